@@ -1,0 +1,28 @@
+/* util.h -- small helpers shared by every module: wall-clock time, RFC 3339, UTF-8. */
+#ifndef LS_UTIL_H
+#define LS_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define LS_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Milliseconds since the Unix epoch (CLOCK_REALTIME). */
+int64_t util_now_ms(void);
+/* Monotonic milliseconds, for deadlines and durations. */
+uint64_t util_mono_ms(void);
+
+/* Formats ms since the epoch as RFC 3339 UTC with millisecond precision
+ * ("2026-11-25T10:00:00.123Z"). out must hold 32 bytes. Returns out. */
+char *util_format_rfc3339(int64_t ms, char out[32]);
+/* Parses RFC 3339 / ISO 8601 ("2026-11-25T10:00:00Z", "...+08:00", "2026-11-25") or a
+ * number of seconds since the epoch. Returns 0 and sets *ms, or -1. */
+int util_parse_time(const char *s, int64_t *ms);
+
+/* Returns 1 if s[0..len) is valid UTF-8 (no overlongs, no surrogates), else 0. */
+int util_utf8_valid(const char *s, size_t len);
+
+/* Lower-hex of n bytes into out (2n+1 bytes). */
+void util_hex(const unsigned char *in, size_t n, char *out);
+
+#endif

@@ -1,0 +1,108 @@
+/* method.h -- the contract between the daemon core and the JSON-RPC method handlers.
+ *
+ * A handler is a plain function that reads `call->params` and either sets `call->result`
+ * or calls method_fail(). It never touches the loop, sockets or other clients, so the core
+ * can run it wherever its kind says:
+ *
+ *   METHOD_READ   on the loop thread with the loop's read connection (fast, bounded
+ *                 queries only: a few ms at most on a million links);
+ *   METHOD_WRITE  on the writer thread inside the current group-commit transaction, with
+ *                 the writer connection. The core wraps each call in a SAVEPOINT: if the
+ *                 handler fails, its changes are rolled back and the others still commit.
+ *                 The reply is sent only after COMMIT returned;
+ *   METHOD_HEAVY  on a libuv thread-pool thread with a read connection of its own
+ *                 (long queries, chart renders);
+ *   METHOD_LOOP   on the loop thread with access to the daemon (`call->daemon`) for
+ *                 methods that are about the daemon itself (status, subscribe, cancel);
+ *                 no store writes here.
+ *
+ * Events a handler wants published (link.added, tag.renamed, ...) are appended to
+ * `call->events` with method_emit(); the core publishes them on the loop after the
+ * commit succeeded, in order. Handlers own nothing after they return: result and events
+ * are handed to the core. */
+#ifndef LS_METHOD_H
+#define LS_METHOD_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "store.h"
+
+struct daemon;
+struct config;
+
+typedef enum { METHOD_READ, METHOD_WRITE, METHOD_HEAVY, METHOD_LOOP } method_kind_t;
+
+/* JSON-RPC error codes (the -32000 range is ours; docs/protocol.md lists every one). */
+enum {
+    RPC_PARSE_ERROR = -32700,
+    RPC_INVALID_REQUEST = -32600,
+    RPC_METHOD_NOT_FOUND = -32601,
+    RPC_INVALID_PARAMS = -32602,
+    RPC_INTERNAL_ERROR = -32603,
+    RPC_NOT_FOUND = -32001,        /* link, tag, snapshot, job or import id unknown */
+    RPC_CONFLICT = -32002,         /* state does not allow it (cancel a finished job, ...) */
+    RPC_STORE_BUSY = -32003,       /* the database stayed locked past busy_timeout */
+    RPC_STORE_FAILED = -32004,     /* disk full, I/O error: nothing was written */
+    RPC_LINE_TOO_LONG = -32005,    /* request line over 1 MiB: the connection is closed */
+    RPC_SHUTTING_DOWN = -32006,    /* daemon is stopping: retry after it restarts */
+    RPC_IO_ERROR = -32007,         /* a file the request named could not be read/written */
+    RPC_UNAVAILABLE = -32008,      /* a subsystem is off or not ready (browser, http) */
+};
+
+typedef struct method_call {
+    const char *method;            /* borrowed */
+    json_t *params;                /* borrowed; never NULL (an empty object if absent) */
+    store_t *db;                   /* the connection for this kind (see above) */
+    const struct config *cfg;      /* borrowed, read-only while handlers run */
+    struct daemon *daemon;         /* only for METHOD_LOOP; NULL otherwise */
+    int64_t now_ms;                /* wall clock when the call started */
+
+    /* outputs */
+    json_t *result;                /* owned by the call once set */
+    int err_code;                  /* 0 = success */
+    char err_msg[512];
+    json_t *err_data;              /* optional, owned */
+    json_t *events;                /* array of {topic, ...}; owned; created on demand */
+    void *after_commit;            /* opaque hand-over to the kind's loop-side hook */
+} method_call_t;
+
+typedef int (*method_fn)(method_call_t *call);
+
+typedef struct {
+    const char *name;
+    method_fn fn;
+    method_kind_t kind;
+} method_def_t;
+
+/* Sets the error (printf-style message) and returns -1, so handlers can
+ * `return method_fail(call, RPC_INVALID_PARAMS, "tags: expected an array");` */
+int method_fail(method_call_t *call, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Appends an event {topic, ...fields of `fields`}; takes ownership of `fields` (may be
+ * NULL). Returns 0 or -1 on allocation failure. */
+int method_emit(method_call_t *call, const char *topic, json_t *fields);
+/* Translates a store error (negative return of a store_* function) into the right RPC
+ * error with the store's message. Always returns -1. */
+int method_fail_store(method_call_t *call, int store_rc, const char *what);
+
+/* ---- parameter helpers: each returns 0, or fails the call with -32602 naming the param
+ * and returns -1. `required` distinguishes absent-is-ok from absent-is-error. ---- */
+int param_string(method_call_t *call, const char *name, int required, const char **out);
+int param_int(method_call_t *call, const char *name, int required, int64_t min, int64_t max,
+              int64_t *out);
+int param_bool(method_call_t *call, const char *name, int required, int *out);
+/* An array of strings (a single string is accepted as a one-element array). The returned
+ * array is borrowed from params. */
+int param_string_array(method_call_t *call, const char *name, int required, json_t **out);
+/* Fails with -32602 if params has a key not in the NULL-terminated list. */
+int param_reject_unknown(method_call_t *call, const char *const *known);
+
+/* Method tables, one per group, each ending with {NULL}. daemon/methods.c joins them. */
+extern const method_def_t methods_link[];     /* daemon/methods_link.c */
+extern const method_def_t methods_tag[];      /* daemon/methods_tag.c */
+extern const method_def_t methods_daemon[];   /* daemon/methods_daemon.c */
+
+const method_def_t *methods_find(const char *name);
+
+#endif

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# install-deps.sh -- installs every Debian 12 package linksnap needs to build, run,
+# test and benchmark. Idempotent: it asks apt only for what is missing.
+# Usage: scripts/install-deps.sh [--runtime|--test|--bench]   (default: --test)
+set -euo pipefail
+
+runtime=(libuv1 libjansson4 libsqlite3-0 libcurl4 libwebsockets17 libwebsockets-evlib-uv
+         libpng16-16 libfreetype6 libfontconfig1 libsystemd0
+         chromium fonts-noto-cjk fonts-noto-color-emoji)
+build=(build-essential cmake pkg-config gcc clang
+       libuv1-dev libjansson-dev libsqlite3-dev libcurl4-openssl-dev libwebsockets-dev
+       libpng-dev libfreetype-dev libfontconfig-dev libsystemd-dev zlib1g-dev libssl-dev)
+test=(python3 sqlite3 libcairo2-dev systemd bubblewrap util-linux procps libclang-rt-14-dev)
+bench=(python3-matplotlib hyperfine)
+
+want=("${runtime[@]}" "${build[@]}" "${test[@]}")
+case "${1:---test}" in
+  --runtime) want=("${runtime[@]}") ;;
+  --build)   want=("${runtime[@]}" "${build[@]}") ;;
+  --test)    ;;
+  --bench)   want+=("${bench[@]}") ;;
+  *) echo "usage: $0 [--runtime|--build|--test|--bench]" >&2; exit 2 ;;
+esac
+
+missing=()
+for p in "${want[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+# Node and npm (benchmarks only: playwright-core is the peer). A machine may already carry
+# a Node.js of its own that bundles npm; then Debian's packages would conflict with it.
+if [ "${1:-}" = "--bench" ]; then
+  command -v node >/dev/null 2>&1 || missing+=(nodejs)
+  command -v npm  >/dev/null 2>&1 || missing+=(npm)
+fi
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#want[@]} packages present"
+  exit 0
+fi
+echo "install-deps: installing ${missing[*]}"
+if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,80 @@
+/* test_common.c -- unit tests for common/: capped buffer, time formatting/parsing, UTF-8. */
+#include "buf.h"
+#include "util.h"
+#include "test.h"
+
+#include <errno.h>
+
+TEST(buf_append_and_cap)
+{
+    buf_t b;
+    buf_init(&b, 8);
+    ASSERT_EQ(buf_append(&b, "abcd", 4), 0);
+    ASSERT_EQ(buf_append(&b, "efgh", 4), 0);
+    ASSERT_EQ(buf_append(&b, "i", 1), -E2BIG);
+    ASSERT_EQ(b.len, 8);
+    ASSERT_STR_EQ(b.data, "abcdefgh");
+    buf_consume(&b, 3);
+    ASSERT_STR_EQ(b.data, "defgh");
+    size_t n;
+    char *p = buf_take(&b, &n);
+    ASSERT_EQ(n, 5);
+    ASSERT_STR_EQ(p, "defgh");
+    free(p);
+    ASSERT_EQ(b.len, 0);
+    buf_free(&b);
+    return 0;
+}
+
+TEST(buf_grows_linearly)
+{
+    buf_t b;
+    buf_init(&b, 0);
+    for (int i = 0; i < 100000; i++)
+        ASSERT_EQ(buf_printf(&b, "%d,", i % 10), 0);
+    ASSERT_EQ(b.len, 200000);
+    ASSERT_GE(b.cap, b.len + 1);
+    buf_free(&b);
+    return 0;
+}
+
+TEST(time_roundtrip)
+{
+    char out[32];
+    ASSERT_STR_EQ(util_format_rfc3339(0, out), "1970-01-01T00:00:00.000Z");
+    ASSERT_STR_EQ(util_format_rfc3339(1177375336000LL, out), "2007-04-24T00:42:16.000Z");
+    int64_t ms;
+    ASSERT_EQ(util_parse_time("2007-04-24T00:42:16Z", &ms), 0);
+    ASSERT_EQ(ms, 1177375336000LL);
+    ASSERT_EQ(util_parse_time("2007-04-24T08:42:16+08:00", &ms), 0);
+    ASSERT_EQ(ms, 1177375336000LL);
+    ASSERT_EQ(util_parse_time("1177375336", &ms), 0);
+    ASSERT_EQ(ms, 1177375336000LL);
+    ASSERT_EQ(util_parse_time("2007-04-24", &ms), 0);
+    ASSERT_EQ(ms, 1177372800000LL);
+    ASSERT_EQ(util_parse_time("2007-13-24", &ms), -1);
+    ASSERT_EQ(util_parse_time("yesterday", &ms), -1);
+    ASSERT_EQ(util_parse_time("", &ms), -1);
+    return 0;
+}
+
+TEST(utf8_validation)
+{
+    ASSERT(util_utf8_valid("abc", 3));
+    ASSERT(util_utf8_valid("\xe4\xb8\xad\xe6\x96\x87", 6));       /* 中文 */
+    ASSERT(util_utf8_valid("\xf0\x9f\x98\x80", 4));               /* emoji */
+    ASSERT(!util_utf8_valid("\xe4\xb8", 2));                      /* truncated */
+    ASSERT(!util_utf8_valid("\xc0\xaf", 2));                      /* overlong */
+    ASSERT(!util_utf8_valid("\xed\xa0\x80", 3));                  /* surrogate */
+    ASSERT(!util_utf8_valid("\xff", 1));
+    return 0;
+}
+
+TEST_LIST = {
+    TEST_ENTRY(buf_append_and_cap),
+    TEST_ENTRY(buf_grows_linearly),
+    TEST_ENTRY(time_roundtrip),
+    TEST_ENTRY(utf8_validation),
+    TEST_END,
+};
+TEST_MAIN()
