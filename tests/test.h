@@ -64,6 +64,7 @@ typedef struct { const char *name; test_fn fn; } test_entry_t;
                        b_ ? b_ : "(null)");                                             \
     } while (0)
 
+#define LS_TEST_LEN(a) (sizeof(a) / sizeof((a)[0]))
 #define ASSERT_NULL(p) ASSERT((p) == NULL)
 #define ASSERT_NOT_NULL(p) ASSERT((p) != NULL)
 

@@ -1,0 +1,190 @@
+/* config.c -- defaults, the `key = value` config file (linksnapd.conf(5)) and overrides.
+ * Knows the keys and their ranges; knows nothing of what uses them. */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+
+void config_defaults(config_t *c)
+{
+    memset(c, 0, sizeof *c);
+    const char *home = getenv("HOME");
+    if (geteuid() == 0) {
+        snprintf(c->state_dir, sizeof c->state_dir, "/var/lib/linksnap");
+        snprintf(c->socket_path, sizeof c->socket_path, "/run/linksnap/linksnap.sock");
+    } else {
+        const char *xs = getenv("XDG_STATE_HOME");
+        if (xs && *xs)
+            snprintf(c->state_dir, sizeof c->state_dir, "%s/linksnap", xs);
+        else
+            snprintf(c->state_dir, sizeof c->state_dir, "%s/.local/state/linksnap",
+                     home && *home ? home : "/tmp");
+        const char *xr = getenv("XDG_RUNTIME_DIR");
+        if (xr && *xr)
+            snprintf(c->socket_path, sizeof c->socket_path, "%s/linksnap.sock", xr);
+        else
+            snprintf(c->socket_path, sizeof c->socket_path, "/tmp/linksnap-%u/linksnap.sock",
+                     (unsigned)geteuid());
+    }
+    c->log_level = LOG_LVL_INFO;
+    c->jobs = 4;
+    c->job_timeout_s = 30;
+    c->height_cap = 30000;
+    c->deny_private = 0;
+    snprintf(c->chromium_path, sizeof c->chromium_path, "/usr/bin/chromium");
+    c->recycle_after = 200;
+    c->idle_stop_s = 300;
+    c->memory_limit_mb = 2048;
+    snprintf(c->http_listen, sizeof c->http_listen, "127.0.0.1:8750");
+}
+
+static int set_int(const char *key, const char *value, long min, long max, int *out, char *err,
+                   size_t errlen)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(value, &end, 10);
+    if (errno || end == value || *end != '\0' || v < min || v > max) {
+        snprintf(err, errlen, "%s: expected a whole number from %ld to %ld, got '%s'", key, min,
+                 max, value);
+        return -1;
+    }
+    *out = (int)v;
+    return 0;
+}
+
+static int set_bool(const char *key, const char *value, int *out, char *err, size_t errlen)
+{
+    if (!strcmp(value, "true") || !strcmp(value, "yes") || !strcmp(value, "on") ||
+        !strcmp(value, "1")) {
+        *out = 1;
+        return 0;
+    }
+    if (!strcmp(value, "false") || !strcmp(value, "no") || !strcmp(value, "off") ||
+        !strcmp(value, "0")) {
+        *out = 0;
+        return 0;
+    }
+    snprintf(err, errlen, "%s: expected true or false, got '%s'", key, value);
+    return -1;
+}
+
+static int set_str(const char *key, const char *value, char *out, size_t outlen, char *err,
+                   size_t errlen)
+{
+    if (strlen(value) >= outlen) {
+        snprintf(err, errlen, "%s: value too long (at most %zu bytes)", key, outlen - 1);
+        return -1;
+    }
+    memcpy(out, value, strlen(value) + 1);
+    return 0;
+}
+
+int config_set(config_t *c, const char *key, const char *value, char *err, size_t errlen)
+{
+    if (!strcmp(key, "state_dir"))
+        return set_str(key, value, c->state_dir, sizeof c->state_dir, err, errlen);
+    if (!strcmp(key, "socket"))
+        return set_str(key, value, c->socket_path, sizeof c->socket_path, err, errlen);
+    if (!strcmp(key, "log_level")) {
+        int lvl = log_parse_level(value);
+        if (lvl < 0) {
+            snprintf(err, errlen, "log_level: expected error, warning, notice, info or debug, got '%s'", value);
+            return -1;
+        }
+        c->log_level = lvl;
+        return 0;
+    }
+    if (!strcmp(key, "jobs"))
+        return set_int(key, value, 1, 64, &c->jobs, err, errlen);
+    if (!strcmp(key, "job_timeout"))
+        return set_int(key, value, 1, 3600, &c->job_timeout_s, err, errlen);
+    if (!strcmp(key, "height_cap"))
+        return set_int(key, value, 800, 200000, &c->height_cap, err, errlen);
+    if (!strcmp(key, "deny_private"))
+        return set_bool(key, value, &c->deny_private, err, errlen);
+    if (!strcmp(key, "browser.endpoint"))
+        return set_str(key, value, c->browser_endpoint, sizeof c->browser_endpoint, err, errlen);
+    if (!strcmp(key, "browser.path"))
+        return set_str(key, value, c->chromium_path, sizeof c->chromium_path, err, errlen);
+    if (!strcmp(key, "browser.recycle_after"))
+        return set_int(key, value, 1, 1000000, &c->recycle_after, err, errlen);
+    if (!strcmp(key, "browser.idle_stop"))
+        return set_int(key, value, 0, 86400, &c->idle_stop_s, err, errlen);
+    if (!strcmp(key, "browser.memory_limit_mb"))
+        return set_int(key, value, 64, 1048576, &c->memory_limit_mb, err, errlen);
+    if (!strcmp(key, "url.tracking_params"))
+        return set_str(key, value, c->tracking_params, sizeof c->tracking_params, err, errlen);
+    if (!strcmp(key, "http.listen"))
+        return set_str(key, value, c->http_listen, sizeof c->http_listen, err, errlen);
+    if (!strcmp(key, "http.token"))
+        return set_str(key, value, c->http_token, sizeof c->http_token, err, errlen);
+    snprintf(err, errlen, "unknown key '%s' (see linksnapd.conf(5))", key);
+    return -1;
+}
+
+static char *trim(char *s)
+{
+    while (isspace((unsigned char)*s))
+        s++;
+    char *e = s + strlen(s);
+    while (e > s && isspace((unsigned char)e[-1]))
+        *--e = '\0';
+    return s;
+}
+
+int config_load_file(config_t *c, const char *path, int optional, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        int e = errno;
+        if (optional && e == ENOENT)
+            return -1;
+        snprintf(err, errlen, "cannot read config file %s: %s", path, strerror(e));
+        errno = e;
+        return -1;
+    }
+    char line[8192];
+    int lineno = 0, rc = 0;
+    while (fgets(line, sizeof line, f)) {
+        lineno++;
+        if (!strchr(line, '\n') && !feof(f)) {
+            snprintf(err, errlen, "%s:%d: line too long", path, lineno);
+            rc = -1;
+            break;
+        }
+        char *s = trim(line);
+        if (*s == '\0' || *s == '#' || *s == ';')
+            continue;
+        char *eq = strchr(s, '=');
+        if (!eq) {
+            snprintf(err, errlen, "%s:%d: expected 'key = value'", path, lineno);
+            rc = -1;
+            break;
+        }
+        *eq = '\0';
+        char *key = trim(s), *value = trim(eq + 1);
+        size_t vl = strlen(value);
+        if (vl >= 2 && ((value[0] == '"' && value[vl - 1] == '"') ||
+                        (value[0] == '\'' && value[vl - 1] == '\''))) {
+            value[vl - 1] = '\0';
+            value++;
+        }
+        char kerr[512];
+        if (config_set(c, key, value, kerr, sizeof kerr) != 0) {
+            snprintf(err, errlen, "%s:%d: %s", path, lineno, kerr);
+            rc = -1;
+            break;
+        }
+    }
+    fclose(f);
+    if (rc == 0)
+        snprintf(c->config_path, sizeof c->config_path, "%s", path);
+    return rc;
+}

@@ -1,0 +1,36 @@
+/* config.h -- linksnapd's settings: built-in defaults, the `key = value` config file, and
+ * command-line overrides, in that order. Read-only once the loop runs (a reload builds a
+ * new config and swaps what can change live). */
+#ifndef LS_CONFIG_H
+#define LS_CONFIG_H
+
+#include <stddef.h>
+
+typedef struct config {
+    char state_dir[4096];
+    char socket_path[108];        /* sun_path limit */
+    char config_path[4096];       /* "" when no file was read */
+    int log_level;                /* LOG_LVL_* */
+    int jobs;                     /* concurrent captures */
+    int job_timeout_s;
+    int height_cap;               /* CSS px */
+    int deny_private;
+    char browser_endpoint[512];   /* "" = start our own Chromium */
+    char chromium_path[1024];
+    int recycle_after;            /* captures per browser before a restart */
+    int idle_stop_s;
+    int memory_limit_mb;
+    char tracking_params[2048];   /* comma-separated; "" = built-in list */
+    char http_listen[128];        /* "127.0.0.1:8750" or "off" */
+    char http_token[256];
+} config_t;
+
+/* Fills the defaults (XDG paths for a user, /var/lib and /run for root). */
+void config_defaults(config_t *c);
+/* Reads a config file over c. Missing file: -1 with errno ENOENT and no message when
+ * `optional`; syntax errors name the line. Returns 0 or -1 with err filled. */
+int config_load_file(config_t *c, const char *path, int optional, char *err, size_t errlen);
+/* Sets one key (as in the file). Returns 0 or -1 with err naming the key. */
+int config_set(config_t *c, const char *key, const char *value, char *err, size_t errlen);
+
+#endif

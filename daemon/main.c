@@ -1,0 +1,358 @@
+/* main.c -- linksnapd: reads its settings, claims the state dir (lock file), opens the
+ * store, starts the writer thread and the control socket on one libuv loop, tells
+ * systemd it is ready, and on SIGTERM/SIGINT stops in order: stop accepting, finish
+ * in-flight writes, flush replies, close the store. The only place that may exit. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <systemd/sd-daemon.h>
+#include <unistd.h>
+
+#include "daemon.h"
+#include "log.h"
+#include "server.h"
+#include "util.h"
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+        "usage: linksnapd [options]\n"
+        "  --state-dir DIR         database, snapshots and browser profile (default: %s)\n"
+        "  --socket PATH           control socket (default: %s)\n"
+        "  --config FILE           config file (default: /etc/linksnap/linksnapd.conf as root,\n"
+        "                          $XDG_CONFIG_HOME/linksnap/linksnapd.conf otherwise; optional)\n"
+        "  --jobs N                captures at once (default 4)\n"
+        "  --browser-endpoint URL  attach to a running Chromium (http://host:port)\n"
+        "  -v, --verbose           more log output (twice for debug)\n"
+        "  -q, --quiet             warnings and errors only\n"
+        "  --version, --help\n",
+        geteuid() == 0 ? "/var/lib/linksnap" : "$XDG_STATE_HOME/linksnap",
+        geteuid() == 0 ? "/run/linksnap/linksnap.sock" : "$XDG_RUNTIME_DIR/linksnap.sock");
+}
+
+/* mkdir -p with the given mode for the directories it creates. */
+static int mkdirs(const char *path, mode_t mode)
+{
+    char tmp[4096];
+    if (snprintf(tmp, sizeof tmp, "%s", path) >= (int)sizeof tmp)
+        return -ENAMETOOLONG;
+    for (char *p = tmp + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
+            return -errno;
+        *p = '/';
+    }
+    if (mkdir(tmp, mode) != 0 && errno != EEXIST)
+        return -errno;
+    return 0;
+}
+
+static int prepare_state_dir(daemon_t *d, char *err, size_t errlen)
+{
+    const char *dir = d->cfg.state_dir;
+    int rc = mkdirs(dir, 0700);
+    if (rc) {
+        snprintf(err, errlen, "cannot create state dir %s: %s", dir, strerror(-rc));
+        return -1;
+    }
+    struct stat st;
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        snprintf(err, errlen, "state dir %s is not a directory", dir);
+        return -1;
+    }
+    if ((st.st_mode & 077) != 0) {
+        if (chmod(dir, 0700) != 0) {
+            snprintf(err, errlen, "cannot make state dir %s private (0700): %s", dir, strerror(errno));
+            return -1;
+        }
+        log_notice("made state dir %s private (0700)", dir);
+    }
+    char lockpath[4200];
+    snprintf(lockpath, sizeof lockpath, "%s/linksnapd.lock", dir);
+    int fd = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        snprintf(err, errlen, "cannot open lock file %s: %s", lockpath, strerror(errno));
+        return -1;
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        char pid[32] = "";
+        ssize_t n = pread(fd, pid, sizeof pid - 1, 0);
+        if (n > 0)
+            pid[strcspn(pid, "\n")] = '\0';
+        snprintf(err, errlen, "another linksnapd%s%s%s is using state dir %s",
+                 n > 0 ? " (pid " : "", n > 0 ? pid : "", n > 0 ? ")" : "", dir);
+        close(fd);
+        return -1;
+    }
+    char pid[32];
+    int n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+    if (ftruncate(fd, 0) != 0 || pwrite(fd, pid, (size_t)n, 0) != n)
+        log_warn("cannot record pid in %s", lockpath);
+    d->lock_fd = fd;
+    snprintf(d->db_path, sizeof d->db_path, "%s/linksnap.db", dir);
+    return 0;
+}
+
+static int prepare_socket_dir(const char *sock)
+{
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", sock);
+    char *slash = strrchr(dir, '/');
+    if (!slash || slash == dir)
+        return 0;
+    *slash = '\0';
+    return mkdirs(dir, strncmp(dir, "/tmp/", 5) == 0 ? 0700 : 0755);
+}
+
+/* ---- stopping ----------------------------------------------------------------------- */
+
+static void handle_close_cb(uv_handle_t *h) { (void)h; }
+
+static void writer_closed_cb(void *ud)
+{
+    daemon_t *d = ud;
+    d->writer = NULL;
+    store_close(d->reader);
+    d->reader = NULL;
+    readpool_free(d->readpool);
+    d->readpool = NULL;
+    uv_close((uv_handle_t *)&d->sig_term, handle_close_cb);
+    uv_close((uv_handle_t *)&d->sig_int, handle_close_cb);
+    uv_close((uv_handle_t *)&d->sig_hup, handle_close_cb);
+    if (d->watchdog_on)
+        uv_close((uv_handle_t *)&d->watchdog, handle_close_cb);
+    log_info("store closed");
+}
+
+static void server_closed_cb(void *ud)
+{
+    daemon_t *d = ud;
+    d->server = NULL;
+    writer_close(d->writer, writer_closed_cb, d);
+}
+
+void daemon_stop(daemon_t *d)
+{
+    if (d->stopping)
+        return;
+    d->stopping = 1;
+    sd_notify(0, "STOPPING=1");
+    log_info("stopping: finishing in-flight work");
+    if (d->server)
+        server_close(d->server, server_closed_cb, d);
+    else
+        server_closed_cb(d);
+}
+
+static void signal_cb(uv_signal_t *h, int signum)
+{
+    daemon_t *d = h->data;
+    if (signum == SIGHUP) {
+        config_t nc = d->cfg;
+        char err[1024];
+        if (d->cfg.config_path[0] &&
+            config_load_file(&nc, d->cfg.config_path, 0, err, sizeof err) != 0) {
+            log_err("reload refused, keeping the running settings: %s", err);
+            return;
+        }
+        /* what can change live: log level, job timeout, height cap, deny_private */
+        d->cfg.log_level = nc.log_level;
+        d->cfg.job_timeout_s = nc.job_timeout_s;
+        d->cfg.height_cap = nc.height_cap;
+        d->cfg.deny_private = nc.deny_private;
+        log_set_level(d->cfg.log_level);
+        log_notice("reloaded %s", d->cfg.config_path[0] ? d->cfg.config_path : "(no config file)");
+        return;
+    }
+    log_notice("received %s", signum == SIGTERM ? "SIGTERM" : "SIGINT");
+    daemon_stop(d);
+}
+
+static void watchdog_cb(uv_timer_t *t)
+{
+    (void)t;
+    sd_notify(0, "WATCHDOG=1");
+}
+
+/* ---- main --------------------------------------------------------------------------- */
+
+enum { OPT_STATE_DIR = 256, OPT_SOCKET, OPT_CONFIG, OPT_JOBS, OPT_ENDPOINT, OPT_VERSION, OPT_HELP };
+
+int main(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"state-dir", required_argument, NULL, OPT_STATE_DIR},
+        {"socket", required_argument, NULL, OPT_SOCKET},
+        {"config", required_argument, NULL, OPT_CONFIG},
+        {"jobs", required_argument, NULL, OPT_JOBS},
+        {"browser-endpoint", required_argument, NULL, OPT_ENDPOINT},
+        {"verbose", no_argument, NULL, 'v'},
+        {"quiet", no_argument, NULL, 'q'},
+        {"version", no_argument, NULL, OPT_VERSION},
+        {"help", no_argument, NULL, OPT_HELP},
+        {NULL, 0, NULL, 0},
+    };
+    const char *opt_state = NULL, *opt_socket = NULL, *opt_config = NULL, *opt_jobs = NULL,
+               *opt_endpoint = NULL;
+    int verbose = 0, quiet = 0, c;
+    while ((c = getopt_long(argc, argv, "vq", opts, NULL)) != -1) {
+        switch (c) {
+        case OPT_STATE_DIR: opt_state = optarg; break;
+        case OPT_SOCKET: opt_socket = optarg; break;
+        case OPT_CONFIG: opt_config = optarg; break;
+        case OPT_JOBS: opt_jobs = optarg; break;
+        case OPT_ENDPOINT: opt_endpoint = optarg; break;
+        case 'v': verbose++; break;
+        case 'q': quiet = 1; break;
+        case OPT_VERSION: printf("linksnapd %s\n", LINKSNAP_VERSION); return 0;
+        case OPT_HELP: usage(stdout); return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "linksnapd: unexpected argument '%s'\n", argv[optind]);
+        usage(stderr);
+        return 2;
+    }
+
+    static daemon_t daemon_storage;
+    daemon_t *d = &daemon_storage;
+    d->lock_fd = -1;
+    char err[2048];
+    config_defaults(&d->cfg);
+    if (opt_config) {
+        if (config_load_file(&d->cfg, opt_config, 0, err, sizeof err) != 0) {
+            fprintf(stderr, "linksnapd: %s\n", err);
+            return 1;
+        }
+    } else {
+        char path[4096];
+        const char *xc = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
+        if (geteuid() == 0)
+            snprintf(path, sizeof path, "/etc/linksnap/linksnapd.conf");
+        else if (xc && *xc)
+            snprintf(path, sizeof path, "%s/linksnap/linksnapd.conf", xc);
+        else
+            snprintf(path, sizeof path, "%s/.config/linksnap/linksnapd.conf", home ? home : "/");
+        err[0] = '\0';
+        if (config_load_file(&d->cfg, path, 1, err, sizeof err) != 0 && err[0]) {
+            fprintf(stderr, "linksnapd: %s\n", err);
+            return 1;
+        }
+    }
+    struct { const char *key, *value; } overrides[] = {
+        {"state_dir", opt_state}, {"socket", opt_socket}, {"jobs", opt_jobs},
+        {"browser.endpoint", opt_endpoint},
+    };
+    for (size_t i = 0; i < LS_ARRAY_LEN(overrides); i++)
+        if (overrides[i].value &&
+            config_set(&d->cfg, overrides[i].key, overrides[i].value, err, sizeof err) != 0) {
+            fprintf(stderr, "linksnapd: --%s\n", err);
+            return 2;
+        }
+    if (verbose)
+        d->cfg.log_level = verbose > 1 ? LOG_LVL_DEBUG : LOG_LVL_INFO + (verbose > 0);
+    if (quiet)
+        d->cfg.log_level = LOG_LVL_WARNING;
+    log_set_level(d->cfg.log_level);
+    signal(SIGPIPE, SIG_IGN);
+
+    int rc = 1;
+    d->loop = uv_default_loop();
+    d->started_mono_ms = util_mono_ms();
+    if (prepare_state_dir(d, err, sizeof err) != 0) {
+        log_err("%s", err);
+        return 1;
+    }
+    store_t *wdb = NULL;
+    if (store_open(d->db_path, STORE_OPEN_MIGRATE, &wdb, err, sizeof err) != STORE_OK) {
+        log_err("cannot open the store: %s", err);
+        goto out;
+    }
+    if (store_open(d->db_path, STORE_OPEN_READONLY, &d->reader, err, sizeof err) != STORE_OK) {
+        log_err("cannot open the store for reading: %s", err);
+        store_close(wdb);
+        goto out;
+    }
+    d->readpool = readpool_new(d->db_path, 4);
+    d->events = events_new();
+    if (!d->readpool || !d->events) {
+        log_err("out of memory");
+        store_close(wdb);
+        goto out;
+    }
+    d->writer = writer_new(d->loop, wdb, 1000, err, sizeof err);
+    if (!d->writer) {
+        log_err("%s", err);
+        store_close(wdb);
+        goto out;
+    }
+
+    int listen_fd = -1;
+    int nfds = sd_listen_fds(1);
+    if (nfds == 1) {
+        listen_fd = SD_LISTEN_FDS_START;
+        log_info("using the socket passed by systemd");
+    } else if (nfds > 1) {
+        log_err("systemd passed %d sockets; expected one", nfds);
+        daemon_stop(d);
+        uv_run(d->loop, UV_RUN_DEFAULT);
+        goto out;
+    } else {
+        int e = prepare_socket_dir(d->cfg.socket_path);
+        if (e)
+            log_warn("cannot create the socket's directory: %s", strerror(-e));
+    }
+    d->server = server_new(d, listen_fd, err, sizeof err);
+    if (!d->server) {
+        log_err("%s", err);
+        daemon_stop(d);
+        uv_run(d->loop, UV_RUN_DEFAULT);
+        goto out;
+    }
+
+    uv_signal_init(d->loop, &d->sig_term);
+    uv_signal_init(d->loop, &d->sig_int);
+    uv_signal_init(d->loop, &d->sig_hup);
+    d->sig_term.data = d->sig_int.data = d->sig_hup.data = d;
+    uv_signal_start(&d->sig_term, signal_cb, SIGTERM);
+    uv_signal_start(&d->sig_int, signal_cb, SIGINT);
+    uv_signal_start(&d->sig_hup, signal_cb, SIGHUP);
+    uint64_t wd_usec = 0;
+    if (sd_watchdog_enabled(0, &wd_usec) > 0 && wd_usec > 0) {
+        uv_timer_init(d->loop, &d->watchdog);
+        uv_timer_start(&d->watchdog, watchdog_cb, wd_usec / 2000, wd_usec / 2000);
+        d->watchdog_on = 1;
+    }
+
+    store_stats_t st = {0};
+    store_stats(d->reader, &st);
+    log_notice("linksnapd %s ready: %s, %lld links, socket %s", LINKSNAP_VERSION, d->db_path,
+               (long long)st.links, listen_fd >= 0 ? "(systemd)" : d->cfg.socket_path);
+    sd_notifyf(0, "READY=1\nSTATUS=%lld links, %lld queued\nMAINPID=%ld", (long long)st.links,
+               (long long)st.jobs_queued, (long)getpid());
+
+    uv_run(d->loop, UV_RUN_DEFAULT);
+    rc = 0;
+out:
+    if (uv_loop_close(d->loop) != 0) {
+        uv_run(d->loop, UV_RUN_DEFAULT);
+        uv_loop_close(d->loop);
+    }
+    events_free(d->events);
+    readpool_free(d->readpool);
+    store_close(d->reader);
+    if (d->lock_fd >= 0)
+        close(d->lock_fd);
+    if (rc == 0)
+        log_info("stopped");
+    return rc;
+}

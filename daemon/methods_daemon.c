@@ -1,0 +1,48 @@
+/* methods_daemon.c -- methods about the daemon itself: daemon.status (counts, queue,
+ * uptime, browser) and daemon.ping. Runs on the loop (METHOD_LOOP) and reads the daemon. */
+#include "daemon.h"
+#include "method.h"
+#include "server.h"
+#include "util.h"
+
+static int m_daemon_status(method_call_t *call)
+{
+    static const char *const known[] = {NULL};
+    if (param_reject_unknown(call, known))
+        return -1;
+    daemon_t *d = call->daemon;
+    store_stats_t st;
+    int rc = store_stats(d->reader, &st);
+    if (rc != STORE_OK)
+        return method_fail_store(call, rc, "status");
+    writer_stats_t ws;
+    writer_get_stats(d->writer, &ws);
+    call->result = json_pack(
+        "{s:s,s:I,s:I,s:I,s:I,s:{s:I,s:I},s:n,s:{s:I,s:I,s:I},s:i,s:s}",
+        "version", LINKSNAP_VERSION,
+        "uptime_s", (json_int_t)((util_mono_ms() - d->started_mono_ms) / 1000),
+        "links", (json_int_t)st.links,
+        "tags", (json_int_t)st.tags,
+        "snapshots", (json_int_t)st.snapshots,
+        "queue", "queued", (json_int_t)st.jobs_queued, "running", (json_int_t)st.jobs_running,
+        "browser",
+        "writer", "batches", (json_int_t)ws.batches, "calls", (json_int_t)ws.calls,
+                  "pending", (json_int_t)writer_pending(d->writer),
+        "clients", (int)server_client_count(d->server),
+        "state_dir", d->cfg.state_dir);
+    if (!call->result)
+        return method_fail(call, RPC_INTERNAL_ERROR, "out of memory");
+    return 0;
+}
+
+static int m_daemon_ping(method_call_t *call)
+{
+    call->result = json_pack("{s:b}", "pong", 1);
+    return call->result ? 0 : method_fail(call, RPC_INTERNAL_ERROR, "out of memory");
+}
+
+const method_def_t methods_daemon[] = {
+    {"daemon.status", m_daemon_status, METHOD_LOOP},
+    {"daemon.ping", m_daemon_ping, METHOD_LOOP},
+    {NULL, NULL, 0},
+};
