@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# test.sh -- the whole test suite, as the README's second command and .ci/run run it.
+# Installs what is missing (same installer as the quick start), builds with ASan+UBSan and
+# runs every test with ctest; builds again with TSan and runs the threaded tests; checks
+# that clang builds the tree warning-free too. Exits non-zero on any failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+jobs=$(nproc 2>/dev/null || echo 2)
+
+step() { printf '\n==== %s\n' "$*"; }
+
+step "dependencies"
+bash scripts/install-deps.sh --test
+
+if ! command -v chromium >/dev/null 2>&1; then
+  echo "test.sh: chromium is not installed; the capture tests need it (scripts/install-deps.sh installs it)" >&2
+  exit 1
+fi
+
+step "build (gcc, ASan+UBSan)"
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DLINKSNAP_SANITIZE=address >/dev/null
+cmake --build build-asan -j"$jobs"
+
+step "build (clang, warnings as errors)"
+CC=clang cmake -S . -B build-clang -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build-clang -j"$jobs"
+
+step "build (TSan, threaded code)"
+cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug -DLINKSNAP_SANITIZE=thread >/dev/null
+cmake --build build-tsan -j"$jobs"
+
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
+
+step "tests (ASan+UBSan): unit and integration"
+ctest --test-dir build-asan --output-on-failure -j"$jobs" --timeout 600
+
+step "tests (TSan): threaded code"
+ctest --test-dir build-tsan --output-on-failure -L tsan --timeout 900

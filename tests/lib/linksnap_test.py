@@ -1,0 +1,311 @@
+"""linksnap_test -- the integration-test harness: starts the real linksnapd on a private
+state dir and socket, speaks JSON-RPC to it over the Unix socket, runs the real CLI, and
+checks the store with SQLite's own integrity_check. Standard library only.
+
+    from linksnap_test import Daemon, RpcError, main, TestCase
+    class T(TestCase):
+        def test_x(self):
+            with Daemon() as d:
+                link = d.call("link.add", {"url": "http://127.0.0.1/"})["link"]
+    if __name__ == "__main__": main()
+
+Every test file ends with main(), which prints "N passed, N failed" last.
+"""
+import json
+import os
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+BUILD = os.environ.get("LINKSNAP_BUILD") or os.path.join(
+    os.path.dirname(__file__), "..", "..", "build")
+SRC = os.environ.get("LINKSNAP_SRC") or os.path.join(os.path.dirname(__file__), "..", "..")
+LINKSNAPD = os.path.join(BUILD, "daemon", "linksnapd")
+LINKSNAP = os.path.join(BUILD, "cli", "linksnap")
+SHARED = os.path.join(SRC, "..", "shared")
+
+
+class RpcError(Exception):
+    def __init__(self, code, message, data=None):
+        super().__init__("%d: %s" % (code, message))
+        self.code, self.message, self.data = code, message, data
+
+
+class Client:
+    """A blocking JSON-RPC client on one connection."""
+
+    def __init__(self, path, timeout=60):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(timeout)
+        self.sock.connect(path)
+        self.buf = b""
+        self.next_id = 1
+        self.events = []
+
+    def close(self):
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *a):
+        self.close()
+
+    def send_raw(self, data):
+        self.sock.sendall(data)
+
+    def read_line(self):
+        """One line (bytes, without '\\n'); None at EOF."""
+        while b"\n" not in self.buf:
+            chunk = self.sock.recv(1 << 20)
+            if not chunk:
+                return None
+            self.buf += chunk
+        line, self.buf = self.buf.split(b"\n", 1)
+        return line
+
+    def read_msg(self):
+        line = self.read_line()
+        return None if line is None else json.loads(line)
+
+    def request(self, method, params=None, id=None):
+        if id is None:
+            id = self.next_id
+            self.next_id += 1
+        msg = {"jsonrpc": "2.0", "id": id, "method": method}
+        if params is not None:
+            msg["params"] = params
+        return msg
+
+    def read_reply(self):
+        """The next reply, keeping notifications aside in self.events."""
+        while True:
+            msg = self.read_msg()
+            if msg is None:
+                raise ConnectionError("daemon closed the connection")
+            if isinstance(msg, dict) and msg.get("method") == "event" and "id" not in msg:
+                self.events.append(msg["params"])
+                continue
+            return msg
+
+    def call(self, method, params=None):
+        req = self.request(method, params)
+        self.send_raw((json.dumps(req) + "\n").encode())
+        reply = self.read_reply()
+        if reply.get("id") != req["id"]:
+            raise AssertionError("reply id %r for request id %r" % (reply.get("id"), req["id"]))
+        if "error" in reply:
+            e = reply["error"]
+            raise RpcError(e["code"], e["message"], e.get("data"))
+        return reply["result"]
+
+    def pipeline(self, calls):
+        """Sends every (method, params) before reading; returns the replies in order."""
+        reqs = [self.request(m, p) for m, p in calls]
+        self.send_raw("".join(json.dumps(r) + "\n" for r in reqs).encode())
+        return [self.read_reply() for _ in reqs]
+
+    def wait_event(self, pred, timeout=60):
+        deadline = time.time() + timeout
+        while True:
+            for i, ev in enumerate(self.events):
+                if pred(ev):
+                    return self.events.pop(i)
+            left = deadline - time.time()
+            if left <= 0:
+                raise TimeoutError("no matching event within %ss" % timeout)
+            self.sock.settimeout(left)
+            msg = self.read_msg()
+            if msg is None:
+                raise ConnectionError("daemon closed the connection")
+            if msg.get("method") == "event":
+                self.events.append(msg["params"])
+
+
+class Daemon:
+    """A real linksnapd on its own temp state dir and socket."""
+
+    def __init__(self, state_dir=None, args=(), config=None, env=None, keep=False):
+        self.own_dir = state_dir is None
+        self.root = tempfile.mkdtemp(prefix="linksnap-test-") if state_dir is None else None
+        self.state_dir = state_dir or os.path.join(self.root, "state")
+        self.socket = os.path.join(self.root or os.path.dirname(self.state_dir), "linksnap.sock")
+        self.args = list(args)
+        self.config = config
+        self.env = env
+        self.keep = keep
+        self.proc = None
+        self.log_path = os.path.join(self.root or os.path.dirname(self.state_dir), "linksnapd.log")
+
+    @property
+    def db_path(self):
+        return os.path.join(self.state_dir, "linksnap.db")
+
+    def start(self, wait=True):
+        if not os.path.exists(LINKSNAPD):
+            raise RuntimeError("linksnapd not built at %s" % LINKSNAPD)
+        argv = [LINKSNAPD, "--state-dir", self.state_dir, "--socket", self.socket, "-v"]
+        if self.config is not None:
+            cfg = os.path.join(os.path.dirname(self.socket), "linksnapd.conf")
+            with open(cfg, "w") as f:
+                f.write(self.config)
+            argv += ["--config", cfg]
+        argv += self.args
+        env = dict(os.environ)
+        env.setdefault("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0")
+        if self.env:
+            env.update(self.env)
+        self.log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(argv, stdout=self.log, stderr=subprocess.STDOUT, env=env)
+        if wait:
+            self.wait_ready()
+        return self
+
+    def wait_ready(self, timeout=30):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("linksnapd exited with %s:\n%s" % (self.proc.returncode, self.read_log()))
+            try:
+                with Client(self.socket, timeout=5) as c:
+                    c.call("daemon.ping")
+                    return
+            except (OSError, ConnectionError):
+                time.sleep(0.05)
+        raise RuntimeError("linksnapd not ready after %ss:\n%s" % (timeout, self.read_log()))
+
+    def read_log(self):
+        try:
+            with open(self.log_path, "rb") as f:
+                return f.read().decode(errors="replace")
+        except OSError:
+            return ""
+
+    def client(self, timeout=60):
+        return Client(self.socket, timeout=timeout)
+
+    def call(self, method, params=None):
+        with self.client() as c:
+            return c.call(method, params)
+
+    def stop(self, timeout=30):
+        """SIGTERM and wait; returns the exit code."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+                raise AssertionError("linksnapd did not stop within %ss:\n%s" % (timeout, self.read_log()))
+        rc = self.proc.returncode if self.proc else 0
+        self.proc = None
+        return rc
+
+    def kill9(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait()
+        self.proc = None
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def cli(self, *args, input=None, env=None, timeout=120):
+        """Runs the real CLI against this daemon; returns CompletedProcess (text)."""
+        e = dict(os.environ)
+        e.pop("NO_COLOR", None)
+        if env:
+            e.update(env)
+        return subprocess.run([LINKSNAP, "--socket", self.socket] + list(args), input=input,
+                              capture_output=True, text=True, env=e, timeout=timeout)
+
+    def integrity_check(self):
+        db = sqlite3.connect(self.db_path, timeout=30)
+        try:
+            rows = db.execute("PRAGMA integrity_check").fetchall()
+            fk = db.execute("PRAGMA foreign_key_check").fetchall()
+        finally:
+            db.close()
+        return rows == [("ok",)] and fk == []
+
+    def sql(self, query, args=()):
+        db = sqlite3.connect(self.db_path, timeout=30)
+        try:
+            return db.execute(query, args).fetchall()
+        finally:
+            db.close()
+
+    def sanitizer_report(self):
+        """Text of any ASan/UBSan/TSan report in the daemon's log ('' when clean)."""
+        log = self.read_log()
+        for marker in ("ERROR: AddressSanitizer", "runtime error:", "WARNING: ThreadSanitizer",
+                       "ERROR: LeakSanitizer"):
+            i = log.find(marker)
+            if i >= 0:
+                return log[max(0, i - 200):i + 4000]
+        return ""
+
+    def close(self):
+        try:
+            rc = self.stop()
+        finally:
+            if self.log:
+                self.log.close()
+        report = self.sanitizer_report()
+        if self.root and not self.keep and not report and rc == 0:
+            shutil.rmtree(self.root, ignore_errors=True)
+        if report:
+            raise AssertionError("sanitizer report in linksnapd's log:\n" + report)
+        if rc != 0:
+            raise AssertionError("linksnapd exited with %d:\n%s" % (rc, self.read_log()[-4000:]))
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, exc_type, *a):
+        if exc_type is None:
+            self.close()
+        else:
+            try:
+                self.close()
+            except AssertionError as e:
+                sys.stderr.write(str(e) + "\n")
+
+
+class TestCase(unittest.TestCase):
+    def assertRpcError(self, code, fn, *args, **kw):
+        with self.assertRaises(RpcError) as cm:
+            fn(*args, **kw)
+        self.assertEqual(cm.exception.code, code, cm.exception.message)
+        return cm.exception
+
+
+def main():
+    """Runs the module's tests and ends with the 'N passed, N failed' line."""
+    loader = unittest.TestLoader()
+    suite = loader.loadTestsFromModule(sys.modules["__main__"])
+    if len(sys.argv) > 1:
+        suite = unittest.TestSuite(t for t in _flatten(suite) if any(a in t.id() for a in sys.argv[1:]))
+    result = unittest.TextTestRunner(verbosity=2, stream=sys.stdout).run(suite)
+    failed = len(result.failures) + len(result.errors)
+    passed = result.testsRun - failed - len(result.skipped)
+    print("%d passed, %d failed" % (passed, failed))
+    sys.exit(1 if failed or result.testsRun == 0 or result.skipped else 0)
+
+
+def _flatten(suite):
+    for t in suite:
+        if isinstance(t, unittest.TestSuite):
+            yield from _flatten(t)
+        else:
+            yield t
