@@ -2,7 +2,7 @@
  * on its own connection, keep up to `depth` requests in flight (pipelining) and time each
  * reply (replies come back in request order on one connection). Request params come from
  * a template where %ID% is a random integer in [1, id_max], %SEQ% a unique sequence
- * number and %TAG% a random tag index in [1, tag_max]. Prints one JSON object of results.
+ * number, %TAG% a uniform tag index in [1, tag_max] and %ZTAG% a Zipf-distributed one. Prints one JSON object of results.
  * Knows sockets and the line protocol; nothing of the daemon's internals. */
 #include <errno.h>
 #include <getopt.h>
@@ -34,15 +34,6 @@ typedef struct {
     char err[256];
 } client_t;
 
-static atomic_long seq_counter;
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 static uint64_t xorshift(uint64_t *s)
 {
     uint64_t x = *s;
@@ -51,6 +42,33 @@ static uint64_t xorshift(uint64_t *s)
     x ^= x << 17;
     return *s = x;
 }
+
+static atomic_long seq_counter;
+static double *zipf_cdf;   /* cumulative weights 1/k over [1, tag_max], built once in main */
+
+/* A tag index drawn from a Zipf(1) distribution: tag 1 is the most common, as in real
+ * collections where a few tags carry most links. */
+static long zipf_draw(uint64_t *rng, long n)
+{
+    double u = (double)(xorshift(rng) >> 11) / (double)(1ull << 53) * zipf_cdf[n - 1];
+    long lo = 0, hi = n - 1;
+    while (lo < hi) {
+        long mid = (lo + hi) / 2;
+        if (zipf_cdf[mid] < u)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo + 1;
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
 
 static int build_request(client_t *c, long id, char *out, size_t outlen)
 {
@@ -64,6 +82,9 @@ static int build_request(client_t *c, long id, char *out, size_t outlen)
         } else if (!strncmp(p, "%SEQ%", 5)) {
             n += (size_t)snprintf(params + n, sizeof params - n, "%ld", atomic_fetch_add(&seq_counter, 1));
             p += 5;
+        } else if (!strncmp(p, "%ZTAG%", 6)) {
+            n += (size_t)snprintf(params + n, sizeof params - n, "%ld", zipf_draw(&c->rng, c->o->tag_max));
+            p += 6;
         } else if (!strncmp(p, "%TAG%", 5)) {
             n += (size_t)snprintf(params + n, sizeof params - n, "%ld",
                                   (long)(xorshift(&c->rng) % (uint64_t)c->o->tag_max) + 1);
@@ -188,6 +209,9 @@ int main(int argc, char **argv)
         return 2;
     }
     atomic_store(&seq_counter, (long)time(NULL) * 1000);
+    zipf_cdf = malloc((size_t)o.tag_max * sizeof *zipf_cdf);
+    for (long k = 0; k < o.tag_max; k++)
+        zipf_cdf[k] = (k ? zipf_cdf[k - 1] : 0) + 1.0 / (double)(k + 1);
     client_t *cs = calloc((size_t)o.clients, sizeof *cs);
     pthread_t *th = calloc((size_t)o.clients, sizeof *th);
     for (int i = 0; i < o.clients; i++) {
