@@ -40,23 +40,54 @@ int import_is_wrapper_key(const char *s, size_t n)
     return name_in(s, n, names);
 }
 
-/* '{' at s[0]: JSON (wrapper object) or JSON Lines, by the first key. */
+/* '{' at s[0]: JSON (an object wrapping the bookmark array) or JSON Lines. JSON when a
+ * member at depth 1 is a wrapper key holding an array, or when the first object does not
+ * close on its first line; JSON Lines when it does. */
 static int detect_object(const char *s, size_t len, int eof, import_format_t *out)
 {
-    size_t i = 1;
-    while (i < len && is_ws((unsigned char)s[i]))
-        i++;
-    if (i < len && s[i] == '"') {
-        size_t k = ++i;
-        while (i < len && s[i] != '"')
-            i += s[i] == '\\' ? 2 : 1;
-        if (i < len) {
-            *out = import_is_wrapper_key(s + k, i - k) ? IMPORT_FMT_JSON : IMPORT_FMT_JSONL;
+    size_t depth = 0, key = 0, key_len = 0;
+    int in_str = 0, esc = 0, after_key = 0, is_key = 0;
+    for (size_t i = 0; i < len; i++) {
+        char ch = s[i];
+        if (in_str) {
+            if (esc) {
+                esc = 0;
+            } else if (ch == '\\') {
+                esc = 1;
+            } else if (ch == '"') {
+                in_str = 0;
+                if (is_key) {
+                    key_len = i - key;
+                    after_key = 1;
+                }
+            }
+            continue;
+        }
+        if (after_key) {
+            if (ch == ':' || is_ws((unsigned char)ch))
+                continue;
+            after_key = 0;
+            if (ch == '[' && depth == 1 && import_is_wrapper_key(s + key, key_len)) {
+                *out = IMPORT_FMT_JSON;
+                return 1;
+            }
+        }
+        if (ch == '"') {
+            in_str = 1;
+            is_key = depth == 1 && (i == 0 || s[i - 1] == '{' || s[i - 1] == ',' ||
+                                    is_ws((unsigned char)s[i - 1]));
+            key = i + 1;
+        } else if (ch == '{' || ch == '[') {
+            depth++;
+        } else if (ch == '}' || ch == ']') {
+            if (depth > 0 && --depth == 0) {
+                *out = IMPORT_FMT_JSONL;
+                return 1;
+            }
+        } else if (ch == '\n' || ch == '\r') {
+            *out = IMPORT_FMT_JSON;
             return 1;
         }
-    } else if (i < len) {
-        *out = IMPORT_FMT_JSONL;   /* not a key: let the JSON Lines parser report it */
-        return 1;
     }
     if (!eof)
         return 0;

@@ -125,7 +125,7 @@ static int tag_kind(const char *name)
     return T_OTHER;
 }
 
-/* Folder names browsers give their own roots (matched only near the top, see is_root). */
+/* Folder names browsers give their own roots (matched only outside named folders). */
 static int is_root_name(const char *s, size_t n)
 {
     static const char *const names[] = {
@@ -173,8 +173,13 @@ static void h3_close(ns_t *t)
         o = import_utf8_cut(d->name, o);
     d->name[o] = '\0';
     d->len = o;
-    /* a root folder: marked by attribute anywhere, or by its name at the top level */
-    d->root = t->fname_root_attr || (t->depth <= 1 && is_root_name(d->name, d->len));
+    /* a root folder: marked by attribute anywhere, or by its name when no named folder
+     * encloses it */
+    int top = 1;
+    for (size_t i = 0; i < t->depth && i < IMPORT_MAX_FOLDER_DEPTH; i++)
+        if (t->folders[i].len)
+            top = 0;
+    d->root = t->fname_root_attr || (top && is_root_name(d->name, d->len));
     t->have_next_folder = 1;
     t->in_h3 = 0;
 }

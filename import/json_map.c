@@ -103,7 +103,7 @@ static const char *map_object(ient_t *e, json_t *o)
 int import_json_emit(import_ctx_t *c, const char *buf, size_t len, uint64_t line)
 {
     json_error_t jerr;
-    json_t *v = json_loadb(buf, len, 0, &jerr);
+    json_t *v = json_loadb(buf, len, JSON_DECODE_ANY, &jerr);
     if (!v) {
         ictx_error(c, line, "invalid JSON: %s", jerr.text);
         return IMPORT_OK;
