@@ -177,6 +177,17 @@ static int elem_end(jarr_t *t, import_ctx_t *c)
     return import_json_emit(c, t->elem.data, t->elem.len, t->elem_line);
 }
 
+/* The top-level object closed: it must have held the bookmark array. */
+static int wrapper_end(jarr_t *t, import_ctx_t *c)
+{
+    t->state = J_TRAILER;
+    if (t->found)
+        return IMPORT_OK;
+    return ictx_fail(c, c->line,
+                     "JSON object has no bookmark array (expected a key \"bookmarks\", "
+                     "\"results\", \"items\", \"links\", \"posts\" or \"data\")");
+}
+
 static void array_end(jarr_t *t) { t->state = t->arr_top ? J_TRAILER : J_W_NEXT; }
 
 /* One byte; returns 1 to read it again in the new state, or a negative/stop code via *rc. */
@@ -203,12 +214,7 @@ static int json_step(jarr_t *t, import_ctx_t *c, unsigned char ch, int *rc)
             t->key_over = t->key_esc = 0;
             t->state = J_W_KEYSTR;
         } else if (ch == '}') {
-            t->state = J_TRAILER;
-            if (!t->found)
-                *rc = ictx_fail(c, c->line,
-                                "JSON object has no bookmark array (expected a key "
-                                "\"bookmarks\", \"results\", \"items\", \"links\", \"posts\" "
-                                "or \"data\")");
+            *rc = wrapper_end(t, c);
         } else {
             *rc = ictx_fail(c, c->line, "malformed JSON object (expected a key)");
         }
@@ -248,7 +254,7 @@ static int json_step(jarr_t *t, import_ctx_t *c, unsigned char ch, int *rc)
         if (ch == ',')
             t->state = J_W_KEY;
         else if (ch == '}')
-            t->state = J_TRAILER;
+            *rc = wrapper_end(t, c);
         else if (!is_ws(ch))
             *rc = ictx_fail(c, c->line, "malformed JSON object (expected ',' or '}')");
         return 0;

@@ -67,13 +67,16 @@ void import_parser_free(import_parser_t *p)
     free(p);
 }
 
-/* Decides the format once enough bytes are in (or eof) and starts its tokenizer on them.
- * Returns IMPORT_OK whether or not it could decide yet, or an error. */
-static int try_start(import_parser_t *p, int eof)
+/* Decides the format from s[0..n) (the held bytes, or a whole chunk when nothing is held)
+ * and, when decided, starts the format's tokenizer on them. *started tells which. */
+static int try_start(import_parser_t *p, const unsigned char *s, size_t n, int eof,
+                     int *started)
 {
-    const unsigned char *s = (const unsigned char *)p->sniff.data;
-    size_t n = p->sniff.len, skip = 0;
     static const unsigned char bom[3] = {0xEF, 0xBB, 0xBF};
+    size_t skip = 0;
+    *started = 0;
+    if (!s)
+        s = (const unsigned char *)"";
     if (n < 3 && !eof && (n == 0 || memcmp(s, bom, n) == 0))
         return IMPORT_OK; /* could still be a BOM */
     if (n >= 3 && memcmp(s, bom, 3) == 0)
@@ -89,10 +92,9 @@ static int try_start(import_parser_t *p, int eof)
         snprintf(p->ctx.errmsg, sizeof(p->ctx.errmsg), "out of memory");
         return IMPORT_ENOMEM;
     }
+    *started = 1;
     p->ctx.ent.collapse_desc = fmt == IMPORT_FMT_NETSCAPE;
-    int rc = n > skip ? p->ops->feed(p->st, &p->ctx, s + skip, n - skip) : IMPORT_OK;
-    buf_free(&p->sniff);
-    return rc;
+    return n > skip ? p->ops->feed(p->st, &p->ctx, s + skip, n - skip) : IMPORT_OK;
 }
 
 int import_parser_feed(import_parser_t *p, const char *data, size_t len)
@@ -105,25 +107,33 @@ int import_parser_feed(import_parser_t *p, const char *data, size_t len)
         snprintf(p->ctx.errmsg, sizeof(p->ctx.errmsg), "feed after finish");
         return IMPORT_EINVAL;
     }
-    int rc = IMPORT_OK;
+    const unsigned char *s = (const unsigned char *)data;
+    int rc = IMPORT_OK, started = 0;
+    if (!p->ops && p->sniff.len == 0) {
+        /* usually the first chunk decides: no copy */
+        rc = try_start(p, s, len, 0, &started);
+        if (started || rc != IMPORT_OK)
+            return p->rc = rc;
+    }
     if (!p->ops) {
         size_t take = SNIFF_MAX - p->sniff.len;
         if (take > len)
             take = len;
-        if (buf_append(&p->sniff, data, take) != 0) {
+        if (buf_append(&p->sniff, s, take) != 0) {
             snprintf(p->ctx.errmsg, sizeof(p->ctx.errmsg), "out of memory");
             return p->rc = IMPORT_ENOMEM;
         }
-        data += take;
+        s += take;
         len -= take;
-        rc = try_start(p, p->sniff.len >= SNIFF_MAX);
-        if (rc != IMPORT_OK)
+        rc = try_start(p, (const unsigned char *)p->sniff.data, p->sniff.len,
+                       p->sniff.len >= SNIFF_MAX, &started);
+        if (started)
+            buf_free(&p->sniff);
+        if (rc != IMPORT_OK || !started)
             return p->rc = rc;
-        if (!p->ops)
-            return IMPORT_OK;
     }
     if (len)
-        rc = p->ops->feed(p->st, &p->ctx, (const unsigned char *)data, len);
+        rc = p->ops->feed(p->st, &p->ctx, s, len);
     return p->rc = rc;
 }
 
@@ -136,9 +146,11 @@ int import_parser_finish(import_parser_t *p)
     if (p->finished)
         return IMPORT_OK;
     p->finished = 1;
-    int rc = IMPORT_OK;
-    if (!p->ops)
-        rc = try_start(p, 1);
+    int rc = IMPORT_OK, started = 0;
+    if (!p->ops) {
+        rc = try_start(p, (const unsigned char *)p->sniff.data, p->sniff.len, 1, &started);
+        buf_free(&p->sniff);
+    }
     if (rc == IMPORT_OK && p->ops)
         rc = p->ops->finish(p->st, &p->ctx);
     return p->rc = rc;
