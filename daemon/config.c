@@ -11,6 +11,8 @@
 
 #include "log.h"
 
+#define LS_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
 void config_defaults(config_t *c)
 {
     memset(c, 0, sizeof *c);
@@ -187,4 +189,36 @@ int config_load_file(config_t *c, const char *path, int optional, char *err, siz
     if (rc == 0)
         snprintf(c->config_path, sizeof c->config_path, "%s", path);
     return rc;
+}
+
+int config_finish(config_t *c, char *err, size_t errlen)
+{
+    c->url_rules = NULL;
+    if (!c->tracking_params[0])
+        return 0;
+    snprintf(c->tp_buf, sizeof c->tp_buf, "%s", c->tracking_params);
+    size_t ne = 0, np = 0;
+    for (char *save = NULL, *t = strtok_r(c->tp_buf, ", ", &save); t; t = strtok_r(NULL, ", ", &save)) {
+        size_t n = strlen(t);
+        if (n > 1 && t[n - 1] == '*') {
+            if (np + 1 >= LS_LEN(c->tp_prefix))
+                goto too_many;
+            t[n - 1] = '\0';
+            c->tp_prefix[np++] = t;
+        } else {
+            if (ne + 1 >= LS_LEN(c->tp_exact))
+                goto too_many;
+            c->tp_exact[ne++] = t;
+        }
+    }
+    c->tp_exact[ne] = NULL;
+    c->tp_prefix[np] = NULL;
+    c->url_rules_own.exact = c->tp_exact;
+    c->url_rules_own.prefixes = c->tp_prefix;
+    c->url_rules = &c->url_rules_own;
+    return 0;
+too_many:
+    snprintf(err, errlen, "url.tracking_params: too many entries (at most %zu names and %zu prefixes)",
+             LS_LEN(c->tp_exact) - 1, LS_LEN(c->tp_prefix) - 1);
+    return -1;
 }

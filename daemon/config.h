@@ -6,6 +6,8 @@
 
 #include <stddef.h>
 
+#include "store.h"
+
 typedef struct config {
     char state_dir[4096];
     char socket_path[108];        /* sun_path limit */
@@ -23,6 +25,13 @@ typedef struct config {
     char tracking_params[2048];   /* comma-separated; "" = built-in list */
     char http_listen[128];        /* "127.0.0.1:8750" or "off" */
     char http_token[256];
+
+    /* derived by config_finish() from tracking_params; points into this struct */
+    const store_url_rules_t *url_rules;   /* NULL = the store's defaults */
+    store_url_rules_t url_rules_own;
+    char tp_buf[2048];
+    const char *tp_exact[256];
+    const char *tp_prefix[64];
 } config_t;
 
 /* Fills the defaults (XDG paths for a user, /var/lib and /run for root). */
@@ -30,6 +39,8 @@ void config_defaults(config_t *c);
 /* Reads a config file over c. Missing file: -1 with errno ENOENT and no message when
  * `optional`; syntax errors name the line. Returns 0 or -1 with err filled. */
 int config_load_file(config_t *c, const char *path, int optional, char *err, size_t errlen);
+/* Derives what the settings imply (URL rules); call after loading and after copying. */
+int config_finish(config_t *c, char *err, size_t errlen);
 /* Sets one key (as in the file). Returns 0 or -1 with err naming the key. */
 int config_set(config_t *c, const char *key, const char *value, char *err, size_t errlen);
 

@@ -13,6 +13,7 @@
 #include "writer.h"
 
 struct server;
+struct importer;
 
 typedef struct daemon {
     uv_loop_t *loop;
@@ -23,6 +24,7 @@ typedef struct daemon {
     readpool_t *readpool;     /* thread-pool read connections (METHOD_HEAVY) */
     events_t *events;
     struct server *server;
+    struct importer *importer;
     uint64_t started_mono_ms;
     int stopping;
     int lock_fd;

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <locale.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "importer.h"
 #include "log.h"
 #include "server.h"
 #include "util.h"
@@ -132,11 +134,22 @@ static void writer_closed_cb(void *ud)
     log_info("store closed");
 }
 
+static void importer_closed_cb(void *ud)
+{
+    daemon_t *d = ud;
+    free(d->importer);
+    d->importer = NULL;
+    writer_close(d->writer, writer_closed_cb, d);
+}
+
 static void server_closed_cb(void *ud)
 {
     daemon_t *d = ud;
     d->server = NULL;
-    writer_close(d->writer, writer_closed_cb, d);
+    if (d->importer)
+        importer_close(d->importer, importer_closed_cb, d);
+    else
+        importer_closed_cb(d);
 }
 
 void daemon_stop(daemon_t *d)
@@ -258,12 +271,21 @@ int main(int argc, char **argv)
             fprintf(stderr, "linksnapd: --%s\n", err);
             return 2;
         }
+    if (config_finish(&d->cfg, err, sizeof err) != 0) {
+        fprintf(stderr, "linksnapd: %s\n", err);
+        return 1;
+    }
     if (verbose)
         d->cfg.log_level = verbose > 1 ? LOG_LVL_DEBUG : LOG_LVL_INFO + (verbose > 0);
     if (quiet)
         d->cfg.log_level = LOG_LVL_WARNING;
     log_set_level(d->cfg.log_level);
     signal(SIGPIPE, SIG_IGN);
+    /* libidn2 (behind curl's punycode conversion of IDN hosts) reads the locale's charset:
+     * without a UTF-8 LC_CTYPE every non-ASCII host fails. Set before any thread starts. */
+    if (!setlocale(LC_CTYPE, "C.UTF-8") && !setlocale(LC_CTYPE, "C.utf8") &&
+        !setlocale(LC_CTYPE, "en_US.UTF-8"))
+        log_warn("no UTF-8 locale available: internationalised host names will be refused");
 
     int rc = 1;
     d->loop = uv_default_loop();
@@ -289,10 +311,19 @@ int main(int argc, char **argv)
         store_close(wdb);
         goto out;
     }
+    if (store_import_interrupt_running(wdb, util_now_ms()) != STORE_OK)
+        log_warn("cannot mark interrupted imports: %s", store_errmsg(wdb));
     d->writer = writer_new(d->loop, wdb, 1000, err, sizeof err);
     if (!d->writer) {
         log_err("%s", err);
         store_close(wdb);
+        goto out;
+    }
+    d->importer = importer_new(d);
+    if (!d->importer) {
+        log_err("out of memory");
+        daemon_stop(d);
+        uv_run(d->loop, UV_RUN_DEFAULT);
         goto out;
     }
 

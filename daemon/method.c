@@ -5,6 +5,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "util.h"
@@ -148,6 +149,27 @@ int param_string_array(method_call_t *call, const char *name, int required, json
             return method_fail(call, RPC_INVALID_PARAMS, "param '%s'[%zu] must be a string", name, i);
     }
     *out = v;
+    return 0;
+}
+
+int param_strv(method_call_t *call, const char *name, int required, const char ***out,
+               size_t *n)
+{
+    json_t *arr;
+    *out = NULL;
+    *n = 0;
+    if (param_string_array(call, name, required, &arr))
+        return -1;
+    if (!arr || json_array_size(arr) == 0)
+        return 0;
+    *out = malloc(json_array_size(arr) * sizeof **out);
+    if (!*out)
+        return method_fail(call, RPC_INTERNAL_ERROR, "out of memory");
+    size_t i;
+    json_t *e;
+    json_array_foreach(arr, i, e)
+        (*out)[i] = json_string_value(e);
+    *n = json_array_size(arr);
     return 0;
 }
 

@@ -64,15 +64,21 @@ typedef struct method_call {
     char err_msg[512];
     json_t *err_data;              /* optional, owned */
     json_t *events;                /* array of {topic, ...}; owned; created on demand */
-    void *after_commit;            /* opaque hand-over to the kind's loop-side hook */
+    json_t *handoff;               /* owned; what a handler passes to its `after` hook */
 } method_call_t;
 
 typedef int (*method_fn)(method_call_t *call);
+
+/* Runs on the loop after the call succeeded (after COMMIT for writes), before the reply
+ * leaves: for work that must start only once the call's rows exist (an import's reader).
+ * May turn the reply into an error with method_fail. */
+typedef void (*method_after_fn)(method_call_t *call, struct daemon *d);
 
 typedef struct {
     const char *name;
     method_fn fn;
     method_kind_t kind;
+    method_after_fn after;         /* optional */
 } method_def_t;
 
 /* Sets the error (printf-style message) and returns -1, so handlers can
@@ -95,6 +101,9 @@ int param_bool(method_call_t *call, const char *name, int required, int *out);
 /* An array of strings (a single string is accepted as a one-element array). The returned
  * array is borrowed from params. */
 int param_string_array(method_call_t *call, const char *name, int required, json_t **out);
+/* The same as a C array of borrowed strings (*out malloc'ed, free it; NULL when absent). */
+int param_strv(method_call_t *call, const char *name, int required, const char ***out,
+               size_t *n);
 /* Fails with -32602 if params has a key not in the NULL-terminated list. */
 int param_reject_unknown(method_call_t *call, const char *const *known);
 
@@ -102,6 +111,7 @@ int param_reject_unknown(method_call_t *call, const char *const *known);
 extern const method_def_t methods_link[];     /* daemon/methods_link.c */
 extern const method_def_t methods_tag[];      /* daemon/methods_tag.c */
 extern const method_def_t methods_daemon[];   /* daemon/methods_daemon.c */
+extern const method_def_t methods_import[];   /* daemon/methods_import.c */
 
 const method_def_t *methods_find(const char *name);
 

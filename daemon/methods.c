@@ -8,6 +8,7 @@ static const method_def_t *const groups[] = {
     methods_daemon,
     methods_link,
     methods_tag,
+    methods_import,
 };
 
 const method_def_t *methods_find(const char *name)

@@ -42,7 +42,7 @@ static int m_daemon_ping(method_call_t *call)
 }
 
 const method_def_t methods_daemon[] = {
-    {"daemon.status", m_daemon_status, METHOD_LOOP},
-    {"daemon.ping", m_daemon_ping, METHOD_LOOP},
-    {NULL, NULL, 0},
+    {"daemon.status", m_daemon_status, METHOD_LOOP, NULL},
+    {"daemon.ping", m_daemon_ping, METHOD_LOOP, NULL},
+    {NULL, NULL, 0, NULL},
 };

@@ -68,6 +68,10 @@ struct conn {
     size_t qlen;
     int inflight, inflight_nonwrite;
     int paused, eof, closed, close_after_flush;
+    int discard;           /* after an overlong line: read and drop until the client closes */
+    size_t discarded;
+    int shutdown_sent;
+    uv_shutdown_t shutdown_req;
     int refs;              /* the handle + each call in flight */
     events_sub_t *sub;
 };
@@ -108,6 +112,7 @@ static void slot_free(slot_t *sl)
 
 static void req_free(req_t *r)
 {
+    json_decref(r->call.handoff);
     json_decref(r->call.result);
     json_decref(r->call.err_data);
     json_decref(r->call.events);
@@ -162,13 +167,35 @@ static void conn_close(conn_t *c)
     uv_close((uv_handle_t *)&c->pipe, conn_closed_cb);
 }
 
+static void shutdown_cb(uv_shutdown_t *req, int status)
+{
+    conn_t *c = req->data;
+    (void)status;
+    /* our side is closed; the client's EOF (or the discard cap) closes the connection */
+    conn_unref(c);
+}
+
 /* The client is done with us when it sent EOF (or we are stopping) and nothing is owed. */
 static void conn_maybe_done(conn_t *c)
 {
     if (c->closed)
         return;
     int idle = c->inflight == 0 && !c->queue && !c->slots && c->out.len == 0 && !c->writing;
-    if (idle && (c->eof || c->close_after_flush || c->srv->closing))
+    if (!idle)
+        return;
+    if (c->discard && !c->eof && !c->srv->closing) {
+        /* lingering close: a reset now would destroy the error reply still in flight */
+        if (!c->shutdown_sent) {
+            c->shutdown_sent = 1;
+            c->shutdown_req.data = c;
+            if (uv_shutdown(&c->shutdown_req, (uv_stream_t *)&c->pipe, shutdown_cb) == 0)
+                c->refs++;
+            else
+                conn_close(c);
+        }
+        return;
+    }
+    if (c->eof || c->close_after_flush || c->srv->closing)
         conn_close(c);
 }
 
@@ -327,12 +354,11 @@ static int m_events_subscribe(conn_t *c, method_call_t *call)
     c->sub = events_subscribe(c->srv->d->events, topics, sub_event_cb, c);
     if (!c->sub)
         return method_fail(call, RPC_INTERNAL_ERROR, "out of memory");
-    call->result = json_pack("{s:O}", "subscribed", topics ? topics : json_pack("[s]", "*"));
-    if (!topics) {
-        json_decref(call->result);
+    if (topics)
+        call->result = json_pack("{s:O}", "subscribed", topics);
+    else
         call->result = json_pack("{s:[s]}", "subscribed", "*");
-    }
-    return 0;
+    return call->result ? 0 : method_fail(call, RPC_INTERNAL_ERROR, "out of memory");
 }
 
 static int m_events_unsubscribe(conn_t *c, method_call_t *call)
@@ -353,6 +379,8 @@ static void req_complete(req_t *r)
     conn_t *c = r->conn;
     method_call_t *call = &r->call;
     json_t *reply = NULL;
+    if (call->err_code == 0 && r->def->after)
+        r->def->after(call, c->srv->d);
     if (call->err_code == 0 && call->events) {
         size_t i;
         json_t *ev;
@@ -493,8 +521,8 @@ static void process_queue(conn_t *c)
     }
 }
 
-static const method_def_t special_subscribe = {"events.subscribe", NULL, METHOD_LOOP};
-static const method_def_t special_unsubscribe = {"events.unsubscribe", NULL, METHOD_LOOP};
+static const method_def_t special_subscribe = {"events.subscribe", NULL, METHOD_LOOP, NULL};
+static const method_def_t special_unsubscribe = {"events.unsubscribe", NULL, METHOD_LOOP, NULL};
 
 /* One request object (alone or inside a batch). doc is the whole parsed line. */
 static void handle_msg(conn_t *c, json_t *doc, json_t *msg, slot_t *sl, size_t index)
@@ -631,13 +659,19 @@ static void read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
     c->srv->readbuf_busy = 0;
     if (nread == 0 || c->closed)
         return;
+    if (c->discard && nread > 0) {
+        c->discarded += (size_t)nread;
+        if (c->discarded > (64u << 20))
+            conn_close(c);
+        return;
+    }
     if (nread < 0) {
         /* EOF: the client may have half-closed after pipelining; answer what it sent */
         uv_read_stop(st);
         c->eof = 1;
         if (nread != UV_EOF && nread != UV_ECONNRESET)
             log_info("client %llu: read failed: %s", (unsigned long long)c->id, uv_strerror((int)nread));
-        if (nread != UV_EOF) {
+        if (nread != UV_EOF || c->shutdown_sent) {
             conn_close(c);
             return;
         }
@@ -654,8 +688,7 @@ static void read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
         if (sl)
             slot_fill(c, sl, 0, rpc_error(NULL, RPC_LINE_TOO_LONG,
                       "request line longer than 1 MiB; closing the connection", NULL));
-        uv_read_stop(st);
-        c->eof = 1;
+        c->discard = 1;
         c->close_after_flush = 1;
     }
     process_queue(c);

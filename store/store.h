@@ -35,6 +35,9 @@ enum {
  * synchronous=FULL, foreign_keys=ON, busy_timeout. On failure *out is NULL and err holds
  * the reason. */
 int store_open(const char *path, int flags, store_t **out, char *err, size_t errlen);
+/* The same, migrating only up to `version` (tests build old databases with it). */
+int store_open_at_version(const char *path, int flags, int version, store_t **out, char *err,
+                          size_t errlen);
 void store_close(store_t *s);                 /* accepts NULL */
 const char *store_errmsg(const store_t *s);  /* last error of this connection */
 int store_schema_version(store_t *s);         /* PRAGMA user_version */
@@ -51,6 +54,7 @@ int store_rollback_to(store_t *s, const char *name);
 typedef struct {
     int64_t links, tags, snapshots;
     int64_t jobs_queued, jobs_running;
+    int64_t data_version;   /* bumped by every change to links, tags, snapshots */
 } store_stats_t;
 int store_stats(store_t *s, store_stats_t *out);
 
@@ -60,6 +64,130 @@ int store_integrity_check(store_t *s);
 /* Consistent copy of the whole database to dest with SQLite's online backup API. */
 int store_backup(store_t *s, const char *dest_path);
 
-/* ---- domain API: links, tags, jobs, snapshots, imports (below) ---- */
+/* ---- normalisation (pure; any thread) ---------------------------------------------- */
+
+#define STORE_MAX_URL 8192
+#define STORE_MAX_TAG_CHARS 64
+#define STORE_MAX_TAG_BYTES (STORE_MAX_TAG_CHARS * 4)
+
+/* Tracking parameters removed from URLs: exact names and name prefixes (NULL-terminated
+ * lists, case-insensitive). */
+typedef struct {
+    const char *const *exact;
+    const char *const *prefixes;
+} store_url_rules_t;
+const store_url_rules_t *store_url_default_rules(void);
+
+/* Normalises a URL (rules NULL = the defaults); *out is owned by the caller. STORE_EINVAL
+ * with err naming the problem (the scheme, the host, the length). */
+int store_normalize_url(const store_url_rules_t *rules, const char *in, char **out, char *err,
+                        size_t errlen);
+/* Normalises a tag into out (at least STORE_MAX_TAG_BYTES + 1 bytes). */
+int store_normalize_tag(const char *in, char *out, size_t outlen, char *err, size_t errlen);
+
+/* ---- rows ------------------------------------------------------------------------- */
+
+typedef struct {
+    int64_t id, link_id;
+    char state[16];                 /* queued|running|ok|partial|failed */
+    int http_status;                /* 0 = none yet */
+    char *final_url, *title, *path, *thumb_path, *sha256, *error, *timings;  /* or NULL */
+    int64_t width, height, bytes;   /* 0 = none */
+    int truncated, blank, attempt;
+    int64_t created_at, finished_at;   /* ms; finished_at 0 = not finished */
+} store_snapshot_t;
+
+typedef struct {
+    int64_t id;
+    char *url, *title, *description;   /* title/description may be NULL */
+    int64_t created_at, updated_at;
+    char **tags;                       /* names as first written, by key */
+    size_t ntags;
+    store_snapshot_t *last_snapshot;   /* NULL when never captured */
+} store_link_t;
+
+void store_link_free(store_link_t *l);          /* frees the row and everything in it */
+void store_snapshot_free(store_snapshot_t *s);
+
+typedef struct {
+    char name[STORE_MAX_TAG_BYTES + 1];
+    int64_t count;
+} store_tag_t;
+
+/* A link.list filter. Tag names are raw (normalised inside); unknown tags simply match
+ * nothing (tags_all) or exclude nothing (tags_none). */
+typedef struct {
+    const char *const *all;  size_t nall;
+    const char *const *any;  size_t nany;
+    const char *const *none; size_t nnone;
+    int untagged;
+    const char *q;           /* substring of url, title or description; NULL = any */
+} store_filter_t;
+
+/* ---- links (writes need a transaction around them: the writer's) --------------------- */
+
+typedef struct {
+    const char *url;                      /* raw: normalised here with `rules` */
+    const store_url_rules_t *rules;       /* NULL = defaults */
+    const char *const *tags;              /* raw names, normalised here */
+    size_t ntags;
+    const char *title, *description;      /* NULL = none; fill empty fields of an existing link */
+    int64_t created_at;                   /* ms; 0 = now_ms (imports pass ADD_DATE) */
+    int capture;                          /* a new link gets a queued job + snapshot */
+    int64_t now_ms;
+} store_link_add_t;
+
+/* Adds a link or, when its normalised URL exists, merges tags into it. */
+int store_link_add(store_t *s, const store_link_add_t *in, int64_t *id, int *created);
+int store_link_get(store_t *s, int64_t id, store_link_t **out);
+/* Finds by raw URL (normalised first). */
+int store_link_find(store_t *s, const store_url_rules_t *rules, const char *url, int64_t *id);
+/* set_title/set_description choose which fields change; NULL clears. */
+int store_link_update(store_t *s, int64_t id, int set_title, const char *title,
+                      int set_description, const char *description, int64_t now_ms);
+int store_link_delete(store_t *s, int64_t id);
+int store_link_tag(store_t *s, int64_t id, const char *const *add, size_t nadd,
+                   const char *const *remove, size_t nremove, int64_t now_ms);
+/* Newest first (id DESC). before_id 0 = from the newest. *next_before is 0 at the end. */
+int store_link_list(store_t *s, const store_filter_t *f, int limit, int64_t before_id,
+                    store_link_t ***out, size_t *n, int64_t *next_before);
+void store_link_list_free(store_link_t **v, size_t n);
+/* Adds/removes tags on every link the filter matches; *changed counts links touched. */
+int store_tag_apply(store_t *s, const store_filter_t *f, const char *const *add, size_t nadd,
+                    const char *const *remove, size_t nremove, int64_t now_ms, int64_t *changed);
+
+/* Queues a capture of a link: a snapshot row (queued) and its job. */
+int store_job_enqueue(store_t *s, int64_t link_id, int64_t now_ms);
+int store_snapshot_get(store_t *s, int64_t id, store_snapshot_t **out);
+
+/* ---- tags --------------------------------------------------------------------------- */
+
+/* Tags in use, by count desc then name. *out is malloc'ed. */
+int store_tag_list(store_t *s, store_tag_t **out, size_t *n);
+/* Renaming onto an existing tag merges into it; a case-only rename changes the display. */
+int store_tag_rename(store_t *s, const char *from, const char *to, store_tag_t *out);
+int store_tag_merge(store_t *s, const char *const *from, size_t nfrom, const char *into,
+                    store_tag_t *out);
+int store_tag_delete(store_t *s, const char *name, store_tag_t *deleted);
+
+/* ---- imports --------------------------------------------------------------------------- */
+
+int store_import_create(store_t *s, const char *source, const char *format,
+                        const char *tags_json, int capture, int64_t now_ms, int64_t *id);
+/* One imported entry (raw URL and tags). STORE_EINVAL with err for an invalid URL/tag. */
+int store_import_entry(store_t *s, const char *url, const char *const *tags, size_t ntags,
+                       const char *title, const char *description, int64_t created_ms,
+                       int capture, int64_t now_ms, int *created, char *err, size_t errlen);
+/* Adds a batch's figures; errors_json is a JSON array text of {line, reason} appended to
+ * the import's list, which keeps at most max_errors entries. A non-NULL state ends it. */
+int store_import_progress(store_t *s, int64_t id, int64_t lines, int64_t added,
+                          int64_t existing, int64_t invalid, const char *errors_json,
+                          int max_errors, const char *state, const char *error,
+                          int64_t now_ms);
+/* The import row as a JSON object text (owned): {id, source, format, state, lines, added,
+ * existing, invalid, errors, error, tags, capture, created_at, finished_at}. */
+int store_import_get(store_t *s, int64_t id, char **json_text);
+/* At start: imports left running by a crash become "interrupted". */
+int store_import_interrupt_running(store_t *s, int64_t now_ms);
 
 #endif

@@ -134,6 +134,8 @@ class Client:
 class Daemon:
     """A real linksnapd on its own temp state dir and socket."""
 
+    log = None
+
     def __init__(self, state_dir=None, args=(), config=None, env=None, keep=False):
         self.own_dir = state_dir is None
         self.root = tempfile.mkdtemp(prefix="linksnap-test-") if state_dir is None else None
@@ -261,6 +263,10 @@ class Daemon:
         finally:
             if self.log:
                 self.log.close()
+        # every test's store must come out sound, whatever the test threw at the daemon
+        if os.path.exists(self.db_path) and not self.integrity_check():
+            self.keep = True
+            raise AssertionError("integrity_check failed on %s" % self.db_path)
         report = self.sanitizer_report()
         if self.root and not self.keep and not report and rc == 0:
             shutil.rmtree(self.root, ignore_errors=True)

@@ -1,0 +1,54 @@
+/* json_link.c -- builds the protocol's link, snapshot and tag objects from store rows.
+ * Knows jansson and the store's row structs; nothing of sockets or SQL. */
+#include "json_link.h"
+
+#include "util.h"
+
+json_t *json_time(int64_t ms)
+{
+    if (ms <= 0)
+        return json_null();
+    char buf[32];
+    return json_string(util_format_rfc3339(ms, buf));
+}
+
+static json_t *str_or_null(const char *s) { return s ? json_string(s) : json_null(); }
+
+json_t *json_snapshot(const store_snapshot_t *x)
+{
+    if (!x)
+        return json_null();
+    json_t *timings = x->timings ? json_loads(x->timings, 0, NULL) : NULL;
+    return json_pack("{s:I,s:I,s:s,s:o,s:o,s:o,s:o,s:o,s:b,s:b,s:o,s:o,s:o,s:o,s:o,s:i,s:o,s:o,s:o}",
+        "id", (json_int_t)x->id, "link_id", (json_int_t)x->link_id, "state", x->state,
+        "http_status", x->http_status ? json_integer(x->http_status) : json_null(),
+        "final_url", str_or_null(x->final_url), "title", str_or_null(x->title),
+        "width", x->width ? json_integer(x->width) : json_null(),
+        "height", x->height ? json_integer(x->height) : json_null(),
+        "truncated", x->truncated, "blank", x->blank,
+        "path", str_or_null(x->path), "thumb_path", str_or_null(x->thumb_path),
+        "bytes", x->bytes ? json_integer(x->bytes) : json_null(),
+        "sha256", str_or_null(x->sha256), "error", str_or_null(x->error),
+        "attempt", x->attempt, "created_at", json_time(x->created_at),
+        "finished_at", json_time(x->finished_at),
+        "timings", timings ? timings : json_null());
+}
+
+json_t *json_link(const store_link_t *l)
+{
+    json_t *tags = json_array();
+    if (!tags)
+        return NULL;
+    for (size_t i = 0; i < l->ntags; i++)
+        json_array_append_new(tags, json_string(l->tags[i]));
+    return json_pack("{s:I,s:s,s:o,s:o,s:o,s:o,s:o,s:o}", "id", (json_int_t)l->id, "url", l->url,
+                     "title", str_or_null(l->title), "description", str_or_null(l->description),
+                     "tags", tags, "created_at", json_time(l->created_at),
+                     "updated_at", json_time(l->updated_at),
+                     "last_snapshot", json_snapshot(l->last_snapshot));
+}
+
+json_t *json_tag(const store_tag_t *t)
+{
+    return json_pack("{s:s,s:I}", "name", t->name, "count", (json_int_t)t->count);
+}

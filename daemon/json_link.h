@@ -1,0 +1,15 @@
+/* json_link.h -- store rows to the JSON objects of the protocol (docs/protocol.md):
+ * link, snapshot, tag. One place, so every method shows them the same way. */
+#ifndef LS_JSON_LINK_H
+#define LS_JSON_LINK_H
+
+#include <jansson.h>
+
+#include "store.h"
+
+json_t *json_link(const store_link_t *l);           /* new reference or NULL */
+json_t *json_snapshot(const store_snapshot_t *s);   /* json null for NULL */
+json_t *json_tag(const store_tag_t *t);
+json_t *json_time(int64_t ms);                      /* RFC 3339 string; null for 0 */
+
+#endif

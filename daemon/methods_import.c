@@ -1,0 +1,118 @@
+/* methods_import.c -- import.start and import.get. import.start validates, creates the
+ * import's row (in the writer's transaction) and, once that committed, hands the source to
+ * the importer, which runs in the background; import.get reads the row's figures. */
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "import.h"
+#include "importer.h"
+#include "log.h"
+#include "util.h"
+#include "method.h"
+
+#define MAX_INLINE (64u << 20)   /* content sent inline; bigger files go by path */
+
+static int m_import_start(method_call_t *call)
+{
+    static const char *const known[] = {"path", "content", "format", "tags", "capture", NULL};
+    const char *path, *content, *format;
+    json_t *tags;
+    int capture = 1;
+    if (param_reject_unknown(call, known) || param_string(call, "path", 0, &path) ||
+        param_string(call, "content", 0, &content) || param_string(call, "format", 0, &format) ||
+        param_string_array(call, "tags", 0, &tags) || param_bool(call, "capture", 0, &capture))
+        return -1;
+    if (!!path == !!content)
+        return method_fail(call, RPC_INVALID_PARAMS, "give exactly one of 'path' or 'content'");
+    import_format_t fmt = IMPORT_FMT_AUTO;
+    if (format && import_format_parse(format, &fmt) != 0)
+        return method_fail(call, RPC_INVALID_PARAMS,
+                           "param 'format' must be auto, text, netscape, csv, jsonl or json");
+    if (path) {
+        if (path[0] != '/')
+            return method_fail(call, RPC_INVALID_PARAMS, "param 'path' must be absolute");
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            return method_fail(call, RPC_IO_ERROR,
+                               "linksnapd cannot read %s: %m (it must be readable by the daemon's "
+                               "user; `linksnap import` sends the content instead)", path);
+        close(fd);
+    } else if (json_string_length(json_object_get(call->params, "content")) > MAX_INLINE) {
+        return method_fail(call, RPC_INVALID_PARAMS, "param 'content' is over 64 MiB; pass 'path'");
+    }
+    size_t i;
+    json_t *t;
+    char name[STORE_MAX_TAG_BYTES + 1], err[256];
+    json_array_foreach(tags, i, t) {
+        if (store_normalize_tag(json_string_value(t), name, sizeof name, err, sizeof err) != STORE_OK)
+            return method_fail(call, RPC_INVALID_PARAMS, "param 'tags'[%zu]: %s", i, err);
+    }
+    char *tags_json = tags ? json_dumps(tags, JSON_COMPACT) : NULL;
+    int64_t id;
+    int rc = store_import_create(call->db, path ? path : "(content)", import_format_name(fmt),
+                                 tags_json, capture, call->now_ms, &id);
+    free(tags_json);
+    if (rc)
+        return method_fail_store(call, rc, "import");
+    call->result = json_pack("{s:I}", "import_id", (json_int_t)id);
+    call->handoff = json_pack("{s:I,s:O?,s:O?,s:s?,s:O?,s:b}", "id", (json_int_t)id,
+                              "path", json_object_get(call->params, "path"),
+                              "content", json_object_get(call->params, "content"),
+                              "format", format, "tags", tags, "capture", capture);
+    if (!call->result || !call->handoff)
+        return method_fail(call, RPC_INTERNAL_ERROR, "out of memory");
+    return method_emit(call, "import.started", json_pack("{s:I}", "id", (json_int_t)id));
+}
+
+static void import_start_after(method_call_t *call, daemon_t *d)
+{
+    json_t *h = call->handoff;
+    char err[512];
+    json_t *content = json_object_get(h, "content");
+    if (importer_start(d->importer, json_integer_value(json_object_get(h, "id")),
+                       json_string_value(json_object_get(h, "path")), json_string_value(content),
+                       json_string_length(content), json_string_value(json_object_get(h, "format")),
+                       json_object_get(h, "tags"), json_is_true(json_object_get(h, "capture")),
+                       err, sizeof err) != 0) {
+        log_warn("import %lld could not start: %s",
+                 (long long)json_integer_value(json_object_get(h, "id")), err);
+        json_decref(call->result);
+        call->result = NULL;
+        method_fail(call, RPC_IO_ERROR, "%s", err);
+    }
+}
+
+static int m_import_get(method_call_t *call)
+{
+    static const char *const known[] = {"id", NULL};
+    int64_t id = 0;
+    if (param_reject_unknown(call, known) || param_int(call, "id", 1, 1, INT64_MAX, &id))
+        return -1;
+    char *text = NULL;
+    int rc = store_import_get(call->db, id, &text);
+    if (rc)
+        return method_fail_store(call, rc, NULL);
+    json_t *row = json_loads(text, 0, NULL);
+    free(text);
+    if (!row)
+        return method_fail(call, RPC_INTERNAL_ERROR, "import row unreadable");
+    /* times as RFC 3339, like every other object */
+    static const char *const times[] = {"created_at", "finished_at"};
+    for (size_t k = 0; k < 2; k++) {
+        json_t *v = json_object_get(row, times[k]);
+        char buf[32];
+        if (json_is_integer(v))
+            json_object_set_new(row, times[k], json_string(util_format_rfc3339(json_integer_value(v), buf)));
+    }
+    call->result = row;
+    return 0;
+}
+
+const method_def_t methods_import[] = {
+    {"import.start", m_import_start, METHOD_WRITE, import_start_after},
+    {"import.get", m_import_get, METHOD_READ, NULL},
+    {NULL, NULL, 0, NULL},
+};

@@ -1,0 +1,220 @@
+/* methods_link.c -- link.add, link.get, link.list, link.update, link.delete, link.tag:
+ * params in, store calls, link objects out. Writes run in the writer's transaction;
+ * events are emitted for the core to publish after commit. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "json_link.h"
+#include "method.h"
+
+/* Loads a link and sets it as result[key] (or the whole result when key is NULL). */
+static int result_link(method_call_t *call, int64_t id, const char *extra_key, json_t *extra)
+{
+    store_link_t *l = NULL;
+    int rc = store_link_get(call->db, id, &l);
+    if (rc) {
+        json_decref(extra);
+        return method_fail_store(call, rc, NULL);
+    }
+    json_t *jl = json_link(l);
+    store_link_free(l);
+    call->result = json_pack("{s:o}", "link", jl);
+    if (!call->result) {
+        json_decref(extra);
+        return method_fail(call, RPC_INTERNAL_ERROR, "out of memory");
+    }
+    if (extra_key)
+        json_object_set_new(call->result, extra_key, extra);
+    return 0;
+}
+
+static int emit_link(method_call_t *call, const char *topic)
+{
+    json_t *link = json_object_get(call->result, "link");
+    return method_emit(call, topic, json_pack("{s:O}", "link", link));
+}
+
+static int m_link_add(method_call_t *call)
+{
+    static const char *const known[] = {"url", "tags", "title", "description", "capture", NULL};
+    const char *url, *title, *description;
+    const char **tags = NULL;
+    size_t ntags = 0;
+    int capture = 1;
+    if (param_reject_unknown(call, known) || param_string(call, "url", 1, &url) ||
+        param_string(call, "title", 0, &title) || param_string(call, "description", 0, &description) ||
+        param_bool(call, "capture", 0, &capture) || param_strv(call, "tags", 0, &tags, &ntags))
+        return -1;
+    store_link_add_t in = {
+        .url = url, .rules = call->cfg ? call->cfg->url_rules : NULL, .tags = tags,
+        .ntags = ntags, .title = title, .description = description, .capture = capture,
+        .now_ms = call->now_ms,
+    };
+    int64_t id;
+    int created;
+    int rc = store_link_add(call->db, &in, &id, &created);
+    free(tags);
+    if (rc)
+        return method_fail_store(call, rc, NULL);
+    if (result_link(call, id, "created", json_boolean(created)))
+        return -1;
+    return emit_link(call, created ? "link.added" : "link.updated");
+}
+
+/* {id} or {url}: the link's id. */
+static int param_link_id(method_call_t *call, int64_t *id)
+{
+    const char *url = NULL;
+    *id = 0;
+    if (param_int(call, "id", 0, 1, INT64_MAX, id) || param_string(call, "url", 0, &url))
+        return -1;
+    if (*id && url)
+        return method_fail(call, RPC_INVALID_PARAMS, "give 'id' or 'url', not both");
+    if (!*id && !url)
+        return method_fail(call, RPC_INVALID_PARAMS, "missing param 'id' (or 'url')");
+    if (url) {
+        int rc = store_link_find(call->db, call->cfg ? call->cfg->url_rules : NULL, url, id);
+        if (rc)
+            return method_fail_store(call, rc, NULL);
+    }
+    return 0;
+}
+
+static int m_link_get(method_call_t *call)
+{
+    static const char *const known[] = {"id", "url", NULL};
+    int64_t id;
+    if (param_reject_unknown(call, known) || param_link_id(call, &id))
+        return -1;
+    return result_link(call, id, NULL, NULL);
+}
+
+/* Reads the filter keys from `obj` (params, or tag.apply's filter object). */
+int methods_parse_filter(method_call_t *call, store_filter_t *f, const char ***bufs)
+{
+    memset(f, 0, sizeof *f);
+    const char *q = NULL;
+    if (param_strv(call, "tags_all", 0, &bufs[0], &f->nall) ||
+        param_strv(call, "tags_any", 0, &bufs[1], &f->nany) ||
+        param_strv(call, "tags_none", 0, &bufs[2], &f->nnone) ||
+        param_bool(call, "untagged", 0, &f->untagged) || param_string(call, "q", 0, &q))
+        return -1;
+    f->all = bufs[0];
+    f->any = bufs[1];
+    f->none = bufs[2];
+    f->q = q && *q ? q : NULL;
+    if (f->q && strlen(f->q) > 1024)
+        return method_fail(call, RPC_INVALID_PARAMS, "param 'q' is too long (at most 1024 bytes)");
+    return 0;
+}
+
+static int m_link_list(method_call_t *call)
+{
+    static const char *const known[] = {"tags_all", "tags_any", "tags_none", "untagged", "q",
+                                        "limit", "cursor", NULL};
+    const char **bufs[3] = {NULL, NULL, NULL};
+    store_filter_t f;
+    int64_t limit = 50, before = 0;
+    const char *cursor = NULL;
+    int ret = -1;
+    if (param_reject_unknown(call, known) || methods_parse_filter(call, &f, bufs) ||
+        param_int(call, "limit", 0, 1, 500, &limit) || param_string(call, "cursor", 0, &cursor))
+        goto out;
+    if (cursor) {
+        char *end;
+        long long v = strtoll(cursor, &end, 10);
+        if (!*cursor || *end || v < 1) {
+            method_fail(call, RPC_INVALID_PARAMS, "param 'cursor' is not a cursor from link.list");
+            goto out;
+        }
+        before = v;
+    }
+    store_link_t **links = NULL;
+    size_t n = 0;
+    int64_t next = 0;
+    int rc = store_link_list(call->db, &f, (int)limit, before, &links, &n, &next);
+    if (rc) {
+        method_fail_store(call, rc, NULL);
+        goto out;
+    }
+    json_t *arr = json_array();
+    for (size_t i = 0; arr && i < n; i++)
+        json_array_append_new(arr, json_link(links[i]));
+    store_link_list_free(links, n);
+    char nc[32];
+    snprintf(nc, sizeof nc, "%lld", (long long)next);
+    call->result = json_pack("{s:o,s:o}", "links", arr ? arr : json_array(),
+                             "next_cursor", next ? json_string(nc) : json_null());
+    ret = call->result ? 0 : method_fail(call, RPC_INTERNAL_ERROR, "out of memory");
+out:
+    for (int i = 0; i < 3; i++)
+        free(bufs[i]);
+    return ret;
+}
+
+static int m_link_update(method_call_t *call)
+{
+    static const char *const known[] = {"id", "title", "description", NULL};
+    int64_t id = 0;
+    const char *title, *description;
+    if (param_reject_unknown(call, known) || param_int(call, "id", 1, 1, INT64_MAX, &id) ||
+        param_string(call, "title", 0, &title) || param_string(call, "description", 0, &description))
+        return -1;
+    int set_title = json_object_get(call->params, "title") != NULL;
+    int set_desc = json_object_get(call->params, "description") != NULL;
+    int rc = store_link_update(call->db, id, set_title, title, set_desc, description, call->now_ms);
+    if (rc)
+        return method_fail_store(call, rc, NULL);
+    if (result_link(call, id, NULL, NULL))
+        return -1;
+    return emit_link(call, "link.updated");
+}
+
+static int m_link_delete(method_call_t *call)
+{
+    static const char *const known[] = {"id", NULL};
+    int64_t id = 0;
+    if (param_reject_unknown(call, known) || param_int(call, "id", 1, 1, INT64_MAX, &id))
+        return -1;
+    int rc = store_link_delete(call->db, id);
+    if (rc)
+        return method_fail_store(call, rc, NULL);
+    call->result = json_pack("{s:b,s:I}", "deleted", 1, "id", (json_int_t)id);
+    return method_emit(call, "link.deleted", json_pack("{s:I}", "id", (json_int_t)id));
+}
+
+static int m_link_tag(method_call_t *call)
+{
+    static const char *const known[] = {"id", "add", "remove", NULL};
+    int64_t id = 0;
+    const char **add = NULL, **rem = NULL;
+    size_t nadd = 0, nrem = 0;
+    int ret = -1;
+    if (param_reject_unknown(call, known) || param_int(call, "id", 1, 1, INT64_MAX, &id) ||
+        param_strv(call, "add", 0, &add, &nadd) || param_strv(call, "remove", 0, &rem, &nrem))
+        goto out;
+    int rc = store_link_tag(call->db, id, add, nadd, rem, nrem, call->now_ms);
+    if (rc) {
+        method_fail_store(call, rc, NULL);
+        goto out;
+    }
+    if (result_link(call, id, NULL, NULL))
+        goto out;
+    ret = emit_link(call, "link.updated");
+out:
+    free(add);
+    free(rem);
+    return ret;
+}
+
+const method_def_t methods_link[] = {
+    {"link.add", m_link_add, METHOD_WRITE, NULL},
+    {"link.get", m_link_get, METHOD_READ, NULL},
+    {"link.list", m_link_list, METHOD_READ, NULL},
+    {"link.update", m_link_update, METHOD_WRITE, NULL},
+    {"link.delete", m_link_delete, METHOD_WRITE, NULL},
+    {"link.tag", m_link_tag, METHOD_WRITE, NULL},
+    {NULL, NULL, 0, NULL},
+};

@@ -1,0 +1,135 @@
+/* methods_tag.c -- tag.list, tag.rename, tag.merge, tag.delete and tag.apply (tags on every
+ * link a filter matches). Writes run in the writer's transaction. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "json_link.h"
+#include "method.h"
+
+int methods_parse_filter(method_call_t *call, store_filter_t *f, const char ***bufs);
+
+static int m_tag_list(method_call_t *call)
+{
+    static const char *const known[] = {NULL};
+    if (param_reject_unknown(call, known))
+        return -1;
+    store_tag_t *tags = NULL;
+    size_t n = 0;
+    int rc = store_tag_list(call->db, &tags, &n);
+    if (rc)
+        return method_fail_store(call, rc, NULL);
+    json_t *arr = json_array();
+    for (size_t i = 0; arr && i < n; i++)
+        json_array_append_new(arr, json_tag(&tags[i]));
+    free(tags);
+    call->result = json_pack("{s:o}", "tags", arr ? arr : json_array());
+    return call->result ? 0 : method_fail(call, RPC_INTERNAL_ERROR, "out of memory");
+}
+
+static int m_tag_rename(method_call_t *call)
+{
+    static const char *const known[] = {"from", "to", NULL};
+    const char *from, *to;
+    if (param_reject_unknown(call, known) || param_string(call, "from", 1, &from) ||
+        param_string(call, "to", 1, &to))
+        return -1;
+    store_tag_t t;
+    int rc = store_tag_rename(call->db, from, to, &t);
+    if (rc)
+        return method_fail_store(call, rc, NULL);
+    call->result = json_pack("{s:o}", "tag", json_tag(&t));
+    return method_emit(call, "tag.renamed", json_pack("{s:s,s:o}", "from", from, "tag", json_tag(&t)));
+}
+
+static int m_tag_merge(method_call_t *call)
+{
+    static const char *const known[] = {"from", "into", NULL};
+    const char **from = NULL, *into;
+    size_t n = 0;
+    int ret = -1;
+    if (param_reject_unknown(call, known) || param_strv(call, "from", 1, &from, &n) ||
+        param_string(call, "into", 1, &into))
+        goto out;
+    if (n == 0) {
+        method_fail(call, RPC_INVALID_PARAMS, "param 'from' must name at least one tag");
+        goto out;
+    }
+    store_tag_t t;
+    int rc = store_tag_merge(call->db, from, n, into, &t);
+    if (rc) {
+        method_fail_store(call, rc, NULL);
+        goto out;
+    }
+    call->result = json_pack("{s:o}", "tag", json_tag(&t));
+    ret = method_emit(call, "tag.merged", json_pack("{s:O,s:o}", "from",
+                      json_object_get(call->params, "from"), "tag", json_tag(&t)));
+out:
+    free(from);
+    return ret;
+}
+
+static int m_tag_delete(method_call_t *call)
+{
+    static const char *const known[] = {"name", NULL};
+    const char *name;
+    if (param_reject_unknown(call, known) || param_string(call, "name", 1, &name))
+        return -1;
+    store_tag_t t;
+    int rc = store_tag_delete(call->db, name, &t);
+    if (rc)
+        return method_fail_store(call, rc, NULL);
+    call->result = json_pack("{s:b,s:s,s:I}", "deleted", 1, "name", t.name, "links", (json_int_t)t.count);
+    return method_emit(call, "tag.deleted", json_pack("{s:s,s:I}", "name", t.name, "links", (json_int_t)t.count));
+}
+
+static int m_tag_apply(method_call_t *call)
+{
+    static const char *const known[] = {"filter", "add", "remove", NULL};
+    static const char *const filter_keys[] = {"tags_all", "tags_any", "tags_none", "untagged", "q", NULL};
+    const char **add = NULL, **rem = NULL, **bufs[3] = {NULL, NULL, NULL};
+    size_t nadd = 0, nrem = 0;
+    int ret = -1;
+    if (param_reject_unknown(call, known) || param_strv(call, "add", 0, &add, &nadd) ||
+        param_strv(call, "remove", 0, &rem, &nrem))
+        goto out;
+    json_t *filter = json_object_get(call->params, "filter");
+    if (!json_is_object(filter)) {
+        method_fail(call, RPC_INVALID_PARAMS, "param 'filter' must be an object (the keys of link.list)");
+        goto out;
+    }
+    if (nadd == 0 && nrem == 0) {
+        method_fail(call, RPC_INVALID_PARAMS, "give 'add' or 'remove'");
+        goto out;
+    }
+    /* parse the filter object with the same helpers: they read call->params */
+    json_t *params = call->params;
+    call->params = filter;
+    store_filter_t f;
+    int bad = param_reject_unknown(call, filter_keys) || methods_parse_filter(call, &f, bufs);
+    call->params = params;
+    if (bad)
+        goto out;
+    int64_t changed = 0;
+    int rc = store_tag_apply(call->db, &f, add, nadd, rem, nrem, call->now_ms, &changed);
+    if (rc) {
+        method_fail_store(call, rc, NULL);
+        goto out;
+    }
+    call->result = json_pack("{s:I}", "changed", (json_int_t)changed);
+    ret = method_emit(call, "tag.applied", json_pack("{s:I}", "changed", (json_int_t)changed));
+out:
+    free(add);
+    free(rem);
+    for (int i = 0; i < 3; i++)
+        free(bufs[i]);
+    return ret;
+}
+
+const method_def_t methods_tag[] = {
+    {"tag.list", m_tag_list, METHOD_READ, NULL},
+    {"tag.rename", m_tag_rename, METHOD_WRITE, NULL},
+    {"tag.merge", m_tag_merge, METHOD_WRITE, NULL},
+    {"tag.delete", m_tag_delete, METHOD_WRITE, NULL},
+    {"tag.apply", m_tag_apply, METHOD_WRITE, NULL},
+    {NULL, NULL, 0, NULL},
+};

@@ -1,0 +1,130 @@
+/* imports.c -- the imports table: one row per bulk import with running figures and the
+ * first errors (line and reason), kept as JSON text by SQLite's own JSON functions. Also
+ * the per-entry add used by the importer. Callers provide the transaction. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store_int.h"
+
+int store_import_create(store_t *s, const char *source, const char *format,
+                        const char *tags_json, int capture, int64_t now_ms, int64_t *id)
+{
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v2(s->db, "INSERT INTO imports(source, format, state, tags, capture, "
+                                       "created_at) VALUES (?1, ?2, 'running', json(?3), ?4, ?5)",
+                                -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return store_fail_sqlite(s, rc, "create import");
+    sqlite3_bind_text(st, 1, source, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, format, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, tags_json ? tags_json : "[]", -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 4, capture);
+    sqlite3_bind_int64(st, 5, now_ms);
+    rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return store_fail_sqlite(s, rc, "create import");
+    *id = sqlite3_last_insert_rowid(s->db);
+    return STORE_OK;
+}
+
+int store_import_entry(store_t *s, const char *url, const char *const *tags, size_t ntags,
+                       const char *title, const char *description, int64_t created_ms,
+                       int capture, int64_t now_ms, int *created, char *err, size_t errlen)
+{
+    store_link_add_t in = {
+        .url = url, .tags = tags, .ntags = ntags, .title = title, .description = description,
+        .created_at = created_ms, .capture = capture, .now_ms = now_ms,
+    };
+    int64_t id;
+    /* a savepoint per entry: a bad tag must not leave half an entry behind */
+    int rc = store_savepoint(s, "entry");
+    if (rc)
+        return rc;
+    rc = store_link_add(s, &in, &id, created);
+    if (rc == STORE_EINVAL) {
+        snprintf(err, errlen, "%s", s->err);
+        store_rollback_to(s, "entry");
+    }
+    store_release(s, "entry");
+    return rc;
+}
+
+int store_import_progress(store_t *s, int64_t id, int64_t lines, int64_t added,
+                          int64_t existing, int64_t invalid, const char *errors_json,
+                          int max_errors, const char *state, const char *error,
+                          int64_t now_ms)
+{
+    static const char sql[] =
+        "UPDATE imports SET lines = max(lines, ?2), added = added + ?3, existing = existing + ?4, "
+        "invalid = invalid + ?5, "
+        "errors = CASE WHEN json_array_length(errors) >= ?7 OR json_array_length(?6) = 0 THEN errors "
+        "  ELSE (SELECT json_group_array(json(value)) FROM (SELECT value FROM ("
+        "    SELECT 0 AS part, key, value FROM json_each(errors) UNION ALL "
+        "    SELECT 1 AS part, key, value FROM json_each(?6)) ORDER BY part, key LIMIT ?7)) END, "
+        "state = coalesce(?8, state), error = coalesce(?9, error), "
+        "finished_at = CASE WHEN ?8 IS NULL THEN finished_at ELSE ?10 END "
+        "WHERE id = ?1";
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return store_fail_sqlite(s, rc, "import progress");
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_int64(st, 2, lines);
+    sqlite3_bind_int64(st, 3, added);
+    sqlite3_bind_int64(st, 4, existing);
+    sqlite3_bind_int64(st, 5, invalid);
+    sqlite3_bind_text(st, 6, errors_json ? errors_json : "[]", -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 7, max_errors);
+    if (state)
+        sqlite3_bind_text(st, 8, state, -1, SQLITE_STATIC);
+    if (error)
+        sqlite3_bind_text(st, 9, error, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 10, now_ms);
+    rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return store_fail_sqlite(s, rc, "import progress");
+    return STORE_OK;
+}
+
+int store_import_get(store_t *s, int64_t id, char **json_text)
+{
+    *json_text = NULL;
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v2(s->db,
+        "SELECT json_object('id', id, 'source', source, 'format', format, 'state', state, "
+        "'lines', lines, 'added', added, 'existing', existing, 'invalid', invalid, "
+        "'errors', json(errors), 'error', error, 'tags', json(tags), "
+        "'capture', json(CASE WHEN capture THEN 'true' ELSE 'false' END), "
+        "'created_at', created_at, 'finished_at', finished_at) FROM imports WHERE id = ?1",
+        -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return store_fail_sqlite(s, rc, "get import");
+    sqlite3_bind_int64(st, 1, id);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *json_text = strdup((const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    if (rc == SQLITE_DONE)
+        return store_fail(s, STORE_ENOTFOUND, "import %lld not found", (long long)id);
+    if (rc != SQLITE_ROW)
+        return store_fail_sqlite(s, rc, "get import");
+    return *json_text ? STORE_OK : store_fail(s, STORE_ENOMEM, "out of memory");
+}
+
+int store_import_interrupt_running(store_t *s, int64_t now_ms)
+{
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v2(s->db, "UPDATE imports SET state = 'interrupted', finished_at = ?1, "
+                                       "error = 'linksnapd stopped before the import finished; "
+                                       "import the file again (entries already added are kept)' "
+                                       "WHERE state = 'running'", -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return store_fail_sqlite(s, rc, "imports");
+    sqlite3_bind_int64(st, 1, now_ms);
+    rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? STORE_OK : store_fail_sqlite(s, rc, "imports");
+}

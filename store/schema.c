@@ -1,0 +1,107 @@
+/* schema.c -- the store's schema as an ordered list of forward-only migrations. A database
+ * is at version N when migrations 1..N ran; store.c applies the missing ones at open, in
+ * one transaction. Never edit a shipped step: add a new one. */
+#include <stddef.h>
+
+#include "store_schema.h"
+
+static const char *const migrations[] = {
+    /* 1: links, tags, the link<->tag relation with cheap counts, snapshots, jobs */
+    "CREATE TABLE links ("
+    "  id INTEGER PRIMARY KEY,"
+    "  url TEXT NOT NULL UNIQUE,"
+    "  title TEXT, description TEXT,"
+    "  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,"
+    "  last_snapshot_id INTEGER);"
+    "CREATE TABLE tags ("
+    "  id INTEGER PRIMARY KEY,"
+    "  name TEXT NOT NULL,"
+    "  key TEXT NOT NULL UNIQUE,"
+    "  count INTEGER NOT NULL DEFAULT 0);"
+    "CREATE INDEX tags_by_count ON tags(count DESC, name);"
+    "CREATE TABLE link_tags ("
+    "  link_id INTEGER NOT NULL REFERENCES links(id) ON DELETE CASCADE,"
+    "  tag_id INTEGER NOT NULL REFERENCES tags(id) ON DELETE CASCADE,"
+    "  PRIMARY KEY (link_id, tag_id)) WITHOUT ROWID;"
+    "CREATE INDEX link_tags_by_tag ON link_tags(tag_id, link_id);"
+    "CREATE TRIGGER link_tags_ai AFTER INSERT ON link_tags BEGIN"
+    "  UPDATE tags SET count = count + 1 WHERE id = NEW.tag_id; END;"
+    "CREATE TRIGGER link_tags_ad AFTER DELETE ON link_tags BEGIN"
+    "  UPDATE tags SET count = count - 1 WHERE id = OLD.tag_id;"
+    "  DELETE FROM tags WHERE id = OLD.tag_id AND count <= 0; END;"
+    "CREATE TABLE snapshots ("
+    "  id INTEGER PRIMARY KEY,"
+    "  link_id INTEGER NOT NULL REFERENCES links(id) ON DELETE CASCADE,"
+    "  state TEXT NOT NULL CHECK (state IN ('queued','running','ok','partial','failed')),"
+    "  http_status INTEGER, final_url TEXT, title TEXT, width INTEGER, height INTEGER,"
+    "  truncated INTEGER NOT NULL DEFAULT 0, blank INTEGER NOT NULL DEFAULT 0,"
+    "  path TEXT, thumb_path TEXT, bytes INTEGER, sha256 TEXT, error TEXT,"
+    "  attempt INTEGER NOT NULL DEFAULT 0,"
+    "  created_at INTEGER NOT NULL, finished_at INTEGER,"
+    "  timings TEXT, redirects TEXT);"
+    "CREATE INDEX snapshots_by_link ON snapshots(link_id, id);"
+    "CREATE TABLE jobs ("
+    "  id INTEGER PRIMARY KEY,"
+    "  link_id INTEGER NOT NULL REFERENCES links(id) ON DELETE CASCADE,"
+    "  snapshot_id INTEGER REFERENCES snapshots(id) ON DELETE CASCADE,"
+    "  state TEXT NOT NULL CHECK (state IN ('queued','running','done','failed','canceled')),"
+    "  attempt INTEGER NOT NULL DEFAULT 0,"
+    "  not_before INTEGER NOT NULL DEFAULT 0,"
+    "  error TEXT,"
+    "  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);"
+    "CREATE INDEX jobs_by_state ON jobs(state, not_before, id);"
+    "CREATE INDEX jobs_by_link ON jobs(link_id);",
+
+    /* 2: imports; counters kept by triggers so daemon.status is O(1) at a million links;
+     *    a data_version that every change bumps (chart caches key on it) */
+    "CREATE TABLE imports ("
+    "  id INTEGER PRIMARY KEY,"
+    "  source TEXT NOT NULL, format TEXT NOT NULL,"
+    "  state TEXT NOT NULL CHECK (state IN ('running','done','failed','interrupted')),"
+    "  lines INTEGER NOT NULL DEFAULT 0, added INTEGER NOT NULL DEFAULT 0,"
+    "  existing INTEGER NOT NULL DEFAULT 0, invalid INTEGER NOT NULL DEFAULT 0,"
+    "  errors TEXT NOT NULL DEFAULT '[]', error TEXT,"
+    "  tags TEXT NOT NULL DEFAULT '[]', capture INTEGER NOT NULL DEFAULT 1,"
+    "  created_at INTEGER NOT NULL, finished_at INTEGER);"
+    "CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;"
+    "INSERT INTO counters VALUES"
+    "  ('links', (SELECT count(*) FROM links)),"
+    "  ('snapshots', (SELECT count(*) FROM snapshots)),"
+    "  ('jobs_queued', (SELECT count(*) FROM jobs WHERE state = 'queued')),"
+    "  ('jobs_running', (SELECT count(*) FROM jobs WHERE state = 'running')),"
+    "  ('data_version', 0);"
+    "CREATE TRIGGER links_ai AFTER INSERT ON links BEGIN"
+    "  UPDATE counters SET value = value + 1 WHERE name IN ('links', 'data_version'); END;"
+    "CREATE TRIGGER links_ad AFTER DELETE ON links BEGIN"
+    "  UPDATE counters SET value = value - 1 WHERE name = 'links';"
+    "  UPDATE counters SET value = value + 1 WHERE name = 'data_version'; END;"
+    "CREATE TRIGGER links_au AFTER UPDATE ON links BEGIN"
+    "  UPDATE counters SET value = value + 1 WHERE name = 'data_version'; END;"
+    "CREATE TRIGGER link_tags_ai_v AFTER INSERT ON link_tags BEGIN"
+    "  UPDATE counters SET value = value + 1 WHERE name = 'data_version'; END;"
+    "CREATE TRIGGER link_tags_ad_v AFTER DELETE ON link_tags BEGIN"
+    "  UPDATE counters SET value = value + 1 WHERE name = 'data_version'; END;"
+    "CREATE TRIGGER snapshots_ai AFTER INSERT ON snapshots BEGIN"
+    "  UPDATE counters SET value = value + 1 WHERE name IN ('snapshots', 'data_version'); END;"
+    "CREATE TRIGGER snapshots_ad AFTER DELETE ON snapshots BEGIN"
+    "  UPDATE counters SET value = value - 1 WHERE name = 'snapshots';"
+    "  UPDATE counters SET value = value + 1 WHERE name = 'data_version'; END;"
+    "CREATE TRIGGER snapshots_au AFTER UPDATE OF state ON snapshots BEGIN"
+    "  UPDATE counters SET value = value + 1 WHERE name = 'data_version'; END;"
+    "CREATE TRIGGER jobs_ai AFTER INSERT ON jobs BEGIN"
+    "  UPDATE counters SET value = value + 1 WHERE name = 'jobs_' || NEW.state; END;"
+    "CREATE TRIGGER jobs_ad AFTER DELETE ON jobs BEGIN"
+    "  UPDATE counters SET value = value - 1 WHERE name = 'jobs_' || OLD.state; END;"
+    "CREATE TRIGGER jobs_au AFTER UPDATE OF state ON jobs WHEN OLD.state <> NEW.state BEGIN"
+    "  UPDATE counters SET value = value - 1 WHERE name = 'jobs_' || OLD.state;"
+    "  UPDATE counters SET value = value + 1 WHERE name = 'jobs_' || NEW.state; END;",
+};
+
+int store_schema_count(void) { return (int)(sizeof migrations / sizeof migrations[0]); }
+
+const char *store_schema_step(int version)
+{
+    if (version < 1 || version > store_schema_count())
+        return NULL;
+    return migrations[version - 1];
+}

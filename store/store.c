@@ -1,0 +1,335 @@
+/* store.c -- the store's connection: open with the pragmas that make writes durable (WAL,
+ * synchronous=FULL, foreign keys, busy timeout), forward-only migrations at open,
+ * transactions and savepoints, the prepared-statement cache, counters, integrity check and
+ * online backup. SQLite result codes become STORE_E* codes and sentences here only. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "store_int.h"
+#include "store_schema.h"
+
+int store_fail(store_t *s, int code, const char *fmt, ...)
+{
+    if (s) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(s->err, sizeof s->err, fmt, ap);
+        va_end(ap);
+    }
+    return code;
+}
+
+static int code_of(int rc)
+{
+    switch (rc & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED: return STORE_EBUSY;
+    case SQLITE_FULL:
+    case SQLITE_IOERR:
+    case SQLITE_READONLY:
+    case SQLITE_CANTOPEN:
+    case SQLITE_PERM: return STORE_EIO;
+    case SQLITE_NOMEM: return STORE_ENOMEM;
+    case SQLITE_NOTADB:
+    case SQLITE_CORRUPT: return STORE_ECORRUPT;
+    case SQLITE_CONSTRAINT: return STORE_ECONFLICT;
+    default: return STORE_EINTERNAL;
+    }
+}
+
+int store_fail_sqlite(store_t *s, int rc, const char *what)
+{
+    int code = code_of(rc);
+    const char *msg = s && s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc);
+    switch (code) {
+    case STORE_EBUSY:
+        return store_fail(s, code, "%s: the database is locked by another process (%s)", what, msg);
+    case STORE_EIO:
+        return store_fail(s, code, "%s: %s (is the disk full or read-only?)", what, msg);
+    case STORE_ECORRUPT:
+        return store_fail(s, code, "%s: %s: the file is not a linksnap database or is damaged; "
+                          "restore it from a backup", what, msg);
+    default:
+        return store_fail(s, code, "%s: %s", what, msg);
+    }
+}
+
+const char *store_errmsg(const store_t *s) { return s ? s->err : "out of memory"; }
+
+int store_exec(store_t *s, const char *sql)
+{
+    char *emsg = NULL;
+    int rc = sqlite3_exec(s->db, sql, NULL, NULL, &emsg);
+    sqlite3_free(emsg);
+    if (rc != SQLITE_OK)
+        return store_fail_sqlite(s, rc, "SQL");
+    return STORE_OK;
+}
+
+static const char *const stmt_sql[ST__COUNT] = {
+    [ST_LINK_INSERT] = "INSERT INTO links(url, title, description, created_at, updated_at) "
+                       "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(url) DO NOTHING",
+    [ST_LINK_BY_URL] = "SELECT id FROM links WHERE url = ?1",
+    [ST_LINK_BY_ID] = "SELECT id, url, title, description, created_at, updated_at, last_snapshot_id "
+                      "FROM links WHERE id = ?1",
+    [ST_LINK_FILL_TEXT] = "UPDATE links SET title = coalesce(title, ?2), "
+                          "description = coalesce(description, ?3), updated_at = ?4 "
+                          "WHERE id = ?1 AND ((title IS NULL AND ?2 IS NOT NULL) OR "
+                          "(description IS NULL AND ?3 IS NOT NULL))",
+    [ST_LINK_TAGS] = "SELECT t.name FROM link_tags lt JOIN tags t ON t.id = lt.tag_id "
+                     "WHERE lt.link_id = ?1 ORDER BY t.key",
+    [ST_LINK_UPDATE] = "UPDATE links SET title = CASE WHEN ?2 THEN ?3 ELSE title END, "
+                       "description = CASE WHEN ?4 THEN ?5 ELSE description END, updated_at = ?6 "
+                       "WHERE id = ?1",
+    [ST_LINK_DELETE] = "DELETE FROM links WHERE id = ?1",
+    [ST_LINK_TOUCH] = "UPDATE links SET updated_at = ?2 WHERE id = ?1",
+    [ST_LINK_SET_SNAPSHOT] = "UPDATE links SET last_snapshot_id = ?2 WHERE id = ?1",
+    [ST_TAG_INSERT] = "INSERT INTO tags(name, key) VALUES (?1, ?2) ON CONFLICT(key) DO NOTHING",
+    [ST_TAG_BY_KEY] = "SELECT id, name, count FROM tags WHERE key = ?1",
+    [ST_LINK_TAG_INSERT] = "INSERT OR IGNORE INTO link_tags(link_id, tag_id) VALUES (?1, ?2)",
+    [ST_LINK_TAG_DELETE] = "DELETE FROM link_tags WHERE link_id = ?1 AND tag_id = ?2",
+    [ST_SNAPSHOT_INSERT] = "INSERT INTO snapshots(link_id, state, attempt, created_at) "
+                           "VALUES (?1, 'queued', 0, ?2)",
+    [ST_SNAPSHOT_BY_ID] = "SELECT id, link_id, state, http_status, final_url, title, width, height, "
+                          "truncated, blank, path, thumb_path, bytes, sha256, error, attempt, "
+                          "created_at, finished_at, timings FROM snapshots WHERE id = ?1",
+    [ST_JOB_INSERT] = "INSERT INTO jobs(link_id, snapshot_id, state, created_at, updated_at) "
+                      "VALUES (?1, ?2, 'queued', ?3, ?3)",
+    [ST_COUNTERS] = "SELECT name, value FROM counters",
+    [ST_TAG_COUNT] = "SELECT count(*) FROM tags WHERE count > 0",
+};
+
+sqlite3_stmt *store_stmt(store_t *s, stmt_id_t id)
+{
+    sqlite3_stmt *st = s->stmts[id];
+    if (!st) {
+        int rc = sqlite3_prepare_v3(s->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
+        if (rc != SQLITE_OK) {
+            store_fail_sqlite(s, rc, "prepare");
+            return NULL;
+        }
+        s->stmts[id] = st;
+    } else {
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+    }
+    return st;
+}
+
+int store_latest_version(void) { return store_schema_count(); }
+
+int store_schema_version(store_t *s)
+{
+    sqlite3_stmt *st;
+    int v = -1;
+    if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK) {
+        if (sqlite3_step(st) == SQLITE_ROW)
+            v = sqlite3_column_int(st, 0);
+        sqlite3_finalize(st);
+    }
+    return v;
+}
+
+/* Runs the migrations from the database's version up to `target`, in one transaction. */
+static int migrate(store_t *s, int target)
+{
+    int rc = store_exec(s, "BEGIN IMMEDIATE");
+    if (rc)
+        return rc;
+    int v = store_schema_version(s);
+    if (v < 0) {
+        rc = store_fail(s, STORE_ECORRUPT, "cannot read the schema version: %s", sqlite3_errmsg(s->db));
+        goto fail;
+    }
+    if (v > store_schema_count()) {
+        rc = store_fail(s, STORE_ETOONEW, "database schema version %d is newer than this linksnapd "
+                        "(knows %d); upgrade linksnapd", v, store_schema_count());
+        goto fail;
+    }
+    for (int next = v + 1; next <= target; next++) {
+        if ((rc = store_exec(s, store_schema_step(next))) != STORE_OK) {
+            char msg[512];
+            snprintf(msg, sizeof msg, "%s", s->err);
+            rc = store_fail(s, rc, "migration to schema version %d failed: %s", next, msg);
+            goto fail;
+        }
+        char pragma[64];
+        snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", next);
+        if ((rc = store_exec(s, pragma)) != STORE_OK)
+            goto fail;
+    }
+    return store_exec(s, "COMMIT");
+fail:
+    sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    return rc;
+}
+
+int store_open_at_version(const char *path, int flags, int version, store_t **out, char *err,
+                          size_t errlen)
+{
+    *out = NULL;
+    store_t *s = calloc(1, sizeof *s);
+    if (!s) {
+        snprintf(err, errlen, "out of memory");
+        return STORE_ENOMEM;
+    }
+    s->readonly = (flags & STORE_OPEN_READONLY) != 0;
+    int oflags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_READWRITE |
+                 ((flags & STORE_OPEN_MIGRATE) ? SQLITE_OPEN_CREATE : 0);
+    int rc = sqlite3_open_v2(path, &s->db, oflags, NULL);
+    if (rc != SQLITE_OK) {
+        rc = store_fail_sqlite(s, rc, path);
+        goto fail;
+    }
+    sqlite3_extended_result_codes(s->db, 1);
+    sqlite3_busy_timeout(s->db, 5000);
+    /* journal_mode is persistent in the file; the reader needs no write to learn it */
+    if ((rc = store_exec(s, "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;"
+                            "PRAGMA temp_store = MEMORY; PRAGMA cache_size = -16384")) != STORE_OK)
+        goto fail;
+    if (flags & STORE_OPEN_MIGRATE) {
+        if ((rc = store_exec(s, "PRAGMA journal_mode = WAL")) != STORE_OK)
+            goto fail;
+        if ((rc = migrate(s, version)) != STORE_OK)
+            goto fail;
+    } else {
+        int v = store_schema_version(s);
+        if (v > store_schema_count()) {
+            rc = store_fail(s, STORE_ETOONEW, "database schema version %d is newer than this "
+                            "linksnapd (knows %d); upgrade linksnapd", v, store_schema_count());
+            goto fail;
+        }
+        if (v < 0) {
+            rc = store_fail_sqlite(s, sqlite3_errcode(s->db), path);
+            goto fail;
+        }
+    }
+    if (s->readonly && (rc = store_exec(s, "PRAGMA query_only = ON")) != STORE_OK)
+        goto fail;
+    *out = s;
+    return STORE_OK;
+fail:
+    snprintf(err, errlen, "%s", s->err);
+    store_close(s);
+    return rc;
+}
+
+int store_open(const char *path, int flags, store_t **out, char *err, size_t errlen)
+{
+    return store_open_at_version(path, flags, store_schema_count(), out, err, errlen);
+}
+
+void store_close(store_t *s)
+{
+    if (!s)
+        return;
+    for (int i = 0; i < ST__COUNT; i++)
+        sqlite3_finalize(s->stmts[i]);
+    sqlite3_close_v2(s->db);
+    free(s);
+}
+
+int store_begin(store_t *s) { return store_exec(s, "BEGIN IMMEDIATE"); }
+int store_commit(store_t *s) { return store_exec(s, "COMMIT"); }
+int store_rollback(store_t *s) { return store_exec(s, "ROLLBACK"); }
+
+static int savepoint_op(store_t *s, const char *op, const char *name)
+{
+    char sql[128];
+    for (const char *p = name; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || *p == '_'))
+            return store_fail(s, STORE_EINVAL, "bad savepoint name");
+    snprintf(sql, sizeof sql, "%s %s", op, name);
+    return store_exec(s, sql);
+}
+
+int store_savepoint(store_t *s, const char *name) { return savepoint_op(s, "SAVEPOINT", name); }
+int store_release(store_t *s, const char *name) { return savepoint_op(s, "RELEASE", name); }
+int store_rollback_to(store_t *s, const char *name) { return savepoint_op(s, "ROLLBACK TO", name); }
+
+int store_stats(store_t *s, store_stats_t *out)
+{
+    memset(out, 0, sizeof *out);
+    sqlite3_stmt *st = store_stmt(s, ST_COUNTERS);
+    if (!st)
+        return STORE_EINTERNAL;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *name = (const char *)sqlite3_column_text(st, 0);
+        int64_t v = sqlite3_column_int64(st, 1);
+        if (!strcmp(name, "links")) out->links = v;
+        else if (!strcmp(name, "snapshots")) out->snapshots = v;
+        else if (!strcmp(name, "jobs_queued")) out->jobs_queued = v;
+        else if (!strcmp(name, "jobs_running")) out->jobs_running = v;
+        else if (!strcmp(name, "data_version")) out->data_version = v;
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE)
+        return store_fail_sqlite(s, rc, "stats");
+    if (!(st = store_stmt(s, ST_TAG_COUNT)))
+        return STORE_EINTERNAL;
+    if ((rc = sqlite3_step(st)) != SQLITE_ROW)
+        return store_fail_sqlite(s, rc, "stats");
+    out->tags = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    return STORE_OK;
+}
+
+int store_integrity_check(store_t *s)
+{
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v2(s->db, "PRAGMA integrity_check", -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return store_fail_sqlite(s, rc, "integrity_check");
+    int ok = 0;
+    if (sqlite3_step(st) == SQLITE_ROW)
+        ok = !strcmp((const char *)sqlite3_column_text(st, 0), "ok");
+    if (!ok)
+        store_fail(s, STORE_ECORRUPT, "integrity_check: %s",
+                   sqlite3_column_text(st, 0) ? (const char *)sqlite3_column_text(st, 0) : "failed");
+    sqlite3_finalize(st);
+    if (!ok)
+        return STORE_ECORRUPT;
+    rc = sqlite3_prepare_v2(s->db, "PRAGMA foreign_key_check", -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return store_fail_sqlite(s, rc, "foreign_key_check");
+    rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc == SQLITE_ROW)
+        return store_fail(s, STORE_ECORRUPT, "foreign_key_check found dangling references");
+    return STORE_OK;
+}
+
+int store_backup(store_t *s, const char *dest_path)
+{
+    sqlite3 *dst = NULL;
+    int rc = sqlite3_open_v2(dest_path, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+    if (rc != SQLITE_OK) {
+        store_fail(s, code_of(rc), "cannot create %s: %s", dest_path,
+                   dst ? sqlite3_errmsg(dst) : sqlite3_errstr(rc));
+        sqlite3_close_v2(dst);
+        return code_of(rc);
+    }
+    sqlite3_backup *b = sqlite3_backup_init(dst, "main", s->db, "main");
+    if (!b) {
+        rc = store_fail(s, STORE_EIO, "backup to %s: %s", dest_path, sqlite3_errmsg(dst));
+        sqlite3_close_v2(dst);
+        return rc;
+    }
+    /* in steps, so a long copy never holds the read lock for the whole file at once */
+    do {
+        rc = sqlite3_backup_step(b, 1024);
+        if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
+            sqlite3_sleep(5);
+    } while (rc == SQLITE_OK || rc == SQLITE_BUSY || rc == SQLITE_LOCKED);
+    sqlite3_backup_finish(b);
+    int out = STORE_OK;
+    if (rc != SQLITE_DONE)
+        out = store_fail(s, code_of(rc), "backup to %s: %s", dest_path, sqlite3_errmsg(dst));
+    sqlite3_close_v2(dst);
+    return out;
+}

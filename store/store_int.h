@@ -1,0 +1,38 @@
+/* store_int.h -- what the store's files share and nobody else sees: the connection
+ * struct, the prepared-statement cache and error helpers. */
+#ifndef LS_STORE_INT_H
+#define LS_STORE_INT_H
+
+#include <sqlite3.h>
+
+#include "store.h"
+
+/* Statements prepared once per connection (SQLITE_PREPARE_PERSISTENT). */
+typedef enum {
+    ST_LINK_INSERT, ST_LINK_BY_URL, ST_LINK_BY_ID, ST_LINK_FILL_TEXT, ST_LINK_TAGS,
+    ST_LINK_UPDATE, ST_LINK_DELETE, ST_LINK_TOUCH, ST_LINK_SET_SNAPSHOT,
+    ST_TAG_INSERT, ST_TAG_BY_KEY, ST_LINK_TAG_INSERT, ST_LINK_TAG_DELETE,
+    ST_SNAPSHOT_INSERT, ST_SNAPSHOT_BY_ID, ST_JOB_INSERT,
+    ST_COUNTERS, ST_TAG_COUNT,
+    ST__COUNT
+} stmt_id_t;
+
+struct store {
+    sqlite3 *db;
+    int readonly;
+    char err[512];
+    sqlite3_stmt *stmts[ST__COUNT];
+};
+
+/* Returns the cached statement, reset and with bindings cleared; NULL on error (message
+ * set). */
+sqlite3_stmt *store_stmt(store_t *s, stmt_id_t id);
+/* Records an error for a SQLite result code and returns the STORE_E* code. */
+int store_fail_sqlite(store_t *s, int rc, const char *what);
+/* Records a message and returns code. */
+int store_fail(store_t *s, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int store_exec(store_t *s, const char *sql);
+/* ASCII lower-case copy of a tag name (the match key); out holds at least strlen+1. */
+void store_tag_key(const char *name, char *out);
+
+#endif
