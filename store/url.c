@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "store.h"
 
@@ -136,6 +137,11 @@ int store_normalize_url(const store_url_rules_t *rules, const char *in, char **o
     if (k == 0 || k >= n || in[k] != ':' || !isalpha((unsigned char)in[0]))
         return fail(err, errlen, "not a URL: %s (expected http:// or https://)", n > 60 ? "it has no scheme" : in);
     char scheme[32];
+    /* "http:x", "http:/x", "http:///x" have no host (curl would guess one) */
+    int web = (k == 4 && !strncasecmp(in, "http", 4)) || (k == 5 && !strncasecmp(in, "https", 5));
+    int authority = k + 3 <= n && in[k + 1] == '/' && in[k + 2] == '/' && (k + 3 == n || in[k + 3] != '/');
+    if (web && !authority)
+        return fail(err, errlen, "%snot a valid URL: it has no host", "");
     if (k >= sizeof scheme)
         return fail(err, errlen, "%sunsupported URL scheme (only http and https)", "");
     for (size_t i = 0; i < k; i++)
@@ -189,8 +195,8 @@ int store_normalize_url(const store_url_rules_t *rules, const char *in, char **o
             curl_url_set(u, CURLUPART_PORT, NULL, 0);
     }
     if (curl_url_get(u, CURLUPART_PATH, &path, 0) == CURLUE_OK && path) {
-        normalise_escapes(path);
-        curl_url_set(u, CURLUPART_PATH, *path ? path : "/", 0);
+        if (!*path)
+            curl_url_set(u, CURLUPART_PATH, "/", 0);
     } else {
         curl_url_set(u, CURLUPART_PATH, "/", 0);
     }
@@ -199,7 +205,6 @@ int store_normalize_url(const store_url_rules_t *rules, const char *in, char **o
             rc = STORE_ENOMEM;
             goto done;
         }
-        normalise_escapes(fq);
         curl_url_set(u, CURLUPART_QUERY, *fq ? fq : NULL, 0);
     }
     if (curl_url_get(u, CURLUPART_FRAGMENT, &frag, 0) == CURLUE_OK && frag) {
@@ -210,6 +215,8 @@ int store_normalize_url(const store_url_rules_t *rules, const char *in, char **o
         snprintf(err, errlen, "not a valid URL");
         goto done;
     }
+    /* curl writes escapes in lower case: fix them (and decode unreserved ones) last */
+    normalise_escapes(full);
     if (strlen(full) > STORE_MAX_URL) {
         snprintf(err, errlen, "URL too long after normalisation (over 8192 bytes)");
         goto done;

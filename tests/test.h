@@ -69,7 +69,12 @@ typedef struct { const char *name; test_fn fn; } test_entry_t;
 #define ASSERT_NOT_NULL(p) ASSERT((p) != NULL)
 
 #define TEST_MAIN()                                                                     \
-    int main(int argc, char **argv)                                                     \
+    TEST_RUNNER_()                                                                      \
+    int main(int argc, char **argv) { return test_main_(argc, argv); }
+
+/* The runner alone, for a test file with a main of its own (which calls test_main_). */
+#define TEST_RUNNER_()                                                                  \
+    static int test_main_(int argc, char **argv)                                        \
     {                                                                                   \
         int passed = 0, failed = 0;                                                     \
         for (const test_entry_t *t = test_list_; t->name; t++) {                        \

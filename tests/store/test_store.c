@@ -1,0 +1,380 @@
+/* test_store.c -- the store against real SQLite files in a temp dir: links and tags through
+ * add/merge/rename/delete with counts checked at every step, filters and pagination,
+ * migrations (a v1 file opened by the current binary), refusing a newer or non-database
+ * file, the counters, integrity check and online backup. */
+#include <locale.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "store.h"
+#include "test.h"
+
+static char tmpdir[256];
+
+static const char *tmp_path(const char *name)
+{
+    static char path[512];
+    if (!tmpdir[0]) {
+        snprintf(tmpdir, sizeof tmpdir, "/tmp/linksnap-store-test-XXXXXX");
+        if (!mkdtemp(tmpdir))
+            return NULL;
+    }
+    snprintf(path, sizeof path, "%s/%s", tmpdir, name);
+    unlink(path);
+    char aux[600];
+    snprintf(aux, sizeof aux, "%s-wal", path);
+    unlink(aux);
+    snprintf(aux, sizeof aux, "%s-shm", path);
+    unlink(aux);
+    return path;
+}
+
+static store_t *open_fresh(const char *name)
+{
+    store_t *s = NULL;
+    char err[512];
+    if (store_open(tmp_path(name), STORE_OPEN_MIGRATE, &s, err, sizeof err) != STORE_OK) {
+        fprintf(stderr, "  open: %s\n", err);
+        return NULL;
+    }
+    return s;
+}
+
+static int64_t add(store_t *s, const char *url, const char *const *tags, size_t ntags, int *created)
+{
+    store_link_add_t in = {.url = url, .tags = tags, .ntags = ntags, .now_ms = 1000, .capture = 0};
+    int64_t id = 0;
+    int c;
+    if (store_link_add(s, &in, &id, created ? created : &c) != STORE_OK)
+        return -1;
+    return id;
+}
+
+static int64_t tag_count(store_t *s, const char *name)
+{
+    store_tag_t *tags;
+    size_t n;
+    if (store_tag_list(s, &tags, &n) != STORE_OK)
+        return -2;
+    int64_t c = -1;
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(tags[i].name, name))
+            c = tags[i].count;
+    free(tags);
+    return c;
+}
+
+TEST(add_merge_and_counts)
+{
+    store_t *s = open_fresh("a.db");
+    ASSERT_NOT_NULL(s);
+    ASSERT_EQ(store_begin(s), STORE_OK);
+    const char *t1[] = {"Rust", "数据库"}, *t2[] = {"rust", "later"};
+    int created;
+    int64_t id = add(s, "https://Example.com/a?utm_source=x", t1, 2, &created);
+    ASSERT_GT(id, 0);
+    ASSERT_EQ(created, 1);
+    ASSERT_EQ(add(s, "https://example.com/a", t2, 2, &created), id);
+    ASSERT_EQ(created, 0);
+    ASSERT_EQ(tag_count(s, "Rust"), 1);      /* displayed as first written, matched by key */
+    ASSERT_EQ(tag_count(s, "rust"), -1);
+    ASSERT_EQ(tag_count(s, "later"), 1);
+    store_link_t *l;
+    ASSERT_EQ(store_link_get(s, id, &l), STORE_OK);
+    ASSERT_STR_EQ(l->url, "https://example.com/a");
+    ASSERT_EQ(l->ntags, 3);
+    store_link_free(l);
+    /* a bad tag changes nothing */
+    const char *bad[] = {"ok", "a,b"};
+    ASSERT_EQ(add(s, "https://example.com/b", bad, 2, NULL), -1);
+    ASSERT_EQ(tag_count(s, "ok"), -1);
+    /* untag to zero removes the tag; deleting the link drops its tags' counts */
+    const char *rm[] = {"LATER"};
+    ASSERT_EQ(store_link_tag(s, id, NULL, 0, rm, 1, 2000), STORE_OK);
+    ASSERT_EQ(tag_count(s, "later"), -1);
+    ASSERT_EQ(store_link_delete(s, id), STORE_OK);
+    ASSERT_EQ(tag_count(s, "Rust"), -1);
+    ASSERT_EQ(store_link_get(s, id, &l), STORE_ENOTFOUND);
+    ASSERT(strstr(store_errmsg(s), "not found") != NULL);
+    ASSERT_EQ(store_commit(s), STORE_OK);
+    ASSERT_EQ(store_integrity_check(s), STORE_OK);
+    store_close(s);
+    return 0;
+}
+
+TEST(rename_merge_delete)
+{
+    store_t *s = open_fresh("b.db");
+    ASSERT_NOT_NULL(s);
+    const char *a[] = {"alpha", "beta"}, *b[] = {"beta", "gamma"}, *c[] = {"gamma"};
+    add(s, "http://x.example/1", a, 2, NULL);
+    add(s, "http://x.example/2", b, 2, NULL);
+    add(s, "http://x.example/3", c, 1, NULL);
+    store_tag_t t;
+    ASSERT_EQ(store_tag_rename(s, "ALPHA", "Alpha", &t), STORE_OK);     /* case only */
+    ASSERT_STR_EQ(t.name, "Alpha");
+    ASSERT_EQ(t.count, 1);
+    ASSERT_EQ(store_tag_rename(s, "gamma", "beta", &t), STORE_OK);      /* onto existing: merge */
+    ASSERT_STR_EQ(t.name, "beta");
+    ASSERT_EQ(t.count, 3);
+    ASSERT_EQ(tag_count(s, "gamma"), -1);
+    const char *from[] = {"Alpha", "nope"};
+    ASSERT_EQ(store_tag_merge(s, from, 2, "beta", &t), STORE_OK);
+    ASSERT_EQ(t.count, 3);
+    ASSERT_EQ(store_tag_rename(s, "missing", "x", &t), STORE_ENOTFOUND);
+    ASSERT_EQ(store_tag_delete(s, "BETA", &t), STORE_OK);
+    ASSERT_EQ(t.count, 3);
+    store_tag_t *tags;
+    size_t n;
+    ASSERT_EQ(store_tag_list(s, &tags, &n), STORE_OK);
+    ASSERT_EQ(n, 0);
+    free(tags);
+    store_stats_t st;
+    ASSERT_EQ(store_stats(s, &st), STORE_OK);
+    ASSERT_EQ(st.links, 3);
+    ASSERT_EQ(st.tags, 0);
+    store_close(s);
+    return 0;
+}
+
+TEST(list_filters_and_pagination)
+{
+    store_t *s = open_fresh("c.db");
+    ASSERT_NOT_NULL(s);
+    ASSERT_EQ(store_begin(s), STORE_OK);
+    int64_t ids[100];
+    for (int i = 0; i < 100; i++) {
+        const char *tags[3];
+        size_t nt = 0;
+        tags[nt++] = i % 2 ? "odd" : "even";
+        if (i % 5 == 0)
+            tags[nt++] = "five";
+        char url[64];
+        snprintf(url, sizeof url, "https://list.example/%d", i);
+        ids[i] = add(s, url, nt ? tags : NULL, (i == 99) ? 0 : nt, NULL);
+        ASSERT_GT(ids[i], 0);
+    }
+    ASSERT_EQ(store_commit(s), STORE_OK);
+    /* all 100, 7 per page: newest first, no gaps, no repeats */
+    store_filter_t f = {0};
+    int64_t before = 0, expect = 99;
+    int pages = 0;
+    do {
+        store_link_t **v;
+        size_t n;
+        int64_t next;
+        ASSERT_EQ(store_link_list(s, &f, 7, before, &v, &n, &next), STORE_OK);
+        for (size_t i = 0; i < n; i++)
+            ASSERT_EQ(v[i]->id, ids[expect--]);
+        store_link_list_free(v, n);
+        before = next;
+        pages++;
+    } while (before);
+    ASSERT_EQ(expect, -1);
+    ASSERT_EQ(pages, 15);
+    /* tags_all even+five: i % 10 == 0 */
+    const char *all[] = {"five", "even"};
+    store_filter_t f2 = {.all = all, .nall = 2};
+    store_link_t **v;
+    size_t n;
+    int64_t next;
+    ASSERT_EQ(store_link_list(s, &f2, 500, 0, &v, &n, &next), STORE_OK);
+    ASSERT_EQ(n, 10);
+    ASSERT_EQ(next, 0);
+    store_link_list_free(v, n);
+    /* tags_none five, untagged, q */
+    const char *none[] = {"five"};
+    store_filter_t f3 = {.none = none, .nnone = 1};
+    ASSERT_EQ(store_link_list(s, &f3, 500, 0, &v, &n, &next), STORE_OK);
+    ASSERT_EQ(n, 80);
+    store_link_list_free(v, n);
+    store_filter_t f4 = {.untagged = 1};
+    ASSERT_EQ(store_link_list(s, &f4, 500, 0, &v, &n, &next), STORE_OK);
+    ASSERT_EQ(n, 1);
+    ASSERT_EQ(v[0]->id, ids[99]);
+    store_link_list_free(v, n);
+    store_filter_t f5 = {.q = "list.example/1"};   /* 1, 10..19 */
+    ASSERT_EQ(store_link_list(s, &f5, 500, 0, &v, &n, &next), STORE_OK);
+    ASSERT_EQ(n, 11);
+    store_link_list_free(v, n);
+    store_filter_t f6 = {.q = "100%_"};             /* LIKE wildcards are literal */
+    ASSERT_EQ(store_link_list(s, &f6, 500, 0, &v, &n, &next), STORE_OK);
+    ASSERT_EQ(n, 0);
+    store_link_list_free(v, n);
+    const char *unknown[] = {"no-such-tag"};
+    store_filter_t f7 = {.all = unknown, .nall = 1};
+    ASSERT_EQ(store_link_list(s, &f7, 500, 0, &v, &n, &next), STORE_OK);
+    ASSERT_EQ(n, 0);
+    store_link_list_free(v, n);
+    /* apply: add "x" to all odd ones, remove "odd" */
+    const char *odd[] = {"odd"}, *x[] = {"x"};
+    store_filter_t f8 = {.all = odd, .nall = 1};
+    int64_t changed;
+    ASSERT_EQ(store_begin(s), STORE_OK);
+    ASSERT_EQ(store_tag_apply(s, &f8, x, 1, odd, 1, 5000, &changed), STORE_OK);
+    ASSERT_EQ(store_commit(s), STORE_OK);
+    ASSERT_EQ(changed, 49);               /* 50 odd numbers, but 99 was added untagged */
+    ASSERT_EQ(tag_count(s, "x"), 49);
+    ASSERT_EQ(tag_count(s, "odd"), -1);
+    store_close(s);
+    return 0;
+}
+
+TEST(capture_enqueues_job_and_snapshot)
+{
+    store_t *s = open_fresh("d.db");
+    ASSERT_NOT_NULL(s);
+    store_link_add_t in = {.url = "https://q.example/", .now_ms = 1000, .capture = 1};
+    int64_t id;
+    int created;
+    ASSERT_EQ(store_link_add(s, &in, &id, &created), STORE_OK);
+    store_stats_t st;
+    ASSERT_EQ(store_stats(s, &st), STORE_OK);
+    ASSERT_EQ(st.jobs_queued, 1);
+    ASSERT_EQ(st.snapshots, 1);
+    store_link_t *l;
+    ASSERT_EQ(store_link_get(s, id, &l), STORE_OK);
+    ASSERT_NOT_NULL(l->last_snapshot);
+    ASSERT_STR_EQ(l->last_snapshot->state, "queued");
+    store_link_free(l);
+    /* adding the same URL again does not queue a second capture */
+    ASSERT_EQ(store_link_add(s, &in, &id, &created), STORE_OK);
+    ASSERT_EQ(store_stats(s, &st), STORE_OK);
+    ASSERT_EQ(st.jobs_queued, 1);
+    store_close(s);
+    return 0;
+}
+
+TEST(migration_from_v1)
+{
+    const char *path = tmp_path("v1.db");
+    store_t *s;
+    char err[512];
+    ASSERT_EQ(store_open_at_version(path, STORE_OPEN_MIGRATE, 1, &s, err, sizeof err), STORE_OK);
+    ASSERT_EQ(store_schema_version(s), 1);
+    /* v1 has no counters table: write a link with plain SQL as an old linksnapd would */
+    store_close(s);
+    sqlite3 *db;
+    ASSERT_EQ(sqlite3_open(path, &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, "INSERT INTO links(url, created_at, updated_at) VALUES "
+                               "('https://old.example/', 1, 1)", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    ASSERT_EQ(store_open(path, STORE_OPEN_MIGRATE, &s, err, sizeof err), STORE_OK);
+    ASSERT_EQ(store_schema_version(s), store_latest_version());
+    ASSERT_GE(store_latest_version(), 2);
+    store_stats_t st;
+    ASSERT_EQ(store_stats(s, &st), STORE_OK);
+    ASSERT_EQ(st.links, 1);   /* the counter was seeded from the existing rows */
+    int64_t id;
+    ASSERT_EQ(store_link_find(s, NULL, "https://old.example/", &id), STORE_OK);
+    ASSERT_EQ(store_integrity_check(s), STORE_OK);
+    store_close(s);
+    return 0;
+}
+
+TEST(newer_database_refused)
+{
+    const char *path = tmp_path("new.db");
+    store_t *s;
+    char err[512];
+    ASSERT_EQ(store_open(path, STORE_OPEN_MIGRATE, &s, err, sizeof err), STORE_OK);
+    store_close(s);
+    sqlite3 *db;
+    ASSERT_EQ(sqlite3_open(path, &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, "PRAGMA user_version = 99", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    ASSERT_EQ(store_open(path, STORE_OPEN_MIGRATE, &s, err, sizeof err), STORE_ETOONEW);
+    ASSERT_NULL(s);
+    ASSERT(strstr(err, "99") && strstr(err, "upgrade linksnapd"));
+    ASSERT_EQ(store_open(path, STORE_OPEN_READONLY, &s, err, sizeof err), STORE_ETOONEW);
+    return 0;
+}
+
+TEST(not_a_database_refused)
+{
+    const char *path = tmp_path("junk.db");
+    FILE *f = fopen(path, "w");
+    ASSERT_NOT_NULL(f);
+    for (int i = 0; i < 200; i++)
+        fputs("this is not a database, it is a text file. ", f);
+    fclose(f);
+    store_t *s;
+    char err[512];
+    ASSERT_EQ(store_open(path, STORE_OPEN_MIGRATE, &s, err, sizeof err), STORE_ECORRUPT);
+    ASSERT(strstr(err, "not a linksnap database") != NULL);
+    return 0;
+}
+
+TEST(backup_is_consistent)
+{
+    store_t *s = open_fresh("e.db");
+    ASSERT_NOT_NULL(s);
+    ASSERT_EQ(store_begin(s), STORE_OK);
+    for (int i = 0; i < 500; i++) {
+        char url[64];
+        snprintf(url, sizeof url, "https://backup.example/%d", i);
+        const char *t[] = {"bk"};
+        ASSERT_GT(add(s, url, t, 1, NULL), 0);
+    }
+    ASSERT_EQ(store_commit(s), STORE_OK);
+    const char *dest = tmp_path("backup.db");
+    ASSERT_EQ(store_backup(s, dest), STORE_OK);
+    store_close(s);
+    char err[512];
+    ASSERT_EQ(store_open(dest, STORE_OPEN_READONLY, &s, err, sizeof err), STORE_OK);
+    ASSERT_EQ(store_integrity_check(s), STORE_OK);
+    store_stats_t st;
+    ASSERT_EQ(store_stats(s, &st), STORE_OK);
+    ASSERT_EQ(st.links, 500);
+    ASSERT_EQ(tag_count(s, "bk"), 500);
+    store_close(s);
+    return 0;
+}
+
+TEST(savepoint_rolls_back_one_call)
+{
+    store_t *s = open_fresh("f.db");
+    ASSERT_NOT_NULL(s);
+    ASSERT_EQ(store_begin(s), STORE_OK);
+    ASSERT_EQ(store_savepoint(s, "call"), STORE_OK);
+    ASSERT_GT(add(s, "https://sp.example/1", NULL, 0, NULL), 0);
+    ASSERT_EQ(store_rollback_to(s, "call"), STORE_OK);
+    ASSERT_EQ(store_release(s, "call"), STORE_OK);
+    ASSERT_EQ(store_savepoint(s, "call"), STORE_OK);
+    ASSERT_GT(add(s, "https://sp.example/2", NULL, 0, NULL), 0);
+    ASSERT_EQ(store_release(s, "call"), STORE_OK);
+    ASSERT_EQ(store_commit(s), STORE_OK);
+    int64_t id;
+    ASSERT_EQ(store_link_find(s, NULL, "https://sp.example/1", &id), STORE_ENOTFOUND);
+    ASSERT_EQ(store_link_find(s, NULL, "https://sp.example/2", &id), STORE_OK);
+    store_close(s);
+    return 0;
+}
+
+TEST_LIST = {
+    TEST_ENTRY(add_merge_and_counts),
+    TEST_ENTRY(rename_merge_delete),
+    TEST_ENTRY(list_filters_and_pagination),
+    TEST_ENTRY(capture_enqueues_job_and_snapshot),
+    TEST_ENTRY(migration_from_v1),
+    TEST_ENTRY(newer_database_refused),
+    TEST_ENTRY(not_a_database_refused),
+    TEST_ENTRY(backup_is_consistent),
+    TEST_ENTRY(savepoint_rolls_back_one_call),
+    TEST_END,
+};
+TEST_RUNNER_()
+
+int main(int argc, char **argv)
+{
+    setlocale(LC_CTYPE, "C.UTF-8");
+    int rc = test_main_(argc, argv);
+    if (tmpdir[0]) {
+        char cmd[300];
+        snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
+        if (rc == 0 && system(cmd) != 0)
+            fprintf(stderr, "could not remove %s\n", tmpdir);
+    }
+    return rc;
+}
