@@ -66,6 +66,7 @@ struct job {
     batch_t *batch;           /* being filled */
     int writing;              /* a batch is with the writer */
     int eof, failed, stopping;
+    char last_byte;           /* of the input so far: a final newline ends no new line */
     char error[600];
     uint64_t added, existing, invalid;
 };
@@ -306,6 +307,8 @@ static int submit_batch(job_t *j, int final, const char *state, const char *erro
     batch_t *b = j->batch;
     j->batch = NULL;
     b->lines = import_parser_lines(j->parser);
+    if (j->eof && b->lines > 0 && (j->last_byte == '\n' || j->last_byte == 0))
+        b->lines--;   /* the parser counts the empty line after the final newline */
     b->final = final;
     b->final_state = state;
     if (error)
@@ -343,6 +346,8 @@ static void job_finish(job_t *j, const char *state, const char *error)
 /* Feeds one chunk; returns -1 when the import must end (j->error says why). */
 static int feed(job_t *j, const char *data, size_t len)
 {
+    if (len)
+        j->last_byte = data[len - 1];
     int rc = len ? import_parser_feed(j->parser, data, len) : import_parser_finish(j->parser);
     if (rc < 0) {
         snprintf(j->error, sizeof j->error, "%s", import_parser_errmsg(j->parser));
