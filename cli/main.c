@@ -455,7 +455,7 @@ static json_t *link_ref(const char *cmd, const char *arg, int *rc)
 {
     if (strstr(arg, "://") || !strncmp(arg, "http", 4))
         return json_pack("{s:s}", "url", arg);
-    long long id;
+    long long id = 0;
     if ((*rc = parse_id(cmd, arg, &id)))
         return NULL;
     return json_pack("{s:I}", "id", (json_int_t)id);
@@ -522,7 +522,7 @@ static int cmd_show(cli_t *cli, int argc, char **argv)
 static int simple_id_cmd(cli_t *cli, const char *cmd, const char *method, const char *arg,
                          json_t *extra, json_t **out)
 {
-    long long id;
+    long long id = 0;
     int rc = parse_id(cmd, arg, &id);
     if (rc) {
         json_decref(extra);
@@ -540,7 +540,7 @@ static int cmd_rm(cli_t *cli, int argc, char **argv)
     if (argc < 2)
         return usage_error("rm", "%sgive the id of the link to delete", "");
     for (int i = 1; i < argc; i++) {
-        long long id;
+        long long id = 0;
         int rc = parse_id("rm", argv[i], &id);
         if (rc)
             return rc;
