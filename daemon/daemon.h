@@ -31,6 +31,10 @@ typedef struct daemon {
     uv_signal_t sig_term, sig_int, sig_hup;
     uv_timer_t watchdog;
     int watchdog_on;
+    uv_timer_t cron;          /* housekeeping (main.c: cron_cb says what it does) */
+    uint64_t calls;           /* requests started, for idle detection */
+    uint64_t calls_at_cron;
+    int trimmed;              /* memory already given back since the last activity */
 } daemon_t;
 
 /* Starts an orderly stop (from a signal or a test): stop accepting, finish in-flight

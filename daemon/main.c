@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <locale.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -131,6 +132,7 @@ static void writer_closed_cb(void *ud)
     uv_close((uv_handle_t *)&d->sig_hup, handle_close_cb);
     if (d->watchdog_on)
         uv_close((uv_handle_t *)&d->watchdog, handle_close_cb);
+    uv_close((uv_handle_t *)&d->cron, handle_close_cb);
     log_info("store closed");
 }
 
@@ -187,6 +189,53 @@ static void signal_cb(uv_signal_t *h, int signum)
     }
     log_notice("received %s", signum == SIGTERM ? "SIGTERM" : "SIGINT");
     daemon_stop(d);
+}
+
+/* The writer thread's part of giving memory back: its connection's page cache. */
+static int release_writer_memory_fn(method_call_t *call)
+{
+    store_release_memory(call->db);
+    return 0;
+}
+
+static void release_done_cb(method_call_t *call, void *ud)
+{
+    (void)ud;
+    free(call);
+    malloc_trim(0);
+}
+
+/* Housekeeping, every 5 s:
+ *  - after a quiet period (no request since the last tick, no write pending, no import),
+ *    give memory back once: the page caches of every connection, idle thread-pool
+ *    connections, and free heap pages (malloc_trim), so an idle daemon stays small;
+ *  - STATUS= for systemd with the queue figures. */
+static void cron_cb(uv_timer_t *t)
+{
+    daemon_t *d = t->data;
+    if (d->stopping)
+        return;
+    int quiet = d->calls == d->calls_at_cron && writer_pending(d->writer) == 0 &&
+                (!d->importer || importer_running(d->importer) == 0);
+    d->calls_at_cron = d->calls;
+    if (!quiet) {
+        d->trimmed = 0;
+    } else if (!d->trimmed) {
+        d->trimmed = 1;
+        store_release_memory(d->reader);
+        readpool_trim(d->readpool);
+        method_call_t *call = calloc(1, sizeof *call);
+        if (call) {
+            call->method = "housekeeping";
+            if (writer_submit(d->writer, call, release_writer_memory_fn, release_done_cb, NULL) != 0)
+                free(call);
+        }
+        malloc_trim(0);
+    }
+    store_stats_t st;
+    if (store_stats(d->reader, &st) == STORE_OK)
+        sd_notifyf(0, "STATUS=%lld links, %lld queued, %lld running", (long long)st.links,
+                   (long long)st.jobs_queued, (long long)st.jobs_running);
 }
 
 static void watchdog_cb(uv_timer_t *t)
@@ -319,6 +368,17 @@ int main(int argc, char **argv)
         store_close(wdb);
         goto out;
     }
+    /* handles that daemon_stop closes exist from here on, whatever fails next */
+    uv_signal_init(d->loop, &d->sig_term);
+    uv_signal_init(d->loop, &d->sig_int);
+    uv_signal_init(d->loop, &d->sig_hup);
+    d->sig_term.data = d->sig_int.data = d->sig_hup.data = d;
+    uv_signal_start(&d->sig_term, signal_cb, SIGTERM);
+    uv_signal_start(&d->sig_int, signal_cb, SIGINT);
+    uv_signal_start(&d->sig_hup, signal_cb, SIGHUP);
+    uv_timer_init(d->loop, &d->cron);
+    d->cron.data = d;
+    uv_timer_start(&d->cron, cron_cb, 5000, 5000);
     d->importer = importer_new(d);
     if (!d->importer) {
         log_err("out of memory");
@@ -350,13 +410,6 @@ int main(int argc, char **argv)
         goto out;
     }
 
-    uv_signal_init(d->loop, &d->sig_term);
-    uv_signal_init(d->loop, &d->sig_int);
-    uv_signal_init(d->loop, &d->sig_hup);
-    d->sig_term.data = d->sig_int.data = d->sig_hup.data = d;
-    uv_signal_start(&d->sig_term, signal_cb, SIGTERM);
-    uv_signal_start(&d->sig_int, signal_cb, SIGINT);
-    uv_signal_start(&d->sig_hup, signal_cb, SIGHUP);
     uint64_t wd_usec = 0;
     if (sd_watchdog_enabled(0, &wd_usec) > 0 && wd_usec > 0) {
         uv_timer_init(d->loop, &d->watchdog);

@@ -72,6 +72,16 @@ void readpool_give(readpool_t *rp, store_t *s)
     uv_mutex_unlock(&rp->mu);
 }
 
+void readpool_trim(readpool_t *rp)
+{
+    uv_mutex_lock(&rp->mu);
+    while (rp->nidle > 0) {
+        store_close(rp->idle[--rp->nidle]);
+        rp->open--;
+    }
+    uv_mutex_unlock(&rp->mu);
+}
+
 void readpool_free(readpool_t *rp)
 {
     if (!rp)

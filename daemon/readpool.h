@@ -15,6 +15,8 @@ readpool_t *readpool_new(const char *db_path, size_t max);
 /* Blocks until a connection is free (never on the loop thread). NULL with err on failure. */
 store_t *readpool_take(readpool_t *rp, char *err, size_t errlen);
 void readpool_give(readpool_t *rp, store_t *s);
+/* Closes the connections nobody is using (idle housekeeping). */
+void readpool_trim(readpool_t *rp);
 void readpool_free(readpool_t *rp);   /* all connections must have been given back */
 
 #endif

@@ -459,6 +459,7 @@ static void req_start(conn_t *c, req_t *r)
     method_call_t *call = &r->call;
     call->now_ms = util_now_ms();
     call->cfg = &d->cfg;
+    d->calls++;
     if (d->stopping && r->def->kind == METHOD_WRITE) {
         method_fail(call, RPC_SHUTTING_DOWN, "linksnapd is stopping; retry after it restarts");
         req_complete(r);

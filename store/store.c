@@ -189,7 +189,7 @@ int store_open_at_version(const char *path, int flags, int version, store_t **ou
     sqlite3_busy_timeout(s->db, 5000);
     /* journal_mode is persistent in the file; the reader needs no write to learn it */
     if ((rc = store_exec(s, "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;"
-                            "PRAGMA temp_store = MEMORY; PRAGMA cache_size = -16384")) != STORE_OK)
+                            "PRAGMA temp_store = MEMORY; PRAGMA cache_size = -8192")) != STORE_OK)
         goto fail;
     if (flags & STORE_OPEN_MIGRATE) {
         if ((rc = store_exec(s, "PRAGMA journal_mode = WAL")) != STORE_OK)
@@ -231,6 +231,12 @@ void store_close(store_t *s)
         sqlite3_finalize(s->stmts[i]);
     sqlite3_close_v2(s->db);
     free(s);
+}
+
+void store_release_memory(store_t *s)
+{
+    if (s && s->db)
+        sqlite3_db_release_memory(s->db);
 }
 
 int store_begin(store_t *s) { return store_exec(s, "BEGIN IMMEDIATE"); }

@@ -58,6 +58,10 @@ typedef struct {
 } store_stats_t;
 int store_stats(store_t *s, store_stats_t *out);
 
+/* Gives back the connection's page cache memory (idle housekeeping). Same thread rules as
+ * every other call on the connection. */
+void store_release_memory(store_t *s);
+
 /* PRAGMA integrity_check + foreign_key_check; 0 when both are clean. */
 int store_integrity_check(store_t *s);
 
