@@ -212,7 +212,7 @@ out:
 const method_def_t methods_link[] = {
     {"link.add", m_link_add, METHOD_WRITE, NULL},
     {"link.get", m_link_get, METHOD_READ, NULL},
-    {"link.list", m_link_list, METHOD_READ, NULL},
+    {"link.list", m_link_list, METHOD_HEAVY, NULL},   /* q scans: off the loop */
     {"link.update", m_link_update, METHOD_WRITE, NULL},
     {"link.delete", m_link_delete, METHOD_WRITE, NULL},
     {"link.tag", m_link_tag, METHOD_WRITE, NULL},

@@ -211,6 +211,26 @@ class LinkTests(TestCase):
         self.assertIn(link["last_snapshot"]["state"], ("queued", "running", "ok", "partial", "failed"))
 
 
+class BusyTests(TestCase):
+    def test_locked_database_gives_store_busy_and_nothing_half_written(self):
+        import sqlite3
+        with Daemon() as d:
+            d.call("link.add", {"url": "https://busy.example/0", "capture": False})
+            other = sqlite3.connect(d.db_path, timeout=1, isolation_level=None)
+            other.execute("BEGIN EXCLUSIVE")      # another process holds the write lock
+            try:
+                e = self.assertRpcError(-32003, d.call, "link.add",
+                                        {"url": "https://busy.example/1", "capture": False})
+                self.assertIn("locked", e.message)
+            finally:
+                other.execute("ROLLBACK")
+                other.close()
+            # the daemon recovers by itself once the lock is gone
+            r = d.call("link.add", {"url": "https://busy.example/1", "capture": False})
+            self.assertTrue(r["created"])
+            self.assertEqual(d.call("daemon.status")["links"], 2)
+
+
 class DurabilityTests(TestCase):
     def test_500_pipelined_adds_survive_kill9(self):
         d = Daemon().start()
