@@ -39,8 +39,16 @@ else
 fi
 
 echo "==== serving the example pages on 127.0.0.1"
+# a fixed port keeps the example links the same from one run to the next (a second run
+# adds nothing new); any free port when it is taken
 portfile=$(mktemp)
-python3 -u -m http.server 0 --bind 127.0.0.1 --directory examples/site >"$portfile" 2>/dev/null &
+port=8749
+if python3 -c "import socket,sys; s=socket.socket(); s.bind(('127.0.0.1', $port))" 2>/dev/null; then
+  :
+else
+  port=0
+fi
+python3 -u -m http.server "$port" --bind 127.0.0.1 --directory examples/site >"$portfile" 2>/dev/null &
 server=$!
 trap 'kill $server 2>/dev/null || true; rm -f "$portfile"' EXIT
 port=
@@ -71,5 +79,9 @@ echo
 echo "==== linksnap status"
 "$LINKSNAP" status
 echo
-echo "linksnapd keeps running; snapshots are under $state/snapshots."
+if [ -n "$wait_flag" ]; then
+  echo "linksnapd keeps running; snapshots are under $state/snapshots."
+else
+  echo "linksnapd keeps running. This build has no capture engine yet: the captures stay queued."
+fi
 echo "Try: $LINKSNAP ls -t 数据库    $LINKSNAP show 1    kill \$(cat $state/linksnapd.lock)   (to stop it)"
