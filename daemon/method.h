@@ -112,6 +112,7 @@ extern const method_def_t methods_link[];     /* daemon/methods_link.c */
 extern const method_def_t methods_tag[];      /* daemon/methods_tag.c */
 extern const method_def_t methods_daemon[];   /* daemon/methods_daemon.c */
 extern const method_def_t methods_import[];   /* daemon/methods_import.c */
+extern const method_def_t methods_backup[];   /* daemon/methods_backup.c */
 
 const method_def_t *methods_find(const char *name);
 

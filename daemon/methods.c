@@ -9,6 +9,7 @@ static const method_def_t *const groups[] = {
     methods_link,
     methods_tag,
     methods_import,
+    methods_backup,
 };
 
 const method_def_t *methods_find(const char *name)
