@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -208,6 +209,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "rpcbench: --socket is required; counts must be positive\n");
         return 2;
     }
+    signal(SIGPIPE, SIG_IGN);   /* a daemon that stops ends the run; we still report */
     atomic_store(&seq_counter, (long)time(NULL) * 1000);
     zipf_cdf = malloc((size_t)o.tag_max * sizeof *zipf_cdf);
     for (long k = 0; k < o.tag_max; k++)
@@ -227,14 +229,17 @@ int main(int argc, char **argv)
         pthread_join(th[i], NULL);
     double secs = now_s() - t0;
     long total = 0, errors = 0;
+    const char *stopped = NULL;
     for (int i = 0; i < o.clients; i++) {
         if (cs[i].err[0]) {
             fprintf(stderr, "rpcbench: client %d: %s\n", i, cs[i].err);
-            return 1;
+            stopped = cs[i].err;   /* still report what was measured before */
         }
         total += cs[i].done;
         errors += cs[i].errors;
     }
+    if (total == 0)
+        return 1;
     double *all = malloc((size_t)total * sizeof *all);
     long k = 0;
     for (int i = 0; i < o.clients; i++)
@@ -242,8 +247,9 @@ int main(int argc, char **argv)
             all[k++] = cs[i].lat_ms[j];
     qsort(all, (size_t)total, sizeof *all, cmp_double);
     printf("{\"method\":\"%s\",\"clients\":%d,\"depth\":%d,\"requests\":%ld,\"errors\":%ld,"
-           "\"seconds\":%.3f,\"rps\":%.0f,\"p50_ms\":%.3f,\"p99_ms\":%.3f,\"max_ms\":%.3f}\n",
+           "\"seconds\":%.3f,\"rps\":%.0f,\"p50_ms\":%.3f,\"p99_ms\":%.3f,\"max_ms\":%.3f,"
+           "\"stopped_early\":%s}\n",
            o.method, o.clients, o.depth, total, errors, secs, total / secs,
-           all[total / 2], all[(long)(total * 0.99)], all[total - 1]);
-    return errors ? 3 : 0;
+           all[total / 2], all[(long)(total * 0.99)], all[total - 1], stopped ? "true" : "false");
+    return stopped ? 4 : errors ? 3 : 0;
 }

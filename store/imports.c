@@ -38,16 +38,11 @@ int store_import_entry(store_t *s, const char *url, const char *const *tags, siz
         .created_at = created_ms, .capture = capture, .now_ms = now_ms,
     };
     int64_t id;
-    /* a savepoint per entry: a bad tag must not leave half an entry behind */
-    int rc = store_savepoint(s, "entry");
-    if (rc)
-        return rc;
-    rc = store_link_add(s, &in, &id, created);
-    if (rc == STORE_EINVAL) {
+    /* store_link_add validates the URL and every tag before it writes anything, so a bad
+     * entry leaves nothing behind and needs no savepoint of its own */
+    int rc = store_link_add(s, &in, &id, created);
+    if (rc == STORE_EINVAL)
         snprintf(err, errlen, "%s", s->err);
-        store_rollback_to(s, "entry");
-    }
-    store_release(s, "entry");
     return rc;
 }
 
