@@ -28,7 +28,7 @@ class CliTests(TestCase):
 
     def test_add_ls_show_and_alignment(self):
         out = self.ok("add", "https://cli.example/a", "-t", "数据库", "-t", "reading", "--title", "中文标题", "--no-capture")
-        self.assertRegex(out, r"^added  #\d+ https://cli.example/a")
+        self.assertRegex(out, r"^added #\d+ https://cli.example/a")
         self.ok("add", "https://cli.example/b", "-t", "reading", "--no-capture")
         out = self.ok("ls", "-t", "reading")
         lines = out.splitlines()
@@ -48,7 +48,7 @@ class CliTests(TestCase):
         out = self.ok("ls", "-t", "数据库")
         self.assertIn("中文标题", out)
         self.assertNotIn("cli.example/b", out)
-        j = json.loads(self.ok("--json", "ls", "-t", "reading"))
+        j = json.loads(self.ok("--json", "ls", "-t", "reading"))["links"]
         self.assertEqual(len(j), 2)
         link_id = [l["id"] for l in j if l["url"].endswith("/a")][0]
         out = self.ok("show", str(link_id))
@@ -85,9 +85,9 @@ class CliTests(TestCase):
         self.ok("add", "https://cli.example/t2", "-t", "two", "--no-capture")
         out = self.ok("tags")
         self.assertRegex(out, r"two\s+2")
-        self.assertIn("renamed to 二", self.ok("tag-rename", "two", "二"))
-        self.assertIn("merged into 二", self.ok("tag-merge", "one", "--into", "二"))
-        tags = {t["name"]: t["count"] for t in json.loads(self.ok("--json", "tags"))}
+        self.assertIn("renamed two to 二", self.ok("tag-rename", "two", "二"))
+        self.assertIn("merged one into 二", self.ok("tag-merge", "one", "--into", "二"))
+        tags = {t["name"]: t["count"] for t in json.loads(self.ok("--json", "tags"))["tags"]}
         self.assertEqual(tags.get("二"), 2)
         self.assertNotIn("one", tags)
         self.assertIn("deleted tag 二", self.ok("tag-delete", "二"))

@@ -1,0 +1,192 @@
+/* cli.c -- the program around the commands: global options, dispatch through the command
+ * table, help and usage, and the helpers every command uses to call linksnapd and report
+ * errors with the right exit code. Knows the conn and the command table; nothing of any
+ * one command. */
+#include "cli.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define RPC_METHOD_NOT_FOUND (-32601)
+
+static const cli_command_t *find_command(const char *name)
+{
+    for (const cli_command_t *c = cli_commands; c->name; c++)
+        if (!strcmp(c->name, name))
+            return c;
+    return NULL;
+}
+
+static void print_usage(FILE *f)
+{
+    fprintf(f, "usage: linksnap [--socket PATH] [--json] COMMAND [ARGS]\n\ncommands:\n");
+    for (const cli_command_t *c = cli_commands; c->name; c++)
+        fprintf(f, "  %-11s %s\n", c->name, c->args);
+    fprintf(f, "\n`linksnap COMMAND --help` tells more. Exit status: 0 ok, 1 linksnapd answered "
+               "an error, 2 usage error, 3 no linksnapd listening.\n");
+}
+
+static void print_command_usage(const cli_command_t *c, FILE *f)
+{
+    fprintf(f, "usage: linksnap %s%s%s\n", c->name, *c->args ? " " : "", c->args);
+}
+
+int cli_exit_code(int client_rc)
+{
+    switch (client_rc) {
+    case CLIENT_OK: return CLI_EXIT_OK;
+    case CLIENT_ENOCONN: return CLI_EXIT_NODAEMON;
+    default: return CLI_EXIT_RPC;
+    }
+}
+
+int cli_usage_error(cli_t *cli, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("linksnap: ", cli->err);
+    vfprintf(cli->err, fmt, ap);
+    fputc('\n', cli->err);
+    va_end(ap);
+    const cli_command_t *c = cli->cmd ? find_command(cli->cmd) : NULL;
+    if (c)
+        print_command_usage(c, cli->err);
+    else
+        print_usage(cli->err);
+    return CLI_EXIT_USAGE;
+}
+
+int cli_fail(cli_t *cli, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("linksnap: ", cli->err);
+    vfprintf(cli->err, fmt, ap);
+    fputc('\n', cli->err);
+    va_end(ap);
+    return CLI_EXIT_RPC;
+}
+
+void cli_print_rpc_error(cli_t *cli, const char *what, const json_t *error)
+{
+    const char *msg = json_string_value(json_object_get(error, "message"));
+    long long code = cli_int(error, "code");
+    fprintf(cli->err, "linksnap: %s%s%s (%lld)\n", what ? what : "", what ? ": " : "",
+            msg ? msg : "linksnapd gave no message", code);
+    if (code == RPC_METHOD_NOT_FOUND)
+        fprintf(cli->err, "linksnap: this linksnapd does not offer `%s` yet (it may be older than "
+                "this linksnap, or the feature has not landed)\n", cli->cmd ? cli->cmd : "this");
+}
+
+int cli_call(cli_t *cli, const char *method, json_t *params, json_t **result)
+{
+    *result = NULL;
+    json_t *error = NULL;
+    char err[1024];
+    if (!params)   /* every caller builds its params; NULL means that ran out of memory */
+        return cli_fail(cli, "out of memory");
+    int rc = conn_call(cli->conn, method, params, result, &error, err, sizeof err);
+    json_decref(params);
+    if (rc == CLIENT_ERPC)
+        cli_print_rpc_error(cli, NULL, error);
+    else if (rc)
+        fprintf(cli->err, "linksnap: %s\n", err);
+    json_decref(error);
+    return cli_exit_code(rc);
+}
+
+int cli_pipeline(cli_t *cli, json_t *calls, json_t **replies)
+{
+    char err[1024];
+    int rc = conn_pipeline(cli->conn, calls, replies, err, sizeof err);
+    if (rc)
+        fprintf(cli->err, "linksnap: %s\n", err);
+    return cli_exit_code(rc);
+}
+
+int cli_parse_id(cli_t *cli, const char *s, json_int_t *id)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (errno || end == s || *end || v < 1 || s[0] == '+' || s[0] == ' ')
+        return cli_usage_error(cli, "'%s' is not an id (ids are positive whole numbers)", s);
+    *id = (json_int_t)v;
+    return CLI_EXIT_OK;
+}
+
+void cli_print_json(cli_t *cli, const json_t *v)
+{
+    char *s = json_dumps(v, JSON_INDENT(2) | JSON_ENCODE_ANY);
+    if (!s) {
+        fprintf(cli->err, "linksnap: out of memory\n");
+        return;
+    }
+    fprintf(cli->out, "%s\n", s);
+    free(s);
+}
+
+const char *cli_str(const json_t *o, const char *key)
+{
+    const char *s = json_string_value(json_object_get(o, key));
+    return s ? s : "";
+}
+
+long long cli_int(const json_t *o, const char *key)
+{
+    return (long long)json_integer_value(json_object_get(o, key));
+}
+
+/* 1 when argv asks for help (before a "--" that ends the options). */
+static int wants_help(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--"))
+            return 0;
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+            return 1;
+    }
+    return 0;
+}
+
+int cli_run(cli_t *cli, int argc, char **argv)
+{
+    int i = 1;
+    for (; i < argc && argv[i][0] == '-'; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--json")) {
+            cli->json = 1;
+        } else if (!strcmp(a, "--socket") || !strncmp(a, "--socket=", 9)) {
+            const char *path = a[8] == '=' ? a + 9 : (i + 1 < argc ? argv[++i] : NULL);
+            if (!path || !*path)
+                return cli_usage_error(cli, "--socket needs a path");
+            if (strlen(path) >= sizeof cli->conn->path)
+                return cli_usage_error(cli, "--socket: path too long");
+            snprintf(cli->conn->path, sizeof cli->conn->path, "%s", path);
+        } else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            print_usage(cli->out);
+            return CLI_EXIT_OK;
+        } else if (!strcmp(a, "--version")) {
+            fprintf(cli->out, "linksnap %s\n", LINKSNAP_VERSION);
+            return CLI_EXIT_OK;
+        } else {
+            return cli_usage_error(cli, "unknown option '%s'", a);
+        }
+    }
+    if (i >= argc)
+        return cli_usage_error(cli, "no command given");
+    const cli_command_t *c = find_command(argv[i]);
+    if (!c)
+        return cli_usage_error(cli, "unknown command '%s'", argv[i]);
+    cli->cmd = c->name;
+    if (wants_help(argc - i, argv + i)) {
+        print_command_usage(c, cli->out);
+        fprintf(cli->out, "\n%s\n", c->help);
+        return CLI_EXIT_OK;
+    }
+    if (cli->json)
+        cli->color = 0;
+    return c->fn(cli, argc - i, argv + i);
+}

@@ -1,0 +1,73 @@
+/* cli.h -- the linksnap command line as a library: the context every command gets, the
+ * command table entry, the helpers commands share (calls that report the daemon's error,
+ * usage errors, JSON output), and cli_run, which is the whole program minus process
+ * setup (main.c) so unit tests can run any command line against a scripted daemon. */
+#ifndef LS_CLI_H
+#define LS_CLI_H
+
+#include <jansson.h>
+#include <stdio.h>
+
+#include "conn.h"
+
+/* Exit codes (linksnap(1)). */
+enum { CLI_EXIT_OK = 0, CLI_EXIT_RPC = 1, CLI_EXIT_USAGE = 2, CLI_EXIT_NODAEMON = 3 };
+
+typedef struct {
+    conn_t *conn;          /* borrowed */
+    FILE *out;             /* results; borrowed */
+    FILE *err;             /* messages and progress; borrowed */
+    int json;              /* --json: print raw results */
+    int tty;               /* out is a terminal: cut long cells to cols */
+    int color;             /* out is a terminal and NO_COLOR is not set */
+    int progress;          /* err is a terminal: draw progress lines */
+    size_t cols;           /* terminal width */
+    int idle_ms;           /* --wait: quiet time after which linksnapd is asked again */
+    const char *cmd;       /* name of the running command (for usage messages) */
+} cli_t;
+
+typedef int (*cli_cmd_fn)(cli_t *cli, int argc, char **argv);
+
+/* One command: adding a command is one entry in cli_commands plus its function, which
+ * gets argv starting at the command's name and returns an exit code. */
+typedef struct {
+    const char *name;
+    cli_cmd_fn fn;
+    const char *args;      /* synopsis after the name */
+    const char *help;      /* one or a few sentences */
+} cli_command_t;
+
+extern const cli_command_t cli_commands[];   /* commands.c; ends with a NULL name */
+
+/* Global options, then the command. Returns the exit code. */
+int cli_run(cli_t *cli, int argc, char **argv);
+
+/* CLIENT_* code -> exit code: nothing listening 3, an error answer or a broken
+ * connection 1. */
+int cli_exit_code(int client_rc);
+
+/* Prints "linksnap: <message>" and the running command's usage to err; returns 2. */
+int cli_usage_error(cli_t *cli, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Prints "linksnap: <message>" to err; returns 1 (for failures of the CLI's own work, such
+ * as a file that cannot be read). */
+int cli_fail(cli_t *cli, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* One call; takes params (an object; NULL is taken as an allocation that failed). On success *result is owned and 0 is returned;
+ * otherwise the error was printed and the exit code is returned. */
+int cli_call(cli_t *cli, const char *method, json_t *params, json_t **result);
+/* Pipelined calls ([method, params] pairs, borrowed); *replies owned. Transport errors are
+ * printed and give the exit code; per-call errors stay in the replies. */
+int cli_pipeline(cli_t *cli, json_t *calls, json_t **replies);
+/* Prints a daemon error object: "linksnap: [what: ]<message> (<code>)". */
+void cli_print_rpc_error(cli_t *cli, const char *what, const json_t *error);
+
+/* Parses a positive integer id; a usage error (2) otherwise. */
+int cli_parse_id(cli_t *cli, const char *s, json_int_t *id);
+/* Prints a value as indented JSON followed by a newline. */
+void cli_print_json(cli_t *cli, const json_t *v);
+/* The string member key of o, or "" (never NULL). */
+const char *cli_str(const json_t *o, const char *key);
+/* The integer member key of o, or 0. */
+long long cli_int(const json_t *o, const char *key);
+
+#endif

@@ -1,0 +1,1052 @@
+/* commands.c -- every linksnap command: turns its arguments into JSON-RPC requests, sends
+ * them through the conn, and prints the results as text (tables aligned by display width)
+ * or as raw JSON with --json. One function per command and one row in cli_commands[].
+ * Knows the methods of docs/protocol.md; nothing of sockets. */
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "cli.h"
+#include "opts.h"
+#include "table.h"
+#include "wait.h"
+
+#define IMPORT_CONTENT_MAX ((size_t)64 << 20)   /* import.start content cap (protocol.md) */
+#define RPC_IO_ERROR (-32007)
+
+/* ---- helpers ------------------------------------------------------------------------ */
+
+/* Tags of a link joined by ", " into b. */
+static int join_tags(const json_t *tags, buf_t *b)
+{
+    size_t i;
+    json_t *t;
+    buf_reset(b);
+    if (buf_append(b, "", 0))
+        return -1;
+    json_array_foreach(tags, i, t)
+        if (buf_printf(b, "%s%s", i ? ", " : "", json_string_value(t) ? json_string_value(t) : ""))
+            return -1;
+    return 0;
+}
+
+/* A URL without its scheme: what the TITLE column shows for a link with no title. */
+static const char *url_short(const char *url)
+{
+    const char *p = strstr(url, "://");
+    return p ? p + 3 : url;
+}
+
+static const char *state_color(const char *state)
+{
+    if (!strcmp(state, "ok") || !strcmp(state, "done"))
+        return "\033[32m";
+    if (!strcmp(state, "failed") || !strcmp(state, "canceled"))
+        return "\033[31m";
+    if (!strcmp(state, "partial"))
+        return "\033[33m";
+    return "\033[2m";
+}
+
+/* The state as text, coloured on a terminal; out must hold 64 bytes. */
+static const char *paint(cli_t *cli, const char *state, char *out, size_t n)
+{
+    if (cli->color && *state)
+        snprintf(out, n, "%s%s\033[0m", state_color(state), state);
+    else
+        snprintf(out, n, "%s", *state ? state : "-");
+    return out;
+}
+
+/* {key: id} for a positive integer, {url: arg} for anything that looks like a URL; a
+ * usage error otherwise. *params owned on success. */
+static int link_ref(cli_t *cli, const char *arg, const char *key, json_t **params)
+{
+    *params = NULL;
+    if (strstr(arg, "://") || !strncmp(arg, "www.", 4))
+        *params = json_pack("{s:s}", "url", arg);
+    else {
+        json_int_t id;
+        int rc = cli_parse_id(cli, arg, &id);
+        if (rc)
+            return rc;
+        *params = json_pack("{s:I}", key, id);
+    }
+    return *params ? CLI_EXIT_OK : cli_fail(cli, "out of memory");
+}
+
+static json_t *string_array(char **v, int n)
+{
+    json_t *a = json_array();
+    for (int i = 0; a && i < n; i++)
+        if (json_array_append_new(a, json_string(v[i]))) {
+            json_decref(a);
+            return NULL;
+        }
+    return a;
+}
+
+/* Parses options that a command without options still must reject, and checks the
+ * operand count. */
+static int plain_args(cli_t *cli, int argc, char **argv, int min, int max, const char *what,
+                      opts_t *o)
+{
+    int rc = opts_parse(cli, argc, argv, 0, o);
+    if (rc)
+        return rc;
+    if (o->nargs < min || (max >= 0 && o->nargs > max))
+        return max == 0 ? cli_usage_error(cli, "unexpected argument '%s'", o->args[0])
+                        : cli_usage_error(cli, "%s", what);
+    return CLI_EXIT_OK;
+}
+
+/* Prints a whole-result command's outcome: raw JSON, or the line fmt built. */
+#define PRINT_RESULT(cli, r, ...)                                                          \
+    do {                                                                                   \
+        if ((cli)->json)                                                                   \
+            cli_print_json((cli), (r));                                                    \
+        else                                                                               \
+            fprintf((cli)->out, __VA_ARGS__);                                              \
+    } while (0)
+
+/* ---- add ---------------------------------------------------------------------------- */
+
+static int cmd_add(cli_t *cli, int argc, char **argv)
+{
+    opts_t o;
+    json_t *calls = NULL, *replies = NULL, *out = NULL;
+    wait_target_t *targets = NULL;
+    size_t ntargets = 0;
+    int rc = opts_parse(cli, argc, argv,
+                        OPT_TAG | OPT_TITLE | OPT_DESCRIPTION | OPT_NO_CAPTURE | OPT_WAIT, &o);
+    if (rc)
+        goto done;
+    if (o.nargs == 0) {
+        rc = cli_usage_error(cli, "give at least one URL");
+        goto done;
+    }
+    if (o.wait && o.no_capture) {
+        rc = cli_usage_error(cli, "--wait and --no-capture do not go together");
+        goto done;
+    }
+    if (o.wait && (rc = wait_prepare(cli, json_pack("[s]", "job"))))
+        goto done;
+    calls = json_array();
+    out = json_array();
+    targets = calloc((size_t)o.nargs, sizeof *targets);
+    if (!calls || !out || !targets) {
+        rc = cli_fail(cli, "out of memory");
+        goto done;
+    }
+    for (int i = 0; i < o.nargs; i++) {
+        json_t *p = json_pack("{s:s,s:b}", "url", o.args[i], "capture", !o.no_capture);
+        if (p && json_array_size(o.tags))
+            json_object_set(p, "tags", o.tags);
+        if (p && o.title)
+            json_object_set_new(p, "title", json_string(o.title));
+        if (p && o.description)
+            json_object_set_new(p, "description", json_string(o.description));
+        if (!p || json_array_append_new(calls, json_pack("[s,o]", "link.add", p))) {
+            rc = cli_fail(cli, "out of memory");
+            goto done;
+        }
+    }
+    if ((rc = cli_pipeline(cli, calls, &replies)))
+        goto done;
+    int failed = 0;
+    size_t i;
+    json_t *rep;
+    json_array_foreach(replies, i, rep) {
+        json_t *e = json_object_get(rep, "error");
+        if (e) {
+            cli_print_rpc_error(cli, o.args[i], e);
+            json_array_append_new(out, json_pack("{s:O}", "error", e));
+            failed = 1;
+            continue;
+        }
+        json_t *res = json_object_get(rep, "result"), *link = json_object_get(res, "link");
+        json_array_append(out, res);
+        const json_t *snap = json_object_get(link, "last_snapshot");
+        const char *state = cli_str(snap, "state");
+        if (o.wait && (!strcmp(state, "queued") || !strcmp(state, "running"))) {
+            targets[ntargets].link_id = (json_int_t)cli_int(link, "id");
+            targets[ntargets].job_id = (json_int_t)(cli_int(res, "job_id") ? cli_int(res, "job_id")
+                                                                          : cli_int(snap, "job_id"));
+            ntargets++;
+        }
+        if (!cli->json)
+            fprintf(cli->out, "%s #%lld %s\n",
+                    json_is_true(json_object_get(res, "created")) ? "added" : "exists",
+                    cli_int(link, "id"), cli_str(link, "url"));
+    }
+    if (cli->json)
+        cli_print_json(cli, out);
+    fflush(cli->out);
+    rc = failed ? CLI_EXIT_RPC : CLI_EXIT_OK;
+    if (o.wait && ntargets) {
+        int wrc = wait_targets(cli, targets, ntargets);
+        if (!rc)
+            rc = wrc;
+    }
+done:
+    free(targets);
+    json_decref(calls);
+    json_decref(replies);
+    json_decref(out);
+    opts_free(&o);
+    return rc;
+}
+
+/* ---- ls ----------------------------------------------------------------------------- */
+
+static int print_links(cli_t *cli, const json_t *links)
+{
+    table_t *t = table_new(5);
+    buf_t tags;
+    buf_init(&tags, 0);
+    int rc = t ? 0 : -1;
+    size_t i;
+    json_t *l;
+    json_array_foreach(links, i, l) {
+        if (rc)
+            break;
+        char id[32], added[16], snap[64];
+        snprintf(id, sizeof id, "%lld", cli_int(l, "id"));
+        snprintf(added, sizeof added, "%.10s", cli_str(l, "created_at"));
+        const char *title = cli_str(l, "title");
+        const char *cells[] = {id, *title ? title : url_short(cli_str(l, "url")), "",
+                               paint(cli, cli_str(json_object_get(l, "last_snapshot"), "state"),
+                                     snap, sizeof snap),
+                               added};
+        rc = join_tags(json_object_get(l, "tags"), &tags);
+        cells[2] = tags.data;
+        if (!rc)
+            rc = table_add(t, cells);
+    }
+    static const char *const header[] = {"ID", "TITLE", "TAGS", "SNAPSHOT", "ADDED"};
+    if (!rc)
+        rc = table_print(t, header, 1, cli->tty ? cli->cols : 0, cli->color, cli->out);
+    table_free(t);
+    buf_free(&tags);
+    return rc ? cli_fail(cli, "out of memory") : CLI_EXIT_OK;
+}
+
+static int cmd_ls(cli_t *cli, int argc, char **argv)
+{
+    opts_t o;
+    json_t *links = NULL, *r = NULL;
+    char *cursor = NULL;
+    int rc = opts_parse(cli, argc, argv, OPT_TAG | OPT_ANY | OPT_NOT | OPT_UNTAGGED |
+                        OPT_QUERY | OPT_LIMIT | OPT_ALL, &o);
+    if (rc)
+        goto done;
+    if (o.nargs) {
+        rc = cli_usage_error(cli, "unexpected argument '%s' (filter with -t, --any, --not, -q)",
+                             o.args[0]);
+        goto done;
+    }
+    if (!(links = json_array())) {
+        rc = cli_fail(cli, "out of memory");
+        goto done;
+    }
+    long limit = o.limit ? o.limit : o.all ? 500 : 0;
+    for (;;) {
+        json_t *p = json_object();
+        if (p && json_array_size(o.tags))
+            json_object_set(p, "tags_all", o.tags);
+        if (p && json_array_size(o.any))
+            json_object_set(p, "tags_any", o.any);
+        if (p && json_array_size(o.not_))
+            json_object_set(p, "tags_none", o.not_);
+        if (p && o.untagged)
+            json_object_set_new(p, "untagged", json_true());
+        if (p && o.q)
+            json_object_set_new(p, "q", json_string(o.q));
+        if (p && limit)
+            json_object_set_new(p, "limit", json_integer(limit));
+        if (p && cursor)
+            json_object_set_new(p, "cursor", json_string(cursor));
+        json_decref(r);
+        if ((rc = cli_call(cli, "link.list", p, &r)))
+            goto done;
+        json_array_extend(links, json_object_get(r, "links"));
+        free(cursor);
+        cursor = NULL;
+        const char *next = json_string_value(json_object_get(r, "next_cursor"));
+        if (!next || !o.all)
+            break;
+        if (!(cursor = strdup(next))) {
+            rc = cli_fail(cli, "out of memory");
+            goto done;
+        }
+    }
+    const char *next = json_string_value(json_object_get(r, "next_cursor"));
+    if (cli->json) {
+        /* the raw result; with --all every page's links in one */
+        json_t *all = json_pack("{s:O,s:O?}", "links", links, "next_cursor",
+                                o.all ? NULL : json_object_get(r, "next_cursor"));
+        if (!all) {
+            rc = cli_fail(cli, "out of memory");
+            goto done;
+        }
+        cli_print_json(cli, all);
+        json_decref(all);
+    } else if (json_array_size(links) == 0) {
+        int filtered = json_array_size(o.tags) || json_array_size(o.any) ||
+                       json_array_size(o.not_) || o.untagged || o.q;
+        fprintf(cli->out, "%s\n", filtered ? "no links match" : "no links yet");
+    } else {
+        rc = print_links(cli, links);
+        if (!rc && next)
+            fprintf(cli->err, "(more links: --all lists every page, --limit N up to 500 a page)\n");
+    }
+done:
+    free(cursor);
+    json_decref(r);
+    json_decref(links);
+    opts_free(&o);
+    return rc;
+}
+
+/* ---- show, rm, edit, tag, untag ------------------------------------------------------ */
+
+static void print_snapshot(cli_t *cli, const json_t *s)
+{
+    FILE *f = cli->out;
+    char state[64];
+    fprintf(f, "snapshot:    %s", paint(cli, cli_str(s, "state"), state, sizeof state));
+    if (cli_int(s, "http_status"))
+        fprintf(f, ", HTTP %lld", cli_int(s, "http_status"));
+    if (cli_int(s, "width") && cli_int(s, "height"))
+        fprintf(f, ", %lldx%lld px", cli_int(s, "width"), cli_int(s, "height"));
+    if (json_is_true(json_object_get(s, "truncated")))
+        fprintf(f, ", truncated");
+    if (json_is_true(json_object_get(s, "blank")))
+        fprintf(f, ", blank page");
+    if (*cli_str(s, "finished_at"))
+        fprintf(f, ", %s", cli_str(s, "finished_at"));
+    fputc('\n', f);
+    if (*cli_str(s, "path"))
+        fprintf(f, "file:        %s\n", cli_str(s, "path"));
+    if (*cli_str(s, "final_url"))
+        fprintf(f, "final url:   %s\n", cli_str(s, "final_url"));
+    if (*cli_str(s, "error"))
+        fprintf(f, "error:       %s\n", cli_str(s, "error"));
+}
+
+static int cmd_show(cli_t *cli, int argc, char **argv)
+{
+    opts_t o;
+    json_t *p, *r = NULL;
+    buf_t tags;
+    buf_init(&tags, 0);
+    int rc = plain_args(cli, argc, argv, 1, 1, "give one link id or URL", &o);
+    if (rc || (rc = link_ref(cli, o.args[0], "id", &p)) || (rc = cli_call(cli, "link.get", p, &r)))
+        goto done;
+    if (cli->json) {
+        cli_print_json(cli, r);
+        goto done;
+    }
+    const json_t *l = json_object_get(r, "link");
+    FILE *f = cli->out;
+    const char *title = cli_str(l, "title");
+    fprintf(f, "#%lld  %s\n", cli_int(l, "id"), *title ? title : "(no title)");
+    fprintf(f, "url:         %s\n", cli_str(l, "url"));
+    if (*cli_str(l, "description"))
+        fprintf(f, "description: %s\n", cli_str(l, "description"));
+    if (join_tags(json_object_get(l, "tags"), &tags)) {
+        rc = cli_fail(cli, "out of memory");
+        goto done;
+    }
+    fprintf(f, "tags:        %s\n", tags.len ? tags.data : "(none)");
+    fprintf(f, "added:       %s\n", cli_str(l, "created_at"));
+    if (*cli_str(l, "updated_at") && strcmp(cli_str(l, "updated_at"), cli_str(l, "created_at")))
+        fprintf(f, "updated:     %s\n", cli_str(l, "updated_at"));
+    const json_t *s = json_object_get(l, "last_snapshot");
+    if (json_is_object(s))
+        print_snapshot(cli, s);
+    else
+        fprintf(f, "snapshot:    none\n");
+done:
+    buf_free(&tags);
+    json_decref(r);
+    opts_free(&o);
+    return rc;
+}
+
+static int cmd_rm(cli_t *cli, int argc, char **argv)
+{
+    opts_t o;
+    json_t *calls = NULL, *replies = NULL, *out = NULL;
+    int rc = plain_args(cli, argc, argv, 1, -1, "give the id of each link to delete", &o);
+    if (rc)
+        goto done;
+    calls = json_array();
+    out = json_array();
+    if (!calls || !out) {
+        rc = cli_fail(cli, "out of memory");
+        goto done;
+    }
+    for (int i = 0; i < o.nargs; i++) {   /* every id checked before anything is deleted */
+        json_int_t id;
+        if ((rc = cli_parse_id(cli, o.args[i], &id)))
+            goto done;
+        if (json_array_append_new(calls, json_pack("[s,{s:I}]", "link.delete", "id", id))) {
+            rc = cli_fail(cli, "out of memory");
+            goto done;
+        }
+    }
+    if ((rc = cli_pipeline(cli, calls, &replies)))
+        goto done;
+    size_t i;
+    json_t *rep;
+    json_array_foreach(replies, i, rep) {
+        json_t *e = json_object_get(rep, "error");
+        if (e) {
+            char what[64];
+            snprintf(what, sizeof what, "#%s", o.args[i]);
+            cli_print_rpc_error(cli, what, e);
+            json_array_append_new(out, json_pack("{s:O}", "error", e));
+            rc = CLI_EXIT_RPC;
+            continue;
+        }
+        json_array_append(out, json_object_get(rep, "result"));
+        if (!cli->json)
+            fprintf(cli->out, "deleted #%s\n", o.args[i]);
+    }
+    if (cli->json)
+        cli_print_json(cli, out);
+done:
+    json_decref(calls);
+    json_decref(replies);
+    json_decref(out);
+    opts_free(&o);
+    return rc;
+}
+
+static int cmd_edit(cli_t *cli, int argc, char **argv)
+{
+    opts_t o;
+    json_t *r = NULL;
+    json_int_t id;
+    int rc = opts_parse(cli, argc, argv, OPT_TITLE | OPT_DESCRIPTION, &o);
+    if (rc)
+        goto done;
+    if (o.nargs != 1 || (!o.title && !o.description)) {
+        rc = cli_usage_error(cli, "give one id and --title and/or --description");
+        goto done;
+    }
+    if ((rc = cli_parse_id(cli, o.args[0], &id)))
+        goto done;
+    json_t *p = json_pack("{s:I}", "id", id);
+    if (p && o.title)
+        json_object_set_new(p, "title", json_string(o.title));
+    if (p && o.description)
+        json_object_set_new(p, "description", json_string(o.description));
+    if ((rc = cli_call(cli, "link.update", p, &r)))
+        goto done;
+    const json_t *l = json_object_get(r, "link");
+    PRINT_RESULT(cli, r, "updated #%lld %s\n", cli_int(l, "id"),
+                 *cli_str(l, "title") ? cli_str(l, "title") : cli_str(l, "url"));
+done:
+    json_decref(r);
+    opts_free(&o);
+    return rc;
+}
+
+/* tag and untag: link.tag {id, add|remove: [tags]}. */
+static int tag_untag(cli_t *cli, int argc, char **argv, const char *key)
+{
+    opts_t o;
+    json_t *r = NULL;
+    buf_t tags;
+    buf_init(&tags, 0);
+    json_int_t id;
+    int rc = plain_args(cli, argc, argv, 2, -1, "give a link id and at least one tag", &o);
+    if (rc || (rc = cli_parse_id(cli, o.args[0], &id)))
+        goto done;
+    json_t *list = string_array(o.args + 1, o.nargs - 1);
+    if ((rc = cli_call(cli, "link.tag", list ? json_pack("{s:I,s:o}", "id", id, key, list) : NULL, &r)))
+        goto done;
+    const json_t *l = json_object_get(r, "link");
+    if (join_tags(json_object_get(l, "tags"), &tags)) {
+        rc = cli_fail(cli, "out of memory");
+        goto done;
+    }
+    PRINT_RESULT(cli, r, "#%lld tags: %s\n", cli_int(l, "id"), tags.len ? tags.data : "(none)");
+done:
+    buf_free(&tags);
+    json_decref(r);
+    opts_free(&o);
+    return rc;
+}
+
+static int cmd_tag(cli_t *cli, int argc, char **argv)
+{
+    return tag_untag(cli, argc, argv, "add");
+}
+
+static int cmd_untag(cli_t *cli, int argc, char **argv)
+{
+    return tag_untag(cli, argc, argv, "remove");
+}
+
+/* ---- tags ---------------------------------------------------------------------------- */
+
+static int cmd_tags(cli_t *cli, int argc, char **argv)
+{
+    opts_t o;
+    json_t *r = NULL;
+    table_t *t = NULL;
+    int rc = plain_args(cli, argc, argv, 0, 0, "", &o);
+    if (rc || (rc = cli_call(cli, "tag.list", json_object(), &r)))
+        goto done;
+    const json_t *tags = json_object_get(r, "tags");
+    if (cli->json) {
+        cli_print_json(cli, r);
+        goto done;
+    }
+    if (json_array_size(tags) == 0) {
+        fprintf(cli->out, "no tags yet\n");
+        goto done;
+    }
+    if (!(t = table_new(2))) {
+        rc = cli_fail(cli, "out of memory");
+        goto done;
+    }
+    size_t i;
+    json_t *tg;
+    json_array_foreach(tags, i, tg) {
+        char count[32];
+        snprintf(count, sizeof count, "%lld", cli_int(tg, "count"));
+        const char *cells[] = {cli_str(tg, "name"), count};
+        if (table_add(t, cells)) {
+            rc = cli_fail(cli, "out of memory");
+            goto done;
+        }
+    }
+    static const char *const header[] = {"TAG", "LINKS"};
+    if (table_print(t, header, 0, cli->tty ? cli->cols : 0, cli->color, cli->out))
+        rc = cli_fail(cli, "out of memory");
+done:
+    table_free(t);
+    json_decref(r);
+    opts_free(&o);
+    return rc;
+}
+
+static int cmd_tag_rename(cli_t *cli, int argc, char **argv)
+{
+    opts_t o;
+    json_t *r = NULL;
+    int rc = plain_args(cli, argc, argv, 2, 2, "give the old and the new name", &o);
+    if (rc || (rc = cli_call(cli, "tag.rename", json_pack("{s:s,s:s}", "from", o.args[0],
+                                                          "to", o.args[1]), &r)))
+        goto done;
+    const json_t *tag = json_object_get(r, "tag");
+    PRINT_RESULT(cli, r, "renamed %s to %s (%lld links)\n", o.args[0], cli_str(tag, "name"),
+                 cli_int(tag, "count"));
+done:
+    json_decref(r);
+    opts_free(&o);
+    return rc;
+}
+
+static int cmd_tag_merge(cli_t *cli, int argc, char **argv)
+{
+    opts_t o;
+    json_t *r = NULL;
+    buf_t from;
+    buf_init(&from, 0);
+    int rc = opts_parse(cli, argc, argv, OPT_INTO, &o);
+    if (rc)
+        goto done;
+    if (!o.into || o.nargs == 0) {
+        rc = cli_usage_error(cli, "give the tags to merge and --into TAG");
+        goto done;
+    }
+    json_t *list = string_array(o.args, o.nargs);
+    if ((rc = cli_call(cli, "tag.merge", list ? json_pack("{s:o,s:s}", "from", list, "into", o.into)
+                                              : NULL, &r)))
+        goto done;
+    for (int i = 0; i < o.nargs; i++)
+        buf_printf(&from, "%s%s", i ? ", " : "", o.args[i]);
+    const json_t *tag = json_object_get(r, "tag");
+    PRINT_RESULT(cli, r, "merged %s into %s (%lld links)\n", from.data ? from.data : "",
+                 cli_str(tag, "name"), cli_int(tag, "count"));
+done:
+    buf_free(&from);
+    json_decref(r);
+    opts_free(&o);
+    return rc;
+}
+
+static int cmd_tag_delete(cli_t *cli, int argc, char **argv)
+{
+    opts_t o;
+    json_t *r = NULL;
+    int rc = plain_args(cli, argc, argv, 1, 1, "give one tag", &o);
+    if (rc || (rc = cli_call(cli, "tag.delete", json_pack("{s:s}", "name", o.args[0]), &r)))
+        goto done;
+    PRINT_RESULT(cli, r, "deleted tag %s (removed from %lld links)\n", cli_str(r, "name"),
+                 cli_int(r, "links"));
+done:
+    json_decref(r);
+    opts_free(&o);
+    return rc;
+}
+
+/* ---- status, call ----------------------------------------------------------------------- */
+
+static int cmd_status(cli_t *cli, int argc, char **argv)
+{
+    opts_t o;
+    json_t *r = NULL;
+    int rc = plain_args(cli, argc, argv, 0, 0, "", &o);
+    if (rc || (rc = cli_call(cli, "daemon.status", json_object(), &r)))
+        goto done;
+    if (cli->json) {
+        cli_print_json(cli, r);
+        goto done;
+    }
+    FILE *f = cli->out;
+    const json_t *q = json_object_get(r, "queue"), *b = json_object_get(r, "browser");
+    long long up = cli_int(r, "uptime_s");
+    fprintf(f, "linksnapd %s, up %lldh %02lldm %02llds\n", cli_str(r, "version"), up / 3600,
+            up / 60 % 60, up % 60);
+    fprintf(f, "links:     %lld\n", cli_int(r, "links"));
+    fprintf(f, "tags:      %lld\n", cli_int(r, "tags"));
+    fprintf(f, "snapshots: %lld\n", cli_int(r, "snapshots"));
+    fprintf(f, "queue:     %lld queued, %lld running\n", cli_int(q, "queued"), cli_int(q, "running"));
+    if (json_is_object(b))
+        fprintf(f, "browser:   %s%s%s\n", cli_str(b, "state"), *cli_str(b, "version") ? ", " : "",
+                cli_str(b, "version"));
+    else if (json_is_string(b))
+        fprintf(f, "browser:   %s\n", json_string_value(b));
+    else
+        fprintf(f, "browser:   not running (captures stay queued)\n");
+    if (*cli_str(r, "state_dir"))
+        fprintf(f, "state dir: %s\n", cli_str(r, "state_dir"));
+done:
+    json_decref(r);
+    opts_free(&o);
+    return rc;
+}
+
+/* Reads all of f, at most max bytes; NULL with errno set (E2BIG when over max). */
+static char *read_all(FILE *f, size_t max, size_t *len)
+{
+    buf_t b;
+    buf_init(&b, max);
+    char tmp[65536];
+    size_t n;
+    while ((n = fread(tmp, 1, sizeof tmp, f)) > 0) {
+        int rc = buf_append(&b, tmp, n);
+        if (rc) {
+            buf_free(&b);
+            errno = -rc;
+            return NULL;
+        }
+    }
+    if (ferror(f) || buf_append(&b, "", 0)) {
+        buf_free(&b);
+        errno = errno ? errno : EIO;
+        return NULL;
+    }
+    return buf_take(&b, len);
+}
+
+static int cmd_call(cli_t *cli, int argc, char **argv)
+{
+    opts_t o;
+    json_t *params = NULL, *r = NULL;
+    char *text = NULL;
+    int rc = plain_args(cli, argc, argv, 1, 2, "give a method and optionally its params as JSON "
+                        "(or - to read them from standard input)", &o);
+    if (rc)
+        goto done;
+    if (o.nargs == 2) {
+        json_error_t je;
+        size_t n;
+        if (!strcmp(o.args[1], "-")) {
+            if (!(text = read_all(stdin, (size_t)1 << 20, &n))) {
+                rc = cli_fail(cli, "cannot read params from standard input: %s", strerror(errno));
+                goto done;
+            }
+            params = json_loadb(text, n, 0, &je);
+        } else {
+            params = json_loads(o.args[1], 0, &je);
+        }
+        if (!params) {
+            rc = cli_usage_error(cli, "params are not valid JSON: %s", je.text);
+            goto done;
+        }
+    } else if (!(params = json_object())) {
+        rc = cli_fail(cli, "out of memory");
+        goto done;
+    }
+    if ((rc = cli_call(cli, o.args[0], params, &r)))
+        goto done;
+    cli_print_json(cli, r);
+done:
+    free(text);
+    json_decref(r);
+    opts_free(&o);
+    return rc;
+}
+
+/* ---- capture: snap, jobs, cancel ----------------------------------------------------------- */
+
+static int cmd_snap(cli_t *cli, int argc, char **argv)
+{
+    opts_t o;
+    json_t *p = NULL, *r = NULL;
+    int rc = opts_parse(cli, argc, argv, OPT_WAIT, &o);
+    if (rc)
+        goto done;
+    if (o.nargs != 1) {
+        rc = cli_usage_error(cli, "give one link id or URL");
+        goto done;
+    }
+    if ((rc = link_ref(cli, o.args[0], "link_id", &p)))
+        goto done;
+    if (o.wait && (rc = wait_prepare(cli, json_pack("[s]", "job")))) {
+        json_decref(p);
+        goto done;
+    }
+    json_int_t link_id = (json_int_t)cli_int(p, "link_id");
+    if ((rc = cli_call(cli, "snapshot.request", p, &r)))
+        goto done;
+    if (cli_int(r, "link_id"))
+        link_id = (json_int_t)cli_int(r, "link_id");
+    PRINT_RESULT(cli, r, "queued capture job #%lld for link #%lld\n", cli_int(r, "job_id"),
+                 (long long)link_id);
+    fflush(cli->out);
+    if (o.wait) {
+        wait_target_t t = {.link_id = link_id, .job_id = (json_int_t)cli_int(r, "job_id")};
+        rc = wait_targets(cli, &t, 1);
+    }
+done:
+    json_decref(r);
+    opts_free(&o);
+    return rc;
+}
+
+static int cmd_jobs(cli_t *cli, int argc, char **argv)
+{
+    opts_t o;
+    json_t *r = NULL;
+    table_t *t = NULL;
+    int rc = plain_args(cli, argc, argv, 0, 1, "give at most one state", &o);
+    if (rc || (rc = cli_call(cli, "job.list", o.nargs ? json_pack("{s:s}", "state", o.args[0])
+                                                       : json_object(), &r)))
+        goto done;
+    const json_t *jobs = json_object_get(r, "jobs");
+    if (cli->json) {
+        cli_print_json(cli, r);
+        goto done;
+    }
+    if (json_array_size(jobs) == 0) {
+        fprintf(cli->out, "no jobs\n");
+        goto done;
+    }
+    if (!(t = table_new(5))) {
+        rc = cli_fail(cli, "out of memory");
+        goto done;
+    }
+    size_t i;
+    json_t *j;
+    json_array_foreach(jobs, i, j) {
+        char id[32], link[32], attempt[16], state[64];
+        snprintf(id, sizeof id, "%lld", cli_int(j, "id"));
+        snprintf(link, sizeof link, "%lld", cli_int(j, "link_id"));
+        snprintf(attempt, sizeof attempt, "%lld", cli_int(j, "attempt"));
+        const char *cells[] = {id, link, paint(cli, cli_str(j, "state"), state, sizeof state),
+                               attempt, *cli_str(j, "error") ? cli_str(j, "error") : cli_str(j, "url")};
+        if (table_add(t, cells)) {
+            rc = cli_fail(cli, "out of memory");
+            goto done;
+        }
+    }
+    static const char *const header[] = {"JOB", "LINK", "STATE", "TRY", "URL / ERROR"};
+    if (table_print(t, header, 4, cli->tty ? cli->cols : 0, cli->color, cli->out))
+        rc = cli_fail(cli, "out of memory");
+done:
+    table_free(t);
+    json_decref(r);
+    opts_free(&o);
+    return rc;
+}
+
+static int cmd_cancel(cli_t *cli, int argc, char **argv)
+{
+    opts_t o;
+    json_t *r = NULL;
+    json_int_t id;
+    int rc = plain_args(cli, argc, argv, 1, 1, "give one job id", &o);
+    if (rc || (rc = cli_parse_id(cli, o.args[0], &id)) ||
+        (rc = cli_call(cli, "job.cancel", json_pack("{s:I}", "id", id), &r)))
+        goto done;
+    PRINT_RESULT(cli, r, "cancelled job #%lld\n", (long long)id);
+done:
+    json_decref(r);
+    opts_free(&o);
+    return rc;
+}
+
+/* ---- import, backup ---------------------------------------------------------------------- */
+
+/* Starts the import: by path when linksnapd can read the file, else inline. *id set. */
+static int import_start(cli_t *cli, const char *file, json_t *p, json_int_t *id)
+{
+    char real[PATH_MAX];
+    json_t *r = NULL, *error = NULL;
+    char err[1024];
+    int rc;
+    if (strcmp(file, "-") && realpath(file, real)) {
+        json_t *pp = json_deep_copy(p);
+        if (!pp || json_object_set_new(pp, "path", json_string(real))) {
+            json_decref(pp);
+            return cli_fail(cli, "out of memory");
+        }
+        int crc = conn_call(cli->conn, "import.start", pp, &r, &error, err, sizeof err);
+        json_decref(pp);
+        if (crc == CLIENT_OK) {
+            *id = (json_int_t)cli_int(r, "import_id");
+            json_decref(r);
+            return CLI_EXIT_OK;
+        }
+        int io = crc == CLIENT_ERPC && cli_int(error, "code") == RPC_IO_ERROR;
+        if (!io) {
+            if (crc == CLIENT_ERPC)
+                cli_print_rpc_error(cli, file, error);
+            else
+                fprintf(cli->err, "linksnap: %s\n", err);
+            json_decref(error);
+            return cli_exit_code(crc);
+        }
+        json_decref(error);   /* the daemon cannot read it: send the content */
+    }
+    FILE *f = strcmp(file, "-") ? fopen(file, "rb") : stdin;
+    if (!f)
+        return cli_fail(cli, "cannot read %s: %s", file, strerror(errno));
+    size_t n;
+    char *text = read_all(f, IMPORT_CONTENT_MAX, &n);
+    int e = errno;
+    if (f != stdin)
+        fclose(f);
+    if (!text)
+        return e == E2BIG ? cli_fail(cli, "%s is over 64 MiB: make it readable by linksnapd's "
+                                          "user so it reads the file itself", file)
+                          : cli_fail(cli, "cannot read %s: %s", file, strerror(e));
+    json_t *content = json_stringn(text, n);
+    free(text);
+    if (!content)
+        return cli_fail(cli, "%s is not UTF-8 text", file);
+    json_t *pp = json_deep_copy(p);
+    if (!pp || json_object_set_new(pp, "content", content)) {
+        json_decref(pp);
+        return cli_fail(cli, "out of memory");
+    }
+    if ((rc = cli_call(cli, "import.start", pp, &r)))
+        return rc;
+    *id = (json_int_t)cli_int(r, "import_id");
+    json_decref(r);
+    return CLI_EXIT_OK;
+}
+
+static void import_progress(cli_t *cli, const json_t *imp)
+{
+    if (!cli->progress)
+        return;
+    fprintf(cli->err, "\r\033[Kimporting: %lld lines, %lld added, %lld existing, %lld invalid",
+            cli_int(imp, "lines"), cli_int(imp, "added"), cli_int(imp, "existing"),
+            cli_int(imp, "invalid"));
+    fflush(cli->err);
+}
+
+/* Follows an import to its end: events when they come, import.get after a quiet spell.
+ * *imp gets the final import.get result (owned). */
+static int import_follow(cli_t *cli, json_int_t id, json_t **imp)
+{
+    int rc;
+    for (;;) {
+        if ((rc = cli_call(cli, "import.get", json_pack("{s:I}", "id", id), imp)))
+            return rc;
+        if (strcmp(cli_str(*imp, "state"), "running"))
+            break;
+        import_progress(cli, *imp);
+        json_decref(*imp);
+        *imp = NULL;
+        for (;;) {   /* until the import ends or nothing is heard for idle_ms */
+            json_t *ev;
+            char err[1024];
+            int crc = conn_next_event(cli->conn, cli->idle_ms, &ev, err, sizeof err);
+            if (crc == CLIENT_ETIMEOUT)
+                break;
+            if (crc) {
+                fprintf(cli->err, "%slinksnap: %s\n", cli->progress ? "\r\033[K" : "", err);
+                return cli_exit_code(crc);
+            }
+            const char *topic = cli_str(ev, "topic");
+            int mine = !strncmp(topic, "import.", 7) && cli_int(ev, "id") == (long long)id;
+            int finished = mine && !strcmp(topic, "import.finished");
+            if (mine)
+                import_progress(cli, ev);
+            json_decref(ev);
+            if (finished)
+                break;
+        }
+    }
+    if (cli->progress)
+        fprintf(cli->err, "\r\033[K");
+    return CLI_EXIT_OK;
+}
+
+static void import_summary(cli_t *cli, json_int_t id, const json_t *imp)
+{
+    FILE *f = cli->out;
+    fprintf(f, "import #%lld %s: %lld lines, %lld added, %lld existing, %lld invalid\n",
+            (long long)id, cli_str(imp, "state"), cli_int(imp, "lines"), cli_int(imp, "added"),
+            cli_int(imp, "existing"), cli_int(imp, "invalid"));
+    const json_t *errors = json_object_get(imp, "errors");
+    size_t i;
+    json_t *e;
+    json_array_foreach(errors, i, e) {
+        if (i == 5) {
+            fprintf(f, "  ... and %lld more (linksnap call import.get '{\"id\":%lld}')\n",
+                    cli_int(imp, "invalid") - 5, (long long)id);
+            break;
+        }
+        fprintf(f, "  line %lld: %s\n", cli_int(e, "line"), cli_str(e, "reason"));
+    }
+    if (*cli_str(imp, "error"))
+        fprintf(f, "error: %s\n", cli_str(imp, "error"));
+}
+
+static int cmd_import(cli_t *cli, int argc, char **argv)
+{
+    opts_t o;
+    json_t *p = NULL, *imp = NULL, *r = NULL;
+    json_int_t id = 0;
+    int rc = opts_parse(cli, argc, argv, OPT_TAG | OPT_FORMAT | OPT_NO_CAPTURE | OPT_WAIT, &o);
+    if (rc)
+        goto done;
+    if (o.nargs != 1) {
+        rc = cli_usage_error(cli, "give one file (- for standard input)");
+        goto done;
+    }
+    if (o.wait && o.no_capture) {
+        rc = cli_usage_error(cli, "--wait and --no-capture do not go together");
+        goto done;
+    }
+    const char *file = o.args[0];
+    if (strcmp(file, "-") && access(file, R_OK) != 0) {
+        rc = cli_fail(cli, "cannot read %s: %s", file, strerror(errno));
+        goto done;
+    }
+    /* subscribed before the import starts, so no event of it is missed */
+    if (o.wait)
+        rc = wait_prepare(cli, json_pack("[s,s]", "import", "job"));
+    else
+        rc = cli_call(cli, "events.subscribe", json_pack("{s:[s]}", "topics", "import"), &r);
+    if (rc)
+        goto done;
+    p = json_pack("{s:b}", "capture", !o.no_capture);
+    if (p && json_array_size(o.tags))
+        json_object_set(p, "tags", o.tags);
+    if (p && o.format)
+        json_object_set_new(p, "format", json_string(o.format));
+    if (!p) {
+        rc = cli_fail(cli, "out of memory");
+        goto done;
+    }
+    if ((rc = import_start(cli, file, p, &id)) || (rc = import_follow(cli, id, &imp)))
+        goto done;
+    if (cli->json)
+        cli_print_json(cli, imp);
+    else
+        import_summary(cli, id, imp);
+    fflush(cli->out);
+    rc = strcmp(cli_str(imp, "state"), "done") ? CLI_EXIT_RPC : CLI_EXIT_OK;
+    if (!rc && o.wait)
+        rc = wait_queue(cli);
+done:
+    json_decref(r);
+    json_decref(p);
+    json_decref(imp);
+    opts_free(&o);
+    return rc;
+}
+
+static int cmd_backup(cli_t *cli, int argc, char **argv)
+{
+    opts_t o;
+    json_t *r = NULL;
+    char path[PATH_MAX];
+    int rc = plain_args(cli, argc, argv, 1, 1, "give the file to write", &o);
+    if (rc)
+        goto done;
+    /* linksnapd runs elsewhere: it needs an absolute path */
+    if (o.args[0][0] == '/') {
+        snprintf(path, sizeof path, "%s", o.args[0]);
+    } else {
+        char cwd[PATH_MAX];
+        if (!getcwd(cwd, sizeof cwd)) {
+            rc = cli_fail(cli, "cannot find the current directory: %s", strerror(errno));
+            goto done;
+        }
+        if ((size_t)snprintf(path, sizeof path, "%s/%s", cwd, o.args[0]) >= sizeof path) {
+            rc = cli_usage_error(cli, "path too long");
+            goto done;
+        }
+    }
+    if ((rc = cli_call(cli, "daemon.backup", json_pack("{s:s}", "path", path), &r)))
+        goto done;
+    PRINT_RESULT(cli, r, "backup written to %s (%lld bytes)\n",
+                 *cli_str(r, "path") ? cli_str(r, "path") : path, cli_int(r, "bytes"));
+done:
+    json_decref(r);
+    opts_free(&o);
+    return rc;
+}
+
+/* ---- the table ------------------------------------------------------------------------- */
+
+const cli_command_t cli_commands[] = {
+    {"add", cmd_add, "URL... [-t TAG]... [--title T] [--description D] [--no-capture] [--wait]",
+     "Adds links (a URL already kept merges the tags) and queues their captures. --wait\n"
+     "waits for the captures, with a progress bar on a terminal; it exits 1 at once when\n"
+     "linksnapd has no browser running."},
+    {"ls", cmd_ls, "[-t TAG]... [--any TAG]... [--not TAG]... [--untagged] [-q TEXT] [--limit N] [--all]",
+     "Lists links, newest first: -t all of these tags, --any at least one of these, --not\n"
+     "none of these, -q text in the URL, title or description. --limit sets the page size\n"
+     "(1-500, default 50); --all follows every page."},
+    {"show", cmd_show, "ID|URL", "Shows one link: its fields, tags and last snapshot."},
+    {"rm", cmd_rm, "ID...", "Deletes links; their snapshots go with them."},
+    {"edit", cmd_edit, "ID [--title T] [--description D]",
+     "Changes a link's title or description (an empty value clears it)."},
+    {"tag", cmd_tag, "ID TAG...", "Adds tags to a link."},
+    {"untag", cmd_untag, "ID TAG...", "Removes tags from a link."},
+    {"tags", cmd_tags, "", "Lists every tag with its number of links, most used first."},
+    {"tag-rename", cmd_tag_rename, "OLD NEW",
+     "Renames a tag; renaming onto an existing tag merges the two."},
+    {"tag-merge", cmd_tag_merge, "TAG... --into TAG", "Merges tags into one."},
+    {"tag-delete", cmd_tag_delete, "TAG", "Deletes a tag; its links stay."},
+    {"snap", cmd_snap, "ID|URL [--wait]", "Queues a new capture of a link; --wait waits for it."},
+    {"jobs", cmd_jobs, "[STATE]", "Lists capture jobs (queued, running, done, failed, canceled)."},
+    {"cancel", cmd_cancel, "JOB", "Cancels a queued or running capture job."},
+    {"import", cmd_import, "FILE [--format F] [-t TAG]... [--no-capture] [--wait]",
+     "Imports a browser bookmark export, CSV, JSON (Lines) or a list of URLs (- reads\n"
+     "standard input) and prints a summary. --format is auto, text, netscape, csv, jsonl\n"
+     "or json. --wait then waits until the capture queue is empty."},
+    {"backup", cmd_backup, "FILE", "Writes a consistent copy of the database while linksnapd runs."},
+    {"status", cmd_status, "", "Shows the version, counts, the capture queue and the browser."},
+    {"call", cmd_call, "METHOD [JSON|-]",
+     "Sends one raw JSON-RPC call (params from the argument, or standard input with -) and\n"
+     "prints the result as JSON. docs/protocol.md lists every method."},
+    {NULL, NULL, NULL, NULL},
+};
