@@ -125,7 +125,10 @@ static int send_all(client_t *c, const char *p, size_t n, char *err, size_t errl
         if (w < 0) {
             if (errno == EINTR)
                 continue;
-            snprintf(err, errlen, "cannot send to linksnapd: %s", strerror(errno));
+            if (errno == EPIPE || errno == ECONNRESET)
+                snprintf(err, errlen, "linksnapd closed the connection");
+            else
+                snprintf(err, errlen, "cannot send to linksnapd: %s", strerror(errno));
             return CLIENT_EIO;
         }
         p += w;
@@ -144,6 +147,11 @@ static int read_msg(client_t *c, int timeout_ms, json_t **msg, char *err, size_t
                                        : NULL;
         if (nl) {
             size_t n = (size_t)(nl - c->in.data);
+            if (n > c->max_line) {
+                snprintf(err, errlen, "a reply line from linksnapd is over %zu bytes",
+                         c->max_line);
+                return CLIENT_EPROTO;
+            }
             json_error_t je;
             *msg = json_loadb(c->in.data, n, JSON_DECODE_ANY, &je);
             buf_consume(&c->in, n + 1);
@@ -156,8 +164,8 @@ static int read_msg(client_t *c, int timeout_ms, json_t **msg, char *err, size_t
         }
         c->scan = c->in.len;
         if (c->in.len > c->max_line) {
-            snprintf(err, errlen, "a reply from linksnapd is longer than %zu MiB",
-                     c->max_line >> 20);
+            snprintf(err, errlen, "a reply line from linksnapd is over %zu bytes",
+                     c->max_line);
             return CLIENT_EPROTO;
         }
         if (timeout_ms >= 0) {
