@@ -1,8 +1,13 @@
 """test_cli -- every linksnap command end to end against the real daemon: output, --json,
 exit codes 0/1/2/3, Chinese tags aligned, NO_COLOR, import summaries."""
+import fcntl
 import json
 import os
+import pty
+import select
+import struct
 import subprocess
+import termios
 
 from linksnap_test import Daemon, TestCase, main, LINKSNAP, SHARED
 
@@ -10,6 +15,33 @@ from linksnap_test import Daemon, TestCase, main, LINKSNAP, SHARED
 def width(s):
     import unicodedata
     return sum(2 if unicodedata.east_asian_width(c) in "WF" else 0 if unicodedata.combining(c) else 1 for c in s)
+
+
+def run_on_tty(daemon, args, cols=60, env=None):
+    """Runs linksnap with stdout and stderr on a pseudo-terminal `cols` wide; returns
+    (exit code, text written)."""
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, cols, 0, 0))
+    e = dict(os.environ)
+    e.pop("NO_COLOR", None)
+    e.update(env or {})
+    p = subprocess.Popen([LINKSNAP, "--socket", daemon.socket] + list(args), stdin=subprocess.DEVNULL,
+                         stdout=slave, stderr=slave, env=e)
+    os.close(slave)
+    chunks = []
+    while True:
+        r, _, _ = select.select([master], [], [], 60)
+        if not r:
+            break
+        try:
+            data = os.read(master, 65536)
+        except OSError:   # EIO: the child closed the terminal
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.close(master)
+    return p.wait(60), b"".join(chunks).decode().replace("\r\n", "\n")
 
 
 class CliTests(TestCase):
@@ -145,6 +177,97 @@ class CliTests(TestCase):
             self.assertEqual(r.returncode, 1)
             self.assertTrue(r.stderr.strip())
         r = self.d.cli("cancel", "x")
+        self.assertEqual(r.returncode, 2)
+
+    def test_terminal_colour_width_and_no_color(self):
+        self.ok("add", "https://tty.example/long", "-t", "终端", "--no-capture",
+                "--title", "一个非常非常非常非常非常非常非常非常长的中文标题 with more words after it")
+        rc, out = run_on_tty(self.d, ["ls", "-t", "终端"], cols=60)
+        self.assertEqual(rc, 0, out)
+        self.assertIn("\033[1mID", out)
+        self.assertIn("…", out)
+        for line in out.splitlines():
+            plain = line.replace("\033[1m", "").replace("\033[0m", "").replace("\033[2m", "")
+            self.assertLessEqual(width(plain), 60, line)
+        for value in ("1", ""):   # NO_COLOR set to anything, even empty
+            rc, out = run_on_tty(self.d, ["ls", "-t", "终端"], cols=60, env={"NO_COLOR": value})
+            self.assertEqual(rc, 0, out)
+            self.assertNotIn("\033[", out)
+        # a pipe gets the whole title, uncut
+        self.assertIn("with more words after it", self.ok("ls", "-t", "终端"))
+
+    def test_tags_align_chinese_and_emoji(self):
+        for tag in ("数据库", "📸", "reading", "日本語のタグ"):
+            self.ok("add", "https://align.example/" + str(len(tag)) + tag.encode().hex(), "-t", tag, "--no-capture")
+        lines = self.ok("tags").splitlines()
+        self.assertTrue(lines[0].startswith("TAG"))
+        # the LINKS column starts at the same display column on every line
+        starts = {width(l[:l.rstrip().rindex(" ") + 1]) for l in lines}
+        self.assertEqual(len(starts), 1, "\n".join(lines))
+        self.assertTrue(any("📸" in l for l in lines))
+
+    def test_wait_without_browser_exits_1(self):
+        status = json.loads(self.ok("--json", "status"))
+        if status.get("browser") is not None:
+            self.skipTest("this daemon runs a browser")
+        r = self.d.cli("add", "https://wait.example/", "--wait", timeout=60)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("no browser running", r.stderr)
+        # nothing was added: the check comes first
+        self.assertEqual(self.d.cli("show", "https://wait.example/").returncode, 1)
+
+    def test_pagination_and_filters(self):
+        for i in range(7):
+            self.ok("add", "https://page.example/%d" % i, "-t", "page", "--no-capture",
+                    *(["-t", "odd"] if i % 2 else []))
+        self.ok("add", "https://page.example/bare", "--no-capture")
+        r = self.d.cli("ls", "-t", "page", "--limit", "3")
+        self.assertEqual(r.returncode, 0)
+        self.assertEqual(len(r.stdout.splitlines()), 4)
+        self.assertIn("--all", r.stderr)
+        out = self.ok("ls", "-t", "page", "--limit", "3", "--all")
+        self.assertEqual(len(out.splitlines()), 8)
+        j = json.loads(self.ok("--json", "ls", "-t", "page", "--limit", "3", "--all"))
+        self.assertEqual(len(j["links"]), 7)
+        self.assertIsNone(j["next_cursor"])
+        j = json.loads(self.ok("--json", "ls", "-t", "page", "--not", "odd"))
+        self.assertEqual(len(j["links"]), 4)
+        j = json.loads(self.ok("--json", "ls", "--any", "odd", "--any", "nothing-such"))
+        self.assertEqual(len(j["links"]), 3)
+        urls = [l["url"] for l in json.loads(self.ok("--json", "ls", "--untagged", "--all"))["links"]]
+        self.assertIn("https://page.example/bare", urls)
+        self.assertIn("no links match", self.ok("ls", "-q", "no-such-text-anywhere"))
+
+    def test_rm_several_and_missing(self):
+        ids = [json.loads(self.ok("--json", "add", "https://rm.example/%d" % i, "--no-capture"))[0]["link"]["id"]
+               for i in range(2)]
+        r = self.d.cli("rm", str(ids[0]), str(ids[1]), "999999")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("deleted #%d" % ids[0], r.stdout)
+        self.assertIn("deleted #%d" % ids[1], r.stdout)
+        self.assertIn("#999999", r.stderr)
+        self.assertIn("(-32001)", r.stderr)
+
+    def test_capture_commands_say_what_is_missing(self):
+        for args in (["snap", "1"], ["jobs"], ["cancel", "1"]):
+            r = self.d.cli(*args)
+            self.assertIn(r.returncode, (0, 1), r.stderr)
+            if r.returncode == 1 and "(-32601)" in r.stderr:
+                self.assertIn("does not offer", r.stderr)
+
+    def test_help_version_usage(self):
+        r = self.d.cli("--help")
+        self.assertEqual(r.returncode, 0)
+        for cmd in ("add", "ls", "show", "rm", "edit", "tag", "untag", "tags", "tag-rename",
+                    "tag-merge", "tag-delete", "snap", "jobs", "cancel", "import", "backup",
+                    "status", "call"):
+            self.assertIn("  %s " % cmd, r.stdout)
+            h = self.d.cli(cmd, "--help")
+            self.assertEqual(h.returncode, 0, cmd)
+            self.assertIn("usage: linksnap " + cmd, h.stdout)
+        r = self.d.cli("--version")
+        self.assertRegex(r.stdout, r"^linksnap \d+\.\d+\.\d+")
+        r = self.d.cli("tag", "-5", "x")
         self.assertEqual(r.returncode, 2)
 
 
