@@ -319,7 +319,8 @@ static int submit_batch(job_t *j, int final, const char *state, const char *erro
         batch_free(b);
         return -1;
     }
-    if (writer_submit(j->im->d->writer, &b->call, batch_apply_fn, batch_done_cb, b) != 0) {
+    if (writer_submit_flags(j->im->d->writer, &b->call, batch_apply_fn, batch_done_cb, b,
+                            WRITER_BULK) != 0) {
         batch_free(b);
         return -1;
     }

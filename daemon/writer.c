@@ -19,6 +19,7 @@ typedef struct item {
     method_fn fn;
     writer_done_cb cb;
     void *ud;
+    int flags;
 } item_t;
 
 struct writer {
@@ -62,9 +63,18 @@ static void run_batch(writer_t *w, item_t *batch)
         }
         return;
     }
-    for (item_t *it = batch; it; it = it->next) {
+    int doomed = 0;   /* a bulk call failed: nothing of this transaction may commit */
+    for (item_t *it = batch; it && !doomed; it = it->next) {
         method_call_t *c = it->call;
         c->db = w->db;
+        if (it->flags & WRITER_BULK) {
+            if (it->fn(c) != 0 || c->err_code != 0) {
+                if (c->err_code == 0)
+                    method_fail(c, RPC_INTERNAL_ERROR, "%s failed", c->method ? c->method : "write");
+                doomed = 1;
+            }
+            continue;
+        }
         if (store_savepoint(w->db, "call") != STORE_OK) {
             method_fail_store(c, STORE_EINTERNAL, "savepoint");
             continue;
@@ -78,6 +88,23 @@ static void run_batch(writer_t *w, item_t *batch)
             c->events = NULL;
         }
         store_release(w->db, "call");
+    }
+    if (doomed) {
+        char msg[512];
+        snprintf(msg, sizeof msg, "%s", store_errmsg(w->db));
+        store_rollback(w->db);
+        for (item_t *it = batch; it; it = it->next) {
+            method_call_t *c = it->call;
+            json_decref(c->events);
+            c->events = NULL;
+            if (c->err_code == 0) {
+                json_decref(c->result);
+                c->result = NULL;
+                method_fail(c, RPC_STORE_FAILED, "the write was not saved: %s", msg);
+            }
+        }
+        log_err("a bulk write failed; its transaction was rolled back: %s", msg);
+        return;
     }
     rc = store_commit(w->db);
     if (rc != STORE_OK) {
@@ -243,6 +270,12 @@ writer_t *writer_new(uv_loop_t *loop, store_t *db, size_t max_batch, char *err, 
 
 int writer_submit(writer_t *w, method_call_t *call, method_fn fn, writer_done_cb cb, void *ud)
 {
+    return writer_submit_flags(w, call, fn, cb, ud, 0);
+}
+
+int writer_submit_flags(writer_t *w, method_call_t *call, method_fn fn, writer_done_cb cb,
+                        void *ud, int flags)
+{
     if (w->closing)
         return -1;
     item_t *it = malloc(sizeof *it);
@@ -253,6 +286,7 @@ int writer_submit(writer_t *w, method_call_t *call, method_fn fn, writer_done_cb
     it->fn = fn;
     it->cb = cb;
     it->ud = ud;
+    it->flags = flags;
     *w->pending_tail = it;
     w->pending_tail = &it->next;
     w->npending++;

@@ -66,7 +66,8 @@ static int tag_id(store_t *s, const char *raw, int create, int64_t *id)
     if (store_normalize_tag(raw, name, sizeof name, err, sizeof err) != STORE_OK)
         return store_fail(s, STORE_EINVAL, "%s", err);
     store_tag_key(name, key);
-    *id = 0;
+    if ((*id = store_tag_cache_get(s, key)))
+        return STORE_OK;
     if (create) {
         sqlite3_stmt *ins = store_stmt(s, ST_TAG_INSERT);
         if (!ins)
@@ -82,8 +83,10 @@ static int tag_id(store_t *s, const char *raw, int create, int64_t *id)
         return STORE_EINTERNAL;
     sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
+    if (rc == SQLITE_ROW) {
         *id = sqlite3_column_int64(st, 0);
+        store_tag_cache_put(s, key, *id);
+    }
     sqlite3_reset(st);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE)
         return store_fail_sqlite(s, rc, "find tag");
@@ -102,6 +105,8 @@ static int check_tags(store_t *s, const char *const *tags, size_t n)
 
 static int link_tags_change(store_t *s, int64_t link, const char *const *tags, size_t n, int add)
 {
+    if (!add && n)
+        store_tag_cache_clear(s);   /* a tag whose last link goes is deleted by a trigger */
     for (size_t i = 0; i < n; i++) {
         int64_t tid;
         int rc = tag_id(s, tags[i], add, &tid);
@@ -398,6 +403,7 @@ int store_link_delete(store_t *s, int64_t id)
     sqlite3_stmt *st = store_stmt(s, ST_LINK_DELETE);
     if (!st)
         return STORE_EINTERNAL;
+    store_tag_cache_clear(s);
     sqlite3_bind_int64(st, 1, id);
     return step_done(s, st, "delete link");
 }

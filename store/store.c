@@ -230,6 +230,7 @@ void store_close(store_t *s)
     for (int i = 0; i < ST__COUNT; i++)
         sqlite3_finalize(s->stmts[i]);
     sqlite3_close_v2(s->db);
+    free(s->tag_cache);
     free(s);
 }
 
@@ -239,9 +240,68 @@ void store_release_memory(store_t *s)
         sqlite3_db_release_memory(s->db);
 }
 
-int store_begin(store_t *s) { return store_exec(s, "BEGIN IMMEDIATE"); }
-int store_commit(store_t *s) { return store_exec(s, "COMMIT"); }
-int store_rollback(store_t *s) { return store_exec(s, "ROLLBACK"); }
+/* ---- tag id cache ---- */
+
+static unsigned tag_hash(const char *key)
+{
+    unsigned h = 2166136261u;
+    for (; *key; key++)
+        h = (h ^ (unsigned char)*key) * 16777619u;
+    return h % TAG_CACHE_SLOTS;
+}
+
+void store_tag_cache_clear(store_t *s)
+{
+    if (s->tag_cache && s->tag_cache_used) {
+        memset(s->tag_cache, 0, TAG_CACHE_SLOTS * sizeof *s->tag_cache);
+        s->tag_cache_used = 0;
+    }
+}
+
+int64_t store_tag_cache_get(store_t *s, const char *key)
+{
+    if (!s->tag_cache)
+        return 0;
+    tag_cache_entry_t *e = &s->tag_cache[tag_hash(key)];
+    return e->id && !strcmp(e->key, key) ? e->id : 0;
+}
+
+void store_tag_cache_put(store_t *s, const char *key, int64_t id)
+{
+    if (!s->tag_cache && !(s->tag_cache = calloc(TAG_CACHE_SLOTS, sizeof *s->tag_cache)))
+        return;   /* no cache: every lookup goes to SQLite, which is only slower */
+    tag_cache_entry_t *e = &s->tag_cache[tag_hash(key)];
+    snprintf(e->key, sizeof e->key, "%s", key);
+    e->id = id;
+    s->tag_cache_used = 1;
+}
+
+/* ---- transactions ---- */
+
+int store_begin(store_t *s)
+{
+    store_tag_cache_clear(s);
+    s->changes_at_begin = sqlite3_total_changes64(s->db);
+    return store_exec(s, "BEGIN IMMEDIATE");
+}
+
+int store_commit(store_t *s)
+{
+    store_tag_cache_clear(s);
+    /* one data_version step per transaction that changed anything (chart caches key on it) */
+    if (sqlite3_get_autocommit(s->db) == 0 && sqlite3_total_changes64(s->db) != s->changes_at_begin) {
+        int rc = store_exec(s, "UPDATE counters SET value = value + 1 WHERE name = 'data_version'");
+        if (rc)
+            return rc;
+    }
+    return store_exec(s, "COMMIT");
+}
+
+int store_rollback(store_t *s)
+{
+    store_tag_cache_clear(s);
+    return store_exec(s, "ROLLBACK");
+}
 
 static int savepoint_op(store_t *s, const char *op, const char *name)
 {
@@ -255,7 +315,11 @@ static int savepoint_op(store_t *s, const char *op, const char *name)
 
 int store_savepoint(store_t *s, const char *name) { return savepoint_op(s, "SAVEPOINT", name); }
 int store_release(store_t *s, const char *name) { return savepoint_op(s, "RELEASE", name); }
-int store_rollback_to(store_t *s, const char *name) { return savepoint_op(s, "ROLLBACK TO", name); }
+int store_rollback_to(store_t *s, const char *name)
+{
+    store_tag_cache_clear(s);   /* tags created since the savepoint are gone again */
+    return savepoint_op(s, "ROLLBACK TO", name);
+}
 
 int store_stats(store_t *s, store_stats_t *out)
 {

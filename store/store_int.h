@@ -17,12 +17,27 @@ typedef enum {
     ST__COUNT
 } stmt_id_t;
 
+/* Tag key -> id, so a batch that names the same tags thousands of times looks each up
+ * once. Cleared at every transaction boundary and by anything that can delete a tag. */
+#define TAG_CACHE_SLOTS 1024
+typedef struct {
+    char key[STORE_MAX_TAG_BYTES + 1];
+    int64_t id;
+} tag_cache_entry_t;
+
 struct store {
     sqlite3 *db;
     int readonly;
     char err[512];
     sqlite3_stmt *stmts[ST__COUNT];
+    tag_cache_entry_t *tag_cache;   /* TAG_CACHE_SLOTS entries, allocated on first use */
+    int tag_cache_used;
+    int64_t changes_at_begin;       /* total_changes when the transaction began */
 };
+
+void store_tag_cache_clear(store_t *s);
+int64_t store_tag_cache_get(store_t *s, const char *key);
+void store_tag_cache_put(store_t *s, const char *key, int64_t id);
 
 /* Returns the cached statement, reset and with bindings cleared; NULL on error (message
  * set). */

@@ -44,7 +44,8 @@ int store_tag_list(store_t *s, store_tag_t **out, size_t *n)
     return STORE_OK;
 }
 
-/* Looks a tag up by raw name. *id 0 when absent. */
+/* Looks a tag up by raw name. *id 0 when absent. Every public function here may delete or
+ * re-key tags, so each starts by forgetting the connection's cached tag ids. */
 static int find(store_t *s, const char *raw, char *name, char *key, int64_t *id, int64_t *count)
 {
     char err[256];
@@ -108,6 +109,7 @@ static int fill_out(store_t *s, const char *key, store_tag_t *out)
 
 int store_tag_rename(store_t *s, const char *from, const char *to, store_tag_t *out)
 {
+    store_tag_cache_clear(s);
     char fname[STORE_MAX_TAG_BYTES + 1], fkey[STORE_MAX_TAG_BYTES + 1];
     char tname[STORE_MAX_TAG_BYTES + 1], tkey[STORE_MAX_TAG_BYTES + 1], err[256];
     int64_t fid, tid;
@@ -156,6 +158,7 @@ int store_tag_rename(store_t *s, const char *from, const char *to, store_tag_t *
 int store_tag_merge(store_t *s, const char *const *from, size_t nfrom, const char *into,
                     store_tag_t *out)
 {
+    store_tag_cache_clear(s);
     char iname[STORE_MAX_TAG_BYTES + 1], ikey[STORE_MAX_TAG_BYTES + 1];
     char name[STORE_MAX_TAG_BYTES + 1], key[STORE_MAX_TAG_BYTES + 1], err[256];
     int64_t iid, fid;
@@ -192,6 +195,7 @@ int store_tag_merge(store_t *s, const char *const *from, size_t nfrom, const cha
 
 int store_tag_delete(store_t *s, const char *name, store_tag_t *deleted)
 {
+    store_tag_cache_clear(s);
     char tname[STORE_MAX_TAG_BYTES + 1], key[STORE_MAX_TAG_BYTES + 1];
     int64_t id, count = 0;
     int rc = find(s, name, tname, key, &id, &count);

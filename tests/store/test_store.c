@@ -352,6 +352,38 @@ TEST(savepoint_rolls_back_one_call)
     return 0;
 }
 
+TEST(data_version_moves_once_per_changing_transaction)
+{
+    store_t *s = open_fresh("g.db");
+    ASSERT_NOT_NULL(s);
+    store_stats_t a, b, c;
+    ASSERT_EQ(store_stats(s, &a), STORE_OK);
+    ASSERT_EQ(store_begin(s), STORE_OK);
+    const char *t[] = {"x", "y", "z"};
+    ASSERT_GT(add(s, "https://dv.example/1", t, 3, NULL), 0);
+    ASSERT_GT(add(s, "https://dv.example/2", t, 3, NULL), 0);
+    ASSERT_EQ(store_commit(s), STORE_OK);
+    ASSERT_EQ(store_stats(s, &b), STORE_OK);
+    ASSERT_GT(b.data_version, a.data_version);
+    ASSERT_EQ(store_begin(s), STORE_OK);       /* a transaction that changes nothing */
+    ASSERT_EQ(store_commit(s), STORE_OK);
+    ASSERT_EQ(store_stats(s, &c), STORE_OK);
+    ASSERT_EQ(c.data_version, b.data_version);
+    /* tag ids cached in a transaction never outlive the tag */
+    int64_t id1 = add(s, "https://dv.example/3", t, 1, NULL);
+    ASSERT_EQ(store_begin(s), STORE_OK);
+    const char *x[] = {"x"}, *w[] = {"w"};
+    ASSERT_EQ(store_link_tag(s, id1, w, 1, NULL, 0, 9), STORE_OK);
+    store_tag_t del;
+    ASSERT_EQ(store_tag_delete(s, "x", &del), STORE_OK);
+    ASSERT_EQ(store_link_tag(s, id1, x, 1, NULL, 0, 10), STORE_OK);  /* x comes back, new id */
+    ASSERT_EQ(store_commit(s), STORE_OK);
+    ASSERT_EQ(tag_count(s, "x"), 1);
+    ASSERT_EQ(store_integrity_check(s), STORE_OK);
+    store_close(s);
+    return 0;
+}
+
 TEST_LIST = {
     TEST_ENTRY(add_merge_and_counts),
     TEST_ENTRY(rename_merge_delete),
@@ -362,6 +394,7 @@ TEST_LIST = {
     TEST_ENTRY(not_a_database_refused),
     TEST_ENTRY(backup_is_consistent),
     TEST_ENTRY(savepoint_rolls_back_one_call),
+    TEST_ENTRY(data_version_moves_once_per_changing_transaction),
     TEST_END,
 };
 TEST_RUNNER_()
