@@ -99,8 +99,7 @@ static const char *const migrations[] = {
     /* 3: data_version moves once per transaction (store_commit bumps it when anything
      *    changed) instead of once per link_tags row: a bookmark with four tags paid four
      *    extra updates */
-    "DROP TRIGGER link_tags_ai_v;"
-    "DROP TRIGGER link_tags_ad_v;",
+    "DROP TRIGGER link_tags_ai_v; DROP TRIGGER link_tags_ad_v;",
 };
 
 int store_schema_count(void) { return (int)(sizeof migrations / sizeof migrations[0]); }
