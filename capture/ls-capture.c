@@ -1,0 +1,144 @@
+/* ls-capture.c -- captures one URL to a PNG with linksnap's own browser launcher, CDP
+ * client and capture steps, outside the daemon: `ls-capture URL OUT.png [height_cap]`.
+ * Prints a JSON line with the result. Used by the capture tests and for debugging. */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include "browser.h"
+#include "cdp.h"
+#include "log.h"
+#include "shot.h"
+
+typedef struct {
+    uv_loop_t *loop;
+    browser_t *browser;
+    cdp_ctx_t *ctx;
+    cdp_t *cdp;
+    void *shot;
+    shot_request_t req;
+    int rc;
+    int exited;
+} app_t;
+
+static void done_cb(const shot_result_t *r, void *ud)
+{
+    app_t *a = ud;
+    a->shot = NULL;
+    json_t *o = json_pack("{s:b,s:i,s:s,s:s,s:i,s:i,s:b,s:I,s:s}", "ok", r->ok, "http_status", r->http_status,
+                          "final_url", r->final_url, "title", r->title, "width", r->width,
+                          "height", r->height, "truncated", r->truncated, "bytes", (json_int_t)r->bytes,
+                          "error", r->error);
+    char *s = json_dumps(o, JSON_COMPACT);
+    puts(s ? s : "{}");
+    free(s);
+    json_decref(o);
+    a->rc = r->ok ? 0 : 1;
+    cdp_close(a->cdp);
+    a->cdp = NULL;
+    browser_kill(a->browser);
+}
+
+static void event_cb(cdp_t *c, const char *method, json_t *params, const char *session, void *ud)
+{
+    app_t *a = ud;
+    (void)c;
+    if (a->shot)
+        shot_on_event(a->shot, method, params, session);
+}
+
+static void state_cb(cdp_t *c, int connected, const char *err, void *ud)
+{
+    app_t *a = ud;
+    if (!connected) {
+        fprintf(stderr, "ls-capture: %s\n", err);
+        return;
+    }
+    a->shot = shot_begin(c, a->loop, &a->req, done_cb, a);
+    if (!a->shot) {
+        fprintf(stderr, "ls-capture: cannot start the capture\n");
+        a->rc = 1;
+        browser_kill(a->browser);
+    }
+}
+
+static void ready_cb(browser_t *b, int port, const char *path, const char *err, void *ud)
+{
+    app_t *a = ud;
+    (void)b;
+    if (err) {
+        fprintf(stderr, "ls-capture: %s\n", err);
+        a->rc = 1;
+        return;
+    }
+    char e[256];
+    a->cdp = cdp_new(a->ctx, 0, event_cb, state_cb, a, e, sizeof e);
+    if (!a->cdp || cdp_connect(a->cdp, "127.0.0.1", port, path) != 0) {
+        fprintf(stderr, "ls-capture: %s\n", a->cdp ? "cannot connect to the browser" : e);
+        a->rc = 1;
+        browser_kill(a->browser);
+    }
+}
+
+static void exited_cb(browser_t *b, int64_t status, int sig, void *ud)
+{
+    app_t *a = ud;
+    (void)status;
+    (void)sig;
+    a->exited = 1;
+    if (a->cdp) {
+        cdp_close(a->cdp);
+        a->cdp = NULL;
+    }
+    browser_free(b);
+    cdp_ctx_destroy_begin(a->ctx);   /* outside lws callbacks: this runs from libuv's exit */
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 3) {
+        fprintf(stderr, "usage: ls-capture URL OUT.png [height_cap]\n");
+        return 2;
+    }
+    log_set_level(LOG_LVL_WARNING);
+    app_t a = {0};
+    a.loop = uv_default_loop();
+    a.rc = 1;
+    a.req.url = argv[1];
+    a.req.out_path = argv[2];
+    a.req.viewport_w = 1280;
+    a.req.viewport_h = 800;
+    a.req.height_cap = argc > 3 ? atoi(argv[3]) : 30000;
+    a.req.timeout_ms = 60000;
+    char profile[] = "/tmp/ls-capture-profile-XXXXXX";
+    if (!mkdtemp(profile)) {
+        perror("mkdtemp");
+        return 1;
+    }
+    const char *chromium = getenv("LINKSNAP_CHROMIUM") ? getenv("LINKSNAP_CHROMIUM") : "/usr/lib/chromium/chromium";
+    browser_opts_t bo = {.chromium = chromium, .profile_dir = profile, .no_sandbox = geteuid() == 0,
+                         .start_timeout_ms = 30000};
+    char err[512];
+    a.ctx = cdp_ctx_new(a.loop, err, sizeof err);
+    if (!a.ctx) {
+        fprintf(stderr, "ls-capture: %s\n", err);
+        return 1;
+    }
+    a.browser = browser_start(a.loop, &bo, ready_cb, exited_cb, &a, err, sizeof err);
+    if (!a.browser) {
+        fprintf(stderr, "ls-capture: %s\n", err);
+        return 1;
+    }
+    uv_run(a.loop, UV_RUN_DEFAULT);
+    cdp_ctx_destroy_finish(a.ctx);
+    uv_run(a.loop, UV_RUN_DEFAULT);
+    uv_loop_close(a.loop);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", profile);
+    if (system(cmd) != 0)
+        fprintf(stderr, "ls-capture: could not remove %s\n", profile);
+    return a.rc;
+}

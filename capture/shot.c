@@ -1,0 +1,324 @@
+/* shot.c -- the steps of one capture as a chain of CDP replies and events. Each step has
+ * the capture's deadline; the first failure ends the capture with the step's name in the
+ * error. The screenshot's base64 is decoded straight into the output buffer and written
+ * with write + fsync + rename, so a reader never sees half a PNG. */
+#include "shot.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+typedef struct {
+    cdp_t *cdp;
+    uv_loop_t *loop;
+    shot_request_t req;
+    char url[8192], out_path[4096];
+    char context_id[128], target_id[128], session[128];
+    shot_result_t res;
+    shot_done_cb done;
+    void *ud;
+    uv_timer_t deadline;
+    const char *step;
+    int finished, loaded;
+    int inflight;          /* commands sent with this capture as their ud */
+    int timer_closed;
+} shot_t;
+
+static void next_after_load(shot_t *s);
+
+static int b64_value(unsigned char ch)
+{
+    if (ch >= 'A' && ch <= 'Z') return ch - 'A';
+    if (ch >= 'a' && ch <= 'z') return ch - 'a' + 26;
+    if (ch >= '0' && ch <= '9') return ch - '0' + 52;
+    if (ch == '+') return 62;
+    if (ch == '/') return 63;
+    return -1;
+}
+
+long shot_base64_decode(const char *in, size_t len, unsigned char *out)
+{
+    unsigned acc = 0;
+    int bits = 0;
+    long n = 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char ch = (unsigned char)in[i];
+        if (ch == '=')
+            break;
+        if (ch == '\n' || ch == '\r' || ch == ' ' || ch == '\t')
+            continue;
+        int v = b64_value(ch);
+        if (v < 0)
+            return -1;
+        acc = (acc << 6) | (unsigned)v;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            out[n++] = (unsigned char)(acc >> bits);
+        }
+    }
+    return n;
+}
+
+static void maybe_free(shot_t *s)
+{
+    if (s->finished && s->timer_closed && s->inflight == 0)
+        free(s);
+}
+
+static void timer_closed_cb(uv_handle_t *h)
+{
+    shot_t *s = h->data;
+    s->timer_closed = 1;
+    maybe_free(s);
+}
+
+/* Every reply callback starts here: a reply for a capture that already finished (timed
+ * out, crashed) only drops its reference. Returns 1 when the callback must stop. */
+static int enter(shot_t *s)
+{
+    s->inflight--;
+    if (s->finished) {
+        maybe_free(s);
+        return 1;
+    }
+    return 0;
+}
+
+static long send_cmd(shot_t *s, const char *method, json_t *params, const char *session,
+                     cdp_reply_cb cb)
+{
+    long id = cdp_send(s->cdp, method, params, session, cb, s);
+    if (id >= 0)
+        s->inflight++;
+    return id;
+}
+
+static void finish(shot_t *s, const char *fmt, const char *detail)
+{
+    if (s->finished)
+        return;
+    s->finished = 1;
+    if (fmt) {
+        s->res.ok = 0;
+        snprintf(s->res.error, sizeof s->res.error, fmt, s->step, detail ? detail : "");
+    }
+    uv_timer_stop(&s->deadline);
+    if (s->context_id[0] && !cdp_is_closed(s->cdp))
+        cdp_send(s->cdp, "Target.disposeBrowserContext",
+                 json_pack("{s:s}", "browserContextId", s->context_id), NULL, NULL, NULL);
+    s->done(&s->res, s->ud);
+    uv_close((uv_handle_t *)&s->deadline, timer_closed_cb);
+}
+
+static void deadline_cb(uv_timer_t *t)
+{
+    shot_t *s = t->data;
+    finish(s, "timed out (step: %s)%s", NULL);
+}
+
+#define CHECK(s, err) do { if (enter(s)) return; if (err) { finish(s, "%s failed: %s", err); return; } } while (0)
+
+static void shot_written(shot_t *s, const unsigned char *png, long n)
+{
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s.tmp", s->out_path);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        finish(s, "%s failed: cannot write the PNG: %s", strerror(errno));
+        return;
+    }
+    long off = 0;
+    while (off < n) {
+        ssize_t w = write(fd, png + off, (size_t)(n - off));
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            close(fd);
+            unlink(tmp);
+            finish(s, "%s failed: cannot write the PNG: %s", strerror(errno));
+            return;
+        }
+        off += w;
+    }
+    if (fsync(fd) != 0 || close(fd) != 0 || rename(tmp, s->out_path) != 0) {
+        unlink(tmp);
+        finish(s, "%s failed: cannot save the PNG: %s", strerror(errno));
+        return;
+    }
+    s->res.ok = 1;
+    s->res.bytes = n;
+    finish(s, NULL, NULL);
+}
+
+static void screenshot_cb(cdp_t *c, json_t *r, const char *err, void *ud)
+{
+    shot_t *s = ud;
+    (void)c;
+    CHECK(s, err);
+    const char *data = json_string_value(json_object_get(r, "data"));
+    size_t len = json_string_length(json_object_get(r, "data"));
+    unsigned char *png = data ? malloc(len * 3 / 4 + 3) : NULL;
+    long n = png ? shot_base64_decode(data, len, png) : -1;
+    if (n < 8 || memcmp(png, "\x89PNG", 4) != 0) {
+        free(png);
+        finish(s, "%s failed: %s", "the browser sent no PNG");
+        return;
+    }
+    shot_written(s, png, n);
+    free(png);
+}
+
+static void metrics_cb(cdp_t *c, json_t *r, const char *err, void *ud)
+{
+    shot_t *s = ud;
+    CHECK(s, err);
+    json_t *size = json_object_get(r, "cssContentSize");
+    double w = json_number_value(json_object_get(size, "width"));
+    double h = json_number_value(json_object_get(size, "height"));
+    int width = s->req.viewport_w, height = (int)(h + 0.5);
+    if (w > width)
+        width = (int)(w + 0.5) > 16384 ? 16384 : (int)(w + 0.5);
+    if (height < s->req.viewport_h)
+        height = s->req.viewport_h;
+    if (height > s->req.height_cap) {
+        height = s->req.height_cap;
+        s->res.truncated = 1;
+    }
+    s->res.width = width;
+    s->res.height = height;
+    s->step = "capture";
+    send_cmd(s, "Page.captureScreenshot",
+             json_pack("{s:s,s:b,s:b,s:{s:i,s:i,s:i,s:i,s:i}}", "format", "png",
+                       "captureBeyondViewport", 1, "fromSurface", 1, "clip", "x", 0, "y", 0,
+                       "width", width, "height", height, "scale", 1),
+             s->session, screenshot_cb);
+}
+
+static void title_cb(cdp_t *c, json_t *r, const char *err, void *ud)
+{
+    shot_t *s = ud;
+    CHECK(s, err);
+    json_t *v = json_object_get(json_object_get(r, "result"), "value");
+    if (json_is_string(v))
+        snprintf(s->res.title, sizeof s->res.title, "%s", json_string_value(v));
+    s->step = "measure";
+    send_cmd(s, "Page.getLayoutMetrics", NULL, s->session, metrics_cb);
+}
+
+static void next_after_load(shot_t *s)
+{
+    s->step = "title";
+    send_cmd(s, "Runtime.evaluate",
+             json_pack("{s:s,s:b}", "expression", "document.title", "returnByValue", 1),
+             s->session, title_cb);
+}
+
+static void navigate_cb(cdp_t *c, json_t *r, const char *err, void *ud)
+{
+    shot_t *s = ud;
+    (void)c;
+    CHECK(s, err);
+    const char *et = json_string_value(json_object_get(r, "errorText"));
+    if (et && *et) {
+        finish(s, "%s failed: %s", et);
+        return;
+    }
+    s->step = "wait for load";
+    if (s->loaded)
+        next_after_load(s);
+}
+
+static void enabled_cb(cdp_t *c, json_t *r, const char *err, void *ud)
+{
+    shot_t *s = ud;
+    (void)r;
+    CHECK(s, err);
+    s->step = "navigate";
+    send_cmd(s, "Page.navigate", json_pack("{s:s}", "url", s->url), s->session, navigate_cb);
+}
+
+static void attached_cb(cdp_t *c, json_t *r, const char *err, void *ud)
+{
+    shot_t *s = ud;
+    CHECK(s, err);
+    snprintf(s->session, sizeof s->session, "%s", json_string_value(json_object_get(r, "sessionId")));
+    s->step = "configure";
+    cdp_send(c, "Network.enable", NULL, s->session, NULL, NULL);
+    cdp_send(c, "Emulation.setDeviceMetricsOverride",
+             json_pack("{s:i,s:i,s:i,s:b}", "width", s->req.viewport_w, "height", s->req.viewport_h,
+                       "deviceScaleFactor", 1, "mobile", 0), s->session, NULL, NULL);
+    send_cmd(s, "Page.enable", NULL, s->session, enabled_cb);
+}
+
+static void target_cb(cdp_t *c, json_t *r, const char *err, void *ud)
+{
+    shot_t *s = ud;
+    CHECK(s, err);
+    snprintf(s->target_id, sizeof s->target_id, "%s", json_string_value(json_object_get(r, "targetId")));
+    s->step = "attach";
+    send_cmd(s, "Target.attachToTarget", json_pack("{s:s,s:b}", "targetId", s->target_id, "flatten", 1),
+             NULL, attached_cb);
+}
+
+static void context_cb(cdp_t *c, json_t *r, const char *err, void *ud)
+{
+    shot_t *s = ud;
+    CHECK(s, err);
+    snprintf(s->context_id, sizeof s->context_id, "%s", json_string_value(json_object_get(r, "browserContextId")));
+    s->step = "open tab";
+    send_cmd(s, "Target.createTarget", json_pack("{s:s,s:s}", "url", "about:blank", "browserContextId", s->context_id),
+             NULL, target_cb);
+}
+
+/* Events are routed here by the owner (see shot_on_event in ls-capture / the engine). */
+void shot_on_event(void *handle, const char *method, json_t *params, const char *session)
+{
+    shot_t *s = handle;
+    if (s->finished || !session || strcmp(session, s->session) != 0)
+        return;
+    if (!strcmp(method, "Page.loadEventFired")) {
+        s->loaded = 1;
+        if (!strcmp(s->step, "wait for load"))
+            next_after_load(s);
+    } else if (!strcmp(method, "Network.responseReceived") &&
+               !strcmp(json_string_value(json_object_get(params, "type")) ? json_string_value(json_object_get(params, "type")) : "", "Document") &&
+               !s->res.http_status) {
+        json_t *resp = json_object_get(params, "response");
+        s->res.http_status = (int)json_integer_value(json_object_get(resp, "status"));
+        snprintf(s->res.final_url, sizeof s->res.final_url, "%s", json_string_value(json_object_get(resp, "url")) ? json_string_value(json_object_get(resp, "url")) : "");
+    } else if (!strcmp(method, "Inspector.targetCrashed")) {
+        finish(s, "%s failed: %s", "the page's renderer crashed");
+    }
+}
+
+void *shot_begin(cdp_t *c, uv_loop_t *loop, const shot_request_t *req, shot_done_cb done, void *ud)
+{
+    shot_t *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    s->cdp = c;
+    s->loop = loop;
+    s->req = *req;
+    snprintf(s->url, sizeof s->url, "%s", req->url);
+    snprintf(s->out_path, sizeof s->out_path, "%s", req->out_path);
+    s->req.url = s->url;
+    s->req.out_path = s->out_path;
+    s->done = done;
+    s->ud = ud;
+    s->step = "new context";
+    uv_timer_init(loop, &s->deadline);
+    s->deadline.data = s;
+    uv_timer_start(&s->deadline, deadline_cb, (uint64_t)(req->timeout_ms > 0 ? req->timeout_ms : 30000), 0);
+    if (send_cmd(s, "Target.createBrowserContext", json_pack("{s:b}", "disposeOnDetach", 1), NULL,
+                 context_cb) < 0) {
+        uv_timer_stop(&s->deadline);
+        uv_close((uv_handle_t *)&s->deadline, timer_closed_cb);
+        return NULL;
+    }
+    return s;
+}
+

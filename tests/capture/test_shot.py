@@ -1,0 +1,121 @@
+"""test_shot -- ls-capture (linksnap's browser launcher, DevTools client and capture steps,
+without the daemon) against a real Chromium and pages served on 127.0.0.1: a 20,000 px
+page of colour bands comes out whole, every band the right colour at the right height
+(past the 16,384 px where other tools repeat or blank); a 404 is captured with its status;
+a refused connection fails with the browser's net error; no browser process is left."""
+import http.server
+import json
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+
+import pngread
+from linksnap_test import BUILD, TestCase, main
+
+LS_CAPTURE = os.path.join(BUILD, "capture", "ls-capture")
+COLORS = [(0xe6, 0x19, 0x4b), (0x3c, 0xb4, 0x4b), (0xff, 0xe1, 0x19), (0x43, 0x63, 0xd8), (0xf5, 0x82, 0x31),
+          (0x91, 0x1e, 0xb4), (0x46, 0xf0, 0xf0), (0xf0, 0x32, 0xe6), (0xbc, 0xf6, 0x0c), (0xfa, 0xbe, 0xbe)]
+
+
+class Site(http.server.BaseHTTPRequestHandler):
+    def log_message(self, *a):
+        pass
+
+    def do_GET(self):
+        if self.path == "/tall":
+            bands = "".join('<div style="height:2000px;background:#%02x%02x%02x"></div>' % c for c in COLORS)
+            body = ('<!doctype html><meta charset="utf-8"><title>高 tall</title>'
+                    '<body style="margin:0">%s</body>' % bands).encode()
+            self.send_response(200)
+        else:
+            body = b'<!doctype html><meta charset="utf-8"><title>missing</title><h1>404 not here</h1>'
+            self.send_response(404)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+def capture(url, out, cap=None):
+    args = [LS_CAPTURE, url, out] + ([str(cap)] if cap else [])
+    r = subprocess.run(args, capture_output=True, text=True, timeout=120)
+    lines = [l for l in r.stdout.splitlines() if l.startswith("{")]
+    if not lines:
+        raise AssertionError("ls-capture printed no result (rc %d): %s" % (r.returncode, r.stderr[-2000:]))
+    return r.returncode, json.loads(lines[-1]), r.stderr
+
+
+def live_browsers():
+    """Chromium processes that are still running (zombies left to init do not count)."""
+    out = subprocess.run(["ps", "-eo", "stat,args"], capture_output=True, text=True).stdout
+    return [l for l in out.splitlines() if "ls-capture-profile" in l and not l.startswith("Z")]
+
+
+class ShotTests(TestCase):
+    @classmethod
+    def setUpClass(cls):
+        if not os.path.exists("/usr/lib/chromium/chromium"):
+            raise AssertionError("chromium is not installed: scripts/install-deps.sh installs it")
+        cls.srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Site)
+        threading.Thread(target=cls.srv.serve_forever, daemon=True).start()
+        cls.base = "http://127.0.0.1:%d" % cls.srv.server_address[1]
+        cls.tmp = tempfile.mkdtemp(prefix="linksnap-shot-")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.srv.shutdown()
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def test_20000px_page_every_band_right(self):
+        out = os.path.join(self.tmp, "tall.png")
+        rc, r, err = capture(self.base + "/tall", out)
+        self.assertEqual(rc, 0, err)
+        self.assertTrue(r["ok"], r)
+        self.assertEqual((r["width"], r["height"], r["truncated"]), (1280, 20000, False))
+        self.assertEqual(r["http_status"], 200)
+        self.assertEqual(r["title"], "高 tall")
+        img = pngread.read(out)
+        self.assertEqual((img[0], img[1]), (1280, 20000))
+        for i, color in enumerate(COLORS):
+            for y in (i * 2000 + 10, i * 2000 + 1000, i * 2000 + 1990):
+                for x in (5, 640, 1270):
+                    self.assertEqual(pngread.pixel(img, x, y), color, "band %d at y=%d x=%d" % (i, y, x))
+        self.assertEqual(live_browsers(), [])
+
+    def test_height_cap_truncates(self):
+        out = os.path.join(self.tmp, "cut.png")
+        rc, r, err = capture(self.base + "/tall", out, cap=5000)
+        self.assertEqual(rc, 0, err)
+        self.assertEqual((r["height"], r["truncated"]), (5000, True))
+        img = pngread.read(out)
+        self.assertEqual(img[1], 5000)
+        self.assertEqual(pngread.pixel(img, 640, 4500), COLORS[2])
+
+    def test_404_is_captured_with_its_status(self):
+        out = os.path.join(self.tmp, "404.png")
+        rc, r, err = capture(self.base + "/nope", out)
+        self.assertEqual(rc, 0, err)
+        self.assertEqual((r["ok"], r["http_status"]), (True, 404))
+        self.assertTrue(os.path.getsize(out) > 0)
+
+    def test_refused_connection_fails_with_net_error(self):
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+        s.close()   # nothing listens there now
+        out = os.path.join(self.tmp, "refused.png")
+        rc, r, err = capture("http://127.0.0.1:%d/" % port, out)
+        self.assertEqual(rc, 1)
+        self.assertFalse(r["ok"])
+        self.assertIn("net::ERR_CONNECTION_REFUSED", r["error"])
+        self.assertIn("navigate", r["error"])
+        self.assertFalse(os.path.exists(out))
+        self.assertEqual(live_browsers(), [])
+
+
+if __name__ == "__main__":
+    main()
