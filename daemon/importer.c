@@ -239,6 +239,24 @@ static void publish_progress(job_t *j, const char *state)
     }
 }
 
+/* Frees a job and everything it owns (an open file included); the job is on no list. */
+static void job_release(job_t *j)
+{
+    if (j->fd >= 0) {
+        uv_fs_t req;
+        uv_fs_close(j->im->d->loop, &req, j->fd, NULL);
+        uv_fs_req_cleanup(&req);
+    }
+    import_parser_free(j->parser);
+    batch_free(j->batch);
+    free(j->buf);
+    free(j->content_owned);
+    for (size_t i = 0; i < j->ntags; i++)
+        free(j->tags[i]);
+    free(j->tags);
+    free(j);
+}
+
 static void job_free(job_t *j)
 {
     importer_t *im = j->im;
@@ -248,14 +266,7 @@ static void job_free(job_t *j)
     if (*pp)
         *pp = j->next;
     im->running--;
-    import_parser_free(j->parser);
-    batch_free(j->batch);
-    free(j->buf);
-    free(j->content_owned);
-    for (size_t i = 0; i < j->ntags; i++)
-        free(j->tags[i]);
-    free(j->tags);
-    free(j);
+    job_release(j);
     if (im->closing && im->running == 0 && im->closed_cb) {
         void (*cb)(void *) = im->closed_cb;
         im->closed_cb = NULL;
@@ -484,21 +495,8 @@ int importer_start(importer_t *im, int64_t import_id, const char *path, const ch
 nomem_free:
     snprintf(err, errlen, "out of memory");
 fail_free:
-    if (j) {
-        if (j->fd >= 0) {
-            uv_fs_t req;
-            uv_fs_close(im->d->loop, &req, j->fd, NULL);
-            uv_fs_req_cleanup(&req);
-        }
-        import_parser_free(j->parser);
-        batch_free(j->batch);
-        free(j->buf);
-        free(j->content_owned);
-        for (size_t i = 0; i < j->ntags; i++)
-            free(j->tags[i]);
-        free(j->tags);
-        free(j);
-    }
+    if (j)
+        job_release(j);
     return -1;
 nomem:
     snprintf(err, errlen, "out of memory");

@@ -526,6 +526,17 @@ static int append_ids(char *sql, size_t cap, size_t *len, const int64_t *ids, si
     return 0;
 }
 
+/* " AND [NOT ]EXISTS (a link_tags row of this link with one of these tag ids)" */
+static int append_tag_set(char *sql, size_t cap, size_t *len, const char *neg, const char *idcol,
+                          const int64_t *ids, size_t n)
+{
+    char cond[160];
+    snprintf(cond, sizeof cond, " AND %sEXISTS (SELECT 1 FROM link_tags y WHERE y.link_id = %s "
+             "AND y.tag_id IN (", neg, idcol);
+    return append(sql, cap, len, cond) || append_ids(sql, cap, len, ids, n) ||
+           append(sql, cap, len, "))") ? -1 : 0;
+}
+
 /* Builds the id query for a filter: ids in DESC order below ?1, limited by ?2, with ?3 the
  * LIKE pattern when q is set. Tag ids are integers from the store, inlined. */
 static int build_query(const resolved_t *r, const store_filter_t *f, char *sql, size_t cap)
@@ -554,20 +565,10 @@ static int build_query(const resolved_t *r, const store_filter_t *f, char *sql, 
         idcol = "l.id";
     }
     char cond[256];
-    if (r->nany) {
-        snprintf(cond, sizeof cond, " AND EXISTS (SELECT 1 FROM link_tags y WHERE y.link_id = %s "
-                 "AND y.tag_id IN (", idcol);
-        if (append(sql, cap, &len, cond) || append_ids(sql, cap, &len, r->any, r->nany) ||
-            append(sql, cap, &len, "))"))
-            return -1;
-    }
-    if (r->nnone) {
-        snprintf(cond, sizeof cond, " AND NOT EXISTS (SELECT 1 FROM link_tags z WHERE z.link_id = "
-                 "%s AND z.tag_id IN (", idcol);
-        if (append(sql, cap, &len, cond) || append_ids(sql, cap, &len, r->none, r->nnone) ||
-            append(sql, cap, &len, "))"))
-            return -1;
-    }
+    if (r->nany && append_tag_set(sql, cap, &len, "", idcol, r->any, r->nany))
+        return -1;
+    if (r->nnone && append_tag_set(sql, cap, &len, "NOT ", idcol, r->none, r->nnone))
+        return -1;
     if (f->untagged) {
         snprintf(cond, sizeof cond, " AND NOT EXISTS (SELECT 1 FROM link_tags u WHERE u.link_id = %s)", idcol);
         if (append(sql, cap, &len, cond))
