@@ -198,15 +198,52 @@ static void metrics_cb(cdp_t *c, json_t *r, const char *err, void *ud)
              s->session, screenshot_cb);
 }
 
+static void scrolled_cb(cdp_t *c, json_t *r, const char *err, void *ud)
+{
+    shot_t *s = ud;
+    (void)c;
+    (void)r;
+    CHECK(s, err);
+    s->step = "measure";
+    send_cmd(s, "Page.getLayoutMetrics", NULL, s->session, metrics_cb);
+}
+
+/* Lazy content: a full-page screenshot paints below the fold without scrolling, so
+ * loading=lazy images and IntersectionObserver loaders never start (the blank areas users
+ * of other tools report). Scroll down one viewport at a time (instant scrolling, a short
+ * pause per step, as many steps as the height cap allows, at most 200), back to the top,
+ * then wait for images still loading (each at most 3 s) and for web fonts. Pages no
+ * taller than the viewport skip the scrolling. */
+static const char lazy_script[] =
+    "(async (cap) => {"
+    " const root = document.documentElement;"
+    " if (!root || root.scrollHeight <= innerHeight) { await document.fonts.ready; return 0; }"
+    " root.style.scrollBehavior = 'auto';"
+    " const pause = (ms) => new Promise((r) => setTimeout(r, ms));"
+    " let steps = 0;"
+    " for (let y = innerHeight; y < Math.min(root.scrollHeight, cap) && steps < 200; y += innerHeight, steps++) {"
+    "  window.scrollTo(0, y); await pause(60); }"
+    " window.scrollTo(0, Math.min(root.scrollHeight, cap)); await pause(60);"
+    " window.scrollTo(0, 0); await pause(60);"
+    " await Promise.all(Array.from(document.images).filter((i) => !i.complete).map((i) =>"
+    "  new Promise((r) => { i.addEventListener('load', r); i.addEventListener('error', r); setTimeout(r, 3000); })));"
+    " await document.fonts.ready;"
+    " return steps; })";
+
 static void title_cb(cdp_t *c, json_t *r, const char *err, void *ud)
 {
     shot_t *s = ud;
+    (void)c;
     CHECK(s, err);
     json_t *v = json_object_get(json_object_get(r, "result"), "value");
     if (json_is_string(v))
         snprintf(s->res.title, sizeof s->res.title, "%s", json_string_value(v));
-    s->step = "measure";
-    send_cmd(s, "Page.getLayoutMetrics", NULL, s->session, metrics_cb);
+    s->step = "load lazy content";
+    char expr[sizeof lazy_script + 32];
+    snprintf(expr, sizeof expr, "%s(%d)", lazy_script, s->req.height_cap);
+    send_cmd(s, "Runtime.evaluate",
+             json_pack("{s:s,s:b,s:b}", "expression", expr, "awaitPromise", 1, "returnByValue", 1),
+             s->session, scrolled_cb);
 }
 
 static void next_after_load(shot_t *s)

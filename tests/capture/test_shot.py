@@ -26,7 +26,26 @@ class Site(http.server.BaseHTTPRequestHandler):
         pass
 
     def do_GET(self):
-        if self.path == "/tall":
+        if self.path == "/red.png":
+            body = RED_PNG
+            self.send_response(200)
+            self.send_header("Content-Type", "image/png")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return
+        if self.path == "/lazy":
+            body = ('<!doctype html><meta charset="utf-8"><title>lazy</title><body style="margin:0">'
+                    '<div style="height:9000px;background:#fff"></div>'
+                    '<img loading="lazy" src="/red.png" width="400" height="300" style="display:block">'
+                    '<div style="height:3000px"></div>'
+                    '<div id="io" style="height:300px;width:400px;background:#fff"></div>'
+                    '<script>new IntersectionObserver(function (es) { es.forEach(function (e) {'
+                    ' if (e.isIntersecting) e.target.style.background = "#0000ff"; }); })'
+                    '.observe(document.getElementById("io"));</script>'
+                    '<div style="height:2000px"></div></body>').encode()
+            self.send_response(200)
+        elif self.path == "/tall":
             bands = "".join('<div style="height:2000px;background:#%02x%02x%02x"></div>' % c for c in COLORS)
             body = ('<!doctype html><meta charset="utf-8"><title>高 tall</title>'
                     '<body style="margin:0">%s</body>' % bands).encode()
@@ -38,6 +57,18 @@ class Site(http.server.BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
+
+
+def _png(w, h, rgb):
+    import struct, zlib
+    raw = b"".join(b"\x00" + bytes(rgb) * w for _ in range(h))
+    def chunk(k, d):
+        return struct.pack(">I", len(d)) + k + d + struct.pack(">I", zlib.crc32(k + d) & 0xffffffff)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)) +
+            chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
+RED_PNG = _png(400, 300, (255, 0, 0))
 
 
 def capture(url, out, cap=None):
@@ -85,6 +116,17 @@ class ShotTests(TestCase):
                 for x in (5, 640, 1270):
                     self.assertEqual(pngread.pixel(img, x, y), color, "band %d at y=%d x=%d" % (i, y, x))
         self.assertEqual(live_browsers(), [])
+
+    def test_lazy_content_is_loaded_before_the_shot(self):
+        """A native loading=lazy image and an IntersectionObserver loader far below the fold:
+        a plain full-page screenshot (captureBeyondViewport) leaves both blank."""
+        out = os.path.join(self.tmp, "lazy.png")
+        rc, r, err = capture(self.base + "/lazy", out)
+        self.assertEqual(rc, 0, err)
+        img = pngread.read(out)
+        self.assertEqual(pngread.pixel(img, 200, 9000 + 150), (255, 0, 0), "lazy image blank")
+        self.assertEqual(pngread.pixel(img, 200, 9300 + 3000 + 150), (0, 0, 255), "IO loader never ran")
+        self.assertEqual(pngread.pixel(img, 600, 100), (255, 255, 255))
 
     def test_height_cap_truncates(self):
         out = os.path.join(self.tmp, "cut.png")
