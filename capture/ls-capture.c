@@ -28,10 +28,11 @@ static void done_cb(const shot_result_t *r, void *ud)
 {
     app_t *a = ud;
     a->shot = NULL;
-    json_t *o = json_pack("{s:b,s:i,s:s,s:s,s:i,s:i,s:b,s:I,s:s}", "ok", r->ok, "http_status", r->http_status,
-                          "final_url", r->final_url, "title", r->title, "width", r->width,
-                          "height", r->height, "truncated", r->truncated, "bytes", (json_int_t)r->bytes,
-                          "error", r->error);
+    json_t *o = json_pack("{s:b,s:i,s:s,s:s,s:i,s:i,s:b,s:b,s:s,s:I,s:s}", "ok", r->ok,
+                          "http_status", r->http_status, "final_url", r->final_url, "title", r->title,
+                          "width", r->width, "height", r->height, "truncated", r->truncated,
+                          "partial", r->partial, "partial_reason", r->partial_reason,
+                          "bytes", (json_int_t)r->bytes, "error", r->error);
     char *s = json_dumps(o, JSON_COMPACT);
     puts(s ? s : "{}");
     free(s);

@@ -25,7 +25,15 @@ typedef struct {
     int finished, loaded;
     int inflight;          /* commands sent with this capture as their ud */
     int timer_closed;
+    uv_timer_t idle;       /* polls for network quiet after the load event */
+    int idle_closed;
+    int requests;          /* page requests in flight (Network events) */
+    uint64_t last_net_ms;  /* loop time of the last request start or end */
+    uint64_t idle_since_ms;
 } shot_t;
+
+#define QUIET_MS 500       /* no request in flight for this long: the page is done */
+#define IDLE_CAP_MS 10000  /* at most this long waiting for quiet; then capture, partial */
 
 static void next_after_load(shot_t *s);
 
@@ -65,14 +73,17 @@ long shot_base64_decode(const char *in, size_t len, unsigned char *out)
 
 static void maybe_free(shot_t *s)
 {
-    if (s->finished && s->timer_closed && s->inflight == 0)
+    if (s->finished && s->timer_closed && s->idle_closed && s->inflight == 0)
         free(s);
 }
 
 static void timer_closed_cb(uv_handle_t *h)
 {
     shot_t *s = h->data;
-    s->timer_closed = 1;
+    if (h == (uv_handle_t *)&s->deadline)
+        s->timer_closed = 1;
+    else
+        s->idle_closed = 1;
     maybe_free(s);
 }
 
@@ -107,6 +118,8 @@ static void finish(shot_t *s, const char *fmt, const char *detail)
         snprintf(s->res.error, sizeof s->res.error, fmt, s->step, detail ? detail : "");
     }
     uv_timer_stop(&s->deadline);
+    uv_timer_stop(&s->idle);
+    uv_close((uv_handle_t *)&s->idle, timer_closed_cb);
     if (s->context_id[0] && !cdp_is_closed(s->cdp))
         cdp_send(s->cdp, "Target.disposeBrowserContext",
                  json_pack("{s:s}", "browserContextId", s->context_id), NULL, NULL, NULL);
@@ -246,7 +259,7 @@ static void title_cb(cdp_t *c, json_t *r, const char *err, void *ud)
              s->session, scrolled_cb);
 }
 
-static void next_after_load(shot_t *s)
+static void after_quiet(shot_t *s)
 {
     s->step = "title";
     send_cmd(s, "Runtime.evaluate",
@@ -311,12 +324,53 @@ static void context_cb(cdp_t *c, json_t *r, const char *err, void *ud)
              NULL, target_cb);
 }
 
+/* After the load event: wait until no request has been in flight for QUIET_MS (counted
+ * from Network events as Playwright does; CDP's own networkIdle may never fire), at most
+ * IDLE_CAP_MS; hitting the cap still captures, marked partial with the reason. */
+static void idle_poll_cb(uv_timer_t *t)
+{
+    shot_t *s = t->data;
+    if (s->finished)
+        return;
+    uint64_t now = uv_now(s->loop);
+    if (s->requests <= 0 && now - s->last_net_ms >= QUIET_MS) {
+        uv_timer_stop(t);
+        after_quiet(s);
+    } else if (now - s->idle_since_ms >= IDLE_CAP_MS) {
+        uv_timer_stop(t);
+        s->res.partial = 1;
+        snprintf(s->res.partial_reason, sizeof s->res.partial_reason,
+                 "the network was not quiet after %d s (%d requests in flight)", IDLE_CAP_MS / 1000,
+                 s->requests);
+        after_quiet(s);
+    }
+}
+
+static void next_after_load(shot_t *s)
+{
+    s->step = "wait for network idle";
+    s->idle_since_ms = uv_now(s->loop);
+    uv_timer_start(&s->idle, idle_poll_cb, 50, 50);
+}
+
 /* Events are routed here by the owner (see shot_on_event in ls-capture / the engine). */
 void shot_on_event(void *handle, const char *method, json_t *params, const char *session)
 {
     shot_t *s = handle;
     if (s->finished || !session || strcmp(session, s->session) != 0)
         return;
+    if (!strcmp(method, "Network.requestWillBeSent")) {
+        const char *type = json_string_value(json_object_get(params, "type"));
+        /* a redirect reuses the request id: it is still the same request in flight */
+        if (!json_object_get(params, "redirectResponse") &&
+            !(type && (!strcmp(type, "WebSocket") || !strcmp(type, "EventSource"))))
+            s->requests++;
+        s->last_net_ms = uv_now(s->loop);
+    } else if (!strcmp(method, "Network.loadingFinished") || !strcmp(method, "Network.loadingFailed")) {
+        if (s->requests > 0)
+            s->requests--;
+        s->last_net_ms = uv_now(s->loop);
+    }
     if (!strcmp(method, "Page.loadEventFired")) {
         s->loaded = 1;
         if (!strcmp(s->step, "wait for load"))
@@ -327,6 +381,13 @@ void shot_on_event(void *handle, const char *method, json_t *params, const char 
         json_t *resp = json_object_get(params, "response");
         s->res.http_status = (int)json_integer_value(json_object_get(resp, "status"));
         snprintf(s->res.final_url, sizeof s->res.final_url, "%s", json_string_value(json_object_get(resp, "url")) ? json_string_value(json_object_get(resp, "url")) : "");
+    } else if (!strcmp(method, "Page.javascriptDialogOpening")) {
+        /* a pending alert/confirm/prompt blocks every command to the page, the screenshot
+         * included: dismiss it (accept beforeunload, so navigation can go on) */
+        const char *type = json_string_value(json_object_get(params, "type"));
+        int accept = type && !strcmp(type, "beforeunload");
+        cdp_send(s->cdp, "Page.handleJavaScriptDialog", json_pack("{s:b}", "accept", accept),
+                 s->session, NULL, NULL);
     } else if (!strcmp(method, "Inspector.targetCrashed")) {
         finish(s, "%s failed: %s", "the page's renderer crashed");
     }
@@ -349,6 +410,8 @@ void *shot_begin(cdp_t *c, uv_loop_t *loop, const shot_request_t *req, shot_done
     s->step = "new context";
     uv_timer_init(loop, &s->deadline);
     s->deadline.data = s;
+    uv_timer_init(loop, &s->idle);
+    s->idle.data = s;
     uv_timer_start(&s->deadline, deadline_cb, (uint64_t)(req->timeout_ms > 0 ? req->timeout_ms : 30000), 0);
     if (send_cmd(s, "Target.createBrowserContext", json_pack("{s:b}", "disposeOnDetach", 1), NULL,
                  context_cb) < 0) {

@@ -23,6 +23,8 @@ typedef struct {
     char final_url[2048];
     char title[512];
     int width, height, truncated;
+    int partial;               /* captured, but the page never went quiet (reason below) */
+    char partial_reason[160];
     int64_t bytes;
     char error[512];           /* with the step that failed, when !ok */
 } shot_result_t;

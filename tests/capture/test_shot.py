@@ -45,6 +45,31 @@ class Site(http.server.BaseHTTPRequestHandler):
                     '.observe(document.getElementById("io"));</script>'
                     '<div style="height:2000px"></div></body>').encode()
             self.send_response(200)
+        elif self.path == "/late":
+            body = ('<!doctype html><meta charset="utf-8"><title>late</title>'
+                    '<body style="margin:0;background:#3cb44b"><h1>late content</h1><script>'
+                    'addEventListener("load", function () { fetch("/slow").then(function (r) { return r.text(); })'
+                    '.then(function (t) { document.body.style.background = t; }); });</script></body>').encode()
+            self.send_response(200)
+        elif self.path == "/busy":
+            body = ('<!doctype html><meta charset="utf-8"><title>busy</title>'
+                    '<body style="margin:0;background:#f58231"><script>'
+                    'setInterval(function () { fetch("/tick?" + Math.random()); }, 150);</script></body>').encode()
+            self.send_response(200)
+        elif self.path.startswith("/tick"):
+            time.sleep(0.1)
+            body = b"ok"
+            self.send_response(200)
+        elif self.path == "/slow":
+            time.sleep(1.5)
+            body = b"#4363d8"
+            self.send_response(200)
+        elif self.path == "/alert":
+            body = ('<!doctype html><meta charset="utf-8"><title>dialogs</title>'
+                    '<body style="margin:0;background:#3cb44b"><h1>alert</h1>'
+                    '<script>alert("hello"); confirm("sure?"); document.body.style.background = "#4363d8";'
+                    '</script></body>').encode()
+            self.send_response(200)
         elif self.path == "/tall":
             bands = "".join('<div style="height:2000px;background:#%02x%02x%02x"></div>' % c for c in COLORS)
             body = ('<!doctype html><meta charset="utf-8"><title>高 tall</title>'
@@ -127,6 +152,33 @@ class ShotTests(TestCase):
         self.assertEqual(pngread.pixel(img, 200, 9000 + 150), (255, 0, 0), "lazy image blank")
         self.assertEqual(pngread.pixel(img, 200, 9300 + 3000 + 150), (0, 0, 255), "IO loader never ran")
         self.assertEqual(pngread.pixel(img, 600, 100), (255, 255, 255))
+
+    def test_waits_for_network_idle_after_load(self):
+        """Content fetched after the load event (1.5 s late) is in the shot: the capture waits
+        until no request has been in flight for 500 ms."""
+        out = os.path.join(self.tmp, "late.png")
+        rc, r, err = capture(self.base + "/late", out)
+        self.assertEqual(rc, 0, r["error"] + err)
+        img = pngread.read(out)
+        self.assertEqual(pngread.pixel(img, 640, 700), (0x43, 0x63, 0xd8))
+
+    def test_never_quiet_page_is_captured_partial(self):
+        """A page that polls forever never goes quiet: after the cap it is captured anyway,
+        marked partial with the reason."""
+        out = os.path.join(self.tmp, "busy.png")
+        rc, r, err = capture(self.base + "/busy", out)
+        self.assertEqual(rc, 0, r["error"] + err)
+        self.assertTrue(r["partial"], r)
+        self.assertIn("not quiet", r["partial_reason"])
+        self.assertEqual(pngread.pixel(pngread.read(out), 640, 400), (0xf5, 0x82, 0x31))
+
+    def test_dialogs_are_dismissed(self):
+        """alert() and confirm() block every command to the page until answered."""
+        out = os.path.join(self.tmp, "alert.png")
+        rc, r, err = capture(self.base + "/alert", out)
+        self.assertEqual(rc, 0, r["error"] + err)
+        img = pngread.read(out)
+        self.assertEqual(pngread.pixel(img, 640, 700), (0x43, 0x63, 0xd8))   # the script ran to its end
 
     def test_height_cap_truncates(self):
         out = os.path.join(self.tmp, "cut.png")
