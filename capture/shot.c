@@ -273,6 +273,10 @@ static void navigate_cb(cdp_t *c, json_t *r, const char *err, void *ud)
     (void)c;
     CHECK(s, err);
     const char *et = json_string_value(json_object_get(r, "errorText"));
+    if (json_is_true(json_object_get(r, "isDownload"))) {
+        finish(s, "%s failed: %s", "the URL is a download, not a page (downloads are refused)");
+        return;
+    }
     if (et && *et) {
         finish(s, "%s failed: %s", et);
         return;
@@ -319,6 +323,10 @@ static void context_cb(cdp_t *c, json_t *r, const char *err, void *ud)
     shot_t *s = ud;
     CHECK(s, err);
     snprintf(s->context_id, sizeof s->context_id, "%s", json_string_value(json_object_get(r, "browserContextId")));
+    /* downloads never happen: a URL that is one fails at navigate with isDownload */
+    cdp_send(c, "Browser.setDownloadBehavior",
+             json_pack("{s:s,s:s}", "behavior", "deny", "browserContextId", s->context_id), NULL,
+             NULL, NULL);
     s->step = "open tab";
     send_cmd(s, "Target.createTarget", json_pack("{s:s,s:s}", "url", "about:blank", "browserContextId", s->context_id),
              NULL, target_cb);

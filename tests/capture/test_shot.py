@@ -34,6 +34,15 @@ class Site(http.server.BaseHTTPRequestHandler):
             self.end_headers()
             self.wfile.write(body)
             return
+        if self.path == "/file.zip":
+            body = b"PK\x03\x04" + b"\x00" * 2000
+            self.send_response(200)
+            self.send_header("Content-Type", "application/zip")
+            self.send_header("Content-Disposition", 'attachment; filename="file.zip"')
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return
         if self.path == "/lazy":
             body = ('<!doctype html><meta charset="utf-8"><title>lazy</title><body style="margin:0">'
                     '<div style="height:9000px;background:#fff"></div>'
@@ -171,6 +180,16 @@ class ShotTests(TestCase):
         self.assertTrue(r["partial"], r)
         self.assertIn("not quiet", r["partial_reason"])
         self.assertEqual(pngread.pixel(pngread.read(out), 640, 400), (0xf5, 0x82, 0x31))
+
+    def test_download_is_refused_not_waited_for(self):
+        out = os.path.join(self.tmp, "dl.png")
+        t0 = time.time()
+        rc, r, err = capture(self.base + "/file.zip", out)
+        self.assertEqual(rc, 1)
+        self.assertIn("download", r["error"])
+        self.assertFalse(os.path.exists(out))
+        self.assertLess(time.time() - t0, 50)   # failed at once, not at the 60 s deadline
+        self.assertEqual(live_browsers(), [])
 
     def test_dialogs_are_dismissed(self):
         """alert() and confirm() block every command to the page until answered."""
