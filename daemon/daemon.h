@@ -14,6 +14,7 @@
 
 struct server;
 struct importer;
+struct engine;
 
 typedef struct daemon {
     uv_loop_t *loop;
@@ -25,6 +26,7 @@ typedef struct daemon {
     events_t *events;
     struct server *server;
     struct importer *importer;
+    struct engine *engine;    /* the capture engine (daemon/engine.c) */
     uint64_t started_mono_ms;
     int stopping;
     int lock_fd;

@@ -369,3 +369,20 @@ int store_job_cancel(store_t *s, int64_t id, int64_t now_ms, int *was_running)
         return rc;
     return set_snapshot_state(s, snap, "failed", attempt, "canceled by the user", now_ms);
 }
+
+int store_job_due(store_t *s, int64_t now_ms, int *due)
+{
+    *due = 0;
+    sqlite3_stmt *st = store_stmt(s, ST_JOB_CLAIM_PICK);
+    if (!st)
+        return STORE_EINTERNAL;
+    sqlite3_bind_int64(st, 1, now_ms);
+    sqlite3_bind_int(st, 2, 1);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc == SQLITE_ROW)
+        *due = 1;
+    else if (rc != SQLITE_DONE)
+        return store_fail_sqlite(s, rc, "look for due jobs");
+    return STORE_OK;
+}

@@ -195,6 +195,9 @@ int store_job_list(store_t *s, const char *state, int limit, int64_t before_id,
  * job's attempt goes up by one and its snapshot becomes running. */
 int store_job_claim(store_t *s, int64_t now_ms, int max, store_job_t ***out, size_t *n);
 
+/* *due = 1 when some queued job is due at now_ms (one index probe; the loop may call it). */
+int store_job_due(store_t *s, int64_t now_ms, int *due);
+
 /* What a capture produced, for store_job_finish. */
 typedef struct {
     int64_t job_id;
