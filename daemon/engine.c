@@ -517,6 +517,13 @@ static void on_shot_done_cb(shot_result_t *r, void *ud)
         slot_release(s);
         return;
     }
+    if (!r->ok && !s->browser_lost && (!e->cdp || cdp_is_closed(e->cdp))) {
+        /* the connection dropped under the capture (its replies failed before the state
+         * callback ran): the browser went away, not the page */
+        s->browser_lost = 1;
+        snprintf(s->lost_reason, sizeof s->lost_reason, "the browser went away during the capture (%s)",
+                 r->error);
+    }
     if (s->browser_lost) {
         slot_fail(s, s->lost_reason, 1);
         return;
@@ -793,8 +800,7 @@ static void on_cdp_state_cb(cdp_t *c, int connected, const char *err, void *ud)
     }
     char msg[300];
     snprintf(msg, sizeof msg, "lost the DevTools connection: %s", err ? err : "closed");
-    e->cdp = NULL;   /* cdp frees itself after this callback */
-    teardown(e, msg, 1);
+    teardown(e, msg, 1);   /* closes (and so frees) c once this callback returns */
 }
 
 static void connect_cdp(engine_t *e, const char *host, int port, const char *path)
