@@ -104,6 +104,7 @@ export function pageLinks(main, ctx) {
     if (loading || done) return;
     loading = true;
     const my = gen;
+    const firstPage = !cursor;
     try {
       const p = params(f);
       p.limit = PAGE;
@@ -117,7 +118,7 @@ export function pageLinks(main, ctx) {
       cursor = res.next_cursor;
       done = !cursor;
       foot.textContent = count === 0 ? t('no_links') : done ? `${t('count_shown', { n: count })} · ${t('end')}` : t('count_shown', { n: count });
-      if (my === gen && gen === 1) markReady();
+      if (firstPage) markReady();
     } catch (e) {
       foot.textContent = t('error', { m: e.message });
     } finally {
