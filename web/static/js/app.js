@@ -123,8 +123,9 @@ langBtn.addEventListener('click', () => {
 
 async function boot() {
   paintLang();
-  const st = await authState().catch(() => ({ required: false, ok: true }));
-  if (st.required && !st.ok) await askToken();
+  // the first screen does not wait for this: a call that needs the token gets 401 and
+  // asks for it itself (api.js); this only asks early on pages that make no call
+  authState().then((st) => { if (st.required && !st.ok) askToken(); }).catch(() => {});
   connectEvents();
   await render();
 }

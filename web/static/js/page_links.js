@@ -95,8 +95,8 @@ export function pageLinks(main, ctx) {
     } catch { /* the bar is a convenience */ }
   }
 
-  function card(link) {
-    return linkCard(link, { onTag: clickTag, selectable: true, selected: selected.has(link.id),
+  function card(link, eager) {
+    return linkCard(link, { onTag: clickTag, selectable: true, selected: selected.has(link.id), eager,
       onSelect: (id, on) => { if (on) selected.add(id); else selected.delete(id); selBar.update(); } });
   }
 
@@ -112,7 +112,7 @@ export function pageLinks(main, ctx) {
       const res = await rpc('link.list', p);
       if (my !== gen) return;
       const frag = document.createDocumentFragment();
-      for (const l of res.links) frag.append(card(l));
+      res.links.forEach((l, i) => frag.append(card(l, firstPage && i < 16)));
       grid.append(frag);
       count += res.links.length;
       cursor = res.next_cursor;

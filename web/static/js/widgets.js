@@ -19,11 +19,11 @@ export function chip(name, onClick, extra) {
   return h('button', { type: 'button', class: 'chip', dataset: { tag: name }, onclick: () => onClick(name), ...extra }, name);
 }
 
-export function thumb(link, big) {
+export function thumb(link, big, eager) {
   const s = link.last_snapshot;
   const box = h('div', { class: 'thumb' + (big ? ' big' : '') });
   if (s && s.thumb_path && (s.state === 'ok' || s.state === 'partial')) {
-    box.append(h('img', { src: `/snapshots/${s.id}/thumb.png`, alt: '', loading: 'lazy', decoding: 'async', width: 320, height: 200 }));
+    box.append(h('img', { src: `/snapshots/${s.id}/thumb.png`, alt: '', loading: eager ? 'eager' : 'lazy', decoding: 'async', width: 320, height: 200 }));
   } else {
     box.classList.add('empty');
     box.append(h('span', { 'aria-hidden': 'true' }, s && (s.state === 'queued' || s.state === 'running') ? '⏳' : '∅'));
@@ -43,7 +43,7 @@ export function linkCard(link, opts = {}) {
   const href = safeHref(link.url);
   const card = h('article', { class: 'card', dataset: { linkId: String(link.id) } },
     sel,
-    h('a', { href: `/links/${link.id}`, tabindex: '-1', 'aria-hidden': 'true', class: 'thumb-link' }, thumb(link)),
+    h('a', { href: `/links/${link.id}`, tabindex: '-1', 'aria-hidden': 'true', class: 'thumb-link' }, thumb(link, false, opts.eager)),
     h('div', { class: 'body' },
       head,
       h('div', { class: 'meta' },
