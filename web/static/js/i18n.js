@@ -108,10 +108,12 @@ export function applyStatic(root) {
   for (const el of root.querySelectorAll('[data-i18n-aria]')) el.setAttribute('aria-label', t(el.dataset.i18nAria));
 }
 
+// One formatter per language: building one costs about a millisecond, a page shows dozens.
+const formatters = {};
 export function fmtDate(iso) {
   if (!iso) return '';
-  const d = new Date(iso);
-  return new Intl.DateTimeFormat(lang === 'zh' ? 'zh-CN' : 'en', {
+  formatters[lang] ||= new Intl.DateTimeFormat(lang === 'zh' ? 'zh-CN' : 'en', {
     year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit',
-  }).format(d);
+  });
+  return formatters[lang].format(new Date(iso));
 }
