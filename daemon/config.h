@@ -13,7 +13,10 @@ typedef struct config {
     char socket_path[108];        /* sun_path limit */
     char config_path[4096];       /* "" when no file was read */
     int log_level;                /* LOG_LVL_* */
+    int capture;                  /* run the capture engine (0: jobs stay queued) */
     int jobs;                     /* concurrent captures */
+    int viewport_w, viewport_h;   /* CSS px */
+    double scale;                 /* device scale factor, 1-3 */
     int job_timeout_s;
     int height_cap;               /* CSS px */
     int deny_private;

@@ -15,6 +15,7 @@
 struct server;
 struct http;
 struct importer;
+struct engine;
 
 typedef struct daemon {
     uv_loop_t *loop;
@@ -27,6 +28,7 @@ typedef struct daemon {
     struct server *server;
     struct http *http;        /* the web page; NULL when http.listen = off */
     struct importer *importer;
+    struct engine *engine;    /* the capture engine (daemon/engine.c) */
     uint64_t started_mono_ms;
     int stopping;
     int lock_fd;

@@ -52,3 +52,9 @@ case "${1:---test}" in
       (cd "$web" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
     fi ;;
 esac
+# The capture benchmark's Playwright peer: playwright-core at the version in
+# bench/capture/package-lock.json (it drives Debian's chromium; no browser download).
+if [ "${1:-}" = "--bench" ]; then
+  cd "$(dirname "$0")/../bench/capture"
+  PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund
+fi

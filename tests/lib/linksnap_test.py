@@ -136,13 +136,15 @@ class Daemon:
 
     log = None
 
-    def __init__(self, state_dir=None, args=(), config=None, env=None, keep=False,
+    def __init__(self, state_dir=None, args=(), config=None, env=None, keep=False, capture=False,
                  http="127.0.0.1:0"):
         self.own_dir = state_dir is None
         self.root = tempfile.mkdtemp(prefix="linksnap-test-") if state_dir is None else None
         self.state_dir = state_dir or os.path.join(self.root, "state")
         self.socket = os.path.join(self.root or os.path.dirname(self.state_dir), "linksnap.sock")
-        self.args = list(args)
+        # tests that add arbitrary URLs must never reach beyond loopback: no browser unless
+        # a test asks for one (and then serves its pages on 127.0.0.1)
+        self.args = list(args) + ([] if capture else ["--no-capture"])
         self.config = config
         self.env = env
         self.keep = keep
