@@ -154,6 +154,8 @@ int config_set(config_t *c, const char *key, const char *value, char *err, size_
         return set_str(key, value, c->http_listen, sizeof c->http_listen, err, errlen);
     if (!strcmp(key, "http.token"))
         return set_str(key, value, c->http_token, sizeof c->http_token, err, errlen);
+    if (!strcmp(key, "http.token_file"))
+        return set_str(key, value, c->http_token_file, sizeof c->http_token_file, err, errlen);
     snprintf(err, errlen, "unknown key '%s' (see linksnapd.conf(5))", key);
     return -1;
 }

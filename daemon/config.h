@@ -28,6 +28,7 @@ typedef struct config {
     char tracking_params[2048];   /* comma-separated; "" = built-in list */
     char http_listen[128];        /* "127.0.0.1:8750" or "off" */
     char http_token[256];
+    char http_token_file[4096];   /* read at start; its first line is the token */
 
     /* derived by config_finish() from tracking_params; points into this struct */
     const store_url_rules_t *url_rules;   /* NULL = the store's defaults */

@@ -13,6 +13,7 @@
 #include "writer.h"
 
 struct server;
+struct http;
 struct importer;
 struct engine;
 
@@ -25,6 +26,7 @@ typedef struct daemon {
     readpool_t *readpool;     /* thread-pool read connections (METHOD_HEAVY) */
     events_t *events;
     struct server *server;
+    struct http *http;        /* the web page; NULL when http.listen = off */
     struct importer *importer;
     struct engine *engine;    /* the capture engine (daemon/engine.c) */
     uint64_t started_mono_ms;
