@@ -289,6 +289,15 @@ class CaptureTests(TestCase):
         jobs = self.d.call("job.list", {"state": "done"})["jobs"]
         self.assertIn(r["job_id"], [j["id"] for j in jobs])
 
+    def test_deleting_a_link_removes_its_files(self):
+        ev, = capture_all(self.d, [fresh(self.site, "/ok")])
+        s = self.snap(ev)
+        self.assertTrue(os.path.exists(s["path"]) and os.path.exists(s["thumb_path"]))
+        self.d.call("link.delete", {"id": ev["link_id"]})
+        self.assertFalse(os.path.exists(s["path"]))
+        self.assertFalse(os.path.exists(s["thumb_path"]))
+        self.assertRpcError(-32001, self.d.call, "snapshot.get", {"id": s["id"]})
+
     def test_bad_input(self):
         self.assertRpcError(-32001, self.d.call, "snapshot.request", {"link_id": 987654})
         self.assertRpcError(-32602, self.d.call, "snapshot.request", {})
