@@ -141,6 +141,14 @@ browser_t *browser_start(uv_loop_t *loop, const browser_opts_t *o, browser_ready
     args[n++] = "--disable-renderer-backgrounding";
     args[n++] = "--metrics-recording-only";
     args[n++] = "--password-store=basic";
+    /* background work a capture never needs (Playwright turns most of these off too) */
+    args[n++] = "--disable-features=Translate,OptimizationHints,MediaRouter,BackForwardCache,"
+                "DialMediaRouteProvider,CalculateNativeWinOcclusion,InterestFeedContentSuggestions";
+    args[n++] = "--disable-client-side-phishing-detection";
+    args[n++] = "--disable-domain-reliability";
+    args[n++] = "--disable-hang-monitor";
+    args[n++] = "--disable-ipc-flooding-protection";
+    args[n++] = "--disable-component-extensions-with-background-pages";
     if (o->no_sandbox)
         args[n++] = "--no-sandbox";
     args[n++] = "about:blank";

@@ -154,7 +154,10 @@ static int lws_cb_inner(cdp_t *c, struct lws *wsi, enum lws_callback_reasons rea
         }
         if (lws_is_final_fragment(wsi) && !lws_remaining_packet_payload(wsi)) {
             dispatch(c, c->in.data, c->in.len);
-            if (!c->closing)
+            /* a screenshot leaves tens of MB behind: give them back, keep small buffers */
+            if (!c->closing && c->in.cap > (1u << 20))
+                buf_free(&c->in);
+            else if (!c->closing)
                 buf_reset(&c->in);
         }
         return 0;

@@ -374,6 +374,10 @@ int main(int argc, char **argv)
         d->cfg.log_level = LOG_LVL_WARNING;
     log_set_level(d->cfg.log_level);
     signal(SIGPIPE, SIG_IGN);
+    /* screenshots pass through in buffers of several MB: a fixed mmap threshold makes
+     * every such buffer its own mapping, returned to the kernel when freed (glibc's
+     * adaptive threshold would otherwise grow and keep them in the heap) */
+    mallopt(M_MMAP_THRESHOLD, 1 << 20);
     /* libidn2 (behind curl's punycode conversion of IDN hosts) reads the locale's charset:
      * without a UTF-8 LC_CTYPE every non-ASCII host fails. Set before any thread starts. */
     if (!setlocale(LC_CTYPE, "C.UTF-8") && !setlocale(LC_CTYPE, "C.utf8") &&

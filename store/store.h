@@ -96,6 +96,7 @@ typedef struct {
     char state[16];                 /* queued|running|ok|partial|failed */
     int http_status;                /* 0 = none yet */
     char *final_url, *title, *path, *thumb_path, *sha256, *error, *timings;  /* or NULL */
+    char *redirects;                /* JSON array text [{url, status}] or NULL */
     int64_t width, height, bytes;   /* 0 = none */
     int truncated, blank, attempt;
     int64_t created_at, finished_at;   /* ms; finished_at 0 = not finished */
