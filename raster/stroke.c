@@ -27,6 +27,11 @@ static raster_point_t pt_add(raster_point_t a, raster_point_t b, double k)
     return r;
 }
 
+static double dist(raster_point_t a, raster_point_t b)
+{
+    return sqrt((b.x - a.x) * (b.x - a.x) + (b.y - a.y) * (b.y - a.y));
+}
+
 static raster_point_t unit_dir(raster_point_t a, raster_point_t b)
 {
     double dx = b.x - a.x, dy = b.y - a.y, len = sqrt(dx * dx + dy * dy);
@@ -68,22 +73,36 @@ typedef struct {
     double hw, tol, limit;
 } stroker_t;
 
-/* The offset's corner at vertex p between incoming direction u0 and outgoing u1. */
-static int emit_join(stroker_t *s, raster_point_t p, raster_point_t u0, raster_point_t u1)
+/* The offset's corner at vertex p between incoming direction u0 (of a segment len0
+ * long) and outgoing u1 (len1 long). */
+static int emit_join(stroker_t *s, raster_point_t p, raster_point_t u0, double len0,
+                     raster_point_t u1, double len1)
 {
     raster_point_t n0 = left_of(u0), n1 = left_of(u1);
     raster_point_t a = pt_add(p, n0, s->hw), b = pt_add(p, n1, s->hw);
     double cross = u0.x * u1.y - u0.y * u1.x, dot = u0.x * u1.x + u0.y * u1.y;
+    if (fabs(cross) < 1e-12 && dot > 0)
+        return raster_poly_add(s->out, a); /* straight on */
+    if (cross > 0) {
+        /* Inner side. Where the two offset lines cross within the nearer half of both
+         * segments (so the joins at either end of a segment cannot overlap), that
+         * crossing is the exact corner of the outline. Otherwise (short segments, sharp
+         * turns) go through the vertex itself, the Skia way: the loops this makes turn
+         * the same way as the outline, so non-zero still fills them; only pixels where
+         * such a loop meets the outside are approximate. */
+        double reach = dot > -1 + 1e-12 ? s->hw * cross / (1 + dot) : INFINITY;
+        if (reach <= len0 / 2 && reach <= len1 / 2) {
+            raster_point_t m = {n0.x + n1.x, n0.y + n1.y};
+            return raster_poly_add(s->out, pt_add(p, m, s->hw / (1 + dot)));
+        }
+        int err = raster_poly_add(s->out, a);
+        if (!err)
+            err = raster_poly_add(s->out, p);
+        return err ? err : raster_poly_add(s->out, b);
+    }
     int err = raster_poly_add(s->out, a);
     if (err)
         return err;
-    if (fabs(cross) < 1e-12 && dot > 0)
-        return 0; /* straight on */
-    if (cross > 0) {
-        /* Inner side: through the vertex, so every loop this makes turns the same way. */
-        err = raster_poly_add(s->out, p);
-        return err ? err : raster_poly_add(s->out, b);
-    }
     switch (s->st->join) {
     case RASTER_JOIN_ROUND: {
         double delta = cross == 0 ? -M_PI : atan2(cross, dot);
@@ -131,18 +150,21 @@ static int emit_side(stroker_t *s, const raster_point_t *p, size_t n, int closed
     int err = 0;
     if (closed) {
         for (size_t k = 0; k < n && !err; k++) {
-            raster_point_t u0 = unit_dir(AT((k + n - 1) % n), AT(k));
-            raster_point_t u1 = unit_dir(AT(k), AT((k + 1) % n));
-            err = emit_join(s, AT(k), u0, u1);
+            raster_point_t prev = AT((k + n - 1) % n), next = AT((k + 1) % n);
+            err = emit_join(s, AT(k), unit_dir(prev, AT(k)), dist(prev, AT(k)),
+                            unit_dir(AT(k), next), dist(AT(k), next));
         }
         return err;
     }
     raster_point_t u = unit_dir(AT(0), AT(1));
+    double len = dist(AT(0), AT(1));
     err = raster_poly_add(s->out, pt_add(AT(0), left_of(u), s->hw));
     for (size_t k = 1; k + 1 < n && !err; k++) {
         raster_point_t u1 = unit_dir(AT(k), AT(k + 1));
-        err = emit_join(s, AT(k), u, u1);
+        double len1 = dist(AT(k), AT(k + 1));
+        err = emit_join(s, AT(k), u, len, u1, len1);
         u = u1;
+        len = len1;
     }
     if (!err)
         err = raster_poly_add(s->out, pt_add(AT(n - 1), left_of(u), s->hw));

@@ -25,7 +25,8 @@ raster_stroke_t raster_stroke_default(double width);
 
 /* Strokes every contour of in (open ones get caps, closed ones joins all round) into
  * out (appended). tol bounds the error of round joins and caps, in the same units.
- * The inner side of a join goes through the vertex itself (the Skia way), which keeps
+ * The inner side of a join is the exact crossing of the two offsets when both segments
+ * are long enough, else it goes through the vertex itself (the Skia way), which keeps
  * every part of one outline turning the same way, so non-zero fills it whole.
  * Dashes whose pattern is invalid (negative, all zero, or over 100,000 dashes on one
  * contour) are ignored and the stroke is solid. Returns 0 or -ENOMEM. */
