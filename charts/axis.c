@@ -38,12 +38,8 @@ void chart_nice_ticks(double vmax, int target, chart_ticks_t *t)
     t->max = t->n * step;
 }
 
-char *chart_format_count(double v, char out[40])
+static char *group_digits(const char *digits, char out[40])
 {
-    char digits[40];
-    if (!(v >= 0) || !isfinite(v))
-        v = 0;
-    snprintf(digits, sizeof digits, "%.0f", v);
     size_t n = strlen(digits), o = 0;
     for (size_t i = 0; i < n && o + 2 < 40; i++) {
         if (i > 0 && (n - i) % 3 == 0)
@@ -52,6 +48,22 @@ char *chart_format_count(double v, char out[40])
     }
     out[o] = '\0';
     return out;
+}
+
+char *chart_format_count(double v, char out[40])
+{
+    char digits[40];
+    if (!(v >= 0) || !isfinite(v))
+        v = 0;
+    snprintf(digits, sizeof digits, "%.0f", v);
+    return group_digits(digits, out);
+}
+
+char *chart_format_int(int64_t v, char out[40])
+{
+    char digits[40];
+    snprintf(digits, sizeof digits, "%lld", (long long)(v < 0 ? 0 : v));
+    return group_digits(digits, out);
 }
 
 static int utc_tm(int64_t ms, struct tm *tm)

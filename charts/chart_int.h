@@ -58,6 +58,8 @@ int chart_vline(chart_ctx_t *c, double x, double y0, double y1, raster_color_t c
 
 /* "1,234,567" for a non-negative integral value (up to ~1e19). out: 40 bytes. */
 char *chart_format_count(double v, char out[40]);
+/* The same for an exact count (a double loses digits past 2^53). */
+char *chart_format_int(int64_t v, char out[40]);
 /* "2026-11-25 10:00 UTC". out: 40 bytes. */
 char *chart_format_time(int64_t ms, char out[40]);
 /* "Nov 25" / "Nov 25, 2026" / "Nov 2026". */

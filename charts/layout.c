@@ -73,9 +73,12 @@ int chart_header(chart_ctx_t *c, const char *title, const char *subtitle)
     int rc = 0;
     char *t = NULL, *s = NULL;
     double avail = c->w - 2 * th->pad;
-    if (subtitle && *subtitle) {
-        /* The subtitle gets at most half the width; the title what is left. */
-        rc = chart_fit(c, th->small_size, 0, subtitle, strlen(subtitle), avail * 0.5, &s);
+    double title_w = 0;
+    rc = chart_text_width(c, th->title_size, 1, title, &title_w);
+    if (!rc && subtitle && *subtitle) {
+        /* The title keeps up to 60% of the width; the subtitle gets the rest. */
+        double keep = title_w < avail * 0.6 ? title_w : avail * 0.6;
+        rc = chart_fit(c, th->small_size, 0, subtitle, strlen(subtitle), avail - keep - 16, &s);
         if (!rc)
             rc = chart_text_width(c, th->small_size, 0, s, &sub_w);
     }

@@ -42,10 +42,10 @@ int chart_build_tags(chart_ctx_t *c, const charts_request_t *req, const charts_t
         if (d->counts[i] > 0)
             nonzero++;
     if (d->generated_at_ms)
-        snprintf(sub, sizeof sub, "%s tags \xC2\xB7 as of %s", chart_format_count((double)d->n, num),
+        snprintf(sub, sizeof sub, "%s tags \xC2\xB7 as of %s", chart_format_int((int64_t)d->n, num),
                  chart_format_time(d->generated_at_ms, when));
     else if (d->n)
-        snprintf(sub, sizeof sub, "%s tags", chart_format_count((double)d->n, num));
+        snprintf(sub, sizeof sub, "%s tags", chart_format_int((int64_t)d->n, num));
 
     double label_size = th->label_size;
     double plot_top = 0, plot_bottom = 0, axis_h = th->small_size + 10;
@@ -103,7 +103,7 @@ int chart_build_tags(chart_ctx_t *c, const charts_request_t *req, const charts_t
             label_w = w;
     }
     if (!rc)
-        rc = chart_text_width(c, th->small_size, 0, chart_format_count((double)e[0].count, num),
+        rc = chart_text_width(c, th->small_size, 0, chart_format_int(e[0].count, num),
                               &count_w);
     if (rc)
         goto fail;
@@ -143,7 +143,7 @@ int chart_build_tags(chart_ctx_t *c, const charts_request_t *req, const charts_t
         if (!rc)
             rc = chart_text(c, th->small_size, 0, th->title, RASTER_ANCHOR_START, x0 + bw + 5,
                             chart_baseline(cy, th->small_size),
-                            chart_format_count((double)e[i].count, num));
+                            chart_format_int(e[i].count, num));
     }
 fail:
     for (size_t i = 0; labels && i < k; i++)
