@@ -134,7 +134,18 @@ static struct {
     fontset_t **sets;
     size_t nsets, cap_sets;
     size_t glyph_bytes, glyph_count, flushes;
-} cache = {PTHREAD_MUTEX_INITIALIZER, 0, NULL, NULL, NULL, 0, 0, NULL, 0, 0, 0, 0, 0};
+    uint64_t locks, waits; /* acquisitions, and those that found the lock taken */
+} cache = {PTHREAD_MUTEX_INITIALIZER, 0, NULL, NULL, NULL, 0, 0, NULL, 0, 0, 0, 0, 0, 0, 0};
+
+/* Takes the cache's mutex, counting whether another thread held it. */
+static void cache_lock(void)
+{
+    int contended = pthread_mutex_trylock(&cache.lock) != 0;
+    if (contended)
+        pthread_mutex_lock(&cache.lock);
+    cache.locks++;
+    cache.waits += (uint64_t)contended;
+}
 
 static int cache_ready(char *err, size_t errlen)
 {
@@ -630,7 +641,7 @@ int raster_font_layout(const raster_font_t *f, double size, const char *utf8, si
         snprintf(err, errlen, "font size must be a positive number");
         return -EINVAL;
     }
-    pthread_mutex_lock(&cache.lock);
+    cache_lock();
     int rc = cache_ready(err, errlen);
     fontset_t *fs = rc ? NULL : fontset_get(f, &rc, err, errlen);
     if (!fs)
@@ -695,29 +706,41 @@ out:
     return rc;
 }
 
+/* Appends one glyph's outline; the caller holds the lock. */
+static int glyph_outline(const raster_glyph_t *g, double size, double x, double y,
+                         const raster_matrix_t *m, raster_path_t *out)
+{
+    if (g->bitmap || !cache.ready || g->face >= cache.nfaces)
+        return 0;
+    face_t *face = cache.faces[g->face];
+    glyph_t *gl = glyph_get(face, g->gid);
+    if (!gl)
+        return -ENOMEM;
+    if (gl->kind != 1)
+        return 0;
+    double k = size / face->units;
+    raster_matrix_t place = {k, 0, 0, -k, x + g->x, y};
+    if (m)
+        place = raster_matrix_multiply(&place, m);
+    return raster_path_append(out, &gl->path, &place);
+}
+
 int raster_font_outline(const raster_glyph_t *g, double size, double x, double y,
                         const raster_matrix_t *m, raster_path_t *out)
 {
-    if (g->bitmap)
-        return 0;
+    cache_lock();
+    int rc = glyph_outline(g, size, x, y, m, out);
+    pthread_mutex_unlock(&cache.lock);
+    return rc;
+}
+
+int raster_font_run_outline(const raster_run_t *run, double size, double x, double y,
+                            const raster_matrix_t *m, raster_path_t *out)
+{
     int rc = 0;
-    pthread_mutex_lock(&cache.lock);
-    if (!cache.ready || g->face >= cache.nfaces)
-        goto out;
-    face_t *face = cache.faces[g->face];
-    glyph_t *gl = glyph_get(face, g->gid);
-    if (!gl) {
-        rc = -ENOMEM;
-        goto out;
-    }
-    if (gl->kind == 1) {
-        double k = size / face->units;
-        raster_matrix_t place = {k, 0, 0, -k, x + g->x, y};
-        if (m)
-            place = raster_matrix_multiply(&place, m);
-        rc = raster_path_append(out, &gl->path, &place);
-    }
-out:
+    cache_lock();
+    for (size_t i = 0; i < run->n && !rc; i++)
+        rc = glyph_outline(&run->g[i], size, x, y, m, out);
     pthread_mutex_unlock(&cache.lock);
     return rc;
 }
@@ -728,7 +751,7 @@ int raster_font_bitmap(const raster_glyph_t *g, double size, double x, double y,
     int rc = 1;
     img->px = NULL;
     img->w = img->h = 0;
-    pthread_mutex_lock(&cache.lock);
+    cache_lock();
     if (!g->bitmap || !cache.ready || g->face >= cache.nfaces)
         goto out;
     face_t *face = cache.faces[g->face];
@@ -760,18 +783,20 @@ out:
 
 void raster_font_stats(raster_font_stats_t *out)
 {
-    pthread_mutex_lock(&cache.lock);
+    cache_lock();
     out->faces = cache.nfaces;
     out->fontsets = cache.nsets;
     out->glyphs = cache.glyph_count;
     out->glyph_bytes = cache.glyph_bytes;
     out->flushes = cache.flushes;
+    out->locks = cache.locks;
+    out->waits = cache.waits;
     pthread_mutex_unlock(&cache.lock);
 }
 
 void raster_font_cache_clear(void)
 {
-    pthread_mutex_lock(&cache.lock);
+    cache_lock();
     for (size_t i = 0; i < cache.nsets; i++)
         fontset_free(cache.sets[i]);
     free(cache.sets);

@@ -60,6 +60,10 @@ int raster_font_layout(const raster_font_t *f, double size, const char *utf8, si
 int raster_font_outline(const raster_glyph_t *g, double size, double x, double y,
                         const raster_matrix_t *m, raster_path_t *out);
 
+/* Every outline glyph of run at once (one lock for the whole line). */
+int raster_font_run_outline(const raster_run_t *run, double size, double x, double y,
+                            const raster_matrix_t *m, raster_path_t *out);
+
 /* For a bitmap glyph: a copy of its premultiplied RGBA image (img->px is malloc'ed; the
  * caller frees it) and the matrix placing its pixels for a run at (x, y). Returns 0,
  * 1 when the glyph has no bitmap (nothing to draw), or -ENOMEM. */
@@ -68,6 +72,7 @@ int raster_font_bitmap(const raster_glyph_t *g, double size, double x, double y,
 
 typedef struct {
     size_t faces, fontsets, glyphs, glyph_bytes, flushes;
+    uint64_t locks, waits; /* mutex acquisitions, and those another thread delayed */
 } raster_font_stats_t;
 
 void raster_font_stats(raster_font_stats_t *out);

@@ -78,12 +78,9 @@ int raster_text_draw(raster_draw_t *d, const raster_font_t *f, double size, cons
     else if (anchor == RASTER_ANCHOR_END)
         x -= run.width;
     int bitmaps = 0;
-    for (size_t i = 0; i < run.n && !rc; i++) {
-        if (run.g[i].bitmap)
-            bitmaps = 1;
-        else
-            rc = raster_font_outline(&run.g[i], size, x, y, m, &path);
-    }
+    for (size_t i = 0; i < run.n; i++)
+        bitmaps |= run.g[i].bitmap;
+    rc = raster_font_run_outline(&run, size, x, y, m, &path);
     /* All outline glyphs of the line are one fill: one pass of the rasterizer. */
     if (!rc)
         rc = raster_draw_fill(d, &path, NULL, RASTER_FILL_NONZERO, col);

@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "charts.h"
+#include "font.h"
 #include "pngenc.h"
 
 static const char *NAMES[12] = {"linux", "programming", "rust", "编程", "databases",
@@ -216,7 +217,9 @@ static int bench_threads(int n, double secs)
     pthread_t th[64];
     if (n < 1 || n > 64)
         return 1;
-    double start = now_ms(CLOCK_MONOTONIC);
+    raster_font_stats_t s0, s1;
+    raster_font_stats(&s0);
+    double start = now_ms(CLOCK_MONOTONIC), cpu0 = now_ms(CLOCK_PROCESS_CPUTIME_ID);
     for (int i = 0; i < n; i++) {
         w[i].until = start + secs * 1000;
         w[i].renders = 0;
@@ -232,8 +235,14 @@ static int bench_threads(int n, double secs)
             return 1;
     }
     double elapsed = (now_ms(CLOCK_MONOTONIC) - start) / 1000;
-    printf("{\"threads\": %d, \"renders\": %ld, \"seconds\": %.3f, \"per_second\": %.1f}\n", n,
-           total, elapsed, total / elapsed);
+    double cpu = (now_ms(CLOCK_PROCESS_CPUTIME_ID) - cpu0) / 1000;
+    raster_font_stats(&s1);
+    /* cpu_seconds / seconds is how many cores the process got; font_lock_waits counts
+     * the font cache's mutex found taken by another thread. */
+    printf("{\"threads\": %d, \"renders\": %ld, \"seconds\": %.3f, \"per_second\": %.1f, "
+           "\"cpu_seconds\": %.3f, \"per_cpu_second\": %.1f, \"font_locks\": %llu, "
+           "\"font_lock_waits\": %llu}\n", n, total, elapsed, total / elapsed, cpu, total / cpu,
+           (unsigned long long)(s1.locks - s0.locks), (unsigned long long)(s1.waits - s0.waits));
     return 0;
 }
 
