@@ -147,11 +147,11 @@ static int bench_encoders(int k)
                        "\"%s\", \"cpu_ms\": %.4f, \"bytes\": %zu}\n", level, filters[f].name,
                        strategies[s], ms, size);
             }
-    for (int level = 1; level <= 9; level += 5) {
-        raster_png_opts_t o = {level, RASTER_PNG_FILTER_SUB, 3, RASTER_PNG_RGBA};
+    for (int level = 1; level <= 6; level += 5) {
+        raster_png_opts_t o = {level, RASTER_PNG_FILTER_NONE, 0, RASTER_PNG_RGBA};
         double ms = encode_best(&c, &o, k, &size);
-        printf("{\"color\": \"rgba\", \"level\": %d, \"filter\": \"sub\", \"strategy\": \"rle\", "
-               "\"cpu_ms\": %.4f, \"bytes\": %zu}\n", level, ms, size);
+        printf("{\"color\": \"rgba\", \"level\": %d, \"filter\": \"none\", \"strategy\": "
+               "\"default\", \"cpu_ms\": %.4f, \"bytes\": %zu}\n", level, ms, size);
     }
     /* The defaults, which choose a palette when the image has <= 256 colours. */
     raster_png_opts_t def = raster_png_defaults();
