@@ -654,6 +654,19 @@ TEST(png_roundtrip_all_formats)
     ASSERT_LT(b.len, 200);
     ASSERT_EQ((unsigned char)b.data[25], 3); /* IHDR colour type: palette */
     buf_free(&b);
+    /* Opaque white packs to 0xffffffff: it once wrapped the palette's empty marker. */
+    raster_canvas_clear(&f, raster_rgba(255, 255, 255, 255));
+    raster_png_analyse(&f, &colors, &opaque);
+    ASSERT_EQ(colors, 1);
+    buf_init(&b, 0);
+    ASSERT_EQ(raster_png_encode(&f, NULL, &b, err, sizeof err), 0);
+    ASSERT_EQ((unsigned char)b.data[25], 3);
+    test_image_t white;
+    ASSERT_EQ(test_png_decode(b.data, b.len, &white), 0);
+    ASSERT_EQ(white.px[0], 255);
+    ASSERT_EQ(white.px[4 * 5000 + 3], 255);
+    free(white.px);
+    buf_free(&b);
     /* A capped output buffer fails cleanly. */
     buf_init(&b, 100);
     ASSERT_EQ(raster_png_encode(&c, NULL, &b, err, sizeof err), -E2BIG);
