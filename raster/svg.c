@@ -166,7 +166,8 @@ static const char *cap_name(raster_cap_t c)
     return c == RASTER_CAP_ROUND ? "round" : c == RASTER_CAP_SQUARE ? "square" : "butt";
 }
 
-static int put_op(buf_t *b, const raster_op_t *op)
+/* root_family: the font-family already set on <svg> (NULL when none). */
+static int put_op(buf_t *b, const raster_op_t *op, const char *root_family)
 {
     int err = 0;
     switch (op->kind) {
@@ -191,8 +192,12 @@ static int put_op(buf_t *b, const raster_op_t *op)
         if (!err)
             err = put_num(b, st->width);
         if (!err)
-            err = buf_printf(b, "\" stroke-linejoin=\"%s\" stroke-linecap=\"%s\"",
-                             join_name(st->join), cap_name(st->cap));
+            err = put(b, "\"");
+        /* miter joins and butt caps are SVG's defaults: said only when different. */
+        if (!err && st->join != RASTER_JOIN_MITER)
+            err = buf_printf(b, " stroke-linejoin=\"%s\"", join_name(st->join));
+        if (!err && st->cap != RASTER_CAP_BUTT)
+            err = buf_printf(b, " stroke-linecap=\"%s\"", cap_name(st->cap));
         if (!err && st->join == RASTER_JOIN_MITER && st->miter_limit > 1 &&
             st->miter_limit != 4) {
             err = put(b, " stroke-miterlimit=\"");
@@ -234,7 +239,7 @@ static int put_op(buf_t *b, const raster_op_t *op)
             err = put_num(b, op->size);
         if (!err)
             err = put(b, "\"");
-        if (!err)
+        if (!err && !(root_family && strcmp(root_family, op->family) == 0))
             err = put_family(b, op->family);
         if (!err && op->bold)
             err = put(b, " font-weight=\"bold\"");
@@ -270,7 +275,21 @@ int raster_svg_write(const raster_scene_t *s, buf_t *out)
     if (!err) err = put_num(out, s->width);
     if (!err) err = put(out, " ");
     if (!err) err = put_num(out, s->height);
-    if (!err) err = put(out, "\" role=\"img\">\n");
+    /* When every text shares one font stack (the charts' case), it is said once. */
+    const char *root_family = NULL;
+    for (size_t i = 0; i < s->nops; i++) {
+        if (s->ops[i].kind != RASTER_OP_TEXT)
+            continue;
+        if (!root_family) {
+            root_family = s->ops[i].family;
+        } else if (strcmp(root_family, s->ops[i].family) != 0) {
+            root_family = NULL;
+            break;
+        }
+    }
+    if (!err) err = put(out, "\" role=\"img\"");
+    if (!err && root_family) err = put_family(out, root_family);
+    if (!err) err = put(out, ">\n");
     if (!err && s->title) {
         err = put(out, "<title>");
         if (!err) err = put_escaped(out, s->title);
@@ -303,7 +322,7 @@ int raster_svg_write(const raster_scene_t *s, buf_t *out)
             open = 1;
             continue;
         }
-        err = put_op(out, op);
+        err = put_op(out, op, root_family);
     }
     if (!err && open)
         err = put(out, "</g>\n");
