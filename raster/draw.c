@@ -106,11 +106,60 @@ static void fill_row_cb(void *ctx, int y, int x, int n, const float *cov)
     raster_canvas_blend_mask(d->canvas, y, x, n, d->mask, f->col);
 }
 
+/* If poly is one axis-aligned rectangle (4 corners, or 5 with the first repeated), its
+ * bounds; bars, grid lines and their strokes mostly are. */
+static int as_rect(const raster_poly_t *poly, raster_rect_t *r)
+{
+    if (poly->ncs != 1)
+        return 0;
+    size_t n = poly->cs[0].n;
+    const raster_point_t *p = poly->pts + poly->cs[0].first;
+    if (n == 5 && p[4].x == p[0].x && p[4].y == p[0].y)
+        n = 4;
+    if (n != 4)
+        return 0;
+    int a = p[0].x == p[1].x && p[1].y == p[2].y && p[2].x == p[3].x && p[3].y == p[0].y;
+    int b = p[0].y == p[1].y && p[1].x == p[2].x && p[2].y == p[3].y && p[3].x == p[0].x;
+    if (!a && !b)
+        return 0;
+    r->x0 = fmin(p[0].x, p[2].x);
+    r->x1 = fmax(p[0].x, p[2].x);
+    r->y0 = fmin(p[0].y, p[2].y);
+    r->y1 = fmax(p[0].y, p[2].y);
+    return isfinite(r->x0) && isfinite(r->x1) && isfinite(r->y0) && isfinite(r->y1);
+}
+
+/* The same coverage the rasterizer computes for a rectangle (the product of its
+ * overlaps with each pixel's row and column), without accumulating anything. */
+static int fill_rect(raster_draw_t *d, raster_rect_t r, raster_color_t col)
+{
+    raster_rect_t c = {fmax(r.x0, d->clip.x0), fmax(r.y0, d->clip.y0), fmin(r.x1, d->clip.x1),
+                       fmin(r.y1, d->clip.y1)};
+    if (!(c.x1 > c.x0) || !(c.y1 > c.y0))
+        return 0;
+    int x0 = (int)floor(c.x0), x1 = (int)ceil(c.x1), y0 = (int)floor(c.y0), y1 = (int)ceil(c.y1);
+    int err = reserve_row(d, (size_t)(x1 - x0));
+    if (err)
+        return err;
+    for (int x = x0; x < x1; x++)
+        d->xfac[x - x0] = overlap(x, c.x0, c.x1);
+    for (int y = y0; y < y1; y++) {
+        float yf = overlap(y, c.y0, c.y1);
+        for (int x = 0; x < x1 - x0; x++)
+            d->mask[x] = (uint8_t)(d->xfac[x] * yf * 255.0f + 0.5f);
+        raster_canvas_blend_mask(d->canvas, y, x0, x1 - x0, d->mask, col);
+    }
+    return 0;
+}
+
 int raster_draw_fill_poly(raster_draw_t *d, const raster_poly_t *poly, raster_fill_rule_t rule,
                           raster_color_t col)
 {
     if (poly->npts == 0 || col.a == 0)
         return 0;
+    raster_rect_t rect;
+    if (as_rect(poly, &rect))
+        return fill_rect(d, rect, col);
     raster_rect_t bb = {INFINITY, INFINITY, -INFINITY, -INFINITY};
     for (size_t i = 0; i < poly->npts; i++) {
         raster_point_t p = poly->pts[i];
