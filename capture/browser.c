@@ -161,6 +161,7 @@ browser_t *browser_start(uv_loop_t *loop, const browser_opts_t *o, browser_ready
     po.stdio = stdio;
     po.stdio_count = 5;
     po.flags = UV_PROCESS_DETACHED;     /* setsid: its own process group */
+    po.cwd = o->profile_dir;            /* nothing of ours is its working directory */
     b->proc.data = b;
     int rc = uv_spawn(loop, &b->proc, &po);
     close(to_child[0]);

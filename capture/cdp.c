@@ -122,6 +122,7 @@ static int lws_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user,
     c->busy++;
     int rc = lws_cb_inner(c, wsi, reason, in, len);
     if (--c->busy == 0 && c->closing) {   /* closed by our own caller during the callback */
+        lws_set_opaque_user_data(wsi, NULL);   /* lws may call back for this wsi again */
         cdp_free(c);
         return -1;
     }

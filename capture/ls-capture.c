@@ -11,6 +11,7 @@
 #include "browser.h"
 #include "cdp.h"
 #include "log.h"
+#include "postproc.h"
 #include "shot.h"
 
 typedef struct {
@@ -20,19 +21,41 @@ typedef struct {
     cdp_t *cdp;
     void *shot;
     shot_request_t req;
+    const char *out_path;
     int rc;
     int exited;
 } app_t;
 
-static void done_cb(const shot_result_t *r, void *ud)
+static void done_cb(shot_result_t *r, void *ud)
 {
     app_t *a = ud;
     a->shot = NULL;
-    json_t *o = json_pack("{s:b,s:i,s:s,s:s,s:i,s:i,s:b,s:b,s:s,s:I,s:s}", "ok", r->ok,
-                          "http_status", r->http_status, "final_url", r->final_url, "title", r->title,
-                          "width", r->width, "height", r->height, "truncated", r->truncated,
-                          "partial", r->partial, "partial_reason", r->partial_reason,
-                          "bytes", (json_int_t)r->bytes, "error", r->error);
+    postproc_result_t pr = {0};
+    if (r->ok) {
+        /* a tool may block: the daemon runs this on its thread pool */
+        char thumb[4200];
+        snprintf(thumb, sizeof thumb, "%s.thumb.png", a->out_path);
+        postproc_request_t pq = {.b64 = json_string_value(r->png_b64),
+                                 .b64_len = json_string_length(r->png_b64),
+                                 .out_path = a->out_path, .thumb_path = thumb, .thumb_width = 320,
+                                 .first_screen_rows = a->req.viewport_h};
+        postproc_run(&pq, &pr);
+        if (!pr.ok) {
+            r->ok = 0;
+            snprintf(r->error, sizeof r->error, "save failed: %s", pr.error);
+        }
+    }
+    json_t *o = json_pack("{s:b,s:i,s:s,s:s,s:i,s:i,s:b,s:b,s:s,s:I,s:s,s:b,s:s,s:O?,s:{s:I,s:I,s:I,s:I}}",
+                          "ok", r->ok, "http_status", r->http_status, "final_url", r->final_url,
+                          "title", r->title, "width", r->width, "height", r->height,
+                          "truncated", r->truncated, "partial", r->partial,
+                          "partial_reason", r->partial_reason, "bytes", (json_int_t)pr.bytes,
+                          "error", r->error, "blank", pr.blank, "sha256", pr.sha256,
+                          "redirects", r->redirects, "timings",
+                          "navigate_ms", (json_int_t)r->t_navigate_ms, "wait_ms", (json_int_t)r->t_wait_ms,
+                          "capture_ms", (json_int_t)r->t_capture_ms, "encode_ms", (json_int_t)pr.elapsed_ms);
+    json_decref(r->png_b64);
+    json_decref(r->redirects);
     char *s = json_dumps(o, JSON_COMPACT);
     puts(s ? s : "{}");
     free(s);
@@ -109,7 +132,7 @@ int main(int argc, char **argv)
     a.loop = uv_default_loop();
     a.rc = 1;
     a.req.url = argv[1];
-    a.req.out_path = argv[2];
+    a.out_path = argv[2];
     a.req.viewport_w = 1280;
     a.req.viewport_h = 800;
     a.req.height_cap = argc > 3 ? atoi(argv[3]) : 30000;

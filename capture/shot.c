@@ -1,75 +1,43 @@
-/* shot.c -- the steps of one capture as a chain of CDP replies and events. Each step has
- * the capture's deadline; the first failure ends the capture with the step's name in the
- * error. The screenshot's base64 is decoded straight into the output buffer and written
- * with write + fsync + rename, so a reader never sees half a PNG. */
+/* shot.c -- the steps of one capture as a chain of CDP replies and events:
+ *
+ *   new context -> open tab -> attach (flat session) -> configure (Network, viewport,
+ *   Page) -> navigate -> wait for load -> wait for network quiet -> title -> load lazy
+ *   content -> measure -> capture
+ *
+ * Each step runs under the capture's deadline; the first failure ends the capture with
+ * the step's name in the error. Waiting is bounded twice: the load event and network
+ * quiet together get the timeout minus a reserve for measuring and capturing, and past it
+ * the page is captured as it is, marked partial with the reason. The screenshot's base64
+ * text is handed to the owner untouched (decoding and writing happen off the loop). */
 #include "shot.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 typedef struct {
     cdp_t *cdp;
     uv_loop_t *loop;
     shot_request_t req;
-    char url[8192], out_path[4096];
+    char url[8192];
     char context_id[128], target_id[128], session[128];
     shot_result_t res;
     shot_done_cb done;
     void *ud;
     uv_timer_t deadline;
     const char *step;
-    int finished, loaded;
+    int finished, loaded, navigated, nav_sent;
     int inflight;          /* commands sent with this capture as their ud */
     int timer_closed;
-    uv_timer_t idle;       /* polls for network quiet after the load event */
+    uv_timer_t idle;       /* polls for load / network quiet */
     int idle_closed;
     int requests;          /* page requests in flight (Network events) */
     uint64_t last_net_ms;  /* loop time of the last request start or end */
-    uint64_t idle_since_ms;
+    uint64_t started_ms, t_mark, wait_until_ms, loaded_ms;
 } shot_t;
 
 #define QUIET_MS 500       /* no request in flight for this long: the page is done */
-#define IDLE_CAP_MS 10000  /* at most this long waiting for quiet; then capture, partial */
-
-static void next_after_load(shot_t *s);
-
-static int b64_value(unsigned char ch)
-{
-    if (ch >= 'A' && ch <= 'Z') return ch - 'A';
-    if (ch >= 'a' && ch <= 'z') return ch - 'a' + 26;
-    if (ch >= '0' && ch <= '9') return ch - '0' + 52;
-    if (ch == '+') return 62;
-    if (ch == '/') return 63;
-    return -1;
-}
-
-long shot_base64_decode(const char *in, size_t len, unsigned char *out)
-{
-    unsigned acc = 0;
-    int bits = 0;
-    long n = 0;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char ch = (unsigned char)in[i];
-        if (ch == '=')
-            break;
-        if (ch == '\n' || ch == '\r' || ch == ' ' || ch == '\t')
-            continue;
-        int v = b64_value(ch);
-        if (v < 0)
-            return -1;
-        acc = (acc << 6) | (unsigned)v;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out[n++] = (unsigned char)(acc >> bits);
-        }
-    }
-    return n;
-}
+#define IDLE_CAP_MS 10000  /* at most this long waiting for quiet after load */
 
 static void maybe_free(shot_t *s)
 {
@@ -88,7 +56,7 @@ static void timer_closed_cb(uv_handle_t *h)
 }
 
 /* Every reply callback starts here: a reply for a capture that already finished (timed
- * out, crashed) only drops its reference. Returns 1 when the callback must stop. */
+ * out, crashed, canceled) only drops its reference. Returns 1 when the callback must stop. */
 static int enter(shot_t *s)
 {
     s->inflight--;
@@ -108,6 +76,7 @@ static long send_cmd(shot_t *s, const char *method, json_t *params, const char *
     return id;
 }
 
+/* fmt gets the step name and detail: "%s failed: %s". NULL fmt = success. */
 static void finish(shot_t *s, const char *fmt, const char *detail)
 {
     if (s->finished)
@@ -116,6 +85,10 @@ static void finish(shot_t *s, const char *fmt, const char *detail)
     if (fmt) {
         s->res.ok = 0;
         snprintf(s->res.error, sizeof s->res.error, fmt, s->step, detail ? detail : "");
+        if (s->res.png_b64) {
+            json_decref(s->res.png_b64);
+            s->res.png_b64 = NULL;
+        }
     }
     uv_timer_stop(&s->deadline);
     uv_timer_stop(&s->idle);
@@ -135,54 +108,20 @@ static void deadline_cb(uv_timer_t *t)
 
 #define CHECK(s, err) do { if (enter(s)) return; if (err) { finish(s, "%s failed: %s", err); return; } } while (0)
 
-static void shot_written(shot_t *s, const unsigned char *png, long n)
-{
-    char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.tmp", s->out_path);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) {
-        finish(s, "%s failed: cannot write the PNG: %s", strerror(errno));
-        return;
-    }
-    long off = 0;
-    while (off < n) {
-        ssize_t w = write(fd, png + off, (size_t)(n - off));
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            close(fd);
-            unlink(tmp);
-            finish(s, "%s failed: cannot write the PNG: %s", strerror(errno));
-            return;
-        }
-        off += w;
-    }
-    if (fsync(fd) != 0 || close(fd) != 0 || rename(tmp, s->out_path) != 0) {
-        unlink(tmp);
-        finish(s, "%s failed: cannot save the PNG: %s", strerror(errno));
-        return;
-    }
-    s->res.ok = 1;
-    s->res.bytes = n;
-    finish(s, NULL, NULL);
-}
-
 static void screenshot_cb(cdp_t *c, json_t *r, const char *err, void *ud)
 {
     shot_t *s = ud;
     (void)c;
     CHECK(s, err);
-    const char *data = json_string_value(json_object_get(r, "data"));
-    size_t len = json_string_length(json_object_get(r, "data"));
-    unsigned char *png = data ? malloc(len * 3 / 4 + 3) : NULL;
-    long n = png ? shot_base64_decode(data, len, png) : -1;
-    if (n < 8 || memcmp(png, "\x89PNG", 4) != 0) {
-        free(png);
-        finish(s, "%s failed: %s", "the browser sent no PNG");
+    json_t *data = json_object_get(r, "data");
+    if (!json_is_string(data) || json_string_length(data) < 12) {
+        finish(s, "%s failed: %s", "the browser sent no image");
         return;
     }
-    shot_written(s, png, n);
-    free(png);
+    s->res.png_b64 = json_incref(data);   /* decoded and written off the loop by the owner */
+    s->res.ok = 1;
+    s->res.t_capture_ms = (int64_t)(uv_now(s->loop) - s->t_mark);
+    finish(s, NULL, NULL);
 }
 
 static void metrics_cb(cdp_t *c, json_t *r, const char *err, void *ud)
@@ -217,6 +156,8 @@ static void scrolled_cb(cdp_t *c, json_t *r, const char *err, void *ud)
     (void)c;
     (void)r;
     CHECK(s, err);
+    s->res.t_wait_ms = (int64_t)(uv_now(s->loop) - s->t_mark);
+    s->t_mark = uv_now(s->loop);
     s->step = "measure";
     send_cmd(s, "Page.getLayoutMetrics", NULL, s->session, metrics_cb);
 }
@@ -259,12 +200,46 @@ static void title_cb(cdp_t *c, json_t *r, const char *err, void *ud)
              s->session, scrolled_cb);
 }
 
-static void after_quiet(shot_t *s)
+static void after_wait(shot_t *s)
 {
+    uv_timer_stop(&s->idle);
     s->step = "title";
     send_cmd(s, "Runtime.evaluate",
              json_pack("{s:s,s:b}", "expression", "document.title", "returnByValue", 1),
              s->session, title_cb);
+}
+
+/* Polls every 50 ms once navigation committed: first for the load event, then for
+ * QUIET_MS without a request in flight (counted from Network events as Playwright does;
+ * CDP's own networkIdle may never fire). Past the wait budget (or IDLE_CAP_MS after load)
+ * the page is captured as it is, marked partial with the reason. */
+static void wait_poll_cb(uv_timer_t *t)
+{
+    shot_t *s = t->data;
+    if (s->finished)
+        return;
+    uint64_t now = uv_now(s->loop);
+    if (!s->loaded) {
+        if (now >= s->wait_until_ms) {
+            s->res.partial = 1;
+            snprintf(s->res.partial_reason, sizeof s->res.partial_reason,
+                     "the page did not finish loading within %d s (%d requests in flight)",
+                     (int)((s->wait_until_ms - s->started_ms) / 1000), s->requests);
+            after_wait(s);
+        }
+        return;
+    }
+    if (!strcmp(s->step, "wait for load"))
+        s->step = "wait for network idle";
+    if (s->requests <= 0 && now - s->last_net_ms >= QUIET_MS) {
+        after_wait(s);
+    } else if (now >= s->wait_until_ms || now - s->loaded_ms >= IDLE_CAP_MS) {
+        s->res.partial = 1;
+        snprintf(s->res.partial_reason, sizeof s->res.partial_reason,
+                 "the network was not quiet after the load event (%d requests in flight)",
+                 s->requests);
+        after_wait(s);
+    }
 }
 
 static void navigate_cb(cdp_t *c, json_t *r, const char *err, void *ud)
@@ -278,12 +253,18 @@ static void navigate_cb(cdp_t *c, json_t *r, const char *err, void *ud)
         return;
     }
     if (et && *et) {
-        finish(s, "%s failed: %s", et);
+        snprintf(s->res.net_error, sizeof s->res.net_error, "%s", et);
+        const char *human = shot_net_error_text(et);
+        char detail[256];
+        snprintf(detail, sizeof detail, "%s%s%s", et, human ? ": " : "", human ? human : "");
+        finish(s, "%s failed: %s", detail);
         return;
     }
+    s->navigated = 1;
+    s->res.t_navigate_ms = (int64_t)(uv_now(s->loop) - s->t_mark);
+    s->t_mark = uv_now(s->loop);
     s->step = "wait for load";
-    if (s->loaded)
-        next_after_load(s);
+    uv_timer_start(&s->idle, wait_poll_cb, 50, 50);
 }
 
 static void enabled_cb(cdp_t *c, json_t *r, const char *err, void *ud)
@@ -292,6 +273,8 @@ static void enabled_cb(cdp_t *c, json_t *r, const char *err, void *ud)
     (void)r;
     CHECK(s, err);
     s->step = "navigate";
+    s->t_mark = uv_now(s->loop);
+    s->nav_sent = 1;
     send_cmd(s, "Page.navigate", json_pack("{s:s}", "url", s->url), s->session, navigate_cb);
 }
 
@@ -303,8 +286,9 @@ static void attached_cb(cdp_t *c, json_t *r, const char *err, void *ud)
     s->step = "configure";
     cdp_send(c, "Network.enable", NULL, s->session, NULL, NULL);
     cdp_send(c, "Emulation.setDeviceMetricsOverride",
-             json_pack("{s:i,s:i,s:i,s:b}", "width", s->req.viewport_w, "height", s->req.viewport_h,
-                       "deviceScaleFactor", 1, "mobile", 0), s->session, NULL, NULL);
+             json_pack("{s:i,s:i,s:f,s:b}", "width", s->req.viewport_w, "height", s->req.viewport_h,
+                       "deviceScaleFactor", s->req.scale > 0 ? s->req.scale : 1.0, "mobile", 0),
+             s->session, NULL, NULL);
     send_cmd(s, "Page.enable", NULL, s->session, enabled_cb);
 }
 
@@ -332,36 +316,21 @@ static void context_cb(cdp_t *c, json_t *r, const char *err, void *ud)
              NULL, target_cb);
 }
 
-/* After the load event: wait until no request has been in flight for QUIET_MS (counted
- * from Network events as Playwright does; CDP's own networkIdle may never fire), at most
- * IDLE_CAP_MS; hitting the cap still captures, marked partial with the reason. */
-static void idle_poll_cb(uv_timer_t *t)
+static int is_main_frame(shot_t *s, json_t *params)
 {
-    shot_t *s = t->data;
-    if (s->finished)
-        return;
-    uint64_t now = uv_now(s->loop);
-    if (s->requests <= 0 && now - s->last_net_ms >= QUIET_MS) {
-        uv_timer_stop(t);
-        after_quiet(s);
-    } else if (now - s->idle_since_ms >= IDLE_CAP_MS) {
-        uv_timer_stop(t);
-        s->res.partial = 1;
-        snprintf(s->res.partial_reason, sizeof s->res.partial_reason,
-                 "the network was not quiet after %d s (%d requests in flight)", IDLE_CAP_MS / 1000,
-                 s->requests);
-        after_quiet(s);
-    }
+    const char *frame = json_string_value(json_object_get(params, "frameId"));
+    const char *type = json_string_value(json_object_get(params, "type"));
+    return frame && type && !strcmp(type, "Document") && !strcmp(frame, s->target_id);
 }
 
-static void next_after_load(shot_t *s)
+static void check_remote(shot_t *s, json_t *resp)
 {
-    s->step = "wait for network idle";
-    s->idle_since_ms = uv_now(s->loop);
-    uv_timer_start(&s->idle, idle_poll_cb, 50, 50);
+    const char *ip = json_string_value(json_object_get(resp, "remoteIPAddress"));
+    char why[256];
+    if (ip && *ip && s->req.addr_check && !s->req.addr_check(ip, why, sizeof why, s->req.addr_check_ud))
+        finish(s, "%s failed: %s", why);
 }
 
-/* Events are routed here by the owner (see shot_on_event in ls-capture / the engine). */
 void shot_on_event(void *handle, const char *method, json_t *params, const char *session)
 {
     shot_t *s = handle;
@@ -369,26 +338,36 @@ void shot_on_event(void *handle, const char *method, json_t *params, const char 
         return;
     if (!strcmp(method, "Network.requestWillBeSent")) {
         const char *type = json_string_value(json_object_get(params, "type"));
+        json_t *redirect = json_object_get(params, "redirectResponse");
         /* a redirect reuses the request id: it is still the same request in flight */
-        if (!json_object_get(params, "redirectResponse") &&
-            !(type && (!strcmp(type, "WebSocket") || !strcmp(type, "EventSource"))))
+        if (!redirect && !(type && (!strcmp(type, "WebSocket") || !strcmp(type, "EventSource"))))
             s->requests++;
         s->last_net_ms = uv_now(s->loop);
+        if (redirect && is_main_frame(s, params)) {
+            if (!s->res.redirects)
+                s->res.redirects = json_array();
+            json_array_append_new(s->res.redirects,
+                json_pack("{s:O?,s:O?}", "url", json_object_get(redirect, "url"),
+                          "status", json_object_get(redirect, "status")));
+            check_remote(s, redirect);
+        }
     } else if (!strcmp(method, "Network.loadingFinished") || !strcmp(method, "Network.loadingFailed")) {
         if (s->requests > 0)
             s->requests--;
         s->last_net_ms = uv_now(s->loop);
-    }
-    if (!strcmp(method, "Page.loadEventFired")) {
-        s->loaded = 1;
-        if (!strcmp(s->step, "wait for load"))
-            next_after_load(s);
-    } else if (!strcmp(method, "Network.responseReceived") &&
-               !strcmp(json_string_value(json_object_get(params, "type")) ? json_string_value(json_object_get(params, "type")) : "", "Document") &&
-               !s->res.http_status) {
+    } else if (!strcmp(method, "Network.responseReceived")) {
         json_t *resp = json_object_get(params, "response");
-        s->res.http_status = (int)json_integer_value(json_object_get(resp, "status"));
-        snprintf(s->res.final_url, sizeof s->res.final_url, "%s", json_string_value(json_object_get(resp, "url")) ? json_string_value(json_object_get(resp, "url")) : "");
+        if (is_main_frame(s, params)) {
+            s->res.http_status = (int)json_integer_value(json_object_get(resp, "status"));
+            const char *u = json_string_value(json_object_get(resp, "url"));
+            snprintf(s->res.final_url, sizeof s->res.final_url, "%s", u ? u : "");
+        }
+        check_remote(s, resp);
+    } else if (!strcmp(method, "Page.loadEventFired")) {
+        if (s->nav_sent && !s->loaded) {   /* not about:blank's, from before navigate */
+            s->loaded_ms = uv_now(s->loop);
+            s->loaded = 1;
+        }
     } else if (!strcmp(method, "Page.javascriptDialogOpening")) {
         /* a pending alert/confirm/prompt blocks every command to the page, the screenshot
          * included: dismiss it (accept beforeunload, so navigation can go on) */
@@ -397,8 +376,60 @@ void shot_on_event(void *handle, const char *method, json_t *params, const char 
         cdp_send(s->cdp, "Page.handleJavaScriptDialog", json_pack("{s:b}", "accept", accept),
                  s->session, NULL, NULL);
     } else if (!strcmp(method, "Inspector.targetCrashed")) {
+        s->res.crashed = 1;
         finish(s, "%s failed: %s", "the page's renderer crashed");
     }
+}
+
+void shot_cancel(void *handle, const char *reason)
+{
+    shot_t *s = handle;
+    if (s->finished)
+        return;
+    s->res.canceled = 1;
+    finish(s, "%s: %s", reason);
+}
+
+void shot_fail(void *handle, const char *reason)
+{
+    shot_t *s = handle;
+    finish(s, "%s failed: %s", reason);
+}
+
+const char *shot_frame_id(const void *handle)
+{
+    const shot_t *s = handle;
+    return s->target_id;
+}
+
+const char *shot_net_error_text(const char *e)
+{
+    static const struct { const char *name, *text; } known[] = {
+        {"net::ERR_NAME_NOT_RESOLVED", "the host name could not be resolved (DNS)"},
+        {"net::ERR_NAME_RESOLUTION_FAILED", "the host name could not be resolved (DNS)"},
+        {"net::ERR_CONNECTION_REFUSED", "the server refused the connection"},
+        {"net::ERR_CONNECTION_RESET", "the connection was reset"},
+        {"net::ERR_CONNECTION_CLOSED", "the server closed the connection without an answer"},
+        {"net::ERR_EMPTY_RESPONSE", "the server closed the connection without an answer"},
+        {"net::ERR_CONNECTION_TIMED_OUT", "the connection timed out"},
+        {"net::ERR_TIMED_OUT", "the request timed out"},
+        {"net::ERR_ADDRESS_UNREACHABLE", "the address is unreachable"},
+        {"net::ERR_INTERNET_DISCONNECTED", "there is no network"},
+        {"net::ERR_CERT_AUTHORITY_INVALID", "the TLS certificate is not trusted"},
+        {"net::ERR_CERT_COMMON_NAME_INVALID", "the TLS certificate is for another host"},
+        {"net::ERR_CERT_DATE_INVALID", "the TLS certificate has expired or is not yet valid"},
+        {"net::ERR_SSL_PROTOCOL_ERROR", "the TLS handshake failed"},
+        {"net::ERR_TOO_MANY_REDIRECTS", "the page redirects in a loop"},
+        {"net::ERR_UNSAFE_REDIRECT", "the page redirects to a URL that is not http(s)"},
+        {"net::ERR_BLOCKED_BY_CLIENT", "refused by linksnap's address rules"},
+        {"net::ERR_ACCESS_DENIED", "refused by linksnap's address rules"},
+        {"net::ERR_ABORTED", "the navigation was aborted"},
+        {"net::ERR_INVALID_RESPONSE", "the server's answer is not valid HTTP"},
+    };
+    for (size_t i = 0; e && i < sizeof known / sizeof known[0]; i++)
+        if (!strcmp(e, known[i].name))
+            return known[i].text;
+    return NULL;
 }
 
 void *shot_begin(cdp_t *c, uv_loop_t *loop, const shot_request_t *req, shot_done_cb done, void *ud)
@@ -410,23 +441,26 @@ void *shot_begin(cdp_t *c, uv_loop_t *loop, const shot_request_t *req, shot_done
     s->loop = loop;
     s->req = *req;
     snprintf(s->url, sizeof s->url, "%s", req->url);
-    snprintf(s->out_path, sizeof s->out_path, "%s", req->out_path);
     s->req.url = s->url;
-    s->req.out_path = s->out_path;
     s->done = done;
     s->ud = ud;
     s->step = "new context";
+    int timeout = req->timeout_ms > 0 ? req->timeout_ms : 30000;
+    /* waiting gets the timeout minus a reserve for measuring and capturing a tall page */
+    int reserve = timeout / 3 < 10000 ? timeout / 3 : 10000;
+    s->started_ms = s->t_mark = uv_now(loop);
+    s->wait_until_ms = s->started_ms + (uint64_t)(timeout - reserve);
     uv_timer_init(loop, &s->deadline);
     s->deadline.data = s;
     uv_timer_init(loop, &s->idle);
     s->idle.data = s;
-    uv_timer_start(&s->deadline, deadline_cb, (uint64_t)(req->timeout_ms > 0 ? req->timeout_ms : 30000), 0);
+    uv_timer_start(&s->deadline, deadline_cb, (uint64_t)timeout, 0);
     if (send_cmd(s, "Target.createBrowserContext", json_pack("{s:b}", "disposeOnDetach", 1), NULL,
                  context_cb) < 0) {
-        uv_timer_stop(&s->deadline);
+        s->finished = 1;
         uv_close((uv_handle_t *)&s->deadline, timer_closed_cb);
+        uv_close((uv_handle_t *)&s->idle, timer_closed_cb);
         return NULL;
     }
     return s;
 }
-

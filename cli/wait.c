@@ -6,7 +6,9 @@
 
 #include <string.h>
 
-static const char *const OFF_STATES[] = {"off", "unavailable", "disabled", "failed", NULL};
+/* A browser that is merely "off" starts on demand (linksnapd stops it when idle); these
+ * mean no capture will ever run. */
+static const char *const OFF_STATES[] = {"unavailable", "disabled", "failed", NULL};
 
 static int is_off(const char *s)
 {

@@ -35,7 +35,11 @@ void config_defaults(config_t *c)
                      (unsigned)geteuid());
     }
     c->log_level = LOG_LVL_INFO;
+    c->capture = 1;
     c->jobs = 4;
+    c->viewport_w = 1280;
+    c->viewport_h = 800;
+    c->scale = 1.0;
     c->job_timeout_s = 30;
     c->height_cap = 30000;
     c->deny_private = 0;
@@ -103,6 +107,29 @@ int config_set(config_t *c, const char *key, const char *value, char *err, size_
         c->log_level = lvl;
         return 0;
     }
+    if (!strcmp(key, "capture"))
+        return set_bool(key, value, &c->capture, err, errlen);
+    if (!strcmp(key, "viewport")) {
+        int w, h;
+        char tail;
+        if (sscanf(value, "%dx%d%c", &w, &h, &tail) != 2 || w < 320 || w > 3840 || h < 240 || h > 2160) {
+            snprintf(err, errlen, "viewport: expected WIDTHxHEIGHT in CSS px (320x240 to 3840x2160), got '%s'", value);
+            return -1;
+        }
+        c->viewport_w = w;
+        c->viewport_h = h;
+        return 0;
+    }
+    if (!strcmp(key, "scale")) {
+        char *end;
+        double v = strtod(value, &end);
+        if (end == value || *end || !(v >= 1.0 && v <= 3.0)) {
+            snprintf(err, errlen, "scale: expected a device scale factor from 1 to 3, got '%s'", value);
+            return -1;
+        }
+        c->scale = v;
+        return 0;
+    }
     if (!strcmp(key, "jobs"))
         return set_int(key, value, 1, 64, &c->jobs, err, errlen);
     if (!strcmp(key, "job_timeout"))
@@ -127,6 +154,8 @@ int config_set(config_t *c, const char *key, const char *value, char *err, size_
         return set_str(key, value, c->http_listen, sizeof c->http_listen, err, errlen);
     if (!strcmp(key, "http.token"))
         return set_str(key, value, c->http_token, sizeof c->http_token, err, errlen);
+    if (!strcmp(key, "http.token_file"))
+        return set_str(key, value, c->http_token_file, sizeof c->http_token_file, err, errlen);
     snprintf(err, errlen, "unknown key '%s' (see linksnapd.conf(5))", key);
     return -1;
 }

@@ -13,7 +13,10 @@ typedef struct config {
     char socket_path[108];        /* sun_path limit */
     char config_path[4096];       /* "" when no file was read */
     int log_level;                /* LOG_LVL_* */
+    int capture;                  /* run the capture engine (0: jobs stay queued) */
     int jobs;                     /* concurrent captures */
+    int viewport_w, viewport_h;   /* CSS px */
+    double scale;                 /* device scale factor, 1-3 */
     int job_timeout_s;
     int height_cap;               /* CSS px */
     int deny_private;
@@ -25,6 +28,7 @@ typedef struct config {
     char tracking_params[2048];   /* comma-separated; "" = built-in list */
     char http_listen[128];        /* "127.0.0.1:8750" or "off" */
     char http_token[256];
+    char http_token_file[4096];   /* read at start; its first line is the token */
 
     /* derived by config_finish() from tracking_params; points into this struct */
     const store_url_rules_t *url_rules;   /* NULL = the store's defaults */

@@ -13,7 +13,9 @@
 #include "writer.h"
 
 struct server;
+struct http;
 struct importer;
+struct engine;
 
 typedef struct daemon {
     uv_loop_t *loop;
@@ -24,7 +26,9 @@ typedef struct daemon {
     readpool_t *readpool;     /* thread-pool read connections (METHOD_HEAVY) */
     events_t *events;
     struct server *server;
+    struct http *http;        /* the web page; NULL when http.listen = off */
     struct importer *importer;
+    struct engine *engine;    /* the capture engine (daemon/engine.c) */
     uint64_t started_mono_ms;
     int stopping;
     int lock_fd;

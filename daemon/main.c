@@ -17,6 +17,8 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "engine.h"
+#include "http.h"
 #include "importer.h"
 #include "log.h"
 #include "server.h"
@@ -32,6 +34,9 @@ static void usage(FILE *f)
         "                          $XDG_CONFIG_HOME/linksnap/linksnapd.conf otherwise; optional)\n"
         "  --jobs N                captures at once (default 4)\n"
         "  --browser-endpoint URL  attach to a running Chromium (http://host:port)\n"
+        "  --http-listen ADDR:PORT the web page's address (default 127.0.0.1:8750; off disables)\n"
+        "  --no-capture            keep jobs queued; never start a browser\n"
+        "  --set KEY=VALUE         any config key (linksnapd.conf(5)); may repeat\n"
         "  -v, --verbose           more log output (twice for debug)\n"
         "  -q, --quiet             warnings and errors only\n"
         "  --version, --help\n",
@@ -136,12 +141,23 @@ static void writer_closed_cb(void *ud)
     log_info("store closed");
 }
 
+static void engine_closed_cb(void *ud)
+{
+    daemon_t *d = ud;
+    if (d->engine)
+        engine_close_handles(d->engine);
+    writer_close(d->writer, writer_closed_cb, d);
+}
+
 static void importer_closed_cb(void *ud)
 {
     daemon_t *d = ud;
     free(d->importer);
     d->importer = NULL;
-    writer_close(d->writer, writer_closed_cb, d);
+    if (d->engine)
+        engine_close(d->engine, engine_closed_cb, d);
+    else
+        engine_closed_cb(d);
 }
 
 static void server_closed_cb(void *ud)
@@ -161,6 +177,7 @@ void daemon_stop(daemon_t *d)
     d->stopping = 1;
     sd_notify(0, "STOPPING=1");
     log_info("stopping: finishing in-flight work");
+    http_close(d->http);   /* its requests in flight finish through the writer as usual */
     if (d->server)
         server_close(d->server, server_closed_cb, d);
     else
@@ -246,7 +263,9 @@ static void watchdog_cb(uv_timer_t *t)
 
 /* ---- main --------------------------------------------------------------------------- */
 
-enum { OPT_STATE_DIR = 256, OPT_SOCKET, OPT_CONFIG, OPT_JOBS, OPT_ENDPOINT, OPT_VERSION, OPT_HELP };
+enum { OPT_STATE_DIR = 256, OPT_SOCKET, OPT_CONFIG, OPT_JOBS, OPT_ENDPOINT, OPT_HTTP_LISTEN,
+       OPT_NO_CAPTURE, OPT_SET, OPT_VERSION, OPT_HELP };
+#define MAX_SETS 32
 
 int main(int argc, char **argv)
 {
@@ -256,6 +275,9 @@ int main(int argc, char **argv)
         {"config", required_argument, NULL, OPT_CONFIG},
         {"jobs", required_argument, NULL, OPT_JOBS},
         {"browser-endpoint", required_argument, NULL, OPT_ENDPOINT},
+        {"http-listen", required_argument, NULL, OPT_HTTP_LISTEN},
+        {"no-capture", no_argument, NULL, OPT_NO_CAPTURE},
+        {"set", required_argument, NULL, OPT_SET},
         {"verbose", no_argument, NULL, 'v'},
         {"quiet", no_argument, NULL, 'q'},
         {"version", no_argument, NULL, OPT_VERSION},
@@ -263,7 +285,9 @@ int main(int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     const char *opt_state = NULL, *opt_socket = NULL, *opt_config = NULL, *opt_jobs = NULL,
-               *opt_endpoint = NULL;
+               *opt_endpoint = NULL, *opt_http = NULL;
+    const char *sets[MAX_SETS];
+    int nsets = 0, no_capture = 0;
     int verbose = 0, quiet = 0, c;
     while ((c = getopt_long(argc, argv, "vq", opts, NULL)) != -1) {
         switch (c) {
@@ -272,6 +296,15 @@ int main(int argc, char **argv)
         case OPT_CONFIG: opt_config = optarg; break;
         case OPT_JOBS: opt_jobs = optarg; break;
         case OPT_ENDPOINT: opt_endpoint = optarg; break;
+        case OPT_HTTP_LISTEN: opt_http = optarg; break;
+        case OPT_NO_CAPTURE: no_capture = 1; break;
+        case OPT_SET:
+            if (nsets == MAX_SETS || !strchr(optarg, '=')) {
+                fprintf(stderr, "linksnapd: --set: expected KEY=VALUE (at most %d)\n", MAX_SETS);
+                return 2;
+            }
+            sets[nsets++] = optarg;
+            break;
         case 'v': verbose++; break;
         case 'q': quiet = 1; break;
         case OPT_VERSION: printf("linksnapd %s\n", LINKSNAP_VERSION); return 0;
@@ -312,7 +345,7 @@ int main(int argc, char **argv)
     }
     struct { const char *key, *value; } overrides[] = {
         {"state_dir", opt_state}, {"socket", opt_socket}, {"jobs", opt_jobs},
-        {"browser.endpoint", opt_endpoint},
+        {"browser.endpoint", opt_endpoint}, {"http.listen", opt_http},
     };
     for (size_t i = 0; i < LS_ARRAY_LEN(overrides); i++)
         if (overrides[i].value &&
@@ -320,7 +353,18 @@ int main(int argc, char **argv)
             fprintf(stderr, "linksnapd: --%s\n", err);
             return 2;
         }
-    if (config_finish(&d->cfg, err, sizeof err) != 0) {
+    for (int i = 0; i < nsets; i++) {
+        char key[128];
+        const char *eq = strchr(sets[i], '=');
+        snprintf(key, sizeof key, "%.*s", (int)(eq - sets[i]), sets[i]);
+        if (config_set(&d->cfg, key, eq + 1, err, sizeof err) != 0) {
+            fprintf(stderr, "linksnapd: --set %s\n", err);
+            return 2;
+        }
+    }
+    if (no_capture)
+        d->cfg.capture = 0;
+    if (config_finish(&d->cfg, err, sizeof err) != 0 || http_check_config(&d->cfg, err, sizeof err) != 0) {
         fprintf(stderr, "linksnapd: %s\n", err);
         return 1;
     }
@@ -362,6 +406,15 @@ int main(int argc, char **argv)
     }
     if (store_import_interrupt_running(wdb, util_now_ms()) != STORE_OK)
         log_warn("cannot mark interrupted imports: %s", store_errmsg(wdb));
+    int64_t requeued = 0;
+    if (store_begin(wdb) != STORE_OK ||
+        store_job_requeue_running(wdb, util_now_ms(), &requeued) != STORE_OK ||
+        store_commit(wdb) != STORE_OK) {
+        log_err("cannot requeue interrupted captures: %s", store_errmsg(wdb));
+        store_rollback(wdb);
+    } else if (requeued) {
+        log_notice("%lld captures interrupted by the last stop are queued again", (long long)requeued);
+    }
     d->writer = writer_new(d->loop, wdb, 1000, err, sizeof err);
     if (!d->writer) {
         log_err("%s", err);
@@ -380,8 +433,10 @@ int main(int argc, char **argv)
     d->cron.data = d;
     uv_timer_start(&d->cron, cron_cb, 5000, 5000);
     d->importer = importer_new(d);
-    if (!d->importer) {
-        log_err("out of memory");
+    err[0] = '\0';
+    d->engine = d->importer ? engine_new(d, err, sizeof err) : NULL;
+    if (!d->importer || !d->engine) {
+        log_err("%s", err[0] ? err : "out of memory");
         daemon_stop(d);
         uv_run(d->loop, UV_RUN_DEFAULT);
         goto out;
@@ -410,6 +465,17 @@ int main(int argc, char **argv)
         goto out;
     }
 
+    if (strcmp(d->cfg.http_listen, "off") != 0) {
+        d->http = http_start(d, err, sizeof err);
+        if (!d->http) {
+            log_err("%s", err);
+            daemon_stop(d);
+            uv_run(d->loop, UV_RUN_DEFAULT);
+            goto out;
+        }
+        log_notice("web page at %s", http_url(d->http));
+    }
+
     uint64_t wd_usec = 0;
     if (sd_watchdog_enabled(0, &wd_usec) > 0 && wd_usec > 0) {
         uv_timer_init(d->loop, &d->watchdog);
@@ -427,6 +493,16 @@ int main(int argc, char **argv)
     uv_run(d->loop, UV_RUN_DEFAULT);
     rc = 0;
 out:
+    if (d->http) { /* second half of the lws teardown, once the loop drained the first */
+        http_free(d->http);
+        d->http = NULL;
+        uv_run(d->loop, UV_RUN_DEFAULT);
+    }
+    if (d->engine) {
+        engine_free(d->engine);   /* the websocket context's second phase */
+        d->engine = NULL;
+        uv_run(d->loop, UV_RUN_DEFAULT);
+    }
     if (uv_loop_close(d->loop) != 0) {
         uv_run(d->loop, UV_RUN_DEFAULT);
         uv_loop_close(d->loop);

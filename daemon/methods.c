@@ -10,6 +10,7 @@ static const method_def_t *const groups[] = {
     methods_tag,
     methods_import,
     methods_backup,
+    methods_snapshot,
 };
 
 const method_def_t *methods_find(const char *name)

@@ -1,6 +1,7 @@
 /* methods_daemon.c -- methods about the daemon itself: daemon.status (counts, queue,
  * uptime, browser) and daemon.ping. Runs on the loop (METHOD_LOOP) and reads the daemon. */
 #include "daemon.h"
+#include "engine.h"
 #include "method.h"
 #include "server.h"
 #include "util.h"
@@ -18,14 +19,14 @@ static int m_daemon_status(method_call_t *call)
     writer_stats_t ws;
     writer_get_stats(d->writer, &ws);
     call->result = json_pack(
-        "{s:s,s:I,s:I,s:I,s:I,s:{s:I,s:I},s:n,s:{s:I,s:I,s:I},s:i,s:s}",
+        "{s:s,s:I,s:I,s:I,s:I,s:{s:I,s:I},s:o,s:{s:I,s:I,s:I},s:i,s:s}",
         "version", LINKSNAP_VERSION,
         "uptime_s", (json_int_t)((util_mono_ms() - d->started_mono_ms) / 1000),
         "links", (json_int_t)st.links,
         "tags", (json_int_t)st.tags,
         "snapshots", (json_int_t)st.snapshots,
         "queue", "queued", (json_int_t)st.jobs_queued, "running", (json_int_t)st.jobs_running,
-        "browser",
+        "browser", d->engine ? engine_status(d->engine) : json_null(),
         "writer", "batches", (json_int_t)ws.batches, "calls", (json_int_t)ws.calls,
                   "pending", (json_int_t)writer_pending(d->writer),
         "clients", (int)server_client_count(d->server),

@@ -1,12 +1,15 @@
 /* methods_link.c -- link.add, link.get, link.list, link.update, link.delete, link.tag:
  * params in, store calls, link objects out. Writes run in the writer's transaction;
  * events are emitted for the core to publish after commit. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "json_link.h"
+#include "log.h"
 #include "method.h"
 
 /* Loads a link and sets it as result[key] (or the whole result when key is NULL). */
@@ -178,11 +181,38 @@ static int m_link_delete(method_call_t *call)
     int64_t id = 0;
     if (param_reject_unknown(call, known) || param_int(call, "id", 1, 1, INT64_MAX, &id))
         return -1;
-    int rc = store_link_delete(call->db, id);
+    /* the snapshots' files go once the rows are gone (after the commit, in the hook) */
+    store_snapshot_t **snaps = NULL;
+    size_t nsnaps = 0;
+    int rc = store_snapshot_list(call->db, id, 100000, &snaps, &nsnaps);
     if (rc)
         return method_fail_store(call, rc, NULL);
+    json_t *files = json_array();
+    for (size_t i = 0; files && i < nsnaps; i++) {
+        if (snaps[i]->path)
+            json_array_append_new(files, json_string(snaps[i]->path));
+        if (snaps[i]->thumb_path)
+            json_array_append_new(files, json_string(snaps[i]->thumb_path));
+    }
+    store_snapshot_list_free(snaps, nsnaps);
+    if ((rc = store_link_delete(call->db, id))) {
+        json_decref(files);
+        return method_fail_store(call, rc, NULL);
+    }
+    call->handoff = files;
     call->result = json_pack("{s:b,s:I}", "deleted", 1, "id", (json_int_t)id);
     return method_emit(call, "link.deleted", json_pack("{s:I}", "id", (json_int_t)id));
+}
+
+/* After the commit: a deleted link's screenshots and thumbnails leave the disk too. */
+static void link_delete_after(method_call_t *call, struct daemon *d)
+{
+    (void)d;
+    size_t i;
+    json_t *f;
+    json_array_foreach(call->handoff, i, f)
+        if (unlink(json_string_value(f)) != 0 && errno != ENOENT)
+            log_warn("cannot remove %s: %s", json_string_value(f), strerror(errno));
 }
 
 static int m_link_tag(method_call_t *call)
@@ -214,7 +244,7 @@ const method_def_t methods_link[] = {
     {"link.get", m_link_get, METHOD_READ, NULL},
     {"link.list", m_link_list, METHOD_HEAVY, NULL},   /* q scans: off the loop */
     {"link.update", m_link_update, METHOD_WRITE, NULL},
-    {"link.delete", m_link_delete, METHOD_WRITE, NULL},
+    {"link.delete", m_link_delete, METHOD_WRITE, link_delete_after},
     {"link.tag", m_link_tag, METHOD_WRITE, NULL},
     {NULL, NULL, 0, NULL},
 };

@@ -1,6 +1,6 @@
 /* server.c -- the control socket. Owns client connections: reading and framing lines,
  * turning them into calls (single requests, notifications, batches), running each call
- * where its kind says (loop, writer thread, thread pool), and writing replies back in
+ * through dispatch.c (which runs it where its kind says), and writing replies back in
  * request order with back-pressure. Knows the method table, protocol/ and the daemon's
  * parts; knows no SQL and no method's semantics.
  *
@@ -19,6 +19,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "dispatch.h"
 #include "jsonrpc.h"
 #include "log.h"
 #include "method.h"
@@ -51,8 +52,6 @@ typedef struct req {
     int notify;
     const method_def_t *def;
     method_call_t call;
-    uv_work_t work;
-    store_t *heavy_db;
 } req_t;
 
 struct conn {
@@ -73,6 +72,7 @@ struct conn {
     int shutdown_sent;
     uv_shutdown_t shutdown_req;
     int refs;              /* the handle + each call in flight */
+    int starting;          /* inside dispatch_run: a call finishing now finished at once */
     events_sub_t *sub;
 };
 
@@ -374,30 +374,16 @@ static int m_events_unsubscribe(conn_t *c, method_call_t *call)
 
 /* ---- calls --------------------------------------------------------------------------- */
 
+static int tracked_kind(const method_def_t *def)
+{
+    return def->kind == METHOD_WRITE || def->kind == METHOD_HEAVY;
+}
+
+/* Turns the finished call into its reply and puts it in its slot; frees r. */
 static void req_complete(req_t *r)
 {
     conn_t *c = r->conn;
-    method_call_t *call = &r->call;
-    json_t *reply = NULL;
-    if (call->err_code == 0 && r->def->after)
-        r->def->after(call, c->srv->d);
-    if (call->err_code == 0 && call->events) {
-        size_t i;
-        json_t *ev;
-        json_array_foreach(call->events, i, ev)
-            events_publish(c->srv->d->events, ev);
-    }
-    if (!r->notify) {
-        if (call->err_code != 0) {
-            reply = rpc_error(r->id, call->err_code, call->err_msg, call->err_data);
-            call->err_data = NULL;
-        } else {
-            reply = rpc_result(r->id, call->result ? call->result : json_object());
-            call->result = NULL;
-        }
-        if (!reply)
-            reply = rpc_error(r->id, RPC_INTERNAL_ERROR, "reply could not be built", NULL);
-    }
+    json_t *reply = r->notify ? NULL : dispatch_reply(&r->call, r->id);
     if (!c->closed)
         slot_fill(c, r->slot, r->index, reply);
     else
@@ -405,105 +391,51 @@ static void req_complete(req_t *r)
     req_free(r);
 }
 
-static void write_done_cb(method_call_t *call, void *ud)
+static void req_done_cb(method_call_t *call, void *ud)
 {
     req_t *r = ud;
     conn_t *c = r->conn;
+    int tracked = tracked_kind(r->def);
+    int sync = c->starting;   /* finished inside dispatch_run: process_queue goes on */
     (void)call;
-    c->inflight--;
+    if (tracked) {
+        c->inflight--;
+        if (r->def->kind == METHOD_HEAVY)
+            c->inflight_nonwrite--;
+    }
     req_complete(r);
-    if (!c->closed) {
+    if (!sync && !c->closed) {
         process_queue(c);
         resume_reading(c);
         conn_maybe_done(c);
     }
-    conn_unref(c);
-}
-
-static void heavy_work_cb(uv_work_t *w)
-{
-    req_t *r = w->data;
-    char err[256];
-    store_t *db = readpool_take(r->conn->srv->d->readpool, err, sizeof err);
-    if (!db) {
-        method_fail(&r->call, RPC_STORE_FAILED, "%s", err);
-        return;
-    }
-    r->call.db = db;
-    if (r->def->fn(&r->call) != 0 && r->call.err_code == 0)
-        method_fail(&r->call, RPC_INTERNAL_ERROR, "%s failed", r->call.method);
-    r->call.db = NULL;
-    readpool_give(r->conn->srv->d->readpool, db);
-}
-
-static void heavy_after_cb(uv_work_t *w, int status)
-{
-    req_t *r = w->data;
-    conn_t *c = r->conn;
-    if (status == UV_ECANCELED)
-        method_fail(&r->call, RPC_SHUTTING_DOWN, "linksnapd is stopping");
-    c->inflight--;
-    c->inflight_nonwrite--;
-    req_complete(r);
-    if (!c->closed) {
-        process_queue(c);
-        resume_reading(c);
-        conn_maybe_done(c);
-    }
-    conn_unref(c);
+    if (tracked)
+        conn_unref(c);
 }
 
 static void req_start(conn_t *c, req_t *r)
 {
     daemon_t *d = c->srv->d;
-    method_call_t *call = &r->call;
-    call->now_ms = util_now_ms();
-    call->cfg = &d->cfg;
-    d->calls++;
-    if (d->stopping && r->def->kind == METHOD_WRITE) {
-        method_fail(call, RPC_SHUTTING_DOWN, "linksnapd is stopping; retry after it restarts");
-        req_complete(r);
-        return;
-    }
-    if (!strcmp(r->def->name, "events.subscribe") || !strcmp(r->def->name, "events.unsubscribe")) {
+    if (r->def->fn == NULL) { /* events.subscribe / events.unsubscribe: this connection's */
+        r->call.now_ms = util_now_ms();
+        r->call.cfg = &d->cfg;
+        d->calls++;
         if (r->def->name[7] == 's')
-            m_events_subscribe(c, call);
+            m_events_subscribe(c, &r->call);
         else
-            m_events_unsubscribe(c, call);
+            m_events_unsubscribe(c, &r->call);
         req_complete(r);
         return;
     }
-    switch (r->def->kind) {
-    case METHOD_READ:
-    case METHOD_LOOP:
-        call->db = d->reader;
-        call->daemon = r->def->kind == METHOD_LOOP ? d : NULL;
-        if (r->def->fn(call) != 0 && call->err_code == 0)
-            method_fail(call, RPC_INTERNAL_ERROR, "%s failed", call->method);
-        call->db = NULL;
-        req_complete(r);
-        return;
-    case METHOD_WRITE:
-        if (writer_submit(d->writer, call, r->def->fn, write_done_cb, r) != 0) {
-            method_fail(call, RPC_SHUTTING_DOWN, "linksnapd is stopping; retry after it restarts");
-            req_complete(r);
-            return;
-        }
+    if (tracked_kind(r->def)) {
         c->inflight++;
+        if (r->def->kind == METHOD_HEAVY)
+            c->inflight_nonwrite++;
         c->refs++;
-        return;
-    case METHOD_HEAVY:
-        r->work.data = r;
-        if (uv_queue_work(d->loop, &r->work, heavy_work_cb, heavy_after_cb) != 0) {
-            method_fail(call, RPC_INTERNAL_ERROR, "cannot queue work");
-            req_complete(r);
-            return;
-        }
-        c->inflight++;
-        c->inflight_nonwrite++;
-        c->refs++;
-        return;
     }
+    c->starting++;
+    dispatch_run(d, r->def, &r->call, req_done_cb, r);
+    c->starting--;
 }
 
 static void process_queue(conn_t *c)
@@ -522,55 +454,34 @@ static void process_queue(conn_t *c)
     }
 }
 
-static const method_def_t special_subscribe = {"events.subscribe", NULL, METHOD_LOOP, NULL};
-static const method_def_t special_unsubscribe = {"events.unsubscribe", NULL, METHOD_LOOP, NULL};
+/* Methods of the socket itself (fn NULL: req_start runs them on the connection). */
+static const method_def_t conn_methods[] = {
+    {"events.subscribe", NULL, METHOD_LOOP, NULL},
+    {"events.unsubscribe", NULL, METHOD_LOOP, NULL},
+    {NULL, NULL, 0, NULL},
+};
 
 /* One request object (alone or inside a batch). doc is the whole parsed line. */
 static void handle_msg(conn_t *c, json_t *doc, json_t *msg, slot_t *sl, size_t index)
 {
-    rpc_msg_t m;
-    rpc_classify(msg, &m);
-    if (m.kind == RPC_MSG_INVALID) {
-        slot_fill(c, sl, index, rpc_error(m.id, m.err_code, m.err_msg, NULL));
-        return;
-    }
-    const method_def_t *def = methods_find(m.method);
-    if (!def && !strcmp(m.method, "events.subscribe"))
-        def = &special_subscribe;
-    if (!def && !strcmp(m.method, "events.unsubscribe"))
-        def = &special_unsubscribe;
-    if (!def) {
-        json_t *reply = NULL;
-        if (m.kind == RPC_MSG_REQUEST) {
-            char msgbuf[160];
-            snprintf(msgbuf, sizeof msgbuf, "method '%.100s' not found", m.method);
-            reply = rpc_error(m.id, RPC_METHOD_NOT_FOUND, msgbuf, NULL);
-        }
-        slot_fill(c, sl, index, reply);
-        return;
-    }
-    if (m.params && !json_is_object(m.params)) {
-        json_t *reply = m.kind == RPC_MSG_REQUEST
-            ? rpc_error(m.id, RPC_INVALID_PARAMS, "params must be an object (named params)", NULL)
-            : NULL;
+    const method_def_t *def;
+    json_t *params, *id, *reply;
+    if (dispatch_prepare(msg, conn_methods, &def, &params, &id, &reply) != 0) {
         slot_fill(c, sl, index, reply);
         return;
     }
     req_t *r = calloc(1, sizeof *r);
-    json_t *params = m.params ? json_incref(m.params) : json_object();
-    if (!r || !params) {
-        free(r);
+    if (!r) {
         json_decref(params);
-        slot_fill(c, sl, index, m.kind == RPC_MSG_REQUEST
-                  ? rpc_error(m.id, RPC_INTERNAL_ERROR, "out of memory", NULL) : NULL);
+        slot_fill(c, sl, index, id ? rpc_error(id, RPC_INTERNAL_ERROR, "out of memory", NULL) : NULL);
         return;
     }
     r->conn = c;
     r->slot = sl;
     r->index = index;
     r->doc = json_incref(doc);
-    r->id = m.kind == RPC_MSG_REQUEST ? m.id : NULL;
-    r->notify = m.kind == RPC_MSG_NOTIFICATION;
+    r->id = id;
+    r->notify = id == NULL;
     r->def = def;
     r->call.method = def->name;
     r->call.params = params;

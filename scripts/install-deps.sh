@@ -26,18 +26,35 @@ missing=()
 for p in "${want[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
-# Node and npm (benchmarks only: playwright-core is the peer). A machine may already carry
-# a Node.js of its own that bundles npm; then Debian's packages would conflict with it.
-if [ "${1:-}" = "--bench" ]; then
+# Node and npm (web tests and benchmarks: playwright-core drives the system Chromium). A
+# machine may already carry a Node.js of its own that bundles npm; then Debian's packages
+# would conflict with it.
+if [ "${1:---test}" = "--bench" ] || [ "${1:---test}" = "--test" ]; then
   command -v node >/dev/null 2>&1 || missing+=(nodejs)
   command -v npm  >/dev/null 2>&1 || missing+=(npm)
 fi
 if [ ${#missing[@]} -eq 0 ]; then
   echo "install-deps: all ${#want[@]} packages present"
-  exit 0
+else
+  echo "install-deps: installing ${missing[*]}"
+  if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
-echo "install-deps: installing ${missing[*]}"
-if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+# The web tests' one npm package (playwright-core, pinned by tests/web/package-lock.json);
+# it drives /usr/bin/chromium and downloads no browser of its own.
+case "${1:---test}" in
+  --test|--bench)
+    web="$(cd "$(dirname "$0")/.." && pwd)/tests/web"
+    if [ ! -d "$web/node_modules/playwright-core" ]; then
+      echo "install-deps: npm ci in tests/web"
+      (cd "$web" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
+    fi ;;
+esac
+# The capture benchmark's Playwright peer: playwright-core at the version in
+# bench/capture/package-lock.json (it drives Debian's chromium; no browser download).
+if [ "${1:-}" = "--bench" ]; then
+  cd "$(dirname "$0")/../bench/capture"
+  PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund
+fi

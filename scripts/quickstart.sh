@@ -62,7 +62,6 @@ base="http://127.0.0.1:$port"
 
 echo "==== adding example links with tags, and capturing them"
 wait_flag=--wait
-"$LINKSNAP" --json status | grep -q '"browser": *null' && wait_flag=
 "$LINKSNAP" add "$base/sqlite.html" -t database -t 数据库 -t reading $wait_flag
 "$LINKSNAP" add "$base/libuv.html" -t c -t 网络 -t reading $wait_flag
 "$LINKSNAP" add "$base/zh.html" -t 中文 -t 文档 $wait_flag
@@ -79,9 +78,6 @@ echo
 echo "==== linksnap status"
 "$LINKSNAP" status
 echo
-if [ -n "$wait_flag" ]; then
-  echo "linksnapd keeps running; snapshots are under $state/snapshots."
-else
-  echo "linksnapd keeps running. This build has no capture engine yet: the captures stay queued."
-fi
+echo "linksnapd keeps running; screenshots are under $state/snapshots."
+echo "The web page: http://127.0.0.1:8750/"
 echo "Try: $LINKSNAP ls -t 数据库    $LINKSNAP show 1    kill \$(cat $state/linksnapd.lock)   (to stop it)"

@@ -10,32 +10,8 @@
 
 /* ---- helpers ------------------------------------------------------------------------- */
 
-static char *col_strdup(sqlite3_stmt *st, int i)
-{
-    const unsigned char *t = sqlite3_column_text(st, i);
-    return t ? strdup((const char *)t) : NULL;
-}
-
-static int step_done(store_t *s, sqlite3_stmt *st, const char *what)
-{
-    int rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE ? STORE_OK : store_fail_sqlite(s, rc, what);
-}
-
-void store_snapshot_free(store_snapshot_t *x)
-{
-    if (!x)
-        return;
-    free(x->final_url);
-    free(x->title);
-    free(x->path);
-    free(x->thumb_path);
-    free(x->sha256);
-    free(x->error);
-    free(x->timings);
-    free(x);
-}
+#define col_strdup store_col_strdup
+#define step_done store_step_done
 
 void store_link_free(store_link_t *l)
 {
@@ -220,55 +196,6 @@ done:
     return rc;
 }
 
-static int snapshot_load(store_t *s, int64_t id, store_snapshot_t **out)
-{
-    *out = NULL;
-    sqlite3_stmt *st = store_stmt(s, ST_SNAPSHOT_BY_ID);
-    if (!st)
-        return STORE_EINTERNAL;
-    sqlite3_bind_int64(st, 1, id);
-    int rc = sqlite3_step(st);
-    if (rc != SQLITE_ROW) {
-        sqlite3_reset(st);
-        return rc == SQLITE_DONE ? STORE_ENOTFOUND : store_fail_sqlite(s, rc, "get snapshot");
-    }
-    store_snapshot_t *x = calloc(1, sizeof *x);
-    if (!x) {
-        sqlite3_reset(st);
-        return STORE_ENOMEM;
-    }
-    x->id = sqlite3_column_int64(st, 0);
-    x->link_id = sqlite3_column_int64(st, 1);
-    snprintf(x->state, sizeof x->state, "%s", sqlite3_column_text(st, 2));
-    x->http_status = sqlite3_column_int(st, 3);
-    x->final_url = col_strdup(st, 4);
-    x->title = col_strdup(st, 5);
-    x->width = sqlite3_column_int64(st, 6);
-    x->height = sqlite3_column_int64(st, 7);
-    x->truncated = sqlite3_column_int(st, 8);
-    x->blank = sqlite3_column_int(st, 9);
-    x->path = col_strdup(st, 10);
-    x->thumb_path = col_strdup(st, 11);
-    x->bytes = sqlite3_column_int64(st, 12);
-    x->sha256 = col_strdup(st, 13);
-    x->error = col_strdup(st, 14);
-    x->attempt = sqlite3_column_int(st, 15);
-    x->created_at = sqlite3_column_int64(st, 16);
-    x->finished_at = sqlite3_column_int64(st, 17);
-    x->timings = col_strdup(st, 18);
-    sqlite3_reset(st);
-    *out = x;
-    return STORE_OK;
-}
-
-int store_snapshot_get(store_t *s, int64_t id, store_snapshot_t **out)
-{
-    int rc = snapshot_load(s, id, out);
-    if (rc == STORE_ENOTFOUND)
-        return store_fail(s, rc, "snapshot %lld not found", (long long)id);
-    return rc;
-}
-
 int store_link_get(store_t *s, int64_t id, store_link_t **out)
 {
     *out = NULL;
@@ -323,7 +250,7 @@ int store_link_get(store_t *s, int64_t id, store_link_t **out)
         store_link_free(l);
         return store_fail_sqlite(s, rc, "get link tags");
     }
-    if (snap && (rc = snapshot_load(s, snap, &l->last_snapshot)) != STORE_OK && rc != STORE_ENOTFOUND) {
+    if (snap && (rc = store_snapshot_load(s, snap, &l->last_snapshot)) != STORE_OK && rc != STORE_ENOTFOUND) {
         store_link_free(l);
         return rc;
     }

@@ -100,6 +100,11 @@ static const char *const migrations[] = {
      *    changed) instead of once per link_tags row: a bookmark with four tags paid four
      *    extra updates */
     "DROP TRIGGER link_tags_ai_v; DROP TRIGGER link_tags_ad_v;",
+
+    /* 4: the capture queue's lists and the charts' day buckets without full scans */
+    "CREATE INDEX jobs_by_state_id ON jobs(state, id);"
+    "CREATE INDEX snapshots_by_finished ON snapshots(finished_at) WHERE finished_at IS NOT NULL;"
+    "CREATE INDEX links_by_created ON links(created_at);",
 };
 
 int store_schema_count(void) { return (int)(sizeof migrations / sizeof migrations[0]); }

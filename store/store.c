@@ -60,6 +60,19 @@ int store_fail_sqlite(store_t *s, int rc, const char *what)
 
 const char *store_errmsg(const store_t *s) { return s ? s->err : "out of memory"; }
 
+int store_step_done(store_t *s, sqlite3_stmt *st, const char *what)
+{
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? STORE_OK : store_fail_sqlite(s, rc, what);
+}
+
+char *store_col_strdup(sqlite3_stmt *st, int i)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    return t ? strdup((const char *)t) : NULL;
+}
+
 int store_exec(store_t *s, const char *sql)
 {
     char *emsg = NULL;
@@ -70,6 +83,8 @@ int store_exec(store_t *s, const char *sql)
     return STORE_OK;
 }
 
+#define SNAPSHOT_COLS STORE_SNAPSHOT_COLS
+#define JOB_COLS STORE_JOB_COLS
 static const char *const stmt_sql[ST__COUNT] = {
     [ST_LINK_INSERT] = "INSERT INTO links(url, title, description, created_at, updated_at) "
                        "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(url) DO NOTHING",
@@ -94,11 +109,27 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_LINK_TAG_DELETE] = "DELETE FROM link_tags WHERE link_id = ?1 AND tag_id = ?2",
     [ST_SNAPSHOT_INSERT] = "INSERT INTO snapshots(link_id, state, attempt, created_at) "
                            "VALUES (?1, 'queued', 0, ?2)",
-    [ST_SNAPSHOT_BY_ID] = "SELECT id, link_id, state, http_status, final_url, title, width, height, "
-                          "truncated, blank, path, thumb_path, bytes, sha256, error, attempt, "
-                          "created_at, finished_at, timings FROM snapshots WHERE id = ?1",
+    [ST_SNAPSHOT_BY_ID] = "SELECT " SNAPSHOT_COLS " FROM snapshots WHERE id = ?1",
     [ST_JOB_INSERT] = "INSERT INTO jobs(link_id, snapshot_id, state, created_at, updated_at) "
                       "VALUES (?1, ?2, 'queued', ?3, ?3)",
+    [ST_SNAPSHOTS_OF_LINK] = "SELECT " SNAPSHOT_COLS " FROM snapshots WHERE link_id = ?1 "
+                             "ORDER BY id DESC LIMIT ?2",
+    [ST_JOB_BY_ID] = "SELECT " JOB_COLS " FROM jobs j JOIN links l ON l.id = j.link_id WHERE j.id = ?1",
+    [ST_JOB_ACTIVE_OF_LINK] = "SELECT id FROM jobs WHERE link_id = ?1 AND state IN ('queued', 'running') "
+                              "ORDER BY id LIMIT 1",
+    [ST_JOB_CLAIM_PICK] = "SELECT id FROM jobs WHERE state = 'queued' AND not_before <= ?1 "
+                          "ORDER BY not_before, id LIMIT ?2",
+    [ST_JOB_SET_RUNNING] = "UPDATE jobs SET state = 'running', attempt = attempt + 1, error = NULL, "
+                           "updated_at = ?2 WHERE id = ?1 AND state = 'queued'",
+    [ST_SNAPSHOT_SET_STATE] = "UPDATE snapshots SET state = ?2, attempt = ?3, error = ?4, "
+                              "finished_at = ?5 WHERE id = ?1",
+    [ST_SNAPSHOT_FINISH] = "UPDATE snapshots SET state = ?2, http_status = ?3, final_url = ?4, "
+                           "title = ?5, width = ?6, height = ?7, truncated = ?8, blank = ?9, "
+                           "path = ?10, thumb_path = ?11, bytes = ?12, sha256 = ?13, error = ?14, "
+                           "timings = ?15, redirects = ?16, finished_at = ?17 WHERE id = ?1",
+    [ST_JOB_SET_STATE] = "UPDATE jobs SET state = ?2, not_before = ?3, error = ?4, updated_at = ?5 "
+                         "WHERE id = ?1",
+    [ST_LINK_FILL_TITLE] = "UPDATE links SET title = ?2 WHERE id = ?1 AND (title IS NULL OR title = '')",
     [ST_COUNTERS] = "SELECT name, value FROM counters",
     [ST_TAG_COUNT] = "SELECT count(*) FROM tags WHERE count > 0",
 };

@@ -160,9 +160,68 @@ void store_link_list_free(store_link_t **v, size_t n);
 int store_tag_apply(store_t *s, const store_filter_t *f, const char *const *add, size_t nadd,
                     const char *const *remove, size_t nremove, int64_t now_ms, int64_t *changed);
 
+/* ---- snapshots and the capture queue (store/snapshots.c, store/jobs.c) ---------------
+ * A job is one capture request of a link and owns one snapshot row for its whole life:
+ * queued -> running -> ok|partial|failed, retries included (attempt counts them). */
+
+int store_snapshot_get(store_t *s, int64_t id, store_snapshot_t **out);
+/* A link's snapshots, newest first, at most limit. STORE_ENOTFOUND for an unknown link. */
+int store_snapshot_list(store_t *s, int64_t link_id, int limit, store_snapshot_t ***out,
+                        size_t *n);
+void store_snapshot_list_free(store_snapshot_t **v, size_t n);
+
+typedef struct {
+    int64_t id, link_id, snapshot_id;
+    char state[16];                 /* queued|running|done|failed|canceled */
+    int attempt;
+    int64_t not_before, created_at, updated_at;
+    char *url;                      /* the link's URL */
+    char *error;                    /* or NULL */
+} store_job_t;
+void store_job_free(store_job_t *j);
+void store_job_list_free(store_job_t **v, size_t n);
+
 /* Queues a capture of a link: a snapshot row (queued) and its job. */
 int store_job_enqueue(store_t *s, int64_t link_id, int64_t now_ms);
-int store_snapshot_get(store_t *s, int64_t id, store_snapshot_t **out);
+/* The same, returning the job id (and failing with STORE_ENOTFOUND for an unknown link);
+ * when the link already has a queued or running job, that one is returned (*created 0). */
+int store_job_request(store_t *s, int64_t link_id, int64_t now_ms, int64_t *job_id,
+                      int *created);
+int store_job_get(store_t *s, int64_t id, store_job_t **out);
+/* Jobs newest first; state NULL = all. before_id 0 = from the newest. */
+int store_job_list(store_t *s, const char *state, int limit, int64_t before_id,
+                   store_job_t ***out, size_t *n);
+/* Takes up to max queued jobs due at now_ms (oldest first) and marks them running: the
+ * job's attempt goes up by one and its snapshot becomes running. */
+int store_job_claim(store_t *s, int64_t now_ms, int max, store_job_t ***out, size_t *n);
+
+/* *due = 1 when some queued job is due at now_ms (one index probe; the loop may call it). */
+int store_job_due(store_t *s, int64_t now_ms, int *due);
+
+/* What a capture produced, for store_job_finish. */
+typedef struct {
+    int64_t job_id;
+    const char *state;              /* snapshot state: ok|partial|failed */
+    int http_status;
+    const char *final_url, *title, *path, *thumb_path, *sha256, *error;  /* NULL = none */
+    const char *timings_json, *redirects_json;                           /* NULL = none */
+    int64_t width, height, bytes;
+    int truncated, blank;
+    int64_t now_ms;
+} store_job_result_t;
+/* Ends a running job: the snapshot gets the result, the job becomes done (ok, partial) or
+ * failed, and the link's title is filled from the page when it had none. STORE_ENOTFOUND
+ * when the job is gone (its link was deleted meanwhile); STORE_ECONFLICT when the job is
+ * no longer running (canceled meanwhile): the caller then drops the files. */
+int store_job_finish(store_t *s, const store_job_result_t *r);
+/* Puts a running job back in the queue, due at not_before, with the reason. */
+int store_job_retry(store_t *s, int64_t job_id, int64_t not_before, const char *error,
+                    int64_t now_ms);
+/* At start: jobs left running by a crash go back to the queue; *n counts them. */
+int store_job_requeue_running(store_t *s, int64_t now_ms, int64_t *n);
+/* Cancels a queued or running job (its snapshot ends failed, "canceled"); *was_running
+ * tells the caller to close the capture. STORE_ECONFLICT when it already ended. */
+int store_job_cancel(store_t *s, int64_t id, int64_t now_ms, int *was_running);
 
 /* ---- tags --------------------------------------------------------------------------- */
 

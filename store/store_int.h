@@ -12,10 +12,19 @@ typedef enum {
     ST_LINK_INSERT, ST_LINK_BY_URL, ST_LINK_BY_ID, ST_LINK_FILL_TEXT, ST_LINK_TAGS,
     ST_LINK_UPDATE, ST_LINK_DELETE, ST_LINK_TOUCH, ST_LINK_SET_SNAPSHOT,
     ST_TAG_INSERT, ST_TAG_BY_KEY, ST_LINK_TAG_INSERT, ST_LINK_TAG_DELETE,
-    ST_SNAPSHOT_INSERT, ST_SNAPSHOT_BY_ID, ST_JOB_INSERT,
+    ST_SNAPSHOT_INSERT, ST_SNAPSHOT_BY_ID, ST_JOB_INSERT, ST_SNAPSHOTS_OF_LINK,
+    ST_JOB_BY_ID, ST_JOB_ACTIVE_OF_LINK, ST_JOB_CLAIM_PICK, ST_JOB_SET_RUNNING,
+    ST_SNAPSHOT_SET_STATE, ST_SNAPSHOT_FINISH, ST_JOB_SET_STATE, ST_LINK_FILL_TITLE,
     ST_COUNTERS, ST_TAG_COUNT,
     ST__COUNT
 } stmt_id_t;
+
+/* Column lists shared by the statements and the row readers (snapshots.c, jobs.c). */
+#define STORE_SNAPSHOT_COLS "id, link_id, state, http_status, final_url, title, width, height, " \
+                            "truncated, blank, path, thumb_path, bytes, sha256, error, attempt, " \
+                            "created_at, finished_at, timings"
+#define STORE_JOB_COLS "j.id, j.link_id, j.snapshot_id, j.state, j.attempt, j.not_before, " \
+                       "j.created_at, j.updated_at, l.url, j.error"
 
 /* Tag key -> id, so a batch that names the same tags thousands of times looks each up
  * once. Cleared at every transaction boundary and by anything that can delete a tag. */
@@ -47,6 +56,12 @@ int store_fail_sqlite(store_t *s, int rc, const char *what);
 /* Records a message and returns code. */
 int store_fail(store_t *s, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 int store_exec(store_t *s, const char *sql);
+/* Steps a statement that returns no rows and resets it; the error names `what`. */
+int store_step_done(store_t *s, sqlite3_stmt *st, const char *what);
+/* strdup of a text column, NULL for SQL NULL (and on allocation failure). */
+char *store_col_strdup(sqlite3_stmt *st, int i);
+/* Loads one snapshot row (no message on STORE_ENOTFOUND: callers decide). */
+int store_snapshot_load(store_t *s, int64_t id, store_snapshot_t **out);
 /* ASCII lower-case copy of a tag name (the match key); out holds at least strlen+1. */
 void store_tag_key(const char *name, char *out);
 

@@ -2,7 +2,7 @@
  * and a round trip of random bytes through an independent encoder. */
 #include <stdlib.h>
 
-#include "shot.h"
+#include "postproc.h"
 #include "test.h"
 
 static void encode(const unsigned char *in, size_t n, char *out)
@@ -23,17 +23,17 @@ static void encode(const unsigned char *in, size_t n, char *out)
 TEST(vectors)
 {
     unsigned char out[64];
-    ASSERT_EQ(shot_base64_decode("", 0, out), 0);
-    ASSERT_EQ(shot_base64_decode("Zg==", 4, out), 1);
+    ASSERT_EQ(postproc_base64_decode("", 0, out), 0);
+    ASSERT_EQ(postproc_base64_decode("Zg==", 4, out), 1);
     ASSERT_EQ(out[0], 'f');
-    ASSERT_EQ(shot_base64_decode("Zm9vYmFy", 8, out), 6);
+    ASSERT_EQ(postproc_base64_decode("Zm9vYmFy", 8, out), 6);
     ASSERT(memcmp(out, "foobar", 6) == 0);
-    ASSERT_EQ(shot_base64_decode("Zm9v\nYmE=", 9, out), 5);          /* whitespace, padding */
+    ASSERT_EQ(postproc_base64_decode("Zm9v\nYmE=", 9, out), 5);          /* whitespace, padding */
     ASSERT(memcmp(out, "fooba", 5) == 0);
-    ASSERT_EQ(shot_base64_decode("iVBORw0KGgo=", 12, out), 8);       /* the PNG signature */
+    ASSERT_EQ(postproc_base64_decode("iVBORw0KGgo=", 12, out), 8);       /* the PNG signature */
     ASSERT(memcmp(out, "\x89PNG\r\n\x1a\n", 8) == 0);
-    ASSERT_EQ(shot_base64_decode("Zm9v!", 5, out), -1);
-    ASSERT_EQ(shot_base64_decode("Zm-v", 4, out), -1);                /* url-safe alphabet is not ours */
+    ASSERT_EQ(postproc_base64_decode("Zm9v!", 5, out), -1);
+    ASSERT_EQ(postproc_base64_decode("Zm-v", 4, out), -1);                /* url-safe alphabet is not ours */
     return 0;
 }
 
@@ -46,7 +46,7 @@ TEST(round_trip)
         for (size_t i = 0; i < n; i++)
             in[i] = (unsigned char)rand();
         encode(in, n, text);
-        ASSERT_EQ(shot_base64_decode(text, strlen(text), out), (long)n);
+        ASSERT_EQ(postproc_base64_decode(text, strlen(text), out), (long)n);
         ASSERT(memcmp(in, out, n) == 0);
     }
     return 0;

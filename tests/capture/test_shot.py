@@ -3,106 +3,19 @@ without the daemon) against a real Chromium and pages served on 127.0.0.1: a 20,
 page of colour bands comes out whole, every band the right colour at the right height
 (past the 16,384 px where other tools repeat or blank); a 404 is captured with its status;
 a refused connection fails with the browser's net error; no browser process is left."""
-import http.server
 import json
 import os
 import shutil
 import socket
 import subprocess
 import tempfile
-import threading
 import time
 
 import pngread
+from fixture_site import COLORS, FixtureSite
 from linksnap_test import BUILD, TestCase, main
 
 LS_CAPTURE = os.path.join(BUILD, "capture", "ls-capture")
-COLORS = [(0xe6, 0x19, 0x4b), (0x3c, 0xb4, 0x4b), (0xff, 0xe1, 0x19), (0x43, 0x63, 0xd8), (0xf5, 0x82, 0x31),
-          (0x91, 0x1e, 0xb4), (0x46, 0xf0, 0xf0), (0xf0, 0x32, 0xe6), (0xbc, 0xf6, 0x0c), (0xfa, 0xbe, 0xbe)]
-
-
-class Site(http.server.BaseHTTPRequestHandler):
-    def log_message(self, *a):
-        pass
-
-    def do_GET(self):
-        if self.path == "/red.png":
-            body = RED_PNG
-            self.send_response(200)
-            self.send_header("Content-Type", "image/png")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-            return
-        if self.path == "/file.zip":
-            body = b"PK\x03\x04" + b"\x00" * 2000
-            self.send_response(200)
-            self.send_header("Content-Type", "application/zip")
-            self.send_header("Content-Disposition", 'attachment; filename="file.zip"')
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-            return
-        if self.path == "/lazy":
-            body = ('<!doctype html><meta charset="utf-8"><title>lazy</title><body style="margin:0">'
-                    '<div style="height:9000px;background:#fff"></div>'
-                    '<img loading="lazy" src="/red.png" width="400" height="300" style="display:block">'
-                    '<div style="height:3000px"></div>'
-                    '<div id="io" style="height:300px;width:400px;background:#fff"></div>'
-                    '<script>new IntersectionObserver(function (es) { es.forEach(function (e) {'
-                    ' if (e.isIntersecting) e.target.style.background = "#0000ff"; }); })'
-                    '.observe(document.getElementById("io"));</script>'
-                    '<div style="height:2000px"></div></body>').encode()
-            self.send_response(200)
-        elif self.path == "/late":
-            body = ('<!doctype html><meta charset="utf-8"><title>late</title>'
-                    '<body style="margin:0;background:#3cb44b"><h1>late content</h1><script>'
-                    'addEventListener("load", function () { fetch("/slow").then(function (r) { return r.text(); })'
-                    '.then(function (t) { document.body.style.background = t; }); });</script></body>').encode()
-            self.send_response(200)
-        elif self.path == "/busy":
-            body = ('<!doctype html><meta charset="utf-8"><title>busy</title>'
-                    '<body style="margin:0;background:#f58231"><script>'
-                    'setInterval(function () { fetch("/tick?" + Math.random()); }, 150);</script></body>').encode()
-            self.send_response(200)
-        elif self.path.startswith("/tick"):
-            time.sleep(0.1)
-            body = b"ok"
-            self.send_response(200)
-        elif self.path == "/slow":
-            time.sleep(1.5)
-            body = b"#4363d8"
-            self.send_response(200)
-        elif self.path == "/alert":
-            body = ('<!doctype html><meta charset="utf-8"><title>dialogs</title>'
-                    '<body style="margin:0;background:#3cb44b"><h1>alert</h1>'
-                    '<script>alert("hello"); confirm("sure?"); document.body.style.background = "#4363d8";'
-                    '</script></body>').encode()
-            self.send_response(200)
-        elif self.path == "/tall":
-            bands = "".join('<div style="height:2000px;background:#%02x%02x%02x"></div>' % c for c in COLORS)
-            body = ('<!doctype html><meta charset="utf-8"><title>高 tall</title>'
-                    '<body style="margin:0">%s</body>' % bands).encode()
-            self.send_response(200)
-        else:
-            body = b'<!doctype html><meta charset="utf-8"><title>missing</title><h1>404 not here</h1>'
-            self.send_response(404)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-
-def _png(w, h, rgb):
-    import struct, zlib
-    raw = b"".join(b"\x00" + bytes(rgb) * w for _ in range(h))
-    def chunk(k, d):
-        return struct.pack(">I", len(d)) + k + d + struct.pack(">I", zlib.crc32(k + d) & 0xffffffff)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)) +
-            chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
-
-
-RED_PNG = _png(400, 300, (255, 0, 0))
 
 
 def capture(url, out, cap=None):
@@ -125,14 +38,13 @@ class ShotTests(TestCase):
     def setUpClass(cls):
         if not os.path.exists("/usr/lib/chromium/chromium"):
             raise AssertionError("chromium is not installed: scripts/install-deps.sh installs it")
-        cls.srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Site)
-        threading.Thread(target=cls.srv.serve_forever, daemon=True).start()
-        cls.base = "http://127.0.0.1:%d" % cls.srv.server_address[1]
+        cls.site = FixtureSite().start()
+        cls.base = cls.site.base
         cls.tmp = tempfile.mkdtemp(prefix="linksnap-shot-")
 
     @classmethod
     def tearDownClass(cls):
-        cls.srv.shutdown()
+        cls.site.stop()
         shutil.rmtree(cls.tmp, ignore_errors=True)
 
     def test_20000px_page_every_band_right(self):

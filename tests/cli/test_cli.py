@@ -207,9 +207,10 @@ class CliTests(TestCase):
         self.assertTrue(any("📸" in l for l in lines))
 
     def test_wait_without_browser_exits_1(self):
+        # the test daemon runs with --no-capture: its status says the browser is disabled
         status = json.loads(self.ok("--json", "status"))
-        if status.get("browser") is not None:
-            self.skipTest("this daemon runs a browser")
+        self.assertEqual(status["browser"]["state"], "disabled")
+        self.assertIs(status["browser"]["available"], False)
         r = self.d.cli("add", "https://wait.example/", "--wait", timeout=60)
         self.assertEqual(r.returncode, 1, r.stderr)
         self.assertIn("no browser running", r.stderr)

@@ -325,9 +325,11 @@ TEST(browser_check)
 {
     ASSERT_EQ(usable("{\"browser\": null}"), 0);
     ASSERT_EQ(usable("{}"), 0);
-    ASSERT_EQ(usable("{\"browser\": \"off\"}"), 0);
+    ASSERT_EQ(usable("{\"browser\": \"disabled\"}"), 0);
     ASSERT_EQ(usable("{\"browser\": \"unavailable\"}"), 0);
-    ASSERT_EQ(usable("{\"browser\": {\"state\": \"off\"}}"), 0);
+    ASSERT_EQ(usable("{\"browser\": {\"state\": \"disabled\", \"available\": false}}"), 0);
+    /* "off" is linksnapd's idle browser: it starts on demand */
+    ASSERT_EQ(usable("{\"browser\": {\"state\": \"off\", \"available\": true}}"), 1);
     ASSERT_EQ(usable("{\"browser\": {\"state\": \"ready\", \"available\": false}}"), 0);
     ASSERT_EQ(usable("{\"browser\": {\"state\": \"ready\", \"version\": \"120\"}}"), 1);
     ASSERT_EQ(usable("{\"browser\": \"running\"}"), 1);

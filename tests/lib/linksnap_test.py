@@ -136,15 +136,19 @@ class Daemon:
 
     log = None
 
-    def __init__(self, state_dir=None, args=(), config=None, env=None, keep=False):
+    def __init__(self, state_dir=None, args=(), config=None, env=None, keep=False, capture=False,
+                 http="127.0.0.1:0"):
         self.own_dir = state_dir is None
         self.root = tempfile.mkdtemp(prefix="linksnap-test-") if state_dir is None else None
         self.state_dir = state_dir or os.path.join(self.root, "state")
         self.socket = os.path.join(self.root or os.path.dirname(self.state_dir), "linksnap.sock")
-        self.args = list(args)
+        # tests that add arbitrary URLs must never reach beyond loopback: no browser unless
+        # a test asks for one (and then serves its pages on 127.0.0.1)
+        self.args = list(args) + ([] if capture else ["--no-capture"])
         self.config = config
         self.env = env
         self.keep = keep
+        self.http = http          # --http-listen; port 0 picks a free one (see web_url)
         self.proc = None
         self.log_path = os.path.join(self.root or os.path.dirname(self.state_dir), "linksnapd.log")
 
@@ -156,6 +160,8 @@ class Daemon:
         if not os.path.exists(LINKSNAPD):
             raise RuntimeError("linksnapd not built at %s" % LINKSNAPD)
         argv = [LINKSNAPD, "--state-dir", self.state_dir, "--socket", self.socket, "-v"]
+        if self.http is not None:
+            argv += ["--http-listen", self.http]
         if self.config is not None:
             cfg = os.path.join(os.path.dirname(self.socket), "linksnapd.conf")
             with open(cfg, "w") as f:
@@ -184,6 +190,15 @@ class Daemon:
             except (OSError, ConnectionError):
                 time.sleep(0.05)
         raise RuntimeError("linksnapd not ready after %ss:\n%s" % (timeout, self.read_log()))
+
+    @property
+    def web_url(self):
+        """The web page's base URL as linksnapd logged it ("http://127.0.0.1:PORT")."""
+        for line in self.read_log().splitlines():
+            i = line.find("web page at ")
+            if i >= 0:
+                return line[i + len("web page at "):].strip()
+        raise AssertionError("linksnapd logged no web page address:\n" + self.read_log()[-2000:])
 
     def read_log(self):
         try:

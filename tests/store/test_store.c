@@ -246,6 +246,134 @@ TEST(capture_enqueues_job_and_snapshot)
     return 0;
 }
 
+/* The queue: claim takes due jobs oldest first and marks them running (attempt 1), retry
+ * puts one back with a not_before that claim respects, finish fills the snapshot and the
+ * link's empty title, cancel refuses an ended job, requeue brings back what a crash left
+ * running; counters follow every step. */
+TEST(job_lifecycle)
+{
+    store_t *s = open_fresh("jobs.db");
+    ASSERT_NOT_NULL(s);
+    int64_t ids[3];
+    int created;
+    const char *urls[] = {"https://a.example/", "https://b.example/", "https://c.example/"};
+    ASSERT_EQ(store_begin(s), STORE_OK);
+    for (int i = 0; i < 3; i++) {
+        store_link_add_t in = {.url = urls[i], .now_ms = 1000 + i, .capture = 1};
+        ASSERT_EQ(store_link_add(s, &in, &ids[i], &created), STORE_OK);
+    }
+    ASSERT_EQ(store_commit(s), STORE_OK);
+
+    store_job_t **v;
+    size_t n;
+    ASSERT_EQ(store_begin(s), STORE_OK);
+    ASSERT_EQ(store_job_claim(s, 5000, 2, &v, &n), STORE_OK);
+    ASSERT_EQ(store_commit(s), STORE_OK);
+    ASSERT_EQ(n, 2);
+    ASSERT_EQ(v[0]->link_id, ids[0]);
+    ASSERT_EQ(v[1]->link_id, ids[1]);
+    ASSERT_STR_EQ(v[0]->state, "running");
+    ASSERT_EQ(v[0]->attempt, 1);
+    ASSERT_STR_EQ(v[0]->url, "https://a.example/");
+    int64_t j0 = v[0]->id, j1 = v[1]->id, snap0 = v[0]->snapshot_id;
+    store_job_list_free(v, n);
+    store_stats_t st;
+    ASSERT_EQ(store_stats(s, &st), STORE_OK);
+    ASSERT_EQ(st.jobs_running, 2);
+    ASSERT_EQ(st.jobs_queued, 1);
+
+    /* a second request for a link with an active job returns that job */
+    int64_t again;
+    ASSERT_EQ(store_begin(s), STORE_OK);
+    ASSERT_EQ(store_job_request(s, ids[0], 6000, &again, &created), STORE_OK);
+    ASSERT_EQ(again, j0);
+    ASSERT_EQ(created, 0);
+    ASSERT_EQ(store_job_request(s, 99999, 6000, &again, &created), STORE_ENOTFOUND);
+
+    /* retry j1 into the future: the next claim skips it, takes c */
+    ASSERT_EQ(store_job_retry(s, j1, 20000, "the browser went away", 6000), STORE_OK);
+    ASSERT_EQ(store_job_claim(s, 7000, 4, &v, &n), STORE_OK);
+    ASSERT_EQ(n, 1);
+    ASSERT_EQ(v[0]->link_id, ids[2]);
+    int64_t j2 = v[0]->id;
+    store_job_list_free(v, n);
+    ASSERT_EQ(store_job_claim(s, 20000, 4, &v, &n), STORE_OK);
+    ASSERT_EQ(n, 1);
+    ASSERT_EQ(v[0]->id, j1);
+    ASSERT_EQ(v[0]->attempt, 2);
+    store_job_list_free(v, n);
+
+    store_job_result_t r = {.job_id = j0, .state = "ok", .http_status = 200,
+                            .final_url = "https://a.example/", .title = "Page A",
+                            .path = "/x/1.png", .thumb_path = "/x/1.thumb.png", .sha256 = "ab",
+                            .timings_json = "{\"navigate_ms\":1}", .width = 1280, .height = 5000,
+                            .bytes = 1234, .now_ms = 8000};
+    ASSERT_EQ(store_job_finish(s, &r), STORE_OK);
+    ASSERT_EQ(store_job_finish(s, &r), STORE_ECONFLICT);   /* not running any more */
+    int was_running;
+    ASSERT_EQ(store_job_cancel(s, j0, 8000, &was_running), STORE_ECONFLICT);
+    ASSERT_EQ(store_job_cancel(s, j2, 8000, &was_running), STORE_OK);
+    ASSERT_EQ(was_running, 1);
+    ASSERT_EQ(store_commit(s), STORE_OK);
+
+    store_link_t *l;
+    ASSERT_EQ(store_link_get(s, ids[0], &l), STORE_OK);
+    ASSERT_STR_EQ(l->title, "Page A");
+    ASSERT_NOT_NULL(l->last_snapshot);
+    ASSERT_EQ(l->last_snapshot->id, snap0);
+    ASSERT_STR_EQ(l->last_snapshot->state, "ok");
+    ASSERT_EQ(l->last_snapshot->height, 5000);
+    ASSERT_STR_EQ(l->last_snapshot->thumb_path, "/x/1.thumb.png");
+    ASSERT_STR_EQ(l->last_snapshot->timings, "{\"navigate_ms\":1}");
+    store_link_free(l);
+    store_job_t *j;
+    ASSERT_EQ(store_job_get(s, j2, &j), STORE_OK);
+    ASSERT_STR_EQ(j->state, "canceled");
+    store_job_free(j);
+
+    /* a crash leaves j1 running: requeue at start */
+    int64_t requeued;
+    ASSERT_EQ(store_begin(s), STORE_OK);
+    ASSERT_EQ(store_job_requeue_running(s, 9000, &requeued), STORE_OK);
+    ASSERT_EQ(store_commit(s), STORE_OK);
+    ASSERT_EQ(requeued, 1);
+    ASSERT_EQ(store_stats(s, &st), STORE_OK);
+    ASSERT_EQ(st.jobs_running, 0);
+    ASSERT_EQ(st.jobs_queued, 1);
+
+    ASSERT_EQ(store_job_list(s, "queued", 10, 0, &v, &n), STORE_OK);
+    ASSERT_EQ(n, 1);
+    ASSERT_EQ(v[0]->id, j1);
+    store_job_list_free(v, n);
+    ASSERT_EQ(store_job_list(s, NULL, 10, 0, &v, &n), STORE_OK);
+    ASSERT_EQ(n, 3);
+    ASSERT_GT(v[0]->id, v[1]->id);
+    store_job_list_free(v, n);
+    ASSERT_EQ(store_job_list(s, "bogus", 10, 0, &v, &n), STORE_EINVAL);
+
+    /* history: a second capture of a, newest first */
+    ASSERT_EQ(store_begin(s), STORE_OK);
+    ASSERT_EQ(store_job_request(s, ids[0], 9500, &again, &created), STORE_OK);
+    ASSERT_EQ(created, 1);
+    ASSERT_EQ(store_commit(s), STORE_OK);
+    store_snapshot_t **sv;
+    ASSERT_EQ(store_snapshot_list(s, ids[0], 10, &sv, &n), STORE_OK);
+    ASSERT_EQ(n, 2);
+    ASSERT_STR_EQ(sv[0]->state, "queued");
+    ASSERT_STR_EQ(sv[1]->state, "ok");
+    store_snapshot_list_free(sv, n);
+    ASSERT_EQ(store_snapshot_list(s, 424242, 10, &sv, &n), STORE_ENOTFOUND);
+
+    /* deleting the link takes its jobs and snapshots along */
+    ASSERT_EQ(store_begin(s), STORE_OK);
+    ASSERT_EQ(store_link_delete(s, ids[0]), STORE_OK);
+    ASSERT_EQ(store_commit(s), STORE_OK);
+    ASSERT_EQ(store_job_get(s, j0, &j), STORE_ENOTFOUND);
+    ASSERT_EQ(store_integrity_check(s), STORE_OK);
+    store_close(s);
+    return 0;
+}
+
 TEST(migration_from_v1)
 {
     const char *path = tmp_path("v1.db");
@@ -389,6 +517,7 @@ TEST_LIST = {
     TEST_ENTRY(rename_merge_delete),
     TEST_ENTRY(list_filters_and_pagination),
     TEST_ENTRY(capture_enqueues_job_and_snapshot),
+    TEST_ENTRY(job_lifecycle),
     TEST_ENTRY(migration_from_v1),
     TEST_ENTRY(newer_database_refused),
     TEST_ENTRY(not_a_database_refused),

@@ -1,0 +1,374 @@
+/* postproc.c -- a screenshot from the browser's base64 text to files on disk, run on a
+ * libuv thread-pool thread (see postproc.h). One pass over the decoded PNG with libpng,
+ * row by row: the first screen is box-filtered into the thumbnail while every row is
+ * compared with the first pixel (a single flat colour means the page had not painted);
+ * reading stops as soon as both answers are known, so a 30,000 px page that is not blank
+ * costs one screen of decoding. No globals: any number run at once. */
+#include "postproc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <openssl/evp.h>
+#include <png.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static int b64_value(unsigned char ch)
+{
+    if (ch >= 'A' && ch <= 'Z') return ch - 'A';
+    if (ch >= 'a' && ch <= 'z') return ch - 'a' + 26;
+    if (ch >= '0' && ch <= '9') return ch - '0' + 52;
+    if (ch == '+') return 62;
+    if (ch == '/') return 63;
+    return -1;
+}
+
+long postproc_base64_decode(const char *in, size_t len, unsigned char *out)
+{
+    unsigned acc = 0;
+    int bits = 0;
+    long n = 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char ch = (unsigned char)in[i];
+        if (ch == '=')
+            break;
+        if (ch == '\n' || ch == '\r' || ch == ' ' || ch == '\t')
+            continue;
+        int v = b64_value(ch);
+        if (v < 0)
+            return -1;
+        acc = (acc << 6) | (unsigned)v;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            out[n++] = (unsigned char)(acc >> bits);
+        }
+    }
+    return n;
+}
+
+static int fsync_dir_of(const char *path)
+{
+    char dir[4200];
+    snprintf(dir, sizeof dir, "%s", path);
+    int fd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    int rc = fsync(fd);
+    close(fd);
+    return rc;
+}
+
+int postproc_write_file(const char *path, const unsigned char *data, size_t len)
+{
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return -1;
+    size_t off = 0;
+    while (off < len) {
+        ssize_t w = write(fd, data + off, len - off);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            goto fail;
+        }
+        off += (size_t)w;
+    }
+    if (fsync(fd) != 0)
+        goto fail;
+    if (close(fd) != 0) {
+        fd = -1;
+        goto fail;
+    }
+    fd = -1;
+    if (rename(tmp, path) != 0)
+        goto fail;
+    return fsync_dir_of(path);
+fail:;
+    int e = errno;
+    if (fd >= 0)
+        close(fd);
+    unlink(tmp);
+    errno = e;
+    return -1;
+}
+
+/* ---- reading the PNG from memory ------------------------------------------------------ */
+
+typedef struct {
+    const unsigned char *data;
+    size_t len, off;
+} mem_reader_t;
+
+static void mem_read_cb(png_structp png, png_bytep out, png_size_t n)
+{
+    mem_reader_t *m = png_get_io_ptr(png);
+    if (n > m->len - m->off)
+        png_error(png, "truncated PNG");
+    memcpy(out, m->data + m->off, n);
+    m->off += n;
+}
+
+typedef struct {
+    char msg[200];
+} png_err_t;
+
+static void png_error_cb(png_structp png, png_const_charp msg)
+{
+    png_err_t *e = png_get_error_ptr(png);
+    snprintf(e->msg, sizeof e->msg, "%s", msg);
+    png_longjmp(png, 1);
+}
+
+static void png_warning_cb(png_structp png, png_const_charp msg)
+{
+    (void)png;
+    (void)msg;
+}
+
+/* Encodes an RGB image as PNG into a malloc'ed buffer (fast settings: level 3, SUB). */
+typedef struct {
+    unsigned char *data;
+    size_t len, cap;
+    int failed;
+} mem_writer_t;
+
+static void mem_write_cb(png_structp png, png_bytep in, png_size_t n)
+{
+    mem_writer_t *m = png_get_io_ptr(png);
+    if (m->failed)
+        return;
+    if (m->len + n > m->cap) {
+        size_t cap = m->cap ? m->cap * 2 : 65536;
+        while (cap < m->len + n)
+            cap *= 2;
+        unsigned char *d = realloc(m->data, cap);
+        if (!d) {
+            m->failed = 1;
+            return;
+        }
+        m->data = d;
+        m->cap = cap;
+    }
+    memcpy(m->data + m->len, in, n);
+    m->len += n;
+}
+
+static void mem_flush_cb(png_structp png)
+{
+    (void)png;
+}
+
+static int encode_rgb(const unsigned char *rgb, int w, int h, mem_writer_t *out, char *err,
+                      size_t errlen)
+{
+    png_err_t pe = {""};
+    png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, &pe, png_error_cb, png_warning_cb);
+    png_infop info = png ? png_create_info_struct(png) : NULL;
+    if (!info) {
+        png_destroy_write_struct(&png, NULL);
+        snprintf(err, errlen, "out of memory encoding the thumbnail");
+        return -1;
+    }
+    if (setjmp(png_jmpbuf(png))) {
+        png_destroy_write_struct(&png, &info);
+        snprintf(err, errlen, "thumbnail: %s", pe.msg);
+        return -1;
+    }
+    png_set_write_fn(png, out, mem_write_cb, mem_flush_cb);
+    png_set_compression_level(png, 3);
+    png_set_filter(png, 0, PNG_FILTER_SUB);
+    png_set_IHDR(png, info, (png_uint_32)w, (png_uint_32)h, 8, PNG_COLOR_TYPE_RGB, PNG_INTERLACE_NONE,
+                 PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+    png_write_info(png, info);
+    for (int y = 0; y < h; y++)
+        png_write_row(png, (png_const_bytep)(rgb + (size_t)y * (size_t)w * 3));
+    png_write_end(png, NULL);
+    png_destroy_write_struct(&png, &info);
+    if (out->failed) {
+        snprintf(err, errlen, "out of memory encoding the thumbnail");
+        return -1;
+    }
+    return 0;
+}
+
+/* State of the single decoding pass (kept out of the setjmp frame's locals). */
+typedef struct {
+    unsigned char *row;         /* one decoded RGB row */
+    unsigned char first[3];
+    int blank;                  /* still possibly blank */
+    uint32_t *acc;              /* thumbnail accumulators: tw * th * 3 sums */
+    uint32_t *cnt;              /* source pixels per thumbnail pixel */
+    unsigned char *thumb;       /* tw * th * 3 */
+} scan_t;
+
+static int scan_png(const unsigned char *data, size_t len, const postproc_request_t *req,
+                    postproc_result_t *res, scan_t *sc)
+{
+    png_err_t pe = {""};
+    mem_reader_t m = {data, len, 0};
+    png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &pe, png_error_cb, png_warning_cb);
+    png_infop info = png ? png_create_info_struct(png) : NULL;
+    if (!info) {
+        png_destroy_read_struct(&png, NULL, NULL);
+        snprintf(res->error, sizeof res->error, "out of memory decoding the screenshot");
+        return -1;
+    }
+    if (setjmp(png_jmpbuf(png))) {
+        png_destroy_read_struct(&png, &info, NULL);
+        snprintf(res->error, sizeof res->error, "the screenshot is not a valid PNG: %s", pe.msg);
+        return -1;
+    }
+    png_set_read_fn(png, &m, mem_read_cb);
+    png_set_user_limits(png, 65535, 1000000);
+    png_read_info(png, info);
+    png_set_expand(png);
+    png_set_strip_16(png);
+    png_set_strip_alpha(png);
+    png_set_gray_to_rgb(png);
+    png_read_update_info(png, info);
+    int w = (int)png_get_image_width(png, info), h = (int)png_get_image_height(png, info);
+    res->width = w;
+    res->height = h;
+    if (png_get_rowbytes(png, info) != (size_t)w * 3 || png_get_interlace_type(png, info) != PNG_INTERLACE_NONE) {
+        png_destroy_read_struct(&png, &info, NULL);
+        snprintf(res->error, sizeof res->error, "the screenshot has an unexpected PNG layout");
+        return -1;
+    }
+    /* thumbnail of the first screen, scaled down to thumb_width */
+    int tw = 0, th = 0, src_h = 0;
+    if (req->thumb_path && req->thumb_width > 0) {
+        tw = w < req->thumb_width ? w : req->thumb_width;
+        double k = (double)w / tw;               /* source px per thumbnail px */
+        src_h = req->first_screen_rows;
+        if (src_h > h || src_h <= 0)
+            src_h = h;
+        th = (int)(src_h / k + 0.5);
+        if (th < 1)
+            th = 1;
+        sc->acc = calloc((size_t)tw * (size_t)th * 3, sizeof *sc->acc);
+        sc->cnt = calloc((size_t)tw * (size_t)th, sizeof *sc->cnt);
+        sc->thumb = malloc((size_t)tw * (size_t)th * 3);
+    }
+    sc->row = malloc((size_t)w * 3);
+    if (!sc->row || (tw && (!sc->acc || !sc->cnt || !sc->thumb))) {
+        png_destroy_read_struct(&png, &info, NULL);
+        snprintf(res->error, sizeof res->error, "out of memory decoding the screenshot");
+        return -1;
+    }
+    sc->blank = 1;
+    for (int y = 0; y < h; y++) {
+        png_read_row(png, sc->row, NULL);
+        if (y == 0)
+            memcpy(sc->first, sc->row, 3);
+        if (sc->blank) {
+            for (int x = 0; x < w; x++)
+                if (memcmp(sc->row + (size_t)x * 3, sc->first, 3) != 0) {
+                    sc->blank = 0;
+                    break;
+                }
+        }
+        if (y < src_h && tw) {
+            int ty = (int)((int64_t)y * th / src_h);
+            uint32_t *arow = sc->acc + (size_t)ty * (size_t)tw * 3;
+            uint32_t *crow = sc->cnt + (size_t)ty * (size_t)tw;
+            for (int x = 0; x < w; x++) {
+                int tx = (int)((int64_t)x * tw / w);
+                const unsigned char *p = sc->row + (size_t)x * 3;
+                arow[tx * 3] += p[0];
+                arow[tx * 3 + 1] += p[1];
+                arow[tx * 3 + 2] += p[2];
+                crow[tx]++;
+            }
+        }
+        if (!sc->blank && y >= src_h)
+            break;     /* both answers known: the rest of a tall page need not be decoded */
+    }
+    png_destroy_read_struct(&png, &info, NULL);
+    res->blank = sc->blank;
+    if (tw) {
+        for (size_t i = 0; i < (size_t)tw * (size_t)th; i++) {
+            uint32_t c = sc->cnt[i] ? sc->cnt[i] : 1;
+            for (int k = 0; k < 3; k++)
+                sc->thumb[i * 3 + (size_t)k] = (unsigned char)((sc->acc[i * 3 + (size_t)k] + c / 2) / c);
+        }
+        res->thumb_w = tw;
+        res->thumb_h = th;
+    }
+    return 0;
+}
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void postproc_run(const postproc_request_t *req, postproc_result_t *res)
+{
+    memset(res, 0, sizeof *res);
+    int64_t t0 = mono_ms();
+    scan_t sc = {0};
+    mem_writer_t tw = {0};
+    int wrote_png = 0;
+    unsigned char *png = malloc(req->b64_len * 3 / 4 + 3);
+    if (!png) {
+        snprintf(res->error, sizeof res->error, "out of memory decoding the screenshot");
+        goto fail;
+    }
+    long n = postproc_base64_decode(req->b64, req->b64_len, png);
+    if (n < 8 || memcmp(png, "\x89PNG\r\n\x1a\n", 8) != 0) {
+        snprintf(res->error, sizeof res->error, "the browser's image is not a PNG");
+        goto fail;
+    }
+    res->bytes = n;
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned mdlen = 0;
+    if (!EVP_Digest(png, (size_t)n, md, &mdlen, EVP_sha256(), NULL) || mdlen != 32) {
+        snprintf(res->error, sizeof res->error, "cannot compute SHA-256");
+        goto fail;
+    }
+    for (unsigned i = 0; i < 32; i++)
+        snprintf(res->sha256 + i * 2, 3, "%02x", md[i]);
+    if (scan_png(png, (size_t)n, req, res, &sc) != 0)
+        goto fail;
+    if (postproc_write_file(req->out_path, png, (size_t)n) != 0) {
+        snprintf(res->error, sizeof res->error, "cannot write %s: %s", req->out_path, strerror(errno));
+        goto fail;
+    }
+    wrote_png = 1;
+    if (res->thumb_w) {
+        char err[200];
+        if (encode_rgb(sc.thumb, res->thumb_w, res->thumb_h, &tw, err, sizeof err) != 0) {
+            snprintf(res->error, sizeof res->error, "%s", err);
+            goto fail;
+        }
+        if (postproc_write_file(req->thumb_path, tw.data, tw.len) != 0) {
+            snprintf(res->error, sizeof res->error, "cannot write %s: %s", req->thumb_path, strerror(errno));
+            goto fail;
+        }
+    }
+    res->ok = 1;
+    goto done;
+fail:
+    res->ok = 0;
+    res->thumb_w = res->thumb_h = 0;
+    if (wrote_png)
+        unlink(req->out_path);
+done:
+    free(png);
+    free(sc.row);
+    free(sc.acc);
+    free(sc.cnt);
+    free(sc.thumb);
+    free(tw.data);
+    res->elapsed_ms = mono_ms() - t0;
+}

@@ -1,0 +1,1388 @@
+/* engine.c -- the capture engine (see engine.h). The flow of one job:
+ *
+ *   queued job --claim (writer)--> slot --shot (CDP, loop)--> image --postproc (thread
+ *   pool)--> files --finish (writer)--> job.finished event
+ *
+ * The browser lives only while there is work: started when a job is due, recycled after
+ * recycle_after captures or when its process group's memory passes the limit, stopped
+ * after idle_stop seconds without work. When it dies or stops answering, its whole
+ * process group is killed, every capture it was running goes back to the queue (up to
+ * MAX_ATTEMPTS, with back-off), and it is started again with back-off. Every request a
+ * page makes is paused by a browser-wide Fetch.enable and let through only if the
+ * address rules (capture/guard.c) allow its URL and the addresses its host resolves to.
+ * The engine writes nothing itself: claims, results and retries are writer calls. */
+#include "engine.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <fontconfig/fontconfig.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <curl/curl.h>
+
+#include "browser.h"
+#include "cdp.h"
+#include "daemon.h"
+#include "guard.h"
+#include "json_link.h"
+#include "log.h"
+#include "postproc.h"
+#include "shot.h"
+#include "util.h"
+
+#define MAX_ATTEMPTS 3
+#define THUMB_WIDTH 320
+#define BLANK_RETRY_MS 1500
+#define TICK_MS 1000
+#define HEALTH_TIMEOUT_MS 5000
+#define CONNECT_TIMEOUT_MS 10000
+#define DNS_CACHE_SLOTS 128
+#define DNS_TTL_MS 30000
+#define MAX_MESSAGE (256u << 20)   /* a 30,000 px screenshot is ~40 MB of base64 */
+
+typedef enum { B_OFF, B_STARTING, B_READY, B_STOPPING } browser_state_t;
+typedef enum { SLOT_FREE, SLOT_SHOT, SLOT_WAIT, SLOT_POST, SLOT_WRITE } slot_phase_t;
+
+typedef struct slot {
+    struct engine *e;
+    slot_phase_t phase;
+    store_job_t *job;
+    void *shot;
+    shot_result_t res;            /* png_b64 and redirects owned while set */
+    postproc_request_t pq;
+    postproc_result_t pr;
+    char out_path[4300], thumb_path[4300];
+    uv_work_t work;
+    uv_timer_t wait;              /* blank retry delay */
+    int blank_retried, canceled, browser_lost;
+    char block_reason[256];       /* a request of its page refused by the address rules */
+    char lost_reason[256];
+} slot_t;
+
+typedef struct {
+    char host[256];
+    int verdict;                  /* GUARD_ALLOW / GUARD_DENY */
+    char why[200];
+    uint64_t expires;
+} dns_entry_t;
+
+struct engine {
+    daemon_t *d;
+    uv_loop_t *loop;
+    browser_state_t bstate;
+    browser_t *browser;
+    cdp_ctx_t *ctx;
+    cdp_t *cdp;
+    unsigned gen;                 /* bumps with every browser: late callbacks check it */
+    int torn_down;                /* this generation's teardown ran */
+    int recycling;
+    char recycle_reason[128];
+    int captures;                 /* by this browser */
+    uint64_t browser_started_ms;
+    int64_t browser_pss_kb;
+    unsigned failures;            /* browser starts/connections failed in a row */
+    uint64_t next_start_ms;
+    uint64_t last_busy_ms;
+    int claim_inflight;
+    int closing;
+    void (*close_cb)(void *);
+    void *close_ud;
+    slot_t *slots;
+    int nslots;
+    uv_timer_t tick, connect_timer, health_timer;
+    int health_pending;
+    int handles_open;
+    events_sub_t *sub;
+    dns_entry_t dns[DNS_CACHE_SLOTS];
+    char profile_dir[4300], pid_file[4300], shots_dir[4300];
+    char chromium[1100];
+    int cjk_font;
+    int64_t done_total, failed_total, retried_total;
+    char last_error[256];
+};
+
+static void schedule(engine_t *e);
+static void teardown(engine_t *e, const char *reason, int failure);
+static void slot_start_shot(slot_t *s);
+static void slot_release(slot_t *s);
+
+/* ---- writer calls --------------------------------------------------------------------- */
+
+typedef enum { OP_CLAIM, OP_FINISH, OP_RETRY } op_kind_t;
+
+/* A write the engine submits: the method_call_t comes first so the writer's fn can find
+ * the rest. Inputs are copied in; outputs are read in done. */
+typedef struct {
+    method_call_t call;
+    engine_t *e;
+    op_kind_t kind;
+    slot_t *slot;
+    int max;
+    store_job_t **jobs;
+    size_t njobs;
+    store_job_result_t result;
+    char *timings, *redirects, *error;
+    int64_t not_before;
+    int rc;
+    char errmsg[512];
+} op_t;
+
+static int op_fn(method_call_t *call)
+{
+    op_t *op = (op_t *)call;
+    switch (op->kind) {
+    case OP_CLAIM:
+        op->rc = store_job_claim(call->db, util_now_ms(), op->max, &op->jobs, &op->njobs);
+        break;
+    case OP_FINISH:
+        op->result.now_ms = util_now_ms();
+        op->rc = store_job_finish(call->db, &op->result);
+        break;
+    case OP_RETRY:
+        op->rc = store_job_retry(call->db, op->result.job_id, op->not_before, op->error,
+                                 util_now_ms());
+        break;
+    }
+    if (op->rc)
+        snprintf(op->errmsg, sizeof op->errmsg, "%s", store_errmsg(call->db));
+    /* ENOTFOUND / ECONFLICT are answers (the link was deleted, the job canceled): they
+     * must not roll back the other calls of the batch, so the call itself succeeds */
+    return op->rc == STORE_OK || op->rc == STORE_ENOTFOUND || op->rc == STORE_ECONFLICT
+        ? 0 : method_fail_store(call, op->rc, "capture queue");
+}
+
+static void op_free(op_t *op)
+{
+    store_job_list_free(op->jobs, op->njobs);
+    free(op->timings);
+    free(op->redirects);
+    free(op->error);
+    json_decref(op->call.params);
+    json_decref(op->call.result);
+    json_decref(op->call.err_data);
+    json_decref(op->call.events);
+    free(op);
+}
+
+static op_t *op_new(engine_t *e, op_kind_t kind, slot_t *slot)
+{
+    op_t *op = calloc(1, sizeof *op);
+    if (!op)
+        return NULL;
+    op->e = e;
+    op->kind = kind;
+    op->slot = slot;
+    op->call.method = "capture";
+    op->call.params = json_object();
+    op->call.cfg = &e->d->cfg;
+    return op;
+}
+
+/* ---- events --------------------------------------------------------------------------- */
+
+static void publish(engine_t *e, const char *topic, json_t *fields)
+{
+    if (!fields)
+        return;
+    json_object_set_new(fields, "topic", json_string(topic));
+    events_publish(e->d->events, fields);
+    json_decref(fields);
+}
+
+static void publish_finished(engine_t *e, const store_job_t *job, const char *state,
+                             const char *error)
+{
+    store_snapshot_t *snap = NULL;
+    if (store_snapshot_get(e->d->reader, job->snapshot_id, &snap) != STORE_OK)
+        snap = NULL;
+    publish(e, "job.finished",
+            json_pack("{s:I,s:I,s:s,s:i,s:s?,s:o}", "job_id", (json_int_t)job->id,
+                      "link_id", (json_int_t)job->link_id, "state", state, "attempt", job->attempt,
+                      "error", error, "snapshot", json_snapshot(snap)));
+    store_snapshot_free(snap);
+}
+
+/* ---- slots ---------------------------------------------------------------------------- */
+
+static int slots_busy(const engine_t *e, slot_phase_t only)
+{
+    int n = 0;
+    for (int i = 0; i < e->nslots; i++)
+        if (only == SLOT_FREE ? e->slots[i].phase != SLOT_FREE : e->slots[i].phase == only)
+            n++;
+    return n;
+}
+
+static void slot_clear_result(slot_t *s)
+{
+    json_decref(s->res.png_b64);
+    json_decref(s->res.redirects);
+    memset(&s->res, 0, sizeof s->res);
+}
+
+static void slot_release(slot_t *s)
+{
+    engine_t *e = s->e;
+    slot_clear_result(s);
+    store_job_free(s->job);
+    s->job = NULL;
+    s->shot = NULL;
+    s->phase = SLOT_FREE;
+    s->blank_retried = s->canceled = s->browser_lost = 0;
+    s->block_reason[0] = s->lost_reason[0] = '\0';
+    e->last_busy_ms = uv_now(e->loop);
+    if (e->closing) {
+        if (slots_busy(e, SLOT_FREE) == 0)
+            teardown(e, "linksnapd is stopping", 0);
+        return;
+    }
+    schedule(e);
+}
+
+static void finish_done_cb(method_call_t *call, void *ud)
+{
+    op_t *op = (op_t *)call;
+    slot_t *s = op->slot;
+    engine_t *e = op->e;
+    (void)ud;
+    if (call->err_code || op->rc) {
+        /* gone (link deleted) or canceled meanwhile, or the store failed: the files of a
+         * result nobody will point at are removed */
+        if (op->kind == OP_FINISH) {
+            if (s->out_path[0])
+                unlink(s->out_path);
+            if (s->thumb_path[0])
+                unlink(s->thumb_path);
+        }
+        if (call->err_code)
+            log_err("job %lld: cannot save its outcome: %s", (long long)s->job->id, call->err_msg);
+        else if (op->rc != STORE_ENOTFOUND && op->rc != STORE_ECONFLICT)
+            log_err("job %lld: %s", (long long)s->job->id, op->errmsg);
+        else if (s->canceled)
+            publish_finished(e, s->job, "canceled", "canceled by the user");
+    } else if (op->kind == OP_FINISH) {
+        publish_finished(e, s->job, op->result.state, op->result.error);
+    } else {
+        publish(e, "job.retry",
+                json_pack("{s:I,s:I,s:i,s:s,s:I}", "job_id", (json_int_t)s->job->id,
+                          "link_id", (json_int_t)s->job->link_id, "attempt", s->job->attempt,
+                          "error", op->error ? op->error : "",
+                          "not_before", (json_int_t)op->not_before));
+    }
+    op_free(op);
+    slot_release(s);
+}
+
+static void submit(engine_t *e, op_t *op, writer_done_cb cb)
+{
+    if (writer_submit(e->d->writer, &op->call, op_fn, cb, NULL) != 0) {
+        /* the writer is closing: the job stays running in the store and is requeued at
+         * the next start */
+        slot_t *s = op->slot;
+        op_free(op);
+        if (s)
+            slot_release(s);
+    }
+}
+
+/* Ends a job that produced no image: retry when the cause is passing, else failed. */
+static void slot_fail(slot_t *s, const char *error, int transient)
+{
+    engine_t *e = s->e;
+    s->phase = SLOT_WRITE;
+    if (transient && s->job->attempt < MAX_ATTEMPTS && !e->closing) {
+        op_t *op = op_new(e, OP_RETRY, s);
+        if (!op)
+            goto oom;
+        op->result.job_id = s->job->id;
+        /* back-off: 2 s, 4 s, ... */
+        op->not_before = util_now_ms() + (int64_t)2000 * (1 << (s->job->attempt - 1));
+        op->error = strdup(error);
+        e->retried_total++;
+        log_notice("job %lld (%s): attempt %d failed, retrying: %s", (long long)s->job->id,
+                   s->job->url, s->job->attempt, error);
+        submit(e, op, finish_done_cb);
+        return;
+    }
+    if (e->closing && transient) {
+        /* stopping: leave the job running in the store; the next start requeues it */
+        slot_release(s);
+        return;
+    }
+    op_t *op = op_new(e, OP_FINISH, s);
+    if (!op)
+        goto oom;
+    char msg[600];
+    if (transient)
+        snprintf(msg, sizeof msg, "%s (after %d attempts)", error, s->job->attempt);
+    else
+        snprintf(msg, sizeof msg, "%s", error);
+    op->error = strdup(msg);
+    op->result.job_id = s->job->id;
+    op->result.state = "failed";
+    op->result.error = op->error;
+    op->result.http_status = s->res.http_status;
+    op->result.final_url = s->res.final_url;
+    if (s->res.redirects)
+        op->redirects = json_dumps(s->res.redirects, JSON_COMPACT);
+    op->result.redirects_json = op->redirects;
+    e->failed_total++;
+    log_info("job %lld (%s) failed: %s", (long long)s->job->id, s->job->url, msg);
+    submit(e, op, finish_done_cb);
+    return;
+oom:
+    log_err("out of memory ending job %lld", (long long)s->job->id);
+    slot_release(s);
+}
+
+static void slot_save(slot_t *s)
+{
+    engine_t *e = s->e;
+    op_t *op = op_new(e, OP_FINISH, s);
+    if (!op) {
+        slot_fail(s, "out of memory saving the snapshot", 1);
+        return;
+    }
+    s->phase = SLOT_WRITE;
+    store_job_result_t *r = &op->result;
+    r->job_id = s->job->id;
+    r->state = s->res.partial ? "partial" : "ok";
+    r->http_status = s->res.http_status;
+    r->final_url = s->res.final_url;
+    r->title = s->res.title;
+    r->path = s->out_path;
+    r->thumb_path = s->pr.thumb_w ? s->thumb_path : NULL;
+    r->sha256 = s->pr.sha256;
+    r->width = s->res.width;
+    r->height = s->res.height;
+    r->truncated = s->res.truncated;
+    r->blank = s->pr.blank;
+    r->bytes = s->pr.bytes;
+    if (s->res.partial)
+        op->error = strdup(s->res.partial_reason);
+    r->error = op->error;
+    json_t *t = json_pack("{s:I,s:I,s:I,s:I}", "navigate_ms", (json_int_t)s->res.t_navigate_ms,
+                          "wait_ms", (json_int_t)s->res.t_wait_ms,
+                          "capture_ms", (json_int_t)s->res.t_capture_ms,
+                          "encode_ms", (json_int_t)s->pr.elapsed_ms);
+    op->timings = t ? json_dumps(t, JSON_COMPACT) : NULL;
+    json_decref(t);
+    r->timings_json = op->timings;
+    if (s->res.redirects)
+        op->redirects = json_dumps(s->res.redirects, JSON_COMPACT);
+    r->redirects_json = op->redirects;
+    e->done_total++;
+    e->failures = 0;
+    submit(e, op, finish_done_cb);
+}
+
+/* ---- post-processing on the thread pool ------------------------------------------------ */
+
+static int mkdir_p(const char *path)
+{
+    char tmp[4300];
+    snprintf(tmp, sizeof tmp, "%s", path);
+    for (char *p = tmp + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
+            return -1;
+        *p = '/';
+    }
+    return mkdir(tmp, 0755) != 0 && errno != EEXIST ? -1 : 0;
+}
+
+static void post_work_cb(uv_work_t *w)
+{
+    slot_t *s = w->data;
+    char dir[4300];
+    snprintf(dir, sizeof dir, "%s", s->out_path);
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        *slash = '\0';
+    if (mkdir_p(dir) != 0) {
+        memset(&s->pr, 0, sizeof s->pr);
+        snprintf(s->pr.error, sizeof s->pr.error, "cannot create %s: %s", dir, strerror(errno));
+        return;
+    }
+    postproc_run(&s->pq, &s->pr);
+}
+
+static void blank_wait_cb(uv_timer_t *t)
+{
+    slot_t *s = t->data;
+    if (s->canceled || s->e->closing) {
+        slot_release(s);
+        return;
+    }
+    if (s->e->bstate != B_READY) {
+        slot_fail(s, "the browser went away before the blank page could be captured again", 1);
+        return;
+    }
+    slot_start_shot(s);
+}
+
+static void post_after_cb(uv_work_t *w, int status)
+{
+    slot_t *s = w->data;
+    engine_t *e = s->e;
+    json_decref(s->res.png_b64);
+    s->res.png_b64 = NULL;
+    if (status == UV_ECANCELED || !s->pr.ok) {
+        slot_fail(s, status == UV_ECANCELED ? "linksnapd is stopping" : s->pr.error, status == UV_ECANCELED);
+        return;
+    }
+    if (s->canceled) {
+        unlink(s->out_path);
+        unlink(s->thumb_path);
+        publish_finished(e, s->job, "canceled", "canceled by the user");
+        slot_release(s);
+        return;
+    }
+    if (s->pr.blank && !s->blank_retried && !e->closing) {
+        /* a single flat colour: the page had not painted yet; once more after a pause */
+        s->blank_retried = 1;
+        unlink(s->out_path);
+        unlink(s->thumb_path);
+        log_info("job %lld: the shot is one flat colour; capturing again in %d ms",
+                 (long long)s->job->id, BLANK_RETRY_MS);
+        slot_clear_result(s);
+        s->phase = SLOT_WAIT;
+        uv_timer_start(&s->wait, blank_wait_cb, BLANK_RETRY_MS, 0);
+        return;
+    }
+    slot_save(s);
+}
+
+/* ---- one capture ---------------------------------------------------------------------- */
+
+static int transient_net_error(const char *net)
+{
+    static const char *const passing[] = {
+        "net::ERR_CONNECTION_RESET", "net::ERR_CONNECTION_CLOSED", "net::ERR_EMPTY_RESPONSE",
+        "net::ERR_NETWORK_CHANGED", "net::ERR_HTTP2_PROTOCOL_ERROR", NULL,
+    };
+    for (int i = 0; passing[i]; i++)
+        if (!strcmp(net, passing[i]))
+            return 1;
+    return 0;
+}
+
+static void health_reply_cb(cdp_t *c, json_t *r, const char *err, void *ud)
+{
+    engine_t *e = ud;
+    (void)c;
+    (void)r;
+    (void)err;
+    e->health_pending = 0;
+    uv_timer_stop(&e->health_timer);
+}
+
+static void health_timeout_cb(uv_timer_t *t)
+{
+    engine_t *e = t->data;
+    if (!e->health_pending)
+        return;
+    e->health_pending = 0;
+    log_warn("chromium did not answer a health check within %d s: killing it", HEALTH_TIMEOUT_MS / 1000);
+    teardown(e, "the browser stopped answering", 1);
+}
+
+/* After a capture timed out: is the browser itself still answering? */
+static void health_check(engine_t *e)
+{
+    if (e->health_pending || e->bstate != B_READY || !e->cdp)
+        return;
+    if (cdp_send(e->cdp, "Browser.getVersion", NULL, NULL, health_reply_cb, e) < 0)
+        return;
+    e->health_pending = 1;
+    uv_timer_start(&e->health_timer, health_timeout_cb, HEALTH_TIMEOUT_MS, 0);
+}
+
+static void on_shot_done_cb(shot_result_t *r, void *ud)
+{
+    slot_t *s = ud;
+    engine_t *e = s->e;
+    s->shot = NULL;
+    s->res = *r;                  /* takes png_b64 and redirects */
+    e->captures++;
+    if (s->canceled) {
+        publish_finished(e, s->job, "canceled", "canceled by the user");
+        slot_release(s);
+        return;
+    }
+    if (!r->ok && !s->browser_lost && (!e->cdp || cdp_is_closed(e->cdp))) {
+        /* the connection dropped under the capture (its replies failed before the state
+         * callback ran): the browser went away, not the page */
+        s->browser_lost = 1;
+        snprintf(s->lost_reason, sizeof s->lost_reason, "the browser went away during the capture (%s)",
+                 r->error);
+    }
+    if (s->browser_lost) {
+        slot_fail(s, s->lost_reason, 1);
+        return;
+    }
+    if (!r->ok) {
+        char msg[800];
+        const char *why = r->error;
+        if (s->block_reason[0] && (strstr(r->error, "BLOCKED_BY_CLIENT") || strstr(r->error, "refused"))) {
+            snprintf(msg, sizeof msg, "navigate failed: %s", s->block_reason);
+            why = msg;
+        }
+        int transient = r->crashed || (r->net_error[0] && transient_net_error(r->net_error));
+        if (!strncmp(r->error, "timed out", 9))
+            health_check(e);
+        slot_fail(s, why, transient);
+        return;
+    }
+    /* the image goes to the thread pool: decode, hash, write, thumbnail */
+    int64_t snap = s->job->snapshot_id;
+    snprintf(s->out_path, sizeof s->out_path, "%s/%03lld/%lld.png", e->shots_dir,
+             (long long)(snap / 1000 % 1000), (long long)snap);
+    snprintf(s->thumb_path, sizeof s->thumb_path, "%s/%03lld/%lld.thumb.png", e->shots_dir,
+             (long long)(snap / 1000 % 1000), (long long)snap);
+    s->pq = (postproc_request_t){
+        .b64 = json_string_value(s->res.png_b64), .b64_len = json_string_length(s->res.png_b64),
+        .out_path = s->out_path, .thumb_path = s->thumb_path, .thumb_width = THUMB_WIDTH,
+        .first_screen_rows = (int)(e->d->cfg.viewport_h * e->d->cfg.scale)};
+    s->phase = SLOT_POST;
+    s->work.data = s;
+    if (uv_queue_work(e->loop, &s->work, post_work_cb, post_after_cb) != 0)
+        slot_fail(s, "cannot queue the screenshot's processing", 1);
+}
+
+static int addr_check_cb(const char *ip, char *why, size_t whylen, void *ud)
+{
+    engine_t *e = ud;
+    guard_rules_t rules = {e->d->cfg.deny_private};
+    return guard_check_ip(&rules, ip, why, whylen) == GUARD_ALLOW;
+}
+
+static void slot_start_shot(slot_t *s)
+{
+    engine_t *e = s->e;
+    const config_t *cfg = &e->d->cfg;
+    shot_request_t req = {
+        .url = s->job->url, .viewport_w = cfg->viewport_w, .viewport_h = cfg->viewport_h,
+        .scale = cfg->scale, .height_cap = cfg->height_cap, .timeout_ms = cfg->job_timeout_s * 1000,
+        .addr_check = addr_check_cb, .addr_check_ud = e};
+    s->block_reason[0] = '\0';
+    s->phase = SLOT_SHOT;
+    s->shot = shot_begin(e->cdp, e->loop, &req, on_shot_done_cb, s);
+    if (!s->shot) {
+        s->phase = SLOT_WRITE;
+        slot_fail(s, "cannot start the capture: the browser connection is gone", 1);
+    }
+}
+
+static void claim_done_cb(method_call_t *call, void *ud)
+{
+    op_t *op = (op_t *)call;
+    engine_t *e = op->e;
+    (void)ud;
+    e->claim_inflight = 0;
+    if (call->err_code || op->rc) {
+        log_err("cannot take jobs from the queue: %s", call->err_code ? call->err_msg : op->errmsg);
+        op_free(op);
+        return;
+    }
+    for (size_t i = 0; i < op->njobs; i++) {
+        store_job_t *job = op->jobs[i];
+        slot_t *s = NULL;
+        for (int k = 0; k < e->nslots && !s; k++)
+            if (e->slots[k].phase == SLOT_FREE)
+                s = &e->slots[k];
+        op->jobs[i] = NULL;
+        if (!s) {   /* cannot happen: we claimed at most the free slots */
+            store_job_free(job);
+            continue;
+        }
+        s->job = job;
+        publish(e, "job.started", json_pack("{s:I,s:I,s:s,s:i}", "job_id", (json_int_t)job->id,
+                                             "link_id", (json_int_t)job->link_id, "url", job->url,
+                                             "attempt", job->attempt));
+        if (e->bstate != B_READY || e->closing) {
+            s->phase = SLOT_WRITE;
+            slot_fail(s, "the browser went away before the capture started", 1);
+            continue;
+        }
+        slot_start_shot(s);
+    }
+    op_free(op);
+    e->last_busy_ms = uv_now(e->loop);
+    if (slots_busy(e, SLOT_FREE) < e->nslots)
+        schedule(e);
+}
+
+/* ---- request interception: the address rules ---------------------------------------- */
+
+typedef struct {
+    uv_getaddrinfo_t req;
+    engine_t *e;
+    unsigned gen;
+    char request_id[128], frame_id[128], host[256];
+} dns_lookup_t;
+
+static void intercept_answer(engine_t *e, const char *request_id, const char *frame_id,
+                             int allow, const char *why)
+{
+    if (!e->cdp || e->bstate != B_READY)
+        return;
+    if (allow) {
+        cdp_send(e->cdp, "Fetch.continueRequest", json_pack("{s:s}", "requestId", request_id),
+                 NULL, NULL, NULL);
+        return;
+    }
+    cdp_send(e->cdp, "Fetch.failRequest",
+             json_pack("{s:s,s:s}", "requestId", request_id, "errorReason", "BlockedByClient"),
+             NULL, NULL, NULL);
+    log_info("request refused: %s", why);
+    for (int i = 0; i < e->nslots; i++) {
+        slot_t *s = &e->slots[i];
+        if (s->phase == SLOT_SHOT && s->shot && frame_id && !strcmp(shot_frame_id(s->shot), frame_id)) {
+            if (!s->block_reason[0])
+                snprintf(s->block_reason, sizeof s->block_reason, "%s", why);
+        }
+    }
+}
+
+static dns_entry_t *dns_find(engine_t *e, const char *host)
+{
+    uint64_t now = uv_now(e->loop);
+    for (int i = 0; i < DNS_CACHE_SLOTS; i++)
+        if (e->dns[i].host[0] && e->dns[i].expires > now && !strcmp(e->dns[i].host, host))
+            return &e->dns[i];
+    return NULL;
+}
+
+static void dns_store(engine_t *e, const char *host, int verdict, const char *why)
+{
+    uint64_t now = uv_now(e->loop);
+    dns_entry_t *slot = &e->dns[0];
+    for (int i = 0; i < DNS_CACHE_SLOTS; i++) {
+        if (!e->dns[i].host[0] || e->dns[i].expires <= now) {
+            slot = &e->dns[i];
+            break;
+        }
+        if (e->dns[i].expires < slot->expires)
+            slot = &e->dns[i];
+    }
+    snprintf(slot->host, sizeof slot->host, "%s", host);
+    slot->verdict = verdict;
+    snprintf(slot->why, sizeof slot->why, "%s", why ? why : "");
+    slot->expires = now + DNS_TTL_MS;
+}
+
+static void dns_done_cb(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
+{
+    dns_lookup_t *l = req->data;
+    engine_t *e = l->e;
+    int verdict = GUARD_ALLOW;
+    char why[200] = "";
+    if (status == 0) {
+        guard_rules_t rules = {e->d->cfg.deny_private};
+        for (struct addrinfo *a = res; a; a = a->ai_next) {
+            char ip[64];
+            if (uv_ip_name(a->ai_addr, ip, sizeof ip) != 0)
+                continue;
+            char w[200];
+            if (guard_check_ip(&rules, ip, w, sizeof w) != GUARD_ALLOW) {
+                verdict = GUARD_DENY;
+                snprintf(why, sizeof why, "%s resolves to an address that is %s", l->host,
+                         strstr(w, "is ") ? strstr(w, "is ") + 3 : w);
+                break;
+            }
+        }
+        dns_store(e, l->host, verdict, why);
+    }
+    /* a name that does not resolve goes on: the browser reports its own DNS error */
+    uv_freeaddrinfo(res);
+    if (l->gen == e->gen)
+        intercept_answer(e, l->request_id, l->frame_id, verdict == GUARD_ALLOW, why);
+    free(l);
+}
+
+static void on_request_paused(engine_t *e, json_t *params)
+{
+    const char *rid = json_string_value(json_object_get(params, "requestId"));
+    const char *url = json_string_value(json_object_get(json_object_get(params, "request"), "url"));
+    const char *frame = json_string_value(json_object_get(params, "frameId"));
+    if (!rid)
+        return;
+    guard_rules_t rules = {e->d->cfg.deny_private};
+    char host[256], why[256] = "";
+    int rc = url ? guard_check_url(&rules, url, host, sizeof host, why, sizeof why) : GUARD_DENY;
+    if (rc != GUARD_RESOLVE) {
+        intercept_answer(e, rid, frame, rc == GUARD_ALLOW, why);
+        return;
+    }
+    dns_entry_t *hit = dns_find(e, host);
+    if (hit) {
+        intercept_answer(e, rid, frame, hit->verdict == GUARD_ALLOW, hit->why);
+        return;
+    }
+    dns_lookup_t *l = calloc(1, sizeof *l);
+    if (!l) {
+        intercept_answer(e, rid, frame, 0, "out of memory checking the address");
+        return;
+    }
+    l->e = e;
+    l->gen = e->gen;
+    snprintf(l->request_id, sizeof l->request_id, "%s", rid);
+    snprintf(l->frame_id, sizeof l->frame_id, "%s", frame ? frame : "");
+    snprintf(l->host, sizeof l->host, "%s", host);
+    l->req.data = l;
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
+    if (uv_getaddrinfo(e->loop, &l->req, dns_done_cb, host, NULL, &hints) != 0) {
+        free(l);
+        intercept_answer(e, rid, frame, 1, "");
+    }
+}
+
+/* ---- the browser ---------------------------------------------------------------------- */
+
+static void on_cdp_event_cb(cdp_t *c, const char *method, json_t *params, const char *session,
+                         void *ud)
+{
+    engine_t *e = ud;
+    (void)c;
+    if (!session && !strcmp(method, "Fetch.requestPaused")) {
+        on_request_paused(e, params);
+        return;
+    }
+    if (!session)
+        return;
+    for (int i = 0; i < e->nslots; i++)
+        if (e->slots[i].phase == SLOT_SHOT && e->slots[i].shot)
+            shot_on_event(e->slots[i].shot, method, params, session);
+}
+
+static void fetch_enabled_cb(cdp_t *c, json_t *r, const char *err, void *ud)
+{
+    engine_t *e = ud;
+    (void)c;
+    (void)r;
+    if (e->bstate != B_STARTING)
+        return;
+    if (err) {
+        char msg[300];
+        snprintf(msg, sizeof msg, "cannot enable request interception: %s", err);
+        teardown(e, msg, 1);
+        return;
+    }
+    uv_timer_stop(&e->connect_timer);
+    e->bstate = B_READY;
+    e->browser_started_ms = e->last_busy_ms = uv_now(e->loop);
+    e->captures = 0;
+    e->recycling = 0;
+    log_info("browser ready%s", e->browser ? "" : " (attached to an external Chromium)");
+    schedule(e);
+}
+
+static void on_cdp_state_cb(cdp_t *c, int connected, const char *err, void *ud)
+{
+    engine_t *e = ud;
+    if (c != e->cdp)
+        return;
+    if (connected) {
+        /* every request of every page passes the address rules, iframes and workers too */
+        if (cdp_send(c, "Fetch.enable",
+                     json_pack("{s:[{s:s,s:s}]}", "patterns", "urlPattern", "*", "requestStage", "Request"),
+                     NULL, fetch_enabled_cb, e) < 0)
+            teardown(e, "cannot talk to the browser", 1);
+        return;
+    }
+    char msg[300];
+    snprintf(msg, sizeof msg, "lost the DevTools connection: %s", err ? err : "closed");
+    teardown(e, msg, 1);   /* closes (and so frees) c once this callback returns */
+}
+
+static void connect_cdp(engine_t *e, const char *host, int port, const char *path)
+{
+    char err[256];
+    e->cdp = cdp_new(e->ctx, MAX_MESSAGE, on_cdp_event_cb, on_cdp_state_cb, e, err, sizeof err);
+    if (!e->cdp) {
+        teardown(e, err, 1);
+        return;
+    }
+    if (cdp_connect(e->cdp, host, port, path) != 0) {
+        cdp_close(e->cdp);
+        e->cdp = NULL;
+        teardown(e, "cannot connect to the browser's DevTools port", 1);
+    }
+}
+
+static void on_browser_ready_cb(browser_t *b, int port, const char *path, const char *err, void *ud)
+{
+    engine_t *e = ud;
+    (void)b;
+    if (e->bstate != B_STARTING)
+        return;
+    if (err) {
+        teardown(e, err, 1);
+        return;
+    }
+    connect_cdp(e, "127.0.0.1", port, path);
+}
+
+static void remove_pid_file(engine_t *e)
+{
+    unlink(e->pid_file);
+}
+
+static void on_browser_exit_cb(browser_t *b, int64_t status, int sig, void *ud)
+{
+    engine_t *e = ud;
+    if (!e->torn_down) {
+        char msg[160];
+        if (sig)
+            snprintf(msg, sizeof msg, "the browser was killed (signal %d)", sig);
+        else
+            snprintf(msg, sizeof msg, "the browser exited (status %lld)", (long long)status);
+        log_warn("%s", msg);
+        teardown(e, msg, 1);
+    }
+    browser_free(b);
+    if (e->browser == b)
+        e->browser = NULL;
+    remove_pid_file(e);
+    e->bstate = B_OFF;
+    if (e->closing) {
+        if (slots_busy(e, SLOT_FREE) == 0)
+            teardown(e, "linksnapd is stopping", 0);
+        return;
+    }
+    schedule(e);
+}
+
+static void connect_timeout_cb(uv_timer_t *t)
+{
+    engine_t *e = t->data;
+    if (e->bstate == B_STARTING)
+        teardown(e, "the browser did not accept the DevTools connection in time (step: connect)", 1);
+}
+
+/* Discovery of an external browser's websocket URL (browser.endpoint): /json/version with
+ * libcurl, on the thread pool. */
+typedef struct {
+    uv_work_t work;
+    engine_t *e;
+    unsigned gen;
+    char endpoint[512];
+    char ws_host[256], ws_path[512];
+    int ws_port;
+    char error[300];
+} discovery_t;
+
+static size_t discovery_write_cb(char *p, size_t size, size_t n, void *ud)
+{
+    char **buf = ud;
+    size_t have = *buf ? strlen(*buf) : 0, add = size * n;
+    if (have + add > 65536)
+        return 0;
+    char *nb = realloc(*buf, have + add + 1);
+    if (!nb)
+        return 0;
+    memcpy(nb + have, p, add);
+    nb[have + add] = '\0';
+    *buf = nb;
+    return add;
+}
+
+static void discovery_work_cb(uv_work_t *w)
+{
+    discovery_t *ds = w->data;
+    char url[600], *body = NULL;
+    snprintf(url, sizeof url, "%s/json/version", ds->endpoint);
+    CURL *c = curl_easy_init();
+    if (!c) {
+        snprintf(ds->error, sizeof ds->error, "out of memory");
+        return;
+    }
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discovery_write_cb);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 5000L);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    CURLcode rc = curl_easy_perform(c);
+    long code = 0;
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+    curl_easy_cleanup(c);
+    if (rc != CURLE_OK) {
+        snprintf(ds->error, sizeof ds->error, "browser.endpoint %s: %s", ds->endpoint, curl_easy_strerror(rc));
+        goto out;
+    }
+    json_error_t je;
+    json_t *doc = body ? json_loads(body, 0, &je) : NULL;
+    const char *ws = json_string_value(json_object_get(doc, "webSocketDebuggerUrl"));
+    CURLU *u = curl_url();
+    char *host = NULL, *port = NULL, *path = NULL;
+    if (code != 200 || !ws || !u ||
+        curl_url_set(u, CURLUPART_URL, ws, CURLU_NON_SUPPORT_SCHEME) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_PORT, &port, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_PATH, &path, 0) != CURLUE_OK) {
+        snprintf(ds->error, sizeof ds->error,
+                 "browser.endpoint %s is not a Chromium DevTools endpoint (no webSocketDebuggerUrl "
+                 "in /json/version, HTTP %ld)", ds->endpoint, code);
+    } else {
+        snprintf(ds->ws_host, sizeof ds->ws_host, "%s", host);
+        ds->ws_port = atoi(port);
+        snprintf(ds->ws_path, sizeof ds->ws_path, "%s", path);
+    }
+    curl_free(host);
+    curl_free(port);
+    curl_free(path);
+    curl_url_cleanup(u);
+    json_decref(doc);
+out:
+    free(body);
+}
+
+static void discovery_after_cb(uv_work_t *w, int status)
+{
+    discovery_t *ds = w->data;
+    engine_t *e = ds->e;
+    e->handles_open--;
+    if (ds->gen == e->gen && e->bstate == B_STARTING && !e->closing) {
+        if (status || ds->error[0])
+            teardown(e, ds->error[0] ? ds->error : "browser discovery canceled", 1);
+        else
+            connect_cdp(e, ds->ws_host, ds->ws_port, ds->ws_path);
+    }
+    free(ds);
+    if (e->closing && e->handles_open == 0 && e->close_cb)
+        teardown(e, "linksnapd is stopping", 0);
+}
+
+static void start_browser(engine_t *e)
+{
+    char err[512];
+    if (!e->ctx && !(e->ctx = cdp_ctx_new(e->loop, err, sizeof err))) {
+        log_err("cannot start the DevTools client: %s", err);
+        e->failures++;
+        e->next_start_ms = uv_now(e->loop) + 30000;
+        return;
+    }
+    e->gen++;
+    e->torn_down = 0;
+    e->bstate = B_STARTING;
+    uv_timer_start(&e->connect_timer, connect_timeout_cb,
+                   CONNECT_TIMEOUT_MS + (e->d->cfg.browser_endpoint[0] ? 0 : 30000), 0);
+    if (e->d->cfg.browser_endpoint[0]) {
+        discovery_t *ds = calloc(1, sizeof *ds);
+        if (!ds) {
+            teardown(e, "out of memory", 1);
+            return;
+        }
+        ds->e = e;
+        ds->gen = e->gen;
+        snprintf(ds->endpoint, sizeof ds->endpoint, "%s", e->d->cfg.browser_endpoint);
+        ds->work.data = ds;
+        e->handles_open++;
+        if (uv_queue_work(e->loop, &ds->work, discovery_work_cb, discovery_after_cb) != 0) {
+            e->handles_open--;
+            free(ds);
+            teardown(e, "cannot queue the browser discovery", 1);
+        }
+        return;
+    }
+    browser_opts_t bo = {.chromium = e->chromium, .profile_dir = e->profile_dir,
+                         .no_sandbox = geteuid() == 0, .start_timeout_ms = 30000};
+    e->browser = browser_start(e->loop, &bo, on_browser_ready_cb, on_browser_exit_cb, e, err, sizeof err);
+    if (!e->browser) {
+        teardown(e, err, 1);
+        return;
+    }
+    FILE *f = fopen(e->pid_file, "w");
+    if (f) {
+        fprintf(f, "%d\n%s\n", browser_pid(e->browser), e->profile_dir);
+        fclose(f);
+    }
+}
+
+/* Ends this browser generation: captures it was running are abandoned (retried), the
+ * connection closed, our own Chromium's process group killed. failure=1 counts towards
+ * the restart back-off. Safe to call more than once. */
+static void teardown(engine_t *e, const char *reason, int failure)
+{
+    if (!e->torn_down && e->bstate != B_OFF) {
+        e->torn_down = 1;
+        uv_timer_stop(&e->connect_timer);
+        uv_timer_stop(&e->health_timer);
+        e->health_pending = 0;
+        if (failure) {
+            e->failures++;
+            unsigned shift = e->failures > 5 ? 5 : e->failures - 1;
+            e->next_start_ms = uv_now(e->loop) + (1000u << shift);   /* 1 s .. 32 s */
+            snprintf(e->last_error, sizeof e->last_error, "%s", reason);
+            log_warn("browser: %s (restart in %u s when work is due)", reason, 1u << shift);
+        } else {
+            log_info("browser stopped: %s", reason);
+        }
+        for (int i = 0; i < e->nslots; i++) {
+            slot_t *s = &e->slots[i];
+            if (s->phase == SLOT_SHOT && s->shot) {
+                s->browser_lost = 1;
+                snprintf(s->lost_reason, sizeof s->lost_reason, "%s", reason);
+                shot_cancel(s->shot, reason);   /* done runs now: the job is retried */
+            }
+        }
+        if (e->cdp) {
+            cdp_t *c = e->cdp;
+            e->cdp = NULL;
+            cdp_close(c);
+        }
+        if (e->browser) {
+            e->bstate = B_STOPPING;
+            browser_kill(e->browser);   /* browser_exit_cb finishes the teardown */
+        } else {
+            e->bstate = B_OFF;
+        }
+    }
+    if (e->closing && e->bstate == B_OFF && slots_busy(e, SLOT_FREE) == 0 &&
+        e->handles_open == 0 && e->close_cb) {
+        void (*cb)(void *) = e->close_cb;
+        e->close_cb = NULL;
+        uv_timer_stop(&e->tick);
+        cb(e->close_ud);
+    } else if (!e->closing && e->bstate == B_OFF) {
+        schedule(e);
+    }
+}
+
+/* Memory of the browser's process group in kB: the sum of each process's proportional
+ * set size (PSS, /proc/PID/smaps_rollup), so pages the renderers share count once. */
+static int64_t group_pss_kb(int pgid)
+{
+    DIR *dir = opendir("/proc");
+    if (!dir)
+        return 0;
+    int64_t total = 0;
+    struct dirent *de;
+    while ((de = readdir(dir))) {
+        if (de->d_name[0] < '1' || de->d_name[0] > '9')
+            continue;
+        char path[64], buf[512];
+        snprintf(path, sizeof path, "/proc/%s/stat", de->d_name);
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            continue;
+        ssize_t n = read(fd, buf, sizeof buf - 1);
+        close(fd);
+        if (n <= 0)
+            continue;
+        buf[n] = '\0';
+        char *p = strrchr(buf, ')');   /* the command may hold spaces and parentheses */
+        int pgrp = 0, ppid;
+        char st;
+        if (!p || sscanf(p + 2, "%c %d %d", &st, &ppid, &pgrp) != 3 || pgrp != pgid)
+            continue;
+        snprintf(path, sizeof path, "/proc/%s/smaps_rollup", de->d_name);
+        FILE *f = fopen(path, "r");
+        if (!f)
+            continue;
+        char line[256];
+        long kb;
+        while (fgets(line, sizeof line, f))
+            if (sscanf(line, "Pss: %ld kB", &kb) == 1) {
+                total += kb;
+                break;
+            }
+        fclose(f);
+    }
+    closedir(dir);
+    return total;
+}
+
+static void tick_cb(uv_timer_t *t)
+{
+    engine_t *e = t->data;
+    if (e->closing)
+        return;
+    uint64_t now = uv_now(e->loop);
+    if (e->bstate == B_READY) {
+        int busy = slots_busy(e, SLOT_FREE) > 0 || e->claim_inflight;
+        if (busy)
+            e->last_busy_ms = now;
+        if (e->browser && (now / TICK_MS) % 5 == 0) {
+            e->browser_pss_kb = group_pss_kb(browser_pid(e->browser));
+            if (!e->recycling && e->browser_pss_kb > (int64_t)e->d->cfg.memory_limit_mb * 1024) {
+                e->recycling = 1;
+                snprintf(e->recycle_reason, sizeof e->recycle_reason,
+                         "its memory (%lld MB) passed browser.memory_limit_mb", (long long)(e->browser_pss_kb / 1024));
+            }
+        }
+        int idle_s = e->d->cfg.idle_stop_s;
+        if (!busy && idle_s > 0 && now - e->last_busy_ms >= (uint64_t)idle_s * 1000) {
+            int due = 0;
+            store_job_due(e->d->reader, util_now_ms(), &due);
+            if (!due) {
+                char msg[96];
+                snprintf(msg, sizeof msg, "idle for %d s", idle_s);
+                teardown(e, msg, 0);
+                return;
+            }
+        }
+    }
+    schedule(e);
+}
+
+static void schedule(engine_t *e)
+{
+    if (e->closing || !e->d->cfg.capture || e->d->stopping)
+        return;
+    uint64_t now = uv_now(e->loop);
+    if (e->bstate == B_OFF) {
+        int due = 0;
+        if (store_job_due(e->d->reader, util_now_ms(), &due) != STORE_OK || !due)
+            return;
+        if (now >= e->next_start_ms)
+            start_browser(e);
+        return;   /* else the tick comes back after the back-off */
+    }
+    if (e->bstate != B_READY)
+        return;
+    if (!e->recycling && e->captures >= e->d->cfg.recycle_after) {
+        e->recycling = 1;
+        snprintf(e->recycle_reason, sizeof e->recycle_reason, "%d captures done", e->captures);
+    }
+    if (e->recycling) {
+        if (slots_busy(e, SLOT_SHOT) == 0 && slots_busy(e, SLOT_WAIT) == 0 && !e->claim_inflight) {
+            char msg[192];
+            snprintf(msg, sizeof msg, "recycled: %s", e->recycle_reason);
+            teardown(e, msg, 0);
+        }
+        return;
+    }
+    int free_slots = e->nslots - slots_busy(e, SLOT_FREE);
+    if (free_slots <= 0 || e->claim_inflight)
+        return;
+    int due = 0;
+    if (store_job_due(e->d->reader, util_now_ms(), &due) != STORE_OK || !due)
+        return;
+    op_t *op = op_new(e, OP_CLAIM, NULL);
+    if (!op)
+        return;
+    op->max = free_slots;
+    e->claim_inflight = 1;
+    if (writer_submit(e->d->writer, &op->call, op_fn, claim_done_cb, NULL) != 0) {
+        e->claim_inflight = 0;
+        op_free(op);
+    }
+}
+
+/* ---- life cycle ------------------------------------------------------------------------ */
+
+static void event_cb(json_t *event, void *ud)
+{
+    (void)event;
+    engine_kick(ud);
+}
+
+/* A Chromium left by an earlier linksnapd that died before it could kill it (the lifeline
+ * normally takes it within a second; this catches the rest). */
+static void reap_leftover(engine_t *e)
+{
+    FILE *f = fopen(e->pid_file, "r");
+    if (!f)
+        return;
+    int pid = 0;
+    char profile[4300] = "";
+    if (fscanf(f, "%d\n%4299[^\n]", &pid, profile) < 1)
+        pid = 0;
+    fclose(f);
+    if (pid > 1) {
+        char path[64], cmd[8192];
+        snprintf(path, sizeof path, "/proc/%d/cmdline", pid);
+        FILE *c = fopen(path, "r");
+        size_t n = c ? fread(cmd, 1, sizeof cmd - 1, c) : 0;
+        if (c)
+            fclose(c);
+        for (size_t i = 0; i < n; i++)
+            if (cmd[i] == '\0')
+                cmd[i] = ' ';
+        cmd[n] = '\0';
+        if (n && strstr(cmd, e->profile_dir)) {
+            kill(-pid, SIGKILL);
+            kill(pid, SIGKILL);
+            log_warn("killed a browser left over by an earlier linksnapd (pid %d)", pid);
+        }
+    }
+    remove_pid_file(e);
+}
+
+static int has_cjk_font(void)
+{
+    /* a configuration of our own, destroyed here: fontconfig's global default is never
+     * freed (and belongs to whoever else uses fontconfig in this process) */
+    FcConfig *cfg = FcInitLoadConfigAndFonts();
+    if (!cfg)
+        return 0;
+    FcPattern *p = FcPatternCreate();
+    FcObjectSet *os = FcObjectSetBuild(FC_FAMILY, NULL);
+    FcLangSet *ls = FcLangSetCreate();
+    int found = 0;
+    if (p && os && ls && FcLangSetAdd(ls, (const FcChar8 *)"zh-cn") &&
+        FcPatternAddLangSet(p, FC_LANG, ls)) {
+        FcFontSet *fs = FcFontList(cfg, p, os);
+        found = fs && fs->nfont > 0;
+        if (fs)
+            FcFontSetDestroy(fs);
+    }
+    if (ls)
+        FcLangSetDestroy(ls);
+    if (os)
+        FcObjectSetDestroy(os);
+    if (p)
+        FcPatternDestroy(p);
+    FcConfigDestroy(cfg);
+    return found;
+}
+
+engine_t *engine_new(daemon_t *d, char *err, size_t errlen)
+{
+    engine_t *e = calloc(1, sizeof *e);
+    if (!e || !(e->slots = calloc((size_t)d->cfg.jobs, sizeof *e->slots))) {
+        free(e);
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    e->d = d;
+    e->loop = d->loop;
+    e->nslots = d->cfg.jobs;
+    snprintf(e->profile_dir, sizeof e->profile_dir, "%s/browser", d->cfg.state_dir);
+    snprintf(e->pid_file, sizeof e->pid_file, "%s/browser.pid", d->cfg.state_dir);
+    snprintf(e->shots_dir, sizeof e->shots_dir, "%s/snapshots", d->cfg.state_dir);
+    /* Debian's /usr/bin/chromium is a shell wrapper; the binary behind it starts faster
+     * and keeps our lifeline pipes without a detour */
+    snprintf(e->chromium, sizeof e->chromium, "%s", d->cfg.chromium_path);
+    if (!strcmp(e->chromium, "/usr/bin/chromium") && access("/usr/lib/chromium/chromium", X_OK) == 0)
+        snprintf(e->chromium, sizeof e->chromium, "/usr/lib/chromium/chromium");
+    for (int i = 0; i < e->nslots; i++) {
+        e->slots[i].e = e;
+        uv_timer_init(e->loop, &e->slots[i].wait);
+        e->slots[i].wait.data = &e->slots[i];
+    }
+    uv_timer_init(e->loop, &e->tick);
+    uv_timer_init(e->loop, &e->connect_timer);
+    uv_timer_init(e->loop, &e->health_timer);
+    e->tick.data = e->connect_timer.data = e->health_timer.data = e;
+    reap_leftover(e);
+    e->cjk_font = has_cjk_font();
+    if (!e->cjk_font)
+        log_warn("no CJK font installed: Chinese, Japanese and Korean pages will show boxes "
+                 "(install fonts-noto-cjk)");
+    if (d->cfg.capture && !d->cfg.browser_endpoint[0] && access(e->chromium, X_OK) != 0)
+        log_warn("%s is not an executable: captures will fail until Chromium is installed "
+                 "(apt install chromium) or browser.path is set", e->chromium);
+    static const char *const topics[] = {"link.added", "job.queued", "import", NULL};
+    json_t *t = json_array();
+    for (int i = 0; topics[i]; i++)
+        json_array_append_new(t, json_string(topics[i]));
+    e->sub = events_subscribe(d->events, t, event_cb, e);
+    json_decref(t);
+    uv_timer_start(&e->tick, tick_cb, TICK_MS, TICK_MS);
+    return e;
+}
+
+void engine_kick(engine_t *e)
+{
+    if (e)
+        schedule(e);
+}
+
+void engine_cancel_job(engine_t *e, int64_t job_id)
+{
+    for (int i = 0; e && i < e->nslots; i++) {
+        slot_t *s = &e->slots[i];
+        if (s->phase == SLOT_FREE || !s->job || s->job->id != job_id)
+            continue;
+        s->canceled = 1;
+        if (s->phase == SLOT_SHOT && s->shot)
+            shot_cancel(s->shot, "canceled by the user");   /* closes its tab and context */
+        else if (s->phase == SLOT_WAIT) {
+            uv_timer_stop(&s->wait);
+            publish_finished(e, s->job, "canceled", "canceled by the user");
+            slot_release(s);
+        }
+        /* SLOT_POST: post_after_cb sees canceled; SLOT_WRITE: the store refuses the result */
+    }
+}
+
+json_t *engine_status(engine_t *e)
+{
+    static const char *const names[] = {"off", "starting", "ready", "stopping"};
+    const char *state = !e->d->cfg.capture ? "disabled" : names[e->bstate];
+    json_t *o = json_pack("{s:s,s:b,s:i,s:i,s:i,s:I,s:I,s:I,s:b,s:s}", "state", state,
+                          "available", e->d->cfg.capture, "jobs", e->nslots,
+                          "running", slots_busy(e, SLOT_FREE),
+                          "captures", e->captures, "done", (json_int_t)e->done_total,
+                          "failed", (json_int_t)e->failed_total, "retried", (json_int_t)e->retried_total,
+                          "cjk_font", e->cjk_font,
+                          "mode", e->d->cfg.browser_endpoint[0] ? "endpoint" : "managed");
+    if (!o)
+        return NULL;
+    if (e->browser) {
+        json_object_set_new(o, "pid", json_integer(browser_pid(e->browser)));
+        json_object_set_new(o, "pss_mb", json_integer(e->browser_pss_kb / 1024));
+    }
+    if (e->bstate == B_READY)
+        json_object_set_new(o, "uptime_s", json_integer((json_int_t)((uv_now(e->loop) - e->browser_started_ms) / 1000)));
+    if (e->last_error[0])
+        json_object_set_new(o, "last_error", json_string(e->last_error));
+    return o;
+}
+
+void engine_close(engine_t *e, void (*cb)(void *ud), void *ud)
+{
+    e->closing = 1;
+    e->close_cb = cb;
+    e->close_ud = ud;
+    events_unsubscribe(e->d->events, e->sub);
+    e->sub = NULL;
+    uv_timer_stop(&e->tick);
+    for (int i = 0; i < e->nslots; i++) {
+        slot_t *s = &e->slots[i];
+        if (s->phase == SLOT_WAIT) {
+            uv_timer_stop(&s->wait);
+            slot_release(s);
+        }
+    }
+    /* running captures are abandoned (their jobs stay running in the store and are
+     * requeued at the next start); post-processing and writes in flight finish */
+    teardown(e, "linksnapd is stopping", 0);
+}
+
+static void handle_closed_cb(uv_handle_t *h)
+{
+    (void)h;
+}
+
+void engine_free(engine_t *e)
+{
+    if (!e)
+        return;
+    if (e->ctx)
+        cdp_ctx_destroy_finish(e->ctx);
+    free(e->slots);
+    free(e);
+}
+
+void engine_close_handles(engine_t *e)
+{
+    for (int i = 0; i < e->nslots; i++)
+        uv_close((uv_handle_t *)&e->slots[i].wait, handle_closed_cb);
+    uv_close((uv_handle_t *)&e->tick, handle_closed_cb);
+    uv_close((uv_handle_t *)&e->connect_timer, handle_closed_cb);
+    uv_close((uv_handle_t *)&e->health_timer, handle_closed_cb);
+    if (e->ctx)
+        cdp_ctx_destroy_begin(e->ctx);
+}

@@ -1,0 +1,1664 @@
+/* http.c -- the web server: one libwebsockets context (HTTP/1.1 and websockets) on the
+ * daemon's libuv loop as a foreign loop. Owns connections, routing and responses:
+ *   GET  /, /links, /links/N, /tags, /stats, /import   the page (index.html)
+ *   GET  /<asset>                                       compiled-in files (web/static)
+ *   GET  /auth                                          does the page need to log in?
+ *   POST /login, /logout                                token -> session cookie
+ *   POST /rpc                                           JSON-RPC through dispatch.c
+ *   GET  /events (websocket)                            the event bus
+ *   GET  /snapshots/ID/full.png|thumb.png               screenshot files, by snapshot id
+ *   GET  /snapshots/ID/tiles.json, /tile/N.png          a tall screenshot in tiles
+ *   GET  /chart/KIND.svg|png                            chart.render
+ *   POST /import                                        upload into the import spool
+ * Everything slow leaves the loop: files are read with uv_fs, tiles are cut on the thread
+ * pool, method calls run where dispatch.c puts them. Who may do what is http_auth.c's. */
+#include "http.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libwebsockets.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "dispatch.h"
+#include "http_auth.h"
+#include "jsonrpc.h"
+#include "log.h"
+#include "tiles.h"
+#include "util.h"
+#include "web_assets.h"
+
+#define RPC_BODY_MAX RPC_MAX_LINE         /* as for a socket line */
+#define SMALL_BODY_MAX 4096               /* /login */
+#define UPLOAD_MAX (256u << 20)
+#define UPLOAD_CHUNK (1u << 20)
+#define FILE_CHUNK (256u << 10)
+#define WRITE_CHUNK 65536
+#define WS_QUEUE_MAX (16u << 20)          /* a page this far behind on events is closed */
+#define TILE_HEIGHT 1024
+#define TILE_CACHE_MAX (48u << 20)
+#define TILE_MAX_PIXELS (4096ull * 200000)
+#define MAX_ARGS 16
+
+static const char CSP[] =
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; font-src 'self'; manifest-src 'self'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'";
+/* an SVG chart opened on its own must not run anything */
+static const char CSP_SVG[] = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'";
+
+enum { M_GET, M_HEAD, M_POST, M_OTHER };
+enum { B_NONE, B_RPC, B_LOGIN, B_UPLOAD };
+
+typedef struct {
+    const web_asset_t *a;
+    unsigned char *gz;         /* gzip of the file when smaller, else NULL */
+    size_t gzlen;
+    char etag[24];
+} asset_t;
+
+typedef struct hreq hreq_t;
+
+typedef struct tileset {
+    struct tileset *prev, *next;   /* most recently used first */
+    http_t *h;
+    int64_t snap_id;
+    int state;                     /* 0 cutting, 1 ready, -1 failed */
+    char err[300];
+    char path[4200];
+    tiles_t t;
+    hreq_t *waiters;
+    uv_work_t work;
+} tileset_t;
+
+typedef struct wsmsg {
+    struct wsmsg *next;
+    size_t len;
+    unsigned char data[];          /* LWS_PRE headroom, then the text */
+} wsmsg_t;
+
+typedef struct spool {
+    struct spool *next;
+    int64_t import_id;
+    char path[4300];
+} spool_t;
+
+/* per connection (lws allocates it): an HTTP request in progress, or a websocket */
+typedef struct pss {
+    hreq_t *r;
+    struct lws *wsi;
+    struct pss *ws_next, *ws_prev;
+    int is_ws, ws_close;
+    events_sub_t *sub;
+    char topics[256];
+    wsmsg_t *q, **qtail;
+    size_t qbytes;
+} pss_t;
+
+struct hreq {
+    http_t *h;
+    struct lws *wsi;               /* NULL once the connection closed */
+    int method;
+    char path[512];
+    char host[160];
+    char args[MAX_ARGS][256];      /* "name=value", decoded by lws */
+    int nargs;
+    int body_kind;
+    buf_t body;
+    int discard;                   /* answered early: drop the rest of the body */
+    int busy;                      /* async operations in flight */
+    /* response */
+    int ready, status, hdr_sent, close_after;
+    const char *ctype;
+    buf_t hdrs;                    /* "name:" NUL "value" NUL, ... */
+    const unsigned char *out;
+    size_t out_len, out_off;
+    unsigned char *owned;          /* freed with the request */
+    /* file streaming */
+    int fd;
+    uint64_t file_size, file_off;
+    unsigned char *fbuf;
+    size_t fbuf_len;
+    int fbuf_ready, reading;
+    uv_fs_t fs;
+    /* upload */
+    int up_fd;
+    char up_path[4300];
+    uv_fs_t upfs;
+    int up_writing, up_complete;
+    char *up_data;
+    size_t up_len, up_total;
+    /* method calls (chart, import) */
+    method_call_t call;
+    /* tiles */
+    hreq_t *wait_next;
+    int tile_n;                    /* -1: tiles.json */
+};
+
+struct http {
+    daemon_t *d;
+    struct lws_context *ctx;
+    http_auth_t auth;
+    char url[200];
+    asset_t *assets;
+    size_t nassets;
+    const asset_t *index;
+    pss_t *ws;
+    int closing, destroyed;
+    char snapdir[PATH_MAX];        /* realpath of <state_dir>/snapshots, once it exists */
+    char spooldir[4200];
+    events_sub_t *spool_sub;
+    spool_t *spools;
+    tileset_t *tiles;
+    size_t tiles_bytes;
+    unsigned char wbuf[LWS_PRE + WRITE_CHUNK];
+};
+
+/* ---- requests: life and responses ------------------------------------------------------ */
+
+static void call_clear(method_call_t *call)
+{
+    json_decref(call->handoff);
+    json_decref(call->result);
+    json_decref(call->err_data);
+    json_decref(call->events);
+    json_decref(call->params);
+    memset(call, 0, sizeof *call);
+}
+
+static hreq_t *req_new(http_t *h, struct lws *wsi)
+{
+    hreq_t *r = calloc(1, sizeof *r);
+    if (!r)
+        return NULL;
+    r->h = h;
+    r->wsi = wsi;
+    r->fd = -1;
+    r->up_fd = -1;
+    r->tile_n = -2;
+    buf_init(&r->body, RPC_BODY_MAX);
+    buf_init(&r->hdrs, 16384);
+    return r;
+}
+
+static void req_free(hreq_t *r)
+{
+    if (!r)
+        return;
+    if (r->fd >= 0) {
+        uv_fs_t req;
+        uv_fs_close(NULL, &req, r->fd, NULL);
+        uv_fs_req_cleanup(&req);
+    }
+    if (r->up_fd >= 0) {
+        close(r->up_fd);
+        unlink(r->up_path);   /* an upload that never became an import */
+    }
+    buf_free(&r->body);
+    buf_free(&r->hdrs);
+    free(r->owned);
+    free(r->fbuf);
+    free(r->up_data);
+    call_clear(&r->call);
+    free(r);
+}
+
+/* The connection went away: free now, or when the last async operation ends. */
+static void req_detach(hreq_t *r)
+{
+    r->wsi = NULL;
+    if (r->busy == 0)
+        req_free(r);
+}
+
+/* Ends one async operation; returns 1 when the request is gone (freed). */
+static int req_unbusy(hreq_t *r)
+{
+    r->busy--;
+    if (!r->wsi && r->busy == 0) {
+        req_free(r);
+        return 1;
+    }
+    return !r->wsi;
+}
+
+static void req_header(hreq_t *r, const char *name, const char *value)
+{
+    buf_append(&r->hdrs, name, strlen(name) + 1);
+    buf_append(&r->hdrs, value, strlen(value) + 1);
+}
+
+static void req_kick(hreq_t *r)
+{
+    if (r->wsi)
+        lws_callback_on_writable(r->wsi);
+}
+
+/* Sends body (borrowed: it must outlive the request) with this status and type. */
+static void respond_static(hreq_t *r, int status, const char *ctype, const unsigned char *body,
+                           size_t len)
+{
+    r->status = status;
+    r->ctype = ctype;
+    r->out = body;
+    r->out_len = len;
+    r->ready = 1;
+    req_kick(r);
+}
+
+/* Takes body (malloc'ed). */
+static void respond_owned(hreq_t *r, int status, const char *ctype, unsigned char *body, size_t len)
+{
+    free(r->owned);
+    r->owned = body;
+    respond_static(r, status, ctype, body, len);
+}
+
+static void respond_json(hreq_t *r, int status, json_t *doc)   /* takes doc */
+{
+    char *text = doc ? json_dumps(doc, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
+    json_decref(doc);
+    if (!text) {
+        static const char oom[] = "{\"error\":{\"code\":500,\"message\":\"out of memory\"}}";
+        respond_static(r, 500, "application/json", (const unsigned char *)oom, sizeof oom - 1);
+        return;
+    }
+    req_header(r, "cache-control:", "no-store");
+    respond_owned(r, status, "application/json", (unsigned char *)text, strlen(text));
+}
+
+/* {"error": {"code": status, "message": ...}} -- every HTTP-level refusal looks like this */
+static void respond_error(hreq_t *r, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void respond_error(hreq_t *r, int status, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (r->body_kind != B_NONE && !r->up_complete)
+        r->close_after = 1;   /* the rest of a body we refused is not read */
+    r->discard = 1;
+    respond_json(r, status, json_pack("{s:{s:i,s:s}}", "error", "code", status, "message", msg));
+}
+
+static int write_headers(http_t *h, hreq_t *r, struct lws *wsi)
+{
+    unsigned char *start = h->wbuf + LWS_PRE, *p = start, *end = h->wbuf + sizeof h->wbuf - 1;
+    uint64_t len = r->fd >= 0 ? r->file_size : r->out_len;
+    if (lws_add_http_common_headers(wsi, (unsigned)r->status, r->ctype ? r->ctype : "application/json",
+                                    (lws_filepos_t)len, &p, end))
+        return -1;
+    static const char *const sec[][2] = {
+        {"x-content-type-options:", "nosniff"},
+        {"x-frame-options:", "DENY"},
+        {"referrer-policy:", "no-referrer"},
+        {"cross-origin-opener-policy:", "same-origin"},
+        {"cross-origin-resource-policy:", "same-origin"},
+    };
+    int has_csp = 0;
+    for (size_t off = 0; off < r->hdrs.len;) {
+        const char *name = r->hdrs.data + off;
+        const char *value = name + strlen(name) + 1;
+        off += strlen(name) + strlen(value) + 2;
+        if (!strcmp(name, "content-security-policy:"))
+            has_csp = 1;
+        if (lws_add_http_header_by_name(wsi, (const unsigned char *)name, (const unsigned char *)value,
+                                        (int)strlen(value), &p, end))
+            return -1;
+    }
+    if (!has_csp && lws_add_http_header_by_name(wsi, (const unsigned char *)"content-security-policy:",
+                                                (const unsigned char *)CSP, (int)strlen(CSP), &p, end))
+        return -1;
+    for (size_t i = 0; i < LS_ARRAY_LEN(sec); i++)
+        if (lws_add_http_header_by_name(wsi, (const unsigned char *)sec[i][0],
+                                        (const unsigned char *)sec[i][1], (int)strlen(sec[i][1]), &p, end))
+            return -1;
+    if (r->close_after &&
+        lws_add_http_header_by_name(wsi, (const unsigned char *)"connection:",
+                                    (const unsigned char *)"close", 5, &p, end))
+        return -1;
+    return lws_finalize_write_http_header(wsi, start, &p, end) ? -1 : 0;
+}
+
+static void file_read_next(hreq_t *r);
+
+/* One step of output per writable callback. Returns -1 to close the connection. */
+static int on_writable(http_t *h, struct lws *wsi, pss_t *ps)
+{
+    hreq_t *r = ps->r;
+    if (!r || !r->ready)
+        return 0;
+    if (!r->hdr_sent) {
+        if (write_headers(h, r, wsi) != 0)
+            return -1;
+        r->hdr_sent = 1;
+        uint64_t len = r->fd >= 0 ? r->file_size : r->out_len;
+        if (r->method != M_HEAD && len > 0) {
+            if (r->fd >= 0)
+                file_read_next(r);
+            else
+                lws_callback_on_writable(wsi);
+            return 0;
+        }
+        goto done;
+    }
+    if (r->fd >= 0) {
+        if (!r->fbuf_ready)
+            return 0;   /* the read callback asks again */
+        int final = r->file_off >= r->file_size;
+        memcpy(h->wbuf + LWS_PRE, r->fbuf, r->fbuf_len);
+        if (lws_write(wsi, h->wbuf + LWS_PRE, r->fbuf_len, final ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) < 0)
+            return -1;
+        r->fbuf_ready = 0;
+        if (!final) {
+            file_read_next(r);
+            return 0;
+        }
+        goto done;
+    }
+    size_t n = r->out_len - r->out_off;
+    if (n > WRITE_CHUNK)
+        n = WRITE_CHUNK;
+    int final = r->out_off + n >= r->out_len;
+    memcpy(h->wbuf + LWS_PRE, r->out + r->out_off, n);
+    if (lws_write(wsi, h->wbuf + LWS_PRE, n, final ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) < 0)
+        return -1;
+    r->out_off += n;
+    if (!final) {
+        lws_callback_on_writable(wsi);
+        return 0;
+    }
+done:
+    if (r->close_after)
+        return -1;
+    ps->r = NULL;
+    r->wsi = NULL;
+    if (r->busy == 0)
+        req_free(r);
+    return lws_http_transaction_completed(wsi) ? -1 : 0;
+}
+
+/* ---- files ----------------------------------------------------------------------------- */
+
+static void file_read_cb(uv_fs_t *fs)
+{
+    hreq_t *r = fs->data;
+    ssize_t n = fs->result;
+    uv_fs_req_cleanup(fs);
+    r->reading = 0;
+    if (req_unbusy(r))
+        return;
+    if (n <= 0) {   /* the file shrank or failed under us: the response cannot be finished */
+        log_warn("http: reading %s failed after %llu bytes", r->path, (unsigned long long)r->file_off);
+        lws_set_timeout(r->wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
+        return;
+    }
+    r->fbuf_len = (size_t)n;
+    r->file_off += (uint64_t)n;
+    r->fbuf_ready = 1;
+    req_kick(r);
+}
+
+static void file_read_next(hreq_t *r)
+{
+    if (r->reading)
+        return;
+    uint64_t left = r->file_size - r->file_off;
+    size_t n = left < WRITE_CHUNK ? (size_t)left : WRITE_CHUNK;
+    uv_buf_t b = uv_buf_init((char *)r->fbuf, (unsigned)n);
+    r->fs.data = r;
+    if (uv_fs_read(r->h->d->loop, &r->fs, r->fd, &b, 1, (int64_t)r->file_off, file_read_cb) != 0) {
+        lws_set_timeout(r->wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
+        return;
+    }
+    r->reading = 1;
+    r->busy++;
+}
+
+static void file_open_cb(uv_fs_t *fs)
+{
+    hreq_t *r = fs->data;
+    ssize_t fd = fs->result;
+    uv_fs_req_cleanup(fs);
+    if (fd >= 0)
+        r->fd = (int)fd;
+    if (req_unbusy(r))
+        return;
+    struct stat st;
+    if (fd < 0 || fstat(r->fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        respond_error(r, 404, "the snapshot's file is missing");
+        return;
+    }
+    r->fbuf = malloc(WRITE_CHUNK);
+    if (!r->fbuf) {
+        respond_error(r, 500, "out of memory");
+        return;
+    }
+    r->file_size = (uint64_t)st.st_size;
+    r->status = 200;
+    r->ready = 1;
+    req_kick(r);
+}
+
+/* Streams a file the caller vetted (path under the snapshot directory). */
+static void respond_file(hreq_t *r, const char *path, const char *ctype)
+{
+    r->ctype = ctype;
+    r->fs.data = r;
+    if (uv_fs_open(r->h->d->loop, &r->fs, path, O_RDONLY | O_CLOEXEC, 0, file_open_cb) != 0) {
+        respond_error(r, 500, "cannot open the snapshot's file");
+        return;
+    }
+    r->busy++;
+    lws_set_timeout(r->wsi, PENDING_TIMEOUT_USER_OK, 120);
+}
+
+/* realpath of path, and is it inside the snapshot directory? */
+static int snapshot_path_ok(http_t *h, const char *path, char *resolved)
+{
+    if (!h->snapdir[0]) {
+        char dir[4300];
+        snprintf(dir, sizeof dir, "%s/snapshots", h->d->cfg.state_dir);
+        if (!realpath(dir, h->snapdir)) {
+            h->snapdir[0] = '\0';
+            return 0;
+        }
+    }
+    if (!path || path[0] != '/' || !realpath(path, resolved))
+        return 0;
+    size_t n = strlen(h->snapdir);
+    return strncmp(resolved, h->snapdir, n) == 0 && resolved[n] == '/';
+}
+
+/* ---- tiles ----------------------------------------------------------------------------- */
+
+static void tiles_serve(hreq_t *r, tileset_t *ts)
+{
+    if (ts->state < 0) {
+        respond_error(r, 422, "%s", ts->err);
+        return;
+    }
+    req_header(r, "cache-control:", "private, max-age=86400");
+    if (r->tile_n < 0) {
+        respond_json(r, 200, json_pack("{s:I,s:i,s:i,s:i,s:i}", "snapshot_id", (json_int_t)ts->snap_id,
+                                       "width", (int)ts->t.width, "height", (int)ts->t.height,
+                                       "tile_height", (int)ts->t.tile_height, "count", (int)ts->t.count));
+        return;
+    }
+    if ((uint32_t)r->tile_n >= ts->t.count) {
+        respond_error(r, 404, "tile %d does not exist (this snapshot has %u)", r->tile_n, ts->t.count);
+        return;
+    }
+    /* the tile may be evicted while we send it: send a copy */
+    unsigned char *copy = malloc(ts->t.len[r->tile_n]);
+    if (!copy) {
+        respond_error(r, 500, "out of memory");
+        return;
+    }
+    memcpy(copy, ts->t.data[r->tile_n], ts->t.len[r->tile_n]);
+    respond_owned(r, 200, "image/png", copy, ts->t.len[r->tile_n]);
+}
+
+static void tileset_unlink(http_t *h, tileset_t *ts)
+{
+    if (ts->prev)
+        ts->prev->next = ts->next;
+    else
+        h->tiles = ts->next;
+    if (ts->next)
+        ts->next->prev = ts->prev;
+    ts->prev = ts->next = NULL;
+}
+
+static void tileset_front(http_t *h, tileset_t *ts)
+{
+    ts->next = h->tiles;
+    if (h->tiles)
+        h->tiles->prev = ts;
+    h->tiles = ts;
+}
+
+static void tiles_evict(http_t *h)
+{
+    tileset_t *last = h->tiles;
+    while (last && last->next)
+        last = last->next;
+    while (h->tiles_bytes > TILE_CACHE_MAX && last && last != h->tiles) {
+        tileset_t *prev = last->prev;
+        if (last->state != 0) {
+            tileset_unlink(h, last);
+            h->tiles_bytes -= last->t.total;
+            tiles_free(&last->t);
+            free(last);
+        }
+        last = prev;
+    }
+}
+
+static void tiles_work_cb(uv_work_t *w)
+{
+    tileset_t *ts = w->data;
+    if (tiles_cut(ts->path, TILE_HEIGHT, TILE_MAX_PIXELS, &ts->t, ts->err, sizeof ts->err) != 0)
+        ts->state = -1;
+}
+
+static void tiles_after_cb(uv_work_t *w, int status)
+{
+    tileset_t *ts = w->data;
+    http_t *h = ts->h;
+    if (status == UV_ECANCELED) {
+        ts->state = -1;
+        snprintf(ts->err, sizeof ts->err, "linksnapd is stopping");
+    } else if (ts->state == 0) {
+        ts->state = 1;
+        h->tiles_bytes += ts->t.total;
+    } else {
+        log_warn("http: cannot cut tiles of snapshot %lld: %s", (long long)ts->snap_id, ts->err);
+    }
+    hreq_t *r = ts->waiters;
+    ts->waiters = NULL;
+    while (r) {
+        hreq_t *next = r->wait_next;
+        if (!req_unbusy(r))
+            tiles_serve(r, ts);
+        r = next;
+    }
+    if (ts->state < 0) { /* failures are not cached: the next request tries again */
+        tileset_unlink(h, ts);
+        tiles_free(&ts->t);
+        free(ts);
+    }
+    tiles_evict(h);
+}
+
+static void route_tiles(hreq_t *r, int64_t snap_id, const char *png_path)
+{
+    http_t *h = r->h;
+    for (tileset_t *ts = h->tiles; ts; ts = ts->next) {
+        if (ts->snap_id != snap_id)
+            continue;
+        tileset_unlink(h, ts);
+        tileset_front(h, ts);
+        if (ts->state == 0) {
+            r->wait_next = ts->waiters;
+            ts->waiters = r;
+            r->busy++;
+            lws_set_timeout(r->wsi, PENDING_TIMEOUT_USER_OK, 120);
+        } else {
+            tiles_serve(r, ts);
+        }
+        return;
+    }
+    tileset_t *ts = calloc(1, sizeof *ts);
+    if (!ts) {
+        respond_error(r, 500, "out of memory");
+        return;
+    }
+    ts->h = h;
+    ts->snap_id = snap_id;
+    snprintf(ts->path, sizeof ts->path, "%s", png_path);
+    ts->work.data = ts;
+    if (uv_queue_work(h->d->loop, &ts->work, tiles_work_cb, tiles_after_cb) != 0) {
+        free(ts);
+        respond_error(r, 500, "cannot queue work");
+        return;
+    }
+    tileset_front(h, ts);
+    r->wait_next = NULL;
+    ts->waiters = r;
+    r->busy++;
+    lws_set_timeout(r->wsi, PENDING_TIMEOUT_USER_OK, 120);
+}
+
+/* ---- routes: snapshots and charts ------------------------------------------------------ */
+
+static int parse_id(const char *s, size_t len, int64_t *out)
+{
+    if (len == 0 || len > 18)
+        return -1;
+    int64_t v = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
+        v = v * 10 + (s[i] - '0');
+    }
+    if (v <= 0)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+/* /snapshots/ID/full.png | thumb.png | tiles.json | tile/N.png */
+static void route_snapshot(hreq_t *r, const char *rest)
+{
+    const char *slash = strchr(rest, '/');
+    int64_t id, n = 0;
+    if (!slash || parse_id(rest, (size_t)(slash - rest), &id) != 0) {
+        respond_error(r, 404, "expected /snapshots/ID/full.png, thumb.png, tiles.json or tile/N.png");
+        return;
+    }
+    const char *what = slash + 1;
+    int full = !strcmp(what, "full.png"), thumb = !strcmp(what, "thumb.png");
+    int meta = !strcmp(what, "tiles.json");
+    int tile = 0;
+    if (!strncmp(what, "tile/", 5)) {
+        const char *num = what + 5, *dot = strstr(num, ".png");
+        if (dot && dot[4] == '\0' && (dot == num + 1 && num[0] == '0' ? (n = 0, 1)
+                                                                      : parse_id(num, (size_t)(dot - num), &n) == 0))
+            tile = 1;
+    }
+    if (!full && !thumb && !meta && !tile) {
+        respond_error(r, 404, "expected /snapshots/ID/full.png, thumb.png, tiles.json or tile/N.png");
+        return;
+    }
+    store_snapshot_t *snap = NULL;
+    int rc = store_snapshot_get(r->h->d->reader, id, &snap);
+    if (rc == STORE_ENOTFOUND || (rc == STORE_OK && !snap)) {
+        respond_error(r, 404, "no snapshot %lld", (long long)id);
+        return;
+    }
+    if (rc != STORE_OK) {
+        respond_error(r, 503, "the store could not be read: %s", store_errmsg(r->h->d->reader));
+        return;
+    }
+    const char *path = thumb ? snap->thumb_path : snap->path;
+    char resolved[PATH_MAX];
+    if (!path) {
+        respond_error(r, 404, "snapshot %lld has no %s yet (state %s)", (long long)id,
+                      thumb ? "thumbnail" : "image", snap->state);
+    } else if (!snapshot_path_ok(r->h, path, resolved)) {
+        log_warn("http: snapshot %lld points outside the snapshot directory; refused", (long long)id);
+        respond_error(r, 404, "snapshot %lld has no readable file", (long long)id);
+    } else if (meta || tile) {
+        r->tile_n = meta ? -1 : (int)(n > INT_MAX ? INT_MAX : n);
+        route_tiles(r, id, resolved);
+    } else {
+        req_header(r, "cache-control:", "private, max-age=86400");
+        respond_file(r, resolved, "image/png");
+    }
+    store_snapshot_free(snap);
+}
+
+static const char *arg_get(const hreq_t *r, const char *name)
+{
+    size_t n = strlen(name);
+    for (int i = 0; i < r->nargs; i++)
+        if (!strncmp(r->args[i], name, n) && r->args[i][n] == '=')
+            return r->args[i] + n + 1;
+    return NULL;
+}
+
+static int b64_value(unsigned char ch)
+{
+    if (ch >= 'A' && ch <= 'Z') return ch - 'A';
+    if (ch >= 'a' && ch <= 'z') return ch - 'a' + 26;
+    if (ch >= '0' && ch <= '9') return ch - '0' + 52;
+    if (ch == '+') return 62;
+    if (ch == '/') return 63;
+    return -1;
+}
+
+/* Decodes base64 (padding optional); returns the length or -1. out holds len*3/4+3. */
+static long b64_decode(const char *in, size_t len, unsigned char *out)
+{
+    unsigned acc = 0;
+    int bits = 0;
+    long n = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (in[i] == '=')
+            break;
+        int v = b64_value((unsigned char)in[i]);
+        if (v < 0)
+            return -1;
+        acc = (acc << 6) | (unsigned)v;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            out[n++] = (unsigned char)(acc >> bits);
+        }
+    }
+    return n;
+}
+
+static void chart_done_cb(method_call_t *call, void *ud)
+{
+    hreq_t *r = ud;
+    if (req_unbusy(r))
+        return;
+    if (call->err_code) {
+        int status = call->err_code == RPC_INVALID_PARAMS ? 400 : call->err_code == RPC_UNAVAILABLE ? 503 : 500;
+        respond_error(r, status, "%s", call->err_msg);
+        return;
+    }
+    const char *data = json_string_value(json_object_get(call->result, "data"));
+    const char *format = json_string_value(json_object_get(call->params, "format"));
+    int svg = format && !strcmp(format, "svg");
+    if (!data) {
+        respond_error(r, 500, "chart.render answered without inline data");
+        return;
+    }
+    size_t len = strlen(data);
+    unsigned char *img = malloc(len / 4 * 3 + 4);
+    long n = img ? b64_decode(data, len, img) : -1;
+    if (n < 0) {
+        free(img);
+        respond_error(r, 500, "chart.render's data is not base64");
+        return;
+    }
+    req_header(r, "cache-control:", "no-store");
+    if (svg)
+        req_header(r, "content-security-policy:", CSP_SVG);
+    respond_owned(r, 200, svg ? "image/svg+xml" : "image/png", img, (size_t)n);
+}
+
+/* /chart/KIND.svg|png?days=&tag=&top=&width=&height=&scale= -> chart.render inline */
+static void route_chart(hreq_t *r, const char *rest)
+{
+    const method_def_t *def = methods_find("chart.render");
+    if (!def) {
+        respond_error(r, 404, "charts are not available in this linksnapd yet");
+        return;
+    }
+    const char *dot = strrchr(rest, '.');
+    char kind[32];
+    if (!dot || dot == rest || (size_t)(dot - rest) >= sizeof kind ||
+        (strcmp(dot, ".svg") && strcmp(dot, ".png"))) {
+        respond_error(r, 404, "expected /chart/KIND.svg or /chart/KIND.png");
+        return;
+    }
+    memcpy(kind, rest, (size_t)(dot - rest));
+    kind[dot - rest] = '\0';
+    json_t *params = json_pack("{s:s,s:s,s:b}", "kind", kind, "format", dot + 1, "inline", 1);
+    static const char *const ints[] = {"days", "top", "width", "height", "scale"};
+    for (size_t i = 0; params && i < LS_ARRAY_LEN(ints); i++) {
+        const char *v = arg_get(r, ints[i]);
+        if (!v || !*v)
+            continue;
+        char *end;
+        long x = strtol(v, &end, 10);
+        if (*end || x < 0 || x > 100000) {
+            json_decref(params);
+            respond_error(r, 400, "query '%s' must be a whole number", ints[i]);
+            return;
+        }
+        json_object_set_new(params, ints[i], json_integer(x));
+    }
+    const char *tag = arg_get(r, "tag");
+    if (params && tag && *tag)
+        json_object_set_new(params, "tag", json_string(tag));
+    if (!params) {
+        respond_error(r, 500, "out of memory");
+        return;
+    }
+    r->call.method = def->name;
+    r->call.params = params;
+    r->busy++;
+    lws_set_timeout(r->wsi, PENDING_TIMEOUT_USER_OK, 120);
+    dispatch_run(r->h->d, def, &r->call, chart_done_cb, r);
+}
+
+/* ---- POST bodies: /rpc, /login, /import ------------------------------------------------ */
+
+static void rpc_done_cb(json_t *reply, void *ud)
+{
+    hreq_t *r = ud;
+    if (req_unbusy(r)) {
+        json_decref(reply);
+        return;
+    }
+    if (!reply) {
+        respond_static(r, 204, "application/json", (const unsigned char *)"", 0);
+        return;
+    }
+    respond_json(r, 200, reply);
+}
+
+static void run_rpc(hreq_t *r)
+{
+    char err[256];
+    json_t *doc = rpc_parse_line(r->body.data ? r->body.data : "", r->body.len, err, sizeof err);
+    if (!doc) {
+        respond_json(r, 200, rpc_error(NULL, RPC_PARSE_ERROR, err, NULL));
+        return;
+    }
+    r->busy++;
+    lws_set_timeout(r->wsi, PENDING_TIMEOUT_USER_OK, 300);
+    if (dispatch_doc(r->h->d, doc, rpc_done_cb, r) != 0) {
+        r->busy--;
+        respond_error(r, 500, "out of memory");
+    }
+    json_decref(doc);
+}
+
+static void cookie_header(char *out, size_t outlen, const char *value, int max_age)
+{
+    snprintf(out, outlen, "%s=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%d", HTTP_AUTH_COOKIE,
+             value, max_age);
+}
+
+static void run_login(hreq_t *r)
+{
+    json_t *doc = json_loadb(r->body.data ? r->body.data : "", r->body.len, 0, NULL);
+    const char *token = json_string_value(json_object_get(doc, "token"));
+    char session[65], cookie[256];
+    if (!token) {
+        json_decref(doc);
+        respond_error(r, 400, "expected {\"token\": \"...\"}");
+        return;
+    }
+    int ok = http_auth_login(&r->h->auth, token, session) == 0;
+    json_decref(doc);
+    if (!ok) {
+        log_notice("http: a wrong token was given to /login");
+        respond_error(r, 403, "wrong token");
+        return;
+    }
+    cookie_header(cookie, sizeof cookie, session, 30 * 24 * 3600);
+    req_header(r, "set-cookie:", cookie);
+    respond_json(r, 200, json_pack("{s:b}", "ok", 1));
+}
+
+/* ---- uploads into the import spool ------------------------------------------------------ */
+
+static void spool_forget(http_t *h, int64_t import_id)
+{
+    for (spool_t **pp = &h->spools; *pp; pp = &(*pp)->next) {
+        if ((*pp)->import_id != import_id)
+            continue;
+        spool_t *s = *pp;
+        *pp = s->next;
+        if (unlink(s->path) != 0 && errno != ENOENT)
+            log_warn("http: cannot remove %s: %s", s->path, strerror(errno));
+        free(s);
+        return;
+    }
+}
+
+static void spool_event_cb(json_t *event, void *ud)
+{
+    http_t *h = ud;
+    const char *topic = json_string_value(json_object_get(event, "topic"));
+    if (topic && !strcmp(topic, "import.finished"))
+        spool_forget(h, json_integer_value(json_object_get(event, "id")));
+}
+
+static void import_done_cb(method_call_t *call, void *ud)
+{
+    hreq_t *r = ud;
+    http_t *h = r->h;
+    int64_t id = call->err_code ? 0 : json_integer_value(json_object_get(call->result, "import_id"));
+    if (id > 0) {
+        spool_t *s = calloc(1, sizeof *s);
+        if (s) { /* removed when the import finishes */
+            s->import_id = id;
+            snprintf(s->path, sizeof s->path, "%s", r->up_path);
+            s->next = h->spools;
+            h->spools = s;
+        }
+    } else {
+        unlink(r->up_path);
+    }
+    r->up_path[0] = '\0';
+    if (req_unbusy(r))
+        return;
+    if (call->err_code) {
+        respond_json(r, call->err_code == RPC_INVALID_PARAMS ? 400 : 500,
+                     json_pack("{s:{s:i,s:s}}", "error", "code", call->err_code, "message", call->err_msg));
+        return;
+    }
+    respond_json(r, 200, json_pack("{s:I}", "import_id", (json_int_t)id));
+}
+
+static void upload_start_import(hreq_t *r)
+{
+    const method_def_t *def = methods_find("import.start");
+    json_t *params = json_pack("{s:s}", "path", r->up_path);
+    const char *format = arg_get(r, "format"), *tags = arg_get(r, "tags"),
+               *capture = arg_get(r, "capture");
+    if (params && format && *format)
+        json_object_set_new(params, "format", json_string(format));
+    if (params && tags && *tags) {
+        json_t *arr = json_array();
+        char copy[256];
+        snprintf(copy, sizeof copy, "%s", tags);
+        for (char *save = NULL, *t = strtok_r(copy, ",", &save); arr && t; t = strtok_r(NULL, ",", &save)) {
+            while (*t == ' ')
+                t++;
+            if (*t)
+                json_array_append_new(arr, json_string(t));
+        }
+        json_object_set_new(params, "tags", arr);
+    }
+    if (params && capture)
+        json_object_set_new(params, "capture", json_boolean(strcmp(capture, "0") && strcmp(capture, "false")));
+    if (!def || !params) {
+        json_decref(params);
+        unlink(r->up_path);
+        respond_error(r, 500, def ? "out of memory" : "import.start is missing");
+        return;
+    }
+    r->call.method = def->name;
+    r->call.params = params;
+    r->busy++;
+    dispatch_run(r->h->d, def, &r->call, import_done_cb, r);
+}
+
+static void upload_flush(hreq_t *r);
+
+static void upload_write_cb(uv_fs_t *fs)
+{
+    hreq_t *r = fs->data;
+    ssize_t n = fs->result;
+    uv_fs_req_cleanup(fs);
+    r->up_writing = 0;
+    if (req_unbusy(r))
+        return;
+    if (n < 0 || (size_t)n != r->up_len) {
+        r->up_complete = 1;
+        respond_error(r, 507, "cannot write the upload into %s: %s", r->h->spooldir,
+                      n < 0 ? uv_strerror((int)n) : "short write");
+        return;
+    }
+    r->up_len = 0;
+    lws_rx_flow_control(r->wsi, 1);
+    if (r->up_complete)
+        upload_flush(r);
+}
+
+/* Writes what is buffered; when the body is complete and everything is on disk, starts the
+ * import. */
+static void upload_flush(hreq_t *r)
+{
+    if (r->up_writing || r->discard)
+        return;
+    if (r->up_len > 0) {
+        uv_buf_t b = uv_buf_init(r->up_data, (unsigned)r->up_len);
+        r->upfs.data = r;
+        if (uv_fs_write(r->h->d->loop, &r->upfs, r->up_fd, &b, 1, -1, upload_write_cb) != 0) {
+            respond_error(r, 500, "cannot write the upload");
+            return;
+        }
+        r->up_writing = 1;
+        r->busy++;
+        if (!r->up_complete)
+            lws_rx_flow_control(r->wsi, 0);
+        return;
+    }
+    if (!r->up_complete)
+        return;
+    close(r->up_fd);
+    r->up_fd = -1;
+    upload_start_import(r);
+}
+
+static int upload_open(hreq_t *r)
+{
+    http_t *h = r->h;
+    if (mkdir(h->spooldir, 0700) != 0 && errno != EEXIST) {
+        respond_error(r, 500, "cannot create %s: %s", h->spooldir, strerror(errno));
+        return -1;
+    }
+    unsigned char rnd[8];
+    char hex[17];
+    if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd) {
+        respond_error(r, 500, "no randomness");
+        return -1;
+    }
+    util_hex(rnd, sizeof rnd, hex);
+    snprintf(r->up_path, sizeof r->up_path, "%s/upload-%lld-%s", h->spooldir,
+             (long long)util_now_ms(), hex);
+    r->up_fd = open(r->up_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    r->up_data = malloc(UPLOAD_CHUNK);
+    if (r->up_fd < 0 || !r->up_data) {
+        respond_error(r, 500, "cannot create %s: %s", r->up_path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+static int on_body(pss_t *ps, const char *in, size_t len)
+{
+    hreq_t *r = ps ? ps->r : NULL;
+    if (!r || r->discard)
+        return 0;
+    if (r->body_kind == B_UPLOAD) {
+        r->up_total += len;
+        if (r->up_total > UPLOAD_MAX) {
+            respond_error(r, 413, "uploads are limited to %u MiB", UPLOAD_MAX >> 20);
+            return 0;
+        }
+        while (len > 0) {   /* lws hands at most its rx buffer at once: at most a chunk */
+            size_t room = UPLOAD_CHUNK - r->up_len, n = len < room ? len : room;
+            if (r->up_writing && n == 0) {   /* cannot happen while rx is paused */
+                respond_error(r, 500, "upload overran its buffer");
+                return 0;
+            }
+            memcpy(r->up_data + r->up_len, in, n);
+            r->up_len += n;
+            in += n;
+            len -= n;
+            if (r->up_len == UPLOAD_CHUNK)
+                upload_flush(r);
+        }
+        return 0;
+    }
+    if (buf_append(&r->body, in, len) != 0)
+        respond_error(r, 413, "request body over %zu bytes", r->body.max);
+    return 0;
+}
+
+static int on_body_done(pss_t *ps)
+{
+    hreq_t *r = ps ? ps->r : NULL;
+    if (!r || r->discard)
+        return 0;
+    switch (r->body_kind) {
+    case B_RPC: run_rpc(r); break;
+    case B_LOGIN: run_login(r); break;
+    case B_UPLOAD:
+        r->up_complete = 1;
+        upload_flush(r);
+        break;
+    }
+    return 0;
+}
+
+/* ---- routing ---------------------------------------------------------------------------- */
+
+static int hdr(struct lws *wsi, enum lws_token_indexes t, char *out, int outlen)
+{
+    out[0] = '\0';
+    int n = lws_hdr_total_length(wsi, t);
+    if (n <= 0)
+        return 0;
+    if (n >= outlen)
+        return -1;
+    return lws_hdr_copy(wsi, out, outlen, t) < 0 ? -1 : 1;
+}
+
+static const asset_t *asset_find(http_t *h, const char *path)
+{
+    for (size_t i = 0; i < h->nassets; i++)
+        if (!strcmp(h->assets[i].a->path, path))
+            return &h->assets[i];
+    return NULL;
+}
+
+static int is_page(const char *p)
+{
+    static const char *const pages[] = {"/", "/links", "/tags", "/stats", "/import", "/login"};
+    for (size_t i = 0; i < LS_ARRAY_LEN(pages); i++)
+        if (!strcmp(p, pages[i]))
+            return 1;
+    int64_t id;
+    return !strncmp(p, "/links/", 7) && parse_id(p + 7, strlen(p + 7), &id) == 0;
+}
+
+static void serve_asset(hreq_t *r, const asset_t *as)
+{
+    char inm[128], ae[256];
+    if (hdr(r->wsi, WSI_TOKEN_HTTP_IF_NONE_MATCH, inm, sizeof inm) > 0 && strstr(inm, as->etag)) {
+        req_header(r, "etag:", as->etag);
+        req_header(r, "cache-control:", "no-cache");
+        respond_static(r, 304, NULL, (const unsigned char *)"", 0);
+        return;
+    }
+    req_header(r, "etag:", as->etag);
+    req_header(r, "cache-control:", "no-cache");
+    req_header(r, "vary:", "Accept-Encoding");
+    if (as->gz && hdr(r->wsi, WSI_TOKEN_HTTP_ACCEPT_ENCODING, ae, sizeof ae) > 0 && strstr(ae, "gzip")) {
+        req_header(r, "content-encoding:", "gzip");
+        respond_static(r, 200, as->a->type, as->gz, as->gzlen);
+        return;
+    }
+    respond_static(r, 200, as->a->type, as->a->data, as->a->len);
+}
+
+static int authorized(hreq_t *r)
+{
+    char cookie[2048], authz[512];
+    int hc = hdr(r->wsi, WSI_TOKEN_HTTP_COOKIE, cookie, sizeof cookie);
+    int ha = hdr(r->wsi, WSI_TOKEN_HTTP_AUTHORIZATION, authz, sizeof authz);
+    return http_auth_allowed(&r->h->auth, hc > 0 ? cookie : NULL, ha > 0 ? authz : NULL);
+}
+
+static int origin_ok(hreq_t *r)
+{
+    char origin[256];
+    return hdr(r->wsi, WSI_TOKEN_ORIGIN, origin, sizeof origin) > 0 &&
+           http_auth_origin_ok(&r->h->auth, origin, r->host);
+}
+
+static void route_post(hreq_t *r)
+{
+    char clen[32], ctype[128];
+    const char *p = r->path;
+    int rpc = !strcmp(p, "/rpc"), login = !strcmp(p, "/login"), logout = !strcmp(p, "/logout"),
+        upload = !strcmp(p, "/import");
+    if (!rpc && !login && !logout && !upload) {
+        r->body_kind = B_RPC;   /* so the refusal closes rather than parse the body */
+        respond_error(r, 404, "no POST route %s (POST /rpc, /login, /logout, /import)", p);
+        return;
+    }
+    r->body_kind = upload ? B_UPLOAD : login ? B_LOGIN : B_RPC;
+    if (!origin_ok(r)) {
+        respond_error(r, 403, "Origin must be this page's own (http://%s)", r->host);
+        return;
+    }
+    if (logout) {
+        char cookie[2048], set[256];
+        if (hdr(r->wsi, WSI_TOKEN_HTTP_COOKIE, cookie, sizeof cookie) > 0)
+            http_auth_logout(&r->h->auth, cookie);
+        cookie_header(set, sizeof set, "", 0);
+        req_header(r, "set-cookie:", set);
+        r->body_kind = B_NONE;
+        respond_json(r, 200, json_pack("{s:b}", "ok", 1));
+        r->close_after = 1;
+        return;
+    }
+    if (!login && !authorized(r)) {
+        respond_error(r, 401, "log in first: this linksnapd needs its access token");
+        return;
+    }
+    if (hdr(r->wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH, clen, sizeof clen) <= 0) {
+        respond_error(r, 411, "a Content-Length is required");
+        return;
+    }
+    char *end;
+    unsigned long long n = strtoull(clen, &end, 10);
+    size_t max = upload ? UPLOAD_MAX : login ? SMALL_BODY_MAX : RPC_BODY_MAX;
+    if (*end || n > max) {
+        respond_error(r, 413, "request body over %zu bytes", max);
+        return;
+    }
+    if (!upload) {
+        if (hdr(r->wsi, WSI_TOKEN_HTTP_CONTENT_TYPE, ctype, sizeof ctype) <= 0 ||
+            strncasecmp(ctype, "application/json", 16) != 0) {
+            respond_error(r, 415, "Content-Type must be application/json");
+            return;
+        }
+        r->body.max = max;
+    } else if (upload_open(r) != 0) {
+        return;
+    }
+    if (n == 0) /* no body: lws will not call BODY_COMPLETION for us */
+        on_body_done(lws_wsi_user(r->wsi));
+}
+
+static void route_get(hreq_t *r)
+{
+    const char *p = r->path;
+    http_t *h = r->h;
+    if (is_page(p)) {
+        serve_asset(r, h->index);
+        return;
+    }
+    const asset_t *as = asset_find(h, p);
+    if (as && strcmp(p, "/index.html")) {
+        serve_asset(r, as);
+        return;
+    }
+    if (!strcmp(p, "/auth")) {
+        respond_json(r, 200, json_pack("{s:b,s:b}", "required", http_auth_required(&h->auth),
+                                       "ok", authorized(r)));
+        return;
+    }
+    int snap = !strncmp(p, "/snapshots/", 11), chart = !strncmp(p, "/chart/", 7);
+    if (!strcmp(p, "/events")) {
+        respond_error(r, 426, "/events is a websocket");
+        return;
+    }
+    if (!snap && !chart) {
+        respond_error(r, 404, "nothing at %s", p);
+        return;
+    }
+    if (!authorized(r)) {
+        respond_error(r, 401, "log in first: this linksnapd needs its access token");
+        return;
+    }
+    if (snap)
+        route_snapshot(r, p + 11);
+    else
+        route_chart(r, p + 7);
+}
+
+static int on_http(http_t *h, struct lws *wsi, pss_t *ps, const char *uri)
+{
+    if (!ps)
+        return -1;
+    if (ps->r) { /* the previous request on this connection is done */
+        req_detach(ps->r);
+        ps->r = NULL;
+    }
+    hreq_t *r = req_new(h, wsi);
+    if (!r)
+        return -1;
+    ps->r = r;
+    ps->wsi = wsi;
+    if (lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) > 0)
+        r->method = M_GET;
+    else if (lws_hdr_total_length(wsi, WSI_TOKEN_HEAD_URI) > 0)
+        r->method = M_HEAD;
+    else if (lws_hdr_total_length(wsi, WSI_TOKEN_POST_URI) > 0)
+        r->method = M_POST;
+    else
+        r->method = M_OTHER;
+    if (r->method == M_OTHER) {
+        r->body_kind = B_RPC;   /* close afterwards: a body we never read may follow */
+        req_header(r, "allow:", "GET, HEAD, POST");
+        respond_error(r, 405, "only GET, HEAD and POST");
+        return 0;
+    }
+    if (h->closing) {
+        r->close_after = 1;
+        respond_error(r, 503, "linksnapd is stopping");
+        return 0;
+    }
+    if (strlen(uri) >= sizeof r->path) {
+        r->close_after = 1;
+        respond_error(r, 414, "path over %zu bytes", sizeof r->path - 1);
+        return 0;
+    }
+    snprintf(r->path, sizeof r->path, "%s", uri);
+    if (hdr(wsi, WSI_TOKEN_HOST, r->host, sizeof r->host) <= 0 || !http_auth_host_ok(&h->auth, r->host)) {
+        r->close_after = 1;
+        respond_error(r, 421, "Host must name this linksnapd (%s)", h->url);
+        return 0;
+    }
+    for (int i = 0; i < MAX_ARGS; i++) {
+        if (lws_hdr_copy_fragment(wsi, r->args[r->nargs], sizeof r->args[0], WSI_TOKEN_HTTP_URI_ARGS, i) <= 0)
+            break;
+        r->nargs++;
+    }
+    if (r->method == M_POST)
+        route_post(r);
+    else
+        route_get(r);
+    return 0;
+}
+
+/* ---- the /events websocket ------------------------------------------------------------- */
+
+static void ws_event_cb(json_t *event, void *ud)
+{
+    pss_t *ps = ud;
+    if (ps->ws_close)
+        return;
+    char *text = json_dumps(event, JSON_COMPACT);
+    size_t n = text ? strlen(text) : 0;
+    wsmsg_t *m = text ? malloc(sizeof *m + LWS_PRE + n) : NULL;
+    if (!m) {
+        free(text);
+        ps->ws_close = 1;
+    } else {
+        m->next = NULL;
+        m->len = n;
+        memcpy(m->data + LWS_PRE, text, n);
+        free(text);
+        *ps->qtail = m;
+        ps->qtail = &m->next;
+        ps->qbytes += n;
+        if (ps->qbytes > WS_QUEUE_MAX) {
+            log_warn("http: a page is %u MiB behind on events; closing its websocket",
+                     (unsigned)(ps->qbytes >> 20));
+            ps->ws_close = 1;
+        }
+    }
+    lws_callback_on_writable(ps->wsi);
+}
+
+/* Upgrade to /events: Host, Origin and the token, like a POST. Returns nonzero to refuse. */
+static int ws_filter(http_t *h, struct lws *wsi, pss_t *ps)
+{
+    char uri[64], host[160], origin[256], cookie[2048], authz[512];
+    if (h->closing || !ps)
+        return 1;
+    if (hdr(wsi, WSI_TOKEN_GET_URI, uri, sizeof uri) <= 0 || strcmp(uri, "/events")) {
+        log_info("http: websocket refused: only /events is one");
+        return 1;
+    }
+    if (hdr(wsi, WSI_TOKEN_HOST, host, sizeof host) <= 0 || !http_auth_host_ok(&h->auth, host) ||
+        hdr(wsi, WSI_TOKEN_ORIGIN, origin, sizeof origin) <= 0 ||
+        !http_auth_origin_ok(&h->auth, origin, host)) {
+        log_notice("http: websocket refused: Host or Origin is not this linksnapd's");
+        return 1;
+    }
+    int hc = hdr(wsi, WSI_TOKEN_HTTP_COOKIE, cookie, sizeof cookie);
+    int ha = hdr(wsi, WSI_TOKEN_HTTP_AUTHORIZATION, authz, sizeof authz);
+    if (!http_auth_allowed(&h->auth, hc > 0 ? cookie : NULL, ha > 0 ? authz : NULL)) {
+        log_notice("http: websocket refused: not logged in");
+        return 1;
+    }
+    ps->topics[0] = '\0';
+    char arg[300];
+    for (int i = 0; i < MAX_ARGS; i++) {
+        if (lws_hdr_copy_fragment(wsi, arg, sizeof arg, WSI_TOKEN_HTTP_URI_ARGS, i) <= 0)
+            break;
+        if (!strncmp(arg, "topics=", 7))
+            snprintf(ps->topics, sizeof ps->topics, "%s", arg + 7);
+    }
+    return 0;
+}
+
+static int ws_open(http_t *h, struct lws *wsi, pss_t *ps)
+{
+    if (ps->r) {
+        req_detach(ps->r);
+        ps->r = NULL;
+    }
+    ps->is_ws = 1;
+    ps->wsi = wsi;
+    ps->qtail = &ps->q;
+    json_t *topics = NULL;
+    if (ps->topics[0]) {
+        topics = json_array();
+        char copy[256];
+        snprintf(copy, sizeof copy, "%s", ps->topics);
+        for (char *save = NULL, *t = strtok_r(copy, ",", &save); topics && t; t = strtok_r(NULL, ",", &save))
+            json_array_append_new(topics, json_string(t));
+    }
+    ps->sub = events_subscribe(h->d->events, topics, ws_event_cb, ps);
+    json_decref(topics);
+    if (!ps->sub)
+        return -1;
+    ps->ws_next = h->ws;
+    if (h->ws)
+        h->ws->ws_prev = ps;
+    h->ws = ps;
+    return 0;
+}
+
+static int ws_write(struct lws *wsi, pss_t *ps)
+{
+    if (ps->ws_close) {
+        lws_close_reason(wsi, LWS_CLOSE_STATUS_GOINGAWAY, NULL, 0);
+        return -1;
+    }
+    wsmsg_t *m = ps->q;
+    if (!m)
+        return 0;
+    ps->q = m->next;
+    if (!ps->q)
+        ps->qtail = &ps->q;
+    ps->qbytes -= m->len;
+    int n = lws_write(wsi, m->data + LWS_PRE, m->len, LWS_WRITE_TEXT);
+    free(m);
+    if (n < 0)
+        return -1;
+    if (ps->q)
+        lws_callback_on_writable(wsi);
+    return 0;
+}
+
+static void ws_closed(http_t *h, pss_t *ps)
+{
+    if (!ps->is_ws)
+        return;
+    events_unsubscribe(h->d->events, ps->sub);
+    ps->sub = NULL;
+    while (ps->q) {
+        wsmsg_t *m = ps->q;
+        ps->q = m->next;
+        free(m);
+    }
+    if (ps->ws_prev)
+        ps->ws_prev->ws_next = ps->ws_next;
+    else if (h->ws == ps)
+        h->ws = ps->ws_next;
+    if (ps->ws_next)
+        ps->ws_next->ws_prev = ps->ws_prev;
+    ps->is_ws = 0;
+}
+
+/* ---- the lws callback ------------------------------------------------------------------- */
+
+static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
+{
+    http_t *h = lws_context_user(lws_get_context(wsi));
+    pss_t *ps = user;
+    switch (reason) {
+    case LWS_CALLBACK_HTTP:
+        return on_http(h, wsi, ps, in ? (const char *)in : "/");
+    case LWS_CALLBACK_HTTP_BODY:
+        return on_body(ps, in, len);
+    case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+        return on_body_done(ps);
+    case LWS_CALLBACK_HTTP_WRITEABLE:
+        return ps ? on_writable(h, wsi, ps) : -1;
+    case LWS_CALLBACK_CLOSED_HTTP:
+        if (ps && ps->r) {
+            req_detach(ps->r);
+            ps->r = NULL;
+        }
+        return 0;
+    case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+        return ws_filter(h, wsi, ps);
+    case LWS_CALLBACK_ESTABLISHED:
+        return ps ? ws_open(h, wsi, ps) : -1;
+    case LWS_CALLBACK_SERVER_WRITEABLE:
+        return ps ? ws_write(wsi, ps) : -1;
+    case LWS_CALLBACK_RECEIVE:
+        return 0;   /* the page only listens */
+    case LWS_CALLBACK_CLOSED:
+        if (ps) {
+            ws_closed(h, ps);
+            if (ps->r) {
+                req_detach(ps->r);
+                ps->r = NULL;
+            }
+        }
+        return 0;
+    default:
+        return lws_callback_http_dummy(wsi, reason, user, in, len);
+    }
+}
+
+static const struct lws_protocols protocols[] = {
+    {"linksnap", cb_http, sizeof(pss_t), 65536, 0, NULL, 0},
+    {NULL, NULL, 0, 0, 0, NULL, 0},
+};
+
+/* ---- start and stop --------------------------------------------------------------------- */
+
+static int assets_prepare(http_t *h)
+{
+    h->assets = calloc(web_assets_count, sizeof *h->assets);
+    if (!h->assets)
+        return -1;
+    h->nassets = web_assets_count;
+    for (size_t i = 0; i < web_assets_count; i++) {
+        asset_t *as = &h->assets[i];
+        as->a = &web_assets[i];
+        uint64_t fnv = 1469598103934665603ull;
+        for (size_t k = 0; k < as->a->len; k++)
+            fnv = (fnv ^ as->a->data[k]) * 1099511628211ull;
+        snprintf(as->etag, sizeof as->etag, "\"%016llx\"", (unsigned long long)fnv);
+        if (!strcmp(as->a->path, "/index.html"))
+            h->index = as;
+        if (as->a->len < 512 || !strncmp(as->a->type, "image/png", 9))
+            continue;
+        z_stream z;
+        memset(&z, 0, sizeof z);
+        if (deflateInit2(&z, 9, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+            continue;
+        size_t cap = deflateBound(&z, as->a->len);
+        unsigned char *gz = malloc(cap);
+        z.next_in = (unsigned char *)as->a->data;
+        z.avail_in = (uInt)as->a->len;
+        z.next_out = gz;
+        z.avail_out = (uInt)cap;
+        if (gz && deflate(&z, Z_FINISH) == Z_STREAM_END && z.total_out < as->a->len) {
+            as->gz = gz;
+            as->gzlen = z.total_out;
+        } else {
+            free(gz);
+        }
+        deflateEnd(&z);
+    }
+    return h->index ? 0 : -1;
+}
+
+static void spool_clean(const char *dir)
+{
+    uv_fs_t req;
+    if (uv_fs_scandir(NULL, &req, dir, 0, NULL) < 0) {
+        uv_fs_req_cleanup(&req);
+        return;
+    }
+    uv_dirent_t ent;
+    char path[4400];
+    while (uv_fs_scandir_next(&req, &ent) != UV_EOF) {
+        if (strncmp(ent.name, "upload-", 7))
+            continue;
+        snprintf(path, sizeof path, "%s/%s", dir, ent.name);
+        unlink(path);   /* an upload of an earlier run; its import was interrupted */
+    }
+    uv_fs_req_cleanup(&req);
+}
+
+int http_check_config(const config_t *cfg, char *err, size_t errlen)
+{
+    if (!strcmp(cfg->http_listen, "off"))
+        return 0;
+    char host[128], token[256];
+    int port;
+    http_auth_t *a = malloc(sizeof *a);
+    if (!a) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    snprintf(token, sizeof token, "%s", cfg->http_token);
+    int rc = -1;
+    if (http_auth_parse_listen(cfg->http_listen, host, sizeof host, &port, err, errlen) != 0)
+        goto out;
+    if (!token[0] && cfg->http_token_file[0] &&
+        http_auth_read_token_file(cfg->http_token_file, token, sizeof token, err, errlen) != 0)
+        goto out;
+    if (token[0] && strlen(token) < 8) {
+        snprintf(err, errlen, "http.token: at least 8 characters");
+        goto out;
+    }
+    rc = http_auth_init(a, host, port, token, err, errlen);
+out:
+    free(a);
+    return rc;
+}
+
+http_t *http_start(daemon_t *d, char *err, size_t errlen)
+{
+    http_t *h = calloc(1, sizeof *h);
+    char host[128], token[256];
+    int port;
+    if (!h) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    h->d = d;
+    snprintf(token, sizeof token, "%s", d->cfg.http_token);
+    if (http_auth_parse_listen(d->cfg.http_listen, host, sizeof host, &port, err, errlen) != 0)
+        goto fail;
+    if (!token[0] && d->cfg.http_token_file[0] &&
+        http_auth_read_token_file(d->cfg.http_token_file, token, sizeof token, err, errlen) != 0)
+        goto fail;
+    if (http_auth_init(&h->auth, host, port, token, err, errlen) != 0)
+        goto fail;
+    if (assets_prepare(h) != 0) {
+        snprintf(err, errlen, "out of memory (or no index.html compiled in)");
+        goto fail;
+    }
+    snprintf(h->spooldir, sizeof h->spooldir, "%s/import-spool", d->cfg.state_dir);
+    spool_clean(h->spooldir);
+    static const char *const import_topics[] = {"import.finished"};
+    json_t *topics = json_pack("[s]", import_topics[0]);
+    h->spool_sub = topics ? events_subscribe(d->events, topics, spool_event_cb, h) : NULL;
+    json_decref(topics);
+    if (!h->spool_sub) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
+
+    struct lws_context_creation_info info;
+    memset(&info, 0, sizeof info);
+    void *foreign[1] = {d->loop};
+    info.port = port;
+    info.iface = host;
+    info.protocols = protocols;
+    info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_FAIL_UPON_UNABLE_TO_BIND;
+    if (!strchr(host, ':'))
+        info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
+    info.foreign_loops = foreign;
+    info.user = h;
+    info.gid = (gid_t)-1;
+    info.uid = (uid_t)-1;
+    info.max_http_header_data = 8192;
+    info.timeout_secs = 30;
+    info.keepalive_timeout = 60;
+    info.vhost_name = "linksnap";
+    info.server_string = "linksnapd";
+    lws_set_log_level(LLL_ERR, NULL);
+    h->ctx = lws_create_context(&info);
+    if (!h->ctx) {
+        snprintf(err, errlen, "cannot listen on %s for the web page (in use, or not an address of "
+                 "this machine? is libwebsockets-evlib-uv installed?)", d->cfg.http_listen);
+        goto fail;
+    }
+    struct lws_vhost *vh = lws_get_vhost_by_name(h->ctx, "linksnap");
+    int bound = vh ? lws_get_vhost_listen_port(vh) : port;
+    if (bound > 0)
+        http_auth_set_port(&h->auth, bound);
+    snprintf(h->url, sizeof h->url, strchr(host, ':') ? "http://[%s]:%d" : "http://%s:%d", host,
+             h->auth.port);
+    return h;
+fail:
+    events_unsubscribe(d->events, h->spool_sub);
+    for (size_t i = 0; h->assets && i < h->nassets; i++)
+        free(h->assets[i].gz);
+    free(h->assets);
+    free(h);
+    return NULL;
+}
+
+const char *http_url(const http_t *h) { return h->url; }
+
+void http_close(http_t *h)
+{
+    if (!h || h->closing)
+        return;
+    h->closing = 1;
+    events_unsubscribe(h->d->events, h->spool_sub);
+    h->spool_sub = NULL;
+    lws_context_destroy(h->ctx);   /* first half: closes the listener and every connection */
+}
+
+void http_free(http_t *h)
+{
+    if (!h)
+        return;
+    if (h->ctx)
+        lws_context_destroy(h->ctx);
+    while (h->tiles) {
+        tileset_t *ts = h->tiles;
+        h->tiles = ts->next;
+        tiles_free(&ts->t);
+        free(ts);
+    }
+    while (h->spools) {
+        spool_t *s = h->spools;
+        h->spools = s->next;
+        free(s);   /* the file stays for an interrupted import; the next start removes it */
+    }
+    for (size_t i = 0; i < h->nassets; i++)
+        free(h->assets[i].gz);
+    free(h->assets);
+    free(h);
+}

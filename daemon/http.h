@@ -1,0 +1,27 @@
+/* http.h -- linksnapd's web server (issue 6): the page, POST /rpc, the /events websocket,
+ * snapshot images, charts and import uploads, on libwebsockets over the daemon's own
+ * libuv loop. docs/web.md lists the routes and the security model. */
+#ifndef LS_HTTP_H
+#define LS_HTTP_H
+
+#include <stddef.h>
+
+#include "daemon.h"
+
+typedef struct http http_t;
+
+/* Checks the settings (address, token) without binding anything: main calls it before
+ * the store opens, so a bad http.listen or a missing token stops linksnapd at once.
+ * Returns 0 or -1 with err. */
+int http_check_config(const config_t *cfg, char *err, size_t errlen);
+/* Listens on d->cfg.http_listen (not "off"). Returns NULL with err on failure. */
+http_t *http_start(daemon_t *d, char *err, size_t errlen);
+/* "http://127.0.0.1:8750" (with the port really bound). */
+const char *http_url(const http_t *h);
+/* First half of the stop: closes the listener, every connection and websocket. Call
+ * outside lws callbacks; then let the loop run until it has nothing left and call
+ * http_free (the two-phase teardown of an lws context on a foreign loop, see cdp.h). */
+void http_close(http_t *h);
+void http_free(http_t *h);   /* accepts NULL */
+
+#endif

@@ -1,0 +1,266 @@
+/* http_auth.c -- Host/Origin rules, the token and session cookies (http_auth.h says the
+ * rules). Sessions live in memory: a restart of linksnapd asks for the token again. */
+#include "http_auth.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util.h"
+
+#define SESSION_IDLE_MS (30ull * 24 * 3600 * 1000)   /* a month without use ends a session */
+
+int http_auth_parse_listen(const char *listen, char *host, size_t hostlen, int *port, char *err,
+                           size_t errlen)
+{
+    const char *colon;
+    size_t hl;
+    const char *h = listen;
+    if (listen[0] == '[') {
+        const char *close = strchr(listen, ']');
+        if (!close || close[1] != ':') {
+            snprintf(err, errlen, "http.listen: expected [IPV6]:PORT, got '%s'", listen);
+            return -1;
+        }
+        h = listen + 1;
+        hl = (size_t)(close - h);
+        colon = close + 1;
+    } else {
+        colon = strrchr(listen, ':');
+        if (!colon || strchr(listen, ':') != colon) {
+            snprintf(err, errlen, "http.listen: expected HOST:PORT (or [IPV6]:PORT, or off), got '%s'",
+                     listen);
+            return -1;
+        }
+        hl = (size_t)(colon - listen);
+    }
+    if (hl == 0 || hl >= hostlen) {
+        snprintf(err, errlen, "http.listen: missing or over-long host in '%s'", listen);
+        return -1;
+    }
+    char *end;
+    errno = 0;
+    long p = strtol(colon + 1, &end, 10);
+    if (errno || end == colon + 1 || *end || p < 0 || p > 65535) {
+        snprintf(err, errlen, "http.listen: port must be 0 to 65535 in '%s'", listen);
+        return -1;
+    }
+    memcpy(host, h, hl);
+    host[hl] = '\0';
+    *port = (int)p;
+    return 0;
+}
+
+int http_auth_init(http_auth_t *a, const char *host, int port, const char *token, char *err,
+                   size_t errlen)
+{
+    memset(a, 0, sizeof *a);
+    snprintf(a->host, sizeof a->host, "%s", host);
+    a->port = port;
+    a->local = !strcmp(host, "127.0.0.1") || !strcmp(host, "::1") || !strcasecmp(host, "localhost");
+    a->wildcard = !strcmp(host, "0.0.0.0") || !strcmp(host, "::");
+    if (strlen(token) >= sizeof a->token) {
+        snprintf(err, errlen, "http.token: at most %zu bytes", sizeof a->token - 1);
+        return -1;
+    }
+    snprintf(a->token, sizeof a->token, "%s", token);
+    if (!a->local && !a->token[0]) {
+        snprintf(err, errlen,
+                 "http.listen = %s:%d is not a loopback address (127.0.0.1, ::1 or localhost): "
+                 "set http.token or http.token_file so only you can use the page, or "
+                 "http.listen = off", host, port);
+        return -1;
+    }
+    return 0;
+}
+
+void http_auth_set_port(http_auth_t *a, int port) { a->port = port; }
+
+int http_auth_read_token_file(const char *path, char *out, size_t outlen, char *err, size_t errlen)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        snprintf(err, errlen, "http.token_file: cannot read %s: %s", path, strerror(errno));
+        return -1;
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0 || (st.st_mode & 007)) {
+        snprintf(err, errlen, "http.token_file: %s is readable by others; chmod o-rwx it", path);
+        close(fd);
+        return -1;
+    }
+    char buf[512];
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n < 0) {
+        snprintf(err, errlen, "http.token_file: cannot read %s: %s", path, strerror(errno));
+        return -1;
+    }
+    buf[n] = '\0';
+    buf[strcspn(buf, "\r\n")] = '\0';
+    size_t len = strlen(buf);
+    if (len < 8 || len >= outlen) {
+        snprintf(err, errlen, "http.token_file: the token in %s must be 8 to %zu characters",
+                 path, outlen - 1);
+        return -1;
+    }
+    memcpy(out, buf, len + 1);
+    return 0;
+}
+
+/* "host:port" as a browser writes it for this listener's address and port */
+static int hostport_eq(const char *value, size_t vlen, const char *host, int port)
+{
+    char want[160];
+    int n = strchr(host, ':') ? snprintf(want, sizeof want, "[%s]:%d", host, port)
+                              : snprintf(want, sizeof want, "%s:%d", host, port);
+    if (n > 0 && (size_t)n == vlen && !strncasecmp(value, want, vlen))
+        return 1;
+    if (port == 80) { /* browsers leave the default port out */
+        n = strchr(host, ':') ? snprintf(want, sizeof want, "[%s]", host)
+                              : snprintf(want, sizeof want, "%s", host);
+        if (n > 0 && (size_t)n == vlen && !strncasecmp(value, want, vlen))
+            return 1;
+    }
+    return 0;
+}
+
+static int host_value_ok(const http_auth_t *a, const char *v, size_t vlen)
+{
+    if (vlen == 0)
+        return 0;
+    for (size_t i = 0; i < vlen; i++) { /* no spaces, controls, paths or user info */
+        unsigned char ch = (unsigned char)v[i];
+        if (ch <= ' ' || ch >= 0x7f || ch == '/' || ch == '@' || ch == '\\')
+            return 0;
+    }
+    if (a->wildcard)
+        return 1;
+    if (hostport_eq(v, vlen, a->host, a->port))
+        return 1;
+    if (a->local) {
+        if (hostport_eq(v, vlen, "localhost", a->port) || hostport_eq(v, vlen, "127.0.0.1", a->port) ||
+            hostport_eq(v, vlen, "::1", a->port))
+            return 1;
+    }
+    return 0;
+}
+
+int http_auth_host_ok(const http_auth_t *a, const char *host)
+{
+    return host && host_value_ok(a, host, strlen(host));
+}
+
+int http_auth_origin_ok(const http_auth_t *a, const char *origin, const char *host)
+{
+    if (!origin || !host || !http_auth_host_ok(a, host))
+        return 0;
+    if (strncmp(origin, "http://", 7) != 0)
+        return 0;
+    const char *rest = origin + 7;
+    size_t rl = strlen(rest);
+    if (rl > 0 && rest[rl - 1] == '/')
+        rl--;
+    /* the page's own origin: what the browser was pointed at, which Host also names */
+    return rl == strlen(host) && !strncasecmp(rest, host, rl) && host_value_ok(a, rest, rl);
+}
+
+int http_auth_required(const http_auth_t *a) { return a->token[0] != '\0'; }
+
+/* equal in constant time for strings of the same length */
+static int secret_eq(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    unsigned char diff = la != lb;
+    for (size_t i = 0; i < la; i++)
+        diff |= (unsigned char)(a[i] ^ b[i % (lb ? lb : 1)]);
+    return diff == 0;
+}
+
+/* The value of cookie `name` in a Cookie header, copied into out. */
+static int cookie_get(const char *header, const char *name, char *out, size_t outlen)
+{
+    size_t nl = strlen(name);
+    const char *p = header;
+    while (p && *p) {
+        while (*p == ' ' || *p == ';')
+            p++;
+        const char *end = strchr(p, ';');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        if (len > nl && !strncmp(p, name, nl) && p[nl] == '=') {
+            size_t vl = len - nl - 1;
+            if (vl >= outlen)
+                return -1;
+            memcpy(out, p + nl + 1, vl);
+            out[vl] = '\0';
+            return 0;
+        }
+        p = end;
+    }
+    return -1;
+}
+
+static http_session_t *session_find(http_auth_t *a, const char *cookie)
+{
+    char id[80];
+    if (!cookie || cookie_get(cookie, HTTP_AUTH_COOKIE, id, sizeof id) != 0 || strlen(id) != 64)
+        return NULL;
+    uint64_t now = util_mono_ms();
+    for (size_t i = 0; i < HTTP_AUTH_MAX_SESSIONS; i++) {
+        http_session_t *s = &a->sessions[i];
+        if (s->id[0] && secret_eq(s->id, id)) {
+            if (now - s->last_ms > SESSION_IDLE_MS) {
+                s->id[0] = '\0';
+                return NULL;
+            }
+            s->last_ms = now;
+            return s;
+        }
+    }
+    return NULL;
+}
+
+int http_auth_allowed(http_auth_t *a, const char *cookie, const char *authorization)
+{
+    if (!a->token[0])
+        return 1;
+    if (authorization && !strncasecmp(authorization, "Bearer ", 7) && secret_eq(authorization + 7, a->token))
+        return 1;
+    return session_find(a, cookie) != NULL;
+}
+
+int http_auth_login(http_auth_t *a, const char *token, char out[65])
+{
+    if (!a->token[0] || !token || !secret_eq(token, a->token))
+        return -1;
+    unsigned char rnd[32];
+    if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd)
+        return -1;
+    util_hex(rnd, sizeof rnd, out);
+    /* a free slot, or the one used longest ago */
+    http_session_t *slot = &a->sessions[0];
+    for (size_t i = 0; i < HTTP_AUTH_MAX_SESSIONS; i++) {
+        if (!a->sessions[i].id[0]) {
+            slot = &a->sessions[i];
+            break;
+        }
+        if (a->sessions[i].last_ms < slot->last_ms)
+            slot = &a->sessions[i];
+    }
+    memcpy(slot->id, out, 65);
+    slot->last_ms = util_mono_ms();
+    return 0;
+}
+
+void http_auth_logout(http_auth_t *a, const char *cookie)
+{
+    http_session_t *s = session_find(a, cookie);
+    if (s)
+        memset(s, 0, sizeof *s);
+}

@@ -1,0 +1,177 @@
+/* methods_snapshot.c -- the capture queue over the protocol: snapshot.request (queue a
+ * capture of a link, adding the link when a URL is new), snapshot.list / snapshot.get
+ * (history), job.get / job.list (the queue as it is) and job.cancel (a running job's tab
+ * is closed by the engine, in the after hook). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "daemon.h"
+#include "engine.h"
+#include "json_link.h"
+#include "method.h"
+
+static json_t *json_job(const store_job_t *j)
+{
+    return json_pack("{s:I,s:I,s:I,s:s,s:i,s:s,s:s?,s:o,s:o,s:o}", "id", (json_int_t)j->id,
+                     "link_id", (json_int_t)j->link_id, "snapshot_id", (json_int_t)j->snapshot_id,
+                     "state", j->state, "attempt", j->attempt, "url", j->url, "error", j->error,
+                     "not_before", j->not_before ? json_time(j->not_before) : json_null(),
+                     "created_at", json_time(j->created_at), "updated_at", json_time(j->updated_at));
+}
+
+static int m_snapshot_request(method_call_t *call)
+{
+    static const char *const known[] = {"link_id", "url", NULL};
+    int64_t link_id = 0;
+    const char *url = NULL;
+    if (param_reject_unknown(call, known) || param_int(call, "link_id", 0, 1, INT64_MAX, &link_id) ||
+        param_string(call, "url", 0, &url))
+        return -1;
+    if (link_id && url)
+        return method_fail(call, RPC_INVALID_PARAMS, "give 'link_id' or 'url', not both");
+    if (!link_id && !url)
+        return method_fail(call, RPC_INVALID_PARAMS, "missing param 'link_id' (or 'url')");
+    int link_created = 0, rc;
+    if (url) {
+        /* a URL not saved yet becomes a link (without a capture of its own: this is it) */
+        store_link_add_t in = {.url = url, .rules = call->cfg ? call->cfg->url_rules : NULL,
+                               .capture = 0, .now_ms = call->now_ms};
+        if ((rc = store_link_add(call->db, &in, &link_id, &link_created)))
+            return method_fail_store(call, rc, NULL);
+    }
+    int64_t job_id;
+    int created;
+    if ((rc = store_job_request(call->db, link_id, call->now_ms, &job_id, &created)))
+        return method_fail_store(call, rc, NULL);
+    call->result = json_pack("{s:I,s:I,s:b,s:b}", "job_id", (json_int_t)job_id,
+                             "link_id", (json_int_t)link_id, "created", created,
+                             "link_created", link_created);
+    if (!call->result)
+        return method_fail(call, RPC_INTERNAL_ERROR, "out of memory");
+    if (created)
+        return method_emit(call, "job.queued", json_pack("{s:I,s:I}", "job_id", (json_int_t)job_id,
+                                                         "link_id", (json_int_t)link_id));
+    return 0;
+}
+
+static int m_snapshot_list(method_call_t *call)
+{
+    static const char *const known[] = {"link_id", "limit", NULL};
+    int64_t link_id, limit = 50;
+    if (param_reject_unknown(call, known) || param_int(call, "link_id", 1, 1, INT64_MAX, &link_id) ||
+        param_int(call, "limit", 0, 1, 1000, &limit))
+        return -1;
+    store_snapshot_t **v;
+    size_t n;
+    int rc = store_snapshot_list(call->db, link_id, (int)limit, &v, &n);
+    if (rc)
+        return method_fail_store(call, rc, NULL);
+    json_t *arr = json_array();
+    for (size_t i = 0; arr && i < n; i++)
+        if (json_array_append_new(arr, json_snapshot(v[i])) != 0) {
+            json_decref(arr);
+            arr = NULL;
+        }
+    store_snapshot_list_free(v, n);
+    call->result = arr ? json_pack("{s:o}", "snapshots", arr) : NULL;
+    return call->result ? 0 : method_fail(call, RPC_INTERNAL_ERROR, "out of memory");
+}
+
+static int m_snapshot_get(method_call_t *call)
+{
+    static const char *const known[] = {"id", NULL};
+    int64_t id;
+    if (param_reject_unknown(call, known) || param_int(call, "id", 1, 1, INT64_MAX, &id))
+        return -1;
+    store_snapshot_t *s;
+    int rc = store_snapshot_get(call->db, id, &s);
+    if (rc)
+        return method_fail_store(call, rc, NULL);
+    call->result = json_pack("{s:o}", "snapshot", json_snapshot(s));
+    store_snapshot_free(s);
+    return call->result ? 0 : method_fail(call, RPC_INTERNAL_ERROR, "out of memory");
+}
+
+static int m_job_get(method_call_t *call)
+{
+    static const char *const known[] = {"id", NULL};
+    int64_t id;
+    if (param_reject_unknown(call, known) || param_int(call, "id", 1, 1, INT64_MAX, &id))
+        return -1;
+    store_job_t *j;
+    int rc = store_job_get(call->db, id, &j);
+    if (rc)
+        return method_fail_store(call, rc, NULL);
+    call->result = json_pack("{s:o}", "job", json_job(j));
+    store_job_free(j);
+    return call->result ? 0 : method_fail(call, RPC_INTERNAL_ERROR, "out of memory");
+}
+
+static int m_job_list(method_call_t *call)
+{
+    static const char *const known[] = {"state", "limit", "before", NULL};
+    const char *state = NULL;
+    int64_t limit = 100, before = 0;
+    if (param_reject_unknown(call, known) || param_string(call, "state", 0, &state) ||
+        param_int(call, "limit", 0, 1, 1000, &limit) || param_int(call, "before", 0, 1, INT64_MAX, &before))
+        return -1;
+    store_job_t **v;
+    size_t n;
+    int rc = store_job_list(call->db, state, (int)limit, before, &v, &n);
+    if (rc == STORE_EINVAL)
+        return method_fail(call, RPC_INVALID_PARAMS, "param 'state': %s", store_errmsg(call->db));
+    if (rc)
+        return method_fail_store(call, rc, NULL);
+    json_t *arr = json_array();
+    for (size_t i = 0; arr && i < n; i++)
+        if (json_array_append_new(arr, json_job(v[i])) != 0) {
+            json_decref(arr);
+            arr = NULL;
+        }
+    json_int_t next = n == (size_t)limit ? (json_int_t)v[n - 1]->id : 0;
+    store_job_list_free(v, n);
+    call->result = arr ? json_pack("{s:o,s:o}", "jobs", arr, "next_before",
+                                   next ? json_integer(next) : json_null()) : NULL;
+    return call->result ? 0 : method_fail(call, RPC_INTERNAL_ERROR, "out of memory");
+}
+
+static int m_job_cancel(method_call_t *call)
+{
+    static const char *const known[] = {"id", NULL};
+    int64_t id;
+    if (param_reject_unknown(call, known) || param_int(call, "id", 1, 1, INT64_MAX, &id))
+        return -1;
+    int was_running;
+    int rc = store_job_cancel(call->db, id, call->now_ms, &was_running);
+    if (rc)
+        return method_fail_store(call, rc, NULL);
+    store_job_t *j;
+    if ((rc = store_job_get(call->db, id, &j)))
+        return method_fail_store(call, rc, NULL);
+    call->result = json_pack("{s:o,s:b}", "job", json_job(j), "was_running", was_running);
+    call->handoff = json_pack("{s:I}", "id", (json_int_t)id);
+    int ret = method_emit(call, "job.canceled", json_pack("{s:I,s:I}", "job_id", (json_int_t)id,
+                                                          "link_id", (json_int_t)j->link_id));
+    store_job_free(j);
+    if (!call->result || !call->handoff)
+        return method_fail(call, RPC_INTERNAL_ERROR, "out of memory");
+    return ret;
+}
+
+static void job_cancel_after(method_call_t *call, daemon_t *d)
+{
+    json_int_t id = json_integer_value(json_object_get(call->handoff, "id"));
+    engine_cancel_job(d->engine, id);
+}
+
+const method_def_t methods_snapshot[] = {
+    {"snapshot.request", m_snapshot_request, METHOD_WRITE, NULL},
+    {"snapshot.list", m_snapshot_list, METHOD_READ, NULL},
+    {"snapshot.get", m_snapshot_get, METHOD_READ, NULL},
+    {"job.get", m_job_get, METHOD_READ, NULL},
+    {"job.list", m_job_list, METHOD_READ, NULL},
+    {"job.cancel", m_job_cancel, METHOD_WRITE, job_cancel_after},
+    {NULL, NULL, 0, NULL},
+};

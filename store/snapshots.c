@@ -1,0 +1,132 @@
+/* snapshots.c -- snapshot rows: load one, a link's history newest first. A snapshot is
+ * written only through its job (store/jobs.c); this file reads. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store_int.h"
+
+void store_snapshot_free(store_snapshot_t *x)
+{
+    if (!x)
+        return;
+    free(x->final_url);
+    free(x->title);
+    free(x->path);
+    free(x->thumb_path);
+    free(x->sha256);
+    free(x->error);
+    free(x->timings);
+    free(x);
+}
+
+void store_snapshot_list_free(store_snapshot_t **v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        store_snapshot_free(v[i]);
+    free(v);
+}
+
+/* The current row of a statement selecting SNAPSHOT_COLS; NULL when out of memory. */
+static store_snapshot_t *snapshot_from_row(sqlite3_stmt *st)
+{
+    store_snapshot_t *x = calloc(1, sizeof *x);
+    if (!x)
+        return NULL;
+    x->id = sqlite3_column_int64(st, 0);
+    x->link_id = sqlite3_column_int64(st, 1);
+    snprintf(x->state, sizeof x->state, "%s", (const char *)sqlite3_column_text(st, 2));
+    x->http_status = sqlite3_column_int(st, 3);
+    x->width = sqlite3_column_int64(st, 6);
+    x->height = sqlite3_column_int64(st, 7);
+    x->truncated = sqlite3_column_int(st, 8);
+    x->blank = sqlite3_column_int(st, 9);
+    x->bytes = sqlite3_column_int64(st, 12);
+    x->attempt = sqlite3_column_int(st, 15);
+    x->created_at = sqlite3_column_int64(st, 16);
+    x->finished_at = sqlite3_column_int64(st, 17);
+    static const int text_cols[] = {4, 5, 10, 11, 13, 14, 18};
+    char **text_fields[] = {&x->final_url, &x->title, &x->path, &x->thumb_path, &x->sha256,
+                            &x->error, &x->timings};
+    for (size_t i = 0; i < sizeof text_cols / sizeof text_cols[0]; i++) {
+        if (sqlite3_column_type(st, text_cols[i]) == SQLITE_NULL)
+            continue;
+        if (!(*text_fields[i] = store_col_strdup(st, text_cols[i]))) {
+            store_snapshot_free(x);
+            return NULL;
+        }
+    }
+    return x;
+}
+
+int store_snapshot_load(store_t *s, int64_t id, store_snapshot_t **out)
+{
+    *out = NULL;
+    sqlite3_stmt *st = store_stmt(s, ST_SNAPSHOT_BY_ID);
+    if (!st)
+        return STORE_EINTERNAL;
+    sqlite3_bind_int64(st, 1, id);
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW) {
+        sqlite3_reset(st);
+        return rc == SQLITE_DONE ? STORE_ENOTFOUND : store_fail_sqlite(s, rc, "get snapshot");
+    }
+    *out = snapshot_from_row(st);
+    sqlite3_reset(st);
+    return *out ? STORE_OK : STORE_ENOMEM;
+}
+
+int store_snapshot_get(store_t *s, int64_t id, store_snapshot_t **out)
+{
+    int rc = store_snapshot_load(s, id, out);
+    if (rc == STORE_ENOTFOUND)
+        return store_fail(s, rc, "snapshot %lld not found", (long long)id);
+    return rc;
+}
+
+int store_snapshot_list(store_t *s, int64_t link_id, int limit, store_snapshot_t ***out,
+                        size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    sqlite3_stmt *st = store_stmt(s, ST_LINK_BY_ID);
+    if (!st)
+        return STORE_EINTERNAL;
+    sqlite3_bind_int64(st, 1, link_id);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc == SQLITE_DONE)
+        return store_fail(s, STORE_ENOTFOUND, "link %lld not found", (long long)link_id);
+    if (rc != SQLITE_ROW)
+        return store_fail_sqlite(s, rc, "get link");
+    if (!(st = store_stmt(s, ST_SNAPSHOTS_OF_LINK)))
+        return STORE_EINTERNAL;
+    sqlite3_bind_int64(st, 1, link_id);
+    sqlite3_bind_int(st, 2, limit);
+    store_snapshot_t **v = NULL;
+    size_t cnt = 0, cap = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (cnt == cap) {
+            cap = cap ? cap * 2 : 8;
+            store_snapshot_t **nv = realloc(v, cap * sizeof *nv);
+            if (!nv)
+                goto nomem;
+            v = nv;
+        }
+        if (!(v[cnt] = snapshot_from_row(st)))
+            goto nomem;
+        cnt++;
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) {
+        store_snapshot_list_free(v, cnt);
+        return store_fail_sqlite(s, rc, "list snapshots");
+    }
+    *out = v;
+    *n = cnt;
+    return STORE_OK;
+nomem:
+    sqlite3_reset(st);
+    store_snapshot_list_free(v, cnt);
+    return store_fail(s, STORE_ENOMEM, "out of memory listing snapshots");
+}

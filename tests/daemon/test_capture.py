@@ -1,0 +1,413 @@
+"""test_capture -- the capture engine end to end: the real linksnapd starts a real Chromium
+and captures pages served by the fixture site on 127.0.0.1. Asserted on pixels and on the
+store: a 20,000 px page is right band by band, lazy images are loaded, Chinese text is
+drawn as glyphs (not boxes), a 404 is captured with its status, the never-quiet page comes
+out partial, the height cap truncates, a flat page is retried and kept blank; the address
+rules refuse link-local/metadata redirects, file: redirects, and with deny_private
+loopback; a renderer crash and a kill -9 of Chromium mid-batch end with every job ok; a
+kill -9 of the daemon mid-batch leaves no browser behind and every job ends after the
+restart; cancel, idle stop, recycling and bad input (unknown ids, cancel of a finished
+job, a browser endpoint that is not Chromium)."""
+import hashlib
+import os
+import signal
+import time
+
+import cdp_client
+import pngread
+from fixture_site import FixtureSite, band_color
+from linksnap_test import Daemon, RpcError, TestCase, main
+
+SEQ = [0]
+
+
+def fresh(site, path):
+    """A URL the store has not seen (link.add queues a capture only for new links)."""
+    SEQ[0] += 1
+    sep = "&" if "?" in path else "?"
+    return site.url("%s%sn=%d" % (path, sep, SEQ[0]))
+
+
+def browser_procs(profile_dir):
+    """Live (non-zombie) processes whose command line names the profile dir."""
+    out = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open("/proc/%s/cmdline" % pid, "rb") as f:
+                cmd = f.read().replace(b"\0", b" ").decode(errors="replace")
+            with open("/proc/%s/stat" % pid) as f:
+                state = f.read().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if profile_dir in cmd and state != "Z":
+            out.append(int(pid))
+    return out
+
+
+def wait_until(pred, timeout, what):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        v = pred()
+        if v:
+            return v
+        time.sleep(0.1)
+    raise AssertionError("timed out waiting for " + what)
+
+
+def capture_all(d, urls, timeout=120, params=None):
+    """Adds the URLs and waits for a job.finished event for each; returns the events."""
+    with d.client(timeout=timeout) as c:
+        c.call("events.subscribe", {"topics": ["job"]})
+        ids = []
+        for u in urls:
+            r = c.call("link.add", dict({"url": u}, **(params or {})))
+            ids.append(r["link"]["id"])
+        done = {}
+        while len(done) < len(ids):
+            ev = c.wait_event(lambda e: e.get("topic") == "job.finished" and e["link_id"] in ids
+                              and e["link_id"] not in done, timeout)
+            done[ev["link_id"]] = ev
+        return [done[i] for i in ids]
+
+
+def glyph_cells(img, y0, y1, x0, x1, dark=100):
+    """Column runs with ink between rows y0..y1: [(xa, xb)] of each glyph."""
+    cols = []
+    for x in range(x0, x1):
+        ink = any(sum(pngread.pixel(img, x, y)[:3]) < dark * 3 for y in range(y0, y1))
+        cols.append(ink)
+    runs, start = [], None
+    for i, ink in enumerate(cols + [False]):
+        if ink and start is None:
+            start = i
+        elif not ink and start is not None:
+            runs.append((x0 + start, x0 + i))
+            start = None
+    return runs
+
+
+class CaptureTests(TestCase):
+    """One daemon with a browser for the page tests."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.site = FixtureSite().start()
+        cls.d = Daemon(capture=True, args=["--jobs", "4", "--set", "job_timeout=12"]).start()
+
+    @classmethod
+    def tearDownClass(cls):
+        profile = os.path.join(cls.d.state_dir, "browser")
+        cls.d.close()
+        cls.site.stop()
+        # a clean stop leaves no browser process behind
+        left = browser_procs(profile)
+        if left:
+            raise AssertionError("browser processes left after a clean stop: %r" % left)
+
+    def snap(self, ev):
+        self.assertIsNotNone(ev["snapshot"], ev)
+        return ev["snapshot"]
+
+    def test_tall_page_every_band_right_and_files_sound(self):
+        url = fresh(self.site, "/tall?h=20000")
+        ev, = capture_all(self.d, [url])
+        self.assertEqual(ev["state"], "ok", ev)
+        s = self.snap(ev)
+        self.assertEqual((s["width"], s["height"], s["truncated"], s["blank"]), (1280, 20000, False, False))
+        self.assertEqual(s["http_status"], 200)
+        img = pngread.read(s["path"])
+        self.assertEqual((img[0], img[1]), (1280, 20000))
+        for y in range(500, 20000, 1000):
+            self.assertEqual(pngread.pixel(img, 640, y)[:3], band_color(20000, y), "y=%d" % y)
+        with open(s["path"], "rb") as f:
+            data = f.read()
+        self.assertEqual(hashlib.sha256(data).hexdigest(), s["sha256"])
+        self.assertEqual(len(data), s["bytes"])
+        th = pngread.read(s["thumb_path"])
+        self.assertEqual((th[0], th[1]), (320, 200))
+        self.assertEqual(pngread.pixel(th, 160, 100)[:3], band_color(20000, 400))
+        for k in ("navigate_ms", "wait_ms", "capture_ms", "encode_ms"):
+            self.assertGreaterEqual(s["timings"][k], 0)
+        link = self.d.call("link.get", {"id": ev["link_id"]})["link"]
+        self.assertEqual(link["title"], "高 tall")            # filled from the page
+        self.assertEqual(link["last_snapshot"]["id"], s["id"])
+
+    def test_lazy_content_is_loaded(self):
+        ev, = capture_all(self.d, [fresh(self.site, "/lazy")])
+        s = self.snap(ev)
+        self.assertEqual(ev["state"], "ok", ev)
+        img = pngread.read(s["path"])
+        self.assertEqual(pngread.pixel(img, 200, 9000 + 150)[:3], (255, 0, 0))   # loading=lazy image
+        self.assertEqual(pngread.pixel(img, 200, 12300 + 150)[:3], (0, 0, 255))  # IntersectionObserver
+
+    def test_chinese_is_drawn_as_glyphs_not_boxes(self):
+        status = self.d.call("daemon.status")
+        self.assertTrue(status["browser"]["cjk_font"], "no CJK font: install fonts-noto-cjk")
+        ev, = capture_all(self.d, [fresh(self.site, "/cjk")])
+        s = self.snap(ev)
+        self.assertEqual(s["title"], "中文标题")
+        img = pngread.read(s["path"])
+        # the 64 px headline 链接快照平台: find its rows, then its six glyphs
+        rows = [y for y in range(0, 200) if any(sum(pngread.pixel(img, x, y)[:3]) < 300
+                                                  for x in range(0, 600, 2))]
+        self.assertTrue(rows, "no headline ink in the first 200 px")
+        y0, y1 = rows[0], rows[0] + 70
+        runs = glyph_cells(img, y0, y1, 0, 900)
+        self.assertTrue(runs)
+        # full-width glyphs advance by the font size (64 px): six cells from the first ink
+        x0 = runs[0][0] - 4
+        merged = [(x0 + 64 * i, x0 + 64 * (i + 1)) for i in range(6)]
+        self.assertLess(runs[-1][1], x0 + 64 * 6 + 8, "more ink than six glyphs: %r" % runs)
+        bitmaps = set()
+        for a, b in merged:
+            # a missing glyph is drawn as an empty box: its middle is blank; real glyphs have ink
+            mid_x0, mid_x1 = a + (b - a) // 4, b - (b - a) // 4
+            mid = [sum(pngread.pixel(img, x, y)[:3]) < 300 for x in range(mid_x0, mid_x1)
+                   for y in range(y0 + 16, y1 - 24)]
+            self.assertTrue(any(mid), "glyph at x=%d..%d has an empty middle (a box?)" % (a, b))
+            bitmaps.add(tuple(tuple(sum(pngread.pixel(img, x, y)[:3]) < 300 for x in range(a, b))
+                              for y in range(y0, y1)))
+        self.assertEqual(len(bitmaps), 6, "the six characters do not all look different")
+
+    def test_404_is_captured_with_its_status(self):
+        ev, = capture_all(self.d, [fresh(self.site, "/status/404")])
+        self.assertEqual(ev["state"], "ok", ev)
+        self.assertEqual(self.snap(ev)["http_status"], 404)
+
+    def test_redirect_chain_recorded(self):
+        ev, = capture_all(self.d, [fresh(self.site, "/redirect-chain?n=2")])
+        s = self.snap(ev)
+        self.assertEqual(ev["state"], "ok", ev)
+        self.assertTrue(s["final_url"].endswith("/ok"), s["final_url"])
+
+    def test_refused_connection_fails_with_net_error(self):
+        ev, = capture_all(self.d, ["http://127.0.0.1:1/refused-%d" % time.time_ns()])
+        self.assertEqual(ev["state"], "failed")
+        self.assertIn("net::ERR_", ev["snapshot"]["error"])
+        job = self.d.call("job.get", {"id": ev["job_id"]})["job"]
+        self.assertEqual((job["state"], job["attempt"]), ("failed", 1))   # not retried
+
+    def test_link_local_and_metadata_refused_inside_the_browser(self):
+        evs = capture_all(self.d, [
+            fresh(self.site, "/redirect?to=http://169.254.169.254/latest/meta-data/"),
+            fresh(self.site, "/redirect?to=http://metadata.google.internal/computeMetadata/v1/"),
+            fresh(self.site, "/redirect?to=http://[fe80::1]/"),
+        ])
+        for ev in evs:
+            self.assertEqual(ev["state"], "failed", ev)
+            self.assertIn("refused", ev["snapshot"]["error"])
+        self.assertIn("link-local", evs[0]["snapshot"]["error"])
+        self.assertIn("metadata", evs[1]["snapshot"]["error"])
+
+    def test_redirect_to_file_fails(self):
+        ev, = capture_all(self.d, [fresh(self.site, "/redirect-file")])
+        self.assertEqual(ev["state"], "failed", ev)
+        self.assertIn("net::ERR_", ev["snapshot"]["error"])
+
+    def test_never_quiet_page_is_partial_with_the_reason(self):
+        ev, = capture_all(self.d, [fresh(self.site, "/busy")])
+        s = self.snap(ev)
+        self.assertEqual(ev["state"], "partial", ev)
+        self.assertIn("network was not quiet", s["error"])
+        img = pngread.read(s["path"])
+        self.assertEqual(pngread.pixel(img, 10, 10)[:3], (0xf5, 0x82, 0x31))
+
+    def test_hanging_server_times_out_naming_the_step(self):
+        ev, = capture_all(self.d, [fresh(self.site, "/hang")])
+        self.assertEqual(ev["state"], "failed", ev)
+        self.assertIn("timed out (step: navigate)", ev["snapshot"]["error"])
+        # the browser itself still answers: it was not restarted for a slow site
+        self.assertEqual(self.d.call("daemon.status")["browser"]["state"], "ready")
+
+    def test_flat_page_retried_then_kept_blank(self):
+        ev, = capture_all(self.d, [fresh(self.site, "/blank")])
+        s = self.snap(ev)
+        self.assertEqual(ev["state"], "ok", ev)
+        self.assertTrue(s["blank"])
+        self.assertIn("one flat colour", self.d.read_log())
+
+    def test_crashed_renderer_is_retried(self):
+        port = cdp_client.devtools_port(os.path.join(self.d.state_dir, "browser"))
+        url = fresh(self.site, "/late")
+        with self.d.client(timeout=90) as c:
+            c.call("events.subscribe", {"topics": ["job"]})
+            link = c.call("link.add", {"url": url})["link"]["id"]
+            t = wait_until(lambda: [x for x in cdp_client.targets(port)
+                                    if x.get("type") == "page" and x.get("url") == url], 30, "the page's tab")
+            ws = cdp_client.WebSocket(t[0]["webSocketDebuggerUrl"])
+            try:
+                ws.command("Page.crash", wait=False)
+            finally:
+                ws.close()
+            ev = c.wait_event(lambda e: e.get("topic") == "job.finished" and e["link_id"] == link, 90)
+        self.assertEqual(ev["state"], "ok", ev)
+        self.assertEqual(ev["attempt"], 2)
+        self.assertIn("renderer crashed", self.d.read_log())
+
+    def test_cancel_a_running_job_closes_its_tab(self):
+        url = fresh(self.site, "/hang")
+        with self.d.client(timeout=60) as c:
+            c.call("events.subscribe", {"topics": ["job"]})
+            link = c.call("link.add", {"url": url})["link"]["id"]
+            started = c.wait_event(lambda e: e.get("topic") == "job.started" and e["link_id"] == link, 30)
+            port = cdp_client.devtools_port(os.path.join(self.d.state_dir, "browser"))
+            wait_until(lambda: any(x.get("url") == url for x in cdp_client.targets(port)), 10, "the tab")
+            r = c.call("job.cancel", {"id": started["job_id"]})
+            self.assertTrue(r["was_running"])
+            ev = c.wait_event(lambda e: e.get("topic") == "job.finished" and e["link_id"] == link, 30)
+            self.assertEqual(ev["state"], "canceled")
+        wait_until(lambda: not any(x.get("url") == url for x in cdp_client.targets(port)), 10,
+                   "the canceled job's tab to close")
+        job = self.d.call("job.get", {"id": started["job_id"]})["job"]
+        self.assertEqual(job["state"], "canceled")
+        # canceling it again is a conflict, not a crash
+        self.assertRpcError(-32002, self.d.call, "job.cancel", {"id": started["job_id"]})
+
+    def test_snapshot_request_and_history(self):
+        url = fresh(self.site, "/ok")
+        ev1, = capture_all(self.d, [url])
+        with self.d.client(timeout=60) as c:
+            c.call("events.subscribe", {"topics": ["job"]})
+            r = c.call("snapshot.request", {"link_id": ev1["link_id"]})
+            self.assertTrue(r["created"])
+            ev2 = c.wait_event(lambda e: e.get("topic") == "job.finished" and e["job_id"] == r["job_id"], 60)
+        self.assertEqual(ev2["state"], "ok")
+        hist = self.d.call("snapshot.list", {"link_id": ev1["link_id"]})["snapshots"]
+        self.assertEqual([h["id"] for h in hist], [ev2["snapshot"]["id"], ev1["snapshot"]["id"]])
+        one = self.d.call("snapshot.get", {"id": ev1["snapshot"]["id"]})["snapshot"]
+        self.assertEqual(one["sha256"], ev1["snapshot"]["sha256"])
+        # a URL not saved yet becomes a link and is captured
+        with self.d.client(timeout=60) as c:
+            c.call("events.subscribe", {"topics": ["job"]})
+            u = fresh(self.site, "/ok")
+            r = c.call("snapshot.request", {"url": u})
+            self.assertTrue(r["link_created"])
+            ev = c.wait_event(lambda e: e.get("topic") == "job.finished" and e["job_id"] == r["job_id"], 60)
+            self.assertEqual(ev["state"], "ok")
+        jobs = self.d.call("job.list", {"state": "done"})["jobs"]
+        self.assertIn(r["job_id"], [j["id"] for j in jobs])
+
+    def test_deleting_a_link_removes_its_files(self):
+        ev, = capture_all(self.d, [fresh(self.site, "/ok")])
+        s = self.snap(ev)
+        self.assertTrue(os.path.exists(s["path"]) and os.path.exists(s["thumb_path"]))
+        self.d.call("link.delete", {"id": ev["link_id"]})
+        self.assertFalse(os.path.exists(s["path"]))
+        self.assertFalse(os.path.exists(s["thumb_path"]))
+        self.assertRpcError(-32001, self.d.call, "snapshot.get", {"id": s["id"]})
+
+    def test_bad_input(self):
+        self.assertRpcError(-32001, self.d.call, "snapshot.request", {"link_id": 987654})
+        self.assertRpcError(-32602, self.d.call, "snapshot.request", {})
+        self.assertRpcError(-32602, self.d.call, "snapshot.request", {"link_id": 1, "url": "http://x.example/"})
+        self.assertRpcError(-32602, self.d.call, "snapshot.request", {"url": "file:///etc/passwd"})
+        self.assertRpcError(-32001, self.d.call, "snapshot.get", {"id": 987654})
+        self.assertRpcError(-32001, self.d.call, "snapshot.list", {"link_id": 987654})
+        self.assertRpcError(-32001, self.d.call, "job.get", {"id": 987654})
+        self.assertRpcError(-32001, self.d.call, "job.cancel", {"id": 987654})
+        self.assertRpcError(-32602, self.d.call, "job.list", {"state": "exploded"})
+        self.assertRpcError(-32602, self.d.call, "job.list", {"limit": 0})
+        ev, = capture_all(self.d, [fresh(self.site, "/ok")])
+        self.assertRpcError(-32002, self.d.call, "job.cancel", {"id": ev["job_id"]})
+        self.assertTrue(self.d.alive())
+
+
+class ConfigTests(TestCase):
+    """Daemons with settings of their own."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.site = FixtureSite().start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.site.stop()
+
+    def test_height_cap_truncates(self):
+        with Daemon(capture=True, args=["--set", "height_cap=5000"]) as d:
+            ev, = capture_all(d, [fresh(self.site, "/tall?h=20000")])
+            s = ev["snapshot"]
+            self.assertEqual((s["height"], s["truncated"]), (5000, True))
+            img = pngread.read(s["path"])
+            self.assertEqual(img[1], 5000)
+            self.assertEqual(pngread.pixel(img, 640, 4990)[:3], band_color(20000, 4990))
+
+    def test_deny_private_refuses_loopback(self):
+        with Daemon(capture=True, args=["--set", "deny_private=true"]) as d:
+            ev, = capture_all(d, [fresh(self.site, "/ok")])
+            self.assertEqual(ev["state"], "failed")
+            self.assertIn("deny_private", ev["snapshot"]["error"])
+
+    def test_idle_stop_and_recycling(self):
+        with Daemon(capture=True, args=["--jobs", "1", "--set", "browser.idle_stop=2",
+                                        "--set", "browser.recycle_after=2"]) as d:
+            evs = capture_all(d, [fresh(self.site, "/ok") for _ in range(5)])
+            self.assertEqual([e["state"] for e in evs], ["ok"] * 5)
+            self.assertGreaterEqual(d.read_log().count("chromium started"), 3)   # 5 captures, 2 per browser
+            self.assertIn("recycled: 2 captures done", d.read_log())
+            wait_until(lambda: d.call("daemon.status")["browser"]["state"] == "off", 15, "the idle stop")
+            wait_until(lambda: not browser_procs(os.path.join(d.state_dir, "browser")), 10,
+                       "the idle browser's processes to end")
+
+    def test_endpoint_that_is_not_chromium(self):
+        with Daemon(capture=True, args=["--browser-endpoint", self.site.url("/not-chromium").rstrip("/")]) as d:
+            with d.client() as c:
+                c.call("link.add", {"url": fresh(self.site, "/ok")})
+            st = wait_until(lambda: (lambda b: b if b.get("last_error") else None)(d.call("daemon.status")["browser"]),
+                            20, "the endpoint's error")
+            self.assertIn("not a Chromium DevTools endpoint", st["last_error"])
+            self.assertEqual(st["mode"], "endpoint")
+            self.assertEqual(d.call("daemon.status")["queue"]["queued"], 1)   # kept, not lost
+
+    def test_kill9_chromium_mid_batch_every_job_ok(self):
+        with Daemon(capture=True, args=["--jobs", "4"]) as d:
+            urls = [fresh(self.site, "/late") for _ in range(8)]
+            with d.client(timeout=180) as c:
+                c.call("events.subscribe", {"topics": ["job"]})
+                ids = [c.call("link.add", {"url": u})["link"]["id"] for u in urls]
+                c.wait_event(lambda e: e.get("topic") == "job.started", 60)
+                pid = wait_until(lambda: d.call("daemon.status")["browser"].get("pid"), 30, "the browser pid")
+                time.sleep(0.3)
+                os.killpg(pid, signal.SIGKILL)
+                done = {}
+                while len(done) < len(ids):
+                    ev = c.wait_event(lambda e: e.get("topic") == "job.finished" and e["link_id"] not in done, 120)
+                    done[ev["link_id"]] = ev
+            self.assertEqual(sorted(e["state"] for e in done.values()), ["ok"] * 8,
+                             [(e["state"], e.get("error")) for e in done.values()])
+            self.assertTrue(any(e["attempt"] > 1 for e in done.values()), "nothing was retried")
+            self.assertRegex(d.read_log(), "browser was killed|lost the DevTools connection")
+            self.assertIn("retrying", d.read_log())
+
+    def test_kill9_daemon_mid_batch_no_browser_left_jobs_end_after_restart(self):
+        d = Daemon(capture=True, args=["--jobs", "2"]).start()
+        profile = os.path.join(d.state_dir, "browser")
+        urls = [fresh(self.site, "/late") for _ in range(6)]
+        with d.client(timeout=60) as c:
+            c.call("events.subscribe", {"topics": ["job"]})
+            for u in urls:
+                c.call("link.add", {"url": u})
+            c.wait_event(lambda e: e.get("topic") == "job.started", 60)
+        wait_until(lambda: browser_procs(profile), 30, "the browser")
+        d.kill9()
+        # the lifeline pipe takes Chromium down with the daemon
+        wait_until(lambda: not browser_procs(profile), 10, "Chromium to exit after the daemon's kill -9")
+        d2 = Daemon(state_dir=d.state_dir, capture=True, args=["--jobs", "2"])
+        d2.root, d2.socket, d2.log_path = d.root, d.socket, d.log_path
+        d2.start()
+        try:
+            def all_ended():
+                rows = d2.sql("SELECT state FROM jobs")
+                return len(rows) == 6 and all(r[0] in ("done", "failed") for r in rows) and rows
+            rows = wait_until(all_ended, 120, "every job to end after the restart")
+            self.assertEqual([r[0] for r in rows], ["done"] * 6)
+            self.assertIn("queued again", d2.read_log())
+        finally:
+            d2.close()
+        self.assertFalse(browser_procs(profile), "a browser outlived the daemon")
+
+
+if __name__ == "__main__":
+    main()

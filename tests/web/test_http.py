@@ -1,0 +1,282 @@
+"""test_http -- linksnapd's web server without a browser: headers and caching, POST /rpc
+(single, batch, notification), refusals as 4xx JSON (unknown routes, methods, oversize and
+malformed bodies, path traversal), the Host/Origin rules, the token on a non-loopback
+listener, the /events websocket, snapshot files and tiles, import uploads."""
+import gzip
+import json
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(__file__))
+from linksnap_test import Daemon, TestCase, main  # noqa: E402
+from webtest import WebSocket, fake_snapshot, http, png_size, rpc  # noqa: E402
+
+TOKEN = "s3cret-token-for-tests"
+
+
+class Http(TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.d = Daemon().start()
+        cls.url = cls.d.web_url
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.d.close()
+
+    def error_of(self, status, headers, body):
+        self.assertEqual(headers.get("content-type"), "application/json", (status, body))
+        doc = json.loads(body)
+        self.assertEqual(doc["error"]["code"], status, doc)
+        self.assertTrue(doc["error"]["message"])
+        return doc["error"]["message"]
+
+    def assertServing(self):
+        st, doc = rpc(self.url, "daemon.ping")
+        self.assertEqual((st, doc["result"]), (200, {"pong": True}))
+
+    def test_page_and_security_headers(self):
+        for path in ("/", "/links", "/links/12", "/tags", "/stats", "/import"):
+            st, h, body = http(self.url, path=path)
+            self.assertEqual(st, 200, path)
+            self.assertIn(b"<main id=\"main\"", body)
+            self.assertIn("script-src 'self'", h["content-security-policy"])
+            self.assertIn("frame-ancestors 'none'", h["content-security-policy"])
+            self.assertNotIn("unsafe-inline", h["content-security-policy"])
+            self.assertEqual(h["x-content-type-options"], "nosniff")
+            self.assertEqual(h["x-frame-options"], "DENY")
+        st, h, _ = http(self.url, path="/", headers={"If-None-Match": h["etag"]})
+        self.assertEqual(st, 304)
+        st, h, body = http(self.url, path="/app.css", headers={"Accept-Encoding": "gzip"})
+        self.assertEqual((st, h.get("content-encoding")), (200, "gzip"))
+        self.assertIn(b"prefers-color-scheme", gzip.decompress(body))
+        st, h, _ = http(self.url, path="/js/app.js")
+        self.assertEqual((st, h["content-type"]), (200, "text/javascript; charset=utf-8"))
+
+    def test_rpc_single_batch_notification(self):
+        st, doc = rpc(self.url, "link.add", {"url": "https://example.com/http-rpc", "tags": ["网页"], "capture": False})
+        self.assertEqual(st, 200)
+        self.assertTrue(doc["result"]["created"])
+        batch = [{"jsonrpc": "2.0", "id": "a", "method": "link.get", "params": {"url": "https://example.com/http-rpc"}},
+                 {"jsonrpc": "2.0", "method": "daemon.ping"},
+                 {"jsonrpc": "2.0", "id": "b", "method": "no.such"}]
+        st, h, body = http(self.url, "POST", "/rpc", json.dumps(batch),
+                           {"Origin": self.url, "Content-Type": "application/json"})
+        replies = json.loads(body)
+        self.assertEqual([r["id"] for r in replies], ["a", "b"])
+        self.assertEqual(replies[0]["result"]["link"]["tags"], ["网页"])
+        self.assertEqual(replies[1]["error"]["code"], -32601)
+        st, h, body = http(self.url, "POST", "/rpc", '{"jsonrpc":"2.0","method":"daemon.ping"}',
+                           {"Origin": self.url, "Content-Type": "application/json"})
+        self.assertEqual((st, body), (204, b""))
+        st, h, body = http(self.url, "POST", "/rpc", "{nope", {"Origin": self.url, "Content-Type": "application/json"})
+        self.assertEqual(json.loads(body)["error"]["code"], -32700)
+        st, doc = rpc(self.url, "events.subscribe")
+        self.assertEqual(doc["error"]["code"], -32601)   # the page uses /events instead
+
+    def test_bad_requests_are_4xx_json(self):
+        j = {"Origin": self.url, "Content-Type": "application/json"}
+        cases = [
+            (404, "GET", "/nothing/here", None, {}),
+            (404, "GET", "/snapshots/abc/full.png", None, {}),
+            (404, "GET", "/snapshots/999999/full.png", None, {}),
+            (404, "GET", "/snapshots/1/other.png", None, {}),
+            (404, "POST", "/nowhere", "{}", j),
+            (405, "PUT", "/rpc", "{}", j),
+            (405, "DELETE", "/links/1", None, {}),
+            (415, "POST", "/rpc", "{}", {"Origin": self.url, "Content-Type": "text/plain"}),
+            (411, "POST", "/rpc", None, j),
+            (426, "GET", "/events", None, {}),
+            (414, "GET", "/" + "a" * 1000, None, {}),
+        ]
+        for status, method, path, body, headers in cases:
+            st, h, resp = http(self.url, method, path, body, headers)
+            self.assertEqual(st, status, (method, path, resp))
+            self.error_of(st, h, resp)
+        self.assertServing()
+
+    def test_oversize_body_refused(self):
+        big = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "link.add", "params": {"url": "https://x.example/" + "a" * (2 << 20)}})
+        st, h, body = http(self.url, "POST", "/rpc", big, {"Origin": self.url, "Content-Type": "application/json"})
+        self.assertEqual(st, 413)
+        self.error_of(st, h, body)
+        # a lying Content-Length is refused before a byte of the body is read
+        st, h, body = http(self.url, "POST", "/rpc", "{}", {"Origin": self.url, "Content-Type": "application/json",
+                                                         "Content-Length": str(10 << 30)})
+        self.assertEqual(st, 413)
+        self.assertServing()
+
+    def test_path_traversal_refused(self):
+        for path in ("/../../etc/passwd", "/snapshots/1/../../../etc/passwd", "/snapshots/%2e%2e/%2e%2e/etc/passwd",
+                     "/js/../../etc/passwd", "/snapshots/1/tile/..%2f..%2fx.png", "/snapshots//etc/passwd"):
+            st, h, body = http(self.url, path=path)
+            self.assertIn(st, (400, 403, 404), path)
+            self.assertNotIn(b"root:", body)
+        # a snapshot row pointing outside the snapshot directory is never served
+        link = rpc(self.url, "link.add", {"url": "https://example.com/traversal", "capture": False})[1]["result"]["link"]
+        sid = fake_snapshot(self.d, link["id"])
+        import sqlite3
+        db = sqlite3.connect(self.d.db_path, timeout=30)
+        with db:
+            db.execute("UPDATE snapshots SET path = '/etc/passwd', thumb_path = ? WHERE id = ?",
+                       (os.path.join(self.d.state_dir, "snapshots", "..", "linksnap.db"), sid))
+        db.close()
+        for what in ("full.png", "thumb.png", "tiles.json"):
+            st, h, body = http(self.url, path="/snapshots/%d/%s" % (sid, what))
+            self.assertEqual(st, 404, what)
+            self.assertNotIn(b"root:", body)
+            self.assertNotIn(b"SQLite", body)
+        self.assertServing()
+
+    def test_host_and_origin_rules(self):
+        st, h, body = http(self.url, path="/", headers={"Host": "evil.example:%s" % self.url.rsplit(":", 1)[1]})
+        self.assertEqual(st, 421)   # DNS rebinding: a foreign host name
+        msg = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "link.add", "params": {"url": "https://example.com/csrf"}})
+        for origin in (None, "http://evil.example", "null", self.url.replace("127.0.0.1", "localhost") + "1",
+                       "https://" + self.url[7:]):
+            st, h, body = http(self.url, "POST", "/rpc", msg, {"Origin": origin, "Content-Type": "application/json"})
+            self.assertEqual(st, 403, origin)
+            self.error_of(st, h, body)
+        with self.assertRaises(ConnectionError):
+            WebSocket(self.url, origin="http://evil.example")
+        with self.assertRaises(ConnectionError):
+            WebSocket(self.url, path="/other")
+        # localhost names the same listener
+        port = self.url.rsplit(":", 1)[1]
+        st, doc = rpc(self.url, "daemon.ping", headers={"Host": "localhost:" + port, "Origin": "http://localhost:" + port})
+        self.assertEqual(st, 200)
+        self.assertEqual(self.d.sql("SELECT count(*) FROM links WHERE url LIKE '%csrf%'"), [(0,)])
+
+    def test_events_websocket(self):
+        ws = WebSocket(self.url, path="/events?topics=link")
+        try:
+            rpc(self.url, "link.add", {"url": "https://example.com/ws-event", "tags": ["事件"], "capture": False})
+            ev = ws.wait(lambda e: e["topic"] == "link.added" and "ws-event" in e["link"]["url"])
+            self.assertEqual(ev["link"]["tags"], ["事件"])
+            rpc(self.url, "tag.rename", {"from": "事件", "to": "events-renamed"})
+            # the subscription was for "link" only: the next thing seen is a link event
+            rpc(self.url, "link.add", {"url": "https://example.com/ws-event-2", "capture": False})
+            ev = ws.recv()
+            self.assertTrue(ev["topic"].startswith("link."), ev)
+        finally:
+            ws.close()
+
+    def test_snapshot_files_and_tiles(self):
+        link = rpc(self.url, "link.add", {"url": "https://example.com/tall", "capture": False})[1]["result"]["link"]
+        sid = fake_snapshot(self.d, link["id"], width=300, height=2500, colour=lambda y: (y % 256, 0, 0))
+        st, h, body = http(self.url, path="/snapshots/%d/full.png" % sid)
+        self.assertEqual((st, h["content-type"]), (200, "image/png"))
+        path = self.d.sql("SELECT path FROM snapshots WHERE id = ?", (sid,))[0][0]
+        with open(path, "rb") as f:
+            self.assertEqual(body, f.read())
+        st, h, body = http(self.url, path="/snapshots/%d/thumb.png" % sid)
+        self.assertEqual(png_size(body), (320, 200))
+        st, h, body = http(self.url, path="/snapshots/%d/tiles.json" % sid)
+        meta = json.loads(body)
+        self.assertEqual((meta["width"], meta["height"], meta["tile_height"], meta["count"]), (300, 2500, 1024, 3))
+        sizes = [png_size(http(self.url, path="/snapshots/%d/tile/%d.png" % (sid, i))[2]) for i in range(3)]
+        self.assertEqual(sizes, [(300, 1024), (300, 1024), (300, 452)])
+        st, h, body = http(self.url, path="/snapshots/%d/tile/3.png" % sid)
+        self.assertEqual(st, 404)
+        self.error_of(st, h, body)
+
+    def test_import_upload(self):
+        text = "https://example.com/up/1\nhttps://example.com/up/2\njavascript:alert(1)\nhttps://example.com/up/1\n"
+        st, h, body = http(self.url, "POST", "/import?tags=uploaded,%E5%AF%BC%E5%85%A5&capture=0&format=text", text,
+                           {"Origin": self.url, "Content-Type": "application/octet-stream"})
+        self.assertEqual(st, 200, body)
+        iid = json.loads(body)["import_id"]
+        deadline = time.time() + 30
+        while True:
+            imp = rpc(self.url, "import.get", {"id": iid})[1]["result"]
+            if imp["state"] != "running" or time.time() > deadline:
+                break
+            time.sleep(0.1)
+        self.assertEqual((imp["state"], imp["added"], imp["invalid"]), ("done", 2, 1), imp)
+        self.assertEqual(imp["errors"][0]["line"], 3)
+        link = rpc(self.url, "link.get", {"url": "https://example.com/up/2"})[1]["result"]["link"]
+        self.assertEqual(sorted(link["tags"]), ["uploaded", "导入"])
+        spool = os.path.join(self.d.state_dir, "import-spool")
+        for _ in range(50):
+            if not os.listdir(spool):
+                break
+            time.sleep(0.1)
+        self.assertEqual(os.listdir(spool), [])   # the uploaded copy goes once the import finished
+        st, h, body = http(self.url, "POST", "/import", text, {"Content-Type": "text/plain"})
+        self.assertEqual(st, 403)   # no Origin
+
+    def test_charts(self):
+        st, h, body = http(self.url, path="/chart/tags.svg?top=5")
+        if st == 404:
+            self.assertIn("not available", json.loads(body)["error"]["message"])
+            st, doc = rpc(self.url, "chart.render", {"kind": "tags"})
+            self.assertEqual(doc["error"]["code"], -32601, "chart.render exists but /chart/ said 404")
+            return
+        self.assertEqual((st, h["content-type"]), (200, "image/svg+xml"), body[:300])
+        self.assertIn(b"<svg", body)
+        self.assertNotIn("script-src 'self'", h["content-security-policy"])
+        self.assertIn("default-src 'none'", h["content-security-policy"])
+
+
+class Token(TestCase):
+    def test_non_loopback_needs_a_token(self):
+        # 127.0.0.2 is on this machine but is not "the" loopback address; linksnapd treats
+        # it like any other address (docs/web.md) and refuses to start without a token
+        d = Daemon(http="127.0.0.2:0")
+        with self.assertRaises(RuntimeError) as cm:
+            d.start()
+        self.assertIn("http.token", str(cm.exception))
+        d.proc = None
+        d.log.close()
+
+    def test_token_session_cookie(self):
+        with Daemon(http="127.0.0.2:0", config="http.token = %s\n" % TOKEN) as d:
+            url = d.web_url
+            self.assertTrue(url.startswith("http://127.0.0.2:"), url)
+            st, h, body = http(url, path="/")
+            self.assertEqual(st, 200)   # the page itself holds no data
+            self.assertEqual(json.loads(http(url, path="/auth")[2]), {"required": True, "ok": False})
+            st, doc = rpc(url, "link.list")
+            self.assertEqual(st, 401)
+            self.assertEqual(http(url, path="/snapshots/1/full.png")[0], 401)
+            with self.assertRaises(ConnectionError):
+                WebSocket(url)
+            st, doc = rpc(url, "daemon.ping", headers={"Authorization": "Bearer " + TOKEN})
+            self.assertEqual(st, 200)
+            j = {"Origin": url, "Content-Type": "application/json"}
+            st, h, body = http(url, "POST", "/login", json.dumps({"token": "wrong-token"}), j)
+            self.assertEqual(st, 403)
+            st, h, body = http(url, "POST", "/login", json.dumps({"token": TOKEN}), {"Content-Type": "application/json"})
+            self.assertEqual(st, 403)   # login needs the page's Origin too
+            st, h, body = http(url, "POST", "/login", json.dumps({"token": TOKEN}), j)
+            self.assertEqual(st, 200)
+            cookie = h["set-cookie"]
+            for attr in ("HttpOnly", "SameSite=Strict", "Path=/"):
+                self.assertIn(attr, cookie)
+            session = cookie.split(";")[0]
+            st, doc = rpc(url, "link.list", headers={"Cookie": session})
+            self.assertEqual(st, 200)
+            self.assertEqual(json.loads(http(url, path="/auth", headers={"Cookie": session})[2])["ok"], True)
+            ws = WebSocket(url, headers={"Cookie": session})
+            ws.close()
+            http(url, "POST", "/logout", "", {"Origin": url, "Cookie": session})
+            self.assertEqual(rpc(url, "link.list", headers={"Cookie": session})[0], 401)
+
+    def test_http_off(self):
+        with Daemon(http="off") as d:
+            d.call("daemon.ping")
+            self.assertNotIn("web page at", d.read_log())
+
+    def test_bad_listen_refused(self):
+        for bad in ("nope", "127.0.0.1:99999", "127.0.0.1:", ":8750"):
+            d = Daemon(http=bad)
+            with self.assertRaises(RuntimeError, msg=bad) as cm:
+                d.start()
+            self.assertIn("http.listen", str(cm.exception))
+            d.proc = None
+            d.log.close()
+
+
+if __name__ == "__main__":
+    main()

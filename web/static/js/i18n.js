@@ -1,0 +1,119 @@
+// i18n.js -- the page's words in Chinese (first) and English. The language comes from the
+// switch (kept in localStorage), else from the browser's Accept-Language preferences.
+const zh = {
+  title: '链接快照平台', tagline: '输入网页链接，自动生成快照 · 标签化管理网页链接',
+  skip: '跳到正文', nav: '主导航', loading: '加载中…',
+  nav_add: '添加链接', nav_links: '链接管理', nav_tags: '标签', nav_stats: '统计', nav_import: '导入',
+  add_heading: '添加链接', add_urls: '网页链接（每行一个）', add_urls_ph: 'https://example.com/article',
+  add_tags: '标签（用逗号分隔）', add_tags_ph: '阅读, 数据库', add_capture: '立即生成快照', add_submit: '添加',
+  add_none: '请输入至少一个链接', add_result: '刚刚添加', add_added: '已添加', add_exists: '已保存过',
+  add_open: '查看', add_failed: '添加失败',
+  st_queued: '排队中', st_running: '快照中', st_ok: '已完成', st_partial: '部分完成', st_failed: '失败',
+  st_canceled: '已取消', st_done: '已完成', st_none: '无快照',
+  links_heading: '链接管理', search: '搜索', search_ph: '网址、标题或描述', untagged: '无标签',
+  mode: '点击标签时', mode_all: '全部包含', mode_any: '任一包含', mode_none: '都不包含',
+  filters: '筛选', clear: '清除筛选', view_grid: '网格', view_list: '列表', view: '显示',
+  count_shown: '已显示 {n} 条', no_links: '没有符合条件的链接', more: '加载更多', end: '没有更多了',
+  select: '选择', selected: '已选 {n} 条', sel_tag: '标签', sel_add: '加标签', sel_remove: '去标签',
+  sel_recapture: '重新快照', sel_delete: '删除', sel_clear: '取消选择', confirm_delete: '删除 {n} 条链接及其快照？',
+  done_n: '已处理 {n} 条', recapture_missing: '快照功能尚未启用', tag_of: '标签：',
+  detail_back: '返回列表', detail_open: '打开原网页', detail_title: '标题', detail_desc: '描述',
+  detail_save: '保存', detail_saved: '已保存', detail_tags: '标签', detail_add_tag: '添加标签',
+  detail_recapture: '重新快照', detail_delete: '删除链接', detail_history: '快照历史',
+  detail_noshot: '还没有快照图片', detail_shot: '整页快照', detail_remove_tag: '移除标签 {t}',
+  h_state: '状态', h_http: 'HTTP', h_final: '最终网址', h_when: '时间', h_timings: '耗时 (ms)', h_error: '错误',
+  h_size: '尺寸', not_found: '找不到这个链接',
+  tags_heading: '标签', tag_name: '标签', tag_count: '链接数', tag_actions: '操作', tag_rename: '重命名',
+  tag_delete: '删除', tag_merge: '合并所选到', tag_merge_btn: '合并', tag_none: '还没有标签',
+  tag_confirm_delete: '从 {n} 条链接上去掉标签「{t}」？', tag_new_name: '新名称', tags_chart: '标签分布',
+  chart_missing: '图表功能尚未启用', select_tag: '选择 {t}',
+  stats_heading: '统计', period: '时间范围', days_n: '{n} 天', all_tags: '全部标签', queue: '队列',
+  q_queued: '排队', q_running: '进行中', q_links: '链接', q_snapshots: '快照', q_tags: '标签',
+  chart_tags: '标签', chart_timeline: '时间线', chart_outcomes: '快照结果', jobs: '任务',
+  import_heading: '导入', import_file: '文件（书签 HTML、CSV、JSONL、JSON 或纯文本）', import_format: '格式',
+  fmt_auto: '自动识别', import_tags: '给每个链接加标签', import_capture: '为新链接生成快照',
+  import_submit: '开始导入', import_running: '导入中…', import_done: '导入完成', import_failed: '导入失败',
+  i_lines: '行数', i_added: '新增', i_existing: '已存在', i_invalid: '无效', i_line: '行', i_reason: '原因',
+  import_pick: '请选择文件',
+  login_heading: '需要访问令牌', login_token: '访问令牌', login_submit: '登录', login_wrong: '令牌不正确',
+  error: '出错了：{m}', lang_switch: 'English', lang_label: '切换到英文',
+};
+const en = {
+  title: 'Link snapshots', tagline: 'Enter a link, get a snapshot · manage links with tags',
+  skip: 'Skip to content', nav: 'Main', loading: 'Loading…',
+  nav_add: 'Add', nav_links: 'Links', nav_tags: 'Tags', nav_stats: 'Stats', nav_import: 'Import',
+  add_heading: 'Add links', add_urls: 'Links (one per line)', add_urls_ph: 'https://example.com/article',
+  add_tags: 'Tags (comma separated)', add_tags_ph: 'reading, database', add_capture: 'Capture now', add_submit: 'Add',
+  add_none: 'Enter at least one link', add_result: 'Just added', add_added: 'added', add_exists: 'already saved',
+  add_open: 'Open', add_failed: 'could not add',
+  st_queued: 'queued', st_running: 'capturing', st_ok: 'done', st_partial: 'partial', st_failed: 'failed',
+  st_canceled: 'canceled', st_done: 'done', st_none: 'no snapshot',
+  links_heading: 'Links', search: 'Search', search_ph: 'URL, title or description', untagged: 'Untagged',
+  mode: 'Clicking a tag', mode_all: 'all of', mode_any: 'any of', mode_none: 'none of',
+  filters: 'Filters', clear: 'Clear filters', view_grid: 'Grid', view_list: 'List', view: 'View',
+  count_shown: '{n} shown', no_links: 'No links match', more: 'Load more', end: 'That is all',
+  select: 'Select', selected: '{n} selected', sel_tag: 'Tag', sel_add: 'Add tag', sel_remove: 'Remove tag',
+  sel_recapture: 'Re-capture', sel_delete: 'Delete', sel_clear: 'Clear selection', confirm_delete: 'Delete {n} links and their snapshots?',
+  done_n: '{n} done', recapture_missing: 'Capturing is not enabled yet', tag_of: 'Tags: ',
+  detail_back: 'Back to links', detail_open: 'Open original', detail_title: 'Title', detail_desc: 'Description',
+  detail_save: 'Save', detail_saved: 'Saved', detail_tags: 'Tags', detail_add_tag: 'Add tag',
+  detail_recapture: 'Re-capture', detail_delete: 'Delete link', detail_history: 'Snapshot history',
+  detail_noshot: 'No screenshot yet', detail_shot: 'Full-page snapshot', detail_remove_tag: 'Remove tag {t}',
+  h_state: 'State', h_http: 'HTTP', h_final: 'Final URL', h_when: 'When', h_timings: 'Timings (ms)', h_error: 'Error',
+  h_size: 'Size', not_found: 'No such link',
+  tags_heading: 'Tags', tag_name: 'Tag', tag_count: 'Links', tag_actions: 'Actions', tag_rename: 'Rename',
+  tag_delete: 'Delete', tag_merge: 'Merge selected into', tag_merge_btn: 'Merge', tag_none: 'No tags yet',
+  tag_confirm_delete: 'Remove tag “{t}” from {n} links?', tag_new_name: 'New name', tags_chart: 'Tags',
+  chart_missing: 'Charts are not enabled yet', select_tag: 'Select {t}',
+  stats_heading: 'Stats', period: 'Period', days_n: '{n} days', all_tags: 'All tags', queue: 'Queue',
+  q_queued: 'queued', q_running: 'running', q_links: 'links', q_snapshots: 'snapshots', q_tags: 'tags',
+  chart_tags: 'Tags', chart_timeline: 'Timeline', chart_outcomes: 'Outcomes', jobs: 'Jobs',
+  import_heading: 'Import', import_file: 'File (bookmarks HTML, CSV, JSONL, JSON or plain text)', import_format: 'Format',
+  fmt_auto: 'detect', import_tags: 'Tags for every link', import_capture: 'Capture new links',
+  import_submit: 'Import', import_running: 'Importing…', import_done: 'Import finished', import_failed: 'Import failed',
+  i_lines: 'Lines', i_added: 'Added', i_existing: 'Existing', i_invalid: 'Invalid', i_line: 'Line', i_reason: 'Reason',
+  import_pick: 'Choose a file',
+  login_heading: 'Access token needed', login_token: 'Access token', login_submit: 'Log in', login_wrong: 'Wrong token',
+  error: 'Something failed: {m}', lang_switch: '中文', lang_label: 'Switch to Chinese',
+};
+const dicts = { zh, en };
+
+function pick() {
+  const saved = localStorage.getItem('linksnap.lang');
+  if (saved === 'zh' || saved === 'en') return saved;
+  for (const l of navigator.languages || [navigator.language || 'zh']) {
+    if (/^zh\b/i.test(l)) return 'zh';
+    if (/^en\b/i.test(l)) return 'en';
+  }
+  return 'zh';
+}
+
+export let lang = pick();
+
+export function setLang(l) {
+  lang = l;
+  localStorage.setItem('linksnap.lang', l);
+}
+
+export function t(key, vars) {
+  let s = (dicts[lang] && dicts[lang][key]) ?? zh[key] ?? key;
+  if (vars) s = s.replace(/\{(\w+)\}/g, (_, k) => (k in vars ? String(vars[k]) : ''));
+  return s;
+}
+
+// Fills every [data-i18n] element of root with its text.
+export function applyStatic(root) {
+  document.documentElement.lang = lang === 'zh' ? 'zh-CN' : 'en';
+  for (const el of root.querySelectorAll('[data-i18n]')) el.textContent = t(el.dataset.i18n);
+  for (const el of root.querySelectorAll('[data-i18n-aria]')) el.setAttribute('aria-label', t(el.dataset.i18nAria));
+}
+
+// One formatter per language: building one costs about a millisecond, a page shows dozens.
+const formatters = {};
+export function fmtDate(iso) {
+  if (!iso) return '';
+  formatters[lang] ||= new Intl.DateTimeFormat(lang === 'zh' ? 'zh-CN' : 'en', {
+    year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit',
+  });
+  return formatters[lang].format(new Date(iso));
+}

@@ -1,0 +1,91 @@
+// page_add.js -- 添加链接 / Add: one or many URLs, tags with completion, capture now; each
+// added link then shows its capture progress live and its thumbnail when it is done.
+import { h, announce, splitTags } from './dom.js';
+import { t } from './i18n.js';
+import { batchAll, rpc } from './api.js';
+import { linkCard, tagField } from './widgets.js';
+
+export function pageAdd(main, ctx) {
+  const urls = h('textarea', { id: 'add-url', name: 'url', rows: 4, required: true, placeholder: t('add_urls_ph'),
+    spellcheck: 'false', autocapitalize: 'off' });
+  const tf = tagField({ id: 'add-tags', name: 'tags', placeholder: t('add_tags_ph') });
+  const capture = h('input', { type: 'checkbox', id: 'add-capture', name: 'capture', checked: true });
+  const status = h('p', { class: 'form-status', role: 'status' });
+  const results = h('div', { class: 'grid results', 'aria-live': 'polite' });
+  const resultsBox = h('section', { class: 'results-box', hidden: true, 'aria-labelledby': 'res-h' },
+    h('h3', { id: 'res-h' }, t('add_result')), results);
+  const shown = new Map();   // link id -> card
+
+  function show(link, created) {
+    const card = linkCard(link);
+    const note = h('p', { class: created ? 'note ok' : 'note dup' },
+      created ? t('add_added') : t('add_exists'), ' ',
+      created ? null : h('a', { href: `/links/${link.id}` }, t('add_open')));
+    card.querySelector('.body').append(note);
+    const old = shown.get(link.id);
+    if (old) old.replaceWith(card); else results.prepend(card);
+    shown.set(link.id, card);
+    resultsBox.hidden = false;
+  }
+
+  async function refresh(id) {
+    const card = shown.get(id);
+    if (!card) return;
+    try {
+      const { link } = await rpc('link.get', { id });
+      const note = card.querySelector('.note');
+      const fresh = linkCard(link);
+      if (note) fresh.querySelector('.body').append(note);
+      card.replaceWith(fresh);
+      shown.set(id, fresh);
+    } catch { /* deleted meanwhile */ }
+  }
+
+  ctx.on('job', (ev) => { if (shown.has(ev.link_id)) refresh(ev.link_id); });
+  ctx.on('snapshot', (ev) => { const id = ev.link_id ?? ev.snapshot?.link_id; if (shown.has(id)) refresh(id); });
+  ctx.on('link.updated', (ev) => { if (ev.link && shown.has(ev.link.id)) refresh(ev.link.id); });
+
+  const form = h('form', { class: 'panel add-form', novalidate: true },
+    h('h2', {}, t('add_heading')),
+    h('label', { for: 'add-url' }, t('add_urls')), urls,
+    h('label', { for: 'add-tags' }, t('add_tags')), tf.input, tf.list,
+    h('div', { class: 'row' },
+      h('label', { class: 'check' }, capture, ' ', t('add_capture')),
+      h('button', { type: 'submit', class: 'primary' }, t('add_submit'))),
+    status);
+
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const list = urls.value.split(/\s*\n\s*/).map((s) => s.trim()).filter(Boolean);
+    if (list.length === 0) {
+      status.textContent = t('add_none');
+      urls.focus();
+      return;
+    }
+    const tags = splitTags(tf.input.value);
+    const btn = form.querySelector('button[type=submit]');
+    btn.disabled = true;
+    status.textContent = t('loading');
+    try {
+      const replies = await batchAll(list.map((url) => ['link.add', { url, tags, capture: capture.checked }]));
+      const errors = [];
+      let added = 0;
+      replies.forEach((r, i) => {
+        if (r && r.result) { show(r.result.link, r.result.created); added++; }
+        else errors.push(`${list[i]}: ${r ? r.error.message : '?'}`);
+      });
+      status.textContent = errors.length ? t('add_failed') + ' — ' + errors.join('; ') : '';
+      status.className = 'form-status' + (errors.length ? ' error' : '');
+      if (!errors.length) urls.value = '';
+      announce(t('done_n', { n: added }));
+    } catch (err) {
+      status.textContent = t('error', { m: err.message });
+      status.className = 'form-status error';
+    } finally {
+      btn.disabled = false;
+    }
+  });
+
+  main.append(form, resultsBox);
+  urls.focus();
+}

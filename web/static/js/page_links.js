@@ -1,0 +1,236 @@
+// page_links.js -- 链接管理 / Links: grid or list, newest first, infinite scroll; filters by
+// tags (all of / any of / none of, by clicking chips), untagged and text, kept in the query
+// string; select many to tag, untag, re-capture or delete at once.
+import { h, announce, toast } from './dom.js';
+import { t } from './i18n.js';
+import { batchAll, isMissing, rpc } from './api.js';
+import { chip, linkCard, tagField } from './widgets.js';
+
+const PAGE = 48;
+
+function readFilter() {
+  const q = new URLSearchParams(location.search);
+  const list = (k) => (q.get(k) ? q.get(k).split(',').filter(Boolean) : []);
+  return {
+    all: list('all'), any: list('any'), none: list('none'), untagged: q.get('untagged') === '1',
+    q: q.get('q') || '', view: q.get('view') === 'list' ? 'list' : 'grid',
+    mode: ['all', 'any', 'none'].includes(q.get('mode')) ? q.get('mode') : 'all',
+  };
+}
+
+function writeFilter(f) {
+  const q = new URLSearchParams();
+  for (const k of ['all', 'any', 'none']) if (f[k].length) q.set(k, f[k].join(','));
+  if (f.untagged) q.set('untagged', '1');
+  if (f.q) q.set('q', f.q);
+  if (f.view !== 'grid') q.set('view', f.view);
+  if (f.mode !== 'all') q.set('mode', f.mode);
+  const s = q.toString();
+  history.replaceState(null, '', '/links' + (s ? '?' + s : ''));
+}
+
+function params(f) {
+  const p = {};
+  if (f.all.length) p.tags_all = f.all;
+  if (f.any.length) p.tags_any = f.any;
+  if (f.none.length) p.tags_none = f.none;
+  if (f.untagged) p.untagged = true;
+  if (f.q) p.q = f.q;
+  return p;
+}
+
+export function pageLinks(main, ctx) {
+  const f = readFilter();
+  const selected = new Set();
+  let cursor = null, loading = false, done = false, gen = 0, count = 0;
+
+  const grid = h('div', { class: 'grid', id: 'links' });
+  const sentinel = h('div', { class: 'sentinel', 'aria-hidden': 'true' });
+  const foot = h('p', { class: 'muted foot', role: 'status' });
+  const active = h('div', { class: 'chips active-filters', 'aria-label': t('filters') });
+  const tagBar = h('div', { class: 'chips tag-bar' });
+  const search = h('input', { type: 'search', id: 'links-q', name: 'q', value: f.q, placeholder: t('search_ph') });
+  const untagged = h('input', { type: 'checkbox', id: 'links-untagged', checked: f.untagged });
+  const modeSel = h('select', { id: 'links-mode', name: 'mode' },
+    ['all', 'any', 'none'].map((m) => h('option', { value: m, selected: f.mode === m }, t('mode_' + m))));
+  const viewBtn = h('button', { type: 'button', class: 'ghost', id: 'links-view', 'aria-pressed': String(f.view === 'list') },
+    f.view === 'list' ? t('view_grid') : t('view_list'));
+  const selBar = selectionBar();
+
+  function filterChanged() {
+    writeFilter(f);
+    renderActive();
+    reload();
+  }
+
+  function clickTag(name) {
+    for (const k of ['all', 'any', 'none']) f[k] = f[k].filter((x) => x.toLowerCase() !== name.toLowerCase());
+    f[f.mode].push(name);
+    filterChanged();
+  }
+
+  function renderActive() {
+    const items = [];
+    for (const k of ['all', 'any', 'none']) {
+      for (const name of f[k]) {
+        items.push(h('button', { type: 'button', class: 'chip on f-' + k, dataset: { tag: name, kind: k },
+          'aria-label': `${t('mode_' + k)} ${name} ✕`,
+          onclick: () => { f[k] = f[k].filter((x) => x !== name); filterChanged(); } },
+        h('span', { class: 'kind' }, t('mode_' + k)), ' ', name, ' ✕'));
+      }
+    }
+    if (items.length || f.untagged || f.q) {
+      items.push(h('button', { type: 'button', class: 'ghost small', onclick: () => {
+        f.all = []; f.any = []; f.none = []; f.untagged = false; f.q = '';
+        search.value = ''; untagged.checked = false; filterChanged();
+      } }, t('clear')));
+    }
+    active.replaceChildren(...items);
+  }
+
+  async function loadTags() {
+    try {
+      const { tags } = await rpc('tag.list');
+      tagBar.replaceChildren(...tags.slice(0, 30).map((x) => chip(x.name, clickTag, { title: String(x.count) })));
+    } catch { /* the bar is a convenience */ }
+  }
+
+  function card(link, eager) {
+    return linkCard(link, { onTag: clickTag, selectable: true, selected: selected.has(link.id), eager,
+      onSelect: (id, on) => { if (on) selected.add(id); else selected.delete(id); selBar.update(); } });
+  }
+
+  async function more() {
+    if (loading || done) return;
+    loading = true;
+    const my = gen;
+    const firstPage = !cursor;
+    try {
+      const p = params(f);
+      p.limit = PAGE;
+      if (cursor) p.cursor = cursor;
+      const res = await rpc('link.list', p);
+      if (my !== gen) return;
+      const frag = document.createDocumentFragment();
+      res.links.forEach((l, i) => frag.append(card(l, firstPage && i < 16)));
+      grid.append(frag);
+      count += res.links.length;
+      cursor = res.next_cursor;
+      done = !cursor;
+      foot.textContent = count === 0 ? t('no_links') : done ? `${t('count_shown', { n: count })} · ${t('end')}` : t('count_shown', { n: count });
+      if (firstPage) markReady();
+    } catch (e) {
+      foot.textContent = t('error', { m: e.message });
+    } finally {
+      if (my === gen) loading = false;
+    }
+    if (!done && my === gen && sentinel.getBoundingClientRect().top < innerHeight + 600) more();
+  }
+
+  function reload() {
+    gen++;
+    cursor = null; done = false; loading = false; count = 0;
+    grid.replaceChildren();
+    performance.mark('links-filter-start');
+    more();
+  }
+
+  // The benchmark and tests wait for this: first page painted with its thumbnails decoded.
+  function markReady() {
+    const imgs = [...grid.querySelectorAll('img')].filter((i) => i.getBoundingClientRect().top < innerHeight);
+    Promise.all(imgs.map((i) => (i.complete ? null : i.decode().catch(() => null)))).then(() => {
+      requestAnimationFrame(() => {
+        performance.mark('links-ready');
+        document.body.dataset.linksReady = String(Number(document.body.dataset.linksReady || 0) + 1);
+      });
+    });
+  }
+
+  function selectionBar() {
+    const label = h('span', { class: 'sel-count', role: 'status' });
+    const tf = tagField({ id: 'sel-tag', name: 'sel_tag', placeholder: t('sel_tag'), 'aria-label': t('sel_tag') });
+    const bar = h('div', { class: 'selbar', hidden: true, role: 'region', 'aria-label': t('select') },
+      label, tf.input, tf.list,
+      h('button', { type: 'button', onclick: () => act('add') }, t('sel_add')),
+      h('button', { type: 'button', onclick: () => act('remove') }, t('sel_remove')),
+      h('button', { type: 'button', onclick: () => act('recapture') }, t('sel_recapture')),
+      h('button', { type: 'button', class: 'danger', onclick: () => act('delete') }, t('sel_delete')),
+      h('button', { type: 'button', class: 'ghost', onclick: () => { selected.clear(); grid.querySelectorAll('.sel').forEach((c) => { c.checked = false; }); bar.update(); } }, t('sel_clear')));
+    bar.update = () => {
+      bar.hidden = selected.size === 0;
+      label.textContent = t('selected', { n: selected.size });
+    };
+    async function act(kind) {
+      const ids = [...selected];
+      if (!ids.length) return;
+      let calls;
+      const tags = tf.input.value.split(/[,，]/).map((x) => x.trim()).filter(Boolean);
+      if (kind === 'add' || kind === 'remove') {
+        if (!tags.length) { tf.input.focus(); return; }
+        calls = ids.map((id) => ['link.tag', kind === 'add' ? { id, add: tags } : { id, remove: tags }]);
+      } else if (kind === 'recapture') {
+        calls = ids.map((id) => ['snapshot.request', { link_id: id }]);
+      } else {
+        if (!confirm(t('confirm_delete', { n: ids.length }))) return;
+        calls = ids.map((id) => ['link.delete', { id }]);
+      }
+      const replies = await batchAll(calls);
+      const bad = replies.filter((r) => !r || r.error);
+      if (bad.length && bad.every((r) => r && isMissing(r.error))) toast(t('recapture_missing'), 'error');
+      else if (bad.length) toast(t('error', { m: bad[0].error.message }), 'error');
+      else toast(t('done_n', { n: ids.length }));
+      announce(t('done_n', { n: ids.length - bad.length }));
+      if (kind === 'delete') { selected.clear(); }
+      bar.update();
+      reload();
+      loadTags();
+    }
+    return bar;
+  }
+
+  let timer;
+  search.addEventListener('input', () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => { f.q = search.value.trim(); filterChanged(); }, 200);
+  });
+  untagged.addEventListener('change', () => { f.untagged = untagged.checked; filterChanged(); });
+  modeSel.addEventListener('change', () => { f.mode = modeSel.value; writeFilter(f); });
+  viewBtn.addEventListener('click', () => {
+    f.view = f.view === 'grid' ? 'list' : 'grid';
+    grid.classList.toggle('list', f.view === 'list');
+    viewBtn.textContent = f.view === 'list' ? t('view_grid') : t('view_list');
+    viewBtn.setAttribute('aria-pressed', String(f.view === 'list'));
+    writeFilter(f);
+  });
+  grid.classList.toggle('list', f.view === 'list');
+
+  const io = new IntersectionObserver((ents) => { if (ents.some((e) => e.isIntersecting)) more(); }, { rootMargin: '600px' });
+  io.observe(sentinel);
+  ctx.cleanup(() => io.disconnect());
+
+  ctx.on('link.updated', (ev) => {
+    const old = ev.link && grid.querySelector(`[data-link-id="${ev.link.id}"]`);
+    if (old) old.replaceWith(card(ev.link));
+  });
+  ctx.on('link.deleted', (ev) => { grid.querySelector(`[data-link-id="${Number(ev.id)}"]`)?.remove(); });
+  ctx.on('job', async (ev) => {
+    const old = grid.querySelector(`[data-link-id="${Number(ev.link_id)}"]`);
+    if (!old) return;
+    try { old.replaceWith(card((await rpc('link.get', { id: ev.link_id })).link)); } catch { /* gone */ }
+  });
+  ctx.on('tag', () => { loadTags(); reload(); });
+
+  main.append(
+    h('section', { class: 'panel filters' },
+      h('h2', {}, t('links_heading')),
+      h('div', { class: 'row wrap' },
+        h('label', { for: 'links-q', class: 'sr-only' }, t('search')), search,
+        h('label', { class: 'check' }, untagged, ' ', t('untagged')),
+        h('label', { for: 'links-mode' }, t('mode')), modeSel,
+        viewBtn),
+      active, tagBar),
+    selBar, grid, sentinel, foot);
+  renderActive();
+  loadTags();
+  reload();
+}

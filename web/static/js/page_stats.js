@@ -1,0 +1,61 @@
+// page_stats.js -- 统计 / Stats: the three charts (tags, timeline, outcomes) with a period
+// and a tag picker, and the capture queue.
+import { h } from './dom.js';
+import { t } from './i18n.js';
+import { isMissing, rpc } from './api.js';
+import { badge } from './widgets.js';
+
+// An <img> of /chart/KIND.svg that says so when charts are not in this linksnapd.
+export function chartImg(kind, q) {
+  const qs = new URLSearchParams(Object.entries(q || {}).filter(([, v]) => v !== '' && v != null)).toString();
+  const fig = h('figure', { class: 'chart' });
+  const img = h('img', { src: `/chart/${kind}.svg${qs ? '?' + qs : ''}`, alt: t('chart_' + kind), loading: 'lazy' });
+  img.addEventListener('error', () => img.replaceWith(h('p', { class: 'muted placeholder' }, t('chart_missing'))));
+  fig.append(img, h('figcaption', {}, t('chart_' + kind)));
+  return fig;
+}
+
+export async function pageStats(main, ctx) {
+  const q = new URLSearchParams(location.search);
+  const days = h('select', { id: 's-days', name: 'days' }, [7, 30, 90, 365].map((n) =>
+    h('option', { value: n, selected: String(n) === (q.get('days') || '30') }, t('days_n', { n }))));
+  const tag = h('select', { id: 's-tag', name: 'tag' }, h('option', { value: '' }, t('all_tags')));
+  const charts = h('div', { class: 'charts' });
+  const queue = h('dl', { class: 'queue' });
+  const jobs = h('ul', { class: 'jobs' });
+
+  function paint() {
+    const p = { days: days.value, tag: tag.value };
+    const s = new URLSearchParams(p);
+    if (!tag.value) s.delete('tag');
+    history.replaceState(null, '', '/stats?' + s.toString());
+    charts.replaceChildren(chartImg('tags', { top: 15 }), chartImg('timeline', p), chartImg('outcomes', p));
+  }
+
+  async function loadQueue() {
+    const st = await rpc('daemon.status');
+    queue.replaceChildren(...[['q_queued', st.queue.queued], ['q_running', st.queue.running], ['q_links', st.links],
+      ['q_snapshots', st.snapshots], ['q_tags', st.tags]].map(([k, v]) => h('div', {}, h('dt', {}, t(k)), h('dd', {}, v))));
+    try {
+      const r = await rpc('job.list', { state: 'running' });
+      const r2 = await rpc('job.list', { state: 'queued' });
+      jobs.replaceChildren(...[...r.jobs, ...r2.jobs].slice(0, 20).map((j) =>
+        h('li', {}, badge(j.state), ' ', h('a', { href: `/links/${j.link_id}` }, j.url || `#${j.link_id}`))));
+    } catch (e) { if (!isMissing(e)) throw e; }
+  }
+
+  try {
+    const { tags } = await rpc('tag.list');
+    for (const x of tags.slice(0, 200)) tag.append(h('option', { value: x.name, selected: x.name === q.get('tag') }, x.name));
+  } catch { /* the picker stays short */ }
+  days.addEventListener('change', paint);
+  tag.addEventListener('change', paint);
+  main.append(
+    h('section', { class: 'panel' }, h('h2', {}, t('stats_heading')),
+      h('div', { class: 'row wrap' }, h('label', { for: 's-days' }, t('period')), days, h('label', { for: 's-tag' }, t('tag_name')), tag),
+      charts),
+    h('section', { class: 'panel' }, h('h3', {}, t('queue')), queue, jobs));
+  paint();
+  ctx.on('job', () => loadQueue());
+  await loadQueue();
+}

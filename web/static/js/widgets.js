@@ -1,0 +1,80 @@
+// widgets.js -- pieces several pages share: tag chips, the capture state badge, the
+// thumbnail, the tag field with completion, and a link's card.
+import { h, hostOf, safeHref, splitTags } from './dom.js';
+import { t, fmtDate } from './i18n.js';
+import { rpc } from './api.js';
+
+export function stateOf(link) {
+  const s = link.last_snapshot;
+  return s ? s.state : 'none';
+}
+
+export function badge(state) {
+  return h('span', { class: 'badge st-' + state, dataset: { state } }, t('st_' + state));
+}
+
+// A tag chip; onClick makes it a button.
+export function chip(name, onClick, extra) {
+  if (!onClick) return h('span', { class: 'chip', dataset: { tag: name } }, name);
+  return h('button', { type: 'button', class: 'chip', dataset: { tag: name }, onclick: () => onClick(name), ...extra }, name);
+}
+
+export function thumb(link, big, eager) {
+  const s = link.last_snapshot;
+  const box = h('div', { class: 'thumb' + (big ? ' big' : '') });
+  if (s && s.thumb_path && (s.state === 'ok' || s.state === 'partial')) {
+    box.append(h('img', { src: `/snapshots/${s.id}/thumb.png`, alt: '', loading: eager ? 'eager' : 'lazy', decoding: 'async', width: 320, height: 200 }));
+  } else {
+    box.classList.add('empty');
+    box.append(h('span', { 'aria-hidden': 'true' }, s && (s.state === 'queued' || s.state === 'running') ? '⏳' : '∅'));
+  }
+  return box;
+}
+
+// One link as a card (grid) or a row (list). opts: {onTag, selectable, selected, onSelect}
+export function linkCard(link, opts = {}) {
+  const title = link.title || (link.last_snapshot && link.last_snapshot.title) || link.url;
+  const head = h('a', { href: `/links/${link.id}`, class: 'title' }, title);
+  const sel = opts.selectable
+    ? h('input', { type: 'checkbox', class: 'sel', checked: !!opts.selected, 'aria-label': t('select') + ' ' + title,
+      onchange: (e) => opts.onSelect && opts.onSelect(link.id, e.target.checked) })
+    : null;
+  const tags = h('div', { class: 'chips', 'aria-label': t('tag_of') }, link.tags.map((n) => chip(n, opts.onTag)));
+  const href = safeHref(link.url);
+  const card = h('article', { class: 'card', dataset: { linkId: String(link.id) } },
+    sel,
+    h('a', { href: `/links/${link.id}`, tabindex: '-1', 'aria-hidden': 'true', class: 'thumb-link' }, thumb(link, false, opts.eager)),
+    h('div', { class: 'body' },
+      head,
+      h('div', { class: 'meta' },
+        href ? h('a', { href, class: 'host', target: '_blank', rel: 'noopener noreferrer' }, hostOf(link.url)) : h('span', { class: 'host' }, hostOf(link.url)),
+        badge(stateOf(link)),
+        h('time', { datetime: link.created_at }, fmtDate(link.created_at))),
+      tags));
+  return card;
+}
+
+// A text field for comma-separated tags that completes the last name from existing tags.
+export function tagField(attrs) {
+  const id = 'tl-' + Math.random().toString(36).slice(2);
+  const list = h('datalist', { id });
+  const input = h('input', { type: 'text', autocomplete: 'off', list: id, ...attrs });
+  let tags = null;
+  async function load() {
+    if (tags) return;
+    tags = [];
+    try { tags = (await rpc('tag.list')).tags.map((x) => x.name); } catch { /* completion is optional */ }
+  }
+  input.addEventListener('focus', load);
+  input.addEventListener('input', async () => {
+    await load();
+    const v = input.value;
+    const i = Math.max(v.lastIndexOf(','), v.lastIndexOf('，'));
+    const before = i >= 0 ? v.slice(0, i + 1) + ' ' : '';
+    const last = v.slice(i + 1).trim().toLowerCase();
+    const have = new Set(splitTags(v.slice(0, i + 1)).map((x) => x.toLowerCase()));
+    const opts = tags.filter((n) => !have.has(n.toLowerCase()) && (!last || n.toLowerCase().includes(last))).slice(0, 20);
+    list.replaceChildren(...opts.map((n) => h('option', { value: before + n })));
+  });
+  return { input, list };
+}
