@@ -21,7 +21,7 @@ static int day_range(store_t *s, int64_t first_day_ms, size_t days, int64_t *end
 int store_chart_links_per_day(store_t *s, int64_t first_day_ms, size_t days, const char *tag,
                               int64_t *counts)
 {
-    int64_t end;
+    int64_t end = 0;
     int rc = day_range(s, first_day_ms, days, &end);
     if (rc)
         return rc;
@@ -58,7 +58,7 @@ int store_chart_links_per_day(store_t *s, int64_t first_day_ms, size_t days, con
 int store_chart_outcomes_per_day(store_t *s, int64_t first_day_ms, size_t days, int64_t *ok,
                                  int64_t *partial, int64_t *failed)
 {
-    int64_t end;
+    int64_t end = 0;
     int rc = day_range(s, first_day_ms, days, &end);
     if (rc)
         return rc;
