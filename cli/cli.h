@@ -39,6 +39,9 @@ typedef struct {
 
 extern const cli_command_t cli_commands[];   /* commands.c; ends with a NULL name */
 
+/* `linksnap chart` (chart.c). */
+int cli_cmd_chart(cli_t *cli, int argc, char **argv);
+
 /* Global options, then the command. Returns the exit code. */
 int cli_run(cli_t *cli, int argc, char **argv);
 

@@ -25,4 +25,11 @@ int util_utf8_valid(const char *s, size_t len);
 /* Lower-hex of n bytes into out (2n+1 bytes). */
 void util_hex(const unsigned char *in, size_t n, char *out);
 
+/* Standard base64 (RFC 4648, with padding) of n bytes, NUL-terminated and malloc'ed;
+ * NULL when out of memory. */
+char *util_base64_encode(const void *in, size_t n);
+/* Decodes base64 text (padding optional, no whitespace) into out, which holds at least
+ * len / 4 * 3 + 3 bytes; returns the byte count, or -1 for anything not base64. */
+long util_base64_decode(const char *in, size_t len, unsigned char *out);
+
 #endif

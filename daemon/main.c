@@ -16,6 +16,7 @@
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
+#include "charts.h"
 #include "daemon.h"
 #include "engine.h"
 #include "http.h"
@@ -514,6 +515,7 @@ out:
     events_free(d->events);
     readpool_free(d->readpool);
     store_close(d->reader);
+    charts_shutdown(); /* the font cache; no render runs once the loop has closed */
     if (d->lock_fd >= 0)
         close(d->lock_fd);
     if (rc == 0)

@@ -114,6 +114,7 @@ extern const method_def_t methods_daemon[];   /* daemon/methods_daemon.c */
 extern const method_def_t methods_import[];   /* daemon/methods_import.c */
 extern const method_def_t methods_backup[];   /* daemon/methods_backup.c */
 extern const method_def_t methods_snapshot[]; /* daemon/methods_snapshot.c */
+extern const method_def_t methods_chart[];    /* daemon/methods_chart.c */
 
 const method_def_t *methods_find(const char *name);
 

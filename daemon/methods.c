@@ -11,6 +11,7 @@ static const method_def_t *const groups[] = {
     methods_import,
     methods_backup,
     methods_snapshot,
+    methods_chart,
 };
 
 const method_def_t *methods_find(const char *name)

@@ -234,6 +234,17 @@ int store_tag_merge(store_t *s, const char *const *from, size_t nfrom, const cha
                     store_tag_t *out);
 int store_tag_delete(store_t *s, const char *name, store_tag_t *deleted);
 
+/* ---- chart data (charts.c) ---------------------------------------------------------- */
+
+/* counts[0..days) = links added on each UTC day from first_day_ms (a UTC midnight), of
+ * the one tag when tag is not NULL (matched like every tag name; an unknown tag counts
+ * nothing). STORE_EINVAL for a negative start, over 100,000 days or an invalid tag. */
+int store_chart_links_per_day(store_t *s, int64_t first_day_ms, size_t days, const char *tag,
+                              int64_t *counts);
+/* Captures finished on each UTC day from first_day_ms, by final state. */
+int store_chart_outcomes_per_day(store_t *s, int64_t first_day_ms, size_t days, int64_t *ok,
+                                 int64_t *partial, int64_t *failed);
+
 /* ---- imports --------------------------------------------------------------------------- */
 
 int store_import_create(store_t *s, const char *source, const char *format,

@@ -70,7 +70,34 @@ TEST(utf8_validation)
     return 0;
 }
 
+TEST(base64_roundtrip)
+{
+    static const struct { const char *in, *out; } v[] = {
+        {"", ""}, {"f", "Zg=="}, {"fo", "Zm8="}, {"foo", "Zm9v"}, {"foob", "Zm9vYg=="},
+        {"fooba", "Zm9vYmE="}, {"foobar", "Zm9vYmFy"}};
+    for (size_t i = 0; i < LS_ARRAY_LEN(v); i++) {
+        char *e = util_base64_encode(v[i].in, strlen(v[i].in));
+        ASSERT_STR_EQ(e, v[i].out);
+        unsigned char d[16];
+        long n = util_base64_decode(e, strlen(e), d);
+        ASSERT_EQ(n, (long)strlen(v[i].in));
+        ASSERT(memcmp(d, v[i].in, (size_t)n) == 0);
+        free(e);
+    }
+    unsigned char all[256], back[260];
+    for (int i = 0; i < 256; i++)
+        all[i] = (unsigned char)i;
+    char *e = util_base64_encode(all, 256);
+    ASSERT_EQ(util_base64_decode(e, strlen(e), back), 256);
+    ASSERT(memcmp(all, back, 256) == 0);
+    free(e);
+    ASSERT_EQ(util_base64_decode("Zm9v!", 5, back), -1);
+    ASSERT_EQ(util_base64_decode("Z", 1, back), -1);
+    return 0;
+}
+
 TEST_LIST = {
+    TEST_ENTRY(base64_roundtrip),
     TEST_ENTRY(buf_append_and_cap),
     TEST_ENTRY(buf_grows_linearly),
     TEST_ENTRY(time_roundtrip),

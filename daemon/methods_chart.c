@@ -1,0 +1,175 @@
+/* methods_chart.c -- chart.render: reads a chart's data from the store (tag counts, links
+ * per day, captures per day by outcome) and draws it with charts/ as PNG or SVG, returned
+ * base64-encoded in the reply. Runs on a thread-pool thread (METHOD_HEAVY): a render is a
+ * few ms of CPU and must not hold the loop. Writes no file: the client does that. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "charts.h"
+#include "method.h"
+#include "util.h"
+
+#define DAY_MS 86400000LL
+/* A 4096x4096 PNG of noise would be ~50 MiB; charts are far below. */
+#define CHART_MAX_BYTES (64u << 20)
+
+typedef struct {
+    store_tag_t *tags;
+    const char **names;
+    int64_t *counts, *a, *b, *c;
+} chart_data_t;
+
+static void chart_data_free(chart_data_t *d)
+{
+    free(d->tags);
+    free(d->names);
+    free(d->counts);
+    free(d->a);
+    free(d->b);
+    free(d->c);
+}
+
+static int parse_enum(method_call_t *call, const char *name, const char *const *values,
+                      int fallback, int *out)
+{
+    const char *v = NULL;
+    if (param_string(call, name, 0, &v))
+        return -1;
+    *out = fallback;
+    if (!v)
+        return 0;
+    for (int i = 0; values[i]; i++)
+        if (!strcmp(v, values[i])) {
+            *out = i;
+            return 0;
+        }
+    return method_fail(call, RPC_INVALID_PARAMS, "param '%s' must be one of %s%s%s%s%s", name,
+                       values[0], values[1] ? ", " : "", values[1] ? values[1] : "",
+                       values[1] && values[2] ? ", " : "", values[1] && values[2] ? values[2] : "");
+}
+
+static int m_chart_render(method_call_t *call)
+{
+    static const char *const known[] = {"kind", "format", "width", "height", "scale", "top",
+                                        "days", "tag", "style", "inline", NULL};
+    static const char *const kinds[] = {"tags", "timeline", "outcomes", NULL};
+    static const char *const formats[] = {"png", "svg", NULL};
+    static const char *const styles[] = {"auto", "bars", "area", NULL};
+    const char *kind_name = NULL, *tag = NULL;
+    int kind, format, style, want_inline = 1;
+    int64_t width = 0, height = 0, top = 0, days = CHARTS_DEFAULT_DAYS;
+    if (param_reject_unknown(call, known) || param_string(call, "kind", 1, &kind_name) ||
+        parse_enum(call, "kind", kinds, 0, &kind) || parse_enum(call, "format", formats, 0, &format) ||
+        parse_enum(call, "style", styles, 0, &style) ||
+        param_int(call, "width", 0, 0, INT32_MAX, &width) ||
+        param_int(call, "height", 0, 0, INT32_MAX, &height) ||
+        param_int(call, "top", 0, 0, INT32_MAX, &top) ||
+        param_int(call, "days", 0, 1, CHARTS_MAX_DAYS, &days) ||
+        param_string(call, "tag", 0, &tag) || param_bool(call, "inline", 0, &want_inline))
+        return -1;
+    json_t *js = json_object_get(call->params, "scale");
+    if (js && !json_is_number(js))
+        return method_fail(call, RPC_INVALID_PARAMS, "param 'scale' must be a number from 1 to %d",
+                           CHARTS_MAX_SCALE);
+    if (tag && kind != CHARTS_TIMELINE)
+        return method_fail(call, RPC_INVALID_PARAMS, "param 'tag' applies to the timeline only");
+
+    charts_request_t req;
+    charts_request_init(&req, (charts_kind_t)kind);
+    req.width = (int)width;
+    req.height = (int)height;
+    req.scale = js ? json_number_value(js) : 1;
+    req.top = (int)top;
+    req.style = (charts_style_t)style;
+
+    /* The last day is today (UTC); the first, days - 1 before it. */
+    int64_t first = charts_utc_day_start(call->now_ms) - (days - 1) * DAY_MS;
+    chart_data_t d;
+    memset(&d, 0, sizeof d);
+    charts_tags_data_t td;
+    charts_timeline_data_t tl;
+    charts_outcomes_data_t oc;
+    const void *data;
+    int rc;
+    if (kind == CHARTS_TAGS) {
+        size_t n = 0;
+        rc = store_tag_list(call->db, &d.tags, &n);
+        if (rc)
+            return method_fail_store(call, rc, NULL);
+        d.names = malloc((n ? n : 1) * sizeof *d.names);
+        d.counts = malloc((n ? n : 1) * sizeof *d.counts);
+        if (!d.names || !d.counts) {
+            chart_data_free(&d);
+            return method_fail(call, RPC_INTERNAL_ERROR, "out of memory");
+        }
+        for (size_t i = 0; i < n; i++) {
+            d.names[i] = d.tags[i].name;
+            d.counts[i] = d.tags[i].count;
+        }
+        charts_tags_data_t x = {d.names, d.counts, n, call->now_ms};
+        td = x;
+        data = &td;
+    } else if (kind == CHARTS_TIMELINE) {
+        d.a = malloc((size_t)days * sizeof *d.a);
+        if (!d.a)
+            return method_fail(call, RPC_INTERNAL_ERROR, "out of memory");
+        rc = store_chart_links_per_day(call->db, first, (size_t)days, tag, d.a);
+        if (rc) {
+            chart_data_free(&d);
+            return method_fail_store(call, rc, NULL);
+        }
+        charts_timeline_data_t x = {first, d.a, (size_t)days, tag, call->now_ms};
+        tl = x;
+        data = &tl;
+    } else {
+        d.a = malloc((size_t)days * sizeof *d.a);
+        d.b = malloc((size_t)days * sizeof *d.b);
+        d.c = malloc((size_t)days * sizeof *d.c);
+        if (!d.a || !d.b || !d.c) {
+            chart_data_free(&d);
+            return method_fail(call, RPC_INTERNAL_ERROR, "out of memory");
+        }
+        rc = store_chart_outcomes_per_day(call->db, first, (size_t)days, d.a, d.b, d.c);
+        if (rc) {
+            chart_data_free(&d);
+            return method_fail_store(call, rc, NULL);
+        }
+        charts_outcomes_data_t x = {first, d.a, d.b, d.c, (size_t)days, call->now_ms};
+        oc = x;
+        data = &oc;
+    }
+
+    buf_t out;
+    buf_init(&out, CHART_MAX_BYTES);
+    char err[256];
+    rc = charts_render(&req, data, (charts_format_t)format, &out, err, sizeof err);
+    chart_data_free(&d);
+    if (rc) {
+        buf_free(&out);
+        int code = rc == -EINVAL ? RPC_INVALID_PARAMS : rc == -ENOENT ? RPC_UNAVAILABLE
+                                                                     : RPC_INTERNAL_ERROR;
+        return method_fail(call, code, "%s", err);
+    }
+    char *b64 = want_inline ? util_base64_encode(out.data, out.len) : NULL;
+    if (want_inline && !b64) {
+        buf_free(&out);
+        return method_fail(call, RPC_INTERNAL_ERROR, "out of memory");
+    }
+    call->result = json_pack("{s:s,s:s,s:s,s:i,s:i,s:f,s:I,s:I}", "kind", kinds[kind], "format",
+                             formats[format], "mime", format ? "image/svg+xml" : "image/png",
+                             "width", req.width ? req.width : CHARTS_DEFAULT_WIDTH, "height",
+                             req.height ? req.height : CHARTS_DEFAULT_HEIGHT, "scale",
+                             req.scale ? req.scale : 1.0, "bytes", (json_int_t)out.len, "days",
+                             (json_int_t)(kind == CHARTS_TAGS ? 0 : days));
+    if (call->result && b64)
+        json_object_set_new(call->result, "data", json_string(b64));
+    free(b64);
+    buf_free(&out);
+    return call->result ? 0 : method_fail(call, RPC_INTERNAL_ERROR, "out of memory");
+}
+
+const method_def_t methods_chart[] = {
+    {"chart.render", m_chart_render, METHOD_HEAVY, NULL},
+    {NULL, NULL, 0, NULL},
+};

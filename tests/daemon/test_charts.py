@@ -1,0 +1,142 @@
+"""test_charts -- chart.render end to end through the real daemon: every kind as PNG and
+SVG from real store data (links spread over days, Chinese tags, snapshots in every final
+state written into the database), the params and their errors, and `linksnap chart`."""
+import base64
+import os
+import sqlite3
+import struct
+import tempfile
+import time
+
+from linksnap_test import Daemon, TestCase, main
+
+DAY_MS = 86400000
+
+
+def png_size(data):
+    """(width, height) from a PNG's IHDR, after checking the signature."""
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", data[:8]
+    return struct.unpack(">II", data[16:24])
+
+
+class ChartTests(TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.d = Daemon().start()
+        tags = [["rust"], ["rust", "编程"], ["编程"], ["linux"], ["rust"], ["机器学习", "rust"]]
+        ids = []
+        for i, t in enumerate(tags):
+            r = cls.d.call("link.add", {"url": f"https://charts.example/{i}", "tags": t,
+                                        "capture": False})
+            ids.append(r["link"]["id"])
+        # Spread the links over the last days and give some of them snapshots, straight in
+        # the database (no browser in this test).
+        today = int(time.time() * 1000) // DAY_MS * DAY_MS
+        db = sqlite3.connect(cls.d.db_path, timeout=30)
+        with db:
+            for i, lid in enumerate(ids):
+                db.execute("UPDATE links SET created_at = ? WHERE id = ?",
+                           (today - (i % 3) * DAY_MS + 3600000, lid))
+            for i, state in enumerate(["ok", "ok", "partial", "failed", "running"]):
+                db.execute("INSERT INTO snapshots(link_id, state, created_at, finished_at)"
+                           " VALUES (?, ?, ?, ?)",
+                           (ids[i], state, today - DAY_MS,
+                            None if state == "running" else today - (i % 2) * DAY_MS + 60000))
+        db.close()
+        cls.today = today
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.d.close()
+
+    def render(self, **params):
+        r = self.d.call("chart.render", params)
+        data = base64.b64decode(r["data"]) if "data" in r else None
+        if data is not None:
+            self.assertEqual(len(data), r["bytes"])
+        return r, data
+
+    def test_tags_png_and_svg(self):
+        r, png = self.render(kind="tags")
+        self.assertEqual(r["mime"], "image/png")
+        self.assertEqual(png_size(png), (1200, 440))
+        r, svg = self.render(kind="tags", format="svg")
+        self.assertEqual(r["mime"], "image/svg+xml")
+        text = svg.decode("utf-8")
+        self.assertIn(">rust</text>", text)
+        self.assertIn(">编程</text>", text)
+        self.assertIn(">机器学习</text>", text)
+        self.assertIn(">4</text>", text)   # rust's count at its bar's end
+        self.assertIn("4 tags", text)
+
+    def test_sizes_scale_top(self):
+        r, png = self.render(kind="tags", width=480, height=300, scale=2, top=2)
+        self.assertEqual(png_size(png), (960, 600))
+        _, svg = self.render(kind="tags", format="svg", top=2)
+        self.assertIn("Top 2 tags", svg.decode())
+
+    def test_timeline_all_and_one_tag(self):
+        _, svg = self.render(kind="timeline", format="svg", days=7)
+        text = svg.decode()
+        self.assertIn("6 links", text)
+        self.assertIn("Links added per day", text)
+        _, svg = self.render(kind="timeline", format="svg", days=30, tag="编程")
+        text = svg.decode()
+        self.assertIn("tag: 编程", text)
+        self.assertIn("2 links", text)
+        # An unknown tag is an empty chart that says so, not an error.
+        _, svg = self.render(kind="timeline", format="svg", tag="no-such-tag")
+        self.assertIn("No links added in these 90 days", svg.decode())
+        r, png = self.render(kind="timeline", days=365, style="area")
+        self.assertEqual(png_size(png), (1200, 440))
+        self.assertEqual(r["days"], 365)
+
+    def test_outcomes(self):
+        _, svg = self.render(kind="outcomes", format="svg", days=14)
+        text = svg.decode()
+        self.assertIn("4 captures", text)          # the running one is not finished
+        self.assertIn(">ok 2</text>", text)
+        self.assertIn(">partial 1</text>", text)
+        self.assertIn(">failed 1</text>", text)
+
+    def test_inline_false_gives_metadata_only(self):
+        r, data = self.render(kind="tags", inline=False)
+        self.assertIsNone(data)
+        self.assertGreater(r["bytes"], 1000)
+
+    def test_bad_params(self):
+        cases = [({"kind": "pie"}, "kind"), ({}, "kind"), ({"kind": "tags", "width": 50}, "width"),
+                 ({"kind": "tags", "height": 99999}, "height"),
+                 ({"kind": "tags", "scale": 7}, "scale"), ({"kind": "tags", "scale": "2"}, "scale"),
+                 ({"kind": "tags", "top": 1000}, "top"), ({"kind": "timeline", "days": 0}, "days"),
+                 ({"kind": "timeline", "days": 99999}, "days"),
+                 ({"kind": "tags", "tag": "rust"}, "timeline only"),
+                 ({"kind": "tags", "format": "gif"}, "format"),
+                 ({"kind": "timeline", "style": "pie"}, "style"),
+                 ({"kind": "tags", "colour": "red"}, "colour"),
+                 ({"kind": "tags", "width": 4000, "height": 4000, "scale": 3}, "device pixels")]
+        for params, word in cases:
+            e = self.assertRpcError(-32602, self.d.call, "chart.render", params)
+            self.assertIn(word, e.message, params)
+
+    def test_cli_chart(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            out = os.path.join(tmp, "tags.png")
+            r = self.d.cli("chart", "tags", "-o", out, "--size", "600x300", "--top", "3")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            with open(out, "rb") as f:
+                self.assertEqual(png_size(f.read()), (600, 300))
+            r = self.d.cli("chart", "timeline", "--svg", "--days", "7", "--tag", "rust")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertIn("tag: rust", r.stdout)
+            r = self.d.cli("chart", "outcomes", "-o", os.path.join(tmp, "o.png"), "--scale", "9")
+            self.assertEqual(r.returncode, 1)
+            self.assertIn("scale", r.stderr)
+            r = self.d.cli("chart")
+            self.assertEqual(r.returncode, 2)
+            r = self.d.cli("chart", "tags", "--days", "x")
+            self.assertEqual(r.returncode, 2)
+
+
+if __name__ == "__main__":
+    main()
