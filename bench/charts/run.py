@@ -133,4 +133,5 @@ def main():
     sys.stdout.write(out)
 
 
-main()
+if __name__ == "__main__":
+    main()
