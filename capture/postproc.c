@@ -18,38 +18,25 @@
 #include <time.h>
 #include <unistd.h>
 
-static int b64_value(unsigned char ch)
-{
-    if (ch >= 'A' && ch <= 'Z') return ch - 'A';
-    if (ch >= 'a' && ch <= 'z') return ch - 'a' + 26;
-    if (ch >= '0' && ch <= '9') return ch - '0' + 52;
-    if (ch == '+') return 62;
-    if (ch == '/') return 63;
-    return -1;
-}
+#include "buf.h"
+#include "util.h"
 
 long postproc_base64_decode(const char *in, size_t len, unsigned char *out)
 {
-    unsigned acc = 0;
-    int bits = 0;
-    long n = 0;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char ch = (unsigned char)in[i];
-        if (ch == '=')
-            break;
-        if (ch == '\n' || ch == '\r' || ch == ' ' || ch == '\t')
-            continue;
-        int v = b64_value(ch);
-        if (v < 0)
-            return -1;
-        acc = (acc << 6) | (unsigned)v;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out[n++] = (unsigned char)(acc >> bits);
-        }
-    }
-    return n;
+    /* the browser sends one unbroken line; other writers may wrap theirs */
+    if (!memchr(in, '\n', len) && !memchr(in, '\r', len) && !memchr(in, ' ', len) &&
+        !memchr(in, '\t', len))
+        return util_base64_decode(in, len, out);
+    char *flat = malloc(len + 1);
+    if (!flat)
+        return -1;
+    size_t n = 0;
+    for (size_t i = 0; i < len; i++)
+        if (in[i] != '\n' && in[i] != '\r' && in[i] != ' ' && in[i] != '\t')
+            flat[n++] = in[i];
+    long r = util_base64_decode(flat, n, out);
+    free(flat);
+    return r;
 }
 
 static int fsync_dir_of(const char *path)
@@ -133,32 +120,11 @@ static void png_warning_cb(png_structp png, png_const_charp msg)
     (void)msg;
 }
 
-/* Encodes an RGB image as PNG into a malloc'ed buffer (fast settings: level 3, SUB). */
-typedef struct {
-    unsigned char *data;
-    size_t len, cap;
-    int failed;
-} mem_writer_t;
-
+/* libpng's output into a capped dynbuf (common/buf.h). */
 static void mem_write_cb(png_structp png, png_bytep in, png_size_t n)
 {
-    mem_writer_t *m = png_get_io_ptr(png);
-    if (m->failed)
-        return;
-    if (m->len + n > m->cap) {
-        size_t cap = m->cap ? m->cap * 2 : 65536;
-        while (cap < m->len + n)
-            cap *= 2;
-        unsigned char *d = realloc(m->data, cap);
-        if (!d) {
-            m->failed = 1;
-            return;
-        }
-        m->data = d;
-        m->cap = cap;
-    }
-    memcpy(m->data + m->len, in, n);
-    m->len += n;
+    if (buf_append(png_get_io_ptr(png), in, n) != 0)
+        png_error(png, "out of memory");
 }
 
 static void mem_flush_cb(png_structp png)
@@ -166,7 +132,7 @@ static void mem_flush_cb(png_structp png)
     (void)png;
 }
 
-static int encode_rgb(const unsigned char *rgb, int w, int h, mem_writer_t *out, char *err,
+static int encode_rgb(const unsigned char *rgb, int w, int h, buf_t *out, char *err,
                       size_t errlen)
 {
     png_err_t pe = {""};
@@ -192,10 +158,6 @@ static int encode_rgb(const unsigned char *rgb, int w, int h, mem_writer_t *out,
         png_write_row(png, (png_const_bytep)(rgb + (size_t)y * (size_t)w * 3));
     png_write_end(png, NULL);
     png_destroy_write_struct(&png, &info);
-    if (out->failed) {
-        snprintf(err, errlen, "out of memory encoding the thumbnail");
-        return -1;
-    }
     return 0;
 }
 
@@ -317,7 +279,8 @@ void postproc_run(const postproc_request_t *req, postproc_result_t *res)
     memset(res, 0, sizeof *res);
     int64_t t0 = mono_ms();
     scan_t sc = {0};
-    mem_writer_t tw = {0};
+    buf_t tw;
+    buf_init(&tw, 64u << 20);
     int wrote_png = 0;
     unsigned char *png = malloc(req->b64_len * 3 / 4 + 3);
     if (!png) {
@@ -351,7 +314,7 @@ void postproc_run(const postproc_request_t *req, postproc_result_t *res)
             snprintf(res->error, sizeof res->error, "%s", err);
             goto fail;
         }
-        if (postproc_write_file(req->thumb_path, tw.data, tw.len) != 0) {
+        if (postproc_write_file(req->thumb_path, (const unsigned char *)tw.data, tw.len) != 0) {
             snprintf(res->error, sizeof res->error, "cannot write %s: %s", req->thumb_path, strerror(errno));
             goto fail;
         }
@@ -369,6 +332,6 @@ done:
     free(sc.acc);
     free(sc.cnt);
     free(sc.thumb);
-    free(tw.data);
+    buf_free(&tw);
     res->elapsed_ms = mono_ms() - t0;
 }

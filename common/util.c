@@ -186,6 +186,17 @@ char *util_base64_encode(const void *in, size_t n)
     return out;
 }
 
+static int b64_value(unsigned char ch)
+{
+    if (ch >= 'A' && ch <= 'Z') return ch - 'A';
+    if (ch >= 'a' && ch <= 'z') return ch - 'a' + 26;
+    if (ch >= '0' && ch <= '9') return ch - '0' + 52;
+    if (ch == '+') return 62;
+    if (ch == '/') return 63;
+    return -1;
+}
+
+/* Screenshots arrive as tens of MB of base64: a comparison per character, not a search. */
 long util_base64_decode(const char *in, size_t len, unsigned char *out)
 {
     while (len && in[len - 1] == '=')
@@ -196,10 +207,10 @@ long util_base64_decode(const char *in, size_t len, unsigned char *out)
     int bits = 0;
     long n = 0;
     for (size_t i = 0; i < len; i++) {
-        const char *c = memchr(B64, in[i], 64);
-        if (!c || !in[i])
+        int v = b64_value((unsigned char)in[i]);
+        if (v < 0)
             return -1;
-        acc = acc << 6 | (uint32_t)(c - B64);
+        acc = acc << 6 | (uint32_t)v;
         bits += 6;
         if (bits >= 8) {
             bits -= 8;

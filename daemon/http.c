@@ -698,38 +698,6 @@ static const char *arg_get(const hreq_t *r, const char *name)
     return NULL;
 }
 
-static int b64_value(unsigned char ch)
-{
-    if (ch >= 'A' && ch <= 'Z') return ch - 'A';
-    if (ch >= 'a' && ch <= 'z') return ch - 'a' + 26;
-    if (ch >= '0' && ch <= '9') return ch - '0' + 52;
-    if (ch == '+') return 62;
-    if (ch == '/') return 63;
-    return -1;
-}
-
-/* Decodes base64 (padding optional); returns the length or -1. out holds len*3/4+3. */
-static long b64_decode(const char *in, size_t len, unsigned char *out)
-{
-    unsigned acc = 0;
-    int bits = 0;
-    long n = 0;
-    for (size_t i = 0; i < len; i++) {
-        if (in[i] == '=')
-            break;
-        int v = b64_value((unsigned char)in[i]);
-        if (v < 0)
-            return -1;
-        acc = (acc << 6) | (unsigned)v;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out[n++] = (unsigned char)(acc >> bits);
-        }
-    }
-    return n;
-}
-
 static void chart_done_cb(method_call_t *call, void *ud)
 {
     hreq_t *r = ud;
@@ -749,7 +717,7 @@ static void chart_done_cb(method_call_t *call, void *ud)
     }
     size_t len = strlen(data);
     unsigned char *img = malloc(len / 4 * 3 + 4);
-    long n = img ? b64_decode(data, len, img) : -1;
+    long n = img ? util_base64_decode(data, len, img) : -1;
     if (n < 0) {
         free(img);
         respond_error(r, 500, "chart.render's data is not base64");
