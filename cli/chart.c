@@ -103,6 +103,7 @@ int cli_cmd_chart(cli_t *cli, int argc, char **argv)
         json_object_set_new(p, "style", json_string(style));
     if (!p)
         return cli_fail(cli, "out of memory");
+    json_object_set_new(p, "inline", json_true());   /* the bytes, not a file of the daemon's */
     json_t *r = NULL;
     if ((rc = cli_call(cli, "chart.render", p, &r)))
         return rc;

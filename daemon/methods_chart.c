@@ -1,13 +1,18 @@
 /* methods_chart.c -- chart.render: reads a chart's data from the store (tag counts, links
  * per day, captures per day by outcome) and draws it with charts/ as PNG or SVG, returned
- * base64-encoded in the reply. Runs on a thread-pool thread (METHOD_HEAVY): a render is a
- * few ms of CPU and must not hold the loop. Writes no file: the client does that. */
+ * either written to a file in the state dir (charts/, atomically; the reply names it) or,
+ * with inline, base64-encoded in the reply. Runs on a thread-pool thread (METHOD_HEAVY): a
+ * render is a few ms of CPU and must not hold the loop. */
 #include <errno.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "charts.h"
+#include "config.h"
 #include "method.h"
+#include "postproc.h"
 #include "util.h"
 
 #define DAY_MS 86400000LL
@@ -57,7 +62,7 @@ static int m_chart_render(method_call_t *call)
     static const char *const formats[] = {"png", "svg", NULL};
     static const char *const styles[] = {"auto", "bars", "area", NULL};
     const char *kind_name = NULL, *tag = NULL;
-    int kind, format, style, want_inline = 1;
+    int kind, format, style, want_inline = 0;
     int64_t width = 0, height = 0, top = 0, days = CHARTS_DEFAULT_DAYS;
     if (param_reject_unknown(call, known) || param_string(call, "kind", 1, &kind_name) ||
         parse_enum(call, "kind", kinds, 0, &kind) || parse_enum(call, "format", formats, 0, &format) ||
@@ -151,6 +156,26 @@ static int m_chart_render(method_call_t *call)
                                                                      : RPC_INTERNAL_ERROR;
         return method_fail(call, code, "%s", err);
     }
+    char path[4400] = "";
+    if (!want_inline) {
+        /* one file per distinct request, rewritten by each render: never older than the
+         * data it was drawn from when the reply names it */
+        char *canon = json_dumps(call->params, JSON_COMPACT | JSON_SORT_KEYS);
+        uint64_t h = 1469598103934665603ull;   /* FNV-1a */
+        for (const char *c = canon ? canon : ""; *c; c++)
+            h = (h ^ (unsigned char)*c) * 1099511628211ull;
+        free(canon);
+        char dir[4200];
+        snprintf(dir, sizeof dir, "%s/charts", call->cfg->state_dir);
+        snprintf(path, sizeof path, "%s/%s-%016llx.%s", dir, kinds[kind], (unsigned long long)h,
+                 formats[format]);
+        if ((mkdir(dir, 0755) != 0 && errno != EEXIST) ||
+            postproc_write_file(path, (const unsigned char *)out.data, out.len) != 0) {
+            int e = errno;
+            buf_free(&out);
+            return method_fail(call, RPC_IO_ERROR, "cannot write %s: %s", path, strerror(e));
+        }
+    }
     char *b64 = want_inline ? util_base64_encode(out.data, out.len) : NULL;
     if (want_inline && !b64) {
         buf_free(&out);
@@ -164,6 +189,8 @@ static int m_chart_render(method_call_t *call)
                              (json_int_t)(kind == CHARTS_TAGS ? 0 : days));
     if (call->result && b64)
         json_object_set_new(call->result, "data", json_string(b64));
+    if (call->result && path[0])
+        json_object_set_new(call->result, "path", json_string(path));
     free(b64);
     buf_free(&out);
     return call->result ? 0 : method_fail(call, RPC_INTERNAL_ERROR, "out of memory");

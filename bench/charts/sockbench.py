@@ -2,7 +2,7 @@
 """bench/charts/sockbench.py -- chart.render through linksnapd against matplotlib, measured in
 one run: a release linksnapd (--no-capture) whose store holds the 12 tags of the issue's
 chart (two Chinese) with their link counts; `rpcbench` sends chart.render {kind: tags,
-top: 12, format: png} with 1 client and with 8 concurrent clients (no cache: the daemon
+top: 12, format: png, inline: true} with 1 client and with 8 concurrent clients (no cache: the daemon
 renders every request); matplotlib draws the same chart in this process (run.py's
 mpl_render). Alternating, repeated; best of each with the spread. Per chart over the
 socket = 1 / (requests per second) for 1 client, plus its p50 latency.
@@ -32,7 +32,7 @@ import run as chartrun  # noqa: E402  (matplotlib's side of the comparison)
 from linksnap_test import Client  # noqa: E402
 
 RPCBENCH = os.path.join(BUILD, "bench", "rpcbench")
-PARAMS = '{"kind":"tags","top":12,"format":"png"}'
+PARAMS = '{"kind":"tags","top":12,"format":"png","inline":true}'
 
 
 def rpcbench(sock, clients, n):

@@ -50,6 +50,7 @@ class ChartTests(TestCase):
         cls.d.close()
 
     def render(self, **params):
+        params.setdefault("inline", True)
         r = self.d.call("chart.render", params)
         data = base64.b64decode(r["data"]) if "data" in r else None
         if data is not None:
@@ -99,10 +100,20 @@ class ChartTests(TestCase):
         self.assertIn(">partial 1</text>", text)
         self.assertIn(">failed 1</text>", text)
 
-    def test_inline_false_gives_metadata_only(self):
+    def test_without_inline_the_chart_is_a_file_in_the_state_dir(self):
         r, data = self.render(kind="tags", inline=False)
         self.assertIsNone(data)
         self.assertGreater(r["bytes"], 1000)
+        self.assertTrue(r["path"].startswith(os.path.join(self.d.state_dir, "charts") + "/"), r["path"])
+        with open(r["path"], "rb") as f:
+            png = f.read()
+        self.assertEqual(len(png), r["bytes"])
+        self.assertEqual(png_size(png), (1200, 440))
+        _, inline = self.render(kind="tags")
+        self.assertEqual(png, inline)                     # the same drawing, the same bytes
+        r2 = self.d.call("chart.render", {"kind": "tags", "format": "svg"})
+        self.assertTrue(r2["path"].endswith(".svg"))
+        self.assertNotEqual(r2["path"], r["path"])
 
     def test_bad_params(self):
         cases = [({"kind": "pie"}, "kind"), ({}, "kind"), ({"kind": "tags", "width": 50}, "width"),
