@@ -196,6 +196,19 @@ done:
     return rc;
 }
 
+int store_link_require(store_t *s, int64_t link_id)
+{
+    sqlite3_stmt *st = store_stmt(s, ST_LINK_BY_ID);
+    if (!st)
+        return STORE_EINTERNAL;
+    sqlite3_bind_int64(st, 1, link_id);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc == SQLITE_DONE)
+        return store_fail(s, STORE_ENOTFOUND, "link %lld not found", (long long)link_id);
+    return rc == SQLITE_ROW ? STORE_OK : store_fail_sqlite(s, rc, "get link");
+}
+
 int store_link_get(store_t *s, int64_t id, store_link_t **out)
 {
     *out = NULL;

@@ -90,17 +90,11 @@ int store_snapshot_list(store_t *s, int64_t link_id, int limit, store_snapshot_t
 {
     *out = NULL;
     *n = 0;
-    sqlite3_stmt *st = store_stmt(s, ST_LINK_BY_ID);
+    int rc = store_link_require(s, link_id);
+    if (rc)
+        return rc;
+    sqlite3_stmt *st = store_stmt(s, ST_SNAPSHOTS_OF_LINK);
     if (!st)
-        return STORE_EINTERNAL;
-    sqlite3_bind_int64(st, 1, link_id);
-    int rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    if (rc == SQLITE_DONE)
-        return store_fail(s, STORE_ENOTFOUND, "link %lld not found", (long long)link_id);
-    if (rc != SQLITE_ROW)
-        return store_fail_sqlite(s, rc, "get link");
-    if (!(st = store_stmt(s, ST_SNAPSHOTS_OF_LINK)))
         return STORE_EINTERNAL;
     sqlite3_bind_int64(st, 1, link_id);
     sqlite3_bind_int(st, 2, limit);

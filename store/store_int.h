@@ -60,6 +60,8 @@ int store_exec(store_t *s, const char *sql);
 int store_step_done(store_t *s, sqlite3_stmt *st, const char *what);
 /* strdup of a text column, NULL for SQL NULL (and on allocation failure). */
 char *store_col_strdup(sqlite3_stmt *st, int i);
+/* STORE_OK when the link exists, else STORE_ENOTFOUND with "link N not found". */
+int store_link_require(store_t *s, int64_t link_id);
 /* Loads one snapshot row (no message on STORE_ENOTFOUND: callers decide). */
 int store_snapshot_load(store_t *s, int64_t id, store_snapshot_t **out);
 /* ASCII lower-case copy of a tag name (the match key); out holds at least strlen+1. */
