@@ -3,11 +3,15 @@
  * either written to a file in the state dir (charts/, atomically; the reply names it) or,
  * with inline, base64-encoded in the reply. Runs on a thread-pool thread (METHOD_HEAVY): a
  * render is a few ms of CPU and must not hold the loop. */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "charts.h"
 #include "config.h"
@@ -16,6 +20,8 @@
 #include "util.h"
 
 #define DAY_MS 86400000LL
+/* Chart files kept in the state dir; past this the oldest go (a render is cheap to redo). */
+#define CHART_FILES_KEPT 256
 /* A 4096x4096 PNG of noise would be ~50 MiB; charts are far below. */
 #define CHART_MAX_BYTES (64u << 20)
 
@@ -52,6 +58,44 @@ static int parse_enum(method_call_t *call, const char *name, const char *const *
     return method_fail(call, RPC_INVALID_PARAMS, "param '%s' must be one of %s%s%s%s%s", name,
                        values[0], values[1] ? ", " : "", values[1] ? values[1] : "",
                        values[1] && values[2] ? ", " : "", values[1] && values[2] ? values[2] : "");
+}
+
+/* Keeps at most CHART_FILES_KEPT files in dir, removing the least recently written.
+ * Runs on the render's pool thread; renders racing here may both remove a file: fine. */
+static void chart_dir_trim(const char *dir, const char *keep)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct { char name[128]; struct timespec mtime; } *v = NULL;
+    size_t n = 0, cap = 0;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        struct stat st;
+        if (de->d_name[0] == '.' || strlen(de->d_name) >= 128 || !strcmp(de->d_name, keep) ||
+            fstatat(dirfd(d), de->d_name, &st, 0) != 0 || !S_ISREG(st.st_mode))
+            continue;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 512;
+            void *nv = realloc(v, cap * sizeof *v);
+            if (!nv)
+                break;
+            v = nv;
+        }
+        snprintf(v[n].name, sizeof v[n].name, "%s", de->d_name);
+        v[n++].mtime = st.st_mtim;
+    }
+    while (n + 1 > CHART_FILES_KEPT) {   /* + the file just written, never removed */
+        size_t oldest = 0;
+        for (size_t i = 1; i < n; i++)
+            if (v[i].mtime.tv_sec < v[oldest].mtime.tv_sec ||
+                (v[i].mtime.tv_sec == v[oldest].mtime.tv_sec && v[i].mtime.tv_nsec < v[oldest].mtime.tv_nsec))
+                oldest = i;
+        unlinkat(dirfd(d), v[oldest].name, 0);
+        v[oldest] = v[--n];
+    }
+    free(v);
+    closedir(d);
 }
 
 static int m_chart_render(method_call_t *call)
@@ -175,6 +219,7 @@ static int m_chart_render(method_call_t *call)
             buf_free(&out);
             return method_fail(call, RPC_IO_ERROR, "cannot write %s: %s", path, strerror(e));
         }
+        chart_dir_trim(dir, strrchr(path, '/') + 1);
     }
     char *b64 = want_inline ? util_base64_encode(out.data, out.len) : NULL;
     if (want_inline && !b64) {

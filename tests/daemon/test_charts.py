@@ -114,6 +114,14 @@ class ChartTests(TestCase):
         r2 = self.d.call("chart.render", {"kind": "tags", "format": "svg"})
         self.assertTrue(r2["path"].endswith(".svg"))
         self.assertNotEqual(r2["path"], r["path"])
+        # distinct requests do not fill the disk: at most 256 files stay, the newest among them
+        with self.d.client() as c:
+            for w in range(300, 600):
+                last = c.call("chart.render", {"kind": "tags", "format": "svg", "width": w})
+        files = os.listdir(os.path.dirname(r["path"]))
+        self.assertLessEqual(len(files), 256)
+        self.assertGreater(len(files), 200)
+        self.assertIn(os.path.basename(last["path"]), files)
 
     def test_bad_params(self):
         cases = [({"kind": "pie"}, "kind"), ({}, "kind"), ({"kind": "tags", "width": 50}, "width"),
