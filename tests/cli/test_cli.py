@@ -9,7 +9,7 @@ import struct
 import subprocess
 import termios
 
-from linksnap_test import Daemon, TestCase, main, LINKSNAP, SHARED
+from linksnap_test import Daemon, TestCase, main, LINKSNAP
 
 
 def width(s):

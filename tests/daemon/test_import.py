@@ -1,4 +1,4 @@
-"""test_import -- import.start/import.get through the real daemon: the shared real Firefox
+"""test_import -- import.start/import.get through the real daemon: the real Firefox
 exports with their expected counts and folder tags, every format, invalid lines reported
 by number, re-import idempotence, a 100k-line import while another client keeps being
 answered, bad params and unreadable files."""
@@ -7,9 +7,9 @@ import os
 import threading
 import time
 
-from linksnap_test import Daemon, RpcError, TestCase, main, SHARED
+from linksnap_test import Daemon, RpcError, TestCase, main, SRC
 
-BOOKMARKS = os.path.join(SHARED, "testdata", "bookmarks")
+BOOKMARKS = os.path.join(SRC, "tests", "import", "data", "firefox")
 
 
 def wait_import(d, iid, timeout=300):
@@ -26,7 +26,7 @@ class ImportTests(TestCase):
     @classmethod
     def setUpClass(cls):
         if not os.path.isdir(BOOKMARKS):
-            raise AssertionError("shared test data missing: %s" % BOOKMARKS)
+            raise AssertionError("test data missing: %s" % BOOKMARKS)
         cls.d = Daemon().start()
 
     @classmethod

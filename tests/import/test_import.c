@@ -1,13 +1,13 @@
 /* test_import.c -- unit tests for import/: every format with its edge cases, the real
- * Firefox exports (shared testdata), generated Chrome/Safari/Edge exports, detection,
+ * Firefox exports (data/firefox), generated Chrome/Safari/Edge exports, detection,
  * chunk-split invariance for every input, stop semantics and random input. */
 #include "collect.h"
 #include "test.h"
 
 #include <errno.h>
 
-#ifndef IMPORT_SHARED_DIR
-#error "IMPORT_SHARED_DIR must point at shared/testdata/bookmarks"
+#ifndef IMPORT_FIREFOX_DIR
+#error "IMPORT_FIREFOX_DIR must point at tests/import/data/firefox"
 #endif
 #ifndef IMPORT_DATA_DIR
 #error "IMPORT_DATA_DIR must point at tests/import/data"
@@ -52,12 +52,12 @@ static const rec_t *find_url(const collect_t *c, const char *url)
         ASSERT_EQ((c)->violations, 0);                                                  \
     } while (0)
 
-/* ---- Firefox exports from the shared test data (expected counts from its README) ---- */
+/* ---- Firefox exports in data/firefox (expected counts in data/README.md) ---- */
 
 TEST(firefox_preplaces)
 {
     collect_t c;
-    RUN_FILE(&c, IMPORT_SHARED_DIR, "firefox-preplaces.html", IMPORT_FMT_AUTO);
+    RUN_FILE(&c, IMPORT_FIREFOX_DIR, "firefox-preplaces.html", IMPORT_FMT_AUTO);
     ASSERT_EQ(c.n, 8);
     ASSERT_EQ(count_http(&c), 8);
     ASSERT_EQ(c.nerr, 0);
@@ -90,7 +90,7 @@ TEST(firefox_preplaces)
 TEST(firefox_corrupt)
 {
     collect_t c;
-    RUN_FILE(&c, IMPORT_SHARED_DIR, "firefox-corrupt.html", IMPORT_FMT_AUTO);
+    RUN_FILE(&c, IMPORT_FIREFOX_DIR, "firefox-corrupt.html", IMPORT_FMT_AUTO);
     ASSERT_EQ(c.n, 10);          /* raw entries: the caller's normaliser rejects b0rked */
     ASSERT_EQ(count_http(&c), 9);
     const rec_t *r = find_url(&c, "b0rked");
@@ -107,7 +107,7 @@ TEST(firefox_corrupt)
 TEST(firefox_singleframe)
 {
     collect_t c;
-    RUN_FILE(&c, IMPORT_SHARED_DIR, "firefox-singleframe.html", IMPORT_FMT_AUTO);
+    RUN_FILE(&c, IMPORT_FIREFOX_DIR, "firefox-singleframe.html", IMPORT_FMT_AUTO);
     ASSERT_EQ(c.n, 1);
     ASSERT_STR_EQ(c.rec[0].url, "http://www.mozilla.org/");
     ASSERT_STR_EQ(c.rec[0].title, "Mozilla");
@@ -119,7 +119,7 @@ TEST(firefox_singleframe)
 TEST(firefox_sync)
 {
     collect_t c;
-    RUN_FILE(&c, IMPORT_SHARED_DIR, "firefox-sync.html", IMPORT_FMT_AUTO);
+    RUN_FILE(&c, IMPORT_FIREFOX_DIR, "firefox-sync.html", IMPORT_FMT_AUTO);
     ASSERT_EQ(c.n, 2);
     ASSERT_EQ(count_http(&c), 2);
     const rec_t *r = find_url(&c, "https://www.mozilla.org/en-US/firefox/");
@@ -137,7 +137,7 @@ TEST(firefox_sync)
 TEST(firefox_localized)
 {
     collect_t c;
-    RUN_FILE(&c, IMPORT_SHARED_DIR, "firefox-localized.html", IMPORT_FMT_AUTO);
+    RUN_FILE(&c, IMPORT_FIREFOX_DIR, "firefox-localized.html", IMPORT_FMT_AUTO);
     ASSERT_EQ(c.n, 1);
     ASSERT_STR_EQ(c.rec[0].url, "http://www.mozilla.com/firefox/help/");
     ASSERT_STR_EQ(c.rec[0].tags, "bookmarks-html-localized-folder");
@@ -702,9 +702,9 @@ TEST(chunk_split_invariance)
     static const struct {
         const char *dir, *name;
     } files[] = {
-        {IMPORT_SHARED_DIR, "firefox-preplaces.html"}, {IMPORT_SHARED_DIR, "firefox-corrupt.html"},
-        {IMPORT_SHARED_DIR, "firefox-singleframe.html"}, {IMPORT_SHARED_DIR, "firefox-sync.html"},
-        {IMPORT_SHARED_DIR, "firefox-localized.html"}, {IMPORT_DATA_DIR, "chrome.html"},
+        {IMPORT_FIREFOX_DIR, "firefox-preplaces.html"}, {IMPORT_FIREFOX_DIR, "firefox-corrupt.html"},
+        {IMPORT_FIREFOX_DIR, "firefox-singleframe.html"}, {IMPORT_FIREFOX_DIR, "firefox-sync.html"},
+        {IMPORT_FIREFOX_DIR, "firefox-localized.html"}, {IMPORT_DATA_DIR, "chrome.html"},
         {IMPORT_DATA_DIR, "safari.html"},           {IMPORT_DATA_DIR, "edge.html"},
         {IMPORT_DATA_DIR, "quirks.html"},           {IMPORT_DATA_DIR, "list.txt"},
         {IMPORT_DATA_DIR, "edge.csv"},              {IMPORT_DATA_DIR, "crlf.csv"},

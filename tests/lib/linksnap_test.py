@@ -28,7 +28,6 @@ BUILD = os.environ.get("LINKSNAP_BUILD") or os.path.join(
 SRC = os.environ.get("LINKSNAP_SRC") or os.path.join(os.path.dirname(__file__), "..", "..")
 LINKSNAPD = os.path.join(BUILD, "daemon", "linksnapd")
 LINKSNAP = os.path.join(BUILD, "cli", "linksnap")
-SHARED = os.path.join(SRC, "..", "shared")
 
 
 class RpcError(Exception):
