@@ -38,10 +38,12 @@ void store_link_list_free(store_link_t **v, size_t n)
  * does not exist and create is 0. */
 static int tag_id(store_t *s, const char *raw, int create, int64_t *id)
 {
-    char name[STORE_MAX_TAG_BYTES + 1], key[STORE_MAX_TAG_BYTES + 1], err[256];
+    char name[STORE_MAX_TAG_BYTES + 1], key[STORE_MAX_TAG_KEY_BYTES + 1], err[256];
     if (store_normalize_tag(raw, name, sizeof name, err, sizeof err) != STORE_OK)
         return store_fail(s, STORE_EINVAL, "%s", err);
-    store_tag_key(name, key);
+    int krc = store_tag_key_or_fail(s, name, key);
+    if (krc)
+        return krc;
     if ((*id = store_tag_cache_get(s, key)))
         return STORE_OK;
     if (create) {
@@ -394,10 +396,12 @@ static int resolve(store_t *s, const char *const *names, size_t n, int64_t **ids
     if (n && !*ids)
         return STORE_ENOMEM;
     for (size_t i = 0; i < n; i++) {
-        char name[STORE_MAX_TAG_BYTES + 1], key[STORE_MAX_TAG_BYTES + 1], err[256];
+        char name[STORE_MAX_TAG_BYTES + 1], key[STORE_MAX_TAG_KEY_BYTES + 1], err[256];
         if (store_normalize_tag(names[i], name, sizeof name, err, sizeof err) != STORE_OK)
             return store_fail(s, STORE_EINVAL, "%s", err);
-        store_tag_key(name, key);
+        int krc = store_tag_key_or_fail(s, name, key);
+        if (krc)
+            return krc;
         sqlite3_stmt *st = store_stmt(s, ST_TAG_BY_KEY);
         if (!st)
             return STORE_EINTERNAL;

@@ -188,6 +188,12 @@ static int migrate(store_t *s, int target)
             rc = store_fail(s, rc, "migration to schema version %d failed: %s", next, msg);
             goto fail;
         }
+        if ((rc = store_schema_code(s, next)) != STORE_OK) {
+            char msg[512];
+            snprintf(msg, sizeof msg, "%s", s->err);
+            rc = store_fail(s, rc, "migration to schema version %d failed: %s", next, msg);
+            goto fail;
+        }
         char pragma[64];
         snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", next);
         if ((rc = store_exec(s, pragma)) != STORE_OK)
@@ -196,7 +202,16 @@ static int migrate(store_t *s, int target)
     return store_exec(s, "COMMIT");
 fail:
     sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    free(s->merged);   /* nothing was merged after all */
+    s->merged = NULL;
+    s->nmerged = 0;
     return rc;
+}
+
+const store_tag_merged_t *store_open_merged(const store_t *s, size_t *n)
+{
+    *n = s->nmerged;
+    return s->merged;
 }
 
 int store_open_at_version(const char *path, int flags, int version, store_t **out, char *err,
@@ -262,6 +277,7 @@ void store_close(store_t *s)
         sqlite3_finalize(s->stmts[i]);
     sqlite3_close_v2(s->db);
     free(s->tag_cache);
+    free(s->merged);
     free(s);
 }
 
@@ -299,6 +315,8 @@ int64_t store_tag_cache_get(store_t *s, const char *key)
 
 void store_tag_cache_put(store_t *s, const char *key, int64_t id)
 {
+    if (strlen(key) >= sizeof s->tag_cache->key)
+        return;   /* a long folded key is looked up in SQLite each time */
     if (!s->tag_cache && !(s->tag_cache = calloc(TAG_CACHE_SLOTS, sizeof *s->tag_cache)))
         return;   /* no cache: every lookup goes to SQLite, which is only slower */
     tag_cache_entry_t *e = &s->tag_cache[tag_hash(key)];
