@@ -88,6 +88,12 @@ const store_url_rules_t *store_url_default_rules(void);
  * with err naming the problem (the scheme, the host, the length). */
 int store_normalize_url(const store_url_rules_t *rules, const char *in, char **out, char *err,
                         size_t errlen);
+/* The form of a normalised URL that people read (*out owned): punycode labels in Unicode
+ * where the browsers' IDN rules would show them (mixed-script and lookalike labels stay
+ * punycode), percent-encoded non-ASCII UTF-8 decoded in path, query and fragment except
+ * spaces, controls, bidi and invisible characters. Never the identity: only shown.
+ * STORE_ENOMEM is its one failure. */
+int store_display_url(const char *url, char **out);
 /* Normalises a tag into out (at least STORE_MAX_TAG_BYTES + 1 bytes). */
 int store_normalize_tag(const char *in, char *out, size_t outlen, char *err, size_t errlen);
 /* The match key of a normalised tag name (NFKC_Casefold, white space collapsed) into out.

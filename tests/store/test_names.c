@@ -1,6 +1,7 @@
 /* test_names.c -- names people read (issue 16): the tag match key as a table of cases
- * (tag_key_cases.txt), one tag for what a person sees as one through the store, and the
- * schema 5 migration on a database written by schema version 4 (data/v4_tags.sql). */
+ * (tag_key_cases.txt), one tag for what a person sees as one through the store, the
+ * schema 5 migration on a database written by schema version 4 (data/v4_tags.sql), and
+ * the displayed form of stored URLs as a table (display_cases.txt). */
 #include <locale.h>
 #include <sqlite3.h>
 #include <stdlib.h>
@@ -283,11 +284,101 @@ TEST(migration_v4_merges_tags)
     return 0;
 }
 
+/* "\xFF" in the table stands for that byte */
+static void unescape(char *s)
+{
+    char *w = s;
+    for (char *r = s; *r;) {
+        if (r[0] == '\\' && r[1] == 'x' && r[2] && r[3]) {
+            char hex[3] = {r[2], r[3], 0};
+            *w++ = (char)strtol(hex, NULL, 16);
+            r += 4;
+        } else {
+            *w++ = *r++;
+        }
+    }
+    *w = '\0';
+}
+
+static int utf8_ok(const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p;) {
+        int k = *p < 0x80 ? 1 : (*p & 0xE0) == 0xC0 ? 2 : (*p & 0xF0) == 0xE0 ? 3 : (*p & 0xF8) == 0xF0 ? 4 : 0;
+        if (!k)
+            return 0;
+        for (int i = 1; i < k; i++)
+            if ((p[i] & 0xC0) != 0x80)
+                return 0;
+        p += k;
+    }
+    return 1;
+}
+
+TEST(display_table)
+{
+    FILE *f = fopen("display_cases.txt", "r");
+    ASSERT_MSG(f != NULL, "display_cases.txt not found (run from tests/store)");
+    char line[4096];
+    int n = 0, lineno = 0, failures = 0;
+    while (fgets(line, sizeof line, f)) {
+        lineno++;
+        line[strcspn(line, "\n")] = '\0';
+        if (line[0] == '#' || !line[0])
+            continue;
+        char *tab = strrchr(line, '\t');
+        ASSERT_MSG(tab != NULL, "display_cases.txt:%d: no tab", lineno);
+        *tab = '\0';
+        unescape(line);
+        char *got = NULL;
+        int rc = store_display_url(line, &got);
+        if (rc || strcmp(got, tab + 1) || !utf8_ok(got)) {
+            fprintf(stderr, "  display_cases.txt:%d: '%s': want %s, got rc %d %s\n", lineno, line,
+                    tab + 1, rc, got ? got : "(null)");
+            failures++;
+        }
+        free(got);
+        n++;
+    }
+    fclose(f);
+    ASSERT_GE(n, 40);
+    ASSERT_EQ(failures, 0);
+    /* not a URL at all: shown as it is, with the same rules for escapes */
+    char *got;
+    ASSERT_EQ(store_display_url("", &got), STORE_OK);
+    ASSERT_STR_EQ(got, "");
+    free(got);
+    ASSERT_EQ(store_display_url("no scheme %E4%B8%AD", &got), STORE_OK);
+    ASSERT_STR_EQ(got, "no scheme 中");
+    free(got);
+    return 0;
+}
+
+/* What the normaliser stores, the display gives back as typed (the issue's example). */
+TEST(display_round_trip)
+{
+    static const struct { const char *typed, *shown; } v[] = {
+        {"https://例子.测试/路径", "https://例子.测试/路径"},
+        {"https://BÜCHER.example/straße?q=中文#章节", "https://bücher.example/straße?q=中文"},
+        {"https://example.com/a b", "https://example.com/a%20b"},
+    };
+    for (size_t i = 0; i < LS_TEST_LEN(v); i++) {
+        char *stored = NULL, *shown = NULL, err[256];
+        ASSERT_EQ(store_normalize_url(NULL, v[i].typed, &stored, err, sizeof err), STORE_OK);
+        ASSERT_EQ(store_display_url(stored, &shown), STORE_OK);
+        ASSERT_MSG(!strcmp(shown, v[i].shown), "%s: stored %s, shown %s", v[i].typed, stored, shown);
+        free(stored);
+        free(shown);
+    }
+    return 0;
+}
+
 TEST_LIST = {
     TEST_ENTRY(tag_key_table),
     TEST_ENTRY(tag_key_growth),
     TEST_ENTRY(one_tag_for_what_reads_as_one),
     TEST_ENTRY(migration_v4_merges_tags),
+    TEST_ENTRY(display_table),
+    TEST_ENTRY(display_round_trip),
     TEST_END,
 };
 TEST_RUNNER_()
