@@ -481,6 +481,14 @@ static int append_tag_set(char *sql, size_t cap, size_t *len, const char *neg, c
            append(sql, cap, len, "))") ? -1 : 0;
 }
 
+static int ascii_only(const char *q)
+{
+    for (; *q; q++)
+        if ((unsigned char)*q >= 0x80)
+            return 0;
+    return 1;
+}
+
 /* Builds the id query for a filter: ids in DESC order below ?1, limited by ?2, with ?3 the
  * LIKE pattern when q is set. Tag ids are integers from the store, inlined. */
 static int build_query(const resolved_t *r, const store_filter_t *f, char *sql, size_t cap)
@@ -519,7 +527,16 @@ static int build_query(const resolved_t *r, const store_filter_t *f, char *sql, 
             return -1;
     }
     if (f->q && append(sql, cap, &len, " AND (l.url LIKE ?3 ESCAPE '\\' OR l.title LIKE ?3 "
-                                       "ESCAPE '\\' OR l.description LIKE ?3 ESCAPE '\\')"))
+                                       "ESCAPE '\\' OR l.description LIKE ?3 ESCAPE '\\'"))
+        return -1;
+    /* Text that is not ASCII can also be in the address as people read it (例子.测试/路径).
+     * An ASCII query finds the same links in either form, and a URL with no punycode
+     * label and no escape reads as it is stored, so only those few are decoded. */
+    if (f->q && !ascii_only(f->q) &&
+        append(sql, cap, &len, " OR ((instr(l.url, 'xn--') OR instr(l.url, '%')) AND "
+                               "linksnap_display_url(l.url) LIKE ?3 ESCAPE '\\')"))
+        return -1;
+    if (f->q && append(sql, cap, &len, ")"))
         return -1;
     snprintf(cond, sizeof cond, " ORDER BY %s DESC LIMIT ?2", idcol);
     return append(sql, cap, &len, cond);

@@ -214,6 +214,23 @@ const store_tag_merged_t *store_open_merged(const store_t *s, size_t *n)
     return s->merged;
 }
 
+/* linksnap_display_url(url): store_display_url for SQL (link.list's text search). */
+static void display_url_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    const char *url = (const char *)sqlite3_value_text(argv[0]);
+    char *shown = NULL;
+    if (!url) {
+        sqlite3_result_null(ctx);
+        return;
+    }
+    if (store_display_url(url, &shown) != STORE_OK) {
+        sqlite3_result_error_nomem(ctx);
+        return;
+    }
+    sqlite3_result_text(ctx, shown, -1, free);
+}
+
 int store_open_at_version(const char *path, int flags, int version, store_t **out, char *err,
                           size_t errlen)
 {
@@ -233,6 +250,13 @@ int store_open_at_version(const char *path, int flags, int version, store_t **ou
     }
     sqlite3_extended_result_codes(s->db, 1);
     sqlite3_busy_timeout(s->db, 5000);
+    rc = sqlite3_create_function(s->db, "linksnap_display_url", 1,
+                                 SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, NULL,
+                                 display_url_fn, NULL, NULL);
+    if (rc != SQLITE_OK) {
+        rc = store_fail_sqlite(s, rc, "register linksnap_display_url");
+        goto fail;
+    }
     /* journal_mode is persistent in the file; the reader needs no write to learn it */
     if ((rc = store_exec(s, "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;"
                             "PRAGMA temp_store = MEMORY; PRAGMA cache_size = -8192")) != STORE_OK)

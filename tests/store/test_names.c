@@ -372,6 +372,43 @@ TEST(display_round_trip)
     return 0;
 }
 
+static size_t count_q(store_t *s, const char *q)
+{
+    store_filter_t f = {.q = q};
+    store_link_t **v;
+    size_t n = 0;
+    int64_t next;
+    if (store_link_list(s, &f, 100, 0, &v, &n, &next) != STORE_OK)
+        return (size_t)-1;
+    store_link_list_free(v, n);
+    return n;
+}
+
+/* link.list's q matches the address as people read it as well as the stored one */
+TEST(search_matches_display_form)
+{
+    store_t *s = open_fresh("search.db");
+    ASSERT(s != NULL);
+    ASSERT_EQ(store_begin(s), STORE_OK);
+    ASSERT_GT(add(s, "https://例子.测试/路径", NULL, 0), 0);
+    ASSERT_GT(add(s, "https://bücher.example/straße", NULL, 0), 0);
+    ASSERT_GT(add(s, "https://example.com/plain", NULL, 0), 0);
+    ASSERT_GT(add(s, "https://xn--pypal-4ve.com/", NULL, 0), 0);   /* shown as punycode */
+    ASSERT_EQ(store_commit(s), STORE_OK);
+    ASSERT_EQ(count_q(s, "例子"), 1);
+    ASSERT_EQ(count_q(s, "测试/路"), 1);       /* across host and path */
+    ASSERT_EQ(count_q(s, "路径"), 1);
+    ASSERT_EQ(count_q(s, "bücher"), 1);
+    ASSERT_EQ(count_q(s, "straße"), 1);
+    ASSERT_EQ(count_q(s, "xn--fsqu00a"), 1);  /* the stored form still matches */
+    ASSERT_EQ(count_q(s, "%E8%B7%AF"), 1);
+    ASSERT_EQ(count_q(s, "example"), 2);
+    ASSERT_EQ(count_q(s, "pаypal"), 0);       /* a homograph is not shown, so not found by it */
+    ASSERT_EQ(count_q(s, "数据"), 0);
+    store_close(s);
+    return 0;
+}
+
 TEST_LIST = {
     TEST_ENTRY(tag_key_table),
     TEST_ENTRY(tag_key_growth),
@@ -379,6 +416,7 @@ TEST_LIST = {
     TEST_ENTRY(migration_v4_merges_tags),
     TEST_ENTRY(display_table),
     TEST_ENTRY(display_round_trip),
+    TEST_ENTRY(search_matches_display_form),
     TEST_END,
 };
 TEST_RUNNER_()
