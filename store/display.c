@@ -133,7 +133,7 @@ static int looks_ascii(const char *label)
     UErrorCode st = U_ZERO_ERROR;
     int32_t len = uspoof_getSkeletonUTF8(checker, 0, label, -1, skel, sizeof skel, &st);
     if (U_FAILURE(st) || len <= 0 || (size_t)len >= sizeof skel)
-        return 0;
+        return 1;   /* cannot tell: keep it punycode */
     for (int32_t i = 0; i < len; i++) {
         char c = skel[i];
         if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'))
