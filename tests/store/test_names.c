@@ -167,11 +167,22 @@ TEST(one_tag_for_what_reads_as_one)
     ASSERT_EQ(store_tag_merge(s, from, 1, "ＳＴＲＡＳＳＥ", &out), STORE_OK);
     ASSERT_STR_EQ(out.name, "Straße");
     ASSERT_EQ(out.count, 4);
+    /* imports match by the same key */
+    const char *it[] = {"ＤＡＴＡＢＡＳＥ", "ｓｔｒａｓｓｅ"};
+    int created = 0;
+    char err[256];
+    ASSERT_EQ(store_import_entry(s, "https://i.example/", it, 2, NULL, NULL, 0, 0, 2000, &created,
+                                 err, sizeof err), STORE_OK);
+    ASSERT_EQ(created, 1);
+    ASSERT_EQ(count_matching(s, "database"), 4);
+    ASSERT_EQ(count_matching(s, "Straße"), 5);
+    const char *one[] = {"ＤＡＴＡＢＡＳＥ"};
+    ASSERT_EQ(store_link_tag(s, 1, NULL, 0, one, 1, 3000), STORE_OK);   /* untag by any spelling */
     ASSERT_EQ(store_tag_delete(s, "DATABASE", &out), STORE_OK);
     ASSERT_EQ(out.count, 3);
     ASSERT_EQ(store_commit(s), STORE_OK);
     tag_summary(s, sum, sizeof sum);
-    ASSERT_STR_EQ(sum, "Straße:4,数据库:1,數據庫:1");
+    ASSERT_STR_EQ(sum, "Straße:5,数据库:1,數據庫:1");
     /* a tag whose key does not fit the id cache still works */
     char longtag[64 * 3 + 1] = "";
     for (int i = 0; i < 64; i++)
