@@ -89,7 +89,8 @@ too_long:
 /* The key: ASCII names (most tags) are lower-cased in place; anything else goes through
  * NFKC_Casefold (compatibility forms, full-width letters, case folding with its growth:
  * ß -> ss, default ignorables dropped), and the white space that compatibility mappings
- * can produce (U+3000, U+00A0 -> space) is collapsed and trimmed so the key is idempotent. */
+ * can produce (U+3000, U+00A0 -> space) is collapsed and trimmed so the key is idempotent.
+ * A name the fold would empty keeps itself as its key, so such tags stay apart. */
 int store_tag_key(const char *name, char *out, size_t outlen)
 {
     size_t n = strlen(name), i;
@@ -102,9 +103,11 @@ int store_tag_key(const char *name, char *out, size_t outlen)
             out[i] = (name[i] >= 'A' && name[i] <= 'Z') ? (char)(name[i] - 'A' + 'a') : name[i];
         return STORE_OK;
     }
+    if (!util_utf8_valid(name, n))
+        return STORE_EINVAL;   /* names are checked when written; an old file may differ */
     unsigned char *folded = utf8proc_NFKC_Casefold((const unsigned char *)name);
     if (!folded)
-        return STORE_ENOMEM;   /* the name is valid UTF-8 (store_normalize_tag checked it) */
+        return STORE_ENOMEM;
     const unsigned char *p = folded, *e = folded + strlen((const char *)folded);
     size_t w = 0;
     int pending_space = 0, rc = STORE_OK;
@@ -129,5 +132,10 @@ int store_tag_key(const char *name, char *out, size_t outlen)
     }
     out[w] = '\0';
     free(folded);
+    if (!rc && w == 0) {   /* only default ignorables (a lone U+200B): the name is its key */
+        if (n >= outlen)
+            return STORE_EINVAL;
+        memcpy(out, name, n + 1);
+    }
     return rc;
 }

@@ -50,8 +50,8 @@ int store_tag_key_or_fail(store_t *s, const char *name, char *key)
     if (rc == STORE_ENOMEM)
         return store_fail(s, rc, "out of memory");
     if (rc)
-        return store_fail(s, rc, "tag '%.40s' has a match key over %d bytes", name,
-                          STORE_MAX_TAG_KEY_BYTES);
+        return store_fail(s, rc, "tag '%.40s' has no match key: it is not valid UTF-8 or its "
+                          "key is over %d bytes", name, STORE_MAX_TAG_KEY_BYTES);
     return STORE_OK;
 }
 
