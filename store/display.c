@@ -3,7 +3,8 @@
  * percent-encoded non-ASCII UTF-8 decoded in path, query and fragment unless the character
  * is one a reader could not see or would misread (spaces, controls, bidi and invisible
  * characters, lock icons), as Chrome's address bar does. The stored URL stays the identity;
- * this is only ever shown. Pure: safe on any thread (one spoof checker, configured once). */
+ * this is only ever shown. Pure: safe on any thread (one spoof checker, configured once;
+ * a small table of label decisions behind a mutex). */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -169,6 +170,56 @@ static int label_safe(const char *u, int idn_tld)
     return idn_tld || !looks_ascii(u);
 }
 
+/* The decision for one label, remembered: decoding and checking cost 15-20 us (libidn2
+ * both ways, ICU's checks), and a collection's links share few hosts, so link.list's
+ * search by the shown form decodes each host once rather than once per row. A small
+ * direct-mapped table behind one mutex (any thread may show a URL). */
+#define LABEL_CACHE_SLOTS 256
+typedef struct {
+    char ace[64];        /* "" = empty slot */
+    char shown[256];     /* "" = keep the ACE */
+    int idn_tld;
+} label_slot_t;
+static label_slot_t label_cache[LABEL_CACHE_SLOTS];
+static pthread_mutex_t label_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Writes the Unicode form of ACE label `ace` to out (cap bytes) and returns 1, or 0 when
+ * the label is to stay as stored. */
+static int label_shown(const char *ace, int idn_tld, char *out, size_t cap)
+{
+    size_t len = strlen(ace);
+    unsigned h = 2166136261u ^ (unsigned)idn_tld;
+    for (const char *p = ace; *p; p++)
+        h = (h ^ (unsigned char)*p) * 16777619u;
+    label_slot_t *slot = len < sizeof slot->ace ? &label_cache[h % LABEL_CACHE_SLOTS] : NULL;
+    if (slot) {
+        pthread_mutex_lock(&label_lock);
+        int hit = slot->ace[0] && slot->idn_tld == idn_tld && !strcmp(slot->ace, ace);
+        int shown = hit && slot->shown[0] && strlen(slot->shown) < cap;
+        if (shown)
+            memcpy(out, slot->shown, strlen(slot->shown) + 1);
+        pthread_mutex_unlock(&label_lock);
+        if (hit)
+            return shown;
+    }
+    char *u = label_decode(ace);
+    int ok = u && strlen(u) < cap && label_safe(u, idn_tld);
+    if (ok)
+        memcpy(out, u, strlen(u) + 1);
+    if (slot && (!u || strlen(u) < sizeof slot->shown)) {
+        pthread_mutex_lock(&label_lock);
+        memcpy(slot->ace, ace, len + 1);
+        if (ok)
+            memcpy(slot->shown, u, strlen(u) + 1);
+        else
+            slot->shown[0] = '\0';
+        slot->idn_tld = idn_tld;
+        pthread_mutex_unlock(&label_lock);
+    }
+    idn2_free(u);
+    return ok;
+}
+
 /* Host labels, each decoded when it is safe to show. */
 static void put_host(out_t *o, const char *h, size_t n)
 {
@@ -176,7 +227,7 @@ static void put_host(out_t *o, const char *h, size_t n)
         put(o, h, n);
         return;
     }
-    char lab[256];
+    char lab[256], shown[256];
     /* the top-level label: a Unicode TLD (.рф) makes its script's lookalikes expected */
     int idn_tld = 0;
     const char *last = h;
@@ -190,21 +241,16 @@ static void put_host(out_t *o, const char *h, size_t n)
         while (j < n && h[j] != '.')
             j++;
         size_t len = j - i;
-        char *u = NULL;
+        int decoded = 0;
         if (checker && len > 4 && len < sizeof lab && !strncasecmp(h + i, "xn--", 4)) {
             memcpy(lab, h + i, len);
             lab[len] = '\0';
-            if ((u = label_decode(lab)) && !label_safe(u, idn_tld)) {
-                idn2_free(u);
-                u = NULL;
-            }
+            decoded = label_shown(lab, idn_tld, shown, sizeof shown);
         }
-        if (u) {
-            put(o, u, strlen(u));
-            idn2_free(u);
-        } else {
+        if (decoded)
+            put(o, shown, strlen(shown));
+        else
             put(o, h + i, len);
-        }
         if (j < n)
             put(o, ".", 1);
         i = j + 1;

@@ -331,6 +331,8 @@ TEST(display_table)
     ASSERT_MSG(f != NULL, "display_cases.txt not found (run from tests/store)");
     char line[4096];
     int n = 0, lineno = 0, failures = 0;
+    /* twice: the second pass takes every label's decision from the cache */
+    for (int pass = 0; pass < 2; pass++, lineno = 0, rewind(f))
     while (fgets(line, sizeof line, f)) {
         lineno++;
         line[strcspn(line, "\n")] = '\0';
@@ -351,7 +353,7 @@ TEST(display_table)
         n++;
     }
     fclose(f);
-    ASSERT_GE(n, 40);
+    ASSERT_GE(n, 80);
     ASSERT_EQ(failures, 0);
     /* not a URL at all: shown as it is, with the same rules for escapes */
     char *got;
