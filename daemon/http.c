@@ -801,7 +801,7 @@ static void run_rpc(hreq_t *r)
     }
     r->busy++;
     lws_set_timeout(r->wsi, PENDING_TIMEOUT_USER_OK, 300);
-    if (dispatch_doc(r->h->d, doc, rpc_done_cb, r) != 0) {
+    if (dispatch_doc(r->h->d, doc, 1, rpc_done_cb, r) != 0) {
         r->busy--;
         respond_error(r, 500, "out of memory");
     }
