@@ -363,3 +363,12 @@ int util_private_dir(const char *path, int create, unsigned mask, char *err, siz
     }
     return 0;
 }
+
+int util_fallback_dir_check(const char *path, int create, char *err, size_t errlen)
+{
+    char root[64];
+    int n = snprintf(root, sizeof root, "/tmp/linksnap-%u", (unsigned)geteuid());
+    if (strncmp(path, root, (size_t)n) != 0 || (path[n] != '/' && path[n] != '\0'))
+        return 0;
+    return util_private_dir(root, create, 077, err, errlen);
+}

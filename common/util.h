@@ -38,6 +38,11 @@ char *util_text_safe(const char *s, int keep_newlines);
  * saying what is wrong and what to do. */
 int util_private_dir(const char *path, int create, unsigned mask, char *err, size_t errlen);
 
+/* When path lies in the fallback directory /tmp/linksnap-EUID (no XDG_RUNTIME_DIR, no
+ * HOME), checks that directory as util_private_dir(.., 077) does -- anyone may create a
+ * name in /tmp first -- making it first with create. Other paths: 0 at once. */
+int util_fallback_dir_check(const char *path, int create, char *err, size_t errlen);
+
 /* Lower-hex of n bytes into out (2n+1 bytes). */
 void util_hex(const unsigned char *in, size_t n, char *out);
 

@@ -24,9 +24,10 @@ void config_defaults(config_t *c)
         const char *xs = getenv("XDG_STATE_HOME");
         if (xs && *xs)
             snprintf(c->state_dir, sizeof c->state_dir, "%s/linksnap", xs);
-        else
-            snprintf(c->state_dir, sizeof c->state_dir, "%s/.local/state/linksnap",
-                     home && *home ? home : "/tmp");
+        else if (home && *home)
+            snprintf(c->state_dir, sizeof c->state_dir, "%s/.local/state/linksnap", home);
+        else /* no home: the private fallback dir, which main.c checks before using */
+            snprintf(c->state_dir, sizeof c->state_dir, "/tmp/linksnap-%u/state", (unsigned)geteuid());
         const char *xr = getenv("XDG_RUNTIME_DIR");
         if (xr && *xr)
             snprintf(c->socket_path, sizeof c->socket_path, "%s/linksnap.sock", xr);

@@ -10,14 +10,17 @@
 
 typedef struct http http_t;
 
-/* Checks the settings (address, token) without binding anything: main calls it before
+/* Checks the settings (address, token, TLS) without binding anything: main calls it before
  * the store opens, so a bad http.listen or a missing token stops linksnapd at once.
  * Returns 0 or -1 with err. */
 int http_check_config(const config_t *cfg, char *err, size_t errlen);
 /* Listens on d->cfg.http_listen (not "off"). Returns NULL with err on failure. */
 http_t *http_start(daemon_t *d, char *err, size_t errlen);
-/* "http://127.0.0.1:8750" (with the port really bound). */
+/* "http://127.0.0.1:8750" (with the port really bound; https with TLS). */
 const char *http_url(const http_t *h);
+/* The login address with the token, "http://127.0.0.1:8750/?token=..." (socket only:
+ * web.login_url). Returns 0, or -1 when out is too small. */
+int http_login_url(const http_t *h, char *out, size_t outlen);
 /* First half of the stop: closes the listener, every connection and websocket. Call
  * outside lws callbacks; then let the loop run until it has nothing left and call
  * http_free (the two-phase teardown of an lws context on a foreign loop, see cdp.h). */

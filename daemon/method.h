@@ -48,6 +48,7 @@ enum {
     RPC_SHUTTING_DOWN = -32006,    /* daemon is stopping: retry after it restarts */
     RPC_IO_ERROR = -32007,         /* a file the request named could not be read/written */
     RPC_UNAVAILABLE = -32008,      /* a subsystem is off or not ready (browser, http) */
+    RPC_TOO_MANY_CLIENTS = -32009, /* this uid holds max_clients_per_uid connections already */
 };
 
 typedef struct method_call {
@@ -126,6 +127,7 @@ extern const method_def_t methods_import[];   /* daemon/methods_import.c */
 extern const method_def_t methods_backup[];   /* daemon/methods_backup.c */
 extern const method_def_t methods_snapshot[]; /* daemon/methods_snapshot.c */
 extern const method_def_t methods_chart[];    /* daemon/methods_chart.c */
+extern const method_def_t methods_web[];      /* daemon/methods_web.c */
 
 const method_def_t *methods_find(const char *name);
 /* The prepare hook of a WRITE method, or NULL (daemon/methods.c lists them; a separate

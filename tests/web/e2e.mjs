@@ -44,9 +44,11 @@ if (!URL_) {
   process.exit(1);
 }
 
+// there is always a token (issue 12): the one linksnapd made at its first start
+const TOKEN = fs.readFileSync(path.join(state, 'http.token'), 'utf8').trim();
 async function rpc(method, params) {
   const res = await fetch(URL_ + '/rpc', {
-    method: 'POST', headers: { 'Content-Type': 'application/json', Origin: URL_ },
+    method: 'POST', headers: { 'Content-Type': 'application/json', Authorization: 'Bearer ' + TOKEN },
     body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params: params || {} }),
   });
   const doc = await res.json();
@@ -74,6 +76,9 @@ async function newPage(opts = {}) {
   const ctx = await browser.newContext({ viewport: opts.viewport || { width: 1280, height: 860 }, locale: opts.locale || 'zh-CN',
     colorScheme: opts.dark ? 'dark' : 'light', deviceScaleFactor: 1, isMobile: !!opts.mobile, hasTouch: !!opts.mobile });
   const page = await ctx.newPage();
+  // log in as `linksnap web`'s address does: the cookie is set and the token leaves the URL
+  await page.goto(URL_ + '/?token=' + TOKEN);
+  if (page.url().includes('token=')) throw new Error('the login address kept the token: ' + page.url());
   page.errors = [];
   page.on('pageerror', (e) => page.errors.push(e.message));
   page.on('console', (m) => { if (m.type() === 'error' && !/Failed to load resource/.test(m.text())) page.errors.push(m.text()); });

@@ -10,7 +10,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 from linksnap_test import Daemon, TestCase, main  # noqa: E402
-from webtest import WebSocket, fake_snapshot, http, png_size, rpc  # noqa: E402
+from webtest import WebSocket, fake_snapshot, http, login, png_size, rpc  # noqa: E402
 
 TOKEN = "s3cret-token-for-tests"
 
@@ -20,6 +20,7 @@ class Http(TestCase):
     def setUpClass(cls):
         cls.d = Daemon().start()
         cls.url = cls.d.web_url
+        login(cls.d)
 
     @classmethod
     def tearDownClass(cls):
