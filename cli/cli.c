@@ -170,7 +170,17 @@ void cli_print_json(cli_t *cli, const json_t *v)
         fprintf(cli->err, "linksnap: out of memory\n");
         return;
     }
-    fprintf(cli->out, "%s\n", s);
+    /* jansson escapes C0 controls but writes C1 controls (U+0080-U+009F) raw, and a
+     * terminal may act on them: escape those too, which is the same JSON */
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (p[0] == 0xC2 && p[1] >= 0x80 && p[1] <= 0x9F) {
+            fprintf(cli->out, "\\u%04x", p[1]);
+            p++;
+        } else {
+            fputc(*p, cli->out);
+        }
+    }
+    fputc('\n', cli->out);
     free(s);
 }
 

@@ -104,6 +104,8 @@ class WebSocket:
         hdrs = {"Host": "%s:%d" % (u.hostname, u.port), "Upgrade": "websocket", "Connection": "Upgrade",
                 "Sec-WebSocket-Key": key, "Sec-WebSocket-Version": "13",
                 "Origin": url if origin is None else origin}
+        if u.netloc in SESSIONS:
+            hdrs["Cookie"] = SESSIONS[u.netloc]
         hdrs.update(headers or {})
         req = "GET %s HTTP/1.1\r\n" % path + "".join("%s: %s\r\n" % kv for kv in hdrs.items() if kv[1]) + "\r\n"
         self.sock.sendall(req.encode())
