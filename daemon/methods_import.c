@@ -25,8 +25,8 @@
 int import_start_prepare(method_call_t *call)
 {
     const char *path = json_string_value(json_object_get(call->params, "path"));
-    if (!path)
-        return 0;   /* content, or a bad param the handler will name */
+    if (!path || json_object_get(call->params, "content"))
+        return 0;   /* content, or bad params the handler will name */
     if (call->via_http)
         return method_fail(call, RPC_INVALID_PARAMS,
                            "param 'path' is refused over HTTP: no client may name a file of the "

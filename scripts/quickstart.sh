@@ -79,5 +79,6 @@ echo "==== linksnap status"
 "$LINKSNAP" status
 echo
 echo "linksnapd keeps running; screenshots are under $state/snapshots."
-echo "The web page: http://127.0.0.1:8750/"
+# the page needs its token even on loopback: this address carries it and logs you in
+echo "The web page (opening it logs you in): $("$LINKSNAP" web 2>/dev/null || echo "http://127.0.0.1:8750/ (run: linksnap web)")"
 echo "Try: $LINKSNAP ls -t 数据库    $LINKSNAP show 1    kill \$(cat $state/linksnapd.lock)   (to stop it)"
