@@ -1736,9 +1736,10 @@ http_t *http_start(daemon_t *d, char *err, size_t errlen)
     info.uid = (uid_t)-1;
     info.max_http_header_data = 8192;
     info.timeout_secs = 30;
-    /* a kept-alive connection silent this long is closed; a websocket is pinged after half
-     * of it and closed when no pong came back by the end of it */
-    info.keepalive_timeout = d->cfg.idle_timeout_s;
+    /* a connection silent this long (kept alive, or a request that never ends) is closed,
+     * at most a minute as before; a websocket is pinged after half of idle_timeout and
+     * closed when no pong came back by the end of it */
+    info.keepalive_timeout = d->cfg.idle_timeout_s < 60 ? d->cfg.idle_timeout_s : 60;
     h->idle_policy.secs_since_valid_ping = (uint16_t)(d->cfg.idle_timeout_s / 2 > 0 ? d->cfg.idle_timeout_s / 2 : 1);
     h->idle_policy.secs_since_valid_hangup = (uint16_t)(d->cfg.idle_timeout_s + 1);
     info.retry_and_idle_policy = &h->idle_policy;
