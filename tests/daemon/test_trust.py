@@ -390,13 +390,14 @@ class LongTitle(TestCase):
         from urllib.parse import quote
         site = FixtureSite().start()
         try:
-            with Daemon(capture=True, args=["--jobs", "1", "--set", "job_timeout=20"]) as d:
+            with Daemon(capture=True, args=["--jobs", "1", "--set", "job_timeout=60"]) as d:
                 url = site.url("/title?t=" + quote("中" * 200))
-                with d.client(timeout=120) as c:
+                with d.client(timeout=300) as c:
                     c.call("events.subscribe", {"topics": ["job"]})
                     link = c.call("link.add", {"url": url})["link"]
-                    ev = c.wait_event(lambda e: e.get("topic") == "job.finished" and e["link_id"] == link["id"], 120)
-                self.assertEqual(ev["state"], "ok", ev)
+                    ev = c.wait_event(lambda e: e.get("topic") == "job.finished" and e["link_id"] == link["id"], 300)
+                # a loaded machine may mark the page partial (never quiet): its title is kept too
+                self.assertIn(ev["state"], ("ok", "partial"), ev)
                 title = ev["snapshot"]["title"]
                 self.assertTrue(set(title) == {"中"} and 0 < len(title.encode()) <= 511, title[-3:])
                 links = d.call("link.list")["links"]
