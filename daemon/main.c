@@ -67,6 +67,9 @@ static int mkdirs(const char *path, mode_t mode)
 static int prepare_state_dir(daemon_t *d, char *err, size_t errlen)
 {
     const char *dir = d->cfg.state_dir;
+    /* /tmp/linksnap-UID is anyone's to create first: it must be ours and private */
+    if (util_fallback_dir_check(dir, 1, err, errlen) != 0)
+        return -1;
     int rc = mkdirs(dir, 0700);
     if (rc) {
         snprintf(err, errlen, "cannot create state dir %s: %s", dir, strerror(-rc));
@@ -476,6 +479,13 @@ int main(int argc, char **argv)
         uv_run(d->loop, UV_RUN_DEFAULT);
         goto out;
     } else {
+        /* /tmp/linksnap-UID is anyone's to create first: it must be ours and private */
+        if (util_fallback_dir_check(d->cfg.socket_path, 1, err, sizeof err) != 0) {
+            log_err("%s", err);
+            daemon_stop(d);
+            uv_run(d->loop, UV_RUN_DEFAULT);
+            goto out;
+        }
         int e = prepare_socket_dir(d->cfg.socket_path);
         if (e)
             log_warn("cannot create the socket's directory: %s", strerror(-e));

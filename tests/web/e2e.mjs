@@ -44,15 +44,27 @@ if (!URL_) {
   process.exit(1);
 }
 
+// there is always a token (issue 12): the one linksnapd made at its first start
+const TOKEN = fs.readFileSync(path.join(state, 'http.token'), 'utf8').trim();
 async function rpc(method, params) {
   const res = await fetch(URL_ + '/rpc', {
-    method: 'POST', headers: { 'Content-Type': 'application/json', Origin: URL_ },
+    method: 'POST', headers: { 'Content-Type': 'application/json', Authorization: 'Bearer ' + TOKEN },
     body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params: params || {} }),
   });
   const doc = await res.json();
   if (doc.error) { const e = new Error(doc.error.message); e.code = doc.error.code; throw e; }
   return doc.result;
 }
+// log in once as `linksnap web`'s address does: a session cookie, and a redirect to the
+// same page without the token; every browser context then carries that cookie
+const SESSION = await (async () => {
+  const res = await fetch(URL_ + '/?token=' + TOKEN, { redirect: 'manual' });
+  const loc = res.headers.get('location') || '';
+  if (res.status !== 303 || loc.includes('token=')) throw new Error(`login address: ${res.status} ${loc}`);
+  const c = /linksnap_session=([0-9a-f]{64})/.exec(res.headers.get('set-cookie') || '');
+  if (!c) throw new Error('login address set no session cookie');
+  return ['linksnap_session', c[1]];
+})();
 async function hasMethod(name) {
   try { await rpc(name, {}); return true; } catch (e) { return e.code !== -32601; }
 }
@@ -73,6 +85,7 @@ fs.mkdirSync(shotDir, { recursive: true });
 async function newPage(opts = {}) {
   const ctx = await browser.newContext({ viewport: opts.viewport || { width: 1280, height: 860 }, locale: opts.locale || 'zh-CN',
     colorScheme: opts.dark ? 'dark' : 'light', deviceScaleFactor: 1, isMobile: !!opts.mobile, hasTouch: !!opts.mobile });
+  await ctx.addCookies([{ name: SESSION[0], value: SESSION[1], url: URL_ }]);
   const page = await ctx.newPage();
   page.errors = [];
   page.on('pageerror', (e) => page.errors.push(e.message));
