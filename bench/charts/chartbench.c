@@ -5,8 +5,8 @@
  *                              one JSON line with the best and median of build, draw,
  *                              encode and total (wall ms) and of total CPU ms, and the
  *                              PNG size. --png FILE also writes the chart.
- *   chartbench encoders K      PNG encoder settings on that chart's pixels: zlib
- *                              level x filter x strategy (RGB), RGBA, palette; best
+ *   chartbench encoders K      PNG encoder settings on that chart's pixels: libdeflate
+ *                              level x filter (RGB), RGBA, palette; best
  *                              of K per setting; one JSON line each.
  *   chartbench threads T SECS  T threads rendering the chart for SECS seconds; prints
  *                              renders per second (wall).
@@ -134,24 +134,19 @@ static int bench_encoders(int k)
         {"none", RASTER_PNG_FILTER_NONE}, {"sub", RASTER_PNG_FILTER_SUB},
         {"up", RASTER_PNG_FILTER_UP},     {"sub+up", RASTER_PNG_FILTER_SUB | RASTER_PNG_FILTER_UP},
         {"paeth", RASTER_PNG_FILTER_PAETH}, {"all", RASTER_PNG_FILTER_ALL}};
-    static const char *strategies[] = {"default", "filtered", "huffman", "rle"};
     size_t size;
-    for (int level = 0; level <= 9; level++)
-        for (size_t f = 0; f < sizeof filters / sizeof filters[0]; f++)
-            for (int s = 0; s < 4; s++) {
-                if (s == 2 && level != 1)
-                    continue; /* Huffman-only ignores the level */
-                raster_png_opts_t o = {level, filters[f].mask, s, RASTER_PNG_TRUECOLOR};
-                double ms = encode_best(&c, &o, k, &size);
-                printf("{\"color\": \"rgb\", \"level\": %d, \"filter\": \"%s\", \"strategy\": "
-                       "\"%s\", \"cpu_ms\": %.4f, \"bytes\": %zu}\n", level, filters[f].name,
-                       strategies[s], ms, size);
-            }
+    for (int level = 0; level <= RASTER_PNG_MAX_LEVEL; level++)
+        for (size_t f = 0; f < sizeof filters / sizeof filters[0]; f++) {
+            raster_png_opts_t o = {level, filters[f].mask, RASTER_PNG_TRUECOLOR};
+            double ms = encode_best(&c, &o, k, &size);
+            printf("{\"color\": \"rgb\", \"level\": %d, \"filter\": \"%s\", "
+                   "\"cpu_ms\": %.4f, \"bytes\": %zu}\n", level, filters[f].name, ms, size);
+        }
     for (int level = 1; level <= 6; level += 5) {
-        raster_png_opts_t o = {level, RASTER_PNG_FILTER_NONE, 0, RASTER_PNG_RGBA};
+        raster_png_opts_t o = {level, RASTER_PNG_FILTER_NONE, RASTER_PNG_RGBA};
         double ms = encode_best(&c, &o, k, &size);
-        printf("{\"color\": \"rgba\", \"level\": %d, \"filter\": \"none\", \"strategy\": "
-               "\"default\", \"cpu_ms\": %.4f, \"bytes\": %zu}\n", level, ms, size);
+        printf("{\"color\": \"rgba\", \"level\": %d, \"filter\": \"none\", "
+               "\"cpu_ms\": %.4f, \"bytes\": %zu}\n", level, ms, size);
     }
     /* The defaults, which choose a palette when the image has <= 256 colours. */
     raster_png_opts_t def = raster_png_defaults();

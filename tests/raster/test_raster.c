@@ -622,8 +622,8 @@ TEST(png_roundtrip_all_formats)
     c.px[0] = c.px[1] = c.px[2] = 50;
     const raster_png_color_t modes[] = {RASTER_PNG_AUTO, RASTER_PNG_TRUECOLOR, RASTER_PNG_RGBA};
     for (size_t m = 0; m < LS_TEST_LEN(modes); m++) {
-        for (int level = 1; level <= 9; level += 4) {
-            raster_png_opts_t o = {level, RASTER_PNG_FILTER_SUB | RASTER_PNG_FILTER_UP, 0, modes[m]};
+        for (int level = 0; level <= 12; level += 4) {
+            raster_png_opts_t o = {level, RASTER_PNG_FILTER_SUB | RASTER_PNG_FILTER_UP, modes[m]};
             buf_t b;
             buf_init(&b, 0);
             ASSERT_EQ(raster_png_encode(&c, &o, &b, err, sizeof err), 0);
