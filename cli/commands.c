@@ -1044,11 +1044,13 @@ const cli_command_t cli_commands[] = {
      "standard input) and prints a summary. --format is auto, text, netscape, csv, jsonl\n"
      "or json. --wait then waits until the capture queue is empty."},
     {"backup", cmd_backup, "FILE", "Writes a consistent copy of the database while linksnapd runs."},
-    {"chart", cli_cmd_chart, "tags|timeline|outcomes [-o FILE] [--svg] [--size WxH] [--scale S] [--top N] [--days N] [--tag TAG] [--style S]",
+    {"chart", cli_cmd_chart, "tags|timeline|outcomes [-o FILE] [--svg] [--size WxH] [--scale S] [--top N] [--days N] [--tag TAG] [--style S] [--lang en|zh]",
      "Draws a chart of the tags (top N by links), links added per day (of one tag with\n"
      "--tag) or captures per day by outcome, as PNG (or SVG with --svg), into FILE or onto\n"
      "standard output. --days is the period (default 90), --size 1200x440 by default,\n"
-     "--scale 2 for HiDPI, --style auto, bars or area for the timeline."},
+     "--scale 2 for HiDPI, --style auto, bars or area for the timeline. Titles and dates\n"
+     "are in Chinese when the locale (LC_ALL, LC_MESSAGES, LANG) is zh_*, else English;\n"
+     "--lang overrides it."},
     {"status", cmd_status, "", "Shows the version, counts, the capture queue and the browser."},
     {"call", cmd_call, "METHOD [JSON|-]",
      "Sends one raw JSON-RPC call (params from the argument, or standard input with -) and\n"
