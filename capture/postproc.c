@@ -121,12 +121,13 @@ static void png_warning_cb(png_structp png, png_const_charp msg)
     (void)msg;
 }
 
-/* The thumbnail through the one PNG writer (raster/pngenc.c): RGB, SUB filter. */
+/* The thumbnail through the one PNG writer (raster/pngenc.c): RGB, SUB filter, libdeflate
+ * level 2 (libdeflate 1.14's level 1 is slower than its 2 on screenshots: benchmarks.md). */
 static int encode_rgb(const unsigned char *rgb, int w, int h, buf_t *out, char *err,
                       size_t errlen)
 {
     raster_png_image_t im = {(uint32_t)w, (uint32_t)h, RASTER_PNG_TYPE_RGB, 8, NULL, 0, NULL, 0,
-                             3, RASTER_PNG_FILTER_SUB, rgb, (size_t)w * 3, NULL, NULL};
+                             2, RASTER_PNG_FILTER_SUB, rgb, (size_t)w * 3, NULL, NULL};
     char msg[160];
     if (raster_png_write(&im, out, msg, sizeof msg) != 0) {
         snprintf(err, errlen, "thumbnail: %s", msg);

@@ -241,10 +241,10 @@ done:
 raster_png_opts_t raster_png_defaults(void)
 {
     /* Measured on the 12-tag 1200x440 chart (docs/benchmarks.md, "Charts"): libdeflate
-     * level 1 without row filters is the fastest setting that compresses, and about as
-     * small as zlib's level 1 -- flat colour areas deflate better unfiltered, as runs of
-     * identical pixels. */
-    raster_png_opts_t o = {1, RASTER_PNG_FILTER_NONE, RASTER_PNG_AUTO};
+     * (1.14) level 2 without row filters is the fastest setting that compresses -- its
+     * level 1 takes twice as long on long runs -- and smaller than zlib's level 1: flat
+     * colour areas deflate better unfiltered, as runs of identical pixels. */
+    raster_png_opts_t o = {2, RASTER_PNG_FILTER_NONE, RASTER_PNG_AUTO};
     return o;
 }
 
@@ -359,8 +359,15 @@ static void canvas_row_cb(void *ud, uint32_t y, uint8_t *row)
         if (k)
             row[o] = (uint8_t)(acc << (r->depth * (per - k)));
     } else if (r->channels == 3) {
-        for (int x = 0; x < w; x++)
-            memcpy(row + x * 3, p + x * 4, 3); /* opaque: nothing to undo */
+        /* Opaque: nothing to undo. Four bytes a store, each overlapping the next pixel's
+         * first byte, which the next store rewrites; the last pixel takes three. */
+        int x = 0;
+        for (; x + 1 < w; x++) {
+            uint32_t v;
+            memcpy(&v, p + x * 4, 4);
+            memcpy(row + x * 3, &v, 4);
+        }
+        memcpy(row + x * 3, p + x * 4, 3);
     } else {
         for (int x = 0; x < w; x++)
             unpremultiply(p + x * 4, row + x * 4);
