@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "chart_int.h"
+#include "coverage.h"
 #include "font.h"
 #include "pngenc.h"
 #include "svg.h"
@@ -322,4 +323,7 @@ int charts_render_canvas(const charts_request_t *req, const void *data, raster_c
 void charts_shutdown(void)
 {
     raster_font_cache_clear();
+    raster_png_release_scratch();
+    raster_canvas_release_spare();
+    raster_rast_release_spare();
 }

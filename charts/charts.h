@@ -135,8 +135,10 @@ int charts_render_timed(const charts_request_t *req, const void *data, charts_fo
 int charts_render_canvas(const charts_request_t *req, const void *data, raster_canvas_t *out,
                          char *err, size_t errlen);
 
-/* Frees the process-wide font cache (raster/font.h). Call once at exit, when no render
- * runs any more (the daemon after its pool stopped); a later render starts it over. */
+/* Frees the process-wide font cache (raster/font.h) and the calling thread's scratch
+ * (its spare canvas and PNG buffers; other threads' go when they exit). Call once at exit,
+ * when no render runs any more (the daemon after its pool stopped); a later render starts
+ * it over. */
 void charts_shutdown(void);
 
 /* Helpers for the store side: the UTC midnight at or before ms, and the number of UTC

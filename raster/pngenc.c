@@ -7,9 +7,66 @@
 
 #include <errno.h>
 #include <libdeflate.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* ---- the thread's scratch: a compressor and the filtered-rows buffer ----------------------
+ * A libdeflate compressor is 2 MB at level 2 and the rows of a chart 1.6 MB: allocated
+ * per image, both are fresh mappings faulted in page by page, which measured slower than
+ * the compression itself. Each thread keeps its last compressor and a buffer of up to
+ * RAW_KEEP_MAX bytes; both go when the thread exits or on raster_png_release_scratch. */
+#define RAW_KEEP_MAX (16u << 20)
+
+typedef struct {
+    struct libdeflate_compressor *z;
+    int level;
+    uint8_t *raw, *zout;    /* filtered rows; deflated bytes, before they go to out */
+    size_t cap, zcap;
+} scratch_t;
+
+static pthread_key_t scratch_key;
+static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
+static int scratch_ok;
+
+static void scratch_free_cb(void *p)
+{
+    scratch_t *s = p;
+    if (s) {
+        libdeflate_free_compressor(s->z);
+        free(s->raw);
+        free(s->zout);
+    }
+    free(s);
+}
+
+static void scratch_key_init(void)
+{
+    scratch_ok = pthread_key_create(&scratch_key, scratch_free_cb) == 0;
+}
+
+static scratch_t *scratch_get(int create)
+{
+    pthread_once(&scratch_once, scratch_key_init);
+    if (!scratch_ok)
+        return NULL;
+    scratch_t *s = pthread_getspecific(scratch_key);
+    if (!s && create && (s = calloc(1, sizeof *s)) && pthread_setspecific(scratch_key, s)) {
+        free(s);
+        s = NULL;
+    }
+    return s;
+}
+
+void raster_png_release_scratch(void)
+{
+    scratch_t *s = scratch_get(0);
+    if (s) {
+        pthread_setspecific(scratch_key, NULL);
+        scratch_free_cb(s);
+    }
+}
 
 /* ---- the writer ------------------------------------------------------------------------ */
 
@@ -138,7 +195,19 @@ int raster_png_write(const raster_png_image_t *im, buf_t *out, char *err, size_t
     int rc = -ENOMEM;
     const char *msg = "PNG: out of memory";
     struct libdeflate_compressor *z = NULL;
-    uint8_t *raw = malloc(rawlen), *rows = NULL, *trial = NULL;
+    uint8_t *raw = NULL, *rows = NULL, *trial = NULL;
+    scratch_t *sc = scratch_get(1);
+    if (sc && rawlen <= RAW_KEEP_MAX) {
+        if (sc->cap < rawlen) {
+            free(sc->raw);
+            sc->cap = 0;
+            if ((sc->raw = malloc(rawlen)))
+                sc->cap = rawlen;
+        }
+        raw = sc->raw; /* borrowed from the thread's scratch */
+    } else {
+        raw = malloc(rawlen);
+    }
     /* With a callback or a filter that looks up, raw rows are kept: this one and the last. */
     int need_rows = im->row_cb && (nfilters > 1 || only != 0);
     if (need_rows)
@@ -183,7 +252,16 @@ int raster_png_write(const raster_png_image_t *im, buf_t *out, char *err, size_t
         prev = cur;
     }
 
-    z = libdeflate_alloc_compressor(im->level);
+    if (sc && sc->z && sc->level == im->level) {
+        z = sc->z;
+    } else {
+        z = libdeflate_alloc_compressor(im->level);
+        if (z && sc) {
+            libdeflate_free_compressor(sc->z);
+            sc->z = z;
+            sc->level = im->level;
+        }
+    }
     if (!z)
         goto done;
     uint8_t ihdr[13];
@@ -204,35 +282,48 @@ int raster_png_write(const raster_png_image_t *im, buf_t *out, char *err, size_t
     }
     if (rc)
         goto done;
-    /* Deflate straight into the output: as much room as the bound, or what the cap leaves. */
+    /* Deflate into the thread's buffer (room for the worst case, mapped once), then copy
+     * the few bytes it takes into out: reserving the worst case in out would map fresh
+     * memory for every image. */
     size_t bound = libdeflate_zlib_compress_bound(z, rawlen);
-    size_t room = out->max - out->len;
-    if (room < 24) {
-        rc = -E2BIG;
+    uint8_t *zout = NULL;
+    if (sc && bound <= RAW_KEEP_MAX) {
+        if (sc->zcap < bound) {
+            free(sc->zout);
+            sc->zcap = 0;
+            if ((sc->zout = malloc(bound)))
+                sc->zcap = bound;
+        }
+        zout = sc->zout;
+    } else {
+        zout = malloc(bound);
+    }
+    if (!zout) {
+        rc = -ENOMEM;
         goto done;
     }
-    room -= 24; /* the IDAT's own 12 bytes and IEND */
-    if (bound < room)
-        room = bound;
-    rc = buf_reserve(out, room + 12);
+    size_t n = libdeflate_zlib_compress(z, raw, rawlen, zout, bound);
+    rc = n ? buf_reserve(out, n + 24) : -EIO;
+    if (!rc) {
+        memcpy(out->data + out->len + 8, zout, n);
+        chunk_close(out, "IDAT", n);
+    }
+    if (!sc || zout != sc->zout)
+        free(zout);
     if (rc)
         goto done;
-    size_t n = libdeflate_zlib_compress(z, raw, rawlen, out->data + out->len + 8, room);
-    if (n == 0) {
-        rc = -E2BIG; /* only when the cap left less than the bound */
-        goto done;
-    }
-    chunk_close(out, "IDAT", n);
     rc = chunk(out, "IEND", NULL, 0);
 done:
     if (rc == -E2BIG)
         msg = "PNG: output over its size cap";
     if (rc)
         fail(err, errlen, rc, msg);
-    libdeflate_free_compressor(z);
+    if (!sc || z != sc->z)
+        libdeflate_free_compressor(z);
+    if (!sc || raw != sc->raw)
+        free(raw);
     free(trial);
     free(rows);
-    free(raw);
     return rc;
 }
 

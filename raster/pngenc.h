@@ -57,6 +57,11 @@ typedef struct {
  * -E2BIG (out's cap), with a sentence in err. */
 int raster_png_write(const raster_png_image_t *im, buf_t *out, char *err, size_t errlen);
 
+/* Each thread keeps its last libdeflate compressor and row buffer (up to 16 MB) for the
+ * next image; they are freed when the thread exits, or now by this (for the calling
+ * thread only). */
+void raster_png_release_scratch(void);
+
 typedef enum {
     RASTER_PNG_AUTO,    /* palette when <= 256 colours, else RGB when opaque, else RGBA */
     RASTER_PNG_TRUECOLOR, /* RGB when opaque, else RGBA: never a palette */
