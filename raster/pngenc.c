@@ -194,6 +194,7 @@ int raster_png_write(const raster_png_image_t *im, buf_t *out, char *err, size_t
 
     int rc = -ENOMEM;
     const char *msg = "PNG: out of memory";
+    size_t start = out->len; /* on failure out is left as it was */
     struct libdeflate_compressor *z = NULL;
     uint8_t *raw = NULL, *rows = NULL, *trial = NULL;
     scratch_t *sc = scratch_get(1);
@@ -316,8 +317,12 @@ int raster_png_write(const raster_png_image_t *im, buf_t *out, char *err, size_t
 done:
     if (rc == -E2BIG)
         msg = "PNG: output over its size cap";
-    if (rc)
+    if (rc) {
         fail(err, errlen, rc, msg);
+        out->len = start;
+        if (out->data)
+            out->data[start] = '\0';
+    }
     if (!sc || z != sc->z)
         libdeflate_free_compressor(z);
     if (!sc || raw != sc->raw)
