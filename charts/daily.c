@@ -66,7 +66,7 @@ static int legend(chart_ctx_t *c, const daily_t *d, const double *totals, double
         double x = th->pad;
         for (int s = 0; s < d->nseries && !rc; s++) {
             char text[96];
-            double w;
+            double w = 0;
             legend_text(c, d, totals, s, text);
             rc = raster_scene_rect(c->scene, chart_snap(c, x), chart_snap(c, y - 5), 10, 10,
                                    d->colors[s]);
@@ -82,7 +82,7 @@ static int legend(chart_ctx_t *c, const daily_t *d, const double *totals, double
     double x = c->w - th->pad;
     for (int s = d->nseries - 1; s >= 0 && !rc; s--) {
         char text[96];
-        double w;
+        double w = 0;
         legend_text(c, d, totals, s, text);
         rc = chart_text_width(c, th->small_size, 0, text, &w);
         if (!rc)
