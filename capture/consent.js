@@ -50,7 +50,7 @@
     'consentement', 'traceurs',
     'consentimiento', 'consenso', 'consentimento', 'toestemming',
     'куки', 'согласие', 'согласны',
-    'ciasteczk', 'wyrażam zgodę', 'zgoda na', 'zgody na',
+    'ciastecz', 'zgodę', 'zgoda na', 'zgody na',
     'çerez',
     'クッキー', '同意',
     '쿠키', '동의',
@@ -130,8 +130,12 @@
     if (w <= 0 || h <= 0)
       return null;
     var cover = (w * h) / (vw * vh);
-    var edge = r.top <= 40 || r.bottom >= vh - 40;
-    return { cover: cover, edge: edge, large: cover >= 0.2 };
+    var edge = r.top <= vh * 0.15 || r.bottom >= vh * 0.85;
+    var role = (el.getAttribute('role') || '').toLowerCase();
+    var dialog = el.tagName === 'DIALOG' || role === 'dialog' || role === 'alertdialog' ||
+                 el.getAttribute('aria-modal') === 'true';
+    /* large, docked at an edge, a dialog, or a box of some size over the content */
+    return { cover: cover, edge: edge, large: cover >= 0.2 || dialog || cover >= 0.05 };
   }
   function hide(el, why, cover) {
     el.style.setProperty('display', 'none', 'important');
