@@ -105,6 +105,28 @@ static const char *const migrations[] = {
     "CREATE INDEX jobs_by_state_id ON jobs(state, id);"
     "CREATE INDEX snapshots_by_finished ON snapshots(finished_at) WHERE finished_at IS NOT NULL;"
     "CREATE INDEX links_by_created ON links(created_at);",
+
+    /* 5: reserved for the tag-key migration of issue 16 (branch "names"), which merges
+     *    with its own step 5; empty here so that this branch's step is 6 */
+    "",
+
+    /* 6: issue 14. A snapshot may end `blocked` (a bot wall or a 429 named by
+     *    capture/botwall.c). SQLite cannot alter a CHECK constraint, and rebuilding
+     *    snapshots with foreign keys on would cascade-delete its jobs, so the constraint's
+     *    text is edited in the schema table (SQLite's documented way for CHECK changes;
+     *    the stored rows are unchanged) and the schema reloaded. Site rules: one row per
+     *    normalised match (host, host:port or URL prefix), the settings as a JSON object
+     *    (store/sites.c; cookie and header values are kept as given, in this 0600 file). */
+    "PRAGMA writable_schema = ON;"
+    "UPDATE sqlite_schema SET sql = replace(sql, '''partial'',''failed'')',"
+    "  '''partial'',''failed'',''blocked'')') WHERE type = 'table' AND name = 'snapshots';"
+    "PRAGMA writable_schema = RESET;"
+    "CREATE TABLE site_rules ("
+    "  id INTEGER PRIMARY KEY,"
+    "  match TEXT NOT NULL UNIQUE,"
+    "  kind TEXT NOT NULL CHECK (kind IN ('host','hostport','prefix')),"
+    "  rule TEXT NOT NULL,"
+    "  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);",
 };
 
 int store_schema_count(void) { return (int)(sizeof migrations / sizeof migrations[0]); }

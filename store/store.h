@@ -93,7 +93,7 @@ int store_normalize_tag(const char *in, char *out, size_t outlen, char *err, siz
 
 typedef struct {
     int64_t id, link_id;
-    char state[16];                 /* queued|running|ok|partial|failed */
+    char state[16];                 /* queued|running|ok|partial|failed|blocked */
     int http_status;                /* 0 = none yet */
     char *final_url, *title, *path, *thumb_path, *sha256, *error, *timings;  /* or NULL */
     char *redirects;                /* JSON array text [{url, status}] or NULL */
@@ -163,7 +163,7 @@ int store_tag_apply(store_t *s, const store_filter_t *f, const char *const *add,
 
 /* ---- snapshots and the capture queue (store/snapshots.c, store/jobs.c) ---------------
  * A job is one capture request of a link and owns one snapshot row for its whole life:
- * queued -> running -> ok|partial|failed, retries included (attempt counts them). */
+ * queued -> running -> ok|partial|failed|blocked, retries included (attempt counts them). */
 
 int store_snapshot_get(store_t *s, int64_t id, store_snapshot_t **out);
 /* A link's snapshots, newest first, at most limit. STORE_ENOTFOUND for an unknown link. */
@@ -202,7 +202,7 @@ int store_job_due(store_t *s, int64_t now_ms, int *due);
 /* What a capture produced, for store_job_finish. */
 typedef struct {
     int64_t job_id;
-    const char *state;              /* snapshot state: ok|partial|failed */
+    const char *state;              /* snapshot state: ok|partial|failed|blocked */
     int http_status;
     const char *final_url, *title, *path, *thumb_path, *sha256, *error;  /* NULL = none */
     const char *timings_json, *redirects_json;                           /* NULL = none */
@@ -211,7 +211,7 @@ typedef struct {
     int64_t now_ms;
 } store_job_result_t;
 /* Ends a running job: the snapshot gets the result, the job becomes done (ok, partial) or
- * failed, and the link's title is filled from the page when it had none. STORE_ENOTFOUND
+ * failed (failed, blocked), and the link's title is filled from the page when it had none. STORE_ENOTFOUND
  * when the job is gone (its link was deleted meanwhile); STORE_ECONFLICT when the job is
  * no longer running (canceled meanwhile): the caller then drops the files. */
 int store_job_finish(store_t *s, const store_job_result_t *r);
