@@ -115,6 +115,7 @@ extern const method_def_t methods_import[];   /* daemon/methods_import.c */
 extern const method_def_t methods_backup[];   /* daemon/methods_backup.c */
 extern const method_def_t methods_snapshot[]; /* daemon/methods_snapshot.c */
 extern const method_def_t methods_chart[];    /* daemon/methods_chart.c */
+extern const method_def_t methods_site[];     /* daemon/methods_site.c */
 
 const method_def_t *methods_find(const char *name);
 

@@ -12,6 +12,7 @@ static const method_def_t *const groups[] = {
     methods_backup,
     methods_snapshot,
     methods_chart,
+    methods_site,
 };
 
 const method_def_t *methods_find(const char *name)
