@@ -12,6 +12,7 @@
 typedef struct {
     raster_color_t background, title, text, muted, grid, axis, bar, area_fill;
     raster_color_t ok, partial, failed;
+    raster_color_t blocked;
     double title_size, label_size, small_size;
     double pad; /* outer margin, CSS px */
 } chart_theme_t;

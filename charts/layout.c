@@ -24,6 +24,7 @@ const chart_theme_t *chart_theme(void)
         .ok = {45, 164, 78, 255},        /* #2da44e */
         .partial = {212, 167, 44, 255},  /* #d4a72c */
         .failed = {207, 34, 46, 255},    /* #cf222e */
+        .blocked = {130, 80, 223, 255},  /* #8250df */
         .title_size = 16,
         .label_size = 12,
         .small_size = 11,

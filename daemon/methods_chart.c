@@ -139,6 +139,7 @@ static int m_chart_render(method_call_t *call)
     charts_tags_data_t td;
     charts_timeline_data_t tl;
     charts_outcomes_data_t oc;
+    int64_t *blocked = NULL;
     const void *data;
     int rc;
     if (kind == CHARTS_TAGS) {
@@ -184,7 +185,18 @@ static int m_chart_render(method_call_t *call)
             chart_data_free(&d);
             return method_fail_store(call, rc, NULL);
         }
-        charts_outcomes_data_t x = {first, d.a, d.b, d.c, (size_t)days, call->now_ms};
+        charts_outcomes_data_t x = {first, d.a, d.b, d.c, (size_t)days, call->now_ms, NULL};
+        /* issue 14: captures stopped by a bot wall, a series of their own */
+        if (!(blocked = malloc((size_t)days * sizeof *blocked))) {
+            chart_data_free(&d);
+            return method_fail(call, RPC_INTERNAL_ERROR, "out of memory");
+        }
+        if ((rc = store_chart_blocked_per_day(call->db, first, (size_t)days, blocked))) {
+            free(blocked);
+            chart_data_free(&d);
+            return method_fail_store(call, rc, NULL);
+        }
+        x.blocked = blocked;
         oc = x;
         data = &oc;
     }
@@ -194,6 +206,7 @@ static int m_chart_render(method_call_t *call)
     char err[256];
     rc = charts_render(&req, data, (charts_format_t)format, &out, err, sizeof err);
     chart_data_free(&d);
+    free(blocked);
     if (rc) {
         buf_free(&out);
         int code = rc == -EINVAL ? RPC_INVALID_PARAMS : rc == -ENOENT ? RPC_UNAVAILABLE

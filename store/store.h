@@ -244,6 +244,8 @@ int store_chart_links_per_day(store_t *s, int64_t first_day_ms, size_t days, con
 /* Captures finished on each UTC day from first_day_ms, by final state. */
 int store_chart_outcomes_per_day(store_t *s, int64_t first_day_ms, size_t days, int64_t *ok,
                                  int64_t *partial, int64_t *failed);
+/* Captures that ended blocked (a bot wall or a 429) on each UTC day from first_day_ms. */
+int store_chart_blocked_per_day(store_t *s, int64_t first_day_ms, size_t days, int64_t *blocked);
 
 /* ---- imports --------------------------------------------------------------------------- */
 

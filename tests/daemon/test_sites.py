@@ -5,10 +5,12 @@ cookies.txt with bad lines reported, cookie and header values never leave the da
 (replies, events, the log) though the database holds them; the config keys hide_consent and
 blocked_retries are parsed; the CLI's `linksnap site` drives the same methods; a blocked
 snapshot shows in `linksnap jobs`."""
+import base64
 import json
 import os
 import sqlite3
 import tempfile
+import time
 
 from linksnap_test import Daemon, RpcError, TestCase, main
 
@@ -219,8 +221,8 @@ class SiteTests(TestCase):
             db = sqlite3.connect(d.db_path, timeout=30)
             with db:
                 db.execute("UPDATE snapshots SET state = 'blocked', http_status = 403, error = "
-                           "'blocked: Cloudflare challenge (cf-mitigated: challenge)', finished_at = 1 "
-                           "WHERE link_id = ?", (link["id"],))
+                           "'blocked: Cloudflare challenge (cf-mitigated: challenge)', finished_at = ? "
+                           "WHERE link_id = ?", (int(time.time() * 1000), link["id"]))
                 db.execute("UPDATE jobs SET state = 'failed', error = 'blocked: Cloudflare "
                            "challenge (cf-mitigated: challenge)' WHERE link_id = ?", (link["id"],))
             db.close()
@@ -233,6 +235,12 @@ class SiteTests(TestCase):
             r = d.cli("jobs")
             self.assertEqual(r.returncode, 0, r.stderr)
             self.assertIn("Cloudflare", r.stdout)
+            # the outcomes chart has a blocked series (and only then: no other test's
+            # chart grew a legend entry)
+            r = d.call("chart.render", {"kind": "outcomes", "format": "svg", "days": 7, "inline": True})
+            svg = base64.b64decode(r["data"]).decode()
+            self.assertIn(">blocked 1</text>", svg)
+            self.assertIn("1 captures", svg)
 
 
 if __name__ == "__main__":
