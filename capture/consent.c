@@ -46,9 +46,9 @@ static const char preload_head[] =
     "  document.addEventListener('DOMContentLoaded', put);\n"
     "})(";
 
-char *consent_preload_script(const char *extra_css)
+char *consent_preload_script(int with_consent, const char *extra_css)
 {
-    const char *base = consent_css();
+    const char *base = with_consent ? consent_css() : "";
     size_t nb = strlen(base), ne = extra_css ? strlen(extra_css) : 0;
     char *sheet = malloc(nb + ne + 2);
     if (!sheet)

@@ -19,10 +19,11 @@
 const char *consent_css(void);
 const char *consent_script(void);
 
-/* Returns an owned script (free() it) that adds consent_css() to the document as soon as
- * it has an element, or NULL when out of memory. extra_css (may be NULL) is appended to
- * the sheet, for a site rule's `hide` selectors (consent_hide_css builds it). */
-char *consent_preload_script(const char *extra_css);
+/* Returns an owned script (free() it) that adds a style sheet to the document as soon as
+ * it has an element, or NULL when out of memory: consent_css() when with_consent, then
+ * extra_css (may be NULL), for a site rule's `hide` selectors (consent_hide_css builds
+ * it). */
+char *consent_preload_script(int with_consent, const char *extra_css);
 
 /* Builds "sel1, sel2 { display: none !important; }" from a site rule's hide list (n
  * selectors; a selector with '{', '}' or ';' is refused, as is one over 512 bytes).

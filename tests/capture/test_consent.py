@@ -270,6 +270,10 @@ class ConsentTextTests(TestCase):
     def test_hide_selectors_are_checked(self):
         out = dump("preload", ".promo", "#chat > iframe")
         self.assertIn('.promo,\\n#chat > iframe { display: none !important; }', out)
+        self.assertIn("onetrust-consent-sdk", out)
+        only = dump("preload-hide-only", ".promo")
+        self.assertIn('.promo { display: none !important; }', only)
+        self.assertNotIn("onetrust-consent-sdk", only)   # hide_consent off: the rule's sheet alone
         for bad in ("a{}", "x; y", "", "a</style>", "/* c */ a"):
             r = subprocess.run([DUMP, "preload", bad], capture_output=True, text=True, timeout=30)
             self.assertEqual(r.returncode, 1, bad)
