@@ -131,6 +131,9 @@ class Page:
         raise AssertionError("%s did not become ready" % url)
 
     def shot(self, path, full):
+        # two tabs share the browser: a tab in the background may get no new frame, and a
+        # screenshot waits for one
+        self.cmd("Page.bringToFront")
         if full:
             m = self.cmd("Page.getLayoutMetrics")
             size = m.get("cssContentSize") or m["contentSize"]

@@ -8,9 +8,11 @@ snapshot shows in `linksnap jobs`."""
 import base64
 import json
 import os
+import signal
 import sqlite3
 import tempfile
 import time
+import urllib.request
 
 from linksnap_test import Daemon, RpcError, TestCase, main
 
@@ -199,9 +201,37 @@ class SiteTests(TestCase):
             self.assertNotEqual(r.returncode, 0)
             self.assertIn("no site rule", r.stderr)
 
+    def test_web_page_has_the_sites_section(self):
+        with Daemon() as d:
+            d.call("site.set", {"match": "members.example", "headers": {"Authorization": HSECRET}})
+            url = d.web_url()
+            with urllib.request.urlopen(url + "/sites", timeout=30) as r:
+                page = r.read().decode()
+            self.assertIn('href="/sites"', page)
+            with urllib.request.urlopen(url + "/js/page_sites.js", timeout=30) as r:
+                js = r.read().decode()
+            self.assertIn("site.list", js)
+            # the page's own RPC path masks the same way
+            req = urllib.request.Request(url + "/rpc", method="POST", headers={
+                "Origin": url, "Content-Type": "application/json"},
+                data=json.dumps({"jsonrpc": "2.0", "id": 1, "method": "site.list"}).encode())
+            with urllib.request.urlopen(req, timeout=30) as r:
+                body = r.read().decode()
+            self.assertIn("members.example", body)
+            self.assertNotIn(HSECRET, body)
+
     def test_config_keys(self):
         with Daemon(config="hide_consent = false\nblocked_retries = 3\n") as d:
             self.assertEqual(d.call("site.list")["defaults"], {"hide_consent": False, "blocked_retries": 3})
+            # both change live on SIGHUP
+            with open(os.path.join(os.path.dirname(d.socket), "linksnapd.conf"), "w") as f:
+                f.write("hide_consent = true\nblocked_retries = 1\n")
+            d.proc.send_signal(signal.SIGHUP)
+            deadline = time.monotonic() + 30
+            while d.call("site.list")["defaults"]["blocked_retries"] != 1:
+                self.assertLess(time.monotonic(), deadline, "SIGHUP did not reload")
+                time.sleep(0.05)
+            self.assertEqual(d.call("site.list")["defaults"], {"hide_consent": True, "blocked_retries": 1})
         with Daemon() as d:
             self.assertEqual(d.call("site.list")["defaults"], {"hide_consent": True, "blocked_retries": 0})
         for bad, says in (("blocked_retries = 11\n", "blocked_retries"),
