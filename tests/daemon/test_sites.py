@@ -204,7 +204,7 @@ class SiteTests(TestCase):
     def test_web_page_has_the_sites_section(self):
         with Daemon() as d:
             d.call("site.set", {"match": "members.example", "headers": {"Authorization": HSECRET}})
-            url = d.web_url()
+            url = d.web_url
             with urllib.request.urlopen(url + "/sites", timeout=30) as r:
                 page = r.read().decode()
             self.assertIn('href="/sites"', page)
