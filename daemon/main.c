@@ -271,6 +271,19 @@ enum { OPT_STATE_DIR = 256, OPT_SOCKET, OPT_CONFIG, OPT_JOBS, OPT_ENDPOINT, OPT_
        OPT_NO_CAPTURE, OPT_SET, OPT_VERSION, OPT_HELP };
 #define MAX_SETS 32
 
+/* Schema 5 gave tags one key for what reads as one word; say what it merged. */
+static void log_tag_merges(const store_t *s)
+{
+    size_t n;
+    const store_tag_merged_t *m = store_open_merged(s, &n);
+    for (size_t i = 0; i < n; i++)
+        log_notice("tags: '%s' merged into '%s' (%lld links): they read as one word",
+                   m[i].from, m[i].into, (long long)m[i].links);
+    if (n)
+        log_notice("tags: the store merged %zu tags that differed only in width, case or "
+                   "compatibility form", n);
+}
+
 int main(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -404,6 +417,7 @@ int main(int argc, char **argv)
         log_err("cannot open the store: %s", err);
         goto out;
     }
+    log_tag_merges(wdb);
     if (store_open(d->db_path, STORE_OPEN_READONLY, &d->reader, err, sizeof err) != STORE_OK) {
         log_err("cannot open the store for reading: %s", err);
         store_close(wdb);

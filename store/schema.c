@@ -3,6 +3,7 @@
  * one transaction. Never edit a shipped step: add a new one. */
 #include <stddef.h>
 
+#include "store_int.h"
 #include "store_schema.h"
 
 static const char *const migrations[] = {
@@ -106,8 +107,8 @@ static const char *const migrations[] = {
     "CREATE INDEX snapshots_by_finished ON snapshots(finished_at) WHERE finished_at IS NOT NULL;"
     "CREATE INDEX links_by_created ON links(created_at);",
 
-    /* 5: reserved for the tag-key migration of issue 16 (branch "names"), which merges
-     *    with its own step 5; empty here so that this branch's step is 6 */
+    /* 5: tag keys become NFKC_Casefold (issue 16). The work is C, store_tags_rekey in
+     *    tags.c: it merges the tags the new key makes equal into the one first created */
     "",
 
     /* 6: issue 14. A snapshot may end `blocked` (a bot wall or a 429 named by
@@ -128,6 +129,16 @@ static const char *const migrations[] = {
     "  rule TEXT NOT NULL,"
     "  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);",
 };
+
+int store_schema_code(store_t *s, int version)
+{
+    switch (version) {
+    case 5:
+        return store_tags_rekey(s);
+    default:
+        return STORE_OK;
+    }
+}
 
 int store_schema_count(void) { return (int)(sizeof migrations / sizeof migrations[0]); }
 
