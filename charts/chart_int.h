@@ -12,6 +12,7 @@
 typedef struct {
     raster_color_t background, title, text, muted, grid, axis, bar, area_fill;
     raster_color_t ok, partial, failed;
+    raster_color_t blocked;
     double title_size, label_size, small_size;
     double pad; /* outer margin, CSS px */
 } chart_theme_t;
@@ -50,7 +51,7 @@ typedef struct {
     const char *timeline_empty; /* %zu days */
     const char *outcomes_title;
     const char *outcomes_empty; /* %zu days */
-    const char *ok, *partial, *failed;
+    const char *ok, *partial, *failed, *blocked;
     const char *links_n;        /* %s count */
     const char *captures_n;     /* %s count */
     const char *day_hint;       /* %s day, %s the day's numbers */

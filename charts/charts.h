@@ -4,7 +4,7 @@
  *   CHARTS_TAGS      horizontal bars, the top N tags by link count, counts at bar ends.
  *   CHARTS_TIMELINE  links added per day (bars, or an area for long ranges), optionally
  *                    for one tag.
- *   CHARTS_OUTCOMES  captures per day stacked by state: ok, partial, failed.
+ *   CHARTS_OUTCOMES  captures per day stacked by state: ok, partial, failed (, blocked).
  *
  * Knows nothing of SQLite or the daemon: the caller queries the store and fills one of
  * the data structs below. Everything is a pure function of its arguments: no global
@@ -110,6 +110,8 @@ typedef struct {
     const int64_t *ok, *partial, *failed;
     size_t days;
     int64_t generated_at_ms;
+    const int64_t *blocked;   /* issue 14: bot walls; drawn (and in the legend) only when
+                                 non-NULL with a capture in the period */
 } charts_outcomes_data_t;
 
 /* Sets *req to the defaults for kind. */

@@ -11,7 +11,7 @@
 #include "chart_int.h"
 
 #define DAY_MS 86400000LL
-#define MAX_SERIES 3
+#define MAX_SERIES 4
 
 typedef struct {
     int64_t first_day_ms;
@@ -317,6 +317,15 @@ int chart_build_outcomes(chart_ctx_t *c, const charts_request_t *req,
     dd.colors[1] = c->th->partial;
     dd.colors[2] = c->th->failed;
     dd.nseries = 3;
+    int any_blocked = 0;
+    for (size_t i = 0; d->blocked && i < d->days; i++)
+        any_blocked |= d->blocked[i] > 0;
+    if (any_blocked) {   /* drawn only when there is one: older charts stay as they were */
+        dd.series[3] = d->blocked;
+        dd.names[3] = tr->blocked;
+        dd.colors[3] = c->th->blocked;
+        dd.nseries = 4;
+    }
     dd.unit = tr->captures_n;
     char empty[160];
     snprintf(empty, sizeof empty, tr->outcomes_empty, d->days);

@@ -24,6 +24,7 @@ const chart_theme_t *chart_theme(void)
         .ok = {45, 164, 78, 255},        /* #2da44e */
         .partial = {212, 167, 44, 255},  /* #d4a72c */
         .failed = {207, 34, 46, 255},    /* #cf222e */
+        .blocked = {130, 80, 223, 255},  /* #8250df */
         .title_size = 16,
         .label_size = 12,
         .small_size = 11,
@@ -51,6 +52,7 @@ const chart_strings_t *chart_strings(charts_lang_t lang)
         .ok = "ok",
         .partial = "partial",
         .failed = "failed",
+        .blocked = "blocked",
         .links_n = "%s links",
         .captures_n = "%s captures",
         .day_hint = "%s: %s",
@@ -88,6 +90,7 @@ const chart_strings_t *chart_strings(charts_lang_t lang)
         .ok = "\xE6\x88\x90\xE5\x8A\x9F",                               /* 成功 */
         .partial = "\xE9\x83\xA8\xE5\x88\x86",                          /* 部分 */
         .failed = "\xE5\xA4\xB1\xE8\xB4\xA5",                           /* 失败 */
+        .blocked = "\xE8\xA2\xAB\xE6\x8B\xA6\xE6\x88\xAA",            /* 被拦截 */
         .links_n = "%s \xE6\x9D\xA1\xE9\x93\xBE\xE6\x8E\xA5",          /* N 条链接 */
         .captures_n = "%s \xE6\xAC\xA1\xE5\xBF\xAB\xE7\x85\xA7",       /* N 次快照 */
         .day_hint = "%s\xEF\xBC\x9A%s",                                   /* D：… */

@@ -41,6 +41,8 @@ extern const cli_command_t cli_commands[];   /* commands.c; ends with a NULL nam
 
 /* `linksnap chart` (chart.c). */
 int cli_cmd_chart(cli_t *cli, int argc, char **argv);
+/* `linksnap site` (site.c). */
+int cli_cmd_site(cli_t *cli, int argc, char **argv);
 
 /* Global options, then the command. Returns the exit code. */
 int cli_run(cli_t *cli, int argc, char **argv);

@@ -55,6 +55,8 @@ static const char *state_color(const char *state)
         return "\033[31m";
     if (!strcmp(state, "partial"))
         return "\033[33m";
+    if (!strcmp(state, "blocked"))
+        return "\033[35m";
     return "\033[2m";
 }
 
@@ -1081,6 +1083,13 @@ const cli_command_t cli_commands[] = {
      "--scale 2 for HiDPI, --style auto, bars or area for the timeline. Titles and dates\n"
      "are in Chinese when the locale (LC_ALL, LC_MESSAGES, LANG) is zh_*, else English;\n"
      "--lang overrides it."},
+    {"site", cli_cmd_site, "set MATCH [options] | list | delete MATCH | import-cookies MATCH FILE",
+     "Site rules: how captures of a host, host:port or URL prefix are made. set takes\n"
+     "--cookie NAME=VALUE, --header 'Name: value', --user-agent UA, --viewport WxH,\n"
+     "--wait-for SELECTOR, --hide SELECTOR (each repeatable where it makes sense), --delay MS,\n"
+     "--[no-]scroll, --[no-]hide-consent, and replaces the rule with the same MATCH.\n"
+     "import-cookies adds a Netscape cookies.txt (- reads standard input). Cookie and\n"
+     "header values are never shown again."},
     {"status", cmd_status, "", "Shows the version, counts, the capture queue and the browser."},
     {"call", cmd_call, "METHOD [JSON|-]",
      "Sends one raw JSON-RPC call (params from the argument, or standard input with -) and\n"

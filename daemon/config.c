@@ -44,6 +44,8 @@ void config_defaults(config_t *c)
     c->job_timeout_s = 30;
     c->height_cap = 30000;
     c->deny_private = 0;
+    c->hide_consent = 1;
+    c->blocked_retries = 0;
     snprintf(c->chromium_path, sizeof c->chromium_path, "/usr/bin/chromium");
     c->recycle_after = 200;
     c->idle_stop_s = 300;
@@ -141,6 +143,10 @@ int config_set(config_t *c, const char *key, const char *value, char *err, size_
         return set_int(key, value, 800, 200000, &c->height_cap, err, errlen);
     if (!strcmp(key, "deny_private"))
         return set_bool(key, value, &c->deny_private, err, errlen);
+    if (!strcmp(key, "hide_consent"))
+        return set_bool(key, value, &c->hide_consent, err, errlen);
+    if (!strcmp(key, "blocked_retries"))
+        return set_int(key, value, 0, 10, &c->blocked_retries, err, errlen);
     if (!strcmp(key, "browser.endpoint"))
         return set_str(key, value, c->browser_endpoint, sizeof c->browser_endpoint, err, errlen);
     if (!strcmp(key, "browser.path"))

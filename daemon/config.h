@@ -20,6 +20,8 @@ typedef struct config {
     int job_timeout_s;
     int height_cap;               /* CSS px */
     int deny_private;
+    int hide_consent;             /* issue 14: hide consent banners (default on) */
+    int blocked_retries;          /* issue 14: later attempts of a blocked capture (0) */
     char browser_endpoint[512];   /* "" = start our own Chromium */
     char chromium_path[1024];
     int recycle_after;            /* captures per browser before a restart */

@@ -1,6 +1,6 @@
 /* http.c -- the web server: one libwebsockets context (HTTP/1.1 and websockets) on the
  * daemon's libuv loop as a foreign loop. Owns connections, routing and responses:
- *   GET  /, /links, /links/N, /tags, /stats, /import   the page (index.html)
+ *   GET  /, /links, /links/N, /tags, /stats, /import, /sites   the page (index.html)
  *   GET  /<asset>                                       compiled-in files (web/static)
  *   GET  /auth                                          does the page need to log in?
  *   POST /login, /logout                                token -> session cookie
@@ -1147,7 +1147,8 @@ static const asset_t *asset_find(http_t *h, const char *path)
 
 static int is_page(const char *p)
 {
-    static const char *const pages[] = {"/", "/links", "/tags", "/stats", "/import", "/login"};
+    static const char *const pages[] = {"/", "/links", "/tags", "/stats", "/import", "/login",
+                                        "/sites"};
     for (size_t i = 0; i < LS_ARRAY_LEN(pages); i++)
         if (!strcmp(p, pages[i]))
             return 1;

@@ -128,6 +128,7 @@ extern const method_def_t methods_backup[];   /* daemon/methods_backup.c */
 extern const method_def_t methods_snapshot[]; /* daemon/methods_snapshot.c */
 extern const method_def_t methods_chart[];    /* daemon/methods_chart.c */
 extern const method_def_t methods_web[];      /* daemon/methods_web.c */
+extern const method_def_t methods_site[];     /* daemon/methods_site.c */
 
 const method_def_t *methods_find(const char *name);
 /* The prepare hook of a WRITE method, or NULL (daemon/methods.c lists them; a separate

@@ -13,6 +13,7 @@ static const method_def_t *const groups[] = {
     methods_snapshot,
     methods_chart,
     methods_web,
+    methods_site,
 };
 
 const method_def_t *methods_find(const char *name)

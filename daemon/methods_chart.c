@@ -152,9 +152,10 @@ static json_t *chart_table(charts_kind_t kind, const void *data, int top)
             goto fail;
         snprintf(day, sizeof day, "%04d-%02d-%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
         json_t *row = tl ? json_pack("[s,I]", day, (json_int_t)tl->counts[i])
-                         : json_pack("[s,I,I,I]", day, (json_int_t)(oc->ok ? oc->ok[i] : 0),
+                         : json_pack("[s,I,I,I,I]", day, (json_int_t)(oc->ok ? oc->ok[i] : 0),
                                      (json_int_t)(oc->partial ? oc->partial[i] : 0),
-                                     (json_int_t)(oc->failed ? oc->failed[i] : 0));
+                                     (json_int_t)(oc->failed ? oc->failed[i] : 0),
+                                     (json_int_t)(oc->blocked ? oc->blocked[i] : 0));
         if (json_array_append_new(rows, row))
             goto fail;
     }
@@ -210,6 +211,7 @@ static int m_chart_render(method_call_t *call)
     charts_tags_data_t td;
     charts_timeline_data_t tl;
     charts_outcomes_data_t oc;
+    int64_t *blocked = NULL;
     const void *data;
     int rc;
     if (kind == CHARTS_TAGS) {
@@ -255,7 +257,18 @@ static int m_chart_render(method_call_t *call)
             chart_data_free(&d);
             return method_fail_store(call, rc, NULL);
         }
-        charts_outcomes_data_t x = {first, d.a, d.b, d.c, (size_t)days, call->now_ms};
+        charts_outcomes_data_t x = {first, d.a, d.b, d.c, (size_t)days, call->now_ms, NULL};
+        /* issue 14: captures stopped by a bot wall, a series of their own */
+        if (!(blocked = malloc((size_t)days * sizeof *blocked))) {
+            chart_data_free(&d);
+            return method_fail(call, RPC_INTERNAL_ERROR, "out of memory");
+        }
+        if ((rc = store_chart_blocked_per_day(call->db, first, (size_t)days, blocked))) {
+            free(blocked);
+            chart_data_free(&d);
+            return method_fail_store(call, rc, NULL);
+        }
+        x.blocked = blocked;
         oc = x;
         data = &oc;
     }
@@ -274,6 +287,7 @@ static int m_chart_render(method_call_t *call)
         }
     }
     chart_data_free(&d);
+    free(blocked);
     if (rc) {
         buf_free(&out);
         int code = rc == -EINVAL ? RPC_INVALID_PARAMS : rc == -ENOENT ? RPC_UNAVAILABLE

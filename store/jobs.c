@@ -274,7 +274,8 @@ int store_job_finish(store_t *s, const store_job_result_t *r)
         return rc;
     if (strcmp(state, "running") != 0)
         return store_fail(s, STORE_ECONFLICT, "job %lld is %s, not running", (long long)r->job_id, state);
-    if (strcmp(r->state, "ok") && strcmp(r->state, "partial") && strcmp(r->state, "failed"))
+    if (strcmp(r->state, "ok") && strcmp(r->state, "partial") && strcmp(r->state, "failed") &&
+        strcmp(r->state, "blocked"))
         return store_fail(s, STORE_EINVAL, "snapshot state '%s' is not a result", r->state);
     sqlite3_stmt *st = store_stmt(s, ST_SNAPSHOT_FINISH);
     if (!st)
@@ -310,7 +311,9 @@ int store_job_finish(store_t *s, const store_job_result_t *r)
     sqlite3_bind_int64(st, 17, r->now_ms);
     if ((rc = store_step_done(s, st, "save snapshot")))
         goto out;
-    int failed = !strcmp(r->state, "failed");
+    /* a blocked capture (bot wall, 429) ends its job failed with the wall's name; its
+     * picture is kept, but the wall's title is not the link's */
+    int failed = !strcmp(r->state, "failed") || !strcmp(r->state, "blocked");
     if ((rc = set_job_state(s, r->job_id, failed ? "failed" : "done", 0, failed ? error : NULL,
                             r->now_ms)))
         goto out;

@@ -140,7 +140,7 @@ TEST(golden_outcomes)
     charts_request_t r;
     charts_request_init(&r, CHARTS_OUTCOMES);
     r.title = "抓取结果 (captures by outcome)";
-    charts_outcomes_data_t d = {AUG_28_2026, ok, partial, failed, 90, NOV_25_2026};
+    charts_outcomes_data_t d = {AUG_28_2026, ok, partial, failed, 90, NOV_25_2026, NULL};
     return render_golden("outcomes", &r, &d);
 }
 
@@ -334,7 +334,7 @@ TEST(bad_data)
     ASSERT_REFUSED(&r, &t, CHARTS_PNG, "3 days but no counts");
 
     charts_request_init(&r, CHARTS_OUTCOMES);
-    charts_outcomes_data_t o = {AUG_28_2026, NULL, NULL, v, 3, 0};
+    charts_outcomes_data_t o = {AUG_28_2026, NULL, NULL, v, 3, 0, NULL};
     ASSERT_REFUSED(&r, &o, CHARTS_PNG, "failed count");
     return 0;
 }
@@ -466,7 +466,7 @@ TEST(empty_and_zero_data)
     ASSERT(strstr(svg, "No days to show"));
     free(svg);
     charts_request_init(&r, CHARTS_OUTCOMES);
-    charts_outcomes_data_t o = {AUG_28_2026, NULL, NULL, NULL, 30, 0};
+    charts_outcomes_data_t o = {AUG_28_2026, NULL, NULL, NULL, 30, 0, NULL};
     ASSERT_EQ(render_both(&r, &o, &svg), 0);
     ASSERT(strstr(svg, "No captures finished in these 30 days"));
     free(svg);
@@ -492,7 +492,7 @@ TEST(sizes_scales_and_styles)
                 r.style = (charts_style_t)((i + k) % 3);
                 charts_tags_data_t td = sample_tags();
                 charts_timeline_data_t tl = {AUG_28_2026, v, 400, "rust", NOV_25_2026};
-                charts_outcomes_data_t oc = {AUG_28_2026, v, v + 1, v + 2, 300, NOV_25_2026};
+                charts_outcomes_data_t oc = {AUG_28_2026, v, v + 1, v + 2, 300, NOV_25_2026, NULL};
                 const void *data = kind == 0 ? (const void *)&td : kind == 1 ? (const void *)&tl
                                                                               : (const void *)&oc;
                 char *svg;

@@ -143,6 +143,7 @@ class ChartTests(TestCase):
         self.assertEqual(sum(x[1] for x in rows), 2)
         self.assertEqual(sum(x[2] for x in rows), 1)
         self.assertEqual(sum(x[3] for x in rows), 1)
+        self.assertEqual(sum(x[4] for x in rows), 0)          # blocked: none here
         self.assertEqual(rows[-1][0], time.strftime("%Y-%m-%d", time.gmtime(self.today / 1000)))
         r, _ = self.render(kind="tags", format="svg", table=True, top=2)
         self.assertEqual(r["table"], [["rust", 4], ["编程", 2]])

@@ -384,6 +384,30 @@ await test('stats charts: drawn for their own size and language, no text below 1
   }
 });
 
+await test('sites page: add a rule with a cookie and a header, see names only, delete it', async () => {
+  const page = await newPage({});
+  await page.goto(URL_ + '/sites');
+  await page.waitForSelector('#s-match');
+  await page.fill('#s-match', 'Members.Example');
+  await page.fill('#s-cookies', 'session=e2e-secret-cookie');
+  await page.fill('#s-headers', 'Authorization: Bearer e2e-secret-header');
+  await page.fill('#s-wait', '#account');
+  await page.uncheck('#s-scroll');
+  await page.click('.site-form button[type=submit]');
+  await page.waitForSelector('tr[data-match="members.example"]');
+  const row = await page.textContent('tr[data-match="members.example"]');
+  assert(row.includes('session') && row.includes('Authorization') && row.includes('#account'), 'row: ' + row);
+  const all = await page.textContent('body');
+  assert(!all.includes('e2e-secret'), 'a secret value is on the page');
+  const rule = (await rpc('site.match', { url: 'https://members.example/x' })).rule;
+  assert(rule && rule.scroll === false && rule.cookies[0].value === '********', JSON.stringify(rule));
+  page.once('dialog', (d) => d.accept());
+  await page.click('tr[data-match="members.example"] button.danger');
+  await page.waitForSelector('tr[data-match="members.example"]', { state: 'detached' });
+  assert((await rpc('site.list')).rules.length === 0, 'the rule was not deleted');
+  assert(page.errors.length === 0, page.errors.join('\n'));
+});
+
 await test('screenshots of every page: light and dark, desktop and phone', async () => {
   const detail = (await rpc('link.list', { tags_all: ['tall'], limit: 1 })).links[0];
   // a few links with thumbnails for the pictures
@@ -391,7 +415,7 @@ await test('screenshots of every page: light and dark, desktop and phone', async
     const l = await addLink(`https://example.org/gallery/${i}`, ['gallery', i % 2 ? '设计' : 'reading'], ['数据库索引的原理', 'A tour of WAL mode', '浏览器渲染流程', 'Tags as sets', '链接快照平台使用说明', 'Headless capture'][i]);
     fakeSnapshot(l.id, 1280, 2400);
   }
-  const pages = [['add', '/'], ['links', '/links'], ['detail', `/links/${detail.id}`], ['tags', '/tags'], ['stats', '/stats'], ['import', '/import']];
+  const pages = [['add', '/'], ['links', '/links'], ['detail', `/links/${detail.id}`], ['tags', '/tags'], ['stats', '/stats'], ['import', '/import'], ['sites', '/sites']];
   for (const [dark, mobile] of [[false, false], [true, false], [false, true], [true, true]]) {
     const page = await newPage({ dark, mobile, viewport: mobile ? { width: 390, height: 844 } : { width: 1280, height: 860 } });
     for (const [name, p] of pages) {

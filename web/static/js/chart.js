@@ -38,7 +38,7 @@ export function chartHeight(width) {
 const COLUMNS = {
   tags: ['col_tag', 'col_links'],
   timeline: ['col_day', 'col_added'],
-  outcomes: ['col_day', 'col_ok', 'col_partial', 'col_failed'],
+  outcomes: ['col_day', 'col_ok', 'col_partial', 'col_failed', 'col_blocked'],
 };
 
 function table(kind, rows) {
