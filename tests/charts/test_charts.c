@@ -574,7 +574,7 @@ static int sample_render(charts_kind_t kind, int w, int h, double scale, charts_
     r.top = 15;
     charts_tags_data_t td = sample_tags();
     charts_timeline_data_t tl = {AUG_28_2026, v, 90, NULL, NOV_25_2026};
-    charts_outcomes_data_t oc = {AUG_28_2026, ok, partial, failed, 90, NOV_25_2026};
+    charts_outcomes_data_t oc = {AUG_28_2026, ok, partial, failed, 90, NOV_25_2026, NULL};
     const void *data = kind == CHARTS_TAGS ? (const void *)&td
                        : kind == CHARTS_TIMELINE ? (const void *)&tl : (const void *)&oc;
     return charts_render(&r, data, fmt, out, err, errlen);
