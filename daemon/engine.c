@@ -560,7 +560,7 @@ static void on_shot_done_cb(shot_result_t *r, void *ud)
 static int addr_check_cb(const char *ip, char *why, size_t whylen, void *ud)
 {
     engine_t *e = ud;
-    guard_rules_t rules = {e->d->cfg.deny_private};
+    guard_rules_t rules = {.deny_private = e->d->cfg.deny_private};
     return guard_check_ip(&rules, ip, why, whylen) == GUARD_ALLOW;
 }
 
@@ -686,7 +686,7 @@ static void dns_done_cb(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
     int verdict = GUARD_ALLOW;
     char why[200] = "";
     if (status == 0) {
-        guard_rules_t rules = {e->d->cfg.deny_private};
+        guard_rules_t rules = {.deny_private = e->d->cfg.deny_private};
         for (struct addrinfo *a = res; a; a = a->ai_next) {
             char ip[64];
             if (uv_ip_name(a->ai_addr, ip, sizeof ip) != 0)
@@ -715,7 +715,7 @@ static void on_request_paused(engine_t *e, json_t *params)
     const char *frame = json_string_value(json_object_get(params, "frameId"));
     if (!rid)
         return;
-    guard_rules_t rules = {e->d->cfg.deny_private};
+    guard_rules_t rules = {.deny_private = e->d->cfg.deny_private};
     char host[256], why[256] = "";
     int rc = url ? guard_check_url(&rules, url, host, sizeof host, why, sizeof why) : GUARD_DENY;
     if (rc != GUARD_RESOLVE) {
