@@ -116,7 +116,7 @@ browser_t *browser_start(uv_loop_t *loop, const browser_opts_t *o, browser_ready
     }
     char udd[4300];
     snprintf(udd, sizeof udd, "--user-data-dir=%s", o->profile_dir);
-    const char *args[32];
+    const char *args[48];
     int n = 0;
     args[n++] = o->chromium;
     args[n++] = "--headless";
@@ -141,14 +141,27 @@ browser_t *browser_start(uv_loop_t *loop, const browser_opts_t *o, browser_ready
     args[n++] = "--disable-renderer-backgrounding";
     args[n++] = "--metrics-recording-only";
     args[n++] = "--password-store=basic";
-    /* background work a capture never needs (Playwright turns most of these off too) */
+    /* background work a capture never needs (Playwright turns most of these off too); then
+     * lookups and connections outside the egress proxy: DNS-over-HTTPS, the built-in
+     * resolver, prediction, prerender and the prefetch proxy (Chromium reads one
+     * --disable-features only: keep this the one) */
     args[n++] = "--disable-features=Translate,OptimizationHints,MediaRouter,BackForwardCache,"
-                "DialMediaRouteProvider,CalculateNativeWinOcclusion,InterestFeedContentSuggestions";
+                "DialMediaRouteProvider,CalculateNativeWinOcclusion,InterestFeedContentSuggestions,"
+                "DnsOverHttps,AsyncDns,NetworkPrediction,Prerender2,PreconnectToSearch,"
+                "SpeculationRulesPrefetchProxy,NetworkTimeServiceQuerying";
     args[n++] = "--disable-client-side-phishing-detection";
     args[n++] = "--disable-domain-reliability";
     args[n++] = "--disable-hang-monitor";
     args[n++] = "--disable-ipc-flooding-protection";
     args[n++] = "--disable-component-extensions-with-background-pages";
+    /* no socket leaves except through each context's egress proxy (capture/egress.c):
+     * WebRTC may not use UDP outside the proxy (so no STUN, no host candidates), no
+     * DNS prefetch, no hyperlink auditing pings, no field trial downloads */
+    args[n++] = "--force-webrtc-ip-handling-policy=disable_non_proxied_udp";
+    args[n++] = "--webrtc-ip-handling-policy=disable_non_proxied_udp";
+    args[n++] = "--dns-prefetch-disable";
+    args[n++] = "--no-pings";
+    args[n++] = "--disable-field-trial-config";
     if (o->no_sandbox)
         args[n++] = "--no-sandbox";
     args[n++] = "about:blank";

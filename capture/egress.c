@@ -284,6 +284,8 @@ struct egress {
     char top_host[256];
     int top_state;             /* 0 unknown, 1 private, 2 public */
     egress_stats_t stats;
+    struct { char host[256]; char why[300]; } refusals[EGRESS_REFUSALS_KEPT];
+    int nrefusals;             /* written so far; the ring holds the last ones */
     egress_refused_cb refused;
     void *ud;
 };
@@ -447,6 +449,9 @@ static void refuse(conn_t *c, const char *why)
     x->stats.refused++;
     int top = x->top_host[0] && !strcmp(c->host, x->top_host);
     log_info("egress%s%s: refused %s:%d: %s", x->label[0] ? " " : "", x->label, c->host, c->port, why);
+    int slot = x->nrefusals++ % EGRESS_REFUSALS_KEPT;
+    snprintf(x->refusals[slot].host, sizeof x->refusals[slot].host, "%s", c->host);
+    snprintf(x->refusals[slot].why, sizeof x->refusals[slot].why, "%s", why);
     if (x->refused && !x->freeing)
         x->refused(x, c->host, c->port, top, why, x->ud);
     reply_error(c, 403, "Forbidden", why);
@@ -1221,6 +1226,22 @@ void egress_set_top_host(egress_t *x, const char *host)
 void egress_get_stats(const egress_t *x, egress_stats_t *out)
 {
     *out = x->stats;
+}
+
+int egress_refusal(const egress_t *x, const char *host, char *why, size_t whylen)
+{
+    conn_t tmp;
+    memset(&tmp, 0, sizeof tmp);
+    if (set_host(&tmp, host, strlen(host)) != 0)
+        return 0;
+    int n = x->nrefusals < EGRESS_REFUSALS_KEPT ? x->nrefusals : EGRESS_REFUSALS_KEPT;
+    for (int i = 0; i < n; i++) {
+        if (!strcmp(x->refusals[i].host, tmp.host)) {
+            snprintf(why, whylen, "%s", x->refusals[i].why);
+            return 1;
+        }
+    }
+    return 0;
 }
 
 void egress_free(egress_t *x)

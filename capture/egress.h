@@ -12,6 +12,7 @@
 #ifndef LS_EGRESS_H
 #define LS_EGRESS_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <uv.h>
 
@@ -51,6 +52,10 @@ const char *egress_address(const egress_t *x);
  * before it is known), loopback and private addresses are refused for the capture. */
 void egress_set_top_host(egress_t *x, const char *host);
 void egress_get_stats(const egress_t *x, egress_stats_t *out);
+/* 1 when a connection to host was refused (among the last EGRESS_REFUSALS_KEPT refusals),
+ * with the reason in why; else 0. */
+#define EGRESS_REFUSALS_KEPT 32
+int egress_refusal(const egress_t *x, const char *host, char *why, size_t whylen);
 /* Stops listening, closes every connection; memory goes once libuv closed the handles.
  * Accepts NULL. The refused callback is not called afterwards. */
 void egress_free(egress_t *x);

@@ -2,6 +2,7 @@
  * Knows the keys and their ranges; knows nothing of what uses them. */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -43,6 +44,7 @@ void config_defaults(config_t *c)
     c->job_timeout_s = 30;
     c->height_cap = 30000;
     c->deny_private = 0;
+    c->dns_timeout_ms = 5000;
     snprintf(c->chromium_path, sizeof c->chromium_path, "/usr/bin/chromium");
     c->recycle_after = 200;
     c->idle_stop_s = 300;
@@ -140,6 +142,29 @@ int config_set(config_t *c, const char *key, const char *value, char *err, size_
         return set_bool(key, value, &c->deny_private, err, errlen);
     if (!strcmp(key, "browser.endpoint"))
         return set_str(key, value, c->browser_endpoint, sizeof c->browser_endpoint, err, errlen);
+    if (!strcmp(key, "browser.proxy_listen")) {
+        struct in6_addr a6;
+        struct in_addr a4;
+        if (*value && inet_pton(AF_INET, value, &a4) != 1 && inet_pton(AF_INET6, value, &a6) != 1) {
+            snprintf(err, errlen, "browser.proxy_listen: expected an IP address of this host that "
+                     "the remote browser can reach, got '%s'", value);
+            return -1;
+        }
+        return set_str(key, value, c->proxy_listen, sizeof c->proxy_listen, err, errlen);
+    }
+    if (!strcmp(key, "dns_servers")) {
+        /* "ip[:port]" items, IPv6 in brackets when a port follows; checked again by c-ares */
+        for (const char *p = value; *p; p++) {
+            if (!isxdigit((unsigned char)*p) && !strchr(".:[],", *p)) {
+                snprintf(err, errlen, "dns_servers: expected a comma-separated list of ip[:port] "
+                         "(IPv6 as [ip]:port), got '%s'", value);
+                return -1;
+            }
+        }
+        return set_str(key, value, c->dns_servers, sizeof c->dns_servers, err, errlen);
+    }
+    if (!strcmp(key, "dns_timeout_ms"))
+        return set_int(key, value, 50, 60000, &c->dns_timeout_ms, err, errlen);
     if (!strcmp(key, "browser.path"))
         return set_str(key, value, c->chromium_path, sizeof c->chromium_path, err, errlen);
     if (!strcmp(key, "browser.recycle_after"))
