@@ -21,6 +21,8 @@ typedef struct config {
     int height_cap;               /* CSS px */
     int deny_private;
     char browser_endpoint[512];   /* "" = start our own Chromium */
+    char browser_token[512];      /* remote endpoint: `Authorization: Bearer` value */
+    char browser_ca_file[4096];   /* remote endpoint over TLS: PEM CA file; "" = system's */
     char chromium_path[1024];
     int recycle_after;            /* captures per browser before a restart */
     int idle_stop_s;
