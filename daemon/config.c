@@ -165,6 +165,10 @@ int config_set(config_t *c, const char *key, const char *value, char *err, size_
     }
     if (!strcmp(key, "dns_timeout_ms"))
         return set_int(key, value, 50, 60000, &c->dns_timeout_ms, err, errlen);
+    if (!strcmp(key, "browser.token"))
+        return set_str(key, value, c->browser_token, sizeof c->browser_token, err, errlen);
+    if (!strcmp(key, "browser.ca_file"))
+        return set_str(key, value, c->browser_ca_file, sizeof c->browser_ca_file, err, errlen);
     if (!strcmp(key, "browser.path"))
         return set_str(key, value, c->chromium_path, sizeof c->chromium_path, err, errlen);
     if (!strcmp(key, "browser.recycle_after"))

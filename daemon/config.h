@@ -25,6 +25,8 @@ typedef struct config {
                                    * remote browser ("" = none: remote captures refused) */
     char dns_servers[512];        /* "" = /etc/resolv.conf; else "ip[:port],..." */
     int dns_timeout_ms;
+    char browser_token[512];      /* remote endpoint: `Authorization: Bearer` value */
+    char browser_ca_file[4096];   /* remote endpoint over TLS: PEM CA file; "" = system's */
     char chromium_path[1024];
     int recycle_after;            /* captures per browser before a restart */
     int idle_stop_s;

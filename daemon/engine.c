@@ -68,6 +68,13 @@ typedef struct slot {
     char top_host[256];           /* of the top document's latest URL */
 } slot_t;
 
+#define MAX_TABS 64
+
+typedef struct {
+    char id[64];
+    char url[512];
+} tab_t;
+
 struct engine {
     daemon_t *d;
     uv_loop_t *loop;
@@ -98,6 +105,8 @@ struct engine {
     resolver_t *resolver;         /* the egress proxies' (c-ares on the loop) */
     char remote_peer[64];         /* browser.endpoint's IP: the only peer of a remote proxy */
     char remote_error[300];       /* why captures with browser.endpoint cannot run */
+    tab_t tabs[MAX_TABS];         /* page targets the browser reported (discovery events) */
+    int ntabs;
     char profile_dir[4300], pid_file[4300], shots_dir[4300];
     char chromium[1100];
     int cjk_font;
@@ -703,11 +712,46 @@ static void claim_done_cb(method_call_t *call, void *ud)
 
 /* ---- the browser ---------------------------------------------------------------------- */
 
+/* The browser's own list of tabs, kept from target discovery events, so daemon.status
+ * can show what is open without a DevTools port to ask. */
+static void tabs_on_event(engine_t *e, const char *method, json_t *params)
+{
+    json_t *info = json_object_get(params, "targetInfo");
+    const char *id = json_string_value(info ? json_object_get(info, "targetId")
+                                            : json_object_get(params, "targetId"));
+    if (!id)
+        return;
+    int at = -1;
+    for (int i = 0; i < e->ntabs && at < 0; i++)
+        if (!strcmp(e->tabs[i].id, id))
+            at = i;
+    if (!strcmp(method, "Target.targetDestroyed") || !strcmp(method, "Target.targetCrashed")) {
+        if (at >= 0)
+            e->tabs[at] = e->tabs[--e->ntabs];
+        return;
+    }
+    const char *type = json_string_value(json_object_get(info, "type"));
+    const char *url = json_string_value(json_object_get(info, "url"));
+    if (!type || strcmp(type, "page") != 0)
+        return;
+    if (at < 0) {
+        if (e->ntabs >= MAX_TABS)
+            return;
+        at = e->ntabs++;
+        snprintf(e->tabs[at].id, sizeof e->tabs[at].id, "%s", id);
+    }
+    snprintf(e->tabs[at].url, sizeof e->tabs[at].url, "%s", url ? url : "");
+}
+
 static void on_cdp_event_cb(cdp_t *c, const char *method, json_t *params, const char *session,
                          void *ud)
 {
     engine_t *e = ud;
     (void)c;
+    if (!session && !strncmp(method, "Target.target", 13)) {
+        tabs_on_event(e, method, params);
+        return;
+    }
     if (!session)
         return;
     for (int i = 0; i < e->nslots; i++)
@@ -728,15 +772,23 @@ static void browser_ready(engine_t *e)
     schedule(e);
 }
 
+/* The DevTools connection is usable: the pipe at once, a websocket once established. */
+static void on_cdp_connected(engine_t *e, cdp_t *c)
+{
+    /* the tabs the browser has, for daemon.status (page targets only) */
+    cdp_send(c, "Target.setDiscoverTargets", json_pack("{s:b}", "discover", 1), NULL, NULL, NULL);
+    /* no interception: each capture's context sends every connection through its own
+     * egress proxy, which applies the address rules (slot_start_shot) */
+    browser_ready(e);
+}
+
 static void on_cdp_state_cb(cdp_t *c, int connected, const char *err, void *ud)
 {
     engine_t *e = ud;
     if (c != e->cdp)
         return;
     if (connected) {
-        /* no interception: each capture's context sends every connection through its own
-         * egress proxy, which applies the address rules (slot_start_shot) */
-        browser_ready(e);
+        on_cdp_connected(e, c);
         return;
     }
     char msg[300];
@@ -744,32 +796,45 @@ static void on_cdp_state_cb(cdp_t *c, int connected, const char *err, void *ud)
     teardown(e, msg, 1);   /* closes (and so frees) c once this callback returns */
 }
 
-static void connect_cdp(engine_t *e, const char *host, int port, const char *path)
+/* A remote browser (browser.endpoint) over a websocket, ws or wss, with the token. */
+static void connect_cdp(engine_t *e, const char *host, int port, const char *path, int tls)
 {
     char err[256];
-    e->cdp = cdp_new(e->ctx, MAX_MESSAGE, on_cdp_event_cb, on_cdp_state_cb, e, err, sizeof err);
+    e->cdp = cdp_new(e->loop, e->ctx, MAX_MESSAGE, on_cdp_event_cb, on_cdp_state_cb, e, err, sizeof err);
     if (!e->cdp) {
         teardown(e, err, 1);
         return;
     }
-    if (cdp_connect(e->cdp, host, port, path) != 0) {
+    cdp_ws_target_t t = {.host = host, .port = port, .path = path, .tls = tls,
+                         .token = e->d->cfg.browser_token};
+    if (cdp_connect(e->cdp, &t) != 0) {
         cdp_close(e->cdp);
         e->cdp = NULL;
-        teardown(e, "cannot connect to the browser's DevTools port", 1);
+        teardown(e, "cannot connect to the browser's DevTools endpoint", 1);
     }
 }
 
-static void on_browser_ready_cb(browser_t *b, int port, const char *path, const char *err, void *ud)
+/* The browser we started: CDP over its pipe, usable at once (Chromium reads the first
+ * command when it is up; the connect timer bounds that). */
+static void open_pipe(engine_t *e)
 {
-    engine_t *e = ud;
-    (void)b;
-    if (e->bstate != B_STARTING)
-        return;
-    if (err) {
+    char err[256];
+    int to_b = -1, from_b = -1;
+    e->cdp = cdp_new(e->loop, NULL, MAX_MESSAGE, on_cdp_event_cb, on_cdp_state_cb, e, err, sizeof err);
+    if (!e->cdp) {
         teardown(e, err, 1);
         return;
     }
-    connect_cdp(e, "127.0.0.1", port, path);
+    int rc = browser_take_pipe(e->browser, &to_b, &from_b);
+    if (rc == 0)
+        rc = cdp_open_pipe(e->cdp, to_b, from_b);
+    if (rc != 0) {
+        snprintf(err, sizeof err, "cannot open the browser's DevTools pipe: %s",
+                 rc == -1 ? "already taken" : uv_strerror(rc));
+        teardown(e, err, 1);
+        return;
+    }
+    on_cdp_connected(e, e->cdp);
 }
 
 static void remove_pid_file(engine_t *e)
@@ -809,17 +874,65 @@ static void connect_timeout_cb(uv_timer_t *t)
         teardown(e, "the browser did not accept the DevTools connection in time (step: connect)", 1);
 }
 
-/* Discovery of an external browser's websocket URL (browser.endpoint): /json/version with
- * libcurl, on the thread pool. */
+/* A remote browser (browser.endpoint). `ws://` / `wss://host:port/path` is its browser
+ * websocket, used as given. `http://` / `https://host:port` is discovered: /json/version
+ * (libcurl, on the thread pool, with the token) names the websocket, and only its path is
+ * taken: the connection goes to the configured host and port (wss when https), so the
+ * token never goes to a host the answer names. */
 typedef struct {
     uv_work_t work;
     engine_t *e;
     unsigned gen;
     char endpoint[512];
+    char token[512], ca_file[4096];
     char ws_host[256], ws_path[512];
-    int ws_port;
+    int ws_port, tls, discover;
     char error[300];
 } discovery_t;
+
+/* Splits browser.endpoint into ds (host, port, tls, path, whether to discover). On the
+ * loop: parsing only. 0, or -1 with ds->error. */
+static int endpoint_parse(discovery_t *ds)
+{
+    CURLU *u = curl_url();
+    char *scheme = NULL, *host = NULL, *port = NULL, *path = NULL;
+    int rc = -1;
+    if (!u || curl_url_set(u, CURLUPART_URL, ds->endpoint, CURLU_NON_SUPPORT_SCHEME) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_PATH, &path, 0) != CURLUE_OK) {
+        snprintf(ds->error, sizeof ds->error, "browser.endpoint '%s' is not a URL "
+                 "(http://host:port, https://host:port, ws://... or wss://...)", ds->endpoint);
+        goto out;
+    }
+    if (!strcmp(scheme, "http") || !strcmp(scheme, "https")) {
+        ds->discover = 1;
+        ds->tls = !strcmp(scheme, "https");
+    } else if (!strcmp(scheme, "ws") || !strcmp(scheme, "wss")) {
+        ds->tls = !strcmp(scheme, "wss");
+        snprintf(ds->ws_path, sizeof ds->ws_path, "%s", path);
+    } else {
+        snprintf(ds->error, sizeof ds->error, "browser.endpoint '%s': the scheme must be http, "
+                 "https, ws or wss", ds->endpoint);
+        goto out;
+    }
+    /* IPv6 literals come back in brackets; the socket wants the address alone */
+    size_t hl = strlen(host);
+    if (hl > 2 && host[0] == '[' && host[hl - 1] == ']')
+        snprintf(ds->ws_host, sizeof ds->ws_host, "%.*s", (int)(hl - 2), host + 1);
+    else
+        snprintf(ds->ws_host, sizeof ds->ws_host, "%s", host);
+    ds->ws_port = atoi(port);
+    rc = 0;
+out:
+    curl_free(scheme);
+    curl_free(host);
+    curl_free(port);
+    curl_free(path);
+    curl_url_cleanup(u);
+    return rc;
+}
 
 static size_t discovery_write_cb(char *p, size_t size, size_t n, void *ud)
 {
@@ -839,12 +952,25 @@ static size_t discovery_write_cb(char *p, size_t size, size_t n, void *ud)
 static void discovery_work_cb(uv_work_t *w)
 {
     discovery_t *ds = w->data;
-    char url[600], *body = NULL;
-    snprintf(url, sizeof url, "%s/json/version", ds->endpoint);
+    char url[600], auth[600], *body = NULL;
+    struct curl_slist *hdrs = NULL;
+    size_t el = strlen(ds->endpoint);
+    snprintf(url, sizeof url, "%.*s/json/version", (int)(el && ds->endpoint[el - 1] == '/' ? el - 1 : el),
+             ds->endpoint);
     CURL *c = curl_easy_init();
     if (!c) {
         snprintf(ds->error, sizeof ds->error, "out of memory");
         return;
+    }
+    if (ds->token[0]) {
+        snprintf(auth, sizeof auth, "Authorization: Bearer %s", ds->token);
+        if (!(hdrs = curl_slist_append(NULL, auth))) {
+            snprintf(ds->error, sizeof ds->error, "out of memory");
+            curl_easy_cleanup(c);
+            return;
+        }
+        memset(auth, 0, sizeof auth);
+        curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
     }
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discovery_write_cb);
@@ -852,39 +978,47 @@ static void discovery_work_cb(uv_work_t *w)
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 5000L);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    if (ds->ca_file[0])
+        curl_easy_setopt(c, CURLOPT_CAINFO, ds->ca_file);
     CURLcode rc = curl_easy_perform(c);
     long code = 0;
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
     curl_easy_cleanup(c);
+    curl_slist_free_all(hdrs);
     if (rc != CURLE_OK) {
         snprintf(ds->error, sizeof ds->error, "browser.endpoint %s: %s", ds->endpoint, curl_easy_strerror(rc));
+        goto out;
+    }
+    if (code == 401 || code == 403) {
+        snprintf(ds->error, sizeof ds->error, "browser.endpoint %s refused us (HTTP %ld): check "
+                 "browser.token", ds->endpoint, code);
         goto out;
     }
     json_error_t je;
     json_t *doc = body ? json_loads(body, 0, &je) : NULL;
     const char *ws = json_string_value(json_object_get(doc, "webSocketDebuggerUrl"));
     CURLU *u = curl_url();
-    char *host = NULL, *port = NULL, *path = NULL;
+    char *path = NULL;
     if (code != 200 || !ws || !u ||
         curl_url_set(u, CURLUPART_URL, ws, CURLU_NON_SUPPORT_SCHEME) != CURLUE_OK ||
-        curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
-        curl_url_get(u, CURLUPART_PORT, &port, 0) != CURLUE_OK ||
         curl_url_get(u, CURLUPART_PATH, &path, 0) != CURLUE_OK) {
         snprintf(ds->error, sizeof ds->error,
                  "browser.endpoint %s is not a Chromium DevTools endpoint (no webSocketDebuggerUrl "
                  "in /json/version, HTTP %ld)", ds->endpoint, code);
     } else {
-        snprintf(ds->ws_host, sizeof ds->ws_host, "%s", host);
-        ds->ws_port = atoi(port);
         snprintf(ds->ws_path, sizeof ds->ws_path, "%s", path);
     }
-    curl_free(host);
-    curl_free(port);
     curl_free(path);
     curl_url_cleanup(u);
     json_decref(doc);
 out:
     free(body);
+}
+
+static void discovery_free(discovery_t *ds)
+{
+    memset(ds->token, 0, sizeof ds->token);
+    free(ds);
 }
 
 static void discovery_after_cb(uv_work_t *w, int status)
@@ -896,48 +1030,64 @@ static void discovery_after_cb(uv_work_t *w, int status)
         if (status || ds->error[0])
             teardown(e, ds->error[0] ? ds->error : "browser discovery canceled", 1);
         else
-            connect_cdp(e, ds->ws_host, ds->ws_port, ds->ws_path);
+            connect_cdp(e, ds->ws_host, ds->ws_port, ds->ws_path, ds->tls);
     }
-    free(ds);
+    discovery_free(ds);
     if (e->closing && e->handles_open == 0 && e->close_cb)
         teardown(e, "linksnapd is stopping", 0);
+}
+
+static void start_remote(engine_t *e)
+{
+    char err[512];
+    if (!e->ctx && !(e->ctx = cdp_ctx_new(e->loop, e->d->cfg.browser_ca_file, err, sizeof err))) {
+        teardown(e, err, 1);
+        return;
+    }
+    discovery_t *ds = calloc(1, sizeof *ds);
+    if (!ds) {
+        teardown(e, "out of memory", 1);
+        return;
+    }
+    ds->e = e;
+    ds->gen = e->gen;
+    snprintf(ds->endpoint, sizeof ds->endpoint, "%s", e->d->cfg.browser_endpoint);
+    snprintf(ds->token, sizeof ds->token, "%s", e->d->cfg.browser_token);
+    snprintf(ds->ca_file, sizeof ds->ca_file, "%s", e->d->cfg.browser_ca_file);
+    if (endpoint_parse(ds) != 0) {
+        teardown(e, ds->error, 1);
+        discovery_free(ds);
+        return;
+    }
+    if (!ds->discover) {
+        connect_cdp(e, ds->ws_host, ds->ws_port, ds->ws_path, ds->tls);
+        discovery_free(ds);
+        return;
+    }
+    ds->work.data = ds;
+    e->handles_open++;
+    if (uv_queue_work(e->loop, &ds->work, discovery_work_cb, discovery_after_cb) != 0) {
+        e->handles_open--;
+        discovery_free(ds);
+        teardown(e, "cannot queue the browser discovery", 1);
+    }
 }
 
 static void start_browser(engine_t *e)
 {
     char err[512];
-    if (!e->ctx && !(e->ctx = cdp_ctx_new(e->loop, err, sizeof err))) {
-        log_err("cannot start the DevTools client: %s", err);
-        e->failures++;
-        e->next_start_ms = uv_now(e->loop) + 30000;
-        return;
-    }
     e->gen++;
     e->torn_down = 0;
     e->bstate = B_STARTING;
     uv_timer_start(&e->connect_timer, connect_timeout_cb,
                    CONNECT_TIMEOUT_MS + (e->d->cfg.browser_endpoint[0] ? 0 : 30000), 0);
     if (e->d->cfg.browser_endpoint[0]) {
-        discovery_t *ds = calloc(1, sizeof *ds);
-        if (!ds) {
-            teardown(e, "out of memory", 1);
-            return;
-        }
-        ds->e = e;
-        ds->gen = e->gen;
-        snprintf(ds->endpoint, sizeof ds->endpoint, "%s", e->d->cfg.browser_endpoint);
-        ds->work.data = ds;
-        e->handles_open++;
-        if (uv_queue_work(e->loop, &ds->work, discovery_work_cb, discovery_after_cb) != 0) {
-            e->handles_open--;
-            free(ds);
-            teardown(e, "cannot queue the browser discovery", 1);
-        }
+        start_remote(e);
         return;
     }
     browser_opts_t bo = {.chromium = e->chromium, .profile_dir = e->profile_dir,
-                         .no_sandbox = geteuid() == 0, .start_timeout_ms = 30000};
-    e->browser = browser_start(e->loop, &bo, on_browser_ready_cb, on_browser_exit_cb, e, err, sizeof err);
+                         .no_sandbox = geteuid() == 0};
+    e->browser = browser_start(e->loop, &bo, on_browser_exit_cb, e, err, sizeof err);
     if (!e->browser) {
         teardown(e, err, 1);
         return;
@@ -947,6 +1097,7 @@ static void start_browser(engine_t *e)
         fprintf(f, "%d\n%s\n", browser_pid(e->browser), e->profile_dir);
         fclose(f);
     }
+    open_pipe(e);
 }
 
 /* Ends this browser generation: captures it was running are abandoned (retried), the
@@ -981,6 +1132,7 @@ static void teardown(engine_t *e, const char *reason, int failure)
             e->cdp = NULL;
             cdp_close(c);
         }
+        e->ntabs = 0;
         if (e->browser) {
             e->bstate = B_STOPPING;
             browser_kill(e->browser);   /* browser_exit_cb finishes the teardown */
@@ -1322,6 +1474,18 @@ json_t *engine_status(engine_t *e)
         json_object_set_new(o, "uptime_s", json_integer((json_int_t)((uv_now(e->loop) - e->browser_started_ms) / 1000)));
     if (e->last_error[0])
         json_object_set_new(o, "last_error", json_string(e->last_error));
+    json_t *tabs = json_array();
+    for (int i = 0; tabs && i < e->ntabs; i++) {
+        json_t *t = json_pack("{s:s,s:s}", "id", e->tabs[i].id, "url", e->tabs[i].url);
+        for (int k = 0; t && k < e->nslots; k++) {
+            slot_t *s = &e->slots[k];
+            if (s->phase == SLOT_SHOT && s->shot && s->job && !strcmp(shot_frame_id(s->shot), e->tabs[i].id))
+                json_object_set_new(t, "job_id", json_integer((json_int_t)s->job->id));
+        }
+        json_array_append_new(tabs, t);
+    }
+    if (tabs)
+        json_object_set_new(o, "tabs", tabs);
     return o;
 }
 

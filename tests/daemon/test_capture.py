@@ -6,14 +6,16 @@ out partial, the height cap truncates, a flat page is retried and kept blank; th
 rules refuse link-local/metadata redirects, file: redirects, and with deny_private
 loopback; a renderer crash and a kill -9 of Chromium mid-batch end with every job ok; a
 kill -9 of the daemon mid-batch leaves no browser behind and every job ends after the
-restart; cancel, idle stop, recycling and bad input (unknown ids, cancel of a finished
+restart; nothing in the browser's process group listens on TCP (CDP goes over the pipe;
+tabs are seen through daemon.status); cancel, idle stop, recycling and bad input (unknown ids, cancel of a finished
 job, a browser endpoint that is not Chromium)."""
 import hashlib
 import os
 import signal
 import time
 
-import cdp_client
+import socket
+
 import pngread
 from fixture_site import FixtureSite, band_color
 from linksnap_test import Daemon, RpcError, TestCase, main
@@ -44,6 +46,65 @@ def browser_procs(profile_dir):
         if profile_dir in cmd and state != "Z":
             out.append(int(pid))
     return out
+
+
+def group_pids(pgid):
+    """Live processes of a process group."""
+    out = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % pid) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if fields[0] != "Z" and int(fields[2]) == pgid:
+            out.append(int(pid))
+    return out
+
+
+def cmdline(pid):
+    """The arguments; zygote children rewrite theirs into one space-separated string."""
+    try:
+        with open("/proc/%d/cmdline" % pid, "rb") as f:
+            return [a for a in f.read().replace(b"\0", b" ").split(b" ") if a]
+    except OSError:
+        return []
+
+
+def tcp_listeners(pid):
+    """Inodes of TCP sockets in LISTEN state that process pid holds open, as seen in its
+    own network namespace (/proc/PID/net/tcp and tcp6 against /proc/PID/fd). None when its
+    fds cannot be read."""
+    listening = set()
+    for name in ("tcp", "tcp6"):
+        try:
+            with open("/proc/%d/net/%s" % (pid, name)) as f:
+                for line in f.readlines()[1:]:
+                    cols = line.split()
+                    if len(cols) > 9 and cols[3] == "0A":
+                        listening.add(cols[9])
+        except OSError:
+            pass
+    held = set()
+    try:
+        fds = os.listdir("/proc/%d/fd" % pid)
+    except OSError:
+        return None
+    for fd in fds:
+        try:
+            target = os.readlink("/proc/%d/fd/%s" % (pid, fd))
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            held.add(target[8:-1])
+    return listening & held
+
+
+def browser_tabs(d):
+    """The browser's page targets as daemon.status reports them."""
+    return d.call("daemon.status")["browser"].get("tabs", [])
 
 
 def wait_until(pred, timeout, what):
@@ -231,20 +292,21 @@ class CaptureTests(TestCase):
         self.assertIn("one flat colour", self.d.read_log())
 
     def test_crashed_renderer_is_retried(self):
-        port = cdp_client.devtools_port(os.path.join(self.d.state_dir, "browser"))
         # a page that never goes quiet stays in the wait for seconds: time enough to crash
         # it however slow the machine (a quick page may be captured before the crash lands)
         url = fresh(self.site, "/busy")
         with self.d.client(timeout=90) as c:
             c.call("events.subscribe", {"topics": ["job"]})
             link = c.call("link.add", {"url": url})["link"]["id"]
-            t = wait_until(lambda: [x for x in cdp_client.targets(port)
-                                    if x.get("type") == "page" and x.get("url") == url], 30, "the page's tab")
-            ws = cdp_client.WebSocket(t[0]["webSocketDebuggerUrl"])
-            try:
-                ws.command("Page.crash", wait=False)
-            finally:
-                ws.close()
+            # the tab shows the page's URL once its navigation committed in a renderer
+            wait_until(lambda: [t for t in browser_tabs(self.d) if t["url"] == url], 60,
+                       "the page's tab in daemon.status")
+            pgid = self.d.call("daemon.status")["browser"]["pid"]
+            renderers = [p for p in group_pids(pgid) if b"--type=renderer" in cmdline(p)
+                         and b"--top-chrome-webui" not in cmdline(p)]
+            self.assertTrue(renderers, "no renderer process in the browser's group")
+            for p in renderers:
+                os.kill(p, signal.SIGKILL)
             ev = c.wait_event(lambda e: e.get("topic") == "job.finished" and e["link_id"] == link, 90)
         self.assertEqual(ev["state"], "partial", ev)   # /busy is never quiet: partial
         self.assertEqual(ev["attempt"], 2)
@@ -256,18 +318,40 @@ class CaptureTests(TestCase):
             c.call("events.subscribe", {"topics": ["job"]})
             link = c.call("link.add", {"url": url})["link"]["id"]
             started = c.wait_event(lambda e: e.get("topic") == "job.started" and e["link_id"] == link, 30)
-            port = cdp_client.devtools_port(os.path.join(self.d.state_dir, "browser"))
-            wait_until(lambda: any(x.get("url") == url for x in cdp_client.targets(port)), 10, "the tab")
+            tab, = wait_until(lambda: [t for t in browser_tabs(self.d)
+                                       if t.get("job_id") == started["job_id"]], 30, "the job's tab in daemon.status")
             r = c.call("job.cancel", {"id": started["job_id"]})
             self.assertTrue(r["was_running"])
             ev = c.wait_event(lambda e: e.get("topic") == "job.finished" and e["link_id"] == link, 30)
             self.assertEqual(ev["state"], "canceled")
-        wait_until(lambda: not any(x.get("url") == url for x in cdp_client.targets(port)), 10,
+        wait_until(lambda: tab["id"] not in [t["id"] for t in browser_tabs(self.d)], 10,
                    "the canceled job's tab to close")
         job = self.d.call("job.get", {"id": started["job_id"]})["job"]
         self.assertEqual(job["state"], "canceled")
         # canceling it again is a conflict, not a crash
         self.assertRpcError(-32002, self.d.call, "job.cancel", {"id": started["job_id"]})
+
+    def test_nothing_in_the_browser_group_listens_on_tcp(self):
+        # the check itself can see a listener: our own
+        own = socket.socket()
+        own.bind(("127.0.0.1", 0))
+        own.listen(1)
+        try:
+            self.assertTrue(tcp_listeners(os.getpid()), "the TCP listener check sees nothing")
+        finally:
+            own.close()
+        ev, = capture_all(self.d, [fresh(self.site, "/ok")])
+        self.assertEqual(ev["state"], "ok", ev)
+        pgid = self.d.call("daemon.status")["browser"]["pid"]
+        pids = group_pids(pgid)
+        self.assertIn(pgid, pids)
+        self.assertGreater(len(pids), 2, "the browser's helpers are not in its group")
+        self.assertFalse([a for a in cmdline(pgid) if a.startswith(b"--remote-debugging-port")])
+        self.assertIn(b"--remote-debugging-pipe", cmdline(pgid))
+        # the browser process itself must be readable; sandboxed helpers may not be
+        self.assertIsNotNone(tcp_listeners(pgid), "cannot read the browser's fds")
+        found = {p: tcp_listeners(p) for p in pids}
+        self.assertEqual({p: l for p, l in found.items() if l}, {}, "TCP listeners in the browser's group")
 
     def test_snapshot_request_and_history(self):
         url = fresh(self.site, "/ok")
