@@ -94,6 +94,42 @@ static int set_str(const char *key, const char *value, char *out, size_t outlen,
     return 0;
 }
 
+/* "ip[:port],..." with IPv6 as [ip]:port or bare; "" is fine (the system's servers). */
+static int dns_servers_valid(const char *v)
+{
+    char item[128];
+    while (*v) {
+        size_t n = strcspn(v, ",");
+        if (n == 0 || n >= sizeof item)
+            return 0;
+        memcpy(item, v, n);
+        item[n] = '\0';
+        v += n + (v[n] == ',');
+        char *host = item, *port = NULL;
+        if (item[0] == '[') {
+            char *rb = strchr(item, ']');
+            if (!rb || (rb[1] && rb[1] != ':'))
+                return 0;
+            *rb = '\0';
+            host = item + 1;
+            port = rb[1] ? rb + 2 : NULL;
+        } else if (strchr(item, ':') == strrchr(item, ':') && strchr(item, ':')) {
+            port = strchr(item, ':');
+            *port++ = '\0';
+        }
+        unsigned char a[16];
+        if (inet_pton(AF_INET, host, a) != 1 && inet_pton(AF_INET6, host, a) != 1)
+            return 0;
+        if (port) {
+            char *end;
+            long p = strtol(port, &end, 10);
+            if (end == port || *end || p < 1 || p > 65535)
+                return 0;
+        }
+    }
+    return 1;
+}
+
 int config_set(config_t *c, const char *key, const char *value, char *err, size_t errlen)
 {
     if (!strcmp(key, "state_dir"))
@@ -153,13 +189,10 @@ int config_set(config_t *c, const char *key, const char *value, char *err, size_
         return set_str(key, value, c->proxy_listen, sizeof c->proxy_listen, err, errlen);
     }
     if (!strcmp(key, "dns_servers")) {
-        /* "ip[:port]" items, IPv6 in brackets when a port follows; checked again by c-ares */
-        for (const char *p = value; *p; p++) {
-            if (!isxdigit((unsigned char)*p) && !strchr(".:[],", *p)) {
-                snprintf(err, errlen, "dns_servers: expected a comma-separated list of ip[:port] "
-                         "(IPv6 as [ip]:port), got '%s'", value);
-                return -1;
-            }
+        if (!dns_servers_valid(value)) {
+            snprintf(err, errlen, "dns_servers: expected a comma-separated list of ip[:port] "
+                     "(IPv6 as [ip]:port), got '%s'", value);
+            return -1;
         }
         return set_str(key, value, c->dns_servers, sizeof c->dns_servers, err, errlen);
     }

@@ -14,9 +14,10 @@ WebSocket (ws and wss), WebRTC with STUN and TURN servers there, from the top pa
 a cross-site iframe, from a cross-site frame nested in it, and through DNS rebinding of
 a frame's own origin. The forbidden stand-ins must see no TCP connection and no UDP
 packet at all; the snapshot's network counters and the log show the refusals by job.
-Then: a link on the private stand-in may load from it (private network access), and a
-top document on the metadata address or a name that does not resolve fails naming why.
-Nothing leaves the namespace."""
+Then: a link on the private stand-in may load from it (private network access), a top
+document on the metadata address or a name that does not resolve fails naming why, and
+nothing in the browser's process group listens on a TCP port (/proc/net/tcp* of the
+namespace against the group's socket inodes). Nothing leaves the namespace."""
 import json
 import os
 import socket
@@ -364,6 +365,45 @@ class EgressNetnsTests(TestCase):
         self.assertEqual(ev["state"], "failed", ev)
         self.assertIn("no such host", ev["snapshot"]["error"])
         self.assertEqual(forbidden.hits, [])
+
+    def test_4_nothing_in_the_browsers_process_group_listens_on_tcp(self):
+        capture(self.d, "http://page.test/frame2.html")   # a browser is up
+        pid = self.d.call("daemon.status")["browser"].get("pid")
+        self.assertTrue(pid, "no browser running")
+        group = []
+        for p in os.listdir("/proc"):
+            if not p.isdigit():
+                continue
+            try:
+                with open("/proc/%s/stat" % p) as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[2]) == pid:
+                group.append(int(p))
+        self.assertGreater(len(group), 2, "the browser's process group was not found")
+        inodes = set()
+        for p in group:
+            try:
+                for fd in os.listdir("/proc/%d/fd" % p):
+                    try:
+                        t = os.readlink("/proc/%d/fd/%s" % (p, fd))
+                    except OSError:
+                        continue
+                    if t.startswith("socket:["):
+                        inodes.add(t[8:-1])
+            except OSError:
+                continue
+        listening = {}
+        for name in ("/proc/net/tcp", "/proc/net/tcp6"):
+            with open(name) as f:
+                for line in f.readlines()[1:]:
+                    cols = line.split()
+                    if cols[3] == "0A":   # LISTEN
+                        listening[cols[9]] = cols[1]
+        self.assertTrue(listening, "no listening socket at all: /proc/net/tcp was not read right")
+        mine = {listening[i] for i in inodes if i in listening}
+        self.assertEqual(mine, set(), "the browser's process group listens on TCP")
 
 
 if __name__ == "__main__":
