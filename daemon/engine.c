@@ -1474,6 +1474,14 @@ json_t *engine_status(engine_t *e)
         json_object_set_new(o, "uptime_s", json_integer((json_int_t)((uv_now(e->loop) - e->browser_started_ms) / 1000)));
     if (e->last_error[0])
         json_object_set_new(o, "last_error", json_string(e->last_error));
+    if (e->resolver) {
+        resolver_stats_t rs;
+        resolver_get_stats(e->resolver, &rs);
+        json_object_set_new(o, "dns", json_pack("{s:I,s:I,s:I,s:I,s:I}",
+            "queries", (json_int_t)rs.queries, "coalesced", (json_int_t)rs.coalesced,
+            "cache_hits", (json_int_t)rs.cache_hits, "negative_hits", (json_int_t)rs.negative_hits,
+            "failures", (json_int_t)rs.failures));
+    }
     json_t *tabs = json_array();
     for (int i = 0; tabs && i < e->ntabs; i++) {
         json_t *t = json_pack("{s:s,s:s}", "id", e->tabs[i].id, "url", e->tabs[i].url);

@@ -277,7 +277,7 @@ def web_server(ip, port):
     return srv
 
 
-def capture(d, url, timeout=90):
+def capture(d, url, timeout=180):
     with d.client(timeout=timeout) as c:
         c.call("events.subscribe", {"topics": ["job"]})
         link = c.call("link.add", {"url": url})["link"]
@@ -299,7 +299,7 @@ class EgressNetnsTests(TestCase):
         cls.dns_port = dns_server()
         cls.servers = [web_server(PUB1, 80), web_server(PUB2, 80), web_server(PRIV, 8080)]
         cls.d = Daemon(capture=True, args=[
-            "--jobs", "2", "--set", "job_timeout=25",
+            "--jobs", "2", "--set", "job_timeout=60",
             "--set", "dns_servers=127.0.0.1:%d" % cls.dns_port, "--set", "dns_timeout_ms=1000"]).start()
 
     @classmethod
@@ -364,6 +364,14 @@ class EgressNetnsTests(TestCase):
         ev = capture(self.d, "http://nowhere.test/")
         self.assertEqual(ev["state"], "failed", ev)
         self.assertIn("no such host", ev["snapshot"]["error"])
+        # the failure is remembered: the same name again is answered from the cache
+        ev = capture(self.d, "http://nowhere.test/again")
+        self.assertEqual(ev["state"], "failed", ev)
+        self.assertIn("no such host", ev["snapshot"]["error"])
+        dns = self.d.call("daemon.status")["browser"]["dns"]
+        self.assertGreaterEqual(dns["failures"], 1, dns)
+        self.assertGreaterEqual(dns["negative_hits"], 1, dns)
+        self.assertGreater(dns["queries"], 0, dns)
         self.assertEqual(forbidden.hits, [])
 
     def test_4_nothing_in_the_browsers_process_group_listens_on_tcp(self):
