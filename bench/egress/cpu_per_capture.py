@@ -30,7 +30,7 @@ def cpu_s(pid):
 
 def one_round(build, site, pages, seq):
     linksnap_test.LINKSNAPD = os.path.join(build, "daemon", "linksnapd")
-    d = linksnap_test.Daemon(capture=True, args=["--jobs", "4"], http=None)
+    d = linksnap_test.Daemon(capture=True, args=["--jobs", "2", "--set", "job_timeout=120"], http="off")
     d.start()
     try:
         # warm up: the browser starts (its start is not what is measured)
