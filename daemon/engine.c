@@ -60,6 +60,10 @@ typedef struct slot {
     uv_work_t work;
     uv_timer_t wait;              /* blank retry delay */
     int blank_retried, canceled, browser_lost;
+    int64_t queue_ms;             /* due (created or not_before) -> claimed */
+    uint64_t shot_done_ms;        /* loop time the screenshot arrived */
+    int64_t post_ms;              /* screenshot arrived -> post-processing done */
+    int64_t teardown_ms;          /* context disposed, ms after the shot; -1 = not yet */
     char block_reason[256];       /* a request of its page refused by the address rules */
     char lost_reason[256];
 } slot_t;
@@ -100,7 +104,9 @@ struct engine {
     void (*close_cb)(void *);
     void *close_ud;
     slot_t *slots;
-    int nslots;
+    int nslots;                   /* captures in the browser at once (--jobs) */
+    int nalloc;                   /* slot structs: 2 x nslots, so a finished capture's
+                                   * post-processing and write do not hold a tab's place */
     uv_timer_t tick, connect_timer, health_timer;
     int health_pending;
     int handles_open;
@@ -221,7 +227,7 @@ static void publish_finished(engine_t *e, const store_job_t *job, const char *st
 static int slots_busy(const engine_t *e, slot_phase_t only)
 {
     int n = 0;
-    for (int i = 0; i < e->nslots; i++)
+    for (int i = 0; i < e->nalloc; i++)
         if (only == SLOT_FREE ? e->slots[i].phase != SLOT_FREE : e->slots[i].phase == only)
             n++;
     return n;
@@ -243,6 +249,8 @@ static void slot_release(slot_t *s)
     s->shot = NULL;
     s->phase = SLOT_FREE;
     s->blank_retried = s->canceled = s->browser_lost = 0;
+    s->queue_ms = s->post_ms = 0;
+    s->teardown_ms = -1;
     s->block_reason[0] = s->lost_reason[0] = '\0';
     e->last_busy_ms = uv_now(e->loop);
     if (e->closing) {
@@ -375,10 +383,18 @@ static void slot_save(slot_t *s)
     if (s->res.partial)
         op->error = strdup(s->res.partial_reason);
     r->error = op->error;
-    json_t *t = json_pack("{s:I,s:I,s:I,s:I}", "navigate_ms", (json_int_t)s->res.t_navigate_ms,
+    json_t *t = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:i}",
+                          "queue_ms", (json_int_t)s->queue_ms,
+                          "setup_ms", (json_int_t)s->res.t_setup_ms,
+                          "navigate_ms", (json_int_t)s->res.t_navigate_ms,
                           "wait_ms", (json_int_t)s->res.t_wait_ms,
+                          "lazy_ms", (json_int_t)s->res.t_lazy_ms,
                           "capture_ms", (json_int_t)s->res.t_capture_ms,
-                          "encode_ms", (json_int_t)s->pr.elapsed_ms);
+                          "post_ms", (json_int_t)s->post_ms,
+                          "encode_ms", (json_int_t)s->pr.elapsed_ms,
+                          "lazy_steps", s->res.lazy_steps);
+    if (t && s->teardown_ms >= 0)
+        json_object_set_new(t, "teardown_ms", json_integer((json_int_t)s->teardown_ms));
     op->timings = t ? json_dumps(t, JSON_COMPACT) : NULL;
     json_decref(t);
     r->timings_json = op->timings;
@@ -443,6 +459,7 @@ static void post_after_cb(uv_work_t *w, int status)
     engine_t *e = s->e;
     json_decref(s->res.png_b64);
     s->res.png_b64 = NULL;
+    s->post_ms = (int64_t)(uv_now(e->loop) - s->shot_done_ms);
     if (status == UV_ECANCELED || !s->pr.ok) {
         slot_fail(s, status == UV_ECANCELED ? "linksnapd is stopping" : s->pr.error, status == UV_ECANCELED);
         return;
@@ -452,6 +469,17 @@ static void post_after_cb(uv_work_t *w, int status)
         unlink(s->thumb_path);
         publish_finished(e, s->job, "canceled", "canceled by the user");
         slot_release(s);
+        return;
+    }
+    if (s->pr.blank && s->res.partial && s->job->attempt == 1 && !e->closing) {
+        /* nothing painted yet and the page was cut short: one more chance later, with the
+         * whole budget, as the job's next attempt (queued meanwhile) */
+        char msg[600];
+        unlink(s->out_path);
+        unlink(s->thumb_path);
+        snprintf(msg, sizeof msg, "the shot was one flat colour after a partial load (%s); "
+                 "trying again later with the full time", s->res.partial_reason);
+        slot_fail(s, msg, 1);
         return;
     }
     if (s->pr.blank && !s->blank_retried && !e->closing) {
@@ -561,9 +589,13 @@ static void on_shot_done_cb(shot_result_t *r, void *ud)
         .out_path = s->out_path, .thumb_path = s->thumb_path, .thumb_width = THUMB_WIDTH,
         .first_screen_rows = (int)(e->d->cfg.viewport_h * e->d->cfg.scale)};
     s->phase = SLOT_POST;
+    s->shot_done_ms = uv_now(e->loop);
     s->work.data = s;
-    if (uv_queue_work(e->loop, &s->work, post_work_cb, post_after_cb) != 0)
+    if (uv_queue_work(e->loop, &s->work, post_work_cb, post_after_cb) != 0) {
         slot_fail(s, "cannot queue the screenshot's processing", 1);
+        return;
+    }
+    schedule(e);   /* its place in the browser is free: the next capture starts now */
 }
 
 static int addr_check_cb(const char *ip, char *why, size_t whylen, void *ud)
@@ -573,6 +605,13 @@ static int addr_check_cb(const char *ip, char *why, size_t whylen, void *ud)
     return guard_check_ip(&rules, ip, why, whylen) == GUARD_ALLOW;
 }
 
+static void on_teardown_cb(int64_t ms, int64_t job_id, void *ud)
+{
+    slot_t *s = ud;
+    if (s->phase != SLOT_FREE && s->job && s->job->id == job_id)
+        s->teardown_ms = ms;
+}
+
 static void slot_start_shot(slot_t *s)
 {
     engine_t *e = s->e;
@@ -580,7 +619,9 @@ static void slot_start_shot(slot_t *s)
     shot_request_t req = {
         .url = s->job->url, .viewport_w = cfg->viewport_w, .viewport_h = cfg->viewport_h,
         .scale = cfg->scale, .height_cap = cfg->height_cap, .timeout_ms = cfg->job_timeout_s * 1000,
-        .addr_check = addr_check_cb, .addr_check_ud = e};
+        .addr_check = addr_check_cb, .addr_check_ud = e,
+        .teardown = on_teardown_cb, .teardown_tag = s->job->id, .teardown_ud = s};
+    s->teardown_ms = -1;
     s->block_reason[0] = '\0';
     s->phase = SLOT_SHOT;
     s->shot = shot_begin(e->cdp, e->loop, &req, on_shot_done_cb, s);
@@ -604,7 +645,7 @@ static void claim_done_cb(method_call_t *call, void *ud)
     for (size_t i = 0; i < op->njobs; i++) {
         store_job_t *job = op->jobs[i];
         slot_t *s = NULL;
-        for (int k = 0; k < e->nslots && !s; k++)
+        for (int k = 0; k < e->nalloc && !s; k++)
             if (e->slots[k].phase == SLOT_FREE)
                 s = &e->slots[k];
         op->jobs[i] = NULL;
@@ -613,6 +654,8 @@ static void claim_done_cb(method_call_t *call, void *ud)
             continue;
         }
         s->job = job;
+        int64_t due = job->not_before > job->created_at ? job->not_before : job->created_at;
+        s->queue_ms = util_now_ms() - due > 0 ? util_now_ms() - due : 0;
         publish(e, "job.started", json_pack("{s:I,s:I,s:s,s:i}", "job_id", (json_int_t)job->id,
                                              "link_id", (json_int_t)job->link_id, "url", job->url,
                                              "attempt", job->attempt));
@@ -625,8 +668,7 @@ static void claim_done_cb(method_call_t *call, void *ud)
     }
     op_free(op);
     e->last_busy_ms = uv_now(e->loop);
-    if (slots_busy(e, SLOT_FREE) < e->nslots)
-        schedule(e);
+    schedule(e);
 }
 
 /* ---- request interception: the address rules ---------------------------------------- */
@@ -652,7 +694,7 @@ static void intercept_answer(engine_t *e, const char *request_id, const char *fr
              json_pack("{s:s,s:s}", "requestId", request_id, "errorReason", "BlockedByClient"),
              NULL, NULL, NULL);
     log_info("request refused: %s", why);
-    for (int i = 0; i < e->nslots; i++) {
+    for (int i = 0; i < e->nalloc; i++) {
         slot_t *s = &e->slots[i];
         if (s->phase == SLOT_SHOT && s->shot && frame_id && !strcmp(shot_frame_id(s->shot), frame_id)) {
             if (!s->block_reason[0])
@@ -802,7 +844,7 @@ static void on_cdp_event_cb(cdp_t *c, const char *method, json_t *params, const 
     }
     if (!session)
         return;
-    for (int i = 0; i < e->nslots; i++)
+    for (int i = 0; i < e->nalloc; i++)
         if (e->slots[i].phase == SLOT_SHOT && e->slots[i].shot)
             shot_on_event(e->slots[i].shot, method, params, session);
 }
@@ -1178,7 +1220,7 @@ static void teardown(engine_t *e, const char *reason, int failure)
         } else {
             log_info("browser stopped: %s", reason);
         }
-        for (int i = 0; i < e->nslots; i++) {
+        for (int i = 0; i < e->nalloc; i++) {
             slot_t *s = &e->slots[i];
             if (s->phase == SLOT_SHOT && s->shot) {
                 s->browser_lost = 1;
@@ -1314,7 +1356,13 @@ static void schedule(engine_t *e)
         }
         return;
     }
-    int free_slots = e->nslots - slots_busy(e, SLOT_FREE);
+    /* a capture holds a place from its claim until its screenshot arrives (or while it
+     * waits to be shot again); post-processing and the write run beside the next ones */
+    int in_browser = slots_busy(e, SLOT_SHOT) + slots_busy(e, SLOT_WAIT);
+    int free_slots = e->nslots - in_browser;
+    int free_structs = e->nalloc - slots_busy(e, SLOT_FREE);
+    if (free_structs < free_slots)
+        free_slots = free_structs;
     if (free_slots <= 0 || e->claim_inflight)
         return;
     int due = 0;
@@ -1402,7 +1450,7 @@ static int has_cjk_font(void)
 engine_t *engine_new(daemon_t *d, char *err, size_t errlen)
 {
     engine_t *e = calloc(1, sizeof *e);
-    if (!e || !(e->slots = calloc((size_t)d->cfg.jobs, sizeof *e->slots))) {
+    if (!e || !(e->slots = calloc((size_t)d->cfg.jobs * 2, sizeof *e->slots))) {
         free(e);
         snprintf(err, errlen, "out of memory");
         return NULL;
@@ -1410,6 +1458,7 @@ engine_t *engine_new(daemon_t *d, char *err, size_t errlen)
     e->d = d;
     e->loop = d->loop;
     e->nslots = d->cfg.jobs;
+    e->nalloc = d->cfg.jobs * 2;
     snprintf(e->profile_dir, sizeof e->profile_dir, "%s/browser", d->cfg.state_dir);
     snprintf(e->pid_file, sizeof e->pid_file, "%s/browser.pid", d->cfg.state_dir);
     snprintf(e->shots_dir, sizeof e->shots_dir, "%s/snapshots", d->cfg.state_dir);
@@ -1418,7 +1467,7 @@ engine_t *engine_new(daemon_t *d, char *err, size_t errlen)
     snprintf(e->chromium, sizeof e->chromium, "%s", d->cfg.chromium_path);
     if (!strcmp(e->chromium, "/usr/bin/chromium") && access("/usr/lib/chromium/chromium", X_OK) == 0)
         snprintf(e->chromium, sizeof e->chromium, "/usr/lib/chromium/chromium");
-    for (int i = 0; i < e->nslots; i++) {
+    for (int i = 0; i < e->nalloc; i++) {
         e->slots[i].e = e;
         uv_timer_init(e->loop, &e->slots[i].wait);
         e->slots[i].wait.data = &e->slots[i];
@@ -1453,7 +1502,7 @@ void engine_kick(engine_t *e)
 
 void engine_cancel_job(engine_t *e, int64_t job_id)
 {
-    for (int i = 0; e && i < e->nslots; i++) {
+    for (int i = 0; e && i < e->nalloc; i++) {
         slot_t *s = &e->slots[i];
         if (s->phase == SLOT_FREE || !s->job || s->job->id != job_id)
             continue;
@@ -1493,7 +1542,7 @@ json_t *engine_status(engine_t *e)
     json_t *tabs = json_array();
     for (int i = 0; tabs && i < e->ntabs; i++) {
         json_t *t = json_pack("{s:s,s:s}", "id", e->tabs[i].id, "url", e->tabs[i].url);
-        for (int k = 0; t && k < e->nslots; k++) {
+        for (int k = 0; t && k < e->nalloc; k++) {
             slot_t *s = &e->slots[k];
             if (s->phase == SLOT_SHOT && s->shot && s->job && !strcmp(shot_frame_id(s->shot), e->tabs[i].id))
                 json_object_set_new(t, "job_id", json_integer((json_int_t)s->job->id));
@@ -1513,7 +1562,7 @@ void engine_close(engine_t *e, void (*cb)(void *ud), void *ud)
     events_unsubscribe(e->d->events, e->sub);
     e->sub = NULL;
     uv_timer_stop(&e->tick);
-    for (int i = 0; i < e->nslots; i++) {
+    for (int i = 0; i < e->nalloc; i++) {
         slot_t *s = &e->slots[i];
         if (s->phase == SLOT_WAIT) {
             uv_timer_stop(&s->wait);
@@ -1542,7 +1591,7 @@ void engine_free(engine_t *e)
 
 void engine_close_handles(engine_t *e)
 {
-    for (int i = 0; i < e->nslots; i++)
+    for (int i = 0; i < e->nalloc; i++)
         uv_close((uv_handle_t *)&e->slots[i].wait, handle_closed_cb);
     uv_close((uv_handle_t *)&e->tick, handle_closed_cb);
     uv_close((uv_handle_t *)&e->connect_timer, handle_closed_cb);

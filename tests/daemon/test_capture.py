@@ -155,7 +155,7 @@ class CaptureTests(TestCase):
     @classmethod
     def setUpClass(cls):
         cls.site = FixtureSite().start()
-        cls.d = Daemon(capture=True, args=["--jobs", "4", "--set", "job_timeout=12"]).start()
+        cls.d = Daemon(capture=True, args=["--jobs", "4", "--set", "job_timeout=20"]).start()
 
     @classmethod
     def tearDownClass(cls):
@@ -269,13 +269,64 @@ class CaptureTests(TestCase):
         self.assertEqual(ev["state"], "failed", ev)
         self.assertIn("net::ERR_", ev["snapshot"]["error"])
 
-    def test_never_quiet_page_is_partial_with_the_reason(self):
-        ev, = capture_all(self.d, [fresh(self.site, "/busy")])
+    def assertPartialShot(self, ev, reason, width, height):
+        """A page cut short is still a picture: partial, the reason, the right size."""
         s = self.snap(ev)
         self.assertEqual(ev["state"], "partial", ev)
-        self.assertIn("network was not quiet", s["error"])
+        self.assertIn(reason, s["error"])
+        self.assertEqual((s["width"], s["height"]), (width, height), s)
         img = pngread.read(s["path"])
+        self.assertEqual(img[:2], (width, height))
+        self.assertFalse(s["blank"], s)
+        return s, img
+
+    def test_never_quiet_page_is_partial_with_the_reason(self):
+        ev, = capture_all(self.d, [fresh(self.site, "/busy")])
+        s, img = self.assertPartialShot(ev, "network was not quiet", 1280, 800)
         self.assertEqual(pngread.pixel(img, 10, 10)[:3], (0xf5, 0x82, 0x31))
+        for k in ("queue_ms", "setup_ms", "navigate_ms", "wait_ms", "lazy_ms", "capture_ms",
+                  "post_ms", "encode_ms"):
+            self.assertGreaterEqual(s["timings"][k], 0, (k, s["timings"]))
+        # the wait was cut at its share of the 20 s deadline, well before it
+        self.assertLess(s["timings"]["wait_ms"], 20000, s["timings"])
+
+    def test_lazy_pass_that_never_ends_is_cut_and_shot(self):
+        # nine scroll steps of 2 s each cannot fit in the lazy pass's share of 20 s
+        ev, = capture_all(self.d, [fresh(self.site, "/slow-scroll?h=8000")])
+        s, img = self.assertPartialShot(ev, "lazy-content pass was cut", 1280, 8000)
+        self.assertGreaterEqual(s["timings"]["lazy_steps"], 0)
+        for y in (10, 4000, 7990):
+            self.assertEqual(pngread.pixel(img, 640, y)[:3], band_color(8000, y), y)
+
+    def test_fonts_that_never_load_are_cut_and_shot(self):
+        ev, = capture_all(self.d, [fresh(self.site, "/fonts-never")])
+        s, img = self.assertPartialShot(ev, "web fonts were still loading", 1280, 800)
+        self.assertEqual(pngread.pixel(img, 1270, 790)[:3], (0x3c, 0xb4, 0x4b))
+
+    def test_pages_without_lazy_loaders_skip_the_scroll_pass(self):
+        ev_tall, ev_lazy = capture_all(self.d, [fresh(self.site, "/tall?h=3000"), fresh(self.site, "/lazy")])
+        self.assertEqual((ev_tall["state"], ev_lazy["state"]), ("ok", "ok"), (ev_tall, ev_lazy))
+        self.assertEqual(self.snap(ev_tall)["timings"]["lazy_steps"], -1, ev_tall)
+        self.assertGreater(self.snap(ev_lazy)["timings"]["lazy_steps"], 0, ev_lazy)
+
+    def test_blank_after_partial_load_is_tried_again_as_the_next_attempt(self):
+        url = fresh(self.site, "/blank-once?k=%d" % time.time_ns())
+        with self.d.client(timeout=120) as c:
+            c.call("events.subscribe", {"topics": ["job"]})
+            link = c.call("link.add", {"url": url})["link"]["id"]
+            retry = c.wait_event(lambda e: e.get("topic") == "job.retry" and e["link_id"] == link, 60)
+            self.assertIn("flat colour after a partial load", retry["error"])
+            # queued meanwhile, not running in a slot
+            job = self.d.call("job.get", {"id": retry["job_id"]})["job"]
+            self.assertIn(job["state"], ("queued", "running"))
+            if job["state"] == "queued":
+                self.assertEqual(job["attempt"], 1)
+            ev = c.wait_event(lambda e: e.get("topic") == "job.finished" and e["link_id"] == link, 90)
+        self.assertEqual(ev["state"], "ok", ev)
+        self.assertEqual(ev["attempt"], 2)
+        s = self.snap(ev)
+        self.assertFalse(s["blank"])
+        self.assertEqual(pngread.pixel(pngread.read(s["path"]), 5, 5)[:3], (0x3c, 0xb4, 0x4b))
 
     def test_hanging_server_times_out_naming_the_step(self):
         ev, = capture_all(self.d, [fresh(self.site, "/hang")])

@@ -36,7 +36,7 @@ Routes (query parameters in brackets; anything else is a 404 page):
   /late                  green page; after the load event it fetches /slow (1.5 s) and paints
                          the body #4363d8 with the answer.
   /slow                  "#4363d8" as text, after 1.5 s.
-  /busy                  orange (#f58231) page polling /tick every 150 ms forever (never
+  /busy                  orange (#f58231) page, headline "busy", polling /tick every 150 ms forever (never
                          network-idle).
   /tick                  "ok" after 100 ms.
   /alert                 green page whose script calls alert() and confirm() and then
@@ -44,6 +44,15 @@ Routes (query parameters in brackets; anything else is a 404 page):
   /infinite              infinite scroll: 3,000 px of numbered blocks, and 1,000 px more
                          appended each time the page is scrolled within 1,500 px of the
                          bottom (scroll listener and IntersectionObserver), forever.
+  /slow-scroll[?h=8000]  /tall's bands (h px) with a scroll listener that keeps the main
+                         thread busy for 2 s on every scroll event away from the top: a
+                         lazy-content pass over 8,000 px takes 18 s (scrolling back to the
+                         top is free).
+  /fonts-never           green (#3cb44b) page whose text uses a web font served by /hang:
+                         document.fonts.ready never resolves.
+  /blank-once?k=KEY      the first request for a KEY: a white page that draws nothing and
+                         polls /tick forever (blank, never quiet); every later request
+                         for it: /ok's page on green (#3cb44b).
   /crash                 an ordinary page (title "crash"); a test crashes its renderer over
                          CDP with Page.crash.
   /blank                 a page that stays one flat colour (#ffffff, nothing drawn, no
@@ -320,6 +329,19 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             return self._send(200, ALERT_HTML)
         if path == "/infinite":
             return self._send(200, INFINITE_HTML)
+        if path == "/slow-scroll":
+            return self._send(200, tall_html(int_arg("h", 8000, 800, 200000)).replace(
+                "</body>", SLOW_SCROLL_JS + "</body>"))
+        if path == "/fonts-never":
+            return self._send(200, FONTS_NEVER_HTML)
+        if path == "/blank-once":
+            key = arg("k", "")
+            with self.server.cache_lock:
+                first = key not in self.server.seen
+                self.server.seen.add(key)
+            if first:
+                return self._send(200, BLANK_BUSY_HTML)
+            return self._send(200, simple_page("ok", "OK", "#3cb44b"))
         if path == "/crash":
             return self._send(200, simple_page("crash", "This page's renderer will crash", "#e6f0ff"))
         if path == "/blank":
@@ -389,8 +411,17 @@ LATE_HTML = ('<!doctype html><meta charset="utf-8"><title>late</title>'
              'addEventListener("load", function () { fetch("/slow").then(function (r) { return r.text(); })'
              '.then(function (t) { document.body.style.background = t; }); });</script></body>')
 BUSY_HTML = ('<!doctype html><meta charset="utf-8"><title>busy</title>'
-             '<body style="margin:0;background:#f58231"><script>'
+             '<body style="margin:0;background:#f58231"><h1>busy</h1><script>'
              'setInterval(function () { fetch("/tick?" + Math.random()); }, 150);</script></body>')
+SLOW_SCROLL_JS = ('<script>addEventListener("scroll", function () { if (scrollY === 0) return;'
+                  ' var t = Date.now(); while (Date.now() - t < 2000) {} });</script>')
+FONTS_NEVER_HTML = ('<!doctype html><meta charset="utf-8"><title>fonts</title><style>'
+                    '@font-face { font-family: never; src: url(/hang?font) format("woff2"); }'
+                    'body { margin: 0; background: #3cb44b; font: 48px never, sans-serif; }</style>'
+                    '<body><h1>fonts that never load</h1></body>')
+BLANK_BUSY_HTML = ('<!doctype html><meta charset="utf-8"><title>blank</title>'
+                   '<body style="margin:0;background:#ffffff"><script>'
+                   'setInterval(function () { fetch("/tick?" + Math.random()); }, 150);</script></body>')
 ALERT_HTML = ('<!doctype html><meta charset="utf-8"><title>dialogs</title>'
               '<body style="margin:0;background:#3cb44b"><h1>alert</h1>'
               '<script>alert("hello"); confirm("sure?"); document.body.style.background = "#4363d8";'
@@ -416,6 +447,7 @@ class FixtureSite:
         self.srv.stopping = threading.Event()
         self.srv.image_cache = {}
         self.srv.cache_lock = threading.Lock()
+        self.srv.seen = set()
         self.port = self.srv.server_address[1]
         self.thread = threading.Thread(target=self.srv.serve_forever, kwargs={"poll_interval": 0.1},
                                        daemon=True, name="fixture_site")
