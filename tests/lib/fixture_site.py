@@ -70,6 +70,10 @@ Routes (query parameters in brackets; anything else is a 404 page):
                          1280 px is that tall): a header, text paragraphs, coloured blocks,
                          two to four images from /img/; one page in four has one image
                          delayed 1.5 s, so its load event comes after 1.5 s.
+  /mixed/N               mixed benchmark page N (0 <= N < BENCH_PAGES), the set issue 10
+                         measured: mixed_page(N) describes it. 1,200 to 9,000 px, exact;
+                         Latin and CJK paragraphs, inline SVG figures, coloured sections,
+                         two or three images; one page in four has one image delayed 1.5 s.
 """
 import argparse
 import html
@@ -197,6 +201,68 @@ def bench_html(n):
             out.append('<section style="height:%dpx;padding-top:10px"><img src="/img/%d/%d/%02x%02x%02x.png%s" '
                        'width="%d" height="%d" alt="" style="display:block"></section>'
                        % ((h, w, ih) + rgb + (delay, w, ih)))
+    out.append("</body></html>")
+    return "".join(out)
+
+
+def mixed_page(n):
+    """Describes /mixed/n: {"height": px, "delayed": bool, "blocks": [(kind, height, detail)]}."""
+    if not 0 <= n < BENCH_PAGES:
+        raise ValueError("mixed page %d out of range" % n)
+    rnd = random.Random(5000 + n)
+    height = 1200 + 100 * rnd.randrange(0, 79) if n > 1 else (1200, 9000)[n]
+    blocks = [("header", 120, "Mixed page %d" % n)]
+    left = height - 120
+    images = 2 + rnd.randrange(2)
+    while left > 0:
+        kind = rnd.choice(["latin", "cjk", "svg", "color"] + (["image"] if images else []))
+        bh = min(left, rnd.choice([240, 320, 480, 640]))
+        if left - bh < 80:
+            bh = left
+        if kind == "image":
+            if bh < 240:
+                kind = "color"
+            else:
+                images -= 1
+        blocks.append((kind, bh, COLORS[rnd.randrange(10)]))
+        left -= bh
+    return {"height": height, "delayed": n % 4 == 3, "blocks": blocks}
+
+
+def mixed_html(n):
+    p = mixed_page(n)
+    out = ['<!doctype html><html lang="en"><meta charset="utf-8"><title>mixed %d</title>' % n,
+           '<style>body{margin:0;font:17px/1.6 sans-serif;color:#222;background:#fff}'
+           'section{overflow:hidden;box-sizing:border-box;padding:12px 40px}'
+           'h1{margin:0;font-size:40px;line-height:96px}p{margin:0 0 10px}</style><body>']
+    first_image = True
+    for i, (kind, h, rgb) in enumerate(p["blocks"]):
+        if kind == "header":
+            out.append('<section style="height:%dpx;background:#eef"><h1>%s 链接快照</h1></section>' % (h, rgb))
+            continue
+        col = "#%02x%02x%02x" % rgb
+        if kind == "latin":
+            out.append('<section style="height:%dpx">%s</section>'
+                       % (h, "".join("<p>%s</p>" % (LOREM * 2) for _ in range(h // 120 + 1))))
+        elif kind == "cjk":
+            out.append('<section lang="zh-CN" style="height:%dpx">%s</section>'
+                       % (h, "".join("<p>%s</p>" % CJK_TEXT for _ in range(h // 110 + 1))))
+        elif kind == "svg":
+            bars = "".join('<rect x="%d" y="%d" width="40" height="%d" fill="#%02x%02x%02x"/>'
+                           % ((60 * k + 20, h - 40 - (37 * (k + i) % (h - 80)), 37 * (k + i) % (h - 80))
+                              + COLORS[(k + i) % 10]) for k in range(18))
+            out.append('<section style="height:%dpx"><svg width="1200" height="%d" viewBox="0 0 1200 %d">'
+                       '<circle cx="1100" cy="%d" r="%d" fill="%s" opacity="0.6"/>%s'
+                       '<text x="20" y="30" font-size="22">figure %d 图表</text></svg></section>'
+                       % (h, h - 24, h - 24, h // 2, min(80, h // 3), col, bars, i))
+        elif kind == "image":
+            delay = "?delay=%d" % BENCH_DELAY_MS if p["delayed"] and first_image else ""
+            first_image = False
+            out.append('<section style="height:%dpx"><img src="/img/640/%d/%02x%02x%02x.png%s" width="640" '
+                       'height="%d" alt="" style="display:block"></section>'
+                       % ((h, h - 40) + rgb + (delay, h - 40)))
+        else:
+            out.append('<section style="height:%dpx;background:%s"></section>' % (h, col))
     out.append("</body></html>")
     return "".join(out)
 
@@ -362,6 +428,13 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         if path == "/not-chromium" or path.startswith("/not-chromium/") or \
                 path.rstrip("/") in ("/json/version", "/json", "/json/list"):
             return self._send(200, b"\x00\xffnot chromium {\"Browser\": ]]\n", "text/plain")
+        if path.startswith("/mixed/"):
+            try:
+                n = int(path[len("/mixed/"):])
+            except ValueError:
+                n = -1
+            if 0 <= n < BENCH_PAGES:
+                return self._send(200, mixed_html(n))
         if path.startswith("/bench/"):
             try:
                 n = int(path[len("/bench/"):])
