@@ -10,11 +10,17 @@ restart; nothing in the browser's process group listens on TCP (CDP goes over th
 tabs are seen through daemon.status); cancel, idle stop, recycling and bad input (unknown ids, cancel of a finished
 job, a browser endpoint that is not Chromium)."""
 import hashlib
+import json
 import os
 import signal
 import time
 
+import shutil
 import socket
+import ssl
+import subprocess
+import tempfile
+import threading
 
 import pngread
 from fixture_site import FixtureSite, band_color
@@ -105,6 +111,112 @@ def tcp_listeners(pid):
 def browser_tabs(d):
     """The browser's page targets as daemon.status reports them."""
     return d.call("daemon.status")["browser"].get("tabs", [])
+
+
+class urllib_json:
+    """GET a JSON document through the TLS front, with its token and certificate."""
+
+    def __init__(self, url, front):
+        import urllib.request
+        ctx = ssl.create_default_context(cafile=front.cert)
+        req = urllib.request.Request(url, headers={"Authorization": "Bearer " + front.token})
+        with urllib.request.urlopen(req, context=ctx, timeout=10) as r:
+            self.doc = json.loads(r.read().decode())
+
+    def __enter__(self):
+        return self.doc
+
+    def __exit__(self, *a):
+        return False
+
+
+class TlsTokenFront:
+    """A remote browser as a hosted one looks: a Chromium with its DevTools port on
+    127.0.0.1 (port 0), behind a TLS front on 127.0.0.1 (port 0, a certificate made for the
+    test) that lets a connection through only with `Authorization: Bearer <token>` and
+    otherwise answers 401. Bytes are relayed both ways once the head passed."""
+
+    def __init__(self, token):
+        self.token = token
+        self.dir = tempfile.mkdtemp(prefix="linksnap-tls-")
+        self.cert = os.path.join(self.dir, "cert.pem")
+        key = os.path.join(self.dir, "key.pem")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                        "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                        "-keyout", key, "-out", self.cert], check=True, capture_output=True)
+        self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self.ctx.load_cert_chain(self.cert, key)
+        self.profile = os.path.join(self.dir, "profile")
+        self.chrome = subprocess.Popen(
+            ["/usr/lib/chromium/chromium", "--headless", "--remote-debugging-port=0",
+             "--remote-debugging-address=127.0.0.1", "--user-data-dir=" + self.profile,
+             "--no-first-run", "--disable-gpu"] + (["--no-sandbox"] if os.geteuid() == 0 else []) +
+            ["about:blank"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        port_file = os.path.join(self.profile, "DevToolsActivePort")
+        wait_until(lambda: os.path.exists(port_file) and open(port_file).readline().strip(), 60,
+                   "the remote Chromium's DevTools port")
+        self.chrome_port = int(open(port_file).readline())
+        self.refused = 0
+        self.lsock = socket.socket()
+        self.lsock.bind(("127.0.0.1", 0))
+        self.lsock.listen(16)
+        self.port = self.lsock.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                raw, _ = self.lsock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(raw,), daemon=True).start()
+
+    def _serve(self, raw):
+        try:
+            conn = self.ctx.wrap_socket(raw, server_side=True)
+            head = b""
+            while b"\r\n\r\n" not in head and len(head) < 65536:
+                chunk = conn.recv(4096)
+                if not chunk:
+                    return
+                head += chunk
+            lines = head.split(b"\r\n\r\n")[0].split(b"\r\n")[1:]
+            auth = [l.split(b":", 1)[1].strip() for l in lines if l.lower().startswith(b"authorization:")]
+            if auth != [b"Bearer " + self.token.encode()]:
+                self.refused += 1
+                conn.sendall(b"HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+                conn.close()
+                return
+            up = socket.create_connection(("127.0.0.1", self.chrome_port))
+            up.sendall(head)
+
+            def pump(a, b):
+                try:
+                    while True:
+                        d = a.recv(65536)
+                        if not d:
+                            break
+                        b.sendall(d)
+                except OSError:
+                    pass
+                for x in (a, b):
+                    try:
+                        x.shutdown(socket.SHUT_RDWR)
+                    except OSError:
+                        pass
+            threading.Thread(target=pump, args=(up, conn), daemon=True).start()
+            pump(conn, up)
+        except (OSError, ssl.SSLError):
+            pass
+
+    def close(self):
+        self.lsock.close()
+        try:
+            os.killpg(self.chrome.pid, signal.SIGKILL)
+        except OSError:
+            pass
+        self.chrome.wait()
+        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 def wait_until(pred, timeout, what):
@@ -499,6 +611,44 @@ class ConfigTests(TestCase):
             self.assertIn("not a Chromium DevTools endpoint", st["last_error"])
             self.assertEqual(st["mode"], "endpoint")
             self.assertEqual(d.call("daemon.status")["queue"]["queued"], 1)   # kept, not lost
+
+    def test_remote_endpoint_over_tls_with_a_token(self):
+        front = TlsTokenFront("s3cret-token")
+        try:
+            endpoint = "https://127.0.0.1:%d" % front.port
+            common = ["--browser-endpoint", endpoint, "--set", "browser.ca_file=" + front.cert]
+            with Daemon(capture=True, args=common + ["--set", "browser.token=s3cret-token"]) as d:
+                ev, = capture_all(d, [fresh(self.site, "/ok")])
+                self.assertEqual(ev["state"], "ok", ev)
+                self.assertEqual(d.call("daemon.status")["browser"]["mode"], "endpoint")
+                self.assertEqual(front.refused, 0)
+            # a wrong token: refused at discovery, said so, the job kept queued
+            with Daemon(capture=True, args=common + ["--set", "browser.token=wrong"]) as d:
+                with d.client() as c:
+                    c.call("link.add", {"url": fresh(self.site, "/ok")})
+                st = wait_until(lambda: (lambda b: b if b.get("last_error") else None)(d.call("daemon.status")["browser"]),
+                                30, "the endpoint's error")
+                self.assertIn("HTTP 401", st["last_error"])
+                self.assertIn("browser.token", st["last_error"])
+                self.assertEqual(d.call("daemon.status")["queue"]["queued"], 1)
+            self.assertGreater(front.refused, 0)
+            # a certificate we were not told to trust: refused too
+            with Daemon(capture=True, args=["--browser-endpoint", endpoint, "--set", "browser.token=s3cret-token"]) as d:
+                with d.client() as c:
+                    c.call("link.add", {"url": fresh(self.site, "/ok")})
+                st = wait_until(lambda: (lambda b: b if b.get("last_error") else None)(d.call("daemon.status")["browser"]),
+                                30, "the certificate error")
+                self.assertRegex(st["last_error"], "(?i)certificate|SSL")
+            # the websocket itself carries the token too: a ws(s) endpoint is used as given
+            with urllib_json("https://127.0.0.1:%d/json/version" % front.port, front) as v:
+                path = "/" + v["webSocketDebuggerUrl"].split("/", 3)[3]
+            with Daemon(capture=True, args=["--browser-endpoint", "wss://127.0.0.1:%d%s" % (front.port, path),
+                                            "--set", "browser.ca_file=" + front.cert,
+                                            "--set", "browser.token=s3cret-token"]) as d:
+                ev, = capture_all(d, [fresh(self.site, "/ok")])
+                self.assertEqual(ev["state"], "ok", ev)
+        finally:
+            front.close()
 
     def test_kill9_chromium_mid_batch_every_job_ok(self):
         with Daemon(capture=True, args=["--jobs", "4"]) as d:
