@@ -94,8 +94,11 @@ browser_t *browser_start(uv_loop_t *loop, const browser_opts_t *o, browser_exit_
     args[n++] = "--metrics-recording-only";
     args[n++] = "--password-store=basic";
     /* background work a capture never needs (Playwright turns most of these off too) */
+    /* WebUIOmniboxPopup*: every new browser context otherwise loads omnibox popups into
+     * their own renderers (two browser_ui targets per capture; Puppeteer turns them off) */
     args[n++] = "--disable-features=Translate,OptimizationHints,MediaRouter,BackForwardCache,"
-                "DialMediaRouteProvider,CalculateNativeWinOcclusion,InterestFeedContentSuggestions";
+                "DialMediaRouteProvider,CalculateNativeWinOcclusion,InterestFeedContentSuggestions,"
+                "WebUIOmniboxPopup,WebUIOmniboxAimPopup";
     args[n++] = "--disable-client-side-phishing-detection";
     args[n++] = "--disable-domain-reliability";
     args[n++] = "--disable-hang-monitor";

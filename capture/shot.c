@@ -300,8 +300,7 @@ static void after_wait(shot_t *s)
              s->session, lazy_cb);
 }
 
-/* Polls every 50 ms from the start: the navigation must commit before the waits' end
- * (else there is nothing to shoot); then the load event, then QUIET_MS without a request
+/* Polls every 50 ms from the start: once the navigation committed, the load event, then QUIET_MS without a request
  * in flight (counted from Network events as Playwright does; CDP's own networkIdle may
  * never fire), each up to its share of the deadline; then the in-page script must answer
  * by the waits' end (a page whose main thread is stuck is shot without it). */
@@ -318,11 +317,8 @@ static void wait_poll_cb(uv_timer_t *t)
         }
         return;
     }
-    if (!s->navigated) {
-        if (now >= s->waits_until)
-            finish(s, "timed out (step: %s)%s", NULL);
-        return;
-    }
+    if (!s->navigated)
+        return;   /* until the commit only the deadline itself bounds setup and navigation */
     if (!s->waiting)
         return;
     if (!s->loaded) {

@@ -55,13 +55,14 @@ typedef void (*shot_done_cb)(shot_result_t *r, void *ud);
 
 /* The deadline (timeout_ms) is cut into shares, as points in time from the start:
  * the screenshot's reserve comes off the end (a third, at most 10 s); the rest is the
- * waits' budget. Setup and navigation may use it until the navigation commits; of what
- * is left then, the load event may take until 45%, network quiet until 60%, the
+ * waits' budget. Setup and navigation may take until the deadline itself (a commit after
+ * the waits' budget leaves every wait cut at once and the shot the time that is left);
+ * of what is left of the budget at the commit, the load event may take until 45%, network quiet until 60%, the
  * lazy-content pass until 80%, image and font waits until 100%. A wait that reaches its point is cut, the page
  * is shot as it is and marked partial with the reason; time a phase does not use passes
- * to the next. Only a navigation that never commits (nothing to shoot), a net error, a
- * crash, a refused address, or a screenshot that does not come back within the deadline
- * fail the capture. */
+ * to the next. Only a navigation that does not commit within the deadline (nothing to
+ * shoot), a net error, a crash, a refused address, or a screenshot that does not come back
+ * within the deadline fail the capture. */
 
 /* Starts a capture; done is called exactly once (never from inside shot_begin). Returns
  * the capture's handle, or NULL if it could not start (done is then not called). The
