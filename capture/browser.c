@@ -69,7 +69,7 @@ browser_t *browser_start(uv_loop_t *loop, const browser_opts_t *o, browser_exit_
     }
     char udd[4300];
     snprintf(udd, sizeof udd, "--user-data-dir=%s", o->profile_dir);
-    const char *args[32];
+    const char *args[48];
     int n = 0;
     args[n++] = o->chromium;
     args[n++] = "--headless";
@@ -93,17 +93,29 @@ browser_t *browser_start(uv_loop_t *loop, const browser_opts_t *o, browser_exit_
     args[n++] = "--disable-renderer-backgrounding";
     args[n++] = "--metrics-recording-only";
     args[n++] = "--password-store=basic";
-    /* background work a capture never needs (Playwright turns most of these off too) */
-    /* WebUIOmniboxPopup*: every new browser context otherwise loads omnibox popups into
-     * their own renderers (two browser_ui targets per capture; Puppeteer turns them off) */
+    /* background work a capture never needs (Playwright turns most of these off too); then
+     * lookups and connections outside the egress proxy: DNS-over-HTTPS, the built-in
+     * resolver, prediction, prerender and the prefetch proxy; and the WebUI omnibox popups
+     * (every new browser context otherwise loads two into renderers of their own; Puppeteer
+     * turns them off). Chromium reads one --disable-features only: keep this the one. */
     args[n++] = "--disable-features=Translate,OptimizationHints,MediaRouter,BackForwardCache,"
                 "DialMediaRouteProvider,CalculateNativeWinOcclusion,InterestFeedContentSuggestions,"
+                "DnsOverHttps,AsyncDns,NetworkPrediction,Prerender2,PreconnectToSearch,"
+                "SpeculationRulesPrefetchProxy,NetworkTimeServiceQuerying,"
                 "WebUIOmniboxPopup,WebUIOmniboxAimPopup";
     args[n++] = "--disable-client-side-phishing-detection";
     args[n++] = "--disable-domain-reliability";
     args[n++] = "--disable-hang-monitor";
     args[n++] = "--disable-ipc-flooding-protection";
     args[n++] = "--disable-component-extensions-with-background-pages";
+    /* no socket leaves except through each context's egress proxy (capture/egress.c):
+     * WebRTC may not use UDP outside the proxy (so no STUN, no host candidates), no
+     * DNS prefetch, no hyperlink auditing pings, no field trial downloads */
+    args[n++] = "--force-webrtc-ip-handling-policy=disable_non_proxied_udp";
+    args[n++] = "--webrtc-ip-handling-policy=disable_non_proxied_udp";
+    args[n++] = "--dns-prefetch-disable";
+    args[n++] = "--no-pings";
+    args[n++] = "--disable-field-trial-config";
     if (o->no_sandbox)
         args[n++] = "--no-sandbox";
     args[n++] = "about:blank";

@@ -22,6 +22,7 @@ typedef struct {
     uv_loop_t *loop;
     shot_request_t req;
     char url[8192];
+    char proxy[128];
     char context_id[128], target_id[128], session[128];
     shot_result_t res;
     shot_done_cb done;
@@ -434,12 +435,13 @@ static int is_main_frame(shot_t *s, json_t *params)
     return frame && type && !strcmp(type, "Document") && !strcmp(frame, s->target_id);
 }
 
-static void check_remote(shot_t *s, json_t *resp)
+/* The top document's URL changes with each redirect: the owner's proxy decides private
+ * network access by it. */
+static void report_top_url(shot_t *s, json_t *params)
 {
-    const char *ip = json_string_value(json_object_get(resp, "remoteIPAddress"));
-    char why[256];
-    if (ip && *ip && s->req.addr_check && !s->req.addr_check(ip, why, sizeof why, s->req.addr_check_ud))
-        finish(s, "%s failed: %s", why);
+    const char *u = json_string_value(json_object_get(json_object_get(params, "request"), "url"));
+    if (u && s->req.top_url)
+        s->req.top_url(u, s->req.top_url_ud);
 }
 
 void shot_on_event(void *handle, const char *method, json_t *params, const char *session)
@@ -460,8 +462,9 @@ void shot_on_event(void *handle, const char *method, json_t *params, const char 
             json_array_append_new(s->res.redirects,
                 json_pack("{s:O?,s:O?}", "url", json_object_get(redirect, "url"),
                           "status", json_object_get(redirect, "status")));
-            check_remote(s, redirect);
         }
+        if (is_main_frame(s, params))
+            report_top_url(s, params);   /* last: the owner may end the capture there */
     } else if (!strcmp(method, "Network.loadingFinished") || !strcmp(method, "Network.loadingFailed")) {
         if (s->requests > 0)
             s->requests--;
@@ -473,7 +476,6 @@ void shot_on_event(void *handle, const char *method, json_t *params, const char 
             const char *u = json_string_value(json_object_get(resp, "url"));
             snprintf(s->res.final_url, sizeof s->res.final_url, "%s", u ? u : "");
         }
-        check_remote(s, resp);
     } else if (!strcmp(method, "Page.loadEventFired")) {
         if (s->nav_sent && !s->loaded) {   /* not about:blank's, from before navigate */
             s->loaded_ms = uv_now(s->loop);
@@ -553,6 +555,8 @@ void *shot_begin(cdp_t *c, uv_loop_t *loop, const shot_request_t *req, shot_done
     s->req = *req;
     snprintf(s->url, sizeof s->url, "%s", req->url);
     s->req.url = s->url;
+    snprintf(s->proxy, sizeof s->proxy, "%s", req->proxy_server ? req->proxy_server : "");
+    s->req.proxy_server = s->proxy[0] ? s->proxy : NULL;
     s->done = done;
     s->ud = ud;
     s->step = "new context";
@@ -569,8 +573,13 @@ void *shot_begin(cdp_t *c, uv_loop_t *loop, const shot_request_t *req, shot_done
     s->idle.data = s;
     uv_timer_start(&s->deadline, deadline_cb, (uint64_t)timeout, 0);
     uv_timer_start(&s->idle, wait_poll_cb, 50, 50);
-    if (send_cmd(s, "Target.createBrowserContext", json_pack("{s:b}", "disposeOnDetach", 1), NULL,
-                 context_cb) < 0) {
+    /* the context's every connection goes through its own proxy; "<-loopback>" takes away
+     * Chromium's implicit bypass of localhost, so loopback is proxied (and checked) too */
+    json_t *cp = s->proxy[0]
+        ? json_pack("{s:b,s:s,s:s}", "disposeOnDetach", 1, "proxyServer", s->proxy,
+                    "proxyBypassList", "<-loopback>")
+        : json_pack("{s:b}", "disposeOnDetach", 1);
+    if (send_cmd(s, "Target.createBrowserContext", cp, NULL, context_cb) < 0) {
         s->finished = 1;
         uv_close((uv_handle_t *)&s->deadline, timer_closed_cb);
         uv_close((uv_handle_t *)&s->idle, timer_closed_cb);

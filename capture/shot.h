@@ -1,5 +1,5 @@
 /* shot.h -- one full-page capture over an open CDP connection: its own browser context
- * and tab, navigate, wait for the load event and network quiet, load lazy content,
+ * (with its own egress proxy, every host loopback included) and tab, navigate, wait for the load event and network quiet, load lazy content,
  * measure the page, take the screenshot with captureBeyondViewport (up to a height cap),
  * close the context. The image comes back as the browser's base64 text; decoding, hashing
  * and writing happen off the loop (postproc.h). Knows the CDP methods of a capture;
@@ -11,9 +11,8 @@
 
 #include "cdp.h"
 
-/* Decides whether a page may talk to an address it reached (the remote IP of each
- * response): 1 = fine; 0 = the capture fails with `why`. */
-typedef int (*shot_addr_check_fn)(const char *ip, char *why, size_t whylen, void *ud);
+/* The top document's URL: the link's at navigation, then each redirect's. */
+typedef void (*shot_top_url_cb)(const char *url, void *ud);
 
 /* The context of a finished capture was disposed, ms after done ran (tag as given). */
 typedef void (*shot_teardown_cb)(int64_t ms, int64_t tag, void *ud);
@@ -24,11 +23,12 @@ typedef struct {
     double scale;              /* device scale factor; 0 = 1 */
     int height_cap;            /* CSS px */
     int timeout_ms;            /* one deadline for the whole capture, the shot included */
-    shot_addr_check_fn addr_check;   /* optional */
-    void *addr_check_ud;
     shot_teardown_cb teardown;       /* optional */
     int64_t teardown_tag;
     void *teardown_ud;
+    const char *proxy_server;  /* the context's proxyServer ("127.0.0.1:PORT"); NULL = none */
+    shot_top_url_cb top_url;   /* optional */
+    void *top_url_ud;
 } shot_request_t;
 
 typedef struct {

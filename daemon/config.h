@@ -21,6 +21,10 @@ typedef struct config {
     int height_cap;               /* CSS px */
     int deny_private;
     char browser_endpoint[512];   /* "" = start our own Chromium */
+    char proxy_listen[64];        /* browser.proxy_listen: IP the egress proxy binds for a
+                                   * remote browser ("" = none: remote captures refused) */
+    char dns_servers[512];        /* "" = /etc/resolv.conf; else "ip[:port],..." */
+    int dns_timeout_ms;
     char browser_token[512];      /* remote endpoint: `Authorization: Bearer` value */
     char browser_ca_file[4096];   /* remote endpoint over TLS: PEM CA file; "" = system's */
     char chromium_path[1024];

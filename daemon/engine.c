@@ -7,9 +7,10 @@
  * recycle_after captures or when its process group's memory passes the limit, stopped
  * after idle_stop seconds without work. When it dies or stops answering, its whole
  * process group is killed, every capture it was running goes back to the queue (up to
- * MAX_ATTEMPTS, with back-off), and it is started again with back-off. Every request a
- * page makes is paused by a browser-wide Fetch.enable and let through only if the
- * address rules (capture/guard.c) allow its URL and the addresses its host resolves to.
+ * MAX_ATTEMPTS, with back-off), and it is started again with back-off. Every capture
+ * gets its own egress proxy listener (capture/egress.c) as its browser context's
+ * proxyServer: each connection of the page is resolved (c-ares, capture/resolver.c) and
+ * checked with the address rules (capture/guard.c) there, and counted for the snapshot.
  * The engine writes nothing itself: claims, results and retries are writer calls. */
 #include "engine.h"
 
@@ -23,11 +24,13 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <arpa/inet.h>
 #include <curl/curl.h>
 
 #include "browser.h"
 #include "cdp.h"
 #include "daemon.h"
+#include "egress.h"
 #include "guard.h"
 #include "json_link.h"
 #include "log.h"
@@ -41,8 +44,6 @@
 #define TICK_MS 1000
 #define HEALTH_TIMEOUT_MS 5000
 #define CONNECT_TIMEOUT_MS 10000
-#define DNS_CACHE_SLOTS 128
-#define DNS_TTL_MS 30000
 #define MAX_MESSAGE (256u << 20)   /* a 30,000 px screenshot is ~40 MB of base64 */
 
 typedef enum { B_OFF, B_STARTING, B_READY, B_STOPPING } browser_state_t;
@@ -64,8 +65,11 @@ typedef struct slot {
     uint64_t shot_done_ms;        /* loop time the screenshot arrived */
     int64_t post_ms;              /* screenshot arrived -> post-processing done */
     int64_t teardown_ms;          /* context disposed, ms after the shot; -1 = not yet */
-    char block_reason[256];       /* a request of its page refused by the address rules */
+    char block_reason[256];       /* its top document was refused by the address rules */
     char lost_reason[256];
+    egress_t *egress;             /* the proxy of the capture's browser context */
+    egress_stats_t net;           /* its counters, kept when the capture ends */
+    char top_host[256];           /* of the top document's latest URL */
 } slot_t;
 
 #define MAX_TABS 64
@@ -74,13 +78,6 @@ typedef struct {
     char id[64];
     char url[512];
 } tab_t;
-
-typedef struct {
-    char host[256];
-    int verdict;                  /* GUARD_ALLOW / GUARD_DENY */
-    char why[200];
-    uint64_t expires;
-} dns_entry_t;
 
 struct engine {
     daemon_t *d;
@@ -111,7 +108,9 @@ struct engine {
     int health_pending;
     int handles_open;
     events_sub_t *sub;
-    dns_entry_t dns[DNS_CACHE_SLOTS];
+    resolver_t *resolver;         /* the egress proxies' (c-ares on the loop) */
+    char remote_peer[64];         /* browser.endpoint's IP: the only peer of a remote proxy */
+    char remote_error[300];       /* why captures with browser.endpoint cannot run */
     tab_t tabs[MAX_TABS];         /* page targets the browser reported (discovery events) */
     int ntabs;
     char profile_dir[4300], pid_file[4300], shots_dir[4300];
@@ -247,11 +246,15 @@ static void slot_release(slot_t *s)
     store_job_free(s->job);
     s->job = NULL;
     s->shot = NULL;
+    egress_free(s->egress);
+    s->egress = NULL;
+    memset(&s->net, 0, sizeof s->net);
     s->phase = SLOT_FREE;
     s->blank_retried = s->canceled = s->browser_lost = 0;
     s->queue_ms = s->post_ms = 0;
     s->teardown_ms = -1;
     s->block_reason[0] = s->lost_reason[0] = '\0';
+    s->top_host[0] = '\0';
     e->last_busy_ms = uv_now(e->loop);
     if (e->closing) {
         if (slots_busy(e, SLOT_FREE) == 0)
@@ -307,6 +310,14 @@ static void submit(engine_t *e, op_t *op, writer_done_cb cb)
     }
 }
 
+/* {"network": {requests, bytes, refused}} of the capture's proxy: kept in the snapshot's
+ * timings column, shown as the snapshot's `network` (json_link.c). */
+static json_t *network_json(const slot_t *s)
+{
+    return json_pack("{s:I,s:I,s:I}", "requests", (json_int_t)s->net.requests,
+                     "bytes", (json_int_t)s->net.bytes, "refused", (json_int_t)s->net.refused);
+}
+
 /* Ends a job that produced no image: retry when the cause is passing, else failed. */
 static void slot_fail(slot_t *s, const char *error, int transient)
 {
@@ -348,6 +359,10 @@ static void slot_fail(slot_t *s, const char *error, int transient)
     if (s->res.redirects)
         op->redirects = json_dumps(s->res.redirects, JSON_COMPACT);
     op->result.redirects_json = op->redirects;
+    json_t *t = json_pack("{s:o}", "network", network_json(s));
+    op->timings = t ? json_dumps(t, JSON_COMPACT) : NULL;
+    json_decref(t);
+    op->result.timings_json = op->timings;
     e->failed_total++;
     log_info("job %lld (%s) failed: %s", (long long)s->job->id, s->job->url, msg);
     submit(e, op, finish_done_cb);
@@ -395,6 +410,8 @@ static void slot_save(slot_t *s)
                           "lazy_steps", s->res.lazy_steps);
     if (t && s->teardown_ms >= 0)
         json_object_set_new(t, "teardown_ms", json_integer((json_int_t)s->teardown_ms));
+    if (t)
+        json_object_set_new(t, "network", network_json(s));
     op->timings = t ? json_dumps(t, JSON_COMPACT) : NULL;
     json_decref(t);
     r->timings_json = op->timings;
@@ -549,6 +566,20 @@ static void on_shot_done_cb(shot_result_t *r, void *ud)
     s->shot = NULL;
     s->res = *r;                  /* takes png_b64 and redirects */
     e->captures++;
+    if (s->egress) {              /* the context is gone: so are its connections */
+        char why[300];
+        if (!s->block_reason[0] && s->top_host[0] && egress_refusal(s->egress, s->top_host, why, sizeof why))
+            snprintf(s->block_reason, sizeof s->block_reason, "%s", why);
+        egress_get_stats(s->egress, &s->net);
+        egress_free(s->egress);
+        s->egress = NULL;
+    }
+    if (r->ok && s->block_reason[0]) {
+        /* the top document was refused over plain http: what came back is our 403 */
+        r->ok = s->res.ok = 0;
+        json_decref(s->res.png_b64);
+        s->res.png_b64 = r->png_b64 = NULL;
+    }
     if (s->canceled) {
         publish_finished(e, s->job, "canceled", "canceled by the user");
         slot_release(s);
@@ -568,11 +599,12 @@ static void on_shot_done_cb(shot_result_t *r, void *ud)
     if (!r->ok) {
         char msg[800];
         const char *why = r->error;
-        if (s->block_reason[0] && (strstr(r->error, "BLOCKED_BY_CLIENT") || strstr(r->error, "refused"))) {
+        int transient = r->crashed || (r->net_error[0] && transient_net_error(r->net_error));
+        if (s->block_reason[0]) {   /* the top document was refused: that is the cause */
             snprintf(msg, sizeof msg, "navigate failed: %s", s->block_reason);
             why = msg;
+            transient = 0;
         }
-        int transient = r->crashed || (r->net_error[0] && transient_net_error(r->net_error));
         if (!strncmp(r->error, "timed out", 9))
             health_check(e);
         slot_fail(s, why, transient);
@@ -598,11 +630,40 @@ static void on_shot_done_cb(shot_result_t *r, void *ud)
     schedule(e);   /* its place in the browser is free: the next capture starts now */
 }
 
-static int addr_check_cb(const char *ip, char *why, size_t whylen, void *ud)
+/* A connection of a capture's page was refused by its proxy. The top document's refusal
+ * ends the capture now, naming the rule; others only count. */
+static void on_refused_cb(egress_t *x, const char *host, int port, int top, const char *why,
+                          void *ud)
 {
-    engine_t *e = ud;
-    guard_rules_t rules = {e->d->cfg.deny_private};
-    return guard_check_ip(&rules, ip, why, whylen) == GUARD_ALLOW;
+    slot_t *s = ud;
+    (void)x;
+    (void)port;
+    (void)host;
+    if (!top || s->phase != SLOT_SHOT || !s->shot || s->block_reason[0])
+        return;
+    snprintf(s->block_reason, sizeof s->block_reason, "%s", why);
+    shot_fail(s->shot, why);   /* done runs now; the listener is freed there, safely */
+}
+
+static void top_url_cb(const char *url, void *ud)
+{
+    slot_t *s = ud;
+    CURLU *u = curl_url();
+    char *host = NULL;
+    char why[300];
+    if (u && s->egress && curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK) {
+        egress_set_top_host(s->egress, host);
+        snprintf(s->top_host, sizeof s->top_host, "%s", host);
+        /* a redirect whose connection the proxy refused before this event arrived */
+        if (s->phase == SLOT_SHOT && s->shot && !s->block_reason[0] &&
+            egress_refusal(s->egress, host, why, sizeof why)) {
+            snprintf(s->block_reason, sizeof s->block_reason, "%s", why);
+            shot_fail(s->shot, why);
+        }
+    }
+    curl_free(host);
+    curl_url_cleanup(u);
 }
 
 static void on_teardown_cb(int64_t ms, int64_t job_id, void *ud)
@@ -616,13 +677,33 @@ static void slot_start_shot(slot_t *s)
 {
     engine_t *e = s->e;
     const config_t *cfg = &e->d->cfg;
+    char err[300], label[48];
+    s->block_reason[0] = '\0';
+    if (e->remote_error[0]) {
+        s->phase = SLOT_WRITE;
+        slot_fail(s, e->remote_error, 0);
+        return;
+    }
+    /* one listener per browser context: each connection belongs to this capture */
+    snprintf(label, sizeof label, "job %lld", (long long)s->job->id);
+    egress_opts_t eo = {.resolver = e->resolver, .deny_private = cfg->deny_private,
+                        .bind_ip = cfg->browser_endpoint[0] ? cfg->proxy_listen : NULL,
+                        .peer_ip = cfg->browser_endpoint[0] ? e->remote_peer : NULL,
+                        .label = label, .refused = on_refused_cb, .ud = s};
+    egress_free(s->egress);
+    s->egress = egress_new(e->loop, &eo, err, sizeof err);
+    if (!s->egress) {
+        s->phase = SLOT_WRITE;
+        slot_fail(s, err, 1);
+        return;
+    }
+    top_url_cb(s->job->url, s);
     shot_request_t req = {
         .url = s->job->url, .viewport_w = cfg->viewport_w, .viewport_h = cfg->viewport_h,
         .scale = cfg->scale, .height_cap = cfg->height_cap, .timeout_ms = cfg->job_timeout_s * 1000,
-        .addr_check = addr_check_cb, .addr_check_ud = e,
-        .teardown = on_teardown_cb, .teardown_tag = s->job->id, .teardown_ud = s};
+        .teardown = on_teardown_cb, .teardown_tag = s->job->id, .teardown_ud = s,
+        .proxy_server = egress_address(s->egress), .top_url = top_url_cb, .top_url_ud = s};
     s->teardown_ms = -1;
-    s->block_reason[0] = '\0';
     s->phase = SLOT_SHOT;
     s->shot = shot_begin(e->cdp, e->loop, &req, on_shot_done_cb, s);
     if (!s->shot) {
@@ -671,131 +752,6 @@ static void claim_done_cb(method_call_t *call, void *ud)
     schedule(e);
 }
 
-/* ---- request interception: the address rules ---------------------------------------- */
-
-typedef struct {
-    uv_getaddrinfo_t req;
-    engine_t *e;
-    unsigned gen;
-    char request_id[128], frame_id[128], host[256];
-} dns_lookup_t;
-
-static void intercept_answer(engine_t *e, const char *request_id, const char *frame_id,
-                             int allow, const char *why)
-{
-    if (!e->cdp || e->bstate != B_READY)
-        return;
-    if (allow) {
-        cdp_send(e->cdp, "Fetch.continueRequest", json_pack("{s:s}", "requestId", request_id),
-                 NULL, NULL, NULL);
-        return;
-    }
-    cdp_send(e->cdp, "Fetch.failRequest",
-             json_pack("{s:s,s:s}", "requestId", request_id, "errorReason", "BlockedByClient"),
-             NULL, NULL, NULL);
-    log_info("request refused: %s", why);
-    for (int i = 0; i < e->nalloc; i++) {
-        slot_t *s = &e->slots[i];
-        if (s->phase == SLOT_SHOT && s->shot && frame_id && !strcmp(shot_frame_id(s->shot), frame_id)) {
-            if (!s->block_reason[0])
-                snprintf(s->block_reason, sizeof s->block_reason, "%s", why);
-        }
-    }
-}
-
-static dns_entry_t *dns_find(engine_t *e, const char *host)
-{
-    uint64_t now = uv_now(e->loop);
-    for (int i = 0; i < DNS_CACHE_SLOTS; i++)
-        if (e->dns[i].host[0] && e->dns[i].expires > now && !strcmp(e->dns[i].host, host))
-            return &e->dns[i];
-    return NULL;
-}
-
-static void dns_store(engine_t *e, const char *host, int verdict, const char *why)
-{
-    uint64_t now = uv_now(e->loop);
-    dns_entry_t *slot = &e->dns[0];
-    for (int i = 0; i < DNS_CACHE_SLOTS; i++) {
-        if (!e->dns[i].host[0] || e->dns[i].expires <= now) {
-            slot = &e->dns[i];
-            break;
-        }
-        if (e->dns[i].expires < slot->expires)
-            slot = &e->dns[i];
-    }
-    snprintf(slot->host, sizeof slot->host, "%s", host);
-    slot->verdict = verdict;
-    snprintf(slot->why, sizeof slot->why, "%s", why ? why : "");
-    slot->expires = now + DNS_TTL_MS;
-}
-
-static void dns_done_cb(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
-{
-    dns_lookup_t *l = req->data;
-    engine_t *e = l->e;
-    int verdict = GUARD_ALLOW;
-    char why[200] = "";
-    if (status == 0) {
-        guard_rules_t rules = {e->d->cfg.deny_private};
-        for (struct addrinfo *a = res; a; a = a->ai_next) {
-            char ip[64];
-            if (uv_ip_name(a->ai_addr, ip, sizeof ip) != 0)
-                continue;
-            char w[200];
-            if (guard_check_ip(&rules, ip, w, sizeof w) != GUARD_ALLOW) {
-                verdict = GUARD_DENY;
-                snprintf(why, sizeof why, "%s resolves to an address that is %s", l->host,
-                         strstr(w, "is ") ? strstr(w, "is ") + 3 : w);
-                break;
-            }
-        }
-        dns_store(e, l->host, verdict, why);
-    }
-    /* a name that does not resolve goes on: the browser reports its own DNS error */
-    uv_freeaddrinfo(res);
-    if (l->gen == e->gen)
-        intercept_answer(e, l->request_id, l->frame_id, verdict == GUARD_ALLOW, why);
-    free(l);
-}
-
-static void on_request_paused(engine_t *e, json_t *params)
-{
-    const char *rid = json_string_value(json_object_get(params, "requestId"));
-    const char *url = json_string_value(json_object_get(json_object_get(params, "request"), "url"));
-    const char *frame = json_string_value(json_object_get(params, "frameId"));
-    if (!rid)
-        return;
-    guard_rules_t rules = {e->d->cfg.deny_private};
-    char host[256], why[256] = "";
-    int rc = url ? guard_check_url(&rules, url, host, sizeof host, why, sizeof why) : GUARD_DENY;
-    if (rc != GUARD_RESOLVE) {
-        intercept_answer(e, rid, frame, rc == GUARD_ALLOW, why);
-        return;
-    }
-    dns_entry_t *hit = dns_find(e, host);
-    if (hit) {
-        intercept_answer(e, rid, frame, hit->verdict == GUARD_ALLOW, hit->why);
-        return;
-    }
-    dns_lookup_t *l = calloc(1, sizeof *l);
-    if (!l) {
-        intercept_answer(e, rid, frame, 0, "out of memory checking the address");
-        return;
-    }
-    l->e = e;
-    l->gen = e->gen;
-    snprintf(l->request_id, sizeof l->request_id, "%s", rid);
-    snprintf(l->frame_id, sizeof l->frame_id, "%s", frame ? frame : "");
-    snprintf(l->host, sizeof l->host, "%s", host);
-    l->req.data = l;
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
-    if (uv_getaddrinfo(e->loop, &l->req, dns_done_cb, host, NULL, &hints) != 0) {
-        free(l);
-        intercept_answer(e, rid, frame, 1, "");
-    }
-}
-
 /* ---- the browser ---------------------------------------------------------------------- */
 
 /* The browser's own list of tabs, kept from target discovery events, so daemon.status
@@ -834,10 +790,6 @@ static void on_cdp_event_cb(cdp_t *c, const char *method, json_t *params, const 
 {
     engine_t *e = ud;
     (void)c;
-    if (!session && !strcmp(method, "Fetch.requestPaused")) {
-        on_request_paused(e, params);
-        return;
-    }
     if (!session && !strncmp(method, "Target.target", 13)) {
         tabs_on_event(e, method, params);
         return;
@@ -849,19 +801,10 @@ static void on_cdp_event_cb(cdp_t *c, const char *method, json_t *params, const 
             shot_on_event(e->slots[i].shot, method, params, session);
 }
 
-static void fetch_enabled_cb(cdp_t *c, json_t *r, const char *err, void *ud)
+static void browser_ready(engine_t *e)
 {
-    engine_t *e = ud;
-    (void)c;
-    (void)r;
     if (e->bstate != B_STARTING)
         return;
-    if (err) {
-        char msg[300];
-        snprintf(msg, sizeof msg, "cannot enable request interception: %s", err);
-        teardown(e, msg, 1);
-        return;
-    }
     uv_timer_stop(&e->connect_timer);
     e->bstate = B_READY;
     e->browser_started_ms = e->last_busy_ms = uv_now(e->loop);
@@ -876,11 +819,9 @@ static void on_cdp_connected(engine_t *e, cdp_t *c)
 {
     /* the tabs the browser has, for daemon.status (page targets only) */
     cdp_send(c, "Target.setDiscoverTargets", json_pack("{s:b}", "discover", 1), NULL, NULL, NULL);
-    /* every request of every page passes the address rules, iframes and workers too */
-    if (cdp_send(c, "Fetch.enable",
-                 json_pack("{s:[{s:s,s:s}]}", "patterns", "urlPattern", "*", "requestStage", "Request"),
-                 NULL, fetch_enabled_cb, e) < 0)
-        teardown(e, "cannot talk to the browser", 1);
+    /* no interception: each capture's context sends every connection through its own
+     * egress proxy, which applies the address rules (slot_start_shot) */
+    browser_ready(e);
 }
 
 static void on_cdp_state_cb(cdp_t *c, int connected, const char *err, void *ud)
@@ -1447,6 +1388,42 @@ static int has_cjk_font(void)
     return found;
 }
 
+/* A remote browser (browser.endpoint) reaches the egress proxy on browser.proxy_listen,
+ * and only the endpoint's own address may connect to it. Without that, captures fail
+ * closed with the reason (the remote browser would otherwise go out on its own). */
+static void remote_policy(engine_t *e)
+{
+    const config_t *cfg = &e->d->cfg;
+    if (!cfg->browser_endpoint[0])
+        return;
+    if (!cfg->proxy_listen[0]) {
+        snprintf(e->remote_error, sizeof e->remote_error,
+                 "browser.endpoint is set but browser.proxy_listen is not: a remote browser cannot "
+                 "reach linksnapd's egress proxy, and pages are never captured without it "
+                 "(see linksnapd.conf(5))");
+        return;
+    }
+    CURLU *u = curl_url();
+    char *host = NULL;
+    unsigned char tmp[16];
+    if (u && curl_url_set(u, CURLUPART_URL, cfg->browser_endpoint, CURLU_NON_SUPPORT_SCHEME) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK) {
+        size_t n = strlen(host);
+        if (n > 2 && host[0] == '[' && host[n - 1] == ']') {
+            memmove(host, host + 1, n - 2);
+            host[n - 2] = '\0';
+        }
+        if (inet_pton(AF_INET, host, tmp) == 1 || inet_pton(AF_INET6, host, tmp) == 1)
+            snprintf(e->remote_peer, sizeof e->remote_peer, "%s", host);
+    }
+    if (!e->remote_peer[0])
+        snprintf(e->remote_error, sizeof e->remote_error,
+                 "browser.endpoint must name the browser by its IP address when browser.proxy_listen "
+                 "is used: only that address may connect to the egress proxy");
+    curl_free(host);
+    curl_url_cleanup(u);
+}
+
 engine_t *engine_new(daemon_t *d, char *err, size_t errlen)
 {
     engine_t *e = calloc(1, sizeof *e);
@@ -1472,6 +1449,13 @@ engine_t *engine_new(daemon_t *d, char *err, size_t errlen)
         uv_timer_init(e->loop, &e->slots[i].wait);
         e->slots[i].wait.data = &e->slots[i];
     }
+    e->resolver = resolver_new(e->loop, d->cfg.dns_servers, d->cfg.dns_timeout_ms, err, errlen);
+    if (!e->resolver) {
+        free(e->slots);
+        free(e);
+        return NULL;
+    }
+    remote_policy(e);
     uv_timer_init(e->loop, &e->tick);
     uv_timer_init(e->loop, &e->connect_timer);
     uv_timer_init(e->loop, &e->health_timer);
@@ -1539,6 +1523,14 @@ json_t *engine_status(engine_t *e)
         json_object_set_new(o, "uptime_s", json_integer((json_int_t)((uv_now(e->loop) - e->browser_started_ms) / 1000)));
     if (e->last_error[0])
         json_object_set_new(o, "last_error", json_string(e->last_error));
+    if (e->resolver) {
+        resolver_stats_t rs;
+        resolver_get_stats(e->resolver, &rs);
+        json_object_set_new(o, "dns", json_pack("{s:I,s:I,s:I,s:I,s:I}",
+            "queries", (json_int_t)rs.queries, "coalesced", (json_int_t)rs.coalesced,
+            "cache_hits", (json_int_t)rs.cache_hits, "negative_hits", (json_int_t)rs.negative_hits,
+            "failures", (json_int_t)rs.failures));
+    }
     json_t *tabs = json_array();
     for (int i = 0; tabs && i < e->ntabs; i++) {
         json_t *t = json_pack("{s:s,s:s}", "id", e->tabs[i].id, "url", e->tabs[i].url);
@@ -1596,6 +1588,12 @@ void engine_close_handles(engine_t *e)
     uv_close((uv_handle_t *)&e->tick, handle_closed_cb);
     uv_close((uv_handle_t *)&e->connect_timer, handle_closed_cb);
     uv_close((uv_handle_t *)&e->health_timer, handle_closed_cb);
+    for (int i = 0; i < e->nslots; i++) {
+        egress_free(e->slots[i].egress);
+        e->slots[i].egress = NULL;
+    }
+    resolver_free(e->resolver);   /* its memory goes with its handles' close callbacks */
+    e->resolver = NULL;
     if (e->ctx)
         cdp_ctx_destroy_begin(e->ctx);
 }

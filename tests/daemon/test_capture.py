@@ -616,7 +616,9 @@ class ConfigTests(TestCase):
         front = TlsTokenFront("s3cret-token")
         try:
             endpoint = "https://127.0.0.1:%d" % front.port
-            common = ["--browser-endpoint", endpoint, "--set", "browser.ca_file=" + front.cert]
+            # the remote browser reaches the captures' egress proxies on 127.0.0.1 too
+            common = ["--browser-endpoint", endpoint, "--set", "browser.ca_file=" + front.cert,
+                      "--set", "browser.proxy_listen=127.0.0.1"]
             with Daemon(capture=True, args=common + ["--set", "browser.token=s3cret-token"]) as d:
                 ev, = capture_all(d, [fresh(self.site, "/ok")])
                 self.assertEqual(ev["state"], "ok", ev)
@@ -633,7 +635,8 @@ class ConfigTests(TestCase):
                 self.assertEqual(d.call("daemon.status")["queue"]["queued"], 1)
             self.assertGreater(front.refused, 0)
             # a certificate we were not told to trust: refused too
-            with Daemon(capture=True, args=["--browser-endpoint", endpoint, "--set", "browser.token=s3cret-token"]) as d:
+            with Daemon(capture=True, args=["--browser-endpoint", endpoint, "--set", "browser.token=s3cret-token",
+                                            "--set", "browser.proxy_listen=127.0.0.1"]) as d:
                 with d.client() as c:
                     c.call("link.add", {"url": fresh(self.site, "/ok")})
                 st = wait_until(lambda: (lambda b: b if b.get("last_error") else None)(d.call("daemon.status")["browser"]),
@@ -644,7 +647,8 @@ class ConfigTests(TestCase):
                 path = "/" + v["webSocketDebuggerUrl"].split("/", 3)[3]
             with Daemon(capture=True, args=["--browser-endpoint", "wss://127.0.0.1:%d%s" % (front.port, path),
                                             "--set", "browser.ca_file=" + front.cert,
-                                            "--set", "browser.token=s3cret-token"]) as d:
+                                            "--set", "browser.token=s3cret-token",
+                                            "--set", "browser.proxy_listen=127.0.0.1"]) as d:
                 ev, = capture_all(d, [fresh(self.site, "/ok")])
                 self.assertEqual(ev["state"], "ok", ev)
         finally:
