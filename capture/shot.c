@@ -35,7 +35,8 @@ typedef struct {
     uv_timer_t idle;       /* polls: commit, load, network quiet, the script's answer */
     int idle_closed;
     int requests;          /* page requests in flight (Network events) */
-    int waiting, lazy_sent, lazy_done;
+    int waiting, lazy_sent, lazy_done, grace_used;
+    uint64_t reserve_ms;   /* the screenshot's time at the end of the deadline */
     uint64_t last_net_ms;  /* loop time of the last request start or end */
     uint64_t started_ms, t_mark, loaded_ms;
     /* the deadline's shares, as loop times (shot.h) */
@@ -136,6 +137,13 @@ static void finish(shot_t *s, const char *fmt, const char *detail)
 static void deadline_cb(uv_timer_t *t)
 {
     shot_t *s = t->data;
+    /* a screenshot under way is the picture itself: on a machine slower than planned it
+     * gets the reserve once more rather than being thrown away */
+    if (s->lazy_done && !s->grace_used) {
+        s->grace_used = 1;
+        uv_timer_start(&s->deadline, deadline_cb, s->reserve_ms, 0);
+        return;
+    }
     finish(s, "timed out (step: %s)%s", NULL);
 }
 
@@ -564,6 +572,7 @@ void *shot_begin(cdp_t *c, uv_loop_t *loop, const shot_request_t *req, shot_done
     /* the screenshot's time is reserved at the end; the waits share the rest (shot.h) */
     uint64_t reserve = (uint64_t)(timeout / 3 < 10000 ? timeout / 3 : 10000);
     uint64_t budget = (uint64_t)timeout - reserve;
+    s->reserve_ms = reserve;
     s->started_ms = s->t_mark = uv_now(loop);
     s->waits_until = s->started_ms + budget;   /* the other shares are set at commit */
     s->res.lazy_steps = -1;

@@ -62,7 +62,8 @@ typedef void (*shot_done_cb)(shot_result_t *r, void *ud);
  * is shot as it is and marked partial with the reason; time a phase does not use passes
  * to the next. Only a navigation that does not commit within the deadline (nothing to
  * shoot), a net error, a crash, a refused address, or a screenshot that does not come back
- * within the deadline fail the capture. */
+ * within the deadline fail the capture. A screenshot still under way at the deadline gets
+ * the reserve once more (grace) before that. */
 
 /* Starts a capture; done is called exactly once (never from inside shot_begin). Returns
  * the capture's handle, or NULL if it could not start (done is then not called). The
