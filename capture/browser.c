@@ -95,12 +95,14 @@ browser_t *browser_start(uv_loop_t *loop, const browser_opts_t *o, browser_exit_
     args[n++] = "--password-store=basic";
     /* background work a capture never needs (Playwright turns most of these off too); then
      * lookups and connections outside the egress proxy: DNS-over-HTTPS, the built-in
-     * resolver, prediction, prerender and the prefetch proxy (Chromium reads one
-     * --disable-features only: keep this the one) */
+     * resolver, prediction, prerender and the prefetch proxy; and the WebUI omnibox popups
+     * (every new browser context otherwise loads two into renderers of their own; Puppeteer
+     * turns them off). Chromium reads one --disable-features only: keep this the one. */
     args[n++] = "--disable-features=Translate,OptimizationHints,MediaRouter,BackForwardCache,"
                 "DialMediaRouteProvider,CalculateNativeWinOcclusion,InterestFeedContentSuggestions,"
                 "DnsOverHttps,AsyncDns,NetworkPrediction,Prerender2,PreconnectToSearch,"
-                "SpeculationRulesPrefetchProxy,NetworkTimeServiceQuerying";
+                "SpeculationRulesPrefetchProxy,NetworkTimeServiceQuerying,"
+                "WebUIOmniboxPopup,WebUIOmniboxAimPopup";
     args[n++] = "--disable-client-side-phishing-detection";
     args[n++] = "--disable-domain-reliability";
     args[n++] = "--disable-hang-monitor";

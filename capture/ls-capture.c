@@ -44,14 +44,16 @@ static void done_cb(shot_result_t *r, void *ud)
             snprintf(r->error, sizeof r->error, "save failed: %s", pr.error);
         }
     }
-    json_t *o = json_pack("{s:b,s:i,s:s,s:s,s:i,s:i,s:b,s:b,s:s,s:I,s:s,s:b,s:s,s:O?,s:{s:I,s:I,s:I,s:I}}",
+    json_t *o = json_pack("{s:b,s:i,s:s,s:s,s:i,s:i,s:b,s:b,s:s,s:I,s:s,s:b,s:s,s:O?,s:i,s:{s:I,s:I,s:I,s:I,s:I,s:I}}",
                           "ok", r->ok, "http_status", r->http_status, "final_url", r->final_url,
                           "title", r->title, "width", r->width, "height", r->height,
                           "truncated", r->truncated, "partial", r->partial,
                           "partial_reason", r->partial_reason, "bytes", (json_int_t)pr.bytes,
                           "error", r->error, "blank", pr.blank, "sha256", pr.sha256,
-                          "redirects", r->redirects, "timings",
+                          "redirects", r->redirects, "lazy_steps", r->lazy_steps, "timings",
+                          "setup_ms", (json_int_t)r->t_setup_ms,
                           "navigate_ms", (json_int_t)r->t_navigate_ms, "wait_ms", (json_int_t)r->t_wait_ms,
+                          "lazy_ms", (json_int_t)r->t_lazy_ms,
                           "capture_ms", (json_int_t)r->t_capture_ms, "encode_ms", (json_int_t)pr.elapsed_ms);
     json_decref(r->png_b64);
     json_decref(r->redirects);

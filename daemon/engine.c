@@ -61,6 +61,10 @@ typedef struct slot {
     uv_work_t work;
     uv_timer_t wait;              /* blank retry delay */
     int blank_retried, canceled, browser_lost;
+    int64_t queue_ms;             /* due (created or not_before) -> claimed */
+    uint64_t shot_done_ms;        /* loop time the screenshot arrived */
+    int64_t post_ms;              /* screenshot arrived -> post-processing done */
+    int64_t teardown_ms;          /* context disposed, ms after the shot; -1 = not yet */
     char block_reason[256];       /* its top document was refused by the address rules */
     char lost_reason[256];
     egress_t *egress;             /* the proxy of the capture's browser context */
@@ -97,7 +101,9 @@ struct engine {
     void (*close_cb)(void *);
     void *close_ud;
     slot_t *slots;
-    int nslots;
+    int nslots;                   /* captures in the browser at once (--jobs) */
+    int nalloc;                   /* slot structs: 2 x nslots, so a finished capture's
+                                   * post-processing and write do not hold a tab's place */
     uv_timer_t tick, connect_timer, health_timer;
     int health_pending;
     int handles_open;
@@ -220,7 +226,7 @@ static void publish_finished(engine_t *e, const store_job_t *job, const char *st
 static int slots_busy(const engine_t *e, slot_phase_t only)
 {
     int n = 0;
-    for (int i = 0; i < e->nslots; i++)
+    for (int i = 0; i < e->nalloc; i++)
         if (only == SLOT_FREE ? e->slots[i].phase != SLOT_FREE : e->slots[i].phase == only)
             n++;
     return n;
@@ -245,6 +251,8 @@ static void slot_release(slot_t *s)
     memset(&s->net, 0, sizeof s->net);
     s->phase = SLOT_FREE;
     s->blank_retried = s->canceled = s->browser_lost = 0;
+    s->queue_ms = s->post_ms = 0;
+    s->teardown_ms = -1;
     s->block_reason[0] = s->lost_reason[0] = '\0';
     s->top_host[0] = '\0';
     e->last_busy_ms = uv_now(e->loop);
@@ -390,10 +398,18 @@ static void slot_save(slot_t *s)
     if (s->res.partial)
         op->error = strdup(s->res.partial_reason);
     r->error = op->error;
-    json_t *t = json_pack("{s:I,s:I,s:I,s:I}", "navigate_ms", (json_int_t)s->res.t_navigate_ms,
+    json_t *t = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:i}",
+                          "queue_ms", (json_int_t)s->queue_ms,
+                          "setup_ms", (json_int_t)s->res.t_setup_ms,
+                          "navigate_ms", (json_int_t)s->res.t_navigate_ms,
                           "wait_ms", (json_int_t)s->res.t_wait_ms,
+                          "lazy_ms", (json_int_t)s->res.t_lazy_ms,
                           "capture_ms", (json_int_t)s->res.t_capture_ms,
-                          "encode_ms", (json_int_t)s->pr.elapsed_ms);
+                          "post_ms", (json_int_t)s->post_ms,
+                          "encode_ms", (json_int_t)s->pr.elapsed_ms,
+                          "lazy_steps", s->res.lazy_steps);
+    if (t && s->teardown_ms >= 0)
+        json_object_set_new(t, "teardown_ms", json_integer((json_int_t)s->teardown_ms));
     if (t)
         json_object_set_new(t, "network", network_json(s));
     op->timings = t ? json_dumps(t, JSON_COMPACT) : NULL;
@@ -460,6 +476,7 @@ static void post_after_cb(uv_work_t *w, int status)
     engine_t *e = s->e;
     json_decref(s->res.png_b64);
     s->res.png_b64 = NULL;
+    s->post_ms = (int64_t)(uv_now(e->loop) - s->shot_done_ms);
     if (status == UV_ECANCELED || !s->pr.ok) {
         slot_fail(s, status == UV_ECANCELED ? "linksnapd is stopping" : s->pr.error, status == UV_ECANCELED);
         return;
@@ -469,6 +486,17 @@ static void post_after_cb(uv_work_t *w, int status)
         unlink(s->thumb_path);
         publish_finished(e, s->job, "canceled", "canceled by the user");
         slot_release(s);
+        return;
+    }
+    if (s->pr.blank && s->res.partial && s->job->attempt == 1 && !e->closing) {
+        /* nothing painted yet and the page was cut short: one more chance later, with the
+         * whole budget, as the job's next attempt (queued meanwhile) */
+        char msg[600];
+        unlink(s->out_path);
+        unlink(s->thumb_path);
+        snprintf(msg, sizeof msg, "the shot was one flat colour after a partial load (%s); "
+                 "trying again later with the full time", s->res.partial_reason);
+        slot_fail(s, msg, 1);
         return;
     }
     if (s->pr.blank && !s->blank_retried && !e->closing) {
@@ -593,9 +621,13 @@ static void on_shot_done_cb(shot_result_t *r, void *ud)
         .out_path = s->out_path, .thumb_path = s->thumb_path, .thumb_width = THUMB_WIDTH,
         .first_screen_rows = (int)(e->d->cfg.viewport_h * e->d->cfg.scale)};
     s->phase = SLOT_POST;
+    s->shot_done_ms = uv_now(e->loop);
     s->work.data = s;
-    if (uv_queue_work(e->loop, &s->work, post_work_cb, post_after_cb) != 0)
+    if (uv_queue_work(e->loop, &s->work, post_work_cb, post_after_cb) != 0) {
         slot_fail(s, "cannot queue the screenshot's processing", 1);
+        return;
+    }
+    schedule(e);   /* its place in the browser is free: the next capture starts now */
 }
 
 /* A connection of a capture's page was refused by its proxy. The top document's refusal
@@ -634,6 +666,13 @@ static void top_url_cb(const char *url, void *ud)
     curl_url_cleanup(u);
 }
 
+static void on_teardown_cb(int64_t ms, int64_t job_id, void *ud)
+{
+    slot_t *s = ud;
+    if (s->phase != SLOT_FREE && s->job && s->job->id == job_id)
+        s->teardown_ms = ms;
+}
+
 static void slot_start_shot(slot_t *s)
 {
     engine_t *e = s->e;
@@ -662,7 +701,9 @@ static void slot_start_shot(slot_t *s)
     shot_request_t req = {
         .url = s->job->url, .viewport_w = cfg->viewport_w, .viewport_h = cfg->viewport_h,
         .scale = cfg->scale, .height_cap = cfg->height_cap, .timeout_ms = cfg->job_timeout_s * 1000,
+        .teardown = on_teardown_cb, .teardown_tag = s->job->id, .teardown_ud = s,
         .proxy_server = egress_address(s->egress), .top_url = top_url_cb, .top_url_ud = s};
+    s->teardown_ms = -1;
     s->phase = SLOT_SHOT;
     s->shot = shot_begin(e->cdp, e->loop, &req, on_shot_done_cb, s);
     if (!s->shot) {
@@ -685,7 +726,7 @@ static void claim_done_cb(method_call_t *call, void *ud)
     for (size_t i = 0; i < op->njobs; i++) {
         store_job_t *job = op->jobs[i];
         slot_t *s = NULL;
-        for (int k = 0; k < e->nslots && !s; k++)
+        for (int k = 0; k < e->nalloc && !s; k++)
             if (e->slots[k].phase == SLOT_FREE)
                 s = &e->slots[k];
         op->jobs[i] = NULL;
@@ -694,6 +735,8 @@ static void claim_done_cb(method_call_t *call, void *ud)
             continue;
         }
         s->job = job;
+        int64_t due = job->not_before > job->created_at ? job->not_before : job->created_at;
+        s->queue_ms = util_now_ms() - due > 0 ? util_now_ms() - due : 0;
         publish(e, "job.started", json_pack("{s:I,s:I,s:s,s:i}", "job_id", (json_int_t)job->id,
                                              "link_id", (json_int_t)job->link_id, "url", job->url,
                                              "attempt", job->attempt));
@@ -706,8 +749,7 @@ static void claim_done_cb(method_call_t *call, void *ud)
     }
     op_free(op);
     e->last_busy_ms = uv_now(e->loop);
-    if (slots_busy(e, SLOT_FREE) < e->nslots)
-        schedule(e);
+    schedule(e);
 }
 
 /* ---- the browser ---------------------------------------------------------------------- */
@@ -754,7 +796,7 @@ static void on_cdp_event_cb(cdp_t *c, const char *method, json_t *params, const 
     }
     if (!session)
         return;
-    for (int i = 0; i < e->nslots; i++)
+    for (int i = 0; i < e->nalloc; i++)
         if (e->slots[i].phase == SLOT_SHOT && e->slots[i].shot)
             shot_on_event(e->slots[i].shot, method, params, session);
 }
@@ -1119,7 +1161,7 @@ static void teardown(engine_t *e, const char *reason, int failure)
         } else {
             log_info("browser stopped: %s", reason);
         }
-        for (int i = 0; i < e->nslots; i++) {
+        for (int i = 0; i < e->nalloc; i++) {
             slot_t *s = &e->slots[i];
             if (s->phase == SLOT_SHOT && s->shot) {
                 s->browser_lost = 1;
@@ -1255,7 +1297,13 @@ static void schedule(engine_t *e)
         }
         return;
     }
-    int free_slots = e->nslots - slots_busy(e, SLOT_FREE);
+    /* a capture holds a place from its claim until its screenshot arrives (or while it
+     * waits to be shot again); post-processing and the write run beside the next ones */
+    int in_browser = slots_busy(e, SLOT_SHOT) + slots_busy(e, SLOT_WAIT);
+    int free_slots = e->nslots - in_browser;
+    int free_structs = e->nalloc - slots_busy(e, SLOT_FREE);
+    if (free_structs < free_slots)
+        free_slots = free_structs;
     if (free_slots <= 0 || e->claim_inflight)
         return;
     int due = 0;
@@ -1379,7 +1427,7 @@ static void remote_policy(engine_t *e)
 engine_t *engine_new(daemon_t *d, char *err, size_t errlen)
 {
     engine_t *e = calloc(1, sizeof *e);
-    if (!e || !(e->slots = calloc((size_t)d->cfg.jobs, sizeof *e->slots))) {
+    if (!e || !(e->slots = calloc((size_t)d->cfg.jobs * 2, sizeof *e->slots))) {
         free(e);
         snprintf(err, errlen, "out of memory");
         return NULL;
@@ -1387,6 +1435,7 @@ engine_t *engine_new(daemon_t *d, char *err, size_t errlen)
     e->d = d;
     e->loop = d->loop;
     e->nslots = d->cfg.jobs;
+    e->nalloc = d->cfg.jobs * 2;
     snprintf(e->profile_dir, sizeof e->profile_dir, "%s/browser", d->cfg.state_dir);
     snprintf(e->pid_file, sizeof e->pid_file, "%s/browser.pid", d->cfg.state_dir);
     snprintf(e->shots_dir, sizeof e->shots_dir, "%s/snapshots", d->cfg.state_dir);
@@ -1395,7 +1444,7 @@ engine_t *engine_new(daemon_t *d, char *err, size_t errlen)
     snprintf(e->chromium, sizeof e->chromium, "%s", d->cfg.chromium_path);
     if (!strcmp(e->chromium, "/usr/bin/chromium") && access("/usr/lib/chromium/chromium", X_OK) == 0)
         snprintf(e->chromium, sizeof e->chromium, "/usr/lib/chromium/chromium");
-    for (int i = 0; i < e->nslots; i++) {
+    for (int i = 0; i < e->nalloc; i++) {
         e->slots[i].e = e;
         uv_timer_init(e->loop, &e->slots[i].wait);
         e->slots[i].wait.data = &e->slots[i];
@@ -1437,7 +1486,7 @@ void engine_kick(engine_t *e)
 
 void engine_cancel_job(engine_t *e, int64_t job_id)
 {
-    for (int i = 0; e && i < e->nslots; i++) {
+    for (int i = 0; e && i < e->nalloc; i++) {
         slot_t *s = &e->slots[i];
         if (s->phase == SLOT_FREE || !s->job || s->job->id != job_id)
             continue;
@@ -1485,7 +1534,7 @@ json_t *engine_status(engine_t *e)
     json_t *tabs = json_array();
     for (int i = 0; tabs && i < e->ntabs; i++) {
         json_t *t = json_pack("{s:s,s:s}", "id", e->tabs[i].id, "url", e->tabs[i].url);
-        for (int k = 0; t && k < e->nslots; k++) {
+        for (int k = 0; t && k < e->nalloc; k++) {
             slot_t *s = &e->slots[k];
             if (s->phase == SLOT_SHOT && s->shot && s->job && !strcmp(shot_frame_id(s->shot), e->tabs[i].id))
                 json_object_set_new(t, "job_id", json_integer((json_int_t)s->job->id));
@@ -1505,7 +1554,7 @@ void engine_close(engine_t *e, void (*cb)(void *ud), void *ud)
     events_unsubscribe(e->d->events, e->sub);
     e->sub = NULL;
     uv_timer_stop(&e->tick);
-    for (int i = 0; i < e->nslots; i++) {
+    for (int i = 0; i < e->nalloc; i++) {
         slot_t *s = &e->slots[i];
         if (s->phase == SLOT_WAIT) {
             uv_timer_stop(&s->wait);
@@ -1534,7 +1583,7 @@ void engine_free(engine_t *e)
 
 void engine_close_handles(engine_t *e)
 {
-    for (int i = 0; i < e->nslots; i++)
+    for (int i = 0; i < e->nalloc; i++)
         uv_close((uv_handle_t *)&e->slots[i].wait, handle_closed_cb);
     uv_close((uv_handle_t *)&e->tick, handle_closed_cb);
     uv_close((uv_handle_t *)&e->connect_timer, handle_closed_cb);

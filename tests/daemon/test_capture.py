@@ -10,11 +10,17 @@ restart; nothing in the browser's process group listens on TCP (CDP goes over th
 tabs are seen through daemon.status); cancel, idle stop, recycling and bad input (unknown ids, cancel of a finished
 job, a browser endpoint that is not Chromium)."""
 import hashlib
+import json
 import os
 import signal
 import time
 
+import shutil
 import socket
+import ssl
+import subprocess
+import tempfile
+import threading
 
 import pngread
 from fixture_site import FixtureSite, band_color
@@ -107,6 +113,112 @@ def browser_tabs(d):
     return d.call("daemon.status")["browser"].get("tabs", [])
 
 
+class urllib_json:
+    """GET a JSON document through the TLS front, with its token and certificate."""
+
+    def __init__(self, url, front):
+        import urllib.request
+        ctx = ssl.create_default_context(cafile=front.cert)
+        req = urllib.request.Request(url, headers={"Authorization": "Bearer " + front.token})
+        with urllib.request.urlopen(req, context=ctx, timeout=10) as r:
+            self.doc = json.loads(r.read().decode())
+
+    def __enter__(self):
+        return self.doc
+
+    def __exit__(self, *a):
+        return False
+
+
+class TlsTokenFront:
+    """A remote browser as a hosted one looks: a Chromium with its DevTools port on
+    127.0.0.1 (port 0), behind a TLS front on 127.0.0.1 (port 0, a certificate made for the
+    test) that lets a connection through only with `Authorization: Bearer <token>` and
+    otherwise answers 401. Bytes are relayed both ways once the head passed."""
+
+    def __init__(self, token):
+        self.token = token
+        self.dir = tempfile.mkdtemp(prefix="linksnap-tls-")
+        self.cert = os.path.join(self.dir, "cert.pem")
+        key = os.path.join(self.dir, "key.pem")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                        "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                        "-keyout", key, "-out", self.cert], check=True, capture_output=True)
+        self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self.ctx.load_cert_chain(self.cert, key)
+        self.profile = os.path.join(self.dir, "profile")
+        self.chrome = subprocess.Popen(
+            ["/usr/lib/chromium/chromium", "--headless", "--remote-debugging-port=0",
+             "--remote-debugging-address=127.0.0.1", "--user-data-dir=" + self.profile,
+             "--no-first-run", "--disable-gpu"] + (["--no-sandbox"] if os.geteuid() == 0 else []) +
+            ["about:blank"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        port_file = os.path.join(self.profile, "DevToolsActivePort")
+        wait_until(lambda: os.path.exists(port_file) and open(port_file).readline().strip(), 60,
+                   "the remote Chromium's DevTools port")
+        self.chrome_port = int(open(port_file).readline())
+        self.refused = 0
+        self.lsock = socket.socket()
+        self.lsock.bind(("127.0.0.1", 0))
+        self.lsock.listen(16)
+        self.port = self.lsock.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                raw, _ = self.lsock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(raw,), daemon=True).start()
+
+    def _serve(self, raw):
+        try:
+            conn = self.ctx.wrap_socket(raw, server_side=True)
+            head = b""
+            while b"\r\n\r\n" not in head and len(head) < 65536:
+                chunk = conn.recv(4096)
+                if not chunk:
+                    return
+                head += chunk
+            lines = head.split(b"\r\n\r\n")[0].split(b"\r\n")[1:]
+            auth = [l.split(b":", 1)[1].strip() for l in lines if l.lower().startswith(b"authorization:")]
+            if auth != [b"Bearer " + self.token.encode()]:
+                self.refused += 1
+                conn.sendall(b"HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+                conn.close()
+                return
+            up = socket.create_connection(("127.0.0.1", self.chrome_port))
+            up.sendall(head)
+
+            def pump(a, b):
+                try:
+                    while True:
+                        d = a.recv(65536)
+                        if not d:
+                            break
+                        b.sendall(d)
+                except OSError:
+                    pass
+                for x in (a, b):
+                    try:
+                        x.shutdown(socket.SHUT_RDWR)
+                    except OSError:
+                        pass
+            threading.Thread(target=pump, args=(up, conn), daemon=True).start()
+            pump(conn, up)
+        except (OSError, ssl.SSLError):
+            pass
+
+    def close(self):
+        self.lsock.close()
+        try:
+            os.killpg(self.chrome.pid, signal.SIGKILL)
+        except OSError:
+            pass
+        self.chrome.wait()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
 def wait_until(pred, timeout, what):
     deadline = time.time() + timeout
     while time.time() < deadline:
@@ -155,7 +267,7 @@ class CaptureTests(TestCase):
     @classmethod
     def setUpClass(cls):
         cls.site = FixtureSite().start()
-        cls.d = Daemon(capture=True, args=["--jobs", "4", "--set", "job_timeout=12"]).start()
+        cls.d = Daemon(capture=True, args=["--jobs", "4", "--set", "job_timeout=20"]).start()
 
     @classmethod
     def tearDownClass(cls):
@@ -269,13 +381,64 @@ class CaptureTests(TestCase):
         self.assertEqual(ev["state"], "failed", ev)
         self.assertIn("net::ERR_", ev["snapshot"]["error"])
 
-    def test_never_quiet_page_is_partial_with_the_reason(self):
-        ev, = capture_all(self.d, [fresh(self.site, "/busy")])
+    def assertPartialShot(self, ev, reason, width, height):
+        """A page cut short is still a picture: partial, the reason, the right size."""
         s = self.snap(ev)
         self.assertEqual(ev["state"], "partial", ev)
-        self.assertIn("network was not quiet", s["error"])
+        self.assertIn(reason, s["error"])
+        self.assertEqual((s["width"], s["height"]), (width, height), s)
         img = pngread.read(s["path"])
+        self.assertEqual(img[:2], (width, height))
+        self.assertFalse(s["blank"], s)
+        return s, img
+
+    def test_never_quiet_page_is_partial_with_the_reason(self):
+        ev, = capture_all(self.d, [fresh(self.site, "/busy")])
+        s, img = self.assertPartialShot(ev, "network was not quiet", 1280, 800)
         self.assertEqual(pngread.pixel(img, 10, 10)[:3], (0xf5, 0x82, 0x31))
+        for k in ("queue_ms", "setup_ms", "navigate_ms", "wait_ms", "lazy_ms", "capture_ms",
+                  "post_ms", "encode_ms"):
+            self.assertGreaterEqual(s["timings"][k], 0, (k, s["timings"]))
+        # the wait was cut at its share of the 20 s deadline, well before it
+        self.assertLess(s["timings"]["wait_ms"], 20000, s["timings"])
+
+    def test_lazy_pass_that_never_ends_is_cut_and_shot(self):
+        # nine scroll steps of 2 s each cannot fit in the lazy pass's share of 20 s
+        ev, = capture_all(self.d, [fresh(self.site, "/slow-scroll?h=8000")])
+        s, img = self.assertPartialShot(ev, "lazy-content pass was cut", 1280, 8000)
+        self.assertGreaterEqual(s["timings"]["lazy_steps"], 0)
+        for y in (10, 4000, 7990):
+            self.assertEqual(pngread.pixel(img, 640, y)[:3], band_color(8000, y), y)
+
+    def test_fonts_that_never_load_are_cut_and_shot(self):
+        ev, = capture_all(self.d, [fresh(self.site, "/fonts-never")])
+        s, img = self.assertPartialShot(ev, "web fonts were still loading", 1280, 800)
+        self.assertEqual(pngread.pixel(img, 1270, 790)[:3], (0x3c, 0xb4, 0x4b))
+
+    def test_pages_without_lazy_loaders_skip_the_scroll_pass(self):
+        ev_tall, ev_lazy = capture_all(self.d, [fresh(self.site, "/tall?h=3000"), fresh(self.site, "/lazy")])
+        self.assertEqual((ev_tall["state"], ev_lazy["state"]), ("ok", "ok"), (ev_tall, ev_lazy))
+        self.assertEqual(self.snap(ev_tall)["timings"]["lazy_steps"], -1, ev_tall)
+        self.assertGreater(self.snap(ev_lazy)["timings"]["lazy_steps"], 0, ev_lazy)
+
+    def test_blank_after_partial_load_is_tried_again_as_the_next_attempt(self):
+        url = fresh(self.site, "/blank-once?k=%d" % time.time_ns())
+        with self.d.client(timeout=120) as c:
+            c.call("events.subscribe", {"topics": ["job"]})
+            link = c.call("link.add", {"url": url})["link"]["id"]
+            retry = c.wait_event(lambda e: e.get("topic") == "job.retry" and e["link_id"] == link, 60)
+            self.assertIn("flat colour after a partial load", retry["error"])
+            # queued meanwhile, not running in a slot
+            job = self.d.call("job.get", {"id": retry["job_id"]})["job"]
+            self.assertIn(job["state"], ("queued", "running"))
+            if job["state"] == "queued":
+                self.assertEqual(job["attempt"], 1)
+            ev = c.wait_event(lambda e: e.get("topic") == "job.finished" and e["link_id"] == link, 90)
+        self.assertEqual(ev["state"], "ok", ev)
+        self.assertEqual(ev["attempt"], 2)
+        s = self.snap(ev)
+        self.assertFalse(s["blank"])
+        self.assertEqual(pngread.pixel(pngread.read(s["path"]), 5, 5)[:3], (0x3c, 0xb4, 0x4b))
 
     def test_hanging_server_times_out_naming_the_step(self):
         ev, = capture_all(self.d, [fresh(self.site, "/hang")])
@@ -448,6 +611,48 @@ class ConfigTests(TestCase):
             self.assertIn("not a Chromium DevTools endpoint", st["last_error"])
             self.assertEqual(st["mode"], "endpoint")
             self.assertEqual(d.call("daemon.status")["queue"]["queued"], 1)   # kept, not lost
+
+    def test_remote_endpoint_over_tls_with_a_token(self):
+        front = TlsTokenFront("s3cret-token")
+        try:
+            endpoint = "https://127.0.0.1:%d" % front.port
+            # the remote browser reaches the captures' egress proxies on 127.0.0.1 too
+            common = ["--browser-endpoint", endpoint, "--set", "browser.ca_file=" + front.cert,
+                      "--set", "browser.proxy_listen=127.0.0.1"]
+            with Daemon(capture=True, args=common + ["--set", "browser.token=s3cret-token"]) as d:
+                ev, = capture_all(d, [fresh(self.site, "/ok")])
+                self.assertEqual(ev["state"], "ok", ev)
+                self.assertEqual(d.call("daemon.status")["browser"]["mode"], "endpoint")
+                self.assertEqual(front.refused, 0)
+            # a wrong token: refused at discovery, said so, the job kept queued
+            with Daemon(capture=True, args=common + ["--set", "browser.token=wrong"]) as d:
+                with d.client() as c:
+                    c.call("link.add", {"url": fresh(self.site, "/ok")})
+                st = wait_until(lambda: (lambda b: b if b.get("last_error") else None)(d.call("daemon.status")["browser"]),
+                                30, "the endpoint's error")
+                self.assertIn("HTTP 401", st["last_error"])
+                self.assertIn("browser.token", st["last_error"])
+                self.assertEqual(d.call("daemon.status")["queue"]["queued"], 1)
+            self.assertGreater(front.refused, 0)
+            # a certificate we were not told to trust: refused too
+            with Daemon(capture=True, args=["--browser-endpoint", endpoint, "--set", "browser.token=s3cret-token",
+                                            "--set", "browser.proxy_listen=127.0.0.1"]) as d:
+                with d.client() as c:
+                    c.call("link.add", {"url": fresh(self.site, "/ok")})
+                st = wait_until(lambda: (lambda b: b if b.get("last_error") else None)(d.call("daemon.status")["browser"]),
+                                30, "the certificate error")
+                self.assertRegex(st["last_error"], "(?i)certificate|SSL")
+            # the websocket itself carries the token too: a ws(s) endpoint is used as given
+            with urllib_json("https://127.0.0.1:%d/json/version" % front.port, front) as v:
+                path = "/" + v["webSocketDebuggerUrl"].split("/", 3)[3]
+            with Daemon(capture=True, args=["--browser-endpoint", "wss://127.0.0.1:%d%s" % (front.port, path),
+                                            "--set", "browser.ca_file=" + front.cert,
+                                            "--set", "browser.token=s3cret-token",
+                                            "--set", "browser.proxy_listen=127.0.0.1"]) as d:
+                ev, = capture_all(d, [fresh(self.site, "/ok")])
+                self.assertEqual(ev["state"], "ok", ev)
+        finally:
+            front.close()
 
     def test_kill9_chromium_mid_batch_every_job_ok(self):
         with Daemon(capture=True, args=["--jobs", "4"]) as d:
