@@ -1,18 +1,25 @@
-/* cdp.c -- DevTools protocol over a libwebsockets client on a foreign libuv loop.
- * Outgoing messages wait in a queue and leave one per LWS_CALLBACK_CLIENT_WRITEABLE;
- * incoming fragments are appended to a capped buffer (geometric growth, so a 30 MB
- * screenshot reply costs linear copying) and parsed when the final fragment arrives.
- * No Origin header and no subprotocol: Chromium refuses a handshake with an Origin it was
- * not told to allow. */
+/* cdp.c -- the DevTools protocol client: one message layer (ids, pending replies, events,
+ * the capped assembly buffer) under two transports.
+ *   - Pipe: two uv_pipe_t on the loop; each message is a JSON text ended by a NUL byte.
+ *     Reads land directly in the assembly buffer (a 40 MB screenshot reply is not copied
+ *     again), writes are queued by libuv in order.
+ *   - Websocket: a libwebsockets client on a foreign libuv loop; outgoing messages wait in
+ *     a queue and leave one per LWS_CALLBACK_CLIENT_WRITEABLE; incoming fragments are
+ *     appended and parsed when the final fragment arrives. No Origin header and no
+ *     subprotocol (Chromium refuses an Origin it was not told to allow); TLS and a bearer
+ *     token for remote browsers. */
 #include "cdp.h"
 
 #include <libwebsockets.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "log.h"
+
+#define PIPE_READ_CHUNK (256u << 10)   /* free room offered to each pipe read */
 
 typedef struct pending {
     struct pending *next;
@@ -27,29 +34,47 @@ typedef struct outmsg {
     unsigned char data[];   /* LWS_PRE bytes of headroom, then the text */
 } outmsg_t;
 
+typedef struct {
+    uv_write_t req;
+    uv_buf_t buf;
+    cdp_t *c;
+    char data[];            /* the text and its NUL */
+} pipe_write_t;
+
 struct cdp_ctx {
     uv_loop_t *loop;
     struct lws_context *ctx;
 };
 
+typedef enum { T_NONE, T_WS, T_PIPE } transport_t;
+
 struct cdp {
     uv_loop_t *loop;
     struct lws_context *ctx;
+    transport_t transport;
+    /* websocket */
     struct lws *wsi;
+    outmsg_t *out, **out_tail;
+    char auth[600];         /* "Bearer <token>" or "" */
+    int busy;               /* inside one of our lws callbacks: freeing must wait */
+    /* pipe */
+    uv_pipe_t wpipe, rpipe;
+    int pipes_open;         /* handles initialised and not yet closed */
+    int pipes_closing;
+    /* message layer */
     buf_t in;
     long next_id;
     pending_t *pending;
-    outmsg_t *out, **out_tail;
     cdp_event_cb on_event;
     cdp_state_cb on_state;
     void *ud;
     int connected, closed, closing;
-    int busy;              /* inside one of our lws callbacks: freeing must wait */
 };
 
 static void cdp_free(cdp_t *c)
 {
     buf_free(&c->in);
+    memset(c->auth, 0, sizeof c->auth);
     free(c);
 }
 
@@ -69,6 +94,8 @@ static void fail_all(cdp_t *c, const char *why)
     }
     c->out_tail = &c->out;
 }
+
+/* ---- the message layer ---------------------------------------------------------------- */
 
 static void dispatch(cdp_t *c, const char *text, size_t len)
 {
@@ -90,8 +117,8 @@ static void dispatch(cdp_t *c, const char *text, size_t len)
             if (p->cb) {
                 if (e) {
                     char why[512];
-                    snprintf(why, sizeof why, "%s", json_string_value(json_object_get(e, "message"))
-                             ? json_string_value(json_object_get(e, "message")) : "error");
+                    const char *m = json_string_value(json_object_get(e, "message"));
+                    snprintf(why, sizeof why, "%s", m ? m : "error");
                     p->cb(c, NULL, why, p->ud);
                 } else {
                     json_t *r = json_object_get(msg, "result");
@@ -108,6 +135,170 @@ static void dispatch(cdp_t *c, const char *text, size_t len)
     }
     json_decref(msg);
 }
+
+/* The connection ended (not by cdp_close): every pending command fails, the owner hears. */
+static void lost(cdp_t *c, const char *why)
+{
+    if (c->closed)
+        return;
+    c->closed = 1;
+    c->connected = 0;
+    fail_all(c, why);
+    if (c->on_state)
+        c->on_state(c, 0, why, c->ud);
+}
+
+/* A screenshot leaves tens of MB behind: give them back, keep small buffers. */
+static void in_trim(cdp_t *c)
+{
+    if (c->in.len == 0 && c->in.cap > (1u << 20))
+        buf_free(&c->in);
+}
+
+/* ---- pipe transport ------------------------------------------------------------------- */
+
+static void maybe_free_pipe(cdp_t *c)
+{
+    if (c->closing && c->pipes_open == 0 && c->busy == 0)
+        cdp_free(c);
+}
+
+static void pipe_closed_cb(uv_handle_t *h)
+{
+    cdp_t *c = h->data;
+    c->pipes_open--;
+    maybe_free_pipe(c);
+}
+
+static void pipes_close(cdp_t *c)
+{
+    if (c->pipes_closing)
+        return;
+    c->pipes_closing = 1;
+    uv_close((uv_handle_t *)&c->wpipe, pipe_closed_cb);
+    uv_close((uv_handle_t *)&c->rpipe, pipe_closed_cb);
+}
+
+static void pipe_alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+    cdp_t *c = h->data;
+    (void)suggested;
+    size_t room = PIPE_READ_CHUNK;
+    if (c->in.max - c->in.len < room)
+        room = c->in.max - c->in.len;   /* the cap is reached exactly, then refused */
+    if (room == 0 || buf_reserve(&c->in, room) != 0) {
+        *buf = uv_buf_init(NULL, 0);      /* libuv reports UV_ENOBUFS */
+        return;
+    }
+    *buf = uv_buf_init(c->in.data + c->in.len, (unsigned)room);
+}
+
+static void pipe_read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
+{
+    cdp_t *c = st->data;
+    (void)buf;
+    if (nread == 0 || c->closing)
+        return;
+    if (nread < 0) {
+        char why[200];
+        if (nread == UV_EOF)
+            snprintf(why, sizeof why, "DevTools pipe closed by the browser");
+        else if (nread == UV_ENOBUFS)
+            snprintf(why, sizeof why, "a message from the browser passed %zu MiB; dropping the connection",
+                     c->in.max >> 20);
+        else
+            snprintf(why, sizeof why, "DevTools pipe: %s", uv_strerror((int)nread));
+        if (nread != UV_EOF)
+            log_err("cdp: %s", why);
+        uv_read_stop(st);
+        lost(c, why);
+        return;
+    }
+    size_t scan = c->in.len, end = c->in.len + (size_t)nread, start = 0;
+    c->in.len = end;
+    c->in.data[end] = '\0';
+    c->busy++;
+    while (!c->closing) {
+        char *nul = memchr(c->in.data + scan, '\0', end - scan);
+        if (!nul)
+            break;
+        size_t at = (size_t)(nul - c->in.data);
+        dispatch(c, c->in.data + start, at - start);
+        start = scan = at + 1;
+    }
+    c->busy--;
+    if (c->closing) {
+        maybe_free_pipe(c);
+        return;
+    }
+    if (start) {
+        buf_consume(&c->in, start);
+        in_trim(c);
+    }
+}
+
+static void pipe_write_cb(uv_write_t *req, int status)
+{
+    pipe_write_t *w = req->data;
+    cdp_t *c = w->c;
+    free(w);
+    if (status < 0 && status != UV_ECANCELED && !c->closing) {
+        char why[160];
+        snprintf(why, sizeof why, "DevTools pipe: cannot write: %s", uv_strerror(status));
+        lost(c, why);
+    }
+}
+
+int cdp_open_pipe(cdp_t *c, int to_browser, int from_browser)
+{
+    int rc;
+    c->transport = T_PIPE;
+    c->closed = 1;   /* until both ends are open and read */
+    /* both handles are initialised before anything can fail, so cdp_close closes both */
+    if ((rc = uv_pipe_init(c->loop, &c->wpipe, 0)) != 0 ||
+        (rc = uv_pipe_init(c->loop, &c->rpipe, 0)) != 0) {
+        /* uv_pipe_init cannot fail for a non-IPC pipe; if it ever did, nothing is open */
+        c->pipes_closing = 1;
+        close(to_browser);
+        close(from_browser);
+        return rc;
+    }
+    c->wpipe.data = c->rpipe.data = c;
+    c->pipes_open = 2;
+    if ((rc = uv_pipe_open(&c->wpipe, to_browser)) != 0) {
+        close(to_browser);
+        close(from_browser);
+        return rc;
+    }
+    if ((rc = uv_pipe_open(&c->rpipe, from_browser)) != 0) {
+        close(from_browser);
+        return rc;
+    }
+    if ((rc = uv_read_start((uv_stream_t *)&c->rpipe, pipe_alloc_cb, pipe_read_cb)) != 0)
+        return rc;
+    c->closed = 0;
+    c->connected = 1;
+    return 0;
+}
+
+static int pipe_send(cdp_t *c, const char *text, size_t n)
+{
+    pipe_write_t *w = malloc(sizeof *w + n + 1);
+    if (!w)
+        return -1;
+    memcpy(w->data, text, n);
+    w->data[n] = '\0';     /* the frame's end */
+    w->c = c;
+    w->req.data = w;
+    w->buf = uv_buf_init(w->data, (unsigned)(n + 1));
+    if (uv_write(&w->req, (uv_stream_t *)&c->wpipe, &w->buf, 1, pipe_write_cb) != 0) {
+        free(w);
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- websocket transport -------------------------------------------------------------- */
 
 static int lws_cb_inner(cdp_t *c, struct lws *wsi, enum lws_callback_reasons reason, void *in,
                         size_t len);
@@ -133,6 +324,15 @@ static int lws_cb_inner(cdp_t *c, struct lws *wsi, enum lws_callback_reasons rea
                         size_t len)
 {
     switch (reason) {
+    case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER: {
+        if (!c || !c->auth[0])
+            return 0;
+        unsigned char **p = (unsigned char **)in, *end = *p + len;
+        if (lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_AUTHORIZATION,
+                                         (const unsigned char *)c->auth, (int)strlen(c->auth), p, end))
+            return -1;
+        return 0;
+    }
     case LWS_CALLBACK_CLIENT_ESTABLISHED:
         if (!c)
             return -1;
@@ -154,11 +354,10 @@ static int lws_cb_inner(cdp_t *c, struct lws *wsi, enum lws_callback_reasons rea
         }
         if (lws_is_final_fragment(wsi) && !lws_remaining_packet_payload(wsi)) {
             dispatch(c, c->in.data, c->in.len);
-            /* a screenshot leaves tens of MB behind: give them back, keep small buffers */
-            if (!c->closing && c->in.cap > (1u << 20))
-                buf_free(&c->in);
-            else if (!c->closing)
+            if (!c->closing) {
                 buf_reset(&c->in);
+                in_trim(c);
+            }
         }
         return 0;
     case LWS_CALLBACK_CLIENT_WRITEABLE: {
@@ -182,15 +381,11 @@ static int lws_cb_inner(cdp_t *c, struct lws *wsi, enum lws_callback_reasons rea
             return 0;
         c->wsi = NULL;
         if (!c->closed) {
-            c->closed = 1;
-            c->connected = 0;
             char why[300];
             snprintf(why, sizeof why, "DevTools connection %s%s%.200s",
                      reason == LWS_CALLBACK_CLIENT_CLOSED ? "closed" : "failed",
                      in && len ? ": " : "", in && len ? (const char *)in : "");
-            fail_all(c, why);
-            if (c->on_state)
-                c->on_state(c, 0, why, c->ud);
+            lost(c, why);
         }
         return 0;
     default:
@@ -203,7 +398,7 @@ static const struct lws_protocols protocols[] = {
     {NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
-cdp_ctx_t *cdp_ctx_new(uv_loop_t *loop, char *err, size_t errlen)
+cdp_ctx_t *cdp_ctx_new(uv_loop_t *loop, const char *ca_file, char *err, size_t errlen)
 {
     cdp_ctx_t *x = calloc(1, sizeof *x);
     if (!x) {
@@ -217,13 +412,16 @@ cdp_ctx_t *cdp_ctx_new(uv_loop_t *loop, char *err, size_t errlen)
     void *foreign[1] = {loop};
     info.port = CONTEXT_PORT_NO_LISTEN;
     info.protocols = protocols;
-    info.options = LWS_SERVER_OPTION_LIBUV;
+    info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
     info.foreign_loops = foreign;
     info.gid = (gid_t)-1;
     info.uid = (uid_t)-1;
+    if (ca_file && *ca_file)
+        info.client_ssl_ca_filepath = ca_file;
     x->ctx = lws_create_context(&info);
     if (!x->ctx) {
-        snprintf(err, errlen, "cannot create the websocket context (is libwebsockets-evlib-uv installed?)");
+        snprintf(err, errlen, "cannot create the websocket context (is libwebsockets-evlib-uv "
+                 "installed%s?)", ca_file && *ca_file ? ", is browser.ca_file a readable PEM file" : "");
         free(x);
         return NULL;
     }
@@ -244,16 +442,16 @@ void cdp_ctx_destroy_finish(cdp_ctx_t *x)
     free(x);
 }
 
-cdp_t *cdp_new(cdp_ctx_t *x, size_t max_message, cdp_event_cb on_event, cdp_state_cb on_state,
-               void *ud, char *err, size_t errlen)
+cdp_t *cdp_new(uv_loop_t *loop, cdp_ctx_t *x, size_t max_message, cdp_event_cb on_event,
+               cdp_state_cb on_state, void *ud, char *err, size_t errlen)
 {
     cdp_t *c = calloc(1, sizeof *c);
     if (!c) {
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    c->loop = x->loop;
-    c->ctx = x->ctx;
+    c->loop = loop;
+    c->ctx = x ? x->ctx : NULL;
     c->on_event = on_event;
     c->on_state = on_state;
     c->ud = ud;
@@ -263,18 +461,26 @@ cdp_t *cdp_new(cdp_ctx_t *x, size_t max_message, cdp_event_cb on_event, cdp_stat
     return c;
 }
 
-int cdp_connect(cdp_t *c, const char *host, int port, const char *path)
+int cdp_connect(cdp_t *c, const cdp_ws_target_t *t)
 {
+    c->transport = T_WS;
+    if (!c->ctx) {
+        c->closed = 1;
+        return -1;
+    }
+    if (t->token && *t->token)
+        snprintf(c->auth, sizeof c->auth, "Bearer %s", t->token);
     struct lws_client_connect_info ci;
     memset(&ci, 0, sizeof ci);
     ci.context = c->ctx;
-    ci.address = host;
-    ci.port = port;
-    ci.path = path;
-    ci.host = host;
+    ci.address = t->host;
+    ci.port = t->port;
+    ci.path = t->path;
+    ci.host = t->host;
     ci.origin = NULL;            /* Chromium refuses unknown Origins */
     ci.protocol = NULL;          /* no subprotocol */
     ci.local_protocol_name = "cdp";
+    ci.ssl_connection = t->tls ? LCCSCF_USE_SSL : 0;
     ci.pwsi = &c->wsi;
     ci.opaque_user_data = c;
     if (!lws_client_connect_via_info(&ci)) {
@@ -287,7 +493,7 @@ int cdp_connect(cdp_t *c, const char *host, int port, const char *path)
 long cdp_send(cdp_t *c, const char *method, json_t *params, const char *session,
               cdp_reply_cb cb, void *ud)
 {
-    if (c->closed || c->closing) {
+    if (c->closed || c->closing || c->transport == T_NONE) {
         json_decref(params);
         return -1;
     }
@@ -299,28 +505,35 @@ long cdp_send(cdp_t *c, const char *method, json_t *params, const char *session,
     char *text = msg ? json_dumps(msg, JSON_COMPACT) : NULL;
     json_decref(msg);
     size_t n = text ? strlen(text) : 0;
-    outmsg_t *m = text ? malloc(sizeof *m + LWS_PRE + n) : NULL;
     pending_t *p = malloc(sizeof *p);
-    if (!text || !m || !p) {
-        free(text);
-        free(m);
-        free(p);
-        return -1;
+    if (!text || !p)
+        goto fail;
+    if (c->transport == T_PIPE) {
+        if (pipe_send(c, text, n) != 0)
+            goto fail;
+    } else {
+        outmsg_t *m = malloc(sizeof *m + LWS_PRE + n);
+        if (!m)
+            goto fail;
+        memcpy(m->data + LWS_PRE, text, n);
+        m->len = n;
+        m->next = NULL;
+        *c->out_tail = m;
+        c->out_tail = &m->next;
+        if (c->wsi && c->connected)
+            lws_callback_on_writable(c->wsi);
     }
-    memcpy(m->data + LWS_PRE, text, n);
-    m->len = n;
-    m->next = NULL;
     free(text);
-    *c->out_tail = m;
-    c->out_tail = &m->next;
     p->id = id;
     p->cb = cb;
     p->ud = ud;
     p->next = c->pending;
     c->pending = p;
-    if (c->wsi && c->connected)
-        lws_callback_on_writable(c->wsi);
     return id;
+fail:
+    free(text);
+    free(p);
+    return -1;
 }
 
 int cdp_is_closed(const cdp_t *c) { return c->closed; }
@@ -333,6 +546,12 @@ void cdp_close(cdp_t *c)
     fail_all(c, "DevTools connection closed by linksnapd");
     c->on_state = NULL;
     c->on_event = NULL;
+    if (c->transport == T_PIPE) {
+        /* closing our write end is also what makes the browser exit by itself */
+        pipes_close(c);
+        maybe_free_pipe(c);
+        return;
+    }
     if (c->wsi) {
         lws_set_opaque_user_data(c->wsi, NULL);
         lws_set_timeout(c->wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);

@@ -17,7 +17,6 @@
 typedef struct {
     uv_loop_t *loop;
     browser_t *browser;
-    cdp_ctx_t *ctx;
     cdp_t *cdp;
     void *shot;
     shot_request_t req;
@@ -45,14 +44,16 @@ static void done_cb(shot_result_t *r, void *ud)
             snprintf(r->error, sizeof r->error, "save failed: %s", pr.error);
         }
     }
-    json_t *o = json_pack("{s:b,s:i,s:s,s:s,s:i,s:i,s:b,s:b,s:s,s:I,s:s,s:b,s:s,s:O?,s:{s:I,s:I,s:I,s:I}}",
+    json_t *o = json_pack("{s:b,s:i,s:s,s:s,s:i,s:i,s:b,s:b,s:s,s:I,s:s,s:b,s:s,s:O?,s:i,s:{s:I,s:I,s:I,s:I,s:I,s:I}}",
                           "ok", r->ok, "http_status", r->http_status, "final_url", r->final_url,
                           "title", r->title, "width", r->width, "height", r->height,
                           "truncated", r->truncated, "partial", r->partial,
                           "partial_reason", r->partial_reason, "bytes", (json_int_t)pr.bytes,
                           "error", r->error, "blank", pr.blank, "sha256", pr.sha256,
-                          "redirects", r->redirects, "timings",
+                          "redirects", r->redirects, "lazy_steps", r->lazy_steps, "timings",
+                          "setup_ms", (json_int_t)r->t_setup_ms,
                           "navigate_ms", (json_int_t)r->t_navigate_ms, "wait_ms", (json_int_t)r->t_wait_ms,
+                          "lazy_ms", (json_int_t)r->t_lazy_ms,
                           "capture_ms", (json_int_t)r->t_capture_ms, "encode_ms", (json_int_t)pr.elapsed_ms);
     json_decref(r->png_b64);
     json_decref(r->redirects);
@@ -76,35 +77,10 @@ static void event_cb(cdp_t *c, const char *method, json_t *params, const char *s
 
 static void state_cb(cdp_t *c, int connected, const char *err, void *ud)
 {
-    app_t *a = ud;
-    if (!connected) {
+    (void)c;
+    (void)ud;
+    if (!connected)
         fprintf(stderr, "ls-capture: %s\n", err);
-        return;
-    }
-    a->shot = shot_begin(c, a->loop, &a->req, done_cb, a);
-    if (!a->shot) {
-        fprintf(stderr, "ls-capture: cannot start the capture\n");
-        a->rc = 1;
-        browser_kill(a->browser);
-    }
-}
-
-static void ready_cb(browser_t *b, int port, const char *path, const char *err, void *ud)
-{
-    app_t *a = ud;
-    (void)b;
-    if (err) {
-        fprintf(stderr, "ls-capture: %s\n", err);
-        a->rc = 1;
-        return;
-    }
-    char e[256];
-    a->cdp = cdp_new(a->ctx, 0, event_cb, state_cb, a, e, sizeof e);
-    if (!a->cdp || cdp_connect(a->cdp, "127.0.0.1", port, path) != 0) {
-        fprintf(stderr, "ls-capture: %s\n", a->cdp ? "cannot connect to the browser" : e);
-        a->rc = 1;
-        browser_kill(a->browser);
-    }
 }
 
 static void exited_cb(browser_t *b, int64_t status, int sig, void *ud)
@@ -118,7 +94,6 @@ static void exited_cb(browser_t *b, int64_t status, int sig, void *ud)
         a->cdp = NULL;
     }
     browser_free(b);
-    cdp_ctx_destroy_begin(a->ctx);   /* outside lws callbacks: this runs from libuv's exit */
 }
 
 int main(int argc, char **argv)
@@ -143,21 +118,23 @@ int main(int argc, char **argv)
         return 1;
     }
     const char *chromium = getenv("LINKSNAP_CHROMIUM") ? getenv("LINKSNAP_CHROMIUM") : "/usr/lib/chromium/chromium";
-    browser_opts_t bo = {.chromium = chromium, .profile_dir = profile, .no_sandbox = geteuid() == 0,
-                         .start_timeout_ms = 30000};
+    browser_opts_t bo = {.chromium = chromium, .profile_dir = profile, .no_sandbox = geteuid() == 0};
     char err[512];
-    a.ctx = cdp_ctx_new(a.loop, err, sizeof err);
-    if (!a.ctx) {
-        fprintf(stderr, "ls-capture: %s\n", err);
-        return 1;
-    }
-    a.browser = browser_start(a.loop, &bo, ready_cb, exited_cb, &a, err, sizeof err);
+    a.browser = browser_start(a.loop, &bo, exited_cb, &a, err, sizeof err);
     if (!a.browser) {
         fprintf(stderr, "ls-capture: %s\n", err);
         return 1;
     }
-    uv_run(a.loop, UV_RUN_DEFAULT);
-    cdp_ctx_destroy_finish(a.ctx);
+    /* CDP over the browser's pipe: commands may be sent at once, Chromium reads them
+     * when it is up */
+    int to_b = -1, from_b = -1;
+    a.cdp = cdp_new(a.loop, NULL, 0, event_cb, state_cb, &a, err, sizeof err);
+    if (!a.cdp || browser_take_pipe(a.browser, &to_b, &from_b) != 0 ||
+        cdp_open_pipe(a.cdp, to_b, from_b) != 0 ||
+        !(a.shot = shot_begin(a.cdp, a.loop, &a.req, done_cb, &a))) {
+        fprintf(stderr, "ls-capture: %s\n", a.cdp ? "cannot talk to the browser over its pipe" : err);
+        browser_kill(a.browser);
+    }
     uv_run(a.loop, UV_RUN_DEFAULT);
     uv_loop_close(a.loop);
     char cmd[128];

@@ -1,16 +1,18 @@
 /* shot.c -- the steps of one capture as a chain of CDP replies and events:
  *
  *   new context -> open tab -> attach (flat session) -> configure (Network, viewport,
- *   Page) -> navigate -> wait for load -> wait for network quiet -> title -> load lazy
- *   content -> measure -> capture
+ *   lazy-loader probe, Page) -> navigate -> wait for load -> wait for network quiet ->
+ *   lazy pass + images + fonts (one in-page script, with its own deadlines) -> measure ->
+ *   capture
  *
- * Each step runs under the capture's deadline; the first failure ends the capture with
- * the step's name in the error. Waiting is bounded twice: the load event and network
- * quiet together get the timeout minus a reserve for measuring and capturing, and past it
- * the page is captured as it is, marked partial with the reason. The screenshot's base64
- * text is handed to the owner untouched (decoding and writing happen off the loop). */
+ * One deadline per capture, cut into shares (shot.h): every wait ends at its point in
+ * time and the page is shot as it is, marked partial with the reasons. The first real
+ * failure (net error, crash, refused address, no commit, no image) ends the capture with
+ * the step's name in the error. The screenshot's base64 text is handed to the owner
+ * untouched (decoding and writing happen off the loop). */
 #include "shot.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +24,7 @@ typedef struct {
     uv_loop_t *loop;
     shot_request_t req;
     char url[8192];
+    char proxy[128];
     char context_id[128], target_id[128], session[128];
     shot_result_t res;
     shot_done_cb done;
@@ -31,15 +34,34 @@ typedef struct {
     int finished, loaded, navigated, nav_sent;
     int inflight;          /* commands sent with this capture as their ud */
     int timer_closed;
-    uv_timer_t idle;       /* polls for load / network quiet */
+    uv_timer_t idle;       /* polls: commit, load, network quiet, the script's answer */
     int idle_closed;
     int requests;          /* page requests in flight (Network events) */
+    int waiting, lazy_sent, lazy_done, grace_used;
+    uint64_t reserve_ms;   /* the screenshot's time at the end of the deadline */
     uint64_t last_net_ms;  /* loop time of the last request start or end */
-    uint64_t started_ms, t_mark, wait_until_ms, loaded_ms;
+    uint64_t started_ms, t_mark, loaded_ms;
+    /* the deadline's shares, as loop times (shot.h) */
+    uint64_t load_until, quiet_until, lazy_until, waits_until;
 } shot_t;
 
 #define QUIET_MS 500       /* no request in flight for this long: the page is done */
 #define IDLE_CAP_MS 10000  /* at most this long waiting for quiet after load */
+#define IMAGE_CAP_MS 3000  /* one image's wait in the lazy pass */
+#define SCRIPT_GRACE_MS 1000   /* past waits_until: the in-page script is not answering */
+
+static void add_reason(shot_t *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void add_reason(shot_t *s, const char *fmt, ...)
+{
+    char one[200];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(one, sizeof one, fmt, ap);
+    va_end(ap);
+    size_t n = strlen(s->res.partial_reason);
+    snprintf(s->res.partial_reason + n, sizeof s->res.partial_reason - n, "%s%s", n ? "; " : "", one);
+    s->res.partial = 1;
+}
 
 static void maybe_free(shot_t *s)
 {
@@ -97,6 +119,17 @@ static void copy_text(char *dst, size_t size, const char *src)
     free(fixed);
 }
 
+static void disposed_cb(cdp_t *c, json_t *r, const char *err, void *ud)
+{
+    shot_t *s = ud;
+    (void)c;
+    (void)r;
+    s->inflight--;
+    if (!err && s->req.teardown)
+        s->req.teardown((int64_t)(uv_now(s->loop) - s->t_mark), s->req.teardown_tag, s->req.teardown_ud);
+    maybe_free(s);
+}
+
 /* fmt gets the step name and detail: "%s failed: %s". NULL fmt = success. */
 static void finish(shot_t *s, const char *fmt, const char *detail)
 {
@@ -116,9 +149,10 @@ static void finish(shot_t *s, const char *fmt, const char *detail)
     uv_timer_stop(&s->deadline);
     uv_timer_stop(&s->idle);
     uv_close((uv_handle_t *)&s->idle, timer_closed_cb);
+    s->t_mark = uv_now(s->loop);
     if (s->context_id[0] && !cdp_is_closed(s->cdp))
-        cdp_send(s->cdp, "Target.disposeBrowserContext",
-                 json_pack("{s:s}", "browserContextId", s->context_id), NULL, NULL, NULL);
+        send_cmd(s, "Target.disposeBrowserContext",
+                 json_pack("{s:s}", "browserContextId", s->context_id), NULL, disposed_cb);
     s->done(&s->res, s->ud);
     uv_close((uv_handle_t *)&s->deadline, timer_closed_cb);
 }
@@ -126,6 +160,13 @@ static void finish(shot_t *s, const char *fmt, const char *detail)
 static void deadline_cb(uv_timer_t *t)
 {
     shot_t *s = t->data;
+    /* a screenshot under way is the picture itself: on a machine slower than planned it
+     * gets the reserve once more rather than being thrown away */
+    if (s->lazy_done && !s->grace_used) {
+        s->grace_used = 1;
+        uv_timer_start(&s->deadline, deadline_cb, s->reserve_ms, 0);
+        return;
+    }
     finish(s, "timed out (step: %s)%s", NULL);
 }
 
@@ -175,81 +216,147 @@ static void metrics_cb(cdp_t *c, json_t *r, const char *err, void *ud)
              s->session, screenshot_cb);
 }
 
-static void scrolled_cb(cdp_t *c, json_t *r, const char *err, void *ud)
+static void measure(shot_t *s)
+{
+    s->lazy_done = 1;
+    s->res.t_lazy_ms = (int64_t)(uv_now(s->loop) - s->t_mark);
+    s->t_mark = uv_now(s->loop);
+    s->step = "measure";
+    uv_timer_stop(&s->idle);
+    send_cmd(s, "Page.getLayoutMetrics", NULL, s->session, metrics_cb);
+}
+
+static void lazy_cb(cdp_t *c, json_t *r, const char *err, void *ud)
 {
     shot_t *s = ud;
     (void)c;
-    (void)r;
-    CHECK(s, err);
-    s->res.t_wait_ms = (int64_t)(uv_now(s->loop) - s->t_mark);
-    s->t_mark = uv_now(s->loop);
-    s->step = "measure";
-    send_cmd(s, "Page.getLayoutMetrics", NULL, s->session, metrics_cb);
+    if (enter(s) || s->lazy_done)
+        return;
+    if (err) {
+        /* the page's script failed (a page can break Promise or timers): shoot anyway */
+        add_reason(s, "the lazy-content pass failed: %.120s", err);
+        measure(s);
+        return;
+    }
+    json_t *v = json_object_get(json_object_get(r, "result"), "value");
+    const char *title = json_string_value(json_object_get(v, "title"));
+    if (title)
+        copy_text(s->res.title, sizeof s->res.title, title);
+    s->res.lazy_steps = (int)json_integer_value(json_object_get(v, "steps"));
+    size_t i;
+    json_t *cut;
+    json_array_foreach(json_object_get(v, "cut"), i, cut) {
+        const char *what = json_string_value(cut);
+        if (!what)
+            continue;
+        if (!strcmp(what, "lazy"))
+            add_reason(s, "the lazy-content pass was cut at its deadline after %d scroll steps",
+                       s->res.lazy_steps);
+        else if (!strcmp(what, "images"))
+            add_reason(s, "%d images were still loading",
+                       (int)json_integer_value(json_object_get(v, "pending")));
+        else if (!strcmp(what, "fonts"))
+            add_reason(s, "web fonts were still loading");
+    }
+    measure(s);
 }
 
 /* Lazy content: a full-page screenshot paints below the fold without scrolling, so
  * loading=lazy images and IntersectionObserver loaders never start (the blank areas users
- * of other tools report). Scroll down one viewport at a time (instant scrolling, a short
- * pause per step, as many steps as the height cap allows, at most 200), back to the top,
- * then wait for images still loading (each at most 3 s) and for web fonts. Pages no
- * taller than the viewport skip the scrolling. */
+ * of other tools report). Pages with lazy loaders (the probe below counted an
+ * IntersectionObserver or a scroll listener, or a loading=lazy element exists) are
+ * scrolled one viewport at a time (instant, a short pause per step, as far as the height
+ * cap allows, at most 200 steps) and back to the top; other pages skip the scrolling.
+ * Then images still loading (each at most IMAGE_CAP_MS) and web fonts are waited for.
+ * Every wait ends at its deadline (ms from the script's start), and the script says what
+ * was cut. It returns the title too (one round trip less). */
 static const char lazy_script[] =
-    "(async (cap) => {"
-    " const root = document.documentElement;"
-    " if (!root || root.scrollHeight <= innerHeight) { await document.fonts.ready; return 0; }"
-    " root.style.scrollBehavior = 'auto';"
-    " const pause = (ms) => new Promise((r) => setTimeout(r, ms));"
-    " let steps = 0;"
-    " for (let y = innerHeight; y < Math.min(root.scrollHeight, cap) && steps < 200; y += innerHeight, steps++) {"
-    "  window.scrollTo(0, y); await pause(60); }"
-    " window.scrollTo(0, Math.min(root.scrollHeight, cap)); await pause(60);"
-    " window.scrollTo(0, 0); await pause(60);"
-    " await Promise.all(Array.from(document.images).filter((i) => !i.complete).map((i) =>"
-    "  new Promise((r) => { i.addEventListener('load', r); i.addEventListener('error', r); setTimeout(r, 3000); })));"
-    " await document.fonts.ready;"
-    " return steps; })";
+    "(async (cap, lazyMs, endMs, imgMs) => {"
+    " const t0 = performance.now(), left = (u) => u - (performance.now() - t0);"
+    " const pause = (ms) => new Promise((r) => setTimeout(r, Math.max(0, ms)));"
+    " const within = (p, u) => Promise.race([p.then(() => true, () => true), pause(left(u)).then(() => false)]);"
+    " const out = {title: '', steps: -1, cut: [], pending: 0};"
+    " const root = document.documentElement, body = document.body;"
+    " const probe = window[Symbol.for('linksnap.lazy')];"
+    " const lazy = probe === undefined || probe > 0 || !!window.onscroll || !!document.onscroll ||"
+    "  !!(body && body.onscroll) || !!document.querySelector('img[loading=lazy],iframe[loading=lazy]');"
+    " if (root && root.scrollHeight > innerHeight && lazy) {"
+    "  root.style.scrollBehavior = 'auto'; out.steps = 0;"
+    "  for (let y = innerHeight; y < Math.min(root.scrollHeight, cap) && out.steps < 200; y += innerHeight, out.steps++) {"
+    "   if (left(lazyMs) <= 0) { out.cut.push('lazy'); break; }"
+    "   window.scrollTo(0, y); await pause(60); }"
+    "  if (!out.cut.length) { window.scrollTo(0, Math.min(root.scrollHeight, cap)); await pause(60); }"
+    "  window.scrollTo(0, 0); await pause(60);"
+    " }"
+    " const imgs = Array.from(document.images).filter((i) => !i.complete);"
+    " if (imgs.length) {"
+    "  const one = (i) => new Promise((r) => { i.addEventListener('load', r); i.addEventListener('error', r); setTimeout(r, imgMs); });"
+    "  if (!await within(Promise.all(imgs.map(one)), endMs)) {"
+    "   out.pending = imgs.filter((i) => !i.complete).length; if (out.pending) out.cut.push('images'); } }"
+    " if (document.fonts && !await within(document.fonts.ready, endMs)) out.cut.push('fonts');"
+    " out.title = document.title; return out; })";
 
-static void title_cb(cdp_t *c, json_t *r, const char *err, void *ud)
-{
-    shot_t *s = ud;
-    (void)c;
-    CHECK(s, err);
-    json_t *v = json_object_get(json_object_get(r, "result"), "value");
-    if (json_is_string(v))
-        copy_text(s->res.title, sizeof s->res.title, json_string_value(v));
-    s->step = "load lazy content";
-    char expr[sizeof lazy_script + 32];
-    snprintf(expr, sizeof expr, "%s(%d)", lazy_script, s->req.height_cap);
-    send_cmd(s, "Runtime.evaluate",
-             json_pack("{s:s,s:b,s:b}", "expression", expr, "awaitPromise", 1, "returnByValue", 1),
-             s->session, scrolled_cb);
-}
+/* Runs in every document before its own scripts: counts what loads content lazily
+ * (IntersectionObserver instances, scroll and wheel listeners on the window, document
+ * or root elements), so pages without any skip the scroll pass. Constructors and
+ * listeners behave exactly as before. */
+static const char lazy_probe[] =
+    "(() => { try {"
+    " let n = 0; const k = Symbol.for('linksnap.lazy');"
+    " Object.defineProperty(window, k, {get: () => n, configurable: false, enumerable: false});"
+    " const IO = window.IntersectionObserver;"
+    " if (IO) window.IntersectionObserver = new Proxy(IO, {construct(t, a, nt) { n++; return Reflect.construct(t, a, nt); }});"
+    " const add = EventTarget.prototype.addEventListener;"
+    " EventTarget.prototype.addEventListener = new Proxy(add, {apply(t, self, a) {"
+    "  const o = self == null ? window : self;"   /* a bare addEventListener() call */
+    "  if ((a[0] === 'scroll' || a[0] === 'wheel') && (o === window || o === document ||"
+    "   o === document.documentElement || o === document.body)) n++;"
+    "  return Reflect.apply(t, self, a); }});"
+    "} catch (e) {} })()";
 
 static void after_wait(shot_t *s)
 {
-    uv_timer_stop(&s->idle);
-    s->step = "title";
+    s->waiting = 0;
+    s->res.t_wait_ms = (int64_t)(uv_now(s->loop) - s->t_mark);
+    s->t_mark = uv_now(s->loop);
+    s->step = "load lazy content";
+    uint64_t now = uv_now(s->loop);
+    int lazy_ms = s->lazy_until > now ? (int)(s->lazy_until - now) : 0;
+    int end_ms = s->waits_until > now ? (int)(s->waits_until - now) : 0;
+    char expr[sizeof lazy_script + 64];
+    snprintf(expr, sizeof expr, "%s(%d,%d,%d,%d)", lazy_script, s->req.height_cap, lazy_ms, end_ms,
+             IMAGE_CAP_MS);
+    s->lazy_sent = 1;
     send_cmd(s, "Runtime.evaluate",
-             json_pack("{s:s,s:b}", "expression", "document.title", "returnByValue", 1),
-             s->session, title_cb);
+             json_pack("{s:s,s:b,s:b}", "expression", expr, "awaitPromise", 1, "returnByValue", 1),
+             s->session, lazy_cb);
 }
 
-/* Polls every 50 ms once navigation committed: first for the load event, then for
- * QUIET_MS without a request in flight (counted from Network events as Playwright does;
- * CDP's own networkIdle may never fire). Past the wait budget (or IDLE_CAP_MS after load)
- * the page is captured as it is, marked partial with the reason. */
+/* Polls every 50 ms from the start: once the navigation committed, the load event, then QUIET_MS without a request
+ * in flight (counted from Network events as Playwright does; CDP's own networkIdle may
+ * never fire), each up to its share of the deadline; then the in-page script must answer
+ * by the waits' end (a page whose main thread is stuck is shot without it). */
 static void wait_poll_cb(uv_timer_t *t)
 {
     shot_t *s = t->data;
     if (s->finished)
         return;
     uint64_t now = uv_now(s->loop);
+    if (s->lazy_sent) {
+        if (!s->lazy_done && now >= s->waits_until + SCRIPT_GRACE_MS) {
+            add_reason(s, "the page's script did not answer within its deadline");
+            measure(s);
+        }
+        return;
+    }
+    if (!s->navigated)
+        return;   /* until the commit only the deadline itself bounds setup and navigation */
+    if (!s->waiting)
+        return;
     if (!s->loaded) {
-        if (now >= s->wait_until_ms) {
-            s->res.partial = 1;
-            snprintf(s->res.partial_reason, sizeof s->res.partial_reason,
-                     "the page did not finish loading within %d s (%d requests in flight)",
-                     (int)((s->wait_until_ms - s->started_ms) / 1000), s->requests);
+        if (now >= s->load_until) {
+            add_reason(s, "the page did not finish loading within %d s (%d requests in flight)",
+                       (int)((s->load_until - s->started_ms + 500) / 1000), s->requests);
             after_wait(s);
         }
         return;
@@ -258,11 +365,12 @@ static void wait_poll_cb(uv_timer_t *t)
         s->step = "wait for network idle";
     if (s->requests <= 0 && now - s->last_net_ms >= QUIET_MS) {
         after_wait(s);
-    } else if (now >= s->wait_until_ms || now - s->loaded_ms >= IDLE_CAP_MS) {
-        s->res.partial = 1;
-        snprintf(s->res.partial_reason, sizeof s->res.partial_reason,
-                 "the network was not quiet after the load event (%d requests in flight)",
-                 s->requests);
+    } else if (now >= s->quiet_until || now - s->loaded_ms >= IDLE_CAP_MS) {
+        /* nothing in flight at the cut: the page had settled, only the quiet window was
+         * not over yet */
+        if (s->requests > 0)
+            add_reason(s, "the network was not quiet after the load event (%d requests in flight)",
+                       s->requests);
         after_wait(s);
     }
 }
@@ -286,10 +394,16 @@ static void navigate_cb(cdp_t *c, json_t *r, const char *err, void *ud)
         return;
     }
     s->navigated = 1;
+    s->waiting = 1;
+    /* the waits share what is left of their budget once there is a page (setup on a busy
+     * machine must not eat the load event's share) */
+    uint64_t now = uv_now(s->loop), left = s->waits_until > now ? s->waits_until - now : 0;
+    s->load_until = now + left * 45 / 100;
+    s->quiet_until = now + left * 60 / 100;
+    s->lazy_until = now + left * 80 / 100;
     s->res.t_navigate_ms = (int64_t)(uv_now(s->loop) - s->t_mark);
     s->t_mark = uv_now(s->loop);
     s->step = "wait for load";
-    uv_timer_start(&s->idle, wait_poll_cb, 50, 50);
 }
 
 static void enabled_cb(cdp_t *c, json_t *r, const char *err, void *ud)
@@ -298,6 +412,7 @@ static void enabled_cb(cdp_t *c, json_t *r, const char *err, void *ud)
     (void)r;
     CHECK(s, err);
     s->step = "navigate";
+    s->res.t_setup_ms = (int64_t)(uv_now(s->loop) - s->t_mark);
     s->t_mark = uv_now(s->loop);
     s->nav_sent = 1;
     send_cmd(s, "Page.navigate", json_pack("{s:s}", "url", s->url), s->session, navigate_cb);
@@ -315,6 +430,9 @@ static void attached_cb(cdp_t *c, json_t *r, const char *err, void *ud)
                        "deviceScaleFactor", s->req.scale > 0 ? s->req.scale : 1.0, "mobile", 0),
              s->session, NULL, NULL);
     send_cmd(s, "Page.enable", NULL, s->session, enabled_cb);
+    /* sent before Page.navigate, so it runs in the page's first document */
+    cdp_send(c, "Page.addScriptToEvaluateOnNewDocument", json_pack("{s:s}", "source", lazy_probe),
+             s->session, NULL, NULL);
 }
 
 static void target_cb(cdp_t *c, json_t *r, const char *err, void *ud)
@@ -348,12 +466,13 @@ static int is_main_frame(shot_t *s, json_t *params)
     return frame && type && !strcmp(type, "Document") && !strcmp(frame, s->target_id);
 }
 
-static void check_remote(shot_t *s, json_t *resp)
+/* The top document's URL changes with each redirect: the owner's proxy decides private
+ * network access by it. */
+static void report_top_url(shot_t *s, json_t *params)
 {
-    const char *ip = json_string_value(json_object_get(resp, "remoteIPAddress"));
-    char why[256];
-    if (ip && *ip && s->req.addr_check && !s->req.addr_check(ip, why, sizeof why, s->req.addr_check_ud))
-        finish(s, "%s failed: %s", why);
+    const char *u = json_string_value(json_object_get(json_object_get(params, "request"), "url"));
+    if (u && s->req.top_url)
+        s->req.top_url(u, s->req.top_url_ud);
 }
 
 void shot_on_event(void *handle, const char *method, json_t *params, const char *session)
@@ -374,8 +493,9 @@ void shot_on_event(void *handle, const char *method, json_t *params, const char 
             json_array_append_new(s->res.redirects,
                 json_pack("{s:O?,s:O?}", "url", json_object_get(redirect, "url"),
                           "status", json_object_get(redirect, "status")));
-            check_remote(s, redirect);
         }
+        if (is_main_frame(s, params))
+            report_top_url(s, params);   /* last: the owner may end the capture there */
     } else if (!strcmp(method, "Network.loadingFinished") || !strcmp(method, "Network.loadingFailed")) {
         if (s->requests > 0)
             s->requests--;
@@ -387,7 +507,6 @@ void shot_on_event(void *handle, const char *method, json_t *params, const char 
             const char *u = json_string_value(json_object_get(resp, "url"));
             copy_text(s->res.final_url, sizeof s->res.final_url, u);
         }
-        check_remote(s, resp);
     } else if (!strcmp(method, "Page.loadEventFired")) {
         if (s->nav_sent && !s->loaded) {   /* not about:blank's, from before navigate */
             s->loaded_ms = uv_now(s->loop);
@@ -467,21 +586,32 @@ void *shot_begin(cdp_t *c, uv_loop_t *loop, const shot_request_t *req, shot_done
     s->req = *req;
     snprintf(s->url, sizeof s->url, "%s", req->url);
     s->req.url = s->url;
+    snprintf(s->proxy, sizeof s->proxy, "%s", req->proxy_server ? req->proxy_server : "");
+    s->req.proxy_server = s->proxy[0] ? s->proxy : NULL;
     s->done = done;
     s->ud = ud;
     s->step = "new context";
     int timeout = req->timeout_ms > 0 ? req->timeout_ms : 30000;
-    /* waiting gets the timeout minus a reserve for measuring and capturing a tall page */
-    int reserve = timeout / 3 < 10000 ? timeout / 3 : 10000;
+    /* the screenshot's time is reserved at the end; the waits share the rest (shot.h) */
+    uint64_t reserve = (uint64_t)(timeout / 3 < 10000 ? timeout / 3 : 10000);
+    uint64_t budget = (uint64_t)timeout - reserve;
+    s->reserve_ms = reserve;
     s->started_ms = s->t_mark = uv_now(loop);
-    s->wait_until_ms = s->started_ms + (uint64_t)(timeout - reserve);
+    s->waits_until = s->started_ms + budget;   /* the other shares are set at commit */
+    s->res.lazy_steps = -1;
     uv_timer_init(loop, &s->deadline);
     s->deadline.data = s;
     uv_timer_init(loop, &s->idle);
     s->idle.data = s;
     uv_timer_start(&s->deadline, deadline_cb, (uint64_t)timeout, 0);
-    if (send_cmd(s, "Target.createBrowserContext", json_pack("{s:b}", "disposeOnDetach", 1), NULL,
-                 context_cb) < 0) {
+    uv_timer_start(&s->idle, wait_poll_cb, 50, 50);
+    /* the context's every connection goes through its own proxy; "<-loopback>" takes away
+     * Chromium's implicit bypass of localhost, so loopback is proxied (and checked) too */
+    json_t *cp = s->proxy[0]
+        ? json_pack("{s:b,s:s,s:s}", "disposeOnDetach", 1, "proxyServer", s->proxy,
+                    "proxyBypassList", "<-loopback>")
+        : json_pack("{s:b}", "disposeOnDetach", 1);
+    if (send_cmd(s, "Target.createBrowserContext", cp, NULL, context_cb) < 0) {
         s->finished = 1;
         uv_close((uv_handle_t *)&s->deadline, timer_closed_cb);
         uv_close((uv_handle_t *)&s->idle, timer_closed_cb);

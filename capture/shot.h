@@ -1,5 +1,5 @@
 /* shot.h -- one full-page capture over an open CDP connection: its own browser context
- * and tab, navigate, wait for the load event and network quiet, load lazy content,
+ * (with its own egress proxy, every host loopback included) and tab, navigate, wait for the load event and network quiet, load lazy content,
  * measure the page, take the screenshot with captureBeyondViewport (up to a height cap),
  * close the context. The image comes back as the browser's base64 text; decoding, hashing
  * and writing happen off the loop (postproc.h). Knows the CDP methods of a capture;
@@ -11,18 +11,24 @@
 
 #include "cdp.h"
 
-/* Decides whether a page may talk to an address it reached (the remote IP of each
- * response): 1 = fine; 0 = the capture fails with `why`. */
-typedef int (*shot_addr_check_fn)(const char *ip, char *why, size_t whylen, void *ud);
+/* The top document's URL: the link's at navigation, then each redirect's. */
+typedef void (*shot_top_url_cb)(const char *url, void *ud);
+
+/* The context of a finished capture was disposed, ms after done ran (tag as given). */
+typedef void (*shot_teardown_cb)(int64_t ms, int64_t tag, void *ud);
 
 typedef struct {
     const char *url;
     int viewport_w, viewport_h;
     double scale;              /* device scale factor; 0 = 1 */
     int height_cap;            /* CSS px */
-    int timeout_ms;            /* for the whole capture */
-    shot_addr_check_fn addr_check;   /* optional */
-    void *addr_check_ud;
+    int timeout_ms;            /* one deadline for the whole capture, the shot included */
+    shot_teardown_cb teardown;       /* optional */
+    int64_t teardown_tag;
+    void *teardown_ud;
+    const char *proxy_server;  /* the context's proxyServer ("127.0.0.1:PORT"); NULL = none */
+    shot_top_url_cb top_url;   /* optional */
+    void *top_url_ud;
 } shot_request_t;
 
 typedef struct {
@@ -31,18 +37,33 @@ typedef struct {
     char final_url[2048];
     char title[512];           /* cut on a UTF-8 character boundary, never inside one */
     int width, height, truncated;   /* CSS px of the shot */
-    int partial;               /* captured, but the page never settled (reason below) */
-    char partial_reason[160];
+    int partial;               /* captured, but a wait was cut (reasons below, "; "-joined) */
+    char partial_reason[400];
     json_t *png_b64;           /* owned by the receiver of done: json_decref it */
     json_t *redirects;         /* [{url, status}] of the main document; owned likewise */
     char net_error[64];        /* "net::ERR_NAME_NOT_RESOLVED" when navigation failed */
     int crashed;               /* the renderer crashed */
     int canceled;
     char error[512];           /* sentence with the step that failed, when !ok */
-    int64_t t_navigate_ms, t_wait_ms, t_capture_ms;
+    int lazy_steps;            /* scroll steps of the lazy-content pass; -1 = skipped */
+    /* phases, ms: context+tab+attach+configure, navigate (to commit), load + network
+     * quiet, title + lazy pass + image and font waits, measure + screenshot */
+    int64_t t_setup_ms, t_navigate_ms, t_wait_ms, t_lazy_ms, t_capture_ms;
 } shot_result_t;
 
 typedef void (*shot_done_cb)(shot_result_t *r, void *ud);
+
+/* The deadline (timeout_ms) is cut into shares, as points in time from the start:
+ * the screenshot's reserve comes off the end (a third, at most 10 s); the rest is the
+ * waits' budget. Setup and navigation may take until the deadline itself (a commit after
+ * the waits' budget leaves every wait cut at once and the shot the time that is left);
+ * of what is left of the budget at the commit, the load event may take until 45%, network quiet until 60%, the
+ * lazy-content pass until 80%, image and font waits until 100%. A wait that reaches its point is cut, the page
+ * is shot as it is and marked partial with the reason; time a phase does not use passes
+ * to the next. Only a navigation that does not commit within the deadline (nothing to
+ * shoot), a net error, a crash, a refused address, or a screenshot that does not come back
+ * within the deadline fail the capture. A screenshot still under way at the deadline gets
+ * the reserve once more (grace) before that. */
 
 /* Starts a capture; done is called exactly once (never from inside shot_begin). Returns
  * the capture's handle, or NULL if it could not start (done is then not called). The

@@ -2,6 +2,7 @@
  * Knows the keys and their ranges; knows nothing of what uses them. */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -46,6 +47,7 @@ void config_defaults(config_t *c)
     c->deny_private = 0;
     c->hide_consent = 1;
     c->blocked_retries = 0;
+    c->dns_timeout_ms = 5000;
     snprintf(c->chromium_path, sizeof c->chromium_path, "/usr/bin/chromium");
     c->recycle_after = 200;
     c->idle_stop_s = 300;
@@ -95,6 +97,42 @@ static int set_str(const char *key, const char *value, char *out, size_t outlen,
     }
     memcpy(out, value, strlen(value) + 1);
     return 0;
+}
+
+/* "ip[:port],..." with IPv6 as [ip]:port or bare; "" is fine (the system's servers). */
+static int dns_servers_valid(const char *v)
+{
+    char item[128];
+    while (*v) {
+        size_t n = strcspn(v, ",");
+        if (n == 0 || n >= sizeof item)
+            return 0;
+        memcpy(item, v, n);
+        item[n] = '\0';
+        v += n + (v[n] == ',');
+        char *host = item, *port = NULL;
+        if (item[0] == '[') {
+            char *rb = strchr(item, ']');
+            if (!rb || (rb[1] && rb[1] != ':'))
+                return 0;
+            *rb = '\0';
+            host = item + 1;
+            port = rb[1] ? rb + 2 : NULL;
+        } else if (strchr(item, ':') == strrchr(item, ':') && strchr(item, ':')) {
+            port = strchr(item, ':');
+            *port++ = '\0';
+        }
+        unsigned char a[16];
+        if (inet_pton(AF_INET, host, a) != 1 && inet_pton(AF_INET6, host, a) != 1)
+            return 0;
+        if (port) {
+            char *end;
+            long p = strtol(port, &end, 10);
+            if (end == port || *end || p < 1 || p > 65535)
+                return 0;
+        }
+    }
+    return 1;
 }
 
 int config_set(config_t *c, const char *key, const char *value, char *err, size_t errlen)
@@ -149,6 +187,30 @@ int config_set(config_t *c, const char *key, const char *value, char *err, size_
         return set_int(key, value, 0, 10, &c->blocked_retries, err, errlen);
     if (!strcmp(key, "browser.endpoint"))
         return set_str(key, value, c->browser_endpoint, sizeof c->browser_endpoint, err, errlen);
+    if (!strcmp(key, "browser.proxy_listen")) {
+        struct in6_addr a6;
+        struct in_addr a4;
+        if (*value && inet_pton(AF_INET, value, &a4) != 1 && inet_pton(AF_INET6, value, &a6) != 1) {
+            snprintf(err, errlen, "browser.proxy_listen: expected an IP address of this host that "
+                     "the remote browser can reach, got '%s'", value);
+            return -1;
+        }
+        return set_str(key, value, c->proxy_listen, sizeof c->proxy_listen, err, errlen);
+    }
+    if (!strcmp(key, "dns_servers")) {
+        if (!dns_servers_valid(value)) {
+            snprintf(err, errlen, "dns_servers: expected a comma-separated list of ip[:port] "
+                     "(IPv6 as [ip]:port), got '%s'", value);
+            return -1;
+        }
+        return set_str(key, value, c->dns_servers, sizeof c->dns_servers, err, errlen);
+    }
+    if (!strcmp(key, "dns_timeout_ms"))
+        return set_int(key, value, 50, 60000, &c->dns_timeout_ms, err, errlen);
+    if (!strcmp(key, "browser.token"))
+        return set_str(key, value, c->browser_token, sizeof c->browser_token, err, errlen);
+    if (!strcmp(key, "browser.ca_file"))
+        return set_str(key, value, c->browser_ca_file, sizeof c->browser_ca_file, err, errlen);
     if (!strcmp(key, "browser.path"))
         return set_str(key, value, c->chromium_path, sizeof c->chromium_path, err, errlen);
     if (!strcmp(key, "browser.recycle_after"))

@@ -23,6 +23,12 @@ typedef struct config {
     int hide_consent;             /* issue 14: hide consent banners (default on) */
     int blocked_retries;          /* issue 14: later attempts of a blocked capture (0) */
     char browser_endpoint[512];   /* "" = start our own Chromium */
+    char proxy_listen[64];        /* browser.proxy_listen: IP the egress proxy binds for a
+                                   * remote browser ("" = none: remote captures refused) */
+    char dns_servers[512];        /* "" = /etc/resolv.conf; else "ip[:port],..." */
+    int dns_timeout_ms;
+    char browser_token[512];      /* remote endpoint: `Authorization: Bearer` value */
+    char browser_ca_file[4096];   /* remote endpoint over TLS: PEM CA file; "" = system's */
     char chromium_path[1024];
     int recycle_after;            /* captures per browser before a restart */
     int idle_stop_s;

@@ -7,9 +7,10 @@
  * recycle_after captures or when its process group's memory passes the limit, stopped
  * after idle_stop seconds without work. When it dies or stops answering, its whole
  * process group is killed, every capture it was running goes back to the queue (up to
- * MAX_ATTEMPTS, with back-off), and it is started again with back-off. Every request a
- * page makes is paused by a browser-wide Fetch.enable and let through only if the
- * address rules (capture/guard.c) allow its URL and the addresses its host resolves to.
+ * MAX_ATTEMPTS, with back-off), and it is started again with back-off. Every capture
+ * gets its own egress proxy listener (capture/egress.c) as its browser context's
+ * proxyServer: each connection of the page is resolved (c-ares, capture/resolver.c) and
+ * checked with the address rules (capture/guard.c) there, and counted for the snapshot.
  * The engine writes nothing itself: claims, results and retries are writer calls. */
 #include "engine.h"
 
@@ -23,11 +24,13 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <arpa/inet.h>
 #include <curl/curl.h>
 
 #include "browser.h"
 #include "cdp.h"
 #include "daemon.h"
+#include "egress.h"
 #include "guard.h"
 #include "json_link.h"
 #include "log.h"
@@ -41,8 +44,6 @@
 #define TICK_MS 1000
 #define HEALTH_TIMEOUT_MS 5000
 #define CONNECT_TIMEOUT_MS 10000
-#define DNS_CACHE_SLOTS 128
-#define DNS_TTL_MS 30000
 #define MAX_MESSAGE (256u << 20)   /* a 30,000 px screenshot is ~40 MB of base64 */
 
 typedef enum { B_OFF, B_STARTING, B_READY, B_STOPPING } browser_state_t;
@@ -60,16 +61,23 @@ typedef struct slot {
     uv_work_t work;
     uv_timer_t wait;              /* blank retry delay */
     int blank_retried, canceled, browser_lost;
-    char block_reason[256];       /* a request of its page refused by the address rules */
+    int64_t queue_ms;             /* due (created or not_before) -> claimed */
+    uint64_t shot_done_ms;        /* loop time the screenshot arrived */
+    int64_t post_ms;              /* screenshot arrived -> post-processing done */
+    int64_t teardown_ms;          /* context disposed, ms after the shot; -1 = not yet */
+    char block_reason[256];       /* its top document was refused by the address rules */
     char lost_reason[256];
+    egress_t *egress;             /* the proxy of the capture's browser context */
+    egress_stats_t net;           /* its counters, kept when the capture ends */
+    char top_host[256];           /* of the top document's latest URL */
 } slot_t;
 
+#define MAX_TABS 64
+
 typedef struct {
-    char host[256];
-    int verdict;                  /* GUARD_ALLOW / GUARD_DENY */
-    char why[200];
-    uint64_t expires;
-} dns_entry_t;
+    char id[64];
+    char url[512];
+} tab_t;
 
 struct engine {
     daemon_t *d;
@@ -93,12 +101,18 @@ struct engine {
     void (*close_cb)(void *);
     void *close_ud;
     slot_t *slots;
-    int nslots;
+    int nslots;                   /* captures in the browser at once (--jobs) */
+    int nalloc;                   /* slot structs: 2 x nslots, so a finished capture's
+                                   * post-processing and write do not hold a tab's place */
     uv_timer_t tick, connect_timer, health_timer;
     int health_pending;
     int handles_open;
     events_sub_t *sub;
-    dns_entry_t dns[DNS_CACHE_SLOTS];
+    resolver_t *resolver;         /* the egress proxies' (c-ares on the loop) */
+    char remote_peer[64];         /* browser.endpoint's IP: the only peer of a remote proxy */
+    char remote_error[300];       /* why captures with browser.endpoint cannot run */
+    tab_t tabs[MAX_TABS];         /* page targets the browser reported (discovery events) */
+    int ntabs;
     char profile_dir[4300], pid_file[4300], shots_dir[4300];
     char chromium[1100];
     int cjk_font;
@@ -212,7 +226,7 @@ static void publish_finished(engine_t *e, const store_job_t *job, const char *st
 static int slots_busy(const engine_t *e, slot_phase_t only)
 {
     int n = 0;
-    for (int i = 0; i < e->nslots; i++)
+    for (int i = 0; i < e->nalloc; i++)
         if (only == SLOT_FREE ? e->slots[i].phase != SLOT_FREE : e->slots[i].phase == only)
             n++;
     return n;
@@ -232,9 +246,15 @@ static void slot_release(slot_t *s)
     store_job_free(s->job);
     s->job = NULL;
     s->shot = NULL;
+    egress_free(s->egress);
+    s->egress = NULL;
+    memset(&s->net, 0, sizeof s->net);
     s->phase = SLOT_FREE;
     s->blank_retried = s->canceled = s->browser_lost = 0;
+    s->queue_ms = s->post_ms = 0;
+    s->teardown_ms = -1;
     s->block_reason[0] = s->lost_reason[0] = '\0';
+    s->top_host[0] = '\0';
     e->last_busy_ms = uv_now(e->loop);
     if (e->closing) {
         if (slots_busy(e, SLOT_FREE) == 0)
@@ -290,6 +310,14 @@ static void submit(engine_t *e, op_t *op, writer_done_cb cb)
     }
 }
 
+/* {"network": {requests, bytes, refused}} of the capture's proxy: kept in the snapshot's
+ * timings column, shown as the snapshot's `network` (json_link.c). */
+static json_t *network_json(const slot_t *s)
+{
+    return json_pack("{s:I,s:I,s:I}", "requests", (json_int_t)s->net.requests,
+                     "bytes", (json_int_t)s->net.bytes, "refused", (json_int_t)s->net.refused);
+}
+
 /* Ends a job that produced no image: retry when the cause is passing, else failed. */
 static void slot_fail(slot_t *s, const char *error, int transient)
 {
@@ -331,6 +359,10 @@ static void slot_fail(slot_t *s, const char *error, int transient)
     if (s->res.redirects)
         op->redirects = json_dumps(s->res.redirects, JSON_COMPACT);
     op->result.redirects_json = op->redirects;
+    json_t *t = json_pack("{s:o}", "network", network_json(s));
+    op->timings = t ? json_dumps(t, JSON_COMPACT) : NULL;
+    json_decref(t);
+    op->result.timings_json = op->timings;
     e->failed_total++;
     log_info("job %lld (%s) failed: %s", (long long)s->job->id, s->job->url, msg);
     submit(e, op, finish_done_cb);
@@ -366,10 +398,20 @@ static void slot_save(slot_t *s)
     if (s->res.partial)
         op->error = strdup(s->res.partial_reason);
     r->error = op->error;
-    json_t *t = json_pack("{s:I,s:I,s:I,s:I}", "navigate_ms", (json_int_t)s->res.t_navigate_ms,
+    json_t *t = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:i}",
+                          "queue_ms", (json_int_t)s->queue_ms,
+                          "setup_ms", (json_int_t)s->res.t_setup_ms,
+                          "navigate_ms", (json_int_t)s->res.t_navigate_ms,
                           "wait_ms", (json_int_t)s->res.t_wait_ms,
+                          "lazy_ms", (json_int_t)s->res.t_lazy_ms,
                           "capture_ms", (json_int_t)s->res.t_capture_ms,
-                          "encode_ms", (json_int_t)s->pr.elapsed_ms);
+                          "post_ms", (json_int_t)s->post_ms,
+                          "encode_ms", (json_int_t)s->pr.elapsed_ms,
+                          "lazy_steps", s->res.lazy_steps);
+    if (t && s->teardown_ms >= 0)
+        json_object_set_new(t, "teardown_ms", json_integer((json_int_t)s->teardown_ms));
+    if (t)
+        json_object_set_new(t, "network", network_json(s));
     op->timings = t ? json_dumps(t, JSON_COMPACT) : NULL;
     json_decref(t);
     r->timings_json = op->timings;
@@ -434,6 +476,7 @@ static void post_after_cb(uv_work_t *w, int status)
     engine_t *e = s->e;
     json_decref(s->res.png_b64);
     s->res.png_b64 = NULL;
+    s->post_ms = (int64_t)(uv_now(e->loop) - s->shot_done_ms);
     if (status == UV_ECANCELED || !s->pr.ok) {
         slot_fail(s, status == UV_ECANCELED ? "linksnapd is stopping" : s->pr.error, status == UV_ECANCELED);
         return;
@@ -443,6 +486,17 @@ static void post_after_cb(uv_work_t *w, int status)
         unlink(s->thumb_path);
         publish_finished(e, s->job, "canceled", "canceled by the user");
         slot_release(s);
+        return;
+    }
+    if (s->pr.blank && s->res.partial && s->job->attempt == 1 && !e->closing) {
+        /* nothing painted yet and the page was cut short: one more chance later, with the
+         * whole budget, as the job's next attempt (queued meanwhile) */
+        char msg[600];
+        unlink(s->out_path);
+        unlink(s->thumb_path);
+        snprintf(msg, sizeof msg, "the shot was one flat colour after a partial load (%s); "
+                 "trying again later with the full time", s->res.partial_reason);
+        slot_fail(s, msg, 1);
         return;
     }
     if (s->pr.blank && !s->blank_retried && !e->closing) {
@@ -512,6 +566,20 @@ static void on_shot_done_cb(shot_result_t *r, void *ud)
     s->shot = NULL;
     s->res = *r;                  /* takes png_b64 and redirects */
     e->captures++;
+    if (s->egress) {              /* the context is gone: so are its connections */
+        char why[300];
+        if (!s->block_reason[0] && s->top_host[0] && egress_refusal(s->egress, s->top_host, why, sizeof why))
+            snprintf(s->block_reason, sizeof s->block_reason, "%s", why);
+        egress_get_stats(s->egress, &s->net);
+        egress_free(s->egress);
+        s->egress = NULL;
+    }
+    if (r->ok && s->block_reason[0]) {
+        /* the top document was refused over plain http: what came back is our 403 */
+        r->ok = s->res.ok = 0;
+        json_decref(s->res.png_b64);
+        s->res.png_b64 = r->png_b64 = NULL;
+    }
     if (s->canceled) {
         publish_finished(e, s->job, "canceled", "canceled by the user");
         slot_release(s);
@@ -531,11 +599,12 @@ static void on_shot_done_cb(shot_result_t *r, void *ud)
     if (!r->ok) {
         char msg[800];
         const char *why = r->error;
-        if (s->block_reason[0] && (strstr(r->error, "BLOCKED_BY_CLIENT") || strstr(r->error, "refused"))) {
+        int transient = r->crashed || (r->net_error[0] && transient_net_error(r->net_error));
+        if (s->block_reason[0]) {   /* the top document was refused: that is the cause */
             snprintf(msg, sizeof msg, "navigate failed: %s", s->block_reason);
             why = msg;
+            transient = 0;
         }
-        int transient = r->crashed || (r->net_error[0] && transient_net_error(r->net_error));
         if (!strncmp(r->error, "timed out", 9))
             health_check(e);
         slot_fail(s, why, transient);
@@ -552,27 +621,89 @@ static void on_shot_done_cb(shot_result_t *r, void *ud)
         .out_path = s->out_path, .thumb_path = s->thumb_path, .thumb_width = THUMB_WIDTH,
         .first_screen_rows = (int)(e->d->cfg.viewport_h * e->d->cfg.scale)};
     s->phase = SLOT_POST;
+    s->shot_done_ms = uv_now(e->loop);
     s->work.data = s;
-    if (uv_queue_work(e->loop, &s->work, post_work_cb, post_after_cb) != 0)
+    if (uv_queue_work(e->loop, &s->work, post_work_cb, post_after_cb) != 0) {
         slot_fail(s, "cannot queue the screenshot's processing", 1);
+        return;
+    }
+    schedule(e);   /* its place in the browser is free: the next capture starts now */
 }
 
-static int addr_check_cb(const char *ip, char *why, size_t whylen, void *ud)
+/* A connection of a capture's page was refused by its proxy. The top document's refusal
+ * ends the capture now, naming the rule; others only count. */
+static void on_refused_cb(egress_t *x, const char *host, int port, int top, const char *why,
+                          void *ud)
 {
-    engine_t *e = ud;
-    guard_rules_t rules = {e->d->cfg.deny_private};
-    return guard_check_ip(&rules, ip, why, whylen) == GUARD_ALLOW;
+    slot_t *s = ud;
+    (void)x;
+    (void)port;
+    (void)host;
+    if (!top || s->phase != SLOT_SHOT || !s->shot || s->block_reason[0])
+        return;
+    snprintf(s->block_reason, sizeof s->block_reason, "%s", why);
+    shot_fail(s->shot, why);   /* done runs now; the listener is freed there, safely */
+}
+
+static void top_url_cb(const char *url, void *ud)
+{
+    slot_t *s = ud;
+    CURLU *u = curl_url();
+    char *host = NULL;
+    char why[300];
+    if (u && s->egress && curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK) {
+        egress_set_top_host(s->egress, host);
+        snprintf(s->top_host, sizeof s->top_host, "%s", host);
+        /* a redirect whose connection the proxy refused before this event arrived */
+        if (s->phase == SLOT_SHOT && s->shot && !s->block_reason[0] &&
+            egress_refusal(s->egress, host, why, sizeof why)) {
+            snprintf(s->block_reason, sizeof s->block_reason, "%s", why);
+            shot_fail(s->shot, why);
+        }
+    }
+    curl_free(host);
+    curl_url_cleanup(u);
+}
+
+static void on_teardown_cb(int64_t ms, int64_t job_id, void *ud)
+{
+    slot_t *s = ud;
+    if (s->phase != SLOT_FREE && s->job && s->job->id == job_id)
+        s->teardown_ms = ms;
 }
 
 static void slot_start_shot(slot_t *s)
 {
     engine_t *e = s->e;
     const config_t *cfg = &e->d->cfg;
+    char err[300], label[48];
+    s->block_reason[0] = '\0';
+    if (e->remote_error[0]) {
+        s->phase = SLOT_WRITE;
+        slot_fail(s, e->remote_error, 0);
+        return;
+    }
+    /* one listener per browser context: each connection belongs to this capture */
+    snprintf(label, sizeof label, "job %lld", (long long)s->job->id);
+    egress_opts_t eo = {.resolver = e->resolver, .deny_private = cfg->deny_private,
+                        .bind_ip = cfg->browser_endpoint[0] ? cfg->proxy_listen : NULL,
+                        .peer_ip = cfg->browser_endpoint[0] ? e->remote_peer : NULL,
+                        .label = label, .refused = on_refused_cb, .ud = s};
+    egress_free(s->egress);
+    s->egress = egress_new(e->loop, &eo, err, sizeof err);
+    if (!s->egress) {
+        s->phase = SLOT_WRITE;
+        slot_fail(s, err, 1);
+        return;
+    }
+    top_url_cb(s->job->url, s);
     shot_request_t req = {
         .url = s->job->url, .viewport_w = cfg->viewport_w, .viewport_h = cfg->viewport_h,
         .scale = cfg->scale, .height_cap = cfg->height_cap, .timeout_ms = cfg->job_timeout_s * 1000,
-        .addr_check = addr_check_cb, .addr_check_ud = e};
-    s->block_reason[0] = '\0';
+        .teardown = on_teardown_cb, .teardown_tag = s->job->id, .teardown_ud = s,
+        .proxy_server = egress_address(s->egress), .top_url = top_url_cb, .top_url_ud = s};
+    s->teardown_ms = -1;
     s->phase = SLOT_SHOT;
     s->shot = shot_begin(e->cdp, e->loop, &req, on_shot_done_cb, s);
     if (!s->shot) {
@@ -595,7 +726,7 @@ static void claim_done_cb(method_call_t *call, void *ud)
     for (size_t i = 0; i < op->njobs; i++) {
         store_job_t *job = op->jobs[i];
         slot_t *s = NULL;
-        for (int k = 0; k < e->nslots && !s; k++)
+        for (int k = 0; k < e->nalloc && !s; k++)
             if (e->slots[k].phase == SLOT_FREE)
                 s = &e->slots[k];
         op->jobs[i] = NULL;
@@ -604,6 +735,8 @@ static void claim_done_cb(method_call_t *call, void *ud)
             continue;
         }
         s->job = job;
+        int64_t due = job->not_before > job->created_at ? job->not_before : job->created_at;
+        s->queue_ms = util_now_ms() - due > 0 ? util_now_ms() - due : 0;
         publish(e, "job.started", json_pack("{s:I,s:I,s:s,s:i}", "job_id", (json_int_t)job->id,
                                              "link_id", (json_int_t)job->link_id, "url", job->url,
                                              "attempt", job->attempt));
@@ -616,166 +749,62 @@ static void claim_done_cb(method_call_t *call, void *ud)
     }
     op_free(op);
     e->last_busy_ms = uv_now(e->loop);
-    if (slots_busy(e, SLOT_FREE) < e->nslots)
-        schedule(e);
-}
-
-/* ---- request interception: the address rules ---------------------------------------- */
-
-typedef struct {
-    uv_getaddrinfo_t req;
-    engine_t *e;
-    unsigned gen;
-    char request_id[128], frame_id[128], host[256];
-} dns_lookup_t;
-
-static void intercept_answer(engine_t *e, const char *request_id, const char *frame_id,
-                             int allow, const char *why)
-{
-    if (!e->cdp || e->bstate != B_READY)
-        return;
-    if (allow) {
-        cdp_send(e->cdp, "Fetch.continueRequest", json_pack("{s:s}", "requestId", request_id),
-                 NULL, NULL, NULL);
-        return;
-    }
-    cdp_send(e->cdp, "Fetch.failRequest",
-             json_pack("{s:s,s:s}", "requestId", request_id, "errorReason", "BlockedByClient"),
-             NULL, NULL, NULL);
-    log_info("request refused: %s", why);
-    for (int i = 0; i < e->nslots; i++) {
-        slot_t *s = &e->slots[i];
-        if (s->phase == SLOT_SHOT && s->shot && frame_id && !strcmp(shot_frame_id(s->shot), frame_id)) {
-            if (!s->block_reason[0])
-                snprintf(s->block_reason, sizeof s->block_reason, "%s", why);
-        }
-    }
-}
-
-static dns_entry_t *dns_find(engine_t *e, const char *host)
-{
-    uint64_t now = uv_now(e->loop);
-    for (int i = 0; i < DNS_CACHE_SLOTS; i++)
-        if (e->dns[i].host[0] && e->dns[i].expires > now && !strcmp(e->dns[i].host, host))
-            return &e->dns[i];
-    return NULL;
-}
-
-static void dns_store(engine_t *e, const char *host, int verdict, const char *why)
-{
-    uint64_t now = uv_now(e->loop);
-    dns_entry_t *slot = &e->dns[0];
-    for (int i = 0; i < DNS_CACHE_SLOTS; i++) {
-        if (!e->dns[i].host[0] || e->dns[i].expires <= now) {
-            slot = &e->dns[i];
-            break;
-        }
-        if (e->dns[i].expires < slot->expires)
-            slot = &e->dns[i];
-    }
-    snprintf(slot->host, sizeof slot->host, "%s", host);
-    slot->verdict = verdict;
-    snprintf(slot->why, sizeof slot->why, "%s", why ? why : "");
-    slot->expires = now + DNS_TTL_MS;
-}
-
-static void dns_done_cb(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
-{
-    dns_lookup_t *l = req->data;
-    engine_t *e = l->e;
-    int verdict = GUARD_ALLOW;
-    char why[200] = "";
-    if (status == 0) {
-        guard_rules_t rules = {e->d->cfg.deny_private};
-        for (struct addrinfo *a = res; a; a = a->ai_next) {
-            char ip[64];
-            if (uv_ip_name(a->ai_addr, ip, sizeof ip) != 0)
-                continue;
-            char w[200];
-            if (guard_check_ip(&rules, ip, w, sizeof w) != GUARD_ALLOW) {
-                verdict = GUARD_DENY;
-                snprintf(why, sizeof why, "%s resolves to an address that is %s", l->host,
-                         strstr(w, "is ") ? strstr(w, "is ") + 3 : w);
-                break;
-            }
-        }
-        dns_store(e, l->host, verdict, why);
-    }
-    /* a name that does not resolve goes on: the browser reports its own DNS error */
-    uv_freeaddrinfo(res);
-    if (l->gen == e->gen)
-        intercept_answer(e, l->request_id, l->frame_id, verdict == GUARD_ALLOW, why);
-    free(l);
-}
-
-static void on_request_paused(engine_t *e, json_t *params)
-{
-    const char *rid = json_string_value(json_object_get(params, "requestId"));
-    const char *url = json_string_value(json_object_get(json_object_get(params, "request"), "url"));
-    const char *frame = json_string_value(json_object_get(params, "frameId"));
-    if (!rid)
-        return;
-    guard_rules_t rules = {e->d->cfg.deny_private};
-    char host[256], why[256] = "";
-    int rc = url ? guard_check_url(&rules, url, host, sizeof host, why, sizeof why) : GUARD_DENY;
-    if (rc != GUARD_RESOLVE) {
-        intercept_answer(e, rid, frame, rc == GUARD_ALLOW, why);
-        return;
-    }
-    dns_entry_t *hit = dns_find(e, host);
-    if (hit) {
-        intercept_answer(e, rid, frame, hit->verdict == GUARD_ALLOW, hit->why);
-        return;
-    }
-    dns_lookup_t *l = calloc(1, sizeof *l);
-    if (!l) {
-        intercept_answer(e, rid, frame, 0, "out of memory checking the address");
-        return;
-    }
-    l->e = e;
-    l->gen = e->gen;
-    snprintf(l->request_id, sizeof l->request_id, "%s", rid);
-    snprintf(l->frame_id, sizeof l->frame_id, "%s", frame ? frame : "");
-    snprintf(l->host, sizeof l->host, "%s", host);
-    l->req.data = l;
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
-    if (uv_getaddrinfo(e->loop, &l->req, dns_done_cb, host, NULL, &hints) != 0) {
-        free(l);
-        intercept_answer(e, rid, frame, 1, "");
-    }
+    schedule(e);
 }
 
 /* ---- the browser ---------------------------------------------------------------------- */
+
+/* The browser's own list of tabs, kept from target discovery events, so daemon.status
+ * can show what is open without a DevTools port to ask. */
+static void tabs_on_event(engine_t *e, const char *method, json_t *params)
+{
+    json_t *info = json_object_get(params, "targetInfo");
+    const char *id = json_string_value(info ? json_object_get(info, "targetId")
+                                            : json_object_get(params, "targetId"));
+    if (!id)
+        return;
+    int at = -1;
+    for (int i = 0; i < e->ntabs && at < 0; i++)
+        if (!strcmp(e->tabs[i].id, id))
+            at = i;
+    if (!strcmp(method, "Target.targetDestroyed") || !strcmp(method, "Target.targetCrashed")) {
+        if (at >= 0)
+            e->tabs[at] = e->tabs[--e->ntabs];
+        return;
+    }
+    const char *type = json_string_value(json_object_get(info, "type"));
+    const char *url = json_string_value(json_object_get(info, "url"));
+    if (!type || strcmp(type, "page") != 0)
+        return;
+    if (at < 0) {
+        if (e->ntabs >= MAX_TABS)
+            return;
+        at = e->ntabs++;
+        snprintf(e->tabs[at].id, sizeof e->tabs[at].id, "%s", id);
+    }
+    snprintf(e->tabs[at].url, sizeof e->tabs[at].url, "%s", url ? url : "");
+}
 
 static void on_cdp_event_cb(cdp_t *c, const char *method, json_t *params, const char *session,
                          void *ud)
 {
     engine_t *e = ud;
     (void)c;
-    if (!session && !strcmp(method, "Fetch.requestPaused")) {
-        on_request_paused(e, params);
+    if (!session && !strncmp(method, "Target.target", 13)) {
+        tabs_on_event(e, method, params);
         return;
     }
     if (!session)
         return;
-    for (int i = 0; i < e->nslots; i++)
+    for (int i = 0; i < e->nalloc; i++)
         if (e->slots[i].phase == SLOT_SHOT && e->slots[i].shot)
             shot_on_event(e->slots[i].shot, method, params, session);
 }
 
-static void fetch_enabled_cb(cdp_t *c, json_t *r, const char *err, void *ud)
+static void browser_ready(engine_t *e)
 {
-    engine_t *e = ud;
-    (void)c;
-    (void)r;
     if (e->bstate != B_STARTING)
         return;
-    if (err) {
-        char msg[300];
-        snprintf(msg, sizeof msg, "cannot enable request interception: %s", err);
-        teardown(e, msg, 1);
-        return;
-    }
     uv_timer_stop(&e->connect_timer);
     e->bstate = B_READY;
     e->browser_started_ms = e->last_busy_ms = uv_now(e->loop);
@@ -785,17 +814,23 @@ static void fetch_enabled_cb(cdp_t *c, json_t *r, const char *err, void *ud)
     schedule(e);
 }
 
+/* The DevTools connection is usable: the pipe at once, a websocket once established. */
+static void on_cdp_connected(engine_t *e, cdp_t *c)
+{
+    /* the tabs the browser has, for daemon.status (page targets only) */
+    cdp_send(c, "Target.setDiscoverTargets", json_pack("{s:b}", "discover", 1), NULL, NULL, NULL);
+    /* no interception: each capture's context sends every connection through its own
+     * egress proxy, which applies the address rules (slot_start_shot) */
+    browser_ready(e);
+}
+
 static void on_cdp_state_cb(cdp_t *c, int connected, const char *err, void *ud)
 {
     engine_t *e = ud;
     if (c != e->cdp)
         return;
     if (connected) {
-        /* every request of every page passes the address rules, iframes and workers too */
-        if (cdp_send(c, "Fetch.enable",
-                     json_pack("{s:[{s:s,s:s}]}", "patterns", "urlPattern", "*", "requestStage", "Request"),
-                     NULL, fetch_enabled_cb, e) < 0)
-            teardown(e, "cannot talk to the browser", 1);
+        on_cdp_connected(e, c);
         return;
     }
     char msg[300];
@@ -803,32 +838,45 @@ static void on_cdp_state_cb(cdp_t *c, int connected, const char *err, void *ud)
     teardown(e, msg, 1);   /* closes (and so frees) c once this callback returns */
 }
 
-static void connect_cdp(engine_t *e, const char *host, int port, const char *path)
+/* A remote browser (browser.endpoint) over a websocket, ws or wss, with the token. */
+static void connect_cdp(engine_t *e, const char *host, int port, const char *path, int tls)
 {
     char err[256];
-    e->cdp = cdp_new(e->ctx, MAX_MESSAGE, on_cdp_event_cb, on_cdp_state_cb, e, err, sizeof err);
+    e->cdp = cdp_new(e->loop, e->ctx, MAX_MESSAGE, on_cdp_event_cb, on_cdp_state_cb, e, err, sizeof err);
     if (!e->cdp) {
         teardown(e, err, 1);
         return;
     }
-    if (cdp_connect(e->cdp, host, port, path) != 0) {
+    cdp_ws_target_t t = {.host = host, .port = port, .path = path, .tls = tls,
+                         .token = e->d->cfg.browser_token};
+    if (cdp_connect(e->cdp, &t) != 0) {
         cdp_close(e->cdp);
         e->cdp = NULL;
-        teardown(e, "cannot connect to the browser's DevTools port", 1);
+        teardown(e, "cannot connect to the browser's DevTools endpoint", 1);
     }
 }
 
-static void on_browser_ready_cb(browser_t *b, int port, const char *path, const char *err, void *ud)
+/* The browser we started: CDP over its pipe, usable at once (Chromium reads the first
+ * command when it is up; the connect timer bounds that). */
+static void open_pipe(engine_t *e)
 {
-    engine_t *e = ud;
-    (void)b;
-    if (e->bstate != B_STARTING)
-        return;
-    if (err) {
+    char err[256];
+    int to_b = -1, from_b = -1;
+    e->cdp = cdp_new(e->loop, NULL, MAX_MESSAGE, on_cdp_event_cb, on_cdp_state_cb, e, err, sizeof err);
+    if (!e->cdp) {
         teardown(e, err, 1);
         return;
     }
-    connect_cdp(e, "127.0.0.1", port, path);
+    int rc = browser_take_pipe(e->browser, &to_b, &from_b);
+    if (rc == 0)
+        rc = cdp_open_pipe(e->cdp, to_b, from_b);
+    if (rc != 0) {
+        snprintf(err, sizeof err, "cannot open the browser's DevTools pipe: %s",
+                 rc == -1 ? "already taken" : uv_strerror(rc));
+        teardown(e, err, 1);
+        return;
+    }
+    on_cdp_connected(e, e->cdp);
 }
 
 static void remove_pid_file(engine_t *e)
@@ -868,17 +916,65 @@ static void connect_timeout_cb(uv_timer_t *t)
         teardown(e, "the browser did not accept the DevTools connection in time (step: connect)", 1);
 }
 
-/* Discovery of an external browser's websocket URL (browser.endpoint): /json/version with
- * libcurl, on the thread pool. */
+/* A remote browser (browser.endpoint). `ws://` / `wss://host:port/path` is its browser
+ * websocket, used as given. `http://` / `https://host:port` is discovered: /json/version
+ * (libcurl, on the thread pool, with the token) names the websocket, and only its path is
+ * taken: the connection goes to the configured host and port (wss when https), so the
+ * token never goes to a host the answer names. */
 typedef struct {
     uv_work_t work;
     engine_t *e;
     unsigned gen;
     char endpoint[512];
+    char token[512], ca_file[4096];
     char ws_host[256], ws_path[512];
-    int ws_port;
+    int ws_port, tls, discover;
     char error[300];
 } discovery_t;
+
+/* Splits browser.endpoint into ds (host, port, tls, path, whether to discover). On the
+ * loop: parsing only. 0, or -1 with ds->error. */
+static int endpoint_parse(discovery_t *ds)
+{
+    CURLU *u = curl_url();
+    char *scheme = NULL, *host = NULL, *port = NULL, *path = NULL;
+    int rc = -1;
+    if (!u || curl_url_set(u, CURLUPART_URL, ds->endpoint, CURLU_NON_SUPPORT_SCHEME) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_PATH, &path, 0) != CURLUE_OK) {
+        snprintf(ds->error, sizeof ds->error, "browser.endpoint '%s' is not a URL "
+                 "(http://host:port, https://host:port, ws://... or wss://...)", ds->endpoint);
+        goto out;
+    }
+    if (!strcmp(scheme, "http") || !strcmp(scheme, "https")) {
+        ds->discover = 1;
+        ds->tls = !strcmp(scheme, "https");
+    } else if (!strcmp(scheme, "ws") || !strcmp(scheme, "wss")) {
+        ds->tls = !strcmp(scheme, "wss");
+        snprintf(ds->ws_path, sizeof ds->ws_path, "%s", path);
+    } else {
+        snprintf(ds->error, sizeof ds->error, "browser.endpoint '%s': the scheme must be http, "
+                 "https, ws or wss", ds->endpoint);
+        goto out;
+    }
+    /* IPv6 literals come back in brackets; the socket wants the address alone */
+    size_t hl = strlen(host);
+    if (hl > 2 && host[0] == '[' && host[hl - 1] == ']')
+        snprintf(ds->ws_host, sizeof ds->ws_host, "%.*s", (int)(hl - 2), host + 1);
+    else
+        snprintf(ds->ws_host, sizeof ds->ws_host, "%s", host);
+    ds->ws_port = atoi(port);
+    rc = 0;
+out:
+    curl_free(scheme);
+    curl_free(host);
+    curl_free(port);
+    curl_free(path);
+    curl_url_cleanup(u);
+    return rc;
+}
 
 static size_t discovery_write_cb(char *p, size_t size, size_t n, void *ud)
 {
@@ -898,12 +994,25 @@ static size_t discovery_write_cb(char *p, size_t size, size_t n, void *ud)
 static void discovery_work_cb(uv_work_t *w)
 {
     discovery_t *ds = w->data;
-    char url[600], *body = NULL;
-    snprintf(url, sizeof url, "%s/json/version", ds->endpoint);
+    char url[600], auth[600], *body = NULL;
+    struct curl_slist *hdrs = NULL;
+    size_t el = strlen(ds->endpoint);
+    snprintf(url, sizeof url, "%.*s/json/version", (int)(el && ds->endpoint[el - 1] == '/' ? el - 1 : el),
+             ds->endpoint);
     CURL *c = curl_easy_init();
     if (!c) {
         snprintf(ds->error, sizeof ds->error, "out of memory");
         return;
+    }
+    if (ds->token[0]) {
+        snprintf(auth, sizeof auth, "Authorization: Bearer %s", ds->token);
+        if (!(hdrs = curl_slist_append(NULL, auth))) {
+            snprintf(ds->error, sizeof ds->error, "out of memory");
+            curl_easy_cleanup(c);
+            return;
+        }
+        memset(auth, 0, sizeof auth);
+        curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
     }
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discovery_write_cb);
@@ -911,39 +1020,47 @@ static void discovery_work_cb(uv_work_t *w)
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 5000L);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    if (ds->ca_file[0])
+        curl_easy_setopt(c, CURLOPT_CAINFO, ds->ca_file);
     CURLcode rc = curl_easy_perform(c);
     long code = 0;
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
     curl_easy_cleanup(c);
+    curl_slist_free_all(hdrs);
     if (rc != CURLE_OK) {
         snprintf(ds->error, sizeof ds->error, "browser.endpoint %s: %s", ds->endpoint, curl_easy_strerror(rc));
+        goto out;
+    }
+    if (code == 401 || code == 403) {
+        snprintf(ds->error, sizeof ds->error, "browser.endpoint %s refused us (HTTP %ld): check "
+                 "browser.token", ds->endpoint, code);
         goto out;
     }
     json_error_t je;
     json_t *doc = body ? json_loads(body, 0, &je) : NULL;
     const char *ws = json_string_value(json_object_get(doc, "webSocketDebuggerUrl"));
     CURLU *u = curl_url();
-    char *host = NULL, *port = NULL, *path = NULL;
+    char *path = NULL;
     if (code != 200 || !ws || !u ||
         curl_url_set(u, CURLUPART_URL, ws, CURLU_NON_SUPPORT_SCHEME) != CURLUE_OK ||
-        curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
-        curl_url_get(u, CURLUPART_PORT, &port, 0) != CURLUE_OK ||
         curl_url_get(u, CURLUPART_PATH, &path, 0) != CURLUE_OK) {
         snprintf(ds->error, sizeof ds->error,
                  "browser.endpoint %s is not a Chromium DevTools endpoint (no webSocketDebuggerUrl "
                  "in /json/version, HTTP %ld)", ds->endpoint, code);
     } else {
-        snprintf(ds->ws_host, sizeof ds->ws_host, "%s", host);
-        ds->ws_port = atoi(port);
         snprintf(ds->ws_path, sizeof ds->ws_path, "%s", path);
     }
-    curl_free(host);
-    curl_free(port);
     curl_free(path);
     curl_url_cleanup(u);
     json_decref(doc);
 out:
     free(body);
+}
+
+static void discovery_free(discovery_t *ds)
+{
+    memset(ds->token, 0, sizeof ds->token);
+    free(ds);
 }
 
 static void discovery_after_cb(uv_work_t *w, int status)
@@ -955,48 +1072,64 @@ static void discovery_after_cb(uv_work_t *w, int status)
         if (status || ds->error[0])
             teardown(e, ds->error[0] ? ds->error : "browser discovery canceled", 1);
         else
-            connect_cdp(e, ds->ws_host, ds->ws_port, ds->ws_path);
+            connect_cdp(e, ds->ws_host, ds->ws_port, ds->ws_path, ds->tls);
     }
-    free(ds);
+    discovery_free(ds);
     if (e->closing && e->handles_open == 0 && e->close_cb)
         teardown(e, "linksnapd is stopping", 0);
+}
+
+static void start_remote(engine_t *e)
+{
+    char err[512];
+    if (!e->ctx && !(e->ctx = cdp_ctx_new(e->loop, e->d->cfg.browser_ca_file, err, sizeof err))) {
+        teardown(e, err, 1);
+        return;
+    }
+    discovery_t *ds = calloc(1, sizeof *ds);
+    if (!ds) {
+        teardown(e, "out of memory", 1);
+        return;
+    }
+    ds->e = e;
+    ds->gen = e->gen;
+    snprintf(ds->endpoint, sizeof ds->endpoint, "%s", e->d->cfg.browser_endpoint);
+    snprintf(ds->token, sizeof ds->token, "%s", e->d->cfg.browser_token);
+    snprintf(ds->ca_file, sizeof ds->ca_file, "%s", e->d->cfg.browser_ca_file);
+    if (endpoint_parse(ds) != 0) {
+        teardown(e, ds->error, 1);
+        discovery_free(ds);
+        return;
+    }
+    if (!ds->discover) {
+        connect_cdp(e, ds->ws_host, ds->ws_port, ds->ws_path, ds->tls);
+        discovery_free(ds);
+        return;
+    }
+    ds->work.data = ds;
+    e->handles_open++;
+    if (uv_queue_work(e->loop, &ds->work, discovery_work_cb, discovery_after_cb) != 0) {
+        e->handles_open--;
+        discovery_free(ds);
+        teardown(e, "cannot queue the browser discovery", 1);
+    }
 }
 
 static void start_browser(engine_t *e)
 {
     char err[512];
-    if (!e->ctx && !(e->ctx = cdp_ctx_new(e->loop, err, sizeof err))) {
-        log_err("cannot start the DevTools client: %s", err);
-        e->failures++;
-        e->next_start_ms = uv_now(e->loop) + 30000;
-        return;
-    }
     e->gen++;
     e->torn_down = 0;
     e->bstate = B_STARTING;
     uv_timer_start(&e->connect_timer, connect_timeout_cb,
                    CONNECT_TIMEOUT_MS + (e->d->cfg.browser_endpoint[0] ? 0 : 30000), 0);
     if (e->d->cfg.browser_endpoint[0]) {
-        discovery_t *ds = calloc(1, sizeof *ds);
-        if (!ds) {
-            teardown(e, "out of memory", 1);
-            return;
-        }
-        ds->e = e;
-        ds->gen = e->gen;
-        snprintf(ds->endpoint, sizeof ds->endpoint, "%s", e->d->cfg.browser_endpoint);
-        ds->work.data = ds;
-        e->handles_open++;
-        if (uv_queue_work(e->loop, &ds->work, discovery_work_cb, discovery_after_cb) != 0) {
-            e->handles_open--;
-            free(ds);
-            teardown(e, "cannot queue the browser discovery", 1);
-        }
+        start_remote(e);
         return;
     }
     browser_opts_t bo = {.chromium = e->chromium, .profile_dir = e->profile_dir,
-                         .no_sandbox = geteuid() == 0, .start_timeout_ms = 30000};
-    e->browser = browser_start(e->loop, &bo, on_browser_ready_cb, on_browser_exit_cb, e, err, sizeof err);
+                         .no_sandbox = geteuid() == 0};
+    e->browser = browser_start(e->loop, &bo, on_browser_exit_cb, e, err, sizeof err);
     if (!e->browser) {
         teardown(e, err, 1);
         return;
@@ -1006,6 +1139,7 @@ static void start_browser(engine_t *e)
         fprintf(f, "%d\n%s\n", browser_pid(e->browser), e->profile_dir);
         fclose(f);
     }
+    open_pipe(e);
 }
 
 /* Ends this browser generation: captures it was running are abandoned (retried), the
@@ -1027,7 +1161,7 @@ static void teardown(engine_t *e, const char *reason, int failure)
         } else {
             log_info("browser stopped: %s", reason);
         }
-        for (int i = 0; i < e->nslots; i++) {
+        for (int i = 0; i < e->nalloc; i++) {
             slot_t *s = &e->slots[i];
             if (s->phase == SLOT_SHOT && s->shot) {
                 s->browser_lost = 1;
@@ -1040,6 +1174,7 @@ static void teardown(engine_t *e, const char *reason, int failure)
             e->cdp = NULL;
             cdp_close(c);
         }
+        e->ntabs = 0;
         if (e->browser) {
             e->bstate = B_STOPPING;
             browser_kill(e->browser);   /* browser_exit_cb finishes the teardown */
@@ -1162,7 +1297,13 @@ static void schedule(engine_t *e)
         }
         return;
     }
-    int free_slots = e->nslots - slots_busy(e, SLOT_FREE);
+    /* a capture holds a place from its claim until its screenshot arrives (or while it
+     * waits to be shot again); post-processing and the write run beside the next ones */
+    int in_browser = slots_busy(e, SLOT_SHOT) + slots_busy(e, SLOT_WAIT);
+    int free_slots = e->nslots - in_browser;
+    int free_structs = e->nalloc - slots_busy(e, SLOT_FREE);
+    if (free_structs < free_slots)
+        free_slots = free_structs;
     if (free_slots <= 0 || e->claim_inflight)
         return;
     int due = 0;
@@ -1247,10 +1388,46 @@ static int has_cjk_font(void)
     return found;
 }
 
+/* A remote browser (browser.endpoint) reaches the egress proxy on browser.proxy_listen,
+ * and only the endpoint's own address may connect to it. Without that, captures fail
+ * closed with the reason (the remote browser would otherwise go out on its own). */
+static void remote_policy(engine_t *e)
+{
+    const config_t *cfg = &e->d->cfg;
+    if (!cfg->browser_endpoint[0])
+        return;
+    if (!cfg->proxy_listen[0]) {
+        snprintf(e->remote_error, sizeof e->remote_error,
+                 "browser.endpoint is set but browser.proxy_listen is not: a remote browser cannot "
+                 "reach linksnapd's egress proxy, and pages are never captured without it "
+                 "(see linksnapd.conf(5))");
+        return;
+    }
+    CURLU *u = curl_url();
+    char *host = NULL;
+    unsigned char tmp[16];
+    if (u && curl_url_set(u, CURLUPART_URL, cfg->browser_endpoint, CURLU_NON_SUPPORT_SCHEME) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK) {
+        size_t n = strlen(host);
+        if (n > 2 && host[0] == '[' && host[n - 1] == ']') {
+            memmove(host, host + 1, n - 2);
+            host[n - 2] = '\0';
+        }
+        if (inet_pton(AF_INET, host, tmp) == 1 || inet_pton(AF_INET6, host, tmp) == 1)
+            snprintf(e->remote_peer, sizeof e->remote_peer, "%s", host);
+    }
+    if (!e->remote_peer[0])
+        snprintf(e->remote_error, sizeof e->remote_error,
+                 "browser.endpoint must name the browser by its IP address when browser.proxy_listen "
+                 "is used: only that address may connect to the egress proxy");
+    curl_free(host);
+    curl_url_cleanup(u);
+}
+
 engine_t *engine_new(daemon_t *d, char *err, size_t errlen)
 {
     engine_t *e = calloc(1, sizeof *e);
-    if (!e || !(e->slots = calloc((size_t)d->cfg.jobs, sizeof *e->slots))) {
+    if (!e || !(e->slots = calloc((size_t)d->cfg.jobs * 2, sizeof *e->slots))) {
         free(e);
         snprintf(err, errlen, "out of memory");
         return NULL;
@@ -1258,6 +1435,7 @@ engine_t *engine_new(daemon_t *d, char *err, size_t errlen)
     e->d = d;
     e->loop = d->loop;
     e->nslots = d->cfg.jobs;
+    e->nalloc = d->cfg.jobs * 2;
     snprintf(e->profile_dir, sizeof e->profile_dir, "%s/browser", d->cfg.state_dir);
     snprintf(e->pid_file, sizeof e->pid_file, "%s/browser.pid", d->cfg.state_dir);
     snprintf(e->shots_dir, sizeof e->shots_dir, "%s/snapshots", d->cfg.state_dir);
@@ -1266,11 +1444,18 @@ engine_t *engine_new(daemon_t *d, char *err, size_t errlen)
     snprintf(e->chromium, sizeof e->chromium, "%s", d->cfg.chromium_path);
     if (!strcmp(e->chromium, "/usr/bin/chromium") && access("/usr/lib/chromium/chromium", X_OK) == 0)
         snprintf(e->chromium, sizeof e->chromium, "/usr/lib/chromium/chromium");
-    for (int i = 0; i < e->nslots; i++) {
+    for (int i = 0; i < e->nalloc; i++) {
         e->slots[i].e = e;
         uv_timer_init(e->loop, &e->slots[i].wait);
         e->slots[i].wait.data = &e->slots[i];
     }
+    e->resolver = resolver_new(e->loop, d->cfg.dns_servers, d->cfg.dns_timeout_ms, err, errlen);
+    if (!e->resolver) {
+        free(e->slots);
+        free(e);
+        return NULL;
+    }
+    remote_policy(e);
     uv_timer_init(e->loop, &e->tick);
     uv_timer_init(e->loop, &e->connect_timer);
     uv_timer_init(e->loop, &e->health_timer);
@@ -1301,7 +1486,7 @@ void engine_kick(engine_t *e)
 
 void engine_cancel_job(engine_t *e, int64_t job_id)
 {
-    for (int i = 0; e && i < e->nslots; i++) {
+    for (int i = 0; e && i < e->nalloc; i++) {
         slot_t *s = &e->slots[i];
         if (s->phase == SLOT_FREE || !s->job || s->job->id != job_id)
             continue;
@@ -1338,6 +1523,26 @@ json_t *engine_status(engine_t *e)
         json_object_set_new(o, "uptime_s", json_integer((json_int_t)((uv_now(e->loop) - e->browser_started_ms) / 1000)));
     if (e->last_error[0])
         json_object_set_new(o, "last_error", json_string(e->last_error));
+    if (e->resolver) {
+        resolver_stats_t rs;
+        resolver_get_stats(e->resolver, &rs);
+        json_object_set_new(o, "dns", json_pack("{s:I,s:I,s:I,s:I,s:I}",
+            "queries", (json_int_t)rs.queries, "coalesced", (json_int_t)rs.coalesced,
+            "cache_hits", (json_int_t)rs.cache_hits, "negative_hits", (json_int_t)rs.negative_hits,
+            "failures", (json_int_t)rs.failures));
+    }
+    json_t *tabs = json_array();
+    for (int i = 0; tabs && i < e->ntabs; i++) {
+        json_t *t = json_pack("{s:s,s:s}", "id", e->tabs[i].id, "url", e->tabs[i].url);
+        for (int k = 0; t && k < e->nalloc; k++) {
+            slot_t *s = &e->slots[k];
+            if (s->phase == SLOT_SHOT && s->shot && s->job && !strcmp(shot_frame_id(s->shot), e->tabs[i].id))
+                json_object_set_new(t, "job_id", json_integer((json_int_t)s->job->id));
+        }
+        json_array_append_new(tabs, t);
+    }
+    if (tabs)
+        json_object_set_new(o, "tabs", tabs);
     return o;
 }
 
@@ -1349,7 +1554,7 @@ void engine_close(engine_t *e, void (*cb)(void *ud), void *ud)
     events_unsubscribe(e->d->events, e->sub);
     e->sub = NULL;
     uv_timer_stop(&e->tick);
-    for (int i = 0; i < e->nslots; i++) {
+    for (int i = 0; i < e->nalloc; i++) {
         slot_t *s = &e->slots[i];
         if (s->phase == SLOT_WAIT) {
             uv_timer_stop(&s->wait);
@@ -1378,11 +1583,17 @@ void engine_free(engine_t *e)
 
 void engine_close_handles(engine_t *e)
 {
-    for (int i = 0; i < e->nslots; i++)
+    for (int i = 0; i < e->nalloc; i++)
         uv_close((uv_handle_t *)&e->slots[i].wait, handle_closed_cb);
     uv_close((uv_handle_t *)&e->tick, handle_closed_cb);
     uv_close((uv_handle_t *)&e->connect_timer, handle_closed_cb);
     uv_close((uv_handle_t *)&e->health_timer, handle_closed_cb);
+    for (int i = 0; i < e->nslots; i++) {
+        egress_free(e->slots[i].egress);
+        e->slots[i].egress = NULL;
+    }
+    resolver_free(e->resolver);   /* its memory goes with its handles' close callbacks */
+    e->resolver = NULL;
     if (e->ctx)
         cdp_ctx_destroy_begin(e->ctx);
 }

@@ -57,7 +57,15 @@ json_t *json_snapshot(const store_snapshot_t *x)
         return json_null();
     json_t *timings = x->timings ? json_loads(x->timings, 0, NULL) : NULL;
     json_t *redirects = x->redirects ? json_loads(x->redirects, 0, NULL) : NULL;
-    return json_pack("{s:I,s:I,s:s,s:o,s:o,s:o,s:o,s:o,s:o,s:b,s:b,s:o,s:o,s:o,s:o,s:o,s:i,s:o,s:o,s:o,s:o}",
+    /* the egress proxy's counters are stored with the timings; shown on their own */
+    json_t *network = json_incref(json_object_get(timings, "network"));
+    if (network)
+        json_object_del(timings, "network");
+    if (timings && json_object_size(timings) == 0) {
+        json_decref(timings);
+        timings = NULL;
+    }
+    return json_pack("{s:I,s:I,s:s,s:o,s:o,s:o,s:o,s:o,s:o,s:b,s:b,s:o,s:o,s:o,s:o,s:o,s:i,s:o,s:o,s:o,s:o,s:o}",
         "id", (json_int_t)x->id, "link_id", (json_int_t)x->link_id, "state", x->state,
         "http_status", x->http_status ? json_integer(x->http_status) : json_null(),
         "final_url", text_json(x->final_url, "the final URL of snapshot", (long long)x->id),
@@ -73,7 +81,8 @@ json_t *json_snapshot(const store_snapshot_t *x)
         "attempt", x->attempt, "created_at", json_time(x->created_at),
         "finished_at", json_time(x->finished_at),
         "timings", timings ? timings : json_null(),
-        "redirects", redirects ? redirects : json_array());
+        "redirects", redirects ? redirects : json_array(),
+        "network", network ? network : json_null());
 }
 
 json_t *json_link(const store_link_t *l)

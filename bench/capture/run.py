@@ -1,7 +1,12 @@
 #!/usr/bin/env python3
-"""bench/capture/run.py -- the capture benchmark (issue 3): the same 40 fixture pages
-(tests/lib/fixture_site.py, /bench/0../bench/39: 800 to 12,000 px, text, coloured blocks and
-images; one in four with an image delayed 1.5 s) captured full-page at concurrency 1 and 4 by
+"""bench/capture/run.py -- the capture benchmark (issues 3 and 10): the same 40 fixture
+pages captured full-page at concurrency 1 and 4. Two page sets (tests/lib/fixture_site.py):
+  --set mixed (default)  /mixed/0../mixed/39, the set issue 10 measured: 1,200 to 9,000 px,
+                         Latin + CJK text, inline SVG, coloured sections, two or three
+                         images, one in four with an image delayed 1.5 s;
+  --set bench            /bench/0../bench/39 (issue 3): 800 to 12,000 px, text, coloured
+                         blocks and images; one in four with an image delayed 1.5 s.
+The peers:
 
   linksnap    linksnapd from the build, --jobs N: the 40 URLs sent as pipelined
               link.add {url, capture: true}, done when every link's job.finished event has
@@ -23,11 +28,16 @@ a zombie), peak RSS of the driver and of the sum over the browser tree (/proc sa
 second: RSS counts shared pages once per process). Outputs are checked: the 40 PNGs
 exist, are 1280 px wide, and have each page's full height.
 
+For linksnap the snapshots' own timings are summed per phase (queue, setup, navigate, wait,
+lazy, capture, post, teardown): the mean per capture, and what lies outside every timed
+phase ("untimed": wall time x concurrency / pages - setup - navigate - wait - lazy -
+capture, the time a tab's place is held but no phase runs).
+
 Runs alternate the peers (the order rotates each round) and repeat; the summary gives the
 best of each with the spread ((max - min) / best) and the ratios of the bests. Raw JSON goes
 to bench/results/capture-DATE.json; a Markdown table is printed last.
 
-Usage: bench/capture/run.py [--build build] [--rounds 5] [--concurrency 1,4]
+Usage: bench/capture/run.py [--build build] [--rounds 5] [--concurrency 1,4] [--set mixed]
                             [--peers linksnap,playwright,naive] [--work /tmp/linksnap-bench-capture]
 Needs: a Release build (cmake -DCMAKE_BUILD_TYPE=Release), and `npm ci` in bench/capture
 (scripts/install-deps.sh --bench does it).
@@ -48,7 +58,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 SRC = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, os.path.join(SRC, "tests", "lib"))
-from fixture_site import BENCH_PAGES, FixtureSite, bench_page  # noqa: E402
+from fixture_site import BENCH_PAGES, FixtureSite, bench_page, mixed_page  # noqa: E402
 from linksnap_test import Client, RpcError  # noqa: E402
 
 ap = argparse.ArgumentParser()
@@ -57,6 +67,7 @@ ap.add_argument("--rounds", type=int, default=5)
 ap.add_argument("--concurrency", default="1,4")
 ap.add_argument("--peers", default="linksnap,playwright,naive")
 ap.add_argument("--pages", type=int, default=BENCH_PAGES)
+ap.add_argument("--set", choices=("mixed", "bench"), default="mixed", help="the page set")
 ap.add_argument("--work", default="/tmp/linksnap-bench-capture")
 ap.add_argument("--results", default=os.path.join(SRC, "bench", "results"))
 ap.add_argument("--timeout", type=float, default=600, help="seconds one run may take")
@@ -259,6 +270,29 @@ def png_size(path):
     return struct.unpack(">II", head[16:24])
 
 
+def page_height(i):
+    return (mixed_page if args.set == "mixed" else bench_page)(i)["height"]
+
+
+PHASES = ("queue_ms", "setup_ms", "navigate_ms", "wait_ms", "lazy_ms", "capture_ms", "post_ms", "teardown_ms")
+IN_TAB = ("setup_ms", "navigate_ms", "wait_ms", "lazy_ms", "capture_ms")
+
+
+def phase_means(events, wall, conc):
+    """Mean ms per capture of each phase in the snapshots' timings, and the untimed rest."""
+    ts = [(ev.get("snapshot") or {}).get("timings") or {} for ev in events]
+    ts = [t for t in ts if t]
+    if not ts:
+        return None
+    out = {k: round(sum(t.get(k, 0) for t in ts) / len(ts)) for k in PHASES}
+    out["lazy_pass_run"] = sum(1 for t in ts if t.get("lazy_steps", -1) >= 0)
+    if wall:
+        per_slot = wall * 1000.0 * conc / len(ts)
+        out["per_capture_in_tab_ms"] = round(per_slot)
+        out["untimed_ms"] = round(per_slot - sum(out[k] for k in IN_TAB))
+    return out
+
+
 def verify(files):
     """files: {page index: path or None} -> counts of PNGs present, 1280 wide, full height."""
     present = full = 0
@@ -268,7 +302,7 @@ def verify(files):
         if size:
             present += 1
             heights[i] = size[1]
-            if size == (1280, bench_page(i)["height"]):
+            if size == (1280, page_height(i)):
                 full += 1
     return {"pngs": present, "full_height": full, "heights": heights}
 
@@ -433,6 +467,7 @@ def run_linksnap(conc, urls, out):
     files = {i: snapshot_file(ev.get("snapshot"), state) for i, ev in finished.items()}
     res = finish("linksnap", conc, wall, ok, reaper.cpu, driver_cpu, smp, hwm_kb, files, error)
     res["states"] = sorted(set(str(ev.get("state")) for ev in finished.values()))
+    res["phases"] = phase_means(list(finished.values()), wall, conc)
     return res
 
 
@@ -478,6 +513,7 @@ def summarise(runs, peers, concs, missing):
             cpu = [r["cpu_total_s"] for r in good]
             best_pps = max(pps)
             best_cpu_run = min(good, key=lambda r: r["cpu_total_s"])
+            best_run = max(good, key=lambda r: r["pages_per_s"])
             s = {"measured": True, "runs": len(good), "failed_runs": len(rs) - len(good),
                  "pages_per_s": best_pps, "pages_per_s_min": min(pps), "pages_per_s_spread": spread(pps, best_pps),
                  "wall_s": min(r["wall_s"] for r in good),
@@ -487,7 +523,8 @@ def summarise(runs, peers, concs, missing):
                  "rss_driver_peak_mb": max((r["rss_driver_peak_mb"] or 0) for r in good) if good[0]["rss_driver_peak_mb"] is not None else None,
                  "rss_browser_peak_mb": max(r["rss_browser_peak_mb"] for r in good),
                  "pss_browser_peak_mb": max(r["pss_browser_peak_mb"] for r in good),
-                 "full_height": min(r["full_height"] for r in good), "pngs": min(r["pngs"] for r in good)}
+                 "full_height": min(r["full_height"] for r in good), "pngs": min(r["pngs"] for r in good),
+                 "phases_of_best": best_run.get("phases")}
             summary[key] = s
             drv = "%.2f" % s["cpu_driver_s"] if s["cpu_driver_s"] is not None else "-"
             rows.append("| %d | %s | **%.3f** (%.3f–%.3f, spread %s) | %.1f | %.1f (spread %s) = %s + %.1f | %s | %.0f (PSS %.0f) | %d/%d | %d/%d |"
@@ -525,7 +562,7 @@ def main():
         raise SystemExit("playwright-core is not installed: run `npm ci` in bench/capture "
                          "(scripts/install-deps.sh --bench)")
     site = FixtureSite().start()
-    urls = [site.url("/bench/%d" % i) for i in range(args.pages)]
+    urls = [site.url("/%s/%d" % (args.set, i)) for i in range(args.pages)]
     runners = {"linksnap": run_linksnap, "playwright": run_playwright, "naive": run_naive}
     active = [p for p in peers if p not in missing]
     runs = []
@@ -554,10 +591,10 @@ def main():
     res = {"date": datetime.date.today().isoformat(), "cores": os.cpu_count(),
            "chromium": version(["/usr/lib/chromium/chromium", "--version"]), "node": version(["node", "--version"]),
            "playwright_core": json.load(open(pw_pkg))["version"] if os.path.exists(pw_pkg) else None,
-           "linksnapd": LINKSNAPD, "pages": args.pages, "rounds": args.rounds, "concurrency": concs,
+           "linksnapd": LINKSNAPD, "set": args.set, "pages": args.pages, "rounds": args.rounds, "concurrency": concs,
            "not_measured": missing, "summary": summary, "ratios": ratios, "runs": runs}
     os.makedirs(args.results, exist_ok=True)
-    path = os.path.join(args.results, "capture-%s.json" % res["date"])
+    path = os.path.join(args.results, "capture-%s%s.json" % (res["date"], "" if args.set == "bench" else "-" + args.set))
     with open(path, "w") as f:
         json.dump(res, f, indent=1, ensure_ascii=False)
         f.write("\n")
@@ -571,6 +608,15 @@ def main():
     for k, v in ratios.items():
         print("- %s: %s" % (k, "not measured yet" if v is None else
                             "pages/s ×%.2f, CPU ×%.2f" % (v["pages_per_s"], v["cpu"])))
+    print("\nlinksnap, mean ms per capture in the fastest run (untimed = held tab time outside every phase):")
+    print("| conc. | " + " | ".join(k[:-3] for k in PHASES) + " | tab time | untimed | lazy passes |")
+    print("|---" * (len(PHASES) + 4) + "|")
+    for conc in concs:
+        ph = (summary.get("linksnap@%d" % conc) or {}).get("phases_of_best")
+        if ph:
+            print("| %d | " % conc + " | ".join(str(ph[k]) for k in PHASES) +
+                  " | %s | %s | %d/%d |" % (ph.get("per_capture_in_tab_ms"), ph.get("untimed_ms"),
+                                             ph["lazy_pass_run"], args.pages))
 
 
 if __name__ == "__main__":

@@ -6,14 +6,22 @@ out partial, the height cap truncates, a flat page is retried and kept blank; th
 rules refuse link-local/metadata redirects, file: redirects, and with deny_private
 loopback; a renderer crash and a kill -9 of Chromium mid-batch end with every job ok; a
 kill -9 of the daemon mid-batch leaves no browser behind and every job ends after the
-restart; cancel, idle stop, recycling and bad input (unknown ids, cancel of a finished
+restart; nothing in the browser's process group listens on TCP (CDP goes over the pipe;
+tabs are seen through daemon.status); cancel, idle stop, recycling and bad input (unknown ids, cancel of a finished
 job, a browser endpoint that is not Chromium)."""
 import hashlib
+import json
 import os
 import signal
 import time
 
-import cdp_client
+import shutil
+import socket
+import ssl
+import subprocess
+import tempfile
+import threading
+
 import pngread
 from fixture_site import FixtureSite, band_color
 from linksnap_test import Daemon, RpcError, TestCase, main
@@ -44,6 +52,171 @@ def browser_procs(profile_dir):
         if profile_dir in cmd and state != "Z":
             out.append(int(pid))
     return out
+
+
+def group_pids(pgid):
+    """Live processes of a process group."""
+    out = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % pid) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if fields[0] != "Z" and int(fields[2]) == pgid:
+            out.append(int(pid))
+    return out
+
+
+def cmdline(pid):
+    """The arguments; zygote children rewrite theirs into one space-separated string."""
+    try:
+        with open("/proc/%d/cmdline" % pid, "rb") as f:
+            return [a for a in f.read().replace(b"\0", b" ").split(b" ") if a]
+    except OSError:
+        return []
+
+
+def tcp_listeners(pid):
+    """Inodes of TCP sockets in LISTEN state that process pid holds open, as seen in its
+    own network namespace (/proc/PID/net/tcp and tcp6 against /proc/PID/fd). None when its
+    fds cannot be read."""
+    listening = set()
+    for name in ("tcp", "tcp6"):
+        try:
+            with open("/proc/%d/net/%s" % (pid, name)) as f:
+                for line in f.readlines()[1:]:
+                    cols = line.split()
+                    if len(cols) > 9 and cols[3] == "0A":
+                        listening.add(cols[9])
+        except OSError:
+            pass
+    held = set()
+    try:
+        fds = os.listdir("/proc/%d/fd" % pid)
+    except OSError:
+        return None
+    for fd in fds:
+        try:
+            target = os.readlink("/proc/%d/fd/%s" % (pid, fd))
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            held.add(target[8:-1])
+    return listening & held
+
+
+def browser_tabs(d):
+    """The browser's page targets as daemon.status reports them."""
+    return d.call("daemon.status")["browser"].get("tabs", [])
+
+
+class urllib_json:
+    """GET a JSON document through the TLS front, with its token and certificate."""
+
+    def __init__(self, url, front):
+        import urllib.request
+        ctx = ssl.create_default_context(cafile=front.cert)
+        req = urllib.request.Request(url, headers={"Authorization": "Bearer " + front.token})
+        with urllib.request.urlopen(req, context=ctx, timeout=10) as r:
+            self.doc = json.loads(r.read().decode())
+
+    def __enter__(self):
+        return self.doc
+
+    def __exit__(self, *a):
+        return False
+
+
+class TlsTokenFront:
+    """A remote browser as a hosted one looks: a Chromium with its DevTools port on
+    127.0.0.1 (port 0), behind a TLS front on 127.0.0.1 (port 0, a certificate made for the
+    test) that lets a connection through only with `Authorization: Bearer <token>` and
+    otherwise answers 401. Bytes are relayed both ways once the head passed."""
+
+    def __init__(self, token):
+        self.token = token
+        self.dir = tempfile.mkdtemp(prefix="linksnap-tls-")
+        self.cert = os.path.join(self.dir, "cert.pem")
+        key = os.path.join(self.dir, "key.pem")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                        "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                        "-keyout", key, "-out", self.cert], check=True, capture_output=True)
+        self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self.ctx.load_cert_chain(self.cert, key)
+        self.profile = os.path.join(self.dir, "profile")
+        self.chrome = subprocess.Popen(
+            ["/usr/lib/chromium/chromium", "--headless", "--remote-debugging-port=0",
+             "--remote-debugging-address=127.0.0.1", "--user-data-dir=" + self.profile,
+             "--no-first-run", "--disable-gpu"] + (["--no-sandbox"] if os.geteuid() == 0 else []) +
+            ["about:blank"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        port_file = os.path.join(self.profile, "DevToolsActivePort")
+        wait_until(lambda: os.path.exists(port_file) and open(port_file).readline().strip(), 60,
+                   "the remote Chromium's DevTools port")
+        self.chrome_port = int(open(port_file).readline())
+        self.refused = 0
+        self.lsock = socket.socket()
+        self.lsock.bind(("127.0.0.1", 0))
+        self.lsock.listen(16)
+        self.port = self.lsock.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                raw, _ = self.lsock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(raw,), daemon=True).start()
+
+    def _serve(self, raw):
+        try:
+            conn = self.ctx.wrap_socket(raw, server_side=True)
+            head = b""
+            while b"\r\n\r\n" not in head and len(head) < 65536:
+                chunk = conn.recv(4096)
+                if not chunk:
+                    return
+                head += chunk
+            lines = head.split(b"\r\n\r\n")[0].split(b"\r\n")[1:]
+            auth = [l.split(b":", 1)[1].strip() for l in lines if l.lower().startswith(b"authorization:")]
+            if auth != [b"Bearer " + self.token.encode()]:
+                self.refused += 1
+                conn.sendall(b"HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+                conn.close()
+                return
+            up = socket.create_connection(("127.0.0.1", self.chrome_port))
+            up.sendall(head)
+
+            def pump(a, b):
+                try:
+                    while True:
+                        d = a.recv(65536)
+                        if not d:
+                            break
+                        b.sendall(d)
+                except OSError:
+                    pass
+                for x in (a, b):
+                    try:
+                        x.shutdown(socket.SHUT_RDWR)
+                    except OSError:
+                        pass
+            threading.Thread(target=pump, args=(up, conn), daemon=True).start()
+            pump(conn, up)
+        except (OSError, ssl.SSLError):
+            pass
+
+    def close(self):
+        self.lsock.close()
+        try:
+            os.killpg(self.chrome.pid, signal.SIGKILL)
+        except OSError:
+            pass
+        self.chrome.wait()
+        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 def wait_until(pred, timeout, what):
@@ -94,7 +267,7 @@ class CaptureTests(TestCase):
     @classmethod
     def setUpClass(cls):
         cls.site = FixtureSite().start()
-        cls.d = Daemon(capture=True, args=["--jobs", "4", "--set", "job_timeout=12"]).start()
+        cls.d = Daemon(capture=True, args=["--jobs", "4", "--set", "job_timeout=20"]).start()
 
     @classmethod
     def tearDownClass(cls):
@@ -208,13 +381,64 @@ class CaptureTests(TestCase):
         self.assertEqual(ev["state"], "failed", ev)
         self.assertIn("net::ERR_", ev["snapshot"]["error"])
 
-    def test_never_quiet_page_is_partial_with_the_reason(self):
-        ev, = capture_all(self.d, [fresh(self.site, "/busy")])
+    def assertPartialShot(self, ev, reason, width, height):
+        """A page cut short is still a picture: partial, the reason, the right size."""
         s = self.snap(ev)
         self.assertEqual(ev["state"], "partial", ev)
-        self.assertIn("network was not quiet", s["error"])
+        self.assertIn(reason, s["error"])
+        self.assertEqual((s["width"], s["height"]), (width, height), s)
         img = pngread.read(s["path"])
+        self.assertEqual(img[:2], (width, height))
+        self.assertFalse(s["blank"], s)
+        return s, img
+
+    def test_never_quiet_page_is_partial_with_the_reason(self):
+        ev, = capture_all(self.d, [fresh(self.site, "/busy")])
+        s, img = self.assertPartialShot(ev, "network was not quiet", 1280, 800)
         self.assertEqual(pngread.pixel(img, 10, 10)[:3], (0xf5, 0x82, 0x31))
+        for k in ("queue_ms", "setup_ms", "navigate_ms", "wait_ms", "lazy_ms", "capture_ms",
+                  "post_ms", "encode_ms"):
+            self.assertGreaterEqual(s["timings"][k], 0, (k, s["timings"]))
+        # the wait was cut at its share of the 20 s deadline, well before it
+        self.assertLess(s["timings"]["wait_ms"], 20000, s["timings"])
+
+    def test_lazy_pass_that_never_ends_is_cut_and_shot(self):
+        # nine scroll steps of 2 s each cannot fit in the lazy pass's share of 20 s
+        ev, = capture_all(self.d, [fresh(self.site, "/slow-scroll?h=8000")])
+        s, img = self.assertPartialShot(ev, "lazy-content pass was cut", 1280, 8000)
+        self.assertGreaterEqual(s["timings"]["lazy_steps"], 0)
+        for y in (10, 4000, 7990):
+            self.assertEqual(pngread.pixel(img, 640, y)[:3], band_color(8000, y), y)
+
+    def test_fonts_that_never_load_are_cut_and_shot(self):
+        ev, = capture_all(self.d, [fresh(self.site, "/fonts-never")])
+        s, img = self.assertPartialShot(ev, "web fonts were still loading", 1280, 800)
+        self.assertEqual(pngread.pixel(img, 1270, 790)[:3], (0x3c, 0xb4, 0x4b))
+
+    def test_pages_without_lazy_loaders_skip_the_scroll_pass(self):
+        ev_tall, ev_lazy = capture_all(self.d, [fresh(self.site, "/tall?h=3000"), fresh(self.site, "/lazy")])
+        self.assertEqual((ev_tall["state"], ev_lazy["state"]), ("ok", "ok"), (ev_tall, ev_lazy))
+        self.assertEqual(self.snap(ev_tall)["timings"]["lazy_steps"], -1, ev_tall)
+        self.assertGreater(self.snap(ev_lazy)["timings"]["lazy_steps"], 0, ev_lazy)
+
+    def test_blank_after_partial_load_is_tried_again_as_the_next_attempt(self):
+        url = fresh(self.site, "/blank-once?k=%d" % time.time_ns())
+        with self.d.client(timeout=120) as c:
+            c.call("events.subscribe", {"topics": ["job"]})
+            link = c.call("link.add", {"url": url})["link"]["id"]
+            retry = c.wait_event(lambda e: e.get("topic") == "job.retry" and e["link_id"] == link, 60)
+            self.assertIn("flat colour after a partial load", retry["error"])
+            # queued meanwhile, not running in a slot
+            job = self.d.call("job.get", {"id": retry["job_id"]})["job"]
+            self.assertIn(job["state"], ("queued", "running"))
+            if job["state"] == "queued":
+                self.assertEqual(job["attempt"], 1)
+            ev = c.wait_event(lambda e: e.get("topic") == "job.finished" and e["link_id"] == link, 90)
+        self.assertEqual(ev["state"], "ok", ev)
+        self.assertEqual(ev["attempt"], 2)
+        s = self.snap(ev)
+        self.assertFalse(s["blank"])
+        self.assertEqual(pngread.pixel(pngread.read(s["path"]), 5, 5)[:3], (0x3c, 0xb4, 0x4b))
 
     def test_hanging_server_times_out_naming_the_step(self):
         ev, = capture_all(self.d, [fresh(self.site, "/hang")])
@@ -231,20 +455,21 @@ class CaptureTests(TestCase):
         self.assertIn("one flat colour", self.d.read_log())
 
     def test_crashed_renderer_is_retried(self):
-        port = cdp_client.devtools_port(os.path.join(self.d.state_dir, "browser"))
         # a page that never goes quiet stays in the wait for seconds: time enough to crash
         # it however slow the machine (a quick page may be captured before the crash lands)
         url = fresh(self.site, "/busy")
         with self.d.client(timeout=90) as c:
             c.call("events.subscribe", {"topics": ["job"]})
             link = c.call("link.add", {"url": url})["link"]["id"]
-            t = wait_until(lambda: [x for x in cdp_client.targets(port)
-                                    if x.get("type") == "page" and x.get("url") == url], 30, "the page's tab")
-            ws = cdp_client.WebSocket(t[0]["webSocketDebuggerUrl"])
-            try:
-                ws.command("Page.crash", wait=False)
-            finally:
-                ws.close()
+            # the tab shows the page's URL once its navigation committed in a renderer
+            wait_until(lambda: [t for t in browser_tabs(self.d) if t["url"] == url], 60,
+                       "the page's tab in daemon.status")
+            pgid = self.d.call("daemon.status")["browser"]["pid"]
+            renderers = [p for p in group_pids(pgid) if b"--type=renderer" in cmdline(p)
+                         and b"--top-chrome-webui" not in cmdline(p)]
+            self.assertTrue(renderers, "no renderer process in the browser's group")
+            for p in renderers:
+                os.kill(p, signal.SIGKILL)
             ev = c.wait_event(lambda e: e.get("topic") == "job.finished" and e["link_id"] == link, 90)
         self.assertEqual(ev["state"], "partial", ev)   # /busy is never quiet: partial
         self.assertEqual(ev["attempt"], 2)
@@ -256,18 +481,40 @@ class CaptureTests(TestCase):
             c.call("events.subscribe", {"topics": ["job"]})
             link = c.call("link.add", {"url": url})["link"]["id"]
             started = c.wait_event(lambda e: e.get("topic") == "job.started" and e["link_id"] == link, 30)
-            port = cdp_client.devtools_port(os.path.join(self.d.state_dir, "browser"))
-            wait_until(lambda: any(x.get("url") == url for x in cdp_client.targets(port)), 10, "the tab")
+            tab, = wait_until(lambda: [t for t in browser_tabs(self.d)
+                                       if t.get("job_id") == started["job_id"]], 30, "the job's tab in daemon.status")
             r = c.call("job.cancel", {"id": started["job_id"]})
             self.assertTrue(r["was_running"])
             ev = c.wait_event(lambda e: e.get("topic") == "job.finished" and e["link_id"] == link, 30)
             self.assertEqual(ev["state"], "canceled")
-        wait_until(lambda: not any(x.get("url") == url for x in cdp_client.targets(port)), 10,
+        wait_until(lambda: tab["id"] not in [t["id"] for t in browser_tabs(self.d)], 10,
                    "the canceled job's tab to close")
         job = self.d.call("job.get", {"id": started["job_id"]})["job"]
         self.assertEqual(job["state"], "canceled")
         # canceling it again is a conflict, not a crash
         self.assertRpcError(-32002, self.d.call, "job.cancel", {"id": started["job_id"]})
+
+    def test_nothing_in_the_browser_group_listens_on_tcp(self):
+        # the check itself can see a listener: our own
+        own = socket.socket()
+        own.bind(("127.0.0.1", 0))
+        own.listen(1)
+        try:
+            self.assertTrue(tcp_listeners(os.getpid()), "the TCP listener check sees nothing")
+        finally:
+            own.close()
+        ev, = capture_all(self.d, [fresh(self.site, "/ok")])
+        self.assertEqual(ev["state"], "ok", ev)
+        pgid = self.d.call("daemon.status")["browser"]["pid"]
+        pids = group_pids(pgid)
+        self.assertIn(pgid, pids)
+        self.assertGreater(len(pids), 2, "the browser's helpers are not in its group")
+        self.assertFalse([a for a in cmdline(pgid) if a.startswith(b"--remote-debugging-port")])
+        self.assertIn(b"--remote-debugging-pipe", cmdline(pgid))
+        # the browser process itself must be readable; sandboxed helpers may not be
+        self.assertIsNotNone(tcp_listeners(pgid), "cannot read the browser's fds")
+        found = {p: tcp_listeners(p) for p in pids}
+        self.assertEqual({p: l for p, l in found.items() if l}, {}, "TCP listeners in the browser's group")
 
     def test_snapshot_request_and_history(self):
         url = fresh(self.site, "/ok")
@@ -364,6 +611,48 @@ class ConfigTests(TestCase):
             self.assertIn("not a Chromium DevTools endpoint", st["last_error"])
             self.assertEqual(st["mode"], "endpoint")
             self.assertEqual(d.call("daemon.status")["queue"]["queued"], 1)   # kept, not lost
+
+    def test_remote_endpoint_over_tls_with_a_token(self):
+        front = TlsTokenFront("s3cret-token")
+        try:
+            endpoint = "https://127.0.0.1:%d" % front.port
+            # the remote browser reaches the captures' egress proxies on 127.0.0.1 too
+            common = ["--browser-endpoint", endpoint, "--set", "browser.ca_file=" + front.cert,
+                      "--set", "browser.proxy_listen=127.0.0.1"]
+            with Daemon(capture=True, args=common + ["--set", "browser.token=s3cret-token"]) as d:
+                ev, = capture_all(d, [fresh(self.site, "/ok")])
+                self.assertEqual(ev["state"], "ok", ev)
+                self.assertEqual(d.call("daemon.status")["browser"]["mode"], "endpoint")
+                self.assertEqual(front.refused, 0)
+            # a wrong token: refused at discovery, said so, the job kept queued
+            with Daemon(capture=True, args=common + ["--set", "browser.token=wrong"]) as d:
+                with d.client() as c:
+                    c.call("link.add", {"url": fresh(self.site, "/ok")})
+                st = wait_until(lambda: (lambda b: b if b.get("last_error") else None)(d.call("daemon.status")["browser"]),
+                                30, "the endpoint's error")
+                self.assertIn("HTTP 401", st["last_error"])
+                self.assertIn("browser.token", st["last_error"])
+                self.assertEqual(d.call("daemon.status")["queue"]["queued"], 1)
+            self.assertGreater(front.refused, 0)
+            # a certificate we were not told to trust: refused too
+            with Daemon(capture=True, args=["--browser-endpoint", endpoint, "--set", "browser.token=s3cret-token",
+                                            "--set", "browser.proxy_listen=127.0.0.1"]) as d:
+                with d.client() as c:
+                    c.call("link.add", {"url": fresh(self.site, "/ok")})
+                st = wait_until(lambda: (lambda b: b if b.get("last_error") else None)(d.call("daemon.status")["browser"]),
+                                30, "the certificate error")
+                self.assertRegex(st["last_error"], "(?i)certificate|SSL")
+            # the websocket itself carries the token too: a ws(s) endpoint is used as given
+            with urllib_json("https://127.0.0.1:%d/json/version" % front.port, front) as v:
+                path = "/" + v["webSocketDebuggerUrl"].split("/", 3)[3]
+            with Daemon(capture=True, args=["--browser-endpoint", "wss://127.0.0.1:%d%s" % (front.port, path),
+                                            "--set", "browser.ca_file=" + front.cert,
+                                            "--set", "browser.token=s3cret-token",
+                                            "--set", "browser.proxy_listen=127.0.0.1"]) as d:
+                ev, = capture_all(d, [fresh(self.site, "/ok")])
+                self.assertEqual(ev["state"], "ok", ev)
+        finally:
+            front.close()
 
     def test_kill9_chromium_mid_batch_every_job_ok(self):
         with Daemon(capture=True, args=["--jobs", "4"]) as d:

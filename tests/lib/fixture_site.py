@@ -36,7 +36,7 @@ Routes (query parameters in brackets; anything else is a 404 page):
   /late                  green page; after the load event it fetches /slow (1.5 s) and paints
                          the body #4363d8 with the answer.
   /slow                  "#4363d8" as text, after 1.5 s.
-  /busy                  orange (#f58231) page polling /tick every 150 ms forever (never
+  /busy                  orange (#f58231) page, headline "busy", polling /tick every 150 ms forever (never
                          network-idle).
   /tick                  "ok" after 100 ms.
   /alert                 green page whose script calls alert() and confirm() and then
@@ -44,6 +44,15 @@ Routes (query parameters in brackets; anything else is a 404 page):
   /infinite              infinite scroll: 3,000 px of numbered blocks, and 1,000 px more
                          appended each time the page is scrolled within 1,500 px of the
                          bottom (scroll listener and IntersectionObserver), forever.
+  /slow-scroll[?h=8000]  /tall's bands (h px) with a scroll listener that keeps the main
+                         thread busy for 2 s on every scroll event away from the top: a
+                         lazy-content pass over 8,000 px takes 18 s (scrolling back to the
+                         top is free).
+  /fonts-never           green (#3cb44b) page whose text uses a web font served by /hang:
+                         document.fonts.ready never resolves.
+  /blank-once?k=KEY      the first request for a KEY: a white page that draws nothing and
+                         polls /tick forever (blank, never quiet); every later request
+                         for it: /ok's page on green (#3cb44b).
   /crash                 an ordinary page (title "crash"); a test crashes its renderer over
                          CDP with Page.crash.
   /blank                 a page that stays one flat colour (#ffffff, nothing drawn, no
@@ -61,6 +70,10 @@ Routes (query parameters in brackets; anything else is a 404 page):
                          1280 px is that tall): a header, text paragraphs, coloured blocks,
                          two to four images from /img/; one page in four has one image
                          delayed 1.5 s, so its load event comes after 1.5 s.
+  /mixed/N               mixed benchmark page N (0 <= N < BENCH_PAGES), the set issue 10
+                         measured: mixed_page(N) describes it. 1,200 to 9,000 px, exact;
+                         Latin and CJK paragraphs, inline SVG figures, coloured sections,
+                         two or three images; one page in four has one image delayed 1.5 s.
 """
 import argparse
 import html
@@ -188,6 +201,68 @@ def bench_html(n):
             out.append('<section style="height:%dpx;padding-top:10px"><img src="/img/%d/%d/%02x%02x%02x.png%s" '
                        'width="%d" height="%d" alt="" style="display:block"></section>'
                        % ((h, w, ih) + rgb + (delay, w, ih)))
+    out.append("</body></html>")
+    return "".join(out)
+
+
+def mixed_page(n):
+    """Describes /mixed/n: {"height": px, "delayed": bool, "blocks": [(kind, height, detail)]}."""
+    if not 0 <= n < BENCH_PAGES:
+        raise ValueError("mixed page %d out of range" % n)
+    rnd = random.Random(5000 + n)
+    height = 1200 + 100 * rnd.randrange(0, 79) if n > 1 else (1200, 9000)[n]
+    blocks = [("header", 120, "Mixed page %d" % n)]
+    left = height - 120
+    images = 2 + rnd.randrange(2)
+    while left > 0:
+        kind = rnd.choice(["latin", "cjk", "svg", "color"] + (["image"] if images else []))
+        bh = min(left, rnd.choice([240, 320, 480, 640]))
+        if left - bh < 80:
+            bh = left
+        if kind == "image":
+            if bh < 240:
+                kind = "color"
+            else:
+                images -= 1
+        blocks.append((kind, bh, COLORS[rnd.randrange(10)]))
+        left -= bh
+    return {"height": height, "delayed": n % 4 == 3, "blocks": blocks}
+
+
+def mixed_html(n):
+    p = mixed_page(n)
+    out = ['<!doctype html><html lang="en"><meta charset="utf-8"><title>mixed %d</title>' % n,
+           '<style>body{margin:0;font:17px/1.6 sans-serif;color:#222;background:#fff}'
+           'section{overflow:hidden;box-sizing:border-box;padding:12px 40px}'
+           'h1{margin:0;font-size:40px;line-height:96px}p{margin:0 0 10px}</style><body>']
+    first_image = True
+    for i, (kind, h, rgb) in enumerate(p["blocks"]):
+        if kind == "header":
+            out.append('<section style="height:%dpx;background:#eef"><h1>%s 链接快照</h1></section>' % (h, rgb))
+            continue
+        col = "#%02x%02x%02x" % rgb
+        if kind == "latin":
+            out.append('<section style="height:%dpx">%s</section>'
+                       % (h, "".join("<p>%s</p>" % (LOREM * 2) for _ in range(h // 120 + 1))))
+        elif kind == "cjk":
+            out.append('<section lang="zh-CN" style="height:%dpx">%s</section>'
+                       % (h, "".join("<p>%s</p>" % CJK_TEXT for _ in range(h // 110 + 1))))
+        elif kind == "svg":
+            bars = "".join('<rect x="%d" y="%d" width="40" height="%d" fill="#%02x%02x%02x"/>'
+                           % ((60 * k + 20, h - 40 - (37 * (k + i) % (h - 80)), 37 * (k + i) % (h - 80))
+                              + COLORS[(k + i) % 10]) for k in range(18))
+            out.append('<section style="height:%dpx"><svg width="1200" height="%d" viewBox="0 0 1200 %d">'
+                       '<circle cx="1100" cy="%d" r="%d" fill="%s" opacity="0.6"/>%s'
+                       '<text x="20" y="30" font-size="22">figure %d 图表</text></svg></section>'
+                       % (h, h - 24, h - 24, h // 2, min(80, h // 3), col, bars, i))
+        elif kind == "image":
+            delay = "?delay=%d" % BENCH_DELAY_MS if p["delayed"] and first_image else ""
+            first_image = False
+            out.append('<section style="height:%dpx"><img src="/img/640/%d/%02x%02x%02x.png%s" width="640" '
+                       'height="%d" alt="" style="display:block"></section>'
+                       % ((h, h - 40) + rgb + (delay, h - 40)))
+        else:
+            out.append('<section style="height:%dpx;background:%s"></section>' % (h, col))
     out.append("</body></html>")
     return "".join(out)
 
@@ -320,6 +395,19 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             return self._send(200, ALERT_HTML)
         if path == "/infinite":
             return self._send(200, INFINITE_HTML)
+        if path == "/slow-scroll":
+            return self._send(200, tall_html(int_arg("h", 8000, 800, 200000)).replace(
+                "</body>", SLOW_SCROLL_JS + "</body>"))
+        if path == "/fonts-never":
+            return self._send(200, FONTS_NEVER_HTML)
+        if path == "/blank-once":
+            key = arg("k", "")
+            with self.server.cache_lock:
+                first = key not in self.server.seen
+                self.server.seen.add(key)
+            if first:
+                return self._send(200, BLANK_BUSY_HTML)
+            return self._send(200, simple_page("ok", "OK", "#3cb44b"))
         if path == "/crash":
             return self._send(200, simple_page("crash", "This page's renderer will crash", "#e6f0ff"))
         if path == "/blank":
@@ -340,6 +428,13 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         if path == "/not-chromium" or path.startswith("/not-chromium/") or \
                 path.rstrip("/") in ("/json/version", "/json", "/json/list"):
             return self._send(200, b"\x00\xffnot chromium {\"Browser\": ]]\n", "text/plain")
+        if path.startswith("/mixed/"):
+            try:
+                n = int(path[len("/mixed/"):])
+            except ValueError:
+                n = -1
+            if 0 <= n < BENCH_PAGES:
+                return self._send(200, mixed_html(n))
         if path.startswith("/bench/"):
             try:
                 n = int(path[len("/bench/"):])
@@ -389,8 +484,17 @@ LATE_HTML = ('<!doctype html><meta charset="utf-8"><title>late</title>'
              'addEventListener("load", function () { fetch("/slow").then(function (r) { return r.text(); })'
              '.then(function (t) { document.body.style.background = t; }); });</script></body>')
 BUSY_HTML = ('<!doctype html><meta charset="utf-8"><title>busy</title>'
-             '<body style="margin:0;background:#f58231"><script>'
+             '<body style="margin:0;background:#f58231"><h1>busy</h1><script>'
              'setInterval(function () { fetch("/tick?" + Math.random()); }, 150);</script></body>')
+SLOW_SCROLL_JS = ('<script>addEventListener("scroll", function () { if (scrollY === 0) return;'
+                  ' var t = Date.now(); while (Date.now() - t < 2000) {} });</script>')
+FONTS_NEVER_HTML = ('<!doctype html><meta charset="utf-8"><title>fonts</title><style>'
+                    '@font-face { font-family: never; src: url(/hang?font) format("woff2"); }'
+                    'body { margin: 0; background: #3cb44b; font: 48px never, sans-serif; }</style>'
+                    '<body><h1>fonts that never load</h1></body>')
+BLANK_BUSY_HTML = ('<!doctype html><meta charset="utf-8"><title>blank</title>'
+                   '<body style="margin:0;background:#ffffff"><script>'
+                   'setInterval(function () { fetch("/tick?" + Math.random()); }, 150);</script></body>')
 ALERT_HTML = ('<!doctype html><meta charset="utf-8"><title>dialogs</title>'
               '<body style="margin:0;background:#3cb44b"><h1>alert</h1>'
               '<script>alert("hello"); confirm("sure?"); document.body.style.background = "#4363d8";'
@@ -416,6 +520,7 @@ class FixtureSite:
         self.srv.stopping = threading.Event()
         self.srv.image_cache = {}
         self.srv.cache_lock = threading.Lock()
+        self.srv.seen = set()
         self.port = self.srv.server_address[1]
         self.thread = threading.Thread(target=self.srv.serve_forever, kwargs={"poll_interval": 0.1},
                                        daemon=True, name="fixture_site")

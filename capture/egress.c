@@ -1,0 +1,1258 @@
+/* egress.c -- the egress proxy (see egress.h): one loopback listener per browser context.
+ * A connection reads one request head; CONNECT becomes an opaque tunnel, absolute-form
+ * http is forwarded in origin form with its body framed (Content-Length or chunked) both
+ * ways so that keep-alive works and the next request may go elsewhere. Before any
+ * upstream connection the host is resolved (resolver.c) and every address checked
+ * (guard.c); the socket then connects to that checked address. Knows nothing of jobs. */
+#include "egress.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "guard.h"
+#include "log.h"
+
+#define HEAD_MAX 32768              /* request or response head */
+#define HIGH_WATER (1u << 20)       /* queued for one side before the other stops reading */
+
+/* ---- body framing ---------------------------------------------------------------------- */
+
+typedef enum { F_NONE, F_LEN, F_CHUNKED, F_CLOSE } fmode_t;
+enum { CS_SIZE, CS_EXT, CS_DATA, CS_DATA_CR, CS_DATA_LF, CS_TR_START, CS_TR_LINE, CS_END_LF };
+
+typedef struct {
+    fmode_t mode;
+    uint64_t left;         /* F_LEN: bytes to go; F_CHUNKED: of the current chunk */
+    int cs, digits, done;
+} frame_t;
+
+static void frame_init(frame_t *f, fmode_t mode, uint64_t len)
+{
+    memset(f, 0, sizeof *f);
+    f->mode = mode;
+    f->left = len;
+    f->cs = CS_SIZE;
+    f->done = mode == F_NONE || (mode == F_LEN && len == 0);
+}
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* How many of the n bytes at p belong to the body (the rest is what follows it); -1 when
+ * a chunked body is malformed. */
+static long frame_take(frame_t *f, const char *p, size_t n)
+{
+    if (f->done)
+        return 0;
+    if (f->mode == F_CLOSE)
+        return (long)n;
+    if (f->mode == F_LEN) {
+        size_t k = n < f->left ? n : (size_t)f->left;
+        f->left -= k;
+        f->done = f->left == 0;
+        return (long)k;
+    }
+    size_t i = 0;
+    while (i < n && !f->done) {
+        char c = p[i];
+        switch (f->cs) {
+        case CS_SIZE: {
+            int v = hexval(c);
+            if (v >= 0) {
+                if (f->left >> 56)
+                    return -1;
+                f->left = f->left * 16 + (uint64_t)v;
+                f->digits++;
+                i++;
+            } else {
+                if (!f->digits)
+                    return -1;
+                f->cs = CS_EXT;
+            }
+            break;
+        }
+        case CS_EXT:       /* extensions, then the line's end */
+            i++;
+            if (c == '\n')
+                f->cs = f->left ? CS_DATA : CS_TR_START;
+            break;
+        case CS_DATA: {
+            size_t k = n - i < f->left ? n - i : (size_t)f->left;
+            i += k;
+            f->left -= k;
+            if (!f->left)
+                f->cs = CS_DATA_CR;
+            break;
+        }
+        case CS_DATA_CR:
+            i++;
+            if (c == '\r')
+                f->cs = CS_DATA_LF;
+            else if (c == '\n')
+                f->cs = CS_SIZE, f->digits = 0;
+            else
+                return -1;
+            break;
+        case CS_DATA_LF:
+            i++;
+            if (c != '\n')
+                return -1;
+            f->cs = CS_SIZE;
+            f->digits = 0;
+            break;
+        case CS_TR_START:  /* after the last chunk: trailers, then an empty line */
+            i++;
+            if (c == '\r')
+                f->cs = CS_END_LF;
+            else if (c == '\n')
+                f->done = 1;
+            else
+                f->cs = CS_TR_LINE;
+            break;
+        case CS_TR_LINE:
+            i++;
+            if (c == '\n')
+                f->cs = CS_TR_START;
+            break;
+        case CS_END_LF:
+            i++;
+            if (c != '\n')
+                return -1;
+            f->done = 1;
+            break;
+        }
+    }
+    return (long)i;
+}
+
+/* ---- heads ------------------------------------------------------------------------------ */
+
+/* The end of a head (after its empty line) within buf, or 0. */
+static size_t head_end(const char *buf, size_t n)
+{
+    for (size_t i = 0; i + 1 < n; i++) {
+        if (buf[i] == '\n' && buf[i + 1] == '\n')
+            return i + 2;
+        if (buf[i] == '\n' && i + 2 < n && buf[i + 1] == '\r' && buf[i + 2] == '\n')
+            return i + 3;
+    }
+    return 0;
+}
+
+/* line (len n, no line end) is header `name`: returns its trimmed value and length. */
+static const char *header_value(const char *line, size_t n, const char *name, size_t *vlen)
+{
+    size_t k = strlen(name);
+    if (n <= k || line[k] != ':' || strncasecmp(line, name, k) != 0)
+        return NULL;
+    const char *v = line + k + 1, *end = line + n;
+    while (v < end && (*v == ' ' || *v == '\t'))
+        v++;
+    while (end > v && (end[-1] == ' ' || end[-1] == '\t'))
+        end--;
+    *vlen = (size_t)(end - v);
+    return v;
+}
+
+static int has_token(const char *v, size_t n, const char *token)
+{
+    size_t k = strlen(token);
+    for (size_t i = 0; i + k <= n; i++)
+        if (!strncasecmp(v + i, token, k) && (i == 0 || v[i - 1] == ',' || v[i - 1] == ' ') &&
+            (i + k == n || v[i + k] == ',' || v[i + k] == ' ' || v[i + k] == ';'))
+            return 1;
+    return 0;
+}
+
+typedef struct {
+    int chunked, has_len, close, upgrade;
+    uint64_t len;
+} head_info_t;
+
+/* Reads the framing headers of the head's lines after the first. -1 when malformed. */
+static int head_scan(const char *p, size_t n, head_info_t *hi)
+{
+    memset(hi, 0, sizeof *hi);
+    const char *end = p + n, *line = memchr(p, '\n', n);
+    if (!line)
+        return -1;
+    line++;
+    while (line < end) {
+        const char *nl = memchr(line, '\n', (size_t)(end - line));
+        size_t ln = nl ? (size_t)(nl - line) : (size_t)(end - line);
+        if (ln && line[ln - 1] == '\r')
+            ln--;
+        size_t vl;
+        const char *v;
+        if ((v = header_value(line, ln, "Transfer-Encoding", &vl))) {
+            if (has_token(v, vl, "chunked"))
+                hi->chunked = 1;
+            else
+                return -1;   /* another coding we cannot frame */
+        } else if ((v = header_value(line, ln, "Content-Length", &vl))) {
+            uint64_t x = 0;
+            if (!vl)
+                return -1;
+            for (size_t i = 0; i < vl; i++) {
+                if (v[i] < '0' || v[i] > '9' || x > (UINT64_MAX - 9) / 10)
+                    return -1;
+                x = x * 10 + (uint64_t)(v[i] - '0');
+            }
+            if (hi->has_len && x != hi->len)
+                return -1;
+            hi->has_len = 1;
+            hi->len = x;
+        } else if ((v = header_value(line, ln, "Connection", &vl))) {
+            if (has_token(v, vl, "close"))
+                hi->close = 1;
+            if (has_token(v, vl, "upgrade"))
+                hi->upgrade = 1;
+        }
+        if (!nl)
+            break;
+        line = nl + 1;
+    }
+    if (hi->chunked && hi->has_len)
+        return -1;   /* both: a smuggling attempt or a broken client */
+    return 0;
+}
+
+/* ---- connections ------------------------------------------------------------------------ */
+
+typedef enum { S_HEAD, S_LOOKUP, S_CONNECTING, S_TUNNEL, S_REQ_BODY, S_RESP, S_CLOSING } cstate_t;
+
+typedef struct conn conn_t;
+
+typedef struct {
+    uv_tcp_t h;
+    conn_t *c;
+} up_t;
+
+struct conn {
+    egress_t *x;
+    uv_tcp_t down;
+    up_t *up;                  /* NULL when no upstream connection */
+    int up_connected, up_eof, down_eof, down_reading, up_reading;
+    int handles;               /* open handles (down + upstreams), freed at 0 */
+    cstate_t st;
+    int tunnel;                /* CONNECT */
+    char host[256];
+    int port;
+    char up_host[256];         /* host:port of the open upstream, for reuse */
+    int up_port;
+    uint8_t up_addr[16];       /* the checked address it connected to */
+    char *buf;                 /* bytes read from the browser not yet used */
+    size_t blen;
+    char *up_head;             /* the request head for the server, origin form */
+    size_t up_head_len;
+    frame_t req, resp;
+    int head_req, client_close, resp_close, resp_in_head, upgrade_req;
+    char rbuf[HEAD_MAX];       /* response head being read */
+    size_t rlen;
+    resolver_query_t *q;
+    resolver_addrs_t addrs;
+    int addr_i;
+    uv_connect_t creq;
+    int shutdowns, finishing;
+    conn_t *next, *prev;
+};
+
+struct egress {
+    uv_loop_t *loop;
+    uv_tcp_t lis;
+    int lis_open, freeing;
+    int nconns;
+    conn_t *conns;
+    resolver_t *res;
+    int deny_private;
+    int port;
+    char addr[80];
+    char label[64];
+    int have_peer;
+    uint8_t peer[16];
+    char top_host[256];
+    int top_state;             /* 0 unknown, 1 private, 2 public */
+    egress_stats_t stats;
+    struct { char host[256]; char why[300]; } refusals[EGRESS_REFUSALS_KEPT];
+    int nrefusals;             /* written so far; the ring holds the last ones */
+    egress_refused_cb refused;
+    void *ud;
+};
+
+static void conn_close(conn_t *c);
+static void update_reading(conn_t *c);
+static void process_down(conn_t *c);
+
+static void maybe_free_egress(egress_t *x)
+{
+    if (x->freeing && !x->lis_open && x->nconns == 0)
+        free(x);
+}
+
+static void conn_handle_closed(conn_t *c)
+{
+    if (--c->handles > 0)
+        return;
+    egress_t *x = c->x;
+    free(c->buf);
+    free(c->up_head);
+    free(c);
+    x->nconns--;
+    maybe_free_egress(x);
+}
+
+static void down_closed_cb(uv_handle_t *h)
+{
+    conn_handle_closed(h->data);
+}
+
+static void up_closed_cb(uv_handle_t *h)
+{
+    up_t *u = h->data;
+    conn_t *c = u->c;
+    free(u);
+    conn_handle_closed(c);
+}
+
+static void up_drop(conn_t *c)
+{
+    if (!c->up)
+        return;
+    uv_close((uv_handle_t *)&c->up->h, up_closed_cb);
+    c->up = NULL;
+    c->up_connected = c->up_eof = c->up_reading = 0;
+    c->up_host[0] = '\0';
+}
+
+static void conn_close(conn_t *c)
+{
+    if (c->st == S_CLOSING)
+        return;
+    c->st = S_CLOSING;
+    if (c->q) {
+        resolver_cancel(c->q);
+        c->q = NULL;
+    }
+    up_drop(c);
+    uv_close((uv_handle_t *)&c->down, down_closed_cb);
+    egress_t *x = c->x;
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        x->conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+}
+
+typedef struct {
+    uv_write_t w;
+    conn_t *c;
+    char data[];
+} wreq_t;
+
+static void write_cb(uv_write_t *w, int status)
+{
+    wreq_t *wr = (wreq_t *)w;
+    conn_t *c = wr->c;
+    free(wr);
+    if (c->st == S_CLOSING)
+        return;
+    if (status < 0) {
+        conn_close(c);
+        return;
+    }
+    update_reading(c);
+}
+
+/* Queues n bytes for a stream of c; counts them as relayed when `relay`. */
+static int send_bytes(conn_t *c, uv_stream_t *s, const char *p, size_t n, int relay)
+{
+    if (!n)
+        return 0;
+    wreq_t *wr = malloc(sizeof *wr + n);
+    if (!wr)
+        return -1;
+    wr->c = c;
+    memcpy(wr->data, p, n);
+    uv_buf_t b = uv_buf_init(wr->data, (unsigned)n);
+    if (uv_write(&wr->w, s, &b, 1, write_cb) != 0) {
+        free(wr);
+        return -1;
+    }
+    if (relay)
+        c->x->stats.bytes += n;
+    return 0;
+}
+
+static void shutdown_cb(uv_shutdown_t *req, int status)
+{
+    conn_t *c = req->data;
+    (void)status;
+    free(req);
+    if (c->st == S_CLOSING)
+        return;
+    if (--c->shutdowns <= 0 && (c->finishing || (c->down_eof && c->up_eof)))
+        conn_close(c);
+}
+
+/* Ends c once what is queued for the browser has been written. */
+static void conn_finish(conn_t *c)
+{
+    if (c->st == S_CLOSING)
+        return;
+    if (c->finishing)
+        return;
+    c->finishing = 1;
+    uv_shutdown_t *req = malloc(sizeof *req);
+    if (!req || uv_shutdown(req, (uv_stream_t *)&c->down, shutdown_cb) != 0) {
+        free(req);
+        conn_close(c);
+        return;
+    }
+    req->data = c;
+    c->shutdowns++;
+    uv_read_stop((uv_stream_t *)&c->down);
+    c->down_reading = 0;
+    if (c->up) {
+        uv_read_stop((uv_stream_t *)&c->up->h);
+        c->up_reading = 0;
+    }
+}
+
+static void reply_error(conn_t *c, int code, const char *reason, const char *why)
+{
+    char msg[1024];
+    int n = snprintf(msg, sizeof msg,
+                     "HTTP/1.1 %d %s\r\nContent-Type: text/plain; charset=utf-8\r\n"
+                     "Connection: close\r\nContent-Length: %zu\r\n\r\n%s\n",
+                     code, reason, strlen(why) + 1, why);
+    if (n > (int)sizeof msg - 1)
+        n = (int)sizeof msg - 1;
+    send_bytes(c, (uv_stream_t *)&c->down, msg, (size_t)n, 0);
+    conn_finish(c);
+}
+
+static void refuse(conn_t *c, const char *why)
+{
+    egress_t *x = c->x;
+    x->stats.refused++;
+    int top = x->top_host[0] && !strcmp(c->host, x->top_host);
+    log_info("egress%s%s: refused %s:%d: %s", x->label[0] ? " " : "", x->label, c->host, c->port, why);
+    int slot = x->nrefusals++ % EGRESS_REFUSALS_KEPT;
+    snprintf(x->refusals[slot].host, sizeof x->refusals[slot].host, "%s", c->host);
+    snprintf(x->refusals[slot].why, sizeof x->refusals[slot].why, "%s", why);
+    if (x->refused && !x->freeing)
+        x->refused(x, c->host, c->port, top, why, x->ud);
+    reply_error(c, 403, "Forbidden", why);
+}
+
+/* ---- reading ---------------------------------------------------------------------------- */
+
+static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *b)
+{
+    (void)h;
+    (void)suggested;
+    b->base = malloc(65536);
+    b->len = b->base ? 65536 : 0;
+}
+
+static void down_read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *b);
+static void up_read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *b);
+
+static void update_reading(conn_t *c)
+{
+    if (c->st == S_CLOSING || c->finishing)
+        return;
+    int up_full = c->up && c->up->h.write_queue_size > HIGH_WATER;
+    int down_full = c->down.write_queue_size > HIGH_WATER;
+    /* while a lookup, a connect or a response runs, the browser's next bytes wait in buf
+     * (bounded); a body being forwarded and a tunnel go straight through */
+    int want_down = !c->down_eof && !up_full &&
+                    (c->st == S_TUNNEL || c->st == S_REQ_BODY || c->blen < 65536);
+    int want_up = c->up && c->up_connected && !c->up_eof && !down_full &&
+                  (c->st == S_TUNNEL || c->st == S_REQ_BODY || c->st == S_RESP || c->st == S_HEAD);
+    if (want_down && !c->down_reading) {
+        if (uv_read_start((uv_stream_t *)&c->down, alloc_cb, down_read_cb) == 0)
+            c->down_reading = 1;
+    } else if (!want_down && c->down_reading) {
+        uv_read_stop((uv_stream_t *)&c->down);
+        c->down_reading = 0;
+    }
+    if (want_up && !c->up_reading) {
+        if (uv_read_start((uv_stream_t *)&c->up->h, alloc_cb, up_read_cb) == 0)
+            c->up_reading = 1;
+    } else if (!want_up && c->up_reading && c->up) {
+        uv_read_stop((uv_stream_t *)&c->up->h);
+        c->up_reading = 0;
+    }
+}
+
+static int buf_append(conn_t *c, const char *p, size_t n)
+{
+    if (c->blen + n > 262144)
+        return -1;
+    char *nb = realloc(c->buf, c->blen + n);
+    if (!nb)
+        return -1;
+    memcpy(nb + c->blen, p, n);
+    c->buf = nb;
+    c->blen += n;
+    return 0;
+}
+
+static void buf_consume(conn_t *c, size_t n)
+{
+    memmove(c->buf, c->buf + n, c->blen - n);
+    c->blen -= n;
+}
+
+/* The request of c is complete both ways: back to reading the next one. */
+static void exchange_done(conn_t *c)
+{
+    if (c->client_close || c->resp_close) {
+        conn_finish(c);
+        return;
+    }
+    c->st = S_HEAD;
+    update_reading(c);
+    if (c->blen)
+        process_down(c);
+}
+
+/* Feeds browser bytes of a request body to the server; keeps what follows it. */
+static void feed_request_body(conn_t *c)
+{
+    if (c->req.done || !c->blen)
+        goto check;
+    long k = frame_take(&c->req, c->buf, c->blen);
+    if (k < 0) {
+        reply_error(c, 400, "Bad Request", "the request's chunked body is malformed");
+        return;
+    }
+    if (send_bytes(c, (uv_stream_t *)&c->up->h, c->buf, (size_t)k, 1) != 0) {
+        conn_close(c);
+        return;
+    }
+    buf_consume(c, (size_t)k);
+check:
+    if (c->req.done && c->st == S_REQ_BODY) {
+        c->st = S_RESP;
+        update_reading(c);
+        if (c->resp.done && !c->resp_in_head)
+            exchange_done(c);
+    }
+}
+
+/* Reads the response head in rbuf: sets the response's framing. 0 = fine, 1 = a 1xx that
+ * another head follows, 2 = 101 Switching Protocols, -1 = malformed. */
+static int response_head(conn_t *c, size_t hlen)
+{
+    int status = 0;
+    if (hlen < 12 || strncmp(c->rbuf, "HTTP/1.", 7) != 0 || sscanf(c->rbuf + 9, "%3d", &status) != 1)
+        return -1;
+    head_info_t hi;
+    if (head_scan(c->rbuf, hlen, &hi) != 0)
+        return -1;
+    if (status == 101)
+        return c->upgrade_req ? 2 : -1;
+    if (status >= 100 && status < 200)
+        return 1;
+    c->resp_close = hi.close;
+    if (c->head_req || status == 204 || status == 304)
+        frame_init(&c->resp, F_NONE, 0);
+    else if (hi.chunked)
+        frame_init(&c->resp, F_CHUNKED, 0);
+    else if (hi.has_len)
+        frame_init(&c->resp, F_LEN, hi.len);
+    else {
+        frame_init(&c->resp, F_CLOSE, 0);
+        c->resp_close = 1;
+    }
+    return 0;
+}
+
+static void up_data(conn_t *c, const char *p, size_t n)
+{
+    if (c->st == S_TUNNEL) {
+        if (send_bytes(c, (uv_stream_t *)&c->down, p, n, 1) != 0)
+            conn_close(c);
+        return;
+    }
+    while (n > 0 && c->st != S_CLOSING) {
+        if (c->resp_in_head) {
+            size_t room = sizeof c->rbuf - c->rlen, k = n < room ? n : room;
+            memcpy(c->rbuf + c->rlen, p, k);
+            size_t old = c->rlen;
+            c->rlen += k;
+            size_t end = head_end(c->rbuf, c->rlen);
+            if (!end) {
+                if (c->rlen == sizeof c->rbuf) {
+                    reply_error(c, 502, "Bad Gateway", "the server's response head is too large");
+                    return;
+                }
+                return;   /* k == n */
+            }
+            size_t used = end - old;
+            int rc = response_head(c, end);
+            if (rc < 0) {
+                reply_error(c, 502, "Bad Gateway", "the server's response is not valid HTTP/1.1");
+                return;
+            }
+            if (send_bytes(c, (uv_stream_t *)&c->down, c->rbuf, end, 1) != 0) {
+                conn_close(c);
+                return;
+            }
+            c->rlen = 0;
+            p += used;
+            n -= used;
+            if (rc == 1)
+                continue;          /* 100 Continue: the real head follows */
+            if (rc == 2) {         /* websocket over plain http: both ways opaque now */
+                c->st = S_TUNNEL;
+                c->resp_in_head = 0;
+                if (c->blen) {
+                    send_bytes(c, (uv_stream_t *)&c->up->h, c->buf, c->blen, 1);
+                    c->blen = 0;
+                }
+                if (n)
+                    send_bytes(c, (uv_stream_t *)&c->down, p, n, 1);
+                update_reading(c);
+                return;
+            }
+            c->resp_in_head = 0;
+        } else if (!c->resp.done) {
+            long k = frame_take(&c->resp, p, n);
+            if (k < 0) {
+                conn_close(c);   /* mid-body: nothing sensible left to tell the browser */
+                return;
+            }
+            if (send_bytes(c, (uv_stream_t *)&c->down, p, (size_t)k, 1) != 0) {
+                conn_close(c);
+                return;
+            }
+            p += k;
+            n -= (size_t)k;
+        } else {
+            /* bytes after a complete response, before any request: a broken server */
+            up_drop(c);
+            return;
+        }
+        if (!c->resp_in_head && c->resp.done) {
+            if (c->st == S_RESP)
+                exchange_done(c);
+            else if (n)
+                break;
+        }
+    }
+    if (n && c->st != S_CLOSING && c->up)
+        up_drop(c);
+}
+
+static void up_read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *b)
+{
+    up_t *u = s->data;
+    conn_t *c = u->c;
+    if (nread > 0)
+        up_data(c, b->base, (size_t)nread);
+    free(b->base);
+    if (nread >= 0 || c->st == S_CLOSING || c->up != u)
+        return;
+    /* the server ended its side */
+    c->up_eof = 1;
+    uv_read_stop(s);
+    c->up_reading = 0;
+    if (c->st == S_TUNNEL) {
+        conn_finish(c);
+    } else if (!c->resp_in_head && c->resp.mode == F_CLOSE && !c->resp.done) {
+        c->resp.done = 1;   /* a body delimited by the close */
+        conn_finish(c);
+    } else if (c->st == S_HEAD && !c->rlen) {
+        up_drop(c);         /* an idle keep-alive connection went away */
+    } else {
+        conn_close(c);      /* mid-response */
+    }
+}
+
+/* ---- upstream --------------------------------------------------------------------------- */
+
+static void try_connect(conn_t *c);
+
+static void connect_cb(uv_connect_t *req, int status)
+{
+    up_t *u = (up_t *)req->handle;
+    conn_t *c = u->c;
+    if (c->st == S_CLOSING || c->up != u)
+        return;
+    if (status < 0) {
+        up_drop(c);
+        c->addr_i++;
+        try_connect(c);
+        return;
+    }
+    c->up_connected = 1;
+    uv_tcp_nodelay(&u->h, 1);
+    if (c->tunnel) {
+        static const char ok[] = "HTTP/1.1 200 Connection Established\r\n\r\n";
+        send_bytes(c, (uv_stream_t *)&c->down, ok, sizeof ok - 1, 0);
+        c->st = S_TUNNEL;
+        if (c->blen) {   /* the browser spoke first (TLS after the CONNECT head) */
+            send_bytes(c, (uv_stream_t *)&u->h, c->buf, c->blen, 1);
+            c->blen = 0;
+        }
+        update_reading(c);
+        return;
+    }
+    snprintf(c->up_host, sizeof c->up_host, "%s", c->host);
+    c->up_port = c->port;
+    send_bytes(c, (uv_stream_t *)&u->h, c->up_head, c->up_head_len, 1);
+    c->st = S_REQ_BODY;
+    update_reading(c);
+    feed_request_body(c);
+}
+
+static void try_connect(conn_t *c)
+{
+    char why[300];
+    if (c->addr_i >= c->addrs.n) {
+        snprintf(why, sizeof why, "cannot connect to %s port %d", c->host, c->port);
+        reply_error(c, 502, "Bad Gateway", why);
+        return;
+    }
+    struct sockaddr_storage *sa = &c->addrs.addr[c->addr_i];
+    if (sa->ss_family == AF_INET)
+        ((struct sockaddr_in *)sa)->sin_port = htons((uint16_t)c->port);
+    else
+        ((struct sockaddr_in6 *)sa)->sin6_port = htons((uint16_t)c->port);
+    guard_addr_from_sockaddr((struct sockaddr *)sa, c->up_addr);
+    up_t *u = calloc(1, sizeof *u);
+    if (!u) {
+        conn_close(c);
+        return;
+    }
+    u->c = c;
+    uv_tcp_init(c->x->loop, &u->h);
+    u->h.data = u;
+    c->up = u;
+    c->handles++;
+    c->st = S_CONNECTING;
+    update_reading(c);
+    if (uv_tcp_connect(&c->creq, &u->h, (struct sockaddr *)sa, connect_cb) != 0) {
+        up_drop(c);
+        c->addr_i++;
+        try_connect(c);
+    }
+}
+
+/* Checks every address of c's host with the rules; the first decides, for the top
+ * document's host, whether the capture is on a private network. 0 = all allowed. */
+static int check_addrs(conn_t *c, char *why, size_t whylen)
+{
+    egress_t *x = c->x;
+    if (x->top_host[0] && x->top_state == 0 && !strcmp(c->host, x->top_host) && c->addrs.n > 0) {
+        uint8_t a[16];
+        char ip[INET6_ADDRSTRLEN];
+        guard_addr_from_sockaddr((struct sockaddr *)&c->addrs.addr[0], a);
+        inet_ntop(AF_INET6, a, ip, sizeof ip);
+        x->top_state = guard_is_private(ip) ? 1 : 2;
+    }
+    guard_rules_t rules = {.deny_private = x->deny_private,
+                           .top_public = x->top_host[0] && x->top_state != 1};
+    for (int i = 0; i < c->addrs.n; i++) {
+        uint8_t a[16];
+        if (guard_addr_from_sockaddr((struct sockaddr *)&c->addrs.addr[i], a) != 0 ||
+            guard_check_addr(&rules, a, why, whylen) != GUARD_ALLOW)
+            return -1;
+    }
+    return 0;
+}
+
+static void lookup_done_cb(int status, const resolver_addrs_t *addrs, const char *err, void *ud)
+{
+    conn_t *c = ud;
+    c->q = NULL;
+    if (c->st == S_CLOSING)
+        return;
+    if (status != 0) {
+        char why[300];
+        snprintf(why, sizeof why, "refused: %s", err ? err : "the lookup failed");
+        refuse(c, why);
+        return;
+    }
+    c->addrs = *addrs;
+    c->addr_i = 0;
+    char why[300];
+    if (check_addrs(c, why, sizeof why) != 0) {
+        refuse(c, why);
+        return;
+    }
+    try_connect(c);
+}
+
+/* The request's target is in c->host / c->port: check, resolve, check, connect. */
+static void start_target(conn_t *c)
+{
+    egress_t *x = c->x;
+    x->stats.requests++;
+    if (c->port <= 0 || c->port > 65535) {
+        refuse(c, "refused: not a valid port");
+        return;
+    }
+    /* the same server as the open upstream connection: reuse it, checked again */
+    if (!c->tunnel && c->up && c->up_connected && !c->up_eof && c->up_port == c->port &&
+        !strcmp(c->up_host, c->host)) {
+        char why[300];
+        guard_rules_t rules = {.deny_private = x->deny_private,
+                               .top_public = x->top_host[0] && x->top_state != 1};
+        if (guard_check_addr(&rules, c->up_addr, why, sizeof why) != GUARD_ALLOW) {
+            refuse(c, why);
+            return;
+        }
+        send_bytes(c, (uv_stream_t *)&c->up->h, c->up_head, c->up_head_len, 1);
+        c->st = S_REQ_BODY;
+        update_reading(c);
+        feed_request_body(c);
+        return;
+    }
+    up_drop(c);
+    struct in_addr v4;
+    struct in6_addr v6;
+    memset(&c->addrs, 0, sizeof c->addrs);
+    if (inet_pton(AF_INET, c->host, &v4) == 1) {
+        struct sockaddr_in *sin = (struct sockaddr_in *)&c->addrs.addr[0];
+        sin->sin_family = AF_INET;
+        sin->sin_addr = v4;
+        c->addrs.n = 1;
+    } else if (inet_pton(AF_INET6, c->host, &v6) == 1) {
+        struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&c->addrs.addr[0];
+        sin6->sin6_family = AF_INET6;
+        sin6->sin6_addr = v6;
+        c->addrs.n = 1;
+    }
+    if (c->addrs.n) {
+        lookup_done_cb(0, &c->addrs, NULL, c);
+        return;
+    }
+    /* a name: the rules on names first (metadata host names, localhost) */
+    char url[300], host[256], why[300];
+    snprintf(url, sizeof url, "http://%s/", c->host);
+    guard_rules_t rules = {.deny_private = x->deny_private};
+    int rc = guard_check_url(&rules, url, host, sizeof host, why, sizeof why);
+    if (rc == GUARD_DENY) {
+        refuse(c, why);
+        return;
+    }
+    c->st = S_LOOKUP;
+    update_reading(c);
+    c->q = resolver_lookup(x->res, host, lookup_done_cb, c);
+}
+
+/* Lower case, without brackets or a trailing dot; -1 if it cannot be a host. */
+static int set_host(conn_t *c, const char *h, size_t n)
+{
+    if (n && h[0] == '[') {
+        if (n < 3 || h[n - 1] != ']')
+            return -1;
+        h++;
+        n -= 2;
+    }
+    while (n && h[n - 1] == '.')
+        n--;
+    if (!n || n >= sizeof c->host)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        char ch = h[i];
+        if (ch >= 'A' && ch <= 'Z')
+            ch = (char)(ch - 'A' + 'a');
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-' || ch == '.' ||
+              ch == ':' || ch == '_'))
+            return -1;
+        c->host[i] = ch;
+    }
+    c->host[n] = '\0';
+    return 0;
+}
+
+/* "host:port" or "[v6]:port" (port required when need_port) into c->host / c->port. */
+static int parse_authority(conn_t *c, const char *a, size_t n, int default_port)
+{
+    const char *colon = NULL;
+    if (n && a[0] == '[') {
+        const char *rb = memchr(a, ']', n);
+        if (!rb)
+            return -1;
+        if ((size_t)(rb - a) + 1 < n) {
+            if (rb[1] != ':')
+                return -1;
+            colon = rb + 1;
+        }
+    } else {
+        colon = memchr(a, ':', n);
+        if (colon && memchr(colon + 1, ':', n - (size_t)(colon + 1 - a)))
+            return -1;   /* a bare IPv6 address without brackets */
+    }
+    size_t hlen = colon ? (size_t)(colon - a) : n;
+    if (set_host(c, a, hlen) != 0)
+        return -1;
+    if (!colon) {
+        if (default_port < 0)
+            return -1;
+        c->port = default_port;
+        return 0;
+    }
+    const char *p = colon + 1, *end = a + n;
+    if (p == end || end - p > 5)
+        return -1;
+    int port = 0;
+    for (; p < end; p++) {
+        if (*p < '0' || *p > '9')
+            return -1;
+        port = port * 10 + (*p - '0');
+    }
+    c->port = port;
+    return 0;
+}
+
+/* A complete request head is at the start of c->buf (hlen bytes). */
+static void handle_head(conn_t *c, size_t hlen)
+{
+    const char *p = c->buf, *eol = memchr(p, '\n', hlen);
+    size_t l1 = (size_t)(eol - p);
+    if (l1 && p[l1 - 1] == '\r')
+        l1--;
+    const char *sp1 = memchr(p, ' ', l1);
+    const char *sp2 = sp1 ? memchr(sp1 + 1, ' ', l1 - (size_t)(sp1 + 1 - p)) : NULL;
+    if (!sp1 || !sp2 || (size_t)(p + l1 - sp2 - 1) != 8 || strncmp(sp2 + 1, "HTTP/1.", 7) != 0) {
+        reply_error(c, 400, "Bad Request", "not an HTTP/1.x request line");
+        return;
+    }
+    size_t mlen = (size_t)(sp1 - p);
+    const char *target = sp1 + 1;
+    size_t tlen = (size_t)(sp2 - target);
+    head_info_t hi;
+    if (head_scan(p, hlen, &hi) != 0) {
+        reply_error(c, 400, "Bad Request", "the request's framing headers are malformed");
+        return;
+    }
+    if (mlen == 7 && !strncmp(p, "CONNECT", 7)) {
+        c->tunnel = 1;
+        if (parse_authority(c, target, tlen, -1) != 0) {
+            reply_error(c, 400, "Bad Request", "CONNECT needs host:port");
+            return;
+        }
+        buf_consume(c, hlen);   /* what follows belongs to the tunnel */
+        start_target(c);
+        return;
+    }
+    if (tlen < 8 || strncasecmp(target, "http://", 7) != 0) {
+        reply_error(c, 400, "Bad Request",
+                    "this proxy takes CONNECT or absolute-form http:// requests only");
+        return;
+    }
+    const char *auth = target + 7, *tend = target + tlen, *path = auth;
+    while (path < tend && *path != '/' && *path != '?' && *path != '#')
+        path++;
+    if (memchr(auth, '@', (size_t)(path - auth)) || parse_authority(c, auth, (size_t)(path - auth), 80) != 0) {
+        reply_error(c, 400, "Bad Request", "the request's URL has no usable host");
+        return;
+    }
+    /* the head for the server: origin form, without the proxy's own headers */
+    size_t cap = hlen + 16;
+    char *h = malloc(cap), *o = h;
+    if (!h) {
+        conn_close(c);
+        return;
+    }
+    memcpy(o, p, mlen + 1);
+    o += mlen + 1;
+    if (path == tend) {
+        *o++ = '/';
+    } else {
+        memcpy(o, path, (size_t)(tend - path));
+        o += tend - path;
+    }
+    memcpy(o, sp2, 9);   /* " HTTP/1.x" */
+    o += 9;
+    *o++ = '\r';
+    *o++ = '\n';
+    const char *line = eol + 1, *end = p + hlen;
+    while (line < end) {
+        const char *nl = memchr(line, '\n', (size_t)(end - line));
+        size_t ln = (size_t)(nl - line) + 1;
+        size_t bare = ln - 1 - (ln >= 2 && line[ln - 2] == '\r');
+        size_t vl;
+        if (bare == 0)
+            break;
+        if (!header_value(line, bare, "Proxy-Connection", &vl) &&
+            !header_value(line, bare, "Proxy-Authorization", &vl)) {
+            memcpy(o, line, ln);
+            o += ln;
+        }
+        line = nl + 1;
+    }
+    *o++ = '\r';
+    *o++ = '\n';
+    free(c->up_head);
+    c->up_head = h;
+    c->up_head_len = (size_t)(o - h);
+    c->tunnel = 0;
+    c->head_req = mlen == 4 && !strncmp(p, "HEAD", 4);
+    c->client_close = hi.close || !strncmp(sp2 + 1, "HTTP/1.0", 8);
+    c->upgrade_req = hi.upgrade;
+    c->resp_in_head = 1;
+    c->rlen = 0;
+    frame_init(&c->resp, F_NONE, 0);
+    c->resp.done = 0;
+    if (hi.chunked)
+        frame_init(&c->req, F_CHUNKED, 0);
+    else
+        frame_init(&c->req, hi.has_len ? F_LEN : F_NONE, hi.len);
+    buf_consume(c, hlen);
+    start_target(c);
+}
+
+static void process_down(conn_t *c)
+{
+    switch (c->st) {
+    case S_HEAD: {
+        size_t end = head_end(c->buf, c->blen);
+        if (!end) {
+            if (c->blen >= HEAD_MAX)
+                reply_error(c, 431, "Request Header Fields Too Large", "the request head is too large");
+            return;
+        }
+        handle_head(c, end);
+        return;
+    }
+    case S_REQ_BODY:
+        feed_request_body(c);
+        return;
+    case S_TUNNEL:
+        if (c->blen) {
+            if (send_bytes(c, (uv_stream_t *)&c->up->h, c->buf, c->blen, 1) != 0) {
+                conn_close(c);
+                return;
+            }
+            c->blen = 0;
+        }
+        return;
+    default:
+        return;   /* kept until the state reads them */
+    }
+}
+
+static void down_read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *b)
+{
+    conn_t *c = s->data;
+    if (nread > 0) {
+        if (c->st == S_TUNNEL && !c->blen) {
+            if (send_bytes(c, (uv_stream_t *)&c->up->h, b->base, (size_t)nread, 1) != 0)
+                conn_close(c);
+        } else if (buf_append(c, b->base, (size_t)nread) != 0) {
+            conn_close(c);
+        } else {
+            process_down(c);
+        }
+    }
+    free(b->base);
+    if (nread >= 0 || c->st == S_CLOSING)
+        return;
+    c->down_eof = 1;
+    uv_read_stop(s);
+    c->down_reading = 0;
+    if (c->st == S_TUNNEL && c->up) {
+        /* the browser is done sending: pass the half-close on, keep the other way open */
+        uv_shutdown_t *req = malloc(sizeof *req);
+        if (!req || uv_shutdown(req, (uv_stream_t *)&c->up->h, shutdown_cb) != 0) {
+            free(req);
+            conn_close(c);
+            return;
+        }
+        req->data = c;
+        c->shutdowns++;
+        return;
+    }
+    conn_close(c);
+}
+
+/* ---- the listener ----------------------------------------------------------------------- */
+
+static void listener_closed_cb(uv_handle_t *h)
+{
+    egress_t *x = h->data;
+    x->lis_open = 0;
+    maybe_free_egress(x);
+}
+
+static void free_handle_cb(uv_handle_t *h)
+{
+    free(h);
+}
+
+static void accept_cb(uv_stream_t *s, int status)
+{
+    egress_t *x = s->data;
+    if (status < 0 || x->freeing)
+        return;
+    conn_t *c = calloc(1, sizeof *c);
+    if (!c) {
+        uv_tcp_t *tmp = malloc(sizeof *tmp);   /* accept and drop, or the loop spins */
+        if (tmp && uv_tcp_init(x->loop, tmp) == 0) {
+            uv_accept(s, (uv_stream_t *)tmp);
+            uv_close((uv_handle_t *)tmp, free_handle_cb);
+        } else {
+            free(tmp);
+        }
+        return;
+    }
+    c->x = x;
+    uv_tcp_init(x->loop, &c->down);
+    c->down.data = c;
+    c->handles = 1;
+    x->nconns++;
+    c->next = x->conns;
+    if (x->conns)
+        x->conns->prev = c;
+    x->conns = c;
+    if (uv_accept(s, (uv_stream_t *)&c->down) != 0) {
+        conn_close(c);
+        return;
+    }
+    if (x->have_peer) {
+        struct sockaddr_storage ss;
+        int len = sizeof ss;
+        uint8_t a[16];
+        if (uv_tcp_getpeername(&c->down, (struct sockaddr *)&ss, &len) != 0 ||
+            guard_addr_from_sockaddr((struct sockaddr *)&ss, a) != 0 || memcmp(a, x->peer, 16) != 0) {
+            log_warn("egress%s%s: a connection from an address other than the browser's was closed",
+                     x->label[0] ? " " : "", x->label);
+            conn_close(c);
+            return;
+        }
+    }
+    uv_tcp_nodelay(&c->down, 1);
+    c->st = S_HEAD;
+    update_reading(c);
+}
+
+egress_t *egress_new(uv_loop_t *loop, const egress_opts_t *o, char *err, size_t errlen)
+{
+    egress_t *x = calloc(1, sizeof *x);
+    if (!x) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    x->loop = loop;
+    x->res = o->resolver;
+    x->deny_private = o->deny_private;
+    x->refused = o->refused;
+    x->ud = o->ud;
+    snprintf(x->label, sizeof x->label, "%s", o->label ? o->label : "");
+    const char *ip = o->bind_ip && *o->bind_ip ? o->bind_ip : "127.0.0.1";
+    struct sockaddr_storage ss;
+    memset(&ss, 0, sizeof ss);
+    int v6 = strchr(ip, ':') != NULL;
+    if ((v6 ? uv_ip6_addr(ip, 0, (struct sockaddr_in6 *)&ss) : uv_ip4_addr(ip, 0, (struct sockaddr_in *)&ss)) != 0) {
+        snprintf(err, errlen, "the proxy address '%s' is not an IP address", ip);
+        free(x);
+        return NULL;
+    }
+    if (o->peer_ip && *o->peer_ip) {
+        char why[200];
+        uint8_t a[16];
+        struct sockaddr_storage ps;
+        memset(&ps, 0, sizeof ps);
+        int p6 = strchr(o->peer_ip, ':') != NULL;
+        if ((p6 ? uv_ip6_addr(o->peer_ip, 0, (struct sockaddr_in6 *)&ps)
+                : uv_ip4_addr(o->peer_ip, 0, (struct sockaddr_in *)&ps)) != 0 ||
+            guard_addr_from_sockaddr((struct sockaddr *)&ps, a) != 0) {
+            snprintf(why, sizeof why, "the browser's address '%s' is not an IP address", o->peer_ip);
+            snprintf(err, errlen, "%s", why);
+            free(x);
+            return NULL;
+        }
+        memcpy(x->peer, a, 16);
+        x->have_peer = 1;
+    }
+    uv_tcp_init(loop, &x->lis);
+    x->lis.data = x;
+    x->lis_open = 1;
+    int rc = uv_tcp_bind(&x->lis, (struct sockaddr *)&ss, 0);
+    if (!rc)
+        rc = uv_listen((uv_stream_t *)&x->lis, 128, accept_cb);
+    struct sockaddr_storage bound;
+    int blen = sizeof bound;
+    if (!rc)
+        rc = uv_tcp_getsockname(&x->lis, (struct sockaddr *)&bound, &blen);
+    if (rc) {
+        snprintf(err, errlen, "the egress proxy cannot listen on %s: %s", ip, uv_strerror(rc));
+        x->freeing = 1;
+        uv_close((uv_handle_t *)&x->lis, listener_closed_cb);
+        return NULL;
+    }
+    x->port = ntohs(bound.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&bound)->sin6_port
+                                                : ((struct sockaddr_in *)&bound)->sin_port);
+    snprintf(x->addr, sizeof x->addr, v6 ? "[%s]:%d" : "%s:%d", ip, x->port);
+    return x;
+}
+
+int egress_port(const egress_t *x) { return x->port; }
+
+const char *egress_address(const egress_t *x) { return x->addr; }
+
+void egress_set_top_host(egress_t *x, const char *host)
+{
+    conn_t tmp;
+    memset(&tmp, 0, sizeof tmp);
+    size_t n = strlen(host);
+    if (set_host(&tmp, host, n) != 0)
+        snprintf(tmp.host, sizeof tmp.host, "%s", "-");
+    if (strcmp(tmp.host, x->top_host) != 0) {
+        snprintf(x->top_host, sizeof x->top_host, "%s", tmp.host);
+        x->top_state = 0;
+    }
+}
+
+void egress_get_stats(const egress_t *x, egress_stats_t *out)
+{
+    *out = x->stats;
+}
+
+int egress_refusal(const egress_t *x, const char *host, char *why, size_t whylen)
+{
+    conn_t tmp;
+    memset(&tmp, 0, sizeof tmp);
+    if (set_host(&tmp, host, strlen(host)) != 0)
+        return 0;
+    int n = x->nrefusals < EGRESS_REFUSALS_KEPT ? x->nrefusals : EGRESS_REFUSALS_KEPT;
+    for (int i = 0; i < n; i++) {
+        if (!strcmp(x->refusals[i].host, tmp.host)) {
+            snprintf(why, whylen, "%s", x->refusals[i].why);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+void egress_free(egress_t *x)
+{
+    if (!x)
+        return;
+    x->freeing = 1;
+    while (x->conns)
+        conn_close(x->conns);
+    if (x->lis_open)
+        uv_close((uv_handle_t *)&x->lis, listener_closed_cb);
+    else
+        maybe_free_egress(x);
+}

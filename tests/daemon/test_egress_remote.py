@@ -1,0 +1,111 @@
+"""test_egress_remote -- the egress proxy's policy for a remote browser (browser.endpoint):
+the capture's listener binds browser.proxy_listen and accepts only the endpoint's own
+address; without browser.proxy_listen, or with an endpoint named by a host name, captures
+fail at once saying why (a remote browser never loads a page outside the proxy). The
+"remote" browser is a Chromium this test starts with a DevTools port on 127.0.0.1; pages
+come from the fixture site on 127.0.0.1. Also: the new config keys refuse bad values."""
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+
+from fixture_site import FixtureSite
+from linksnap_test import LINKSNAPD, Daemon, TestCase, main
+
+CHROMIUM = "/usr/lib/chromium/chromium" if os.path.exists("/usr/lib/chromium/chromium") else "chromium"
+
+
+def capture(d, url, timeout=90):
+    with d.client(timeout=timeout) as c:
+        c.call("events.subscribe", {"topics": ["job"]})
+        lid = c.call("link.add", {"url": url})["link"]["id"]
+        return c.wait_event(lambda e: e.get("topic") == "job.finished" and e["link_id"] == lid, timeout)
+
+
+class RemoteBrowserTests(TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.site = FixtureSite().start()
+        cls.profile = tempfile.mkdtemp(prefix="linksnap-remote-")
+        args = [CHROMIUM, "--headless", "--remote-debugging-port=0", "--remote-debugging-address=127.0.0.1",
+                "--user-data-dir=" + cls.profile, "--no-first-run", "--disable-gpu",
+                "--force-webrtc-ip-handling-policy=disable_non_proxied_udp", "about:blank"]
+        if os.geteuid() == 0:
+            args.insert(1, "--no-sandbox")
+        cls.chrome = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                      start_new_session=True)
+        port_file = os.path.join(cls.profile, "DevToolsActivePort")
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            try:
+                with open(port_file) as f:
+                    cls.port = int(f.readline())
+                break
+            except (OSError, ValueError):
+                time.sleep(0.1)
+        else:
+            raise AssertionError("the test's Chromium did not open its DevTools port")
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            os.killpg(cls.chrome.pid, signal.SIGKILL)
+        except OSError:
+            pass
+        cls.chrome.wait()
+        shutil.rmtree(cls.profile, ignore_errors=True)
+        cls.site.stop()
+
+    def test_remote_browser_goes_through_the_proxy_on_proxy_listen(self):
+        with Daemon(capture=True, args=["--browser-endpoint", "http://127.0.0.1:%d" % self.port,
+                                        "--set", "browser.proxy_listen=127.0.0.1"]) as d:
+            ev = capture(d, self.site.url("/ok?remote=1"))
+            self.assertEqual(ev["state"], "ok", ev)
+            net = ev["snapshot"]["network"]
+            self.assertGreaterEqual(net["requests"], 1, net)
+            self.assertGreater(net["bytes"], 0, net)
+            ev = capture(d, self.site.url("/redirect?to=http://169.254.169.254/latest/"))
+            self.assertEqual(ev["state"], "failed", ev)
+            self.assertIn("link-local", ev["snapshot"]["error"])
+            self.assertIn("egress job %d: refused 169.254.169.254:80" % ev["job_id"], d.read_log())
+
+    def test_remote_browser_without_proxy_listen_is_refused(self):
+        with Daemon(capture=True, args=["--browser-endpoint", "http://127.0.0.1:%d" % self.port]) as d:
+            ev = capture(d, self.site.url("/ok?remote=2"))
+            self.assertEqual(ev["state"], "failed", ev)
+            self.assertIn("browser.proxy_listen", ev["snapshot"]["error"])
+            job = d.call("job.get", {"id": ev["job_id"]})["job"]
+            self.assertEqual(job["attempt"], 1)   # not retried: it cannot get better
+
+    def test_remote_browser_named_by_host_name_is_refused(self):
+        with Daemon(capture=True, args=["--browser-endpoint", "http://localhost:%d" % self.port,
+                                        "--set", "browser.proxy_listen=127.0.0.1"]) as d:
+            ev = capture(d, self.site.url("/ok?remote=3"))
+            self.assertEqual(ev["state"], "failed", ev)
+            self.assertIn("by its IP address", ev["snapshot"]["error"])
+
+    def test_bad_config_values_are_refused_at_start(self):
+        state = tempfile.mkdtemp(prefix="linksnap-badcfg-")
+        try:
+            for key, value, want in [
+                    ("browser.proxy_listen", "not-an-ip", "browser.proxy_listen"),
+                    ("browser.proxy_listen", "10.0.0.1:80", "browser.proxy_listen"),
+                    ("dns_servers", "ns1.example.com", "dns_servers"),
+                    ("dns_servers", "1.2.3.4;rm", "dns_servers"),
+                    ("dns_servers", "1.2.3.4:99999", "dns_servers"),
+                    ("dns_timeout_ms", "10", "dns_timeout_ms"),
+                    ("dns_timeout_ms", "soon", "dns_timeout_ms")]:
+                r = subprocess.run([LINKSNAPD, "--state-dir", os.path.join(state, "s"), "--socket",
+                                    os.path.join(state, "sock"), "--http-listen", "off",
+                                    "--set", "%s=%s" % (key, value)],
+                                   capture_output=True, text=True, timeout=30)
+                self.assertNotEqual(r.returncode, 0, (key, value, r.stderr))
+                self.assertIn(want, r.stderr, (key, value))
+        finally:
+            shutil.rmtree(state, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
