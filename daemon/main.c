@@ -369,11 +369,15 @@ int main(int argc, char **argv)
         fprintf(stderr, "linksnapd: %s\n", err);
         return 1;
     }
-    if (verbose)
-        d->cfg.log_level = verbose > 1 ? LOG_LVL_DEBUG : LOG_LVL_INFO + (verbose > 0);
+    if (verbose)   /* the default is notice: -v info, -vv debug */
+        d->cfg.log_level = verbose > 1 ? LOG_LVL_DEBUG : LOG_LVL_INFO;
     if (quiet)
         d->cfg.log_level = LOG_LVL_WARNING;
     log_set_level(d->cfg.log_level);
+    log_debug("settings: state_dir=%s socket=%s config=%s jobs=%d capture=%d http.listen=%s",
+              d->cfg.state_dir, d->cfg.socket_path,
+              d->cfg.config_path[0] ? d->cfg.config_path : "(none)", d->cfg.jobs, d->cfg.capture,
+              d->cfg.http_listen);
     signal(SIGPIPE, SIG_IGN);
     /* screenshots pass through in buffers of several MB: a fixed mmap threshold makes
      * every such buffer its own mapping, returned to the kernel when freed (glibc's
@@ -473,12 +477,24 @@ int main(int argc, char **argv)
     if (strcmp(d->cfg.http_listen, "off") != 0) {
         d->http = http_start(d, err, sizeof err);
         if (!d->http) {
+            /* the loop has served nobody yet, and may hold a half-made lws context that
+             * cannot be torn down (http.c, listen_probe): leave without running it */
             log_err("%s", err);
+            return 1;
+        }
+        if (!http_listening(d->http) && d->cfg.http_listen_set) {
+            log_err("the web page: %s; http.listen = %s was set explicitly, so linksnapd "
+                    "stops (choose a free address, or http.listen = off)",
+                    http_error(d->http), d->cfg.http_listen);
             daemon_stop(d);
             uv_run(d->loop, UV_RUN_DEFAULT);
             goto out;
         }
-        log_notice("web page at %s", http_url(d->http));
+        if (http_listening(d->http))
+            log_notice("web page at %s", http_url(d->http));
+        else
+            log_warn("no web page: %s; http.listen is at its default, so linksnapd runs without "
+                     "it (set http.listen to a free address, or off)", http_error(d->http));
     }
 
     uint64_t wd_usec = 0;
