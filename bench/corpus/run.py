@@ -61,6 +61,10 @@ ap.add_argument("--work", default=None, help="scratch dir (default: a new temp d
 ap.add_argument("--keep", action="store_true", help="keep the scratch dir (screenshots, daemon log)")
 ap.add_argument("--results", default=os.path.join(SRC, "bench", "results"))
 ap.add_argument("--tag", default="", help="appended to the result file's name")
+ap.add_argument("--reuse", action="append", default=[], metavar="PEER=RESULT.json",
+                help="take PEER's per-page results from an earlier result file instead of running it "
+                     "(e.g. playwright=bench/results/corpus-DATE.json: Playwright's side does not change "
+                     "when linksnap does)")
 args = ap.parse_args()
 
 LINKSNAPD = os.path.join(os.path.abspath(args.build), "daemon", "linksnapd")
@@ -285,7 +289,7 @@ def summarise(rows, walls):
          "pass": len(passed), "pass_rate": round(len(passed) / float(len(pw_ok)), 4) if pw_ok else None,
          "goal_met": bool(pw_ok) and not missed and len(passed) >= GOAL * len(pw_ok),
          "playwright_time": ms("playwright", pw_ok), "linksnap_time": ms("linksnap", both),
-         "wall_s": {k: round(v, 1) for k, v in walls.items()}}
+         "wall_s": {k: round(v, 1) for k, v in walls.items() if v is not None}}
     return s
 
 
@@ -299,7 +303,16 @@ def main():
         pages = pages[:args.limit]
     if not pages:
         raise SystemExit("no pages selected")
-    peers = [p for p in args.peers.split(",") if p]
+    reuse = {}
+    for r in args.reuse:
+        peer, _, path = r.partition("=")
+        if peer not in ("playwright", "linksnap") or not path:
+            raise SystemExit("--reuse: expected playwright=FILE or linksnap=FILE, got %r" % r)
+        with open(path, encoding="utf-8") as f:
+            old = json.load(f)
+        reuse[peer] = ({row["id"]: row[peer] for row in old["pages"] if row.get(peer)},
+                       old["summary"]["wall_s"].get(peer), path)
+    peers = [p for p in args.peers.split(",") if p and p not in reuse]
     if "linksnap" in peers and not os.path.exists(LINKSNAPD):
         raise SystemExit("linksnapd not built at %s (cmake -S . -B build -DCMAKE_BUILD_TYPE=Release && "
                          "cmake --build build)" % LINKSNAPD)
@@ -311,6 +324,10 @@ def main():
 
     site = corpus_site.CorpusSite(HERE, man["pages"]).start()
     pw, ls, walls, dropped, ls_error = {}, {}, {}, [], None
+    if "playwright" in reuse:
+        pw, walls["playwright"], _ = reuse["playwright"]
+    if "linksnap" in reuse:
+        ls, walls["linksnap"], _ = reuse["linksnap"]
     try:
         if "playwright" in peers:
             pw, walls["playwright"] = run_playwright(pages, work)
@@ -332,6 +349,7 @@ def main():
            "cores": os.cpu_count(), "loadavg_at_end": os.getloadavg(), "chromium": version(["/usr/lib/chromium/chromium", "--version"]),
            "playwright_core": json.load(open(pw_pkg))["version"] if os.path.exists(pw_pkg) else None,
            "linksnapd": LINKSNAPD, "concurrency": args.concurrency, "playwright_timeout_s": args.timeout,
+           "reused": {k: v[2] for k, v in reuse.items()},
            "linksnap_config_dropped": dropped, "linksnap_run_error": ls_error,
            "dns": {"slow_5s": list(corpus_site.SLOW_NAMES), "blackhole": list(corpus_site.BLACKHOLE_NAMES),
                    "queries": dict(sorted(site.resolver.queries.items(), key=lambda kv: -kv[1])[:40]),
