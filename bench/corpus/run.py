@@ -186,7 +186,7 @@ def run_linksnap(pages, work):
                 if ev["topic"] == "job.started":
                     started.setdefault(pid, time.time())
                     continue
-                res[pid] = linksnap_result(ev, started.get(pid))
+                res[pid] = linksnap_result(ev, started.get(pid), time.time())
                 r = res[pid]
                 print("linksnap   %-32s %s" % (pid, "%s %sx%s %.1fs%s" % (r["state"], r["width"], r["height"], r["ms"] / 1000.0,
                                                                          " (%s)" % r["error"] if r.get("error") else "")
@@ -218,7 +218,7 @@ def stamp_ms(v):
     return None
 
 
-def linksnap_result(ev, started_at):
+def linksnap_result(ev, started_at, finished_at):
     snap = ev.get("snapshot") or {}
     state = ev.get("state")
     size = png_size(snap.get("path")) if snap.get("path") else None
@@ -227,16 +227,15 @@ def linksnap_result(ev, started_at):
     if state in ("ok", "partial") and snap.get("blank"):
         error = "blank image" + (" (%s)" % error if error else "")
     timings = snap.get("timings") or {}
-    ms = None
+    # the time of the capture: job.started to job.finished as this client saw them (the
+    # snapshot's created_at counts from link.add, queue wait included)
+    ms = (finished_at - started_at) * 1000 if started_at else None
     a, b = stamp_ms(snap.get("created_at")), stamp_ms(snap.get("finished_at"))
-    if a is not None and b is not None and b >= a:
-        ms = b - a
-    if ms is None and started_at:
-        ms = (time.time() - started_at) * 1000
+    queued_ms = b - a if a is not None and b is not None and b >= a else None
     return {"ok": ok, "state": state, "attempt": ev.get("attempt"), "title": snap.get("title"),
             "width": size[0] if size else snap.get("width"), "height": size[1] if size else snap.get("height"),
             "truncated": snap.get("truncated"), "blank": snap.get("blank"), "http_status": snap.get("http_status"),
-            "error": error, "ms": ms or 0, "timings": timings}
+            "error": error, "ms": ms or 0, "ms_from_link_add": queued_ms, "timings": timings}
 
 
 # ---- the comparison ---------------------------------------------------------------------
