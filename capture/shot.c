@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util.h"
+
 typedef struct {
     cdp_t *cdp;
     uv_loop_t *loop;
@@ -76,6 +78,25 @@ static long send_cmd(shot_t *s, const char *method, json_t *params, const char *
     return id;
 }
 
+/* Copies a string Chromium sent into a fixed buffer, cut on a character boundary: a cut
+ * inside a UTF-8 character made the stored text invalid, and a listing lost its row. Text
+ * that is not valid UTF-8 to begin with is repaired (U+FFFD), so nothing invalid is kept. */
+static void copy_text(char *dst, size_t size, const char *src)
+{
+    size_t len = src ? strlen(src) : 0;
+    char *fixed = NULL;
+    if (len && !util_utf8_valid(src, len)) {
+        fixed = util_utf8_repair(src, len, NULL);
+        src = fixed ? fixed : "";
+        len = strlen(src);
+    }
+    size_t n = util_utf8_prefix(src ? src : "", len, size - 1);
+    if (n)
+        memcpy(dst, src, n);
+    dst[n] = '\0';
+    free(fixed);
+}
+
 /* fmt gets the step name and detail: "%s failed: %s". NULL fmt = success. */
 static void finish(shot_t *s, const char *fmt, const char *detail)
 {
@@ -84,7 +105,9 @@ static void finish(shot_t *s, const char *fmt, const char *detail)
     s->finished = 1;
     if (fmt) {
         s->res.ok = 0;
-        snprintf(s->res.error, sizeof s->res.error, fmt, s->step, detail ? detail : "");
+        char msg[4096];
+        snprintf(msg, sizeof msg, fmt, s->step, detail ? detail : "");
+        copy_text(s->res.error, sizeof s->res.error, msg);
         if (s->res.png_b64) {
             json_decref(s->res.png_b64);
             s->res.png_b64 = NULL;
@@ -193,7 +216,7 @@ static void title_cb(cdp_t *c, json_t *r, const char *err, void *ud)
     CHECK(s, err);
     json_t *v = json_object_get(json_object_get(r, "result"), "value");
     if (json_is_string(v))
-        snprintf(s->res.title, sizeof s->res.title, "%s", json_string_value(v));
+        copy_text(s->res.title, sizeof s->res.title, json_string_value(v));
     s->step = "load lazy content";
     char expr[sizeof lazy_script + 32];
     snprintf(expr, sizeof expr, "%s(%d)", lazy_script, s->req.height_cap);
@@ -362,7 +385,7 @@ void shot_on_event(void *handle, const char *method, json_t *params, const char 
         if (is_main_frame(s, params)) {
             s->res.http_status = (int)json_integer_value(json_object_get(resp, "status"));
             const char *u = json_string_value(json_object_get(resp, "url"));
-            snprintf(s->res.final_url, sizeof s->res.final_url, "%s", u ? u : "");
+            copy_text(s->res.final_url, sizeof s->res.final_url, u);
         }
         check_remote(s, resp);
     } else if (!strcmp(method, "Page.loadEventFired")) {

@@ -29,7 +29,7 @@ typedef struct {
     int ok;                    /* an image came back (png_b64) */
     int http_status;           /* main document; 0 = no response */
     char final_url[2048];
-    char title[512];
+    char title[512];           /* cut on a UTF-8 character boundary, never inside one */
     int width, height, truncated;   /* CSS px of the shot */
     int partial;               /* captured, but the page never settled (reason below) */
     char partial_reason[160];

@@ -33,6 +33,13 @@ static int join_tags(const json_t *tags, buf_t *b)
     return 0;
 }
 
+/* The address as people read it (display_url, from a daemon that sends it) or as stored. */
+static const char *shown_url(const json_t *o)
+{
+    const char *d = cli_str(o, "display_url");
+    return *d ? d : cli_str(o, "url");
+}
+
 /* A URL without its scheme: what the TITLE column shows for a link with no title. */
 static const char *url_short(const char *url)
 {
@@ -180,7 +187,7 @@ static int cmd_add(cli_t *cli, int argc, char **argv)
         if (!cli->json)
             fprintf(cli->out, "%s #%lld %s\n",
                     json_is_true(json_object_get(res, "created")) ? "added" : "exists",
-                    cli_int(link, "id"), cli_str(link, "url"));
+                    cli_int(link, "id"), shown_url(link));
     }
     if (cli->json)
         cli_print_json(cli, out);
@@ -217,7 +224,7 @@ static int print_links(cli_t *cli, const json_t *links)
         snprintf(id, sizeof id, "%lld", cli_int(l, "id"));
         snprintf(added, sizeof added, "%.10s", cli_str(l, "created_at"));
         const char *title = cli_str(l, "title");
-        const char *cells[] = {id, *title ? title : url_short(cli_str(l, "url")), "",
+        const char *cells[] = {id, *title ? title : url_short(shown_url(l)), "",
                                paint(cli, cli_str(json_object_get(l, "last_snapshot"), "state"),
                                      snap, sizeof snap),
                                added};
@@ -332,7 +339,8 @@ static void print_snapshot(cli_t *cli, const json_t *s)
     if (*cli_str(s, "path"))
         fprintf(f, "file:        %s\n", cli_str(s, "path"));
     if (*cli_str(s, "final_url"))
-        fprintf(f, "final url:   %s\n", cli_str(s, "final_url"));
+        fprintf(f, "final url:   %s\n", *cli_str(s, "display_final_url") ? cli_str(s, "display_final_url")
+                                                                     : cli_str(s, "final_url"));
     if (*cli_str(s, "error"))
         fprintf(f, "error:       %s\n", cli_str(s, "error"));
 }
@@ -354,7 +362,9 @@ static int cmd_show(cli_t *cli, int argc, char **argv)
     FILE *f = cli->out;
     const char *title = cli_str(l, "title");
     fprintf(f, "#%lld  %s\n", cli_int(l, "id"), *title ? title : "(no title)");
-    fprintf(f, "url:         %s\n", cli_str(l, "url"));
+    fprintf(f, "url:         %s\n", shown_url(l));
+    if (strcmp(shown_url(l), cli_str(l, "url")))
+        fprintf(f, "stored as:   %s\n", cli_str(l, "url"));
     if (*cli_str(l, "description"))
         fprintf(f, "description: %s\n", cli_str(l, "description"));
     if (join_tags(json_object_get(l, "tags"), &tags)) {
@@ -450,7 +460,7 @@ static int cmd_edit(cli_t *cli, int argc, char **argv)
         goto done;
     const json_t *l = json_object_get(r, "link");
     PRINT_RESULT(cli, r, "updated #%lld %s\n", cli_int(l, "id"),
-                 *cli_str(l, "title") ? cli_str(l, "title") : cli_str(l, "url"));
+                 *cli_str(l, "title") ? cli_str(l, "title") : shown_url(l));
 done:
     json_decref(r);
     opts_free(&o);
@@ -765,7 +775,7 @@ static int cmd_jobs(cli_t *cli, int argc, char **argv)
         snprintf(link, sizeof link, "%lld", cli_int(j, "link_id"));
         snprintf(attempt, sizeof attempt, "%lld", cli_int(j, "attempt"));
         const char *cells[] = {id, link, paint(cli, cli_str(j, "state"), state, sizeof state),
-                               attempt, *cli_str(j, "error") ? cli_str(j, "error") : cli_str(j, "url")};
+                               attempt, *cli_str(j, "error") ? cli_str(j, "error") : shown_url(j)};
         if (table_add(t, cells)) {
             rc = cli_fail(cli, "out of memory");
             goto done;
@@ -813,6 +823,7 @@ static int import_start(cli_t *cli, const char *file, json_t *p, json_int_t *id)
             return cli_fail(cli, "out of memory");
         }
         int crc = conn_call(cli->conn, "import.start", pp, &r, &error, err, sizeof err);
+        cli_clean(cli, r);
         json_decref(pp);
         if (crc == CLIENT_OK) {
             *id = (json_int_t)cli_int(r, "import_id");
@@ -885,6 +896,7 @@ static int import_follow(cli_t *cli, json_int_t id, json_t **imp)
             json_t *ev;
             char err[1024];
             int crc = conn_next_event(cli->conn, cli->idle_ms, &ev, err, sizeof err);
+            cli_clean(cli, ev);
             if (crc == CLIENT_ETIMEOUT)
                 break;
             if (crc) {
@@ -986,28 +998,41 @@ static int cmd_backup(cli_t *cli, int argc, char **argv)
 {
     opts_t o;
     json_t *r = NULL;
-    char path[PATH_MAX];
-    int rc = plain_args(cli, argc, argv, 1, 1, "give the file to write", &o);
+    int rc = plain_args(cli, argc, argv, 0, 1, "give at most one file name", &o);
     if (rc)
         goto done;
-    /* linksnapd runs elsewhere: it needs an absolute path */
-    if (o.args[0][0] == '/') {
-        snprintf(path, sizeof path, "%s", o.args[0]);
-    } else {
-        char cwd[PATH_MAX];
-        if (!getcwd(cwd, sizeof cwd)) {
-            rc = cli_fail(cli, "cannot find the current directory: %s", strerror(errno));
-            goto done;
-        }
-        if ((size_t)snprintf(path, sizeof path, "%s/%s", cwd, o.args[0]) >= sizeof path) {
-            rc = cli_usage_error(cli, "path too long");
-            goto done;
-        }
-    }
-    if ((rc = cli_call(cli, "daemon.backup", json_pack("{s:s}", "path", path), &r)))
+    /* linksnapd writes only into its backup_dir: a name there, never a path */
+    if (o.nargs == 1 && strchr(o.args[0], '/')) {
+        rc = cli_usage_error(cli, "'%s': give a file name, not a path; linksnapd writes backups "
+                             "into its backup_dir (linksnapd.conf(5))", o.args[0]);
         goto done;
-    PRINT_RESULT(cli, r, "backup written to %s (%lld bytes)\n",
-                 *cli_str(r, "path") ? cli_str(r, "path") : path, cli_int(r, "bytes"));
+    }
+    json_t *p = o.nargs == 1 ? json_pack("{s:s}", "name", o.args[0]) : json_object();
+    if ((rc = cli_call(cli, "daemon.backup", p, &r)))
+        goto done;
+    if (cli->json)
+        cli_print_json(cli, r);
+    else
+        fprintf(cli->out, "%s\n", cli_str(r, "path"));
+done:
+    json_decref(r);
+    opts_free(&o);
+    return rc;
+}
+
+static int cmd_web(cli_t *cli, int argc, char **argv)
+{
+    opts_t o;
+    json_t *r = NULL;
+    int rc = plain_args(cli, argc, argv, 0, 0, "takes no arguments", &o);
+    if (rc)
+        goto done;
+    if ((rc = cli_call(cli, "web.login_url", json_object(), &r)))
+        goto done;
+    if (cli->json)
+        cli_print_json(cli, r);
+    else
+        fprintf(cli->out, "%s\n", cli_str(r, "url"));
 done:
     json_decref(r);
     opts_free(&o);
@@ -1043,7 +1068,12 @@ const cli_command_t cli_commands[] = {
      "Imports a browser bookmark export, CSV, JSON (Lines) or a list of URLs (- reads\n"
      "standard input) and prints a summary. --format is auto, text, netscape, csv, jsonl\n"
      "or json. --wait then waits until the capture queue is empty."},
-    {"backup", cmd_backup, "FILE", "Writes a consistent copy of the database while linksnapd runs."},
+    {"backup", cmd_backup, "[NAME]",
+     "Writes a consistent copy of the database while linksnapd runs, as a new file NAME\n"
+     "(default linksnap-DATE-TIME.db) in linksnapd's backup_dir, and prints its path."},
+    {"web", cmd_web, "",
+     "Prints the web page's login address (http://HOST:PORT/?token=...). Opening it logs\n"
+     "the browser in; anyone who may use the control socket may get it."},
     {"chart", cli_cmd_chart, "tags|timeline|outcomes [-o FILE] [--svg] [--size WxH] [--scale S] [--top N] [--days N] [--tag TAG] [--style S]",
      "Draws a chart of the tags (top N by links), links added per day (of one tag with\n"
      "--tag) or captures per day by outcome, as PNG (or SVG with --svg), into FILE or onto\n"

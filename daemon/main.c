@@ -67,6 +67,9 @@ static int mkdirs(const char *path, mode_t mode)
 static int prepare_state_dir(daemon_t *d, char *err, size_t errlen)
 {
     const char *dir = d->cfg.state_dir;
+    /* /tmp/linksnap-UID is anyone's to create first: it must be ours and private */
+    if (util_fallback_dir_check(dir, 1, err, errlen) != 0)
+        return -1;
     int rc = mkdirs(dir, 0700);
     if (rc) {
         snprintf(err, errlen, "cannot create state dir %s: %s", dir, strerror(-rc));
@@ -268,6 +271,19 @@ enum { OPT_STATE_DIR = 256, OPT_SOCKET, OPT_CONFIG, OPT_JOBS, OPT_ENDPOINT, OPT_
        OPT_NO_CAPTURE, OPT_SET, OPT_VERSION, OPT_HELP };
 #define MAX_SETS 32
 
+/* Schema 5 gave tags one key for what reads as one word; say what it merged. */
+static void log_tag_merges(const store_t *s)
+{
+    size_t n;
+    const store_tag_merged_t *m = store_open_merged(s, &n);
+    for (size_t i = 0; i < n; i++)
+        log_notice("tags: '%s' merged into '%s' (%lld links): they read as one word",
+                   m[i].from, m[i].into, (long long)m[i].links);
+    if (n)
+        log_notice("tags: the store merged %zu tags that differed only in width, case or "
+                   "compatibility form", n);
+}
+
 int main(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -401,6 +417,7 @@ int main(int argc, char **argv)
         log_err("cannot open the store: %s", err);
         goto out;
     }
+    log_tag_merges(wdb);
     if (store_open(d->db_path, STORE_OPEN_READONLY, &d->reader, err, sizeof err) != STORE_OK) {
         log_err("cannot open the store for reading: %s", err);
         store_close(wdb);
@@ -462,6 +479,13 @@ int main(int argc, char **argv)
         uv_run(d->loop, UV_RUN_DEFAULT);
         goto out;
     } else {
+        /* /tmp/linksnap-UID is anyone's to create first: it must be ours and private */
+        if (util_fallback_dir_check(d->cfg.socket_path, 1, err, sizeof err) != 0) {
+            log_err("%s", err);
+            daemon_stop(d);
+            uv_run(d->loop, UV_RUN_DEFAULT);
+            goto out;
+        }
         int e = prepare_socket_dir(d->cfg.socket_path);
         if (e)
             log_warn("cannot create the socket's directory: %s", strerror(-e));

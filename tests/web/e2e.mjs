@@ -44,15 +44,27 @@ if (!URL_) {
   process.exit(1);
 }
 
+// there is always a token (issue 12): the one linksnapd made at its first start
+const TOKEN = fs.readFileSync(path.join(state, 'http.token'), 'utf8').trim();
 async function rpc(method, params) {
   const res = await fetch(URL_ + '/rpc', {
-    method: 'POST', headers: { 'Content-Type': 'application/json', Origin: URL_ },
+    method: 'POST', headers: { 'Content-Type': 'application/json', Authorization: 'Bearer ' + TOKEN },
     body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params: params || {} }),
   });
   const doc = await res.json();
   if (doc.error) { const e = new Error(doc.error.message); e.code = doc.error.code; throw e; }
   return doc.result;
 }
+// log in once as `linksnap web`'s address does: a session cookie, and a redirect to the
+// same page without the token; every browser context then carries that cookie
+const SESSION = await (async () => {
+  const res = await fetch(URL_ + '/?token=' + TOKEN, { redirect: 'manual' });
+  const loc = res.headers.get('location') || '';
+  if (res.status !== 303 || loc.includes('token=')) throw new Error(`login address: ${res.status} ${loc}`);
+  const c = /linksnap_session=([0-9a-f]{64})/.exec(res.headers.get('set-cookie') || '');
+  if (!c) throw new Error('login address set no session cookie');
+  return ['linksnap_session', c[1]];
+})();
 async function hasMethod(name) {
   try { await rpc(name, {}); return true; } catch (e) { return e.code !== -32601; }
 }
@@ -73,6 +85,7 @@ fs.mkdirSync(shotDir, { recursive: true });
 async function newPage(opts = {}) {
   const ctx = await browser.newContext({ viewport: opts.viewport || { width: 1280, height: 860 }, locale: opts.locale || 'zh-CN',
     colorScheme: opts.dark ? 'dark' : 'light', deviceScaleFactor: 1, isMobile: !!opts.mobile, hasTouch: !!opts.mobile });
+  await ctx.addCookies([{ name: SESSION[0], value: SESSION[1], url: URL_ }]);
   const page = await ctx.newPage();
   page.errors = [];
   page.on('pageerror', (e) => page.errors.push(e.message));
@@ -281,6 +294,34 @@ await test('capture through the page once the capture engine is there', async ()
   } finally {
     srv.close();
   }
+});
+
+await test('addresses as people read them; one chip for one word', async () => {
+  const idn = await addLink('https://例子.测试/路径', ['Ｄａｔａｂａｓｅ']);
+  const homo = await addLink('https://p\u0430ypal.com/login', ['database']);   // Cyrillic а
+  const page = await newPage();
+  await page.goto(URL_ + '/links?q=' + encodeURIComponent('路径'));
+  await waitReady(page);
+  let got = await ids(page);
+  assert(JSON.stringify(got) === JSON.stringify([idn.id]), 'search box finds the Unicode path: ' + got);
+  const host = await page.textContent(`[data-link-id="${idn.id}"] .host`);
+  assert(host === '例子.测试', 'card host as people read it: ' + host);
+  await page.goto(URL_ + '/links?all=DATABASE');
+  await waitReady(page);
+  got = await ids(page);
+  assert(got.includes(idn.id) && got.includes(homo.id), 'one tag by any spelling: ' + got);
+  const homoHost = await page.textContent(`[data-link-id="${homo.id}"] .host`);
+  assert(homoHost === 'xn--pypal-4ve.com', 'a homograph stays punycode: ' + homoHost);
+  // clicking the chip of the same tag replaces the filter's spelling instead of adding it
+  await page.click(`[data-link-id="${idn.id}"] .chip[data-tag="Ｄａｔａｂａｓｅ"]`);
+  await waitFor(page, () => decodeURIComponent(location.search).includes('Ｄａｔａｂａｓｅ'));
+  const search = decodeURIComponent(new URL(page.url()).search);
+  assert(!search.includes('DATABASE'), 'one chip for one tag: ' + search);
+  await page.goto(URL_ + `/links/${idn.id}`);
+  await page.waitForSelector('.detail p.url');
+  const shown = await page.textContent('.detail p.url');
+  assert(shown === 'https://例子.测试/路径', 'detail page URL: ' + shown);
+  assert(page.errors.length === 0, page.errors.join('\n'));
 });
 
 await test('screenshots of every page: light and dark, desktop and phone', async () => {
