@@ -1074,11 +1074,13 @@ const cli_command_t cli_commands[] = {
     {"web", cmd_web, "",
      "Prints the web page's login address (http://HOST:PORT/?token=...). Opening it logs\n"
      "the browser in; anyone who may use the control socket may get it."},
-    {"chart", cli_cmd_chart, "tags|timeline|outcomes [-o FILE] [--svg] [--size WxH] [--scale S] [--top N] [--days N] [--tag TAG] [--style S]",
+    {"chart", cli_cmd_chart, "tags|timeline|outcomes [-o FILE] [--svg] [--size WxH] [--scale S] [--top N] [--days N] [--tag TAG] [--style S] [--lang en|zh]",
      "Draws a chart of the tags (top N by links), links added per day (of one tag with\n"
      "--tag) or captures per day by outcome, as PNG (or SVG with --svg), into FILE or onto\n"
      "standard output. --days is the period (default 90), --size 1200x440 by default,\n"
-     "--scale 2 for HiDPI, --style auto, bars or area for the timeline."},
+     "--scale 2 for HiDPI, --style auto, bars or area for the timeline. Titles and dates\n"
+     "are in Chinese when the locale (LC_ALL, LC_MESSAGES, LANG) is zh_*, else English;\n"
+     "--lang overrides it."},
     {"status", cmd_status, "", "Shows the version, counts, the capture queue and the browser."},
     {"call", cmd_call, "METHOD [JSON|-]",
      "Sends one raw JSON-RPC call (params from the argument, or standard input with -) and\n"

@@ -738,7 +738,8 @@ static void chart_done_cb(method_call_t *call, void *ud)
     respond_owned(r, 200, svg ? "image/svg+xml" : "image/png", img, (size_t)n);
 }
 
-/* /chart/KIND.svg|png?days=&tag=&top=&width=&height=&scale= -> chart.render inline */
+/* /chart/KIND.svg|png?days=&tag=&top=&width=&height=&scale=&lang= -> chart.render inline
+ * (scale may have a fraction: devicePixelRatio is often 1.25, 1.5 or 2.625) */
 static void route_chart(hreq_t *r, const char *rest)
 {
     const method_def_t *def = methods_find("chart.render");
@@ -756,7 +757,7 @@ static void route_chart(hreq_t *r, const char *rest)
     memcpy(kind, rest, (size_t)(dot - rest));
     kind[dot - rest] = '\0';
     json_t *params = json_pack("{s:s,s:s,s:b}", "kind", kind, "format", dot + 1, "inline", 1);
-    static const char *const ints[] = {"days", "top", "width", "height", "scale"};
+    static const char *const ints[] = {"days", "top", "width", "height"};
     for (size_t i = 0; params && i < LS_ARRAY_LEN(ints); i++) {
         const char *v = arg_get(r, ints[i]);
         if (!v || !*v)
@@ -770,9 +771,22 @@ static void route_chart(hreq_t *r, const char *rest)
         }
         json_object_set_new(params, ints[i], json_integer(x));
     }
-    const char *tag = arg_get(r, "tag");
+    const char *scale = arg_get(r, "scale");
+    if (params && scale && *scale) {
+        char *end;
+        double x = strtod(scale, &end);
+        if (*end || !(x >= 0 && x <= 100)) {
+            json_decref(params);
+            respond_error(r, 400, "query 'scale' must be a number");
+            return;
+        }
+        json_object_set_new(params, "scale", json_real(x));
+    }
+    const char *tag = arg_get(r, "tag"), *lang = arg_get(r, "lang");
     if (params && tag && *tag)
         json_object_set_new(params, "tag", json_string(tag));
+    if (params && lang && *lang)
+        json_object_set_new(params, "lang", json_string(lang));
     if (!params) {
         respond_error(r, 500, "out of memory");
         return;

@@ -399,6 +399,11 @@ int main(int argc, char **argv)
      * every such buffer its own mapping, returned to the kernel when freed (glibc's
      * adaptive threshold would otherwise grow and keep them in the heap) */
     mallopt(M_MMAP_THRESHOLD, 1 << 20);
+    /* ... and a fixed threshold also pins the trim threshold at 128 KiB: every chart render
+     * gave its arena's top back (MADV_DONTNEED) and faulted it in again on the next, which
+     * on a paravirtualised VM cost ~100 us a page, more than drawing. Idle memory goes back
+     * in cron_cb's malloc_trim. */
+    mallopt(M_TRIM_THRESHOLD, 32 << 20);
     /* libidn2 (behind curl's punycode conversion of IDN hosts) reads the locale's charset:
      * without a UTF-8 LC_CTYPE every non-ASCII host fails. Set before any thread starts. */
     if (!setlocale(LC_CTYPE, "C.UTF-8") && !setlocale(LC_CTYPE, "C.utf8") &&

@@ -17,7 +17,7 @@ static int m_web_login_url(method_call_t *call)
     if (!call->daemon || !call->daemon->http)
         return method_fail(call, RPC_UNAVAILABLE, "the web page is off (http.listen = off)");
     if (!http_listening(call->daemon->http))
-        return method_fail(call, RPC_UNAVAILABLE, http_error(call->daemon->http));
+        return method_fail(call, RPC_UNAVAILABLE, "%s", http_error(call->daemon->http));
     char url[1024];
     if (http_login_url(call->daemon->http, url, sizeof url) != 0)
         return method_fail(call, RPC_INTERNAL_ERROR, "the login address does not fit");

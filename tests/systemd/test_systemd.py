@@ -123,6 +123,7 @@ class NotifyTests(TestCase):
         stopping = False
         while not stopping:
             stopping = "STOPPING=1" in ns.recv(4096).decode()
+        d.proc.wait(60)   # one SIGTERM: close() must not send a second one while it exits
         d.close()
         ns.close()
         shutil.rmtree(root, ignore_errors=True)

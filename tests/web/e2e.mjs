@@ -95,7 +95,10 @@ async function newPage(opts = {}) {
 
 let passed = 0, failed = 0;
 function assert(cond, msg) { if (!cond) throw new Error('assertion failed: ' + msg); }
+// LINKSNAP_E2E_ONLY=REGEX runs only the cases whose name matches (when working on one).
+const only = process.env.LINKSNAP_E2E_ONLY ? new RegExp(process.env.LINKSNAP_E2E_ONLY) : null;
 async function test(name, fn) {
+  if (only && !only.test(name)) return;
   const t0 = Date.now();
   try {
     await fn();
@@ -322,6 +325,63 @@ await test('addresses as people read them; one chip for one word', async () => {
   const shown = await page.textContent('.detail p.url');
   assert(shown === 'https://例子.测试/路径', 'detail page URL: ' + shown);
   assert(page.errors.length === 0, page.errors.join('\n'));
+});
+
+// Every chart's smallest text as it appears on screen (its font-size times the scale of
+// the SVG's user units to CSS px), with what each chart was drawn for.
+async function chartTexts(page) {
+  return page.$$eval('figure.chart', (figs) => figs.map((f) => {
+    const svg = f.querySelector('.chart-box svg');
+    if (!svg) return { kind: f.dataset.kind, missing: true };
+    let min = Infinity;
+    const texts = [...svg.querySelectorAll('text')];
+    for (const el of texts) {
+      const m = el.getScreenCTM();
+      const px = parseFloat(getComputedStyle(el).fontSize) * Math.hypot(m.a, m.b);
+      if (px < min) min = px;
+    }
+    return { kind: f.dataset.kind, min, texts: texts.length, width: Number(svg.getAttribute('width')),
+      box: f.querySelector('.chart-box').clientWidth, hints: svg.querySelectorAll('path > title').length,
+      rows: f.querySelectorAll('.chart-table tbody tr').length, title: svg.querySelector('title')?.textContent,
+      innerHTMLFree: !svg.querySelector('script, foreignObject') };
+  }));
+}
+
+await test('stats charts: drawn for their own size and language, no text below 11 CSS px', async () => {
+  // some data: links over tags, and finished snapshots, so every chart has bars
+  for (let i = 0; i < 5; i++) {
+    const l = await addLink(`https://example.com/stats/${i}`, ['统计', i % 2 ? 'charts' : 'reading']);
+    if (i < 2) fakeSnapshot(l.id, 1280, 1000);
+  }
+  for (const [locale, word] of [['zh-CN', '每日新增链接'], ['en-US', 'Links added per day']]) {
+    for (const width of [1280, 390]) {
+      const page = await newPage({ locale, viewport: { width, height: 900 }, mobile: width < 500 });
+      await page.goto(URL_ + '/stats');
+      await waitFor(page, () => document.querySelectorAll('figure.chart .chart-box svg').length === 3);
+      const charts = await chartTexts(page);
+      assert(charts.length === 3, 'three charts: ' + JSON.stringify(charts));
+      for (const c of charts) {
+        assert(!c.missing && c.texts > 3, `${c.kind} has text: ${JSON.stringify(c)}`);
+        assert(c.min >= 11 - 1e-9, `${locale} at ${width} px: ${c.kind}'s smallest text is ${c.min.toFixed(2)} CSS px`);
+        assert(Math.abs(c.width - c.box) <= 1, `${c.kind} drawn for its box: ${c.width} vs ${c.box}`);
+        assert(c.hints > 0 && c.rows > 0, `${c.kind}: exact numbers on hover and in the table: ${JSON.stringify(c)}`);
+        assert(c.innerHTMLFree, 'nothing executable in the SVG');
+      }
+      assert(charts.some((c) => c.title === word), `${locale}: titles in the page's language: ${charts.map((c) => c.title)}`);
+      console.log(`     ${locale} ${width} px: smallest text ${charts.map((c) => `${c.kind} ${c.min.toFixed(1)}`).join(', ')} CSS px`);
+      if (width === 1280) {
+        // Narrowing the window draws the charts again for their new size.
+        const before = await page.$$eval('figure.chart', (f) => f.map((x) => x.dataset.drawn));
+        await page.setViewportSize({ width: 700, height: 900 });
+        await waitFor(page, (b) => [...document.querySelectorAll('figure.chart')].every((x, i) => x.dataset.drawn && x.dataset.drawn !== b[i]), before);
+        for (const c of await chartTexts(page)) {
+          assert(c.min >= 11 && Math.abs(c.width - c.box) <= 1, `after the resize: ${JSON.stringify(c)}`);
+        }
+      }
+      assert(page.errors.length === 0, page.errors.join('\n'));
+      await page.context().close();
+    }
+  }
 });
 
 await test('screenshots of every page: light and dark, desktop and phone', async () => {

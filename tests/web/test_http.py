@@ -218,6 +218,18 @@ class Http(TestCase):
         self.assertIn(b"<svg", body)
         self.assertNotIn("script-src 'self'", h["content-security-policy"])
         self.assertIn("default-src 'none'", h["content-security-policy"])
+        # The page's own size, a fractional devicePixelRatio and its language.
+        st, h, body = http(self.url, path="/chart/outcomes.png?width=358&height=260&scale=1.5&lang=zh")
+        self.assertEqual((st, h["content-type"]), (200, "image/png"), body[:300])
+        self.assertEqual(body[16:24], (537).to_bytes(4, "big") + (390).to_bytes(4, "big"))
+        st, h, body = http(self.url, path="/chart/timeline.svg?lang=zh&days=7")
+        self.assertEqual(st, 200)
+        self.assertIn("每日新增链接".encode(), body)
+        for q, word in (("scale=abc", "scale"), ("scale=1e400", "scale"), ("lang=fr", "lang"),
+                        ("width=12x", "width")):
+            st, h, body = http(self.url, path="/chart/tags.svg?" + q)
+            self.assertEqual(st, 400, q)
+            self.assertIn(word, json.loads(body)["error"]["message"], q)
 
 
 class Token(TestCase):
