@@ -15,9 +15,8 @@ import subprocess
 import tempfile
 import threading
 import time
-import urllib.request
 
-import cdp_client
+import cdp_pipe
 import pngread
 from linksnap_test import BUILD, SRC, TestCase, main
 
@@ -96,19 +95,17 @@ def count(img, pred, y0=0, y1=None):
 
 
 class Page:
-    """One page target over its own DevTools websocket."""
+    """One page target, on its own session of the browser's DevTools pipe."""
 
-    def __init__(self, port):
-        req = urllib.request.Request("http://127.0.0.1:%d/json/new?about:blank" % port, method="PUT")
-        with urllib.request.urlopen(req, timeout=10) as r:
-            t = json.loads(r.read().decode())
-        self.ws = cdp_client.WebSocket(t["webSocketDebuggerUrl"], timeout=60)
+    def __init__(self, browser):
+        self.browser = browser
+        self.session = browser.new_page()
         self.cmd("Page.enable")
         self.cmd("Emulation.setDeviceMetricsOverride",
                  {"width": W, "height": H, "deviceScaleFactor": 1, "mobile": False})
 
     def cmd(self, method, params=None):
-        m = self.ws.command(method, params)
+        m = self.browser.call(method, params, session=self.session)
         if "error" in m:
             raise AssertionError("%s: %s" % (method, m["error"]))
         return m["result"]
@@ -160,37 +157,22 @@ class ConsentTests(TestCase):
         cls.script = dump("script")
         cls.preload = dump("preload")
         profile = os.path.join(cls.tmp, "profile")
-        args = [CHROMIUM, "--headless", "--remote-debugging-port=0", "--user-data-dir=" + profile,
+        args = [CHROMIUM, "--headless", "--user-data-dir=" + profile,
                 "--no-first-run", "--no-default-browser-check", "--disable-gpu",
                 "--disable-extensions", "--disable-background-networking", "--hide-scrollbars",
                 "--mute-audio", "--no-proxy-server"]
         if os.geteuid() == 0:
             args.append("--no-sandbox")
-        cls.browser = subprocess.Popen(args + ["about:blank"], stdout=subprocess.DEVNULL,
-                                       stderr=open(os.path.join(cls.tmp, "chromium.log"), "w"),
-                                       start_new_session=True)
-        port = None
-        for _ in range(300):
-            try:
-                port = cdp_client.devtools_port(profile)
-                break
-            except (OSError, ValueError):
-                time.sleep(0.1)
-        if not port:
-            cls.tearDownClass()
-            raise AssertionError("chromium wrote no DevToolsActivePort")
-        cls.plain = Page(port)        # no consent layers: the notice must show
-        cls.treated = Page(port)      # the layers exactly as capture/consent.c gives them
+        cls.browser = cdp_pipe.Browser(args + ["about:blank"],
+                                       stderr=open(os.path.join(cls.tmp, "chromium.log"), "w"))
+        cls.plain = Page(cls.browser)        # no consent layers: the notice must show
+        cls.treated = Page(cls.browser)      # the layers exactly as capture/consent.c gives them
         cls.treated.cmd("Page.addScriptToEvaluateOnNewDocument", {"source": cls.preload})
 
     @classmethod
     def tearDownClass(cls):
         if getattr(cls, "browser", None):
-            try:
-                os.killpg(cls.browser.pid, 9)
-            except ProcessLookupError:
-                pass
-            cls.browser.wait()
+            cls.browser.close()
         if getattr(cls, "server", None):
             cls.server.shutdown()
         shutil.rmtree(cls.tmp, ignore_errors=True)

@@ -150,8 +150,7 @@ class SiteTests(TestCase):
             self.assertNotIn(SECRET, listing)
             self.assertNotIn(SECRET, d.read_log())
             self.assertEqual(os.stat(d.db_path).st_mode & 0o777, 0o600)   # the owner's alone
-            backup = os.path.join(d.root, "backup.db")
-            c.call("daemon.backup", {"path": backup})
+            backup = c.call("daemon.backup", {"name": "sites.db"})["path"]
             self.assertEqual(os.stat(backup).st_mode & 0o777, 0o600)   # and so is a backup
 
     def test_cli_site_commands(self):
@@ -205,15 +204,17 @@ class SiteTests(TestCase):
         with Daemon() as d:
             d.call("site.set", {"match": "members.example", "headers": {"Authorization": HSECRET}})
             url = d.web_url
-            with urllib.request.urlopen(url + "/sites", timeout=30) as r:
+            auth = {"Authorization": "Bearer " + d.token}   # the page always needs its token
+            with urllib.request.urlopen(urllib.request.Request(url + "/sites", headers=auth), timeout=30) as r:
                 page = r.read().decode()
             self.assertIn('href="/sites"', page)
-            with urllib.request.urlopen(url + "/js/page_sites.js", timeout=30) as r:
+            with urllib.request.urlopen(urllib.request.Request(url + "/js/page_sites.js", headers=auth),
+                                        timeout=30) as r:
                 js = r.read().decode()
             self.assertIn("site.list", js)
             # the page's own RPC path masks the same way
             req = urllib.request.Request(url + "/rpc", method="POST", headers={
-                "Origin": url, "Content-Type": "application/json"},
+                "Content-Type": "application/json", **auth},
                 data=json.dumps({"jsonrpc": "2.0", "id": 1, "method": "site.list"}).encode())
             with urllib.request.urlopen(req, timeout=30) as r:
                 body = r.read().decode()
