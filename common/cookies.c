@@ -70,7 +70,7 @@ static int bool_field(const char *s, int *out)
 static int parse_line(cookies_list_t *l, char *line, size_t no, int64_t now_s, size_t *cap)
 {
     int http_only = 0;
-    if (!strncmp(line, "#HttpOnly_", 10)) {
+    if (line[0] == '#' && !strncmp(line + 1, "HttpOnly_", 9)) {
         http_only = 1;
         line += 10;
     } else if (line[0] == '#' || line[0] == 0) {
