@@ -78,7 +78,7 @@ static int site_set(cli_t *cli, int argc, char **argv)
             break;
         }
         i++;
-        long n;
+        long n = 0;
         if (!strcmp(a, "--cookie")) {
             rc = add_cookie(cli, cookies, v);
         } else if (!strcmp(a, "--header")) {
