@@ -33,6 +33,13 @@ static int join_tags(const json_t *tags, buf_t *b)
     return 0;
 }
 
+/* The address as people read it (display_url, from a daemon that sends it) or as stored. */
+static const char *shown_url(const json_t *o)
+{
+    const char *d = cli_str(o, "display_url");
+    return *d ? d : cli_str(o, "url");
+}
+
 /* A URL without its scheme: what the TITLE column shows for a link with no title. */
 static const char *url_short(const char *url)
 {
@@ -180,7 +187,7 @@ static int cmd_add(cli_t *cli, int argc, char **argv)
         if (!cli->json)
             fprintf(cli->out, "%s #%lld %s\n",
                     json_is_true(json_object_get(res, "created")) ? "added" : "exists",
-                    cli_int(link, "id"), cli_str(link, "url"));
+                    cli_int(link, "id"), shown_url(link));
     }
     if (cli->json)
         cli_print_json(cli, out);
@@ -217,7 +224,7 @@ static int print_links(cli_t *cli, const json_t *links)
         snprintf(id, sizeof id, "%lld", cli_int(l, "id"));
         snprintf(added, sizeof added, "%.10s", cli_str(l, "created_at"));
         const char *title = cli_str(l, "title");
-        const char *cells[] = {id, *title ? title : url_short(cli_str(l, "url")), "",
+        const char *cells[] = {id, *title ? title : url_short(shown_url(l)), "",
                                paint(cli, cli_str(json_object_get(l, "last_snapshot"), "state"),
                                      snap, sizeof snap),
                                added};
@@ -332,7 +339,8 @@ static void print_snapshot(cli_t *cli, const json_t *s)
     if (*cli_str(s, "path"))
         fprintf(f, "file:        %s\n", cli_str(s, "path"));
     if (*cli_str(s, "final_url"))
-        fprintf(f, "final url:   %s\n", cli_str(s, "final_url"));
+        fprintf(f, "final url:   %s\n", *cli_str(s, "display_final_url") ? cli_str(s, "display_final_url")
+                                                                     : cli_str(s, "final_url"));
     if (*cli_str(s, "error"))
         fprintf(f, "error:       %s\n", cli_str(s, "error"));
 }
@@ -354,7 +362,9 @@ static int cmd_show(cli_t *cli, int argc, char **argv)
     FILE *f = cli->out;
     const char *title = cli_str(l, "title");
     fprintf(f, "#%lld  %s\n", cli_int(l, "id"), *title ? title : "(no title)");
-    fprintf(f, "url:         %s\n", cli_str(l, "url"));
+    fprintf(f, "url:         %s\n", shown_url(l));
+    if (strcmp(shown_url(l), cli_str(l, "url")))
+        fprintf(f, "stored as:   %s\n", cli_str(l, "url"));
     if (*cli_str(l, "description"))
         fprintf(f, "description: %s\n", cli_str(l, "description"));
     if (join_tags(json_object_get(l, "tags"), &tags)) {
@@ -450,7 +460,7 @@ static int cmd_edit(cli_t *cli, int argc, char **argv)
         goto done;
     const json_t *l = json_object_get(r, "link");
     PRINT_RESULT(cli, r, "updated #%lld %s\n", cli_int(l, "id"),
-                 *cli_str(l, "title") ? cli_str(l, "title") : cli_str(l, "url"));
+                 *cli_str(l, "title") ? cli_str(l, "title") : shown_url(l));
 done:
     json_decref(r);
     opts_free(&o);
@@ -765,7 +775,7 @@ static int cmd_jobs(cli_t *cli, int argc, char **argv)
         snprintf(link, sizeof link, "%lld", cli_int(j, "link_id"));
         snprintf(attempt, sizeof attempt, "%lld", cli_int(j, "attempt"));
         const char *cells[] = {id, link, paint(cli, cli_str(j, "state"), state, sizeof state),
-                               attempt, *cli_str(j, "error") ? cli_str(j, "error") : cli_str(j, "url")};
+                               attempt, *cli_str(j, "error") ? cli_str(j, "error") : shown_url(j)};
         if (table_add(t, cells)) {
             rc = cli_fail(cli, "out of memory");
             goto done;

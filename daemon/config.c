@@ -35,7 +35,7 @@ void config_defaults(config_t *c)
             snprintf(c->socket_path, sizeof c->socket_path, "/tmp/linksnap-%u/linksnap.sock",
                      (unsigned)geteuid());
     }
-    c->log_level = LOG_LVL_INFO;
+    c->log_level = LOG_LVL_NOTICE;
     c->capture = 1;
     c->jobs = 4;
     c->viewport_w = 1280;
@@ -212,8 +212,10 @@ int config_set(config_t *c, const char *key, const char *value, char *err, size_
         return set_int(key, value, 64, 1048576, &c->memory_limit_mb, err, errlen);
     if (!strcmp(key, "url.tracking_params"))
         return set_str(key, value, c->tracking_params, sizeof c->tracking_params, err, errlen);
-    if (!strcmp(key, "http.listen"))
+    if (!strcmp(key, "http.listen")) {
+        c->http_listen_set = 1;
         return set_str(key, value, c->http_listen, sizeof c->http_listen, err, errlen);
+    }
     if (!strcmp(key, "http.token"))
         return set_str(key, value, c->http_token, sizeof c->http_token, err, errlen);
     if (!strcmp(key, "http.token_file"))

@@ -33,6 +33,8 @@ typedef struct config {
     int memory_limit_mb;
     char tracking_params[2048];   /* comma-separated; "" = built-in list */
     char http_listen[128];        /* "127.0.0.1:8750" or "off" */
+    int http_listen_set;          /* given by the config, --http-listen or --set: a listener
+                                     that cannot bind is then fatal, not a warning */
     char http_token[256];
     char http_token_file[4096];   /* read at start; its first line is the token */
 

@@ -23,6 +23,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <netdb.h>
+#include <arpa/inet.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -148,6 +150,8 @@ struct http {
     struct lws_context *ctx;
     http_auth_t auth;
     char url[200];
+    int listening;
+    char error[300];               /* why it is not listening */
     asset_t *assets;
     size_t nassets;
     const asset_t *index;
@@ -1494,6 +1498,84 @@ static void spool_clean(const char *dir)
     uv_fs_req_cleanup(&req);
 }
 
+/* The address to bind for http.listen's host: a literal stays as it is, a name
+ * ("localhost") is resolved once at start (IPv4 first), so the listener is where the log
+ * says it is, or linksnapd refuses to start. */
+static int listen_resolve(const char *host, char *out, size_t outlen, char *err, size_t errlen)
+{
+    unsigned char tmp[sizeof(struct in6_addr)];
+    if (inet_pton(AF_INET, host, tmp) == 1 || inet_pton(AF_INET6, host, tmp) == 1) {
+        snprintf(out, outlen, "%s", host);
+        return 0;
+    }
+    struct addrinfo hints, *res = NULL;
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    int rc = getaddrinfo(host, NULL, &hints, &res);
+    if (rc != 0 || !res) {
+        snprintf(err, errlen, "http.listen: cannot resolve '%s' (%s); give an address such as "
+                 "127.0.0.1", host, rc ? gai_strerror(rc) : "no address");
+        return -1;
+    }
+    const struct addrinfo *pick = res;
+    for (const struct addrinfo *ai = res; ai; ai = ai->ai_next)
+        if (ai->ai_family == AF_INET) {
+            pick = ai;
+            break;
+        }
+    rc = getnameinfo(pick->ai_addr, pick->ai_addrlen, out, (socklen_t)outlen, NULL, 0, NI_NUMERICHOST);
+    freeaddrinfo(res);
+    if (rc != 0) {
+        snprintf(err, errlen, "http.listen: cannot use the address of '%s' (%s)", host, gai_strerror(rc));
+        return -1;
+    }
+    return 0;
+}
+
+/* Tries the bind lws will do (same SO_REUSEADDR), without listening. libwebsockets on a
+ * foreign loop builds a context even when its listener cannot bind, and tearing that
+ * context down unloads its libuv glue under handles libuv still runs (a wild jump): so a
+ * busy address is found here, before any lws context exists. 0, or -1 with why. */
+static int listen_probe(const char *addr, int port, char *why, size_t whylen)
+{
+    struct sockaddr_storage ss;
+    socklen_t sl;
+    memset(&ss, 0, sizeof ss);
+    if (strchr(addr, ':')) {
+        struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+        s6->sin6_family = AF_INET6;
+        s6->sin6_port = htons((uint16_t)port);
+        inet_pton(AF_INET6, addr, &s6->sin6_addr);
+        sl = sizeof *s6;
+    } else {
+        struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+        s4->sin_family = AF_INET;
+        s4->sin_port = htons((uint16_t)port);
+        inet_pton(AF_INET, addr, &s4->sin_addr);
+        sl = sizeof *s4;
+    }
+    int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        snprintf(why, whylen, "cannot make a socket: %s", strerror(errno));
+        return -1;
+    }
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (ss.ss_family == AF_INET6)
+        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+    int rc = bind(fd, (struct sockaddr *)&ss, sl);
+    int e = errno;
+    close(fd);
+    if (rc == 0)
+        return 0;
+    snprintf(why, whylen, "%s", e == EADDRINUSE ? "the address is in use by another program"
+                                : e == EADDRNOTAVAIL ? "it is not an address of this machine"
+                                : e == EACCES ? "permission denied (a port below 1024 needs root)"
+                                : strerror(e));
+    return -1;
+}
+
 int http_check_config(const config_t *cfg, char *err, size_t errlen)
 {
     if (!strcmp(cfg->http_listen, "off"))
@@ -1516,6 +1598,9 @@ int http_check_config(const config_t *cfg, char *err, size_t errlen)
         snprintf(err, errlen, "http.token: at least 8 characters");
         goto out;
     }
+    char addr[INET6_ADDRSTRLEN];
+    if (listen_resolve(host, addr, sizeof addr, err, errlen) != 0)
+        goto out;
     rc = http_auth_init(a, host, port, token, err, errlen);
 out:
     free(a);
@@ -1540,6 +1625,15 @@ http_t *http_start(daemon_t *d, char *err, size_t errlen)
         goto fail;
     if (http_auth_init(&h->auth, host, port, token, err, errlen) != 0)
         goto fail;
+    char addr[INET6_ADDRSTRLEN];
+    if (listen_resolve(host, addr, sizeof addr, err, errlen) != 0)
+        goto fail;
+    char why[120];
+    if (listen_probe(addr, port, why, sizeof why) != 0) {
+        snprintf(h->error, sizeof h->error, "cannot listen on %s: %s", d->cfg.http_listen, why);
+        h->closing = 1;   /* no lws context to close or free */
+        return h;
+    }
     if (assets_prepare(h) != 0) {
         snprintf(err, errlen, "out of memory (or no index.html compiled in)");
         goto fail;
@@ -1559,10 +1653,10 @@ http_t *http_start(daemon_t *d, char *err, size_t errlen)
     memset(&info, 0, sizeof info);
     void *foreign[1] = {d->loop};
     info.port = port;
-    info.iface = host;
+    info.iface = addr;
     info.protocols = protocols;
     info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_FAIL_UPON_UNABLE_TO_BIND;
-    if (!strchr(host, ':'))
+    if (!strchr(addr, ':'))
         info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
     info.foreign_loops = foreign;
     info.user = h;
@@ -1580,10 +1674,19 @@ http_t *http_start(daemon_t *d, char *err, size_t errlen)
                  "this machine? is libwebsockets-evlib-uv installed?)", d->cfg.http_listen);
         goto fail;
     }
+    /* the probe above passed, but another program may have taken the address since: lws
+     * then made a context without the vhost, which cannot be torn down safely (see
+     * listen_probe). That is reported as a failure to start; main does not run the loop. */
     struct lws_vhost *vh = lws_get_vhost_by_name(h->ctx, "linksnap");
-    int bound = vh ? lws_get_vhost_listen_port(vh) : port;
-    if (bound > 0)
-        http_auth_set_port(&h->auth, bound);
+    int bound = vh ? lws_get_vhost_listen_port(vh) : -1;
+    if (!vh || bound <= 0) {
+        snprintf(err, errlen, "cannot listen on %s: the address was taken while linksnapd "
+                 "started; start it again", d->cfg.http_listen);
+        h->ctx = NULL;   /* left to the process's exit on purpose */
+        goto fail;
+    }
+    http_auth_set_port(&h->auth, bound);
+    h->listening = 1;
     snprintf(h->url, sizeof h->url, strchr(host, ':') ? "http://[%s]:%d" : "http://%s:%d", host,
              h->auth.port);
     return h;
@@ -1597,6 +1700,8 @@ fail:
 }
 
 const char *http_url(const http_t *h) { return h->url; }
+int http_listening(const http_t *h) { return h && h->listening; }
+const char *http_error(const http_t *h) { return h ? h->error : ""; }
 
 void http_close(http_t *h)
 {

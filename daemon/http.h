@@ -14,9 +14,14 @@ typedef struct http http_t;
  * the store opens, so a bad http.listen or a missing token stops linksnapd at once.
  * Returns 0 or -1 with err. */
 int http_check_config(const config_t *cfg, char *err, size_t errlen);
-/* Listens on d->cfg.http_listen (not "off"). Returns NULL with err on failure. */
+/* Listens on d->cfg.http_listen (not "off"). Returns NULL with err for a bad setting or
+ * no memory. When the address cannot be bound (in use, not an address of this machine)
+ * it returns the server anyway, not listening: http_listening() is 0 and http_error()
+ * says why; the caller decides whether that is fatal, and still closes and frees it. */
 http_t *http_start(daemon_t *d, char *err, size_t errlen);
-/* "http://127.0.0.1:8750" (with the port really bound). */
+int http_listening(const http_t *h);
+const char *http_error(const http_t *h);   /* "" while listening */
+/* "http://127.0.0.1:8750" (with the port really bound); "" when not listening. */
 const char *http_url(const http_t *h);
 /* First half of the stop: closes the listener, every connection and websocket. Call
  * outside lws callbacks; then let the loop run until it has nothing left and call

@@ -2,6 +2,8 @@
  * Knows jansson and the store's row structs; nothing of sockets or SQL. */
 #include "json_link.h"
 
+#include <stdlib.h>
+
 #include "util.h"
 
 json_t *json_time(int64_t ms)
@@ -13,6 +15,18 @@ json_t *json_time(int64_t ms)
 }
 
 static json_t *str_or_null(const char *s) { return s ? json_string(s) : json_null(); }
+
+json_t *json_display_url(const char *url)
+{
+    char *shown = NULL;
+    if (!url)
+        return json_null();
+    if (store_display_url(url, &shown) != STORE_OK)
+        return NULL;
+    json_t *j = json_string(shown);
+    free(shown);
+    return j;
+}
 
 json_t *json_snapshot(const store_snapshot_t *x)
 {
@@ -28,10 +42,11 @@ json_t *json_snapshot(const store_snapshot_t *x)
         json_decref(timings);
         timings = NULL;
     }
-    return json_pack("{s:I,s:I,s:s,s:o,s:o,s:o,s:o,s:o,s:b,s:b,s:o,s:o,s:o,s:o,s:o,s:i,s:o,s:o,s:o,s:o,s:o}",
+    return json_pack("{s:I,s:I,s:s,s:o,s:o,s:o,s:o,s:o,s:o,s:b,s:b,s:o,s:o,s:o,s:o,s:o,s:i,s:o,s:o,s:o,s:o,s:o}",
         "id", (json_int_t)x->id, "link_id", (json_int_t)x->link_id, "state", x->state,
         "http_status", x->http_status ? json_integer(x->http_status) : json_null(),
-        "final_url", str_or_null(x->final_url), "title", str_or_null(x->title),
+        "final_url", str_or_null(x->final_url),
+        "display_final_url", json_display_url(x->final_url), "title", str_or_null(x->title),
         "width", x->width ? json_integer(x->width) : json_null(),
         "height", x->height ? json_integer(x->height) : json_null(),
         "truncated", x->truncated, "blank", x->blank,
@@ -52,8 +67,8 @@ json_t *json_link(const store_link_t *l)
         return NULL;
     for (size_t i = 0; i < l->ntags; i++)
         json_array_append_new(tags, json_string(l->tags[i]));
-    return json_pack("{s:I,s:s,s:o,s:o,s:o,s:o,s:o,s:o}", "id", (json_int_t)l->id, "url", l->url,
-                     "title", str_or_null(l->title), "description", str_or_null(l->description),
+    return json_pack("{s:I,s:s,s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "id", (json_int_t)l->id, "url", l->url,
+                     "display_url", json_display_url(l->url), "title", str_or_null(l->title), "description", str_or_null(l->description),
                      "tags", tags, "created_at", json_time(l->created_at),
                      "updated_at", json_time(l->updated_at),
                      "last_snapshot", json_snapshot(l->last_snapshot));
@@ -61,5 +76,8 @@ json_t *json_link(const store_link_t *l)
 
 json_t *json_tag(const store_tag_t *t)
 {
-    return json_pack("{s:s,s:I}", "name", t->name, "count", (json_int_t)t->count);
+    char key[STORE_MAX_TAG_KEY_BYTES + 1];
+    if (store_tag_key(t->name, key, sizeof key) != STORE_OK)
+        return NULL;
+    return json_pack("{s:s,s:s,s:I}", "name", t->name, "key", key, "count", (json_int_t)t->count);
 }

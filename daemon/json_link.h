@@ -11,5 +11,7 @@ json_t *json_link(const store_link_t *l);           /* new reference or NULL */
 json_t *json_snapshot(const store_snapshot_t *s);   /* json null for NULL */
 json_t *json_tag(const store_tag_t *t);
 json_t *json_time(int64_t ms);                      /* RFC 3339 string; null for 0 */
+/* The address as people read it (store_display_url); null for NULL, NULL on no memory. */
+json_t *json_display_url(const char *url);
 
 #endif

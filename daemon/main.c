@@ -268,6 +268,19 @@ enum { OPT_STATE_DIR = 256, OPT_SOCKET, OPT_CONFIG, OPT_JOBS, OPT_ENDPOINT, OPT_
        OPT_NO_CAPTURE, OPT_SET, OPT_VERSION, OPT_HELP };
 #define MAX_SETS 32
 
+/* Schema 5 gave tags one key for what reads as one word; say what it merged. */
+static void log_tag_merges(const store_t *s)
+{
+    size_t n;
+    const store_tag_merged_t *m = store_open_merged(s, &n);
+    for (size_t i = 0; i < n; i++)
+        log_notice("tags: '%s' merged into '%s' (%lld links): they read as one word",
+                   m[i].from, m[i].into, (long long)m[i].links);
+    if (n)
+        log_notice("tags: the store merged %zu tags that differed only in width, case or "
+                   "compatibility form", n);
+}
+
 int main(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -369,11 +382,15 @@ int main(int argc, char **argv)
         fprintf(stderr, "linksnapd: %s\n", err);
         return 1;
     }
-    if (verbose)
-        d->cfg.log_level = verbose > 1 ? LOG_LVL_DEBUG : LOG_LVL_INFO + (verbose > 0);
+    if (verbose)   /* the default is notice: -v info, -vv debug */
+        d->cfg.log_level = verbose > 1 ? LOG_LVL_DEBUG : LOG_LVL_INFO;
     if (quiet)
         d->cfg.log_level = LOG_LVL_WARNING;
     log_set_level(d->cfg.log_level);
+    log_debug("settings: state_dir=%s socket=%s config=%s jobs=%d capture=%d http.listen=%s",
+              d->cfg.state_dir, d->cfg.socket_path,
+              d->cfg.config_path[0] ? d->cfg.config_path : "(none)", d->cfg.jobs, d->cfg.capture,
+              d->cfg.http_listen);
     signal(SIGPIPE, SIG_IGN);
     /* screenshots pass through in buffers of several MB: a fixed mmap threshold makes
      * every such buffer its own mapping, returned to the kernel when freed (glibc's
@@ -397,6 +414,7 @@ int main(int argc, char **argv)
         log_err("cannot open the store: %s", err);
         goto out;
     }
+    log_tag_merges(wdb);
     if (store_open(d->db_path, STORE_OPEN_READONLY, &d->reader, err, sizeof err) != STORE_OK) {
         log_err("cannot open the store for reading: %s", err);
         store_close(wdb);
@@ -473,12 +491,24 @@ int main(int argc, char **argv)
     if (strcmp(d->cfg.http_listen, "off") != 0) {
         d->http = http_start(d, err, sizeof err);
         if (!d->http) {
+            /* the loop has served nobody yet, and may hold a half-made lws context that
+             * cannot be torn down (http.c, listen_probe): leave without running it */
             log_err("%s", err);
+            return 1;
+        }
+        if (!http_listening(d->http) && d->cfg.http_listen_set) {
+            log_err("the web page: %s; http.listen = %s was set explicitly, so linksnapd "
+                    "stops (choose a free address, or http.listen = off)",
+                    http_error(d->http), d->cfg.http_listen);
             daemon_stop(d);
             uv_run(d->loop, UV_RUN_DEFAULT);
             goto out;
         }
-        log_notice("web page at %s", http_url(d->http));
+        if (http_listening(d->http))
+            log_notice("web page at %s", http_url(d->http));
+        else
+            log_warn("no web page: %s; http.listen is at its default, so linksnapd runs without "
+                     "it (set http.listen to a free address, or off)", http_error(d->http));
     }
 
     uint64_t wd_usec = 0;

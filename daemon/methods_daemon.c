@@ -2,6 +2,7 @@
  * uptime, browser) and daemon.ping. Runs on the loop (METHOD_LOOP) and reads the daemon. */
 #include "daemon.h"
 #include "engine.h"
+#include "http.h"
 #include "method.h"
 #include "server.h"
 #include "util.h"
@@ -18,8 +19,15 @@ static int m_daemon_status(method_call_t *call)
         return method_fail_store(call, rc, "status");
     writer_stats_t ws;
     writer_get_stats(d->writer, &ws);
+    /* the web page: where it is, or why it is not there */
+    json_t *web = !d->http ? json_pack("{s:s,s:b}", "listen", d->cfg.http_listen, "listening", 0)
+                  : http_listening(d->http)
+                      ? json_pack("{s:s,s:b,s:s}", "listen", d->cfg.http_listen, "listening", 1,
+                                  "url", http_url(d->http))
+                      : json_pack("{s:s,s:b,s:s}", "listen", d->cfg.http_listen, "listening", 0,
+                                  "error", http_error(d->http));
     call->result = json_pack(
-        "{s:s,s:I,s:I,s:I,s:I,s:{s:I,s:I},s:o,s:{s:I,s:I,s:I},s:i,s:s}",
+        "{s:s,s:I,s:I,s:I,s:I,s:{s:I,s:I},s:o,s:o*,s:{s:I,s:I,s:I},s:i,s:s}",
         "version", LINKSNAP_VERSION,
         "uptime_s", (json_int_t)((util_mono_ms() - d->started_mono_ms) / 1000),
         "links", (json_int_t)st.links,
@@ -27,6 +35,7 @@ static int m_daemon_status(method_call_t *call)
         "snapshots", (json_int_t)st.snapshots,
         "queue", "queued", (json_int_t)st.jobs_queued, "running", (json_int_t)st.jobs_running,
         "browser", d->engine ? engine_status(d->engine) : json_null(),
+        "http", web,
         "writer", "batches", (json_int_t)ws.batches, "calls", (json_int_t)ws.calls,
                   "pending", (json_int_t)writer_pending(d->writer),
         "clients", (int)server_client_count(d->server),

@@ -35,6 +35,7 @@ struct writer {
     void (*closed_cb)(void *);
     void *closed_ud;
     int handles_open;
+    int close_started;         /* uv_close was called on both handles */
     uv_check_t check;
     uv_async_t async;
     writer_stats_t stats;
@@ -191,10 +192,14 @@ static void handle_closed_cb(uv_handle_t *h)
         cb(ud);
 }
 
+/* Runs from every place the last piece of work may end (writer_close, the end of a
+ * commit, a failed start); a done callback inside async_cb may itself close the writer,
+ * so the handles are closed once, whoever gets here first. */
 static void maybe_finish_close(writer_t *w)
 {
-    if (!w->closing || w->busy || w->pending || w->handles_open != 2)
+    if (!w->closing || w->busy || w->pending || w->close_started)
         return;
+    w->close_started = 1;
     uv_mutex_lock(&w->mu);
     w->stop = 1;
     uv_cond_signal(&w->cond);

@@ -79,5 +79,13 @@ echo "==== linksnap status"
 "$LINKSNAP" status
 echo
 echo "linksnapd keeps running; screenshots are under $state/snapshots."
-echo "The web page: http://127.0.0.1:8750/"
+# the page's address as linksnapd bound it, or why there is none (daemon.status.http)
+"$LINKSNAP" call daemon.status | python3 -c '
+import json, sys
+h = json.load(sys.stdin).get("http") or {}
+if h.get("listening"):
+    print("The web page: %s/" % h["url"])
+else:
+    print("No web page: %s" % (h.get("error") or "http.listen = off"))'
+
 echo "Try: $LINKSNAP ls -t 数据库    $LINKSNAP show 1    kill \$(cat $state/linksnapd.lock)   (to stop it)"

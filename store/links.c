@@ -38,10 +38,12 @@ void store_link_list_free(store_link_t **v, size_t n)
  * does not exist and create is 0. */
 static int tag_id(store_t *s, const char *raw, int create, int64_t *id)
 {
-    char name[STORE_MAX_TAG_BYTES + 1], key[STORE_MAX_TAG_BYTES + 1], err[256];
+    char name[STORE_MAX_TAG_BYTES + 1], key[STORE_MAX_TAG_KEY_BYTES + 1], err[256];
     if (store_normalize_tag(raw, name, sizeof name, err, sizeof err) != STORE_OK)
         return store_fail(s, STORE_EINVAL, "%s", err);
-    store_tag_key(name, key);
+    int krc = store_tag_key_or_fail(s, name, key);
+    if (krc)
+        return krc;
     if ((*id = store_tag_cache_get(s, key)))
         return STORE_OK;
     if (create) {
@@ -394,10 +396,12 @@ static int resolve(store_t *s, const char *const *names, size_t n, int64_t **ids
     if (n && !*ids)
         return STORE_ENOMEM;
     for (size_t i = 0; i < n; i++) {
-        char name[STORE_MAX_TAG_BYTES + 1], key[STORE_MAX_TAG_BYTES + 1], err[256];
+        char name[STORE_MAX_TAG_BYTES + 1], key[STORE_MAX_TAG_KEY_BYTES + 1], err[256];
         if (store_normalize_tag(names[i], name, sizeof name, err, sizeof err) != STORE_OK)
             return store_fail(s, STORE_EINVAL, "%s", err);
-        store_tag_key(name, key);
+        int krc = store_tag_key_or_fail(s, name, key);
+        if (krc)
+            return krc;
         sqlite3_stmt *st = store_stmt(s, ST_TAG_BY_KEY);
         if (!st)
             return STORE_EINTERNAL;
@@ -477,6 +481,14 @@ static int append_tag_set(char *sql, size_t cap, size_t *len, const char *neg, c
            append(sql, cap, len, "))") ? -1 : 0;
 }
 
+static int ascii_only(const char *q)
+{
+    for (; *q; q++)
+        if ((unsigned char)*q >= 0x80)
+            return 0;
+    return 1;
+}
+
 /* Builds the id query for a filter: ids in DESC order below ?1, limited by ?2, with ?3 the
  * LIKE pattern when q is set. Tag ids are integers from the store, inlined. */
 static int build_query(const resolved_t *r, const store_filter_t *f, char *sql, size_t cap)
@@ -515,7 +527,16 @@ static int build_query(const resolved_t *r, const store_filter_t *f, char *sql, 
             return -1;
     }
     if (f->q && append(sql, cap, &len, " AND (l.url LIKE ?3 ESCAPE '\\' OR l.title LIKE ?3 "
-                                       "ESCAPE '\\' OR l.description LIKE ?3 ESCAPE '\\')"))
+                                       "ESCAPE '\\' OR l.description LIKE ?3 ESCAPE '\\'"))
+        return -1;
+    /* Text that is not ASCII can also be in the address as people read it (例子.测试/路径).
+     * An ASCII query finds the same links in either form, and a URL with no punycode
+     * label and no escape reads as it is stored, so only those few are decoded. */
+    if (f->q && !ascii_only(f->q) &&
+        append(sql, cap, &len, " OR ((instr(l.url, 'xn--') OR instr(l.url, '%')) AND "
+                               "linksnap_display_url(l.url) LIKE ?3 ESCAPE '\\')"))
+        return -1;
+    if (f->q && append(sql, cap, &len, ")"))
         return -1;
     snprintf(cond, sizeof cond, " ORDER BY %s DESC LIMIT ?2", idcol);
     return append(sql, cap, &len, cond);

@@ -3,6 +3,7 @@
  * one transaction. Never edit a shipped step: add a new one. */
 #include <stddef.h>
 
+#include "store_int.h"
 #include "store_schema.h"
 
 static const char *const migrations[] = {
@@ -105,7 +106,21 @@ static const char *const migrations[] = {
     "CREATE INDEX jobs_by_state_id ON jobs(state, id);"
     "CREATE INDEX snapshots_by_finished ON snapshots(finished_at) WHERE finished_at IS NOT NULL;"
     "CREATE INDEX links_by_created ON links(created_at);",
+
+    /* 5: tag keys become NFKC_Casefold (issue 16). The work is C, store_tags_rekey in
+     *    tags.c: it merges the tags the new key makes equal into the one first created */
+    "",
 };
+
+int store_schema_code(store_t *s, int version)
+{
+    switch (version) {
+    case 5:
+        return store_tags_rekey(s);
+    default:
+        return STORE_OK;
+    }
+}
 
 int store_schema_count(void) { return (int)(sizeof migrations / sizeof migrations[0]); }
 

@@ -188,6 +188,12 @@ static int migrate(store_t *s, int target)
             rc = store_fail(s, rc, "migration to schema version %d failed: %s", next, msg);
             goto fail;
         }
+        if ((rc = store_schema_code(s, next)) != STORE_OK) {
+            char msg[512];
+            snprintf(msg, sizeof msg, "%s", s->err);
+            rc = store_fail(s, rc, "migration to schema version %d failed: %s", next, msg);
+            goto fail;
+        }
         char pragma[64];
         snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", next);
         if ((rc = store_exec(s, pragma)) != STORE_OK)
@@ -196,7 +202,33 @@ static int migrate(store_t *s, int target)
     return store_exec(s, "COMMIT");
 fail:
     sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    free(s->merged);   /* nothing was merged after all */
+    s->merged = NULL;
+    s->nmerged = 0;
     return rc;
+}
+
+const store_tag_merged_t *store_open_merged(const store_t *s, size_t *n)
+{
+    *n = s->nmerged;
+    return s->merged;
+}
+
+/* linksnap_display_url(url): store_display_url for SQL (link.list's text search). */
+static void display_url_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    const char *url = (const char *)sqlite3_value_text(argv[0]);
+    char *shown = NULL;
+    if (!url) {
+        sqlite3_result_null(ctx);
+        return;
+    }
+    if (store_display_url(url, &shown) != STORE_OK) {
+        sqlite3_result_error_nomem(ctx);
+        return;
+    }
+    sqlite3_result_text(ctx, shown, -1, free);
 }
 
 int store_open_at_version(const char *path, int flags, int version, store_t **out, char *err,
@@ -218,6 +250,13 @@ int store_open_at_version(const char *path, int flags, int version, store_t **ou
     }
     sqlite3_extended_result_codes(s->db, 1);
     sqlite3_busy_timeout(s->db, 5000);
+    rc = sqlite3_create_function(s->db, "linksnap_display_url", 1,
+                                 SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, NULL,
+                                 display_url_fn, NULL, NULL);
+    if (rc != SQLITE_OK) {
+        rc = store_fail_sqlite(s, rc, "register linksnap_display_url");
+        goto fail;
+    }
     /* journal_mode is persistent in the file; the reader needs no write to learn it */
     if ((rc = store_exec(s, "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;"
                             "PRAGMA temp_store = MEMORY; PRAGMA cache_size = -8192")) != STORE_OK)
@@ -262,6 +301,7 @@ void store_close(store_t *s)
         sqlite3_finalize(s->stmts[i]);
     sqlite3_close_v2(s->db);
     free(s->tag_cache);
+    free(s->merged);
     free(s);
 }
 
@@ -299,6 +339,8 @@ int64_t store_tag_cache_get(store_t *s, const char *key)
 
 void store_tag_cache_put(store_t *s, const char *key, int64_t id)
 {
+    if (strlen(key) >= sizeof s->tag_cache->key)
+        return;   /* a long folded key is looked up in SQLite each time */
     if (!s->tag_cache && !(s->tag_cache = calloc(TAG_CACHE_SLOTS, sizeof *s->tag_cache)))
         return;   /* no cache: every lookup goes to SQLite, which is only slower */
     tag_cache_entry_t *e = &s->tag_cache[tag_hash(key)];

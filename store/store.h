@@ -73,6 +73,8 @@ int store_backup(store_t *s, const char *dest_path);
 #define STORE_MAX_URL 8192
 #define STORE_MAX_TAG_CHARS 64
 #define STORE_MAX_TAG_BYTES (STORE_MAX_TAG_CHARS * 4)
+/* 64 characters, each decomposing to at most 18 code points of at most 4 bytes */
+#define STORE_MAX_TAG_KEY_BYTES (STORE_MAX_TAG_CHARS * 18 * 4)
 
 /* Tracking parameters removed from URLs: exact names and name prefixes (NULL-terminated
  * lists, case-insensitive). */
@@ -86,8 +88,29 @@ const store_url_rules_t *store_url_default_rules(void);
  * with err naming the problem (the scheme, the host, the length). */
 int store_normalize_url(const store_url_rules_t *rules, const char *in, char **out, char *err,
                         size_t errlen);
+/* The form of a normalised URL that people read (*out owned): punycode labels in Unicode
+ * where the browsers' IDN rules would show them (mixed-script and lookalike labels stay
+ * punycode), percent-encoded non-ASCII UTF-8 decoded in path, query and fragment except
+ * spaces, controls, bidi and invisible characters. Never the identity: only shown.
+ * STORE_ENOMEM is its one failure. */
+int store_display_url(const char *url, char **out);
 /* Normalises a tag into out (at least STORE_MAX_TAG_BYTES + 1 bytes). */
 int store_normalize_tag(const char *in, char *out, size_t outlen, char *err, size_t errlen);
+/* The match key of a normalised tag name (NFKC_Casefold, white space collapsed) into out.
+ * Keys can be longer than names (ß -> ss, ㍻ -> 平成, U+FDFA -> 18 characters):
+ * STORE_MAX_TAG_KEY_BYTES + 1 always holds one. STORE_EINVAL when out is too small,
+ * STORE_ENOMEM. */
+int store_tag_key(const char *name, char *out, size_t outlen);
+
+
+/* A tag the migration at open merged into another (schema 5 made their keys equal). */
+typedef struct {
+    char from[STORE_MAX_TAG_BYTES + 1], into[STORE_MAX_TAG_BYTES + 1];
+    int64_t links;   /* links that carried `from` */
+} store_tag_merged_t;
+/* What store_open's migration merged, for the caller to log (the store does not log);
+ * borrowed, valid until store_close. *n 0 when nothing was. */
+const store_tag_merged_t *store_open_merged(const store_t *s, size_t *n);
 
 /* ---- rows ------------------------------------------------------------------------- */
 

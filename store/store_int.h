@@ -30,7 +30,7 @@ typedef enum {
  * once. Cleared at every transaction boundary and by anything that can delete a tag. */
 #define TAG_CACHE_SLOTS 1024
 typedef struct {
-    char key[STORE_MAX_TAG_BYTES + 1];
+    char key[STORE_MAX_TAG_BYTES + 1];   /* longer keys are not cached */
     int64_t id;
 } tag_cache_entry_t;
 
@@ -42,6 +42,8 @@ struct store {
     tag_cache_entry_t *tag_cache;   /* TAG_CACHE_SLOTS entries, allocated on first use */
     int tag_cache_used;
     int64_t changes_at_begin;       /* total_changes when the transaction began */
+    store_tag_merged_t *merged;     /* what the migration at open merged (store_open_merged) */
+    size_t nmerged;
 };
 
 void store_tag_cache_clear(store_t *s);
@@ -64,7 +66,10 @@ char *store_col_strdup(sqlite3_stmt *st, int i);
 int store_link_require(store_t *s, int64_t link_id);
 /* Loads one snapshot row (no message on STORE_ENOTFOUND: callers decide). */
 int store_snapshot_load(store_t *s, int64_t id, store_snapshot_t **out);
-/* ASCII lower-case copy of a tag name (the match key); out holds at least strlen+1. */
-void store_tag_key(const char *name, char *out);
+/* Migration 5: re-keys every tag with store_tag_key and merges the tags that become equal
+ * into the oldest (its spelling stays), keeping every link's tags; records the merges. */
+int store_tags_rekey(store_t *s);
+/* store_tag_key into a STORE_MAX_TAG_KEY_BYTES + 1 buffer, with the connection's message set. */
+int store_tag_key_or_fail(store_t *s, const char *name, char *key);
 
 #endif

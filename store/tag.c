@@ -1,9 +1,13 @@
 /* tag.c -- tag normalisation: trim, collapse inner white space (ASCII and Unicode spaces,
  * U+3000 included) to one space, refuse control characters and commas, 1 to 64 characters
- * (code points). The match key lower-cases ASCII letters only, so "Rust" and "rust" are
- * one tag while every other script is kept exactly. Pure functions. */
+ * (code points): that is the name shown. The match key is utf8proc's NFKC_Casefold of the
+ * name with white space collapsed again, so full-width, compatibility and case variants
+ * ("Ｄａｔａｂａｓｅ", "DATABASE", "Straße"/"STRASSE") are one tag while different words
+ * (数据库 / 數據庫) stay apart. Pure functions. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <utf8proc.h>
 
 #include "store_int.h"
 #include "util.h"
@@ -82,12 +86,56 @@ too_long:
     return STORE_EINVAL;
 }
 
-void store_tag_key(const char *name, char *out)
+/* The key: ASCII names (most tags) are lower-cased in place; anything else goes through
+ * NFKC_Casefold (compatibility forms, full-width letters, case folding with its growth:
+ * ß -> ss, default ignorables dropped), and the white space that compatibility mappings
+ * can produce (U+3000, U+00A0 -> space) is collapsed and trimmed so the key is idempotent.
+ * A name the fold would empty keeps itself as its key, so such tags stay apart. */
+int store_tag_key(const char *name, char *out, size_t outlen)
 {
-    size_t i = 0;
-    for (; name[i]; i++) {
-        char c = name[i];
-        out[i] = (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
+    size_t n = strlen(name), i;
+    for (i = 0; i < n && !((unsigned char)name[i] & 0x80); i++)
+        ;
+    if (i == n) {
+        if (n >= outlen)
+            return STORE_EINVAL;
+        for (i = 0; i <= n; i++)
+            out[i] = (name[i] >= 'A' && name[i] <= 'Z') ? (char)(name[i] - 'A' + 'a') : name[i];
+        return STORE_OK;
     }
-    out[i] = '\0';
+    if (!util_utf8_valid(name, n))
+        return STORE_EINVAL;   /* names are checked when written; an old file may differ */
+    unsigned char *folded = utf8proc_NFKC_Casefold((const unsigned char *)name);
+    if (!folded)
+        return STORE_ENOMEM;
+    const unsigned char *p = folded, *e = folded + strlen((const char *)folded);
+    size_t w = 0;
+    int pending_space = 0, rc = STORE_OK;
+    while (p < e) {
+        unsigned cp;
+        size_t k = utf8_next(p, &cp);
+        if (is_space(cp)) {
+            pending_space = w > 0;
+            p += k;
+            continue;
+        }
+        if (w + pending_space + k >= outlen) {
+            rc = STORE_EINVAL;
+            break;
+        }
+        if (pending_space)
+            out[w++] = ' ';
+        pending_space = 0;
+        memcpy(out + w, p, k);
+        w += k;
+        p += k;
+    }
+    out[w] = '\0';
+    free(folded);
+    if (!rc && w == 0) {   /* only default ignorables (a lone U+200B): the name is its key */
+        if (n >= outlen)
+            return STORE_EINVAL;
+        memcpy(out, name, n + 1);
+    }
+    return rc;
 }

@@ -44,6 +44,17 @@ int store_tag_list(store_t *s, store_tag_t **out, size_t *n)
     return STORE_OK;
 }
 
+int store_tag_key_or_fail(store_t *s, const char *name, char *key)
+{
+    int rc = store_tag_key(name, key, STORE_MAX_TAG_KEY_BYTES + 1);
+    if (rc == STORE_ENOMEM)
+        return store_fail(s, rc, "out of memory");
+    if (rc)
+        return store_fail(s, rc, "tag '%.40s' has no match key: it is not valid UTF-8 or its "
+                          "key is over %d bytes", name, STORE_MAX_TAG_KEY_BYTES);
+    return STORE_OK;
+}
+
 /* Looks a tag up by raw name. *id 0 when absent. Every public function here may delete or
  * re-key tags, so each starts by forgetting the connection's cached tag ids. */
 static int find(store_t *s, const char *raw, char *name, char *key, int64_t *id, int64_t *count)
@@ -51,12 +62,14 @@ static int find(store_t *s, const char *raw, char *name, char *key, int64_t *id,
     char err[256];
     if (store_normalize_tag(raw, name, STORE_MAX_TAG_BYTES + 1, err, sizeof err) != STORE_OK)
         return store_fail(s, STORE_EINVAL, "%s", err);
-    store_tag_key(name, key);
+    int rc = store_tag_key_or_fail(s, name, key);
+    if (rc)
+        return rc;
     sqlite3_stmt *st = store_stmt(s, ST_TAG_BY_KEY);
     if (!st)
         return STORE_EINTERNAL;
     sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(st);
+    rc = sqlite3_step(st);
     *id = 0;
     if (rc == SQLITE_ROW) {
         *id = sqlite3_column_int64(st, 0);
@@ -97,7 +110,7 @@ static int move_links(store_t *s, int64_t from, int64_t into)
 
 static int fill_out(store_t *s, const char *key, store_tag_t *out)
 {
-    char name[STORE_MAX_TAG_BYTES + 1], k2[STORE_MAX_TAG_BYTES + 1];
+    char name[STORE_MAX_TAG_BYTES + 1], k2[STORE_MAX_TAG_KEY_BYTES + 1];
     int64_t id, count = 0;
     int rc = find(s, key, name, k2, &id, &count);
     if (rc)
@@ -110,8 +123,8 @@ static int fill_out(store_t *s, const char *key, store_tag_t *out)
 int store_tag_rename(store_t *s, const char *from, const char *to, store_tag_t *out)
 {
     store_tag_cache_clear(s);
-    char fname[STORE_MAX_TAG_BYTES + 1], fkey[STORE_MAX_TAG_BYTES + 1];
-    char tname[STORE_MAX_TAG_BYTES + 1], tkey[STORE_MAX_TAG_BYTES + 1], err[256];
+    char fname[STORE_MAX_TAG_BYTES + 1], fkey[STORE_MAX_TAG_KEY_BYTES + 1];
+    char tname[STORE_MAX_TAG_BYTES + 1], tkey[STORE_MAX_TAG_KEY_BYTES + 1], err[256];
     int64_t fid, tid;
     int rc = find(s, from, fname, fkey, &fid, NULL);
     if (rc)
@@ -120,7 +133,8 @@ int store_tag_rename(store_t *s, const char *from, const char *to, store_tag_t *
         return store_fail(s, STORE_ENOTFOUND, "tag '%s' not found", fname);
     if (store_normalize_tag(to, tname, sizeof tname, err, sizeof err) != STORE_OK)
         return store_fail(s, STORE_EINVAL, "%s", err);
-    store_tag_key(tname, tkey);
+    if ((rc = store_tag_key_or_fail(s, tname, tkey)))
+        return rc;
     if (!strcmp(fkey, tkey)) {
         /* same tag: only the way it is written changes */
         sqlite3_stmt *st;
@@ -134,7 +148,7 @@ int store_tag_rename(store_t *s, const char *from, const char *to, store_tag_t *
             return store_fail_sqlite(s, rc, "rename tag");
         return fill_out(s, tname, out);
     }
-    char tname2[STORE_MAX_TAG_BYTES + 1], tkey2[STORE_MAX_TAG_BYTES + 1];
+    char tname2[STORE_MAX_TAG_BYTES + 1], tkey2[STORE_MAX_TAG_KEY_BYTES + 1];
     if ((rc = find(s, tname, tname2, tkey2, &tid, NULL)))
         return rc;
     if (tid) {
@@ -159,8 +173,8 @@ int store_tag_merge(store_t *s, const char *const *from, size_t nfrom, const cha
                     store_tag_t *out)
 {
     store_tag_cache_clear(s);
-    char iname[STORE_MAX_TAG_BYTES + 1], ikey[STORE_MAX_TAG_BYTES + 1];
-    char name[STORE_MAX_TAG_BYTES + 1], key[STORE_MAX_TAG_BYTES + 1], err[256];
+    char iname[STORE_MAX_TAG_BYTES + 1], ikey[STORE_MAX_TAG_KEY_BYTES + 1];
+    char name[STORE_MAX_TAG_BYTES + 1], key[STORE_MAX_TAG_KEY_BYTES + 1], err[256];
     int64_t iid, fid;
     int rc, found = 0;
     if (store_normalize_tag(into, iname, sizeof iname, err, sizeof err) != STORE_OK)
@@ -172,7 +186,8 @@ int store_tag_merge(store_t *s, const char *const *from, size_t nfrom, const cha
     }
     if (!found)
         return store_fail(s, STORE_ENOTFOUND, "none of the tags to merge exists");
-    store_tag_key(iname, ikey);
+    if ((rc = store_tag_key_or_fail(s, iname, ikey)))
+        return rc;
     sqlite3_stmt *st = store_stmt(s, ST_TAG_INSERT);
     if (!st)
         return STORE_EINTERNAL;
@@ -196,7 +211,7 @@ int store_tag_merge(store_t *s, const char *const *from, size_t nfrom, const cha
 int store_tag_delete(store_t *s, const char *name, store_tag_t *deleted)
 {
     store_tag_cache_clear(s);
-    char tname[STORE_MAX_TAG_BYTES + 1], key[STORE_MAX_TAG_BYTES + 1];
+    char tname[STORE_MAX_TAG_BYTES + 1], key[STORE_MAX_TAG_KEY_BYTES + 1];
     int64_t id, count = 0;
     int rc = find(s, name, tname, key, &id, &count);
     if (rc)
@@ -208,4 +223,116 @@ int store_tag_delete(store_t *s, const char *name, store_tag_t *deleted)
     if ((rc = exec_ids(s, "DELETE FROM link_tags WHERE tag_id = ?1 AND ?2 = ?2", id, 0)))
         return rc;
     return exec_ids(s, "DELETE FROM tags WHERE id = ?1 AND ?2 = ?2", id, 0);
+}
+
+/* ---- migration 5: the NFKC_Casefold key ----------------------------------------------- */
+
+typedef struct {
+    int64_t from, into;
+} merge_pair_t;
+
+static int rekey_fill(store_t *s)
+{
+    sqlite3_stmt *sel = NULL, *ins = NULL;
+    char key[STORE_MAX_TAG_KEY_BYTES + 1];
+    int rc = sqlite3_prepare_v2(s->db, "SELECT id, name FROM tags ORDER BY id", -1, &sel, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_prepare_v2(s->db, "INSERT INTO temp.rekey(id, key) VALUES (?1, ?2)", -1,
+                                &ins, NULL);
+    if (rc != SQLITE_OK) {
+        rc = store_fail_sqlite(s, rc, "re-key tags");
+        goto fail;
+    }
+    while ((rc = sqlite3_step(sel)) == SQLITE_ROW) {
+        if ((rc = store_tag_key_or_fail(s, (const char *)sqlite3_column_text(sel, 1), key)))
+            goto fail;
+        sqlite3_bind_int64(ins, 1, sqlite3_column_int64(sel, 0));
+        sqlite3_bind_text(ins, 2, key, -1, SQLITE_STATIC);
+        if ((rc = store_step_done(s, ins, "re-key tags")))
+            goto fail;
+    }
+    rc = rc == SQLITE_DONE ? STORE_OK : store_fail_sqlite(s, rc, "re-key tags");
+fail:
+    sqlite3_finalize(sel);
+    sqlite3_finalize(ins);
+    return rc;
+}
+
+/* The pairs (tag, oldest tag with the same new key), oldest first, with names and counts
+ * recorded in s->merged. */
+static int rekey_pairs(store_t *s, merge_pair_t **out, size_t *n)
+{
+    sqlite3_stmt *st = NULL;
+    merge_pair_t *v = NULL;
+    size_t cap = 0;
+    *n = 0;
+    int rc = sqlite3_prepare_v2(s->db,
+        "SELECT r.id, m.id, t.name, k.name, t.count FROM temp.rekey r"
+        " JOIN (SELECT key, min(id) AS id FROM temp.rekey GROUP BY key) m"
+        "   ON m.key = r.key AND m.id <> r.id"
+        " JOIN tags t ON t.id = r.id JOIN tags k ON k.id = m.id ORDER BY r.id", -1, &st, NULL);
+    if (rc != SQLITE_OK) {
+        rc = store_fail_sqlite(s, rc, "re-key tags");
+        goto fail;
+    }
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 16;
+            merge_pair_t *nv = realloc(v, cap * sizeof *nv);
+            store_tag_merged_t *nm = nv ? realloc(s->merged, cap * sizeof *nm) : NULL;
+            if (nv)
+                v = nv;
+            if (!nm) {
+                rc = store_fail(s, STORE_ENOMEM, "out of memory");
+                goto fail;
+            }
+            s->merged = nm;
+        }
+        v[*n].from = sqlite3_column_int64(st, 0);
+        v[*n].into = sqlite3_column_int64(st, 1);
+        store_tag_merged_t *m = &s->merged[*n];
+        snprintf(m->from, sizeof m->from, "%s", sqlite3_column_text(st, 2));
+        snprintf(m->into, sizeof m->into, "%s", sqlite3_column_text(st, 3));
+        m->links = sqlite3_column_int64(st, 4);
+        (*n)++;
+        s->nmerged = *n;
+    }
+    if (rc != SQLITE_DONE) {
+        rc = store_fail_sqlite(s, rc, "re-key tags");
+        goto fail;
+    }
+    sqlite3_finalize(st);
+    *out = v;
+    return STORE_OK;
+fail:
+    sqlite3_finalize(st);
+    free(v);
+    *n = 0;
+    return rc;
+}
+
+int store_tags_rekey(store_t *s)
+{
+    store_tag_cache_clear(s);
+    merge_pair_t *pairs = NULL;
+    size_t n = 0;
+    int rc = store_exec(s, "CREATE TEMP TABLE rekey(id INTEGER PRIMARY KEY, key TEXT NOT NULL)");
+    if (rc)
+        return rc;
+    if ((rc = rekey_fill(s)) || (rc = store_exec(s, "CREATE INDEX temp.rekey_by_key ON rekey(key, id)")))
+        goto done;
+    if ((rc = rekey_pairs(s, &pairs, &n)))
+        goto done;
+    for (size_t i = 0; i < n; i++)
+        if ((rc = move_links(s, pairs[i].from, pairs[i].into)))
+            goto done;
+    /* two passes: no key is unique-checked against a neighbour's old key mid-update (a
+     * control character never appears in a tag) */
+    rc = store_exec(s, "UPDATE tags SET key = char(1) || id;"
+                       "UPDATE tags SET key = (SELECT key FROM temp.rekey r WHERE r.id = tags.id)");
+done:
+    free(pairs);
+    if (store_exec(s, "DROP TABLE IF EXISTS temp.rekey") && !rc)
+        rc = STORE_EINTERNAL;
+    return rc;
 }

@@ -114,7 +114,7 @@ class LinkTests(TestCase):
         lst = self.d.call("tag.list")["tags"]
         self.assertEqual(lst, sorted(lst, key=lambda t: (-t["count"], t["name"])))
         r = self.d.call("tag.rename", {"from": "gamma", "to": "Γάμμα"})
-        self.assertEqual(r["tag"], {"name": "Γάμμα", "count": 1})
+        self.assertEqual(r["tag"], {"name": "Γάμμα", "key": "γάμμα", "count": 1})
         r = self.d.call("tag.rename", {"from": "Γάμμα", "to": "alpha"})   # onto an existing tag: merge
         self.assertEqual(r["tag"]["count"], 4)
         r = self.d.call("tag.merge", {"from": ["beta"], "into": "Alpha"})

@@ -201,7 +201,7 @@ class RpcTests(TestCase):
 class LifeTests(TestCase):
     def test_second_daemon_on_same_state_dir_refused(self):
         with Daemon() as d:
-            other = subprocess.run([LINKSNAPD, "--state-dir", d.state_dir, "--socket",
+            other = subprocess.run([LINKSNAPD, "--http-listen", "off", "--state-dir", d.state_dir, "--socket",
                                     d.socket + "2"], capture_output=True, text=True, timeout=30)
             self.assertNotEqual(other.returncode, 0)
             self.assertIn("another linksnapd", other.stderr)
@@ -210,7 +210,7 @@ class LifeTests(TestCase):
     def test_live_socket_not_stolen(self):
         with Daemon() as d:
             state2 = os.path.join(d.root, "state2")
-            other = subprocess.run([LINKSNAPD, "--state-dir", state2, "--socket", d.socket],
+            other = subprocess.run([LINKSNAPD, "--http-listen", "off", "--state-dir", state2, "--socket", d.socket],
                                    capture_output=True, text=True, timeout=30)
             self.assertNotEqual(other.returncode, 0)
             self.assertIn("already listening", other.stderr)

@@ -79,7 +79,8 @@ class NotifyTests(TestCase):
         root = tempfile.mkdtemp(prefix="linksnap-sa-")
         sock = os.path.join(root, "act.sock")
         log = open(os.path.join(root, "log"), "wb")
-        p = subprocess.Popen([tool, "-l", sock, LINKSNAPD, "--state-dir", os.path.join(root, "state"), "-v"],
+        p = subprocess.Popen([tool, "-l", sock, LINKSNAPD, "--state-dir", os.path.join(root, "state"), "-v",
+                              "--http-listen", "off"],
                              stdout=log, stderr=subprocess.STDOUT)
         try:
             for _ in range(200):

@@ -283,6 +283,34 @@ await test('capture through the page once the capture engine is there', async ()
   }
 });
 
+await test('addresses as people read them; one chip for one word', async () => {
+  const idn = await addLink('https://例子.测试/路径', ['Ｄａｔａｂａｓｅ']);
+  const homo = await addLink('https://p\u0430ypal.com/login', ['database']);   // Cyrillic а
+  const page = await newPage();
+  await page.goto(URL_ + '/links?q=' + encodeURIComponent('路径'));
+  await waitReady(page);
+  let got = await ids(page);
+  assert(JSON.stringify(got) === JSON.stringify([idn.id]), 'search box finds the Unicode path: ' + got);
+  const host = await page.textContent(`[data-link-id="${idn.id}"] .host`);
+  assert(host === '例子.测试', 'card host as people read it: ' + host);
+  await page.goto(URL_ + '/links?all=DATABASE');
+  await waitReady(page);
+  got = await ids(page);
+  assert(got.includes(idn.id) && got.includes(homo.id), 'one tag by any spelling: ' + got);
+  const homoHost = await page.textContent(`[data-link-id="${homo.id}"] .host`);
+  assert(homoHost === 'xn--pypal-4ve.com', 'a homograph stays punycode: ' + homoHost);
+  // clicking the chip of the same tag replaces the filter's spelling instead of adding it
+  await page.click(`[data-link-id="${idn.id}"] .chip[data-tag="Ｄａｔａｂａｓｅ"]`);
+  await waitFor(page, () => decodeURIComponent(location.search).includes('Ｄａｔａｂａｓｅ'));
+  const search = decodeURIComponent(new URL(page.url()).search);
+  assert(!search.includes('DATABASE'), 'one chip for one tag: ' + search);
+  await page.goto(URL_ + `/links/${idn.id}`);
+  await page.waitForSelector('.detail p.url');
+  const shown = await page.textContent('.detail p.url');
+  assert(shown === 'https://例子.测试/路径', 'detail page URL: ' + shown);
+  assert(page.errors.length === 0, page.errors.join('\n'));
+});
+
 await test('screenshots of every page: light and dark, desktop and phone', async () => {
   const detail = (await rpc('link.list', { tags_all: ['tall'], limit: 1 })).links[0];
   // a few links with thumbnails for the pictures

@@ -34,6 +34,29 @@ export function hostOf(url) {
   try { return new URL(url).host; } catch { return ''; }
 }
 
+// The address as people read it: display_url from the daemon (例子.测试/路径, never a
+// homograph), the stored url otherwise. Never parsed with URL(), which re-encodes it.
+export function shownUrl(o) {
+  return (o && (o.display_url || o.url)) || '';
+}
+
+export function shownHost(o) {
+  const u = shownUrl(o);
+  const i = u.indexOf('://');
+  if (i < 0) return '';
+  const rest = u.slice(i + 3);
+  const auth = rest.slice(0, rest.search(/[/?#]|$/));
+  return auth.slice(auth.lastIndexOf('@') + 1);
+}
+
+// The daemon's tag key (NFKC_Casefold, white space collapsed) as near as JavaScript gets:
+// NFKC, then upper and lower case (ß -> SS -> ss, ς -> Σ -> σ). One tag for Ｄａｔａｂａｓｅ,
+// database and DATABASE here as in the store; the store decides in the end.
+export function tagKey(name) {
+  return String(name).normalize('NFKC').toUpperCase().toLowerCase().replace(/ς/g, 'σ').normalize('NFKC')
+    .replace(/[\s\u00ad\u200b-\u200d\u2060\ufeff]+/g, (m) => (/\s/.test(m) ? ' ' : '')).trim();
+}
+
 // Announces text to screen readers (the live region in index.html).
 export function announce(text) {
   const live = document.getElementById('live');

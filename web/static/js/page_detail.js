@@ -1,7 +1,7 @@
 // page_detail.js -- one link: the full-page screenshot in lazily loaded tiles (a 30,000 px
 // capture is never decoded at once), snapshot history, edit title, description and tags,
 // re-capture, open the original, delete.
-import { h, announce, safeHref, splitTags, toast } from './dom.js';
+import { h, announce, safeHref, shownUrl, splitTags, toast } from './dom.js';
 import { t, fmtDate } from './i18n.js';
 import { isMissing, rpc } from './api.js';
 import { badge, tagField } from './widgets.js';
@@ -36,7 +36,7 @@ function historyTable(snaps, onPick) {
       h('td', {}, badge(s.state)),
       h('td', {}, s.http_status ?? ''),
       h('td', {}, s.width && s.height ? `${s.width}×${s.height}${s.truncated ? ' ✂' : ''}` : ''),
-      h('td', { class: 'url' }, s.final_url ?? ''),
+      h('td', { class: 'url' }, s.display_final_url ?? s.final_url ?? ''),
       h('td', {}, timings(s.timings)),
       h('td', { class: 'err' }, s.error ?? '')))));
 }
@@ -66,7 +66,7 @@ export async function pageDetail(main, ctx, id) {
       h('a', { href: '/links?all=' + encodeURIComponent(n) }, n),
       h('button', { type: 'button', class: 'x', 'aria-label': t('detail_remove_tag', { t: n }),
         onclick: async () => { link = (await rpc('link.tag', { id, remove: [n] })).link; paintTags(); } }, '✕'))));
-    heading.textContent = link.title || link.url;
+    heading.textContent = link.title || shownUrl(link);
     document.title = `${heading.textContent} · linksnap`;
   }
 
@@ -118,7 +118,7 @@ export async function pageDetail(main, ctx, id) {
 
   main.append(
     h('div', { class: 'detail', dataset: { linkId: String(id) } },
-      h('div', { class: 'detail-head' }, heading, h('p', { class: 'url' }, link.url), actions),
+      h('div', { class: 'detail-head' }, heading, h('p', { class: 'url', title: link.url }, shownUrl(link)), actions),
       h('div', { class: 'detail-cols' },
         shotBox,
         h('aside', {},

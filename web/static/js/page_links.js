@@ -1,7 +1,7 @@
 // page_links.js -- 链接管理 / Links: grid or list, newest first, infinite scroll; filters by
 // tags (all of / any of / none of, by clicking chips), untagged and text, kept in the query
 // string; select many to tag, untag, re-capture or delete at once.
-import { h, announce, toast } from './dom.js';
+import { h, announce, tagKey, toast } from './dom.js';
 import { t } from './i18n.js';
 import { batchAll, isMissing, rpc } from './api.js';
 import { chip, linkCard, tagField } from './widgets.js';
@@ -64,7 +64,7 @@ export function pageLinks(main, ctx) {
   }
 
   function clickTag(name) {
-    for (const k of ['all', 'any', 'none']) f[k] = f[k].filter((x) => x.toLowerCase() !== name.toLowerCase());
+    for (const k of ['all', 'any', 'none']) f[k] = f[k].filter((x) => tagKey(x) !== tagKey(name));
     f[f.mode].push(name);
     filterChanged();
   }

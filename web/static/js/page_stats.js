@@ -1,6 +1,6 @@
 // page_stats.js -- 统计 / Stats: the three charts (tags, timeline, outcomes) with a period
 // and a tag picker, and the capture queue.
-import { h } from './dom.js';
+import { h, shownUrl } from './dom.js';
 import { t } from './i18n.js';
 import { isMissing, rpc } from './api.js';
 import { badge } from './widgets.js';
@@ -40,7 +40,7 @@ export async function pageStats(main, ctx) {
       const r = await rpc('job.list', { state: 'running' });
       const r2 = await rpc('job.list', { state: 'queued' });
       jobs.replaceChildren(...[...r.jobs, ...r2.jobs].slice(0, 20).map((j) =>
-        h('li', {}, badge(j.state), ' ', h('a', { href: `/links/${j.link_id}` }, j.url || `#${j.link_id}`))));
+        h('li', {}, badge(j.state), ' ', h('a', { href: `/links/${j.link_id}` }, shownUrl(j) || `#${j.link_id}`))));
     } catch (e) { if (!isMissing(e)) throw e; }
   }
 

@@ -1,6 +1,6 @@
 // widgets.js -- pieces several pages share: tag chips, the capture state badge, the
 // thumbnail, the tag field with completion, and a link's card.
-import { h, hostOf, safeHref, splitTags } from './dom.js';
+import { h, safeHref, shownHost, shownUrl, splitTags, tagKey } from './dom.js';
 import { t, fmtDate } from './i18n.js';
 import { rpc } from './api.js';
 
@@ -33,7 +33,7 @@ export function thumb(link, big, eager) {
 
 // One link as a card (grid) or a row (list). opts: {onTag, selectable, selected, onSelect}
 export function linkCard(link, opts = {}) {
-  const title = link.title || (link.last_snapshot && link.last_snapshot.title) || link.url;
+  const title = link.title || (link.last_snapshot && link.last_snapshot.title) || shownUrl(link);
   const head = h('a', { href: `/links/${link.id}`, class: 'title' }, title);
   const sel = opts.selectable
     ? h('input', { type: 'checkbox', class: 'sel', checked: !!opts.selected, 'aria-label': t('select') + ' ' + title,
@@ -47,7 +47,7 @@ export function linkCard(link, opts = {}) {
     h('div', { class: 'body' },
       head,
       h('div', { class: 'meta' },
-        href ? h('a', { href, class: 'host', target: '_blank', rel: 'noopener noreferrer' }, hostOf(link.url)) : h('span', { class: 'host' }, hostOf(link.url)),
+        href ? h('a', { href, class: 'host', target: '_blank', rel: 'noopener noreferrer' }, shownHost(link)) : h('span', { class: 'host' }, shownHost(link)),
         badge(stateOf(link)),
         h('time', { datetime: link.created_at }, fmtDate(link.created_at))),
       tags));
@@ -71,9 +71,9 @@ export function tagField(attrs) {
     const v = input.value;
     const i = Math.max(v.lastIndexOf(','), v.lastIndexOf('，'));
     const before = i >= 0 ? v.slice(0, i + 1) + ' ' : '';
-    const last = v.slice(i + 1).trim().toLowerCase();
-    const have = new Set(splitTags(v.slice(0, i + 1)).map((x) => x.toLowerCase()));
-    const opts = tags.filter((n) => !have.has(n.toLowerCase()) && (!last || n.toLowerCase().includes(last))).slice(0, 20);
+    const last = tagKey(v.slice(i + 1));
+    const have = new Set(splitTags(v.slice(0, i + 1)).map(tagKey));
+    const opts = tags.filter((n) => !have.has(tagKey(n)) && (!last || tagKey(n).includes(last))).slice(0, 20);
     list.replaceChildren(...opts.map((n) => h('option', { value: before + n })));
   });
   return { input, list };
