@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "pngenc.h"
 #include "util.h"
 
 long postproc_base64_decode(const char *in, size_t len, unsigned char *out)
@@ -120,44 +121,18 @@ static void png_warning_cb(png_structp png, png_const_charp msg)
     (void)msg;
 }
 
-/* libpng's output into a capped dynbuf (common/buf.h). */
-static void mem_write_cb(png_structp png, png_bytep in, png_size_t n)
-{
-    if (buf_append(png_get_io_ptr(png), in, n) != 0)
-        png_error(png, "out of memory");
-}
-
-static void mem_flush_cb(png_structp png)
-{
-    (void)png;
-}
-
+/* The thumbnail through the one PNG writer (raster/pngenc.c): RGB, SUB filter, libdeflate
+ * level 2 (libdeflate 1.14's level 1 is slower than its 2 on screenshots: benchmarks.md). */
 static int encode_rgb(const unsigned char *rgb, int w, int h, buf_t *out, char *err,
                       size_t errlen)
 {
-    png_err_t pe = {""};
-    png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, &pe, png_error_cb, png_warning_cb);
-    png_infop info = png ? png_create_info_struct(png) : NULL;
-    if (!info) {
-        png_destroy_write_struct(&png, NULL);
-        snprintf(err, errlen, "out of memory encoding the thumbnail");
+    raster_png_image_t im = {(uint32_t)w, (uint32_t)h, RASTER_PNG_TYPE_RGB, 8, NULL, 0, NULL, 0,
+                             2, RASTER_PNG_FILTER_SUB, rgb, (size_t)w * 3, NULL, NULL};
+    char msg[160];
+    if (raster_png_write(&im, out, msg, sizeof msg) != 0) {
+        snprintf(err, errlen, "thumbnail: %s", msg);
         return -1;
     }
-    if (setjmp(png_jmpbuf(png))) {
-        png_destroy_write_struct(&png, &info);
-        snprintf(err, errlen, "thumbnail: %s", pe.msg);
-        return -1;
-    }
-    png_set_write_fn(png, out, mem_write_cb, mem_flush_cb);
-    png_set_compression_level(png, 3);
-    png_set_filter(png, 0, PNG_FILTER_SUB);
-    png_set_IHDR(png, info, (png_uint_32)w, (png_uint_32)h, 8, PNG_COLOR_TYPE_RGB, PNG_INTERLACE_NONE,
-                 PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
-    png_write_info(png, info);
-    for (int y = 0; y < h; y++)
-        png_write_row(png, (png_const_bytep)(rgb + (size_t)y * (size_t)w * 3));
-    png_write_end(png, NULL);
-    png_destroy_write_struct(&png, &info);
     return 0;
 }
 

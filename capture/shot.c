@@ -17,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util.h"
+
 typedef struct {
     cdp_t *cdp;
     uv_loop_t *loop;
@@ -98,6 +100,25 @@ static long send_cmd(shot_t *s, const char *method, json_t *params, const char *
     return id;
 }
 
+/* Copies a string Chromium sent into a fixed buffer, cut on a character boundary: a cut
+ * inside a UTF-8 character made the stored text invalid, and a listing lost its row. Text
+ * that is not valid UTF-8 to begin with is repaired (U+FFFD), so nothing invalid is kept. */
+static void copy_text(char *dst, size_t size, const char *src)
+{
+    size_t len = src ? strlen(src) : 0;
+    char *fixed = NULL;
+    if (len && !util_utf8_valid(src, len)) {
+        fixed = util_utf8_repair(src, len, NULL);
+        src = fixed ? fixed : "";
+        len = strlen(src);
+    }
+    size_t n = util_utf8_prefix(src ? src : "", len, size - 1);
+    if (n)
+        memcpy(dst, src, n);
+    dst[n] = '\0';
+    free(fixed);
+}
+
 static void disposed_cb(cdp_t *c, json_t *r, const char *err, void *ud)
 {
     shot_t *s = ud;
@@ -117,7 +138,9 @@ static void finish(shot_t *s, const char *fmt, const char *detail)
     s->finished = 1;
     if (fmt) {
         s->res.ok = 0;
-        snprintf(s->res.error, sizeof s->res.error, fmt, s->step, detail ? detail : "");
+        char msg[4096];
+        snprintf(msg, sizeof msg, fmt, s->step, detail ? detail : "");
+        copy_text(s->res.error, sizeof s->res.error, msg);
         if (s->res.png_b64) {
             json_decref(s->res.png_b64);
             s->res.png_b64 = NULL;
@@ -218,7 +241,7 @@ static void lazy_cb(cdp_t *c, json_t *r, const char *err, void *ud)
     json_t *v = json_object_get(json_object_get(r, "result"), "value");
     const char *title = json_string_value(json_object_get(v, "title"));
     if (title)
-        snprintf(s->res.title, sizeof s->res.title, "%s", title);
+        copy_text(s->res.title, sizeof s->res.title, title);
     s->res.lazy_steps = (int)json_integer_value(json_object_get(v, "steps"));
     size_t i;
     json_t *cut;
@@ -482,7 +505,7 @@ void shot_on_event(void *handle, const char *method, json_t *params, const char 
         if (is_main_frame(s, params)) {
             s->res.http_status = (int)json_integer_value(json_object_get(resp, "status"));
             const char *u = json_string_value(json_object_get(resp, "url"));
-            snprintf(s->res.final_url, sizeof s->res.final_url, "%s", u ? u : "");
+            copy_text(s->res.final_url, sizeof s->res.final_url, u);
         }
     } else if (!strcmp(method, "Page.loadEventFired")) {
         if (s->nav_sent && !s->loaded) {   /* not about:blank's, from before navigate */

@@ -35,7 +35,7 @@ typedef struct {
     int ok;                    /* an image came back (png_b64) */
     int http_status;           /* main document; 0 = no response */
     char final_url[2048];
-    char title[512];
+    char title[512];           /* cut on a UTF-8 character boundary, never inside one */
     int width, height, truncated;   /* CSS px of the shot */
     int partial;               /* captured, but a wait was cut (reasons below, "; "-joined) */
     char partial_reason[400];

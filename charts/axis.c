@@ -1,5 +1,6 @@
 /* axis.c -- axis arithmetic for the charts: "nice" value ticks (1-2-5), counts with
- * thousands separators, UTC dates in English, and date ticks that do not collide.
+ * thousands separators, UTC dates in English or Chinese, and date ticks that do not
+ * collide.
  * Locale-independent on purpose: a chart reads the same whatever LC_* the daemon has. */
 #include <errno.h>
 #include <math.h>
@@ -85,11 +86,21 @@ char *chart_format_time(int64_t ms, char out[40])
     return out;
 }
 
-char *chart_format_day(int64_t day_ms, int with_year, char out[40])
+char *chart_format_day(charts_lang_t lang, int64_t day_ms, int with_year, char out[40])
 {
     struct tm tm;
     if (utc_tm(day_ms, &tm)) {
         snprintf(out, 40, "?");
+        return out;
+    }
+    if (lang == CHARTS_LANG_ZH) {
+        if (with_year == 2)
+            snprintf(out, 40, "%d\xE5\xB9\xB4%d\xE6\x9C\x88", tm.tm_year + 1900, tm.tm_mon + 1);
+        else if (with_year)
+            snprintf(out, 40, "%d\xE5\xB9\xB4%d\xE6\x9C\x88%d\xE6\x97\xA5", tm.tm_year + 1900,
+                     tm.tm_mon + 1, tm.tm_mday);
+        else
+            snprintf(out, 40, "%d\xE6\x9C\x88%d\xE6\x97\xA5", tm.tm_mon + 1, tm.tm_mday);
         return out;
     }
     if (with_year == 2)
@@ -120,10 +131,11 @@ static int widest(chart_ctx_t *c, int months_only, double *w)
     *w = 0;
     for (int m = 0; m < 12; m++) {
         char s[40];
-        if (months_only)
-            snprintf(s, sizeof s, "%s 2000", MONTHS[m]);
-        else
-            snprintf(s, sizeof s, "%s 30", MONTHS[m]);
+        /* the 28th of month m of 2000 (or the month itself) in the chart's language:
+         * digits have one width, so any two-digit day measures the same */
+        static const int starts[12] = {0, 31, 60, 91, 121, 152, 182, 213, 244, 274, 305, 335};
+        int64_t day = (10957 + starts[m] + (months_only ? 0 : 27)) * DAY_MS;
+        chart_format_day(c->lang, day, months_only ? 2 : 0, s);
         double x;
         int rc = chart_text_width(c, c->th->small_size, 0, s, &x);
         if (rc)
@@ -198,14 +210,18 @@ int chart_date_ticks(chart_ctx_t *c, int64_t first_day_ms, size_t days, double d
         if (year_label) {
             struct tm tm;
             utc_tm(day_ms, &tm);
+            int zh = c->lang == CHARTS_LANG_ZH;
             if (step >= 12)
-                snprintf(t[k].label, sizeof t[k].label, "%d", tm.tm_year + 1900);
+                snprintf(t[k].label, sizeof t[k].label, zh ? "%d\xE5\xB9\xB4" : "%d",
+                         tm.tm_year + 1900);
             else if (tm.tm_mon == 0 || k == 0)
-                chart_format_day(day_ms, 2, t[k].label);
+                chart_format_day(c->lang, day_ms, 2, t[k].label);
+            else if (zh)
+                snprintf(t[k].label, sizeof t[k].label, "%d\xE6\x9C\x88", tm.tm_mon + 1);
             else
                 snprintf(t[k].label, sizeof t[k].label, "%s", MONTHS[tm.tm_mon]);
         } else {
-            chart_format_day(day_ms, 0, t[k].label);
+            chart_format_day(c->lang, day_ms, 0, t[k].label);
         }
         k++;
     }

@@ -12,6 +12,7 @@
 typedef struct {
     raster_color_t background, title, text, muted, grid, axis, bar, area_fill;
     raster_color_t ok, partial, failed;
+    raster_color_t blocked;
     double title_size, label_size, small_size;
     double pad; /* outer margin, CSS px */
 } chart_theme_t;
@@ -27,7 +28,38 @@ typedef struct {
     char *err;
     size_t errlen;
     double top;      /* y below the title block */
+    charts_lang_t lang;
+    int narrow;      /* a phone-sized chart: subtitle and legend on lines of their own */
+    int hints;       /* add the exact-number hover rects (SVG only: pixels cannot hover) */
 } chart_ctx_t;
+
+/* Below this width (CSS px) a chart lays out for a phone. */
+#define CHART_NARROW_WIDTH 560
+
+/* Every word a chart prints, per language. Formats take the arguments their comment
+ * names, in order. */
+typedef struct {
+    const char *tags_title;     /* all the tags with links fit */
+    const char *tags_top_title; /* %zu: how many are shown */
+    const char *tags_count;     /* %s: number of tags */
+    const char *as_of;          /* %s: the time */
+    const char *sep;            /* between subtitle parts */
+    const char *tags_none_linked, *tags_none;
+    const char *tag_hint;       /* %s tag, %s count */
+    const char *timeline_title;
+    const char *timeline_tag;   /* %.*s tag */
+    const char *timeline_empty; /* %zu days */
+    const char *outcomes_title;
+    const char *outcomes_empty; /* %zu days */
+    const char *ok, *partial, *failed, *blocked;
+    const char *links_n;        /* %s count */
+    const char *captures_n;     /* %s count */
+    const char *day_hint;       /* %s day, %s the day's numbers */
+    const char *no_days;
+    const char *legend_item;    /* %s name, %s total */
+} chart_strings_t;
+
+const chart_strings_t *chart_strings(charts_lang_t lang);
 
 /* Text helpers: fail with a message in ctx->err. */
 int chart_text_width(chart_ctx_t *c, double size, int bold, const char *s, double *w);
@@ -41,9 +73,11 @@ size_t chart_cut_len(const char *s, size_t max);
 /* The baseline that centres text of size on y. */
 double chart_baseline(double y, double size);
 
-/* Title at top left (ellipsised to leave room for the subtitle), subtitle at top right;
- * sets c->top. */
+/* Title at top left (ellipsised to leave room for the subtitle), subtitle at top right,
+ * or on a line of its own under the title when both do not fit; sets c->top. */
 int chart_header(chart_ctx_t *c, const char *title, const char *subtitle);
+/* Whether chart_header would put the subtitle on a line of its own. */
+int chart_header_wraps(chart_ctx_t *c, const char *title, const char *subtitle, int *wraps);
 /* The empty state: message centred in the area under the header. */
 int chart_empty(chart_ctx_t *c, const char *message);
 
@@ -62,8 +96,9 @@ char *chart_format_count(double v, char out[40]);
 char *chart_format_int(int64_t v, char out[40]);
 /* "2026-11-25 10:00 UTC". out: 40 bytes. */
 char *chart_format_time(int64_t ms, char out[40]);
-/* "Nov 25" / "Nov 25, 2026" / "Nov 2026". */
-char *chart_format_day(int64_t day_ms, int with_year, char out[40]);
+/* "Nov 25" / "Nov 25, 2026" / "Nov 2026" (with_year 0, 1, 2), or in Chinese
+ * "11月25日" / "2026年11月25日" / "2026年11月". */
+char *chart_format_day(charts_lang_t lang, int64_t day_ms, int with_year, char out[40]);
 
 /* Ticks 0, step, 2*step .. max covering vmax with about target intervals, steps of
  * 1, 2 or 5 times a power of ten, never below 1. */

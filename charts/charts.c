@@ -8,9 +8,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "chart_int.h"
+#include "coverage.h"
 #include "font.h"
 #include "pngenc.h"
 #include "svg.h"
@@ -19,6 +21,25 @@
 #define DAY_MS 86400000LL
 /* 9999-12-31T23:59:59.999Z: dates past it would not print as four digits. */
 #define MAX_TIME_MS 253402300799999LL
+
+int charts_lang_parse(const char *s, charts_lang_t *out)
+{
+    *out = CHARTS_LANG_EN;
+    if (!s)
+        return -EINVAL;
+    static const struct { const char *name; charts_lang_t lang; } langs[] = {
+        {"en", CHARTS_LANG_EN}, {"zh", CHARTS_LANG_ZH}};
+    for (size_t i = 0; i < sizeof langs / sizeof langs[0]; i++) {
+        size_t n = strlen(langs[i].name);
+        /* "zh", "zh-CN", "zh_TW.UTF-8", "zh-Hans": the language, then nothing or a separator */
+        if (strncasecmp(s, langs[i].name, n) == 0 &&
+            (s[n] == '\0' || s[n] == '-' || s[n] == '_' || s[n] == '.' || s[n] == '@')) {
+            *out = langs[i].lang;
+            return 0;
+        }
+    }
+    return -EINVAL;
+}
 
 void charts_request_init(charts_request_t *req, charts_kind_t kind)
 {
@@ -80,7 +101,8 @@ static int check_series(const int64_t *v, size_t days, int64_t first, const char
             char day[40];
             return fail(err, errlen, -EINVAL, "the %s count for %s is negative (%lld); counts "
                         "must be 0 or more", what,
-                        chart_format_day(first + (int64_t)i * DAY_MS, 1, day), (long long)v[i]);
+                        chart_format_day(CHARTS_LANG_EN, first + (int64_t)i * DAY_MS, 1, day),
+                        (long long)v[i]);
         }
     }
     return 0;
@@ -130,6 +152,8 @@ static int check_data(const charts_request_t *req, const void *data, char *err, 
             rc = check_series(d->partial, d->days, d->first_day_ms, "partial", err, errlen);
         if (!rc)
             rc = check_series(d->failed, d->days, d->first_day_ms, "failed", err, errlen);
+        if (!rc && d->blocked)
+            rc = check_series(d->blocked, d->days, d->first_day_ms, "blocked", err, errlen);
         if (!rc && d->generated_at_ms)
             rc = check_time(d->generated_at_ms, "generated_at", err, errlen);
         return rc;
@@ -171,6 +195,8 @@ static int check_request(const charts_request_t *req, charts_format_t fmt, chart
     if (r->top < 1 || r->top > CHARTS_MAX_TOP)
         return fail(err, errlen, -EINVAL, "top must be between 1 and %d (got %d)",
                     CHARTS_MAX_TOP, r->top);
+    if (r->lang != CHARTS_LANG_EN && r->lang != CHARTS_LANG_ZH)
+        return fail(err, errlen, -EINVAL, "unknown language %d (en or zh)", (int)r->lang);
     if (r->style != CHARTS_STYLE_AUTO && r->style != CHARTS_STYLE_BARS &&
         r->style != CHARTS_STYLE_AREA)
         return fail(err, errlen, -EINVAL, "unknown style %d (auto, bars or area)", (int)r->style);
@@ -222,7 +248,7 @@ static int render(const charts_request_t *req, const void *data, charts_format_t
     const chart_theme_t *th = chart_theme();
     rc = raster_scene_init(&scene, r.width, r.height, th->background);
     chart_ctx_t c = {&scene, th, r.width, r.height, fmt == CHARTS_SVG ? 1 : r.scale, err,
-                     errlen, 0};
+                     errlen, 0, r.lang, r.width < CHART_NARROW_WIDTH, fmt == CHARTS_SVG};
     if (!rc) {
         switch (r.kind) {
         case CHARTS_TAGS: rc = chart_build_tags(&c, &r, data); break;
@@ -299,4 +325,7 @@ int charts_render_canvas(const charts_request_t *req, const void *data, raster_c
 void charts_shutdown(void)
 {
     raster_font_cache_clear();
+    raster_png_release_scratch();
+    raster_canvas_release_spare();
+    raster_rast_release_spare();
 }

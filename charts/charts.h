@@ -4,14 +4,18 @@
  *   CHARTS_TAGS      horizontal bars, the top N tags by link count, counts at bar ends.
  *   CHARTS_TIMELINE  links added per day (bars, or an area for long ranges), optionally
  *                    for one tag.
- *   CHARTS_OUTCOMES  captures per day stacked by state: ok, partial, failed.
+ *   CHARTS_OUTCOMES  captures per day stacked by state: ok, partial, failed (, blocked).
  *
  * Knows nothing of SQLite or the daemon: the caller queries the store and fills one of
  * the data structs below. Everything is a pure function of its arguments: no global
  * drawing state, any number of renders may run at once on any threads, and the same
  * request and data always give the same bytes (on a machine with the same fonts).
- * Days are UTC days; dates print in English ("Nov 25"), numbers with a comma every
- * three digits, whatever the process locale.
+ * Days are UTC days. Titles, legends, units and dates are in the request's language
+ * (English "Nov 25" or Chinese "11月25日"), numbers with a comma every three digits,
+ * whatever the process locale. Layouts follow the size asked for: fewer ticks, shortened
+ * labels, the subtitle and the legend on lines of their own when the chart is narrow;
+ * no text is smaller than 11 CSS px. In SVG every bar and day carries its exact numbers
+ * (a <title> on an invisible rect).
  *
  * Errors: functions return 0 or a negative errno value, and write a sentence for the
  * user into err (errlen bytes, may be 0):
@@ -62,6 +66,15 @@ typedef enum {
 #define CHARTS_MAX_DAYS 3660
 #define CHARTS_MAX_TITLE 200 /* bytes; a longer title is cut */
 
+typedef enum {
+    CHARTS_LANG_EN,
+    CHARTS_LANG_ZH,
+} charts_lang_t;
+
+/* "en", "zh", or a locale or language tag starting with either ("zh-CN", "zh_TW.UTF-8",
+ * "en_US"); returns 0, or -EINVAL for anything else (then *out is CHARTS_LANG_EN). */
+int charts_lang_parse(const char *s, charts_lang_t *out);
+
 typedef struct {
     charts_kind_t kind;
     int width, height;    /* CSS px; 0 = default */
@@ -69,6 +82,7 @@ typedef struct {
     int top;              /* CHARTS_TAGS: bars at most; 0 = CHARTS_DEFAULT_TOP */
     charts_style_t style; /* CHARTS_TIMELINE */
     const char *title;    /* NULL = the kind's own title */
+    charts_lang_t lang;   /* titles, legends, units and dates */
 } charts_request_t;
 
 /* CHARTS_TAGS: one entry per tag, in any order; the chart sorts by count (then name)
@@ -96,6 +110,8 @@ typedef struct {
     const int64_t *ok, *partial, *failed;
     size_t days;
     int64_t generated_at_ms;
+    const int64_t *blocked;   /* issue 14: bot walls; drawn (and in the legend) only when
+                                 non-NULL with a capture in the period */
 } charts_outcomes_data_t;
 
 /* Sets *req to the defaults for kind. */
@@ -121,8 +137,10 @@ int charts_render_timed(const charts_request_t *req, const void *data, charts_fo
 int charts_render_canvas(const charts_request_t *req, const void *data, raster_canvas_t *out,
                          char *err, size_t errlen);
 
-/* Frees the process-wide font cache (raster/font.h). Call once at exit, when no render
- * runs any more (the daemon after its pool stopped); a later render starts it over. */
+/* Frees the process-wide font cache (raster/font.h) and the calling thread's scratch
+ * (its spare canvas and PNG buffers; other threads' go when they exit). Call once at exit,
+ * when no render runs any more (the daemon after its pool stopped); a later render starts
+ * it over. */
 void charts_shutdown(void);
 
 /* Helpers for the store side: the UTC midnight at or before ms, and the number of UTC

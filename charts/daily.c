@@ -11,7 +11,7 @@
 #include "chart_int.h"
 
 #define DAY_MS 86400000LL
-#define MAX_SERIES 3
+#define MAX_SERIES 4
 
 typedef struct {
     int64_t first_day_ms;
@@ -21,7 +21,7 @@ typedef struct {
     raster_color_t colors[MAX_SERIES];
     int nseries;
     int area;
-    const char *unit; /* "links", "captures" */
+    const char *unit; /* a format with one %s for a count: "%s links" */
 } daily_t;
 
 static double value(const daily_t *d, int s, size_t i)
@@ -29,16 +29,61 @@ static double value(const daily_t *d, int s, size_t i)
     return d->series[s] ? (double)d->series[s][i] : 0;
 }
 
-/* The legend right-aligned on one line: a swatch, the name and the total per series. */
-static int legend(chart_ctx_t *c, const daily_t *d, const double *totals, double y)
+/* The legend entries' text: a name and the series' total. */
+static void legend_text(chart_ctx_t *c, const daily_t *d, const double *totals, int s,
+                        char text[96])
+{
+    char num[40];
+    snprintf(text, 96, chart_strings(c->lang)->legend_item, d->names[s],
+             chart_format_count(totals[s], num));
+}
+
+/* The legend's width on one line: a swatch (10 px and a 6 px gap) and the text per
+ * series, 14 px between series. */
+static int legend_width(chart_ctx_t *c, const daily_t *d, const double *totals, double *out)
+{
+    double sum = 0;
+    for (int s = 0; s < d->nseries; s++) {
+        char text[96];
+        double w;
+        legend_text(c, d, totals, s, text);
+        int rc = chart_text_width(c, c->th->small_size, 0, text, &w);
+        if (rc)
+            return rc;
+        sum += (s ? 14 : 0) + 16 + w;
+    }
+    *out = sum;
+    return 0;
+}
+
+/* The legend on one line, right-aligned at the top, or (below) left-aligned from x = pad
+ * on the line centred on y. */
+static int legend(chart_ctx_t *c, const daily_t *d, const double *totals, double y, int below)
 {
     const chart_theme_t *th = c->th;
-    double x = c->w - th->pad;
     int rc = 0;
+    if (below) {
+        double x = th->pad;
+        for (int s = 0; s < d->nseries && !rc; s++) {
+            char text[96];
+            double w = 0;
+            legend_text(c, d, totals, s, text);
+            rc = raster_scene_rect(c->scene, chart_snap(c, x), chart_snap(c, y - 5), 10, 10,
+                                   d->colors[s]);
+            if (!rc)
+                rc = chart_text_width(c, th->small_size, 0, text, &w);
+            if (!rc)
+                rc = chart_text(c, th->small_size, 0, th->text, RASTER_ANCHOR_START, x + 16,
+                                chart_baseline(y, th->small_size), text);
+            x += 16 + w + 14;
+        }
+        return rc;
+    }
+    double x = c->w - th->pad;
     for (int s = d->nseries - 1; s >= 0 && !rc; s--) {
-        char num[40], text[96];
-        snprintf(text, sizeof text, "%s %s", d->names[s], chart_format_count(totals[s], num));
-        double w;
+        char text[96];
+        double w = 0;
+        legend_text(c, d, totals, s, text);
         rc = chart_text_width(c, th->small_size, 0, text, &w);
         if (!rc)
             rc = chart_text(c, th->small_size, 0, th->text, RASTER_ANCHOR_END, x,
@@ -50,6 +95,23 @@ static int legend(chart_ctx_t *c, const daily_t *d, const double *totals, double
         x -= 14;
     }
     return rc;
+}
+
+/* The exact numbers of day i, for its hover text: "12 links" or "ok 3 · partial 1 ·
+ * failed 0". */
+static void day_numbers(chart_ctx_t *c, const daily_t *d, size_t i, char *out, size_t n)
+{
+    const chart_strings_t *tr = chart_strings(c->lang);
+    char num[40];
+    if (!d->names[0]) {
+        snprintf(out, n, d->unit, chart_format_count(value(d, 0, i), num));
+        return;
+    }
+    size_t l = 0;
+    out[0] = '\0';
+    for (int s = 0; s < d->nseries && l < n; s++)
+        l += (size_t)snprintf(out + l, n - l, "%s%s %s", s ? tr->sep : "", d->names[s],
+                              chart_format_count(value(d, s, i), num));
 }
 
 static int build_daily(chart_ctx_t *c, const char *title, const daily_t *d, int64_t generated,
@@ -67,31 +129,45 @@ static int build_daily(chart_ctx_t *c, const char *title, const daily_t *d, int6
         if (t > vmax)
             vmax = t;
     }
-    char sub[200] = "", a[40], b[40], num[40], when[40];
+    const chart_strings_t *tr = chart_strings(c->lang);
+    char sub[300] = "", a[40], b[40], num[40], when[40], total[96], part[120];
     if (d->days) {
         int64_t last = d->first_day_ms + (int64_t)(d->days - 1) * DAY_MS;
-        int n = snprintf(sub, sizeof sub, "%s \xE2\x80\x93 %s \xC2\xB7 %s %s",
-                         chart_format_day(d->first_day_ms, 1, a), chart_format_day(last, 1, b),
-                         chart_format_count(all, num), d->unit);
-        if (generated && n > 0 && (size_t)n < sizeof sub)
-            snprintf(sub + n, sizeof sub - (size_t)n, " \xC2\xB7 as of %s",
-                     chart_format_time(generated, when));
+        snprintf(total, sizeof total, d->unit, chart_format_count(all, num));
+        int n = snprintf(sub, sizeof sub, "%s \xE2\x80\x93 %s%s%s",
+                         chart_format_day(c->lang, d->first_day_ms, 1, a),
+                         chart_format_day(c->lang, last, 1, b), tr->sep, total);
+        /* A phone has no room for the time: the page says when it loaded. */
+        if (generated && !c->narrow && n > 0 && (size_t)n < sizeof sub) {
+            snprintf(part, sizeof part, tr->as_of, chart_format_time(generated, when));
+            snprintf(sub + n, sizeof sub - (size_t)n, "%s%s", tr->sep, part);
+        }
     }
     int rc = chart_header(c, title, sub);
     if (rc)
         return rc;
     if (d->days == 0)
-        return chart_empty(c, "No days to show");
+        return chart_empty(c, tr->no_days);
     if (!(vmax > 0))
         return chart_empty(c, empty_msg);
 
     double plot_top = c->top + 4;
+    double axis_h = th->small_size + 12, legend_h = 0;
+    int legend_below = 0;
     if (d->names[0]) {
-        rc = legend(c, d, totals, c->top + 2);
-        plot_top += 14;
+        /* At the top right while it fits beside nothing else, else under the date axis. */
+        double lw = 0;
+        rc = legend_width(c, d, totals, &lw);
+        legend_below = !rc && (c->narrow || lw > (c->w - 2 * th->pad) * 0.7);
+        if (!rc && !legend_below) {
+            rc = legend(c, d, totals, c->top + 2, 0);
+            plot_top += 14;
+        } else if (!rc) {
+            legend_h = th->small_size + 10;
+            rc = legend(c, d, totals, c->h - th->pad - th->small_size / 2, 1);
+        }
     }
-    double axis_h = th->small_size + 12;
-    double plot_bottom = c->h - th->pad - axis_h;
+    double plot_bottom = c->h - th->pad - axis_h - legend_h;
     if (plot_bottom < plot_top + 10)
         plot_bottom = plot_top + 10;
     chart_ticks_t ticks;
@@ -165,6 +241,16 @@ static int build_daily(chart_ctx_t *c, const char *title, const daily_t *d, int6
         }
     }
 
+    /* Every day answers a hover with its date and exact numbers. */
+    for (size_t i = 0; c->hints && i < d->days && !rc; i++) {
+        char day[40], nums[200], hint[260];
+        chart_format_day(c->lang, d->first_day_ms + (int64_t)i * DAY_MS, 1, day);
+        day_numbers(c, d, i, nums, sizeof nums);
+        snprintf(hint, sizeof hint, tr->day_hint, day, nums);
+        rc = raster_scene_hint(c->scene, x0 + (double)i * day_w, plot_top, day_w,
+                               base - plot_top, hint);
+    }
+
     /* Date axis under the plot. */
     chart_date_tick_t *t = NULL;
     size_t nt = 0;
@@ -199,17 +285,17 @@ int chart_build_timeline(chart_ctx_t *c, const charts_request_t *req,
     dd.series[0] = d->counts;
     dd.colors[0] = c->th->bar;
     dd.nseries = 1;
-    dd.unit = "links";
+    const chart_strings_t *tr = chart_strings(c->lang);
+    dd.unit = tr->links_n;
     double day_w = (c->w - 2 * c->th->pad - 40) / (double)(d->days ? d->days : 1);
     dd.area = req->style == CHARTS_STYLE_AREA || (req->style == CHARTS_STYLE_AUTO && day_w < 4);
     char title[400];
     if (d->tag)
-        snprintf(title, sizeof title, "Links added per day \xC2\xB7 tag: %.*s",
-                 (int)chart_cut_len(d->tag, 300), d->tag);
+        snprintf(title, sizeof title, tr->timeline_tag, (int)chart_cut_len(d->tag, 300), d->tag);
     else
-        snprintf(title, sizeof title, "Links added per day");
-    char empty[96];
-    snprintf(empty, sizeof empty, "No links added in these %zu days", d->days);
+        snprintf(title, sizeof title, "%s", tr->timeline_title);
+    char empty[160];
+    snprintf(empty, sizeof empty, tr->timeline_empty, d->days);
     return build_daily(c, req->title ? req->title : title, &dd, d->generated_at_ms, empty);
 }
 
@@ -223,16 +309,26 @@ int chart_build_outcomes(chart_ctx_t *c, const charts_request_t *req,
     dd.series[0] = d->ok;
     dd.series[1] = d->partial;
     dd.series[2] = d->failed;
-    dd.names[0] = "ok";
-    dd.names[1] = "partial";
-    dd.names[2] = "failed";
+    const chart_strings_t *tr = chart_strings(c->lang);
+    dd.names[0] = tr->ok;
+    dd.names[1] = tr->partial;
+    dd.names[2] = tr->failed;
     dd.colors[0] = c->th->ok;
     dd.colors[1] = c->th->partial;
     dd.colors[2] = c->th->failed;
     dd.nseries = 3;
-    dd.unit = "captures";
-    char empty[96];
-    snprintf(empty, sizeof empty, "No captures finished in these %zu days", d->days);
-    return build_daily(c, req->title ? req->title : "Captures per day by outcome", &dd,
+    int any_blocked = 0;
+    for (size_t i = 0; d->blocked && i < d->days; i++)
+        any_blocked |= d->blocked[i] > 0;
+    if (any_blocked) {   /* drawn only when there is one: older charts stay as they were */
+        dd.series[3] = d->blocked;
+        dd.names[3] = tr->blocked;
+        dd.colors[3] = c->th->blocked;
+        dd.nseries = 4;
+    }
+    dd.unit = tr->captures_n;
+    char empty[160];
+    snprintf(empty, sizeof empty, tr->outcomes_empty, d->days);
+    return build_daily(c, req->title ? req->title : tr->outcomes_title, &dd,
                        d->generated_at_ms, empty);
 }

@@ -24,12 +24,81 @@ const chart_theme_t *chart_theme(void)
         .ok = {45, 164, 78, 255},        /* #2da44e */
         .partial = {212, 167, 44, 255},  /* #d4a72c */
         .failed = {207, 34, 46, 255},    /* #cf222e */
+        .blocked = {130, 80, 223, 255},  /* #8250df */
         .title_size = 16,
         .label_size = 12,
         .small_size = 11,
         .pad = 16,
     };
     return &theme;
+}
+
+const chart_strings_t *chart_strings(charts_lang_t lang)
+{
+    static const chart_strings_t en = {
+        .tags_title = "Tags by number of links",
+        .tags_top_title = "Top %zu tags by number of links",
+        .tags_count = "%s tags",
+        .as_of = "as of %s",
+        .sep = " \xC2\xB7 ",
+        .tags_none_linked = "No tag has any links yet",
+        .tags_none = "No tags yet",
+        .tag_hint = "%s: %s links",
+        .timeline_title = "Links added per day",
+        .timeline_tag = "Links added per day \xC2\xB7 tag: %.*s",
+        .timeline_empty = "No links added in these %zu days",
+        .outcomes_title = "Captures per day by outcome",
+        .outcomes_empty = "No captures finished in these %zu days",
+        .ok = "ok",
+        .partial = "partial",
+        .failed = "failed",
+        .blocked = "blocked",
+        .links_n = "%s links",
+        .captures_n = "%s captures",
+        .day_hint = "%s: %s",
+        .no_days = "No days to show",
+        .legend_item = "%s %s",
+    };
+    /* 标签 · 截至 · 每日新增链接 ... in UTF-8 escapes, so the file stays ASCII. */
+    static const chart_strings_t zh = {
+        .tags_title = "\xE5\x90\x84\xE6\xA0\x87\xE7\xAD\xBE\xE7\x9A\x84\xE9\x93\xBE"
+                      "\xE6\x8E\xA5\xE6\x95\xB0",                       /* 各标签的链接数 */
+        .tags_top_title = "\xE9\x93\xBE\xE6\x8E\xA5\xE6\x95\xB0\xE6\x9C\x80\xE5\xA4\x9A"
+                          "\xE7\x9A\x84\xE5\x89\x8D %zu \xE4\xB8\xAA\xE6\xA0\x87\xE7\xAD\xBE",
+                          /* 链接数最多的前 N 个标签 */
+        .tags_count = "%s \xE4\xB8\xAA\xE6\xA0\x87\xE7\xAD\xBE",       /* N 个标签 */
+        .as_of = "\xE6\x88\xAA\xE8\x87\xB3 %s",                         /* 截至 */
+        .sep = " \xC2\xB7 ",
+        .tags_none_linked = "\xE8\xBF\x98\xE6\xB2\xA1\xE6\x9C\x89\xE5\xB8\xA6\xE9\x93"
+                            "\xBE\xE6\x8E\xA5\xE7\x9A\x84\xE6\xA0\x87\xE7\xAD\xBE",
+                            /* 还没有带链接的标签 */
+        .tags_none = "\xE8\xBF\x98\xE6\xB2\xA1\xE6\x9C\x89\xE6\xA0\x87\xE7\xAD\xBE",
+                     /* 还没有标签 */
+        .tag_hint = "%s\xEF\xBC\x9A%s \xE6\x9D\xA1\xE9\x93\xBE\xE6\x8E\xA5", /* ：N 条链接 */
+        .timeline_title = "\xE6\xAF\x8F\xE6\x97\xA5\xE6\x96\xB0\xE5\xA2\x9E\xE9\x93\xBE"
+                          "\xE6\x8E\xA5",                                 /* 每日新增链接 */
+        .timeline_tag = "\xE6\xAF\x8F\xE6\x97\xA5\xE6\x96\xB0\xE5\xA2\x9E\xE9\x93\xBE"
+                        "\xE6\x8E\xA5 \xC2\xB7 \xE6\xA0\x87\xE7\xAD\xBE\xEF\xBC\x9A%.*s",
+                        /* 每日新增链接 · 标签：T */
+        .timeline_empty = "\xE8\xBF\x99 %zu \xE5\xA4\xA9\xE6\xB2\xA1\xE6\x9C\x89\xE6\x96"
+                          "\xB0\xE5\xA2\x9E\xE9\x93\xBE\xE6\x8E\xA5", /* 这 N 天没有新增链接 */
+        .outcomes_title = "\xE6\xAF\x8F\xE6\x97\xA5\xE5\xBF\xAB\xE7\x85\xA7\xE7\xBB\x93"
+                          "\xE6\x9E\x9C",                                 /* 每日快照结果 */
+        .outcomes_empty = "\xE8\xBF\x99 %zu \xE5\xA4\xA9\xE6\xB2\xA1\xE6\x9C\x89\xE5\xAE"
+                          "\x8C\xE6\x88\x90\xE7\x9A\x84\xE5\xBF\xAB\xE7\x85\xA7",
+                          /* 这 N 天没有完成的快照 */
+        .ok = "\xE6\x88\x90\xE5\x8A\x9F",                               /* 成功 */
+        .partial = "\xE9\x83\xA8\xE5\x88\x86",                          /* 部分 */
+        .failed = "\xE5\xA4\xB1\xE8\xB4\xA5",                           /* 失败 */
+        .blocked = "\xE8\xA2\xAB\xE6\x8B\xA6\xE6\x88\xAA",            /* 被拦截 */
+        .links_n = "%s \xE6\x9D\xA1\xE9\x93\xBE\xE6\x8E\xA5",          /* N 条链接 */
+        .captures_n = "%s \xE6\xAC\xA1\xE5\xBF\xAB\xE7\x85\xA7",       /* N 次快照 */
+        .day_hint = "%s\xEF\xBC\x9A%s",                                   /* D：… */
+        .no_days = "\xE6\xB2\xA1\xE6\x9C\x89\xE5\x8F\xAF\xE6\x98\xBE\xE7\xA4\xBA\xE7"
+                   "\x9A\x84\xE6\x97\xA5\xE6\x9C\x9F",                   /* 没有可显示的日期 */
+        .legend_item = "%s %s",
+    };
+    return lang == CHARTS_LANG_ZH ? &zh : &en;
 }
 
 int chart_text_width(chart_ctx_t *c, double size, int bold, const char *s, double *w)
@@ -65,6 +134,19 @@ double chart_baseline(double y, double size)
     return y + 0.36 * size;
 }
 
+int chart_header_wraps(chart_ctx_t *c, const char *title, const char *subtitle, int *wraps)
+{
+    double tw = 0, sw = 0;
+    *wraps = 0;
+    if (!subtitle || !*subtitle)
+        return 0;
+    int rc = chart_text_width(c, c->th->title_size, 1, title, &tw);
+    if (!rc)
+        rc = chart_text_width(c, c->th->small_size, 0, subtitle, &sw);
+    *wraps = !rc && tw + 16 + sw > c->w - 2 * c->th->pad;
+    return rc;
+}
+
 int chart_header(chart_ctx_t *c, const char *title, const char *subtitle)
 {
     const chart_theme_t *th = c->th;
@@ -75,25 +157,32 @@ int chart_header(chart_ctx_t *c, const char *title, const char *subtitle)
     double avail = c->w - 2 * th->pad;
     double title_w = 0;
     rc = chart_text_width(c, th->title_size, 1, title, &title_w);
+    int below = 0; /* the subtitle on a line of its own */
     if (!rc && subtitle && *subtitle) {
-        /* The title keeps up to 60% of the width; the subtitle gets the rest. */
+        rc = chart_header_wraps(c, title, subtitle, &below);
+        /* On one line the title keeps up to 60% of the width, the subtitle the rest. */
         double keep = title_w < avail * 0.6 ? title_w : avail * 0.6;
-        rc = chart_fit(c, th->small_size, 0, subtitle, strlen(subtitle), avail - keep - 16, &s);
+        if (!rc)
+            rc = chart_fit(c, th->small_size, 0, subtitle, strlen(subtitle),
+                           below ? avail : avail - keep - 16, &s);
         if (!rc)
             rc = chart_text_width(c, th->small_size, 0, s, &sub_w);
     }
     if (!rc)
         rc = chart_fit(c, th->title_size, 1, title, strlen(title),
-                       avail - (sub_w > 0 ? sub_w + 16 : 0), &t);
+                       avail - (sub_w > 0 && !below ? sub_w + 16 : 0), &t);
     if (!rc)
         rc = chart_text(c, th->title_size, 1, th->title, RASTER_ANCHOR_START, th->pad,
                         chart_baseline(y, th->title_size), t);
+    double y2 = y + th->title_size * 0.5 + 4 + th->small_size * 0.5;
     if (!rc && s && *s)
-        rc = chart_text(c, th->small_size, 0, th->muted, RASTER_ANCHOR_END, c->w - th->pad,
-                        chart_baseline(y, th->title_size), s);
+        rc = below ? chart_text(c, th->small_size, 0, th->muted, RASTER_ANCHOR_START, th->pad,
+                                chart_baseline(y2, th->small_size), s)
+                   : chart_text(c, th->small_size, 0, th->muted, RASTER_ANCHOR_END, c->w - th->pad,
+                                chart_baseline(y, th->title_size), s);
     free(t);
     free(s);
-    c->top = th->pad + th->title_size + 14;
+    c->top = th->pad + th->title_size + 14 + (below ? th->small_size + 4 : 0);
     return rc;
 }
 

@@ -9,6 +9,7 @@
  *     --top N          tags: bars at most (default 20)
  *     --style S        timeline: auto, bars or area
  *     --title T        replaces the chart's own title
+ *     --lang L         en or zh (default: from LC_ALL, LC_MESSAGES or LANG, else en)
  *     --repeat N       render N times and print the best timings (bench)
  *
  * DATA is one of
@@ -50,6 +51,13 @@ static void usage(FILE *f)
 static int parse_args(int argc, char **argv, opts_t *o)
 {
     charts_request_init(&o->req, CHARTS_TAGS);
+    /* The first locale variable that is set decides, as for messages; unknown means en. */
+    const char *loc = getenv("LC_ALL");
+    if (!loc || !*loc)
+        loc = getenv("LC_MESSAGES");
+    if (!loc || !*loc)
+        loc = getenv("LANG");
+    charts_lang_parse(loc, &o->req.lang);
     o->fmt = CHARTS_PNG;
     o->in = o->out = NULL;
     o->repeat = 0;
@@ -105,6 +113,11 @@ static int parse_args(int argc, char **argv, opts_t *o)
             }
         } else if (strcmp(a, "--title") == 0) {
             o->req.title = v;
+        } else if (strcmp(a, "--lang") == 0) {
+            if (charts_lang_parse(v, &o->req.lang)) {
+                fprintf(stderr, "ls-chart: --lang is en or zh\n");
+                return -1;
+            }
         } else if (strcmp(a, "--repeat") == 0) {
             o->repeat = atoi(v);
         } else {
@@ -228,7 +241,7 @@ static int load(json_t *root, opts_t *o, data_t *d)
         if (get_counts(root, "ok", &d->a, &n, 0) || get_counts(root, "partial", &d->b, &n, 0) ||
             get_counts(root, "failed", &d->c, &n, 0))
             return -1;
-        charts_outcomes_data_t od = {start, d->a, d->b, d->c, n, gen};
+        charts_outcomes_data_t od = {start, d->a, d->b, d->c, n, gen, NULL};
         d->outcomes = od;
         return 0;
     }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "chart_int.h"
+#include "utf8.h"
 
 /* A label never needs more than this many bytes of its tag: the rest is ellipsised. */
 #define LABEL_BYTES_MAX 1024
@@ -36,44 +37,57 @@ int chart_build_tags(chart_ctx_t *c, const charts_request_t *req, const charts_t
     entry_t *e = NULL;
     char **labels = NULL;
     size_t k = 0, nonzero = 0;
-    char sub[160] = "", when[40], num[40];
+    char sub[200] = "", when[40], num[40];
+    const chart_strings_t *tr = chart_strings(c->lang);
 
     for (size_t i = 0; i < d->n; i++)
         if (d->counts[i] > 0)
             nonzero++;
-    if (d->generated_at_ms)
-        snprintf(sub, sizeof sub, "%s tags \xC2\xB7 as of %s", chart_format_int((int64_t)d->n, num),
-                 chart_format_time(d->generated_at_ms, when));
-    else if (d->n)
-        snprintf(sub, sizeof sub, "%s tags", chart_format_int((int64_t)d->n, num));
+    if (d->n || d->generated_at_ms) {
+        char part[120];
+        snprintf(sub, sizeof sub, tr->tags_count, chart_format_int((int64_t)d->n, num));
+        /* A phone has no room for the time: the page says when it loaded. */
+        if (d->generated_at_ms && !c->narrow) {
+            snprintf(part, sizeof part, tr->as_of, chart_format_time(d->generated_at_ms, when));
+            size_t l = strlen(sub);
+            snprintf(sub + l, sizeof sub - l, "%s%s", tr->sep, part);
+        }
+    }
 
     double label_size = th->label_size;
     double plot_top = 0, plot_bottom = 0, axis_h = th->small_size + 10;
     int top = req->top > 0 ? req->top : CHARTS_DEFAULT_TOP;
     /* Rows need room for a label; a short chart shows fewer bars rather than a blur. */
     double min_row = label_size + 4;
-    char title[96];
-    {
-        /* The number of bars decides the title, so work the rows out first. */
-        double header_h = th->pad + th->title_size + 14;
-        plot_top = header_h;
-        plot_bottom = c->h - th->pad - axis_h;
-        size_t fit = plot_bottom > plot_top ? (size_t)((plot_bottom - plot_top) / min_row) : 0;
+    char title[200];
+    /* The number of bars decides the title, and the title whether the subtitle needs a
+     * line of its own, which takes room from the bars: one line first, then two. */
+    plot_bottom = c->h - th->pad - axis_h;
+    for (int lines = 1; lines <= 2; lines++) {
+        double header_h = th->pad + th->title_size + 14 + (lines == 2 ? th->small_size + 4 : 0);
+        size_t fit = plot_bottom > header_h ? (size_t)((plot_bottom - header_h) / min_row) : 0;
         k = nonzero < (size_t)top ? nonzero : (size_t)top;
         if (k > fit)
             k = fit;
         if (k == 0 && nonzero > 0)
             k = 1;
         if (k == nonzero)
-            snprintf(title, sizeof title, "Tags by number of links");
+            snprintf(title, sizeof title, "%s", tr->tags_title);
         else
-            snprintf(title, sizeof title, "Top %zu tags by number of links", k);
+            snprintf(title, sizeof title, tr->tags_top_title, k);
+        int wraps = 0;
+        rc = chart_header_wraps(c, req->title ? req->title : title, sub, &wraps);
+        if (rc)
+            return rc;
+        if (!wraps)
+            break;
     }
     rc = chart_header(c, req->title ? req->title : title, sub);
     if (rc)
         return rc;
+    plot_top = c->top;
     if (nonzero == 0)
-        return chart_empty(c, d->n ? "No tag has any links yet" : "No tags yet");
+        return chart_empty(c, d->n ? tr->tags_none_linked : tr->tags_none);
 
     e = malloc(nonzero * sizeof *e);
     labels = calloc(k, sizeof *labels);
@@ -92,7 +106,7 @@ int chart_build_tags(chart_ctx_t *c, const charts_request_t *req, const charts_t
 
     /* Columns: labels (at most 30% of the width), bars, counts. */
     double inner = c->w - 2 * th->pad;
-    double label_max = inner * 0.3, label_w = 0, count_w = 0;
+    double label_max = inner * (c->narrow ? 0.4 : 0.3), label_w = 0, count_w = 0;
     for (size_t i = 0; i < k && !rc; i++) {
         rc = chart_fit(c, label_size, 0, e[i].name, chart_cut_len(e[i].name, LABEL_BYTES_MAX),
                        label_max, &labels[i]);
@@ -112,7 +126,13 @@ int chart_build_tags(chart_ctx_t *c, const charts_request_t *req, const charts_t
     if (x1 < x0 + 10)
         x1 = x0 + 10;
     chart_ticks_t ticks;
-    int target = (int)((x1 - x0) / 110);
+    /* One tick per 110 px at most, and never more than the widest number's room. */
+    double tick_w = 0;
+    rc = chart_text_width(c, th->small_size, 0, chart_format_int(e[0].count, num), &tick_w);
+    if (rc)
+        goto fail;
+    double per_tick = tick_w + 24 > 110 ? tick_w + 24 : 110;
+    int target = (int)((x1 - x0) / per_tick);
     chart_nice_ticks((double)e[0].count, target < 2 ? 2 : target > 10 ? 10 : target, &ticks);
     double scale = (x1 - x0) / ticks.max;
 
@@ -144,6 +164,22 @@ int chart_build_tags(chart_ctx_t *c, const charts_request_t *req, const charts_t
             rc = chart_text(c, th->small_size, 0, th->title, RASTER_ANCHOR_START, x0 + bw + 5,
                             chart_baseline(cy, th->small_size),
                             chart_format_int(e[i].count, num));
+        if (!rc && c->hints) {
+            /* The whole row answers a hover with the tag's full name and exact count. */
+            char *name = raster_utf8_sanitize(e[i].name, chart_cut_len(e[i].name, 300));
+            char *hint = name ? malloc(strlen(name) + 120) : NULL;
+            if (!hint) {
+                free(name);
+                rc = -ENOMEM;
+                snprintf(c->err, c->errlen, "out of memory labelling the bars");
+                break;
+            }
+            sprintf(hint, tr->tag_hint, name, chart_format_int(e[i].count, num));
+            rc = raster_scene_hint(c->scene, th->pad, cy - row_h / 2, c->w - 2 * th->pad, row_h,
+                                   hint);
+            free(hint);
+            free(name);
+        }
     }
 fail:
     for (size_t i = 0; labels && i < k; i++)

@@ -35,9 +35,22 @@ static int write_all(cli_t *cli, const char *path, const unsigned char *data, si
     return CLI_EXIT_OK;
 }
 
+/* The chart's language from the locale, as messages would pick it: the first of LC_ALL,
+ * LC_MESSAGES and LANG that is set; "zh..." is Chinese, anything else English. */
+static const char *locale_lang(void)
+{
+    static const char *const vars[] = {"LC_ALL", "LC_MESSAGES", "LANG"};
+    for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
+        const char *v = getenv(vars[i]);
+        if (v && *v)
+            return !strncmp(v, "zh", 2) && (v[2] == '\0' || strchr("_-.@", v[2])) ? "zh" : "en";
+    }
+    return "en";
+}
+
 int cli_cmd_chart(cli_t *cli, int argc, char **argv)
 {
-    const char *kind = NULL, *out = NULL, *tag = NULL, *style = NULL;
+    const char *kind = NULL, *out = NULL, *tag = NULL, *style = NULL, *lang = locale_lang();
     int svg = 0, rc = CLI_EXIT_OK;
     long width = 0, height = 0, top = 0, days = 0;
     double scale = 0;
@@ -75,6 +88,10 @@ int cli_cmd_chart(cli_t *cli, int argc, char **argv)
             tag = v;
         } else if (!strcmp(a, "--style")) {
             style = v;
+        } else if (!strcmp(a, "--lang")) {
+            if (strcmp(v, "en") && strcmp(v, "zh"))
+                return cli_usage_error(cli, "--lang is en or zh");
+            lang = v;
         } else {
             return cli_usage_error(cli, "unknown option %s", a);
         }
@@ -86,7 +103,8 @@ int cli_cmd_chart(cli_t *cli, int argc, char **argv)
     if (!out && !svg && isatty(fileno(cli->out)))
         return cli_usage_error(cli, "a PNG is not for the terminal: give -o FILE or redirect");
 
-    json_t *p = json_pack("{s:s,s:s,s:b}", "kind", kind, "format", svg ? "svg" : "png", "inline", 1);
+    json_t *p = json_pack("{s:s,s:s,s:b,s:s}", "kind", kind, "format", svg ? "svg" : "png",
+                          "inline", 1, "lang", lang);
     if (p && width)
         json_object_set_new(p, "width", json_integer(width));
     if (p && height)

@@ -5,9 +5,12 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "util.h"
 
 #define RPC_METHOD_NOT_FOUND (-32601)
 
@@ -71,13 +74,54 @@ int cli_fail(cli_t *cli, const char *fmt, ...)
 
 void cli_print_rpc_error(cli_t *cli, const char *what, const json_t *error)
 {
-    const char *msg = json_string_value(json_object_get(error, "message"));
+    char *msg = util_text_safe(cli_str(error, "message"), 1);
     long long code = cli_int(error, "code");
     fprintf(cli->err, "linksnap: %s%s%s (%lld)\n", what ? what : "", what ? ": " : "",
-            msg ? msg : "linksnapd gave no message", code);
+            msg && *msg ? msg : "linksnapd gave no message", code);
+    free(msg);
     if (code == RPC_METHOD_NOT_FOUND)
         fprintf(cli->err, "linksnap: this linksnapd does not offer `%s` yet (it may be older than "
                 "this linksnap, or the feature has not landed)\n", cli->cmd ? cli->cmd : "this");
+}
+
+/* Every string in v, in place, made safe for a terminal (util_text_safe). */
+static void clean_strings(json_t *v, int depth)
+{
+    if (depth > 64)
+        return;
+    if (json_is_object(v)) {
+        const char *k;
+        json_t *x;
+        json_object_foreach(v, k, x) {
+            if (json_is_string(x)) {
+                char *safe = util_text_safe(json_string_value(x), 0);
+                if (safe && strcmp(safe, json_string_value(x)))
+                    json_string_set(x, safe);
+                free(safe);
+            } else {
+                clean_strings(x, depth + 1);
+            }
+        }
+    } else if (json_is_array(v)) {
+        size_t i;
+        json_t *x;
+        json_array_foreach(v, i, x) {
+            if (json_is_string(x)) {
+                char *safe = util_text_safe(json_string_value(x), 0);
+                if (safe && strcmp(safe, json_string_value(x)))
+                    json_string_set(x, safe);
+                free(safe);
+            } else {
+                clean_strings(x, depth + 1);
+            }
+        }
+    }
+}
+
+void cli_clean(const cli_t *cli, json_t *v)
+{
+    if (v && !cli->json)   /* --json escapes control characters itself (\u001b) */
+        clean_strings(v, 0);
 }
 
 int cli_call(cli_t *cli, const char *method, json_t *params, json_t **result)
@@ -89,6 +133,7 @@ int cli_call(cli_t *cli, const char *method, json_t *params, json_t **result)
         return cli_fail(cli, "out of memory");
     int rc = conn_call(cli->conn, method, params, result, &error, err, sizeof err);
     json_decref(params);
+    cli_clean(cli, *result);
     if (rc == CLIENT_ERPC)
         cli_print_rpc_error(cli, NULL, error);
     else if (rc)
@@ -101,6 +146,7 @@ int cli_pipeline(cli_t *cli, json_t *calls, json_t **replies)
 {
     char err[1024];
     int rc = conn_pipeline(cli->conn, calls, replies, err, sizeof err);
+    cli_clean(cli, *replies);
     if (rc)
         fprintf(cli->err, "linksnap: %s\n", err);
     return cli_exit_code(rc);
@@ -124,7 +170,17 @@ void cli_print_json(cli_t *cli, const json_t *v)
         fprintf(cli->err, "linksnap: out of memory\n");
         return;
     }
-    fprintf(cli->out, "%s\n", s);
+    /* jansson escapes C0 controls but writes C1 controls (U+0080-U+009F) raw, and a
+     * terminal may act on them: escape those too, which is the same JSON */
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (p[0] == 0xC2 && p[1] >= 0x80 && p[1] <= 0x9F) {
+            fprintf(cli->out, "\\u%04x", p[1]);
+            p++;
+        } else {
+            fputc(*p, cli->out);
+        }
+    }
+    fputc('\n', cli->out);
     free(s);
 }
 

@@ -41,6 +41,8 @@ extern const cli_command_t cli_commands[];   /* commands.c; ends with a NULL nam
 
 /* `linksnap chart` (chart.c). */
 int cli_cmd_chart(cli_t *cli, int argc, char **argv);
+/* `linksnap site` (site.c). */
+int cli_cmd_site(cli_t *cli, int argc, char **argv);
 
 /* Global options, then the command. Returns the exit code. */
 int cli_run(cli_t *cli, int argc, char **argv);
@@ -61,6 +63,11 @@ int cli_call(cli_t *cli, const char *method, json_t *params, json_t **result);
 /* Pipelined calls ([method, params] pairs, borrowed); *replies owned. Transport errors are
  * printed and give the exit code; per-call errors stay in the replies. */
 int cli_pipeline(cli_t *cli, json_t *calls, json_t **replies);
+/* Replaces control characters (ESC, CSI, BEL...) and broken UTF-8 in every string of v
+ * with U+FFFD, in place, unless the output is --json: text from linksnapd (titles from
+ * any web page, imported files) must not drive the terminal. cli_call, cli_pipeline and
+ * every event read go through it. */
+void cli_clean(const cli_t *cli, json_t *v);
 /* Prints a daemon error object: "linksnap: [what: ]<message> (<code>)". */
 void cli_print_rpc_error(cli_t *cli, const char *what, const json_t *error);
 

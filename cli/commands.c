@@ -55,6 +55,8 @@ static const char *state_color(const char *state)
         return "\033[31m";
     if (!strcmp(state, "partial"))
         return "\033[33m";
+    if (!strcmp(state, "blocked"))
+        return "\033[35m";
     return "\033[2m";
 }
 
@@ -823,6 +825,7 @@ static int import_start(cli_t *cli, const char *file, json_t *p, json_int_t *id)
             return cli_fail(cli, "out of memory");
         }
         int crc = conn_call(cli->conn, "import.start", pp, &r, &error, err, sizeof err);
+        cli_clean(cli, r);
         json_decref(pp);
         if (crc == CLIENT_OK) {
             *id = (json_int_t)cli_int(r, "import_id");
@@ -895,6 +898,7 @@ static int import_follow(cli_t *cli, json_int_t id, json_t **imp)
             json_t *ev;
             char err[1024];
             int crc = conn_next_event(cli->conn, cli->idle_ms, &ev, err, sizeof err);
+            cli_clean(cli, ev);
             if (crc == CLIENT_ETIMEOUT)
                 break;
             if (crc) {
@@ -996,28 +1000,41 @@ static int cmd_backup(cli_t *cli, int argc, char **argv)
 {
     opts_t o;
     json_t *r = NULL;
-    char path[PATH_MAX];
-    int rc = plain_args(cli, argc, argv, 1, 1, "give the file to write", &o);
+    int rc = plain_args(cli, argc, argv, 0, 1, "give at most one file name", &o);
     if (rc)
         goto done;
-    /* linksnapd runs elsewhere: it needs an absolute path */
-    if (o.args[0][0] == '/') {
-        snprintf(path, sizeof path, "%s", o.args[0]);
-    } else {
-        char cwd[PATH_MAX];
-        if (!getcwd(cwd, sizeof cwd)) {
-            rc = cli_fail(cli, "cannot find the current directory: %s", strerror(errno));
-            goto done;
-        }
-        if ((size_t)snprintf(path, sizeof path, "%s/%s", cwd, o.args[0]) >= sizeof path) {
-            rc = cli_usage_error(cli, "path too long");
-            goto done;
-        }
-    }
-    if ((rc = cli_call(cli, "daemon.backup", json_pack("{s:s}", "path", path), &r)))
+    /* linksnapd writes only into its backup_dir: a name there, never a path */
+    if (o.nargs == 1 && strchr(o.args[0], '/')) {
+        rc = cli_usage_error(cli, "'%s': give a file name, not a path; linksnapd writes backups "
+                             "into its backup_dir (linksnapd.conf(5))", o.args[0]);
         goto done;
-    PRINT_RESULT(cli, r, "backup written to %s (%lld bytes)\n",
-                 *cli_str(r, "path") ? cli_str(r, "path") : path, cli_int(r, "bytes"));
+    }
+    json_t *p = o.nargs == 1 ? json_pack("{s:s}", "name", o.args[0]) : json_object();
+    if ((rc = cli_call(cli, "daemon.backup", p, &r)))
+        goto done;
+    if (cli->json)
+        cli_print_json(cli, r);
+    else
+        fprintf(cli->out, "%s\n", cli_str(r, "path"));
+done:
+    json_decref(r);
+    opts_free(&o);
+    return rc;
+}
+
+static int cmd_web(cli_t *cli, int argc, char **argv)
+{
+    opts_t o;
+    json_t *r = NULL;
+    int rc = plain_args(cli, argc, argv, 0, 0, "takes no arguments", &o);
+    if (rc)
+        goto done;
+    if ((rc = cli_call(cli, "web.login_url", json_object(), &r)))
+        goto done;
+    if (cli->json)
+        cli_print_json(cli, r);
+    else
+        fprintf(cli->out, "%s\n", cli_str(r, "url"));
 done:
     json_decref(r);
     opts_free(&o);
@@ -1053,12 +1070,26 @@ const cli_command_t cli_commands[] = {
      "Imports a browser bookmark export, CSV, JSON (Lines) or a list of URLs (- reads\n"
      "standard input) and prints a summary. --format is auto, text, netscape, csv, jsonl\n"
      "or json. --wait then waits until the capture queue is empty."},
-    {"backup", cmd_backup, "FILE", "Writes a consistent copy of the database while linksnapd runs."},
-    {"chart", cli_cmd_chart, "tags|timeline|outcomes [-o FILE] [--svg] [--size WxH] [--scale S] [--top N] [--days N] [--tag TAG] [--style S]",
+    {"backup", cmd_backup, "[NAME]",
+     "Writes a consistent copy of the database while linksnapd runs, as a new file NAME\n"
+     "(default linksnap-DATE-TIME.db) in linksnapd's backup_dir, and prints its path."},
+    {"web", cmd_web, "",
+     "Prints the web page's login address (http://HOST:PORT/?token=...). Opening it logs\n"
+     "the browser in; anyone who may use the control socket may get it."},
+    {"chart", cli_cmd_chart, "tags|timeline|outcomes [-o FILE] [--svg] [--size WxH] [--scale S] [--top N] [--days N] [--tag TAG] [--style S] [--lang en|zh]",
      "Draws a chart of the tags (top N by links), links added per day (of one tag with\n"
      "--tag) or captures per day by outcome, as PNG (or SVG with --svg), into FILE or onto\n"
      "standard output. --days is the period (default 90), --size 1200x440 by default,\n"
-     "--scale 2 for HiDPI, --style auto, bars or area for the timeline."},
+     "--scale 2 for HiDPI, --style auto, bars or area for the timeline. Titles and dates\n"
+     "are in Chinese when the locale (LC_ALL, LC_MESSAGES, LANG) is zh_*, else English;\n"
+     "--lang overrides it."},
+    {"site", cli_cmd_site, "set MATCH [options] | list | delete MATCH | import-cookies MATCH FILE",
+     "Site rules: how captures of a host, host:port or URL prefix are made. set takes\n"
+     "--cookie NAME=VALUE, --header 'Name: value', --user-agent UA, --viewport WxH,\n"
+     "--wait-for SELECTOR, --hide SELECTOR (each repeatable where it makes sense), --delay MS,\n"
+     "--[no-]scroll, --[no-]hide-consent, and replaces the rule with the same MATCH.\n"
+     "import-cookies adds a Netscape cookies.txt (- reads standard input). Cookie and\n"
+     "header values are never shown again."},
     {"status", cmd_status, "", "Shows the version, counts, the capture queue and the browser."},
     {"call", cmd_call, "METHOD [JSON|-]",
      "Sends one raw JSON-RPC call (params from the argument, or standard input with -) and\n"

@@ -151,6 +151,7 @@ int wait_targets(cli_t *cli, wait_target_t *t, size_t n)
         json_t *ev;
         char err[512];
         int crc = conn_next_event(cli->conn, cli->idle_ms, &ev, err, sizeof err);
+        cli_clean(cli, ev);
         if (crc == CLIENT_ETIMEOUT) {
             if ((rc = recheck(cli, t, n, &done, &failed)))
                 break;
@@ -199,6 +200,7 @@ int wait_queue(cli_t *cli)
         json_t *ev;
         char err[512];
         int crc = conn_next_event(cli->conn, cli->idle_ms, &ev, err, sizeof err);
+        cli_clean(cli, ev);
         if (crc == CLIENT_ETIMEOUT) {
             rc = queue_left(cli, &left);
             continue;

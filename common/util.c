@@ -6,6 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <errno.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 int64_t util_now_ms(void)
 {
@@ -147,6 +150,118 @@ int util_utf8_valid(const char *s, size_t len)
     return 1;
 }
 
+/* Length of the valid UTF-8 sequence at p (1-4), or 0 when the bytes there are not one. */
+static size_t utf8_seq(const unsigned char *p, const unsigned char *e)
+{
+    unsigned c = *p;
+    if (c < 0x80)
+        return 1;
+    size_t n;
+    unsigned cp;
+    if (c >= 0xC2 && c <= 0xDF) {
+        n = 1;
+        cp = c & 0x1F;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        n = 2;
+        cp = c & 0x0F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        n = 3;
+        cp = c & 0x07;
+    } else {
+        return 0;
+    }
+    if ((size_t)(e - p) <= n)
+        return 0;
+    for (size_t i = 1; i <= n; i++) {
+        if ((p[i] & 0xC0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (p[i] & 0x3F);
+    }
+    if ((n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10FFFF)) ||
+        (cp >= 0xD800 && cp <= 0xDFFF))
+        return 0;
+    return n + 1;
+}
+
+size_t util_utf8_prefix(const char *s, size_t len, size_t max)
+{
+    const unsigned char *p = (const unsigned char *)s, *e = p + len;
+    size_t off = 0;
+    while (off < len) {
+        size_t n = utf8_seq(p + off, e);
+        if (n == 0)
+            n = 1;   /* an invalid byte on its own: cutting after it splits nothing */
+        if (off + n > max)
+            break;
+        off += n;
+    }
+    return off;
+}
+
+char *util_utf8_repair(const char *s, size_t len, size_t *replaced)
+{
+    const unsigned char *p = (const unsigned char *)s, *e = p + len;
+    size_t bad = 0;
+    for (const unsigned char *q = p; q < e;) {
+        size_t n = utf8_seq(q, e);
+        bad += n == 0;
+        q += n ? n : 1;
+    }
+    if (len > (SIZE_MAX - 1) / 3)
+        return NULL;
+    char *out = malloc(len + bad * 2 + 1);   /* each bad byte (1) becomes U+FFFD (3) */
+    if (!out)
+        return NULL;
+    size_t o = 0;
+    for (const unsigned char *q = p; q < e;) {
+        size_t n = utf8_seq(q, e);
+        if (n == 0) {
+            memcpy(out + o, "\xEF\xBF\xBD", 3);
+            o += 3;
+            q++;
+            continue;
+        }
+        memcpy(out + o, q, n);
+        o += n;
+        q += n;
+    }
+    out[o] = '\0';
+    if (replaced)
+        *replaced = bad;
+    return out;
+}
+
+char *util_text_safe(const char *s, int keep_newlines)
+{
+    size_t len = strlen(s);
+    const unsigned char *p = (const unsigned char *)s, *e = p + len;
+    if (len > (SIZE_MAX - 1) / 3)
+        return NULL;
+    char *out = malloc(len * 3 + 1);
+    if (!out)
+        return NULL;
+    size_t o = 0;
+    for (const unsigned char *q = p; q < e;) {
+        size_t n = utf8_seq(q, e);
+        /* C0 controls, DEL, C1 controls (U+0080-U+009F) and broken bytes: a terminal could
+         * act on them (ESC ] 0; sets the window title, CSI moves the cursor) */
+        int ctl = n == 0 || (n == 1 && (*q < 0x20 || *q == 0x7f) &&
+                             !(keep_newlines && (*q == '\n' || *q == '\t'))) ||
+                  (n == 2 && q[0] == 0xC2 && q[1] < 0xA0);
+        if (ctl) {
+            memcpy(out + o, "\xEF\xBF\xBD", 3);
+            o += 3;
+            q += n ? n : 1;
+            continue;
+        }
+        memcpy(out + o, q, n);
+        o += n;
+        q += n;
+    }
+    out[o] = '\0';
+    return out;
+}
+
 void util_hex(const unsigned char *in, size_t n, char *out)
 {
     static const char digits[] = "0123456789abcdef";
@@ -218,4 +333,42 @@ long util_base64_decode(const char *in, size_t len, unsigned char *out)
         }
     }
     return n;
+}
+
+int util_private_dir(const char *path, int create, unsigned mask, char *err, size_t errlen)
+{
+    if (create && mkdir(path, 0700) != 0 && errno != EEXIST) {
+        snprintf(err, errlen, "cannot create %s: %s", path, strerror(errno));
+        return -1;
+    }
+    struct stat st;
+    if (lstat(path, &st) != 0) {
+        snprintf(err, errlen, "cannot use %s: %s", path, strerror(errno));
+        return -1;
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        snprintf(err, errlen, "%s is not a directory (a symlink or a file is refused there)", path);
+        return -1;
+    }
+    if (st.st_uid != geteuid()) {
+        snprintf(err, errlen, "%s belongs to uid %u, not to this user (uid %u): another user may "
+                 "have made it first; remove it or choose another path", path,
+                 (unsigned)st.st_uid, (unsigned)geteuid());
+        return -1;
+    }
+    if (st.st_mode & mask) {
+        snprintf(err, errlen, "%s has mode %04o; it must not be open to others (chmod %04o it)",
+                 path, (unsigned)(st.st_mode & 07777), (unsigned)(st.st_mode & 07777 & ~mask));
+        return -1;
+    }
+    return 0;
+}
+
+int util_fallback_dir_check(const char *path, int create, char *err, size_t errlen)
+{
+    char root[64];
+    int n = snprintf(root, sizeof root, "/tmp/linksnap-%u", (unsigned)geteuid());
+    if (strncmp(path, root, (size_t)n) != 0 || (path[n] != '/' && path[n] != '\0'))
+        return 0;
+    return util_private_dir(root, create, 077, err, errlen);
 }

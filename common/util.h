@@ -22,6 +22,27 @@ int util_parse_time(const char *s, int64_t *ms);
 /* Returns 1 if s[0..len) is valid UTF-8 (no overlongs, no surrogates), else 0. */
 int util_utf8_valid(const char *s, size_t len);
 
+/* The longest prefix of s[0..len), at most max bytes, that does not end inside a UTF-8
+ * character (a title cut to a column, a buffer's size). */
+size_t util_utf8_prefix(const char *s, size_t len, size_t max);
+/* A NUL-terminated copy of s[0..len) with every byte that is not part of valid UTF-8
+ * replaced by U+FFFD; *replaced (may be NULL) counts them. malloc'ed; NULL out of memory. */
+char *util_utf8_repair(const char *s, size_t len, size_t *replaced);
+/* A copy of s safe for a terminal: C0 controls (but '\n' and '\t' when keep_newlines),
+ * DEL, C1 controls and broken UTF-8 become U+FFFD. malloc'ed; NULL out of memory. */
+char *util_text_safe(const char *s, int keep_newlines);
+
+/* Checks (and with create, first makes, mode 0700) a directory that must be this user's
+ * own: lstat, a real directory (not a symlink), owned by the effective uid, and no mode
+ * bit of `mask` set (077: private; 022: nobody else may write). Returns 0, or -1 with err
+ * saying what is wrong and what to do. */
+int util_private_dir(const char *path, int create, unsigned mask, char *err, size_t errlen);
+
+/* When path lies in the fallback directory /tmp/linksnap-EUID (no XDG_RUNTIME_DIR, no
+ * HOME), checks that directory as util_private_dir(.., 077) does -- anyone may create a
+ * name in /tmp first -- making it first with create. Other paths: 0 at once. */
+int util_fallback_dir_check(const char *path, int create, char *err, size_t errlen);
+
 /* Lower-hex of n bytes into out (2n+1 bytes). */
 void util_hex(const unsigned char *in, size_t n, char *out);
 

@@ -25,9 +25,10 @@ void config_defaults(config_t *c)
         const char *xs = getenv("XDG_STATE_HOME");
         if (xs && *xs)
             snprintf(c->state_dir, sizeof c->state_dir, "%s/linksnap", xs);
-        else
-            snprintf(c->state_dir, sizeof c->state_dir, "%s/.local/state/linksnap",
-                     home && *home ? home : "/tmp");
+        else if (home && *home)
+            snprintf(c->state_dir, sizeof c->state_dir, "%s/.local/state/linksnap", home);
+        else /* no home: the private fallback dir, which main.c checks before using */
+            snprintf(c->state_dir, sizeof c->state_dir, "/tmp/linksnap-%u/state", (unsigned)geteuid());
         const char *xr = getenv("XDG_RUNTIME_DIR");
         if (xr && *xr)
             snprintf(c->socket_path, sizeof c->socket_path, "%s/linksnap.sock", xr);
@@ -44,12 +45,16 @@ void config_defaults(config_t *c)
     c->job_timeout_s = 30;
     c->height_cap = 30000;
     c->deny_private = 0;
+    c->hide_consent = 1;
+    c->blocked_retries = 0;
     c->dns_timeout_ms = 5000;
     snprintf(c->chromium_path, sizeof c->chromium_path, "/usr/bin/chromium");
     c->recycle_after = 200;
     c->idle_stop_s = 300;
     c->memory_limit_mb = 2048;
     snprintf(c->http_listen, sizeof c->http_listen, "127.0.0.1:8750");
+    c->max_clients_per_uid = 256;
+    c->idle_timeout_s = 300;
 }
 
 static int set_int(const char *key, const char *value, long min, long max, int *out, char *err,
@@ -176,6 +181,10 @@ int config_set(config_t *c, const char *key, const char *value, char *err, size_
         return set_int(key, value, 800, 200000, &c->height_cap, err, errlen);
     if (!strcmp(key, "deny_private"))
         return set_bool(key, value, &c->deny_private, err, errlen);
+    if (!strcmp(key, "hide_consent"))
+        return set_bool(key, value, &c->hide_consent, err, errlen);
+    if (!strcmp(key, "blocked_retries"))
+        return set_int(key, value, 0, 10, &c->blocked_retries, err, errlen);
     if (!strcmp(key, "browser.endpoint"))
         return set_str(key, value, c->browser_endpoint, sizeof c->browser_endpoint, err, errlen);
     if (!strcmp(key, "browser.proxy_listen")) {
@@ -220,6 +229,23 @@ int config_set(config_t *c, const char *key, const char *value, char *err, size_
         return set_str(key, value, c->http_token, sizeof c->http_token, err, errlen);
     if (!strcmp(key, "http.token_file"))
         return set_str(key, value, c->http_token_file, sizeof c->http_token_file, err, errlen);
+    if (!strcmp(key, "http.tls_cert"))
+        return set_str(key, value, c->http_tls_cert, sizeof c->http_tls_cert, err, errlen);
+    if (!strcmp(key, "http.tls_key"))
+        return set_str(key, value, c->http_tls_key, sizeof c->http_tls_key, err, errlen);
+    if (!strcmp(key, "http.allow_plain"))
+        return set_bool(key, value, &c->http_allow_plain, err, errlen);
+    if (!strcmp(key, "backup_dir")) {
+        if (value[0] && value[0] != '/') {
+            snprintf(err, errlen, "backup_dir: expected an absolute path, got '%s'", value);
+            return -1;
+        }
+        return set_str(key, value, c->backup_dir, sizeof c->backup_dir, err, errlen);
+    }
+    if (!strcmp(key, "max_clients_per_uid"))
+        return set_int(key, value, 1, 100000, &c->max_clients_per_uid, err, errlen);
+    if (!strcmp(key, "idle_timeout"))
+        return set_int(key, value, 1, 86400, &c->idle_timeout_s, err, errlen);
     snprintf(err, errlen, "unknown key '%s' (see linksnapd.conf(5))", key);
     return -1;
 }

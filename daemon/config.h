@@ -20,6 +20,8 @@ typedef struct config {
     int job_timeout_s;
     int height_cap;               /* CSS px */
     int deny_private;
+    int hide_consent;             /* issue 14: hide consent banners (default on) */
+    int blocked_retries;          /* issue 14: later attempts of a blocked capture (0) */
     char browser_endpoint[512];   /* "" = start our own Chromium */
     char proxy_listen[64];        /* browser.proxy_listen: IP the egress proxy binds for a
                                    * remote browser ("" = none: remote captures refused) */
@@ -37,6 +39,13 @@ typedef struct config {
                                      that cannot bind is then fatal, not a warning */
     char http_token[256];
     char http_token_file[4096];   /* read at start; its first line is the token */
+                                  /* neither: <state_dir>/http.token, made at first start */
+    char http_tls_cert[4096];     /* PEM; with http_tls_key the page is served over HTTPS */
+    char http_tls_key[4096];
+    int http_allow_plain;         /* a non-loopback listener without TLS starts only so */
+    char backup_dir[4096];        /* daemon.backup writes here only; "" = <state_dir>/backups */
+    int max_clients_per_uid;      /* control-socket connections one uid may hold at once */
+    int idle_timeout_s;           /* a socket or HTTP client silent this long is closed */
 
     /* derived by config_finish() from tracking_params; points into this struct */
     const store_url_rules_t *url_rules;   /* NULL = the store's defaults */

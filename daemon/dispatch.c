@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "jsonrpc.h"
 #include "util.h"
@@ -27,6 +28,10 @@ static void finish(daemon_t *d, const method_def_t *def, method_call_t *call,
 {
     if (call->err_code == 0 && def->after)
         def->after(call, d);
+    if (call->has_fd) { /* opened by the prepare hook and not taken by the after hook */
+        close(call->fd);
+        call->has_fd = 0;
+    }
     if (call->err_code == 0 && call->events) {
         size_t i;
         json_t *ev;
@@ -68,6 +73,30 @@ static void heavy_after_cb(uv_work_t *w, int status)
     free(j);
 }
 
+static void submit(job_t *j);
+
+static void prepare_work_cb(uv_work_t *w)
+{
+    job_t *j = w->data;
+    if (methods_prepare_find(j->def)(j->call) != 0 && j->call->err_code == 0)
+        method_fail(j->call, RPC_INTERNAL_ERROR, "%s failed", j->call->method);
+}
+
+static void prepare_after_cb(uv_work_t *w, int status)
+{
+    job_t *j = w->data;
+    if (status == UV_ECANCELED && j->call->err_code == 0)
+        method_fail(j->call, RPC_SHUTTING_DOWN, "linksnapd is stopping");
+    if (j->call->err_code != 0 || j->d->stopping) {
+        if (j->call->err_code == 0)
+            method_fail(j->call, RPC_SHUTTING_DOWN, "linksnapd is stopping; retry after it restarts");
+        finish(j->d, j->def, j->call, j->cb, j->ud);   /* closes what prepare opened */
+        free(j);
+        return;
+    }
+    submit(j);
+}
+
 void dispatch_run(daemon_t *d, const method_def_t *def, method_call_t *call,
                   dispatch_done_cb cb, void *ud)
 {
@@ -95,11 +124,31 @@ void dispatch_run(daemon_t *d, const method_def_t *def, method_call_t *call,
         return;
     }
     *j = (job_t){.d = d, .def = def, .call = call, .cb = cb, .ud = ud};
+    if (def->kind == METHOD_WRITE && methods_prepare_find(def)) {
+        j->work.data = j;
+        if (uv_queue_work(d->loop, &j->work, prepare_work_cb, prepare_after_cb) != 0) {
+            free(j);
+            method_fail(call, RPC_INTERNAL_ERROR, "cannot queue work");
+            cb(call, ud);
+        }
+        return;
+    }
+    submit(j);
+}
+
+/* A WRITE to the writer, a HEAVY call to the thread pool. */
+static void submit(job_t *j)
+{
+    daemon_t *d = j->d;
+    const method_def_t *def = j->def;
+    method_call_t *call = j->call;
+    dispatch_done_cb cb = j->cb;
+    void *ud = j->ud;
     if (def->kind == METHOD_WRITE) {
         if (writer_submit(d->writer, call, def->fn, write_done_cb, j) != 0) {
             free(j);
             method_fail(call, RPC_SHUTTING_DOWN, "linksnapd is stopping; retry after it restarts");
-            cb(call, ud);
+            finish(d, def, call, cb, ud);
         }
         return;
     }
@@ -107,7 +156,7 @@ void dispatch_run(daemon_t *d, const method_def_t *def, method_call_t *call,
     if (uv_queue_work(d->loop, &j->work, heavy_work_cb, heavy_after_cb) != 0) {
         free(j);
         method_fail(call, RPC_INTERNAL_ERROR, "cannot queue work");
-        cb(call, ud);
+        finish(d, def, call, cb, ud);
     }
 }
 
@@ -271,7 +320,7 @@ static void doc_pump(doc_run_t *r)
         doc_finish(r);
 }
 
-int dispatch_doc(daemon_t *d, json_t *doc, dispatch_doc_cb cb, void *ud)
+int dispatch_doc(daemon_t *d, json_t *doc, int via_http, dispatch_doc_cb cb, void *ud)
 {
     int is_batch = json_is_array(doc);
     size_t n = is_batch ? json_array_size(doc) : 1;
@@ -310,6 +359,7 @@ int dispatch_doc(daemon_t *d, json_t *doc, dispatch_doc_cb cb, void *ud)
         it->notify = id == NULL;
         it->call.method = it->def->name;
         it->call.params = params;
+        it->call.via_http = via_http;
     }
     doc_pump(r);
     return 0;

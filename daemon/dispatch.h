@@ -40,6 +40,8 @@ int dispatch_prepare(json_t *msg, const method_def_t *extra, const method_def_t 
  * when nothing is owed (notifications only). The reply is owned by cb. Returns 0, or -1
  * out of memory (then cb is not called). doc is borrowed. */
 typedef void (*dispatch_doc_cb)(json_t *reply, void *ud);
-int dispatch_doc(daemon_t *d, json_t *doc, dispatch_doc_cb cb, void *ud);
+/* via_http marks every call as coming from POST /rpc (method_call_t.via_http): methods
+ * that would read or write a server path refuse it there. */
+int dispatch_doc(daemon_t *d, json_t *doc, int via_http, dispatch_doc_cb cb, void *ud);
 
 #endif

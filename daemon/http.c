@@ -1,6 +1,6 @@
 /* http.c -- the web server: one libwebsockets context (HTTP/1.1 and websockets) on the
  * daemon's libuv loop as a foreign loop. Owns connections, routing and responses:
- *   GET  /, /links, /links/N, /tags, /stats, /import   the page (index.html)
+ *   GET  /, /links, /links/N, /tags, /stats, /import, /sites   the page (index.html)
  *   GET  /<asset>                                       compiled-in files (web/static)
  *   GET  /auth                                          does the page need to log in?
  *   POST /login, /logout                                token -> session cookie
@@ -42,6 +42,7 @@
 #define SMALL_BODY_MAX 4096               /* /login */
 #define UPLOAD_MAX (256u << 20)
 #define UPLOAD_CHUNK (1u << 20)
+#define UPLOAD_BUF (UPLOAD_CHUNK + (256u << 10))   /* a chunk, and what lws holds past it */
 #define FILE_CHUNK (256u << 10)
 #define WRITE_CHUNK 65536
 #define WS_QUEUE_MAX (16u << 20)          /* a page this far behind on events is closed */
@@ -136,8 +137,9 @@ struct hreq {
     char up_path[4300];
     uv_fs_t upfs;
     int up_writing, up_complete;
-    char *up_data;
-    size_t up_len, up_total;
+    char *up_data, *up_wdata;      /* filling, being written */
+    size_t up_len, up_wlen, up_total;
+    int up_paused;
     /* method calls (chart, import) */
     method_call_t call;
     /* tiles */
@@ -152,6 +154,8 @@ struct http {
     char url[200];
     int listening;
     char error[300];               /* why it is not listening */
+    char login_base[200];          /* scheme://host:port a login link names */
+    lws_retry_bo_t idle_policy;    /* websocket pings and the idle hang-up */
     asset_t *assets;
     size_t nassets;
     const asset_t *index;
@@ -211,6 +215,7 @@ static void req_free(hreq_t *r)
     free(r->owned);
     free(r->fbuf);
     free(r->up_data);
+    free(r->up_wdata);
     call_clear(&r->call);
     free(r);
 }
@@ -733,7 +738,8 @@ static void chart_done_cb(method_call_t *call, void *ud)
     respond_owned(r, 200, svg ? "image/svg+xml" : "image/png", img, (size_t)n);
 }
 
-/* /chart/KIND.svg|png?days=&tag=&top=&width=&height=&scale= -> chart.render inline */
+/* /chart/KIND.svg|png?days=&tag=&top=&width=&height=&scale=&lang= -> chart.render inline
+ * (scale may have a fraction: devicePixelRatio is often 1.25, 1.5 or 2.625) */
 static void route_chart(hreq_t *r, const char *rest)
 {
     const method_def_t *def = methods_find("chart.render");
@@ -751,7 +757,7 @@ static void route_chart(hreq_t *r, const char *rest)
     memcpy(kind, rest, (size_t)(dot - rest));
     kind[dot - rest] = '\0';
     json_t *params = json_pack("{s:s,s:s,s:b}", "kind", kind, "format", dot + 1, "inline", 1);
-    static const char *const ints[] = {"days", "top", "width", "height", "scale"};
+    static const char *const ints[] = {"days", "top", "width", "height"};
     for (size_t i = 0; params && i < LS_ARRAY_LEN(ints); i++) {
         const char *v = arg_get(r, ints[i]);
         if (!v || !*v)
@@ -765,9 +771,22 @@ static void route_chart(hreq_t *r, const char *rest)
         }
         json_object_set_new(params, ints[i], json_integer(x));
     }
-    const char *tag = arg_get(r, "tag");
+    const char *scale = arg_get(r, "scale");
+    if (params && scale && *scale) {
+        char *end;
+        double x = strtod(scale, &end);
+        if (*end || !(x >= 0 && x <= 100)) {
+            json_decref(params);
+            respond_error(r, 400, "query 'scale' must be a number");
+            return;
+        }
+        json_object_set_new(params, "scale", json_real(x));
+    }
+    const char *tag = arg_get(r, "tag"), *lang = arg_get(r, "lang");
     if (params && tag && *tag)
         json_object_set_new(params, "tag", json_string(tag));
+    if (params && lang && *lang)
+        json_object_set_new(params, "lang", json_string(lang));
     if (!params) {
         respond_error(r, 500, "out of memory");
         return;
@@ -805,17 +824,59 @@ static void run_rpc(hreq_t *r)
     }
     r->busy++;
     lws_set_timeout(r->wsi, PENDING_TIMEOUT_USER_OK, 300);
-    if (dispatch_doc(r->h->d, doc, rpc_done_cb, r) != 0) {
+    if (dispatch_doc(r->h->d, doc, 1, rpc_done_cb, r) != 0) {
         r->busy--;
         respond_error(r, 500, "out of memory");
     }
     json_decref(doc);
 }
 
-static void cookie_header(char *out, size_t outlen, const char *value, int max_age)
+static void cookie_header(char *out, size_t outlen, const char *value, int max_age, int secure)
 {
-    snprintf(out, outlen, "%s=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%d", HTTP_AUTH_COOKIE,
-             value, max_age);
+    snprintf(out, outlen, "%s=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%d%s", HTTP_AUTH_COOKIE,
+             value, max_age, secure ? "; Secure" : "");
+}
+
+/* GET /PAGE?token=T (the address `linksnap web` prints): with the right token, a session
+ * cookie and a redirect to the same page without the token, so it leaves the address bar
+ * and the history, as Jupyter does. */
+static void login_link(hreq_t *r)
+{
+    char session[65], cookie[256], loc[4096];
+    int rc = http_auth_login(&r->h->auth, arg_get(r, "token"), session);
+    if (rc == -2) {
+        req_header(r, "retry-after:", "60");
+        respond_error(r, 429, "too many wrong tokens; try again in a minute");
+        return;
+    }
+    if (rc != 0) {
+        log_notice("http: a wrong token was given in a login address");
+        respond_error(r, 403, "wrong token: run `linksnap web` for the right address");
+        return;
+    }
+    size_t o = (size_t)snprintf(loc, sizeof loc, "%s", r->path);
+    char sep = '?';
+    for (int i = 0; i < r->nargs && o < sizeof loc; i++) {
+        if (!strncmp(r->args[i], "token=", 6))
+            continue;
+        /* lws decoded the arguments; encode what a URL may not carry as is */
+        o += (size_t)snprintf(loc + o, sizeof loc - o, "%c", sep);
+        sep = '&';
+        for (const unsigned char *c = (const unsigned char *)r->args[i]; *c && o + 4 < sizeof loc; c++) {
+            int keep = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
+                       (*c && strchr("-_.~=,:/@!$()*;", *c));
+            if (keep)
+                loc[o++] = (char)*c;
+            else
+                o += (size_t)snprintf(loc + o, sizeof loc - o, "%%%02X", *c);
+        }
+        loc[o < sizeof loc ? o : sizeof loc - 1] = '\0';
+    }
+    cookie_header(cookie, sizeof cookie, session, 30 * 24 * 3600, r->h->auth.tls);
+    req_header(r, "set-cookie:", cookie);
+    req_header(r, "location:", loc);
+    req_header(r, "cache-control:", "no-store");
+    respond_static(r, 303, "text/plain", (const unsigned char *)"", 0);
 }
 
 static void run_login(hreq_t *r)
@@ -828,14 +889,19 @@ static void run_login(hreq_t *r)
         respond_error(r, 400, "expected {\"token\": \"...\"}");
         return;
     }
-    int ok = http_auth_login(&r->h->auth, token, session) == 0;
+    int rc = http_auth_login(&r->h->auth, token, session);
     json_decref(doc);
-    if (!ok) {
+    if (rc == -2) {
+        req_header(r, "retry-after:", "60");
+        respond_error(r, 429, "too many wrong tokens; try again in a minute");
+        return;
+    }
+    if (rc != 0) {
         log_notice("http: a wrong token was given to /login");
         respond_error(r, 403, "wrong token");
         return;
     }
-    cookie_header(cookie, sizeof cookie, session, 30 * 24 * 3600);
+    cookie_header(cookie, sizeof cookie, session, 30 * 24 * 3600, r->h->auth.tls);
     req_header(r, "set-cookie:", cookie);
     respond_json(r, 200, json_pack("{s:b}", "ok", 1));
 }
@@ -935,26 +1001,31 @@ static void upload_write_cb(uv_fs_t *fs)
     r->up_writing = 0;
     if (req_unbusy(r))
         return;
-    if (n < 0 || (size_t)n != r->up_len) {
+    if (n < 0 || (size_t)n != r->up_wlen) {
         r->up_complete = 1;
         respond_error(r, 507, "cannot write the upload into %s: %s", r->h->spooldir,
                       n < 0 ? uv_strerror((int)n) : "short write");
         return;
     }
-    r->up_len = 0;
-    lws_rx_flow_control(r->wsi, 1);
-    if (r->up_complete)
-        upload_flush(r);
+    r->up_wlen = 0;
+    upload_flush(r);
 }
 
-/* Writes what is buffered; when the body is complete and everything is on disk, starts the
- * import. */
+/* Two buffers: lws fills one while the other is written with uv_fs. A full buffer is
+ * written as soon as no write is in flight; while one is, reading pauses (rx flow
+ * control), and what lws already holds still fits (UPLOAD_BUF has room past a chunk).
+ * When the body is complete and everything is on disk, starts the import. */
 static void upload_flush(hreq_t *r)
 {
     if (r->up_writing || r->discard)
         return;
-    if (r->up_len > 0) {
-        uv_buf_t b = uv_buf_init(r->up_data, (unsigned)r->up_len);
+    if (r->up_len >= UPLOAD_CHUNK || (r->up_complete && r->up_len > 0)) {
+        char *t = r->up_wdata;
+        r->up_wdata = r->up_data;
+        r->up_data = t;
+        r->up_wlen = r->up_len;
+        r->up_len = 0;
+        uv_buf_t b = uv_buf_init(r->up_wdata, (unsigned)r->up_wlen);
         r->upfs.data = r;
         if (uv_fs_write(r->h->d->loop, &r->upfs, r->up_fd, &b, 1, -1, upload_write_cb) != 0) {
             respond_error(r, 500, "cannot write the upload");
@@ -962,12 +1033,19 @@ static void upload_flush(hreq_t *r)
         }
         r->up_writing = 1;
         r->busy++;
-        if (!r->up_complete)
-            lws_rx_flow_control(r->wsi, 0);
+        if (!r->up_complete && r->up_paused) {
+            r->up_paused = 0;
+            lws_rx_flow_control(r->wsi, 1);
+        }
         return;
     }
-    if (!r->up_complete)
+    if (!r->up_complete) {
+        if (r->up_paused) {
+            r->up_paused = 0;
+            lws_rx_flow_control(r->wsi, 1);
+        }
         return;
+    }
     close(r->up_fd);
     r->up_fd = -1;
     upload_start_import(r);
@@ -989,9 +1067,10 @@ static int upload_open(hreq_t *r)
     util_hex(rnd, sizeof rnd, hex);
     snprintf(r->up_path, sizeof r->up_path, "%s/upload-%lld-%s", h->spooldir,
              (long long)util_now_ms(), hex);
-    r->up_fd = open(r->up_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    r->up_data = malloc(UPLOAD_CHUNK);
-    if (r->up_fd < 0 || !r->up_data) {
+    r->up_fd = open(r->up_path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    r->up_data = malloc(UPLOAD_BUF);
+    r->up_wdata = malloc(UPLOAD_BUF);
+    if (r->up_fd < 0 || !r->up_data || !r->up_wdata) {
         respond_error(r, 500, "cannot create %s: %s", r->up_path, strerror(errno));
         return -1;
     }
@@ -1009,18 +1088,18 @@ static int on_body(pss_t *ps, const char *in, size_t len)
             respond_error(r, 413, "uploads are limited to %u MiB", UPLOAD_MAX >> 20);
             return 0;
         }
-        while (len > 0) {   /* lws hands at most its rx buffer at once: at most a chunk */
-            size_t room = UPLOAD_CHUNK - r->up_len, n = len < room ? len : room;
-            if (r->up_writing && n == 0) {   /* cannot happen while rx is paused */
-                respond_error(r, 500, "upload overran its buffer");
-                return 0;
+        if (len > UPLOAD_BUF - r->up_len) {   /* lws hands at most its rx buffer at once */
+            respond_error(r, 500, "upload overran its buffer");
+            return 0;
+        }
+        memcpy(r->up_data + r->up_len, in, len);
+        r->up_len += len;
+        if (r->up_len >= UPLOAD_CHUNK) {
+            if (r->up_writing && !r->up_paused) {   /* both buffers busy: wait for the disk */
+                r->up_paused = 1;
+                lws_rx_flow_control(r->wsi, 0);
             }
-            memcpy(r->up_data + r->up_len, in, n);
-            r->up_len += n;
-            in += n;
-            len -= n;
-            if (r->up_len == UPLOAD_CHUNK)
-                upload_flush(r);
+            upload_flush(r);
         }
         return 0;
     }
@@ -1068,7 +1147,8 @@ static const asset_t *asset_find(http_t *h, const char *path)
 
 static int is_page(const char *p)
 {
-    static const char *const pages[] = {"/", "/links", "/tags", "/stats", "/import", "/login"};
+    static const char *const pages[] = {"/", "/links", "/tags", "/stats", "/import", "/login",
+                                        "/sites"};
     for (size_t i = 0; i < LS_ARRAY_LEN(pages); i++)
         if (!strcmp(p, pages[i]))
             return 1;
@@ -1104,6 +1184,14 @@ static int authorized(hreq_t *r)
     return http_auth_allowed(&r->h->auth, hc > 0 ? cookie : NULL, ha > 0 ? authz : NULL);
 }
 
+/* The Authorization header: 1 right Bearer token, 0 none, -1 wrong, -2 throttled. */
+static int bearer(hreq_t *r)
+{
+    char authz[512];
+    return http_auth_bearer(&r->h->auth, hdr(r->wsi, WSI_TOKEN_HTTP_AUTHORIZATION, authz, sizeof authz) > 0
+                                             ? authz : NULL);
+}
+
 static int origin_ok(hreq_t *r)
 {
     char origin[256];
@@ -1123,23 +1211,37 @@ static void route_post(hreq_t *r)
         return;
     }
     r->body_kind = upload ? B_UPLOAD : login ? B_LOGIN : B_RPC;
-    if (!origin_ok(r)) {
-        respond_error(r, 403, "Origin must be this page's own (http://%s)", r->host);
+    /* a script with the token (Bearer) needs no Origin; a browser's cookie does, so another
+     * site cannot make the page's browser post for it */
+    int b = login || logout ? 0 : bearer(r);
+    if (b == -2) {
+        req_header(r, "retry-after:", "60");
+        respond_error(r, 429, "too many wrong tokens; try again in a minute");
+        return;
+    }
+    if (b == -1) {
+        respond_error(r, 401, "wrong token in Authorization");
+        return;
+    }
+    if (b != 1 && !origin_ok(r)) {
+        respond_error(r, 403, "Origin must be this page's own (%s://%s)",
+                      r->h->auth.tls ? "https" : "http", r->host);
         return;
     }
     if (logout) {
         char cookie[2048], set[256];
         if (hdr(r->wsi, WSI_TOKEN_HTTP_COOKIE, cookie, sizeof cookie) > 0)
             http_auth_logout(&r->h->auth, cookie);
-        cookie_header(set, sizeof set, "", 0);
+        cookie_header(set, sizeof set, "", 0, r->h->auth.tls);
         req_header(r, "set-cookie:", set);
         r->body_kind = B_NONE;
         respond_json(r, 200, json_pack("{s:b}", "ok", 1));
         r->close_after = 1;
         return;
     }
-    if (!login && !authorized(r)) {
-        respond_error(r, 401, "log in first: this linksnapd needs its access token");
+    if (!login && b != 1 && !authorized(r)) {
+        respond_error(r, 401, "log in first: this linksnapd needs its access token (`linksnap web` "
+                      "prints the login address)");
         return;
     }
     if (hdr(r->wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH, clen, sizeof clen) <= 0) {
@@ -1172,7 +1274,10 @@ static void route_get(hreq_t *r)
     const char *p = r->path;
     http_t *h = r->h;
     if (is_page(p)) {
-        serve_asset(r, h->index);
+        if (arg_get(r, "token"))
+            login_link(r);
+        else
+            serve_asset(r, h->index);
         return;
     }
     const asset_t *as = asset_find(h, p);
@@ -1299,15 +1404,16 @@ static int ws_filter(http_t *h, struct lws *wsi, pss_t *ps)
         log_info("http: websocket refused: only /events is one");
         return 1;
     }
+    int ha = hdr(wsi, WSI_TOKEN_HTTP_AUTHORIZATION, authz, sizeof authz);
+    int b = http_auth_bearer(&h->auth, ha > 0 ? authz : NULL);
     if (hdr(wsi, WSI_TOKEN_HOST, host, sizeof host) <= 0 || !http_auth_host_ok(&h->auth, host) ||
-        hdr(wsi, WSI_TOKEN_ORIGIN, origin, sizeof origin) <= 0 ||
-        !http_auth_origin_ok(&h->auth, origin, host)) {
+        (b != 1 && (hdr(wsi, WSI_TOKEN_ORIGIN, origin, sizeof origin) <= 0 ||
+                    !http_auth_origin_ok(&h->auth, origin, host)))) {
         log_notice("http: websocket refused: Host or Origin is not this linksnapd's");
         return 1;
     }
     int hc = hdr(wsi, WSI_TOKEN_HTTP_COOKIE, cookie, sizeof cookie);
-    int ha = hdr(wsi, WSI_TOKEN_HTTP_AUTHORIZATION, authz, sizeof authz);
-    if (!http_auth_allowed(&h->auth, hc > 0 ? cookie : NULL, ha > 0 ? authz : NULL)) {
+    if (b != 1 && !http_auth_allowed(&h->auth, hc > 0 ? cookie : NULL, NULL)) {
         log_notice("http: websocket refused: not logged in");
         return 1;
     }
@@ -1576,32 +1682,105 @@ static int listen_probe(const char *addr, int port, char *why, size_t whylen)
     return -1;
 }
 
+/* <state_dir>/http.token: read it, or make it at first start (32 random bytes, hex; 0600,
+ * O_EXCL|O_NOFOLLOW). An existing one must be this user's own and private. */
+static int token_auto(const char *state_dir, char *out, size_t outlen, char *err, size_t errlen)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/http.token", state_dir);
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd >= 0) {
+        unsigned char rnd[32];
+        char hex[65];
+        if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd) {
+            snprintf(err, errlen, "no randomness for the web page's token");
+            close(fd);
+            unlink(path);
+            return -1;
+        }
+        util_hex(rnd, sizeof rnd, hex);
+        hex[64] = '\n';
+        if (write(fd, hex, 65) != 65 || fsync(fd) != 0) {
+            snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
+            close(fd);
+            unlink(path);
+            return -1;
+        }
+        close(fd);
+        log_notice("made the web page's access token in %s (`linksnap web` prints the login address)",
+                   path);
+    } else if (errno != EEXIST) {
+        snprintf(err, errlen, "cannot create %s: %s", path, strerror(errno));
+        return -1;
+    }
+    struct stat st;
+    if (lstat(path, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 077)) {
+        snprintf(err, errlen, "%s must be a regular file of this user with mode 0600; remove it "
+                 "and linksnapd makes a new one", path);
+        return -1;
+    }
+    return http_auth_read_token_file(path, out, outlen, err, errlen);
+}
+
+/* The token: http.token, else http.token_file, else the state dir's own (when state_dir is
+ * NULL, a placeholder: the config check runs before the state dir exists). */
+static int token_resolve(const config_t *cfg, const char *state_dir, char *out, size_t outlen,
+                         char *err, size_t errlen)
+{
+    if (cfg->http_token[0]) {
+        snprintf(out, outlen, "%s", cfg->http_token);
+        return 0;
+    }
+    if (cfg->http_token_file[0])
+        return http_auth_read_token_file(cfg->http_token_file, out, outlen, err, errlen);
+    if (!state_dir) {
+        snprintf(out, outlen, "made-at-start");
+        return 0;
+    }
+    return token_auto(state_dir, out, outlen, err, errlen);
+}
+
+static int tls_wanted(const config_t *cfg, char *err, size_t errlen)
+{
+    int c = cfg->http_tls_cert[0] != '\0', k = cfg->http_tls_key[0] != '\0';
+    if (c != k) {
+        snprintf(err, errlen, "http.tls_cert and http.tls_key go together: set both or neither");
+        return -1;
+    }
+    const char *files[] = {cfg->http_tls_cert, cfg->http_tls_key};
+    for (int i = 0; c && i < 2; i++) {
+        if (access(files[i], R_OK) != 0) {
+            snprintf(err, errlen, "%s: cannot read %s: %s", i ? "http.tls_key" : "http.tls_cert",
+                     files[i], strerror(errno));
+            return -1;
+        }
+    }
+    return c;
+}
+
 int http_check_config(const config_t *cfg, char *err, size_t errlen)
 {
     if (!strcmp(cfg->http_listen, "off"))
         return 0;
     char host[128], token[256];
-    int port;
+    int port, tls;
     http_auth_t *a = malloc(sizeof *a);
     if (!a) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    snprintf(token, sizeof token, "%s", cfg->http_token);
     int rc = -1;
     if (http_auth_parse_listen(cfg->http_listen, host, sizeof host, &port, err, errlen) != 0)
         goto out;
-    if (!token[0] && cfg->http_token_file[0] &&
-        http_auth_read_token_file(cfg->http_token_file, token, sizeof token, err, errlen) != 0)
+    if ((tls = tls_wanted(cfg, err, errlen)) < 0 ||
+        http_auth_check_listener(host, port, tls, cfg->http_allow_plain, err, errlen) != 0)
         goto out;
-    if (token[0] && strlen(token) < 8) {
-        snprintf(err, errlen, "http.token: at least 8 characters");
+    if (token_resolve(cfg, NULL, token, sizeof token, err, errlen) != 0)
         goto out;
-    }
     char addr[INET6_ADDRSTRLEN];
     if (listen_resolve(host, addr, sizeof addr, err, errlen) != 0)
         goto out;
-    rc = http_auth_init(a, host, port, token, err, errlen);
+    rc = http_auth_init(a, host, port, token, tls, err, errlen);
 out:
     free(a);
     return rc;
@@ -1611,20 +1790,22 @@ http_t *http_start(daemon_t *d, char *err, size_t errlen)
 {
     http_t *h = calloc(1, sizeof *h);
     char host[128], token[256];
-    int port;
+    int port, tls;
     if (!h) {
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
     h->d = d;
-    snprintf(token, sizeof token, "%s", d->cfg.http_token);
     if (http_auth_parse_listen(d->cfg.http_listen, host, sizeof host, &port, err, errlen) != 0)
         goto fail;
-    if (!token[0] && d->cfg.http_token_file[0] &&
-        http_auth_read_token_file(d->cfg.http_token_file, token, sizeof token, err, errlen) != 0)
+    if ((tls = tls_wanted(&d->cfg, err, errlen)) < 0 ||
+        http_auth_check_listener(host, port, tls, d->cfg.http_allow_plain, err, errlen) != 0)
         goto fail;
-    if (http_auth_init(&h->auth, host, port, token, err, errlen) != 0)
+    if (token_resolve(&d->cfg, d->cfg.state_dir, token, sizeof token, err, errlen) != 0)
         goto fail;
+    if (http_auth_init(&h->auth, host, port, token, tls, err, errlen) != 0)
+        goto fail;
+    memset(token, 0, sizeof token);
     char addr[INET6_ADDRSTRLEN];
     if (listen_resolve(host, addr, sizeof addr, err, errlen) != 0)
         goto fail;
@@ -1664,7 +1845,18 @@ http_t *http_start(daemon_t *d, char *err, size_t errlen)
     info.uid = (uid_t)-1;
     info.max_http_header_data = 8192;
     info.timeout_secs = 30;
-    info.keepalive_timeout = 60;
+    /* a connection silent this long (kept alive, or a request that never ends) is closed,
+     * at most a minute as before; a websocket is pinged after half of idle_timeout and
+     * closed when no pong came back by the end of it */
+    info.keepalive_timeout = d->cfg.idle_timeout_s < 60 ? d->cfg.idle_timeout_s : 60;
+    h->idle_policy.secs_since_valid_ping = (uint16_t)(d->cfg.idle_timeout_s / 2 > 0 ? d->cfg.idle_timeout_s / 2 : 1);
+    h->idle_policy.secs_since_valid_hangup = (uint16_t)(d->cfg.idle_timeout_s + 1);
+    info.retry_and_idle_policy = &h->idle_policy;
+    if (tls) {
+        info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+        info.ssl_cert_filepath = d->cfg.http_tls_cert;
+        info.ssl_private_key_filepath = d->cfg.http_tls_key;
+    }
     info.vhost_name = "linksnap";
     info.server_string = "linksnapd";
     lws_set_log_level(LLL_ERR, NULL);
@@ -1687,8 +1879,13 @@ http_t *http_start(daemon_t *d, char *err, size_t errlen)
     }
     http_auth_set_port(&h->auth, bound);
     h->listening = 1;
-    snprintf(h->url, sizeof h->url, strchr(host, ':') ? "http://[%s]:%d" : "http://%s:%d", host,
+    const char *scheme = tls ? "https" : "http";
+    snprintf(h->url, sizeof h->url, strchr(host, ':') ? "%s://[%s]:%d" : "%s://%s:%d", scheme, host,
              h->auth.port);
+    /* the address a login link names: a wildcard listener is reached on loopback */
+    const char *lh = !strcmp(host, "0.0.0.0") ? "127.0.0.1" : !strcmp(host, "::") ? "::1" : host;
+    snprintf(h->login_base, sizeof h->login_base, strchr(lh, ':') ? "%s://[%s]:%d" : "%s://%s:%d",
+             scheme, lh, h->auth.port);
     return h;
 fail:
     events_unsubscribe(d->events, h->spool_sub);
@@ -1702,6 +1899,30 @@ fail:
 const char *http_url(const http_t *h) { return h->url; }
 int http_listening(const http_t *h) { return h && h->listening; }
 const char *http_error(const http_t *h) { return h ? h->error : ""; }
+
+int http_login_url(const http_t *h, char *out, size_t outlen)
+{
+    static const char hexd[] = "0123456789ABCDEF";
+    int n = snprintf(out, outlen, "%s/?token=", h->login_base);
+    if (n < 0 || (size_t)n >= outlen)
+        return -1;
+    size_t o = (size_t)n;
+    for (const unsigned char *t = (const unsigned char *)h->auth.token; *t; t++) {
+        int plain = (*t >= 'a' && *t <= 'z') || (*t >= 'A' && *t <= 'Z') || (*t >= '0' && *t <= '9') ||
+                    *t == '-' || *t == '_' || *t == '.' || *t == '~';
+        if (o + (plain ? 1 : 3) >= outlen)
+            return -1;
+        if (plain) {
+            out[o++] = (char)*t;
+        } else {
+            out[o++] = '%';
+            out[o++] = hexd[*t >> 4];
+            out[o++] = hexd[*t & 15];
+        }
+    }
+    out[o] = '\0';
+    return 0;
+}
 
 void http_close(http_t *h)
 {

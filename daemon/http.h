@@ -10,7 +10,7 @@
 
 typedef struct http http_t;
 
-/* Checks the settings (address, token) without binding anything: main calls it before
+/* Checks the settings (address, token, TLS) without binding anything: main calls it before
  * the store opens, so a bad http.listen or a missing token stops linksnapd at once.
  * Returns 0 or -1 with err. */
 int http_check_config(const config_t *cfg, char *err, size_t errlen);
@@ -21,8 +21,12 @@ int http_check_config(const config_t *cfg, char *err, size_t errlen);
 http_t *http_start(daemon_t *d, char *err, size_t errlen);
 int http_listening(const http_t *h);
 const char *http_error(const http_t *h);   /* "" while listening */
-/* "http://127.0.0.1:8750" (with the port really bound); "" when not listening. */
+/* "http://127.0.0.1:8750" (with the port really bound; https with TLS); "" when not
+ * listening. */
 const char *http_url(const http_t *h);
+/* The login address with the token, "http://127.0.0.1:8750/?token=..." (socket only:
+ * web.login_url). Returns 0, or -1 when out is too small. */
+int http_login_url(const http_t *h, char *out, size_t outlen);
 /* First half of the stop: closes the listener, every connection and websocket. Call
  * outside lws callbacks; then let the loop run until it has nothing left and call
  * http_free (the two-phase teardown of an lws context on a foreign loop, see cdp.h). */

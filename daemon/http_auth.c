@@ -57,26 +57,42 @@ int http_auth_parse_listen(const char *listen, char *host, size_t hostlen, int *
     return 0;
 }
 
-int http_auth_init(http_auth_t *a, const char *host, int port, const char *token, char *err,
-                   size_t errlen)
+int http_auth_is_local(const char *host)
+{
+    return !strcmp(host, "127.0.0.1") || !strcmp(host, "::1") || !strcasecmp(host, "localhost");
+}
+
+int http_auth_check_listener(const char *host, int port, int tls, int allow_plain, char *err,
+                             size_t errlen)
+{
+    if (http_auth_is_local(host) || tls || allow_plain)
+        return 0;
+    snprintf(err, errlen,
+             "http.listen = %s:%d is not a loopback address (127.0.0.1, ::1 or localhost), and "
+             "without TLS the token and every page would cross the network in clear: set "
+             "http.tls_cert and http.tls_key, or put a TLS reverse proxy in front and set "
+             "http.allow_plain = true (docs/deployment.md), or http.listen = off", host, port);
+    return -1;
+}
+
+int http_auth_init(http_auth_t *a, const char *host, int port, const char *token, int tls,
+                   char *err, size_t errlen)
 {
     memset(a, 0, sizeof *a);
     snprintf(a->host, sizeof a->host, "%s", host);
     a->port = port;
-    a->local = !strcmp(host, "127.0.0.1") || !strcmp(host, "::1") || !strcasecmp(host, "localhost");
+    a->tls = tls;
+    a->local = http_auth_is_local(host);
     a->wildcard = !strcmp(host, "0.0.0.0") || !strcmp(host, "::");
     if (strlen(token) >= sizeof a->token) {
         snprintf(err, errlen, "http.token: at most %zu bytes", sizeof a->token - 1);
         return -1;
     }
-    snprintf(a->token, sizeof a->token, "%s", token);
-    if (!a->local && !a->token[0]) {
-        snprintf(err, errlen,
-                 "http.listen = %s:%d is not a loopback address (127.0.0.1, ::1 or localhost): "
-                 "set http.token or http.token_file so only you can use the page, or "
-                 "http.listen = off", host, port);
+    if (strlen(token) < 8) {
+        snprintf(err, errlen, "http.token: at least 8 characters");
         return -1;
     }
+    snprintf(a->token, sizeof a->token, "%s", token);
     return 0;
 }
 
@@ -161,9 +177,11 @@ int http_auth_origin_ok(const http_auth_t *a, const char *origin, const char *ho
 {
     if (!origin || !host || !http_auth_host_ok(a, host))
         return 0;
-    if (strncmp(origin, "http://", 7) != 0)
+    const char *scheme = a->tls ? "https://" : "http://";
+    size_t sl = strlen(scheme);
+    if (strncmp(origin, scheme, sl) != 0)
         return 0;
-    const char *rest = origin + 7;
+    const char *rest = origin + sl;
     size_t rl = strlen(rest);
     if (rl > 0 && rest[rl - 1] == '/')
         rl--;
@@ -181,6 +199,34 @@ static int secret_eq(const char *a, const char *b)
     for (size_t i = 0; i < la; i++)
         diff |= (unsigned char)(a[i] ^ b[i % (lb ? lb : 1)]);
     return diff == 0;
+}
+
+/* ---- the login rate limit: HTTP_AUTH_FAIL_MAX wrong tokens within HTTP_AUTH_FAIL_WINDOW_MS
+ * and every token check answers "throttled" until the oldest of them leaves the window */
+
+int http_auth_throttled(const http_auth_t *a)
+{
+    uint64_t oldest = a->fail_ms[a->fail_next];
+    return oldest != 0 && util_mono_ms() - oldest < HTTP_AUTH_FAIL_WINDOW_MS;
+}
+
+static void record_failure(http_auth_t *a)
+{
+    uint64_t now = util_mono_ms();
+    a->fail_ms[a->fail_next] = now ? now : 1;
+    a->fail_next = (a->fail_next + 1) % HTTP_AUTH_FAIL_MAX;
+}
+
+int http_auth_bearer(http_auth_t *a, const char *authorization)
+{
+    if (!authorization || strncasecmp(authorization, "Bearer ", 7))
+        return 0;
+    if (http_auth_throttled(a))
+        return -2;
+    if (a->token[0] && secret_eq(authorization + 7, a->token))
+        return 1;
+    record_failure(a);
+    return -1;
 }
 
 /* The value of cookie `name` in a Cookie header, copied into out. */
@@ -228,17 +274,19 @@ static http_session_t *session_find(http_auth_t *a, const char *cookie)
 
 int http_auth_allowed(http_auth_t *a, const char *cookie, const char *authorization)
 {
-    if (!a->token[0])
-        return 1;
-    if (authorization && !strncasecmp(authorization, "Bearer ", 7) && secret_eq(authorization + 7, a->token))
+    if (http_auth_bearer(a, authorization) == 1)
         return 1;
     return session_find(a, cookie) != NULL;
 }
 
 int http_auth_login(http_auth_t *a, const char *token, char out[65])
 {
-    if (!a->token[0] || !token || !secret_eq(token, a->token))
+    if (http_auth_throttled(a))
+        return -2;
+    if (!a->token[0] || !token || !secret_eq(token, a->token)) {
+        record_failure(a);
         return -1;
+    }
     unsigned char rnd[32];
     if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd)
         return -1;

@@ -3,15 +3,19 @@
  * out); http.c asks, and knows nothing of how the answers are reached.
  *
  * The rules (docs/web.md, "Security model"):
- *  - a listener on 127.0.0.1, ::1 or localhost is "local": without a token it is open to
- *    every local user. Any other address -- including other 127.x addresses, which
- *    container port forwarding publishes -- needs a token, or linksnapd refuses to start;
+ *  - there is always a token, on loopback too (http.token, http.token_file, or one made at
+ *    first start in <state_dir>/http.token): every local user can reach 127.0.0.1;
+ *  - a listener on 127.0.0.1, ::1 or localhost is "local". Any other address -- including
+ *    other 127.x addresses, which container port forwarding publishes -- needs TLS
+ *    (http.tls_cert/key) or http.allow_plain = true (a TLS proxy in front);
  *  - Host must name the listener (its address, or localhost for a local one): a page
  *    reached through DNS rebinding carries its own host name and is refused;
- *  - every state-changing request (POST, websocket upgrade) carries an Origin equal to
- *    the listener's own origin, http://HOST:PORT as in Host;
- *  - with a token, a request is let in by `Authorization: Bearer TOKEN` or by a session
- *    cookie that POST /login handed out for the token (HttpOnly, SameSite=Strict). */
+ *  - a request is let in by `Authorization: Bearer TOKEN` (scripts: no Origin needed) or
+ *    by a session cookie that POST /login or GET /?token= handed out (HttpOnly,
+ *    SameSite=Strict); a state-changing request on a cookie (POST, websocket upgrade)
+ *    carries an Origin equal to the listener's own, http(s)://HOST:PORT as in Host;
+ *  - HTTP_AUTH_FAIL_MAX wrong tokens within a minute and every token check is refused
+ *    until the oldest leaves the window. */
 #ifndef LS_HTTP_AUTH_H
 #define LS_HTTP_AUTH_H
 
@@ -20,6 +24,8 @@
 
 #define HTTP_AUTH_MAX_SESSIONS 256
 #define HTTP_AUTH_COOKIE "linksnap_session"
+#define HTTP_AUTH_FAIL_MAX 10
+#define HTTP_AUTH_FAIL_WINDOW_MS 60000u
 
 typedef struct {
     char id[65];            /* 32 random bytes, hex; "" = free slot */
@@ -31,17 +37,24 @@ typedef struct {
     int port;
     int local;              /* bound to loopback 127.0.0.1 / ::1 / localhost */
     int wildcard;           /* 0.0.0.0 or :: -- any Host is accepted (a token is required) */
-    char token[256];        /* "" = none */
+    int tls;                /* served over HTTPS: the Origin is https:// */
+    char token[256];
     http_session_t sessions[HTTP_AUTH_MAX_SESSIONS];
+    uint64_t fail_ms[HTTP_AUTH_FAIL_MAX];   /* ring of the last wrong tokens (0 = none) */
+    unsigned fail_next;
 } http_auth_t;
 
 /* Splits "HOST:PORT" / "[V6]:PORT" into host and port. Returns 0 or -1 with err. */
 int http_auth_parse_listen(const char *listen, char *host, size_t hostlen, int *port, char *err,
                            size_t errlen);
-/* Sets up the rules for a listener. token may be "" (then a non-local address fails
- * with a message naming the keys). Returns 0 or -1 with err. */
-int http_auth_init(http_auth_t *a, const char *host, int port, const char *token, char *err,
-                   size_t errlen);
+/* 1 for 127.0.0.1, ::1 and localhost. */
+int http_auth_is_local(const char *host);
+/* A non-loopback listener needs TLS or allow_plain. Returns 0 or -1 with err naming keys. */
+int http_auth_check_listener(const char *host, int port, int tls, int allow_plain, char *err,
+                             size_t errlen);
+/* Sets up the rules for a listener with its token (8 to 255 bytes). Returns 0 or -1. */
+int http_auth_init(http_auth_t *a, const char *host, int port, const char *token, int tls,
+                   char *err, size_t errlen);
 /* Reads the token from the first line of path (must not be world-readable). */
 int http_auth_read_token_file(const char *path, char *out, size_t outlen, char *err,
                               size_t errlen);
@@ -52,13 +65,19 @@ void http_auth_set_port(http_auth_t *a, int port);
 int http_auth_host_ok(const http_auth_t *a, const char *host);
 /* Origin header equal to http://<Host>? (NULL is refused.) host is the request's Host. */
 int http_auth_origin_ok(const http_auth_t *a, const char *origin, const char *host);
-/* Does the request carry the right to use the API? Always 1 without a token. cookie is
- * the whole Cookie header, authorization the Authorization header; either may be NULL. */
+/* Does the request carry the right to use the API? cookie is the whole Cookie header,
+ * authorization the Authorization header; either may be NULL. */
 int http_auth_allowed(http_auth_t *a, const char *cookie, const char *authorization);
+/* The Authorization header alone: 1 the right Bearer token, 0 none given, -1 a wrong one
+ * (counted for the rate limit), -2 not checked: throttled. */
+int http_auth_bearer(http_auth_t *a, const char *authorization);
+/* 1 while too many wrong tokens came in the last minute. */
+int http_auth_throttled(const http_auth_t *a);
 /* 1 when a token is configured (the page must log in). */
 int http_auth_required(const http_auth_t *a);
-/* Checks a token given to POST /login; on success writes a new session id (65 bytes) into
- * out and returns 0; -1 for a wrong token. Constant time in the token's length. */
+/* Checks a token given to POST /login or GET /?token=; on success writes a new session id
+ * (65 bytes) into out and returns 0; -1 for a wrong token, -2 throttled (not checked).
+ * Constant time in the token's length. */
 int http_auth_login(http_auth_t *a, const char *token, char out[65]);
 /* Drops the session named in the cookie header (POST /logout). */
 void http_auth_logout(http_auth_t *a, const char *cookie);

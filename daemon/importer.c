@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "import.h"
 #include "log.h"
@@ -397,6 +398,11 @@ static void read_cb(uv_fs_t *req)
     j->offset += n;
     if (n == 0)
         j->eof = 1;
+    if (j->offset > IMPORTER_MAX_FILE) {   /* it grew while we read */
+        snprintf(j->error, sizeof j->error, "the file is over %u MiB", IMPORTER_MAX_FILE >> 20);
+        job_finish(j, "failed", j->error);
+        return;
+    }
     if (feed(j, j->buf, (size_t)n) != 0) {
         job_finish(j, "failed", j->error);
         return;
@@ -439,13 +445,15 @@ importer_t *importer_new(daemon_t *d)
     return im;
 }
 
-int importer_start(importer_t *im, int64_t import_id, const char *path, const char *content,
+int importer_start(importer_t *im, int64_t import_id, int fd, const char *content,
                    size_t content_len, const char *format, const json_t *tags, int capture,
                    char *err, size_t errlen)
 {
     import_format_t fmt = IMPORT_FMT_AUTO;
     if (format && import_format_parse(format, &fmt) != 0) {
         snprintf(err, errlen, "unknown format '%s' (auto, text, netscape, csv, jsonl, json)", format);
+        if (fd >= 0)
+            close(fd);
         return -1;
     }
     job_t *j = calloc(1, sizeof *j);
@@ -467,17 +475,9 @@ int importer_start(importer_t *im, int64_t import_id, const char *path, const ch
             goto nomem_free;
         j->ntags++;
     }
-    if (path) {
-        uv_fs_t req;
-        int fd = uv_fs_open(im->d->loop, &req, path, O_RDONLY | O_CLOEXEC, 0, NULL);
-        uv_fs_req_cleanup(&req);
-        if (fd < 0) {
-            snprintf(err, errlen, "linksnapd cannot read %s: %s%s", path, uv_strerror(fd),
-                     fd == UV_EACCES ? " (the file must be readable by the daemon's user; "
-                                       "`linksnap import` sends the content instead)" : "");
-            goto fail_free;
-        }
-        j->fd = fd;
+    if (fd >= 0) {
+        j->fd = fd;   /* taken: job_release closes it from here on */
+        fd = -1;
         if (!(j->buf = malloc(CHUNK)))
             goto nomem_free;
     } else {
@@ -494,12 +494,14 @@ int importer_start(importer_t *im, int64_t import_id, const char *path, const ch
     return 0;
 nomem_free:
     snprintf(err, errlen, "out of memory");
-fail_free:
-    if (j)
-        job_release(j);
+    job_release(j);
+    if (fd >= 0)
+        close(fd);
     return -1;
 nomem:
     snprintf(err, errlen, "out of memory");
+    if (fd >= 0)
+        close(fd);
     return -1;
 }
 

@@ -3,7 +3,9 @@
 #include "json_link.h"
 
 #include <stdlib.h>
+#include <string.h>
 
+#include "log.h"
 #include "util.h"
 
 json_t *json_time(int64_t ms)
@@ -28,6 +30,27 @@ json_t *json_display_url(const char *url)
     return j;
 }
 
+/* A stored string as JSON. Text that is not valid UTF-8 (a title an earlier linksnapd cut
+ * inside a character) cannot be a JSON string: it is repaired with U+FFFD and the repair is
+ * logged, so a listing never fails or loses the row. */
+static json_t *text_json(const char *s, const char *what, long long id)
+{
+    if (!s)
+        return json_null();
+    size_t len = strlen(s);
+    if (util_utf8_valid(s, len))
+        return json_stringn(s, len);
+    size_t bad = 0;
+    char *fixed = util_utf8_repair(s, len, &bad);
+    if (!fixed)
+        return NULL;
+    log_warn("store: %s of %lld is not valid UTF-8; %zu byte%s shown as U+FFFD", what, id, bad,
+             bad == 1 ? "" : "s");
+    json_t *v = json_string(fixed);
+    free(fixed);
+    return v;
+}
+
 json_t *json_snapshot(const store_snapshot_t *x)
 {
     if (!x)
@@ -45,14 +68,16 @@ json_t *json_snapshot(const store_snapshot_t *x)
     return json_pack("{s:I,s:I,s:s,s:o,s:o,s:o,s:o,s:o,s:o,s:b,s:b,s:o,s:o,s:o,s:o,s:o,s:i,s:o,s:o,s:o,s:o,s:o}",
         "id", (json_int_t)x->id, "link_id", (json_int_t)x->link_id, "state", x->state,
         "http_status", x->http_status ? json_integer(x->http_status) : json_null(),
-        "final_url", str_or_null(x->final_url),
-        "display_final_url", json_display_url(x->final_url), "title", str_or_null(x->title),
+        "final_url", text_json(x->final_url, "the final URL of snapshot", (long long)x->id),
+        "display_final_url", json_display_url(x->final_url),
+        "title", text_json(x->title, "the title of snapshot", (long long)x->id),
         "width", x->width ? json_integer(x->width) : json_null(),
         "height", x->height ? json_integer(x->height) : json_null(),
         "truncated", x->truncated, "blank", x->blank,
         "path", str_or_null(x->path), "thumb_path", str_or_null(x->thumb_path),
         "bytes", x->bytes ? json_integer(x->bytes) : json_null(),
-        "sha256", str_or_null(x->sha256), "error", str_or_null(x->error),
+        "sha256", str_or_null(x->sha256),
+        "error", text_json(x->error, "the error of snapshot", (long long)x->id),
         "attempt", x->attempt, "created_at", json_time(x->created_at),
         "finished_at", json_time(x->finished_at),
         "timings", timings ? timings : json_null(),
@@ -66,9 +91,12 @@ json_t *json_link(const store_link_t *l)
     if (!tags)
         return NULL;
     for (size_t i = 0; i < l->ntags; i++)
-        json_array_append_new(tags, json_string(l->tags[i]));
-    return json_pack("{s:I,s:s,s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "id", (json_int_t)l->id, "url", l->url,
-                     "display_url", json_display_url(l->url), "title", str_or_null(l->title), "description", str_or_null(l->description),
+        json_array_append_new(tags, text_json(l->tags[i], "a tag of link", (long long)l->id));
+    return json_pack("{s:I,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "id", (json_int_t)l->id,
+                     "url", text_json(l->url, "the URL of link", (long long)l->id),
+                     "display_url", json_display_url(l->url),
+                     "title", text_json(l->title, "the title of link", (long long)l->id),
+                     "description", text_json(l->description, "the description of link", (long long)l->id),
                      "tags", tags, "created_at", json_time(l->created_at),
                      "updated_at", json_time(l->updated_at),
                      "last_snapshot", json_snapshot(l->last_snapshot));

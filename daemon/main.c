@@ -67,6 +67,9 @@ static int mkdirs(const char *path, mode_t mode)
 static int prepare_state_dir(daemon_t *d, char *err, size_t errlen)
 {
     const char *dir = d->cfg.state_dir;
+    /* /tmp/linksnap-UID is anyone's to create first: it must be ours and private */
+    if (util_fallback_dir_check(dir, 1, err, errlen) != 0)
+        return -1;
     int rc = mkdirs(dir, 0700);
     if (rc) {
         snprintf(err, errlen, "cannot create state dir %s: %s", dir, strerror(-rc));
@@ -196,11 +199,14 @@ static void signal_cb(uv_signal_t *h, int signum)
             log_err("reload refused, keeping the running settings: %s", err);
             return;
         }
-        /* what can change live: log level, job timeout, height cap, deny_private */
+        /* what can change live: log level, job timeout, height cap, deny_private,
+         * hide_consent, blocked_retries */
         d->cfg.log_level = nc.log_level;
         d->cfg.job_timeout_s = nc.job_timeout_s;
         d->cfg.height_cap = nc.height_cap;
         d->cfg.deny_private = nc.deny_private;
+        d->cfg.hide_consent = nc.hide_consent;          /* issue 14 */
+        d->cfg.blocked_retries = nc.blocked_retries;
         log_set_level(d->cfg.log_level);
         log_notice("reloaded %s", d->cfg.config_path[0] ? d->cfg.config_path : "(no config file)");
         return;
@@ -396,6 +402,11 @@ int main(int argc, char **argv)
      * every such buffer its own mapping, returned to the kernel when freed (glibc's
      * adaptive threshold would otherwise grow and keep them in the heap) */
     mallopt(M_MMAP_THRESHOLD, 1 << 20);
+    /* ... and a fixed threshold also pins the trim threshold at 128 KiB: every chart render
+     * gave its arena's top back (MADV_DONTNEED) and faulted it in again on the next, which
+     * on a paravirtualised VM cost ~100 us a page, more than drawing. Idle memory goes back
+     * in cron_cb's malloc_trim. */
+    mallopt(M_TRIM_THRESHOLD, 32 << 20);
     /* libidn2 (behind curl's punycode conversion of IDN hosts) reads the locale's charset:
      * without a UTF-8 LC_CTYPE every non-ASCII host fails. Set before any thread starts. */
     if (!setlocale(LC_CTYPE, "C.UTF-8") && !setlocale(LC_CTYPE, "C.utf8") &&
@@ -476,6 +487,13 @@ int main(int argc, char **argv)
         uv_run(d->loop, UV_RUN_DEFAULT);
         goto out;
     } else {
+        /* /tmp/linksnap-UID is anyone's to create first: it must be ours and private */
+        if (util_fallback_dir_check(d->cfg.socket_path, 1, err, sizeof err) != 0) {
+            log_err("%s", err);
+            daemon_stop(d);
+            uv_run(d->loop, UV_RUN_DEFAULT);
+            goto out;
+        }
         int e = prepare_socket_dir(d->cfg.socket_path);
         if (e)
             log_warn("cannot create the socket's directory: %s", strerror(-e));

@@ -48,6 +48,7 @@ enum {
     RPC_SHUTTING_DOWN = -32006,    /* daemon is stopping: retry after it restarts */
     RPC_IO_ERROR = -32007,         /* a file the request named could not be read/written */
     RPC_UNAVAILABLE = -32008,      /* a subsystem is off or not ready (browser, http) */
+    RPC_TOO_MANY_CLIENTS = -32009, /* this uid holds max_clients_per_uid connections already */
 };
 
 typedef struct method_call {
@@ -65,6 +66,11 @@ typedef struct method_call {
     json_t *err_data;              /* optional, owned */
     json_t *events;                /* array of {topic, ...}; owned; created on demand */
     json_t *handoff;               /* owned; what a handler passes to its `after` hook */
+
+    /* where the call came from and what its prepare hook opened */
+    int via_http;                  /* POST /rpc: no method may name a server path */
+    int has_fd;                    /* fd is open and owned by the call; dispatch closes */
+    int fd;                        /* it after the `after` hook unless the hook took it */
 } method_call_t;
 
 typedef int (*method_fn)(method_call_t *call);
@@ -73,6 +79,12 @@ typedef int (*method_fn)(method_call_t *call);
  * leaves: for work that must start only once the call's rows exist (an import's reader).
  * May turn the reply into an error with method_fail. */
 typedef void (*method_after_fn)(method_call_t *call, struct daemon *d);
+
+/* Runs on a thread-pool thread before a WRITE call reaches the writer, with no store
+ * connection: for work that may block (opening a file a client named), which must never
+ * stall the writer's transaction. Fails the call with method_fail, or leaves what it
+ * opened in call->fd / has_fd for the handler and the `after` hook. */
+typedef int (*method_prepare_fn)(method_call_t *call);
 
 typedef struct {
     const char *name;
@@ -115,7 +127,13 @@ extern const method_def_t methods_import[];   /* daemon/methods_import.c */
 extern const method_def_t methods_backup[];   /* daemon/methods_backup.c */
 extern const method_def_t methods_snapshot[]; /* daemon/methods_snapshot.c */
 extern const method_def_t methods_chart[];    /* daemon/methods_chart.c */
+extern const method_def_t methods_web[];      /* daemon/methods_web.c */
+extern const method_def_t methods_site[];     /* daemon/methods_site.c */
 
 const method_def_t *methods_find(const char *name);
+/* The prepare hook of a WRITE method, or NULL (daemon/methods.c lists them; a separate
+ * table, so the method tables keep their four fields). */
+method_prepare_fn methods_prepare_find(const method_def_t *def);
+int import_start_prepare(method_call_t *call);   /* daemon/methods_import.c */
 
 #endif

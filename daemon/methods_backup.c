@@ -1,63 +1,113 @@
 /* methods_backup.c -- daemon.backup: a consistent copy of the database written with
  * SQLite's online backup API from a thread-pool read connection, so the daemon keeps
- * answering (and writing) while it copies. */
+ * answering (and writing) while it copies. It writes only inside backup_dir, as new
+ * files (0600, O_EXCL|O_NOFOLLOW); no client names a path of the server, and over HTTP
+ * the method is refused altogether. */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "config.h"
 #include "method.h"
+#include "util.h"
+
+#define NAME_MAX_LEN 128
+
+/* A plain file name: letters, digits, '.', '_', '-'; not starting with '.'. */
+static int name_ok(const char *name)
+{
+    size_t n = strlen(name);
+    if (n == 0 || n > NAME_MAX_LEN || name[0] == '.')
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = name[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '_' || c == '-'))
+            return 0;
+    }
+    return 1;
+}
+
+/* Creates a new empty file (never through a symlink, never over an existing file). */
+static int create_new(const char *path)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return -errno;
+    close(fd);
+    return 0;
+}
 
 static int m_daemon_backup(method_call_t *call)
 {
-    static const char *const known[] = {"path", "overwrite", NULL};
-    const char *path;
-    int overwrite = 0;
-    if (param_reject_unknown(call, known) || param_string(call, "path", 1, &path) ||
-        param_bool(call, "overwrite", 0, &overwrite))
+    static const char *const known[] = {"name", NULL};
+    const char *name = NULL;
+    if (call->via_http)
+        return method_fail(call, RPC_INVALID_PARAMS,
+                           "daemon.backup is refused over HTTP; run `linksnap backup` on the "
+                           "daemon's machine");
+    if (json_object_get(call->params, "path"))
+        return method_fail(call, RPC_INVALID_PARAMS,
+                           "param 'path' is no longer accepted: backups are written into "
+                           "backup_dir (linksnapd.conf(5)); pass 'name' to choose the file name");
+    if (param_reject_unknown(call, known) || param_string(call, "name", 0, &name))
         return -1;
-    if (path[0] != '/')
-        return method_fail(call, RPC_INVALID_PARAMS, "param 'path' must be absolute");
-    /* never over the live database or inside the state dir's own files */
-    char dir[PATH_MAX], real_state[PATH_MAX], real_dir[PATH_MAX];
-    snprintf(dir, sizeof dir, "%s", path);
-    char *slash = strrchr(dir, '/');
-    *(slash == dir ? slash + 1 : slash) = '\0';
-    if (!realpath(dir, real_dir))
-        return method_fail(call, RPC_IO_ERROR, "cannot write %s: %s", path, strerror(errno));
-    if (realpath(call->cfg->state_dir, real_state) && !strcmp(real_dir, real_state)) {
-        const char *base = strrchr(path, '/') + 1;
-        if (!strncmp(base, "linksnap.db", 11) || !strcmp(base, "linksnapd.lock"))
-            return method_fail(call, RPC_INVALID_PARAMS, "param 'path' names the live database's own files");
+    char def_name[64];
+    if (!name) {
+        time_t t = (time_t)(call->now_ms / 1000);
+        struct tm tm;
+        gmtime_r(&t, &tm);
+        snprintf(def_name, sizeof def_name, "linksnap-%04d%02d%02d-%02d%02d%02d-%03d.db",
+                 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                 (int)(call->now_ms % 1000));
+        name = def_name;
+    } else if (!name_ok(name)) {
+        return method_fail(call, RPC_INVALID_PARAMS,
+                           "param 'name' must be a plain file name of letters, digits, '.', '_' "
+                           "and '-' (at most %d, not starting with '.')", NAME_MAX_LEN);
     }
-    struct stat st;
-    if (lstat(path, &st) == 0) {
-        if (!overwrite)
-            return method_fail(call, RPC_INVALID_PARAMS,
-                               "%s exists; pass overwrite: true to replace it", path);
-        if (!S_ISREG(st.st_mode))
-            return method_fail(call, RPC_INVALID_PARAMS, "%s is not a regular file", path);
-    }
-    /* write beside the target, then rename: a reader never sees half a backup */
-    char tmp[PATH_MAX];
-    snprintf(tmp, sizeof tmp, "%s.partial-%ld", path, (long)getpid());
+    char dir[4200], path[4400], tmp[4500], err[512];
+    if (call->cfg->backup_dir[0])
+        snprintf(dir, sizeof dir, "%s", call->cfg->backup_dir);
+    else
+        snprintf(dir, sizeof dir, "%s/backups", call->cfg->state_dir);
+    if (util_private_dir(dir, 1, 022, err, sizeof err) != 0)
+        return method_fail(call, RPC_IO_ERROR, "backup_dir: %s", err);
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    int rc = create_new(path);   /* claims the name: a second backup of the same name fails */
+    if (rc == -EEXIST)
+        return method_fail(call, RPC_CONFLICT, "%s exists; choose another name", path);
+    if (rc)
+        return method_fail(call, RPC_IO_ERROR, "cannot create %s: %s", path, strerror(-rc));
+    /* copy into a temporary beside it, then rename over the claimed name: a reader never
+     * sees half a backup */
+    snprintf(tmp, sizeof tmp, "%s/.partial-%ld-%s", dir, (long)getpid(), name);
     unlink(tmp);
-    int rc = store_backup(call->db, tmp);
+    if ((rc = create_new(tmp)) != 0) {
+        unlink(path);
+        return method_fail(call, RPC_IO_ERROR, "cannot create %s: %s", tmp, strerror(-rc));
+    }
+    rc = store_backup(call->db, tmp);
     if (rc != STORE_OK) {
         unlink(tmp);
+        unlink(path);
         return method_fail(call, rc == STORE_EIO ? RPC_IO_ERROR : RPC_STORE_FAILED, "%s",
                            store_errmsg(call->db));
     }
     if (rename(tmp, path) != 0) {
         int e = errno;
         unlink(tmp);
+        unlink(path);
         return method_fail(call, RPC_IO_ERROR, "cannot write %s: %s", path, strerror(e));
     }
-    if (stat(path, &st) != 0)
+    struct stat st;
+    if (lstat(path, &st) != 0)
         return method_fail(call, RPC_IO_ERROR, "cannot stat %s: %s", path, strerror(errno));
     call->result = json_pack("{s:s,s:I}", "path", path, "bytes", (json_int_t)st.st_size);
     return call->result ? 0 : method_fail(call, RPC_INTERNAL_ERROR, "out of memory");

@@ -1,7 +1,8 @@
 /* methods_chart.c -- chart.render: reads a chart's data from the store (tag counts, links
- * per day, captures per day by outcome) and draws it with charts/ as PNG or SVG, returned
- * either written to a file in the state dir (charts/, atomically; the reply names it) or,
- * with inline, base64-encoded in the reply. Runs on a thread-pool thread (METHOD_HEAVY): a
+ * per day, captures per day by outcome) and draws it with charts/ as PNG or SVG in the
+ * language asked for, returned either written to a file in the state dir (charts/,
+ * atomically; the reply names it) or, with inline, base64-encoded in the reply; with table,
+ * the same numbers as rows for the page's table view. Runs on a thread-pool thread (METHOD_HEAVY): a
  * render is a few ms of CPU and must not hold the loop. */
 #include <dirent.h>
 #include <errno.h>
@@ -98,15 +99,81 @@ static void chart_dir_trim(const char *dir, const char *keep)
     closedir(d);
 }
 
+typedef struct {
+    const char *name;
+    int64_t count;
+} tag_row_t;
+
+static int tag_row_cmp_cb(const void *a, const void *b)
+{
+    const tag_row_t *x = a, *y = b;
+    if (x->count != y->count)
+        return x->count > y->count ? -1 : 1;
+    return strcmp(x->name, y->name);
+}
+
+/* The chart's numbers as rows, in the chart's order: tags [name, links] (the top ones
+ * with links, as drawn), days ["YYYY-MM-DD", links] or ["YYYY-MM-DD", ok, partial,
+ * failed]. NULL when out of memory. */
+static json_t *chart_table(charts_kind_t kind, const void *data, int top)
+{
+    json_t *rows = json_array();
+    if (!rows)
+        return NULL;
+    if (kind == CHARTS_TAGS) {
+        const charts_tags_data_t *d = data;
+        tag_row_t *v = malloc((d->n ? d->n : 1) * sizeof *v);
+        if (!v)
+            goto fail;
+        size_t n = 0;
+        for (size_t i = 0; i < d->n; i++)
+            if (d->counts[i] > 0) {
+                v[n].name = d->names[i];
+                v[n++].count = d->counts[i];
+            }
+        qsort(v, n, sizeof *v, tag_row_cmp_cb);
+        for (size_t i = 0; i < n && i < (size_t)top; i++)
+            if (json_array_append_new(rows, json_pack("[s,I]", v[i].name, (json_int_t)v[i].count))) {
+                free(v);
+                goto fail;
+            }
+        free(v);
+        return rows;
+    }
+    const charts_timeline_data_t *tl = kind == CHARTS_TIMELINE ? data : NULL;
+    const charts_outcomes_data_t *oc = kind == CHARTS_OUTCOMES ? data : NULL;
+    size_t days = tl ? tl->days : oc->days;
+    int64_t first = tl ? tl->first_day_ms : oc->first_day_ms;
+    for (size_t i = 0; i < days; i++) {
+        time_t t = (time_t)((first + (int64_t)i * DAY_MS) / 1000);
+        struct tm tm;
+        char day[16];
+        if (!gmtime_r(&t, &tm))
+            goto fail;
+        snprintf(day, sizeof day, "%04d-%02d-%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+        json_t *row = tl ? json_pack("[s,I]", day, (json_int_t)tl->counts[i])
+                         : json_pack("[s,I,I,I,I]", day, (json_int_t)(oc->ok ? oc->ok[i] : 0),
+                                     (json_int_t)(oc->partial ? oc->partial[i] : 0),
+                                     (json_int_t)(oc->failed ? oc->failed[i] : 0),
+                                     (json_int_t)(oc->blocked ? oc->blocked[i] : 0));
+        if (json_array_append_new(rows, row))
+            goto fail;
+    }
+    return rows;
+fail:
+    json_decref(rows);
+    return NULL;
+}
+
 static int m_chart_render(method_call_t *call)
 {
     static const char *const known[] = {"kind", "format", "width", "height", "scale", "top",
-                                        "days", "tag", "style", "inline", NULL};
+                                        "days", "tag", "style", "inline", "lang", "table", NULL};
     static const char *const kinds[] = {"tags", "timeline", "outcomes", NULL};
     static const char *const formats[] = {"png", "svg", NULL};
     static const char *const styles[] = {"auto", "bars", "area", NULL};
-    const char *kind_name = NULL, *tag = NULL;
-    int kind, format, style, want_inline = 0;
+    const char *kind_name = NULL, *tag = NULL, *lang = NULL;
+    int kind, format, style, want_inline = 0, want_table = 0;
     int64_t width = 0, height = 0, top = 0, days = CHARTS_DEFAULT_DAYS;
     if (param_reject_unknown(call, known) || param_string(call, "kind", 1, &kind_name) ||
         parse_enum(call, "kind", kinds, 0, &kind) || parse_enum(call, "format", formats, 0, &format) ||
@@ -115,8 +182,12 @@ static int m_chart_render(method_call_t *call)
         param_int(call, "height", 0, 0, INT32_MAX, &height) ||
         param_int(call, "top", 0, 0, INT32_MAX, &top) ||
         param_int(call, "days", 0, 1, CHARTS_MAX_DAYS, &days) ||
-        param_string(call, "tag", 0, &tag) || param_bool(call, "inline", 0, &want_inline))
+        param_string(call, "tag", 0, &tag) || param_bool(call, "inline", 0, &want_inline) ||
+        param_string(call, "lang", 0, &lang) || param_bool(call, "table", 0, &want_table))
         return -1;
+    charts_lang_t lang_id = CHARTS_LANG_EN;
+    if (lang && charts_lang_parse(lang, &lang_id))
+        return method_fail(call, RPC_INVALID_PARAMS, "param 'lang' must be en or zh");
     json_t *js = json_object_get(call->params, "scale");
     if (js && !json_is_number(js))
         return method_fail(call, RPC_INVALID_PARAMS, "param 'scale' must be a number from 1 to %d",
@@ -131,6 +202,7 @@ static int m_chart_render(method_call_t *call)
     req.scale = js ? json_number_value(js) : 1;
     req.top = (int)top;
     req.style = (charts_style_t)style;
+    req.lang = lang_id;
 
     /* The last day is today (UTC); the first, days - 1 before it. */
     int64_t first = charts_utc_day_start(call->now_ms) - (days - 1) * DAY_MS;
@@ -139,6 +211,7 @@ static int m_chart_render(method_call_t *call)
     charts_tags_data_t td;
     charts_timeline_data_t tl;
     charts_outcomes_data_t oc;
+    int64_t *blocked = NULL;
     const void *data;
     int rc;
     if (kind == CHARTS_TAGS) {
@@ -184,7 +257,18 @@ static int m_chart_render(method_call_t *call)
             chart_data_free(&d);
             return method_fail_store(call, rc, NULL);
         }
-        charts_outcomes_data_t x = {first, d.a, d.b, d.c, (size_t)days, call->now_ms};
+        charts_outcomes_data_t x = {first, d.a, d.b, d.c, (size_t)days, call->now_ms, NULL};
+        /* issue 14: captures stopped by a bot wall, a series of their own */
+        if (!(blocked = malloc((size_t)days * sizeof *blocked))) {
+            chart_data_free(&d);
+            return method_fail(call, RPC_INTERNAL_ERROR, "out of memory");
+        }
+        if ((rc = store_chart_blocked_per_day(call->db, first, (size_t)days, blocked))) {
+            free(blocked);
+            chart_data_free(&d);
+            return method_fail_store(call, rc, NULL);
+        }
+        x.blocked = blocked;
         oc = x;
         data = &oc;
     }
@@ -193,7 +277,17 @@ static int m_chart_render(method_call_t *call)
     buf_init(&out, CHART_MAX_BYTES);
     char err[256];
     rc = charts_render(&req, data, (charts_format_t)format, &out, err, sizeof err);
+    json_t *table = NULL;
+    if (!rc && want_table) {
+        table = chart_table((charts_kind_t)kind, data, req.top ? req.top : CHARTS_DEFAULT_TOP);
+        if (!table) {
+            chart_data_free(&d);
+            buf_free(&out);
+            return method_fail(call, RPC_INTERNAL_ERROR, "out of memory");
+        }
+    }
     chart_data_free(&d);
+    free(blocked);
     if (rc) {
         buf_free(&out);
         int code = rc == -EINVAL ? RPC_INVALID_PARAMS : rc == -ENOENT ? RPC_UNAVAILABLE
@@ -217,6 +311,7 @@ static int m_chart_render(method_call_t *call)
             postproc_write_file(path, (const unsigned char *)out.data, out.len) != 0) {
             int e = errno;
             buf_free(&out);
+            json_decref(table);
             return method_fail(call, RPC_IO_ERROR, "cannot write %s: %s", path, strerror(e));
         }
         chart_dir_trim(dir, strrchr(path, '/') + 1);
@@ -224,6 +319,7 @@ static int m_chart_render(method_call_t *call)
     char *b64 = want_inline ? util_base64_encode(out.data, out.len) : NULL;
     if (want_inline && !b64) {
         buf_free(&out);
+        json_decref(table);
         return method_fail(call, RPC_INTERNAL_ERROR, "out of memory");
     }
     call->result = json_pack("{s:s,s:s,s:s,s:i,s:i,s:f,s:I,s:I}", "kind", kinds[kind], "format",
@@ -236,6 +332,12 @@ static int m_chart_render(method_call_t *call)
         json_object_set_new(call->result, "data", json_string(b64));
     if (call->result && path[0])
         json_object_set_new(call->result, "path", json_string(path));
+    if (call->result)
+        json_object_set_new(call->result, "lang", json_string(lang_id == CHARTS_LANG_ZH ? "zh" : "en"));
+    if (call->result && table)
+        json_object_set_new(call->result, "table", table);
+    else
+        json_decref(table);
     free(b64);
     buf_free(&out);
     return call->result ? 0 : method_fail(call, RPC_INTERNAL_ERROR, "out of memory");

@@ -1,10 +1,14 @@
-/* methods_import.c -- import.start and import.get. import.start validates, creates the
- * import's row (in the writer's transaction) and, once that committed, hands the source to
- * the importer, which runs in the background; import.get reads the row's figures. */
+/* methods_import.c -- import.start and import.get. import.start opens a named file on the
+ * thread pool (prepare hook: never on the writer, never following a symlink, regular files
+ * under the size cap only), validates, creates the import's row (in the writer's
+ * transaction) and, once that committed, hands the source to the importer, which runs in
+ * the background; import.get reads the row's figures. */
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "import.h"
@@ -14,6 +18,53 @@
 #include "method.h"
 
 #define MAX_INLINE (64u << 20)   /* content sent inline; bigger files go by path */
+
+/* On a pool thread: open the client's path without blocking (a FIFO with no writer, a
+ * device) and without following a last-component symlink, then insist on a regular file
+ * of at most IMPORTER_MAX_FILE bytes. */
+int import_start_prepare(method_call_t *call)
+{
+    const char *path = json_string_value(json_object_get(call->params, "path"));
+    if (!path || json_object_get(call->params, "content"))
+        return 0;   /* content, or bad params the handler will name */
+    if (call->via_http)
+        return method_fail(call, RPC_INVALID_PARAMS,
+                           "param 'path' is refused over HTTP: no client may name a file of the "
+                           "server there; upload it (POST /import) or send 'content'");
+    if (path[0] != '/')
+        return method_fail(call, RPC_INVALID_PARAMS, "param 'path' must be absolute");
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC);
+    if (fd < 0) {
+        int e = errno;
+        if (e == ELOOP)
+            return method_fail(call, RPC_IO_ERROR, "%s is a symbolic link; name the file itself", path);
+        return method_fail(call, RPC_IO_ERROR,
+                           "linksnapd cannot read %s: %s%s", path, strerror(e),
+                           e == EACCES ? " (it must be readable by the daemon's user; "
+                                         "`linksnap import` sends the content instead)" : "");
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        int e = errno;
+        close(fd);
+        return method_fail(call, RPC_IO_ERROR, "cannot stat %s: %s", path, strerror(e));
+    }
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        return method_fail(call, RPC_INVALID_PARAMS, "%s is not a regular file (a %s); import reads "
+                           "regular files only", path, S_ISFIFO(st.st_mode) ? "FIFO" :
+                           S_ISCHR(st.st_mode) ? "character device" : S_ISDIR(st.st_mode) ?
+                           "directory" : S_ISSOCK(st.st_mode) ? "socket" : "special file");
+    }
+    if ((uint64_t)st.st_size > IMPORTER_MAX_FILE) {
+        close(fd);
+        return method_fail(call, RPC_INVALID_PARAMS, "%s is %lld MiB; imports read at most %u MiB",
+                           path, (long long)(st.st_size >> 20), IMPORTER_MAX_FILE >> 20);
+    }
+    call->fd = fd;
+    call->has_fd = 1;
+    return 0;
+}
 
 static int m_import_start(method_call_t *call)
 {
@@ -32,14 +83,8 @@ static int m_import_start(method_call_t *call)
         return method_fail(call, RPC_INVALID_PARAMS,
                            "param 'format' must be auto, text, netscape, csv, jsonl or json");
     if (path) {
-        if (path[0] != '/')
-            return method_fail(call, RPC_INVALID_PARAMS, "param 'path' must be absolute");
-        int fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-            return method_fail(call, RPC_IO_ERROR,
-                               "linksnapd cannot read %s: %m (it must be readable by the daemon's "
-                               "user; `linksnap import` sends the content instead)", path);
-        close(fd);
+        if (call->via_http || !call->has_fd)   /* the prepare hook refused or never ran */
+            return method_fail(call, RPC_INVALID_PARAMS, "param 'path' is refused here");
     } else if (json_string_length(json_object_get(call->params, "content")) > MAX_INLINE) {
         return method_fail(call, RPC_INVALID_PARAMS, "param 'content' is over 64 MiB; pass 'path'");
     }
@@ -72,8 +117,13 @@ static void import_start_after(method_call_t *call, daemon_t *d)
     json_t *h = call->handoff;
     char err[512];
     json_t *content = json_object_get(h, "content");
+    int fd = -1;
+    if (call->has_fd) { /* the importer takes it */
+        fd = call->fd;
+        call->has_fd = 0;
+    }
     if (importer_start(d->importer, json_integer_value(json_object_get(h, "id")),
-                       json_string_value(json_object_get(h, "path")), json_string_value(content),
+                       fd, json_string_value(content),
                        json_string_length(content), json_string_value(json_object_get(h, "format")),
                        json_object_get(h, "tags"), json_is_true(json_object_get(h, "capture")),
                        err, sizeof err) != 0) {

@@ -143,9 +143,17 @@ static int m_link_list(method_call_t *call)
         goto out;
     }
     json_t *arr = json_array();
-    for (size_t i = 0; arr && i < n; i++)
-        json_array_append_new(arr, json_link(links[i]));
+    for (size_t i = 0; arr && i < n; i++) {
+        if (json_array_append_new(arr, json_link(links[i])) != 0) {   /* never drop a row */
+            json_decref(arr);
+            arr = NULL;
+        }
+    }
     store_link_list_free(links, n);
+    if (!arr) {
+        ret = method_fail(call, RPC_INTERNAL_ERROR, "out of memory building the list");
+        goto out;
+    }
     char nc[32];
     snprintf(nc, sizeof nc, "%lld", (long long)next);
     call->result = json_pack("{s:o,s:o}", "links", arr ? arr : json_array(),

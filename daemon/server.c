@@ -4,6 +4,10 @@
  * request order with back-pressure. Knows the method table, protocol/ and the daemon's
  * parts; knows no SQL and no method's semantics.
  *
+ * Every connection is counted against its peer's uid (SO_PEERCRED, max_clients_per_uid),
+ * and one that stays silent with nothing in flight for idle_timeout is closed; a
+ * subscriber is idle by design and gets a {"method":"ping"} notification instead.
+ *
  * Ordering per connection: a write may start while earlier writes of the same client are
  * still committing (that is how pipelined writes share a group commit), but every other
  * call waits until all earlier calls of its client finished, so a client always reads its
@@ -74,6 +78,8 @@ struct conn {
     int refs;              /* the handle + each call in flight */
     int starting;          /* inside dispatch_run: a call finishing now finished at once */
     events_sub_t *sub;
+    uid_t uid;             /* the peer's (SO_PEERCRED) */
+    uint64_t last_ms;      /* monotonic: last byte read, or last ping sent to a subscriber */
 };
 
 struct server {
@@ -87,6 +93,7 @@ struct server {
     int readbuf_busy;
     int closing;
     uv_timer_t grace;
+    uv_timer_t idle;         /* closes silent clients, pings subscribers */
     void (*closed_cb)(void *);
     void *closed_ud;
     int pending_handles;
@@ -590,6 +597,7 @@ static void read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
         conn_maybe_done(c);
         return;
     }
+    c->last_ms = util_mono_ms();
     int overflow = rpc_framer_feed(&c->framer, buf->base, (size_t)nread) != 0;
     const char *line;
     size_t len;
@@ -637,10 +645,69 @@ static void connection_cb(uv_stream_t *ls, int status)
         s->conns->prev = c;
     s->conns = c;
     s->nconns++;
-    if (uv_accept(ls, (uv_stream_t *)&c->pipe) != 0 ||
-        uv_read_start((uv_stream_t *)&c->pipe, alloc_cb, read_cb) != 0) {
+    if (uv_accept(ls, (uv_stream_t *)&c->pipe) != 0) {
         conn_close(c);
         return;
+    }
+    c->last_ms = util_mono_ms();
+    uv_os_fd_t fd;
+    struct ucred cred;
+    socklen_t cl = sizeof cred;
+    if (uv_fileno((uv_handle_t *)&c->pipe, &fd) != 0 ||
+        getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) != 0) {
+        log_warn("client %llu: cannot tell its user (SO_PEERCRED); closed", (unsigned long long)c->id);
+        conn_close(c);
+        return;
+    }
+    c->uid = cred.uid;
+    size_t same = 0;
+    for (conn_t *o = s->conns; o; o = o->next)
+        same += !o->closed && o->uid == c->uid;
+    if (same > (size_t)s->d->cfg.max_clients_per_uid) {
+        /* one user cannot take every descriptor: say why, then close */
+        log_notice("client %llu: uid %u already holds %d connections (max_clients_per_uid); refused",
+                   (unsigned long long)c->id, (unsigned)c->uid, s->d->cfg.max_clients_per_uid);
+        char msg[256];
+        snprintf(msg, sizeof msg, "uid %u already holds %d connections to linksnapd "
+                 "(max_clients_per_uid); close some", (unsigned)c->uid, s->d->cfg.max_clients_per_uid);
+        json_t *e = rpc_error(NULL, RPC_TOO_MANY_CLIENTS, msg, NULL);
+        emit_json(c, e);
+        json_decref(e);
+        c->close_after_flush = 1;
+        c->eof = 1;
+        flush_out(c);
+        conn_maybe_done(c);
+        return;
+    }
+    if (uv_read_start((uv_stream_t *)&c->pipe, alloc_cb, read_cb) != 0) {
+        conn_close(c);
+        return;
+    }
+}
+
+/* Every idle_timeout/4: a client silent for idle_timeout with nothing owed is closed; a
+ * subscriber silent for half of it is sent a ping (a notification without params, which
+ * clients skip), so it stays while its peer reads. */
+static void idle_cb(uv_timer_t *t)
+{
+    server_t *s = t->data;
+    uint64_t now = util_mono_ms(), limit = (uint64_t)s->d->cfg.idle_timeout_s * 1000;
+    static const char ping[] = "{\"jsonrpc\":\"2.0\",\"method\":\"ping\"}\n";
+    for (conn_t *c = s->conns; c; c = c->next) {
+        if (c->closed || now - c->last_ms < (c->sub ? limit / 2 : limit))
+            continue;
+        if (c->sub) {
+            c->last_ms = now;
+            if (buf_append(&c->out, ping, sizeof ping - 1) == 0)
+                flush_out(c);
+            continue;
+        }
+        int busy = c->inflight || c->queue || c->slots || c->out.len || c->writing;
+        if (busy)
+            continue;
+        log_info("client %llu: silent for %d s; closed (idle_timeout)", (unsigned long long)c->id,
+                 s->d->cfg.idle_timeout_s);
+        conn_close(c);
     }
 }
 
@@ -726,6 +793,10 @@ server_t *server_new(daemon_t *d, int listen_fd, char *err, size_t errlen)
     s->listening = 1;
     uv_timer_init(d->loop, &s->grace);
     s->grace.data = s;
+    uv_timer_init(d->loop, &s->idle);
+    s->idle.data = s;
+    uint64_t every = (uint64_t)d->cfg.idle_timeout_s * 1000 / 4;
+    uv_timer_start(&s->idle, idle_cb, every ? every : 250, every ? every : 250);
     return s;
 fail:
     uv_close((uv_handle_t *)&s->listener, free_server_cb);
@@ -745,8 +816,9 @@ static void maybe_finish(server_t *s)
         return;
     if (!s->grace_closed) {
         s->grace_closed = 1;
-        s->pending_handles++;
+        s->pending_handles += 2;
         uv_close((uv_handle_t *)&s->grace, server_handle_closed_cb);
+        uv_close((uv_handle_t *)&s->idle, server_handle_closed_cb);
         return;
     }
     if (s->pending_handles > 0)
@@ -772,6 +844,7 @@ void server_close(server_t *s, void (*cb)(void *ud), void *ud)
     s->closed_cb = cb;
     s->closed_ud = ud;
     s->pending_handles = 1;
+    uv_timer_stop(&s->idle);
     uv_close((uv_handle_t *)&s->listener, server_handle_closed_cb);
     if (s->owns_path) /* a socket passed by systemd stays systemd's */
         unlink(s->d->cfg.socket_path);

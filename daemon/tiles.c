@@ -1,75 +1,33 @@
-/* tiles.c -- screenshot PNG -> tiles of tile_height rows, each a PNG (RGB, 8 bit, fast
- * zlib level). Errors from libpng come back through longjmp into the function that set
- * it up; nothing here is shared between threads. */
+/* tiles.c -- screenshot PNG -> tiles of tile_height rows, each a PNG (RGB, 8 bit) written
+ * by raster/pngenc.c one tile at a time. Reading errors from libpng come back through
+ * longjmp into the function that set it up; nothing here is shared between threads. */
 #include "tiles.h"
 
 #include <png.h>
+
+#include "pngenc.h"
 #include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct {
-    unsigned char *data;
-    size_t len, cap;
-    int oom;
-} membuf_t;
-
-static void mem_write_cb(png_structp png, png_bytep p, png_size_t n)
-{
-    membuf_t *m = png_get_io_ptr(png);
-    if (m->oom)
-        return;
-    if (m->len + n > m->cap) {
-        size_t cap = m->cap ? m->cap * 2 : 65536;
-        while (cap < m->len + n)
-            cap *= 2;
-        unsigned char *d = realloc(m->data, cap);
-        if (!d) {
-            m->oom = 1;
-            return;
-        }
-        m->data = d;
-        m->cap = cap;
-    }
-    memcpy(m->data + m->len, p, n);
-    m->len += n;
-}
-
-static void mem_flush_cb(png_structp png) { (void)png; }
-
-/* Encodes rows (rgb, width*3 bytes each) as a PNG. Returns 0 or -1. */
+/* Encodes rows (rgb, width*3 bytes each) as a PNG with the one writer (raster/pngenc.c):
+ * libdeflate level 2 (faster than its level 1 on screenshots, benchmarks.md), SUB filter
+ * (screenshots are photos and gradients as often as flat colour). Returns 0 or -1. */
 static int encode_tile(const unsigned char *rows, uint32_t width, uint32_t nrows,
                        unsigned char **out, size_t *outlen)
 {
-    membuf_t m = {0};
-    png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
-    png_infop info = png ? png_create_info_struct(png) : NULL;
-    if (!png || !info)
-        goto fail;
-    if (setjmp(png_jmpbuf(png)))
-        goto fail;
-    png_set_write_fn(png, &m, mem_write_cb, mem_flush_cb);
-    png_set_compression_level(png, 1);
-    png_set_filter(png, 0, PNG_FILTER_SUB);
-    png_set_IHDR(png, info, width, nrows, 8, PNG_COLOR_TYPE_RGB, PNG_INTERLACE_NONE,
-                 PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
-    png_write_info(png, info);
-    for (uint32_t y = 0; y < nrows; y++)
-        png_write_row(png, (png_const_bytep)(rows + (size_t)y * width * 3));
-    png_write_end(png, NULL);
-    png_destroy_write_struct(&png, &info);
-    if (m.oom) {
-        free(m.data);
+    raster_png_image_t im = {width, nrows, RASTER_PNG_TYPE_RGB, 8, NULL, 0, NULL, 0, 2,
+                             RASTER_PNG_FILTER_SUB, rows, (size_t)width * 3, NULL, NULL};
+    buf_t b;
+    buf_init(&b, 0);
+    char err[160];
+    if (raster_png_write(&im, &b, err, sizeof err) != 0) {
+        buf_free(&b);
         return -1;
     }
-    *out = m.data;
-    *outlen = m.len;
+    *out = (unsigned char *)buf_take(&b, outlen);
     return 0;
-fail:
-    png_destroy_write_struct(&png, &info);
-    free(m.data);
-    return -1;
 }
 
 void tiles_free(tiles_t *t)

@@ -1,8 +1,8 @@
 /* tiles.h -- cuts a tall screenshot PNG into horizontal tiles of a fixed height, each
  * encoded as a PNG of its own, so the page can show a 30,000 px capture as a column of
- * lazily loaded images instead of one huge decode. Pure libpng: no loop, no store; runs on
- * a thread-pool thread. One pass over the file, one row in memory at a time plus the tile
- * being built. */
+ * lazily loaded images instead of one huge decode. libpng reads, raster/pngenc.c writes;
+ * no loop, no store; runs on a thread-pool thread. One pass over the file, one tile's rows
+ * in memory at a time (libdeflate compresses whole buffers) plus its filtered copy. */
 #ifndef LS_TILES_H
 #define LS_TILES_H
 

@@ -69,6 +69,12 @@ int client_connect(client_t *c, const char *path, char *err, size_t errlen)
         return CLIENT_EIO;
     }
     memcpy(sa.sun_path, path, strlen(path) + 1);
+    /* the fallback /tmp/linksnap-UID: a socket there may be another user's trap */
+    char derr[512];
+    if (access(path, F_OK) == 0 && util_fallback_dir_check(path, 0, derr, sizeof derr) != 0) {
+        snprintf(err, errlen, "refusing %s: %s", path, derr);
+        return CLIENT_EIO;
+    }
     c->events = json_array();
     if (!c->events) {
         snprintf(err, errlen, "out of memory");

@@ -33,7 +33,12 @@ int raster_color_parse(const char *s, raster_color_t *out);
 
 /* Returns 0, -EINVAL (size out of range) or -ENOMEM. Pixels start transparent. */
 int raster_canvas_init(raster_canvas_t *c, int w, int h);
-void raster_canvas_free(raster_canvas_t *c); /* accepts NULL */
+/* Frees c's pixels, or keeps them (up to RASTER_SPARE_MAX bytes) as the calling thread's
+ * spare for its next canvas of about that size; a thread's spare is freed when the
+ * thread exits, or by raster_canvas_release_spare. Accepts NULL. */
+void raster_canvas_free(raster_canvas_t *c);
+#define RASTER_SPARE_MAX (16u << 20)
+void raster_canvas_release_spare(void);
 /* Sets every pixel to col (no blending). */
 void raster_canvas_clear(raster_canvas_t *c, raster_color_t col);
 

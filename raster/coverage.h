@@ -34,7 +34,10 @@ typedef struct {
 typedef void (*raster_row_cb)(void *ctx, int y, int x, int n, const float *cov);
 
 void raster_rast_init(raster_rast_t *r);
+/* Keeps the band buffer as the calling thread's spare for its next raster_rast_t (freed
+ * when the thread exits, or by raster_rast_release_spare). */
 void raster_rast_free(raster_rast_t *r);
+void raster_rast_release_spare(void);
 
 /* Fills every contour of poly (each implicitly closed) with the rule, inside the pixel
  * region [x0, x0+w) x [y0, y0+h); geometry outside the region is clipped exactly (what

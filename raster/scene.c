@@ -162,6 +162,17 @@ int raster_scene_clip(raster_scene_t *s, double x, double y, double w, double h)
     return op_done(s, op, 0);
 }
 
+int raster_scene_hint(raster_scene_t *s, double x, double y, double w, double h,
+                      const char *utf8)
+{
+    raster_op_t *op = op_new(s, RASTER_OP_HINT);
+    if (!op)
+        return s->err;
+    op->text = raster_utf8_sanitize(utf8, strlen(utf8));
+    int rc = op->text ? raster_path_rect(&op->path, x, y, w, h) : -ENOMEM;
+    return op_done(s, op, rc);
+}
+
 int raster_scene_unclip(raster_scene_t *s)
 {
     raster_op_t *op = op_new(s, RASTER_OP_UNCLIP);
@@ -228,6 +239,8 @@ int raster_scene_render(const raster_scene_t *s, double scale, raster_canvas_t *
         case RASTER_OP_UNCLIP:
             raster_draw_set_clip(&d, NULL);
             break;
+        case RASTER_OP_HINT:
+            break; /* nothing to see in pixels */
         }
         if (rc == -ENOMEM)
             snprintf(err, errlen, "out of memory rendering the chart");

@@ -17,6 +17,7 @@ typedef enum {
     RASTER_OP_TEXT,
     RASTER_OP_CLIP,   /* later ops are clipped to rect (replaces any earlier clip) */
     RASTER_OP_UNCLIP, /* ends the clip */
+    RASTER_OP_HINT,   /* a rect (path) with a text the reader gets on hover: SVG only */
 } raster_op_kind_t;
 
 typedef struct {
@@ -34,7 +35,7 @@ typedef struct {
     raster_path_t path;      /* FILL, STROKE */
     raster_fill_rule_t rule; /* FILL */
     raster_stroke_t stroke;  /* STROKE */
-    char *text;              /* TEXT: valid UTF-8 (sanitised when added) */
+    char *text;              /* TEXT, HINT: valid UTF-8 (sanitised when added) */
     char *family;
     int bold;
     double size, x, y;
@@ -70,6 +71,11 @@ int raster_scene_line(raster_scene_t *s, double x0, double y0, double x1, double
 int raster_scene_text(raster_scene_t *s, const raster_text_style_t *style, const char *utf8,
                       double x, double y);
 int raster_scene_clip(raster_scene_t *s, double x, double y, double w, double h);
+/* An invisible rect carrying text (the exact value under a bar or a day): in SVG an
+ * transparent <path> with a <title> (a tooltip, and what screen readers read); raster
+ * rendering draws nothing for it. */
+int raster_scene_hint(raster_scene_t *s, double x, double y, double w, double h,
+                      const char *utf8);
 int raster_scene_unclip(raster_scene_t *s);
 
 /* Renders at scale (device px per CSS px, 0 < scale <= 8) into out, which this inits

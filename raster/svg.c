@@ -255,6 +255,19 @@ static int put_op(buf_t *b, const raster_op_t *op, const char *root_family)
             err = put_escaped(b, op->text);
         return err ? err : put(b, "</text>\n");
     }
+    case RASTER_OP_HINT:
+        err = put(b, "<path");
+        if (!err)
+            err = put_path_data(b, &op->path);
+        if (!err)
+            err = put(b, " fill=\"#000\" fill-opacity=\"0\"");
+        if (!err)
+            err = put_transform(b, &op->m);
+        if (!err)
+            err = put(b, "><title>");
+        if (!err)
+            err = put_escaped(b, op->text);
+        return err ? err : put(b, "</title></path>\n");
     default:
         return 0;
     }

@@ -12,7 +12,7 @@ build=(build-essential cmake pkg-config gcc clang
        libuv1-dev libjansson-dev libsqlite3-dev libcurl4-openssl-dev libwebsockets-dev
        libpng-dev libfreetype-dev libfontconfig-dev libsystemd-dev zlib1g-dev libssl-dev
        libc-ares-dev libdeflate-dev libutf8proc-dev libidn2-dev libicu-dev)
-test=(python3 sqlite3 libcairo2-dev systemd bubblewrap util-linux procps libclang-rt-14-dev)
+test=(python3 sqlite3 libcairo2-dev systemd bubblewrap util-linux procps libclang-rt-14-dev openssl)
 bench=(python3-matplotlib hyperfine)
 
 want=("${runtime[@]}" "${build[@]}" "${test[@]}")

@@ -79,13 +79,14 @@ echo "==== linksnap status"
 "$LINKSNAP" status
 echo
 echo "linksnapd keeps running; screenshots are under $state/snapshots."
-# the page's address as linksnapd bound it, or why there is none (daemon.status.http)
-"$LINKSNAP" call daemon.status | python3 -c '
+# the page needs its token even on loopback: this address carries it and logs you in;
+# without a page, daemon.status.http says why
+if url=$("$LINKSNAP" web 2>/dev/null); then
+  echo "The web page (opening it logs you in): $url"
+else
+  "$LINKSNAP" call daemon.status | python3 -c '
 import json, sys
 h = json.load(sys.stdin).get("http") or {}
-if h.get("listening"):
-    print("The web page: %s/" % h["url"])
-else:
-    print("No web page: %s" % (h.get("error") or "http.listen = off"))'
-
+print("No web page: %s" % (h.get("error") or "http.listen = off"))'
+fi
 echo "Try: $LINKSNAP ls -t 数据库    $LINKSNAP show 1    kill \$(cat $state/linksnapd.lock)   (to stop it)"

@@ -2,7 +2,7 @@
 # test.sh -- the whole test suite, as the README's second command and .ci/run run it.
 # Installs what is missing (same installer as the quick start), builds with ASan+UBSan and
 # runs every test with ctest; builds again with TSan and runs the threaded tests; checks
-# that clang builds the tree warning-free too. Exits non-zero on any failure.
+# that clang builds the tree warning-free too, and runs its libFuzzer harnesses briefly. Exits non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc 2>/dev/null || echo 2)
@@ -35,6 +35,9 @@ export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
 
 step "tests (ASan+UBSan): unit and integration"
 ctest --test-dir build-asan --output-on-failure -j"$jobs" --timeout 600
+
+step "fuzzing (clang, libFuzzer): a few seconds per harness"
+ctest --test-dir build-clang --output-on-failure -L fuzz --timeout 300
 
 step "tests (TSan): threaded code"
 ctest --test-dir build-tsan --output-on-failure -L tsan --timeout 900

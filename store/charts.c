@@ -92,3 +92,29 @@ int store_chart_outcomes_per_day(store_t *s, int64_t first_day_ms, size_t days, 
     sqlite3_finalize(st);
     return rc == SQLITE_DONE ? STORE_OK : store_fail_sqlite(s, rc, "count captures per day");
 }
+
+int store_chart_blocked_per_day(store_t *s, int64_t first_day_ms, size_t days, int64_t *blocked)
+{
+    int64_t end = 0;
+    int rc = day_range(s, first_day_ms, days, &end);
+    if (rc)
+        return rc;
+    memset(blocked, 0, days * sizeof *blocked);
+    sqlite3_stmt *st;
+    rc = sqlite3_prepare_v2(s->db,
+                            "SELECT (finished_at - ?1) / 86400000, count(*) FROM snapshots"
+                            " WHERE finished_at >= ?1 AND finished_at < ?2"
+                            " AND state = 'blocked' GROUP BY 1",
+                            -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return store_fail_sqlite(s, rc, "count blocked captures per day");
+    sqlite3_bind_int64(st, 1, first_day_ms);
+    sqlite3_bind_int64(st, 2, end);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t d = sqlite3_column_int64(st, 0);
+        if (d >= 0 && (size_t)d < days)
+            blocked[d] = sqlite3_column_int64(st, 1);
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? STORE_OK : store_fail_sqlite(s, rc, "count blocked captures per day");
+}

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "store_int.h"
+#include "util.h"
 
 void store_job_free(store_job_t *j)
 {
@@ -254,6 +255,16 @@ static int job_state(store_t *s, int64_t id, char state[16], int64_t *snap, int6
     return STORE_OK;
 }
 
+/* s itself when it is valid UTF-8 (or NULL); else a repaired copy, also left in *owned
+ * (free it), or "" when even that cannot be had. */
+static const char *text_valid(const char *s, char **owned)
+{
+    if (!s || util_utf8_valid(s, strlen(s)))
+        return s;
+    *owned = util_utf8_repair(s, strlen(s), NULL);
+    return *owned ? *owned : "";
+}
+
 int store_job_finish(store_t *s, const store_job_result_t *r)
 {
     char state[16];
@@ -263,7 +274,8 @@ int store_job_finish(store_t *s, const store_job_result_t *r)
         return rc;
     if (strcmp(state, "running") != 0)
         return store_fail(s, STORE_ECONFLICT, "job %lld is %s, not running", (long long)r->job_id, state);
-    if (strcmp(r->state, "ok") && strcmp(r->state, "partial") && strcmp(r->state, "failed"))
+    if (strcmp(r->state, "ok") && strcmp(r->state, "partial") && strcmp(r->state, "failed") &&
+        strcmp(r->state, "blocked"))
         return store_fail(s, STORE_EINVAL, "snapshot state '%s' is not a result", r->state);
     sqlite3_stmt *st = store_stmt(s, ST_SNAPSHOT_FINISH);
     if (!st)
@@ -272,10 +284,14 @@ int store_job_finish(store_t *s, const store_job_result_t *r)
     sqlite3_bind_text(st, 2, r->state, -1, SQLITE_STATIC);
     if (r->http_status)
         sqlite3_bind_int(st, 3, r->http_status);
-    const char *texts[] = {r->final_url, r->title};
+    /* text from the browser is checked here, where it enters the store: what is not valid
+     * UTF-8 is repaired (U+FFFD) rather than stored broken */
+    char *fixed[3] = {NULL, NULL, NULL};
+    const char *title = text_valid(r->title, &fixed[1]), *error = text_valid(r->error, &fixed[2]);
+    const char *texts[] = {text_valid(r->final_url, &fixed[0]), title};
     for (int i = 0; i < 2; i++)
         if (texts[i] && *texts[i])
-            sqlite3_bind_text(st, 4 + i, texts[i], -1, SQLITE_STATIC);
+            sqlite3_bind_text(st, 4 + i, texts[i], -1, SQLITE_TRANSIENT);
     if (r->width)
         sqlite3_bind_int64(st, 6, r->width);
     if (r->height)
@@ -288,26 +304,34 @@ int store_job_finish(store_t *s, const store_job_result_t *r)
             sqlite3_bind_text(st, 10 + i, more[i], -1, SQLITE_STATIC);
     if (r->bytes)
         sqlite3_bind_int64(st, 12, r->bytes);
-    const char *rest[] = {r->sha256, r->error, r->timings_json, r->redirects_json};
+    const char *rest[] = {r->sha256, error, r->timings_json, r->redirects_json};
     for (int i = 0; i < 4; i++)
         if (rest[i] && *rest[i])
-            sqlite3_bind_text(st, 13 + i, rest[i], -1, SQLITE_STATIC);
+            sqlite3_bind_text(st, 13 + i, rest[i], -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(st, 17, r->now_ms);
     if ((rc = store_step_done(s, st, "save snapshot")))
-        return rc;
-    int failed = !strcmp(r->state, "failed");
-    if ((rc = set_job_state(s, r->job_id, failed ? "failed" : "done", 0, failed ? r->error : NULL,
+        goto out;
+    /* a blocked capture (bot wall, 429) ends its job failed with the wall's name; its
+     * picture is kept, but the wall's title is not the link's */
+    int failed = !strcmp(r->state, "failed") || !strcmp(r->state, "blocked");
+    if ((rc = set_job_state(s, r->job_id, failed ? "failed" : "done", 0, failed ? error : NULL,
                             r->now_ms)))
-        return rc;
-    if (!failed && r->title && *r->title) {
-        if (!(st = store_stmt(s, ST_LINK_FILL_TITLE)))
-            return STORE_EINTERNAL;
+        goto out;
+    if (!failed && title && *title) {
+        if (!(st = store_stmt(s, ST_LINK_FILL_TITLE))) {
+            rc = STORE_EINTERNAL;
+            goto out;
+        }
         sqlite3_bind_int64(st, 1, link);
-        sqlite3_bind_text(st, 2, r->title, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, title, -1, SQLITE_TRANSIENT);
         if ((rc = store_step_done(s, st, "fill link title")))
-            return rc;
+            goto out;
     }
-    return STORE_OK;
+    rc = STORE_OK;
+out:
+    for (int i = 0; i < 3; i++)
+        free(fixed[i]);
+    return rc;
 }
 
 int store_job_retry(store_t *s, int64_t job_id, int64_t not_before, const char *error,

@@ -110,6 +110,24 @@ static const char *const migrations[] = {
     /* 5: tag keys become NFKC_Casefold (issue 16). The work is C, store_tags_rekey in
      *    tags.c: it merges the tags the new key makes equal into the one first created */
     "",
+
+    /* 6: issue 14. A snapshot may end `blocked` (a bot wall or a 429 named by
+     *    capture/botwall.c). SQLite cannot alter a CHECK constraint, and rebuilding
+     *    snapshots with foreign keys on would cascade-delete its jobs, so the constraint's
+     *    text is edited in the schema table (SQLite's documented way for CHECK changes;
+     *    the stored rows are unchanged) and the schema reloaded. Site rules: one row per
+     *    normalised match (host, host:port or URL prefix), the settings as a JSON object
+     *    (store/sites.c; cookie and header values are kept as given, in this 0600 file). */
+    "PRAGMA writable_schema = ON;"
+    "UPDATE sqlite_schema SET sql = replace(sql, '''partial'',''failed'')',"
+    "  '''partial'',''failed'',''blocked'')') WHERE type = 'table' AND name = 'snapshots';"
+    "PRAGMA writable_schema = RESET;"
+    "CREATE TABLE site_rules ("
+    "  id INTEGER PRIMARY KEY,"
+    "  match TEXT NOT NULL UNIQUE,"
+    "  kind TEXT NOT NULL CHECK (kind IN ('host','hostport','prefix')),"
+    "  rule TEXT NOT NULL,"
+    "  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);",
 };
 
 int store_schema_code(store_t *s, int version)

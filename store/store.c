@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "store_int.h"
@@ -262,6 +263,13 @@ int store_open_at_version(const char *path, int flags, int version, store_t **ou
                             "PRAGMA temp_store = MEMORY; PRAGMA cache_size = -8192")) != STORE_OK)
         goto fail;
     if (flags & STORE_OPEN_MIGRATE) {
+        /* site rules keep cookies and headers as plain rows: the file is the owner's alone
+         * (the WAL and shm files take the database file's mode) */
+        struct stat sb;
+        if (stat(path, &sb) == 0 && (sb.st_mode & 0077) && chmod(path, 0600) != 0) {
+            rc = store_fail(s, STORE_EIO, "cannot make %s private (0600): %s", path, strerror(errno));
+            goto fail;
+        }
         if ((rc = store_exec(s, "PRAGMA journal_mode = WAL")) != STORE_OK)
             goto fail;
         if ((rc = migrate(s, version)) != STORE_OK)
@@ -456,6 +464,12 @@ int store_backup(store_t *s, const char *dest_path)
                    dst ? sqlite3_errmsg(dst) : sqlite3_errstr(rc));
         sqlite3_close_v2(dst);
         return code_of(rc);
+    }
+    /* a backup holds what the database holds, site rules' cookies and headers too */
+    if (chmod(dest_path, 0600) != 0) {
+        rc = store_fail(s, STORE_EIO, "cannot make %s private (0600): %s", dest_path, strerror(errno));
+        sqlite3_close_v2(dst);
+        return rc;
     }
     sqlite3_backup *b = sqlite3_backup_init(dst, "main", s->db, "main");
     if (!b) {

@@ -116,7 +116,7 @@ const store_tag_merged_t *store_open_merged(const store_t *s, size_t *n);
 
 typedef struct {
     int64_t id, link_id;
-    char state[16];                 /* queued|running|ok|partial|failed */
+    char state[16];                 /* queued|running|ok|partial|failed|blocked */
     int http_status;                /* 0 = none yet */
     char *final_url, *title, *path, *thumb_path, *sha256, *error, *timings;  /* or NULL */
     char *redirects;                /* JSON array text [{url, status}] or NULL */
@@ -186,7 +186,7 @@ int store_tag_apply(store_t *s, const store_filter_t *f, const char *const *add,
 
 /* ---- snapshots and the capture queue (store/snapshots.c, store/jobs.c) ---------------
  * A job is one capture request of a link and owns one snapshot row for its whole life:
- * queued -> running -> ok|partial|failed, retries included (attempt counts them). */
+ * queued -> running -> ok|partial|failed|blocked, retries included (attempt counts them). */
 
 int store_snapshot_get(store_t *s, int64_t id, store_snapshot_t **out);
 /* A link's snapshots, newest first, at most limit. STORE_ENOTFOUND for an unknown link. */
@@ -225,7 +225,7 @@ int store_job_due(store_t *s, int64_t now_ms, int *due);
 /* What a capture produced, for store_job_finish. */
 typedef struct {
     int64_t job_id;
-    const char *state;              /* snapshot state: ok|partial|failed */
+    const char *state;              /* snapshot state: ok|partial|failed|blocked */
     int http_status;
     const char *final_url, *title, *path, *thumb_path, *sha256, *error;  /* NULL = none */
     const char *timings_json, *redirects_json;                           /* NULL = none */
@@ -234,7 +234,7 @@ typedef struct {
     int64_t now_ms;
 } store_job_result_t;
 /* Ends a running job: the snapshot gets the result, the job becomes done (ok, partial) or
- * failed, and the link's title is filled from the page when it had none. STORE_ENOTFOUND
+ * failed (failed, blocked), and the link's title is filled from the page when it had none. STORE_ENOTFOUND
  * when the job is gone (its link was deleted meanwhile); STORE_ECONFLICT when the job is
  * no longer running (canceled meanwhile): the caller then drops the files. */
 int store_job_finish(store_t *s, const store_job_result_t *r);
@@ -267,6 +267,8 @@ int store_chart_links_per_day(store_t *s, int64_t first_day_ms, size_t days, con
 /* Captures finished on each UTC day from first_day_ms, by final state. */
 int store_chart_outcomes_per_day(store_t *s, int64_t first_day_ms, size_t days, int64_t *ok,
                                  int64_t *partial, int64_t *failed);
+/* Captures that ended blocked (a bot wall or a 429) on each UTC day from first_day_ms. */
+int store_chart_blocked_per_day(store_t *s, int64_t first_day_ms, size_t days, int64_t *blocked);
 
 /* ---- imports --------------------------------------------------------------------------- */
 

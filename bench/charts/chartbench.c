@@ -5,11 +5,18 @@
  *                              one JSON line with the best and median of build, draw,
  *                              encode and total (wall ms) and of total CPU ms, and the
  *                              PNG size. --png FILE also writes the chart.
- *   chartbench encoders K      PNG encoder settings on that chart's pixels: zlib
- *                              level x filter x strategy (RGB), RGBA, palette; best
+ *   chartbench encoders K      PNG encoder settings on that chart's pixels: libdeflate
+ *                              level x filter (RGB), RGBA, palette; best
  *                              of K per setting; one JSON line each.
  *   chartbench threads T SECS  T threads rendering the chart for SECS seconds; prints
  *                              renders per second (wall).
+ *   chartbench codecs K SHOT   the PNG writer before (libpng + zlib, pngref.c) and after
+ *                              (raster/pngenc.c, libdeflate) on the chart, a thumbnail
+ *                              (SHOT, a screenshot PNG, box-filtered to 320 px wide) and
+ *                              a screenshot tile (1024 rows of SHOT, repeated): old and
+ *                              new alternate, K times each; best and median CPU ms and
+ *                              bytes, one JSON line per writer and image; then libdeflate
+ *                              levels for the thumbnail and the tile.
  * The chart: 12 tags, two of them Chinese, 1200x440, PNG -- the issue's chart. */
 #include <pthread.h>
 #include <stdio.h>
@@ -20,11 +27,15 @@
 #include "charts.h"
 #include "font.h"
 #include "pngenc.h"
+#include "pngref.h"
 
 static const char *NAMES[12] = {"linux", "programming", "rust", "编程", "databases",
                                 "machine-learning", "networking", "机器学习", "security",
                                 "distributed-systems", "c", "web"};
 static const int64_t COUNTS[12] = {1843, 1502, 1210, 987, 812, 640, 533, 421, 388, 256, 97, 12};
+/* The settings of capture/postproc.c (thumbnails) and daemon/tiles.c. */
+#define THUMB_LEVEL 2
+#define TILE_LEVEL 2
 static const charts_tags_data_t DATA = {NAMES, COUNTS, 12, 1795600800000LL};
 
 static double now_ms(clockid_t clk)
@@ -134,24 +145,19 @@ static int bench_encoders(int k)
         {"none", RASTER_PNG_FILTER_NONE}, {"sub", RASTER_PNG_FILTER_SUB},
         {"up", RASTER_PNG_FILTER_UP},     {"sub+up", RASTER_PNG_FILTER_SUB | RASTER_PNG_FILTER_UP},
         {"paeth", RASTER_PNG_FILTER_PAETH}, {"all", RASTER_PNG_FILTER_ALL}};
-    static const char *strategies[] = {"default", "filtered", "huffman", "rle"};
     size_t size;
-    for (int level = 0; level <= 9; level++)
-        for (size_t f = 0; f < sizeof filters / sizeof filters[0]; f++)
-            for (int s = 0; s < 4; s++) {
-                if (s == 2 && level != 1)
-                    continue; /* Huffman-only ignores the level */
-                raster_png_opts_t o = {level, filters[f].mask, s, RASTER_PNG_TRUECOLOR};
-                double ms = encode_best(&c, &o, k, &size);
-                printf("{\"color\": \"rgb\", \"level\": %d, \"filter\": \"%s\", \"strategy\": "
-                       "\"%s\", \"cpu_ms\": %.4f, \"bytes\": %zu}\n", level, filters[f].name,
-                       strategies[s], ms, size);
-            }
+    for (int level = 0; level <= RASTER_PNG_MAX_LEVEL; level++)
+        for (size_t f = 0; f < sizeof filters / sizeof filters[0]; f++) {
+            raster_png_opts_t o = {level, filters[f].mask, RASTER_PNG_TRUECOLOR};
+            double ms = encode_best(&c, &o, k, &size);
+            printf("{\"color\": \"rgb\", \"level\": %d, \"filter\": \"%s\", "
+                   "\"cpu_ms\": %.4f, \"bytes\": %zu}\n", level, filters[f].name, ms, size);
+        }
     for (int level = 1; level <= 6; level += 5) {
-        raster_png_opts_t o = {level, RASTER_PNG_FILTER_NONE, 0, RASTER_PNG_RGBA};
+        raster_png_opts_t o = {level, RASTER_PNG_FILTER_NONE, RASTER_PNG_RGBA};
         double ms = encode_best(&c, &o, k, &size);
-        printf("{\"color\": \"rgba\", \"level\": %d, \"filter\": \"none\", \"strategy\": "
-               "\"default\", \"cpu_ms\": %.4f, \"bytes\": %zu}\n", level, ms, size);
+        printf("{\"color\": \"rgba\", \"level\": %d, \"filter\": \"none\", "
+               "\"cpu_ms\": %.4f, \"bytes\": %zu}\n", level, ms, size);
     }
     /* The defaults, which choose a palette when the image has <= 256 colours. */
     raster_png_opts_t def = raster_png_defaults();
@@ -246,6 +252,168 @@ static int bench_threads(int n, double secs)
     return 0;
 }
 
+/* ---- before and after: the PNG writer on charts, thumbnails and tiles --------------- */
+
+typedef struct {
+    const char *what, *who;
+    double *ms;
+    size_t bytes;
+} series_t;
+
+static void series_print(const series_t *s, int k)
+{
+    qsort(s->ms, (size_t)k, sizeof *s->ms, cmp_double_cb);
+    printf("{\"image\": \"%s\", \"writer\": \"%s\", \"best_ms\": %.4f, \"median_ms\": %.4f, "
+           "\"worst_ms\": %.4f, \"bytes\": %zu}\n", s->what, s->who, s->ms[0], s->ms[k / 2],
+           s->ms[k - 1], s->bytes);
+}
+
+/* One RGB image both ways, alternating which goes first. */
+static int codec_pair(const char *what, const uint8_t *rgb, int w, int h, int zlevel, int sub,
+                      int dlevel, int k)
+{
+    series_t a = {what, "libpng+zlib", calloc((size_t)k, sizeof(double)), 0};
+    series_t b = {what, "pngenc+libdeflate", calloc((size_t)k, sizeof(double)), 0};
+    if (!a.ms || !b.ms)
+        return 1;
+    raster_png_image_t im = {(uint32_t)w, (uint32_t)h, RASTER_PNG_TYPE_RGB, 8, NULL, 0, NULL, 0,
+                             dlevel, sub ? RASTER_PNG_FILTER_SUB : RASTER_PNG_FILTER_NONE, rgb,
+                             (size_t)w * 3, NULL, NULL};
+    buf_t out;
+    buf_init(&out, 0);
+    char err[160];
+    for (int i = 0; i < k; i++) {
+        for (int j = 0; j < 2; j++) {
+            int ours = (i + j) % 2;
+            buf_reset(&out);
+            double c0 = now_ms(CLOCK_THREAD_CPUTIME_ID);
+            int rc = ours ? raster_png_write(&im, &out, err, sizeof err)
+                          : pngref_write(rgb, w, h, 3, zlevel, sub, &out);
+            double dt = now_ms(CLOCK_THREAD_CPUTIME_ID) - c0;
+            if (rc) {
+                fprintf(stderr, "chartbench: %s: encoding failed\n", what);
+                return 1;
+            }
+            (ours ? &b : &a)->ms[i] = dt;
+            (ours ? &b : &a)->bytes = out.len;
+        }
+    }
+    series_print(&a, k);
+    series_print(&b, k);
+    buf_free(&out);
+    free(a.ms);
+    free(b.ms);
+    return 0;
+}
+
+static int bench_codecs(int k, const char *shot)
+{
+    if (k < 1)
+        return 1;
+    /* The chart: before, the canvas made RGB and written by libpng at level 1 unfiltered
+     * (the old raster_png_encode, which also counted colours first); after,
+     * raster_png_encode as the daemon calls it (colour count included). */
+    charts_request_t req;
+    charts_request_init(&req, CHARTS_TAGS);
+    raster_canvas_t c;
+    char err[256];
+    if (charts_render_canvas(&req, &DATA, &c, err, sizeof err)) {
+        fprintf(stderr, "chartbench: %s\n", err);
+        return 1;
+    }
+    series_t a = {"chart", "libpng+zlib", calloc((size_t)k, sizeof(double)), 0};
+    series_t b = {"chart", "pngenc+libdeflate", calloc((size_t)k, sizeof(double)), 0};
+    uint8_t *rgb = malloc((size_t)c.w * (size_t)c.h * 3);
+    if (!a.ms || !b.ms || !rgb)
+        return 1;
+    buf_t out;
+    buf_init(&out, 0);
+    for (int i = 0; i < k; i++) {
+        for (int j = 0; j < 2; j++) {
+            int ours = (i + j) % 2;
+            buf_reset(&out);
+            double c0 = now_ms(CLOCK_THREAD_CPUTIME_ID);
+            int rc;
+            if (ours) {
+                rc = raster_png_encode(&c, NULL, &out, err, sizeof err);
+            } else {
+                int colors, opaque;
+                raster_png_analyse(&c, &colors, &opaque);
+                for (size_t p = 0; p < (size_t)c.w * (size_t)c.h; p++)
+                    memcpy(rgb + p * 3, c.px + p * 4, 3);
+                rc = pngref_write(rgb, c.w, c.h, 3, 1, 0, &out);
+            }
+            double dt = now_ms(CLOCK_THREAD_CPUTIME_ID) - c0;
+            if (rc)
+                return 1;
+            (ours ? &b : &a)->ms[i] = dt;
+            (ours ? &b : &a)->bytes = out.len;
+        }
+    }
+    series_print(&a, k);
+    series_print(&b, k);
+    buf_free(&out);
+    free(a.ms);
+    free(b.ms);
+    free(rgb);
+    raster_canvas_free(&c);
+
+    uint8_t *px;
+    int w, h;
+    if (pngref_read_rgb(shot, &px, &w, &h)) {
+        fprintf(stderr, "chartbench: cannot read %s\n", shot);
+        return 1;
+    }
+    /* Thumbnail: 320 px wide, box-filtered like capture/postproc.c. */
+    int tw = 320, th = (int)((double)h * tw / w + 0.5);
+    uint8_t *thumb = calloc((size_t)tw * (size_t)th * 3, 1);
+    uint32_t *acc = calloc((size_t)tw * (size_t)th * 4, sizeof *acc);
+    /* Tile: 1024 rows, the screenshot repeated. */
+    uint8_t *tile = malloc((size_t)w * 3 * 1024);
+    if (!thumb || !acc || !tile)
+        return 1;
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            uint32_t *q = acc + ((size_t)(y * th / h) * (size_t)tw + (size_t)(x * tw / w)) * 4;
+            for (int ch = 0; ch < 3; ch++)
+                q[ch] += px[((size_t)y * (size_t)w + (size_t)x) * 3 + (size_t)ch];
+            q[3]++;
+        }
+    for (size_t i = 0; i < (size_t)tw * (size_t)th; i++)
+        for (int ch = 0; ch < 3; ch++)
+            thumb[i * 3 + (size_t)ch] = (uint8_t)(acc[i * 4 + (size_t)ch] / (acc[i * 4 + 3] ? acc[i * 4 + 3] : 1));
+    for (int y = 0; y < 1024; y++)
+        memcpy(tile + (size_t)y * (size_t)w * 3, px + (size_t)(y % h) * (size_t)w * 3, (size_t)w * 3);
+    int rc = codec_pair("thumbnail", thumb, tw, th, 3, 1, THUMB_LEVEL, k) ||
+             codec_pair("tile", tile, w, 1024, 1, 1, TILE_LEVEL, k);
+    /* libdeflate's levels on both, SUB filter, for the choice of level. */
+    for (int level = 1; level <= 6 && !rc; level++)
+        for (int img = 0; img < 2; img++) {
+            raster_png_image_t im = {(uint32_t)(img ? w : tw), (uint32_t)(img ? 1024 : th),
+                                     RASTER_PNG_TYPE_RGB, 8, NULL, 0, NULL, 0, level,
+                                     RASTER_PNG_FILTER_SUB, img ? tile : thumb,
+                                     (size_t)(img ? w : tw) * 3, NULL, NULL};
+            double best = 1e9;
+            buf_init(&out, 0);
+            for (int i = 0; i < k; i++) {
+                buf_reset(&out);
+                double c0 = now_ms(CLOCK_THREAD_CPUTIME_ID);
+                raster_png_write(&im, &out, err, sizeof err);
+                double dt = now_ms(CLOCK_THREAD_CPUTIME_ID) - c0;
+                if (dt < best)
+                    best = dt;
+            }
+            printf("{\"image\": \"%s\", \"writer\": \"pngenc level %d\", \"best_ms\": %.4f, "
+                   "\"bytes\": %zu}\n", img ? "tile" : "thumbnail", level, best, out.len);
+            buf_free(&out);
+        }
+    free(thumb);
+    free(acc);
+    free(tile);
+    free(px);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     int rc = 2;
@@ -253,10 +421,13 @@ int main(int argc, char **argv)
         rc = bench_render(atoi(argv[2]), argc >= 5 && strcmp(argv[3], "--png") == 0 ? argv[4] : NULL);
     else if (argc >= 3 && strcmp(argv[1], "encoders") == 0)
         rc = bench_encoders(atoi(argv[2]));
+    else if (argc >= 4 && strcmp(argv[1], "codecs") == 0)
+        rc = bench_codecs(atoi(argv[2]), argv[3]);
     else if (argc >= 4 && strcmp(argv[1], "threads") == 0)
         rc = bench_threads(atoi(argv[2]), atof(argv[3]));
     else
-        fprintf(stderr, "usage: chartbench render N [--png FILE] | encoders K | threads T SECS\n");
+        fprintf(stderr, "usage: chartbench render N [--png FILE] | encoders K | threads T SECS | "
+                        "codecs K SHOT.png\n");
     charts_shutdown();
     return rc;
 }

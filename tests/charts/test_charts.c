@@ -140,7 +140,7 @@ TEST(golden_outcomes)
     charts_request_t r;
     charts_request_init(&r, CHARTS_OUTCOMES);
     r.title = "抓取结果 (captures by outcome)";
-    charts_outcomes_data_t d = {AUG_28_2026, ok, partial, failed, 90, NOV_25_2026};
+    charts_outcomes_data_t d = {AUG_28_2026, ok, partial, failed, 90, NOV_25_2026, NULL};
     return render_golden("outcomes", &r, &d);
 }
 
@@ -188,8 +188,12 @@ TEST(format_counts_and_dates)
     ASSERT_STR_EQ(chart_format_count(1234567, b), "1,234,567");
     ASSERT_STR_EQ(chart_format_count(9223372036854775807.0, b), "9,223,372,036,854,775,808");
     ASSERT_STR_EQ(chart_format_time(NOV_25_2026, b), "2026-11-25 10:00 UTC");
-    ASSERT_STR_EQ(chart_format_day(AUG_28_2026, 0, b), "Aug 28");
-    ASSERT_STR_EQ(chart_format_day(AUG_28_2026, 1, b), "Aug 28, 2026");
+    ASSERT_STR_EQ(chart_format_day(CHARTS_LANG_EN, AUG_28_2026, 0, b), "Aug 28");
+    ASSERT_STR_EQ(chart_format_day(CHARTS_LANG_EN, AUG_28_2026, 1, b), "Aug 28, 2026");
+    ASSERT_STR_EQ(chart_format_day(CHARTS_LANG_EN, AUG_28_2026, 2, b), "Aug 2026");
+    ASSERT_STR_EQ(chart_format_day(CHARTS_LANG_ZH, AUG_28_2026, 0, b), "8月28日");
+    ASSERT_STR_EQ(chart_format_day(CHARTS_LANG_ZH, AUG_28_2026, 1, b), "2026年8月28日");
+    ASSERT_STR_EQ(chart_format_day(CHARTS_LANG_ZH, AUG_28_2026, 2, b), "2026年8月");
     ASSERT_EQ(charts_utc_day_start(NOV_25_2026), NOV_25_2026 - 10 * 3600000LL);
     ASSERT_EQ(charts_utc_day_start(-1), -DAY_MS);
     ASSERT_EQ(charts_days_between(AUG_28_2026, NOV_25_2026), 89);
@@ -201,22 +205,24 @@ TEST(date_ticks_do_not_collide)
     raster_scene_t s;
     raster_scene_init(&s, 1200, 440, raster_rgba(255, 255, 255, 255));
     char err[256];
-    chart_ctx_t c = {&s, chart_theme(), 1200, 440, 1, err, sizeof err, 0};
+    chart_ctx_t c = {&s, chart_theme(), 1200, 440, 1, err, sizeof err, 0, CHARTS_LANG_EN, 0, 0};
     struct { size_t days; double day_w; size_t min, max; } cases[] = {
         {7, 160, 7, 7},      /* every day */
         {90, 12.5, 12, 14},  /* weekly */
         {730, 1.5, 11, 25},  /* every month or two */
         {3660, 0.3, 9, 41},  /* quarterly or yearly */
     };
-    for (size_t k = 0; k < LS_TEST_LEN(cases); k++) {
+    for (size_t k = 0; k < 2 * LS_TEST_LEN(cases); k++) {
         chart_date_tick_t *t;
         size_t n;
-        ASSERT_EQ(chart_date_ticks(&c, AUG_28_2026, cases[k].days, cases[k].day_w, &t, &n), 0);
-        ASSERT_MSG(n >= cases[k].min && n <= cases[k].max, "%zu days: %zu ticks", cases[k].days, n);
+        c.lang = k % 2 ? CHARTS_LANG_ZH : CHARTS_LANG_EN; /* each case in both */
+        size_t j = k / 2;
+        ASSERT_EQ(chart_date_ticks(&c, AUG_28_2026, cases[j].days, cases[j].day_w, &t, &n), 0);
+        ASSERT_MSG(n >= cases[j].min && n <= cases[j].max, "%zu days: %zu ticks", cases[j].days, n);
         for (size_t i = 1; i < n; i++) {
             double w;
             ASSERT_EQ(chart_text_width(&c, 11, 0, t[i - 1].label, &w), 0);
-            ASSERT_GT((double)(t[i].day - t[i - 1].day) * cases[k].day_w, w);
+            ASSERT_GT((double)(t[i].day - t[i - 1].day) * cases[j].day_w, w);
         }
         free(t);
     }
@@ -328,7 +334,7 @@ TEST(bad_data)
     ASSERT_REFUSED(&r, &t, CHARTS_PNG, "3 days but no counts");
 
     charts_request_init(&r, CHARTS_OUTCOMES);
-    charts_outcomes_data_t o = {AUG_28_2026, NULL, NULL, v, 3, 0};
+    charts_outcomes_data_t o = {AUG_28_2026, NULL, NULL, v, 3, 0, NULL};
     ASSERT_REFUSED(&r, &o, CHARTS_PNG, "failed count");
     return 0;
 }
@@ -460,7 +466,7 @@ TEST(empty_and_zero_data)
     ASSERT(strstr(svg, "No days to show"));
     free(svg);
     charts_request_init(&r, CHARTS_OUTCOMES);
-    charts_outcomes_data_t o = {AUG_28_2026, NULL, NULL, NULL, 30, 0};
+    charts_outcomes_data_t o = {AUG_28_2026, NULL, NULL, NULL, 30, 0, NULL};
     ASSERT_EQ(render_both(&r, &o, &svg), 0);
     ASSERT(strstr(svg, "No captures finished in these 30 days"));
     free(svg);
@@ -486,7 +492,7 @@ TEST(sizes_scales_and_styles)
                 r.style = (charts_style_t)((i + k) % 3);
                 charts_tags_data_t td = sample_tags();
                 charts_timeline_data_t tl = {AUG_28_2026, v, 400, "rust", NOV_25_2026};
-                charts_outcomes_data_t oc = {AUG_28_2026, v, v + 1, v + 2, 300, NOV_25_2026};
+                charts_outcomes_data_t oc = {AUG_28_2026, v, v + 1, v + 2, 300, NOV_25_2026, NULL};
                 const void *data = kind == 0 ? (const void *)&td : kind == 1 ? (const void *)&tl
                                                                               : (const void *)&oc;
                 char *svg;
@@ -538,7 +544,200 @@ TEST(output_cap_and_determinism)
     return 0;
 }
 
+
+/* ---- sizes the page asks for, both languages ---------------------------------------- */
+
+/* The stats page's figures: a desktop column and a phone, CSS px. */
+static const struct { const char *name; int w, h; } PAGE_SIZES[] = {
+    {"desktop", 600, 320},
+    {"phone", 358, 260},
+};
+
+static int sample_render(charts_kind_t kind, int w, int h, double scale, charts_lang_t lang,
+                         charts_format_t fmt, buf_t *out, char *err, size_t errlen)
+{
+    static int64_t v[90], ok[90], partial[90], failed[90];
+    sample_days(v, 90, 1);
+    sample_days(ok, 90, 2);
+    sample_days(partial, 90, 3);
+    sample_days(failed, 90, 4);
+    for (int i = 0; i < 90; i++) {
+        partial[i] /= 6;
+        failed[i] /= 9;
+    }
+    charts_request_t r;
+    charts_request_init(&r, kind);
+    r.width = w;
+    r.height = h;
+    r.scale = scale;
+    r.lang = lang;
+    r.top = 15;
+    charts_tags_data_t td = sample_tags();
+    charts_timeline_data_t tl = {AUG_28_2026, v, 90, NULL, NOV_25_2026};
+    charts_outcomes_data_t oc = {AUG_28_2026, ok, partial, failed, 90, NOV_25_2026, NULL};
+    const void *data = kind == CHARTS_TAGS ? (const void *)&td
+                       : kind == CHARTS_TIMELINE ? (const void *)&tl : (const void *)&oc;
+    return charts_render(&r, data, fmt, out, err, errlen);
+}
+
+static const char *const KIND_NAMES[] = {"tags", "timeline", "outcomes"};
+
+TEST(golden_page_sizes_languages_scales)
+{
+    for (int kind = 0; kind < 3; kind++)
+        for (size_t z = 0; z < LS_TEST_LEN(PAGE_SIZES); z++)
+            for (int lang = 0; lang < 2; lang++)
+                for (int scale = 1; scale <= 2; scale++) {
+                    char name[96], err[256];
+                    snprintf(name, sizeof name, "page-%s-%s-%s@%d", KIND_NAMES[kind],
+                             PAGE_SIZES[z].name, lang ? "zh" : "en", scale);
+                    buf_t b;
+                    buf_init(&b, 0);
+                    int rc = sample_render((charts_kind_t)kind, PAGE_SIZES[z].w, PAGE_SIZES[z].h,
+                                           scale, (charts_lang_t)lang, CHARTS_PNG, &b, err,
+                                           sizeof err);
+                    ASSERT_MSG(rc == 0, "%s: %s", name, err);
+                    rc = golden_check(name, &b);
+                    buf_free(&b);
+                    if (rc)
+                        return rc;
+                }
+    return 0;
+}
+
+/* Every font-size in an SVG, in order; returns how many (at most max). */
+static size_t svg_font_sizes(const char *svg, double *out, size_t max)
+{
+    size_t n = 0;
+    for (const char *p = svg; n < max && (p = strstr(p, "font-size=\"")); p += 11)
+        out[n++] = strtod(p + 11, NULL);
+    return n;
+}
+
+TEST(no_text_below_11px_at_any_page_size)
+{
+    /* From the narrowest chart to a wide one, every text is at least 11 CSS px. */
+    static const int widths[] = {CHARTS_MIN_WIDTH, 280, 358, 420, 600, 900, 1200};
+    for (int kind = 0; kind < 3; kind++)
+        for (size_t k = 0; k < LS_TEST_LEN(widths); k++)
+            for (int lang = 0; lang < 2; lang++) {
+                buf_t b;
+                buf_init(&b, 0);
+                char err[256];
+                ASSERT_EQ(sample_render((charts_kind_t)kind, widths[k], 260, 1,
+                                        (charts_lang_t)lang, CHARTS_SVG, &b, err, sizeof err), 0);
+                double sizes[512];
+                size_t n = svg_font_sizes(b.data, sizes, LS_TEST_LEN(sizes));
+                ASSERT_GT(n, 3);
+                for (size_t i = 0; i < n; i++)
+                    ASSERT_MSG(sizes[i] >= 11, "%s at %d px: text of %g px", KIND_NAMES[kind],
+                               widths[k], sizes[i]);
+                buf_free(&b);
+            }
+    return 0;
+}
+
+TEST(languages_and_exact_numbers)
+{
+    char err[256];
+    buf_t b;
+    buf_init(&b, 0);
+    /* English: titles, units, dates; each bar's hover text has the exact count. */
+    ASSERT_EQ(sample_render(CHARTS_TAGS, 600, 320, 1, CHARTS_LANG_EN, CHARTS_SVG, &b, err,
+                            sizeof err), 0);
+    ASSERT(strstr(b.data, ">Tags by number of links</text>"));
+    ASSERT(strstr(b.data, "<title>linux: 1,843 links</title>"));
+    ASSERT(strstr(b.data, "<title>编程: 987 links</title>"));
+    buf_reset(&b);
+    ASSERT_EQ(sample_render(CHARTS_TAGS, 600, 320, 1, CHARTS_LANG_ZH, CHARTS_SVG, &b, err,
+                            sizeof err), 0);
+    ASSERT(strstr(b.data, ">各标签的链接数</text>"));
+    ASSERT(strstr(b.data, "12 个标签"));
+    ASSERT(strstr(b.data, "<title>linux：1,843 条链接</title>"));
+    ASSERT(!strstr(b.data, "links"));
+    buf_reset(&b);
+    ASSERT_EQ(sample_render(CHARTS_TIMELINE, 600, 320, 1, CHARTS_LANG_ZH, CHARTS_SVG, &b, err,
+                            sizeof err), 0);
+    ASSERT(strstr(b.data, ">每日新增链接</text>"));
+    ASSERT(strstr(b.data, "2026年8月28日 – 2026年11月25日"));
+    ASSERT(strstr(b.data, "<title>2026年8月28日："));
+    ASSERT(strstr(b.data, "条链接</title>"));
+    ASSERT(strstr(b.data, ">9月</text>") || strstr(b.data, "9月"));
+    buf_reset(&b);
+    ASSERT_EQ(sample_render(CHARTS_OUTCOMES, 600, 320, 1, CHARTS_LANG_ZH, CHARTS_SVG, &b, err,
+                            sizeof err), 0);
+    ASSERT(strstr(b.data, ">每日快照结果</text>"));
+    ASSERT(strstr(b.data, "成功 "));
+    ASSERT(strstr(b.data, "失败 "));
+    ASSERT(!strstr(b.data, "partial"));
+    buf_reset(&b);
+    ASSERT_EQ(sample_render(CHARTS_OUTCOMES, 1200, 440, 1, CHARTS_LANG_EN, CHARTS_SVG, &b, err,
+                            sizeof err), 0);
+    /* 90 days, each with its date and three exact numbers on hover. */
+    size_t hints = 0;
+    for (const char *p = b.data; (p = strstr(p, "<title>")); p++)
+        hints++;
+    ASSERT_EQ(hints, 1 + 90);
+    ASSERT(strstr(b.data, "<title>Aug 28, 2026: ok "));
+    ASSERT(strstr(b.data, " \xC2\xB7 partial "));
+    /* PNG has no hover: no hint ops are built for it (and nothing of them is drawn). */
+    buf_free(&b);
+
+    charts_lang_t l;
+    ASSERT_EQ(charts_lang_parse("zh", &l), 0);
+    ASSERT_EQ(l, CHARTS_LANG_ZH);
+    ASSERT_EQ(charts_lang_parse("zh_CN.UTF-8", &l), 0);
+    ASSERT_EQ(l, CHARTS_LANG_ZH);
+    ASSERT_EQ(charts_lang_parse("zh-Hant", &l), 0);
+    ASSERT_EQ(charts_lang_parse("en_US.UTF-8", &l), 0);
+    ASSERT_EQ(l, CHARTS_LANG_EN);
+    ASSERT_EQ(charts_lang_parse("EN", &l), 0);
+    ASSERT_EQ(charts_lang_parse("fr", &l), -EINVAL);
+    ASSERT_EQ(l, CHARTS_LANG_EN);
+    ASSERT_EQ(charts_lang_parse("zhx", &l), -EINVAL);
+    ASSERT_EQ(charts_lang_parse("", &l), -EINVAL);
+    ASSERT_EQ(charts_lang_parse("C", &l), -EINVAL);
+    ASSERT_EQ(charts_lang_parse(NULL, &l), -EINVAL);
+    charts_request_t r;
+    charts_request_init(&r, CHARTS_TAGS);
+    r.lang = (charts_lang_t)7;
+    charts_tags_data_t d = sample_tags();
+    ASSERT_REFUSED(&r, &d, CHARTS_SVG, "language");
+    return 0;
+}
+
+TEST(narrow_layouts_adapt)
+{
+    char err[256];
+    buf_t b;
+    buf_init(&b, 0);
+    /* A phone: the legend goes under the plot (left-aligned, text-anchor start) and the
+     * subtitle loses its time but keeps the range and total. */
+    ASSERT_EQ(sample_render(CHARTS_OUTCOMES, 358, 260, 1, CHARTS_LANG_EN, CHARTS_SVG, &b, err,
+                            sizeof err), 0);
+    ASSERT(!strstr(b.data, "as of"));
+    ASSERT(strstr(b.data, "Aug 28, 2026 – Nov 25, 2026"));
+    const char *ok = strstr(b.data, ">ok ");
+    ASSERT(ok != NULL);
+    /* the legend's text starts at x = 16 + 16 on its own line near the bottom */
+    const char *tag = ok;
+    while (tag > b.data && strncmp(tag, "<text", 5))
+        tag--;
+    ASSERT(strncmp(tag, "<text x=\"32\" y=\"2", 17) == 0);
+    buf_reset(&b);
+    /* The desktop keeps it at the top right, with the time. */
+    ASSERT_EQ(sample_render(CHARTS_OUTCOMES, 1200, 440, 1, CHARTS_LANG_EN, CHARTS_SVG, &b, err,
+                            sizeof err), 0);
+    ASSERT(strstr(b.data, "as of 2026-11-25 10:00 UTC"));
+    buf_free(&b);
+    return 0;
+}
+
 TEST_LIST = {
+    TEST_ENTRY(golden_page_sizes_languages_scales),
+    TEST_ENTRY(no_text_below_11px_at_any_page_size),
+    TEST_ENTRY(languages_and_exact_numbers),
+    TEST_ENTRY(narrow_layouts_adapt),
     TEST_ENTRY(golden_tags),
     TEST_ENTRY(golden_timeline),
     TEST_ENTRY(golden_outcomes),

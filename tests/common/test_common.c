@@ -81,6 +81,50 @@ TEST(utf8_validation)
     return 0;
 }
 
+/* issue 12: a 600-byte title (200 x 中) cut to 511 bytes must end on a character */
+TEST(utf8_cut_on_character_boundary)
+{
+    char title[601];
+    for (int i = 0; i < 200; i++)
+        memcpy(title + i * 3, "\xe4\xb8\xad", 3);
+    title[600] = '\0';
+    size_t n = util_utf8_prefix(title, 600, 511);
+    ASSERT_EQ(n, 510);
+    ASSERT(util_utf8_valid(title, n));
+    ASSERT_EQ(util_utf8_prefix("ab\xf0\x9f\x98\x80", 6, 5), 2);
+    ASSERT_EQ(util_utf8_prefix("abc", 3, 0), 0);
+    ASSERT_EQ(util_utf8_prefix("abc", 3, 10), 3);
+    return 0;
+}
+
+TEST(utf8_repair_marks_each_bad_byte)
+{
+    size_t bad = 0;
+    char *r = util_utf8_repair("a\xe4\xb8", 3, &bad);   /* a title an old linksnapd cut */
+    ASSERT_STR_EQ(r, "a\xef\xbf\xbd\xef\xbf\xbd");
+    ASSERT_EQ(bad, 2);
+    free(r);
+    r = util_utf8_repair("\xe4\xb8\xad ok", 6, &bad);
+    ASSERT_STR_EQ(r, "\xe4\xb8\xad ok");
+    ASSERT_EQ(bad, 0);
+    free(r);
+    return 0;
+}
+
+TEST(text_safe_replaces_controls)
+{
+    char *s = util_text_safe("t\x1b]0;x\x07y\xc2\x9b" "31m\tz\n\x7f\xe4\xb8\xad", 0);
+    ASSERT_STR_EQ(s, "t\xef\xbf\xbd]0;x\xef\xbf\xbdy\xef\xbf\xbd" "31m\xef\xbf\xbd" "z\xef\xbf\xbd\xef\xbf\xbd\xe4\xb8\xad");
+    free(s);
+    s = util_text_safe("line\n\tnext\r", 1);
+    ASSERT_STR_EQ(s, "line\n\tnext\xef\xbf\xbd");
+    free(s);
+    s = util_text_safe("\xc2\xa0ok\xff", 0);   /* U+00A0 is text; a stray byte is not */
+    ASSERT_STR_EQ(s, "\xc2\xa0ok\xef\xbf\xbd");
+    free(s);
+    return 0;
+}
+
 TEST(base64_roundtrip)
 {
     static const struct { const char *in, *out; } v[] = {
@@ -113,6 +157,9 @@ TEST_LIST = {
     TEST_ENTRY(buf_appends_in_linear_time),
     TEST_ENTRY(time_roundtrip),
     TEST_ENTRY(utf8_validation),
+    TEST_ENTRY(utf8_cut_on_character_boundary),
+    TEST_ENTRY(utf8_repair_marks_each_bad_byte),
+    TEST_ENTRY(text_safe_replaces_controls),
     TEST_END,
 };
 TEST_MAIN()

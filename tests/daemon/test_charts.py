@@ -123,6 +123,36 @@ class ChartTests(TestCase):
         self.assertGreater(len(files), 200)
         self.assertIn(os.path.basename(last["path"]), files)
 
+    def test_languages_and_table(self):
+        _, svg = self.render(kind="timeline", format="svg", days=7, lang="zh")
+        text = svg.decode()
+        self.assertIn(">每日新增链接</text>", text)
+        self.assertIn("6 条链接", text)
+        self.assertNotIn("links", text)
+        r, svg = self.render(kind="outcomes", format="svg", days=14, lang="zh", width=358, height=260)
+        text = svg.decode()
+        self.assertEqual(r["lang"], "zh")
+        self.assertIn(">成功 2</text>", text)
+        self.assertIn(">部分 1</text>", text)
+        self.assertIn(">失败 1</text>", text)
+        # Every day carries its exact numbers for a hover, and the table has the same rows.
+        self.assertEqual(text.count("<title>"), 1 + 14)
+        r, _ = self.render(kind="outcomes", format="svg", days=14, table=True)
+        rows = r["table"]
+        self.assertEqual(len(rows), 14)
+        self.assertEqual(sum(x[1] for x in rows), 2)
+        self.assertEqual(sum(x[2] for x in rows), 1)
+        self.assertEqual(sum(x[3] for x in rows), 1)
+        self.assertEqual(sum(x[4] for x in rows), 0)          # blocked: none here
+        self.assertEqual(rows[-1][0], time.strftime("%Y-%m-%d", time.gmtime(self.today / 1000)))
+        r, _ = self.render(kind="tags", format="svg", table=True, top=2)
+        self.assertEqual(r["table"], [["rust", 4], ["编程", 2]])
+        self.assertIn("<title>rust: 4 links</title>", _.decode())
+        r, _ = self.render(kind="timeline", days=3, table=True)
+        self.assertEqual([x[1] for x in r["table"]], [2, 2, 2])
+        self.assertEqual(self.render(kind="tags", lang="en")[0]["lang"], "en")
+        self.assertNotIn("table", self.render(kind="tags")[0])
+
     def test_bad_params(self):
         cases = [({"kind": "pie"}, "kind"), ({}, "kind"), ({"kind": "tags", "width": 50}, "width"),
                  ({"kind": "tags", "height": 99999}, "height"),
@@ -133,6 +163,8 @@ class ChartTests(TestCase):
                  ({"kind": "tags", "format": "gif"}, "format"),
                  ({"kind": "timeline", "style": "pie"}, "style"),
                  ({"kind": "tags", "colour": "red"}, "colour"),
+                 ({"kind": "tags", "lang": "fr"}, "lang"), ({"kind": "tags", "lang": 1}, "lang"),
+                 ({"kind": "tags", "table": "yes"}, "table"),
                  ({"kind": "tags", "width": 4000, "height": 4000, "scale": 3}, "device pixels")]
         for params, word in cases:
             e = self.assertRpcError(-32602, self.d.call, "chart.render", params)
@@ -145,9 +177,24 @@ class ChartTests(TestCase):
             self.assertEqual(r.returncode, 0, r.stderr)
             with open(out, "rb") as f:
                 self.assertEqual(png_size(f.read()), (600, 300))
-            r = self.d.cli("chart", "timeline", "--svg", "--days", "7", "--tag", "rust")
+            en = {"LC_ALL": "", "LC_MESSAGES": "", "LANG": "C.UTF-8"}
+            r = self.d.cli("chart", "timeline", "--svg", "--days", "7", "--tag", "rust", env=en)
             self.assertEqual(r.returncode, 0, r.stderr)
             self.assertIn("tag: rust", r.stdout)
+            # The locale picks the language; --lang overrides it; LC_ALL wins over LANG.
+            zh = {"LC_ALL": "", "LC_MESSAGES": "", "LANG": "zh_CN.UTF-8"}
+            r = self.d.cli("chart", "timeline", "--svg", "--days", "7", env=zh)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertIn(">每日新增链接</text>", r.stdout)
+            r = self.d.cli("chart", "timeline", "--svg", "--days", "7", "--lang", "en", env=zh)
+            self.assertIn(">Links added per day</text>", r.stdout)
+            r = self.d.cli("chart", "tags", "--svg", env={"LC_ALL": "zh_TW.UTF-8", "LANG": "en_US.UTF-8"})
+            self.assertIn("个标签", r.stdout)
+            r = self.d.cli("chart", "tags", "--svg", env={"LC_ALL": "", "LC_MESSAGES": "", "LANG": "zhx"})
+            self.assertIn("tags", r.stdout)
+            r = self.d.cli("chart", "tags", "--svg", "--lang", "fr")
+            self.assertEqual(r.returncode, 2)
+            self.assertIn("--lang", r.stderr)
             r = self.d.cli("chart", "outcomes", "-o", os.path.join(tmp, "o.png"), "--scale", "9")
             self.assertEqual(r.returncode, 1)
             self.assertIn("scale", r.stderr)

@@ -105,7 +105,7 @@ class MigrationTests(TestCase):
             self.assertIn("tags: 'database' merged into 'Ｄａｔａｂａｓｅ' (3 links)", log)
             self.assertIn("tags: 'STRASSE' merged into 'Straße' (1 links)", log)
             self.assertIn("merged 6 tags", log)
-            self.assertEqual(d.sql("PRAGMA user_version"), [(5,)])
+            self.assertGreaterEqual(d.sql("PRAGMA user_version")[0][0], 5)   # 6 (issue 14) follows
             names = {t["name"]: t["count"] for t in d.call("tag.list")["tags"]}
             self.assertEqual(names["Ｄａｔａｂａｓｅ"], 4)
             self.assertIn("数据库", names)

@@ -94,6 +94,8 @@ class Client:
             if isinstance(msg, dict) and msg.get("method") == "event" and "id" not in msg:
                 self.events.append(msg["params"])
                 continue
+            if isinstance(msg, dict) and msg.get("method") == "ping" and "id" not in msg:
+                continue   # keeps an idle subscriber's connection alive
             return msg
 
     def call(self, method, params=None):
@@ -198,6 +200,17 @@ class Daemon:
             if i >= 0:
                 return line[i + len("web page at "):].strip()
         raise AssertionError("linksnapd logged no web page address:\n" + self.read_log()[-2000:])
+
+    @property
+    def login_url(self):
+        """The web page's login address (web.login_url over the socket)."""
+        return self.call("web.login_url")["url"]
+
+    @property
+    def token(self):
+        """The web page's access token, from the login address."""
+        from urllib.parse import parse_qs, urlsplit
+        return parse_qs(urlsplit(self.login_url).query)["token"][0]
 
     def read_log(self):
         try:

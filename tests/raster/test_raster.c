@@ -4,6 +4,8 @@
 #include "font.h"
 #include "pngenc.h"
 #include "png_util.h"
+
+#include <png.h>
 #include "scene.h"
 #include "svg.h"
 #include "test.h"
@@ -622,8 +624,8 @@ TEST(png_roundtrip_all_formats)
     c.px[0] = c.px[1] = c.px[2] = 50;
     const raster_png_color_t modes[] = {RASTER_PNG_AUTO, RASTER_PNG_TRUECOLOR, RASTER_PNG_RGBA};
     for (size_t m = 0; m < LS_TEST_LEN(modes); m++) {
-        for (int level = 1; level <= 9; level += 4) {
-            raster_png_opts_t o = {level, RASTER_PNG_FILTER_SUB | RASTER_PNG_FILTER_UP, 0, modes[m]};
+        for (int level = 0; level <= 12; level += 4) {
+            raster_png_opts_t o = {level, RASTER_PNG_FILTER_SUB | RASTER_PNG_FILTER_UP, modes[m]};
             buf_t b;
             buf_init(&b, 0);
             ASSERT_EQ(raster_png_encode(&c, &o, &b, err, sizeof err), 0);
@@ -673,6 +675,219 @@ TEST(png_roundtrip_all_formats)
     ASSERT(strstr(err, "cap") != NULL);
     buf_free(&b);
     raster_canvas_free(&f);
+    raster_canvas_free(&c);
+    raster_scene_free(&s);
+    return 0;
+}
+
+/* ---- the PNG writer: libpng decodes what it writes, at sizes like zlib's -------------- */
+
+static void noise(uint8_t *p, size_t n, uint32_t seed)
+{
+    for (size_t i = 0; i < n; i++) {
+        seed = seed * 1664525u + 1013904223u;
+        p[i] = (uint8_t)(seed >> 24);
+    }
+}
+
+typedef struct {
+    const uint8_t *px;
+    size_t stride, len; /* len: the row's bytes, without the stride's padding */
+} rows_src_t;
+
+static void rows_cb(void *ud, uint32_t y, uint8_t *row)
+{
+    const rows_src_t *r = ud;
+    memcpy(row, r->px + y * r->stride, r->len);
+}
+
+/* Writes w x h of px (type, depth) every way (px or row_cb, every filter and several
+ * levels) and checks libpng decodes the exact pixels (expand: the straight RGBA wanted). */
+static int write_and_check(raster_png_type_t type, int depth, const uint8_t *plte, int nplte,
+                           const uint8_t *trns, int ntrns, const uint8_t *px, uint32_t w,
+                           uint32_t h, size_t stride, const uint8_t *want)
+{
+    static const int filters[] = {RASTER_PNG_FILTER_NONE, RASTER_PNG_FILTER_SUB,
+                                  RASTER_PNG_FILTER_UP, RASTER_PNG_FILTER_AVG,
+                                  RASTER_PNG_FILTER_PAETH, RASTER_PNG_FILTER_ALL};
+    for (size_t f = 0; f < LS_TEST_LEN(filters); f++)
+        for (int level = 0; level <= RASTER_PNG_MAX_LEVEL; level += 6)
+            for (int cb = 0; cb < 2; cb++) {
+                size_t bits = (size_t)depth * (type == RASTER_PNG_TYPE_RGB ? 3
+                                               : type == RASTER_PNG_TYPE_RGBA ? 4 : 1);
+                rows_src_t src = {px, stride, ((size_t)w * bits + 7) / 8};
+                raster_png_image_t im = {w, h, type, depth, plte, nplte, trns, ntrns, level,
+                                         filters[f], cb ? NULL : px, stride,
+                                         cb ? rows_cb : NULL, &src};
+                buf_t b;
+                buf_init(&b, 0);
+                char err[160];
+                ASSERT_MSG(raster_png_write(&im, &b, err, sizeof err) == 0, "%s", err);
+                test_image_t img;
+                ASSERT_EQ(test_png_decode(b.data, b.len, &img), 0);
+                ASSERT_EQ(img.w, (int)w);
+                ASSERT_EQ(img.h, (int)h);
+                ASSERT_MSG(memcmp(img.px, want, (size_t)w * h * 4) == 0,
+                           "type %d depth %d filter %d level %d: pixels differ", (int)type, depth,
+                           filters[f], level);
+                free(img.px);
+                buf_free(&b);
+            }
+    return 0;
+}
+
+TEST(png_writer_roundtrips_through_libpng)
+{
+    /* RGB and RGBA noise (every filter has work to do), odd sizes, a stride with padding. */
+    enum { W = 37, H = 23 };
+    uint8_t rgb[H * (W * 3 + 5)], rgba[H * W * 4], want[H * W * 4];
+    noise(rgb, sizeof rgb, 1);
+    noise(rgba, sizeof rgba, 2);
+    for (int y = 0; y < H; y++)
+        for (int x = 0; x < W; x++) {
+            memcpy(want + (y * W + x) * 4, rgb + y * (W * 3 + 5) + x * 3, 3);
+            want[(y * W + x) * 4 + 3] = 255;
+        }
+    if (write_and_check(RASTER_PNG_TYPE_RGB, 8, NULL, 0, NULL, 0, rgb, W, H, W * 3 + 5, want))
+        return 1;
+    if (write_and_check(RASTER_PNG_TYPE_RGBA, 8, NULL, 0, NULL, 0, rgba, W, H, W * 4, rgba))
+        return 1;
+    /* Palettes of every depth, with transparency on some entries. */
+    for (int depth = 1; depth <= 8; depth *= 2) {
+        int n = 1 << depth;
+        uint8_t plte[768], trns[256], idx[H * W], packed[H * W];
+        noise(plte, sizeof plte, 3 + (uint32_t)depth);
+        for (int i = 0; i < 256; i++)
+            trns[i] = (uint8_t)(i % 3 ? 255 : i);
+        noise(idx, sizeof idx, 7);
+        size_t stride = ((size_t)W * (size_t)depth + 7) / 8;
+        memset(packed, 0, sizeof packed);
+        for (int y = 0; y < H; y++)
+            for (int x = 0; x < W; x++) {
+                int v = idx[y * W + x] % n;
+                idx[y * W + x] = (uint8_t)v;
+                size_t bit = (size_t)x * (size_t)depth;
+                packed[(size_t)y * stride + bit / 8] |= (uint8_t)(v << (8 - depth - (int)(bit % 8)));
+                memcpy(want + (y * W + x) * 4, plte + v * 3, 3);
+                want[(y * W + x) * 4 + 3] = v < n / 2 ? trns[v] : 255;
+            }
+        if (write_and_check(RASTER_PNG_TYPE_PALETTE, depth, plte, n, trns, n / 2, packed, W, H,
+                            stride, want))
+            return 1;
+    }
+    /* One pixel. */
+    uint8_t one[3] = {1, 2, 3}, one_want[4] = {1, 2, 3, 255};
+    return write_and_check(RASTER_PNG_TYPE_RGB, 8, NULL, 0, NULL, 0, one, 1, 1, 3, one_want);
+}
+
+TEST(png_writer_refuses_bad_images)
+{
+    uint8_t px[64] = {0}, plte[6] = {0};
+    char err[160];
+    buf_t b;
+    buf_init(&b, 0);
+    struct { raster_png_image_t im; const char *word; } cases[] = {
+        {{4, 4, (raster_png_type_t)4, 8, NULL, 0, NULL, 0, 2, 1, px, 12, NULL, NULL}, "colour type"},
+        {{4, 4, RASTER_PNG_TYPE_RGB, 4, NULL, 0, NULL, 0, 2, 1, px, 12, NULL, NULL}, "depth"},
+        {{4, 4, RASTER_PNG_TYPE_RGB, 16, NULL, 0, NULL, 0, 2, 1, px, 12, NULL, NULL}, "depth"},
+        {{4, 4, RASTER_PNG_TYPE_PALETTE, 8, NULL, 2, NULL, 0, 2, 1, px, 4, NULL, NULL}, "palette"},
+        {{4, 4, RASTER_PNG_TYPE_PALETTE, 1, plte, 3, NULL, 0, 2, 1, px, 1, NULL, NULL}, "palette"},
+        {{4, 4, RASTER_PNG_TYPE_PALETTE, 8, plte, 2, NULL, 1, 2, 1, px, 4, NULL, NULL}, "palette"},
+        {{0, 4, RASTER_PNG_TYPE_RGB, 8, NULL, 0, NULL, 0, 2, 1, px, 12, NULL, NULL}, "empty"},
+        {{4, 0x80000000u, RASTER_PNG_TYPE_RGB, 8, NULL, 0, NULL, 0, 2, 1, px, 12, NULL, NULL}, "large"},
+        {{4, 4, RASTER_PNG_TYPE_RGB, 8, NULL, 0, NULL, 0, 2, 1, NULL, 12, NULL, NULL}, "rows"},
+        {{4, 4, RASTER_PNG_TYPE_RGB, 8, NULL, 0, NULL, 0, 13, 1, px, 12, NULL, NULL}, "level"},
+        {{4, 4, RASTER_PNG_TYPE_RGB, 8, NULL, 0, NULL, 0, -1, 1, px, 12, NULL, NULL}, "level"},
+    };
+    for (size_t i = 0; i < LS_TEST_LEN(cases); i++) {
+        err[0] = '\0';
+        ASSERT_EQ(raster_png_write(&cases[i].im, &b, err, sizeof err), -EINVAL);
+        ASSERT_MSG(strstr(err, cases[i].word), "case %zu: \"%s\" lacks \"%s\"", i, err,
+                   cases[i].word);
+        ASSERT_EQ(b.len, 0);
+    }
+    /* An output cap too small for the image: -E2BIG, a message, nothing half-written
+     * past the cap. */
+    buf_free(&b);
+    uint8_t big[64 * 64 * 3];
+    noise(big, sizeof big, 9);
+    raster_png_image_t im = {64, 64, RASTER_PNG_TYPE_RGB, 8, NULL, 0, NULL, 0, 2, 1, big, 192,
+                             NULL, NULL};
+    for (size_t cap = 10; cap < 13000; cap *= 3) {
+        buf_init(&b, cap);
+        ASSERT_EQ(raster_png_write(&im, &b, err, sizeof err), -E2BIG);
+        ASSERT(strstr(err, "cap"));
+        ASSERT_EQ(b.len, 0); /* nothing half-written is left behind */
+        buf_free(&b);
+    }
+    buf_free(&b);
+    raster_png_release_scratch(); /* and the writer works again after */
+    buf_init(&b, 0);
+    ASSERT_EQ(raster_png_write(&im, &b, err, sizeof err), 0);
+    buf_free(&b);
+    return 0;
+}
+
+/* libpng + zlib as libpng's simplified API writes RGB: zlib's default level 6. */
+static size_t zlib_png_size(const uint8_t *rgb, int w, int h)
+{
+    png_image im;
+    memset(&im, 0, sizeof im);
+    im.version = PNG_IMAGE_VERSION;
+    im.width = (png_uint_32)w;
+    im.height = (png_uint_32)h;
+    im.format = PNG_FORMAT_RGB;
+    png_alloc_size_t n = 0;
+    if (!png_image_write_to_memory(&im, NULL, &n, 0, rgb, 0, NULL))
+        return 0;
+    return (size_t)n;
+}
+
+TEST(png_writer_sizes_like_zlib)
+{
+    /* A chart-like image (flat areas, bars, anti-aliased text) and a noisy one: libdeflate
+     * at our settings is at most 10% larger than libpng + zlib's default level. */
+    raster_scene_t s;
+    demo_scene(&s);
+    raster_canvas_t c;
+    char err[256];
+    ASSERT_EQ(raster_scene_render(&s, 2, &c, err, sizeof err), 0);
+    uint8_t *rgb = malloc((size_t)c.w * (size_t)c.h * 3);
+    ASSERT(rgb != NULL);
+    for (size_t i = 0; i < (size_t)c.w * (size_t)c.h; i++)
+        memcpy(rgb + i * 3, c.px + i * 4, 3);
+    size_t zsize = zlib_png_size(rgb, c.w, c.h);
+    ASSERT_GT(zsize, 0);
+    buf_t b;
+    buf_init(&b, 0);
+    raster_png_opts_t o = {2, RASTER_PNG_FILTER_NONE, RASTER_PNG_TRUECOLOR};
+    ASSERT_EQ(raster_png_encode(&c, &o, &b, err, sizeof err), 0);
+    printf("    chart-like %dx%d: libdeflate level 2 %zu bytes, zlib level 6 %zu bytes\n", c.w,
+           c.h, b.len, zsize);
+    ASSERT_LT((double)b.len, zsize * 1.10);
+    buf_free(&b);
+    /* A photo-like gradient with noise, SUB as the thumbnails and tiles use. */
+    int w = 200, h = 150;
+    uint8_t *g = malloc((size_t)w * (size_t)h * 3);
+    ASSERT(g != NULL);
+    noise(g, (size_t)w * (size_t)h * 3, 5);
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++)
+            for (int k = 0; k < 3; k++) {
+                uint8_t *p = g + ((size_t)y * (size_t)w + (size_t)x) * 3 + k;
+                *p = (uint8_t)((x + y + k * 40) / 2 + (*p & 7));
+            }
+    zsize = zlib_png_size(g, w, h);
+    raster_png_image_t im = {(uint32_t)w, (uint32_t)h, RASTER_PNG_TYPE_RGB, 8, NULL, 0, NULL, 0,
+                             2, RASTER_PNG_FILTER_SUB, g, (size_t)w * 3, NULL, NULL};
+    buf_init(&b, 0);
+    ASSERT_EQ(raster_png_write(&im, &b, err, sizeof err), 0);
+    printf("    gradient %dx%d: libdeflate level 2 SUB %zu bytes, zlib level 6 %zu bytes\n", w,
+           h, b.len, zsize);
+    ASSERT_LT((double)b.len, zsize * 1.10);
+    buf_free(&b);
+    free(g);
+    free(rgb);
     raster_canvas_free(&c);
     raster_scene_free(&s);
     return 0;
@@ -731,6 +946,9 @@ TEST(render_is_deterministic)
 }
 
 TEST_LIST = {
+    TEST_ENTRY(png_writer_roundtrips_through_libpng),
+    TEST_ENTRY(png_writer_refuses_bad_images),
+    TEST_ENTRY(png_writer_sizes_like_zlib),
     TEST_ENTRY(coverage_unit_square_is_exact),
     TEST_ENTRY(coverage_circle_matches_area),
     TEST_ENTRY(coverage_random_triangles_exact),

@@ -123,6 +123,7 @@ class NotifyTests(TestCase):
         stopping = False
         while not stopping:
             stopping = "STOPPING=1" in ns.recv(4096).decode()
+        d.proc.wait(60)   # one SIGTERM: close() must not send a second one while it exits
         d.close()
         ns.close()
         shutil.rmtree(root, ignore_errors=True)
@@ -168,10 +169,10 @@ class ReloadAndBackupTests(TestCase):
             t = threading.Thread(target=writer)
             t.start()
             time.sleep(0.3)
-            dest = os.path.join(d.root, "copy.db")
-            r = d.call("daemon.backup", {"path": dest})
+            r = d.call("daemon.backup", {"name": "copy.db"})
             stop.set()
             t.join()
+            dest = os.path.join(d.state_dir, "backups", "copy.db")
             self.assertEqual(r["path"], dest)
             self.assertGreater(r["bytes"], 0)
             db = sqlite3.connect(dest)
@@ -180,15 +181,13 @@ class ReloadAndBackupTests(TestCase):
             db.close()
             self.assertGreater(n, 0)
             self.assertLessEqual(n, len(added))
-            # the CLI does the same
-            out = d.cli("backup", os.path.join(d.root, "cli-copy.db"))
+            # the CLI does the same, into the same backup_dir
+            out = d.cli("backup", "cli-copy.db")
             self.assertEqual(out.returncode, 0, out.stderr)
-            # refusals
-            self.assertRpcError(-32602, d.call, "daemon.backup", {"path": "relative.db"})
-            self.assertRpcError(-32602, d.call, "daemon.backup", {"path": dest})        # exists
-            self.assertEqual(d.call("daemon.backup", {"path": dest, "overwrite": True})["path"], dest)
-            self.assertRpcError(-32602, d.call, "daemon.backup", {"path": d.db_path, "overwrite": True})
-            self.assertRpcError(-32007, d.call, "daemon.backup", {"path": "/nonexistent-dir/x.db"})
+            self.assertEqual(out.stdout.strip(), os.path.join(d.state_dir, "backups", "cli-copy.db"))
+            # refusals: no paths, no overwriting (test_trust.py has the rest)
+            self.assertRpcError(-32602, d.call, "daemon.backup", {"path": "/tmp/x.db"})
+            self.assertRpcError(-32002, d.call, "daemon.backup", {"name": "copy.db"})
 
 
 class Quiet(http.server.SimpleHTTPRequestHandler):

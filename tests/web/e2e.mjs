@@ -44,15 +44,27 @@ if (!URL_) {
   process.exit(1);
 }
 
+// there is always a token (issue 12): the one linksnapd made at its first start
+const TOKEN = fs.readFileSync(path.join(state, 'http.token'), 'utf8').trim();
 async function rpc(method, params) {
   const res = await fetch(URL_ + '/rpc', {
-    method: 'POST', headers: { 'Content-Type': 'application/json', Origin: URL_ },
+    method: 'POST', headers: { 'Content-Type': 'application/json', Authorization: 'Bearer ' + TOKEN },
     body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params: params || {} }),
   });
   const doc = await res.json();
   if (doc.error) { const e = new Error(doc.error.message); e.code = doc.error.code; throw e; }
   return doc.result;
 }
+// log in once as `linksnap web`'s address does: a session cookie, and a redirect to the
+// same page without the token; every browser context then carries that cookie
+const SESSION = await (async () => {
+  const res = await fetch(URL_ + '/?token=' + TOKEN, { redirect: 'manual' });
+  const loc = res.headers.get('location') || '';
+  if (res.status !== 303 || loc.includes('token=')) throw new Error(`login address: ${res.status} ${loc}`);
+  const c = /linksnap_session=([0-9a-f]{64})/.exec(res.headers.get('set-cookie') || '');
+  if (!c) throw new Error('login address set no session cookie');
+  return ['linksnap_session', c[1]];
+})();
 async function hasMethod(name) {
   try { await rpc(name, {}); return true; } catch (e) { return e.code !== -32601; }
 }
@@ -73,6 +85,7 @@ fs.mkdirSync(shotDir, { recursive: true });
 async function newPage(opts = {}) {
   const ctx = await browser.newContext({ viewport: opts.viewport || { width: 1280, height: 860 }, locale: opts.locale || 'zh-CN',
     colorScheme: opts.dark ? 'dark' : 'light', deviceScaleFactor: 1, isMobile: !!opts.mobile, hasTouch: !!opts.mobile });
+  await ctx.addCookies([{ name: SESSION[0], value: SESSION[1], url: URL_ }]);
   const page = await ctx.newPage();
   page.errors = [];
   page.on('pageerror', (e) => page.errors.push(e.message));
@@ -82,7 +95,10 @@ async function newPage(opts = {}) {
 
 let passed = 0, failed = 0;
 function assert(cond, msg) { if (!cond) throw new Error('assertion failed: ' + msg); }
+// LINKSNAP_E2E_ONLY=REGEX runs only the cases whose name matches (when working on one).
+const only = process.env.LINKSNAP_E2E_ONLY ? new RegExp(process.env.LINKSNAP_E2E_ONLY) : null;
 async function test(name, fn) {
+  if (only && !only.test(name)) return;
   const t0 = Date.now();
   try {
     await fn();
@@ -311,6 +327,87 @@ await test('addresses as people read them; one chip for one word', async () => {
   assert(page.errors.length === 0, page.errors.join('\n'));
 });
 
+// Every chart's smallest text as it appears on screen (its font-size times the scale of
+// the SVG's user units to CSS px), with what each chart was drawn for.
+async function chartTexts(page) {
+  return page.$$eval('figure.chart', (figs) => figs.map((f) => {
+    const svg = f.querySelector('.chart-box svg');
+    if (!svg) return { kind: f.dataset.kind, missing: true };
+    let min = Infinity;
+    const texts = [...svg.querySelectorAll('text')];
+    for (const el of texts) {
+      const m = el.getScreenCTM();
+      const px = parseFloat(getComputedStyle(el).fontSize) * Math.hypot(m.a, m.b);
+      if (px < min) min = px;
+    }
+    return { kind: f.dataset.kind, min, texts: texts.length, width: Number(svg.getAttribute('width')),
+      box: f.querySelector('.chart-box').clientWidth, hints: svg.querySelectorAll('path > title').length,
+      rows: f.querySelectorAll('.chart-table tbody tr').length, title: svg.querySelector('title')?.textContent,
+      innerHTMLFree: !svg.querySelector('script, foreignObject') };
+  }));
+}
+
+await test('stats charts: drawn for their own size and language, no text below 11 CSS px', async () => {
+  // some data: links over tags, and finished snapshots, so every chart has bars
+  for (let i = 0; i < 5; i++) {
+    const l = await addLink(`https://example.com/stats/${i}`, ['统计', i % 2 ? 'charts' : 'reading']);
+    if (i < 2) fakeSnapshot(l.id, 1280, 1000);
+  }
+  for (const [locale, word] of [['zh-CN', '每日新增链接'], ['en-US', 'Links added per day']]) {
+    for (const width of [1280, 390]) {
+      const page = await newPage({ locale, viewport: { width, height: 900 }, mobile: width < 500 });
+      await page.goto(URL_ + '/stats');
+      await waitFor(page, () => document.querySelectorAll('figure.chart .chart-box svg').length === 3);
+      const charts = await chartTexts(page);
+      assert(charts.length === 3, 'three charts: ' + JSON.stringify(charts));
+      for (const c of charts) {
+        assert(!c.missing && c.texts > 3, `${c.kind} has text: ${JSON.stringify(c)}`);
+        assert(c.min >= 11 - 1e-9, `${locale} at ${width} px: ${c.kind}'s smallest text is ${c.min.toFixed(2)} CSS px`);
+        assert(Math.abs(c.width - c.box) <= 1, `${c.kind} drawn for its box: ${c.width} vs ${c.box}`);
+        assert(c.hints > 0 && c.rows > 0, `${c.kind}: exact numbers on hover and in the table: ${JSON.stringify(c)}`);
+        assert(c.innerHTMLFree, 'nothing executable in the SVG');
+      }
+      assert(charts.some((c) => c.title === word), `${locale}: titles in the page's language: ${charts.map((c) => c.title)}`);
+      console.log(`     ${locale} ${width} px: smallest text ${charts.map((c) => `${c.kind} ${c.min.toFixed(1)}`).join(', ')} CSS px`);
+      if (width === 1280) {
+        // Narrowing the window draws the charts again for their new size.
+        const before = await page.$$eval('figure.chart', (f) => f.map((x) => x.dataset.drawn));
+        await page.setViewportSize({ width: 700, height: 900 });
+        await waitFor(page, (b) => [...document.querySelectorAll('figure.chart')].every((x, i) => x.dataset.drawn && x.dataset.drawn !== b[i]), before);
+        for (const c of await chartTexts(page)) {
+          assert(c.min >= 11 && Math.abs(c.width - c.box) <= 1, `after the resize: ${JSON.stringify(c)}`);
+        }
+      }
+      assert(page.errors.length === 0, page.errors.join('\n'));
+      await page.context().close();
+    }
+  }
+});
+
+await test('sites page: add a rule with a cookie and a header, see names only, delete it', async () => {
+  const page = await newPage({});
+  await page.goto(URL_ + '/sites');
+  await page.waitForSelector('#s-match');
+  await page.fill('#s-match', 'Members.Example');
+  await page.fill('#s-cookies', 'session=e2e-secret-cookie');
+  await page.fill('#s-headers', 'Authorization: Bearer e2e-secret-header');
+  await page.fill('#s-wait', '#account');
+  await page.uncheck('#s-scroll');
+  await page.click('.site-form button[type=submit]');
+  await page.waitForSelector('tr[data-match="members.example"]');
+  const row = await page.textContent('tr[data-match="members.example"]');
+  assert(row.includes('session') && row.includes('Authorization') && row.includes('#account'), 'row: ' + row);
+  const all = await page.textContent('body');
+  assert(!all.includes('e2e-secret'), 'a secret value is on the page');
+  const rule = (await rpc('site.match', { url: 'https://members.example/x' })).rule;
+  assert(rule && rule.scroll === false && rule.cookies[0].value === '********', JSON.stringify(rule));
+  page.once('dialog', (d) => d.accept());
+  await page.click('tr[data-match="members.example"] button.danger');
+  await page.waitForSelector('tr[data-match="members.example"]', { state: 'detached' });
+  assert((await rpc('site.list')).rules.length === 0, 'the rule was not deleted');
+  assert(page.errors.length === 0, page.errors.join('\n'));
+});
+
 await test('screenshots of every page: light and dark, desktop and phone', async () => {
   const detail = (await rpc('link.list', { tags_all: ['tall'], limit: 1 })).links[0];
   // a few links with thumbnails for the pictures
@@ -318,7 +415,7 @@ await test('screenshots of every page: light and dark, desktop and phone', async
     const l = await addLink(`https://example.org/gallery/${i}`, ['gallery', i % 2 ? '设计' : 'reading'], ['数据库索引的原理', 'A tour of WAL mode', '浏览器渲染流程', 'Tags as sets', '链接快照平台使用说明', 'Headless capture'][i]);
     fakeSnapshot(l.id, 1280, 2400);
   }
-  const pages = [['add', '/'], ['links', '/links'], ['detail', `/links/${detail.id}`], ['tags', '/tags'], ['stats', '/stats'], ['import', '/import']];
+  const pages = [['add', '/'], ['links', '/links'], ['detail', `/links/${detail.id}`], ['tags', '/tags'], ['stats', '/stats'], ['import', '/import'], ['sites', '/sites']];
   for (const [dark, mobile] of [[false, false], [true, false], [false, true], [true, true]]) {
     const page = await newPage({ dark, mobile, viewport: mobile ? { width: 390, height: 844 } : { width: 1280, height: 860 } });
     for (const [name, p] of pages) {

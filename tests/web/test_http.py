@@ -10,7 +10,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 from linksnap_test import Daemon, TestCase, main  # noqa: E402
-from webtest import WebSocket, fake_snapshot, http, png_size, rpc  # noqa: E402
+from webtest import WebSocket, fake_snapshot, http, login, png_size, rpc  # noqa: E402
 
 TOKEN = "s3cret-token-for-tests"
 
@@ -20,6 +20,7 @@ class Http(TestCase):
     def setUpClass(cls):
         cls.d = Daemon().start()
         cls.url = cls.d.web_url
+        login(cls.d)
 
     @classmethod
     def tearDownClass(cls):
@@ -217,21 +218,34 @@ class Http(TestCase):
         self.assertIn(b"<svg", body)
         self.assertNotIn("script-src 'self'", h["content-security-policy"])
         self.assertIn("default-src 'none'", h["content-security-policy"])
+        # The page's own size, a fractional devicePixelRatio and its language.
+        st, h, body = http(self.url, path="/chart/outcomes.png?width=358&height=260&scale=1.5&lang=zh")
+        self.assertEqual((st, h["content-type"]), (200, "image/png"), body[:300])
+        self.assertEqual(body[16:24], (537).to_bytes(4, "big") + (390).to_bytes(4, "big"))
+        st, h, body = http(self.url, path="/chart/timeline.svg?lang=zh&days=7")
+        self.assertEqual(st, 200)
+        self.assertIn("每日新增链接".encode(), body)
+        for q, word in (("scale=abc", "scale"), ("scale=1e400", "scale"), ("lang=fr", "lang"),
+                        ("width=12x", "width")):
+            st, h, body = http(self.url, path="/chart/tags.svg?" + q)
+            self.assertEqual(st, 400, q)
+            self.assertIn(word, json.loads(body)["error"]["message"], q)
 
 
 class Token(TestCase):
-    def test_non_loopback_needs_a_token(self):
+    def test_non_loopback_needs_tls_or_allow_plain(self):
         # 127.0.0.2 is on this machine but is not "the" loopback address; linksnapd treats
-        # it like any other address (docs/web.md) and refuses to start without a token
-        d = Daemon(http="127.0.0.2:0")
+        # it like any other address (docs/web.md) and refuses to serve it in clear text
+        d = Daemon(http="127.0.0.2:0", config="http.token = %s\n" % TOKEN)
         with self.assertRaises(RuntimeError) as cm:
             d.start()
-        self.assertIn("http.token", str(cm.exception))
+        self.assertIn("http.tls_cert", str(cm.exception))
+        self.assertIn("http.allow_plain", str(cm.exception))
         d.proc = None
         d.log.close()
 
     def test_token_session_cookie(self):
-        with Daemon(http="127.0.0.2:0", config="http.token = %s\n" % TOKEN) as d:
+        with Daemon(http="127.0.0.2:0", config="http.token = %s\nhttp.allow_plain = true\n" % TOKEN) as d:
             url = d.web_url
             self.assertTrue(url.startswith("http://127.0.0.2:"), url)
             st, h, body = http(url, path="/")

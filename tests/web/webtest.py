@@ -12,11 +12,30 @@ import zlib
 from urllib.parse import urlsplit
 
 
+# session cookies by "host:port", set by login(): http() sends them unless a test gives its
+# own Cookie header (None sends none)
+SESSIONS = {}
+
+
+def login(daemon):
+    """Logs in as a browser would with `linksnap web`'s address; later requests to this
+    daemon carry the session cookie. Returns the cookie ("name=value")."""
+    u = urlsplit(daemon.login_url)
+    st, h, _ = http(daemon.web_url, path=u.path + "?" + u.query, headers={"Cookie": None})
+    if st != 303 or "set-cookie" not in h:
+        raise AssertionError("login address answered %d %r" % (st, h))
+    cookie = h["set-cookie"].split(";")[0]
+    SESSIONS[u.netloc] = cookie
+    return cookie
+
+
 def http(url, method="GET", path="/", body=None, headers=None, timeout=30):
     """One request on a fresh connection. Returns (status, headers dict lower-case, body)."""
     u = urlsplit(url)
     host, port = u.hostname, u.port
     hdrs = {"Host": "%s:%d" % (host, port), "Connection": "close"}
+    if u.netloc in SESSIONS:
+        hdrs["Cookie"] = SESSIONS[u.netloc]
     if body is not None:
         if isinstance(body, str):
             body = body.encode()
@@ -85,6 +104,8 @@ class WebSocket:
         hdrs = {"Host": "%s:%d" % (u.hostname, u.port), "Upgrade": "websocket", "Connection": "Upgrade",
                 "Sec-WebSocket-Key": key, "Sec-WebSocket-Version": "13",
                 "Origin": url if origin is None else origin}
+        if u.netloc in SESSIONS:
+            hdrs["Cookie"] = SESSIONS[u.netloc]
         hdrs.update(headers or {})
         req = "GET %s HTTP/1.1\r\n" % path + "".join("%s: %s\r\n" % kv for kv in hdrs.items() if kv[1]) + "\r\n"
         self.sock.sendall(req.encode())

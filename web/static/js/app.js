@@ -1,6 +1,6 @@
 // app.js -- the page's entry: language, login when the daemon asks for its token, the
 // event socket, and a small router over the History API (/, /links, /links/ID, /tags,
-// /stats, /import). Each page gets a context whose event listeners and cleanups end when
+// /stats, /import, /sites). Each page gets a context whose event listeners and cleanups end when
 // the user leaves it.
 import { h } from './dom.js';
 import { t, lang, setLang, applyStatic } from './i18n.js';
@@ -11,6 +11,7 @@ import { pageDetail } from './page_detail.js';
 import { pageTags } from './page_tags.js';
 import { pageStats } from './page_stats.js';
 import { pageImport } from './page_import.js';
+import { pageSites } from './page_sites.js';
 
 const routes = [
   [/^\/$/, 'add', pageAdd],
@@ -19,6 +20,7 @@ const routes = [
   [/^\/tags$/, 'tags', pageTags],
   [/^\/stats$/, 'stats', pageStats],
   [/^\/import$/, 'import', pageImport],
+  [/^\/sites$/, 'sites', pageSites],
 ];
 
 const main = document.getElementById('main');

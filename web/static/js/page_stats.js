@@ -1,19 +1,11 @@
-// page_stats.js -- 统计 / Stats: the three charts (tags, timeline, outcomes) with a period
-// and a tag picker, and the capture queue.
+// page_stats.js -- 统计 / Stats: the three charts (tags, timeline, outcomes, each drawn for
+// its own size and the page's language by chart.js) with a period and a tag picker, and
+// the capture queue.
 import { h, shownUrl } from './dom.js';
 import { t } from './i18n.js';
 import { isMissing, rpc } from './api.js';
 import { badge } from './widgets.js';
-
-// An <img> of /chart/KIND.svg that says so when charts are not in this linksnapd.
-export function chartImg(kind, q) {
-  const qs = new URLSearchParams(Object.entries(q || {}).filter(([, v]) => v !== '' && v != null)).toString();
-  const fig = h('figure', { class: 'chart' });
-  const img = h('img', { src: `/chart/${kind}.svg${qs ? '?' + qs : ''}`, alt: t('chart_' + kind), loading: 'lazy' });
-  img.addEventListener('error', () => img.replaceWith(h('p', { class: 'muted placeholder' }, t('chart_missing'))));
-  fig.append(img, h('figcaption', {}, t('chart_' + kind)));
-  return fig;
-}
+import { chartFigure } from './chart.js';
 
 export async function pageStats(main, ctx) {
   const q = new URLSearchParams(location.search);
@@ -29,7 +21,7 @@ export async function pageStats(main, ctx) {
     const s = new URLSearchParams(p);
     if (!tag.value) s.delete('tag');
     history.replaceState(null, '', '/stats?' + s.toString());
-    charts.replaceChildren(chartImg('tags', { top: 15 }), chartImg('timeline', p), chartImg('outcomes', p));
+    charts.replaceChildren(chartFigure('tags', { top: 15 }), chartFigure('timeline', p), chartFigure('outcomes', p));
   }
 
   async function loadQueue() {

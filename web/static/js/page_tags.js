@@ -3,7 +3,7 @@
 import { h, announce, toast } from './dom.js';
 import { t } from './i18n.js';
 import { rpc } from './api.js';
-import { chartImg } from './page_stats.js';
+import { chartFigure } from './chart.js';
 
 export async function pageTags(main, ctx) {
   const body = h('tbody');
@@ -52,7 +52,7 @@ export async function pageTags(main, ctx) {
 
   main.append(h('div', { class: 'cols' },
     h('section', { class: 'panel' }, h('h2', {}, t('tags_heading')), table, empty, mergeForm),
-    h('section', { class: 'panel chart-panel' }, h('h3', {}, t('tags_chart')), chartImg('tags', { top: 20 }))));
+    h('section', { class: 'panel chart-panel' }, h('h3', {}, t('tags_chart')), chartFigure('tags', { top: 20 }))));
   ctx.on('tag', () => load());
   await load();
 }

@@ -1,0 +1,305 @@
+/* site.c -- `linksnap site set|list|delete|import-cookies`: site rules (site.* methods).
+ * Its options are its own (parsed here, not in opts.c). Cookie and header values go to
+ * linksnapd and never come back: listings show their names only. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "cli.h"
+#include "table.h"
+
+static int number_arg(cli_t *cli, const char *opt, const char *s, long min, long max, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end || v < min || v > max)
+        return cli_usage_error(cli, "%s wants a whole number from %ld to %ld", opt, min, max);
+    *out = v;
+    return CLI_EXIT_OK;
+}
+
+/* "Name: value" -> headers[Name] = value. */
+static int add_header(cli_t *cli, json_t *headers, const char *arg)
+{
+    const char *colon = strchr(arg, ':');
+    if (!colon || colon == arg)
+        return cli_usage_error(cli, "--header wants \"Name: value\", got '%s'", arg);
+    char name[256];
+    snprintf(name, sizeof name, "%.*s", (int)(colon - arg), arg);
+    const char *v = colon + 1;
+    while (*v == ' ' || *v == '\t')
+        v++;
+    if (json_object_set_new(headers, name, json_string(v)))
+        return cli_fail(cli, "out of memory");
+    return CLI_EXIT_OK;
+}
+
+/* "NAME=VALUE" -> {name, value}; the domain is the rule's host unless the daemon is told. */
+static int add_cookie(cli_t *cli, json_t *cookies, const char *arg)
+{
+    const char *eq = strchr(arg, '=');
+    if (!eq || eq == arg)
+        return cli_usage_error(cli, "--cookie wants NAME=VALUE, got '%s'", arg);
+    json_t *c = json_pack("{s:s%,s:s}", "name", arg, (size_t)(eq - arg), "value", eq + 1);
+    if (!c || json_array_append_new(cookies, c))
+        return cli_fail(cli, "out of memory");
+    return CLI_EXIT_OK;
+}
+
+static int site_set(cli_t *cli, int argc, char **argv)
+{
+    json_t *p = json_object(), *cookies = json_array(), *headers = json_object(),
+           *hide = json_array(), *r = NULL;
+    int rc = p && cookies && headers && hide ? CLI_EXIT_OK : cli_fail(cli, "out of memory");
+    const char *match = NULL;
+    for (int i = 2; i < argc && !rc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (a[0] != '-') {
+            if (match) {
+                rc = cli_usage_error(cli, "give one MATCH (a host, host:port or URL prefix)");
+                break;
+            }
+            match = a;
+            continue;
+        }
+        if (!strcmp(a, "--scroll") || !strcmp(a, "--no-scroll")) {
+            json_object_set_new(p, "scroll", json_boolean(a[2] == 's'));
+            continue;
+        }
+        if (!strcmp(a, "--hide-consent") || !strcmp(a, "--no-hide-consent")) {
+            json_object_set_new(p, "hide_consent", json_boolean(a[2] == 'h'));
+            continue;
+        }
+        if (!v) {
+            rc = cli_usage_error(cli, "%s needs a value", a);
+            break;
+        }
+        i++;
+        long n;
+        if (!strcmp(a, "--cookie")) {
+            rc = add_cookie(cli, cookies, v);
+        } else if (!strcmp(a, "--header")) {
+            rc = add_header(cli, headers, v);
+        } else if (!strcmp(a, "--hide")) {
+            json_array_append_new(hide, json_string(v));
+        } else if (!strcmp(a, "--wait-for")) {
+            json_object_set_new(p, "wait_for", json_string(v));
+        } else if (!strcmp(a, "--user-agent")) {
+            json_object_set_new(p, "user_agent", json_string(v));
+        } else if (!strcmp(a, "--delay")) {
+            if (!(rc = number_arg(cli, a, v, 0, 60000, &n)))
+                json_object_set_new(p, "delay_ms", json_integer(n));
+        } else if (!strcmp(a, "--viewport")) {
+            int w, h;
+            char tail;
+            if (sscanf(v, "%dx%d%c", &w, &h, &tail) != 2)
+                rc = cli_usage_error(cli, "--viewport wants WIDTHxHEIGHT, got '%s'", v);
+            else
+                json_object_set_new(p, "viewport", json_pack("{s:i,s:i}", "width", w, "height", h));
+        } else {
+            rc = cli_usage_error(cli, "unknown option '%s'", a);
+        }
+    }
+    if (!rc && !match)
+        rc = cli_usage_error(cli, "give the MATCH: a host, host:port or URL prefix");
+    if (rc)
+        goto done;
+    json_object_set_new(p, "match", json_string(match));
+    if (json_array_size(cookies))
+        json_object_set(p, "cookies", cookies);
+    if (json_object_size(headers))
+        json_object_set(p, "headers", headers);
+    if (json_array_size(hide))
+        json_object_set(p, "hide", hide);
+    json_incref(p);
+    if ((rc = cli_call(cli, "site.set", p, &r)))
+        goto done;
+    if (cli->json)
+        cli_print_json(cli, r);
+    else
+        fprintf(cli->out, "%s site rule for %s\n",
+                json_is_true(json_object_get(r, "created")) ? "added" : "replaced",
+                cli_str(json_object_get(r, "rule"), "match"));
+done:
+    json_decref(p);
+    json_decref(cookies);
+    json_decref(headers);
+    json_decref(hide);
+    json_decref(r);
+    return rc;
+}
+
+/* The settings of a rule as one line: names of cookies and headers, never their values. */
+static int describe(const json_t *rule, buf_t *b)
+{
+    buf_reset(b);
+    if (buf_append(b, "", 0))
+        return -1;
+    const json_t *c = json_object_get(rule, "cookies"), *v;
+    size_t i;
+    if (json_array_size(c)) {
+        if (buf_printf(b, "cookies:"))
+            return -1;
+        json_array_foreach(c, i, v)
+            if (buf_printf(b, "%s%s", i ? "," : " ", cli_str(v, "name")))
+                return -1;
+    }
+    const json_t *h = json_object_get(rule, "headers");
+    const char *k;
+    int first = 1;
+    json_object_foreach((json_t *)h, k, v) {
+        if (buf_printf(b, "%s%s", first ? (b->len ? "  headers: " : "headers: ") : ",", k))
+            return -1;
+        first = 0;
+    }
+    static const char *const texts[] = {"wait_for", "user_agent"};
+    for (size_t t = 0; t < 2; t++)
+        if (*cli_str(rule, texts[t]) &&
+            buf_printf(b, "%s%s=%s", b->len ? "  " : "", texts[t], cli_str(rule, texts[t])))
+            return -1;
+    const json_t *hide = json_object_get(rule, "hide");
+    json_array_foreach(hide, i, v)
+        if (buf_printf(b, "%s%s", i ? "," : (b->len ? "  hide=" : "hide="), json_string_value(v)))
+            return -1;
+    if (json_object_get(rule, "delay_ms") &&
+        buf_printf(b, "%sdelay=%lldms", b->len ? "  " : "", cli_int(rule, "delay_ms")))
+        return -1;
+    const json_t *vp = json_object_get(rule, "viewport");
+    if (vp && buf_printf(b, "%sviewport=%lldx%lld", b->len ? "  " : "", cli_int(vp, "width"),
+                         cli_int(vp, "height")))
+        return -1;
+    static const char *const bools[] = {"scroll", "hide_consent"};
+    for (size_t t = 0; t < 2; t++) {
+        const json_t *x = json_object_get(rule, bools[t]);
+        if (x && buf_printf(b, "%s%s=%s", b->len ? "  " : "", bools[t], json_is_true(x) ? "on" : "off"))
+            return -1;
+    }
+    return 0;
+}
+
+static int site_list(cli_t *cli, int argc, char **argv)
+{
+    if (argc > 2)
+        return cli_usage_error(cli, "unexpected argument '%s'", argv[2]);
+    json_t *r = NULL;
+    table_t *t = NULL;
+    buf_t b;
+    buf_init(&b, 0);
+    int rc = cli_call(cli, "site.list", json_object(), &r);
+    if (rc)
+        goto done;
+    if (cli->json) {
+        cli_print_json(cli, r);
+        goto done;
+    }
+    const json_t *rules = json_object_get(r, "rules");
+    if (json_array_size(rules) == 0) {
+        fprintf(cli->out, "no site rules\n");
+        goto done;
+    }
+    if (!(t = table_new(3))) {
+        rc = cli_fail(cli, "out of memory");
+        goto done;
+    }
+    size_t i;
+    json_t *rule;
+    json_array_foreach(rules, i, rule) {
+        if (describe(rule, &b)) {
+            rc = cli_fail(cli, "out of memory");
+            goto done;
+        }
+        const char *cells[] = {cli_str(rule, "match"), cli_str(rule, "kind"), b.data};
+        if (table_add(t, cells)) {
+            rc = cli_fail(cli, "out of memory");
+            goto done;
+        }
+    }
+    static const char *const header[] = {"MATCH", "KIND", "SETTINGS"};
+    if (table_print(t, header, 2, cli->tty ? cli->cols : 0, cli->color, cli->out))
+        rc = cli_fail(cli, "out of memory");
+done:
+    buf_free(&b);
+    table_free(t);
+    json_decref(r);
+    return rc;
+}
+
+static int site_delete(cli_t *cli, int argc, char **argv)
+{
+    if (argc != 3)
+        return cli_usage_error(cli, "give one MATCH");
+    json_t *r = NULL;
+    int rc = cli_call(cli, "site.delete", json_pack("{s:s}", "match", argv[2]), &r);
+    if (!rc) {
+        if (cli->json)
+            cli_print_json(cli, r);
+        else
+            fprintf(cli->out, "deleted site rule for %s\n", cli_str(json_object_get(r, "rule"), "match"));
+    }
+    json_decref(r);
+    return rc;
+}
+
+#define COOKIES_FILE_MAX (1024 * 1024)
+
+static int site_import_cookies(cli_t *cli, int argc, char **argv)
+{
+    if (argc != 4)
+        return cli_usage_error(cli, "give the MATCH and the cookies.txt FILE");
+    const char *path = argv[3];
+    FILE *f = !strcmp(path, "-") ? stdin : fopen(path, "rb");
+    if (!f)
+        return cli_fail(cli, "cannot read %s: %s", path, strerror(errno));
+    char *text = malloc(COOKIES_FILE_MAX + 1);
+    size_t n = text ? fread(text, 1, COOKIES_FILE_MAX + 1, f) : 0;
+    int bad = text && ferror(f);
+    if (f != stdin)
+        fclose(f);
+    if (!text)
+        return cli_fail(cli, "out of memory");
+    if (bad || n > COOKIES_FILE_MAX) {
+        free(text);
+        return cli_fail(cli, bad ? "cannot read %s" : "%s is over 1 MiB: not a cookies.txt", path);
+    }
+    json_t *r = NULL;
+    json_t *p = json_pack("{s:s,s:s%}", "match", argv[2], "text", text, n);
+    free(text);
+    if (!p)
+        return cli_fail(cli, "%s is not UTF-8 text", path);
+    int rc = cli_call(cli, "site.import_cookies", p, &r);
+    if (rc)
+        goto done;
+    if (cli->json) {
+        cli_print_json(cli, r);
+        goto done;
+    }
+    fprintf(cli->out, "%lld cookies imported into the site rule for %s\n", cli_int(r, "imported"),
+            cli_str(json_object_get(r, "rule"), "match"));
+    size_t i;
+    json_t *e;
+    json_array_foreach(json_object_get(r, "errors"), i, e)
+        fprintf(cli->err, "linksnap: %s: line %lld: %s\n", path, cli_int(e, "line"), cli_str(e, "reason"));
+    long long more = cli_int(r, "error_count") - (long long)json_array_size(json_object_get(r, "errors"));
+    if (more > 0)
+        fprintf(cli->err, "linksnap: %s: %lld more bad lines\n", path, more);
+done:
+    json_decref(r);
+    return rc;
+}
+
+int cli_cmd_site(cli_t *cli, int argc, char **argv)
+{
+    const char *sub = argc > 1 ? argv[1] : "";
+    if (!strcmp(sub, "set"))
+        return site_set(cli, argc, argv);
+    if (!strcmp(sub, "list"))
+        return site_list(cli, argc, argv);
+    if (!strcmp(sub, "delete"))
+        return site_delete(cli, argc, argv);
+    if (!strcmp(sub, "import-cookies"))
+        return site_import_cookies(cli, argc, argv);
+    return cli_usage_error(cli, "site wants set, list, delete or import-cookies");
+}

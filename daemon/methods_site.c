@@ -1,0 +1,533 @@
+/* methods_site.c -- site rules over JSON-RPC (issue 14): site.set, site.list,
+ * site.delete, site.import_cookies and site.match. Validates a rule's settings, stores
+ * them as one JSON object (store/sites.c) and masks cookie and header values in every
+ * reply and event: they are secrets, seen again only by the capture that uses them.
+ * Knows nothing of DevTools; the capture reads rules with store_site_match. */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "config.h"
+#include "consent.h"
+#include "cookies.h"
+#include "method.h"
+#include "sites.h"
+#include "util.h"
+#include "json_link.h"
+
+#define SITE_MASK "********"
+#define SITE_MAX_COOKIES COOKIES_MAX_COUNT
+#define SITE_MAX_HEADERS 50
+#define SITE_MAX_TEXT 512
+
+/* ---- validation -------------------------------------------------------------------- */
+
+static int printable(const char *s, int allow_tab)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if ((*p < 0x20 && !(allow_tab && *p == '\t')) || *p == 0x7f)
+            return 0;
+    return util_utf8_valid(s, strlen(s));
+}
+
+static int token(const char *s, size_t max)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > max)
+        return 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if (*p <= 0x20 || *p >= 0x7f || strchr("()<>@,;:\\\"/[]?={}", *p))
+            return 0;
+    return 1;
+}
+
+static int text_param(method_call_t *call, json_t *v, const char *name)
+{
+    if (!json_is_string(v) || json_string_length(v) == 0 ||
+        json_string_length(v) > SITE_MAX_TEXT || !printable(json_string_value(v), 0))
+        return method_fail(call, RPC_INVALID_PARAMS, "param '%s' must be a non-empty string of "
+                           "at most %d bytes without control characters", name, SITE_MAX_TEXT);
+    return 0;
+}
+
+/* The host part of a normalised match, for a cookie that names no domain. */
+static void match_host(const char *match, const char *kind, char *out, size_t outlen)
+{
+    const char *h = match;
+    if (!strcmp(kind, "prefix")) {
+        const char *p = strstr(match, "://");
+        h = p ? p + 3 : match;
+    }
+    size_t n = strcspn(h, "/");
+    if (h[0] != '[') {
+        const char *colon = memchr(h, ':', n);
+        if (colon)
+            n = (size_t)(colon - h);
+    } else {
+        const char *close = memchr(h, ']', n);
+        if (close)
+            n = (size_t)(close - h) + 1;
+    }
+    snprintf(out, outlen, "%.*s", (int)n, h);
+}
+
+/* One cookie from params into a normalised object (new reference) or NULL (call failed). */
+static json_t *check_cookie(method_call_t *call, json_t *c, size_t i, const char *host)
+{
+    static const char *const keys[] = {"name", "value", "domain", "path", "secure",
+                                       "http_only", "expires", "same_site", NULL};
+    if (!json_is_object(c)) {
+        method_fail(call, RPC_INVALID_PARAMS, "cookies[%zu] must be an object {name, value, ...}", i);
+        return NULL;
+    }
+    const char *k;
+    json_t *v;
+    json_object_foreach(c, k, v) {
+        int ok = 0;
+        for (const char *const *p = keys; *p; p++)
+            ok |= !strcmp(*p, k);
+        if (!ok) {
+            method_fail(call, RPC_INVALID_PARAMS, "cookies[%zu]: unknown key '%s'", i, k);
+            return NULL;
+        }
+    }
+    const char *name = json_string_value(json_object_get(c, "name"));
+    const char *value = json_string_value(json_object_get(c, "value"));
+    if (!name || !token(name, 256)) {
+        method_fail(call, RPC_INVALID_PARAMS, "cookies[%zu]: 'name' must be a cookie name "
+                    "(letters, digits and !#$%%&'*+-.^_`|~)", i);
+        return NULL;
+    }
+    if (!value || strlen(value) > 4096 || strpbrk(value, ";\\") || !printable(value, 0)) {
+        method_fail(call, RPC_INVALID_PARAMS, "cookies[%zu] '%s': 'value' must be a string of "
+                    "at most 4096 bytes without ';', '\\' or control characters", i, name);
+        return NULL;
+    }
+    json_t *jd = json_object_get(c, "domain"), *jp = json_object_get(c, "path");
+    const char *domain = jd ? json_string_value(jd) : host;
+    const char *path = jp ? json_string_value(jp) : "/";
+    if (!domain || !*domain || strlen(domain) > 255 || strpbrk(domain, "/ ;,") ||
+        !printable(domain, 0)) {
+        method_fail(call, RPC_INVALID_PARAMS, "cookies[%zu] '%s': 'domain' must be a host name", i, name);
+        return NULL;
+    }
+    if (!path || path[0] != '/' || strlen(path) > 1024 || strchr(path, ';') || !printable(path, 0)) {
+        method_fail(call, RPC_INVALID_PARAMS, "cookies[%zu] '%s': 'path' must start with '/'", i, name);
+        return NULL;
+    }
+    json_t *secure = json_object_get(c, "secure"), *http_only = json_object_get(c, "http_only");
+    json_t *expires = json_object_get(c, "expires"), *same = json_object_get(c, "same_site");
+    if ((secure && !json_is_boolean(secure)) || (http_only && !json_is_boolean(http_only))) {
+        method_fail(call, RPC_INVALID_PARAMS, "cookies[%zu] '%s': 'secure' and 'http_only' are "
+                    "true or false", i, name);
+        return NULL;
+    }
+    if (expires && (!json_is_integer(expires) || json_integer_value(expires) < 0)) {
+        method_fail(call, RPC_INVALID_PARAMS, "cookies[%zu] '%s': 'expires' is seconds since "
+                    "the epoch (0 = a session cookie)", i, name);
+        return NULL;
+    }
+    const char *ss = same ? json_string_value(same) : NULL;
+    if (same && (!ss || (strcmp(ss, "Strict") && strcmp(ss, "Lax") && strcmp(ss, "None")))) {
+        method_fail(call, RPC_INVALID_PARAMS, "cookies[%zu] '%s': 'same_site' is Strict, Lax "
+                    "or None", i, name);
+        return NULL;
+    }
+    json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:b,s:b,s:I}", "name", name, "value", value,
+                          "domain", domain, "path", path, "secure", json_is_true(secure),
+                          "http_only", json_is_true(http_only), "expires",
+                          (json_int_t)(expires ? json_integer_value(expires) : 0));
+    if (o && ss)
+        json_object_set_new(o, "same_site", json_string(ss));
+    if (!o)
+        method_fail(call, RPC_INTERNAL_ERROR, "out of memory");
+    return o;
+}
+
+static int forbidden_header(const char *name)
+{
+    static const char *const no[] = {
+        "host", "content-length", "transfer-encoding", "connection", "upgrade", "te",
+        "trailer", "keep-alive", "cookie", "expect", NULL,
+    };
+    for (const char *const *p = no; *p; p++)
+        if (!strcasecmp(*p, name))
+            return 1;
+    return !strncasecmp(name, "proxy-", 6) || !strncasecmp(name, "sec-", 4);
+}
+
+/* Builds the stored rule object from params (new reference) or NULL (call failed). */
+static json_t *build_rule(method_call_t *call, const char *match, const char *kind)
+{
+    json_t *p = call->params, *rule = json_object();
+    if (!rule) {
+        method_fail(call, RPC_INTERNAL_ERROR, "out of memory");
+        return NULL;
+    }
+    char host[300];
+    match_host(match, kind, host, sizeof host);
+    json_t *v;
+    if ((v = json_object_get(p, "cookies")) && !json_is_null(v)) {
+        if (!json_is_array(v) || json_array_size(v) > SITE_MAX_COOKIES) {
+            method_fail(call, RPC_INVALID_PARAMS, "param 'cookies' must be an array of at most "
+                        "%d cookies", SITE_MAX_COOKIES);
+            goto fail;
+        }
+        json_t *arr = json_array();
+        json_object_set_new(rule, "cookies", arr);
+        size_t i;
+        json_t *c;
+        json_array_foreach(v, i, c) {
+            json_t *o = check_cookie(call, c, i, host);
+            if (!o)
+                goto fail;
+            json_array_append_new(arr, o);
+        }
+    }
+    if ((v = json_object_get(p, "headers")) && !json_is_null(v)) {
+        if (!json_is_object(v) || json_object_size(v) > SITE_MAX_HEADERS) {
+            method_fail(call, RPC_INVALID_PARAMS, "param 'headers' must be an object of at most "
+                        "%d {name: value}", SITE_MAX_HEADERS);
+            goto fail;
+        }
+        const char *k;
+        json_t *hv;
+        json_object_foreach(v, k, hv) {
+            if (!token(k, 128) || forbidden_header(k)) {
+                method_fail(call, RPC_INVALID_PARAMS, "headers: '%.64s' is not a header a rule "
+                            "may set (a token name; not Host, Cookie, Connection, Proxy-*, "
+                            "Sec-* and the like)", k);
+                goto fail;
+            }
+            const char *s = json_string_value(hv);
+            if (!s || strlen(s) > 4096 || !printable(s, 1)) {
+                method_fail(call, RPC_INVALID_PARAMS, "headers: the value of '%.64s' must be a "
+                            "string of at most 4096 bytes without line breaks or control "
+                            "characters", k);
+                goto fail;
+            }
+        }
+        json_object_set(rule, "headers", v);
+    }
+    static const char *const texts[] = {"user_agent", "wait_for"};
+    for (size_t t = 0; t < 2; t++) {
+        if ((v = json_object_get(p, texts[t])) && !json_is_null(v)) {
+            if (text_param(call, v, texts[t]))
+                goto fail;
+            json_object_set(rule, texts[t], v);
+        }
+    }
+    if ((v = json_object_get(p, "viewport")) && !json_is_null(v)) {
+        json_t *w = json_object_get(v, "width"), *h = json_object_get(v, "height");
+        if (!json_is_object(v) || json_object_size(v) != 2 || !json_is_integer(w) ||
+            !json_is_integer(h) || json_integer_value(w) < 320 || json_integer_value(w) > 3840 ||
+            json_integer_value(h) < 240 || json_integer_value(h) > 2160) {
+            method_fail(call, RPC_INVALID_PARAMS, "param 'viewport' must be {width: 320..3840, "
+                        "height: 240..2160} in CSS px");
+            goto fail;
+        }
+        json_object_set(rule, "viewport", v);
+    }
+    if ((v = json_object_get(p, "hide")) && !json_is_null(v)) {
+        const char **sel = NULL;
+        size_t n = 0;
+        if (param_strv(call, "hide", 0, &sel, &n))
+            goto fail;
+        char err[256];
+        char *css = n <= 100 ? consent_hide_css(sel, n, err, sizeof err) : NULL;
+        free(sel);
+        if (!css) {
+            method_fail(call, RPC_INVALID_PARAMS, "param 'hide': %s",
+                        n > 100 ? "at most 100 selectors" : err);
+            goto fail;
+        }
+        free(css);
+        json_object_set_new(rule, "hide", json_is_string(v) ? json_pack("[O]", v) : json_copy(v));
+    }
+    if ((v = json_object_get(p, "delay_ms")) && !json_is_null(v)) {
+        int64_t ms;
+        if (param_int(call, "delay_ms", 1, 0, 60000, &ms))
+            goto fail;
+        json_object_set_new(rule, "delay_ms", json_integer(ms));
+    }
+    static const char *const bools[] = {"scroll", "hide_consent"};
+    for (size_t b = 0; b < 2; b++) {
+        if ((v = json_object_get(p, bools[b])) && !json_is_null(v)) {
+            int on;
+            if (param_bool(call, bools[b], 1, &on))
+                goto fail;
+            json_object_set_new(rule, bools[b], json_boolean(on));
+        }
+    }
+    return rule;
+fail:
+    json_decref(rule);
+    return NULL;
+}
+
+/* ---- replies ----------------------------------------------------------------------- */
+
+/* The rule as a reply object, with cookie and header values masked. */
+static json_t *json_site_rule(const store_site_rule_t *r)
+{
+    json_t *rule = json_loads(r->rule, 0, NULL);
+    if (!json_is_object(rule)) {
+        json_decref(rule);
+        rule = json_object();
+    }
+    json_t *o = json_pack("{s:I,s:s,s:s,s:o,s:o}", "id", (json_int_t)r->id, "match", r->match,
+                          "kind", r->kind, "created_at", json_time(r->created_at),
+                          "updated_at", json_time(r->updated_at));
+    if (!o) {
+        json_decref(rule);
+        return NULL;
+    }
+    json_object_update(o, rule);
+    json_decref(rule);
+    json_t *cookies = json_object_get(o, "cookies"), *c;
+    size_t i;
+    json_array_foreach(cookies, i, c)
+        json_object_set_new(c, "value", json_string(SITE_MASK));
+    json_t *headers = json_object_get(o, "headers");
+    const char *k;
+    json_t *hv;
+    void *tmp;
+    json_object_foreach_safe(headers, tmp, k, hv)
+        json_object_set_new(headers, k, json_string(SITE_MASK));
+    return o;
+}
+
+/* What an event may say about a rule: its match and the names, never the values. */
+static json_t *event_fields(const store_site_rule_t *r)
+{
+    json_t *rule = json_loads(r->rule, 0, NULL);
+    json_t *names = json_array(), *headers = json_array();
+    json_t *cookies = json_object_get(rule, "cookies"), *c;
+    size_t i;
+    json_array_foreach(cookies, i, c)
+        json_array_append(names, json_object_get(c, "name"));
+    const char *k;
+    json_t *hv;
+    json_object_foreach(json_object_get(rule, "headers"), k, hv)
+        json_array_append_new(headers, json_string(k));
+    json_decref(rule);
+    return json_pack("{s:s,s:s,s:o,s:o}", "match", r->match, "kind", r->kind, "cookies", names,
+                     "headers", headers);
+}
+
+/* ---- methods ----------------------------------------------------------------------- */
+
+static int m_site_set(method_call_t *call)
+{
+    static const char *const known[] = {"match", "cookies", "headers", "user_agent", "viewport",
+                                        "wait_for", "hide", "delay_ms", "scroll",
+                                        "hide_consent", NULL};
+    const char *match;
+    if (param_reject_unknown(call, known) || param_string(call, "match", 1, &match))
+        return -1;
+    char *norm = NULL, kind[12], err[256];
+    int rc = store_site_normalize_match(match, &norm, kind, err, sizeof err);
+    if (rc)
+        return method_fail(call, RPC_INVALID_PARAMS, "param 'match': %s", err);
+    json_t *rule = build_rule(call, norm, kind);
+    free(norm);
+    if (!rule)
+        return -1;
+    char *text = json_dumps(rule, JSON_COMPACT);
+    json_decref(rule);
+    if (!text)
+        return method_fail(call, RPC_INTERNAL_ERROR, "out of memory");
+    store_site_rule_t *r = NULL;
+    int created = 0;
+    rc = store_site_set(call->db, match, text, call->now_ms, &r, &created);
+    free(text);
+    if (rc)
+        return method_fail_store(call, rc, NULL);
+    call->result = json_pack("{s:o,s:b}", "rule", json_site_rule(r), "created", created);
+    json_t *ev = event_fields(r);
+    if (ev)
+        json_object_set_new(ev, "created", json_boolean(created));
+    store_site_rule_free(r);
+    if (!call->result)
+        return method_fail(call, RPC_INTERNAL_ERROR, "out of memory");
+    return method_emit(call, "site.set", ev);
+}
+
+static int m_site_list(method_call_t *call)
+{
+    static const char *const known[] = {NULL};
+    if (param_reject_unknown(call, known))
+        return -1;
+    store_site_rule_t **v = NULL;
+    size_t n = 0;
+    int rc = store_site_list(call->db, &v, &n);
+    if (rc)
+        return method_fail_store(call, rc, NULL);
+    json_t *arr = json_array();
+    for (size_t i = 0; arr && i < n; i++)
+        json_array_append_new(arr, json_site_rule(v[i]));
+    store_site_rule_list_free(v, n);
+    /* the daemon-wide defaults a rule overrides */
+    call->result = json_pack("{s:o,s:{s:b,s:i}}", "rules", arr ? arr : json_array(), "defaults",
+                             "hide_consent", call->cfg->hide_consent, "blocked_retries",
+                             call->cfg->blocked_retries);
+    return call->result ? 0 : method_fail(call, RPC_INTERNAL_ERROR, "out of memory");
+}
+
+static int m_site_delete(method_call_t *call)
+{
+    static const char *const known[] = {"match", NULL};
+    const char *match;
+    if (param_reject_unknown(call, known) || param_string(call, "match", 1, &match))
+        return -1;
+    store_site_rule_t *r = NULL;
+    int rc = store_site_delete(call->db, match, &r);
+    if (rc)
+        return method_fail_store(call, rc, NULL);
+    call->result = json_pack("{s:o}", "rule", json_site_rule(r));
+    json_t *ev = json_pack("{s:s,s:s}", "match", r->match, "kind", r->kind);
+    store_site_rule_free(r);
+    if (!call->result)
+        return method_fail(call, RPC_INTERNAL_ERROR, "out of memory");
+    return method_emit(call, "site.deleted", ev);
+}
+
+static int m_site_match(method_call_t *call)
+{
+    static const char *const known[] = {"url", NULL};
+    const char *url;
+    if (param_reject_unknown(call, known) || param_string(call, "url", 1, &url))
+        return -1;
+    store_site_rule_t *r = NULL;
+    int rc = store_site_match(call->db, url, &r);
+    if (rc == STORE_ENOTFOUND) {
+        call->result = json_pack("{s:n}", "rule");
+        return call->result ? 0 : method_fail(call, RPC_INTERNAL_ERROR, "out of memory");
+    }
+    if (rc)
+        return method_fail_store(call, rc, NULL);
+    call->result = json_pack("{s:o}", "rule", json_site_rule(r));
+    store_site_rule_free(r);
+    return call->result ? 0 : method_fail(call, RPC_INTERNAL_ERROR, "out of memory");
+}
+
+/* Imported cookies replace those of the rule with the same name, domain and path; the
+ * rule's other settings stay. A match with no rule gets one holding only the cookies. */
+static int m_site_import_cookies(method_call_t *call)
+{
+    static const char *const known[] = {"match", "text", NULL};
+    const char *match, *text;
+    if (param_reject_unknown(call, known) || param_string(call, "match", 1, &match) ||
+        param_string(call, "text", 1, &text))
+        return -1;
+    json_t *jt = json_object_get(call->params, "text");
+    cookies_list_t l;
+    int prc = cookies_parse_netscape(text, json_string_length(jt), call->now_ms / 1000, &l);
+    if (prc == COOKIES_ETOOBIG)
+        return method_fail(call, RPC_INVALID_PARAMS, "param 'text': a cookies.txt over %d bytes",
+                           COOKIES_MAX_TEXT);
+    if (prc) {
+        cookies_list_free(&l);
+        return method_fail(call, RPC_INTERNAL_ERROR, "out of memory");
+    }
+    int ret = -1;
+    char *norm = NULL, kind[12], err[256], *dump = NULL;
+    json_t *rule = NULL, *errors = json_array();
+    store_site_rule_t *old = NULL, *r = NULL;
+    int rc = store_site_normalize_match(match, &norm, kind, err, sizeof err);
+    if (rc) {
+        method_fail(call, RPC_INVALID_PARAMS, "param 'match': %s", err);
+        goto out;
+    }
+    if (l.n == 0) {
+        method_fail(call, RPC_INVALID_PARAMS, "param 'text' holds no usable cookie (%zu bad "
+                    "lines); expected Netscape cookies.txt lines of 7 TAB-separated fields",
+                    l.error_count);
+        goto out;
+    }
+    /* the current rule, if any: read through the lookup by the same normalised match */
+    store_site_rule_t **all = NULL;
+    size_t n = 0;
+    if ((rc = store_site_list(call->db, &all, &n))) {
+        method_fail_store(call, rc, NULL);
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(all[i]->match, norm)) {
+            old = all[i];
+            all[i] = NULL;
+        }
+    store_site_rule_list_free(all, n);
+    rule = old ? json_loads(old->rule, 0, NULL) : json_object();
+    if (!json_is_object(rule)) {
+        json_decref(rule);
+        rule = json_object();
+    }
+    json_t *cookies = json_object_get(rule, "cookies");
+    if (!json_is_array(cookies)) {
+        cookies = json_array();
+        json_object_set_new(rule, "cookies", cookies);
+    }
+    for (size_t i = 0; i < l.n; i++) {
+        const cookies_entry_t *e = &l.v[i];
+        json_t *c;
+        size_t j;
+        json_array_foreach(cookies, j, c) {
+            if (!strcmp(json_string_value(json_object_get(c, "name")), e->name) &&
+                !strcmp(json_string_value(json_object_get(c, "domain")), e->domain) &&
+                !strcmp(json_string_value(json_object_get(c, "path")), e->path)) {
+                json_array_remove(cookies, j);
+                break;
+            }
+        }
+        json_array_append_new(cookies, json_pack("{s:s,s:s,s:s,s:s,s:b,s:b,s:I}", "name", e->name,
+                              "value", e->value, "domain", e->domain, "path", e->path, "secure",
+                              e->secure, "http_only", e->http_only, "expires",
+                              (json_int_t)e->expires));
+    }
+    if (json_array_size(cookies) > SITE_MAX_COOKIES) {
+        method_fail(call, RPC_INVALID_PARAMS, "the rule would hold over %d cookies", SITE_MAX_COOKIES);
+        goto out;
+    }
+    if (!(dump = json_dumps(rule, JSON_COMPACT))) {
+        method_fail(call, RPC_INTERNAL_ERROR, "out of memory");
+        goto out;
+    }
+    int created;
+    if ((rc = store_site_set(call->db, norm, dump, call->now_ms, &r, &created))) {
+        method_fail_store(call, rc, NULL);
+        goto out;
+    }
+    for (size_t i = 0; i < l.nerrors; i++)
+        json_array_append_new(errors, json_pack("{s:I,s:s}", "line", (json_int_t)l.errors[i].line,
+                                                "reason", l.errors[i].reason));
+    call->result = json_pack("{s:o,s:b,s:I,s:O,s:I}", "rule", json_site_rule(r), "created",
+                             created, "imported", (json_int_t)l.n, "errors", errors,
+                             "error_count", (json_int_t)l.error_count);
+    if (!call->result) {
+        method_fail(call, RPC_INTERNAL_ERROR, "out of memory");
+        goto out;
+    }
+    json_t *ev = event_fields(r);
+    if (ev)
+        json_object_set_new(ev, "created", json_boolean(created));
+    ret = method_emit(call, "site.set", ev);
+out:
+    cookies_list_free(&l);
+    json_decref(rule);
+    json_decref(errors);
+    free(dump);
+    free(norm);
+    store_site_rule_free(old);
+    store_site_rule_free(r);
+    return ret;
+}
+
+const method_def_t methods_site[] = {
+    {"site.set", m_site_set, METHOD_WRITE, NULL},
+    {"site.list", m_site_list, METHOD_READ, NULL},
+    {"site.delete", m_site_delete, METHOD_WRITE, NULL},
+    {"site.match", m_site_match, METHOD_READ, NULL},
+    {"site.import_cookies", m_site_import_cookies, METHOD_WRITE, NULL},
+    {NULL, NULL, 0, NULL},
+};

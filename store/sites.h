@@ -1,0 +1,51 @@
+/* sites.h -- site rules in the store (issue 14): per-site capture settings keyed by a
+ * normalised match. The store keeps the settings as a JSON object text and does not look
+ * inside it (daemon/methods_site.c validates and masks it); it owns the match:
+ *   - "example.com"        a host: that host and its subdomains (kind "host");
+ *   - "example.com:8443"   a host and port (kind "hostport"; the port as given, so
+ *                          "example.com:80" is http on port 80 only);
+ *   - "https://example.com/members"  a URL prefix, normalised like stored URLs (kind
+ *                          "prefix"): it matches URLs that start with it at a path
+ *                          boundary ("/members" covers "/members/x" and "/members?p=1",
+ *                          not "/membership").
+ * Host names are lower-cased and IDNs turned into punycode, as in stored URLs. The rule
+ * that applies to a URL is the matching one with the longest match text. */
+#ifndef LS_STORE_SITES_H
+#define LS_STORE_SITES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store.h"
+
+#define STORE_MAX_SITE_MATCH 2048
+
+typedef struct {
+    int64_t id;
+    char *match;                 /* normalised */
+    char kind[12];               /* host | hostport | prefix */
+    char *rule;                  /* JSON object text, as given to store_site_set */
+    int64_t created_at, updated_at;
+} store_site_rule_t;
+void store_site_rule_free(store_site_rule_t *r);                  /* accepts NULL */
+void store_site_rule_list_free(store_site_rule_t **v, size_t n);
+
+/* Normalises a match (pure; any thread): *out is owned, kind gets its kind. STORE_EINVAL
+ * with a sentence in err for anything else (a scheme other than http/https, a path on a
+ * host, an empty or over-long match). */
+int store_site_normalize_match(const char *in, char **out, char kind[12], char *err,
+                               size_t errlen);
+
+/* Adds the rule, or replaces the one with the same normalised match (*created says
+ * which). rule_json is stored as given. *out (may be NULL) gets the stored row. */
+int store_site_set(store_t *s, const char *match, const char *rule_json, int64_t now_ms,
+                   store_site_rule_t **out, int *created);
+/* Every rule, by match. */
+int store_site_list(store_t *s, store_site_rule_t ***out, size_t *n);
+/* Deletes the rule whose normalised match equals match's; STORE_ENOTFOUND if none. */
+int store_site_delete(store_t *s, const char *match, store_site_rule_t **deleted);
+/* The rule that applies to url (an http/https URL, normalised here), longest match
+ * first; STORE_ENOTFOUND (no message) when none does. */
+int store_site_match(store_t *s, const char *url, store_site_rule_t **out);
+
+#endif

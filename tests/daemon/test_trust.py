@@ -1,0 +1,504 @@
+"""test_trust -- issue 12's trust boundaries, against the real linksnapd run as root, with
+requests made as another local user (`runuser -u nobody`): the web page's token on
+loopback, no server path over HTTP, backups only into backup_dir, import.start on FIFOs,
+devices, symlinks and huge files, uploads past 1 MiB, the per-uid cap and idle timeouts,
+the fallback directory in /tmp (a non-root daemon in a private /tmp), stored broken
+UTF-8, control characters in CLI output and TLS off loopback.
+
+The daemon's state dir and socket live in a 0700 temp dir of root's, so nobody can reach
+them unless a test opens the way on purpose."""
+import json
+import os
+import shutil
+import socket
+import sqlite3
+import ssl
+import stat
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+from urllib.parse import parse_qs, urlsplit
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "web"))
+from linksnap_test import LINKSNAP, LINKSNAPD, Client, Daemon, RpcError, TestCase, main  # noqa: E402
+from webtest import http, rpc  # noqa: E402
+
+NOBODY = "nobody"
+# the system's Python: another user may not be able to run the one this test runs under
+PY = "/usr/bin/python3" if os.access("/usr/bin/python3", os.X_OK) else sys.executable
+
+# A tiny HTTP client run as nobody: argv[1] is a JSON list of requests
+# [method, url, path, body-or-null, headers]; prints a JSON list of [status, body-text].
+CLIENT = r"""
+import http.client, json, sys
+from urllib.parse import urlsplit
+out = []
+for method, url, path, body, headers in json.loads(sys.argv[1]):
+    u = urlsplit(url)
+    c = http.client.HTTPConnection(u.hostname, u.port, timeout=30)
+    c.request(method, path, body=body, headers=headers)
+    r = c.getresponse()
+    out.append([r.status, r.read().decode("utf-8", "replace")])
+    c.close()
+print(json.dumps(out))
+"""
+
+
+def can_runuser():
+    return os.geteuid() == 0 and shutil.which("runuser") is not None
+
+
+def as_nobody(requests):
+    p = subprocess.run(["runuser", "-u", NOBODY, "--", PY, "-c", CLIENT, json.dumps(requests)],
+                       capture_output=True, text=True, timeout=120, cwd="/")
+    if p.returncode != 0:
+        raise AssertionError("client as nobody failed: %s" % p.stderr)
+    return json.loads(p.stdout)
+
+
+def rpc_body(method, params=None):
+    return json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": params or {}})
+
+
+def login_cookie(d):
+    u = urlsplit(d.login_url)
+    st, h, _ = http(d.web_url, path=u.path + "?" + u.query)
+    assert st == 303, st
+    return h["set-cookie"].split(";")[0], h
+
+
+@unittest.skipUnless(can_runuser(), "needs root and runuser")
+class WebToken(TestCase):
+    """Item 1: a token always, on loopback too."""
+
+    def test_loopback_page_needs_the_token_for_another_user(self):
+        with Daemon() as d:
+            url = d.web_url
+            secret = os.path.join(d.root, "root-only.txt")
+            with open(secret, "w") as f:
+                f.write("ROOT-SECRET-LINE\n")
+            os.chmod(secret, 0o600)
+            j = {"Origin": url, "Content-Type": "application/json"}
+            out = as_nobody([
+                ["POST", url, "/rpc", rpc_body("link.list"), j],
+                ["POST", url, "/rpc", rpc_body("import.start", {"path": secret}), j],
+                ["POST", url, "/rpc", rpc_body("daemon.backup", {"path": secret, "overwrite": True}), j],
+                ["GET", url, "/?token=not-the-token", None, {}],
+                ["GET", url, "/snapshots/1/full.png", None, {}],
+            ])
+            self.assertEqual([o[0] for o in out], [401, 401, 401, 403, 401], out)
+            self.assertNotIn("ROOT-SECRET", json.dumps(out))
+            with open(secret) as f:
+                self.assertEqual(f.read(), "ROOT-SECRET-LINE\n")
+            # the token linksnapd made at its first start
+            tok = os.path.join(d.state_dir, "http.token")
+            st = os.lstat(tok)
+            self.assertEqual(stat.S_IMODE(st.st_mode), 0o600)
+            with open(tok) as f:
+                token = f.read().strip()
+            self.assertEqual(len(token), 64)
+            # the socket hands out the login address; the CLI prints it
+            login = d.login_url
+            self.assertEqual(parse_qs(urlsplit(login).query)["token"], [token])
+            self.assertTrue(login.startswith(url + "/?token="), login)
+            r = d.cli("web")
+            self.assertEqual((r.returncode, r.stdout.strip()), (0, login), r.stderr)
+            # opening it: a session cookie, and the token leaves the address
+            u = urlsplit(login)
+            st_, h, _ = http(url, path="/links?token=%s&all=a%%20b" % token)
+            self.assertEqual(st_, 303)
+            self.assertEqual(h["location"], "/links?all=a%20b")
+            self.assertIn("HttpOnly", h["set-cookie"])
+            cookie = h["set-cookie"].split(";")[0]
+            self.assertEqual(rpc(url, "link.list", headers={"Cookie": cookie})[0], 200)
+            # a cookie POST still needs the page's Origin; Bearer needs none
+            st_, _, _ = http(url, "POST", "/rpc", rpc_body("link.list"),
+                             {"Content-Type": "application/json", "Cookie": cookie})
+            self.assertEqual(st_, 403)
+            st_, _, body = http(url, "POST", "/rpc", rpc_body("daemon.ping"),
+                                {"Content-Type": "application/json", "Authorization": "Bearer " + token})
+            self.assertEqual((st_, json.loads(body)["result"]), (200, {"pong": True}))
+            # the address is the socket's only: over HTTP, even logged in, no
+            st_, doc = rpc(url, "web.login_url", headers={"Cookie": cookie})
+            self.assertIn("error", doc)
+            self.assertNotIn(token, json.dumps(doc))
+            del u
+
+    def test_logins_are_rate_limited(self):
+        with Daemon() as d:
+            url = d.web_url
+            token = d.token
+            j = {"Origin": url, "Content-Type": "application/json"}
+            codes = [http(url, "POST", "/login", json.dumps({"token": "wrong-%02d-token" % i}), j)[0]
+                     for i in range(10)]
+            self.assertEqual(codes, [403] * 10)
+            # now even the right token waits: guessing cannot go on at full speed
+            self.assertEqual(http(url, "POST", "/login", json.dumps({"token": token}), j)[0], 429)
+            self.assertEqual(http(url, path="/?token=" + token)[0], 429)
+            self.assertEqual(rpc(url, "daemon.ping", headers={"Authorization": "Bearer nope-nope-nope"})[0], 429)
+            d.call("daemon.ping")   # the socket is not affected
+
+
+@unittest.skipUnless(can_runuser(), "needs root and runuser")
+class ServerPaths(TestCase):
+    """Item 2: no server path over HTTP; backups only into backup_dir; import.start opens
+    safely off the writer."""
+
+    def test_no_server_path_over_http_even_with_the_token(self):
+        with Daemon() as d:
+            url, token = d.web_url, d.token
+            secret = os.path.join(d.root, "root-only.txt")
+            with open(secret, "w") as f:
+                f.write("ROOT-SECRET-LINE\n")
+            os.chmod(secret, 0o600)
+            b = {"Content-Type": "application/json", "Authorization": "Bearer " + token}
+            out = as_nobody([
+                ["POST", url, "/rpc", rpc_body("import.start", {"path": secret}), b],
+                ["POST", url, "/rpc", rpc_body("daemon.backup", {"path": secret, "overwrite": True}), b],
+                ["POST", url, "/rpc", rpc_body("daemon.backup", {}), b],
+                ["POST", url, "/rpc", rpc_body("import.start", {"content": "https://example.com/ok\n",
+                                                                 "capture": False}), b],
+            ])
+            docs = [json.loads(o[1]) for o in out]
+            for doc in docs[:3]:
+                self.assertEqual(doc["error"]["code"], -32602, doc)
+                self.assertIn("HTTP", doc["error"]["message"])
+            self.assertIn("import_id", docs[3]["result"])   # content is fine
+            self.assertNotIn("ROOT-SECRET", json.dumps(docs))
+            with open(secret) as f:
+                self.assertEqual(f.read(), "ROOT-SECRET-LINE\n")
+            self.assertFalse(os.path.exists(os.path.join(d.state_dir, "backups")))
+
+    def test_backup_only_into_backup_dir(self):
+        with Daemon() as d:
+            d.call("link.add", {"url": "https://example.com/backed-up", "capture": False})
+            r = d.call("daemon.backup", {"name": "one.db"})
+            bdir = os.path.join(d.state_dir, "backups")
+            self.assertEqual(r["path"], os.path.join(bdir, "one.db"))
+            self.assertEqual(stat.S_IMODE(os.stat(r["path"]).st_mode), 0o600)
+            self.assertEqual(stat.S_IMODE(os.stat(bdir).st_mode), 0o700)
+            db = sqlite3.connect(r["path"])
+            self.assertEqual(db.execute("select count(*) from links").fetchone()[0], 1)
+            db.close()
+            e = self.assertRpcError(-32002, d.call, "daemon.backup", {"name": "one.db"})
+            self.assertIn("exists", e.message)
+            for bad in ("../escape.db", "a/b.db", ".hidden", "", "x" * 200):
+                self.assertRpcError(-32602, d.call, "daemon.backup", {"name": bad})
+            target = os.path.join(d.root, "not-to-touch")
+            with open(target, "w") as f:
+                f.write("keep")
+            self.assertRpcError(-32602, d.call, "daemon.backup", {"path": target, "overwrite": True})
+            os.symlink(target, os.path.join(bdir, "link.db"))
+            self.assertRpcError(-32002, d.call, "daemon.backup", {"name": "link.db"})
+            with open(target) as f:
+                self.assertEqual(f.read(), "keep")
+            # the CLI names a file there and prints its path
+            p = d.cli("backup", "two.db")
+            self.assertEqual((p.returncode, p.stdout.strip()), (0, os.path.join(bdir, "two.db")), p.stderr)
+            p = d.cli("backup")
+            self.assertEqual(p.returncode, 0, p.stderr)
+            self.assertTrue(p.stdout.strip().startswith(os.path.join(bdir, "linksnap-")), p.stdout)
+            self.assertEqual(d.cli("backup", "/etc/passwd").returncode, 2)
+            self.assertEqual(sorted(n for n in os.listdir(bdir) if not n.startswith("linksnap-")),
+                             ["link.db", "one.db", "two.db"])
+
+    def test_import_path_fifo_device_symlink_and_size(self):
+        with Daemon() as d:
+            fifo = os.path.join(d.root, "fifo")
+            os.mkfifo(fifo)
+            with d.client(timeout=60) as c:
+                e = self.assertRpcError(-32602, c.call, "import.start", {"path": fifo})
+                self.assertIn("FIFO", e.message)
+                e = self.assertRpcError(-32602, c.call, "import.start", {"path": "/dev/urandom"})
+                self.assertIn("character device", e.message)
+                real = os.path.join(d.root, "real.txt")
+                with open(real, "w") as f:
+                    f.write("https://example.com/via-link\n")
+                link = os.path.join(d.root, "link.txt")
+                os.symlink(real, link)
+                e = self.assertRpcError(-32007, c.call, "import.start", {"path": link})
+                self.assertIn("symbolic link", e.message)
+                big = os.path.join(d.root, "big.txt")
+                with open(big, "wb") as f:
+                    f.truncate((1 << 30) + 1)   # sparse: costs no disk
+                e = self.assertRpcError(-32602, c.call, "import.start", {"path": big})
+                self.assertIn("at most", e.message)
+                self.assertRpcError(-32602, c.call, "import.start", {"path": d.root})
+                # the writer was never wedged: writes go on, and a real file imports
+                c.call("link.add", {"url": "https://example.com/after-fifo", "capture": False})
+                iid = c.call("import.start", {"path": real, "capture": False})["import_id"]
+                for _ in range(300):
+                    imp = c.call("import.get", {"id": iid})
+                    if imp["state"] != "running":
+                        break
+                    time.sleep(0.05)
+                self.assertEqual((imp["state"], imp["added"]), ("done", 1), imp)
+
+
+class Upload(TestCase):
+    """Item 3: POST /import past 1 MiB streams into the spool file."""
+
+    def test_upload_of_several_mib(self):
+        with Daemon() as d:
+            url, token = d.web_url, d.token
+            lines = "".join("https://example.com/upload/%07d\n" % i for i in range(120000))
+            self.assertGreater(len(lines), 4 << 20)
+            st, h, body = http(url, "POST", "/import?format=text&capture=0", lines,
+                               {"Authorization": "Bearer " + token, "Content-Type": "text/plain"})
+            self.assertEqual(st, 200, body[:300])
+            iid = json.loads(body)["import_id"]
+            for _ in range(1200):
+                imp = d.call("import.get", {"id": iid})
+                if imp["state"] != "running":
+                    break
+                time.sleep(0.1)
+            self.assertEqual((imp["state"], imp["added"], imp["invalid"]), ("done", 120000, 0), imp)
+
+
+@unittest.skipUnless(can_runuser(), "needs root and runuser")
+class Crowding(TestCase):
+    """Item 4: one user cannot lock everyone out with idle connections."""
+
+    def open_socket_to(self, d, group="nogroup"):
+        # let nobody reach the socket on purpose: its dir traversable, the socket its group's
+        os.chmod(d.root, 0o711)
+        shutil.chown(d.socket, group=group)
+
+    def test_per_uid_cap_on_the_socket(self):
+        with Daemon(config="max_clients_per_uid = 4\n") as d:
+            self.open_socket_to(d)
+            code = r"""
+import json, socket, sys
+socks, out = [], []
+for i in range(7):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(30)
+    s.connect(sys.argv[1])
+    s.sendall(b'{"jsonrpc":"2.0","id":1,"method":"daemon.ping"}\n')
+    line = b""
+    while not line.endswith(b"\n"):
+        chunk = s.recv(4096)
+        if not chunk:
+            break
+        line += chunk
+    out.append(json.loads(line) if line else None)
+    socks.append(s)
+print(json.dumps(out))
+"""
+            p = subprocess.run(["runuser", "-u", NOBODY, "--", PY, "-c", code, d.socket],
+                               capture_output=True, text=True, timeout=120, cwd="/")
+            self.assertEqual(p.returncode, 0, p.stderr)
+            out = json.loads(p.stdout)
+            self.assertEqual([o.get("result") for o in out[:4]], [{"pong": True}] * 4, out)
+            for o in out[4:]:
+                self.assertEqual(o["error"]["code"], -32009, o)
+            # root, another uid, is still served while nobody holds its four
+            self.assertEqual(d.call("daemon.ping"), {"pong": True})
+
+    def test_idle_clients_closed_subscribers_pinged(self):
+        with Daemon(config="idle_timeout = 2\n") as d:
+            idle = d.client(timeout=60)
+            sub = d.client(timeout=60)
+            sub.call("events.subscribe", {"topics": ["link"]})
+            # the silent client is closed (EOF), the subscriber gets pings and stays
+            self.assertEqual(idle.sock.recv(10), b"")
+            pings = 0
+            while pings < 2:
+                msg = sub.read_msg()
+                self.assertIsNotNone(msg, "the subscriber was closed")
+                if msg.get("method") == "ping":
+                    pings += 1
+            d.call("link.add", {"url": "https://example.com/still-subscribed", "capture": False})
+            ev = sub.wait_event(lambda e: e.get("topic") == "link.added")
+            self.assertEqual(ev["link"]["url"], "https://example.com/still-subscribed")
+            idle.close()
+            sub.close()
+            self.assertIn("idle_timeout", d.read_log())
+
+    def test_idle_http_connections_of_another_user_are_closed(self):
+        with Daemon(config="idle_timeout = 2\n") as d:
+            u = urlsplit(d.web_url)
+            code = r"""
+import json, socket, sys
+socks = [socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=60) for _ in range(200)]
+for s in socks:
+    s.sendall(b"GET / HTTP/1.1\r\n")   # a request that never ends
+closed = sum(1 for s in socks if s.recv(10) == b"")
+print(closed)
+"""
+            p = subprocess.run(["runuser", "-u", NOBODY, "--", PY, "-c", code, u.hostname, str(u.port)],
+                               capture_output=True, text=True, timeout=300, cwd="/")
+            self.assertEqual(p.returncode, 0, p.stderr)
+            self.assertEqual(p.stdout.strip(), "200")
+            self.assertEqual(rpc(d.web_url, "daemon.ping", headers={"Authorization": "Bearer " + d.token})[0], 200)
+
+    def test_unit_limits_descriptors(self):
+        with open(os.path.join(os.path.dirname(__file__), "..", "..", "systemd", "linksnapd.service")) as f:
+            self.assertRegex(f.read(), r"(?m)^LimitNOFILE=\d+")
+
+
+@unittest.skipUnless(can_runuser() and shutil.which("unshare"), "needs root, runuser and unshare")
+class FallbackDir(TestCase):
+    """Item 5: /tmp/linksnap-UID made first by another user is refused. A non-root daemon
+    (nobody, without HOME or XDG dirs) in a private /tmp of its own (a mount namespace)."""
+
+    SCRIPT = r"""
+set -u
+mount -t tmpfs -o mode=1777 tmpfs /tmp
+uid=$(id -u nobody)
+mkdir -m 0777 /tmp/linksnap-$uid          # root made it first, open to all
+run() { runuser -u nobody -- env -u HOME -u XDG_RUNTIME_DIR -u XDG_STATE_HOME \
+        ASAN_OPTIONS=detect_leaks=0 "$@"; }
+run "$LINKSNAPD" --no-capture --http-listen off >/tmp/d1.log 2>&1; echo "daemon1=$?"
+/usr/bin/python3 -c "import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])" \
+    /tmp/linksnap-$uid/linksnap.sock                       # a trap socket of root's in it
+run "$LINKSNAP" status >/tmp/c1.log 2>&1; echo "cli1=$?"
+rm /tmp/linksnap-$uid/linksnap.sock; rmdir /tmp/linksnap-$uid
+runuser -u nobody -- env -u HOME -u XDG_RUNTIME_DIR -u XDG_STATE_HOME ASAN_OPTIONS=detect_leaks=0 \
+    "$LINKSNAPD" --no-capture --http-listen off >/tmp/d2.log 2>&1 &
+pid=$!                                    # runuser's; linksnapd is its child
+for i in $(seq 1 300); do [ -S /tmp/linksnap-$uid/linksnap.sock ] && break; sleep 0.1; done
+run "$LINKSNAP" status >/tmp/c2.log 2>&1; echo "cli2=$?"
+echo "mode=$(stat -c %a:%U /tmp/linksnap-$uid)"
+kill -TERM $(ps -o pid= --ppid $pid); wait $pid; echo "daemon2=$?"
+echo ---; cat /tmp/d1.log; echo ---; cat /tmp/c1.log
+"""
+
+    def test_fallback_dir_of_another_owner_refused(self):
+        env = dict(os.environ, LINKSNAPD=os.path.abspath(LINKSNAPD), LINKSNAP=os.path.abspath(LINKSNAP))
+        p = subprocess.run(["unshare", "--mount", "--propagation", "private", "sh", "-c", self.SCRIPT],
+                           capture_output=True, text=True, timeout=300, env=env, cwd="/")
+        out = p.stdout
+        self.assertIn("daemon1=1", out, out + p.stderr)
+        self.assertIn("belongs to uid 0", out)
+        self.assertIn("cli1=1", out)
+        self.assertIn("refusing /tmp/linksnap-", out)
+        self.assertIn("cli2=0", out, out + p.stderr)
+        self.assertIn("mode=700:nobody", out)
+        self.assertIn("daemon2=0", out)
+
+
+@unittest.skipUnless(shutil.which("chromium") or os.path.exists("/usr/bin/chromium"), "needs chromium")
+class LongTitle(TestCase):
+    """Item 6 end to end: a page titled 200 x 中 (600 bytes) is captured; its title is cut
+    on a character and the link stays in every listing."""
+
+    def test_600_byte_title_captured_and_listed(self):
+        from fixture_site import FixtureSite
+        from urllib.parse import quote
+        site = FixtureSite().start()
+        try:
+            with Daemon(capture=True, args=["--jobs", "1", "--set", "job_timeout=60"]) as d:
+                url = site.url("/title?t=" + quote("中" * 200))
+                with d.client(timeout=300) as c:
+                    c.call("events.subscribe", {"topics": ["job"]})
+                    link = c.call("link.add", {"url": url})["link"]
+                    ev = c.wait_event(lambda e: e.get("topic") == "job.finished" and e["link_id"] == link["id"], 300)
+                # a loaded machine may mark the page partial (never quiet): its title is kept too
+                self.assertIn(ev["state"], ("ok", "partial"), ev)
+                title = ev["snapshot"]["title"]
+                self.assertTrue(set(title) == {"中"} and 0 < len(title.encode()) <= 511, title[-3:])
+                links = d.call("link.list")["links"]
+                self.assertEqual([l["id"] for l in links], [link["id"]])
+                self.assertEqual(links[0]["title"], title)
+                self.assertNotIn("not valid UTF-8", d.read_log())
+        finally:
+            site.stop()
+
+
+class Text(TestCase):
+    """Items 6 and 7: stored broken UTF-8 is repaired on read; control characters never
+    reach the terminal."""
+
+    def test_broken_title_repaired_not_dropped(self):
+        with Daemon() as d:
+            for i in range(3):
+                d.call("link.add", {"url": "https://example.com/t%d" % i, "capture": False})
+            d.stop()
+            # what an earlier linksnapd stored: a 200 x 中 title cut inside a character
+            cut = ("中" * 200).encode()[:511]
+            db = sqlite3.connect(d.db_path)
+            db.execute("update links set title = cast(? as text) where url like '%t1'", (cut,))
+            db.commit()
+            db.close()
+            d.start()
+            links = d.call("link.list")["links"]
+            self.assertEqual(len(links), 3)
+            t = [l for l in links if l["url"].endswith("t1")][0]["title"]
+            self.assertTrue(t.startswith("中" * 170) and t.endswith("\ufffd"), t[-5:])
+            self.assertIn("not valid UTF-8", d.read_log())
+            r = d.cli("ls")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertEqual(len(r.stdout.splitlines()), 4, r.stdout)   # a header and three rows
+            self.assertIn("中中中", r.stdout)
+
+    def test_control_characters_replaced_in_cli_output(self):
+        with Daemon() as d:
+            evil = "evil\x1b]0;owned\x07title\x1b[2J\x9b31m"
+            d.call("link.add", {"url": "https://example.com/escape", "title": evil, "capture": False})
+            for args in (("ls",), ("show", "https://example.com/escape")):
+                r = d.cli(*args)
+                self.assertEqual(r.returncode, 0, r.stderr)
+                for ch in ("\x1b", "\x07", "\x9b"):
+                    self.assertNotIn(ch, r.stdout, args)
+                self.assertIn("evil", r.stdout)
+            r = d.cli("--json", "show", "https://example.com/escape")
+            self.assertIn(json.dumps(evil)[1:-1].lower(), r.stdout.lower())   # --json: the data, escaped
+            self.assertNotIn("\x1b", r.stdout)
+
+
+@unittest.skipUnless(shutil.which("openssl"), "needs openssl")
+class Tls(TestCase):
+    """Item 8: TLS off loopback; plain text there only when allowed."""
+
+    def test_tls_listener(self):
+        tmp = tempfile.mkdtemp(prefix="linksnap-tls-")
+        try:
+            cert, key = os.path.join(tmp, "cert.pem"), os.path.join(tmp, "key.pem")
+            subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                            "-subj", "/CN=127.0.0.2", "-keyout", key, "-out", cert],
+                           check=True, capture_output=True, timeout=120)
+            cfg = "http.tls_cert = %s\nhttp.tls_key = %s\n" % (cert, key)
+            with Daemon(http="127.0.0.2:0", config=cfg) as d:
+                url = d.web_url
+                self.assertTrue(url.startswith("https://127.0.0.2:"), url)
+                self.assertTrue(d.login_url.startswith("https://127.0.0.2:"), d.login_url)
+                ctx = ssl.create_default_context(cafile=cert)
+                ctx.check_hostname = False
+                u = urlsplit(url)
+                import http.client
+                c = http.client.HTTPSConnection(u.hostname, u.port, context=ctx, timeout=30)
+                c.request("POST", "/rpc", body=rpc_body("daemon.ping"),
+                          headers={"Content-Type": "application/json", "Authorization": "Bearer " + d.token})
+                r = c.getresponse()
+                self.assertEqual((r.status, json.loads(r.read())["result"]), (200, {"pong": True}))
+                c.close()
+                # the login cookie is Secure there
+                u2 = urlsplit(d.login_url)
+                c = http.client.HTTPSConnection(u.hostname, u.port, context=ctx, timeout=30)
+                c.request("GET", u2.path + "?" + u2.query)
+                r = c.getresponse()
+                r.read()
+                self.assertEqual(r.status, 303)
+                self.assertIn("Secure", r.getheader("set-cookie"))
+                c.close()
+                # plain HTTP on the TLS port gets no page
+                with self.assertRaises(Exception):
+                    st, _, _ = http("http://%s:%d" % (u.hostname, u.port), path="/")
+                    if st == 200:
+                        raise AssertionError("unreachable")
+                    raise ConnectionError(st)
+            d = Daemon(http="127.0.0.2:0", config="http.tls_cert = %s\n" % cert)
+            with self.assertRaises(RuntimeError) as cm:
+                d.start()
+            self.assertIn("go together", str(cm.exception))
+            d.proc = None
+            d.log.close()
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
