@@ -17,6 +17,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <fontconfig/fontconfig.h>
 #include <signal.h>
 #include <stdio.h>
@@ -814,14 +815,33 @@ static void browser_ready(engine_t *e)
     schedule(e);
 }
 
-/* The DevTools connection is usable: the pipe at once, a websocket once established. */
+static void first_reply_cb(cdp_t *c, json_t *r, const char *err, void *ud)
+{
+    engine_t *e = ud;
+    (void)r;
+    if (c != e->cdp || e->bstate != B_STARTING)
+        return;
+    if (err) {
+        char msg[300];
+        snprintf(msg, sizeof msg, "the browser did not answer its first command: %s", err);
+        teardown(e, msg, 1);
+        return;
+    }
+    browser_ready(e);
+}
+
+/* The DevTools connection is open: the pipe at once, a websocket once established. The
+ * browser is ready when it answered a first command: captures started before that (a
+ * pipe is writable long before Chromium reads it) lost their tabs' events on a slow
+ * machine. */
 static void on_cdp_connected(engine_t *e, cdp_t *c)
 {
     /* the tabs the browser has, for daemon.status (page targets only) */
     cdp_send(c, "Target.setDiscoverTargets", json_pack("{s:b}", "discover", 1), NULL, NULL, NULL);
     /* no interception: each capture's context sends every connection through its own
      * egress proxy, which applies the address rules (slot_start_shot) */
-    browser_ready(e);
+    if (cdp_send(c, "Browser.getVersion", NULL, NULL, first_reply_cb, e) < 0)
+        teardown(e, "cannot talk to the browser", 1);
 }
 
 static void on_cdp_state_cb(cdp_t *c, int connected, const char *err, void *ud)
@@ -1115,6 +1135,50 @@ static void start_remote(engine_t *e)
     }
 }
 
+/* A profile left by a Chromium that was killed made the next one's first pages stall
+ * (their load events and script replies never came). Every browser starts on a fresh
+ * profile: the old one is renamed aside at once and removed on the thread pool. */
+typedef struct {
+    uv_work_t work;
+    char path[4400];
+} discard_t;
+
+static int discard_entry_cb(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    remove(path);
+    return 0;
+}
+
+static void discard_work_cb(uv_work_t *w)
+{
+    discard_t *dc = w->data;
+    nftw(dc->path, discard_entry_cb, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static void discard_after_cb(uv_work_t *w, int status)
+{
+    (void)status;
+    free(w->data);
+}
+
+static void profile_discard(engine_t *e)
+{
+    discard_t *dc = calloc(1, sizeof *dc);
+    if (!dc)
+        return;
+    snprintf(dc->path, sizeof dc->path, "%s.old-%u", e->profile_dir, e->gen);
+    if (rename(e->profile_dir, dc->path) != 0) {
+        free(dc);   /* none yet (ENOENT), or it stays: Chromium copes with a used one */
+        return;
+    }
+    dc->work.data = dc;
+    if (uv_queue_work(e->loop, &dc->work, discard_work_cb, discard_after_cb) != 0)
+        free(dc);
+}
+
 static void start_browser(engine_t *e)
 {
     char err[512];
@@ -1127,6 +1191,7 @@ static void start_browser(engine_t *e)
         start_remote(e);
         return;
     }
+    profile_discard(e);
     browser_opts_t bo = {.chromium = e->chromium, .profile_dir = e->profile_dir,
                          .no_sandbox = geteuid() == 0};
     e->browser = browser_start(e->loop, &bo, on_browser_exit_cb, e, err, sizeof err);
