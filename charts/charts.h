@@ -110,7 +110,7 @@ typedef struct {
     const int64_t *ok, *partial, *failed;
     size_t days;
     int64_t generated_at_ms;
-    const int64_t *blocked;   /* issue 14: bot walls; drawn (and in the legend) only when
+    const int64_t *blocked;   /* bot walls; drawn (and in the legend) only when
                                  non-NULL with a capture in the period */
 } charts_outcomes_data_t;
 

@@ -20,8 +20,8 @@ typedef struct config {
     int job_timeout_s;
     int height_cap;               /* CSS px */
     int deny_private;
-    int hide_consent;             /* issue 14: hide consent banners (default on) */
-    int blocked_retries;          /* issue 14: later attempts of a blocked capture (0) */
+    int hide_consent;             /* hide consent banners (default on) */
+    int blocked_retries;          /* later attempts of a blocked capture (0) */
     char browser_endpoint[512];   /* "" = start our own Chromium */
     char proxy_listen[64];        /* browser.proxy_listen: IP the egress proxy binds for a
                                    * remote browser ("" = none: remote captures refused) */

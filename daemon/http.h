@@ -1,4 +1,4 @@
-/* http.h -- linksnapd's web server (issue 6): the page, POST /rpc, the /events websocket,
+/* http.h -- linksnapd's web server: the page, POST /rpc, the /events websocket,
  * snapshot images, charts and import uploads, on libwebsockets over the daemon's own
  * libuv loop. docs/web.md lists the routes and the security model. */
 #ifndef LS_HTTP_H

@@ -205,7 +205,7 @@ static void signal_cb(uv_signal_t *h, int signum)
         d->cfg.job_timeout_s = nc.job_timeout_s;
         d->cfg.height_cap = nc.height_cap;
         d->cfg.deny_private = nc.deny_private;
-        d->cfg.hide_consent = nc.hide_consent;          /* issue 14 */
+        d->cfg.hide_consent = nc.hide_consent;
         d->cfg.blocked_retries = nc.blocked_retries;
         log_set_level(d->cfg.log_level);
         log_notice("reloaded %s", d->cfg.config_path[0] ? d->cfg.config_path : "(no config file)");

@@ -258,7 +258,7 @@ static int m_chart_render(method_call_t *call)
             return method_fail_store(call, rc, NULL);
         }
         charts_outcomes_data_t x = {first, d.a, d.b, d.c, (size_t)days, call->now_ms, NULL};
-        /* issue 14: captures stopped by a bot wall, a series of their own */
+        /* captures stopped by a bot wall, a series of their own */
         if (!(blocked = malloc((size_t)days * sizeof *blocked))) {
             chart_data_free(&d);
             return method_fail(call, RPC_INTERNAL_ERROR, "out of memory");

@@ -1,4 +1,4 @@
-/* methods_site.c -- site rules over JSON-RPC (issue 14): site.set, site.list,
+/* methods_site.c -- site rules over JSON-RPC: site.set, site.list,
  * site.delete, site.import_cookies and site.match. Validates a rule's settings, stores
  * them as one JSON object (store/sites.c) and masks cookie and header values in every
  * reply and event: they are secrets, seen again only by the capture that uses them.

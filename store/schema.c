@@ -107,7 +107,7 @@ static const char *const migrations[] = {
     "CREATE INDEX snapshots_by_finished ON snapshots(finished_at) WHERE finished_at IS NOT NULL;"
     "CREATE INDEX links_by_created ON links(created_at);",
 
-    /* 5: tag keys become NFKC_Casefold (issue 16). The work is C, store_tags_rekey in
+    /* 5: tag keys become NFKC_Casefold. The work is C, store_tags_rekey in
      *    tags.c: it merges the tags the new key makes equal into the one first created */
     "",
 

@@ -1,4 +1,4 @@
-/* sites.h -- site rules in the store (issue 14): per-site capture settings keyed by a
+/* sites.h -- site rules in the store: per-site capture settings keyed by a
  * normalised match. The store keeps the settings as a JSON object text and does not look
  * inside it (daemon/methods_site.c validates and masks it); it owns the match:
  *   - "example.com"        a host: that host and its subdomains (kind "host");

@@ -4,7 +4,7 @@ pages captured full-page at concurrency 1 and 4. Two page sets (tests/lib/fixtur
   --set mixed (default)  /mixed/0../mixed/39, the set issue 10 measured: 1,200 to 9,000 px,
                          Latin + CJK text, inline SVG, coloured sections, two or three
                          images, one in four with an image delayed 1.5 s;
-  --set bench            /bench/0../bench/39 (issue 3): 800 to 12,000 px, text, coloured
+  --set bench            /bench/0../bench/39: 800 to 12,000 px, text, coloured
                          blocks and images; one in four with an image delayed 1.5 s.
 The peers:
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""bench/corpus/run.py -- the real-page comparison (issue 10, item 6): the saved pages of
+"""bench/corpus/run.py -- the real-page comparison: the saved pages of
 bench/corpus/ (manifest.json) captured by Playwright and by linksnapd, in a network namespace
 where both see the same DNS.
 

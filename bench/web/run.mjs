@@ -104,7 +104,7 @@ for (let run = 0; run < RUNS; run++) {
   d = await start('127.0.0.1:0');
   const ctx = await browser.newContext({ viewport: { width: 1280, height: 860 }, locale: 'zh-CN' });
   const page = await ctx.newPage();
-  // the page needs its token (issue 12): log in with the address `linksnap web` prints
+  // the page needs its token: log in with the address `linksnap web` prints
   const login = (await sockCall('web.login_url', {})).result.url;
   await page.goto(login);
   await page.goto(d.url + '/links');

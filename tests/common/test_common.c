@@ -81,7 +81,7 @@ TEST(utf8_validation)
     return 0;
 }
 
-/* issue 12: a 600-byte title (200 x 中) cut to 511 bytes must end on a character */
+/* a 600-byte title (200 x 中) cut to 511 bytes must end on a character */
 TEST(utf8_cut_on_character_boundary)
 {
     char title[601];

@@ -1,4 +1,4 @@
-"""test_names -- names people read (issue 16) through the real daemon and CLI: the RPC gives
+"""test_names -- names people read through the real daemon and CLI: the RPC gives
 both url and display_url, `ls`, `show` and `jobs` print the Unicode form, `ls -q` finds a
 link by it, homographs stay punycode, one tag for full-width/case/ß variants (add, filter,
 rename, merge), and a schema-4 database (tests/store/data/v4_tags.sql) migrated at start
@@ -105,7 +105,7 @@ class MigrationTests(TestCase):
             self.assertIn("tags: 'database' merged into 'Ｄａｔａｂａｓｅ' (3 links)", log)
             self.assertIn("tags: 'STRASSE' merged into 'Straße' (1 links)", log)
             self.assertIn("merged 6 tags", log)
-            self.assertGreaterEqual(d.sql("PRAGMA user_version")[0][0], 5)   # 6 (issue 14) follows
+            self.assertGreaterEqual(d.sql("PRAGMA user_version")[0][0], 5)   # 6 follows
             names = {t["name"]: t["count"] for t in d.call("tag.list")["tags"]}
             self.assertEqual(names["Ｄａｔａｂａｓｅ"], 4)
             self.assertIn("数据库", names)

@@ -1,4 +1,4 @@
-"""test_sites -- site rules through the real linksnapd (issue 14): site.set validates every
+"""test_sites -- site rules through the real linksnapd: site.set validates every
 setting and replaces the rule with the same normalised match (case, punycode, trailing dot),
 site.list/site.match/site.delete, the longest match applies, cookies import from a Netscape
 cookies.txt with bad lines reported, cookie and header values never leave the daemon

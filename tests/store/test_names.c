@@ -1,4 +1,4 @@
-/* test_names.c -- names people read (issue 16): the tag match key as a table of cases
+/* test_names.c -- names people read: the tag match key as a table of cases
  * (tag_key_cases.txt), one tag for what a person sees as one through the store, the
  * schema 5 migration on a database written by schema version 4 (data/v4_tags.sql), and
  * the displayed form of stored URLs as a table (display_cases.txt). */

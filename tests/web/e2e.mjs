@@ -44,7 +44,7 @@ if (!URL_) {
   process.exit(1);
 }
 
-// there is always a token (issue 12): the one linksnapd made at its first start
+// there is always a token: the one linksnapd made at its first start
 const TOKEN = fs.readFileSync(path.join(state, 'http.token'), 'utf8').trim();
 async function rpc(method, params) {
   const res = await fetch(URL_ + '/rpc', {
