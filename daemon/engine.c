@@ -738,8 +738,9 @@ static void claim_done_cb(method_call_t *call, void *ud)
         s->job = job;
         int64_t due = job->not_before > job->created_at ? job->not_before : job->created_at;
         s->queue_ms = util_now_ms() - due > 0 ? util_now_ms() - due : 0;
-        publish(e, "job.started", json_pack("{s:I,s:I,s:s,s:i}", "job_id", (json_int_t)job->id,
+        publish(e, "job.started", json_pack("{s:I,s:I,s:s,s:o*,s:i}", "job_id", (json_int_t)job->id,
                                              "link_id", (json_int_t)job->link_id, "url", job->url,
+                                             "display_url", json_display_url(job->url),
                                              "attempt", job->attempt));
         if (e->bstate != B_READY || e->closing) {
             s->phase = SLOT_WRITE;

@@ -481,6 +481,7 @@ class CaptureTests(TestCase):
             c.call("events.subscribe", {"topics": ["job"]})
             link = c.call("link.add", {"url": url})["link"]["id"]
             started = c.wait_event(lambda e: e.get("topic") == "job.started" and e["link_id"] == link, 30)
+            self.assertEqual(started["display_url"], started["url"])   # ASCII: shown as stored
             tab, = wait_until(lambda: [t for t in browser_tabs(self.d)
                                        if t.get("job_id") == started["job_id"]], 30, "the job's tab in daemon.status")
             r = c.call("job.cancel", {"id": started["job_id"]})
