@@ -1019,6 +1019,12 @@ static void upload_flush(hreq_t *r)
 {
     if (r->up_writing || r->discard)
         return;
+    if (r->up_complete && r->up_paused) {
+        /* the body ended while reading was paused: lws holds a paused connection's
+         * writes too, and the reply would never leave */
+        r->up_paused = 0;
+        lws_rx_flow_control(r->wsi, 1);
+    }
     if (r->up_len >= UPLOAD_CHUNK || (r->up_complete && r->up_len > 0)) {
         char *t = r->up_wdata;
         r->up_wdata = r->up_data;

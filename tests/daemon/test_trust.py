@@ -346,7 +346,14 @@ class FallbackDir(TestCase):
 
     SCRIPT = r"""
 set -u
+# the binaries may live under /tmp themselves (a clone in a temp dir): keep them open across
+# the mount that hides the old /tmp, and copy them into the new one
+exec 3<"$LINKSNAPD" 4<"$LINKSNAP"
 mount -t tmpfs -o mode=1777 tmpfs /tmp
+mkdir -m 0755 /tmp/bin
+cat <&3 >/tmp/bin/linksnapd; cat <&4 >/tmp/bin/linksnap; exec 3<&- 4<&-
+chmod 0755 /tmp/bin/linksnapd /tmp/bin/linksnap
+LINKSNAPD=/tmp/bin/linksnapd LINKSNAP=/tmp/bin/linksnap
 uid=$(id -u nobody)
 mkdir -m 0777 /tmp/linksnap-$uid          # root made it first, open to all
 run() { runuser -u nobody -- env -u HOME -u XDG_RUNTIME_DIR -u XDG_STATE_HOME \
