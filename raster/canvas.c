@@ -7,55 +7,12 @@
 #include "canvas.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- the thread's spare pixel buffer ------------------------------------------------- */
+#include "spare.h"
 
-typedef struct {
-    uint8_t *px;
-    size_t cap;
-} spare_t;
-
-static pthread_key_t spare_key;
-static pthread_once_t spare_once = PTHREAD_ONCE_INIT;
-static int spare_ok;
-
-static void spare_free_cb(void *p)
-{
-    spare_t *s = p;
-    if (s)
-        free(s->px);
-    free(s);
-}
-
-static void spare_key_init(void)
-{
-    spare_ok = pthread_key_create(&spare_key, spare_free_cb) == 0;
-}
-
-static spare_t *spare_get(int create)
-{
-    pthread_once(&spare_once, spare_key_init);
-    if (!spare_ok)
-        return NULL;
-    spare_t *s = pthread_getspecific(spare_key);
-    if (!s && create && (s = calloc(1, sizeof *s)) && pthread_setspecific(spare_key, s)) {
-        free(s);
-        s = NULL;
-    }
-    return s;
-}
-
-void raster_canvas_release_spare(void)
-{
-    spare_t *s = spare_get(0);
-    if (s) {
-        pthread_setspecific(spare_key, NULL);
-        spare_free_cb(s);
-    }
-}
+void raster_canvas_release_spare(void) { raster_spare_release(RASTER_SPARE_CANVAS); }
 
 raster_color_t raster_rgba(uint8_t r, uint8_t g, uint8_t b, uint8_t a)
 {
@@ -104,10 +61,10 @@ int raster_canvas_init(raster_canvas_t *c, int w, int h)
         (uint64_t)w * (uint64_t)h > RASTER_MAX_PIXELS)
         return -EINVAL;
     size_t n = (size_t)w * (size_t)h * 4;
-    spare_t *sp = spare_get(0);
-    if (sp && sp->px && sp->cap >= n && sp->cap <= 2 * n) {
-        c->px = sp->px; /* not much larger than needed: a big one is not kept for a small one */
-        sp->px = NULL;
+    size_t cap;
+    /* the thread's spare, when not much larger than needed: a big one is not kept for a small one */
+    c->px = raster_spare_take(RASTER_SPARE_CANVAS, n, 2 * n, &cap);
+    if (c->px) {
         memset(c->px, 0, n);
     } else {
         c->px = calloc(n, 1);
@@ -124,14 +81,8 @@ void raster_canvas_free(raster_canvas_t *c)
     if (!c)
         return;
     size_t n = (size_t)c->w * (size_t)c->h * 4;
-    spare_t *sp = c->px && n <= RASTER_SPARE_MAX ? spare_get(1) : NULL;
-    if (sp) {
-        free(sp->px); /* the newest is the likeliest size of the next */
-        sp->px = c->px;
-        sp->cap = n;
-    } else {
+    if (!c->px || n > RASTER_SPARE_MAX || raster_spare_give(RASTER_SPARE_CANVAS, c->px, n) != 0)
         free(c->px);
-    }
     c->px = NULL;
     c->w = c->h = 0;
 }

@@ -6,58 +6,17 @@
 
 #include <errno.h>
 #include <math.h>
-#include <pthread.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
+
+#include "spare.h"
 
 /* Cells per band: bounds the scratch to 4 MiB of floats whatever the region size. */
 #define BAND_CELLS (1u << 20)
 
-/* Each thread keeps the last freed band buffer (up to 4 MiB) for its next render: reusing
- * mapped memory is cheaper than faulting in a fresh mapping page by page. */
-typedef struct {
-    float *acc;
-    size_t cap;
-} spare_t;
-
-static pthread_key_t spare_key;
-static pthread_once_t spare_once = PTHREAD_ONCE_INIT;
-static int spare_ok;
-
-static void spare_free_cb(void *p)
-{
-    spare_t *s = p;
-    if (s)
-        free(s->acc);
-    free(s);
-}
-
-static void spare_key_init(void)
-{
-    spare_ok = pthread_key_create(&spare_key, spare_free_cb) == 0;
-}
-
-static spare_t *spare_get(int create)
-{
-    pthread_once(&spare_once, spare_key_init);
-    if (!spare_ok)
-        return NULL;
-    spare_t *s = pthread_getspecific(spare_key);
-    if (!s && create && (s = calloc(1, sizeof *s)) && pthread_setspecific(spare_key, s)) {
-        free(s);
-        s = NULL;
-    }
-    return s;
-}
-
-void raster_rast_release_spare(void)
-{
-    spare_t *s = spare_get(0);
-    if (s) {
-        pthread_setspecific(spare_key, NULL);
-        spare_free_cb(s);
-    }
-}
+/* Each thread keeps the last freed band buffer for its next render (spare.h). */
+void raster_rast_release_spare(void) { raster_spare_release(RASTER_SPARE_BAND); }
 
 void raster_rast_init(raster_rast_t *r)
 {
@@ -68,13 +27,8 @@ void raster_rast_free(raster_rast_t *r)
 {
     if (!r)
         return;
-    spare_t *sp = r->acc ? spare_get(1) : NULL;
-    if (sp) {
-        free(sp->acc);
-        sp->acc = r->acc;
-        sp->cap = r->cap_acc;
+    if (r->acc && raster_spare_give(RASTER_SPARE_BAND, r->acc, r->cap_acc * sizeof *r->acc) == 0)
         r->acc = NULL;
-    }
     free(r->acc);
     free(r->row_lo);
     free(r->row_hi);
@@ -210,11 +164,10 @@ static int rast_reserve(raster_rast_t *r, size_t cells, size_t rows, size_t w)
 {
     if (cells > r->cap_acc) {
         free(r->acc);
-        spare_t *sp = spare_get(0);
-        if (sp && sp->acc && sp->cap >= cells) {
-            r->acc = sp->acc; /* the thread's spare, zeroed as calloc would */
-            r->cap_acc = sp->cap;
-            sp->acc = NULL;
+        size_t bytes;
+        r->acc = raster_spare_take(RASTER_SPARE_BAND, cells * sizeof *r->acc, SIZE_MAX, &bytes);
+        if (r->acc) {   /* the thread's spare, zeroed as calloc would */
+            r->cap_acc = bytes / sizeof *r->acc;
             memset(r->acc, 0, cells * sizeof *r->acc);
             return rast_reserve(r, cells, rows, w);
         }
