@@ -112,44 +112,6 @@ int util_parse_time(const char *s, int64_t *ms)
     return 0;
 }
 
-int util_utf8_valid(const char *s, size_t len)
-{
-    const unsigned char *p = (const unsigned char *)s, *e = p + len;
-    while (p < e) {
-        unsigned c = *p;
-        if (c < 0x80) {
-            p++;
-            continue;
-        }
-        size_t n;
-        unsigned cp;
-        if (c >= 0xC2 && c <= 0xDF) {
-            n = 1;
-            cp = c & 0x1F;
-        } else if (c >= 0xE0 && c <= 0xEF) {
-            n = 2;
-            cp = c & 0x0F;
-        } else if (c >= 0xF0 && c <= 0xF4) {
-            n = 3;
-            cp = c & 0x07;
-        } else {
-            return 0;
-        }
-        if ((size_t)(e - p) <= n)
-            return 0;
-        for (size_t i = 1; i <= n; i++) {
-            if ((p[i] & 0xC0) != 0x80)
-                return 0;
-            cp = (cp << 6) | (p[i] & 0x3F);
-        }
-        if ((n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-            (cp >= 0xD800 && cp <= 0xDFFF))
-            return 0;
-        p += n + 1;
-    }
-    return 1;
-}
-
 /* Length of the valid UTF-8 sequence at p (1-4), or 0 when the bytes there are not one. */
 static size_t utf8_seq(const unsigned char *p, const unsigned char *e)
 {
@@ -181,6 +143,34 @@ static size_t utf8_seq(const unsigned char *p, const unsigned char *e)
         (cp >= 0xD800 && cp <= 0xDFFF))
         return 0;
     return n + 1;
+}
+
+int util_utf8_valid(const char *s, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)s, *e = p + len;
+    while (p < e) {
+        size_t n = utf8_seq(p, e);
+        if (n == 0)
+            return 0;
+        p += n;
+    }
+    return 1;
+}
+
+size_t util_utf8_scrub(char *s)
+{
+    unsigned char *p = (unsigned char *)s, *e = p + strlen(s);
+    size_t bad = 0;
+    while (p < e) {
+        size_t n = utf8_seq(p, e);
+        if (n == 0) {
+            *p = '?';
+            bad++;
+            n = 1;
+        }
+        p += n;
+    }
+    return bad;
 }
 
 size_t util_utf8_prefix(const char *s, size_t len, size_t max)

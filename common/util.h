@@ -21,6 +21,10 @@ int util_parse_time(const char *s, int64_t *ms);
 
 /* Returns 1 if s[0..len) is valid UTF-8 (no overlongs, no surrogates), else 0. */
 int util_utf8_valid(const char *s, size_t len);
+/* Replaces, in place, every byte of the NUL-terminated s that is not part of valid UTF-8
+ * by '?' (a message cut to its buffer, a parser's error quoting raw input). Returns how
+ * many bytes it replaced. */
+size_t util_utf8_scrub(char *s);
 
 /* The longest prefix of s[0..len), at most max bytes, that does not end inside a UTF-8
  * character (a title cut to a column, a buffer's size). */

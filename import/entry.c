@@ -346,6 +346,7 @@ void ictx_error(import_ctx_t *c, uint64_t line, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
+    util_utf8_scrub(msg);   /* a cut message, or one quoting broken input (jansson's) */
     c->error_cb(line, msg, c->ud);
 }
 
@@ -355,6 +356,7 @@ int ictx_fail(import_ctx_t *c, uint64_t line, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(c->errmsg, sizeof(c->errmsg), fmt, ap);
     va_end(ap);
+    util_utf8_scrub(c->errmsg);
     if (c->error_cb)
         c->error_cb(line, c->errmsg, c->ud);
     return IMPORT_EFORMAT;

@@ -111,6 +111,20 @@ TEST(utf8_repair_marks_each_bad_byte)
     return 0;
 }
 
+TEST(utf8_scrub_in_place)
+{
+    /* jansson quotes the raw bytes of a broken escape in its error text; the import
+     * reports that text, so it must become valid UTF-8 (a fuzzer found this) */
+    char msg[] = "invalid escape near '\"https:\\\xd1\xa4/' \xe4\xb8";
+    ASSERT_EQ(util_utf8_scrub(msg), 2);
+    ASSERT(util_utf8_valid(msg, strlen(msg)));
+    ASSERT(strstr(msg, "\xd1\xa4") != NULL);   /* a whole character stays */
+    char ok[] = "\xe4\xb8\xad ok";
+    ASSERT_EQ(util_utf8_scrub(ok), 0);
+    ASSERT_STR_EQ(ok, "\xe4\xb8\xad ok");
+    return 0;
+}
+
 TEST(text_safe_replaces_controls)
 {
     char *s = util_text_safe("t\x1b]0;x\x07y\xc2\x9b" "31m\tz\n\x7f\xe4\xb8\xad", 0);
@@ -159,6 +173,7 @@ TEST_LIST = {
     TEST_ENTRY(utf8_validation),
     TEST_ENTRY(utf8_cut_on_character_boundary),
     TEST_ENTRY(utf8_repair_marks_each_bad_byte),
+    TEST_ENTRY(utf8_scrub_in_place),
     TEST_ENTRY(text_safe_replaces_controls),
     TEST_END,
 };
