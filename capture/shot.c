@@ -1,9 +1,10 @@
 /* shot.c -- the steps of one capture as a chain of CDP replies and events:
  *
- *   new context -> open tab -> attach (flat session) -> configure (Network, viewport,
- *   lazy-loader probe, Page) -> navigate -> wait for load -> wait for network quiet ->
- *   lazy pass + images + fonts (one in-page script, with its own deadlines) -> measure ->
- *   capture
+ *   new context (+ a site rule's cookies) -> open tab -> attach (flat session) ->
+ *   configure (Network, viewport, user agent, lazy-loader probe, consent/hide style sheet,
+ *   header interception, Page) -> navigate -> wait for load -> wait for network quiet ->
+ *   wait_for + delay + lazy pass + images + fonts (one in-page script, with its own
+ *   deadlines) -> consent pass -> measure -> capture
  *
  * One deadline per capture, cut into shares (shot.h): every wait ends at its point in
  * time and the page is shot as it is, marked partial with the reasons. The first real
@@ -16,7 +17,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
+#include "consent.h"
 #include "util.h"
 
 typedef struct {
@@ -38,6 +41,7 @@ typedef struct {
     int idle_closed;
     int requests;          /* page requests in flight (Network events) */
     int waiting, lazy_sent, lazy_done, grace_used;
+    int script_answered;   /* the in-page script came back: the page's thread is alive */
     uint64_t reserve_ms;   /* the screenshot's time at the end of the deadline */
     uint64_t last_net_ms;  /* loop time of the last request start or end */
     uint64_t started_ms, t_mark, loaded_ms;
@@ -216,13 +220,43 @@ static void metrics_cb(cdp_t *c, json_t *r, const char *err, void *ud)
              s->session, screenshot_cb);
 }
 
+static void consent_cb(cdp_t *c, json_t *r, const char *err, void *ud)
+{
+    shot_t *s = ud;
+    (void)c;
+    if (enter(s))
+        return;
+    if (err) {
+        /* a page that breaks the pass is shot as it is */
+        add_reason(s, "the consent pass failed: %.120s", err);
+    } else {
+        const char *text = json_string_value(json_object_get(json_object_get(r, "result"), "value"));
+        json_t *report = text ? json_loads(text, 0, NULL) : NULL;
+        if (json_is_object(report))
+            s->res.consent = report;
+        else
+            json_decref(report);
+    }
+    s->step = "measure";
+    send_cmd(s, "Page.getLayoutMetrics", NULL, s->session, metrics_cb);
+}
+
 static void measure(shot_t *s)
 {
     s->lazy_done = 1;
     s->res.t_lazy_ms = (int64_t)(uv_now(s->loop) - s->t_mark);
     s->t_mark = uv_now(s->loop);
-    s->step = "measure";
     uv_timer_stop(&s->idle);
+    /* the generic consent pass runs last, on the page as it will be shot; a page whose
+     * script never answered would not answer it either */
+    if (s->req.site.consent_pass && s->script_answered) {
+        s->step = "hide consent notices";
+        send_cmd(s, "Runtime.evaluate",
+                 json_pack("{s:s,s:b}", "expression", consent_script(), "returnByValue", 1),
+                 s->session, consent_cb);
+        return;
+    }
+    s->step = "measure";
     send_cmd(s, "Page.getLayoutMetrics", NULL, s->session, metrics_cb);
 }
 
@@ -238,10 +272,24 @@ static void lazy_cb(cdp_t *c, json_t *r, const char *err, void *ud)
         measure(s);
         return;
     }
+    s->script_answered = 1;
     json_t *v = json_object_get(json_object_get(r, "result"), "value");
     const char *title = json_string_value(json_object_get(v, "title"));
     if (title)
         copy_text(s->res.title, sizeof s->res.title, title);
+    json_t *markup = json_object_get(v, "markup");
+    if (json_is_string(markup) && json_string_length(markup) > 0) {
+        size_t len = util_utf8_prefix(json_string_value(markup), json_string_length(markup),
+                                      SHOT_MARKUP_MAX);
+        free(s->res.markup);
+        s->res.markup = malloc(len + 1);
+        if (s->res.markup) {
+            memcpy(s->res.markup, json_string_value(markup), len);
+            s->res.markup[len] = '\0';
+        }
+    }
+    if (s->req.site.wait_for)
+        s->res.waited_for = json_is_true(json_object_get(v, "found")) ? 1 : -1;
     s->res.lazy_steps = (int)json_integer_value(json_object_get(v, "steps"));
     size_t i;
     json_t *cut;
@@ -257,6 +305,8 @@ static void lazy_cb(cdp_t *c, json_t *r, const char *err, void *ud)
                        (int)json_integer_value(json_object_get(v, "pending")));
         else if (!strcmp(what, "fonts"))
             add_reason(s, "web fonts were still loading");
+        else if (!strcmp(what, "wait_for"))
+            add_reason(s, "the rule's wait_for selector did not appear in time");
     }
     measure(s);
 }
@@ -271,16 +321,21 @@ static void lazy_cb(cdp_t *c, json_t *r, const char *err, void *ud)
  * Every wait ends at its deadline (ms from the script's start), and the script says what
  * was cut. It returns the title too (one round trip less). */
 static const char lazy_script[] =
-    "(async (cap, lazyMs, endMs, imgMs) => {"
+    "(async (cap, lazyMs, endMs, imgMs, waitFor, delayMs, scroll, markupMax) => {"
     " const t0 = performance.now(), left = (u) => u - (performance.now() - t0);"
     " const pause = (ms) => new Promise((r) => setTimeout(r, Math.max(0, ms)));"
     " const within = (p, u) => Promise.race([p.then(() => true, () => true), pause(left(u)).then(() => false)]);"
-    " const out = {title: '', steps: -1, cut: [], pending: 0};"
+    " const out = {title: '', steps: -1, cut: [], pending: 0, found: false, markup: ''};"
+    " if (waitFor) {"
+    "  const has = () => { try { return !!document.querySelector(waitFor); } catch (e) { return false; } };"
+    "  while (!(out.found = has()) && left(lazyMs) > 0) await pause(Math.min(100, left(lazyMs)));"
+    "  if (!out.found) out.cut.push('wait_for'); }"
+    " if (delayMs > 0) await pause(Math.min(delayMs, left(lazyMs)));"
     " const root = document.documentElement, body = document.body;"
     " const probe = window[Symbol.for('linksnap.lazy')];"
     " const lazy = probe === undefined || probe > 0 || !!window.onscroll || !!document.onscroll ||"
     "  !!(body && body.onscroll) || !!document.querySelector('img[loading=lazy],iframe[loading=lazy]');"
-    " if (root && root.scrollHeight > innerHeight && lazy) {"
+    " if (scroll && root && root.scrollHeight > innerHeight && lazy) {"
     "  root.style.scrollBehavior = 'auto'; out.steps = 0;"
     "  for (let y = innerHeight; y < Math.min(root.scrollHeight, cap) && out.steps < 200; y += innerHeight, out.steps++) {"
     "   if (left(lazyMs) <= 0) { out.cut.push('lazy'); break; }"
@@ -294,7 +349,9 @@ static const char lazy_script[] =
     "  if (!await within(Promise.all(imgs.map(one)), endMs)) {"
     "   out.pending = imgs.filter((i) => !i.complete).length; if (out.pending) out.cut.push('images'); } }"
     " if (document.fonts && !await within(document.fonts.ready, endMs)) out.cut.push('fonts');"
-    " out.title = document.title; return out; })";
+    " out.title = document.title;"
+    " try { out.markup = root ? root.outerHTML.slice(0, markupMax) : ''; } catch (e) {}"
+    " return out; })";
 
 /* Runs in every document before its own scripts: counts what loads content lazily
  * (IntersectionObserver instances, scroll and wheel listeners on the window, document
@@ -323,13 +380,27 @@ static void after_wait(shot_t *s)
     uint64_t now = uv_now(s->loop);
     int lazy_ms = s->lazy_until > now ? (int)(s->lazy_until - now) : 0;
     int end_ms = s->waits_until > now ? (int)(s->waits_until - now) : 0;
-    char expr[sizeof lazy_script + 64];
-    snprintf(expr, sizeof expr, "%s(%d,%d,%d,%d)", lazy_script, s->req.height_cap, lazy_ms, end_ms,
-             IMAGE_CAP_MS);
+    /* the selector goes in as a JSON string, which is a JavaScript string literal */
+    json_t *sel = s->req.site.wait_for ? json_string(s->req.site.wait_for) : NULL;
+    char *sel_js = sel ? json_dumps(sel, JSON_ENCODE_ANY) : NULL;
+    json_decref(sel);
+    size_t size = sizeof lazy_script + 128 + (sel_js ? strlen(sel_js) : 0);
+    char *expr = malloc(size);
+    if (!expr || (s->req.site.wait_for && !sel_js)) {
+        free(expr);
+        free(sel_js);
+        finish(s, "%s failed: %s", "out of memory");
+        return;
+    }
+    snprintf(expr, size, "%s(%d,%d,%d,%d,%s,%d,%s,%d)", lazy_script, s->req.height_cap, lazy_ms,
+             end_ms, IMAGE_CAP_MS, sel_js ? sel_js : "null", s->req.site.delay_ms,
+             s->req.site.no_scroll ? "false" : "true", SHOT_MARKUP_MAX);
+    free(sel_js);
     s->lazy_sent = 1;
     send_cmd(s, "Runtime.evaluate",
              json_pack("{s:s,s:b,s:b}", "expression", expr, "awaitPromise", 1, "returnByValue", 1),
              s->session, lazy_cb);
+    free(expr);
 }
 
 /* Polls every 50 ms from the start: once the navigation committed, the load event, then QUIET_MS without a request
@@ -429,10 +500,66 @@ static void attached_cb(cdp_t *c, json_t *r, const char *err, void *ud)
              json_pack("{s:i,s:i,s:f,s:b}", "width", s->req.viewport_w, "height", s->req.viewport_h,
                        "deviceScaleFactor", s->req.scale > 0 ? s->req.scale : 1.0, "mobile", 0),
              s->session, NULL, NULL);
-    send_cmd(s, "Page.enable", NULL, s->session, enabled_cb);
-    /* sent before Page.navigate, so it runs in the page's first document */
+    const shot_site_t *site = &s->req.site;
+    if (site->user_agent)
+        cdp_send(c, "Emulation.setUserAgentOverride", json_pack("{s:s}", "userAgent", site->user_agent),
+                 s->session, NULL, NULL);
+    /* a rule's headers: only requests of this page that match the rule are paused and get
+     * them (Network.setExtraHTTPHeaders would send them to every host) */
+    if (site->headers && site->header_patterns && json_array_size(site->header_patterns)) {
+        json_t *patterns = json_array();
+        size_t i;
+        json_t *p;
+        json_array_foreach(site->header_patterns, i, p)
+            json_array_append_new(patterns, json_pack("{s:O,s:s}", "urlPattern", p,
+                                                      "requestStage", "Request"));
+        cdp_send(c, "Fetch.enable", json_pack("{s:o}", "patterns", patterns), s->session, NULL, NULL);
+    }
+    /* sent before Page.navigate, so they run in the page's first document */
     cdp_send(c, "Page.addScriptToEvaluateOnNewDocument", json_pack("{s:s}", "source", lazy_probe),
              s->session, NULL, NULL);
+    if (site->preload)
+        cdp_send(c, "Page.addScriptToEvaluateOnNewDocument", json_pack("{s:s}", "source", site->preload),
+                 s->session, NULL, NULL);
+    send_cmd(s, "Page.enable", NULL, s->session, enabled_cb);
+}
+
+static int has_header(json_t *headers, const char *name)
+{
+    const char *k;
+    json_t *v;
+    json_object_foreach(headers, k, v)
+        if (!strcasecmp(k, name))
+            return 1;
+    return 0;
+}
+
+/* A request of the page matched the rule's header patterns: it goes on with the rule's
+ * headers when the owner's exact match says so (a pattern's '*' also matches '/'), else
+ * untouched. A header the page set under the same name is replaced. */
+static void continue_paused(shot_t *s, json_t *params)
+{
+    const char *id = json_string_value(json_object_get(params, "requestId"));
+    json_t *req = json_object_get(params, "request");
+    const char *url = json_string_value(json_object_get(req, "url"));
+    if (!id)
+        return;
+    const shot_site_t *site = &s->req.site;
+    json_t *args = json_pack("{s:s}", "requestId", id);
+    if (args && url && site->headers && site->header_match &&
+        site->header_match(url, site->header_match_ud)) {
+        json_t *list = json_array();
+        const char *k;
+        json_t *v;
+        json_object_foreach(json_object_get(req, "headers"), k, v) {
+            if (json_is_string(v) && !has_header(site->headers, k))
+                json_array_append_new(list, json_pack("{s:s,s:O}", "name", k, "value", v));
+        }
+        json_object_foreach(site->headers, k, v)
+            json_array_append_new(list, json_pack("{s:s,s:O}", "name", k, "value", v));
+        json_object_set_new(args, "headers", list);
+    }
+    cdp_send(s->cdp, "Fetch.continueRequest", args, s->session, NULL, NULL);
 }
 
 static void target_cb(cdp_t *c, json_t *r, const char *err, void *ud)
@@ -445,6 +572,22 @@ static void target_cb(cdp_t *c, json_t *r, const char *err, void *ud)
              NULL, attached_cb);
 }
 
+static void open_tab(shot_t *s)
+{
+    s->step = "open tab";
+    send_cmd(s, "Target.createTarget", json_pack("{s:s,s:s}", "url", "about:blank", "browserContextId", s->context_id),
+             NULL, target_cb);
+}
+
+static void cookies_cb(cdp_t *c, json_t *r, const char *err, void *ud)
+{
+    shot_t *s = ud;
+    (void)c;
+    (void)r;
+    CHECK(s, err);
+    open_tab(s);
+}
+
 static void context_cb(cdp_t *c, json_t *r, const char *err, void *ud)
 {
     shot_t *s = ud;
@@ -454,9 +597,15 @@ static void context_cb(cdp_t *c, json_t *r, const char *err, void *ud)
     cdp_send(c, "Browser.setDownloadBehavior",
              json_pack("{s:s,s:s}", "behavior", "deny", "browserContextId", s->context_id), NULL,
              NULL, NULL);
-    s->step = "open tab";
-    send_cmd(s, "Target.createTarget", json_pack("{s:s,s:s}", "url", "about:blank", "browserContextId", s->context_id),
-             NULL, target_cb);
+    if (s->req.site.cookies && json_array_size(s->req.site.cookies)) {
+        /* a rule's cookies live in this capture's own context only, set before the tab */
+        s->step = "set the rule's cookies";
+        send_cmd(s, "Storage.setCookies",
+                 json_pack("{s:O,s:s}", "cookies", s->req.site.cookies, "browserContextId", s->context_id),
+                 NULL, cookies_cb);
+        return;
+    }
+    open_tab(s);
 }
 
 static int is_main_frame(shot_t *s, json_t *params)
@@ -504,9 +653,14 @@ void shot_on_event(void *handle, const char *method, json_t *params, const char 
         json_t *resp = json_object_get(params, "response");
         if (is_main_frame(s, params)) {
             s->res.http_status = (int)json_integer_value(json_object_get(resp, "status"));
+            json_t *h = json_object_get(resp, "headers");
+            json_decref(s->res.headers);
+            s->res.headers = json_is_object(h) ? json_incref(h) : NULL;
             const char *u = json_string_value(json_object_get(resp, "url"));
             copy_text(s->res.final_url, sizeof s->res.final_url, u);
         }
+    } else if (!strcmp(method, "Fetch.requestPaused")) {
+        continue_paused(s, params);
     } else if (!strcmp(method, "Page.loadEventFired")) {
         if (s->nav_sent && !s->loaded) {   /* not about:blank's, from before navigate */
             s->loaded_ms = uv_now(s->loop);

@@ -17,6 +17,27 @@ typedef void (*shot_top_url_cb)(const char *url, void *ud);
 /* The context of a finished capture was disposed, ms after done ran (tag as given). */
 typedef void (*shot_teardown_cb)(int64_t ms, int64_t tag, void *ud);
 
+/* Whether a site rule's headers go to a request for url (the owner's exact match: the
+ * interception patterns only narrow what is asked). 1 = add them. */
+typedef int (*shot_header_match_cb)(const char *url, void *ud);
+
+/* What a site rule and the consent settings change in one capture. Every pointer is
+ * borrowed and must stay valid until done ran; NULL / 0 = the default. */
+typedef struct {
+    const char *preload;       /* script for every new document before its own (consent
+                                  style sheet, the rule's hidden selectors) */
+    const char *user_agent;
+    json_t *cookies;           /* CDP CookieParam array, set in the capture's context only */
+    json_t *headers;           /* {name: value}: added to the requests header_match allows */
+    json_t *header_patterns;   /* Fetch urlPattern strings that cover the rule's match */
+    shot_header_match_cb header_match;
+    void *header_match_ud;
+    const char *wait_for;      /* a CSS selector to wait for, within the waits' budget */
+    int delay_ms;              /* a pause after the waits, before the lazy pass */
+    int no_scroll;             /* skip the lazy-content pass's scrolling */
+    int consent_pass;          /* run consent_script() just before measuring */
+} shot_site_t;
+
 typedef struct {
     const char *url;
     int viewport_w, viewport_h;
@@ -29,6 +50,7 @@ typedef struct {
     const char *proxy_server;  /* the context's proxyServer ("127.0.0.1:PORT"); NULL = none */
     shot_top_url_cb top_url;   /* optional */
     void *top_url_ud;
+    shot_site_t site;
 } shot_request_t;
 
 typedef struct {
@@ -46,10 +68,19 @@ typedef struct {
     int canceled;
     char error[512];           /* sentence with the step that failed, when !ok */
     int lazy_steps;            /* scroll steps of the lazy-content pass; -1 = skipped */
+    json_t *headers;           /* the main document's response headers {name: value};
+                                  owned like png_b64; NULL when none came */
+    char *markup;              /* the start of the final document's markup (at most
+                                  SHOT_MARKUP_MAX bytes), for naming a bot wall; malloc'ed,
+                                  owned by the receiver of done (free it); NULL if none */
+    json_t *consent;           /* the consent pass's report (consent.js), owned likewise */
+    int waited_for;            /* wait_for: 1 found, 0 not asked, -1 cut at its deadline */
     /* phases, ms: context+tab+attach+configure, navigate (to commit), load + network
      * quiet, title + lazy pass + image and font waits, measure + screenshot */
     int64_t t_setup_ms, t_navigate_ms, t_wait_ms, t_lazy_ms, t_capture_ms;
 } shot_result_t;
+
+#define SHOT_MARKUP_MAX (64 * 1024)
 
 typedef void (*shot_done_cb)(shot_result_t *r, void *ud);
 

@@ -11,6 +11,9 @@
  * gets its own egress proxy listener (capture/egress.c) as its browser context's
  * proxyServer: each connection of the page is resolved (c-ares, capture/resolver.c) and
  * checked with the address rules (capture/guard.c) there, and counted for the snapshot.
+ * The site rule that applies to a job is read with its claim; it and the consent settings
+ * shape the capture (fidelity.c), and a bot wall in the result ends the job `blocked`
+ * (or, while blocked_retries allow, puts it back with back-off).
  * The engine writes nothing itself: claims, results and retries are writer calls. */
 #include "engine.h"
 
@@ -32,11 +35,13 @@
 #include "cdp.h"
 #include "daemon.h"
 #include "egress.h"
+#include "fidelity.h"
 #include "guard.h"
 #include "json_link.h"
 #include "log.h"
 #include "postproc.h"
 #include "shot.h"
+#include "sites.h"
 #include "util.h"
 
 #define MAX_ATTEMPTS 3
@@ -71,6 +76,9 @@ typedef struct slot {
     egress_t *egress;             /* the proxy of the capture's browser context */
     egress_stats_t net;           /* its counters, kept when the capture ends */
     char top_host[256];           /* of the top document's latest URL */
+    store_site_rule_t *rule;      /* the site rule that applies to the job; NULL = none */
+    fidelity_t fid;               /* the capture's options from it and the config */
+    botwall_result_t wall;        /* what the result met (kind BOTWALL_NONE: no wall) */
 } slot_t;
 
 #define MAX_TABS 64
@@ -139,6 +147,7 @@ typedef struct {
     slot_t *slot;
     int max;
     store_job_t **jobs;
+    store_site_rule_t **rules;    /* OP_CLAIM: the rule of each job (NULL = none) */
     size_t njobs;
     store_job_result_t result;
     char *timings, *redirects, *error;
@@ -153,6 +162,15 @@ static int op_fn(method_call_t *call)
     switch (op->kind) {
     case OP_CLAIM:
         op->rc = store_job_claim(call->db, util_now_ms(), op->max, &op->jobs, &op->njobs);
+        if (op->rc == STORE_OK && op->njobs && !(op->rules = calloc(op->njobs, sizeof *op->rules)))
+            log_warn("out of memory reading site rules: the claimed jobs run without them");
+        for (size_t i = 0; op->rc == STORE_OK && op->rules && i < op->njobs; i++) {
+            int rc = store_site_match(call->db, op->jobs[i]->url, &op->rules[i]);
+            /* a failed lookup leaves the job without a rule; the claim stands */
+            if (rc != STORE_OK && rc != STORE_ENOTFOUND)
+                log_warn("job %lld: cannot read its site rule: %s", (long long)op->jobs[i]->id,
+                         store_errmsg(call->db));
+        }
         break;
     case OP_FINISH:
         op->result.now_ms = util_now_ms();
@@ -173,6 +191,8 @@ static int op_fn(method_call_t *call)
 
 static void op_free(op_t *op)
 {
+    if (op->rules)
+        store_site_rule_list_free(op->rules, op->njobs);
     store_job_list_free(op->jobs, op->njobs);
     free(op->timings);
     free(op->redirects);
@@ -237,7 +257,11 @@ static void slot_clear_result(slot_t *s)
 {
     json_decref(s->res.png_b64);
     json_decref(s->res.redirects);
+    json_decref(s->res.headers);
+    json_decref(s->res.consent);
+    free(s->res.markup);
     memset(&s->res, 0, sizeof s->res);
+    memset(&s->wall, 0, sizeof s->wall);
 }
 
 static void slot_release(slot_t *s)
@@ -246,6 +270,9 @@ static void slot_release(slot_t *s)
     slot_clear_result(s);
     store_job_free(s->job);
     s->job = NULL;
+    store_site_rule_free(s->rule);
+    s->rule = NULL;
+    fidelity_clear(&s->fid);
     s->shot = NULL;
     egress_free(s->egress);
     s->egress = NULL;
@@ -319,23 +346,34 @@ static json_t *network_json(const slot_t *s)
                      "bytes", (json_int_t)s->net.bytes, "refused", (json_int_t)s->net.refused);
 }
 
+/* Puts the job back in the queue, due after delay_ms, as its next attempt. */
+static void slot_retry(slot_t *s, const char *error, int64_t delay_ms)
+{
+    engine_t *e = s->e;
+    s->phase = SLOT_WRITE;
+    op_t *op = op_new(e, OP_RETRY, s);
+    if (!op) {
+        log_err("out of memory retrying job %lld", (long long)s->job->id);
+        slot_release(s);
+        return;
+    }
+    op->result.job_id = s->job->id;
+    op->not_before = util_now_ms() + delay_ms;
+    op->error = strdup(error);
+    e->retried_total++;
+    log_notice("job %lld (%s): attempt %d failed, retrying in %lld s: %s", (long long)s->job->id,
+               s->job->url, s->job->attempt, (long long)(delay_ms / 1000), error);
+    submit(e, op, finish_done_cb);
+}
+
 /* Ends a job that produced no image: retry when the cause is passing, else failed. */
 static void slot_fail(slot_t *s, const char *error, int transient)
 {
     engine_t *e = s->e;
     s->phase = SLOT_WRITE;
     if (transient && s->job->attempt < MAX_ATTEMPTS && !e->closing) {
-        op_t *op = op_new(e, OP_RETRY, s);
-        if (!op)
-            goto oom;
-        op->result.job_id = s->job->id;
         /* back-off: 2 s, 4 s, ... */
-        op->not_before = util_now_ms() + (int64_t)2000 * (1 << (s->job->attempt - 1));
-        op->error = strdup(error);
-        e->retried_total++;
-        log_notice("job %lld (%s): attempt %d failed, retrying: %s", (long long)s->job->id,
-                   s->job->url, s->job->attempt, error);
-        submit(e, op, finish_done_cb);
+        slot_retry(s, error, (int64_t)2000 * (1 << (s->job->attempt - 1)));
         return;
     }
     if (e->closing && transient) {
@@ -384,7 +422,8 @@ static void slot_save(slot_t *s)
     s->phase = SLOT_WRITE;
     store_job_result_t *r = &op->result;
     r->job_id = s->job->id;
-    r->state = s->res.partial ? "partial" : "ok";
+    int blocked = s->wall.kind != BOTWALL_NONE;
+    r->state = blocked ? "blocked" : s->res.partial ? "partial" : "ok";
     r->http_status = s->res.http_status;
     r->final_url = s->res.final_url;
     r->title = s->res.title;
@@ -396,7 +435,9 @@ static void slot_save(slot_t *s)
     r->truncated = s->res.truncated;
     r->blank = s->pr.blank;
     r->bytes = s->pr.bytes;
-    if (s->res.partial)
+    if (blocked)
+        op->error = strdup(s->wall.error);
+    else if (s->res.partial)
         op->error = strdup(s->res.partial_reason);
     r->error = op->error;
     json_t *t = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:i}",
@@ -411,15 +452,22 @@ static void slot_save(slot_t *s)
                           "lazy_steps", s->res.lazy_steps);
     if (t && s->teardown_ms >= 0)
         json_object_set_new(t, "teardown_ms", json_integer((json_int_t)s->teardown_ms));
-    if (t)
+    if (t) {
         json_object_set_new(t, "network", network_json(s));
+        json_t *fid = fidelity_record(&s->fid, &s->res, &s->wall);
+        if (fid)
+            json_object_set_new(t, "fidelity", fid);
+    }
     op->timings = t ? json_dumps(t, JSON_COMPACT) : NULL;
     json_decref(t);
     r->timings_json = op->timings;
     if (s->res.redirects)
         op->redirects = json_dumps(s->res.redirects, JSON_COMPACT);
     r->redirects_json = op->redirects;
-    e->done_total++;
+    if (blocked)
+        e->failed_total++;
+    else
+        e->done_total++;
     e->failures = 0;
     submit(e, op, finish_done_cb);
 }
@@ -611,6 +659,22 @@ static void on_shot_done_cb(shot_result_t *r, void *ud)
         slot_fail(s, why, transient);
         return;
     }
+    /* a bot wall or a 429 is named, not saved as a success; while blocked_retries allow,
+     * the job tries again later (30 s, 60 s, ... or the server's Retry-After if longer) */
+    if (fidelity_classify(&s->res, &s->wall) != BOTWALL_NONE) {
+        log_info("job %lld (%s): %s", (long long)s->job->id, s->job->url, s->wall.error);
+        if (s->job->attempt <= e->d->cfg.blocked_retries && !e->closing) {
+            int shift = s->job->attempt - 1 < 10 ? s->job->attempt - 1 : 10;
+            int64_t delay = (int64_t)30000 << shift;
+            if (s->wall.retry_after > 0 && s->wall.retry_after * 1000 > delay)
+                delay = s->wall.retry_after * 1000 < 86400000 ? s->wall.retry_after * 1000 : 86400000;
+            char msg[400];
+            snprintf(msg, sizeof msg, "%s (attempt %d of %d)", s->wall.error, s->job->attempt,
+                     e->d->cfg.blocked_retries + 1);
+            slot_retry(s, msg, delay);
+            return;
+        }
+    }
     /* the image goes to the thread pool: decode, hash, write, thumbnail */
     int64_t snap = s->job->snapshot_id;
     snprintf(s->out_path, sizeof s->out_path, "%s/%03lld/%lld.png", e->shots_dir,
@@ -620,7 +684,7 @@ static void on_shot_done_cb(shot_result_t *r, void *ud)
     s->pq = (postproc_request_t){
         .b64 = json_string_value(s->res.png_b64), .b64_len = json_string_length(s->res.png_b64),
         .out_path = s->out_path, .thumb_path = s->thumb_path, .thumb_width = THUMB_WIDTH,
-        .first_screen_rows = (int)(e->d->cfg.viewport_h * e->d->cfg.scale)};
+        .first_screen_rows = (int)(s->fid.viewport_h * e->d->cfg.scale)};
     s->phase = SLOT_POST;
     s->shot_done_ms = uv_now(e->loop);
     s->work.data = s;
@@ -699,11 +763,18 @@ static void slot_start_shot(slot_t *s)
         return;
     }
     top_url_cb(s->job->url, s);
+    fidelity_clear(&s->fid);   /* a blank page's second shot prepares it again */
+    if (fidelity_prepare(&s->fid, s->rule, cfg, err, sizeof err) != 0) {
+        s->phase = SLOT_WRITE;
+        slot_fail(s, err, 0);
+        return;
+    }
     shot_request_t req = {
-        .url = s->job->url, .viewport_w = cfg->viewport_w, .viewport_h = cfg->viewport_h,
+        .url = s->job->url, .viewport_w = s->fid.viewport_w, .viewport_h = s->fid.viewport_h,
         .scale = cfg->scale, .height_cap = cfg->height_cap, .timeout_ms = cfg->job_timeout_s * 1000,
         .teardown = on_teardown_cb, .teardown_tag = s->job->id, .teardown_ud = s,
-        .proxy_server = egress_address(s->egress), .top_url = top_url_cb, .top_url_ud = s};
+        .proxy_server = egress_address(s->egress), .top_url = top_url_cb, .top_url_ud = s,
+        .site = s->fid.site};
     s->teardown_ms = -1;
     s->phase = SLOT_SHOT;
     s->shot = shot_begin(e->cdp, e->loop, &req, on_shot_done_cb, s);
@@ -736,6 +807,9 @@ static void claim_done_cb(method_call_t *call, void *ud)
             continue;
         }
         s->job = job;
+        s->rule = op->rules ? op->rules[i] : NULL;
+        if (op->rules)
+            op->rules[i] = NULL;
         int64_t due = job->not_before > job->created_at ? job->not_before : job->created_at;
         s->queue_ms = util_now_ms() - due > 0 ? util_now_ms() - due : 0;
         publish(e, "job.started", json_pack("{s:I,s:I,s:s,s:o*,s:i}", "job_id", (json_int_t)job->id,

@@ -61,11 +61,15 @@ json_t *json_snapshot(const store_snapshot_t *x)
     json_t *network = json_incref(json_object_get(timings, "network"));
     if (network)
         json_object_del(timings, "network");
+    /* so is the record of what shaped the picture (consent layers, site rule, wall) */
+    json_t *fidelity = json_incref(json_object_get(timings, "fidelity"));
+    if (fidelity)
+        json_object_del(timings, "fidelity");
     if (timings && json_object_size(timings) == 0) {
         json_decref(timings);
         timings = NULL;
     }
-    return json_pack("{s:I,s:I,s:s,s:o,s:o,s:o,s:o,s:o,s:o,s:b,s:b,s:o,s:o,s:o,s:o,s:o,s:i,s:o,s:o,s:o,s:o,s:o}",
+    return json_pack("{s:I,s:I,s:s,s:o,s:o,s:o,s:o,s:o,s:o,s:b,s:b,s:o,s:o,s:o,s:o,s:o,s:i,s:o,s:o,s:o,s:o,s:o,s:o}",
         "id", (json_int_t)x->id, "link_id", (json_int_t)x->link_id, "state", x->state,
         "http_status", x->http_status ? json_integer(x->http_status) : json_null(),
         "final_url", text_json(x->final_url, "the final URL of snapshot", (long long)x->id),
@@ -82,7 +86,8 @@ json_t *json_snapshot(const store_snapshot_t *x)
         "finished_at", json_time(x->finished_at),
         "timings", timings ? timings : json_null(),
         "redirects", redirects ? redirects : json_array(),
-        "network", network ? network : json_null());
+        "network", network ? network : json_null(),
+        "fidelity", fidelity ? fidelity : json_null());
 }
 
 json_t *json_link(const store_link_t *l)

@@ -40,4 +40,4 @@ step "fuzzing (clang, libFuzzer): a few seconds per harness"
 ctest --test-dir build-clang --output-on-failure -L fuzz --timeout 300
 
 step "tests (TSan): threaded code"
-ctest --test-dir build-tsan --output-on-failure -L tsan --timeout 900
+ctest --test-dir build-tsan --output-on-failure -L tsan -j"$jobs" --timeout 900

@@ -350,40 +350,89 @@ static int prefix_applies(const char *prefix, const char *url)
     return next == 0 || prefix[n - 1] == '/' || next == '/' || next == '?' || next == '#';
 }
 
+/* The normalised URL, its host and its "host:port" (default port filled in). */
+typedef struct {
+    char *norm, *host, *port;
+    char hostport[512];
+} site_url_t;
+
+static void site_url_free(site_url_t *u)
+{
+    free(u->norm);
+    curl_free(u->host);
+    curl_free(u->port);
+}
+
+static int site_url_parse(const char *url, site_url_t *out, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    static const store_url_rules_t none = {NULL, NULL};
+    int rc = store_normalize_url(&none, url, &out->norm, err, errlen);
+    if (rc)
+        return rc;
+    CURLU *u = curl_url();
+    if (!u || curl_url_set(u, CURLUPART_URL, out->norm, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_HOST, &out->host, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_PORT, &out->port, CURLU_DEFAULT_PORT) != CURLUE_OK) {
+        snprintf(err, errlen, "cannot read the host of '%.200s'", out->norm);
+        curl_url_cleanup(u);
+        site_url_free(out);
+        memset(out, 0, sizeof *out);
+        return STORE_EINVAL;
+    }
+    curl_url_cleanup(u);
+    snprintf(out->hostport, sizeof out->hostport, "%s:%s", out->host, out->port);
+    return STORE_OK;
+}
+
+static int site_applies(const char *match, const char *kind, const site_url_t *u)
+{
+    if (!strcmp(kind, "prefix"))
+        return prefix_applies(match, u->norm);
+    if (!strcmp(kind, "hostport"))
+        return !strcmp(match, u->hostport);
+    if (strcmp(kind, "host"))
+        return 0;
+    size_t hl = strlen(u->host), ml = strlen(match);
+    return !strcmp(match, u->host) ||
+           (hl > ml && u->host[hl - ml - 1] == '.' && !strcmp(u->host + hl - ml, match));
+}
+
+int store_site_applies(const char *match, const char *kind, const char *url)
+{
+    char err[256];
+    site_url_t u;
+    if (site_url_parse(url, &u, err, sizeof err) != STORE_OK)
+        return 0;
+    int yes = site_applies(match, kind, &u);
+    site_url_free(&u);
+    return yes;
+}
+
 int store_site_match(store_t *s, const char *url, store_site_rule_t **out)
 {
     *out = NULL;
     char err[256];
-    char *norm = NULL, *host = NULL, *port = NULL;
-    CURLU *u = NULL;
+    site_url_t u;
     sqlite3_stmt *st = NULL;
-    static const store_url_rules_t none = {NULL, NULL};
-    int rc = store_normalize_url(&none, url, &norm, err, sizeof err);
+    int rc = site_url_parse(url, &u, err, sizeof err);
     if (rc)
         return store_fail(s, rc, "%s", err);
-    if (!(u = curl_url()) || curl_url_set(u, CURLUPART_URL, norm, 0) != CURLUE_OK ||
-        curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
-        curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) != CURLUE_OK) {
-        rc = store_fail(s, STORE_EINVAL, "cannot read the host of '%.200s'", norm);
-        goto done;
-    }
-    char hostport[512];
-    snprintf(hostport, sizeof hostport, "%s:%s", host, port);
     if ((rc = prepare(s, "SELECT " SITE_COLS " FROM site_rules WHERE"
                          " (kind = 'prefix' AND substr(?1, 1, length(match)) = match)"
                          " OR (kind = 'host' AND (match = ?2 OR substr(?2, -length(match) - 1) = '.' || match))"
                          " OR (kind = 'hostport' AND match = ?3)"
                          " ORDER BY length(match) DESC, id", &st)))
         goto done;
-    sqlite3_bind_text(st, 1, norm, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, host, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, hostport, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 1, u.norm, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, u.host, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, u.hostport, -1, SQLITE_STATIC);
     int sr;
     rc = STORE_ENOTFOUND;
     while ((sr = sqlite3_step(st)) == SQLITE_ROW) {
         const char *kind = (const char *)sqlite3_column_text(st, 2);
         const char *match = (const char *)sqlite3_column_text(st, 1);
-        if (!strcmp(kind, "prefix") && !prefix_applies(match, norm))
+        if (!site_applies(match, kind, &u))
             continue;
         if ((rc = read_row(st, out)))
             store_fail(s, rc, "out of memory");
@@ -393,9 +442,6 @@ int store_site_match(store_t *s, const char *url, store_site_rule_t **out)
         rc = store_fail_sqlite(s, sr, "look up site rules");
 done:
     sqlite3_finalize(st);
-    curl_free(host);
-    curl_free(port);
-    curl_url_cleanup(u);
-    free(norm);
+    site_url_free(&u);
     return rc;
 }

@@ -47,5 +47,8 @@ int store_site_delete(store_t *s, const char *match, store_site_rule_t **deleted
 /* The rule that applies to url (an http/https URL, normalised here), longest match
  * first; STORE_ENOTFOUND (no message) when none does. */
 int store_site_match(store_t *s, const char *url, store_site_rule_t **out);
+/* Whether a rule's normalised match (of that kind) applies to url, by the same test as
+ * store_site_match. Pure; any thread. 0 for a URL that is not http(s). */
+int store_site_applies(const char *match, const char *kind, const char *url);
 
 #endif

@@ -1,0 +1,46 @@
+/* fidelity.h -- what makes one capture show what a person sees: the site rule that
+ * applies to its URL (cookies, headers, user agent, viewport, wait_for, hide, delay,
+ * scroll), the consent-banner layers (config `hide_consent`, or the rule's), and the
+ * bot-wall verdict on what came back. Turns a stored rule into the shot's options
+ * (shot_site_t), classifies the result (capture/botwall.h) and writes the snapshot's
+ * `fidelity` record: which consent layers acted and what they hid, which rule applied,
+ * which wall was met. Loop thread only; no I/O. */
+#ifndef LS_FIDELITY_H
+#define LS_FIDELITY_H
+
+#include <jansson.h>
+
+#include "botwall.h"
+#include "config.h"
+#include "shot.h"
+#include "sites.h"
+
+typedef struct {
+    shot_site_t site;          /* points into the fields below */
+    char *match, *kind;        /* the rule's, or NULL when none applies */
+    json_t *rule;              /* the rule's settings object */
+    char *preload;             /* consent sheet + the rule's hidden selectors */
+    json_t *cookies;           /* CDP CookieParam array */
+    json_t *patterns;          /* Fetch urlPattern strings */
+    int hide_consent;          /* effective: the rule's, else the config's */
+    int viewport_w, viewport_h;   /* the rule's, else the config's */
+} fidelity_t;
+
+/* Prepares f (zeroed by the caller or after fidelity_clear) for one capture of a job
+ * whose rule is `rule` (NULL when none applies). Returns 0, or -1 with err (out of
+ * memory, or a stored rule that no longer reads: its JSON or its hide list). */
+int fidelity_prepare(fidelity_t *f, const store_site_rule_t *rule, const config_t *cfg,
+                     char *err, size_t errlen);
+void fidelity_clear(fidelity_t *f);
+
+/* The wall a finished capture met (BOTWALL_NONE when it met none), from the main
+ * document's status and headers, the title and the markup sample. */
+botwall_kind_t fidelity_classify(const shot_result_t *r, botwall_result_t *out);
+
+/* The snapshot's record (new reference, NULL out of memory):
+ *   {"rule": match|null, "consent": {"layers": [...], "managers": [...], "hidden": [...],
+ *    "kept": [...], "scroll": [...]} | null (off or no report), "hidden_by_rule": [selectors],
+ *    "wall": name|null, "wait_for": "found"|"cut"|null} */
+json_t *fidelity_record(const fidelity_t *f, const shot_result_t *r, const botwall_result_t *wall);
+
+#endif
