@@ -12,6 +12,7 @@
 #include "cli.h"
 #include "opts.h"
 #include "table.h"
+#include "util.h"
 #include "wait.h"
 
 #define IMPORT_CONTENT_MAX ((size_t)64 << 20)   /* import.start content cap (protocol.md) */
@@ -322,6 +323,52 @@ done:
 
 /* ---- show, rm, edit, tag, untag ------------------------------------------------------ */
 
+/* What shaped the picture, on one line: the site rule, the consent layers and what they
+ * hid, the rule's hidden selectors, a wall, a wait_for. Nothing when nothing acted. */
+static void print_fidelity(cli_t *cli, const json_t *fid)
+{
+    if (!json_is_object(fid))
+        return;
+    buf_t b;
+    buf_init(&b, 0);
+    const char *rule = json_string_value(json_object_get(fid, "rule"));
+    if (rule)
+        buf_printf(&b, "site rule %s", rule);
+    json_t *consent = json_object_get(fid, "consent");
+    json_t *layers = json_object_get(consent, "layers"), *v;
+    size_t i;
+    if (json_array_size(layers)) {
+        buf_printf(&b, "%sconsent hidden (", b.len ? "; " : "");
+        json_array_foreach(layers, i, v)
+            buf_printf(&b, "%s%s", i ? ", " : "", json_string_value(v) ? json_string_value(v) : "?");
+        json_t *managers = json_object_get(consent, "managers");
+        json_array_foreach(managers, i, v)
+            buf_printf(&b, "%s%s", i ? ", " : ": ", json_string_value(v) ? json_string_value(v) : "?");
+        size_t hidden = json_array_size(json_object_get(consent, "hidden"));
+        if (hidden)
+            buf_printf(&b, "; %zu element%s", hidden, hidden == 1 ? "" : "s");
+        buf_printf(&b, ")");
+    }
+    json_t *hide = json_object_get(fid, "hidden_by_rule");
+    if (json_array_size(hide)) {
+        buf_printf(&b, "%shidden by the rule: ", b.len ? "; " : "");
+        json_array_foreach(hide, i, v)
+            buf_printf(&b, "%s%s", i ? ", " : "", json_string_value(v) ? json_string_value(v) : "?");
+    }
+    const char *wall = json_string_value(json_object_get(fid, "wall"));
+    if (wall)
+        buf_printf(&b, "%sbot wall: %s", b.len ? "; " : "", wall);
+    const char *wait = json_string_value(json_object_get(fid, "wait_for"));
+    if (wait)
+        buf_printf(&b, "%swait_for %s", b.len ? "; " : "", wait);
+    if (b.len && b.data) {
+        char *safe = util_text_safe(b.data, 0);
+        fprintf(cli->out, "shaped by:   %s\n", safe ? safe : b.data);
+        free(safe);
+    }
+    buf_free(&b);
+}
+
 static void print_snapshot(cli_t *cli, const json_t *s)
 {
     FILE *f = cli->out;
@@ -345,6 +392,7 @@ static void print_snapshot(cli_t *cli, const json_t *s)
                                                                      : cli_str(s, "final_url"));
     if (*cli_str(s, "error"))
         fprintf(f, "error:       %s\n", cli_str(s, "error"));
+    print_fidelity(cli, json_object_get(s, "fidelity"));
 }
 
 static int cmd_show(cli_t *cli, int argc, char **argv)

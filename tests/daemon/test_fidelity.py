@@ -305,6 +305,10 @@ class FidelityTests(TestCase):
         self.assertEqual(count(img, is_magenta, 2), 0, "the rule's hidden selector shows")
         self.assertGreater(count(img, is_green, 2), 0)
         self.assertEqual(snap["fidelity"]["hidden_by_rule"], [".ad"])
+        r = self.d.cli("show", str(snap["link_id"]))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("shaped by:   site rule %s" % match, r.stdout)
+        self.assertIn("hidden by the rule: .ad", r.stdout)
         pixel = self.other.headers_of("/pixel.png")
         self.assertTrue(pixel, "the page's second host was never asked")
         self.assertTrue(all("x-linksnap-test" not in h for h in pixel),

@@ -246,8 +246,8 @@ class SiteTests(TestCase):
     def test_blocked_snapshot_in_jobs_and_ls(self):
         with Daemon() as d:
             link = d.call("link.add", {"url": "https://wall.example/", "capture": True})["link"]
-            # what the capture engine will write for a wall, through the store's own finish:
-            # here straight into the file, the engine wiring being a later step
+            # what the capture engine writes for a wall (test_fidelity.py captures real
+            # walls): here straight into the file, to check every view of the state
             d.stop()
             db = sqlite3.connect(d.db_path, timeout=30)
             with db:

@@ -27,10 +27,25 @@ async function shotView(snap) {
   return box;
 }
 
+// What shaped the picture (the snapshot's fidelity record), as a short line.
+function shapedBy(f) {
+  if (!f) return '';
+  const parts = [];
+  if (f.rule) parts.push(t('fid_rule', { m: f.rule }));
+  const c = f.consent;
+  if (c && c.layers && c.layers.length) {
+    parts.push(t('fid_consent', { m: [...c.layers, ...(c.managers || [])].join(', '), n: (c.hidden || []).length }));
+  }
+  if (f.hidden_by_rule && f.hidden_by_rule.length) parts.push(t('fid_hide', { m: f.hidden_by_rule.join(', ') }));
+  if (f.wall) parts.push(t('fid_wall', { m: f.wall }));
+  if (f.wait_for) parts.push(t('fid_wait', { m: f.wait_for }));
+  return parts.join('; ');
+}
+
 function historyTable(snaps, onPick) {
   const timings = (x) => (x ? ['navigate_ms', 'wait_ms', 'capture_ms', 'encode_ms'].map((k) => x[k] ?? '–').join(' / ') : '');
   return h('table', { class: 'history' },
-    h('thead', {}, h('tr', {}, ['h_when', 'h_state', 'h_http', 'h_size', 'h_final', 'h_timings', 'h_error'].map((k) => h('th', { scope: 'col' }, t(k))))),
+    h('thead', {}, h('tr', {}, ['h_when', 'h_state', 'h_http', 'h_size', 'h_final', 'h_timings', 'h_shaped', 'h_error'].map((k) => h('th', { scope: 'col' }, t(k))))),
     h('tbody', {}, snaps.map((s) => h('tr', { dataset: { snapshotId: String(s.id) } },
       h('td', {}, h('button', { type: 'button', class: 'linkish', onclick: () => onPick(s) }, fmtDate(s.created_at))),
       h('td', {}, badge(s.state)),
@@ -38,6 +53,7 @@ function historyTable(snaps, onPick) {
       h('td', {}, s.width && s.height ? `${s.width}×${s.height}${s.truncated ? ' ✂' : ''}` : ''),
       h('td', { class: 'url' }, s.display_final_url ?? s.final_url ?? ''),
       h('td', {}, timings(s.timings)),
+      h('td', { class: 'shaped' }, shapedBy(s.fidelity)),
       h('td', { class: 'err' }, s.error ?? '')))));
 }
 
