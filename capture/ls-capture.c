@@ -55,13 +55,12 @@ static void done_cb(shot_result_t *r, void *ud)
                           "navigate_ms", (json_int_t)r->t_navigate_ms, "wait_ms", (json_int_t)r->t_wait_ms,
                           "lazy_ms", (json_int_t)r->t_lazy_ms,
                           "capture_ms", (json_int_t)r->t_capture_ms, "encode_ms", (json_int_t)pr.elapsed_ms);
-    json_decref(r->png_b64);
-    json_decref(r->redirects);
+    a->rc = r->ok ? 0 : 1;
+    shot_result_clear(r);
     char *s = json_dumps(o, JSON_COMPACT);
     puts(s ? s : "{}");
     free(s);
     json_decref(o);
-    a->rc = r->ok ? 0 : 1;
     cdp_close(a->cdp);
     a->cdp = NULL;
     browser_kill(a->browser);

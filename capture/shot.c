@@ -700,6 +700,16 @@ const char *shot_frame_id(const void *handle)
     return s->target_id;
 }
 
+void shot_result_clear(shot_result_t *r)
+{
+    json_decref(r->png_b64);
+    json_decref(r->redirects);
+    json_decref(r->headers);
+    json_decref(r->consent);
+    free(r->markup);
+    memset(r, 0, sizeof *r);
+}
+
 const char *shot_net_error_text(const char *e)
 {
     static const struct { const char *name, *text; } known[] = {

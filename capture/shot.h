@@ -110,6 +110,9 @@ const char *shot_frame_id(const void *handle);
 /* Fails the capture from outside (a request of its page was refused by the address rules). */
 void shot_fail(void *handle, const char *reason);
 
+/* Frees what a result owns (png_b64, redirects, headers, consent, markup) and zeroes it. */
+void shot_result_clear(shot_result_t *r);
+
 /* A sentence for a Chromium net error name ("net::ERR_NAME_NOT_RESOLVED"), or NULL. */
 const char *shot_net_error_text(const char *net_error);
 

@@ -255,12 +255,7 @@ static int slots_busy(const engine_t *e, slot_phase_t only)
 
 static void slot_clear_result(slot_t *s)
 {
-    json_decref(s->res.png_b64);
-    json_decref(s->res.redirects);
-    json_decref(s->res.headers);
-    json_decref(s->res.consent);
-    free(s->res.markup);
-    memset(&s->res, 0, sizeof s->res);
+    shot_result_clear(&s->res);
     memset(&s->wall, 0, sizeof s->wall);
 }
 
