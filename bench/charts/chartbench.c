@@ -146,14 +146,14 @@ static int bench_encoders(int k)
         {"up", RASTER_PNG_FILTER_UP},     {"sub+up", RASTER_PNG_FILTER_SUB | RASTER_PNG_FILTER_UP},
         {"paeth", RASTER_PNG_FILTER_PAETH}, {"all", RASTER_PNG_FILTER_ALL}};
     size_t size;
-    for (int level = 0; level <= RASTER_PNG_MAX_LEVEL; level++)
+    for (int level = RASTER_PNG_LEVEL_RUNS; level <= RASTER_PNG_MAX_LEVEL; level++)
         for (size_t f = 0; f < sizeof filters / sizeof filters[0]; f++) {
             raster_png_opts_t o = {level, filters[f].mask, RASTER_PNG_TRUECOLOR};
             double ms = encode_best(&c, &o, k, &size);
             printf("{\"color\": \"rgb\", \"level\": %d, \"filter\": \"%s\", "
                    "\"cpu_ms\": %.4f, \"bytes\": %zu}\n", level, filters[f].name, ms, size);
         }
-    for (int level = 1; level <= 6; level += 5) {
+    for (int level = RASTER_PNG_LEVEL_RUNS; level <= 6; level += level < 1 ? 2 : 5) {
         raster_png_opts_t o = {level, RASTER_PNG_FILTER_NONE, RASTER_PNG_RGBA};
         double ms = encode_best(&c, &o, k, &size);
         printf("{\"color\": \"rgba\", \"level\": %d, \"filter\": \"none\", "
