@@ -410,25 +410,38 @@ static uint32_t pack(const uint8_t *o)
 
 static void analyse(const raster_canvas_t *c, palette_t *pal, int *colors, int *opaque)
 {
+    /* Pixels are compared as they are stored, premultiplied: a run of one value (most of
+     * a chart) costs a compare a pixel, and only a new value is un-premultiplied and
+     * looked up. Past 256 colours only the alpha is left to check. */
     int op = 1, over = 0;
-    uint32_t last = 0;
-    int have_last = 0;
-    size_t n = (size_t)c->w * (size_t)c->h;
-    for (size_t i = 0; i < n; i++) {
-        const uint8_t *p = c->px + i * 4;
-        if (p[3] != 255)
-            op = 0;
-        if (over)
-            continue;
-        uint8_t o[4];
-        unpremultiply(p, o);
-        uint32_t v = pack(o);
-        if (have_last && v == last)
+    const uint8_t *px = c->px;
+    size_t n = (size_t)c->w * (size_t)c->h, i = 0;
+    uint32_t last;
+    memcpy(&last, px, 4);
+    last = ~last; /* differs from the first pixel */
+    for (; i < n; i++) {
+        uint32_t v;
+        memcpy(&v, px + i * 4, 4);
+        if (v == last)
             continue;
         last = v;
-        have_last = 1;
-        if (palette_index(pal, v) < 0)
+        const uint8_t *p = px + i * 4;
+        if (p[3] != 255)
+            op = 0;
+        uint8_t o[4];
+        unpremultiply(p, o);
+        if (palette_index(pal, pack(o)) < 0) {
             over = 1;
+            break;
+        }
+    }
+    /* The alpha bytes of the rest, 64 pixels at a time. */
+    while (op && i < n) {
+        size_t end = n - i < 64 ? n : i + 64;
+        unsigned a = 255;
+        for (; i < end; i++)
+            a &= px[i * 4 + 3];
+        op = a == 255;
     }
     *colors = over ? 257 : pal->n;
     *opaque = op;
