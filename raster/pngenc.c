@@ -472,12 +472,22 @@ static void canvas_row_cb(void *ud, uint32_t y, uint8_t *row)
     const uint8_t *p = r->c->px + (size_t)y * (size_t)r->c->w * 4;
     int w = r->c->w;
     if (r->channels == 1) {
-        int per = 8 / r->depth, acc = 0, k = 0;
+        /* the last stored pixel's index is kept: a run is looked up once */
+        int per = 8 / r->depth, acc = 0, k = 0, idx = 0;
         size_t o = 0;
+        uint32_t last;
+        memcpy(&last, p, 4);
+        last = ~last;
         for (int x = 0; x < w; x++) {
-            uint8_t px[4];
-            unpremultiply(p + x * 4, px);
-            acc = acc << r->depth | palette_index(r->pal, pack(px));
+            uint32_t v;
+            memcpy(&v, p + x * 4, 4);
+            if (v != last) {
+                uint8_t px[4];
+                unpremultiply(p + x * 4, px);
+                idx = palette_index(r->pal, pack(px));
+                last = v;
+            }
+            acc = acc << r->depth | idx;
             if (++k == per) {
                 row[o++] = (uint8_t)acc;
                 acc = k = 0;
