@@ -1,8 +1,8 @@
 /* pngenc.c -- the one PNG writer (charts, thumbnails, screenshot tiles): IHDR/PLTE/tRNS,
- * the rows filtered into one buffer, that buffer deflated in one call by libdeflate into
- * a single IDAT, IEND. Also the canvas front end: picks the smallest exact pixel format
- * (palette, RGB or RGBA) and un-premultiplies. No state outside one call; knows nothing of
- * what the image shows. */
+ * the rows filtered into one buffer, that buffer deflated in one call (libdeflate, or
+ * raster/deflate.c for drawn images) into a single IDAT, IEND. Also the canvas front end:
+ * picks the smallest exact pixel format (palette, RGB or RGBA) and un-premultiplies. No
+ * state outside one call but the thread's scratch; knows nothing of what the image shows. */
 #include "pngenc.h"
 
 #include <errno.h>

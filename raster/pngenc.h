@@ -1,9 +1,10 @@
 /* pngenc.h -- linksnap's one PNG writer, for charts, thumbnails and screenshot tiles:
- * rows in, PNG bytes out, the image data deflated in one piece by libdeflate. Two levels:
+ * rows in, PNG bytes out, the image data deflated in one piece by libdeflate or, for
+ * drawn images (the charts' default), by raster/deflate.c. Two levels:
  *   raster_png_write   any 8-bit RGB/RGBA or palette image given as rows (or a row callback)
  *   raster_png_encode  a premultiplied canvas, in the smallest exact format, with the
  *                      encoder settings exposed so they can be measured (bench/charts).
- * libdeflate compresses whole buffers, not streams: the filtered image is held in memory
+ * Both compress whole buffers, not streams: the filtered image is held in memory
  * while it is compressed (1 + row bytes per row), so callers with tall images write them
  * in pieces (daemon/tiles.c writes one tile at a time). */
 #ifndef LS_RASTER_PNGENC_H
@@ -61,9 +62,9 @@ typedef struct {
  * -E2BIG (out's cap), with a sentence in err. */
 int raster_png_write(const raster_png_image_t *im, buf_t *out, char *err, size_t errlen);
 
-/* Each thread keeps its last libdeflate compressor and row buffer (up to 16 MB) for the
- * next image; they are freed when the thread exits, or now by this (for the calling
- * thread only). */
+/* Each thread keeps its last libdeflate compressor, raster/deflate.c's work memory and
+ * row buffer (up to 16 MB) for the next image; they are freed when the thread exits, or
+ * now by this (for the calling thread only). */
 void raster_png_release_scratch(void);
 
 typedef enum {
