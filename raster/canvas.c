@@ -53,7 +53,7 @@ int raster_color_parse(const char *s, raster_color_t *out)
     return 0;
 }
 
-int raster_canvas_init(raster_canvas_t *c, int w, int h)
+static int canvas_alloc(raster_canvas_t *c, int w, int h, int zero)
 {
     c->w = c->h = 0;
     c->px = NULL;
@@ -65,15 +65,29 @@ int raster_canvas_init(raster_canvas_t *c, int w, int h)
     /* the thread's spare, when not much larger than needed: a big one is not kept for a small one */
     c->px = raster_spare_take(RASTER_SPARE_CANVAS, n, 2 * n, &cap);
     if (c->px) {
-        memset(c->px, 0, n);
+        if (zero)
+            memset(c->px, 0, n);
     } else {
-        c->px = calloc(n, 1);
+        c->px = zero ? calloc(n, 1) : malloc(n);
     }
     if (!c->px)
         return -ENOMEM;
     c->w = w;
     c->h = h;
     return 0;
+}
+
+int raster_canvas_init(raster_canvas_t *c, int w, int h)
+{
+    return canvas_alloc(c, w, h, 1);
+}
+
+int raster_canvas_init_color(raster_canvas_t *c, int w, int h, raster_color_t col)
+{
+    int rc = canvas_alloc(c, w, h, 0);
+    if (!rc)
+        raster_canvas_clear(c, col);
+    return rc;
 }
 
 void raster_canvas_free(raster_canvas_t *c)

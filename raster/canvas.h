@@ -33,6 +33,9 @@ int raster_color_parse(const char *s, raster_color_t *out);
 
 /* Returns 0, -EINVAL (size out of range) or -ENOMEM. Pixels start transparent. */
 int raster_canvas_init(raster_canvas_t *c, int w, int h);
+/* The same, with every pixel col: one pass over the pixels instead of a clear after a
+ * zeroing. */
+int raster_canvas_init_color(raster_canvas_t *c, int w, int h, raster_color_t col);
 /* Frees c's pixels, or keeps them (up to RASTER_SPARE_MAX bytes) as the calling thread's
  * spare for its next canvas of about that size; a thread's spare is freed when the
  * thread exits, or by raster_canvas_release_spare. Accepts NULL. */

@@ -1,8 +1,8 @@
 /* pngenc.c -- the one PNG writer (charts, thumbnails, screenshot tiles): IHDR/PLTE/tRNS,
- * the rows filtered into one buffer, that buffer deflated in one call by libdeflate into
- * a single IDAT, IEND. Also the canvas front end: picks the smallest exact pixel format
- * (palette, RGB or RGBA) and un-premultiplies. No state outside one call; knows nothing of
- * what the image shows. */
+ * the rows filtered into one buffer, that buffer deflated in one call (libdeflate, or
+ * raster/deflate.c for drawn images) into a single IDAT, IEND. Also the canvas front end:
+ * picks the smallest exact pixel format (palette, RGB or RGBA) and un-premultiplies. No
+ * state outside one call but the thread's scratch; knows nothing of what the image shows. */
 #include "pngenc.h"
 
 #include <errno.h>
@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "deflate.h"
 
 /* ---- the thread's scratch: a compressor and the filtered-rows buffer ----------------------
  * A libdeflate compressor is 2 MB at level 2 and the rows of a chart 1.6 MB: allocated
@@ -24,6 +26,7 @@ typedef struct {
     int level;
     uint8_t *raw, *zout;    /* filtered rows; deflated bytes, before they go to out */
     size_t cap, zcap;
+    void *runs_work;        /* raster_deflate_zlib's tokens and hash table */
 } scratch_t;
 
 static pthread_key_t scratch_key;
@@ -37,6 +40,7 @@ static void scratch_free_cb(void *p)
         libdeflate_free_compressor(s->z);
         free(s->raw);
         free(s->zout);
+        free(s->runs_work);
     }
     free(s);
 }
@@ -175,8 +179,9 @@ int raster_png_write(const raster_png_image_t *im, buf_t *out, char *err, size_t
         return fail(err, errlen, -EINVAL, "PNG: the image is empty or too large");
     if (!im->px && !im->row_cb)
         return fail(err, errlen, -EINVAL, "PNG: no rows given");
-    if (im->level < 0 || im->level > RASTER_PNG_MAX_LEVEL)
-        return fail(err, errlen, -EINVAL, "PNG: compression level must be 0 to 12");
+    if ((im->level < 0 && im->level != RASTER_PNG_LEVEL_RUNS) || im->level > RASTER_PNG_MAX_LEVEL)
+        return fail(err, errlen, -EINVAL, "PNG: compression level must be 0 to 12 (or runs)");
+    int runs = im->level == RASTER_PNG_LEVEL_RUNS;
     size_t rowbytes = ((size_t)im->width * (size_t)(channels * im->depth) + 7) / 8;
     size_t bpp = pal ? 1 : (size_t)channels;
     if (rowbytes + 1 > (SIZE_MAX / 4) / im->height)
@@ -197,6 +202,7 @@ int raster_png_write(const raster_png_image_t *im, buf_t *out, char *err, size_t
     size_t start = out->len; /* on failure out is left as it was */
     struct libdeflate_compressor *z = NULL;
     uint8_t *raw = NULL, *rows = NULL, *trial = NULL;
+    void *work = NULL;
     scratch_t *sc = scratch_get(1);
     if (sc && rawlen <= RAW_KEEP_MAX) {
         if (sc->cap < rawlen) {
@@ -253,7 +259,13 @@ int raster_png_write(const raster_png_image_t *im, buf_t *out, char *err, size_t
         prev = cur;
     }
 
-    if (sc && sc->z && sc->level == im->level) {
+    if (runs) {
+        work = sc && sc->runs_work ? sc->runs_work : malloc(RASTER_DEFLATE_WORK_BYTES);
+        if (!work)
+            goto done;
+        if (sc)
+            sc->runs_work = work;
+    } else if (sc && sc->z && sc->level == im->level) {
         z = sc->z;
     } else {
         z = libdeflate_alloc_compressor(im->level);
@@ -263,7 +275,7 @@ int raster_png_write(const raster_png_image_t *im, buf_t *out, char *err, size_t
             sc->level = im->level;
         }
     }
-    if (!z)
+    if (!z && !work)
         goto done;
     uint8_t ihdr[13];
     put32(ihdr, im->width);
@@ -286,7 +298,7 @@ int raster_png_write(const raster_png_image_t *im, buf_t *out, char *err, size_t
     /* Deflate into the thread's buffer (room for the worst case, mapped once), then copy
      * the few bytes it takes into out: reserving the worst case in out would map fresh
      * memory for every image. */
-    size_t bound = libdeflate_zlib_compress_bound(z, rawlen);
+    size_t bound = runs ? raster_deflate_bound(rawlen) : libdeflate_zlib_compress_bound(z, rawlen);
     uint8_t *zout = NULL;
     if (sc && bound <= RAW_KEEP_MAX) {
         if (sc->zcap < bound) {
@@ -303,7 +315,10 @@ int raster_png_write(const raster_png_image_t *im, buf_t *out, char *err, size_t
         rc = -ENOMEM;
         goto done;
     }
-    size_t n = libdeflate_zlib_compress(z, raw, rawlen, zout, bound);
+    /* the runs encoder's distances: the byte above (filter byte included) and the pixel
+     * on the left (a byte, below 8 bits a pixel) */
+    size_t n = runs ? raster_deflate_zlib(raw, rawlen, rowbytes + 1, bpp, work, zout, bound)
+                    : libdeflate_zlib_compress(z, raw, rawlen, zout, bound);
     rc = n ? buf_reserve(out, n + 24) : -EIO;
     if (!rc) {
         memcpy(out->data + out->len + 8, zout, n);
@@ -325,6 +340,8 @@ done:
     }
     if (!sc || z != sc->z)
         libdeflate_free_compressor(z);
+    if (!sc)
+        free(work);
     if (!sc || raw != sc->raw)
         free(raw);
     free(trial);
@@ -336,11 +353,12 @@ done:
 
 raster_png_opts_t raster_png_defaults(void)
 {
-    /* Measured on the 12-tag 1200x440 chart (docs/benchmarks.md, "Charts"): libdeflate
-     * (1.14) level 2 without row filters is the fastest setting that compresses -- its
-     * level 1 takes twice as long on long runs -- and smaller than zlib's level 1: flat
-     * colour areas deflate better unfiltered, as runs of identical pixels. */
-    raster_png_opts_t o = {2, RASTER_PNG_FILTER_NONE, RASTER_PNG_AUTO};
+    /* Measured on the 12-tag 1200x440 chart (docs/benchmarks.md, "Charts"): raster/
+     * deflate.c without row filters, 0.65 ms and 32.6 kB, against libdeflate 1.14's best,
+     * level 2 unfiltered, 2.4 ms and 32.2 kB (its level 1 takes twice as long on long
+     * runs; levels 3-6 are 0-10% slower for at most 3% fewer bytes). Flat colour areas
+     * deflate better unfiltered, as runs of identical pixels. */
+    raster_png_opts_t o = {RASTER_PNG_LEVEL_RUNS, RASTER_PNG_FILTER_NONE, RASTER_PNG_AUTO};
     return o;
 }
 
@@ -392,25 +410,38 @@ static uint32_t pack(const uint8_t *o)
 
 static void analyse(const raster_canvas_t *c, palette_t *pal, int *colors, int *opaque)
 {
+    /* Pixels are compared as they are stored, premultiplied: a run of one value (most of
+     * a chart) costs a compare a pixel, and only a new value is un-premultiplied and
+     * looked up. Past 256 colours only the alpha is left to check. */
     int op = 1, over = 0;
-    uint32_t last = 0;
-    int have_last = 0;
-    size_t n = (size_t)c->w * (size_t)c->h;
-    for (size_t i = 0; i < n; i++) {
-        const uint8_t *p = c->px + i * 4;
-        if (p[3] != 255)
-            op = 0;
-        if (over)
-            continue;
-        uint8_t o[4];
-        unpremultiply(p, o);
-        uint32_t v = pack(o);
-        if (have_last && v == last)
+    const uint8_t *px = c->px;
+    size_t n = (size_t)c->w * (size_t)c->h, i = 0;
+    uint32_t last;
+    memcpy(&last, px, 4);
+    last = ~last; /* differs from the first pixel */
+    for (; i < n; i++) {
+        uint32_t v;
+        memcpy(&v, px + i * 4, 4);
+        if (v == last)
             continue;
         last = v;
-        have_last = 1;
-        if (palette_index(pal, v) < 0)
+        const uint8_t *p = px + i * 4;
+        if (p[3] != 255)
+            op = 0;
+        uint8_t o[4];
+        unpremultiply(p, o);
+        if (palette_index(pal, pack(o)) < 0) {
             over = 1;
+            break;
+        }
+    }
+    /* The alpha bytes of the rest, 64 pixels at a time. */
+    while (op && i < n) {
+        size_t end = n - i < 64 ? n : i + 64;
+        unsigned a = 255;
+        for (; i < end; i++)
+            a &= px[i * 4 + 3];
+        op = a == 255;
     }
     *colors = over ? 257 : pal->n;
     *opaque = op;
@@ -441,12 +472,22 @@ static void canvas_row_cb(void *ud, uint32_t y, uint8_t *row)
     const uint8_t *p = r->c->px + (size_t)y * (size_t)r->c->w * 4;
     int w = r->c->w;
     if (r->channels == 1) {
-        int per = 8 / r->depth, acc = 0, k = 0;
+        /* the last stored pixel's index is kept: a run is looked up once */
+        int per = 8 / r->depth, acc = 0, k = 0, idx = 0;
         size_t o = 0;
+        uint32_t last;
+        memcpy(&last, p, 4);
+        last = ~last;
         for (int x = 0; x < w; x++) {
-            uint8_t px[4];
-            unpremultiply(p + x * 4, px);
-            acc = acc << r->depth | palette_index(r->pal, pack(px));
+            uint32_t v;
+            memcpy(&v, p + x * 4, 4);
+            if (v != last) {
+                uint8_t px[4];
+                unpremultiply(p + x * 4, px);
+                idx = palette_index(r->pal, pack(px));
+                last = v;
+            }
+            acc = acc << r->depth | idx;
             if (++k == per) {
                 row[o++] = (uint8_t)acc;
                 acc = k = 0;

@@ -1,9 +1,10 @@
 /* pngenc.h -- linksnap's one PNG writer, for charts, thumbnails and screenshot tiles:
- * rows in, PNG bytes out, the image data deflated in one piece by libdeflate. Two levels:
+ * rows in, PNG bytes out, the image data deflated in one piece by libdeflate or, for
+ * drawn images (the charts' default), by raster/deflate.c. Two levels:
  *   raster_png_write   any 8-bit RGB/RGBA or palette image given as rows (or a row callback)
  *   raster_png_encode  a premultiplied canvas, in the smallest exact format, with the
  *                      encoder settings exposed so they can be measured (bench/charts).
- * libdeflate compresses whole buffers, not streams: the filtered image is held in memory
+ * Both compress whole buffers, not streams: the filtered image is held in memory
  * while it is compressed (1 + row bytes per row), so callers with tall images write them
  * in pieces (daemon/tiles.c writes one tile at a time). */
 #ifndef LS_RASTER_PNGENC_H
@@ -31,6 +32,10 @@ typedef enum {
 } raster_png_type_t;
 
 #define RASTER_PNG_MAX_LEVEL 12 /* libdeflate's levels: 0 stores, 1 fastest, 12 smallest */
+/* Not a libdeflate level: raster/deflate.c, which tries the pixel above and the one on the
+ * left before anything else -- for drawn images (charts), several times faster than
+ * libdeflate on their long runs, a few per cent larger. */
+#define RASTER_PNG_LEVEL_RUNS (-1)
 
 /* One image to write. Rows come from px (stride bytes apart, packed as the PNG wants them:
  * 3 or 4 bytes a pixel, or palette indices at depth bits) or, when px is NULL, from row_cb,
@@ -44,7 +49,7 @@ typedef struct {
     int nplte;
     const uint8_t *trns;       /* palette: alpha of the first ntrns entries, or NULL */
     int ntrns;
-    int level;                 /* libdeflate level 0..12 */
+    int level;                 /* libdeflate level 0..12, or RASTER_PNG_LEVEL_RUNS */
     int filters;               /* RASTER_PNG_FILTER_* mask; several: chosen per row */
     const uint8_t *px;
     size_t stride;
@@ -57,9 +62,9 @@ typedef struct {
  * -E2BIG (out's cap), with a sentence in err. */
 int raster_png_write(const raster_png_image_t *im, buf_t *out, char *err, size_t errlen);
 
-/* Each thread keeps its last libdeflate compressor and row buffer (up to 16 MB) for the
- * next image; they are freed when the thread exits, or now by this (for the calling
- * thread only). */
+/* Each thread keeps its last libdeflate compressor, raster/deflate.c's work memory and
+ * row buffer (up to 16 MB) for the next image; they are freed when the thread exits, or
+ * now by this (for the calling thread only). */
 void raster_png_release_scratch(void);
 
 typedef enum {
@@ -69,7 +74,7 @@ typedef enum {
 } raster_png_color_t;
 
 typedef struct {
-    int level;     /* libdeflate level 0..12 */
+    int level;     /* libdeflate level 0..12, or RASTER_PNG_LEVEL_RUNS */
     int filters;   /* RASTER_PNG_FILTER_* mask; several are chosen among per row */
     raster_png_color_t color;
 } raster_png_opts_t;

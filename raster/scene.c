@@ -199,12 +199,11 @@ int raster_scene_render(const raster_scene_t *s, double scale, raster_canvas_t *
                  RASTER_MAX_PIXELS);
         return -EINVAL;
     }
-    int rc = raster_canvas_init(out, (int)w, (int)h);
+    int rc = raster_canvas_init_color(out, (int)w, (int)h, s->background);
     if (rc) {
         snprintf(err, errlen, "out of memory for a %.0fx%.0f canvas", w, h);
         return rc;
     }
-    raster_canvas_clear(out, s->background);
     raster_draw_t d;
     raster_draw_init(&d, out);
     raster_matrix_t dev = raster_matrix_scale(scale, scale);

@@ -5,8 +5,9 @@
  *                              one JSON line with the best and median of build, draw,
  *                              encode and total (wall ms) and of total CPU ms, and the
  *                              PNG size. --png FILE also writes the chart.
- *   chartbench encoders K      PNG encoder settings on that chart's pixels: libdeflate
- *                              level x filter (RGB), RGBA, palette; best
+ *   chartbench encoders K      PNG encoder settings on that chart's pixels: level
+ *                              (-1: raster/deflate.c, 0-12: libdeflate) x filter
+ *                              (RGB), RGBA, palette; best
  *                              of K per setting; one JSON line each.
  *   chartbench threads T SECS  T threads rendering the chart for SECS seconds; prints
  *                              renders per second (wall).
@@ -15,8 +16,9 @@
  *                              (SHOT, a screenshot PNG, box-filtered to 320 px wide) and
  *                              a screenshot tile (1024 rows of SHOT, repeated): old and
  *                              new alternate, K times each; best and median CPU ms and
- *                              bytes, one JSON line per writer and image; then libdeflate
- *                              levels for the thumbnail and the tile.
+ *                              bytes, one JSON line per writer and image; then
+ *                              raster/deflate.c (level -1) and libdeflate levels 1-6,
+ *                              SUB and unfiltered, for the thumbnail and the tile.
  * The chart: 12 tags, two of them Chinese, 1200x440, PNG -- the issue's chart. */
 #include <pthread.h>
 #include <stdio.h>
@@ -146,14 +148,14 @@ static int bench_encoders(int k)
         {"up", RASTER_PNG_FILTER_UP},     {"sub+up", RASTER_PNG_FILTER_SUB | RASTER_PNG_FILTER_UP},
         {"paeth", RASTER_PNG_FILTER_PAETH}, {"all", RASTER_PNG_FILTER_ALL}};
     size_t size;
-    for (int level = 0; level <= RASTER_PNG_MAX_LEVEL; level++)
+    for (int level = RASTER_PNG_LEVEL_RUNS; level <= RASTER_PNG_MAX_LEVEL; level++)
         for (size_t f = 0; f < sizeof filters / sizeof filters[0]; f++) {
             raster_png_opts_t o = {level, filters[f].mask, RASTER_PNG_TRUECOLOR};
             double ms = encode_best(&c, &o, k, &size);
             printf("{\"color\": \"rgb\", \"level\": %d, \"filter\": \"%s\", "
                    "\"cpu_ms\": %.4f, \"bytes\": %zu}\n", level, filters[f].name, ms, size);
         }
-    for (int level = 1; level <= 6; level += 5) {
+    for (int level = RASTER_PNG_LEVEL_RUNS; level <= 6; level += level < 1 ? 2 : 5) {
         raster_png_opts_t o = {level, RASTER_PNG_FILTER_NONE, RASTER_PNG_RGBA};
         double ms = encode_best(&c, &o, k, &size);
         printf("{\"color\": \"rgba\", \"level\": %d, \"filter\": \"none\", "
@@ -386,13 +388,16 @@ static int bench_codecs(int k, const char *shot)
         memcpy(tile + (size_t)y * (size_t)w * 3, px + (size_t)(y % h) * (size_t)w * 3, (size_t)w * 3);
     int rc = codec_pair("thumbnail", thumb, tw, th, 3, 1, THUMB_LEVEL, k) ||
              codec_pair("tile", tile, w, 1024, 1, 1, TILE_LEVEL, k);
-    /* libdeflate's levels on both, SUB filter, for the choice of level. */
-    for (int level = 1; level <= 6 && !rc; level++)
-        for (int img = 0; img < 2; img++) {
-            raster_png_image_t im = {(uint32_t)(img ? w : tw), (uint32_t)(img ? 1024 : th),
+    /* raster/deflate.c (level -1) and libdeflate's levels on both, SUB filter and none,
+     * for the choice of level. */
+    for (int level = RASTER_PNG_LEVEL_RUNS; level <= 6 && !rc; level += level < 0 ? 2 : 1)
+        for (int img = 0; img < 4; img++) {
+            int sub = img < 2;
+            raster_png_image_t im = {(uint32_t)(img & 1 ? w : tw), (uint32_t)(img & 1 ? 1024 : th),
                                      RASTER_PNG_TYPE_RGB, 8, NULL, 0, NULL, 0, level,
-                                     RASTER_PNG_FILTER_SUB, img ? tile : thumb,
-                                     (size_t)(img ? w : tw) * 3, NULL, NULL};
+                                     sub ? RASTER_PNG_FILTER_SUB : RASTER_PNG_FILTER_NONE,
+                                     img & 1 ? tile : thumb, (size_t)(img & 1 ? w : tw) * 3,
+                                     NULL, NULL};
             double best = 1e9;
             buf_init(&out, 0);
             for (int i = 0; i < k; i++) {
@@ -403,8 +408,9 @@ static int bench_codecs(int k, const char *shot)
                 if (dt < best)
                     best = dt;
             }
-            printf("{\"image\": \"%s\", \"writer\": \"pngenc level %d\", \"best_ms\": %.4f, "
-                   "\"bytes\": %zu}\n", img ? "tile" : "thumbnail", level, best, out.len);
+            printf("{\"image\": \"%s\", \"writer\": \"pngenc level %d %s\", \"best_ms\": %.4f, "
+                   "\"bytes\": %zu}\n", img & 1 ? "tile" : "thumbnail", level, sub ? "sub" : "none",
+                   best, out.len);
             buf_free(&out);
         }
     free(thumb);

@@ -711,7 +711,8 @@ static int write_and_check(raster_png_type_t type, int depth, const uint8_t *plt
                                   RASTER_PNG_FILTER_UP, RASTER_PNG_FILTER_AVG,
                                   RASTER_PNG_FILTER_PAETH, RASTER_PNG_FILTER_ALL};
     for (size_t f = 0; f < LS_TEST_LEN(filters); f++)
-        for (int level = 0; level <= RASTER_PNG_MAX_LEVEL; level += 6)
+        for (int level = RASTER_PNG_LEVEL_RUNS; level <= RASTER_PNG_MAX_LEVEL;
+             level += level < 0 ? 1 : 6)
             for (int cb = 0; cb < 2; cb++) {
                 size_t bits = (size_t)depth * (type == RASTER_PNG_TYPE_RGB ? 3
                                                : type == RASTER_PNG_TYPE_RGBA ? 4 : 1);
@@ -797,7 +798,7 @@ TEST(png_writer_refuses_bad_images)
         {{4, 0x80000000u, RASTER_PNG_TYPE_RGB, 8, NULL, 0, NULL, 0, 2, 1, px, 12, NULL, NULL}, "large"},
         {{4, 4, RASTER_PNG_TYPE_RGB, 8, NULL, 0, NULL, 0, 2, 1, NULL, 12, NULL, NULL}, "rows"},
         {{4, 4, RASTER_PNG_TYPE_RGB, 8, NULL, 0, NULL, 0, 13, 1, px, 12, NULL, NULL}, "level"},
-        {{4, 4, RASTER_PNG_TYPE_RGB, 8, NULL, 0, NULL, 0, -1, 1, px, 12, NULL, NULL}, "level"},
+        {{4, 4, RASTER_PNG_TYPE_RGB, 8, NULL, 0, NULL, 0, -2, 1, px, 12, NULL, NULL}, "level"},
     };
     for (size_t i = 0; i < LS_TEST_LEN(cases); i++) {
         err[0] = '\0';
@@ -866,6 +867,14 @@ TEST(png_writer_sizes_like_zlib)
            c.h, b.len, zsize);
     ASSERT_LT((double)b.len, zsize * 1.10);
     buf_free(&b);
+    /* The charts' own encoder (the default), RGB like zlib's: within 10% too. */
+    o.level = RASTER_PNG_LEVEL_RUNS;
+    buf_init(&b, 0);
+    ASSERT_EQ(raster_png_encode(&c, &o, &b, err, sizeof err), 0);
+    printf("    chart-like %dx%d: runs encoder %zu bytes, zlib level 6 %zu bytes\n", c.w, c.h,
+           b.len, zsize);
+    ASSERT_LT((double)b.len, zsize * 1.10);
+    buf_free(&b);
     /* A photo-like gradient with noise, SUB as the thumbnails and tiles use. */
     int w = 200, h = 150;
     uint8_t *g = malloc((size_t)w * (size_t)h * 3);
@@ -890,6 +899,151 @@ TEST(png_writer_sizes_like_zlib)
     free(rgb);
     raster_canvas_free(&c);
     raster_scene_free(&s);
+    return 0;
+}
+
+/* Encodes px (w x h RGB, or RGBA when channels is 4) with the runs encoder, unfiltered,
+ * and checks libpng decodes exactly px; returns the PNG's size in *size. */
+static int runs_roundtrip(const uint8_t *px, uint32_t w, uint32_t h, int channels, size_t *size)
+{
+    raster_png_image_t im = {w, h, channels == 4 ? RASTER_PNG_TYPE_RGBA : RASTER_PNG_TYPE_RGB,
+                             8, NULL, 0, NULL, 0, RASTER_PNG_LEVEL_RUNS, RASTER_PNG_FILTER_NONE,
+                             px, (size_t)w * (size_t)channels, NULL, NULL};
+    buf_t b;
+    buf_init(&b, 0);
+    char err[160];
+    ASSERT_MSG(raster_png_write(&im, &b, err, sizeof err) == 0, "%s", err);
+    test_image_t img;
+    ASSERT_MSG(test_png_decode(b.data, b.len, &img) == 0, "libpng refused %ux%u", w, h);
+    ASSERT_EQ(img.w, (int)w);
+    ASSERT_EQ(img.h, (int)h);
+    for (size_t i = 0; i < (size_t)w * h; i++)
+        for (int k = 0; k < 4; k++)
+            ASSERT_MSG(img.px[i * 4 + k] == (k < channels ? px[i * channels + k] : 255),
+                       "%ux%u: pixel %zu channel %d", w, h, i, k);
+    free(img.px);
+    *size = b.len;
+    buf_free(&b);
+    return 0;
+}
+
+TEST(png_runs_encoder_roundtrips)
+{
+    /* Shapes that take every path of raster/deflate.c: noise (stored blocks, over 65535
+     * bytes of them), one colour (matches of 258 on the left and above), more than 64 Ki
+     * tokens (several Huffman blocks), rows further apart than the 32 KiB window, tiny
+     * images, and a chart-like mix. */
+    static const struct { uint32_t w, h; int channels, kind; } cases[] = {
+        {1, 1, 3, 0}, {1, 1, 3, 1}, {2, 1, 4, 0}, {3, 2, 3, 2}, {37, 23, 3, 0},
+        {300, 300, 3, 0}, {300, 300, 4, 1}, {640, 480, 3, 2}, {700, 400, 4, 3},
+        {12000, 3, 3, 2}, {11000, 2, 3, 0}, {1200, 440, 3, 3},
+    };
+    for (size_t t = 0; t < LS_TEST_LEN(cases); t++) {
+        uint32_t w = cases[t].w, h = cases[t].h;
+        int ch = cases[t].channels;
+        size_t n = (size_t)w * h * (size_t)ch, size;
+        uint8_t *px = malloc(n);
+        ASSERT(px != NULL);
+        noise(px, n, 11 + (uint32_t)t);
+        for (uint32_t y = 0; y < h && cases[t].kind; y++)
+            for (uint32_t x = 0; x < w; x++) {
+                uint8_t *p = px + ((size_t)y * w + x) * (size_t)ch;
+                if (cases[t].kind == 1) {
+                    memset(p, 200, (size_t)ch);
+                } else if (cases[t].kind == 2) {
+                    /* noisy rows with a band of flat columns, and every third row a copy */
+                    if (x % 50 < 30)
+                        memset(p, (int)(x / 50 * 17), (size_t)ch);
+                    if (y % 3 == 2)
+                        memcpy(p, p - (size_t)w * (size_t)ch, (size_t)ch);
+                } else {
+                    /* white, flat bars, anti-aliased-ish edges, a few specks of noise */
+                    int bar = y % 40 < 24 && x < 100 + (y / 40) * 90;
+                    uint8_t v[4] = {255, 255, 255, 255};
+                    if (bar)
+                        v[0] = 76, v[1] = 120, v[2] = 168;
+                    if (x == 100 + (y / 40) * 90 || (x * 7 + y * 3) % 997 == 0)
+                        v[0] = p[0], v[1] = p[1];
+                    if (ch == 4 && x % 200 < 3)
+                        v[3] = (uint8_t)(y & 255);
+                    memcpy(p, v, (size_t)ch);
+                }
+            }
+        if (runs_roundtrip(px, w, h, ch, &size))
+            return 1;
+        if ((t == LS_TEST_LEN(cases) - 1 || cases[t].kind == 1) && n > 10000)
+            ASSERT_LT(size, n / 20); /* flat images compress */
+        if (cases[t].kind == 0)
+            ASSERT_LT(size, n + h + n / 1000 + 100); /* noise: stored, little over its rows */
+        free(px);
+    }
+    return 0;
+}
+
+/* Fills c with n distinct opaque colours in runs of three pixels; when transparent, the
+ * colours i % 16 == 1 become one half-transparent colour and i % 16 == 3 transparent. */
+static void palette_canvas(raster_canvas_t *c, int n, int transparent)
+{
+    for (int y = 0; y < c->h; y++)
+        for (int x = 0; x < c->w; x++) {
+            int i = (y * c->w + x) / 3 % n;
+            uint8_t *p = c->px + ((size_t)y * (size_t)c->w + (size_t)x) * 4;
+            p[0] = (uint8_t)(i * 37);
+            p[1] = (uint8_t)(i * 11 + 5);
+            p[2] = (uint8_t)(i >> 8 ? 255 - i % 256 : i);
+            p[3] = 255;
+            if (transparent && i % 16 == 1) {
+                /* premultiplied: straight (200, 100, 50) at alpha 51 */
+                p[0] = 40, p[1] = 20, p[2] = 10, p[3] = 51;
+            }
+            if (transparent && i % 16 == 3)
+                memset(p, 0, 4);
+        }
+}
+
+TEST(png_palette_exact_and_fallback)
+{
+    /* Up to 256 colours: a palette PNG at the smallest depth that holds them, whose
+     * decoded pixels are exactly the canvas (un-premultiplied). 257: RGB, also exact. */
+    static const struct { int colors, transparent, type, depth; } cases[] = {
+        {2, 0, 3, 1}, {4, 0, 3, 2}, {5, 0, 3, 4}, {16, 1, 3, 4}, {17, 0, 3, 8},
+        {200, 1, 3, 8}, {256, 0, 3, 8}, {257, 0, 2, 8}, {700, 0, 2, 8}, {300, 1, 6, 8},
+    };
+    char err[160];
+    for (size_t t = 0; t < LS_TEST_LEN(cases); t++) {
+        raster_canvas_t c;
+        ASSERT_EQ(raster_canvas_init(&c, 131, 67), 0);
+        palette_canvas(&c, cases[t].colors, cases[t].transparent);
+        int colors, opaque;
+        raster_png_analyse(&c, &colors, &opaque);
+        if (!cases[t].transparent) /* (transparency merges some of the colours) */
+            ASSERT_EQ(colors, cases[t].colors > 256 ? 257 : cases[t].colors);
+        ASSERT_EQ(opaque, !cases[t].transparent);
+        for (int runs = 0; runs < 2; runs++) {
+            raster_png_opts_t o = raster_png_defaults();
+            if (!runs)
+                o.level = 2;
+            buf_t b;
+            buf_init(&b, 0);
+            ASSERT_EQ(raster_png_encode(&c, &o, &b, err, sizeof err), 0);
+            ASSERT_MSG((uint8_t)b.data[25] == cases[t].type, "case %zu: colour type %d", t,
+                       (uint8_t)b.data[25]);
+            ASSERT_EQ((uint8_t)b.data[24], cases[t].depth);
+            test_image_t img;
+            ASSERT_EQ(test_png_decode(b.data, b.len, &img), 0);
+            for (size_t i = 0; i < (size_t)c.w * (size_t)c.h; i++) {
+                const uint8_t *p = c.px + i * 4, *q = img.px + i * 4;
+                uint8_t want[4] = {p[0], p[1], p[2], p[3]};
+                if (p[3] == 51)
+                    want[0] = 200, want[1] = 100, want[2] = 50;
+                ASSERT_MSG(!memcmp(q, want, 4), "case %zu pixel %zu: %d,%d,%d,%d", t, i, q[0],
+                           q[1], q[2], q[3]);
+            }
+            free(img.px);
+            buf_free(&b);
+        }
+        raster_canvas_free(&c);
+    }
     return 0;
 }
 
@@ -949,6 +1103,8 @@ TEST_LIST = {
     TEST_ENTRY(png_writer_roundtrips_through_libpng),
     TEST_ENTRY(png_writer_refuses_bad_images),
     TEST_ENTRY(png_writer_sizes_like_zlib),
+    TEST_ENTRY(png_runs_encoder_roundtrips),
+    TEST_ENTRY(png_palette_exact_and_fallback),
     TEST_ENTRY(coverage_unit_square_is_exact),
     TEST_ENTRY(coverage_circle_matches_area),
     TEST_ENTRY(coverage_random_triangles_exact),
