@@ -1223,6 +1223,13 @@ void egress_set_top_host(egress_t *x, const char *host)
     }
 }
 
+void egress_set_owner(egress_t *x, const char *label, egress_refused_cb refused, void *ud)
+{
+    snprintf(x->label, sizeof x->label, "%s", label ? label : "");
+    x->refused = refused;
+    x->ud = ud;
+}
+
 void egress_get_stats(const egress_t *x, egress_stats_t *out)
 {
     *out = x->stats;

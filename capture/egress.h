@@ -52,6 +52,9 @@ const char *egress_address(const egress_t *x);
  * before it is known), loopback and private addresses are refused for the capture. */
 void egress_set_top_host(egress_t *x, const char *host);
 void egress_get_stats(const egress_t *x, egress_stats_t *out);
+/* Hands the listener to a new owner (a context made ahead of its capture): the label its
+ * log lines carry and the refusal callback. */
+void egress_set_owner(egress_t *x, const char *label, egress_refused_cb refused, void *ud);
 /* 1 when a connection to host was refused (among the last EGRESS_REFUSALS_KEPT refusals),
  * with the reason in why; else 0. */
 #define EGRESS_REFUSALS_KEPT 32

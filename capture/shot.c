@@ -42,6 +42,10 @@ typedef struct {
     int requests;          /* page requests in flight (Network events) */
     int waiting, lazy_sent, lazy_done, grace_used;
     int script_answered;   /* the in-page script came back: the page's thread is alive */
+    int started;           /* a URL and its deadline were given (shot_begin, shot_start) */
+    int parked;            /* a warm context waiting for shot_start */
+    shot_ready_cb ready;   /* shot_warm's: the context is ready, or failed */
+    void *ready_ud;
     uint64_t reserve_ms;   /* the screenshot's time at the end of the deadline */
     uint64_t last_net_ms;  /* loop time of the last request start or end */
     uint64_t started_ms, t_mark, loaded_ms;
@@ -157,7 +161,15 @@ static void finish(shot_t *s, const char *fmt, const char *detail)
     if (s->context_id[0] && !cdp_is_closed(s->cdp))
         send_cmd(s, "Target.disposeBrowserContext",
                  json_pack("{s:s}", "browserContextId", s->context_id), NULL, disposed_cb);
-    s->done(&s->res, s->ud);
+    if (s->started) {
+        s->done(&s->res, s->ud);
+    } else {
+        /* a warm context that failed while being made (its owner hears it), or one its
+         * owner let go of (shot_cancel: nothing to say) */
+        if (!s->parked && s->ready)
+            s->ready(s, s->res.error[0] ? s->res.error : "canceled", s->ready_ud);
+        shot_result_clear(&s->res);
+    }
     uv_close((uv_handle_t *)&s->deadline, timer_closed_cb);
 }
 
@@ -477,11 +489,8 @@ static void navigate_cb(cdp_t *c, json_t *r, const char *err, void *ud)
     s->step = "wait for load";
 }
 
-static void enabled_cb(cdp_t *c, json_t *r, const char *err, void *ud)
+static void navigate(shot_t *s)
 {
-    shot_t *s = ud;
-    (void)r;
-    CHECK(s, err);
     s->step = "navigate";
     s->res.t_setup_ms = (int64_t)(uv_now(s->loop) - s->t_mark);
     s->t_mark = uv_now(s->loop);
@@ -489,18 +498,28 @@ static void enabled_cb(cdp_t *c, json_t *r, const char *err, void *ud)
     send_cmd(s, "Page.navigate", json_pack("{s:s}", "url", s->url), s->session, navigate_cb);
 }
 
-static void attached_cb(cdp_t *c, json_t *r, const char *err, void *ud)
+static void cookies_cb(cdp_t *c, json_t *r, const char *err, void *ud)
 {
     shot_t *s = ud;
+    (void)c;
+    (void)r;
     CHECK(s, err);
-    snprintf(s->session, sizeof s->session, "%s", json_string_value(json_object_get(r, "sessionId")));
+    navigate(s);
+}
+
+/* What belongs to this capture's URL, on a tab that is ready: the viewport and agent, the
+ * rule's header interception, the preload sheet, and its cookies (in this context only);
+ * then the navigation. Commands on the page's session run in order, so each applies
+ * before Page.navigate; the cookies' reply is waited for. */
+static void configure_site(shot_t *s)
+{
+    cdp_t *c = s->cdp;
+    const shot_site_t *site = &s->req.site;
     s->step = "configure";
-    cdp_send(c, "Network.enable", NULL, s->session, NULL, NULL);
     cdp_send(c, "Emulation.setDeviceMetricsOverride",
              json_pack("{s:i,s:i,s:f,s:b}", "width", s->req.viewport_w, "height", s->req.viewport_h,
                        "deviceScaleFactor", s->req.scale > 0 ? s->req.scale : 1.0, "mobile", 0),
              s->session, NULL, NULL);
-    const shot_site_t *site = &s->req.site;
     if (site->user_agent)
         cdp_send(c, "Emulation.setUserAgentOverride", json_pack("{s:s}", "userAgent", site->user_agent),
                  s->session, NULL, NULL);
@@ -515,12 +534,47 @@ static void attached_cb(cdp_t *c, json_t *r, const char *err, void *ud)
                                                       "requestStage", "Request"));
         cdp_send(c, "Fetch.enable", json_pack("{s:o}", "patterns", patterns), s->session, NULL, NULL);
     }
-    /* sent before Page.navigate, so they run in the page's first document */
-    cdp_send(c, "Page.addScriptToEvaluateOnNewDocument", json_pack("{s:s}", "source", lazy_probe),
-             s->session, NULL, NULL);
     if (site->preload)
         cdp_send(c, "Page.addScriptToEvaluateOnNewDocument", json_pack("{s:s}", "source", site->preload),
                  s->session, NULL, NULL);
+    if (site->cookies && json_array_size(site->cookies)) {
+        s->step = "set the rule's cookies";
+        send_cmd(s, "Storage.setCookies",
+                 json_pack("{s:O,s:s}", "cookies", site->cookies, "browserContextId", s->context_id),
+                 NULL, cookies_cb);
+        return;
+    }
+    navigate(s);
+}
+
+static void enabled_cb(cdp_t *c, json_t *r, const char *err, void *ud)
+{
+    shot_t *s = ud;
+    (void)c;
+    (void)r;
+    CHECK(s, err);
+    if (!s->started) {
+        /* a warm context: ready for the next capture (shot_start) */
+        s->parked = 1;
+        s->step = "wait for a capture";
+        s->ready(s, NULL, s->ready_ud);
+        return;
+    }
+    configure_site(s);
+}
+
+static void attached_cb(cdp_t *c, json_t *r, const char *err, void *ud)
+{
+    shot_t *s = ud;
+    CHECK(s, err);
+    snprintf(s->session, sizeof s->session, "%s", json_string_value(json_object_get(r, "sessionId")));
+    s->step = "configure";
+    /* the tab's own set-up, the same for every capture (the page's renderer starts here:
+     * most of a capture's set-up time, which a warm context spends ahead) */
+    cdp_send(c, "Network.enable", NULL, s->session, NULL, NULL);
+    /* sent before Page.navigate, so it runs in the page's first document */
+    cdp_send(c, "Page.addScriptToEvaluateOnNewDocument", json_pack("{s:s}", "source", lazy_probe),
+             s->session, NULL, NULL);
     send_cmd(s, "Page.enable", NULL, s->session, enabled_cb);
 }
 
@@ -579,15 +633,6 @@ static void open_tab(shot_t *s)
              NULL, target_cb);
 }
 
-static void cookies_cb(cdp_t *c, json_t *r, const char *err, void *ud)
-{
-    shot_t *s = ud;
-    (void)c;
-    (void)r;
-    CHECK(s, err);
-    open_tab(s);
-}
-
 static void context_cb(cdp_t *c, json_t *r, const char *err, void *ud)
 {
     shot_t *s = ud;
@@ -597,14 +642,6 @@ static void context_cb(cdp_t *c, json_t *r, const char *err, void *ud)
     cdp_send(c, "Browser.setDownloadBehavior",
              json_pack("{s:s,s:s}", "behavior", "deny", "browserContextId", s->context_id), NULL,
              NULL, NULL);
-    if (s->req.site.cookies && json_array_size(s->req.site.cookies)) {
-        /* a rule's cookies live in this capture's own context only, set before the tab */
-        s->step = "set the rule's cookies";
-        send_cmd(s, "Storage.setCookies",
-                 json_pack("{s:O,s:s}", "cookies", s->req.site.cookies, "browserContextId", s->context_id),
-                 NULL, cookies_cb);
-        return;
-    }
     open_tab(s);
 }
 
@@ -740,35 +777,53 @@ const char *shot_net_error_text(const char *e)
     return NULL;
 }
 
-void *shot_begin(cdp_t *c, uv_loop_t *loop, const shot_request_t *req, shot_done_cb done, void *ud)
+/* The capture's URL, options and deadline (shot_begin at once, shot_start on a warm
+ * context). The proxy stays the context's. */
+static void take_request(shot_t *s, const shot_request_t *req, shot_done_cb done, void *ud)
+{
+    char proxy[sizeof s->proxy];
+    memcpy(proxy, s->proxy, sizeof proxy);
+    s->req = *req;
+    snprintf(s->url, sizeof s->url, "%s", req->url);
+    s->req.url = s->url;
+    memcpy(s->proxy, proxy, sizeof proxy);
+    s->req.proxy_server = s->proxy[0] ? s->proxy : NULL;
+    s->done = done;
+    s->ud = ud;
+    s->started = 1;
+    int timeout = req->timeout_ms > 0 ? req->timeout_ms : 30000;
+    /* the screenshot's time is reserved at the end; the waits share the rest (shot.h) */
+    uint64_t reserve = (uint64_t)(timeout / 3 < 10000 ? timeout / 3 : 10000);
+    uint64_t budget = (uint64_t)timeout - reserve;
+    s->reserve_ms = reserve;
+    s->started_ms = s->t_mark = uv_now(s->loop);
+    s->waits_until = s->started_ms + budget;   /* the other shares are set at commit */
+    uv_timer_start(&s->deadline, deadline_cb, (uint64_t)timeout, 0);
+    uv_timer_start(&s->idle, wait_poll_cb, 50, 50);
+}
+
+/* A new context (with its proxy) and the chain up to a ready tab. NULL when the command
+ * could not be sent. */
+static shot_t *shot_new(cdp_t *c, uv_loop_t *loop, const char *proxy_server, int viewport_w,
+                        int viewport_h, double scale)
 {
     shot_t *s = calloc(1, sizeof *s);
     if (!s)
         return NULL;
     s->cdp = c;
     s->loop = loop;
-    s->req = *req;
-    snprintf(s->url, sizeof s->url, "%s", req->url);
-    s->req.url = s->url;
-    snprintf(s->proxy, sizeof s->proxy, "%s", req->proxy_server ? req->proxy_server : "");
+    snprintf(s->proxy, sizeof s->proxy, "%s", proxy_server ? proxy_server : "");
     s->req.proxy_server = s->proxy[0] ? s->proxy : NULL;
-    s->done = done;
-    s->ud = ud;
+    s->req.viewport_w = viewport_w;
+    s->req.viewport_h = viewport_h;
+    s->req.scale = scale;
     s->step = "new context";
-    int timeout = req->timeout_ms > 0 ? req->timeout_ms : 30000;
-    /* the screenshot's time is reserved at the end; the waits share the rest (shot.h) */
-    uint64_t reserve = (uint64_t)(timeout / 3 < 10000 ? timeout / 3 : 10000);
-    uint64_t budget = (uint64_t)timeout - reserve;
-    s->reserve_ms = reserve;
-    s->started_ms = s->t_mark = uv_now(loop);
-    s->waits_until = s->started_ms + budget;   /* the other shares are set at commit */
     s->res.lazy_steps = -1;
+    s->t_mark = uv_now(loop);
     uv_timer_init(loop, &s->deadline);
     s->deadline.data = s;
     uv_timer_init(loop, &s->idle);
     s->idle.data = s;
-    uv_timer_start(&s->deadline, deadline_cb, (uint64_t)timeout, 0);
-    uv_timer_start(&s->idle, wait_poll_cb, 50, 50);
     /* the context's every connection goes through its own proxy; "<-loopback>" takes away
      * Chromium's implicit bypass of localhost, so loopback is proxied (and checked) too */
     json_t *cp = s->proxy[0]
@@ -782,4 +837,34 @@ void *shot_begin(cdp_t *c, uv_loop_t *loop, const shot_request_t *req, shot_done
         return NULL;
     }
     return s;
+}
+
+void *shot_begin(cdp_t *c, uv_loop_t *loop, const shot_request_t *req, shot_done_cb done, void *ud)
+{
+    shot_t *s = shot_new(c, loop, req->proxy_server, req->viewport_w, req->viewport_h, req->scale);
+    if (s)
+        take_request(s, req, done, ud);
+    return s;
+}
+
+void *shot_warm(cdp_t *c, uv_loop_t *loop, const char *proxy_server, int viewport_w,
+                int viewport_h, double scale, shot_ready_cb ready, void *ud)
+{
+    shot_t *s = shot_new(c, loop, proxy_server, viewport_w, viewport_h, scale);
+    if (s) {
+        s->ready = ready;
+        s->ready_ud = ud;
+    }
+    return s;
+}
+
+int shot_start(void *handle, const shot_request_t *req, shot_done_cb done, void *ud)
+{
+    shot_t *s = handle;
+    if (!s->parked || s->finished || s->started || cdp_is_closed(s->cdp))
+        return -1;
+    s->parked = 0;
+    take_request(s, req, done, ud);
+    configure_site(s);
+    return 0;
 }

@@ -119,6 +119,10 @@ struct engine {
     events_sub_t *sub;
     resolver_t *resolver;         /* the egress proxies' (c-ares on the loop) */
     char remote_peer[64];         /* browser.endpoint's IP: the only peer of a remote proxy */
+    void *warm;                   /* a context and tab made ahead of the next capture */
+    egress_t *warm_egress;        /* its proxy, handed to the slot that takes it */
+    int warm_ready;
+    int warm_failures;            /* in a row: after 3, captures make their own */
     char remote_error[300];       /* why captures with browser.endpoint cannot run */
     tab_t tabs[MAX_TABS];         /* page targets the browser reported (discovery events) */
     int ntabs;
@@ -733,6 +737,71 @@ static void on_teardown_cb(int64_t ms, int64_t job_id, void *ud)
         s->teardown_ms = ms;
 }
 
+/* ---- the warm context ------------------------------------------------------------------ */
+
+static void warm_refused_cb(egress_t *x, const char *host, int port, int top, const char *why,
+                            void *ud)
+{
+    (void)x; (void)host; (void)port; (void)top; (void)why; (void)ud;   /* nothing loads yet */
+}
+
+static void warm_drop(engine_t *e, const char *reason)
+{
+    void *w = e->warm;
+    e->warm = NULL;
+    e->warm_ready = 0;
+    if (w)
+        shot_cancel(w, reason);
+    egress_free(e->warm_egress);
+    e->warm_egress = NULL;
+}
+
+static void warm_ready_cb(void *handle, const char *err, void *ud)
+{
+    engine_t *e = ud;
+    if (handle != e->warm)
+        return;   /* one let go of meanwhile */
+    if (err) {
+        e->warm = NULL;   /* it frees itself */
+        egress_free(e->warm_egress);
+        e->warm_egress = NULL;
+        e->warm_failures++;
+        log_debug("the next capture's context could not be made ahead: %s", err);
+        return;
+    }
+    e->warm_failures = 0;
+    e->warm_ready = 1;
+}
+
+/* Makes the next capture's browser context and tab while others capture: starting the
+ * tab's renderer is most of a capture's set-up (0.4-0.9 s measured), and a warm context
+ * takes it off the capture's path. One at a time; not while stopping or recycling. */
+static void warm_prepare(engine_t *e)
+{
+    const config_t *cfg = &e->d->cfg;
+    if (e->warm || e->bstate != B_READY || e->closing || e->recycling || !cfg->capture ||
+        e->d->stopping || e->remote_error[0] || e->warm_failures >= 3 || !e->cdp ||
+        cdp_is_closed(e->cdp))
+        return;
+    char err[300];
+    egress_opts_t eo = {.resolver = e->resolver, .deny_private = cfg->deny_private,
+                        .bind_ip = cfg->browser_endpoint[0] ? cfg->proxy_listen : NULL,
+                        .peer_ip = cfg->browser_endpoint[0] ? e->remote_peer : NULL,
+                        .label = "next capture", .refused = warm_refused_cb, .ud = e};
+    e->warm_egress = egress_new(e->loop, &eo, err, sizeof err);
+    if (!e->warm_egress) {
+        e->warm_failures++;
+        return;
+    }
+    e->warm = shot_warm(e->cdp, e->loop, egress_address(e->warm_egress), cfg->viewport_w,
+                        cfg->viewport_h, cfg->scale, warm_ready_cb, e);
+    if (!e->warm) {
+        egress_free(e->warm_egress);
+        e->warm_egress = NULL;
+        e->warm_failures++;
+    }
+}
+
 static void slot_start_shot(slot_t *s)
 {
     engine_t *e = s->e;
@@ -746,12 +815,25 @@ static void slot_start_shot(slot_t *s)
     }
     /* one listener per browser context: each connection belongs to this capture */
     snprintf(label, sizeof label, "job %lld", (long long)s->job->id);
+    void *warm = NULL;
+    if (e->warm && e->warm_ready) {
+        /* the context made ahead, with its proxy, becomes this capture's */
+        warm = e->warm;
+        egress_free(s->egress);
+        s->egress = e->warm_egress;
+        egress_set_owner(s->egress, label, on_refused_cb, s);
+        e->warm = NULL;
+        e->warm_egress = NULL;
+        e->warm_ready = 0;
+    }
     egress_opts_t eo = {.resolver = e->resolver, .deny_private = cfg->deny_private,
                         .bind_ip = cfg->browser_endpoint[0] ? cfg->proxy_listen : NULL,
                         .peer_ip = cfg->browser_endpoint[0] ? e->remote_peer : NULL,
                         .label = label, .refused = on_refused_cb, .ud = s};
-    egress_free(s->egress);
-    s->egress = egress_new(e->loop, &eo, err, sizeof err);
+    if (!warm) {
+        egress_free(s->egress);
+        s->egress = egress_new(e->loop, &eo, err, sizeof err);
+    }
     if (!s->egress) {
         s->phase = SLOT_WRITE;
         slot_fail(s, err, 1);
@@ -760,6 +842,8 @@ static void slot_start_shot(slot_t *s)
     top_url_cb(s->job->url, s);
     fidelity_clear(&s->fid);   /* a blank page's second shot prepares it again */
     if (fidelity_prepare(&s->fid, s->rule, cfg, err, sizeof err) != 0) {
+        if (warm)
+            shot_cancel(warm, "the capture could not be prepared");
         s->phase = SLOT_WRITE;
         slot_fail(s, err, 0);
         return;
@@ -772,11 +856,19 @@ static void slot_start_shot(slot_t *s)
         .site = s->fid.site};
     s->teardown_ms = -1;
     s->phase = SLOT_SHOT;
-    s->shot = shot_begin(e->cdp, e->loop, &req, on_shot_done_cb, s);
+    if (warm && shot_start(warm, &req, on_shot_done_cb, s) == 0) {
+        s->shot = warm;
+    } else {
+        if (warm)
+            shot_cancel(warm, "its context was gone");
+        s->shot = shot_begin(e->cdp, e->loop, &req, on_shot_done_cb, s);
+    }
     if (!s->shot) {
         s->phase = SLOT_WRITE;
         slot_fail(s, "cannot start the capture: the browser connection is gone", 1);
+        return;
     }
+    warm_prepare(e);   /* the next one's, while this one captures */
 }
 
 static void claim_done_cb(method_call_t *call, void *ud)
@@ -1304,6 +1396,7 @@ static void teardown(engine_t *e, const char *reason, int failure)
                 shot_cancel(s->shot, reason);   /* done runs now: the job is retried */
             }
         }
+        warm_drop(e, reason);
         if (e->cdp) {
             cdp_t *c = e->cdp;
             e->cdp = NULL;
