@@ -10,9 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jsonrpc.h"
 #include "util.h"
-
-#define RPC_METHOD_NOT_FOUND (-32601)
 
 static const cli_command_t *find_command(const char *name)
 {

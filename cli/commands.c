@@ -10,12 +10,12 @@
 
 #include "buf.h"
 #include "cli.h"
+#include "jsonrpc.h"
 #include "opts.h"
 #include "table.h"
 #include "wait.h"
 
 #define IMPORT_CONTENT_MAX ((size_t)64 << 20)   /* import.start content cap (protocol.md) */
-#define RPC_IO_ERROR (-32007)
 
 /* ---- helpers ------------------------------------------------------------------------ */
 

@@ -1,4 +1,5 @@
-/* util.c -- time, RFC 3339 and UTF-8 helpers used across modules. Pure functions. */
+/* util.c -- time, RFC 3339, UTF-8, base64, private directories and the atomic file write:
+ * small helpers used across modules, with no state of their own. */
 #include "util.h"
 
 #include <ctype.h>
@@ -7,6 +8,8 @@
 #include <string.h>
 #include <time.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -361,4 +364,54 @@ int util_fallback_dir_check(const char *path, int create, char *err, size_t errl
     if (strncmp(path, root, (size_t)n) != 0 || (path[n] != '/' && path[n] != '\0'))
         return 0;
     return util_private_dir(root, create, 077, err, errlen);
+}
+
+/* ---- files -------------------------------------------------------------------------- */
+
+static int fsync_dir_of(const char *path)
+{
+    char dir[4200];
+    snprintf(dir, sizeof dir, "%s", path);
+    int fd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    int rc = fsync(fd);
+    close(fd);
+    return rc;
+}
+
+int util_write_file_atomic(const char *path, const void *data, size_t len)
+{
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return -1;
+    size_t off = 0;
+    while (off < len) {
+        ssize_t w = write(fd, (const char *)data + off, len - off);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            goto fail;
+        }
+        off += (size_t)w;
+    }
+    if (fsync(fd) != 0)
+        goto fail;
+    if (close(fd) != 0) {
+        fd = -1;
+        goto fail;
+    }
+    fd = -1;
+    if (rename(tmp, path) != 0)
+        goto fail;
+    return fsync_dir_of(path);
+fail:;
+    int e = errno;
+    if (fd >= 0)
+        close(fd);
+    unlink(tmp);
+    errno = e;
+    return -1;
 }

@@ -1,4 +1,5 @@
-/* util.h -- small helpers shared by every module: wall-clock time, RFC 3339, UTF-8. */
+/* util.h -- small helpers shared by every module: wall-clock time, RFC 3339, UTF-8, private
+ * directories, the atomic file write, hex and base64. */
 #ifndef LS_UTIL_H
 #define LS_UTIL_H
 
@@ -46,6 +47,11 @@ int util_private_dir(const char *path, int create, unsigned mask, char *err, siz
  * HOME), checks that directory as util_private_dir(.., 077) does -- anyone may create a
  * name in /tmp first -- making it first with create. Other paths: 0 at once. */
 int util_fallback_dir_check(const char *path, int create, char *err, size_t errlen);
+
+/* Writes data to path atomically and durably (path.tmp, fsync, rename, fsync of the
+ * directory): a reader sees the old file or the new one, never a part. Returns 0 or -1
+ * with errno set (nothing is left at path.tmp). */
+int util_write_file_atomic(const char *path, const void *data, size_t len);
 
 /* Lower-hex of n bytes into out (2n+1 bytes). */
 void util_hex(const unsigned char *in, size_t n, char *out);

@@ -26,30 +26,13 @@
 #include <jansson.h>
 #include <stdint.h>
 
+#include "jsonrpc.h"
 #include "store.h"
 
 struct daemon;
 struct config;
 
 typedef enum { METHOD_READ, METHOD_WRITE, METHOD_HEAVY, METHOD_LOOP } method_kind_t;
-
-/* JSON-RPC error codes (the -32000 range is ours; docs/protocol.md lists every one). */
-enum {
-    RPC_PARSE_ERROR = -32700,
-    RPC_INVALID_REQUEST = -32600,
-    RPC_METHOD_NOT_FOUND = -32601,
-    RPC_INVALID_PARAMS = -32602,
-    RPC_INTERNAL_ERROR = -32603,
-    RPC_NOT_FOUND = -32001,        /* link, tag, snapshot, job or import id unknown */
-    RPC_CONFLICT = -32002,         /* state does not allow it (cancel a finished job, ...) */
-    RPC_STORE_BUSY = -32003,       /* the database stayed locked past busy_timeout */
-    RPC_STORE_FAILED = -32004,     /* disk full, I/O error: nothing was written */
-    RPC_LINE_TOO_LONG = -32005,    /* request line over 1 MiB: the connection is closed */
-    RPC_SHUTTING_DOWN = -32006,    /* daemon is stopping: retry after it restarts */
-    RPC_IO_ERROR = -32007,         /* a file the request named could not be read/written */
-    RPC_UNAVAILABLE = -32008,      /* a subsystem is off or not ready (browser, http) */
-    RPC_TOO_MANY_CLIENTS = -32009, /* this uid holds max_clients_per_uid connections already */
-};
 
 typedef struct method_call {
     const char *method;            /* borrowed */

@@ -17,7 +17,6 @@
 #include "charts.h"
 #include "config.h"
 #include "method.h"
-#include "postproc.h"
 #include "util.h"
 
 #define DAY_MS 86400000LL
@@ -308,7 +307,7 @@ static int m_chart_render(method_call_t *call)
         snprintf(path, sizeof path, "%s/%s-%016llx.%s", dir, kinds[kind], (unsigned long long)h,
                  formats[format]);
         if ((mkdir(dir, 0755) != 0 && errno != EEXIST) ||
-            postproc_write_file(path, (const unsigned char *)out.data, out.len) != 0) {
+            util_write_file_atomic(path, out.data, out.len) != 0) {
             int e = errno;
             buf_free(&out);
             json_decref(table);

@@ -35,7 +35,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 json_t *m = msgs ? json_array_get(msgs, i) : doc;
                 rpc_msg_t rm;
                 rpc_classify(m, &rm);
-                json_t *reply = rpc_error(rm.id, rm.kind == RPC_MSG_INVALID ? rm.err_code : -32601,
+                json_t *reply = rpc_error(rm.id, rm.kind == RPC_MSG_INVALID ? rm.err_code : RPC_METHOD_NOT_FOUND,
                                           "fuzz", NULL);
                 if (reply)
                     rpc_write(&out, reply);

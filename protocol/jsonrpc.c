@@ -93,7 +93,7 @@ void rpc_classify(json_t *msg, rpc_msg_t *out)
     memset(out, 0, sizeof *out);
     out->kind = RPC_MSG_INVALID;
     out->id = NULL;
-    out->err_code = -32600;
+    out->err_code = RPC_INVALID_REQUEST;
     if (!json_is_object(msg)) {
         out->err_msg = "invalid request: expected a JSON object";
         return;
