@@ -1,11 +1,13 @@
-/* jsonrpc.h -- JSON-RPC 2.0 over newline-delimited JSON: the line framer, message
- * classification (request, notification, batch) and the response/error objects.
- * Shared by linksnapd and its clients; knows nothing of the store or the daemon. */
+/* jsonrpc.h -- JSON-RPC 2.0 over newline-delimited JSON, the wire contract: the error
+ * codes, the line framer, message classification (request, notification, batch) and the
+ * request, response and error objects. linksnapd and the client (client.c) both frame and
+ * build their messages here; knows nothing of the store or the daemon. */
 #ifndef LS_JSONRPC_H
 #define LS_JSONRPC_H
 
 #include <jansson.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "buf.h"
 
@@ -76,7 +78,11 @@ json_t *rpc_parse_line(const char *line, size_t len, char *err, size_t errlen);
 /* Classifies one element (the whole document, or one element of a batch). */
 void rpc_classify(json_t *msg, rpc_msg_t *out);
 
-/* ---- responses -------------------------------------------------------------------- */
+/* ---- requests and responses ------------------------------------------------------- */
+
+/* A request object (owned by the caller) with a numeric id; params is borrowed (NULL or
+ * json null: none). */
+json_t *rpc_request(int64_t id, const char *method, json_t *params);
 
 /* Each returns a new object (owned by the caller). `id` is borrowed (copied by
  * reference); NULL means json null. result is stolen. data is stolen (may be NULL). */
