@@ -36,7 +36,8 @@ typedef enum { METHOD_READ, METHOD_WRITE, METHOD_HEAVY, METHOD_LOOP } method_kin
 
 typedef struct method_call {
     const char *method;            /* borrowed */
-    json_t *params;                /* borrowed; never NULL (an empty object if absent) */
+    json_t *params;                /* the handler borrows it (the core holds a reference);
+                                      never NULL (an empty object if absent) */
     store_t *db;                   /* the connection for this kind (see above) */
     const struct config *cfg;      /* borrowed, read-only while handlers run */
     struct daemon *daemon;         /* only for METHOD_LOOP; NULL otherwise */
@@ -76,6 +77,11 @@ typedef struct {
     method_after_fn after;         /* optional */
 } method_def_t;
 
+/* Drops what a finished call holds -- the core's reference to params, the result, the
+ * error data, the events and the handoff -- and zeroes it. fd is not closed (dispatch
+ * closes it when the `after` hook did not take it). */
+void method_call_clear(method_call_t *call);
+
 /* Sets the error (printf-style message) and returns -1, so handlers can
  * `return method_fail(call, RPC_INVALID_PARAMS, "tags: expected an array");` */
 int method_fail(method_call_t *call, int code, const char *fmt, ...)
@@ -101,6 +107,12 @@ int param_strv(method_call_t *call, const char *name, int required, const char *
                size_t *n);
 /* Fails with -32602 if params has a key not in the NULL-terminated list. */
 int param_reject_unknown(method_call_t *call, const char *const *known);
+
+/* The link filter shared by link.list and tag.apply (daemon/methods_link.c): reads
+ * tags_all, tags_any, tags_none, untagged and q from call->params into f. bufs holds three
+ * arrays the caller frees (f borrows them and the strings of params). Returns 0, or fails
+ * the call with -32602 and returns -1. */
+int methods_parse_filter(method_call_t *call, store_filter_t *f, const char ***bufs);
 
 /* Method tables, one per group, each ending with {NULL}. daemon/methods.c joins them. */
 extern const method_def_t methods_link[];     /* daemon/methods_link.c */

@@ -302,25 +302,10 @@ int store_link_find(store_t *s, const store_url_rules_t *rules, const char *url,
     return rc;
 }
 
-static int link_exists(store_t *s, int64_t id)
-{
-    sqlite3_stmt *st = store_stmt(s, ST_LINK_BY_ID);
-    if (!st)
-        return STORE_EINTERNAL;
-    sqlite3_bind_int64(st, 1, id);
-    int rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    if (rc == SQLITE_ROW)
-        return STORE_OK;
-    if (rc == SQLITE_DONE)
-        return store_fail(s, STORE_ENOTFOUND, "link %lld not found", (long long)id);
-    return store_fail_sqlite(s, rc, "get link");
-}
-
 int store_link_update(store_t *s, int64_t id, int set_title, const char *title,
                       int set_description, const char *description, int64_t now_ms)
 {
-    int rc = link_exists(s, id);
+    int rc = store_link_require(s, id);
     if (rc)
         return rc;
     sqlite3_stmt *st = store_stmt(s, ST_LINK_UPDATE);
@@ -339,7 +324,7 @@ int store_link_update(store_t *s, int64_t id, int set_title, const char *title,
 
 int store_link_delete(store_t *s, int64_t id)
 {
-    int rc = link_exists(s, id);
+    int rc = store_link_require(s, id);
     if (rc)
         return rc;
     sqlite3_stmt *st = store_stmt(s, ST_LINK_DELETE);
@@ -363,7 +348,7 @@ static int touch(store_t *s, int64_t id, int64_t now)
 int store_link_tag(store_t *s, int64_t id, const char *const *add, size_t nadd,
                    const char *const *remove, size_t nremove, int64_t now_ms)
 {
-    int rc = link_exists(s, id);
+    int rc = store_link_require(s, id);
     if (rc || (rc = check_tags(s, add, nadd)) || (rc = check_tags(s, remove, nremove)))
         return rc;
     if ((rc = link_tags_change(s, id, remove, nremove, 0)) ||

@@ -369,7 +369,8 @@ int store_begin(store_t *s)
 int store_commit(store_t *s)
 {
     store_tag_cache_clear(s);
-    /* one data_version step per transaction that changed anything (chart caches key on it) */
+    /* one data_version step per transaction that changed anything (store_status reports it;
+     * nothing caches on it) */
     if (sqlite3_get_autocommit(s->db) == 0 && sqlite3_total_changes64(s->db) != s->changes_at_begin) {
         int rc = store_exec(s, "UPDATE counters SET value = value + 1 WHERE name = 'data_version'");
         if (rc)
