@@ -115,37 +115,73 @@ int util_parse_time(const char *s, int64_t *ms)
     return 0;
 }
 
-/* Length of the valid UTF-8 sequence at p (1-4), or 0 when the bytes there are not one. */
-static size_t utf8_seq(const unsigned char *p, const unsigned char *e)
+size_t util_utf8_decode(const char *s, size_t avail, uint32_t *cp)
 {
-    unsigned c = *p;
-    if (c < 0x80)
+    const unsigned char *p = (const unsigned char *)s;
+    *cp = UTIL_UTF8_REPLACEMENT;
+    if (avail == 0)
+        return 0;
+    unsigned c = p[0];
+    if (c < 0x80) {
+        *cp = c;
         return 1;
-    size_t n;
-    unsigned cp;
+    }
+    size_t n;          /* continuation bytes */
+    uint32_t v, min;
     if (c >= 0xC2 && c <= 0xDF) {
-        n = 1;
-        cp = c & 0x1F;
+        n = 1; v = c & 0x1F; min = 0x80;
     } else if (c >= 0xE0 && c <= 0xEF) {
-        n = 2;
-        cp = c & 0x0F;
+        n = 2; v = c & 0x0F; min = 0x800;
     } else if (c >= 0xF0 && c <= 0xF4) {
-        n = 3;
-        cp = c & 0x07;
+        n = 3; v = c & 0x07; min = 0x10000;
     } else {
         return 0;
     }
-    if ((size_t)(e - p) <= n)
-        return 0;
+    /* each continuation byte is checked before the next is read: a NUL ends a sequence,
+     * so NUL-terminated text may pass a generous avail */
     for (size_t i = 1; i <= n; i++) {
-        if ((p[i] & 0xC0) != 0x80)
+        if (i >= avail || (p[i] & 0xC0) != 0x80)
             return 0;
-        cp = (cp << 6) | (p[i] & 0x3F);
+        v = (v << 6) | (p[i] & 0x3F);
     }
-    if ((n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-        (cp >= 0xD800 && cp <= 0xDFFF))
+    if (v < min || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
         return 0;
+    *cp = v;
     return n + 1;
+}
+
+size_t util_utf8_encode(uint32_t cp, char out[4])
+{
+    unsigned char *o = (unsigned char *)out;
+    if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+        cp = UTIL_UTF8_REPLACEMENT;
+    if (cp < 0x80) {
+        o[0] = (unsigned char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        o[0] = (unsigned char)(0xC0 | (cp >> 6));
+        o[1] = (unsigned char)(0x80 | (cp & 0x3F));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        o[0] = (unsigned char)(0xE0 | (cp >> 12));
+        o[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+        o[2] = (unsigned char)(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    o[0] = (unsigned char)(0xF0 | (cp >> 18));
+    o[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3F));
+    o[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+    o[3] = (unsigned char)(0x80 | (cp & 0x3F));
+    return 4;
+}
+
+/* Length of the valid UTF-8 sequence at p (1-4), or 0 when the bytes there are not one. */
+static size_t utf8_seq(const unsigned char *p, const unsigned char *e)
+{
+    uint32_t cp;
+    return util_utf8_decode((const char *)p, (size_t)(e - p), &cp);
 }
 
 int util_utf8_valid(const char *s, size_t len)

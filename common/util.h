@@ -20,6 +20,16 @@ char *util_format_rfc3339(int64_t ms, char out[32]);
  * number of seconds since the epoch. Returns 0 and sets *ms, or -1. */
 int util_parse_time(const char *s, int64_t *ms);
 
+/* The one UTF-8 decoder. Decodes the character at s[0..avail): returns its length (1-4)
+ * and sets *cp, or returns 0 and sets *cp to U+FFFD when the bytes there are not a
+ * character (a stray or invalid lead byte, an overlong form, a surrogate, past U+10FFFF,
+ * cut short). Callers that replace skip one byte on 0. NUL decodes as U+0000. */
+#define UTIL_UTF8_REPLACEMENT 0xFFFDu
+size_t util_utf8_decode(const char *s, size_t avail, uint32_t *cp);
+/* Writes cp as UTF-8 into out; returns the byte count (1-4). A value that is not a
+ * Unicode scalar (a surrogate, past U+10FFFF) is written as U+FFFD. */
+size_t util_utf8_encode(uint32_t cp, char out[4]);
+
 /* Returns 1 if s[0..len) is valid UTF-8 (no overlongs, no surrogates), else 0. */
 int util_utf8_valid(const char *s, size_t len);
 /* Replaces, in place, every byte of the NUL-terminated s that is not part of valid UTF-8
