@@ -245,14 +245,9 @@ int store_link_get(store_t *s, int64_t id, store_link_t **out)
     sqlite3_bind_int64(st, 1, id);
     size_t cap = 0;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (l->ntags == cap) {
-            cap = cap ? cap * 2 : 8;
-            char **nt = realloc(l->tags, cap * sizeof *nt);
-            if (!nt) {
-                sqlite3_reset(st);
-                goto nomem;
-            }
-            l->tags = nt;
+        if (STORE_GROW(l->tags, l->ntags, cap, 8)) {
+            sqlite3_reset(st);
+            goto nomem;
         }
         if (!(l->tags[l->ntags] = col_strdup(st, 0))) {
             sqlite3_reset(st);
@@ -601,14 +596,8 @@ typedef struct {
 static int collect_cb(store_t *s, int64_t id, void *ud)
 {
     idvec_t *v = ud;
-    if (v->n == v->cap) {
-        size_t nc = v->cap ? v->cap * 2 : 64;
-        int64_t *ni = realloc(v->ids, nc * sizeof *ni);
-        if (!ni)
-            return store_fail(s, STORE_ENOMEM, "out of memory");
-        v->ids = ni;
-        v->cap = nc;
-    }
+    if (STORE_GROW(v->ids, v->n, v->cap, 64))
+        return store_fail(s, STORE_ENOMEM, "out of memory");
     v->ids[v->n++] = id;
     return STORE_OK;
 }

@@ -4,6 +4,7 @@
  * online backup. SQLite result codes become STORE_E* codes and sentences here only. */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -490,4 +491,19 @@ int store_backup(store_t *s, const char *dest_path)
         out = store_fail(s, code_of(rc), "backup to %s: %s", dest_path, sqlite3_errmsg(dst));
     sqlite3_close_v2(dst);
     return out;
+}
+
+int store_grow(void **v, size_t *cap, size_t n, size_t elem, size_t first)
+{
+    if (n < *cap)
+        return 0;
+    size_t nc = *cap ? *cap * 2 : first;
+    if (nc > SIZE_MAX / elem)
+        return -1;
+    void *p = realloc(*v, nc * elem);
+    if (!p)
+        return -1;
+    *v = p;
+    *cap = nc;
+    return 0;
 }
