@@ -2,6 +2,8 @@
  * bytes are fed to the framer in pieces as a socket would deliver them, a small line cap
  * makes overflows common, and every framed line is parsed, classified and, when it is a
  * request, answered with an error object written back through rpc_write. */
+#include "fuzz.h"
+
 #include <stdint.h>
 #include <string.h>
 
