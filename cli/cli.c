@@ -245,3 +245,36 @@ int cli_run(cli_t *cli, int argc, char **argv)
         cli->color = 0;
     return c->fn(cli, argc - i, argv + i);
 }
+
+int cli_print_table(cli_t *cli, const json_t *items, const char *const *header, size_t ncols,
+                    int flex, cli_row_cb row_cb, void *ud)
+{
+    table_t *t = table_new(ncols);
+    int rc = t ? 0 : -1;
+    size_t i;
+    json_t *item;
+    json_array_foreach(items, i, item) {
+        if (rc || (rc = row_cb(cli, t, item, ud)))
+            break;
+    }
+    if (!rc)
+        rc = table_print(t, header, flex, cli->tty ? cli->cols : 0, cli->color, cli->out);
+    table_free(t);
+    return rc ? cli_fail(cli, "out of memory") : CLI_EXIT_OK;
+}
+
+int cli_print_list(cli_t *cli, const json_t *r, const char *key, const char *empty,
+                   const char *const *header, size_t ncols, int flex, cli_row_cb row_cb,
+                   void *ud)
+{
+    if (cli->json) {
+        cli_print_json(cli, r);
+        return CLI_EXIT_OK;
+    }
+    const json_t *items = json_object_get(r, key);
+    if (json_array_size(items) == 0) {
+        fprintf(cli->out, "%s\n", empty);
+        return CLI_EXIT_OK;
+    }
+    return cli_print_table(cli, items, header, ncols, flex, row_cb, ud);
+}
