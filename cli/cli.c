@@ -84,6 +84,22 @@ void cli_print_rpc_error(cli_t *cli, const char *what, const json_t *error)
 }
 
 /* Every string in v, in place, made safe for a terminal (util_text_safe). */
+static void clean_strings(json_t *v, int depth);
+
+/* One member or element x of a container: a string is made safe in place, anything else
+ * is descended into. */
+static void clean_value(json_t *x, int depth)
+{
+    if (!json_is_string(x)) {
+        clean_strings(x, depth + 1);
+        return;
+    }
+    char *safe = util_text_safe(json_string_value(x), 0);
+    if (safe && strcmp(safe, json_string_value(x)))
+        json_string_set(x, safe);
+    free(safe);
+}
+
 static void clean_strings(json_t *v, int depth)
 {
     if (depth > 64)
@@ -91,29 +107,13 @@ static void clean_strings(json_t *v, int depth)
     if (json_is_object(v)) {
         const char *k;
         json_t *x;
-        json_object_foreach(v, k, x) {
-            if (json_is_string(x)) {
-                char *safe = util_text_safe(json_string_value(x), 0);
-                if (safe && strcmp(safe, json_string_value(x)))
-                    json_string_set(x, safe);
-                free(safe);
-            } else {
-                clean_strings(x, depth + 1);
-            }
-        }
+        json_object_foreach(v, k, x)
+            clean_value(x, depth);
     } else if (json_is_array(v)) {
         size_t i;
         json_t *x;
-        json_array_foreach(v, i, x) {
-            if (json_is_string(x)) {
-                char *safe = util_text_safe(json_string_value(x), 0);
-                if (safe && strcmp(safe, json_string_value(x)))
-                    json_string_set(x, safe);
-                free(safe);
-            } else {
-                clean_strings(x, depth + 1);
-            }
-        }
+        json_array_foreach(v, i, x)
+            clean_value(x, depth);
     }
 }
 
@@ -277,4 +277,15 @@ int cli_print_list(cli_t *cli, const json_t *r, const char *key, const char *emp
         return CLI_EXIT_OK;
     }
     return cli_print_table(cli, items, header, ncols, flex, row_cb, ud);
+}
+
+int cli_number_arg(cli_t *cli, const char *opt, const char *s, long min, long max, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end || v < min || v > max)
+        return cli_usage_error(cli, "%s wants a whole number from %ld to %ld", opt, min, max);
+    *out = v;
+    return CLI_EXIT_OK;
 }

@@ -74,6 +74,8 @@ void cli_print_rpc_error(cli_t *cli, const char *what, const json_t *error);
 
 /* Parses a positive integer id; a usage error (2) otherwise. */
 int cli_parse_id(cli_t *cli, const char *s, json_int_t *id);
+/* A whole number from s into *out within [min, max], else a usage error naming opt. */
+int cli_number_arg(cli_t *cli, const char *opt, const char *s, long min, long max, long *out);
 /* Prints a value as indented JSON followed by a newline. */
 void cli_print_json(cli_t *cli, const json_t *v);
 

@@ -10,17 +10,6 @@
 #include "cli.h"
 #include "table.h"
 
-static int number_arg(cli_t *cli, const char *opt, const char *s, long min, long max, long *out)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno || end == s || *end || v < min || v > max)
-        return cli_usage_error(cli, "%s wants a whole number from %ld to %ld", opt, min, max);
-    *out = v;
-    return CLI_EXIT_OK;
-}
-
 /* "Name: value" -> headers[Name] = value. */
 static int add_header(cli_t *cli, json_t *headers, const char *arg)
 {
@@ -90,7 +79,7 @@ static int site_set(cli_t *cli, int argc, char **argv)
         } else if (!strcmp(a, "--user-agent")) {
             json_object_set_new(p, "user_agent", json_string(v));
         } else if (!strcmp(a, "--delay")) {
-            if (!(rc = number_arg(cli, a, v, 0, 60000, &n)))
+            if (!(rc = cli_number_arg(cli, a, v, 0, 60000, &n)))
                 json_object_set_new(p, "delay_ms", json_integer(n));
         } else if (!strcmp(a, "--viewport")) {
             int w, h;
