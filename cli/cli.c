@@ -44,13 +44,21 @@ int cli_exit_code(int client_rc)
     }
 }
 
+/* "linksnap: <message>" on its own line of stderr. */
+static void say(cli_t *cli, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+
+static void say(cli_t *cli, const char *fmt, va_list ap)
+{
+    fputs("linksnap: ", cli->err);
+    vfprintf(cli->err, fmt, ap);
+    fputc('\n', cli->err);
+}
+
 int cli_usage_error(cli_t *cli, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    fputs("linksnap: ", cli->err);
-    vfprintf(cli->err, fmt, ap);
-    fputc('\n', cli->err);
+    say(cli, fmt, ap);
     va_end(ap);
     const cli_command_t *c = cli->cmd ? find_command(cli->cmd) : NULL;
     if (c)
@@ -64,9 +72,7 @@ int cli_fail(cli_t *cli, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    fputs("linksnap: ", cli->err);
-    vfprintf(cli->err, fmt, ap);
-    fputc('\n', cli->err);
+    say(cli, fmt, ap);
     va_end(ap);
     return CLI_EXIT_RPC;
 }
