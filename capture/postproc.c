@@ -40,54 +40,6 @@ long postproc_base64_decode(const char *in, size_t len, unsigned char *out)
     return r;
 }
 
-static int fsync_dir_of(const char *path)
-{
-    char dir[4200];
-    snprintf(dir, sizeof dir, "%s", path);
-    int fd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    int rc = fsync(fd);
-    close(fd);
-    return rc;
-}
-
-int postproc_write_file(const char *path, const unsigned char *data, size_t len)
-{
-    char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0)
-        return -1;
-    size_t off = 0;
-    while (off < len) {
-        ssize_t w = write(fd, data + off, len - off);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            goto fail;
-        }
-        off += (size_t)w;
-    }
-    if (fsync(fd) != 0)
-        goto fail;
-    if (close(fd) != 0) {
-        fd = -1;
-        goto fail;
-    }
-    fd = -1;
-    if (rename(tmp, path) != 0)
-        goto fail;
-    return fsync_dir_of(path);
-fail:;
-    int e = errno;
-    if (fd >= 0)
-        close(fd);
-    unlink(tmp);
-    errno = e;
-    return -1;
-}
-
 /* ---- reading the PNG from memory ------------------------------------------------------ */
 
 typedef struct {
@@ -278,7 +230,7 @@ void postproc_run(const postproc_request_t *req, postproc_result_t *res)
         snprintf(res->sha256 + i * 2, 3, "%02x", md[i]);
     if (scan_png(png, (size_t)n, req, res, &sc) != 0)
         goto fail;
-    if (postproc_write_file(req->out_path, png, (size_t)n) != 0) {
+    if (util_write_file_atomic(req->out_path, png, (size_t)n) != 0) {
         snprintf(res->error, sizeof res->error, "cannot write %s: %s", req->out_path, strerror(errno));
         goto fail;
     }
@@ -289,7 +241,7 @@ void postproc_run(const postproc_request_t *req, postproc_result_t *res)
             snprintf(res->error, sizeof res->error, "%s", err);
             goto fail;
         }
-        if (postproc_write_file(req->thumb_path, (const unsigned char *)tw.data, tw.len) != 0) {
+        if (util_write_file_atomic(req->thumb_path, (const unsigned char *)tw.data, tw.len) != 0) {
             snprintf(res->error, sizeof res->error, "cannot write %s: %s", req->thumb_path, strerror(errno));
             goto fail;
         }

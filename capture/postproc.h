@@ -37,8 +37,4 @@ void postproc_run(const postproc_request_t *req, postproc_result_t *res);
  * at least len * 3 / 4 + 3 bytes. Returns the decoded length or -1 on a bad character. */
 long postproc_base64_decode(const char *in, size_t len, unsigned char *out);
 
-/* Writes data to path atomically and durably (path.tmp, fsync, rename, fsync dir).
- * Returns 0 or -1 with errno set. */
-int postproc_write_file(const char *path, const unsigned char *data, size_t len);
-
 #endif

@@ -36,21 +36,22 @@ typedef struct {
 /* Below this width (CSS px) a chart lays out for a phone. */
 #define CHART_NARROW_WIDTH 560
 
-/* Every word a chart prints, per language. Formats take the arguments their comment
- * names, in order. */
+/* Every word a chart prints, per language. A template's "%s" marks take the strings
+ * their comment names, in order, through chart_fill (templates are data, never printf
+ * formats, so a translation cannot name an argument that is not there). */
 typedef struct {
     const char *tags_title;     /* all the tags with links fit */
-    const char *tags_top_title; /* %zu: how many are shown */
+    const char *tags_top_title; /* %s: how many are shown */
     const char *tags_count;     /* %s: number of tags */
     const char *as_of;          /* %s: the time */
     const char *sep;            /* between subtitle parts */
     const char *tags_none_linked, *tags_none;
     const char *tag_hint;       /* %s tag, %s count */
     const char *timeline_title;
-    const char *timeline_tag;   /* %.*s tag */
-    const char *timeline_empty; /* %zu days */
+    const char *timeline_tag;   /* %s tag */
+    const char *timeline_empty; /* %s days */
     const char *outcomes_title;
-    const char *outcomes_empty; /* %zu days */
+    const char *outcomes_empty; /* %s days */
     const char *ok, *partial, *failed, *blocked;
     const char *links_n;        /* %s count */
     const char *captures_n;     /* %s count */
@@ -60,6 +61,9 @@ typedef struct {
 } chart_strings_t;
 
 const chart_strings_t *chart_strings(charts_lang_t lang);
+/* Copies tmpl into out (outlen bytes, cut at a character boundary), the first "%s" replaced
+ * by a and the second by b (NULL: nothing). Returns out. */
+char *chart_fill(char *out, size_t outlen, const char *tmpl, const char *a, const char *b);
 
 /* Text helpers: fail with a message in ctx->err. */
 int chart_text_width(chart_ctx_t *c, double size, int bold, const char *s, double *w);

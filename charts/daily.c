@@ -34,8 +34,8 @@ static void legend_text(chart_ctx_t *c, const daily_t *d, const double *totals, 
                         char text[96])
 {
     char num[40];
-    snprintf(text, 96, chart_strings(c->lang)->legend_item, d->names[s],
-             chart_format_count(totals[s], num));
+    chart_fill(text, 96, chart_strings(c->lang)->legend_item, d->names[s],
+               chart_format_count(totals[s], num));
 }
 
 /* The legend's width on one line: a swatch (10 px and a 6 px gap) and the text per
@@ -104,7 +104,7 @@ static void day_numbers(chart_ctx_t *c, const daily_t *d, size_t i, char *out, s
     const chart_strings_t *tr = chart_strings(c->lang);
     char num[40];
     if (!d->names[0]) {
-        snprintf(out, n, d->unit, chart_format_count(value(d, 0, i), num));
+        chart_fill(out, n, d->unit, chart_format_count(value(d, 0, i), num), NULL);
         return;
     }
     size_t l = 0;
@@ -133,13 +133,13 @@ static int build_daily(chart_ctx_t *c, const char *title, const daily_t *d, int6
     char sub[300] = "", a[40], b[40], num[40], when[40], total[96], part[120];
     if (d->days) {
         int64_t last = d->first_day_ms + (int64_t)(d->days - 1) * DAY_MS;
-        snprintf(total, sizeof total, d->unit, chart_format_count(all, num));
+        chart_fill(total, sizeof total, d->unit, chart_format_count(all, num), NULL);
         int n = snprintf(sub, sizeof sub, "%s \xE2\x80\x93 %s%s%s",
                          chart_format_day(c->lang, d->first_day_ms, 1, a),
                          chart_format_day(c->lang, last, 1, b), tr->sep, total);
         /* A phone has no room for the time: the page says when it loaded. */
         if (generated && !c->narrow && n > 0 && (size_t)n < sizeof sub) {
-            snprintf(part, sizeof part, tr->as_of, chart_format_time(generated, when));
+            chart_fill(part, sizeof part, tr->as_of, chart_format_time(generated, when), NULL);
             snprintf(sub + n, sizeof sub - (size_t)n, "%s%s", tr->sep, part);
         }
     }
@@ -246,7 +246,7 @@ static int build_daily(chart_ctx_t *c, const char *title, const daily_t *d, int6
         char day[40], nums[200], hint[260];
         chart_format_day(c->lang, d->first_day_ms + (int64_t)i * DAY_MS, 1, day);
         day_numbers(c, d, i, nums, sizeof nums);
-        snprintf(hint, sizeof hint, tr->day_hint, day, nums);
+        chart_fill(hint, sizeof hint, tr->day_hint, day, nums);
         rc = raster_scene_hint(c->scene, x0 + (double)i * day_w, plot_top, day_w,
                                base - plot_top, hint);
     }
@@ -290,12 +290,19 @@ int chart_build_timeline(chart_ctx_t *c, const charts_request_t *req,
     double day_w = (c->w - 2 * c->th->pad - 40) / (double)(d->days ? d->days : 1);
     dd.area = req->style == CHARTS_STYLE_AREA || (req->style == CHARTS_STYLE_AUTO && day_w < 4);
     char title[400];
-    if (d->tag)
-        snprintf(title, sizeof title, tr->timeline_tag, (int)chart_cut_len(d->tag, 300), d->tag);
+    if (d->tag) {
+        char tag[301];
+        size_t n = chart_cut_len(d->tag, 300);
+        memcpy(tag, d->tag, n);
+        tag[n] = '\0';
+        chart_fill(title, sizeof title, tr->timeline_tag, tag, NULL);
+    }
     else
         snprintf(title, sizeof title, "%s", tr->timeline_title);
     char empty[160];
-    snprintf(empty, sizeof empty, tr->timeline_empty, d->days);
+    char days[24];
+    snprintf(days, sizeof days, "%zu", d->days);
+    chart_fill(empty, sizeof empty, tr->timeline_empty, days, NULL);
     return build_daily(c, req->title ? req->title : title, &dd, d->generated_at_ms, empty);
 }
 
@@ -328,7 +335,9 @@ int chart_build_outcomes(chart_ctx_t *c, const charts_request_t *req,
     }
     dd.unit = tr->captures_n;
     char empty[160];
-    snprintf(empty, sizeof empty, tr->outcomes_empty, d->days);
+    char days[24];
+    snprintf(days, sizeof days, "%zu", d->days);
+    chart_fill(empty, sizeof empty, tr->outcomes_empty, days, NULL);
     return build_daily(c, req->title ? req->title : tr->outcomes_title, &dd,
                        d->generated_at_ms, empty);
 }

@@ -37,7 +37,7 @@ const chart_strings_t *chart_strings(charts_lang_t lang)
 {
     static const chart_strings_t en = {
         .tags_title = "Tags by number of links",
-        .tags_top_title = "Top %zu tags by number of links",
+        .tags_top_title = "Top %s tags by number of links",
         .tags_count = "%s tags",
         .as_of = "as of %s",
         .sep = " \xC2\xB7 ",
@@ -45,10 +45,10 @@ const chart_strings_t *chart_strings(charts_lang_t lang)
         .tags_none = "No tags yet",
         .tag_hint = "%s: %s links",
         .timeline_title = "Links added per day",
-        .timeline_tag = "Links added per day \xC2\xB7 tag: %.*s",
-        .timeline_empty = "No links added in these %zu days",
+        .timeline_tag = "Links added per day \xC2\xB7 tag: %s",
+        .timeline_empty = "No links added in these %s days",
         .outcomes_title = "Captures per day by outcome",
-        .outcomes_empty = "No captures finished in these %zu days",
+        .outcomes_empty = "No captures finished in these %s days",
         .ok = "ok",
         .partial = "partial",
         .failed = "failed",
@@ -64,7 +64,7 @@ const chart_strings_t *chart_strings(charts_lang_t lang)
         .tags_title = "\xE5\x90\x84\xE6\xA0\x87\xE7\xAD\xBE\xE7\x9A\x84\xE9\x93\xBE"
                       "\xE6\x8E\xA5\xE6\x95\xB0",                       /* 各标签的链接数 */
         .tags_top_title = "\xE9\x93\xBE\xE6\x8E\xA5\xE6\x95\xB0\xE6\x9C\x80\xE5\xA4\x9A"
-                          "\xE7\x9A\x84\xE5\x89\x8D %zu \xE4\xB8\xAA\xE6\xA0\x87\xE7\xAD\xBE",
+                          "\xE7\x9A\x84\xE5\x89\x8D %s \xE4\xB8\xAA\xE6\xA0\x87\xE7\xAD\xBE",
                           /* 链接数最多的前 N 个标签 */
         .tags_count = "%s \xE4\xB8\xAA\xE6\xA0\x87\xE7\xAD\xBE",       /* N 个标签 */
         .as_of = "\xE6\x88\xAA\xE8\x87\xB3 %s",                         /* 截至 */
@@ -78,13 +78,13 @@ const chart_strings_t *chart_strings(charts_lang_t lang)
         .timeline_title = "\xE6\xAF\x8F\xE6\x97\xA5\xE6\x96\xB0\xE5\xA2\x9E\xE9\x93\xBE"
                           "\xE6\x8E\xA5",                                 /* 每日新增链接 */
         .timeline_tag = "\xE6\xAF\x8F\xE6\x97\xA5\xE6\x96\xB0\xE5\xA2\x9E\xE9\x93\xBE"
-                        "\xE6\x8E\xA5 \xC2\xB7 \xE6\xA0\x87\xE7\xAD\xBE\xEF\xBC\x9A%.*s",
+                        "\xE6\x8E\xA5 \xC2\xB7 \xE6\xA0\x87\xE7\xAD\xBE\xEF\xBC\x9A%s",
                         /* 每日新增链接 · 标签：T */
-        .timeline_empty = "\xE8\xBF\x99 %zu \xE5\xA4\xA9\xE6\xB2\xA1\xE6\x9C\x89\xE6\x96"
+        .timeline_empty = "\xE8\xBF\x99 %s \xE5\xA4\xA9\xE6\xB2\xA1\xE6\x9C\x89\xE6\x96"
                           "\xB0\xE5\xA2\x9E\xE9\x93\xBE\xE6\x8E\xA5", /* 这 N 天没有新增链接 */
         .outcomes_title = "\xE6\xAF\x8F\xE6\x97\xA5\xE5\xBF\xAB\xE7\x85\xA7\xE7\xBB\x93"
                           "\xE6\x9E\x9C",                                 /* 每日快照结果 */
-        .outcomes_empty = "\xE8\xBF\x99 %zu \xE5\xA4\xA9\xE6\xB2\xA1\xE6\x9C\x89\xE5\xAE"
+        .outcomes_empty = "\xE8\xBF\x99 %s \xE5\xA4\xA9\xE6\xB2\xA1\xE6\x9C\x89\xE5\xAE"
                           "\x8C\xE6\x88\x90\xE7\x9A\x84\xE5\xBF\xAB\xE7\x85\xA7",
                           /* 这 N 天没有完成的快照 */
         .ok = "\xE6\x88\x90\xE5\x8A\x9F",                               /* 成功 */
@@ -99,6 +99,36 @@ const chart_strings_t *chart_strings(charts_lang_t lang)
         .legend_item = "%s %s",
     };
     return lang == CHARTS_LANG_ZH ? &zh : &en;
+}
+
+char *chart_fill(char *out, size_t outlen, const char *tmpl, const char *a, const char *b)
+{
+    if (outlen == 0)
+        return out;
+    const char *args[2] = {a, b};
+    size_t o = 0, next = 0;
+    for (const char *p = tmpl; *p;) {
+        const char *piece = p;
+        size_t len = 1;
+        if (p[0] == '%' && p[1] == 's') {
+            piece = next < 2 && args[next] ? args[next] : "";
+            next++;
+            len = strlen(piece);
+            p += 2;
+        } else {
+            p++;
+        }
+        if (o + len >= outlen) {   /* cut whole characters only */
+            len = chart_cut_len(piece, outlen - 1 - o);
+            memcpy(out + o, piece, len);
+            o += len;
+            break;
+        }
+        memcpy(out + o, piece, len);
+        o += len;
+    }
+    out[o] = '\0';
+    return out;
 }
 
 int chart_text_width(chart_ctx_t *c, double size, int bold, const char *s, double *w)

@@ -45,10 +45,11 @@ int chart_build_tags(chart_ctx_t *c, const charts_request_t *req, const charts_t
             nonzero++;
     if (d->n || d->generated_at_ms) {
         char part[120];
-        snprintf(sub, sizeof sub, tr->tags_count, chart_format_int((int64_t)d->n, num));
+        chart_fill(sub, sizeof sub, tr->tags_count, chart_format_int((int64_t)d->n, num), NULL);
         /* A phone has no room for the time: the page says when it loaded. */
         if (d->generated_at_ms && !c->narrow) {
-            snprintf(part, sizeof part, tr->as_of, chart_format_time(d->generated_at_ms, when));
+            chart_fill(part, sizeof part, tr->as_of, chart_format_time(d->generated_at_ms, when),
+                       NULL);
             size_t l = strlen(sub);
             snprintf(sub + l, sizeof sub - l, "%s%s", tr->sep, part);
         }
@@ -71,10 +72,12 @@ int chart_build_tags(chart_ctx_t *c, const charts_request_t *req, const charts_t
             k = fit;
         if (k == 0 && nonzero > 0)
             k = 1;
+        char shown[24];
+        snprintf(shown, sizeof shown, "%zu", k);
         if (k == nonzero)
             snprintf(title, sizeof title, "%s", tr->tags_title);
         else
-            snprintf(title, sizeof title, tr->tags_top_title, k);
+            chart_fill(title, sizeof title, tr->tags_top_title, shown, NULL);
         int wraps = 0;
         rc = chart_header_wraps(c, req->title ? req->title : title, sub, &wraps);
         if (rc)
@@ -174,7 +177,7 @@ int chart_build_tags(chart_ctx_t *c, const charts_request_t *req, const charts_t
                 snprintf(c->err, c->errlen, "out of memory labelling the bars");
                 break;
             }
-            sprintf(hint, tr->tag_hint, name, chart_format_int(e[i].count, num));
+            chart_fill(hint, strlen(name) + 120, tr->tag_hint, name, chart_format_int(e[i].count, num));
             rc = raster_scene_hint(c->scene, th->pad, cy - row_h / 2, c->w - 2 * th->pad, row_h,
                                    hint);
             free(hint);

@@ -10,18 +10,6 @@
 #include "cli.h"
 #include "util.h"
 
-/* A whole number from s into *out within [min, max], else a usage error naming opt. */
-static int number_arg(cli_t *cli, const char *opt, const char *s, long min, long max, long *out)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno || end == s || *end || v < min || v > max)
-        return cli_usage_error(cli, "%s wants a whole number from %ld to %ld", opt, min, max);
-    *out = v;
-    return CLI_EXIT_OK;
-}
-
 static int write_all(cli_t *cli, const char *path, const unsigned char *data, size_t n)
 {
     FILE *f = path ? fopen(path, "wb") : cli->out;
@@ -81,9 +69,9 @@ int cli_cmd_chart(cli_t *cli, int argc, char **argv)
             if (*end || end == v)
                 return cli_usage_error(cli, "--scale wants a number from 1 to 3");
         } else if (!strcmp(a, "--top")) {
-            rc = number_arg(cli, a, v, 1, 100, &top);
+            rc = cli_number_arg(cli, a, v, 1, 100, &top);
         } else if (!strcmp(a, "--days")) {
-            rc = number_arg(cli, a, v, 1, 3660, &days);
+            rc = cli_number_arg(cli, a, v, 1, 3660, &days);
         } else if (!strcmp(a, "--tag") || !strcmp(a, "-t")) {
             tag = v;
         } else if (!strcmp(a, "--style")) {

@@ -10,9 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jsonrpc.h"
 #include "util.h"
-
-#define RPC_METHOD_NOT_FOUND (-32601)
 
 static const cli_command_t *find_command(const char *name)
 {
@@ -45,13 +44,21 @@ int cli_exit_code(int client_rc)
     }
 }
 
+/* "linksnap: <message>" on its own line of stderr. */
+static void say(cli_t *cli, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+
+static void say(cli_t *cli, const char *fmt, va_list ap)
+{
+    fputs("linksnap: ", cli->err);
+    vfprintf(cli->err, fmt, ap);
+    fputc('\n', cli->err);
+}
+
 int cli_usage_error(cli_t *cli, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    fputs("linksnap: ", cli->err);
-    vfprintf(cli->err, fmt, ap);
-    fputc('\n', cli->err);
+    say(cli, fmt, ap);
     va_end(ap);
     const cli_command_t *c = cli->cmd ? find_command(cli->cmd) : NULL;
     if (c)
@@ -65,9 +72,7 @@ int cli_fail(cli_t *cli, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    fputs("linksnap: ", cli->err);
-    vfprintf(cli->err, fmt, ap);
-    fputc('\n', cli->err);
+    say(cli, fmt, ap);
     va_end(ap);
     return CLI_EXIT_RPC;
 }
@@ -85,6 +90,22 @@ void cli_print_rpc_error(cli_t *cli, const char *what, const json_t *error)
 }
 
 /* Every string in v, in place, made safe for a terminal (util_text_safe). */
+static void clean_strings(json_t *v, int depth);
+
+/* One member or element x of a container: a string is made safe in place, anything else
+ * is descended into. */
+static void clean_value(json_t *x, int depth)
+{
+    if (!json_is_string(x)) {
+        clean_strings(x, depth + 1);
+        return;
+    }
+    char *safe = util_text_safe(json_string_value(x), 0);
+    if (safe && strcmp(safe, json_string_value(x)))
+        json_string_set(x, safe);
+    free(safe);
+}
+
 static void clean_strings(json_t *v, int depth)
 {
     if (depth > 64)
@@ -92,29 +113,13 @@ static void clean_strings(json_t *v, int depth)
     if (json_is_object(v)) {
         const char *k;
         json_t *x;
-        json_object_foreach(v, k, x) {
-            if (json_is_string(x)) {
-                char *safe = util_text_safe(json_string_value(x), 0);
-                if (safe && strcmp(safe, json_string_value(x)))
-                    json_string_set(x, safe);
-                free(safe);
-            } else {
-                clean_strings(x, depth + 1);
-            }
-        }
+        json_object_foreach(v, k, x)
+            clean_value(x, depth);
     } else if (json_is_array(v)) {
         size_t i;
         json_t *x;
-        json_array_foreach(v, i, x) {
-            if (json_is_string(x)) {
-                char *safe = util_text_safe(json_string_value(x), 0);
-                if (safe && strcmp(safe, json_string_value(x)))
-                    json_string_set(x, safe);
-                free(safe);
-            } else {
-                clean_strings(x, depth + 1);
-            }
-        }
+        json_array_foreach(v, i, x)
+            clean_value(x, depth);
     }
 }
 
@@ -245,4 +250,48 @@ int cli_run(cli_t *cli, int argc, char **argv)
     if (cli->json)
         cli->color = 0;
     return c->fn(cli, argc - i, argv + i);
+}
+
+int cli_print_table(cli_t *cli, const json_t *items, const char *const *header, size_t ncols,
+                    int flex, cli_row_cb row_cb, void *ud)
+{
+    table_t *t = table_new(ncols);
+    int rc = t ? 0 : -1;
+    size_t i;
+    json_t *item;
+    json_array_foreach(items, i, item) {
+        if (rc || (rc = row_cb(cli, t, item, ud)))
+            break;
+    }
+    if (!rc)
+        rc = table_print(t, header, flex, cli->tty ? cli->cols : 0, cli->color, cli->out);
+    table_free(t);
+    return rc ? cli_fail(cli, "out of memory") : CLI_EXIT_OK;
+}
+
+int cli_print_list(cli_t *cli, const json_t *r, const char *key, const char *empty,
+                   const char *const *header, size_t ncols, int flex, cli_row_cb row_cb,
+                   void *ud)
+{
+    if (cli->json) {
+        cli_print_json(cli, r);
+        return CLI_EXIT_OK;
+    }
+    const json_t *items = json_object_get(r, key);
+    if (json_array_size(items) == 0) {
+        fprintf(cli->out, "%s\n", empty);
+        return CLI_EXIT_OK;
+    }
+    return cli_print_table(cli, items, header, ncols, flex, row_cb, ud);
+}
+
+int cli_number_arg(cli_t *cli, const char *opt, const char *s, long min, long max, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end || v < min || v > max)
+        return cli_usage_error(cli, "%s wants a whole number from %ld to %ld", opt, min, max);
+    *out = v;
+    return CLI_EXIT_OK;
 }

@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "conn.h"
+#include "table.h"
 
 /* Exit codes (linksnap(1)). */
 enum { CLI_EXIT_OK = 0, CLI_EXIT_RPC = 1, CLI_EXIT_USAGE = 2, CLI_EXIT_NODAEMON = 3 };
@@ -73,8 +74,23 @@ void cli_print_rpc_error(cli_t *cli, const char *what, const json_t *error);
 
 /* Parses a positive integer id; a usage error (2) otherwise. */
 int cli_parse_id(cli_t *cli, const char *s, json_int_t *id);
+/* A whole number from s into *out within [min, max], else a usage error naming opt. */
+int cli_number_arg(cli_t *cli, const char *opt, const char *s, long min, long max, long *out);
 /* Prints a value as indented JSON followed by a newline. */
 void cli_print_json(cli_t *cli, const json_t *v);
+
+/* Adds the row of one list element to t (table_add); 0, or -1 out of memory. */
+typedef int (*cli_row_cb)(cli_t *cli, table_t *t, const json_t *item, void *ud);
+/* Prints the elements of items as a table of ncols columns under header, cut to the
+ * terminal's width by giving way on column flex; each row comes from row_cb. Returns an
+ * exit code. */
+int cli_print_table(cli_t *cli, const json_t *items, const char *const *header, size_t ncols,
+                    int flex, cli_row_cb row_cb, void *ud);
+/* What every list command prints for its reply r: r as it came with --json; `empty` when
+ * r's array `key` has no element; else that array through cli_print_table. */
+int cli_print_list(cli_t *cli, const json_t *r, const char *key, const char *empty,
+                   const char *const *header, size_t ncols, int flex, cli_row_cb row_cb,
+                   void *ud);
 /* The string member key of o, or "" (never NULL). */
 const char *cli_str(const json_t *o, const char *key);
 /* The integer member key of o, or 0. */

@@ -10,13 +10,13 @@
 
 #include "buf.h"
 #include "cli.h"
+#include "jsonrpc.h"
 #include "opts.h"
 #include "table.h"
 #include "util.h"
 #include "wait.h"
 
 #define IMPORT_CONTENT_MAX ((size_t)64 << 20)   /* import.start content cap (protocol.md) */
-#define RPC_IO_ERROR (-32007)
 
 /* ---- helpers ------------------------------------------------------------------------ */
 
@@ -212,36 +212,30 @@ done:
 
 /* ---- ls ----------------------------------------------------------------------------- */
 
+static int link_row_cb(cli_t *cli, table_t *t, const json_t *l, void *ud)
+{
+    buf_t *tags = ud;
+    char id[32], added[16], snap[64];
+    snprintf(id, sizeof id, "%lld", cli_int(l, "id"));
+    snprintf(added, sizeof added, "%.10s", cli_str(l, "created_at"));
+    const char *title = cli_str(l, "title");
+    if (join_tags(json_object_get(l, "tags"), tags))
+        return -1;
+    const char *cells[] = {id, *title ? title : url_short(shown_url(l)), tags->data,
+                           paint(cli, cli_str(json_object_get(l, "last_snapshot"), "state"),
+                                 snap, sizeof snap),
+                           added};
+    return table_add(t, cells);
+}
+
 static int print_links(cli_t *cli, const json_t *links)
 {
-    table_t *t = table_new(5);
+    static const char *const header[] = {"ID", "TITLE", "TAGS", "SNAPSHOT", "ADDED"};
     buf_t tags;
     buf_init(&tags, 0);
-    int rc = t ? 0 : -1;
-    size_t i;
-    json_t *l;
-    json_array_foreach(links, i, l) {
-        if (rc)
-            break;
-        char id[32], added[16], snap[64];
-        snprintf(id, sizeof id, "%lld", cli_int(l, "id"));
-        snprintf(added, sizeof added, "%.10s", cli_str(l, "created_at"));
-        const char *title = cli_str(l, "title");
-        const char *cells[] = {id, *title ? title : url_short(shown_url(l)), "",
-                               paint(cli, cli_str(json_object_get(l, "last_snapshot"), "state"),
-                                     snap, sizeof snap),
-                               added};
-        rc = join_tags(json_object_get(l, "tags"), &tags);
-        cells[2] = tags.data;
-        if (!rc)
-            rc = table_add(t, cells);
-    }
-    static const char *const header[] = {"ID", "TITLE", "TAGS", "SNAPSHOT", "ADDED"};
-    if (!rc)
-        rc = table_print(t, header, 1, cli->tty ? cli->cols : 0, cli->color, cli->out);
-    table_free(t);
+    int rc = cli_print_table(cli, links, header, 5, 1, link_row_cb, &tags);
     buf_free(&tags);
-    return rc ? cli_fail(cli, "out of memory") : CLI_EXIT_OK;
+    return rc;
 }
 
 static int cmd_ls(cli_t *cli, int argc, char **argv)
@@ -556,43 +550,22 @@ static int cmd_untag(cli_t *cli, int argc, char **argv)
 
 /* ---- tags ---------------------------------------------------------------------------- */
 
+static int tag_row_cb(cli_t *cli, table_t *t, const json_t *tg, void *ud)
+{
+    char count[32];
+    snprintf(count, sizeof count, "%lld", cli_int(tg, "count"));
+    const char *cells[] = {cli_str(tg, "name"), count};
+    return table_add(t, cells);
+}
+
 static int cmd_tags(cli_t *cli, int argc, char **argv)
 {
+    static const char *const header[] = {"TAG", "LINKS"};
     opts_t o;
     json_t *r = NULL;
-    table_t *t = NULL;
     int rc = plain_args(cli, argc, argv, 0, 0, "", &o);
-    if (rc || (rc = cli_call(cli, "tag.list", json_object(), &r)))
-        goto done;
-    const json_t *tags = json_object_get(r, "tags");
-    if (cli->json) {
-        cli_print_json(cli, r);
-        goto done;
-    }
-    if (json_array_size(tags) == 0) {
-        fprintf(cli->out, "no tags yet\n");
-        goto done;
-    }
-    if (!(t = table_new(2))) {
-        rc = cli_fail(cli, "out of memory");
-        goto done;
-    }
-    size_t i;
-    json_t *tg;
-    json_array_foreach(tags, i, tg) {
-        char count[32];
-        snprintf(count, sizeof count, "%lld", cli_int(tg, "count"));
-        const char *cells[] = {cli_str(tg, "name"), count};
-        if (table_add(t, cells)) {
-            rc = cli_fail(cli, "out of memory");
-            goto done;
-        }
-    }
-    static const char *const header[] = {"TAG", "LINKS"};
-    if (table_print(t, header, 0, cli->tty ? cli->cols : 0, cli->color, cli->out))
-        rc = cli_fail(cli, "out of memory");
-done:
-    table_free(t);
+    if (!rc && !(rc = cli_call(cli, "tag.list", json_object(), &r)))
+        rc = cli_print_list(cli, r, "tags", "no tags yet", header, 2, 0, tag_row_cb, NULL);
     json_decref(r);
     opts_free(&o);
     return rc;
@@ -795,47 +768,26 @@ done:
     return rc;
 }
 
+static int job_row_cb(cli_t *cli, table_t *t, const json_t *j, void *ud)
+{
+    char id[32], link[32], attempt[16], state[64];
+    snprintf(id, sizeof id, "%lld", cli_int(j, "id"));
+    snprintf(link, sizeof link, "%lld", cli_int(j, "link_id"));
+    snprintf(attempt, sizeof attempt, "%lld", cli_int(j, "attempt"));
+    const char *cells[] = {id, link, paint(cli, cli_str(j, "state"), state, sizeof state),
+                           attempt, *cli_str(j, "error") ? cli_str(j, "error") : shown_url(j)};
+    return table_add(t, cells);
+}
+
 static int cmd_jobs(cli_t *cli, int argc, char **argv)
 {
+    static const char *const header[] = {"JOB", "LINK", "STATE", "TRY", "URL / ERROR"};
     opts_t o;
     json_t *r = NULL;
-    table_t *t = NULL;
     int rc = plain_args(cli, argc, argv, 0, 1, "give at most one state", &o);
-    if (rc || (rc = cli_call(cli, "job.list", o.nargs ? json_pack("{s:s}", "state", o.args[0])
-                                                       : json_object(), &r)))
-        goto done;
-    const json_t *jobs = json_object_get(r, "jobs");
-    if (cli->json) {
-        cli_print_json(cli, r);
-        goto done;
-    }
-    if (json_array_size(jobs) == 0) {
-        fprintf(cli->out, "no jobs\n");
-        goto done;
-    }
-    if (!(t = table_new(5))) {
-        rc = cli_fail(cli, "out of memory");
-        goto done;
-    }
-    size_t i;
-    json_t *j;
-    json_array_foreach(jobs, i, j) {
-        char id[32], link[32], attempt[16], state[64];
-        snprintf(id, sizeof id, "%lld", cli_int(j, "id"));
-        snprintf(link, sizeof link, "%lld", cli_int(j, "link_id"));
-        snprintf(attempt, sizeof attempt, "%lld", cli_int(j, "attempt"));
-        const char *cells[] = {id, link, paint(cli, cli_str(j, "state"), state, sizeof state),
-                               attempt, *cli_str(j, "error") ? cli_str(j, "error") : shown_url(j)};
-        if (table_add(t, cells)) {
-            rc = cli_fail(cli, "out of memory");
-            goto done;
-        }
-    }
-    static const char *const header[] = {"JOB", "LINK", "STATE", "TRY", "URL / ERROR"};
-    if (table_print(t, header, 4, cli->tty ? cli->cols : 0, cli->color, cli->out))
-        rc = cli_fail(cli, "out of memory");
-done:
-    table_free(t);
+    if (!rc && !(rc = cli_call(cli, "job.list", o.nargs ? json_pack("{s:s}", "state", o.args[0])
+                                                         : json_object(), &r)))
+        rc = cli_print_list(cli, r, "jobs", "no jobs", header, 5, 4, job_row_cb, NULL);
     json_decref(r);
     opts_free(&o);
     return rc;

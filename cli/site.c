@@ -10,17 +10,6 @@
 #include "cli.h"
 #include "table.h"
 
-static int number_arg(cli_t *cli, const char *opt, const char *s, long min, long max, long *out)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno || end == s || *end || v < min || v > max)
-        return cli_usage_error(cli, "%s wants a whole number from %ld to %ld", opt, min, max);
-    *out = v;
-    return CLI_EXIT_OK;
-}
-
 /* "Name: value" -> headers[Name] = value. */
 static int add_header(cli_t *cli, json_t *headers, const char *arg)
 {
@@ -90,7 +79,7 @@ static int site_set(cli_t *cli, int argc, char **argv)
         } else if (!strcmp(a, "--user-agent")) {
             json_object_set_new(p, "user_agent", json_string(v));
         } else if (!strcmp(a, "--delay")) {
-            if (!(rc = number_arg(cli, a, v, 0, 60000, &n)))
+            if (!(rc = cli_number_arg(cli, a, v, 0, 60000, &n)))
                 json_object_set_new(p, "delay_ms", json_integer(n));
         } else if (!strcmp(a, "--viewport")) {
             int w, h;
@@ -180,49 +169,27 @@ static int describe(const json_t *rule, buf_t *b)
     return 0;
 }
 
+static int site_row_cb(cli_t *cli, table_t *t, const json_t *rule, void *ud)
+{
+    buf_t *b = ud;
+    if (describe(rule, b))
+        return -1;
+    const char *cells[] = {cli_str(rule, "match"), cli_str(rule, "kind"), b->data};
+    return table_add(t, cells);
+}
+
 static int site_list(cli_t *cli, int argc, char **argv)
 {
+    static const char *const header[] = {"MATCH", "KIND", "SETTINGS"};
     if (argc > 2)
         return cli_usage_error(cli, "unexpected argument '%s'", argv[2]);
     json_t *r = NULL;
-    table_t *t = NULL;
     buf_t b;
     buf_init(&b, 0);
     int rc = cli_call(cli, "site.list", json_object(), &r);
-    if (rc)
-        goto done;
-    if (cli->json) {
-        cli_print_json(cli, r);
-        goto done;
-    }
-    const json_t *rules = json_object_get(r, "rules");
-    if (json_array_size(rules) == 0) {
-        fprintf(cli->out, "no site rules\n");
-        goto done;
-    }
-    if (!(t = table_new(3))) {
-        rc = cli_fail(cli, "out of memory");
-        goto done;
-    }
-    size_t i;
-    json_t *rule;
-    json_array_foreach(rules, i, rule) {
-        if (describe(rule, &b)) {
-            rc = cli_fail(cli, "out of memory");
-            goto done;
-        }
-        const char *cells[] = {cli_str(rule, "match"), cli_str(rule, "kind"), b.data};
-        if (table_add(t, cells)) {
-            rc = cli_fail(cli, "out of memory");
-            goto done;
-        }
-    }
-    static const char *const header[] = {"MATCH", "KIND", "SETTINGS"};
-    if (table_print(t, header, 2, cli->tty ? cli->cols : 0, cli->color, cli->out))
-        rc = cli_fail(cli, "out of memory");
-done:
+    if (!rc)
+        rc = cli_print_list(cli, r, "rules", "no site rules", header, 3, 2, site_row_cb, &b);
     buf_free(&b);
-    table_free(t);
     json_decref(r);
     return rc;
 }

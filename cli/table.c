@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util.h"
+
 #define ELLIPSIS "\xe2\x80\xa6"   /* U+2026, one column */
 #define SGR_RESET "\033[0m"
 #define MIN_CELL 8
@@ -85,28 +87,10 @@ int table_cp_width(unsigned cp)
  * invalid byte decodes as U+FFFD of length 1. */
 static size_t decode(const unsigned char *p, unsigned *cp)
 {
-    size_t n;
-    unsigned v, min;
-    if (p[0] < 0x80) {
-        *cp = p[0];
-        return 1;
-    }
-    if ((p[0] & 0xE0) == 0xC0) { n = 2; v = p[0] & 0x1Fu; min = 0x80; }
-    else if ((p[0] & 0xF0) == 0xE0) { n = 3; v = p[0] & 0x0Fu; min = 0x800; }
-    else if ((p[0] & 0xF8) == 0xF0) { n = 4; v = p[0] & 0x07u; min = 0x10000; }
-    else goto bad;
-    for (size_t i = 1; i < n; i++) {
-        if ((p[i] & 0xC0) != 0x80)
-            goto bad;
-        v = (v << 6) | (p[i] & 0x3Fu);
-    }
-    if (v < min || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
-        goto bad;
+    uint32_t v;
+    size_t n = util_utf8_decode((const char *)p, strnlen((const char *)p, 4), &v);
     *cp = v;
-    return n;
-bad:
-    *cp = 0xFFFD;
-    return 1;
+    return n ? n : 1;
 }
 
 /* Length of an ANSI CSI escape ("ESC [ params final") at p, or 0. */

@@ -1,4 +1,5 @@
-/* util.c -- time, RFC 3339 and UTF-8 helpers used across modules. Pure functions. */
+/* util.c -- time, RFC 3339, UTF-8, base64, private directories and the atomic file write:
+ * small helpers used across modules, with no state of their own. */
 #include "util.h"
 
 #include <ctype.h>
@@ -7,6 +8,8 @@
 #include <string.h>
 #include <time.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -112,37 +115,73 @@ int util_parse_time(const char *s, int64_t *ms)
     return 0;
 }
 
-/* Length of the valid UTF-8 sequence at p (1-4), or 0 when the bytes there are not one. */
-static size_t utf8_seq(const unsigned char *p, const unsigned char *e)
+size_t util_utf8_decode(const char *s, size_t avail, uint32_t *cp)
 {
-    unsigned c = *p;
-    if (c < 0x80)
+    const unsigned char *p = (const unsigned char *)s;
+    *cp = UTIL_UTF8_REPLACEMENT;
+    if (avail == 0)
+        return 0;
+    unsigned c = p[0];
+    if (c < 0x80) {
+        *cp = c;
         return 1;
-    size_t n;
-    unsigned cp;
+    }
+    size_t n;          /* continuation bytes */
+    uint32_t v, min;
     if (c >= 0xC2 && c <= 0xDF) {
-        n = 1;
-        cp = c & 0x1F;
+        n = 1; v = c & 0x1F; min = 0x80;
     } else if (c >= 0xE0 && c <= 0xEF) {
-        n = 2;
-        cp = c & 0x0F;
+        n = 2; v = c & 0x0F; min = 0x800;
     } else if (c >= 0xF0 && c <= 0xF4) {
-        n = 3;
-        cp = c & 0x07;
+        n = 3; v = c & 0x07; min = 0x10000;
     } else {
         return 0;
     }
-    if ((size_t)(e - p) <= n)
-        return 0;
+    /* each continuation byte is checked before the next is read: a NUL ends a sequence,
+     * so NUL-terminated text may pass a generous avail */
     for (size_t i = 1; i <= n; i++) {
-        if ((p[i] & 0xC0) != 0x80)
+        if (i >= avail || (p[i] & 0xC0) != 0x80)
             return 0;
-        cp = (cp << 6) | (p[i] & 0x3F);
+        v = (v << 6) | (p[i] & 0x3F);
     }
-    if ((n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-        (cp >= 0xD800 && cp <= 0xDFFF))
+    if (v < min || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
         return 0;
+    *cp = v;
     return n + 1;
+}
+
+size_t util_utf8_encode(uint32_t cp, char out[4])
+{
+    unsigned char *o = (unsigned char *)out;
+    if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+        cp = UTIL_UTF8_REPLACEMENT;
+    if (cp < 0x80) {
+        o[0] = (unsigned char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        o[0] = (unsigned char)(0xC0 | (cp >> 6));
+        o[1] = (unsigned char)(0x80 | (cp & 0x3F));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        o[0] = (unsigned char)(0xE0 | (cp >> 12));
+        o[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+        o[2] = (unsigned char)(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    o[0] = (unsigned char)(0xF0 | (cp >> 18));
+    o[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3F));
+    o[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+    o[3] = (unsigned char)(0x80 | (cp & 0x3F));
+    return 4;
+}
+
+/* Length of the valid UTF-8 sequence at p (1-4), or 0 when the bytes there are not one. */
+static size_t utf8_seq(const unsigned char *p, const unsigned char *e)
+{
+    uint32_t cp;
+    return util_utf8_decode((const char *)p, (size_t)(e - p), &cp);
 }
 
 int util_utf8_valid(const char *s, size_t len)
@@ -361,4 +400,54 @@ int util_fallback_dir_check(const char *path, int create, char *err, size_t errl
     if (strncmp(path, root, (size_t)n) != 0 || (path[n] != '/' && path[n] != '\0'))
         return 0;
     return util_private_dir(root, create, 077, err, errlen);
+}
+
+/* ---- files -------------------------------------------------------------------------- */
+
+static int fsync_dir_of(const char *path)
+{
+    char dir[4200];
+    snprintf(dir, sizeof dir, "%s", path);
+    int fd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    int rc = fsync(fd);
+    close(fd);
+    return rc;
+}
+
+int util_write_file_atomic(const char *path, const void *data, size_t len)
+{
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return -1;
+    size_t off = 0;
+    while (off < len) {
+        ssize_t w = write(fd, (const char *)data + off, len - off);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            goto fail;
+        }
+        off += (size_t)w;
+    }
+    if (fsync(fd) != 0)
+        goto fail;
+    if (close(fd) != 0) {
+        fd = -1;
+        goto fail;
+    }
+    fd = -1;
+    if (rename(tmp, path) != 0)
+        goto fail;
+    return fsync_dir_of(path);
+fail:;
+    int e = errno;
+    if (fd >= 0)
+        close(fd);
+    unlink(tmp);
+    errno = e;
+    return -1;
 }

@@ -1,4 +1,5 @@
-/* util.h -- small helpers shared by every module: wall-clock time, RFC 3339, UTF-8. */
+/* util.h -- small helpers shared by every module: wall-clock time, RFC 3339, UTF-8, private
+ * directories, the atomic file write, hex and base64. */
 #ifndef LS_UTIL_H
 #define LS_UTIL_H
 
@@ -18,6 +19,16 @@ char *util_format_rfc3339(int64_t ms, char out[32]);
 /* Parses RFC 3339 / ISO 8601 ("2026-11-25T10:00:00Z", "...+08:00", "2026-11-25") or a
  * number of seconds since the epoch. Returns 0 and sets *ms, or -1. */
 int util_parse_time(const char *s, int64_t *ms);
+
+/* The one UTF-8 decoder. Decodes the character at s[0..avail): returns its length (1-4)
+ * and sets *cp, or returns 0 and sets *cp to U+FFFD when the bytes there are not a
+ * character (a stray or invalid lead byte, an overlong form, a surrogate, past U+10FFFF,
+ * cut short). Callers that replace skip one byte on 0. NUL decodes as U+0000. */
+#define UTIL_UTF8_REPLACEMENT 0xFFFDu
+size_t util_utf8_decode(const char *s, size_t avail, uint32_t *cp);
+/* Writes cp as UTF-8 into out; returns the byte count (1-4). A value that is not a
+ * Unicode scalar (a surrogate, past U+10FFFF) is written as U+FFFD. */
+size_t util_utf8_encode(uint32_t cp, char out[4]);
 
 /* Returns 1 if s[0..len) is valid UTF-8 (no overlongs, no surrogates), else 0. */
 int util_utf8_valid(const char *s, size_t len);
@@ -46,6 +57,11 @@ int util_private_dir(const char *path, int create, unsigned mask, char *err, siz
  * HOME), checks that directory as util_private_dir(.., 077) does -- anyone may create a
  * name in /tmp first -- making it first with create. Other paths: 0 at once. */
 int util_fallback_dir_check(const char *path, int create, char *err, size_t errlen);
+
+/* Writes data to path atomically and durably (path.tmp, fsync, rename, fsync of the
+ * directory): a reader sees the old file or the new one, never a part. Returns 0 or -1
+ * with errno set (nothing is left at path.tmp). */
+int util_write_file_atomic(const char *path, const void *data, size_t len);
 
 /* Lower-hex of n bytes into out (2n+1 bytes). */
 void util_hex(const unsigned char *in, size_t n, char *out);

@@ -242,16 +242,6 @@ struct doc_run {
     void *ud;
 };
 
-static void call_clear(method_call_t *call)
-{
-    json_decref(call->handoff);
-    json_decref(call->result);
-    json_decref(call->err_data);
-    json_decref(call->events);
-    json_decref(call->params);
-    memset(call, 0, sizeof *call);
-}
-
 static void doc_finish(doc_run_t *r)
 {
     json_t *reply = NULL;
@@ -289,7 +279,7 @@ static void doc_item_done_cb(method_call_t *call, void *ud)
     r->inflight--;
     if (it->def->kind != METHOD_WRITE)
         r->inflight_nonwrite--;
-    call_clear(call);
+    method_call_clear(call);
     it->done = 1;
     r->remaining--;
     doc_pump(r);

@@ -11,8 +11,9 @@
  *   GET  /chart/KIND.svg|png                            chart.render
  *   POST /import                                        upload into the import spool
  * Everything slow leaves the loop: files are read with uv_fs, tiles are cut on the thread
- * pool, method calls run where dispatch.c puts them. Who may do what is http_auth.c's. */
-#include "http.h"
+ * pool, method calls run where dispatch.c puts them. Who may do what is http_auth.c's;
+ * the upload path is http_upload.c's and the websocket's events http_ws.c's. */
+#include "http_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -30,26 +31,8 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "dispatch.h"
-#include "http_auth.h"
-#include "jsonrpc.h"
 #include "log.h"
-#include "tiles.h"
 #include "util.h"
-#include "web_assets.h"
-
-#define RPC_BODY_MAX RPC_MAX_LINE         /* as for a socket line */
-#define SMALL_BODY_MAX 4096               /* /login */
-#define UPLOAD_MAX (256u << 20)
-#define UPLOAD_CHUNK (1u << 20)
-#define UPLOAD_BUF (UPLOAD_CHUNK + (256u << 10))   /* a chunk, and what lws holds past it */
-#define FILE_CHUNK (256u << 10)
-#define WRITE_CHUNK 65536
-#define WS_QUEUE_MAX (16u << 20)          /* a page this far behind on events is closed */
-#define TILE_HEIGHT 1024
-#define TILE_CACHE_MAX (48u << 20)
-#define TILE_MAX_PIXELS (4096ull * 200000)
-#define MAX_ARGS 16
 
 static const char CSP[] =
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -58,129 +41,7 @@ static const char CSP[] =
 /* an SVG chart opened on its own must not run anything */
 static const char CSP_SVG[] = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'";
 
-enum { M_GET, M_HEAD, M_POST, M_OTHER };
-enum { B_NONE, B_RPC, B_LOGIN, B_UPLOAD };
-
-typedef struct {
-    const web_asset_t *a;
-    unsigned char *gz;         /* gzip of the file when smaller, else NULL */
-    size_t gzlen;
-    char etag[24];
-} asset_t;
-
-typedef struct hreq hreq_t;
-
-typedef struct tileset {
-    struct tileset *prev, *next;   /* most recently used first */
-    http_t *h;
-    int64_t snap_id;
-    int state;                     /* 0 cutting, 1 ready, -1 failed */
-    char err[300];
-    char path[4200];
-    tiles_t t;
-    hreq_t *waiters;
-    uv_work_t work;
-} tileset_t;
-
-typedef struct wsmsg {
-    struct wsmsg *next;
-    size_t len;
-    unsigned char data[];          /* LWS_PRE headroom, then the text */
-} wsmsg_t;
-
-typedef struct spool {
-    struct spool *next;
-    int64_t import_id;
-    char path[4300];
-} spool_t;
-
-/* per connection (lws allocates it): an HTTP request in progress, or a websocket */
-typedef struct pss {
-    hreq_t *r;
-    struct lws *wsi;
-    struct pss *ws_next, *ws_prev;
-    int is_ws, ws_close;
-    events_sub_t *sub;
-    char topics[256];
-    wsmsg_t *q, **qtail;
-    size_t qbytes;
-} pss_t;
-
-struct hreq {
-    http_t *h;
-    struct lws *wsi;               /* NULL once the connection closed */
-    int method;
-    char path[512];
-    char host[160];
-    char args[MAX_ARGS][256];      /* "name=value", decoded by lws */
-    int nargs;
-    int body_kind;
-    buf_t body;
-    int discard;                   /* answered early: drop the rest of the body */
-    int busy;                      /* async operations in flight */
-    /* response */
-    int ready, status, hdr_sent, close_after;
-    const char *ctype;
-    buf_t hdrs;                    /* "name:" NUL "value" NUL, ... */
-    const unsigned char *out;
-    size_t out_len, out_off;
-    unsigned char *owned;          /* freed with the request */
-    /* file streaming */
-    int fd;
-    uint64_t file_size, file_off;
-    unsigned char *fbuf;
-    size_t fbuf_len;
-    int fbuf_ready, reading;
-    uv_fs_t fs;
-    /* upload */
-    int up_fd;
-    char up_path[4300];
-    uv_fs_t upfs;
-    int up_writing, up_complete;
-    char *up_data, *up_wdata;      /* filling, being written */
-    size_t up_len, up_wlen, up_total;
-    int up_paused;
-    /* method calls (chart, import) */
-    method_call_t call;
-    /* tiles */
-    hreq_t *wait_next;
-    int tile_n;                    /* -1: tiles.json */
-};
-
-struct http {
-    daemon_t *d;
-    struct lws_context *ctx;
-    http_auth_t auth;
-    char url[200];
-    int listening;
-    char error[300];               /* why it is not listening */
-    char login_base[200];          /* scheme://host:port a login link names */
-    lws_retry_bo_t idle_policy;    /* websocket pings and the idle hang-up */
-    asset_t *assets;
-    size_t nassets;
-    const asset_t *index;
-    pss_t *ws;
-    int closing, destroyed;
-    char snapdir[PATH_MAX];        /* realpath of <state_dir>/snapshots, once it exists */
-    char spooldir[4200];
-    events_sub_t *spool_sub;
-    spool_t *spools;
-    tileset_t *tiles;
-    size_t tiles_bytes;
-    unsigned char wbuf[LWS_PRE + WRITE_CHUNK];
-};
-
 /* ---- requests: life and responses ------------------------------------------------------ */
-
-static void call_clear(method_call_t *call)
-{
-    json_decref(call->handoff);
-    json_decref(call->result);
-    json_decref(call->err_data);
-    json_decref(call->events);
-    json_decref(call->params);
-    memset(call, 0, sizeof *call);
-}
 
 static hreq_t *req_new(http_t *h, struct lws *wsi)
 {
@@ -216,12 +77,12 @@ static void req_free(hreq_t *r)
     free(r->fbuf);
     free(r->up_data);
     free(r->up_wdata);
-    call_clear(&r->call);
+    method_call_clear(&r->call);
     free(r);
 }
 
 /* The connection went away: free now, or when the last async operation ends. */
-static void req_detach(hreq_t *r)
+void http_req_detach(hreq_t *r)
 {
     r->wsi = NULL;
     if (r->busy == 0)
@@ -229,7 +90,7 @@ static void req_detach(hreq_t *r)
 }
 
 /* Ends one async operation; returns 1 when the request is gone (freed). */
-static int req_unbusy(hreq_t *r)
+int http_req_unbusy(hreq_t *r)
 {
     r->busy--;
     if (!r->wsi && r->busy == 0) {
@@ -271,7 +132,7 @@ static void respond_owned(hreq_t *r, int status, const char *ctype, unsigned cha
     respond_static(r, status, ctype, body, len);
 }
 
-static void respond_json(hreq_t *r, int status, json_t *doc)   /* takes doc */
+void http_respond_json(hreq_t *r, int status, json_t *doc)   /* takes doc */
 {
     char *text = doc ? json_dumps(doc, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
     json_decref(doc);
@@ -285,9 +146,7 @@ static void respond_json(hreq_t *r, int status, json_t *doc)   /* takes doc */
 }
 
 /* {"error": {"code": status, "message": ...}} -- every HTTP-level refusal looks like this */
-static void respond_error(hreq_t *r, int status, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void respond_error(hreq_t *r, int status, const char *fmt, ...)
+void http_respond_error(hreq_t *r, int status, const char *fmt, ...)
 {
     char msg[512];
     va_list ap;
@@ -297,7 +156,7 @@ static void respond_error(hreq_t *r, int status, const char *fmt, ...)
     if (r->body_kind != B_NONE && !r->up_complete)
         r->close_after = 1;   /* the rest of a body we refused is not read */
     r->discard = 1;
-    respond_json(r, status, json_pack("{s:{s:i,s:s}}", "error", "code", status, "message", msg));
+    http_respond_json(r, status, json_pack("{s:{s:i,s:s}}", "error", "code", status, "message", msg));
 }
 
 static int write_headers(http_t *h, hreq_t *r, struct lws *wsi)
@@ -405,7 +264,7 @@ static void file_read_cb(uv_fs_t *fs)
     ssize_t n = fs->result;
     uv_fs_req_cleanup(fs);
     r->reading = 0;
-    if (req_unbusy(r))
+    if (http_req_unbusy(r))
         return;
     if (n <= 0) {   /* the file shrank or failed under us: the response cannot be finished */
         log_warn("http: reading %s failed after %llu bytes", r->path, (unsigned long long)r->file_off);
@@ -441,16 +300,16 @@ static void file_open_cb(uv_fs_t *fs)
     uv_fs_req_cleanup(fs);
     if (fd >= 0)
         r->fd = (int)fd;
-    if (req_unbusy(r))
+    if (http_req_unbusy(r))
         return;
     struct stat st;
     if (fd < 0 || fstat(r->fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        respond_error(r, 404, "the snapshot's file is missing");
+        http_respond_error(r, 404, "the snapshot's file is missing");
         return;
     }
     r->fbuf = malloc(WRITE_CHUNK);
     if (!r->fbuf) {
-        respond_error(r, 500, "out of memory");
+        http_respond_error(r, 500, "out of memory");
         return;
     }
     r->file_size = (uint64_t)st.st_size;
@@ -465,7 +324,7 @@ static void respond_file(hreq_t *r, const char *path, const char *ctype)
     r->ctype = ctype;
     r->fs.data = r;
     if (uv_fs_open(r->h->d->loop, &r->fs, path, O_RDONLY | O_CLOEXEC, 0, file_open_cb) != 0) {
-        respond_error(r, 500, "cannot open the snapshot's file");
+        http_respond_error(r, 500, "cannot open the snapshot's file");
         return;
     }
     r->busy++;
@@ -494,24 +353,24 @@ static int snapshot_path_ok(http_t *h, const char *path, char *resolved)
 static void tiles_serve(hreq_t *r, tileset_t *ts)
 {
     if (ts->state < 0) {
-        respond_error(r, 422, "%s", ts->err);
+        http_respond_error(r, 422, "%s", ts->err);
         return;
     }
     req_header(r, "cache-control:", "private, max-age=86400");
     if (r->tile_n < 0) {
-        respond_json(r, 200, json_pack("{s:I,s:i,s:i,s:i,s:i}", "snapshot_id", (json_int_t)ts->snap_id,
+        http_respond_json(r, 200, json_pack("{s:I,s:i,s:i,s:i,s:i}", "snapshot_id", (json_int_t)ts->snap_id,
                                        "width", (int)ts->t.width, "height", (int)ts->t.height,
                                        "tile_height", (int)ts->t.tile_height, "count", (int)ts->t.count));
         return;
     }
     if ((uint32_t)r->tile_n >= ts->t.count) {
-        respond_error(r, 404, "tile %d does not exist (this snapshot has %u)", r->tile_n, ts->t.count);
+        http_respond_error(r, 404, "tile %d does not exist (this snapshot has %u)", r->tile_n, ts->t.count);
         return;
     }
     /* the tile may be evicted while we send it: send a copy */
     unsigned char *copy = malloc(ts->t.len[r->tile_n]);
     if (!copy) {
-        respond_error(r, 500, "out of memory");
+        http_respond_error(r, 500, "out of memory");
         return;
     }
     memcpy(copy, ts->t.data[r->tile_n], ts->t.len[r->tile_n]);
@@ -578,7 +437,7 @@ static void tiles_after_cb(uv_work_t *w, int status)
     ts->waiters = NULL;
     while (r) {
         hreq_t *next = r->wait_next;
-        if (!req_unbusy(r))
+        if (!http_req_unbusy(r))
             tiles_serve(r, ts);
         r = next;
     }
@@ -610,7 +469,7 @@ static void route_tiles(hreq_t *r, int64_t snap_id, const char *png_path)
     }
     tileset_t *ts = calloc(1, sizeof *ts);
     if (!ts) {
-        respond_error(r, 500, "out of memory");
+        http_respond_error(r, 500, "out of memory");
         return;
     }
     ts->h = h;
@@ -619,7 +478,7 @@ static void route_tiles(hreq_t *r, int64_t snap_id, const char *png_path)
     ts->work.data = ts;
     if (uv_queue_work(h->d->loop, &ts->work, tiles_work_cb, tiles_after_cb) != 0) {
         free(ts);
-        respond_error(r, 500, "cannot queue work");
+        http_respond_error(r, 500, "cannot queue work");
         return;
     }
     tileset_front(h, ts);
@@ -653,7 +512,7 @@ static void route_snapshot(hreq_t *r, const char *rest)
     const char *slash = strchr(rest, '/');
     int64_t id, n = 0;
     if (!slash || parse_id(rest, (size_t)(slash - rest), &id) != 0) {
-        respond_error(r, 404, "expected /snapshots/ID/full.png, thumb.png, tiles.json or tile/N.png");
+        http_respond_error(r, 404, "expected /snapshots/ID/full.png, thumb.png, tiles.json or tile/N.png");
         return;
     }
     const char *what = slash + 1;
@@ -667,27 +526,27 @@ static void route_snapshot(hreq_t *r, const char *rest)
             tile = 1;
     }
     if (!full && !thumb && !meta && !tile) {
-        respond_error(r, 404, "expected /snapshots/ID/full.png, thumb.png, tiles.json or tile/N.png");
+        http_respond_error(r, 404, "expected /snapshots/ID/full.png, thumb.png, tiles.json or tile/N.png");
         return;
     }
     store_snapshot_t *snap = NULL;
     int rc = store_snapshot_get(r->h->d->reader, id, &snap);
     if (rc == STORE_ENOTFOUND || (rc == STORE_OK && !snap)) {
-        respond_error(r, 404, "no snapshot %lld", (long long)id);
+        http_respond_error(r, 404, "no snapshot %lld", (long long)id);
         return;
     }
     if (rc != STORE_OK) {
-        respond_error(r, 503, "the store could not be read: %s", store_errmsg(r->h->d->reader));
+        http_respond_error(r, 503, "the store could not be read: %s", store_errmsg(r->h->d->reader));
         return;
     }
     const char *path = thumb ? snap->thumb_path : snap->path;
     char resolved[PATH_MAX];
     if (!path) {
-        respond_error(r, 404, "snapshot %lld has no %s yet (state %s)", (long long)id,
+        http_respond_error(r, 404, "snapshot %lld has no %s yet (state %s)", (long long)id,
                       thumb ? "thumbnail" : "image", snap->state);
     } else if (!snapshot_path_ok(r->h, path, resolved)) {
         log_warn("http: snapshot %lld points outside the snapshot directory; refused", (long long)id);
-        respond_error(r, 404, "snapshot %lld has no readable file", (long long)id);
+        http_respond_error(r, 404, "snapshot %lld has no readable file", (long long)id);
     } else if (meta || tile) {
         r->tile_n = meta ? -1 : (int)(n > INT_MAX ? INT_MAX : n);
         route_tiles(r, id, resolved);
@@ -698,7 +557,7 @@ static void route_snapshot(hreq_t *r, const char *rest)
     store_snapshot_free(snap);
 }
 
-static const char *arg_get(const hreq_t *r, const char *name)
+const char *http_arg_get(const hreq_t *r, const char *name)
 {
     size_t n = strlen(name);
     for (int i = 0; i < r->nargs; i++)
@@ -710,18 +569,18 @@ static const char *arg_get(const hreq_t *r, const char *name)
 static void chart_done_cb(method_call_t *call, void *ud)
 {
     hreq_t *r = ud;
-    if (req_unbusy(r))
+    if (http_req_unbusy(r))
         return;
     if (call->err_code) {
         int status = call->err_code == RPC_INVALID_PARAMS ? 400 : call->err_code == RPC_UNAVAILABLE ? 503 : 500;
-        respond_error(r, status, "%s", call->err_msg);
+        http_respond_error(r, status, "%s", call->err_msg);
         return;
     }
     const char *data = json_string_value(json_object_get(call->result, "data"));
     const char *format = json_string_value(json_object_get(call->params, "format"));
     int svg = format && !strcmp(format, "svg");
     if (!data) {
-        respond_error(r, 500, "chart.render answered without inline data");
+        http_respond_error(r, 500, "chart.render answered without inline data");
         return;
     }
     size_t len = strlen(data);
@@ -729,7 +588,7 @@ static void chart_done_cb(method_call_t *call, void *ud)
     long n = img ? util_base64_decode(data, len, img) : -1;
     if (n < 0) {
         free(img);
-        respond_error(r, 500, "chart.render's data is not base64");
+        http_respond_error(r, 500, "chart.render's data is not base64");
         return;
     }
     req_header(r, "cache-control:", "no-store");
@@ -743,15 +602,15 @@ static void chart_done_cb(method_call_t *call, void *ud)
 static void route_chart(hreq_t *r, const char *rest)
 {
     const method_def_t *def = methods_find("chart.render");
-    if (!def) {
-        respond_error(r, 404, "charts are not available in this linksnapd yet");
+    if (!def) {   /* the method table always has it; a build that lost it says so */
+        http_respond_error(r, 500, "chart.render is missing from linksnapd's method table");
         return;
     }
     const char *dot = strrchr(rest, '.');
     char kind[32];
     if (!dot || dot == rest || (size_t)(dot - rest) >= sizeof kind ||
         (strcmp(dot, ".svg") && strcmp(dot, ".png"))) {
-        respond_error(r, 404, "expected /chart/KIND.svg or /chart/KIND.png");
+        http_respond_error(r, 404, "expected /chart/KIND.svg or /chart/KIND.png");
         return;
     }
     memcpy(kind, rest, (size_t)(dot - rest));
@@ -759,36 +618,36 @@ static void route_chart(hreq_t *r, const char *rest)
     json_t *params = json_pack("{s:s,s:s,s:b}", "kind", kind, "format", dot + 1, "inline", 1);
     static const char *const ints[] = {"days", "top", "width", "height"};
     for (size_t i = 0; params && i < LS_ARRAY_LEN(ints); i++) {
-        const char *v = arg_get(r, ints[i]);
+        const char *v = http_arg_get(r, ints[i]);
         if (!v || !*v)
             continue;
         char *end;
         long x = strtol(v, &end, 10);
         if (*end || x < 0 || x > 100000) {
             json_decref(params);
-            respond_error(r, 400, "query '%s' must be a whole number", ints[i]);
+            http_respond_error(r, 400, "query '%s' must be a whole number", ints[i]);
             return;
         }
         json_object_set_new(params, ints[i], json_integer(x));
     }
-    const char *scale = arg_get(r, "scale");
+    const char *scale = http_arg_get(r, "scale");
     if (params && scale && *scale) {
         char *end;
         double x = strtod(scale, &end);
         if (*end || !(x >= 0 && x <= 100)) {
             json_decref(params);
-            respond_error(r, 400, "query 'scale' must be a number");
+            http_respond_error(r, 400, "query 'scale' must be a number");
             return;
         }
         json_object_set_new(params, "scale", json_real(x));
     }
-    const char *tag = arg_get(r, "tag"), *lang = arg_get(r, "lang");
+    const char *tag = http_arg_get(r, "tag"), *lang = http_arg_get(r, "lang");
     if (params && tag && *tag)
         json_object_set_new(params, "tag", json_string(tag));
     if (params && lang && *lang)
         json_object_set_new(params, "lang", json_string(lang));
     if (!params) {
-        respond_error(r, 500, "out of memory");
+        http_respond_error(r, 500, "out of memory");
         return;
     }
     r->call.method = def->name;
@@ -803,7 +662,7 @@ static void route_chart(hreq_t *r, const char *rest)
 static void rpc_done_cb(json_t *reply, void *ud)
 {
     hreq_t *r = ud;
-    if (req_unbusy(r)) {
+    if (http_req_unbusy(r)) {
         json_decref(reply);
         return;
     }
@@ -811,7 +670,7 @@ static void rpc_done_cb(json_t *reply, void *ud)
         respond_static(r, 204, "application/json", (const unsigned char *)"", 0);
         return;
     }
-    respond_json(r, 200, reply);
+    http_respond_json(r, 200, reply);
 }
 
 static void run_rpc(hreq_t *r)
@@ -819,14 +678,14 @@ static void run_rpc(hreq_t *r)
     char err[256];
     json_t *doc = rpc_parse_line(r->body.data ? r->body.data : "", r->body.len, err, sizeof err);
     if (!doc) {
-        respond_json(r, 200, rpc_error(NULL, RPC_PARSE_ERROR, err, NULL));
+        http_respond_json(r, 200, rpc_error(NULL, RPC_PARSE_ERROR, err, NULL));
         return;
     }
     r->busy++;
     lws_set_timeout(r->wsi, PENDING_TIMEOUT_USER_OK, 300);
     if (dispatch_doc(r->h->d, doc, 1, rpc_done_cb, r) != 0) {
         r->busy--;
-        respond_error(r, 500, "out of memory");
+        http_respond_error(r, 500, "out of memory");
     }
     json_decref(doc);
 }
@@ -843,15 +702,15 @@ static void cookie_header(char *out, size_t outlen, const char *value, int max_a
 static void login_link(hreq_t *r)
 {
     char session[65], cookie[256], loc[4096];
-    int rc = http_auth_login(&r->h->auth, arg_get(r, "token"), session);
+    int rc = http_auth_login(&r->h->auth, http_arg_get(r, "token"), session);
     if (rc == -2) {
         req_header(r, "retry-after:", "60");
-        respond_error(r, 429, "too many wrong tokens; try again in a minute");
+        http_respond_error(r, 429, "too many wrong tokens; try again in a minute");
         return;
     }
     if (rc != 0) {
         log_notice("http: a wrong token was given in a login address");
-        respond_error(r, 403, "wrong token: run `linksnap web` for the right address");
+        http_respond_error(r, 403, "wrong token: run `linksnap web` for the right address");
         return;
     }
     size_t o = (size_t)snprintf(loc, sizeof loc, "%s", r->path);
@@ -886,201 +745,24 @@ static void run_login(hreq_t *r)
     char session[65], cookie[256];
     if (!token) {
         json_decref(doc);
-        respond_error(r, 400, "expected {\"token\": \"...\"}");
+        http_respond_error(r, 400, "expected {\"token\": \"...\"}");
         return;
     }
     int rc = http_auth_login(&r->h->auth, token, session);
     json_decref(doc);
     if (rc == -2) {
         req_header(r, "retry-after:", "60");
-        respond_error(r, 429, "too many wrong tokens; try again in a minute");
+        http_respond_error(r, 429, "too many wrong tokens; try again in a minute");
         return;
     }
     if (rc != 0) {
         log_notice("http: a wrong token was given to /login");
-        respond_error(r, 403, "wrong token");
+        http_respond_error(r, 403, "wrong token");
         return;
     }
     cookie_header(cookie, sizeof cookie, session, 30 * 24 * 3600, r->h->auth.tls);
     req_header(r, "set-cookie:", cookie);
-    respond_json(r, 200, json_pack("{s:b}", "ok", 1));
-}
-
-/* ---- uploads into the import spool ------------------------------------------------------ */
-
-static void spool_forget(http_t *h, int64_t import_id)
-{
-    for (spool_t **pp = &h->spools; *pp; pp = &(*pp)->next) {
-        if ((*pp)->import_id != import_id)
-            continue;
-        spool_t *s = *pp;
-        *pp = s->next;
-        if (unlink(s->path) != 0 && errno != ENOENT)
-            log_warn("http: cannot remove %s: %s", s->path, strerror(errno));
-        free(s);
-        return;
-    }
-}
-
-static void spool_event_cb(json_t *event, void *ud)
-{
-    http_t *h = ud;
-    const char *topic = json_string_value(json_object_get(event, "topic"));
-    if (topic && !strcmp(topic, "import.finished"))
-        spool_forget(h, json_integer_value(json_object_get(event, "id")));
-}
-
-static void import_done_cb(method_call_t *call, void *ud)
-{
-    hreq_t *r = ud;
-    http_t *h = r->h;
-    int64_t id = call->err_code ? 0 : json_integer_value(json_object_get(call->result, "import_id"));
-    if (id > 0) {
-        spool_t *s = calloc(1, sizeof *s);
-        if (s) { /* removed when the import finishes */
-            s->import_id = id;
-            snprintf(s->path, sizeof s->path, "%s", r->up_path);
-            s->next = h->spools;
-            h->spools = s;
-        }
-    } else {
-        unlink(r->up_path);
-    }
-    r->up_path[0] = '\0';
-    if (req_unbusy(r))
-        return;
-    if (call->err_code) {
-        respond_json(r, call->err_code == RPC_INVALID_PARAMS ? 400 : 500,
-                     json_pack("{s:{s:i,s:s}}", "error", "code", call->err_code, "message", call->err_msg));
-        return;
-    }
-    respond_json(r, 200, json_pack("{s:I}", "import_id", (json_int_t)id));
-}
-
-static void upload_start_import(hreq_t *r)
-{
-    const method_def_t *def = methods_find("import.start");
-    json_t *params = json_pack("{s:s}", "path", r->up_path);
-    const char *format = arg_get(r, "format"), *tags = arg_get(r, "tags"),
-               *capture = arg_get(r, "capture");
-    if (params && format && *format)
-        json_object_set_new(params, "format", json_string(format));
-    if (params && tags && *tags) {
-        json_t *arr = json_array();
-        char copy[256];
-        snprintf(copy, sizeof copy, "%s", tags);
-        for (char *save = NULL, *t = strtok_r(copy, ",", &save); arr && t; t = strtok_r(NULL, ",", &save)) {
-            while (*t == ' ')
-                t++;
-            if (*t)
-                json_array_append_new(arr, json_string(t));
-        }
-        json_object_set_new(params, "tags", arr);
-    }
-    if (params && capture)
-        json_object_set_new(params, "capture", json_boolean(strcmp(capture, "0") && strcmp(capture, "false")));
-    if (!def || !params) {
-        json_decref(params);
-        unlink(r->up_path);
-        respond_error(r, 500, def ? "out of memory" : "import.start is missing");
-        return;
-    }
-    r->call.method = def->name;
-    r->call.params = params;
-    r->busy++;
-    dispatch_run(r->h->d, def, &r->call, import_done_cb, r);
-}
-
-static void upload_flush(hreq_t *r);
-
-static void upload_write_cb(uv_fs_t *fs)
-{
-    hreq_t *r = fs->data;
-    ssize_t n = fs->result;
-    uv_fs_req_cleanup(fs);
-    r->up_writing = 0;
-    if (req_unbusy(r))
-        return;
-    if (n < 0 || (size_t)n != r->up_wlen) {
-        r->up_complete = 1;
-        respond_error(r, 507, "cannot write the upload into %s: %s", r->h->spooldir,
-                      n < 0 ? uv_strerror((int)n) : "short write");
-        return;
-    }
-    r->up_wlen = 0;
-    upload_flush(r);
-}
-
-/* Two buffers: lws fills one while the other is written with uv_fs. A full buffer is
- * written as soon as no write is in flight; while one is, reading pauses (rx flow
- * control), and what lws already holds still fits (UPLOAD_BUF has room past a chunk).
- * When the body is complete and everything is on disk, starts the import. */
-static void upload_flush(hreq_t *r)
-{
-    if (r->up_writing || r->discard)
-        return;
-    if (r->up_complete && r->up_paused) {
-        /* the body ended while reading was paused: lws holds a paused connection's
-         * writes too, and the reply would never leave */
-        r->up_paused = 0;
-        lws_rx_flow_control(r->wsi, 1);
-    }
-    if (r->up_len >= UPLOAD_CHUNK || (r->up_complete && r->up_len > 0)) {
-        char *t = r->up_wdata;
-        r->up_wdata = r->up_data;
-        r->up_data = t;
-        r->up_wlen = r->up_len;
-        r->up_len = 0;
-        uv_buf_t b = uv_buf_init(r->up_wdata, (unsigned)r->up_wlen);
-        r->upfs.data = r;
-        if (uv_fs_write(r->h->d->loop, &r->upfs, r->up_fd, &b, 1, -1, upload_write_cb) != 0) {
-            respond_error(r, 500, "cannot write the upload");
-            return;
-        }
-        r->up_writing = 1;
-        r->busy++;
-        if (!r->up_complete && r->up_paused) {
-            r->up_paused = 0;
-            lws_rx_flow_control(r->wsi, 1);
-        }
-        return;
-    }
-    if (!r->up_complete) {
-        if (r->up_paused) {
-            r->up_paused = 0;
-            lws_rx_flow_control(r->wsi, 1);
-        }
-        return;
-    }
-    close(r->up_fd);
-    r->up_fd = -1;
-    upload_start_import(r);
-}
-
-static int upload_open(hreq_t *r)
-{
-    http_t *h = r->h;
-    if (mkdir(h->spooldir, 0700) != 0 && errno != EEXIST) {
-        respond_error(r, 500, "cannot create %s: %s", h->spooldir, strerror(errno));
-        return -1;
-    }
-    unsigned char rnd[8];
-    char hex[17];
-    if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd) {
-        respond_error(r, 500, "no randomness");
-        return -1;
-    }
-    util_hex(rnd, sizeof rnd, hex);
-    snprintf(r->up_path, sizeof r->up_path, "%s/upload-%lld-%s", h->spooldir,
-             (long long)util_now_ms(), hex);
-    r->up_fd = open(r->up_path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-    r->up_data = malloc(UPLOAD_BUF);
-    r->up_wdata = malloc(UPLOAD_BUF);
-    if (r->up_fd < 0 || !r->up_data || !r->up_wdata) {
-        respond_error(r, 500, "cannot create %s: %s", r->up_path, strerror(errno));
-        return -1;
-    }
-    return 0;
+    http_respond_json(r, 200, json_pack("{s:b}", "ok", 1));
 }
 
 static int on_body(pss_t *ps, const char *in, size_t len)
@@ -1089,28 +771,11 @@ static int on_body(pss_t *ps, const char *in, size_t len)
     if (!r || r->discard)
         return 0;
     if (r->body_kind == B_UPLOAD) {
-        r->up_total += len;
-        if (r->up_total > UPLOAD_MAX) {
-            respond_error(r, 413, "uploads are limited to %u MiB", UPLOAD_MAX >> 20);
-            return 0;
-        }
-        if (len > UPLOAD_BUF - r->up_len) {   /* lws hands at most its rx buffer at once */
-            respond_error(r, 500, "upload overran its buffer");
-            return 0;
-        }
-        memcpy(r->up_data + r->up_len, in, len);
-        r->up_len += len;
-        if (r->up_len >= UPLOAD_CHUNK) {
-            if (r->up_writing && !r->up_paused) {   /* both buffers busy: wait for the disk */
-                r->up_paused = 1;
-                lws_rx_flow_control(r->wsi, 0);
-            }
-            upload_flush(r);
-        }
+        http_upload_feed(r, in, len);
         return 0;
     }
     if (buf_append(&r->body, in, len) != 0)
-        respond_error(r, 413, "request body over %zu bytes", r->body.max);
+        http_respond_error(r, 413, "request body over %zu bytes", r->body.max);
     return 0;
 }
 
@@ -1122,17 +787,14 @@ static int on_body_done(pss_t *ps)
     switch (r->body_kind) {
     case B_RPC: run_rpc(r); break;
     case B_LOGIN: run_login(r); break;
-    case B_UPLOAD:
-        r->up_complete = 1;
-        upload_flush(r);
-        break;
+    case B_UPLOAD: http_upload_done(r); break;
     }
     return 0;
 }
 
 /* ---- routing ---------------------------------------------------------------------------- */
 
-static int hdr(struct lws *wsi, enum lws_token_indexes t, char *out, int outlen)
+int http_hdr(struct lws *wsi, enum lws_token_indexes t, char *out, int outlen)
 {
     out[0] = '\0';
     int n = lws_hdr_total_length(wsi, t);
@@ -1165,7 +827,7 @@ static int is_page(const char *p)
 static void serve_asset(hreq_t *r, const asset_t *as)
 {
     char inm[128], ae[256];
-    if (hdr(r->wsi, WSI_TOKEN_HTTP_IF_NONE_MATCH, inm, sizeof inm) > 0 && strstr(inm, as->etag)) {
+    if (http_hdr(r->wsi, WSI_TOKEN_HTTP_IF_NONE_MATCH, inm, sizeof inm) > 0 && strstr(inm, as->etag)) {
         req_header(r, "etag:", as->etag);
         req_header(r, "cache-control:", "no-cache");
         respond_static(r, 304, NULL, (const unsigned char *)"", 0);
@@ -1174,7 +836,7 @@ static void serve_asset(hreq_t *r, const asset_t *as)
     req_header(r, "etag:", as->etag);
     req_header(r, "cache-control:", "no-cache");
     req_header(r, "vary:", "Accept-Encoding");
-    if (as->gz && hdr(r->wsi, WSI_TOKEN_HTTP_ACCEPT_ENCODING, ae, sizeof ae) > 0 && strstr(ae, "gzip")) {
+    if (as->gz && http_hdr(r->wsi, WSI_TOKEN_HTTP_ACCEPT_ENCODING, ae, sizeof ae) > 0 && strstr(ae, "gzip")) {
         req_header(r, "content-encoding:", "gzip");
         respond_static(r, 200, as->a->type, as->gz, as->gzlen);
         return;
@@ -1185,8 +847,8 @@ static void serve_asset(hreq_t *r, const asset_t *as)
 static int authorized(hreq_t *r)
 {
     char cookie[2048], authz[512];
-    int hc = hdr(r->wsi, WSI_TOKEN_HTTP_COOKIE, cookie, sizeof cookie);
-    int ha = hdr(r->wsi, WSI_TOKEN_HTTP_AUTHORIZATION, authz, sizeof authz);
+    int hc = http_hdr(r->wsi, WSI_TOKEN_HTTP_COOKIE, cookie, sizeof cookie);
+    int ha = http_hdr(r->wsi, WSI_TOKEN_HTTP_AUTHORIZATION, authz, sizeof authz);
     return http_auth_allowed(&r->h->auth, hc > 0 ? cookie : NULL, ha > 0 ? authz : NULL);
 }
 
@@ -1194,14 +856,14 @@ static int authorized(hreq_t *r)
 static int bearer(hreq_t *r)
 {
     char authz[512];
-    return http_auth_bearer(&r->h->auth, hdr(r->wsi, WSI_TOKEN_HTTP_AUTHORIZATION, authz, sizeof authz) > 0
+    return http_auth_bearer(&r->h->auth, http_hdr(r->wsi, WSI_TOKEN_HTTP_AUTHORIZATION, authz, sizeof authz) > 0
                                              ? authz : NULL);
 }
 
 static int origin_ok(hreq_t *r)
 {
     char origin[256];
-    return hdr(r->wsi, WSI_TOKEN_ORIGIN, origin, sizeof origin) > 0 &&
+    return http_hdr(r->wsi, WSI_TOKEN_ORIGIN, origin, sizeof origin) > 0 &&
            http_auth_origin_ok(&r->h->auth, origin, r->host);
 }
 
@@ -1213,7 +875,7 @@ static void route_post(hreq_t *r)
         upload = !strcmp(p, "/import");
     if (!rpc && !login && !logout && !upload) {
         r->body_kind = B_RPC;   /* so the refusal closes rather than parse the body */
-        respond_error(r, 404, "no POST route %s (POST /rpc, /login, /logout, /import)", p);
+        http_respond_error(r, 404, "no POST route %s (POST /rpc, /login, /logout, /import)", p);
         return;
     }
     r->body_kind = upload ? B_UPLOAD : login ? B_LOGIN : B_RPC;
@@ -1222,53 +884,53 @@ static void route_post(hreq_t *r)
     int b = login || logout ? 0 : bearer(r);
     if (b == -2) {
         req_header(r, "retry-after:", "60");
-        respond_error(r, 429, "too many wrong tokens; try again in a minute");
+        http_respond_error(r, 429, "too many wrong tokens; try again in a minute");
         return;
     }
     if (b == -1) {
-        respond_error(r, 401, "wrong token in Authorization");
+        http_respond_error(r, 401, "wrong token in Authorization");
         return;
     }
     if (b != 1 && !origin_ok(r)) {
-        respond_error(r, 403, "Origin must be this page's own (%s://%s)",
+        http_respond_error(r, 403, "Origin must be this page's own (%s://%s)",
                       r->h->auth.tls ? "https" : "http", r->host);
         return;
     }
     if (logout) {
         char cookie[2048], set[256];
-        if (hdr(r->wsi, WSI_TOKEN_HTTP_COOKIE, cookie, sizeof cookie) > 0)
+        if (http_hdr(r->wsi, WSI_TOKEN_HTTP_COOKIE, cookie, sizeof cookie) > 0)
             http_auth_logout(&r->h->auth, cookie);
         cookie_header(set, sizeof set, "", 0, r->h->auth.tls);
         req_header(r, "set-cookie:", set);
         r->body_kind = B_NONE;
-        respond_json(r, 200, json_pack("{s:b}", "ok", 1));
+        http_respond_json(r, 200, json_pack("{s:b}", "ok", 1));
         r->close_after = 1;
         return;
     }
     if (!login && b != 1 && !authorized(r)) {
-        respond_error(r, 401, "log in first: this linksnapd needs its access token (`linksnap web` "
+        http_respond_error(r, 401, "log in first: this linksnapd needs its access token (`linksnap web` "
                       "prints the login address)");
         return;
     }
-    if (hdr(r->wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH, clen, sizeof clen) <= 0) {
-        respond_error(r, 411, "a Content-Length is required");
+    if (http_hdr(r->wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH, clen, sizeof clen) <= 0) {
+        http_respond_error(r, 411, "a Content-Length is required");
         return;
     }
     char *end;
     unsigned long long n = strtoull(clen, &end, 10);
     size_t max = upload ? UPLOAD_MAX : login ? SMALL_BODY_MAX : RPC_BODY_MAX;
     if (*end || n > max) {
-        respond_error(r, 413, "request body over %zu bytes", max);
+        http_respond_error(r, 413, "request body over %zu bytes", max);
         return;
     }
     if (!upload) {
-        if (hdr(r->wsi, WSI_TOKEN_HTTP_CONTENT_TYPE, ctype, sizeof ctype) <= 0 ||
+        if (http_hdr(r->wsi, WSI_TOKEN_HTTP_CONTENT_TYPE, ctype, sizeof ctype) <= 0 ||
             strncasecmp(ctype, "application/json", 16) != 0) {
-            respond_error(r, 415, "Content-Type must be application/json");
+            http_respond_error(r, 415, "Content-Type must be application/json");
             return;
         }
         r->body.max = max;
-    } else if (upload_open(r) != 0) {
+    } else if (http_upload_open(r) != 0) {
         return;
     }
     if (n == 0) /* no body: lws will not call BODY_COMPLETION for us */
@@ -1280,7 +942,7 @@ static void route_get(hreq_t *r)
     const char *p = r->path;
     http_t *h = r->h;
     if (is_page(p)) {
-        if (arg_get(r, "token"))
+        if (http_arg_get(r, "token"))
             login_link(r);
         else
             serve_asset(r, h->index);
@@ -1292,21 +954,21 @@ static void route_get(hreq_t *r)
         return;
     }
     if (!strcmp(p, "/auth")) {
-        respond_json(r, 200, json_pack("{s:b,s:b}", "required", http_auth_required(&h->auth),
+        http_respond_json(r, 200, json_pack("{s:b,s:b}", "required", http_auth_required(&h->auth),
                                        "ok", authorized(r)));
         return;
     }
     int snap = !strncmp(p, "/snapshots/", 11), chart = !strncmp(p, "/chart/", 7);
     if (!strcmp(p, "/events")) {
-        respond_error(r, 426, "/events is a websocket");
+        http_respond_error(r, 426, "/events is a websocket");
         return;
     }
     if (!snap && !chart) {
-        respond_error(r, 404, "nothing at %s", p);
+        http_respond_error(r, 404, "nothing at %s", p);
         return;
     }
     if (!authorized(r)) {
-        respond_error(r, 401, "log in first: this linksnapd needs its access token");
+        http_respond_error(r, 401, "log in first: this linksnapd needs its access token");
         return;
     }
     if (snap)
@@ -1320,7 +982,7 @@ static int on_http(http_t *h, struct lws *wsi, pss_t *ps, const char *uri)
     if (!ps)
         return -1;
     if (ps->r) { /* the previous request on this connection is done */
-        req_detach(ps->r);
+        http_req_detach(ps->r);
         ps->r = NULL;
     }
     hreq_t *r = req_new(h, wsi);
@@ -1339,23 +1001,23 @@ static int on_http(http_t *h, struct lws *wsi, pss_t *ps, const char *uri)
     if (r->method == M_OTHER) {
         r->body_kind = B_RPC;   /* close afterwards: a body we never read may follow */
         req_header(r, "allow:", "GET, HEAD, POST");
-        respond_error(r, 405, "only GET, HEAD and POST");
+        http_respond_error(r, 405, "only GET, HEAD and POST");
         return 0;
     }
     if (h->closing) {
         r->close_after = 1;
-        respond_error(r, 503, "linksnapd is stopping");
+        http_respond_error(r, 503, "linksnapd is stopping");
         return 0;
     }
     if (strlen(uri) >= sizeof r->path) {
         r->close_after = 1;
-        respond_error(r, 414, "path over %zu bytes", sizeof r->path - 1);
+        http_respond_error(r, 414, "path over %zu bytes", sizeof r->path - 1);
         return 0;
     }
     snprintf(r->path, sizeof r->path, "%s", uri);
-    if (hdr(wsi, WSI_TOKEN_HOST, r->host, sizeof r->host) <= 0 || !http_auth_host_ok(&h->auth, r->host)) {
+    if (http_hdr(wsi, WSI_TOKEN_HOST, r->host, sizeof r->host) <= 0 || !http_auth_host_ok(&h->auth, r->host)) {
         r->close_after = 1;
-        respond_error(r, 421, "Host must name this linksnapd (%s)", h->url);
+        http_respond_error(r, 421, "Host must name this linksnapd (%s)", h->url);
         return 0;
     }
     for (int i = 0; i < MAX_ARGS; i++) {
@@ -1368,140 +1030,6 @@ static int on_http(http_t *h, struct lws *wsi, pss_t *ps, const char *uri)
     else
         route_get(r);
     return 0;
-}
-
-/* ---- the /events websocket ------------------------------------------------------------- */
-
-static void ws_event_cb(json_t *event, void *ud)
-{
-    pss_t *ps = ud;
-    if (ps->ws_close)
-        return;
-    char *text = json_dumps(event, JSON_COMPACT);
-    size_t n = text ? strlen(text) : 0;
-    wsmsg_t *m = text ? malloc(sizeof *m + LWS_PRE + n) : NULL;
-    if (!m) {
-        free(text);
-        ps->ws_close = 1;
-    } else {
-        m->next = NULL;
-        m->len = n;
-        memcpy(m->data + LWS_PRE, text, n);
-        free(text);
-        *ps->qtail = m;
-        ps->qtail = &m->next;
-        ps->qbytes += n;
-        if (ps->qbytes > WS_QUEUE_MAX) {
-            log_warn("http: a page is %u MiB behind on events; closing its websocket",
-                     (unsigned)(ps->qbytes >> 20));
-            ps->ws_close = 1;
-        }
-    }
-    lws_callback_on_writable(ps->wsi);
-}
-
-/* Upgrade to /events: Host, Origin and the token, like a POST. Returns nonzero to refuse. */
-static int ws_filter(http_t *h, struct lws *wsi, pss_t *ps)
-{
-    char uri[64], host[160], origin[256], cookie[2048], authz[512];
-    if (h->closing || !ps)
-        return 1;
-    if (hdr(wsi, WSI_TOKEN_GET_URI, uri, sizeof uri) <= 0 || strcmp(uri, "/events")) {
-        log_info("http: websocket refused: only /events is one");
-        return 1;
-    }
-    int ha = hdr(wsi, WSI_TOKEN_HTTP_AUTHORIZATION, authz, sizeof authz);
-    int b = http_auth_bearer(&h->auth, ha > 0 ? authz : NULL);
-    if (hdr(wsi, WSI_TOKEN_HOST, host, sizeof host) <= 0 || !http_auth_host_ok(&h->auth, host) ||
-        (b != 1 && (hdr(wsi, WSI_TOKEN_ORIGIN, origin, sizeof origin) <= 0 ||
-                    !http_auth_origin_ok(&h->auth, origin, host)))) {
-        log_notice("http: websocket refused: Host or Origin is not this linksnapd's");
-        return 1;
-    }
-    int hc = hdr(wsi, WSI_TOKEN_HTTP_COOKIE, cookie, sizeof cookie);
-    if (b != 1 && !http_auth_allowed(&h->auth, hc > 0 ? cookie : NULL, NULL)) {
-        log_notice("http: websocket refused: not logged in");
-        return 1;
-    }
-    ps->topics[0] = '\0';
-    char arg[300];
-    for (int i = 0; i < MAX_ARGS; i++) {
-        if (lws_hdr_copy_fragment(wsi, arg, sizeof arg, WSI_TOKEN_HTTP_URI_ARGS, i) <= 0)
-            break;
-        if (!strncmp(arg, "topics=", 7))
-            snprintf(ps->topics, sizeof ps->topics, "%s", arg + 7);
-    }
-    return 0;
-}
-
-static int ws_open(http_t *h, struct lws *wsi, pss_t *ps)
-{
-    if (ps->r) {
-        req_detach(ps->r);
-        ps->r = NULL;
-    }
-    ps->is_ws = 1;
-    ps->wsi = wsi;
-    ps->qtail = &ps->q;
-    json_t *topics = NULL;
-    if (ps->topics[0]) {
-        topics = json_array();
-        char copy[256];
-        snprintf(copy, sizeof copy, "%s", ps->topics);
-        for (char *save = NULL, *t = strtok_r(copy, ",", &save); topics && t; t = strtok_r(NULL, ",", &save))
-            json_array_append_new(topics, json_string(t));
-    }
-    ps->sub = events_subscribe(h->d->events, topics, ws_event_cb, ps);
-    json_decref(topics);
-    if (!ps->sub)
-        return -1;
-    ps->ws_next = h->ws;
-    if (h->ws)
-        h->ws->ws_prev = ps;
-    h->ws = ps;
-    return 0;
-}
-
-static int ws_write(struct lws *wsi, pss_t *ps)
-{
-    if (ps->ws_close) {
-        lws_close_reason(wsi, LWS_CLOSE_STATUS_GOINGAWAY, NULL, 0);
-        return -1;
-    }
-    wsmsg_t *m = ps->q;
-    if (!m)
-        return 0;
-    ps->q = m->next;
-    if (!ps->q)
-        ps->qtail = &ps->q;
-    ps->qbytes -= m->len;
-    int n = lws_write(wsi, m->data + LWS_PRE, m->len, LWS_WRITE_TEXT);
-    free(m);
-    if (n < 0)
-        return -1;
-    if (ps->q)
-        lws_callback_on_writable(wsi);
-    return 0;
-}
-
-static void ws_closed(http_t *h, pss_t *ps)
-{
-    if (!ps->is_ws)
-        return;
-    events_unsubscribe(h->d->events, ps->sub);
-    ps->sub = NULL;
-    while (ps->q) {
-        wsmsg_t *m = ps->q;
-        ps->q = m->next;
-        free(m);
-    }
-    if (ps->ws_prev)
-        ps->ws_prev->ws_next = ps->ws_next;
-    else if (h->ws == ps)
-        h->ws = ps->ws_next;
-    if (ps->ws_next)
-        ps->ws_next->ws_prev = ps->ws_prev;
-    ps->is_ws = 0;
 }
 
 /* ---- the lws callback ------------------------------------------------------------------- */
@@ -1521,23 +1049,23 @@ static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user
         return ps ? on_writable(h, wsi, ps) : -1;
     case LWS_CALLBACK_CLOSED_HTTP:
         if (ps && ps->r) {
-            req_detach(ps->r);
+            http_req_detach(ps->r);
             ps->r = NULL;
         }
         return 0;
     case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
-        return ws_filter(h, wsi, ps);
+        return http_ws_filter(h, wsi, ps);
     case LWS_CALLBACK_ESTABLISHED:
-        return ps ? ws_open(h, wsi, ps) : -1;
+        return ps ? http_ws_open(h, wsi, ps) : -1;
     case LWS_CALLBACK_SERVER_WRITEABLE:
-        return ps ? ws_write(wsi, ps) : -1;
+        return ps ? http_ws_write(wsi, ps) : -1;
     case LWS_CALLBACK_RECEIVE:
         return 0;   /* the page only listens */
     case LWS_CALLBACK_CLOSED:
         if (ps) {
-            ws_closed(h, ps);
+            http_ws_closed(h, ps);
             if (ps->r) {
-                req_detach(ps->r);
+                http_req_detach(ps->r);
                 ps->r = NULL;
             }
         }
@@ -1590,24 +1118,6 @@ static int assets_prepare(http_t *h)
         deflateEnd(&z);
     }
     return h->index ? 0 : -1;
-}
-
-static void spool_clean(const char *dir)
-{
-    uv_fs_t req;
-    if (uv_fs_scandir(NULL, &req, dir, 0, NULL) < 0) {
-        uv_fs_req_cleanup(&req);
-        return;
-    }
-    uv_dirent_t ent;
-    char path[4400];
-    while (uv_fs_scandir_next(&req, &ent) != UV_EOF) {
-        if (strncmp(ent.name, "upload-", 7))
-            continue;
-        snprintf(path, sizeof path, "%s/%s", dir, ent.name);
-        unlink(path);   /* an upload of an earlier run; its import was interrupted */
-    }
-    uv_fs_req_cleanup(&req);
 }
 
 /* The address to bind for http.listen's host: a literal stays as it is, a name
@@ -1825,16 +1335,8 @@ http_t *http_start(daemon_t *d, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory (or no index.html compiled in)");
         goto fail;
     }
-    snprintf(h->spooldir, sizeof h->spooldir, "%s/import-spool", d->cfg.state_dir);
-    spool_clean(h->spooldir);
-    static const char *const import_topics[] = {"import.finished"};
-    json_t *topics = json_pack("[s]", import_topics[0]);
-    h->spool_sub = topics ? events_subscribe(d->events, topics, spool_event_cb, h) : NULL;
-    json_decref(topics);
-    if (!h->spool_sub) {
-        snprintf(err, errlen, "out of memory");
+    if (http_spool_start(h, err, errlen) != 0)
         goto fail;
-    }
 
     struct lws_context_creation_info info;
     memset(&info, 0, sizeof info);
@@ -1894,7 +1396,7 @@ http_t *http_start(daemon_t *d, char *err, size_t errlen)
              scheme, lh, h->auth.port);
     return h;
 fail:
-    events_unsubscribe(d->events, h->spool_sub);
+    http_spool_stop(h);
     for (size_t i = 0; h->assets && i < h->nassets; i++)
         free(h->assets[i].gz);
     free(h->assets);
@@ -1935,8 +1437,7 @@ void http_close(http_t *h)
     if (!h || h->closing)
         return;
     h->closing = 1;
-    events_unsubscribe(h->d->events, h->spool_sub);
-    h->spool_sub = NULL;
+    http_spool_stop(h);
     lws_context_destroy(h->ctx);   /* first half: closes the listener and every connection */
 }
 
@@ -1952,11 +1453,7 @@ void http_free(http_t *h)
         tiles_free(&ts->t);
         free(ts);
     }
-    while (h->spools) {
-        spool_t *s = h->spools;
-        h->spools = s->next;
-        free(s);   /* the file stays for an interrupted import; the next start removes it */
-    }
+    http_spool_free(h);
     for (size_t i = 0; i < h->nassets; i++)
         free(h->assets[i].gz);
     free(h->assets);

@@ -8,7 +8,7 @@
 #include "log.h"
 #include "util.h"
 
-json_t *json_time(int64_t ms)
+json_t *wire_time(int64_t ms)
 {
     if (ms <= 0)
         return json_null();
@@ -18,7 +18,7 @@ json_t *json_time(int64_t ms)
 
 static json_t *str_or_null(const char *s) { return s ? json_string(s) : json_null(); }
 
-json_t *json_display_url(const char *url)
+json_t *wire_display_url(const char *url)
 {
     char *shown = NULL;
     if (!url)
@@ -51,7 +51,7 @@ static json_t *text_json(const char *s, const char *what, long long id)
     return v;
 }
 
-json_t *json_snapshot(const store_snapshot_t *x)
+json_t *wire_snapshot(const store_snapshot_t *x)
 {
     if (!x)
         return json_null();
@@ -73,7 +73,7 @@ json_t *json_snapshot(const store_snapshot_t *x)
         "id", (json_int_t)x->id, "link_id", (json_int_t)x->link_id, "state", x->state,
         "http_status", x->http_status ? json_integer(x->http_status) : json_null(),
         "final_url", text_json(x->final_url, "the final URL of snapshot", (long long)x->id),
-        "display_final_url", json_display_url(x->final_url),
+        "display_final_url", wire_display_url(x->final_url),
         "title", text_json(x->title, "the title of snapshot", (long long)x->id),
         "width", x->width ? json_integer(x->width) : json_null(),
         "height", x->height ? json_integer(x->height) : json_null(),
@@ -82,15 +82,15 @@ json_t *json_snapshot(const store_snapshot_t *x)
         "bytes", x->bytes ? json_integer(x->bytes) : json_null(),
         "sha256", str_or_null(x->sha256),
         "error", text_json(x->error, "the error of snapshot", (long long)x->id),
-        "attempt", x->attempt, "created_at", json_time(x->created_at),
-        "finished_at", json_time(x->finished_at),
+        "attempt", x->attempt, "created_at", wire_time(x->created_at),
+        "finished_at", wire_time(x->finished_at),
         "timings", timings ? timings : json_null(),
         "redirects", redirects ? redirects : json_array(),
         "network", network ? network : json_null(),
         "fidelity", fidelity ? fidelity : json_null());
 }
 
-json_t *json_link(const store_link_t *l)
+json_t *wire_link(const store_link_t *l)
 {
     json_t *tags = json_array();
     if (!tags)
@@ -99,15 +99,15 @@ json_t *json_link(const store_link_t *l)
         json_array_append_new(tags, text_json(l->tags[i], "a tag of link", (long long)l->id));
     return json_pack("{s:I,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "id", (json_int_t)l->id,
                      "url", text_json(l->url, "the URL of link", (long long)l->id),
-                     "display_url", json_display_url(l->url),
+                     "display_url", wire_display_url(l->url),
                      "title", text_json(l->title, "the title of link", (long long)l->id),
                      "description", text_json(l->description, "the description of link", (long long)l->id),
-                     "tags", tags, "created_at", json_time(l->created_at),
-                     "updated_at", json_time(l->updated_at),
-                     "last_snapshot", json_snapshot(l->last_snapshot));
+                     "tags", tags, "created_at", wire_time(l->created_at),
+                     "updated_at", wire_time(l->updated_at),
+                     "last_snapshot", wire_snapshot(l->last_snapshot));
 }
 
-json_t *json_tag(const store_tag_t *t)
+json_t *wire_tag(const store_tag_t *t)
 {
     char key[STORE_MAX_TAG_KEY_BYTES + 1];
     if (store_tag_key(t->name, key, sizeof key) != STORE_OK)

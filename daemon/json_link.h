@@ -1,5 +1,6 @@
 /* json_link.h -- store rows to the JSON objects of the protocol (docs/protocol.md):
- * link, snapshot, tag. One place, so every method shows them the same way. */
+ * link, snapshot, tag. One place, so every method shows them the same way. The names are
+ * wire_*, out of jansson's json_ namespace. */
 #ifndef LS_JSON_LINK_H
 #define LS_JSON_LINK_H
 
@@ -7,11 +8,16 @@
 
 #include "store.h"
 
-json_t *json_link(const store_link_t *l);           /* new reference or NULL */
-json_t *json_snapshot(const store_snapshot_t *s);   /* json null for NULL */
-json_t *json_tag(const store_tag_t *t);
-json_t *json_time(int64_t ms);                      /* RFC 3339 string; null for 0 */
+json_t *wire_link(const store_link_t *l);           /* new reference or NULL */
+json_t *wire_snapshot(const store_snapshot_t *s);   /* json null for NULL */
+json_t *wire_tag(const store_tag_t *t);
+json_t *wire_time(int64_t ms);                      /* RFC 3339 string; null for 0 */
 /* The address as people read it (store_display_url); null for NULL, NULL on no memory. */
-json_t *json_display_url(const char *url);
+json_t *wire_display_url(const char *url);
+
+/* The names these had before; daemon/engine.c still calls them. Remove both once it says
+ * wire_snapshot and wire_display_url. */
+#define json_snapshot wire_snapshot
+#define json_display_url wire_display_url
 
 #endif

@@ -287,7 +287,15 @@ static void log_tag_merges(const store_t *s)
                    "compatibility form", n);
 }
 
-int main(int argc, char **argv)
+/* The command line, before anything else is read. */
+typedef struct {
+    const char *state, *socket, *config, *jobs, *endpoint, *http;
+    const char *sets[MAX_SETS];
+    int nsets, no_capture, verbose, quiet;
+} args_t;
+
+/* Returns -1 to go on, or the exit code (help, version, a usage error). */
+static int parse_args(int argc, char **argv, args_t *a)
 {
     static const struct option opts[] = {
         {"state-dir", required_argument, NULL, OPT_STATE_DIR},
@@ -304,29 +312,26 @@ int main(int argc, char **argv)
         {"help", no_argument, NULL, OPT_HELP},
         {NULL, 0, NULL, 0},
     };
-    const char *opt_state = NULL, *opt_socket = NULL, *opt_config = NULL, *opt_jobs = NULL,
-               *opt_endpoint = NULL, *opt_http = NULL;
-    const char *sets[MAX_SETS];
-    int nsets = 0, no_capture = 0;
-    int verbose = 0, quiet = 0, c;
+    memset(a, 0, sizeof *a);
+    int c;
     while ((c = getopt_long(argc, argv, "vq", opts, NULL)) != -1) {
         switch (c) {
-        case OPT_STATE_DIR: opt_state = optarg; break;
-        case OPT_SOCKET: opt_socket = optarg; break;
-        case OPT_CONFIG: opt_config = optarg; break;
-        case OPT_JOBS: opt_jobs = optarg; break;
-        case OPT_ENDPOINT: opt_endpoint = optarg; break;
-        case OPT_HTTP_LISTEN: opt_http = optarg; break;
-        case OPT_NO_CAPTURE: no_capture = 1; break;
+        case OPT_STATE_DIR: a->state = optarg; break;
+        case OPT_SOCKET: a->socket = optarg; break;
+        case OPT_CONFIG: a->config = optarg; break;
+        case OPT_JOBS: a->jobs = optarg; break;
+        case OPT_ENDPOINT: a->endpoint = optarg; break;
+        case OPT_HTTP_LISTEN: a->http = optarg; break;
+        case OPT_NO_CAPTURE: a->no_capture = 1; break;
         case OPT_SET:
-            if (nsets == MAX_SETS || !strchr(optarg, '=')) {
+            if (a->nsets == MAX_SETS || !strchr(optarg, '=')) {
                 fprintf(stderr, "linksnapd: --set: expected KEY=VALUE (at most %d)\n", MAX_SETS);
                 return 2;
             }
-            sets[nsets++] = optarg;
+            a->sets[a->nsets++] = optarg;
             break;
-        case 'v': verbose++; break;
-        case 'q': quiet = 1; break;
+        case 'v': a->verbose++; break;
+        case 'q': a->quiet = 1; break;
         case OPT_VERSION: printf("linksnapd %s\n", LINKSNAP_VERSION); return 0;
         case OPT_HELP: usage(stdout); return 0;
         default: usage(stderr); return 2;
@@ -337,14 +342,17 @@ int main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
+    return -1;
+}
 
-    static daemon_t daemon_storage;
-    daemon_t *d = &daemon_storage;
-    d->lock_fd = -1;
+/* The settings: defaults, the config file, the command line over it, then the checks.
+ * Returns -1 to go on, or the exit code after saying what is wrong on stderr. */
+static int load_settings(config_t *cfg, const args_t *a)
+{
     char err[2048];
-    config_defaults(&d->cfg);
-    if (opt_config) {
-        if (config_load_file(&d->cfg, opt_config, 0, err, sizeof err) != 0) {
+    config_defaults(cfg);
+    if (a->config) {
+        if (config_load_file(cfg, a->config, 0, err, sizeof err) != 0) {
             fprintf(stderr, "linksnapd: %s\n", err);
             return 1;
         }
@@ -358,45 +366,46 @@ int main(int argc, char **argv)
         else
             snprintf(path, sizeof path, "%s/.config/linksnap/linksnapd.conf", home ? home : "/");
         err[0] = '\0';
-        if (config_load_file(&d->cfg, path, 1, err, sizeof err) != 0 && err[0]) {
+        if (config_load_file(cfg, path, 1, err, sizeof err) != 0 && err[0]) {
             fprintf(stderr, "linksnapd: %s\n", err);
             return 1;
         }
     }
     struct { const char *key, *value; } overrides[] = {
-        {"state_dir", opt_state}, {"socket", opt_socket}, {"jobs", opt_jobs},
-        {"browser.endpoint", opt_endpoint}, {"http.listen", opt_http},
+        {"state_dir", a->state}, {"socket", a->socket}, {"jobs", a->jobs},
+        {"browser.endpoint", a->endpoint}, {"http.listen", a->http},
     };
     for (size_t i = 0; i < LS_ARRAY_LEN(overrides); i++)
         if (overrides[i].value &&
-            config_set(&d->cfg, overrides[i].key, overrides[i].value, err, sizeof err) != 0) {
+            config_set(cfg, overrides[i].key, overrides[i].value, err, sizeof err) != 0) {
             fprintf(stderr, "linksnapd: --%s\n", err);
             return 2;
         }
-    for (int i = 0; i < nsets; i++) {
+    for (int i = 0; i < a->nsets; i++) {
         char key[128];
-        const char *eq = strchr(sets[i], '=');
-        snprintf(key, sizeof key, "%.*s", (int)(eq - sets[i]), sets[i]);
-        if (config_set(&d->cfg, key, eq + 1, err, sizeof err) != 0) {
+        const char *eq = strchr(a->sets[i], '=');
+        snprintf(key, sizeof key, "%.*s", (int)(eq - a->sets[i]), a->sets[i]);
+        if (config_set(cfg, key, eq + 1, err, sizeof err) != 0) {
             fprintf(stderr, "linksnapd: --set %s\n", err);
             return 2;
         }
     }
-    if (no_capture)
-        d->cfg.capture = 0;
-    if (config_finish(&d->cfg, err, sizeof err) != 0 || http_check_config(&d->cfg, err, sizeof err) != 0) {
+    if (a->no_capture)
+        cfg->capture = 0;
+    if (config_finish(cfg, err, sizeof err) != 0 || http_check_config(cfg, err, sizeof err) != 0) {
         fprintf(stderr, "linksnapd: %s\n", err);
         return 1;
     }
-    if (verbose)   /* the default is notice: -v info, -vv debug */
-        d->cfg.log_level = verbose > 1 ? LOG_LVL_DEBUG : LOG_LVL_INFO;
-    if (quiet)
-        d->cfg.log_level = LOG_LVL_WARNING;
-    log_set_level(d->cfg.log_level);
-    log_debug("settings: state_dir=%s socket=%s config=%s jobs=%d capture=%d http.listen=%s",
-              d->cfg.state_dir, d->cfg.socket_path,
-              d->cfg.config_path[0] ? d->cfg.config_path : "(none)", d->cfg.jobs, d->cfg.capture,
-              d->cfg.http_listen);
+    if (a->verbose)   /* the default is notice: -v info, -vv debug */
+        cfg->log_level = a->verbose > 1 ? LOG_LVL_DEBUG : LOG_LVL_INFO;
+    if (a->quiet)
+        cfg->log_level = LOG_LVL_WARNING;
+    return -1;
+}
+
+/* What the process needs before any thread starts: signals, malloc and the locale. */
+static void process_setup(void)
+{
     signal(SIGPIPE, SIG_IGN);
     /* screenshots pass through in buffers of several MB: a fixed mmap threshold makes
      * every such buffer its own mapping, returned to the kernel when freed (glibc's
@@ -412,31 +421,31 @@ int main(int argc, char **argv)
     if (!setlocale(LC_CTYPE, "C.UTF-8") && !setlocale(LC_CTYPE, "C.utf8") &&
         !setlocale(LC_CTYPE, "en_US.UTF-8"))
         log_warn("no UTF-8 locale available: internationalised host names will be refused");
+}
 
-    int rc = 1;
-    d->loop = uv_default_loop();
-    d->started_mono_ms = util_mono_ms();
-    if (prepare_state_dir(d, err, sizeof err) != 0) {
-        log_err("%s", err);
-        return 1;
-    }
+/* The store: the writer's connection (migrated), the loop's reader, the read pool and the
+ * event bus, and what the last stop interrupted put back; then the writer thread. Returns
+ * 0, or -1 after logging why (nothing that daemon_stop closes exists yet). */
+static int open_store(daemon_t *d)
+{
+    char err[2048];
     store_t *wdb = NULL;
     if (store_open(d->db_path, STORE_OPEN_MIGRATE, &wdb, err, sizeof err) != STORE_OK) {
         log_err("cannot open the store: %s", err);
-        goto out;
+        return -1;
     }
     log_tag_merges(wdb);
     if (store_open(d->db_path, STORE_OPEN_READONLY, &d->reader, err, sizeof err) != STORE_OK) {
         log_err("cannot open the store for reading: %s", err);
         store_close(wdb);
-        goto out;
+        return -1;
     }
     d->readpool = readpool_new(d->db_path, 4);
     d->events = events_new();
     if (!d->readpool || !d->events) {
         log_err("out of memory");
         store_close(wdb);
-        goto out;
+        return -1;
     }
     if (store_import_interrupt_running(wdb, util_now_ms()) != STORE_OK)
         log_warn("cannot mark interrupted imports: %s", store_errmsg(wdb));
@@ -453,8 +462,21 @@ int main(int argc, char **argv)
     if (!d->writer) {
         log_err("%s", err);
         store_close(wdb);
-        goto out;
+        return -1;
     }
+    return 0;
+}
+
+enum { START_OK, START_STOP, START_LEAVE };
+
+/* Everything on the loop: signals, the cron timer, the importer and the capture engine,
+ * the control socket and the web page. START_STOP: something failed once handles exist
+ * (the caller stops the daemon and drains the loop); START_LEAVE: the web server could
+ * not be made at all, and the loop must not run. Both have logged why. *listen_fd is the
+ * socket systemd passed, or -1. */
+static int start_parts(daemon_t *d, int *listen_fd)
+{
+    char err[2048];
     /* handles that daemon_stop closes exist from here on, whatever fails next */
     uv_signal_init(d->loop, &d->sig_term);
     uv_signal_init(d->loop, &d->sig_int);
@@ -471,39 +493,31 @@ int main(int argc, char **argv)
     d->engine = d->importer ? engine_new(d, err, sizeof err) : NULL;
     if (!d->importer || !d->engine) {
         log_err("%s", err[0] ? err : "out of memory");
-        daemon_stop(d);
-        uv_run(d->loop, UV_RUN_DEFAULT);
-        goto out;
+        return START_STOP;
     }
 
-    int listen_fd = -1;
+    *listen_fd = -1;
     int nfds = sd_listen_fds(1);
     if (nfds == 1) {
-        listen_fd = SD_LISTEN_FDS_START;
+        *listen_fd = SD_LISTEN_FDS_START;
         log_info("using the socket passed by systemd");
     } else if (nfds > 1) {
         log_err("systemd passed %d sockets; expected one", nfds);
-        daemon_stop(d);
-        uv_run(d->loop, UV_RUN_DEFAULT);
-        goto out;
+        return START_STOP;
     } else {
         /* /tmp/linksnap-UID is anyone's to create first: it must be ours and private */
         if (util_fallback_dir_check(d->cfg.socket_path, 1, err, sizeof err) != 0) {
             log_err("%s", err);
-            daemon_stop(d);
-            uv_run(d->loop, UV_RUN_DEFAULT);
-            goto out;
+            return START_STOP;
         }
         int e = prepare_socket_dir(d->cfg.socket_path);
         if (e)
             log_warn("cannot create the socket's directory: %s", strerror(-e));
     }
-    d->server = server_new(d, listen_fd, err, sizeof err);
+    d->server = server_new(d, *listen_fd, err, sizeof err);
     if (!d->server) {
         log_err("%s", err);
-        daemon_stop(d);
-        uv_run(d->loop, UV_RUN_DEFAULT);
-        goto out;
+        return START_STOP;
     }
 
     if (strcmp(d->cfg.http_listen, "off") != 0) {
@@ -512,15 +526,13 @@ int main(int argc, char **argv)
             /* the loop has served nobody yet, and may hold a half-made lws context that
              * cannot be torn down (http.c, listen_probe): leave without running it */
             log_err("%s", err);
-            return 1;
+            return START_LEAVE;
         }
         if (!http_listening(d->http) && d->cfg.http_listen_set) {
             log_err("the web page: %s; http.listen = %s was set explicitly, so linksnapd "
                     "stops (choose a free address, or http.listen = off)",
                     http_error(d->http), d->cfg.http_listen);
-            daemon_stop(d);
-            uv_run(d->loop, UV_RUN_DEFAULT);
-            goto out;
+            return START_STOP;
         }
         if (http_listening(d->http))
             log_notice("web page at %s", http_url(d->http));
@@ -535,17 +547,12 @@ int main(int argc, char **argv)
         uv_timer_start(&d->watchdog, watchdog_cb, wd_usec / 2000, wd_usec / 2000);
         d->watchdog_on = 1;
     }
+    return START_OK;
+}
 
-    store_stats_t st = {0};
-    store_stats(d->reader, &st);
-    log_notice("linksnapd %s ready: %s, %lld links, socket %s", LINKSNAP_VERSION, d->db_path,
-               (long long)st.links, listen_fd >= 0 ? "(systemd)" : d->cfg.socket_path);
-    sd_notifyf(0, "READY=1\nSTATUS=%lld links, %lld queued\nMAINPID=%ld", (long long)st.links,
-               (long long)st.jobs_queued, (long)getpid());
-
-    uv_run(d->loop, UV_RUN_DEFAULT);
-    rc = 0;
-out:
+/* After the loop: the second halves of the lws teardowns, then everything else. */
+static void finish_daemon(daemon_t *d)
+{
     if (d->http) { /* second half of the lws teardown, once the loop drained the first */
         http_free(d->http);
         d->http = NULL;
@@ -566,6 +573,57 @@ out:
     charts_shutdown(); /* the font cache; no render runs once the loop has closed */
     if (d->lock_fd >= 0)
         close(d->lock_fd);
+}
+
+int main(int argc, char **argv)
+{
+    args_t args;
+    int rc = parse_args(argc, argv, &args);
+    if (rc >= 0)
+        return rc;
+    static daemon_t daemon_storage;
+    daemon_t *d = &daemon_storage;
+    d->lock_fd = -1;
+    if ((rc = load_settings(&d->cfg, &args)) >= 0)
+        return rc;
+    log_set_level(d->cfg.log_level);
+    log_debug("settings: state_dir=%s socket=%s config=%s jobs=%d capture=%d http.listen=%s",
+              d->cfg.state_dir, d->cfg.socket_path,
+              d->cfg.config_path[0] ? d->cfg.config_path : "(none)", d->cfg.jobs, d->cfg.capture,
+              d->cfg.http_listen);
+    process_setup();
+
+    rc = 1;
+    d->loop = uv_default_loop();
+    d->started_mono_ms = util_mono_ms();
+    char err[2048];
+    if (prepare_state_dir(d, err, sizeof err) != 0) {
+        log_err("%s", err);
+        return 1;
+    }
+    if (open_store(d) != 0)
+        goto out;
+    int listen_fd;
+    switch (start_parts(d, &listen_fd)) {
+    case START_LEAVE:
+        return 1;
+    case START_STOP:
+        daemon_stop(d);
+        uv_run(d->loop, UV_RUN_DEFAULT);
+        goto out;
+    }
+
+    store_stats_t st = {0};
+    store_stats(d->reader, &st);
+    log_notice("linksnapd %s ready: %s, %lld links, socket %s", LINKSNAP_VERSION, d->db_path,
+               (long long)st.links, listen_fd >= 0 ? "(systemd)" : d->cfg.socket_path);
+    sd_notifyf(0, "READY=1\nSTATUS=%lld links, %lld queued\nMAINPID=%ld", (long long)st.links,
+               (long long)st.jobs_queued, (long)getpid());
+
+    uv_run(d->loop, UV_RUN_DEFAULT);
+    rc = 0;
+out:
+    finish_daemon(d);
     if (rc == 0)
         log_info("stopped");
     return rc;

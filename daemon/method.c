@@ -191,3 +191,13 @@ int param_reject_unknown(method_call_t *call, const char *const *known)
     }
     return 0;
 }
+
+void method_call_clear(method_call_t *call)
+{
+    json_decref(call->handoff);
+    json_decref(call->result);
+    json_decref(call->err_data);
+    json_decref(call->events);
+    json_decref(call->params);
+    memset(call, 0, sizeof *call);
+}

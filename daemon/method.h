@@ -26,6 +26,7 @@
 #include <jansson.h>
 #include <stdint.h>
 
+#include "jsonrpc.h"
 #include "store.h"
 
 struct daemon;
@@ -33,27 +34,10 @@ struct config;
 
 typedef enum { METHOD_READ, METHOD_WRITE, METHOD_HEAVY, METHOD_LOOP } method_kind_t;
 
-/* JSON-RPC error codes (the -32000 range is ours; docs/protocol.md lists every one). */
-enum {
-    RPC_PARSE_ERROR = -32700,
-    RPC_INVALID_REQUEST = -32600,
-    RPC_METHOD_NOT_FOUND = -32601,
-    RPC_INVALID_PARAMS = -32602,
-    RPC_INTERNAL_ERROR = -32603,
-    RPC_NOT_FOUND = -32001,        /* link, tag, snapshot, job or import id unknown */
-    RPC_CONFLICT = -32002,         /* state does not allow it (cancel a finished job, ...) */
-    RPC_STORE_BUSY = -32003,       /* the database stayed locked past busy_timeout */
-    RPC_STORE_FAILED = -32004,     /* disk full, I/O error: nothing was written */
-    RPC_LINE_TOO_LONG = -32005,    /* request line over 1 MiB: the connection is closed */
-    RPC_SHUTTING_DOWN = -32006,    /* daemon is stopping: retry after it restarts */
-    RPC_IO_ERROR = -32007,         /* a file the request named could not be read/written */
-    RPC_UNAVAILABLE = -32008,      /* a subsystem is off or not ready (browser, http) */
-    RPC_TOO_MANY_CLIENTS = -32009, /* this uid holds max_clients_per_uid connections already */
-};
-
 typedef struct method_call {
     const char *method;            /* borrowed */
-    json_t *params;                /* borrowed; never NULL (an empty object if absent) */
+    json_t *params;                /* the handler borrows it (the core holds a reference);
+                                      never NULL (an empty object if absent) */
     store_t *db;                   /* the connection for this kind (see above) */
     const struct config *cfg;      /* borrowed, read-only while handlers run */
     struct daemon *daemon;         /* only for METHOD_LOOP; NULL otherwise */
@@ -93,6 +77,11 @@ typedef struct {
     method_after_fn after;         /* optional */
 } method_def_t;
 
+/* Drops what a finished call holds -- the core's reference to params, the result, the
+ * error data, the events and the handoff -- and zeroes it. fd is not closed (dispatch
+ * closes it when the `after` hook did not take it). */
+void method_call_clear(method_call_t *call);
+
 /* Sets the error (printf-style message) and returns -1, so handlers can
  * `return method_fail(call, RPC_INVALID_PARAMS, "tags: expected an array");` */
 int method_fail(method_call_t *call, int code, const char *fmt, ...)
@@ -118,6 +107,12 @@ int param_strv(method_call_t *call, const char *name, int required, const char *
                size_t *n);
 /* Fails with -32602 if params has a key not in the NULL-terminated list. */
 int param_reject_unknown(method_call_t *call, const char *const *known);
+
+/* The link filter shared by link.list and tag.apply (daemon/methods_link.c): reads
+ * tags_all, tags_any, tags_none, untagged and q from call->params into f. bufs holds three
+ * arrays the caller frees (f borrows them and the strings of params). Returns 0, or fails
+ * the call with -32602 and returns -1. */
+int methods_parse_filter(method_call_t *call, store_filter_t *f, const char ***bufs);
 
 /* Method tables, one per group, each ending with {NULL}. daemon/methods.c joins them. */
 extern const method_def_t methods_link[];     /* daemon/methods_link.c */

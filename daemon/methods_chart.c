@@ -17,7 +17,6 @@
 #include "charts.h"
 #include "config.h"
 #include "method.h"
-#include "postproc.h"
 #include "util.h"
 
 #define DAY_MS 86400000LL
@@ -165,25 +164,38 @@ fail:
     return NULL;
 }
 
-static int m_chart_render(method_call_t *call)
+/* chart.render's params, checked: what to draw (req), in which format, and what the
+ * reply carries. */
+typedef struct {
+    charts_request_t req;
+    int kind, format, want_inline, want_table;
+    int64_t days;
+    const char *tag;   /* borrowed from params */
+} render_args_t;
+
+/* Reads and checks chart.render's params. Returns 0, or fails the call and returns -1. */
+static int render_args(method_call_t *call, render_args_t *a)
 {
     static const char *const known[] = {"kind", "format", "width", "height", "scale", "top",
                                         "days", "tag", "style", "inline", "lang", "table", NULL};
     static const char *const kinds[] = {"tags", "timeline", "outcomes", NULL};
     static const char *const formats[] = {"png", "svg", NULL};
     static const char *const styles[] = {"auto", "bars", "area", NULL};
-    const char *kind_name = NULL, *tag = NULL, *lang = NULL;
-    int kind, format, style, want_inline = 0, want_table = 0;
-    int64_t width = 0, height = 0, top = 0, days = CHARTS_DEFAULT_DAYS;
+    const char *kind_name = NULL, *lang = NULL;
+    int style;
+    int64_t width = 0, height = 0, top = 0;
+    memset(a, 0, sizeof *a);
+    a->days = CHARTS_DEFAULT_DAYS;
     if (param_reject_unknown(call, known) || param_string(call, "kind", 1, &kind_name) ||
-        parse_enum(call, "kind", kinds, 0, &kind) || parse_enum(call, "format", formats, 0, &format) ||
+        parse_enum(call, "kind", kinds, 0, &a->kind) ||
+        parse_enum(call, "format", formats, 0, &a->format) ||
         parse_enum(call, "style", styles, 0, &style) ||
         param_int(call, "width", 0, 0, INT32_MAX, &width) ||
         param_int(call, "height", 0, 0, INT32_MAX, &height) ||
         param_int(call, "top", 0, 0, INT32_MAX, &top) ||
-        param_int(call, "days", 0, 1, CHARTS_MAX_DAYS, &days) ||
-        param_string(call, "tag", 0, &tag) || param_bool(call, "inline", 0, &want_inline) ||
-        param_string(call, "lang", 0, &lang) || param_bool(call, "table", 0, &want_table))
+        param_int(call, "days", 0, 1, CHARTS_MAX_DAYS, &a->days) ||
+        param_string(call, "tag", 0, &a->tag) || param_bool(call, "inline", 0, &a->want_inline) ||
+        param_string(call, "lang", 0, &lang) || param_bool(call, "table", 0, &a->want_table))
         return -1;
     charts_lang_t lang_id = CHARTS_LANG_EN;
     if (lang && charts_lang_parse(lang, &lang_id))
@@ -192,17 +204,32 @@ static int m_chart_render(method_call_t *call)
     if (js && !json_is_number(js))
         return method_fail(call, RPC_INVALID_PARAMS, "param 'scale' must be a number from 1 to %d",
                            CHARTS_MAX_SCALE);
-    if (tag && kind != CHARTS_TIMELINE)
+    if (a->tag && a->kind != CHARTS_TIMELINE)
         return method_fail(call, RPC_INVALID_PARAMS, "param 'tag' applies to the timeline only");
 
-    charts_request_t req;
-    charts_request_init(&req, (charts_kind_t)kind);
-    req.width = (int)width;
-    req.height = (int)height;
-    req.scale = js ? json_number_value(js) : 1;
-    req.top = (int)top;
-    req.style = (charts_style_t)style;
-    req.lang = lang_id;
+    charts_request_init(&a->req, (charts_kind_t)a->kind);
+    a->req.width = (int)width;
+    a->req.height = (int)height;
+    a->req.scale = js ? json_number_value(js) : 1;
+    a->req.top = (int)top;
+    a->req.style = (charts_style_t)style;
+    a->req.lang = lang_id;
+    return 0;
+}
+
+static int m_chart_render(method_call_t *call)
+{
+    static const char *const kinds[] = {"tags", "timeline", "outcomes", NULL};
+    static const char *const formats[] = {"png", "svg", NULL};
+    render_args_t args;
+    if (render_args(call, &args))
+        return -1;
+    charts_request_t req = args.req;
+    const int kind = args.kind, format = args.format, want_inline = args.want_inline,
+              want_table = args.want_table;
+    const int64_t days = args.days;
+    const char *tag = args.tag;
+    const charts_lang_t lang_id = req.lang;
 
     /* The last day is today (UTC); the first, days - 1 before it. */
     int64_t first = charts_utc_day_start(call->now_ms) - (days - 1) * DAY_MS;
@@ -308,7 +335,7 @@ static int m_chart_render(method_call_t *call)
         snprintf(path, sizeof path, "%s/%s-%016llx.%s", dir, kinds[kind], (unsigned long long)h,
                  formats[format]);
         if ((mkdir(dir, 0755) != 0 && errno != EEXIST) ||
-            postproc_write_file(path, (const unsigned char *)out.data, out.len) != 0) {
+            util_write_file_atomic(path, out.data, out.len) != 0) {
             int e = errno;
             buf_free(&out);
             json_decref(table);

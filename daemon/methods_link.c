@@ -21,7 +21,7 @@ static int result_link(method_call_t *call, int64_t id, const char *extra_key, j
         json_decref(extra);
         return method_fail_store(call, rc, NULL);
     }
-    json_t *jl = json_link(l);
+    json_t *jl = wire_link(l);
     store_link_free(l);
     call->result = json_pack("{s:o}", "link", jl);
     if (!call->result) {
@@ -94,7 +94,6 @@ static int m_link_get(method_call_t *call)
     return result_link(call, id, NULL, NULL);
 }
 
-/* Reads the filter keys from `obj` (params, or tag.apply's filter object). */
 int methods_parse_filter(method_call_t *call, store_filter_t *f, const char ***bufs)
 {
     memset(f, 0, sizeof *f);
@@ -144,7 +143,7 @@ static int m_link_list(method_call_t *call)
     }
     json_t *arr = json_array();
     for (size_t i = 0; arr && i < n; i++) {
-        if (json_array_append_new(arr, json_link(links[i])) != 0) {   /* never drop a row */
+        if (json_array_append_new(arr, wire_link(links[i])) != 0) {   /* never drop a row */
             json_decref(arr);
             arr = NULL;
         }

@@ -276,8 +276,8 @@ static json_t *json_site_rule(const store_site_rule_t *r)
         rule = json_object();
     }
     json_t *o = json_pack("{s:I,s:s,s:s,s:o,s:o}", "id", (json_int_t)r->id, "match", r->match,
-                          "kind", r->kind, "created_at", json_time(r->created_at),
-                          "updated_at", json_time(r->updated_at));
+                          "kind", r->kind, "created_at", wire_time(r->created_at),
+                          "updated_at", wire_time(r->updated_at));
     if (!o) {
         json_decref(rule);
         return NULL;

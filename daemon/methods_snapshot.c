@@ -17,9 +17,9 @@ static json_t *json_job(const store_job_t *j)
     return json_pack("{s:I,s:I,s:I,s:s,s:i,s:s,s:o,s:s?,s:o,s:o,s:o}", "id", (json_int_t)j->id,
                      "link_id", (json_int_t)j->link_id, "snapshot_id", (json_int_t)j->snapshot_id,
                      "state", j->state, "attempt", j->attempt, "url", j->url,
-                     "display_url", json_display_url(j->url), "error", j->error,
-                     "not_before", j->not_before ? json_time(j->not_before) : json_null(),
-                     "created_at", json_time(j->created_at), "updated_at", json_time(j->updated_at));
+                     "display_url", wire_display_url(j->url), "error", j->error,
+                     "not_before", j->not_before ? wire_time(j->not_before) : json_null(),
+                     "created_at", wire_time(j->created_at), "updated_at", wire_time(j->updated_at));
 }
 
 static int m_snapshot_request(method_call_t *call)
@@ -71,7 +71,7 @@ static int m_snapshot_list(method_call_t *call)
         return method_fail_store(call, rc, NULL);
     json_t *arr = json_array();
     for (size_t i = 0; arr && i < n; i++)
-        if (json_array_append_new(arr, json_snapshot(v[i])) != 0) {
+        if (json_array_append_new(arr, wire_snapshot(v[i])) != 0) {
             json_decref(arr);
             arr = NULL;
         }
@@ -90,7 +90,7 @@ static int m_snapshot_get(method_call_t *call)
     int rc = store_snapshot_get(call->db, id, &s);
     if (rc)
         return method_fail_store(call, rc, NULL);
-    call->result = json_pack("{s:o}", "snapshot", json_snapshot(s));
+    call->result = json_pack("{s:o}", "snapshot", wire_snapshot(s));
     store_snapshot_free(s);
     return call->result ? 0 : method_fail(call, RPC_INTERNAL_ERROR, "out of memory");
 }

@@ -6,8 +6,6 @@
 #include "json_link.h"
 #include "method.h"
 
-int methods_parse_filter(method_call_t *call, store_filter_t *f, const char ***bufs);
-
 static int m_tag_list(method_call_t *call)
 {
     static const char *const known[] = {NULL};
@@ -20,7 +18,7 @@ static int m_tag_list(method_call_t *call)
         return method_fail_store(call, rc, NULL);
     json_t *arr = json_array();
     for (size_t i = 0; arr && i < n; i++)
-        json_array_append_new(arr, json_tag(&tags[i]));
+        json_array_append_new(arr, wire_tag(&tags[i]));
     free(tags);
     call->result = json_pack("{s:o}", "tags", arr ? arr : json_array());
     return call->result ? 0 : method_fail(call, RPC_INTERNAL_ERROR, "out of memory");
@@ -37,8 +35,8 @@ static int m_tag_rename(method_call_t *call)
     int rc = store_tag_rename(call->db, from, to, &t);
     if (rc)
         return method_fail_store(call, rc, NULL);
-    call->result = json_pack("{s:o}", "tag", json_tag(&t));
-    return method_emit(call, "tag.renamed", json_pack("{s:s,s:o}", "from", from, "tag", json_tag(&t)));
+    call->result = json_pack("{s:o}", "tag", wire_tag(&t));
+    return method_emit(call, "tag.renamed", json_pack("{s:s,s:o}", "from", from, "tag", wire_tag(&t)));
 }
 
 static int m_tag_merge(method_call_t *call)
@@ -60,9 +58,9 @@ static int m_tag_merge(method_call_t *call)
         method_fail_store(call, rc, NULL);
         goto out;
     }
-    call->result = json_pack("{s:o}", "tag", json_tag(&t));
+    call->result = json_pack("{s:o}", "tag", wire_tag(&t));
     ret = method_emit(call, "tag.merged", json_pack("{s:O,s:o}", "from",
-                      json_object_get(call->params, "from"), "tag", json_tag(&t)));
+                      json_object_get(call->params, "from"), "tag", wire_tag(&t)));
 out:
     free(from);
     return ret;

@@ -119,11 +119,7 @@ static void slot_free(slot_t *sl)
 
 static void req_free(req_t *r)
 {
-    json_decref(r->call.handoff);
-    json_decref(r->call.result);
-    json_decref(r->call.err_data);
-    json_decref(r->call.events);
-    json_decref(r->call.params);
+    method_call_clear(&r->call);
     json_decref(r->doc);
     free(r);
 }

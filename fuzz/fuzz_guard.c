@@ -2,6 +2,8 @@
  * input is a URL (and, cut at its first NUL, an IP address in text form), checked with and
  * without deny_private. A URL must never be allowed whose host is a literal address the
  * same rules refuse. */
+#include "fuzz.h"
+
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

@@ -3,6 +3,8 @@
  * request line and headers): the listen address, then the Host, Origin, Cookie and
  * Authorization values of a request and a token given to /login, split at NUL bytes. A
  * request must never be let in without the token or a session made for it. */
+#include "fuzz.h"
+
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

@@ -2,6 +2,8 @@
  * the format (auto, text, netscape, csv, jsonl, json), the second how the rest is cut into
  * feed() calls, so chunk boundaries fall everywhere. Checks the parsers' own promise: every
  * string an entry carries is valid UTF-8 without NUL bytes. */
+#include "fuzz.h"
+
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

@@ -2,6 +2,8 @@
  * bytes are fed to the framer in pieces as a socket would deliver them, a small line cap
  * makes overflows common, and every framed line is parsed, classified and, when it is a
  * request, answered with an error object written back through rpc_write. */
+#include "fuzz.h"
+
 #include <stdint.h>
 #include <string.h>
 
@@ -35,7 +37,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 json_t *m = msgs ? json_array_get(msgs, i) : doc;
                 rpc_msg_t rm;
                 rpc_classify(m, &rm);
-                json_t *reply = rpc_error(rm.id, rm.kind == RPC_MSG_INVALID ? rm.err_code : -32601,
+                json_t *reply = rpc_error(rm.id, rm.kind == RPC_MSG_INVALID ? rm.err_code : RPC_METHOD_NOT_FOUND,
                                           "fuzz", NULL);
                 if (reply)
                     rpc_write(&out, reply);

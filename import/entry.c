@@ -49,34 +49,10 @@ const char *ifield_cstr(ifield_t *f)
 
 size_t import_utf8_seq(const unsigned char *s, size_t avail)
 {
-    unsigned c = s[0];
-    if (c >= 0x01 && c < 0x80)
-        return 1;
-    size_t n;
-    unsigned cp;
-    if (c >= 0xC2 && c <= 0xDF) {
-        n = 2;
-        cp = c & 0x1F;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        n = 3;
-        cp = c & 0x0F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        n = 4;
-        cp = c & 0x07;
-    } else {
+    uint32_t cp;
+    if (avail && s[0] == '\0')
         return 0;
-    }
-    if (avail < n)
-        return 0;
-    for (size_t i = 1; i < n; i++) {
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3F);
-    }
-    if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-        (cp >= 0xD800 && cp <= 0xDFFF))
-        return 0;
-    return n;
+    return util_utf8_decode((const char *)s, avail, &cp);
 }
 
 size_t import_utf8_cut(const char *s, size_t n)
@@ -98,28 +74,7 @@ size_t import_utf8_cut(const char *s, size_t n)
 
 size_t import_utf8_encode(uint32_t cp, char out[4])
 {
-    if (cp == 0 || (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF)
-        cp = 0xFFFD;
-    if (cp < 0x80) {
-        out[0] = (char)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        out[0] = (char)(0xC0 | (cp >> 6));
-        out[1] = (char)(0x80 | (cp & 0x3F));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        out[0] = (char)(0xE0 | (cp >> 12));
-        out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        out[2] = (char)(0x80 | (cp & 0x3F));
-        return 3;
-    }
-    out[0] = (char)(0xF0 | (cp >> 18));
-    out[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-    out[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-    out[3] = (char)(0x80 | (cp & 0x3F));
-    return 4;
+    return util_utf8_encode(cp == 0 ? UTIL_UTF8_REPLACEMENT : cp, out);
 }
 
 /* Copies s[0..n) into out, each invalid byte (or NUL) replaced by U+FFFD, stopping before

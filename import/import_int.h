@@ -102,8 +102,8 @@ int ient_emit(import_ctx_t *c);
 int64_t import_time_from_number(double v);
 int64_t import_time_from_string(const char *s, size_t n);
 
-/* UTF-8: length of the valid sequence at s (1-4), or 0 when s[0] starts none. NUL is
- * treated as invalid. */
+/* UTF-8: length of the valid sequence at s (1-4), or 0 when s[0] starts none
+ * (util_utf8_decode, with NUL treated as invalid). */
 size_t import_utf8_seq(const unsigned char *s, size_t avail);
 /* Length of s[0..n) without a trailing incomplete sequence. */
 size_t import_utf8_cut(const char *s, size_t n);
@@ -113,7 +113,8 @@ size_t import_utf8_cut(const char *s, size_t n);
  * returns its length, or 0 when the reference is unknown. `semicolon` tells whether it was
  * terminated by ';' (a few legacy names decode without). */
 size_t import_entity_decode(const char *name, size_t n, int semicolon, char out[4]);
-/* Encodes a code point as UTF-8 (U+FFFD for invalid ones). Returns the length. */
+/* Encodes a code point as UTF-8 (util_utf8_encode; U+FFFD for NUL and invalid ones).
+ * Returns the length. */
 size_t import_utf8_encode(uint32_t cp, char out[4]);
 
 /* ---- format detection (detect.c) ---- */

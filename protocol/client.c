@@ -1,6 +1,7 @@
 /* client.c -- blocking JSON-RPC client over a Unix stream socket: newline-delimited JSON
- * out and in, a capped receive buffer, replies matched to requests by id, notifications
- * kept aside until asked for. Knows sockets and JSON-RPC; nothing of the daemon, the
+ * out and in through the protocol's codec (jsonrpc.h: the request builder, rpc_write and
+ * the capped line framer), replies matched to requests by id, notifications kept aside
+ * until asked for. Knows sockets and JSON-RPC; nothing of the daemon, the
  * store or the CLI's output. */
 #include "client.h"
 
@@ -59,8 +60,7 @@ int client_connect(client_t *c, const char *path, char *err, size_t errlen)
     memset(c, 0, sizeof *c);
     c->fd = -1;
     c->next_id = 1;
-    c->max_line = CLIENT_MAX_LINE;
-    buf_init(&c->in, CLIENT_MAX_LINE + RECV_CHUNK);
+    rpc_framer_init(&c->in, CLIENT_MAX_LINE);
 
     struct sockaddr_un sa = {.sun_family = AF_UNIX};
     if (strlen(path) >= sizeof sa.sun_path) {
@@ -118,8 +118,7 @@ void client_close(client_t *c)
     if (c->events && c->fd >= 0)   /* only a connected client has both */
         close(c->fd);
     c->fd = -1;
-    buf_free(&c->in);
-    c->scan = 0;
+    rpc_framer_free(&c->in);
     json_decref(c->events);
     c->events = NULL;
 }
@@ -143,35 +142,27 @@ static int send_all(client_t *c, const char *p, size_t n, char *err, size_t errl
     return CLIENT_OK;
 }
 
-/* Reads one JSON message (owned). timeout_ms -1 waits forever; otherwise the whole read
- * must finish before the deadline. */
+/* Reads one JSON message (owned): the lines come from the protocol's own framer
+ * (jsonrpc.h), capped at c->in.max_line. timeout_ms -1 waits forever; otherwise the whole
+ * read must finish before the deadline. */
 static int read_msg(client_t *c, int timeout_ms, json_t **msg, char *err, size_t errlen)
 {
     uint64_t deadline = timeout_ms >= 0 ? util_mono_ms() + (uint64_t)timeout_ms : 0;
     for (;;) {
-        char *nl = c->in.len > c->scan ? memchr(c->in.data + c->scan, '\n', c->in.len - c->scan)
-                                       : NULL;
-        if (nl) {
-            size_t n = (size_t)(nl - c->in.data);
-            if (n > c->max_line) {
-                snprintf(err, errlen, "a reply line from linksnapd is over %zu bytes",
-                         c->max_line);
-                return CLIENT_EPROTO;
-            }
+        const char *line;
+        size_t n;
+        if (rpc_framer_next(&c->in, &line, &n)) {
             json_error_t je;
-            *msg = json_loadb(c->in.data, n, JSON_DECODE_ANY, &je);
-            buf_consume(&c->in, n + 1);
-            c->scan = 0;
+            *msg = json_loadb(line, n, JSON_DECODE_ANY, &je);
             if (!*msg) {
                 snprintf(err, errlen, "linksnapd sent a line that is not JSON: %s", je.text);
                 return CLIENT_EPROTO;
             }
             return CLIENT_OK;
         }
-        c->scan = c->in.len;
-        if (c->in.len > c->max_line) {
+        if (c->in.overflow) {
             snprintf(err, errlen, "a reply line from linksnapd is over %zu bytes",
-                     c->max_line);
+                     c->in.max_line);
             return CLIENT_EPROTO;
         }
         if (timeout_ms >= 0) {
@@ -190,12 +181,8 @@ static int read_msg(client_t *c, int timeout_ms, json_t **msg, char *err, size_t
                 return CLIENT_ETIMEOUT;
             }
         }
-        int rc = buf_reserve(&c->in, RECV_CHUNK);
-        if (rc) {
-            snprintf(err, errlen, rc == -ENOMEM ? "out of memory" : "a reply from linksnapd is too long");
-            return rc == -ENOMEM ? CLIENT_ENOMEM : CLIENT_EPROTO;
-        }
-        ssize_t r = recv(c->fd, c->in.data + c->in.len, RECV_CHUNK, 0);
+        char chunk[RECV_CHUNK];
+        ssize_t r = recv(c->fd, chunk, sizeof chunk, 0);
         if (r < 0 && errno == EINTR)
             continue;
         if (r <= 0) {
@@ -203,8 +190,7 @@ static int read_msg(client_t *c, int timeout_ms, json_t **msg, char *err, size_t
                      r < 0 ? strerror(errno) : "");
             return CLIENT_EIO;
         }
-        c->in.len += (size_t)r;
-        c->in.data[c->in.len] = '\0';
+        rpc_framer_feed(&c->in, chunk, (size_t)r);   /* overflow: reported above */
     }
 }
 
@@ -256,19 +242,10 @@ static const char *error_message(json_t *error)
 /* Appends one request line; returns 0 or -1 (out of memory). */
 static int add_request(buf_t *out, int64_t id, const char *method, json_t *params)
 {
-    json_t *r = json_pack("{s:s,s:I,s:s}", "jsonrpc", "2.0", "id", (json_int_t)id,
-                          "method", method);
-    if (!r || (params && !json_is_null(params) && json_object_set(r, "params", params))) {
-        json_decref(r);
-        return -1;
-    }
-    char *s = json_dumps(r, JSON_COMPACT | JSON_ENSURE_ASCII);
+    json_t *r = rpc_request(id, method, params);
+    int rc = r ? rpc_write(out, r) : -1;
     json_decref(r);
-    int rc = s ? buf_append_str(out, s) : -1;
-    if (rc == 0)
-        rc = buf_append(out, "\n", 1);
-    free(s);
-    return rc ? -1 : 0;
+    return rc;
 }
 
 int client_pipeline(client_t *c, json_t *calls, json_t **replies, char *err, size_t errlen)

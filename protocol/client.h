@@ -12,15 +12,14 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "jsonrpc.h"
 
 /* A reply line longer than this is refused (the daemon caps its own replies far below). */
 #define CLIENT_MAX_LINE ((size_t)64 << 20)
 
 typedef struct {
     int fd;               /* -1 when not connected */
-    buf_t in;             /* received bytes not yet handed out */
-    size_t scan;          /* bytes of `in` known to hold no '\n' */
-    size_t max_line;
+    rpc_framer_t in;      /* received bytes not yet handed out; in.max_line caps a reply */
     int64_t next_id;
     json_t *events;       /* params of notifications read while waiting for replies; owned */
 } client_t;

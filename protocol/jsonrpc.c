@@ -29,13 +29,17 @@ int rpc_framer_feed(rpc_framer_t *f, const char *data, size_t len)
         f->scan = f->scan > f->off ? f->scan - f->off : 0;
         f->off = 0;
     }
+    size_t old_len = f->in.len;
     if (buf_append(&f->in, data, len) != 0) {
         f->overflow = 1;
         return -1;
     }
-    /* refuse early when the unterminated tail already passed the cap */
+    /* refuse early when the unterminated tail already passed the cap. Only bytes not yet
+     * known to hold no '\n' are searched, so a long line fed in pieces costs no rescans. */
     const char *tail = f->in.data + f->in.len;
-    const char *last_nl = memrchr(f->in.data, '\n', f->in.len);
+    const char *last_nl = memrchr(f->in.data + old_len, '\n', len);
+    if (!last_nl && old_len > f->scan)
+        last_nl = memrchr(f->in.data + f->scan, '\n', old_len - f->scan);
     const char *tail_start = last_nl ? last_nl + 1 : f->in.data;
     if ((size_t)(tail - tail_start) > f->max_line) {
         f->overflow = 1;
@@ -93,7 +97,7 @@ void rpc_classify(json_t *msg, rpc_msg_t *out)
     memset(out, 0, sizeof *out);
     out->kind = RPC_MSG_INVALID;
     out->id = NULL;
-    out->err_code = -32600;
+    out->err_code = RPC_INVALID_REQUEST;
     if (!json_is_object(msg)) {
         out->err_msg = "invalid request: expected a JSON object";
         return;
@@ -133,6 +137,17 @@ void rpc_classify(json_t *msg, rpc_msg_t *out)
     out->method = json_string_value(method);
     out->params = params;
     out->err_code = 0;
+}
+
+json_t *rpc_request(int64_t id, const char *method, json_t *params)
+{
+    json_t *o = json_pack("{s:s,s:I,s:s}", "jsonrpc", "2.0", "id", (json_int_t)id,
+                          "method", method);
+    if (!o || (params && !json_is_null(params) && json_object_set(o, "params", params))) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
 }
 
 static json_t *envelope(json_t *id)

@@ -1,16 +1,37 @@
-/* jsonrpc.h -- JSON-RPC 2.0 over newline-delimited JSON: the line framer, message
- * classification (request, notification, batch) and the response/error objects.
- * Shared by linksnapd and its clients; knows nothing of the store or the daemon. */
+/* jsonrpc.h -- JSON-RPC 2.0 over newline-delimited JSON, the wire contract: the error
+ * codes, the line framer, message classification (request, notification, batch) and the
+ * request, response and error objects. linksnapd and the client (client.c) both frame and
+ * build their messages here; knows nothing of the store or the daemon. */
 #ifndef LS_JSONRPC_H
 #define LS_JSONRPC_H
 
 #include <jansson.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "buf.h"
 
 #define RPC_MAX_LINE (1024 * 1024)   /* a request line over 1 MiB is refused */
 #define RPC_MAX_BATCH 1000           /* elements in one batch */
+
+/* ---- error codes: the wire contract (the -32000 range is ours; docs/protocol.md lists
+ * every one). The daemon answers with them, clients compare against them. ---------------- */
+enum {
+    RPC_PARSE_ERROR = -32700,
+    RPC_INVALID_REQUEST = -32600,
+    RPC_METHOD_NOT_FOUND = -32601,
+    RPC_INVALID_PARAMS = -32602,
+    RPC_INTERNAL_ERROR = -32603,
+    RPC_NOT_FOUND = -32001,        /* link, tag, snapshot, job or import id unknown */
+    RPC_CONFLICT = -32002,         /* state does not allow it (cancel a finished job, ...) */
+    RPC_STORE_BUSY = -32003,       /* the database stayed locked past busy_timeout */
+    RPC_STORE_FAILED = -32004,     /* disk full, I/O error: nothing was written */
+    RPC_LINE_TOO_LONG = -32005,    /* request line over 1 MiB: the connection is closed */
+    RPC_SHUTTING_DOWN = -32006,    /* daemon is stopping: retry after it restarts */
+    RPC_IO_ERROR = -32007,         /* a file the request named could not be read/written */
+    RPC_UNAVAILABLE = -32008,      /* a subsystem is off or not ready (browser, http) */
+    RPC_TOO_MANY_CLIENTS = -32009, /* this uid holds max_clients_per_uid connections already */
+};
 
 /* ---- framing ---------------------------------------------------------------------- */
 
@@ -51,13 +72,17 @@ typedef struct {
 } rpc_msg_t;
 
 /* Parses one line into a JSON document. Returns the document (owned) or NULL with
- * *err_code = -32700 and a message in err (the caller answers with id null). */
+ * RPC_PARSE_ERROR to answer with and a message in err (the caller answers with id null). */
 json_t *rpc_parse_line(const char *line, size_t len, char *err, size_t errlen);
 
 /* Classifies one element (the whole document, or one element of a batch). */
 void rpc_classify(json_t *msg, rpc_msg_t *out);
 
-/* ---- responses -------------------------------------------------------------------- */
+/* ---- requests and responses ------------------------------------------------------- */
+
+/* A request object (owned by the caller) with a numeric id; params is borrowed (NULL or
+ * json null: none). */
+json_t *rpc_request(int64_t id, const char *method, json_t *params);
 
 /* Each returns a new object (owned by the caller). `id` is borrowed (copied by
  * reference); NULL means json null. result is stolen. data is stolen (may be NULL). */

@@ -1,77 +1,21 @@
-/* utf8.c -- strict UTF-8 decoding with U+FFFD replacement and sanitising of labels
- * (text.c, svg.c and charts/ rely on it). No state. */
+/* utf8.c -- UTF-8 with U+FFFD replacement and sanitising of labels (text.c, svg.c and
+ * charts/ rely on it), on common/'s one decoder and encoder. No state. */
 #include "utf8.h"
 
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "util.h"
+
 uint32_t raster_utf8_next(const char *str, size_t len, size_t *i)
 {
-    const unsigned char *s = (const unsigned char *)str;
-    size_t k = *i;
-    unsigned c = s[k];
-    if (c < 0x80) {
-        *i = k + 1;
-        return c;
-    }
-    size_t n;
-    uint32_t cp, min;
-    if (c >= 0xC2 && c <= 0xDF) {
-        n = 1; cp = c & 0x1F; min = 0x80;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        n = 2; cp = c & 0x0F; min = 0x800;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        n = 3; cp = c & 0x07; min = 0x10000;
-    } else {
-        *i = k + 1;
-        return RASTER_REPLACEMENT;
-    }
-    if (len - k <= n) {
-        /* Truncated: only the lead byte is consumed, the rest decode on their own. */
-        *i = k + 1;
-        return RASTER_REPLACEMENT;
-    }
-    for (size_t j = 1; j <= n; j++) {
-        if ((s[k + j] & 0xC0) != 0x80) {
-            *i = k + 1;
-            return RASTER_REPLACEMENT;
-        }
-        cp = (cp << 6) | (s[k + j] & 0x3F);
-    }
-    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
-        *i = k + 1;
-        return RASTER_REPLACEMENT;
-    }
-    *i = k + n + 1;
+    uint32_t cp;
+    size_t n = util_utf8_decode(str + *i, len - *i, &cp);
+    *i += n ? n : 1;   /* an invalid byte: U+FFFD, and the next byte decodes on its own */
     return cp;
 }
 
-size_t raster_utf8_encode(uint32_t cp, char *out)
-{
-    unsigned char *o = (unsigned char *)out;
-    if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-        cp = RASTER_REPLACEMENT;
-    if (cp < 0x80) {
-        o[0] = (unsigned char)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        o[0] = (unsigned char)(0xC0 | (cp >> 6));
-        o[1] = (unsigned char)(0x80 | (cp & 0x3F));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        o[0] = (unsigned char)(0xE0 | (cp >> 12));
-        o[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
-        o[2] = (unsigned char)(0x80 | (cp & 0x3F));
-        return 3;
-    }
-    o[0] = (unsigned char)(0xF0 | (cp >> 18));
-    o[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3F));
-    o[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
-    o[3] = (unsigned char)(0x80 | (cp & 0x3F));
-    return 4;
-}
+size_t raster_utf8_encode(uint32_t cp, char *out) { return util_utf8_encode(cp, out); }
 
 char *raster_utf8_sanitize(const char *s, size_t len)
 {

@@ -17,16 +17,17 @@ if ! command -v chromium >/dev/null 2>&1; then
   exit 1
 fi
 
+# every build here treats warnings as errors (LINKSNAP_WERROR; off by default for users)
 step "build (gcc, ASan+UBSan)"
-cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DLINKSNAP_SANITIZE=address >/dev/null
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DLINKSNAP_SANITIZE=address -DLINKSNAP_WERROR=ON >/dev/null
 cmake --build build-asan -j"$jobs"
 
 step "build (clang, warnings as errors)"
-CC=clang cmake -S . -B build-clang -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+CC=clang cmake -S . -B build-clang -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLINKSNAP_WERROR=ON >/dev/null
 cmake --build build-clang -j"$jobs"
 
 step "build (TSan, threaded code)"
-cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug -DLINKSNAP_SANITIZE=thread >/dev/null
+cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug -DLINKSNAP_SANITIZE=thread -DLINKSNAP_WERROR=ON >/dev/null
 cmake --build build-tsan -j"$jobs"
 
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1

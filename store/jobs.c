@@ -83,13 +83,8 @@ static int job_rows(store_t *s, sqlite3_stmt *st, store_job_t ***out, size_t *n)
     size_t cnt = 0, cap = 0;
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (cnt == cap) {
-            cap = cap ? cap * 2 : 16;
-            store_job_t **nv = realloc(v, cap * sizeof *nv);
-            if (!nv)
-                goto nomem;
-            v = nv;
-        }
+        if (STORE_GROW(v, cnt, cap, 16))
+            goto nomem;
         if (!(v[cnt] = job_from_row(st)))
             goto nomem;
         cnt++;

@@ -245,14 +245,9 @@ int store_link_get(store_t *s, int64_t id, store_link_t **out)
     sqlite3_bind_int64(st, 1, id);
     size_t cap = 0;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (l->ntags == cap) {
-            cap = cap ? cap * 2 : 8;
-            char **nt = realloc(l->tags, cap * sizeof *nt);
-            if (!nt) {
-                sqlite3_reset(st);
-                goto nomem;
-            }
-            l->tags = nt;
+        if (STORE_GROW(l->tags, l->ntags, cap, 8)) {
+            sqlite3_reset(st);
+            goto nomem;
         }
         if (!(l->tags[l->ntags] = col_strdup(st, 0))) {
             sqlite3_reset(st);
@@ -302,25 +297,10 @@ int store_link_find(store_t *s, const store_url_rules_t *rules, const char *url,
     return rc;
 }
 
-static int link_exists(store_t *s, int64_t id)
-{
-    sqlite3_stmt *st = store_stmt(s, ST_LINK_BY_ID);
-    if (!st)
-        return STORE_EINTERNAL;
-    sqlite3_bind_int64(st, 1, id);
-    int rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    if (rc == SQLITE_ROW)
-        return STORE_OK;
-    if (rc == SQLITE_DONE)
-        return store_fail(s, STORE_ENOTFOUND, "link %lld not found", (long long)id);
-    return store_fail_sqlite(s, rc, "get link");
-}
-
 int store_link_update(store_t *s, int64_t id, int set_title, const char *title,
                       int set_description, const char *description, int64_t now_ms)
 {
-    int rc = link_exists(s, id);
+    int rc = store_link_require(s, id);
     if (rc)
         return rc;
     sqlite3_stmt *st = store_stmt(s, ST_LINK_UPDATE);
@@ -339,7 +319,7 @@ int store_link_update(store_t *s, int64_t id, int set_title, const char *title,
 
 int store_link_delete(store_t *s, int64_t id)
 {
-    int rc = link_exists(s, id);
+    int rc = store_link_require(s, id);
     if (rc)
         return rc;
     sqlite3_stmt *st = store_stmt(s, ST_LINK_DELETE);
@@ -363,7 +343,7 @@ static int touch(store_t *s, int64_t id, int64_t now)
 int store_link_tag(store_t *s, int64_t id, const char *const *add, size_t nadd,
                    const char *const *remove, size_t nremove, int64_t now_ms)
 {
-    int rc = link_exists(s, id);
+    int rc = store_link_require(s, id);
     if (rc || (rc = check_tags(s, add, nadd)) || (rc = check_tags(s, remove, nremove)))
         return rc;
     if ((rc = link_tags_change(s, id, remove, nremove, 0)) ||
@@ -616,14 +596,8 @@ typedef struct {
 static int collect_cb(store_t *s, int64_t id, void *ud)
 {
     idvec_t *v = ud;
-    if (v->n == v->cap) {
-        size_t nc = v->cap ? v->cap * 2 : 64;
-        int64_t *ni = realloc(v->ids, nc * sizeof *ni);
-        if (!ni)
-            return store_fail(s, STORE_ENOMEM, "out of memory");
-        v->ids = ni;
-        v->cap = nc;
-    }
+    if (STORE_GROW(v->ids, v->n, v->cap, 64))
+        return store_fail(s, STORE_ENOMEM, "out of memory");
     v->ids[v->n++] = id;
     return STORE_OK;
 }

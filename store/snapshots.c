@@ -101,13 +101,8 @@ int store_snapshot_list(store_t *s, int64_t link_id, int limit, store_snapshot_t
     store_snapshot_t **v = NULL;
     size_t cnt = 0, cap = 0;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (cnt == cap) {
-            cap = cap ? cap * 2 : 8;
-            store_snapshot_t **nv = realloc(v, cap * sizeof *nv);
-            if (!nv)
-                goto nomem;
-            v = nv;
-        }
+        if (STORE_GROW(v, cnt, cap, 8))
+            goto nomem;
         if (!(v[cnt] = snapshot_from_row(st)))
             goto nomem;
         cnt++;

@@ -4,6 +4,7 @@
  * online backup. SQLite result codes become STORE_E* codes and sentences here only. */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -369,7 +370,8 @@ int store_begin(store_t *s)
 int store_commit(store_t *s)
 {
     store_tag_cache_clear(s);
-    /* one data_version step per transaction that changed anything (chart caches key on it) */
+    /* one data_version step per transaction that changed anything (store_status reports it;
+     * nothing caches on it) */
     if (sqlite3_get_autocommit(s->db) == 0 && sqlite3_total_changes64(s->db) != s->changes_at_begin) {
         int rc = store_exec(s, "UPDATE counters SET value = value + 1 WHERE name = 'data_version'");
         if (rc)
@@ -489,4 +491,19 @@ int store_backup(store_t *s, const char *dest_path)
         out = store_fail(s, code_of(rc), "backup to %s: %s", dest_path, sqlite3_errmsg(dst));
     sqlite3_close_v2(dst);
     return out;
+}
+
+int store_grow(void **v, size_t *cap, size_t n, size_t elem, size_t first)
+{
+    if (n < *cap)
+        return 0;
+    size_t nc = *cap ? *cap * 2 : first;
+    if (nc > SIZE_MAX / elem)
+        return -1;
+    void *p = realloc(*v, nc * elem);
+    if (!p)
+        return -1;
+    *v = p;
+    *cap = nc;
+    return 0;
 }

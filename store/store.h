@@ -54,7 +54,7 @@ int store_rollback_to(store_t *s, const char *name);
 typedef struct {
     int64_t links, tags, snapshots;
     int64_t jobs_queued, jobs_running;
-    int64_t data_version;   /* bumped by every change to links, tags, snapshots */
+    int64_t data_version;   /* moves once per committed transaction that changed anything */
 } store_stats_t;
 int store_stats(store_t *s, store_stats_t *out);
 

@@ -57,6 +57,12 @@ sqlite3_stmt *store_stmt(store_t *s, stmt_id_t id);
 int store_fail_sqlite(store_t *s, int rc, const char *what);
 /* Records a message and returns code. */
 int store_fail(store_t *s, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Room for one more element in a growing row array: when the n elements in use fill
+ * cap, the array is doubled (first: the first size). Returns 0, or -1 out of memory
+ * with the array as it was. STORE_GROW(v, n, cap, first) for a typed pointer v. */
+int store_grow(void **v, size_t *cap, size_t n, size_t elem, size_t first);
+#define STORE_GROW(v, n, cap, first) store_grow((void **)&(v), &(cap), (n), sizeof *(v), (first))
 int store_exec(store_t *s, const char *sql);
 /* Steps a statement that returns no rows and resets it; the error names `what`. */
 int store_step_done(store_t *s, sqlite3_stmt *st, const char *what);

@@ -12,24 +12,14 @@
 #include "store_int.h"
 #include "util.h"
 
-/* Decodes one code point from valid UTF-8; returns its length. */
-static size_t utf8_next(const unsigned char *p, unsigned *cp)
-{
-    if (p[0] < 0x80) { *cp = p[0]; return 1; }
-    if (p[0] < 0xE0) { *cp = ((p[0] & 0x1Fu) << 6) | (p[1] & 0x3Fu); return 2; }
-    if (p[0] < 0xF0) { *cp = ((p[0] & 0x0Fu) << 12) | ((p[1] & 0x3Fu) << 6) | (p[2] & 0x3Fu); return 3; }
-    *cp = ((p[0] & 0x07u) << 18) | ((p[1] & 0x3Fu) << 12) | ((p[2] & 0x3Fu) << 6) | (p[3] & 0x3Fu);
-    return 4;
-}
-
-static int is_space(unsigned cp)
+static int is_space(uint32_t cp)
 {
     return cp == ' ' || cp == '\t' || cp == '\n' || cp == '\r' || cp == 0xA0 || cp == 0x1680 ||
            (cp >= 0x2000 && cp <= 0x200A) || cp == 0x2028 || cp == 0x2029 || cp == 0x202F ||
            cp == 0x205F || cp == 0x3000 || cp == 0xFEFF;
 }
 
-static int is_control(unsigned cp) { return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F); }
+static int is_control(uint32_t cp) { return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F); }
 
 int store_normalize_tag(const char *in, char *out, size_t outlen, char *err, size_t errlen)
 {
@@ -42,8 +32,8 @@ int store_normalize_tag(const char *in, char *out, size_t outlen, char *err, siz
     size_t w = 0, chars = 0;
     int pending_space = 0;
     while (p < e) {
-        unsigned cp;
-        size_t k = utf8_next(p, &cp);
+        uint32_t cp;
+        size_t k = util_utf8_decode((const char *)p, (size_t)(e - p), &cp);   /* valid: k > 0 */
         if (is_space(cp)) {
             pending_space = chars > 0;
             p += k;
@@ -112,8 +102,8 @@ int store_tag_key(const char *name, char *out, size_t outlen)
     size_t w = 0;
     int pending_space = 0, rc = STORE_OK;
     while (p < e) {
-        unsigned cp;
-        size_t k = utf8_next(p, &cp);
+        uint32_t cp;
+        size_t k = util_utf8_decode((const char *)p, (size_t)(e - p), &cp);   /* valid: k > 0 */
         if (is_space(cp)) {
             pending_space = w > 0;
             p += k;

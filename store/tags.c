@@ -20,15 +20,10 @@ int store_tag_list(store_t *s, store_tag_t **out, size_t *n)
     size_t cap = 0;
     store_tag_t *v = NULL;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (*n == cap) {
-            cap = cap ? cap * 2 : 64;
-            store_tag_t *nv = realloc(v, cap * sizeof *nv);
-            if (!nv) {
-                free(v);
-                sqlite3_finalize(st);
-                return store_fail(s, STORE_ENOMEM, "out of memory");
-            }
-            v = nv;
+        if (STORE_GROW(v, *n, cap, 64)) {
+            free(v);
+            sqlite3_finalize(st);
+            return store_fail(s, STORE_ENOMEM, "out of memory");
         }
         snprintf(v[*n].name, sizeof v[*n].name, "%s", sqlite3_column_text(st, 0));
         v[*n].count = sqlite3_column_int64(st, 1);
@@ -264,7 +259,7 @@ static int rekey_pairs(store_t *s, merge_pair_t **out, size_t *n)
 {
     sqlite3_stmt *st = NULL;
     merge_pair_t *v = NULL;
-    size_t cap = 0;
+    size_t cap = 0, mcap = 0;   /* s->merged grows beside v, from whatever it held before */
     *n = 0;
     int rc = sqlite3_prepare_v2(s->db,
         "SELECT r.id, m.id, t.name, k.name, t.count FROM temp.rekey r"
@@ -276,17 +271,9 @@ static int rekey_pairs(store_t *s, merge_pair_t **out, size_t *n)
         goto fail;
     }
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (*n == cap) {
-            cap = cap ? cap * 2 : 16;
-            merge_pair_t *nv = realloc(v, cap * sizeof *nv);
-            store_tag_merged_t *nm = nv ? realloc(s->merged, cap * sizeof *nm) : NULL;
-            if (nv)
-                v = nv;
-            if (!nm) {
-                rc = store_fail(s, STORE_ENOMEM, "out of memory");
-                goto fail;
-            }
-            s->merged = nm;
+        if (STORE_GROW(v, *n, cap, 16) || STORE_GROW(s->merged, *n, mcap, 16)) {
+            rc = store_fail(s, STORE_ENOMEM, "out of memory");
+            goto fail;
         }
         v[*n].from = sqlite3_column_int64(st, 0);
         v[*n].into = sqlite3_column_int64(st, 1);

@@ -6,6 +6,7 @@
  * dropped unless it is a hash route. Pure: no store state, safe on any thread. */
 #include <ctype.h>
 #include <curl/curl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,9 +104,15 @@ static char *filter_query(const store_url_rules_t *r, const char *q)
     return out;
 }
 
-static int fail(char *err, size_t errlen, const char *fmt, const char *arg)
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
 {
-    snprintf(err, errlen, fmt, arg);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
     return STORE_EINVAL;
 }
 
@@ -117,7 +124,7 @@ int store_normalize_url(const store_url_rules_t *rules, const char *in, char **o
         rules = &default_rules;
     size_t n = strlen(in);
     if (n > STORE_MAX_URL)
-        return fail(err, errlen, "URL too long (over %s bytes)", "8192");
+        return fail(err, errlen, "URL too long (over %d bytes)", STORE_MAX_URL);
     /* trim surrounding whitespace; nothing else may be a control character */
     while (n && isspace((unsigned char)in[n - 1]))
         n--;
@@ -126,10 +133,10 @@ int store_normalize_url(const store_url_rules_t *rules, const char *in, char **o
         n--;
     }
     if (n == 0)
-        return fail(err, errlen, "%sempty URL", "");
+        return fail(err, errlen, "empty URL");
     for (size_t i = 0; i < n; i++)
         if ((unsigned char)in[i] < 0x20 || in[i] == 0x7f)
-            return fail(err, errlen, "%sURL contains a control character", "");
+            return fail(err, errlen, "URL contains a control character");
     /* the scheme decides before curl sees anything */
     size_t k = 0;
     while (k < n && (isalnum((unsigned char)in[k]) || in[k] == '+' || in[k] == '-' || in[k] == '.'))
@@ -141,9 +148,9 @@ int store_normalize_url(const store_url_rules_t *rules, const char *in, char **o
     int web = (k == 4 && !strncasecmp(in, "http", 4)) || (k == 5 && !strncasecmp(in, "https", 5));
     int authority = k + 3 <= n && in[k + 1] == '/' && in[k + 2] == '/' && (k + 3 == n || in[k + 3] != '/');
     if (web && !authority)
-        return fail(err, errlen, "%snot a valid URL: it has no host", "");
+        return fail(err, errlen, "not a valid URL: it has no host");
     if (k >= sizeof scheme)
-        return fail(err, errlen, "%sunsupported URL scheme (only http and https)", "");
+        return fail(err, errlen, "unsupported URL scheme (only http and https)");
     for (size_t i = 0; i < k; i++)
         scheme[i] = (char)tolower((unsigned char)in[i]);
     scheme[k] = '\0';
@@ -218,7 +225,7 @@ int store_normalize_url(const store_url_rules_t *rules, const char *in, char **o
     /* curl writes escapes in lower case: fix them (and decode unreserved ones) last */
     normalise_escapes(full);
     if (strlen(full) > STORE_MAX_URL) {
-        snprintf(err, errlen, "URL too long after normalisation (over 8192 bytes)");
+        snprintf(err, errlen, "URL too long after normalisation (over %d bytes)", STORE_MAX_URL);
         goto done;
     }
     if (!(*out = strdup(full))) {

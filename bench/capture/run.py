@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """bench/capture/run.py -- the capture benchmark (issues 3 and 10): the same 40 fixture
 pages captured full-page at concurrency 1 and 4. Two page sets (tests/lib/fixture_site.py):
-  --set mixed (default)  /mixed/0../mixed/39, the set issue 10 measured: 1,200 to 9,000 px,
+  --set mixed (default)  /mixed/0../mixed/39, the set the capture benchmarks measure: 1,200 to 9,000 px,
                          Latin + CJK text, inline SVG, coloured sections, two or three
                          images, one in four with an image delayed 1.5 s;
   --set bench            /bench/0../bench/39: 800 to 12,000 px, text, coloured

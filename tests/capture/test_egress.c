@@ -449,6 +449,18 @@ static void cw_cb(uv_write_t *w, int status)
     free(w);
 }
 
+/* Sends len bytes as they are (NULs included). */
+static void client_send_raw(client_t *c, const char *data, size_t len)
+{
+    struct { uv_write_t w; char d[8192]; } *wr = malloc(sizeof *wr);
+    memcpy(wr->d, data, len);
+    uv_buf_t b = uv_buf_init(wr->d, (unsigned)len);
+    if (uv_write(&wr->w, (uv_stream_t *)&c->h, &b, 1, cw_cb) != 0)
+        free(wr);
+}
+
+static void client_send(client_t *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 static void client_send(client_t *c, const char *fmt, ...)
 {
     char tmp[8192];
@@ -456,11 +468,7 @@ static void client_send(client_t *c, const char *fmt, ...)
     va_start(ap, fmt);
     int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
     va_end(ap);
-    struct { uv_write_t w; char d[8192]; } *wr = malloc(sizeof *wr);
-    memcpy(wr->d, tmp, (size_t)n);
-    uv_buf_t b = uv_buf_init(wr->d, (unsigned)n);
-    if (uv_write(&wr->w, (uv_stream_t *)&c->h, &b, 1, cw_cb) != 0)
-        free(wr);
+    client_send_raw(c, tmp, (size_t)n);
 }
 
 /* Waits until the client has received text (or the proxy closed). 0 if it is there. */
@@ -543,7 +551,8 @@ TEST(connect_is_an_opaque_tunnel)
                 echo_srv.port);
     ASSERT_EQ(client_wait(c, "ping-1"), 0);
     ASSERT(!strncmp(c->in, "HTTP/1.1 200", 12));
-    client_send(c, "\x16\x03\x01 binary \x00 bytes");
+    static const char binary[] = "\x16\x03\x01 binary \x00 bytes";   /* NUL and all */
+    client_send_raw(c, binary, sizeof binary - 1);
     ASSERT_EQ(client_wait(c, "binary"), 0);
     egress_stats_t st;
     egress_get_stats(x, &st);

@@ -173,7 +173,7 @@ TEST(client_line_cap)
 {
     rig_t r;
     ASSERT_EQ(rig_open(&r), 0);
-    r.c.max_line = 1000;
+    r.c.in.max_line = 1000;
     char big[4096];
     memset(big, 'x', sizeof big - 1);
     big[sizeof big - 1] = '\0';

@@ -1,9 +1,15 @@
-/* test_common.c -- unit tests for common/: capped buffer, time formatting/parsing, UTF-8. */
+/* test_common.c -- unit tests for common/: capped buffer, time formatting/parsing, UTF-8,
+ * base64 and the atomic file write. */
 #include "buf.h"
 #include "util.h"
 #include "test.h"
 
 #include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 TEST(buf_append_and_cap)
 {
@@ -165,12 +171,75 @@ TEST(base64_roundtrip)
     return 0;
 }
 
+/* The one decoder: a code point and its length, or 0 and U+FFFD; the encoder is its
+ * inverse for every scalar value. */
+TEST(utf8_decode_and_encode)
+{
+    static const struct { const char *s; size_t avail, len; uint32_t cp; } v[] = {
+        {"a", 1, 1, 'a'}, {"", 1, 1, 0},                        /* NUL is U+0000 */
+        {"\xc3\xa9", 2, 2, 0xE9}, {"\xe4\xb8\xad", 3, 3, 0x4E2D},
+        {"\xf0\x9f\x98\x80", 4, 4, 0x1F600},
+        {"\xe4\xb8", 2, 0, 0xFFFD},                             /* cut short */
+        {"\xe4\xb8\xad", 2, 0, 0xFFFD},                         /* avail cuts it */
+        {"\xc0\xaf", 2, 0, 0xFFFD}, {"\xe0\x80\xaf", 3, 0, 0xFFFD},  /* overlong */
+        {"\xed\xa0\x80", 3, 0, 0xFFFD},                         /* surrogate */
+        {"\xf4\x90\x80\x80", 4, 0, 0xFFFD},                     /* past U+10FFFF */
+        {"\x80", 1, 0, 0xFFFD}, {"\xff", 1, 0, 0xFFFD}, {"a", 0, 0, 0xFFFD},
+    };
+    for (size_t i = 0; i < LS_ARRAY_LEN(v); i++) {
+        uint32_t cp = 1;
+        ASSERT_EQ(util_utf8_decode(v[i].s, v[i].avail, &cp), v[i].len);
+        ASSERT_EQ(cp, v[i].cp);
+    }
+    char out[4];
+    for (uint32_t c = 0; c <= 0x10FFFF; c += c < 0x800 ? 1 : 97) {
+        if (c >= 0xD800 && c <= 0xDFFF)
+            continue;
+        size_t n = util_utf8_encode(c, out);
+        uint32_t back;
+        ASSERT_EQ(util_utf8_decode(out, n, &back), n);
+        ASSERT_EQ(back, c);
+    }
+    ASSERT_EQ(util_utf8_encode(0xD800, out), 3);                 /* not a scalar: U+FFFD */
+    ASSERT(memcmp(out, "\xef\xbf\xbd", 3) == 0);
+    return 0;
+}
+
+/* The atomic write leaves the new content under the name and no temporary beside it. */
+TEST(write_file_atomic)
+{
+    char dir[] = "/tmp/ls-test-atomic-XXXXXX";
+    ASSERT_NOT_NULL(mkdtemp(dir));
+    char path[128], tmp[160];
+    snprintf(path, sizeof path, "%s/f.bin", dir);
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    ASSERT_EQ(util_write_file_atomic(path, "old", 3), 0);
+    ASSERT_EQ(util_write_file_atomic(path, "new!", 4), 0);
+    FILE *f = fopen(path, "rb");
+    ASSERT_NOT_NULL(f);
+    char got[8] = "";
+    size_t n = fread(got, 1, sizeof got, f);
+    fclose(f);
+    ASSERT_EQ(n, 4);
+    ASSERT(memcmp(got, "new!", 4) == 0);
+    ASSERT(access(tmp, F_OK) != 0);
+    char missing[160];
+    snprintf(missing, sizeof missing, "%s/no-such-dir/f.bin", dir);
+    ASSERT_EQ(util_write_file_atomic(missing, "x", 1), -1);
+    ASSERT_EQ(errno, ENOENT);
+    unlink(path);
+    rmdir(dir);
+    return 0;
+}
+
 TEST_LIST = {
     TEST_ENTRY(base64_roundtrip),
     TEST_ENTRY(buf_append_and_cap),
     TEST_ENTRY(buf_appends_in_linear_time),
     TEST_ENTRY(time_roundtrip),
     TEST_ENTRY(utf8_validation),
+    TEST_ENTRY(utf8_decode_and_encode),
+    TEST_ENTRY(write_file_atomic),
     TEST_ENTRY(utf8_cut_on_character_boundary),
     TEST_ENTRY(utf8_repair_marks_each_bad_byte),
     TEST_ENTRY(utf8_scrub_in_place),

@@ -1,4 +1,4 @@
-"""test_trust -- issue 12's trust boundaries, against the real linksnapd run as root, with
+"""test_trust -- the trust boundaries, against the real linksnapd run as root, with
 requests made as another local user (`runuser -u nobody`): the web page's token on
 loopback, no server path over HTTP, backups only into backup_dir, import.start on FIFOs,
 devices, symlinks and huge files, uploads past 1 MiB, the per-uid cap and idle timeouts,

@@ -16,6 +16,11 @@ void *__real_malloc(size_t n);
 void *__real_calloc(size_t n, size_t m);
 void *__real_realloc(void *p, size_t n);
 void __real_free(void *p);
+/* the wrappers the linker puts in place of malloc, calloc, realloc and free */
+void *__wrap_malloc(size_t n);
+void *__wrap_calloc(size_t n, size_t m);
+void *__wrap_realloc(void *p, size_t n);
+void __wrap_free(void *p);
 
 static int64_t mem_live, mem_peak;
 

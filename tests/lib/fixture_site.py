@@ -70,8 +70,8 @@ Routes (query parameters in brackets; anything else is a 404 page):
                          1280 px is that tall): a header, text paragraphs, coloured blocks,
                          two to four images from /img/; one page in four has one image
                          delayed 1.5 s, so its load event comes after 1.5 s.
-  /mixed/N               mixed benchmark page N (0 <= N < BENCH_PAGES), the set issue 10
-                         measured: mixed_page(N) describes it. 1,200 to 9,000 px, exact;
+  /mixed/N               mixed benchmark page N (0 <= N < BENCH_PAGES), the set the
+                         capture benchmarks use: mixed_page(N) describes it. 1,200 to 9,000 px, exact;
                          Latin and CJK paragraphs, inline SVG figures, coloured sections,
                          two or three images; one page in four has one image delayed 1.5 s.
 """

@@ -366,7 +366,7 @@ TEST(display_table)
     return 0;
 }
 
-/* What the normaliser stores, the display gives back as typed (the example). */
+/* What the normaliser stores, the display gives back as typed (the README's 例子.测试 example). */
 TEST(display_round_trip)
 {
     static const struct { const char *typed, *shown; } v[] = {

@@ -1,4 +1,4 @@
-/* test_sites.c -- issue 14 in the store, on real SQLite files: site-rule matches normalised
+/* test_sites.c -- site rules in the store, on real SQLite files: site-rule matches normalised
  * (case, punycode, trailing dot, port, URL prefix) and refused when they are not a host,
  * host:port or http(s) prefix; set replaces the rule with the same normalised match; the
  * longest applicable match wins at a path boundary; schema 6 lets a snapshot end `blocked`

@@ -1,4 +1,4 @@
--- v4_tags.sql -- a database written by linksnap schema version 4 (before issue 16), dumped
+-- v4_tags.sql -- a database written by linksnap schema version 4 (before tag keys were folded), dumped
 -- with `sqlite3 FILE .dump`: tags whose ASCII-only keys kept full-width, compatibility and
 -- case-folded spellings apart. test_store_migrate loads it and opens it with the new store.
 PRAGMA foreign_keys=OFF;

@@ -1,0 +1,181 @@
+/* http_int.h -- what the web server's files share (http.c, http_upload.c, http_ws.c): the
+ * server, a request and a connection, and the few request helpers the upload path and the
+ * websocket use. Private to linksnapd's web server; http.h is its face to the daemon. */
+#ifndef LS_HTTP_INT_H
+#define LS_HTTP_INT_H
+
+#include <libwebsockets.h>
+#include <limits.h>
+#include <uv.h>
+
+#include "buf.h"
+#include "dispatch.h"
+#include "http.h"
+#include "http_auth.h"
+#include "jsonrpc.h"
+#include "tiles.h"
+#include "web_assets.h"
+
+#define RPC_BODY_MAX RPC_MAX_LINE         /* as for a socket line */
+#define SMALL_BODY_MAX 4096               /* /login */
+#define UPLOAD_MAX (256u << 20)
+#define UPLOAD_CHUNK (1u << 20)
+#define UPLOAD_BUF (UPLOAD_CHUNK + (256u << 10))   /* a chunk, and what lws holds past it */
+#define FILE_CHUNK (256u << 10)
+#define WRITE_CHUNK 65536
+#define WS_QUEUE_MAX (16u << 20)          /* a page this far behind on events is closed */
+#define TILE_HEIGHT 1024
+#define TILE_CACHE_MAX (48u << 20)
+#define TILE_MAX_PIXELS (4096ull * 200000)
+#define MAX_ARGS 16
+
+enum { M_GET, M_HEAD, M_POST, M_OTHER };
+enum { B_NONE, B_RPC, B_LOGIN, B_UPLOAD };
+
+typedef struct {
+    const web_asset_t *a;
+    unsigned char *gz;         /* gzip of the file when smaller, else NULL */
+    size_t gzlen;
+    char etag[24];
+} asset_t;
+
+typedef struct hreq hreq_t;
+
+typedef struct tileset {
+    struct tileset *prev, *next;   /* most recently used first */
+    http_t *h;
+    int64_t snap_id;
+    int state;                     /* 0 cutting, 1 ready, -1 failed */
+    char err[300];
+    char path[4200];
+    tiles_t t;
+    hreq_t *waiters;
+    uv_work_t work;
+} tileset_t;
+
+typedef struct wsmsg {
+    struct wsmsg *next;
+    size_t len;
+    unsigned char data[];          /* LWS_PRE headroom, then the text */
+} wsmsg_t;
+
+typedef struct spool {
+    struct spool *next;
+    int64_t import_id;
+    char path[4300];
+} spool_t;
+
+/* per connection (lws allocates it): an HTTP request in progress, or a websocket */
+typedef struct pss {
+    hreq_t *r;
+    struct lws *wsi;
+    struct pss *ws_next, *ws_prev;
+    int is_ws, ws_close;
+    events_sub_t *sub;
+    char topics[256];
+    wsmsg_t *q, **qtail;
+    size_t qbytes;
+} pss_t;
+
+struct hreq {
+    http_t *h;
+    struct lws *wsi;               /* NULL once the connection closed */
+    int method;
+    char path[512];
+    char host[160];
+    char args[MAX_ARGS][256];      /* "name=value", decoded by lws */
+    int nargs;
+    int body_kind;
+    buf_t body;
+    int discard;                   /* answered early: drop the rest of the body */
+    int busy;                      /* async operations in flight */
+    /* response */
+    int ready, status, hdr_sent, close_after;
+    const char *ctype;
+    buf_t hdrs;                    /* "name:" NUL "value" NUL, ... */
+    const unsigned char *out;
+    size_t out_len, out_off;
+    unsigned char *owned;          /* freed with the request */
+    /* file streaming */
+    int fd;
+    uint64_t file_size, file_off;
+    unsigned char *fbuf;
+    size_t fbuf_len;
+    int fbuf_ready, reading;
+    uv_fs_t fs;
+    /* upload */
+    int up_fd;
+    char up_path[4300];
+    uv_fs_t upfs;
+    int up_writing, up_complete;
+    char *up_data, *up_wdata;      /* filling, being written */
+    size_t up_len, up_wlen, up_total;
+    int up_paused;
+    /* method calls (chart, import) */
+    method_call_t call;
+    /* tiles */
+    hreq_t *wait_next;
+    int tile_n;                    /* -1: tiles.json */
+};
+
+struct http {
+    daemon_t *d;
+    struct lws_context *ctx;
+    http_auth_t auth;
+    char url[200];
+    int listening;
+    char error[300];               /* why it is not listening */
+    char login_base[200];          /* scheme://host:port a login link names */
+    lws_retry_bo_t idle_policy;    /* websocket pings and the idle hang-up */
+    asset_t *assets;
+    size_t nassets;
+    const asset_t *index;
+    pss_t *ws;
+    int closing, destroyed;
+    char snapdir[PATH_MAX];        /* realpath of <state_dir>/snapshots, once it exists */
+    char spooldir[4200];
+    events_sub_t *spool_sub;
+    spool_t *spools;
+    tileset_t *tiles;
+    size_t tiles_bytes;
+    unsigned char wbuf[LWS_PRE + WRITE_CHUNK];
+};
+
+/* ---- requests (http.c) ---------------------------------------------------------------- */
+
+/* The connection went away: free now, or when the last async operation ends. */
+void http_req_detach(hreq_t *r);
+/* Ends one async operation; returns 1 when the request is gone (freed). */
+int http_req_unbusy(hreq_t *r);
+/* Answers with doc (taken) as JSON. */
+void http_respond_json(hreq_t *r, int status, json_t *doc);
+/* Answers {"error": {code: status, message}}; the rest of a refused body is not read. */
+void http_respond_error(hreq_t *r, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* The value of query argument name, or NULL. */
+const char *http_arg_get(const hreq_t *r, const char *name);
+/* Copies header t into out: 1, 0 when absent, -1 when longer than outlen. */
+int http_hdr(struct lws *wsi, enum lws_token_indexes t, char *out, int outlen);
+
+/* ---- POST /import: uploads into the import spool (http_upload.c) ---------------------- */
+
+/* Makes <state_dir>/import-spool's name, removes what an earlier run left there and
+ * listens for import.finished. Returns 0 or -1 with err. */
+int http_spool_start(http_t *h, char *err, size_t errlen);
+void http_spool_stop(http_t *h);    /* http_close: no more events */
+void http_spool_free(http_t *h);    /* http_free: forgets the spooled files (they stay) */
+/* Opens the spool file for r's body; on failure it has answered and returns -1. */
+int http_upload_open(hreq_t *r);
+void http_upload_feed(hreq_t *r, const char *in, size_t len);
+/* The body is complete: the rest is written, then import.start is called. */
+void http_upload_done(hreq_t *r);
+
+/* ---- GET /events: the websocket (http_ws.c) ------------------------------------------ */
+
+/* The upgrade: Host, Origin and the token, like a POST. Returns nonzero to refuse. */
+int http_ws_filter(http_t *h, struct lws *wsi, pss_t *ps);
+int http_ws_open(http_t *h, struct lws *wsi, pss_t *ps);     /* subscribes; -1 to close */
+int http_ws_write(struct lws *wsi, pss_t *ps);               /* sends the next event */
+void http_ws_closed(http_t *h, pss_t *ps);                  /* unsubscribes, frees the queue */
+
+#endif
