@@ -138,8 +138,10 @@ static void disposed_cb(cdp_t *c, json_t *r, const char *err, void *ud)
     maybe_free(s);
 }
 
-/* fmt gets the step name and detail: "%s failed: %s". NULL fmt = success. */
-static void finish(shot_t *s, const char *fmt, const char *detail)
+/* Ends the capture: with fmt NULL a success, else a failure whose message fmt formats
+ * (callers name the step: "%s failed: %s", s->step, why). */
+static void finish(shot_t *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void finish(shot_t *s, const char *fmt, ...)
 {
     if (s->finished)
         return;
@@ -147,7 +149,10 @@ static void finish(shot_t *s, const char *fmt, const char *detail)
     if (fmt) {
         s->res.ok = 0;
         char msg[4096];
-        snprintf(msg, sizeof msg, fmt, s->step, detail ? detail : "");
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof msg, fmt, ap);
+        va_end(ap);
         copy_text(s->res.error, sizeof s->res.error, msg);
         if (s->res.png_b64) {
             json_decref(s->res.png_b64);
@@ -183,10 +188,10 @@ static void deadline_cb(uv_timer_t *t)
         uv_timer_start(&s->deadline, deadline_cb, s->reserve_ms, 0);
         return;
     }
-    finish(s, "timed out (step: %s)%s", NULL);
+    finish(s, "timed out (step: %s)", s->step);
 }
 
-#define CHECK(s, err) do { if (enter(s)) return; if (err) { finish(s, "%s failed: %s", err); return; } } while (0)
+#define CHECK(s, err) do { if (enter(s)) return; if (err) { finish(s, "%s failed: %s", s->step, err); return; } } while (0)
 
 static void screenshot_cb(cdp_t *c, json_t *r, const char *err, void *ud)
 {
@@ -195,13 +200,13 @@ static void screenshot_cb(cdp_t *c, json_t *r, const char *err, void *ud)
     CHECK(s, err);
     json_t *data = json_object_get(r, "data");
     if (!json_is_string(data) || json_string_length(data) < 12) {
-        finish(s, "%s failed: %s", "the browser sent no image");
+        finish(s, "%s failed: %s", s->step, "the browser sent no image");
         return;
     }
     s->res.png_b64 = json_incref(data);   /* decoded and written off the loop by the owner */
     s->res.ok = 1;
     s->res.t_capture_ms = (int64_t)(uv_now(s->loop) - s->t_mark);
-    finish(s, NULL, NULL);
+    finish(s, NULL);
 }
 
 static void metrics_cb(cdp_t *c, json_t *r, const char *err, void *ud)
@@ -401,7 +406,7 @@ static void after_wait(shot_t *s)
     if (!expr || (s->req.site.wait_for && !sel_js)) {
         free(expr);
         free(sel_js);
-        finish(s, "%s failed: %s", "out of memory");
+        finish(s, "%s failed: %s", s->step, "out of memory");
         return;
     }
     snprintf(expr, size, "%s(%d,%d,%d,%d,%s,%d,%s,%d)", lazy_script, s->req.height_cap, lazy_ms,
@@ -465,7 +470,7 @@ static void navigate_cb(cdp_t *c, json_t *r, const char *err, void *ud)
     CHECK(s, err);
     const char *et = json_string_value(json_object_get(r, "errorText"));
     if (json_is_true(json_object_get(r, "isDownload"))) {
-        finish(s, "%s failed: %s", "the URL is a download, not a page (downloads are refused)");
+        finish(s, "%s failed: %s", s->step, "the URL is a download, not a page (downloads are refused)");
         return;
     }
     if (et && *et) {
@@ -473,7 +478,7 @@ static void navigate_cb(cdp_t *c, json_t *r, const char *err, void *ud)
         const char *human = shot_net_error_text(et);
         char detail[256];
         snprintf(detail, sizeof detail, "%s%s%s", et, human ? ": " : "", human ? human : "");
-        finish(s, "%s failed: %s", detail);
+        finish(s, "%s failed: %s", s->step, detail);
         return;
     }
     s->navigated = 1;
@@ -712,7 +717,7 @@ void shot_on_event(void *handle, const char *method, json_t *params, const char 
                  s->session, NULL, NULL);
     } else if (!strcmp(method, "Inspector.targetCrashed")) {
         s->res.crashed = 1;
-        finish(s, "%s failed: %s", "the page's renderer crashed");
+        finish(s, "%s failed: %s", s->step, "the page's renderer crashed");
     }
 }
 
@@ -722,13 +727,13 @@ void shot_cancel(void *handle, const char *reason)
     if (s->finished)
         return;
     s->res.canceled = 1;
-    finish(s, "%s: %s", reason);
+    finish(s, "%s: %s", s->step, reason);
 }
 
 void shot_fail(void *handle, const char *reason)
 {
     shot_t *s = handle;
-    finish(s, "%s failed: %s", reason);
+    finish(s, "%s failed: %s", s->step, reason);
 }
 
 const char *shot_frame_id(const void *handle)

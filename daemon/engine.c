@@ -242,7 +242,7 @@ static void publish_finished(engine_t *e, const store_job_t *job, const char *st
     publish(e, "job.finished",
             json_pack("{s:I,s:I,s:s,s:i,s:s?,s:o}", "job_id", (json_int_t)job->id,
                       "link_id", (json_int_t)job->link_id, "state", state, "attempt", job->attempt,
-                      "error", error, "snapshot", json_snapshot(snap)));
+                      "error", error, "snapshot", wire_snapshot(snap)));
     store_snapshot_free(snap);
 }
 
@@ -901,7 +901,7 @@ static void claim_done_cb(method_call_t *call, void *ud)
         s->queue_ms = util_now_ms() - due > 0 ? util_now_ms() - due : 0;
         publish(e, "job.started", json_pack("{s:I,s:I,s:s,s:o*,s:i}", "job_id", (json_int_t)job->id,
                                              "link_id", (json_int_t)job->link_id, "url", job->url,
-                                             "display_url", json_display_url(job->url),
+                                             "display_url", wire_display_url(job->url),
                                              "attempt", job->attempt));
         if (e->bstate != B_READY || e->closing) {
             s->phase = SLOT_WRITE;

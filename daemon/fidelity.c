@@ -51,10 +51,11 @@ static char *pattern_escape(const char *s)
     return out;
 }
 
-static int add_pattern(json_t *arr, const char *fmt, const char *a, const char *b)
+/* Appends pre + mid + post as one pattern. */
+static int add_pattern(json_t *arr, const char *pre, const char *mid, const char *post)
 {
     char buf[4200];
-    snprintf(buf, sizeof buf, fmt, a, b ? b : "");
+    snprintf(buf, sizeof buf, "%s%s%s", pre, mid, post);
     return json_array_append_new(arr, json_string(buf));
 }
 
@@ -70,7 +71,7 @@ static json_t *header_patterns(const char *match, const char *kind)
     }
     int rc = 0;
     if (!strcmp(kind, "prefix")) {
-        rc |= add_pattern(arr, "%s*", esc, NULL);
+        rc |= add_pattern(arr, "", esc, "*");
     } else if (!strcmp(kind, "hostport")) {
         /* "example.com:443" also covers https://example.com/ (the port left out) */
         char host[2100];
@@ -78,13 +79,13 @@ static json_t *header_patterns(const char *match, const char *kind)
         char *colon = strrchr(host, ':');
         if (colon)
             *colon = '\0';
-        rc |= add_pattern(arr, "*://%s/*", esc, NULL);
-        rc |= add_pattern(arr, "*://%s/*", host, NULL);
+        rc |= add_pattern(arr, "*://", esc, "/*");
+        rc |= add_pattern(arr, "*://", host, "/*");
     } else {
-        rc |= add_pattern(arr, "*://%s/*", esc, NULL);
-        rc |= add_pattern(arr, "*://%s:*", esc, NULL);
-        rc |= add_pattern(arr, "*://*.%s/*", esc, NULL);
-        rc |= add_pattern(arr, "*://*.%s:*", esc, NULL);
+        rc |= add_pattern(arr, "*://", esc, "/*");
+        rc |= add_pattern(arr, "*://", esc, ":*");
+        rc |= add_pattern(arr, "*://*.", esc, "/*");
+        rc |= add_pattern(arr, "*://*.", esc, ":*");
     }
     free(esc);
     if (rc) {

@@ -15,9 +15,4 @@ json_t *wire_time(int64_t ms);                      /* RFC 3339 string; null for
 /* The address as people read it (store_display_url); null for NULL, NULL on no memory. */
 json_t *wire_display_url(const char *url);
 
-/* The names these had before; daemon/engine.c still calls them. Remove both once it says
- * wire_snapshot and wire_display_url. */
-#define json_snapshot wire_snapshot
-#define json_display_url wire_display_url
-
 #endif

@@ -54,7 +54,7 @@ static const char *const migrations[] = {
     "CREATE INDEX jobs_by_link ON jobs(link_id);",
 
     /* 2: imports; counters kept by triggers so daemon.status is O(1) at a million links;
-     *    a data_version that every change bumps (chart caches key on it) */
+     *    a data_version that every change bumps (what has changed since, for a reader) */
     "CREATE TABLE imports ("
     "  id INTEGER PRIMARY KEY,"
     "  source TEXT NOT NULL, format TEXT NOT NULL,"
@@ -111,7 +111,7 @@ static const char *const migrations[] = {
      *    tags.c: it merges the tags the new key makes equal into the one first created */
     "",
 
-    /* 6: issue 14. A snapshot may end `blocked` (a bot wall or a 429 named by
+    /* 6: a snapshot may end `blocked` (a bot wall or a 429 named by
      *    capture/botwall.c). SQLite cannot alter a CHECK constraint, and rebuilding
      *    snapshots with foreign keys on would cascade-delete its jobs, so the constraint's
      *    text is edited in the schema table (SQLite's documented way for CHECK changes;

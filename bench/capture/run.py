@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""bench/capture/run.py -- the capture benchmark (issues 3 and 10): the same 40 fixture
+"""bench/capture/run.py -- the capture benchmark: the same 40 fixture
 pages captured full-page at concurrency 1 and 4. Two page sets (tests/lib/fixture_site.py):
   --set mixed (default)  /mixed/0../mixed/39, the set the capture benchmarks measure: 1,200 to 9,000 px,
                          Latin + CJK text, inline SVG, coloured sections, two or three
