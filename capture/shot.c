@@ -307,6 +307,7 @@ static void lazy_cb(cdp_t *c, json_t *r, const char *err, void *ud)
     }
     if (s->req.site.wait_for)
         s->res.waited_for = json_is_true(json_object_get(v, "found")) ? 1 : -1;
+    s->res.revealed = json_is_true(json_object_get(v, "revealed"));
     s->res.lazy_steps = (int)json_integer_value(json_object_get(v, "steps"));
     size_t i;
     json_t *cut;
@@ -342,7 +343,7 @@ static const char lazy_script[] =
     " const t0 = performance.now(), left = (u) => u - (performance.now() - t0);"
     " const pause = (ms) => new Promise((r) => setTimeout(r, Math.max(0, ms)));"
     " const within = (p, u) => Promise.race([p.then(() => true, () => true), pause(left(u)).then(() => false)]);"
-    " const out = {title: '', steps: -1, cut: [], pending: 0, found: false, markup: ''};"
+    " const out = {title: '', steps: -1, cut: [], pending: 0, found: false, markup: '', revealed: false};"
     " if (waitFor) {"
     "  const has = () => { try { return !!document.querySelector(waitFor); } catch (e) { return false; } };"
     "  while (!(out.found = has()) && left(lazyMs) > 0) await pause(Math.min(100, left(lazyMs)));"
@@ -366,6 +367,10 @@ static const char lazy_script[] =
     "  if (!await within(Promise.all(imgs.map(one)), endMs)) {"
     "   out.pending = imgs.filter((i) => !i.complete).length; if (out.pending) out.cut.push('images'); } }"
     " if (document.fonts && !await within(document.fonts.ready, endMs)) out.cut.push('fonts');"
+    " for (const el of [root, body]) { if (!el) continue; const cs = getComputedStyle(el);"
+    "  if (parseFloat(cs.opacity) === 0) { el.style.setProperty('opacity', '1', 'important'); out.revealed = true; }"
+    "  if (cs.visibility === 'hidden') { el.style.setProperty('visibility', 'visible', 'important'); out.revealed = true; } }"
+    " if (out.revealed) await pause(50);"
     " out.title = document.title;"
     " try { out.markup = root ? root.outerHTML.slice(0, markupMax) : ''; } catch (e) {}"
     " return out; })";

@@ -75,6 +75,8 @@ typedef struct {
                                   owned by the receiver of done (free it); NULL if none */
     json_t *consent;           /* the consent pass's report (consent.js), owned likewise */
     int waited_for;            /* wait_for: 1 found, 0 not asked, -1 cut at its deadline */
+    int revealed;              /* the page hid itself (html/body opacity 0 or visibility
+                                  hidden: an anti-flicker snippet) and was shown for the shot */
     /* phases, ms: context+tab+attach+configure, navigate (to commit), load + network
      * quiet, title + lazy pass + image and font waits, measure + screenshot */
     int64_t t_setup_ms, t_navigate_ms, t_wait_ms, t_lazy_ms, t_capture_ms;

@@ -252,6 +252,7 @@ json_t *fidelity_record(const fidelity_t *f, const shot_result_t *r, const botwa
     json_t *hide = f->rule ? json_object_get(f->rule, "hide") : NULL;
     json_object_set_new(o, "hidden_by_rule", json_is_array(hide) ? json_incref(hide) : json_array());
     json_object_set_new(o, "wall", wall && wall->kind != BOTWALL_NONE ? json_string(wall->name) : json_null());
+    json_object_set_new(o, "revealed", json_boolean(r->revealed));
     json_object_set_new(o, "wait_for", r->waited_for > 0 ? json_string("found")
                                        : r->waited_for < 0 ? json_string("cut") : json_null());
     return o;

@@ -148,6 +148,14 @@ class Site:
                                "var d = document.createElement('div'); d.id = 'ready';"
                                "d.textContent = 'ready'; document.body.appendChild(d);"
                                "document.title = 'ready'; }, 3000);</script></body>")
+        if path == "/antiflicker":
+            # Google Optimize's anti-flicker snippet: the page stays invisible until a script
+            # that never loads (here: for 60 s)
+            return h.send(200, "<title>hidden</title><style>.async-hide{opacity:0 !important}</style>"
+                               "<script>document.documentElement.className += ' async-hide';"
+                               "setTimeout(function () { document.documentElement.classList.remove("
+                               "'async-hide'); }, 60000);</script>"
+                               "<body style='margin:0;background:#00a000'><h1>article</h1></body>")
         if path == "/tall-lazy":
             return h.send(200, "<title>tall</title><body style='margin:0'>"
                                "<div style='height:5000px'>tall</div>"
@@ -341,6 +349,14 @@ class FidelityTests(TestCase):
         finally:
             self.d.call("site.delete", {"match": match})
         self.assertEqual(snap["timings"]["lazy_steps"], -1)
+
+
+    def test_page_hidden_by_an_anti_flicker_snippet_is_shown(self):
+        snap = capture(self.d, self.site.url("/antiflicker"))
+        self.assertEqual(snap["state"], "ok", snap["error"])
+        self.assertFalse(snap["blank"], "the shot is one flat colour: the page stayed hidden")
+        self.assertGreater(count(pngread.read(snap["path"]), is_green), 0)
+        self.assertTrue(snap["fidelity"]["revealed"])
 
 
 class BlockedRetryTests(TestCase):

@@ -220,7 +220,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
     def do_GET(self):
         host = (self.headers.get("Host") or "").split(":")[0].lower()
-        entry = self.server.pages.get((host, self.path))
+        # as a web server routes: by the decoded path (%e6 and %E6 are the same byte)
+        entry = self.server.pages.get((host, urllib.parse.unquote(self.path)))
         if entry is None:
             body = b"not in the corpus\n"
             self.send_response(404)
@@ -263,7 +264,7 @@ class PageServer:
         for url, gz in pages:
             u = urllib.parse.urlsplit(url)
             path = u.path + ("?" + u.query if u.query else "")
-            self.pages[(u.hostname.lower(), path)] = gz
+            self.pages[(u.hostname.lower(), urllib.parse.unquote(path))] = gz
         self.srv = None
 
     def start(self):
