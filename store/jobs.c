@@ -19,12 +19,7 @@ void store_job_free(store_job_t *j)
     free(j);
 }
 
-void store_job_list_free(store_job_t **v, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        store_job_free(v[i]);
-    free(v);
-}
+STORE_DEFINE_LIST_FREE(store_job_list_free, store_job_t, store_job_free)
 
 /* The current row of a statement selecting STORE_JOB_COLS; NULL when out of memory. */
 static store_job_t *job_from_row(sqlite3_stmt *st)

@@ -27,12 +27,7 @@ void store_link_free(store_link_t *l)
     free(l);
 }
 
-void store_link_list_free(store_link_t **v, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        store_link_free(v[i]);
-    free(v);
-}
+STORE_DEFINE_LIST_FREE(store_link_list_free, store_link_t, store_link_free)
 
 /* Normalises a tag name and returns its id, creating the tag when `create`. *id = 0 when it
  * does not exist and create is 0. */

@@ -20,12 +20,7 @@ void store_site_rule_free(store_site_rule_t *r)
     free(r);
 }
 
-void store_site_rule_list_free(store_site_rule_t **v, size_t n)
-{
-    for (size_t i = 0; v && i < n; i++)
-        store_site_rule_free(v[i]);
-    free(v);
-}
+STORE_DEFINE_LIST_FREE(store_site_rule_list_free, store_site_rule_t, store_site_rule_free)
 
 /* Host (punycode, lower case, no trailing dot) and explicit port of "http://" + in. */
 static int split_host(const char *in, char **host, long *port, char *err, size_t errlen)
@@ -274,14 +269,9 @@ int store_site_list(store_t *s, store_site_rule_t ***out, size_t *n)
     store_site_rule_t **v = NULL;
     int sr;
     while ((sr = sqlite3_step(st)) == SQLITE_ROW) {
-        if (*n == cap) {
-            cap = cap ? cap * 2 : 8;
-            store_site_rule_t **nv = realloc(v, cap * sizeof *v);
-            if (!nv) {
-                rc = store_fail(s, STORE_ENOMEM, "out of memory");
-                goto fail;
-            }
-            v = nv;
+        if (STORE_GROW(v, *n, cap, 8) != 0) {
+            rc = store_fail(s, STORE_ENOMEM, "out of memory");
+            goto fail;
         }
         if ((rc = read_row(st, &v[*n]))) {
             store_fail(s, rc, "out of memory");

@@ -21,12 +21,7 @@ void store_snapshot_free(store_snapshot_t *x)
     free(x);
 }
 
-void store_snapshot_list_free(store_snapshot_t **v, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        store_snapshot_free(v[i]);
-    free(v);
-}
+STORE_DEFINE_LIST_FREE(store_snapshot_list_free, store_snapshot_t, store_snapshot_free)
 
 /* The current row of a statement selecting SNAPSHOT_COLS; NULL when out of memory. */
 static store_snapshot_t *snapshot_from_row(sqlite3_stmt *st)

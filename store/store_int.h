@@ -63,6 +63,16 @@ int store_fail(store_t *s, int code, const char *fmt, ...) __attribute__((format
  * with the array as it was. STORE_GROW(v, n, cap, first) for a typed pointer v. */
 int store_grow(void **v, size_t *cap, size_t n, size_t elem, size_t first);
 #define STORE_GROW(v, n, cap, first) store_grow((void **)&(v), &(cap), (n), sizeof *(v), (first))
+
+/* Defines `void name(type **v, size_t n)`: frees each of the n rows with one_free (which
+ * accepts NULL), then the array (v may be NULL). One body for every *_list_free. */
+#define STORE_DEFINE_LIST_FREE(name, type, one_free)                                     \
+    void name(type **v, size_t n)                                                      \
+    {                                                                                   \
+        for (size_t i = 0; v && i < n; i++)                                             \
+            one_free(v[i]);                                                             \
+        free(v);                                                                        \
+    }
 int store_exec(store_t *s, const char *sql);
 /* Steps a statement that returns no rows and resets it; the error names `what`. */
 int store_step_done(store_t *s, sqlite3_stmt *st, const char *what);

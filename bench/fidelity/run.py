@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
-"""bench/fidelity/run.py -- what hiding consent notices costs a capture: the 25 consent
+"""bench/fidelity/run.py -- what hiding consent notices costs a capture: the consent
 fixture pages (tests/capture/consent/, one per known manager, generic notices in 13
 languages, a page with its own header) captured by linksnapd with hide_consent = true and
 with hide_consent = false, each by its own daemon (release build, --jobs 2, its browser
 already started by a warm-up capture). Rounds alternate the two (the order rotates), and
-the summary gives, for each, the best wall time of the 25 captures with the spread
+the summary gives, for each, the best wall time of the captures with the spread
 ((max - min) / best) and the mean `lazy_ms + capture_ms` of the snapshots (the two phases
 the consent layers touch: the preload sheet costs nothing measurable, the pass runs just
 before measuring), and the ratio of the bests. Every round also checks the outcome: with
@@ -123,7 +123,7 @@ def main():
         for d in peers.values():
             d.close()
         httpd.shutdown()
-    print("\n| setting | best wall s (25 pages) | spread | mean lazy+capture ms | shots with a notice |")
+    print("\n| setting | best wall s (%d pages) | spread | mean lazy+capture ms | shots with a notice |" % len(PAGES))
     print("|---|---|---|---|---|")
     best = {}
     for name, rs in results.items():
