@@ -54,6 +54,9 @@ typedef struct {
 } shot_t;
 
 #define QUIET_MS 500       /* no request in flight for this long: the page is done */
+#define POLL_MS 10         /* how often the waits look: the load event and the end of the
+                            * quiet window are noticed this late at most (at 50 ms, two
+                            * polls cost a capture 50 ms on average) */
 #define IDLE_CAP_MS 10000  /* at most this long waiting for quiet after load */
 #define IMAGE_CAP_MS 3000  /* one image's wait in the lazy pass */
 #define SCRIPT_GRACE_MS 1000   /* past waits_until: the in-page script is not answering */
@@ -425,7 +428,7 @@ static void after_wait(shot_t *s)
     free(expr);
 }
 
-/* Polls every 50 ms from the start: once the navigation committed, the load event, then QUIET_MS without a request
+/* Polls every POLL_MS from the start: once the navigation committed, the load event, then QUIET_MS without a request
  * in flight (counted from Network events as Playwright does; CDP's own networkIdle may
  * never fire), each up to its share of the deadline; then the in-page script must answer
  * by the waits' end (a page whose main thread is stuck is shot without it). */
@@ -809,7 +812,7 @@ static void take_request(shot_t *s, const shot_request_t *req, shot_done_cb done
     s->started_ms = s->t_mark = uv_now(s->loop);
     s->waits_until = s->started_ms + budget;   /* the other shares are set at commit */
     uv_timer_start(&s->deadline, deadline_cb, (uint64_t)timeout, 0);
-    uv_timer_start(&s->idle, wait_poll_cb, 50, 50);
+    uv_timer_start(&s->idle, wait_poll_cb, POLL_MS, POLL_MS);
 }
 
 /* A new context (with its proxy) and the chain up to a ready tab. NULL when the command

@@ -64,10 +64,14 @@ ap.add_argument("--reuse", action="append", default=[], metavar="PEER=RESULT.jso
                 help="take PEER's per-page results from an earlier result file instead of running it "
                      "(e.g. playwright=bench/results/corpus-DATE.json: Playwright's side does not change "
                      "when linksnap does)")
+ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                help="one more linksnapd config key for the run (e.g. height_cap=200000, so tall "
+                     "pages are shot whole like Playwright's uncapped fullPage)")
 args = ap.parse_args()
 
 LINKSNAPD = os.path.join(os.path.abspath(args.build), "daemon", "linksnapd")
-WANTED_CONFIG = [("hide_consent", "false"), ("dns_servers", corpus_site.RESOLVER)]
+WANTED_CONFIG = [("hide_consent", "false"), ("dns_servers", corpus_site.RESOLVER)] + \
+    [tuple(kv.split("=", 1)) for kv in args.set if "=" in kv]
 HEIGHT_LO, HEIGHT_HI = 0.90, 1.30
 GOAL = 0.98
 
