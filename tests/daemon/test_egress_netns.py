@@ -209,7 +209,10 @@ PAGES = {
 <body style="background:#fff"><h1>a public page</h1>
 <script src="/attack.js"></script>
 <iframe src="http://other.test/frame.html" width=600 height=300></iframe>
-<script>setTimeout(() => { document.title = 'attack done'; }, 4000);</script>""",
+<script>setTimeout(() => { document.title = 'attack done'; }, 4000);
+// the page's own slow request keeps the capture open (load + network quiet) while the
+// cross-site frames run their delayed requests: their traffic is not the page's to count
+fetch('/hold').catch(() => {});</script>""",
     "/frame.html": """<!doctype html><body><p>cross-site frame</p>
 <script src="/attack.js"></script>
 <iframe src="http://third.test/frame2.html" width=500 height=120></iframe>
@@ -223,7 +226,7 @@ setTimeout(() => {
     .catch(() => {});
   try { new WebSocket('ws://rebind.test/ws'); } catch (e) {}
   const i = new Image(); i.src = '/img.png?' + Date.now(); document.body.appendChild(i);
-}, 300);
+}, 0);
 </script>""",
     "/private.html": """<!doctype html><title>private</title><body><p>a private page</p>
 <img src="/dot.png"><script>fetch('http://169.254.169.254/p').catch(() => {});</script>""",
@@ -246,6 +249,9 @@ class Handler(BaseHTTPRequestHandler):
             body, ctype = WORKER_JS.encode(), "text/javascript"
         elif path in PAGES:
             body, ctype = PAGES[path].encode(), "text/html; charset=utf-8"
+        elif path == "/hold":
+            time.sleep(3)
+            body, ctype = b"held", "text/plain"
         elif path == "/dot.png":
             body, ctype = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08"
                            b"\x06\x00\x00\x00\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00"
