@@ -1,0 +1,281 @@
+"""test_engine_fake -- the capture engine against a scripted browser (tests/lib/fakecdp.c):
+the real linksnapd, its real store and socket, with browser.path pointing at the fake,
+which speaks CDP over the same pipe and answers from a scenario. What only the engine
+decides is checked here in seconds, without Chromium: a capture's result and files; the
+deadline that still ends in a picture; a page that never loads or never goes quiet
+(partial, with the reason); a renderer crash retried; the browser exiting or hanging up
+mid-batch (restarted, every job done); a navigation error (failed, not retried); an error
+reply; a flat image retried then kept blank; a script that never answers; cancel; the
+context made ahead of the next capture; the health check of a browser that stopped
+answering. The real-Chromium tests (test_capture.py) keep what only a browser shows."""
+import json
+import os
+import tempfile
+import time
+
+import pngread
+from linksnap_test import BUILD, Daemon, TestCase, main
+
+FAKE = os.path.join(BUILD, "tests", "fakecdp")
+SEQ = [0]
+
+
+def url(path):
+    """A URL the store has not seen; the fake browser never connects anywhere."""
+    SEQ[0] += 1
+    return "http://127.0.0.1:9/%s?n=%d" % (path, SEQ[0])
+
+
+def wait_until(pred, timeout, what):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        v = pred()
+        if v:
+            return v
+        time.sleep(0.05)
+    raise AssertionError("timed out waiting for " + what)
+
+
+class FakeBrowser:
+    """A scenario file, a command log and a state dir for the fake browser."""
+
+    def __init__(self, scenario):
+        self.dir = tempfile.mkdtemp(prefix="linksnap-fakecdp-")
+        self.scenario = os.path.join(self.dir, "scenario.json")
+        self.log = os.path.join(self.dir, "commands.jsonl")
+        self.write(scenario)
+
+    def write(self, scenario):
+        with open(self.scenario + ".tmp", "w") as f:
+            json.dump(scenario, f)
+        os.replace(self.scenario + ".tmp", self.scenario)
+
+    @property
+    def env(self):
+        return {"FAKECDP_SCENARIO": self.scenario, "FAKECDP_LOG": self.log, "FAKECDP_STATE": self.dir}
+
+    def commands(self, method=None):
+        out = []
+        try:
+            with open(self.log) as f:
+                for line in f:
+                    c = json.loads(line)
+                    if method is None or c.get("method") == method:
+                        out.append(c)
+        except FileNotFoundError:
+            pass
+        return out
+
+    def starts(self):
+        return [c for c in self.commands() if "start" in c]
+
+
+PAGES = [
+    {"match": "/ok", "title": "Fake ok", "height": 2400},
+    {"match": "/notfound", "status": 404, "title": "Not here"},
+    {"match": "/redirected", "redirects": ["http://127.0.0.1:9/moved", "http://127.0.0.1:9/final"]},
+    {"match": "/noload", "no_load": True},
+    {"match": "/busy", "inflight": 2},
+    {"match": "/refused", "net_error": "net::ERR_CONNECTION_REFUSED"},
+    {"match": "/blank", "blank": True},
+    {"match": "/mute", "script": "hang"},
+    {"match": "/crash", "title": "crash target"},
+    {"match": "/exit", "title": "exit target"},
+    {"match": "/slowshot", "title": "slow screenshot"},
+    {"match": "/tall", "height": 5000},
+    {"match": "/hangup", "title": "hangup target"},
+    {"match": "/errreply", "title": "error reply"},
+    {"match": "/navhang", "title": "navigation hangs"},
+]
+FAULTS = [
+    {"method": "Page.captureScreenshot", "url": "/crash", "times": 1, "do": "crash"},
+    {"method": "Page.navigate", "url": "/exit", "times": 1, "do": "exit", "code": 9},
+    {"method": "Page.navigate", "url": "/hangup", "times": 1, "do": "disconnect"},
+    {"method": "Page.getLayoutMetrics", "url": "/errreply", "do": "error", "message": "Internal error (scripted)"},
+    {"method": "Page.navigate", "url": "/navhang", "do": "hang"},
+    {"method": "Page.captureScreenshot", "url": "/slowshot", "do": "delay", "ms": 300},
+]
+CONFIG = "capture = on\njobs = 2\njob_timeout = 5\nheight_cap = 3000\nbrowser.path = %s\n" % FAKE
+
+
+def capture_all(d, urls, timeout=60):
+    with d.client(timeout=timeout) as c:
+        c.call("events.subscribe", {"topics": ["job"]})
+        ids = [c.call("link.add", {"url": u})["link"]["id"] for u in urls]
+        done = {}
+        while len(done) < len(ids):
+            ev = c.wait_event(lambda e: e.get("topic") == "job.finished" and e["link_id"] in ids
+                              and e["link_id"] not in done, timeout)
+            done[ev["link_id"]] = ev
+        return [done[i] for i in ids]
+
+
+class EngineFake(TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.fake = FakeBrowser({"pages": PAGES, "faults": FAULTS})
+        cls.d = Daemon(config=CONFIG, env=cls.fake.env, capture=True).start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.d.close()
+
+    def snap(self, ev):
+        return self.d.call("snapshot.get", {"id": ev["snapshot"]["id"]})["snapshot"]
+
+    def test_ok_capture_is_stored_with_its_picture(self):
+        ev, = capture_all(self.d, [url("ok")])
+        self.assertEqual(ev["state"], "ok", ev)
+        s = self.snap(ev)
+        img = pngread.read(s["path"])
+        self.assertEqual((img[0], img[1]), (1280, 2400))
+        self.assertEqual(s["http_status"], 200)
+        self.assertEqual(s["title"], "Fake ok")
+        self.assertFalse(s["blank"])
+        self.assertTrue(os.path.exists(s["thumb_path"]))
+        self.assertTrue(self.d.integrity_check())
+
+    def test_status_and_redirects_recorded(self):
+        nf, rd = capture_all(self.d, [url("notfound"), url("redirected")])
+        self.assertEqual((nf["state"], self.snap(nf)["http_status"]), ("ok", 404))
+        s = self.snap(rd)
+        self.assertEqual(rd["state"], "ok", rd)
+        self.assertTrue(s["final_url"].endswith("/final"), s["final_url"])
+        self.assertEqual([r["status"] for r in s["redirects"]], [302, 302])
+
+    def test_page_that_never_loads_ends_partial_with_a_picture(self):
+        ev, = capture_all(self.d, [url("noload")])
+        self.assertEqual(ev["state"], "partial", ev)
+        s = self.snap(ev)
+        self.assertIn("did not finish loading", s["error"])
+        self.assertTrue(os.path.exists(s["path"]))
+
+    def test_never_quiet_network_ends_partial(self):
+        ev, = capture_all(self.d, [url("busy")])
+        self.assertEqual(ev["state"], "partial", ev)
+        self.assertIn("network was not quiet", self.snap(ev)["error"])
+
+    def test_navigation_error_fails_once(self):
+        ev, = capture_all(self.d, [url("refused")])
+        self.assertEqual(ev["state"], "failed", ev)
+        self.assertIn("net::ERR_CONNECTION_REFUSED", ev["snapshot"]["error"])
+        self.assertIn("refused the connection", ev["snapshot"]["error"])
+        job = self.d.call("job.get", {"id": ev["job_id"]})["job"]
+        self.assertEqual(job["attempt"], 1)
+
+    def test_flat_image_retried_then_kept_blank(self):
+        ev, = capture_all(self.d, [url("blank")])
+        self.assertEqual(ev["state"], "ok", ev)
+        self.assertTrue(self.snap(ev)["blank"])
+
+    def test_script_that_never_answers_still_gives_a_picture(self):
+        ev, = capture_all(self.d, [url("mute")])
+        self.assertEqual(ev["state"], "partial", ev)
+        s = self.snap(ev)
+        self.assertIn("script did not answer", s["error"])
+        self.assertTrue(os.path.exists(s["path"]))
+
+    def test_height_cap_truncates(self):
+        ev, = capture_all(self.d, [url("tall")])
+        s = self.snap(ev)
+        self.assertEqual(pngread.read(s["path"])[1], 3000)
+        self.assertTrue(s["truncated"])
+
+    def test_next_context_is_made_ahead(self):
+        before = len(self.fake.commands("Target.createBrowserContext"))
+        capture_all(self.d, [url("ok")])
+        # the capture's own context, then one made ahead for the next capture
+        wait_until(lambda: len(self.fake.commands("Target.createBrowserContext")) >= before + 1, 10,
+                   "a context made ahead")
+        n_ctx = len(self.fake.commands("Target.createBrowserContext"))
+        ev, = capture_all(self.d, [url("ok")])
+        self.assertEqual(ev["state"], "ok", ev)
+        # the second capture used the context made ahead: at most one more (for the third)
+        self.assertLessEqual(len(self.fake.commands("Target.createBrowserContext")), n_ctx + 1)
+
+    def test_renderer_crash_is_retried(self):
+        ev, = capture_all(self.d, [url("crash")])
+        self.assertEqual((ev["state"], ev["attempt"]), ("ok", 2), ev)
+        self.assertIn("renderer crashed", self.d.read_log())
+
+    def test_browser_exit_mid_batch_every_job_done(self):
+        capture_all(self.d, [url("ok")])   # the browser runs
+        starts = len(self.fake.starts())
+        evs = capture_all(self.d, [url("ok"), url("exit"), url("slowshot"), url("ok")])
+        self.assertEqual([e["state"] for e in evs], ["ok"] * 4, evs)
+        self.assertEqual(evs[1]["attempt"], 2, evs[1])
+        self.assertEqual(len(self.fake.starts()), starts + 1, "the browser was not started again once")
+
+    def test_browser_hanging_up_is_restarted(self):
+        capture_all(self.d, [url("ok")])
+        starts = len(self.fake.starts())
+        ev, = capture_all(self.d, [url("hangup")])
+        self.assertEqual((ev["state"], ev["attempt"]), ("ok", 2), ev)
+        self.assertEqual(len(self.fake.starts()), starts + 1)
+        # the old process (alive after it hung up) was killed with its group
+        pids = [c["start"] for c in self.fake.starts()]
+        for pid in pids[:-1]:
+            self.assertFalse(alive(pid), "fake browser %d of an earlier generation still runs" % pid)
+
+    def test_error_reply_fails_naming_the_step(self):
+        ev, = capture_all(self.d, [url("errreply")])
+        self.assertEqual(ev["state"], "failed", ev)
+        self.assertIn("measure failed: Internal error (scripted)", ev["snapshot"]["error"])
+
+    def test_timeout_names_the_step_and_keeps_a_healthy_browser(self):
+        capture_all(self.d, [url("ok")])
+        starts = len(self.fake.starts())
+        ev, = capture_all(self.d, [url("navhang")])
+        self.assertEqual(ev["state"], "failed", ev)
+        self.assertIn("timed out (step: navigate)", ev["snapshot"]["error"])
+        # the health check was answered: no restart for a slow site
+        self.assertEqual(self.d.call("daemon.status")["browser"]["state"], "ready")
+        self.assertEqual(len(self.fake.starts()), starts)
+
+    def test_cancel_a_running_job_disposes_its_context(self):
+        u = url("navhang")
+        with self.d.client(timeout=30) as c:
+            c.call("events.subscribe", {"topics": ["job"]})
+            link = c.call("link.add", {"url": u})["link"]["id"]
+            started = c.wait_event(lambda e: e.get("topic") == "job.started" and e["link_id"] == link, 20)
+            nav = wait_until(lambda: [x for x in self.fake.commands("Page.navigate")
+                                      if x["params"]["url"] == u], 10, "the navigation")
+            self.assertTrue(c.call("job.cancel", {"id": started["job_id"]})["was_running"])
+            ev = c.wait_event(lambda e: e.get("topic") == "job.finished" and e["link_id"] == link, 20)
+        self.assertEqual(ev["state"], "canceled", ev)
+        # the session the navigation went to belongs to a context that is disposed
+        session = nav[0]["session"]
+        attach = [x for x in self.fake.commands("Page.enable") if x["session"] == session]
+        self.assertTrue(attach)
+        wait_until(lambda: len(self.fake.commands("Target.disposeBrowserContext")) > 0, 10,
+                   "a context disposed")
+
+
+def alive(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+class HealthCheck(TestCase):
+    def test_browser_that_stops_answering_is_replaced(self):
+        fake = FakeBrowser({"pages": PAGES, "faults": [
+            {"method": "Page.navigate", "url": "/navhang", "do": "hang"},
+            # the first browser answers its start-up check, then never again
+            {"method": "Browser.getVersion", "generation": 1, "nth": 2, "do": "hang"},
+        ]})
+        with Daemon(config=CONFIG, env=fake.env, capture=True) as d:
+            ev, = capture_all(d, [url("navhang")])
+            self.assertEqual(ev["state"], "failed", ev)
+            first = fake.starts()[0]["start"]
+            wait_until(lambda: not alive(first), 20, "the wedged browser to be killed")
+            self.assertIn("did not answer a health check", d.read_log())
+            ev, = capture_all(d, [url("ok")])
+            self.assertEqual(ev["state"], "ok", ev)
+            self.assertEqual(len(fake.starts()), 2)
+
+
+if __name__ == "__main__":
+    main()
