@@ -327,9 +327,15 @@ static int ends_in_number(const char *h, size_t n)
     size_t digits = 0;
     while (digits < k && last[digits] >= '0' && last[digits] <= '9')
         digits++;
-    uint32_t v;
-    return digits == k || (k >= 2 && last[0] == '0' && (last[1] == 'x' || last[1] == 'X') &&
-                           ipv4_number(last, k, &v) == 0);
+    if (digits == k)
+        return 1;
+    if (k < 2 || last[0] != '0' || (last[1] != 'x' && last[1] != 'X'))
+        return 0;
+    for (size_t i = 2; i < k; i++)   /* 0x and hex digits, however many */
+        if (!((last[i] >= '0' && last[i] <= '9') || (last[i] >= 'a' && last[i] <= 'f') ||
+              (last[i] >= 'A' && last[i] <= 'F')))
+            return 0;
+    return 1;
 }
 
 /* h (n bytes, ends in a number) as an IPv4 address in network order: 1 to 4 parts, the
