@@ -892,10 +892,24 @@ int egress_port(const egress_t *x) { return x->port; }
 
 const char *egress_address(const egress_t *x) { return x->addr; }
 
+/* host as start_target spells a request's host after its one parse: an address in its
+ * usual text (127.1 and ::ffff:7f00:1 are 127.0.0.1), a name as http1_set_host gives it;
+ * -1 when it cannot be a host. */
+static int usual_host(char *out, const char *host)
+{
+    guard_target_t t;
+    char why[200];
+    if (http1_set_host(out, host, strlen(host)) != 0)
+        return -1;
+    if (guard_parse_target(out, &t, why, sizeof why) == 0 && t.is_addr)
+        snprintf(out, HTTP1_HOST_MAX, "%s", t.name);
+    return 0;
+}
+
 void egress_set_top_host(egress_t *x, const char *host)
 {
     char h[HTTP1_HOST_MAX];
-    if (http1_set_host(h, host, strlen(host)) != 0)
+    if (usual_host(h, host) != 0)
         snprintf(h, sizeof h, "%s", "-");
     if (strcmp(h, x->top_host) != 0) {
         snprintf(x->top_host, sizeof x->top_host, "%s", h);
@@ -918,7 +932,7 @@ void egress_get_stats(const egress_t *x, egress_stats_t *out)
 int egress_refusal(const egress_t *x, const char *host, char *why, size_t whylen)
 {
     char h[HTTP1_HOST_MAX];
-    if (http1_set_host(h, host, strlen(host)) != 0)
+    if (usual_host(h, host) != 0)
         return 0;
     int n = x->nrefusals < EGRESS_REFUSALS_KEPT ? x->nrefusals : EGRESS_REFUSALS_KEPT;
     for (int i = 0; i < n; i++) {

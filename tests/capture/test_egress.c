@@ -928,6 +928,10 @@ TEST(numeric_hosts_and_large_heads)
     }
     ASSERT_EQ(echo_srv.accepts, echo_accepts);
     ASSERT_EQ(origin.requests, origin_requests);
+    /* the engine's spelling of a host meets the proxy's: the refusal is found by any */
+    char why[300];
+    ASSERT_EQ(egress_refusal(x, "0x7f.1", why, sizeof why), 1);
+    ASSERT(strstr(why, "loopback") != NULL);
     /* a host that ends in a number but is no address: refused, not looked up */
     c = client_new(egress_port(x));
     client_send(c, "CONNECT 1.2.3.4.5:443 HTTP/1.1\r\n\r\n");
