@@ -1,9 +1,11 @@
 /* egress.c -- the egress proxy (see egress.h): one loopback listener per browser context.
  * A connection reads one request head; CONNECT becomes an opaque tunnel, absolute-form
  * http is forwarded in origin form with its body framed (Content-Length or chunked) both
- * ways so that keep-alive works and the next request may go elsewhere. Before any
- * upstream connection the host is resolved (resolver.c) and every address checked
- * (guard.c); the socket then connects to that checked address. Knows nothing of jobs. */
+ * ways so that keep-alive works and the next request may go elsewhere. The bytes are
+ * parsed by http1.c; this file does the I/O. Before any upstream connection the target
+ * is parsed once by guard.c into an address or a name, a name resolved (resolver.c) and
+ * every address checked (guard.c); the socket then connects to that checked address.
+ * Knows nothing of jobs. */
 #include "egress.h"
 
 #include <arpa/inet.h>
@@ -13,220 +15,11 @@
 #include <strings.h>
 
 #include "guard.h"
+#include "http1.h"
 #include "log.h"
 
-#define HEAD_MAX 32768              /* request or response head */
+#define HEAD_MAX HTTP1_HEAD_MAX  /* request or response head */
 #define HIGH_WATER (1u << 20)       /* queued for one side before the other stops reading */
-
-/* ---- body framing ---------------------------------------------------------------------- */
-
-typedef enum { F_NONE, F_LEN, F_CHUNKED, F_CLOSE } fmode_t;
-enum { CS_SIZE, CS_EXT, CS_DATA, CS_DATA_CR, CS_DATA_LF, CS_TR_START, CS_TR_LINE, CS_END_LF };
-
-typedef struct {
-    fmode_t mode;
-    uint64_t left;         /* F_LEN: bytes to go; F_CHUNKED: of the current chunk */
-    int cs, digits, done;
-} frame_t;
-
-static void frame_init(frame_t *f, fmode_t mode, uint64_t len)
-{
-    memset(f, 0, sizeof *f);
-    f->mode = mode;
-    f->left = len;
-    f->cs = CS_SIZE;
-    f->done = mode == F_NONE || (mode == F_LEN && len == 0);
-}
-
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-/* How many of the n bytes at p belong to the body (the rest is what follows it); -1 when
- * a chunked body is malformed. */
-static long frame_take(frame_t *f, const char *p, size_t n)
-{
-    if (f->done)
-        return 0;
-    if (f->mode == F_CLOSE)
-        return (long)n;
-    if (f->mode == F_LEN) {
-        size_t k = n < f->left ? n : (size_t)f->left;
-        f->left -= k;
-        f->done = f->left == 0;
-        return (long)k;
-    }
-    size_t i = 0;
-    while (i < n && !f->done) {
-        char c = p[i];
-        switch (f->cs) {
-        case CS_SIZE: {
-            int v = hexval(c);
-            if (v >= 0) {
-                if (f->left >> 56)
-                    return -1;
-                f->left = f->left * 16 + (uint64_t)v;
-                f->digits++;
-                i++;
-            } else {
-                if (!f->digits)
-                    return -1;
-                f->cs = CS_EXT;
-            }
-            break;
-        }
-        case CS_EXT:       /* extensions, then the line's end */
-            i++;
-            if (c == '\n')
-                f->cs = f->left ? CS_DATA : CS_TR_START;
-            break;
-        case CS_DATA: {
-            size_t k = n - i < f->left ? n - i : (size_t)f->left;
-            i += k;
-            f->left -= k;
-            if (!f->left)
-                f->cs = CS_DATA_CR;
-            break;
-        }
-        case CS_DATA_CR:
-            i++;
-            if (c == '\r')
-                f->cs = CS_DATA_LF;
-            else if (c == '\n')
-                f->cs = CS_SIZE, f->digits = 0;
-            else
-                return -1;
-            break;
-        case CS_DATA_LF:
-            i++;
-            if (c != '\n')
-                return -1;
-            f->cs = CS_SIZE;
-            f->digits = 0;
-            break;
-        case CS_TR_START:  /* after the last chunk: trailers, then an empty line */
-            i++;
-            if (c == '\r')
-                f->cs = CS_END_LF;
-            else if (c == '\n')
-                f->done = 1;
-            else
-                f->cs = CS_TR_LINE;
-            break;
-        case CS_TR_LINE:
-            i++;
-            if (c == '\n')
-                f->cs = CS_TR_START;
-            break;
-        case CS_END_LF:
-            i++;
-            if (c != '\n')
-                return -1;
-            f->done = 1;
-            break;
-        }
-    }
-    return (long)i;
-}
-
-/* ---- heads ------------------------------------------------------------------------------ */
-
-/* The end of a head (after its empty line) within buf, or 0. */
-static size_t head_end(const char *buf, size_t n)
-{
-    for (size_t i = 0; i + 1 < n; i++) {
-        if (buf[i] == '\n' && buf[i + 1] == '\n')
-            return i + 2;
-        if (buf[i] == '\n' && i + 2 < n && buf[i + 1] == '\r' && buf[i + 2] == '\n')
-            return i + 3;
-    }
-    return 0;
-}
-
-/* line (len n, no line end) is header `name`: returns its trimmed value and length. */
-static const char *header_value(const char *line, size_t n, const char *name, size_t *vlen)
-{
-    size_t k = strlen(name);
-    if (n <= k || line[k] != ':' || strncasecmp(line, name, k) != 0)
-        return NULL;
-    const char *v = line + k + 1, *end = line + n;
-    while (v < end && (*v == ' ' || *v == '\t'))
-        v++;
-    while (end > v && (end[-1] == ' ' || end[-1] == '\t'))
-        end--;
-    *vlen = (size_t)(end - v);
-    return v;
-}
-
-static int has_token(const char *v, size_t n, const char *token)
-{
-    size_t k = strlen(token);
-    for (size_t i = 0; i + k <= n; i++)
-        if (!strncasecmp(v + i, token, k) && (i == 0 || v[i - 1] == ',' || v[i - 1] == ' ') &&
-            (i + k == n || v[i + k] == ',' || v[i + k] == ' ' || v[i + k] == ';'))
-            return 1;
-    return 0;
-}
-
-typedef struct {
-    int chunked, has_len, close, upgrade;
-    uint64_t len;
-} head_info_t;
-
-/* Reads the framing headers of the head's lines after the first. -1 when malformed. */
-static int head_scan(const char *p, size_t n, head_info_t *hi)
-{
-    memset(hi, 0, sizeof *hi);
-    const char *end = p + n, *line = memchr(p, '\n', n);
-    if (!line)
-        return -1;
-    line++;
-    while (line < end) {
-        const char *nl = memchr(line, '\n', (size_t)(end - line));
-        size_t ln = nl ? (size_t)(nl - line) : (size_t)(end - line);
-        if (ln && line[ln - 1] == '\r')
-            ln--;
-        size_t vl;
-        const char *v;
-        if ((v = header_value(line, ln, "Transfer-Encoding", &vl))) {
-            if (has_token(v, vl, "chunked"))
-                hi->chunked = 1;
-            else
-                return -1;   /* another coding we cannot frame */
-        } else if ((v = header_value(line, ln, "Content-Length", &vl))) {
-            uint64_t x = 0;
-            if (!vl)
-                return -1;
-            for (size_t i = 0; i < vl; i++) {
-                if (v[i] < '0' || v[i] > '9' || x > (UINT64_MAX - 9) / 10)
-                    return -1;
-                x = x * 10 + (uint64_t)(v[i] - '0');
-            }
-            if (hi->has_len && x != hi->len)
-                return -1;
-            hi->has_len = 1;
-            hi->len = x;
-        } else if ((v = header_value(line, ln, "Connection", &vl))) {
-            if (has_token(v, vl, "close"))
-                hi->close = 1;
-            if (has_token(v, vl, "upgrade"))
-                hi->upgrade = 1;
-        }
-        if (!nl)
-            break;
-        line = nl + 1;
-    }
-    if (hi->chunked && hi->has_len)
-        return -1;   /* both: a smuggling attempt or a broken client */
-    return 0;
-}
 
 /* ---- connections ------------------------------------------------------------------------ */
 
@@ -256,7 +49,7 @@ struct conn {
     size_t blen;
     char *up_head;             /* the request head for the server, origin form */
     size_t up_head_len;
-    frame_t req, resp;
+    http1_frame_t req, resp;
     int head_req, client_close, resp_close, resp_in_head, upgrade_req;
     char rbuf[HEAD_MAX];       /* response head being read */
     size_t rlen;
@@ -535,7 +328,7 @@ static void feed_request_body(conn_t *c)
 {
     if (c->req.done || !c->blen)
         goto check;
-    long k = frame_take(&c->req, c->buf, c->blen);
+    long k = http1_frame_take(&c->req, c->buf, c->blen);
     if (k < 0) {
         reply_error(c, 400, "Bad Request", "the request's chunked body is malformed");
         return;
@@ -558,11 +351,9 @@ check:
  * another head follows, 2 = 101 Switching Protocols, -1 = malformed. */
 static int response_head(conn_t *c, size_t hlen)
 {
-    int status = 0;
-    if (hlen < 12 || strncmp(c->rbuf, "HTTP/1.", 7) != 0 || sscanf(c->rbuf + 9, "%3d", &status) != 1)
-        return -1;
-    head_info_t hi;
-    if (head_scan(c->rbuf, hlen, &hi) != 0)
+    int status;
+    http1_head_info_t hi;
+    if (http1_parse_response(c->rbuf, hlen, &status, &hi) != 0)
         return -1;
     if (status == 101)
         return c->upgrade_req ? 2 : -1;
@@ -570,13 +361,13 @@ static int response_head(conn_t *c, size_t hlen)
         return 1;
     c->resp_close = hi.close;
     if (c->head_req || status == 204 || status == 304)
-        frame_init(&c->resp, F_NONE, 0);
+        http1_frame_init(&c->resp, HTTP1_F_NONE, 0);
     else if (hi.chunked)
-        frame_init(&c->resp, F_CHUNKED, 0);
+        http1_frame_init(&c->resp, HTTP1_F_CHUNKED, 0);
     else if (hi.has_len)
-        frame_init(&c->resp, F_LEN, hi.len);
+        http1_frame_init(&c->resp, HTTP1_F_LEN, hi.len);
     else {
-        frame_init(&c->resp, F_CLOSE, 0);
+        http1_frame_init(&c->resp, HTTP1_F_CLOSE, 0);
         c->resp_close = 1;
     }
     return 0;
@@ -595,7 +386,7 @@ static void up_data(conn_t *c, const char *p, size_t n)
             memcpy(c->rbuf + c->rlen, p, k);
             size_t old = c->rlen;
             c->rlen += k;
-            size_t end = head_end(c->rbuf, c->rlen);
+            size_t end = http1_head_end(c->rbuf, c->rlen);
             if (!end) {
                 if (c->rlen == sizeof c->rbuf) {
                     reply_error(c, 502, "Bad Gateway", "the server's response head is too large");
@@ -632,7 +423,7 @@ static void up_data(conn_t *c, const char *p, size_t n)
             }
             c->resp_in_head = 0;
         } else if (!c->resp.done) {
-            long k = frame_take(&c->resp, p, n);
+            long k = http1_frame_take(&c->resp, p, n);
             if (k < 0) {
                 conn_close(c);   /* mid-body: nothing sensible left to tell the browser */
                 return;
@@ -674,7 +465,7 @@ static void up_read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *b)
     c->up_reading = 0;
     if (c->st == S_TUNNEL) {
         conn_finish(c);
-    } else if (!c->resp_in_head && c->resp.mode == F_CLOSE && !c->resp.done) {
+    } else if (!c->resp_in_head && c->resp.mode == HTTP1_F_CLOSE && !c->resp.done) {
         c->resp.done = 1;   /* a body delimited by the close */
         conn_finish(c);
     } else if (c->st == S_HEAD && !c->rlen) {
@@ -825,198 +616,88 @@ static void start_target(conn_t *c)
         return;
     }
     up_drop(c);
-    struct in_addr v4;
-    struct in6_addr v6;
+    /* one parse: an address in any spelling (127.1, 2130706433, 0x7f000001, ...) is
+     * checked as the address it means and connected to without a lookup; anything else
+     * is a name, or refused */
+    guard_target_t t;
+    char why[300];
     memset(&c->addrs, 0, sizeof c->addrs);
-    if (inet_pton(AF_INET, c->host, &v4) == 1) {
-        struct sockaddr_in *sin = (struct sockaddr_in *)&c->addrs.addr[0];
-        sin->sin_family = AF_INET;
-        sin->sin_addr = v4;
-        c->addrs.n = 1;
-    } else if (inet_pton(AF_INET6, c->host, &v6) == 1) {
-        struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&c->addrs.addr[0];
-        sin6->sin6_family = AF_INET6;
-        sin6->sin6_addr = v6;
-        c->addrs.n = 1;
+    if (guard_parse_target(c->host, &t, why, sizeof why) != 0) {
+        refuse(c, why);
+        return;
     }
-    if (c->addrs.n) {
+    snprintf(c->host, sizeof c->host, "%s", t.name);   /* its usual spelling from now on */
+    if (t.is_addr) {
+        static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+        if (!memcmp(t.addr, mapped, 12)) {
+            struct sockaddr_in *sin = (struct sockaddr_in *)&c->addrs.addr[0];
+            sin->sin_family = AF_INET;
+            memcpy(&sin->sin_addr, t.addr + 12, 4);
+        } else {
+            struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&c->addrs.addr[0];
+            sin6->sin6_family = AF_INET6;
+            memcpy(&sin6->sin6_addr, t.addr, 16);
+        }
+        c->addrs.n = 1;
         lookup_done_cb(0, &c->addrs, NULL, c);
         return;
     }
     /* a name: the rules on names first (metadata host names, localhost) */
-    char url[300], host[256], why[300];
-    snprintf(url, sizeof url, "http://%s/", c->host);
     guard_rules_t rules = {.deny_private = x->deny_private};
-    int rc = guard_check_url(&rules, url, host, sizeof host, why, sizeof why);
-    if (rc == GUARD_DENY) {
+    if (guard_check_name(&rules, t.name, why, sizeof why) == GUARD_DENY) {
         refuse(c, why);
         return;
     }
     c->st = S_LOOKUP;
     update_reading(c);
-    c->q = resolver_lookup(x->res, host, lookup_done_cb, c);
+    c->q = resolver_lookup(x->res, t.name, lookup_done_cb, c);
 }
 
-/* Lower case, without brackets or a trailing dot; -1 if it cannot be a host. */
-static int set_host(conn_t *c, const char *h, size_t n)
-{
-    if (n && h[0] == '[') {
-        if (n < 3 || h[n - 1] != ']')
-            return -1;
-        h++;
-        n -= 2;
-    }
-    while (n && h[n - 1] == '.')
-        n--;
-    if (!n || n >= sizeof c->host)
-        return -1;
-    for (size_t i = 0; i < n; i++) {
-        char ch = h[i];
-        if (ch >= 'A' && ch <= 'Z')
-            ch = (char)(ch - 'A' + 'a');
-        if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-' || ch == '.' ||
-              ch == ':' || ch == '_'))
-            return -1;
-        c->host[i] = ch;
-    }
-    c->host[n] = '\0';
-    return 0;
-}
-
-/* "host:port" or "[v6]:port" (port required when need_port) into c->host / c->port. */
-static int parse_authority(conn_t *c, const char *a, size_t n, int default_port)
-{
-    const char *colon = NULL;
-    if (n && a[0] == '[') {
-        const char *rb = memchr(a, ']', n);
-        if (!rb)
-            return -1;
-        if ((size_t)(rb - a) + 1 < n) {
-            if (rb[1] != ':')
-                return -1;
-            colon = rb + 1;
-        }
-    } else {
-        colon = memchr(a, ':', n);
-        if (colon && memchr(colon + 1, ':', n - (size_t)(colon + 1 - a)))
-            return -1;   /* a bare IPv6 address without brackets */
-    }
-    size_t hlen = colon ? (size_t)(colon - a) : n;
-    if (set_host(c, a, hlen) != 0)
-        return -1;
-    if (!colon) {
-        if (default_port < 0)
-            return -1;
-        c->port = default_port;
-        return 0;
-    }
-    const char *p = colon + 1, *end = a + n;
-    if (p == end || end - p > 5)
-        return -1;
-    int port = 0;
-    for (; p < end; p++) {
-        if (*p < '0' || *p > '9')
-            return -1;
-        port = port * 10 + (*p - '0');
-    }
-    c->port = port;
-    return 0;
-}
-
-/* A complete request head is at the start of c->buf (hlen bytes). */
+/* A complete request head is at the start of c->buf (hlen bytes): parsed by http1.c,
+ * CONNECT becomes a tunnel, absolute form is rewritten to origin form. */
 static void handle_head(conn_t *c, size_t hlen)
 {
-    const char *p = c->buf, *eol = memchr(p, '\n', hlen);
-    size_t l1 = (size_t)(eol - p);
-    if (l1 && p[l1 - 1] == '\r')
-        l1--;
-    const char *sp1 = memchr(p, ' ', l1);
-    const char *sp2 = sp1 ? memchr(sp1 + 1, ' ', l1 - (size_t)(sp1 + 1 - p)) : NULL;
-    if (!sp1 || !sp2 || (size_t)(p + l1 - sp2 - 1) != 8 || strncmp(sp2 + 1, "HTTP/1.", 7) != 0) {
-        reply_error(c, 400, "Bad Request", "not an HTTP/1.x request line");
+    http1_request_t r;
+    const char *why = NULL;
+    int code = http1_parse_request(c->buf, hlen, &r, &why);
+    if (code == 431) {
+        reply_error(c, 431, "Request Header Fields Too Large", why);
         return;
     }
-    size_t mlen = (size_t)(sp1 - p);
-    const char *target = sp1 + 1;
-    size_t tlen = (size_t)(sp2 - target);
-    head_info_t hi;
-    if (head_scan(p, hlen, &hi) != 0) {
-        reply_error(c, 400, "Bad Request", "the request's framing headers are malformed");
+    if (code != 0) {
+        reply_error(c, 400, "Bad Request", why);
         return;
     }
-    if (mlen == 7 && !strncmp(p, "CONNECT", 7)) {
+    snprintf(c->host, sizeof c->host, "%s", r.host);
+    c->port = r.port;
+    if (r.connect) {
         c->tunnel = 1;
-        if (parse_authority(c, target, tlen, -1) != 0) {
-            reply_error(c, 400, "Bad Request", "CONNECT needs host:port");
-            return;
-        }
         buf_consume(c, hlen);   /* what follows belongs to the tunnel */
         start_target(c);
         return;
     }
-    if (tlen < 8 || strncasecmp(target, "http://", 7) != 0) {
-        reply_error(c, 400, "Bad Request",
-                    "this proxy takes CONNECT or absolute-form http:// requests only");
-        return;
-    }
-    const char *auth = target + 7, *tend = target + tlen, *path = auth;
-    while (path < tend && *path != '/' && *path != '?' && *path != '#')
-        path++;
-    if (memchr(auth, '@', (size_t)(path - auth)) || parse_authority(c, auth, (size_t)(path - auth), 80) != 0) {
-        reply_error(c, 400, "Bad Request", "the request's URL has no usable host");
-        return;
-    }
     /* the head for the server: origin form, without the proxy's own headers */
-    size_t cap = hlen + 16;
-    char *h = malloc(cap), *o = h;
+    size_t hl;
+    char *h = http1_origin_head(c->buf, hlen, &r, &hl);
     if (!h) {
         conn_close(c);
         return;
     }
-    memcpy(o, p, mlen + 1);
-    o += mlen + 1;
-    if (path == tend) {
-        *o++ = '/';
-    } else {
-        memcpy(o, path, (size_t)(tend - path));
-        o += tend - path;
-    }
-    memcpy(o, sp2, 9);   /* " HTTP/1.x" */
-    o += 9;
-    *o++ = '\r';
-    *o++ = '\n';
-    const char *line = eol + 1, *end = p + hlen;
-    while (line < end) {
-        const char *nl = memchr(line, '\n', (size_t)(end - line));
-        size_t ln = (size_t)(nl - line) + 1;
-        size_t bare = ln - 1 - (ln >= 2 && line[ln - 2] == '\r');
-        size_t vl;
-        if (bare == 0)
-            break;
-        if (!header_value(line, bare, "Proxy-Connection", &vl) &&
-            !header_value(line, bare, "Proxy-Authorization", &vl)) {
-            memcpy(o, line, ln);
-            o += ln;
-        }
-        line = nl + 1;
-    }
-    *o++ = '\r';
-    *o++ = '\n';
     free(c->up_head);
     c->up_head = h;
-    c->up_head_len = (size_t)(o - h);
+    c->up_head_len = hl;
     c->tunnel = 0;
-    c->head_req = mlen == 4 && !strncmp(p, "HEAD", 4);
-    c->client_close = hi.close || !strncmp(sp2 + 1, "HTTP/1.0", 8);
-    c->upgrade_req = hi.upgrade;
+    c->head_req = r.head;
+    c->client_close = r.hi.close || r.http10;
+    c->upgrade_req = r.hi.upgrade;
     c->resp_in_head = 1;
     c->rlen = 0;
-    frame_init(&c->resp, F_NONE, 0);
+    http1_frame_init(&c->resp, HTTP1_F_NONE, 0);
     c->resp.done = 0;
-    if (hi.chunked)
-        frame_init(&c->req, F_CHUNKED, 0);
+    if (r.hi.chunked)
+        http1_frame_init(&c->req, HTTP1_F_CHUNKED, 0);
     else
-        frame_init(&c->req, hi.has_len ? F_LEN : F_NONE, hi.len);
+        http1_frame_init(&c->req, r.hi.has_len ? HTTP1_F_LEN : HTTP1_F_NONE, r.hi.len);
     buf_consume(c, hlen);
     start_target(c);
 }
@@ -1025,13 +706,14 @@ static void process_down(conn_t *c)
 {
     switch (c->st) {
     case S_HEAD: {
-        size_t end = head_end(c->buf, c->blen);
-        if (!end) {
-            if (c->blen >= HEAD_MAX)
-                reply_error(c, 431, "Request Header Fields Too Large", "the request head is too large");
-            return;
-        }
-        handle_head(c, end);
+        /* the head's length is checked whether or not it is complete: a head over the cap
+         * that arrives in one read is refused as one that never ends */
+        size_t end;
+        int hs = http1_head_status(c->buf, c->blen, HEAD_MAX, &end);
+        if (hs == HTTP1_HEAD_TOO_LARGE)
+            reply_error(c, 431, "Request Header Fields Too Large", "the request head is too large");
+        else if (hs == HTTP1_HEAD_DONE)
+            handle_head(c, end);
         return;
     }
     case S_REQ_BODY:
@@ -1210,15 +892,27 @@ int egress_port(const egress_t *x) { return x->port; }
 
 const char *egress_address(const egress_t *x) { return x->addr; }
 
+/* host as start_target spells a request's host after its one parse: an address in its
+ * usual text (127.1 and ::ffff:7f00:1 are 127.0.0.1), a name as http1_set_host gives it;
+ * -1 when it cannot be a host. */
+static int usual_host(char *out, const char *host)
+{
+    guard_target_t t;
+    char why[200];
+    if (http1_set_host(out, host, strlen(host)) != 0)
+        return -1;
+    if (guard_parse_target(out, &t, why, sizeof why) == 0 && t.is_addr)
+        snprintf(out, HTTP1_HOST_MAX, "%s", t.name);
+    return 0;
+}
+
 void egress_set_top_host(egress_t *x, const char *host)
 {
-    conn_t tmp;
-    memset(&tmp, 0, sizeof tmp);
-    size_t n = strlen(host);
-    if (set_host(&tmp, host, n) != 0)
-        snprintf(tmp.host, sizeof tmp.host, "%s", "-");
-    if (strcmp(tmp.host, x->top_host) != 0) {
-        snprintf(x->top_host, sizeof x->top_host, "%s", tmp.host);
+    char h[HTTP1_HOST_MAX];
+    if (usual_host(h, host) != 0)
+        snprintf(h, sizeof h, "%s", "-");
+    if (strcmp(h, x->top_host) != 0) {
+        snprintf(x->top_host, sizeof x->top_host, "%s", h);
         x->top_state = 0;
     }
 }
@@ -1237,13 +931,12 @@ void egress_get_stats(const egress_t *x, egress_stats_t *out)
 
 int egress_refusal(const egress_t *x, const char *host, char *why, size_t whylen)
 {
-    conn_t tmp;
-    memset(&tmp, 0, sizeof tmp);
-    if (set_host(&tmp, host, strlen(host)) != 0)
+    char h[HTTP1_HOST_MAX];
+    if (usual_host(h, host) != 0)
         return 0;
     int n = x->nrefusals < EGRESS_REFUSALS_KEPT ? x->nrefusals : EGRESS_REFUSALS_KEPT;
     for (int i = 0; i < n; i++) {
-        if (!strcmp(x->refusals[i].host, tmp.host)) {
+        if (!strcmp(x->refusals[i].host, h)) {
             snprintf(why, whylen, "%s", x->refusals[i].why);
             return 1;
         }

@@ -874,6 +874,118 @@ TEST(bad_requests)
     return 0;
 }
 
+/* issue 24 findings 5 and 12 through a real listener: a numeric spelling of an address is
+ * that address, checked before any lookup (no lookup at all: nothing reaches the resolver,
+ * so no unwritten name and no stale one from the previous request); a head over 32 KiB
+ * that arrives in one piece gets 431 and reaches no server. */
+TEST(numeric_hosts_and_large_heads)
+{
+    egress_t *x = proxy_new(0, 2000);
+    ASSERT_NOT_NULL(x);
+    static const char *const loopback[] = {"127.1", "0x7f000001", "2130706433", "0177.0.0.1",
+                                           "0x7f.0.0.1", "127.0.1"};
+    resolver_stats_t r0, r1;
+    /* the previous request goes to a name, so a stale name would be at hand */
+    client_t *c = client_new(egress_port(x));
+    client_send(c, "CONNECT echo.test:%d HTTP/1.1\r\n\r\n", echo_srv.port);
+    ASSERT_EQ(client_wait(c, "200 Connection"), 0);
+    client_free(c);
+    /* no top document yet: loopback is allowed, and reached as the address it is */
+    resolver_get_stats(res, &r0);
+    for (size_t i = 0; i < LS_TEST_LEN(loopback); i++) {
+        c = client_new(egress_port(x));
+        client_send(c, "CONNECT %s:%d HTTP/1.1\r\n\r\nping-%zu", loopback[i], echo_srv.port, i);
+        char want[16];
+        snprintf(want, sizeof want, "ping-%zu", i);
+        ASSERT_MSG(client_wait(c, want) == 0, "%s: %s", loopback[i], c->in);
+        ASSERT(!strncmp(c->in, "HTTP/1.1 200", 12));
+        client_free(c);
+    }
+    resolver_get_stats(res, &r1);
+    ASSERT_EQ(r1.queries + r1.cache_hits + r1.negative_hits + r1.coalesced,
+              r0.queries + r0.cache_hits + r0.negative_hits + r0.coalesced);
+
+    /* a public top document: every spelling is refused as loopback, in plain text that
+     * names the address, and nothing is connected to */
+    egress_set_top_host(x, "8.8.8.8");
+    int echo_accepts = echo_srv.accepts, origin_requests = origin.requests;
+    for (size_t i = 0; i < 2 * LS_TEST_LEN(loopback) + 2; i++) {
+        const char *h = i < 2 * LS_TEST_LEN(loopback) ? loopback[i / 2] : "0";
+        c = client_new(egress_port(x));
+        if (i % 2)
+            client_send(c, "GET http://%s:%d/len HTTP/1.1\r\nHost: h\r\n\r\n", h, origin.port);
+        else
+            client_send(c, "CONNECT %s:%d HTTP/1.1\r\n\r\n", h, echo_srv.port);
+        run_until(is_eof, c);
+        ASSERT_MSG(strstr(c->in, "403 Forbidden") != NULL, "%s: %s", h, c->in);
+        ASSERT_MSG(strstr(c->in, strcmp(h, "0") ? "127.0.0.1 is a loopback address" : "0.0.0.0 is an unspecified")
+                   && strstr(c->in, "private network access"), "%s: %s", h, c->in);
+        for (size_t k = 0; k < c->n; k++)
+            ASSERT_MSG(c->in[k] == '\r' || c->in[k] == '\n' || (c->in[k] >= ' ' && c->in[k] < 127),
+                       "%s: byte %zu of the answer is 0x%02x", h, k, (unsigned char)c->in[k]);
+        ASSERT_STR_EQ(refused_host, strcmp(h, "0") ? "127.0.0.1" : "0.0.0.0");
+        client_free(c);
+    }
+    ASSERT_EQ(echo_srv.accepts, echo_accepts);
+    ASSERT_EQ(origin.requests, origin_requests);
+    /* the engine's spelling of a host meets the proxy's: the refusal is found by any */
+    char why[300];
+    ASSERT_EQ(egress_refusal(x, "0x7f.1", why, sizeof why), 1);
+    ASSERT(strstr(why, "loopback") != NULL);
+    /* a host that ends in a number but is no address: refused, not looked up */
+    c = client_new(egress_port(x));
+    client_send(c, "CONNECT 1.2.3.4.5:443 HTTP/1.1\r\n\r\n");
+    ASSERT_EQ(client_wait(c, "403"), 0);
+    ASSERT(strstr(c->in, "not an IPv4 address") != NULL);
+    client_free(c);
+    resolver_get_stats(res, &r0);
+    ASSERT_EQ(r0.queries + r0.cache_hits + r0.negative_hits + r0.coalesced,
+              r1.queries + r1.cache_hits + r1.negative_hits + r1.coalesced);
+    proxy_free(x);
+
+    /* finding 12: a 40 KB head in one write, complete, to a server the rules allow */
+    x = proxy_new(0, 2000);
+    ASSERT_NOT_NULL(x);
+    static char head[40960];
+    int n = snprintf(head, sizeof head, "GET http://127.0.0.1:%d/len HTTP/1.1\r\nHost: h\r\n", origin.port);
+    while (n < 40000) {
+        memcpy(head + n, "X-Pad: ", 7);
+        memset(head + n + 7, 'a', 3991);
+        memcpy(head + n + 3998, "\r\n", 2);
+        n += 4000;
+    }
+    memcpy(head + n, "\r\n", 2);
+    n += 2;
+    origin_requests = origin.requests;
+    c = client_new(egress_port(x));
+    uv_buf_t b = uv_buf_init(head, (unsigned)n);
+    int w = uv_try_write((uv_stream_t *)&c->h, &b, 1);
+    ASSERT_GT(w, 0);
+    if (w < n) {   /* the rest, if the socket took less at once */
+        uv_write_t *wr = malloc(sizeof *wr);
+        b = uv_buf_init(head + w, (unsigned)(n - w));
+        ASSERT_EQ(uv_write(wr, (uv_stream_t *)&c->h, &b, 1, cw_cb), 0);
+    }
+    run_until(is_eof, c);
+    ASSERT_MSG(strstr(c->in, "431 Request Header Fields Too Large") != NULL, "got '%.100s'", c->in);
+    ASSERT_EQ(origin.requests, origin_requests);
+    client_free(c);
+    /* one just under the cap still goes through */
+    c = client_new(egress_port(x));
+    n = snprintf(head, sizeof head, "GET http://127.0.0.1:%d/len HTTP/1.1\r\nX-Pad: ", origin.port);
+    memset(head + n, 'a', 30000);
+    n += 30000;
+    memcpy(head + n, "\r\n\r\n", 4);
+    b = uv_buf_init(head, (unsigned)n + 4);
+    w = uv_try_write((uv_stream_t *)&c->h, &b, 1);
+    ASSERT_EQ(w, n + 4);
+    ASSERT_EQ(client_wait(c, "hello"), 0);
+    ASSERT_EQ(origin.requests, origin_requests + 1);
+    client_free(c);
+    proxy_free(x);
+    return 0;
+}
+
 TEST(only_the_browser_may_connect)
 {
     char err[256];
@@ -909,6 +1021,7 @@ TEST_LIST = {
     TEST_ENTRY(rebinding_meets_the_rules_on_every_connection),
     TEST_ENTRY(private_network_access),
     TEST_ENTRY(bad_requests),
+    TEST_ENTRY(numeric_hosts_and_large_heads),
     TEST_ENTRY(only_the_browser_may_connect),
     TEST_END,
 };
