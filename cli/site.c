@@ -102,16 +102,17 @@ static volatile sig_atomic_t prompt_signal;
 
 static void prompt_signal_cb(int sig) { prompt_signal = sig; }
 
-/* Reads one line from the terminal fd (in is on it) with echo off. A signal that ends or
- * stops the process restores the terminal first, then takes its course; the read fails.
- * Returns as read_line. */
-static int read_hidden(FILE *in, int fd, buf_t *line)
+/* Shows the prompt on err and reads one line from the terminal fd (in is on it) with echo
+ * off; the prompt comes once echo is off, so nothing typed after it is shown or flushed. A
+ * signal that ends or stops the process restores the terminal first, then takes its
+ * course; the read fails. Returns as read_line. */
+static int read_hidden(FILE *err, const char *prompt, FILE *in, int fd, buf_t *line)
 {
     static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGTSTP, SIGTTIN, SIGTTOU};
     struct sigaction old_sa[LS_ARRAY_LEN(sigs)], sa;
     struct termios old, quiet;
     if (tcgetattr(fd, &old) != 0)
-        return read_line(in, line);
+        return -1;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = prompt_signal_cb;   /* no SA_RESTART: the read returns at once */
     sigemptyset(&sa.sa_mask);
@@ -121,8 +122,13 @@ static int read_hidden(FILE *in, int fd, buf_t *line)
     quiet = old;
     quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHOE | ECHOK);
     quiet.c_lflag |= ECHONL;   /* the Enter still moves to the next line */
-    int rc = tcsetattr(fd, TCSAFLUSH, &quiet) == 0 ? read_line(in, line) : -1;
-    tcsetattr(fd, TCSAFLUSH, &old);
+    int rc = -1;
+    if (tcsetattr(fd, TCSAFLUSH, &quiet) == 0) {
+        fputs(prompt, err);
+        fflush(err);
+        rc = read_line(in, line);
+    }
+    tcsetattr(fd, TCSADRAIN, &old);   /* keeps what was typed ahead for the next prompt */
     for (size_t i = 0; i < LS_ARRAY_LEN(sigs); i++)
         sigaction(sigs[i], &old_sa[i], NULL);
     if (prompt_signal) {
@@ -141,9 +147,9 @@ static int read_value(cli_t *cli, const char *opt, const char *kind, const char 
     int fd = fileno(in);
     int rc;
     if (fd >= 0 && isatty(fd)) {
-        fprintf(cli->err, "value of %s %s (not shown): ", kind, name);
-        fflush(cli->err);
-        rc = read_hidden(in, fd, value);
+        char prompt[512];
+        snprintf(prompt, sizeof prompt, "value of %s %.200s (not shown): ", kind, name);
+        rc = read_hidden(cli->err, prompt, in, fd, value);
     } else {
         rc = read_line(in, value);
     }

@@ -2,6 +2,7 @@
 requests made as another local user (`runuser -u nobody`): the web page's token on
 loopback, no server path over HTTP, backups only into backup_dir, import.start on FIFOs,
 devices, symlinks and huge files, uploads past 1 MiB, the per-uid cap and idle timeouts,
+site-rule secrets kept off linksnap's command line,
 the fallback directory in /tmp (a non-root daemon in a private /tmp), stored broken
 UTF-8, control characters in CLI output and TLS off loopback.
 
@@ -337,6 +338,66 @@ print(closed)
     def test_unit_limits_descriptors(self):
         with open(os.path.join(os.path.dirname(__file__), "..", "..", "systemd", "linksnapd.service")) as f:
             self.assertRegex(f.read(), r"(?m)^LimitNOFILE=\d+")
+
+
+@unittest.skipUnless(can_runuser(), "needs root and runuser")
+class CliSecrets(TestCase):
+    """Issue 24, finding 10: site-rule secrets never on linksnap's command line, where
+    every local user reads them in /proc/PID/cmdline."""
+
+    def cmdline_as_nobody(self, pid):
+        code = "import sys; sys.stdout.write(open('/proc/%s/cmdline' % sys.argv[1], 'rb').read()" \
+               ".replace(b'\\0', b' ').decode('utf-8', 'replace'))"
+        r = subprocess.run(["runuser", "-u", NOBODY, "--", PY, "-c", code, str(pid)],
+                           capture_output=True, text=True, timeout=60, cwd="/")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        return r.stdout
+
+    def site_set(self, d, *args, stdin=subprocess.DEVNULL):
+        return subprocess.Popen([LINKSNAP, "--socket", d.socket, "site", "set"] + list(args),
+                                stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    def test_values_from_a_file_or_stdin_are_not_in_cmdline(self):
+        with Daemon() as d:
+            fifo = os.path.join(d.root, "values")
+            os.mkfifo(fifo, 0o600)
+            stored = lambda m: d.sql("SELECT rule FROM site_rules WHERE match = ?", (m,))[0][0]
+            # --cookie-file: linksnap waits on the FIFO while nobody looks at its command line
+            p = self.site_set(d, "file.example", "--cookie-file", fifo)
+            cmd = self.cmdline_as_nobody(p.pid)
+            self.assertIn("--cookie-file " + fifo, cmd)   # it is linksnap's, and it is running
+            self.assertIsNone(p.poll())
+            self.assertNotIn("FILE-SECRET", cmd)
+            with open(fifo, "w") as f:
+                f.write("session=FILE-SECRET-1\n")
+            out, err = p.communicate(timeout=60)
+            self.assertEqual(p.returncode, 0, err)
+            self.assertNotIn("warning", err)
+            self.assertIn("FILE-SECRET-1", stored("file.example"))
+            # --cookie NAME / --header NAME: the values are read from standard input
+            p = self.site_set(d, "stdin.example", "--cookie", "session", "--header", "Authorization",
+                              stdin=subprocess.PIPE)
+            cmd = self.cmdline_as_nobody(p.pid)
+            self.assertIn("--cookie session --header Authorization", cmd)
+            self.assertIsNone(p.poll())
+            out, err = p.communicate("STDIN-SECRET-2\nBearer STDIN-SECRET-3\n", timeout=60)
+            self.assertEqual(p.returncode, 0, err)
+            self.assertNotIn("warning", err)
+            self.assertNotIn("STDIN-SECRET", cmd)
+            self.assertIn("STDIN-SECRET-2", stored("stdin.example"))
+            self.assertIn("Bearer STDIN-SECRET-3", stored("stdin.example"))
+            # the old way still works, and shows why not to: nobody reads the value
+            p = self.site_set(d, "argv.example", "--cookie", "session=ARGV-SECRET-4", "--header-file", fifo)
+            cmd = self.cmdline_as_nobody(p.pid)
+            self.assertIn("session=ARGV-SECRET-4", cmd)
+            self.assertIsNone(p.poll())
+            with open(fifo, "w") as f:
+                f.write("X-Other: 1\n")
+            out, err = p.communicate(timeout=60)
+            self.assertEqual(p.returncode, 0, err)
+            self.assertIn("warning: the value of --cookie session is on the command line", err)
+            self.assertIn("/proc/PID/cmdline", err)
+            self.assertNotIn("ARGV-SECRET", err)
 
 
 @unittest.skipUnless(can_runuser() and shutil.which("unshare"), "needs root, runuser and unshare")
