@@ -135,11 +135,58 @@ class WebToken(TestCase):
             codes = [http(url, "POST", "/login", json.dumps({"token": "wrong-%02d-token" % i}), j)[0]
                      for i in range(10)]
             self.assertEqual(codes, [403] * 10)
-            # now even the right token waits: guessing cannot go on at full speed
-            self.assertEqual(http(url, "POST", "/login", json.dumps({"token": token}), j)[0], 429)
-            self.assertEqual(http(url, path="/?token=" + token)[0], 429)
+            # now this client's wrong tokens wait: guessing cannot go on at full speed ...
+            self.assertEqual(http(url, "POST", "/login", json.dumps({"token": "wrong-10-token"}), j)[0], 429)
+            self.assertEqual(http(url, path="/?token=wrong-11-token")[0], 429)
             self.assertEqual(rpc(url, "daemon.ping", headers={"Authorization": "Bearer nope-nope-nope"})[0], 429)
+            # ... and the right token is never refused for it
+            self.assertEqual(http(url, "POST", "/login", json.dumps({"token": token}), j)[0], 200)
+            self.assertEqual(http(url, path="/?token=" + token)[0], 303)
+            self.assertEqual(rpc(url, "daemon.ping", headers={"Authorization": "Bearer " + token})[0], 200)
             d.call("daemon.ping")   # the socket is not affected
+            self.assertIn("10 wrong tokens in a minute from uid 0", d.read_log())
+
+    def test_another_user_cannot_lock_the_owner_out(self):
+        # Issue 24, finding 8: wrong tokens from nobody, and the request an
+        # <img src="http://127.0.0.1:PORT/?token=x"> on any web page makes, once throttled
+        # everyone; now they count against nobody alone
+        with Daemon() as d:
+            url = d.web_url
+            token = d.token
+            j = {"Origin": url, "Content-Type": "application/json"}
+            img = {"Accept": "image/avif,image/webp,image/*,*/*;q=0.8", "Sec-Fetch-Dest": "image",
+                   "Sec-Fetch-Mode": "no-cors", "Sec-Fetch-Site": "cross-site",
+                   "Referer": "https://pages.example/"}
+            wrong = [["POST", url, "/login", json.dumps({"token": "guess-%02d-guess" % i}), j] for i in range(9)]
+            out = as_nobody(wrong + [
+                ["GET", url, "/?token=x", None, img],                              # the 10th
+                ["GET", url, "/?token=y", None, img],
+                ["POST", url, "/login", json.dumps({"token": "guess-11-guess"}), j],
+                ["POST", url, "/rpc", rpc_body("daemon.ping"),
+                 {"Content-Type": "application/json", "Authorization": "Bearer guess-12-guess"}],
+            ])
+            self.assertEqual([o[0] for o in out], [403] * 10 + [429, 429, 429], out)
+            # the owner (root here) is not throttled: the right token, and a wrong one counted
+            # for root alone
+            st, _, body = http(url, "POST", "/rpc", rpc_body("daemon.ping"),
+                               {"Content-Type": "application/json", "Authorization": "Bearer " + token})
+            self.assertEqual(st, 200, body)
+            self.assertEqual(json.loads(body)["result"], {"pong": True})
+            self.assertEqual(http(url, "POST", "/login", json.dumps({"token": token}), j)[0], 200)
+            self.assertEqual(http(url, path="/?token=" + token)[0], 303)
+            self.assertEqual(http(url, "POST", "/login", json.dumps({"token": "owner-typo-1"}), j)[0], 403)
+            # nobody stays throttled for wrong tokens, but a right token is never refused, so
+            # a page in the owner's own browser (the owner's uid) cannot lock the owner out
+            out = as_nobody([
+                ["GET", url, "/?token=z", None, img],
+                ["POST", url, "/rpc", rpc_body("daemon.ping"),
+                 {"Content-Type": "application/json", "Authorization": "Bearer " + token}],
+            ])
+            self.assertEqual([o[0] for o in out], [429, 200], out)
+            log = d.read_log()
+            nobody_uid = int(subprocess.run(["id", "-u", NOBODY], capture_output=True, text=True).stdout)
+            self.assertIn("10 wrong tokens in a minute from uid %d" % nobody_uid, log)
+            self.assertNotIn("from uid 0", log)
 
 
 @unittest.skipUnless(can_runuser(), "needs root and runuser")
