@@ -8,6 +8,7 @@ UTF-8, control characters in CLI output and TLS off loopback.
 
 The daemon's state dir and socket live in a 0700 temp dir of root's, so nobody can reach
 them unless a test opens the way on purpose."""
+import errno
 import json
 import os
 import shutil
@@ -400,6 +401,23 @@ class CliSecrets(TestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         return r.stdout
 
+    def feed_fifo(self, p, fifo, text):
+        """Writes text into fifo once linksnap (p) opens it; fails if p ends first (an
+        open for writing would otherwise wait for a reader for ever)."""
+        while True:
+            try:
+                fd = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
+                break
+            except OSError as e:
+                if e.errno != errno.ENXIO:   # ENXIO: no reader yet
+                    raise
+            if p.poll() is not None:
+                self.fail("linksnap ended before reading %s: %s" % (fifo, p.stderr.read()))
+            time.sleep(0.05)
+        os.set_blocking(fd, True)
+        os.write(fd, text.encode())
+        os.close(fd)
+
     def site_set(self, d, *args, stdin=subprocess.DEVNULL):
         return subprocess.Popen([LINKSNAP, "--socket", d.socket, "site", "set"] + list(args),
                                 stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -415,8 +433,7 @@ class CliSecrets(TestCase):
             self.assertIn("--cookie-file " + fifo, cmd)   # it is linksnap's, and it is running
             self.assertIsNone(p.poll())
             self.assertNotIn("FILE-SECRET", cmd)
-            with open(fifo, "w") as f:
-                f.write("session=FILE-SECRET-1\n")
+            self.feed_fifo(p, fifo, "session=FILE-SECRET-1\n")
             out, err = p.communicate(timeout=60)
             self.assertEqual(p.returncode, 0, err)
             self.assertNotIn("warning", err)
@@ -438,8 +455,7 @@ class CliSecrets(TestCase):
             cmd = self.cmdline_as_nobody(p.pid)
             self.assertIn("session=ARGV-SECRET-4", cmd)
             self.assertIsNone(p.poll())
-            with open(fifo, "w") as f:
-                f.write("X-Other: 1\n")
+            self.feed_fifo(p, fifo, "X-Other: 1\n")
             out, err = p.communicate(timeout=60)
             self.assertEqual(p.returncode, 0, err)
             self.assertIn("warning: the value of --cookie session is on the command line", err)
