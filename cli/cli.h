@@ -18,6 +18,7 @@ typedef struct {
     conn_t *conn;          /* borrowed */
     FILE *out;             /* results; borrowed */
     FILE *err;             /* messages and progress; borrowed */
+    FILE *in;              /* values read for `site set` (NULL: stdin); borrowed */
     int json;              /* --json: print raw results */
     int tty;               /* out is a terminal: cut long cells to cols */
     int color;             /* out is a terminal and NO_COLOR is not set */

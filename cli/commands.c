@@ -1085,9 +1085,13 @@ const cli_command_t cli_commands[] = {
      "--lang overrides it."},
     {"site", cli_cmd_site, "set MATCH [options] | list | delete MATCH | import-cookies MATCH FILE",
      "Site rules: how captures of a host, host:port or URL prefix are made. set takes\n"
-     "--cookie NAME=VALUE, --header 'Name: value', --user-agent UA, --viewport WxH,\n"
-     "--wait-for SELECTOR, --hide SELECTOR (each repeatable where it makes sense), --delay MS,\n"
-     "--[no-]scroll, --[no-]hide-consent, and replaces the rule with the same MATCH.\n"
+     "--cookie NAME, --header NAME (the value is asked for without echo on a terminal, or\n"
+     "read as one line of standard input), --cookie-file FILE (name=value lines),\n"
+     "--header-file FILE ('Name: value' lines; - is standard input), --user-agent UA,\n"
+     "--viewport WxH, --wait-for SELECTOR, --hide SELECTOR (each repeatable where it makes\n"
+     "sense), --delay MS, --[no-]scroll, --[no-]hide-consent, and replaces the rule with the\n"
+     "same MATCH. --cookie NAME=VALUE and --header 'Name: value' work too, with a warning:\n"
+     "other users can read the command line, and the shell keeps it.\n"
      "import-cookies adds a Netscape cookies.txt (- reads standard input). Cookie and\n"
      "header values are never shown again."},
     {"status", cmd_status, "", "Shows the version, counts, the capture queue and the browser."},

@@ -1,41 +1,235 @@
 /* site.c -- `linksnap site set|list|delete|import-cookies`: site rules (site.* methods).
  * Its options are its own (parsed here, not in opts.c). Cookie and header values go to
- * linksnapd and never come back: listings show their names only. */
+ * linksnapd and never come back: listings show their names only. They are best kept off
+ * the command line: files, standard input and a no-echo prompt are read here. */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "cli.h"
 #include "table.h"
+#include "util.h"
+
+#define SECRET_LINE_MAX (64 * 1024)   /* one cookie or header line read from a file or stdin */
+#define SECRET_FILE_MAX (1024 * 1024) /* a --cookie-file or --header-file */
+
+/* Where a value came from, for messages: argv may be echoed back (it is on the command line
+ * already); a value from a file, stdin or the terminal never is. */
+typedef enum { FROM_ARGV, FROM_FILE, FROM_STDIN } source_t;
 
 /* "Name: value" -> headers[Name] = value. */
-static int add_header(cli_t *cli, json_t *headers, const char *arg)
+static int add_header(cli_t *cli, json_t *headers, const char *arg, source_t from, const char *where)
 {
     const char *colon = strchr(arg, ':');
-    if (!colon || colon == arg)
-        return cli_usage_error(cli, "--header wants \"Name: value\", got '%s'", arg);
+    if (!colon || colon == arg) {
+        if (from == FROM_ARGV)
+            return cli_usage_error(cli, "--header wants \"Name: value\", got '%s'", arg);
+        return cli_usage_error(cli, "%s: expected \"Name: value\"", where);
+    }
     char name[256];
+    if ((size_t)(colon - arg) >= sizeof name)
+        return cli_usage_error(cli, "%s: the header name is over %zu bytes", where, sizeof name - 1);
     snprintf(name, sizeof name, "%.*s", (int)(colon - arg), arg);
     const char *v = colon + 1;
     while (*v == ' ' || *v == '\t')
         v++;
-    if (json_object_set_new(headers, name, json_string(v)))
-        return cli_fail(cli, "out of memory");
+    json_t *js = json_string(v);
+    if (!js || json_object_set_new(headers, name, js))
+        return cli_fail(cli, "%s: the header is not UTF-8 text", where);
     return CLI_EXIT_OK;
 }
 
 /* "NAME=VALUE" -> {name, value}; the domain is the rule's host unless the daemon is told. */
-static int add_cookie(cli_t *cli, json_t *cookies, const char *arg)
+static int add_cookie(cli_t *cli, json_t *cookies, const char *arg, source_t from, const char *where)
 {
     const char *eq = strchr(arg, '=');
-    if (!eq || eq == arg)
-        return cli_usage_error(cli, "--cookie wants NAME=VALUE, got '%s'", arg);
+    if (!eq || eq == arg) {
+        if (from == FROM_ARGV)
+            return cli_usage_error(cli, "--cookie wants NAME=VALUE, got '%s'", arg);
+        return cli_usage_error(cli, "%s: expected NAME=VALUE", where);
+    }
     json_t *c = json_pack("{s:s%,s:s}", "name", arg, (size_t)(eq - arg), "value", eq + 1);
-    if (!c || json_array_append_new(cookies, c))
+    if (!c)
+        return cli_fail(cli, "%s: the cookie is not UTF-8 text", where);
+    if (json_array_append_new(cookies, c))
         return cli_fail(cli, "out of memory");
     return CLI_EXIT_OK;
+}
+
+/* ---- secret values off the command line --------------------------------------------------
+ * A value in argv is readable by every local user in /proc/PID/cmdline while linksnap runs,
+ * and the shell keeps it in its history. So values also come from a file (--cookie-file,
+ * --header-file; - is standard input), or, for --cookie NAME / --header NAME without a
+ * value, from the terminal without echo, or one line of standard input when that is not a
+ * terminal. */
+
+/* One line of in into line (without its \n or \r\n). 1 a line, 0 end of input with nothing
+ * read, -1 a read error or a line over SECRET_LINE_MAX. */
+static int read_line(FILE *in, buf_t *line)
+{
+    buf_reset(line);
+    if (buf_append(line, "", 0))
+        return -1;
+    int ch, any = 0;
+    while ((ch = getc(in)) != EOF) {
+        any = 1;
+        if (ch == '\n')
+            break;
+        char c = (char)ch;
+        if (buf_append(line, &c, 1))
+            return -1;
+    }
+    if (ferror(in))
+        return -1;
+    if (line->len && line->data[line->len - 1] == '\r')
+        line->data[--line->len] = '\0';
+    return any;
+}
+
+static void wipe(buf_t *b)
+{
+    if (b->data)
+        explicit_bzero(b->data, b->cap);
+    buf_free(b);
+}
+
+static volatile sig_atomic_t prompt_signal;
+
+static void prompt_signal_cb(int sig) { prompt_signal = sig; }
+
+/* Shows the prompt on err and reads one line from the terminal fd (in is on it) with echo
+ * off; the prompt comes once echo is off, so nothing typed after it is shown or flushed. A
+ * signal that ends or stops the process restores the terminal first, then takes its
+ * course; the read fails. Returns as read_line. */
+static int read_hidden(FILE *err, const char *prompt, FILE *in, int fd, buf_t *line)
+{
+    static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGTSTP, SIGTTIN, SIGTTOU};
+    struct sigaction old_sa[LS_ARRAY_LEN(sigs)], sa;
+    struct termios old, quiet;
+    if (tcgetattr(fd, &old) != 0)
+        return -1;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = prompt_signal_cb;   /* no SA_RESTART: the read returns at once */
+    sigemptyset(&sa.sa_mask);
+    prompt_signal = 0;
+    for (size_t i = 0; i < LS_ARRAY_LEN(sigs); i++)
+        sigaction(sigs[i], &sa, &old_sa[i]);
+    quiet = old;
+    quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHOE | ECHOK);
+    quiet.c_lflag |= ECHONL;   /* the Enter still moves to the next line */
+    int rc = -1;
+    if (tcsetattr(fd, TCSAFLUSH, &quiet) == 0) {
+        fputs(prompt, err);
+        fflush(err);
+        rc = read_line(in, line);
+    }
+    tcsetattr(fd, TCSADRAIN, &old);   /* keeps what was typed ahead for the next prompt */
+    for (size_t i = 0; i < LS_ARRAY_LEN(sigs); i++)
+        sigaction(sigs[i], &old_sa[i], NULL);
+    if (prompt_signal) {
+        raise(prompt_signal);   /* as if it had come now, with its own disposition */
+        clearerr(in);
+        return -1;
+    }
+    return rc;
+}
+
+/* The value of cookie or header `name` (kind "cookie" or "header"): asked for on a
+ * terminal, else one line of standard input. */
+static int read_value(cli_t *cli, const char *opt, const char *kind, const char *name, buf_t *value)
+{
+    FILE *in = cli->in ? cli->in : stdin;
+    int fd = fileno(in);
+    int rc;
+    if (fd >= 0 && isatty(fd)) {
+        char prompt[512];
+        snprintf(prompt, sizeof prompt, "value of %s %.200s (not shown): ", kind, name);
+        rc = read_hidden(cli->err, prompt, in, fd, value);
+    } else {
+        rc = read_line(in, value);
+    }
+    if (rc < 0)
+        return cli_fail(cli, "%s %s: cannot read its value%s", opt, name,
+                        value->len >= SECRET_LINE_MAX ? " (over 64 KiB)" : "");
+    if (rc == 0)
+        return cli_usage_error(cli, "%s %s: no value on standard input (give %s alone to be asked "
+                               "for it on a terminal or read it from standard input, %s, or "
+                               "%s-file FILE)", opt, name, opt,
+                               !strcmp(kind, "cookie") ? "NAME=VALUE" : "'Name: value'", opt);
+    return CLI_EXIT_OK;
+}
+
+/* --cookie-file / --header-file: one "name=value" / "Name: value" a line; empty lines and
+ * lines starting with # are skipped. */
+static int add_from_file(cli_t *cli, json_t *to, const char *opt, const char *path, int cookie)
+{
+    FILE *in = cli->in ? cli->in : stdin;
+    FILE *f = !strcmp(path, "-") ? in : fopen(path, "r");
+    if (!f)
+        return cli_fail(cli, "%s: cannot read %s: %s", opt, path, strerror(errno));
+    buf_t line;
+    buf_init(&line, SECRET_LINE_MAX);
+    char where[4200];
+    int rc = CLI_EXIT_OK, got, lineno = 0, n = 0;
+    size_t total = 0;
+    while (!rc && (got = read_line(f, &line)) != 0) {
+        lineno++;
+        snprintf(where, sizeof where, "%s %s: line %d", opt, path, lineno);
+        total += line.len + 1;
+        if (got < 0 || total > SECRET_FILE_MAX) {
+            rc = cli_fail(cli, "%s: %s", where, got < 0 ? "cannot read it (or over 64 KiB)"
+                                                         : "the file is over 1 MiB");
+            break;
+        }
+        if (!line.len || line.data[0] == '#')
+            continue;
+        rc = cookie ? add_cookie(cli, to, line.data, FROM_FILE, where)
+                    : add_header(cli, to, line.data, FROM_FILE, where);
+        n++;
+    }
+    if (f != in)
+        fclose(f);
+    wipe(&line);
+    if (!rc && n == 0)
+        rc = cli_usage_error(cli, "%s %s: no %s in it", opt, path, cookie ? "cookies" : "headers");
+    return rc;
+}
+
+/* --cookie ARG / --header ARG: with a value (NAME=VALUE, "Name: value") from argv, with a
+ * warning; a name alone has its value read. */
+static int add_option(cli_t *cli, json_t *to, const char *arg, int cookie, int *warned)
+{
+    const char *opt = cookie ? "--cookie" : "--header", *kind = cookie ? "cookie" : "header";
+    const char *sep = strchr(arg, cookie ? '=' : ':');
+    if (sep || !*arg) {
+        if (sep && sep != arg && !*warned) {
+            fprintf(cli->err, "linksnap: warning: the value of %s %.*s is on the command line: "
+                    "other users can read it in /proc/PID/cmdline (ps) while linksnap runs, and "
+                    "the shell keeps it in its history. Give %s %.*s alone to be asked for it (or "
+                    "to read it from standard input), or use %s-file FILE\n",
+                    opt, (int)(sep - arg), arg, opt, (int)(sep - arg), arg, opt);
+            *warned = 1;
+        }
+        return cookie ? add_cookie(cli, to, arg, FROM_ARGV, opt)
+                      : add_header(cli, to, arg, FROM_ARGV, opt);
+    }
+    buf_t value, full;
+    buf_init(&value, SECRET_LINE_MAX);
+    buf_init(&full, 0);
+    int rc = read_value(cli, opt, kind, arg, &value);
+    if (!rc && buf_printf(&full, "%s%s%s", arg, cookie ? "=" : ": ", value.data))
+        rc = cli_fail(cli, "out of memory");
+    if (!rc)
+        rc = cookie ? add_cookie(cli, to, full.data, FROM_STDIN, opt)
+                    : add_header(cli, to, full.data, FROM_STDIN, opt);
+    wipe(&value);
+    wipe(&full);
+    return rc;
 }
 
 static int site_set(cli_t *cli, int argc, char **argv)
@@ -44,6 +238,7 @@ static int site_set(cli_t *cli, int argc, char **argv)
            *hide = json_array(), *r = NULL;
     int rc = p && cookies && headers && hide ? CLI_EXIT_OK : cli_fail(cli, "out of memory");
     const char *match = NULL;
+    int warned_cookie = 0, warned_header = 0;
     for (int i = 2; i < argc && !rc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (a[0] != '-') {
@@ -68,10 +263,13 @@ static int site_set(cli_t *cli, int argc, char **argv)
         }
         i++;
         long n = 0;
-        if (!strcmp(a, "--cookie")) {
-            rc = add_cookie(cli, cookies, v);
-        } else if (!strcmp(a, "--header")) {
-            rc = add_header(cli, headers, v);
+        if (!strcmp(a, "--cookie") || !strcmp(a, "--header")) {
+            int cookie = a[2] == 'c';
+            rc = add_option(cli, cookie ? cookies : headers, v, cookie,
+                            cookie ? &warned_cookie : &warned_header);
+        } else if (!strcmp(a, "--cookie-file") || !strcmp(a, "--header-file")) {
+            int cookie = a[2] == 'c';
+            rc = add_from_file(cli, cookie ? cookies : headers, a, v, cookie);
         } else if (!strcmp(a, "--hide")) {
             json_array_append_new(hide, json_string(v));
         } else if (!strcmp(a, "--wait-for")) {

@@ -4,10 +4,12 @@
 
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <curl/curl.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -135,6 +137,55 @@ static int dns_servers_valid(const char *v)
     return 1;
 }
 
+
+/* browser.token is sent as `Authorization: Bearer` on the discovery request and the
+ * websocket handshake. Over http:// or ws:// anyone on the path reads it, so a token goes
+ * over a plain scheme only to a loopback address (127.0.0.0/8, ::1, localhost). The URL is
+ * split by libcurl, as the engine splits it, so both see the same host. */
+static int browser_token_ok(const char *endpoint, const char *token, char *err, size_t errlen)
+{
+    if (!endpoint[0] || !token[0])
+        return 0;
+    CURLU *u = curl_url();
+    char *scheme = NULL, *host = NULL;
+    int plain = 1, loopback = 0, rc = -1;
+    if (u && curl_url_set(u, CURLUPART_URL, endpoint, CURLU_NON_SUPPORT_SCHEME) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK) {
+        plain = strcasecmp(scheme, "https") != 0 && strcasecmp(scheme, "wss") != 0;
+        char bare[256];
+        size_t hl = strlen(host);
+        if (hl > 2 && host[0] == '[' && host[hl - 1] == ']')
+            snprintf(bare, sizeof bare, "%.*s", (int)(hl - 2), host + 1);
+        else
+            snprintf(bare, sizeof bare, "%s", host);
+        unsigned char a[16];
+        static const unsigned char v6_loop[16] = {[15] = 1};
+        static const unsigned char v4_mapped[12] = {[10] = 0xff, [11] = 0xff};
+        if (inet_pton(AF_INET, bare, a) == 1)
+            loopback = a[0] == 127;
+        else if (inet_pton(AF_INET6, bare, a) == 1)
+            loopback = !memcmp(a, v6_loop, 16) || (!memcmp(a, v4_mapped, 12) && a[12] == 127);
+        else
+            loopback = !strcasecmp(bare, "localhost");
+    }
+    /* a URL libcurl cannot split is never connected to (the engine reports it); refuse
+     * it here all the same rather than guess where the token would go */
+    if (!plain || loopback)
+        rc = 0;
+    else
+        snprintf(err, errlen,
+                 "browser.token cannot go to browser.endpoint '%s': over http:// or ws:// to "
+                 "a host other than loopback it would cross the network in clear, readable by "
+                 "anyone on the path. Use https:// or wss:// (browser.ca_file names the CA), or "
+                 "a plain scheme only to 127.0.0.1, ::1 or localhost (an SSH tunnel, say)",
+                 endpoint);
+    curl_free(scheme);
+    curl_free(host);
+    curl_url_cleanup(u);
+    return rc;
+}
+
 int config_set(config_t *c, const char *key, const char *value, char *err, size_t errlen)
 {
     if (!strcmp(key, "state_dir"))
@@ -185,8 +236,11 @@ int config_set(config_t *c, const char *key, const char *value, char *err, size_
         return set_bool(key, value, &c->hide_consent, err, errlen);
     if (!strcmp(key, "blocked_retries"))
         return set_int(key, value, 0, 10, &c->blocked_retries, err, errlen);
-    if (!strcmp(key, "browser.endpoint"))
+    if (!strcmp(key, "browser.endpoint")) {
+        if (browser_token_ok(value, c->browser_token, err, errlen) != 0)
+            return -1;
         return set_str(key, value, c->browser_endpoint, sizeof c->browser_endpoint, err, errlen);
+    }
     if (!strcmp(key, "browser.proxy_listen")) {
         struct in6_addr a6;
         struct in_addr a4;
@@ -207,8 +261,11 @@ int config_set(config_t *c, const char *key, const char *value, char *err, size_
     }
     if (!strcmp(key, "dns_timeout_ms"))
         return set_int(key, value, 50, 60000, &c->dns_timeout_ms, err, errlen);
-    if (!strcmp(key, "browser.token"))
+    if (!strcmp(key, "browser.token")) {
+        if (browser_token_ok(c->browser_endpoint, value, err, errlen) != 0)
+            return -1;
         return set_str(key, value, c->browser_token, sizeof c->browser_token, err, errlen);
+    }
     if (!strcmp(key, "browser.ca_file"))
         return set_str(key, value, c->browser_ca_file, sizeof c->browser_ca_file, err, errlen);
     if (!strcmp(key, "browser.path"))
@@ -313,6 +370,8 @@ int config_load_file(config_t *c, const char *path, int optional, char *err, siz
 int config_finish(config_t *c, char *err, size_t errlen)
 {
     c->url_rules = NULL;
+    if (browser_token_ok(c->browser_endpoint, c->browser_token, err, errlen) != 0)
+        return -1;
     if (!c->tracking_params[0])
         return 0;
     snprintf(c->tp_buf, sizeof c->tp_buf, "%s", c->tracking_params);

@@ -702,7 +702,9 @@ static void cookie_header(char *out, size_t outlen, const char *value, int max_a
 static void login_link(hreq_t *r)
 {
     char session[65], cookie[256], loc[4096];
-    int rc = http_auth_login(&r->h->auth, http_arg_get(r, "token"), session);
+    http_peer_t peer;
+    http_auth_peer_init(&peer, lws_get_socket_fd(r->wsi));
+    int rc = http_auth_login(&r->h->auth, http_arg_get(r, "token"), &peer, session);
     if (rc == -2) {
         req_header(r, "retry-after:", "60");
         http_respond_error(r, 429, "too many wrong tokens; try again in a minute");
@@ -748,7 +750,9 @@ static void run_login(hreq_t *r)
         http_respond_error(r, 400, "expected {\"token\": \"...\"}");
         return;
     }
-    int rc = http_auth_login(&r->h->auth, token, session);
+    http_peer_t peer;
+    http_auth_peer_init(&peer, r->wsi ? lws_get_socket_fd(r->wsi) : -1);
+    int rc = http_auth_login(&r->h->auth, token, &peer, session);
     json_decref(doc);
     if (rc == -2) {
         req_header(r, "retry-after:", "60");
@@ -849,15 +853,19 @@ static int authorized(hreq_t *r)
     char cookie[2048], authz[512];
     int hc = http_hdr(r->wsi, WSI_TOKEN_HTTP_COOKIE, cookie, sizeof cookie);
     int ha = http_hdr(r->wsi, WSI_TOKEN_HTTP_AUTHORIZATION, authz, sizeof authz);
-    return http_auth_allowed(&r->h->auth, hc > 0 ? cookie : NULL, ha > 0 ? authz : NULL);
+    http_peer_t peer;
+    http_auth_peer_init(&peer, lws_get_socket_fd(r->wsi));
+    return http_auth_allowed(&r->h->auth, hc > 0 ? cookie : NULL, ha > 0 ? authz : NULL, &peer);
 }
 
 /* The Authorization header: 1 right Bearer token, 0 none, -1 wrong, -2 throttled. */
 static int bearer(hreq_t *r)
 {
     char authz[512];
+    http_peer_t peer;
+    http_auth_peer_init(&peer, lws_get_socket_fd(r->wsi));
     return http_auth_bearer(&r->h->auth, http_hdr(r->wsi, WSI_TOKEN_HTTP_AUTHORIZATION, authz, sizeof authz) > 0
-                                             ? authz : NULL);
+                                             ? authz : NULL, &peer);
 }
 
 static int origin_ok(hreq_t *r)

@@ -1,17 +1,23 @@
-/* http_auth.c -- Host/Origin rules, the token and session cookies (http_auth.h says the
- * rules). Sessions live in memory: a restart of linksnapd asks for the token again. */
+/* http_auth.c -- Host/Origin rules, the token and session cookies, and the wrong-token
+ * count per client (http_auth.h says the rules). Sessions and counts live in memory: a
+ * restart of linksnapd asks for the token again. */
 #include "http_auth.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <netinet/in.h>
 #include <sys/random.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "log.h"
+#include "sockowner.h"
 #include "util.h"
 
 #define SESSION_IDLE_MS (30ull * 24 * 3600 * 1000)   /* a month without use ends a session */
@@ -191,42 +197,149 @@ int http_auth_origin_ok(const http_auth_t *a, const char *origin, const char *ho
 
 int http_auth_required(const http_auth_t *a) { return a->token[0] != '\0'; }
 
-/* equal in constant time for strings of the same length */
-static int secret_eq(const char *a, const char *b)
+/* Equal? Constant time whatever the two strings hold and however long they are: both are
+ * padded with zeros to `width` bytes and every byte is compared, then the lengths. A string
+ * of width bytes or more is never equal (the token and session ids are shorter). */
+static int secret_eq(const char *given, const char *secret, size_t width)
 {
-    size_t la = strlen(a), lb = strlen(b);
-    unsigned char diff = la != lb;
-    for (size_t i = 0; i < la; i++)
-        diff |= (unsigned char)(a[i] ^ b[i % (lb ? lb : 1)]);
+    size_t lg = strnlen(given, width), ls = strnlen(secret, width);
+    unsigned char diff = (unsigned char)(lg >= width) | (unsigned char)(ls >= width);
+    for (size_t i = 0; i < width; i++) {
+        unsigned char g = i < lg ? (unsigned char)given[i] : 0;
+        unsigned char s = i < ls ? (unsigned char)secret[i] : 0;
+        diff |= g ^ s;
+    }
+    diff |= (unsigned char)(lg != ls);
     return diff == 0;
 }
 
-/* ---- the login rate limit: HTTP_AUTH_FAIL_MAX wrong tokens within HTTP_AUTH_FAIL_WINDOW_MS
- * and every token check answers "throttled" until the oldest of them leaves the window */
+/* ---- who is asking: the client a wrong token is counted against ------------------------ */
 
-int http_auth_throttled(const http_auth_t *a)
+void http_auth_peer_init(http_peer_t *p, int fd)
 {
-    uint64_t oldest = a->fail_ms[a->fail_next];
-    return oldest != 0 && util_mono_ms() - oldest < HTTP_AUTH_FAIL_WINDOW_MS;
+    memset(p, 0, sizeof *p);
+    p->fd = fd;
 }
 
-static void record_failure(http_auth_t *a)
+/* Names the client of p->fd: on loopback the uid owning the peer socket (every local user
+ * reaches 127.0.0.1, and their addresses are alike); off loopback its address, an IPv6
+ * one by its /64 (a host has a whole /64 to pick addresses from). */
+static void peer_name(http_peer_t *p)
+{
+    if (p->named)
+        return;
+    p->named = 1;
+    p->kind = HTTP_PEER_UNKNOWN;
+    memset(p->key, 0, sizeof p->key);
+    struct sockaddr_storage local, peer;
+    socklen_t ll = sizeof local, pl = sizeof peer;
+    if (p->fd < 0 || getsockname(p->fd, (struct sockaddr *)&local, &ll) != 0 ||
+        getpeername(p->fd, (struct sockaddr *)&peer, &pl) != 0)
+        return;
+    sockowner_t o;
+    if (sockowner_is_loopback((struct sockaddr *)&peer) &&
+        sockowner_lookup((struct sockaddr *)&local, (struct sockaddr *)&peer, &o) == 0) {
+        p->kind = HTTP_PEER_UID;
+        memcpy(p->key, &o.uid, sizeof o.uid);
+        return;
+    }
+    if (peer.ss_family == AF_INET) {
+        p->kind = HTTP_PEER_ADDR;
+        memcpy(p->key, &((struct sockaddr_in *)&peer)->sin_addr, 4);
+    } else if (peer.ss_family == AF_INET6) {
+        const unsigned char *a6 = ((struct sockaddr_in6 *)&peer)->sin6_addr.s6_addr;
+        p->kind = HTTP_PEER_ADDR;
+        if (IN6_IS_ADDR_V4MAPPED((const struct in6_addr *)a6))
+            memcpy(p->key, a6 + 12, 4);   /* as the same client over IPv4 */
+        else
+            memcpy(p->key + 4, a6, 8);    /* bytes 0-3 zero: no IPv4 key looks like it */
+    }
+}
+
+static void peer_describe(const http_peer_t *p, char *out, size_t outlen)
+{
+    if (p->kind == HTTP_PEER_UID) {
+        uid_t uid;
+        memcpy(&uid, p->key, sizeof uid);
+        snprintf(out, outlen, "uid %u", (unsigned)uid);
+    } else if (p->kind == HTTP_PEER_ADDR && !memcmp(p->key + 4, "\0\0\0\0\0\0\0\0\0\0\0\0", 12)) {
+        inet_ntop(AF_INET, p->key, out, (socklen_t)outlen);
+    } else if (p->kind == HTTP_PEER_ADDR) {
+        unsigned char a6[16] = {0};
+        memcpy(a6, p->key + 4, 8);
+        char text[INET6_ADDRSTRLEN];
+        inet_ntop(AF_INET6, a6, text, sizeof text);
+        snprintf(out, outlen, "%s/64", text);
+    } else {
+        snprintf(out, outlen, "an unknown client");
+    }
+}
+
+/* ---- the rate limit: HTTP_AUTH_FAIL_MAX wrong tokens within HTTP_AUTH_FAIL_WINDOW_MS from
+ * one client, and that client's wrong tokens answer "throttled" until the oldest of them
+ * leaves the window. A right token never comes here. */
+
+static int fails_throttled(const http_fails_t *f, uint64_t now)
+{
+    uint64_t oldest = f->fail_ms[f->fail_next];
+    return oldest != 0 && now - oldest < HTTP_AUTH_FAIL_WINDOW_MS;
+}
+
+/* The newest wrong token of f is older than the window: its entry can be reused. */
+static int fails_stale(const http_fails_t *f, uint64_t now)
+{
+    uint64_t newest = f->fail_ms[(f->fail_next + HTTP_AUTH_FAIL_MAX - 1) % HTTP_AUTH_FAIL_MAX];
+    return newest == 0 || now - newest >= HTTP_AUTH_FAIL_WINDOW_MS;
+}
+
+/* The entry of peer: its own, else a free or stale one, else the overflow entry every
+ * newcomer shares while the table is full (a flood of addresses cannot grow the table, nor
+ * push out a client that is being counted). */
+static http_fails_t *fails_find(http_auth_t *a, const http_peer_t *p, uint64_t now)
+{
+    http_fails_t *reuse = NULL;
+    for (size_t i = 0; i < HTTP_AUTH_CLIENTS; i++) {
+        http_fails_t *f = &a->fails[i];
+        if (f->kind == p->kind && !memcmp(f->key, p->key, sizeof f->key))
+            return f;
+        if (!reuse && (f->kind == HTTP_PEER_FREE || fails_stale(f, now)))
+            reuse = f;
+    }
+    if (!reuse)
+        return &a->overflow;
+    memset(reuse, 0, sizeof *reuse);
+    reuse->kind = p->kind;
+    memcpy(reuse->key, p->key, sizeof reuse->key);
+    return reuse;
+}
+
+/* A wrong token from peer: -2 while it is throttled (not counted again), else counted: -1. */
+static int count_wrong(http_auth_t *a, http_peer_t *peer)
 {
     uint64_t now = util_mono_ms();
-    a->fail_ms[a->fail_next] = now ? now : 1;
-    a->fail_next = (a->fail_next + 1) % HTTP_AUTH_FAIL_MAX;
+    peer_name(peer);
+    http_fails_t *f = fails_find(a, peer, now);
+    if (fails_throttled(f, now))
+        return -2;
+    f->fail_ms[f->fail_next] = now ? now : 1;
+    f->fail_next = (f->fail_next + 1) % HTTP_AUTH_FAIL_MAX;
+    if (fails_throttled(f, now)) {
+        char who[INET6_ADDRSTRLEN + 8];
+        peer_describe(peer, who, sizeof who);
+        log_notice("http: %d wrong tokens in a minute from %s%s: its wrong tokens are refused "
+                   "for a minute (the right one still works)", HTTP_AUTH_FAIL_MAX, who,
+                   f == &a->overflow ? " (among the clients beyond the table's room)" : "");
+    }
+    return -1;
 }
 
-int http_auth_bearer(http_auth_t *a, const char *authorization)
+int http_auth_bearer(http_auth_t *a, const char *authorization, http_peer_t *peer)
 {
     if (!authorization || strncasecmp(authorization, "Bearer ", 7))
         return 0;
-    if (http_auth_throttled(a))
-        return -2;
-    if (a->token[0] && secret_eq(authorization + 7, a->token))
+    if (a->token[0] && secret_eq(authorization + 7, a->token, sizeof a->token))
         return 1;
-    record_failure(a);
-    return -1;
+    return count_wrong(a, peer);
 }
 
 /* The value of cookie `name` in a Cookie header, copied into out. */
@@ -260,7 +373,7 @@ static http_session_t *session_find(http_auth_t *a, const char *cookie)
     uint64_t now = util_mono_ms();
     for (size_t i = 0; i < HTTP_AUTH_MAX_SESSIONS; i++) {
         http_session_t *s = &a->sessions[i];
-        if (s->id[0] && secret_eq(s->id, id)) {
+        if (s->id[0] && secret_eq(id, s->id, sizeof s->id)) {
             if (now - s->last_ms > SESSION_IDLE_MS) {
                 s->id[0] = '\0';
                 return NULL;
@@ -272,21 +385,18 @@ static http_session_t *session_find(http_auth_t *a, const char *cookie)
     return NULL;
 }
 
-int http_auth_allowed(http_auth_t *a, const char *cookie, const char *authorization)
+int http_auth_allowed(http_auth_t *a, const char *cookie, const char *authorization,
+                      http_peer_t *peer)
 {
-    if (http_auth_bearer(a, authorization) == 1)
+    if (http_auth_bearer(a, authorization, peer) == 1)
         return 1;
     return session_find(a, cookie) != NULL;
 }
 
-int http_auth_login(http_auth_t *a, const char *token, char out[65])
+int http_auth_login(http_auth_t *a, const char *token, http_peer_t *peer, char out[65])
 {
-    if (http_auth_throttled(a))
-        return -2;
-    if (!a->token[0] || !token || !secret_eq(token, a->token)) {
-        record_failure(a);
-        return -1;
-    }
+    if (!a->token[0] || !token || !secret_eq(token, a->token, sizeof a->token))
+        return count_wrong(a, peer);
     unsigned char rnd[32];
     if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd)
         return -1;

@@ -1,6 +1,7 @@
 /* http_auth.h -- who may use the web server: the Host and Origin rules, the access token
- * and the session cookies the page gets for it. Pure bookkeeping (strings in, yes/no
- * out); http.c asks, and knows nothing of how the answers are reached.
+ * and the session cookies the page gets for it, and whom a wrong token is counted against.
+ * Bookkeeping (strings in, yes/no out), plus naming the client of a socket when a wrong
+ * token must be counted; http.c asks, and knows nothing of how the answers are reached.
  *
  * The rules (docs/web.md, "Security model"):
  *  - there is always a token, on loopback too (http.token, http.token_file, or one made at
@@ -14,8 +15,13 @@
  *    by a session cookie that POST /login or GET /?token= handed out (HttpOnly,
  *    SameSite=Strict); a state-changing request on a cookie (POST, websocket upgrade)
  *    carries an Origin equal to the listener's own, http(s)://HOST:PORT as in Host;
- *  - HTTP_AUTH_FAIL_MAX wrong tokens within a minute and every token check is refused
- *    until the oldest leaves the window. */
+ *  - the right token is checked first, in constant time, and is never refused for a rate
+ *    limit: nobody can lock the owner out. Wrong tokens are counted per client -- the uid
+ *    owning the peer socket on loopback (common/sockowner), the address off loopback (an
+ *    IPv6 client by its /64) -- and HTTP_AUTH_FAIL_MAX of them within a minute make that
+ *    client's wrong tokens answer "throttled" until the oldest leaves the window. The table
+ *    of clients is bounded (HTTP_AUTH_CLIENTS); when every entry is in use, newcomers share
+ *    one overflow entry. */
 #ifndef LS_HTTP_AUTH_H
 #define LS_HTTP_AUTH_H
 
@@ -26,6 +32,27 @@
 #define HTTP_AUTH_COOKIE "linksnap_session"
 #define HTTP_AUTH_FAIL_MAX 10
 #define HTTP_AUTH_FAIL_WINDOW_MS 60000u
+#define HTTP_AUTH_CLIENTS 256     /* clients whose wrong tokens are counted apart */
+
+/* What a client is counted by. */
+enum { HTTP_PEER_FREE = 0, HTTP_PEER_UID, HTTP_PEER_ADDR, HTTP_PEER_UNKNOWN };
+
+/* Who sent a request: the connection's socket, named (uid or address) only when a wrong
+ * token has to be counted. http_auth_peer_init, or fill kind and key directly (tests). */
+typedef struct {
+    int fd;                 /* the connection's socket; -1: unknown */
+    int named;              /* kind and key are filled */
+    unsigned char kind;     /* HTTP_PEER_UID / _ADDR / _UNKNOWN */
+    unsigned char key[16];  /* the uid, or the address (IPv4 in 4 bytes, IPv6 its /64) */
+} http_peer_t;
+
+/* The wrong tokens of one client: a ring of their times. */
+typedef struct {
+    unsigned char kind;     /* HTTP_PEER_FREE: unused */
+    unsigned char key[16];
+    uint64_t fail_ms[HTTP_AUTH_FAIL_MAX];   /* monotonic; 0 = none */
+    unsigned fail_next;
+} http_fails_t;
 
 typedef struct {
     char id[65];            /* 32 random bytes, hex; "" = free slot */
@@ -40,8 +67,8 @@ typedef struct {
     int tls;                /* served over HTTPS: the Origin is https:// */
     char token[256];
     http_session_t sessions[HTTP_AUTH_MAX_SESSIONS];
-    uint64_t fail_ms[HTTP_AUTH_FAIL_MAX];   /* ring of the last wrong tokens (0 = none) */
-    unsigned fail_next;
+    http_fails_t fails[HTTP_AUTH_CLIENTS];  /* wrong tokens by client */
+    http_fails_t overflow;                  /* every client the table had no room for */
 } http_auth_t;
 
 /* Splits "HOST:PORT" / "[V6]:PORT" into host and port. Returns 0 or -1 with err. */
@@ -65,20 +92,22 @@ void http_auth_set_port(http_auth_t *a, int port);
 int http_auth_host_ok(const http_auth_t *a, const char *host);
 /* Origin header equal to http://<Host>? (NULL is refused.) host is the request's Host. */
 int http_auth_origin_ok(const http_auth_t *a, const char *origin, const char *host);
+/* The client on connected socket fd (-1: unknown); named lazily. */
+void http_auth_peer_init(http_peer_t *p, int fd);
 /* Does the request carry the right to use the API? cookie is the whole Cookie header,
- * authorization the Authorization header; either may be NULL. */
-int http_auth_allowed(http_auth_t *a, const char *cookie, const char *authorization);
-/* The Authorization header alone: 1 the right Bearer token, 0 none given, -1 a wrong one
- * (counted for the rate limit), -2 not checked: throttled. */
-int http_auth_bearer(http_auth_t *a, const char *authorization);
-/* 1 while too many wrong tokens came in the last minute. */
-int http_auth_throttled(const http_auth_t *a);
+ * authorization the Authorization header; either may be NULL. peer: who sent it. */
+int http_auth_allowed(http_auth_t *a, const char *cookie, const char *authorization,
+                      http_peer_t *peer);
+/* The Authorization header alone: 1 the right Bearer token (never throttled), 0 none
+ * given, -1 a wrong one (counted against peer), -2 a wrong one while peer is throttled. */
+int http_auth_bearer(http_auth_t *a, const char *authorization, http_peer_t *peer);
 /* 1 when a token is configured (the page must log in). */
 int http_auth_required(const http_auth_t *a);
 /* Checks a token given to POST /login or GET /?token=; on success writes a new session id
- * (65 bytes) into out and returns 0; -1 for a wrong token, -2 throttled (not checked).
- * Constant time in the token's length. */
-int http_auth_login(http_auth_t *a, const char *token, char out[65]);
+ * (65 bytes) into out and returns 0 (the right token is never throttled); -1 for a wrong
+ * token (counted against peer), -2 a wrong one while peer is throttled. Constant time
+ * whatever the lengths. */
+int http_auth_login(http_auth_t *a, const char *token, http_peer_t *peer, char out[65]);
 /* Drops the session named in the cookie header (POST /logout). */
 void http_auth_logout(http_auth_t *a, const char *cookie);
 

@@ -48,7 +48,9 @@ int http_ws_filter(http_t *h, struct lws *wsi, pss_t *ps)
         return 1;
     }
     int ha = http_hdr(wsi, WSI_TOKEN_HTTP_AUTHORIZATION, authz, sizeof authz);
-    int b = http_auth_bearer(&h->auth, ha > 0 ? authz : NULL);
+    http_peer_t peer;
+    http_auth_peer_init(&peer, lws_get_socket_fd(wsi));
+    int b = http_auth_bearer(&h->auth, ha > 0 ? authz : NULL, &peer);
     if (http_hdr(wsi, WSI_TOKEN_HOST, host, sizeof host) <= 0 || !http_auth_host_ok(&h->auth, host) ||
         (b != 1 && (http_hdr(wsi, WSI_TOKEN_ORIGIN, origin, sizeof origin) <= 0 ||
                     !http_auth_origin_ok(&h->auth, origin, host)))) {
@@ -56,7 +58,7 @@ int http_ws_filter(http_t *h, struct lws *wsi, pss_t *ps)
         return 1;
     }
     int hc = http_hdr(wsi, WSI_TOKEN_HTTP_COOKIE, cookie, sizeof cookie);
-    if (b != 1 && !http_auth_allowed(&h->auth, hc > 0 ? cookie : NULL, NULL)) {
+    if (b != 1 && !http_auth_allowed(&h->auth, hc > 0 ? cookie : NULL, NULL, &peer)) {
         log_notice("http: websocket refused: not logged in");
         return 1;
     }

@@ -1,5 +1,6 @@
 """test_cli -- every linksnap command end to end against the real daemon: output, --json,
-exit codes 0/1/2/3, Chinese tags aligned, NO_COLOR, import summaries."""
+exit codes 0/1/2/3, Chinese tags aligned, NO_COLOR, import summaries, site set's values
+asked for on a terminal without echo."""
 import fcntl
 import json
 import os
@@ -270,6 +271,43 @@ class CliTests(TestCase):
         self.assertRegex(r.stdout, r"^linksnap \d+\.\d+\.\d+")
         r = self.d.cli("tag", "-5", "x")
         self.assertEqual(r.returncode, 2)
+
+    def test_site_set_asks_for_values_without_echo_on_a_terminal(self):
+        # stdin, stdout and stderr on a pseudo-terminal, as a person at a shell has them
+        secret, hsecret = "tty-cookie-SECRET-4711", "Bearer tty-header-SECRET-0815"
+        master, slave = pty.openpty()
+        p = subprocess.Popen([LINKSNAP, "--socket", self.d.socket, "site", "set", "tty.example",
+                              "--cookie", "sess", "--header", "Authorization"],
+                             stdin=slave, stdout=slave, stderr=slave)
+        os.close(slave)
+        seen = b""
+
+        def read_until(text):
+            nonlocal seen
+            while text not in seen:
+                r, _, _ = select.select([master], [], [], 60)
+                self.assertTrue(r, "no %r from linksnap; got %r" % (text, seen))
+                try:
+                    data = os.read(master, 4096)
+                except OSError:
+                    data = b""
+                self.assertTrue(data, "linksnap ended before %r; got %r" % (text, seen))
+                seen += data
+
+        # each line is typed only once its prompt is shown: echo is off by then
+        read_until(b"value of cookie sess (not shown): ")
+        os.write(master, secret.encode() + b"\n")
+        read_until(b"value of header Authorization (not shown): ")
+        os.write(master, hsecret.encode() + b"\n")
+        read_until(b"site rule for tty.example")
+        self.assertEqual(p.wait(60), 0, seen)
+        os.close(master)
+        self.assertNotIn(secret.encode(), seen)    # the terminal never showed what was typed
+        self.assertNotIn(b"tty-header-SECRET", seen)
+        self.assertNotIn(b"warning", seen)
+        stored = self.d.sql("SELECT rule FROM site_rules WHERE match = 'tty.example'")[0][0]
+        self.assertIn(secret, stored)
+        self.assertIn(hsecret, stored)
 
 
 if __name__ == "__main__":

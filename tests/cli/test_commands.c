@@ -132,7 +132,8 @@ static const conn_ops_t fake_ops = {fake_call_cb, fake_pipeline_cb, fake_next_ev
 typedef struct {
     char name[128];
     int line;
-    json_t *argv, *sends, *replies, *events, *out, *err, *noout, *flags;
+    json_t *argv, *sends, *replies, *events, *out, *err, *noout, *noerr, *flags;
+    char *stdin_text;   /* what the CLI reads as standard input (NULL: empty) */
     int exit_code;
 } case_t;
 
@@ -145,7 +146,9 @@ static void case_clear(case_t *c)
     json_decref(c->out);
     json_decref(c->err);
     json_decref(c->noout);
+    json_decref(c->noerr);
     json_decref(c->flags);
+    free(c->stdin_text);
     memset(c, 0, sizeof *c);
     c->exit_code = -1;
 }
@@ -190,9 +193,14 @@ static int run_case(case_t *c)
     char *outbuf = NULL, *errbuf = NULL;
     size_t outlen = 0, errlen = 0;
     FILE *out = open_memstream(&outbuf, &outlen), *err = open_memstream(&errbuf, &errlen);
-    if (!out || !err)
+    static char empty[1];
+    const char *in_text = c->stdin_text ? c->stdin_text : empty;
+    FILE *in = fmemopen((void *)in_text, strlen(in_text) + !in_text[0], "r");
+    if (!out || !err || !in)
         return 1;
-    cli_t cli = {.conn = &f.conn, .out = out, .err = err, .idle_ms = 1000, .cols = 100};
+    if (!in_text[0])
+        getc(in);   /* fmemopen wants a size of 1 at least: read it, and stdin is empty */
+    cli_t cli = {.conn = &f.conn, .out = out, .err = err, .in = in, .idle_ms = 1000, .cols = 100};
     cli.tty = json_is_true(json_object_get(c->flags, "tty"));
     cli.color = json_is_true(json_object_get(c->flags, "color"));
     if (json_integer_value(json_object_get(c->flags, "cols")))
@@ -206,6 +214,7 @@ static int run_case(case_t *c)
     int rc = cli_run(&cli, argc, argv);
     fclose(out);
     fclose(err);
+    fclose(in);
 
     int bad = 0;
 #define CASE_FAIL(...) do { if (!bad) fprintf(stderr, "  case %s (line %d):\n", c->name, c->line); \
@@ -230,6 +239,9 @@ static int run_case(case_t *c)
     json_array_foreach(c->noout, i, s)
         if (contains(outbuf, json_string_value(s)))
             CASE_FAIL("stdout has \"%s\"", json_string_value(s));
+    json_array_foreach(c->noerr, i, s)
+        if (contains(errbuf, json_string_value(s)))
+            CASE_FAIL("stderr has \"%s\"", json_string_value(s));
     if (bad)
         fprintf(stderr, "    stdout:\n%s    stderr:\n%s", outbuf, errbuf);
 #undef CASE_FAIL
@@ -273,6 +285,7 @@ TEST(command_cases)
             c.out = json_array();
             c.err = json_array();
             c.noout = json_array();
+            c.noerr = json_array();
             continue;
         }
         if (!*l || l[0] == '#')
@@ -290,6 +303,13 @@ TEST(command_cases)
         else if (!strcmp(l, "out")) json_array_append_new(c.out, v);
         else if (!strcmp(l, "err")) json_array_append_new(c.err, v);
         else if (!strcmp(l, "noout")) json_array_append_new(c.noout, v);
+        else if (!strcmp(l, "noerr")) json_array_append_new(c.noerr, v);
+        else if (!strcmp(l, "stdin")) {
+            ASSERT_MSG(json_is_string(v), "commands.cases:%d: stdin wants a string", lineno);
+            free(c.stdin_text);
+            c.stdin_text = strdup(json_string_value(v));
+            json_decref(v);
+        }
         else if (!strcmp(l, "flags")) c.flags = v;
         else if (!strcmp(l, "exit")) { c.exit_code = (int)json_integer_value(v); json_decref(v); }
         else ASSERT_MSG(0, "commands.cases:%d: unknown key '%s'", lineno, l);

@@ -1,7 +1,8 @@
 """test_lifecycle -- linksnapd at start and stop: the web page's address busy (at its
 default: a warning, daemon.status says why, the socket still serves; set explicitly: a
-refusal naming the key), http.listen with a host name, log levels (-v, -vv), and SIGTERM
-in the middle of a big import (exit 0, nothing acknowledged lost)."""
+refusal naming the key), http.listen with a host name, browser.token never over a plain
+scheme off loopback, log levels (-v, -vv), and SIGTERM in the middle of a big import
+(exit 0, nothing acknowledged lost)."""
 import errno
 import os
 import shutil
@@ -133,6 +134,56 @@ class WebListenTests(TestCase):
             st = d.call("daemon.status")["http"]
             self.assertEqual(st, {"listen": "off", "listening": False})
             self.assertNotIn("web page", d.read_log())
+
+
+class BrowserTokenTests(TestCase):
+    """browser.token goes as a Bearer header: over http:// or ws:// only to loopback."""
+
+    def run_linksnapd(self, *args):
+        root = tempfile.mkdtemp(prefix="linksnap-btok-")
+        try:
+            return subprocess.run([LINKSNAPD, "--state-dir", os.path.join(root, "s"), "--socket",
+                                   os.path.join(root, "s.sock"), "--no-capture", "--http-listen", "off"]
+                                  + list(args), capture_output=True, text=True, timeout=60)
+        finally:
+            shutil.rmtree(root, ignore_errors=True)
+
+    def test_plain_scheme_off_loopback_refused(self):
+        # refused before anything starts: nothing is ever sent to these addresses
+        for endpoint in ("http://192.0.2.1:9222", "ws://192.0.2.1:9222/devtools/browser/x",
+                         "HTTP://192.0.2.1:9222", "http://browser.example:9222",
+                         "http://127.0.0.1.nip.io:9222", "http://[::ffff:192.0.2.1]:9222",
+                         "ws://[2001:db8::1]:9222/devtools/browser/x"):
+            # the endpoint first, then the token, and the other way round
+            for args in (["--browser-endpoint", endpoint, "--set", "browser.token=s3cret-token"],
+                         ["--set", "browser.token=s3cret-token", "--set", "browser.endpoint=" + endpoint]):
+                r = self.run_linksnapd(*args)
+                self.assertEqual(r.returncode, 2, (endpoint, r.stderr))
+                self.assertIn("browser.token cannot go to browser.endpoint", r.stderr)
+                self.assertIn("in clear", r.stderr)
+                self.assertNotIn("s3cret-token", r.stderr)
+        # in a config file: the line that completes the pair is named
+        root = tempfile.mkdtemp(prefix="linksnap-btok-")
+        cfg = os.path.join(root, "c.conf")
+        with open(cfg, "w") as f:
+            f.write("browser.token = s3cret-token\nbrowser.endpoint = http://192.0.2.1:9222\n")
+        r = self.run_linksnapd("--config", cfg)
+        shutil.rmtree(root, ignore_errors=True)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("c.conf:2: browser.token cannot go to browser.endpoint 'http://192.0.2.1:9222'",
+                      r.stderr)
+
+    def test_tls_or_loopback_accepted(self):
+        # --no-capture: the daemon starts and never connects to the endpoint
+        for endpoint in ("https://192.0.2.1:9222", "wss://192.0.2.1:9222/devtools/browser/x",
+                         "http://127.0.0.1:9", "http://127.3.4.5:9", "ws://[::1]:9/devtools/browser/x",
+                         "http://localhost:9"):
+            with Daemon(http="off", args=["--browser-endpoint", endpoint,
+                                          "--set", "browser.token=s3cret-token"]) as d:
+                self.assertEqual(d.call("daemon.status")["browser"]["mode"], "endpoint", endpoint)
+        # a plain endpoint without a token sends no secret: still allowed
+        with Daemon(http="off", args=["--browser-endpoint", "http://192.0.2.1:9222"]) as d:
+            d.call("daemon.ping")
 
 
 class LogLevelTests(TestCase):

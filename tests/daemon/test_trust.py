@@ -2,11 +2,13 @@
 requests made as another local user (`runuser -u nobody`): the web page's token on
 loopback, no server path over HTTP, backups only into backup_dir, import.start on FIFOs,
 devices, symlinks and huge files, uploads past 1 MiB, the per-uid cap and idle timeouts,
+site-rule secrets kept off linksnap's command line,
 the fallback directory in /tmp (a non-root daemon in a private /tmp), stored broken
 UTF-8, control characters in CLI output and TLS off loopback.
 
 The daemon's state dir and socket live in a 0700 temp dir of root's, so nobody can reach
 them unless a test opens the way on purpose."""
+import errno
 import json
 import os
 import shutil
@@ -134,11 +136,58 @@ class WebToken(TestCase):
             codes = [http(url, "POST", "/login", json.dumps({"token": "wrong-%02d-token" % i}), j)[0]
                      for i in range(10)]
             self.assertEqual(codes, [403] * 10)
-            # now even the right token waits: guessing cannot go on at full speed
-            self.assertEqual(http(url, "POST", "/login", json.dumps({"token": token}), j)[0], 429)
-            self.assertEqual(http(url, path="/?token=" + token)[0], 429)
+            # now this client's wrong tokens wait: guessing cannot go on at full speed ...
+            self.assertEqual(http(url, "POST", "/login", json.dumps({"token": "wrong-10-token"}), j)[0], 429)
+            self.assertEqual(http(url, path="/?token=wrong-11-token")[0], 429)
             self.assertEqual(rpc(url, "daemon.ping", headers={"Authorization": "Bearer nope-nope-nope"})[0], 429)
+            # ... and the right token is never refused for it
+            self.assertEqual(http(url, "POST", "/login", json.dumps({"token": token}), j)[0], 200)
+            self.assertEqual(http(url, path="/?token=" + token)[0], 303)
+            self.assertEqual(rpc(url, "daemon.ping", headers={"Authorization": "Bearer " + token})[0], 200)
             d.call("daemon.ping")   # the socket is not affected
+            self.assertIn("10 wrong tokens in a minute from uid 0", d.read_log())
+
+    def test_another_user_cannot_lock_the_owner_out(self):
+        # Issue 24, finding 8: wrong tokens from nobody, and the request an
+        # <img src="http://127.0.0.1:PORT/?token=x"> on any web page makes, once throttled
+        # everyone; now they count against nobody alone
+        with Daemon() as d:
+            url = d.web_url
+            token = d.token
+            j = {"Origin": url, "Content-Type": "application/json"}
+            img = {"Accept": "image/avif,image/webp,image/*,*/*;q=0.8", "Sec-Fetch-Dest": "image",
+                   "Sec-Fetch-Mode": "no-cors", "Sec-Fetch-Site": "cross-site",
+                   "Referer": "https://pages.example/"}
+            wrong = [["POST", url, "/login", json.dumps({"token": "guess-%02d-guess" % i}), j] for i in range(9)]
+            out = as_nobody(wrong + [
+                ["GET", url, "/?token=x", None, img],                              # the 10th
+                ["GET", url, "/?token=y", None, img],
+                ["POST", url, "/login", json.dumps({"token": "guess-11-guess"}), j],
+                ["POST", url, "/rpc", rpc_body("daemon.ping"),
+                 {"Content-Type": "application/json", "Authorization": "Bearer guess-12-guess"}],
+            ])
+            self.assertEqual([o[0] for o in out], [403] * 10 + [429, 429, 429], out)
+            # the owner (root here) is not throttled: the right token, and a wrong one counted
+            # for root alone
+            st, _, body = http(url, "POST", "/rpc", rpc_body("daemon.ping"),
+                               {"Content-Type": "application/json", "Authorization": "Bearer " + token})
+            self.assertEqual(st, 200, body)
+            self.assertEqual(json.loads(body)["result"], {"pong": True})
+            self.assertEqual(http(url, "POST", "/login", json.dumps({"token": token}), j)[0], 200)
+            self.assertEqual(http(url, path="/?token=" + token)[0], 303)
+            self.assertEqual(http(url, "POST", "/login", json.dumps({"token": "owner-typo-1"}), j)[0], 403)
+            # nobody stays throttled for wrong tokens, but a right token is never refused, so
+            # a page in the owner's own browser (the owner's uid) cannot lock the owner out
+            out = as_nobody([
+                ["GET", url, "/?token=z", None, img],
+                ["POST", url, "/rpc", rpc_body("daemon.ping"),
+                 {"Content-Type": "application/json", "Authorization": "Bearer " + token}],
+            ])
+            self.assertEqual([o[0] for o in out], [429, 200], out)
+            log = d.read_log()
+            nobody_uid = int(subprocess.run(["id", "-u", NOBODY], capture_output=True, text=True).stdout)
+            self.assertIn("10 wrong tokens in a minute from uid %d" % nobody_uid, log)
+            self.assertNotIn("from uid 0", log)
 
 
 @unittest.skipUnless(can_runuser(), "needs root and runuser")
@@ -337,6 +386,81 @@ print(closed)
     def test_unit_limits_descriptors(self):
         with open(os.path.join(os.path.dirname(__file__), "..", "..", "systemd", "linksnapd.service")) as f:
             self.assertRegex(f.read(), r"(?m)^LimitNOFILE=\d+")
+
+
+@unittest.skipUnless(can_runuser(), "needs root and runuser")
+class CliSecrets(TestCase):
+    """Issue 24, finding 10: site-rule secrets never on linksnap's command line, where
+    every local user reads them in /proc/PID/cmdline."""
+
+    def cmdline_as_nobody(self, pid):
+        code = "import sys; sys.stdout.write(open('/proc/%s/cmdline' % sys.argv[1], 'rb').read()" \
+               ".replace(b'\\0', b' ').decode('utf-8', 'replace'))"
+        r = subprocess.run(["runuser", "-u", NOBODY, "--", PY, "-c", code, str(pid)],
+                           capture_output=True, text=True, timeout=60, cwd="/")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        return r.stdout
+
+    def feed_fifo(self, p, fifo, text):
+        """Writes text into fifo once linksnap (p) opens it; fails if p ends first (an
+        open for writing would otherwise wait for a reader for ever)."""
+        while True:
+            try:
+                fd = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
+                break
+            except OSError as e:
+                if e.errno != errno.ENXIO:   # ENXIO: no reader yet
+                    raise
+            if p.poll() is not None:
+                self.fail("linksnap ended before reading %s: %s" % (fifo, p.stderr.read()))
+            time.sleep(0.05)
+        os.set_blocking(fd, True)
+        os.write(fd, text.encode())
+        os.close(fd)
+
+    def site_set(self, d, *args, stdin=subprocess.DEVNULL):
+        return subprocess.Popen([LINKSNAP, "--socket", d.socket, "site", "set"] + list(args),
+                                stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    def test_values_from_a_file_or_stdin_are_not_in_cmdline(self):
+        with Daemon() as d:
+            fifo = os.path.join(d.root, "values")
+            os.mkfifo(fifo, 0o600)
+            stored = lambda m: d.sql("SELECT rule FROM site_rules WHERE match = ?", (m,))[0][0]
+            # --cookie-file: linksnap waits on the FIFO while nobody looks at its command line
+            p = self.site_set(d, "file.example", "--cookie-file", fifo)
+            cmd = self.cmdline_as_nobody(p.pid)
+            self.assertIn("--cookie-file " + fifo, cmd)   # it is linksnap's, and it is running
+            self.assertIsNone(p.poll())
+            self.assertNotIn("FILE-SECRET", cmd)
+            self.feed_fifo(p, fifo, "session=FILE-SECRET-1\n")
+            out, err = p.communicate(timeout=60)
+            self.assertEqual(p.returncode, 0, err)
+            self.assertNotIn("warning", err)
+            self.assertIn("FILE-SECRET-1", stored("file.example"))
+            # --cookie NAME / --header NAME: the values are read from standard input
+            p = self.site_set(d, "stdin.example", "--cookie", "session", "--header", "Authorization",
+                              stdin=subprocess.PIPE)
+            cmd = self.cmdline_as_nobody(p.pid)
+            self.assertIn("--cookie session --header Authorization", cmd)
+            self.assertIsNone(p.poll())
+            out, err = p.communicate("STDIN-SECRET-2\nBearer STDIN-SECRET-3\n", timeout=60)
+            self.assertEqual(p.returncode, 0, err)
+            self.assertNotIn("warning", err)
+            self.assertNotIn("STDIN-SECRET", cmd)
+            self.assertIn("STDIN-SECRET-2", stored("stdin.example"))
+            self.assertIn("Bearer STDIN-SECRET-3", stored("stdin.example"))
+            # the old way still works, and shows why not to: nobody reads the value
+            p = self.site_set(d, "argv.example", "--cookie", "session=ARGV-SECRET-4", "--header-file", fifo)
+            cmd = self.cmdline_as_nobody(p.pid)
+            self.assertIn("session=ARGV-SECRET-4", cmd)
+            self.assertIsNone(p.poll())
+            self.feed_fifo(p, fifo, "X-Other: 1\n")
+            out, err = p.communicate(timeout=60)
+            self.assertEqual(p.returncode, 0, err)
+            self.assertIn("warning: the value of --cookie session is on the command line", err)
+            self.assertIn("/proc/PID/cmdline", err)
+            self.assertNotIn("ARGV-SECRET", err)
 
 
 @unittest.skipUnless(can_runuser() and shutil.which("unshare"), "needs root, runuser and unshare")
