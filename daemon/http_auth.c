@@ -94,8 +94,10 @@ int http_auth_init(http_auth_t *a, const char *host, int port, const char *token
         snprintf(err, errlen, "http.token: at most %zu bytes", sizeof a->token - 1);
         return -1;
     }
-    if (strlen(token) < 8) {
-        snprintf(err, errlen, "http.token: at least 8 characters");
+    if (strlen(token) < HTTP_AUTH_TOKEN_MIN) {
+        snprintf(err, errlen, "http.token: at least %d characters (the right token is never "
+                 "throttled, so only its length keeps guessing out; leave it unset and "
+                 "linksnapd makes a 64-character one)", HTTP_AUTH_TOKEN_MIN);
         return -1;
     }
     snprintf(a->token, sizeof a->token, "%s", token);
@@ -127,9 +129,9 @@ int http_auth_read_token_file(const char *path, char *out, size_t outlen, char *
     buf[n] = '\0';
     buf[strcspn(buf, "\r\n")] = '\0';
     size_t len = strlen(buf);
-    if (len < 8 || len >= outlen) {
-        snprintf(err, errlen, "http.token_file: the token in %s must be 8 to %zu characters",
-                 path, outlen - 1);
+    if (len < HTTP_AUTH_TOKEN_MIN || len >= outlen) {
+        snprintf(err, errlen, "http.token_file: the token in %s must be %d to %zu characters",
+                 path, HTTP_AUTH_TOKEN_MIN, outlen - 1);
         return -1;
     }
     memcpy(out, buf, len + 1);

@@ -25,6 +25,11 @@
 #ifndef LS_HTTP_AUTH_H
 #define LS_HTTP_AUTH_H
 
+/* The shortest token a person may set: the right token is checked first and never
+ * throttled (a wrong guesser cannot lock the owner out), so a token must be too long to
+ * guess at any rate. 24 characters of a random hex token are 96 bits. */
+#define HTTP_AUTH_TOKEN_MIN 24
+
 #include <stddef.h>
 #include <stdint.h>
 

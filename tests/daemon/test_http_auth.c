@@ -8,7 +8,7 @@
 #include "http_auth.h"
 #include "test.h"
 
-#define TOKEN "right-token-0123456789"
+#define TOKEN "right-token-0123456789abcdef"
 
 static http_auth_t *auth_new(void)
 {
@@ -79,8 +79,8 @@ TEST(token_compare_whatever_the_lengths)
     memset(longer, 'r', sizeof longer - 1);
     longer[sizeof longer - 1] = '\0';
     memcpy(longer, TOKEN, strlen(TOKEN));
-    const char *wrong[] = {"", "r", "right-token-012345678", "right-token-01234567890",
-                           "Right-token-0123456789", longer};
+    const char *wrong[] = {"", "r", "right-token-0123456789abcde", "right-token-0123456789abcdef0",
+                           "Right-token-0123456789abcdef", longer};
     for (size_t i = 0; i < sizeof wrong / sizeof wrong[0]; i++) {
         ASSERT_MSG(http_auth_login(a, wrong[i], &p, session) == -1, "'%.40s' let in", wrong[i]);
         http_peer_t fresh = uid_peer(100 + (unsigned)i);   /* never throttled by the loop */
@@ -88,6 +88,17 @@ TEST(token_compare_whatever_the_lengths)
     }
     ASSERT_EQ(http_auth_login(a, TOKEN, &p, session), 0);
     free(a);
+    return 0;
+}
+
+TEST(short_tokens_refused)
+{
+    http_auth_t a;
+    char err[256];
+    /* 23 characters: too few to be safe when the right token is never throttled */
+    ASSERT_EQ(http_auth_init(&a, "127.0.0.1", 8750, "abcdefghijklmnopqrstuvw", 0, err, sizeof err), -1);
+    ASSERT(strstr(err, "at least 24"));
+    ASSERT_EQ(http_auth_init(&a, "127.0.0.1", 8750, "abcdefghijklmnopqrstuvwx", 0, err, sizeof err), 0);
     return 0;
 }
 
@@ -141,6 +152,7 @@ TEST(unknown_peer_is_one_client)
 TEST_LIST = {
     TEST_ENTRY(right_token_is_never_throttled),
     TEST_ENTRY(token_compare_whatever_the_lengths),
+    TEST_ENTRY(short_tokens_refused),
     TEST_ENTRY(clients_table_is_bounded),
     TEST_ENTRY(unknown_peer_is_one_client),
     TEST_END,

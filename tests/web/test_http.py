@@ -12,7 +12,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 from linksnap_test import Daemon, TestCase, main  # noqa: E402
 from webtest import WebSocket, fake_snapshot, http, login, png_size, rpc  # noqa: E402
 
-TOKEN = "s3cret-token-for-tests"
+TOKEN = "s3cret-token-for-the-tests"
 
 
 class Http(TestCase):
