@@ -266,6 +266,13 @@ json_t *fidelity_record(const fidelity_t *f, const shot_result_t *r, const botwa
             json_t *v = json_object_get(r->consent, keys[i]);
             json_object_set_new(consent, keys[i], json_is_array(v) ? json_incref(v) : json_array());
         }
+        /* what consent_report_check left out of the page's report, and why */
+        json_t *dropped = json_object_get(r->consent, "dropped");
+        json_t *problem = json_object_get(r->consent, "problem");
+        if (consent && json_is_integer(dropped) && json_is_string(problem)) {
+            json_object_set(consent, "dropped", dropped);
+            json_object_set(consent, "problem", problem);
+        }
     }
     json_object_set_new(o, "consent", consent ? consent : json_null());
     json_t *hide = f->rule ? json_object_get(f->rule, "hide") : NULL;

@@ -5,7 +5,8 @@ pages served on 127.0.0.1:
   scrolling, a page with its own fixed header) are gone from the shot by default, the
   article is whole, the header stays, and the snapshot's `fidelity.consent` names the
   layers that acted; a site rule with hide_consent = false keeps the notice (so the check
-  can fail);
+  can fail); a page that replaces JSON.stringify, querySelector and Array.prototype.push
+  to forge its record and bloat it to 20 MB (audit finding 11) gets the truth, small;
 - bot walls (tests/capture/botwall_cases.txt served as pages) end `blocked` with the wall
   named, a 429 too; plain 403 and 404 pages stay captures with their status; with
   blocked_retries = 1 a wall is tried once more, later, then ends blocked with its picture;
@@ -292,6 +293,28 @@ class FidelityTests(TestCase):
                 self.assertIn("generic", fid["consent"]["layers"])
                 self.assertIn("scroll", fid["consent"]["layers"])
                 self.assertTrue(fid["consent"]["hidden"])
+
+    def test_consent_record_cannot_be_forged_or_bloated(self):
+        snap = capture(self.d, self.site.url("/consent/hostile_forger.html"))
+        self.assertEqual(snap["state"], "ok", snap["error"])
+        self.assertEqual(count(pngread.read(snap["path"]), is_magenta), 0, "notice pixels in the shot")
+        consent = snap["fidelity"]["consent"]
+        self.assertIsNotNone(consent)
+        text = json.dumps(consent)
+        self.assertNotIn("forged", text)
+        self.assertEqual(consent["managers"], [], "the page forged the manager list")
+        self.assertIn("generic", consent["layers"])
+        # the real notice (its 1 MB id cut) and 63 of the 80 bars; the rest counted
+        self.assertEqual(len(consent["hidden"]), 64)
+        self.assertGreaterEqual(consent["dropped"], 17)
+        self.assertIn("problem", consent)
+        for e in consent["hidden"]:
+            self.assertLessEqual(len(e["what"].encode()), 200)
+            self.assertTrue(e["what"].startswith("div#nxxx") or e["what"] == "div.bar", e["what"][:80])
+        self.assertLess(len(text), 64 * 1024)
+        # and so is every listing that carries it
+        listing = self.d.call("link.list", {})
+        self.assertLess(len(json.dumps(listing)), 1024 * 1024, "link.list answered a bloated record")
 
     def test_rule_can_turn_consent_hiding_off(self):
         match = "http://127.0.0.1:%d/consent/generic_en.html" % self.site.port
