@@ -16,6 +16,7 @@
 
 #include "guard.h"
 #include "log.h"
+#include "sockowner.h"
 
 #define HEAD_MAX 32768              /* request or response head */
 #define HIGH_WATER (1u << 20)       /* queued for one side before the other stops reading */
@@ -1208,7 +1209,8 @@ static void head_timer_start(conn_t *c)
 }
 
 /* 1 when the peer of c is our browser: a remote browser by its address, a local one by
- * the owner of its socket. */
+ * the owner of its socket (the kernel's record of the peer socket's uid: one exact
+ * NETLINK_SOCK_DIAG request, sockowner.c). A peer the kernel cannot name is not ours. */
 static int peer_allowed(egress_t *x, conn_t *c)
 {
     struct sockaddr_storage ss;
@@ -1219,7 +1221,11 @@ static int peer_allowed(egress_t *x, conn_t *c)
         return 0;
     if (x->have_peer)
         return memcmp(a, x->peer, 16) == 0;
-    return 1;
+    uv_os_fd_t fd;
+    sockowner_t so;
+    if (uv_fileno((uv_handle_t *)&c->down, &fd) != 0 || sockowner_of_peer(fd, &so) != 0)
+        return 0;
+    return so.uid == x->peer_uid;
 }
 
 static void accept_cb(uv_stream_t *s, int status)

@@ -9,6 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <uv.h>
 
 #include "egress.h"
@@ -1140,6 +1143,93 @@ TEST(connections_are_capped_per_listener_and_in_total)
     return 0;
 }
 
+static int child_status = -1;
+static pid_t child_pid;
+static void child_poll_cb(uv_timer_t *t)
+{
+    int st;
+    if (waitpid(child_pid, &st, WNOHANG) == child_pid) {
+        child_status = WIFEXITED(st) ? WEXITSTATUS(st) : 100;
+        uv_timer_stop(t);
+    }
+}
+static int child_done(void *a)
+{
+    (void)a;
+    return child_status >= 0;
+}
+
+/* In a child as uid: connects to port, sends a CONNECT to the echo server, and exits with
+ * 0 when the proxy closed the connection without a byte, 1 when bytes came back. */
+static int connect_as(uid_t uid, int port)
+{
+    child_status = -1;
+    child_pid = fork();
+    if (child_pid == 0) {
+        if (setgid(65534) != 0 || setuid(uid) != 0)
+            _exit(3);
+        int fd = socket(AF_INET, SOCK_STREAM, 0);
+        struct sockaddr_in a;
+        uv_ip4_addr("127.0.0.1", port, &a);
+        if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof a) != 0)
+            _exit(4);
+        char req[128], buf[256];
+        int n = snprintf(req, sizeof req, "CONNECT 127.0.0.1:%d HTTP/1.1\r\n\r\nping", echo_srv.port);
+        if (write(fd, req, (size_t)n) != n)
+            _exit(5);
+        _exit(read(fd, buf, sizeof buf) > 0 ? 1 : 0);
+    }
+    uv_timer_t t;
+    uv_timer_init(loop, &t);
+    uv_timer_start(&t, child_poll_cb, 10, 10);
+    run_until(child_done, NULL);
+    uv_close((uv_handle_t *)&t, NULL);
+    uv_run(loop, UV_RUN_NOWAIT);
+    return child_status;
+}
+
+TEST(only_the_browsers_uid_may_connect)
+{
+    egress_limits_t lim = {.max_open = 100};
+    int accepts = echo_srv.accepts;
+    /* a listener for a browser of another uid: our own connection is closed unread */
+    egress_t *x = proxy_custom((egress_opts_t){.limits = &lim, .peer_uid_set = 1,
+                                               .peer_uid = geteuid() + 12345});
+    ASSERT_NOT_NULL(x);
+    egress_set_top_host(x, "127.0.0.1");
+    client_t *c = client_new(egress_port(x));
+    client_send(c, "CONNECT 127.0.0.1:%d HTTP/1.1\r\n\r\n", echo_srv.port);
+    run_until(is_eof, c);
+    ASSERT(c->eof);
+    ASSERT_EQ(c->n, 0);
+    client_free(c);
+    egress_stats_t st;
+    egress_get_stats(x, &st);
+    ASSERT_EQ(st.unauthorised, 1);
+    ASSERT_EQ(st.requests, 0);
+    ASSERT_EQ(refusals_seen, 0);      /* the capture never hears of it */
+    ASSERT_EQ(lim.open, 0);
+    proxy_free(x);
+    /* as root: another user's connection to a listener of ours is closed unread, while
+     * ours is served */
+    if (geteuid() == 0) {
+        x = proxy_custom((egress_opts_t){.limits = &lim});
+        ASSERT_NOT_NULL(x);
+        egress_set_top_host(x, "127.0.0.1");
+        ASSERT_EQ(connect_as(65534, egress_port(x)), 0);
+        egress_get_stats(x, &st);
+        ASSERT_EQ(st.unauthorised, 1);
+        ASSERT_EQ(refusals_seen, 0);
+        ASSERT_EQ(echo_srv.accepts, accepts);
+        ASSERT_EQ(connect_as(0, egress_port(x)), 1);
+        ASSERT_EQ(echo_srv.accepts, accepts + 1);
+        proxy_free(x);
+    } else {
+        fprintf(stderr, "only_the_browsers_uid_may_connect: not root, the other-user part is skipped\n");
+    }
+    return 0;
+}
+
 TEST_LIST = {
     TEST_ENTRY(connect_is_an_opaque_tunnel),
     TEST_ENTRY(absolute_form_keep_alive_and_chunked),
@@ -1155,6 +1245,7 @@ TEST_LIST = {
     TEST_ENTRY(a_listener_without_a_capture_allows_nothing),
     TEST_ENTRY(request_heads_time_out),
     TEST_ENTRY(connections_are_capped_per_listener_and_in_total),
+    TEST_ENTRY(only_the_browsers_uid_may_connect),
     TEST_END,
 };
 
