@@ -293,7 +293,6 @@ struct egress {
     uid_t peer_uid;            /* a local browser's (when !have_peer) */
     egress_limits_t *limits;
     int max_conns, head_timeout_ms;
-    int warned_unauth, warned_cap;   /* logged once per listener: a flood is one line */
     char link_host[256];       /* the first top host: only its connection fixes the side */
     char top_host[256];
     side_t side;
@@ -1263,7 +1262,7 @@ static void accept_cb(uv_stream_t *s, int status)
      * capture (no refusal, nothing logged per connection: a flood is one line) */
     if (!peer_allowed(x, c)) {
         x->stats.unauthorised++;
-        if (!x->warned_unauth++)
+        if (x->stats.unauthorised == 1)   /* one line per owner: a flood is not a log */
             log_warn("egress%s%s: a connection from %s was closed unread (only the browser may "
                      "use its proxy)", x->label[0] ? " " : "", x->label,
                      x->have_peer ? "an address other than the browser's" : "another user's socket");
@@ -1272,7 +1271,7 @@ static void accept_cb(uv_stream_t *s, int status)
     }
     if (x->nactive >= x->max_conns || (x->limits && x->limits->open >= x->limits->max_open)) {
         x->stats.over_cap++;
-        if (!x->warned_cap++)
+        if (x->stats.over_cap == 1)
             log_warn("egress%s%s: %d connections are open (%s); more are closed unread until some end",
                      x->label[0] ? " " : "", x->label,
                      x->nactive >= x->max_conns ? x->nactive : x->limits->open,
