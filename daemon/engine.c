@@ -117,6 +117,7 @@ struct engine {
     int handles_open;
     events_sub_t *sub;
     resolver_t *resolver;         /* the egress proxies' (c-ares on the loop) */
+    egress_limits_t egress_limits;/* the connection cap every proxy listener shares */
     char remote_peer[64];         /* browser.endpoint's IP: the only peer of a remote proxy */
     void *warm;                   /* a context and tab made ahead of the next capture */
     egress_t *warm_egress;        /* its proxy, handed to the slot that takes it */
@@ -786,6 +787,7 @@ static void warm_prepare(engine_t *e)
     egress_opts_t eo = {.resolver = e->resolver, .deny_private = cfg->deny_private,
                         .bind_ip = cfg->browser_endpoint[0] ? cfg->proxy_listen : NULL,
                         .peer_ip = cfg->browser_endpoint[0] ? e->remote_peer : NULL,
+                        .limits = &e->egress_limits,
                         .label = "next capture", .refused = warm_refused_cb, .ud = e};
     e->warm_egress = egress_new(e->loop, &eo, err, sizeof err);
     if (!e->warm_egress) {
@@ -828,6 +830,7 @@ static void slot_start_shot(slot_t *s)
     egress_opts_t eo = {.resolver = e->resolver, .deny_private = cfg->deny_private,
                         .bind_ip = cfg->browser_endpoint[0] ? cfg->proxy_listen : NULL,
                         .peer_ip = cfg->browser_endpoint[0] ? e->remote_peer : NULL,
+                        .limits = &e->egress_limits,
                         .label = label, .refused = on_refused_cb, .ud = s};
     if (!warm) {
         egress_free(s->egress);
@@ -1683,6 +1686,9 @@ engine_t *engine_new(daemon_t *d, char *err, size_t errlen)
         return NULL;
     }
     remote_policy(e);
+    /* proxied connections may take at most half of what the descriptor limit leaves after
+     * a reserve for the control socket, the web page, the store and the browser's pipes */
+    egress_limits_init(&e->egress_limits, 0);
     uv_timer_init(e->loop, &e->tick);
     uv_timer_init(e->loop, &e->connect_timer);
     uv_timer_init(e->loop, &e->health_timer);
