@@ -36,7 +36,6 @@ static _Atomic uint64_t fm_count;      /* allocations attempted since failmalloc
 static _Atomic uint64_t fm_failed;     /* allocations refused since failmalloc_arm */
 static _Atomic uint64_t fm_fail_at;    /* 0 = never */
 static _Atomic int fm_persist;
-static _Atomic uint64_t fm_failed_json; /* of fm_failed, those jansson asked for */
 
 /* Blocks handed out: open addressing with linear probing, deletion by backward shift. */
 typedef struct {
@@ -217,13 +216,7 @@ static int sq_roundup_cb(int n) { return (n + 7) & ~7; }
 static int sq_init_cb(void *ud) { (void)ud; return SQLITE_OK; }
 static void sq_shutdown_cb(void *ud) { (void)ud; }
 
-static void *json_malloc_cb(size_t n)
-{
-    void *p = __wrap_malloc(n);
-    if (!p)
-        atomic_fetch_add(&fm_failed_json, 1);
-    return p;
-}
+static void *json_malloc_cb(size_t n) { return __wrap_malloc(n); }
 static void json_free_cb(void *p) { __wrap_free(p); }
 
 int failmalloc_init(void)
@@ -251,7 +244,6 @@ void failmalloc_arm(uint64_t n, int persist)
     atomic_store(&fm_fail_at, 0);
     atomic_store(&fm_count, 0);
     atomic_store(&fm_failed, 0);
-    atomic_store(&fm_failed_json, 0);
     atomic_store(&fm_persist, persist);
     atomic_store(&fm_fail_at, n);
 }
@@ -260,7 +252,6 @@ void failmalloc_disarm(void) { atomic_store(&fm_fail_at, 0); }
 
 uint64_t failmalloc_count(void) { return atomic_load(&fm_count); }
 uint64_t failmalloc_failed(void) { return atomic_load(&fm_failed); }
-uint64_t failmalloc_failed_json(void) { return atomic_load(&fm_failed_json); }
 
 int64_t failmalloc_live_blocks(void)
 {

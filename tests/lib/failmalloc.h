@@ -3,10 +3,13 @@
  *
  * A test binary links tests/lib/failmalloc.c and is linked with
  *   -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=free,--wrap=strdup,--wrap=strndup
- * (ls_add_failmalloc() in tests/CMakeLists.txt adds both), so every call our own objects and
+ * (linking the ls_failmalloc library of tests/CMakeLists.txt adds both), so every call our
+ * own objects and
  * static libraries make goes through the wrappers below. Shared libraries are not relinked:
  * failmalloc_init() routes SQLite (SQLITE_CONFIG_MALLOC, before sqlite3_initialize) and
- * jansson (json_set_alloc_funcs) through the same wrappers. What other shared libraries
+ * jansson (json_set_alloc_funcs) through the same wrappers (common/jsonmem.c later puts its
+ * own counting hooks in jansson's place; they call malloc and free, which are wrapped too,
+ * since ls_common is linked statically). What other shared libraries
  * allocate (FreeType, fontconfig, ICU, libidn2, utf8proc, libdeflate) is neither counted
  * nor failed.
  *
@@ -31,9 +34,6 @@ void failmalloc_disarm(void);
 uint64_t failmalloc_count(void);
 /* Allocations refused since the last failmalloc_arm. */
 uint64_t failmalloc_failed(void);
-/* Of those, the ones jansson asked for. jansson's parser reports some failed allocations
- * (a string's value) as a syntax error; a test can tell that case apart with this. */
-uint64_t failmalloc_failed_json(void);
 
 /* Heap blocks and bytes (malloc_usable_size) handed out through the wrappers and not yet
  * freed; frees of blocks that some other allocator made (a shared library's strdup freed
