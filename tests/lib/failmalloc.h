@@ -13,8 +13,9 @@
  * allocate (FreeType, fontconfig, ICU, libidn2, utf8proc, libdeflate) is neither counted
  * nor failed.
  *
- * The state is one process-wide global: an allocator hook cannot carry a context. It is
- * protected by nothing but atomics; tests that arm it run their workload on one thread. */
+ * The state is one process-wide global: an allocator hook cannot carry a context. Its
+ * counters are atomics and its table of blocks sits behind a mutex, but "the Nth
+ * allocation" only means something when the armed workload runs on one thread. */
 #ifndef LS_FAILMALLOC_H
 #define LS_FAILMALLOC_H
 
