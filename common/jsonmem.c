@@ -24,6 +24,11 @@ static void count_free_cb(void *p) { free(p); }
 /* malloc and free, as jansson's defaults: blocks it took before this still free right */
 static void install(void) { json_set_alloc_funcs(count_malloc_cb, count_free_cb); }
 
+void jsonmem_init(void)
+{
+    pthread_once(&install_once, install);
+}
+
 json_t *jsonmem_loadb(const char *buf, size_t len, size_t flags, json_error_t *err, int *nomem)
 {
     pthread_once(&install_once, install);
