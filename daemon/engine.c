@@ -17,18 +17,12 @@
  * The engine writes nothing itself: claims, results and retries are writer calls. */
 #include "engine.h"
 
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <ftw.h>
-#include <fontconfig/fontconfig.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <arpa/inet.h>
 #include <curl/curl.h>
 
 #include "browser.h"
@@ -40,6 +34,7 @@
 #include "json_link.h"
 #include "log.h"
 #include "postproc.h"
+#include "remote.h"
 #include "shot.h"
 #include "sites.h"
 #include "util.h"
@@ -1061,11 +1056,6 @@ static void open_pipe(engine_t *e)
     on_cdp_connected(e, e->cdp);
 }
 
-static void remove_pid_file(engine_t *e)
-{
-    unlink(e->pid_file);
-}
-
 static void on_browser_exit_cb(browser_t *b, int64_t status, int sig, void *ud)
 {
     engine_t *e = ud;
@@ -1081,7 +1071,7 @@ static void on_browser_exit_cb(browser_t *b, int64_t status, int sig, void *ud)
     browser_free(b);
     if (e->browser == b)
         e->browser = NULL;
-    remove_pid_file(e);
+    unlink(e->pid_file);
     e->bstate = B_OFF;
     if (e->closing) {
         if (slots_busy(e, SLOT_FREE) == 0)
@@ -1098,247 +1088,47 @@ static void connect_timeout_cb(uv_timer_t *t)
         teardown(e, "the browser did not accept the DevTools connection in time (step: connect)", 1);
 }
 
-/* A remote browser (browser.endpoint). `ws://` / `wss://host:port/path` is its browser
- * websocket, used as given. `http://` / `https://host:port` is discovered: /json/version
- * (libcurl, on the thread pool, with the token) names the websocket, and only its path is
- * taken: the connection goes to the configured host and port (wss when https), so the
- * token never goes to a host the answer names. */
-typedef struct {
-    uv_work_t work;
-    engine_t *e;
-    unsigned gen;
-    char endpoint[512];
-    char token[512], ca_file[4096];
-    char ws_host[256], ws_path[512];
-    int ws_port, tls, discover;
-    char error[300];
-} discovery_t;
-
-/* Splits browser.endpoint into ds (host, port, tls, path, whether to discover). On the
- * loop: parsing only. 0, or -1 with ds->error. */
-static int endpoint_parse(discovery_t *ds)
+/* Discovery's end (capture/remote.c): a late answer, for a browser generation torn down
+ * meanwhile, is dropped. */
+static void on_remote_found_cb(const remote_ws_t *ws, const char *err, unsigned gen, void *ud)
 {
-    CURLU *u = curl_url();
-    char *scheme = NULL, *host = NULL, *port = NULL, *path = NULL;
-    int rc = -1;
-    if (!u || curl_url_set(u, CURLUPART_URL, ds->endpoint, CURLU_NON_SUPPORT_SCHEME) != CURLUE_OK ||
-        curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
-        curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
-        curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) != CURLUE_OK ||
-        curl_url_get(u, CURLUPART_PATH, &path, 0) != CURLUE_OK) {
-        snprintf(ds->error, sizeof ds->error, "browser.endpoint '%s' is not a URL "
-                 "(http://host:port, https://host:port, ws://... or wss://...)", ds->endpoint);
-        goto out;
-    }
-    if (!strcmp(scheme, "http") || !strcmp(scheme, "https")) {
-        ds->discover = 1;
-        ds->tls = !strcmp(scheme, "https");
-    } else if (!strcmp(scheme, "ws") || !strcmp(scheme, "wss")) {
-        ds->tls = !strcmp(scheme, "wss");
-        snprintf(ds->ws_path, sizeof ds->ws_path, "%s", path);
-    } else {
-        snprintf(ds->error, sizeof ds->error, "browser.endpoint '%s': the scheme must be http, "
-                 "https, ws or wss", ds->endpoint);
-        goto out;
-    }
-    /* IPv6 literals come back in brackets; the socket wants the address alone */
-    size_t hl = strlen(host);
-    if (hl > 2 && host[0] == '[' && host[hl - 1] == ']')
-        snprintf(ds->ws_host, sizeof ds->ws_host, "%.*s", (int)(hl - 2), host + 1);
-    else
-        snprintf(ds->ws_host, sizeof ds->ws_host, "%s", host);
-    ds->ws_port = atoi(port);
-    rc = 0;
-out:
-    curl_free(scheme);
-    curl_free(host);
-    curl_free(port);
-    curl_free(path);
-    curl_url_cleanup(u);
-    return rc;
-}
-
-static size_t discovery_write_cb(char *p, size_t size, size_t n, void *ud)
-{
-    char **buf = ud;
-    size_t have = *buf ? strlen(*buf) : 0, add = size * n;
-    if (have + add > 65536)
-        return 0;
-    char *nb = realloc(*buf, have + add + 1);
-    if (!nb)
-        return 0;
-    memcpy(nb + have, p, add);
-    nb[have + add] = '\0';
-    *buf = nb;
-    return add;
-}
-
-static void discovery_work_cb(uv_work_t *w)
-{
-    discovery_t *ds = w->data;
-    char url[600], auth[600], *body = NULL;
-    struct curl_slist *hdrs = NULL;
-    size_t el = strlen(ds->endpoint);
-    snprintf(url, sizeof url, "%.*s/json/version", (int)(el && ds->endpoint[el - 1] == '/' ? el - 1 : el),
-             ds->endpoint);
-    CURL *c = curl_easy_init();
-    if (!c) {
-        snprintf(ds->error, sizeof ds->error, "out of memory");
-        return;
-    }
-    if (ds->token[0]) {
-        snprintf(auth, sizeof auth, "Authorization: Bearer %s", ds->token);
-        if (!(hdrs = curl_slist_append(NULL, auth))) {
-            snprintf(ds->error, sizeof ds->error, "out of memory");
-            curl_easy_cleanup(c);
-            return;
-        }
-        memset(auth, 0, sizeof auth);
-        curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
-    }
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discovery_write_cb);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 5000L);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-    if (ds->ca_file[0])
-        curl_easy_setopt(c, CURLOPT_CAINFO, ds->ca_file);
-    CURLcode rc = curl_easy_perform(c);
-    long code = 0;
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
-    curl_easy_cleanup(c);
-    curl_slist_free_all(hdrs);
-    if (rc != CURLE_OK) {
-        snprintf(ds->error, sizeof ds->error, "browser.endpoint %s: %s", ds->endpoint, curl_easy_strerror(rc));
-        goto out;
-    }
-    if (code == 401 || code == 403) {
-        snprintf(ds->error, sizeof ds->error, "browser.endpoint %s refused us (HTTP %ld): check "
-                 "browser.token", ds->endpoint, code);
-        goto out;
-    }
-    json_error_t je;
-    json_t *doc = body ? json_loads(body, 0, &je) : NULL;
-    const char *ws = json_string_value(json_object_get(doc, "webSocketDebuggerUrl"));
-    CURLU *u = curl_url();
-    char *path = NULL;
-    if (code != 200 || !ws || !u ||
-        curl_url_set(u, CURLUPART_URL, ws, CURLU_NON_SUPPORT_SCHEME) != CURLUE_OK ||
-        curl_url_get(u, CURLUPART_PATH, &path, 0) != CURLUE_OK) {
-        snprintf(ds->error, sizeof ds->error,
-                 "browser.endpoint %s is not a Chromium DevTools endpoint (no webSocketDebuggerUrl "
-                 "in /json/version, HTTP %ld)", ds->endpoint, code);
-    } else {
-        snprintf(ds->ws_path, sizeof ds->ws_path, "%s", path);
-    }
-    curl_free(path);
-    curl_url_cleanup(u);
-    json_decref(doc);
-out:
-    free(body);
-}
-
-static void discovery_free(discovery_t *ds)
-{
-    memset(ds->token, 0, sizeof ds->token);
-    free(ds);
-}
-
-static void discovery_after_cb(uv_work_t *w, int status)
-{
-    discovery_t *ds = w->data;
-    engine_t *e = ds->e;
+    engine_t *e = ud;
     e->handles_open--;
-    if (ds->gen == e->gen && e->bstate == B_STARTING && !e->closing) {
-        if (status || ds->error[0])
-            teardown(e, ds->error[0] ? ds->error : "browser discovery canceled", 1);
+    if (gen == e->gen && e->bstate == B_STARTING && !e->closing) {
+        if (err)
+            teardown(e, err, 1);
         else
-            connect_cdp(e, ds->ws_host, ds->ws_port, ds->ws_path, ds->tls);
+            connect_cdp(e, ws->host, ws->port, ws->path, ws->tls);
     }
-    discovery_free(ds);
     if (e->closing && e->handles_open == 0 && e->close_cb)
         teardown(e, "linksnapd is stopping", 0);
 }
 
+/* A remote browser (browser.endpoint): its websocket as given, or discovered first. */
 static void start_remote(engine_t *e)
 {
+    const config_t *cfg = &e->d->cfg;
     char err[512];
-    if (!e->ctx && !(e->ctx = cdp_ctx_new(e->loop, e->d->cfg.browser_ca_file, err, sizeof err))) {
+    if (!e->ctx && !(e->ctx = cdp_ctx_new(e->loop, cfg->browser_ca_file, err, sizeof err))) {
         teardown(e, err, 1);
         return;
     }
-    discovery_t *ds = calloc(1, sizeof *ds);
-    if (!ds) {
-        teardown(e, "out of memory", 1);
+    remote_ws_t ws;
+    int discover;
+    if (remote_parse(cfg->browser_endpoint, &ws, &discover, err, sizeof err) != 0) {
+        teardown(e, err, 1);
         return;
     }
-    ds->e = e;
-    ds->gen = e->gen;
-    snprintf(ds->endpoint, sizeof ds->endpoint, "%s", e->d->cfg.browser_endpoint);
-    snprintf(ds->token, sizeof ds->token, "%s", e->d->cfg.browser_token);
-    snprintf(ds->ca_file, sizeof ds->ca_file, "%s", e->d->cfg.browser_ca_file);
-    if (endpoint_parse(ds) != 0) {
-        teardown(e, ds->error, 1);
-        discovery_free(ds);
+    if (!discover) {
+        connect_cdp(e, ws.host, ws.port, ws.path, ws.tls);
         return;
     }
-    if (!ds->discover) {
-        connect_cdp(e, ds->ws_host, ds->ws_port, ds->ws_path, ds->tls);
-        discovery_free(ds);
-        return;
-    }
-    ds->work.data = ds;
     e->handles_open++;
-    if (uv_queue_work(e->loop, &ds->work, discovery_work_cb, discovery_after_cb) != 0) {
+    if (remote_discover(e->loop, cfg->browser_endpoint, cfg->browser_token, cfg->browser_ca_file,
+                        e->gen, on_remote_found_cb, e, err, sizeof err) != 0) {
         e->handles_open--;
-        discovery_free(ds);
-        teardown(e, "cannot queue the browser discovery", 1);
+        teardown(e, err, 1);
     }
-}
-
-/* A profile left by a Chromium that was killed made the next one's first pages stall
- * (their load events and script replies never came). Every browser starts on a fresh
- * profile: the old one is renamed aside at once and removed on the thread pool. */
-typedef struct {
-    uv_work_t work;
-    char path[4400];
-} discard_t;
-
-static int discard_entry_cb(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    remove(path);
-    return 0;
-}
-
-static void discard_work_cb(uv_work_t *w)
-{
-    discard_t *dc = w->data;
-    nftw(dc->path, discard_entry_cb, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static void discard_after_cb(uv_work_t *w, int status)
-{
-    (void)status;
-    free(w->data);
-}
-
-static void profile_discard(engine_t *e)
-{
-    discard_t *dc = calloc(1, sizeof *dc);
-    if (!dc)
-        return;
-    snprintf(dc->path, sizeof dc->path, "%s.old-%u", e->profile_dir, e->gen);
-    if (rename(e->profile_dir, dc->path) != 0) {
-        free(dc);   /* none yet (ENOENT), or it stays: Chromium copes with a used one */
-        return;
-    }
-    dc->work.data = dc;
-    if (uv_queue_work(e->loop, &dc->work, discard_work_cb, discard_after_cb) != 0)
-        free(dc);
 }
 
 static void start_browser(engine_t *e)
@@ -1353,7 +1143,7 @@ static void start_browser(engine_t *e)
         start_remote(e);
         return;
     }
-    profile_discard(e);
+    browser_profile_discard(e->loop, e->profile_dir, e->gen);
     browser_opts_t bo = {.chromium = e->chromium, .profile_dir = e->profile_dir,
                          .no_sandbox = geteuid() == 0};
     e->browser = browser_start(e->loop, &bo, on_browser_exit_cb, e, err, sizeof err);
@@ -1361,11 +1151,7 @@ static void start_browser(engine_t *e)
         teardown(e, err, 1);
         return;
     }
-    FILE *f = fopen(e->pid_file, "w");
-    if (f) {
-        fprintf(f, "%d\n%s\n", browser_pid(e->browser), e->profile_dir);
-        fclose(f);
-    }
+    browser_write_pid_file(e->browser, e->pid_file, e->profile_dir);
     open_pipe(e);
 }
 
@@ -1421,50 +1207,6 @@ static void teardown(engine_t *e, const char *reason, int failure)
     }
 }
 
-/* Memory of the browser's process group in kB: the sum of each process's proportional
- * set size (PSS, /proc/PID/smaps_rollup), so pages the renderers share count once. */
-static int64_t group_pss_kb(int pgid)
-{
-    DIR *dir = opendir("/proc");
-    if (!dir)
-        return 0;
-    int64_t total = 0;
-    struct dirent *de;
-    while ((de = readdir(dir))) {
-        if (de->d_name[0] < '1' || de->d_name[0] > '9')
-            continue;
-        char path[64], buf[512];
-        snprintf(path, sizeof path, "/proc/%s/stat", de->d_name);
-        int fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-            continue;
-        ssize_t n = read(fd, buf, sizeof buf - 1);
-        close(fd);
-        if (n <= 0)
-            continue;
-        buf[n] = '\0';
-        char *p = strrchr(buf, ')');   /* the command may hold spaces and parentheses */
-        int pgrp = 0, ppid;
-        char st;
-        if (!p || sscanf(p + 2, "%c %d %d", &st, &ppid, &pgrp) != 3 || pgrp != pgid)
-            continue;
-        snprintf(path, sizeof path, "/proc/%s/smaps_rollup", de->d_name);
-        FILE *f = fopen(path, "r");
-        if (!f)
-            continue;
-        char line[256];
-        long kb;
-        while (fgets(line, sizeof line, f))
-            if (sscanf(line, "Pss: %ld kB", &kb) == 1) {
-                total += kb;
-                break;
-            }
-        fclose(f);
-    }
-    closedir(dir);
-    return total;
-}
-
 static void tick_cb(uv_timer_t *t)
 {
     engine_t *e = t->data;
@@ -1476,7 +1218,7 @@ static void tick_cb(uv_timer_t *t)
         if (busy)
             e->last_busy_ms = now;
         if (e->browser && (now / TICK_MS) % 5 == 0) {
-            e->browser_pss_kb = group_pss_kb(browser_pid(e->browser));
+            e->browser_pss_kb = browser_group_pss_kb(browser_pid(e->browser));
             if (!e->recycling && e->browser_pss_kb > (int64_t)e->d->cfg.memory_limit_mb * 1024) {
                 e->recycling = 1;
                 snprintf(e->recycle_reason, sizeof e->recycle_reason,
@@ -1556,66 +1298,6 @@ static void event_cb(json_t *event, void *ud)
     engine_kick(ud);
 }
 
-/* A Chromium left by an earlier linksnapd that died before it could kill it (the lifeline
- * normally takes it within a second; this catches the rest). */
-static void reap_leftover(engine_t *e)
-{
-    FILE *f = fopen(e->pid_file, "r");
-    if (!f)
-        return;
-    int pid = 0;
-    char profile[4300] = "";
-    if (fscanf(f, "%d\n%4299[^\n]", &pid, profile) < 1)
-        pid = 0;
-    fclose(f);
-    if (pid > 1) {
-        char path[64], cmd[8192];
-        snprintf(path, sizeof path, "/proc/%d/cmdline", pid);
-        FILE *c = fopen(path, "r");
-        size_t n = c ? fread(cmd, 1, sizeof cmd - 1, c) : 0;
-        if (c)
-            fclose(c);
-        for (size_t i = 0; i < n; i++)
-            if (cmd[i] == '\0')
-                cmd[i] = ' ';
-        cmd[n] = '\0';
-        if (n && strstr(cmd, e->profile_dir)) {
-            kill(-pid, SIGKILL);
-            kill(pid, SIGKILL);
-            log_warn("killed a browser left over by an earlier linksnapd (pid %d)", pid);
-        }
-    }
-    remove_pid_file(e);
-}
-
-static int has_cjk_font(void)
-{
-    /* a configuration of our own, destroyed here: fontconfig's global default is never
-     * freed (and belongs to whoever else uses fontconfig in this process) */
-    FcConfig *cfg = FcInitLoadConfigAndFonts();
-    if (!cfg)
-        return 0;
-    FcPattern *p = FcPatternCreate();
-    FcObjectSet *os = FcObjectSetBuild(FC_FAMILY, NULL);
-    FcLangSet *ls = FcLangSetCreate();
-    int found = 0;
-    if (p && os && ls && FcLangSetAdd(ls, (const FcChar8 *)"zh-cn") &&
-        FcPatternAddLangSet(p, FC_LANG, ls)) {
-        FcFontSet *fs = FcFontList(cfg, p, os);
-        found = fs && fs->nfont > 0;
-        if (fs)
-            FcFontSetDestroy(fs);
-    }
-    if (ls)
-        FcLangSetDestroy(ls);
-    if (os)
-        FcObjectSetDestroy(os);
-    if (p)
-        FcPatternDestroy(p);
-    FcConfigDestroy(cfg);
-    return found;
-}
-
 /* A remote browser (browser.endpoint) reaches the egress proxy on browser.proxy_listen,
  * and only the endpoint's own address may connect to it. Without that, captures fail
  * closed with the reason (the remote browser would otherwise go out on its own). */
@@ -1631,25 +1313,10 @@ static void remote_policy(engine_t *e)
                  "(see linksnapd.conf(5))");
         return;
     }
-    CURLU *u = curl_url();
-    char *host = NULL;
-    unsigned char tmp[16];
-    if (u && curl_url_set(u, CURLUPART_URL, cfg->browser_endpoint, CURLU_NON_SUPPORT_SCHEME) == CURLUE_OK &&
-        curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK) {
-        size_t n = strlen(host);
-        if (n > 2 && host[0] == '[' && host[n - 1] == ']') {
-            memmove(host, host + 1, n - 2);
-            host[n - 2] = '\0';
-        }
-        if (inet_pton(AF_INET, host, tmp) == 1 || inet_pton(AF_INET6, host, tmp) == 1)
-            snprintf(e->remote_peer, sizeof e->remote_peer, "%s", host);
-    }
-    if (!e->remote_peer[0])
+    if (remote_peer_ip(cfg->browser_endpoint, e->remote_peer, sizeof e->remote_peer) != 0)
         snprintf(e->remote_error, sizeof e->remote_error,
                  "browser.endpoint must name the browser by its IP address when browser.proxy_listen "
                  "is used: only that address may connect to the egress proxy");
-    curl_free(host);
-    curl_url_cleanup(u);
 }
 
 engine_t *engine_new(daemon_t *d, char *err, size_t errlen)
@@ -1667,11 +1334,7 @@ engine_t *engine_new(daemon_t *d, char *err, size_t errlen)
     snprintf(e->profile_dir, sizeof e->profile_dir, "%s/browser", d->cfg.state_dir);
     snprintf(e->pid_file, sizeof e->pid_file, "%s/browser.pid", d->cfg.state_dir);
     snprintf(e->shots_dir, sizeof e->shots_dir, "%s/snapshots", d->cfg.state_dir);
-    /* Debian's /usr/bin/chromium is a shell wrapper; the binary behind it starts faster
-     * and keeps our lifeline pipes without a detour */
-    snprintf(e->chromium, sizeof e->chromium, "%s", d->cfg.chromium_path);
-    if (!strcmp(e->chromium, "/usr/bin/chromium") && access("/usr/lib/chromium/chromium", X_OK) == 0)
-        snprintf(e->chromium, sizeof e->chromium, "/usr/lib/chromium/chromium");
+    browser_binary(d->cfg.chromium_path, e->chromium, sizeof e->chromium);
     for (int i = 0; i < e->nalloc; i++) {
         e->slots[i].e = e;
         uv_timer_init(e->loop, &e->slots[i].wait);
@@ -1688,8 +1351,10 @@ engine_t *engine_new(daemon_t *d, char *err, size_t errlen)
     uv_timer_init(e->loop, &e->connect_timer);
     uv_timer_init(e->loop, &e->health_timer);
     e->tick.data = e->connect_timer.data = e->health_timer.data = e;
-    reap_leftover(e);
-    e->cjk_font = has_cjk_font();
+    int pid = browser_reap(e->pid_file, e->profile_dir);
+    if (pid)
+        log_warn("killed a browser left over by an earlier linksnapd (pid %d)", pid);
+    e->cjk_font = browser_has_cjk_font();
     if (!e->cjk_font)
         log_warn("no CJK font installed: Chinese, Japanese and Korean pages will show boxes "
                  "(install fonts-noto-cjk)");
