@@ -1,13 +1,15 @@
 /* cdp.c -- the DevTools protocol client: one message layer (ids, pending replies, events,
  * the capped assembly buffer) under two transports.
- *   - Pipe: two uv_pipe_t on the loop; each message is a JSON text ended by a NUL byte.
- *     Reads land directly in the assembly buffer (a 40 MB screenshot reply is not copied
- *     again), writes are queued by libuv in order.
+ *   - Pipe: two uv_pipe_t on the loop; each message is a JSON text ended by a NUL byte,
+ *     cut out by cdpframe.c. Reads land directly in its buffer (a 40 MB screenshot reply
+ *     is not copied again), writes are queued by libuv in order.
  *   - Websocket: a libwebsockets client on a foreign libuv loop; outgoing messages wait in
  *     a queue and leave one per LWS_CALLBACK_CLIENT_WRITEABLE; incoming fragments are
  *     appended and parsed when the final fragment arrives. No Origin header and no
  *     subprotocol (Chromium refuses an Origin it was not told to allow); TLS and a bearer
- *     token for remote browsers. */
+ *     token for remote browsers.
+ * A message over the cap (max_message) costs only itself on either transport: it is
+ * dropped, and the command it answers fails with the reason; the connection stays up. */
 #include "cdp.h"
 
 #include <libwebsockets.h>
@@ -17,6 +19,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "cdpframe.h"
 #include "log.h"
 
 #define PIPE_READ_CHUNK (256u << 10)   /* free room offered to each pipe read */
@@ -24,6 +27,7 @@
 typedef struct pending {
     struct pending *next;
     long id;
+    char method[48];        /* for the sentence when its reply is dropped */
     cdp_reply_cb cb;
     void *ud;
 } pending_t;
@@ -62,7 +66,12 @@ struct cdp {
     int pipes_open;         /* handles initialised and not yet closed */
     int pipes_closing;
     /* message layer */
-    buf_t in;
+    cdpframe_t frame;       /* the pipe's */
+    buf_t in;               /* the websocket's: one message from its fragments */
+    size_t max_message;
+    int ws_dropping;        /* the websocket message being received is over the cap */
+    uint64_t ws_drop_len;
+    long ws_drop_id;
     long next_id;
     pending_t *pending;
     cdp_event_cb on_event;
@@ -74,6 +83,7 @@ struct cdp {
 static void cdp_free(cdp_t *c)
 {
     buf_free(&c->in);
+    cdpframe_free(&c->frame);
     memset(c->auth, 0, sizeof c->auth);
     free(c);
 }
@@ -136,6 +146,29 @@ static void dispatch(cdp_t *c, const char *text, size_t len)
     json_decref(msg);
 }
 
+/* A message over the cap was dropped: the command it answers (id, -1 = an event or an
+ * unknown one) fails with the reason; the connection goes on. */
+static void dropped(cdp_t *c, long id, uint64_t len)
+{
+    for (pending_t **pp = &c->pending; id >= 0 && *pp; pp = &(*pp)->next) {
+        if ((*pp)->id != id)
+            continue;
+        pending_t *p = *pp;
+        *pp = p->next;
+        char why[300];
+        snprintf(why, sizeof why, "the browser's reply to %s was %.1f MiB, over the %zu MiB a "
+                 "message may have; it was dropped (the connection stays up)", p->method,
+                 (double)len / 1048576.0, c->max_message >> 20);
+        log_warn("cdp: %s", why);
+        if (p->cb)
+            p->cb(c, NULL, why, p->ud);
+        free(p);
+        return;
+    }
+    log_warn("cdp: dropped a %.1f MiB message from the browser (over the %zu MiB cap)%s",
+             (double)len / 1048576.0, c->max_message >> 20, id >= 0 ? " answering no pending command" : "");
+}
+
 /* The connection ended (not by cdp_close): every pending command fails, the owner hears. */
 static void lost(cdp_t *c, const char *why)
 {
@@ -153,6 +186,7 @@ static void in_trim(cdp_t *c)
 {
     if (c->in.len == 0 && c->in.cap > (1u << 20))
         buf_free(&c->in);
+    cdpframe_trim(&c->frame);
 }
 
 /* ---- pipe transport ------------------------------------------------------------------- */
@@ -183,14 +217,23 @@ static void pipe_alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
     cdp_t *c = h->data;
     (void)suggested;
-    size_t room = PIPE_READ_CHUNK;
-    if (c->in.max - c->in.len < room)
-        room = c->in.max - c->in.len;   /* the cap is reached exactly, then refused */
-    if (room == 0 || buf_reserve(&c->in, room) != 0) {
-        *buf = uv_buf_init(NULL, 0);      /* libuv reports UV_ENOBUFS */
-        return;
-    }
-    *buf = uv_buf_init(c->in.data + c->in.len, (unsigned)room);
+    size_t room = 0;
+    char *at = cdpframe_room(&c->frame, PIPE_READ_CHUNK, &room);
+    *buf = at ? uv_buf_init(at, (unsigned)room) : uv_buf_init(NULL, 0);   /* NULL: UV_ENOBUFS */
+}
+
+static int pipe_msg_cb(const char *text, size_t len, void *ud)
+{
+    cdp_t *c = ud;
+    dispatch(c, text, len);
+    return c->closing;
+}
+
+static int pipe_drop_cb(long id, uint64_t len, void *ud)
+{
+    cdp_t *c = ud;
+    dropped(c, id, len);
+    return c->closing;
 }
 
 static void pipe_read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
@@ -204,8 +247,7 @@ static void pipe_read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
         if (nread == UV_EOF)
             snprintf(why, sizeof why, "DevTools pipe closed by the browser");
         else if (nread == UV_ENOBUFS)
-            snprintf(why, sizeof why, "a message from the browser passed %zu MiB; dropping the connection",
-                     c->in.max >> 20);
+            snprintf(why, sizeof why, "out of memory reading from the browser");
         else
             snprintf(why, sizeof why, "DevTools pipe: %s", uv_strerror((int)nread));
         if (nread != UV_EOF)
@@ -214,27 +256,19 @@ static void pipe_read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
         lost(c, why);
         return;
     }
-    size_t scan = c->in.len, end = c->in.len + (size_t)nread, start = 0;
-    c->in.len = end;
-    c->in.data[end] = '\0';
     c->busy++;
-    while (!c->closing) {
-        char *nul = memchr(c->in.data + scan, '\0', end - scan);
-        if (!nul)
-            break;
-        size_t at = (size_t)(nul - c->in.data);
-        dispatch(c, c->in.data + start, at - start);
-        start = scan = at + 1;
-    }
+    int rc = cdpframe_commit(&c->frame, (size_t)nread, pipe_msg_cb, pipe_drop_cb, c);
     c->busy--;
     if (c->closing) {
         maybe_free_pipe(c);
         return;
     }
-    if (start) {
-        buf_consume(&c->in, start);
-        in_trim(c);
+    if (rc < 0) {
+        uv_read_stop(st);
+        lost(c, "out of memory reading from the browser");
+        return;
     }
+    in_trim(c);
 }
 
 static void pipe_write_cb(uv_write_t *req, int status)
@@ -345,15 +379,29 @@ static int lws_cb_inner(cdp_t *c, struct lws *wsi, enum lws_callback_reasons rea
     case LWS_CALLBACK_CLIENT_RECEIVE:
         if (!c)
             return -1;
-        if (lws_is_first_fragment(wsi))
+        if (lws_is_first_fragment(wsi)) {
             buf_reset(&c->in);
-        if (buf_append(&c->in, in, len) != 0) {
-            log_err("cdp: a message from the browser passed %zu MiB; dropping the connection",
-                    c->in.max >> 20);
-            return -1;
+            c->ws_dropping = 0;
+            c->ws_drop_len = 0;
+        }
+        if (c->ws_dropping) {
+            c->ws_drop_len += len;
+        } else if (buf_append(&c->in, in, len) != 0) {
+            if (c->in.len + len <= c->in.max)
+                return -1;   /* out of memory */
+            /* over the cap: counted, not kept; its command fails once it has all come */
+            c->ws_dropping = 1;
+            c->ws_drop_id = cdpframe_peek_id(c->in.len ? c->in.data : in, c->in.len ? c->in.len : len);
+            c->ws_drop_len = c->in.len + len;
+            buf_free(&c->in);
         }
         if (lws_is_final_fragment(wsi) && !lws_remaining_packet_payload(wsi)) {
-            dispatch(c, c->in.data, c->in.len);
+            if (c->ws_dropping) {
+                c->ws_dropping = 0;
+                dropped(c, c->ws_drop_id, c->ws_drop_len);
+            } else {
+                dispatch(c, c->in.data, c->in.len);
+            }
             if (!c->closing) {
                 buf_reset(&c->in);
                 in_trim(c);
@@ -457,7 +505,9 @@ cdp_t *cdp_new(uv_loop_t *loop, cdp_ctx_t *x, size_t max_message, cdp_event_cb o
     c->ud = ud;
     c->next_id = 1;
     c->out_tail = &c->out;
-    buf_init(&c->in, max_message ? max_message : (256u << 20));
+    c->max_message = max_message ? max_message : ((size_t)256 << 20);
+    buf_init(&c->in, c->max_message);
+    cdpframe_init(&c->frame, c->max_message);
     return c;
 }
 
@@ -525,6 +575,7 @@ long cdp_send(cdp_t *c, const char *method, json_t *params, const char *session,
     }
     free(text);
     p->id = id;
+    snprintf(p->method, sizeof p->method, "%s", method);
     p->cb = cb;
     p->ud = ud;
     p->next = c->pending;

@@ -54,6 +54,7 @@ void config_defaults(config_t *c)
     c->recycle_after = 200;
     c->idle_stop_s = 300;
     c->memory_limit_mb = 2048;
+    c->max_message_mb = 256;   /* a 30,000 px screenshot is ~40 MB of base64 */
     snprintf(c->http_listen, sizeof c->http_listen, "127.0.0.1:8750");
     c->max_clients_per_uid = 256;
     c->idle_timeout_s = 300;
@@ -274,6 +275,8 @@ int config_set(config_t *c, const char *key, const char *value, char *err, size_
         return set_int(key, value, 1, 1000000, &c->recycle_after, err, errlen);
     if (!strcmp(key, "browser.idle_stop"))
         return set_int(key, value, 0, 86400, &c->idle_stop_s, err, errlen);
+    if (!strcmp(key, "browser.max_message_mb"))
+        return set_int(key, value, 1, 2048, &c->max_message_mb, err, errlen);
     if (!strcmp(key, "browser.memory_limit_mb"))
         return set_int(key, value, 64, 1048576, &c->memory_limit_mb, err, errlen);
     if (!strcmp(key, "url.tracking_params"))

@@ -33,6 +33,7 @@ typedef struct config {
     int recycle_after;            /* captures per browser before a restart */
     int idle_stop_s;
     int memory_limit_mb;
+    int max_message_mb;        /* one DevTools message; a larger one is dropped alone */
     char tracking_params[2048];   /* comma-separated; "" = built-in list */
     char http_listen[128];        /* "127.0.0.1:8750" or "off" */
     int http_listen_set;          /* given by the config, --http-listen or --set: a listener

@@ -45,7 +45,6 @@
 #define TICK_MS 1000
 #define HEALTH_TIMEOUT_MS 5000
 #define CONNECT_TIMEOUT_MS 10000
-#define MAX_MESSAGE (256u << 20)   /* a 30,000 px screenshot is ~40 MB of base64 */
 
 typedef enum { B_OFF, B_STARTING, B_READY, B_STOPPING } browser_state_t;
 typedef enum { SLOT_FREE, SLOT_SHOT, SLOT_WAIT, SLOT_POST, SLOT_WRITE } slot_phase_t;
@@ -1019,7 +1018,7 @@ static void on_cdp_state_cb(cdp_t *c, int connected, const char *err, void *ud)
 static void connect_cdp(engine_t *e, const char *host, int port, const char *path, int tls)
 {
     char err[256];
-    e->cdp = cdp_new(e->loop, e->ctx, MAX_MESSAGE, on_cdp_event_cb, on_cdp_state_cb, e, err, sizeof err);
+    e->cdp = cdp_new(e->loop, e->ctx, (size_t)e->d->cfg.max_message_mb << 20, on_cdp_event_cb, on_cdp_state_cb, e, err, sizeof err);
     if (!e->cdp) {
         teardown(e, err, 1);
         return;
@@ -1039,7 +1038,7 @@ static void open_pipe(engine_t *e)
 {
     char err[256];
     int to_b = -1, from_b = -1;
-    e->cdp = cdp_new(e->loop, NULL, MAX_MESSAGE, on_cdp_event_cb, on_cdp_state_cb, e, err, sizeof err);
+    e->cdp = cdp_new(e->loop, NULL, (size_t)e->d->cfg.max_message_mb << 20, on_cdp_event_cb, on_cdp_state_cb, e, err, sizeof err);
     if (!e->cdp) {
         teardown(e, err, 1);
         return;

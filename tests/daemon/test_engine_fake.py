@@ -86,6 +86,7 @@ PAGES = [
     {"match": "/hangup", "title": "hangup target"},
     {"match": "/errreply", "title": "error reply"},
     {"match": "/navhang", "title": "navigation hangs"},
+    {"match": "/huge", "noise": True, "height": 800},
 ]
 FAULTS = [
     {"method": "Page.captureScreenshot", "url": "/crash", "times": 1, "do": "crash"},
@@ -95,7 +96,7 @@ FAULTS = [
     {"method": "Page.navigate", "url": "/navhang", "do": "hang"},
     {"method": "Page.captureScreenshot", "url": "/slowshot", "do": "delay", "ms": 300},
 ]
-CONFIG = "capture = on\njobs = 2\njob_timeout = 5\nheight_cap = 3000\nbrowser.path = %s\n" % FAKE
+CONFIG = "capture = on\njobs = 2\njob_timeout = 5\nheight_cap = 3000\nbrowser.max_message_mb = 1\nbrowser.path = %s\n" % FAKE
 
 
 def capture_all(d, urls, timeout=60):
@@ -192,6 +193,18 @@ class EngineFake(TestCase):
         self.assertEqual(ev["state"], "ok", ev)
         # the second capture used the context made ahead: at most one more (for the third)
         self.assertLessEqual(len(self.fake.commands("Target.createBrowserContext")), n_ctx + 1)
+
+    def test_oversized_reply_fails_its_capture_not_the_browser(self):
+        capture_all(self.d, [url("ok")])
+        starts = len(self.fake.starts())
+        huge, ok = capture_all(self.d, [url("huge"), url("ok")])
+        self.assertEqual(huge["state"], "failed", huge)
+        self.assertIn("Page.captureScreenshot was", huge["snapshot"]["error"])
+        self.assertIn("over the 1 MiB", huge["snapshot"]["error"])
+        self.assertIn("connection stays up", huge["snapshot"]["error"])
+        self.assertEqual(ok["state"], "ok", ok)
+        self.assertEqual(len(self.fake.starts()), starts, "the browser was restarted")
+        self.assertEqual(self.d.call("daemon.status")["browser"]["state"], "ready")
 
     def test_renderer_crash_is_retried(self):
         ev, = capture_all(self.d, [url("crash")])

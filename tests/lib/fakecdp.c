@@ -12,7 +12,7 @@
  * What it does is read from a scenario (JSON, the file named by FAKECDP_SCENARIO):
  *   { "pages": [ {"match": "substring of the URL", "status": 200, "title": "...",
  *                 "height": 1500, "width": 1280, "load_ms": 20, "no_load": false,
- *                 "inflight": 0, "blank": false, "net_error": "net::ERR_...",
+ *                 "inflight": 0, "blank": false, "noise": false, "net_error": "net::ERR_...",
  *                 "redirects": ["http://first/", ...], "headers": {...},
  *                 "markup": "<html>...", "script": "answer" | "hang" | "error",
  *                 "consent": "{...json text...}"} ...],        first match wins
@@ -317,8 +317,9 @@ static void page_events(json_t *arg)
         event("Page.loadEventFired", session, json_pack("{s:f}", "timestamp", 1.0));
 }
 
-/* A PNG of w x h: bands of colour with dark marks in them, or one flat colour ("blank"). */
-static char *make_png_b64(int w, int h, int blank)
+/* A PNG of w x h: bands of colour with dark marks in them, one flat colour ("blank"), or
+ * random pixels that do not compress ("noise": a reply as large as its pixels). */
+static char *make_png_b64(int w, int h, int blank, int noise)
 {
     char *out = NULL, *mem = NULL;
     size_t len = 0;
@@ -340,6 +341,10 @@ static char *make_png_b64(int w, int h, int blank)
             unsigned char *p = row + x * 3;
             if (blank) {
                 p[0] = p[1] = p[2] = 255;
+            } else if (noise) {
+                p[0] = (unsigned char)rand();
+                p[1] = (unsigned char)rand();
+                p[2] = (unsigned char)rand();
             } else if ((x / 8 + y / 8) % 7 == 0) {
                 p[0] = p[1] = p[2] = 20;              /* a mark: text-like ink */
             } else {
@@ -488,7 +493,8 @@ static void answer(json_t *msg)
             reply_error(id, session, "Unable to capture screenshot");
             return;
         }
-        char *b64 = make_png_b64(w, h, t && json_is_true(json_object_get(t->page, "blank")));
+        char *b64 = make_png_b64(w, h, t && json_is_true(json_object_get(t->page, "blank")),
+                                 t && json_is_true(json_object_get(t->page, "noise")));
         if (!b64) {
             reply_error(id, session, "Unable to capture screenshot");
             return;
