@@ -44,8 +44,9 @@ long postproc_base64_decode(const char *in, size_t len, unsigned char *out)
 static int encode_rgb(const unsigned char *rgb, int w, int h, buf_t *out, char *err,
                       size_t errlen)
 {
-    raster_png_image_t im = {(uint32_t)w, (uint32_t)h, RASTER_PNG_TYPE_RGB, 8, NULL, 0, NULL, 0,
-                             2, RASTER_PNG_FILTER_SUB, rgb, (size_t)w * 3, NULL, NULL};
+    raster_png_image_t im = {.width = (uint32_t)w, .height = (uint32_t)h,
+                             .type = RASTER_PNG_TYPE_RGB, .depth = 8, .level = 2,
+                             .filters = RASTER_PNG_FILTER_SUB, .px = rgb, .stride = (size_t)w * 3};
     char msg[160];
     if (raster_png_write(&im, out, msg, sizeof msg) != 0) {
         snprintf(err, errlen, "thumbnail: %s", msg);

@@ -15,8 +15,9 @@
 static int encode_tile(const unsigned char *rows, uint32_t width, uint32_t nrows,
                        unsigned char **out, size_t *outlen)
 {
-    raster_png_image_t im = {width, nrows, RASTER_PNG_TYPE_RGB, 8, NULL, 0, NULL, 0, 2,
-                             RASTER_PNG_FILTER_SUB, rows, (size_t)width * 3, NULL, NULL};
+    raster_png_image_t im = {.width = width, .height = nrows, .type = RASTER_PNG_TYPE_RGB,
+                             .depth = 8, .level = 2, .filters = RASTER_PNG_FILTER_SUB,
+                             .px = rows, .stride = (size_t)width * 3};
     buf_t b;
     buf_init(&b, 0);
     char err[160];
