@@ -114,6 +114,6 @@ static int m_daemon_backup(method_call_t *call)
 }
 
 const method_def_t methods_backup[] = {
-    {"daemon.backup", m_daemon_backup, METHOD_HEAVY, NULL},
-    {NULL, NULL, 0, NULL},
+    {.name = "daemon.backup", .fn = m_daemon_backup, .kind = METHOD_HEAVY},
+    {.name = NULL},
 };

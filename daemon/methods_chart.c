@@ -373,6 +373,6 @@ static int m_chart_render(method_call_t *call)
 }
 
 const method_def_t methods_chart[] = {
-    {"chart.render", m_chart_render, METHOD_HEAVY, NULL},
-    {NULL, NULL, 0, NULL},
+    {.name = "chart.render", .fn = m_chart_render, .kind = METHOD_HEAVY},
+    {.name = NULL},
 };

@@ -339,6 +339,7 @@ static void on_shot_done_cb(shot_result_t *r, void *ud)
     if (r->ok && s->block_reason[0]) {
         /* the top document was refused over plain http: what came back is our 403 */
         r->ok = s->res.ok = 0;
+        r->failure = s->res.failure = SHOT_REFUSED;
         json_decref(s->res.png_b64);
         s->res.png_b64 = r->png_b64 = NULL;
     }
@@ -361,13 +362,14 @@ static void on_shot_done_cb(shot_result_t *r, void *ud)
     if (!r->ok) {
         char msg[800];
         const char *why = r->error;
-        int transient = r->crashed || (r->net_error[0] && transient_net_error(r->net_error));
+        int transient = r->failure == SHOT_CRASHED ||
+                        (r->failure == SHOT_NET_ERROR && transient_net_error(r->net_error));
         if (s->block_reason[0]) {   /* the top document was refused: that is the cause */
             snprintf(msg, sizeof msg, "navigate failed: %s", s->block_reason);
             why = msg;
             transient = 0;
         }
-        if (!strncmp(r->error, "timed out", 9))
+        if (r->failure == SHOT_TIMED_OUT)
             engine_health_check(e);
         slot_fail(s, why, transient);
         return;
