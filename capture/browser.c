@@ -107,6 +107,10 @@ browser_t *browser_start(uv_loop_t *loop, const browser_opts_t *o, browser_exit_
                 "DnsOverHttps,AsyncDns,NetworkPrediction,Prerender2,PreconnectToSearch,"
                 "SpeculationRulesPrefetchProxy,NetworkTimeServiceQuerying,"
                 "WebUIOmniboxPopup,WebUIOmniboxAimPopup";
+    /* a host-only cookie goes back only to the port it was set for: a site rule's cookies
+     * carry the rule's port (daemon/fidelity.c), so a rule for host:8081 never sends them
+     * to host:80. One --enable-features, like --disable-features. */
+    args[n++] = "--enable-features=EnablePortBoundCookies";
     args[n++] = "--disable-client-side-phishing-detection";
     args[n++] = "--disable-domain-reliability";
     args[n++] = "--disable-hang-monitor";

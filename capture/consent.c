@@ -5,9 +5,12 @@
 #include "consent.h"
 
 #include <jansson.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "util.h"
 
 extern const char consent_css_text[];
 extern const char consent_js_text[];
@@ -114,4 +117,174 @@ char *consent_hide_css(const char *const *selectors, size_t n, char *err, size_t
         len += (size_t)snprintf(out + len, cap - len, "%s%s", i ? ",\n" : "", selectors[i]);
     snprintf(out + len, cap - len, " { display: none !important; }\n");
     return out;
+}
+
+/* ---- the report ---------------------------------------------------------------------- */
+
+typedef struct {
+    json_t *out;
+    size_t dropped;
+    char problem[160];
+} report_t;
+
+static void drop(report_t *r, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void drop(report_t *r, size_t n, const char *fmt, ...)
+{
+    r->dropped += n;
+    if (r->problem[0])
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(r->problem, sizeof r->problem, fmt, ap);
+    va_end(ap);
+}
+
+/* A string the record may keep: at most CONSENT_REPORT_MAX_STRING bytes, no control
+ * characters (jansson already refused invalid UTF-8 and NUL). */
+static int good_text(json_t *v)
+{
+    if (!json_is_string(v) || json_string_length(v) > CONSENT_REPORT_MAX_STRING)
+        return 0;
+    const unsigned char *p = (const unsigned char *)json_string_value(v);
+    for (size_t i = 0; i < json_string_length(v); i++)
+        if (p[i] < 0x20 || p[i] == 0x7f)
+            return 0;
+    return util_utf8_valid((const char *)p, json_string_length(v));
+}
+
+static int good_layer(json_t *v)
+{
+    const char *s = json_string_value(v);
+    return s && (!strcmp(s, "css") || !strcmp(s, "generic") || !strcmp(s, "scroll"));
+}
+
+static int good_name(json_t *v)
+{
+    const char *s = json_string_value(v);
+    size_t n = s ? json_string_length(v) : 0;
+    if (n == 0 || n > 32)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
+            return 0;
+    return 1;
+}
+
+/* {what, why} or, with cover, {what, why, cover}: those keys exactly. */
+static int good_entry(json_t *v, int with_cover)
+{
+    if (!json_is_object(v) || json_object_size(v) != (size_t)(with_cover ? 3 : 2))
+        return 0;
+    if (!good_text(json_object_get(v, "what")) || !good_text(json_object_get(v, "why")))
+        return 0;
+    if (!with_cover)
+        return 1;
+    json_t *c = json_object_get(v, "cover");
+    return json_is_number(c) && json_number_value(c) >= 0 && json_number_value(c) <= 1;
+}
+
+enum { LIST_LAYERS, LIST_NAMES, LIST_HIDDEN, LIST_KEPT, LIST_TEXT };
+
+/* Copies the good entries of in[key] into the output's list of that name. */
+static int copy_list(report_t *r, json_t *in, const char *key, int kind)
+{
+    json_t *list = json_array();
+    if (!list || json_object_set_new(r->out, key, list))
+        return -1;
+    json_t *v = json_object_get(in, key);
+    if (!v)
+        return 0;
+    if (!json_is_array(v)) {
+        drop(r, 1, "'%s' is not a list", key);
+        return 0;
+    }
+    size_t i, bad = 0;
+    json_t *e;
+    json_array_foreach(v, i, e) {
+        int ok = kind == LIST_LAYERS ? good_layer(e)
+                 : kind == LIST_NAMES ? good_name(e)
+                 : kind == LIST_HIDDEN ? good_entry(e, 1)
+                 : kind == LIST_KEPT ? good_entry(e, 0)
+                 : good_text(e);
+        if (!ok) {
+            bad++;
+            continue;
+        }
+        if (json_array_size(list) >= CONSENT_REPORT_MAX_ENTRIES) {
+            drop(r, json_array_size(v) - i, "'%s' has over %d entries", key, CONSENT_REPORT_MAX_ENTRIES);
+            break;
+        }
+        json_t *copy = json_deep_copy(e);
+        if (!copy || json_array_append_new(list, copy))
+            return -1;
+    }
+    if (bad)
+        drop(r, bad, "'%s' has %zu entries of the wrong shape", key, bad);
+    return 0;
+}
+
+json_t *consent_report_check(const char *text, size_t len)
+{
+    static const struct {
+        const char *key;
+        int kind;
+    } lists[] = {
+        {"layers", LIST_LAYERS}, {"managers", LIST_NAMES}, {"hidden", LIST_HIDDEN},
+        {"kept", LIST_KEPT}, {"scroll", LIST_TEXT},
+    };
+    report_t r = {.out = json_object()};
+    json_t *in = NULL;
+    if (!r.out)
+        return NULL;
+    if (!text || len == 0)
+        drop(&r, 0, "the pass returned no report");
+    else if (len > CONSENT_REPORT_MAX_TEXT)
+        drop(&r, 0, "the report is %zu bytes, over %d: not kept", len, CONSENT_REPORT_MAX_TEXT);
+    else if (!(in = json_loadb(text, len, JSON_REJECT_DUPLICATES, NULL)) || !json_is_object(in))
+        drop(&r, 0, "the report is not a JSON object: not kept");
+    if (!json_is_object(in)) {
+        json_decref(in);
+        in = NULL;
+    }
+    const char *k;
+    json_t *v;
+    json_object_foreach(in, k, v) {
+        int known = !strcmp(k, "version") || !strcmp(k, "dropped");
+        for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++)
+            known |= !strcmp(k, lists[i].key);
+        if (!known) {
+            char shown[48];
+            size_t n = util_utf8_prefix(k, strlen(k), 40);
+            snprintf(shown, sizeof shown, "%.*s", (int)n, k);
+            for (char *c = shown; *c; c++)
+                if ((unsigned char)*c < 0x20 || *c == 0x7f)
+                    *c = '?';
+            drop(&r, 1, "unknown key '%s'", shown);
+        }
+    }
+    if (in) {
+        json_t *ver = json_object_get(in, "version");
+        if (!json_is_integer(ver) || json_integer_value(ver) != 1)
+            drop(&r, 0, "the report's version is not 1");
+        /* what the script itself left out to stay in its limits */
+        json_t *d = json_object_get(in, "dropped");
+        if (d && (!json_is_integer(d) || json_integer_value(d) < 0))
+            drop(&r, 1, "'dropped' is not a count");
+        else if (d && json_integer_value(d) > 0)
+            drop(&r, (size_t)(json_integer_value(d) < 1000000 ? json_integer_value(d) : 1000000),
+                 "the pass left out entries over its limits");
+    }
+    for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++)
+        if (copy_list(&r, in, lists[i].key, lists[i].kind)) {
+            json_decref(in);
+            json_decref(r.out);
+            return NULL;
+        }
+    json_decref(in);
+    if (r.problem[0] && (json_object_set_new(r.out, "dropped", json_integer((json_int_t)r.dropped)) ||
+                         json_object_set_new(r.out, "problem", json_string(r.problem)))) {
+        json_decref(r.out);
+        return NULL;
+    }
+    return r.out;
 }

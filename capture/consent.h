@@ -8,11 +8,14 @@
  *   consent_script()          the generic pass for Runtime.evaluate just before the shot
  *                             (returnByValue): hides fixed/sticky notices by their words in
  *                             13 languages, unlocks scrolling, keeps headers and nav bars,
- *                             and evaluates to a JSON report (see capture/consent.js).
+ *                             and evaluates to a JSON report (see capture/consent.js);
+ *                             the capture runs it in an isolated world (capture/shot.c);
+ *   consent_report_check()    reads that report back: size, shape, text.
  * The texts are compiled in from capture/consent.css and capture/consent.js. */
 #ifndef LS_CONSENT_H
 #define LS_CONSENT_H
 
+#include <jansson.h>
 #include <stddef.h>
 
 /* Static, NUL-terminated; never freed. */
@@ -29,5 +32,23 @@ char *consent_preload_script(int with_consent, const char *extra_css);
  * selectors; a selector with '{', '}' or ';' is refused, as is one over 512 bytes).
  * Returns an owned string, "" for n == 0, or NULL with a message in err. */
 char *consent_hide_css(const char *const *selectors, size_t n, char *err, size_t errlen);
+
+/* Limits of the report, kept by consent.js and checked again by consent_report_check. */
+#define CONSENT_REPORT_MAX_TEXT (64 * 1024)   /* bytes of JSON text */
+#define CONSENT_REPORT_MAX_ENTRIES 64         /* per list */
+#define CONSENT_REPORT_MAX_STRING 200         /* bytes of one string */
+
+/* Reads the consent pass's report (len bytes of JSON text; text may be NULL) into a new
+ * object holding only what has the expected shape:
+ *   {"layers": ["css"|"generic"|"scroll"], "managers": [name], "hidden": [{what, why,
+ *    cover}], "kept": [{what, why}], "scroll": [text]}
+ * where every string is valid UTF-8, without control characters and at most
+ * CONSENT_REPORT_MAX_STRING bytes, a name is [a-z0-9-], cover is a number in [0, 1], and
+ * each list holds at most CONSENT_REPORT_MAX_ENTRIES. Anything else is dropped and says
+ * so: "dropped" (entries left out, with those the script itself left out) and "problem"
+ * (the first reason) are added when something was. A text over CONSENT_REPORT_MAX_TEXT,
+ * not JSON, or not an object keeps nothing. Pure; any thread. Returns NULL only when out
+ * of memory. */
+json_t *consent_report_check(const char *text, size_t len);
 
 #endif

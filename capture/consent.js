@@ -6,16 +6,59 @@
  *               "cover":0.12}],
  *    "kept":[{"what":"header.site","why":"a page header or navigation bar"}],
  *    "scroll":["html: overflow hidden","body: class modal-open"]}
+ * The capture runs it in an isolated world (the page's DOM, not its JavaScript), so a page
+ * cannot replace what it calls; the page still writes the DOM it reads, so the report
+ * keeps to limits consent.c checks again: at most 64 entries a list, 200 bytes a string,
+ * 60,000 bytes in all; what is left out is counted in "dropped".
  * Layers: "css" means a known manager's element was in the page (consent.css hid it);
  * "generic" that this pass hid a fixed or sticky notice by its words; "scroll" that it
  * unlocked scrolling. It never hides a page's own header or navigation bar, nor anything
  * that holds the page's main content. */
 (function () {
   'use strict';
-  var report = { version: 1, layers: [], managers: [], hidden: [], kept: [], scroll: [] };
+  var report = { version: 1, layers: [], managers: [], hidden: [], kept: [], scroll: [], dropped: 0 };
+  var MAX_ENTRIES = 64, MAX_STRING = 200, MAX_TEXT = 60000;
+  /* s cut to at most max UTF-8 bytes, on a character boundary (never half a surrogate
+   * pair, which would not survive as JSON) */
+  function cut(s, max) {
+    s = String(s);
+    if (s.length * 3 <= max)
+      return s;
+    var out = '', bytes = 0, chars = Array.from(s.slice(0, max));
+    for (var i = 0; i < chars.length; i++) {
+      var c = chars[i].codePointAt(0), n = c < 0x80 ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4;
+      if (bytes + n > max)
+        break;
+      bytes += n;
+      out += chars[i];
+    }
+    return out;
+  }
+  function add(list, entry) {
+    if (list.length >= MAX_ENTRIES) {
+      report.dropped++;
+      return;
+    }
+    list.push(entry);
+  }
+  function finish() {
+    var text = JSON.stringify(report);
+    /* the lists' last entries go until the whole fits */
+    while (new TextEncoder().encode(text).length > MAX_TEXT) {
+      var longest = ['hidden', 'kept', 'scroll'].reduce(function (a, b) {
+        return report[b].length > report[a].length ? b : a;
+      });
+      if (!report[longest].length)
+        break;
+      report[longest].pop();
+      report.dropped++;
+      text = JSON.stringify(report);
+    }
+    return text;
+  }
   var doc = document, html = doc.documentElement, body = doc.body;
   if (!html || !body)
-    return JSON.stringify(report);
+    return finish();
 
   /* Known managers, for the report only: consent.css does the hiding. One or two root
    * selectors each; tests/capture/test_consent.py checks they are in consent.css. */
@@ -36,7 +79,7 @@
   for (var m = 0; m < MANAGERS.length; m++) {
     try {
       if (doc.querySelector(MANAGERS[m][1]))
-        report.managers.push(MANAGERS[m][0]);
+        add(report.managers, MANAGERS[m][0]);
     } catch (e) { /* a selector this engine does not know */ }
   }
   if (report.managers.length)
@@ -82,7 +125,7 @@
     for (var i = 0; i < cls.length && i < 3; i++)
       if (cls[i])
         s += '.' + cls[i];
-    return s.slice(0, 120);
+    return cut(s, 120);
   }
   function attrs(el) {
     return [el.id, typeof el.className === 'string' ? el.className : '',
@@ -139,7 +182,8 @@
   }
   function hide(el, why, cover) {
     el.style.setProperty('display', 'none', 'important');
-    report.hidden.push({ what: describe(el), why: why, cover: Math.round(cover * 100) / 100 });
+    add(report.hidden, { what: describe(el), why: cut(why, MAX_STRING),
+                         cover: Math.min(1, Math.max(0, Math.round(cover * 100) / 100)) });
   }
 
   var rest = [];
@@ -164,11 +208,11 @@
       continue;
     }
     if (isChrome(el) && !MARK.test(marks)) {
-      report.kept.push({ what: describe(el), why: 'a page header or navigation bar' });
+      add(report.kept, { what: describe(el), why: 'a page header or navigation bar' });
       continue;
     }
     if (holdsContent(el)) {
-      report.kept.push({ what: describe(el), why: 'holds the page\'s main content' });
+      add(report.kept, { what: describe(el), why: 'holds the page\'s main content' });
       continue;
     }
     hide(el, 'consent words: ' + words.toLowerCase(), g.cover);
@@ -197,7 +241,7 @@
     list.forEach(function (c) {
       if (LOCK_CLASS.test(c)) {
         node.classList.remove(c);
-        report.scroll.push(name + ': class ' + c);
+        add(report.scroll, cut(name + ': class ' + c, MAX_STRING));
       }
     });
     var cs = getComputedStyle(node);
@@ -207,18 +251,18 @@
       node.style.setProperty('overflow-y', 'visible', 'important');
       if (cs.height && parseFloat(cs.height) <= vh + 1 && tall)
         node.style.setProperty('height', 'auto', 'important');
-      report.scroll.push(name + ': overflow ' + cs.overflowY);
+      add(report.scroll, name + ': overflow ' + cs.overflowY);
     }
     if (cs.position === 'fixed') {
       var top = parseFloat(cs.top) || 0;
       node.style.setProperty('position', 'static', 'important');
       node.style.setProperty('top', 'auto', 'important');
-      report.scroll.push(name + ': position fixed');
+      add(report.scroll, name + ': position fixed');
       if (top < 0)
         window.scrollTo(0, -top);
     }
   });
   if (report.scroll.length)
     report.layers.push('scroll');
-  return JSON.stringify(report);
+  return finish();
 })()

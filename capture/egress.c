@@ -13,10 +13,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include "guard.h"
 #include "http1.h"
 #include "log.h"
+#include "sockowner.h"
 
 #define HEAD_MAX HTTP1_HEAD_MAX  /* request or response head */
 #define HIGH_WATER (1u << 20)       /* queued for one side before the other stops reading */
@@ -27,6 +30,9 @@ typedef enum { S_HEAD, S_LOOKUP, S_CONNECTING, S_TUNNEL, S_REQ_BODY, S_RESP, S_C
 
 typedef struct conn conn_t;
 
+/* The capture's network side: fixed by the address of the link's first connection. */
+typedef enum { SIDE_UNKNOWN, SIDE_PUBLIC, SIDE_PRIVATE } side_t;
+
 typedef struct {
     uv_tcp_t h;
     conn_t *c;
@@ -35,6 +41,8 @@ typedef struct {
 struct conn {
     egress_t *x;
     uv_tcp_t down;
+    uv_timer_t head_timer;     /* a request head must be complete before it fires */
+    int counted;               /* held a place in the caps (an authorised peer) */
     up_t *up;                  /* NULL when no upstream connection */
     int up_connected, up_eof, down_eof, down_reading, up_reading;
     int handles;               /* open handles (down + upstreams), freed at 0 */
@@ -65,7 +73,8 @@ struct egress {
     uv_loop_t *loop;
     uv_tcp_t lis;
     int lis_open, freeing;
-    int nconns;
+    int nconns;                /* conn structs alive (closing ones too) */
+    int nactive;               /* authorised connections open: this listener's cap counts them */
     conn_t *conns;
     resolver_t *res;
     int deny_private;
@@ -74,8 +83,12 @@ struct egress {
     char label[64];
     int have_peer;
     uint8_t peer[16];
+    uid_t peer_uid;            /* a local browser's (when !have_peer) */
+    egress_limits_t *limits;
+    int max_conns, head_timeout_ms;
+    char link_host[256];       /* the first top host: only its connection fixes the side */
     char top_host[256];
-    int top_state;             /* 0 unknown, 1 private, 2 public */
+    side_t side;
     egress_stats_t stats;
     struct { char host[256]; char why[300]; } refusals[EGRESS_REFUSALS_KEPT];
     int nrefusals;             /* written so far; the ring holds the last ones */
@@ -86,6 +99,7 @@ struct egress {
 static void conn_close(conn_t *c);
 static void update_reading(conn_t *c);
 static void process_down(conn_t *c);
+static void head_timer_start(conn_t *c);
 
 static void maybe_free_egress(egress_t *x)
 {
@@ -106,6 +120,11 @@ static void conn_handle_closed(conn_t *c)
 }
 
 static void down_closed_cb(uv_handle_t *h)
+{
+    conn_handle_closed(h->data);
+}
+
+static void head_timer_closed_cb(uv_handle_t *h)
 {
     conn_handle_closed(h->data);
 }
@@ -138,8 +157,15 @@ static void conn_close(conn_t *c)
         c->q = NULL;
     }
     up_drop(c);
-    uv_close((uv_handle_t *)&c->down, down_closed_cb);
+    uv_close((uv_handle_t *)&c->head_timer, head_timer_closed_cb);
+    uv_close((uv_handle_t *)&c->down, down_closed_cb);   /* the descriptor goes now */
     egress_t *x = c->x;
+    if (c->counted) {
+        c->counted = 0;
+        x->nactive--;
+        if (x->limits)
+            x->limits->open--;
+    }
     if (c->prev)
         c->prev->next = c->next;
     else
@@ -318,6 +344,7 @@ static void exchange_done(conn_t *c)
         return;
     }
     c->st = S_HEAD;
+    head_timer_start(c);
     update_reading(c);
     if (c->blen)
         process_down(c);
@@ -475,6 +502,21 @@ static void up_read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *b)
     }
 }
 
+/* The rules a connection of the capture meets: private network access is refused unless
+ * the capture's side was fixed private (until it is fixed, only the link's own host may be
+ * private: check_addrs). */
+static guard_rules_t side_rules(const egress_t *x)
+{
+    return (guard_rules_t){.deny_private = x->deny_private, .top_public = x->side != SIDE_PRIVATE};
+}
+
+/* 1 when the 16-byte address a is loopback, private, shared or unspecified. */
+static int addr_is_private(const uint8_t a[16])
+{
+    char ip[INET6_ADDRSTRLEN];
+    return inet_ntop(AF_INET6, a, ip, sizeof ip) && guard_is_private(ip);
+}
+
 /* ---- upstream --------------------------------------------------------------------------- */
 
 static void try_connect(conn_t *c);
@@ -489,6 +531,23 @@ static void connect_cb(uv_connect_t *req, int status)
         up_drop(c);
         c->addr_i++;
         try_connect(c);
+        return;
+    }
+    /* the side: fixed by the link's first connection, then held. Another connection to
+     * the link's host may have been checked before that one fixed it (a TTL 0 answer that
+     * changed in between): it must be on the same side or go. */
+    int priv = addr_is_private(c->up_addr);
+    if (c->x->side == SIDE_UNKNOWN && c->x->link_host[0] && !strcmp(c->host, c->x->link_host)) {
+        c->x->side = priv ? SIDE_PRIVATE : SIDE_PUBLIC;
+        log_debug("egress%s%s: the capture is on a %s network (%s)", c->x->label[0] ? " " : "",
+                  c->x->label, priv ? "private" : "public", c->host);
+    } else if (priv && c->x->side != SIDE_PRIVATE) {
+        char why[300];
+        guard_rules_t rules = side_rules(c->x);
+        if (guard_check_addr(&rules, c->up_addr, why, sizeof why) == GUARD_ALLOW)
+            snprintf(why, sizeof why, "refused: %s is on a private network and the capture is not", c->host);
+        up_drop(c);
+        refuse(c, why);
         return;
     }
     c->up_connected = 1;
@@ -545,27 +604,55 @@ static void try_connect(conn_t *c)
     }
 }
 
-/* Checks every address of c's host with the rules; the first decides, for the top
- * document's host, whether the capture is on a private network. 0 = all allowed. */
+/* Checks every address of c's host: the rules that hold on either side first (metadata,
+ * link-local, deny_private), then that all of them are on one side (which one a page
+ * reaches is not ours to choose: a mixed answer is refused), then the capture's side.
+ * While the side is not fixed yet, only the link's own host may answer private addresses.
+ * 0 = all allowed. */
 static int check_addrs(conn_t *c, char *why, size_t whylen)
 {
     egress_t *x = c->x;
-    if (x->top_host[0] && x->top_state == 0 && !strcmp(c->host, x->top_host) && c->addrs.n > 0) {
-        uint8_t a[16];
-        char ip[INET6_ADDRSTRLEN];
-        guard_addr_from_sockaddr((struct sockaddr *)&c->addrs.addr[0], a);
-        inet_ntop(AF_INET6, a, ip, sizeof ip);
-        x->top_state = guard_is_private(ip) ? 1 : 2;
-    }
-    guard_rules_t rules = {.deny_private = x->deny_private,
-                           .top_public = x->top_host[0] && x->top_state != 1};
+    guard_rules_t always = {.deny_private = x->deny_private};
+    int npriv = 0, first_priv = -1, first_pub = -1;
     for (int i = 0; i < c->addrs.n; i++) {
         uint8_t a[16];
-        if (guard_addr_from_sockaddr((struct sockaddr *)&c->addrs.addr[i], a) != 0 ||
-            guard_check_addr(&rules, a, why, whylen) != GUARD_ALLOW)
+        if (guard_addr_from_sockaddr((struct sockaddr *)&c->addrs.addr[i], a) != 0) {
+            snprintf(why, whylen, "refused: %s answered an address that is not IPv4 or IPv6", c->host);
             return -1;
+        }
+        if (guard_check_addr(&always, a, why, whylen) != GUARD_ALLOW)
+            return -1;
+        if (addr_is_private(a)) {
+            npriv++;
+            if (first_priv < 0)
+                first_priv = i;
+        } else if (first_pub < 0) {
+            first_pub = i;
+        }
     }
-    return 0;
+    if (npriv && npriv < c->addrs.n) {
+        uint8_t a[16], b[16];
+        char ipa[INET6_ADDRSTRLEN], ipb[INET6_ADDRSTRLEN];
+        guard_addr_from_sockaddr((struct sockaddr *)&c->addrs.addr[first_priv], a);
+        guard_addr_from_sockaddr((struct sockaddr *)&c->addrs.addr[first_pub], b);
+        inet_ntop(AF_INET6, a, ipa, sizeof ipa);
+        inet_ntop(AF_INET6, b, ipb, sizeof ipb);
+        snprintf(why, whylen,
+                 "refused: %s has a mixed answer, private (%s) and public (%s) addresses: "
+                 "which one a connection reaches would decide what the page may read",
+                 c->host, ipa, ipb);
+        return -1;
+    }
+    if (!npriv || x->side == SIDE_PRIVATE)
+        return 0;
+    if (x->side == SIDE_UNKNOWN && x->link_host[0] && !strcmp(c->host, x->link_host))
+        return 0;   /* the link itself on a private address: its connection fixes the side */
+    uint8_t a[16];
+    guard_rules_t rules = side_rules(x);
+    guard_addr_from_sockaddr((struct sockaddr *)&c->addrs.addr[first_priv], a);
+    if (guard_check_addr(&rules, a, why, whylen) == GUARD_ALLOW)   /* cannot be: say so */
+        snprintf(why, whylen, "refused: %s is on a private network and the capture is not", c->host);
+    return -1;
 }
 
 static void lookup_done_cb(int status, const resolver_addrs_t *addrs, const char *err, void *ud)
@@ -599,12 +686,15 @@ static void start_target(conn_t *c)
         refuse(c, "refused: not a valid port");
         return;
     }
+    if (!x->top_host[0]) {   /* a listener made ahead of its capture: nothing loads yet */
+        refuse(c, "refused: this proxy has no capture yet");
+        return;
+    }
     /* the same server as the open upstream connection: reuse it, checked again */
     if (!c->tunnel && c->up && c->up_connected && !c->up_eof && c->up_port == c->port &&
         !strcmp(c->up_host, c->host)) {
         char why[300];
-        guard_rules_t rules = {.deny_private = x->deny_private,
-                               .top_public = x->top_host[0] && x->top_state != 1};
+        guard_rules_t rules = side_rules(x);
         if (guard_check_addr(&rules, c->up_addr, why, sizeof why) != GUARD_ALLOW) {
             refuse(c, why);
             return;
@@ -781,6 +871,44 @@ static void free_handle_cb(uv_handle_t *h)
     free(h);
 }
 
+/* No complete request head in time: the connection goes (a slow or stuck client holds
+ * two descriptors at most this long). */
+static void head_timeout_cb(uv_timer_t *t)
+{
+    conn_t *c = t->data;
+    if (c->st != S_HEAD)
+        return;   /* the head came; the timer was not stopped, only outlived */
+    c->x->stats.head_timeouts++;
+    log_debug("egress%s%s: no request head within %d ms; closed", c->x->label[0] ? " " : "",
+              c->x->label, c->x->head_timeout_ms);
+    conn_close(c);
+}
+
+static void head_timer_start(conn_t *c)
+{
+    uv_timer_start(&c->head_timer, head_timeout_cb, (uint64_t)c->x->head_timeout_ms, 0);
+}
+
+/* 1 when the peer of c is our browser: a remote browser by its address, a local one by
+ * the owner of its socket (the kernel's record of the peer socket's uid: one exact
+ * NETLINK_SOCK_DIAG request, sockowner.c). A peer the kernel cannot name is not ours. */
+static int peer_allowed(egress_t *x, conn_t *c)
+{
+    struct sockaddr_storage ss;
+    int len = sizeof ss;
+    uint8_t a[16];
+    if (uv_tcp_getpeername(&c->down, (struct sockaddr *)&ss, &len) != 0 ||
+        guard_addr_from_sockaddr((struct sockaddr *)&ss, a) != 0)
+        return 0;
+    if (x->have_peer)
+        return memcmp(a, x->peer, 16) == 0;
+    uv_os_fd_t fd;
+    sockowner_t so;
+    if (uv_fileno((uv_handle_t *)&c->down, &fd) != 0 || sockowner_of_peer(fd, &so) != 0)
+        return 0;
+    return so.uid == x->peer_uid;
+}
+
 static void accept_cb(uv_stream_t *s, int status)
 {
     egress_t *x = s->data;
@@ -800,7 +928,9 @@ static void accept_cb(uv_stream_t *s, int status)
     c->x = x;
     uv_tcp_init(x->loop, &c->down);
     c->down.data = c;
-    c->handles = 1;
+    uv_timer_init(x->loop, &c->head_timer);
+    c->head_timer.data = c;
+    c->handles = 2;
     x->nconns++;
     c->next = x->conns;
     if (x->conns)
@@ -810,21 +940,49 @@ static void accept_cb(uv_stream_t *s, int status)
         conn_close(c);
         return;
     }
-    if (x->have_peer) {
-        struct sockaddr_storage ss;
-        int len = sizeof ss;
-        uint8_t a[16];
-        if (uv_tcp_getpeername(&c->down, (struct sockaddr *)&ss, &len) != 0 ||
-            guard_addr_from_sockaddr((struct sockaddr *)&ss, a) != 0 || memcmp(a, x->peer, 16) != 0) {
-            log_warn("egress%s%s: a connection from an address other than the browser's was closed",
-                     x->label[0] ? " " : "", x->label);
-            conn_close(c);
-            return;
-        }
+    /* not our browser: closed unread, before it counts toward any cap or can reach the
+     * capture (no refusal, nothing logged per connection: a flood is one line) */
+    if (!peer_allowed(x, c)) {
+        x->stats.unauthorised++;
+        if (x->stats.unauthorised == 1)   /* one line per owner: a flood is not a log */
+            log_warn("egress%s%s: a connection from %s was closed unread (only the browser may "
+                     "use its proxy)", x->label[0] ? " " : "", x->label,
+                     x->have_peer ? "an address other than the browser's" : "another user's socket");
+        conn_close(c);
+        return;
     }
+    if (x->nactive >= x->max_conns || (x->limits && x->limits->open >= x->limits->max_open)) {
+        x->stats.over_cap++;
+        if (x->stats.over_cap == 1)
+            log_warn("egress%s%s: %d connections are open (%s); more are closed unread until some end",
+                     x->label[0] ? " " : "", x->label,
+                     x->nactive >= x->max_conns ? x->nactive : x->limits->open,
+                     x->nactive >= x->max_conns ? "this capture's maximum"
+                                                : "linksnapd's maximum across captures");
+        conn_close(c);
+        return;
+    }
+    c->counted = 1;
+    x->nactive++;
+    if (x->limits)
+        x->limits->open++;
     uv_tcp_nodelay(&c->down, 1);
     c->st = S_HEAD;
+    head_timer_start(c);
     update_reading(c);
+}
+
+void egress_limits_init(egress_limits_t *l, int reserve)
+{
+    struct rlimit rl;
+    long lim = 1024;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0)
+        lim = rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > 1048576 ? 1048576 : (long)rl.rlim_cur;
+    if (reserve <= 0)
+        reserve = (int)(lim / 4 > 256 ? lim / 4 : 256);
+    long n = (lim - reserve) / 2;
+    l->max_open = (int)(n > 16 ? n : 16);
+    l->open = 0;
 }
 
 egress_t *egress_new(uv_loop_t *loop, const egress_opts_t *o, char *err, size_t errlen)
@@ -839,6 +997,10 @@ egress_t *egress_new(uv_loop_t *loop, const egress_opts_t *o, char *err, size_t 
     x->deny_private = o->deny_private;
     x->refused = o->refused;
     x->ud = o->ud;
+    x->peer_uid = o->peer_uid_set ? o->peer_uid : geteuid();
+    x->limits = o->limits;
+    x->max_conns = o->max_conns > 0 ? o->max_conns : EGRESS_MAX_CONNS;
+    x->head_timeout_ms = o->head_timeout_ms > 0 ? o->head_timeout_ms : EGRESS_HEAD_TIMEOUT_MS;
     snprintf(x->label, sizeof x->label, "%s", o->label ? o->label : "");
     const char *ip = o->bind_ip && *o->bind_ip ? o->bind_ip : "127.0.0.1";
     struct sockaddr_storage ss;
@@ -911,10 +1073,9 @@ void egress_set_top_host(egress_t *x, const char *host)
     char h[HTTP1_HOST_MAX];
     if (usual_host(h, host) != 0)
         snprintf(h, sizeof h, "%s", "-");
-    if (strcmp(h, x->top_host) != 0) {
-        snprintf(x->top_host, sizeof x->top_host, "%s", h);
-        x->top_state = 0;
-    }
+    snprintf(x->top_host, sizeof x->top_host, "%s", h);
+    if (!x->link_host[0])
+        snprintf(x->link_host, sizeof x->link_host, "%s", h);   /* never changes */
 }
 
 void egress_set_owner(egress_t *x, const char *label, egress_refused_cb refused, void *ud)
@@ -922,11 +1083,15 @@ void egress_set_owner(egress_t *x, const char *label, egress_refused_cb refused,
     snprintf(x->label, sizeof x->label, "%s", label ? label : "");
     x->refused = refused;
     x->ud = ud;
+    /* what happened before belongs to no capture: the new owner's count starts here */
+    memset(&x->stats, 0, sizeof x->stats);
+    x->nrefusals = 0;
 }
 
 void egress_get_stats(const egress_t *x, egress_stats_t *out)
 {
     *out = x->stats;
+    out->open = (uint64_t)x->nactive;
 }
 
 int egress_refusal(const egress_t *x, const char *host, char *why, size_t whylen)

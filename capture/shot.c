@@ -248,19 +248,43 @@ static void consent_cb(cdp_t *c, json_t *r, const char *err, void *ud)
     (void)c;
     if (enter(s))
         return;
-    if (err) {
+    json_t *exc = json_object_get(r, "exceptionDetails");
+    if (err || exc) {
         /* a page that breaks the pass is shot as it is */
-        add_reason(s, "the consent pass failed: %.120s", err);
+        add_reason(s, "the consent pass failed: %.120s",
+                   err ? err : json_string_value(json_object_get(exc, "text")) ?
+                   json_string_value(json_object_get(exc, "text")) : "an exception");
     } else {
-        const char *text = json_string_value(json_object_get(json_object_get(r, "result"), "value"));
-        json_t *report = text ? json_loads(text, 0, NULL) : NULL;
-        if (json_is_object(report))
-            s->res.consent = report;
-        else
-            json_decref(report);
+        /* the report is checked here again: its size, its shape and its text (consent.h),
+         * whatever the page managed to do to the script's world */
+        json_t *v = json_object_get(json_object_get(r, "result"), "value");
+        s->res.consent = consent_report_check(json_string_value(v), json_is_string(v) ?
+                                              json_string_length(v) : 0);
     }
     s->step = "measure";
     send_cmd(s, "Page.getLayoutMetrics", NULL, s->session, metrics_cb);
+}
+
+/* The consent pass runs in a world of its own in the main frame: it shares the page's
+ * DOM, not its JavaScript, so a page that replaces JSON.stringify, Array.prototype.push
+ * or document.querySelectorAll cannot forge or bloat the report. */
+static void consent_world_cb(cdp_t *c, json_t *r, const char *err, void *ud)
+{
+    shot_t *s = ud;
+    (void)c;
+    if (enter(s))
+        return;
+    json_t *ctx = json_object_get(r, "executionContextId");
+    if (err || !json_is_integer(ctx)) {
+        add_reason(s, "the consent pass could not start: %.120s", err ? err : "no execution context");
+        s->step = "measure";
+        send_cmd(s, "Page.getLayoutMetrics", NULL, s->session, metrics_cb);
+        return;
+    }
+    send_cmd(s, "Runtime.evaluate",
+             json_pack("{s:s,s:b,s:I}", "expression", consent_script(), "returnByValue", 1,
+                       "contextId", json_integer_value(ctx)),
+             s->session, consent_cb);
 }
 
 static void measure(shot_t *s)
@@ -273,9 +297,11 @@ static void measure(shot_t *s)
      * script never answered would not answer it either */
     if (s->req.site.consent_pass && s->script_answered) {
         s->step = "hide consent notices";
-        send_cmd(s, "Runtime.evaluate",
-                 json_pack("{s:s,s:b}", "expression", consent_script(), "returnByValue", 1),
-                 s->session, consent_cb);
+        /* the main frame's id is its target's */
+        send_cmd(s, "Page.createIsolatedWorld",
+                 json_pack("{s:s,s:s,s:b}", "frameId", s->target_id, "worldName", "linksnap-consent",
+                           "grantUniveralAccess", 0),
+                 s->session, consent_world_cb);
         return;
     }
     s->step = "measure";

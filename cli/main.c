@@ -9,11 +9,13 @@
 
 #include "cli.h"
 #include "conn.h"
+#include "jsonmem.h"
 
 #define IDLE_MS 30000   /* --wait asks linksnapd again after this long without an event */
 
 int main(int argc, char **argv)
 {
+    jsonmem_init();
     if (!setlocale(LC_CTYPE, ""))
         setlocale(LC_CTYPE, "C.UTF-8");
     char path[1024];

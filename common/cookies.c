@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "util.h"
 
@@ -164,6 +165,7 @@ static int parse_line(cookies_list_t *l, char *line, size_t no, int64_t now_s, s
     e->secure = secure;
     e->http_only = http_only;
     e->expires = exp;
+    e->line = no;
     l->n++;       /* counted before the check so cookies_list_free frees what was made */
     if (!e->domain || !e->path || !e->name || !e->value)
         return COOKIES_ENOMEM;
@@ -202,4 +204,35 @@ int cookies_parse_netscape(const char *text, size_t len, int64_t now_s, cookies_
     }
     free(buf);
     return rc;
+}
+
+/* An IPv4 dotted quad or a bracketed IPv6 literal: no name has it as a parent. */
+static int is_ip_literal(const char *host)
+{
+    if (host[0] == '[')
+        return 1;
+    for (const char *c = host; *c; c++)
+        if (!((*c >= '0' && *c <= '9') || *c == '.'))
+            return 0;
+    return 1;
+}
+
+int cookies_domain_within(const char *domain, const char *host, int subdomains)
+{
+    if (!domain || !host || !*host)
+        return 0;
+    if (*domain == '.')
+        domain++;
+    size_t dl = strlen(domain), hl = strlen(host);
+    if (dl && domain[dl - 1] == '.')
+        dl--;
+    if (dl == 0)
+        return 0;
+    if (dl == hl && !strncasecmp(domain, host, hl))
+        return 1;
+    if (!subdomains || is_ip_literal(host) || dl <= hl + 1)
+        return 0;
+    /* "a.members.example" within "members.example": the tail matches and a dot precedes
+     * it, so "evilmembers.example" does not */
+    return domain[dl - hl - 1] == '.' && !strncasecmp(domain + dl - hl, host, hl);
 }

@@ -21,6 +21,7 @@ typedef struct {
     char *value;
     int include_subdomains, secure, http_only;
     int64_t expires;             /* seconds since the epoch; 0 = a session cookie */
+    size_t line;                 /* 1-based line it came from */
 } cookies_entry_t;
 
 typedef struct {
@@ -43,5 +44,12 @@ enum { COOKIES_OK = 0, COOKIES_ENOMEM = -1, COOKIES_ETOOBIG = -2 };
  * over COOKIES_MAX_TEXT, or COOKIES_ENOMEM; out is always safe to free. */
 int cookies_parse_netscape(const char *text, size_t len, int64_t now_s, cookies_list_t *out);
 void cookies_list_free(cookies_list_t *l);    /* leaves *l empty; accepts a zeroed list */
+
+/* Whether a cookie's domain (as written: a leading '.' and a trailing '.' are ignored,
+ * case is not) is the rule host `host` itself or, when subdomains is set, a subdomain of
+ * it. host is a normalised rule host (lower case, punycode, an IPv6 literal in brackets).
+ * A parent domain, a sibling or any other host is outside; so is every subdomain of an
+ * IP address. Pure; any thread. */
+int cookies_domain_within(const char *domain, const char *host, int subdomains);
 
 #endif

@@ -510,6 +510,9 @@ engine_t *engine_new(daemon_t *d, char *err, size_t errlen)
         return NULL;
     }
     remote_policy(e);
+    /* proxied connections may take at most half of what the descriptor limit leaves after
+     * a reserve for the control socket, the web page, the store and the browser's pipes */
+    egress_limits_init(&e->egress_limits, 0);
     uv_timer_init(e->loop, &e->tick);
     uv_timer_init(e->loop, &e->connect_timer);
     uv_timer_init(e->loop, &e->health_timer);

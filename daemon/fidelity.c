@@ -10,21 +10,38 @@
 #include <string.h>
 
 #include "consent.h"
+#include "cookies.h"
 
 /* Our stored cookie {name, value, domain, path, secure, http_only, expires, same_site} as
- * a DevTools CookieParam. */
-static json_t *cdp_cookie(json_t *c)
+ * a DevTools CookieParam, scoped to the rule (sc), or NULL for one outside it (the store
+ * refuses those; a hand-edited database may still hold one). The cookie is set with the
+ * rule's port (sourcePort: the browser runs with port-bound cookies, browser.c) and
+ * scheme (sourceScheme). A host-only cookie is bound to its port; a domain cookie (a
+ * leading '.') is not, so only a host rule, which covers every port and subdomain, sets
+ * one. */
+static json_t *cdp_cookie(json_t *c, const store_site_scope_t *sc)
 {
     const char *name = json_string_value(json_object_get(c, "name"));
     const char *value = json_string_value(json_object_get(c, "value"));
     const char *domain = json_string_value(json_object_get(c, "domain"));
     const char *path = json_string_value(json_object_get(c, "path"));
-    if (!name || !value || !domain)
+    if (!name || !value || !domain || !cookies_domain_within(domain, sc->host, sc->subdomains))
         return NULL;
-    json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:b,s:b}", "name", name, "value", value,
-                          "domain", domain, "path", path ? path : "/",
-                          "secure", json_is_true(json_object_get(c, "secure")),
-                          "httpOnly", json_is_true(json_object_get(c, "http_only")));
+    char scoped[300];
+    const char *bare = domain[0] == '.' ? domain + 1 : domain;
+    snprintf(scoped, sizeof scoped, "%s%s", domain[0] == '.' && sc->subdomains ? "." : "", bare);
+    int secure = json_is_true(json_object_get(c, "secure"));
+    /* Secure for an https rule and for a secure cookie (the browser refuses a secure
+     * cookie from a non-secure source); NonSecure for an http rule; Unset where the rule
+     * does not say (a host rule, or host:port on another port than 80 and 443) */
+    const char *scheme = secure || (sc->scheme && !strcmp(sc->scheme, "https")) ? "Secure"
+                         : sc->scheme ? "NonSecure" : "Unset";
+    json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:b,s:b,s:s,s:i}", "name", name, "value", value,
+                          "domain", scoped, "path", path ? path : "/", "secure", secure,
+                          "httpOnly", json_is_true(json_object_get(c, "http_only")),
+                          "sourceScheme", scheme,
+                          /* -1: no port (a host rule's cookie goes to every port) */
+                          "sourcePort", sc->port > 0 ? (int)sc->port : -1);
     json_int_t expires = json_integer_value(json_object_get(c, "expires"));
     if (o && expires > 0)
         json_object_set_new(o, "expires", json_real((double)expires));
@@ -144,10 +161,12 @@ int fidelity_prepare(fidelity_t *f, const store_site_rule_t *rule, const config_
                 snprintf(err, errlen, "out of memory");
                 goto fail;
             }
+            store_site_scope_t sc;
+            store_site_scope(f->match, f->kind, &sc);
             size_t i;
             json_t *c;
             json_array_foreach(cookies, i, c) {
-                json_t *o = cdp_cookie(c);
+                json_t *o = cdp_cookie(c, &sc);
                 if (o)
                     json_array_append_new(f->cookies, o);
             }
@@ -246,6 +265,13 @@ json_t *fidelity_record(const fidelity_t *f, const shot_result_t *r, const botwa
         for (size_t i = 0; consent && i < sizeof keys / sizeof keys[0]; i++) {
             json_t *v = json_object_get(r->consent, keys[i]);
             json_object_set_new(consent, keys[i], json_is_array(v) ? json_incref(v) : json_array());
+        }
+        /* what consent_report_check left out of the page's report, and why */
+        json_t *dropped = json_object_get(r->consent, "dropped");
+        json_t *problem = json_object_get(r->consent, "problem");
+        if (consent && json_is_integer(dropped) && json_is_string(problem)) {
+            json_object_set(consent, "dropped", dropped);
+            json_object_set(consent, "problem", problem);
         }
     }
     json_object_set_new(o, "consent", consent ? consent : json_null());

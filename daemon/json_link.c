@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jsonmem.h"
 #include "log.h"
 #include "util.h"
 
@@ -55,8 +56,16 @@ json_t *wire_snapshot(const store_snapshot_t *x)
 {
     if (!x)
         return json_null();
-    json_t *timings = x->timings ? json_loads(x->timings, 0, NULL) : NULL;
-    json_t *redirects = x->redirects ? json_loads(x->redirects, 0, NULL) : NULL;
+    /* stored text that does not parse shows as null; memory running out fails the row */
+    json_error_t jerr;
+    int nomem_t = 0, nomem_r = 0;
+    json_t *timings = x->timings ? jsonmem_loadb(x->timings, strlen(x->timings), 0, &jerr, &nomem_t) : NULL;
+    json_t *redirects = x->redirects ? jsonmem_loadb(x->redirects, strlen(x->redirects), 0, &jerr, &nomem_r) : NULL;
+    if (nomem_t || nomem_r) {
+        json_decref(timings);
+        json_decref(redirects);
+        return NULL;
+    }
     /* the egress proxy's counters are stored with the timings; shown on their own */
     json_t *network = json_incref(json_object_get(timings, "network"));
     if (network)
@@ -95,8 +104,13 @@ json_t *wire_link(const store_link_t *l)
     json_t *tags = json_array();
     if (!tags)
         return NULL;
-    for (size_t i = 0; i < l->ntags; i++)
-        json_array_append_new(tags, text_json(l->tags[i], "a tag of link", (long long)l->id));
+    for (size_t i = 0; i < l->ntags; i++) {
+        /* a tag that could not be built fails the link: a listing never drops one */
+        if (json_array_append_new(tags, text_json(l->tags[i], "a tag of link", (long long)l->id))) {
+            json_decref(tags);
+            return NULL;
+        }
+    }
     return json_pack("{s:I,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "id", (json_int_t)l->id,
                      "url", text_json(l->url, "the URL of link", (long long)l->id),
                      "display_url", wire_display_url(l->url),

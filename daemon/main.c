@@ -21,6 +21,7 @@
 #include "engine.h"
 #include "http.h"
 #include "importer.h"
+#include "jsonmem.h"
 #include "log.h"
 #include "server.h"
 #include "util.h"
@@ -562,6 +563,7 @@ static void finish_daemon(daemon_t *d)
 
 int main(int argc, char **argv)
 {
+    jsonmem_init();   /* jansson's allocator, before any thread uses jansson */
     args_t args;
     int rc = parse_args(argc, argv, &args);
     if (rc >= 0)

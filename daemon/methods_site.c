@@ -50,29 +50,18 @@ static int text_param(method_call_t *call, json_t *v, const char *name)
     return 0;
 }
 
-/* The host part of a normalised match, for a cookie that names no domain. */
-static void match_host(const char *match, const char *kind, char *out, size_t outlen)
+/* The domain a cookie is stored with: a leading '.' (subdomains too) only where the rule
+ * covers subdomains. Writes into out; 0, or -1 when it does not fit. */
+static int scoped_domain(const char *domain, int wants_subdomains, const store_site_scope_t *sc,
+                         char *out, size_t outlen)
 {
-    const char *h = match;
-    if (!strcmp(kind, "prefix")) {
-        const char *p = strstr(match, "://");
-        h = p ? p + 3 : match;
-    }
-    size_t n = strcspn(h, "/");
-    if (h[0] != '[') {
-        const char *colon = memchr(h, ':', n);
-        if (colon)
-            n = (size_t)(colon - h);
-    } else {
-        const char *close = memchr(h, ']', n);
-        if (close)
-            n = (size_t)(close - h) + 1;
-    }
-    snprintf(out, outlen, "%.*s", (int)n, h);
+    const char *bare = domain[0] == '.' ? domain + 1 : domain;
+    int n = snprintf(out, outlen, "%s%s", wants_subdomains && sc->subdomains ? "." : "", bare);
+    return n < 0 || (size_t)n >= outlen ? -1 : 0;
 }
 
 /* One cookie from params into a normalised object (new reference) or NULL (call failed). */
-static json_t *check_cookie(method_call_t *call, json_t *c, size_t i, const char *host)
+static json_t *check_cookie(method_call_t *call, json_t *c, size_t i, const store_site_scope_t *sc)
 {
     static const char *const keys[] = {"name", "value", "domain", "path", "secure",
                                        "http_only", "expires", "same_site", NULL};
@@ -104,13 +93,22 @@ static json_t *check_cookie(method_call_t *call, json_t *c, size_t i, const char
         return NULL;
     }
     json_t *jd = json_object_get(c, "domain"), *jp = json_object_get(c, "path");
-    const char *domain = jd ? json_string_value(jd) : host;
+    const char *domain = jd ? json_string_value(jd) : sc->host;
     const char *path = jp ? json_string_value(jp) : "/";
+    char scoped[300];
     if (!domain || !*domain || strlen(domain) > 255 || strpbrk(domain, "/ ;,") ||
         !printable(domain, 0)) {
         method_fail(call, RPC_INVALID_PARAMS, "cookies[%zu] '%s': 'domain' must be a host name", i, name);
         return NULL;
     }
+    if (!cookies_domain_within(domain, sc->host, sc->subdomains) ||
+        scoped_domain(domain, domain[0] == '.', sc, scoped, sizeof scoped)) {
+        method_fail(call, RPC_INVALID_PARAMS, "cookies[%zu] '%s': domain '%.255s' is outside the "
+                    "rule's match: a rule's cookies go to %s%s only", i, name, domain, sc->host,
+                    sc->subdomains ? " and its subdomains" : "");
+        return NULL;
+    }
+    domain = scoped;
     if (!path || path[0] != '/' || strlen(path) > 1024 || strchr(path, ';') || !printable(path, 0)) {
         method_fail(call, RPC_INVALID_PARAMS, "cookies[%zu] '%s': 'path' must start with '/'", i, name);
         return NULL;
@@ -133,8 +131,10 @@ static json_t *check_cookie(method_call_t *call, json_t *c, size_t i, const char
                     "or None", i, name);
         return NULL;
     }
+    /* an https rule's cookie is secure unless the caller says otherwise */
+    int is_secure = secure ? json_is_true(secure) : sc->scheme && !strcmp(sc->scheme, "https");
     json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:b,s:b,s:I}", "name", name, "value", value,
-                          "domain", domain, "path", path, "secure", json_is_true(secure),
+                          "domain", domain, "path", path, "secure", is_secure,
                           "http_only", json_is_true(http_only), "expires",
                           (json_int_t)(expires ? json_integer_value(expires) : 0));
     if (o && ss)
@@ -164,8 +164,8 @@ static json_t *build_rule(method_call_t *call, const char *match, const char *ki
         method_fail(call, RPC_INTERNAL_ERROR, "out of memory");
         return NULL;
     }
-    char host[300];
-    match_host(match, kind, host, sizeof host);
+    store_site_scope_t sc;
+    store_site_scope(match, kind, &sc);
     json_t *v;
     if ((v = json_object_get(p, "cookies")) && !json_is_null(v)) {
         if (!json_is_array(v) || json_array_size(v) > SITE_MAX_COOKIES) {
@@ -178,7 +178,7 @@ static json_t *build_rule(method_call_t *call, const char *match, const char *ki
         size_t i;
         json_t *c;
         json_array_foreach(v, i, c) {
-            json_t *o = check_cookie(call, c, i, host);
+            json_t *o = check_cookie(call, c, i, &sc);
             if (!o)
                 goto fail;
             json_array_append_new(arr, o);
@@ -411,8 +411,31 @@ static int m_site_match(method_call_t *call)
     return call->result ? 0 : method_fail(call, RPC_INTERNAL_ERROR, "out of memory");
 }
 
+#define SITE_MAX_SKIPPED_DOMAINS 20
+
+/* Adds domain (bare, lower case) to the skipped list unless it is there or the list is
+ * full. */
+static void note_skipped(json_t *domains, const char *domain)
+{
+    char bare[300];
+    snprintf(bare, sizeof bare, "%s", domain[0] == '.' ? domain + 1 : domain);
+    for (char *c = bare; *c; c++)
+        if (*c >= 'A' && *c <= 'Z')
+            *c = (char)(*c - 'A' + 'a');
+    size_t i;
+    json_t *d;
+    json_array_foreach(domains, i, d)
+        if (!strcmp(json_string_value(d), bare))
+            return;
+    if (json_array_size(domains) < SITE_MAX_SKIPPED_DOMAINS)
+        json_array_append_new(domains, json_string(bare));
+}
+
 /* Imported cookies replace those of the rule with the same name, domain and path; the
- * rule's other settings stay. A match with no rule gets one holding only the cookies. */
+ * rule's other settings stay. A match with no rule gets one holding only the cookies.
+ * Only cookies for the rule's host (and, for a host rule, its subdomains) are kept: a
+ * cookies.txt exported from a browser holds every site's, and a rule's cookies must not
+ * reach another host. The others are skipped and reported, each with its line. */
 static int m_site_import_cookies(method_call_t *call)
 {
     static const char *const known[] = {"match", "text", NULL};
@@ -432,8 +455,13 @@ static int m_site_import_cookies(method_call_t *call)
     }
     int ret = -1;
     char *norm = NULL, kind[12], err[256], *dump = NULL;
-    json_t *rule = NULL, *errors = json_array();
+    json_t *rule = NULL, *errors = json_array(), *skipped = json_array();
     store_site_rule_t *old = NULL, *r = NULL;
+    size_t nskipped = 0, kept = 0, nerrors_listed = 0;
+    if (!errors || !skipped) {
+        method_fail(call, RPC_INTERNAL_ERROR, "out of memory");
+        goto out;
+    }
     int rc = store_site_normalize_match(match, &norm, kind, err, sizeof err);
     if (rc) {
         method_fail(call, RPC_INVALID_PARAMS, "param 'match': %s", err);
@@ -443,6 +471,46 @@ static int m_site_import_cookies(method_call_t *call)
         method_fail(call, RPC_INVALID_PARAMS, "param 'text' holds no usable cookie (%zu bad "
                     "lines); expected Netscape cookies.txt lines of 7 TAB-separated fields",
                     l.error_count);
+        goto out;
+    }
+    store_site_scope_t sc;
+    store_site_scope(norm, kind, &sc);
+    /* the parser's errors and the skipped cookies, in line order, at most
+     * COOKIES_MAX_ERRORS listed (all counted) */
+    size_t pe = 0;
+    for (size_t i = 0; i <= l.n; i++) {
+        size_t line = i < l.n ? l.v[i].line : (size_t)-1;
+        for (; pe < l.nerrors && l.errors[pe].line < line; pe++, nerrors_listed++)
+            if (nerrors_listed < COOKIES_MAX_ERRORS)
+                json_array_append_new(errors, json_pack("{s:I,s:s}", "line",
+                                      (json_int_t)l.errors[pe].line, "reason", l.errors[pe].reason));
+        if (i == l.n)
+            break;
+        const cookies_entry_t *e = &l.v[i];
+        if (cookies_domain_within(e->domain, sc.host, sc.subdomains))
+            continue;
+        nskipped++;
+        note_skipped(skipped, e->domain);
+        if (nerrors_listed++ < COOKIES_MAX_ERRORS) {
+            char why[200];
+            snprintf(why, sizeof why, "cookie '%.40s' is for %.60s, outside the rule's host %.60s%s: "
+                     "skipped", e->name, e->domain, sc.host, sc.subdomains ? " and its subdomains" : "");
+            json_array_append_new(errors, json_pack("{s:I,s:s}", "line", (json_int_t)e->line,
+                                                    "reason", why));
+        }
+    }
+    kept = l.n - nskipped;
+    if (kept == 0) {
+        char list[400] = "";
+        size_t i;
+        json_t *d;
+        json_array_foreach(skipped, i, d) {
+            size_t used = strlen(list);
+            snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "", json_string_value(d));
+        }
+        method_fail(call, RPC_INVALID_PARAMS, "param 'text' holds no cookie for %s%s: %zu cookies "
+                    "for other domains skipped (%s)", sc.host, sc.subdomains ? " or its subdomains" : "",
+                    nskipped, list);
         goto out;
     }
     /* the current rule, if any: read through the lookup by the same normalised match */
@@ -470,18 +538,24 @@ static int m_site_import_cookies(method_call_t *call)
     }
     for (size_t i = 0; i < l.n; i++) {
         const cookies_entry_t *e = &l.v[i];
+        char domain[300];
+        if (!cookies_domain_within(e->domain, sc.host, sc.subdomains) ||
+            scoped_domain(e->domain, e->include_subdomains || e->domain[0] == '.', &sc, domain,
+                          sizeof domain))
+            continue;
         json_t *c;
         size_t j;
         json_array_foreach(cookies, j, c) {
-            if (!strcmp(json_string_value(json_object_get(c, "name")), e->name) &&
-                !strcmp(json_string_value(json_object_get(c, "domain")), e->domain) &&
-                !strcmp(json_string_value(json_object_get(c, "path")), e->path)) {
+            const char *cn = json_string_value(json_object_get(c, "name"));
+            const char *cd = json_string_value(json_object_get(c, "domain"));
+            const char *cp = json_string_value(json_object_get(c, "path"));
+            if (cn && cd && cp && !strcmp(cn, e->name) && !strcmp(cd, domain) && !strcmp(cp, e->path)) {
                 json_array_remove(cookies, j);
                 break;
             }
         }
         json_array_append_new(cookies, json_pack("{s:s,s:s,s:s,s:s,s:b,s:b,s:I}", "name", e->name,
-                              "value", e->value, "domain", e->domain, "path", e->path, "secure",
+                              "value", e->value, "domain", domain, "path", e->path, "secure",
                               e->secure, "http_only", e->http_only, "expires",
                               (json_int_t)e->expires));
     }
@@ -498,12 +572,10 @@ static int m_site_import_cookies(method_call_t *call)
         method_fail_store(call, rc, NULL);
         goto out;
     }
-    for (size_t i = 0; i < l.nerrors; i++)
-        json_array_append_new(errors, json_pack("{s:I,s:s}", "line", (json_int_t)l.errors[i].line,
-                                                "reason", l.errors[i].reason));
-    call->result = json_pack("{s:o,s:b,s:I,s:O,s:I}", "rule", json_site_rule(r), "created",
-                             created, "imported", (json_int_t)l.n, "errors", errors,
-                             "error_count", (json_int_t)l.error_count);
+    call->result = json_pack("{s:o,s:b,s:I,s:O,s:I,s:{s:I,s:O}}", "rule", json_site_rule(r),
+                             "created", created, "imported", (json_int_t)kept, "errors", errors,
+                             "error_count", (json_int_t)(l.error_count + nskipped), "skipped",
+                             "count", (json_int_t)nskipped, "domains", skipped);
     if (!call->result) {
         method_fail(call, RPC_INTERNAL_ERROR, "out of memory");
         goto out;
@@ -516,6 +588,7 @@ out:
     cookies_list_free(&l);
     json_decref(rule);
     json_decref(errors);
+    json_decref(skipped);
     free(dump);
     free(norm);
     store_site_rule_free(old);

@@ -68,7 +68,7 @@ static int jsonl_feed(void *st, import_ctx_t *c, const unsigned char *s, size_t 
             if (err == -E2BIG)
                 t->over = 1;
             else if (err)
-                return ictx_fail(c, t->start, "out of memory");
+                return IMPORT_ENOMEM;   /* the parser's failure, not this line's */
         }
         if (j == n)
             break;
@@ -298,7 +298,7 @@ static int json_step(jarr_t *t, import_ctx_t *c, unsigned char ch, int *rc)
             return 1;
         }
         if ((*rc = elem_put(t, ch)) != 0)
-            *rc = ictx_fail(c, t->elem_line, "out of memory");
+            *rc = IMPORT_ENOMEM;
         return 0;
     case J_TRAILER:
         if (!is_ws(ch)) {

@@ -162,7 +162,10 @@ uint64_t import_parser_lines(const import_parser_t *p) { return p->ctx.line; }
 
 const char *import_parser_errmsg(const import_parser_t *p)
 {
-    return p && p->rc < 0 ? p->ctx.errmsg : "";
+    if (!p || p->rc >= 0)
+        return "";
+    /* the formats return IMPORT_ENOMEM without a sentence of their own */
+    return p->rc == IMPORT_ENOMEM && !p->ctx.errmsg[0] ? "out of memory" : p->ctx.errmsg;
 }
 
 /* ---- format names ---- */

@@ -3,6 +3,7 @@
  * created} (docs/import.md has the table). Parses with jansson; knows nothing of how the
  * objects were split out of the input. */
 #include "import_int.h"
+#include "jsonmem.h"
 
 #include <jansson.h>
 #include <string.h>
@@ -103,7 +104,10 @@ static const char *map_object(ient_t *e, json_t *o)
 int import_json_emit(import_ctx_t *c, const char *buf, size_t len, uint64_t line)
 {
     json_error_t jerr;
-    json_t *v = json_loadb(buf, len, JSON_DECODE_ANY, &jerr);
+    int nomem;
+    json_t *v = jsonmem_loadb(buf, len, JSON_DECODE_ANY, &jerr, &nomem);
+    if (!v && nomem)
+        return IMPORT_ENOMEM;   /* the parser's failure, not this entry's */
     if (!v) {
         ictx_error(c, line, "invalid JSON: %s", jerr.text);
         return IMPORT_OK;

@@ -5,6 +5,8 @@
  * Knows nothing of the store, the loop or the methods. */
 #include "jsonrpc.h"
 
+#include "jsonmem.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -80,8 +82,12 @@ json_t *rpc_parse_line(const char *line, size_t len, char *err, size_t errlen)
     json_error_t jerr;
     /* jansson validates UTF-8 and caps nesting depth (2048); duplicates are refused so
      * that what a handler reads is what the client meant. */
-    json_t *doc = json_loadb(line, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
-    if (!doc)
+    int nomem;
+    json_t *doc = jsonmem_loadb(line, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr,
+                                &nomem);
+    if (!doc && nomem)
+        snprintf(err, errlen, "out of memory parsing the request");   /* not the client's */
+    else if (!doc)
         snprintf(err, errlen, "parse error at line %d column %d: %s", jerr.line, jerr.column,
                  jerr.text);
     return doc;
@@ -166,7 +172,11 @@ static json_t *envelope(json_t *id)
 json_t *rpc_result(json_t *id, json_t *result)
 {
     json_t *o = envelope(id);
-    if (!o || json_object_set_new(o, "result", result ? result : json_null())) {
+    if (!o) {
+        json_decref(result);   /* stolen, whatever happens */
+        return NULL;
+    }
+    if (json_object_set_new(o, "result", result ? result : json_null())) {
         json_decref(o);
         return NULL;
     }
@@ -199,22 +209,40 @@ fail:
 json_t *rpc_notification(const char *method, json_t *params)
 {
     json_t *o = json_pack("{s:s,s:s}", "jsonrpc", "2.0", "method", method);
-    if (!o || json_object_set_new(o, "params", params ? params : json_object())) {
+    if (!o) {
+        json_decref(params);   /* stolen, whatever happens */
+        return NULL;
+    }
+    if (json_object_set_new(o, "params", params ? params : json_object())) {
         json_decref(o);
         return NULL;
     }
     return o;
 }
 
+typedef struct {
+    buf_t *out;
+    int failed;
+} dump_ctx_t;
+
+/* jansson does not check the write of an object's key and carries on after it failed (the
+ * key is missing from the line): once one append fails, every later one fails too, and
+ * rpc_write looks at the flag itself. */
 static int dump_cb(const char *buffer, size_t size, void *data)
 {
-    return buf_append((buf_t *)data, buffer, size) == 0 ? 0 : -1;
+    dump_ctx_t *d = data;
+    if (d->failed || buf_append(d->out, buffer, size) != 0) {
+        d->failed = 1;
+        return -1;
+    }
+    return 0;
 }
 
 int rpc_write(buf_t *out, const json_t *msg)
 {
     size_t before = out->len;
-    if (json_dump_callback(msg, dump_cb, out, JSON_COMPACT) != 0 ||
+    dump_ctx_t d = {out, 0};
+    if (json_dump_callback(msg, dump_cb, &d, JSON_COMPACT) != 0 || d.failed ||
         buf_append(out, "\n", 1) != 0) {
         out->len = before;
         if (out->data)

@@ -214,7 +214,11 @@ static int face_open(const char *file, int index)
         return -ENOMEM;
     f->file = strdup(file);
     f->index = index;
-    if (!f->file || FT_New_Face(cache.ft, file, index, &f->face)) {
+    if (!f->file) {   /* not the font's fault: the candidate must stay usable */
+        free(f);
+        return -ENOMEM;
+    }
+    if (FT_New_Face(cache.ft, file, index, &f->face)) {
         free(f->file);
         free(f);
         return -ENOENT;

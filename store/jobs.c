@@ -279,9 +279,11 @@ int store_job_finish(store_t *s, const store_job_result_t *r)
     char *fixed[3] = {NULL, NULL, NULL};
     const char *title = text_valid(r->title, &fixed[1]), *error = text_valid(r->error, &fixed[2]);
     const char *texts[] = {text_valid(r->final_url, &fixed[0]), title};
+    /* SQLITE_STATIC: every text outlives the steps below, and a copy (TRANSIENT) that
+     * cannot be allocated leaves the column NULL without failing the step */
     for (int i = 0; i < 2; i++)
         if (texts[i] && *texts[i])
-            sqlite3_bind_text(st, 4 + i, texts[i], -1, SQLITE_TRANSIENT);
+            sqlite3_bind_text(st, 4 + i, texts[i], -1, SQLITE_STATIC);
     if (r->width)
         sqlite3_bind_int64(st, 6, r->width);
     if (r->height)
@@ -297,7 +299,7 @@ int store_job_finish(store_t *s, const store_job_result_t *r)
     const char *rest[] = {r->sha256, error, r->timings_json, r->redirects_json};
     for (int i = 0; i < 4; i++)
         if (rest[i] && *rest[i])
-            sqlite3_bind_text(st, 13 + i, rest[i], -1, SQLITE_TRANSIENT);
+            sqlite3_bind_text(st, 13 + i, rest[i], -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 17, r->now_ms);
     if ((rc = store_step_done(s, st, "save snapshot")))
         goto out;
@@ -313,7 +315,7 @@ int store_job_finish(store_t *s, const store_job_result_t *r)
             goto out;
         }
         sqlite3_bind_int64(st, 1, link);
-        sqlite3_bind_text(st, 2, title, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 2, title, -1, SQLITE_STATIC);
         if ((rc = store_step_done(s, st, "fill link title")))
             goto out;
     }

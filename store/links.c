@@ -223,7 +223,7 @@ int store_link_get(store_t *s, int64_t id, store_link_t **out)
     store_link_t *l = calloc(1, sizeof *l);
     if (!l) {
         sqlite3_reset(st);
-        return STORE_ENOMEM;
+        return store_fail(s, STORE_ENOMEM, "out of memory");
     }
     l->id = sqlite3_column_int64(st, 0);
     l->url = col_strdup(st, 1);
@@ -232,8 +232,11 @@ int store_link_get(store_t *s, int64_t id, store_link_t **out)
     l->created_at = sqlite3_column_int64(st, 4);
     l->updated_at = sqlite3_column_int64(st, 5);
     int64_t snap = sqlite3_column_int64(st, 6);
+    /* a title or description that could not be copied must not read as none */
+    int lost = (!l->title && sqlite3_column_type(st, 2) != SQLITE_NULL) ||
+               (!l->description && sqlite3_column_type(st, 3) != SQLITE_NULL);
     sqlite3_reset(st);
-    if (!l->url)
+    if (!l->url || lost)
         goto nomem;
     if (!(st = store_stmt(s, ST_LINK_TAGS)))
         goto fail;
@@ -369,7 +372,7 @@ static int resolve(store_t *s, const char *const *names, size_t n, int64_t **ids
     *ids = n ? calloc(n, sizeof **ids) : NULL;
     *nids = 0;
     if (n && !*ids)
-        return STORE_ENOMEM;
+        return store_fail(s, STORE_ENOMEM, "out of memory");
     for (size_t i = 0; i < n; i++) {
         char name[STORE_MAX_TAG_BYTES + 1], key[STORE_MAX_TAG_KEY_BYTES + 1], err[256];
         if (store_normalize_tag(names[i], name, sizeof name, err, sizeof err) != STORE_OK)
@@ -404,7 +407,7 @@ static int resolve_filter(store_t *s, const store_filter_t *f, resolved_t *r)
     memset(r, 0, sizeof *r);
     int64_t *counts = f->nall ? calloc(f->nall, sizeof *counts) : NULL;
     if (f->nall && !counts)
-        return STORE_ENOMEM;
+        return store_fail(s, STORE_ENOMEM, "out of memory");
     int rc = resolve(s, f->all, f->nall, &r->all, &r->nall, counts, &r->empty);
     if (!rc) {
         /* rarest first: it drives the scan */

@@ -399,6 +399,40 @@ int store_site_applies(const char *match, const char *kind, const char *url)
     return yes;
 }
 
+void store_site_scope(const char *match, const char *kind, store_site_scope_t *out)
+{
+    memset(out, 0, sizeof *out);
+    const char *h = match;
+    if (!strcmp(kind, "prefix")) {
+        const char *p = strstr(match, "://");
+        h = p ? p + 3 : match;
+        out->scheme = !strncmp(match, "https://", 8) ? "https" : "http";
+        out->port = out->scheme[4] ? 443 : 80;
+    }
+    size_t n = strcspn(h, "/?#");
+    const char *end = h + n, *colon = NULL;
+    if (h[0] == '[') {
+        const char *close = memchr(h, ']', n);
+        if (close && close + 1 < end && close[1] == ':')
+            colon = close + 1;
+    } else {
+        colon = memchr(h, ':', n);
+    }
+    if (colon) {
+        long port = strtol(colon + 1, NULL, 10);
+        if (port > 0 && port <= 65535)
+            out->port = port;
+        n = (size_t)(colon - h);
+    }
+    snprintf(out->host, sizeof out->host, "%.*s", (int)n, h);
+    if (!strcmp(kind, "host")) {
+        out->subdomains = 1;
+        out->port = 0;
+    } else if (!strcmp(kind, "hostport")) {
+        out->scheme = out->port == 443 ? "https" : out->port == 80 ? "http" : NULL;
+    }
+}
+
 int store_site_match(store_t *s, const char *url, store_site_rule_t **out)
 {
     *out = NULL;

@@ -47,6 +47,23 @@ int store_site_delete(store_t *s, const char *match, store_site_rule_t **deleted
 /* The rule that applies to url (an http/https URL, normalised here), longest match
  * first; STORE_ENOTFOUND (no message) when none does. */
 int store_site_match(store_t *s, const char *url, store_site_rule_t **out);
+/* Where a rule's cookies may go, from its normalised match (pure; any thread):
+ *   host        the match's host (lower case, punycode, an IPv6 literal in brackets);
+ *   subdomains  1 for a host rule (it covers subdomains and every port), else 0: a
+ *               host:port or URL-prefix rule names one host, so its cookies are host-only
+ *               and the browser binds them to the rule's port;
+ *   scheme      "https" or "http" when the match says (a prefix's scheme; host:443 and
+ *               host:80), else NULL;
+ *   port        the prefix's or host:port's port (a prefix's default filled in), 0 for a
+ *               host rule. */
+typedef struct {
+    char host[300];
+    int subdomains;
+    const char *scheme;
+    long port;
+} store_site_scope_t;
+void store_site_scope(const char *match, const char *kind, store_site_scope_t *out);
+
 /* Whether a rule's normalised match (of that kind) applies to url, by the same test as
  * store_site_match. Pure; any thread. 0 for a URL that is not http(s). */
 int store_site_applies(const char *match, const char *kind, const char *url);

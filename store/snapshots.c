@@ -69,7 +69,7 @@ int store_snapshot_load(store_t *s, int64_t id, store_snapshot_t **out)
     }
     *out = snapshot_from_row(st);
     sqlite3_reset(st);
-    return *out ? STORE_OK : STORE_ENOMEM;
+    return *out ? STORE_OK : store_fail(s, STORE_ENOMEM, "out of memory reading a snapshot");
 }
 
 int store_snapshot_get(store_t *s, int64_t id, store_snapshot_t **out)

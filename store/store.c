@@ -175,7 +175,8 @@ static int migrate(store_t *s, int target)
         return rc;
     int v = store_schema_version(s);
     if (v < 0) {
-        rc = store_fail(s, STORE_ECORRUPT, "cannot read the schema version: %s", sqlite3_errmsg(s->db));
+        /* SQLite's own code: out of memory is not a damaged file */
+        rc = store_fail_sqlite(s, sqlite3_errcode(s->db), "cannot read the schema version");
         goto fail;
     }
     if (v > store_schema_count()) {

@@ -319,7 +319,6 @@ int store_tags_rekey(store_t *s)
                        "UPDATE tags SET key = (SELECT key FROM temp.rekey r WHERE r.id = tags.id)");
 done:
     free(pairs);
-    if (store_exec(s, "DROP TABLE IF EXISTS temp.rekey") && !rc)
-        rc = STORE_EINTERNAL;
-    return rc;
+    int drop = store_exec(s, "DROP TABLE IF EXISTS temp.rekey");   /* its own code: ENOMEM too */
+    return rc ? rc : drop;
 }

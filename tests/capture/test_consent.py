@@ -238,7 +238,7 @@ class ConsentTests(TestCase):
             time.sleep(0.05)
         report = json.loads(self.treated.eval(self.script))
         self.assertEqual(report, {"version": 1, "layers": [], "managers": [], "hidden": [],
-                                  "kept": [], "scroll": []})
+                                  "kept": [], "scroll": [], "dropped": 0})
 
 
 class ConsentTextTests(TestCase):

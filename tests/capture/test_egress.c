@@ -9,6 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <uv.h>
 
 #include "egress.h"
@@ -40,6 +43,9 @@ static dns_rule_t rules[] = {
     {"meta.test", DNS_ANSWER, {"169.254.169.254"}, 0, 300, 0, 0},
     {"mixed.test", DNS_ANSWER, {"127.0.0.1", "169.254.169.254"}, 0, 300, 0, 0},
     {"v6meta.test", DNS_ANSWER, {"64:ff9b::a9fe:a9fe"}, 0, 300, 0, 0},
+    /* both sides of the private network rule in one answer (never connected to) */
+    {"mixed1.test", DNS_ANSWER, {"10.255.0.1", "203.0.113.5"}, 0, 0, 0, 0},
+    {"mixed2.test", DNS_ANSWER, {"203.0.113.5", "127.0.0.1"}, 0, 0, 0, 0},
 };
 
 static uv_udp_t dns_sock;
@@ -512,7 +518,8 @@ static void refused_cb(egress_t *x, const char *host, int port, int top, const c
     snprintf(refused_why, sizeof refused_why, "%s", why);
 }
 
-static egress_t *proxy_new(int deny_private, int timeout_ms)
+/* A listener with no capture yet (no top host). */
+static egress_t *proxy_bare(int deny_private, int timeout_ms)
 {
     char err[256], servers[64];
     snprintf(servers, sizeof servers, "127.0.0.1:%d", dns_port);
@@ -529,6 +536,28 @@ static egress_t *proxy_new(int deny_private, int timeout_ms)
     egress_t *x = egress_new(loop, &o, err, sizeof err);
     if (!x)
         fprintf(stderr, "egress: %s\n", err);
+    return x;
+}
+
+/* The listener of a capture whose link is on loopback (127.0.0.1) and was reached: the
+ * capture is on a private network, so the tests' servers on 127.0.0.1 may be used. With
+ * deny_private, the link is a public address not reached yet. The counts start after the
+ * link's own connection (egress_set_owner starts them again, as for a warm context). */
+static egress_t *proxy_new(int deny_private, int timeout_ms)
+{
+    egress_t *x = proxy_bare(deny_private, timeout_ms);
+    if (!x)
+        return NULL;
+    egress_set_top_host(x, deny_private ? "8.8.8.8" : "127.0.0.1");
+    if (!deny_private) {
+        client_t *c = client_new(egress_port(x));
+        client_send(c, "CONNECT 127.0.0.1:%d HTTP/1.1\r\n\r\n", echo_srv.port);
+        if (client_wait(c, "200 Connection") != 0)
+            fprintf(stderr, "the link's connection was not made: %s\n", c->in);
+        client_free(c);
+        egress_set_owner(x, "job 7", refused_cb, NULL);
+        refusals_seen = refused_top = 0;
+    }
     return x;
 }
 
@@ -783,10 +812,10 @@ TEST(rebinding_meets_the_rules_on_every_connection)
 
 TEST(private_network_access)
 {
-    egress_t *x = proxy_new(0, 2000);
+    /* the link is on a public address, not reached yet: loopback is refused (no
+     * connection to the public address is made) */
+    egress_t *x = proxy_bare(0, 2000);
     ASSERT_NOT_NULL(x);
-    /* the top document is on a public address: loopback is refused (no connection to the
-     * public address is made: the rule is decided by the top host's name and address) */
     egress_set_top_host(x, "8.8.8.8");
     client_t *c = client_new(egress_port(x));
     client_send(c, "CONNECT 127.0.0.1:%d HTTP/1.1\r\n\r\n", echo_srv.port);
@@ -794,7 +823,9 @@ TEST(private_network_access)
     ASSERT(strstr(c->in, "private network access") != NULL);
     ASSERT_EQ(refused_top, 0);
     client_free(c);
+    proxy_free(x);
     /* a link the user added on a private address may load from private addresses */
+    x = proxy_bare(0, 2000);
     egress_set_top_host(x, "echo.test");
     c = client_new(egress_port(x));
     client_send(c, "CONNECT echo.test:%d HTTP/1.1\r\n\r\n", echo_srv.port);
@@ -811,7 +842,9 @@ TEST(private_network_access)
     ASSERT_EQ(client_wait(c, "403"), 0);
     ASSERT_EQ(refused_top, 1);
     client_free(c);
-    /* before the top's own connection, other private hosts are refused */
+    proxy_free(x);
+    /* before the link's own connection, other private hosts are refused */
+    x = proxy_bare(0, 2000);
     egress_set_top_host(x, "slow.test");
     c = client_new(egress_port(x));
     client_send(c, "CONNECT 127.0.0.1:%d HTTP/1.1\r\n\r\n", echo_srv.port);
@@ -905,9 +938,14 @@ TEST(numeric_hosts_and_large_heads)
     ASSERT_EQ(r1.queries + r1.cache_hits + r1.negative_hits + r1.coalesced,
               r0.queries + r0.cache_hits + r0.negative_hits + r0.coalesced);
 
-    /* a public top document: every spelling is refused as loopback, in plain text that
+    /* a capture of a public link: every spelling is refused as loopback, in plain text that
      * names the address, and nothing is connected to */
+    proxy_free(x);
+    x = proxy_bare(0, 2000);
+    ASSERT_NOT_NULL(x);
     egress_set_top_host(x, "8.8.8.8");
+    egress_set_owner(x, "job 7", refused_cb, NULL);
+    resolver_get_stats(res, &r1);
     int echo_accepts = echo_srv.accepts, origin_requests = origin.requests;
     for (size_t i = 0; i < 2 * LS_TEST_LEN(loopback) + 2; i++) {
         const char *h = i < 2 * LS_TEST_LEN(loopback) ? loopback[i / 2] : "0";
@@ -1011,6 +1049,304 @@ TEST(only_the_browser_may_connect)
     return 0;
 }
 
+/* ---- the network side, listeners without a capture, limits (issue 24) ------------------- */
+
+/* A listener with o's options, the shared resolver and the test's refusal callback. */
+static egress_t *proxy_custom(egress_opts_t o)
+{
+    char err[256], servers[64];
+    if (!res) {
+        snprintf(servers, sizeof servers, "127.0.0.1:%d", dns_port);
+        res = resolver_new(loop, servers, 2000, err, sizeof err);
+        if (!res)
+            return NULL;
+    }
+    o.resolver = res;
+    o.label = o.label ? o.label : "job 8";
+    o.refused = refused_cb;
+    refusals_seen = refused_top = 0;
+    egress_t *x = egress_new(loop, &o, err, sizeof err);
+    if (!x)
+        fprintf(stderr, "egress: %s\n", err);
+    return x;
+}
+
+TEST(the_side_is_fixed_by_the_links_first_connection)
+{
+    int accepts = echo_srv.accepts;
+    /* the link's name answers a private and a public address (either order): refused as
+     * the top document, naming the mixed answer; nothing is connected to */
+    const char *mixed[] = {"mixed1.test", "mixed2.test"};
+    for (size_t i = 0; i < LS_TEST_LEN(mixed); i++) {
+        egress_t *x = proxy_bare(0, 2000);
+        ASSERT_NOT_NULL(x);
+        egress_set_top_host(x, mixed[i]);
+        client_t *c = client_new(egress_port(x));
+        client_send(c, "CONNECT %s:%d HTTP/1.1\r\n\r\n", mixed[i], echo_srv.port);
+        ASSERT_MSG(client_wait(c, "403") == 0, "%s: %s", mixed[i], c->in);
+        ASSERT(strstr(c->in, "mixed answer") != NULL);
+        ASSERT_EQ(refused_top, 1);
+        client_free(c);
+        proxy_free(x);
+    }
+    /* a private capture refuses a mixed answer too */
+    egress_t *x = proxy_new(0, 2000);
+    ASSERT_NOT_NULL(x);
+    client_t *c = client_new(egress_port(x));
+    client_send(c, "GET http://mixed2.test:%d/len HTTP/1.1\r\nHost: mixed2.test\r\n\r\n", origin.port);
+    ASSERT_EQ(client_wait(c, "403"), 0);
+    ASSERT(strstr(c->in, "mixed answer") != NULL);
+    client_free(c);
+    /* once private, a later top host (a redirect to a public name) does not change it */
+    egress_set_top_host(x, "8.8.8.8");
+    c = client_new(egress_port(x));
+    client_send(c, "CONNECT 127.0.0.1:%d HTTP/1.1\r\n\r\n", echo_srv.port);
+    ASSERT_EQ(client_wait(c, "200 Connection"), 0);
+    client_free(c);
+    proxy_free(x);
+    accepts = echo_srv.accepts;
+    /* a redirect of a public link to loopback: the new top host is not the link, so it
+     * cannot make the capture private; refused as the top document */
+    x = proxy_bare(0, 2000);
+    egress_set_top_host(x, "8.8.8.8");
+    egress_set_top_host(x, "127.0.0.1");
+    c = client_new(egress_port(x));
+    client_send(c, "GET http://127.0.0.1:%d/len HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", echo_srv.port);
+    ASSERT_EQ(client_wait(c, "403"), 0);
+    ASSERT(strstr(c->in, "private network access") != NULL);
+    ASSERT_EQ(refused_top, 1);
+    ASSERT_EQ(echo_srv.accepts, accepts);
+    client_free(c);
+    proxy_free(x);
+    return 0;
+}
+
+TEST(a_listener_without_a_capture_allows_nothing)
+{
+    int accepts = echo_srv.accepts, requests = origin.requests;
+    egress_t *x = proxy_bare(0, 2000);
+    ASSERT_NOT_NULL(x);
+    client_t *c = client_new(egress_port(x));
+    client_send(c, "CONNECT 127.0.0.1:%d HTTP/1.1\r\n\r\n", echo_srv.port);
+    ASSERT_EQ(client_wait(c, "403"), 0);
+    ASSERT(strstr(c->in, "no capture") != NULL);
+    client_free(c);
+    c = client_new(egress_port(x));
+    client_send(c, "GET http://echo.test:%d/len HTTP/1.1\r\nHost: echo.test\r\n\r\n", origin.port);
+    ASSERT_EQ(client_wait(c, "403"), 0);
+    client_free(c);
+    ASSERT_EQ(echo_srv.accepts, accepts);
+    ASSERT_EQ(origin.requests, requests);
+    /* handed to a capture: what was refused before is not the new owner's */
+    egress_set_owner(x, "job 10", refused_cb, NULL);
+    egress_stats_t st;
+    egress_get_stats(x, &st);
+    ASSERT_EQ(st.refused, 0);
+    char why[300];
+    ASSERT_EQ(egress_refusal(x, "127.0.0.1", why, sizeof why), 0);
+    proxy_free(x);
+    return 0;
+}
+
+TEST(request_heads_time_out)
+{
+    egress_t *x = proxy_custom((egress_opts_t){.head_timeout_ms = 300});
+    ASSERT_NOT_NULL(x);
+    client_t *c = client_new(egress_port(x));
+    client_send(c, "CONNECT 127.0.0.1:");   /* and nothing more */
+    run_until(is_eof, c);
+    ASSERT(c->eof);
+    ASSERT_EQ(c->n, 0);
+    egress_stats_t st;
+    egress_get_stats(x, &st);
+    ASSERT_EQ(st.head_timeouts, 1);
+    ASSERT_EQ(st.open, 0);
+    ASSERT_EQ(refusals_seen, 0);
+    client_free(c);
+    /* an idle keep-alive connection waits for its next head no longer */
+    egress_set_top_host(x, "127.0.0.1");
+    c = client_new(egress_port(x));
+    client_send(c, "GET http://127.0.0.1:%d/len HTTP/1.1\r\nHost: h\r\n\r\n", origin.port);
+    ASSERT_EQ(client_wait(c, "hello"), 0);
+    run_until(is_eof, c);
+    ASSERT(c->eof);
+    egress_get_stats(x, &st);
+    ASSERT_EQ(st.head_timeouts, 2);
+    ASSERT_EQ(st.requests, 1);
+    client_free(c);
+    proxy_free(x);
+    return 0;
+}
+
+static egress_limits_t *lim_watch;
+static int lim_want;
+static int limits_at(void *a)
+{
+    (void)a;
+    return lim_watch->open == lim_want;
+}
+
+TEST(connections_are_capped_per_listener_and_in_total)
+{
+    egress_limits_t lim;
+    egress_limits_init(&lim, 0);
+    ASSERT_GE(lim.max_open, 16);
+    ASSERT_EQ(lim.open, 0);
+    lim.max_open = 4;
+    lim_watch = &lim;
+    egress_opts_t o = {.limits = &lim, .max_conns = 3, .head_timeout_ms = 60000};
+    egress_t *a = proxy_custom(o), *b = proxy_custom(o);
+    egress_opts_t ou = {.limits = &lim, .peer_ip = "127.0.0.2"};
+    egress_t *u = proxy_custom(ou);
+    ASSERT(a && b && u);
+    client_t *ca[3];
+    for (int i = 0; i < 3; i++) {   /* half-sent heads: they hold their places */
+        ca[i] = client_new(egress_port(a));
+        client_send(ca[i], "CONNECT 1");
+        lim_want = i + 1;
+        ASSERT_EQ(run_until(limits_at, NULL), 0);
+    }
+    /* the listener's cap: a fourth is closed unread */
+    client_t *c = client_new(egress_port(a));
+    client_send(c, "CONNECT 127.0.0.1:%d HTTP/1.1\r\n\r\n", echo_srv.port);
+    run_until(is_eof, c);
+    ASSERT(c->eof);
+    ASSERT_EQ(c->n, 0);
+    client_free(c);
+    egress_stats_t st;
+    egress_get_stats(a, &st);
+    ASSERT_EQ(st.over_cap, 1);
+    ASSERT_EQ(st.open, 3);
+    ASSERT_EQ(lim.open, 3);
+    /* the total: another listener gets the one place left, then nothing */
+    client_t *cb = client_new(egress_port(b));
+    client_send(cb, "CONNECT 1");
+    lim_want = 4;
+    ASSERT_EQ(run_until(limits_at, NULL), 0);
+    c = client_new(egress_port(b));
+    client_send(c, "CONNECT 127.0.0.1:%d HTTP/1.1\r\n\r\n", echo_srv.port);
+    run_until(is_eof, c);
+    ASSERT(c->eof);
+    ASSERT_EQ(c->n, 0);
+    client_free(c);
+    egress_get_stats(b, &st);
+    ASSERT_EQ(st.over_cap, 1);
+    /* a peer other than the browser is closed unread and takes no place */
+    c = client_new(egress_port(u));
+    client_send(c, "CONNECT 127.0.0.1:%d HTTP/1.1\r\n\r\n", echo_srv.port);
+    run_until(is_eof, c);
+    ASSERT_EQ(c->n, 0);
+    client_free(c);
+    egress_get_stats(u, &st);
+    ASSERT_EQ(st.unauthorised, 1);
+    ASSERT_EQ(st.over_cap, 0);
+    ASSERT_EQ(lim.open, 4);
+    ASSERT_EQ(refusals_seen, 0);
+    /* a place freed is a place taken again */
+    client_free(ca[0]);
+    lim_want = 3;
+    ASSERT_EQ(run_until(limits_at, NULL), 0);
+    c = client_new(egress_port(b));
+    client_send(c, "CONNECT 127.0.0.1:%d HTTP/1.1\r\n\r\n", echo_srv.port);
+    ASSERT_EQ(client_wait(c, "403"), 0);   /* served: refused, as b has no capture */
+    client_free(c);
+    client_free(ca[1]);
+    client_free(ca[2]);
+    client_free(cb);
+    proxy_free(a);
+    proxy_free(b);
+    proxy_free(u);
+    ASSERT_EQ(lim.open, 0);
+    return 0;
+}
+
+static int child_status = -1;
+static pid_t child_pid;
+static void child_poll_cb(uv_timer_t *t)
+{
+    int st;
+    if (waitpid(child_pid, &st, WNOHANG) == child_pid) {
+        child_status = WIFEXITED(st) ? WEXITSTATUS(st) : 100;
+        uv_timer_stop(t);
+    }
+}
+static int child_done(void *a)
+{
+    (void)a;
+    return child_status >= 0;
+}
+
+/* In a child as uid: connects to port, sends a CONNECT to the echo server, and exits with
+ * 0 when the proxy closed the connection without a byte, 1 when bytes came back. */
+static int connect_as(uid_t uid, int port)
+{
+    child_status = -1;
+    child_pid = fork();
+    if (child_pid == 0) {
+        if (setgid(65534) != 0 || setuid(uid) != 0)
+            _exit(3);
+        int fd = socket(AF_INET, SOCK_STREAM, 0);
+        struct sockaddr_in a;
+        uv_ip4_addr("127.0.0.1", port, &a);
+        if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof a) != 0)
+            _exit(4);
+        char req[128], buf[256];
+        int n = snprintf(req, sizeof req, "CONNECT 127.0.0.1:%d HTTP/1.1\r\n\r\nping", echo_srv.port);
+        if (write(fd, req, (size_t)n) != n)
+            _exit(5);
+        _exit(read(fd, buf, sizeof buf) > 0 ? 1 : 0);
+    }
+    uv_timer_t t;
+    uv_timer_init(loop, &t);
+    uv_timer_start(&t, child_poll_cb, 10, 10);
+    run_until(child_done, NULL);
+    uv_close((uv_handle_t *)&t, NULL);
+    uv_run(loop, UV_RUN_NOWAIT);
+    return child_status;
+}
+
+TEST(only_the_browsers_uid_may_connect)
+{
+    egress_limits_t lim = {.max_open = 100};
+    int accepts = echo_srv.accepts;
+    /* a listener for a browser of another uid: our own connection is closed unread */
+    egress_t *x = proxy_custom((egress_opts_t){.limits = &lim, .peer_uid_set = 1,
+                                               .peer_uid = geteuid() + 12345});
+    ASSERT_NOT_NULL(x);
+    egress_set_top_host(x, "127.0.0.1");
+    client_t *c = client_new(egress_port(x));
+    client_send(c, "CONNECT 127.0.0.1:%d HTTP/1.1\r\n\r\n", echo_srv.port);
+    run_until(is_eof, c);
+    ASSERT(c->eof);
+    ASSERT_EQ(c->n, 0);
+    client_free(c);
+    egress_stats_t st;
+    egress_get_stats(x, &st);
+    ASSERT_EQ(st.unauthorised, 1);
+    ASSERT_EQ(st.requests, 0);
+    ASSERT_EQ(refusals_seen, 0);      /* the capture never hears of it */
+    ASSERT_EQ(lim.open, 0);
+    proxy_free(x);
+    /* as root: another user's connection to a listener of ours is closed unread, while
+     * ours is served */
+    if (geteuid() == 0) {
+        x = proxy_custom((egress_opts_t){.limits = &lim});
+        ASSERT_NOT_NULL(x);
+        egress_set_top_host(x, "127.0.0.1");
+        ASSERT_EQ(connect_as(65534, egress_port(x)), 0);
+        egress_get_stats(x, &st);
+        ASSERT_EQ(st.unauthorised, 1);
+        ASSERT_EQ(refusals_seen, 0);
+        ASSERT_EQ(echo_srv.accepts, accepts);
+        ASSERT_EQ(connect_as(0, egress_port(x)), 1);
+        ASSERT_EQ(echo_srv.accepts, accepts + 1);
+        proxy_free(x);
+    } else {
+        fprintf(stderr, "only_the_browsers_uid_may_connect: not root, the other-user part is skipped\n");
+    }
+    return 0;
+}
+
 TEST_LIST = {
     TEST_ENTRY(connect_is_an_opaque_tunnel),
     TEST_ENTRY(absolute_form_keep_alive_and_chunked),
@@ -1023,6 +1359,11 @@ TEST_LIST = {
     TEST_ENTRY(bad_requests),
     TEST_ENTRY(numeric_hosts_and_large_heads),
     TEST_ENTRY(only_the_browser_may_connect),
+    TEST_ENTRY(the_side_is_fixed_by_the_links_first_connection),
+    TEST_ENTRY(a_listener_without_a_capture_allows_nothing),
+    TEST_ENTRY(request_heads_time_out),
+    TEST_ENTRY(connections_are_capped_per_listener_and_in_total),
+    TEST_ENTRY(only_the_browsers_uid_may_connect),
     TEST_END,
 };
 

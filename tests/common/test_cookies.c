@@ -1,7 +1,10 @@
 /* test_cookies.c -- the Netscape cookies.txt parser (common/cookies.c) on
  * cookies_sample.txt: good lines in every form (subdomain flag, #HttpOnly_, an empty value,
  * a quoted value, CRLF) become cookies; each kind of bad line is reported with its line
- * number and the others still parse; the size, count and NUL limits hold. */
+ * number and the others still parse; the size, count and NUL limits hold. The scope test
+ * a site rule applies to each cookie (cookies_domain_within): the rule's host and, for a
+ * host rule, its subdomains; never a parent, a sibling, a look-alike suffix or another
+ * host (audit finding 7: a cookies.txt for members.example also held evil.example). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -101,9 +104,54 @@ TEST(limits)
     return 0;
 }
 
+TEST(domain_within_rule_host)
+{
+    static const struct {
+        const char *domain, *host;
+        int sub, want;
+    } cases[] = {
+        {"members.example", "members.example", 1, 1},
+        {".members.example", "members.example", 1, 1},
+        {"Members.Example.", "members.example", 1, 1},
+        {"www.members.example", "members.example", 1, 1},
+        {".a.b.members.example", "members.example", 1, 1},
+        {"www.members.example", "members.example", 0, 0},    /* host:port and prefix rules */
+        {".members.example", "members.example", 0, 1},
+        {"evil.example", "members.example", 1, 0},
+        {"example", "members.example", 1, 0},               /* a parent */
+        {".example", "members.example", 1, 0},
+        {"evilmembers.example", "members.example", 1, 0},   /* a look-alike suffix */
+        {"members.example.evil", "members.example", 1, 0},
+        {"xmembers.example", "members.example", 1, 0},
+        {".", "members.example", 1, 0},
+        {"", "members.example", 1, 0},
+        {"members.example", "", 1, 0},
+        {"127.0.0.1", "127.0.0.1", 1, 1},
+        {"10.127.0.0.1", "127.0.0.1", 1, 0},                /* no subdomains of an address */
+        {"1.1", "0.1.1", 1, 0},
+        {"[::1]", "[::1]", 1, 1},
+        {"x.[::1]", "[::1]", 1, 0},
+    };
+    for (size_t i = 0; i < LS_TEST_LEN(cases); i++)
+        ASSERT_MSG(cookies_domain_within(cases[i].domain, cases[i].host, cases[i].sub) == cases[i].want,
+                   "'%s' within '%s' (subdomains %d) should be %d", cases[i].domain, cases[i].host,
+                   cases[i].sub, cases[i].want);
+    ASSERT_EQ(cookies_domain_within(NULL, "members.example", 1), 0);
+    /* each parsed cookie knows its line, for the report of what was skipped */
+    cookies_list_t l;
+    const char two[] = "# c\na.example\tFALSE\t/\tFALSE\t0\tn\tv\n\nb.example\tTRUE\t/\tFALSE\t0\tm\tv\n";
+    ASSERT_EQ(cookies_parse_netscape(two, sizeof two - 1, NOW, &l), COOKIES_OK);
+    ASSERT_EQ(l.n, 2);
+    ASSERT_EQ(l.v[0].line, 2);
+    ASSERT_EQ(l.v[1].line, 4);
+    cookies_list_free(&l);
+    return 0;
+}
+
 TEST_LIST = {
     TEST_ENTRY(sample_file),
     TEST_ENTRY(limits),
+    TEST_ENTRY(domain_within_rule_host),
     TEST_END,
 };
 TEST_MAIN()

@@ -17,9 +17,22 @@ packet at all; the snapshot's network counters and the log show the refusals by 
 Then: a link on the private stand-in may load from it (private network access), a top
 document on the metadata address or a name that does not resolve fails naming why, and
 nothing in the browser's process group listens on a TCP port (/proc/net/tcp* of the
-namespace against the group's socket inodes). Nothing leaves the namespace."""
+namespace against the group's socket inodes).
+
+The network side (issue 24): mixed.test answers a private address (10.255.0.1, on lo with
+nothing listening) and a public one (203.0.113.5), then (TTL 0) 127.0.0.1, where a
+loopback service keeps a secret: the capture is refused naming the mixed answer, and the
+secret is read by nobody. rebindlo.test answers public, then loopback. A public page
+redirects (302) to 127.0.0.1:9999, navigates (location) to the private stand-in, or frames
+it: none of them is loaded. Another user (runuser -u nobody) connects to the daemon's proxy
+listeners (the running capture's and the idle next one's): CONNECTs to loopback and a bad
+CONNECT for the capture's host get nothing and are closed, 5,000 half-sent CONNECT lines
+leave the control socket and the web page answering, and the capture ends ok.
+Nothing leaves the namespace."""
 import json
 import os
+import resource
+import shutil
 import socket
 import socketserver
 import struct
@@ -27,9 +40,12 @@ import subprocess
 import sys
 import threading
 import time
+import unittest
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 PUB1, PUB2, META, PRIV = "203.0.113.10", "198.51.100.20", "169.254.169.254", "10.0.0.5"
+MIXPRIV, MIXPUB = "10.255.0.1", "203.0.113.5"   # mixed.test's two answers
+SECRET = "loopback-secret-7f3a9c"
 
 if os.environ.get("LINKSNAP_NETNS") != "1":
     if os.geteuid() != 0:
@@ -42,6 +58,9 @@ if os.environ.get("LINKSNAP_NETNS") != "1":
                + sys.argv[1:], env)
 
 from linksnap_test import Daemon, TestCase, main  # noqa: E402  (after the re-exec)
+
+# the system's Python: another user may not be able to run the one this test runs under
+PY = "/usr/bin/python3" if os.access("/usr/bin/python3", os.X_OK) else sys.executable
 
 
 def sh(*args):
@@ -56,7 +75,7 @@ def netns_setup():
     if names != ["lo"]:
         raise AssertionError("not in a fresh network namespace: %r" % names)
     sh("ip", "link", "set", "lo", "up")
-    for a in (PUB1, PUB2, META, PRIV):
+    for a in (PUB1, PUB2, META, PRIV, MIXPRIV, MIXPUB):
         sh("ip", "addr", "add", a + "/32", "dev", "lo")
     # an interface that is not loopback, so that WebRTC has a network to gather candidates
     # on (with lo alone it sends nothing, and the STUN check would prove nothing); both
@@ -119,6 +138,8 @@ def udp_counter(ip, port):
 
 dns_log = Counter()
 rebind_a = [0]
+mixed_a = [0]
+rebindlo_a = [0]
 
 
 def dns_answer(q):
@@ -135,6 +156,19 @@ def dns_answer(q):
     table = {"page.test": PUB1, "other.test": PUB2, "third.test": PUB2, "meta.test": META,
              "priv.test": PRIV}
     ip, ttl = table.get(name), 60
+    ips = None
+    if name == "mixed.test":   # first both sides (private first), then loopback
+        ttl = 0
+        if qtype == 1:
+            ips = [MIXPRIV, MIXPUB] if mixed_a[0] == 0 else ["127.0.0.1"]
+            mixed_a[0] += 1
+        ip = MIXPUB
+    if name == "rebindlo.test":   # first public, then loopback
+        ttl = 0
+        if qtype == 1:
+            ips = [MIXPUB] if rebindlo_a[0] == 0 else ["127.0.0.1"]
+            rebindlo_a[0] += 1
+        ip = MIXPUB
     if name == "rebind.test":
         ttl = 0
         if qtype == 1:
@@ -144,10 +178,11 @@ def dns_answer(q):
             ip = PUB2
     if ip is None:
         return struct.pack("!HHHHHH", qid, 0x8183, 1, 0, 0, 0) + question
-    answers = b""
+    answers = []
     if qtype == 1:
-        answers = struct.pack("!HHHIH", 0xC00C, 1, 1, ttl, 4) + socket.inet_aton(ip)
-    return struct.pack("!HHHHHH", qid, 0x8180, 1, 1 if answers else 0, 0, 0) + question + answers
+        answers = [struct.pack("!HHHIH", 0xC00C, 1, 1, ttl, 4) + socket.inet_aton(a)
+                   for a in (ips or [ip])]
+    return struct.pack("!HHHHHH", qid, 0x8180, 1, len(answers), 0, 0) + question + b"".join(answers)
 
 
 def dns_server():
@@ -228,6 +263,19 @@ setTimeout(() => {
   const i = new Image(); i.src = '/img.png?' + Date.now(); document.body.appendChild(i);
 }, 0);
 </script>""",
+    # a same-origin read: on a rebound name it would be the loopback service's secret
+    "/steal.html": """<!doctype html><title>steal</title><body><p>public page</p>
+<script>fetch('/secret').then((r) => r.text()).then((t) => { document.title = t; })
+  .catch(() => {});</script>""",
+    "/to-lan.html": """<!doctype html><title>navigates</title><body><p>public page</p>
+<script>location = 'http://%s:8080/internal.html';</script>""" % PRIV,
+    "/frame-lan.html": """<!doctype html><title>frames</title><body><p>public page</p>
+<iframe src="http://%s:8080/internal-frame.html"></iframe>
+<iframe src="http://127.0.0.1:9999/internal-frame.html"></iframe>""" % PRIV,
+    "/internal.html": """<!doctype html><title>internal-lan-page</title><p>internal</p>""",
+    "/internal-frame.html": """<!doctype html><title>internal-frame</title><p>internal</p>""",
+    "/slow.html": """<!doctype html><title>slow</title><body><p>slow page</p>
+<script>fetch('/hold?long').catch(() => {});</script>""",
     "/private.html": """<!doctype html><title>private</title><body><p>a private page</p>
 <img src="/dot.png"><script>fetch('http://169.254.169.254/p').catch(() => {});</script>""",
 }
@@ -249,8 +297,15 @@ class Handler(BaseHTTPRequestHandler):
             body, ctype = WORKER_JS.encode(), "text/javascript"
         elif path in PAGES:
             body, ctype = PAGES[path].encode(), "text/html; charset=utf-8"
+        elif path == "/to-loopback":
+            self.send_response(302)
+            self.send_header("Location", "http://127.0.0.1:9999/internal.html")
+            self.send_header("Content-Length", "0")
+            self.send_header("Connection", "close")
+            self.end_headers()
+            return
         elif path == "/hold":
-            time.sleep(3)
+            time.sleep(8 if "long" in self.path else 3)
             body, ctype = b"held", "text/plain"
         elif path == "/dot.png":
             body, ctype = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08"
@@ -276,11 +331,122 @@ class Handler(BaseHTTPRequestHandler):
     do_POST = do_GET
 
 
+internal = Counter()   # what reached the loopback services
+
+
+class InternalHandler(BaseHTTPRequestHandler):
+    """Loopback services: 127.0.0.1:80 keeps a secret, 127.0.0.1:9999 an internal page."""
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *a):
+        pass
+
+    def do_GET(self):
+        internal.add((self.server.server_address[1], self.path))
+        if self.path.startswith("/secret"):
+            body = SECRET.encode()
+        else:
+            body = b"<!doctype html><title>internal-loopback-page " + SECRET.encode() + b"</title>"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.wfile.write(body)
+
+
+def internal_server(port):
+    srv = ThreadingHTTPServer(("127.0.0.1", port), InternalHandler)
+    srv.daemon_threads = True
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    return srv
+
+
 def web_server(ip, port):
     srv = ThreadingHTTPServer((ip, port), Handler)
     srv.daemon_threads = True
     threading.Thread(target=srv.serve_forever, daemon=True).start()
     return srv
+
+
+def capture_many(d, urls, timeout=180):
+    """Adds every link at once (they run side by side); their job.finished events by URL."""
+    out = {}
+    with d.client(timeout=timeout) as c:
+        c.call("events.subscribe", {"topics": ["job"]})
+        ids = {}
+        for u in urls:
+            ids[c.call("link.add", {"url": u})["link"]["id"]] = u
+        while len(out) < len(urls):
+            ev = c.wait_event(lambda e: e.get("topic") == "job.finished" and e["link_id"] in ids
+                              and ids[e["link_id"]] not in out, timeout)
+            out[ids[ev["link_id"]]] = ev
+    return out
+
+
+def daemon_listen_ports(pid):
+    """The TCP ports linksnapd listens on (its sockets' inodes against /proc/net/tcp*)."""
+    inodes = set()
+    for fd in os.listdir("/proc/%d/fd" % pid):
+        try:
+            t = os.readlink("/proc/%d/fd/%s" % (pid, fd))
+        except OSError:
+            continue
+        if t.startswith("socket:["):
+            inodes.add(t[8:-1])
+    ports = set()
+    for name in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(name) as f:
+            for line in f.readlines()[1:]:
+                cols = line.split()
+                if cols[3] == "0A" and cols[9] in inodes:
+                    ports.add(int(cols[1].rsplit(":", 1)[1], 16))
+    return ports
+
+
+# Run as nobody: argv[1] = JSON {"ports": [...], "probes": [...], "flood": N}. Each probe
+# line goes to each port on its own connection; what came back before the close, and how
+# it ended (eof, reset, or a timeout when it was never closed), is reported. Then N half-sent CONNECT lines are held open, spread over the ports, until
+# stdin closes.
+NOBODY_CLIENT = r"""
+import json, resource, socket, sys
+a = json.loads(sys.argv[1])
+out = {}
+for port in a["ports"]:
+    for probe in a["probes"]:
+        s = socket.create_connection(("127.0.0.1", port), timeout=20)
+        s.sendall(probe.encode())
+        got, end = b"", "eof"
+        try:
+            while True:
+                b = s.recv(4096)
+                if not b:
+                    break
+                got += b
+        except ConnectionResetError:
+            end = "reset"        # closed with our bytes unread: the kernel says so with a RST
+        except OSError as e:
+            end = e.__class__.__name__
+        s.close()
+        out["%d %s" % (port, probe.split()[1])] = [got.decode("latin-1"), end]
+soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+held, failed, in_a_row = [], 0, 0
+for i in range(min(a["flood"], hard - 64)):
+    try:
+        s = socket.create_connection(("127.0.0.1", a["ports"][i % len(a["ports"])]), timeout=5)
+        held.append(s)
+        s.sendall(b"CONNECT 127.0.0.1:80 HTTP/1.1\r\n")
+        in_a_row = 0
+    except OSError:
+        failed += 1
+        in_a_row += 1
+        if in_a_row >= 20:   # the listeners stopped accepting: the daemon is out of descriptors
+            break
+out["flood"] = [len(held), failed]
+print(json.dumps(out), flush=True)
+sys.stdin.read()
+"""
 
 
 def capture(d, url, timeout=180):
@@ -303,7 +469,12 @@ class EgressNetnsTests(TestCase):
             udp_counter(ip, 3478)
         LOOP_PORT[0] = tcp_counter("127.0.0.1", 0)
         cls.dns_port = dns_server()
-        cls.servers = [web_server(PUB1, 80), web_server(PUB2, 80), web_server(PRIV, 8080)]
+        cls.servers = [web_server(PUB1, 80), web_server(PUB2, 80), web_server(PRIV, 8080),
+                       web_server(MIXPUB, 80), internal_server(80), internal_server(9999)]
+        # the audit's daemon had 4,096 descriptors: its children inherit this soft limit
+        # (the hard one stays, so the flood's client may raise its own)
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(4096, hard), hard))
         cls.d = Daemon(capture=True, args=[
             "--jobs", "2", "--set", "job_timeout=60",
             "--set", "dns_servers=127.0.0.1:%d" % cls.dns_port, "--set", "dns_timeout_ms=1000"]).start()
@@ -418,6 +589,96 @@ class EgressNetnsTests(TestCase):
         self.assertTrue(listening, "no listening socket at all: /proc/net/tcp was not read right")
         mine = {listening[i] for i in inodes if i in listening}
         self.assertEqual(mine, set(), "the browser's process group listens on TCP")
+
+
+    def test_5_a_public_capture_never_reaches_a_private_address(self):
+        urls = ["http://mixed.test/steal.html", "http://rebindlo.test/steal.html",
+                "http://page.test/to-loopback", "http://page.test/to-lan.html",
+                "http://page.test/frame-lan.html"]
+        evs = capture_many(self.d, urls)
+        log = self.d.read_log()
+        # nothing reached the loopback services or the internal pages of the private stand-in
+        self.assertEqual(internal.hits, [])
+        self.assertEqual([p for h, p, ip in served.hits if ip == PRIV and p.startswith("/internal")], [])
+        self.assertNotIn(SECRET, log)
+        for u, ev in evs.items():
+            text = json.dumps(ev)
+            self.assertNotIn(SECRET, text, u)
+            self.assertNotIn("internal-", text, u)
+        # a name answering both sides: refused, naming the mixed answer (the rebinding to
+        # loopback that followed in the audit never comes: there is no second lookup)
+        ev = evs[urls[0]]
+        self.assertEqual(ev["state"], "failed", ev)
+        self.assertIn("mixed answer", ev["snapshot"]["error"])
+        self.assertEqual(mixed_a[0], 1, dns_log.hits)
+        # public, then loopback (TTL 0): the page loaded, its same-origin read was refused
+        # (a refusal on the top document's own host ends the capture, naming the rule)
+        ev = evs[urls[1]]
+        self.assertIn(("rebindlo.test", "/steal.html"), {(h, p) for h, p, _ in served.hits})
+        self.assertGreaterEqual(rebindlo_a[0], 2, dns_log.hits)
+        self.assertIn("egress job %d: refused rebindlo.test:80: refused: 127.0.0.1 is a loopback"
+                      % ev["job_id"], log)
+        # a redirect and a navigation to private addresses: the top document is refused
+        for u in urls[2:4]:
+            ev = evs[u]
+            self.assertEqual(ev["state"], "failed", ev)
+            self.assertIn("private network access", ev["snapshot"]["error"], u)
+        # frames on private addresses: refused, the public page is the snapshot
+        ev = evs[urls[4]]
+        self.assertIn(ev["state"], ("ok", "partial"), ev)
+        self.assertIn("egress job %d: refused %s:8080" % (ev["job_id"], PRIV), log)
+        self.assertEqual(forbidden.hits, [])
+
+    @unittest.skipUnless(shutil.which("runuser"), "needs runuser")
+    def test_6_another_user_cannot_use_or_exhaust_the_proxy(self):
+        web_port = int(self.d.web_url.rsplit(":", 1)[1])
+        with self.d.client(timeout=180) as c:
+            c.call("events.subscribe", {"topics": ["job"]})
+            link = c.call("link.add", {"url": "http://page.test/slow.html"})["link"]
+            c.wait_event(lambda e: e.get("topic") == "job.started" and e["link_id"] == link["id"], 120)
+            # the running capture's listener and the idle next capture's
+            deadline = time.time() + 30
+            ports = set()
+            while time.time() < deadline:
+                ports = daemon_listen_ports(self.d.proc.pid) - {web_port}
+                if len(ports) >= 2:
+                    break
+                time.sleep(0.05)
+            self.assertGreaterEqual(len(ports), 2, ports)
+            probes = ["CONNECT 127.0.0.1:80 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+                      "GET /secret HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
+                      "CONNECT 127.0.0.1:9999 HTTP/1.1\r\n\r\n",
+                      "CONNECT page.test:0 HTTP/1.1\r\n\r\n"]   # the capture's own host
+            args = {"ports": sorted(ports), "probes": probes, "flood": 5000}
+            p = subprocess.Popen(["runuser", "-u", "nobody", "--", PY, "-c", NOBODY_CLIENT,
+                                  json.dumps(args)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                 text=True, cwd="/")
+            try:
+                line = p.stdout.readline()
+                self.assertTrue(line, "the client as nobody failed")
+                out = json.loads(line)
+                # while the half-sent lines are held: the control socket and the web page answer
+                st = self.d.call("daemon.status")
+                self.assertIn("browser", st)
+                host, port = self.d.web_url.split("//", 1)[1].rsplit(":", 1)
+                w = socket.create_connection((host, int(port)), timeout=30)
+                w.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                self.assertTrue(w.recv(100).startswith(b"HTTP/1.1 "))
+                w.close()
+            finally:
+                p.stdin.close()
+                p.wait(60)
+            ev = c.wait_event(lambda e: e.get("topic") == "job.finished" and e["link_id"] == link["id"], 120)
+        flood = out.pop("flood")
+        for probe, (got, end) in out.items():
+            self.assertEqual(got, "", "%s: another user got an answer" % probe)
+            self.assertIn(end, ("eof", "reset"), "%s: not closed" % probe)
+        self.assertEqual(internal.hits, [])
+        self.assertEqual(sum(flood), 5000, flood)
+        self.assertEqual(ev["state"], "ok", ev)
+        log = self.d.read_log()
+        self.assertIn("closed unread", log)
+        self.assertNotIn("job %d: refused page.test" % ev["job_id"], log)
 
 
 if __name__ == "__main__":

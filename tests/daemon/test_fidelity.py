@@ -5,12 +5,18 @@ pages served on 127.0.0.1:
   scrolling, a page with its own fixed header) are gone from the shot by default, the
   article is whole, the header stays, and the snapshot's `fidelity.consent` names the
   layers that acted; a site rule with hide_consent = false keeps the notice (so the check
-  can fail);
+  can fail); a page that replaces JSON.stringify, querySelector and Array.prototype.push
+  to forge its record and bloat it to 20 MB (audit finding 11) gets the truth, small;
 - bot walls (tests/capture/botwall_cases.txt served as pages) end `blocked` with the wall
   named, a 429 too; plain 403 and 404 pages stay captures with their status; with
   blocked_retries = 1 a wall is tried once more, later, then ends blocked with its picture;
 - a members page behind a cookie: through a site rule with the cookie it is captured as
   the members page; without the rule, as the login page it redirects to;
+- a site rule's cookies reach only the rule's host and port (audit finding 7): names
+  resolve to 127.0.0.1 through the test's own DNS server (dns_servers), a
+  members.example:PORT rule whose cookies.txt also held an evil.example cookie sends
+  neither cookie to evil.example after a redirect, nor its own to members.example on the
+  second server's port;
 - a rule's headers reach only the rule's host:port, never another host the page loads
   from; its user agent, viewport, wait_for (found, and cut at its deadline), hide
   selectors and scroll = false take effect and are recorded."""
@@ -18,8 +24,10 @@ import http.server
 import json
 import os
 import re
+import socket
 import socketserver
 import sqlite3
+import struct
 import threading
 import time
 
@@ -128,6 +136,15 @@ class Site:
             h.send_header("Content-Length", "0")
             h.end_headers()
             return None
+        if path == "/to":
+            # a redirect to the URL in the query (another host or port)
+            h.send_response(302)
+            h.send_header("Location", query)
+            h.send_header("Content-Length", "0")
+            h.end_headers()
+            return None
+        if path == "/landing":
+            return h.send(200, "<title>landed</title><p>here</p>")
         if path == "/login":
             return h.send(200, "<title>Log in</title><form><input name=user></form>")
         if path == "/echo":
@@ -196,6 +213,40 @@ def count(img, pred, step=3):
     return n
 
 
+# the test's names: every one of them is 127.0.0.1 (the two Sites stand in for the hosts)
+TEST_NAMES = ("members.example", "evil.example")
+
+
+def dns_server():
+    """A UDP DNS server on 127.0.0.1 (a free port) answering A 127.0.0.1 for TEST_NAMES and
+    NXDOMAIN for any other name; returns its port."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.1", 0))
+
+    def answer(q):
+        (qid,) = struct.unpack("!H", q[:2])
+        pos, labels = 12, []
+        while q[pos]:
+            labels.append(q[pos + 1:pos + 1 + q[pos]].decode().lower())
+            pos += 1 + q[pos]
+        qtype = struct.unpack("!H", q[pos + 1:pos + 3])[0]
+        question = q[12:pos + 5]
+        if ".".join(labels) not in TEST_NAMES:
+            return struct.pack("!HHHHHH", qid, 0x8183, 1, 0, 0, 0) + question
+        ans = struct.pack("!HHHIH", 0xC00C, 1, 1, 60, 4) + socket.inet_aton("127.0.0.1") if qtype == 1 else b""
+        return struct.pack("!HHHHHH", qid, 0x8180, 1, 1 if ans else 0, 0, 0) + question + ans
+
+    def run():
+        while True:
+            q, peer = s.recvfrom(512)
+            try:
+                s.sendto(answer(q), peer)
+            except (IndexError, struct.error, UnicodeDecodeError, OSError):
+                pass    # a malformed query: no answer
+    threading.Thread(target=run, daemon=True).start()
+    return s.getsockname()[1]
+
+
 def capture(d, url, timeout=120):
     """Queues a capture of url (a new link or a new snapshot of a saved one) and returns
     the snapshot once its job finished."""
@@ -212,7 +263,9 @@ class FidelityTests(TestCase):
         cls.walls = load_walls()
         cls.site = Site(cls.walls)
         cls.other = Site(cls.walls)     # a second host (another port) the pages load from
-        cls.d = Daemon(capture=True, config="job_timeout = 20\n", keep=bool(os.environ.get("KEEP"))).start()
+        cls.dns_port = dns_server()
+        cls.d = Daemon(capture=True, config="job_timeout = 20\ndns_servers = 127.0.0.1:%d\n" % cls.dns_port,
+                       keep=bool(os.environ.get("KEEP"))).start()
 
     @classmethod
     def tearDownClass(cls):
@@ -240,6 +293,28 @@ class FidelityTests(TestCase):
                 self.assertIn("generic", fid["consent"]["layers"])
                 self.assertIn("scroll", fid["consent"]["layers"])
                 self.assertTrue(fid["consent"]["hidden"])
+
+    def test_consent_record_cannot_be_forged_or_bloated(self):
+        snap = capture(self.d, self.site.url("/consent/hostile_forger.html"))
+        self.assertEqual(snap["state"], "ok", snap["error"])
+        self.assertEqual(count(pngread.read(snap["path"]), is_magenta), 0, "notice pixels in the shot")
+        consent = snap["fidelity"]["consent"]
+        self.assertIsNotNone(consent)
+        text = json.dumps(consent)
+        self.assertNotIn("forged", text)
+        self.assertEqual(consent["managers"], [], "the page forged the manager list")
+        self.assertIn("generic", consent["layers"])
+        # the real notice (its 1 MB id cut) and 63 of the 80 bars; the rest counted
+        self.assertEqual(len(consent["hidden"]), 64)
+        self.assertGreaterEqual(consent["dropped"], 17)
+        self.assertIn("problem", consent)
+        for e in consent["hidden"]:
+            self.assertLessEqual(len(e["what"].encode()), 200)
+            self.assertTrue(e["what"].startswith("div#nxxx") or e["what"] == "div.bar", e["what"][:80])
+        self.assertLess(len(text), 64 * 1024)
+        # and so is every listing that carries it
+        listing = self.d.call("link.list", {})
+        self.assertLess(len(json.dumps(listing)), 1024 * 1024, "link.list answered a bloated record")
 
     def test_rule_can_turn_consent_hiding_off(self):
         match = "http://127.0.0.1:%d/consent/generic_en.html" % self.site.port
@@ -296,6 +371,46 @@ class FidelityTests(TestCase):
         self.assertEqual(snap["fidelity"]["rule"], match)
         # the cookie lived in that capture's context only: the other host never saw it
         self.assertFalse(any("letmein" in h.get("cookie", "") for h in self.other.headers_of("/")))
+
+    def test_rule_cookies_stay_on_the_rules_host_and_port(self):
+        # members.example:SITE is the rule; evil.example:OTHER and members.example:OTHER
+        # are outside it (the same 127.0.0.1, another name or another port)
+        match = "members.example:%d" % self.site.port
+        jar = ("members.example\tFALSE\t/\tFALSE\t0\tsession\tletmein\n"
+               ".evil.example\tTRUE\t/\tFALSE\t0\tstolen\tcrossdomain\n")
+        r = self.d.call("site.import_cookies", {"match": match, "text": jar})
+        self.assertEqual(r["imported"], 1)
+        self.assertEqual(r["skipped"], {"count": 1, "domains": ["evil.example"]})
+        def arrived(since):
+            with self.other.lock:
+                return [(h.get("host", "").split(":")[0], h.get("cookie", "")) for _, h in self.other.seen[since:]]
+        try:
+            # the rule works: its own host and port get the cookie
+            snap = capture(self.d, "http://members.example:%d/members" % self.site.port)
+            self.assertEqual(snap["state"], "ok", snap["error"])
+            self.assertEqual(snap["title"], "Members area")
+            # a redirect to another host: neither the rule's cookie nor the imported one
+            start = len(self.other.headers_of("/"))
+            evil = "http://evil.example:%d/landing" % self.other.port
+            snap = capture(self.d, "http://members.example:%d/to?%s" % (self.site.port, evil))
+            self.assertEqual(snap["state"], "ok", snap["error"])
+            self.assertEqual(snap["title"], "landed")
+            got = arrived(start)
+            self.assertIn("evil.example", [h for h, _ in got], "the redirect did not arrive")
+            for host, cookie in got:
+                self.assertNotIn("crossdomain", cookie, "evil.example got the cookie the import skipped")
+                self.assertNotIn("letmein", cookie, "evil.example got the rule's cookie")
+            # a redirect to the same host on another port, over http
+            start = len(self.other.headers_of("/"))
+            snap = capture(self.d, "http://members.example:%d/to?http://members.example:%d/members"
+                           % (self.site.port, self.other.port))
+            self.assertEqual(snap["state"], "ok", snap["error"])
+            got = arrived(start)
+            self.assertIn("members.example", [h for h, _ in got], "the redirect did not arrive")
+            self.assertFalse(any("letmein" in c for _, c in got), "the rule's cookie reached another port")
+            self.assertEqual(snap["title"], "Log in")
+        finally:
+            self.d.call("site.delete", {"match": match})
 
     def test_rule_headers_agent_viewport_hide_only_where_it_applies(self):
         match = "127.0.0.1:%d" % self.site.port

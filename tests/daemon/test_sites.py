@@ -1,7 +1,9 @@
 """test_sites -- site rules through the real linksnapd: site.set validates every
 setting and replaces the rule with the same normalised match (case, punycode, trailing dot),
 site.list/site.match/site.delete, the longest match applies, cookies import from a Netscape
-cookies.txt with bad lines reported, cookie and header values never leave the daemon
+cookies.txt with bad lines reported, a rule keeps only cookies for its own host (others are
+refused by site.set and skipped, with their lines and domains, by the import), an https
+rule's cookies are secure by default, cookie and header values never leave the daemon
 (replies, events, the log) though the database holds them; the config keys hide_consent and
 blocked_retries are parsed; the CLI's `linksnap site` drives the same methods; a blocked
 snapshot shows in `linksnap jobs`."""
@@ -26,7 +28,9 @@ COOKIES_TXT = (
     "#HttpOnly_members.example\tFALSE\t/account\tFALSE\t4102444800\tsid\tabc\n"
     "members.example\tMAYBE\t/\tFALSE\t0\tbad\tv\n"
     "members.example\tTRUE\t/\tFALSE\t1000\told\tv\n"
-    "not enough fields\n" % SECRET)
+    "not enough fields\n"
+    ".evil.example\tTRUE\t/\tFALSE\t0\tstolen\t%s\n"
+    "example\tTRUE\t/\tFALSE\t0\tparent\tv\n" % (SECRET, SECRET))
 
 
 class SiteTests(TestCase):
@@ -95,6 +99,12 @@ class SiteTests(TestCase):
             {"match": "x.example", "cookies": [{"name": "a", "value": "v", "path": "x"}]},
             {"match": "x.example", "cookies": [{"name": "a", "value": "v", "same_site": "Maybe"}]},
             {"match": "x.example", "cookies": [{"name": "a", "value": "v", "extra": 1}]},
+            # a cookie for another host than the rule's (audit finding 7)
+            {"match": "x.example", "cookies": [{"name": "a", "value": "v", "domain": "evil.example"}]},
+            {"match": "x.example", "cookies": [{"name": "a", "value": "v", "domain": ".example"}]},
+            {"match": "x.example", "cookies": [{"name": "a", "value": "v", "domain": "evilx.example"}]},
+            {"match": "x.example:8081", "cookies": [{"name": "a", "value": "v", "domain": "www.x.example"}]},
+            {"match": "https://x.example/a", "cookies": [{"name": "a", "value": "v", "domain": "y.example"}]},
             {"match": "x.example", "headers": {"Host": "evil"}},
             {"match": "x.example", "headers": {"Cookie": "a=b"}},
             {"match": "x.example", "headers": {"X-A": "line\r\nInjected: 1"}},
@@ -117,6 +127,11 @@ class SiteTests(TestCase):
                     self.assertRpcError(-32602, c.call, "site.set", params)
             self.assertEqual(c.call("site.list")["rules"], [])
             self.assertRpcError(-32602, c.call, "site.match", {"url": "not a url"})
+            with self.assertRaises(RpcError) as cm:
+                c.call("site.set", {"match": "members.example", "cookies": [
+                    {"name": "a", "value": "v", "domain": "evil.example"}]})
+            self.assertIn("outside the rule's match", str(cm.exception))
+            self.assertIn("members.example and its subdomains", str(cm.exception))
             self.assertRpcError(-32602, c.call, "site.delete", {"match": ""})
 
     def test_import_cookies_and_secrets_stay_inside(self):
@@ -126,8 +141,11 @@ class SiteTests(TestCase):
                                              "domain": ".members.example"}]})
             r = c.call("site.import_cookies", {"match": "members.example", "text": COOKIES_TXT})
             self.assertEqual(r["imported"], 2)
-            self.assertEqual(r["error_count"], 3)
-            self.assertEqual([e["line"] for e in r["errors"]], [4, 5, 6])
+            # the bad lines and the two cookies for other domains, in line order
+            self.assertEqual(r["error_count"], 5)
+            self.assertEqual([e["line"] for e in r["errors"]], [4, 5, 6, 7, 8])
+            self.assertIn("evil.example, outside the rule's host members.example", r["errors"][3]["reason"])
+            self.assertEqual(r["skipped"], {"count": 2, "domains": ["evil.example", "example"]})
             rule = r["rule"]
             self.assertEqual(rule["wait_for"], "#account")        # the other settings stay
             names = sorted((x["name"], x["domain"]) for x in rule["cookies"])
@@ -138,12 +156,31 @@ class SiteTests(TestCase):
             self.assertEqual(sid["path"], "/account")
             self.assertRpcError(-32602, c.call, "site.import_cookies",
                                 {"match": "members.example", "text": "only garbage\n"})
-            # a new match gets a rule with the cookies alone
-            r = c.call("site.import_cookies", {"match": "other.example", "text": COOKIES_TXT})
+            # a match for another host keeps none of them
+            with self.assertRaises(RpcError) as cm:
+                c.call("site.import_cookies", {"match": "other.example", "text": COOKIES_TXT})
+            self.assertEqual(cm.exception.code, -32602)
+            self.assertIn("no cookie for other.example", str(cm.exception))
+            self.assertIn("members.example", str(cm.exception))
+            # a new match gets a rule with the cookies alone; a host:port rule's are host-only
+            r = c.call("site.import_cookies", {"match": "members.example:8443", "text": COOKIES_TXT})
             self.assertTrue(r["created"])
+            self.assertEqual(sorted(x["domain"] for x in r["rule"]["cookies"]),
+                             ["members.example", "members.example"])
+            self.assertEqual(r["skipped"]["count"], 2)
+            self.assertNotIn(SECRET, json.dumps(r))
+            # secure by default for an https rule, as given otherwise
+            sec = lambda m, **kw: c.call("site.set", {"match": m, "cookies": [
+                dict(name="a", value="v", **kw)]})["rule"]["cookies"][0]["secure"]
+            self.assertTrue(sec("https://sec.example/account"))
+            self.assertTrue(sec("sec.example:443"))
+            self.assertFalse(sec("https://sec.example/account", secure=False))
+            self.assertFalse(sec("sec.example"))
+            self.assertFalse(sec("http://sec.example/x"))
             # the values are in the database (the capture needs them) ...
             stored = d.sql("SELECT rule FROM site_rules WHERE match = 'members.example'")[0][0]
             self.assertIn(SECRET, stored)
+            self.assertNotIn("stolen", stored)                    # skipped, never stored
             self.assertNotIn('"old"', stored)                     # replaced by the import
             # ... and nowhere else
             listing = json.dumps(c.call("site.list"))
@@ -186,6 +223,7 @@ class SiteTests(TestCase):
             self.assertEqual(r.returncode, 0, r.stderr)
             self.assertIn("2 cookies imported", r.stdout)
             self.assertIn("line 4", r.stderr)
+            self.assertIn("line 7: cookie 'stolen' is for .evil.example, outside", r.stderr)
             r = d.cli("site", "import-cookies", "members.example", "/nonexistent/cookies.txt")
             self.assertNotEqual(r.returncode, 0)
             self.assertIn("/nonexistent/cookies.txt", r.stderr)

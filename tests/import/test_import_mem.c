@@ -2,76 +2,15 @@
  * 100k-bookmark HTML export with large ICONs, a 100k-element JSON array and a 100k-row CSV,
  * generated chunk by chunk and fed to the parser while every allocation is counted.
  *
- * The counting works by linking this binary with -Wl,--wrap=malloc,... (see
- * CMakeLists.txt) and routing jansson through json_set_alloc_funcs. The counters are the
- * one piece of global mutable state here: an allocator hook cannot carry a context. */
+ * The counting is tests/lib/failmalloc.c's: this binary is linked with -Wl,--wrap=malloc,...
+ * (ls_failmalloc in tests/CMakeLists.txt) and jansson is routed through json_set_alloc_funcs.
+ * Its counters are the one piece of global mutable state here: an allocator hook cannot
+ * carry a context. */
+#include "failmalloc.h"
 #include "import.h"
 #include "test.h"
 
-#include <jansson.h>
-#include <malloc.h>
 #include <stdint.h>
-
-void *__real_malloc(size_t n);
-void *__real_calloc(size_t n, size_t m);
-void *__real_realloc(void *p, size_t n);
-void __real_free(void *p);
-/* the wrappers the linker puts in place of malloc, calloc, realloc and free */
-void *__wrap_malloc(size_t n);
-void *__wrap_calloc(size_t n, size_t m);
-void *__wrap_realloc(void *p, size_t n);
-void __wrap_free(void *p);
-
-static int64_t mem_live, mem_peak;
-
-static void mem_add(void *p)
-{
-    if (!p)
-        return;
-    mem_live += (int64_t)malloc_usable_size(p);
-    if (mem_live > mem_peak)
-        mem_peak = mem_live;
-}
-
-static void mem_sub(void *p)
-{
-    if (p)
-        mem_live -= (int64_t)malloc_usable_size(p);
-}
-
-void *__wrap_malloc(size_t n)
-{
-    void *p = __real_malloc(n);
-    mem_add(p);
-    return p;
-}
-
-void *__wrap_calloc(size_t n, size_t m)
-{
-    void *p = __real_calloc(n, m);
-    mem_add(p);
-    return p;
-}
-
-void *__wrap_realloc(void *p, size_t n)
-{
-    int64_t old = p ? (int64_t)malloc_usable_size(p) : 0;
-    void *q = __real_realloc(p, n);
-    if (q) {
-        mem_live -= old;
-        mem_add(q);
-    }
-    return q;
-}
-
-void __wrap_free(void *p)
-{
-    mem_sub(p);
-    __real_free(p);
-}
-
-static void *json_malloc_cb(size_t n) { return __wrap_malloc(n); }
-static void json_free_cb(void *p) { __wrap_free(p); }
 
 /* ---- a parse driven by a generator ---- */
 
@@ -108,7 +47,8 @@ static int64_t run_counted(import_format_t fmt, gen_fn gen, uint64_t n, count_t 
 {
     static char chunk[CHUNK + 4096]; /* read-only between calls: reset on every use */
     memset(cnt, 0, sizeof(*cnt));
-    mem_live = mem_peak = 0;
+    failmalloc_reset_peak();
+    int64_t start = failmalloc_live_bytes();
     import_parser_t *p = import_parser_new(fmt, count_entry_cb, count_error_cb, cnt);
     if (!p) {
         *rc = IMPORT_ENOMEM;
@@ -135,7 +75,7 @@ static int64_t run_counted(import_format_t fmt, gen_fn gen, uint64_t n, count_t 
     if (*rc == IMPORT_OK)
         *rc = import_parser_finish(p);
     import_parser_free(p);
-    return mem_peak;
+    return failmalloc_peak_bytes() - start;
 }
 
 /* ---- generators ---- */
@@ -307,7 +247,10 @@ TEST_LIST = {
 
 int main(int argc, char **argv)
 {
-    json_set_alloc_funcs(json_malloc_cb, json_free_cb);
+    if (failmalloc_init() != 0) {
+        fprintf(stderr, "failmalloc_init failed\n");
+        return 1;
+    }
     int passed = 0, failed = 0;
     for (const test_entry_t *t = test_list_; t->name; t++) {
         if (argc > 1 && strcmp(argv[1], t->name) != 0)

@@ -257,8 +257,42 @@ TEST(blocked_after_migration_from_v4)
     return 0;
 }
 
+/* Where a rule's cookies may go (audit finding 7): the host of each kind of match, whether
+ * subdomains are in, and the scheme and port the cookies are bound to. */
+TEST(cookie_scope_of_each_kind)
+{
+    static const struct {
+        const char *match, *kind, *host;
+        int subdomains;
+        const char *scheme;
+        long port;
+    } cases[] = {
+        {"members.example", "host", "members.example", 1, NULL, 0},
+        {"members.example:8081", "hostport", "members.example", 0, NULL, 8081},
+        {"members.example:443", "hostport", "members.example", 0, "https", 443},
+        {"members.example:80", "hostport", "members.example", 0, "http", 80},
+        {"[::1]:8080", "hostport", "[::1]", 0, NULL, 8080},
+        {"127.0.0.1", "host", "127.0.0.1", 1, NULL, 0},
+        {"https://members.example/account", "prefix", "members.example", 0, "https", 443},
+        {"http://members.example:8081/a?b", "prefix", "members.example", 0, "http", 8081},
+        {"http://[::1]:9/x", "prefix", "[::1]", 0, "http", 9},
+        {"https://members.example", "prefix", "members.example", 0, "https", 443},
+    };
+    for (size_t i = 0; i < LS_TEST_LEN(cases); i++) {
+        store_site_scope_t sc;
+        store_site_scope(cases[i].match, cases[i].kind, &sc);
+        ASSERT_MSG(!strcmp(sc.host, cases[i].host), "%s: host %s", cases[i].match, sc.host);
+        ASSERT_MSG(sc.subdomains == cases[i].subdomains, "%s: subdomains %d", cases[i].match, sc.subdomains);
+        ASSERT_MSG(sc.port == cases[i].port, "%s: port %ld", cases[i].match, sc.port);
+        ASSERT_MSG(cases[i].scheme ? sc.scheme && !strcmp(sc.scheme, cases[i].scheme) : !sc.scheme,
+                   "%s: scheme %s", cases[i].match, sc.scheme ? sc.scheme : "(none)");
+    }
+    return 0;
+}
+
 TEST_LIST = {
     TEST_ENTRY(match_normalisation),
+    TEST_ENTRY(cookie_scope_of_each_kind),
     TEST_ENTRY(set_replaces_list_delete),
     TEST_ENTRY(longest_match_wins),
     TEST_ENTRY(blocked_after_migration_from_v4),
