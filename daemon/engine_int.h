@@ -37,7 +37,7 @@ typedef struct slot {
     shot_result_t res;            /* png_b64 and redirects owned while set */
     postproc_request_t pq;
     postproc_result_t pr;
-    char out_path[4300], thumb_path[4300];
+    char out_path[UTIL_PATH_MAX], thumb_path[UTIL_PATH_MAX];
     uv_work_t work;
     uv_timer_t wait;              /* blank retry delay */
     int blank_retried, canceled, browser_lost;
@@ -92,6 +92,7 @@ struct engine {
     int handles_open;
     events_sub_t *sub;
     resolver_t *resolver;         /* the egress proxies' (c-ares on the loop) */
+    egress_limits_t egress_limits;/* the connection cap every proxy listener shares */
     char remote_peer[64];         /* browser.endpoint's IP: the only peer of a remote proxy */
     shot_t *warm;                 /* a context and tab made ahead of the next capture */
     egress_t *warm_egress;        /* its proxy, handed to the slot that takes it */
@@ -100,7 +101,7 @@ struct engine {
     char remote_error[300];       /* why captures with browser.endpoint cannot run */
     tab_t tabs[MAX_TABS];         /* page targets the browser reported (discovery events) */
     int ntabs;
-    char profile_dir[4300], pid_file[4300], shots_dir[4300];
+    char profile_dir[UTIL_PATH_MAX], pid_file[UTIL_PATH_MAX], shots_dir[UTIL_PATH_MAX];
     char chromium[1100];
     int cjk_font;
     int64_t done_total, failed_total, retried_total;

@@ -50,7 +50,7 @@ typedef struct wsmsg {
 typedef struct spool {
     struct spool *next;
     int64_t import_id;
-    char path[4300];
+    char path[UTIL_PATH_MAX];
 } spool_t;
 
 /* per connection (lws allocates it): an HTTP request in progress, or a websocket */
@@ -93,7 +93,7 @@ struct hreq {
     uv_fs_t fs;
     /* upload */
     int up_fd;
-    char up_path[4300];
+    char up_path[UTIL_PATH_MAX];
     uv_fs_t upfs;
     int up_writing, up_complete;
     char *up_data, *up_wdata;      /* filling, being written */
@@ -122,7 +122,7 @@ struct http {
     pss_t *ws;
     int closing, destroyed;
     char snapdir[PATH_MAX];        /* realpath of <state_dir>/snapshots, once it exists */
-    char spooldir[4200];
+    char spooldir[UTIL_PATH_MAX];
     events_sub_t *spool_sub;
     spool_t *spools;
     tilecache_t *tiles;

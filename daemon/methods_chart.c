@@ -321,19 +321,22 @@ static int m_chart_render(method_call_t *call)
                                                                      : RPC_INTERNAL_ERROR;
         return method_fail(call, code, "%s", err);
     }
-    char path[4400] = "";
+    char path[UTIL_PATH_MAX] = "";
     if (!want_inline) {
         /* one file per distinct request, rewritten by each render: never older than the
          * data it was drawn from when the reply names it */
         char *canon = json_dumps(call->params, JSON_COMPACT | JSON_SORT_KEYS);
-        uint64_t h = 1469598103934665603ull;   /* FNV-1a */
-        for (const char *c = canon ? canon : ""; *c; c++)
-            h = (h ^ (unsigned char)*c) * 1099511628211ull;
+        uint64_t h = util_fnv1a64(canon ? canon : "", canon ? strlen(canon) : 0);
         free(canon);
-        char dir[4200];
-        snprintf(dir, sizeof dir, "%s/charts", call->cfg->state_dir);
-        snprintf(path, sizeof path, "%s/%s-%016llx.%s", dir, kinds[kind], (unsigned long long)h,
-                 formats[format]);
+        char dir[UTIL_PATH_MAX];
+        if (util_path(dir, "%s/charts", call->cfg->state_dir) != 0 ||
+            util_path(path, "%s/%s-%016llx.%s", dir, kinds[kind], (unsigned long long)h,
+                      formats[format]) != 0) {
+            buf_free(&out);
+            json_decref(table);
+            return method_fail(call, RPC_IO_ERROR, "the chart's path under %s is too long",
+                               call->cfg->state_dir);
+        }
         if ((mkdir(dir, 0755) != 0 && errno != EEXIST) ||
             util_write_file_atomic(path, out.data, out.len) != 0) {
             int e = errno;

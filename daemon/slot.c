@@ -218,32 +218,18 @@ static void slot_save(slot_t *s)
 }
 /* ---- post-processing on the thread pool ------------------------------------------------ */
 
-static int mkdir_p(const char *path)
-{
-    char tmp[4300];
-    snprintf(tmp, sizeof tmp, "%s", path);
-    for (char *p = tmp + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
-            return -1;
-        *p = '/';
-    }
-    return mkdir(tmp, 0755) != 0 && errno != EEXIST ? -1 : 0;
-}
-
 static void post_work_cb(uv_work_t *w)
 {
     slot_t *s = w->data;
-    char dir[4300];
-    snprintf(dir, sizeof dir, "%s", s->out_path);
+    char dir[UTIL_PATH_MAX];
+    util_path(dir, "%s", s->out_path);   /* as long as out_path: it fits */
     char *slash = strrchr(dir, '/');
     if (slash)
         *slash = '\0';
-    if (mkdir_p(dir) != 0) {
+    int rc = util_mkdir_p(dir, 0755);
+    if (rc != 0) {
         memset(&s->pr, 0, sizeof s->pr);
-        snprintf(s->pr.error, sizeof s->pr.error, "cannot create %s: %s", dir, strerror(errno));
+        snprintf(s->pr.error, sizeof s->pr.error, "cannot create %s: %s", dir, strerror(-rc));
         return;
     }
     postproc_run(&s->pq, &s->pr);
@@ -392,10 +378,14 @@ static void on_shot_done_cb(shot_result_t *r, void *ud)
     }
     /* the image goes to the thread pool: decode, hash, write, thumbnail */
     int64_t snap = s->job->snapshot_id;
-    snprintf(s->out_path, sizeof s->out_path, "%s/%03lld/%lld.png", e->shots_dir,
-             (long long)(snap / 1000 % 1000), (long long)snap);
-    snprintf(s->thumb_path, sizeof s->thumb_path, "%s/%03lld/%lld.thumb.png", e->shots_dir,
-             (long long)(snap / 1000 % 1000), (long long)snap);
+    if (util_path(s->out_path, "%s/%03lld/%lld.png", e->shots_dir,
+                  (long long)(snap / 1000 % 1000), (long long)snap) != 0 ||
+        util_path(s->thumb_path, "%s/%03lld/%lld.thumb.png", e->shots_dir,
+                  (long long)(snap / 1000 % 1000), (long long)snap) != 0) {
+        s->out_path[0] = s->thumb_path[0] = '\0';
+        slot_fail(s, "the snapshot's file name is too long for the state dir", 0);
+        return;
+    }
     s->pq = (postproc_request_t){
         .b64 = json_string_value(s->res.png_b64), .b64_len = json_string_length(s->res.png_b64),
         .out_path = s->out_path, .thumb_path = s->thumb_path, .thumb_width = THUMB_WIDTH,
@@ -477,6 +467,7 @@ void slot_start_shot(slot_t *s)
     egress_opts_t eo = {.resolver = e->resolver, .deny_private = cfg->deny_private,
                         .bind_ip = cfg->browser_endpoint[0] ? cfg->proxy_listen : NULL,
                         .peer_ip = cfg->browser_endpoint[0] ? e->remote_peer : NULL,
+                        .limits = &e->egress_limits,
                         .label = label, .refused = on_refused_cb, .ud = s};
     if (!warm) {
         egress_free(s->egress);

@@ -56,6 +56,7 @@ void warm_prepare(engine_t *e)
     egress_opts_t eo = {.resolver = e->resolver, .deny_private = cfg->deny_private,
                         .bind_ip = cfg->browser_endpoint[0] ? cfg->proxy_listen : NULL,
                         .peer_ip = cfg->browser_endpoint[0] ? e->remote_peer : NULL,
+                        .limits = &e->egress_limits,
                         .label = "next capture", .refused = warm_refused_cb, .ud = e};
     e->warm_egress = egress_new(e->loop, &eo, err, sizeof err);
     if (!e->warm_egress) {
