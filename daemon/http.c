@@ -623,8 +623,9 @@ static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user
 }
 
 static const struct lws_protocols protocols[] = {
-    {"linksnap", cb_http, sizeof(pss_t), 65536, 0, NULL, 0},
-    {NULL, NULL, 0, 0, 0, NULL, 0},
+    {.name = "linksnap", .callback = cb_http, .per_session_data_size = sizeof(pss_t),
+     .rx_buffer_size = 65536},
+    {.name = NULL},
 };
 
 /* ---- start and stop --------------------------------------------------------------------- */

@@ -256,7 +256,8 @@ static int m_chart_render(method_call_t *call)
             d.names[i] = d.tags[i].name;
             d.counts[i] = d.tags[i].count;
         }
-        charts_tags_data_t x = {d.names, d.counts, n, call->now_ms};
+        charts_tags_data_t x = {.names = d.names, .counts = d.counts, .n = n,
+                                .generated_at_ms = call->now_ms};
         td = x;
         data = &td;
     } else if (kind == CHARTS_TIMELINE) {
@@ -268,7 +269,8 @@ static int m_chart_render(method_call_t *call)
             chart_data_free(&d);
             return method_fail_store(call, rc, NULL);
         }
-        charts_timeline_data_t x = {first, d.a, (size_t)days, tag, call->now_ms};
+        charts_timeline_data_t x = {.first_day_ms = first, .counts = d.a, .days = (size_t)days,
+                                    .tag = tag, .generated_at_ms = call->now_ms};
         tl = x;
         data = &tl;
     } else {
@@ -284,7 +286,8 @@ static int m_chart_render(method_call_t *call)
             chart_data_free(&d);
             return method_fail_store(call, rc, NULL);
         }
-        charts_outcomes_data_t x = {first, d.a, d.b, d.c, (size_t)days, call->now_ms, NULL};
+        charts_outcomes_data_t x = {.first_day_ms = first, .ok = d.a, .partial = d.b, .failed = d.c,
+                                    .days = (size_t)days, .generated_at_ms = call->now_ms};
         /* captures stopped by a bot wall, a series of their own */
         if (!(blocked = malloc((size_t)days * sizeof *blocked))) {
             chart_data_free(&d);
