@@ -236,6 +236,7 @@ int browser_reap(const char *pid_file, const char *profile_dir)
         return 0;
     int pid = 0, killed = 0;
     char profile[UTIL_PATH_MAX] = "";
+    _Static_assert(UTIL_PATH_MAX == 4608, "the width of the profile's %[ below");
     if (fscanf(f, "%d\n%4607[^\n]", &pid, profile) < 1)
         pid = 0;
     fclose(f);
