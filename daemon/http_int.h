@@ -28,6 +28,7 @@
 #define TILE_CACHE_MAX (48u << 20)
 #define TILE_MAX_PIXELS (4096ull * 200000)
 #define MAX_ARGS 16
+#define ARG_MAX 4352            /* one "name=value": an upload's 4096 bytes of tags, and more */
 
 enum { M_GET, M_HEAD, M_POST, M_OTHER };
 enum { B_NONE, B_RPC, B_LOGIN, B_UPLOAD };
@@ -71,7 +72,7 @@ struct hreq {
     int method;
     char path[512];
     char host[160];
-    char args[MAX_ARGS][256];      /* "name=value", decoded by lws */
+    char args[MAX_ARGS][ARG_MAX];  /* "name=value", decoded by lws */
     int nargs;
     int body_kind;
     buf_t body;

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "upload_args.h"
 #include "util.h"
 
 static void spool_clean(const char *dir)
@@ -86,29 +87,16 @@ static void import_done_cb(method_call_t *call, void *ud)
 static void upload_start_import(hreq_t *r)
 {
     const method_def_t *def = methods_find("import.start");
-    json_t *params = json_pack("{s:s}", "path", r->up_path);
-    const char *format = http_arg_get(r, "format"), *tags = http_arg_get(r, "tags"),
-               *capture = http_arg_get(r, "capture");
-    if (params && format && *format)
-        json_object_set_new(params, "format", json_string(format));
-    if (params && tags && *tags) {
-        json_t *arr = json_array();
-        char copy[256];
-        snprintf(copy, sizeof copy, "%s", tags);
-        for (char *save = NULL, *t = strtok_r(copy, ",", &save); arr && t; t = strtok_r(NULL, ",", &save)) {
-            while (*t == ' ')
-                t++;
-            if (*t)
-                json_array_append_new(arr, json_string(t));
-        }
-        json_object_set_new(params, "tags", arr);
-    }
-    if (params && capture)
-        json_object_set_new(params, "capture", json_boolean(strcmp(capture, "0") && strcmp(capture, "false")));
+    char why[200];
+    json_t *params = upload_args_params(r->up_path, http_arg_get(r, "format"), http_arg_get(r, "tags"),
+                                        http_arg_get(r, "capture"), why, sizeof why);
     if (!def || !params) {
         json_decref(params);
         unlink(r->up_path);
-        http_respond_error(r, 500, def ? "out of memory" : "import.start is missing");
+        if (!def)
+            http_respond_error(r, 500, "import.start is missing");
+        else
+            http_respond_error(r, strcmp(why, "out of memory") ? 400 : 500, "%s", why);
         return;
     }
     r->call.method = def->name;
