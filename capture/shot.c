@@ -22,7 +22,7 @@
 #include "consent.h"
 #include "util.h"
 
-typedef struct {
+struct shot {
     cdp_t *cdp;
     uv_loop_t *loop;
     shot_request_t req;
@@ -51,7 +51,7 @@ typedef struct {
     uint64_t started_ms, t_mark, loaded_ms;
     /* the deadline's shares, as loop times (shot.h) */
     uint64_t load_until, quiet_until, lazy_until, waits_until;
-} shot_t;
+};
 
 #define QUIET_MS 500       /* no request in flight for this long: the page is done */
 #define POLL_MS 10         /* how often the waits look: the load event and the end of the
@@ -141,16 +141,18 @@ static void disposed_cb(cdp_t *c, json_t *r, const char *err, void *ud)
     maybe_free(s);
 }
 
-/* Ends the capture: with fmt NULL a success, else a failure whose message fmt formats
- * (callers name the step: "%s failed: %s", s->step, why). */
-static void finish(shot_t *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void finish(shot_t *s, const char *fmt, ...)
+/* Ends the capture: with fmt NULL a success, else a failure of kind `failure` whose
+ * message fmt formats (callers name the step: "%s failed: %s", s->step, why). */
+static void finish(shot_t *s, shot_failure_t failure, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void finish(shot_t *s, shot_failure_t failure, const char *fmt, ...)
 {
     if (s->finished)
         return;
     s->finished = 1;
     if (fmt) {
         s->res.ok = 0;
+        s->res.failure = failure;
         char msg[4096];
         va_list ap;
         va_start(ap, fmt);
@@ -191,10 +193,10 @@ static void deadline_cb(uv_timer_t *t)
         uv_timer_start(&s->deadline, deadline_cb, s->reserve_ms, 0);
         return;
     }
-    finish(s, "timed out (step: %s)", s->step);
+    finish(s, SHOT_TIMED_OUT, "timed out (step: %s)", s->step);
 }
 
-#define CHECK(s, err) do { if (enter(s)) return; if (err) { finish(s, "%s failed: %s", s->step, err); return; } } while (0)
+#define CHECK(s, err) do { if (enter(s)) return; if (err) { finish(s, SHOT_PROTOCOL, "%s failed: %s", s->step, err); return; } } while (0)
 
 static void screenshot_cb(cdp_t *c, json_t *r, const char *err, void *ud)
 {
@@ -203,13 +205,13 @@ static void screenshot_cb(cdp_t *c, json_t *r, const char *err, void *ud)
     CHECK(s, err);
     json_t *data = json_object_get(r, "data");
     if (!json_is_string(data) || json_string_length(data) < 12) {
-        finish(s, "%s failed: %s", s->step, "the browser sent no image");
+        finish(s, SHOT_NO_IMAGE, "%s failed: %s", s->step, "the browser sent no image");
         return;
     }
     s->res.png_b64 = json_incref(data);   /* decoded and written off the loop by the owner */
     s->res.ok = 1;
     s->res.t_capture_ms = (int64_t)(uv_now(s->loop) - s->t_mark);
-    finish(s, NULL);
+    finish(s, SHOT_OK, NULL);
 }
 
 static void metrics_cb(cdp_t *c, json_t *r, const char *err, void *ud)
@@ -440,7 +442,7 @@ static void after_wait(shot_t *s)
     if (!expr || (s->req.site.wait_for && !sel_js)) {
         free(expr);
         free(sel_js);
-        finish(s, "%s failed: %s", s->step, "out of memory");
+        finish(s, SHOT_NO_MEMORY, "%s failed: %s", s->step, "out of memory");
         return;
     }
     snprintf(expr, size, "%s(%d,%d,%d,%d,%s,%d,%s,%d)", lazy_script, s->req.height_cap, lazy_ms,
@@ -504,7 +506,8 @@ static void navigate_cb(cdp_t *c, json_t *r, const char *err, void *ud)
     CHECK(s, err);
     const char *et = json_string_value(json_object_get(r, "errorText"));
     if (json_is_true(json_object_get(r, "isDownload"))) {
-        finish(s, "%s failed: %s", s->step, "the URL is a download, not a page (downloads are refused)");
+        finish(s, SHOT_DOWNLOAD, "%s failed: %s", s->step,
+               "the URL is a download, not a page (downloads are refused)");
         return;
     }
     if (et && *et) {
@@ -512,7 +515,7 @@ static void navigate_cb(cdp_t *c, json_t *r, const char *err, void *ud)
         const char *human = shot_net_error_text(et);
         char detail[256];
         snprintf(detail, sizeof detail, "%s%s%s", et, human ? ": " : "", human ? human : "");
-        finish(s, "%s failed: %s", s->step, detail);
+        finish(s, SHOT_NET_ERROR, "%s failed: %s", s->step, detail);
         return;
     }
     s->navigated = 1;
@@ -700,7 +703,7 @@ static void report_top_url(shot_t *s, json_t *params)
         s->req.top_url(u, s->req.top_url_ud);
 }
 
-void shot_on_event(void *handle, const char *method, json_t *params, const char *session)
+void shot_on_event(shot_t *handle, const char *method, json_t *params, const char *session)
 {
     shot_t *s = handle;
     if (s->finished || !session || strcmp(session, s->session) != 0)
@@ -750,27 +753,25 @@ void shot_on_event(void *handle, const char *method, json_t *params, const char 
         cdp_send(s->cdp, "Page.handleJavaScriptDialog", json_pack("{s:b}", "accept", accept),
                  s->session, NULL, NULL);
     } else if (!strcmp(method, "Inspector.targetCrashed")) {
-        s->res.crashed = 1;
-        finish(s, "%s failed: %s", s->step, "the page's renderer crashed");
+        finish(s, SHOT_CRASHED, "%s failed: %s", s->step, "the page's renderer crashed");
     }
 }
 
-void shot_cancel(void *handle, const char *reason)
+void shot_cancel(shot_t *handle, const char *reason)
 {
     shot_t *s = handle;
     if (s->finished)
         return;
-    s->res.canceled = 1;
-    finish(s, "%s: %s", s->step, reason);
+    finish(s, SHOT_CANCELED, "%s: %s", s->step, reason);
 }
 
-void shot_fail(void *handle, const char *reason)
+void shot_fail(shot_t *handle, const char *reason)
 {
     shot_t *s = handle;
-    finish(s, "%s failed: %s", s->step, reason);
+    finish(s, SHOT_REFUSED, "%s failed: %s", s->step, reason);
 }
 
-const char *shot_frame_id(const void *handle)
+const char *shot_frame_id(const shot_t *handle)
 {
     const shot_t *s = handle;
     return s->target_id;
@@ -878,7 +879,7 @@ static shot_t *shot_new(cdp_t *c, uv_loop_t *loop, const char *proxy_server, int
     return s;
 }
 
-void *shot_begin(cdp_t *c, uv_loop_t *loop, const shot_request_t *req, shot_done_cb done, void *ud)
+shot_t *shot_begin(cdp_t *c, uv_loop_t *loop, const shot_request_t *req, shot_done_cb done, void *ud)
 {
     shot_t *s = shot_new(c, loop, req->proxy_server, req->viewport_w, req->viewport_h, req->scale);
     if (s)
@@ -886,7 +887,7 @@ void *shot_begin(cdp_t *c, uv_loop_t *loop, const shot_request_t *req, shot_done
     return s;
 }
 
-void *shot_warm(cdp_t *c, uv_loop_t *loop, const char *proxy_server, int viewport_w,
+shot_t *shot_warm(cdp_t *c, uv_loop_t *loop, const char *proxy_server, int viewport_w,
                 int viewport_h, double scale, shot_ready_cb ready, void *ud)
 {
     shot_t *s = shot_new(c, loop, proxy_server, viewport_w, viewport_h, scale);
@@ -897,7 +898,7 @@ void *shot_warm(cdp_t *c, uv_loop_t *loop, const char *proxy_server, int viewpor
     return s;
 }
 
-int shot_start(void *handle, const shot_request_t *req, shot_done_cb done, void *ud)
+int shot_start(shot_t *handle, const shot_request_t *req, shot_done_cb done, void *ud)
 {
     shot_t *s = handle;
     if (!s->parked || s->finished || s->started || cdp_is_closed(s->cdp))

@@ -25,12 +25,12 @@ static void spool_clean(const char *dir)
         return;
     }
     uv_dirent_t ent;
-    char path[4400];
+    char path[UTIL_PATH_MAX];
     while (uv_fs_scandir_next(&req, &ent) != UV_EOF) {
         if (strncmp(ent.name, "upload-", 7))
             continue;
-        snprintf(path, sizeof path, "%s/%s", dir, ent.name);
-        unlink(path);   /* an upload of an earlier run; its import was interrupted */
+        if (util_path(path, "%s/%s", dir, ent.name) == 0)
+            unlink(path);   /* an upload of an earlier run; its import was interrupted */
     }
     uv_fs_req_cleanup(&req);
 }
@@ -185,8 +185,11 @@ int http_upload_open(hreq_t *r)
         return -1;
     }
     util_hex(rnd, sizeof rnd, hex);
-    snprintf(r->up_path, sizeof r->up_path, "%s/upload-%lld-%s", h->spooldir,
-             (long long)util_now_ms(), hex);
+    if (util_path(r->up_path, "%s/upload-%lld-%s", h->spooldir, (long long)util_now_ms(), hex) != 0) {
+        r->up_path[0] = '\0';
+        http_respond_error(r, 500, "the import spool's path is too long");
+        return -1;
+    }
     r->up_fd = open(r->up_path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     r->up_data = malloc(UPLOAD_BUF);
     r->up_wdata = malloc(UPLOAD_BUF);
