@@ -788,7 +788,7 @@ static char *trgm_query(const char *q)
 }
 
 /* Parameters: ?1 limit, ?2 fts expr, ?3 substring (trigram expr or LIKE pattern), ?4..?7
- * the cursor (c, s, k, id). */
+ * the cursor (c, s, k, id), ?8 the LIKE pattern for encoded addresses beside the trigrams. */
 static int build_search(const resolved_t *r, const store_filter_t *f, store_sort_t sort,
                         int has_fts, int trgm, int has_cursor, char *sql, size_t cap)
 {
@@ -804,7 +804,14 @@ static int build_search(const resolved_t *r, const store_filter_t *f, store_sort
             return -1;
         if (trgm) {
             if (append(sql, cap, &len, "sub AS MATERIALIZED (SELECT rowid AS id FROM link_trgm "
-                                       "WHERE link_trgm MATCH ?3)"))
+                                       "WHERE link_trgm MATCH ?3"))
+                return -1;
+            /* the readable form of the few encoded addresses (links_encoded) */
+            if (!ascii_only(f->q) &&
+                append(sql, cap, &len, " UNION SELECT id FROM links WHERE " STORE_ENCODED_URL
+                                       " AND linksnap_display_url(url) LIKE ?8 ESCAPE '\\'"))
+                return -1;
+            if (append(sql, cap, &len, ")"))
                 return -1;
         } else {
             if (append(sql, cap, &len, "sub AS MATERIALIZED (SELECT id FROM links WHERE url LIKE "
@@ -812,7 +819,7 @@ static int build_search(const resolved_t *r, const store_filter_t *f, store_sort
                                        "LIKE ?3 ESCAPE '\\'"))
                 return -1;
             if (!ascii_only(f->q) &&
-                append(sql, cap, &len, " OR ((instr(url, 'xn--') OR instr(url, '%')) AND "
+                append(sql, cap, &len, " OR (" STORE_ENCODED_URL " AND "
                                        "linksnap_display_url(url) LIKE ?3 ESCAPE '\\')"))
                 return -1;
             if (append(sql, cap, &len, ")"))
@@ -954,7 +961,7 @@ static int search_rows(store_t *s, const store_filter_t *f, store_sort_t sort, i
         resolved_free(&r);
         return rc;
     }
-    char *fts = NULL, *sub = NULL, *sql = NULL;
+    char *fts = NULL, *sub = NULL, *sql = NULL, *like = NULL;
     sqlite3_stmt *st = NULL;
     int trgm = 0;
     if (f->q) {
@@ -962,7 +969,8 @@ static int search_rows(store_t *s, const store_filter_t *f, store_sort_t sort, i
             goto done;
         trgm = char_count(f->q) >= 3;
         sub = trgm ? trgm_query(f->q) : like_pattern(f->q);
-        if (!sub) {
+        like = trgm && !ascii_only(f->q) ? like_pattern(f->q) : NULL;
+        if (!sub || (trgm && !ascii_only(f->q) && !like)) {
             rc = store_fail(s, STORE_ENOMEM, "out of memory");
             goto done;
         }
@@ -982,6 +990,8 @@ static int search_rows(store_t *s, const store_filter_t *f, store_sort_t sort, i
         sqlite3_bind_text(st, 2, fts, -1, SQLITE_STATIC);
     if (sub)
         sqlite3_bind_text(st, 3, sub, -1, SQLITE_STATIC);
+    if (like)
+        sqlite3_bind_text(st, 8, like, -1, SQLITE_STATIC);
     if (cur) {
         sqlite3_bind_int64(st, 4, cur->c);
         sqlite3_bind_double(st, 5, cur->s);
@@ -1014,6 +1024,7 @@ done:
     sqlite3_finalize(st);
     free(sql);
     free(sub);
+    free(like);
     if (rc == STORE_OK)
         *fts_out = fts;
     else

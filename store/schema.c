@@ -134,9 +134,10 @@ static const char *const migrations[] = {
      *    full-text index text_fts (tokenizer "linksnap", fts.c), whose rowid is the link
      *    id and whose content is read back through text_docs (so snippet() works). A
      *    page_texts row leaves the index before it goes (trigger; its link's deletion
-     *    cascades here through snapshots). link_trgm indexes the address (as stored and as
-     *    people read it), title and description by trigrams: q's substring match without
-     *    reading every link. */
+     *    cascades here through snapshots). link_trgm indexes the address, title and
+     *    description by trigrams: q's substring match without reading every link (the
+     *    triggers call no function of ours, so any SQLite client can still edit links);
+     *    links_encoded lists the addresses whose readable form differs. */
     "CREATE TABLE page_texts ("
     "  snapshot_id INTEGER PRIMARY KEY REFERENCES snapshots(id) ON DELETE CASCADE,"
     "  link_id INTEGER NOT NULL,"
@@ -157,19 +158,19 @@ static const char *const migrations[] = {
     "  INSERT INTO text_fts(text_fts, rowid, text) VALUES ('delete', OLD.link_id, OLD.text); END;"
     "CREATE VIRTUAL TABLE link_trgm USING fts5(url, title, description, content='',"
     "  tokenize='trigram');"
-    "INSERT INTO link_trgm(rowid, url, title, description) SELECT id, " STORE_TRGM_URL("url")
-    ", title, description FROM links;"
+    "INSERT INTO link_trgm(rowid, url, title, description) SELECT id, url, title, description FROM links;"
     "CREATE TRIGGER links_trgm_ai AFTER INSERT ON links BEGIN"
-    "  INSERT INTO link_trgm(rowid, url, title, description) VALUES (NEW.id, "
-    STORE_TRGM_URL("NEW.url") ", NEW.title, NEW.description); END;"
+    "  INSERT INTO link_trgm(rowid, url, title, description) VALUES (NEW.id, NEW.url,"
+    "  NEW.title, NEW.description); END;"
     "CREATE TRIGGER links_trgm_ad AFTER DELETE ON links BEGIN"
-    "  INSERT INTO link_trgm(link_trgm, rowid, url, title, description) VALUES ('delete', OLD.id, "
-    STORE_TRGM_URL("OLD.url") ", OLD.title, OLD.description); END;"
+    "  INSERT INTO link_trgm(link_trgm, rowid, url, title, description) VALUES ('delete', OLD.id,"
+    "  OLD.url, OLD.title, OLD.description); END;"
     "CREATE TRIGGER links_trgm_au AFTER UPDATE OF url, title, description ON links BEGIN"
-    "  INSERT INTO link_trgm(link_trgm, rowid, url, title, description) VALUES ('delete', OLD.id, "
-    STORE_TRGM_URL("OLD.url") ", OLD.title, OLD.description);"
-    "  INSERT INTO link_trgm(rowid, url, title, description) VALUES (NEW.id, "
-    STORE_TRGM_URL("NEW.url") ", NEW.title, NEW.description); END;",
+    "  INSERT INTO link_trgm(link_trgm, rowid, url, title, description) VALUES ('delete', OLD.id,"
+    "  OLD.url, OLD.title, OLD.description);"
+    "  INSERT INTO link_trgm(rowid, url, title, description) VALUES (NEW.id, NEW.url,"
+    "  NEW.title, NEW.description); END;"
+    "CREATE INDEX links_encoded ON links(id) WHERE " STORE_ENCODED_URL ";",
 };
 
 int store_schema_code(store_t *s, int version)

@@ -456,8 +456,9 @@ int store_integrity_check(store_t *s)
     sqlite3_finalize(st);
     if (rc == SQLITE_ROW)
         return store_fail(s, STORE_ECORRUPT, "foreign_key_check found dangling references");
-    /* the full-text indexes against what they index (text_fts re-reads its content) */
-    if (store_schema_version(s) >= 7) {
+    /* the full-text indexes against what they index (text_fts re-reads its content); FTS5
+     * runs it as a write, so a query-only connection skips it */
+    if (!s->readonly && store_schema_version(s) >= 7) {
         rc = sqlite3_exec(s->db, "INSERT INTO text_fts(text_fts) VALUES ('integrity-check');"
                                  "INSERT INTO link_trgm(link_trgm) VALUES ('integrity-check')",
                           NULL, NULL, NULL);

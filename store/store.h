@@ -62,7 +62,8 @@ int store_stats(store_t *s, store_stats_t *out);
  * every other call on the connection. */
 void store_release_memory(store_t *s);
 
-/* PRAGMA integrity_check + foreign_key_check; 0 when both are clean. */
+/* PRAGMA integrity_check + foreign_key_check, and on a writable connection the FTS5
+ * integrity-check of the search indexes; 0 when all are clean. */
 int store_integrity_check(store_t *s);
 
 /* Consistent copy of the whole database to dest with SQLite's online backup API. */

@@ -26,12 +26,10 @@ typedef enum {
 #define STORE_JOB_COLS "j.id, j.link_id, j.snapshot_id, j.state, j.attempt, j.not_before, " \
                        "j.created_at, j.updated_at, l.url, j.error"
 
-/* The address as link_trgm indexes it: as stored, and as people read it when that differs
- * (punycode labels, percent escapes). Deterministic, so a trigger can give the same
- * value back to delete it. */
-#define STORE_TRGM_URL(col) \
-    "CASE WHEN instr(" col ", 'xn--') OR instr(" col ", '%') THEN " col " || ' ' || " \
-    "linksnap_display_url(" col ") ELSE " col " END"
+/* Links whose address people read differently from how it is stored (punycode labels,
+ * percent escapes): a partial index (schema 7) lists them, so a q that is not ASCII can
+ * look at their display form without reading every link. Keep the two texts equal. */
+#define STORE_ENCODED_URL "(instr(url, 'xn--') OR instr(url, '%'))"
 
 /* Tag key -> id, so a batch that names the same tags thousands of times looks each up
  * once. Cleared at every transaction boundary and by anything that can delete a tag. */
