@@ -106,7 +106,7 @@ static void unit_fold(unit_t *u, int cjk)
 /* ---- the tokenizer ------------------------------------------------------------------- */
 
 typedef struct {
-    int query;
+    int query, unigrams;
     store_tok_cb cb;
     void *ud;
     int rc;
@@ -136,7 +136,9 @@ static void word_end(tok_t *t)
 
 static void run_end(tok_t *t)
 {
-    if (t->run == 1)
+    if (t->unigrams && !t->query)
+        ;                       /* every character had its unigram already */
+    else if (t->run == 1)
         emit(t, 0, STORE_TOK_CJK1, t->prev.out, t->prev.nout, t->prev.start, t->prev.end);
     else if (t->run > 1 && !t->query)   /* the last character, at the last bigram's place */
         emit(t, STORE_TOK_COLOCATED, STORE_TOK_CJK1, t->prev.out, t->prev.nout, t->prev.start,
@@ -164,19 +166,26 @@ static void unit_done(tok_t *t, unit_t *u, int kind)
         char bi[2 * UNIT_MAX_BYTES];
         memcpy(bi, t->prev.out, (size_t)t->prev.nout);
         memcpy(bi + t->prev.nout, u->out, (size_t)u->nout);
-        emit(t, 0, STORE_TOK_CJK2, bi, t->prev.nout + u->nout, t->prev.start, u->end);
+        /* the measured alternative (STORE_TOKENIZE_UNIGRAMS): the bigram sits at its first
+         * character's unigram */
+        int uni = t->unigrams && !t->query;
+        emit(t, uni ? STORE_TOK_COLOCATED : 0, STORE_TOK_CJK2, bi, t->prev.nout + u->nout,
+             t->prev.start, u->end);
     }
+    if (t->unigrams && !t->query)
+        emit(t, 0, STORE_TOK_CJK1, u->out, u->nout, u->start, u->end);
     t->prev = *u;
     t->run++;
 }
 
-int store_fts_tokenize(const char *text, int len, int query, store_tok_cb cb, void *ud,
+int store_fts_tokenize(const char *text, int len, int flags, store_tok_cb cb, void *ud,
                        int *last_kind)
 {
     tok_t *t = calloc(1, sizeof *t);
     if (!t)
         return STORE_ENOMEM;
-    t->query = query;
+    t->query = (flags & STORE_TOKENIZE_QUERY) != 0;
+    t->unigrams = (flags & STORE_TOKENIZE_UNIGRAMS) != 0;
     t->cb = cb;
     t->ud = ud;
     unit_t u;
@@ -239,13 +248,14 @@ static int fts_token_cb(void *ud, int flags, const char *tok, int n, int start, 
                      start, end);
 }
 
+/* The one argument: "unigrams", the alternative measured in docs/benchmarks.md. */
 static int tok_create(void *ud, const char **argv, int argc, Fts5Tokenizer **out)
 {
     (void)ud;
-    (void)argv;
-    (void)argc;
-    static int dummy;
-    *out = (Fts5Tokenizer *)&dummy;   /* no state: every call stands alone */
+    static int plain = 0, unigrams = STORE_TOKENIZE_UNIGRAMS;
+    if (argc > 1 || (argc == 1 && strcmp(argv[0], "unigrams")))
+        return SQLITE_ERROR;
+    *out = (Fts5Tokenizer *)(argc ? &unigrams : &plain);   /* the flags; nothing to free */
     return SQLITE_OK;
 }
 
@@ -254,9 +264,9 @@ static void tok_delete(Fts5Tokenizer *t) { (void)t; }
 static int tok_tokenize(Fts5Tokenizer *tk, void *ctx, int flags, const char *text, int len,
                         int (*xToken)(void *, int, const char *, int, int, int))
 {
-    (void)tk;
     fts_ctx_t c = {ctx, xToken};
-    int rc = store_fts_tokenize(text, len, (flags & FTS5_TOKENIZE_QUERY) != 0, fts_token_cb, &c, NULL);
+    int mode = *(const int *)tk | ((flags & FTS5_TOKENIZE_QUERY) ? STORE_TOKENIZE_QUERY : 0);
+    int rc = store_fts_tokenize(text, len, mode, fts_token_cb, &c, NULL);
     if (rc == STORE_ENOMEM)
         return SQLITE_NOMEM;
     return rc;   /* SQLITE_OK, or what xToken returned */
@@ -325,7 +335,8 @@ int store_fts_query(const char *q, char **out)
             i += (size_t)step;
         }
         int ntok = 0, last = 0;
-        if ((rc = store_fts_tokenize(q + start, (int)(i - start), 1, count_cb, &ntok, &last)))
+        if ((rc = store_fts_tokenize(q + start, (int)(i - start), STORE_TOKENIZE_QUERY, count_cb,
+                                     &ntok, &last)))
             goto done;
         if (ntok == 0)
             continue;           /* punctuation only: nothing to look for */

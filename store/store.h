@@ -291,13 +291,16 @@ void store_text_free(store_text_t *t);
 int store_text_reindex_begin(store_t *s, int64_t *total);
 int store_text_reindex_step(store_t *s, int64_t after, int max, int64_t *next, int64_t *done);
 
-/* The tokenizer, for tests and tools: calls cb for each token of text (query = the rules
- * for a query: no trailing unigram after a CJK run of two or more). *last_kind (may be
- * NULL) gets the kind of the last token. Returns 0, STORE_ENOMEM, or what cb returned. */
+/* The tokenizer, for tests and tools: calls cb for each token of text. Flags:
+ * STORE_TOKENIZE_QUERY, the rules for a query (no trailing unigram after a CJK run of two
+ * or more); STORE_TOKENIZE_UNIGRAMS, the alternative measured in docs/benchmarks.md (a
+ * unigram for every CJK character, each bigram at its first character). *last_kind (may
+ * be NULL) gets the kind of the last token. Returns 0, STORE_ENOMEM, or what cb returned. */
 enum { STORE_TOK_WORD = 1, STORE_TOK_CJK1 = 2, STORE_TOK_CJK2 = 3 };
 enum { STORE_TOK_COLOCATED = 1 };
+enum { STORE_TOKENIZE_QUERY = 1, STORE_TOKENIZE_UNIGRAMS = 2 };
 typedef int (*store_tok_cb)(void *ud, int flags, const char *tok, int n, int start, int end);
-int store_fts_tokenize(const char *text, int len, int query, store_tok_cb cb, void *ud,
+int store_fts_tokenize(const char *text, int len, int flags, store_tok_cb cb, void *ud,
                        int *last_kind);
 /* The FTS5 MATCH expression for a user's q (*out owned; NULL when q has no word): every
  * word must appear, the last as a prefix; quotes, *, NEAR, OR, - are plain text. */

@@ -2,13 +2,19 @@
  * API on a real file (the capture side does not bring text yet):
  *   search_tool seed DB N         N links, each with one good capture and its text
  *   search_tool load DB DIR [N]   a link per DIR/NNNNNN.txt (its text), in batches
- *   search_tool check DB [Q]      integrity (FTS5 too); prints "indexed=K found=M" */
+ *   search_tool check DB [Q]      integrity (FTS5 too); prints "indexed=K found=M"
+ *   search_tool variants DB LIST Q...  the CJK tokenizer measured against its alternative:
+ *       the texts named in LIST (one path a line) into two contentless tables, ours and
+ *       "unigrams"; prints each index's bytes and build time, then the time of each query
+ *       Q on both (best of 5) */
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "store.h"
+#include <time.h>
+
+#include "store_int.h"
 
 static int capture_text(store_t *s, int64_t link, const char *text, int64_t now)
 {
@@ -54,6 +60,99 @@ static char *slurp(const char *path)
         b[n] = '\0';
     fclose(f);
     return b;
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int64_t table_bytes(sqlite3 *db, const char *prefix)
+{
+    char sql[256];
+    snprintf(sql, sizeof sql, "SELECT sum(pgsize) FROM dbstat WHERE name LIKE '%s%%'", prefix);
+    sqlite3_stmt *st;
+    int64_t n = -1;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+        n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return n;
+}
+
+/* Ours ("va") and the unigram variant ("vb") over the same texts. */
+static int variants(store_t *s, const char *list, char **qs, int nq)
+{
+    const char *tables[] = {"va", "vb"}, *tok[] = {"linksnap", "linksnap unigrams"};
+    for (int t = 0; t < 2; t++) {
+        char sql[256];
+        snprintf(sql, sizeof sql, "DROP TABLE IF EXISTS %s; CREATE VIRTUAL TABLE %s USING "
+                 "fts5(text, content='', tokenize='%s')", tables[t], tables[t], tok[t]);
+        if (store_exec(s, sql))
+            return 1;
+        FILE *f = fopen(list, "r");
+        if (!f)
+            return 1;
+        snprintf(sql, sizeof sql, "INSERT INTO %s(text) VALUES (?1)", tables[t]);
+        sqlite3_stmt *st;
+        if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
+            fclose(f);
+            return 1;
+        }
+        char path[4096];
+        int64_t raw = 0;
+        double t0 = now_s();
+        store_exec(s, "BEGIN");
+        while (fgets(path, sizeof path, f)) {
+            path[strcspn(path, "\n")] = '\0';
+            char *text = slurp(path);
+            if (!text)
+                continue;
+            raw += (int64_t)strlen(text);
+            sqlite3_bind_text(st, 1, text, -1, free);
+            sqlite3_step(st);
+            sqlite3_reset(st);
+        }
+        store_exec(s, "COMMIT");
+        double t1 = now_s();
+        sqlite3_finalize(st);
+        fclose(f);
+        snprintf(sql, sizeof sql, "%s_", tables[t]);
+        printf("%s raw=%lld index=%lld seconds=%.2f\n", tok[t], (long long)raw,
+               (long long)table_bytes(s->db, sql), t1 - t0);
+    }
+    for (int i = 0; i < nq; i++) {
+        for (int t = 0; t < 2; t++) {
+            char sql[256];
+            snprintf(sql, sizeof sql, "SELECT count(*) FROM %s WHERE %s MATCH ?1", tables[t], tables[t]);
+            char *expr = NULL;
+            if (store_fts_query(qs[i], &expr) || !expr)
+                return 1;
+            /* the alternative finds one character exactly, without a prefix */
+            if (t == 1 && strlen(expr) > 2 && !strcmp(expr + strlen(expr) - 2, " *") &&
+                !strchr(qs[i], ' ') && strlen(qs[i]) == 3)
+                expr[strlen(expr) - 2] = '\0';
+            double best = 1e9;
+            int64_t count = 0;
+            for (int r = 0; r < 5; r++) {
+                sqlite3_stmt *st;
+                double a = now_s();
+                if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+                    return 1;
+                sqlite3_bind_text(st, 1, expr, -1, SQLITE_STATIC);
+                if (sqlite3_step(st) == SQLITE_ROW)
+                    count = sqlite3_column_int64(st, 0);
+                sqlite3_finalize(st);
+                double b = now_s() - a;
+                if (b < best)
+                    best = b;
+            }
+            printf("query %s %s count=%lld ms=%.3f\n", tok[t], qs[i], (long long)count, best * 1000);
+            free(expr);
+        }
+    }
+    return 0;
 }
 
 static int name_cmp(const void *a, const void *b)
@@ -131,6 +230,8 @@ int main(int argc, char **argv)
         for (size_t k = 0; k < nn; k++)
             free(names[k]);
         free(names);
+    } else if (!strcmp(argv[1], "variants") && argc >= 4) {
+        rc = variants(s, argv[3], argv + 4, argc - 4);
     } else if (!strcmp(argv[1], "check")) {
         if (store_integrity_check(s)) {
             printf("integrity: %s\n", store_errmsg(s));
