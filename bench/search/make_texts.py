@@ -101,7 +101,8 @@ def main():
             if size + n > target:
                 if size >= 2048:
                     break
-                continue
+                if size + n > 20480:   # under 2 KB still: any paragraph that keeps it under 20
+                    continue
             parts.append(t)
             size += n
         text = "\n\n".join(parts)
