@@ -500,7 +500,7 @@ TEST(snippet_segments)
         ASSERT(!strchr(m[1].snip[i].text, '\x01') && !strchr(m[1].snip[i].text, '\x02'));
     }
     ASSERT_EQ(hits, 1);
-    ASSERT_STR_EQ(joined, "The <b>zebras</b> of the plain run fast. ");
+    ASSERT_STR_EQ(joined, "The <b>zebras</b> of the plain run fast");
     store_link_list_free(v, n);
     store_match_free(m, n);
     store_filter_t g = {.q = "网络"};
