@@ -707,6 +707,8 @@ int store_sort_parse(const char *name)
     return -1;
 }
 
+#define RANK_MAX 2000   /* text hits scored by BM25 at most (search_rows) */
+
 static const char sort_letter[] = {'?', 'r', 'a', 't', 'c', 'h'};
 
 struct cursor {
@@ -801,8 +803,12 @@ static int build_search(const resolved_t *r, const store_filter_t *f, store_sort
         if (append(sql, cap, &len, "WITH h AS (SELECT id, min(score) AS score, max(t) AS intext, "
                                    "max(u) AS insub FROM ("))
             return -1;
-        if (has_fts && append(sql, cap, &len, "SELECT rowid AS id, bm25(text_fts) AS score, 1 AS t, "
-                                              "0 AS u FROM text_fts WHERE text_fts MATCH ?2 UNION ALL "))
+        /* has_fts 2: too many text hits to rank (RANK_MAX): they tie, newest first */
+        if (has_fts && append(sql, cap, &len, has_fts == 2 ?
+                                  "SELECT rowid AS id, 0 AS score, 1 AS t, 0 AS u FROM text_fts "
+                                  "WHERE text_fts MATCH ?2 UNION ALL " :
+                                  "SELECT rowid AS id, bm25(text_fts) AS score, 1 AS t, 0 AS u "
+                                  "FROM text_fts WHERE text_fts MATCH ?2 UNION ALL "))
             return -1;
         if (trgm) {
             if (append(sql, cap, &len, "SELECT rowid AS id, 0 AS score, 0 AS t, 1 AS u FROM "
@@ -948,9 +954,27 @@ static int search_rows(store_t *s, const store_filter_t *f, store_sort_t sort, i
             goto done;
         }
     }
+    /* BM25 reads every hit's position list and length: at tens of thousands of hits (a
+     * common word) that is seconds, and such a word ranks nothing. Over RANK_MAX text hits
+     * they are not scored. Counting stops at RANK_MAX + 1. */
+    int has_fts = fts != NULL;
+    if (fts && sort == STORE_SORT_RELEVANCE) {
+        sqlite3_stmt *cnt;
+        if ((rc = sqlite3_prepare_v2(s->db, "SELECT count(*) FROM (SELECT 1 FROM text_fts WHERE "
+                                     "text_fts MATCH ?1 LIMIT ?2)", -1, &cnt, NULL)) != SQLITE_OK) {
+            rc = store_fail_sqlite(s, rc, "search links");
+            goto done;
+        }
+        sqlite3_bind_text(cnt, 1, fts, -1, SQLITE_STATIC);
+        sqlite3_bind_int(cnt, 2, RANK_MAX + 1);
+        if (sqlite3_step(cnt) == SQLITE_ROW && sqlite3_column_int(cnt, 0) > RANK_MAX)
+            has_fts = 2;
+        sqlite3_finalize(cnt);
+        rc = STORE_OK;
+    }
     size_t cap = 4096 + 24 * (r.nall + r.nany + r.nnone) + 160 * r.nall;
     if (!(sql = malloc(cap)) ||
-        build_search(&r, f, sort, fts != NULL, trgm, cur != NULL, sql, cap) != 0) {
+        build_search(&r, f, sort, has_fts, trgm, cur != NULL, sql, cap) != 0) {
         rc = store_fail(s, STORE_ENOMEM, "out of memory");
         goto done;
     }
