@@ -996,6 +996,81 @@ done:
     return rc;
 }
 
+/* ---- reindex ------------------------------------------------------------------------ */
+
+static void reindex_progress(cli_t *cli, long long done, long long total)
+{
+    if (!cli->progress)
+        return;
+    int width = 30, fill = total > 0 ? (int)(done * width / total) : width;
+    if (fill > width)
+        fill = width;
+    fprintf(cli->err, "\r\033[Kreindexing [%.*s%*s] %3lld%% %lld/%lld links",
+            fill, "##############################", width - fill, "",
+            total > 0 ? done * 100 / total : 100, done, total);
+    fflush(cli->err);
+}
+
+static int cmd_reindex(cli_t *cli, int argc, char **argv)
+{
+    opts_t o;
+    json_t *r = NULL;
+    int rc = opts_parse(cli, argc, argv, 0, &o);
+    if (rc)
+        goto done;
+    if (o.nargs) {
+        rc = cli_usage_error(cli, "reindex takes no arguments");
+        goto done;
+    }
+    /* subscribed first, so no event of this rebuild is missed */
+    if ((rc = cli_call(cli, "events.subscribe", json_pack("{s:[s]}", "topics", "search.reindex"), &r)))
+        goto done;
+    json_decref(r);
+    r = NULL;
+    if ((rc = cli_call(cli, "search.reindex", json_object(), &r)))
+        goto done;
+    long long total = cli_int(r, "total"), done_n = 0;
+    reindex_progress(cli, 0, total);
+    const char *state = "running";
+    json_t *last = NULL;
+    while (!strcmp(state, "running")) {
+        json_t *ev;
+        char err[1024];
+        int crc = conn_next_event(cli->conn, -1, &ev, err, sizeof err);
+        cli_clean(cli, ev);
+        if (crc) {
+            fprintf(cli->err, "%slinksnap: %s\n", cli->progress ? "\r\033[K" : "", err);
+            rc = cli_exit_code(crc);
+            goto done;
+        }
+        if (strcmp(cli_str(ev, "topic"), "search.reindex")) {
+            json_decref(ev);
+            continue;
+        }
+        json_decref(last);
+        last = ev;
+        state = cli_str(ev, "state");
+        done_n = cli_int(ev, "done");
+        total = cli_int(ev, "total");
+        reindex_progress(cli, done_n, total);
+    }
+    if (cli->progress)
+        fprintf(cli->err, "\r\033[K");
+    if (cli->json)
+        cli_print_json(cli, last);
+    else if (!strcmp(state, "done"))
+        fprintf(cli->out, "reindexed the text of %lld links\n", done_n);
+    fflush(cli->out);
+    if (strcmp(state, "done"))
+        rc = cli_fail(cli, "reindex %s after %lld of %lld links: %s", state, done_n, total,
+                      cli_str(last, "error"));
+    json_decref(last);
+done:
+    json_decref(r);
+    opts_free(&o);
+    return rc;
+}
+
 static int cmd_backup(cli_t *cli, int argc, char **argv)
 {
     opts_t o;
@@ -1070,6 +1145,9 @@ const cli_command_t cli_commands[] = {
      "Imports a browser bookmark export, CSV, JSON (Lines) or a list of URLs (- reads\n"
      "standard input) and prints a summary. --format is auto, text, netscape, csv, jsonl\n"
      "or json. --wait then waits until the capture queue is empty."},
+    {"reindex", cmd_reindex, "",
+     "Rebuilds the full-text index from the stored page texts (after an upgrade that\n"
+     "changes how words are found), with a progress bar on a terminal."},
     {"backup", cmd_backup, "[NAME]",
      "Writes a consistent copy of the database while linksnapd runs, as a new file NAME\n"
      "(default linksnap-DATE-TIME.db) in linksnapd's backup_dir, and prints its path."},

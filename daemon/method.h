@@ -121,6 +121,7 @@ extern const method_def_t methods_daemon[];   /* daemon/methods_daemon.c */
 extern const method_def_t methods_import[];   /* daemon/methods_import.c */
 extern const method_def_t methods_backup[];   /* daemon/methods_backup.c */
 extern const method_def_t methods_snapshot[]; /* daemon/methods_snapshot.c */
+extern const method_def_t methods_search[];   /* daemon/methods_search.c */
 extern const method_def_t methods_chart[];    /* daemon/methods_chart.c */
 extern const method_def_t methods_web[];      /* daemon/methods_web.c */
 extern const method_def_t methods_site[];     /* daemon/methods_site.c */

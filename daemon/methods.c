@@ -14,6 +14,7 @@ static const method_def_t *const groups[] = {
     methods_chart,
     methods_web,
     methods_site,
+    methods_search,
 };
 
 const method_def_t *methods_find(const char *name)

@@ -107,56 +107,86 @@ int methods_parse_filter(method_call_t *call, store_filter_t *f, const char ***b
     f->any = bufs[1];
     f->none = bufs[2];
     f->q = q && *q ? q : NULL;
-    if (f->q && strlen(f->q) > 1024)
-        return method_fail(call, RPC_INVALID_PARAMS, "param 'q' is too long (at most 1024 bytes)");
+    size_t chars = 0;
+    for (const char *p = f->q; p && *p; p++)
+        chars += ((unsigned char)*p & 0xC0) != 0x80;
+    if (chars > STORE_MAX_Q_CHARS)
+        return method_fail(call, RPC_INVALID_PARAMS, "param 'q' is too long (%zu characters; at "
+                           "most %d)", chars, STORE_MAX_Q_CHARS);
     return 0;
+}
+
+/* {in: "text", snippet: [{text, hit}]} for a link matched in its page's text. */
+static json_t *wire_match(const store_match_t *m)
+{
+    json_t *snip = json_array();
+    for (size_t i = 0; snip && i < m->nsnip; i++)
+        if (json_array_append_new(snip, json_pack("{s:s,s:b}", "text", m->snip[i].text, "hit",
+                                                  m->snip[i].hit)) != 0) {
+            json_decref(snip);
+            snip = NULL;
+        }
+    return snip ? json_pack("{s:s,s:o}", "in", "text", "snippet", snip) : NULL;
 }
 
 static int m_link_list(method_call_t *call)
 {
     static const char *const known[] = {"tags_all", "tags_any", "tags_none", "untagged", "q",
-                                        "limit", "cursor", NULL};
+                                        "limit", "cursor", "sort", NULL};
     const char **bufs[3] = {NULL, NULL, NULL};
     store_filter_t f;
-    int64_t limit = 50, before = 0;
-    const char *cursor = NULL;
-    int ret = -1;
+    int64_t limit = 50;
+    const char *cursor = NULL, *sortname = NULL;
+    int ret = -1, sort = STORE_SORT_DEFAULT;
     if (param_reject_unknown(call, known) || methods_parse_filter(call, &f, bufs) ||
-        param_int(call, "limit", 0, 1, 500, &limit) || param_string(call, "cursor", 0, &cursor))
+        param_int(call, "limit", 0, 1, 500, &limit) || param_string(call, "cursor", 0, &cursor) ||
+        param_string(call, "sort", 0, &sortname))
         goto out;
-    if (cursor) {
-        char *end;
-        long long v = strtoll(cursor, &end, 10);
-        if (!*cursor || *end || v < 1) {
-            method_fail(call, RPC_INVALID_PARAMS, "param 'cursor' is not a cursor from link.list");
-            goto out;
-        }
-        before = v;
+    if (sortname && (sort = store_sort_parse(sortname)) < 0) {
+        method_fail(call, RPC_INVALID_PARAMS, "param 'sort' must be relevance, added, title, "
+                    "captured or host");
+        goto out;
     }
     store_link_t **links = NULL;
+    store_match_t *matches = NULL;
     size_t n = 0;
-    int64_t next = 0;
-    int rc = store_link_list(call->db, &f, (int)limit, before, &links, &n, &next);
+    char *next = NULL;
+    int rc = store_link_search(call->db, &f, (store_sort_t)sort, (int)limit, cursor, &links,
+                               &matches, &n, &next);
+    if (rc == STORE_EINVAL && cursor) {
+        method_fail(call, RPC_INVALID_PARAMS, "param 'cursor' is not a cursor from link.list "
+                    "with this sort");
+        goto out;
+    }
     if (rc) {
         method_fail_store(call, rc, NULL);
         goto out;
     }
     json_t *arr = json_array();
     for (size_t i = 0; arr && i < n; i++) {
-        if (json_array_append_new(arr, wire_link(links[i])) != 0) {   /* never drop a row */
+        json_t *jl = wire_link(links[i]);
+        if (jl && matches[i].in_text) {
+            json_t *jm = wire_match(&matches[i]);
+            if (!jm || json_object_set_new(jl, "match", jm) != 0) {
+                json_decref(jl);
+                jl = NULL;
+            }
+        }
+        if (!jl || json_array_append_new(arr, jl) != 0) {   /* never drop a row */
             json_decref(arr);
             arr = NULL;
         }
     }
     store_link_list_free(links, n);
+    store_match_free(matches, n);
     if (!arr) {
+        free(next);
         ret = method_fail(call, RPC_INTERNAL_ERROR, "out of memory building the list");
         goto out;
     }
-    char nc[32];
-    snprintf(nc, sizeof nc, "%lld", (long long)next);
-    call->result = json_pack("{s:o,s:o}", "links", arr ? arr : json_array(),
-                             "next_cursor", next ? json_string(nc) : json_null());
+    call->result = json_pack("{s:o,s:o}", "links", arr, "next_cursor",
+                             next ? json_string(next) : json_null());
+    free(next);
     ret = call->result ? 0 : method_fail(call, RPC_INTERNAL_ERROR, "out of memory");
 out:
     for (int i = 0; i < 3; i++)

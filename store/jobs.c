@@ -319,7 +319,8 @@ int store_job_finish(store_t *s, const store_job_result_t *r)
         if ((rc = store_step_done(s, st, "fill link title")))
             goto out;
     }
-    rc = STORE_OK;
+    /* the page's words, in this same transaction: the index is never out of step */
+    rc = r->text ? store_text_put(s, snap, r->text) : STORE_OK;
 out:
     for (int i = 0; i < 3; i++)
         free(fixed[i]);

@@ -538,13 +538,36 @@ static char *like_pattern(const char *q)
     return p;
 }
 
-/* Runs the filter and calls fn for each matching id (at most limit, 0 = no limit). */
+typedef struct hit hit_t;
+typedef struct cursor cursor_t;
+static int search_rows(store_t *s, const store_filter_t *f, store_sort_t sort, int64_t limit,
+                       const cursor_t *cur, char **fts_out, hit_t **out, size_t *n);
+static void hits_free(hit_t *h, size_t n);
+static int64_t hit_id(const hit_t *h, size_t i);
+
+/* Runs the filter and calls fn for each matching id (at most limit, 0 = no limit). A q
+ * goes through the search (text index and addresses), newest first. */
 static int scan_ids(store_t *s, const store_filter_t *f, int64_t before, int64_t limit,
                     int (*fn)(store_t *, int64_t, void *), void *ud, int64_t *count)
 {
+    *count = 0;
+    if (f->q) {
+        if (before > 0)
+            return store_fail(s, STORE_EINVAL, "internal: a q scan has no start");
+        hit_t *h = NULL;
+        size_t nh = 0;
+        char *fts = NULL;
+        int rc = search_rows(s, f, STORE_SORT_ADDED, limit > 0 ? limit : -1, NULL, &fts, &h, &nh);
+        free(fts);
+        for (size_t i = 0; !rc && i < nh; i++) {
+            (*count)++;
+            rc = fn(s, hit_id(h, i), ud);
+        }
+        hits_free(h, nh);
+        return rc;
+    }
     resolved_t r;
     int rc = resolve_filter(s, f, &r);
-    *count = 0;
     if (rc || r.empty) {
         resolved_free(&r);
         return rc;
@@ -608,6 +631,16 @@ int store_link_list(store_t *s, const store_filter_t *f, int limit, int64_t befo
     *next_before = 0;
     if (limit < 1 || limit > 500)
         return store_fail(s, STORE_EINVAL, "limit must be from 1 to 500");
+    if (f->q) {   /* the search's order and cursor (added: the cursor is the id) */
+        char cur[32], *next = NULL;
+        snprintf(cur, sizeof cur, "%lld", (long long)before_id);
+        int rc = store_link_search(s, f, STORE_SORT_ADDED, limit, before_id > 0 ? cur : NULL,
+                                   out, NULL, n, &next);
+        if (!rc && next)
+            *next_before = strtoll(next, NULL, 10);
+        free(next);
+        return rc;
+    }
     idvec_t v = {0};
     int64_t count;
     int rc = scan_ids(s, f, before_id, limit + 1, collect_cb, &v, &count);
@@ -660,5 +693,422 @@ int store_tag_apply(store_t *s, const store_filter_t *f, const char *const *add,
         }
     }
     free(v.ids);
+    return rc;
+}
+
+/* ---- search: q over the text index and the addresses, five sorts ---------------------
+ * One query for every sort: an inner select gives each candidate link its sort tuple
+ * (c, s, k, id) and whether it matched in its text; the outer one pages it in the order
+ * c ASC, s ASC, k ASC (NOCASE), id DESC, after the cursor's tuple. */
+
+int store_sort_parse(const char *name)
+{
+    static const char *const names[] = {"relevance", "added", "title", "captured", "host"};
+    for (int i = 0; i < 5; i++)
+        if (!strcmp(name, names[i]))
+            return STORE_SORT_RELEVANCE + i;
+    return -1;
+}
+
+static const char sort_letter[] = {'?', 'r', 'a', 't', 'c', 'h'};
+
+struct cursor {
+    int64_t c, id;
+    double s;
+    const char *k;   /* points into the cursor string */
+};
+
+/* "<id>" for added (the old cursor), "<letter>:<c>:<s>:<id>:<k>" for the others. */
+static int cursor_parse(const char *cur, store_sort_t sort, cursor_t *out)
+{
+    char *end;
+    memset(out, 0, sizeof *out);
+    out->k = "";
+    if (sort == STORE_SORT_ADDED) {
+        long long v = strtoll(cur, &end, 10);
+        if (!*cur || *end || v < 1)
+            return -1;
+        out->id = v;
+        return 0;
+    }
+    if (cur[0] != sort_letter[sort] || cur[1] != ':')
+        return -1;
+    const char *p = cur + 2;
+    out->c = strtoll(p, &end, 10);
+    if (end == p || *end != ':')
+        return -1;
+    p = end + 1;
+    out->s = strtod(p, &end);
+    if (end == p || *end != ':')
+        return -1;
+    p = end + 1;
+    out->id = strtoll(p, &end, 10);
+    if (end == p || *end != ':' || out->id < 1)
+        return -1;
+    out->k = end + 1;
+    return 0;
+}
+
+static char *cursor_make(store_sort_t sort, int64_t c, double sv, int64_t id, const char *k)
+{
+    size_t n = 96 + (k ? strlen(k) : 0);
+    char *out = malloc(n);
+    if (!out)
+        return NULL;
+    if (sort == STORE_SORT_ADDED)
+        snprintf(out, n, "%lld", (long long)id);
+    else
+        snprintf(out, n, "%c:%lld:%.17g:%lld:%s", sort_letter[sort], (long long)c, sv,
+                 (long long)id, k ? k : "");
+    return out;
+}
+
+static size_t char_count(const char *q)
+{
+    size_t n = 0;
+    for (; *q; q++)
+        n += ((unsigned char)*q & 0xC0) != 0x80;
+    return n;
+}
+
+/* The trigram MATCH for q's substring part: q as one quoted string. */
+static char *trgm_query(const char *q)
+{
+    size_t n = strlen(q);
+    char *e = malloc(2 * n + 3);
+    if (!e)
+        return NULL;
+    size_t w = 0;
+    e[w++] = '"';
+    for (size_t i = 0; i < n; i++) {
+        if (q[i] == '"')
+            e[w++] = '"';
+        e[w++] = q[i];
+    }
+    e[w++] = '"';
+    e[w] = '\0';
+    return e;
+}
+
+/* Parameters: ?1 limit, ?2 fts expr, ?3 substring (trigram expr or LIKE pattern), ?4..?7
+ * the cursor (c, s, k, id), ?8 the LIKE pattern for encoded addresses beside the trigrams. */
+static int build_search(const resolved_t *r, const store_filter_t *f, store_sort_t sort,
+                        int has_fts, int trgm, int has_cursor, char *sql, size_t cap)
+{
+    size_t len = 0;
+    sql[0] = '\0';
+    int q = f->q != NULL;
+    if (q) {
+        if (append(sql, cap, &len, "WITH "))
+            return -1;
+        if (has_fts && append(sql, cap, &len, "m AS MATERIALIZED (SELECT rowid AS id, "
+                                              "bm25(text_fts) AS score FROM text_fts WHERE "
+                                              "text_fts MATCH ?2), "))
+            return -1;
+        if (trgm) {
+            if (append(sql, cap, &len, "sub AS MATERIALIZED (SELECT rowid AS id FROM link_trgm "
+                                       "WHERE link_trgm MATCH ?3"))
+                return -1;
+            /* the readable form of the few encoded addresses (links_encoded) */
+            if (!ascii_only(f->q) &&
+                append(sql, cap, &len, " UNION SELECT id FROM links WHERE " STORE_ENCODED_URL
+                                       " AND linksnap_display_url(url) LIKE ?8 ESCAPE '\\'"))
+                return -1;
+            if (append(sql, cap, &len, ")"))
+                return -1;
+        } else {
+            if (append(sql, cap, &len, "sub AS MATERIALIZED (SELECT id FROM links WHERE url LIKE "
+                                       "?3 ESCAPE '\\' OR title LIKE ?3 ESCAPE '\\' OR description "
+                                       "LIKE ?3 ESCAPE '\\'"))
+                return -1;
+            if (!ascii_only(f->q) &&
+                append(sql, cap, &len, " OR (" STORE_ENCODED_URL " AND "
+                                       "linksnap_display_url(url) LIKE ?3 ESCAPE '\\')"))
+                return -1;
+            if (append(sql, cap, &len, ")"))
+                return -1;
+        }
+        if (append(sql, cap, &len, has_fts ? ", cand AS (SELECT id FROM m UNION SELECT id FROM sub) "
+                                           : ", cand AS (SELECT id FROM sub) "))
+            return -1;
+    }
+    const char *c = "0", *s = "0", *k = "''";
+    switch (sort) {
+    case STORE_SORT_RELEVANCE:
+        if (q) {
+            c = "(l.id NOT IN (SELECT id FROM sub))";
+            s = has_fts ? "coalesce(m.score, 0)" : "0";
+        }
+        break;
+    case STORE_SORT_TITLE:
+        c = "(l.title IS NULL OR l.title = '')";
+        k = "coalesce(l.title, '')";
+        break;
+    case STORE_SORT_CAPTURED:
+        c = "(cap.finished_at IS NULL)";
+        s = "-coalesce(cap.finished_at, 0)";
+        break;
+    case STORE_SORT_HOST:
+        k = "linksnap_host(l.url)";
+        break;
+    default:
+        break;
+    }
+    char head[768];
+    snprintf(head, sizeof head, "SELECT * FROM (SELECT l.id AS id, %s AS c, %s AS s, %s AS k, %s AS "
+             "intext FROM %s links l%s%s%s WHERE 1", c, s, k, q && has_fts ? "(m.id IS NOT NULL)" : "0",
+             q ? "cand JOIN" : "", q ? " ON l.id = cand.id" : "",
+             q && has_fts ? " LEFT JOIN m ON m.id = l.id" : "",
+             sort == STORE_SORT_CAPTURED ? " LEFT JOIN (SELECT link_id, max(finished_at) AS "
+                                           "finished_at FROM snapshots GROUP BY link_id) cap ON "
+                                           "cap.link_id = l.id" : "");
+    if (append(sql, cap, &len, head))
+        return -1;
+    for (size_t i = 0; i < r->nall; i++) {
+        char cond[160];
+        snprintf(cond, sizeof cond, " AND EXISTS (SELECT 1 FROM link_tags x WHERE x.link_id = "
+                 "l.id AND x.tag_id = %lld)", (long long)r->all[i]);
+        if (append(sql, cap, &len, cond))
+            return -1;
+    }
+    if (r->nany && append_tag_set(sql, cap, &len, "", "l.id", r->any, r->nany))
+        return -1;
+    if (r->nnone && append_tag_set(sql, cap, &len, "NOT ", "l.id", r->none, r->nnone))
+        return -1;
+    if (f->untagged && append(sql, cap, &len, " AND NOT EXISTS (SELECT 1 FROM link_tags u WHERE "
+                                              "u.link_id = l.id)"))
+        return -1;
+    if (append(sql, cap, &len, ")"))
+        return -1;
+    if (has_cursor && append(sql, cap, &len, " WHERE c > ?4 OR (c = ?4 AND (s > ?5 OR (s = ?5 AND "
+                                             "(k > ?6 COLLATE NOCASE OR (k = ?6 COLLATE NOCASE AND "
+                                             "id < ?7)))))"))
+        return -1;
+    return append(sql, cap, &len, " ORDER BY c, s, k COLLATE NOCASE, id DESC LIMIT ?1");
+}
+
+void store_match_free(store_match_t *m, size_t n)
+{
+    for (size_t i = 0; m && i < n; i++) {
+        for (size_t j = 0; j < m[i].nsnip; j++)
+            free(m[i].snip[j].text);
+        free(m[i].snip);
+    }
+    free(m);
+}
+
+/* Cuts snippet() output (hits between \x01 and \x02) into segments. */
+static int snip_split(const char *t, store_match_t *m)
+{
+    size_t cap = 0;
+    int hit = 0;
+    while (*t) {
+        size_t n = strcspn(t, "\x01\x02");
+        if (n) {
+            if (STORE_GROW(m->snip, m->nsnip, cap, 8))
+                return -1;
+            if (!(m->snip[m->nsnip].text = strndup(t, n)))
+                return -1;
+            m->snip[m->nsnip++].hit = hit;
+        }
+        t += n;
+        if (*t) {
+            hit = *t == '\x01';
+            t++;
+        }
+    }
+    return 0;
+}
+
+static int snippet_of(store_t *s, sqlite3_stmt **st, const char *expr, int64_t id,
+                      store_match_t *m)
+{
+    if (!*st) {
+        int rc = sqlite3_prepare_v2(s->db, "SELECT snippet(text_fts, 0, char(1), char(2), '…', 24) "
+                                    "FROM text_fts WHERE text_fts MATCH ?1 AND rowid = ?2", -1, st, NULL);
+        if (rc != SQLITE_OK)
+            return store_fail_sqlite(s, rc, "snippet");
+    }
+    sqlite3_reset(*st);
+    sqlite3_bind_text(*st, 1, expr, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(*st, 2, id);
+    int rc = sqlite3_step(*st);
+    if (rc == SQLITE_ROW) {
+        const char *t = (const char *)sqlite3_column_text(*st, 0);
+        if (t && snip_split(t, m))
+            return store_fail(s, STORE_ENOMEM, "out of memory");
+        return STORE_OK;
+    }
+    return rc == SQLITE_DONE ? STORE_OK : store_fail_sqlite(s, rc, "snippet");
+}
+
+struct hit {
+    int64_t id, c;
+    double s;
+    char *k;
+    int intext;
+};
+
+static int64_t hit_id(const hit_t *h, size_t i) { return h[i].id; }
+
+/* Runs the search; calls back with each row's tuple, at most limit (< 0: all). */
+static int search_rows(store_t *s, const store_filter_t *f, store_sort_t sort, int64_t limit,
+                       const cursor_t *cur, char **fts_out, hit_t **out, size_t *n)
+{
+    resolved_t r;
+    *out = NULL;
+    *n = 0;
+    *fts_out = NULL;
+    int rc = resolve_filter(s, f, &r);
+    if (rc || r.empty) {
+        resolved_free(&r);
+        return rc;
+    }
+    char *fts = NULL, *sub = NULL, *sql = NULL, *like = NULL;
+    sqlite3_stmt *st = NULL;
+    int trgm = 0;
+    if (f->q) {
+        if ((rc = store_fts_query(f->q, &fts)))
+            goto done;
+        trgm = char_count(f->q) >= 3;
+        sub = trgm ? trgm_query(f->q) : like_pattern(f->q);
+        like = trgm && !ascii_only(f->q) ? like_pattern(f->q) : NULL;
+        if (!sub || (trgm && !ascii_only(f->q) && !like)) {
+            rc = store_fail(s, STORE_ENOMEM, "out of memory");
+            goto done;
+        }
+    }
+    size_t cap = 4096 + 24 * (r.nall + r.nany + r.nnone) + 160 * r.nall;
+    if (!(sql = malloc(cap)) ||
+        build_search(&r, f, sort, fts != NULL, trgm, cur != NULL, sql, cap) != 0) {
+        rc = store_fail(s, STORE_ENOMEM, "out of memory");
+        goto done;
+    }
+    if ((rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL)) != SQLITE_OK) {
+        rc = store_fail_sqlite(s, rc, "search links");
+        goto done;
+    }
+    sqlite3_bind_int64(st, 1, limit);
+    if (fts)
+        sqlite3_bind_text(st, 2, fts, -1, SQLITE_STATIC);
+    if (sub)
+        sqlite3_bind_text(st, 3, sub, -1, SQLITE_STATIC);
+    if (like)
+        sqlite3_bind_text(st, 8, like, -1, SQLITE_STATIC);
+    if (cur) {
+        sqlite3_bind_int64(st, 4, cur->c);
+        sqlite3_bind_double(st, 5, cur->s);
+        sqlite3_bind_text(st, 6, cur->k, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 7, cur->id);
+    }
+    size_t hcap = 0;
+    int r2;
+    rc = STORE_OK;
+    while ((r2 = sqlite3_step(st)) == SQLITE_ROW) {
+        if (STORE_GROW(*out, *n, hcap, 64)) {
+            rc = store_fail(s, STORE_ENOMEM, "out of memory");
+            break;
+        }
+        hit_t *h = &(*out)[*n];
+        h->id = sqlite3_column_int64(st, 0);
+        h->c = sqlite3_column_int64(st, 1);
+        h->s = sqlite3_column_double(st, 2);
+        h->k = store_col_strdup(st, 3);
+        h->intext = sqlite3_column_int(st, 4);
+        (*n)++;
+        if (!h->k) {
+            rc = store_fail(s, STORE_ENOMEM, "out of memory");
+            break;
+        }
+    }
+    if (!rc && r2 != SQLITE_DONE)
+        rc = store_fail_sqlite(s, r2, "search links");
+done:
+    sqlite3_finalize(st);
+    free(sql);
+    free(sub);
+    free(like);
+    if (rc == STORE_OK)
+        *fts_out = fts;
+    else
+        free(fts);
+    resolved_free(&r);
+    return rc;
+}
+
+static void hits_free(hit_t *h, size_t n)
+{
+    for (size_t i = 0; h && i < n; i++)
+        free(h[i].k);
+    free(h);
+}
+
+int store_link_search(store_t *s, const store_filter_t *f, store_sort_t sort, int limit,
+                      const char *cursor, store_link_t ***out, store_match_t **matches,
+                      size_t *n, char **next_cursor)
+{
+    *out = NULL;
+    *n = 0;
+    *next_cursor = NULL;
+    if (matches)
+        *matches = NULL;
+    if (limit < 1 || limit > 500)
+        return store_fail(s, STORE_EINVAL, "limit must be from 1 to 500");
+    if (sort == STORE_SORT_DEFAULT)
+        sort = f->q ? STORE_SORT_RELEVANCE : STORE_SORT_ADDED;
+    if (sort < STORE_SORT_RELEVANCE || sort > STORE_SORT_HOST)
+        return store_fail(s, STORE_EINVAL, "unknown sort");
+    if (f->q && char_count(f->q) > STORE_MAX_Q_CHARS)
+        return store_fail(s, STORE_EINVAL, "q is too long (at most %d characters)", STORE_MAX_Q_CHARS);
+    cursor_t cur;
+    if (cursor && cursor_parse(cursor, sort, &cur) != 0)
+        return store_fail(s, STORE_EINVAL, "cursor is not a cursor of this sort from link.list");
+    hit_t *h = NULL;
+    size_t nh = 0;
+    char *fts = NULL;
+    int rc = search_rows(s, f, sort, limit + 1, cursor ? &cur : NULL, &fts, &h, &nh);
+    if (rc) {
+        hits_free(h, nh);
+        return rc;
+    }
+    size_t take = nh > (size_t)limit ? (size_t)limit : nh;
+    store_link_t **links = take ? calloc(take, sizeof *links) : NULL;
+    store_match_t *m = take && matches ? calloc(take, sizeof *m) : NULL;
+    sqlite3_stmt *snip = NULL;
+    size_t got = 0;
+    if (take && (!links || (matches && !m))) {
+        rc = store_fail(s, STORE_ENOMEM, "out of memory");
+        goto fail;
+    }
+    for (; got < take; got++) {
+        if ((rc = store_link_get(s, h[got].id, &links[got])) != STORE_OK)
+            goto fail;
+        if (m && h[got].intext && fts) {
+            m[got].in_text = 1;
+            if ((rc = snippet_of(s, &snip, fts, h[got].id, &m[got])))
+                goto fail;
+        }
+    }
+    if (nh > (size_t)limit) {
+        hit_t *last = &h[take - 1];
+        if (!(*next_cursor = cursor_make(sort, last->c, last->s, last->id, last->k))) {
+            rc = store_fail(s, STORE_ENOMEM, "out of memory");
+            goto fail;
+        }
+    }
+    sqlite3_finalize(snip);
+    hits_free(h, nh);
+    free(fts);
+    *out = links;
+    *n = take;
+    if (matches)
+        *matches = m;
+    return STORE_OK;
+fail:
+    sqlite3_finalize(snip);
+    store_link_list_free(links, got);
+    store_match_free(m, take);
+    hits_free(h, nh);
+    free(fts);
     return rc;
 }

@@ -128,6 +128,49 @@ static const char *const migrations[] = {
     "  kind TEXT NOT NULL CHECK (kind IN ('host','hostport','prefix')),"
     "  rule TEXT NOT NULL,"
     "  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);",
+
+    /* 7: the words of pages (store/text.c). Every capture that brought text keeps it in
+     *    page_texts; text_indexed names each link's newest good one, the only one in the
+     *    full-text index text_fts (tokenizer "linksnap", fts.c), whose rowid is the link
+     *    id and whose content is read back through text_docs (so snippet() works). A
+     *    page_texts row leaves the index before it goes (trigger; its link's deletion
+     *    cascades here through snapshots). link_trgm indexes the address, title and
+     *    description by trigrams: q's substring match without reading every link (the
+     *    triggers call no function of ours, so any SQLite client can still edit links);
+     *    links_encoded lists the addresses whose readable form differs. */
+    "CREATE TABLE page_texts ("
+    "  snapshot_id INTEGER PRIMARY KEY REFERENCES snapshots(id) ON DELETE CASCADE,"
+    "  link_id INTEGER NOT NULL,"
+    "  cut INTEGER NOT NULL DEFAULT 0,"
+    "  title TEXT, byline TEXT, lang TEXT, excerpt TEXT,"
+    "  text TEXT NOT NULL,"
+    "  blocks TEXT);"
+    "CREATE INDEX page_texts_by_link ON page_texts(link_id, snapshot_id);"
+    "CREATE TABLE text_indexed ("
+    "  link_id INTEGER PRIMARY KEY,"
+    "  snapshot_id INTEGER NOT NULL UNIQUE REFERENCES page_texts(snapshot_id) ON DELETE CASCADE);"
+    "CREATE VIEW text_docs(link_id, text) AS SELECT i.link_id, p.text FROM text_indexed i"
+    "  JOIN page_texts p ON p.snapshot_id = i.snapshot_id;"
+    "CREATE VIRTUAL TABLE text_fts USING fts5(text, content='text_docs', content_rowid='link_id',"
+    "  tokenize='linksnap');"
+    "CREATE TRIGGER page_texts_bd BEFORE DELETE ON page_texts"
+    "  WHEN EXISTS (SELECT 1 FROM text_indexed WHERE snapshot_id = OLD.snapshot_id) BEGIN"
+    "  INSERT INTO text_fts(text_fts, rowid, text) VALUES ('delete', OLD.link_id, OLD.text); END;"
+    "CREATE VIRTUAL TABLE link_trgm USING fts5(url, title, description, content='',"
+    "  tokenize='trigram');"
+    "INSERT INTO link_trgm(rowid, url, title, description) SELECT id, url, title, description FROM links;"
+    "CREATE TRIGGER links_trgm_ai AFTER INSERT ON links BEGIN"
+    "  INSERT INTO link_trgm(rowid, url, title, description) VALUES (NEW.id, NEW.url,"
+    "  NEW.title, NEW.description); END;"
+    "CREATE TRIGGER links_trgm_ad AFTER DELETE ON links BEGIN"
+    "  INSERT INTO link_trgm(link_trgm, rowid, url, title, description) VALUES ('delete', OLD.id,"
+    "  OLD.url, OLD.title, OLD.description); END;"
+    "CREATE TRIGGER links_trgm_au AFTER UPDATE OF url, title, description ON links BEGIN"
+    "  INSERT INTO link_trgm(link_trgm, rowid, url, title, description) VALUES ('delete', OLD.id,"
+    "  OLD.url, OLD.title, OLD.description);"
+    "  INSERT INTO link_trgm(rowid, url, title, description) VALUES (NEW.id, NEW.url,"
+    "  NEW.title, NEW.description); END;"
+    "CREATE INDEX links_encoded ON links(id) WHERE " STORE_ENCODED_URL ";",
 };
 
 int store_schema_code(store_t *s, int version)

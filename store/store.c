@@ -260,6 +260,8 @@ int store_open_at_version(const char *path, int flags, int version, store_t **ou
         rc = store_fail_sqlite(s, rc, "register linksnap_display_url");
         goto fail;
     }
+    if ((rc = store_text_register(s)) != STORE_OK)
+        goto fail;
     /* journal_mode is persistent in the file; the reader needs no write to learn it */
     if ((rc = store_exec(s, "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;"
                             "PRAGMA temp_store = MEMORY; PRAGMA cache_size = -8192")) != STORE_OK)
@@ -455,6 +457,16 @@ int store_integrity_check(store_t *s)
     sqlite3_finalize(st);
     if (rc == SQLITE_ROW)
         return store_fail(s, STORE_ECORRUPT, "foreign_key_check found dangling references");
+    /* the full-text indexes against what they index (text_fts re-reads its content); FTS5
+     * runs it as a write, so a query-only connection skips it */
+    if (!s->readonly && store_schema_version(s) >= 7) {
+        rc = sqlite3_exec(s->db, "INSERT INTO text_fts(text_fts) VALUES ('integrity-check');"
+                                 "INSERT INTO link_trgm(link_trgm) VALUES ('integrity-check')",
+                          NULL, NULL, NULL);
+        if (rc != SQLITE_OK)
+            return store_fail(s, STORE_ECORRUPT, "the search index does not match the stored "
+                              "text (%s); run linksnap reindex", sqlite3_errmsg(s->db));
+    }
     return STORE_OK;
 }
 

@@ -62,7 +62,8 @@ int store_stats(store_t *s, store_stats_t *out);
  * every other call on the connection. */
 void store_release_memory(store_t *s);
 
-/* PRAGMA integrity_check + foreign_key_check; 0 when both are clean. */
+/* PRAGMA integrity_check + foreign_key_check, and on a writable connection the FTS5
+ * integrity-check of the search indexes; 0 when all are clean. */
 int store_integrity_check(store_t *s);
 
 /* Consistent copy of the whole database to dest with SQLite's online backup API. */
@@ -149,7 +150,8 @@ typedef struct {
     const char *const *any;  size_t nany;
     const char *const *none; size_t nnone;
     int untagged;
-    const char *q;           /* substring of url, title or description; NULL = any */
+    const char *q;           /* substring of url, title or description, or every word in
+                              * the page's text (store_fts_query); NULL = any */
 } store_filter_t;
 
 /* ---- links (writes need a transaction around them: the writer's) --------------------- */
@@ -232,6 +234,7 @@ typedef struct {
     int64_t width, height, bytes;
     int truncated, blank;
     int64_t now_ms;
+    const struct store_page_text *text;   /* the page's words; NULL = none (nothing changes) */
 } store_job_result_t;
 /* Ends a running job: the snapshot gets the result, the job becomes done (ok, partial) or
  * failed (failed, blocked), and the link's title is filled from the page when it had none. STORE_ENOTFOUND
@@ -246,6 +249,95 @@ int store_job_requeue_running(store_t *s, int64_t now_ms, int64_t *n);
 /* Cancels a queued or running job (its snapshot ends failed, "canceled"); *was_running
  * tells the caller to close the capture. STORE_ECONFLICT when it already ended. */
 int store_job_cancel(store_t *s, int64_t id, int64_t now_ms, int *was_running);
+
+/* ---- page text and full-text search (store/text.c, store/fts.c) -----------------------
+ * Every capture that brought text keeps it (page_texts); each link's newest GOOD capture
+ * is the one in the full-text index, so a later 404 or bot wall never takes words away. */
+
+/* The one definition of a good capture: state ok, the main document answered 1..399 and
+ * the picture is not blank; or a partial whose only reason is that the network never went
+ * quiet (capture/shot.c's wording starts with STORE_REASON_NOT_QUIET). The history and
+ * daily-tool code call this too. */
+#define STORE_REASON_NOT_QUIET "the network was not quiet after the load event"
+int store_capture_good(const char *state, int http_status, int blank, const char *error);
+int store_snapshot_good(const store_snapshot_t *snap);
+
+/* What the capture side extracted from a page. text is required (may be ""); the rest
+ * may be NULL. blocks_json is a JSON array text of {kind, text}. Invalid UTF-8 is
+ * repaired and control characters other than tab and newline are dropped on the way in. */
+typedef struct store_page_text {
+    const char *title, *byline, *lang, *excerpt;
+    const char *blocks_json;
+    const char *text;
+    int cut;                     /* the page's text was longer than the cap and was cut */
+} store_page_text_t;
+
+/* Keeps a snapshot's text and brings the link's index entry up to date (inside the
+ * caller's transaction; store_job_finish calls it when its result has text). */
+int store_text_put(store_t *s, int64_t snapshot_id, const store_page_text_t *t);
+
+/* A stored text (all fields owned; free with store_text_free). */
+typedef struct {
+    int64_t snapshot_id, link_id;
+    char *title, *byline, *lang, *excerpt, *blocks_json, *text;
+    int cut, indexed;
+} store_text_t;
+int store_text_get(store_t *s, int64_t snapshot_id, store_text_t **out);
+void store_text_free(store_text_t *t);
+
+/* Rebuilding the index from the stored texts, in chunks the caller commits one by one:
+ * begin empties the index (and counts the links to do into *total); each step indexes
+ * the links with id > after (at most max), sets *next (0 = finished) and adds to *done. */
+int store_text_reindex_begin(store_t *s, int64_t *total);
+int store_text_reindex_step(store_t *s, int64_t after, int max, int64_t *next, int64_t *done);
+
+/* The tokenizer, for tests and tools: calls cb for each token of text. Flags:
+ * STORE_TOKENIZE_QUERY, the rules for a query (no trailing unigram after a CJK run of two
+ * or more); STORE_TOKENIZE_UNIGRAMS, the alternative measured in docs/benchmarks.md (a
+ * unigram for every CJK character, each bigram at its first character). *last_kind (may
+ * be NULL) gets the kind of the last token. Returns 0, STORE_ENOMEM, or what cb returned. */
+enum { STORE_TOK_WORD = 1, STORE_TOK_CJK1 = 2, STORE_TOK_CJK2 = 3 };
+enum { STORE_TOK_COLOCATED = 1 };
+enum { STORE_TOKENIZE_QUERY = 1, STORE_TOKENIZE_UNIGRAMS = 2 };
+typedef int (*store_tok_cb)(void *ud, int flags, const char *tok, int n, int start, int end);
+int store_fts_tokenize(const char *text, int len, int flags, store_tok_cb cb, void *ud,
+                       int *last_kind);
+/* The FTS5 MATCH expression for a user's q (*out owned; NULL when q has no word): every
+ * word must appear, the last as a prefix; quotes, *, NEAR, OR, - are plain text. */
+int store_fts_query(const char *q, char **out);
+
+/* ---- searching and sorting links ---------------------------------------------------- */
+
+typedef enum {
+    STORE_SORT_DEFAULT = 0,   /* relevance with q, added without */
+    STORE_SORT_RELEVANCE, STORE_SORT_ADDED, STORE_SORT_TITLE, STORE_SORT_CAPTURED,
+    STORE_SORT_HOST,
+} store_sort_t;
+/* "relevance" -> STORE_SORT_RELEVANCE ...; -1 for an unknown name. */
+int store_sort_parse(const char *name);
+
+#define STORE_MAX_Q_CHARS 1000
+
+/* One segment of a text snippet: hit says whether it is a matched word. */
+typedef struct {
+    char *text;
+    int hit;
+} store_snip_t;
+/* How a listed link matched: in its text (with a snippet) or not. */
+typedef struct {
+    int in_text;
+    store_snip_t *snip;
+    size_t nsnip;
+} store_match_t;
+void store_match_free(store_match_t *m, size_t n);   /* frees n matches and the array */
+
+/* A page of links under a filter and a sort. cursor: NULL for the first page, else the
+ * next_cursor of the page before (STORE_EINVAL when it is not one of this sort).
+ * *matches (may be NULL to skip) gets one store_match_t per link. *next_cursor is owned,
+ * NULL at the end. */
+int store_link_search(store_t *s, const store_filter_t *f, store_sort_t sort, int limit,
+                      const char *cursor, store_link_t ***out, store_match_t **matches,
+                      size_t *n, char **next_cursor);
 
 /* ---- tags --------------------------------------------------------------------------- */
 

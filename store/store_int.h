@@ -26,6 +26,11 @@ typedef enum {
 #define STORE_JOB_COLS "j.id, j.link_id, j.snapshot_id, j.state, j.attempt, j.not_before, " \
                        "j.created_at, j.updated_at, l.url, j.error"
 
+/* Links whose address people read differently from how it is stored (punycode labels,
+ * percent escapes): a partial index (schema 7) lists them, so a q that is not ASCII can
+ * look at their display form without reading every link. Keep the two texts equal. */
+#define STORE_ENCODED_URL "(instr(url, 'xn--') OR instr(url, '%'))"
+
 /* Tag key -> id, so a batch that names the same tags thousands of times looks each up
  * once. Cleared at every transaction boundary and by anything that can delete a tag. */
 #define TAG_CACHE_SLOTS 1024
@@ -87,5 +92,10 @@ int store_snapshot_load(store_t *s, int64_t id, store_snapshot_t **out);
 int store_tags_rekey(store_t *s);
 /* store_tag_key into a STORE_MAX_TAG_KEY_BYTES + 1 buffer, with the connection's message set. */
 int store_tag_key_or_fail(store_t *s, const char *name, char *key);
+
+/* text.c, fts.c: the SQL functions linksnap_good and linksnap_host and the FTS5 tokenizer
+ * "linksnap", on every connection before its migration. */
+int store_text_register(store_t *s);
+int store_fts_register(store_t *s);
 
 #endif
