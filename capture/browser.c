@@ -3,11 +3,15 @@
  * two pipes on fds 3 and 4 with --remote-debugging-pipe: CDP goes over them (no TCP
  * port: nothing another local user could connect to), and they are the lifeline too:
  * when linksnapd dies for any reason the kernel closes our end of fd 3 and Chromium,
- * reading EOF, exits. */
+ * reading EOF, exits. Below the process: its binary, pid file, profile, memory and fonts
+ * (see browser.h); nothing of the engine that decides when a browser runs. */
 #include "browser.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <fontconfig/fontconfig.h>
+#include <ftw.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -201,4 +205,164 @@ void browser_free(browser_t *b)
     }
     /* the handle lives inside b: it is freed by its close callback */
     uv_close((uv_handle_t *)&b->proc, handle_closed_cb);
+}
+
+/* ---- around the process ------------------------------------------------------------- */
+
+void browser_binary(const char *path, char *out, size_t outlen)
+{
+    if (!strcmp(path, "/usr/bin/chromium") && access("/usr/lib/chromium/chromium", X_OK) == 0)
+        path = "/usr/lib/chromium/chromium";
+    snprintf(out, outlen, "%s", path);
+}
+
+int browser_write_pid_file(const browser_t *b, const char *pid_file, const char *profile_dir)
+{
+    FILE *f = fopen(pid_file, "w");
+    if (!f)
+        return -1;
+    fprintf(f, "%d\n%s\n", b->pid, profile_dir);
+    return fclose(f) == 0 ? 0 : -1;
+}
+
+int browser_reap(const char *pid_file, const char *profile_dir)
+{
+    FILE *f = fopen(pid_file, "r");
+    if (!f)
+        return 0;
+    int pid = 0, killed = 0;
+    char profile[4300] = "";
+    if (fscanf(f, "%d\n%4299[^\n]", &pid, profile) < 1)
+        pid = 0;
+    fclose(f);
+    if (pid > 1) {
+        char path[64], cmd[8192];
+        snprintf(path, sizeof path, "/proc/%d/cmdline", pid);
+        FILE *c = fopen(path, "r");
+        size_t n = c ? fread(cmd, 1, sizeof cmd - 1, c) : 0;
+        if (c)
+            fclose(c);
+        for (size_t i = 0; i < n; i++)
+            if (cmd[i] == '\0')
+                cmd[i] = ' ';
+        cmd[n] = '\0';
+        if (n && strstr(cmd, profile_dir)) {
+            kill(-pid, SIGKILL);
+            kill(pid, SIGKILL);
+            killed = pid;
+        }
+    }
+    unlink(pid_file);
+    return killed;
+}
+
+typedef struct {
+    uv_work_t work;
+    char path[4400];
+} discard_t;
+
+static int discard_entry_cb(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    remove(path);
+    return 0;
+}
+
+static void discard_work_cb(uv_work_t *w)
+{
+    discard_t *dc = w->data;
+    nftw(dc->path, discard_entry_cb, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static void discard_after_cb(uv_work_t *w, int status)
+{
+    (void)status;
+    free(w->data);
+}
+
+void browser_profile_discard(uv_loop_t *loop, const char *profile_dir, unsigned tag)
+{
+    discard_t *dc = calloc(1, sizeof *dc);
+    if (!dc)
+        return;
+    snprintf(dc->path, sizeof dc->path, "%s.old-%u", profile_dir, tag);
+    if (rename(profile_dir, dc->path) != 0) {
+        free(dc);   /* none yet (ENOENT), or it stays: Chromium copes with a used one */
+        return;
+    }
+    dc->work.data = dc;
+    if (uv_queue_work(loop, &dc->work, discard_work_cb, discard_after_cb) != 0)
+        free(dc);
+}
+
+int64_t browser_group_pss_kb(int pgid)
+{
+    DIR *dir = opendir("/proc");
+    if (!dir)
+        return 0;
+    int64_t total = 0;
+    struct dirent *de;
+    while ((de = readdir(dir))) {
+        if (de->d_name[0] < '1' || de->d_name[0] > '9')
+            continue;
+        char path[64], buf[512];
+        snprintf(path, sizeof path, "/proc/%s/stat", de->d_name);
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            continue;
+        ssize_t n = read(fd, buf, sizeof buf - 1);
+        close(fd);
+        if (n <= 0)
+            continue;
+        buf[n] = '\0';
+        char *p = strrchr(buf, ')');   /* the command may hold spaces and parentheses */
+        int pgrp = 0, ppid;
+        char st;
+        if (!p || sscanf(p + 2, "%c %d %d", &st, &ppid, &pgrp) != 3 || pgrp != pgid)
+            continue;
+        snprintf(path, sizeof path, "/proc/%s/smaps_rollup", de->d_name);
+        FILE *f = fopen(path, "r");
+        if (!f)
+            continue;
+        char line[256];
+        long kb;
+        while (fgets(line, sizeof line, f))
+            if (sscanf(line, "Pss: %ld kB", &kb) == 1) {
+                total += kb;
+                break;
+            }
+        fclose(f);
+    }
+    closedir(dir);
+    return total;
+}
+
+int browser_has_cjk_font(void)
+{
+    /* a configuration of our own, destroyed here: fontconfig's global default is never
+     * freed (and belongs to whoever else uses fontconfig in this process) */
+    FcConfig *cfg = FcInitLoadConfigAndFonts();
+    if (!cfg)
+        return 0;
+    FcPattern *p = FcPatternCreate();
+    FcObjectSet *os = FcObjectSetBuild(FC_FAMILY, NULL);
+    FcLangSet *ls = FcLangSetCreate();
+    int found = 0;
+    if (p && os && ls && FcLangSetAdd(ls, (const FcChar8 *)"zh-cn") &&
+        FcPatternAddLangSet(p, FC_LANG, ls)) {
+        FcFontSet *fs = FcFontList(cfg, p, os);
+        found = fs && fs->nfont > 0;
+        if (fs)
+            FcFontSetDestroy(fs);
+    }
+    if (ls)
+        FcLangSetDestroy(ls);
+    if (os)
+        FcObjectSetDestroy(os);
+    if (p)
+        FcPatternDestroy(p);
+    FcConfigDestroy(cfg);
+    return found;
 }

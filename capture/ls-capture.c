@@ -18,7 +18,7 @@ typedef struct {
     uv_loop_t *loop;
     browser_t *browser;
     cdp_t *cdp;
-    void *shot;
+    shot_t *shot;
     shot_request_t req;
     const char *out_path;
     int rc;

@@ -1,5 +1,5 @@
 /* postproc.c -- a screenshot from the browser's base64 text to files on disk, run on a
- * libuv thread-pool thread (see postproc.h). One pass over the decoded PNG with libpng,
+ * libuv thread-pool thread (see postproc.h). One pass over the decoded PNG (pngread.c),
  * row by row: the first screen is box-filtered into the thumbnail while every row is
  * compared with the first pixel (a single flat colour means the page had not painted);
  * reading stops as soon as both answers are known, so a 30,000 px page that is not blank
@@ -10,8 +10,6 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <openssl/evp.h>
-#include <png.h>
-#include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +18,7 @@
 
 #include "buf.h"
 #include "pngenc.h"
+#include "pngread.h"
 #include "util.h"
 
 long postproc_base64_decode(const char *in, size_t len, unsigned char *out)
@@ -40,46 +39,14 @@ long postproc_base64_decode(const char *in, size_t len, unsigned char *out)
     return r;
 }
 
-/* ---- reading the PNG from memory ------------------------------------------------------ */
-
-typedef struct {
-    const unsigned char *data;
-    size_t len, off;
-} mem_reader_t;
-
-static void mem_read_cb(png_structp png, png_bytep out, png_size_t n)
-{
-    mem_reader_t *m = png_get_io_ptr(png);
-    if (n > m->len - m->off)
-        png_error(png, "truncated PNG");
-    memcpy(out, m->data + m->off, n);
-    m->off += n;
-}
-
-typedef struct {
-    char msg[200];
-} png_err_t;
-
-static void png_error_cb(png_structp png, png_const_charp msg)
-{
-    png_err_t *e = png_get_error_ptr(png);
-    snprintf(e->msg, sizeof e->msg, "%s", msg);
-    png_longjmp(png, 1);
-}
-
-static void png_warning_cb(png_structp png, png_const_charp msg)
-{
-    (void)png;
-    (void)msg;
-}
-
 /* The thumbnail through the one PNG writer (raster/pngenc.c): RGB, SUB filter, libdeflate
  * level 2 (libdeflate 1.14's level 1 is slower than its 2 on screenshots: benchmarks.md). */
 static int encode_rgb(const unsigned char *rgb, int w, int h, buf_t *out, char *err,
                       size_t errlen)
 {
-    raster_png_image_t im = {(uint32_t)w, (uint32_t)h, RASTER_PNG_TYPE_RGB, 8, NULL, 0, NULL, 0,
-                             2, RASTER_PNG_FILTER_SUB, rgb, (size_t)w * 3, NULL, NULL};
+    raster_png_image_t im = {.width = (uint32_t)w, .height = (uint32_t)h,
+                             .type = RASTER_PNG_TYPE_RGB, .depth = 8, .level = 2,
+                             .filters = RASTER_PNG_FILTER_SUB, .px = rgb, .stride = (size_t)w * 3};
     char msg[160];
     if (raster_png_write(&im, out, msg, sizeof msg) != 0) {
         snprintf(err, errlen, "thumbnail: %s", msg);
@@ -101,36 +68,13 @@ typedef struct {
 static int scan_png(const unsigned char *data, size_t len, const postproc_request_t *req,
                     postproc_result_t *res, scan_t *sc)
 {
-    png_err_t pe = {""};
-    mem_reader_t m = {data, len, 0};
-    png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &pe, png_error_cb, png_warning_cb);
-    png_infop info = png ? png_create_info_struct(png) : NULL;
-    if (!info) {
-        png_destroy_read_struct(&png, NULL, NULL);
-        snprintf(res->error, sizeof res->error, "out of memory decoding the screenshot");
+    pngread_t *pr = pngread_open_mem(data, len, "the screenshot", 65535, 1000000, res->error,
+                                     sizeof res->error);
+    if (!pr)
         return -1;
-    }
-    if (setjmp(png_jmpbuf(png))) {
-        png_destroy_read_struct(&png, &info, NULL);
-        snprintf(res->error, sizeof res->error, "the screenshot is not a valid PNG: %s", pe.msg);
-        return -1;
-    }
-    png_set_read_fn(png, &m, mem_read_cb);
-    png_set_user_limits(png, 65535, 1000000);
-    png_read_info(png, info);
-    png_set_expand(png);
-    png_set_strip_16(png);
-    png_set_strip_alpha(png);
-    png_set_gray_to_rgb(png);
-    png_read_update_info(png, info);
-    int w = (int)png_get_image_width(png, info), h = (int)png_get_image_height(png, info);
+    int w = (int)pngread_width(pr), h = (int)pngread_height(pr);
     res->width = w;
     res->height = h;
-    if (png_get_rowbytes(png, info) != (size_t)w * 3 || png_get_interlace_type(png, info) != PNG_INTERLACE_NONE) {
-        png_destroy_read_struct(&png, &info, NULL);
-        snprintf(res->error, sizeof res->error, "the screenshot has an unexpected PNG layout");
-        return -1;
-    }
     /* thumbnail of the first screen, scaled down to thumb_width */
     int tw = 0, th = 0, src_h = 0;
     if (req->thumb_path && req->thumb_width > 0) {
@@ -148,13 +92,16 @@ static int scan_png(const unsigned char *data, size_t len, const postproc_reques
     }
     sc->row = malloc((size_t)w * 3);
     if (!sc->row || (tw && (!sc->acc || !sc->cnt || !sc->thumb))) {
-        png_destroy_read_struct(&png, &info, NULL);
+        pngread_close(pr);
         snprintf(res->error, sizeof res->error, "out of memory decoding the screenshot");
         return -1;
     }
     sc->blank = 1;
     for (int y = 0; y < h; y++) {
-        png_read_row(png, sc->row, NULL);
+        if (pngread_rows(pr, sc->row, 1, res->error, sizeof res->error) != 0) {
+            pngread_close(pr);
+            return -1;
+        }
         if (y == 0)
             memcpy(sc->first, sc->row, 3);
         if (sc->blank) {
@@ -180,7 +127,7 @@ static int scan_png(const unsigned char *data, size_t len, const postproc_reques
         if (!sc->blank && y >= src_h)
             break;     /* both answers known: the rest of a tall page need not be decoded */
     }
-    png_destroy_read_struct(&png, &info, NULL);
+    pngread_close(pr);
     res->blank = sc->blank;
     if (tw) {
         for (size_t i = 0; i < (size_t)tw * (size_t)th; i++) {

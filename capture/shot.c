@@ -22,7 +22,7 @@
 #include "consent.h"
 #include "util.h"
 
-typedef struct {
+struct shot {
     cdp_t *cdp;
     uv_loop_t *loop;
     shot_request_t req;
@@ -51,7 +51,7 @@ typedef struct {
     uint64_t started_ms, t_mark, loaded_ms;
     /* the deadline's shares, as loop times (shot.h) */
     uint64_t load_until, quiet_until, lazy_until, waits_until;
-} shot_t;
+};
 
 #define QUIET_MS 500       /* no request in flight for this long: the page is done */
 #define POLL_MS 10         /* how often the waits look: the load event and the end of the
@@ -700,7 +700,7 @@ static void report_top_url(shot_t *s, json_t *params)
         s->req.top_url(u, s->req.top_url_ud);
 }
 
-void shot_on_event(void *handle, const char *method, json_t *params, const char *session)
+void shot_on_event(shot_t *handle, const char *method, json_t *params, const char *session)
 {
     shot_t *s = handle;
     if (s->finished || !session || strcmp(session, s->session) != 0)
@@ -755,7 +755,7 @@ void shot_on_event(void *handle, const char *method, json_t *params, const char 
     }
 }
 
-void shot_cancel(void *handle, const char *reason)
+void shot_cancel(shot_t *handle, const char *reason)
 {
     shot_t *s = handle;
     if (s->finished)
@@ -764,13 +764,13 @@ void shot_cancel(void *handle, const char *reason)
     finish(s, "%s: %s", s->step, reason);
 }
 
-void shot_fail(void *handle, const char *reason)
+void shot_fail(shot_t *handle, const char *reason)
 {
     shot_t *s = handle;
     finish(s, "%s failed: %s", s->step, reason);
 }
 
-const char *shot_frame_id(const void *handle)
+const char *shot_frame_id(const shot_t *handle)
 {
     const shot_t *s = handle;
     return s->target_id;
@@ -878,7 +878,7 @@ static shot_t *shot_new(cdp_t *c, uv_loop_t *loop, const char *proxy_server, int
     return s;
 }
 
-void *shot_begin(cdp_t *c, uv_loop_t *loop, const shot_request_t *req, shot_done_cb done, void *ud)
+shot_t *shot_begin(cdp_t *c, uv_loop_t *loop, const shot_request_t *req, shot_done_cb done, void *ud)
 {
     shot_t *s = shot_new(c, loop, req->proxy_server, req->viewport_w, req->viewport_h, req->scale);
     if (s)
@@ -886,7 +886,7 @@ void *shot_begin(cdp_t *c, uv_loop_t *loop, const shot_request_t *req, shot_done
     return s;
 }
 
-void *shot_warm(cdp_t *c, uv_loop_t *loop, const char *proxy_server, int viewport_w,
+shot_t *shot_warm(cdp_t *c, uv_loop_t *loop, const char *proxy_server, int viewport_w,
                 int viewport_h, double scale, shot_ready_cb ready, void *ud)
 {
     shot_t *s = shot_new(c, loop, proxy_server, viewport_w, viewport_h, scale);
@@ -897,7 +897,7 @@ void *shot_warm(cdp_t *c, uv_loop_t *loop, const char *proxy_server, int viewpor
     return s;
 }
 
-int shot_start(void *handle, const shot_request_t *req, shot_done_cb done, void *ud)
+int shot_start(shot_t *handle, const shot_request_t *req, shot_done_cb done, void *ud)
 {
     shot_t *s = handle;
     if (!s->parked || s->finished || s->started || cdp_is_closed(s->cdp))

@@ -11,6 +11,9 @@
 
 #include "cdp.h"
 
+/* One capture (or a warm context waiting for one); opaque, owned by itself. */
+typedef struct shot shot_t;
+
 /* The top document's URL: the link's at navigation, then each redirect's. */
 typedef void (*shot_top_url_cb)(const char *url, void *ud);
 
@@ -101,31 +104,31 @@ typedef void (*shot_done_cb)(shot_result_t *r, void *ud);
 /* Starts a capture; done is called exactly once (never from inside shot_begin). Returns
  * the capture's handle, or NULL if it could not start (done is then not called). The
  * handle is freed by the capture itself once done ran and its last reply came back. */
-void *shot_begin(cdp_t *c, uv_loop_t *loop, const shot_request_t *req, shot_done_cb done, void *ud);
+shot_t *shot_begin(cdp_t *c, uv_loop_t *loop, const shot_request_t *req, shot_done_cb done, void *ud);
 /* A warm context: a browser context (with proxy_server as its proxy) and a ready tab made
  * ahead of the next capture, since making them is most of a capture's set-up (the tab's
  * renderer starts). ready runs once: with err NULL when the tab is ready, or with a
  * sentence when making it failed (the handle then frees itself). shot_start gives it its
  * capture; shot_cancel lets it go (ready does not run for that). Returns NULL if it could
  * not start. */
-typedef void (*shot_ready_cb)(void *handle, const char *err, void *ud);
-void *shot_warm(cdp_t *c, uv_loop_t *loop, const char *proxy_server, int viewport_w,
+typedef void (*shot_ready_cb)(shot_t *handle, const char *err, void *ud);
+shot_t *shot_warm(cdp_t *c, uv_loop_t *loop, const char *proxy_server, int viewport_w,
                 int viewport_h, double scale, shot_ready_cb ready, void *ud);
 /* Starts a capture on a warm context whose ready ran without error: as shot_begin from
  * then on (req->proxy_server is ignored: the context keeps its own). The deadline starts
  * now. Returns 0, or -1 when the context is not ready or gone (done is not called; the
  * caller cancels it). */
-int shot_start(void *handle, const shot_request_t *req, shot_done_cb done, void *ud);
+int shot_start(shot_t *handle, const shot_request_t *req, shot_done_cb done, void *ud);
 
 /* The owner of the CDP connection routes every event here (only the capture's own
  * session's events are used). Must not be called after done. */
-void shot_on_event(void *handle, const char *method, json_t *params, const char *session);
+void shot_on_event(shot_t *handle, const char *method, json_t *params, const char *session);
 /* Ends the capture now (done runs with canceled set and error = reason). */
-void shot_cancel(void *handle, const char *reason);
+void shot_cancel(shot_t *handle, const char *reason);
 /* The main frame id (= target id) once the tab exists, else "". */
-const char *shot_frame_id(const void *handle);
+const char *shot_frame_id(const shot_t *handle);
 /* Fails the capture from outside (a request of its page was refused by the address rules). */
-void shot_fail(void *handle, const char *reason);
+void shot_fail(shot_t *handle, const char *reason);
 
 /* Frees what a result owns (png_b64, redirects, headers, consent, markup) and zeroes it. */
 void shot_result_clear(shot_result_t *r);

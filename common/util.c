@@ -3,6 +3,7 @@
 #include "util.h"
 
 #include <ctype.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -404,10 +405,38 @@ int util_fallback_dir_check(const char *path, int create, char *err, size_t errl
 
 /* ---- files -------------------------------------------------------------------------- */
 
+int util_path(char *out, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(out, UTIL_PATH_MAX, fmt, ap);
+    va_end(ap);
+    return n < 0 || n >= UTIL_PATH_MAX ? -ENAMETOOLONG : 0;
+}
+
+int util_mkdir_p(const char *path, unsigned mode)
+{
+    char tmp[UTIL_PATH_MAX];
+    if (util_path(tmp, "%s", path) != 0)
+        return -ENAMETOOLONG;
+    for (char *p = tmp + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
+            return -errno;
+        *p = '/';
+    }
+    if (mkdir(tmp, (mode_t)mode) != 0 && errno != EEXIST)
+        return -errno;
+    return 0;
+}
+
 static int fsync_dir_of(const char *path)
 {
-    char dir[4200];
-    snprintf(dir, sizeof dir, "%s", path);
+    char dir[UTIL_PATH_MAX];
+    if (util_path(dir, "%s", path) != 0)
+        return -1;
     int fd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0)
         return -1;
@@ -418,8 +447,11 @@ static int fsync_dir_of(const char *path)
 
 int util_write_file_atomic(const char *path, const void *data, size_t len)
 {
-    char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    char tmp[UTIL_PATH_MAX];
+    if (util_path(tmp, "%s.tmp", path) != 0) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0)
         return -1;

@@ -58,6 +58,17 @@ int util_private_dir(const char *path, int create, unsigned mask, char *err, siz
  * name in /tmp first -- making it first with create. Other paths: 0 at once. */
 int util_fallback_dir_check(const char *path, int create, char *err, size_t errlen);
 
+/* The one size of a path buffer: a state dir or any configured path (4096 bytes with its
+ * NUL, config.c) and the names the daemon puts under it fit. */
+#define UTIL_PATH_MAX 4608
+/* snprintf into a path buffer of UTIL_PATH_MAX bytes that says when the result did not
+ * fit: 0, or -ENAMETOOLONG (out then holds a cut path nobody may use). */
+int util_path(char *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* mkdir -p: makes path and its missing parents, parents 0755 and path itself with mode
+ * (an existing one is left as it is). 0, or -errno (-ENAMETOOLONG when path does not fit
+ * UTIL_PATH_MAX). */
+int util_mkdir_p(const char *path, unsigned mode);
+
 /* Writes data to path atomically and durably (path.tmp, fsync, rename, fsync of the
  * directory): a reader sees the old file or the new one, never a part. Returns 0 or -1
  * with errno set (nothing is left at path.tmp). */

@@ -10,6 +10,7 @@
 #include "events.h"
 #include "readpool.h"
 #include "store.h"
+#include "util.h"
 #include "writer.h"
 
 struct server;
@@ -20,7 +21,7 @@ struct engine;
 typedef struct daemon {
     uv_loop_t *loop;
     config_t cfg;
-    char db_path[4200];
+    char db_path[UTIL_PATH_MAX];
     store_t *reader;          /* loop thread's read connection (METHOD_READ) */
     writer_t *writer;         /* owns the write connection (METHOD_WRITE) */
     readpool_t *readpool;     /* thread-pool read connections (METHOD_HEAVY) */

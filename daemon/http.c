@@ -11,8 +11,11 @@
  *   GET  /chart/KIND.svg|png                            chart.render
  *   POST /import                                        upload into the import spool
  * Everything slow leaves the loop: files are read with uv_fs, tiles are cut on the thread
- * pool, method calls run where dispatch.c puts them. Who may do what is http_auth.c's;
- * the upload path is http_upload.c's and the websocket's events http_ws.c's. */
+ * pool, method calls run where dispatch.c puts them. This file owns requests, responses,
+ * routing and the server's life; who may do what is http_auth.c's, the page's files
+ * http_assets.c's, images http_files.c's (tiles from tilecache.c), /rpc and /login
+ * http_api.c's, the set-up from the config http_listen.c's, the upload path
+ * http_upload.c's and the websocket's events http_ws.c's. */
 #include "http_int.h"
 
 #include <errno.h>
@@ -38,8 +41,6 @@ static const char CSP[] =
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; font-src 'self'; manifest-src 'self'; base-uri 'none'; "
     "form-action 'self'; frame-ancestors 'none'";
-/* an SVG chart opened on its own must not run anything */
-static const char CSP_SVG[] = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'";
 
 /* ---- requests: life and responses ------------------------------------------------------ */
 
@@ -100,7 +101,7 @@ int http_req_unbusy(hreq_t *r)
     return !r->wsi;
 }
 
-static void req_header(hreq_t *r, const char *name, const char *value)
+void http_req_header(hreq_t *r, const char *name, const char *value)
 {
     buf_append(&r->hdrs, name, strlen(name) + 1);
     buf_append(&r->hdrs, value, strlen(value) + 1);
@@ -113,7 +114,7 @@ static void req_kick(hreq_t *r)
 }
 
 /* Sends body (borrowed: it must outlive the request) with this status and type. */
-static void respond_static(hreq_t *r, int status, const char *ctype, const unsigned char *body,
+void http_respond_static(hreq_t *r, int status, const char *ctype, const unsigned char *body,
                            size_t len)
 {
     r->status = status;
@@ -125,11 +126,11 @@ static void respond_static(hreq_t *r, int status, const char *ctype, const unsig
 }
 
 /* Takes body (malloc'ed). */
-static void respond_owned(hreq_t *r, int status, const char *ctype, unsigned char *body, size_t len)
+void http_respond_owned(hreq_t *r, int status, const char *ctype, unsigned char *body, size_t len)
 {
     free(r->owned);
     r->owned = body;
-    respond_static(r, status, ctype, body, len);
+    http_respond_static(r, status, ctype, body, len);
 }
 
 void http_respond_json(hreq_t *r, int status, json_t *doc)   /* takes doc */
@@ -138,11 +139,11 @@ void http_respond_json(hreq_t *r, int status, json_t *doc)   /* takes doc */
     json_decref(doc);
     if (!text) {
         static const char oom[] = "{\"error\":{\"code\":500,\"message\":\"out of memory\"}}";
-        respond_static(r, 500, "application/json", (const unsigned char *)oom, sizeof oom - 1);
+        http_respond_static(r, 500, "application/json", (const unsigned char *)oom, sizeof oom - 1);
         return;
     }
-    req_header(r, "cache-control:", "no-store");
-    respond_owned(r, status, "application/json", (unsigned char *)text, strlen(text));
+    http_req_header(r, "cache-control:", "no-store");
+    http_respond_owned(r, status, "application/json", (unsigned char *)text, strlen(text));
 }
 
 /* {"error": {"code": status, "message": ...}} -- every HTTP-level refusal looks like this */
@@ -319,7 +320,7 @@ static void file_open_cb(uv_fs_t *fs)
 }
 
 /* Streams a file the caller vetted (path under the snapshot directory). */
-static void respond_file(hreq_t *r, const char *path, const char *ctype)
+void http_respond_file(hreq_t *r, const char *path, const char *ctype)
 {
     r->ctype = ctype;
     r->fs.data = r;
@@ -331,231 +332,9 @@ static void respond_file(hreq_t *r, const char *path, const char *ctype)
     lws_set_timeout(r->wsi, PENDING_TIMEOUT_USER_OK, 120);
 }
 
-/* realpath of path, and is it inside the snapshot directory? */
-static int snapshot_path_ok(http_t *h, const char *path, char *resolved)
-{
-    if (!h->snapdir[0]) {
-        char dir[4300];
-        snprintf(dir, sizeof dir, "%s/snapshots", h->d->cfg.state_dir);
-        if (!realpath(dir, h->snapdir)) {
-            h->snapdir[0] = '\0';
-            return 0;
-        }
-    }
-    if (!path || path[0] != '/' || !realpath(path, resolved))
-        return 0;
-    size_t n = strlen(h->snapdir);
-    return strncmp(resolved, h->snapdir, n) == 0 && resolved[n] == '/';
-}
-
 /* ---- tiles ----------------------------------------------------------------------------- */
 
-static void tiles_serve(hreq_t *r, tileset_t *ts)
-{
-    if (ts->state < 0) {
-        http_respond_error(r, 422, "%s", ts->err);
-        return;
-    }
-    req_header(r, "cache-control:", "private, max-age=86400");
-    if (r->tile_n < 0) {
-        http_respond_json(r, 200, json_pack("{s:I,s:i,s:i,s:i,s:i}", "snapshot_id", (json_int_t)ts->snap_id,
-                                       "width", (int)ts->t.width, "height", (int)ts->t.height,
-                                       "tile_height", (int)ts->t.tile_height, "count", (int)ts->t.count));
-        return;
-    }
-    if ((uint32_t)r->tile_n >= ts->t.count) {
-        http_respond_error(r, 404, "tile %d does not exist (this snapshot has %u)", r->tile_n, ts->t.count);
-        return;
-    }
-    /* the tile may be evicted while we send it: send a copy */
-    unsigned char *copy = malloc(ts->t.len[r->tile_n]);
-    if (!copy) {
-        http_respond_error(r, 500, "out of memory");
-        return;
-    }
-    memcpy(copy, ts->t.data[r->tile_n], ts->t.len[r->tile_n]);
-    respond_owned(r, 200, "image/png", copy, ts->t.len[r->tile_n]);
-}
-
-static void tileset_unlink(http_t *h, tileset_t *ts)
-{
-    if (ts->prev)
-        ts->prev->next = ts->next;
-    else
-        h->tiles = ts->next;
-    if (ts->next)
-        ts->next->prev = ts->prev;
-    ts->prev = ts->next = NULL;
-}
-
-static void tileset_front(http_t *h, tileset_t *ts)
-{
-    ts->next = h->tiles;
-    if (h->tiles)
-        h->tiles->prev = ts;
-    h->tiles = ts;
-}
-
-static void tiles_evict(http_t *h)
-{
-    tileset_t *last = h->tiles;
-    while (last && last->next)
-        last = last->next;
-    while (h->tiles_bytes > TILE_CACHE_MAX && last && last != h->tiles) {
-        tileset_t *prev = last->prev;
-        if (last->state != 0) {
-            tileset_unlink(h, last);
-            h->tiles_bytes -= last->t.total;
-            tiles_free(&last->t);
-            free(last);
-        }
-        last = prev;
-    }
-}
-
-static void tiles_work_cb(uv_work_t *w)
-{
-    tileset_t *ts = w->data;
-    if (tiles_cut(ts->path, TILE_HEIGHT, TILE_MAX_PIXELS, &ts->t, ts->err, sizeof ts->err) != 0)
-        ts->state = -1;
-}
-
-static void tiles_after_cb(uv_work_t *w, int status)
-{
-    tileset_t *ts = w->data;
-    http_t *h = ts->h;
-    if (status == UV_ECANCELED) {
-        ts->state = -1;
-        snprintf(ts->err, sizeof ts->err, "linksnapd is stopping");
-    } else if (ts->state == 0) {
-        ts->state = 1;
-        h->tiles_bytes += ts->t.total;
-    } else {
-        log_warn("http: cannot cut tiles of snapshot %lld: %s", (long long)ts->snap_id, ts->err);
-    }
-    hreq_t *r = ts->waiters;
-    ts->waiters = NULL;
-    while (r) {
-        hreq_t *next = r->wait_next;
-        if (!http_req_unbusy(r))
-            tiles_serve(r, ts);
-        r = next;
-    }
-    if (ts->state < 0) { /* failures are not cached: the next request tries again */
-        tileset_unlink(h, ts);
-        tiles_free(&ts->t);
-        free(ts);
-    }
-    tiles_evict(h);
-}
-
-static void route_tiles(hreq_t *r, int64_t snap_id, const char *png_path)
-{
-    http_t *h = r->h;
-    for (tileset_t *ts = h->tiles; ts; ts = ts->next) {
-        if (ts->snap_id != snap_id)
-            continue;
-        tileset_unlink(h, ts);
-        tileset_front(h, ts);
-        if (ts->state == 0) {
-            r->wait_next = ts->waiters;
-            ts->waiters = r;
-            r->busy++;
-            lws_set_timeout(r->wsi, PENDING_TIMEOUT_USER_OK, 120);
-        } else {
-            tiles_serve(r, ts);
-        }
-        return;
-    }
-    tileset_t *ts = calloc(1, sizeof *ts);
-    if (!ts) {
-        http_respond_error(r, 500, "out of memory");
-        return;
-    }
-    ts->h = h;
-    ts->snap_id = snap_id;
-    snprintf(ts->path, sizeof ts->path, "%s", png_path);
-    ts->work.data = ts;
-    if (uv_queue_work(h->d->loop, &ts->work, tiles_work_cb, tiles_after_cb) != 0) {
-        free(ts);
-        http_respond_error(r, 500, "cannot queue work");
-        return;
-    }
-    tileset_front(h, ts);
-    r->wait_next = NULL;
-    ts->waiters = r;
-    r->busy++;
-    lws_set_timeout(r->wsi, PENDING_TIMEOUT_USER_OK, 120);
-}
-
 /* ---- routes: snapshots and charts ------------------------------------------------------ */
-
-static int parse_id(const char *s, size_t len, int64_t *out)
-{
-    if (len == 0 || len > 18)
-        return -1;
-    int64_t v = 0;
-    for (size_t i = 0; i < len; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return -1;
-        v = v * 10 + (s[i] - '0');
-    }
-    if (v <= 0)
-        return -1;
-    *out = v;
-    return 0;
-}
-
-/* /snapshots/ID/full.png | thumb.png | tiles.json | tile/N.png */
-static void route_snapshot(hreq_t *r, const char *rest)
-{
-    const char *slash = strchr(rest, '/');
-    int64_t id, n = 0;
-    if (!slash || parse_id(rest, (size_t)(slash - rest), &id) != 0) {
-        http_respond_error(r, 404, "expected /snapshots/ID/full.png, thumb.png, tiles.json or tile/N.png");
-        return;
-    }
-    const char *what = slash + 1;
-    int full = !strcmp(what, "full.png"), thumb = !strcmp(what, "thumb.png");
-    int meta = !strcmp(what, "tiles.json");
-    int tile = 0;
-    if (!strncmp(what, "tile/", 5)) {
-        const char *num = what + 5, *dot = strstr(num, ".png");
-        if (dot && dot[4] == '\0' && (dot == num + 1 && num[0] == '0' ? (n = 0, 1)
-                                                                      : parse_id(num, (size_t)(dot - num), &n) == 0))
-            tile = 1;
-    }
-    if (!full && !thumb && !meta && !tile) {
-        http_respond_error(r, 404, "expected /snapshots/ID/full.png, thumb.png, tiles.json or tile/N.png");
-        return;
-    }
-    store_snapshot_t *snap = NULL;
-    int rc = store_snapshot_get(r->h->d->reader, id, &snap);
-    if (rc == STORE_ENOTFOUND || (rc == STORE_OK && !snap)) {
-        http_respond_error(r, 404, "no snapshot %lld", (long long)id);
-        return;
-    }
-    if (rc != STORE_OK) {
-        http_respond_error(r, 503, "the store could not be read: %s", store_errmsg(r->h->d->reader));
-        return;
-    }
-    const char *path = thumb ? snap->thumb_path : snap->path;
-    char resolved[PATH_MAX];
-    if (!path) {
-        http_respond_error(r, 404, "snapshot %lld has no %s yet (state %s)", (long long)id,
-                      thumb ? "thumbnail" : "image", snap->state);
-    } else if (!snapshot_path_ok(r->h, path, resolved)) {
-        log_warn("http: snapshot %lld points outside the snapshot directory; refused", (long long)id);
-        http_respond_error(r, 404, "snapshot %lld has no readable file", (long long)id);
-    } else if (meta || tile) {
-        r->tile_n = meta ? -1 : (int)(n > INT_MAX ? INT_MAX : n);
-        route_tiles(r, id, resolved);
-    } else {
-        req_header(r, "cache-control:", "private, max-age=86400");
-        respond_file(r, resolved, "image/png");
-    }
-    store_snapshot_free(snap);
-}
 
 const char *http_arg_get(const hreq_t *r, const char *name)
 {
@@ -566,208 +345,7 @@ const char *http_arg_get(const hreq_t *r, const char *name)
     return NULL;
 }
 
-static void chart_done_cb(method_call_t *call, void *ud)
-{
-    hreq_t *r = ud;
-    if (http_req_unbusy(r))
-        return;
-    if (call->err_code) {
-        int status = call->err_code == RPC_INVALID_PARAMS ? 400 : call->err_code == RPC_UNAVAILABLE ? 503 : 500;
-        http_respond_error(r, status, "%s", call->err_msg);
-        return;
-    }
-    const char *data = json_string_value(json_object_get(call->result, "data"));
-    const char *format = json_string_value(json_object_get(call->params, "format"));
-    int svg = format && !strcmp(format, "svg");
-    if (!data) {
-        http_respond_error(r, 500, "chart.render answered without inline data");
-        return;
-    }
-    size_t len = strlen(data);
-    unsigned char *img = malloc(len / 4 * 3 + 4);
-    long n = img ? util_base64_decode(data, len, img) : -1;
-    if (n < 0) {
-        free(img);
-        http_respond_error(r, 500, "chart.render's data is not base64");
-        return;
-    }
-    req_header(r, "cache-control:", "no-store");
-    if (svg)
-        req_header(r, "content-security-policy:", CSP_SVG);
-    respond_owned(r, 200, svg ? "image/svg+xml" : "image/png", img, (size_t)n);
-}
-
-/* /chart/KIND.svg|png?days=&tag=&top=&width=&height=&scale=&lang= -> chart.render inline
- * (scale may have a fraction: devicePixelRatio is often 1.25, 1.5 or 2.625) */
-static void route_chart(hreq_t *r, const char *rest)
-{
-    const method_def_t *def = methods_find("chart.render");
-    if (!def) {   /* the method table always has it; a build that lost it says so */
-        http_respond_error(r, 500, "chart.render is missing from linksnapd's method table");
-        return;
-    }
-    const char *dot = strrchr(rest, '.');
-    char kind[32];
-    if (!dot || dot == rest || (size_t)(dot - rest) >= sizeof kind ||
-        (strcmp(dot, ".svg") && strcmp(dot, ".png"))) {
-        http_respond_error(r, 404, "expected /chart/KIND.svg or /chart/KIND.png");
-        return;
-    }
-    memcpy(kind, rest, (size_t)(dot - rest));
-    kind[dot - rest] = '\0';
-    json_t *params = json_pack("{s:s,s:s,s:b}", "kind", kind, "format", dot + 1, "inline", 1);
-    static const char *const ints[] = {"days", "top", "width", "height"};
-    for (size_t i = 0; params && i < LS_ARRAY_LEN(ints); i++) {
-        const char *v = http_arg_get(r, ints[i]);
-        if (!v || !*v)
-            continue;
-        char *end;
-        long x = strtol(v, &end, 10);
-        if (*end || x < 0 || x > 100000) {
-            json_decref(params);
-            http_respond_error(r, 400, "query '%s' must be a whole number", ints[i]);
-            return;
-        }
-        json_object_set_new(params, ints[i], json_integer(x));
-    }
-    const char *scale = http_arg_get(r, "scale");
-    if (params && scale && *scale) {
-        char *end;
-        double x = strtod(scale, &end);
-        if (*end || !(x >= 0 && x <= 100)) {
-            json_decref(params);
-            http_respond_error(r, 400, "query 'scale' must be a number");
-            return;
-        }
-        json_object_set_new(params, "scale", json_real(x));
-    }
-    const char *tag = http_arg_get(r, "tag"), *lang = http_arg_get(r, "lang");
-    if (params && tag && *tag)
-        json_object_set_new(params, "tag", json_string(tag));
-    if (params && lang && *lang)
-        json_object_set_new(params, "lang", json_string(lang));
-    if (!params) {
-        http_respond_error(r, 500, "out of memory");
-        return;
-    }
-    r->call.method = def->name;
-    r->call.params = params;
-    r->busy++;
-    lws_set_timeout(r->wsi, PENDING_TIMEOUT_USER_OK, 120);
-    dispatch_run(r->h->d, def, &r->call, chart_done_cb, r);
-}
-
 /* ---- POST bodies: /rpc, /login, /import ------------------------------------------------ */
-
-static void rpc_done_cb(json_t *reply, void *ud)
-{
-    hreq_t *r = ud;
-    if (http_req_unbusy(r)) {
-        json_decref(reply);
-        return;
-    }
-    if (!reply) {
-        respond_static(r, 204, "application/json", (const unsigned char *)"", 0);
-        return;
-    }
-    http_respond_json(r, 200, reply);
-}
-
-static void run_rpc(hreq_t *r)
-{
-    char err[256];
-    json_t *doc = rpc_parse_line(r->body.data ? r->body.data : "", r->body.len, err, sizeof err);
-    if (!doc) {
-        http_respond_json(r, 200, rpc_error(NULL, RPC_PARSE_ERROR, err, NULL));
-        return;
-    }
-    r->busy++;
-    lws_set_timeout(r->wsi, PENDING_TIMEOUT_USER_OK, 300);
-    if (dispatch_doc(r->h->d, doc, 1, rpc_done_cb, r) != 0) {
-        r->busy--;
-        http_respond_error(r, 500, "out of memory");
-    }
-    json_decref(doc);
-}
-
-static void cookie_header(char *out, size_t outlen, const char *value, int max_age, int secure)
-{
-    snprintf(out, outlen, "%s=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%d%s", HTTP_AUTH_COOKIE,
-             value, max_age, secure ? "; Secure" : "");
-}
-
-/* GET /PAGE?token=T (the address `linksnap web` prints): with the right token, a session
- * cookie and a redirect to the same page without the token, so it leaves the address bar
- * and the history, as Jupyter does. */
-static void login_link(hreq_t *r)
-{
-    char session[65], cookie[256], loc[4096];
-    http_peer_t peer;
-    http_auth_peer_init(&peer, lws_get_socket_fd(r->wsi));
-    int rc = http_auth_login(&r->h->auth, http_arg_get(r, "token"), &peer, session);
-    if (rc == -2) {
-        req_header(r, "retry-after:", "60");
-        http_respond_error(r, 429, "too many wrong tokens; try again in a minute");
-        return;
-    }
-    if (rc != 0) {
-        log_notice("http: a wrong token was given in a login address");
-        http_respond_error(r, 403, "wrong token: run `linksnap web` for the right address");
-        return;
-    }
-    size_t o = (size_t)snprintf(loc, sizeof loc, "%s", r->path);
-    char sep = '?';
-    for (int i = 0; i < r->nargs && o < sizeof loc; i++) {
-        if (!strncmp(r->args[i], "token=", 6))
-            continue;
-        /* lws decoded the arguments; encode what a URL may not carry as is */
-        o += (size_t)snprintf(loc + o, sizeof loc - o, "%c", sep);
-        sep = '&';
-        for (const unsigned char *c = (const unsigned char *)r->args[i]; *c && o + 4 < sizeof loc; c++) {
-            int keep = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
-                       (*c && strchr("-_.~=,:/@!$()*;", *c));
-            if (keep)
-                loc[o++] = (char)*c;
-            else
-                o += (size_t)snprintf(loc + o, sizeof loc - o, "%%%02X", *c);
-        }
-        loc[o < sizeof loc ? o : sizeof loc - 1] = '\0';
-    }
-    cookie_header(cookie, sizeof cookie, session, 30 * 24 * 3600, r->h->auth.tls);
-    req_header(r, "set-cookie:", cookie);
-    req_header(r, "location:", loc);
-    req_header(r, "cache-control:", "no-store");
-    respond_static(r, 303, "text/plain", (const unsigned char *)"", 0);
-}
-
-static void run_login(hreq_t *r)
-{
-    json_t *doc = json_loadb(r->body.data ? r->body.data : "", r->body.len, 0, NULL);
-    const char *token = json_string_value(json_object_get(doc, "token"));
-    char session[65], cookie[256];
-    if (!token) {
-        json_decref(doc);
-        http_respond_error(r, 400, "expected {\"token\": \"...\"}");
-        return;
-    }
-    http_peer_t peer;
-    http_auth_peer_init(&peer, r->wsi ? lws_get_socket_fd(r->wsi) : -1);
-    int rc = http_auth_login(&r->h->auth, token, &peer, session);
-    json_decref(doc);
-    if (rc == -2) {
-        req_header(r, "retry-after:", "60");
-        http_respond_error(r, 429, "too many wrong tokens; try again in a minute");
-        return;
-    }
-    if (rc != 0) {
-        log_notice("http: a wrong token was given to /login");
-        http_respond_error(r, 403, "wrong token");
-        return;
-    }
-    cookie_header(cookie, sizeof cookie, session, 30 * 24 * 3600, r->h->auth.tls);
-    req_header(r, "set-cookie:", cookie);
-    http_respond_json(r, 200, json_pack("{s:b}", "ok", 1));
-}
 
 static int on_body(pss_t *ps, const char *in, size_t len)
 {
@@ -789,8 +367,8 @@ static int on_body_done(pss_t *ps)
     if (!r || r->discard)
         return 0;
     switch (r->body_kind) {
-    case B_RPC: run_rpc(r); break;
-    case B_LOGIN: run_login(r); break;
+    case B_RPC: http_run_rpc(r); break;
+    case B_LOGIN: http_run_login(r); break;
     case B_UPLOAD: http_upload_done(r); break;
     }
     return 0;
@@ -807,45 +385,6 @@ int http_hdr(struct lws *wsi, enum lws_token_indexes t, char *out, int outlen)
     if (n >= outlen)
         return -1;
     return lws_hdr_copy(wsi, out, outlen, t) < 0 ? -1 : 1;
-}
-
-static const asset_t *asset_find(http_t *h, const char *path)
-{
-    for (size_t i = 0; i < h->nassets; i++)
-        if (!strcmp(h->assets[i].a->path, path))
-            return &h->assets[i];
-    return NULL;
-}
-
-static int is_page(const char *p)
-{
-    static const char *const pages[] = {"/", "/links", "/tags", "/stats", "/import", "/login",
-                                        "/sites"};
-    for (size_t i = 0; i < LS_ARRAY_LEN(pages); i++)
-        if (!strcmp(p, pages[i]))
-            return 1;
-    int64_t id;
-    return !strncmp(p, "/links/", 7) && parse_id(p + 7, strlen(p + 7), &id) == 0;
-}
-
-static void serve_asset(hreq_t *r, const asset_t *as)
-{
-    char inm[128], ae[256];
-    if (http_hdr(r->wsi, WSI_TOKEN_HTTP_IF_NONE_MATCH, inm, sizeof inm) > 0 && strstr(inm, as->etag)) {
-        req_header(r, "etag:", as->etag);
-        req_header(r, "cache-control:", "no-cache");
-        respond_static(r, 304, NULL, (const unsigned char *)"", 0);
-        return;
-    }
-    req_header(r, "etag:", as->etag);
-    req_header(r, "cache-control:", "no-cache");
-    req_header(r, "vary:", "Accept-Encoding");
-    if (as->gz && http_hdr(r->wsi, WSI_TOKEN_HTTP_ACCEPT_ENCODING, ae, sizeof ae) > 0 && strstr(ae, "gzip")) {
-        req_header(r, "content-encoding:", "gzip");
-        respond_static(r, 200, as->a->type, as->gz, as->gzlen);
-        return;
-    }
-    respond_static(r, 200, as->a->type, as->a->data, as->a->len);
 }
 
 static int authorized(hreq_t *r)
@@ -891,7 +430,7 @@ static void route_post(hreq_t *r)
      * site cannot make the page's browser post for it */
     int b = login || logout ? 0 : bearer(r);
     if (b == -2) {
-        req_header(r, "retry-after:", "60");
+        http_req_header(r, "retry-after:", "60");
         http_respond_error(r, 429, "too many wrong tokens; try again in a minute");
         return;
     }
@@ -908,8 +447,8 @@ static void route_post(hreq_t *r)
         char cookie[2048], set[256];
         if (http_hdr(r->wsi, WSI_TOKEN_HTTP_COOKIE, cookie, sizeof cookie) > 0)
             http_auth_logout(&r->h->auth, cookie);
-        cookie_header(set, sizeof set, "", 0, r->h->auth.tls);
-        req_header(r, "set-cookie:", set);
+        http_cookie_header(set, sizeof set, "", 0, r->h->auth.tls);
+        http_req_header(r, "set-cookie:", set);
         r->body_kind = B_NONE;
         http_respond_json(r, 200, json_pack("{s:b}", "ok", 1));
         r->close_after = 1;
@@ -949,16 +488,16 @@ static void route_get(hreq_t *r)
 {
     const char *p = r->path;
     http_t *h = r->h;
-    if (is_page(p)) {
+    if (http_is_page(p)) {
         if (http_arg_get(r, "token"))
-            login_link(r);
+            http_login_link(r);
         else
-            serve_asset(r, h->index);
+            http_serve_asset(r, h->index);
         return;
     }
-    const asset_t *as = asset_find(h, p);
+    const asset_t *as = http_asset_find(h, p);
     if (as && strcmp(p, "/index.html")) {
-        serve_asset(r, as);
+        http_serve_asset(r, as);
         return;
     }
     if (!strcmp(p, "/auth")) {
@@ -980,9 +519,9 @@ static void route_get(hreq_t *r)
         return;
     }
     if (snap)
-        route_snapshot(r, p + 11);
+        http_route_snapshot(r, p + 11);
     else
-        route_chart(r, p + 7);
+        http_route_chart(r, p + 7);
 }
 
 static int on_http(http_t *h, struct lws *wsi, pss_t *ps, const char *uri)
@@ -1008,7 +547,7 @@ static int on_http(http_t *h, struct lws *wsi, pss_t *ps, const char *uri)
         r->method = M_OTHER;
     if (r->method == M_OTHER) {
         r->body_kind = B_RPC;   /* close afterwards: a body we never read may follow */
-        req_header(r, "allow:", "GET, HEAD, POST");
+        http_req_header(r, "allow:", "GET, HEAD, POST");
         http_respond_error(r, 405, "only GET, HEAD and POST");
         return 0;
     }
@@ -1090,224 +629,6 @@ static const struct lws_protocols protocols[] = {
 
 /* ---- start and stop --------------------------------------------------------------------- */
 
-static int assets_prepare(http_t *h)
-{
-    h->assets = calloc(web_assets_count, sizeof *h->assets);
-    struct libdeflate_compressor *gzc = libdeflate_alloc_compressor(12);
-    if (!h->assets || !gzc) {
-        libdeflate_free_compressor(gzc);
-        return -1;
-    }
-    h->nassets = web_assets_count;
-    for (size_t i = 0; i < web_assets_count; i++) {
-        asset_t *as = &h->assets[i];
-        as->a = &web_assets[i];
-        uint64_t fnv = 1469598103934665603ull;
-        for (size_t k = 0; k < as->a->len; k++)
-            fnv = (fnv ^ as->a->data[k]) * 1099511628211ull;
-        snprintf(as->etag, sizeof as->etag, "\"%016llx\"", (unsigned long long)fnv);
-        if (!strcmp(as->a->path, "/index.html"))
-            h->index = as;
-        if (as->a->len < 512 || !strncmp(as->a->type, "image/png", 9))
-            continue;
-        /* gzip'ed once at start with libdeflate, the deflater thumbnails and tiles use:
-         * level 12, its smallest output, costs milliseconds for the page's few assets */
-        size_t cap = libdeflate_gzip_compress_bound(gzc, as->a->len);
-        unsigned char *gz = malloc(cap);
-        size_t n = gz ? libdeflate_gzip_compress(gzc, as->a->data, as->a->len, gz, cap) : 0;
-        if (n && n < as->a->len) {
-            as->gz = gz;
-            as->gzlen = n;
-        } else {
-            free(gz);
-        }
-    }
-    libdeflate_free_compressor(gzc);
-    return h->index ? 0 : -1;
-}
-
-/* The address to bind for http.listen's host: a literal stays as it is, a name
- * ("localhost") is resolved once at start (IPv4 first), so the listener is where the log
- * says it is, or linksnapd refuses to start. */
-static int listen_resolve(const char *host, char *out, size_t outlen, char *err, size_t errlen)
-{
-    unsigned char tmp[sizeof(struct in6_addr)];
-    if (inet_pton(AF_INET, host, tmp) == 1 || inet_pton(AF_INET6, host, tmp) == 1) {
-        snprintf(out, outlen, "%s", host);
-        return 0;
-    }
-    struct addrinfo hints, *res = NULL;
-    memset(&hints, 0, sizeof hints);
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    int rc = getaddrinfo(host, NULL, &hints, &res);
-    if (rc != 0 || !res) {
-        snprintf(err, errlen, "http.listen: cannot resolve '%s' (%s); give an address such as "
-                 "127.0.0.1", host, rc ? gai_strerror(rc) : "no address");
-        return -1;
-    }
-    const struct addrinfo *pick = res;
-    for (const struct addrinfo *ai = res; ai; ai = ai->ai_next)
-        if (ai->ai_family == AF_INET) {
-            pick = ai;
-            break;
-        }
-    rc = getnameinfo(pick->ai_addr, pick->ai_addrlen, out, (socklen_t)outlen, NULL, 0, NI_NUMERICHOST);
-    freeaddrinfo(res);
-    if (rc != 0) {
-        snprintf(err, errlen, "http.listen: cannot use the address of '%s' (%s)", host, gai_strerror(rc));
-        return -1;
-    }
-    return 0;
-}
-
-/* Tries the bind lws will do (same SO_REUSEADDR), without listening. libwebsockets on a
- * foreign loop builds a context even when its listener cannot bind, and tearing that
- * context down unloads its libuv glue under handles libuv still runs (a wild jump): so a
- * busy address is found here, before any lws context exists. 0, or -1 with why. */
-static int listen_probe(const char *addr, int port, char *why, size_t whylen)
-{
-    struct sockaddr_storage ss;
-    socklen_t sl;
-    memset(&ss, 0, sizeof ss);
-    if (strchr(addr, ':')) {
-        struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
-        s6->sin6_family = AF_INET6;
-        s6->sin6_port = htons((uint16_t)port);
-        inet_pton(AF_INET6, addr, &s6->sin6_addr);
-        sl = sizeof *s6;
-    } else {
-        struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
-        s4->sin_family = AF_INET;
-        s4->sin_port = htons((uint16_t)port);
-        inet_pton(AF_INET, addr, &s4->sin_addr);
-        sl = sizeof *s4;
-    }
-    int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-        snprintf(why, whylen, "cannot make a socket: %s", strerror(errno));
-        return -1;
-    }
-    int one = 1;
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (ss.ss_family == AF_INET6)
-        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
-    int rc = bind(fd, (struct sockaddr *)&ss, sl);
-    int e = errno;
-    close(fd);
-    if (rc == 0)
-        return 0;
-    snprintf(why, whylen, "%s", e == EADDRINUSE ? "the address is in use by another program"
-                                : e == EADDRNOTAVAIL ? "it is not an address of this machine"
-                                : e == EACCES ? "permission denied (a port below 1024 needs root)"
-                                : strerror(e));
-    return -1;
-}
-
-/* <state_dir>/http.token: read it, or make it at first start (32 random bytes, hex; 0600,
- * O_EXCL|O_NOFOLLOW). An existing one must be this user's own and private. */
-static int token_auto(const char *state_dir, char *out, size_t outlen, char *err, size_t errlen)
-{
-    char path[4200];
-    snprintf(path, sizeof path, "%s/http.token", state_dir);
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (fd >= 0) {
-        unsigned char rnd[32];
-        char hex[65];
-        if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd) {
-            snprintf(err, errlen, "no randomness for the web page's token");
-            close(fd);
-            unlink(path);
-            return -1;
-        }
-        util_hex(rnd, sizeof rnd, hex);
-        hex[64] = '\n';
-        if (write(fd, hex, 65) != 65 || fsync(fd) != 0) {
-            snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
-            close(fd);
-            unlink(path);
-            return -1;
-        }
-        close(fd);
-        log_notice("made the web page's access token in %s (`linksnap web` prints the login address)",
-                   path);
-    } else if (errno != EEXIST) {
-        snprintf(err, errlen, "cannot create %s: %s", path, strerror(errno));
-        return -1;
-    }
-    struct stat st;
-    if (lstat(path, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 077)) {
-        snprintf(err, errlen, "%s must be a regular file of this user with mode 0600; remove it "
-                 "and linksnapd makes a new one", path);
-        return -1;
-    }
-    return http_auth_read_token_file(path, out, outlen, err, errlen);
-}
-
-/* The token: http.token, else http.token_file, else the state dir's own (when state_dir is
- * NULL, a placeholder: the config check runs before the state dir exists). */
-static int token_resolve(const config_t *cfg, const char *state_dir, char *out, size_t outlen,
-                         char *err, size_t errlen)
-{
-    if (cfg->http_token[0]) {
-        snprintf(out, outlen, "%s", cfg->http_token);
-        return 0;
-    }
-    if (cfg->http_token_file[0])
-        return http_auth_read_token_file(cfg->http_token_file, out, outlen, err, errlen);
-    if (!state_dir) {   /* a check only: the token made at start is 64 hex characters */
-        snprintf(out, outlen, "%s", "made-at-start:0000000000000000000000000000000000000000000000000");
-        return 0;
-    }
-    return token_auto(state_dir, out, outlen, err, errlen);
-}
-
-static int tls_wanted(const config_t *cfg, char *err, size_t errlen)
-{
-    int c = cfg->http_tls_cert[0] != '\0', k = cfg->http_tls_key[0] != '\0';
-    if (c != k) {
-        snprintf(err, errlen, "http.tls_cert and http.tls_key go together: set both or neither");
-        return -1;
-    }
-    const char *files[] = {cfg->http_tls_cert, cfg->http_tls_key};
-    for (int i = 0; c && i < 2; i++) {
-        if (access(files[i], R_OK) != 0) {
-            snprintf(err, errlen, "%s: cannot read %s: %s", i ? "http.tls_key" : "http.tls_cert",
-                     files[i], strerror(errno));
-            return -1;
-        }
-    }
-    return c;
-}
-
-int http_check_config(const config_t *cfg, char *err, size_t errlen)
-{
-    if (!strcmp(cfg->http_listen, "off"))
-        return 0;
-    char host[128], token[256];
-    int port, tls;
-    http_auth_t *a = malloc(sizeof *a);
-    if (!a) {
-        snprintf(err, errlen, "out of memory");
-        return -1;
-    }
-    int rc = -1;
-    if (http_auth_parse_listen(cfg->http_listen, host, sizeof host, &port, err, errlen) != 0)
-        goto out;
-    if ((tls = tls_wanted(cfg, err, errlen)) < 0 ||
-        http_auth_check_listener(host, port, tls, cfg->http_allow_plain, err, errlen) != 0)
-        goto out;
-    if (token_resolve(cfg, NULL, token, sizeof token, err, errlen) != 0)
-        goto out;
-    char addr[INET6_ADDRSTRLEN];
-    if (listen_resolve(host, addr, sizeof addr, err, errlen) != 0)
-        goto out;
-    rc = http_auth_init(a, host, port, token, tls, err, errlen);
-out:
-    free(a);
-    return rc;
-}
-
 http_t *http_start(daemon_t *d, char *err, size_t errlen)
 {
     http_t *h = calloc(1, sizeof *h);
@@ -1320,25 +641,29 @@ http_t *http_start(daemon_t *d, char *err, size_t errlen)
     h->d = d;
     if (http_auth_parse_listen(d->cfg.http_listen, host, sizeof host, &port, err, errlen) != 0)
         goto fail;
-    if ((tls = tls_wanted(&d->cfg, err, errlen)) < 0 ||
+    if ((tls = http_tls_wanted(&d->cfg, err, errlen)) < 0 ||
         http_auth_check_listener(host, port, tls, d->cfg.http_allow_plain, err, errlen) != 0)
         goto fail;
-    if (token_resolve(&d->cfg, d->cfg.state_dir, token, sizeof token, err, errlen) != 0)
+    if (http_token_resolve(&d->cfg, d->cfg.state_dir, token, sizeof token, err, errlen) != 0)
         goto fail;
     if (http_auth_init(&h->auth, host, port, token, tls, err, errlen) != 0)
         goto fail;
     memset(token, 0, sizeof token);
     char addr[INET6_ADDRSTRLEN];
-    if (listen_resolve(host, addr, sizeof addr, err, errlen) != 0)
+    if (http_listen_resolve(host, addr, sizeof addr, err, errlen) != 0)
         goto fail;
     char why[120];
-    if (listen_probe(addr, port, why, sizeof why) != 0) {
+    if (http_listen_probe(addr, port, why, sizeof why) != 0) {
         snprintf(h->error, sizeof h->error, "cannot listen on %s: %s", d->cfg.http_listen, why);
         h->closing = 1;   /* no lws context to close or free */
         return h;
     }
-    if (assets_prepare(h) != 0) {
+    if (http_assets_prepare(h) != 0) {
         snprintf(err, errlen, "out of memory (or no index.html compiled in)");
+        goto fail;
+    }
+    if (!(h->tiles = tilecache_new(d->loop, TILE_CACHE_MAX, TILE_HEIGHT, TILE_MAX_PIXELS))) {
+        snprintf(err, errlen, "out of memory");
         goto fail;
     }
     if (http_spool_start(h, err, errlen) != 0)
@@ -1403,6 +728,7 @@ http_t *http_start(daemon_t *d, char *err, size_t errlen)
     return h;
 fail:
     http_spool_stop(h);
+    tilecache_free(h->tiles);
     for (size_t i = 0; h->assets && i < h->nassets; i++)
         free(h->assets[i].gz);
     free(h->assets);
@@ -1453,12 +779,7 @@ void http_free(http_t *h)
         return;
     if (h->ctx)
         lws_context_destroy(h->ctx);
-    while (h->tiles) {
-        tileset_t *ts = h->tiles;
-        h->tiles = ts->next;
-        tiles_free(&ts->t);
-        free(ts);
-    }
+    tilecache_free(h->tiles);
     http_spool_free(h);
     for (size_t i = 0; i < h->nassets; i++)
         free(h->assets[i].gz);

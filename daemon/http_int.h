@@ -13,7 +13,7 @@
 #include "http.h"
 #include "http_auth.h"
 #include "jsonrpc.h"
-#include "tiles.h"
+#include "tilecache.h"
 #include "web_assets.h"
 
 #define RPC_BODY_MAX RPC_MAX_LINE         /* as for a socket line */
@@ -40,18 +40,6 @@ typedef struct {
 } asset_t;
 
 typedef struct hreq hreq_t;
-
-typedef struct tileset {
-    struct tileset *prev, *next;   /* most recently used first */
-    http_t *h;
-    int64_t snap_id;
-    int state;                     /* 0 cutting, 1 ready, -1 failed */
-    char err[300];
-    char path[4200];
-    tiles_t t;
-    hreq_t *waiters;
-    uv_work_t work;
-} tileset_t;
 
 typedef struct wsmsg {
     struct wsmsg *next;
@@ -114,7 +102,8 @@ struct hreq {
     /* method calls (chart, import) */
     method_call_t call;
     /* tiles */
-    hreq_t *wait_next;
+    tilecache_wait_t tile_wait;
+    int64_t tile_snap;
     int tile_n;                    /* -1: tiles.json */
 };
 
@@ -136,8 +125,7 @@ struct http {
     char spooldir[4200];
     events_sub_t *spool_sub;
     spool_t *spools;
-    tileset_t *tiles;
-    size_t tiles_bytes;
+    tilecache_t *tiles;
     unsigned char wbuf[LWS_PRE + WRITE_CHUNK];
 };
 
@@ -156,6 +144,52 @@ void http_respond_error(hreq_t *r, int status, const char *fmt, ...)
 const char *http_arg_get(const hreq_t *r, const char *name);
 /* Copies header t into out: 1, 0 when absent, -1 when longer than outlen. */
 int http_hdr(struct lws *wsi, enum lws_token_indexes t, char *out, int outlen);
+/* Adds a response header ("name:" with its colon, as lws wants it). */
+void http_req_header(hreq_t *r, const char *name, const char *value);
+/* Sends body (borrowed: it must outlive the request) with this status and type. */
+void http_respond_static(hreq_t *r, int status, const char *ctype, const unsigned char *body,
+                         size_t len);
+/* Takes body (malloc'ed). */
+void http_respond_owned(hreq_t *r, int status, const char *ctype, unsigned char *body, size_t len);
+/* Streams the file at path (uv_fs on the thread pool, FILE_CHUNK at a time). */
+void http_respond_file(hreq_t *r, const char *path, const char *ctype);
+/* A positive decimal id of at most 18 digits: 0 and *out, else -1. */
+int http_parse_id(const char *s, size_t len, int64_t *out);
+
+/* ---- the page's files (http_assets.c) ------------------------------------------------- */
+
+/* Makes h->assets from web/static (gzip'ed where smaller) and h->index. 0 or -1. */
+int http_assets_prepare(http_t *h);
+const asset_t *http_asset_find(http_t *h, const char *path);
+/* 1 when p is one of the page's own addresses (index.html answers it). */
+int http_is_page(const char *p);
+void http_serve_asset(hreq_t *r, const asset_t *as);
+
+/* ---- images: snapshots, tiles, charts (http_files.c) --------------------------------- */
+
+void http_route_snapshot(hreq_t *r, const char *rest);   /* after "/snapshots/" */
+void http_route_chart(hreq_t *r, const char *rest);      /* after "/chart/" */
+
+/* ---- the API and the token's ways in (http_api.c) ------------------------------------- */
+
+void http_run_rpc(hreq_t *r);       /* POST /rpc's body is complete */
+void http_run_login(hreq_t *r);     /* POST /login's body is complete */
+void http_login_link(hreq_t *r);    /* GET PAGE?token=T */
+/* The session cookie's Set-Cookie value (max_age 0 ends it). */
+void http_cookie_header(char *out, size_t outlen, const char *value, int max_age, int secure);
+
+/* ---- set-up from the config (http_listen.c) ------------------------------------------- */
+
+/* The address to bind for host: a literal as it is, a name resolved once. 0 or -1. */
+int http_listen_resolve(const char *host, char *out, size_t outlen, char *err, size_t errlen);
+/* Tries the bind lws will do, without listening. 0, or -1 with why. */
+int http_listen_probe(const char *addr, int port, char *why, size_t whylen);
+/* The token: http.token, http.token_file, or the state dir's own (made at first start);
+ * state_dir NULL = a check only. 0 or -1 with err. */
+int http_token_resolve(const config_t *cfg, const char *state_dir, char *out, size_t outlen,
+                       char *err, size_t errlen);
+/* 1 when both TLS files are set and readable, 0 when neither is set, -1 with err. */
+int http_tls_wanted(const config_t *cfg, char *err, size_t errlen);
 
 /* ---- POST /import: uploads into the import spool (http_upload.c) ---------------------- */
 

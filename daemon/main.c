@@ -46,32 +46,13 @@ static void usage(FILE *f)
         geteuid() == 0 ? "/run/linksnap/linksnap.sock" : "$XDG_RUNTIME_DIR/linksnap.sock");
 }
 
-/* mkdir -p with the given mode for the directories it creates. */
-static int mkdirs(const char *path, mode_t mode)
-{
-    char tmp[4096];
-    if (snprintf(tmp, sizeof tmp, "%s", path) >= (int)sizeof tmp)
-        return -ENAMETOOLONG;
-    for (char *p = tmp + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
-            return -errno;
-        *p = '/';
-    }
-    if (mkdir(tmp, mode) != 0 && errno != EEXIST)
-        return -errno;
-    return 0;
-}
-
 static int prepare_state_dir(daemon_t *d, char *err, size_t errlen)
 {
     const char *dir = d->cfg.state_dir;
     /* /tmp/linksnap-UID is anyone's to create first: it must be ours and private */
     if (util_fallback_dir_check(dir, 1, err, errlen) != 0)
         return -1;
-    int rc = mkdirs(dir, 0700);
+    int rc = util_mkdir_p(dir, 0700);
     if (rc) {
         snprintf(err, errlen, "cannot create state dir %s: %s", dir, strerror(-rc));
         return -1;
@@ -88,8 +69,11 @@ static int prepare_state_dir(daemon_t *d, char *err, size_t errlen)
         }
         log_notice("made state dir %s private (0700)", dir);
     }
-    char lockpath[4200];
-    snprintf(lockpath, sizeof lockpath, "%s/linksnapd.lock", dir);
+    char lockpath[UTIL_PATH_MAX];
+    if (util_path(lockpath, "%s/linksnapd.lock", dir) != 0) {
+        snprintf(err, errlen, "state dir %s: its path is too long", dir);
+        return -1;
+    }
     int fd = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (fd < 0) {
         snprintf(err, errlen, "cannot open lock file %s: %s", lockpath, strerror(errno));
@@ -110,19 +94,20 @@ static int prepare_state_dir(daemon_t *d, char *err, size_t errlen)
     if (ftruncate(fd, 0) != 0 || pwrite(fd, pid, (size_t)n, 0) != n)
         log_warn("cannot record pid in %s", lockpath);
     d->lock_fd = fd;
-    snprintf(d->db_path, sizeof d->db_path, "%s/linksnap.db", dir);
+    util_path(d->db_path, "%s/linksnap.db", dir);   /* fits: the lock file's name is longer */
     return 0;
 }
 
 static int prepare_socket_dir(const char *sock)
 {
-    char dir[4096];
-    snprintf(dir, sizeof dir, "%s", sock);
+    char dir[UTIL_PATH_MAX];
+    if (util_path(dir, "%s", sock) != 0)
+        return -ENAMETOOLONG;
     char *slash = strrchr(dir, '/');
     if (!slash || slash == dir)
         return 0;
     *slash = '\0';
-    return mkdirs(dir, strncmp(dir, "/tmp/", 5) == 0 ? 0700 : 0755);
+    return util_mkdir_p(dir, strncmp(dir, "/tmp/", 5) == 0 ? 0700 : 0755);
 }
 
 /* ---- stopping ----------------------------------------------------------------------- */

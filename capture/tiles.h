@@ -1,6 +1,6 @@
 /* tiles.h -- cuts a tall screenshot PNG into horizontal tiles of a fixed height, each
  * encoded as a PNG of its own, so the page can show a 30,000 px capture as a column of
- * lazily loaded images instead of one huge decode. libpng reads, raster/pngenc.c writes;
+ * lazily loaded images instead of one huge decode. pngread.c reads, raster/pngenc.c writes;
  * no loop, no store; runs on a thread-pool thread. One pass over the file, one tile's rows
  * in memory at a time (libdeflate compresses whole buffers) plus its filtered copy. */
 #ifndef LS_TILES_H
@@ -19,7 +19,7 @@ typedef struct {
 } tiles_t;
 
 /* Fills t (zeroed by the caller). Returns 0 or -1 with err naming the file and the
- * problem (not a PNG, interlaced, truncated, out of memory). Files above max_pixels
+ * problem (not a PNG, interlaced, damaged: libpng's message, out of memory). Files above max_pixels
  * (width * height) are refused. */
 int tiles_cut(const char *path, uint32_t tile_height, uint64_t max_pixels, tiles_t *t,
               char *err, size_t errlen);

@@ -1,0 +1,179 @@
+/* engine_int.h -- what the capture engine's files share, and nothing outside them may
+ * use: the engine's and a slot's state, the writer calls, and the functions one file calls
+ * in another. engine.c owns the browser and the schedule; slot.c a capture slot's life;
+ * warm.c the context made ahead; jobs.c the writes and the job events. */
+#ifndef LS_ENGINE_INT_H
+#define LS_ENGINE_INT_H
+
+#include <jansson.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "browser.h"
+#include "cdp.h"
+#include "daemon.h"
+#include "egress.h"
+#include "engine.h"
+#include "fidelity.h"
+#include "postproc.h"
+#include "resolver.h"
+#include "shot.h"
+
+#define MAX_ATTEMPTS 3
+#define THUMB_WIDTH 320
+#define BLANK_RETRY_MS 1500
+#define TICK_MS 1000
+#define HEALTH_TIMEOUT_MS 5000
+#define CONNECT_TIMEOUT_MS 10000
+
+typedef enum { B_OFF, B_STARTING, B_READY, B_STOPPING } browser_state_t;
+typedef enum { SLOT_FREE, SLOT_SHOT, SLOT_WAIT, SLOT_POST, SLOT_WRITE } slot_phase_t;
+
+typedef struct slot {
+    struct engine *e;
+    slot_phase_t phase;
+    store_job_t *job;
+    shot_t *shot;
+    shot_result_t res;            /* png_b64 and redirects owned while set */
+    postproc_request_t pq;
+    postproc_result_t pr;
+    char out_path[4300], thumb_path[4300];
+    uv_work_t work;
+    uv_timer_t wait;              /* blank retry delay */
+    int blank_retried, canceled, browser_lost;
+    int64_t queue_ms;             /* due (created or not_before) -> claimed */
+    uint64_t shot_done_ms;        /* loop time the screenshot arrived */
+    int64_t post_ms;              /* screenshot arrived -> post-processing done */
+    int64_t teardown_ms;          /* context disposed, ms after the shot; -1 = not yet */
+    char block_reason[256];       /* its top document was refused by the address rules */
+    char lost_reason[256];
+    egress_t *egress;             /* the proxy of the capture's browser context */
+    egress_stats_t net;           /* its counters, kept when the capture ends */
+    char top_host[256];           /* of the top document's latest URL */
+    store_site_rule_t *rule;      /* the site rule that applies to the job; NULL = none */
+    fidelity_t fid;               /* the capture's options from it and the config */
+    botwall_result_t wall;        /* what the result met (kind BOTWALL_NONE: no wall) */
+} slot_t;
+
+#define MAX_TABS 64
+
+typedef struct {
+    char id[64];
+    char url[512];
+} tab_t;
+
+struct engine {
+    daemon_t *d;
+    uv_loop_t *loop;
+    browser_state_t bstate;
+    browser_t *browser;
+    cdp_ctx_t *ctx;
+    cdp_t *cdp;
+    unsigned gen;                 /* bumps with every browser: late callbacks check it */
+    int torn_down;                /* this generation's teardown ran */
+    int recycling;
+    char recycle_reason[128];
+    int captures;                 /* by this browser */
+    uint64_t browser_started_ms;
+    int64_t browser_pss_kb;
+    unsigned failures;            /* browser starts/connections failed in a row */
+    uint64_t next_start_ms;
+    uint64_t last_busy_ms;
+    int claim_inflight;
+    int closing;
+    void (*close_cb)(void *);
+    void *close_ud;
+    slot_t *slots;
+    int nslots;                   /* captures in the browser at once (--jobs) */
+    int nalloc;                   /* slot structs: 2 x nslots, so a finished capture's
+                                   * post-processing and write do not hold a tab's place */
+    uv_timer_t tick, connect_timer, health_timer;
+    int health_pending;
+    int handles_open;
+    events_sub_t *sub;
+    resolver_t *resolver;         /* the egress proxies' (c-ares on the loop) */
+    egress_limits_t egress_limits;/* the connection cap every proxy listener shares */
+    char remote_peer[64];         /* browser.endpoint's IP: the only peer of a remote proxy */
+    shot_t *warm;                 /* a context and tab made ahead of the next capture */
+    egress_t *warm_egress;        /* its proxy, handed to the slot that takes it */
+    int warm_ready;
+    int warm_failures;            /* in a row: after 3, captures make their own */
+    char remote_error[300];       /* why captures with browser.endpoint cannot run */
+    tab_t tabs[MAX_TABS];         /* page targets the browser reported (discovery events) */
+    int ntabs;
+    char profile_dir[4300], pid_file[4300], shots_dir[4300];
+    char chromium[1100];
+    int cjk_font;
+    int64_t done_total, failed_total, retried_total;
+    char last_error[256];
+};
+
+/* ---- engine.c ---- */
+
+/* Starts the browser, claims due jobs for free slots, recycles: whatever is due now. */
+void engine_schedule(engine_t *e);
+/* Ends this browser generation (see engine.c). Safe to call more than once. */
+void engine_teardown(engine_t *e, const char *reason, int failure);
+/* After a capture timed out: is the browser itself still answering? */
+void engine_health_check(engine_t *e);
+/* Slots in phase `only`; SLOT_FREE counts the busy ones (any phase but free). */
+int engine_slots_busy(const engine_t *e, slot_phase_t only);
+
+/* ---- jobs.c: the writer calls and the job events ---- */
+
+typedef enum { OP_CLAIM, OP_FINISH, OP_RETRY } op_kind_t;
+
+/* A write the engine submits: the method_call_t comes first so the writer's fn can find
+ * the rest. Inputs are copied in; outputs are read in done. */
+typedef struct {
+    method_call_t call;
+    engine_t *e;
+    op_kind_t kind;
+    slot_t *slot;
+    int max;
+    store_job_t **jobs;
+    store_site_rule_t **rules;    /* OP_CLAIM: the rule of each job (NULL = none) */
+    size_t njobs;
+    store_job_result_t result;
+    char *timings, *redirects, *error;
+    int64_t not_before;
+    int rc;
+    char errmsg[512];
+} op_t;
+
+/* The writer's side of an op (runs on the writer thread). */
+int jobs_op_fn(method_call_t *call);
+op_t *jobs_op_new(engine_t *e, op_kind_t kind, slot_t *slot);
+void jobs_op_free(op_t *op);
+/* Submits op; when the writer is closing, op is freed and its slot released. */
+void jobs_submit(engine_t *e, op_t *op, writer_done_cb cb);
+/* Publishes fields (taken) under topic. */
+void jobs_publish(engine_t *e, const char *topic, json_t *fields);
+/* job.finished with the job's snapshot as the store has it now. */
+void jobs_publish_finished(engine_t *e, const store_job_t *job, const char *state,
+                           const char *error);
+
+/* ---- slot.c: one capture slot's life ---- */
+
+/* Starts the capture of the job the slot holds (a warm context when one is ready). */
+void slot_start_shot(slot_t *s);
+/* Frees what the slot holds and makes it free; schedules the next work. */
+void slot_release(slot_t *s);
+/* The writer's answer to a claim: each job gets a free slot and its capture starts. */
+void slot_claim_done_cb(method_call_t *call, void *ud);
+/* The user canceled the slot's job. */
+void slot_cancel(slot_t *s);
+
+/* ---- warm.c: the context made ahead of the next capture ---- */
+
+/* Makes the next capture's context and tab while others capture, when none is made and
+ * the browser is ready. */
+void warm_prepare(engine_t *e);
+/* Lets the warm context go (the browser is going, or it is no longer wanted). */
+void warm_drop(engine_t *e, const char *reason);
+/* Hands a ready warm context and its proxy to a capture: its proxy's owner becomes
+ * label/refused/ud. Returns the context (and sets *egress), or NULL when none is ready. */
+shot_t *warm_take(engine_t *e, const char *label, egress_refused_cb refused, void *ud,
+                  egress_t **egress);
+
+#endif

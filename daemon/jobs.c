@@ -1,0 +1,108 @@
+/* jobs.c -- the capture engine's writes and the job events: claiming due jobs with their
+ * site rules, finishing and retrying them, all as writer calls (the engine writes nothing
+ * itself), and job.started/finished/retry on the event bus. Knows the store's job calls;
+ * nothing of the browser or of captures. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine_int.h"
+#include "json_link.h"
+#include "log.h"
+#include "sites.h"
+#include "util.h"
+
+int jobs_op_fn(method_call_t *call)
+{
+    op_t *op = (op_t *)call;
+    switch (op->kind) {
+    case OP_CLAIM:
+        op->rc = store_job_claim(call->db, util_now_ms(), op->max, &op->jobs, &op->njobs);
+        if (op->rc == STORE_OK && op->njobs && !(op->rules = calloc(op->njobs, sizeof *op->rules)))
+            log_warn("out of memory reading site rules: the claimed jobs run without them");
+        for (size_t i = 0; op->rc == STORE_OK && op->rules && i < op->njobs; i++) {
+            int rc = store_site_match(call->db, op->jobs[i]->url, &op->rules[i]);
+            /* a failed lookup leaves the job without a rule; the claim stands */
+            if (rc != STORE_OK && rc != STORE_ENOTFOUND)
+                log_warn("job %lld: cannot read its site rule: %s", (long long)op->jobs[i]->id,
+                         store_errmsg(call->db));
+        }
+        break;
+    case OP_FINISH:
+        op->result.now_ms = util_now_ms();
+        op->rc = store_job_finish(call->db, &op->result);
+        break;
+    case OP_RETRY:
+        op->rc = store_job_retry(call->db, op->result.job_id, op->not_before, op->error,
+                                 util_now_ms());
+        break;
+    }
+    if (op->rc)
+        snprintf(op->errmsg, sizeof op->errmsg, "%s", store_errmsg(call->db));
+    /* ENOTFOUND / ECONFLICT are answers (the link was deleted, the job canceled): they
+     * must not roll back the other calls of the batch, so the call itself succeeds */
+    return op->rc == STORE_OK || op->rc == STORE_ENOTFOUND || op->rc == STORE_ECONFLICT
+        ? 0 : method_fail_store(call, op->rc, "capture queue");
+}
+
+void jobs_op_free(op_t *op)
+{
+    if (op->rules)
+        store_site_rule_list_free(op->rules, op->njobs);
+    store_job_list_free(op->jobs, op->njobs);
+    free(op->timings);
+    free(op->redirects);
+    free(op->error);
+    json_decref(op->call.params);
+    json_decref(op->call.result);
+    json_decref(op->call.err_data);
+    json_decref(op->call.events);
+    free(op);
+}
+
+op_t *jobs_op_new(engine_t *e, op_kind_t kind, slot_t *slot)
+{
+    op_t *op = calloc(1, sizeof *op);
+    if (!op)
+        return NULL;
+    op->e = e;
+    op->kind = kind;
+    op->slot = slot;
+    op->call.method = "capture";
+    op->call.params = json_object();
+    op->call.cfg = &e->d->cfg;
+    return op;
+}
+
+void jobs_submit(engine_t *e, op_t *op, writer_done_cb cb)
+{
+    if (writer_submit(e->d->writer, &op->call, jobs_op_fn, cb, NULL) != 0) {
+        /* the writer is closing: the job stays running in the store and is requeued at
+         * the next start */
+        slot_t *s = op->slot;
+        jobs_op_free(op);
+        if (s)
+            slot_release(s);
+    }
+}
+
+void jobs_publish(engine_t *e, const char *topic, json_t *fields)
+{
+    if (!fields)
+        return;
+    json_object_set_new(fields, "topic", json_string(topic));
+    events_publish(e->d->events, fields);
+    json_decref(fields);
+}
+
+void jobs_publish_finished(engine_t *e, const store_job_t *job, const char *state,
+                             const char *error)
+{
+    store_snapshot_t *snap = NULL;
+    if (store_snapshot_get(e->d->reader, job->snapshot_id, &snap) != STORE_OK)
+        snap = NULL;
+    jobs_publish(e, "job.finished",
+            json_pack("{s:I,s:I,s:s,s:i,s:s?,s:o}", "job_id", (json_int_t)job->id,
+                      "link_id", (json_int_t)job->link_id, "state", state, "attempt", job->attempt,
+                      "error", error, "snapshot", wire_snapshot(snap)));
+    store_snapshot_free(snap);
+}

@@ -1,0 +1,576 @@
+/* slot.c -- one capture slot's life: a claimed job's capture (its egress proxy, its site
+ * rule's options, the shot), what the result means (saved, partial, blocked, failed or
+ * retried), the image's processing on the thread pool, and the write of the outcome. The
+ * browser, its connection and the schedule are engine.c's; a slot only asks for them. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <curl/curl.h>
+
+#include "engine_int.h"
+#include "json_link.h"
+#include "log.h"
+#include "util.h"
+
+static void slot_clear_result(slot_t *s)
+{
+    shot_result_clear(&s->res);
+    memset(&s->wall, 0, sizeof s->wall);
+}
+
+void slot_release(slot_t *s)
+{
+    engine_t *e = s->e;
+    slot_clear_result(s);
+    store_job_free(s->job);
+    s->job = NULL;
+    store_site_rule_free(s->rule);
+    s->rule = NULL;
+    fidelity_clear(&s->fid);
+    s->shot = NULL;
+    egress_free(s->egress);
+    s->egress = NULL;
+    memset(&s->net, 0, sizeof s->net);
+    s->phase = SLOT_FREE;
+    s->blank_retried = s->canceled = s->browser_lost = 0;
+    s->queue_ms = s->post_ms = 0;
+    s->teardown_ms = -1;
+    s->block_reason[0] = s->lost_reason[0] = '\0';
+    s->top_host[0] = '\0';
+    e->last_busy_ms = uv_now(e->loop);
+    if (e->closing) {
+        if (engine_slots_busy(e, SLOT_FREE) == 0)
+            engine_teardown(e, "linksnapd is stopping", 0);
+        return;
+    }
+    engine_schedule(e);
+}
+
+static void finish_done_cb(method_call_t *call, void *ud)
+{
+    op_t *op = (op_t *)call;
+    slot_t *s = op->slot;
+    engine_t *e = op->e;
+    (void)ud;
+    if (call->err_code || op->rc) {
+        /* gone (link deleted) or canceled meanwhile, or the store failed: the files of a
+         * result nobody will point at are removed */
+        if (op->kind == OP_FINISH) {
+            if (s->out_path[0])
+                unlink(s->out_path);
+            if (s->thumb_path[0])
+                unlink(s->thumb_path);
+        }
+        if (call->err_code)
+            log_err("job %lld: cannot save its outcome: %s", (long long)s->job->id, call->err_msg);
+        else if (op->rc != STORE_ENOTFOUND && op->rc != STORE_ECONFLICT)
+            log_err("job %lld: %s", (long long)s->job->id, op->errmsg);
+        else if (s->canceled)
+            jobs_publish_finished(e, s->job, "canceled", "canceled by the user");
+    } else if (op->kind == OP_FINISH) {
+        jobs_publish_finished(e, s->job, op->result.state, op->result.error);
+    } else {
+        jobs_publish(e, "job.retry",
+                json_pack("{s:I,s:I,s:i,s:s,s:I}", "job_id", (json_int_t)s->job->id,
+                          "link_id", (json_int_t)s->job->link_id, "attempt", s->job->attempt,
+                          "error", op->error ? op->error : "",
+                          "not_before", (json_int_t)op->not_before));
+    }
+    jobs_op_free(op);
+    slot_release(s);
+}
+
+/* {"network": {requests, bytes, refused}} of the capture's proxy: kept in the snapshot's
+ * timings column, shown as the snapshot's `network` (json_link.c). */
+static json_t *network_json(const slot_t *s)
+{
+    return json_pack("{s:I,s:I,s:I}", "requests", (json_int_t)s->net.requests,
+                     "bytes", (json_int_t)s->net.bytes, "refused", (json_int_t)s->net.refused);
+}
+
+/* Puts the job back in the queue, due after delay_ms, as its next attempt. */
+static void slot_retry(slot_t *s, const char *error, int64_t delay_ms)
+{
+    engine_t *e = s->e;
+    s->phase = SLOT_WRITE;
+    op_t *op = jobs_op_new(e, OP_RETRY, s);
+    if (!op) {
+        log_err("out of memory retrying job %lld", (long long)s->job->id);
+        slot_release(s);
+        return;
+    }
+    op->result.job_id = s->job->id;
+    op->not_before = util_now_ms() + delay_ms;
+    op->error = strdup(error);
+    e->retried_total++;
+    log_notice("job %lld (%s): attempt %d failed, retrying in %lld s: %s", (long long)s->job->id,
+               s->job->url, s->job->attempt, (long long)(delay_ms / 1000), error);
+    jobs_submit(e, op, finish_done_cb);
+}
+
+/* Ends a job that produced no image: retry when the cause is passing, else failed. */
+static void slot_fail(slot_t *s, const char *error, int transient)
+{
+    engine_t *e = s->e;
+    s->phase = SLOT_WRITE;
+    if (transient && s->job->attempt < MAX_ATTEMPTS && !e->closing) {
+        /* back-off: 2 s, 4 s, ... */
+        slot_retry(s, error, (int64_t)2000 * (1 << (s->job->attempt - 1)));
+        return;
+    }
+    if (e->closing && transient) {
+        /* stopping: leave the job running in the store; the next start requeues it */
+        slot_release(s);
+        return;
+    }
+    op_t *op = jobs_op_new(e, OP_FINISH, s);
+    if (!op)
+        goto oom;
+    char msg[600];
+    if (transient)
+        snprintf(msg, sizeof msg, "%s (after %d attempts)", error, s->job->attempt);
+    else
+        snprintf(msg, sizeof msg, "%s", error);
+    op->error = strdup(msg);
+    op->result.job_id = s->job->id;
+    op->result.state = "failed";
+    op->result.error = op->error;
+    op->result.http_status = s->res.http_status;
+    op->result.final_url = s->res.final_url;
+    if (s->res.redirects)
+        op->redirects = json_dumps(s->res.redirects, JSON_COMPACT);
+    op->result.redirects_json = op->redirects;
+    json_t *t = json_pack("{s:o}", "network", network_json(s));
+    op->timings = t ? json_dumps(t, JSON_COMPACT) : NULL;
+    json_decref(t);
+    op->result.timings_json = op->timings;
+    e->failed_total++;
+    log_info("job %lld (%s) failed: %s", (long long)s->job->id, s->job->url, msg);
+    jobs_submit(e, op, finish_done_cb);
+    return;
+oom:
+    log_err("out of memory ending job %lld", (long long)s->job->id);
+    slot_release(s);
+}
+
+static void slot_save(slot_t *s)
+{
+    engine_t *e = s->e;
+    op_t *op = jobs_op_new(e, OP_FINISH, s);
+    if (!op) {
+        slot_fail(s, "out of memory saving the snapshot", 1);
+        return;
+    }
+    s->phase = SLOT_WRITE;
+    store_job_result_t *r = &op->result;
+    r->job_id = s->job->id;
+    int blocked = s->wall.kind != BOTWALL_NONE;
+    r->state = blocked ? "blocked" : s->res.partial ? "partial" : "ok";
+    r->http_status = s->res.http_status;
+    r->final_url = s->res.final_url;
+    r->title = s->res.title;
+    r->path = s->out_path;
+    r->thumb_path = s->pr.thumb_w ? s->thumb_path : NULL;
+    r->sha256 = s->pr.sha256;
+    r->width = s->res.width;
+    r->height = s->res.height;
+    r->truncated = s->res.truncated;
+    r->blank = s->pr.blank;
+    r->bytes = s->pr.bytes;
+    if (blocked)
+        op->error = strdup(s->wall.error);
+    else if (s->res.partial)
+        op->error = strdup(s->res.partial_reason);
+    r->error = op->error;
+    json_t *t = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:i}",
+                          "queue_ms", (json_int_t)s->queue_ms,
+                          "setup_ms", (json_int_t)s->res.t_setup_ms,
+                          "navigate_ms", (json_int_t)s->res.t_navigate_ms,
+                          "wait_ms", (json_int_t)s->res.t_wait_ms,
+                          "lazy_ms", (json_int_t)s->res.t_lazy_ms,
+                          "capture_ms", (json_int_t)s->res.t_capture_ms,
+                          "post_ms", (json_int_t)s->post_ms,
+                          "encode_ms", (json_int_t)s->pr.elapsed_ms,
+                          "lazy_steps", s->res.lazy_steps);
+    if (t && s->teardown_ms >= 0)
+        json_object_set_new(t, "teardown_ms", json_integer((json_int_t)s->teardown_ms));
+    if (t) {
+        json_object_set_new(t, "network", network_json(s));
+        json_t *fid = fidelity_record(&s->fid, &s->res, &s->wall);
+        if (fid)
+            json_object_set_new(t, "fidelity", fid);
+    }
+    op->timings = t ? json_dumps(t, JSON_COMPACT) : NULL;
+    json_decref(t);
+    r->timings_json = op->timings;
+    if (s->res.redirects)
+        op->redirects = json_dumps(s->res.redirects, JSON_COMPACT);
+    r->redirects_json = op->redirects;
+    if (blocked)
+        e->failed_total++;
+    else
+        e->done_total++;
+    e->failures = 0;
+    jobs_submit(e, op, finish_done_cb);
+}
+/* ---- post-processing on the thread pool ------------------------------------------------ */
+
+static int mkdir_p(const char *path)
+{
+    char tmp[4300];
+    snprintf(tmp, sizeof tmp, "%s", path);
+    for (char *p = tmp + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
+            return -1;
+        *p = '/';
+    }
+    return mkdir(tmp, 0755) != 0 && errno != EEXIST ? -1 : 0;
+}
+
+static void post_work_cb(uv_work_t *w)
+{
+    slot_t *s = w->data;
+    char dir[4300];
+    snprintf(dir, sizeof dir, "%s", s->out_path);
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        *slash = '\0';
+    if (mkdir_p(dir) != 0) {
+        memset(&s->pr, 0, sizeof s->pr);
+        snprintf(s->pr.error, sizeof s->pr.error, "cannot create %s: %s", dir, strerror(errno));
+        return;
+    }
+    postproc_run(&s->pq, &s->pr);
+}
+
+static void blank_wait_cb(uv_timer_t *t)
+{
+    slot_t *s = t->data;
+    if (s->canceled || s->e->closing) {
+        slot_release(s);
+        return;
+    }
+    if (s->e->bstate != B_READY) {
+        slot_fail(s, "the browser went away before the blank page could be captured again", 1);
+        return;
+    }
+    slot_start_shot(s);
+}
+
+static void post_after_cb(uv_work_t *w, int status)
+{
+    slot_t *s = w->data;
+    engine_t *e = s->e;
+    json_decref(s->res.png_b64);
+    s->res.png_b64 = NULL;
+    s->post_ms = (int64_t)(uv_now(e->loop) - s->shot_done_ms);
+    if (status == UV_ECANCELED || !s->pr.ok) {
+        slot_fail(s, status == UV_ECANCELED ? "linksnapd is stopping" : s->pr.error, status == UV_ECANCELED);
+        return;
+    }
+    if (s->canceled) {
+        unlink(s->out_path);
+        unlink(s->thumb_path);
+        jobs_publish_finished(e, s->job, "canceled", "canceled by the user");
+        slot_release(s);
+        return;
+    }
+    if (s->pr.blank && s->res.partial && s->job->attempt == 1 && !e->closing) {
+        /* nothing painted yet and the page was cut short: one more chance later, with the
+         * whole budget, as the job's next attempt (queued meanwhile) */
+        char msg[600];
+        unlink(s->out_path);
+        unlink(s->thumb_path);
+        snprintf(msg, sizeof msg, "the shot was one flat colour after a partial load (%s); "
+                 "trying again later with the full time", s->res.partial_reason);
+        slot_fail(s, msg, 1);
+        return;
+    }
+    if (s->pr.blank && !s->blank_retried && !e->closing) {
+        /* a single flat colour: the page had not painted yet; once more after a pause */
+        s->blank_retried = 1;
+        unlink(s->out_path);
+        unlink(s->thumb_path);
+        log_info("job %lld: the shot is one flat colour; capturing again in %d ms",
+                 (long long)s->job->id, BLANK_RETRY_MS);
+        slot_clear_result(s);
+        s->phase = SLOT_WAIT;
+        uv_timer_start(&s->wait, blank_wait_cb, BLANK_RETRY_MS, 0);
+        return;
+    }
+    slot_save(s);
+}
+/* ---- one capture ---------------------------------------------------------------------- */
+
+static int transient_net_error(const char *net)
+{
+    static const char *const passing[] = {
+        "net::ERR_CONNECTION_RESET", "net::ERR_CONNECTION_CLOSED", "net::ERR_EMPTY_RESPONSE",
+        "net::ERR_NETWORK_CHANGED", "net::ERR_HTTP2_PROTOCOL_ERROR", NULL,
+    };
+    for (int i = 0; passing[i]; i++)
+        if (!strcmp(net, passing[i]))
+            return 1;
+    return 0;
+}
+
+
+static void on_shot_done_cb(shot_result_t *r, void *ud)
+{
+    slot_t *s = ud;
+    engine_t *e = s->e;
+    s->shot = NULL;
+    s->res = *r;                  /* takes png_b64 and redirects */
+    e->captures++;
+    if (s->egress) {              /* the context is gone: so are its connections */
+        char why[300];
+        if (!s->block_reason[0] && s->top_host[0] && egress_refusal(s->egress, s->top_host, why, sizeof why))
+            snprintf(s->block_reason, sizeof s->block_reason, "%s", why);
+        egress_get_stats(s->egress, &s->net);
+        egress_free(s->egress);
+        s->egress = NULL;
+    }
+    if (r->ok && s->block_reason[0]) {
+        /* the top document was refused over plain http: what came back is our 403 */
+        r->ok = s->res.ok = 0;
+        json_decref(s->res.png_b64);
+        s->res.png_b64 = r->png_b64 = NULL;
+    }
+    if (s->canceled) {
+        jobs_publish_finished(e, s->job, "canceled", "canceled by the user");
+        slot_release(s);
+        return;
+    }
+    if (!r->ok && !s->browser_lost && (!e->cdp || cdp_is_closed(e->cdp))) {
+        /* the connection dropped under the capture (its replies failed before the state
+         * callback ran): the browser went away, not the page */
+        s->browser_lost = 1;
+        snprintf(s->lost_reason, sizeof s->lost_reason, "the browser went away during the capture (%s)",
+                 r->error);
+    }
+    if (s->browser_lost) {
+        slot_fail(s, s->lost_reason, 1);
+        return;
+    }
+    if (!r->ok) {
+        char msg[800];
+        const char *why = r->error;
+        int transient = r->crashed || (r->net_error[0] && transient_net_error(r->net_error));
+        if (s->block_reason[0]) {   /* the top document was refused: that is the cause */
+            snprintf(msg, sizeof msg, "navigate failed: %s", s->block_reason);
+            why = msg;
+            transient = 0;
+        }
+        if (!strncmp(r->error, "timed out", 9))
+            engine_health_check(e);
+        slot_fail(s, why, transient);
+        return;
+    }
+    /* a bot wall or a 429 is named, not saved as a success; while blocked_retries allow,
+     * the job tries again later (30 s, 60 s, ... or the server's Retry-After if longer) */
+    if (fidelity_classify(&s->res, &s->wall) != BOTWALL_NONE) {
+        log_info("job %lld (%s): %s", (long long)s->job->id, s->job->url, s->wall.error);
+        if (s->job->attempt <= e->d->cfg.blocked_retries && !e->closing) {
+            int shift = s->job->attempt - 1 < 10 ? s->job->attempt - 1 : 10;
+            int64_t delay = (int64_t)30000 << shift;
+            if (s->wall.retry_after > 0 && s->wall.retry_after * 1000 > delay)
+                delay = s->wall.retry_after * 1000 < 86400000 ? s->wall.retry_after * 1000 : 86400000;
+            char msg[400];
+            snprintf(msg, sizeof msg, "%s (attempt %d of %d)", s->wall.error, s->job->attempt,
+                     e->d->cfg.blocked_retries + 1);
+            slot_retry(s, msg, delay);
+            return;
+        }
+    }
+    /* the image goes to the thread pool: decode, hash, write, thumbnail */
+    int64_t snap = s->job->snapshot_id;
+    snprintf(s->out_path, sizeof s->out_path, "%s/%03lld/%lld.png", e->shots_dir,
+             (long long)(snap / 1000 % 1000), (long long)snap);
+    snprintf(s->thumb_path, sizeof s->thumb_path, "%s/%03lld/%lld.thumb.png", e->shots_dir,
+             (long long)(snap / 1000 % 1000), (long long)snap);
+    s->pq = (postproc_request_t){
+        .b64 = json_string_value(s->res.png_b64), .b64_len = json_string_length(s->res.png_b64),
+        .out_path = s->out_path, .thumb_path = s->thumb_path, .thumb_width = THUMB_WIDTH,
+        .first_screen_rows = (int)(s->fid.viewport_h * e->d->cfg.scale)};
+    s->phase = SLOT_POST;
+    s->shot_done_ms = uv_now(e->loop);
+    s->work.data = s;
+    if (uv_queue_work(e->loop, &s->work, post_work_cb, post_after_cb) != 0) {
+        slot_fail(s, "cannot queue the screenshot's processing", 1);
+        return;
+    }
+    engine_schedule(e);   /* its place in the browser is free: the next capture starts now */
+}
+
+/* A connection of a capture's page was refused by its proxy. The top document's refusal
+ * ends the capture now, naming the rule; others only count. */
+static void on_refused_cb(egress_t *x, const char *host, int port, int top, const char *why,
+                          void *ud)
+{
+    slot_t *s = ud;
+    (void)x;
+    (void)port;
+    (void)host;
+    if (!top || s->phase != SLOT_SHOT || !s->shot || s->block_reason[0])
+        return;
+    snprintf(s->block_reason, sizeof s->block_reason, "%s", why);
+    shot_fail(s->shot, why);   /* done runs now; the listener is freed there, safely */
+}
+
+static void top_url_cb(const char *url, void *ud)
+{
+    slot_t *s = ud;
+    CURLU *u = curl_url();
+    char *host = NULL;
+    char why[300];
+    if (u && s->egress && curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK) {
+        egress_set_top_host(s->egress, host);
+        snprintf(s->top_host, sizeof s->top_host, "%s", host);
+        /* a redirect whose connection the proxy refused before this event arrived */
+        if (s->phase == SLOT_SHOT && s->shot && !s->block_reason[0] &&
+            egress_refusal(s->egress, host, why, sizeof why)) {
+            snprintf(s->block_reason, sizeof s->block_reason, "%s", why);
+            shot_fail(s->shot, why);
+        }
+    }
+    curl_free(host);
+    curl_url_cleanup(u);
+}
+
+static void on_teardown_cb(int64_t ms, int64_t job_id, void *ud)
+{
+    slot_t *s = ud;
+    if (s->phase != SLOT_FREE && s->job && s->job->id == job_id)
+        s->teardown_ms = ms;
+}
+
+
+void slot_start_shot(slot_t *s)
+{
+    engine_t *e = s->e;
+    const config_t *cfg = &e->d->cfg;
+    char err[300], label[48];
+    s->block_reason[0] = '\0';
+    if (e->remote_error[0]) {
+        s->phase = SLOT_WRITE;
+        slot_fail(s, e->remote_error, 0);
+        return;
+    }
+    /* one listener per browser context: each connection belongs to this capture */
+    snprintf(label, sizeof label, "job %lld", (long long)s->job->id);
+    /* the context made ahead, with its proxy, becomes this capture's */
+    egress_t *warm_egress = NULL;
+    shot_t *warm = warm_take(e, label, on_refused_cb, s, &warm_egress);
+    if (warm) {
+        egress_free(s->egress);
+        s->egress = warm_egress;
+    }
+    egress_opts_t eo = {.resolver = e->resolver, .deny_private = cfg->deny_private,
+                        .bind_ip = cfg->browser_endpoint[0] ? cfg->proxy_listen : NULL,
+                        .peer_ip = cfg->browser_endpoint[0] ? e->remote_peer : NULL,
+                        .limits = &e->egress_limits,
+                        .label = label, .refused = on_refused_cb, .ud = s};
+    if (!warm) {
+        egress_free(s->egress);
+        s->egress = egress_new(e->loop, &eo, err, sizeof err);
+    }
+    if (!s->egress) {
+        s->phase = SLOT_WRITE;
+        slot_fail(s, err, 1);
+        return;
+    }
+    top_url_cb(s->job->url, s);
+    fidelity_clear(&s->fid);   /* a blank page's second shot prepares it again */
+    if (fidelity_prepare(&s->fid, s->rule, cfg, err, sizeof err) != 0) {
+        if (warm)
+            shot_cancel(warm, "the capture could not be prepared");
+        s->phase = SLOT_WRITE;
+        slot_fail(s, err, 0);
+        return;
+    }
+    shot_request_t req = {
+        .url = s->job->url, .viewport_w = s->fid.viewport_w, .viewport_h = s->fid.viewport_h,
+        .scale = cfg->scale, .height_cap = cfg->height_cap, .timeout_ms = cfg->job_timeout_s * 1000,
+        .teardown = on_teardown_cb, .teardown_tag = s->job->id, .teardown_ud = s,
+        .proxy_server = egress_address(s->egress), .top_url = top_url_cb, .top_url_ud = s,
+        .site = s->fid.site};
+    s->teardown_ms = -1;
+    s->phase = SLOT_SHOT;
+    if (warm && shot_start(warm, &req, on_shot_done_cb, s) == 0) {
+        s->shot = warm;
+    } else {
+        if (warm)
+            shot_cancel(warm, "its context was gone");
+        s->shot = shot_begin(e->cdp, e->loop, &req, on_shot_done_cb, s);
+    }
+    if (!s->shot) {
+        s->phase = SLOT_WRITE;
+        slot_fail(s, "cannot start the capture: the browser connection is gone", 1);
+        return;
+    }
+    warm_prepare(e);   /* the next one's, while this one captures */
+}
+
+void slot_claim_done_cb(method_call_t *call, void *ud)
+{
+    op_t *op = (op_t *)call;
+    engine_t *e = op->e;
+    (void)ud;
+    e->claim_inflight = 0;
+    if (call->err_code || op->rc) {
+        log_err("cannot take jobs from the queue: %s", call->err_code ? call->err_msg : op->errmsg);
+        jobs_op_free(op);
+        return;
+    }
+    for (size_t i = 0; i < op->njobs; i++) {
+        store_job_t *job = op->jobs[i];
+        slot_t *s = NULL;
+        for (int k = 0; k < e->nalloc && !s; k++)
+            if (e->slots[k].phase == SLOT_FREE)
+                s = &e->slots[k];
+        op->jobs[i] = NULL;
+        if (!s) {   /* cannot happen: we claimed at most the free slots */
+            store_job_free(job);
+            continue;
+        }
+        s->job = job;
+        s->rule = op->rules ? op->rules[i] : NULL;
+        if (op->rules)
+            op->rules[i] = NULL;
+        int64_t due = job->not_before > job->created_at ? job->not_before : job->created_at;
+        s->queue_ms = util_now_ms() - due > 0 ? util_now_ms() - due : 0;
+        jobs_publish(e, "job.started", json_pack("{s:I,s:I,s:s,s:o*,s:i}", "job_id", (json_int_t)job->id,
+                                             "link_id", (json_int_t)job->link_id, "url", job->url,
+                                             "display_url", wire_display_url(job->url),
+                                             "attempt", job->attempt));
+        if (e->bstate != B_READY || e->closing) {
+            s->phase = SLOT_WRITE;
+            slot_fail(s, "the browser went away before the capture started", 1);
+            continue;
+        }
+        slot_start_shot(s);
+    }
+    jobs_op_free(op);
+    e->last_busy_ms = uv_now(e->loop);
+    engine_schedule(e);
+}
+
+void slot_cancel(slot_t *s)
+{
+    s->canceled = 1;
+    if (s->phase == SLOT_SHOT && s->shot) {
+        shot_cancel(s->shot, "canceled by the user");   /* closes its tab and context */
+    } else if (s->phase == SLOT_WAIT) {
+        uv_timer_stop(&s->wait);
+        jobs_publish_finished(s->e, s->job, "canceled", "canceled by the user");
+        slot_release(s);
+    }
+    /* SLOT_POST: post_after_cb sees canceled; SLOT_WRITE: the store refuses the result */
+}
