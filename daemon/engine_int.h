@@ -38,6 +38,9 @@ typedef struct slot {
     postproc_request_t pq;
     postproc_result_t pr;
     char out_path[4300], thumb_path[4300];
+    char mhtml_path[4300], pdf_path[4300];   /* "" = not kept */
+    int64_t mhtml_bytes, pdf_bytes;
+    char files_error[300];        /* writing the MHTML or the PDF failed (thread pool) */
     uv_work_t work;
     uv_timer_t wait;              /* blank retry delay */
     int blank_retried, canceled, browser_lost;
@@ -136,6 +139,8 @@ typedef struct {
     size_t njobs;
     store_job_result_t result;
     char *timings, *redirects, *error;
+    char *blocks, *files;         /* OP_FINISH: the text's blocks and the files, as JSON */
+    store_page_text_t text;       /* OP_FINISH: borrows from the slot's result */
     int64_t not_before;
     int rc;
     char errmsg[512];

@@ -18,6 +18,7 @@ void store_snapshot_free(store_snapshot_t *x)
     free(x->error);
     free(x->timings);
     free(x->redirects);
+    free(x->files);
     free(x);
 }
 
@@ -41,9 +42,9 @@ static store_snapshot_t *snapshot_from_row(sqlite3_stmt *st)
     x->attempt = sqlite3_column_int(st, 15);
     x->created_at = sqlite3_column_int64(st, 16);
     x->finished_at = sqlite3_column_int64(st, 17);
-    static const int text_cols[] = {4, 5, 10, 11, 13, 14, 18, 19};
+    static const int text_cols[] = {4, 5, 10, 11, 13, 14, 18, 19, 20};
     char **text_fields[] = {&x->final_url, &x->title, &x->path, &x->thumb_path, &x->sha256,
-                            &x->error, &x->timings, &x->redirects};
+                            &x->error, &x->timings, &x->redirects, &x->files};
     for (size_t i = 0; i < sizeof text_cols / sizeof text_cols[0]; i++) {
         if (sqlite3_column_type(st, text_cols[i]) == SQLITE_NULL)
             continue;
