@@ -133,7 +133,7 @@ class Pages:
                     + para * (50 * 1024 * 1024 // len(para)) + "</div></body></html>")
         elif path == "/word":
             body = ("<!doctype html><html lang=en><meta charset=utf-8><title>word</title><body>"
-                    "<p style='word-break:break-all'>" + "w" * (2 * 1024 * 1024) + "</p></body></html>")
+                    "<p style='font-size:2px;overflow:hidden'>" + "w" * (2 * 1024 * 1024) + "</p></body></html>")
         elif path == "/tall":
             body = ("<!doctype html><meta charset=utf-8><title>tall</title><body style='margin:0'>"
                     + "".join("<div style='height:1000px;background:hsl(%d,60%%,70%%)'>Section %d</div>"
@@ -267,7 +267,8 @@ class PageTextTests(TestCase):
         self.assertRpcError(-32001, self.d.call, "snapshot.text", {"id": off["id"]})
         a, b = pngread.read(on["path"]), pngread.read(off["path"])
         self.assertEqual((a[0], a[1]), (b[0], b[1]))
-        self.assertEqual(a[2:], b[2:], "the pixels differ with extraction on")
+        differ = [y for y in range(a[1]) if a[2][y] != b[2][y]]
+        self.assertEqual(differ[:10], [], "rows differ with extraction on")
 
     def test_fifty_megabytes_of_text_are_cut_in_the_page(self):
         ev, s = capture(self.d, self.url("/huge"), formats=["png", "text"])
