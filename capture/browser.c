@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "util.h"
 
 struct browser {
     uv_loop_t *loop;
@@ -71,8 +72,11 @@ browser_t *browser_start(uv_loop_t *loop, const browser_opts_t *o, browser_exit_
         snprintf(err, errlen, "pipe: %s", strerror(errno));
         goto fail;
     }
-    char udd[4300];
-    snprintf(udd, sizeof udd, "--user-data-dir=%s", o->profile_dir);
+    char udd[UTIL_PATH_MAX];
+    if (util_path(udd, "--user-data-dir=%s", o->profile_dir) != 0) {
+        snprintf(err, errlen, "the browser profile's path is too long: %s", o->profile_dir);
+        goto fail;
+    }
     const char *args[48];
     int n = 0;
     args[n++] = o->chromium;
@@ -231,8 +235,9 @@ int browser_reap(const char *pid_file, const char *profile_dir)
     if (!f)
         return 0;
     int pid = 0, killed = 0;
-    char profile[4300] = "";
-    if (fscanf(f, "%d\n%4299[^\n]", &pid, profile) < 1)
+    char profile[UTIL_PATH_MAX] = "";
+    _Static_assert(UTIL_PATH_MAX == 4608, "the width of the profile's %[ below");
+    if (fscanf(f, "%d\n%4607[^\n]", &pid, profile) < 1)
         pid = 0;
     fclose(f);
     if (pid > 1) {
@@ -258,7 +263,7 @@ int browser_reap(const char *pid_file, const char *profile_dir)
 
 typedef struct {
     uv_work_t work;
-    char path[4400];
+    char path[UTIL_PATH_MAX];
 } discard_t;
 
 static int discard_entry_cb(const char *path, const struct stat *st, int flag, struct FTW *ftw)
@@ -287,8 +292,7 @@ void browser_profile_discard(uv_loop_t *loop, const char *profile_dir, unsigned 
     discard_t *dc = calloc(1, sizeof *dc);
     if (!dc)
         return;
-    snprintf(dc->path, sizeof dc->path, "%s.old-%u", profile_dir, tag);
-    if (rename(profile_dir, dc->path) != 0) {
+    if (util_path(dc->path, "%s.old-%u", profile_dir, tag) != 0 || rename(profile_dir, dc->path) != 0) {
         free(dc);   /* none yet (ENOENT), or it stays: Chromium copes with a used one */
         return;
     }

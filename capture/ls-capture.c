@@ -11,6 +11,7 @@
 #include "browser.h"
 #include "cdp.h"
 #include "log.h"
+#include "util.h"
 #include "postproc.h"
 #include "shot.h"
 
@@ -32,11 +33,12 @@ static void done_cb(shot_result_t *r, void *ud)
     postproc_result_t pr = {0};
     if (r->ok) {
         /* a tool may block: the daemon runs this on its thread pool */
-        char thumb[4200];
-        snprintf(thumb, sizeof thumb, "%s.thumb.png", a->out_path);
+        char thumb[UTIL_PATH_MAX];
+        int thumb_ok = util_path(thumb, "%s.thumb.png", a->out_path) == 0;   /* else none */
         postproc_request_t pq = {.b64 = json_string_value(r->png_b64),
                                  .b64_len = json_string_length(r->png_b64),
-                                 .out_path = a->out_path, .thumb_path = thumb, .thumb_width = 320,
+                                 .out_path = a->out_path, .thumb_path = thumb_ok ? thumb : NULL,
+                                 .thumb_width = 320,
                                  .first_screen_rows = a->req.viewport_h};
         postproc_run(&pq, &pr);
         if (!pr.ok) {

@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
+
 #define BODY_MAX 65536
 
 typedef struct {
@@ -68,25 +70,18 @@ out:
     return rc;
 }
 
+/* The answer's body, capped: more than BODY_MAX or out of memory ends the transfer. */
 static size_t discovery_write_cb(char *p, size_t size, size_t n, void *ud)
 {
-    char **buf = ud;
-    size_t have = *buf ? strlen(*buf) : 0, add = size * n;
-    if (have + add > BODY_MAX)
-        return 0;
-    char *nb = realloc(*buf, have + add + 1);
-    if (!nb)
-        return 0;
-    memcpy(nb + have, p, add);
-    nb[have + add] = '\0';
-    *buf = nb;
-    return add;
+    return buf_append(ud, p, size * n) == 0 ? size * n : 0;
 }
 
 static void discovery_work_cb(uv_work_t *w)
 {
     discovery_t *ds = w->data;
-    char url[600], auth[600], *body = NULL;
+    char url[600], auth[600];
+    buf_t body;
+    buf_init(&body, BODY_MAX);
     struct curl_slist *hdrs = NULL;
     size_t el = strlen(ds->endpoint);
     snprintf(url, sizeof url, "%.*s/json/version", (int)(el && ds->endpoint[el - 1] == '/' ? el - 1 : el),
@@ -129,7 +124,7 @@ static void discovery_work_cb(uv_work_t *w)
         goto out;
     }
     json_error_t je;
-    json_t *doc = body ? json_loads(body, 0, &je) : NULL;
+    json_t *doc = body.data ? json_loadb(body.data, body.len, 0, &je) : NULL;
     const char *ws = json_string_value(json_object_get(doc, "webSocketDebuggerUrl"));
     CURLU *u = curl_url();
     char *path = NULL;
@@ -146,7 +141,7 @@ static void discovery_work_cb(uv_work_t *w)
     curl_url_cleanup(u);
     json_decref(doc);
 out:
-    free(body);
+    buf_free(&body);
 }
 
 static void discovery_free(discovery_t *ds)

@@ -149,16 +149,18 @@ static void disposed_cb(cdp_t *c, json_t *r, const char *err, void *ud)
     maybe_free(s);
 }
 
-/* Ends the capture: with fmt NULL a success, else a failure whose message fmt formats
- * (callers name the step: "%s failed: %s", s->step, why). */
-static void finish(shot_t *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void finish(shot_t *s, const char *fmt, ...)
+/* Ends the capture: with fmt NULL a success, else a failure of kind `failure` whose
+ * message fmt formats (callers name the step: "%s failed: %s", s->step, why). */
+static void finish(shot_t *s, shot_failure_t failure, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void finish(shot_t *s, shot_failure_t failure, const char *fmt, ...)
 {
     if (s->finished)
         return;
     s->finished = 1;
     if (fmt) {
         s->res.ok = 0;
+        s->res.failure = failure;
         char msg[4096];
         va_list ap;
         va_start(ap, fmt);
@@ -212,7 +214,7 @@ static void deadline_cb(uv_timer_t *t)
         free(s->res.pdf);
         s->res.pdf = NULL;
         s->res.pdf_len = 0;
-        finish(s, NULL);
+        finish(s, SHOT_OK, NULL);
         return;
     }
     /* a screenshot under way is the picture itself: on a machine slower than planned it
@@ -222,10 +224,10 @@ static void deadline_cb(uv_timer_t *t)
         uv_timer_start(&s->deadline, deadline_cb, s->reserve_ms, 0);
         return;
     }
-    finish(s, "timed out (step: %s)", s->step);
+    finish(s, SHOT_TIMED_OUT, "timed out (step: %s)", s->step);
 }
 
-#define CHECK(s, err) do { if (enter(s)) return; if (err) { finish(s, "%s failed: %s", s->step, err); return; } } while (0)
+#define CHECK(s, err) do { if (enter(s)) return; if (err) { finish(s, SHOT_PROTOCOL, "%s failed: %s", s->step, err); return; } } while (0)
 
 static void screenshot_cb(cdp_t *c, json_t *r, const char *err, void *ud)
 {
@@ -234,7 +236,7 @@ static void screenshot_cb(cdp_t *c, json_t *r, const char *err, void *ud)
     CHECK(s, err);
     json_t *data = json_object_get(r, "data");
     if (!json_is_string(data) || json_string_length(data) < 12) {
-        finish(s, "%s failed: %s", s->step, "the browser sent no image");
+        finish(s, SHOT_NO_IMAGE, "%s failed: %s", s->step, "the browser sent no image");
         return;
     }
     s->res.png_b64 = json_incref(data);   /* decoded and written off the loop by the owner */
@@ -504,7 +506,7 @@ static void archive_next(shot_t *s)
         send_cmd(s, "Page.printToPDF", p, s->session, pdf_cb);
         return;
     }
-    finish(s, NULL);
+    finish(s, SHOT_OK, NULL);
 }
 
 static void consent_cb(cdp_t *c, json_t *r, const char *err, void *ud)
@@ -704,7 +706,7 @@ static void after_wait(shot_t *s)
     if (!expr || (s->req.site.wait_for && !sel_js)) {
         free(expr);
         free(sel_js);
-        finish(s, "%s failed: %s", s->step, "out of memory");
+        finish(s, SHOT_NO_MEMORY, "%s failed: %s", s->step, "out of memory");
         return;
     }
     snprintf(expr, size, "%s(%d,%d,%d,%d,%s,%d,%s,%d)", lazy_script, s->req.height_cap, lazy_ms,
@@ -768,7 +770,8 @@ static void navigate_cb(cdp_t *c, json_t *r, const char *err, void *ud)
     CHECK(s, err);
     const char *et = json_string_value(json_object_get(r, "errorText"));
     if (json_is_true(json_object_get(r, "isDownload"))) {
-        finish(s, "%s failed: %s", s->step, "the URL is a download, not a page (downloads are refused)");
+        finish(s, SHOT_DOWNLOAD, "%s failed: %s", s->step,
+               "the URL is a download, not a page (downloads are refused)");
         return;
     }
     if (et && *et) {
@@ -776,7 +779,7 @@ static void navigate_cb(cdp_t *c, json_t *r, const char *err, void *ud)
         const char *human = shot_net_error_text(et);
         char detail[256];
         snprintf(detail, sizeof detail, "%s%s%s", et, human ? ": " : "", human ? human : "");
-        finish(s, "%s failed: %s", s->step, detail);
+        finish(s, SHOT_NET_ERROR, "%s failed: %s", s->step, detail);
         return;
     }
     s->navigated = 1;
@@ -1014,8 +1017,7 @@ void shot_on_event(shot_t *handle, const char *method, json_t *params, const cha
         cdp_send(s->cdp, "Page.handleJavaScriptDialog", json_pack("{s:b}", "accept", accept),
                  s->session, NULL, NULL);
     } else if (!strcmp(method, "Inspector.targetCrashed")) {
-        s->res.crashed = 1;
-        finish(s, "%s failed: %s", s->step, "the page's renderer crashed");
+        finish(s, SHOT_CRASHED, "%s failed: %s", s->step, "the page's renderer crashed");
     }
 }
 
@@ -1024,14 +1026,13 @@ void shot_cancel(shot_t *handle, const char *reason)
     shot_t *s = handle;
     if (s->finished)
         return;
-    s->res.canceled = 1;
-    finish(s, "%s: %s", s->step, reason);
+    finish(s, SHOT_CANCELED, "%s: %s", s->step, reason);
 }
 
 void shot_fail(shot_t *handle, const char *reason)
 {
     shot_t *s = handle;
-    finish(s, "%s failed: %s", s->step, reason);
+    finish(s, SHOT_REFUSED, "%s failed: %s", s->step, reason);
 }
 
 const char *shot_frame_id(const shot_t *handle)

@@ -64,8 +64,24 @@ typedef struct {
     size_t pdf_max;            /* bytes read at most; over it the PDF is dropped */
 } shot_request_t;
 
+/* Why a capture brought no image: a kind to decide on (retry, health check), beside the
+ * sentence for people in error. */
+typedef enum {
+    SHOT_OK = 0,               /* an image came back */
+    SHOT_TIMED_OUT,            /* the deadline passed before the image came */
+    SHOT_CRASHED,              /* the page's renderer crashed */
+    SHOT_NET_ERROR,            /* navigation failed with a Chromium net error (net_error) */
+    SHOT_REFUSED,              /* its owner refused it (shot_fail: the address rules) */
+    SHOT_CANCELED,             /* shot_cancel: the user, a browser going away, a stop */
+    SHOT_NO_IMAGE,             /* the screenshot came back without an image */
+    SHOT_DOWNLOAD,             /* the URL is a download, not a page */
+    SHOT_PROTOCOL,             /* a DevTools command failed (the browser's reason in error) */
+    SHOT_NO_MEMORY,            /* out of memory on our side */
+} shot_failure_t;
+
 typedef struct {
     int ok;                    /* an image came back (png_b64) */
+    shot_failure_t failure;    /* SHOT_OK when ok, else why not */
     int http_status;           /* main document; 0 = no response */
     char final_url[2048];
     char title[512];           /* cut on a UTF-8 character boundary, never inside one */
@@ -75,8 +91,6 @@ typedef struct {
     json_t *png_b64;           /* owned by the receiver of done: json_decref it */
     json_t *redirects;         /* [{url, status}] of the main document; owned likewise */
     char net_error[64];        /* "net::ERR_NAME_NOT_RESOLVED" when navigation failed */
-    int crashed;               /* the renderer crashed */
-    int canceled;
     char error[512];           /* sentence with the step that failed, when !ok */
     int lazy_steps;            /* scroll steps of the lazy-content pass; -1 = skipped */
     json_t *headers;           /* the main document's response headers {name: value};
@@ -140,11 +154,12 @@ int shot_start(shot_t *handle, const shot_request_t *req, shot_done_cb done, voi
 /* The owner of the CDP connection routes every event here (only the capture's own
  * session's events are used). Must not be called after done. */
 void shot_on_event(shot_t *handle, const char *method, json_t *params, const char *session);
-/* Ends the capture now (done runs with canceled set and error = reason). */
+/* Ends the capture now (done runs with failure SHOT_CANCELED and error = reason). */
 void shot_cancel(shot_t *handle, const char *reason);
 /* The main frame id (= target id) once the tab exists, else "". */
 const char *shot_frame_id(const shot_t *handle);
-/* Fails the capture from outside (a request of its page was refused by the address rules). */
+/* Fails the capture from outside (a request of its page was refused by the address rules):
+ * done runs with failure SHOT_REFUSED. */
 void shot_fail(shot_t *handle, const char *reason);
 
 /* Frees what a result owns (png_b64, redirects, headers, consent, markup, text, mhtml, pdf)

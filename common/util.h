@@ -74,6 +74,10 @@ int util_mkdir_p(const char *path, unsigned mode);
  * with errno set (nothing is left at path.tmp). */
 int util_write_file_atomic(const char *path, const void *data, size_t len);
 
+/* The 64-bit FNV-1a hash of n bytes: a cheap name for content (an ETag, a file name), not
+ * a defence against anyone choosing the bytes. */
+uint64_t util_fnv1a64(const void *data, size_t n);
+
 /* Lower-hex of n bytes into out (2n+1 bytes). */
 void util_hex(const unsigned char *in, size_t n, char *out);
 

@@ -78,7 +78,7 @@ static void submit(job_t *j);
 static void prepare_work_cb(uv_work_t *w)
 {
     job_t *j = w->data;
-    if (methods_prepare_find(j->def)(j->call) != 0 && j->call->err_code == 0)
+    if (j->def->prepare(j->call) != 0 && j->call->err_code == 0)
         method_fail(j->call, RPC_INTERNAL_ERROR, "%s failed", j->call->method);
 }
 
@@ -124,7 +124,7 @@ void dispatch_run(daemon_t *d, const method_def_t *def, method_call_t *call,
         return;
     }
     *j = (job_t){.d = d, .def = def, .call = call, .cb = cb, .ud = ud};
-    if (def->kind == METHOD_WRITE && methods_prepare_find(def)) {
+    if (def->kind == METHOD_WRITE && def->prepare) {
         j->work.data = j;
         if (uv_queue_work(d->loop, &j->work, prepare_work_cb, prepare_after_cb) != 0) {
             free(j);

@@ -494,9 +494,10 @@ engine_t *engine_new(daemon_t *d, char *err, size_t errlen)
     e->loop = d->loop;
     e->nslots = d->cfg.jobs;
     e->nalloc = d->cfg.jobs * 2;
-    snprintf(e->profile_dir, sizeof e->profile_dir, "%s/browser", d->cfg.state_dir);
-    snprintf(e->pid_file, sizeof e->pid_file, "%s/browser.pid", d->cfg.state_dir);
-    snprintf(e->shots_dir, sizeof e->shots_dir, "%s/snapshots", d->cfg.state_dir);
+    /* the state dir is at most 4095 bytes (config.c): these names fit UTIL_PATH_MAX */
+    util_path(e->profile_dir, "%s/browser", d->cfg.state_dir);
+    util_path(e->pid_file, "%s/browser.pid", d->cfg.state_dir);
+    util_path(e->shots_dir, "%s/snapshots", d->cfg.state_dir);
     browser_binary(d->cfg.chromium_path, e->chromium, sizeof e->chromium);
     for (int i = 0; i < e->nalloc; i++) {
         e->slots[i].e = e;

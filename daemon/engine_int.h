@@ -37,8 +37,8 @@ typedef struct slot {
     shot_result_t res;            /* png_b64 and redirects owned while set */
     postproc_request_t pq;
     postproc_result_t pr;
-    char out_path[4300], thumb_path[4300];
-    char mhtml_path[4300], pdf_path[4300];   /* "" = not kept */
+    char out_path[UTIL_PATH_MAX], thumb_path[UTIL_PATH_MAX];
+    char mhtml_path[UTIL_PATH_MAX], pdf_path[UTIL_PATH_MAX];   /* "" = not kept */
     int64_t mhtml_bytes, pdf_bytes;
     char files_error[300];        /* writing the MHTML or the PDF failed (thread pool) */
     uv_work_t work;
@@ -104,7 +104,7 @@ struct engine {
     char remote_error[300];       /* why captures with browser.endpoint cannot run */
     tab_t tabs[MAX_TABS];         /* page targets the browser reported (discovery events) */
     int ntabs;
-    char profile_dir[4300], pid_file[4300], shots_dir[4300];
+    char profile_dir[UTIL_PATH_MAX], pid_file[UTIL_PATH_MAX], shots_dir[UTIL_PATH_MAX];
     char chromium[1100];
     int cjk_font;
     int64_t done_total, failed_total, retried_total;

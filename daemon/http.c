@@ -567,8 +567,19 @@ static int on_http(http_t *h, struct lws *wsi, pss_t *ps, const char *uri)
         http_respond_error(r, 421, "Host must name this linksnapd (%s)", h->url);
         return 0;
     }
-    for (int i = 0; i < MAX_ARGS; i++) {
-        if (lws_hdr_copy_fragment(wsi, r->args[r->nargs], sizeof r->args[0], WSI_TOKEN_HTTP_URI_ARGS, i) <= 0)
+    /* every argument is kept whole or the request is refused: one too long for its buffer
+     * was once skipped with all those after it, and an upload's tags went missing */
+    for (int i = 0;; i++) {
+        int len = lws_hdr_fragment_length(wsi, WSI_TOKEN_HTTP_URI_ARGS, i);
+        if (len <= 0)
+            break;
+        if (i == MAX_ARGS || (size_t)len >= sizeof r->args[0]) {
+            r->close_after = 1;
+            http_respond_error(r, 414, i == MAX_ARGS ? "more than %d query arguments"
+                               : "a query argument over %d bytes", i == MAX_ARGS ? MAX_ARGS : ARG_MAX - 1);
+            return 0;
+        }
+        if (lws_hdr_copy_fragment(wsi, r->args[r->nargs], sizeof r->args[0], WSI_TOKEN_HTTP_URI_ARGS, i) < 0)
             break;
         r->nargs++;
     }
@@ -623,8 +634,9 @@ static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user
 }
 
 static const struct lws_protocols protocols[] = {
-    {"linksnap", cb_http, sizeof(pss_t), 65536, 0, NULL, 0},
-    {NULL, NULL, 0, 0, 0, NULL, 0},
+    {.name = "linksnap", .callback = cb_http, .per_session_data_size = sizeof(pss_t),
+     .rx_buffer_size = 65536},
+    {.name = NULL},
 };
 
 /* ---- start and stop --------------------------------------------------------------------- */

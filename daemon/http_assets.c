@@ -61,9 +61,7 @@ int http_assets_prepare(http_t *h)
     for (size_t i = 0; i < web_assets_count; i++) {
         asset_t *as = &h->assets[i];
         as->a = &web_assets[i];
-        uint64_t fnv = 1469598103934665603ull;
-        for (size_t k = 0; k < as->a->len; k++)
-            fnv = (fnv ^ as->a->data[k]) * 1099511628211ull;
+        uint64_t fnv = util_fnv1a64(as->a->data, as->a->len);
         snprintf(as->etag, sizeof as->etag, "\"%016llx\"", (unsigned long long)fnv);
         if (!strcmp(as->a->path, "/index.html"))
             h->index = as;

@@ -18,9 +18,8 @@ static const char CSP_SVG[] = "default-src 'none'; style-src 'unsafe-inline'; fr
 static int snapshot_path_ok(http_t *h, const char *path, char *resolved)
 {
     if (!h->snapdir[0]) {
-        char dir[4300];
-        snprintf(dir, sizeof dir, "%s/snapshots", h->d->cfg.state_dir);
-        if (!realpath(dir, h->snapdir)) {
+        char dir[UTIL_PATH_MAX];
+        if (util_path(dir, "%s/snapshots", h->d->cfg.state_dir) != 0 || !realpath(dir, h->snapdir)) {
             h->snapdir[0] = '\0';
             return 0;
         }

@@ -28,6 +28,7 @@
 #define TILE_CACHE_MAX (48u << 20)
 #define TILE_MAX_PIXELS (4096ull * 200000)
 #define MAX_ARGS 16
+#define ARG_MAX 4352            /* one "name=value": an upload's 4096 bytes of tags, and more */
 
 enum { M_GET, M_HEAD, M_POST, M_OTHER };
 enum { B_NONE, B_RPC, B_LOGIN, B_UPLOAD };
@@ -50,7 +51,7 @@ typedef struct wsmsg {
 typedef struct spool {
     struct spool *next;
     int64_t import_id;
-    char path[4300];
+    char path[UTIL_PATH_MAX];
 } spool_t;
 
 /* per connection (lws allocates it): an HTTP request in progress, or a websocket */
@@ -71,7 +72,7 @@ struct hreq {
     int method;
     char path[512];
     char host[160];
-    char args[MAX_ARGS][256];      /* "name=value", decoded by lws */
+    char args[MAX_ARGS][ARG_MAX];  /* "name=value", decoded by lws */
     int nargs;
     int body_kind;
     buf_t body;
@@ -93,7 +94,7 @@ struct hreq {
     uv_fs_t fs;
     /* upload */
     int up_fd;
-    char up_path[4300];
+    char up_path[UTIL_PATH_MAX];
     uv_fs_t upfs;
     int up_writing, up_complete;
     char *up_data, *up_wdata;      /* filling, being written */
@@ -122,7 +123,7 @@ struct http {
     pss_t *ws;
     int closing, destroyed;
     char snapdir[PATH_MAX];        /* realpath of <state_dir>/snapshots, once it exists */
-    char spooldir[4200];
+    char spooldir[UTIL_PATH_MAX];
     events_sub_t *spool_sub;
     spool_t *spools;
     tilecache_t *tiles;

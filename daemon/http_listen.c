@@ -99,8 +99,11 @@ int http_listen_probe(const char *addr, int port, char *why, size_t whylen)
  * O_EXCL|O_NOFOLLOW). An existing one must be this user's own and private. */
 static int token_auto(const char *state_dir, char *out, size_t outlen, char *err, size_t errlen)
 {
-    char path[4200];
-    snprintf(path, sizeof path, "%s/http.token", state_dir);
+    char path[UTIL_PATH_MAX];
+    if (util_path(path, "%s/http.token", state_dir) != 0) {
+        snprintf(err, errlen, "state dir %s: its path is too long", state_dir);
+        return -1;
+    }
     int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd >= 0) {
         unsigned char rnd[32];

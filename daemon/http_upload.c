@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "upload_args.h"
 #include "util.h"
 
 static void spool_clean(const char *dir)
@@ -24,12 +25,12 @@ static void spool_clean(const char *dir)
         return;
     }
     uv_dirent_t ent;
-    char path[4400];
+    char path[UTIL_PATH_MAX];
     while (uv_fs_scandir_next(&req, &ent) != UV_EOF) {
         if (strncmp(ent.name, "upload-", 7))
             continue;
-        snprintf(path, sizeof path, "%s/%s", dir, ent.name);
-        unlink(path);   /* an upload of an earlier run; its import was interrupted */
+        if (util_path(path, "%s/%s", dir, ent.name) == 0)
+            unlink(path);   /* an upload of an earlier run; its import was interrupted */
     }
     uv_fs_req_cleanup(&req);
 }
@@ -86,29 +87,16 @@ static void import_done_cb(method_call_t *call, void *ud)
 static void upload_start_import(hreq_t *r)
 {
     const method_def_t *def = methods_find("import.start");
-    json_t *params = json_pack("{s:s}", "path", r->up_path);
-    const char *format = http_arg_get(r, "format"), *tags = http_arg_get(r, "tags"),
-               *capture = http_arg_get(r, "capture");
-    if (params && format && *format)
-        json_object_set_new(params, "format", json_string(format));
-    if (params && tags && *tags) {
-        json_t *arr = json_array();
-        char copy[256];
-        snprintf(copy, sizeof copy, "%s", tags);
-        for (char *save = NULL, *t = strtok_r(copy, ",", &save); arr && t; t = strtok_r(NULL, ",", &save)) {
-            while (*t == ' ')
-                t++;
-            if (*t)
-                json_array_append_new(arr, json_string(t));
-        }
-        json_object_set_new(params, "tags", arr);
-    }
-    if (params && capture)
-        json_object_set_new(params, "capture", json_boolean(strcmp(capture, "0") && strcmp(capture, "false")));
+    char why[200];
+    json_t *params = upload_args_params(r->up_path, http_arg_get(r, "format"), http_arg_get(r, "tags"),
+                                        http_arg_get(r, "capture"), why, sizeof why);
     if (!def || !params) {
         json_decref(params);
         unlink(r->up_path);
-        http_respond_error(r, 500, def ? "out of memory" : "import.start is missing");
+        if (!def)
+            http_respond_error(r, 500, "import.start is missing");
+        else
+            http_respond_error(r, strcmp(why, "out of memory") ? 400 : 500, "%s", why);
         return;
     }
     r->call.method = def->name;
@@ -197,8 +185,11 @@ int http_upload_open(hreq_t *r)
         return -1;
     }
     util_hex(rnd, sizeof rnd, hex);
-    snprintf(r->up_path, sizeof r->up_path, "%s/upload-%lld-%s", h->spooldir,
-             (long long)util_now_ms(), hex);
+    if (util_path(r->up_path, "%s/upload-%lld-%s", h->spooldir, (long long)util_now_ms(), hex) != 0) {
+        r->up_path[0] = '\0';
+        http_respond_error(r, 500, "the import spool's path is too long");
+        return -1;
+    }
     r->up_fd = open(r->up_path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     r->up_data = malloc(UPLOAD_BUF);
     r->up_wdata = malloc(UPLOAD_BUF);

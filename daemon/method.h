@@ -70,11 +70,13 @@ typedef void (*method_after_fn)(method_call_t *call, struct daemon *d);
  * opened in call->fd / has_fd for the handler and the `after` hook. */
 typedef int (*method_prepare_fn)(method_call_t *call);
 
+/* One method. Tables use designated initialisers: what is not named is NULL. */
 typedef struct {
     const char *name;
     method_fn fn;
     method_kind_t kind;
     method_after_fn after;         /* optional */
+    method_prepare_fn prepare;     /* optional; WRITE methods only */
 } method_def_t;
 
 /* Drops what a finished call holds -- the core's reference to params, the result, the
@@ -114,7 +116,7 @@ int param_reject_unknown(method_call_t *call, const char *const *known);
  * the call with -32602 and returns -1. */
 int methods_parse_filter(method_call_t *call, store_filter_t *f, const char ***bufs);
 
-/* Method tables, one per group, each ending with {NULL}. daemon/methods.c joins them. */
+/* Method tables, one per group, each ending with {.name = NULL}. daemon/methods.c joins them. */
 extern const method_def_t methods_link[];     /* daemon/methods_link.c */
 extern const method_def_t methods_tag[];      /* daemon/methods_tag.c */
 extern const method_def_t methods_daemon[];   /* daemon/methods_daemon.c */
@@ -127,9 +129,5 @@ extern const method_def_t methods_web[];      /* daemon/methods_web.c */
 extern const method_def_t methods_site[];     /* daemon/methods_site.c */
 
 const method_def_t *methods_find(const char *name);
-/* The prepare hook of a WRITE method, or NULL (daemon/methods.c lists them; a separate
- * table, so the method tables keep their four fields). */
-method_prepare_fn methods_prepare_find(const method_def_t *def);
-int import_start_prepare(method_call_t *call);   /* daemon/methods_import.c */
 
 #endif

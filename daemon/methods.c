@@ -25,20 +25,3 @@ const method_def_t *methods_find(const char *name)
                 return m;
     return NULL;
 }
-
-/* WRITE methods with a prepare hook (method.h): blocking work on the thread pool before
- * the call reaches the writer. */
-static const struct {
-    const char *name;
-    method_prepare_fn fn;
-} prepares[] = {
-    {"import.start", import_start_prepare},
-};
-
-method_prepare_fn methods_prepare_find(const method_def_t *def)
-{
-    for (size_t i = 0; i < sizeof prepares / sizeof prepares[0]; i++)
-        if (def->name && !strcmp(def->name, prepares[i].name))
-            return prepares[i].fn;
-    return NULL;
-}

@@ -72,14 +72,16 @@ static int m_daemon_backup(method_call_t *call)
                            "param 'name' must be a plain file name of letters, digits, '.', '_' "
                            "and '-' (at most %d, not starting with '.')", NAME_MAX_LEN);
     }
-    char dir[4200], path[4400], tmp[4500], err[512];
+    char dir[UTIL_PATH_MAX], path[UTIL_PATH_MAX], tmp[UTIL_PATH_MAX], err[512];
     if (call->cfg->backup_dir[0])
-        snprintf(dir, sizeof dir, "%s", call->cfg->backup_dir);
+        util_path(dir, "%s", call->cfg->backup_dir);   /* a config value: 4095 at most */
     else
-        snprintf(dir, sizeof dir, "%s/backups", call->cfg->state_dir);
+        util_path(dir, "%s/backups", call->cfg->state_dir);
+    if (util_path(path, "%s/%s", dir, name) != 0 ||
+        util_path(tmp, "%s/.partial-%ld-%s", dir, (long)getpid(), name) != 0)
+        return method_fail(call, RPC_INVALID_PARAMS, "the backup's path under %s is too long", dir);
     if (util_private_dir(dir, 1, 022, err, sizeof err) != 0)
         return method_fail(call, RPC_IO_ERROR, "backup_dir: %s", err);
-    snprintf(path, sizeof path, "%s/%s", dir, name);
     int rc = create_new(path);   /* claims the name: a second backup of the same name fails */
     if (rc == -EEXIST)
         return method_fail(call, RPC_CONFLICT, "%s exists; choose another name", path);
@@ -87,7 +89,6 @@ static int m_daemon_backup(method_call_t *call)
         return method_fail(call, RPC_IO_ERROR, "cannot create %s: %s", path, strerror(-rc));
     /* copy into a temporary beside it, then rename over the claimed name: a reader never
      * sees half a backup */
-    snprintf(tmp, sizeof tmp, "%s/.partial-%ld-%s", dir, (long)getpid(), name);
     unlink(tmp);
     if ((rc = create_new(tmp)) != 0) {
         unlink(path);
@@ -114,6 +115,6 @@ static int m_daemon_backup(method_call_t *call)
 }
 
 const method_def_t methods_backup[] = {
-    {"daemon.backup", m_daemon_backup, METHOD_HEAVY, NULL},
-    {NULL, NULL, 0, NULL},
+    {.name = "daemon.backup", .fn = m_daemon_backup, .kind = METHOD_HEAVY},
+    {.name = NULL},
 };

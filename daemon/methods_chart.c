@@ -256,7 +256,8 @@ static int m_chart_render(method_call_t *call)
             d.names[i] = d.tags[i].name;
             d.counts[i] = d.tags[i].count;
         }
-        charts_tags_data_t x = {d.names, d.counts, n, call->now_ms};
+        charts_tags_data_t x = {.names = d.names, .counts = d.counts, .n = n,
+                                .generated_at_ms = call->now_ms};
         td = x;
         data = &td;
     } else if (kind == CHARTS_TIMELINE) {
@@ -268,7 +269,8 @@ static int m_chart_render(method_call_t *call)
             chart_data_free(&d);
             return method_fail_store(call, rc, NULL);
         }
-        charts_timeline_data_t x = {first, d.a, (size_t)days, tag, call->now_ms};
+        charts_timeline_data_t x = {.first_day_ms = first, .counts = d.a, .days = (size_t)days,
+                                    .tag = tag, .generated_at_ms = call->now_ms};
         tl = x;
         data = &tl;
     } else {
@@ -284,7 +286,8 @@ static int m_chart_render(method_call_t *call)
             chart_data_free(&d);
             return method_fail_store(call, rc, NULL);
         }
-        charts_outcomes_data_t x = {first, d.a, d.b, d.c, (size_t)days, call->now_ms, NULL};
+        charts_outcomes_data_t x = {.first_day_ms = first, .ok = d.a, .partial = d.b, .failed = d.c,
+                                    .days = (size_t)days, .generated_at_ms = call->now_ms};
         /* captures stopped by a bot wall, a series of their own */
         if (!(blocked = malloc((size_t)days * sizeof *blocked))) {
             chart_data_free(&d);
@@ -321,19 +324,22 @@ static int m_chart_render(method_call_t *call)
                                                                      : RPC_INTERNAL_ERROR;
         return method_fail(call, code, "%s", err);
     }
-    char path[4400] = "";
+    char path[UTIL_PATH_MAX] = "";
     if (!want_inline) {
         /* one file per distinct request, rewritten by each render: never older than the
          * data it was drawn from when the reply names it */
         char *canon = json_dumps(call->params, JSON_COMPACT | JSON_SORT_KEYS);
-        uint64_t h = 1469598103934665603ull;   /* FNV-1a */
-        for (const char *c = canon ? canon : ""; *c; c++)
-            h = (h ^ (unsigned char)*c) * 1099511628211ull;
+        uint64_t h = util_fnv1a64(canon ? canon : "", canon ? strlen(canon) : 0);
         free(canon);
-        char dir[4200];
-        snprintf(dir, sizeof dir, "%s/charts", call->cfg->state_dir);
-        snprintf(path, sizeof path, "%s/%s-%016llx.%s", dir, kinds[kind], (unsigned long long)h,
-                 formats[format]);
+        char dir[UTIL_PATH_MAX];
+        if (util_path(dir, "%s/charts", call->cfg->state_dir) != 0 ||
+            util_path(path, "%s/%s-%016llx.%s", dir, kinds[kind], (unsigned long long)h,
+                      formats[format]) != 0) {
+            buf_free(&out);
+            json_decref(table);
+            return method_fail(call, RPC_IO_ERROR, "the chart's path under %s is too long",
+                               call->cfg->state_dir);
+        }
         if ((mkdir(dir, 0755) != 0 && errno != EEXIST) ||
             util_write_file_atomic(path, out.data, out.len) != 0) {
             int e = errno;
@@ -373,6 +379,6 @@ static int m_chart_render(method_call_t *call)
 }
 
 const method_def_t methods_chart[] = {
-    {"chart.render", m_chart_render, METHOD_HEAVY, NULL},
-    {NULL, NULL, 0, NULL},
+    {.name = "chart.render", .fn = m_chart_render, .kind = METHOD_HEAVY},
+    {.name = NULL},
 };

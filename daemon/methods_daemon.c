@@ -60,7 +60,7 @@ static int m_daemon_ping(method_call_t *call)
 }
 
 const method_def_t methods_daemon[] = {
-    {"daemon.status", m_daemon_status, METHOD_LOOP, NULL},
-    {"daemon.ping", m_daemon_ping, METHOD_LOOP, NULL},
-    {NULL, NULL, 0, NULL},
+    {.name = "daemon.status", .fn = m_daemon_status, .kind = METHOD_LOOP},
+    {.name = "daemon.ping", .fn = m_daemon_ping, .kind = METHOD_LOOP},
+    {.name = NULL},
 };

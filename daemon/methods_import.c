@@ -22,7 +22,7 @@
 /* On a pool thread: open the client's path without blocking (a FIFO with no writer, a
  * device) and without following a last-component symlink, then insist on a regular file
  * of at most IMPORTER_MAX_FILE bytes. */
-int import_start_prepare(method_call_t *call)
+static int import_start_prepare(method_call_t *call)
 {
     const char *path = json_string_value(json_object_get(call->params, "path"));
     if (!path || json_object_get(call->params, "content"))
@@ -162,7 +162,8 @@ static int m_import_get(method_call_t *call)
 }
 
 const method_def_t methods_import[] = {
-    {"import.start", m_import_start, METHOD_WRITE, import_start_after},
-    {"import.get", m_import_get, METHOD_READ, NULL},
-    {NULL, NULL, 0, NULL},
+    {.name = "import.start", .fn = m_import_start, .kind = METHOD_WRITE,
+     .prepare = import_start_prepare, .after = import_start_after},
+    {.name = "import.get", .fn = m_import_get, .kind = METHOD_READ},
+    {.name = NULL},
 };

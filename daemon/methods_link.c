@@ -285,11 +285,11 @@ out:
 }
 
 const method_def_t methods_link[] = {
-    {"link.add", m_link_add, METHOD_WRITE, NULL},
-    {"link.get", m_link_get, METHOD_READ, NULL},
-    {"link.list", m_link_list, METHOD_HEAVY, NULL},   /* q scans: off the loop */
-    {"link.update", m_link_update, METHOD_WRITE, NULL},
-    {"link.delete", m_link_delete, METHOD_WRITE, link_delete_after},
-    {"link.tag", m_link_tag, METHOD_WRITE, NULL},
-    {NULL, NULL, 0, NULL},
+    {.name = "link.add", .fn = m_link_add, .kind = METHOD_WRITE},
+    {.name = "link.get", .fn = m_link_get, .kind = METHOD_READ},
+    {.name = "link.list", .fn = m_link_list, .kind = METHOD_HEAVY},   /* q scans: off the loop */
+    {.name = "link.update", .fn = m_link_update, .kind = METHOD_WRITE},
+    {.name = "link.delete", .fn = m_link_delete, .kind = METHOD_WRITE, .after = link_delete_after},
+    {.name = "link.tag", .fn = m_link_tag, .kind = METHOD_WRITE},
+    {.name = NULL},
 };

@@ -128,6 +128,6 @@ static void reindex_after(method_call_t *call, struct daemon *d)
 }
 
 const method_def_t methods_search[] = {
-    {"search.reindex", m_search_reindex, METHOD_WRITE, reindex_after},
-    {NULL, NULL, 0, NULL},
+    {.name = "search.reindex", .fn = m_search_reindex, .kind = METHOD_WRITE, .after = reindex_after},
+    {.name = NULL},
 };

@@ -607,10 +607,10 @@ out:
 }
 
 const method_def_t methods_site[] = {
-    {"site.set", m_site_set, METHOD_WRITE, NULL},
-    {"site.list", m_site_list, METHOD_READ, NULL},
-    {"site.delete", m_site_delete, METHOD_WRITE, NULL},
-    {"site.match", m_site_match, METHOD_READ, NULL},
-    {"site.import_cookies", m_site_import_cookies, METHOD_WRITE, NULL},
-    {NULL, NULL, 0, NULL},
+    {.name = "site.set", .fn = m_site_set, .kind = METHOD_WRITE},
+    {.name = "site.list", .fn = m_site_list, .kind = METHOD_READ},
+    {.name = "site.delete", .fn = m_site_delete, .kind = METHOD_WRITE},
+    {.name = "site.match", .fn = m_site_match, .kind = METHOD_READ},
+    {.name = "site.import_cookies", .fn = m_site_import_cookies, .kind = METHOD_WRITE},
+    {.name = NULL},
 };

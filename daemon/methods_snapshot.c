@@ -202,12 +202,12 @@ static void job_cancel_after(method_call_t *call, daemon_t *d)
 }
 
 const method_def_t methods_snapshot[] = {
-    {"snapshot.request", m_snapshot_request, METHOD_WRITE, NULL},
-    {"snapshot.list", m_snapshot_list, METHOD_READ, NULL},
-    {"snapshot.get", m_snapshot_get, METHOD_READ, NULL},
-    {"snapshot.text", m_snapshot_text, METHOD_READ, NULL},
-    {"job.get", m_job_get, METHOD_READ, NULL},
-    {"job.list", m_job_list, METHOD_READ, NULL},
-    {"job.cancel", m_job_cancel, METHOD_WRITE, job_cancel_after},
-    {NULL, NULL, 0, NULL},
+    {.name = "snapshot.request", .fn = m_snapshot_request, .kind = METHOD_WRITE},
+    {.name = "snapshot.list", .fn = m_snapshot_list, .kind = METHOD_READ},
+    {.name = "snapshot.get", .fn = m_snapshot_get, .kind = METHOD_READ},
+    {.name = "snapshot.text", .fn = m_snapshot_text, .kind = METHOD_READ},
+    {.name = "job.get", .fn = m_job_get, .kind = METHOD_READ},
+    {.name = "job.list", .fn = m_job_list, .kind = METHOD_READ},
+    {.name = "job.cancel", .fn = m_job_cancel, .kind = METHOD_WRITE, .after = job_cancel_after},
+    {.name = NULL},
 };

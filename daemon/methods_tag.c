@@ -124,10 +124,10 @@ out:
 }
 
 const method_def_t methods_tag[] = {
-    {"tag.list", m_tag_list, METHOD_HEAVY, NULL},     /* 10k tags: ~8 ms of JSON */
-    {"tag.rename", m_tag_rename, METHOD_WRITE, NULL},
-    {"tag.merge", m_tag_merge, METHOD_WRITE, NULL},
-    {"tag.delete", m_tag_delete, METHOD_WRITE, NULL},
-    {"tag.apply", m_tag_apply, METHOD_WRITE, NULL},
-    {NULL, NULL, 0, NULL},
+    {.name = "tag.list", .fn = m_tag_list, .kind = METHOD_HEAVY},     /* 10k tags: ~8 ms of JSON */
+    {.name = "tag.rename", .fn = m_tag_rename, .kind = METHOD_WRITE},
+    {.name = "tag.merge", .fn = m_tag_merge, .kind = METHOD_WRITE},
+    {.name = "tag.delete", .fn = m_tag_delete, .kind = METHOD_WRITE},
+    {.name = "tag.apply", .fn = m_tag_apply, .kind = METHOD_WRITE},
+    {.name = NULL},
 };

@@ -26,6 +26,6 @@ static int m_web_login_url(method_call_t *call)
 }
 
 const method_def_t methods_web[] = {
-    {"web.login_url", m_web_login_url, METHOD_LOOP, NULL},
-    {NULL, NULL, 0, NULL},
+    {.name = "web.login_url", .fn = m_web_login_url, .kind = METHOD_LOOP},
+    {.name = NULL},
 };

@@ -459,9 +459,9 @@ static void process_queue(conn_t *c)
 
 /* Methods of the socket itself (fn NULL: req_start runs them on the connection). */
 static const method_def_t conn_methods[] = {
-    {"events.subscribe", NULL, METHOD_LOOP, NULL},
-    {"events.unsubscribe", NULL, METHOD_LOOP, NULL},
-    {NULL, NULL, 0, NULL},
+    {.name = "events.subscribe", .kind = METHOD_LOOP},
+    {.name = "events.unsubscribe", .kind = METHOD_LOOP},
+    {.name = NULL},
 };
 
 /* One request object (alone or inside a batch). doc is the whole parsed line. */

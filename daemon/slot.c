@@ -291,32 +291,18 @@ static void slot_save(slot_t *s)
 }
 /* ---- post-processing on the thread pool ------------------------------------------------ */
 
-static int mkdir_p(const char *path)
-{
-    char tmp[4300];
-    snprintf(tmp, sizeof tmp, "%s", path);
-    for (char *p = tmp + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
-            return -1;
-        *p = '/';
-    }
-    return mkdir(tmp, 0755) != 0 && errno != EEXIST ? -1 : 0;
-}
-
 static void post_work_cb(uv_work_t *w)
 {
     slot_t *s = w->data;
-    char dir[4300];
-    snprintf(dir, sizeof dir, "%s", s->out_path);
+    char dir[UTIL_PATH_MAX];
+    util_path(dir, "%s", s->out_path);   /* as long as out_path: it fits */
     char *slash = strrchr(dir, '/');
     if (slash)
         *slash = '\0';
-    if (mkdir_p(dir) != 0) {
+    int rc = util_mkdir_p(dir, 0755);
+    if (rc != 0) {
         memset(&s->pr, 0, sizeof s->pr);
-        snprintf(s->pr.error, sizeof s->pr.error, "cannot create %s: %s", dir, strerror(errno));
+        snprintf(s->pr.error, sizeof s->pr.error, "cannot create %s: %s", dir, strerror(-rc));
         return;
     }
     postproc_run(&s->pq, &s->pr);
@@ -436,6 +422,7 @@ static void on_shot_done_cb(shot_result_t *r, void *ud)
     if (r->ok && s->block_reason[0]) {
         /* the top document was refused over plain http: what came back is our 403 */
         r->ok = s->res.ok = 0;
+        r->failure = s->res.failure = SHOT_REFUSED;
         json_decref(s->res.png_b64);
         s->res.png_b64 = r->png_b64 = NULL;
     }
@@ -458,13 +445,14 @@ static void on_shot_done_cb(shot_result_t *r, void *ud)
     if (!r->ok) {
         char msg[800];
         const char *why = r->error;
-        int transient = r->crashed || (r->net_error[0] && transient_net_error(r->net_error));
+        int transient = r->failure == SHOT_CRASHED ||
+                        (r->failure == SHOT_NET_ERROR && transient_net_error(r->net_error));
         if (s->block_reason[0]) {   /* the top document was refused: that is the cause */
             snprintf(msg, sizeof msg, "navigate failed: %s", s->block_reason);
             why = msg;
             transient = 0;
         }
-        if (!strncmp(r->error, "timed out", 9))
+        if (r->failure == SHOT_TIMED_OUT)
             engine_health_check(e);
         slot_fail(s, why, transient);
         return;
@@ -487,16 +475,22 @@ static void on_shot_done_cb(shot_result_t *r, void *ud)
     }
     /* the image goes to the thread pool: decode, hash, write, thumbnail */
     int64_t snap = s->job->snapshot_id;
-    snprintf(s->out_path, sizeof s->out_path, "%s/%03lld/%lld.png", e->shots_dir,
-             (long long)(snap / 1000 % 1000), (long long)snap);
-    snprintf(s->thumb_path, sizeof s->thumb_path, "%s/%03lld/%lld.thumb.png", e->shots_dir,
-             (long long)(snap / 1000 % 1000), (long long)snap);
-    if (s->res.mhtml)
-        snprintf(s->mhtml_path, sizeof s->mhtml_path, "%s/%03lld/%lld.mhtml", e->shots_dir,
-                 (long long)(snap / 1000 % 1000), (long long)snap);
-    if (s->res.pdf)
-        snprintf(s->pdf_path, sizeof s->pdf_path, "%s/%03lld/%lld.pdf", e->shots_dir,
-                 (long long)(snap / 1000 % 1000), (long long)snap);
+    if (util_path(s->out_path, "%s/%03lld/%lld.png", e->shots_dir,
+                  (long long)(snap / 1000 % 1000), (long long)snap) != 0 ||
+        util_path(s->thumb_path, "%s/%03lld/%lld.thumb.png", e->shots_dir,
+                  (long long)(snap / 1000 % 1000), (long long)snap) != 0) {
+        s->out_path[0] = s->thumb_path[0] = '\0';
+        slot_fail(s, "the snapshot's file name is too long for the state dir", 0);
+        return;
+    }
+    /* the page itself beside its picture (util_path: the same directory, a longer name
+     * that fits, or it is not kept) */
+    if (s->res.mhtml && util_path(s->mhtml_path, "%s/%03lld/%lld.mhtml", e->shots_dir,
+                                  (long long)(snap / 1000 % 1000), (long long)snap) != 0)
+        s->mhtml_path[0] = '\0';
+    if (s->res.pdf && util_path(s->pdf_path, "%s/%03lld/%lld.pdf", e->shots_dir,
+                                (long long)(snap / 1000 % 1000), (long long)snap) != 0)
+        s->pdf_path[0] = '\0';
     s->pq = (postproc_request_t){
         .b64 = json_string_value(s->res.png_b64), .b64_len = json_string_length(s->res.png_b64),
         .out_path = s->out_path, .thumb_path = s->thumb_path, .thumb_width = THUMB_WIDTH,

@@ -12,7 +12,7 @@
 #include "http_auth.h"
 
 #define FIELDS 6
-#define TOKEN "fuzz-token-0123456789"
+#define TOKEN "fuzz-token-0123456789abcdef"   /* 24 or more: the shortest allowed */
 
 static http_auth_t auth;   /* big (the session table): one, reset for each input */
 
@@ -39,24 +39,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     http_auth_check_listener(host, port, (int)(size & 1), 0, err, sizeof err);
     http_auth_host_ok(&auth, f[1]);
     http_auth_origin_ok(&auth, f[2], f[1]);
-    int bearer = http_auth_bearer(&auth, f[4]);
-    int allowed = http_auth_allowed(&auth, f[3], f[4]);
+    http_peer_t peer;
+    http_auth_peer_init(&peer, -1);   /* no socket: every caller is one unknown client */
+    int bearer = http_auth_bearer(&auth, f[4], &peer);
+    int allowed = http_auth_allowed(&auth, f[3], f[4], &peer);
     /* no session exists yet: only the exact token gets in */
     int right = f[4] && !strncasecmp(f[4], "Bearer ", 7) && !strcmp(f[4] + 7, TOKEN);
     if (allowed != right || (bearer == 1) != right)
         abort();
     char session[65];
-    int lrc = http_auth_login(&auth, f[5], session);
+    int lrc = http_auth_login(&auth, f[5], &peer, session);
     if (lrc == 0 && (!f[5] || strcmp(f[5], TOKEN)))
         abort();
     if (lrc == 0) {
         char cookie[128];
         strcpy(cookie, HTTP_AUTH_COOKIE "=");
         strcat(cookie, session);
-        if (!http_auth_allowed(&auth, cookie, NULL))
+        if (!http_auth_allowed(&auth, cookie, NULL, &peer))
             abort();
         http_auth_logout(&auth, cookie);
-        if (http_auth_allowed(&auth, cookie, NULL))
+        if (http_auth_allowed(&auth, cookie, NULL, &peer))
             abort();
     }
     free(copy);

@@ -292,6 +292,29 @@ done:
 
 /* ---- errors ---- */
 
+int iline_feed(import_ctx_t *c, const unsigned char *s, size_t n, uint64_t *start,
+               iline_put_fn put, iline_end_fn end, void *st)
+{
+    size_t i = 0;
+    while (i < n) {
+        size_t j = i;
+        while (j < n && s[j] != '\n' && s[j] != '\r')
+            j++;
+        int rc = put(st, (const char *)s + i, j - i);
+        if (rc != IMPORT_OK)
+            return rc;
+        if (j == n)
+            break;
+        rc = end(st, c);
+        ictx_step(c, s[j]);
+        *start = c->line;
+        if (rc != IMPORT_OK)
+            return rc;
+        i = j + 1;
+    }
+    return IMPORT_OK;
+}
+
 void ictx_error(import_ctx_t *c, uint64_t line, const char *fmt, ...)
 {
     if (!c->error_cb)

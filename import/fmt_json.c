@@ -55,31 +55,28 @@ static int jsonl_end_line(jsonl_t *t, import_ctx_t *c)
     return rc;
 }
 
+static int jsonl_put(void *st, const char *p, size_t n)
+{
+    jsonl_t *t = st;
+    if (t->over)
+        return IMPORT_OK;
+    int err = buf_append(&t->line, p, n);
+    if (err == -E2BIG)
+        t->over = 1;   /* reported at the line's end */
+    else if (err)
+        return IMPORT_ENOMEM;   /* the parser's failure, not this line's */
+    return IMPORT_OK;
+}
+
+static int jsonl_end(void *st, import_ctx_t *c)
+{
+    return jsonl_end_line(st, c);
+}
+
 static int jsonl_feed(void *st, import_ctx_t *c, const unsigned char *s, size_t n)
 {
     jsonl_t *t = st;
-    size_t i = 0;
-    while (i < n) {
-        size_t j = i;
-        while (j < n && s[j] != '\n' && s[j] != '\r')
-            j++;
-        if (!t->over) {
-            int err = buf_append(&t->line, s + i, j - i);
-            if (err == -E2BIG)
-                t->over = 1;
-            else if (err)
-                return IMPORT_ENOMEM;   /* the parser's failure, not this line's */
-        }
-        if (j == n)
-            break;
-        int rc = jsonl_end_line(t, c);
-        ictx_step(c, s[j]);
-        t->start = c->line;
-        if (rc != IMPORT_OK)
-            return rc;
-        i = j + 1;
-    }
-    return IMPORT_OK;
+    return iline_feed(c, s, n, &t->start, jsonl_put, jsonl_end, t);
 }
 
 static int jsonl_finish(void *st, import_ctx_t *c) { return jsonl_end_line(st, c); }

@@ -60,25 +60,22 @@ done:
     return rc;
 }
 
+static int text_put(void *st, const char *p, size_t n)
+{
+    text_t *t = st;
+    ifield_put(&t->line, p, n);   /* capped: the line's end reports an overlong one */
+    return IMPORT_OK;
+}
+
+static int text_end(void *st, import_ctx_t *c)
+{
+    return end_line(st, c);
+}
+
 static int text_feed(void *st, import_ctx_t *c, const unsigned char *s, size_t n)
 {
     text_t *t = st;
-    size_t i = 0;
-    while (i < n) {
-        size_t j = i;
-        while (j < n && s[j] != '\n' && s[j] != '\r')
-            j++;
-        ifield_put(&t->line, (const char *)s + i, j - i);
-        if (j == n)
-            break;
-        int rc = end_line(t, c);
-        ictx_step(c, s[j]);
-        t->start = c->line;
-        if (rc != IMPORT_OK)
-            return rc;
-        i = j + 1;
-    }
-    return IMPORT_OK;
+    return iline_feed(c, s, n, &t->start, text_put, text_end, t);
 }
 
 static int text_finish(void *st, import_ctx_t *c)

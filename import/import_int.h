@@ -76,6 +76,16 @@ static inline void ictx_step(import_ctx_t *c, unsigned char ch)
     }
 }
 
+/* Line formats (text, JSON Lines): cuts a chunk at line ends (LF, CR, CRLF; CRLF's LF ends
+ * an empty line the formats skip). put gets each piece of the current line (a line may
+ * span chunks), end is called at each line's end, before the line count moves on; *start
+ * is then set to the next line's number. A non-OK return of either stops the feed and is
+ * returned. */
+typedef int (*iline_put_fn)(void *st, const char *p, size_t n);
+typedef int (*iline_end_fn)(void *st, import_ctx_t *c);
+int iline_feed(import_ctx_t *c, const unsigned char *s, size_t n, uint64_t *start,
+               iline_put_fn put, iline_end_fn end, void *st);
+
 /* Reports an entry the parser could not read. */
 void ictx_error(import_ctx_t *c, uint64_t line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -35,7 +35,7 @@ static const char *NAMES[12] = {"linux", "programming", "rust", "编程", "datab
                                 "machine-learning", "networking", "机器学习", "security",
                                 "distributed-systems", "c", "web"};
 static const int64_t COUNTS[12] = {1843, 1502, 1210, 987, 812, 640, 533, 421, 388, 256, 97, 12};
-/* The settings of capture/postproc.c (thumbnails) and daemon/tiles.c. */
+/* The settings of capture/postproc.c (thumbnails) and capture/tiles.c. */
 #define THUMB_LEVEL 2
 #define TILE_LEVEL 2
 static const charts_tags_data_t DATA = {NAMES, COUNTS, 12, 1795600800000LL};

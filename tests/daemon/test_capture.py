@@ -25,7 +25,7 @@ import threading
 
 import pngread
 from fixture_site import FixtureSite, band_color
-from linksnap_test import Daemon, RpcError, TestCase, main
+from linksnap_test import Daemon, RpcError, TestCase, main, wait_until
 
 SEQ = [0]
 
@@ -223,16 +223,6 @@ class TlsTokenFront:
 def parse_time(text):
     """RFC 3339 (as the wire writes it) to seconds since the epoch."""
     return datetime.datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
-
-
-def wait_until(pred, timeout, what):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        v = pred()
-        if v:
-            return v
-        time.sleep(0.1)
-    raise AssertionError("timed out waiting for " + what)
 
 
 def capture_all(d, urls, timeout=120, params=None):

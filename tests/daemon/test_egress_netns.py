@@ -2,8 +2,10 @@
 real Chromium, inside a network namespace of the test's own (unshare -n; needs root).
 
 In the namespace lo carries stand-ins: 203.0.113.10 and 198.51.100.20 for public web
-servers, 169.254.169.254 for a cloud metadata service, 10.0.0.5 for a private host, and
-a counting listener on 127.0.0.1. The test's own DNS server (UDP on 127.0.0.1) answers
+servers, 169.254.169.254 for a cloud metadata service, 10.0.0.5 for a private host, the
+platform endpoints 192.0.0.192 (Oracle Cloud) and 168.63.129.16 (Azure) and the IPv6
+site-local, Teredo and local-use NAT64 stand-ins fec0::1, 2001::5efe:a00:5 and
+64:ff9b:1::a00:5, and a counting listener on 127.0.0.1. The test's own DNS server (UDP on 127.0.0.1) answers
 page.test, other.test and third.test with the public stand-ins, meta.test and priv.test
 with the forbidden ones, and rebind.test first with a public address, then (TTL 0) with
 the metadata address. linksnapd is pointed at it with dns_servers.
@@ -45,6 +47,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 PUB1, PUB2, META, PRIV = "203.0.113.10", "198.51.100.20", "169.254.169.254", "10.0.0.5"
 MIXPRIV, MIXPUB = "10.255.0.1", "203.0.113.5"   # mixed.test's two answers
+# finding 6's platform and translation addresses: Oracle Cloud's metadata, Azure's platform
+# endpoint, and IPv6 site-local, Teredo and local-use NAT64 (RFC 8215) stand-ins
+PLATFORM4 = ("192.0.0.192", "168.63.129.16")
+PLATFORM6 = ("fec0::1", "2001::5efe:a00:5", "64:ff9b:1::a00:5")
 SECRET = "loopback-secret-7f3a9c"
 
 if os.environ.get("LINKSNAP_NETNS") != "1":
@@ -75,8 +81,10 @@ def netns_setup():
     if names != ["lo"]:
         raise AssertionError("not in a fresh network namespace: %r" % names)
     sh("ip", "link", "set", "lo", "up")
-    for a in (PUB1, PUB2, META, PRIV, MIXPRIV, MIXPUB):
+    for a in (PUB1, PUB2, META, PRIV, MIXPRIV, MIXPUB) + PLATFORM4:
         sh("ip", "addr", "add", a + "/32", "dev", "lo")
+    for a in PLATFORM6:
+        sh("ip", "-6", "addr", "add", a + "/128", "dev", "lo", "nodad")
     # an interface that is not loopback, so that WebRTC has a network to gather candidates
     # on (with lo alone it sends nothing, and the STUN check would prove nothing); both
     # ends stay in this namespace
@@ -103,7 +111,7 @@ forbidden = Counter()
 
 
 def tcp_counter(ip, port):
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s = socket.socket(socket.AF_INET6 if ":" in ip else socket.AF_INET, socket.SOCK_STREAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     s.bind((ip, port))
     s.listen(64)
@@ -209,7 +217,9 @@ ATTACK_JS = r"""
 (function () {
   const bad = ['http://169.254.169.254/', 'http://10.0.0.5/', 'http://meta.test/',
                'http://priv.test/', 'http://127.0.0.1:LOOP/', 'http://[::ffff:169.254.169.254]/',
-               'http://[64:ff9b::a9fe:a9fe]/', 'https://169.254.169.254/', 'https://meta.test/'];
+               'http://[64:ff9b::a9fe:a9fe]/', 'https://169.254.169.254/', 'https://meta.test/',
+               'http://192.0.0.192/', 'http://168.63.129.16/', 'https://168.63.129.16/',
+               'http://[fec0::1]/', 'http://[2001::5efe:a00:5]/', 'http://[64:ff9b:1::a00:5]/'];
   for (const u of bad) {
     fetch(u + 'latest/meta-data/', {mode: 'no-cors'}).catch(() => {});
     const i = new Image(); i.src = u + 'img.png'; document.body.appendChild(i);
@@ -462,6 +472,9 @@ class EgressNetnsTests(TestCase):
     @classmethod
     def setUpClass(cls):
         netns_setup()
+        for ip in PLATFORM4 + PLATFORM6:
+            tcp_counter(ip, 80)
+            tcp_counter(ip, 443)
         for ip in (META, PRIV):
             tcp_counter(ip, 80)
             tcp_counter(ip, 443)
@@ -517,8 +530,13 @@ class EgressNetnsTests(TestCase):
         log = self.d.read_log()
         job = "egress job %d: refused" % ev["job_id"]
         for what in ("169.254.169.254:80", "10.0.0.5:80", "meta.test:", "rebind.test:80",
-                     "127.0.0.1:%d" % LOOP_PORT[0], "169.254.169.254:443"):
+                     "127.0.0.1:%d" % LOOP_PORT[0], "169.254.169.254:443",
+                     "192.0.0.192:80", "168.63.129.16:80", "168.63.129.16:443", "fec0::1:80",
+                     "2001::5efe:a00:5:80", "64:ff9b:1::a00:5:80"):
             self.assertIn(job + " " + what, log)
+        # finding 6: the platform endpoints are refused as such, whatever the page's side
+        self.assertIn("192.0.0.192 is", log)
+        self.assertIn("168.63.129.16 is", log)
         self.assertIn("private network access", log)
 
     def test_2_a_private_link_may_load_from_private_addresses(self):

@@ -11,10 +11,9 @@ answering. The real-Chromium tests (test_capture.py) keep what only a browser sh
 import json
 import os
 import tempfile
-import time
 
 import pngread
-from linksnap_test import BUILD, Daemon, TestCase, main
+from linksnap_test import BUILD, Daemon, TestCase, main, wait_until
 
 FAKE = os.path.join(BUILD, "tests", "fakecdp")
 SEQ = [0]
@@ -24,16 +23,6 @@ def url(path):
     """A URL the store has not seen; the fake browser never connects anywhere."""
     SEQ[0] += 1
     return "http://127.0.0.1:9/%s?n=%d" % (path, SEQ[0])
-
-
-def wait_until(pred, timeout, what):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        v = pred()
-        if v:
-            return v
-        time.sleep(0.05)
-    raise AssertionError("timed out waiting for " + what)
 
 
 class FakeBrowser:

@@ -30,6 +30,17 @@ LINKSNAPD = os.path.join(BUILD, "daemon", "linksnapd")
 LINKSNAP = os.path.join(BUILD, "cli", "linksnap")
 
 
+def wait_until(pred, timeout, what, every=0.05):
+    """pred()'s first true value within timeout seconds; AssertionError naming what, else."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        v = pred()
+        if v:
+            return v
+        time.sleep(every)
+    raise AssertionError("timed out waiting for " + what)
+
+
 class RpcError(Exception):
     def __init__(self, code, message, data=None):
         super().__init__("%d: %s" % (code, message))

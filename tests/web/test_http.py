@@ -207,6 +207,36 @@ class Http(TestCase):
         st, h, body = http(self.url, "POST", "/import", text, {"Content-Type": "text/plain"})
         self.assertEqual(st, 403)   # no Origin
 
+    def test_import_upload_keeps_every_tag_or_says_why(self):
+        # 40 tags of 20 characters: 839 bytes of argument, where the upload path once cut
+        # the list at 255 bytes and dropped the rest without a word
+        from urllib.parse import quote
+        tags = ["long-tag-number-%04d" % i for i in range(40)]
+        origin = {"Origin": self.url, "Content-Type": "application/octet-stream"}
+        st, h, body = http(self.url, "POST", "/import?format=text&capture=0&tags=" + quote(",".join(tags)),
+                           "https://example.com/many-tags\n", origin)
+        self.assertEqual(st, 200, body)
+        iid = json.loads(body)["import_id"]
+        deadline = time.time() + 30
+        while rpc(self.url, "import.get", {"id": iid})[1]["result"]["state"] == "running" and time.time() < deadline:
+            time.sleep(0.1)
+        link = rpc(self.url, "link.get", {"url": "https://example.com/many-tags"})[1]["result"]["link"]
+        self.assertEqual(sorted(link["tags"]), tags)
+        # what cannot be kept is refused with the reason, before any import starts
+        for query, why in (("capture=maybe", "capture: 1, 0, true or false"),
+                           ("tags=" + ",".join("t%d" % i for i in range(65)), "more than 64 tags"),
+                           ("tags=ok,%FF%FE", "not valid UTF-8")):
+            st, h, body = http(self.url, "POST", "/import?format=text&" + query,
+                               "https://example.com/refused\n", origin)
+            self.assertEqual(st, 400, (query, body))
+            self.assertIn(why, body.decode(), query)
+        # an argument too long to keep, or too many of them: refused, never skipped
+        for query, why in (("tags=" + "x" * 5000, "a query argument over 4351 bytes"),
+                           ("&".join("a%d=1" % i for i in range(17)), "more than 16 query arguments")):
+            st, h, body = http(self.url, "POST", "/import?" + query, "https://example.com/refused\n", origin)
+            self.assertEqual(st, 414, (query[:40], body))
+            self.assertIn(why, body.decode())
+
     def test_charts(self):
         st, h, body = http(self.url, path="/chart/tags.svg?top=5")
         if st == 404:
