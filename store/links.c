@@ -710,6 +710,8 @@ int store_sort_parse(const char *name)
     return -1;
 }
 
+#define RANK_MAX 2000   /* text hits scored by BM25 at most (search_rows) */
+
 static const char sort_letter[] = {'?', 'r', 'a', 't', 'c', 'h'};
 
 struct cursor {
@@ -798,46 +800,48 @@ static int build_search(const resolved_t *r, const store_filter_t *f, store_sort
     size_t len = 0;
     sql[0] = '\0';
     int q = f->q != NULL;
+    /* with q, the candidates: the text hits (score, intext) and the substring hits
+     * (insub), one row per link by a GROUP BY (a sorter, never a join of two big sets) */
     if (q) {
-        if (append(sql, cap, &len, "WITH "))
+        if (append(sql, cap, &len, "WITH h AS (SELECT id, min(score) AS score, max(t) AS intext, "
+                                   "max(u) AS insub FROM ("))
             return -1;
-        if (has_fts && append(sql, cap, &len, "m AS MATERIALIZED (SELECT rowid AS id, "
-                                              "bm25(text_fts) AS score FROM text_fts WHERE "
-                                              "text_fts MATCH ?2), "))
+        /* has_fts 2: too many text hits to rank (RANK_MAX): they tie, newest first */
+        if (has_fts && append(sql, cap, &len, has_fts == 2 ?
+                                  "SELECT rowid AS id, 0 AS score, 1 AS t, 0 AS u FROM text_fts "
+                                  "WHERE text_fts MATCH ?2 UNION ALL " :
+                                  "SELECT rowid AS id, bm25(text_fts) AS score, 1 AS t, 0 AS u "
+                                  "FROM text_fts WHERE text_fts MATCH ?2 UNION ALL "))
             return -1;
         if (trgm) {
-            if (append(sql, cap, &len, "sub AS MATERIALIZED (SELECT rowid AS id FROM link_trgm "
-                                       "WHERE link_trgm MATCH ?3"))
+            if (append(sql, cap, &len, "SELECT rowid AS id, 0 AS score, 0 AS t, 1 AS u FROM "
+                                       "link_trgm WHERE link_trgm MATCH ?3"))
                 return -1;
             /* the readable form of the few encoded addresses (links_encoded) */
             if (!ascii_only(f->q) &&
-                append(sql, cap, &len, " UNION SELECT id FROM links WHERE " STORE_ENCODED_URL
-                                       " AND linksnap_display_url(url) LIKE ?8 ESCAPE '\\'"))
-                return -1;
-            if (append(sql, cap, &len, ")"))
+                append(sql, cap, &len, " UNION ALL SELECT id, 0, 0, 1 FROM links WHERE "
+                                       STORE_ENCODED_URL " AND linksnap_display_url(url) LIKE ?8 "
+                                       "ESCAPE '\\'"))
                 return -1;
         } else {
-            if (append(sql, cap, &len, "sub AS MATERIALIZED (SELECT id FROM links WHERE url LIKE "
-                                       "?3 ESCAPE '\\' OR title LIKE ?3 ESCAPE '\\' OR description "
-                                       "LIKE ?3 ESCAPE '\\'"))
+            if (append(sql, cap, &len, "SELECT id, 0 AS score, 0 AS t, 1 AS u FROM links WHERE "
+                                       "url LIKE ?3 ESCAPE '\\' OR title LIKE ?3 ESCAPE '\\' OR description LIKE ?3 "
+                                       "ESCAPE '\\'"))
                 return -1;
             if (!ascii_only(f->q) &&
                 append(sql, cap, &len, " OR (" STORE_ENCODED_URL " AND "
                                        "linksnap_display_url(url) LIKE ?3 ESCAPE '\\')"))
                 return -1;
-            if (append(sql, cap, &len, ")"))
-                return -1;
         }
-        if (append(sql, cap, &len, has_fts ? ", cand AS (SELECT id FROM m UNION SELECT id FROM sub) "
-                                           : ", cand AS (SELECT id FROM sub) "))
+        if (append(sql, cap, &len, ") GROUP BY id) "))
             return -1;
     }
     const char *c = "0", *s = "0", *k = "''";
     switch (sort) {
     case STORE_SORT_RELEVANCE:
         if (q) {
-            c = "(l.id NOT IN (SELECT id FROM sub))";
-            s = has_fts ? "coalesce(m.score, 0)" : "0";
+            c = "(h.insub = 0)";
+            s = "h.score";
         }
         break;
     case STORE_SORT_TITLE:
@@ -856,9 +860,8 @@ static int build_search(const resolved_t *r, const store_filter_t *f, store_sort
     }
     char head[768];
     snprintf(head, sizeof head, "SELECT * FROM (SELECT l.id AS id, %s AS c, %s AS s, %s AS k, %s AS "
-             "intext FROM %s links l%s%s%s WHERE 1", c, s, k, q && has_fts ? "(m.id IS NOT NULL)" : "0",
-             q ? "cand JOIN" : "", q ? " ON l.id = cand.id" : "",
-             q && has_fts ? " LEFT JOIN m ON m.id = l.id" : "",
+             "intext FROM %slinks l%s%s WHERE 1", c, s, k, q ? "h.intext" : "0",
+             q ? "h JOIN " : "", q ? " ON l.id = h.id" : "",
              sort == STORE_SORT_CAPTURED ? " LEFT JOIN (SELECT link_id, max(finished_at) AS "
                                            "finished_at FROM snapshots GROUP BY link_id) cap ON "
                                            "cap.link_id = l.id" : "");
@@ -897,48 +900,24 @@ void store_match_free(store_match_t *m, size_t n)
     free(m);
 }
 
-/* Cuts snippet() output (hits between \x01 and \x02) into segments. */
-static int snip_split(const char *t, store_match_t *m)
-{
-    size_t cap = 0;
-    int hit = 0;
-    while (*t) {
-        size_t n = strcspn(t, "\x01\x02");
-        if (n) {
-            if (STORE_GROW(m->snip, m->nsnip, cap, 8))
-                return -1;
-            if (!(m->snip[m->nsnip].text = strndup(t, n)))
-                return -1;
-            m->snip[m->nsnip++].hit = hit;
-        }
-        t += n;
-        if (*t) {
-            hit = *t == '\x01';
-            t++;
-        }
-    }
-    return 0;
-}
-
-static int snippet_of(store_t *s, sqlite3_stmt **st, const char *expr, int64_t id,
-                      store_match_t *m)
+static int snippet_of(store_t *s, sqlite3_stmt **st, const char *q, int64_t id, store_match_t *m)
 {
     if (!*st) {
-        int rc = sqlite3_prepare_v2(s->db, "SELECT snippet(text_fts, 0, char(1), char(2), '…', 24) "
-                                    "FROM text_fts WHERE text_fts MATCH ?1 AND rowid = ?2", -1, st, NULL);
+        int rc = sqlite3_prepare_v2(s->db, "SELECT p.text FROM text_indexed i JOIN page_texts p ON "
+                                    "p.snapshot_id = i.snapshot_id WHERE i.link_id = ?1", -1, st, NULL);
         if (rc != SQLITE_OK)
             return store_fail_sqlite(s, rc, "snippet");
     }
     sqlite3_reset(*st);
-    sqlite3_bind_text(*st, 1, expr, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(*st, 2, id);
+    sqlite3_bind_int64(*st, 1, id);
     int rc = sqlite3_step(*st);
     if (rc == SQLITE_ROW) {
         const char *t = (const char *)sqlite3_column_text(*st, 0);
-        if (t && snip_split(t, m))
-            return store_fail(s, STORE_ENOMEM, "out of memory");
-        return STORE_OK;
+        rc = t ? store_fts_snippet(t, q, 24, &m->snip, &m->nsnip) : STORE_OK;
+        sqlite3_reset(*st);
+        return rc ? store_fail(s, rc, "out of memory") : STORE_OK;
     }
+    sqlite3_reset(*st);
     return rc == SQLITE_DONE ? STORE_OK : store_fail_sqlite(s, rc, "snippet");
 }
 
@@ -978,9 +957,27 @@ static int search_rows(store_t *s, const store_filter_t *f, store_sort_t sort, i
             goto done;
         }
     }
+    /* BM25 reads every hit's position list and length: at tens of thousands of hits (a
+     * common word) that is seconds, and such a word ranks nothing. Over RANK_MAX text hits
+     * they are not scored. Counting stops at RANK_MAX + 1. */
+    int has_fts = fts != NULL;
+    if (fts && sort == STORE_SORT_RELEVANCE) {
+        sqlite3_stmt *cnt;
+        if ((rc = sqlite3_prepare_v2(s->db, "SELECT count(*) FROM (SELECT 1 FROM text_fts WHERE "
+                                     "text_fts MATCH ?1 LIMIT ?2)", -1, &cnt, NULL)) != SQLITE_OK) {
+            rc = store_fail_sqlite(s, rc, "search links");
+            goto done;
+        }
+        sqlite3_bind_text(cnt, 1, fts, -1, SQLITE_STATIC);
+        sqlite3_bind_int(cnt, 2, RANK_MAX + 1);
+        if (sqlite3_step(cnt) == SQLITE_ROW && sqlite3_column_int(cnt, 0) > RANK_MAX)
+            has_fts = 2;
+        sqlite3_finalize(cnt);
+        rc = STORE_OK;
+    }
     size_t cap = 4096 + 24 * (r.nall + r.nany + r.nnone) + 160 * r.nall;
     if (!(sql = malloc(cap)) ||
-        build_search(&r, f, sort, fts != NULL, trgm, cur != NULL, sql, cap) != 0) {
+        build_search(&r, f, sort, has_fts, trgm, cur != NULL, sql, cap) != 0) {
         rc = store_fail(s, STORE_ENOMEM, "out of memory");
         goto done;
     }
@@ -1085,7 +1082,7 @@ int store_link_search(store_t *s, const store_filter_t *f, store_sort_t sort, in
             goto fail;
         if (m && h[got].intext && fts) {
             m[got].in_text = 1;
-            if ((rc = snippet_of(s, &snip, fts, h[got].id, &m[got])))
+            if ((rc = snippet_of(s, &snip, f->q, h[got].id, &m[got])))
                 goto fail;
         }
     }

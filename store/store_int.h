@@ -97,5 +97,9 @@ int store_tag_key_or_fail(store_t *s, const char *name, char *key);
  * "linksnap", on every connection before its migration. */
 int store_text_register(store_t *s);
 int store_fts_register(store_t *s);
+/* A snippet of text around q's first hits: about max_tokens tokens, from a few before the
+ * first hit, cut into segments (*out owned, *n of them; none when no token matches). */
+int store_fts_snippet(const char *text, const char *q, int max_tokens, store_snip_t **out,
+                      size_t *n);
 
 #endif

@@ -3,6 +3,7 @@
  *   search_tool seed DB N         N links, each with one good capture and its text
  *   search_tool load DB DIR [N]   a link per DIR/NNNNNN.txt (its text), in batches
  *   search_tool check DB [Q]      integrity (FTS5 too); prints "indexed=K found=M"
+ *   search_tool sql DB SQL [PARAM]...  runs SQL three times: rows and milliseconds
  *   search_tool variants DB LIST Q...  the CJK tokenizer measured against its alternative:
  *       the texts named in LIST (one path a line) into two contentless tables, ours and
  *       "unigrams"; prints each index's bytes and build time, then the time of each query
@@ -230,6 +231,27 @@ int main(int argc, char **argv)
         for (size_t k = 0; k < nn; k++)
             free(names[k]);
         free(names);
+    } else if (!strcmp(argv[1], "sql") && argc >= 4) {   /* timing one statement: rows, ms */
+        for (int rep = 0; rep < 3; rep++) {
+            sqlite3_stmt *st;
+            double t0 = now_s();
+            if (sqlite3_prepare_v2(s->db, argv[3], -1, &st, NULL) != SQLITE_OK) {
+                printf("sql: %s\n", sqlite3_errmsg(s->db));
+                rc = 1;
+                break;
+            }
+            for (int i = 4; i < argc; i++)
+                sqlite3_bind_text(st, i - 3, argv[i], -1, SQLITE_STATIC);
+            long rows = 0;
+            while (sqlite3_step(st) == SQLITE_ROW) {
+                if (rep == 0 && !strncmp(argv[3], "EXPLAIN QUERY PLAN", 18))
+                    printf("%d %d %s\n", sqlite3_column_int(st, 0), sqlite3_column_int(st, 1),
+                           (const char *)sqlite3_column_text(st, 3));
+                rows++;
+            }
+            sqlite3_finalize(st);
+            printf("rows=%ld ms=%.2f\n", rows, (now_s() - t0) * 1000);
+        }
     } else if (!strcmp(argv[1], "variants") && argc >= 4) {
         rc = variants(s, argv[3], argv + 4, argc - 4);
     } else if (!strcmp(argv[1], "check")) {

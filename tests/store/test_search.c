@@ -473,6 +473,38 @@ TEST(sorts_page_stably)
     return 0;
 }
 
+TEST(many_text_hits_are_not_ranked)
+{
+    store_t *s = open_fresh("many.db");
+    ASSERT_NOT_NULL(s);
+    ASSERT_EQ(store_begin(s), STORE_OK);
+    ASSERT(add_text(s, "https://m.test/0", "often often often often often") > 0);
+    for (int i = 1; i <= 2000; i++) {
+        char url[64];
+        snprintf(url, sizeof url, "https://m.test/%d", i);
+        ASSERT(add_text(s, url, i == 1000 ? "often" : "often and more words") > 0);
+    }
+    ASSERT_EQ(store_commit(s), STORE_OK);
+    /* 2,001 hits: newest first, not by score (the first link's five "often" would win) */
+    store_filter_t f = {.q = "often"};
+    store_link_t **v;
+    size_t n;
+    char *next;
+    ASSERT_EQ(store_link_search(s, &f, STORE_SORT_RELEVANCE, 1, NULL, &v, NULL, &n, &next), STORE_OK);
+    ASSERT_EQ(n, 1);
+    ASSERT_EQ(v[0]->id, 2001);
+    store_link_list_free(v, n);
+    free(next);
+    /* 2,000 hits or fewer: by score */
+    ASSERT_EQ(store_link_delete(s, 2001), STORE_OK);
+    ASSERT_EQ(store_link_search(s, &f, STORE_SORT_RELEVANCE, 1, NULL, &v, NULL, &n, &next), STORE_OK);
+    ASSERT_EQ(v[0]->id, 1);
+    store_link_list_free(v, n);
+    free(next);
+    store_close(s);
+    return 0;
+}
+
 TEST(snippet_segments)
 {
     store_t *s = open_fresh("snippet.db");
@@ -500,7 +532,7 @@ TEST(snippet_segments)
         ASSERT(!strchr(m[1].snip[i].text, '\x01') && !strchr(m[1].snip[i].text, '\x02'));
     }
     ASSERT_EQ(hits, 1);
-    ASSERT_STR_EQ(joined, "The <b>zebras</b> of the plain run fast. ");
+    ASSERT_STR_EQ(joined, "The <b>zebras</b> of the plain run fast");
     store_link_list_free(v, n);
     store_match_free(m, n);
     store_filter_t g = {.q = "网络"};
@@ -548,6 +580,7 @@ TEST_LIST = {
     TEST_ENTRY(delete_and_recapture_keep_index_in_step),
     TEST_ENTRY(reindex_rebuilds_the_same_index),
     TEST_ENTRY(sorts_page_stably),
+    TEST_ENTRY(many_text_hits_are_not_ranked),
     TEST_ENTRY(snippet_segments),
     TEST_ENTRY(one_huge_word_and_invalid_utf8),
     TEST_END,
