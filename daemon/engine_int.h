@@ -40,6 +40,7 @@ typedef struct slot {
     char out_path[UTIL_PATH_MAX], thumb_path[UTIL_PATH_MAX];
     char mhtml_path[UTIL_PATH_MAX], pdf_path[UTIL_PATH_MAX];   /* "" = not kept */
     int64_t mhtml_bytes, pdf_bytes;
+    char pdf_sha256[65];          /* hex, "" = none */
     char files_error[300];        /* writing the MHTML or the PDF failed (thread pool) */
     uv_work_t work;
     uv_timer_t wait;              /* blank retry delay */

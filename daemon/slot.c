@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <curl/curl.h>
+#include <openssl/evp.h>
 
 #include "engine_int.h"
 #include "formats.h"
@@ -204,8 +205,9 @@ static void slot_save_kept(slot_t *s, op_t *op)
         json_object_set_new(files, "mhtml", json_pack("{s:s,s:I}", "path", s->mhtml_path,
                                                        "bytes", (json_int_t)s->mhtml_bytes));
     if (files && s->pdf_path[0])
-        json_object_set_new(files, "pdf", json_pack("{s:s,s:I,s:b}", "path", s->pdf_path,
+        json_object_set_new(files, "pdf", json_pack("{s:s,s:I,s:s,s:b}", "path", s->pdf_path,
                                                      "bytes", (json_int_t)s->pdf_bytes,
+                                                     "sha256", s->pdf_sha256,
                                                      "pages_cut", s->res.pdf_pages_cut));
     if (files && op->result.text)
         json_object_set_new(files, "text", json_pack("{s:n,s:I,s:b}", "path", "bytes",
@@ -217,8 +219,26 @@ static void slot_save_kept(slot_t *s, op_t *op)
     op->result.files_json = op->files;
 }
 
+/* A PNG or PDF another snapshot already has (the same SHA-256) is kept once: this
+ * snapshot's name becomes one more link to that file. The link count is the reference
+ * count, and the data goes with the last name, when the last snapshot holding it is
+ * deleted. A twin deleted meanwhile (link fails) leaves this snapshot its own copy. */
+static void slot_share_twin(slot_t *s, const char *kind, const char *sha256, const char *path)
+{
+    char *twin = NULL, tmp[UTIL_PATH_MAX];
+    if (!sha256[0] || !path[0] ||
+        store_snapshot_twin(s->e->d->reader, kind, sha256, s->job->snapshot_id, &twin) || !twin)
+        return;
+    if (strcmp(twin, path) && util_path(tmp, "%s.twin", path) == 0 && link(twin, tmp) == 0 &&
+        rename(tmp, path) != 0)
+        unlink(tmp);
+    free(twin);
+}
+
 static void slot_save(slot_t *s)
 {
+    slot_share_twin(s, "png", s->pr.sha256, s->out_path);
+    slot_share_twin(s, "pdf", s->pdf_sha256, s->pdf_path);
     engine_t *e = s->e;
     op_t *op = jobs_op_new(e, OP_FINISH, s);
     if (!op) {
@@ -320,6 +340,12 @@ static void post_work_cb(uv_work_t *w)
         }
     }
     if (s->pdf_path[0]) {
+        unsigned char md[EVP_MAX_MD_SIZE];
+        unsigned mdlen = 0;
+        s->pdf_sha256[0] = '\0';
+        if (EVP_Digest(s->res.pdf, s->res.pdf_len, md, &mdlen, EVP_sha256(), NULL) && mdlen == 32)
+            for (unsigned i = 0; i < 32; i++)
+                snprintf(s->pdf_sha256 + 2 * i, 3, "%02x", md[i]);
         if (util_write_file_atomic(s->pdf_path, s->res.pdf, s->res.pdf_len) == 0) {
             s->pdf_bytes = (int64_t)s->res.pdf_len;
         } else {
@@ -605,7 +631,7 @@ void slot_start_shot(slot_t *s)
     req.mhtml_max = (size_t)cfg->mhtml_max_mb << 20;
     req.pdf = !!(formats & FORMAT_PDF);
     req.pdf_max = (size_t)cfg->pdf_max_mb << 20;
-    s->mhtml_path[0] = s->pdf_path[0] = s->files_error[0] = '\0';
+    s->mhtml_path[0] = s->pdf_path[0] = s->files_error[0] = s->pdf_sha256[0] = '\0';
     s->mhtml_bytes = s->pdf_bytes = 0;
     s->teardown_ms = -1;
     s->phase = SLOT_SHOT;

@@ -176,7 +176,11 @@ static const char *const migrations[] = {
      *    snapshot.request asked for (a FORMAT_* bit set of daemon/formats.h; 0 = the
      *    config's and the site rule's) */
     "ALTER TABLE snapshots ADD COLUMN files TEXT;"
-    "ALTER TABLE jobs ADD COLUMN formats INTEGER NOT NULL DEFAULT 0;",
+    "ALTER TABLE jobs ADD COLUMN formats INTEGER NOT NULL DEFAULT 0;"
+    /*    a file's twin: a PNG or a PDF with the same SHA-256 is one file under two names */
+    "CREATE INDEX snapshots_by_sha ON snapshots(sha256) WHERE sha256 IS NOT NULL;"
+    "CREATE INDEX snapshots_by_pdf_sha ON snapshots(json_extract(files, '$.pdf.sha256'))"
+    "  WHERE files IS NOT NULL;",
 };
 
 int store_schema_code(store_t *s, int version)

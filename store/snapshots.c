@@ -116,3 +116,30 @@ nomem:
     store_snapshot_list_free(v, cnt);
     return store_fail(s, STORE_ENOMEM, "out of memory listing snapshots");
 }
+
+int store_snapshot_twin(store_t *s, const char *kind, const char *sha256, int64_t except_id,
+                        char **path)
+{
+    *path = NULL;
+    int pdf = !strcmp(kind, "pdf");
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(s->db, pdf
+        ? "SELECT json_extract(files, '$.pdf.path') FROM snapshots WHERE files IS NOT NULL "
+          "AND json_extract(files, '$.pdf.sha256') = ?1 AND id <> ?2 LIMIT 1"
+        : "SELECT path FROM snapshots WHERE sha256 = ?1 AND id <> ?2 AND path IS NOT NULL "
+          "LIMIT 1", -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return store_fail_sqlite(s, rc, "find a file's twin");
+    sqlite3_bind_text(st, 1, sha256, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, except_id);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL &&
+        !(*path = store_col_strdup(st, 0))) {
+        sqlite3_finalize(st);
+        return store_fail(s, STORE_ENOMEM, "out of memory finding a file's twin");
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return store_fail_sqlite(s, rc, "find a file's twin");
+    return STORE_OK;
+}

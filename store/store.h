@@ -244,6 +244,11 @@ typedef struct {
  * when the job is gone (its link was deleted meanwhile); STORE_ECONFLICT when the job is
  * no longer running (canceled meanwhile): the caller then drops the files. */
 int store_job_finish(store_t *s, const store_job_result_t *r);
+/* The path of another snapshot's PNG (kind "png") or PDF ("pdf") whose SHA-256 (hex) is
+ * sha256, for keeping one file under both names; *path NULL when there is none (owned:
+ * free it). */
+int store_snapshot_twin(store_t *s, const char *kind, const char *sha256, int64_t except_id,
+                        char **path);
 /* Sets what a queued or running job's capture keeps (a bit set the daemon defines; 0 =
  * its defaults). */
 int store_job_set_formats(store_t *s, int64_t job_id, int formats);

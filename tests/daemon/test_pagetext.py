@@ -341,6 +341,24 @@ class PageTextTests(TestCase):
             self.assertRpcError(-32602, self.d.call, "snapshot.request",
                                 {"url": self.url("/article/en"), "formats": bad})
 
+    def test_the_same_png_is_kept_once_until_its_last_snapshot_goes(self):
+        ev1, s1 = capture(self.d, self.url("/article/de"), formats=["png", "pdf"])
+        ev2, s2 = capture(self.d, self.url("/article/de"), formats=["png", "pdf"])
+        self.assertEqual(s1["sha256"], s2["sha256"])        # the same page, the same picture
+        self.assertNotEqual(s1["path"], s2["path"])
+        a, b = os.stat(s1["path"]), os.stat(s2["path"])
+        self.assertEqual((a.st_ino, a.st_nlink), (b.st_ino, 2))   # one file, two names
+        self.assertEqual(len(s2["files"]["pdf"]["sha256"]), 64)
+        with open(s2["files"]["pdf"]["path"], "rb") as f:
+            self.assertEqual(hashlib.sha256(f.read()).hexdigest(), s2["files"]["pdf"]["sha256"])
+        self.d.call("link.delete", {"id": ev1["link_id"]})
+        self.assertFalse(os.path.exists(s1["path"]))
+        self.assertEqual(os.stat(s2["path"]).st_nlink, 1)   # the last snapshot keeps it
+        with open(s2["path"], "rb") as f:
+            self.assertEqual(hashlib.sha256(f.read()).hexdigest(), s2["sha256"])
+        self.d.call("link.delete", {"id": ev2["link_id"]})
+        self.assertFalse(os.path.exists(s2["path"]))
+
     def test_deleting_the_link_removes_its_files(self):
         ev, s = capture(self.d, self.url("/images"), formats=["png", "mhtml", "pdf"])
         paths = [s["files"][k]["path"] for k in ("png", "mhtml", "pdf")]
