@@ -509,14 +509,18 @@ static void on_shot_done_cb(shot_result_t *r, void *ud)
         slot_fail(s, "the snapshot's file name is too long for the state dir", 0);
         return;
     }
-    /* the page itself beside its picture (util_path: the same directory, a longer name
-     * that fits, or it is not kept) */
+    /* the page itself beside its picture (a name too long for the state dir costs only
+     * that file, named in the reasons) */
     if (s->res.mhtml && util_path(s->mhtml_path, "%s/%03lld/%lld.mhtml", e->shots_dir,
-                                  (long long)(snap / 1000 % 1000), (long long)snap) != 0)
+                                  (long long)(snap / 1000 % 1000), (long long)snap) != 0) {
         s->mhtml_path[0] = '\0';
+        snprintf(s->files_error, sizeof s->files_error, "mhtml: the file name is too long");
+    }
     if (s->res.pdf && util_path(s->pdf_path, "%s/%03lld/%lld.pdf", e->shots_dir,
-                                (long long)(snap / 1000 % 1000), (long long)snap) != 0)
+                                (long long)(snap / 1000 % 1000), (long long)snap) != 0) {
         s->pdf_path[0] = '\0';
+        snprintf(s->files_error, sizeof s->files_error, "pdf: the file name is too long");
+    }
     s->pq = (postproc_request_t){
         .b64 = json_string_value(s->res.png_b64), .b64_len = json_string_length(s->res.png_b64),
         .out_path = s->out_path, .thumb_path = s->thumb_path, .thumb_width = THUMB_WIDTH,
