@@ -56,17 +56,26 @@ static json_t *text_json(const char *s, const char *what, long long id)
  * (text has no file: it is in the store, read with snapshot.text). NULL when out of memory. */
 static json_t *wire_snapshot_files(const store_snapshot_t *x)
 {
-    json_t *f = x->files ? json_loads(x->files, 0, NULL) : NULL;
-    if (!json_is_object(f)) {
+    json_error_t jerr;
+    int nomem = 0;
+    json_t *f = x->files ? jsonmem_loadb(x->files, strlen(x->files), 0, &jerr, &nomem) : NULL;
+    if (nomem)
+        return NULL;
+    if (!json_is_object(f)) {      /* none, or not what the store wrote: nothing kept */
         json_decref(f);
-        f = json_object();
+        if (!(f = json_object()))
+            return NULL;
     }
-    if (f && x->path)
-        json_object_set_new(f, "png", json_pack("{s:s,s:o}", "path", x->path, "bytes",
-                                                x->bytes ? json_integer(x->bytes) : json_null()));
-    if (f && x->thumb_path)
-        json_object_set_new(f, "thumb", json_pack("{s:s,s:n}", "path", x->thumb_path, "bytes"));
+    if (x->path && json_object_set_new(f, "png", json_pack("{s:s,s:o}", "path", x->path, "bytes",
+                                       x->bytes ? json_integer(x->bytes) : json_null())))
+        goto nomem;
+    if (x->thumb_path &&
+        json_object_set_new(f, "thumb", json_pack("{s:s,s:n}", "path", x->thumb_path, "bytes")))
+        goto nomem;
     return f;
+nomem:
+    json_decref(f);
+    return NULL;
 }
 
 json_t *wire_snapshot(const store_snapshot_t *x)
@@ -115,7 +124,7 @@ json_t *wire_snapshot(const store_snapshot_t *x)
         "redirects", redirects ? redirects : json_array(),
         "network", network ? network : json_null(),
         "fidelity", fidelity ? fidelity : json_null(),
-        "files", files ? files : json_object());
+        "files", files);
 }
 
 json_t *wire_link(const store_link_t *l)
