@@ -336,6 +336,18 @@ class PageTextTests(TestCase):
         self.assertEqual(ev["state"], "ok", ev)
         self.assertIn("mhtml", s["files"])
 
+    def test_a_site_rule_sets_the_formats_and_a_request_wins(self):
+        match = "127.0.0.1:%d" % self.srv.server_address[1]
+        self.assertRpcError(-32602, self.d.call, "site.set", {"match": match, "formats": ["mhtml"]})
+        self.d.call("site.set", {"match": match, "formats": ["png", "pdf"]})
+        try:
+            _, s = capture(self.d, self.url("/article/en"))
+            self.assertEqual(sorted(s["files"]), ["pdf", "png", "thumb"])
+            _, s = capture(self.d, self.url("/article/en"), formats=["png", "text"])
+            self.assertEqual(sorted(s["files"]), ["png", "text", "thumb"])
+        finally:
+            self.d.call("site.delete", {"match": match})
+
     def test_formats_are_checked(self):
         for bad in (["png", "gif"], ["text"], "png", [1]):
             self.assertRpcError(-32602, self.d.call, "snapshot.request",
