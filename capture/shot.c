@@ -333,6 +333,8 @@ static void text_world_cb(cdp_t *c, json_t *r, const char *err, void *ud)
 
 static void text_start(shot_t *s)
 {
+    if (s->req.text && !s->script_answered)   /* a page whose thread is stuck: said, not hidden */
+        add_reason(s, "text: not taken (the page's script did not answer)");
     if (!s->req.text || !s->script_answered) {
         measure_now(s);
         return;
