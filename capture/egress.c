@@ -16,6 +16,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "guard.h"
 #include "http1.h"
 #include "log.h"
@@ -23,6 +24,9 @@
 
 #define HEAD_MAX HTTP1_HEAD_MAX  /* request or response head */
 #define HIGH_WATER (1u << 20)       /* queued for one side before the other stops reading */
+#define IN_MAX (256u << 10)         /* the browser's bytes held while a lookup, a connect or a
+                                     * response runs (reading pauses at 64 KiB; a read adds at
+                                     * most 64 KiB more) */
 
 /* ---- connections ------------------------------------------------------------------------ */
 
@@ -53,8 +57,7 @@ struct conn {
     char up_host[256];         /* host:port of the open upstream, for reuse */
     int up_port;
     uint8_t up_addr[16];       /* the checked address it connected to */
-    char *buf;                 /* bytes read from the browser not yet used */
-    size_t blen;
+    buf_t in;                  /* bytes read from the browser not yet used (capped: IN_MAX) */
     char *up_head;             /* the request head for the server, origin form */
     size_t up_head_len;
     http1_frame_t req, resp;
@@ -112,7 +115,7 @@ static void conn_handle_closed(conn_t *c)
     if (--c->handles > 0)
         return;
     egress_t *x = c->x;
-    free(c->buf);
+    buf_free(&c->in);
     free(c->up_head);
     free(c);
     x->nconns--;
@@ -298,7 +301,7 @@ static void update_reading(conn_t *c)
     /* while a lookup, a connect or a response runs, the browser's next bytes wait in buf
      * (bounded); a body being forwarded and a tunnel go straight through */
     int want_down = !c->down_eof && !up_full &&
-                    (c->st == S_TUNNEL || c->st == S_REQ_BODY || c->blen < 65536);
+                    (c->st == S_TUNNEL || c->st == S_REQ_BODY || c->in.len < 65536);
     int want_up = c->up && c->up_connected && !c->up_eof && !down_full &&
                   (c->st == S_TUNNEL || c->st == S_REQ_BODY || c->st == S_RESP || c->st == S_HEAD);
     if (want_down && !c->down_reading) {
@@ -317,24 +320,6 @@ static void update_reading(conn_t *c)
     }
 }
 
-static int buf_append(conn_t *c, const char *p, size_t n)
-{
-    if (c->blen + n > 262144)
-        return -1;
-    char *nb = realloc(c->buf, c->blen + n);
-    if (!nb)
-        return -1;
-    memcpy(nb + c->blen, p, n);
-    c->buf = nb;
-    c->blen += n;
-    return 0;
-}
-
-static void buf_consume(conn_t *c, size_t n)
-{
-    memmove(c->buf, c->buf + n, c->blen - n);
-    c->blen -= n;
-}
 
 /* The request of c is complete both ways: back to reading the next one. */
 static void exchange_done(conn_t *c)
@@ -346,25 +331,25 @@ static void exchange_done(conn_t *c)
     c->st = S_HEAD;
     head_timer_start(c);
     update_reading(c);
-    if (c->blen)
+    if (c->in.len)
         process_down(c);
 }
 
 /* Feeds browser bytes of a request body to the server; keeps what follows it. */
 static void feed_request_body(conn_t *c)
 {
-    if (c->req.done || !c->blen)
+    if (c->req.done || !c->in.len)
         goto check;
-    long k = http1_frame_take(&c->req, c->buf, c->blen);
+    long k = http1_frame_take(&c->req, c->in.data, c->in.len);
     if (k < 0) {
         reply_error(c, 400, "Bad Request", "the request's chunked body is malformed");
         return;
     }
-    if (send_bytes(c, (uv_stream_t *)&c->up->h, c->buf, (size_t)k, 1) != 0) {
+    if (send_bytes(c, (uv_stream_t *)&c->up->h, c->in.data, (size_t)k, 1) != 0) {
         conn_close(c);
         return;
     }
-    buf_consume(c, (size_t)k);
+    buf_consume(&c->in, (size_t)k);
 check:
     if (c->req.done && c->st == S_REQ_BODY) {
         c->st = S_RESP;
@@ -439,9 +424,9 @@ static void up_data(conn_t *c, const char *p, size_t n)
             if (rc == 2) {         /* websocket over plain http: both ways opaque now */
                 c->st = S_TUNNEL;
                 c->resp_in_head = 0;
-                if (c->blen) {
-                    send_bytes(c, (uv_stream_t *)&c->up->h, c->buf, c->blen, 1);
-                    c->blen = 0;
+                if (c->in.len) {
+                    send_bytes(c, (uv_stream_t *)&c->up->h, c->in.data, c->in.len, 1);
+                    buf_reset(&c->in);
                 }
                 if (n)
                     send_bytes(c, (uv_stream_t *)&c->down, p, n, 1);
@@ -556,9 +541,9 @@ static void connect_cb(uv_connect_t *req, int status)
         static const char ok[] = "HTTP/1.1 200 Connection Established\r\n\r\n";
         send_bytes(c, (uv_stream_t *)&c->down, ok, sizeof ok - 1, 0);
         c->st = S_TUNNEL;
-        if (c->blen) {   /* the browser spoke first (TLS after the CONNECT head) */
-            send_bytes(c, (uv_stream_t *)&u->h, c->buf, c->blen, 1);
-            c->blen = 0;
+        if (c->in.len) {   /* the browser spoke first (TLS after the CONNECT head) */
+            send_bytes(c, (uv_stream_t *)&u->h, c->in.data, c->in.len, 1);
+            buf_reset(&c->in);
         }
         update_reading(c);
         return;
@@ -743,13 +728,13 @@ static void start_target(conn_t *c)
     c->q = resolver_lookup(x->res, t.name, lookup_done_cb, c);
 }
 
-/* A complete request head is at the start of c->buf (hlen bytes): parsed by http1.c,
+/* A complete request head is at the start of c->in (hlen bytes): parsed by http1.c,
  * CONNECT becomes a tunnel, absolute form is rewritten to origin form. */
 static void handle_head(conn_t *c, size_t hlen)
 {
     http1_request_t r;
     const char *why = NULL;
-    int code = http1_parse_request(c->buf, hlen, &r, &why);
+    int code = http1_parse_request(c->in.data, hlen, &r, &why);
     if (code == 431) {
         reply_error(c, 431, "Request Header Fields Too Large", why);
         return;
@@ -762,13 +747,13 @@ static void handle_head(conn_t *c, size_t hlen)
     c->port = r.port;
     if (r.connect) {
         c->tunnel = 1;
-        buf_consume(c, hlen);   /* what follows belongs to the tunnel */
+        buf_consume(&c->in, hlen);   /* what follows belongs to the tunnel */
         start_target(c);
         return;
     }
     /* the head for the server: origin form, without the proxy's own headers */
     size_t hl;
-    char *h = http1_origin_head(c->buf, hlen, &r, &hl);
+    char *h = http1_origin_head(c->in.data, hlen, &r, &hl);
     if (!h) {
         conn_close(c);
         return;
@@ -788,7 +773,7 @@ static void handle_head(conn_t *c, size_t hlen)
         http1_frame_init(&c->req, HTTP1_F_CHUNKED, 0);
     else
         http1_frame_init(&c->req, r.hi.has_len ? HTTP1_F_LEN : HTTP1_F_NONE, r.hi.len);
-    buf_consume(c, hlen);
+    buf_consume(&c->in, hlen);
     start_target(c);
 }
 
@@ -799,7 +784,7 @@ static void process_down(conn_t *c)
         /* the head's length is checked whether or not it is complete: a head over the cap
          * that arrives in one read is refused as one that never ends */
         size_t end;
-        int hs = http1_head_status(c->buf, c->blen, HEAD_MAX, &end);
+        int hs = http1_head_status(c->in.data, c->in.len, HEAD_MAX, &end);
         if (hs == HTTP1_HEAD_TOO_LARGE)
             reply_error(c, 431, "Request Header Fields Too Large", "the request head is too large");
         else if (hs == HTTP1_HEAD_DONE)
@@ -810,12 +795,12 @@ static void process_down(conn_t *c)
         feed_request_body(c);
         return;
     case S_TUNNEL:
-        if (c->blen) {
-            if (send_bytes(c, (uv_stream_t *)&c->up->h, c->buf, c->blen, 1) != 0) {
+        if (c->in.len) {
+            if (send_bytes(c, (uv_stream_t *)&c->up->h, c->in.data, c->in.len, 1) != 0) {
                 conn_close(c);
                 return;
             }
-            c->blen = 0;
+            buf_reset(&c->in);
         }
         return;
     default:
@@ -827,10 +812,10 @@ static void down_read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *b)
 {
     conn_t *c = s->data;
     if (nread > 0) {
-        if (c->st == S_TUNNEL && !c->blen) {
+        if (c->st == S_TUNNEL && !c->in.len) {
             if (send_bytes(c, (uv_stream_t *)&c->up->h, b->base, (size_t)nread, 1) != 0)
                 conn_close(c);
-        } else if (buf_append(c, b->base, (size_t)nread) != 0) {
+        } else if (buf_append(&c->in, b->base, (size_t)nread) != 0) {
             conn_close(c);
         } else {
             process_down(c);
@@ -926,6 +911,7 @@ static void accept_cb(uv_stream_t *s, int status)
         return;
     }
     c->x = x;
+    buf_init(&c->in, IN_MAX);
     uv_tcp_init(x->loop, &c->down);
     c->down.data = c;
     uv_timer_init(x->loop, &c->head_timer);

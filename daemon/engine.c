@@ -17,7 +17,7 @@
  * The engine writes nothing itself: claims, results and retries are writer calls.
  * Its rooms (engine_int.h): this file owns the browser generation (start, connection,
  * health, teardown), the schedule and the life cycle; slot.c a capture slot's life;
- * warm.c the context made ahead; jobs.c the writes and the job events. */
+ * warm.c the contexts made ahead; jobs.c the writes and the job events. */
 #include "engine.h"
 
 #include <stdio.h>
@@ -570,6 +570,10 @@ json_t *engine_status(engine_t *e)
         json_object_set_new(o, "pid", json_integer(browser_pid(e->browser)));
         json_object_set_new(o, "pss_mb", json_integer(e->browser_pss_kb / 1024));
     }
+    int warm = 0;
+    for (int i = 0; i < WARM_MAX; i++)
+        warm += e->warm[i].shot && e->warm[i].ready;
+    json_object_set_new(o, "warm", json_integer(warm));   /* contexts made ahead, ready */
     if (e->bstate == B_READY)
         json_object_set_new(o, "uptime_s", json_integer((json_int_t)((uv_now(e->loop) - e->browser_started_ms) / 1000)));
     if (e->last_error[0])

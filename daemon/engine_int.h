@@ -1,7 +1,7 @@
 /* engine_int.h -- what the capture engine's files share, and nothing outside them may
  * use: the engine's and a slot's state, the writer calls, and the functions one file calls
  * in another. engine.c owns the browser and the schedule; slot.c a capture slot's life;
- * warm.c the context made ahead; jobs.c the writes and the job events. */
+ * warm.c the contexts made ahead; jobs.c the writes and the job events. */
 #ifndef LS_ENGINE_INT_H
 #define LS_ENGINE_INT_H
 
@@ -66,6 +66,14 @@ typedef struct {
     char url[512];
 } tab_t;
 
+/* A context and tab made ahead of a capture, with its own proxy listener. */
+#define WARM_MAX 16
+typedef struct {
+    shot_t *shot;                 /* NULL = an empty place */
+    egress_t *egress;             /* handed to the slot that takes it */
+    int ready;
+} warm_t;
+
 struct engine {
     daemon_t *d;
     uv_loop_t *loop;
@@ -98,9 +106,7 @@ struct engine {
     resolver_t *resolver;         /* the egress proxies' (c-ares on the loop) */
     egress_limits_t egress_limits;/* the connection cap every proxy listener shares */
     char remote_peer[64];         /* browser.endpoint's IP: the only peer of a remote proxy */
-    shot_t *warm;                 /* a context and tab made ahead of the next capture */
-    egress_t *warm_egress;        /* its proxy, handed to the slot that takes it */
-    int warm_ready;
+    warm_t warm[WARM_MAX];        /* contexts and tabs made ahead of the next captures */
     int warm_failures;            /* in a row: after 3, captures make their own */
     char remote_error[300];       /* why captures with browser.endpoint cannot run */
     tab_t tabs[MAX_TABS];         /* page targets the browser reported (discovery events) */
@@ -170,12 +176,13 @@ void slot_claim_done_cb(method_call_t *call, void *ud);
 /* The user canceled the slot's job. */
 void slot_cancel(slot_t *s);
 
-/* ---- warm.c: the context made ahead of the next capture ---- */
+/* ---- warm.c: the contexts made ahead of the next captures ---- */
 
-/* Makes the next capture's context and tab while others capture, when none is made and
- * the browser is ready. */
+/* Makes contexts and tabs ahead while others capture, when the browser is ready: one
+ * when nothing more is due, one per slot while jobs wait (so that slots freed together
+ * each find one), none past half of browser.memory_limit_mb. */
 void warm_prepare(engine_t *e);
-/* Lets the warm context go (the browser is going, or it is no longer wanted). */
+/* Lets every warm context go (the browser is going, or they are no longer wanted). */
 void warm_drop(engine_t *e, const char *reason);
 /* Hands a ready warm context and its proxy to a capture: its proxy's owner becomes
  * label/refused/ud. Returns the context (and sets *egress), or NULL when none is ready. */

@@ -10,7 +10,8 @@ cd "$(dirname "$0")/../.."
 secs=${1:-600}
 shift || true
 harnesses=("$@")
-[ ${#harnesses[@]} -gt 0 ] || harnesses=(fuzz_import fuzz_jsonrpc fuzz_http_auth fuzz_guard)
+[ ${#harnesses[@]} -gt 0 ] || harnesses=(fuzz_import fuzz_jsonrpc fuzz_http_auth fuzz_guard fuzz_egress
+                                         fuzz_cdpframe fuzz_upload_args fuzz_deflate)
 CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build-fuzz -j"$(nproc 2>/dev/null || echo 2)" --target "${harnesses[@]}"
 export ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1

@@ -184,6 +184,25 @@ class EngineFake(TestCase):
         # the second capture used the context made ahead: at most one more (for the third)
         self.assertLessEqual(len(self.fake.commands("Target.createBrowserContext")), n_ctx + 1)
 
+    def test_one_context_ahead_per_slot_while_jobs_wait(self):
+        # every screenshot takes 300 ms: while 8 jobs wait for 2 slots, both slots' next
+        # contexts are made ahead; once nothing is due, one is kept
+        capture_all(self.d, [url("ok")])
+        seen = []
+        with self.d.client(timeout=60) as c:
+            c.call("events.subscribe", {"topics": ["job"]})
+            ids = [c.call("link.add", {"url": url("slowshot")})["link"]["id"] for _ in range(8)]
+            done = set()
+            while len(done) < len(ids):
+                seen.append(self.d.call("daemon.status")["browser"]["warm"])
+                try:
+                    ev = c.wait_event(lambda e: e.get("topic") == "job.finished" and e["link_id"] in ids, 0.1)
+                    done.add(ev["link_id"])
+                except TimeoutError:   # socket.timeout too: no event yet, look again
+                    pass
+        self.assertEqual(max(seen), 2, seen)
+        wait_until(lambda: self.d.call("daemon.status")["browser"]["warm"] == 1, 10, "one context kept")
+
     def test_oversized_reply_fails_its_capture_not_the_browser(self):
         capture_all(self.d, [url("ok")])
         starts = len(self.fake.starts())

@@ -320,20 +320,15 @@ static void page_events(json_t *arg)
         event("Page.loadEventFired", session, json_pack("{s:f}", "timestamp", 1.0));
 }
 
-/* A PNG of w x h: bands of colour with dark marks in them, one flat colour ("blank"), or
- * random pixels that do not compress ("noise": a reply as large as its pixels). */
-static char *make_png_b64(int w, int h, int blank, int noise)
+/* Writes a PNG of w x h to f: bands of colour with dark marks in them, one flat colour
+ * ("blank"), or random pixels that do not compress ("noise": a reply as large as its
+ * pixels). 0, or -1 when libpng failed (its longjmp lands here: nothing this function
+ * changes after setjmp is read afterwards). */
+static int write_png(FILE *f, png_structp png, png_infop info, unsigned char *row, int w, int h,
+                     int blank, int noise)
 {
-    char *out = NULL, *mem = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&mem, &len);
-    png_structp png = f ? png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL) : NULL;
-    png_infop info = png ? png_create_info_struct(png) : NULL;
-    unsigned char *row = malloc((size_t)w * 3);
-    if (!png || !info || !row)
-        goto done;
     if (setjmp(png_jmpbuf(png)))
-        goto done;
+        return -1;
     png_init_io(png, f);
     png_set_compression_level(png, 1);
     png_set_IHDR(png, info, (png_uint_32)w, (png_uint_32)h, 8, PNG_COLOR_TYPE_RGB, PNG_INTERLACE_NONE,
@@ -359,9 +354,20 @@ static char *make_png_b64(int w, int h, int blank, int noise)
         png_write_row(png, row);
     }
     png_write_end(png, info);
-    fflush(f);
-    out = util_base64_encode(mem, len);
-done:
+    return 0;
+}
+
+/* That PNG in base64 (malloc'ed), or NULL. */
+static char *make_png_b64(int w, int h, int blank, int noise)
+{
+    char *out = NULL, *mem = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&mem, &len);
+    png_structp png = f ? png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL) : NULL;
+    png_infop info = png ? png_create_info_struct(png) : NULL;
+    unsigned char *row = malloc((size_t)w * 3);
+    if (png && info && row && write_png(f, png, info, row, w, h, blank, noise) == 0 && fflush(f) == 0)
+        out = util_base64_encode(mem, len);
     if (png)
         png_destroy_write_struct(&png, info ? &info : NULL);
     if (f)

@@ -1,0 +1,110 @@
+#!/usr/bin/env python3
+"""bench/memory/idle.py -- linksnapd's own memory when it goes idle after real work: a
+40-page capture batch (the mixed fixture set, concurrency 4) and a web session (the page,
+every link listed, each snapshot's thumbnail, tiles of the tall ones, three charts in SVG
+and PNG, the events websocket), then quiet until the daemon's housekeeping has given memory
+back (it trims after a quiet 5 s tick). Read from /proc/PID/status: RssAnon (the heap and
+thread stacks: what the goal is about), RssFile, VmRSS and VmHWM, at each stage.
+
+Usage: bench/memory/idle.py [--build build-rel] [--rounds 3]
+The goal (issue): RssAnon <= 20 MB idle. Prints a Markdown table; raw JSON to
+bench/results/memory-idle-DATE.json."""
+import argparse
+import datetime
+import json
+import os
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SRC = os.path.abspath(os.path.join(HERE, "..", ".."))
+sys.path.insert(0, os.path.join(SRC, "tests", "lib"))
+sys.path.insert(0, os.path.join(SRC, "tests", "web"))
+
+
+def status(pid):
+    out = {}
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            k, _, v = line.partition(":")
+            if k in ("RssAnon", "RssFile", "VmRSS", "VmHWM"):
+                out[k] = int(v.split()[0]) / 1024.0   # MB
+    return out
+
+
+def one_round(build):
+    os.environ["LINKSNAP_BUILD"] = build
+    import linksnap_test
+    linksnap_test.LINKSNAPD = os.path.join(build, "daemon", "linksnapd")
+    from fixture_site import FixtureSite
+    from linksnap_test import Daemon
+    from webtest import WebSocket, http, login, rpc
+    site = FixtureSite().start()
+    d = Daemon(capture=True, args=["--jobs", "4"]).start()
+    pid = d.proc.pid
+    stages = {"start": status(pid)}
+    try:
+        urls = [site.url("/mixed/%d" % i) for i in range(40)]
+        with d.client(timeout=300) as c:
+            c.call("events.subscribe", {"topics": ["job"]})
+            ids = [c.call("link.add", {"url": u})["link"]["id"] for u in urls]
+            done = set()
+            while len(done) < len(ids):
+                ev = c.wait_event(lambda e: e.get("topic") == "job.finished" and e["link_id"] in ids, 300)
+                done.add(ev["link_id"])
+        stages["after the batch"] = status(pid)
+        base = d.web_url
+        login(d)
+        ws = WebSocket(base, "/events")
+        for path in ("/", "/links", "/tags", "/stats", "/app.js", "/app.css"):
+            http(base, path=path)
+        links = rpc(base, "link.list", {"limit": 100})[1]["result"]["links"]
+        for l in links:
+            snap = (l.get("last_snapshot") or {}).get("id")
+            if not snap:
+                continue
+            http(base, path="/snapshots/%d/thumb.png" % snap)
+            st, h, body = http(base, path="/snapshots/%d/tiles.json" % snap)
+            if st == 200:
+                for n in range(min(3, len(json.loads(body).get("tiles", [])))):
+                    http(base, path="/snapshots/%d/tile/%d.png" % (snap, n))
+        for kind in ("tags", "outcomes", "timeline"):
+            http(base, path="/chart/%s.svg" % kind)
+            http(base, path="/chart/%s.png" % kind)
+        ws.close()
+        stages["after the web session"] = status(pid)
+        time.sleep(12)   # two housekeeping ticks of quiet: the trim has run
+        stages["idle"] = status(pid)
+    finally:
+        d.close()
+        site.stop()
+    return stages
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build", default=os.path.join(SRC, "build-rel"))
+    ap.add_argument("--rounds", type=int, default=3)
+    a = ap.parse_args()
+    build = os.path.abspath(a.build)
+    rounds = [one_round(build) for _ in range(a.rounds)]
+    idle = [r["idle"]["RssAnon"] for r in rounds]
+    out = {"date": datetime.datetime.now().isoformat(timespec="seconds"), "load": os.getloadavg(),
+           "rounds": rounds}
+    os.makedirs(os.path.join(SRC, "bench", "results"), exist_ok=True)
+    path = os.path.join(SRC, "bench", "results", "memory-idle-%s.json" % datetime.date.today().isoformat())
+    with open(path, "w") as f:
+        json.dump(out, f, indent=1)
+    print("| stage | RssAnon MB (best / worst) | RssFile MB | VmRSS MB | VmHWM MB |")
+    print("|---|---|---|---|---|")
+    for stage in rounds[0]:
+        vals = [r[stage] for r in rounds]
+        print("| %s | %.1f / %.1f | %.1f | %.1f | %.1f |" % (
+            stage, min(v["RssAnon"] for v in vals), max(v["RssAnon"] for v in vals),
+            min(v["RssFile"] for v in vals), min(v["VmRSS"] for v in vals), max(v["VmHWM"] for v in vals)))
+    print("\nidle RssAnon over %d rounds: best %.1f MB, worst %.1f MB (goal <= 20)" % (len(idle), min(idle), max(idle)))
+    print("raw:", path)
+
+
+if __name__ == "__main__":
+    main()
