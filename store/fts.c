@@ -84,10 +84,11 @@ static void unit_fold(unit_t *u, int cjk)
     for (int i = 0; i < u->ncps; i++)
         ns += utf8proc_encode_char(u->cps[i], src + ns);
     int32_t buf[UNIT_MAX_CPS * 4];
-    utf8proc_ssize_t n = utf8proc_decompose(src, ns, buf, (utf8proc_ssize_t)(sizeof buf / sizeof *buf),
+    utf8proc_ssize_t cap = (utf8proc_ssize_t)(sizeof buf / sizeof *buf);
+    utf8proc_ssize_t n = utf8proc_decompose(src, ns, buf, cap,
                                             UTF8PROC_STABLE | UTF8PROC_DECOMPOSE | UTF8PROC_COMPAT |
                                                 UTF8PROC_CASEFOLD);
-    if (n < 0 || n > (utf8proc_ssize_t)(sizeof buf / sizeof *buf)) {
+    if (n < 0 || n > cap) {
         for (int i = 0; i < u->ncps && u->nout + 4 <= UNIT_MAX_BYTES; i++)
             u->nout += (int)utf8proc_encode_char(u->cps[i], (uint8_t *)u->out + u->nout);
         return;

@@ -825,8 +825,8 @@ static int build_search(const resolved_t *r, const store_filter_t *f, store_sort
                 return -1;
         } else {
             if (append(sql, cap, &len, "SELECT id, 0 AS score, 0 AS t, 1 AS u FROM links WHERE "
-                                       "url LIKE ?3 ESCAPE '\\' OR title LIKE ?3 ESCAPE '\\' OR description LIKE ?3 "
-                                       "ESCAPE '\\'"))
+                                       "url LIKE ?3 ESCAPE '\\' OR title LIKE ?3 ESCAPE '\\' "
+                                       "OR description LIKE ?3 ESCAPE '\\'"))
                 return -1;
             if (!ascii_only(f->q) &&
                 append(sql, cap, &len, " OR (" STORE_ENCODED_URL " AND "
@@ -903,8 +903,9 @@ void store_match_free(store_match_t *m, size_t n)
 static int snippet_of(store_t *s, sqlite3_stmt **st, const char *q, int64_t id, store_match_t *m)
 {
     if (!*st) {
-        int rc = sqlite3_prepare_v2(s->db, "SELECT p.text FROM text_indexed i JOIN page_texts p ON "
-                                    "p.snapshot_id = i.snapshot_id WHERE i.link_id = ?1", -1, st, NULL);
+        int rc = sqlite3_prepare_v2(s->db, "SELECT p.text FROM text_indexed i JOIN page_texts p "
+                                    "ON p.snapshot_id = i.snapshot_id WHERE i.link_id = ?1", -1,
+                                    st, NULL);
         if (rc != SQLITE_OK)
             return store_fail_sqlite(s, rc, "snippet");
     }
@@ -1056,7 +1057,8 @@ int store_link_search(store_t *s, const store_filter_t *f, store_sort_t sort, in
     if (sort < STORE_SORT_RELEVANCE || sort > STORE_SORT_HOST)
         return store_fail(s, STORE_EINVAL, "unknown sort");
     if (f->q && char_count(f->q) > STORE_MAX_Q_CHARS)
-        return store_fail(s, STORE_EINVAL, "q is too long (at most %d characters)", STORE_MAX_Q_CHARS);
+        return store_fail(s, STORE_EINVAL, "q is too long (at most %d characters)",
+                          STORE_MAX_Q_CHARS);
     cursor_t cur;
     if (cursor && cursor_parse(cursor, sort, &cur) != 0)
         return store_fail(s, STORE_EINVAL, "cursor is not a cursor of this sort from link.list");

@@ -291,8 +291,9 @@ int store_text_reindex_step(store_t *s, int64_t after, int max, int64_t *next, i
 {
     *next = 0;
     sqlite3_stmt *st;
-    int rc = sqlite3_prepare_v3(s->db, "SELECT DISTINCT link_id FROM page_texts WHERE link_id > ?1 "
-                                "ORDER BY link_id LIMIT ?2", -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
+    int rc = sqlite3_prepare_v3(s->db, "SELECT DISTINCT link_id FROM page_texts WHERE "
+                                "link_id > ?1 ORDER BY link_id LIMIT ?2", -1,
+                                SQLITE_PREPARE_PERSISTENT, &st, NULL);
     if (rc != SQLITE_OK)
         return store_fail_sqlite(s, rc, "reindex");
     sqlite3_bind_int64(st, 1, after);

@@ -40,9 +40,9 @@ ap.add_argument("--rounds", type=int, default=3)
 ap.add_argument("--phase", default="all")
 ap.add_argument("--per-band", type=int, default=4)
 ap.add_argument("--ours-seconds", type=float, help="ours was loaded already, in this time")
-ap.add_argument("--trigram-pages", type=int, default=20000,
+ap.add_argument("--trigram-pages", type=int, default=5000,
                 help="the trigram peer indexes the first N pages (its build runs at ~0.5 MB/s "
-                     "on this machine: 100,000 pages would take over an hour)")
+                     "on this machine: 100,000 pages would take hours)")
 args = ap.parse_args()
 BUILD = os.path.abspath(args.build)
 LINKSNAPD = os.path.join(BUILD, "daemon", "linksnapd")
