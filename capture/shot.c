@@ -668,8 +668,11 @@ static const char lazy_script[] =
     "  if (parseFloat(cs.opacity) === 0) { el.style.setProperty('opacity', '1', 'important'); out.revealed = true; }"
     "  if (cs.visibility === 'hidden') { el.style.setProperty('visibility', 'visible', 'important'); out.revealed = true; } }"
     " if (out.revealed) await pause(50);"
-    " out.title = document.title;"
-    " try { out.markup = root ? root.outerHTML.slice(0, markupMax) : ''; } catch (e) {}"
+    /* a lone UTF-16 surrogate (a page's script can make one; a cut can halve an emoji)
+     * would make the whole reply JSON that does not parse, and the script seem silent */
+    " const wf = (t) => String(t).replace(/[\\uD800-\\uDBFF](?![\\uDC00-\\uDFFF])|(?<![\\uD800-\\uDBFF])[\\uDC00-\\uDFFF]/g, '\\uFFFD');"
+    " out.title = wf(document.title);"
+    " try { out.markup = root ? wf(root.outerHTML.slice(0, markupMax)) : ''; } catch (e) {}"
     " return out; })";
 
 /* Runs in every document before its own scripts: counts what loads content lazily

@@ -121,6 +121,12 @@ class Pages:
         body, ctype = None, "text/html; charset=utf-8"
         if path.startswith("/article/") and path[9:] in ARTICLES:
             body = article_html(path[9:])
+        elif path == "/surrogates":
+            # text with lone UTF-16 surrogates, made by the page's script (HTML cannot carry
+            # them): they cross the wire as U+FFFD
+            body = ("<!doctype html><html lang=en><meta charset=utf-8><title>halves</title><body>"
+                    "<p id=p>start</p><script>document.getElementById('p').textContent = "
+                    "'left\\uD800right \\uDC00end';</script></body></html>")
         elif path == "/twin":
             body = article_html("de").replace("<h1>", "<h1 style='color:#3cb44b'>")
         elif path == "/hostile":
@@ -281,6 +287,12 @@ class PageTextTests(TestCase):
         self.assertLessEqual(n, 2048 * 1024)
         self.assertGreater(n, 1024 * 1024)
         self.assertTrue(t["text"].startswith("Lorem ipsum"))
+
+    def test_lone_surrogates_become_replacement_characters(self):
+        ev, s = capture(self.d, self.url("/surrogates"), formats=["png", "text"])
+        self.assertEqual(ev["state"], "ok", ev)
+        t = self.d.call("snapshot.text", {"id": s["id"]})
+        self.assertIn("left\ufffdright \ufffdend", t["text"])
 
     def test_a_two_megabyte_word(self):
         ev, s = capture(self.d, self.url("/word"), formats=["png", "text"])
