@@ -51,8 +51,10 @@ function linksnapText(maxBytes, maxElems) {
     return n;
   }
 
+  /* one line of text: the markup's line breaks and runs of blanks are one space (U+3000,
+   * the ideographic space, stays) */
   function clean(s, max) {
-    return cutBytes(wellFormed(s), max).replace(/[ \t\r\f\v\u00a0]+/g, " ").trim();
+    return cutBytes(wellFormed(s), max).replace(/[ \t\n\r\f\v\u00a0]+/g, " ").trim();
   }
 
   var cjkRe = /[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]/g;

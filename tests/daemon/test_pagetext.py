@@ -68,7 +68,9 @@ def article_html(lang):
     title, head, paras = ARTICLES[lang]
     direction = ' dir="rtl"' if lang == "ar" else ""
     nav = "".join('<li><a href="/n%d">%s</a></li>' % (i, w) for i, w in enumerate(NAV))
-    body = "".join("<p>%s</p>" % p for p in paras)
+    # the first paragraph broken over lines as markup often is: a block is one line
+    body = "".join("<p>%s</p>" % (p.replace(" ", "\n    ", 1) if i == 0 else p)
+                   for i, p in enumerate(paras))
     return ('<!doctype html><html lang="%s"%s><head><meta charset="utf-8"><title>%s</title>'
             '</head><body style="margin:0;font-family:sans-serif">'
             '<header><nav><ul class="menu">%s</ul></nav></header>'
