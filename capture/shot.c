@@ -20,6 +20,8 @@
 #include <strings.h>
 
 #include "consent.h"
+#include "pagetext.h"
+#include "postproc.h"
 #include "util.h"
 
 struct shot {
@@ -51,6 +53,12 @@ struct shot {
     uint64_t started_ms, t_mark, loaded_ms;
     /* the deadline's shares, as loop times (shot.h) */
     uint64_t load_until, quiet_until, lazy_until, waits_until;
+    double content_h;      /* CSS px of the page as measured for the shot */
+    int archiving;         /* the shot is taken: MHTML and PDF steps (a deadline costs
+                            * only the format under way) */
+    int mhtml_done, pdf_done;
+    char pdf_stream[128];  /* the IO handle of printToPDF's stream, while read */
+    size_t pdf_cap;        /* bytes allocated for res.pdf */
 };
 
 #define QUIET_MS 500       /* no request in flight for this long: the page is done */
@@ -183,9 +191,32 @@ static void finish(shot_t *s, shot_failure_t failure, const char *fmt, ...)
     uv_close((uv_handle_t *)&s->deadline, timer_closed_cb);
 }
 
+static void archive_next(shot_t *s);
+
+/* the reply to a stream's close sent as the capture ended */
+static void closed_late_cb(cdp_t *c, json_t *r, const char *err, void *ud)
+{
+    (void)c;
+    (void)r;
+    (void)err;
+    enter(ud);
+}
+
 static void deadline_cb(uv_timer_t *t)
 {
     shot_t *s = t->data;
+    if (s->archiving) {
+        /* the picture is kept; only the format under way is lost */
+        add_reason(s, "%s: timed out", s->step);
+        if (s->pdf_stream[0] && !cdp_is_closed(s->cdp))
+            send_cmd(s, "IO.close", json_pack("{s:s}", "handle", s->pdf_stream), s->session,
+                     closed_late_cb);
+        free(s->res.pdf);
+        s->res.pdf = NULL;
+        s->res.pdf_len = 0;
+        finish(s, SHOT_OK, NULL);
+        return;
+    }
     /* a screenshot under way is the picture itself: on a machine slower than planned it
      * gets the reserve once more rather than being thrown away */
     if (s->lazy_done && !s->grace_used) {
@@ -211,7 +242,7 @@ static void screenshot_cb(cdp_t *c, json_t *r, const char *err, void *ud)
     s->res.png_b64 = json_incref(data);   /* decoded and written off the loop by the owner */
     s->res.ok = 1;
     s->res.t_capture_ms = (int64_t)(uv_now(s->loop) - s->t_mark);
-    finish(s, SHOT_OK, NULL);
+    archive_next(s);
 }
 
 static void metrics_cb(cdp_t *c, json_t *r, const char *err, void *ud)
@@ -221,6 +252,7 @@ static void metrics_cb(cdp_t *c, json_t *r, const char *err, void *ud)
     json_t *size = json_object_get(r, "cssContentSize");
     double w = json_number_value(json_object_get(size, "width"));
     double h = json_number_value(json_object_get(size, "height"));
+    s->content_h = h;
     int width = s->req.viewport_w, height = (int)(h + 0.5);
     if (w > width)
         width = (int)(w + 0.5) > 16384 ? 16384 : (int)(w + 0.5);
@@ -242,6 +274,243 @@ static void metrics_cb(cdp_t *c, json_t *r, const char *err, void *ud)
              s->session, screenshot_cb);
 }
 
+/* ---- the page's text, after the consent pass and before the shot ---------------------- */
+
+static void measure_now(shot_t *s)
+{
+    s->step = "measure";
+    send_cmd(s, "Page.getLayoutMetrics", NULL, s->session, metrics_cb);
+}
+
+static void text_cb(cdp_t *c, json_t *r, const char *err, void *ud)
+{
+    shot_t *s = ud;
+    (void)c;
+    if (enter(s))
+        return;
+    json_t *exc = json_object_get(r, "exceptionDetails");
+    if (err || exc) {
+        const char *why = err ? err : json_string_value(json_object_get(exc, "text"));
+        add_reason(s, "text: %.150s", why ? why : "the script failed");
+    } else {
+        char why[200];
+        json_t *v = json_object_get(json_object_get(r, "result"), "value");
+        s->res.text = pagetext_check(v, s->req.text_max ? s->req.text_max : 2u << 20, why, sizeof why);
+        if (!s->res.text)
+            add_reason(s, "text: %s", why);
+    }
+    s->res.t_text_ms = (int64_t)(uv_now(s->loop) - s->t_mark);
+    s->t_mark = uv_now(s->loop);
+    measure_now(s);
+}
+
+/* Like the consent pass, the text is taken in a world of its own: the page's scripts
+ * cannot see it, replace what it calls or feed it results; it reads a clone of the
+ * document, so the picture does not change. */
+static void text_world_cb(cdp_t *c, json_t *r, const char *err, void *ud)
+{
+    shot_t *s = ud;
+    (void)c;
+    if (enter(s))
+        return;
+    json_t *ctx = json_object_get(r, "executionContextId");
+    char *script = NULL;
+    if (err || !json_is_integer(ctx) ||
+        !(script = pagetext_script(s->req.text_max ? s->req.text_max : 2u << 20, 30000))) {
+        add_reason(s, "text: could not start: %.120s", err ? err : json_is_integer(ctx) ?
+                   "out of memory" : "no execution context");
+        measure_now(s);
+        return;
+    }
+    /* the text may take at most half of the shot's reserve */
+    send_cmd(s, "Runtime.evaluate",
+             json_pack("{s:s,s:b,s:I,s:I}", "expression", script, "returnByValue", 1,
+                       "contextId", json_integer_value(ctx), "timeout",
+                       (json_int_t)(s->reserve_ms / 2 > 500 ? s->reserve_ms / 2 : 500)),
+             s->session, text_cb);
+    free(script);
+}
+
+static void text_start(shot_t *s)
+{
+    if (s->req.text && !s->script_answered)   /* a page whose thread is stuck: said, not hidden */
+        add_reason(s, "text: not taken (the page's script did not answer)");
+    if (!s->req.text || !s->script_answered) {
+        measure_now(s);
+        return;
+    }
+    s->step = "text";
+    s->t_mark = uv_now(s->loop);
+    send_cmd(s, "Page.createIsolatedWorld",
+             json_pack("{s:s,s:s,s:b}", "frameId", s->target_id, "worldName", "linksnap-text",
+                       "grantUniveralAccess", 0),
+             s->session, text_world_cb);
+}
+
+/* ---- the page itself, after the shot: MHTML, then PDF --------------------------------- */
+
+static void mhtml_cb(cdp_t *c, json_t *r, const char *err, void *ud)
+{
+    shot_t *s = ud;
+    (void)c;
+    if (enter(s))
+        return;
+    json_t *data = json_object_get(r, "data");
+    if (err) {
+        add_reason(s, "mhtml: %.150s", err);
+    } else if (!json_is_string(data) || json_string_length(data) == 0) {
+        add_reason(s, "mhtml: the browser sent no snapshot");
+    } else if (s->req.mhtml_max && json_string_length(data) > s->req.mhtml_max) {
+        add_reason(s, "mhtml: %zu MB, over mhtml_max_mb (%zu)", json_string_length(data) >> 20,
+                   s->req.mhtml_max >> 20);
+    } else {
+        s->res.mhtml = json_incref(data);
+    }
+    s->res.t_mhtml_ms = (int64_t)(uv_now(s->loop) - s->t_mark);
+    archive_next(s);
+}
+
+static void pdf_drop(shot_t *s)
+{
+    free(s->res.pdf);
+    s->res.pdf = NULL;
+    s->res.pdf_len = s->pdf_cap = 0;
+}
+
+static void pdf_closed_cb(cdp_t *c, json_t *r, const char *err, void *ud)
+{
+    shot_t *s = ud;
+    (void)c;
+    (void)r;
+    (void)err;
+    if (enter(s))
+        return;
+    s->pdf_stream[0] = '\0';
+    s->res.t_pdf_ms = (int64_t)(uv_now(s->loop) - s->t_mark);
+    archive_next(s);
+}
+
+static void pdf_close(shot_t *s)
+{
+    send_cmd(s, "IO.close", json_pack("{s:s}", "handle", s->pdf_stream), s->session, pdf_closed_cb);
+}
+
+static void pdf_fail(shot_t *s, const char *why)
+{
+    add_reason(s, "pdf: %s", why);
+    pdf_drop(s);
+    pdf_close(s);
+}
+
+static void pdf_read_cb(cdp_t *c, json_t *r, const char *err, void *ud)
+{
+    shot_t *s = ud;
+    (void)c;
+    if (enter(s))
+        return;
+    json_t *data = json_object_get(r, "data");
+    if (err || !json_is_string(data)) {
+        pdf_fail(s, "reading the stream failed");
+        return;
+    }
+    /* one chunk (at most 1 MiB) decoded per reply: the loop never holds on long */
+    size_t len = json_string_length(data);
+    int b64 = json_is_true(json_object_get(r, "base64Encoded"));
+    size_t need = s->res.pdf_len + (b64 ? len / 4 * 3 + 3 : len);
+    char over[64];
+    snprintf(over, sizeof over, "over pdf_max_mb (%zu)", s->req.pdf_max >> 20);
+    if (s->req.pdf_max && need > s->req.pdf_max + 3) {
+        pdf_fail(s, over);
+        return;
+    }
+    if (need > s->pdf_cap) {
+        size_t cap = s->pdf_cap ? s->pdf_cap : 1u << 20;
+        while (cap < need)
+            cap *= 2;
+        unsigned char *p = realloc(s->res.pdf, cap);
+        if (!p) {
+            pdf_fail(s, "out of memory");
+            return;
+        }
+        s->res.pdf = p;
+        s->pdf_cap = cap;
+    }
+    if (b64) {
+        long n = postproc_base64_decode(json_string_value(data), len, s->res.pdf + s->res.pdf_len);
+        if (n < 0) {
+            pdf_fail(s, "the stream is not base64");
+            return;
+        }
+        s->res.pdf_len += (size_t)n;
+    } else {
+        memcpy(s->res.pdf + s->res.pdf_len, json_string_value(data), len);
+        s->res.pdf_len += len;
+    }
+    if (s->req.pdf_max && s->res.pdf_len > s->req.pdf_max) {
+        pdf_fail(s, over);
+        return;
+    }
+    if (json_is_true(json_object_get(r, "eof"))) {
+        if (s->res.pdf_len < 5 || memcmp(s->res.pdf, "%PDF-", 5)) {
+            add_reason(s, "pdf: the browser sent something other than a PDF");
+            pdf_drop(s);
+        }
+        pdf_close(s);
+        return;
+    }
+    send_cmd(s, "IO.read", json_pack("{s:s,s:i}", "handle", s->pdf_stream, "size", 1 << 20),
+             s->session, pdf_read_cb);
+}
+
+static void pdf_cb(cdp_t *c, json_t *r, const char *err, void *ud)
+{
+    shot_t *s = ud;
+    (void)c;
+    if (enter(s))
+        return;
+    const char *stream = json_string_value(json_object_get(r, "stream"));
+    if (err || !stream || strlen(stream) >= sizeof s->pdf_stream) {
+        add_reason(s, "pdf: %.150s", err ? err : "the browser sent no stream");
+        s->res.t_pdf_ms = (int64_t)(uv_now(s->loop) - s->t_mark);
+        archive_next(s);
+        return;
+    }
+    snprintf(s->pdf_stream, sizeof s->pdf_stream, "%s", stream);
+    send_cmd(s, "IO.read", json_pack("{s:s,s:i}", "handle", s->pdf_stream, "size", 1 << 20),
+             s->session, pdf_read_cb);
+}
+
+/* The next format the request asked for, each with the shot's reserve (at least 5 s) as
+ * its time; then the capture ends. */
+static void archive_next(shot_t *s)
+{
+    s->archiving = 1;
+    s->t_mark = uv_now(s->loop);
+    uv_timer_start(&s->deadline, deadline_cb, s->reserve_ms > 5000 ? s->reserve_ms : 5000, 0);
+    if (s->req.mhtml && !s->mhtml_done) {
+        s->mhtml_done = 1;
+        s->step = "mhtml";
+        send_cmd(s, "Page.captureSnapshot", json_pack("{s:s}", "format", "mhtml"), s->session,
+                 mhtml_cb);
+        return;
+    }
+    if (s->req.pdf && !s->pdf_done) {
+        s->pdf_done = 1;
+        s->step = "pdf";
+        json_t *p = json_pack("{s:s,s:b}", "transferMode", "ReturnAsStream", "printBackground", 1);
+        /* a very tall page is printed only so far (a letter page is 1056 CSS px) */
+        if (p && s->content_h > SHOT_PDF_MAX_PAGES * 1056.0) {
+            char range[32];
+            snprintf(range, sizeof range, "1-%d", SHOT_PDF_MAX_PAGES);
+            json_object_set_new(p, "pageRanges", json_string(range));
+            s->res.pdf_pages_cut = 1;
+        }
+        send_cmd(s, "Page.printToPDF", p, s->session, pdf_cb);
+        return;
+    }
+    finish(s, SHOT_OK, NULL);
+}
+
 static void consent_cb(cdp_t *c, json_t *r, const char *err, void *ud)
 {
     shot_t *s = ud;
@@ -261,8 +530,7 @@ static void consent_cb(cdp_t *c, json_t *r, const char *err, void *ud)
         s->res.consent = consent_report_check(json_string_value(v), json_is_string(v) ?
                                               json_string_length(v) : 0);
     }
-    s->step = "measure";
-    send_cmd(s, "Page.getLayoutMetrics", NULL, s->session, metrics_cb);
+    text_start(s);
 }
 
 /* The consent pass runs in a world of its own in the main frame: it shares the page's
@@ -277,8 +545,7 @@ static void consent_world_cb(cdp_t *c, json_t *r, const char *err, void *ud)
     json_t *ctx = json_object_get(r, "executionContextId");
     if (err || !json_is_integer(ctx)) {
         add_reason(s, "the consent pass could not start: %.120s", err ? err : "no execution context");
-        s->step = "measure";
-        send_cmd(s, "Page.getLayoutMetrics", NULL, s->session, metrics_cb);
+        text_start(s);
         return;
     }
     send_cmd(s, "Runtime.evaluate",
@@ -304,8 +571,7 @@ static void measure(shot_t *s)
                  s->session, consent_world_cb);
         return;
     }
-    s->step = "measure";
-    send_cmd(s, "Page.getLayoutMetrics", NULL, s->session, metrics_cb);
+    text_start(s);
 }
 
 static void lazy_cb(cdp_t *c, json_t *r, const char *err, void *ud)
@@ -402,8 +668,11 @@ static const char lazy_script[] =
     "  if (parseFloat(cs.opacity) === 0) { el.style.setProperty('opacity', '1', 'important'); out.revealed = true; }"
     "  if (cs.visibility === 'hidden') { el.style.setProperty('visibility', 'visible', 'important'); out.revealed = true; } }"
     " if (out.revealed) await pause(50);"
-    " out.title = document.title;"
-    " try { out.markup = root ? root.outerHTML.slice(0, markupMax) : ''; } catch (e) {}"
+    /* a lone UTF-16 surrogate (a page's script can make one; a cut can halve an emoji)
+     * would make the whole reply JSON that does not parse, and the script seem silent */
+    " const wf = (t) => String(t).replace(/[\\uD800-\\uDBFF](?![\\uDC00-\\uDFFF])|(?<![\\uD800-\\uDBFF])[\\uDC00-\\uDFFF]/g, '\\uFFFD');"
+    " out.title = wf(document.title);"
+    " try { out.markup = root ? wf(root.outerHTML.slice(0, markupMax)) : ''; } catch (e) {}"
     " return out; })";
 
 /* Runs in every document before its own scripts: counts what loads content lazily
@@ -784,6 +1053,9 @@ void shot_result_clear(shot_result_t *r)
     json_decref(r->headers);
     json_decref(r->consent);
     free(r->markup);
+    json_decref(r->text);
+    json_decref(r->mhtml);
+    free(r->pdf);
     memset(r, 0, sizeof *r);
 }
 
@@ -859,6 +1131,7 @@ static shot_t *shot_new(cdp_t *c, uv_loop_t *loop, const char *proxy_server, int
     s->req.scale = scale;
     s->step = "new context";
     s->res.lazy_steps = -1;
+    s->res.t_text_ms = s->res.t_mhtml_ms = s->res.t_pdf_ms = -1;
     s->t_mark = uv_now(loop);
     uv_timer_init(loop, &s->deadline);
     s->deadline.data = s;

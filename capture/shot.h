@@ -54,6 +54,14 @@ typedef struct {
     shot_top_url_cb top_url;   /* optional */
     void *top_url_ud;
     shot_site_t site;
+    /* what is kept besides the screenshot (each after the waits; a failure or a cap costs
+     * only its own format, named in partial_reason) */
+    int text;                  /* the page's text (pagetext.h), before the shot */
+    size_t text_max;           /* bytes of UTF-8 per text; 0 = 2 MiB */
+    int mhtml;                 /* Page.captureSnapshot, after the shot */
+    size_t mhtml_max;          /* bytes; 0 = no cap of ours (the connection's stays) */
+    int pdf;                   /* Page.printToPDF as a stream, after the shot */
+    size_t pdf_max;            /* bytes read at most; over it the PDF is dropped */
 } shot_request_t;
 
 /* Why a capture brought no image: a kind to decide on (retry, health check), beside the
@@ -97,7 +105,16 @@ typedef struct {
     /* phases, ms: context+tab+attach+configure, navigate (to commit), load + network
      * quiet, title + lazy pass + image and font waits, measure + screenshot */
     int64_t t_setup_ms, t_navigate_ms, t_wait_ms, t_lazy_ms, t_capture_ms;
+    json_t *text;              /* pagetext_check's object; owned like png_b64; NULL = none */
+    json_t *mhtml;             /* the MHTML as the browser sent it (a JSON string); owned */
+    unsigned char *pdf;        /* the PDF's bytes (malloc'ed, owned: free it); NULL = none */
+    size_t pdf_len;
+    int pdf_pages_cut;         /* the PDF stops at SHOT_PDF_MAX_PAGES */
+    int64_t t_text_ms, t_mhtml_ms, t_pdf_ms;   /* -1 = not taken */
 } shot_result_t;
+
+/* A page taller than this many printed pages is printed only this far. */
+#define SHOT_PDF_MAX_PAGES 20
 
 #define SHOT_MARKUP_MAX (64 * 1024)
 
@@ -145,7 +162,8 @@ const char *shot_frame_id(const shot_t *handle);
  * done runs with failure SHOT_REFUSED. */
 void shot_fail(shot_t *handle, const char *reason);
 
-/* Frees what a result owns (png_b64, redirects, headers, consent, markup) and zeroes it. */
+/* Frees what a result owns (png_b64, redirects, headers, consent, markup, text, mhtml, pdf)
+ * and zeroes it. */
 void shot_result_clear(shot_result_t *r);
 
 /* A sentence for a Chromium net error name ("net::ERR_NAME_NOT_RESOLVED"), or NULL. */

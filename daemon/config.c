@@ -12,6 +12,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "formats.h"
 #include "log.h"
 
 #define LS_LEN(a) (sizeof(a) / sizeof((a)[0]))
@@ -55,6 +56,10 @@ void config_defaults(config_t *c)
     c->idle_stop_s = 300;
     c->memory_limit_mb = 2048;
     c->max_message_mb = 256;   /* a 30,000 px screenshot is ~40 MB of base64 */
+    c->formats = FORMAT_DEFAULT;
+    c->text_max_kb = 2048;
+    c->mhtml_max_mb = 100;
+    c->pdf_max_mb = 100;
     snprintf(c->http_listen, sizeof c->http_listen, "127.0.0.1:8750");
     c->max_clients_per_uid = 256;
     c->idle_timeout_s = 300;
@@ -229,6 +234,20 @@ int config_set(config_t *c, const char *key, const char *value, char *err, size_
         return set_int(key, value, 1, 64, &c->jobs, err, errlen);
     if (!strcmp(key, "job_timeout"))
         return set_int(key, value, 1, 3600, &c->job_timeout_s, err, errlen);
+    if (!strcmp(key, "formats")) {
+        if (formats_parse(value, &c->formats, err, errlen) == 0)
+            return 0;
+        char why[200];
+        snprintf(why, sizeof why, "%s", err);
+        snprintf(err, errlen, "formats: %s", why);
+        return -1;
+    }
+    if (!strcmp(key, "text_max_kb"))
+        return set_int(key, value, 16, 65536, &c->text_max_kb, err, errlen);
+    if (!strcmp(key, "mhtml_max_mb"))
+        return set_int(key, value, 1, 2048, &c->mhtml_max_mb, err, errlen);
+    if (!strcmp(key, "pdf_max_mb"))
+        return set_int(key, value, 1, 2048, &c->pdf_max_mb, err, errlen);
     if (!strcmp(key, "height_cap"))
         return set_int(key, value, 800, 200000, &c->height_cap, err, errlen);
     if (!strcmp(key, "deny_private"))

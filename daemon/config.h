@@ -34,6 +34,9 @@ typedef struct config {
     int idle_stop_s;
     int memory_limit_mb;
     int max_message_mb;        /* one DevTools message; a larger one is dropped alone */
+    int formats;                  /* FORMAT_* (formats.h): what a capture keeps */
+    int text_max_kb;              /* the page's text, cut in the page */
+    int mhtml_max_mb, pdf_max_mb; /* a larger MHTML or PDF is dropped (partial) */
     char tracking_params[2048];   /* comma-separated; "" = built-in list */
     char http_listen[128];        /* "127.0.0.1:8750" or "off" */
     int http_listen_set;          /* given by the config, --http-listen or --set: a listener

@@ -38,6 +38,10 @@ typedef struct slot {
     postproc_request_t pq;
     postproc_result_t pr;
     char out_path[UTIL_PATH_MAX], thumb_path[UTIL_PATH_MAX];
+    char mhtml_path[UTIL_PATH_MAX], pdf_path[UTIL_PATH_MAX];   /* "" = not kept */
+    int64_t mhtml_bytes, pdf_bytes;
+    char pdf_sha256[65];          /* hex, "" = none */
+    char files_error[300];        /* writing the MHTML or the PDF failed (thread pool) */
     uv_work_t work;
     uv_timer_t wait;              /* blank retry delay */
     int blank_retried, canceled, browser_lost;
@@ -142,6 +146,8 @@ typedef struct {
     size_t njobs;
     store_job_result_t result;
     char *timings, *redirects, *error;
+    char *blocks, *files;         /* OP_FINISH: the text's blocks and the files, as JSON */
+    store_page_text_t text;       /* OP_FINISH: borrows from the slot's result */
     int64_t not_before;
     int rc;
     char errmsg[512];

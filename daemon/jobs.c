@@ -52,6 +52,8 @@ void jobs_op_free(op_t *op)
     free(op->timings);
     free(op->redirects);
     free(op->error);
+    free(op->blocks);
+    free(op->files);
     json_decref(op->call.params);
     json_decref(op->call.result);
     json_decref(op->call.err_data);

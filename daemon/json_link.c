@@ -52,6 +52,32 @@ static json_t *text_json(const char *s, const char *what, long long id)
     return v;
 }
 
+/* What a snapshot kept: {png, thumb, mhtml, pdf, text}, each {path, bytes} where present
+ * (text has no file: it is in the store, read with snapshot.text). NULL when out of memory. */
+static json_t *wire_snapshot_files(const store_snapshot_t *x)
+{
+    json_error_t jerr;
+    int nomem = 0;
+    json_t *f = x->files ? jsonmem_loadb(x->files, strlen(x->files), 0, &jerr, &nomem) : NULL;
+    if (nomem)
+        return NULL;
+    if (!json_is_object(f)) {      /* none, or not what the store wrote: nothing kept */
+        json_decref(f);
+        if (!(f = json_object()))
+            return NULL;
+    }
+    if (x->path && json_object_set_new(f, "png", json_pack("{s:s,s:o}", "path", x->path, "bytes",
+                                       x->bytes ? json_integer(x->bytes) : json_null())))
+        goto nomem;
+    if (x->thumb_path &&
+        json_object_set_new(f, "thumb", json_pack("{s:s,s:n}", "path", x->thumb_path, "bytes")))
+        goto nomem;
+    return f;
+nomem:
+    json_decref(f);
+    return NULL;
+}
+
 json_t *wire_snapshot(const store_snapshot_t *x)
 {
     if (!x)
@@ -78,7 +104,8 @@ json_t *wire_snapshot(const store_snapshot_t *x)
         json_decref(timings);
         timings = NULL;
     }
-    return json_pack("{s:I,s:I,s:s,s:o,s:o,s:o,s:o,s:o,s:o,s:b,s:b,s:o,s:o,s:o,s:o,s:o,s:i,s:o,s:o,s:o,s:o,s:o,s:o}",
+    json_t *files = wire_snapshot_files(x);
+    return json_pack("{s:I,s:I,s:s,s:o,s:o,s:o,s:o,s:o,s:o,s:b,s:b,s:o,s:o,s:o,s:o,s:o,s:i,s:o,s:o,s:o,s:o,s:o,s:o,s:o}",
         "id", (json_int_t)x->id, "link_id", (json_int_t)x->link_id, "state", x->state,
         "http_status", x->http_status ? json_integer(x->http_status) : json_null(),
         "final_url", text_json(x->final_url, "the final URL of snapshot", (long long)x->id),
@@ -96,7 +123,8 @@ json_t *wire_snapshot(const store_snapshot_t *x)
         "timings", timings ? timings : json_null(),
         "redirects", redirects ? redirects : json_array(),
         "network", network ? network : json_null(),
-        "fidelity", fidelity ? fidelity : json_null());
+        "fidelity", fidelity ? fidelity : json_null(),
+        "files", files);
 }
 
 json_t *wire_link(const store_link_t *l)

@@ -1,5 +1,7 @@
 /* methods_daemon.c -- methods about the daemon itself: daemon.status (counts, queue,
  * uptime, browser) and daemon.ping. Runs on the loop (METHOD_LOOP) and reads the daemon. */
+#include "formats.h"
+#include "pagetext.h"
 #include "daemon.h"
 #include "engine.h"
 #include "http.h"
@@ -42,6 +44,12 @@ static int m_daemon_status(method_call_t *call)
         "state_dir", d->cfg.state_dir);
     if (!call->result)
         return method_fail(call, RPC_INTERNAL_ERROR, "out of memory");
+    /* which build runs: with Readability compiled in (the page's article) or without
+     * (-DLINKSNAP_TEXT=OFF: the visible text only); and what a capture keeps */
+    char formats[64];
+    formats_names(d->cfg.formats, formats, sizeof formats);
+    json_object_set_new(call->result, "text", json_boolean(pagetext_has_readability()));
+    json_object_set_new(call->result, "formats", json_string(formats));
     return 0;
 }
 

@@ -230,6 +230,14 @@ static int m_link_delete(method_call_t *call)
             json_array_append_new(files, json_string(snaps[i]->path));
         if (snaps[i]->thumb_path)
             json_array_append_new(files, json_string(snaps[i]->thumb_path));
+        json_t *kept = snaps[i]->files ? json_loads(snaps[i]->files, 0, NULL) : NULL;
+        const char *const kinds[] = {"mhtml", "pdf"};
+        for (int k = 0; k < 2; k++) {
+            const char *f = json_string_value(json_object_get(json_object_get(kept, kinds[k]), "path"));
+            if (f)
+                json_array_append_new(files, json_string(f));
+        }
+        json_decref(kept);
     }
     store_snapshot_list_free(snaps, nsnaps);
     if ((rc = store_link_delete(call->db, id))) {

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "formats.h"
 #include "config.h"
 #include "consent.h"
 #include "cookies.h"
@@ -217,6 +218,15 @@ static json_t *build_rule(method_call_t *call, const char *match, const char *ki
             json_object_set(rule, texts[t], v);
         }
     }
+    if ((v = json_object_get(p, "formats")) && !json_is_null(v)) {
+        int mask;
+        char ferr[200];
+        if (formats_parse_json(v, &mask, ferr, sizeof ferr)) {
+            method_fail(call, RPC_INVALID_PARAMS, "param 'formats': %s", ferr);
+            goto fail;
+        }
+        json_object_set(rule, "formats", v);
+    }
     if ((v = json_object_get(p, "viewport")) && !json_is_null(v)) {
         json_t *w = json_object_get(v, "width"), *h = json_object_get(v, "height");
         if (!json_is_object(v) || json_object_size(v) != 2 || !json_is_integer(w) ||
@@ -321,7 +331,7 @@ static int m_site_set(method_call_t *call)
 {
     static const char *const known[] = {"match", "cookies", "headers", "user_agent", "viewport",
                                         "wait_for", "hide", "delay_ms", "scroll",
-                                        "hide_consent", NULL};
+                                        "hide_consent", "formats", NULL};
     const char *match;
     if (param_reject_unknown(call, known) || param_string(call, "match", 1, &match))
         return -1;

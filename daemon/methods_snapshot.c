@@ -9,6 +9,7 @@
 #include "config.h"
 #include "daemon.h"
 #include "engine.h"
+#include "formats.h"
 #include "json_link.h"
 #include "method.h"
 
@@ -24,12 +25,17 @@ static json_t *json_job(const store_job_t *j)
 
 static int m_snapshot_request(method_call_t *call)
 {
-    static const char *const known[] = {"link_id", "url", NULL};
+    static const char *const known[] = {"link_id", "url", "formats", NULL};
     int64_t link_id = 0;
     const char *url = NULL;
     if (param_reject_unknown(call, known) || param_int(call, "link_id", 0, 1, INT64_MAX, &link_id) ||
         param_string(call, "url", 0, &url))
         return -1;
+    int formats = 0;
+    json_t *fj = json_object_get(call->params, "formats");
+    char ferr[200];
+    if (fj && formats_parse_json(fj, &formats, ferr, sizeof ferr))
+        return method_fail(call, RPC_INVALID_PARAMS, "param 'formats': %s", ferr);
     if (link_id && url)
         return method_fail(call, RPC_INVALID_PARAMS, "give 'link_id' or 'url', not both");
     if (!link_id && !url)
@@ -45,6 +51,9 @@ static int m_snapshot_request(method_call_t *call)
     int64_t job_id;
     int created;
     if ((rc = store_job_request(call->db, link_id, call->now_ms, &job_id, &created)))
+        return method_fail_store(call, rc, NULL);
+    /* a job already queued takes the formats asked for now */
+    if (formats && (rc = store_job_set_formats(call->db, job_id, formats)))
         return method_fail_store(call, rc, NULL);
     call->result = json_pack("{s:I,s:I,s:b,s:b}", "job_id", (json_int_t)job_id,
                              "link_id", (json_int_t)link_id, "created", created,
@@ -92,6 +101,31 @@ static int m_snapshot_get(method_call_t *call)
         return method_fail_store(call, rc, NULL);
     call->result = json_pack("{s:o}", "snapshot", wire_snapshot(s));
     store_snapshot_free(s);
+    return call->result ? 0 : method_fail(call, RPC_INTERNAL_ERROR, "out of memory");
+}
+
+/* {title, byline, lang, excerpt, blocks: [{kind, text}], text, cut} of a snapshot. */
+static int m_snapshot_text(method_call_t *call)
+{
+    static const char *const known[] = {"id", NULL};
+    int64_t id;
+    if (param_reject_unknown(call, known) || param_int(call, "id", 1, 1, INT64_MAX, &id))
+        return -1;
+    store_text_t *t;
+    int rc = store_text_get(call->db, id, &t);
+    if (rc)
+        return method_fail_store(call, rc, NULL);
+    json_t *blocks = t->blocks_json ? json_loads(t->blocks_json, 0, NULL) : NULL;
+    if (!json_is_array(blocks)) {
+        json_decref(blocks);
+        blocks = json_array();
+    }
+    call->result = json_pack("{s:I,s:I,s:s?,s:s?,s:s?,s:s?,s:o,s:s,s:b}",
+                             "snapshot_id", (json_int_t)t->snapshot_id,
+                             "link_id", (json_int_t)t->link_id, "title", t->title,
+                             "byline", t->byline, "lang", t->lang, "excerpt", t->excerpt,
+                             "blocks", blocks, "text", t->text ? t->text : "", "cut", t->cut);
+    store_text_free(t);
     return call->result ? 0 : method_fail(call, RPC_INTERNAL_ERROR, "out of memory");
 }
 
@@ -171,6 +205,7 @@ const method_def_t methods_snapshot[] = {
     {.name = "snapshot.request", .fn = m_snapshot_request, .kind = METHOD_WRITE},
     {.name = "snapshot.list", .fn = m_snapshot_list, .kind = METHOD_READ},
     {.name = "snapshot.get", .fn = m_snapshot_get, .kind = METHOD_READ},
+    {.name = "snapshot.text", .fn = m_snapshot_text, .kind = METHOD_READ},
     {.name = "job.get", .fn = m_job_get, .kind = METHOD_READ},
     {.name = "job.list", .fn = m_job_list, .kind = METHOD_READ},
     {.name = "job.cancel", .fn = m_job_cancel, .kind = METHOD_WRITE, .after = job_cancel_after},

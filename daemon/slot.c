@@ -9,11 +9,41 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <curl/curl.h>
+#include <openssl/evp.h>
 
 #include "engine_int.h"
+#include "formats.h"
 #include "json_link.h"
 #include "log.h"
 #include "util.h"
+
+/* The files of a capture nobody will point at (canceled, failed, gone, taken again). */
+static void slot_unlink_files(slot_t *s)
+{
+    const char *paths[] = {s->out_path, s->thumb_path, s->mhtml_path, s->pdf_path};
+    for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++)
+        if (paths[i][0])
+            unlink(paths[i]);
+}
+
+/* What this capture keeps: snapshot.request's formats, else its site rule's, else the
+ * config's (formats.h). */
+static int slot_formats(const slot_t *s)
+{
+    if (s->job->formats)
+        return s->job->formats;
+    if (s->rule && s->rule->rule) {
+        json_t *r = json_loads(s->rule->rule, 0, NULL);
+        int mask = 0;
+        char err[200];
+        int ok = r && json_object_get(r, "formats") &&
+                 formats_parse_json(json_object_get(r, "formats"), &mask, err, sizeof err) == 0;
+        json_decref(r);
+        if (ok)
+            return mask;
+    }
+    return s->e->d->cfg.formats;
+}
 
 static void slot_clear_result(slot_t *s)
 {
@@ -59,10 +89,7 @@ static void finish_done_cb(method_call_t *call, void *ud)
         /* gone (link deleted) or canceled meanwhile, or the store failed: the files of a
          * result nobody will point at are removed */
         if (op->kind == OP_FINISH) {
-            if (s->out_path[0])
-                unlink(s->out_path);
-            if (s->thumb_path[0])
-                unlink(s->thumb_path);
+            slot_unlink_files(s);
         }
         if (call->err_code)
             log_err("job %lld: cannot save its outcome: %s", (long long)s->job->id, call->err_msg);
@@ -156,8 +183,62 @@ oom:
     slot_release(s);
 }
 
+/* The page's text and files into op's result (borrowing from the slot's result). */
+static void slot_save_kept(slot_t *s, op_t *op)
+{
+    json_t *t = s->res.text;
+    if (t) {
+        op->blocks = json_dumps(json_object_get(t, "blocks"), JSON_COMPACT);
+        op->text = (store_page_text_t){
+            .title = json_string_value(json_object_get(t, "title")),
+            .byline = json_string_value(json_object_get(t, "byline")),
+            .lang = json_string_value(json_object_get(t, "lang")),
+            .excerpt = json_string_value(json_object_get(t, "excerpt")),
+            .blocks_json = op->blocks,
+            .text = json_string_value(json_object_get(t, "text")),
+            .cut = json_is_true(json_object_get(t, "cut"))};
+        if (op->text.text)
+            op->result.text = &op->text;
+    }
+    json_t *files = json_object();
+    if (files && s->mhtml_path[0])
+        json_object_set_new(files, "mhtml", json_pack("{s:s,s:I}", "path", s->mhtml_path,
+                                                       "bytes", (json_int_t)s->mhtml_bytes));
+    if (files && s->pdf_path[0])
+        json_object_set_new(files, "pdf", json_pack("{s:s,s:I,s:s,s:b}", "path", s->pdf_path,
+                                                     "bytes", (json_int_t)s->pdf_bytes,
+                                                     "sha256", s->pdf_sha256,
+                                                     "pages_cut", s->res.pdf_pages_cut));
+    if (files && op->result.text)
+        json_object_set_new(files, "text", json_pack("{s:n,s:I,s:b}", "path", "bytes",
+                                                      (json_int_t)strlen(op->text.text),
+                                                      "cut", op->text.cut));
+    if (files && json_object_size(files))
+        op->files = json_dumps(files, JSON_COMPACT);
+    json_decref(files);
+    op->result.files_json = op->files;
+}
+
+/* A PNG or PDF another snapshot already has (the same SHA-256) is kept once: this
+ * snapshot's name becomes one more link to that file. The link count is the reference
+ * count, and the data goes with the last name, when the last snapshot holding it is
+ * deleted. A twin deleted meanwhile (link fails) leaves this snapshot its own copy. */
+static void slot_share_twin(slot_t *s, const char *kind, const char *sha256, const char *path)
+{
+    char *twin = NULL, tmp[UTIL_PATH_MAX];
+    if (!sha256[0] || !path[0] ||
+        store_snapshot_twin(s->e->d->reader, kind, sha256, s->job->snapshot_id, &twin) || !twin)
+        return;
+    if (strcmp(twin, path) && util_path(tmp, "%s.twin", path) == 0 && link(twin, tmp) == 0 &&
+        rename(tmp, path) != 0)
+        unlink(tmp);
+    free(twin);
+}
+
 static void slot_save(slot_t *s)
 {
+    slot_share_twin(s, "png", s->pr.sha256, s->out_path);
+    slot_share_twin(s, "pdf", s->pdf_sha256, s->pdf_path);
     engine_t *e = s->e;
     op_t *op = jobs_op_new(e, OP_FINISH, s);
     if (!op) {
@@ -168,6 +249,12 @@ static void slot_save(slot_t *s)
     store_job_result_t *r = &op->result;
     r->job_id = s->job->id;
     int blocked = s->wall.kind != BOTWALL_NONE;
+    if (s->files_error[0]) {      /* a file that could not be written: partial, named */
+        size_t n = strlen(s->res.partial_reason);
+        snprintf(s->res.partial_reason + n, sizeof s->res.partial_reason - n, "%s%s",
+                 n ? "; " : "", s->files_error);
+        s->res.partial = 1;
+    }
     r->state = blocked ? "blocked" : s->res.partial ? "partial" : "ok";
     r->http_status = s->res.http_status;
     r->final_url = s->res.final_url;
@@ -195,6 +282,11 @@ static void slot_save(slot_t *s)
                           "post_ms", (json_int_t)s->post_ms,
                           "encode_ms", (json_int_t)s->pr.elapsed_ms,
                           "lazy_steps", s->res.lazy_steps);
+    static const char *const kept_keys[] = {"text_ms", "mhtml_ms", "pdf_ms"};
+    const int64_t kept_ms[] = {s->res.t_text_ms, s->res.t_mhtml_ms, s->res.t_pdf_ms};
+    for (int i = 0; t && i < 3; i++)
+        if (kept_ms[i] >= 0)
+            json_object_set_new(t, kept_keys[i], json_integer((json_int_t)kept_ms[i]));
     if (t && s->teardown_ms >= 0)
         json_object_set_new(t, "teardown_ms", json_integer((json_int_t)s->teardown_ms));
     if (t) {
@@ -209,6 +301,7 @@ static void slot_save(slot_t *s)
     if (s->res.redirects)
         op->redirects = json_dumps(s->res.redirects, JSON_COMPACT);
     r->redirects_json = op->redirects;
+    slot_save_kept(s, op);
     if (blocked)
         e->failed_total++;
     else
@@ -233,6 +326,35 @@ static void post_work_cb(uv_work_t *w)
         return;
     }
     postproc_run(&s->pq, &s->pr);
+    if (!s->pr.ok)
+        return;
+    /* the page itself, beside its picture; a file that cannot be written costs only itself */
+    if (s->mhtml_path[0]) {
+        size_t len = json_string_length(s->res.mhtml);
+        if (util_write_file_atomic(s->mhtml_path, json_string_value(s->res.mhtml), len) == 0) {
+            s->mhtml_bytes = (int64_t)len;
+        } else {
+            snprintf(s->files_error, sizeof s->files_error, "mhtml: cannot write %s: %s",
+                     s->mhtml_path, strerror(errno));
+            s->mhtml_path[0] = '\0';
+        }
+    }
+    if (s->pdf_path[0]) {
+        unsigned char md[EVP_MAX_MD_SIZE];
+        unsigned mdlen = 0;
+        s->pdf_sha256[0] = '\0';
+        if (EVP_Digest(s->res.pdf, s->res.pdf_len, md, &mdlen, EVP_sha256(), NULL) && mdlen == 32)
+            for (unsigned i = 0; i < 32; i++)
+                snprintf(s->pdf_sha256 + 2 * i, 3, "%02x", md[i]);
+        if (util_write_file_atomic(s->pdf_path, s->res.pdf, s->res.pdf_len) == 0) {
+            s->pdf_bytes = (int64_t)s->res.pdf_len;
+        } else {
+            size_t n = strlen(s->files_error);
+            snprintf(s->files_error + n, sizeof s->files_error - n, "%spdf: cannot write %s: %s",
+                     n ? "; " : "", s->pdf_path, strerror(errno));
+            s->pdf_path[0] = '\0';
+        }
+    }
 }
 
 static void blank_wait_cb(uv_timer_t *t)
@@ -255,14 +377,17 @@ static void post_after_cb(uv_work_t *w, int status)
     engine_t *e = s->e;
     json_decref(s->res.png_b64);
     s->res.png_b64 = NULL;
+    json_decref(s->res.mhtml);
+    s->res.mhtml = NULL;
+    free(s->res.pdf);
+    s->res.pdf = NULL;
     s->post_ms = (int64_t)(uv_now(e->loop) - s->shot_done_ms);
     if (status == UV_ECANCELED || !s->pr.ok) {
         slot_fail(s, status == UV_ECANCELED ? "linksnapd is stopping" : s->pr.error, status == UV_ECANCELED);
         return;
     }
     if (s->canceled) {
-        unlink(s->out_path);
-        unlink(s->thumb_path);
+        slot_unlink_files(s);
         jobs_publish_finished(e, s->job, "canceled", "canceled by the user");
         slot_release(s);
         return;
@@ -271,8 +396,7 @@ static void post_after_cb(uv_work_t *w, int status)
         /* nothing painted yet and the page was cut short: one more chance later, with the
          * whole budget, as the job's next attempt (queued meanwhile) */
         char msg[600];
-        unlink(s->out_path);
-        unlink(s->thumb_path);
+        slot_unlink_files(s);
         snprintf(msg, sizeof msg, "the shot was one flat colour after a partial load (%s); "
                  "trying again later with the full time", s->res.partial_reason);
         slot_fail(s, msg, 1);
@@ -281,8 +405,7 @@ static void post_after_cb(uv_work_t *w, int status)
     if (s->pr.blank && !s->blank_retried && !e->closing) {
         /* a single flat colour: the page had not painted yet; once more after a pause */
         s->blank_retried = 1;
-        unlink(s->out_path);
-        unlink(s->thumb_path);
+        slot_unlink_files(s);
         log_info("job %lld: the shot is one flat colour; capturing again in %d ms",
                  (long long)s->job->id, BLANK_RETRY_MS);
         slot_clear_result(s);
@@ -385,6 +508,18 @@ static void on_shot_done_cb(shot_result_t *r, void *ud)
         s->out_path[0] = s->thumb_path[0] = '\0';
         slot_fail(s, "the snapshot's file name is too long for the state dir", 0);
         return;
+    }
+    /* the page itself beside its picture (a name too long for the state dir costs only
+     * that file, named in the reasons) */
+    if (s->res.mhtml && util_path(s->mhtml_path, "%s/%03lld/%lld.mhtml", e->shots_dir,
+                                  (long long)(snap / 1000 % 1000), (long long)snap) != 0) {
+        s->mhtml_path[0] = '\0';
+        snprintf(s->files_error, sizeof s->files_error, "mhtml: the file name is too long");
+    }
+    if (s->res.pdf && util_path(s->pdf_path, "%s/%03lld/%lld.pdf", e->shots_dir,
+                                (long long)(snap / 1000 % 1000), (long long)snap) != 0) {
+        s->pdf_path[0] = '\0';
+        snprintf(s->files_error, sizeof s->files_error, "pdf: the file name is too long");
     }
     s->pq = (postproc_request_t){
         .b64 = json_string_value(s->res.png_b64), .b64_len = json_string_length(s->res.png_b64),
@@ -493,6 +628,15 @@ void slot_start_shot(slot_t *s)
         .teardown = on_teardown_cb, .teardown_tag = s->job->id, .teardown_ud = s,
         .proxy_server = egress_address(s->egress), .top_url = top_url_cb, .top_url_ud = s,
         .site = s->fid.site};
+    int formats = slot_formats(s);
+    req.text = !!(formats & FORMAT_TEXT);
+    req.text_max = (size_t)cfg->text_max_kb << 10;
+    req.mhtml = !!(formats & FORMAT_MHTML);
+    req.mhtml_max = (size_t)cfg->mhtml_max_mb << 20;
+    req.pdf = !!(formats & FORMAT_PDF);
+    req.pdf_max = (size_t)cfg->pdf_max_mb << 20;
+    s->mhtml_path[0] = s->pdf_path[0] = s->files_error[0] = s->pdf_sha256[0] = '\0';
+    s->mhtml_bytes = s->pdf_bytes = 0;
     s->teardown_ms = -1;
     s->phase = SLOT_SHOT;
     if (warm && shot_start(warm, &req, on_shot_done_cb, s) == 0) {

@@ -12,7 +12,8 @@ build=(build-essential cmake pkg-config gcc clang
        libuv1-dev libjansson-dev libsqlite3-dev libcurl4-openssl-dev libwebsockets-dev
        libpng-dev libfreetype-dev libfontconfig-dev libsystemd-dev zlib1g-dev libssl-dev
        libc-ares-dev libdeflate-dev libutf8proc-dev libidn2-dev libicu-dev)
-test=(python3 sqlite3 libcairo2-dev systemd bubblewrap util-linux procps libclang-rt-14-dev openssl)
+test=(python3 sqlite3 libcairo2-dev systemd bubblewrap util-linux procps libclang-rt-14-dev openssl
+      poppler-utils)
 bench=(python3-matplotlib hyperfine)
 
 want=("${runtime[@]}" "${build[@]}" "${test[@]}")
@@ -28,10 +29,11 @@ missing=()
 for p in "${want[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
-# Node and npm (web tests and benchmarks: playwright-core drives the system Chromium). A
-# machine may already carry a Node.js of its own that bundles npm; then Debian's packages
-# would conflict with it.
-if [ "${1:---test}" = "--bench" ] || [ "${1:---test}" = "--test" ]; then
+# Node and npm: the build runs `npm ci` for Mozilla's Readability (capture/js; configure
+# with -DLINKSNAP_TEXT=OFF to build without it), and the web tests and benchmarks use
+# playwright-core with the system Chromium. A machine may already carry a Node.js of its
+# own that bundles npm; then Debian's packages would conflict with it.
+if [ "${1:---test}" != "--runtime" ]; then
   command -v node >/dev/null 2>&1 || missing+=(nodejs)
   command -v npm  >/dev/null 2>&1 || missing+=(npm)
 fi

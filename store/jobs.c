@@ -40,6 +40,7 @@ static store_job_t *job_from_row(sqlite3_stmt *st)
         store_job_free(j);
         return NULL;
     }
+    j->formats = sqlite3_column_int(st, 10);
     if (!j->url) {
         store_job_free(j);
         return NULL;
@@ -301,6 +302,8 @@ int store_job_finish(store_t *s, const store_job_result_t *r)
         if (rest[i] && *rest[i])
             sqlite3_bind_text(st, 13 + i, rest[i], -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 17, r->now_ms);
+    if (r->files_json && *r->files_json)
+        sqlite3_bind_text(st, 18, r->files_json, -1, SQLITE_STATIC);
     if ((rc = store_step_done(s, st, "save snapshot")))
         goto out;
     /* a blocked capture (bot wall, 429) ends its job failed with the wall's name; its
@@ -361,6 +364,22 @@ int store_job_requeue_running(store_t *s, int64_t now_ms, int64_t *n)
     if (rc != SQLITE_DONE)
         return store_fail_sqlite(s, rc, "requeue jobs");
     *n = sqlite3_changes(s->db);
+    return STORE_OK;
+}
+
+int store_job_set_formats(store_t *s, int64_t job_id, int formats)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(s->db, "UPDATE jobs SET formats = ?2 WHERE id = ?1 AND "
+                                "state IN ('queued', 'running')", -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return store_fail_sqlite(s, rc, "set a job's formats");
+    sqlite3_bind_int64(st, 1, job_id);
+    sqlite3_bind_int(st, 2, formats);
+    rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return store_fail_sqlite(s, rc, "set a job's formats");
     return STORE_OK;
 }
 

@@ -171,6 +171,16 @@ static const char *const migrations[] = {
     "  INSERT INTO link_trgm(rowid, url, title, description) VALUES (NEW.id, NEW.url,"
     "  NEW.title, NEW.description); END;"
     "CREATE INDEX links_encoded ON links(id) WHERE " STORE_ENCODED_URL ";",
+    /* 8: what a capture kept besides its picture (issue 19): a snapshot's files, a JSON
+     *    object {mhtml: {path, bytes}, pdf: {path, bytes, pages_cut}}; the formats a
+     *    snapshot.request asked for (a FORMAT_* bit set of daemon/formats.h; 0 = the
+     *    config's and the site rule's) */
+    "ALTER TABLE snapshots ADD COLUMN files TEXT;"
+    "ALTER TABLE jobs ADD COLUMN formats INTEGER NOT NULL DEFAULT 0;"
+    /*    a file's twin: a PNG or a PDF with the same SHA-256 is one file under two names */
+    "CREATE INDEX snapshots_by_sha ON snapshots(sha256) WHERE sha256 IS NOT NULL;"
+    "CREATE INDEX snapshots_by_pdf_sha ON snapshots(json_extract(files, '$.pdf.sha256'))"
+    "  WHERE files IS NOT NULL;",
 };
 
 int store_schema_code(store_t *s, int version)

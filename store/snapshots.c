@@ -18,6 +18,7 @@ void store_snapshot_free(store_snapshot_t *x)
     free(x->error);
     free(x->timings);
     free(x->redirects);
+    free(x->files);
     free(x);
 }
 
@@ -41,9 +42,9 @@ static store_snapshot_t *snapshot_from_row(sqlite3_stmt *st)
     x->attempt = sqlite3_column_int(st, 15);
     x->created_at = sqlite3_column_int64(st, 16);
     x->finished_at = sqlite3_column_int64(st, 17);
-    static const int text_cols[] = {4, 5, 10, 11, 13, 14, 18, 19};
+    static const int text_cols[] = {4, 5, 10, 11, 13, 14, 18, 19, 20};
     char **text_fields[] = {&x->final_url, &x->title, &x->path, &x->thumb_path, &x->sha256,
-                            &x->error, &x->timings, &x->redirects};
+                            &x->error, &x->timings, &x->redirects, &x->files};
     for (size_t i = 0; i < sizeof text_cols / sizeof text_cols[0]; i++) {
         if (sqlite3_column_type(st, text_cols[i]) == SQLITE_NULL)
             continue;
@@ -114,4 +115,31 @@ nomem:
     sqlite3_reset(st);
     store_snapshot_list_free(v, cnt);
     return store_fail(s, STORE_ENOMEM, "out of memory listing snapshots");
+}
+
+int store_snapshot_twin(store_t *s, const char *kind, const char *sha256, int64_t except_id,
+                        char **path)
+{
+    *path = NULL;
+    int pdf = !strcmp(kind, "pdf");
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(s->db, pdf
+        ? "SELECT json_extract(files, '$.pdf.path') FROM snapshots WHERE files IS NOT NULL "
+          "AND json_extract(files, '$.pdf.sha256') = ?1 AND id <> ?2 LIMIT 1"
+        : "SELECT path FROM snapshots WHERE sha256 = ?1 AND id <> ?2 AND path IS NOT NULL "
+          "LIMIT 1", -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return store_fail_sqlite(s, rc, "find a file's twin");
+    sqlite3_bind_text(st, 1, sha256, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, except_id);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL &&
+        !(*path = store_col_strdup(st, 0))) {
+        sqlite3_finalize(st);
+        return store_fail(s, STORE_ENOMEM, "out of memory finding a file's twin");
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return store_fail_sqlite(s, rc, "find a file's twin");
+    return STORE_OK;
 }

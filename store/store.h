@@ -121,6 +121,7 @@ typedef struct {
     int http_status;                /* 0 = none yet */
     char *final_url, *title, *path, *thumb_path, *sha256, *error, *timings;  /* or NULL */
     char *redirects;                /* JSON array text [{url, status}] or NULL */
+    char *files;                    /* JSON object text {mhtml, pdf: {path, bytes}} or NULL */
     int64_t width, height, bytes;   /* 0 = none */
     int truncated, blank, attempt;
     int64_t created_at, finished_at;   /* ms; finished_at 0 = not finished */
@@ -203,6 +204,7 @@ typedef struct {
     int64_t not_before, created_at, updated_at;
     char *url;                      /* the link's URL */
     char *error;                    /* or NULL */
+    int formats;                    /* what snapshot.request asked to keep; 0 = the defaults */
 } store_job_t;
 void store_job_free(store_job_t *j);
 void store_job_list_free(store_job_t **v, size_t n);
@@ -235,12 +237,21 @@ typedef struct {
     int truncated, blank;
     int64_t now_ms;
     const struct store_page_text *text;   /* the page's words; NULL = none (nothing changes) */
+    const char *files_json;         /* {mhtml, pdf: {path, bytes}}; NULL = none */
 } store_job_result_t;
 /* Ends a running job: the snapshot gets the result, the job becomes done (ok, partial) or
  * failed (failed, blocked), and the link's title is filled from the page when it had none. STORE_ENOTFOUND
  * when the job is gone (its link was deleted meanwhile); STORE_ECONFLICT when the job is
  * no longer running (canceled meanwhile): the caller then drops the files. */
 int store_job_finish(store_t *s, const store_job_result_t *r);
+/* The path of another snapshot's PNG (kind "png") or PDF ("pdf") whose SHA-256 (hex) is
+ * sha256, for keeping one file under both names; *path NULL when there is none (owned:
+ * free it). */
+int store_snapshot_twin(store_t *s, const char *kind, const char *sha256, int64_t except_id,
+                        char **path);
+/* Sets what a queued or running job's capture keeps (a bit set the daemon defines; 0 =
+ * its defaults). */
+int store_job_set_formats(store_t *s, int64_t job_id, int formats);
 /* Puts a running job back in the queue, due at not_before, with the reason. */
 int store_job_retry(store_t *s, int64_t job_id, int64_t not_before, const char *error,
                     int64_t now_ms);

@@ -22,9 +22,9 @@ typedef enum {
 /* Column lists shared by the statements and the row readers (snapshots.c, jobs.c). */
 #define STORE_SNAPSHOT_COLS "id, link_id, state, http_status, final_url, title, width, height, " \
                             "truncated, blank, path, thumb_path, bytes, sha256, error, attempt, " \
-                            "created_at, finished_at, timings, redirects"
+                            "created_at, finished_at, timings, redirects, files"
 #define STORE_JOB_COLS "j.id, j.link_id, j.snapshot_id, j.state, j.attempt, j.not_before, " \
-                       "j.created_at, j.updated_at, l.url, j.error"
+                       "j.created_at, j.updated_at, l.url, j.error, j.formats"
 
 /* Links whose address people read differently from how it is stored (punycode labels,
  * percent escapes): a partial index (schema 7) lists them, so a q that is not ASCII can

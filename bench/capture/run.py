@@ -8,10 +8,14 @@ pages captured full-page at concurrency 1 and 4. Two page sets (tests/lib/fixtur
                          blocks and images; one in four with an image delayed 1.5 s.
 The peers:
 
-  linksnap    linksnapd from the build, --jobs N: the 40 URLs sent as pipelined
+  linksnap    linksnapd from the build, --jobs N, formats = png (the same work as the
+              peers: a picture only): the 40 URLs sent as pipelined
               link.add {url, capture: true}, done when every link's job.finished event has
               come (events.subscribe {topics: ["job"]}). Measured only when the daemon has
               a capture engine (job.list answers); otherwise marked "not measured yet".
+  linksnap-full  the same with the default formats (png,text,mhtml): what the page's text
+              and its MHTML add per capture, in time, CPU and bytes (issue 19). Its runs
+              also give the mean text_ms and mhtml_ms and the bytes kept per capture.
   playwright  bench/capture/playwright-peer.js: one browser, a fresh context per page,
               1280x800, goto 'load' + 500 ms network quiet, screenshot fullPage, N at once.
   naive       `chromium --headless --screenshot=P --window-size=1280,800 URL`, one process
@@ -65,7 +69,7 @@ ap = argparse.ArgumentParser()
 ap.add_argument("--build", default="build")
 ap.add_argument("--rounds", type=int, default=5)
 ap.add_argument("--concurrency", default="1,4")
-ap.add_argument("--peers", default="linksnap,playwright,naive")
+ap.add_argument("--peers", default="linksnap,linksnap-full,playwright,naive")
 ap.add_argument("--pages", type=int, default=BENCH_PAGES)
 ap.add_argument("--set", choices=("mixed", "bench"), default="mixed", help="the page set")
 ap.add_argument("--work", default="/tmp/linksnap-bench-capture")
@@ -384,7 +388,7 @@ def linksnap_missing():
     root = os.path.join(args.work, "probe")
     shutil.rmtree(root, ignore_errors=True)
     os.makedirs(root)
-    p, sock = start_linksnapd(root, 1)
+    p, sock = start_linksnapd(root, 1, "png")
     try:
         with Client(sock, timeout=10) as c:
             try:
@@ -398,11 +402,12 @@ def linksnap_missing():
     return None
 
 
-def start_linksnapd(root, conc):
+def start_linksnapd(root, conc, formats):
     sock = os.path.join(root, "linksnapd.sock")
     log = open(os.path.join(root, "linksnapd.log"), "ab")
     p = subprocess.Popen([LINKSNAPD, "--state-dir", os.path.join(root, "state"), "--socket", sock,
-                          "--jobs", str(conc), "-q"], stdout=log, stderr=log)
+                          "--jobs", str(conc), "--set", "formats=" + formats, "-q"],
+                         stdout=log, stderr=log)
     for _ in range(600):
         try:
             with Client(sock, timeout=5) as c:
@@ -427,11 +432,27 @@ def snapshot_file(snap, state_dir):
     return None
 
 
-def run_linksnap(conc, urls, out):
+def kept_means(events):
+    """Mean bytes per capture of each file kept, and the mean ms of the text and MHTML steps."""
+    snaps = [ev.get("snapshot") or {} for ev in events]
+    n = len(snaps) or 1
+    out = {}
+    for k in ("png", "text", "mhtml"):
+        out[k + "_bytes"] = round(sum(((s.get("files") or {}).get(k) or {}).get("bytes") or 0
+                                      for s in snaps) / n)
+        out[k + "_kept"] = sum(1 for s in snaps if k in (s.get("files") or {}))
+    for k in ("text_ms", "mhtml_ms"):
+        ts = [(s.get("timings") or {}).get(k) for s in snaps]
+        ts = [t for t in ts if t is not None]
+        out[k] = round(sum(ts) / len(ts)) if ts else None
+    return out
+
+
+def run_linksnap(conc, urls, out, formats="png", peer="linksnap"):
     shutil.rmtree(out, ignore_errors=True)
     os.makedirs(out)
     state = os.path.join(out, "state")
-    p, sock = start_linksnapd(out, conc)
+    p, sock = start_linksnapd(out, conc, formats)
     smp = Sampler(driver=p.pid).start()
     reaper = Reaper()
     error = None
@@ -465,9 +486,10 @@ def run_linksnap(conc, urls, out):
     ok_states = ("done", "ok", "succeeded", "captured", "partial")
     ok = sum(1 for ev in finished.values() if ev.get("state") in ok_states)
     files = {i: snapshot_file(ev.get("snapshot"), state) for i, ev in finished.items()}
-    res = finish("linksnap", conc, wall, ok, reaper.cpu, driver_cpu, smp, hwm_kb, files, error)
+    res = finish(peer, conc, wall, ok, reaper.cpu, driver_cpu, smp, hwm_kb, files, error)
     res["states"] = sorted(set(str(ev.get("state")) for ev in finished.values()))
     res["phases"] = phase_means(list(finished.values()), wall, conc)
+    res["kept"] = kept_means(list(finished.values()))
     return res
 
 
@@ -524,7 +546,7 @@ def summarise(runs, peers, concs, missing):
                  "rss_browser_peak_mb": max(r["rss_browser_peak_mb"] for r in good),
                  "pss_browser_peak_mb": max(r["pss_browser_peak_mb"] for r in good),
                  "full_height": min(r["full_height"] for r in good), "pngs": min(r["pngs"] for r in good),
-                 "phases_of_best": best_run.get("phases")}
+                 "phases_of_best": best_run.get("phases"), "kept_of_best": best_run.get("kept")}
             summary[key] = s
             drv = "%.2f" % s["cpu_driver_s"] if s["cpu_driver_s"] is not None else "-"
             rows.append("| %d | %s | **%.3f** (%.3f–%.3f, spread %s) | %.1f | %.1f (spread %s) = %s + %.1f | %s | %.0f (PSS %.0f) | %d/%d | %d/%d |"
@@ -535,7 +557,8 @@ def summarise(runs, peers, concs, missing):
                            s["full_height"], args.pages))
     ratios = {}
     for conc in concs:
-        for a, b in (("linksnap", "playwright"), ("linksnap", "naive"), ("playwright", "naive")):
+        for a, b in (("linksnap", "playwright"), ("linksnap", "naive"), ("playwright", "naive"),
+                     ("linksnap-full", "linksnap")):
             sa, sb = summary.get("%s@%d" % (a, conc)), summary.get("%s@%d" % (b, conc))
             if sa and sb and sa.get("measured") and sb.get("measured"):
                 ratios["%s/%s@%d" % (a, b, conc)] = {
@@ -553,17 +576,20 @@ def main():
     shutil.rmtree(args.work, ignore_errors=True)
     os.makedirs(args.work)
     missing = {}
-    if "linksnap" in peers:
-        why = linksnap_missing()
-        if why:
-            missing["linksnap"] = why
-            print("linksnap: %s -- not measured" % why, file=sys.stderr)
+    for peer in ("linksnap", "linksnap-full"):
+        if peer in peers:
+            why = linksnap_missing()
+            if why:
+                missing[peer] = why
+                print("%s: %s -- not measured" % (peer, why), file=sys.stderr)
     if "playwright" in peers and not os.path.isdir(os.path.join(HERE, "node_modules", "playwright-core")):
         raise SystemExit("playwright-core is not installed: run `npm ci` in bench/capture "
                          "(scripts/install-deps.sh --bench)")
     site = FixtureSite().start()
     urls = [site.url("/%s/%d" % (args.set, i)) for i in range(args.pages)]
-    runners = {"linksnap": run_linksnap, "playwright": run_playwright, "naive": run_naive}
+    runners = {"linksnap": run_linksnap, "playwright": run_playwright, "naive": run_naive,
+               "linksnap-full": lambda conc, urls, out: run_linksnap(conc, urls, out, "png,text,mhtml",
+                                                                     "linksnap-full")}
     active = [p for p in peers if p not in missing]
     runs = []
     try:
@@ -608,6 +634,17 @@ def main():
     for k, v in ratios.items():
         print("- %s: %s" % (k, "not measured yet" if v is None else
                             "pages/s ×%.2f, CPU ×%.2f" % (v["pages_per_s"], v["cpu"])))
+    print("\nWhat text and MHTML add (linksnap-full against linksnap, formats = png), best runs:")
+    print("| conc. | pages/s png → full | CPU s png → full | text ms | MHTML ms | PNG KB | text KB | MHTML KB |")
+    print("|---|---|---|---|---|---|---|---|")
+    for conc in concs:
+        a, b = summary.get("linksnap@%d" % conc) or {}, summary.get("linksnap-full@%d" % conc) or {}
+        if a.get("measured") and b.get("measured"):
+            k = b.get("kept_of_best") or {}
+            print("| %d | %.3f → %.3f | %.1f → %.1f | %s | %s | %.0f | %.0f | %.0f |" % (
+                conc, a["pages_per_s"], b["pages_per_s"], a["cpu_total_s"], b["cpu_total_s"],
+                k.get("text_ms"), k.get("mhtml_ms"), k.get("png_bytes", 0) / 1024.0,
+                k.get("text_bytes", 0) / 1024.0, k.get("mhtml_bytes", 0) / 1024.0))
     print("\nlinksnap, mean ms per capture in the fastest run (untimed = held tab time outside every phase):")
     print("| conc. | " + " | ".join(k[:-3] for k in PHASES) + " | tab time | untimed | lazy passes |")
     print("|---" * (len(PHASES) + 4) + "|")

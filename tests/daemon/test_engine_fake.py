@@ -76,6 +76,7 @@ PAGES = [
     {"match": "/errreply", "title": "error reply"},
     {"match": "/navhang", "title": "navigation hangs"},
     {"match": "/huge", "noise": True, "height": 800},
+    {"match": "/bigmhtml", "mhtml_bytes": 2 * 1024 * 1024, "text": "words of the big page"},
 ]
 FAULTS = [
     {"method": "Page.captureScreenshot", "url": "/crash", "times": 1, "do": "crash"},
@@ -213,6 +214,35 @@ class EngineFake(TestCase):
         self.assertEqual(ok["state"], "ok", ok)
         self.assertEqual(len(self.fake.starts()), starts, "the browser was restarted")
         self.assertEqual(self.d.call("daemon.status")["browser"]["state"], "ready")
+
+    def test_oversized_mhtml_costs_only_itself(self):
+        """The MHTML reply over the connection's 1 MiB cap: the capture keeps its picture and
+        its text, ends partial naming the MHTML, and the browser and the next capture go on."""
+        capture_all(self.d, [url("ok")])
+        starts = len(self.fake.starts())
+        big, ok = capture_all(self.d, [url("bigmhtml"), url("ok")])
+        self.assertEqual(big["state"], "partial", big)
+        self.assertIn("mhtml:", big["snapshot"]["error"])
+        self.assertIn("over the 1 MiB", big["snapshot"]["error"])
+        self.assertTrue(os.path.exists(big["snapshot"]["path"]))
+        self.assertNotIn("mhtml", big["snapshot"]["files"])
+        t = self.d.call("snapshot.text", {"id": big["snapshot"]["id"]})
+        self.assertEqual(t["text"], "words of the big page")
+        self.assertEqual(ok["state"], "ok", ok)
+        self.assertTrue(os.path.exists(ok["snapshot"]["files"]["mhtml"]["path"]))
+        self.assertEqual(len(self.fake.starts()), starts, "the browser was restarted")
+
+    def test_pdf_when_asked(self):
+        with self.d.client() as c:
+            c.call("events.subscribe", {"topics": ["job"]})
+            r = c.call("snapshot.request", {"url": url("ok"), "formats": ["png", "pdf"]})
+            ev = c.wait_event(lambda e: e.get("topic") == "job.finished" and e["job_id"] == r["job_id"])
+        self.assertEqual(ev["state"], "ok", ev)
+        f = ev["snapshot"]["files"]
+        self.assertEqual(sorted(f), ["pdf", "png", "thumb"])
+        with open(f["pdf"]["path"], "rb") as fh:
+            self.assertTrue(fh.read().startswith(b"%PDF-"))
+        self.assertEqual([c["method"] for c in self.fake.commands("IO.close")][-1:], ["IO.close"])
 
     def test_renderer_crash_is_retried(self):
         ev, = capture_all(self.d, [url("crash")])

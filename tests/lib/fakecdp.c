@@ -7,7 +7,9 @@
  * It keeps the state a capture touches (browser contexts, tabs, flat sessions) and answers
  * every method a capture sends with what Chromium would: a navigation is followed by the
  * main document's network events and the load event, the in-page scripts get canned results,
- * the screenshot is a real PNG of the clip's size.
+ * the screenshot is a real PNG of the clip's size; the page's text, its MHTML
+ * (Page.captureSnapshot) and its PDF (Page.printToPDF as a stream, IO.read, IO.close) are
+ * small canned answers.
  *
  * What it does is read from a scenario (JSON, the file named by FAKECDP_SCENARIO):
  *   { "pages": [ {"match": "substring of the URL", "status": 200, "title": "...",
@@ -15,7 +17,8 @@
  *                 "inflight": 0, "blank": false, "noise": false, "net_error": "net::ERR_...",
  *                 "redirects": ["http://first/", ...], "headers": {...},
  *                 "markup": "<html>...", "script": "answer" | "hang" | "error",
- *                 "consent": "{...json text...}"} ...],        first match wins
+ *                 "consent": "{...json text...}", "text": "the page's text",
+ *                 "mhtml_bytes": 1000000} ...],        first match wins
  *     "faults": [ {"method": "Page.captureScreenshot", "url": "/crash", "times": 1,
  *                  "nth": 1, "generation": 1,
  *                  "do": "error" | "delay" | "hang" | "crash" | "exit" | "disconnect",
@@ -478,6 +481,18 @@ static void answer(json_t *msg)
                             "value", "title", page_str(page, "title", "Fake page"), "steps", 0,
                             "cut", "pending", 0, "found", 1, "markup",
                             page_str(page, "markup", markup), "revealed", 0));
+        } else if (expr && strstr(expr, "linksnapText(")) {   /* the page's text (pagetext.c) */
+            if (!strcmp(how, "error")) {
+                reply(id, session, json_pack("{s:{s:s,s:s},s:{s:s}}", "result", "type", "object",
+                                             "subtype", "error", "exceptionDetails", "text", "Uncaught"));
+                return;
+            }
+            const char *text = page_str(page, "text", "Fake page text");
+            reply(id, session,
+                  json_pack("{s:{s:s,s:{s:s,s:s,s:s,s:s,s:[{s:s,s:s}],s:s,s:b,s:b}}}", "result",
+                            "type", "object", "value", "title", page_str(page, "title", "Fake page"),
+                            "byline", "", "lang", "en", "excerpt", "", "blocks", "kind", "p",
+                            "text", text, "text", text, "cut", 0, "article", 1));
         } else {
             /* the consent pass, and anything else: a JSON text report */
             reply(id, session, json_pack("{s:{s:s,s:s}}", "result", "type", "string", "value",
@@ -507,8 +522,34 @@ static void answer(json_t *msg)
         }
         reply(id, session, json_pack("{s:s}", "data", b64));
         free(b64);
+    } else if (!strcmp(method, "Page.captureSnapshot")) {
+        /* a small MHTML; a page's "mhtml_bytes" pads it to that size */
+        json_int_t n = page_int(t ? t->page : NULL, "mhtml_bytes", 0);
+        static const char head[] = "From: <Saved by Blink>\r\nMIME-Version: 1.0\r\n"
+            "Content-Type: multipart/related;\r\n\ttype=\"text/html\";\r\n\tboundary=\"B\"\r\n\r\n"
+            "--B\r\nContent-Type: text/html\r\nContent-Location: fake:\r\n\r\n<html>fake</html>\r\n";
+        size_t len = strlen(head) + 8 + (n > 0 ? (size_t)n : 0);
+        char *m = malloc(len + 1);
+        if (!m) {
+            reply_error(id, session, "out of memory");
+            return;
+        }
+        size_t at = (size_t)snprintf(m, len + 1, "%s", head);
+        while (at + 8 < len)
+            m[at++] = 'x';
+        snprintf(m + at, len + 1 - at, "\r\n--B--\r\n");
+        reply(id, session, json_pack("{s:s}", "data", m));
+        free(m);
+    } else if (!strcmp(method, "Page.printToPDF")) {
+        char stream[32];
+        snprintf(stream, sizeof stream, "pdf-%d", ++serial);
+        reply(id, session, json_pack("{s:s}", "stream", stream));
+    } else if (!strcmp(method, "IO.read")) {
+        /* "%PDF-1.4 fake\n%%EOF\n" in one base64 chunk */
+        reply(id, session, json_pack("{s:b,s:s,s:b}", "base64Encoded", 1, "data",
+                                     "JVBERi0xLjQgZmFrZQolJUVPRgo=", "eof", 1));
     } else {
-        reply(id, session, NULL);   /* enable, set..., addScript...: nothing to say */
+        reply(id, session, NULL);   /* enable, set..., addScript..., IO.close: nothing to say */
     }
 }
 

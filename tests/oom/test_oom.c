@@ -462,7 +462,9 @@ static const char wire_want[] =
     "\"error\":null,\"attempt\":1,\"created_at\":\"2023-11-14T22:13:20.000Z\","
     "\"finished_at\":\"2023-11-14T22:13:21.000Z\",\"timings\":{\"load\":12},"
     "\"redirects\":[{\"url\":\"http://xn--r8jz45g.jp/c\",\"status\":301}],"
-    "\"network\":{\"requests\":3},\"fidelity\":{\"wall\":null}}}\n"
+    "\"network\":{\"requests\":3},\"fidelity\":{\"wall\":null},"
+    "\"files\":{\"mhtml\":{\"path\":\"c.mhtml\",\"bytes\":99},"
+    "\"png\":{\"path\":\"c.png\",\"bytes\":4321}}}}\n"
     "{\"name\":\"Rust\",\"key\":\"rust\",\"count\":2}\n";
 
 static int wl_wire(void)
@@ -477,6 +479,7 @@ static int wl_wire(void)
                              .timings = "{\"load\":12,\"network\":{\"requests\":3},"
                                         "\"fidelity\":{\"wall\":null}}",
                              .redirects = "[{\"url\":\"http://xn--r8jz45g.jp/c\",\"status\":301}]",
+                             .files = "{\"mhtml\":{\"path\":\"c.mhtml\",\"bytes\":99}}",
                              .width = 1280, .height = 800, .bytes = 4321, .attempt = 1,
                              .created_at = 1700000000000, .finished_at = 1700000001000};
     char *tags[] = {"Rust", "later"};
