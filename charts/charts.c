@@ -322,6 +322,13 @@ int charts_render_canvas(const charts_request_t *req, const void *data, raster_c
     return render(req, data, CHARTS_PNG, NULL, out, NULL, err, errlen);
 }
 
+void charts_release_thread_memory(void)
+{
+    raster_png_release_scratch();
+    raster_canvas_release_spare();
+    raster_rast_release_spare();
+}
+
 void charts_shutdown(void)
 {
     raster_font_cache_clear();

@@ -141,6 +141,10 @@ int charts_render_canvas(const charts_request_t *req, const void *data, raster_c
  * (its spare canvas and PNG buffers; other threads' go when they exit). Call once at exit,
  * when no render runs any more (the daemon after its pool stopped); a later render starts
  * it over. */
+/* Frees the calling thread's spare render buffers (kept for its next render: canvas,
+ * coverage band, PNG scratch and compressor); the thread renders on as before, starting
+ * cold. An idle daemon calls it on each of its pool's threads. */
+void charts_release_thread_memory(void);
 void charts_shutdown(void);
 
 /* Helpers for the store side: the UTC midnight at or before ms, and the number of UTC

@@ -776,6 +776,12 @@ int http_login_url(const http_t *h, char *out, size_t outlen)
     return 0;
 }
 
+void http_release_memory(http_t *h)
+{
+    if (h)
+        tilecache_release(h->tiles);
+}
+
 void http_close(http_t *h)
 {
     if (!h || h->closing)

@@ -30,6 +30,9 @@ int http_login_url(const http_t *h, char *out, size_t outlen);
 /* First half of the stop: closes the listener, every connection and websocket. Call
  * outside lws callbacks; then let the loop run until it has nothing left and call
  * http_free (the two-phase teardown of an lws context on a foreign loop, see cdp.h). */
+/* The daemon went quiet: gives back what the server keeps only to be faster (the tiles of
+ * recently shown screenshots). Accepts NULL. */
+void http_release_memory(http_t *h);
 void http_close(http_t *h);
 void http_free(http_t *h);   /* accepts NULL */
 

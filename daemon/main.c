@@ -215,6 +215,75 @@ static void release_done_cb(method_call_t *call, void *ud)
     malloc_trim(0);
 }
 
+/* The pool threads' part: each thread's spare chart buffers (a thread's own, so each of
+ * the pool's threads must run one of these). The barrier holds every item until all have
+ * started: with as many items as the pool has threads, each runs on a thread of its own. */
+typedef struct {
+    uv_barrier_t barrier;
+    int left;
+} pool_trim_t;
+
+typedef struct {
+    uv_work_t w;
+    pool_trim_t *t;
+} pool_trim_work_t;
+
+static void pool_trim_fn(uv_work_t *w)
+{
+    pool_trim_work_t *pw = (pool_trim_work_t *)w;
+    charts_release_thread_memory();
+    uv_barrier_wait(&pw->t->barrier);
+}
+
+static void pool_trim_after_cb(uv_work_t *w, int status)
+{
+    pool_trim_work_t *pw = (pool_trim_work_t *)w;
+    pool_trim_t *t = pw->t;
+    (void)status;
+    free(pw);
+    if (--t->left == 0) {
+        uv_barrier_destroy(&t->barrier);
+        free(t);
+        malloc_trim(0);
+    }
+}
+
+/* The size of libuv's pool, as libuv reads it (UV_THREADPOOL_SIZE, default 4). */
+static int pool_threads(void)
+{
+    const char *v = getenv("UV_THREADPOOL_SIZE");
+    int n = v ? atoi(v) : 4;
+    return n < 1 ? 1 : n > 1024 ? 1024 : n;
+}
+
+static void pool_trim(daemon_t *d)
+{
+    int n = pool_threads();
+    pool_trim_t *t = calloc(1, sizeof *t);
+    if (!t || uv_barrier_init(&t->barrier, (unsigned)n) != 0) {
+        free(t);
+        return;
+    }
+    /* every item exists before any is queued: a barrier short of one would hold the
+     * pool's threads for ever */
+    pool_trim_work_t **items = calloc((size_t)n, sizeof *items);
+    int made = 0;
+    while (items && made < n && (items[made] = calloc(1, sizeof **items)))
+        items[made++]->t = t;
+    if (made < n) {
+        for (int i = 0; i < made; i++)
+            free(items[i]);
+        free(items);
+        uv_barrier_destroy(&t->barrier);
+        free(t);
+        return;
+    }
+    t->left = n;
+    for (int i = 0; i < n; i++)   /* uv_queue_work fails only without a work callback */
+        uv_queue_work(d->loop, &items[i]->w, pool_trim_fn, pool_trim_after_cb);
+    free(items);
+}
+
 /* Housekeeping, every 5 s:
  *  - after a quiet period (no request since the last tick, no write pending, no import),
  *    give memory back once: the page caches of every connection, idle thread-pool
@@ -234,6 +303,8 @@ static void cron_cb(uv_timer_t *t)
         d->trimmed = 1;
         store_release_memory(d->reader);
         readpool_trim(d->readpool);
+        http_release_memory(d->http);   /* the tile cache: cut again on the next look */
+        pool_trim(d);                   /* each pool thread's spare chart buffers */
         method_call_t *call = calloc(1, sizeof *call);
         if (call) {
             call->method = "housekeeping";

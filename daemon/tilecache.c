@@ -157,6 +157,23 @@ int tilecache_get(tilecache_t *c, int64_t snap_id, const char *png_path, tilecac
     return 1;
 }
 
+void tilecache_release(tilecache_t *c)
+{
+    if (!c)
+        return;
+    tileset_t *ts = c->sets;
+    while (ts) {   /* the front one too: tiles_evict keeps it */
+        tileset_t *next = ts->next;
+        if (ts->state != 0 && !ts->waiters) {
+            tileset_unlink(c, ts);
+            c->bytes -= ts->t.total;
+            tiles_free(&ts->t);
+            free(ts);
+        }
+        ts = next;
+    }
+}
+
 void tilecache_free(tilecache_t *c)
 {
     if (!c)

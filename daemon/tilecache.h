@@ -32,6 +32,9 @@ tilecache_t *tilecache_new(uv_loop_t *loop, size_t max_bytes, uint32_t tile_heig
  * once, also when the loop stops), or -1 with err (out of memory, no thread pool). */
 int tilecache_get(tilecache_t *c, int64_t snap_id, const char *png_path, tilecache_wait_t *w,
                   tilecache_ready_cb ready, void *ud, char *err, size_t errlen);
+/* Gives back every kept tile set that no cut or waiter holds (the daemon went quiet: the
+ * next look at a tall screenshot cuts it again, in tens of milliseconds). NULL ok. */
+void tilecache_release(tilecache_t *c);
 /* Frees every kept tile set; call once no cut is under way (the loop ran dry). NULL ok. */
 void tilecache_free(tilecache_t *c);
 
