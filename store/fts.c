@@ -11,6 +11,7 @@
 #include <utf8proc.h>
 
 #include "store_int.h"
+#include "util.h"
 
 #define UNIT_MAX_CPS 24      /* one character and the marks that follow it, decomposed */
 #define UNIT_MAX_BYTES 64
@@ -235,38 +236,209 @@ int store_fts_tokenize(const char *text, int len, int flags, store_tok_cb cb, vo
     return rc;
 }
 
+/* ---- the vocabulary ------------------------------------------------------------------
+ * text_terms holds every term that went into text_fts. A query's prefix becomes the OR of
+ * its completions found here (see store_fts_query): FTS5 merges the whole doclists of a
+ * prefix's terms before anything else (640 ms for `the*` at 100,000 pages), while it
+ * reads an OR of terms lazily. Terms are only added: a deleted page's words stay until a
+ * reindex, and a term without a page costs a query nothing. */
+
+typedef struct {
+    uint64_t h;                 /* 0: empty */
+    uint32_t off, len;          /* the term in the arena */
+} term_slot_t;
+
+struct store_terms {
+    int on;
+    term_slot_t *slot;
+    size_t nslot, used;         /* nslot: a power of two */
+    char *arena;
+    size_t narena, caparena;
+};
+
+static int terms_grow(store_terms_t *t)
+{
+    size_t n = t->nslot ? t->nslot * 2 : 1024;
+    term_slot_t *v = calloc(n, sizeof *v);
+    if (!v)
+        return STORE_ENOMEM;
+    for (size_t i = 0; i < t->nslot; i++) {
+        if (!t->slot[i].h)
+            continue;
+        size_t j = (size_t)t->slot[i].h & (n - 1);
+        while (v[j].h)
+            j = (j + 1) & (n - 1);
+        v[j] = t->slot[i];
+    }
+    free(t->slot);
+    t->slot = v;
+    t->nslot = n;
+    return STORE_OK;
+}
+
+static int terms_add(store_terms_t *t, const char *tok, int n)
+{
+    if ((t->used + 1) * 2 > t->nslot && terms_grow(t))
+        return STORE_ENOMEM;
+    uint64_t h = util_fnv1a64(tok, (size_t)n) | 1;
+    size_t j = (size_t)h & (t->nslot - 1);
+    for (; t->slot[j].h; j = (j + 1) & (t->nslot - 1))
+        if (t->slot[j].h == h && t->slot[j].len == (uint32_t)n &&
+            !memcmp(t->arena + t->slot[j].off, tok, (size_t)n))
+            return STORE_OK;
+    if (t->narena + (size_t)n > t->caparena) {
+        size_t c = t->caparena ? t->caparena * 2 : 16384;
+        while (c < t->narena + (size_t)n)
+            c *= 2;
+        char *a = realloc(t->arena, c);
+        if (!a)
+            return STORE_ENOMEM;
+        t->arena = a;
+        t->caparena = c;
+    }
+    memcpy(t->arena + t->narena, tok, (size_t)n);
+    t->slot[j] = (term_slot_t){h, (uint32_t)t->narena, (uint32_t)n};
+    t->narena += (size_t)n;
+    t->used++;
+    return STORE_OK;
+}
+
+static void terms_clear(store_terms_t *t)
+{
+    if (t->used)
+        memset(t->slot, 0, t->nslot * sizeof *t->slot);
+    t->used = 0;
+    t->narena = 0;
+    t->on = 0;
+}
+
+int store_fts_terms_collect(store_t *s)
+{
+    if (!s->terms && !(s->terms = calloc(1, sizeof *s->terms)))
+        return store_fail(s, STORE_ENOMEM, "out of memory");
+    terms_clear(s->terms);
+    /* a file opened at a version before 9 (store_open_at_version) has no vocabulary */
+    s->terms->on = sqlite3_table_column_metadata(s->db, "main", "text_terms", "term", NULL, NULL,
+                                                 NULL, NULL, NULL) == SQLITE_OK;
+    return STORE_OK;
+}
+
+int store_fts_terms_flush(store_t *s)
+{
+    store_terms_t *t = s->terms;
+    if (!t)
+        return STORE_OK;
+    t->on = 0;
+    if (!t->used)
+        return STORE_OK;
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v3(s->db, "INSERT OR IGNORE INTO text_terms(term) VALUES (?1)", -1,
+                                SQLITE_PREPARE_PERSISTENT, &st, NULL);
+    if (rc != SQLITE_OK) {
+        terms_clear(t);
+        return store_fail_sqlite(s, rc, "note the index's terms");
+    }
+    for (size_t i = 0; i < t->nslot && rc == SQLITE_OK; i++) {
+        if (!t->slot[i].h)
+            continue;
+        sqlite3_bind_text(st, 1, t->arena + t->slot[i].off, (int)t->slot[i].len, SQLITE_STATIC);
+        rc = sqlite3_step(st);
+        rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
+        sqlite3_reset(st);
+    }
+    sqlite3_finalize(st);
+    terms_clear(t);
+    return rc == SQLITE_OK ? STORE_OK : store_fail_sqlite(s, rc, "note the index's terms");
+}
+
+void store_fts_terms_free(store_t *s)
+{
+    if (!s->terms)
+        return;
+    free(s->terms->slot);
+    free(s->terms->arena);
+    free(s->terms);
+    s->terms = NULL;
+}
+
+static int collect_cb(void *ud, int flags, const char *tok, int n, int start, int end)
+{
+    (void)flags; (void)start; (void)end;
+    return terms_add(ud, tok, n);
+}
+
+int store_fts_terms_rebuild(store_t *s)
+{
+    sqlite3_stmt *st;
+    int rc = store_exec(s, "DELETE FROM text_terms");
+    if (rc)
+        return rc;
+    if ((rc = sqlite3_prepare_v2(s->db, "SELECT text FROM text_docs", -1, &st, NULL)) != SQLITE_OK)
+        return store_fail_sqlite(s, rc, "read the indexed texts");
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *text = (const char *)sqlite3_column_text(st, 0);
+        int len = sqlite3_column_bytes(st, 0);
+        int r2 = store_fts_terms_collect(s);
+        if (!r2 && text)
+            r2 = store_fts_tokenize(text, len, 0, collect_cb, s->terms, NULL);
+        if (r2 == STORE_ENOMEM)
+            r2 = store_fail(s, STORE_ENOMEM, "out of memory");
+        if (r2 || (r2 = store_fts_terms_flush(s))) {
+            sqlite3_finalize(st);
+            return r2;
+        }
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? STORE_OK : store_fail_sqlite(s, rc, "read the indexed texts");
+}
+
 /* ---- FTS5 glue ---------------------------------------------------------------------- */
 
 typedef struct {
     void *ctx;
     int (*xToken)(void *, int, const char *, int, int, int);
+    store_terms_t *terms;       /* noting the terms of a document, or NULL */
 } fts_ctx_t;
 
 static int fts_token_cb(void *ud, int flags, const char *tok, int n, int start, int end)
 {
     fts_ctx_t *c = ud;
+    if (c->terms && terms_add(c->terms, tok, n))
+        return STORE_ENOMEM;
     return c->xToken(c->ctx, flags & STORE_TOK_COLOCATED ? FTS5_TOKEN_COLOCATED : 0, tok, n,
                      start, end);
 }
 
+/* One tokenizer per FTS5 table of a connection: its flags and the connection's store. */
+typedef struct {
+    int flags;
+    store_t *s;
+} tok_inst_t;
+
 /* The one argument: "unigrams", the alternative measured in docs/benchmarks.md. */
 static int tok_create(void *ud, const char **argv, int argc, Fts5Tokenizer **out)
 {
-    (void)ud;
-    static int plain = 0, unigrams = STORE_TOKENIZE_UNIGRAMS;
     if (argc > 1 || (argc == 1 && strcmp(argv[0], "unigrams")))
         return SQLITE_ERROR;
-    *out = (Fts5Tokenizer *)(argc ? &unigrams : &plain);   /* the flags; nothing to free */
+    tok_inst_t *t = sqlite3_malloc(sizeof *t);
+    if (!t)
+        return SQLITE_NOMEM;
+    t->flags = argc ? STORE_TOKENIZE_UNIGRAMS : 0;
+    t->s = ud;
+    *out = (Fts5Tokenizer *)t;
     return SQLITE_OK;
 }
 
-static void tok_delete(Fts5Tokenizer *t) { (void)t; }
+static void tok_delete(Fts5Tokenizer *t) { sqlite3_free(t); }
 
 static int tok_tokenize(Fts5Tokenizer *tk, void *ctx, int flags, const char *text, int len,
                         int (*xToken)(void *, int, const char *, int, int, int))
 {
-    fts_ctx_t c = {ctx, xToken};
-    int mode = *(const int *)tk | ((flags & FTS5_TOKENIZE_QUERY) ? STORE_TOKENIZE_QUERY : 0);
+    const tok_inst_t *t = (const tok_inst_t *)tk;
+    int query = (flags & FTS5_TOKENIZE_QUERY) != 0;
+    fts_ctx_t c = {ctx, xToken,
+                   !query && t->s && t->s->terms && t->s->terms->on ? t->s->terms : NULL};
+    int mode = t->flags | (query ? STORE_TOKENIZE_QUERY : 0);
     int rc = store_fts_tokenize(text, len, mode, fts_token_cb, &c, NULL);
     if (rc == STORE_ENOMEM)
         return SQLITE_NOMEM;
@@ -286,16 +458,64 @@ int store_fts_register(store_t *s)
     if (!api || api->iVersion < 2)
         return store_fail(s, STORE_EINTERNAL, "this SQLite has no FTS5; linksnapd needs it");
     static fts5_tokenizer tok = {tok_create, tok_delete, tok_tokenize};
-    rc = api->xCreateTokenizer(api, "linksnap", NULL, &tok, NULL);
+    rc = api->xCreateTokenizer(api, "linksnap", s, &tok, NULL);
     return rc == SQLITE_OK ? STORE_OK : store_fail_sqlite(s, rc, "register the linksnap tokenizer");
 }
 
 /* ---- the MATCH expression ------------------------------------------------------------ */
 
-static int count_cb(void *ud, int flags, const char *tok, int n, int start, int end)
+typedef struct {
+    char *p;
+    size_t n, cap;
+    int oom;
+} sbuf_t;
+
+static void sb_put(sbuf_t *b, const char *p, size_t n)
 {
-    (void)flags; (void)tok; (void)n; (void)start; (void)end;
-    (*(int *)ud)++;
+    if (b->oom)
+        return;
+    if (b->n + n + 1 > b->cap) {
+        size_t c = b->cap ? b->cap * 2 : 256;
+        while (c < b->n + n + 1)
+            c *= 2;
+        char *np = realloc(b->p, c);
+        if (!np) {
+            b->oom = 1;
+            return;
+        }
+        b->p = np;
+        b->cap = c;
+    }
+    memcpy(b->p + b->n, p, n);
+    b->n += n;
+    b->p[b->n] = '\0';
+}
+
+static void sb_str(sbuf_t *b, const char *p) { sb_put(b, p, strlen(p)); }
+
+/* p[0..n) as an FTS5 string: in double quotes, a quote doubled */
+static void sb_quoted(sbuf_t *b, const char *p, size_t n)
+{
+    sb_put(b, "\"", 1);
+    for (size_t i = 0; i < n; i++)
+        sb_put(b, p + i, p[i] == '"' ? 2 : 1);   /* "" */
+    sb_put(b, "\"", 1);
+}
+
+typedef struct {
+    int n, last;
+    char first[WORD_MAX_BYTES + UNIT_MAX_BYTES];   /* the first token */
+    int nfirst;
+} wordtok_t;
+
+static int wordtok_cb(void *ud, int flags, const char *tok, int n, int start, int end)
+{
+    (void)flags; (void)start; (void)end;
+    wordtok_t *w = ud;
+    if (w->n++ == 0 && n <= (int)sizeof w->first) {
+        memcpy(w->first, tok, (size_t)n);
+        w->nfirst = n;
+    }
     return 0;
 }
 
@@ -305,21 +525,62 @@ static int is_space(int32_t c)
            utf8proc_category(c) == UTF8PROC_CATEGORY_ZS || c == 0x2028 || c == 0x2029;
 }
 
-int store_fts_query(const char *q, char **out)
+#define PREFIX_TERMS_MAX 64      /* completions a prefix is spelled out with, at most */
+
+/* A one-token prefix as the OR of all its completions in text_terms (see the vocabulary),
+ * when there are at most PREFIX_TERMS_MAX: the same documents as FTS5's prefix, read
+ * lazily. A prefix with more (one or two letters, a common CJK character) stays FTS5's:
+ * slower, and exact, which a bulk user of the filter (tag.apply) needs.
+ * Returns 1 when written, 0 to use FTS5's prefix, or STORE_ENOMEM. */
+static int prefix_terms(store_t *s, const char *tok, int n, sbuf_t *b)
+{
+    char hi[sizeof ((wordtok_t *)0)->first];
+    if (n < 1 || n > (int)sizeof hi || (unsigned char)tok[n - 1] == 0xFF)
+        return 0;
+    memcpy(hi, tok, (size_t)n);
+    hi[n - 1] = (char)((unsigned char)hi[n - 1] + 1);   /* past every string tok starts */
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db, "SELECT term FROM text_terms WHERE term >= ?1 AND term < ?2 "
+                           "LIMIT ?3", -1, &st, NULL) != SQLITE_OK)
+        return 0;               /* no vocabulary (an older file read as it is) */
+    sqlite3_bind_text(st, 1, tok, n, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, hi, n, SQLITE_STATIC);
+    sqlite3_bind_int(st, 3, PREFIX_TERMS_MAX + 1);
+    size_t mark = b->n;
+    int count = 0;
+    sb_str(b, "(");
+    sb_quoted(b, tok, (size_t)n);          /* the word itself, found or not */
+    while (sqlite3_step(st) == SQLITE_ROW && ++count <= PREFIX_TERMS_MAX) {
+        const char *t = (const char *)sqlite3_column_text(st, 0);
+        int tn = sqlite3_column_bytes(st, 0);
+        if (!t || (tn == n && !memcmp(t, tok, (size_t)n)))
+            continue;
+        sb_str(b, " OR ");
+        sb_quoted(b, t, (size_t)tn);
+    }
+    sqlite3_finalize(st);
+    if (count > PREFIX_TERMS_MAX) {       /* too many: FTS5's prefix */
+        b->n = mark;
+        if (b->p)
+            b->p[mark] = '\0';
+        return 0;
+    }
+    sb_str(b, ")");
+    return b->oom ? STORE_ENOMEM : 1;
+}
+
+int store_fts_query(store_t *s, const char *q, char **out)
 {
     *out = NULL;
-    size_t qlen = strlen(q);
-    /* each byte at most doubled ("), plus quotes, " *" and " AND " per word */
-    size_t cap = 2 * qlen + 16 * (qlen + 1) + 1;
-    char *e = malloc(cap);
+    size_t qlen = strlen(q), nw = 0, i = 0;
     size_t *ws = malloc((qlen + 1) * sizeof *ws), *we = malloc((qlen + 1) * sizeof *we);
-    int *lastk = malloc((qlen + 1) * sizeof *lastk);
+    wordtok_t *wt = malloc((qlen + 1) * sizeof *wt);
+    sbuf_t b = {0};
     int rc = STORE_OK;
-    if (!e || !ws || !we || !lastk) {
+    if (!ws || !we || !wt) {
         rc = STORE_ENOMEM;
         goto done;
     }
-    size_t nw = 0, i = 0;
     const uint8_t *p = (const uint8_t *)q;
     while (i < qlen) {          /* the words: what lies between spaces, with a token */
         int32_t c;
@@ -335,42 +596,49 @@ int store_fts_query(const char *q, char **out)
                 break;
             i += (size_t)step;
         }
-        int ntok = 0, last = 0;
-        if ((rc = store_fts_tokenize(q + start, (int)(i - start), STORE_TOKENIZE_QUERY, count_cb,
-                                     &ntok, &last)))
+        wordtok_t *w = &wt[nw];
+        w->n = 0;
+        w->nfirst = 0;
+        if ((rc = store_fts_tokenize(q + start, (int)(i - start), STORE_TOKENIZE_QUERY, wordtok_cb,
+                                     w, &w->last)))
             goto done;
-        if (ntok == 0)
+        if (w->n == 0)
             continue;           /* punctuation only: nothing to look for */
         ws[nw] = start;
-        we[nw] = i;
-        lastk[nw++] = last;
+        we[nw++] = i;
     }
-    size_t w = 0;
     for (size_t k = 0; k < nw; k++) {
         if (k)
-            w += (size_t)sprintf(e + w, " AND ");
-        e[w++] = '"';
-        for (size_t j = ws[k]; j < we[k]; j++) {
-            if (q[j] == '"')
-                e[w++] = '"';
-            e[w++] = q[j];
-        }
-        e[w++] = '"';
+            sb_str(&b, " AND ");
         /* the last word is a prefix while typing; a word ending in one CJK character
          * finds the bigrams that start with it */
-        if (k == nw - 1 || lastk[k] == STORE_TOK_CJK1)
-            w += (size_t)sprintf(e + w, " *");
+        int prefix = k == nw - 1 || wt[k].last == STORE_TOK_CJK1;
+        if (prefix && s && wt[k].n == 1 && wt[k].nfirst) {
+            int r = prefix_terms(s, wt[k].first, wt[k].nfirst, &b);
+            if (r < 0) {
+                rc = STORE_ENOMEM;
+                goto done;
+            }
+            if (r == 1)
+                continue;
+        }
+        sb_quoted(&b, q + ws[k], we[k] - ws[k]);
+        if (prefix)
+            sb_str(&b, " *");
     }
-    e[w] = '\0';
+    if (b.oom) {
+        rc = STORE_ENOMEM;
+        goto done;
+    }
     if (nw) {
-        *out = e;
-        e = NULL;
+        *out = b.p;
+        b.p = NULL;
     }
 done:
-    free(e);
+    free(b.p);
     free(ws);
     free(we);
-    free(lastk);
+    free(wt);
     return rc;
 }
 
@@ -498,6 +766,43 @@ static int snip_add(store_snip_t **v, size_t *n, size_t *cap, const char *p, int
     return 0;
 }
 
+/* Where the snippet's scan may start: a little before the earliest place where one of q's
+ * tokens stands as it is (ASCII without regard to case), at a space where there is one.
+ * The scan then still finds only real hits, from there on; a token only in a folded form
+ * (É for e, full-width letters) is found from the text's start. Saves tokenizing the
+ * whole text up to a hit deep in a long page. */
+static int snip_start(const char *text, const qset_t *q)
+{
+    const char *first = NULL;
+    for (size_t i = 0; i < q->n; i++) {
+        const qtok_t *t = &q->v[i];
+        char tok[WORD_MAX_BYTES + UNIT_MAX_BYTES + 1];
+        if (t->n < 1 || t->n >= (int)sizeof tok)
+            return 0;
+        memcpy(tok, t->tok, (size_t)t->n);
+        tok[t->n] = '\0';
+        int ascii = 1;
+        for (int k = 0; k < t->n; k++)
+            ascii &= (unsigned char)tok[k] < 0x80;
+        const char *at = ascii ? strcasestr(text, tok) : strstr(text, tok);
+        if (!at)
+            return 0;           /* perhaps only folded: scan it all */
+        if (!first || at < first)
+            first = at;
+    }
+    if (!first || first - text < 160)
+        return 0;
+    const char *p = first - 160;
+    while (p < first && ((unsigned char)*p & 0xC0) == 0x80)   /* a character's start */
+        p++;
+    for (const char *sp = p; sp < first; sp++)
+        if (*sp == ' ' || *sp == '\n') {
+            p = sp + 1;
+            break;
+        }
+    return (int)(p - text);
+}
+
 int store_fts_snippet(const char *text, const char *q, int max_tokens, store_snip_t **out,
                       size_t *nout)
 {
@@ -537,6 +842,8 @@ int store_fts_snippet(const char *text, const char *q, int max_tokens, store_sni
         qs.v[lastword].prefix = 1;
     if (!qs.n)
         goto done;
+    int off = snip_start(text, &qs);
+    text += off;
     int len = (int)strlen(text);
     rc = store_fts_tokenize(text, len, 0, snip_cb, &sc, NULL);
     if (rc == SNIP_DONE)
@@ -547,7 +854,7 @@ int store_fts_snippet(const char *text, const char *q, int max_tokens, store_sni
     int at = sc.first;
     for (size_t h = 0; h <= sc.nhits; h++) {
         int hs = h < sc.nhits ? sc.hits[h][0] : sc.end, he = h < sc.nhits ? sc.hits[h][1] : sc.end;
-        const char *pre = at == sc.first && sc.first > 0 ? "…" : NULL;
+        const char *pre = at == sc.first && (sc.first > 0 || off > 0) ? "…" : NULL;
         const char *post = h == sc.nhits && sc.more ? "…" : NULL;
         if ((hs > at || pre || post) &&
             snip_add(out, nout, &cap, text + at, hs - at, 0, pre, h == sc.nhits ? post : NULL)) {

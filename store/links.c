@@ -792,6 +792,132 @@ static char *trgm_query(const char *q)
     return e;
 }
 
+/* The filter's tag conditions on the link l. */
+static int append_filters(const resolved_t *r, const store_filter_t *f, char *sql, size_t cap,
+                          size_t *len)
+{
+    for (size_t i = 0; i < r->nall; i++) {
+        char cond[160];
+        snprintf(cond, sizeof cond, " AND EXISTS (SELECT 1 FROM link_tags x WHERE x.link_id = "
+                 "l.id AND x.tag_id = %lld)", (long long)r->all[i]);
+        if (append(sql, cap, len, cond))
+            return -1;
+    }
+    if (r->nany && append_tag_set(sql, cap, len, "", "l.id", r->any, r->nany))
+        return -1;
+    if (r->nnone && append_tag_set(sql, cap, len, "NOT ", "l.id", r->none, r->nnone))
+        return -1;
+    if (f->untagged && append(sql, cap, len, " AND NOT EXISTS (SELECT 1 FROM link_tags u WHERE "
+                                             "u.link_id = l.id)"))
+        return -1;
+    return 0;
+}
+
+/* q's substring condition on the link l, for q under three characters (no trigrams). */
+#define SUB_LIKE "(l.url LIKE ?3 ESCAPE '\\' OR l.title LIKE ?3 ESCAPE '\\' OR " \
+                 "l.description LIKE ?3 ESCAPE '\\'"
+#define SUB_LIKE_ENCODED " OR (" STORE_ENCODED_URL " AND linksnap_display_url(l.url) LIKE ?3 " \
+                         "ESCAPE '\\')"
+
+/* Whether an FTS5 expression of store_fts_query holds a prefix FTS5 expands itself (a *
+ * outside quotes): such a prefix merges all its doclists at every evaluation, so it is
+ * evaluated once for a set rather than once per row. */
+static int has_native_prefix(const char *e)
+{
+    int in = 0;
+    for (; *e; e++) {
+        if (*e == '"')
+            in = !in;
+        else if (*e == '*' && !in)
+            return 1;
+    }
+    return 0;
+}
+
+/* The newest-first searches, without reading every hit: sort=added with q, and relevance
+ * when the text hits are too many to rank (tier 0, the address/title/description hits,
+ * then tier 1, the text-only ones, each newest first). Each source reads its index in
+ * descending rowid order with the filter and the cursor inside and stops at ?1 rows, so
+ * a common word costs the page shown, not its tens of thousands of hits. Parameters as
+ * build_search's; `tiered` for relevance; `from` the cursor's tier (0 without one). */
+static int build_stream(const resolved_t *r, const store_filter_t *f, int tiered, int trgm,
+                        int native, const cursor_t *cur, char *sql, size_t cap)
+{
+    size_t len = 0;
+    size_t *n = &len;
+    int enc = !ascii_only(f->q);
+    int from = cur ? (int)cur->c : 0;
+    const char *sub_below = cur && (!tiered || from == 0) ? " AND l.id < ?7" : "";
+    const char *text_below = cur && (!tiered || from == 1) ? " AND l.id < ?7" : "";
+    sql[0] = '\0';
+#define A(text) do { if (append(sql, cap, n, (text))) return -1; } while (0)
+#define FILTERS() do { if (append_filters(r, f, sql, cap, n)) return -1; } while (0)
+/* the substring hits: the trigrams (and the few encoded addresses), or LIKE on each link */
+#define SUB_SOURCE() do { \
+        if (trgm) { \
+            A("SELECT id FROM (SELECT l.id AS id FROM link_trgm t JOIN links l ON l.id = t.rowid " \
+              "WHERE link_trgm MATCH ?3"); \
+            FILTERS(); A(sub_below); A(" ORDER BY t.rowid DESC LIMIT ?1)"); \
+            if (enc) { \
+                A(" UNION ALL SELECT id FROM (SELECT l.id AS id FROM links l WHERE " \
+                  STORE_ENCODED_URL " AND linksnap_display_url(l.url) LIKE ?8 ESCAPE '\\'"); \
+                FILTERS(); A(sub_below); A(" ORDER BY l.id DESC LIMIT ?1)"); \
+            } \
+        } else { \
+            A("SELECT id FROM (SELECT l.id AS id FROM links l WHERE " SUB_LIKE); \
+            if (enc) A(SUB_LIKE_ENCODED); \
+            A(")"); FILTERS(); A(sub_below); A(" ORDER BY l.id DESC LIMIT ?1)"); \
+        } \
+    } while (0)
+    if (tiered) {
+        /* tier 1 is read only when tier 0 does not fill the page (z: tier 0, once) */
+        int t0 = !cur || from == 0;
+        if (t0) {
+            A("WITH z AS MATERIALIZED (SELECT id FROM (");
+            SUB_SOURCE();
+            A(")) ");
+        }
+        A("SELECT id, c, 0 AS s, '' AS k, intext FROM (");
+        if (t0)   /* tier 0 in the text too? per row when the expression reads lazily, else once */
+            A(native ? "SELECT id, 0 AS c, id IN (SELECT rowid FROM text_fts WHERE text_fts "
+                       "MATCH ?2) AS intext FROM z UNION ALL " :
+                       "SELECT id, 0 AS c, EXISTS (SELECT 1 FROM text_fts x WHERE text_fts "
+                       "MATCH ?2 AND x.rowid = z.id) AS intext FROM z UNION ALL ");
+        A("SELECT id, 1 AS c, 1 AS intext FROM (SELECT l.id AS id FROM text_fts t JOIN links l "
+          "ON l.id = t.rowid WHERE ");
+        if (t0)
+            A("(SELECT count(*) FROM z) < ?1 AND ");
+        /* not a substring hit (a NULL title makes LIKE NULL: coalesce) */
+        A("text_fts MATCH ?2 AND NOT ");
+        if (trgm) {
+            A("EXISTS (SELECT 1 FROM link_trgm y WHERE link_trgm MATCH ?3 AND y.rowid = l.id)");
+            if (enc)
+                A(" AND NOT (" STORE_ENCODED_URL " AND linksnap_display_url(l.url) LIKE ?8 "
+                  "ESCAPE '\\')");
+        } else {
+            A("coalesce(" SUB_LIKE);
+            if (enc)
+                A(SUB_LIKE_ENCODED);
+            A("), 0)");
+        }
+        FILTERS();
+        A(text_below);
+        A(" ORDER BY t.rowid DESC LIMIT ?1)) ORDER BY c, id DESC LIMIT ?1");
+        return 0;
+    }
+    A("SELECT id, 0 AS c, 0 AS s, '' AS k, max(t) AS intext FROM (SELECT id, 0 AS t FROM (");
+    SUB_SOURCE();
+    A(") UNION ALL SELECT id, 1 AS t FROM (SELECT l.id AS id FROM text_fts t JOIN links l ON "
+      "l.id = t.rowid WHERE text_fts MATCH ?2");
+    FILTERS();
+    A(text_below);
+    A(" ORDER BY t.rowid DESC LIMIT ?1)) GROUP BY id ORDER BY id DESC LIMIT ?1");
+    return 0;
+#undef SUB_SOURCE
+#undef FILTERS
+#undef A
+}
+
 /* Parameters: ?1 limit, ?2 fts expr, ?3 substring (trigram expr or LIKE pattern), ?4..?7
  * the cursor (c, s, k, id), ?8 the LIKE pattern for encoded addresses beside the trigrams. */
 static int build_search(const resolved_t *r, const store_filter_t *f, store_sort_t sort,
@@ -865,23 +991,8 @@ static int build_search(const resolved_t *r, const store_filter_t *f, store_sort
              sort == STORE_SORT_CAPTURED ? " LEFT JOIN (SELECT link_id, max(finished_at) AS "
                                            "finished_at FROM snapshots GROUP BY link_id) cap ON "
                                            "cap.link_id = l.id" : "");
-    if (append(sql, cap, &len, head))
-        return -1;
-    for (size_t i = 0; i < r->nall; i++) {
-        char cond[160];
-        snprintf(cond, sizeof cond, " AND EXISTS (SELECT 1 FROM link_tags x WHERE x.link_id = "
-                 "l.id AND x.tag_id = %lld)", (long long)r->all[i]);
-        if (append(sql, cap, &len, cond))
-            return -1;
-    }
-    if (r->nany && append_tag_set(sql, cap, &len, "", "l.id", r->any, r->nany))
-        return -1;
-    if (r->nnone && append_tag_set(sql, cap, &len, "NOT ", "l.id", r->none, r->nnone))
-        return -1;
-    if (f->untagged && append(sql, cap, &len, " AND NOT EXISTS (SELECT 1 FROM link_tags u WHERE "
-                                              "u.link_id = l.id)"))
-        return -1;
-    if (append(sql, cap, &len, ")"))
+    if (append(sql, cap, &len, head) || append_filters(r, f, sql, cap, &len) ||
+        append(sql, cap, &len, ")"))
         return -1;
     if (has_cursor && append(sql, cap, &len, " WHERE c > ?4 OR (c = ?4 AND (s > ?5 OR (s = ?5 AND "
                                              "(k > ?6 COLLATE NOCASE OR (k = ?6 COLLATE NOCASE AND "
@@ -948,7 +1059,7 @@ static int search_rows(store_t *s, const store_filter_t *f, store_sort_t sort, i
     sqlite3_stmt *st = NULL;
     int trgm = 0;
     if (f->q) {
-        if ((rc = store_fts_query(f->q, &fts)))
+        if ((rc = store_fts_query(s, f->q, &fts)))
             goto done;
         trgm = char_count(f->q) >= 3;
         sub = trgm ? trgm_query(f->q) : like_pattern(f->q);
@@ -976,9 +1087,13 @@ static int search_rows(store_t *s, const store_filter_t *f, store_sort_t sort, i
         sqlite3_finalize(cnt);
         rc = STORE_OK;
     }
-    size_t cap = 4096 + 24 * (r.nall + r.nany + r.nnone) + 160 * r.nall;
+    /* newest first over the hits: read each index backwards up to the page (build_stream) */
+    int stream = fts && (sort == STORE_SORT_ADDED || (sort == STORE_SORT_RELEVANCE && has_fts == 2));
+    size_t cap = 8192 + 4 * (24 * (r.nall + r.nany + r.nnone) + 160 * r.nall);
     if (!(sql = malloc(cap)) ||
-        build_search(&r, f, sort, has_fts, trgm, cur != NULL, sql, cap) != 0) {
+        (stream ? build_stream(&r, f, sort == STORE_SORT_RELEVANCE, trgm, has_native_prefix(fts),
+                               cur, sql, cap) :
+                  build_search(&r, f, sort, has_fts, trgm, cur != NULL, sql, cap)) != 0) {
         rc = store_fail(s, STORE_ENOMEM, "out of memory");
         goto done;
     }

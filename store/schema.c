@@ -181,6 +181,11 @@ static const char *const migrations[] = {
     "CREATE INDEX snapshots_by_sha ON snapshots(sha256) WHERE sha256 IS NOT NULL;"
     "CREATE INDEX snapshots_by_pdf_sha ON snapshots(json_extract(files, '$.pdf.sha256'))"
     "  WHERE files IS NOT NULL;",
+    /* 9: the full-text index's vocabulary (store/fts.c): every term, so that a query's
+     *    prefix becomes the OR of its completions, read lazily, instead of FTS5's merge of
+     *    every doclist of the prefix. Filled from the indexed texts by
+     *    store_fts_terms_rebuild. */
+    "CREATE TABLE text_terms (term TEXT PRIMARY KEY) WITHOUT ROWID;",
 };
 
 int store_schema_code(store_t *s, int version)
@@ -188,6 +193,8 @@ int store_schema_code(store_t *s, int version)
     switch (version) {
     case 5:
         return store_tags_rekey(s);
+    case 9:
+        return store_fts_terms_rebuild(s);
     default:
         return STORE_OK;
     }

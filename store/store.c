@@ -313,6 +313,7 @@ void store_close(store_t *s)
         sqlite3_finalize(s->stmts[i]);
     sqlite3_close_v2(s->db);
     free(s->tag_cache);
+    store_fts_terms_free(s);
     free(s->merged);
     free(s);
 }

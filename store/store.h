@@ -314,8 +314,10 @@ typedef int (*store_tok_cb)(void *ud, int flags, const char *tok, int n, int sta
 int store_fts_tokenize(const char *text, int len, int flags, store_tok_cb cb, void *ud,
                        int *last_kind);
 /* The FTS5 MATCH expression for a user's q (*out owned; NULL when q has no word): every
- * word must appear, the last as a prefix; quotes, *, NEAR, OR, - are plain text. */
-int store_fts_query(const char *q, char **out);
+ * word must appear, the last as a prefix; quotes, *, NEAR, OR, - are plain text. With a
+ * store, a one-token prefix with at most 64 completions in the index's vocabulary becomes
+ * their OR (the same documents, read lazily; fts.c); without (NULL), FTS5's own prefix. */
+int store_fts_query(store_t *s, const char *q, char **out);
 
 /* ---- searching and sorting links ---------------------------------------------------- */
 

@@ -39,6 +39,8 @@ typedef struct {
     int64_t id;
 } tag_cache_entry_t;
 
+typedef struct store_terms store_terms_t;
+
 struct store {
     sqlite3 *db;
     int readonly;
@@ -49,6 +51,7 @@ struct store {
     int64_t changes_at_begin;       /* total_changes when the transaction began */
     store_tag_merged_t *merged;     /* what the migration at open merged (store_open_merged) */
     size_t nmerged;
+    store_terms_t *terms;           /* the terms of the text being indexed (fts.c) */
 };
 
 void store_tag_cache_clear(store_t *s);
@@ -97,6 +100,14 @@ int store_tag_key_or_fail(store_t *s, const char *name, char *key);
  * "linksnap", on every connection before its migration. */
 int store_text_register(store_t *s);
 int store_fts_register(store_t *s);
+/* text_terms, the index's vocabulary (fts.c): between collect and flush, the tokenizer
+ * notes every term that goes into text_fts on this connection; flush adds the new ones
+ * to text_terms and stops noting. rebuild fills text_terms from the indexed
+ * texts (migration 9). terms_free releases the collector (store_close). */
+int store_fts_terms_collect(store_t *s);
+int store_fts_terms_flush(store_t *s);
+int store_fts_terms_rebuild(store_t *s);
+void store_fts_terms_free(store_t *s);
 /* A snippet of text around q's first hits: about max_tokens tokens, from a few before the
  * first hit, cut into segments (*out owned, *n of them; none when no token matches). */
 int store_fts_snippet(const char *text, const char *q, int max_tokens, store_snip_t **out,

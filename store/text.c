@@ -166,8 +166,13 @@ static int index_link(store_t *s, int64_t link)
     if (best) {
         if ((rc = exec_bind2(s, "INSERT INTO text_indexed(link_id, snapshot_id) VALUES (?1, ?2)",
                              link, best, "index text")) ||
-            (rc = exec_bind2(s, "INSERT INTO text_fts(rowid, text) SELECT link_id, text FROM "
-                                "page_texts WHERE snapshot_id = ?1 AND ?2", best, 1, "index text")))
+            (rc = store_fts_terms_collect(s)))
+            return rc;
+        /* the tokenizer notes the text's terms for text_terms on the way (fts.c) */
+        rc = exec_bind2(s, "INSERT INTO text_fts(rowid, text) SELECT link_id, text FROM "
+                           "page_texts WHERE snapshot_id = ?1 AND ?2", best, 1, "index text");
+        int r2 = store_fts_terms_flush(s);
+        if (rc || (rc = r2))
             return rc;
     }
     return STORE_OK;
@@ -280,7 +285,7 @@ int store_text_get(store_t *s, int64_t snapshot_id, store_text_t **out)
 int store_text_reindex_begin(store_t *s, int64_t *total)
 {
     int rc = store_exec(s, "INSERT INTO text_fts(text_fts) VALUES ('delete-all');"
-                           "DELETE FROM text_indexed;");
+                           "DELETE FROM text_indexed; DELETE FROM text_terms;");
     if (rc)
         return rc;
     return query_id(s, "SELECT count(DISTINCT link_id) FROM page_texts WHERE ?1", 1, total,

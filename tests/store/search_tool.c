@@ -128,7 +128,7 @@ static int variants(store_t *s, const char *list, char **qs, int nq)
             char sql[256];
             snprintf(sql, sizeof sql, "SELECT count(*) FROM %s WHERE %s MATCH ?1", tables[t], tables[t]);
             char *expr = NULL;
-            if (store_fts_query(qs[i], &expr) || !expr)
+            if (store_fts_query(NULL, qs[i], &expr) || !expr)
                 return 1;
             /* the alternative finds one character exactly, without a prefix */
             if (t == 1 && strlen(expr) > 2 && !strcmp(expr + strlen(expr) - 2, " *") &&
@@ -164,7 +164,7 @@ static int name_cmp(const void *a, const void *b)
 int main(int argc, char **argv)
 {
     if (argc < 3) {
-        fprintf(stderr, "usage: search_tool seed DB N | load DB DIR [N] | check DB [Q]\n");
+        fprintf(stderr, "usage: search_tool seed DB N | load DB DIR [N] | check DB [Q] | query DB Q... | sql DB SQL [ARGS]\n");
         return 2;
     }
     store_t *s;
@@ -232,6 +232,9 @@ int main(int argc, char **argv)
             free(names[k]);
         free(names);
     } else if (!strcmp(argv[1], "sql") && argc >= 4) {   /* timing one statement: rows, ms */
+        if (getenv("VOCAB"))
+            sqlite3_exec(s->db, "CREATE VIRTUAL TABLE temp.v USING fts5vocab(main, text_fts, 'row')",
+                         NULL, NULL, NULL);
         for (int rep = 0; rep < 3; rep++) {
             sqlite3_stmt *st;
             double t0 = now_s();
@@ -247,10 +250,38 @@ int main(int argc, char **argv)
                 if (rep == 0 && !strncmp(argv[3], "EXPLAIN QUERY PLAN", 18))
                     printf("%d %d %s\n", sqlite3_column_int(st, 0), sqlite3_column_int(st, 1),
                            (const char *)sqlite3_column_text(st, 3));
+                if (rep == 0 && getenv("PRINT"))
+                    printf("%s\n", (const char *)sqlite3_column_text(st, 0));
                 rows++;
             }
             sqlite3_finalize(st);
             printf("rows=%ld ms=%.2f\n", rows, (now_s() - t0) * 1000);
+        }
+    } else if (!strcmp(argv[1], "query") && argc >= 4) {  /* link.list's store side: ms */
+        int reps = getenv("REPS") ? atoi(getenv("REPS")) : 5;
+        for (int i = 3; i < argc && !rc; i++) {
+            double best = 1e9;
+            size_t n = 0;
+            for (int rep = 0; rep < reps && !rc; rep++) {
+                store_filter_t f = {.q = argv[i]};
+                store_link_t **v;
+                store_match_t *m;
+                char *next = NULL;
+                double t0 = now_s();
+                if (store_link_search(s, &f, STORE_SORT_DEFAULT, 50, NULL, &v,
+                                      getenv("NOSNIP") ? NULL : &m, &n, &next)) {
+                    printf("search: %s\n", store_errmsg(s));
+                    rc = 1;
+                    break;
+                }
+                double dt = now_s() - t0;
+                best = dt < best ? dt : best;
+                store_link_list_free(v, n);
+                if (!getenv("NOSNIP"))
+                    store_match_free(m, n);
+                free(next);
+            }
+            printf("query %-24s rows=%zu best_ms=%.2f\n", argv[i], n, best * 1000);
         }
     } else if (!strcmp(argv[1], "variants") && argc >= 4) {
         rc = variants(s, argv[3], argv + 4, argc - 4);

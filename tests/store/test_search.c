@@ -567,6 +567,173 @@ TEST(one_huge_word_and_invalid_utf8)
     return 0;
 }
 
+/* The MATCH expression for q, spelled with this store's vocabulary; "ERR" on failure. */
+static const char *expr_of(store_t *s, const char *q)
+{
+    static char out[4096];
+    char *e = NULL;
+    if (store_fts_query(s, q, &e) != STORE_OK)
+        return "ERR";
+    snprintf(out, sizeof out, "%s", e ? e : "");
+    free(e);
+    return out;
+}
+
+static size_t count_ids(const char *list)
+{
+    if (!*list)
+        return 0;
+    size_t n = 1;
+    for (; *list; list++)
+        n += *list == ',';
+    return n;
+}
+
+TEST(prefix_spelled_out_or_left_to_fts5)
+{
+    store_t *s = open_fresh("prefix.db");
+    ASSERT_NOT_NULL(s);
+    ASSERT_EQ(store_begin(s), STORE_OK);
+    for (int i = 0; i < 100; i++) {     /* the words pre0 .. pre99 */
+        char url[64], text[64];
+        snprintf(url, sizeof url, "https://p.test/%d", i);
+        snprintf(text, sizeof text, "alpha pre%d omega", i);
+        ASSERT(add_text(s, url, text) > 0);
+    }
+    ASSERT_EQ(store_commit(s), STORE_OK);
+    /* pre5: 11 completions, spelled out as an OR (no FTS5 prefix); the same 11 pages */
+    const char *e = expr_of(s, "omega pre5");
+    ASSERT(strstr(e, "\"pre57\"") != NULL);
+    ASSERT(strstr(e, " OR ") != NULL);
+    ASSERT(strchr(e, '*') == NULL);
+    ASSERT_EQ(count_ids(find(s, "omega pre5")), 11);
+    /* pre: 100 completions, past 64: FTS5's own prefix, and still every page */
+    e = expr_of(s, "pre");
+    ASSERT(strstr(e, "\"pre\" *") != NULL);
+    ASSERT_EQ(count_ids(find(s, "pre")), 100);
+    /* without a store, FTS5's prefix as before; a word of no page is itself, found nowhere */
+    ASSERT(strstr(expr_of(NULL, "pre5"), "\"pre5\" *") != NULL);
+    ASSERT_STR_EQ(expr_of(s, "zzz"), "(\"zzz\")");
+    ASSERT_STR_EQ(find(s, "zzz"), "");
+    /* the vocabulary outlives a deletion (a term of no page costs nothing) and a reindex
+     * rebuilds it from the texts that are left */
+    ASSERT_EQ(store_link_delete(s, 58), STORE_OK);   /* pre57 */
+    ASSERT_EQ(count_ids(find(s, "omega pre5")), 10);
+    int64_t total, next = 0, done = 0;
+    ASSERT_EQ(store_begin(s), STORE_OK);
+    ASSERT_EQ(store_text_reindex_begin(s, &total), STORE_OK);
+    do
+        ASSERT_EQ(store_text_reindex_step(s, next, 40, &next, &done), STORE_OK);
+    while (next);
+    ASSERT_EQ(store_commit(s), STORE_OK);
+    e = expr_of(s, "omega pre5");
+    ASSERT(strstr(e, "\"pre57\"") == NULL);
+    ASSERT(strstr(e, "\"pre56\"") != NULL);
+    ASSERT_EQ(count_ids(find(s, "omega pre5")), 10);
+    ASSERT(index_ok(s));
+    store_close(s);
+    return 0;
+}
+
+TEST(vocabulary_built_by_the_migration)
+{
+    const char *path = tmp_path("vocab.db");
+    store_t *s = NULL;
+    char err[512];
+    ASSERT_EQ(store_open_at_version(path, STORE_OPEN_MIGRATE, 8, &s, err, sizeof err), STORE_OK);
+    ASSERT(add_text(s, "https://v.test/1", "zebra zebras zebu") > 0);
+    store_close(s);
+    ASSERT_EQ(store_open(path, STORE_OPEN_MIGRATE, &s, err, sizeof err), STORE_OK);
+    const char *e = expr_of(s, "zeb");
+    ASSERT(strstr(e, "\"zebras\"") != NULL);
+    ASSERT(strstr(e, "\"zebu\"") != NULL);
+    ASSERT_STR_EQ(find(s, "zeb"), "1");
+    store_close(s);
+    return 0;
+}
+
+/* Every id of a search, page by page (limit 7), as "a,b,..." into out. */
+static int page_all(store_t *s, store_filter_t *f, store_sort_t sort, char *out, size_t cap)
+{
+    char *cursor = NULL;
+    out[0] = '\0';
+    do {
+        store_link_t **v;
+        size_t n;
+        char *next = NULL;
+        if (store_link_search(s, f, sort, 7, cursor, &v, NULL, &n, &next) != STORE_OK) {
+            fprintf(stderr, "  page: %s\n", store_errmsg(s));
+            free(cursor);
+            return -1;
+        }
+        for (size_t i = 0; i < n; i++)
+            snprintf(out + strlen(out), cap - strlen(out), "%s%lld", out[0] ? "," : "",
+                     (long long)v[i]->id);
+        store_link_list_free(v, n);
+        free(cursor);
+        cursor = next;
+    } while (cursor);
+    return 0;
+}
+
+TEST(streamed_pages_hold_every_hit_once)
+{
+    store_t *s = open_fresh("stream.db");
+    ASSERT_NOT_NULL(s);
+    ASSERT_EQ(store_begin(s), STORE_OK);
+    for (int i = 1; i <= 2010; i++) {   /* past the ranked 2,000: read newest first */
+        char url[64];
+        snprintf(url, sizeof url, "https://s.test/%d", i);
+        ASSERT(add_text(s, url, i % 3 ? "often seen" : "seldom") > 0);
+    }
+    /* two address/title hits, one also in the text, one not: they come first */
+    ASSERT_EQ(add(s, "https://often.test/a", NULL, NULL), 2011);
+    ASSERT_EQ(add(s, "https://t.test/b", "Often asked", NULL), 2012);
+    ASSERT_EQ(capture(s, 2012, "ok", 200, 0, NULL, "often", 9000), 0);
+    ASSERT_EQ(store_commit(s), STORE_OK);
+    static char got[32768], want[32768];
+    store_filter_t f = {.q = "often"};
+    ASSERT_EQ(page_all(s, &f, STORE_SORT_RELEVANCE, got, sizeof got), 0);
+    snprintf(want, sizeof want, "2012,2011");
+    for (int i = 2010; i >= 1; i--)
+        if (i % 3)
+            snprintf(want + strlen(want), sizeof want - strlen(want), ",%d", i);
+    ASSERT_STR_EQ(got, want);
+    /* added: one newest-first list of both */
+    ASSERT_EQ(page_all(s, &f, STORE_SORT_ADDED, got, sizeof got), 0);
+    snprintf(want, sizeof want, "2012,2011");
+    for (int i = 2010; i >= 1; i--)
+        if (i % 3)
+            snprintf(want + strlen(want), sizeof want - strlen(want), ",%d", i);
+    ASSERT_STR_EQ(got, want);
+    /* a tag filter inside the streams */
+    ASSERT_EQ(add(s, "https://s.test/tagged", "x", "keep"), 2013);
+    ASSERT_EQ(capture(s, 2013, "ok", 200, 0, NULL, "often", 9100), 0);
+    const char *keep[] = {"keep"};
+    store_filter_t t = {.q = "often", .all = keep, .nall = 1};
+    ASSERT_STR_EQ(find_f(s, &t, STORE_SORT_RELEVANCE), "2013");
+    ASSERT_STR_EQ(find_f(s, &t, STORE_SORT_ADDED), "2013");
+    /* the text hit matched only in the text is marked so, the title hit is not */
+    store_link_t **v;
+    store_match_t *m;
+    size_t n;
+    char *next;
+    ASSERT_EQ(store_link_search(s, &f, STORE_SORT_RELEVANCE, 4, NULL, &v, &m, &n, &next), STORE_OK);
+    ASSERT_EQ(n, 4);
+    ASSERT_EQ(v[0]->id, 2012);   /* title and text */
+    ASSERT_EQ(m[0].in_text, 1);
+    ASSERT_EQ(v[1]->id, 2011);   /* address only */
+    ASSERT_EQ(m[1].in_text, 0);
+    ASSERT_EQ(v[2]->id, 2013);   /* text only, newest first */
+    ASSERT_EQ(m[2].in_text, 1);
+    ASSERT(m[2].nsnip > 0);
+    store_link_list_free(v, n);
+    store_match_free(m, n);
+    free(next);
+    store_close(s);
+    return 0;
+}
+
 TEST_LIST = {
     TEST_ENTRY(cjk_substrings),
     TEST_ENTRY(folding_case_width_accents),
@@ -583,6 +750,9 @@ TEST_LIST = {
     TEST_ENTRY(many_text_hits_are_not_ranked),
     TEST_ENTRY(snippet_segments),
     TEST_ENTRY(one_huge_word_and_invalid_utf8),
+    TEST_ENTRY(prefix_spelled_out_or_left_to_fts5),
+    TEST_ENTRY(vocabulary_built_by_the_migration),
+    TEST_ENTRY(streamed_pages_hold_every_hit_once),
     TEST_END,
 };
 TEST_RUNNER_()
