@@ -253,7 +253,11 @@ class Http(TestCase):
             self.assertIn(st, (400, 403, 404), path)
         with self.assertRaises(ConnectionError):   # libwebsockets hangs up on a NUL in the path
             http(self.url, path="/snapshots/%d/page.pdf%%00.png" % sid)
-        # records pointing outside the snapshot directory are never served
+        # records pointing outside the snapshot directory are never served (the same
+        # snapshot's own files are, first)
+        fake_kept(self.d, sid, text={"text": "words"}, mhtml=b"MIME-Version: 1.0\r\n", pdf=b"%PDF-1.4\n")
+        for what in ("page.mhtml", "page.pdf", "text.txt"):
+            self.assertEqual(http(self.url, path="/snapshots/%d/%s" % (sid, what))[0], 200, what)
         sdb = os.path.join(self.d.state_dir, "snapshots", "..", "linksnap.db")
         with sqlite3.connect(self.d.db_path, timeout=30) as db:
             db.execute("UPDATE snapshots SET files = ? WHERE id = ?",
