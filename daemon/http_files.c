@@ -219,16 +219,23 @@ static int text_render(const json_t *t, buf_t *b)
     return rc;
 }
 
+/* A method call made for a GET (snapshot.text, chart.render) failed: answers its message
+ * with the HTTP status of its code and returns 1; 0 when it succeeded. */
+static int call_failed(hreq_t *r, const method_call_t *call)
+{
+    if (!call->err_code)
+        return 0;
+    int c = call->err_code;
+    http_respond_error(r, c == RPC_INVALID_PARAMS ? 400 : c == RPC_NOT_FOUND ? 404 : c == RPC_UNAVAILABLE ? 503 : 500,
+                       "%s", call->err_msg);
+    return 1;
+}
+
 static void text_done_cb(method_call_t *call, void *ud)
 {
     hreq_t *r = ud;
-    if (http_req_unbusy(r))
+    if (http_req_unbusy(r) || call_failed(r, call))
         return;
-    if (call->err_code) {
-        int status = call->err_code == RPC_NOT_FOUND ? 404 : call->err_code == RPC_UNAVAILABLE ? 503 : 500;
-        http_respond_error(r, status, "%s", call->err_msg);
-        return;
-    }
     buf_t b;
     buf_init(&b, 0);
     if (text_render(call->result, &b) != 0) {
@@ -378,13 +385,8 @@ void http_route_snapshot(hreq_t *r, const char *rest)
 static void chart_done_cb(method_call_t *call, void *ud)
 {
     hreq_t *r = ud;
-    if (http_req_unbusy(r))
+    if (http_req_unbusy(r) || call_failed(r, call))
         return;
-    if (call->err_code) {
-        int status = call->err_code == RPC_INVALID_PARAMS ? 400 : call->err_code == RPC_UNAVAILABLE ? 503 : 500;
-        http_respond_error(r, status, "%s", call->err_msg);
-        return;
-    }
     const char *data = json_string_value(json_object_get(call->result, "data"));
     const char *format = json_string_value(json_object_get(call->params, "format"));
     int svg = format && !strcmp(format, "svg");
