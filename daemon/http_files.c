@@ -219,6 +219,16 @@ static int text_render(const json_t *t, buf_t *b)
     return rc;
 }
 
+/* Runs def with params (taken) for r through dispatch.c; cb answers (http_req_unbusy first). */
+static void run_call(hreq_t *r, const method_def_t *def, json_t *params, dispatch_done_cb cb)
+{
+    r->call.method = def->name;
+    r->call.params = params;
+    r->busy++;
+    lws_set_timeout(r->wsi, PENDING_TIMEOUT_USER_OK, 120);
+    dispatch_run(r->h->d, def, &r->call, cb, r);
+}
+
 /* A method call made for a GET (snapshot.text, chart.render) failed: answers its message
  * with the HTTP status of its code and returns 1; 0 when it succeeded. */
 static int call_failed(hreq_t *r, const method_call_t *call)
@@ -264,11 +274,7 @@ static void route_text(hreq_t *r, int64_t id)
         http_respond_error(r, 500, def ? "out of memory" : "snapshot.text is missing from linksnapd's method table");
         return;
     }
-    r->call.method = def->name;
-    r->call.params = params;
-    r->busy++;
-    lws_set_timeout(r->wsi, PENDING_TIMEOUT_USER_OK, 120);
-    dispatch_run(r->h->d, def, &r->call, text_done_cb, r);
+    run_call(r, def, params, text_done_cb);
 }
 
 /* ---- routes: snapshots and charts ------------------------------------------------------ */
@@ -461,9 +467,5 @@ void http_route_chart(hreq_t *r, const char *rest)
         http_respond_error(r, 500, "out of memory");
         return;
     }
-    r->call.method = def->name;
-    r->call.params = params;
-    r->busy++;
-    lws_set_timeout(r->wsi, PENDING_TIMEOUT_USER_OK, 120);
-    dispatch_run(r->h->d, def, &r->call, chart_done_cb, r);
+    run_call(r, def, params, chart_done_cb);
 }
