@@ -26,7 +26,8 @@ int http_is_page(const char *p)
         if (!strcmp(p, pages[i]))
             return 1;
     int64_t id;
-    return !strncmp(p, "/links/", 7) && http_parse_id(p + 7, strlen(p + 7), &id) == 0;
+    return (!strncmp(p, "/links/", 7) && http_parse_id(p + 7, strlen(p + 7), &id) == 0) ||
+           (!strncmp(p, "/read/", 6) && http_parse_id(p + 6, strlen(p + 6), &id) == 0);
 }
 
 void http_serve_asset(hreq_t *r, const asset_t *as)

@@ -1,12 +1,17 @@
-/* http_files.c -- the web server's images: GET /snapshots/ID/full.png|thumb.png (files
- * under the snapshot directory only, streamed by http.c), /snapshots/ID/tiles.json and
- * tile/N.png (from the tile cache, tilecache.c) and /chart/KIND.svg|png (chart.render
+/* http_files.c -- the web server's snapshot files and images: GET /snapshots/ID/full.png|
+ * thumb.png, page.mhtml, page.pdf (files under the snapshot directory only, streamed by
+ * http.c; ?download=1 on full.png and always on the others: an attachment), text.txt (the
+ * page's words from snapshot.text, as a plain-text attachment), /snapshots/ID/tiles.json
+ * and tile/N.png (from the tile cache, tilecache.c) and /chart/KIND.svg|png (chart.render
  * through dispatch.c). Who may ask is decided before (http.c, http_auth.c). */
 #include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "http_int.h"
+#include "jsonmem.h"
 #include "log.h"
 #include "method.h"
 #include "util.h"
@@ -83,6 +88,195 @@ static void route_tiles(hreq_t *r, int64_t snap_id, const char *png_path)
     }
 }
 
+/* ---- downloads -------------------------------------------------------------------------- */
+
+/* The length of the UTF-8 character at s (valid UTF-8) when it may reorder or hide what a
+ * file name shows -- bidi marks, embeddings, overrides and isolates, zero-width and
+ * invisible characters, the byte order mark -- else 0. */
+static size_t invisible_len(const unsigned char *s)
+{
+    if (s[0] == 0xD8 && s[1] == 0x9C)                                  /* U+061C */
+        return 2;
+    if (s[0] == 0xE2 && s[1] == 0x80 && ((s[2] >= 0x8B && s[2] <= 0x8F) || (s[2] >= 0xAA && s[2] <= 0xAE)))
+        return 3;                                                      /* U+200B-200F, 202A-202E */
+    if (s[0] == 0xE2 && s[1] == 0x81 && s[2] >= 0xA0 && s[2] <= 0xAF)
+        return 3;                                                      /* U+2060-206F */
+    if (s[0] == 0xEF && s[1] == 0xBB && s[2] == 0xBF)
+        return 3;                                                      /* U+FEFF */
+    return 0;
+}
+
+static void append(char *out, size_t outlen, size_t *o, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void append(char *out, size_t outlen, size_t *o, const char *fmt, ...)
+{
+    if (*o >= outlen)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(out + *o, outlen - *o, fmt, ap);
+    va_end(ap);
+    *o = n < 0 ? outlen : *o + (size_t)n;
+}
+
+#define DOWNLOAD_TITLE_MAX 150   /* bytes of the title in filename* */
+
+/* Content-Disposition: attachment for a file of snapshot id (RFC 6266): filename=
+ * "linksnap-ID-SLUG.EXT", SLUG the title's ASCII letters and digits with '-' for the rest,
+ * and, when the title is valid UTF-8 with more than that, filename*=UTF-8''TITLE.EXT
+ * percent-encoded (RFC 8187), path separators and control characters as '_' and the
+ * characters that reorder or hide text dropped, so no title can disguise the extension. */
+static void download_header(hreq_t *r, int64_t id, const char *title, const char *ext)
+{
+    char slug[49], value[1024];
+    size_t n = 0, o = 0, tlen = title ? strlen(title) : 0;
+    int dash = 0, wide = 0;
+    for (size_t i = 0; i < tlen; i++) {
+        unsigned char c = (unsigned char)title[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))) {
+            dash = 1;
+            wide |= c >= 0x80;
+            continue;
+        }
+        if (n + 2 >= sizeof slug)
+            break;
+        if (dash && n)
+            slug[n++] = '-';
+        dash = 0;
+        slug[n++] = (char)c;
+    }
+    slug[n] = '\0';
+    append(value, sizeof value, &o, "attachment; filename=\"linksnap-%lld%s%s.%s\"", (long long)id,
+           n ? "-" : "", slug, ext);
+    if (wide && util_utf8_valid(title, tlen)) {
+        size_t mark = o, used = 0;
+        append(value, sizeof value, &o, "; filename*=UTF-8''");
+        size_t start = o;
+        for (size_t i = 0; i < tlen;) {
+            const unsigned char *c = (const unsigned char *)title + i;
+            size_t len = invisible_len(c);
+            if (len) {
+                i += len;
+                continue;
+            }
+            len = c[0] < 0x80 ? 1 : c[0] < 0xE0 ? 2 : c[0] < 0xF0 ? 3 : 4;
+            if (used + len > DOWNLOAD_TITLE_MAX)
+                break;
+            for (size_t k = 0; k < len; k++) {
+                unsigned char b = c[k];
+                if (b < 0x20 || b == 0x7F || b == '/' || b == '\\')
+                    b = '_';
+                if ((b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z') || (b >= '0' && b <= '9') ||
+                    strchr("!#$&+-.^_`|~", b))
+                    append(value, sizeof value, &o, "%c", b);
+                else
+                    append(value, sizeof value, &o, "%%%02X", b);
+            }
+            i += len;
+            used += len;
+        }
+        if (o == start)        /* nothing shown was left */
+            o = mark;
+        else
+            append(value, sizeof value, &o, ".%s", ext);
+    }
+    value[o < sizeof value ? o : sizeof value - 1] = '\0';
+    http_req_header(r, "content-disposition:", value);
+}
+
+/* The page's words as a .txt: the title, the byline, then the article's blocks (headings,
+ * paragraphs, "- " list items, "> " quotes, preformatted text) with blank lines between, or
+ * the visible text when the page was no article; a note at the end when it was cut. */
+static int text_render(const json_t *t, buf_t *b)
+{
+    const char *title = json_string_value(json_object_get(t, "title"));
+    const char *byline = json_string_value(json_object_get(t, "byline"));
+    const json_t *blocks = json_object_get(t, "blocks");
+    int rc = 0;
+    if (title && *title)
+        rc |= buf_printf(b, "%s\n", title);
+    if (byline && *byline)
+        rc |= buf_printf(b, "%s\n", byline);
+    if (b->len)
+        rc |= buf_append_str(b, "\n");
+    size_t i;
+    const json_t *blk;
+    json_array_foreach(blocks, i, blk) {
+        const char *kind = json_string_value(json_object_get(blk, "kind"));
+        const char *text = json_string_value(json_object_get(blk, "text"));
+        if (!kind || !text)
+            continue;
+        const char *lead = !strcmp(kind, "li") ? "- " : !strcmp(kind, "quote") ? "> " : "";
+        rc |= buf_printf(b, "%s%s\n\n", lead, text);
+    }
+    if (json_array_size(blocks) == 0) {
+        const char *text = json_string_value(json_object_get(t, "text"));
+        rc |= buf_printf(b, "%s\n", text ? text : "");
+    }
+    if (json_is_true(json_object_get(t, "cut")))
+        rc |= buf_append_str(b, "\n[The page had more text than linksnapd keeps (text_max_kb): "
+                                "the rest is cut.]\n");
+    return rc;
+}
+
+/* Runs def with params (taken) for r through dispatch.c; cb answers (http_req_unbusy first). */
+static void run_call(hreq_t *r, const method_def_t *def, json_t *params, dispatch_done_cb cb)
+{
+    r->call.method = def->name;
+    r->call.params = params;
+    r->busy++;
+    lws_set_timeout(r->wsi, PENDING_TIMEOUT_USER_OK, 120);
+    dispatch_run(r->h->d, def, &r->call, cb, r);
+}
+
+/* A method call made for a GET (snapshot.text, chart.render) failed: answers its message
+ * with the HTTP status of its code and returns 1; 0 when it succeeded. */
+static int call_failed(hreq_t *r, const method_call_t *call)
+{
+    if (!call->err_code)
+        return 0;
+    int c = call->err_code;
+    http_respond_error(r, c == RPC_INVALID_PARAMS ? 400 : c == RPC_NOT_FOUND ? 404 : c == RPC_UNAVAILABLE ? 503 : 500,
+                       "%s", call->err_msg);
+    return 1;
+}
+
+static void text_done_cb(method_call_t *call, void *ud)
+{
+    hreq_t *r = ud;
+    if (http_req_unbusy(r) || call_failed(r, call))
+        return;
+    buf_t b;
+    buf_init(&b, 0);
+    if (text_render(call->result, &b) != 0) {
+        buf_free(&b);
+        http_respond_error(r, 500, "out of memory");
+        return;
+    }
+    size_t len;
+    char *data = buf_take(&b, &len);
+    if (!data) {
+        http_respond_error(r, 500, "out of memory");
+        return;
+    }
+    download_header(r, json_integer_value(json_object_get(call->params, "id")),
+                    json_string_value(json_object_get(call->result, "title")), "txt");
+    http_req_header(r, "cache-control:", "private, no-cache");
+    http_respond_owned(r, 200, "text/plain; charset=utf-8", (unsigned char *)data, len);
+}
+
+/* /snapshots/ID/text.txt -> snapshot.text (on the store's readers, through dispatch.c) */
+static void route_text(hreq_t *r, int64_t id)
+{
+    const method_def_t *def = methods_find("snapshot.text");
+    json_t *params = def ? json_pack("{s:I}", "id", (json_int_t)id) : NULL;
+    if (!params) {
+        http_respond_error(r, 500, def ? "out of memory" : "snapshot.text is missing from linksnapd's method table");
+        return;
+    }
+    run_call(r, def, params, text_done_cb);
+}
+
 /* ---- routes: snapshots and charts ------------------------------------------------------ */
 
 int http_parse_id(const char *s, size_t len, int64_t *out)
@@ -101,27 +295,52 @@ int http_parse_id(const char *s, size_t len, int64_t *out)
     return 0;
 }
 
-/* /snapshots/ID/full.png | thumb.png | tiles.json | tile/N.png */
+/* The path the snapshot's files record names for kind ("mhtml", "pdf") into out: 1, 0 when
+ * it kept none (or the record is not what the store writes), -1 out of memory. */
+static int files_path(const store_snapshot_t *snap, const char *kind, char *out, size_t outlen)
+{
+    json_error_t jerr;
+    int nomem = 0;
+    json_t *f = snap->files ? jsonmem_loadb(snap->files, strlen(snap->files), 0, &jerr, &nomem) : NULL;
+    if (nomem)
+        return -1;
+    const char *path = json_string_value(json_object_get(json_object_get(f, kind), "path"));
+    int found = path && strlen(path) < outlen;
+    if (found)
+        memcpy(out, path, strlen(path) + 1);
+    json_decref(f);
+    return found;
+}
+
+static const char SNAPSHOT_ROUTES[] =
+    "expected /snapshots/ID/full.png, thumb.png, page.mhtml, page.pdf, text.txt, tiles.json or tile/N.png";
+
+/* /snapshots/ID/full.png | thumb.png | page.mhtml | page.pdf | text.txt | tiles.json | tile/N.png */
 void http_route_snapshot(hreq_t *r, const char *rest)
 {
     const char *slash = strchr(rest, '/');
     int64_t id, n = 0;
     if (!slash || http_parse_id(rest, (size_t)(slash - rest), &id) != 0) {
-        http_respond_error(r, 404, "expected /snapshots/ID/full.png, thumb.png, tiles.json or tile/N.png");
+        http_respond_error(r, 404, "%s", SNAPSHOT_ROUTES);
         return;
     }
     const char *what = slash + 1;
     int full = !strcmp(what, "full.png"), thumb = !strcmp(what, "thumb.png");
     int meta = !strcmp(what, "tiles.json");
+    int mhtml = !strcmp(what, "page.mhtml"), pdf = !strcmp(what, "page.pdf");
     int tile = 0;
+    if (!strcmp(what, "text.txt")) {
+        route_text(r, id);
+        return;
+    }
     if (!strncmp(what, "tile/", 5)) {
         const char *num = what + 5, *dot = strstr(num, ".png");
         if (dot && dot[4] == '\0' && (dot == num + 1 && num[0] == '0' ? (n = 0, 1)
                                                                       : http_parse_id(num, (size_t)(dot - num), &n) == 0))
             tile = 1;
     }
-    if (!full && !thumb && !meta && !tile) {
-        http_respond_error(r, 404, "expected /snapshots/ID/full.png, thumb.png, tiles.json or tile/N.png");
+    if (!full && !thumb && !meta && !tile && !mhtml && !pdf) {
+        http_respond_error(r, 404, "%s", SNAPSHOT_ROUTES);
         return;
     }
     store_snapshot_t *snap = NULL;
@@ -134,11 +353,24 @@ void http_route_snapshot(hreq_t *r, const char *rest)
         http_respond_error(r, 503, "the store could not be read: %s", store_errmsg(r->h->d->reader));
         return;
     }
+    char kept[UTIL_PATH_MAX];
     const char *path = thumb ? snap->thumb_path : snap->path;
+    const char *name = thumb ? "thumbnail" : "image";
+    if (mhtml || pdf) {
+        name = mhtml ? "MHTML" : "PDF";
+        int got = files_path(snap, mhtml ? "mhtml" : "pdf", kept, sizeof kept);
+        if (got < 0) {
+            store_snapshot_free(snap);
+            http_respond_error(r, 500, "out of memory");
+            return;
+        }
+        path = got ? kept : NULL;
+    }
     char resolved[PATH_MAX];
+    const char *download = http_arg_get(r, "download");
     if (!path) {
-        http_respond_error(r, 404, "snapshot %lld has no %s yet (state %s)", (long long)id,
-                      thumb ? "thumbnail" : "image", snap->state);
+        http_respond_error(r, 404, "snapshot %lld has no %s%s (state %s)", (long long)id, name,
+                           mhtml || pdf ? "" : " yet", snap->state);
     } else if (!snapshot_path_ok(r->h, path, resolved)) {
         log_warn("http: snapshot %lld points outside the snapshot directory; refused", (long long)id);
         http_respond_error(r, 404, "snapshot %lld has no readable file", (long long)id);
@@ -146,8 +378,12 @@ void http_route_snapshot(hreq_t *r, const char *rest)
         r->tile_n = meta ? -1 : (int)(n > INT_MAX ? INT_MAX : n);
         route_tiles(r, id, resolved);
     } else {
+        /* MHTML and PDF open from a file only (or should: a PDF viewer is a program of its
+         * own), so they are always downloads; the picture is one on ?download=1 */
+        if (mhtml || pdf || (download && strcmp(download, "0")))
+            download_header(r, id, snap->title, mhtml ? "mhtml" : pdf ? "pdf" : "png");
         http_req_header(r, "cache-control:", "private, max-age=86400");
-        http_respond_file(r, resolved, "image/png");
+        http_respond_file(r, resolved, mhtml ? "multipart/related" : pdf ? "application/pdf" : "image/png");
     }
     store_snapshot_free(snap);
 }
@@ -155,13 +391,8 @@ void http_route_snapshot(hreq_t *r, const char *rest)
 static void chart_done_cb(method_call_t *call, void *ud)
 {
     hreq_t *r = ud;
-    if (http_req_unbusy(r))
+    if (http_req_unbusy(r) || call_failed(r, call))
         return;
-    if (call->err_code) {
-        int status = call->err_code == RPC_INVALID_PARAMS ? 400 : call->err_code == RPC_UNAVAILABLE ? 503 : 500;
-        http_respond_error(r, status, "%s", call->err_msg);
-        return;
-    }
     const char *data = json_string_value(json_object_get(call->result, "data"));
     const char *format = json_string_value(json_object_get(call->params, "format"));
     int svg = format && !strcmp(format, "svg");
@@ -236,9 +467,5 @@ void http_route_chart(hreq_t *r, const char *rest)
         http_respond_error(r, 500, "out of memory");
         return;
     }
-    r->call.method = def->name;
-    r->call.params = params;
-    r->busy++;
-    lws_set_timeout(r->wsi, PENDING_TIMEOUT_USER_OK, 120);
-    dispatch_run(r->h->d, def, &r->call, chart_done_cb, r);
+    run_call(r, def, params, chart_done_cb);
 }

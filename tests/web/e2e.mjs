@@ -68,8 +68,11 @@ const SESSION = await (async () => {
 async function hasMethod(name) {
   try { await rpc(name, {}); return true; } catch (e) { return e.code !== -32601; }
 }
-function fakeSnapshot(linkId, w = 1280, h = 3000) {
-  return Number(execFileSync('python3', [path.join(here, 'fake_snapshot.py'), state, String(linkId), String(w), String(h)]).toString().trim());
+// kept: {title?, text?, mhtml?, pdf?}: the page's text and files the capture kept (fake_snapshot.py)
+function fakeSnapshot(linkId, w = 1280, h = 3000, kept = null) {
+  const argv = [path.join(here, 'fake_snapshot.py'), state, String(linkId), String(w), String(h)];
+  if (kept) argv.push(JSON.stringify(kept));
+  return Number(execFileSync('python3', argv).toString().trim());
 }
 async function addLink(url, tags, title) {
   return (await rpc('link.add', { url, tags, title, capture: false })).link;
@@ -325,6 +328,112 @@ await test('addresses as people read them; one chip for one word', async () => {
   const shown = await page.textContent('.detail p.url');
   assert(shown === 'https://例子.测试/路径', 'detail page URL: ' + shown);
   assert(page.errors.length === 0, page.errors.join('\n'));
+});
+
+await test('search a page\'s words: snippets, reader view, downloads (zh and en, 1280 and 390 px)', async () => {
+  const evil = '<img src=x onerror="window.__xss=3">';
+  const en = await addLink('https://example.org/harbour', ['reader'], 'Harbour notes');
+  const enSid = fakeSnapshot(en.id, 1280, 1500, {
+    title: 'A Quiet Harbour',
+    text: { title: 'A Quiet Harbour', byline: 'By Ada Lovelace', lang: 'en', cut: false, text: 'Menu\nThe keeper counted seventeen lighthouses.',
+      blocks: [{ kind: 'h1', text: 'A Quiet Harbour' }, { kind: 'p', text: 'The keeper counted seventeen lighthouses along the northern coast before dawn.' },
+        { kind: 'h2', text: 'Ships' }, { kind: 'li', text: 'The first ship' }, { kind: 'li', text: 'The second ship' },
+        { kind: 'quote', text: 'Every light is a promise.' }, { kind: 'pre', text: 'const lights = 17;' }, { kind: 'p', text: evil }] },
+    mhtml: 'From: <Saved by Blink>\r\nContent-Type: multipart/related;\r\n\r\n', pdf: '%PDF-1.4\n%%EOF\n',
+  });
+  const zh = await addLink('https://example.org/ml', ['reader'], '机器学习笔记');
+  const zhSid = fakeSnapshot(zh.id, 1280, 1500, {
+    title: '神经网络的历史',
+    text: { title: '神经网络的历史', byline: null, lang: 'zh-CN', cut: true, text: '首页\n神经网络的研究始于二十世纪四十年代。',
+      blocks: [{ kind: 'h1', text: '神经网络的历史' }, { kind: 'p', text: '神经网络的研究始于二十世纪四十年代，' + '人们用简单的模型理解大脑。'.repeat(8) },
+        { kind: 'h2', text: '反向传播' }, { kind: 'p', text: '一九八六年，反向传播算法让多层网络可以训练。' }] },
+  });
+  const bareSid = fakeSnapshot((await addLink('https://example.org/bare', ['reader'])).id, 800, 600);
+  await rpc('search.reindex');
+  for (let i = 0; ; i++) {   // the rebuild runs in chunks after the reply
+    const got = (await rpc('link.list', { q: 'seventeen' })).links.map((l) => l.id);
+    if (got.includes(en.id) && (await rpc('link.list', { q: '网络' })).links.some((l) => l.id === zh.id)) break;
+    if (i > 300) throw new Error('search.reindex did not index the fixtures');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  for (const [locale, back] of [['zh-CN', '返回链接'], ['en-US', 'Back to the link']]) {
+    for (const width of [1280, 390]) {
+      const page = await newPage({ locale, viewport: { width, height: 860 }, mobile: width < 500 });
+      const where = `${locale} at ${width} px`;
+      const foreign = [];
+      page.on('request', (r) => { if (!r.url().startsWith(URL_)) foreign.push(r.url()); });
+      // within the page (its router, as a link click does): a full load costs a second here
+      const spaGo = (to) => page.evaluate((u) => { history.pushState(null, '', u); dispatchEvent(new PopStateEvent('popstate')); }, to);
+      const noOverflow = async (what) => {
+        const sw = await page.evaluate(() => document.documentElement.scrollWidth);
+        if (width === 390) assert(sw <= 390, `${where}: ${what} is ${sw} px wide`);
+      };
+      // the search box: a word of the body (not in the title or address), its hit in <mark>;
+      // each page's word in each language once, the widths in turn (a search costs a second)
+      const words = [['seventeen', en.id, 'seventeen'], ['网络', zh.id, '网络']];
+      for (const [q, id, hit] of [words[(locale === 'zh-CN') === (width === 1280) ? 0 : 1]]) {
+        await page.goto(URL_ + '/links?q=' + encodeURIComponent(q));
+        await waitReady(page);
+        assert((await ids(page)).includes(id), `${where}: ${q} finds ${id}: ${await ids(page)}`);
+        const marks = await page.$$eval(`[data-link-id="${id}"] .snippet mark`, (els) => els.map((e) => e.textContent));
+        assert(marks.length && marks.every((m) => m.toLowerCase() === hit), `${where}: marks for ${q}: ${JSON.stringify(marks)}`);
+        await noOverflow('the links page with snippets');
+      }
+      // the detail page: each kept format a download with its size, the reader view linked
+      await spaGo(`/links/${en.id}`);
+      await page.waitForSelector('.downloads li[data-format="text"]');
+      const dl = await page.$$eval('.downloads li', (els) => els.map((e) => [e.dataset.format, e.querySelector('a').getAttribute('href'), e.textContent]));
+      assert(JSON.stringify(dl.map((d) => d[0])) === '["png","mhtml","pdf","text"]', `${where}: downloads ${JSON.stringify(dl)}`);
+      assert(dl[0][1] === `/snapshots/${enSid}/full.png?download=1` && /\d+(\.\d)? (B|KB|MB)/.test(dl[1][2]), `${where}: ${JSON.stringify(dl)}`);
+      if (width === 1280 && locale === 'zh-CN') {
+        const [download] = await Promise.all([page.waitForEvent('download'), page.click('.downloads li[data-format="mhtml"] a')]);
+        assert(/\.mhtml$/.test(download.suggestedFilename()), 'MHTML saved as a file: ' + download.suggestedFilename());
+        const [txt] = await Promise.all([page.waitForEvent('download'), page.click('.downloads li[data-format="text"] a')]);
+        const saved = fs.readFileSync(await txt.path(), 'utf8');
+        assert(saved.startsWith('A Quiet Harbour\nBy Ada Lovelace\n') && saved.includes('- The first ship'), 'text download: ' + saved.slice(0, 200));
+      }
+      await page.click('a.reader-link');
+      // the reader view: title, byline, the blocks as text, lang and dir, nothing run
+      await page.waitForSelector('article.reader');
+      assert(new URL(page.url()).pathname === `/read/${enSid}`, 'reader route: ' + page.url());
+      const r = await page.evaluate(() => {
+        const a = document.querySelector('article.reader');
+        return { lang: a.getAttribute('lang'), dir: a.getAttribute('dir'), title: a.querySelector('.reader-title').textContent,
+          byline: a.querySelector('.byline').textContent, h2: [...a.querySelectorAll('h2')].map((e) => e.textContent),
+          ps: [...a.querySelectorAll('p:not(.byline)')].map((e) => e.textContent), lis: [...a.querySelectorAll('ul > li')].map((e) => e.textContent),
+          quote: a.querySelector('blockquote')?.textContent, pre: a.querySelector('pre')?.textContent, h1s: a.querySelectorAll('h1').length,
+          dirs: [...a.querySelectorAll('h1, h2, p, ul, li, blockquote, pre')].every((e) => e.getAttribute('dir') === 'auto'),
+          imgs: document.querySelectorAll('main img').length, xss: window.__xss, back: document.querySelector('.reader-tools a').textContent,
+          shot: document.querySelector(`.reader-tools a[href$="/full.png"]`) !== null };
+      });
+      assert(r.lang === 'en' && r.dir === 'auto' && r.dirs, `${where}: lang/dir ${JSON.stringify(r)}`);
+      assert(r.title === 'A Quiet Harbour' && r.h1s === 1 && r.byline === 'By Ada Lovelace', `${where}: head ${JSON.stringify(r)}`);
+      assert(JSON.stringify(r.h2) === '["Ships"]' && JSON.stringify(r.lis) === '["The first ship","The second ship"]', `${where}: ${JSON.stringify(r)}`);
+      assert(r.ps[0].startsWith('The keeper counted seventeen') && r.ps[r.ps.length - 1] === evil, `${where}: paragraphs ${JSON.stringify(r.ps)}`);
+      assert(r.quote === 'Every light is a promise.' && r.pre === 'const lights = 17;', `${where}: ${JSON.stringify(r)}`);
+      assert(r.imgs === 0 && r.xss === undefined, `${where}: something of the page ran or loaded: ${JSON.stringify(r)}`);
+      assert(r.back.includes(back) && r.shot, `${where}: tools in the UI's language: ${r.back}`);
+      await noOverflow('the reader view');
+      // the Chinese page: its lang, its cut said
+      await spaGo(`/read/${zhSid}`);
+      await page.waitForSelector(`article.reader[data-snapshot-id="${zhSid}"]`);
+      const z = await page.evaluate(() => ({ lang: document.querySelector('article.reader').getAttribute('lang'),
+        text: document.querySelector('article.reader').textContent, cut: !!document.querySelector('.reader-cut'),
+        measure: document.querySelector('article.reader').getBoundingClientRect().width }));
+      assert(z.lang === 'zh-CN' && z.text.includes('反向传播算法') && z.cut, `${where}: zh reader ${JSON.stringify(z)}`);
+      assert(z.measure <= 42 * 16 + 1, `${where}: the measure is ${z.measure} px`);
+      await noOverflow('the Chinese reader view');
+      if (width === 390) await page.screenshot({ path: path.join(shotDir, `web-reader-${locale}-phone.png`) });
+      if (width === 390 && locale === 'zh-CN') {   // a snapshot without text: the reader view says so
+        await spaGo(`/read/${bareSid}`);
+        await page.waitForSelector('main p.error');
+        assert((await page.textContent('main p.error')) === '这个快照没有保存文字', 'no text: ' + await page.textContent('main p.error'));
+      }
+      assert(foreign.length === 0, `${where}: requests beyond linksnapd: ${foreign}`);
+      assert(page.errors.length === 0, page.errors.join('\n'));
+      await page.context().close();
+    }
+  }
 });
 
 // Every chart's smallest text as it appears on screen (its font-size times the scale of

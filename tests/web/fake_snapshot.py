@@ -1,10 +1,13 @@
-"""fake_snapshot -- used by e2e.mjs: python3 fake_snapshot.py STATE_DIR LINK_ID [WIDTH HEIGHT]
-writes a finished snapshot of the link (webtest.fake_snapshot) and prints its id."""
+"""fake_snapshot -- used by e2e.mjs: python3 fake_snapshot.py STATE_DIR LINK_ID [WIDTH HEIGHT [KEPT]]
+writes a finished snapshot of the link (webtest.fake_snapshot) and prints its id. KEPT, a
+JSON object {title?, text?, mhtml?, pdf?} (mhtml and pdf as strings), adds what a capture
+keeps besides the picture (webtest.fake_kept): the page's text and files."""
+import json
 import os
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
-from webtest import fake_snapshot  # noqa: E402
+from webtest import fake_kept, fake_snapshot  # noqa: E402
 
 
 class D:
@@ -15,7 +18,12 @@ class D:
 
 if __name__ == "__main__":
     w, h = (int(sys.argv[3]), int(sys.argv[4])) if len(sys.argv) > 4 else (1280, 3000)
-    link = int(sys.argv[2])
+    kept = json.loads(sys.argv[5]) if len(sys.argv) > 5 else None
+    d, link = D(sys.argv[1]), int(sys.argv[2])
     hue = (link * 67) % 200
-    print(fake_snapshot(D(sys.argv[1]), link, w, h,
-                        colour=lambda y: (30 + hue, 80 + (y // 40) % 2 * 60, 200 - hue // 2)))
+    sid = fake_snapshot(d, link, w, h, title=kept.get("title") if kept else None,
+                        colour=lambda y: (30 + hue, 80 + (y // 40) % 2 * 60, 200 - hue // 2))
+    if kept:
+        enc = lambda k: kept[k].encode() if k in kept else None  # noqa: E731
+        fake_kept(d, sid, text=kept.get("text"), mhtml=enc("mhtml"), pdf=enc("pdf"))
+    print(sid)

@@ -1,16 +1,20 @@
 """test_http -- linksnapd's web server without a browser: headers and caching, POST /rpc
 (single, batch, notification), refusals as 4xx JSON (unknown routes, methods, oversize and
 malformed bodies, path traversal), the Host/Origin rules, the token on a non-loopback
-listener, the /events websocket, snapshot files and tiles, import uploads."""
+listener, the /events websocket, snapshot files and tiles, downloads (PNG, MHTML, PDF and
+the page's text as attachments), import uploads."""
 import gzip
 import json
 import os
+import re
+import sqlite3
 import sys
 import time
+from urllib.parse import unquote
 
 sys.path.insert(0, os.path.dirname(__file__))
 from linksnap_test import Daemon, TestCase, main  # noqa: E402
-from webtest import WebSocket, fake_snapshot, http, login, png_size, rpc  # noqa: E402
+from webtest import WebSocket, fake_kept, fake_snapshot, http, login, png_size, rpc  # noqa: E402
 
 TOKEN = "s3cret-token-for-the-tests"
 
@@ -38,7 +42,7 @@ class Http(TestCase):
         self.assertEqual((st, doc["result"]), (200, {"pong": True}))
 
     def test_page_and_security_headers(self):
-        for path in ("/", "/links", "/links/12", "/tags", "/stats", "/import"):
+        for path in ("/", "/links", "/links/12", "/tags", "/stats", "/import", "/read/12"):
             st, h, body = http(self.url, path=path)
             self.assertEqual(st, 200, path)
             self.assertIn(b"<main id=\"main\"", body)
@@ -117,7 +121,6 @@ class Http(TestCase):
         # a snapshot row pointing outside the snapshot directory is never served
         link = rpc(self.url, "link.add", {"url": "https://example.com/traversal", "capture": False})[1]["result"]["link"]
         sid = fake_snapshot(self.d, link["id"])
-        import sqlite3
         db = sqlite3.connect(self.d.db_path, timeout=30)
         with db:
             db.execute("UPDATE snapshots SET path = '/etc/passwd', thumb_path = ? WHERE id = ?",
@@ -181,6 +184,97 @@ class Http(TestCase):
         st, h, body = http(self.url, path="/snapshots/%d/tile/3.png" % sid)
         self.assertEqual(st, 404)
         self.error_of(st, h, body)
+
+    def test_downloads_are_attachments(self):
+        link = rpc(self.url, "link.add", {"url": "https://example.com/downloads", "capture": False})[1]["result"]["link"]
+        # a title with a path in it, a bidi override that would show "exe.png" as "gnp.exe"
+        title = "Größe 数据/..\\evil \u202egnp.exe"
+        sid = fake_snapshot(self.d, link["id"], title=title)
+        mhtml = b"From: <Saved by Blink>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/related;\r\n\r\n"
+        pdf = b"%PDF-1.4\n% fake\n%%EOF\n"
+        blocks = [{"kind": "h1", "text": "Größe 数据"}, {"kind": "p", "text": "First <b>paragraph</b>."},
+                  {"kind": "li", "text": "one"}, {"kind": "li", "text": "two"},
+                  {"kind": "quote", "text": "quoted"}, {"kind": "pre", "text": "  x = 1"}]
+        fake_kept(self.d, sid, text={"title": title, "byline": "Ada", "lang": "de", "blocks": blocks,
+                                     "text": "nav\nFirst paragraph.", "cut": True}, mhtml=mhtml, pdf=pdf)
+        for what, ctype, ext, want in (("full.png?download=1", "image/png", "png", None),
+                                       ("page.mhtml", "multipart/related", "mhtml", mhtml),
+                                       ("page.pdf", "application/pdf", "pdf", pdf),
+                                       ("text.txt", "text/plain; charset=utf-8", "txt", None)):
+            st, h, body = http(self.url, path="/snapshots/%d/%s" % (sid, what))
+            self.assertEqual((st, h["content-type"]), (200, ctype), what)
+            self.assertEqual(h["x-content-type-options"], "nosniff", what)
+            if want is not None:
+                self.assertEqual(body, want, what)
+            cd = h["content-disposition"]
+            m = re.fullmatch(r'attachment; filename="([A-Za-z0-9.-]+)"; filename\*=UTF-8\'\'([A-Za-z0-9%!#$&+.^_`|~-]+)', cd)
+            self.assertTrue(m, cd)
+            self.assertEqual(m.group(1), "linksnap-%d-Gr-e-evil-gnp-exe.%s" % (sid, ext))
+            name = unquote(m.group(2), errors="strict")
+            self.assertEqual(name, "Größe 数据_.._evil gnp.exe.%s" % ext)   # no separator, no U+202E
+            st, h, _ = http(self.url, "HEAD", "/snapshots/%d/%s" % (sid, what))
+            self.assertEqual((st, h["content-disposition"]), (200, cd), what)
+        # the picture shown in the page stays inline
+        st, h, _ = http(self.url, path="/snapshots/%d/full.png" % sid)
+        self.assertEqual(st, 200)
+        self.assertNotIn("content-disposition", h)
+        # the text: title, byline, the blocks as plain text, the cut said
+        text = http(self.url, path="/snapshots/%d/text.txt" % sid)[2].decode()
+        self.assertEqual(text.split("\n\n")[:6], [title + "\nAda", "Größe 数据", "First <b>paragraph</b>.",
+                                                  "- one", "- two", "> quoted"])
+        self.assertIn("\n  x = 1\n", text)
+        self.assertIn("text_max_kb", text.splitlines()[-1])
+        self.assertNotIn("nav", text)
+        # an ASCII title gives one plain filename; no title, the id alone
+        fake_kept(self.d, sid, text={"title": "Plain title", "text": "just text"})
+        with sqlite3.connect(self.d.db_path, timeout=30) as db:
+            db.execute("UPDATE snapshots SET title = NULL WHERE id = ?", (sid,))
+        st, h, body = http(self.url, path="/snapshots/%d/text.txt" % sid)
+        self.assertEqual(h["content-disposition"], 'attachment; filename="linksnap-%d-Plain-title.txt"' % sid)
+        self.assertEqual(body, b"Plain title\n\njust text\n")   # no article: the visible text
+        st, h, _ = http(self.url, path="/snapshots/%d/full.png?download=1" % sid)
+        self.assertEqual(h["content-disposition"], 'attachment; filename="linksnap-%d.png"' % sid)
+
+    def test_download_errors(self):
+        link = rpc(self.url, "link.add", {"url": "https://example.com/no-downloads", "capture": False})[1]["result"]["link"]
+        sid = fake_snapshot(self.d, link["id"])   # a picture only: no MHTML, PDF or text
+        for what in ("page.mhtml", "page.pdf", "text.txt"):
+            st, h, body = http(self.url, path="/snapshots/%d/%s" % (sid, what))
+            self.assertEqual(st, 404, what)
+            self.error_of(st, h, body)
+            self.assertNotIn("content-disposition", h)
+            for bad in ("0", "abc", "-1", "99999999999999999999", "999999"):
+                st, h, body = http(self.url, path="/snapshots/%s/%s" % (bad, what))
+                self.assertEqual(st, 404, (bad, what))
+                self.error_of(st, h, body)
+        for path in ("/snapshots/%d/page.mhtml/../../../etc/passwd" % sid, "/snapshots/%d/text.txt/x" % sid,
+                     "/snapshots/%d/../%d/page.pdf" % (sid, sid)):
+            st, h, body = http(self.url, path=path)
+            self.assertIn(st, (400, 403, 404), path)
+        with self.assertRaises(ConnectionError):   # libwebsockets hangs up on a NUL in the path
+            http(self.url, path="/snapshots/%d/page.pdf%%00.png" % sid)
+        # records pointing outside the snapshot directory are never served (the same
+        # snapshot's own files are, first)
+        fake_kept(self.d, sid, text={"text": "words"}, mhtml=b"MIME-Version: 1.0\r\n", pdf=b"%PDF-1.4\n")
+        for what in ("page.mhtml", "page.pdf", "text.txt"):
+            self.assertEqual(http(self.url, path="/snapshots/%d/%s" % (sid, what))[0], 200, what)
+        sdb = os.path.join(self.d.state_dir, "snapshots", "..", "linksnap.db")
+        with sqlite3.connect(self.d.db_path, timeout=30) as db:
+            db.execute("UPDATE snapshots SET files = ? WHERE id = ?",
+                       (json.dumps({"mhtml": {"path": "/etc/passwd", "bytes": 1}, "pdf": {"path": sdb, "bytes": 1}}), sid))
+        for what in ("page.mhtml", "page.pdf"):
+            st, h, body = http(self.url, path="/snapshots/%d/%s" % (sid, what))
+            self.assertEqual(st, 404, what)
+            self.assertNotIn(b"root:", body)
+            self.assertNotIn(b"SQLite", body)
+        # a record that is not what the store writes is no file
+        with sqlite3.connect(self.d.db_path, timeout=30) as db:
+            db.execute("UPDATE snapshots SET files = '{\"mhtml\": 5, \"pdf\": {\"path\": 7}}' WHERE id = ?", (sid,))
+        for what in ("page.mhtml", "page.pdf"):
+            self.assertEqual(http(self.url, path="/snapshots/%d/%s" % (sid, what))[0], 404, what)
+        st, h, _ = http(self.url, path="/snapshots/%d/text.txt" % sid, headers={"Cookie": None})
+        self.assertEqual(st, 401)   # the token, as for every snapshot file
+        self.assertServing()
 
     def test_import_upload(self):
         text = "https://example.com/up/1\nhttps://example.com/up/2\njavascript:alert(1)\nhttps://example.com/up/1\n"

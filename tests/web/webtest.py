@@ -207,3 +207,35 @@ def fake_snapshot(d, link_id, width=320, height=200, title=None, colour=lambda y
     finally:
         db.close()
     return sid
+
+
+def fake_kept(d, sid, text=None, mhtml=None, pdf=None):
+    """What a capture keeps besides its picture, faked for snapshot sid as the capture
+    writes it: text (a dict with title, byline, lang, excerpt, blocks, text, cut) as the
+    snapshot's page_texts row, mhtml and pdf (bytes) as files under <state>/snapshots, and
+    the snapshot's `files` record naming them. The full-text index is linksnapd's (its
+    tokenizer lives there): call search.reindex afterwards to search the text."""
+    import sqlite3
+    sdir = os.path.join(d.state_dir, "snapshots")
+    files = {}
+    for kind, data in (("mhtml", mhtml), ("pdf", pdf)):
+        if data is None:
+            continue
+        p = os.path.join(sdir, "fake-%d.%s" % (sid, kind))
+        with open(p, "wb") as f:
+            f.write(data)
+        files[kind] = {"path": p, "bytes": len(data)}
+    db = sqlite3.connect(d.db_path, timeout=30)
+    try:
+        link_id = db.execute("SELECT link_id FROM snapshots WHERE id = ?", (sid,)).fetchone()[0]
+        if text is not None:
+            body = text.get("text", "")
+            db.execute("INSERT OR REPLACE INTO page_texts(snapshot_id, link_id, cut, title, byline, lang, excerpt, text, blocks)"
+                       " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                       (sid, link_id, int(bool(text.get("cut"))), text.get("title"), text.get("byline"),
+                        text.get("lang"), text.get("excerpt"), body, json.dumps(text.get("blocks", []))))
+            files["text"] = {"path": None, "bytes": len(body.encode()), "cut": bool(text.get("cut"))}
+        db.execute("UPDATE snapshots SET files = ? WHERE id = ?", (json.dumps(files) if files else None, sid))
+        db.commit()
+    finally:
+        db.close()

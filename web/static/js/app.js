@@ -1,13 +1,14 @@
 // app.js -- the page's entry: language, login when the daemon asks for its token, the
 // event socket, and a small router over the History API (/, /links, /links/ID, /tags,
-// /stats, /import, /sites). Each page gets a context whose event listeners and cleanups end when
-// the user leaves it.
+// /stats, /import, /sites, /read/SNAPSHOT_ID). Each page gets a context whose event
+// listeners and cleanups end when the user leaves it.
 import { h } from './dom.js';
 import { t, lang, setLang, applyStatic } from './i18n.js';
 import { authState, connectEvents, login, on, onLogin } from './api.js';
 import { pageAdd } from './page_add.js';
 import { pageLinks } from './page_links.js';
 import { pageDetail } from './page_detail.js';
+import { pageReader } from './page_reader.js';
 import { pageTags } from './page_tags.js';
 import { pageStats } from './page_stats.js';
 import { pageImport } from './page_import.js';
@@ -17,6 +18,7 @@ const routes = [
   [/^\/$/, 'add', pageAdd],
   [/^\/links$/, 'links', pageLinks],
   [/^\/links\/(\d+)$/, 'links', pageDetail],
+  [/^\/read\/(\d+)$/, 'links', pageReader],
   [/^\/tags$/, 'tags', pageTags],
   [/^\/stats$/, 'stats', pageStats],
   [/^\/import$/, 'import', pageImport],

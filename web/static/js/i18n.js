@@ -11,7 +11,7 @@ const zh = {
   st_queued: '排队中', st_running: '快照中', st_ok: '已完成', st_partial: '部分完成', st_failed: '失败',
   st_canceled: '已取消', st_done: '已完成', st_none: '无快照',
   st_blocked: '被拦截', nav_sites: '站点规则',
-  links_heading: '链接管理', search: '搜索', search_ph: '网址、标题或描述', untagged: '无标签',
+  links_heading: '链接管理', search: '搜索', search_ph: '网址、标题、描述或网页正文', untagged: '无标签',
   mode: '点击标签时', mode_all: '全部包含', mode_any: '任一包含', mode_none: '都不包含',
   filters: '筛选', clear: '清除筛选', view_grid: '网格', view_list: '列表', view: '显示',
   count_shown: '已显示 {n} 条', no_links: '没有符合条件的链接', more: '加载更多', end: '没有更多了',
@@ -26,6 +26,13 @@ const zh = {
   h_shaped: '处理', fid_rule: '站点规则 {m}', fid_consent: '已隐藏同意横幅（{m}；{n} 个元素）',
   fid_hide: '规则隐藏 {m}', fid_wall: '机器人拦截：{m}', fid_wait: '等待选择器：{m}',
   h_size: '尺寸', not_found: '找不到这个链接',
+  sort: '排序', sort_auto: '默认', sort_relevance: '相关度', sort_added: '添加时间', sort_title: '标题',
+  sort_captured: '快照时间', sort_host: '网站',
+  detail_downloads: '下载', dl_png: 'PNG 截图', dl_mhtml: 'MHTML 网页存档', dl_pdf: 'PDF', dl_text: '文本 (.txt)',
+  dl_mhtml_hint: 'MHTML 下载后可在 Chromium 或 Edge 中打开', detail_read: '阅读视图',
+  read_back: '返回链接', read_shot: '查看截图', read_txt: '下载文本', read_none: '这个快照没有保存文字',
+  read_cut: '网页的文字超过上限（text_max_kb），其余部分没有保存。', read_source: '来源：{m}',
+  read_plain: '这个网页不是文章，下面是它的全部可见文字。', read_captured: '快照于 {m}',
   tags_heading: '标签', tag_name: '标签', tag_count: '链接数', tag_actions: '操作', tag_rename: '重命名',
   tag_delete: '删除', tag_merge: '合并所选到', tag_merge_btn: '合并', tag_none: '还没有标签',
   tag_confirm_delete: '从 {n} 条链接上去掉标签「{t}」？', tag_new_name: '新名称', tags_chart: '标签分布',
@@ -54,7 +61,7 @@ const en = {
   st_queued: 'queued', st_running: 'capturing', st_ok: 'done', st_partial: 'partial', st_failed: 'failed',
   st_canceled: 'canceled', st_done: 'done', st_none: 'no snapshot',
   st_blocked: 'blocked', nav_sites: 'Sites',
-  links_heading: 'Links', search: 'Search', search_ph: 'URL, title or description', untagged: 'Untagged',
+  links_heading: 'Links', search: 'Search', search_ph: 'URL, title, description or page text', untagged: 'Untagged',
   mode: 'Clicking a tag', mode_all: 'all of', mode_any: 'any of', mode_none: 'none of',
   filters: 'Filters', clear: 'Clear filters', view_grid: 'Grid', view_list: 'List', view: 'View',
   count_shown: '{n} shown', no_links: 'No links match', more: 'Load more', end: 'That is all',
@@ -69,6 +76,13 @@ const en = {
   h_shaped: 'Shaped by', fid_rule: 'site rule {m}', fid_consent: 'consent hidden ({m}; {n} elements)',
   fid_hide: 'hidden by rule: {m}', fid_wall: 'bot wall: {m}', fid_wait: 'wait_for {m}',
   h_size: 'Size', not_found: 'No such link',
+  sort: 'Sort', sort_auto: 'default', sort_relevance: 'relevance', sort_added: 'added', sort_title: 'title',
+  sort_captured: 'captured', sort_host: 'site',
+  detail_downloads: 'Downloads', dl_png: 'PNG screenshot', dl_mhtml: 'MHTML page archive', dl_pdf: 'PDF', dl_text: 'Text (.txt)',
+  dl_mhtml_hint: 'MHTML opens from a file in Chromium or Edge', detail_read: 'Reader view',
+  read_back: 'Back to the link', read_shot: 'Screenshot', read_txt: 'Download text', read_none: 'This snapshot kept no text',
+  read_cut: 'The page had more text than the limit (text_max_kb); the rest was not kept.', read_source: 'Source: {m}',
+  read_plain: 'Not an article: the page’s visible text follows.', read_captured: 'Captured {m}',
   tags_heading: 'Tags', tag_name: 'Tag', tag_count: 'Links', tag_actions: 'Actions', tag_rename: 'Rename',
   tag_delete: 'Delete', tag_merge: 'Merge selected into', tag_merge_btn: 'Merge', tag_none: 'No tags yet',
   tag_confirm_delete: 'Remove tag “{t}” from {n} links?', tag_new_name: 'New name', tags_chart: 'Tags',
@@ -126,4 +140,13 @@ export function fmtDate(iso) {
     year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit',
   });
   return formatters[lang].format(new Date(iso));
+}
+
+// A file size as people read it: 812 B, 3.4 KB, 12 MB (powers of 1024).
+export function fmtBytes(n) {
+  if (typeof n !== 'number' || !Number.isFinite(n) || n < 0) return '';
+  const units = ['B', 'KB', 'MB', 'GB'];
+  let i = 0;
+  while (n >= 1024 && i < units.length - 1) { n /= 1024; i++; }
+  return `${i === 0 ? n : n.toFixed(n < 10 ? 1 : 0)} ${units[i]}`;
 }

@@ -1,8 +1,9 @@
 // page_detail.js -- one link: the full-page screenshot in lazily loaded tiles (a 30,000 px
-// capture is never decoded at once), snapshot history, edit title, description and tags,
-// re-capture, open the original, delete.
+// capture is never decoded at once), the shown snapshot's downloads (PNG, MHTML, PDF, text)
+// and reader view, snapshot history, edit title, description and tags, re-capture, open
+// the original, delete.
 import { h, announce, safeHref, shownUrl, splitTags, toast } from './dom.js';
-import { t, fmtDate } from './i18n.js';
+import { t, fmtBytes, fmtDate } from './i18n.js';
 import { isMissing, rpc } from './api.js';
 import { badge, tagField } from './widgets.js';
 
@@ -25,6 +26,30 @@ async function shotView(snap) {
     box.append(h('p', { class: 'muted' }, t('error', { m: e.message })));
   }
   return box;
+}
+
+// What the snapshot kept, each format as a download link with its size (the daemon sends
+// them as attachments), and the reader view when it kept the page's text.
+function downloadsView(snap) {
+  const f = (snap && snap.files) || {};
+  const base = snap ? `/snapshots/${snap.id}` : '';
+  const item = (kind, href, label, hint) => (f[kind]
+    ? h('li', { dataset: { format: kind } },
+      h('a', { href, download: '' }, label),
+      typeof f[kind].bytes === 'number' ? h('span', { class: 'muted' }, ' · ', fmtBytes(f[kind].bytes)) : null,
+      hint ? h('span', { class: 'muted' }, ' · ', hint) : null)
+    : null);
+  const items = [
+    item('png', `${base}/full.png?download=1`, t('dl_png')),
+    item('mhtml', `${base}/page.mhtml`, t('dl_mhtml'), t('dl_mhtml_hint')),
+    item('pdf', `${base}/page.pdf`, t('dl_pdf')),
+    item('text', `${base}/text.txt`, t('dl_text')),
+  ].filter(Boolean);
+  if (!items.length) return null;
+  return h('section', { class: 'panel downloads', 'aria-labelledby': 'dl-h' },
+    h('h3', { id: 'dl-h' }, t('detail_downloads')),
+    f.text ? h('p', {}, h('a', { href: `/read/${snap.id}`, class: 'button reader-link' }, t('detail_read'))) : null,
+    h('ul', { class: 'files' }, items));
 }
 
 // What shaped the picture (the snapshot's fidelity record), as a short line.
@@ -68,6 +93,7 @@ export async function pageDetail(main, ctx, id) {
     return;
   }
   const shotBox = h('div', { class: 'shot-wrap' });
+  const dlBox = h('div', { class: 'downloads-wrap' });
   const histBox = h('section', { class: 'panel', 'aria-labelledby': 'hist-h' }, h('h3', { id: 'hist-h' }, t('detail_history')));
   const title = h('input', { id: 'd-title', name: 'title', value: link.title ?? '' });
   const desc = h('textarea', { id: 'd-desc', name: 'description', rows: 3 });
@@ -91,6 +117,7 @@ export async function pageDetail(main, ctx, id) {
     try { snaps = (await rpc('snapshot.list', { link_id: id })).snapshots; } catch (e) { if (!isMissing(e)) throw e; }
     const current = pick || snaps.find((s) => s.state === 'ok' || s.state === 'partial') || snaps[0];
     shotBox.replaceChildren(await shotView(current));
+    dlBox.replaceChildren(...[downloadsView(current)].filter(Boolean));
     histBox.replaceChildren(histBox.firstChild, snaps.length ? historyTable(snaps, (s) => paintShots(s)) : h('p', { class: 'muted' }, t('st_none')));
   }
 
@@ -138,6 +165,7 @@ export async function pageDetail(main, ctx, id) {
       h('div', { class: 'detail-cols' },
         shotBox,
         h('aside', {},
+          dlBox,
           form,
           h('section', { class: 'panel' }, h('h3', {}, t('detail_tags')), chips, tagForm))),
       histBox));

@@ -1,12 +1,14 @@
 // page_links.js -- 链接管理 / Links: grid or list, newest first, infinite scroll; filters by
-// tags (all of / any of / none of, by clicking chips), untagged and text, kept in the query
-// string; select many to tag, untag, re-capture or delete at once.
+// tags (all of / any of / none of, by clicking chips), untagged and text (the address,
+// title, description or the words of the page, with the hit's snippet under a card), a
+// sort, all kept in the query string; select many to tag, untag, re-capture or delete.
 import { h, announce, tagKey, toast } from './dom.js';
 import { t } from './i18n.js';
 import { batchAll, isMissing, rpc } from './api.js';
 import { chip, linkCard, tagField } from './widgets.js';
 
 const PAGE = 48;
+const SORTS = ['relevance', 'added', 'title', 'captured', 'host'];
 
 function readFilter() {
   const q = new URLSearchParams(location.search);
@@ -15,6 +17,7 @@ function readFilter() {
     all: list('all'), any: list('any'), none: list('none'), untagged: q.get('untagged') === '1',
     q: q.get('q') || '', view: q.get('view') === 'list' ? 'list' : 'grid',
     mode: ['all', 'any', 'none'].includes(q.get('mode')) ? q.get('mode') : 'all',
+    sort: SORTS.includes(q.get('sort')) ? q.get('sort') : '',
   };
 }
 
@@ -25,6 +28,7 @@ function writeFilter(f) {
   if (f.q) q.set('q', f.q);
   if (f.view !== 'grid') q.set('view', f.view);
   if (f.mode !== 'all') q.set('mode', f.mode);
+  if (f.sort) q.set('sort', f.sort);
   const s = q.toString();
   history.replaceState(null, '', '/links' + (s ? '?' + s : ''));
 }
@@ -36,6 +40,8 @@ function params(f) {
   if (f.none.length) p.tags_none = f.none;
   if (f.untagged) p.untagged = true;
   if (f.q) p.q = f.q;
+  // relevance needs words to rank by: without q the daemon's own default (newest first)
+  if (f.sort && (f.sort !== 'relevance' || f.q)) p.sort = f.sort;
   return p;
 }
 
@@ -53,6 +59,9 @@ export function pageLinks(main, ctx) {
   const untagged = h('input', { type: 'checkbox', id: 'links-untagged', checked: f.untagged });
   const modeSel = h('select', { id: 'links-mode', name: 'mode' },
     ['all', 'any', 'none'].map((m) => h('option', { value: m, selected: f.mode === m }, t('mode_' + m))));
+  // '' = the daemon's default: relevance with words to search, newest first without
+  const sortSel = h('select', { id: 'links-sort', name: 'sort' },
+    ['', ...SORTS].map((m) => h('option', { value: m, selected: f.sort === m }, t('sort_' + (m || 'auto')))));
   const viewBtn = h('button', { type: 'button', class: 'ghost', id: 'links-view', 'aria-pressed': String(f.view === 'list') },
     f.view === 'list' ? t('view_grid') : t('view_list'));
   const selBar = selectionBar();
@@ -195,6 +204,7 @@ export function pageLinks(main, ctx) {
   });
   untagged.addEventListener('change', () => { f.untagged = untagged.checked; filterChanged(); });
   modeSel.addEventListener('change', () => { f.mode = modeSel.value; writeFilter(f); });
+  sortSel.addEventListener('change', () => { f.sort = sortSel.value; filterChanged(); });
   viewBtn.addEventListener('click', () => {
     f.view = f.view === 'grid' ? 'list' : 'grid';
     grid.classList.toggle('list', f.view === 'list');
@@ -227,6 +237,7 @@ export function pageLinks(main, ctx) {
         h('label', { for: 'links-q', class: 'sr-only' }, t('search')), search,
         h('label', { class: 'check' }, untagged, ' ', t('untagged')),
         h('label', { for: 'links-mode' }, t('mode')), modeSel,
+        h('label', { for: 'links-sort' }, t('sort')), sortSel,
         viewBtn),
       active, tagBar),
     selBar, grid, sentinel, foot);

@@ -1,5 +1,6 @@
 // widgets.js -- pieces several pages share: tag chips, the capture state badge, the
-// thumbnail, the tag field with completion, and a link's card.
+// thumbnail, the tag field with completion, a link's card, and the snippet of a search
+// hit in a page's text.
 import { h, safeHref, shownHost, shownUrl, splitTags, tagKey } from './dom.js';
 import { t, fmtDate } from './i18n.js';
 import { rpc } from './api.js';
@@ -31,6 +32,14 @@ export function thumb(link, big, eager) {
   return box;
 }
 
+// The excerpt link.list gives for a hit in the page's text: its segments as text nodes,
+// the hits in <mark>. Never markup: a segment "<b>" is shown as those three characters.
+export function snippet(match) {
+  if (!match || match.in !== 'text' || !Array.isArray(match.snippet)) return null;
+  return h('p', { class: 'snippet', dir: 'auto' },
+    match.snippet.map((s) => (s && s.hit ? h('mark', {}, String(s.text)) : String(s ? s.text : ''))));
+}
+
 // One link as a card (grid) or a row (list). opts: {onTag, selectable, selected, onSelect}
 export function linkCard(link, opts = {}) {
   const title = link.title || (link.last_snapshot && link.last_snapshot.title) || shownUrl(link);
@@ -46,6 +55,7 @@ export function linkCard(link, opts = {}) {
     h('a', { href: `/links/${link.id}`, tabindex: '-1', 'aria-hidden': 'true', class: 'thumb-link' }, thumb(link, false, opts.eager)),
     h('div', { class: 'body' },
       head,
+      snippet(link.match),
       h('div', { class: 'meta' },
         href ? h('a', { href, class: 'host', target: '_blank', rel: 'noopener noreferrer' }, shownHost(link)) : h('span', { class: 'host' }, shownHost(link)),
         badge(stateOf(link)),
