@@ -192,16 +192,11 @@ class SearchTests(TestCase):
                         "SELECT text FROM page_texts WHERE snapshot_id = ?", (sid,)).fetchone()
                     self.assertIn(word, text[0], "seed %d" % seed)
                 d.start()   # the jobs cut short are queued again
-            with d.client() as c:   # the rest finishes; then every page is found by its words
-                c.call("events.subscribe", {"topics": ["job"]})
-                while d.call("daemon.status")["queue"]["queued"] + d.call("daemon.status")["queue"]["running"]:
-                    c.wait_event(lambda e: e.get("topic") == "job.finished")
-            for lid, (sid, word) in acked.items():
+            for lid, (sid, word) in acked.items():   # found by its words, in its text
                 found = d.call("link.list", {"q": word})["links"]
                 self.assertEqual([(l["id"], l["match"]["in"]) for l in found], [(lid, "text")], word)
-            self.assertEqual(len(d.call("link.list", {"q": "common", "limit": 500})["links"]), rounds * batch)
-            d.stop()
-            self.assertEqual(len(self.assertInStep(d.db_path)), rounds * batch)
+            self.assertEqual(d.stop(), 0)   # with captures still running
+            self.assertGreaterEqual(len(self.assertInStep(d.db_path)), len(acked))
         finally:
             d.close()
 
