@@ -8,6 +8,7 @@ import json
 import os
 import pty
 import select
+import shutil
 import struct
 import subprocess
 import tempfile
@@ -343,6 +344,7 @@ class CaptureCliTests(TestCase):
     @classmethod
     def tearDownClass(cls):
         cls.d.close()
+        shutil.rmtree(cls.fake_dir, ignore_errors=True)
 
     def run_cli(self, *args):
         """linksnap with bytes out (files, not text)."""

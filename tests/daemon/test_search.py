@@ -11,6 +11,7 @@ daemon reported finished has its text and is found by its words; a rerun complet
 import json
 import os
 import random
+import shutil
 import sqlite3
 import subprocess
 import tempfile
@@ -199,6 +200,7 @@ class SearchTests(TestCase):
             self.assertGreaterEqual(len(self.assertInStep(d.db_path)), len(acked))
         finally:
             d.close()
+            shutil.rmtree(fake_dir, ignore_errors=True)
 
 
 if __name__ == "__main__":
