@@ -89,24 +89,25 @@ void cli_print_rpc_error(cli_t *cli, const char *what, const json_t *error)
                 "this linksnap, or the feature has not landed)\n", cli->cmd ? cli->cmd : "this");
 }
 
-/* Every string in v, in place, made safe for a terminal (util_text_safe). */
-static void clean_strings(json_t *v, int depth);
+/* Every string in v, in place, made safe for a terminal (util_text_safe; newlines and
+ * tabs kept with lines). */
+static void clean_strings(json_t *v, int lines, int depth);
 
 /* One member or element x of a container: a string is made safe in place, anything else
  * is descended into. */
-static void clean_value(json_t *x, int depth)
+static void clean_value(json_t *x, int lines, int depth)
 {
     if (!json_is_string(x)) {
-        clean_strings(x, depth + 1);
+        clean_strings(x, lines, depth + 1);
         return;
     }
-    char *safe = util_text_safe(json_string_value(x), 0);
+    char *safe = util_text_safe(json_string_value(x), lines);
     if (safe && strcmp(safe, json_string_value(x)))
         json_string_set(x, safe);
     free(safe);
 }
 
-static void clean_strings(json_t *v, int depth)
+static void clean_strings(json_t *v, int lines, int depth)
 {
     if (depth > 64)
         return;
@@ -114,37 +115,50 @@ static void clean_strings(json_t *v, int depth)
         const char *k;
         json_t *x;
         json_object_foreach(v, k, x)
-            clean_value(x, depth);
+            clean_value(x, lines, depth);
     } else if (json_is_array(v)) {
         size_t i;
         json_t *x;
         json_array_foreach(v, i, x)
-            clean_value(x, depth);
+            clean_value(x, lines, depth);
     }
 }
 
 void cli_clean(const cli_t *cli, json_t *v)
 {
     if (v && !cli->json)   /* --json escapes control characters itself (\u001b) */
-        clean_strings(v, 0);
+        clean_strings(v, 0, 0);
+}
+
+int cli_call_ex(cli_t *cli, const char *method, json_t *params, int lines, json_t **result,
+                json_t **error)
+{
+    *result = NULL;
+    json_t *e = NULL;
+    char err[1024];
+    if (error)
+        *error = NULL;
+    if (!params)   /* every caller builds its params; NULL means that ran out of memory */
+        return cli_fail(cli, "out of memory");
+    int rc = conn_call(cli->conn, method, params, result, &e, err, sizeof err);
+    json_decref(params);
+    if (*result && !cli->json)
+        clean_strings(*result, lines, 0);
+    if (rc == CLIENT_ERPC && error) {
+        *error = e;   /* the caller says what it means */
+        return CLI_EXIT_RPC;
+    }
+    if (rc == CLIENT_ERPC)
+        cli_print_rpc_error(cli, NULL, e);
+    else if (rc)
+        fprintf(cli->err, "linksnap: %s\n", err);
+    json_decref(e);
+    return cli_exit_code(rc);
 }
 
 int cli_call(cli_t *cli, const char *method, json_t *params, json_t **result)
 {
-    *result = NULL;
-    json_t *error = NULL;
-    char err[1024];
-    if (!params)   /* every caller builds its params; NULL means that ran out of memory */
-        return cli_fail(cli, "out of memory");
-    int rc = conn_call(cli->conn, method, params, result, &error, err, sizeof err);
-    json_decref(params);
-    cli_clean(cli, *result);
-    if (rc == CLIENT_ERPC)
-        cli_print_rpc_error(cli, NULL, error);
-    else if (rc)
-        fprintf(cli->err, "linksnap: %s\n", err);
-    json_decref(error);
-    return cli_exit_code(rc);
+    return cli_call_ex(cli, method, params, 0, result, NULL);
 }
 
 int cli_pipeline(cli_t *cli, json_t *calls, json_t **replies)

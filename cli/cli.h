@@ -45,6 +45,9 @@ extern const cli_command_t cli_commands[];   /* commands.c; ends with a NULL nam
 int cli_cmd_chart(cli_t *cli, int argc, char **argv);
 /* `linksnap site` (site.c). */
 int cli_cmd_site(cli_t *cli, int argc, char **argv);
+/* `linksnap text` and `linksnap get` (text.c). */
+int cli_cmd_text(cli_t *cli, int argc, char **argv);
+int cli_cmd_get(cli_t *cli, int argc, char **argv);
 
 /* Global options, then the command. Returns the exit code. */
 int cli_run(cli_t *cli, int argc, char **argv);
@@ -62,6 +65,11 @@ int cli_fail(cli_t *cli, const char *fmt, ...) __attribute__((format(printf, 2, 
 /* One call; takes params (an object; NULL is taken as an allocation that failed). On success *result is owned and 0 is returned;
  * otherwise the error was printed and the exit code is returned. */
 int cli_call(cli_t *cli, const char *method, json_t *params, json_t **result);
+/* cli_call with two choices: with lines, '\n' and '\t' stay in the result's strings (the
+ * command lays text out itself; other controls are still replaced); with error non-NULL,
+ * an error answer is not printed but handed over in *error (owned) with exit code 1. */
+int cli_call_ex(cli_t *cli, const char *method, json_t *params, int lines, json_t **result,
+                json_t **error);
 /* Pipelined calls ([method, params] pairs, borrowed); *replies owned. Transport errors are
  * printed and give the exit code; per-call errors stay in the replies. */
 int cli_pipeline(cli_t *cli, json_t *calls, json_t **replies);

@@ -212,29 +212,72 @@ done:
 
 /* ---- ls ----------------------------------------------------------------------------- */
 
+typedef struct {
+    buf_t tags, snippet;
+} link_rows_t;
+
+/* The line under a link found in its page's text: its match snippet indented, the hit
+ * segments bold on a colour terminal, every run of whitespace one space (the strings came
+ * scrubbed of control characters; newlines and tabs were kept for this). Empty (len 0)
+ * when the link has no text match. 0, or -1 out of memory. */
+static int snippet_line(cli_t *cli, const json_t *l, buf_t *b)
+{
+    const json_t *m = json_object_get(l, "match");
+    buf_reset(b);
+    if (strcmp(cli_str(m, "in"), "text"))
+        return 0;
+    int space = 1;   /* drops leading blanks and folds runs */
+    size_t i;
+    const json_t *seg;
+    if (buf_append(b, "    ", 4))
+        return -1;
+    json_array_foreach(json_object_get(m, "snippet"), i, seg) {
+        int hit = json_is_true(json_object_get(seg, "hit")) && cli->color;
+        if (hit && buf_append(b, "\033[1m", 4))
+            return -1;
+        for (const char *c = cli_str(seg, "text"); *c; c++) {
+            int ws = *c == ' ' || *c == '\n' || *c == '\t';
+            if (ws && space)
+                continue;
+            space = ws;
+            if (buf_append(b, ws ? " " : c, 1))
+                return -1;
+        }
+        if (hit && buf_append(b, "\033[22m", 5))
+            return -1;
+    }
+    if (b->len == 4)   /* no words: no line */
+        buf_reset(b);
+    return buf_append(b, "", 0);
+}
+
 static int link_row_cb(cli_t *cli, table_t *t, const json_t *l, void *ud)
 {
-    buf_t *tags = ud;
+    link_rows_t *rows = ud;
     char id[32], added[16], snap[64];
     snprintf(id, sizeof id, "%lld", cli_int(l, "id"));
     snprintf(added, sizeof added, "%.10s", cli_str(l, "created_at"));
     const char *title = cli_str(l, "title");
-    if (join_tags(json_object_get(l, "tags"), tags))
+    if (join_tags(json_object_get(l, "tags"), &rows->tags) || snippet_line(cli, l, &rows->snippet))
         return -1;
-    const char *cells[] = {id, *title ? title : url_short(shown_url(l)), tags->data,
+    const char *cells[] = {id, *title ? title : url_short(shown_url(l)), rows->tags.data,
                            paint(cli, cli_str(json_object_get(l, "last_snapshot"), "state"),
                                  snap, sizeof snap),
                            added};
-    return table_add(t, cells);
+    if (table_add(t, cells))
+        return -1;
+    return rows->snippet.len ? table_note(t, rows->snippet.data) : 0;
 }
 
 static int print_links(cli_t *cli, const json_t *links)
 {
     static const char *const header[] = {"ID", "TITLE", "TAGS", "SNAPSHOT", "ADDED"};
-    buf_t tags;
-    buf_init(&tags, 0);
-    int rc = cli_print_table(cli, links, header, 5, 1, link_row_cb, &tags);
-    buf_free(&tags);
+    link_rows_t rows;
+    buf_init(&rows.tags, 0);
+    buf_init(&rows.snippet, 0);
+    int rc = cli_print_table(cli, links, header, 5, 1, link_row_cb, &rows);
+    buf_free(&rows.tags);
+    buf_free(&rows.snippet);
     return rc;
 }
 
@@ -274,7 +317,8 @@ static int cmd_ls(cli_t *cli, int argc, char **argv)
         if (p && cursor)
             json_object_set_new(p, "cursor", json_string(cursor));
         json_decref(r);
-        if ((rc = cli_call(cli, "link.list", p, &r)))
+        /* newlines kept: the snippet folds them to spaces, the table cells too */
+        if ((rc = cli_call_ex(cli, "link.list", p, 1, &r, NULL)))
             goto done;
         json_array_extend(links, json_object_get(r, "links"));
         free(cursor);
@@ -1125,8 +1169,9 @@ const cli_command_t cli_commands[] = {
      "linksnapd has no browser running."},
     {"ls", cmd_ls, "[-t TAG]... [--any TAG]... [--not TAG]... [--untagged] [-q TEXT] [--limit N] [--all]",
      "Lists links, newest first: -t all of these tags, --any at least one of these, --not\n"
-     "none of these, -q text in the URL, title or description. --limit sets the page size\n"
-     "(1-500, default 50); --all follows every page."},
+     "none of these, -q text in the URL, title or description, or words of the page (best\n"
+     "matches first; under a link found in its page's text, the passage, hits in bold on a\n"
+     "terminal). --limit sets the page size (1-500, default 50); --all follows every page."},
     {"show", cmd_show, "ID|URL", "Shows one link: its fields, tags and last snapshot."},
     {"rm", cmd_rm, "ID...", "Deletes links; their snapshots go with them."},
     {"edit", cmd_edit, "ID [--title T] [--description D]",
@@ -1138,6 +1183,15 @@ const cli_command_t cli_commands[] = {
      "Renames a tag; renaming onto an existing tag merges the two."},
     {"tag-merge", cmd_tag_merge, "TAG... --into TAG", "Merges tags into one."},
     {"tag-delete", cmd_tag_delete, "TAG", "Deletes a tag; its links stay."},
+    {"text", cli_cmd_text, "ID|URL | --snapshot N",
+     "Prints the words of a link's newest capture that kept them (or of snapshot N): title,\n"
+     "byline, then the article as plain text, or the page's visible text when it was not\n"
+     "an article. --json prints snapshot.text's object."},
+    {"get", cli_cmd_get, "ID|URL | --snapshot N  --png|--mhtml|--pdf|--text -o FILE [--force]",
+     "Saves a file of a link's newest capture that has it (or of snapshot N) as FILE, or\n"
+     "onto standard output with -o - (not a PNG, MHTML or PDF onto a terminal). An\n"
+     "existing FILE is replaced only with --force. linksnap reads the file from\n"
+     "linksnapd's state dir itself, so it must run as a user who may read it."},
     {"snap", cmd_snap, "ID|URL [--wait]", "Queues a new capture of a link; --wait waits for it."},
     {"jobs", cmd_jobs, "[STATE]", "Lists capture jobs (queued, running, done, failed, canceled)."},
     {"cancel", cmd_cancel, "JOB", "Cancels a queued or running capture job."},

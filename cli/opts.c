@@ -9,7 +9,7 @@
 #include <string.h>
 
 enum { C_ANY = 256, C_NOT, C_UNTAGGED, C_LIMIT, C_ALL, C_NO_CAPTURE, C_WAIT, C_TITLE,
-       C_DESCRIPTION, C_INTO, C_FORMAT };
+       C_DESCRIPTION, C_INTO, C_FORMAT, C_FORCE, C_SNAPSHOT, C_PNG, C_MHTML, C_PDF, C_TEXT };
 
 static const struct option long_opts[] = {
     {"tag", required_argument, NULL, 't'},
@@ -25,6 +25,13 @@ static const struct option long_opts[] = {
     {"description", required_argument, NULL, C_DESCRIPTION},
     {"into", required_argument, NULL, C_INTO},
     {"format", required_argument, NULL, C_FORMAT},
+    {"output", required_argument, NULL, 'o'},
+    {"force", no_argument, NULL, C_FORCE},
+    {"snapshot", required_argument, NULL, C_SNAPSHOT},
+    {"png", no_argument, NULL, C_PNG},
+    {"mhtml", no_argument, NULL, C_MHTML},
+    {"pdf", no_argument, NULL, C_PDF},
+    {"text", no_argument, NULL, C_TEXT},
     {NULL, 0, NULL, 0},
 };
 
@@ -44,6 +51,10 @@ static unsigned flag_of(int ch)
     case C_DESCRIPTION: return OPT_DESCRIPTION;
     case C_INTO: return OPT_INTO;
     case C_FORMAT: return OPT_FORMAT;
+    case 'o': return OPT_OUTPUT;
+    case C_FORCE: return OPT_FORCE;
+    case C_SNAPSHOT: return OPT_SNAPSHOT;
+    case C_PNG: case C_MHTML: case C_PDF: case C_TEXT: return OPT_KIND;
     default: return 0;
     }
 }
@@ -64,7 +75,7 @@ int opts_parse(cli_t *cli, int argc, char **argv, unsigned allowed, opts_t *o)
     optind = 0;   /* glibc: full re-initialisation, so commands can be parsed again */
     opterr = 0;
     int ch, longindex;
-    while ((longindex = -1, ch = getopt_long(argc, argv, ":t:q:", long_opts, &longindex)) != -1) {
+    while ((longindex = -1, ch = getopt_long(argc, argv, ":t:q:o:", long_opts, &longindex)) != -1) {
         if (ch == '?') {
             if (optopt && optopt < 256)
                 return cli_usage_error(cli, "unknown option '-%c'", optopt);
@@ -102,6 +113,26 @@ int opts_parse(cli_t *cli, int argc, char **argv, unsigned allowed, opts_t *o)
         case C_DESCRIPTION: o->description = optarg; break;
         case C_INTO: o->into = optarg; break;
         case C_FORMAT: o->format = optarg; break;
+        case 'o': o->output = optarg; break;
+        case C_FORCE: o->force = 1; break;
+        case C_SNAPSHOT: {
+            char *end;
+            errno = 0;
+            long long v = strtoll(optarg, &end, 10);
+            if (errno || end == optarg || *end || v < 1 || optarg[0] == '+')
+                return cli_usage_error(cli, "--snapshot takes a snapshot id (a positive whole "
+                                       "number), not '%s'", optarg);
+            o->snapshot = v;
+            break;
+        }
+        case C_PNG: case C_MHTML: case C_PDF: case C_TEXT: {
+            const char *k = long_opts[longindex].name;
+            if (o->kind && strcmp(o->kind, k))
+                return cli_usage_error(cli, "give one of --png, --mhtml, --pdf or --text, not "
+                                       "--%s and --%s", o->kind, k);
+            o->kind = k;
+            break;
+        }
         }
         if (bad)
             return cli_fail(cli, "out of memory");

@@ -21,13 +21,20 @@ enum {
     OPT_DESCRIPTION = 1u << 10, /* --description D */
     OPT_INTO = 1u << 11,        /* --into TAG */
     OPT_FORMAT = 1u << 12,      /* --format F */
+    OPT_OUTPUT = 1u << 13,      /* -o, --output FILE */
+    OPT_FORCE = 1u << 14,       /* --force */
+    OPT_SNAPSHOT = 1u << 15,    /* --snapshot N */
+    OPT_KIND = 1u << 16,        /* one of --png, --mhtml, --pdf, --text */
 };
 
 typedef struct {
     json_t *tags, *any, *not_;  /* owned arrays of strings (never NULL after parse) */
-    int untagged, all, no_capture, wait;
+    int untagged, all, no_capture, wait, force;
     long limit;                 /* 0 when not given */
+    long long snapshot;         /* --snapshot: 0 when not given */
     const char *q, *title, *description, *into, *format;   /* borrowed from argv; NULL if absent */
+    const char *output;         /* -o: borrowed; NULL if absent */
+    const char *kind;           /* "png", "mhtml", "pdf" or "text"; NULL if absent */
     char **args;                /* the operands (borrowed from argv) */
     int nargs;
 } opts_t;

@@ -204,6 +204,7 @@ void table_layout(size_t *w, size_t n, int flex, size_t max_width, size_t min_wi
 struct table {
     size_t ncols, nrows, cap;
     char **cells;   /* nrows * ncols, owned */
+    char **notes;   /* nrows lines under the rows (NULL: none), owned */
 };
 
 table_t *table_new(size_t ncols)
@@ -220,7 +221,10 @@ void table_free(table_t *t)
         return;
     for (size_t i = 0; i < t->nrows * t->ncols; i++)
         free(t->cells[i]);
+    for (size_t i = 0; i < t->nrows; i++)
+        free(t->notes[i]);
     free(t->cells);
+    free(t->notes);
     free(t);
 }
 
@@ -237,8 +241,13 @@ int table_add(table_t *t, const char *const *cells)
         if (!n)
             return -1;
         t->cells = n;
+        char **notes = realloc(t->notes, nc * sizeof *notes);
+        if (!notes)
+            return -1;
+        t->notes = notes;
         t->cap = nc;
     }
+    t->notes[t->nrows] = NULL;
     char **row = t->cells + t->nrows * t->ncols;
     for (size_t c = 0; c < t->ncols; c++) {
         row[c] = strdup(cells[c] ? cells[c] : "");
@@ -252,6 +261,18 @@ int table_add(table_t *t, const char *const *cells)
                 *q = ' ';
     }
     t->nrows++;
+    return 0;
+}
+
+int table_note(table_t *t, const char *line)
+{
+    if (t->nrows == 0)
+        return -1;
+    char *copy = strdup(line);
+    if (!copy)
+        return -1;
+    free(t->notes[t->nrows - 1]);
+    t->notes[t->nrows - 1] = copy;
     return 0;
 }
 
@@ -301,6 +322,10 @@ int table_print(const table_t *t, const char *const *header, int flex, size_t ma
     for (size_t r = 0; r < t->nrows; r++) {
         print_row((const char *const *)t->cells + r * t->ncols, w, t->ncols, cut, cutlen, out);
         fputc('\n', out);
+        if (t->notes[r]) {
+            fputs(t->notes[r], out);
+            fputc('\n', out);
+        }
     }
     free(cut);
     free(w);

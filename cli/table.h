@@ -28,6 +28,10 @@ void table_free(table_t *t);
 /* Adds a row of ncols strings (copied; NULL = ""; newlines and tabs become spaces).
  * Returns 0 or -1 when out of memory. */
 int table_add(table_t *t, const char *const *cells);
+/* Gives the last row added a line printed under it as it is (not cut, not counted in
+ * the column widths; the caller indents and scrubs it). Returns 0 or -1 when out of
+ * memory or when there is no row yet. */
+int table_note(table_t *t, const char *line);
 size_t table_rows(const table_t *t);
 /* Prints a header row (bold with colour) and the rows, columns two spaces apart and no
  * trailing blanks; with max_width > 0 cells are cut (see table_layout). Returns 0 or -1

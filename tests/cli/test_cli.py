@@ -1,16 +1,20 @@
 """test_cli -- every linksnap command end to end against the real daemon: output, --json,
 exit codes 0/1/2/3, Chinese tags aligned, NO_COLOR, import summaries, site set's values
-asked for on a terminal without echo."""
+asked for on a terminal without echo. CaptureCliTests: what a capture kept (ls -q's text
+passages, `linksnap text`, `linksnap get`) from a second daemon whose captures the scripted
+browser (tests/lib/fakecdp.c) makes in seconds, with real files, text and index rows."""
 import fcntl
 import json
 import os
 import pty
 import select
+import shutil
 import struct
 import subprocess
+import tempfile
 import termios
 
-from linksnap_test import Daemon, TestCase, main, LINKSNAP
+from linksnap_test import BUILD, Daemon, TestCase, main, LINKSNAP
 
 
 def width(s):
@@ -308,6 +312,166 @@ class CliTests(TestCase):
         stored = self.d.sql("SELECT rule FROM site_rules WHERE match = 'tty.example'")[0][0]
         self.assertIn(secret, stored)
         self.assertIn(hsecret, stored)
+
+
+FAKE = os.path.join(BUILD, "tests", "fakecdp")
+# the page's words, with what a hostile page would send a terminal: set the title (OSC 0)
+# and clear the screen (CSI 2J), as C1 controls, which the store keeps (it drops C0 ones)
+HOSTILE = "The striped quagga grazed\u009d0;owned\u009c near the river\u009b2J at dawn.\nSecond line."
+C1 = ("\u009b", "\u009c", "\u009d", "\x1b")
+
+
+class CaptureCliTests(TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.fake_dir = tempfile.mkdtemp(prefix="linksnap-fakecdp-")
+        scenario = os.path.join(cls.fake_dir, "scenario.json")
+        with open(scenario, "w") as f:
+            json.dump({"pages": [{"match": "/article", "title": "Field notes", "text": HOSTILE}]}, f)
+        cls.d = Daemon(capture=True, env={"FAKECDP_SCENARIO": scenario, "FAKECDP_STATE": cls.fake_dir},
+                       config="capture = on\njobs = 1\njob_timeout = 10\nbrowser.path = %s\n"
+                              "formats = png,text,mhtml,pdf\n" % FAKE).start()
+        with cls.d.client() as c:
+            c.call("events.subscribe", {"topics": ["job"]})
+            # the article with every format, then a later capture of another page with the PNG only
+            r = c.call("snapshot.request", {"url": "http://127.0.0.1:9/article"})
+            cls.ev = c.wait_event(lambda e: e.get("topic") == "job.finished" and e["job_id"] == r["job_id"])
+            r = c.call("snapshot.request", {"url": "http://127.0.0.1:9/plain", "formats": ["png"]})
+            cls.plain = c.wait_event(lambda e: e.get("topic") == "job.finished" and e["job_id"] == r["job_id"])
+        cls.link = cls.ev["link_id"]
+        cls.files = cls.ev["snapshot"]["files"]
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.d.close()
+        shutil.rmtree(cls.fake_dir, ignore_errors=True)
+
+    def run_cli(self, *args):
+        """linksnap with bytes out (files, not text)."""
+        return subprocess.run([LINKSNAP, "--socket", self.d.socket] + list(args), capture_output=True,
+                              timeout=120)
+
+    def test_captures_as_expected(self):
+        self.assertEqual(self.ev["state"], "ok", self.ev)
+        self.assertEqual(sorted(self.files), ["mhtml", "pdf", "png", "text", "thumb"])
+        self.assertEqual(sorted(self.plain["snapshot"]["files"]), ["png", "thumb"])
+
+    def test_ls_q_passage_under_the_row_scrubbed_and_bold_on_a_terminal(self):
+        r = self.d.cli("ls", "-q", "quagga")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        lines = r.stdout.splitlines()
+        self.assertTrue(lines[1].startswith("%d " % self.link), r.stdout)
+        self.assertTrue(lines[2].startswith("    "), r.stdout)
+        self.assertIn("quagga grazed\ufffd0;owned\ufffd near the river\ufffd2J at dawn. Second", lines[2])
+        self.assertFalse([c for c in C1 if c in r.stdout], r.stdout)
+        rc, out = run_on_tty(self.d, ["ls", "-q", "quagga"], cols=80)
+        self.assertEqual(rc, 0, out)
+        self.assertIn("\033[1mquagga\033[22m grazed\ufffd0;owned\ufffd", out)
+        self.assertFalse([c for c in C1[:3] if c in out], out)
+        rc, out = run_on_tty(self.d, ["ls", "-q", "quagga"], cols=80, env={"NO_COLOR": "1"})
+        self.assertEqual(rc, 0, out)
+        self.assertNotIn("\033", out)
+        self.assertIn("quagga", out)
+        # --json as it was: the match object as linksnapd sent it
+        j = json.loads(self.d.cli("--json", "ls", "-q", "quagga").stdout)
+        self.assertEqual(j["links"][0]["match"]["in"], "text")
+
+    def test_text_prints_the_words_scrubbed(self):
+        r = self.d.cli("text", str(self.link))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout, "Field notes\n\nThe striped quagga grazed\ufffd0;owned\ufffd near the "
+                                   "river\ufffd2J at dawn.\nSecond line.\n")
+        self.assertEqual(r.stdout, self.d.cli("text", "http://127.0.0.1:9/article").stdout)
+        self.assertEqual(r.stdout, self.d.cli("text", "--snapshot", str(self.ev["snapshot"]["id"])).stdout)
+        r = self.d.cli("--json", "text", str(self.link))
+        self.assertFalse([c for c in C1 if c in r.stdout], r.stdout)   # escaped: \u009b
+        j = json.loads(r.stdout)
+        self.assertEqual(j["text"], HOSTILE)
+        self.assertEqual(j["snapshot_id"], self.ev["snapshot"]["id"])
+        rc, out = run_on_tty(self.d, ["text", str(self.link)])
+        self.assertEqual(rc, 0, out)
+        self.assertIn("\033[1mField notes\033[22m", out)
+        self.assertFalse([c for c in C1[:3] if c in out], out)
+
+    def test_text_bad_input(self):
+        r = self.d.cli("text", "999999")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("not found", r.stderr)
+        r = self.d.cli("text", str(self.plain["link_id"]))   # captured without text
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("has no snapshot with text", r.stderr)
+        r = self.d.cli("text", "--snapshot", str(self.plain["snapshot"]["id"]))
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("has no text", r.stderr)
+        for args in (["text"], ["text", "abc"], ["text", str(self.link), "--bogus"]):
+            self.assertEqual(self.d.cli(*args).returncode, 2, args)
+
+    def test_get_saves_each_file(self):
+        out = os.path.join(self.d.root, "get")
+        os.makedirs(out, exist_ok=True)
+        for kind in ("png", "mhtml", "pdf"):
+            path = os.path.join(out, "page." + kind)
+            r = self.run_cli("get", str(self.link), "--" + kind, "-o", path)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            with open(self.files[kind]["path"], "rb") as a, open(path, "rb") as b:
+                want = a.read()
+                self.assertEqual(b.read(), want, kind)
+            self.assertEqual(len(want), self.files[kind]["bytes"], kind)
+            self.assertEqual(os.stat(path).st_mode & 0o777, 0o666 & ~current_umask())
+            r = self.run_cli("get", str(self.link), "--" + kind, "-o", "-")   # a pipe, not a terminal
+            self.assertEqual((r.returncode, r.stdout), (0, want), kind)
+        with open(os.path.join(out, "page.pdf"), "rb") as f:
+            self.assertTrue(f.read().startswith(b"%PDF-"))
+        text = os.path.join(out, "page.txt")
+        r = self.run_cli("get", "--snapshot", str(self.ev["snapshot"]["id"]), "--text", "-o", text)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with open(text, encoding="utf-8") as f:
+            self.assertEqual(f.read(), self.d.cli("text", str(self.link)).stdout)
+        j = json.loads(self.run_cli("--json", "get", str(self.link), "--png", "-o", os.path.join(out, "j.png")).stdout)
+        self.assertEqual((j["format"], j["bytes"]), ("png", self.files["png"]["bytes"]))
+        self.assertEqual(sorted(os.listdir(out)), ["j.png", "page.mhtml", "page.pdf", "page.png", "page.txt"])
+
+    def test_get_never_overwrites_without_force(self):
+        path = os.path.join(self.d.root, "kept.mhtml")
+        with open(path, "w") as f:
+            f.write("mine")
+        r = self.run_cli("get", str(self.link), "--mhtml", "-o", path)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn(b"exists: give --force", r.stderr)
+        with open(path) as f:
+            self.assertEqual(f.read(), "mine")
+        r = self.run_cli("get", str(self.link), "--mhtml", "-o", path, "--force")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with open(path, "rb") as a, open(self.files["mhtml"]["path"], "rb") as b:
+            self.assertEqual(a.read(), b.read())
+        self.assertEqual(os.listdir(self.d.root).count("kept.mhtml"), 1)
+        self.assertFalse([n for n in os.listdir(self.d.root) if ".tmp-" in n])
+
+    def test_get_bad_input(self):
+        out = os.path.join(self.d.root, "nothing.bin")
+        r = self.run_cli("get", str(self.plain["link_id"]), "--pdf", "-o", out)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn(b"has no snapshot with a PDF file", r.stderr)
+        r = self.run_cli("get", "--snapshot", str(self.plain["snapshot"]["id"]), "--mhtml", "-o", out)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn(b"has no MHTML file", r.stderr)
+        r = self.run_cli("get", "999999", "--png", "-o", out)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn(b"not found", r.stderr)
+        for args in (["--jpeg"], ["--png"], ["--png", "--pdf", "-o", out], ["-o", out]):
+            r = self.run_cli("get", str(self.link), *args)
+            self.assertEqual(r.returncode, 2, (args, r.stderr))
+        self.assertFalse(os.path.exists(out))
+        rc, text = run_on_tty(self.d, ["get", str(self.link), "--png", "-o", "-"])
+        self.assertEqual(rc, 2)
+        self.assertIn("a PNG is not for the terminal", text)
+        self.assertNotIn("PNG\r\n", text)
+
+
+def current_umask():
+    m = os.umask(0)
+    os.umask(m)
+    return m
 
 
 if __name__ == "__main__":

@@ -9,7 +9,9 @@ Per page: the job ends ok (or partial, with the page there), the image is not bl
 page's title is the one Playwright read from the same page (corpus.json), the height is
 within -10%/+30% of the height Playwright's full-page screenshot had, and the box where the
 page's headline is drawn (measured in Playwright) has ink. Pages: Chinese, Japanese and
-Arabic (right to left) news, an English wiki article and a long English news page.
+Arabic (right to left) news, an English wiki article and a long English news page. Then
+each page is found by words of its body (WORDS: in neither its title nor its address) with
+link.list's q, as a match in its text; no further captures.
 
 Needs root (or unprivileged user namespaces) for `unshare -n -m`; no timing thresholds."""
 import gzip
@@ -29,6 +31,17 @@ HERE = os.path.join(SRC, "tests", "daemon", "corpus")
 def load():
     with open(os.path.join(HERE, "corpus.json"), encoding="utf-8") as f:
         return json.load(f)["pages"]
+
+
+# Words of each page's article, in neither its title nor its address: a Latin word (the
+# Japanese page has none outside its title) and, for Chinese and Japanese, two characters.
+WORDS = {
+    "075-xinhuanet.com": ["CPnCoV", "口罩"],
+    "077-www3.nhk.or.jp": ["虐待"],
+    "117-arabic.cnn.com": ["GMT", "المرصد"],
+    "079-en.wikipedia.org": ["Kullback", "perplexity"],
+    "090-nature.com": ["Guizhou", "Arecibo"],
+}
 
 
 def ink_fraction(img, box):
@@ -65,6 +78,7 @@ class CorpusTests(TestCase):
                 ev = c.wait_event(lambda e: e.get("topic") == "job.finished" and e.get("link_id") in ids
                                   and ids[e["link_id"]] not in cls.results, timeout=600)
                 cls.results[ids[ev["link_id"]]] = ev
+        cls.link_of = {pid: lid for lid, pid in ids.items()}
 
     @classmethod
     def tearDownClass(cls):
@@ -86,6 +100,21 @@ class CorpusTests(TestCase):
         ink = ink_fraction(img, page["ink_box"])
         self.assertGreater(ink, 0.02, "no ink where the headline is (box %r): %.3f" % (page["ink_box"], ink))
         return s
+
+    def test_each_page_found_by_words_of_its_text(self):
+        missed = []
+        for p in self.pages:
+            self.assertEqual(sorted(WORDS), sorted(q["id"] for q in self.pages))
+            for word in WORDS[p["id"]]:
+                self.assertNotIn(word.lower(), (p["title"] + p["serve"]).lower())
+                found = {l["id"]: l for l in self.d.call("link.list", {"q": word})["links"]}
+                link = found.get(self.link_of[p["id"]])
+                if not link or link.get("match", {}).get("in") != "text":
+                    missed.append((p["id"], word, link and link.get("match")))
+                    continue
+                hits = "".join(s["text"] for s in link["match"]["snippet"] if s["hit"])
+                self.assertIn(word.lower(), hits.lower(), (p["id"], word, link["match"]))
+        self.assertEqual(missed, [])
 
 
 def query(name, qtype=1, qid=0x1234, flags=0x0100, qdcount=1):
