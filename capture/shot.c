@@ -79,17 +79,39 @@ struct shot {
 #define IMAGE_CAP_MS 3000  /* one image's wait in the lazy pass */
 #define SCRIPT_GRACE_MS 1000   /* past waits_until: the in-page script is not answering */
 
+/* Marks the capture partial with one more reason of this kind (the kinds of shot.h: one
+ * reason of a kind keeps it, a second kind makes it SHOT_PARTIAL_OTHER). */
+static void add_reason_v(shot_t *s, shot_partial_t kind, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
+static void add_reason_v(shot_t *s, shot_partial_t kind, const char *fmt, va_list ap)
+{
+    char one[200];
+    vsnprintf(one, sizeof one, fmt, ap);
+    size_t n = strlen(s->res.partial_reason);
+    snprintf(s->res.partial_reason + n, sizeof s->res.partial_reason - n, "%s%s", n ? "; " : "", one);
+    if (s->res.partial && s->res.partial_kind != kind)
+        kind = SHOT_PARTIAL_OTHER;
+    s->res.partial = 1;
+    s->res.partial_kind = kind;
+}
+
 static void add_reason(shot_t *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void add_reason(shot_t *s, const char *fmt, ...)
 {
-    char one[200];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(one, sizeof one, fmt, ap);
+    add_reason_v(s, SHOT_PARTIAL_OTHER, fmt, ap);
     va_end(ap);
-    size_t n = strlen(s->res.partial_reason);
-    snprintf(s->res.partial_reason + n, sizeof s->res.partial_reason - n, "%s%s", n ? "; " : "", one);
-    s->res.partial = 1;
+}
+
+static void add_reason_not_quiet(shot_t *s, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void add_reason_not_quiet(shot_t *s, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    add_reason_v(s, SHOT_PARTIAL_NOT_QUIET, fmt, ap);
+    va_end(ap);
 }
 
 static void maybe_free(shot_t *s)
@@ -783,8 +805,8 @@ static void wait_poll_cb(uv_timer_t *t)
         /* nothing in flight at the cut: the page had settled, only the quiet window was
          * not over yet */
         if (s->requests > 0)
-            add_reason(s, "the network was not quiet after the load event (%d requests in flight)",
-                       s->requests);
+            add_reason_not_quiet(s, "the network was not quiet after the load event (%d "
+                                 "requests in flight)", s->requests);
         after_wait(s);
     }
 }

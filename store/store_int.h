@@ -22,7 +22,7 @@ typedef enum {
 /* Column lists shared by the statements and the row readers (snapshots.c, jobs.c). */
 #define STORE_SNAPSHOT_COLS "id, link_id, state, http_status, final_url, title, width, height, " \
                             "truncated, blank, path, thumb_path, bytes, sha256, error, attempt, " \
-                            "created_at, finished_at, timings, redirects, files"
+                            "created_at, finished_at, timings, redirects, files, partial_kind"
 #define STORE_JOB_COLS "j.id, j.link_id, j.snapshot_id, j.state, j.attempt, j.not_before, " \
                        "j.created_at, j.updated_at, l.url, j.error, j.formats"
 

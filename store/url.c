@@ -210,6 +210,7 @@ int store_normalize_url(const store_url_rules_t *rules, const char *in, char **o
     if (curl_url_get(u, CURLUPART_QUERY, &query, 0) == CURLUE_OK && query) {
         if (!(fq = filter_query(rules, query))) {
             rc = STORE_ENOMEM;
+            snprintf(err, errlen, "out of memory");
             goto done;
         }
         curl_url_set(u, CURLUPART_QUERY, *fq ? fq : NULL, 0);
