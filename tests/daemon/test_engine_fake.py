@@ -63,8 +63,8 @@ PAGES = [
     {"match": "/ok", "title": "Fake ok", "height": 2400},
     {"match": "/notfound", "status": 404, "title": "Not here"},
     {"match": "/redirected", "redirects": ["http://127.0.0.1:9/moved", "http://127.0.0.1:9/final"]},
-    {"match": "/noload", "no_load": True},
-    {"match": "/busy", "inflight": 2},
+    {"match": "/noload", "no_load": True, "text": "unloadedword"},
+    {"match": "/busy", "inflight": 2, "text": "quietlessword"},
     {"match": "/refused", "net_error": "net::ERR_CONNECTION_REFUSED"},
     {"match": "/blank", "blank": True},
     {"match": "/mute", "script": "hang"},
@@ -140,11 +140,17 @@ class EngineFake(TestCase):
         s = self.snap(ev)
         self.assertIn("did not finish loading", s["error"])
         self.assertTrue(os.path.exists(s["path"]))
+        # not a good capture: its words are kept but not searched
+        self.assertEqual(self.d.call("snapshot.text", {"id": s["id"]})["text"], "unloadedword")
+        self.assertEqual(self.d.call("link.list", {"q": "unloadedword"})["links"], [])
 
     def test_never_quiet_network_ends_partial(self):
         ev, = capture_all(self.d, [url("busy")])
         self.assertEqual(ev["state"], "partial", ev)
         self.assertIn("network was not quiet", self.snap(ev)["error"])
+        # a good capture all the same (its partial kind came through): its words are searched
+        found = self.d.call("link.list", {"q": "quietlessword"})["links"]
+        self.assertEqual([l["id"] for l in found], [ev["link_id"]])
 
     def test_navigation_error_fails_once(self):
         ev, = capture_all(self.d, [url("refused")])
