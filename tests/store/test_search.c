@@ -4,7 +4,6 @@
  * newest good capture being the one indexed (a later 404 keeps the words), deletion,
  * re-capture and rebuild keeping the index in step (FTS5 integrity-check), the sorts and
  * their cursors, and the snippet's segments. */
-#include <locale.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,37 +11,7 @@
 
 #include "store.h"
 #include "test.h"
-
-static char tmpdir[256];
-
-static const char *tmp_path(const char *name)
-{
-    static char path[512];
-    if (!tmpdir[0]) {
-        snprintf(tmpdir, sizeof tmpdir, "/tmp/linksnap-search-test-XXXXXX");
-        if (!mkdtemp(tmpdir))
-            return NULL;
-    }
-    snprintf(path, sizeof path, "%s/%s", tmpdir, name);
-    unlink(path);
-    char aux[600];
-    snprintf(aux, sizeof aux, "%s-wal", path);
-    unlink(aux);
-    snprintf(aux, sizeof aux, "%s-shm", path);
-    unlink(aux);
-    return path;
-}
-
-static store_t *open_fresh(const char *name)
-{
-    store_t *s = NULL;
-    char err[512];
-    if (store_open(tmp_path(name), STORE_OPEN_MIGRATE, &s, err, sizeof err) != STORE_OK) {
-        fprintf(stderr, "  open: %s\n", err);
-        return NULL;
-    }
-    return s;
-}
+#include "store_test.h"
 
 static int64_t add(store_t *s, const char *url, const char *title, const char *tag)
 {
@@ -655,17 +624,4 @@ TEST_LIST = {
     TEST_ENTRY(one_huge_word_and_invalid_utf8),
     TEST_END,
 };
-TEST_RUNNER_()
-
-int main(int argc, char **argv)
-{
-    setlocale(LC_CTYPE, "C.UTF-8");
-    int rc = test_main_(argc, argv);
-    if (tmpdir[0]) {
-        char cmd[300];
-        snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
-        if (rc == 0 && system(cmd) != 0)
-            fprintf(stderr, "could not remove %s\n", tmpdir);
-    }
-    return rc;
-}
+STORE_TEST_MAIN()
