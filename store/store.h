@@ -398,9 +398,19 @@ int store_import_progress(store_t *s, int64_t id, int64_t lines, int64_t added,
                           int64_t existing, int64_t invalid, const char *errors_json,
                           int max_errors, const char *state, const char *error,
                           int64_t now_ms);
-/* The import row as a JSON object text (owned): {id, source, format, state, lines, added,
- * existing, invalid, errors, error, tags, capture, created_at, finished_at}. */
-int store_import_get(store_t *s, int64_t id, char **json_text);
+/* An import's row. Strings owned (store_import_free); errors and tags are the JSON texts
+ * as stored: [{line, reason}] and [name]. */
+typedef struct {
+    int64_t id;
+    char *source, *format, *state;
+    int64_t lines, added, existing, invalid;
+    char *errors_json, *error, *tags_json;   /* error NULL = none */
+    int capture;
+    int64_t created_at, finished_at;         /* ms; finished_at 0 = not finished */
+} store_import_t;
+void store_import_free(store_import_t *x);      /* accepts NULL */
+/* Reads import id into *out (owned: store_import_free). STORE_ENOTFOUND for none. */
+int store_import_get(store_t *s, int64_t id, store_import_t **out);
 /* At start: imports left running by a crash become "interrupted". */
 int store_import_interrupt_running(store_t *s, int64_t now_ms);
 
