@@ -7,6 +7,7 @@
 #define LS_STORE_TEST_H
 
 #include <locale.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -48,6 +49,31 @@ static inline store_t *open_fresh(const char *name)
         return NULL;
     }
     return s;
+}
+
+/* A database called name made at schema `version`, as an older linksnapd left it, open
+ * with plain SQLite for the test to write the old rows; the path is *path (tmp_path's).
+ * NULL (said on stderr) on failure. */
+static inline sqlite3 *open_old(const char *name, int version, const char **path)
+{
+    store_t *s = NULL;
+    sqlite3 *db = NULL;
+    char err[512];
+    *path = tmp_path(name);
+    if (!*path ||
+        store_open_at_version(*path, STORE_OPEN_MIGRATE, version, &s, err, sizeof err) != STORE_OK ||
+        store_schema_version(s) != version) {
+        fprintf(stderr, "  open %s at version %d: %s\n", name, version, s ? "wrong version" : err);
+        store_close(s);
+        return NULL;
+    }
+    store_close(s);
+    if (sqlite3_open(*path, &db) != SQLITE_OK) {
+        fprintf(stderr, "  sqlite3_open %s: %s\n", *path, sqlite3_errmsg(db));
+        sqlite3_close(db);
+        return NULL;
+    }
+    return db;
 }
 
 static inline int store_test_main_(int (*run)(int, char **), int argc, char **argv)

@@ -343,14 +343,9 @@ TEST(good_capture_rule)
  * index rebuilt from the rows follows the kinds. */
 TEST(partial_kind_migrated_from_the_reason)
 {
-    const char *path = tmp_path("v8.db");
-    store_t *s;
-    char err[512];
-    ASSERT_EQ(store_open_at_version(path, STORE_OPEN_MIGRATE, 8, &s, err, sizeof err), STORE_OK);
-    ASSERT_EQ(store_schema_version(s), 8);
-    store_close(s);
-    sqlite3 *db;
-    ASSERT_EQ(sqlite3_open(path, &db), SQLITE_OK);
+    const char *path;
+    sqlite3 *db = open_old("v8.db", 8, &path);
+    ASSERT_NOT_NULL(db);
     static const char old[] =
         "INSERT INTO links(id, url, created_at, updated_at) VALUES (1, 'https://m.test/1', 1, 1),"
         " (2, 'https://m.test/2', 1, 1);"
@@ -369,6 +364,8 @@ TEST(partial_kind_migrated_from_the_reason)
         " (6, 2, 'fontword');";
     ASSERT_EQ(sqlite3_exec(db, old, NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(db);
+    store_t *s;
+    char err[512];
     ASSERT_EQ(store_open(path, STORE_OPEN_MIGRATE, &s, err, sizeof err), STORE_OK);
     ASSERT_EQ(store_schema_version(s), store_latest_version());
     static const store_partial_t want[] = {STORE_PARTIAL_NONE, STORE_PARTIAL_NOT_QUIET,

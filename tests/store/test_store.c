@@ -345,18 +345,15 @@ TEST(job_lifecycle)
 
 TEST(migration_from_v1)
 {
-    const char *path = tmp_path("v1.db");
-    store_t *s;
-    char err[512];
-    ASSERT_EQ(store_open_at_version(path, STORE_OPEN_MIGRATE, 1, &s, err, sizeof err), STORE_OK);
-    ASSERT_EQ(store_schema_version(s), 1);
+    const char *path;
     /* v1 has no counters table: write a link with plain SQL as an old linksnapd would */
-    store_close(s);
-    sqlite3 *db;
-    ASSERT_EQ(sqlite3_open(path, &db), SQLITE_OK);
+    sqlite3 *db = open_old("v1.db", 1, &path);
+    ASSERT_NOT_NULL(db);
     ASSERT_EQ(sqlite3_exec(db, "INSERT INTO links(url, created_at, updated_at) VALUES "
                                "('https://old.example/', 1, 1)", NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(db);
+    store_t *s;
+    char err[512];
     ASSERT_EQ(store_open(path, STORE_OPEN_MIGRATE, &s, err, sizeof err), STORE_OK);
     ASSERT_EQ(store_schema_version(s), store_latest_version());
     ASSERT_GE(store_latest_version(), 2);
