@@ -8,8 +8,9 @@
  *     appended and parsed when the final fragment arrives. No Origin header and no
  *     subprotocol (Chromium refuses an Origin it was not told to allow); TLS and a bearer
  *     token for remote browsers.
- * A message over the cap (max_message) costs only itself on either transport: it is
- * dropped, and the command it answers fails with the reason; the connection stays up. */
+ * A message over the cap (max_message) or one that is not JSON costs only itself on either
+ * transport: it is dropped, and the command it answers (when its id can be read) fails with
+ * the reason; the connection stays up. */
 #include "cdp.h"
 
 #include <libwebsockets.h>
@@ -107,37 +108,63 @@ static void fail_all(cdp_t *c, const char *why)
 
 /* ---- the message layer ---------------------------------------------------------------- */
 
+/* The pending command with this id, taken off the list (the caller answers and frees it);
+ * NULL when none waits for it (id -1: not known). */
+static pending_t *pending_take(cdp_t *c, long id)
+{
+    for (pending_t **pp = &c->pending; id >= 0 && *pp; pp = &(*pp)->next) {
+        if ((*pp)->id != id)
+            continue;
+        pending_t *p = *pp;
+        *pp = p->next;
+        return p;
+    }
+    return NULL;
+}
+
+/* A message that is not JSON: when it starts as a reply does ({"id":N,...), the command
+ * it answers fails now, naming why, rather than waiting for its deadline; anything else
+ * (an event, a reply whose id cannot be read) is logged and dropped. */
+static void unreadable(cdp_t *c, const char *text, size_t len, const char *why)
+{
+    pending_t *p = pending_take(c, cdpframe_peek_id(text, len));
+    if (!p) {
+        log_warn("cdp: dropped an unreadable message from the browser (%zu bytes): %s", len, why);
+        return;
+    }
+    char msg[400];
+    snprintf(msg, sizeof msg, "the browser's reply to %s could not be read (%s); it was "
+             "dropped (the connection stays up)", p->method, why);
+    log_warn("cdp: %s", msg);
+    if (p->cb)
+        p->cb(c, NULL, msg, p->ud);
+    free(p);
+}
+
 static void dispatch(cdp_t *c, const char *text, size_t len)
 {
     json_error_t je;
     json_t *msg = json_loadb(text, len, 0, &je);
     if (!msg) {
-        log_warn("cdp: unreadable message from the browser: %s", je.text);
+        unreadable(c, text, len, je.text);
         return;
     }
     json_t *id = json_object_get(msg, "id");
     if (json_is_integer(id)) {
-        long want = (long)json_integer_value(id);
-        for (pending_t **pp = &c->pending; *pp; pp = &(*pp)->next) {
-            if ((*pp)->id != want)
-                continue;
-            pending_t *p = *pp;
-            *pp = p->next;
-            json_t *e = json_object_get(msg, "error");
-            if (p->cb) {
-                if (e) {
-                    char why[512];
-                    const char *m = json_string_value(json_object_get(e, "message"));
-                    snprintf(why, sizeof why, "%s", m ? m : "error");
-                    p->cb(c, NULL, why, p->ud);
-                } else {
-                    json_t *r = json_object_get(msg, "result");
-                    p->cb(c, r ? r : json_object(), NULL, p->ud);
-                }
+        pending_t *p = pending_take(c, (long)json_integer_value(id));
+        json_t *e = json_object_get(msg, "error");
+        if (p && p->cb) {
+            if (e) {
+                char why[512];
+                const char *m = json_string_value(json_object_get(e, "message"));
+                snprintf(why, sizeof why, "%s", m ? m : "error");
+                p->cb(c, NULL, why, p->ud);
+            } else {
+                json_t *r = json_object_get(msg, "result");
+                p->cb(c, r ? r : json_object(), NULL, p->ud);
             }
-            free(p);
-            break;
         }
+        free(p);
     } else if (json_is_string(json_object_get(msg, "method")) && c->on_event) {
         c->on_event(c, json_string_value(json_object_get(msg, "method")),
                     json_object_get(msg, "params"),
@@ -150,11 +177,8 @@ static void dispatch(cdp_t *c, const char *text, size_t len)
  * unknown one) fails with the reason; the connection goes on. */
 static void dropped(cdp_t *c, long id, uint64_t len)
 {
-    for (pending_t **pp = &c->pending; id >= 0 && *pp; pp = &(*pp)->next) {
-        if ((*pp)->id != id)
-            continue;
-        pending_t *p = *pp;
-        *pp = p->next;
+    pending_t *p = pending_take(c, id);
+    if (p) {
         char why[300];
         snprintf(why, sizeof why, "the browser's reply to %s was %.1f MiB, over the %zu MiB a "
                  "message may have; it was dropped (the connection stays up)", p->method,

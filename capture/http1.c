@@ -8,6 +8,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "util.h"
+
 /* ---- body framing ---------------------------------------------------------------------- */
 
 enum { CS_SIZE, CS_EXT, CS_DATA, CS_DATA_CR, CS_DATA_LF, CS_TR_START, CS_TR_LINE, CS_END_LF };
@@ -19,17 +21,6 @@ void http1_frame_init(http1_frame_t *f, http1_fmode_t mode, uint64_t len)
     f->left = len;
     f->cs = CS_SIZE;
     f->done = mode == HTTP1_F_NONE || (mode == HTTP1_F_LEN && len == 0);
-}
-
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
 }
 
 long http1_frame_take(http1_frame_t *f, const char *p, size_t n)
@@ -49,7 +40,7 @@ long http1_frame_take(http1_frame_t *f, const char *p, size_t n)
         char c = p[i];
         switch (f->cs) {
         case CS_SIZE: {
-            int v = hexval(c);
+            int v = util_hexval((unsigned char)c);
             if (v >= 0) {
                 if (f->left >> 56)
                     return -1;

@@ -24,6 +24,11 @@
 #include "postproc.h"
 #include "util.h"
 
+/* What a script run in an isolated world gave (run_in_world): its value, or why the world
+ * could not start (start_err) or the script failed (run_err). */
+typedef void (*shot_world_cb)(shot_t *s, json_t *value, const char *start_err,
+                              const char *run_err);
+
 struct shot {
     cdp_t *cdp;
     uv_loop_t *loop;
@@ -59,6 +64,11 @@ struct shot {
     int mhtml_done, pdf_done;
     char pdf_stream[128];  /* the IO handle of printToPDF's stream, while read */
     size_t pdf_cap;        /* bytes allocated for res.pdf */
+    /* the script run_in_world evaluates once its world exists (owned), its time limit
+     * (0 = none) and who hears the outcome */
+    char *world_script;
+    int64_t world_timeout_ms;
+    shot_world_cb world_done;
 };
 
 #define QUIET_MS 500       /* no request in flight for this long: the page is done */
@@ -69,23 +79,47 @@ struct shot {
 #define IMAGE_CAP_MS 3000  /* one image's wait in the lazy pass */
 #define SCRIPT_GRACE_MS 1000   /* past waits_until: the in-page script is not answering */
 
+/* Marks the capture partial with one more reason of this kind (the kinds of shot.h: one
+ * reason of a kind keeps it, a second kind makes it SHOT_PARTIAL_OTHER). */
+static void add_reason_v(shot_t *s, shot_partial_t kind, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
+static void add_reason_v(shot_t *s, shot_partial_t kind, const char *fmt, va_list ap)
+{
+    char one[200];
+    vsnprintf(one, sizeof one, fmt, ap);
+    size_t n = strlen(s->res.partial_reason);
+    snprintf(s->res.partial_reason + n, sizeof s->res.partial_reason - n, "%s%s", n ? "; " : "", one);
+    if (s->res.partial && s->res.partial_kind != kind)
+        kind = SHOT_PARTIAL_OTHER;
+    s->res.partial = 1;
+    s->res.partial_kind = kind;
+}
+
 static void add_reason(shot_t *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void add_reason(shot_t *s, const char *fmt, ...)
 {
-    char one[200];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(one, sizeof one, fmt, ap);
+    add_reason_v(s, SHOT_PARTIAL_OTHER, fmt, ap);
     va_end(ap);
-    size_t n = strlen(s->res.partial_reason);
-    snprintf(s->res.partial_reason + n, sizeof s->res.partial_reason - n, "%s%s", n ? "; " : "", one);
-    s->res.partial = 1;
+}
+
+static void add_reason_not_quiet(shot_t *s, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void add_reason_not_quiet(shot_t *s, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    add_reason_v(s, SHOT_PARTIAL_NOT_QUIET, fmt, ap);
+    va_end(ap);
 }
 
 static void maybe_free(shot_t *s)
 {
-    if (s->finished && s->timer_closed && s->idle_closed && s->inflight == 0)
+    if (s->finished && s->timer_closed && s->idle_closed && s->inflight == 0) {
+        free(s->world_script);
         free(s);
+    }
 }
 
 static void timer_closed_cb(uv_handle_t *h)
@@ -282,7 +316,12 @@ static void measure_now(shot_t *s)
     send_cmd(s, "Page.getLayoutMetrics", NULL, s->session, metrics_cb);
 }
 
-static void text_cb(cdp_t *c, json_t *r, const char *err, void *ud)
+/* ---- a script in an isolated world of the main frame ----------------------------------
+ * The consent and text passes run in a world of their own: it shares the page's DOM, not
+ * its JavaScript, so the page's scripts cannot see the pass, replace what it calls
+ * (JSON.stringify, Array.prototype.push, document.querySelectorAll) or forge its result. */
+
+static void world_eval_cb(cdp_t *c, json_t *r, const char *err, void *ud)
 {
     shot_t *s = ud;
     (void)c;
@@ -291,11 +330,69 @@ static void text_cb(cdp_t *c, json_t *r, const char *err, void *ud)
     json_t *exc = json_object_get(r, "exceptionDetails");
     if (err || exc) {
         const char *why = err ? err : json_string_value(json_object_get(exc, "text"));
-        add_reason(s, "text: %.150s", why ? why : "the script failed");
+        s->world_done(s, NULL, NULL, why ? why : "the script failed");
+        return;
+    }
+    s->world_done(s, json_object_get(json_object_get(r, "result"), "value"), NULL, NULL);
+}
+
+static void world_made_cb(cdp_t *c, json_t *r, const char *err, void *ud)
+{
+    shot_t *s = ud;
+    (void)c;
+    if (enter(s))
+        return;
+    json_t *ctx = json_object_get(r, "executionContextId");
+    if (err || !json_is_integer(ctx)) {
+        free(s->world_script);
+        s->world_script = NULL;
+        s->world_done(s, NULL, err ? err : "no execution context", NULL);
+        return;
+    }
+    json_t *p = json_pack("{s:s,s:b,s:I}", "expression", s->world_script, "returnByValue", 1,
+                          "contextId", json_integer_value(ctx));
+    if (p && s->world_timeout_ms > 0)
+        json_object_set_new(p, "timeout", json_integer((json_int_t)s->world_timeout_ms));
+    free(s->world_script);
+    s->world_script = NULL;
+    send_cmd(s, "Runtime.evaluate", p, s->session, world_eval_cb);
+}
+
+/* Makes the world `name` in the main frame (its id is its target's) and evaluates script
+ * there (taken: freed here; NULL means it could not be built), at most timeout_ms when
+ * above 0; done hears the value, or why the world could not start (start_err) or the
+ * script failed (run_err), exactly once. */
+static void run_in_world(shot_t *s, const char *name, char *script, int64_t timeout_ms,
+                         shot_world_cb done)
+{
+    if (!script) {
+        done(s, NULL, "out of memory", NULL);
+        return;
+    }
+    free(s->world_script);
+    s->world_script = script;
+    s->world_timeout_ms = timeout_ms;
+    s->world_done = done;
+    send_cmd(s, "Page.createIsolatedWorld",
+             json_pack("{s:s,s:s,s:b}", "frameId", s->target_id, "worldName", name,
+                       "grantUniveralAccess", 0),
+             s->session, world_made_cb);
+}
+
+static void text_world_cb(shot_t *s, json_t *value, const char *start_err,
+                          const char *run_err)
+{
+    if (start_err) {   /* not taken: no time of its own */
+        add_reason(s, "text: could not start: %.120s", start_err);
+        measure_now(s);
+        return;
+    }
+    if (run_err) {
+        add_reason(s, "text: %.150s", run_err);
     } else {
         char why[200];
-        json_t *v = json_object_get(json_object_get(r, "result"), "value");
-        s->res.text = pagetext_check(v, s->req.text_max ? s->req.text_max : 2u << 20, why, sizeof why);
+        s->res.text = pagetext_check(value, s->req.text_max ? s->req.text_max : 2u << 20, why,
+                                     sizeof why);
         if (!s->res.text)
             add_reason(s, "text: %s", why);
     }
@@ -304,33 +401,8 @@ static void text_cb(cdp_t *c, json_t *r, const char *err, void *ud)
     measure_now(s);
 }
 
-/* Like the consent pass, the text is taken in a world of its own: the page's scripts
- * cannot see it, replace what it calls or feed it results; it reads a clone of the
+/* The text is taken in a world of its own (run_in_world); the script reads a clone of the
  * document, so the picture does not change. */
-static void text_world_cb(cdp_t *c, json_t *r, const char *err, void *ud)
-{
-    shot_t *s = ud;
-    (void)c;
-    if (enter(s))
-        return;
-    json_t *ctx = json_object_get(r, "executionContextId");
-    char *script = NULL;
-    if (err || !json_is_integer(ctx) ||
-        !(script = pagetext_script(s->req.text_max ? s->req.text_max : 2u << 20, 30000))) {
-        add_reason(s, "text: could not start: %.120s", err ? err : json_is_integer(ctx) ?
-                   "out of memory" : "no execution context");
-        measure_now(s);
-        return;
-    }
-    /* the text may take at most half of the shot's reserve */
-    send_cmd(s, "Runtime.evaluate",
-             json_pack("{s:s,s:b,s:I,s:I}", "expression", script, "returnByValue", 1,
-                       "contextId", json_integer_value(ctx), "timeout",
-                       (json_int_t)(s->reserve_ms / 2 > 500 ? s->reserve_ms / 2 : 500)),
-             s->session, text_cb);
-    free(script);
-}
-
 static void text_start(shot_t *s)
 {
     if (s->req.text && !s->script_answered)   /* a page whose thread is stuck: said, not hidden */
@@ -341,10 +413,10 @@ static void text_start(shot_t *s)
     }
     s->step = "text";
     s->t_mark = uv_now(s->loop);
-    send_cmd(s, "Page.createIsolatedWorld",
-             json_pack("{s:s,s:s,s:b}", "frameId", s->target_id, "worldName", "linksnap-text",
-                       "grantUniveralAccess", 0),
-             s->session, text_world_cb);
+    /* the text may take at most half of the shot's reserve */
+    char *script = pagetext_script(s->req.text_max ? s->req.text_max : 2u << 20, 30000);
+    run_in_world(s, "linksnap-text", script,
+                 (int64_t)(s->reserve_ms / 2 > 500 ? s->reserve_ms / 2 : 500), text_world_cb);
 }
 
 /* ---- the page itself, after the shot: MHTML, then PDF --------------------------------- */
@@ -511,47 +583,21 @@ static void archive_next(shot_t *s)
     finish(s, SHOT_OK, NULL);
 }
 
-static void consent_cb(cdp_t *c, json_t *r, const char *err, void *ud)
+static void consent_world_cb(shot_t *s, json_t *value, const char *start_err,
+                             const char *run_err)
 {
-    shot_t *s = ud;
-    (void)c;
-    if (enter(s))
-        return;
-    json_t *exc = json_object_get(r, "exceptionDetails");
-    if (err || exc) {
+    if (start_err) {
+        add_reason(s, "the consent pass could not start: %.120s", start_err);
+    } else if (run_err) {
         /* a page that breaks the pass is shot as it is */
-        add_reason(s, "the consent pass failed: %.120s",
-                   err ? err : json_string_value(json_object_get(exc, "text")) ?
-                   json_string_value(json_object_get(exc, "text")) : "an exception");
+        add_reason(s, "the consent pass failed: %.120s", run_err);
     } else {
         /* the report is checked here again: its size, its shape and its text (consent.h),
          * whatever the page managed to do to the script's world */
-        json_t *v = json_object_get(json_object_get(r, "result"), "value");
-        s->res.consent = consent_report_check(json_string_value(v), json_is_string(v) ?
-                                              json_string_length(v) : 0);
+        s->res.consent = consent_report_check(json_string_value(value), json_is_string(value) ?
+                                              json_string_length(value) : 0);
     }
     text_start(s);
-}
-
-/* The consent pass runs in a world of its own in the main frame: it shares the page's
- * DOM, not its JavaScript, so a page that replaces JSON.stringify, Array.prototype.push
- * or document.querySelectorAll cannot forge or bloat the report. */
-static void consent_world_cb(cdp_t *c, json_t *r, const char *err, void *ud)
-{
-    shot_t *s = ud;
-    (void)c;
-    if (enter(s))
-        return;
-    json_t *ctx = json_object_get(r, "executionContextId");
-    if (err || !json_is_integer(ctx)) {
-        add_reason(s, "the consent pass could not start: %.120s", err ? err : "no execution context");
-        text_start(s);
-        return;
-    }
-    send_cmd(s, "Runtime.evaluate",
-             json_pack("{s:s,s:b,s:I}", "expression", consent_script(), "returnByValue", 1,
-                       "contextId", json_integer_value(ctx)),
-             s->session, consent_cb);
 }
 
 static void measure(shot_t *s)
@@ -564,11 +610,8 @@ static void measure(shot_t *s)
      * script never answered would not answer it either */
     if (s->req.site.consent_pass && s->script_answered) {
         s->step = "hide consent notices";
-        /* the main frame's id is its target's */
-        send_cmd(s, "Page.createIsolatedWorld",
-                 json_pack("{s:s,s:s,s:b}", "frameId", s->target_id, "worldName", "linksnap-consent",
-                           "grantUniveralAccess", 0),
-                 s->session, consent_world_cb);
+        char *script = strdup(consent_script());
+        run_in_world(s, "linksnap-consent", script, 0, consent_world_cb);
         return;
     }
     text_start(s);
@@ -762,8 +805,8 @@ static void wait_poll_cb(uv_timer_t *t)
         /* nothing in flight at the cut: the page had settled, only the quiet window was
          * not over yet */
         if (s->requests > 0)
-            add_reason(s, "the network was not quiet after the load event (%d requests in flight)",
-                       s->requests);
+            add_reason_not_quiet(s, "the network was not quiet after the load event (%d "
+                                 "requests in flight)", s->requests);
         after_wait(s);
     }
 }

@@ -79,6 +79,16 @@ typedef enum {
     SHOT_NO_MEMORY,            /* out of memory on our side */
 } shot_failure_t;
 
+/* What kind of partial a capture is: a good capture (store_capture_good) may be partial
+ * only because the network never went quiet, so that reason is told apart by its kind,
+ * never by its wording. */
+typedef enum {
+    SHOT_PARTIAL_NONE = 0,     /* not partial */
+    SHOT_PARTIAL_NOT_QUIET,    /* its one reason: requests still in flight after the load
+                                * event when the quiet wait's share ran out */
+    SHOT_PARTIAL_OTHER,        /* any other reason, alone or beside that one */
+} shot_partial_t;
+
 typedef struct {
     int ok;                    /* an image came back (png_b64) */
     shot_failure_t failure;    /* SHOT_OK when ok, else why not */
@@ -88,6 +98,7 @@ typedef struct {
     int width, height, truncated;   /* CSS px of the shot */
     int partial;               /* captured, but a wait was cut (reasons below, "; "-joined) */
     char partial_reason[400];
+    shot_partial_t partial_kind;   /* SHOT_PARTIAL_NONE when !partial */
     json_t *png_b64;           /* owned by the receiver of done: json_decref it */
     json_t *redirects;         /* [{url, status}] of the main document; owned likewise */
     char net_error[64];        /* "net::ERR_NAME_NOT_RESOLVED" when navigation failed */

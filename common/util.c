@@ -311,6 +311,17 @@ void util_hex(const unsigned char *in, size_t n, char *out)
     out[2 * n] = '\0';
 }
 
+int util_hexval(int c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
 static const char B64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 char *util_base64_encode(const void *in, size_t n)

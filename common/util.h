@@ -80,6 +80,9 @@ uint64_t util_fnv1a64(const void *data, size_t n);
 
 /* Lower-hex of n bytes into out (2n+1 bytes). */
 void util_hex(const unsigned char *in, size_t n, char *out);
+/* The value of one hex digit (0-9, a-f, A-F), or -1 for any other byte (c as an unsigned
+ * char's value, or a plain char: a negative one is not a digit). */
+int util_hexval(int c);
 
 /* Standard base64 (RFC 4648, with padding) of n bytes, NUL-terminated and malloc'ed;
  * NULL when out of memory. */

@@ -31,10 +31,10 @@ json_t *wire_display_url(const char *url)
     return j;
 }
 
-/* A stored string as JSON. Text that is not valid UTF-8 (a title an earlier linksnapd cut
- * inside a character) cannot be a JSON string: it is repaired with U+FFFD and the repair is
- * logged, so a listing never fails or loses the row. */
-static json_t *text_json(const char *s, const char *what, long long id)
+/* Text that is not valid UTF-8 (a title an earlier linksnapd cut inside a character)
+ * cannot be a JSON string: it is repaired with U+FFFD and the repair is logged, so a
+ * listing never fails or loses the row. */
+json_t *wire_text(const char *s, const char *what, long long id)
 {
     if (!s)
         return json_null();
@@ -108,16 +108,16 @@ json_t *wire_snapshot(const store_snapshot_t *x)
     return json_pack("{s:I,s:I,s:s,s:o,s:o,s:o,s:o,s:o,s:o,s:b,s:b,s:o,s:o,s:o,s:o,s:o,s:i,s:o,s:o,s:o,s:o,s:o,s:o,s:o}",
         "id", (json_int_t)x->id, "link_id", (json_int_t)x->link_id, "state", x->state,
         "http_status", x->http_status ? json_integer(x->http_status) : json_null(),
-        "final_url", text_json(x->final_url, "the final URL of snapshot", (long long)x->id),
+        "final_url", wire_text(x->final_url, "the final URL of snapshot", (long long)x->id),
         "display_final_url", wire_display_url(x->final_url),
-        "title", text_json(x->title, "the title of snapshot", (long long)x->id),
+        "title", wire_text(x->title, "the title of snapshot", (long long)x->id),
         "width", x->width ? json_integer(x->width) : json_null(),
         "height", x->height ? json_integer(x->height) : json_null(),
         "truncated", x->truncated, "blank", x->blank,
         "path", str_or_null(x->path), "thumb_path", str_or_null(x->thumb_path),
         "bytes", x->bytes ? json_integer(x->bytes) : json_null(),
         "sha256", str_or_null(x->sha256),
-        "error", text_json(x->error, "the error of snapshot", (long long)x->id),
+        "error", wire_text(x->error, "the error of snapshot", (long long)x->id),
         "attempt", x->attempt, "created_at", wire_time(x->created_at),
         "finished_at", wire_time(x->finished_at),
         "timings", timings ? timings : json_null(),
@@ -134,16 +134,16 @@ json_t *wire_link(const store_link_t *l)
         return NULL;
     for (size_t i = 0; i < l->ntags; i++) {
         /* a tag that could not be built fails the link: a listing never drops one */
-        if (json_array_append_new(tags, text_json(l->tags[i], "a tag of link", (long long)l->id))) {
+        if (json_array_append_new(tags, wire_text(l->tags[i], "a tag of link", (long long)l->id))) {
             json_decref(tags);
             return NULL;
         }
     }
     return json_pack("{s:I,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "id", (json_int_t)l->id,
-                     "url", text_json(l->url, "the URL of link", (long long)l->id),
+                     "url", wire_text(l->url, "the URL of link", (long long)l->id),
                      "display_url", wire_display_url(l->url),
-                     "title", text_json(l->title, "the title of link", (long long)l->id),
-                     "description", text_json(l->description, "the description of link", (long long)l->id),
+                     "title", wire_text(l->title, "the title of link", (long long)l->id),
+                     "description", wire_text(l->description, "the description of link", (long long)l->id),
                      "tags", tags, "created_at", wire_time(l->created_at),
                      "updated_at", wire_time(l->updated_at),
                      "last_snapshot", wire_snapshot(l->last_snapshot));

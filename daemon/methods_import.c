@@ -13,8 +13,8 @@
 
 #include "import.h"
 #include "importer.h"
+#include "json_import.h"
 #include "log.h"
-#include "util.h"
 #include "method.h"
 
 #define MAX_INLINE (64u << 20)   /* content sent inline; bigger files go by path */
@@ -141,23 +141,15 @@ static int m_import_get(method_call_t *call)
     int64_t id = 0;
     if (param_reject_unknown(call, known) || param_int(call, "id", 1, 1, INT64_MAX, &id))
         return -1;
-    char *text = NULL;
-    int rc = store_import_get(call->db, id, &text);
+    store_import_t *x = NULL;
+    int rc = store_import_get(call->db, id, &x);
     if (rc)
         return method_fail_store(call, rc, NULL);
-    json_t *row = json_loads(text, 0, NULL);
-    free(text);
-    if (!row)
-        return method_fail(call, RPC_INTERNAL_ERROR, "import row unreadable");
-    /* times as RFC 3339, like every other object */
-    static const char *const times[] = {"created_at", "finished_at"};
-    for (size_t k = 0; k < 2; k++) {
-        json_t *v = json_object_get(row, times[k]);
-        char buf[32];
-        if (json_is_integer(v))
-            json_object_set_new(row, times[k], json_string(util_format_rfc3339(json_integer_value(v), buf)));
-    }
-    call->result = row;
+    call->result = wire_import(x);
+    store_import_free(x);
+    if (!call->result)
+        return method_fail(call, RPC_INTERNAL_ERROR, "import %lld: its row could not be read "
+                           "(out of memory, or its errors or tags are not JSON)", (long long)id);
     return 0;
 }
 

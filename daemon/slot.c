@@ -254,8 +254,11 @@ static void slot_save(slot_t *s)
         snprintf(s->res.partial_reason + n, sizeof s->res.partial_reason - n, "%s%s",
                  n ? "; " : "", s->files_error);
         s->res.partial = 1;
+        s->res.partial_kind = SHOT_PARTIAL_OTHER;
     }
     r->state = blocked ? "blocked" : s->res.partial ? "partial" : "ok";
+    r->partial_kind = s->res.partial_kind == SHOT_PARTIAL_NOT_QUIET ? STORE_PARTIAL_NOT_QUIET
+                                                                     : STORE_PARTIAL_OTHER;
     r->http_status = s->res.http_status;
     r->final_url = s->res.final_url;
     r->title = s->res.title;

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "spare.h"
+#include "util.h"
 
 void raster_canvas_release_spare(void) { raster_spare_release(RASTER_SPARE_CANVAS); }
 
@@ -20,17 +21,6 @@ raster_color_t raster_rgba(uint8_t r, uint8_t g, uint8_t b, uint8_t a)
     return c;
 }
 
-static int hex_digit(char ch)
-{
-    if (ch >= '0' && ch <= '9')
-        return ch - '0';
-    if (ch >= 'a' && ch <= 'f')
-        return ch - 'a' + 10;
-    if (ch >= 'A' && ch <= 'F')
-        return ch - 'A' + 10;
-    return -1;
-}
-
 int raster_color_parse(const char *s, raster_color_t *out)
 {
     if (!s || s[0] != '#')
@@ -38,7 +28,7 @@ int raster_color_parse(const char *s, raster_color_t *out)
     size_t n = strlen(s + 1);
     int d[8];
     for (size_t i = 0; i < n && i < 8; i++)
-        if ((d[i] = hex_digit(s[1 + i])) < 0)
+        if ((d[i] = util_hexval((unsigned char)s[1 + i])) < 0)
             return -EINVAL;
     if (n == 3) {
         *out = raster_rgba((uint8_t)(d[0] * 17), (uint8_t)(d[1] * 17), (uint8_t)(d[2] * 17), 255);

@@ -241,7 +241,7 @@ int raster_rast_fill(raster_rast_t *r, const raster_poly_t *poly, int x0, int y0
     int err = rast_reserve(r, stride * band_h, band_h, (size_t)w);
     if (err)
         return err;
-    band_t b = {r->acc, r->row_lo, r->row_hi, w, 0, stride};
+    band_t b = {.acc = r->acc, .lo = r->row_lo, .hi = r->row_hi, .w = w, .stride = stride};
     for (size_t i = 0; i < band_h; i++) {
         b.lo[i] = INT32_MAX;
         b.hi[i] = -1;

@@ -386,7 +386,7 @@ size_t raster_deflate_zlib(const uint8_t *in, size_t n, size_t row, size_t bpp, 
         bpp = 0;
     out[0] = 0x78; /* deflate, 32 KiB window */
     out[1] = 0x01; /* fastest; 0x7801 is a multiple of 31 */
-    bits_t b = {out + 2, out + cap - 4, 0, 0, 0};
+    bits_t b = {.p = out + 2, .end = out + cap - 4};
 
     size_t i = 0, start = 0, nt = 0;
     while (i < n) {

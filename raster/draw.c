@@ -180,7 +180,7 @@ int raster_draw_fill_poly(raster_draw_t *d, const raster_poly_t *poly, raster_fi
         return err;
     for (int x = x0; x < x1; x++)
         d->xfac[x - x0] = overlap(x, d->clip.x0, d->clip.x1);
-    fill_ctx_t f = {d, x0, col};
+    fill_ctx_t f = {.d = d, .rx0 = x0, .col = col};
     return raster_rast_fill(&d->rast, poly, x0, y0, x1 - x0, y1 - y0, rule, fill_row_cb, &f);
 }
 

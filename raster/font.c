@@ -63,7 +63,8 @@ static int map_put(map_t *m, uint32_t key, uint64_t val)
 {
     if ((m->count + 1) * 10 > m->cap * 7) {
         size_t nc = m->cap ? m->cap * 2 : 64;
-        map_t n = {calloc(nc, sizeof(uint32_t)), calloc(nc, sizeof(uint64_t)), nc, 0};
+        map_t n = {.keys = calloc(nc, sizeof(uint32_t)), .vals = calloc(nc, sizeof(uint64_t)),
+                   .cap = nc};
         if (!n.keys || !n.vals) {
             map_free(&n);
             return -ENOMEM;
@@ -135,7 +136,7 @@ static struct {
     size_t nsets, cap_sets;
     size_t glyph_bytes, glyph_count, flushes;
     uint64_t locks, waits; /* acquisitions, and those that found the lock taken */
-} cache = {PTHREAD_MUTEX_INITIALIZER, 0, NULL, NULL, NULL, 0, 0, NULL, 0, 0, 0, 0, 0, 0, 0};
+} cache = {.lock = PTHREAD_MUTEX_INITIALIZER};   /* everything else 0 / NULL */
 
 /* Takes the cache's mutex, counting whether another thread held it. */
 static void cache_lock(void)
@@ -694,7 +695,8 @@ int raster_font_layout(const raster_font_t *f, double size, const char *utf8, si
             if (FT_Get_Kerning(face->face, prev_gid, gid, FT_KERNING_UNSCALED, &kv) == 0)
                 pen += kv.x * k;
         }
-        raster_glyph_t pg = {fid, gid, at, pen, g->advance * k, face->scalable ? 0 : 1};
+        raster_glyph_t pg = {.face = fid, .gid = gid, .byte = at, .x = pen,
+                             .advance = g->advance * k, .bitmap = face->scalable ? 0 : 1};
         rc = run_push(run, pg);
         if (rc)
             goto out;

@@ -17,6 +17,7 @@
 #include <unicode/uspoof.h>
 
 #include "store.h"
+#include "util.h"
 
 /* ---- output buffer -------------------------------------------------------------------- */
 
@@ -259,14 +260,6 @@ static void put_host(out_t *o, const char *h, size_t n)
 
 /* ---- path, query, fragment -------------------------------------------------------------- */
 
-static int hexval(unsigned char c)
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
 /* Characters Chrome keeps escaped: what cannot be seen or reads as something else. */
 static int shown_decoded(UChar32 cp)
 {
@@ -295,7 +288,8 @@ static size_t read_escapes(const char *s, unsigned char *b, size_t max)
 {
     size_t k = 0;
     while (k < max && s[3 * k] == '%') {
-        int h = hexval((unsigned char)s[3 * k + 1]), l = h < 0 ? -1 : hexval((unsigned char)s[3 * k + 2]);
+        int h = util_hexval((unsigned char)s[3 * k + 1]);
+        int l = h < 0 ? -1 : util_hexval((unsigned char)s[3 * k + 2]);
         if (h < 0 || l < 0)
             break;
         b[k++] = (unsigned char)(h << 4 | l);

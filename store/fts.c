@@ -317,7 +317,7 @@ int store_fts_terms_collect(store_t *s)
     if (!s->terms && !(s->terms = calloc(1, sizeof *s->terms)))
         return store_fail(s, STORE_ENOMEM, "out of memory");
     terms_clear(s->terms);
-    /* a file opened at a version before 9 (store_open_at_version) has no vocabulary */
+    /* a file opened at a version before 10 (store_open_at_version) has no vocabulary */
     s->terms->on = sqlite3_table_column_metadata(s->db, "main", "text_terms", "term", NULL, NULL,
                                                  NULL, NULL, NULL) == SQLITE_OK;
     return STORE_OK;

@@ -1,6 +1,7 @@
 /* imports.c -- the imports table: one row per bulk import with running figures and the
- * first errors (line and reason), kept as JSON text by SQLite's own JSON functions. Also
- * the per-entry add used by the importer. Callers provide the transaction. */
+ * first errors (line and reason), kept as JSON text by SQLite's own JSON functions; a row
+ * is read back as a struct (the protocol's object is daemon/json_import.c's). Also the
+ * per-entry add used by the importer. Callers provide the transaction. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,29 +85,59 @@ int store_import_progress(store_t *s, int64_t id, int64_t lines, int64_t added,
     return STORE_OK;
 }
 
-int store_import_get(store_t *s, int64_t id, char **json_text)
+void store_import_free(store_import_t *x)
 {
-    *json_text = NULL;
+    if (!x)
+        return;
+    free(x->source);
+    free(x->format);
+    free(x->state);
+    free(x->errors_json);
+    free(x->error);
+    free(x->tags_json);
+    free(x);
+}
+
+int store_import_get(store_t *s, int64_t id, store_import_t **out)
+{
+    *out = NULL;
     sqlite3_stmt *st;
-    int rc = sqlite3_prepare_v2(s->db,
-        "SELECT json_object('id', id, 'source', source, 'format', format, 'state', state, "
-        "'lines', lines, 'added', added, 'existing', existing, 'invalid', invalid, "
-        "'errors', json(errors), 'error', error, 'tags', json(tags), "
-        "'capture', json(CASE WHEN capture THEN 'true' ELSE 'false' END), "
-        "'created_at', created_at, 'finished_at', finished_at) FROM imports WHERE id = ?1",
-        -1, &st, NULL);
+    int rc = sqlite3_prepare_v2(s->db, "SELECT id, lines, added, existing, invalid, capture, "
+                                "created_at, finished_at, source, format, state, errors, error, "
+                                "tags FROM imports WHERE id = ?1", -1, &st, NULL);
     if (rc != SQLITE_OK)
         return store_fail_sqlite(s, rc, "get import");
     sqlite3_bind_int64(st, 1, id);
     rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        *json_text = strdup((const char *)sqlite3_column_text(st, 0));
-    sqlite3_finalize(st);
-    if (rc == SQLITE_DONE)
-        return store_fail(s, STORE_ENOTFOUND, "import %lld not found", (long long)id);
-    if (rc != SQLITE_ROW)
+    if (rc != SQLITE_ROW) {
+        sqlite3_finalize(st);
+        if (rc == SQLITE_DONE)
+            return store_fail(s, STORE_ENOTFOUND, "import %lld not found", (long long)id);
         return store_fail_sqlite(s, rc, "get import");
-    return *json_text ? STORE_OK : store_fail(s, STORE_ENOMEM, "out of memory");
+    }
+    store_import_t *x = calloc(1, sizeof *x);
+    int nomem = !x;
+    if (x) {
+        int64_t *nums[] = {&x->id, &x->lines, &x->added, &x->existing, &x->invalid};
+        for (int i = 0; i < 5; i++)
+            *nums[i] = sqlite3_column_int64(st, i);
+        x->capture = sqlite3_column_int(st, 5) != 0;
+        x->created_at = sqlite3_column_int64(st, 6);
+        x->finished_at = sqlite3_column_int64(st, 7);   /* NULL reads as 0 */
+        char **texts[] = {&x->source, &x->format, &x->state, &x->errors_json, &x->error,
+                          &x->tags_json};
+        for (int i = 0; i < 6; i++)
+            if (sqlite3_column_type(st, 8 + i) != SQLITE_NULL &&
+                !(*texts[i] = store_col_strdup(st, 8 + i)))
+                nomem = 1;
+    }
+    sqlite3_finalize(st);
+    if (nomem) {
+        store_import_free(x);
+        return store_fail(s, STORE_ENOMEM, "out of memory reading an import");
+    }
+    *out = x;
+    return STORE_OK;
 }
 
 int store_import_interrupt_running(store_t *s, int64_t now_ms)

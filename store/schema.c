@@ -181,7 +181,15 @@ static const char *const migrations[] = {
     "CREATE INDEX snapshots_by_sha ON snapshots(sha256) WHERE sha256 IS NOT NULL;"
     "CREATE INDEX snapshots_by_pdf_sha ON snapshots(json_extract(files, '$.pdf.sha256'))"
     "  WHERE files IS NOT NULL;",
-    /* 9: the full-text index's vocabulary (store/fts.c): every term, so that a query's
+    /* 9: what kind of partial a snapshot is (store_partial_t: 1 the network never went
+     *    quiet and nothing else, 2 any other reason), so that the rule of a good capture
+     *    reads a number, not the reason's wording. Older partials are sorted once by the
+     *    wording capture/shot.c gave that reason until now (reasons joined with "; ") */
+    "ALTER TABLE snapshots ADD COLUMN partial_kind INTEGER NOT NULL DEFAULT 0;"
+    "UPDATE snapshots SET partial_kind = CASE WHEN"
+    "  substr(error, 1, 46) = 'the network was not quiet after the load event'"
+    "  AND instr(error, '; ') = 0 THEN 1 ELSE 2 END WHERE state = 'partial';",
+    /* 10: the full-text index's vocabulary (store/fts.c): every term, so that a query's
      *    prefix becomes the OR of its completions, read lazily, instead of FTS5's merge of
      *    every doclist of the prefix. Filled from the indexed texts by
      *    store_fts_terms_rebuild. */
@@ -193,7 +201,7 @@ int store_schema_code(store_t *s, int version)
     switch (version) {
     case 5:
         return store_tags_rekey(s);
-    case 9:
+    case 10:
         return store_fts_terms_rebuild(s);
     default:
         return STORE_OK;

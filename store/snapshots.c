@@ -42,6 +42,7 @@ static store_snapshot_t *snapshot_from_row(sqlite3_stmt *st)
     x->attempt = sqlite3_column_int(st, 15);
     x->created_at = sqlite3_column_int64(st, 16);
     x->finished_at = sqlite3_column_int64(st, 17);
+    x->partial_kind = (store_partial_t)sqlite3_column_int(st, 21);
     static const int text_cols[] = {4, 5, 10, 11, 13, 14, 18, 19, 20};
     char **text_fields[] = {&x->final_url, &x->title, &x->path, &x->thumb_path, &x->sha256,
                             &x->error, &x->timings, &x->redirects, &x->files};

@@ -115,6 +115,14 @@ const store_tag_merged_t *store_open_merged(const store_t *s, size_t *n);
 
 /* ---- rows ------------------------------------------------------------------------- */
 
+/* What kind of partial a snapshot is (its partial_kind column; the daemon maps capture's
+ * kinds to these). Stored as these numbers: never renumber. */
+typedef enum {
+    STORE_PARTIAL_NONE = 0,         /* not partial */
+    STORE_PARTIAL_NOT_QUIET = 1,    /* partial only because the network never went quiet */
+    STORE_PARTIAL_OTHER = 2,        /* any other reason, alone or beside that one */
+} store_partial_t;
+
 typedef struct {
     int64_t id, link_id;
     char state[16];                 /* queued|running|ok|partial|failed|blocked */
@@ -125,6 +133,7 @@ typedef struct {
     int64_t width, height, bytes;   /* 0 = none */
     int truncated, blank, attempt;
     int64_t created_at, finished_at;   /* ms; finished_at 0 = not finished */
+    store_partial_t partial_kind;
 } store_snapshot_t;
 
 typedef struct {
@@ -238,6 +247,8 @@ typedef struct {
     int64_t now_ms;
     const struct store_page_text *text;   /* the page's words; NULL = none (nothing changes) */
     const char *files_json;         /* {mhtml, pdf: {path, bytes}}; NULL = none */
+    store_partial_t partial_kind;   /* with state partial: why (STORE_PARTIAL_NONE is
+                                     * taken as STORE_PARTIAL_OTHER there) */
 } store_job_result_t;
 /* Ends a running job: the snapshot gets the result, the job becomes done (ok, partial) or
  * failed (failed, blocked), and the link's title is filled from the page when it had none. STORE_ENOTFOUND
@@ -266,11 +277,11 @@ int store_job_cancel(store_t *s, int64_t id, int64_t now_ms, int *was_running);
  * is the one in the full-text index, so a later 404 or bot wall never takes words away. */
 
 /* The one definition of a good capture: state ok, the main document answered 1..399 and
- * the picture is not blank; or a partial whose only reason is that the network never went
- * quiet (capture/shot.c's wording starts with STORE_REASON_NOT_QUIET). The history and
- * daily-tool code call this too. */
-#define STORE_REASON_NOT_QUIET "the network was not quiet after the load event"
-int store_capture_good(const char *state, int http_status, int blank, const char *error);
+ * the picture is not blank; or such a partial whose only reason is that the network never
+ * went quiet (partial_kind STORE_PARTIAL_NOT_QUIET). The history and daily-tool code call
+ * this too. */
+int store_capture_good(const char *state, int http_status, int blank,
+                       store_partial_t partial_kind);
 int store_snapshot_good(const store_snapshot_t *snap);
 
 /* What the capture side extracted from a page. text is required (may be ""); the rest
@@ -389,9 +400,19 @@ int store_import_progress(store_t *s, int64_t id, int64_t lines, int64_t added,
                           int64_t existing, int64_t invalid, const char *errors_json,
                           int max_errors, const char *state, const char *error,
                           int64_t now_ms);
-/* The import row as a JSON object text (owned): {id, source, format, state, lines, added,
- * existing, invalid, errors, error, tags, capture, created_at, finished_at}. */
-int store_import_get(store_t *s, int64_t id, char **json_text);
+/* An import's row. Strings owned (store_import_free); errors and tags are the JSON texts
+ * as stored: [{line, reason}] and [name]. */
+typedef struct {
+    int64_t id;
+    char *source, *format, *state;
+    int64_t lines, added, existing, invalid;
+    char *errors_json, *error, *tags_json;   /* error NULL = none */
+    int capture;
+    int64_t created_at, finished_at;         /* ms; finished_at 0 = not finished */
+} store_import_t;
+void store_import_free(store_import_t *x);      /* accepts NULL */
+/* Reads import id into *out (owned: store_import_free). STORE_ENOTFOUND for none. */
+int store_import_get(store_t *s, int64_t id, store_import_t **out);
 /* At start: imports left running by a crash become "interrupted". */
 int store_import_interrupt_running(store_t *s, int64_t now_ms);
 

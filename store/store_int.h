@@ -22,7 +22,7 @@ typedef enum {
 /* Column lists shared by the statements and the row readers (snapshots.c, jobs.c). */
 #define STORE_SNAPSHOT_COLS "id, link_id, state, http_status, final_url, title, width, height, " \
                             "truncated, blank, path, thumb_path, bytes, sha256, error, attempt, " \
-                            "created_at, finished_at, timings, redirects, files"
+                            "created_at, finished_at, timings, redirects, files, partial_kind"
 #define STORE_JOB_COLS "j.id, j.link_id, j.snapshot_id, j.state, j.attempt, j.not_before, " \
                        "j.created_at, j.updated_at, l.url, j.error, j.formats"
 
@@ -103,7 +103,7 @@ int store_fts_register(store_t *s);
 /* text_terms, the index's vocabulary (fts.c): between collect and flush, the tokenizer
  * notes every term that goes into text_fts on this connection; flush adds the new ones
  * to text_terms and stops noting. rebuild fills text_terms from the indexed
- * texts (migration 9). terms_free releases the collector (store_close). */
+ * texts (migration 10). terms_free releases the collector (store_close). */
 int store_fts_terms_collect(store_t *s);
 int store_fts_terms_flush(store_t *s);
 int store_fts_terms_rebuild(store_t *s);

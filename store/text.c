@@ -8,32 +8,29 @@
 #include "store_int.h"
 #include "util.h"
 
-int store_capture_good(const char *state, int http_status, int blank, const char *error)
+int store_capture_good(const char *state, int http_status, int blank,
+                       store_partial_t partial_kind)
 {
     if (!state || blank || http_status < 1 || http_status >= 400)
         return 0;
     if (!strcmp(state, "ok"))
         return 1;
-    /* a partial is good when its one reason is the network that never went quiet (the
-     * reasons are joined with "; ") */
-    return !strcmp(state, "partial") && error &&
-           !strncmp(error, STORE_REASON_NOT_QUIET, strlen(STORE_REASON_NOT_QUIET)) &&
-           !strstr(error, "; ");
+    return !strcmp(state, "partial") && partial_kind == STORE_PARTIAL_NOT_QUIET;
 }
 
 int store_snapshot_good(const store_snapshot_t *x)
 {
-    return x && store_capture_good(x->state, x->http_status, x->blank, x->error);
+    return x && store_capture_good(x->state, x->http_status, x->blank, x->partial_kind);
 }
 
-/* linksnap_good(state, http_status, blank, error) for SQL: the same rule. */
+/* linksnap_good(state, http_status, blank, partial_kind) for SQL: the same rule. */
 static void good_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
     (void)argc;
     sqlite3_result_int(ctx, store_capture_good((const char *)sqlite3_value_text(argv[0]),
                                                sqlite3_value_int(argv[1]),
                                                sqlite3_value_int(argv[2]),
-                                               (const char *)sqlite3_value_text(argv[3])));
+                                               (store_partial_t)sqlite3_value_int(argv[3])));
 }
 
 /* linksnap_host(url): the host of a normalised URL, for sort=host. */
@@ -149,7 +146,7 @@ static int index_link(store_t *s, int64_t link)
                       "find indexed text");
     if (rc || (rc = query_id(s, "SELECT p.snapshot_id FROM page_texts p JOIN snapshots n ON "
                                 "n.id = p.snapshot_id WHERE p.link_id = ?1 AND "
-                                "linksnap_good(n.state, n.http_status, n.blank, n.error) "
+                                "linksnap_good(n.state, n.http_status, n.blank, n.partial_kind) "
                                 "ORDER BY p.snapshot_id DESC LIMIT 1", link, &best,
                              "find the newest good text")))
         return rc;

@@ -13,6 +13,7 @@
 #include <strings.h>
 
 #include "store.h"
+#include "util.h"
 
 static const char *const default_exact[] = {
     "fbclid", "gclid", "gclsrc", "dclid", "gbraid", "wbraid", "msclkid", "mc_eid", "mc_cid",
@@ -44,21 +45,14 @@ static int unreserved(int c)
     return isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~';
 }
 
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
 /* In place: %7e -> ~, %2f -> %2F. */
 static void normalise_escapes(char *s)
 {
     char *w = s;
     for (char *r = s; *r;) {
         int h, l;
-        if (r[0] == '%' && (h = hexval((unsigned char)r[1])) >= 0 && (l = hexval((unsigned char)r[2])) >= 0) {
+        if (r[0] == '%' && (h = util_hexval((unsigned char)r[1])) >= 0 &&
+            (l = util_hexval((unsigned char)r[2])) >= 0) {
             int c = h * 16 + l;
             if (unreserved(c)) {
                 *w++ = (char)c;
@@ -210,6 +204,7 @@ int store_normalize_url(const store_url_rules_t *rules, const char *in, char **o
     if (curl_url_get(u, CURLUPART_QUERY, &query, 0) == CURLUE_OK && query) {
         if (!(fq = filter_query(rules, query))) {
             rc = STORE_ENOMEM;
+            snprintf(err, errlen, "out of memory");
             goto done;
         }
         curl_url_set(u, CURLUPART_QUERY, *fq ? fq : NULL, 0);

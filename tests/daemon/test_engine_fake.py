@@ -63,8 +63,8 @@ PAGES = [
     {"match": "/ok", "title": "Fake ok", "height": 2400},
     {"match": "/notfound", "status": 404, "title": "Not here"},
     {"match": "/redirected", "redirects": ["http://127.0.0.1:9/moved", "http://127.0.0.1:9/final"]},
-    {"match": "/noload", "no_load": True},
-    {"match": "/busy", "inflight": 2},
+    {"match": "/noload", "no_load": True, "text": "unloadedword"},
+    {"match": "/busy", "inflight": 2, "text": "quietlessword"},
     {"match": "/refused", "net_error": "net::ERR_CONNECTION_REFUSED"},
     {"match": "/blank", "blank": True},
     {"match": "/mute", "script": "hang"},
@@ -77,6 +77,7 @@ PAGES = [
     {"match": "/navhang", "title": "navigation hangs"},
     {"match": "/huge", "noise": True, "height": 800},
     {"match": "/bigmhtml", "mhtml_bytes": 2 * 1024 * 1024, "text": "words of the big page"},
+    {"match": "/garbled", "title": "garbled reply"},
 ]
 FAULTS = [
     {"method": "Page.captureScreenshot", "url": "/crash", "times": 1, "do": "crash"},
@@ -85,6 +86,7 @@ FAULTS = [
     {"method": "Page.getLayoutMetrics", "url": "/errreply", "do": "error", "message": "Internal error (scripted)"},
     {"method": "Page.navigate", "url": "/navhang", "do": "hang"},
     {"method": "Page.captureScreenshot", "url": "/slowshot", "do": "delay", "ms": 300},
+    {"method": "Page.getLayoutMetrics", "url": "/garbled", "do": "garbage", "event": True},
 ]
 CONFIG = "capture = on\njobs = 2\njob_timeout = 5\nheight_cap = 3000\nbrowser.max_message_mb = 1\nbrowser.path = %s\n" % FAKE
 
@@ -140,11 +142,17 @@ class EngineFake(TestCase):
         s = self.snap(ev)
         self.assertIn("did not finish loading", s["error"])
         self.assertTrue(os.path.exists(s["path"]))
+        # not a good capture: its words are kept but not searched
+        self.assertEqual(self.d.call("snapshot.text", {"id": s["id"]})["text"], "unloadedword")
+        self.assertEqual(self.d.call("link.list", {"q": "unloadedword"})["links"], [])
 
     def test_never_quiet_network_ends_partial(self):
         ev, = capture_all(self.d, [url("busy")])
         self.assertEqual(ev["state"], "partial", ev)
         self.assertIn("network was not quiet", self.snap(ev)["error"])
+        # a good capture all the same (its partial kind came through): its words are searched
+        found = self.d.call("link.list", {"q": "quietlessword"})["links"]
+        self.assertEqual([l["id"] for l in found], [ev["link_id"]])
 
     def test_navigation_error_fails_once(self):
         ev, = capture_all(self.d, [url("refused")])
@@ -267,6 +275,25 @@ class EngineFake(TestCase):
         pids = [c["start"] for c in self.fake.starts()]
         for pid in pids[:-1]:
             self.assertFalse(alive(pid), "fake browser %d of an earlier generation still runs" % pid)
+
+    def test_unreadable_reply_fails_its_command_at_once(self):
+        """A reply that is not JSON but starts with its id fails the command it answers with
+        the reason, not at the deadline (the capture would then say "timed out (step:
+        measure)"); an unreadable message without an id is logged and dropped; the browser
+        stays up and the next capture is fine."""
+        capture_all(self.d, [url("ok")])
+        starts = len(self.fake.starts())
+        bad, ok = capture_all(self.d, [url("garbled"), url("ok")])
+        self.assertEqual(bad["state"], "failed", bad)
+        err = bad["snapshot"]["error"]
+        self.assertIn("measure failed: the browser's reply to Page.getLayoutMetrics could not be "
+                      "read", err)
+        self.assertIn("connection stays up", err)
+        self.assertNotIn("timed out", err)
+        self.assertEqual(bad["attempt"], 1, bad)
+        self.assertEqual(ok["state"], "ok", ok)
+        self.assertEqual(len(self.fake.starts()), starts, "the browser was restarted")
+        self.assertIn("dropped an unreadable message from the browser", self.d.read_log())
 
     def test_error_reply_fails_naming_the_step(self):
         ev, = capture_all(self.d, [url("errreply")])

@@ -4,6 +4,7 @@ by number, re-import idempotence, a 100k-line import while another client keeps 
 answered, bad params and unreadable files."""
 import json
 import os
+import re
 import threading
 import time
 
@@ -89,6 +90,24 @@ class ImportTests(TestCase):
         self.assertEqual((r2["added"], r2["existing"]), (0, 20))
         link = self.d.call("link.get", {"url": "https://re.example/7"})["link"]
         self.assertEqual(sorted(link["tags"]), ["first", "second"])
+
+    def test_import_object_byte_for_byte(self):
+        """import.get's object as it has always been written: keys in this order, errors
+        and tags as arrays, capture a boolean, times RFC 3339 (finished_at null while not
+        finished), text as UTF-8."""
+        r = self.run_import(content="https://bytes.import.test/1\nnot a url\nftp://x/\n",
+                            format="text", tags=["Rust", "später"])
+        with self.d.client() as c:
+            c.send_raw((json.dumps(c.request("import.get", {"id": r["id"]}, id=7)) + "\n").encode())
+            line = c.read_line().decode()
+        stamp = r'"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z"'
+        want = ('{"jsonrpc":"2.0","id":7,"result":{"id":%d,"source":"(content)","format":"text",'
+                '"state":"done","lines":3,"added":1,"existing":0,"invalid":2,"errors":['
+                '{"line":2,"reason":"not a URL: not a url (expected http:// or https://)"},'
+                '{"line":3,"reason":"unsupported URL scheme \'ftp\' (only http and https)"}],'
+                '"error":null,"tags":["Rust","später"],"capture":false,"created_at":STAMP,'
+                '"finished_at":STAMP}}' % r["id"])
+        self.assertRegex(line, "^" + re.escape(want).replace("STAMP", stamp) + "$")
 
     def test_bad_params(self):
         self.assertRpcError(-32602, self.d.call, "import.start", {})

@@ -21,7 +21,8 @@
  *                 "mhtml_bytes": 1000000} ...],        first match wins
  *     "faults": [ {"method": "Page.captureScreenshot", "url": "/crash", "times": 1,
  *                  "nth": 1, "generation": 1,
- *                  "do": "error" | "delay" | "hang" | "crash" | "exit" | "disconnect",
+ *                  "do": "error" | "delay" | "hang" | "crash" | "exit" | "disconnect" |
+ *                        "garbage",
  *                  "ms": 500, "message": "...", "code": 1} ...] }
  * A fault applies to a command of its method when every condition it names holds: url, a
  * substring of the tab's URL (or of Page.navigate's url); nth, the command is that method's
@@ -33,7 +34,9 @@
  *   error: an error reply; delay: the normal answer ms later; hang: no answer ever;
  *   crash: Inspector.targetCrashed on the command's session instead of an answer;
  *   exit: the process exits at once with status code; disconnect: both pipes are closed
- *   and the process lives on until it is killed.
+ *   and the process lives on until it is killed; garbage: a reply that starts as one
+ *   ({"id":N,) and is not JSON, then (with "event": true) an unreadable message with no
+ *   id, and no answer ever.
  * Every command received is appended to FAKECDP_LOG (JSON lines: gen, method, session,
  * params) so that a test can check what the engine sent. One thread, one libuv loop. */
 #include <png.h>
@@ -81,31 +84,35 @@ static void write_done_cb(uv_write_t *w, int status)
     free(w);
 }
 
-static void send_json(json_t *msg)
+/* Writes one message as it is, with its NUL. */
+static void send_raw(const char *text)
 {
-    char *text = json_dumps(msg, JSON_COMPACT);
-    json_decref(msg);
-    if (!text || !F.out_open) {
-        free(text);
+    if (!F.out_open)
         return;
-    }
     size_t n = strlen(text);
     uv_write_t *w = malloc(sizeof *w);
     char *data = malloc(n + 1);
     if (!w || !data) {
         free(w);
         free(data);
-        free(text);
         return;
     }
     memcpy(data, text, n + 1);   /* the NUL is the frame's end */
-    free(text);
     w->data = data;
     uv_buf_t b = uv_buf_init(data, (unsigned)(n + 1));
     if (uv_write(w, (uv_stream_t *)&F.out, &b, 1, write_done_cb) != 0) {
         free(data);
         free(w);
     }
+}
+
+static void send_json(json_t *msg)
+{
+    char *text = json_dumps(msg, JSON_COMPACT);
+    json_decref(msg);
+    if (text)
+        send_raw(text);
+    free(text);
 }
 
 static void reply(json_int_t id, const char *session, json_t *result)
@@ -612,6 +619,12 @@ static void handle_message(const char *text, size_t n)
         uv_stop(F.loop);
     } else if (!strcmp(what, "disconnect")) {
         close_pipes();
+    } else if (!strcmp(what, "garbage")) {
+        char bad[64];
+        snprintf(bad, sizeof bad, "{\"id\":%lld,\"result\":{\"data\":tru", (long long)id);
+        send_raw(bad);
+        if (json_is_true(json_object_get(fault, "event")))
+            send_raw("{\"method\":\"Page.frameNavigated\",\"params\":{");
     } else {
         answer(msg);
     }

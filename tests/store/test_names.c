@@ -2,27 +2,13 @@
  * (tag_key_cases.txt), one tag for what a person sees as one through the store, the
  * schema 5 migration on a database written by schema version 4 (data/v4_tags.sql), and
  * the displayed form of stored URLs as a table (display_cases.txt). */
-#include <locale.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <unistd.h>
 
 #include "store.h"
 #include "test.h"
-
-static char tmpdir[256];
-
-static const char *tmp_path(const char *name)
-{
-    static char path[512];
-    if (!tmpdir[0]) {
-        snprintf(tmpdir, sizeof tmpdir, "/tmp/linksnap-names-test-XXXXXX");
-        if (!mkdtemp(tmpdir))
-            return NULL;
-    }
-    snprintf(path, sizeof path, "%s/%s", tmpdir, name);
-    return path;
-}
+#include "store_test.h"
 
 static int key_of(const char *raw, char *key)
 {
@@ -77,19 +63,6 @@ TEST(tag_key_growth)
     ASSERT_EQ(store_tag_key("DATABASE", small, 9), STORE_OK);
     ASSERT_STR_EQ(small, "database");
     return 0;
-}
-
-static store_t *open_fresh(const char *name)
-{
-    store_t *s = NULL;
-    char err[512];
-    const char *path = tmp_path(name);
-    unlink(path);
-    if (store_open(path, STORE_OPEN_MIGRATE, &s, err, sizeof err) != STORE_OK) {
-        fprintf(stderr, "  open: %s\n", err);
-        return NULL;
-    }
-    return s;
 }
 
 static int64_t add(store_t *s, const char *url, const char *const *tags, size_t ntags)
@@ -432,17 +405,4 @@ TEST_LIST = {
     TEST_ENTRY(search_matches_display_form),
     TEST_END,
 };
-TEST_RUNNER_()
-
-int main(int argc, char **argv)
-{
-    setlocale(LC_CTYPE, "C.UTF-8");   /* as linksnapd does: libidn2 needs a UTF-8 locale */
-    int rc = test_main_(argc, argv);
-    if (tmpdir[0]) {
-        char cmd[300];
-        snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-        if (system(cmd) != 0)
-            fprintf(stderr, "could not remove %s\n", tmpdir);
-    }
-    return rc;
-}
+STORE_TEST_MAIN()

@@ -4,7 +4,6 @@
  * longest applicable match wins at a path boundary; schema 6 lets a snapshot end `blocked`
  * (a v4 file with rows migrates, its jobs intact) and a blocked finish fails the job
  * without taking the wall's title. */
-#include <locale.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -12,32 +11,7 @@
 #include "sites.h"
 #include "store.h"
 #include "test.h"
-
-static char tmpdir[256];
-
-static const char *tmp_path(const char *name)
-{
-    static char path[512];
-    if (!tmpdir[0]) {
-        snprintf(tmpdir, sizeof tmpdir, "/tmp/linksnap-sites-test-XXXXXX");
-        if (!mkdtemp(tmpdir))
-            return NULL;
-    }
-    snprintf(path, sizeof path, "%s/%s", tmpdir, name);
-    unlink(path);
-    return path;
-}
-
-static store_t *open_fresh(const char *name)
-{
-    store_t *s = NULL;
-    char err[512];
-    if (store_open(tmp_path(name), STORE_OPEN_MIGRATE, &s, err, sizeof err) != STORE_OK) {
-        fprintf(stderr, "  open: %s\n", err);
-        return NULL;
-    }
-    return s;
-}
+#include "store_test.h"
 
 TEST(match_normalisation)
 {
@@ -298,17 +272,4 @@ TEST_LIST = {
     TEST_ENTRY(blocked_after_migration_from_v4),
     TEST_END,
 };
-TEST_RUNNER_()
-
-int main(int argc, char **argv)
-{
-    setlocale(LC_CTYPE, "C.UTF-8");
-    int rc = test_main_(argc, argv);
-    if (tmpdir[0]) {
-        char cmd[300];
-        snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
-        if (rc == 0 && system(cmd) != 0)
-            fprintf(stderr, "could not remove %s\n", tmpdir);
-    }
-    return rc;
-}
+STORE_TEST_MAIN()

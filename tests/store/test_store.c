@@ -2,44 +2,13 @@
  * add/merge/rename/delete with counts checked at every step, filters and pagination,
  * migrations (a v1 file opened by the current binary), refusing a newer or non-database
  * file, the counters, integrity check and online backup. */
-#include <locale.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <unistd.h>
 
 #include "store.h"
 #include "test.h"
-
-static char tmpdir[256];
-
-static const char *tmp_path(const char *name)
-{
-    static char path[512];
-    if (!tmpdir[0]) {
-        snprintf(tmpdir, sizeof tmpdir, "/tmp/linksnap-store-test-XXXXXX");
-        if (!mkdtemp(tmpdir))
-            return NULL;
-    }
-    snprintf(path, sizeof path, "%s/%s", tmpdir, name);
-    unlink(path);
-    char aux[600];
-    snprintf(aux, sizeof aux, "%s-wal", path);
-    unlink(aux);
-    snprintf(aux, sizeof aux, "%s-shm", path);
-    unlink(aux);
-    return path;
-}
-
-static store_t *open_fresh(const char *name)
-{
-    store_t *s = NULL;
-    char err[512];
-    if (store_open(tmp_path(name), STORE_OPEN_MIGRATE, &s, err, sizeof err) != STORE_OK) {
-        fprintf(stderr, "  open: %s\n", err);
-        return NULL;
-    }
-    return s;
-}
+#include "store_test.h"
 
 static int64_t add(store_t *s, const char *url, const char *const *tags, size_t ntags, int *created)
 {
@@ -376,18 +345,15 @@ TEST(job_lifecycle)
 
 TEST(migration_from_v1)
 {
-    const char *path = tmp_path("v1.db");
-    store_t *s;
-    char err[512];
-    ASSERT_EQ(store_open_at_version(path, STORE_OPEN_MIGRATE, 1, &s, err, sizeof err), STORE_OK);
-    ASSERT_EQ(store_schema_version(s), 1);
+    const char *path;
     /* v1 has no counters table: write a link with plain SQL as an old linksnapd would */
-    store_close(s);
-    sqlite3 *db;
-    ASSERT_EQ(sqlite3_open(path, &db), SQLITE_OK);
+    sqlite3 *db = open_old("v1.db", 1, &path);
+    ASSERT_NOT_NULL(db);
     ASSERT_EQ(sqlite3_exec(db, "INSERT INTO links(url, created_at, updated_at) VALUES "
                                "('https://old.example/', 1, 1)", NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(db);
+    store_t *s;
+    char err[512];
     ASSERT_EQ(store_open(path, STORE_OPEN_MIGRATE, &s, err, sizeof err), STORE_OK);
     ASSERT_EQ(store_schema_version(s), store_latest_version());
     ASSERT_GE(store_latest_version(), 2);
@@ -526,17 +492,4 @@ TEST_LIST = {
     TEST_ENTRY(data_version_moves_once_per_changing_transaction),
     TEST_END,
 };
-TEST_RUNNER_()
-
-int main(int argc, char **argv)
-{
-    setlocale(LC_CTYPE, "C.UTF-8");
-    int rc = test_main_(argc, argv);
-    if (tmpdir[0]) {
-        char cmd[300];
-        snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
-        if (rc == 0 && system(cmd) != 0)
-            fprintf(stderr, "could not remove %s\n", tmpdir);
-    }
-    return rc;
-}
+STORE_TEST_MAIN()
