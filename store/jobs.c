@@ -134,9 +134,8 @@ int store_job_list(store_t *s, const char *state, int limit, int64_t before_id,
     return rc;
 }
 
-/* Runs one statement with two integer parameters; *changes (may be NULL) counts rows. */
-static int job_exec2(store_t *s, const char *sql, int64_t a, int64_t b, int64_t *changes,
-                     const char *what)
+int store_exec_i2(store_t *s, const char *sql, int64_t a, int64_t b, int64_t *changes,
+                  const char *what)
 {
     sqlite3_stmt *st = NULL;
     int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
@@ -169,7 +168,7 @@ int store_job_request(store_t *s, int64_t link_id, int64_t now_ms, int64_t *job_
         *job_id = sqlite3_column_int64(st, 0);
         sqlite3_reset(st);
         /* a person asking for a capture a watch already queued: it becomes theirs */
-        return job_exec2(s, "UPDATE jobs SET priority = ?2 WHERE id = ?1 AND priority > ?2",
+        return store_exec_i2(s, "UPDATE jobs SET priority = ?2 WHERE id = ?1 AND priority > ?2",
                          *job_id, STORE_PRIORITY_PERSON, NULL, "raise a job's priority");
     }
     sqlite3_reset(st);
@@ -462,7 +461,7 @@ void store_job_set_host_limit(store_t *s, int per_host) { s->per_host_jobs = per
 int store_job_delay_host(store_t *s, int64_t job_id, int64_t until_ms, int64_t *n)
 {
     *n = 0;
-    return job_exec2(s, "UPDATE jobs SET not_before = ?2 WHERE state = 'queued' AND not_before < ?2 "
+    return store_exec_i2(s, "UPDATE jobs SET not_before = ?2 WHERE state = 'queued' AND not_before < ?2 "
                      "AND host = (SELECT host FROM jobs WHERE id = ?1)", job_id, until_ms, n,
                      "delay a host's jobs");
 }

@@ -61,6 +61,10 @@ int store_jobs_register(store_t *s);
 /* Looks a tag up by the name a person gave: *id 0 when there is none; name (at least
  * STORE_MAX_TAG_BYTES + 1) gets its stored spelling (tags.c). */
 int store_tag_find(store_t *s, const char *raw, char *name, int64_t *id);
+/* Runs one statement with the integer parameters ?1 and ?2; *changes (may be NULL) counts
+ * the rows it changed; what names it in the error (jobs.c). */
+int store_exec_i2(store_t *s, const char *sql, int64_t a, int64_t b, int64_t *changes,
+                  const char *what);
 /* A tag merge moves `from`'s watch onto `into` unless that has one (watch.c). */
 int store_watch_move_tag(store_t *s, int64_t from, int64_t into);
 

@@ -38,19 +38,6 @@ STORE_DEFINE_LIST_FREE(store_watch_list_free, store_watch_t, store_watch_free)
     " (SELECT coalesce(min(next_run), 0) FROM watch_runs r WHERE r.watch_id = w.id)"       \
     " FROM watches w LEFT JOIN tags t ON t.id = w.tag_id "
 
-static int exec_i2(store_t *s, const char *sql, int64_t a, int64_t b, const char *what)
-{
-    sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
-    if (rc != SQLITE_OK)
-        return store_fail_sqlite(s, rc, what);
-    sqlite3_bind_int64(st, 1, a);
-    sqlite3_bind_int64(st, 2, b);
-    rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    return rc == SQLITE_DONE || rc == SQLITE_ROW ? STORE_OK : store_fail_sqlite(s, rc, what);
-}
-
 static store_watch_t *watch_from_row(sqlite3_stmt *st)
 {
     store_watch_t *w = calloc(1, sizeof *w);
@@ -112,13 +99,13 @@ int store_watch_list(store_t *s, store_watch_t ***out, size_t *n)
 
 int store_watch_sync(store_t *s, int64_t now_ms)
 {
-    int rc = exec_i2(s, EFFECTIVE "DELETE FROM watch_runs WHERE link_id NOT IN (SELECT link_id FROM eff) "
-                     "AND ?1 = ?2", 0, 0, "drop runs of unwatched links");
+    int rc = store_exec_i2(s, EFFECTIVE "DELETE FROM watch_runs WHERE link_id NOT IN (SELECT link_id FROM eff) "
+                     "AND ?1 = ?2", 0, 0, NULL, "drop runs of unwatched links");
     if (rc)
         return rc;
     /* a newly watched link is due when its newest capture is `every` old (at once if it
      * is older); a changed interval brings the next run no later than one new interval */
-    return exec_i2(s, EFFECTIVE "INSERT INTO watch_runs(link_id, watch_id, every_s, jitter_s, next_run) "
+    return store_exec_i2(s, EFFECTIVE "INSERT INTO watch_runs(link_id, watch_id, every_s, jitter_s, next_run) "
                    "SELECT e.link_id, e.watch_id, e.every_s, e.jitter_s, max(?1, coalesce("
                    "(SELECT created_at FROM snapshots p WHERE p.id = l.last_snapshot_id), l.created_at)"
                    " + e.every_s * 1000) FROM eff e JOIN links l ON l.id = e.link_id WHERE ?2 = ?2 "
@@ -127,7 +114,7 @@ int store_watch_sync(store_t *s, int64_t now_ms)
                    "next_run = CASE WHEN every_s = excluded.every_s THEN next_run "
                    "ELSE min(next_run, ?1 + excluded.every_s * 1000) END "
                    "WHERE watch_id <> excluded.watch_id OR every_s <> excluded.every_s "
-                   "OR jitter_s <> excluded.jitter_s", now_ms, 0, "schedule watched links");
+                   "OR jitter_s <> excluded.jitter_s", now_ms, 0, NULL, "schedule watched links");
 }
 
 /* The watch id of a link (link_id) or a tag (tag_id), 0 when it has none. */
@@ -232,7 +219,7 @@ int store_watch_delete(store_t *s, int64_t link_id, const char *tag, int64_t now
         rc = watch_find(s, link_id, tag_id, &id);
     if (rc || !id)
         return rc;
-    if ((rc = exec_i2(s, "DELETE FROM watches WHERE id = ?1 AND ?2 = ?2", id, 0, "delete a watch")))
+    if ((rc = store_exec_i2(s, "DELETE FROM watches WHERE id = ?1 AND ?2 = ?2", id, 0, NULL, "delete a watch")))
         return rc;
     *deleted = 1;
     return store_watch_sync(s, now_ms);
@@ -244,8 +231,8 @@ int store_watch_move_tag(store_t *s, int64_t from, int64_t into)
     if (sqlite3_table_column_metadata(s->db, "main", "watches", "tag_id", NULL, NULL, NULL, NULL,
                                       NULL) != SQLITE_OK)
         return STORE_OK;
-    return exec_i2(s, "UPDATE OR IGNORE watches SET tag_id = ?2 WHERE tag_id = ?1", from, into,
-                   "move a tag's watch");
+    return store_exec_i2(s, "UPDATE OR IGNORE watches SET tag_id = ?2 WHERE tag_id = ?1", from, into,
+                         NULL, "move a tag's watch");
 }
 
 int64_t store_watch_spread(int64_t link_id, int64_t every_s)
@@ -338,8 +325,8 @@ static int queue_run(store_t *s, int64_t link_id, int64_t now_ms, int *queued)
     if ((rc = store_job_enqueue(s, link_id, now_ms)))
         return rc;
     *queued = 1;
-    return exec_i2(s, "UPDATE jobs SET priority = ?2 WHERE id = ?1", sqlite3_last_insert_rowid(s->db),
-                   STORE_PRIORITY_SCHEDULED, "mark a scheduled job");
+    return store_exec_i2(s, "UPDATE jobs SET priority = ?2 WHERE id = ?1", sqlite3_last_insert_rowid(s->db),
+                   STORE_PRIORITY_SCHEDULED, NULL, "mark a scheduled job");
 }
 
 int store_watch_run_due(store_t *s, int64_t now_ms, int catchup, int max, int64_t *queued,
