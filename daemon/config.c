@@ -42,6 +42,8 @@ void config_defaults(config_t *c)
     c->log_level = LOG_LVL_NOTICE;
     c->capture = 1;
     c->jobs = 4;
+    c->per_host_jobs = 2;
+    c->watch_min_interval_s = 300;
     c->viewport_w = 1280;
     c->viewport_h = 800;
     c->scale = 1.0;
@@ -232,6 +234,10 @@ int config_set(config_t *c, const char *key, const char *value, char *err, size_
     }
     if (!strcmp(key, "jobs"))
         return set_int(key, value, 1, 64, &c->jobs, err, errlen);
+    if (!strcmp(key, "per_host_jobs"))
+        return set_int(key, value, 0, 64, &c->per_host_jobs, err, errlen);
+    if (!strcmp(key, "watch_min_interval_s"))
+        return set_int(key, value, 1, 31622400, &c->watch_min_interval_s, err, errlen);
     if (!strcmp(key, "job_timeout"))
         return set_int(key, value, 1, 3600, &c->job_timeout_s, err, errlen);
     if (!strcmp(key, "formats")) {

@@ -15,6 +15,8 @@ typedef struct config {
     int log_level;                /* LOG_LVL_* */
     int capture;                  /* run the capture engine (0: jobs stay queued) */
     int jobs;                     /* concurrent captures */
+    int per_host_jobs;            /* running captures of one exact host at most (0: no limit) */
+    int watch_min_interval_s;     /* the shortest watch interval (tests lower it) */
     int viewport_w, viewport_h;   /* CSS px */
     double scale;                 /* device scale factor, 1-3 */
     int job_timeout_s;

@@ -30,6 +30,7 @@ typedef struct daemon {
     struct http *http;        /* the web page; NULL when http.listen = off */
     struct importer *importer;
     struct engine *engine;    /* the capture engine (daemon/engine.c) */
+    struct scheduler *scheduler;   /* watches' runs (daemon/scheduler.c) */
     uint64_t started_mono_ms;
     int stopping;
     int lock_fd;

@@ -149,6 +149,8 @@ typedef struct {
     char *blocks, *files;         /* OP_FINISH: the text's blocks and the files, as JSON */
     store_page_text_t text;       /* OP_FINISH: borrows from the slot's result */
     int64_t not_before;
+    int64_t host_until;           /* FINISH/RETRY: the host said 429 or Retry-After; its
+                                     queued jobs wait until then (0: it did not) */
     int rc;
     char errmsg[512];
 } op_t;

@@ -11,6 +11,8 @@
 #include "sites.h"
 #include "util.h"
 
+#define HOST_PAUSE_MS 60000
+
 int jobs_op_fn(method_call_t *call)
 {
     op_t *op = (op_t *)call;
@@ -35,6 +37,14 @@ int jobs_op_fn(method_call_t *call)
         op->rc = store_job_retry(call->db, op->result.job_id, op->not_before, op->error,
                                  util_now_ms());
         break;
+    }
+    if (op->rc == STORE_OK && op->kind != OP_CLAIM && op->host_until) {
+        int64_t n = 0;
+        op->rc = store_job_delay_host(call->db, op->result.job_id, op->host_until, &n);
+        if (op->rc == STORE_OK && n)
+            log_notice("job %lld: its host asked to wait; %lld queued jobs of it wait %lld s",
+                       (long long)op->result.job_id, (long long)n,
+                       (long long)((op->host_until - util_now_ms()) / 1000));
     }
     if (op->rc)
         snprintf(op->errmsg, sizeof op->errmsg, "%s", store_errmsg(call->db));
@@ -72,6 +82,14 @@ op_t *jobs_op_new(engine_t *e, op_kind_t kind, slot_t *slot)
     op->call.method = "capture";
     op->call.params = json_object();
     op->call.cfg = &e->d->cfg;
+    /* per-host politeness: a 429 (a minute when it names no time) or a Retry-After holds
+     * back the host's other queued jobs, whatever becomes of this one */
+    if (slot && kind != OP_CLAIM) {
+        int64_t wait = slot->wall.retry_after > 0 ? (int64_t)slot->wall.retry_after * 1000
+                     : slot->wall.kind == BOTWALL_RATE_LIMITED ? HOST_PAUSE_MS : 0;
+        if (wait)
+            op->host_until = util_now_ms() + (wait < 86400000 ? wait : 86400000);
+    }
     return op;
 }
 

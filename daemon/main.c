@@ -23,6 +23,7 @@
 #include "importer.h"
 #include "jsonmem.h"
 #include "log.h"
+#include "scheduler.h"
 #include "server.h"
 #include "util.h"
 
@@ -118,6 +119,8 @@ static void writer_closed_cb(void *ud)
 {
     daemon_t *d = ud;
     d->writer = NULL;
+    scheduler_close(d->scheduler);   /* no writer call of it is left */
+    d->scheduler = NULL;
     store_close(d->reader);
     d->reader = NULL;
     readpool_free(d->readpool);
@@ -497,6 +500,8 @@ static int open_store(daemon_t *d)
         store_close(wdb);
         return -1;
     }
+    store_job_set_host_limit(wdb, d->cfg.per_host_jobs);   /* the claim and the due probe */
+    store_job_set_host_limit(d->reader, d->cfg.per_host_jobs);
     d->readpool = readpool_new(d->db_path, 4);
     d->events = events_new();
     if (!d->readpool || !d->events) {
@@ -548,7 +553,8 @@ static int start_parts(daemon_t *d, int *listen_fd)
     d->importer = importer_new(d);
     err[0] = '\0';
     d->engine = d->importer ? engine_new(d, err, sizeof err) : NULL;
-    if (!d->importer || !d->engine) {
+    d->scheduler = d->engine ? scheduler_new(d) : NULL;
+    if (!d->importer || !d->engine || !d->scheduler) {
         log_err("%s", err[0] ? err : "out of memory");
         return START_STOP;
     }

@@ -127,6 +127,7 @@ extern const method_def_t methods_search[];   /* daemon/methods_search.c */
 extern const method_def_t methods_chart[];    /* daemon/methods_chart.c */
 extern const method_def_t methods_web[];      /* daemon/methods_web.c */
 extern const method_def_t methods_site[];     /* daemon/methods_site.c */
+extern const method_def_t methods_watch[];    /* daemon/methods_watch.c */
 
 const method_def_t *methods_find(const char *name);
 

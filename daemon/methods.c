@@ -8,6 +8,7 @@ static const method_def_t *const groups[] = {
     methods_daemon,
     methods_link,
     methods_tag,
+    methods_watch,
     methods_import,
     methods_backup,
     methods_snapshot,

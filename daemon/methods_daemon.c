@@ -50,6 +50,12 @@ static int m_daemon_status(method_call_t *call)
     formats_names(d->cfg.formats, formats, sizeof formats);
     json_object_set_new(call->result, "text", json_boolean(pagetext_has_readability()));
     json_object_set_new(call->result, "formats", json_string(formats));
+    store_watch_counts_t wc;   /* schedules: how many, and when the next one runs */
+    if (store_watch_counts(d->reader, call->now_ms, &wc) == STORE_OK)
+        json_object_set_new(call->result, "watches", json_pack("{s:I,s:I,s:I,s:o}",
+                            "watches", (json_int_t)wc.watches, "links", (json_int_t)wc.links,
+                            "due", (json_int_t)wc.due, "next_run",
+                            wc.next_run ? json_integer(wc.next_run) : json_null()));
     return 0;
 }
 

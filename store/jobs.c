@@ -2,7 +2,10 @@
  * snapshot row for its whole life; the daemon's capture engine claims due jobs, and ends
  * each with finish (a result), retry (back to the queue with a back-off) or, from a user,
  * cancel. Every state change is one transaction of the daemon's writer, so a job is never
- * lost: after a crash, running jobs are requeued at start. */
+ * lost: after a crash, running jobs are requeued at start. The claim takes a person's jobs
+ * before scheduled ones and skips hosts at their per_host_jobs limit; a host that answered
+ * 429 or Retry-After has its queued jobs delayed. */
+#include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +19,7 @@ void store_job_free(store_job_t *j)
         return;
     free(j->url);
     free(j->error);
+    free(j->host);
     free(j);
 }
 
@@ -41,6 +45,11 @@ static store_job_t *job_from_row(sqlite3_stmt *st)
         return NULL;
     }
     j->formats = sqlite3_column_int(st, 10);
+    j->priority = sqlite3_column_int(st, 11);
+    if (sqlite3_column_type(st, 12) != SQLITE_NULL && !(j->host = store_col_strdup(st, 12))) {
+        store_job_free(j);
+        return NULL;
+    }
     if (!j->url) {
         store_job_free(j);
         return NULL;
@@ -125,6 +134,24 @@ int store_job_list(store_t *s, const char *state, int limit, int64_t before_id,
     return rc;
 }
 
+int store_exec_i2(store_t *s, const char *sql, int64_t a, int64_t b, int64_t *changes,
+                  const char *what)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return store_fail_sqlite(s, rc, what);
+    sqlite3_bind_int64(st, 1, a);
+    sqlite3_bind_int64(st, 2, b);
+    rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return store_fail_sqlite(s, rc, what);
+    if (changes)
+        *changes = sqlite3_changes(s->db);
+    return STORE_OK;
+}
+
 int store_job_request(store_t *s, int64_t link_id, int64_t now_ms, int64_t *job_id,
                       int *created)
 {
@@ -140,7 +167,9 @@ int store_job_request(store_t *s, int64_t link_id, int64_t now_ms, int64_t *job_
     if (rc == SQLITE_ROW) {
         *job_id = sqlite3_column_int64(st, 0);
         sqlite3_reset(st);
-        return STORE_OK;
+        /* a person asking for a capture a watch already queued: it becomes theirs */
+        return store_exec_i2(s, "UPDATE jobs SET priority = ?2 WHERE id = ?1 AND priority > ?2",
+                         *job_id, STORE_PRIORITY_PERSON, NULL, "raise a job's priority");
     }
     sqlite3_reset(st);
     if (rc != SQLITE_DONE)
@@ -184,39 +213,55 @@ static int set_job_state(store_t *s, int64_t id, const char *state, int64_t not_
     return store_step_done(s, st, "update job");
 }
 
+/* The first job the claim would take now (*id 0: none). */
+static int pick(store_t *s, int64_t now_ms, int64_t *id)
+{
+    *id = 0;
+    sqlite3_stmt *st = store_stmt(s, ST_JOB_CLAIM_PICK);
+    if (!st)
+        return STORE_EINTERNAL;
+    sqlite3_bind_int64(st, 1, now_ms);
+    sqlite3_bind_int(st, 2, 1);
+    sqlite3_bind_int(st, 3, s->per_host_jobs);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *id = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return store_fail_sqlite(s, rc, "pick jobs");
+    return STORE_OK;
+}
+
 int store_job_claim(store_t *s, int64_t now_ms, int max, store_job_t ***out, size_t *n)
 {
     *out = NULL;
     *n = 0;
     if (max <= 0)
         return STORE_OK;
-    int64_t ids[64];
-    int nids = 0;
-    sqlite3_stmt *st = store_stmt(s, ST_JOB_CLAIM_PICK);
-    if (!st)
-        return STORE_EINTERNAL;
-    sqlite3_bind_int64(st, 1, now_ms);
-    sqlite3_bind_int(st, 2, max > 64 ? 64 : max);
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-        ids[nids++] = sqlite3_column_int64(st, 0);
-    sqlite3_reset(st);
-    if (rc != SQLITE_DONE)
-        return store_fail_sqlite(s, rc, "pick jobs");
-    store_job_t **v = nids ? calloc((size_t)nids, sizeof *v) : NULL;
-    if (nids && !v)
+    if (max > 64)
+        max = 64;
+    store_job_t **v = calloc((size_t)max, sizeof *v);
+    if (!v)
         return store_fail(s, STORE_ENOMEM, "out of memory claiming jobs");
     size_t cnt = 0;
-    for (int i = 0; i < nids; i++) {
-        if (!(st = store_stmt(s, ST_JOB_SET_RUNNING))) {
+    int rc = STORE_OK;
+    /* one pick per job: each claimed job counts against its host for the next pick */
+    for (int i = 0; i < max; i++) {
+        int64_t id = 0;
+        if ((rc = pick(s, now_ms, &id)))
+            goto fail;
+        if (!id)
+            break;
+        sqlite3_stmt *st = store_stmt(s, ST_JOB_SET_RUNNING);
+        if (!st) {
             rc = STORE_EINTERNAL;
             goto fail;
         }
-        sqlite3_bind_int64(st, 1, ids[i]);
+        sqlite3_bind_int64(st, 1, id);
         sqlite3_bind_int64(st, 2, now_ms);
         if ((rc = store_step_done(s, st, "claim job")))
             goto fail;
-        if ((rc = job_load(s, ids[i], &v[cnt])))
+        if ((rc = job_load(s, id, &v[cnt])))
             goto fail;
         store_job_t *j = v[cnt++];
         if ((rc = set_snapshot_state(s, j->snapshot_id, "running", j->attempt, NULL, 0)))
@@ -405,17 +450,50 @@ int store_job_cancel(store_t *s, int64_t id, int64_t now_ms, int *was_running)
 
 int store_job_due(store_t *s, int64_t now_ms, int *due)
 {
-    *due = 0;
-    sqlite3_stmt *st = store_stmt(s, ST_JOB_CLAIM_PICK);
-    if (!st)
-        return STORE_EINTERNAL;
-    sqlite3_bind_int64(st, 1, now_ms);
-    sqlite3_bind_int(st, 2, 1);
-    int rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    if (rc == SQLITE_ROW)
-        *due = 1;
-    else if (rc != SQLITE_DONE)
-        return store_fail_sqlite(s, rc, "look for due jobs");
-    return STORE_OK;
+    int64_t id = 0;
+    int rc = pick(s, now_ms, &id);
+    *due = id != 0;
+    return rc;
+}
+
+void store_job_set_host_limit(store_t *s, int per_host) { s->per_host_jobs = per_host; }
+
+int store_job_delay_host(store_t *s, int64_t job_id, int64_t until_ms, int64_t *n)
+{
+    *n = 0;
+    return store_exec_i2(s, "UPDATE jobs SET not_before = ?2 WHERE state = 'queued' AND not_before < ?2 "
+                     "AND host = (SELECT host FROM jobs WHERE id = ?1)", job_id, until_ms, n,
+                     "delay a host's jobs");
+}
+
+/* linksnap_url_host(url): the exact host of a stored (normalised) address, as the claim
+ * counts hosts: lower-case, no port, no brackets; NULL when there is none. */
+static void url_host_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    const char *url = (const char *)sqlite3_value_text(argv[0]);
+    CURLU *u = url ? curl_url() : NULL;
+    char *host = NULL;
+    if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK && host) {
+        size_t n = strlen(host);
+        const char *h = host;
+        if (n >= 2 && h[0] == '[' && h[n - 1] == ']') {
+            h++;
+            n -= 2;
+        }
+        sqlite3_result_text(ctx, h, (int)n, SQLITE_TRANSIENT);
+    } else {
+        sqlite3_result_null(ctx);
+    }
+    curl_free(host);
+    curl_url_cleanup(u);
+}
+
+int store_jobs_register(store_t *s)
+{
+    int rc = sqlite3_create_function(s->db, "linksnap_url_host", 1,
+                                     SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, NULL,
+                                     url_host_fn, NULL, NULL);
+    return rc == SQLITE_OK ? STORE_OK : store_fail_sqlite(s, rc, "register linksnap_url_host");
 }

@@ -194,6 +194,37 @@ static const char *const migrations[] = {
      *    every doclist of the prefix. Filled from the indexed texts by
      *    store_fts_terms_rebuild. */
     "CREATE TABLE text_terms (term TEXT PRIMARY KEY) WITHOUT ROWID;",
+    /* 11: schedules (issue 20). A job gets a priority (0 a person asked, 1 a watch's
+     *    run; the claim takes the lower first) and the exact host of its address, set at
+     *    insert by a trigger (linksnap_url_host, store/jobs.c), so that the claim can skip
+     *    hosts with per_host_jobs captures running through an index, not a scan. Watches
+     *    name a link or a tag (deleted with it; a tag merge moves it, store/tags.c);
+     *    watch_runs is each watched link's own clock, kept in step with the watches by
+     *    store_watch_sync (store/watch.c). Times in ms but every_s and jitter_s. */
+    "ALTER TABLE jobs ADD COLUMN priority INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE jobs ADD COLUMN host TEXT;"
+    "UPDATE jobs SET host = (SELECT linksnap_url_host(l.url) FROM links l WHERE l.id = jobs.link_id)"
+    "  WHERE state IN ('queued', 'running');"
+    "CREATE INDEX jobs_claim ON jobs(state, priority, not_before, id);"
+    "CREATE INDEX jobs_by_host ON jobs(state, host);"
+    "CREATE TRIGGER jobs_host_ai AFTER INSERT ON jobs WHEN NEW.host IS NULL BEGIN"
+    "  UPDATE jobs SET host = (SELECT linksnap_url_host(l.url) FROM links l WHERE l.id = NEW.link_id)"
+    "  WHERE id = NEW.id; END;"
+    "CREATE TABLE watches ("
+    "  id INTEGER PRIMARY KEY,"
+    "  link_id INTEGER UNIQUE REFERENCES links(id) ON DELETE CASCADE,"
+    "  tag_id INTEGER UNIQUE REFERENCES tags(id) ON DELETE CASCADE,"
+    "  every_s INTEGER NOT NULL CHECK (every_s > 0),"
+    "  jitter_s INTEGER NOT NULL DEFAULT 0 CHECK (jitter_s >= 0),"
+    "  threshold REAL, notify TEXT,"
+    "  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,"
+    "  CHECK ((link_id IS NULL) <> (tag_id IS NULL)));"
+    "CREATE TABLE watch_runs ("
+    "  link_id INTEGER PRIMARY KEY REFERENCES links(id) ON DELETE CASCADE,"
+    "  watch_id INTEGER NOT NULL, every_s INTEGER NOT NULL, jitter_s INTEGER NOT NULL,"
+    "  next_run INTEGER NOT NULL, last_run INTEGER);"
+    "CREATE INDEX watch_runs_by_next ON watch_runs(next_run);"
+    "CREATE INDEX watch_runs_by_watch ON watch_runs(watch_id, next_run);",
 };
 
 int store_schema_code(store_t *s, int version)

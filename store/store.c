@@ -119,8 +119,12 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_JOB_BY_ID] = "SELECT " JOB_COLS " FROM jobs j JOIN links l ON l.id = j.link_id WHERE j.id = ?1",
     [ST_JOB_ACTIVE_OF_LINK] = "SELECT id FROM jobs WHERE link_id = ?1 AND state IN ('queued', 'running') "
                               "ORDER BY id LIMIT 1",
+    /* a person's jobs first; a host with ?3 running is skipped (the (state, host) index
+     * counts them), so a busy host never blocks the queue */
     [ST_JOB_CLAIM_PICK] = "SELECT id FROM jobs WHERE state = 'queued' AND not_before <= ?1 "
-                          "ORDER BY not_before, id LIMIT ?2",
+                          "AND (?3 <= 0 OR host IS NULL OR host NOT IN (SELECT host FROM jobs "
+                          "WHERE state = 'running' AND host IS NOT NULL GROUP BY host "
+                          "HAVING count(*) >= ?3)) ORDER BY priority, not_before, id LIMIT ?2",
     [ST_JOB_SET_RUNNING] = "UPDATE jobs SET state = 'running', attempt = attempt + 1, error = NULL, "
                            "updated_at = ?2 WHERE id = ?1 AND state = 'queued'",
     [ST_SNAPSHOT_SET_STATE] = "UPDATE snapshots SET state = ?2, attempt = ?3, error = ?4, "
@@ -261,7 +265,7 @@ int store_open_at_version(const char *path, int flags, int version, store_t **ou
         rc = store_fail_sqlite(s, rc, "register linksnap_display_url");
         goto fail;
     }
-    if ((rc = store_text_register(s)) != STORE_OK)
+    if ((rc = store_text_register(s)) != STORE_OK || (rc = store_jobs_register(s)) != STORE_OK)
         goto fail;
     /* journal_mode is persistent in the file; the reader needs no write to learn it */
     if ((rc = store_exec(s, "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;"

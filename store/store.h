@@ -214,7 +214,11 @@ typedef struct {
     char *url;                      /* the link's URL */
     char *error;                    /* or NULL */
     int formats;                    /* what snapshot.request asked to keep; 0 = the defaults */
+    int priority;                   /* STORE_PRIORITY_*: the claim takes the lower first */
+    char *host;                     /* the exact host of url, or NULL */
 } store_job_t;
+#define STORE_PRIORITY_PERSON 0     /* a person asked (add, import, snapshot.request) */
+#define STORE_PRIORITY_SCHEDULED 1  /* a watch's run (store/watch.c) */
 void store_job_free(store_job_t *j);
 void store_job_list_free(store_job_t **v, size_t n);
 
@@ -234,6 +238,68 @@ int store_job_claim(store_t *s, int64_t now_ms, int max, store_job_t ***out, siz
 
 /* *due = 1 when some queued job is due at now_ms (one index probe; the loop may call it). */
 int store_job_due(store_t *s, int64_t now_ms, int *due);
+/* Per-host politeness for this connection's claims and store_job_due: a queued job whose
+ * exact host has per_host running jobs is skipped (0, the default: no limit). */
+void store_job_set_host_limit(store_t *s, int per_host);
+/* A 429 or Retry-After from job_id's host: every queued job of that host waits until
+ * until_ms at least. *n counts the jobs delayed. */
+int store_job_delay_host(store_t *s, int64_t job_id, int64_t until_ms, int64_t *n);
+
+/* ---- watches: captures on a schedule (store/watch.c) ---------------------------------
+ * A watch names a link or a tag and an interval. A link's own watch beats its tags'; among
+ * tag watches the shortest interval wins. watch_runs keeps each watched link's next run. */
+#define STORE_WATCH_MAX_S (366LL * 86400)   /* a year (a leap one) */
+typedef struct {
+    int64_t id, link_id, tag_id;     /* one of link_id / tag_id is 0 */
+    char *tag;                       /* the tag's name (tag watches), else NULL */
+    int64_t every_s, jitter_s;
+    double threshold;                /* < 0: not set */
+    char *notify;                    /* or NULL */
+    int64_t created_at, updated_at;
+    int64_t links;                   /* links this watch schedules now */
+    int64_t next_run;                /* the earliest of their next runs (ms), 0 none */
+} store_watch_t;
+void store_watch_free(store_watch_t *w);
+void store_watch_list_free(store_watch_t **v, size_t n);
+
+typedef struct {
+    int64_t link_id;                 /* or 0 and a tag name */
+    const char *tag;
+    int64_t every_s, jitter_s;       /* jitter_s < 0: 10% of every_s */
+    double threshold;                /* < 0: not set */
+    const char *notify;              /* or NULL */
+    int64_t now_ms;
+} store_watch_in_t;
+/* Sets (creates or replaces) the watch of a link or tag; *out (owned) is the watch as
+ * stored. STORE_ENOTFOUND for an unknown link or tag, STORE_EINVAL for bad figures. */
+int store_watch_set(store_t *s, const store_watch_in_t *in, store_watch_t **out, int *created);
+/* Every watch, link watches first, then tags by name. */
+int store_watch_list(store_t *s, store_watch_t ***out, size_t *n);
+/* Deletes a link's or a tag's watch; *deleted 0 when there was none. */
+int store_watch_delete(store_t *s, int64_t link_id, const char *tag, int64_t now_ms,
+                       int *deleted);
+/* Brings watch_runs in step with the watches: links newly covered get a next run (due at
+ * once when their newest capture is older than every), links no longer covered go, a
+ * changed interval moves the next run no later than the new one. */
+int store_watch_sync(store_t *s, int64_t now_ms);
+/* The scheduler's one writer call: syncs; when catchup (the first call after a start),
+ * every run missed while linksnapd was down is moved to now + an offset fixed by its
+ * link id within its interval (store_watch_spread), so that they do not fire together
+ * and each runs once; then queues up to max due runs behind people's jobs
+ * (STORE_PRIORITY_SCHEDULED; a link with a job queued or running is not queued twice) and
+ * moves their next run one interval on from when it was due (from now if that has passed
+ * too), +- a jitter fixed by link and time. *queued
+ * counts the jobs, *next_ms is the next run after that (0: none). */
+int store_watch_run_due(store_t *s, int64_t now_ms, int catchup, int max, int64_t *queued,
+                        int64_t *next_ms);
+/* The catch-up offset of a link within an interval, in ms: [0, every_s * 1000). */
+int64_t store_watch_spread(int64_t link_id, int64_t every_s);
+typedef struct {
+    int64_t watches, links, due, next_run;
+} store_watch_counts_t;
+int store_watch_counts(store_t *s, int64_t now_ms, store_watch_counts_t *out);
+/* A link's next scheduled run (ms), 0 when it is not watched. */
+int store_watch_next_run(store_t *s, int64_t link_id, int64_t *next_ms);
 
 /* What a capture produced, for store_job_finish. */
 typedef struct {

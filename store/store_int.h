@@ -24,7 +24,7 @@ typedef enum {
                             "truncated, blank, path, thumb_path, bytes, sha256, error, attempt, " \
                             "created_at, finished_at, timings, redirects, files, partial_kind"
 #define STORE_JOB_COLS "j.id, j.link_id, j.snapshot_id, j.state, j.attempt, j.not_before, " \
-                       "j.created_at, j.updated_at, l.url, j.error, j.formats"
+                       "j.created_at, j.updated_at, l.url, j.error, j.formats, j.priority, j.host"
 
 /* Links whose address people read differently from how it is stored (punycode labels,
  * percent escapes): a partial index (schema 7) lists them, so a q that is not ASCII can
@@ -52,7 +52,21 @@ struct store {
     store_tag_merged_t *merged;     /* what the migration at open merged (store_open_merged) */
     size_t nmerged;
     store_terms_t *terms;           /* the terms of the text being indexed (fts.c) */
+    int per_host_jobs;              /* the claim's running jobs per host; 0 = no limit (jobs.c) */
 };
+
+/* Registers linksnap_url_host(url), the exact host the jobs table's trigger stores
+ * (jobs.c). */
+int store_jobs_register(store_t *s);
+/* Looks a tag up by the name a person gave: *id 0 when there is none; name (at least
+ * STORE_MAX_TAG_BYTES + 1) gets its stored spelling (tags.c). */
+int store_tag_find(store_t *s, const char *raw, char *name, int64_t *id);
+/* Runs one statement with the integer parameters ?1 and ?2; *changes (may be NULL) counts
+ * the rows it changed; what names it in the error (jobs.c). */
+int store_exec_i2(store_t *s, const char *sql, int64_t a, int64_t b, int64_t *changes,
+                  const char *what);
+/* A tag merge moves `from`'s watch onto `into` unless that has one (watch.c). */
+int store_watch_move_tag(store_t *s, int64_t from, int64_t into);
 
 void store_tag_cache_clear(store_t *s);
 int64_t store_tag_cache_get(store_t *s, const char *key);

@@ -91,11 +91,19 @@ static int exec_ids(store_t *s, const char *sql, int64_t a, int64_t b)
     return rc == SQLITE_DONE ? STORE_OK : store_fail_sqlite(s, rc, "tags");
 }
 
+int store_tag_find(store_t *s, const char *raw, char *name, int64_t *id)
+{
+    char key[STORE_MAX_TAG_KEY_BYTES + 1];
+    return find(s, raw, name, key, id, NULL);
+}
+
 /* Moves every link of tag `from` onto tag `into` and drops `from`. */
 static int move_links(store_t *s, int64_t from, int64_t into)
 {
     int rc = exec_ids(s, "INSERT OR IGNORE INTO link_tags(link_id, tag_id) "
                          "SELECT link_id, ?2 FROM link_tags WHERE tag_id = ?1", from, into);
+    if (!rc)   /* before `from` can go: its watch follows it */
+        rc = store_watch_move_tag(s, from, into);
     if (!rc)
         rc = exec_ids(s, "DELETE FROM link_tags WHERE tag_id = ?1 AND ?2 = ?2", from, into);
     if (!rc)

@@ -88,7 +88,7 @@ FAULTS = [
     {"method": "Page.captureScreenshot", "url": "/slowshot", "do": "delay", "ms": 300},
     {"method": "Page.getLayoutMetrics", "url": "/garbled", "do": "garbage", "event": True},
 ]
-CONFIG = "capture = on\njobs = 2\njob_timeout = 5\nheight_cap = 3000\nbrowser.max_message_mb = 1\nbrowser.path = %s\n" % FAKE
+CONFIG = "capture = on\njobs = 2\nper_host_jobs = 0\njob_timeout = 5\nheight_cap = 3000\nbrowser.max_message_mb = 1\nbrowser.path = %s\n" % FAKE
 
 
 def capture_all(d, urls, timeout=60):

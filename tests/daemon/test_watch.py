@@ -1,0 +1,107 @@
+"""test_watch -- schedules against the real linksnapd and its store file: watch.set's bad
+input (every 0, negative, over a year, under the minimum, unknown link or tag) answered
+-32602 with the reason; a link's watch beating its tag's; a scheduled run queued behind a
+person's job (priority) and never twice; the next run unchanged across a clean restart and
+a kill -9; and the catch-up after downtime spread over the interval by link id, each run
+once. One daemon state dir for all of it; no browser (--no-capture keeps jobs queued)."""
+import sqlite3
+
+from linksnap_test import Daemon, TestCase, main, wait_until
+
+CONFIG = "watch_min_interval_s = 2\n"
+
+
+def spread(link_id, every_s):
+    """store_watch_spread: the catch-up offset of a link within its interval (ms)."""
+    return ((link_id * 2654435761) & 0xffffffff) % (every_s * 1000)
+
+
+def write(d, query, args=()):
+    """A committed change to the store file (Daemon.sql reads)."""
+    db = sqlite3.connect(d.db_path, timeout=30)
+    try:
+        with db:
+            db.execute(query, args)
+    finally:
+        db.close()
+
+
+class WatchTest(TestCase):
+    def test_schedules(self):
+        with Daemon(config=CONFIG) as d:
+            c = d.client()
+            a = c.call("link.add", {"url": "http://a.test/1", "tags": ["news"], "capture": False})["link"]["id"]
+            b = c.call("link.add", {"url": "http://a.test/2", "tags": ["news"], "capture": False})["link"]["id"]
+            # bad input: each a -32602 that says what is wrong
+            for params, words in [
+                ({"link_id": a, "every": 0}, "every must be from 2 s"),
+                ({"link_id": a, "every": -5}, "every must be from 2 s"),
+                ({"link_id": a, "every": "400d"}, "to a year"),
+                ({"link_id": a, "every": "6x"}, "duration such as"),
+                ({"link_id": 99999, "every": "6h"}, "link 99999"),
+                ({"tag": "nosuch", "every": "6h"}, "no tag named 'nosuch'"),
+                ({"link_id": a, "tag": "news", "every": "6h"}, "either 'link_id' or 'tag'"),
+                ({"link_id": a}, "'every' is required"),
+            ]:
+                e = self.assertRpcError(-32602, c.call, "watch.set", params)
+                self.assertIn(words, e.message, params)
+            w = c.call("watch.set", {"tag": "News", "every": "1d"})["watch"]
+            self.assertEqual((w["tag"], w["every"], w["jitter"], w["links"]), ("news", 86400, 8640, 2))
+            own = c.call("watch.set", {"link_id": a, "every": 3600, "jitter": 0})["watch"]
+            self.assertEqual(own["links"], 1)
+            ws = c.call("watch.list")["watches"]
+            self.assertEqual([(x.get("link_id"), x.get("tag"), x["links"]) for x in ws],
+                             [(a, None, 1), (None, "news", 1)])
+            st = c.call("daemon.status")["watches"]
+            self.assertEqual((st["watches"], st["links"]), (2, 2))
+            # a person's job and a scheduled one: the person's is first in claim order
+            b_job = c.call("snapshot.request", {"link_id": b})["job_id"]
+            write(d, "UPDATE watch_runs SET next_run = 0 WHERE link_id = ?", (a,))
+            c.call("watch.set", {"link_id": a, "every": 3600, "jitter": 0})   # wakes the scheduler
+            wait_until(lambda: d.sql("SELECT count(*) FROM jobs WHERE link_id = ? AND priority = 1", (a,))[0][0] == 1,
+                       10, "the scheduled job")
+            order = [r[0] for r in d.sql("SELECT link_id FROM jobs WHERE state = 'queued' "
+                                         "ORDER BY priority, not_before, id")]
+            self.assertEqual(order[:2], [b, a])
+            self.assertEqual(d.sql("SELECT priority, host FROM jobs WHERE id = ?", (b_job,)), [(0, "a.test")])
+            # the next run is kept across a clean stop and a kill -9
+            nr = d.sql("SELECT next_run FROM watch_runs WHERE link_id = ?", (a,))[0][0]
+            self.assertGreater(nr, 0)
+            c.close()
+            d.stop()
+            d.start()
+            self.assertEqual(d.sql("SELECT next_run FROM watch_runs WHERE link_id = ?", (a,))[0][0], nr)
+            d.kill9()
+            d.start()
+            self.assertEqual(d.sql("SELECT next_run FROM watch_runs WHERE link_id = ?", (a,))[0][0], nr)
+            self.assertEqual(d.sql("SELECT count(*) FROM jobs WHERE link_id = ? AND state = 'queued'", (a,))[0][0], 1)
+            # downtime: three more links on an hourly tag watch, all overdue at the start
+            c = d.client()
+            ids = [c.call("link.add", {"url": "http://c%d.test/" % i, "tags": ["hourly"],
+                                       "capture": False})["link"]["id"] for i in range(3)]
+            c.call("watch.set", {"tag": "hourly", "every": 3600})
+            c.close()
+            d.stop()
+            write(d, "UPDATE watch_runs SET next_run = 1000 WHERE link_id IN (%s)" % ",".join(map(str, ids)))
+            d.start()
+            wait_until(lambda: min(r[0] for r in d.sql("SELECT next_run FROM watch_runs WHERE link_id IN (%s)"
+                                                       % ",".join(map(str, ids)))) > 1000, 10, "the catch-up")
+            runs = dict(d.sql("SELECT link_id, next_run FROM watch_runs WHERE link_id IN (%s)"
+                              % ",".join(map(str, ids))))
+            # one writer call set them all from the same now: they differ by the offsets
+            starts = {runs[i] - spread(i, 3600) for i in ids if spread(i, 3600) > 0}
+            self.assertEqual(len(starts), 1, runs)
+            self.assertEqual(len(set(runs.values())), 3)
+            # deleting a link takes its watch along
+            c = d.client()
+            c.call("link.delete", {"id": a})
+            self.assertEqual([x.get("tag") for x in c.call("watch.list")["watches"]], ["hourly", "news"])
+            self.assertEqual(c.call("watch.delete", {"tag": "hourly"}), {"deleted": True})
+            self.assertEqual(c.call("watch.delete", {"tag": "hourly"}), {"deleted": False})
+            c.close()
+            self.assertTrue(d.integrity_check())
+            self.assertEqual(d.sanitizer_report(), "")
+
+
+if __name__ == "__main__":
+    main()
