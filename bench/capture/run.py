@@ -406,7 +406,8 @@ def start_linksnapd(root, conc, formats):
     sock = os.path.join(root, "linksnapd.sock")
     log = open(os.path.join(root, "linksnapd.log"), "ab")
     p = subprocess.Popen([LINKSNAPD, "--state-dir", os.path.join(root, "state"), "--socket", sock,
-                          "--jobs", str(conc), "--set", "formats=" + formats, "-q"],
+                          "--jobs", str(conc), "--set", "formats=" + formats,
+                          "--set", "per_host_jobs=0", "-q"],
                          stdout=log, stderr=log)
     for _ in range(600):
         try:
