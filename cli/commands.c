@@ -1221,8 +1221,10 @@ const cli_command_t cli_commands[] = {
      "read as one line of standard input), --cookie-file FILE (name=value lines),\n"
      "--header-file FILE ('Name: value' lines; - is standard input), --user-agent UA,\n"
      "--viewport WxH, --wait-for SELECTOR, --hide SELECTOR (each repeatable where it makes\n"
-     "sense), --delay MS, --[no-]scroll, --[no-]hide-consent, and replaces the rule with the\n"
-     "same MATCH. --cookie NAME=VALUE and --header 'Name: value' work too, with a warning:\n"
+     "sense), --delay MS, --[no-]scroll, --[no-]hide-consent. On an existing rule it changes\n"
+     "only what is given (cookies by name, domain and path, headers by name); --clear SETTING\n"
+     "removes one (cookies, headers, delay...), --replace makes the options the whole rule.\n"
+     "--cookie NAME=VALUE and --header 'Name: value' work too, with a warning:\n"
      "other users can read the command line, and the shell keeps it.\n"
      "import-cookies adds a Netscape cookies.txt (- reads standard input). Cookie and\n"
      "header values are never shown again."},
