@@ -187,10 +187,13 @@ static int cmd_add(cli_t *cli, int argc, char **argv)
                                                                           : cli_int(snap, "job_id"));
             ntargets++;
         }
+        /* a saved link is captured again when it had no good capture (link.add) */
+        int created = json_is_true(json_object_get(res, "created"));
         if (!cli->json)
-            fprintf(cli->out, "%s #%lld %s\n",
-                    json_is_true(json_object_get(res, "created")) ? "added" : "exists",
-                    cli_int(link, "id"), shown_url(link));
+            fprintf(cli->out, "%s #%lld %s%s\n", created ? "added" : "exists",
+                    cli_int(link, "id"), shown_url(link),
+                    !created && json_is_true(json_object_get(res, "job_created"))
+                        ? " (no good snapshot yet: capture queued)" : "");
     }
     if (cli->json)
         cli_print_json(cli, out);

@@ -283,6 +283,8 @@ int store_job_cancel(store_t *s, int64_t id, int64_t now_ms, int *was_running);
 int store_capture_good(const char *state, int http_status, int blank,
                        store_partial_t partial_kind);
 int store_snapshot_good(const store_snapshot_t *snap);
+/* *yes = 1 when one of the link's snapshots is a good capture (store/snapshots.c). */
+int store_link_has_good(store_t *s, int64_t link_id, int *yes);
 
 /* What the capture side extracted from a page. text is required (may be ""); the rest
  * may be NULL. blocks_json is a JSON array text of {kind, text}. Invalid UTF-8 is

@@ -136,6 +136,38 @@ class EngineFake(TestCase):
         self.assertTrue(s["final_url"].endswith("/final"), s["final_url"])
         self.assertEqual([r["status"] for r in s["redirects"]], [302, 302])
 
+    def test_adding_again_captures_when_asked(self):
+        """link.add of a saved link queues a capture only with capture: true given, and then
+        only when it has no good capture, or always with recapture: true (issue 23)."""
+        nf, ok = url("notfound"), url("ok")
+        capture_all(self.d, [nf, ok])
+        with self.d.client(timeout=60) as c:
+            c.call("events.subscribe", {"topics": ["job"]})
+            r = c.call("link.add", {"url": nf})            # the default: no new capture
+            self.assertEqual((r["created"], r["job_id"], r["job_created"]), (False, None, False))
+            r = c.call("link.add", {"url": ok, "capture": True})   # good already: none
+            self.assertEqual((r["created"], r["job_id"], r["job_created"]), (False, None, False))
+            r = c.call("link.add", {"url": nf, "capture": True})   # a 404 is not good
+            self.assertEqual((r["created"], r["job_created"]), (False, True))
+            ev = c.wait_event(lambda e: e.get("topic") == "job.finished" and
+                              e["job_id"] == r["job_id"], 60)
+            self.assertEqual(self.snap(ev)["http_status"], 404)
+            r = c.call("link.add", {"url": ok, "capture": True, "recapture": True})
+            self.assertTrue(r["job_created"])
+            ev = c.wait_event(lambda e: e.get("topic") == "job.finished" and
+                              e["job_id"] == r["job_id"], 60)
+            self.assertEqual(ev["state"], "ok")
+            self.assertEqual(len(c.call("snapshot.list", {"link_id": ev["link_id"]})["snapshots"]), 2)
+            # a new link's job comes back too; capture: false queues none
+            r = c.call("link.add", {"url": url("ok")})
+            self.assertEqual((r["created"], r["job_created"]), (True, True))
+            self.assertIsInstance(r["job_id"], int)
+            r = c.call("link.add", {"url": url("ok"), "capture": False})
+            self.assertEqual((r["created"], r["job_id"], r["job_created"]), (True, None, False))
+            for bad in ({"url": nf, "recapture": True}, {"url": nf, "capture": False, "recapture": True},
+                        {"url": nf, "capture": True, "recapture": "yes"}):
+                self.assertRpcError(-32602, c.call, "link.add", bad)
+
     def test_page_that_never_loads_ends_partial_with_a_picture(self):
         ev, = capture_all(self.d, [url("noload")])
         self.assertEqual(ev["state"], "partial", ev)
