@@ -126,7 +126,8 @@ int methods_parse_filter(method_call_t *call, store_filter_t *f, const char ***b
     if (param_strv(call, "tags_all", 0, &bufs[0], &f->nall) ||
         param_strv(call, "tags_any", 0, &bufs[1], &f->nany) ||
         param_strv(call, "tags_none", 0, &bufs[2], &f->nnone) ||
-        param_bool(call, "untagged", 0, &f->untagged) || param_string(call, "q", 0, &q))
+        param_bool(call, "untagged", 0, &f->untagged) || param_bool(call, "broken", 0, &f->broken) ||
+        param_string(call, "q", 0, &q))
         return -1;
     f->all = bufs[0];
     f->any = bufs[1];
@@ -156,7 +157,7 @@ static json_t *wire_match(const store_match_t *m)
 
 static int m_link_list(method_call_t *call)
 {
-    static const char *const known[] = {"tags_all", "tags_any", "tags_none", "untagged", "q",
+    static const char *const known[] = {"tags_all", "tags_any", "tags_none", "untagged", "broken", "q",
                                         "limit", "cursor", "sort", NULL};
     const char **bufs[3] = {NULL, NULL, NULL};
     store_filter_t f;

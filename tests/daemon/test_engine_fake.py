@@ -66,6 +66,8 @@ PAGES = [
     {"match": "/noload", "no_load": True, "text": "unloadedword"},
     {"match": "/busy", "inflight": 2, "text": "quietlessword"},
     {"match": "/refused", "net_error": "net::ERR_CONNECTION_REFUSED"},
+    {"match": "/nxdomain", "net_error": "net::ERR_NAME_NOT_RESOLVED"},
+    {"match": "/certbad", "net_error": "net::ERR_CERT_AUTHORITY_INVALID"},
     {"match": "/blank", "blank": True},
     {"match": "/mute", "script": "hang"},
     {"match": "/crash", "title": "crash target"},
@@ -167,6 +169,18 @@ class EngineFake(TestCase):
             for bad in ({"url": nf, "recapture": True}, {"url": nf, "capture": False, "recapture": True},
                         {"url": nf, "capture": True, "recapture": "yes"}):
                 self.assertRpcError(-32602, c.call, "link.add", bad)
+
+    def test_broken_links_are_listed_by_their_failure_type(self):
+        """link.list {broken: true}: the last capture answered 4xx/5xx, or failed because
+        the name did not resolve or the connection was refused (issue 23); a good capture
+        or a failure that is not the site's (a certificate we do not trust) is not."""
+        evs = capture_all(self.d, [url("notfound"), url("refused"), url("nxdomain"), url("ok"),
+                                   url("certbad")])
+        ids = [e["link_id"] for e in evs]
+        self.assertEqual([e["state"] for e in evs], ["ok", "failed", "failed", "ok", "failed"])
+        broken = {l["id"] for l in self.d.call("link.list", {"broken": True, "limit": 500})["links"]}
+        self.assertEqual([i in broken for i in ids], [True, True, True, False, False])
+        self.assertRpcError(-32602, self.d.call, "link.list", {"broken": "yes"})
 
     def test_page_that_never_loads_ends_partial_with_a_picture(self):
         ev, = capture_all(self.d, [url("noload")])
