@@ -71,6 +71,37 @@ static const char *paint(cli_t *cli, const char *state, char *out, size_t n)
     return out;
 }
 
+/* The reason phrase of a 4xx/5xx status people meet, else "". */
+static const char *http_reason(long long code)
+{
+    static const struct { int code; const char *text; } known[] = {
+        {400, "Bad Request"}, {401, "Unauthorized"}, {403, "Forbidden"}, {404, "Not Found"},
+        {405, "Method Not Allowed"}, {408, "Request Timeout"}, {410, "Gone"},
+        {429, "Too Many Requests"}, {451, "Unavailable For Legal Reasons"},
+        {500, "Internal Server Error"}, {502, "Bad Gateway"}, {503, "Service Unavailable"},
+        {504, "Gateway Timeout"},
+    };
+    for (size_t i = 0; i < LS_ARRAY_LEN(known); i++)
+        if (known[i].code == code)
+            return known[i].text;
+    return "";
+}
+
+/* A snapshot's state for a cell: its state, and when the site answered 4xx/5xx the code
+ * beside it ("ok 404 Not Found", red on a terminal): the state stays ok (the picture is
+ * what the site showed) but the link is not healthy. out must hold 64 bytes. */
+static const char *paint_snapshot(cli_t *cli, const json_t *snap, char *out, size_t n)
+{
+    const char *state = cli_str(snap, "state");
+    long long code = cli_int(snap, "http_status");
+    if (code < 400 || code > 599 || (strcmp(state, "ok") && strcmp(state, "partial")))
+        return paint(cli, state, out, n);
+    const char *why = http_reason(code);
+    snprintf(out, n, "%s%s %lld%s%s%s", cli->color ? "\033[31m" : "", state, code, *why ? " " : "",
+             why, cli->color ? "\033[0m" : "");
+    return out;
+}
+
 /* {key: id} for a positive integer, {url: arg} for anything that looks like a URL; a
  * usage error otherwise. *params owned on success. */
 static int link_ref(cli_t *cli, const char *arg, const char *key, json_t **params)
@@ -187,10 +218,13 @@ static int cmd_add(cli_t *cli, int argc, char **argv)
                                                                           : cli_int(snap, "job_id"));
             ntargets++;
         }
+        /* a saved link is captured again when it had no good capture (link.add) */
+        int created = json_is_true(json_object_get(res, "created"));
         if (!cli->json)
-            fprintf(cli->out, "%s #%lld %s\n",
-                    json_is_true(json_object_get(res, "created")) ? "added" : "exists",
-                    cli_int(link, "id"), shown_url(link));
+            fprintf(cli->out, "%s #%lld %s%s\n", created ? "added" : "exists",
+                    cli_int(link, "id"), shown_url(link),
+                    !created && json_is_true(json_object_get(res, "job_created"))
+                        ? " (no good snapshot yet: capture queued)" : "");
     }
     if (cli->json)
         cli_print_json(cli, out);
@@ -261,8 +295,8 @@ static int link_row_cb(cli_t *cli, table_t *t, const json_t *l, void *ud)
     if (join_tags(json_object_get(l, "tags"), &rows->tags) || snippet_line(cli, l, &rows->snippet))
         return -1;
     const char *cells[] = {id, *title ? title : url_short(shown_url(l)), rows->tags.data,
-                           paint(cli, cli_str(json_object_get(l, "last_snapshot"), "state"),
-                                 snap, sizeof snap),
+                           paint_snapshot(cli, json_object_get(l, "last_snapshot"), snap,
+                                          sizeof snap),
                            added};
     if (table_add(t, cells))
         return -1;
@@ -287,7 +321,7 @@ static int cmd_ls(cli_t *cli, int argc, char **argv)
     json_t *links = NULL, *r = NULL;
     char *cursor = NULL;
     int rc = opts_parse(cli, argc, argv, OPT_TAG | OPT_ANY | OPT_NOT | OPT_UNTAGGED |
-                        OPT_QUERY | OPT_LIMIT | OPT_ALL, &o);
+                        OPT_QUERY | OPT_LIMIT | OPT_ALL | OPT_BROKEN, &o);
     if (rc)
         goto done;
     if (o.nargs) {
@@ -310,6 +344,8 @@ static int cmd_ls(cli_t *cli, int argc, char **argv)
             json_object_set(p, "tags_none", o.not_);
         if (p && o.untagged)
             json_object_set_new(p, "untagged", json_true());
+        if (p && o.broken)
+            json_object_set_new(p, "broken", json_true());
         if (p && o.q)
             json_object_set_new(p, "q", json_string(o.q));
         if (p && limit)
@@ -345,7 +381,8 @@ static int cmd_ls(cli_t *cli, int argc, char **argv)
     } else if (json_array_size(links) == 0) {
         int filtered = json_array_size(o.tags) || json_array_size(o.any) ||
                        json_array_size(o.not_) || o.untagged || o.q;
-        fprintf(cli->out, "%s\n", filtered ? "no links match" : "no links yet");
+        fprintf(cli->out, "%s\n", filtered ? "no links match" : o.broken ? "no broken links"
+                                                                        : "no links yet");
     } else {
         rc = print_links(cli, links);
         if (!rc && next)
@@ -413,7 +450,8 @@ static void print_snapshot(cli_t *cli, const json_t *s)
     char state[64];
     fprintf(f, "snapshot:    %s", paint(cli, cli_str(s, "state"), state, sizeof state));
     if (cli_int(s, "http_status"))
-        fprintf(f, ", HTTP %lld", cli_int(s, "http_status"));
+        fprintf(f, ", HTTP %lld%s%s", cli_int(s, "http_status"),
+                *http_reason(cli_int(s, "http_status")) ? " " : "", http_reason(cli_int(s, "http_status")));
     if (cli_int(s, "width") && cli_int(s, "height"))
         fprintf(f, ", %lldx%lld px", cli_int(s, "width"), cli_int(s, "height"));
     if (json_is_true(json_object_get(s, "truncated")))
@@ -1167,11 +1205,13 @@ const cli_command_t cli_commands[] = {
      "Adds links (a URL already kept merges the tags) and queues their captures. --wait\n"
      "waits for the captures, with a progress bar on a terminal; it exits 1 at once when\n"
      "linksnapd has no browser running."},
-    {"ls", cmd_ls, "[-t TAG]... [--any TAG]... [--not TAG]... [--untagged] [-q TEXT] [--limit N] [--all]",
+    {"ls", cmd_ls, "[-t TAG]... [--any TAG]... [--not TAG]... [--untagged] [--broken] [-q TEXT] [--limit N] [--all]",
      "Lists links, newest first: -t all of these tags, --any at least one of these, --not\n"
      "none of these, -q text in the URL, title or description, or words of the page (best\n"
      "matches first; under a link found in its page's text, the passage, hits in bold on a\n"
-     "terminal). --limit sets the page size (1-500, default 50); --all follows every page."},
+     "terminal). --broken: only links whose last capture failed because of the site (a\n"
+     "4xx/5xx answer, a name that does not resolve, a refused or reset connection).\n"
+     "--limit sets the page size (1-500, default 50); --all follows every page."},
     {"show", cmd_show, "ID|URL", "Shows one link: its fields, tags and last snapshot."},
     {"rm", cmd_rm, "ID...", "Deletes links; their snapshots go with them."},
     {"edit", cmd_edit, "ID [--title T] [--description D]",
@@ -1221,8 +1261,10 @@ const cli_command_t cli_commands[] = {
      "read as one line of standard input), --cookie-file FILE (name=value lines),\n"
      "--header-file FILE ('Name: value' lines; - is standard input), --user-agent UA,\n"
      "--viewport WxH, --wait-for SELECTOR, --hide SELECTOR (each repeatable where it makes\n"
-     "sense), --delay MS, --[no-]scroll, --[no-]hide-consent, and replaces the rule with the\n"
-     "same MATCH. --cookie NAME=VALUE and --header 'Name: value' work too, with a warning:\n"
+     "sense), --delay MS, --[no-]scroll, --[no-]hide-consent. On an existing rule it changes\n"
+     "only what is given (cookies by name, domain and path, headers by name); --clear SETTING\n"
+     "removes one (cookies, headers, delay...), --replace makes the options the whole rule.\n"
+     "--cookie NAME=VALUE and --header 'Name: value' work too, with a warning:\n"
      "other users can read the command line, and the shell keeps it.\n"
      "import-cookies adds a Netscape cookies.txt (- reads standard input). Cookie and\n"
      "header values are never shown again."},

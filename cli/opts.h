@@ -25,11 +25,12 @@ enum {
     OPT_FORCE = 1u << 14,       /* --force */
     OPT_SNAPSHOT = 1u << 15,    /* --snapshot N */
     OPT_KIND = 1u << 16,        /* one of --png, --mhtml, --pdf, --text */
+    OPT_BROKEN = 1u << 17,      /* --broken */
 };
 
 typedef struct {
     json_t *tags, *any, *not_;  /* owned arrays of strings (never NULL after parse) */
-    int untagged, all, no_capture, wait, force;
+    int untagged, all, no_capture, wait, force, broken;
     long limit;                 /* 0 when not given */
     long long snapshot;         /* --snapshot: 0 when not given */
     const char *q, *title, *description, *into, *format;   /* borrowed from argv; NULL if absent */

@@ -232,11 +232,30 @@ static int add_option(cli_t *cli, json_t *to, const char *arg, int cookie, int *
     return rc;
 }
 
+/* --clear FIELD: the option's name (or the setting's) -> the setting site.set clears. */
+static const char *clear_field(const char *name)
+{
+    static const char *const map[][2] = {
+        {"cookie", "cookies"}, {"cookies", "cookies"}, {"header", "headers"},
+        {"headers", "headers"}, {"user-agent", "user_agent"}, {"viewport", "viewport"},
+        {"wait-for", "wait_for"}, {"hide", "hide"}, {"delay", "delay_ms"},
+        {"scroll", "scroll"}, {"hide-consent", "hide_consent"}, {"formats", "formats"},
+    };
+    for (size_t i = 0; i < LS_ARRAY_LEN(map); i++)
+        if (!strcmp(map[i][0], name) || !strcmp(map[i][1], name))
+            return map[i][1];
+    return NULL;
+}
+
+/* An edit of an existing rule changes only the settings given (site.set merges): cookies
+ * by name, domain and path, headers by name; --clear FIELD removes one setting, --replace
+ * makes the options given the whole rule. */
 static int site_set(cli_t *cli, int argc, char **argv)
 {
     json_t *p = json_object(), *cookies = json_array(), *headers = json_object(),
-           *hide = json_array(), *r = NULL;
-    int rc = p && cookies && headers && hide ? CLI_EXIT_OK : cli_fail(cli, "out of memory");
+           *hide = json_array(), *cleared = json_object(), *r = NULL;
+    int rc = p && cookies && headers && hide && cleared ? CLI_EXIT_OK
+                                                        : cli_fail(cli, "out of memory");
     const char *match = NULL;
     int warned_cookie = 0, warned_header = 0;
     for (int i = 2; i < argc && !rc; i++) {
@@ -257,6 +276,10 @@ static int site_set(cli_t *cli, int argc, char **argv)
             json_object_set_new(p, "hide_consent", json_boolean(a[2] == 'h'));
             continue;
         }
+        if (!strcmp(a, "--replace")) {
+            json_object_set_new(p, "replace", json_true());
+            continue;
+        }
         if (!v) {
             rc = cli_usage_error(cli, "%s needs a value", a);
             break;
@@ -270,6 +293,14 @@ static int site_set(cli_t *cli, int argc, char **argv)
         } else if (!strcmp(a, "--cookie-file") || !strcmp(a, "--header-file")) {
             int cookie = a[2] == 'c';
             rc = add_from_file(cli, cookie ? cookies : headers, a, v, cookie);
+        } else if (!strcmp(a, "--clear")) {
+            const char *f = clear_field(v);
+            if (!f)
+                rc = cli_usage_error(cli, "--clear wants a setting: cookies, headers, user-agent, "
+                                     "viewport, wait-for, hide, delay, scroll, hide-consent or "
+                                     "formats; got '%s'", v);
+            else
+                json_object_set_new(cleared, f, json_string(v));   /* f -> the name given */
         } else if (!strcmp(a, "--hide")) {
             json_array_append_new(hide, json_string(v));
         } else if (!strcmp(a, "--wait-for")) {
@@ -301,6 +332,16 @@ static int site_set(cli_t *cli, int argc, char **argv)
         json_object_set(p, "headers", headers);
     if (json_array_size(hide))
         json_object_set(p, "hide", hide);
+    const char *f;
+    json_t *nv;
+    json_object_foreach(cleared, f, nv) {
+        if (json_object_get(p, f)) {
+            rc = cli_usage_error(cli, "--clear %s and a new value for it: give one",
+                                 json_string_value(nv));
+            goto done;
+        }
+        json_object_set_new(p, f, json_null());
+    }
     json_incref(p);
     if ((rc = cli_call(cli, "site.set", p, &r)))
         goto done;
@@ -308,13 +349,15 @@ static int site_set(cli_t *cli, int argc, char **argv)
         cli_print_json(cli, r);
     else
         fprintf(cli->out, "%s site rule for %s\n",
-                json_is_true(json_object_get(r, "created")) ? "added" : "replaced",
+                json_is_true(json_object_get(r, "created")) ? "added"
+                : json_is_true(json_object_get(r, "replaced")) ? "replaced" : "updated",
                 cli_str(json_object_get(r, "rule"), "match"));
 done:
     json_decref(p);
     json_decref(cookies);
     json_decref(headers);
     json_decref(hide);
+    json_decref(cleared);
     json_decref(r);
     return rc;
 }

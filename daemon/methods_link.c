@@ -39,31 +39,56 @@ static int emit_link(method_call_t *call, const char *topic)
     return method_emit(call, topic, json_pack("{s:O}", "link", link));
 }
 
+/* A new link is captured unless capture: false. A saved one only when capture: true is
+ * given: then when it has no good capture yet, or always with recapture: true (a job
+ * already queued or running is the one returned). The reply's job_id says which. */
 static int m_link_add(method_call_t *call)
 {
-    static const char *const known[] = {"url", "tags", "title", "description", "capture", NULL};
+    static const char *const known[] = {"url", "tags", "title", "description", "capture",
+                                        "recapture", NULL};
     const char *url, *title, *description;
     const char **tags = NULL;
     size_t ntags = 0;
-    int capture = 1;
+    int capture = 1, recapture = 0;
     if (param_reject_unknown(call, known) || param_string(call, "url", 1, &url) ||
         param_string(call, "title", 0, &title) || param_string(call, "description", 0, &description) ||
-        param_bool(call, "capture", 0, &capture) || param_strv(call, "tags", 0, &tags, &ntags))
+        param_bool(call, "capture", 0, &capture) || param_bool(call, "recapture", 0, &recapture) ||
+        param_strv(call, "tags", 0, &tags, &ntags))
         return -1;
+    int asked = json_is_true(json_object_get(call->params, "capture"));
+    if (recapture && !asked) {
+        free(tags);
+        return method_fail(call, RPC_INVALID_PARAMS, "param 'recapture' goes with 'capture': "
+                           "true");
+    }
     store_link_add_t in = {
         .url = url, .rules = call->cfg ? call->cfg->url_rules : NULL, .tags = tags,
         .ntags = ntags, .title = title, .description = description, .capture = capture,
         .now_ms = call->now_ms,
     };
-    int64_t id;
-    int created;
+    int64_t id, job_id = 0;
+    int created, job_created = 0, good = 0;
     int rc = store_link_add(call->db, &in, &id, &created);
     free(tags);
+    if (!rc && !created && asked && !recapture)
+        rc = store_link_has_good(call->db, id, &good);
+    if (!rc && ((created && capture) || (!created && asked && !good)))
+        rc = store_job_request(call->db, id, call->now_ms, &job_id, &job_created);
     if (rc)
         return method_fail_store(call, rc, NULL);
     if (result_link(call, id, "created", json_boolean(created)))
         return -1;
-    return emit_link(call, created ? "link.added" : "link.updated");
+    /* a new link's job was queued with it (store_link_add) */
+    json_object_set_new(call->result, "job_id", job_id ? json_integer(job_id) : json_null());
+    json_object_set_new(call->result, "job_created",
+                        json_boolean(created ? job_id != 0 : job_created));
+    if (emit_link(call, created ? "link.added" : "link.updated"))
+        return -1;
+    if (!created && job_created)
+        return method_emit(call, "job.queued", json_pack("{s:I,s:I}", "job_id",
+                                                         (json_int_t)job_id, "link_id",
+                                                         (json_int_t)id));
+    return 0;
 }
 
 /* {id} or {url}: the link's id. */
@@ -101,7 +126,8 @@ int methods_parse_filter(method_call_t *call, store_filter_t *f, const char ***b
     if (param_strv(call, "tags_all", 0, &bufs[0], &f->nall) ||
         param_strv(call, "tags_any", 0, &bufs[1], &f->nany) ||
         param_strv(call, "tags_none", 0, &bufs[2], &f->nnone) ||
-        param_bool(call, "untagged", 0, &f->untagged) || param_string(call, "q", 0, &q))
+        param_bool(call, "untagged", 0, &f->untagged) || param_bool(call, "broken", 0, &f->broken) ||
+        param_string(call, "q", 0, &q))
         return -1;
     f->all = bufs[0];
     f->any = bufs[1];
@@ -131,7 +157,7 @@ static json_t *wire_match(const store_match_t *m)
 
 static int m_link_list(method_call_t *call)
 {
-    static const char *const known[] = {"tags_all", "tags_any", "tags_none", "untagged", "q",
+    static const char *const known[] = {"tags_all", "tags_any", "tags_none", "untagged", "broken", "q",
                                         "limit", "cursor", "sort", NULL};
     const char **bufs[3] = {NULL, NULL, NULL};
     store_filter_t f;

@@ -82,15 +82,18 @@ static json_t *check_cookie(method_call_t *call, json_t *c, size_t i, const stor
         }
     }
     const char *name = json_string_value(json_object_get(c, "name"));
-    const char *value = json_string_value(json_object_get(c, "value"));
+    json_t *jv = json_object_get(c, "value");
+    const char *value = json_string_value(jv);
+    int drop = json_is_null(jv);   /* {name, domain?, path?, value: null}: remove that cookie */
     if (!name || !token(name, 256)) {
         method_fail(call, RPC_INVALID_PARAMS, "cookies[%zu]: 'name' must be a cookie name "
                     "(letters, digits and !#$%%&'*+-.^_`|~)", i);
         return NULL;
     }
-    if (!value || strlen(value) > 4096 || strpbrk(value, ";\\") || !printable(value, 0)) {
+    if (!drop && (!value || strlen(value) > 4096 || strpbrk(value, ";\\") || !printable(value, 0))) {
         method_fail(call, RPC_INVALID_PARAMS, "cookies[%zu] '%s': 'value' must be a string of "
-                    "at most 4096 bytes without ';', '\\' or control characters", i, name);
+                    "at most 4096 bytes without ';', '\\' or control characters (null removes "
+                    "the cookie)", i, name);
         return NULL;
     }
     json_t *jd = json_object_get(c, "domain"), *jp = json_object_get(c, "path");
@@ -134,7 +137,8 @@ static json_t *check_cookie(method_call_t *call, json_t *c, size_t i, const stor
     }
     /* an https rule's cookie is secure unless the caller says otherwise */
     int is_secure = secure ? json_is_true(secure) : sc->scheme && !strcmp(sc->scheme, "https");
-    json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:b,s:b,s:I}", "name", name, "value", value,
+    json_t *o = json_pack("{s:s,s:o,s:s,s:s,s:b,s:b,s:I}", "name", name, "value",
+                          drop ? json_null() : json_string(value),
                           "domain", domain, "path", path, "secure", is_secure,
                           "http_only", json_is_true(http_only), "expires",
                           (json_int_t)(expires ? json_integer_value(expires) : 0));
@@ -201,10 +205,12 @@ static json_t *build_rule(method_call_t *call, const char *match, const char *ki
                 goto fail;
             }
             const char *s = json_string_value(hv);
+            if (json_is_null(hv))   /* {name: null}: remove that header */
+                continue;
             if (!s || strlen(s) > 4096 || !printable(s, 1)) {
                 method_fail(call, RPC_INVALID_PARAMS, "headers: the value of '%.64s' must be a "
                             "string of at most 4096 bytes without line breaks or control "
-                            "characters", k);
+                            "characters (null removes it)", k);
                 goto fail;
             }
         }
@@ -275,6 +281,92 @@ fail:
     return NULL;
 }
 
+/* ---- merging an edit into a rule ----------------------------------------------------- */
+
+/* The settings of a rule, in the order site.set lists them. */
+static const char *const site_fields[] = {"cookies", "headers", "user_agent", "viewport",
+                                          "wait_for", "hide", "delay_ms", "scroll",
+                                          "hide_consent", "formats", NULL};
+
+/* Puts cookie c (a checked cookie; borrowed) into cookies in place of the one with the
+ * same name, domain and path; a c whose value is null only removes that one. */
+static void merge_cookie(json_t *cookies, json_t *c)
+{
+    const char *n = json_string_value(json_object_get(c, "name"));
+    const char *d = json_string_value(json_object_get(c, "domain"));
+    const char *p = json_string_value(json_object_get(c, "path"));
+    size_t j;
+    json_t *old;
+    json_array_foreach(cookies, j, old) {
+        const char *on = json_string_value(json_object_get(old, "name"));
+        const char *od = json_string_value(json_object_get(old, "domain"));
+        const char *op = json_string_value(json_object_get(old, "path"));
+        if (on && od && op && !strcmp(on, n) && !strcmp(od, d) && !strcmp(op, p)) {
+            json_array_remove(cookies, j);
+            break;
+        }
+    }
+    if (!json_is_null(json_object_get(c, "value")))
+        json_array_append(cookies, c);
+}
+
+/* Applies an edit to rule (changed in place): of the settings named in params, a null one
+ * is cleared, cookies merge by (name, domain, path) and headers by name (case-blind; a null
+ * value removes one), every other setting (hide lists too) takes the value given, checked
+ * in `given` by build_rule. Settings not named stay. 0, or -1 with the call failed. */
+static int merge_rule(method_call_t *call, json_t *rule, json_t *given)
+{
+    for (const char *const *f = site_fields; *f; f++) {
+        json_t *pv = json_object_get(call->params, *f), *gv = json_object_get(given, *f);
+        if (!pv)
+            continue;
+        if (json_is_null(pv) || !gv) {
+            json_object_del(rule, *f);
+            continue;
+        }
+        if (!strcmp(*f, "cookies")) {
+            json_t *cookies = json_object_get(rule, "cookies"), *c;
+            if (!json_is_array(cookies)) {
+                cookies = json_array();
+                if (!cookies || json_object_set_new(rule, "cookies", cookies))
+                    return method_fail(call, RPC_INTERNAL_ERROR, "out of memory");
+            }
+            size_t i;
+            json_array_foreach(gv, i, c)
+                merge_cookie(cookies, c);
+            if (json_array_size(cookies) > SITE_MAX_COOKIES)
+                return method_fail(call, RPC_INVALID_PARAMS, "param 'cookies': the rule would "
+                                   "hold over %d cookies", SITE_MAX_COOKIES);
+            if (!json_array_size(cookies))
+                json_object_del(rule, "cookies");
+        } else if (!strcmp(*f, "headers")) {
+            json_t *headers = json_object_get(rule, "headers"), *hv, *ov;
+            if (!json_is_object(headers)) {
+                headers = json_object();
+                if (!headers || json_object_set_new(rule, "headers", headers))
+                    return method_fail(call, RPC_INTERNAL_ERROR, "out of memory");
+            }
+            const char *k, *ok;
+            void *tmp;
+            json_object_foreach(gv, k, hv) {
+                json_object_foreach_safe(headers, tmp, ok, ov)
+                    if (!strcasecmp(ok, k))
+                        json_object_del(headers, ok);
+                if (!json_is_null(hv) && json_object_set(headers, k, hv))
+                    return method_fail(call, RPC_INTERNAL_ERROR, "out of memory");
+            }
+            if (json_object_size(headers) > SITE_MAX_HEADERS)
+                return method_fail(call, RPC_INVALID_PARAMS, "param 'headers': the rule would "
+                                   "hold over %d headers", SITE_MAX_HEADERS);
+            if (!json_object_size(headers))
+                json_object_del(rule, "headers");
+        } else if (json_object_set(rule, *f, gv)) {
+            return method_fail(call, RPC_INTERNAL_ERROR, "out of memory");
+        }
+    }
+    return 0;
+}
+
 /* ---- replies ----------------------------------------------------------------------- */
 
 /* The rule as a reply object, with cookie and header values masked. */
@@ -327,40 +419,68 @@ static json_t *event_fields(const store_site_rule_t *r)
 
 /* ---- methods ----------------------------------------------------------------------- */
 
+/* An existing rule is edited: the settings given change, the others stay (merge_rule);
+ * replace: true makes the settings given the whole rule. */
 static int m_site_set(method_call_t *call)
 {
-    static const char *const known[] = {"match", "cookies", "headers", "user_agent", "viewport",
-                                        "wait_for", "hide", "delay_ms", "scroll",
+    static const char *const known[] = {"match", "replace", "cookies", "headers", "user_agent",
+                                        "viewport", "wait_for", "hide", "delay_ms", "scroll",
                                         "hide_consent", "formats", NULL};
     const char *match;
-    if (param_reject_unknown(call, known) || param_string(call, "match", 1, &match))
+    int replace = 0;
+    if (param_reject_unknown(call, known) || param_string(call, "match", 1, &match) ||
+        param_bool(call, "replace", 0, &replace))
         return -1;
-    char *norm = NULL, kind[12], err[256];
+    char *norm = NULL, kind[12], err[256], *text = NULL;
     int rc = store_site_normalize_match(match, &norm, kind, err, sizeof err);
     if (rc)
         return method_fail(call, RPC_INVALID_PARAMS, "param 'match': %s", err);
-    json_t *rule = build_rule(call, norm, kind);
-    free(norm);
-    if (!rule)
-        return -1;
-    char *text = json_dumps(rule, JSON_COMPACT);
-    json_decref(rule);
-    if (!text)
-        return method_fail(call, RPC_INTERNAL_ERROR, "out of memory");
-    store_site_rule_t *r = NULL;
-    int created = 0;
-    rc = store_site_set(call->db, match, text, call->now_ms, &r, &created);
-    free(text);
-    if (rc)
-        return method_fail_store(call, rc, NULL);
-    call->result = json_pack("{s:o,s:b}", "rule", json_site_rule(r), "created", created);
+    json_t *given = build_rule(call, norm, kind), *rule = NULL;
+    store_site_rule_t *old = NULL, *r = NULL;
+    int created = 0, ret = -1;
+    if (!given)
+        goto out;
+    if (!replace && (rc = store_site_get(call->db, norm, &old)) && rc != STORE_ENOTFOUND) {
+        method_fail_store(call, rc, NULL);
+        goto out;
+    }
+    rule = old ? json_loads(old->rule, 0, NULL) : NULL;
+    if (!json_is_object(rule)) {
+        json_decref(rule);
+        rule = json_object();
+    }
+    if (!rule) {
+        method_fail(call, RPC_INTERNAL_ERROR, "out of memory");
+        goto out;
+    }
+    if (merge_rule(call, rule, given))
+        goto out;
+    if (!(text = json_dumps(rule, JSON_COMPACT))) {
+        method_fail(call, RPC_INTERNAL_ERROR, "out of memory");
+        goto out;
+    }
+    if ((rc = store_site_set(call->db, norm, text, call->now_ms, &r, &created))) {
+        method_fail_store(call, rc, NULL);
+        goto out;
+    }
+    call->result = json_pack("{s:o,s:b,s:b}", "rule", json_site_rule(r), "created", created,
+                             "replaced", !created && replace);
+    if (!call->result) {
+        method_fail(call, RPC_INTERNAL_ERROR, "out of memory");
+        goto out;
+    }
     json_t *ev = event_fields(r);
     if (ev)
         json_object_set_new(ev, "created", json_boolean(created));
+    ret = method_emit(call, "site.set", ev);
+out:
+    json_decref(given);
+    json_decref(rule);
+    free(text);
+    free(norm);
+    store_site_rule_free(old);
     store_site_rule_free(r);
-    if (!call->result)
-        return method_fail(call, RPC_INTERNAL_ERROR, "out of memory");
-    return method_emit(call, "site.set", ev);
+    return ret;
 }
 
 static int m_site_list(method_call_t *call)
@@ -523,19 +643,10 @@ static int m_site_import_cookies(method_call_t *call)
                     nskipped, list);
         goto out;
     }
-    /* the current rule, if any: read through the lookup by the same normalised match */
-    store_site_rule_t **all = NULL;
-    size_t n = 0;
-    if ((rc = store_site_list(call->db, &all, &n))) {
+    if ((rc = store_site_get(call->db, norm, &old)) && rc != STORE_ENOTFOUND) {
         method_fail_store(call, rc, NULL);
         goto out;
     }
-    for (size_t i = 0; i < n; i++)
-        if (!strcmp(all[i]->match, norm)) {
-            old = all[i];
-            all[i] = NULL;
-        }
-    store_site_rule_list_free(all, n);
     rule = old ? json_loads(old->rule, 0, NULL) : json_object();
     if (!json_is_object(rule)) {
         json_decref(rule);
@@ -553,21 +664,15 @@ static int m_site_import_cookies(method_call_t *call)
             scoped_domain(e->domain, e->include_subdomains || e->domain[0] == '.', &sc, domain,
                           sizeof domain))
             continue;
-        json_t *c;
-        size_t j;
-        json_array_foreach(cookies, j, c) {
-            const char *cn = json_string_value(json_object_get(c, "name"));
-            const char *cd = json_string_value(json_object_get(c, "domain"));
-            const char *cp = json_string_value(json_object_get(c, "path"));
-            if (cn && cd && cp && !strcmp(cn, e->name) && !strcmp(cd, domain) && !strcmp(cp, e->path)) {
-                json_array_remove(cookies, j);
-                break;
-            }
+        json_t *c = json_pack("{s:s,s:s,s:s,s:s,s:b,s:b,s:I}", "name", e->name, "value",
+                              e->value, "domain", domain, "path", e->path, "secure", e->secure,
+                              "http_only", e->http_only, "expires", (json_int_t)e->expires);
+        if (!c) {
+            method_fail(call, RPC_INTERNAL_ERROR, "out of memory");
+            goto out;
         }
-        json_array_append_new(cookies, json_pack("{s:s,s:s,s:s,s:s,s:b,s:b,s:I}", "name", e->name,
-                              "value", e->value, "domain", domain, "path", e->path, "secure",
-                              e->secure, "http_only", e->http_only, "expires",
-                              (json_int_t)e->expires));
+        merge_cookie(cookies, c);
+        json_decref(c);
     }
     if (json_array_size(cookies) > SITE_MAX_COOKIES) {
         method_fail(call, RPC_INVALID_PARAMS, "the rule would hold over %d cookies", SITE_MAX_COOKIES);

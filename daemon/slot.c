@@ -138,6 +138,26 @@ static void slot_retry(slot_t *s, const char *error, int64_t delay_ms)
     jobs_submit(e, op, finish_done_cb);
 }
 
+/* The site's part in a capture that failed, from its failure type and Chromium's net
+ * error code (never from the sentence): what makes a link broken. */
+static store_cause_t slot_cause(const slot_t *s)
+{
+    static const struct { const char *net; store_cause_t cause; } known[] = {
+        {"net::ERR_NAME_NOT_RESOLVED", STORE_CAUSE_DNS},
+        {"net::ERR_NAME_RESOLUTION_FAILED", STORE_CAUSE_DNS},
+        {"net::ERR_CONNECTION_REFUSED", STORE_CAUSE_CONNECTION},
+        {"net::ERR_CONNECTION_RESET", STORE_CAUSE_CONNECTION},
+        {"net::ERR_CONNECTION_CLOSED", STORE_CAUSE_CONNECTION},
+        {"net::ERR_EMPTY_RESPONSE", STORE_CAUSE_CONNECTION},
+    };
+    if (s->browser_lost || s->block_reason[0] || s->res.failure != SHOT_NET_ERROR)
+        return STORE_CAUSE_NONE;
+    for (size_t i = 0; i < LS_ARRAY_LEN(known); i++)
+        if (!strcmp(s->res.net_error, known[i].net))
+            return known[i].cause;
+    return STORE_CAUSE_NONE;
+}
+
 /* Ends a job that produced no image: retry when the cause is passing, else failed. */
 static void slot_fail(slot_t *s, const char *error, int transient)
 {
@@ -166,6 +186,7 @@ static void slot_fail(slot_t *s, const char *error, int transient)
     op->result.state = "failed";
     op->result.error = op->error;
     op->result.http_status = s->res.http_status;
+    op->result.cause = slot_cause(s);
     op->result.final_url = s->res.final_url;
     if (s->res.redirects)
         op->redirects = json_dumps(s->res.redirects, JSON_COMPACT);

@@ -352,6 +352,7 @@ int store_job_finish(store_t *s, const store_job_result_t *r)
     sqlite3_bind_int(st, 19, strcmp(r->state, "partial") ? STORE_PARTIAL_NONE :
                      r->partial_kind == STORE_PARTIAL_NOT_QUIET ? STORE_PARTIAL_NOT_QUIET :
                      STORE_PARTIAL_OTHER);
+    sqlite3_bind_int(st, 20, r->cause);
     if ((rc = store_step_done(s, st, "save snapshot")))
         goto out;
     /* a blocked capture (bot wall, 429) ends its job failed with the wall's name; its

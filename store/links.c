@@ -467,6 +467,10 @@ static int ascii_only(const char *q)
     return 1;
 }
 
+/* The broken links' ids (store_filter_t.broken), read through the partial index
+ * links_broken (schema 12). */
+#define STORE_BROKEN_IDS "(SELECT id FROM links WHERE broken = 1)"
+
 /* Builds the id query for a filter: ids in DESC order below ?1, limited by ?2, with ?3 the
  * LIKE pattern when q is set. Tag ids are integers from the store, inlined. */
 static int build_query(const resolved_t *r, const store_filter_t *f, char *sql, size_t cap)
@@ -504,6 +508,9 @@ static int build_query(const resolved_t *r, const store_filter_t *f, char *sql, 
         if (append(sql, cap, &len, cond))
             return -1;
     }
+    snprintf(cond, sizeof cond, " AND %s IN " STORE_BROKEN_IDS, idcol);
+    if (f->broken && append(sql, cap, &len, cond))
+        return -1;
     if (f->q && append(sql, cap, &len, " AND (l.url LIKE ?3 ESCAPE '\\' OR l.title LIKE ?3 "
                                        "ESCAPE '\\' OR l.description LIKE ?3 ESCAPE '\\'"))
         return -1;
@@ -809,6 +816,8 @@ static int append_filters(const resolved_t *r, const store_filter_t *f, char *sq
         return -1;
     if (f->untagged && append(sql, cap, len, " AND NOT EXISTS (SELECT 1 FROM link_tags u WHERE "
                                              "u.link_id = l.id)"))
+        return -1;
+    if (f->broken && append(sql, cap, len, " AND l.id IN " STORE_BROKEN_IDS))
         return -1;
     return 0;
 }

@@ -225,6 +225,25 @@ static const char *const migrations[] = {
     "  next_run INTEGER NOT NULL, last_run INTEGER);"
     "CREATE INDEX watch_runs_by_next ON watch_runs(next_run);"
     "CREATE INDEX watch_runs_by_watch ON watch_runs(watch_id, next_run);",
+    /* 12: broken links (issue 23). snapshots.cause: why a capture failed where the site is
+     *    the cause (store_cause_t: 1 its name did not resolve, 2 it refused or reset the
+     *    connection), set from the failure's type. links.broken: 1 while the link's newest
+     *    finished capture is not good because of the site (a 4xx/5xx answer or such a
+     *    cause; a bot wall is blocked, not broken), kept by a trigger in the writer's
+     *    transaction and read through a partial index. Older rows: from their status. */
+    "ALTER TABLE snapshots ADD COLUMN cause INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE links ADD COLUMN broken INTEGER NOT NULL DEFAULT 0;"
+    "CREATE TRIGGER snapshots_broken AFTER UPDATE OF state, http_status, cause ON snapshots"
+    "  WHEN NEW.state IN ('ok', 'partial', 'failed', 'blocked') BEGIN"
+    "  UPDATE links SET broken = (NEW.state <> 'blocked' AND"
+    "    (coalesce(NEW.http_status, 0) BETWEEN 400 AND 599 OR NEW.cause IN (1, 2)))"
+    "  WHERE id = NEW.link_id AND NOT EXISTS (SELECT 1 FROM snapshots n WHERE"
+    "    n.link_id = NEW.link_id AND n.id > NEW.id AND"
+    "    n.state IN ('ok', 'partial', 'failed', 'blocked')); END;"
+    "UPDATE links SET broken = 1 WHERE (SELECT n.state <> 'blocked' AND"
+    "  coalesce(n.http_status, 0) BETWEEN 400 AND 599 FROM snapshots n WHERE n.link_id = links.id"
+    "  AND n.state IN ('ok', 'partial', 'failed', 'blocked') ORDER BY n.id DESC LIMIT 1);"
+    "CREATE INDEX links_broken ON links(id) WHERE broken = 1;",
 };
 
 int store_schema_code(store_t *s, int version)

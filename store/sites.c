@@ -257,6 +257,19 @@ done:
     return rc;
 }
 
+int store_site_get(store_t *s, const char *match, store_site_rule_t **out)
+{
+    char err[256], kind[12];
+    char *norm = NULL;
+    *out = NULL;
+    int rc = store_site_normalize_match(match, &norm, kind, err, sizeof err);
+    if (rc)
+        return store_fail(s, rc, "%s", err);
+    rc = get_by_match(s, norm, out);
+    free(norm);
+    return rc;
+}
+
 int store_site_list(store_t *s, store_site_rule_t ***out, size_t *n)
 {
     *out = NULL;

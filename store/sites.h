@@ -40,6 +40,8 @@ int store_site_normalize_match(const char *in, char **out, char kind[12], char *
  * which). rule_json is stored as given. *out (may be NULL) gets the stored row. */
 int store_site_set(store_t *s, const char *match, const char *rule_json, int64_t now_ms,
                    store_site_rule_t **out, int *created);
+/* The rule whose normalised match equals match's; STORE_ENOTFOUND (no message) if none. */
+int store_site_get(store_t *s, const char *match, store_site_rule_t **out);
 /* Every rule, by match. */
 int store_site_list(store_t *s, store_site_rule_t ***out, size_t *n);
 /* Deletes the rule whose normalised match equals match's; STORE_ENOTFOUND if none. */

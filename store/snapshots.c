@@ -144,3 +144,20 @@ int store_snapshot_twin(store_t *s, const char *kind, const char *sha256, int64_
         return store_fail_sqlite(s, rc, "find a file's twin");
     return STORE_OK;
 }
+
+int store_link_has_good(store_t *s, int64_t link_id, int *yes)
+{
+    *yes = 0;
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v3(s->db, "SELECT EXISTS (SELECT 1 FROM snapshots WHERE link_id = ?1"
+                                " AND linksnap_good(state, http_status, blank, partial_kind))",
+                                -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
+    if (rc != SQLITE_OK)
+        return store_fail_sqlite(s, rc, "look for a good capture");
+    sqlite3_bind_int64(st, 1, link_id);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *yes = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? STORE_OK : store_fail_sqlite(s, rc, "look for a good capture");
+}

@@ -133,7 +133,7 @@ static const char *const stmt_sql[ST__COUNT] = {
                            "title = ?5, width = ?6, height = ?7, truncated = ?8, blank = ?9, "
                            "path = ?10, thumb_path = ?11, bytes = ?12, sha256 = ?13, error = ?14, "
                            "timings = ?15, redirects = ?16, finished_at = ?17, files = ?18, "
-                           "partial_kind = ?19 WHERE id = ?1",
+                           "partial_kind = ?19, cause = ?20 WHERE id = ?1",
     [ST_JOB_SET_STATE] = "UPDATE jobs SET state = ?2, not_before = ?3, error = ?4, updated_at = ?5 "
                          "WHERE id = ?1",
     [ST_LINK_FILL_TITLE] = "UPDATE links SET title = ?2 WHERE id = ?1 AND (title IS NULL OR title = '')",

@@ -115,6 +115,14 @@ const store_tag_merged_t *store_open_merged(const store_t *s, size_t *n);
 
 /* ---- rows ------------------------------------------------------------------------- */
 
+/* Why a capture failed when the site is the cause (a snapshot's cause column; links whose
+ * last capture has one, or a 4xx/5xx answer, are broken). Stored as these numbers. */
+typedef enum {
+    STORE_CAUSE_NONE = 0,           /* not the site's doing, or not known */
+    STORE_CAUSE_DNS = 1,            /* the host name did not resolve */
+    STORE_CAUSE_CONNECTION = 2,     /* the server refused, reset or closed the connection */
+} store_cause_t;
+
 /* What kind of partial a snapshot is (its partial_kind column; the daemon maps capture's
  * kinds to these). Stored as these numbers: never renumber. */
 typedef enum {
@@ -160,6 +168,7 @@ typedef struct {
     const char *const *any;  size_t nany;
     const char *const *none; size_t nnone;
     int untagged;
+    int broken;              /* only links whose last capture failed because of the site */
     const char *q;           /* substring of url, title or description, or every word in
                               * the page's text (store_fts_query); NULL = any */
 } store_filter_t;
@@ -315,6 +324,7 @@ typedef struct {
     const char *files_json;         /* {mhtml, pdf: {path, bytes}}; NULL = none */
     store_partial_t partial_kind;   /* with state partial: why (STORE_PARTIAL_NONE is
                                      * taken as STORE_PARTIAL_OTHER there) */
+    store_cause_t cause;            /* with state failed: the site's part in it */
 } store_job_result_t;
 /* Ends a running job: the snapshot gets the result, the job becomes done (ok, partial) or
  * failed (failed, blocked), and the link's title is filled from the page when it had none. STORE_ENOTFOUND
@@ -349,6 +359,8 @@ int store_job_cancel(store_t *s, int64_t id, int64_t now_ms, int *was_running);
 int store_capture_good(const char *state, int http_status, int blank,
                        store_partial_t partial_kind);
 int store_snapshot_good(const store_snapshot_t *snap);
+/* *yes = 1 when one of the link's snapshots is a good capture (store/snapshots.c). */
+int store_link_has_good(store_t *s, int64_t link_id, int *yes);
 
 /* What the capture side extracted from a page. text is required (may be ""); the rest
  * may be NULL. blocks_json is a JSON array text of {kind, text}. Invalid UTF-8 is

@@ -66,6 +66,8 @@ PAGES = [
     {"match": "/noload", "no_load": True, "text": "unloadedword"},
     {"match": "/busy", "inflight": 2, "text": "quietlessword"},
     {"match": "/refused", "net_error": "net::ERR_CONNECTION_REFUSED"},
+    {"match": "/nxdomain", "net_error": "net::ERR_NAME_NOT_RESOLVED"},
+    {"match": "/certbad", "net_error": "net::ERR_CERT_AUTHORITY_INVALID"},
     {"match": "/blank", "blank": True},
     {"match": "/mute", "script": "hang"},
     {"match": "/crash", "title": "crash target"},
@@ -135,6 +137,50 @@ class EngineFake(TestCase):
         self.assertEqual(rd["state"], "ok", rd)
         self.assertTrue(s["final_url"].endswith("/final"), s["final_url"])
         self.assertEqual([r["status"] for r in s["redirects"]], [302, 302])
+
+    def test_adding_again_captures_when_asked(self):
+        """link.add of a saved link queues a capture only with capture: true given, and then
+        only when it has no good capture, or always with recapture: true (issue 23)."""
+        nf, ok = url("notfound"), url("ok")
+        capture_all(self.d, [nf, ok])
+        with self.d.client(timeout=60) as c:
+            c.call("events.subscribe", {"topics": ["job"]})
+            r = c.call("link.add", {"url": nf})            # the default: no new capture
+            self.assertEqual((r["created"], r["job_id"], r["job_created"]), (False, None, False))
+            r = c.call("link.add", {"url": ok, "capture": True})   # good already: none
+            self.assertEqual((r["created"], r["job_id"], r["job_created"]), (False, None, False))
+            r = c.call("link.add", {"url": nf, "capture": True})   # a 404 is not good
+            self.assertEqual((r["created"], r["job_created"]), (False, True))
+            ev = c.wait_event(lambda e: e.get("topic") == "job.finished" and
+                              e["job_id"] == r["job_id"], 60)
+            self.assertEqual(self.snap(ev)["http_status"], 404)
+            r = c.call("link.add", {"url": ok, "capture": True, "recapture": True})
+            self.assertTrue(r["job_created"])
+            ev = c.wait_event(lambda e: e.get("topic") == "job.finished" and
+                              e["job_id"] == r["job_id"], 60)
+            self.assertEqual(ev["state"], "ok")
+            self.assertEqual(len(c.call("snapshot.list", {"link_id": ev["link_id"]})["snapshots"]), 2)
+            # a new link's job comes back too; capture: false queues none
+            r = c.call("link.add", {"url": url("ok")})
+            self.assertEqual((r["created"], r["job_created"]), (True, True))
+            self.assertIsInstance(r["job_id"], int)
+            r = c.call("link.add", {"url": url("ok"), "capture": False})
+            self.assertEqual((r["created"], r["job_id"], r["job_created"]), (True, None, False))
+            for bad in ({"url": nf, "recapture": True}, {"url": nf, "capture": False, "recapture": True},
+                        {"url": nf, "capture": True, "recapture": "yes"}):
+                self.assertRpcError(-32602, c.call, "link.add", bad)
+
+    def test_broken_links_are_listed_by_their_failure_type(self):
+        """link.list {broken: true}: the last capture answered 4xx/5xx, or failed because
+        the name did not resolve or the connection was refused (issue 23); a good capture
+        or a failure that is not the site's (a certificate we do not trust) is not."""
+        evs = capture_all(self.d, [url("notfound"), url("refused"), url("nxdomain"), url("ok"),
+                                   url("certbad")])
+        ids = [e["link_id"] for e in evs]
+        self.assertEqual([e["state"] for e in evs], ["ok", "failed", "failed", "ok", "failed"])
+        broken = {l["id"] for l in self.d.call("link.list", {"broken": True, "limit": 500})["links"]}
+        self.assertEqual([i in broken for i in ids], [True, True, True, False, False])
+        self.assertRpcError(-32602, self.d.call, "link.list", {"broken": "yes"})
 
     def test_page_that_never_loads_ends_partial_with_a_picture(self):
         ev, = capture_all(self.d, [url("noload")])

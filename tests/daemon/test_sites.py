@@ -34,6 +34,11 @@ COOKIES_TXT = (
 
 
 class SiteTests(TestCase):
+    @staticmethod
+    def d_rule(d, match):
+        """The rule as stored, secrets and all."""
+        return json.loads(d.sql("SELECT rule FROM site_rules WHERE match = ?", (match,))[0][0])
+
     def test_set_list_replace_delete(self):
         with Daemon() as d, d.client() as c:
             c.call("events.subscribe", {"topics": ["site"]})
@@ -58,11 +63,57 @@ class SiteTests(TestCase):
             self.assertNotIn(SECRET, json.dumps(ev))
             self.assertNotIn(HSECRET, json.dumps(ev))
 
-            # the same normalised match replaces the whole rule
+            # an edit of the same normalised match changes only the settings given
+            stored = lambda: self.d_rule(d, "members.example")
             r = c.call("site.set", {"match": "members.example", "delay_ms": 100})
             self.assertFalse(r["created"])
+            self.assertFalse(r["replaced"])
+            self.assertEqual(r["rule"]["id"], rule["id"])
+            self.assertEqual(r["rule"]["delay_ms"], 100)
+            self.assertEqual(r["rule"]["cookies"][0]["value"], MASK)
+            self.assertEqual(r["rule"]["headers"], {"Authorization": MASK})
+            for k in ("wait_for", "hide", "scroll", "hide_consent", "viewport", "user_agent"):
+                self.assertEqual(r["rule"][k], rule[k], k)
+            self.assertEqual(stored()["cookies"][0]["value"], SECRET)
+            self.assertEqual(stored()["headers"], {"Authorization": HSECRET})
+
+            # cookies merge by (name, domain, path), headers by name (case-blind); hide is
+            # replaced
+            r = c.call("site.set", {"match": "members.example", "cookies": [
+                {"name": "session", "value": "new-1"},
+                {"name": "session", "value": "other-path", "path": "/a"},
+                {"name": "theme", "value": "dark"}],
+                "headers": {"authorization": "Bearer new", "X-B": "b"}, "hide": [".ad"]})
+            self.assertEqual([(x["name"], x["path"], x["value"]) for x in stored()["cookies"]],
+                             [("session", "/", "new-1"), ("session", "/a", "other-path"),
+                              ("theme", "/", "dark")])
+            self.assertEqual(stored()["headers"], {"authorization": "Bearer new", "X-B": "b"})
+            self.assertEqual(r["rule"]["headers"], {"authorization": MASK, "X-B": MASK})
+            self.assertEqual(r["rule"]["hide"], [".ad"])
+            ev = c.wait_event(lambda e: e["topic"] == "site.set" and "theme" in e["cookies"],
+                              timeout=30)
+            self.assertNotIn("new-1", json.dumps(ev))
+
+            # a value null removes one cookie or header; a setting given as null is cleared
+            r = c.call("site.set", {"match": "members.example", "cookies": [
+                {"name": "session", "path": "/a", "value": None}], "headers": {"X-B": None},
+                "wait_for": None, "hide": None})
+            self.assertEqual([(x["name"], x["path"]) for x in stored()["cookies"]],
+                             [("session", "/"), ("theme", "/")])
+            self.assertEqual(stored()["headers"], {"authorization": "Bearer new"})
+            self.assertNotIn("wait_for", r["rule"])
+            self.assertNotIn("hide", r["rule"])
+            self.assertEqual(r["rule"]["delay_ms"], 100)
+            r = c.call("site.set", {"match": "members.example", "headers": {"authorization": None}})
+            self.assertNotIn("headers", r["rule"])
+
+            # replace: true makes the settings given the whole rule
+            r = c.call("site.set", {"match": "members.example", "delay_ms": 100, "replace": True})
+            self.assertFalse(r["created"])
+            self.assertTrue(r["replaced"])
             self.assertEqual(r["rule"]["id"], rule["id"])
             self.assertNotIn("cookies", r["rule"])
+            self.assertEqual(stored(), {"delay_ms": 100})
             c.call("site.set", {"match": "https://members.example/account", "scroll": True})
             c.call("site.set", {"match": "例子.测试", "delay_ms": 1})
             rules = c.call("site.list")["rules"]
@@ -120,6 +171,10 @@ class SiteTests(TestCase):
             {"match": "x.example", "delay_ms": 600000},
             {"match": "x.example", "scroll": "no"},
             {"match": "x.example", "user_agent": "a\nb"},
+            {"match": "x.example", "replace": "yes"},
+            {"match": "x.example", "cookies": [{"name": "a b", "value": None}]},
+            {"match": "x.example", "cookies": [{"name": "a", "value": None, "domain": "evil.example"}]},
+            {"match": "x.example", "headers": {"Host": None}},
         ]
         with Daemon() as d, d.client() as c:
             for params in bad:
@@ -133,6 +188,16 @@ class SiteTests(TestCase):
             self.assertIn("outside the rule's match", str(cm.exception))
             self.assertIn("members.example and its subdomains", str(cm.exception))
             self.assertRpcError(-32602, c.call, "site.delete", {"match": ""})
+            # an edit that would take a rule past its limits is refused; the rule stays
+            c.call("site.set", {"match": "x.example", "headers": {
+                "X-H%d" % i: "v" for i in range(50)}})
+            with self.assertRaises(RpcError) as cm:
+                c.call("site.set", {"match": "x.example", "headers": {"X-More": "v"}})
+            self.assertIn("would hold over 50 headers", str(cm.exception))
+            self.assertEqual(len(self.d_rule(d, "x.example")["headers"]), 50)
+            # a changed header value is no new header
+            c.call("site.set", {"match": "x.example", "headers": {"x-h0": "w"}})
+            self.assertEqual(len(self.d_rule(d, "x.example")["headers"]), 50)
 
     def test_import_cookies_and_secrets_stay_inside(self):
         with Daemon(args=["-v"]) as d, d.client() as c:

@@ -367,6 +367,116 @@ TEST(migration_from_v1)
     return 0;
 }
 
+/* One capture of link ending as given: requested, claimed, finished at time t. */
+static int finish_capture(store_t *s, int64_t link, const char *state, int status,
+                          store_cause_t cause, int64_t t)
+{
+    int64_t job;
+    int created;
+    store_job_t **v;
+    size_t n;
+    if (store_begin(s) || store_job_request(s, link, t, &job, &created) ||
+        store_job_claim(s, t, 8, &v, &n))
+        return -1;
+    store_job_list_free(v, n);
+    store_job_result_t r = {.job_id = job, .state = state, .http_status = status, .cause = cause,
+                            .width = 1280, .height = 800, .now_ms = t};
+    if (store_job_finish(s, &r))
+        return -1;
+    return store_commit(s);
+}
+
+/* The ids the filter lists, newest first, as one number in base 100 (ids under 100). */
+static int64_t listed(store_t *s, const store_filter_t *f)
+{
+    store_link_t **v;
+    size_t n;
+    int64_t next, out = 0;
+    if (store_link_list(s, f, 100, 0, &v, &n, &next) != STORE_OK)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        out = out * 100 + v[i]->id;
+    store_link_list_free(v, n);
+    return out;
+}
+
+/* links.broken follows each link's newest finished capture: a 4xx/5xx answer (ok or
+ * partial) or a failure the site caused (DNS, the connection) makes it broken; a good
+ * capture, a bot wall (blocked) or a failure of ours does not. The filter combines with
+ * tags and text; store_link_has_good sees any good capture. */
+TEST(broken_follows_the_last_capture)
+{
+    store_t *s = open_fresh("broken.db");
+    ASSERT_NOT_NULL(s);
+    static const char *const urls[] = {"https://a.example/", "https://b.example/",
+                                       "https://c.example/", "https://d.example/",
+                                       "https://e.example/"};
+    const char *tag = "dead";
+    int64_t id[5];
+    for (int i = 0; i < 5; i++) {
+        store_link_add_t in = {.url = urls[i], .now_ms = 1000, .tags = &tag, .ntags = i == 1};
+        int created;
+        ASSERT_EQ(store_begin(s), STORE_OK);
+        ASSERT_EQ(store_link_add(s, &in, &id[i], &created), STORE_OK);
+        ASSERT_EQ(store_commit(s), STORE_OK);
+    }
+    ASSERT_EQ(finish_capture(s, id[0], "ok", 404, STORE_CAUSE_NONE, 2000), STORE_OK);
+    ASSERT_EQ(finish_capture(s, id[1], "failed", 0, STORE_CAUSE_DNS, 2000), STORE_OK);
+    ASSERT_EQ(finish_capture(s, id[2], "failed", 0, STORE_CAUSE_NONE, 2000), STORE_OK);
+    ASSERT_EQ(finish_capture(s, id[3], "blocked", 403, STORE_CAUSE_NONE, 2000), STORE_OK);
+    ASSERT_EQ(finish_capture(s, id[4], "ok", 200, STORE_CAUSE_NONE, 2000), STORE_OK);
+    store_filter_t f = {.broken = 1};
+    ASSERT_EQ(listed(s, &f), id[1] * 100 + id[0]);
+    int good;
+    ASSERT_EQ(store_link_has_good(s, id[0], &good), STORE_OK);
+    ASSERT_EQ(good, 0);
+    ASSERT_EQ(store_link_has_good(s, id[4], &good), STORE_OK);
+    ASSERT_EQ(good, 1);
+
+    /* the newest capture decides: a good one mends a, a 503 breaks c, a refused
+     * connection breaks e (its good capture stays good) */
+    ASSERT_EQ(finish_capture(s, id[0], "ok", 200, STORE_CAUSE_NONE, 3000), STORE_OK);
+    ASSERT_EQ(finish_capture(s, id[2], "partial", 503, STORE_CAUSE_NONE, 3000), STORE_OK);
+    ASSERT_EQ(finish_capture(s, id[4], "failed", 0, STORE_CAUSE_CONNECTION, 3000), STORE_OK);
+    ASSERT_EQ(listed(s, &f), (id[4] * 100 + id[2]) * 100 + id[1]);
+    ASSERT_EQ(store_link_has_good(s, id[0], &good), STORE_OK);
+    ASSERT_EQ(good, 1);
+    ASSERT_EQ(store_link_has_good(s, id[4], &good), STORE_OK);
+    ASSERT_EQ(good, 1);
+
+    /* with tags (the link_tags path) and with text (the links path) */
+    const char *all[] = {"dead"};
+    store_filter_t ft = {.broken = 1, .all = all, .nall = 1};
+    ASSERT_EQ(listed(s, &ft), id[1]);
+    store_filter_t fq = {.broken = 1, .q = "c.example"};
+    ASSERT_EQ(listed(s, &fq), id[2]);
+    ASSERT_EQ(store_integrity_check(s), STORE_OK);
+    store_close(s);
+    return 0;
+}
+
+/* A database from before schema 12: a link whose last capture answered 404 is broken
+ * after the migration, one whose last capture was good (after a 404) is not. */
+TEST(broken_migration_reads_old_captures)
+{
+    const char *path;
+    sqlite3 *db = open_old("v11.db", 11, &path);
+    ASSERT_NOT_NULL(db);
+    ASSERT_EQ(sqlite3_exec(db, "INSERT INTO links(id, url, created_at, updated_at) VALUES "
+                               "(1, 'https://gone.example/', 1, 1), (2, 'https://back.example/', 1, 1);"
+                               "INSERT INTO snapshots(link_id, state, http_status, created_at) VALUES "
+                               "(1, 'ok', 200, 1), (1, 'ok', 404, 2), (2, 'ok', 410, 1), (2, 'ok', 200, 2);",
+                           NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    store_t *s;
+    char err[512];
+    ASSERT_EQ(store_open(path, STORE_OPEN_MIGRATE, &s, err, sizeof err), STORE_OK);
+    store_filter_t f = {.broken = 1};
+    ASSERT_EQ(listed(s, &f), 1);
+    store_close(s);
+    return 0;
+}
+
 TEST(newer_database_refused)
 {
     const char *path = tmp_path("new.db");
@@ -485,6 +595,8 @@ TEST_LIST = {
     TEST_ENTRY(capture_enqueues_job_and_snapshot),
     TEST_ENTRY(job_lifecycle),
     TEST_ENTRY(migration_from_v1),
+    TEST_ENTRY(broken_follows_the_last_capture),
+    TEST_ENTRY(broken_migration_reads_old_captures),
     TEST_ENTRY(newer_database_refused),
     TEST_ENTRY(not_a_database_refused),
     TEST_ENTRY(backup_is_consistent),

@@ -16,10 +16,18 @@ export function pageAdd(main, ctx) {
     h('h3', { id: 'res-h' }, t('add_result')), results);
   const shown = new Map();   // link id -> card
 
-  function show(link, created) {
+  // What link.add did with a saved link: a capture queued (job_created), one already on
+  // its way (job_id), none because it has a good snapshot (capture asked), or nothing asked.
+  function addNote(r, asked) {
+    if (r.created) return t('add_added');
+    if (r.job_created) return t('add_exists_queued');
+    if (r.job_id) return t('add_exists_running');
+    return asked ? t('add_exists_good') : t('add_exists');
+  }
+
+  function show(link, created, text) {
     const card = linkCard(link);
-    const note = h('p', { class: created ? 'note ok' : 'note dup' },
-      created ? t('add_added') : t('add_exists'), ' ',
+    const note = h('p', { class: created ? 'note ok' : 'note dup' }, text, ' ',
       created ? null : h('a', { href: `/links/${link.id}` }, t('add_open')));
     card.querySelector('.body').append(note);
     const old = shown.get(link.id);
@@ -71,7 +79,7 @@ export function pageAdd(main, ctx) {
       const errors = [];
       let added = 0;
       replies.forEach((r, i) => {
-        if (r && r.result) { show(r.result.link, r.result.created); added++; }
+        if (r && r.result) { show(r.result.link, r.result.created, addNote(r.result, capture.checked)); added++; }
         else errors.push(`${list[i]}: ${r ? r.error.message : '?'}`);
       });
       status.textContent = errors.length ? t('add_failed') + ' — ' + errors.join('; ') : '';
