@@ -5,6 +5,7 @@
 #include "daemon.h"
 #include "engine.h"
 #include "http.h"
+#include "json_link.h"
 #include "method.h"
 #include "server.h"
 #include "util.h"
@@ -54,8 +55,7 @@ static int m_daemon_status(method_call_t *call)
     if (store_watch_counts(d->reader, call->now_ms, &wc) == STORE_OK)
         json_object_set_new(call->result, "watches", json_pack("{s:I,s:I,s:I,s:o}",
                             "watches", (json_int_t)wc.watches, "links", (json_int_t)wc.links,
-                            "due", (json_int_t)wc.due, "next_run",
-                            wc.next_run ? json_integer(wc.next_run) : json_null()));
+                            "due", (json_int_t)wc.due, "next_run", wire_time(wc.next_run)));
     return 0;
 }
 

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "daemon.h"
+#include "json_link.h"
 #include "method.h"
 #include "scheduler.h"
 
@@ -56,17 +57,18 @@ static int fail_watch(method_call_t *call, int rc)
 
 static json_t *wire_watch(const store_watch_t *w)
 {
-    json_t *o = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I}", "id", (json_int_t)w->id, "every",
+    /* times as everywhere else in the protocol: RFC 3339 strings (null for none) */
+    json_t *o = json_pack("{s:I,s:I,s:I,s:I,s:o,s:o,s:o}", "id", (json_int_t)w->id, "every",
                           (json_int_t)w->every_s, "jitter", (json_int_t)w->jitter_s, "links",
-                          (json_int_t)w->links, "created_at", (json_int_t)w->created_at,
-                          "updated_at", (json_int_t)w->updated_at);
+                          (json_int_t)w->links, "next_run", wire_time(w->next_run),
+                          "created_at", wire_time(w->created_at),
+                          "updated_at", wire_time(w->updated_at));
     if (!o)
         return NULL;
     if (w->link_id)
         json_object_set_new(o, "link_id", json_integer(w->link_id));
     else
         json_object_set_new(o, "tag", json_string(w->tag ? w->tag : ""));
-    json_object_set_new(o, "next_run", w->next_run ? json_integer(w->next_run) : json_null());
     if (w->threshold >= 0)
         json_object_set_new(o, "threshold", json_real(w->threshold));
     if (w->notify)

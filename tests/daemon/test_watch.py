@@ -9,6 +9,7 @@ import sqlite3
 from linksnap_test import Daemon, TestCase, main, wait_until
 
 CONFIG = "watch_min_interval_s = 2\n"
+RFC3339 = r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$"
 
 
 def spread(link_id, every_s):
@@ -54,6 +55,11 @@ class WatchTest(TestCase):
                              [(a, None, 1), (None, "news", 1)])
             st = c.call("daemon.status")["watches"]
             self.assertEqual((st["watches"], st["links"]), (2, 2))
+            # times as the rest of the protocol writes them: RFC 3339 UTC, null for none
+            for x in ws + [w, own]:
+                for k in ("created_at", "updated_at", "next_run"):
+                    self.assertRegex(x[k], RFC3339, (k, x))
+            self.assertRegex(st["next_run"], RFC3339)
             # a person's job and a scheduled one: the person's is first in claim order
             b_job = c.call("snapshot.request", {"link_id": b})["job_id"]
             write(d, "UPDATE watch_runs SET next_run = 0 WHERE link_id = ?", (a,))
