@@ -49,6 +49,16 @@ int cli_cmd_site(cli_t *cli, int argc, char **argv);
 int cli_cmd_text(cli_t *cli, int argc, char **argv);
 int cli_cmd_get(cli_t *cli, int argc, char **argv);
 
+/* `linksnap watch`, `watches`, `unwatch` (watch.c). */
+int cli_cmd_watch(cli_t *cli, int argc, char **argv);
+int cli_cmd_watches(cli_t *cli, int argc, char **argv);
+int cli_cmd_unwatch(cli_t *cli, int argc, char **argv);
+/* Prints "<label>N watches over M links, D due now, next run ..." for daemon.status's
+ * `watches` object wc; nothing when there are no watches (or wc is not an object). */
+void cli_watch_summary(cli_t *cli, const json_t *wc, const char *label);
+/* The same line for `jobs`, from its own daemon.status call (a failing call prints nothing). */
+void cli_watch_footer(cli_t *cli);
+
 /* Global options, then the command. Returns the exit code. */
 int cli_run(cli_t *cli, int argc, char **argv);
 

@@ -743,6 +743,7 @@ static int cmd_status(cli_t *cli, int argc, char **argv)
         fprintf(f, "browser:   %s\n", json_string_value(b));
     else
         fprintf(f, "browser:   not running (captures stay queued)\n");
+    cli_watch_summary(cli, json_object_get(r, "watches"), "scheduled: ");
     if (*cli_str(r, "state_dir"))
         fprintf(f, "state dir: %s\n", cli_str(r, "state_dir"));
 done:
@@ -852,11 +853,13 @@ done:
 
 static int job_row_cb(cli_t *cli, table_t *t, const json_t *j, void *ud)
 {
-    char id[32], link[32], attempt[16], state[64];
+    char id[32], link[32], attempt[16], state[64], shown[80];
     snprintf(id, sizeof id, "%lld", cli_int(j, "id"));
     snprintf(link, sizeof link, "%lld", cli_int(j, "link_id"));
     snprintf(attempt, sizeof attempt, "%lld", cli_int(j, "attempt"));
-    const char *cells[] = {id, link, paint(cli, cli_str(j, "state"), state, sizeof state),
+    snprintf(shown, sizeof shown, "%s%s", paint(cli, cli_str(j, "state"), state, sizeof state),
+             json_is_true(json_object_get(j, "scheduled")) ? " (watch)" : "");
+    const char *cells[] = {id, link, shown,
                            attempt, *cli_str(j, "error") ? cli_str(j, "error") : shown_url(j)};
     return table_add(t, cells);
 }
@@ -870,6 +873,8 @@ static int cmd_jobs(cli_t *cli, int argc, char **argv)
     if (!rc && !(rc = cli_call(cli, "job.list", o.nargs ? json_pack("{s:s}", "state", o.args[0])
                                                          : json_object(), &r)))
         rc = cli_print_list(cli, r, "jobs", "no jobs", header, 5, 4, job_row_cb, NULL);
+    if (!rc && !cli->json)
+        cli_watch_footer(cli);   /* what is scheduled next */
     json_decref(r);
     opts_free(&o);
     return rc;
@@ -1268,6 +1273,14 @@ const cli_command_t cli_commands[] = {
      "other users can read the command line, and the shell keeps it.\n"
      "import-cookies adds a Netscape cookies.txt (- reads standard input). Cookie and\n"
      "header values are never shown again."},
+    {"watch", cli_cmd_watch, "ID|-t TAG --every DURATION [--jitter DURATION] | ls",
+     "Captures a link, or every link with a tag (now or later), again every DURATION: 90s,\n"
+     "30m, 6h, 1d, 2w or seconds, from 5 minutes to a year. --jitter (default a tenth of\n"
+     "it) spreads the runs. Scheduled captures wait behind the ones people ask for. A link's\n"
+     "own watch beats its tags'; among tags the shortest wins. Again on the same link or\n"
+     "tag changes the watch. `watch ls` lists them, as `watches` does."},
+    {"watches", cli_cmd_watches, "", "Lists the watches, with what each covers and its next run."},
+    {"unwatch", cli_cmd_unwatch, "ID|-t TAG", "Stops a link's or a tag's watch."},
     {"status", cmd_status, "", "Shows the version, counts, the capture queue and the browser."},
     {"call", cmd_call, "METHOD [JSON|-]",
      "Sends one raw JSON-RPC call (params from the argument, or standard input with -) and\n"

@@ -15,12 +15,13 @@
 
 static json_t *json_job(const store_job_t *j)
 {
-    return json_pack("{s:I,s:I,s:I,s:s,s:i,s:s,s:o,s:s?,s:o,s:o,s:o}", "id", (json_int_t)j->id,
+    return json_pack("{s:I,s:I,s:I,s:s,s:i,s:s,s:o,s:s?,s:o,s:o,s:o,s:b}", "id", (json_int_t)j->id,
                      "link_id", (json_int_t)j->link_id, "snapshot_id", (json_int_t)j->snapshot_id,
                      "state", j->state, "attempt", j->attempt, "url", j->url,
                      "display_url", wire_display_url(j->url), "error", j->error,
                      "not_before", j->not_before ? wire_time(j->not_before) : json_null(),
-                     "created_at", wire_time(j->created_at), "updated_at", wire_time(j->updated_at));
+                     "created_at", wire_time(j->created_at), "updated_at", wire_time(j->updated_at),
+                     "scheduled", j->priority == STORE_PRIORITY_SCHEDULED);
 }
 
 static int m_snapshot_request(method_call_t *call)

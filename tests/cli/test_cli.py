@@ -9,12 +9,13 @@ import os
 import pty
 import select
 import shutil
+import sqlite3
 import struct
 import subprocess
 import tempfile
 import termios
 
-from linksnap_test import BUILD, Daemon, TestCase, main, LINKSNAP
+from linksnap_test import BUILD, Daemon, TestCase, main, LINKSNAP, wait_until
 
 
 def width(s):
@@ -261,12 +262,46 @@ class CliTests(TestCase):
             if r.returncode == 1 and "(-32601)" in r.stderr:
                 self.assertIn("does not offer", r.stderr)
 
+    def test_watch_watches_unwatch_and_what_jobs_and_status_say(self):
+        out = self.ok("--json", "add", "https://cli.example/watched", "-t", "看着", "--no-capture")
+        lid = json.loads(out)[0]["link"]["id"]
+        out = self.ok("watch", str(lid), "--every", "6h", "--jitter", "10m")
+        self.assertRegex(out, r"^watching link #%d every 6h \(jitter 10m\): 1 link, next run "
+                              r"\d{4}-\d\d-\d\d \d\d:\d\d UTC\n$" % lid)
+        out = self.ok("watch", "-t", "看着", "--every", "1d")
+        self.assertIn("watching tag 看着 every 1d (jitter 2h24m): 0 links", out)   # the link's own wins
+        out = self.ok("watches")
+        self.assertRegex(out, r"link #%d\s+6h\s+10m\s+1\s+\d{4}-" % lid)
+        self.assertRegex(out, r"tag 看着\s+1d\s+2h24m\s+0\s+-")
+        self.assertEqual(out, self.ok("watch", "ls"))
+        # made due (as after a long wait), then changed: the change wakes the scheduler, which
+        # queues the run; `jobs` marks it
+        db = sqlite3.connect(self.d.db_path, timeout=30)
+        with db:
+            db.execute("UPDATE watch_runs SET next_run = 1000 WHERE link_id = ?", (lid,))
+        db.close()
+        self.assertRegex(self.ok("status"), r"\nscheduled: 2 watches over 1 link, 1 due now, next run "
+                                            r"1970-01-01 00:00 UTC\n")
+        self.assertIn("changed the watch of link #%d every 2h" % lid, self.ok("watch", str(lid), "--every", "7200"))
+        out = wait_until(lambda: (lambda o: "queued (watch)" in o and o)(self.ok("jobs", "queued")), 10,
+                         "the scheduled job in `linksnap jobs`")
+        self.assertRegex(out, r"\nscheduled: 2 watches over 1 link, 0 due now, next run ")
+        r = self.d.cli("watch", str(lid), "--every", "0")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("every must be from 300 s to a year", r.stderr)
+        self.assertEqual(self.d.cli("watch", str(lid)).returncode, 2)
+        self.assertIn("stopped watching link #%d" % lid, self.ok("unwatch", str(lid)))
+        self.assertIn("had no watch of its own", self.ok("unwatch", str(lid)))
+        self.assertIn("stopped watching tag 看着", self.ok("unwatch", "-t", "看着"))
+        self.assertIn("no watches", self.ok("watches"))
+        self.assertNotIn("scheduled:", self.ok("status"))
+
     def test_help_version_usage(self):
         r = self.d.cli("--help")
         self.assertEqual(r.returncode, 0)
         for cmd in ("add", "ls", "show", "rm", "edit", "tag", "untag", "tags", "tag-rename",
                     "tag-merge", "tag-delete", "snap", "jobs", "cancel", "import", "backup",
-                    "status", "call"):
+                    "watch", "watches", "unwatch", "status", "call"):
             self.assertIn("  %s " % cmd, r.stdout)
             h = self.d.cli(cmd, "--help")
             self.assertEqual(h.returncode, 0, cmd)
