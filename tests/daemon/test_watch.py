@@ -3,10 +3,14 @@ input (every 0, negative, over a year, under the minimum, unknown link or tag) a
 -32602 with the reason; a link's watch beating its tag's; a scheduled run queued behind a
 person's job (priority) and never twice; the next run unchanged across a clean restart and
 a kill -9; and the catch-up after downtime spread over the interval by link id, each run
-once. One daemon state dir for all of it; no browser (--no-capture keeps jobs queued)."""
+once. One daemon state dir for all of it; no browser (--no-capture keeps jobs queued).
+A second daemon with the scripted browser (tests/lib/fakecdp.c) checks per_host_jobs from
+the job events and a 429's Retry-After holding back its host's queued job."""
 import sqlite3
+import time
 
 from linksnap_test import Daemon, TestCase, main, wait_until
+from test_engine_fake import FAKE, FakeBrowser
 
 CONFIG = "watch_min_interval_s = 2\n"
 RFC3339 = r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$"
@@ -107,6 +111,59 @@ class WatchTest(TestCase):
             c.close()
             self.assertTrue(d.integrity_check())
             self.assertEqual(d.sanitizer_report(), "")
+
+    def test_per_host_jobs_with_the_scripted_browser(self):
+        """jobs = 4, per_host_jobs = 2, slow pages on three hosts: the running count of a
+        host (from job.started / job.finished / job.retry, in the order linksnapd sends
+        them) never passes 2, and while a host is at its limit with jobs still queued,
+        another host's job starts (the claim skips the busy host, it does not wait). A 429
+        with Retry-After: 120 holds back that host's queued job for 120 s. The hosts are
+        names under .test: the fake browser never connects, so linksnapd never looks them
+        up (its resolver counts 0 queries)."""
+        fake = FakeBrowser({"pages": [{"match": "h3.test/limited", "status": 429, "load_ms": 10,
+                                       "headers": {"Retry-After": "120"}},
+                                      {"match": ".test/", "load_ms": 1500}]})
+        config = ("capture = on\njobs = 4\nper_host_jobs = 2\njob_timeout = 20\nblocked_retries = 0\n"
+                  "browser.path = %s\n" % FAKE)
+        with Daemon(config=config, env=fake.env, capture=True) as d, d.client() as c:
+            c.call("events.subscribe", {"topics": ["job"]})
+            t0 = int(time.time() * 1000)
+            urls = (["http://h1.test/%d" % i for i in range(4)] + ["http://h2.test/%d" % i for i in range(2)]
+                    + ["http://h3.test/limited", "http://h3.test/slow", "http://h3.test/held"])
+            host = {}
+            for u in urls:
+                host[c.call("link.add", {"url": u})["link"]["id"]] = u
+            held = [i for i, u in host.items() if u.endswith("/held")][0]
+            running = {"h1.test": 0, "h2.test": 0, "h3.test": 0}
+            queued = {"h1.test": 4, "h2.test": 2, "h3.test": 3}
+            most, skipped_busy, finished = 0, 0, set()
+            while len(finished) < len(urls) - 1:   # all but the held one (the 429 one ends blocked)
+                ev = c.wait_event(lambda e: e.get("topic") in ("job.started", "job.finished", "job.retry"), 60)
+                h = host[ev["link_id"]].split("/")[2]
+                if ev["topic"] == "job.started":
+                    busy_elsewhere = [x for x in running if x != h and running[x] == 2 and queued[x] > 0]
+                    skipped_busy += bool(busy_elsewhere)
+                    running[h] += 1
+                    queued[h] -= 1
+                    self.assertLessEqual(running[h], 2, (ev, running))
+                    most = max(most, sum(running.values()))
+                else:
+                    running[h] -= 1
+                    if ev["topic"] == "job.retry":
+                        queued[h] += 1
+                    else:
+                        finished.add(ev["link_id"])
+                self.assertNotIn(held, finished, "the held job ran despite the 429")
+            self.assertGreater(skipped_busy, 0, "no job started while another host was at its limit")
+            # two hosts at their limit at once (post-processing runs beside the next
+            # captures, so more than `jobs` may be running in the store)
+            self.assertGreaterEqual(most, 4)
+            # the 429's Retry-After holds the host's other queued job (not_before, ms)
+            (state, not_before), = d.sql("SELECT state, not_before FROM jobs WHERE link_id = ?", (held,))
+            self.assertEqual(state, "queued")
+            self.assertGreaterEqual(not_before, t0 + 120000)
+            self.assertEqual(c.call("daemon.status")["browser"]["dns"]["queries"], 0)
+        self.assertEqual(d.sanitizer_report(), "")
 
 
 if __name__ == "__main__":
