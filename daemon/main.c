@@ -177,6 +177,42 @@ void daemon_stop(daemon_t *d)
         server_closed_cb(d);
 }
 
+/* per_host_jobs changed by a reload: the writer's connection (the claim) learns it on the
+ * writer thread, the loop's reader (the due probe) here; the engine then looks again, as a
+ * higher limit may free queued jobs. */
+typedef struct {
+    method_call_t call;   /* first: the writer's fn finds the rest */
+    int per_host;
+} host_limit_op_t;
+
+static int host_limit_fn(method_call_t *call)
+{
+    store_job_set_host_limit(call->db, ((host_limit_op_t *)call)->per_host);
+    return 0;
+}
+
+static void host_limit_done_cb(method_call_t *call, void *ud)
+{
+    daemon_t *d = ud;
+    free(call);
+    if (d->engine && !d->stopping)
+        engine_kick(d->engine);
+}
+
+static void host_limit_reload(daemon_t *d)
+{
+    store_job_set_host_limit(d->reader, d->cfg.per_host_jobs);
+    host_limit_op_t *op = calloc(1, sizeof *op);
+    if (!op) {
+        log_err("reload: out of memory: per_host_jobs stays as it was for claims");
+        return;
+    }
+    op->call.method = "reload";
+    op->per_host = d->cfg.per_host_jobs;
+    if (!d->writer || writer_submit(d->writer, &op->call, host_limit_fn, host_limit_done_cb, d) != 0)
+        free(op);   /* stopping: no claim is left to make */
+}
+
 static void signal_cb(uv_signal_t *h, int signum)
 {
     daemon_t *d = h->data;
@@ -189,13 +225,18 @@ static void signal_cb(uv_signal_t *h, int signum)
             return;
         }
         /* what can change live: log level, job timeout, height cap, deny_private,
-         * hide_consent, blocked_retries */
+         * hide_consent, blocked_retries, per_host_jobs */
         d->cfg.log_level = nc.log_level;
         d->cfg.job_timeout_s = nc.job_timeout_s;
         d->cfg.height_cap = nc.height_cap;
         d->cfg.deny_private = nc.deny_private;
         d->cfg.hide_consent = nc.hide_consent;
         d->cfg.blocked_retries = nc.blocked_retries;
+        if (nc.per_host_jobs != d->cfg.per_host_jobs) {
+            log_info("per_host_jobs %d -> %d", d->cfg.per_host_jobs, nc.per_host_jobs);
+            d->cfg.per_host_jobs = nc.per_host_jobs;
+            host_limit_reload(d);
+        }
         log_set_level(d->cfg.log_level);
         log_notice("reloaded %s", d->cfg.config_path[0] ? d->cfg.config_path : "(no config file)");
         return;

@@ -5,7 +5,10 @@ person's job (priority) and never twice; the next run unchanged across a clean r
 a kill -9; and the catch-up after downtime spread over the interval by link id, each run
 once. One daemon state dir for all of it; no browser (--no-capture keeps jobs queued).
 A second daemon with the scripted browser (tests/lib/fakecdp.c) checks per_host_jobs from
-the job events and a 429's Retry-After holding back its host's queued job."""
+the job events, a 429's Retry-After holding back its host's queued job, and a new limit
+taken on SIGHUP."""
+import os
+import signal
 import sqlite3
 import time
 
@@ -122,6 +125,7 @@ class WatchTest(TestCase):
         up (its resolver counts 0 queries)."""
         fake = FakeBrowser({"pages": [{"match": "h3.test/limited", "status": 429, "load_ms": 10,
                                        "headers": {"Retry-After": "120"}},
+                                      {"match": "h4.test/", "load_ms": 300},
                                       {"match": ".test/", "load_ms": 1500}]})
         config = ("capture = on\njobs = 4\nper_host_jobs = 2\njob_timeout = 20\nblocked_retries = 0\n"
                   "browser.path = %s\n" % FAKE)
@@ -163,6 +167,19 @@ class WatchTest(TestCase):
             self.assertEqual(state, "queued")
             self.assertGreaterEqual(not_before, t0 + 120000)
             self.assertEqual(c.call("daemon.status")["browser"]["dns"]["queries"], 0)
+            # SIGHUP with per_host_jobs = 1: the next claims take one job of a host at a time
+            with open(os.path.join(os.path.dirname(d.socket), "linksnapd.conf"), "w") as f:
+                f.write(config.replace("per_host_jobs = 2", "per_host_jobs = 1"))
+            d.proc.send_signal(signal.SIGHUP)
+            wait_until(lambda: "per_host_jobs 2 -> 1" in d.read_log(), 10, "the reload")
+            ids = [c.call("link.add", {"url": "http://h4.test/%d" % i})["link"]["id"] for i in range(3)]
+            now, done = 0, 0
+            while done < len(ids):
+                ev = c.wait_event(lambda e: e.get("topic") in ("job.started", "job.finished")
+                                  and e["link_id"] in ids, 60)
+                now += 1 if ev["topic"] == "job.started" else -1
+                done += ev["topic"] == "job.finished"
+                self.assertLessEqual(now, 1, "h4.test ran two jobs at once after the reload")
         self.assertEqual(d.sanitizer_report(), "")
 
 
