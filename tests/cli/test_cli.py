@@ -393,6 +393,17 @@ class CaptureCliTests(TestCase):
         r = self.d.cli("snap", "http://127.0.0.1:9/gone", "--wait")
         self.assertEqual(r.returncode, 4, r.stdout + r.stderr)
         self.assertIn("HTTP 404 Not Found", r.stdout)
+        # what the badges read: the link object says broken with the answer, and so does
+        # job.finished, without the snapshot object
+        gone = json.loads(self.d.cli("--json", "show", "http://127.0.0.1:9/gone").stdout)["link"]
+        fine = json.loads(self.d.cli("--json", "show", "http://127.0.0.1:9/fine").stdout)["link"]
+        self.assertEqual((gone["broken"], gone["http_status"]), (True, 404))
+        self.assertEqual((fine["broken"], fine["http_status"]), (False, 200))
+        with self.d.client() as c:
+            c.call("events.subscribe", {"topics": ["job"]})
+            r = c.call("snapshot.request", {"link_id": gone["id"]})
+            ev = c.wait_event(lambda e: e.get("topic") == "job.finished" and e["job_id"] == r["job_id"])
+        self.assertEqual((ev["state"], ev["http_status"]), ("ok", 404))
 
     def test_ls_q_passage_under_the_row_scrubbed_and_bold_on_a_terminal(self):
         r = self.d.cli("ls", "-q", "quagga")
