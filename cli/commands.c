@@ -636,27 +636,33 @@ done:
     return rc;
 }
 
+/* What tag and untag print for a link.tag result r: "#ID tags: a, b" (or r with --json). */
+static int print_link_tags(cli_t *cli, const json_t *r)
+{
+    const json_t *l = json_object_get(r, "link");
+    buf_t tags;
+    buf_init(&tags, 0);
+    if (join_tags(json_object_get(l, "tags"), &tags)) {
+        buf_free(&tags);
+        return cli_fail(cli, "out of memory");
+    }
+    PRINT_RESULT(cli, r, "#%lld tags: %s\n", cli_int(l, "id"), tags.len ? tags.data : "(none)");
+    buf_free(&tags);
+    return CLI_EXIT_OK;
+}
+
 static int cmd_tag(cli_t *cli, int argc, char **argv)
 {
     opts_t o;
     json_t *r = NULL;
-    buf_t tags;
-    buf_init(&tags, 0);
     json_int_t id;
     int rc = plain_args(cli, argc, argv, 2, -1, "give a link id and at least one tag", &o);
     if (rc || (rc = cli_parse_id(cli, o.args[0], &id)))
         goto done;
     json_t *list = string_array(o.args + 1, o.nargs - 1);
-    if ((rc = cli_call(cli, "link.tag", list ? json_pack("{s:I,s:o}", "id", id, "add", list) : NULL, &r)))
-        goto done;
-    const json_t *l = json_object_get(r, "link");
-    if (join_tags(json_object_get(l, "tags"), &tags)) {
-        rc = cli_fail(cli, "out of memory");
-        goto done;
-    }
-    PRINT_RESULT(cli, r, "#%lld tags: %s\n", cli_int(l, "id"), tags.len ? tags.data : "(none)");
+    if (!(rc = cli_call(cli, "link.tag", list ? json_pack("{s:I,s:o}", "id", id, "add", list) : NULL, &r)))
+        rc = print_link_tags(cli, r);
 done:
-    buf_free(&tags);
     json_decref(r);
     opts_free(&o);
     return rc;
@@ -670,8 +676,6 @@ static int cmd_untag(cli_t *cli, int argc, char **argv)
 {
     opts_t o;
     json_t *calls = NULL, *replies = NULL;
-    buf_t tags;
-    buf_init(&tags, 0);
     json_int_t id;
     int rc = plain_args(cli, argc, argv, 2, -1, "give a link id and at least one tag", &o);
     if (rc || (rc = cli_parse_id(cli, o.args[0], &id)))
@@ -711,14 +715,10 @@ static int cmd_untag(cli_t *cli, int argc, char **argv)
         }
         before = after;
     }
-    const json_t *l = json_object_get(last, "link");
-    if (join_tags(json_object_get(l, "tags"), &tags)) {
-        rc = cli_fail(cli, "out of memory");
-        goto done;
-    }
-    PRINT_RESULT(cli, last, "#%lld tags: %s\n", cli_int(l, "id"), tags.len ? tags.data : "(none)");
+    int prc = print_link_tags(cli, last);
+    if (!rc)
+        rc = prc;
 done:
-    buf_free(&tags);
     json_decref(calls);
     json_decref(replies);
     opts_free(&o);
