@@ -23,11 +23,13 @@ static const cli_command_t *find_command(const char *name)
 
 static void print_usage(FILE *f)
 {
-    fprintf(f, "usage: linksnap [--socket PATH] [--json] COMMAND [ARGS]\n\ncommands:\n");
+    fprintf(f, "usage: linksnap [--socket PATH] [--json] [-v] COMMAND [ARGS]\n\ncommands:\n");
     for (const cli_command_t *c = cli_commands; c->name; c++)
         fprintf(f, "  %-11s %s\n", c->name, c->args);
-    fprintf(f, "\n`linksnap COMMAND --help` tells more. Exit status: 0 ok, 1 linksnapd answered "
-               "an error, 2 usage error, 3 no linksnapd listening.\n");
+    fprintf(f, "\n`linksnap COMMAND --help` tells more. -v adds the JSON-RPC code to error "
+               "messages.\nExit status: 0 ok, 1 linksnapd answered an error (or a capture "
+               "failed), 2 usage error,\n3 no linksnapd listening, 4 --wait: captured, but the "
+               "site answered 4xx/5xx.\n");
 }
 
 static void print_command_usage(const cli_command_t *c, FILE *f)
@@ -81,12 +83,32 @@ void cli_print_rpc_error(cli_t *cli, const char *what, const json_t *error)
 {
     char *msg = util_text_safe(cli_str(error, "message"), 1);
     long long code = cli_int(error, "code");
-    fprintf(cli->err, "linksnap: %s%s%s (%lld)\n", what ? what : "", what ? ": " : "",
-            msg && *msg ? msg : "linksnapd gave no message", code);
+    fprintf(cli->err, "linksnap: %s%s%s", what ? what : "", what ? ": " : "",
+            msg && *msg ? msg : "linksnapd gave no message");
+    if (cli->verbose || cli->json)
+        fprintf(cli->err, " (%lld)", code);
+    fputc('\n', cli->err);
     free(msg);
-    if (code == RPC_METHOD_NOT_FOUND)
+    /* a command of ours meeting an older linksnapd; `call` names any method, so for it
+     * the server's message is the whole story */
+    if (code == RPC_METHOD_NOT_FOUND && cli->cmd && strcmp(cli->cmd, "call"))
         fprintf(cli->err, "linksnap: this linksnapd does not offer `%s` yet (it may be older than "
-                "this linksnap, or the feature has not landed)\n", cli->cmd ? cli->cmd : "this");
+                "this linksnap, or the feature has not landed)\n", cli->cmd);
+}
+
+const char *cli_http_reason(long long code)
+{
+    static const struct { int code; const char *text; } known[] = {
+        {400, "Bad Request"}, {401, "Unauthorized"}, {403, "Forbidden"}, {404, "Not Found"},
+        {405, "Method Not Allowed"}, {408, "Request Timeout"}, {410, "Gone"},
+        {429, "Too Many Requests"}, {451, "Unavailable For Legal Reasons"},
+        {500, "Internal Server Error"}, {502, "Bad Gateway"}, {503, "Service Unavailable"},
+        {504, "Gateway Timeout"},
+    };
+    for (size_t i = 0; i < LS_ARRAY_LEN(known); i++)
+        if (known[i].code == code)
+            return known[i].text;
+    return "";
 }
 
 /* Every string in v, in place, made safe for a terminal (util_text_safe; newlines and
@@ -233,6 +255,8 @@ int cli_run(cli_t *cli, int argc, char **argv)
         const char *a = argv[i];
         if (!strcmp(a, "--json")) {
             cli->json = 1;
+        } else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
+            cli->verbose = 1;
         } else if (!strcmp(a, "--socket") || !strncmp(a, "--socket=", 9)) {
             const char *path = a[8] == '=' ? a + 9 : (i + 1 < argc ? argv[++i] : NULL);
             if (!path || !*path)

@@ -11,8 +11,10 @@
 #include "conn.h"
 #include "table.h"
 
-/* Exit codes (linksnap(1)). */
-enum { CLI_EXIT_OK = 0, CLI_EXIT_RPC = 1, CLI_EXIT_USAGE = 2, CLI_EXIT_NODAEMON = 3 };
+/* Exit codes (linksnap(1)). CLI_EXIT_SITE: --wait saw a capture that worked but the site
+ * answered 4xx/5xx (not 3, which scripts already read as "no linksnapd"). */
+enum { CLI_EXIT_OK = 0, CLI_EXIT_RPC = 1, CLI_EXIT_USAGE = 2, CLI_EXIT_NODAEMON = 3,
+       CLI_EXIT_SITE = 4 };
 
 typedef struct {
     conn_t *conn;          /* borrowed */
@@ -20,6 +22,7 @@ typedef struct {
     FILE *err;             /* messages and progress; borrowed */
     FILE *in;              /* values read for `site set` (NULL: stdin); borrowed */
     int json;              /* --json: print raw results */
+    int verbose;           /* -v: error messages end in their JSON-RPC code */
     int tty;               /* out is a terminal: cut long cells to cols */
     int color;             /* out is a terminal and NO_COLOR is not set */
     int progress;          /* err is a terminal: draw progress lines */
@@ -88,8 +91,11 @@ int cli_pipeline(cli_t *cli, json_t *calls, json_t **replies);
  * any web page, imported files) must not drive the terminal. cli_call, cli_pipeline and
  * every event read go through it. */
 void cli_clean(const cli_t *cli, json_t *v);
-/* Prints a daemon error object: "linksnap: [what: ]<message> (<code>)". */
+/* Prints a daemon error object: "linksnap: [what: ]<message>", with " (<code>)" after it
+ * only with -v or --json (a person reads the sentence; a script reads the code). */
 void cli_print_rpc_error(cli_t *cli, const char *what, const json_t *error);
+/* The reason phrase of a 4xx/5xx status people meet ("Not Found"), else "". */
+const char *cli_http_reason(long long code);
 
 /* Parses a positive integer id; a usage error (2) otherwise. */
 int cli_parse_id(cli_t *cli, const char *s, json_int_t *id);

@@ -71,22 +71,6 @@ static const char *paint(cli_t *cli, const char *state, char *out, size_t n)
     return out;
 }
 
-/* The reason phrase of a 4xx/5xx status people meet, else "". */
-static const char *http_reason(long long code)
-{
-    static const struct { int code; const char *text; } known[] = {
-        {400, "Bad Request"}, {401, "Unauthorized"}, {403, "Forbidden"}, {404, "Not Found"},
-        {405, "Method Not Allowed"}, {408, "Request Timeout"}, {410, "Gone"},
-        {429, "Too Many Requests"}, {451, "Unavailable For Legal Reasons"},
-        {500, "Internal Server Error"}, {502, "Bad Gateway"}, {503, "Service Unavailable"},
-        {504, "Gateway Timeout"},
-    };
-    for (size_t i = 0; i < LS_ARRAY_LEN(known); i++)
-        if (known[i].code == code)
-            return known[i].text;
-    return "";
-}
-
 /* A snapshot's state for a cell: its state, and when the site answered 4xx/5xx the code
  * beside it ("ok 404 Not Found", red on a terminal): the state stays ok (the picture is
  * what the site showed) but the link is not healthy. out must hold 64 bytes. */
@@ -96,7 +80,7 @@ static const char *paint_snapshot(cli_t *cli, const json_t *snap, char *out, siz
     long long code = cli_int(snap, "http_status");
     if (code < 400 || code > 599 || (strcmp(state, "ok") && strcmp(state, "partial")))
         return paint(cli, state, out, n);
-    const char *why = http_reason(code);
+    const char *why = cli_http_reason(code);
     snprintf(out, n, "%s%s %lld%s%s%s", cli->color ? "\033[31m" : "", state, code, *why ? " " : "",
              why, cli->color ? "\033[0m" : "");
     return out;
@@ -155,6 +139,24 @@ static int plain_args(cli_t *cli, int argc, char **argv, int min, int max, const
 
 /* ---- add ---------------------------------------------------------------------------- */
 
+/* 1 for what people type for a site without its scheme ("example.com", "例子.测试/a"):
+ * no "://", no blank, a dot before any '/' and not at the start. What it suggests goes
+ * through linksnapd like anything else; nothing is added on a guess. */
+static int looks_like_host(const char *arg)
+{
+    if (strstr(arg, "://") || arg[0] == '.' || arg[0] == '/')
+        return 0;
+    int dot = 0;
+    for (const char *p = arg; *p; p++) {
+        if (*p == ' ' || *p == '\t' || *p == '\n')
+            return 0;
+        if (*p == '/' || *p == '?' || *p == '#')
+            break;
+        dot |= *p == '.';
+    }
+    return dot;
+}
+
 static int cmd_add(cli_t *cli, int argc, char **argv)
 {
     opts_t o;
@@ -204,6 +206,8 @@ static int cmd_add(cli_t *cli, int argc, char **argv)
         json_t *e = json_object_get(rep, "error");
         if (e) {
             cli_print_rpc_error(cli, o.args[i], e);
+            if (looks_like_host(o.args[i]))
+                fprintf(cli->err, "linksnap: did you mean https://%s?\n", o.args[i]);
             json_array_append_new(out, json_pack("{s:O}", "error", e));
             failed = 1;
             continue;
@@ -315,6 +319,42 @@ static int print_links(cli_t *cli, const json_t *links)
     return rc;
 }
 
+/* After a listing came back empty: which of the -t and --any tags does no link carry?
+ * A tag exists only while a link carries it, so one link.list {tags_all: [tag], limit: 1}
+ * per tag asks linksnapd, which matches tags by their key as every filter does. Each
+ * unknown one is named on err; 1 when any was, else 0 (or the exit code of a failure). */
+static int name_unknown_tags(cli_t *cli, const opts_t *o)
+{
+    json_t *calls = json_array(), *replies = NULL, *names = json_array();
+    int rc = calls && names ? CLI_EXIT_OK : cli_fail(cli, "out of memory");
+    if (!rc && (json_array_extend(names, o->tags) || json_array_extend(names, o->any)))
+        rc = cli_fail(cli, "out of memory");
+    size_t i;
+    json_t *t;
+    json_array_foreach(names, i, t)
+        if (!rc && json_array_append_new(calls, json_pack("[s,{s:[O],s:i}]", "link.list",
+                                                          "tags_all", t, "limit", 1)))
+            rc = cli_fail(cli, "out of memory");
+    if (rc || !json_array_size(calls) || (rc = cli_pipeline(cli, calls, &replies)))
+        goto done;
+    json_array_foreach(names, i, t) {
+        const json_t *rep = json_array_get(replies, i);
+        const json_t *found = json_object_get(json_object_get(rep, "result"), "links");
+        if (json_object_get(rep, "error") || json_array_size(found))
+            continue;   /* a failed check says nothing either way */
+        char *safe = util_text_safe(json_string_value(t), 0);
+        fprintf(cli->err, "linksnap: no link has the tag '%s' (`linksnap tags` lists them)\n",
+                safe ? safe : json_string_value(t));
+        free(safe);
+        rc = CLI_EXIT_RPC;
+    }
+done:
+    json_decref(calls);
+    json_decref(replies);
+    json_decref(names);
+    return rc;
+}
+
 static int cmd_ls(cli_t *cli, int argc, char **argv)
 {
     opts_t o;
@@ -378,11 +418,14 @@ static int cmd_ls(cli_t *cli, int argc, char **argv)
         }
         cli_print_json(cli, all);
         json_decref(all);
+        if (json_array_size(links) == 0)
+            rc = name_unknown_tags(cli, &o);
     } else if (json_array_size(links) == 0) {
         int filtered = json_array_size(o.tags) || json_array_size(o.any) ||
                        json_array_size(o.not_) || o.untagged || o.q;
-        fprintf(cli->out, "%s\n", filtered ? "no links match" : o.broken ? "no broken links"
-                                                                        : "no links yet");
+        if ((rc = name_unknown_tags(cli, &o)) == CLI_EXIT_OK)
+            fprintf(cli->out, "%s\n", filtered ? "no links match" : o.broken ? "no broken links"
+                                                                            : "no links yet");
     } else {
         rc = print_links(cli, links);
         if (!rc && next)
@@ -451,7 +494,7 @@ static void print_snapshot(cli_t *cli, const json_t *s)
     fprintf(f, "snapshot:    %s", paint(cli, cli_str(s, "state"), state, sizeof state));
     if (cli_int(s, "http_status"))
         fprintf(f, ", HTTP %lld%s%s", cli_int(s, "http_status"),
-                *http_reason(cli_int(s, "http_status")) ? " " : "", http_reason(cli_int(s, "http_status")));
+                *cli_http_reason(cli_int(s, "http_status")) ? " " : "", cli_http_reason(cli_int(s, "http_status")));
     if (cli_int(s, "width") && cli_int(s, "height"))
         fprintf(f, ", %lldx%lld px", cli_int(s, "width"), cli_int(s, "height"));
     if (json_is_true(json_object_get(s, "truncated")))
@@ -593,41 +636,93 @@ done:
     return rc;
 }
 
-/* tag and untag: link.tag {id, add|remove: [tags]}. */
-static int tag_untag(cli_t *cli, int argc, char **argv, const char *key)
+/* What tag and untag print for a link.tag result r: "#ID tags: a, b" (or r with --json). */
+static int print_link_tags(cli_t *cli, const json_t *r)
+{
+    const json_t *l = json_object_get(r, "link");
+    buf_t tags;
+    buf_init(&tags, 0);
+    if (join_tags(json_object_get(l, "tags"), &tags)) {
+        buf_free(&tags);
+        return cli_fail(cli, "out of memory");
+    }
+    PRINT_RESULT(cli, r, "#%lld tags: %s\n", cli_int(l, "id"), tags.len ? tags.data : "(none)");
+    buf_free(&tags);
+    return CLI_EXIT_OK;
+}
+
+static int cmd_tag(cli_t *cli, int argc, char **argv)
 {
     opts_t o;
     json_t *r = NULL;
-    buf_t tags;
-    buf_init(&tags, 0);
     json_int_t id;
     int rc = plain_args(cli, argc, argv, 2, -1, "give a link id and at least one tag", &o);
     if (rc || (rc = cli_parse_id(cli, o.args[0], &id)))
         goto done;
     json_t *list = string_array(o.args + 1, o.nargs - 1);
-    if ((rc = cli_call(cli, "link.tag", list ? json_pack("{s:I,s:o}", "id", id, key, list) : NULL, &r)))
-        goto done;
-    const json_t *l = json_object_get(r, "link");
-    if (join_tags(json_object_get(l, "tags"), &tags)) {
-        rc = cli_fail(cli, "out of memory");
-        goto done;
-    }
-    PRINT_RESULT(cli, r, "#%lld tags: %s\n", cli_int(l, "id"), tags.len ? tags.data : "(none)");
+    if (!(rc = cli_call(cli, "link.tag", list ? json_pack("{s:I,s:o}", "id", id, "add", list) : NULL, &r)))
+        rc = print_link_tags(cli, r);
 done:
-    buf_free(&tags);
     json_decref(r);
     opts_free(&o);
     return rc;
 }
 
-static int cmd_tag(cli_t *cli, int argc, char **argv)
-{
-    return tag_untag(cli, argc, argv, "add");
-}
-
+/* untag: link.get, then one link.tag {remove: [tag]} per tag in one pipeline, so a tag
+ * the link did not have is the one whose removal left the count as it was. Tags match by
+ * their key (NFKC casefold) in linksnapd, which is why the count is asked rather than the
+ * names compared here. */
 static int cmd_untag(cli_t *cli, int argc, char **argv)
 {
-    return tag_untag(cli, argc, argv, "remove");
+    opts_t o;
+    json_t *calls = NULL, *replies = NULL;
+    json_int_t id;
+    int rc = plain_args(cli, argc, argv, 2, -1, "give a link id and at least one tag", &o);
+    if (rc || (rc = cli_parse_id(cli, o.args[0], &id)))
+        goto done;
+    if (!(calls = json_pack("[[s,{s:I}]]", "link.get", "id", id))) {
+        rc = cli_fail(cli, "out of memory");
+        goto done;
+    }
+    for (int i = 1; i < o.nargs; i++)
+        if (json_array_append_new(calls, json_pack("[s,{s:I,s:[s]}]", "link.tag", "id", id,
+                                                   "remove", o.args[i]))) {
+            rc = cli_fail(cli, "out of memory");
+            goto done;
+        }
+    if ((rc = cli_pipeline(cli, calls, &replies)))
+        goto done;
+    const json_t *e = json_object_get(json_array_get(replies, 0), "error");
+    if (e) {   /* no such link: every removal failed the same way */
+        cli_print_rpc_error(cli, NULL, e);
+        rc = CLI_EXIT_RPC;
+        goto done;
+    }
+    const json_t *last = json_object_get(json_array_get(replies, 0), "result");
+    size_t before = json_array_size(json_object_get(json_object_get(last, "link"), "tags"));
+    for (int i = 1; i < o.nargs; i++) {
+        const json_t *rep = json_array_get(replies, (size_t)i);
+        if ((e = json_object_get(rep, "error"))) {
+            cli_print_rpc_error(cli, o.args[i], e);
+            rc = CLI_EXIT_RPC;
+            continue;
+        }
+        last = json_object_get(rep, "result");
+        size_t after = json_array_size(json_object_get(json_object_get(last, "link"), "tags"));
+        if (after == before) {
+            fprintf(cli->err, "linksnap: #%lld has no tag '%s'\n", (long long)id, o.args[i]);
+            rc = CLI_EXIT_RPC;
+        }
+        before = after;
+    }
+    int prc = print_link_tags(cli, last);
+    if (!rc)
+        rc = prc;
+done:
+    json_decref(calls);
+    json_decref(replies);
+    opts_free(&o);
+    return rc;
 }
 
 /* ---- tags ---------------------------------------------------------------------------- */
@@ -1208,7 +1303,9 @@ done:
 const cli_command_t cli_commands[] = {
     {"add", cmd_add, "URL... [-t TAG]... [--title T] [--description D] [--no-capture] [--wait]",
      "Adds links (a URL already kept merges the tags) and queues their captures. --wait\n"
-     "waits for the captures, with a progress bar on a terminal; it exits 1 at once when\n"
+     "waits for the captures, with a progress bar on a terminal, and prints how each ended\n"
+     "(state, HTTP status, reason): exit 0 when all are good, 1 when one failed or was\n"
+     "blocked, 4 when one was taken but the site answered 4xx/5xx. It exits 1 at once when\n"
      "linksnapd has no browser running."},
     {"ls", cmd_ls, "[-t TAG]... [--any TAG]... [--not TAG]... [--untagged] [--broken] [-q TEXT] [--limit N] [--all]",
      "Lists links, newest first: -t all of these tags, --any at least one of these, --not\n"
@@ -1216,13 +1313,15 @@ const cli_command_t cli_commands[] = {
      "matches first; under a link found in its page's text, the passage, hits in bold on a\n"
      "terminal). --broken: only links whose last capture failed because of the site (a\n"
      "4xx/5xx answer, a name that does not resolve, a refused or reset connection).\n"
-     "--limit sets the page size (1-500, default 50); --all follows every page."},
+     "--limit sets the page size (1-500, default 50); --all follows every page. Nothing\n"
+     "listed and a -t or --any tag no link has: the tag is named and the exit is 1."},
     {"show", cmd_show, "ID|URL", "Shows one link: its fields, tags and last snapshot."},
     {"rm", cmd_rm, "ID...", "Deletes links; their snapshots go with them."},
     {"edit", cmd_edit, "ID [--title T] [--description D]",
      "Changes a link's title or description (an empty value clears it)."},
     {"tag", cmd_tag, "ID TAG...", "Adds tags to a link."},
-    {"untag", cmd_untag, "ID TAG...", "Removes tags from a link."},
+    {"untag", cmd_untag, "ID TAG...",
+     "Removes tags from a link; a tag it did not have is named, and the exit is 1."},
     {"tags", cmd_tags, "", "Lists every tag with its number of links, most used first."},
     {"tag-rename", cmd_tag_rename, "OLD NEW",
      "Renames a tag; renaming onto an existing tag merges the two."},
@@ -1237,7 +1336,8 @@ const cli_command_t cli_commands[] = {
      "onto standard output with -o - (not a PNG, MHTML or PDF onto a terminal). An\n"
      "existing FILE is replaced only with --force. linksnap reads the file from\n"
      "linksnapd's state dir itself, so it must run as a user who may read it."},
-    {"snap", cmd_snap, "ID|URL [--wait]", "Queues a new capture of a link; --wait waits for it."},
+    {"snap", cmd_snap, "ID|URL [--wait]",
+     "Queues a new capture of a link; --wait waits for it and exits as add --wait does."},
     {"jobs", cmd_jobs, "[STATE]", "Lists capture jobs (queued, running, done, failed, canceled)."},
     {"cancel", cmd_cancel, "JOB", "Cancels a queued or running capture job."},
     {"import", cmd_import, "FILE [--format F] [-t TAG]... [--no-capture] [--wait]",

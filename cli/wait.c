@@ -85,15 +85,52 @@ static void draw(cli_t *cli, size_t done, size_t total, size_t failed)
     fflush(cli->err);
 }
 
-static void report_failure(cli_t *cli, json_int_t link_id, const char *state, const json_t *snap)
+/* What a finished capture of t came to, said on one line: on out for a capture that was
+ * taken ("#4 ok, HTTP 200", "#4 ok, HTTP 404 Not Found"), on err for one that failed.
+ * snap is the snapshot when known (state is then its state), else state is the job's.
+ * Returns 0 good, 1 failed or blocked, 2 taken but the site answered 4xx/5xx. */
+static int report_outcome(cli_t *cli, json_int_t link_id, const char *state, const json_t *snap)
 {
-    const char *why = cli_str(snap, "error");
-    fprintf(cli->err, "%slinksnap: #%lld: capture %s%s%s\n", cli->progress ? "\r\033[K" : "",
-            (long long)link_id, state, *why ? ": " : "", why);
+    if (json_is_object(snap) && *cli_str(snap, "state"))
+        state = cli_str(snap, "state");
+    const char *clear = cli->progress ? "\r\033[K" : "";
+    if (!job_succeeded(state)) {
+        const char *why = cli_str(snap, "error");
+        fprintf(cli->err, "%slinksnap: #%lld: capture %s%s%s\n", clear, (long long)link_id,
+                state, *why ? ": " : "", why);
+        return 1;
+    }
+    long long code = cli_int(snap, "http_status");
+    int site = code >= 400 && code <= 599;
+    if (!cli->json) {
+        fputs(clear, cli->err);
+        fflush(cli->err);
+        fprintf(cli->out, "#%lld %s", (long long)link_id, state);
+        if (code)
+            fprintf(cli->out, ", HTTP %lld%s%s", code, *cli_http_reason(code) ? " " : "",
+                    cli_http_reason(code));
+        if (site)
+            fprintf(cli->out, " (the picture is the site's error page)");
+        else if (!strcmp(state, "partial") && *cli_str(snap, "error"))
+            fprintf(cli->out, " (%s)", cli_str(snap, "error"));
+        fputc('\n', cli->out);
+        fflush(cli->out);
+    }
+    return site ? 2 : 0;
+}
+
+/* Counts one outcome of report_outcome. */
+static void count_outcome(int outcome, size_t *failed, size_t *site)
+{
+    if (outcome == 1)
+        (*failed)++;
+    else if (outcome == 2)
+        (*site)++;
 }
 
 /* Marks the target an event is about; returns 1 when one was marked. */
-static int apply_event(cli_t *cli, wait_target_t *t, size_t n, const json_t *ev, size_t *failed)
+static int apply_event(cli_t *cli, wait_target_t *t, size_t n, const json_t *ev, size_t *failed,
+                       size_t *site)
 {
     if (strcmp(cli_str(ev, "topic"), "job.finished"))
         return 0;
@@ -102,11 +139,8 @@ static int apply_event(cli_t *cli, wait_target_t *t, size_t n, const json_t *ev,
         if (t[i].done || !(t[i].job_id ? t[i].job_id == job : t[i].link_id == link))
             continue;
         t[i].done = 1;
-        const char *state = cli_str(ev, "state");
-        if (!job_succeeded(state)) {
-            (*failed)++;
-            report_failure(cli, t[i].link_id, state, json_object_get(ev, "snapshot"));
-        }
+        count_outcome(report_outcome(cli, t[i].link_id, cli_str(ev, "state"),
+                                     json_object_get(ev, "snapshot")), failed, site);
         return 1;
     }
     return 0;
@@ -114,7 +148,8 @@ static int apply_event(cli_t *cli, wait_target_t *t, size_t n, const json_t *ev,
 
 /* After a quiet spell: is the browser still there, and did any link's capture end without
  * us seeing the event? Returns an exit code. */
-static int recheck(cli_t *cli, wait_target_t *t, size_t n, size_t *done, size_t *failed)
+static int recheck(cli_t *cli, wait_target_t *t, size_t n, size_t *done, size_t *failed,
+                   size_t *site)
 {
     int rc = check_browser(cli);
     if (rc)
@@ -130,10 +165,7 @@ static int recheck(cli_t *cli, wait_target_t *t, size_t n, size_t *done, size_t 
         if (*state && strcmp(state, "queued") && strcmp(state, "running")) {
             t[i].done = 1;
             (*done)++;
-            if (!job_succeeded(state)) {
-                (*failed)++;
-                report_failure(cli, t[i].link_id, state, snap);
-            }
+            count_outcome(report_outcome(cli, t[i].link_id, state, snap), failed, site);
         }
         json_decref(r);
     }
@@ -142,7 +174,7 @@ static int recheck(cli_t *cli, wait_target_t *t, size_t n, size_t *done, size_t 
 
 int wait_targets(cli_t *cli, wait_target_t *t, size_t n)
 {
-    size_t done = 0, failed = 0;
+    size_t done = 0, failed = 0, site = 0;
     for (size_t i = 0; i < n; i++)
         done += t[i].done != 0;
     draw(cli, done, n, failed);
@@ -153,14 +185,14 @@ int wait_targets(cli_t *cli, wait_target_t *t, size_t n)
         int crc = conn_next_event(cli->conn, cli->idle_ms, &ev, err, sizeof err);
         cli_clean(cli, ev);
         if (crc == CLIENT_ETIMEOUT) {
-            if ((rc = recheck(cli, t, n, &done, &failed)))
+            if ((rc = recheck(cli, t, n, &done, &failed, &site)))
                 break;
         } else if (crc) {
             fprintf(cli->err, "%slinksnap: %s\n", cli->progress ? "\r\033[K" : "", err);
             rc = cli_exit_code(crc);
             break;
         } else {
-            done += (size_t)apply_event(cli, t, n, ev, &failed);
+            done += (size_t)apply_event(cli, t, n, ev, &failed, &site);
             json_decref(ev);
         }
         draw(cli, done, n, failed);
@@ -169,6 +201,8 @@ int wait_targets(cli_t *cli, wait_target_t *t, size_t n)
         fputc('\n', cli->err);
     if (rc == CLI_EXIT_OK && failed)
         rc = CLI_EXIT_RPC;
+    else if (rc == CLI_EXIT_OK && site)
+        rc = CLI_EXIT_SITE;
     return rc;
 }
 

@@ -20,8 +20,10 @@ int wait_browser_usable(const json_t *status);
  * missed; run it before the requests that queue captures. Returns an exit code (1 with a
  * message when capture is unavailable). */
 int wait_prepare(cli_t *cli, json_t *topics);
-/* Waits until every target's job finished. Exit code 0 when all succeeded, 1 when any
- * failed or the daemon stopped capturing (said on err). */
+/* Waits until every target's job finished, printing each outcome (state, HTTP status,
+ * reason). Exit code 0 when every capture is good, 1 when any failed or was blocked or the
+ * daemon stopped capturing (said on err), else 4 (CLI_EXIT_SITE) when one was taken but
+ * the site answered 4xx/5xx. */
 int wait_targets(cli_t *cli, wait_target_t *t, size_t n);
 /* Waits until the capture queue is empty (for import --wait). */
 int wait_queue(cli_t *cli);

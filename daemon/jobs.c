@@ -121,8 +121,10 @@ void jobs_publish_finished(engine_t *e, const store_job_t *job, const char *stat
     if (store_snapshot_get(e->d->reader, job->snapshot_id, &snap) != STORE_OK)
         snap = NULL;
     jobs_publish(e, "job.finished",
-            json_pack("{s:I,s:I,s:s,s:i,s:s?,s:o}", "job_id", (json_int_t)job->id,
+            json_pack("{s:I,s:I,s:s,s:i,s:s?,s:o,s:o}", "job_id", (json_int_t)job->id,
                       "link_id", (json_int_t)job->link_id, "state", state, "attempt", job->attempt,
-                      "error", error, "snapshot", wire_snapshot(snap)));
+                      "error", error, "http_status", snap && snap->http_status
+                          ? json_integer(snap->http_status) : json_null(),
+                      "snapshot", wire_snapshot(snap)));
     store_snapshot_free(snap);
 }

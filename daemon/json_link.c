@@ -139,14 +139,18 @@ json_t *wire_link(const store_link_t *l)
             return NULL;
         }
     }
-    return json_pack("{s:I,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "id", (json_int_t)l->id,
+    /* the last capture's answer beside broken, so a list can badge a dead link without
+     * reading the snapshot object (null while none came, or the capture is not done) */
+    int status = l->last_snapshot ? l->last_snapshot->http_status : 0;
+    return json_pack("{s:I,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:b,s:o}", "id", (json_int_t)l->id,
                      "url", wire_text(l->url, "the URL of link", (long long)l->id),
                      "display_url", wire_display_url(l->url),
                      "title", wire_text(l->title, "the title of link", (long long)l->id),
                      "description", wire_text(l->description, "the description of link", (long long)l->id),
                      "tags", tags, "created_at", wire_time(l->created_at),
                      "updated_at", wire_time(l->updated_at),
-                     "last_snapshot", wire_snapshot(l->last_snapshot));
+                     "last_snapshot", wire_snapshot(l->last_snapshot), "broken", l->broken,
+                     "http_status", status ? json_integer(status) : json_null());
 }
 
 json_t *wire_tag(const store_tag_t *t)

@@ -232,6 +232,7 @@ int store_link_get(store_t *s, int64_t id, store_link_t **out)
     l->created_at = sqlite3_column_int64(st, 4);
     l->updated_at = sqlite3_column_int64(st, 5);
     int64_t snap = sqlite3_column_int64(st, 6);
+    l->broken = sqlite3_column_int(st, 7) != 0;
     /* a title or description that could not be copied must not read as none */
     int lost = (!l->title && sqlite3_column_type(st, 2) != SQLITE_NULL) ||
                (!l->description && sqlite3_column_type(st, 3) != SQLITE_NULL);

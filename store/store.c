@@ -91,8 +91,8 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_LINK_INSERT] = "INSERT INTO links(url, title, description, created_at, updated_at) "
                        "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(url) DO NOTHING",
     [ST_LINK_BY_URL] = "SELECT id FROM links WHERE url = ?1",
-    [ST_LINK_BY_ID] = "SELECT id, url, title, description, created_at, updated_at, last_snapshot_id "
-                      "FROM links WHERE id = ?1",
+    [ST_LINK_BY_ID] = "SELECT id, url, title, description, created_at, updated_at, last_snapshot_id, "
+                      "broken FROM links WHERE id = ?1",
     [ST_LINK_FILL_TEXT] = "UPDATE links SET title = coalesce(title, ?2), "
                           "description = coalesce(description, ?3), updated_at = ?4 "
                           "WHERE id = ?1 AND ((title IS NULL AND ?2 IS NOT NULL) OR "

@@ -151,6 +151,8 @@ typedef struct {
     char **tags;                       /* names as first written, by key */
     size_t ntags;
     store_snapshot_t *last_snapshot;   /* NULL when never captured */
+    int broken;                        /* links.broken: the newest finished capture failed
+                                          because of the site (store_filter_t.broken) */
 } store_link_t;
 
 void store_link_free(store_link_t *l);          /* frees the row and everything in it */

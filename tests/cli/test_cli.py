@@ -137,6 +137,24 @@ class CliTests(TestCase):
         lid = json.loads(out)[0]["link"]["id"]
         self.assertIn("x, y", self.ok("tag", str(lid), "x", "y"))
         self.assertIn("y", self.ok("untag", str(lid), "x"))
+        # a tag the link does not have is named, and the exit is 1; a spelling with the
+        # same key (Y for y) is the same tag, as linksnapd matches it
+        r = self.d.cli("untag", str(lid), "nosuchtag", "Y")
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertEqual(r.stderr, "linksnap: #%d has no tag 'nosuchtag'\n" % lid)
+        self.assertIn("tags: (none)", r.stdout)
+        self.ok("tag", str(lid), "kept")
+        # ls -t of an unknown tag names it (1); of a known one in another spelling, lists
+        r = self.d.cli("ls", "-t", "KEPT", "-t", "nosuchtag")
+        self.assertEqual(r.returncode, 1, r.stdout)
+        self.assertIn("no link has the tag 'nosuchtag'", r.stderr)
+        self.assertNotIn("KEPT", r.stderr)
+        self.assertIn("cli.example/e", self.ok("ls", "-t", "KEPT"))
+        # a bare domain is refused with the address it most likely meant
+        r = self.d.cli("add", "example.com", "--no-capture")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("did you mean https://example.com?", r.stderr)
+        self.assertNotIn("(-32602)", r.stderr)
         self.ok("edit", str(lid), "--title", "New title")
         self.assertIn("New title", self.ok("show", str(lid)))
         self.ok("rm", str(lid))
@@ -253,14 +271,20 @@ class CliTests(TestCase):
         self.assertIn("deleted #%d" % ids[0], r.stdout)
         self.assertIn("deleted #%d" % ids[1], r.stdout)
         self.assertIn("#999999", r.stderr)
-        self.assertIn("(-32001)", r.stderr)
+        # the sentence for a person; the JSON-RPC code only when asked for
+        self.assertNotIn("(-32001)", r.stderr)
+        self.assertIn("(-32001)", self.d.cli("-v", "show", "999999").stderr)
 
     def test_capture_commands_say_what_is_missing(self):
         for args in (["snap", "1"], ["jobs"], ["cancel", "1"]):
             r = self.d.cli(*args)
             self.assertIn(r.returncode, (0, 1), r.stderr)
-            if r.returncode == 1 and "(-32601)" in r.stderr:
+            if r.returncode == 1 and "not found" in r.stderr and "method" in r.stderr:
                 self.assertIn("does not offer", r.stderr)
+        # `call` names any method: the server's message is all there is to say
+        r = self.d.cli("call", "no.such")
+        self.assertEqual(r.returncode, 1)
+        self.assertEqual(r.stderr, "linksnap: method 'no.such' not found\n")
 
     def test_watch_watches_unwatch_and_what_jobs_and_status_say(self):
         out = self.ok("--json", "add", "https://cli.example/watched", "-t", "看着", "--no-capture")
@@ -362,7 +386,8 @@ class CaptureCliTests(TestCase):
         cls.fake_dir = tempfile.mkdtemp(prefix="linksnap-fakecdp-")
         scenario = os.path.join(cls.fake_dir, "scenario.json")
         with open(scenario, "w") as f:
-            json.dump({"pages": [{"match": "/article", "title": "Field notes", "text": HOSTILE}]}, f)
+            json.dump({"pages": [{"match": "/article", "title": "Field notes", "text": HOSTILE},
+                                 {"match": "/gone", "status": 404, "title": "Not here"}]}, f)
         cls.d = Daemon(capture=True, env={"FAKECDP_SCENARIO": scenario, "FAKECDP_STATE": cls.fake_dir},
                        config="capture = on\njobs = 1\njob_timeout = 10\nbrowser.path = %s\n"
                               "formats = png,text,mhtml,pdf\n" % FAKE).start()
@@ -390,6 +415,30 @@ class CaptureCliTests(TestCase):
         self.assertEqual(self.ev["state"], "ok", self.ev)
         self.assertEqual(sorted(self.files), ["mhtml", "pdf", "png", "text", "thumb"])
         self.assertEqual(sorted(self.plain["snapshot"]["files"]), ["png", "thumb"])
+
+    def test_wait_says_how_each_capture_ended(self):
+        # a good capture: its line and exit 0
+        r = self.d.cli("add", "http://127.0.0.1:9/fine", "--wait")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertRegex(r.stdout, r"#\d+ ok, HTTP 200\n")
+        # the site answered 404: captured (ok) but said, and exit 4
+        r = self.d.cli("add", "http://127.0.0.1:9/gone", "--wait")
+        self.assertEqual(r.returncode, 4, r.stdout + r.stderr)
+        self.assertRegex(r.stdout, r"#\d+ ok, HTTP 404 Not Found")
+        r = self.d.cli("snap", "http://127.0.0.1:9/gone", "--wait")
+        self.assertEqual(r.returncode, 4, r.stdout + r.stderr)
+        self.assertIn("HTTP 404 Not Found", r.stdout)
+        # what the badges read: the link object says broken with the answer, and so does
+        # job.finished, without the snapshot object
+        gone = json.loads(self.d.cli("--json", "show", "http://127.0.0.1:9/gone").stdout)["link"]
+        fine = json.loads(self.d.cli("--json", "show", "http://127.0.0.1:9/fine").stdout)["link"]
+        self.assertEqual((gone["broken"], gone["http_status"]), (True, 404))
+        self.assertEqual((fine["broken"], fine["http_status"]), (False, 200))
+        with self.d.client() as c:
+            c.call("events.subscribe", {"topics": ["job"]})
+            r = c.call("snapshot.request", {"link_id": gone["id"]})
+            ev = c.wait_event(lambda e: e.get("topic") == "job.finished" and e["job_id"] == r["job_id"])
+        self.assertEqual((ev["state"], ev["http_status"]), ("ok", 404))
 
     def test_ls_q_passage_under_the_row_scrubbed_and_bold_on_a_terminal(self):
         r = self.d.cli("ls", "-q", "quagga")

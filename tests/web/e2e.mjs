@@ -155,6 +155,36 @@ await test('thumbnails appear for finished snapshots', async () => {
   assert(ok, 'thumbnail decoded');
 });
 
+await test('a dead link: the answer as its badge, the broken filter (zh 1280, en 390)', async () => {
+  const gone = await addLink('https://example.com/dead-404', ['死链'], '已经不在的页面');
+  const fine = await addLink('https://example.com/alive-200', ['死链'], '还在的页面');
+  fakeSnapshot(gone.id, 1280, 800, { status: 404 });
+  fakeSnapshot(fine.id, 1280, 800);
+  const l = (await rpc('link.get', { id: gone.id })).link;
+  assert(l.broken === true && l.http_status === 404, 'link object: ' + JSON.stringify([l.broken, l.http_status]));
+  const page = await newPage();
+  await page.goto(URL_ + '/links?all=死链&broken=1');
+  await waitReady(page);
+  assert(JSON.stringify(await ids(page)) === JSON.stringify([gone.id]), 'zh broken: ' + await ids(page));
+  assert(await page.isChecked('#links-broken'), 'the box shows the filter');
+  const zh = await page.$eval(`[data-link-id="${gone.id}"] .badge`, (b) => [b.textContent, b.className]);
+  assert(zh[0] === '404 未找到' && zh[1].includes('st-http'), 'zh badge: ' + zh);
+  const ph = await newPage({ viewport: { width: 390, height: 844 }, locale: 'en-US', mobile: true });
+  await ph.goto(URL_ + '/links?all=死链');
+  await waitReady(ph);
+  assert((await ids(ph)).length === 2, 'both before the filter');
+  const okBadge = await ph.$eval(`[data-link-id="${fine.id}"] .badge`, (b) => b.textContent);
+  assert(okBadge === 'done', 'a 200 stays done: ' + okBadge);
+  await ph.click('#links-broken');
+  await waitFor(ph, (id) => [...document.querySelectorAll('#links [data-link-id]')].map((e) => Number(e.dataset.linkId)).join() === String(id), gone.id);
+  assert(new URL(ph.url()).searchParams.get('broken') === '1', 'kept in the address');
+  await ph.goto(URL_ + `/links/${gone.id}`);
+  await ph.waitForSelector('table.history .badge');
+  const en = await ph.$eval('table.history .badge', (b) => b.textContent);
+  assert(en === '404 Not Found', 'en history badge: ' + en);
+  await ph.screenshot({ path: path.join(shotDir, 'broken-390-en.png') });
+});
+
 await test('filter by two tags (query string and clicking chips)', async () => {
   const mk = async (n, tags) => (await addLink(`https://example.net/f/${n}`, tags)).id;
   const both1 = await mk(1, ['红色', 'blue']);

@@ -1,7 +1,8 @@
 """fake_snapshot -- used by e2e.mjs: python3 fake_snapshot.py STATE_DIR LINK_ID [WIDTH HEIGHT [KEPT]]
 writes a finished snapshot of the link (webtest.fake_snapshot) and prints its id. KEPT, a
-JSON object {title?, text?, mhtml?, pdf?} (mhtml and pdf as strings), adds what a capture
-keeps besides the picture (webtest.fake_kept): the page's text and files."""
+JSON object {title?, text?, mhtml?, pdf?, status?} (mhtml and pdf as strings), adds what a
+capture keeps besides the picture (webtest.fake_kept): the page's text and files; status is
+the site's HTTP answer (default 200)."""
 import json
 import os
 import sys
@@ -22,8 +23,9 @@ if __name__ == "__main__":
     d, link = D(sys.argv[1]), int(sys.argv[2])
     hue = (link * 67) % 200
     sid = fake_snapshot(d, link, w, h, title=kept.get("title") if kept else None,
-                        colour=lambda y: (30 + hue, 80 + (y // 40) % 2 * 60, 200 - hue // 2))
-    if kept:
+                        colour=lambda y: (30 + hue, 80 + (y // 40) % 2 * 60, 200 - hue // 2),
+                        status=kept.get("status", 200) if kept else 200)
+    if kept and set(kept) - {"status"}:
         enc = lambda k: kept[k].encode() if k in kept else None  # noqa: E731
         fake_kept(d, sid, text=kept.get("text"), mhtml=enc("mhtml"), pdf=enc("pdf"))
     print(sid)

@@ -180,9 +180,11 @@ def png_size(data):
     return struct.unpack(">II", data[16:24])
 
 
-def fake_snapshot(d, link_id, width=320, height=200, title=None, colour=lambda y: (40, 90, 200)):
+def fake_snapshot(d, link_id, width=320, height=200, title=None, colour=lambda y: (40, 90, 200), status=200):
     """A finished capture of link_id: PNG + thumbnail under <state>/snapshots and an ok row
-    that becomes the link's last snapshot. Returns the snapshot id."""
+    that becomes the link's last snapshot; status is the answer the site gave (set by an
+    UPDATE, as the writer does, so the store's trigger keeps links.broken). Returns the
+    snapshot id."""
     sdir = os.path.join(d.state_dir, "snapshots")
     os.makedirs(sdir, exist_ok=True)
     now = int(time.time() * 1000)
@@ -202,6 +204,7 @@ def fake_snapshot(d, link_id, width=320, height=200, title=None, colour=lambda y
             (link_id, title, width, height, full, thumb, os.path.getsize(full), now, now,
              json.dumps({"navigate_ms": 120, "wait_ms": 500, "capture_ms": 80, "encode_ms": 40})))
         sid = cur.lastrowid
+        db.execute("UPDATE snapshots SET http_status = ? WHERE id = ?", (status, sid))
         db.execute("UPDATE links SET last_snapshot_id = ? WHERE id = ?", (sid, link_id))
         db.commit()
     finally:

@@ -73,7 +73,7 @@ function historyTable(snaps, onPick) {
     h('thead', {}, h('tr', {}, ['h_when', 'h_state', 'h_http', 'h_size', 'h_final', 'h_timings', 'h_shaped', 'h_error'].map((k) => h('th', { scope: 'col' }, t(k))))),
     h('tbody', {}, snaps.map((s) => h('tr', { dataset: { snapshotId: String(s.id) } },
       h('td', {}, h('button', { type: 'button', class: 'linkish', onclick: () => onPick(s) }, fmtDate(s.created_at))),
-      h('td', {}, badge(s.state)),
+      h('td', {}, badge(s.state, s.http_status)),
       h('td', {}, s.http_status ?? ''),
       h('td', {}, s.width && s.height ? `${s.width}×${s.height}${s.truncated ? ' ✂' : ''}` : ''),
       h('td', { class: 'url' }, s.display_final_url ?? s.final_url ?? ''),

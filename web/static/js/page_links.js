@@ -1,5 +1,6 @@
 // page_links.js -- 链接管理 / Links: grid or list, newest first, infinite scroll; filters by
-// tags (all of / any of / none of, by clicking chips), untagged and text (the address,
+// tags (all of / any of / none of, by clicking chips), untagged, broken (the last capture
+// failed because of the site: a 4xx/5xx answer, no such host, refused) and text (the address,
 // title, description or the words of the page, with the hit's snippet under a card), a
 // sort, all kept in the query string; select many to tag, untag, re-capture or delete.
 import { h, announce, tagKey, toast } from './dom.js';
@@ -15,6 +16,7 @@ function readFilter() {
   const list = (k) => (q.get(k) ? q.get(k).split(',').filter(Boolean) : []);
   return {
     all: list('all'), any: list('any'), none: list('none'), untagged: q.get('untagged') === '1',
+    broken: q.get('broken') === '1',
     q: q.get('q') || '', view: q.get('view') === 'list' ? 'list' : 'grid',
     mode: ['all', 'any', 'none'].includes(q.get('mode')) ? q.get('mode') : 'all',
     sort: SORTS.includes(q.get('sort')) ? q.get('sort') : '',
@@ -25,6 +27,7 @@ function writeFilter(f) {
   const q = new URLSearchParams();
   for (const k of ['all', 'any', 'none']) if (f[k].length) q.set(k, f[k].join(','));
   if (f.untagged) q.set('untagged', '1');
+  if (f.broken) q.set('broken', '1');
   if (f.q) q.set('q', f.q);
   if (f.view !== 'grid') q.set('view', f.view);
   if (f.mode !== 'all') q.set('mode', f.mode);
@@ -39,6 +42,7 @@ function params(f) {
   if (f.any.length) p.tags_any = f.any;
   if (f.none.length) p.tags_none = f.none;
   if (f.untagged) p.untagged = true;
+  if (f.broken) p.broken = true;
   if (f.q) p.q = f.q;
   // relevance needs words to rank by: without q the daemon's own default (newest first)
   if (f.sort && (f.sort !== 'relevance' || f.q)) p.sort = f.sort;
@@ -57,6 +61,7 @@ export function pageLinks(main, ctx) {
   const tagBar = h('div', { class: 'chips tag-bar' });
   const search = h('input', { type: 'search', id: 'links-q', name: 'q', value: f.q, placeholder: t('search_ph') });
   const untagged = h('input', { type: 'checkbox', id: 'links-untagged', checked: f.untagged });
+  const broken = h('input', { type: 'checkbox', id: 'links-broken', checked: f.broken });
   const modeSel = h('select', { id: 'links-mode', name: 'mode' },
     ['all', 'any', 'none'].map((m) => h('option', { value: m, selected: f.mode === m }, t('mode_' + m))));
   // '' = the daemon's default: relevance with words to search, newest first without
@@ -88,10 +93,10 @@ export function pageLinks(main, ctx) {
         h('span', { class: 'kind' }, t('mode_' + k)), ' ', name, ' ✕'));
       }
     }
-    if (items.length || f.untagged || f.q) {
+    if (items.length || f.untagged || f.broken || f.q) {
       items.push(h('button', { type: 'button', class: 'ghost small', onclick: () => {
-        f.all = []; f.any = []; f.none = []; f.untagged = false; f.q = '';
-        search.value = ''; untagged.checked = false; filterChanged();
+        f.all = []; f.any = []; f.none = []; f.untagged = false; f.broken = false; f.q = '';
+        search.value = ''; untagged.checked = false; broken.checked = false; filterChanged();
       } }, t('clear')));
     }
     active.replaceChildren(...items);
@@ -203,6 +208,7 @@ export function pageLinks(main, ctx) {
     timer = setTimeout(() => { f.q = search.value.trim(); filterChanged(); }, 200);
   });
   untagged.addEventListener('change', () => { f.untagged = untagged.checked; filterChanged(); });
+  broken.addEventListener('change', () => { f.broken = broken.checked; filterChanged(); });
   modeSel.addEventListener('change', () => { f.mode = modeSel.value; writeFilter(f); });
   sortSel.addEventListener('change', () => { f.sort = sortSel.value; filterChanged(); });
   viewBtn.addEventListener('click', () => {
@@ -236,6 +242,7 @@ export function pageLinks(main, ctx) {
       h('div', { class: 'row wrap' },
         h('label', { for: 'links-q', class: 'sr-only' }, t('search')), search,
         h('label', { class: 'check' }, untagged, ' ', t('untagged')),
+        h('label', { class: 'check' }, broken, ' ', t('broken')),
         h('label', { for: 'links-mode' }, t('mode')), modeSel,
         h('label', { for: 'links-sort' }, t('sort')), sortSel,
         viewBtn),

@@ -10,7 +10,15 @@ export function stateOf(link) {
   return s ? s.state : 'none';
 }
 
-export function badge(state) {
+// The state of a capture as a badge; a capture taken (ok, partial) of a page the site
+// answered with 4xx/5xx reads as that answer ("404 Not Found" / "404 未找到") in the
+// colour of a failure, never as a green "done": the picture is the site's error page.
+export function badge(state, status) {
+  if ((state === 'ok' || state === 'partial') && status >= 400 && status <= 599) {
+    const reason = t('http_' + status);
+    return h('span', { class: 'badge st-http', dataset: { state, http: String(status) } },
+      `${status} ${reason === 'http_' + status ? t('http_error') : reason}`);
+  }
   return h('span', { class: 'badge st-' + state, dataset: { state } }, t('st_' + state));
 }
 
@@ -58,7 +66,7 @@ export function linkCard(link, opts = {}) {
       snippet(link.match),
       h('div', { class: 'meta' },
         href ? h('a', { href, class: 'host', target: '_blank', rel: 'noopener noreferrer' }, shownHost(link)) : h('span', { class: 'host' }, shownHost(link)),
-        badge(stateOf(link)),
+        badge(stateOf(link), link.last_snapshot && link.last_snapshot.http_status),
         h('time', { datetime: link.created_at }, fmtDate(link.created_at))),
       tags));
   return card;
