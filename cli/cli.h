@@ -48,6 +48,8 @@ int cli_cmd_site(cli_t *cli, int argc, char **argv);
 /* `linksnap text` and `linksnap get` (text.c). */
 int cli_cmd_text(cli_t *cli, int argc, char **argv);
 int cli_cmd_get(cli_t *cli, int argc, char **argv);
+/* `linksnap diff` (diff.c). */
+int cli_cmd_diff(cli_t *cli, int argc, char **argv);
 
 /* Global options, then the command. Returns the exit code. */
 int cli_run(cli_t *cli, int argc, char **argv);

@@ -6,11 +6,13 @@
 #include "imgdiff.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <png.h>
 #include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "pngread.h"
@@ -464,20 +466,22 @@ static void draw_row(uint8_t *row, uint32_t y, const imgdiff_region_t *r, uint32
     }
 }
 
-/* Pass 3: the new shot again, drawn on and written row by row to path.tmp, then renamed
+/* Pass 3: the new shot again, drawn on and written row by row to path.XXXXXX, then renamed
  * over path. libpng's writer streams rows (raster/pngenc.c deflates a whole image at once,
  * 115 MB for a 30,000 px shot). */
 static int write_overlay(ctx_t *c, const char *to_path, char *err, size_t errlen)
 {
-    char tmp[4200];
+    char tmp[4700];
     const char *path = c->o->overlay_path;
-    if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp) {
+    if (snprintf(tmp, sizeof tmp, "%s.XXXXXX", path) >= (int)sizeof tmp) {
         snprintf(err, errlen, "the overlay's path is too long");
         return -1;
     }
     src_t s;
     if (src_open(&s, to_path, c->o, err, errlen) != 0)
         return -1;
+    /* a name of its own: two diffs of the same pair may draw at once; the last rename wins */
+    int fd = mkostemp(tmp, O_CLOEXEC), made = fd >= 0;
     const imgdiff_region_t *rv = c->bx.done;
     size_t nr = c->bx.ndone, next = 0, nact = 0;
     size_t *act = malloc((nr ? nr : 1) * sizeof *act);
@@ -488,7 +492,12 @@ static int write_overlay(ctx_t *c, const char *to_path, char *err, size_t errlen
         snprintf(err, errlen, "out of memory drawing the overlay");
         goto done;
     }
-    if (!(o.f = fopen(tmp, "wbe"))) {
+    if (fd < 0 || !(o.f = fdopen(fd, "wb"))) {
+        snprintf(err, errlen, "cannot write %s: %m", tmp);
+        goto done;
+    }
+    fd = -1;
+    if (fchmod(fileno(o.f), 0644) != 0) {
         snprintf(err, errlen, "cannot write %s: %m", tmp);
         goto done;
     }
@@ -545,10 +554,11 @@ static int write_overlay(ctx_t *c, const char *to_path, char *err, size_t errlen
 done:
     if (o.png)
         png_destroy_write_struct(&o.png, o.info ? &o.info : NULL);
-    if (o.f) {
+    if (o.f)
         fclose(o.f);
-    }
-    if (ret != 0)
+    if (fd >= 0)
+        close(fd);
+    if (ret != 0 && made)
         unlink(tmp);
     free(act);
     free(row);

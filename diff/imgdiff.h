@@ -31,7 +31,7 @@ typedef struct {
     uint32_t max_w, max_h;     /* larger pictures are refused; 0 = 16384 x 200000 */
     uint32_t max_edits;        /* row alignment bound (rows inserted + removed); 0 = 2048.
                                 * Beyond it rows are compared in place (result.aligned 0) */
-    const char *overlay_path;  /* write the overlay PNG here (through path.tmp), or NULL */
+    const char *overlay_path;  /* write the overlay PNG here (through path.XXXXXX), or NULL */
 } imgdiff_opts_t;
 
 typedef struct {
