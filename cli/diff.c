@@ -13,16 +13,10 @@ static void print_blocks(cli_t *cli, const json_t *arr, const char *mark)
 {
     size_t i;
     json_t *s;
-    json_array_foreach(arr, i, s) {
-        fprintf(cli->out, "  %s ", mark);
-        /* a block over several lines keeps its indent */
-        for (const char *c = json_string_value(s); c && *c; c++) {
-            fputc(*c, cli->out);
-            if (*c == '\n')
-                fputs("    ", cli->out);
-        }
-        fputc('\n', cli->out);
-    }
+    /* cli_call cleaned the strings: a block is one line (its control characters,
+     * newlines too, are U+FFFD) */
+    json_array_foreach(arr, i, s)
+        fprintf(cli->out, "  %s %s\n", mark, json_string_value(s));
 }
 
 static void print_diff(cli_t *cli, json_int_t link_id, const json_t *r)
