@@ -216,12 +216,18 @@ static void box_join(imgdiff_region_t *a, const imgdiff_region_t *b)
     a->h = y1 - a->y;
 }
 
-/* Whether b comes within GAP px of a (both kinds equal). */
-static int box_near(const imgdiff_region_t *a, const imgdiff_region_t *b)
+/* Whether b comes within GAP px of a, whatever their kinds. */
+static int box_touches(const imgdiff_region_t *a, const imgdiff_region_t *b)
 {
-    return a->kind == b->kind && (int64_t)b->x < (int64_t)a->x + a->w + GAP &&
+    return (int64_t)b->x < (int64_t)a->x + a->w + GAP &&
            (int64_t)a->x < (int64_t)b->x + b->w + GAP && (int64_t)b->y < (int64_t)a->y + a->h + GAP &&
            (int64_t)a->y < (int64_t)b->y + b->h + GAP;
+}
+
+/* Whether b comes within GAP px of a and is of its kind. */
+static int box_near(const imgdiff_region_t *a, const imgdiff_region_t *b)
+{
+    return a->kind == b->kind && box_touches(a, b);
 }
 
 /* Changed pixels [x0, x1) of row y: joined to the open boxes they come near. */
@@ -267,8 +273,23 @@ static int box_order(const void *pa, const void *pb)
     return a->x < b->x ? -1 : a->x > b->x;
 }
 
-/* The done boxes joined where they touch (up to a few thousand: beyond that, as they are),
- * in reading order. */
+/* Whether a and b are one change: near and of one kind, or rows added where pixels of
+ * the rows beside them changed (a paragraph whose changed word made it a line longer):
+ * one modified box. Removed rows stay apart (the overlay marks where they were). */
+static int box_same_change(imgdiff_region_t *a, const imgdiff_region_t *b)
+{
+    if (box_near(a, b))
+        return 1;
+    int mixed = (a->kind == IMGDIFF_MODIFIED && b->kind == IMGDIFF_ADDED) ||
+                (a->kind == IMGDIFF_ADDED && b->kind == IMGDIFF_MODIFIED);
+    if (!mixed || !box_touches(a, b))
+        return 0;
+    a->kind = IMGDIFF_MODIFIED;
+    return 1;
+}
+
+/* The done boxes joined where they are one change (up to a few thousand: beyond that, as
+ * they are), in reading order. */
 static void boxes_finish(boxes_t *bx)
 {
     int joined = bx->ndone <= 4096;
@@ -276,7 +297,7 @@ static void boxes_finish(boxes_t *bx)
         joined = 0;
         for (size_t i = 0; i < bx->ndone; i++)
             for (size_t j = i + 1; j < bx->ndone; j++)
-                if (box_near(&bx->done[i], &bx->done[j])) {
+                if (box_same_change(&bx->done[i], &bx->done[j])) {
                     box_join(&bx->done[i], &bx->done[j]);
                     bx->done[j--] = bx->done[--bx->ndone];
                     joined = 1;

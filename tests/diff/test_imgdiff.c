@@ -174,6 +174,28 @@ static img_t edge(uint8_t grey, uint32_t x)
     return im;
 }
 
+TEST(changed_line_that_grew_is_one_modified_region)
+{
+    /* line 20 changed and the paragraph one line longer (a longer word wrapped): rows added
+     * beside rows modified are one change */
+    uint32_t ia[40], ib[40];
+    size_t na = ids_with(ia, 0, 0), nb = ids_with(ib, 21, 1);
+    ib[20] = 555;
+    img_t a = page(300, ia, na, 720), b = page(300, ib, nb, 740);
+    ASSERT_EQ(setup(&a, &b), 0);
+    imgdiff_result_t r;
+    char err[300];
+    ASSERT_EQ(imgdiff_files(pa, pb, NULL, &r, err, sizeof err), 0);
+    ASSERT_EQ(r.nregions, 1);
+    ASSERT_EQ(r.regions[0].kind, IMGDIFF_MODIFIED);
+    ASSERT_LE(r.regions[0].y, 10 + 20 * LINE + 2);
+    ASSERT_GE(r.regions[0].y + r.regions[0].h, 10 + 22 * LINE - 8);
+    imgdiff_result_free(&r);
+    free(a.px);
+    free(b.px);
+    return 0;
+}
+
 TEST(antialiased_edge_shift_is_no_change)
 {
     /* the edge's antialiased column moves from 50% to 61% ink: no change */
@@ -354,6 +376,7 @@ TEST(zz_cleanup) { return dir[0] ? cleanup() : 0; }
 TEST_LIST = {
     TEST_ENTRY(inserted_band_is_one_added_region),
     TEST_ENTRY(changed_word_is_one_modified_region),
+    TEST_ENTRY(changed_line_that_grew_is_one_modified_region),
     TEST_ENTRY(antialiased_edge_shift_is_no_change),
     TEST_ENTRY(different_widths_compare_the_common_width),
     TEST_ENTRY(too_many_row_edits_compare_in_place),
