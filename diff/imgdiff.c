@@ -216,18 +216,18 @@ static void box_join(imgdiff_region_t *a, const imgdiff_region_t *b)
     a->h = y1 - a->y;
 }
 
-/* Whether b comes within GAP px of a, whatever their kinds. */
-static int box_touches(const imgdiff_region_t *a, const imgdiff_region_t *b)
+/* Whether b comes within gap px of a, whatever their kinds. */
+static int box_touches(const imgdiff_region_t *a, const imgdiff_region_t *b, int64_t gap)
 {
-    return (int64_t)b->x < (int64_t)a->x + a->w + GAP &&
-           (int64_t)a->x < (int64_t)b->x + b->w + GAP && (int64_t)b->y < (int64_t)a->y + a->h + GAP &&
-           (int64_t)a->y < (int64_t)b->y + b->h + GAP;
+    return (int64_t)b->x < (int64_t)a->x + a->w + gap &&
+           (int64_t)a->x < (int64_t)b->x + b->w + gap && (int64_t)b->y < (int64_t)a->y + a->h + gap &&
+           (int64_t)a->y < (int64_t)b->y + b->h + gap;
 }
 
 /* Whether b comes within GAP px of a and is of its kind. */
 static int box_near(const imgdiff_region_t *a, const imgdiff_region_t *b)
 {
-    return a->kind == b->kind && box_touches(a, b);
+    return a->kind == b->kind && box_touches(a, b, GAP);
 }
 
 /* Changed pixels [x0, x1) of row y: joined to the open boxes they come near. */
@@ -282,7 +282,8 @@ static int box_same_change(imgdiff_region_t *a, const imgdiff_region_t *b)
         return 1;
     int mixed = (a->kind == IMGDIFF_MODIFIED && b->kind == IMGDIFF_ADDED) ||
                 (a->kind == IMGDIFF_ADDED && b->kind == IMGDIFF_MODIFIED);
-    if (!mixed || !box_touches(a, b))
+    /* a line's blank rows lie between the changed ink and the added rows: twice the gap */
+    if (!mixed || !box_touches(a, b, 2 * GAP))
         return 0;
     a->kind = IMGDIFF_MODIFIED;
     return 1;
