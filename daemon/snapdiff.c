@@ -135,10 +135,14 @@ done:
     return res;
 }
 
+/* At most this many regions go into a reply (scattered changes all over a tall page can
+ * make a hundred thousand boxes); `regions_total` then says how many there were. */
+#define MAX_REGIONS 2000
+
 static json_t *json_regions(const imgdiff_result_t *r)
 {
     json_t *arr = json_array();
-    for (size_t i = 0; arr && i < r->nregions; i++) {
+    for (size_t i = 0; arr && i < r->nregions && i < MAX_REGIONS; i++) {
         const imgdiff_region_t *g = &r->regions[i];
         if (json_array_append_new(arr, json_pack("{s:I,s:I,s:I,s:I,s:s}", "x", (json_int_t)g->x,
                                                  "y", (json_int_t)g->y, "w", (json_int_t)g->w,
@@ -175,6 +179,8 @@ static int image_diff(method_call_t *call, const store_snapshot_t *from, const s
               json_object_set_new(res, "image", json_pack("{s:s}", "path", overlay)) ||
               json_object_set_new(res, "aligned", json_boolean(r.aligned)) ||
               json_object_set_new(res, "changed", json_boolean(r.nregions > 0));
+    if (!bad && r.nregions > MAX_REGIONS)
+        bad = json_object_set_new(res, "regions_total", json_integer((json_int_t)r.nregions));
     /* captures of different widths: compared on the common width, and said so */
     if (!bad && r.from_w != r.to_w)
         bad = json_object_set_new(res, "common_width", json_integer(r.common_w)) ||

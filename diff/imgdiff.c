@@ -289,12 +289,13 @@ static int box_same_change(imgdiff_region_t *a, const imgdiff_region_t *b)
     return 1;
 }
 
-/* The done boxes joined where they are one change (up to a few thousand: beyond that, as
- * they are), in reading order. */
+/* The done boxes joined where they are one change (up to a few thousand boxes and eight
+ * rounds, so that a page of scattered changes costs a bounded time; beyond that, as they
+ * are), in reading order. */
 static void boxes_finish(boxes_t *bx)
 {
     int joined = bx->ndone <= 4096;
-    while (joined) {
+    for (int round = 0; joined && round < 8; round++) {
         joined = 0;
         for (size_t i = 0; i < bx->ndone; i++)
             for (size_t j = i + 1; j < bx->ndone; j++)

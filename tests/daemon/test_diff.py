@@ -190,8 +190,20 @@ class Diff(TestCase):
                 self.d.call("snapshot.diff", params)
             self.assertEqual(e.exception.code, code, (params, e.exception))
             self.assertIn(words, str(e.exception))
-        # a screenshot file that is not a PNG: a clear error, and the daemon goes on
         link2, (s1, s2) = self.capture(url("noisy"), 2)
+        # changes scattered all over: 40 x 100 dots 20 px apart are 4,000 boxes; the reply
+        # carries 2,000 and says how many there were
+        white = b"\xff" * (800 * 3)
+        dotted = bytearray(white)
+        for x in range(5, 800, 20):
+            dotted[x * 3:x * 3 + 9] = b"\x00" * 9
+        write_png(self.path(s1), 800, [white] * 2000)
+        write_png(self.path(s2), 800, [bytes(dotted) if y % 20 in (5, 6, 7) else white
+                                       for y in range(2000)])
+        r = self.d.call("snapshot.diff", {"from": s1, "to": s2})
+        self.assertEqual((len(r["regions"]), r["regions_total"]), (2000, 4000))
+        self.assertEqual(r["regions"][0], {"x": 5, "y": 5, "w": 3, "h": 3, "kind": "modified"})
+        # a screenshot file that is not a PNG: a clear error, and the daemon goes on
         with open(self.path(s2), "wb") as f:
             f.write(b"not a png")
         with self.assertRaises(RpcError) as e:
