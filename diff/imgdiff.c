@@ -322,22 +322,17 @@ typedef struct {
     double maxd;
 } ctx_t;
 
-/* The row alignment, as `pair` and removed boxes. */
+/* The row alignment, as `pair` and removed boxes. 1 aligned, 0 some rows compared in
+ * place (too many edits between two anchors), -1 with err. */
 static int plan_rows(ctx_t *c, char *err, size_t errlen)
 {
-    seqdiff_run_t *runs = NULL;
-    size_t nruns = 0;
+    seqdiff_run_t *v = NULL;
+    size_t n = 0, far = 0;
     uint32_t max_edits = c->o->max_edits ? c->o->max_edits : 2048;
-    int rc = seqdiff_run(c->ha, c->a.h, c->hb, c->b.h, max_edits, &runs, &nruns);
-    if (rc < 0) {
+    if (seqdiff_anchored(c->ha, c->a.h, c->hb, c->b.h, max_edits, &v, &n, &far) != 0) {
         snprintf(err, errlen, "out of memory aligning %u and %u rows", c->a.h, c->b.h);
         return -1;
     }
-    seqdiff_run_t whole = {.kind = SEQDIFF_DEL, .a = 0, .b = 0, .n = c->a.h};
-    seqdiff_run_t whole_ins = {.kind = SEQDIFF_INS, .a = c->a.h, .b = 0, .n = c->b.h};
-    seqdiff_run_t far[2] = {whole, whole_ins};
-    seqdiff_run_t *v = rc == SEQDIFF_FAR ? far : runs;
-    size_t n = rc == SEQDIFF_FAR ? 2 : nruns;
     for (size_t i = 0; i < n;) {
         if (v[i].kind == SEQDIFF_EQ) {
             for (uint32_t t = 0; t < v[i].n; t++)
@@ -361,15 +356,15 @@ static int plan_rows(ctx_t *c, char *err, size_t errlen)
         if (nd > both) {
             imgdiff_region_t r = {.x = 0, .y = b0 + both, .w = c->cw, .h = nd - both, .kind = IMGDIFF_REMOVED};
             if (push_box(&c->bx.done, &c->bx.ndone, &c->bx.capdone, r) != 0) {
-                free(runs);
+                free(v);
                 snprintf(err, errlen, "out of memory");
                 return -1;
             }
             c->changed += (uint64_t)(nd - both) * c->cw;
         }
     }
-    free(runs);
-    return rc == SEQDIFF_FAR ? 0 : 1;
+    free(v);
+    return far ? 0 : 1;
 }
 
 /* Compares old row ia with new row yb, pixel by pixel over the common width. */

@@ -164,3 +164,211 @@ fail:
     free(r.v);
     return rc;
 }
+
+/* ---- anchored ---------------------------------------------------------------------- */
+
+typedef struct {
+    uint64_t h;
+    uint32_t i;
+} item_t;
+
+static int item_order(const void *pa, const void *pb)
+{
+    const item_t *x = pa, *y = pb;
+    if (x->h != y->h)
+        return x->h < y->h ? -1 : 1;
+    return x->i < y->i ? -1 : x->i > y->i;
+}
+
+/* The hashes of v sorted with their positions. */
+static item_t *sorted_items(const uint64_t *v, size_t n)
+{
+    item_t *it = malloc((n ? n : 1) * sizeof *it);
+    if (!it)
+        return NULL;
+    for (size_t i = 0; i < n; i++)
+        it[i] = (item_t){.h = v[i], .i = (uint32_t)i};
+    qsort(it, n, sizeof *it, item_order);
+    return it;
+}
+
+/* Pairs (i in a, j in b) of items unique on both sides, ordered by i, into pi/pj; *np. */
+static int unique_pairs(const uint64_t *a, size_t na, const uint64_t *b, size_t nb,
+                        uint32_t **pi, uint32_t **pj, size_t *np)
+{
+    item_t *sa = sorted_items(a, na), *sb = sorted_items(b, nb);
+    size_t cap = na < nb ? na : nb;
+    uint32_t *bi = malloc((cap ? cap : 1) * sizeof *bi), *bj = malloc((cap ? cap : 1) * sizeof *bj);
+    int rc = -ENOMEM;
+    size_t n = 0;
+    if (!sa || !sb || !bi || !bj)
+        goto done;
+    for (size_t x = 0, y = 0; x < na && y < nb;) {
+        if (sa[x].h != sb[y].h) {
+            if (sa[x].h < sb[y].h)
+                x++;
+            else
+                y++;
+            continue;
+        }
+        size_t x1 = x, y1 = y;
+        while (x1 < na && sa[x1].h == sa[x].h)
+            x1++;
+        while (y1 < nb && sb[y1].h == sb[y].h)
+            y1++;
+        if (x1 - x == 1 && y1 - y == 1) {
+            bi[n] = sa[x].i;
+            bj[n++] = sb[y].i;
+        }
+        x = x1;
+        y = y1;
+    }
+    /* by position in a: bi is a permutation subset; sort the pairs by it */
+    uint32_t *order = malloc((na ? na : 1) * sizeof *order);
+    if (!order)
+        goto done;
+    for (size_t t = 0; t < na; t++)
+        order[t] = UINT32_MAX;
+    for (size_t t = 0; t < n; t++)
+        order[bi[t]] = bj[t];
+    size_t k = 0;
+    for (size_t t = 0; t < na; t++)
+        if (order[t] != UINT32_MAX) {
+            bi[k] = (uint32_t)t;
+            bj[k++] = order[t];
+        }
+    free(order);
+    *pi = bi;
+    *pj = bj;
+    *np = n;
+    bi = bj = NULL;
+    rc = 0;
+done:
+    free(sa);
+    free(sb);
+    free(bi);
+    free(bj);
+    return rc;
+}
+
+/* The longest chain of pairs increasing in j (they are already increasing in i), as
+ * indices into the pairs, in order: patience sorting with back links. */
+static int longest_chain(const uint32_t *pj, size_t n, uint32_t **chain, size_t *nchain)
+{
+    uint32_t *tops = malloc((n ? n : 1) * sizeof *tops);   /* pile tops: pair indices */
+    uint32_t *back = malloc((n ? n : 1) * sizeof *back);
+    size_t piles = 0;
+    if (!tops || !back) {
+        free(tops);
+        free(back);
+        return -ENOMEM;
+    }
+    for (size_t t = 0; t < n; t++) {
+        size_t lo = 0, hi = piles;
+        while (lo < hi) {
+            size_t mid = (lo + hi) / 2;
+            if (pj[tops[mid]] < pj[t])
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        back[t] = lo > 0 ? tops[lo - 1] : UINT32_MAX;
+        tops[lo] = (uint32_t)t;
+        if (lo == piles)
+            piles++;
+    }
+    /* walk back from the last pile's top; tops is reused for the chain */
+    uint32_t at = piles ? tops[piles - 1] : UINT32_MAX;
+    for (size_t k = piles; k > 0; k--) {
+        tops[k - 1] = at;
+        at = back[at];
+    }
+    free(back);
+    *chain = tops;
+    *nchain = piles;
+    return 0;
+}
+
+/* One segment a[a0, a1) / b[b0, b1) between anchors, its runs appended to r. */
+static int segment(const uint64_t *a, uint32_t a0, uint32_t a1, const uint64_t *b, uint32_t b0,
+                   uint32_t b1, size_t max_edits, runs_t *r, size_t *far)
+{
+    uint32_t head = 0, tail = 0;
+    while (a0 + head < a1 && b0 + head < b1 && a[a0 + head] == b[b0 + head])
+        head++;
+    while (a0 + head + tail < a1 && b0 + head + tail < b1 && a[a1 - 1 - tail] == b[b1 - 1 - tail])
+        tail++;
+    uint32_t ma0 = a0 + head, ma1 = a1 - tail, mb0 = b0 + head, mb1 = b1 - tail;
+    int rc = runs_add(r, SEQDIFF_EQ, a0, b0, head);
+    if (rc)
+        return rc;
+    /* middles of one length: in place unless a search finds strictly fewer edits than
+     * the rows that differ there, deleted and inserted (a shift cut off at the bottom of
+     * both shots); white rows around a new dot are not shifted past it */
+    int same = ma1 - ma0 == mb1 - mb0, in_place = 0;
+    size_t bound = max_edits;
+    if (same) {
+        size_t diffs = 0;
+        for (uint32_t t = 0; t < ma1 - ma0; t++)
+            diffs += a[ma0 + t] != b[mb0 + t];
+        if (diffs > 0 && 2 * diffs - 1 < bound)
+            bound = 2 * diffs - 1;
+    }
+    if (ma1 > ma0 && mb1 > mb0) {
+        seqdiff_run_t *v;
+        size_t nv;
+        rc = seqdiff_run(a + ma0, ma1 - ma0, b + mb0, mb1 - mb0, bound, &v, &nv);
+        if (rc < 0)
+            return rc;
+        if (rc == SEQDIFF_FAR) {
+            in_place = 1;
+            *far += bound == max_edits;
+        }
+        for (size_t t = 0; rc == 0 && t < nv; t++)
+            rc = runs_add(r, v[t].kind, v[t].a + ma0, v[t].b + mb0, v[t].n);
+        free(v);
+        if (rc < 0)
+            return rc;
+    } else {
+        in_place = 1;
+    }
+    if (in_place && ((rc = runs_add(r, SEQDIFF_DEL, ma0, mb0, ma1 - ma0)) ||
+                     (rc = runs_add(r, SEQDIFF_INS, ma1, mb0, mb1 - mb0))))
+        return rc;
+    return runs_add(r, SEQDIFF_EQ, ma1, mb1, tail);
+}
+
+int seqdiff_anchored(const uint64_t *a, size_t na, const uint64_t *b, size_t nb,
+                     size_t max_edits, seqdiff_run_t **out, size_t *nout, size_t *far)
+{
+    *out = NULL;
+    *nout = 0;
+    *far = 0;
+    if (na > INT32_MAX / 2 || nb > INT32_MAX / 2 || max_edits > INT32_MAX / 4)
+        return -E2BIG;
+    uint32_t *pi = NULL, *pj = NULL, *chain = NULL;
+    size_t np = 0, nc = 0;
+    runs_t r = {0};
+    int rc = unique_pairs(a, na, b, nb, &pi, &pj, &np);
+    if (rc || (rc = longest_chain(pj, np, &chain, &nc)))
+        goto done;
+    uint32_t a0 = 0, b0 = 0;
+    for (size_t k = 0; k <= nc; k++) {
+        uint32_t a1 = k < nc ? pi[chain[k]] : (uint32_t)na, b1 = k < nc ? pj[chain[k]] : (uint32_t)nb;
+        if ((rc = segment(a, a0, a1, b, b0, b1, max_edits, &r, far)))
+            goto done;
+        if (k < nc && (rc = runs_add(&r, SEQDIFF_EQ, a1, b1, 1)))
+            goto done;
+        a0 = a1 + 1;
+        b0 = b1 + 1;
+    }
+    *out = r.v;
+    *nout = r.n;
+    r.v = NULL;
+done:
+    free(r.v);
+    free(pi);
+    free(pj);
+    free(chain);
+    return rc;
+}

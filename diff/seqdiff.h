@@ -26,6 +26,18 @@ typedef struct {
 int seqdiff_run(const uint64_t *a, size_t na, const uint64_t *b, size_t nb, size_t max_edits,
                 seqdiff_run_t **out, size_t *nout);
 
+/* The same, anchored first as patience diff anchors (Bram Cohen's): items that occur
+ * exactly once in a and once in b, their longest chain in order, split the sequences into
+ * segments; inside each, after the common head and tail, the middle is searched with
+ * seqdiff_run (bounded by max_edits; beyond it, one hunk in place, DEL n then INS m,
+ * counted in *far). A middle of equal lengths stays in place unless the search finds
+ * strictly fewer edits than its differing positions (deleted and inserted). So repeated
+ * items (blank rows, a uniform band) never pull the alignment into a shift that a change
+ * among them does not need. Returns 0 or -ENOMEM /
+ * -E2BIG. */
+int seqdiff_anchored(const uint64_t *a, size_t na, const uint64_t *b, size_t nb,
+                     size_t max_edits, seqdiff_run_t **out, size_t *nout, size_t *far);
+
 /* A 64-bit hash of n bytes (not cryptographic: equal inputs, equal hashes; different
  * inputs collide with odds near 2^-64). */
 uint64_t seqdiff_hash(const void *p, size_t n);

@@ -93,8 +93,9 @@ int textdiff_blocks(const char *const *a, size_t na, const char *const *b, size_
     out->removed = malloc((sa.n ? sa.n : 1) * sizeof *out->removed);
     if (!out->added || !out->removed)
         goto done;
-    rc = seqdiff_run(sa.h, sa.n, sb.h, sb.n, max_edits ? max_edits : 1024, &runs, &nruns);
-    if (rc == SEQDIFF_FAR) {
+    size_t far = 0;
+    rc = seqdiff_anchored(sa.h, sa.n, sb.h, sb.n, max_edits ? max_edits : 1024, &runs, &nruns, &far);
+    if (rc == 0 && far) {
         if ((rc = set_minus(&sb, &sa, &out->added, &out->nadded)) != 0 ||
             (rc = set_minus(&sa, &sb, &out->removed, &out->nremoved)) != 0)
             goto done;

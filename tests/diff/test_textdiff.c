@@ -99,10 +99,10 @@ TEST(textdiff_white_space_and_empty_blocks)
 
 TEST(textdiff_too_different_compares_sets)
 {
-    /* more edits than allowed: a block is added when no old block has its text, wherever
-     * it moved */
-    const char *a[] = {"a", "b", "c", "d"};
-    const char *b[] = {"d", "c", "x", "b", "a"};
+    /* more edits than allowed (and no block once on each side to anchor on): a block is
+     * added when no old block has its text, wherever it moved */
+    const char *a[] = {"a", "a", "b", "b"};
+    const char *b[] = {"b", "b", "x", "a", "a"};
     textdiff_result_t r;
     ASSERT_EQ(textdiff_blocks(a, 4, b, 5, 1, &r), 0);
     ASSERT_EQ(r.nadded, 1);
@@ -116,7 +116,46 @@ TEST(textdiff_too_different_compares_sets)
     return 0;
 }
 
+TEST(anchored_keeps_changes_in_place)
+{
+    /* white rows (1) with a dot band (2) among them, same height: in place, the dot rows
+     * modified; Myers alone shifts the white rows past the dots instead */
+    uint64_t a[40], b[40];
+    for (int i = 0; i < 40; i++) {
+        a[i] = 1;
+        b[i] = i % 10 == 5 ? 2 : 1;
+    }
+    seqdiff_run_t *r;
+    size_t n, far;
+    ASSERT_EQ(seqdiff_anchored(a, 40, b, 40, 100, &r, &n, &far), 0);
+    ASSERT_EQ(far, 0);
+    ASSERT(runs_rebuild(a, 40, b, 40, r, n));
+    /* every hunk deletes and inserts at one place: DEL k at (i, i), INS k at (i + k, i) */
+    for (size_t i = 0; i < n; i++)
+        if (r[i].kind == SEQDIFF_DEL) {
+            ASSERT(i + 1 < n);
+            ASSERT_EQ(r[i + 1].kind, SEQDIFF_INS);
+            ASSERT_EQ(r[i].a, r[i].b);
+            ASSERT_EQ(r[i + 1].n, r[i].n);
+        }
+    free(r);
+    /* an item once on each side anchors: the insertion before it stays an insertion */
+    const uint64_t x[] = {1, 1, 7, 1, 1}, y[] = {1, 9, 9, 1, 7, 1, 1};
+    ASSERT_EQ(seqdiff_anchored(x, 5, y, 7, 100, &r, &n, &far), 0);
+    ASSERT(runs_rebuild(x, 5, y, 7, r, n));
+    size_t ins = 0, del = 0;
+    for (size_t i = 0; i < n; i++) {
+        ins += r[i].kind == SEQDIFF_INS ? r[i].n : 0;
+        del += r[i].kind == SEQDIFF_DEL ? r[i].n : 0;
+    }
+    ASSERT_EQ(ins, 2);
+    ASSERT_EQ(del, 0);
+    free(r);
+    return 0;
+}
+
 TEST_LIST = {
+    TEST_ENTRY(anchored_keeps_changes_in_place),
     TEST_ENTRY(seqdiff_shortest_script),
     TEST_ENTRY(textdiff_added_and_removed),
     TEST_ENTRY(textdiff_white_space_and_empty_blocks),
