@@ -20,13 +20,13 @@ import json
 import os
 import random
 import statistics
-import struct
 import subprocess
 import sys
 import tempfile
-import zlib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "..", "tests", "lib"))
+import linepng  # noqa: E402  (the tests' picture maker, shared)
 WORDS = ("the of and to in a is that for it as was with be by on not he this are or his from at "
          "which but have an they you were her all she there would their we him been has when who "
          "will more no if out so said what up its about into than them can only other new some "
@@ -66,35 +66,11 @@ def shoot(html, png, height):
                    check=True, capture_output=True, timeout=300)
 
 
-def write_png(path, w, rows):
-    def chunk(kind, body):
-        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
-    raw = b"".join(b"\x00" + r for r in rows)
-    with open(path, "wb") as f:
-        f.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, len(rows), 8, 2, 0, 0, 0))
-                + chunk(b"IDAT", zlib.compress(raw, 6)) + chunk(b"IEND", b""))
-
-
 def synthetic(w, h, inserted):
     """Lines of word-like ink, 20 px apart; `inserted` lines put in after the fifth."""
-    white = b"\xff" * (w * 3)
-    def ink(ident):
-        row, x, s = bytearray(white), 40, ident * 2654435761 + 12345
-        while True:
-            s = (s * 1103515245 + 12345) & 0xFFFFFFFF
-            ww = 6 + (s >> 16) % 60
-            if x + ww + 40 > w:
-                return bytes(row)
-            row[x * 3:(x + ww) * 3] = b"\x1e" * (ww * 3)
-            x += ww + 8
     ids = list(range(h // 20))
-    ids = ids[:5] + [100000 + i for i in range(inserted)] + ids[5:]
-    rows = [white] * 10
-    for i in ids:
-        rows += [ink(i)] * 12 + [white] * 8
-        if len(rows) >= h:
-            break
-    return (rows + [white] * h)[:h]
+    return linepng.page_rows(w, ids[:5] + [100000 + i for i in range(inserted)] + ids[5:], h,
+                             margin=40, widest=65, space=8)
 
 
 def run(cmd):
@@ -138,8 +114,8 @@ def main():
             "pixelmatch": t["changed_fraction"],
             "pixelmatch_rows": {k: t[k] for k in ("first_row", "last_row", "rows_changed")}}
     tall_a, tall_b = os.path.join(tmp, "tall_a.png"), os.path.join(tmp, "tall_b.png")
-    write_png(tall_a, 1280, synthetic(1280, 30000, 0))
-    write_png(tall_b, 1280, synthetic(1280, 30000, 5))
+    linepng.write_png(tall_a, 1280, synthetic(1280, 30000, 0), level=6)
+    linepng.write_png(tall_b, 1280, synthetic(1280, 30000, 5), level=6)
     for name, extra in (("diff", []), ("diff_and_overlay", [os.path.join(tmp, "overlay.png")])):
         m = run(ours + [tall_a, tall_b] + extra)
         res["memory"][name] = {"ms": m["ms"], "above_idle_mb": (m["hwm_kb"] - m["rss_before_kb"]) / 1024,

@@ -6,12 +6,12 @@ captures' files (the diff reads the files; only the sha256 shortcut reads the st
 the pictures are known: a page of text lines, the same with a paragraph inserted near the
 top, a changed word lower down, another width, and two 30,000 px shots that keep a diff
 busy while the loop must go on answering."""
+import json
 import os
 import select
-import struct
-import zlib
 
 import pngread
+from linepng import page_rows, write_png
 from linksnap_test import BUILD, Daemon, RpcError, TestCase, main
 
 FAKE = os.path.join(BUILD, "tests", "fakecdp")
@@ -28,40 +28,6 @@ SEQ = [0]
 def url(path):
     SEQ[0] += 1
     return "http://127.0.0.1:9/%s?n=%d" % (path, SEQ[0])
-
-
-def write_png(path, w, rows):
-    """rows: a list of h byte strings of w * 3 bytes (RGB)."""
-    def chunk(kind, body):
-        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
-    raw = b"".join(b"\x00" + r for r in rows)
-    data = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, len(rows), 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(raw, 1)) + chunk(b"IEND", b""))
-    with open(path + ".tmp", "wb") as f:
-        f.write(data)
-    os.replace(path + ".tmp", path)
-
-
-def line_row(w, ident):
-    """One row of ink of text line `ident`: dark words 6..40 px wide on white."""
-    row, x, s = bytearray(b"\xff" * (w * 3)), 10, ident * 2654435761 + 12345
-    while True:
-        s = (s * 1103515245 + 12345) & 0xFFFFFFFF
-        ww = 6 + (s >> 16) % 35
-        if x + ww + 10 > w:
-            return bytes(row)
-        row[x * 3:(x + ww) * 3] = b"\x1e" * (ww * 3)
-        x += ww + 6
-
-
-def page_rows(w, ids, h):
-    """Lines ids (12 rows of ink, 8 white each) from row 10, white to height h."""
-    white = b"\xff" * (w * 3)
-    rows = [white] * 10
-    for i in ids:
-        ink = line_row(w, i)
-        rows += [ink] * 12 + [white] * 8
-    return rows + [white] * (h - len(rows))
 
 
 class Diff(TestCase):
@@ -220,7 +186,7 @@ class Diff(TestCase):
         write_png(self.path(s2), w, page_rows(w, ids[:100] + [5000, 5001] + ids[100:-2], h))
         with self.d.client(timeout=300) as busy, self.d.client(timeout=60) as c:
             req = busy.request("snapshot.diff", {"from": s1, "to": s2})
-            busy.send_raw((__import__("json").dumps(req) + "\n").encode())
+            busy.send_raw((json.dumps(req) + "\n").encode())
             # the loop answers while the diff runs on the pool: a status reply arrives
             # while the diff's reply has not
             c.call("daemon.status")
