@@ -1336,6 +1336,10 @@ const cli_command_t cli_commands[] = {
      "onto standard output with -o - (not a PNG, MHTML or PDF onto a terminal). An\n"
      "existing FILE is replaced only with --force. linksnap reads the file from\n"
      "linksnapd's state dir itself, so it must run as a user who may read it."},
+    {"diff", cli_cmd_diff, "ID [A B]",
+     "Shows what changed between the link's last two good captures, or its snapshots A\n"
+     "(old) and B (new): regions of the picture added, removed or modified, blocks of text\n"
+     "added and removed, and the path of a picture with the changes marked."},
     {"snap", cmd_snap, "ID|URL [--wait]",
      "Queues a new capture of a link; --wait waits for it and exits as add --wait does."},
     {"jobs", cmd_jobs, "[STATE]", "Lists capture jobs (queued, running, done, failed, canceled)."},

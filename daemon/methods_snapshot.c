@@ -1,7 +1,7 @@
 /* methods_snapshot.c -- the capture queue over the protocol: snapshot.request (queue a
  * capture of a link, adding the link when a URL is new), snapshot.list / snapshot.get
- * (history), job.get / job.list (the queue as it is) and job.cancel (a running job's tab
- * is closed by the engine, in the after hook). */
+ * (history), snapshot.diff (daemon/snapdiff.c), job.get / job.list (the queue as it is)
+ * and job.cancel (a running job's tab is closed by the engine, in the after hook). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +12,7 @@
 #include "formats.h"
 #include "json_link.h"
 #include "method.h"
+#include "snapdiff.h"
 
 static json_t *json_job(const store_job_t *j)
 {
@@ -207,6 +208,8 @@ const method_def_t methods_snapshot[] = {
     {.name = "snapshot.list", .fn = m_snapshot_list, .kind = METHOD_READ},
     {.name = "snapshot.get", .fn = m_snapshot_get, .kind = METHOD_READ},
     {.name = "snapshot.text", .fn = m_snapshot_text, .kind = METHOD_READ},
+    /* seconds for two 30,000 px shots: always off the loop (daemon/snapdiff.c) */
+    {.name = "snapshot.diff", .fn = snapdiff_method, .kind = METHOD_HEAVY},
     {.name = "job.get", .fn = m_job_get, .kind = METHOD_READ},
     {.name = "job.list", .fn = m_job_list, .kind = METHOD_READ},
     {.name = "job.cancel", .fn = m_job_cancel, .kind = METHOD_WRITE, .after = job_cancel_after},

@@ -58,7 +58,9 @@ case "${1:---test}" in
 esac
 # The capture benchmark's Playwright peer: playwright-core at the version in
 # bench/capture/package-lock.json (it drives Debian's chromium; no browser download).
+# The diff benchmark's peer: pixelmatch and pngjs as bench/diff/package-lock.json pins them.
 if [ "${1:-}" = "--bench" ]; then
+  (cd "$(dirname "$0")/../bench/diff" && npm ci --no-audit --no-fund)
   cd "$(dirname "$0")/../bench/capture"
   PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund
 fi

@@ -1,0 +1,274 @@
+/* snapdiff.c -- snapshot.diff's work, always on a thread-pool thread: which two snapshots
+ * (given, or a link's last two good ones as store_snapshot_good defines them), the visual
+ * diff of their screenshots (diff/imgdiff.c, with the overlay kept under
+ * <state_dir>/snapshots/diffs/ once drawn) and the blocks of their text added and removed
+ * (diff/textdiff.c). Knows nothing of the loop or sockets. */
+#include "snapdiff.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "imgdiff.h"
+#include "textdiff.h"
+#include "util.h"
+
+/* The link's newest two good captures with a screenshot, older in *from. */
+static int last_two_good(method_call_t *call, int64_t link_id, store_snapshot_t **from,
+                         store_snapshot_t **to)
+{
+    store_snapshot_t **v;
+    size_t n;
+    int rc = store_snapshot_list(call->db, link_id, 1000, &v, &n);
+    if (rc)
+        return method_fail_store(call, rc, NULL);
+    size_t got = 0;
+    for (size_t i = 0; i < n && got < 2; i++) {
+        if (!store_snapshot_good(v[i]) || !v[i]->path)
+            continue;
+        if (got++ == 0)
+            *to = v[i];
+        else
+            *from = v[i];
+        v[i] = NULL;
+    }
+    for (size_t i = 0; i < n; i++)
+        store_snapshot_free(v[i]);
+    free(v);
+    if (got < 2) {
+        store_snapshot_free(*to);
+        *to = NULL;
+        return method_fail(call, RPC_INVALID_PARAMS,
+                           "link %lld has %zu good capture%s with a screenshot; a diff needs two "
+                           "(give 'from' and 'to' to compare others)",
+                           (long long)link_id, got, got == 1 ? "" : "s");
+    }
+    return 0;
+}
+
+/* The snapshot's text as blocks: its blocks' texts, or its visible text's lines. A
+ * snapshot without text has no blocks. *keep owns what the strings point into. */
+static int text_blocks(method_call_t *call, int64_t id, const char ***out, size_t *n,
+                       json_t **keep, store_text_t **t)
+{
+    *out = NULL;
+    *n = 0;
+    *keep = NULL;
+    *t = NULL;
+    int rc = store_text_get(call->db, id, t);
+    if (rc == STORE_ENOTFOUND)
+        return 0;
+    if (rc)
+        return method_fail_store(call, rc, NULL);
+    json_t *blocks = (*t)->blocks_json ? json_loads((*t)->blocks_json, 0, NULL) : NULL;
+    if (json_is_array(blocks) && json_array_size(blocks) > 0) {
+        *keep = blocks;
+        if (!(*out = calloc(json_array_size(blocks), sizeof **out)))
+            goto oom;
+        size_t i;
+        json_t *b;
+        json_array_foreach(blocks, i, b) {
+            const char *s = json_string_value(json_object_get(b, "text"));
+            if (s)
+                (*out)[(*n)++] = s;
+        }
+        return 0;
+    }
+    json_decref(blocks);
+    char *text = (*t)->text;
+    if (!text || !*text)
+        return 0;
+    size_t lines = 1;
+    for (const char *p = text; *p; p++)
+        lines += *p == '\n';
+    if (!(*out = calloc(lines, sizeof **out)))
+        goto oom;
+    /* the lines, cut in place in the stored text (owned by *t) */
+    for (char *p = text;;) {
+        (*out)[(*n)++] = p;
+        char *nl = strchr(p, '\n');
+        if (!nl)
+            break;
+        *nl = '\0';
+        p = nl + 1;
+    }
+    return 0;
+oom:
+    return method_fail(call, RPC_INTERNAL_ERROR, "out of memory");
+}
+
+/* {added: [...], removed: [...]} of the two snapshots' texts, or NULL (call failed). */
+static json_t *text_diff(method_call_t *call, int64_t from, int64_t to)
+{
+    const char **a = NULL, **b = NULL;
+    size_t na = 0, nb = 0;
+    json_t *ka = NULL, *kb = NULL, *res = NULL;
+    store_text_t *ta = NULL, *tb = NULL;
+    textdiff_result_t d = {0};
+    if (text_blocks(call, from, &a, &na, &ka, &ta) || text_blocks(call, to, &b, &nb, &kb, &tb))
+        goto done;
+    if (textdiff_blocks(a, na, b, nb, 0, &d) != 0) {
+        method_fail(call, RPC_INTERNAL_ERROR, "out of memory comparing the texts");
+        goto done;
+    }
+    json_t *added = json_array(), *removed = json_array();
+    res = json_pack("{s:o,s:o}", "added", added, "removed", removed);
+    for (size_t i = 0; res && i < d.nadded; i++)
+        if (json_array_append_new(added, json_string(b[d.added[i]])) != 0)
+            json_decref(res), res = NULL;
+    for (size_t i = 0; res && i < d.nremoved; i++)
+        if (json_array_append_new(removed, json_string(a[d.removed[i]])) != 0)
+            json_decref(res), res = NULL;
+    if (!res)
+        method_fail(call, RPC_INTERNAL_ERROR, "out of memory");
+done:
+    textdiff_result_free(&d);
+    free(a);
+    free(b);
+    json_decref(ka);
+    json_decref(kb);
+    store_text_free(ta);
+    store_text_free(tb);
+    return res;
+}
+
+/* At most this many regions go into a reply (scattered changes all over a tall page can
+ * make a hundred thousand boxes); `regions_total` then says how many there were. */
+#define MAX_REGIONS 2000
+
+static json_t *json_regions(const imgdiff_result_t *r)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; arr && i < r->nregions && i < MAX_REGIONS; i++) {
+        const imgdiff_region_t *g = &r->regions[i];
+        if (json_array_append_new(arr, json_pack("{s:I,s:I,s:I,s:I,s:s}", "x", (json_int_t)g->x,
+                                                 "y", (json_int_t)g->y, "w", (json_int_t)g->w,
+                                                 "h", (json_int_t)g->h, "kind",
+                                                 imgdiff_kind_name(g->kind))) != 0) {
+            json_decref(arr);
+            arr = NULL;
+        }
+    }
+    return arr;
+}
+
+/* The visual diff into res (changed_fraction, regions, image, widths), or -1 (call failed). */
+static int image_diff(method_call_t *call, const store_snapshot_t *from, const store_snapshot_t *to,
+                      json_t *res)
+{
+    char dir[UTIL_PATH_MAX], overlay[UTIL_PATH_MAX], err[600];
+    if (util_path(dir, "%s/snapshots/diffs", call->cfg->state_dir) != 0 ||
+        util_path(overlay, "%s/%lld-%lld.png", dir, (long long)from->id, (long long)to->id) != 0)
+        return method_fail(call, RPC_IO_ERROR, "the diff's file name is too long for the state dir");
+    int rc = util_mkdir_p(dir, 0755);
+    if (rc != 0)
+        return method_fail(call, RPC_IO_ERROR, "cannot make %s: %s", dir, strerror(-rc));
+    /* the overlay is drawn on the first request and kept */
+    int have = access(overlay, F_OK) == 0;
+    imgdiff_opts_t o = {.overlay_path = have ? NULL : overlay};
+    imgdiff_result_t r;
+    if (imgdiff_files(from->path, to->path, &o, &r, err, sizeof err) != 0)
+        return method_fail(call, RPC_IO_ERROR, "cannot compare snapshots %lld and %lld: %s",
+                           (long long)from->id, (long long)to->id, err);
+    json_t *regions = json_regions(&r);
+    int bad = !regions || json_object_set_new(res, "regions", regions) ||
+              json_object_set_new(res, "changed_fraction", json_real(r.changed_fraction)) ||
+              json_object_set_new(res, "image", json_pack("{s:s}", "path", overlay)) ||
+              json_object_set_new(res, "aligned", json_boolean(r.aligned)) ||
+              json_object_set_new(res, "changed", json_boolean(r.nregions > 0));
+    if (!bad && r.nregions > MAX_REGIONS)
+        bad = json_object_set_new(res, "regions_total", json_integer((json_int_t)r.nregions));
+    /* captures of different widths: compared on the common width, and said so */
+    if (!bad && r.from_w != r.to_w)
+        bad = json_object_set_new(res, "common_width", json_integer(r.common_w)) ||
+              json_object_set_new(res, "widths", json_pack("[I,I]", (json_int_t)r.from_w,
+                                                           (json_int_t)r.to_w));
+    imgdiff_result_free(&r);
+    return bad ? method_fail(call, RPC_INTERNAL_ERROR, "out of memory") : 0;
+}
+
+int snapdiff_method(method_call_t *call)
+{
+    static const char *const known[] = {"from", "to", "link_id", "allow_cross", NULL};
+    int64_t from_id = 0, to_id = 0, link_id = 0;
+    int cross = 0;
+    if (param_reject_unknown(call, known) || param_int(call, "from", 0, 1, INT64_MAX, &from_id) ||
+        param_int(call, "to", 0, 1, INT64_MAX, &to_id) ||
+        param_int(call, "link_id", 0, 1, INT64_MAX, &link_id) ||
+        param_bool(call, "allow_cross", 0, &cross))
+        return -1;
+    if (link_id && (from_id || to_id))
+        return method_fail(call, RPC_INVALID_PARAMS, "give 'link_id' or 'from' and 'to', not both");
+    if (!link_id && (!from_id || !to_id))
+        return method_fail(call, RPC_INVALID_PARAMS,
+                           "missing param '%s' (give 'from' and 'to', or 'link_id')",
+                           from_id ? "to" : "from");
+    store_snapshot_t *from = NULL, *to = NULL;
+    json_t *res = NULL, *text = NULL;
+    int rc, ret = -1;
+    if (link_id) {
+        if (last_two_good(call, link_id, &from, &to))
+            return -1;
+    } else if ((rc = store_snapshot_get(call->db, from_id, &from)) ||
+               (rc = store_snapshot_get(call->db, to_id, &to))) {
+        method_fail_store(call, rc, NULL);
+        goto done;
+    }
+    if (from->link_id != to->link_id && !cross) {
+        method_fail(call, RPC_INVALID_PARAMS,
+                    "snapshots %lld and %lld are captures of different links (%lld and %lld); "
+                    "pass allow_cross to compare them anyway",
+                    (long long)from->id, (long long)to->id, (long long)from->link_id,
+                    (long long)to->link_id);
+        goto done;
+    }
+    const store_snapshot_t *none = !from->path ? from : !to->path ? to : NULL;
+    if (none) {
+        method_fail(call, RPC_INVALID_PARAMS, "snapshot %lld has no screenshot (its state is %s)",
+                    (long long)none->id, none->state);
+        goto done;
+    }
+    res = json_pack("{s:I,s:I,s:I}", "from", (json_int_t)from->id, "to", (json_int_t)to->id,
+                    "link_id", (json_int_t)to->link_id);
+    if (!res) {
+        method_fail(call, RPC_INTERNAL_ERROR, "out of memory");
+        goto done;
+    }
+    if (from->sha256 && to->sha256 && strcmp(from->sha256, to->sha256) == 0) {
+        /* the same picture: unchanged at once */
+        if (json_object_set_new(res, "changed", json_false()) ||
+            json_object_set_new(res, "changed_fraction", json_real(0)) ||
+            json_object_set_new(res, "regions", json_array()) ||
+            json_object_set_new(res, "image", json_null()) ||
+            json_object_set_new(res, "text", json_pack("{s:[],s:[]}", "added", "removed"))) {
+            method_fail(call, RPC_INTERNAL_ERROR, "out of memory");
+            goto done;
+        }
+    } else {
+        if (image_diff(call, from, to, res) || !(text = text_diff(call, from->id, to->id)))
+            goto done;
+        /* a text change counts toward `changed` as a visual one does */
+        int changed = json_is_true(json_object_get(res, "changed")) ||
+                      json_array_size(json_object_get(text, "added")) > 0 ||
+                      json_array_size(json_object_get(text, "removed")) > 0;
+        if (json_object_set_new(res, "text", text) ||
+            json_object_set_new(res, "changed", json_boolean(changed))) {
+            text = NULL;
+            method_fail(call, RPC_INTERNAL_ERROR, "out of memory");
+            goto done;
+        }
+        text = NULL;
+    }
+    call->result = res;
+    res = NULL;
+    ret = 0;
+done:
+    json_decref(res);
+    json_decref(text);
+    store_snapshot_free(from);
+    store_snapshot_free(to);
+    return ret;
+}
