@@ -110,19 +110,6 @@ static const char *clean(const char *s, char **owned)
     return c;
 }
 
-static int exec_bind2(store_t *s, const char *sql, int64_t a, int64_t b, const char *what)
-{
-    sqlite3_stmt *st;
-    int rc = sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
-    if (rc != SQLITE_OK)
-        return store_fail_sqlite(s, rc, what);
-    sqlite3_bind_int64(st, 1, a);
-    sqlite3_bind_int64(st, 2, b);
-    rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    return rc == SQLITE_DONE ? STORE_OK : store_fail_sqlite(s, rc, what);
-}
-
 static int query_id(store_t *s, const char *sql, int64_t a, int64_t *out, const char *what)
 {
     sqlite3_stmt *st;
@@ -153,21 +140,21 @@ static int index_link(store_t *s, int64_t link)
     if (cur == best)
         return STORE_OK;
     if (cur) {
-        if ((rc = exec_bind2(s, "INSERT INTO text_fts(text_fts, rowid, text) SELECT 'delete', "
-                                "link_id, text FROM page_texts WHERE snapshot_id = ?1 AND ?2",
-                             cur, 1, "unindex text")) ||
-            (rc = exec_bind2(s, "DELETE FROM text_indexed WHERE link_id = ?1 AND ?2", link, 1,
-                             "unindex text")))
+        if ((rc = store_exec_i2(s, "INSERT INTO text_fts(text_fts, rowid, text) SELECT 'delete', "
+                                   "link_id, text FROM page_texts WHERE snapshot_id = ?1 AND ?2",
+                                cur, 1, NULL, "unindex text")) ||
+            (rc = store_exec_i2(s, "DELETE FROM text_indexed WHERE link_id = ?1 AND ?2", link, 1,
+                                NULL, "unindex text")))
             return rc;
     }
     if (best) {
-        if ((rc = exec_bind2(s, "INSERT INTO text_indexed(link_id, snapshot_id) VALUES (?1, ?2)",
-                             link, best, "index text")) ||
+        if ((rc = store_exec_i2(s, "INSERT INTO text_indexed(link_id, snapshot_id) VALUES (?1, ?2)",
+                                link, best, NULL, "index text")) ||
             (rc = store_fts_terms_collect(s)))
             return rc;
         /* the tokenizer notes the text's terms for text_terms on the way (fts.c) */
-        rc = exec_bind2(s, "INSERT INTO text_fts(rowid, text) SELECT link_id, text FROM "
-                           "page_texts WHERE snapshot_id = ?1 AND ?2", best, 1, "index text");
+        rc = store_exec_i2(s, "INSERT INTO text_fts(rowid, text) SELECT link_id, text FROM "
+                           "page_texts WHERE snapshot_id = ?1 AND ?2", best, 1, NULL, "index text");
         int r2 = store_fts_terms_flush(s);
         if (rc || (rc = r2))
             return rc;
