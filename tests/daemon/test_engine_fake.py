@@ -7,7 +7,10 @@ deadline that still ends in a picture; a page that never loads or never goes qui
 mid-batch (restarted, every job done); a navigation error (failed, not retried); an error
 reply; a flat image retried then kept blank; a script that never answers; cancel; the
 context made ahead of the next capture; the health check of a browser that stopped
-answering. The real-Chromium tests (test_capture.py) keep what only a browser shows."""
+answering; snapshot history, a link's files deleted with it, bad input, a 600-byte title
+cut on a character; idle stop and recycling; kill -9 of the browser's process group
+mid-batch; an endpoint that is not Chromium. The real-Chromium tests (test_capture.py)
+keep what only a browser shows."""
 import json
 import os
 import signal
