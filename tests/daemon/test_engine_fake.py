@@ -7,12 +7,17 @@ deadline that still ends in a picture; a page that never loads or never goes qui
 mid-batch (restarted, every job done); a navigation error (failed, not retried); an error
 reply; a flat image retried then kept blank; a script that never answers; cancel; the
 context made ahead of the next capture; the health check of a browser that stopped
-answering. The real-Chromium tests (test_capture.py) keep what only a browser shows."""
+answering; snapshot history, a link's files deleted with it, bad input, a 600-byte title
+cut on a character; idle stop and recycling; kill -9 of the browser's process group
+mid-batch; an endpoint that is not Chromium. The real-Chromium tests (test_capture.py)
+keep what only a browser shows."""
 import json
 import os
+import signal
 import tempfile
 
 import pngread
+from fixture_site import FixtureSite
 from linksnap_test import BUILD, Daemon, TestCase, main, wait_until
 
 FAKE = os.path.join(BUILD, "tests", "fakecdp")
@@ -80,6 +85,8 @@ PAGES = [
     {"match": "/huge", "noise": True, "height": 800},
     {"match": "/bigmhtml", "mhtml_bytes": 2 * 1024 * 1024, "text": "words of the big page"},
     {"match": "/garbled", "title": "garbled reply"},
+    {"match": "/longtitle", "title": "\u4e2d" * 200},
+    {"match": "/longshot", "title": "long screenshot"},
 ]
 FAULTS = [
     {"method": "Page.captureScreenshot", "url": "/crash", "times": 1, "do": "crash"},
@@ -88,6 +95,8 @@ FAULTS = [
     {"method": "Page.getLayoutMetrics", "url": "/errreply", "do": "error", "message": "Internal error (scripted)"},
     {"method": "Page.navigate", "url": "/navhang", "do": "hang"},
     {"method": "Page.captureScreenshot", "url": "/slowshot", "do": "delay", "ms": 300},
+    # the first two screenshots of /longshot take 2 s: a kill lands while they are taken
+    {"method": "Page.captureScreenshot", "url": "/longshot", "times": 2, "do": "delay", "ms": 2000},
     {"method": "Page.getLayoutMetrics", "url": "/garbled", "do": "garbage", "event": True},
 ]
 CONFIG = "capture = on\njobs = 2\nper_host_jobs = 0\njob_timeout = 5\nheight_cap = 3000\nbrowser.max_message_mb = 1\nbrowser.path = %s\n" % FAKE
@@ -212,6 +221,7 @@ class EngineFake(TestCase):
         ev, = capture_all(self.d, [url("blank")])
         self.assertEqual(ev["state"], "ok", ev)
         self.assertTrue(self.snap(ev)["blank"])
+        self.assertIn("one flat colour", self.d.read_log())
 
     def test_script_that_never_answers_still_gives_a_picture(self):
         ev, = capture_all(self.d, [url("mute")])
@@ -374,6 +384,87 @@ class EngineFake(TestCase):
         wait_until(lambda: len(self.fake.commands("Target.disposeBrowserContext")) > 0, 10,
                    "a context disposed")
 
+    def test_snapshot_request_and_history(self):
+        ev1, = capture_all(self.d, [url("ok")])
+        with self.d.client(timeout=30) as c:
+            c.call("events.subscribe", {"topics": ["job"]})
+            r = c.call("snapshot.request", {"link_id": ev1["link_id"]})
+            self.assertTrue(r["created"])
+            ev2 = c.wait_event(lambda e: e.get("topic") == "job.finished" and e["job_id"] == r["job_id"], 30)
+        self.assertEqual(ev2["state"], "ok", ev2)
+        hist = self.d.call("snapshot.list", {"link_id": ev1["link_id"]})["snapshots"]
+        self.assertEqual([h["id"] for h in hist], [ev2["snapshot"]["id"], ev1["snapshot"]["id"]])
+        one = self.d.call("snapshot.get", {"id": ev1["snapshot"]["id"]})["snapshot"]
+        self.assertEqual(one["sha256"], ev1["snapshot"]["sha256"])
+        # a URL not saved yet becomes a link and is captured
+        with self.d.client(timeout=30) as c:
+            c.call("events.subscribe", {"topics": ["job"]})
+            r = c.call("snapshot.request", {"url": url("ok")})
+            self.assertTrue(r["link_created"])
+            ev = c.wait_event(lambda e: e.get("topic") == "job.finished" and e["job_id"] == r["job_id"], 30)
+            self.assertEqual(ev["state"], "ok", ev)
+        jobs = self.d.call("job.list", {"state": "done"})["jobs"]
+        self.assertIn(r["job_id"], [j["id"] for j in jobs])
+
+    def test_deleting_a_link_removes_its_files(self):
+        ev, = capture_all(self.d, [url("ok")])
+        s = ev["snapshot"]
+        self.assertTrue(os.path.exists(s["path"]) and os.path.exists(s["thumb_path"]))
+        self.d.call("link.delete", {"id": ev["link_id"]})
+        self.assertFalse(os.path.exists(s["path"]))
+        self.assertFalse(os.path.exists(s["thumb_path"]))
+        self.assertRpcError(-32001, self.d.call, "snapshot.get", {"id": s["id"]})
+
+    def test_bad_input(self):
+        self.assertRpcError(-32001, self.d.call, "snapshot.request", {"link_id": 987654})
+        self.assertRpcError(-32602, self.d.call, "snapshot.request", {})
+        self.assertRpcError(-32602, self.d.call, "snapshot.request", {"link_id": 1, "url": "http://x.example/"})
+        self.assertRpcError(-32602, self.d.call, "snapshot.request", {"url": "file:///etc/passwd"})
+        self.assertRpcError(-32001, self.d.call, "snapshot.get", {"id": 987654})
+        self.assertRpcError(-32001, self.d.call, "snapshot.list", {"link_id": 987654})
+        self.assertRpcError(-32001, self.d.call, "job.get", {"id": 987654})
+        self.assertRpcError(-32001, self.d.call, "job.cancel", {"id": 987654})
+        self.assertRpcError(-32602, self.d.call, "job.list", {"state": "exploded"})
+        self.assertRpcError(-32602, self.d.call, "job.list", {"limit": 0})
+        ev, = capture_all(self.d, [url("ok")])
+        self.assertRpcError(-32002, self.d.call, "job.cancel", {"id": ev["job_id"]})
+        self.assertTrue(self.d.alive())
+
+    def test_600_byte_title_is_cut_on_a_character_and_listed(self):
+        """A page titled 200 x \u4e2d (600 bytes): the stored title is cut on a character
+        within 511 bytes, and the link stays in the listing with it."""
+        ev, = capture_all(self.d, [url("longtitle")])
+        self.assertEqual(ev["state"], "ok", ev)
+        title = ev["snapshot"]["title"]
+        self.assertTrue(set(title) == {"\u4e2d"} and 0 < len(title.encode()) <= 511, title[-3:])
+        link = self.d.call("link.get", {"id": ev["link_id"]})["link"]
+        self.assertEqual(link["title"], title)
+        listed = [l for l in self.d.call("link.list", {"limit": 500})["links"] if l["id"] == ev["link_id"]]
+        self.assertEqual([l["title"] for l in listed], [title])
+        self.assertNotIn("not valid UTF-8", self.d.read_log())
+
+    def test_kill9_of_the_browser_group_mid_batch_every_job_ok(self):
+        capture_all(self.d, [url("ok")])   # the browser runs
+        starts = len(self.fake.starts())
+        with self.d.client(timeout=60) as c:
+            c.call("events.subscribe", {"topics": ["job"]})
+            ids = [c.call("link.add", {"url": url("longshot")})["link"]["id"] for _ in range(4)]
+            c.wait_event(lambda e: e.get("topic") == "job.started" and e["link_id"] in ids, 30)
+            pid = self.d.call("daemon.status")["browser"]["pid"]
+            os.killpg(pid, signal.SIGKILL)   # its own process group, as Chromium's
+            done = {}
+            while len(done) < len(ids):
+                ev = c.wait_event(lambda e: e.get("topic") == "job.finished" and e["link_id"] in ids
+                                  and e["link_id"] not in done, 60)
+                done[ev["link_id"]] = ev
+        self.assertEqual(sorted(e["state"] for e in done.values()), ["ok"] * 4,
+                         [(e["state"], e.get("error")) for e in done.values()])
+        self.assertTrue(any(e["attempt"] > 1 for e in done.values()), "nothing was retried")
+        self.assertRegex(self.d.read_log(), "browser was killed|lost the DevTools connection")
+        self.assertIn("retrying", self.d.read_log())
+        self.assertEqual(len(self.fake.starts()), starts + 1, "the browser was not started again once")
+        self.assertFalse(alive(pid), "the killed browser is still there")
+
 
 def alive(pid):
     try:
@@ -399,6 +490,36 @@ class HealthCheck(TestCase):
             ev, = capture_all(d, [url("ok")])
             self.assertEqual(ev["state"], "ok", ev)
             self.assertEqual(len(fake.starts()), 2)
+
+
+class IdleStopAndRecycling(TestCase):
+    def test_idle_stop_and_recycling(self):
+        fake = FakeBrowser({"pages": PAGES, "faults": []})
+        cfg = CONFIG.replace("jobs = 2", "jobs = 1") + "browser.idle_stop = 1\nbrowser.recycle_after = 2\n"
+        with Daemon(config=cfg, env=fake.env, capture=True) as d:
+            evs = capture_all(d, [url("ok") for _ in range(5)])
+            self.assertEqual([e["state"] for e in evs], ["ok"] * 5)
+            # 5 captures, 2 per browser: three browsers, each stopped before the next
+            self.assertEqual(len(fake.starts()), 3)
+            self.assertEqual(d.read_log().count("chromium started"), 3)
+            self.assertIn("recycled: 2 captures done", d.read_log())
+            wait_until(lambda: d.call("daemon.status")["browser"]["state"] == "off", 15, "the idle stop")
+            self.assertIn("idle for 1 s", d.read_log())
+            for start in fake.starts():
+                wait_until(lambda: not alive(start["start"]), 10, "browser %d to end" % start["start"])
+
+
+class NotChromium(TestCase):
+    def test_endpoint_that_is_not_chromium(self):
+        with FixtureSite() as site:
+            with Daemon(capture=True, args=["--browser-endpoint", site.url("/not-chromium").rstrip("/")]) as d:
+                with d.client() as c:
+                    c.call("link.add", {"url": url("ok")})
+                st = wait_until(lambda: (lambda b: b if b.get("last_error") else None)(d.call("daemon.status")["browser"]),
+                                20, "the endpoint's error")
+                self.assertIn("not a Chromium DevTools endpoint", st["last_error"])
+                self.assertEqual(st["mode"], "endpoint")
+                self.assertEqual(d.call("daemon.status")["queue"]["queued"], 1)   # kept, not lost
 
 
 if __name__ == "__main__":

@@ -399,28 +399,5 @@ class PageTextTests(TestCase):
             self.assertFalse(os.path.exists(p), p)
 
 
-class OversizedMessageTests(TestCase):
-    """An MHTML over the DevTools connection's own message cap: that one reply is dropped,
-    the capture is partial, and the connection (and the next capture) go on."""
-
-    def test_oversized_mhtml_leaves_the_connection_up(self):
-        srv = Server(("127.0.0.1", 0), Handler)
-        threading.Thread(target=srv.serve_forever, daemon=True).start()
-        base = "http://127.0.0.1:%d" % srv.server_address[1]
-        try:
-            with Daemon(capture=True, config="job_timeout = 30\nbrowser.max_message_mb = 2\n") as d:
-                ev, s = capture(d, base + "/heavy")
-                self.assertEqual(ev["state"], "partial", ev)
-                self.assertIn("mhtml", s["error"])
-                self.assertTrue(os.path.exists(s["path"]))
-                pid = d.call("daemon.status")["browser"].get("pid")
-                ev, s = capture(d, base + "/article/ko")
-                self.assertEqual(ev["state"], "ok", ev)
-                self.assertIn("mhtml", s["files"])
-                self.assertEqual(d.call("daemon.status")["browser"].get("pid"), pid)
-        finally:
-            srv.shutdown()
-
-
 if __name__ == "__main__":
     main()

@@ -53,6 +53,8 @@ Routes (query parameters in brackets; anything else is a 404 page):
   /blank-once?k=KEY      the first request for a KEY: a white page that draws nothing and
                          polls /tick forever (blank, never quiet); every later request
                          for it: /ok's page on green (#3cb44b).
+  /busy-once?k=KEY       the first request for a KEY: /busy (never quiet); every later
+                         request for it: /ok's page on green (#3cb44b).
   /crash                 an ordinary page (title "crash"); a test crashes its renderer over
                          CDP with Page.crash.
   /blank                 a page that stays one flat colour (#ffffff, nothing drawn, no
@@ -407,6 +409,14 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                 self.server.seen.add(key)
             if first:
                 return self._send(200, BLANK_BUSY_HTML)
+            return self._send(200, simple_page("ok", "OK", "#3cb44b"))
+        if path == "/busy-once":
+            key = arg("k", "")
+            with self.server.cache_lock:
+                first = ("busy", key) not in self.server.seen
+                self.server.seen.add(("busy", key))
+            if first:
+                return self._send(200, BUSY_HTML)
             return self._send(200, simple_page("ok", "OK", "#3cb44b"))
         if path == "/crash":
             return self._send(200, simple_page("crash", "This page's renderer will crash", "#e6f0ff"))
