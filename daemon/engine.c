@@ -544,6 +544,14 @@ void engine_kick(engine_t *e)
         engine_schedule(e);
 }
 
+void engine_settings_changed(engine_t *e)
+{
+    if (!e)
+        return;
+    warm_drop(e, "the settings changed");
+    engine_schedule(e);
+}
+
 void engine_cancel_job(engine_t *e, int64_t job_id)
 {
     for (int i = 0; e && i < e->nalloc; i++) {

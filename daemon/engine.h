@@ -17,6 +17,10 @@ typedef struct engine engine_t;
 engine_t *engine_new(struct daemon *d, char *err, size_t errlen);
 /* Jobs may have been queued: look now (cheap; called after writes that enqueue). */
 void engine_kick(engine_t *e);
+/* A reload changed a setting that warm contexts carry (deny_private): drops them, so the
+ * next capture starts with the new setting (a capture in flight keeps the one it began
+ * with). */
+void engine_settings_changed(engine_t *e);
 /* A job was canceled in the store: close its capture if one runs. */
 void engine_cancel_job(engine_t *e, int64_t job_id);
 /* The `browser` object of daemon.status. */

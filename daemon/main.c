@@ -229,7 +229,10 @@ static void signal_cb(uv_signal_t *h, int signum)
         d->cfg.log_level = nc.log_level;
         d->cfg.job_timeout_s = nc.job_timeout_s;
         d->cfg.height_cap = nc.height_cap;
-        d->cfg.deny_private = nc.deny_private;
+        if (nc.deny_private != d->cfg.deny_private) {
+            d->cfg.deny_private = nc.deny_private;
+            engine_settings_changed(d->engine);   /* the warm contexts carry it */
+        }
         d->cfg.hide_consent = nc.hide_consent;
         d->cfg.blocked_retries = nc.blocked_retries;
         if (nc.per_host_jobs != d->cfg.per_host_jobs) {

@@ -585,6 +585,20 @@ class ConfigTests(TestCase):
             ev, = capture_all(d, [fresh(self.site, "/ok")])
             self.assertEqual(ev["state"], "failed")
             self.assertIn("deny_private", ev["snapshot"]["error"])
+        # turned on by a reload: the next capture is refused too, not only the one after
+        # the context made ahead with the old setting (a reload drops those)
+        with Daemon(capture=True, config="deny_private = false\n") as d:
+            ev, = capture_all(d, [fresh(self.site, "/ok")])
+            self.assertEqual(ev["state"], "ok", ev)
+            wait_until(lambda: d.call("daemon.status")["browser"].get("warm"), 30,
+                       "a context made ahead")
+            with open(os.path.join(os.path.dirname(d.socket), "linksnapd.conf"), "w") as f:
+                f.write("deny_private = true\n")
+            d.proc.send_signal(signal.SIGHUP)
+            wait_until(lambda: "reloaded" in d.read_log(), 30, "the reload")
+            ev, = capture_all(d, [fresh(self.site, "/ok")])
+            self.assertEqual(ev["state"], "failed", ev)
+            self.assertIn("deny_private", ev["snapshot"]["error"])
 
     def test_remote_endpoint_over_tls_with_a_token(self):
         front = TlsTokenFront("s3cret-token")
