@@ -1,4 +1,4 @@
-/* snapshots.c -- snapshot rows: load one, a link's history newest first. A snapshot is
+/* snapshots.c -- snapshot rows: load one, a link's history newest first (a page at a time). A snapshot is
  * written only through its job (store/jobs.c); this file reads. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -85,6 +85,12 @@ int store_snapshot_get(store_t *s, int64_t id, store_snapshot_t **out)
 int store_snapshot_list(store_t *s, int64_t link_id, int limit, store_snapshot_t ***out,
                         size_t *n)
 {
+    return store_snapshot_page(s, link_id, limit, 0, out, n);
+}
+
+int store_snapshot_page(store_t *s, int64_t link_id, int limit, int64_t before_id,
+                        store_snapshot_t ***out, size_t *n)
+{
     *out = NULL;
     *n = 0;
     int rc = store_link_require(s, link_id);
@@ -95,6 +101,8 @@ int store_snapshot_list(store_t *s, int64_t link_id, int limit, store_snapshot_t
         return STORE_EINTERNAL;
     sqlite3_bind_int64(st, 1, link_id);
     sqlite3_bind_int(st, 2, limit);
+    /* keyset paging: ids below before_id, through the (link_id, id) index */
+    sqlite3_bind_int64(st, 3, before_id > 0 ? before_id : INT64_MAX);
     store_snapshot_t **v = NULL;
     size_t cnt = 0, cap = 0;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {

@@ -215,6 +215,9 @@ int store_snapshot_get(store_t *s, int64_t id, store_snapshot_t **out);
 /* A link's snapshots, newest first, at most limit. STORE_ENOTFOUND for an unknown link. */
 int store_snapshot_list(store_t *s, int64_t link_id, int limit, store_snapshot_t ***out,
                         size_t *n);
+/* The same, a page at a time: only snapshots with id < before_id (0 = from the newest). */
+int store_snapshot_page(store_t *s, int64_t link_id, int limit, int64_t before_id,
+                        store_snapshot_t ***out, size_t *n);
 void store_snapshot_list_free(store_snapshot_t **v, size_t n);
 
 typedef struct {

@@ -330,6 +330,19 @@ TEST(job_lifecycle)
     ASSERT_EQ(n, 2);
     ASSERT_STR_EQ(sv[0]->state, "queued");
     ASSERT_STR_EQ(sv[1]->state, "ok");
+    int64_t newest = sv[0]->id, older = sv[1]->id;
+    store_snapshot_list_free(sv, n);
+    /* a page at a time: ids below `before`, newest first, none below the oldest */
+    ASSERT_EQ(store_snapshot_page(s, ids[0], 1, 0, &sv, &n), STORE_OK);
+    ASSERT_EQ(n, 1);
+    ASSERT_EQ(sv[0]->id, newest);
+    store_snapshot_list_free(sv, n);
+    ASSERT_EQ(store_snapshot_page(s, ids[0], 1, newest, &sv, &n), STORE_OK);
+    ASSERT_EQ(n, 1);
+    ASSERT_EQ(sv[0]->id, older);
+    store_snapshot_list_free(sv, n);
+    ASSERT_EQ(store_snapshot_page(s, ids[0], 10, older, &sv, &n), STORE_OK);
+    ASSERT_EQ(n, 0);
     store_snapshot_list_free(sv, n);
     ASSERT_EQ(store_snapshot_list(s, 424242, 10, &sv, &n), STORE_ENOTFOUND);
 
