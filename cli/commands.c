@@ -1340,6 +1340,10 @@ const cli_command_t cli_commands[] = {
      "Shows what changed between the link's last two good captures, or its snapshots A\n"
      "(old) and B (new): regions of the picture added, removed or modified, blocks of text\n"
      "added and removed, and the path of a picture with the changes marked."},
+    {"history", cli_cmd_history, "ID [--limit N] [--all]",
+     "Lists a link's captures, newest first: id, time, state, HTTP status, and whether the\n"
+     "page changed against the good capture before it (and by how much of its area).\n"
+     "--limit sets the page size (1-500, default 50); --all follows every page."},
     {"snap", cmd_snap, "ID|URL [--wait]",
      "Queues a new capture of a link; --wait waits for it and exits as add --wait does."},
     {"jobs", cmd_jobs, "[STATE]", "Lists capture jobs (queued, running, done, failed, canceled)."},

@@ -105,7 +105,7 @@ json_t *wire_snapshot(const store_snapshot_t *x)
         timings = NULL;
     }
     json_t *files = wire_snapshot_files(x);
-    return json_pack("{s:I,s:I,s:s,s:o,s:o,s:o,s:o,s:o,s:o,s:b,s:b,s:o,s:o,s:o,s:o,s:o,s:i,s:o,s:o,s:o,s:o,s:o,s:o,s:o}",
+    json_t *o = json_pack("{s:I,s:I,s:s,s:o,s:o,s:o,s:o,s:o,s:o,s:b,s:b,s:o,s:o,s:o,s:o,s:o,s:i,s:o,s:o,s:o,s:o,s:o,s:o,s:o}",
         "id", (json_int_t)x->id, "link_id", (json_int_t)x->link_id, "state", x->state,
         "http_status", x->http_status ? json_integer(x->http_status) : json_null(),
         "final_url", wire_text(x->final_url, "the final URL of snapshot", (long long)x->id),
@@ -125,6 +125,15 @@ json_t *wire_snapshot(const store_snapshot_t *x)
         "network", network ? network : json_null(),
         "fidelity", fidelity ? fidelity : json_null(),
         "files", files);
+    /* the comparison with the good capture before (daemon/snapdiff.c), null until made */
+    json_t *change = !x->change_against ? json_null()
+        : json_pack("{s:I,s:b,s:f}", "against", (json_int_t)x->change_against, "changed",
+                    x->change_changed, "changed_fraction", x->change_fraction);
+    if (json_object_set_new(o, "change", change) != 0) {   /* frees change when o is NULL */
+        json_decref(o);
+        o = NULL;
+    }
+    return o;
 }
 
 json_t *wire_link(const store_link_t *l)

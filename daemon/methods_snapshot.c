@@ -68,16 +68,18 @@ static int m_snapshot_request(method_call_t *call)
     return 0;
 }
 
+/* A link's captures, newest first, a page at a time: {snapshots, next_before}. */
 static int m_snapshot_list(method_call_t *call)
 {
-    static const char *const known[] = {"link_id", "limit", NULL};
-    int64_t link_id, limit = 50;
+    static const char *const known[] = {"link_id", "limit", "before", NULL};
+    int64_t link_id, limit = 50, before = 0;
     if (param_reject_unknown(call, known) || param_int(call, "link_id", 1, 1, INT64_MAX, &link_id) ||
-        param_int(call, "limit", 0, 1, 1000, &limit))
+        param_int(call, "limit", 0, 1, 1000, &limit) ||
+        param_int(call, "before", 0, 1, INT64_MAX, &before))
         return -1;
     store_snapshot_t **v;
     size_t n;
-    int rc = store_snapshot_list(call->db, link_id, (int)limit, &v, &n);
+    int rc = store_snapshot_page(call->db, link_id, (int)limit, before, &v, &n);
     if (rc)
         return method_fail_store(call, rc, NULL);
     json_t *arr = json_array();
@@ -86,8 +88,11 @@ static int m_snapshot_list(method_call_t *call)
             json_decref(arr);
             arr = NULL;
         }
+    /* a full page may have more behind it; the next call passes this as before */
+    json_int_t next = n == (size_t)limit ? (json_int_t)v[n - 1]->id : 0;
     store_snapshot_list_free(v, n);
-    call->result = arr ? json_pack("{s:o}", "snapshots", arr) : NULL;
+    call->result = arr ? json_pack("{s:o,s:o}", "snapshots", arr, "next_before",
+                                   next ? json_integer(next) : json_null()) : NULL;
     return call->result ? 0 : method_fail(call, RPC_INTERNAL_ERROR, "out of memory");
 }
 

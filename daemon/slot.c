@@ -15,6 +15,7 @@
 #include "formats.h"
 #include "json_link.h"
 #include "log.h"
+#include "snapdiff.h"
 #include "util.h"
 
 /* The files of a capture nobody will point at (canceled, failed, gone, taken again). */
@@ -99,6 +100,9 @@ static void finish_done_cb(method_call_t *call, void *ud)
             jobs_publish_finished(e, s->job, "canceled", "canceled by the user");
     } else if (op->kind == OP_FINISH) {
         jobs_publish_finished(e, s->job, op->result.state, op->result.error);
+        /* history: a good capture is compared with the good one before it (off the loop) */
+        if (!strcmp(op->result.state, "ok") || !strcmp(op->result.state, "partial"))
+            snapdiff_after_capture(e->d, s->job->snapshot_id);
     } else {
         jobs_publish(e, "job.retry",
                 json_pack("{s:I,s:I,s:i,s:s,s:I}", "job_id", (json_int_t)s->job->id,

@@ -2,7 +2,9 @@
  * (given, or a link's last two good ones as store_snapshot_good defines them), the visual
  * diff of their screenshots (diff/imgdiff.c, with the overlay kept under
  * <state_dir>/snapshots/diffs/ once drawn) and the blocks of their text added and removed
- * (diff/textdiff.c). Knows nothing of the loop or sockets. */
+ * (diff/textdiff.c). The same comparison runs after every good capture against the good
+ * one before it, and its figures are kept as the new snapshot's `change`
+ * (snapdiff_after_capture: thread pool, then the writer). Knows nothing of sockets. */
 #include "snapdiff.h"
 
 #include <errno.h>
@@ -12,7 +14,9 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "dispatch.h"
 #include "imgdiff.h"
+#include "log.h"
 #include "textdiff.h"
 #include "util.h"
 
@@ -157,7 +161,7 @@ static json_t *json_regions(const imgdiff_result_t *r)
 
 /* The visual diff into res (changed_fraction, regions, image, widths), or -1 (call failed). */
 static int image_diff(method_call_t *call, const store_snapshot_t *from, const store_snapshot_t *to,
-                      json_t *res)
+                      int overlay_wanted, json_t *res)
 {
     char dir[UTIL_PATH_MAX], overlay[UTIL_PATH_MAX], err[600];
     if (util_path(dir, "%s/snapshots/diffs", call->cfg->state_dir) != 0 ||
@@ -168,7 +172,7 @@ static int image_diff(method_call_t *call, const store_snapshot_t *from, const s
         return method_fail(call, RPC_IO_ERROR, "cannot make %s: %s", dir, strerror(-rc));
     /* the overlay is drawn on the first request and kept */
     int have = access(overlay, F_OK) == 0;
-    imgdiff_opts_t o = {.overlay_path = have ? NULL : overlay};
+    imgdiff_opts_t o = {.overlay_path = have || !overlay_wanted ? NULL : overlay};
     imgdiff_result_t r;
     if (imgdiff_files(from->path, to->path, &o, &r, err, sizeof err) != 0)
         return method_fail(call, RPC_IO_ERROR, "cannot compare snapshots %lld and %lld: %s",
@@ -176,7 +180,8 @@ static int image_diff(method_call_t *call, const store_snapshot_t *from, const s
     json_t *regions = json_regions(&r);
     int bad = !regions || json_object_set_new(res, "regions", regions) ||
               json_object_set_new(res, "changed_fraction", json_real(r.changed_fraction)) ||
-              json_object_set_new(res, "image", json_pack("{s:s}", "path", overlay)) ||
+              json_object_set_new(res, "image", have || overlay_wanted
+                                  ? json_pack("{s:s}", "path", overlay) : json_null()) ||
               json_object_set_new(res, "aligned", json_boolean(r.aligned)) ||
               json_object_set_new(res, "changed", json_boolean(r.nregions > 0));
     if (!bad && r.nregions > MAX_REGIONS)
@@ -188,6 +193,51 @@ static int image_diff(method_call_t *call, const store_snapshot_t *from, const s
                                                            (json_int_t)r.to_w));
     imgdiff_result_free(&r);
     return bad ? method_fail(call, RPC_INTERNAL_ERROR, "out of memory") : 0;
+}
+
+/* The diff of two snapshots with screenshots: {from, to, link_id, changed,
+ * changed_fraction, regions, image, text, ...}, or NULL (call failed). Without overlay no
+ * picture is drawn and image is null. */
+static json_t *compare(method_call_t *call, const store_snapshot_t *from,
+                       const store_snapshot_t *to, int overlay)
+{
+    json_t *text = NULL;
+    json_t *res = json_pack("{s:I,s:I,s:I}", "from", (json_int_t)from->id, "to", (json_int_t)to->id,
+                    "link_id", (json_int_t)to->link_id);
+    if (!res) {
+        method_fail(call, RPC_INTERNAL_ERROR, "out of memory");
+        goto fail;
+    }
+    if (from->sha256 && to->sha256 && strcmp(from->sha256, to->sha256) == 0) {
+        /* the same picture: unchanged at once */
+        if (json_object_set_new(res, "changed", json_false()) ||
+            json_object_set_new(res, "changed_fraction", json_real(0)) ||
+            json_object_set_new(res, "regions", json_array()) ||
+            json_object_set_new(res, "image", json_null()) ||
+            json_object_set_new(res, "text", json_pack("{s:[],s:[]}", "added", "removed"))) {
+            method_fail(call, RPC_INTERNAL_ERROR, "out of memory");
+            goto fail;
+        }
+    } else {
+        if (image_diff(call, from, to, overlay, res) || !(text = text_diff(call, from->id, to->id)))
+            goto fail;
+        /* a text change counts toward `changed` as a visual one does */
+        int changed = json_is_true(json_object_get(res, "changed")) ||
+                      json_array_size(json_object_get(text, "added")) > 0 ||
+                      json_array_size(json_object_get(text, "removed")) > 0;
+        if (json_object_set_new(res, "text", text) ||
+            json_object_set_new(res, "changed", json_boolean(changed))) {
+            text = NULL;
+            method_fail(call, RPC_INTERNAL_ERROR, "out of memory");
+            goto fail;
+        }
+        text = NULL;
+    }
+    return res;
+fail:
+    json_decref(res);
+    json_decref(text);
+    return NULL;
 }
 
 int snapdiff_method(method_call_t *call)
@@ -207,7 +257,7 @@ int snapdiff_method(method_call_t *call)
                            "missing param '%s' (give 'from' and 'to', or 'link_id')",
                            from_id ? "to" : "from");
     store_snapshot_t *from = NULL, *to = NULL;
-    json_t *res = NULL, *text = NULL;
+    json_t *res = NULL;
     int rc, ret = -1;
     if (link_id) {
         if (last_two_good(call, link_id, &from, &to))
@@ -231,44 +281,133 @@ int snapdiff_method(method_call_t *call)
                     (long long)none->id, none->state);
         goto done;
     }
-    res = json_pack("{s:I,s:I,s:I}", "from", (json_int_t)from->id, "to", (json_int_t)to->id,
-                    "link_id", (json_int_t)to->link_id);
-    if (!res) {
-        method_fail(call, RPC_INTERNAL_ERROR, "out of memory");
+    if (!(res = compare(call, from, to, 1)))
         goto done;
-    }
-    if (from->sha256 && to->sha256 && strcmp(from->sha256, to->sha256) == 0) {
-        /* the same picture: unchanged at once */
-        if (json_object_set_new(res, "changed", json_false()) ||
-            json_object_set_new(res, "changed_fraction", json_real(0)) ||
-            json_object_set_new(res, "regions", json_array()) ||
-            json_object_set_new(res, "image", json_null()) ||
-            json_object_set_new(res, "text", json_pack("{s:[],s:[]}", "added", "removed"))) {
-            method_fail(call, RPC_INTERNAL_ERROR, "out of memory");
-            goto done;
-        }
-    } else {
-        if (image_diff(call, from, to, res) || !(text = text_diff(call, from->id, to->id)))
-            goto done;
-        /* a text change counts toward `changed` as a visual one does */
-        int changed = json_is_true(json_object_get(res, "changed")) ||
-                      json_array_size(json_object_get(text, "added")) > 0 ||
-                      json_array_size(json_object_get(text, "removed")) > 0;
-        if (json_object_set_new(res, "text", text) ||
-            json_object_set_new(res, "changed", json_boolean(changed))) {
-            text = NULL;
-            method_fail(call, RPC_INTERNAL_ERROR, "out of memory");
-            goto done;
-        }
-        text = NULL;
-    }
     call->result = res;
     res = NULL;
     ret = 0;
 done:
     json_decref(res);
-    json_decref(text);
     store_snapshot_free(from);
     store_snapshot_free(to);
     return ret;
+}
+
+/* ---- the change object: every good capture against the good one before it ------------ */
+
+/* A comparison with the baseline that changed at least this fraction of the page's area,
+ * or any block of text, is `changed` (a watch's threshold will replace it). */
+#define CHANGE_THRESHOLD 0.001
+
+typedef struct {
+    method_call_t call;     /* first the comparison (thread pool), then the save (writer) */
+    daemon_t *d;
+    int64_t id;
+} change_job_t;
+
+/* HEAVY: params {id}; result {id, against, changed, changed_fraction}, or no result when
+ * the capture is not good or has no baseline (nothing to store). */
+static int change_compare_fn(method_call_t *call)
+{
+    int64_t id = json_integer_value(json_object_get(call->params, "id"));
+    store_snapshot_t *to = NULL, *from = NULL;
+    json_t *res = NULL;
+    int rc = store_snapshot_get(call->db, id, &to);
+    if (rc) {
+        method_fail_store(call, rc, NULL);
+        goto done;
+    }
+    /* a capture that is not good is never compared (and so never a baseline later) */
+    if (!store_snapshot_good(to) || !to->path)
+        goto done;
+    if ((rc = store_snapshot_baseline(call->db, id, &from))) {
+        method_fail_store(call, rc, NULL);
+        goto done;
+    }
+    if (!from)
+        goto done;   /* the link's first good capture */
+    if (!(res = compare(call, from, to, 0)))
+        goto done;
+    double frac = json_number_value(json_object_get(res, "changed_fraction"));
+    const json_t *text = json_object_get(res, "text");
+    int changed = frac >= CHANGE_THRESHOLD ||
+                  json_array_size(json_object_get(text, "added")) > 0 ||
+                  json_array_size(json_object_get(text, "removed")) > 0;
+    call->result = json_pack("{s:I,s:I,s:b,s:f}", "id", (json_int_t)id, "against",
+                             (json_int_t)from->id, "changed", changed, "changed_fraction", frac);
+    if (!call->result)
+        method_fail(call, RPC_INTERNAL_ERROR, "out of memory");
+done:
+    json_decref(res);
+    store_snapshot_free(from);
+    store_snapshot_free(to);
+    return call->err_code ? -1 : 0;
+}
+
+/* WRITE: params are change_compare_fn's result. */
+static int change_save_fn(method_call_t *call)
+{
+    const json_t *p = call->params;
+    int rc = store_snapshot_set_change(call->db, json_integer_value(json_object_get(p, "id")),
+                                       json_integer_value(json_object_get(p, "against")),
+                                       json_is_true(json_object_get(p, "changed")),
+                                       json_number_value(json_object_get(p, "changed_fraction")));
+    /* a capture deleted meanwhile has no change to keep */
+    return rc && rc != STORE_ENOTFOUND ? method_fail_store(call, rc, NULL) : 0;
+}
+
+static const method_def_t change_compare_def = {
+    .name = "snapshot.change", .fn = change_compare_fn, .kind = METHOD_HEAVY};
+static const method_def_t change_save_def = {
+    .name = "snapshot.change", .fn = change_save_fn, .kind = METHOD_WRITE};
+
+static void change_job_free(change_job_t *j)
+{
+    json_decref(j->call.params);
+    json_decref(j->call.result);
+    json_decref(j->call.err_data);
+    json_decref(j->call.events);
+    free(j);
+}
+
+static void change_saved_cb(method_call_t *call, void *ud)
+{
+    change_job_t *j = ud;
+    if (call->err_code)
+        log_warn("snapshot %lld: cannot save its change: %s", (long long)j->id, call->err_msg);
+    change_job_free(j);
+}
+
+static void change_compared_cb(method_call_t *call, void *ud)
+{
+    change_job_t *j = ud;
+    if (call->err_code) {
+        log_warn("snapshot %lld: cannot compare it with the capture before: %s",
+                 (long long)j->id, call->err_msg);
+        change_job_free(j);
+        return;
+    }
+    if (!call->result) {   /* not good, or the first good capture */
+        change_job_free(j);
+        return;
+    }
+    json_t *params = call->result;
+    json_decref(call->params);
+    *call = (method_call_t){.method = "snapshot.change", .params = params};
+    dispatch_run(j->d, &change_save_def, call, change_saved_cb, j);
+}
+
+void snapdiff_after_capture(daemon_t *d, int64_t snapshot_id)
+{
+    change_job_t *j = calloc(1, sizeof *j);
+    if (!j || !(j->call.params = json_pack("{s:I}", "id", (json_int_t)snapshot_id))) {
+        free(j);
+        log_warn("snapshot %lld: out of memory; it is not compared with the capture before",
+                 (long long)snapshot_id);
+        return;
+    }
+    j->d = d;
+    j->id = snapshot_id;
+    j->call.method = "snapshot.change";
+    dispatch_run(d, &change_compare_def, &j->call, change_compared_cb, j);
 }

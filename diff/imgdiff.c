@@ -608,10 +608,16 @@ int imgdiff_files(const char *from_path, const char *to_path, const imgdiff_opts
     if (hash_rows(&c.a, c.cw, &c.ha, err, errlen) != 0 || hash_rows(&c.b, c.cw, &c.hb, err, errlen) != 0)
         goto done;
     /* pass 2 reads both again from the top */
+    uint32_t ha = c.a.h, hb = c.b.h, wa = c.a.w, wb = c.b.w;
     src_close(&c.a);
     src_close(&c.b);
     if (src_open(&c.a, from_path, &o, err, errlen) != 0 || src_open(&c.b, to_path, &o, err, errlen) != 0)
         goto done;
+    /* a file replaced between the passes would not match the row hashes of pass 1 */
+    if (c.a.h != ha || c.b.h != hb || c.a.w != wa || c.b.w != wb) {
+        snprintf(err, errlen, "a picture changed while it was being compared");
+        goto done;
+    }
     if (!(c.pair = malloc((size_t)c.b.h * sizeof *c.pair))) {
         snprintf(err, errlen, "out of memory aligning %u rows", c.b.h);
         goto done;

@@ -244,6 +244,13 @@ static const char *const migrations[] = {
     "  coalesce(n.http_status, 0) BETWEEN 400 AND 599 FROM snapshots n WHERE n.link_id = links.id"
     "  AND n.state IN ('ok', 'partial', 'failed', 'blocked') ORDER BY n.id DESC LIMIT 1);"
     "CREATE INDEX links_broken ON links(id) WHERE broken = 1;",
+    /* 13: history (issue 20). A good capture is compared with the link's good capture
+     *    before it (daemon/snapdiff.c): change_against names that baseline, change_changed
+     *    and change_fraction are the result. NULL: not compared (the first good capture, a
+     *    capture that is not good, or one older than this step). */
+    "ALTER TABLE snapshots ADD COLUMN change_against INTEGER;"
+    "ALTER TABLE snapshots ADD COLUMN change_changed INTEGER;"
+    "ALTER TABLE snapshots ADD COLUMN change_fraction REAL;",
 };
 
 int store_schema_code(store_t *s, int version)

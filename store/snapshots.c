@@ -1,4 +1,4 @@
-/* snapshots.c -- snapshot rows: load one, a link's history newest first. A snapshot is
+/* snapshots.c -- snapshot rows: load one, a link's history newest first (a page at a time). A snapshot is
  * written only through its job (store/jobs.c); this file reads. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,6 +43,9 @@ static store_snapshot_t *snapshot_from_row(sqlite3_stmt *st)
     x->created_at = sqlite3_column_int64(st, 16);
     x->finished_at = sqlite3_column_int64(st, 17);
     x->partial_kind = (store_partial_t)sqlite3_column_int(st, 21);
+    x->change_against = sqlite3_column_int64(st, 22);
+    x->change_changed = sqlite3_column_int(st, 23);
+    x->change_fraction = sqlite3_column_double(st, 24);
     static const int text_cols[] = {4, 5, 10, 11, 13, 14, 18, 19, 20};
     char **text_fields[] = {&x->final_url, &x->title, &x->path, &x->thumb_path, &x->sha256,
                             &x->error, &x->timings, &x->redirects, &x->files};
@@ -85,6 +88,12 @@ int store_snapshot_get(store_t *s, int64_t id, store_snapshot_t **out)
 int store_snapshot_list(store_t *s, int64_t link_id, int limit, store_snapshot_t ***out,
                         size_t *n)
 {
+    return store_snapshot_page(s, link_id, limit, 0, out, n);
+}
+
+int store_snapshot_page(store_t *s, int64_t link_id, int limit, int64_t before_id,
+                        store_snapshot_t ***out, size_t *n)
+{
     *out = NULL;
     *n = 0;
     int rc = store_link_require(s, link_id);
@@ -95,6 +104,8 @@ int store_snapshot_list(store_t *s, int64_t link_id, int limit, store_snapshot_t
         return STORE_EINTERNAL;
     sqlite3_bind_int64(st, 1, link_id);
     sqlite3_bind_int(st, 2, limit);
+    /* keyset paging: ids below before_id, through the (link_id, id) index */
+    sqlite3_bind_int64(st, 3, before_id > 0 ? before_id : INT64_MAX);
     store_snapshot_t **v = NULL;
     size_t cnt = 0, cap = 0;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -160,4 +171,51 @@ int store_link_has_good(store_t *s, int64_t link_id, int *yes)
         *yes = sqlite3_column_int(st, 0);
     sqlite3_finalize(st);
     return rc == SQLITE_ROW ? STORE_OK : store_fail_sqlite(s, rc, "look for a good capture");
+}
+
+int store_snapshot_baseline(store_t *s, int64_t id, store_snapshot_t **out)
+{
+    *out = NULL;
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v3(s->db, "SELECT " STORE_SNAPSHOT_COLS " FROM snapshots WHERE "
+                                "link_id = (SELECT link_id FROM snapshots WHERE id = ?1) AND "
+                                "id < ?1 AND path IS NOT NULL AND "
+                                "linksnap_good(state, http_status, blank, partial_kind) "
+                                "ORDER BY id DESC LIMIT 1",
+                                -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
+    if (rc != SQLITE_OK)
+        return store_fail_sqlite(s, rc, "find a capture's baseline");
+    sqlite3_bind_int64(st, 1, id);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW && !(*out = snapshot_from_row(st))) {
+        sqlite3_finalize(st);
+        return store_fail(s, STORE_ENOMEM, "out of memory finding a capture's baseline");
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return store_fail_sqlite(s, rc, "find a capture's baseline");
+    return STORE_OK;
+}
+
+int store_snapshot_set_change(store_t *s, int64_t id, int64_t against, int changed,
+                              double fraction)
+{
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v3(s->db, "UPDATE snapshots SET change_against = ?2, "
+                                "change_changed = ?3, change_fraction = ?4 WHERE id = ?1",
+                                -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
+    if (rc != SQLITE_OK)
+        return store_fail_sqlite(s, rc, "save a capture's change");
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_int64(st, 2, against);
+    sqlite3_bind_int(st, 3, changed);
+    sqlite3_bind_double(st, 4, fraction);
+    rc = sqlite3_step(st);
+    int gone = sqlite3_changes(s->db) == 0;
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return store_fail_sqlite(s, rc, "save a capture's change");
+    /* the capture (its link) was deleted meanwhile */
+    return gone ? store_fail(s, STORE_ENOTFOUND, "snapshot %lld not found", (long long)id)
+                : STORE_OK;
 }

@@ -115,7 +115,7 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_JOB_INSERT] = "INSERT INTO jobs(link_id, snapshot_id, state, created_at, updated_at) "
                       "VALUES (?1, ?2, 'queued', ?3, ?3)",
     [ST_SNAPSHOTS_OF_LINK] = "SELECT " SNAPSHOT_COLS " FROM snapshots WHERE link_id = ?1 "
-                             "ORDER BY id DESC LIMIT ?2",
+                             "AND id < ?3 ORDER BY id DESC LIMIT ?2",
     [ST_JOB_BY_ID] = "SELECT " JOB_COLS " FROM jobs j JOIN links l ON l.id = j.link_id WHERE j.id = ?1",
     [ST_JOB_ACTIVE_OF_LINK] = "SELECT id FROM jobs WHERE link_id = ?1 AND state IN ('queued', 'running') "
                               "ORDER BY id LIMIT 1",

@@ -142,6 +142,11 @@ typedef struct {
     int truncated, blank, attempt;
     int64_t created_at, finished_at;   /* ms; finished_at 0 = not finished */
     store_partial_t partial_kind;
+    /* the comparison with the link's good capture before (schema 13): change_against 0 =
+     * not compared; then change_changed and change_fraction mean nothing */
+    int64_t change_against;
+    int change_changed;
+    double change_fraction;
 } store_snapshot_t;
 
 typedef struct {
@@ -215,7 +220,17 @@ int store_snapshot_get(store_t *s, int64_t id, store_snapshot_t **out);
 /* A link's snapshots, newest first, at most limit. STORE_ENOTFOUND for an unknown link. */
 int store_snapshot_list(store_t *s, int64_t link_id, int limit, store_snapshot_t ***out,
                         size_t *n);
+/* The same, a page at a time: only snapshots with id < before_id (0 = from the newest). */
+int store_snapshot_page(store_t *s, int64_t link_id, int limit, int64_t before_id,
+                        store_snapshot_t ***out, size_t *n);
 void store_snapshot_list_free(store_snapshot_t **v, size_t n);
+/* The baseline of snapshot id: the newest good capture (store_snapshot_good) of the same
+ * link before it that has a screenshot, in *out (owned), or *out NULL when there is none.
+ * A capture that is not good is never a baseline. */
+int store_snapshot_baseline(store_t *s, int64_t id, store_snapshot_t **out);
+/* Stores the comparison of snapshot id with its baseline `against` (a writer call). */
+int store_snapshot_set_change(store_t *s, int64_t id, int64_t against, int changed,
+                              double fraction);
 
 typedef struct {
     int64_t id, link_id, snapshot_id;

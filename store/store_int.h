@@ -22,7 +22,8 @@ typedef enum {
 /* Column lists shared by the statements and the row readers (snapshots.c, jobs.c). */
 #define STORE_SNAPSHOT_COLS "id, link_id, state, http_status, final_url, title, width, height, " \
                             "truncated, blank, path, thumb_path, bytes, sha256, error, attempt, " \
-                            "created_at, finished_at, timings, redirects, files, partial_kind"
+                            "created_at, finished_at, timings, redirects, files, partial_kind, " \
+                            "change_against, change_changed, change_fraction"
 #define STORE_JOB_COLS "j.id, j.link_id, j.snapshot_id, j.state, j.attempt, j.not_before, " \
                        "j.created_at, j.updated_at, l.url, j.error, j.formats, j.priority, j.host"
 

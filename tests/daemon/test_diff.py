@@ -9,6 +9,7 @@ busy while the loop must go on answering."""
 import json
 import os
 import select
+import time
 
 import pngread
 from linepng import page_rows, write_png
@@ -139,6 +140,46 @@ class Diff(TestCase):
                          (False, 0, [], None))
         p = self.d.cli("diff", str(link))
         self.assertIn("unchanged", p.stdout)
+
+    def change_of(self, sid):
+        """The snapshot's change once linksnapd compared it (it does so off the loop after
+        job.finished); fails after a minute without one."""
+        deadline = time.monotonic() + 60
+        while True:
+            snap = self.d.call("snapshot.get", {"id": sid})["snapshot"]
+            if snap["change"] is not None or time.monotonic() > deadline:
+                return snap["change"]
+            time.sleep(0.05)
+
+    def test_history_change_object(self):
+        # two captures of different pictures: the second changed against the first, by the
+        # figure snapshot.diff gives for the pair
+        link, (n1, n2) = self.capture(url("noisy"), 2)
+        ch = self.change_of(n2)
+        self.assertIsNotNone(ch)
+        self.assertEqual((ch["against"], ch["changed"]), (n1, True))
+        r = self.d.call("snapshot.diff", {"from": n1, "to": n2})
+        self.assertAlmostEqual(ch["changed_fraction"], r["changed_fraction"], places=6)
+        self.assertGreater(ch["changed_fraction"], 0.001)
+        # equal pictures: unchanged (sha256 equal), fraction 0
+        same, (e1, e2) = self.capture(url("same"), 2)
+        self.assertEqual(self.change_of(e2),
+                         {"against": e1, "changed": False, "changed_fraction": 0})
+        # the first good capture and a failed one are never compared
+        self.assertIsNone(self.d.call("snapshot.get", {"id": e1})["snapshot"]["change"])
+        bad, (f1,) = self.capture(url("refused"), 1)
+        self.assertIsNone(self.d.call("snapshot.get", {"id": f1})["snapshot"]["change"])
+        # snapshot.list pages the history newest first; linksnap history shows the change
+        page = self.d.call("snapshot.list", {"link_id": link, "limit": 1})
+        self.assertEqual([x["id"] for x in page["snapshots"]], [n2])
+        self.assertEqual(page["next_before"], n2)
+        page = self.d.call("snapshot.list", {"link_id": link, "limit": 1, "before": n2})
+        self.assertEqual([x["id"] for x in page["snapshots"]], [n1])
+        p = self.d.cli("history", str(same))
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("unchanged vs #%d" % e1, p.stdout)
+        p = self.d.cli("history", str(link))
+        self.assertIn("changed %.2f%% vs #%d" % (ch["changed_fraction"] * 100, n1), p.stdout)
 
     def test_bad_input(self):
         link, (ok,) = self.capture(url("noisy"), 1)

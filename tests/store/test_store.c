@@ -330,6 +330,19 @@ TEST(job_lifecycle)
     ASSERT_EQ(n, 2);
     ASSERT_STR_EQ(sv[0]->state, "queued");
     ASSERT_STR_EQ(sv[1]->state, "ok");
+    int64_t newest = sv[0]->id, older = sv[1]->id;
+    store_snapshot_list_free(sv, n);
+    /* a page at a time: ids below `before`, newest first, none below the oldest */
+    ASSERT_EQ(store_snapshot_page(s, ids[0], 1, 0, &sv, &n), STORE_OK);
+    ASSERT_EQ(n, 1);
+    ASSERT_EQ(sv[0]->id, newest);
+    store_snapshot_list_free(sv, n);
+    ASSERT_EQ(store_snapshot_page(s, ids[0], 1, newest, &sv, &n), STORE_OK);
+    ASSERT_EQ(n, 1);
+    ASSERT_EQ(sv[0]->id, older);
+    store_snapshot_list_free(sv, n);
+    ASSERT_EQ(store_snapshot_page(s, ids[0], 10, older, &sv, &n), STORE_OK);
+    ASSERT_EQ(n, 0);
     store_snapshot_list_free(sv, n);
     ASSERT_EQ(store_snapshot_list(s, 424242, 10, &sv, &n), STORE_ENOTFOUND);
 
@@ -457,6 +470,77 @@ TEST(broken_follows_the_last_capture)
 
 /* A database from before schema 12: a link whose last capture answered 404 is broken
  * after the migration, one whose last capture was good (after a 404) is not. */
+/* One capture of link with a screenshot, ending as given; its snapshot id, or -1. */
+static int64_t shot_capture(store_t *s, int64_t link, const char *state, int status, int64_t t)
+{
+    int64_t job, snap;
+    int created;
+    store_job_t **v;
+    size_t n;
+    if (store_begin(s) || store_job_request(s, link, t, &job, &created) ||
+        store_job_claim(s, t, 8, &v, &n) || n != 1)
+        return -1;
+    snap = v[0]->snapshot_id;
+    store_job_list_free(v, n);
+    store_job_result_t r = {.job_id = job, .state = state, .http_status = status,
+                            .path = "/x/shot.png", .sha256 = "ab", .width = 1280,
+                            .height = 800, .now_ms = t};
+    if (store_job_finish(s, &r) || store_commit(s))
+        return -1;
+    return snap;
+}
+
+/* History: a capture's baseline is the newest good capture of its link before it; one
+ * that is not good (a 503, a failure) is skipped, never the baseline. The change kept
+ * on a snapshot reads back. */
+TEST(baseline_skips_captures_that_are_not_good)
+{
+    store_t *s = open_fresh("baseline.db");
+    ASSERT_NOT_NULL(s);
+    int64_t link, other;
+    int created;
+    store_link_add_t in = {.url = "https://h.example/", .now_ms = 1000};
+    store_link_add_t in2 = {.url = "https://i.example/", .now_ms = 1000};
+    ASSERT_EQ(store_begin(s), STORE_OK);
+    ASSERT_EQ(store_link_add(s, &in, &link, &created), STORE_OK);
+    ASSERT_EQ(store_link_add(s, &in2, &other, &created), STORE_OK);
+    ASSERT_EQ(store_commit(s), STORE_OK);
+    int64_t s1 = shot_capture(s, link, "ok", 200, 2000);
+    int64_t o1 = shot_capture(s, other, "ok", 200, 2500);   /* another link's: never */
+    int64_t s2 = shot_capture(s, link, "partial", 503, 3000);
+    int64_t s3 = shot_capture(s, link, "failed", 0, 3500);
+    int64_t s4 = shot_capture(s, link, "ok", 200, 4000);
+    ASSERT_GT(s1, 0);
+    ASSERT_GT(o1, 0);
+    ASSERT_GT(s2, 0);
+    ASSERT_GT(s3, 0);
+    ASSERT_GT(s4, 0);
+    store_snapshot_t *b;
+    ASSERT_EQ(store_snapshot_baseline(s, s1, &b), STORE_OK);
+    ASSERT_NULL(b);                                   /* the first good capture */
+    ASSERT_EQ(store_snapshot_baseline(s, s4, &b), STORE_OK);
+    ASSERT_NOT_NULL(b);
+    ASSERT_EQ(b->id, s1);                             /* the 503 and the failure skipped */
+    store_snapshot_free(b);
+
+    ASSERT_EQ(store_begin(s), STORE_OK);
+    ASSERT_EQ(store_snapshot_set_change(s, s4, s1, 1, 0.25), STORE_OK);
+    ASSERT_EQ(store_snapshot_set_change(s, 424242, s1, 0, 0), STORE_ENOTFOUND);
+    ASSERT_EQ(store_commit(s), STORE_OK);
+    store_snapshot_t *x;
+    ASSERT_EQ(store_snapshot_get(s, s4, &x), STORE_OK);
+    ASSERT_EQ(x->change_against, s1);
+    ASSERT_EQ(x->change_changed, 1);
+    ASSERT(x->change_fraction == 0.25);
+    store_snapshot_free(x);
+    ASSERT_EQ(store_snapshot_get(s, s2, &x), STORE_OK);
+    ASSERT_EQ(x->change_against, 0);                  /* never compared */
+    store_snapshot_free(x);
+    ASSERT_EQ(store_integrity_check(s), STORE_OK);
+    store_close(s);
+    return 0;
+}
+
 TEST(broken_migration_reads_old_captures)
 {
     const char *path;
@@ -596,6 +680,7 @@ TEST_LIST = {
     TEST_ENTRY(job_lifecycle),
     TEST_ENTRY(migration_from_v1),
     TEST_ENTRY(broken_follows_the_last_capture),
+    TEST_ENTRY(baseline_skips_captures_that_are_not_good),
     TEST_ENTRY(broken_migration_reads_old_captures),
     TEST_ENTRY(newer_database_refused),
     TEST_ENTRY(not_a_database_refused),
