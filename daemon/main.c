@@ -123,8 +123,9 @@ static void writer_closed_cb(void *ud)
     d->scheduler = NULL;
     store_close(d->reader);
     d->reader = NULL;
-    readpool_free(d->readpool);
-    d->readpool = NULL;
+    /* the readers' pool stays until the loop has run dry (daemon_run's end): work on the
+     * thread pool may still hold one of its connections (a capture's comparison with the
+     * last good one, started as the capture finished) */
     uv_close((uv_handle_t *)&d->sig_term, handle_close_cb);
     uv_close((uv_handle_t *)&d->sig_int, handle_close_cb);
     uv_close((uv_handle_t *)&d->sig_hup, handle_close_cb);

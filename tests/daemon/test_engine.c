@@ -15,6 +15,7 @@
 #include "daemon.h"
 #include "engine.h"
 #include "log.h"
+#include "readpool.h"
 #include "store.h"
 #include "test.h"
 
@@ -159,6 +160,9 @@ TEST(engine_runs_jobs_without_chromium)
     ASSERT_EQ(add_links(wdb, r), 0);
     ASSERT_MSG(store_open(d->db_path, STORE_OPEN_READONLY, &d->reader, err, sizeof err) == STORE_OK,
                "%s", err);
+    /* the readers' pool: what runs after a capture (the comparison with the last good one)
+     * reads through it, as in linksnapd */
+    ASSERT((d->readpool = readpool_new(d->db_path, 1)) != NULL);
     ASSERT((d->events = events_new()) != NULL);
     ASSERT_MSG((d->writer = writer_new(d->loop, wdb, 100, err, sizeof err)) != NULL, "%s", err);
     ASSERT((r->retries = json_array()) != NULL);
@@ -176,6 +180,8 @@ TEST(engine_runs_jobs_without_chromium)
     engine_free(d->engine);
     d->engine = NULL;
     uv_run(d->loop, UV_RUN_DEFAULT);
+    readpool_free(d->readpool);
+    d->readpool = NULL;
     ASSERT_EQ(uv_loop_close(d->loop), 0);
     ASSERT_EQ(r->guard_fired, 0);
 

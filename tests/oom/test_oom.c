@@ -464,7 +464,8 @@ static const char wire_want[] =
     "\"redirects\":[{\"url\":\"http://xn--r8jz45g.jp/c\",\"status\":301}],"
     "\"network\":{\"requests\":3},\"fidelity\":{\"wall\":null},"
     "\"files\":{\"mhtml\":{\"path\":\"c.mhtml\",\"bytes\":99},"
-    "\"png\":{\"path\":\"c.png\",\"bytes\":4321}}}}\n"
+    "\"png\":{\"path\":\"c.png\",\"bytes\":4321}},\"change\":null},"
+    "\"broken\":false,\"http_status\":200}\n"
     "{\"name\":\"Rust\",\"key\":\"rust\",\"count\":2}\n";
 
 static int wl_wire(void)
