@@ -10,6 +10,7 @@
 #include <string.h>
 #include <utf8proc.h>
 
+#include "buf.h"
 #include "store_int.h"
 #include "util.h"
 
@@ -464,42 +465,13 @@ int store_fts_register(store_t *s)
 
 /* ---- the MATCH expression ------------------------------------------------------------ */
 
-typedef struct {
-    char *p;
-    size_t n, cap;
-    int oom;
-} sbuf_t;
-
-static void sb_put(sbuf_t *b, const char *p, size_t n)
+/* p[0..n) as an FTS5 string: in double quotes, a quote doubled. 0 or -ENOMEM. */
+static int put_quoted(buf_t *b, const char *p, size_t n)
 {
-    if (b->oom)
-        return;
-    if (b->n + n + 1 > b->cap) {
-        size_t c = b->cap ? b->cap * 2 : 256;
-        while (c < b->n + n + 1)
-            c *= 2;
-        char *np = realloc(b->p, c);
-        if (!np) {
-            b->oom = 1;
-            return;
-        }
-        b->p = np;
-        b->cap = c;
-    }
-    memcpy(b->p + b->n, p, n);
-    b->n += n;
-    b->p[b->n] = '\0';
-}
-
-static void sb_str(sbuf_t *b, const char *p) { sb_put(b, p, strlen(p)); }
-
-/* p[0..n) as an FTS5 string: in double quotes, a quote doubled */
-static void sb_quoted(sbuf_t *b, const char *p, size_t n)
-{
-    sb_put(b, "\"", 1);
-    for (size_t i = 0; i < n; i++)
-        sb_put(b, p + i, p[i] == '"' ? 2 : 1);   /* "" */
-    sb_put(b, "\"", 1);
+    int rc = buf_append(b, "\"", 1);
+    for (size_t i = 0; i < n && !rc; i++)
+        rc = buf_append(b, p[i] == '"' ? "\"\"" : p + i, p[i] == '"' ? 2 : 1);
+    return rc ? rc : buf_append(b, "\"", 1);
 }
 
 typedef struct {
@@ -532,7 +504,7 @@ static int is_space(int32_t c)
  * lazily. A prefix with more (one or two letters, a common CJK character) stays FTS5's:
  * slower, and exact, which a bulk user of the filter (tag.apply) needs.
  * Returns 1 when written, 0 to use FTS5's prefix, or STORE_ENOMEM. */
-static int prefix_terms(store_t *s, const char *tok, int n, sbuf_t *b)
+static int prefix_terms(store_t *s, const char *tok, int n, buf_t *out)
 {
     char hi[sizeof ((wordtok_t *)0)->first];
     if (n < 1 || n > (int)sizeof hi || (unsigned char)tok[n - 1] == 0xFF)
@@ -546,27 +518,22 @@ static int prefix_terms(store_t *s, const char *tok, int n, sbuf_t *b)
     sqlite3_bind_text(st, 1, tok, n, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, hi, n, SQLITE_STATIC);
     sqlite3_bind_int(st, 3, PREFIX_TERMS_MAX + 1);
-    size_t mark = b->n;
+    buf_t b;
+    buf_init(&b, 0);
     int count = 0;
-    sb_str(b, "(");
-    sb_quoted(b, tok, (size_t)n);          /* the word itself, found or not */
-    while (sqlite3_step(st) == SQLITE_ROW && ++count <= PREFIX_TERMS_MAX) {
+    int rc = buf_append_str(&b, "(") || put_quoted(&b, tok, (size_t)n);   /* the word itself */
+    while (!rc && sqlite3_step(st) == SQLITE_ROW && ++count <= PREFIX_TERMS_MAX) {
         const char *t = (const char *)sqlite3_column_text(st, 0);
         int tn = sqlite3_column_bytes(st, 0);
-        if (!t || (tn == n && !memcmp(t, tok, (size_t)n)))
-            continue;
-        sb_str(b, " OR ");
-        sb_quoted(b, t, (size_t)tn);
+        if (t && !(tn == n && !memcmp(t, tok, (size_t)n)))
+            rc = buf_append_str(&b, " OR ") || put_quoted(&b, t, (size_t)tn);
     }
     sqlite3_finalize(st);
-    if (count > PREFIX_TERMS_MAX) {       /* too many: FTS5's prefix */
-        b->n = mark;
-        if (b->p)
-            b->p[mark] = '\0';
-        return 0;
-    }
-    sb_str(b, ")");
-    return b->oom ? STORE_ENOMEM : 1;
+    if (!rc && count <= PREFIX_TERMS_MAX)   /* else too many: FTS5's prefix */
+        rc = buf_append_str(&b, ")") || buf_append(out, b.data, b.len);
+    int written = !rc && count <= PREFIX_TERMS_MAX;
+    buf_free(&b);
+    return rc ? STORE_ENOMEM : written;
 }
 
 int store_fts_query(store_t *s, const char *q, char **out)
@@ -575,7 +542,8 @@ int store_fts_query(store_t *s, const char *q, char **out)
     size_t qlen = strlen(q), nw = 0, i = 0;
     size_t *ws = malloc((qlen + 1) * sizeof *ws), *we = malloc((qlen + 1) * sizeof *we);
     wordtok_t *wt = malloc((qlen + 1) * sizeof *wt);
-    sbuf_t b = {0};
+    buf_t b;
+    buf_init(&b, 0);
     int rc = STORE_OK;
     if (!ws || !we || !wt) {
         rc = STORE_ENOMEM;
@@ -607,9 +575,10 @@ int store_fts_query(store_t *s, const char *q, char **out)
         ws[nw] = start;
         we[nw++] = i;
     }
-    for (size_t k = 0; k < nw; k++) {
+    int oom = 0;
+    for (size_t k = 0; k < nw && !oom; k++) {
         if (k)
-            sb_str(&b, " AND ");
+            oom = buf_append_str(&b, " AND ");
         /* the last word is a prefix while typing; a word ending in one CJK character
          * finds the bigrams that start with it */
         int prefix = k == nw - 1 || wt[k].last == STORE_TOK_CJK1;
@@ -622,20 +591,17 @@ int store_fts_query(store_t *s, const char *q, char **out)
             if (r == 1)
                 continue;
         }
-        sb_quoted(&b, q + ws[k], we[k] - ws[k]);
-        if (prefix)
-            sb_str(&b, " *");
+        oom = oom || put_quoted(&b, q + ws[k], we[k] - ws[k]) ||
+              (prefix && buf_append_str(&b, " *"));
     }
-    if (b.oom) {
+    if (oom) {
         rc = STORE_ENOMEM;
         goto done;
     }
-    if (nw) {
-        *out = b.p;
-        b.p = NULL;
-    }
+    if (nw && !(*out = buf_take(&b, NULL)))
+        rc = STORE_ENOMEM;
 done:
-    free(b.p);
+    buf_free(&b);
     free(ws);
     free(we);
     free(wt);

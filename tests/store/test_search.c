@@ -649,6 +649,9 @@ TEST(prefix_spelled_out_or_left_to_fts5)
     ASSERT_EQ(count_ids(find(s, "pre")), 100);
     /* without a store, FTS5's prefix as before; a word of no page is itself, found nowhere */
     ASSERT(strstr(expr_of(NULL, "pre5"), "\"pre5\" *") != NULL);
+    /* a quote typed is a doubled quote inside the FTS5 string, nothing more */
+    ASSERT_STR_EQ(expr_of(NULL, "say \"hi\""), "\"say\" AND \"\"\"hi\"\"\" *");
+    ASSERT_STR_EQ(expr_of(s, "a\"b"), "\"a\"\"b\" *");
     ASSERT_STR_EQ(expr_of(s, "zzz"), "(\"zzz\")");
     ASSERT_STR_EQ(find(s, "zzz"), "");
     /* the vocabulary outlives a deletion (a term of no page costs nothing) and a reindex
