@@ -372,8 +372,7 @@ static void post_work_cb(uv_work_t *w)
         unsigned mdlen = 0;
         s->pdf_sha256[0] = '\0';
         if (EVP_Digest(s->res.pdf, s->res.pdf_len, md, &mdlen, EVP_sha256(), NULL) && mdlen == 32)
-            for (unsigned i = 0; i < 32; i++)
-                snprintf(s->pdf_sha256 + 2 * i, 3, "%02x", md[i]);
+            util_hex(md, 32, s->pdf_sha256);
         if (util_write_file_atomic(s->pdf_path, s->res.pdf, s->res.pdf_len) == 0) {
             s->pdf_bytes = (int64_t)s->res.pdf_len;
         } else {

@@ -221,7 +221,6 @@ static int pick(store_t *s, int64_t now_ms, int64_t *id)
     if (!st)
         return STORE_EINTERNAL;
     sqlite3_bind_int64(st, 1, now_ms);
-    sqlite3_bind_int(st, 2, 1);
     sqlite3_bind_int(st, 3, s->per_host_jobs);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW)

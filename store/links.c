@@ -472,6 +472,36 @@ static int ascii_only(const char *q)
  * links_broken (schema 12). */
 #define STORE_BROKEN_IDS "(SELECT id FROM links WHERE broken = 1)"
 
+/* The filter's tag conditions on the link id column idcol, from tags_all's first (a
+ * caller driving its scan by tags_all[0] passes 1). */
+static int append_filters(const resolved_t *r, const store_filter_t *f, const char *idcol,
+                          size_t first_all, char *sql, size_t cap, size_t *len)
+{
+    char cond[256];
+    for (size_t i = first_all; i < r->nall; i++) {
+        snprintf(cond, sizeof cond, " AND EXISTS (SELECT 1 FROM link_tags x WHERE x.link_id = "
+                 "%s AND x.tag_id = %lld)", idcol, (long long)r->all[i]);
+        if (append(sql, cap, len, cond))
+            return -1;
+    }
+    if (r->nany && append_tag_set(sql, cap, len, "", idcol, r->any, r->nany))
+        return -1;
+    if (r->nnone && append_tag_set(sql, cap, len, "NOT ", idcol, r->none, r->nnone))
+        return -1;
+    if (f->untagged) {
+        snprintf(cond, sizeof cond, " AND NOT EXISTS (SELECT 1 FROM link_tags u WHERE "
+                 "u.link_id = %s)", idcol);
+        if (append(sql, cap, len, cond))
+            return -1;
+    }
+    if (f->broken) {
+        snprintf(cond, sizeof cond, " AND %s IN " STORE_BROKEN_IDS, idcol);
+        if (append(sql, cap, len, cond))
+            return -1;
+    }
+    return 0;
+}
+
 /* Builds the id query for a filter: ids in DESC order below ?1, limited by ?2, with ?3 the
  * LIKE pattern when q is set. Tag ids are integers from the store, inlined. */
 static int build_query(const resolved_t *r, const store_filter_t *f, char *sql, size_t cap)
@@ -487,30 +517,12 @@ static int build_query(const resolved_t *r, const store_filter_t *f, char *sql, 
         if (append(sql, cap, &len, head))
             return -1;
         idcol = "d.link_id";
-        for (size_t i = 1; i < r->nall; i++) {
-            char cond[160];
-            snprintf(cond, sizeof cond, " AND EXISTS (SELECT 1 FROM link_tags x WHERE x.link_id = "
-                     "d.link_id AND x.tag_id = %lld)", (long long)r->all[i]);
-            if (append(sql, cap, &len, cond))
-                return -1;
-        }
     } else {
         if (append(sql, cap, &len, "SELECT l.id FROM links l WHERE l.id < ?1"))
             return -1;
         idcol = "l.id";
     }
-    char cond[256];
-    if (r->nany && append_tag_set(sql, cap, &len, "", idcol, r->any, r->nany))
-        return -1;
-    if (r->nnone && append_tag_set(sql, cap, &len, "NOT ", idcol, r->none, r->nnone))
-        return -1;
-    if (f->untagged) {
-        snprintf(cond, sizeof cond, " AND NOT EXISTS (SELECT 1 FROM link_tags u WHERE u.link_id = %s)", idcol);
-        if (append(sql, cap, &len, cond))
-            return -1;
-    }
-    snprintf(cond, sizeof cond, " AND %s IN " STORE_BROKEN_IDS, idcol);
-    if (f->broken && append(sql, cap, &len, cond))
+    if (append_filters(r, f, idcol, 1, sql, cap, &len))
         return -1;
     if (f->q && append(sql, cap, &len, " AND (l.url LIKE ?3 ESCAPE '\\' OR l.title LIKE ?3 "
                                        "ESCAPE '\\' OR l.description LIKE ?3 ESCAPE '\\'"))
@@ -524,6 +536,7 @@ static int build_query(const resolved_t *r, const store_filter_t *f, char *sql, 
         return -1;
     if (f->q && append(sql, cap, &len, ")"))
         return -1;
+    char cond[64];
     snprintf(cond, sizeof cond, " ORDER BY %s DESC LIMIT ?2", idcol);
     return append(sql, cap, &len, cond);
 }
@@ -800,28 +813,6 @@ static char *trgm_query(const char *q)
     return e;
 }
 
-/* The filter's tag conditions on the link l. */
-static int append_filters(const resolved_t *r, const store_filter_t *f, char *sql, size_t cap,
-                          size_t *len)
-{
-    for (size_t i = 0; i < r->nall; i++) {
-        char cond[160];
-        snprintf(cond, sizeof cond, " AND EXISTS (SELECT 1 FROM link_tags x WHERE x.link_id = "
-                 "l.id AND x.tag_id = %lld)", (long long)r->all[i]);
-        if (append(sql, cap, len, cond))
-            return -1;
-    }
-    if (r->nany && append_tag_set(sql, cap, len, "", "l.id", r->any, r->nany))
-        return -1;
-    if (r->nnone && append_tag_set(sql, cap, len, "NOT ", "l.id", r->none, r->nnone))
-        return -1;
-    if (f->untagged && append(sql, cap, len, " AND NOT EXISTS (SELECT 1 FROM link_tags u WHERE "
-                                             "u.link_id = l.id)"))
-        return -1;
-    if (f->broken && append(sql, cap, len, " AND l.id IN " STORE_BROKEN_IDS))
-        return -1;
-    return 0;
-}
 
 /* q's substring condition on the link l, for q under three characters (no trigrams). */
 #define SUB_LIKE "(l.url LIKE ?3 ESCAPE '\\' OR l.title LIKE ?3 ESCAPE '\\' OR " \
@@ -861,7 +852,7 @@ static int build_stream(const resolved_t *r, const store_filter_t *f, int tiered
     const char *text_below = cur && (!tiered || from == 1) ? " AND l.id < ?7" : "";
     sql[0] = '\0';
 #define A(text) do { if (append(sql, cap, n, (text))) return -1; } while (0)
-#define FILTERS() do { if (append_filters(r, f, sql, cap, n)) return -1; } while (0)
+#define FILTERS() do { if (append_filters(r, f, "l.id", 0, sql, cap, n)) return -1; } while (0)
 /* the substring hits: the trigrams (and the few encoded addresses), or LIKE on each link */
 #define SUB_SOURCE() do { \
         if (trgm) { \
@@ -1001,7 +992,7 @@ static int build_search(const resolved_t *r, const store_filter_t *f, store_sort
              sort == STORE_SORT_CAPTURED ? " LEFT JOIN (SELECT link_id, max(finished_at) AS "
                                            "finished_at FROM snapshots GROUP BY link_id) cap ON "
                                            "cap.link_id = l.id" : "");
-    if (append(sql, cap, &len, head) || append_filters(r, f, sql, cap, &len) ||
+    if (append(sql, cap, &len, head) || append_filters(r, f, "l.id", 0, sql, cap, &len) ||
         append(sql, cap, &len, ")"))
         return -1;
     if (has_cursor && append(sql, cap, &len, " WHERE c > ?4 OR (c = ?4 AND (s > ?5 OR (s = ?5 AND "

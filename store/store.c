@@ -124,7 +124,7 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_JOB_CLAIM_PICK] = "SELECT id FROM jobs WHERE state = 'queued' AND not_before <= ?1 "
                           "AND (?3 <= 0 OR host IS NULL OR host NOT IN (SELECT host FROM jobs "
                           "WHERE state = 'running' AND host IS NOT NULL GROUP BY host "
-                          "HAVING count(*) >= ?3)) ORDER BY priority, not_before, id LIMIT ?2",
+                          "HAVING count(*) >= ?3)) ORDER BY priority, not_before, id LIMIT 1",
     [ST_JOB_SET_RUNNING] = "UPDATE jobs SET state = 'running', attempt = attempt + 1, error = NULL, "
                            "updated_at = ?2 WHERE id = ?1 AND state = 'queued'",
     [ST_SNAPSHOT_SET_STATE] = "UPDATE snapshots SET state = ?2, attempt = ?3, error = ?4, "

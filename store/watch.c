@@ -94,13 +94,12 @@ int store_watch_list(store_t *s, store_watch_t ***out, size_t *n)
 {
     *out = NULL;
     *n = 0;
-    return watch_query(s, "WHERE ?1 = ?1 ORDER BY w.link_id IS NULL, w.link_id, t.key", 0, out, n);
+    return watch_query(s, "ORDER BY w.link_id IS NULL, w.link_id, t.key", 0, out, n);
 }
 
 int store_watch_sync(store_t *s, int64_t now_ms)
 {
-    int rc = store_exec_i2(s, EFFECTIVE "DELETE FROM watch_runs WHERE link_id NOT IN (SELECT link_id FROM eff) "
-                     "AND ?1 = ?2", 0, 0, NULL, "drop runs of unwatched links");
+    int rc = store_exec_i2(s, EFFECTIVE "DELETE FROM watch_runs WHERE link_id NOT IN (SELECT link_id FROM eff)", 0, 0, NULL, "drop runs of unwatched links");
     if (rc)
         return rc;
     /* a newly watched link is due when its newest capture is `every` old (at once if it
@@ -108,7 +107,7 @@ int store_watch_sync(store_t *s, int64_t now_ms)
     return store_exec_i2(s, EFFECTIVE "INSERT INTO watch_runs(link_id, watch_id, every_s, jitter_s, next_run) "
                    "SELECT e.link_id, e.watch_id, e.every_s, e.jitter_s, max(?1, coalesce("
                    "(SELECT created_at FROM snapshots p WHERE p.id = l.last_snapshot_id), l.created_at)"
-                   " + e.every_s * 1000) FROM eff e JOIN links l ON l.id = e.link_id WHERE ?2 = ?2 "
+                   " + e.every_s * 1000) FROM eff e JOIN links l ON l.id = e.link_id WHERE true "
                    "ON CONFLICT(link_id) DO UPDATE SET watch_id = excluded.watch_id, "
                    "every_s = excluded.every_s, jitter_s = excluded.jitter_s, "
                    "next_run = CASE WHEN every_s = excluded.every_s THEN next_run "
@@ -219,7 +218,7 @@ int store_watch_delete(store_t *s, int64_t link_id, const char *tag, int64_t now
         rc = watch_find(s, link_id, tag_id, &id);
     if (rc || !id)
         return rc;
-    if ((rc = store_exec_i2(s, "DELETE FROM watches WHERE id = ?1 AND ?2 = ?2", id, 0, NULL, "delete a watch")))
+    if ((rc = store_exec_i2(s, "DELETE FROM watches WHERE id = ?1", id, 0, NULL, "delete a watch")))
         return rc;
     *deleted = 1;
     return store_watch_sync(s, now_ms);
