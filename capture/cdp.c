@@ -89,14 +89,20 @@ static void cdp_free(cdp_t *c)
     free(c);
 }
 
+/* Answers a pending command with an error and frees it (p may be NULL). */
+static void pending_fail(cdp_t *c, pending_t *p, const char *why)
+{
+    if (p && p->cb)
+        p->cb(c, NULL, why, p->ud);
+    free(p);
+}
+
 static void fail_all(cdp_t *c, const char *why)
 {
     while (c->pending) {
         pending_t *p = c->pending;
         c->pending = p->next;
-        if (p->cb)
-            p->cb(c, NULL, why, p->ud);
-        free(p);
+        pending_fail(c, p, why);
     }
     while (c->out) {
         outmsg_t *m = c->out;
@@ -136,9 +142,7 @@ static void unreadable(cdp_t *c, const char *text, size_t len, const char *why)
     snprintf(msg, sizeof msg, "the browser's reply to %s could not be read (%s); it was "
              "dropped (the connection stays up)", p->method, why);
     log_warn("cdp: %s", msg);
-    if (p->cb)
-        p->cb(c, NULL, msg, p->ud);
-    free(p);
+    pending_fail(c, p, msg);
 }
 
 static void dispatch(cdp_t *c, const char *text, size_t len)
@@ -184,9 +188,7 @@ static void dropped(cdp_t *c, long id, uint64_t len)
                  "message may have; it was dropped (the connection stays up)", p->method,
                  (double)len / 1048576.0, c->max_message >> 20);
         log_warn("cdp: %s", why);
-        if (p->cb)
-            p->cb(c, NULL, why, p->ud);
-        free(p);
+        pending_fail(c, p, why);
         return;
     }
     log_warn("cdp: dropped a %.1f MiB message from the browser (over the %zu MiB cap)%s",

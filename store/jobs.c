@@ -60,17 +60,10 @@ static store_job_t *job_from_row(sqlite3_stmt *st)
 static int job_load(store_t *s, int64_t id, store_job_t **out)
 {
     *out = NULL;
-    sqlite3_stmt *st = store_stmt(s, ST_JOB_BY_ID);
-    if (!st)
-        return STORE_EINTERNAL;
-    sqlite3_bind_int64(st, 1, id);
-    int rc = sqlite3_step(st);
-    if (rc != SQLITE_ROW) {
-        sqlite3_reset(st);
-        if (rc == SQLITE_DONE)
-            return store_fail(s, STORE_ENOTFOUND, "job %lld not found", (long long)id);
-        return store_fail_sqlite(s, rc, "get job");
-    }
+    sqlite3_stmt *st;
+    int rc = store_step_by_id(s, ST_JOB_BY_ID, id, "job", &st);
+    if (rc != STORE_OK)
+        return rc;
     *out = job_from_row(st);
     sqlite3_reset(st);
     return *out ? STORE_OK : store_fail(s, STORE_ENOMEM, "out of memory reading a job");

@@ -195,31 +195,20 @@ done:
 
 int store_link_require(store_t *s, int64_t link_id)
 {
-    sqlite3_stmt *st = store_stmt(s, ST_LINK_BY_ID);
-    if (!st)
-        return STORE_EINTERNAL;
-    sqlite3_bind_int64(st, 1, link_id);
-    int rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    if (rc == SQLITE_DONE)
-        return store_fail(s, STORE_ENOTFOUND, "link %lld not found", (long long)link_id);
-    return rc == SQLITE_ROW ? STORE_OK : store_fail_sqlite(s, rc, "get link");
+    sqlite3_stmt *st;
+    int rc = store_step_by_id(s, ST_LINK_BY_ID, link_id, "link", &st);
+    if (rc == STORE_OK)
+        sqlite3_reset(st);
+    return rc;
 }
 
 int store_link_get(store_t *s, int64_t id, store_link_t **out)
 {
     *out = NULL;
-    sqlite3_stmt *st = store_stmt(s, ST_LINK_BY_ID);
-    if (!st)
-        return STORE_EINTERNAL;
-    sqlite3_bind_int64(st, 1, id);
-    int rc = sqlite3_step(st);
-    if (rc != SQLITE_ROW) {
-        sqlite3_reset(st);
-        if (rc == SQLITE_DONE)
-            return store_fail(s, STORE_ENOTFOUND, "link %lld not found", (long long)id);
-        return store_fail_sqlite(s, rc, "get link");
-    }
+    sqlite3_stmt *st;
+    int rc = store_step_by_id(s, ST_LINK_BY_ID, id, "link", &st);
+    if (rc != STORE_OK)
+        return rc;
     store_link_t *l = calloc(1, sizeof *l);
     if (!l) {
         sqlite3_reset(st);
@@ -259,7 +248,7 @@ int store_link_get(store_t *s, int64_t id, store_link_t **out)
         store_link_free(l);
         return store_fail_sqlite(s, rc, "get link tags");
     }
-    if (snap && (rc = store_snapshot_load(s, snap, &l->last_snapshot)) != STORE_OK && rc != STORE_ENOTFOUND) {
+    if (snap && (rc = store_snapshot_get(s, snap, &l->last_snapshot)) != STORE_OK && rc != STORE_ENOTFOUND) {
         store_link_free(l);
         return rc;
     }

@@ -60,29 +60,16 @@ static store_snapshot_t *snapshot_from_row(sqlite3_stmt *st)
     return x;
 }
 
-int store_snapshot_load(store_t *s, int64_t id, store_snapshot_t **out)
+int store_snapshot_get(store_t *s, int64_t id, store_snapshot_t **out)
 {
     *out = NULL;
-    sqlite3_stmt *st = store_stmt(s, ST_SNAPSHOT_BY_ID);
-    if (!st)
-        return STORE_EINTERNAL;
-    sqlite3_bind_int64(st, 1, id);
-    int rc = sqlite3_step(st);
-    if (rc != SQLITE_ROW) {
-        sqlite3_reset(st);
-        return rc == SQLITE_DONE ? STORE_ENOTFOUND : store_fail_sqlite(s, rc, "get snapshot");
-    }
+    sqlite3_stmt *st;
+    int rc = store_step_by_id(s, ST_SNAPSHOT_BY_ID, id, "snapshot", &st);
+    if (rc != STORE_OK)
+        return rc;
     *out = snapshot_from_row(st);
     sqlite3_reset(st);
     return *out ? STORE_OK : store_fail(s, STORE_ENOMEM, "out of memory reading a snapshot");
-}
-
-int store_snapshot_get(store_t *s, int64_t id, store_snapshot_t **out)
-{
-    int rc = store_snapshot_load(s, id, out);
-    if (rc == STORE_ENOTFOUND)
-        return store_fail(s, rc, "snapshot %lld not found", (long long)id);
-    return rc;
 }
 
 int store_snapshot_list(store_t *s, int64_t link_id, int limit, store_snapshot_t ***out,

@@ -141,6 +141,24 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_TAG_COUNT] = "SELECT count(*) FROM tags WHERE count > 0",
 };
 
+int store_step_by_id(store_t *s, stmt_id_t which, int64_t id, const char *what, sqlite3_stmt **row)
+{
+    *row = NULL;
+    sqlite3_stmt *st = store_stmt(s, which);
+    if (!st)
+        return STORE_EINTERNAL;
+    sqlite3_bind_int64(st, 1, id);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *row = st;
+        return STORE_OK;
+    }
+    sqlite3_reset(st);
+    if (rc == SQLITE_DONE)
+        return store_fail(s, STORE_ENOTFOUND, "%s %lld not found", what, (long long)id);
+    return store_fail_sqlite(s, rc, what);
+}
+
 sqlite3_stmt *store_stmt(store_t *s, stmt_id_t id)
 {
     sqlite3_stmt *st = s->stmts[id];

@@ -76,6 +76,11 @@ void store_tag_cache_put(store_t *s, const char *key, int64_t id);
 /* Returns the cached statement, reset and with bindings cleared; NULL on error (message
  * set). */
 sqlite3_stmt *store_stmt(store_t *s, stmt_id_t id);
+/* Steps the cached statement `which`, whose ?1 is a row id, to that row. STORE_OK: the
+ * statement stands on the row; the caller reads it and then calls sqlite3_reset. Otherwise
+ * the statement is reset and the error is "<what> <id> not found" (STORE_ENOTFOUND) or
+ * SQLite's. The one by-id lookup of links, snapshots and jobs. */
+int store_step_by_id(store_t *s, stmt_id_t which, int64_t id, const char *what, sqlite3_stmt **row);
 /* Records an error for a SQLite result code and returns the STORE_E* code. */
 int store_fail_sqlite(store_t *s, int rc, const char *what);
 /* Records a message and returns code. */
@@ -103,8 +108,6 @@ int store_step_done(store_t *s, sqlite3_stmt *st, const char *what);
 char *store_col_strdup(sqlite3_stmt *st, int i);
 /* STORE_OK when the link exists, else STORE_ENOTFOUND with "link N not found". */
 int store_link_require(store_t *s, int64_t link_id);
-/* Loads one snapshot row (no message on STORE_ENOTFOUND: callers decide). */
-int store_snapshot_load(store_t *s, int64_t id, store_snapshot_t **out);
 /* Migration 5: re-keys every tag with store_tag_key and merges the tags that become equal
  * into the oldest (its spelling stays), keeping every link's tags; records the merges. */
 int store_tags_rekey(store_t *s);
