@@ -181,6 +181,19 @@ class Diff(TestCase):
         p = self.d.cli("history", str(link))
         self.assertIn("changed %.2f%% vs #%d" % (ch["changed_fraction"] * 100, n1), p.stdout)
 
+    def test_watch_threshold_decides_changed(self):
+        # noise pictures differ all over: changed under the default threshold (0.1%), not
+        # under a watch whose threshold is the whole page; the watch gone, changed again
+        link, (n1,) = self.capture(url("noisy"), 1)
+        self.d.call("watch.set", {"link_id": link, "every": "1d", "threshold": 1})
+        _, (n2,) = self.capture(self.d.call("link.get", {"id": link})["link"]["url"], 1)
+        ch = self.change_of(n2)
+        self.assertEqual((ch["against"], ch["changed"]), (n1, False), ch)
+        self.assertGreater(ch["changed_fraction"], 0.5)
+        self.d.call("watch.delete", {"link_id": link})
+        _, (n3,) = self.capture(self.d.call("link.get", {"id": link})["link"]["url"], 1)
+        self.assertEqual(self.change_of(n3)["changed"], True)
+
     def test_bad_input(self):
         link, (ok,) = self.capture(url("noisy"), 1)
         bad_link, (failed,) = self.capture(url("refused"), 1)
