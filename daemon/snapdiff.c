@@ -113,12 +113,15 @@ static int ignored_read(const store_snapshot_t *snap, ignored_t *ig)
     return ret;
 }
 
-/* s with every run of blanks one space, trimmed, in place. */
+/* s with every run of blanks (no-break spaces too) one space, trimmed, in place. */
 static void squeeze(char *s)
 {
     char *w = s;
     for (const char *r = s; *r; r++) {
-        int blank = *r == ' ' || *r == '\t' || *r == '\n' || *r == '\r' || *r == '\f' || *r == '\v';
+        int nbsp = (unsigned char)r[0] == 0xc2 && (unsigned char)r[1] == 0xa0;
+        int blank = nbsp || *r == ' ' || *r == '\t' || *r == '\n' || *r == '\r' ||
+                    *r == '\f' || *r == '\v';
+        r += nbsp;
         if (blank && (w == s || w[-1] == ' '))
             continue;
         *w++ = blank ? ' ' : *r;
@@ -143,19 +146,20 @@ static void remove_all(char *s, const char *piece)
     *w = '\0';
 }
 
-/* A copy of block without the ignored texts: each text's lines (blanks squeezed) taken out
- * wherever they occur, the rest squeezed. The stored text stays whole; only the compared
- * copy loses them. NULL when out of memory. */
-static char *strip_ignored(const char *block, const json_t *texts)
+/* A copy of block without the ignored texts of both captures (either may be NULL): each
+ * text's lines (blanks squeezed) taken out wherever they occur, the rest squeezed. Both
+ * captures' texts, so that a rule added between them leaves the older one's clock out
+ * too. The stored text stays whole; only the compared copy loses them. NULL when out of
+ * memory. */
+static char *strip_ignored(const char *block, const json_t *ta, const json_t *tb)
 {
     char *s = strdup(block), *piece = NULL;
     if (!s)
         return NULL;
     squeeze(s);
-    size_t i;
-    json_t *t;
-    json_array_foreach(texts, i, t) {
-        const char *v = json_string_value(t);
+    size_t na = json_array_size(ta), n = na + json_array_size(tb);
+    for (size_t i = 0; i < n; i++) {
+        const char *v = json_string_value(i < na ? json_array_get(ta, i) : json_array_get(tb, i - na));
         if (!v)
             continue;
         free(piece);
@@ -177,19 +181,21 @@ static char *strip_ignored(const char *block, const json_t *texts)
     return s;
 }
 
-/* Replaces the blocks v[0..*n) by their copies without the ignored texts (owned by *own,
- * *n of them), dropping blocks nothing is left of. 0, or -1 when out of memory. */
-static int strip_blocks(const char **v, size_t *n, const json_t *texts, char ***own)
+/* Replaces the blocks v[0..*n) by their copies without the ignored texts ta and tb (see
+ * strip_ignored; owned by *own, *n of them), dropping blocks nothing is left of. 0, or -1
+ * when out of memory. */
+static int strip_blocks(const char **v, size_t *n, const json_t *ta, const json_t *tb,
+                        char ***own)
 {
     *own = NULL;
-    if (!json_array_size(texts) || !*n)
+    if ((!json_array_size(ta) && !json_array_size(tb)) || !*n)
         return 0;
     char **o = calloc(*n, sizeof *o);
     if (!o)
         return -1;
     size_t k = 0;
     for (size_t i = 0; i < *n; i++) {
-        char *c = strip_ignored(v[i], texts);
+        char *c = strip_ignored(v[i], ta, tb);
         if (!c) {
             for (size_t j = 0; j < k; j++)
                 free(o[j]);
@@ -261,8 +267,8 @@ oom:
     return method_fail(call, RPC_INTERNAL_ERROR, "out of memory");
 }
 
-/* {added: [...], removed: [...]} of the two snapshots' texts, each without the texts of its
- * own ignored elements, or NULL (call failed). */
+/* {added: [...], removed: [...]} of the two snapshots' texts without the texts of their
+ * ignored elements, or NULL (call failed). */
 static json_t *text_diff(method_call_t *call, int64_t from, int64_t to, const ignored_t *iga,
                          const ignored_t *igb)
 {
@@ -274,7 +280,8 @@ static json_t *text_diff(method_call_t *call, int64_t from, int64_t to, const ig
     textdiff_result_t d = {0};
     if (text_blocks(call, from, &a, &na, &ka, &ta) || text_blocks(call, to, &b, &nb, &kb, &tb))
         goto done;
-    if (strip_blocks(a, &na, iga->texts, &owna) || strip_blocks(b, &nb, igb->texts, &ownb)) {
+    if (strip_blocks(a, &na, iga->texts, igb->texts, &owna) ||
+        strip_blocks(b, &nb, iga->texts, igb->texts, &ownb)) {
         method_fail(call, RPC_INTERNAL_ERROR, "out of memory comparing the texts");
         goto done;
     }

@@ -13,7 +13,6 @@ import http.server
 import json
 import socketserver
 import threading
-import time
 
 from linksnap_test import Daemon, TestCase, main
 
@@ -114,7 +113,7 @@ class DiffChromium(TestCase):
         cls.srv = Server(("127.0.0.1", 0), Handler)
         threading.Thread(target=cls.srv.serve_forever, daemon=True).start()
         cls.base = "http://127.0.0.1:%d" % cls.srv.server_address[1]
-        cls.d = Daemon(capture=True, config="job_timeout = 30\n").start()
+        cls.d = Daemon(capture=True, config="job_timeout = 60\n").start()
 
     @classmethod
     def tearDownClass(cls):
@@ -132,16 +131,6 @@ class DiffChromium(TestCase):
         self.assertEqual(ev["state"], state, ev)
         ev["link_id"] = r["link_id"]
         return ev
-
-    def change_of(self, sid):
-        """The snapshot's change once linksnapd compared it (off the loop, after
-        job.finished); None after 30 s without one."""
-        deadline = time.monotonic() + 30
-        while True:
-            snap = self.d.call("snapshot.get", {"id": sid})["snapshot"]
-            if snap["change"] is not None or time.monotonic() > deadline:
-                return snap["change"]
-            time.sleep(0.05)
 
     def test_versions_of_an_article(self):
         d = self.d
@@ -186,7 +175,7 @@ class DiffChromium(TestCase):
         self.assertTrue(y > 40 and 0 < h < 60 and 0 < w < 300, ig)
         self.assertEqual(len(ig["texts"]), 1)
         self.assertRegex(ig["texts"][0], r"^10:\d\d:\d\d$")
-        self.assertEqual(self.change_of(c2), {"against": c1, "changed": False,
+        self.assertEqual(self.d.wait_change(c2), {"against": c1, "changed": False,
                                               "changed_fraction": 0})
         r = d.call("snapshot.diff", {"from": c1, "to": c2})
         self.assertEqual((r["changed"], r["regions"], r["text"]),
@@ -210,7 +199,7 @@ class DiffChromium(TestCase):
         g2 = self.capture(wall)["snapshot"]["id"]
         # the good capture compares with the last good one, never with the bad ones, and
         # without the rule the clock is a change, visual and text
-        ch = self.change_of(g2)
+        ch = self.d.wait_change(g2)
         self.assertEqual((ch["against"], ch["changed"]), (g1, True), ch)
         self.assertGreater(ch["changed_fraction"], 0)
         for bad in (b1["id"], b2):
