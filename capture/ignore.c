@@ -63,7 +63,7 @@ json_t *ignore_check(const json_t *value, double scale, char *err, size_t errlen
     json_t *out = json_pack("{s:o,s:o}", "boxes", boxes, "texts", texts);
     if (!out)
         goto nomem;
-    size_t i;
+    size_t i, text_bytes = 0;
     json_t *e;
     json_array_foreach(value, i, e) {
         if (i >= IGNORE_MAX_BOXES)
@@ -91,7 +91,13 @@ json_t *ignore_check(const json_t *value, double scale, char *err, size_t errlen
             s = fixed;
             len = strlen(s);
         }
-        json_t *js = json_stringn(s, util_utf8_prefix(s, len, 4 * IGNORE_MAX_TEXT));
+        len = util_utf8_prefix(s, len, 4 * IGNORE_MAX_TEXT);
+        if (text_bytes + len > IGNORE_MAX_TEXTS_BYTES) {
+            free(fixed);
+            continue;
+        }
+        text_bytes += len;
+        json_t *js = json_stringn(s, len);
         free(fixed);
         if (!js || json_array_append_new(texts, js))
             goto nomem;

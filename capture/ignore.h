@@ -11,6 +11,8 @@
 
 #define IGNORE_MAX_BOXES 200     /* elements measured at most, all selectors together */
 #define IGNORE_MAX_TEXT 1000     /* UTF-16 units of one element's text taken in the page */
+#define IGNORE_MAX_TEXTS_BYTES (32 * 1024)   /* all texts kept, together (they go into every
+                                              * snapshot object) */
 
 /* The expression for Runtime.evaluate (an isolated world of the main frame) that returns
  * [{x, y, w, h, text}] for the elements `selectors` (a JSON array of strings, borrowed)
@@ -22,7 +24,8 @@ char *ignore_script(const json_t *selectors);
  * returns a new {"boxes": [[x, y, w, h]...], "texts": [...]}: boxes in the screenshot's
  * pixels (CSS px times scale, rounded outwards, clipped at the page's top and left, empty
  * ones dropped), texts valid UTF-8 of at most 4 * IGNORE_MAX_TEXT bytes, empty ones
- * dropped; at most IGNORE_MAX_BOXES of each. NULL with err when it is not an array or
+ * dropped, the texts past IGNORE_MAX_TEXTS_BYTES in all dropped too; at most
+ * IGNORE_MAX_BOXES of each. NULL with err when it is not an array or
  * memory ran out. */
 json_t *ignore_check(const json_t *value, double scale, char *err, size_t errlen);
 
