@@ -148,9 +148,9 @@ static void remove_all(char *s, const char *piece)
 
 /* A copy of block without the ignored texts of both captures (either may be NULL): each
  * text's lines (blanks squeezed) taken out wherever they occur, the rest squeezed. Both
- * captures' texts, so that a rule added between them leaves the older one's clock out
- * too. The stored text stays whole; only the compared copy loses them. NULL when out of
- * memory. */
+ * captures' texts, so that an element the selector matched in one capture only (it
+ * loaded late in the other) still leaves its text out of both. The stored text stays
+ * whole; only the compared copy loses them. NULL when out of memory. */
 static char *strip_ignored(const char *block, const json_t *ta, const json_t *tb)
 {
     char *s = strdup(block), *piece = NULL;
@@ -280,13 +280,16 @@ static json_t *text_diff(method_call_t *call, int64_t from, int64_t to, const ig
     textdiff_result_t d = {0};
     if (text_blocks(call, from, &a, &na, &ka, &ta) || text_blocks(call, to, &b, &nb, &kb, &tb))
         goto done;
-    if (strip_blocks(a, &na, iga->texts, igb->texts, &owna) ||
-        strip_blocks(b, &nb, iga->texts, igb->texts, &ownb)) {
+    int bad = strip_blocks(a, &na, iga->texts, igb->texts, &owna);
+    oa = owna ? na : 0;
+    if (!bad) {
+        bad = strip_blocks(b, &nb, iga->texts, igb->texts, &ownb);
+        ob = ownb ? nb : 0;
+    }
+    if (bad) {
         method_fail(call, RPC_INTERNAL_ERROR, "out of memory comparing the texts");
         goto done;
     }
-    oa = owna ? na : 0;
-    ob = ownb ? nb : 0;
     if (textdiff_blocks(a, na, b, nb, 0, &d) != 0) {
         method_fail(call, RPC_INTERNAL_ERROR, "out of memory comparing the texts");
         goto done;
