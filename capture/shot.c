@@ -20,6 +20,7 @@
 #include <strings.h>
 
 #include "consent.h"
+#include "ignore.h"
 #include "pagetext.h"
 #include "postproc.h"
 #include "util.h"
@@ -379,12 +380,43 @@ static void run_in_world(shot_t *s, const char *name, char *script, int64_t time
              s->session, world_made_cb);
 }
 
+/* ---- a site rule's ignored elements, after the text and before the shot -------------- */
+
+static void ignore_world_cb(shot_t *s, json_t *value, const char *start_err,
+                            const char *run_err)
+{
+    char why[200];
+    if (start_err || run_err)
+        add_reason(s, "ignored elements: %.150s", start_err ? start_err : run_err);
+    else if (!(s->res.ignored = ignore_check(value, s->req.scale, why, sizeof why)))
+        add_reason(s, "ignored elements: %s", why);
+    measure_now(s);
+}
+
+/* Measures the elements the rule's `ignore` selectors match, on the page as it will be
+ * shot (run_in_world: the page's scripts cannot see or forge it). */
+static void ignore_start(shot_t *s)
+{
+    if (!json_array_size(s->req.site.ignore)) {
+        measure_now(s);
+        return;
+    }
+    if (!s->script_answered) {   /* a stuck page would not answer this either */
+        add_reason(s, "ignored elements: not measured (the page's script did not answer)");
+        measure_now(s);
+        return;
+    }
+    s->step = "measure ignored elements";
+    run_in_world(s, "linksnap-ignore", ignore_script(s->req.site.ignore),
+                 (int64_t)(s->reserve_ms / 4 > 500 ? s->reserve_ms / 4 : 500), ignore_world_cb);
+}
+
 static void text_world_cb(shot_t *s, json_t *value, const char *start_err,
                           const char *run_err)
 {
     if (start_err) {   /* not taken: no time of its own */
         add_reason(s, "text: could not start: %.120s", start_err);
-        measure_now(s);
+        ignore_start(s);
         return;
     }
     if (run_err) {
@@ -398,7 +430,7 @@ static void text_world_cb(shot_t *s, json_t *value, const char *start_err,
     }
     s->res.t_text_ms = (int64_t)(uv_now(s->loop) - s->t_mark);
     s->t_mark = uv_now(s->loop);
-    measure_now(s);
+    ignore_start(s);
 }
 
 /* The text is taken in a world of its own (run_in_world); the script reads a clone of the
@@ -408,7 +440,7 @@ static void text_start(shot_t *s)
     if (s->req.text && !s->script_answered)   /* a page whose thread is stuck: said, not hidden */
         add_reason(s, "text: not taken (the page's script did not answer)");
     if (!s->req.text || !s->script_answered) {
-        measure_now(s);
+        ignore_start(s);
         return;
     }
     s->step = "text";
@@ -1097,6 +1129,7 @@ void shot_result_clear(shot_result_t *r)
     json_decref(r->consent);
     free(r->markup);
     json_decref(r->text);
+    json_decref(r->ignored);
     json_decref(r->mhtml);
     free(r->pdf);
     memset(r, 0, sizeof *r);

@@ -39,6 +39,9 @@ typedef struct {
     int delay_ms;              /* a pause after the waits, before the lazy pass */
     int no_scroll;             /* skip the lazy-content pass's scrolling */
     int consent_pass;          /* run consent_script() just before measuring */
+    const json_t *ignore;      /* the rule's `ignore` selectors (a JSON array): their
+                                  elements are measured after the text, before the shot
+                                  (ignore.h); NULL or empty = none */
 } shot_site_t;
 
 typedef struct {
@@ -117,6 +120,9 @@ typedef struct {
      * quiet, title + lazy pass + image and font waits, measure + screenshot */
     int64_t t_setup_ms, t_navigate_ms, t_wait_ms, t_lazy_ms, t_capture_ms;
     json_t *text;              /* pagetext_check's object; owned like png_b64; NULL = none */
+    json_t *ignored;           /* ignore_check's {boxes, texts}; owned likewise; NULL when the
+                                  rule ignores nothing or they could not be measured (said
+                                  in partial_reason) */
     json_t *mhtml;             /* the MHTML as the browser sent it (a JSON string); owned */
     unsigned char *pdf;        /* the PDF's bytes (malloc'ed, owned: free it); NULL = none */
     size_t pdf_len;
@@ -173,7 +179,7 @@ const char *shot_frame_id(const shot_t *handle);
  * done runs with failure SHOT_REFUSED. */
 void shot_fail(shot_t *handle, const char *reason);
 
-/* Frees what a result owns (png_b64, redirects, headers, consent, markup, text, mhtml, pdf)
+/* Frees what a result owns (png_b64, redirects, headers, consent, markup, text, ignored, mhtml, pdf)
  * and zeroes it. */
 void shot_result_clear(shot_result_t *r);
 

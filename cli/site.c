@@ -238,7 +238,7 @@ static const char *clear_field(const char *name)
     static const char *const map[][2] = {
         {"cookie", "cookies"}, {"cookies", "cookies"}, {"header", "headers"},
         {"headers", "headers"}, {"user-agent", "user_agent"}, {"viewport", "viewport"},
-        {"wait-for", "wait_for"}, {"hide", "hide"}, {"delay", "delay_ms"},
+        {"wait-for", "wait_for"}, {"hide", "hide"}, {"ignore", "ignore"}, {"delay", "delay_ms"},
         {"scroll", "scroll"}, {"hide-consent", "hide_consent"}, {"formats", "formats"},
     };
     for (size_t i = 0; i < LS_ARRAY_LEN(map); i++)
@@ -253,8 +253,8 @@ static const char *clear_field(const char *name)
 static int site_set(cli_t *cli, int argc, char **argv)
 {
     json_t *p = json_object(), *cookies = json_array(), *headers = json_object(),
-           *hide = json_array(), *cleared = json_object(), *r = NULL;
-    int rc = p && cookies && headers && hide && cleared ? CLI_EXIT_OK
+           *hide = json_array(), *ignore = json_array(), *cleared = json_object(), *r = NULL;
+    int rc = p && cookies && headers && hide && ignore && cleared ? CLI_EXIT_OK
                                                         : cli_fail(cli, "out of memory");
     const char *match = NULL;
     int warned_cookie = 0, warned_header = 0;
@@ -297,12 +297,12 @@ static int site_set(cli_t *cli, int argc, char **argv)
             const char *f = clear_field(v);
             if (!f)
                 rc = cli_usage_error(cli, "--clear wants a setting: cookies, headers, user-agent, "
-                                     "viewport, wait-for, hide, delay, scroll, hide-consent or "
+                                     "viewport, wait-for, hide, ignore, delay, scroll, hide-consent or "
                                      "formats; got '%s'", v);
             else
                 json_object_set_new(cleared, f, json_string(v));   /* f -> the name given */
-        } else if (!strcmp(a, "--hide")) {
-            json_array_append_new(hide, json_string(v));
+        } else if (!strcmp(a, "--hide") || !strcmp(a, "--ignore")) {
+            json_array_append_new(a[2] == 'h' ? hide : ignore, json_string(v));
         } else if (!strcmp(a, "--wait-for")) {
             json_object_set_new(p, "wait_for", json_string(v));
         } else if (!strcmp(a, "--user-agent")) {
@@ -332,6 +332,8 @@ static int site_set(cli_t *cli, int argc, char **argv)
         json_object_set(p, "headers", headers);
     if (json_array_size(hide))
         json_object_set(p, "hide", hide);
+    if (json_array_size(ignore))
+        json_object_set(p, "ignore", ignore);
     const char *f;
     json_t *nv;
     json_object_foreach(cleared, f, nv) {
@@ -357,6 +359,7 @@ done:
     json_decref(cookies);
     json_decref(headers);
     json_decref(hide);
+    json_decref(ignore);
     json_decref(cleared);
     json_decref(r);
     return rc;
@@ -390,10 +393,14 @@ static int describe(const json_t *rule, buf_t *b)
         if (*cli_str(rule, texts[t]) &&
             buf_printf(b, "%s%s=%s", b->len ? "  " : "", texts[t], cli_str(rule, texts[t])))
             return -1;
-    const json_t *hide = json_object_get(rule, "hide");
-    json_array_foreach(hide, i, v)
-        if (buf_printf(b, "%s%s", i ? "," : (b->len ? "  hide=" : "hide="), json_string_value(v)))
-            return -1;
+    static const char *const lists[] = {"hide", "ignore"};
+    for (size_t l = 0; l < 2; l++) {
+        const json_t *sel = json_object_get(rule, lists[l]);
+        json_array_foreach(sel, i, v)
+            if ((i ? buf_printf(b, ",") : buf_printf(b, "%s%s=", b->len ? "  " : "", lists[l])) ||
+                buf_printf(b, "%s", json_string_value(v)))
+                return -1;
+    }
     if (json_object_get(rule, "delay_ms") &&
         buf_printf(b, "%sdelay=%lldms", b->len ? "  " : "", cli_int(rule, "delay_ms")))
         return -1;

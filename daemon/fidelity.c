@@ -155,6 +155,8 @@ int fidelity_prepare(fidelity_t *f, const store_site_rule_t *rule, const config_
         json_int_t delay = json_integer_value(json_object_get(f->rule, "delay_ms"));
         f->site.delay_ms = delay > 0 && delay <= 60000 ? (int)delay : 0;
         f->site.no_scroll = json_is_false(json_object_get(f->rule, "scroll"));
+        if (json_array_size(json_object_get(f->rule, "ignore")))
+            f->site.ignore = json_object_get(f->rule, "ignore");
         json_t *cookies = json_object_get(f->rule, "cookies");
         if (json_array_size(cookies)) {
             if (!(f->cookies = json_array())) {
@@ -277,6 +279,15 @@ json_t *fidelity_record(const fidelity_t *f, const shot_result_t *r, const botwa
     json_object_set_new(o, "consent", consent ? consent : json_null());
     json_t *hide = f->rule ? json_object_get(f->rule, "hide") : NULL;
     json_object_set_new(o, "hidden_by_rule", json_is_array(hide) ? json_incref(hide) : json_array());
+    /* the rule's ignored elements as measured: boxes (shot px) and texts, which the
+     * comparison with the capture before leaves out (daemon/snapdiff.c) */
+    if (f->site.ignore && r->ignored) {
+        json_t *ig = json_deep_copy(r->ignored);
+        if (ig && !json_object_set(ig, "selectors", (json_t *)f->site.ignore))
+            json_object_set_new(o, "ignored", ig);
+        else
+            json_decref(ig);
+    }
     json_object_set_new(o, "wall", wall && wall->kind != BOTWALL_NONE ? json_string(wall->name) : json_null());
     json_object_set_new(o, "revealed", json_boolean(r->revealed));
     json_object_set_new(o, "wait_for", r->waited_for > 0 ? json_string("found")

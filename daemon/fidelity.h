@@ -41,7 +41,8 @@ botwall_kind_t fidelity_classify(const shot_result_t *r, botwall_result_t *out);
  *   {"rule": match|null, "consent": {"layers": [...], "managers": [...], "hidden": [...],
  *    "kept": [...], "scroll": [...], and "dropped": n, "problem": text when the report
  *    was cut or held what consent_report_check refuses} | null (off or no report), "hidden_by_rule": [selectors],
- *    "wall": name|null, "wait_for": "found"|"cut"|null, "revealed": bool} */
+ *    "wall": name|null, "wait_for": "found"|"cut"|null, "revealed": bool, and when the rule
+ *    ignores elements "ignored": {"selectors", "boxes": [[x, y, w, h] in shot px], "texts"}} */
 json_t *fidelity_record(const fidelity_t *f, const shot_result_t *r, const botwall_result_t *wall);
 
 #endif

@@ -244,21 +244,28 @@ static json_t *build_rule(method_call_t *call, const char *match, const char *ki
         }
         json_object_set(rule, "viewport", v);
     }
-    if ((v = json_object_get(p, "hide")) && !json_is_null(v)) {
+    /* hide: out of the shot; ignore: in the shot, out of the comparison with the capture
+     * before (daemon/snapdiff.c). The same plain selectors, checked alike. */
+    static const char *const lists[] = {"hide", "ignore"};
+    for (size_t l = 0; l < 2; l++) {
+        if (!(v = json_object_get(p, lists[l])) || json_is_null(v))
+            continue;
         const char **sel = NULL;
         size_t n = 0;
-        if (param_strv(call, "hide", 0, &sel, &n))
+        if (param_strv(call, lists[l], 0, &sel, &n))
             goto fail;
         char err[256];
         char *css = n <= 100 ? consent_hide_css(sel, n, err, sizeof err) : NULL;
         free(sel);
         if (!css) {
-            method_fail(call, RPC_INVALID_PARAMS, "param 'hide': %s",
-                        n > 100 ? "at most 100 selectors" : err);
+            /* consent_hide_css names its selectors "hide selector" */
+            const char *why = n > 100 ? "at most 100 selectors"
+                              : strncmp(err, "hide ", 5) == 0 ? err + 5 : err;
+            method_fail(call, RPC_INVALID_PARAMS, "param '%s': %s", lists[l], why);
             goto fail;
         }
         free(css);
-        json_object_set_new(rule, "hide", json_is_string(v) ? json_pack("[O]", v) : json_copy(v));
+        json_object_set_new(rule, lists[l], json_is_string(v) ? json_pack("[O]", v) : json_copy(v));
     }
     if ((v = json_object_get(p, "delay_ms")) && !json_is_null(v)) {
         int64_t ms;
@@ -285,7 +292,7 @@ fail:
 
 /* The settings of a rule, in the order site.set lists them. */
 static const char *const site_fields[] = {"cookies", "headers", "user_agent", "viewport",
-                                          "wait_for", "hide", "delay_ms", "scroll",
+                                          "wait_for", "hide", "ignore", "delay_ms", "scroll",
                                           "hide_consent", "formats", NULL};
 
 /* Puts cookie c (a checked cookie; borrowed) into cookies in place of the one with the
@@ -424,8 +431,8 @@ static json_t *event_fields(const store_site_rule_t *r)
 static int m_site_set(method_call_t *call)
 {
     static const char *const known[] = {"match", "replace", "cookies", "headers", "user_agent",
-                                        "viewport", "wait_for", "hide", "delay_ms", "scroll",
-                                        "hide_consent", "formats", NULL};
+                                        "viewport", "wait_for", "hide", "ignore", "delay_ms",
+                                        "scroll", "hide_consent", "formats", NULL};
     const char *match;
     int replace = 0;
     if (param_reject_unknown(call, known) || param_string(call, "match", 1, &match) ||

@@ -4,7 +4,10 @@
  * <state_dir>/snapshots/diffs/ once drawn) and the blocks of their text added and removed
  * (diff/textdiff.c). The same comparison runs after every good capture against the good
  * one before it, and its figures are kept as the new snapshot's `change`
- * (snapdiff_after_capture: thread pool, then the writer). Knows nothing of sockets. */
+ * (snapdiff_after_capture: thread pool, then the writer). A site rule's ignored elements,
+ * as each capture measured them (fidelity.ignored in its timings: boxes and texts), are
+ * left out of both diffs; a watch's threshold decides `changed` of a watched link's
+ * captures. Knows nothing of sockets. */
 #include "snapdiff.h"
 
 #include <errno.h>
@@ -52,6 +55,166 @@ static int last_two_good(method_call_t *call, int64_t link_id, store_snapshot_t 
     }
     return 0;
 }
+
+/* ---- a capture's ignored elements ----------------------------------------------------- */
+
+/* What a site rule's `ignore` left out of a capture's comparison, as its capture measured
+ * it: boxes in its screenshot's pixels and the elements' texts. */
+typedef struct {
+    imgdiff_rect_t *rects;
+    size_t nrects;
+    json_t *boxes;      /* the boxes as stored ([[x, y, w, h]]), or NULL */
+    json_t *texts;      /* array of strings, or NULL */
+} ignored_t;
+
+static void ignored_free(ignored_t *ig)
+{
+    free(ig->rects);
+    json_decref(ig->boxes);
+    json_decref(ig->texts);
+    memset(ig, 0, sizeof *ig);
+}
+
+/* Reads snap's fidelity.ignored into ig (zeroed here). A capture without one, or whose
+ * record does not read, ignores nothing. -1 when out of memory. */
+static int ignored_read(const store_snapshot_t *snap, ignored_t *ig)
+{
+    memset(ig, 0, sizeof *ig);
+    json_t *t = snap->timings ? json_loads(snap->timings, 0, NULL) : NULL;
+    json_t *rec = json_object_get(json_object_get(t, "fidelity"), "ignored");
+    json_t *boxes = json_object_get(rec, "boxes"), *texts = json_object_get(rec, "texts");
+    int ret = 0;
+    if (json_array_size(boxes)) {
+        if (!(ig->rects = calloc(json_array_size(boxes), sizeof *ig->rects)))
+            ret = -1;
+        size_t i;
+        json_t *b;
+        json_array_foreach(boxes, i, b) {
+            if (ret)
+                break;
+            json_int_t v[4];
+            int ok = json_array_size(b) == 4;
+            for (size_t k = 0; ok && k < 4; k++) {
+                v[k] = json_integer_value(json_array_get(b, k));
+                ok = json_is_integer(json_array_get(b, k)) && v[k] >= 0 && v[k] <= UINT32_MAX &&
+                     (k < 2 || v[k] > 0);
+            }
+            if (ok)
+                ig->rects[ig->nrects++] = (imgdiff_rect_t){(uint32_t)v[0], (uint32_t)v[1],
+                                                            (uint32_t)v[2], (uint32_t)v[3]};
+        }
+        ig->boxes = json_incref(boxes);
+    }
+    if (json_array_size(texts))
+        ig->texts = json_incref(texts);
+    json_decref(t);
+    if (ret)
+        ignored_free(ig);
+    return ret;
+}
+
+/* s with every run of blanks (no-break spaces too) one space, trimmed, in place. */
+static void squeeze(char *s)
+{
+    char *w = s;
+    for (const char *r = s; *r; r++) {
+        int nbsp = (unsigned char)r[0] == 0xc2 && (unsigned char)r[1] == 0xa0;
+        int blank = nbsp || *r == ' ' || *r == '\t' || *r == '\n' || *r == '\r' ||
+                    *r == '\f' || *r == '\v';
+        r += nbsp;
+        if (blank && (w == s || w[-1] == ' '))
+            continue;
+        *w++ = blank ? ' ' : *r;
+    }
+    if (w > s && w[-1] == ' ')
+        w--;
+    *w = '\0';
+}
+
+/* Removes every occurrence of piece (not empty) from s, in place. */
+static void remove_all(char *s, const char *piece)
+{
+    size_t n = strlen(piece);
+    char *w = s;
+    for (const char *r = s; *r;) {
+        if (*r == *piece && strncmp(r, piece, n) == 0) {
+            r += n;
+            continue;
+        }
+        *w++ = *r++;
+    }
+    *w = '\0';
+}
+
+/* A copy of block without the ignored texts of both captures (either may be NULL): each
+ * text's lines (blanks squeezed) taken out wherever they occur, the rest squeezed. Both
+ * captures' texts, so that an element the selector matched in one capture only (it
+ * loaded late in the other) still leaves its text out of both. The stored text stays
+ * whole; only the compared copy loses them. NULL when out of memory. */
+static char *strip_ignored(const char *block, const json_t *ta, const json_t *tb)
+{
+    char *s = strdup(block), *piece = NULL;
+    if (!s)
+        return NULL;
+    squeeze(s);
+    size_t na = json_array_size(ta), n = na + json_array_size(tb);
+    for (size_t i = 0; i < n; i++) {
+        const char *v = json_string_value(i < na ? json_array_get(ta, i) : json_array_get(tb, i - na));
+        if (!v)
+            continue;
+        free(piece);
+        if (!(piece = strdup(v))) {
+            free(s);
+            return NULL;
+        }
+        for (char *line = piece, *next; line; line = next) {
+            next = strchr(line, '\n');
+            if (next)
+                *next++ = '\0';
+            squeeze(line);
+            if (*line)
+                remove_all(s, line);
+        }
+    }
+    free(piece);
+    squeeze(s);
+    return s;
+}
+
+/* Replaces the blocks v[0..*n) by their copies without the ignored texts ta and tb (see
+ * strip_ignored; owned by *own, *n of them), dropping blocks nothing is left of. 0, or -1
+ * when out of memory. */
+static int strip_blocks(const char **v, size_t *n, const json_t *ta, const json_t *tb,
+                        char ***own)
+{
+    *own = NULL;
+    if ((!json_array_size(ta) && !json_array_size(tb)) || !*n)
+        return 0;
+    char **o = calloc(*n, sizeof *o);
+    if (!o)
+        return -1;
+    size_t k = 0;
+    for (size_t i = 0; i < *n; i++) {
+        char *c = strip_ignored(v[i], ta, tb);
+        if (!c) {
+            for (size_t j = 0; j < k; j++)
+                free(o[j]);
+            free(o);
+            return -1;
+        }
+        if (!*c) {
+            free(c);
+            continue;
+        }
+        v[k] = o[k] = c;
+        k++;
+    }
+    *n = k;
+    *own = o;
+    return 0;
+}
+
+/* ---- the text diff --------------------------------------------------------------------- */
 
 /* The snapshot's text as blocks: its blocks' texts, or its visible text's lines. A
  * snapshot without text has no blocks. *keep owns what the strings point into. */
@@ -104,16 +267,29 @@ oom:
     return method_fail(call, RPC_INTERNAL_ERROR, "out of memory");
 }
 
-/* {added: [...], removed: [...]} of the two snapshots' texts, or NULL (call failed). */
-static json_t *text_diff(method_call_t *call, int64_t from, int64_t to)
+/* {added: [...], removed: [...]} of the two snapshots' texts without the texts of their
+ * ignored elements, or NULL (call failed). */
+static json_t *text_diff(method_call_t *call, int64_t from, int64_t to, const ignored_t *iga,
+                         const ignored_t *igb)
 {
     const char **a = NULL, **b = NULL;
-    size_t na = 0, nb = 0;
+    size_t na = 0, nb = 0, oa = 0, ob = 0;
+    char **owna = NULL, **ownb = NULL;
     json_t *ka = NULL, *kb = NULL, *res = NULL;
     store_text_t *ta = NULL, *tb = NULL;
     textdiff_result_t d = {0};
     if (text_blocks(call, from, &a, &na, &ka, &ta) || text_blocks(call, to, &b, &nb, &kb, &tb))
         goto done;
+    int bad = strip_blocks(a, &na, iga->texts, igb->texts, &owna);
+    oa = owna ? na : 0;
+    if (!bad) {
+        bad = strip_blocks(b, &nb, iga->texts, igb->texts, &ownb);
+        ob = ownb ? nb : 0;
+    }
+    if (bad) {
+        method_fail(call, RPC_INTERNAL_ERROR, "out of memory comparing the texts");
+        goto done;
+    }
     if (textdiff_blocks(a, na, b, nb, 0, &d) != 0) {
         method_fail(call, RPC_INTERNAL_ERROR, "out of memory comparing the texts");
         goto done;
@@ -130,6 +306,12 @@ static json_t *text_diff(method_call_t *call, int64_t from, int64_t to)
         method_fail(call, RPC_INTERNAL_ERROR, "out of memory");
 done:
     textdiff_result_free(&d);
+    for (size_t i = 0; i < oa; i++)
+        free(owna[i]);
+    for (size_t i = 0; i < ob; i++)
+        free(ownb[i]);
+    free(owna);
+    free(ownb);
     free(a);
     free(b);
     json_decref(ka);
@@ -161,7 +343,7 @@ static json_t *json_regions(const imgdiff_result_t *r)
 
 /* The visual diff into res (changed_fraction, regions, image, widths), or -1 (call failed). */
 static int image_diff(method_call_t *call, const store_snapshot_t *from, const store_snapshot_t *to,
-                      int overlay_wanted, json_t *res)
+                      const ignored_t *iga, const ignored_t *igb, int overlay_wanted, json_t *res)
 {
     char dir[UTIL_PATH_MAX], overlay[UTIL_PATH_MAX], err[600];
     if (util_path(dir, "%s/snapshots/diffs", call->cfg->state_dir) != 0 ||
@@ -172,7 +354,9 @@ static int image_diff(method_call_t *call, const store_snapshot_t *from, const s
         return method_fail(call, RPC_IO_ERROR, "cannot make %s: %s", dir, strerror(-rc));
     /* the overlay is drawn on the first request and kept */
     int have = access(overlay, F_OK) == 0;
-    imgdiff_opts_t o = {.overlay_path = have || !overlay_wanted ? NULL : overlay};
+    imgdiff_opts_t o = {.overlay_path = have || !overlay_wanted ? NULL : overlay,
+                        .mask_from = iga->rects, .nmask_from = iga->nrects,
+                        .mask_to = igb->rects, .nmask_to = igb->nrects};
     imgdiff_result_t r;
     if (imgdiff_files(from->path, to->path, &o, &r, err, sizeof err) != 0)
         return method_fail(call, RPC_IO_ERROR, "cannot compare snapshots %lld and %lld: %s",
@@ -202,6 +386,7 @@ static json_t *compare(method_call_t *call, const store_snapshot_t *from,
                        const store_snapshot_t *to, int overlay)
 {
     json_t *text = NULL;
+    ignored_t iga = {0}, igb = {0};
     json_t *res = json_pack("{s:I,s:I,s:I}", "from", (json_int_t)from->id, "to", (json_int_t)to->id,
                     "link_id", (json_int_t)to->link_id);
     if (!res) {
@@ -219,8 +404,21 @@ static json_t *compare(method_call_t *call, const store_snapshot_t *from,
             goto fail;
         }
     } else {
-        if (image_diff(call, from, to, overlay, res) || !(text = text_diff(call, from->id, to->id)))
+        if (ignored_read(from, &iga) || ignored_read(to, &igb)) {
+            method_fail(call, RPC_INTERNAL_ERROR, "out of memory");
             goto fail;
+        }
+        if (image_diff(call, from, to, &iga, &igb, overlay, res) ||
+            !(text = text_diff(call, from->id, to->id, &iga, &igb)))
+            goto fail;
+        /* what was left out: each capture's ignored boxes */
+        if ((iga.boxes || igb.boxes) &&
+            json_object_set_new(res, "ignored", json_pack("{s:o,s:o}", "from",
+                                iga.boxes ? json_incref(iga.boxes) : json_array(), "to",
+                                igb.boxes ? json_incref(igb.boxes) : json_array()))) {
+            method_fail(call, RPC_INTERNAL_ERROR, "out of memory");
+            goto fail;
+        }
         /* a text change counts toward `changed` as a visual one does */
         int changed = json_is_true(json_object_get(res, "changed")) ||
                       json_array_size(json_object_get(text, "added")) > 0 ||
@@ -233,8 +431,12 @@ static json_t *compare(method_call_t *call, const store_snapshot_t *from,
         }
         text = NULL;
     }
+    ignored_free(&iga);
+    ignored_free(&igb);
     return res;
 fail:
+    ignored_free(&iga);
+    ignored_free(&igb);
     json_decref(res);
     json_decref(text);
     return NULL;
@@ -295,8 +497,8 @@ done:
 
 /* ---- the change object: every good capture against the good one before it ------------ */
 
-/* A comparison with the baseline that changed at least this fraction of the page's area,
- * or any block of text, is `changed` (a watch's threshold will replace it). */
+/* A comparison with the baseline that changed more than this fraction of the page's area,
+ * or any block of text, is `changed`; the link's watch may set its own threshold. */
 #define CHANGE_THRESHOLD 0.001
 
 typedef struct {
@@ -328,9 +530,15 @@ static int change_compare_fn(method_call_t *call)
         goto done;   /* the link's first good capture */
     if (!(res = compare(call, from, to, 0)))
         goto done;
-    double frac = json_number_value(json_object_get(res, "changed_fraction"));
+    double frac = json_number_value(json_object_get(res, "changed_fraction")), threshold;
+    if ((rc = store_watch_threshold(call->db, to->link_id, &threshold))) {
+        method_fail_store(call, rc, NULL);
+        goto done;
+    }
+    if (threshold < 0)
+        threshold = CHANGE_THRESHOLD;
     const json_t *text = json_object_get(res, "text");
-    int changed = frac >= CHANGE_THRESHOLD ||
+    int changed = frac > threshold ||
                   json_array_size(json_object_get(text, "added")) > 0 ||
                   json_array_size(json_object_get(text, "removed")) > 0;
     call->result = json_pack("{s:I,s:I,s:b,s:f}", "id", (json_int_t)id, "against",

@@ -34,7 +34,41 @@ typedef struct {
     size_t stride;
     uint8_t *ring;       /* RING rows of stride bytes: row k in slot k % RING */
     uint32_t loaded;     /* rows decoded so far */
+    const imgdiff_rect_t *mask;   /* borrowed from the options; painted over as decoded */
+    size_t nmask;
 } src_t;
+
+/* What a masked pixel reads as: one colour, the same in both pictures. */
+static const uint8_t mask_rgb[3] = {128, 0, 128};
+
+/* Marks in skip[0..w) the columns of row y that s's mask covers (skip left as it was
+ * elsewhere). Returns how many rectangles cross the row. */
+static size_t mask_mark(const src_t *s, uint32_t y, uint8_t *skip, uint32_t w)
+{
+    size_t hits = 0;
+    for (size_t i = 0; i < s->nmask; i++) {
+        const imgdiff_rect_t *m = &s->mask[i];
+        if (y < m->y || y - m->y >= m->h || m->x >= w)
+            continue;
+        uint32_t x1 = m->w > w - m->x ? w : m->x + m->w;
+        memset(skip + m->x, 1, x1 - m->x);
+        hits++;
+    }
+    return hits;
+}
+
+/* Paints row y (at row, s->w pixels) over where s's mask covers it. */
+static void mask_paint(const src_t *s, uint32_t y, uint8_t *row)
+{
+    for (size_t i = 0; i < s->nmask; i++) {
+        const imgdiff_rect_t *m = &s->mask[i];
+        if (y < m->y || y - m->y >= m->h || m->x >= s->w)
+            continue;
+        uint32_t x1 = m->w > s->w - m->x ? s->w : m->x + m->w;
+        for (uint32_t x = m->x; x < x1; x++)
+            memcpy(row + (size_t)x * 3, mask_rgb, 3);
+    }
+}
 
 static int src_open(src_t *s, const char *path, const imgdiff_opts_t *o, char *err, size_t errlen)
 {
@@ -67,8 +101,10 @@ static int src_need(src_t *s, int64_t k, char *err, size_t errlen)
     if (k >= (int64_t)s->h)
         k = (int64_t)s->h - 1;
     while ((int64_t)s->loaded <= k) {
-        if (pngread_rows(s->png, s->ring + (s->loaded % RING) * s->stride, 1, err, errlen) != 0)
+        uint8_t *row = s->ring + (s->loaded % RING) * s->stride;
+        if (pngread_rows(s->png, row, 1, err, errlen) != 0)
             return -1;
+        mask_paint(s, s->loaded, row);
         s->loaded++;
     }
     return 0;
@@ -320,7 +356,34 @@ typedef struct {
     boxes_t bx;
     uint64_t changed;
     double maxd;
+    uint8_t *skip;         /* cw bytes: 1 where a mask covers the row being looked at */
 } ctx_t;
+
+/* Marks in c->skip the columns of old row ia (ia < 0: none) and new row yb (yb < 0:
+ * none) that a mask covers. Returns 0 when none is. */
+static int mask_row(ctx_t *c, int64_t ia, int64_t yb)
+{
+    if (!c->a.nmask && !c->b.nmask)
+        return 0;
+    memset(c->skip, 0, c->cw);
+    size_t hits = 0;
+    if (ia >= 0)
+        hits += mask_mark(&c->a, (uint32_t)ia, c->skip, c->cw);
+    if (yb >= 0)
+        hits += mask_mark(&c->b, (uint32_t)yb, c->skip, c->cw);
+    return hits > 0;
+}
+
+/* How many of a row's cw pixels no mask covers (after mask_row). */
+static uint32_t unmasked_px(const ctx_t *c, int masked)
+{
+    if (!masked)
+        return c->cw;
+    uint32_t n = 0;
+    for (uint32_t x = 0; x < c->cw; x++)
+        n += !c->skip[x];
+    return n;
+}
 
 /* The row alignment, as `pair` and removed boxes. 1 aligned, 0 some rows compared in
  * place (too many edits between two anchors), -1 with err. */
@@ -353,14 +416,19 @@ static int plan_rows(ctx_t *c, char *err, size_t errlen)
         uint32_t both = nd < ni ? nd : ni;
         for (uint32_t t = 0; t < ni; t++)
             c->pair[b0 + t] = t < both ? (int32_t)(a0 + t) : -1;
-        if (nd > both) {
+        /* old rows gone count what no mask of the old picture covers; wholly masked,
+         * they are no change */
+        uint64_t gone = 0;
+        for (uint32_t t = both; t < nd; t++)
+            gone += unmasked_px(c, mask_row(c, (int64_t)a0 + t, -1));
+        if (gone > 0) {
             imgdiff_region_t r = {.x = 0, .y = b0 + both, .w = c->cw, .h = nd - both, .kind = IMGDIFF_REMOVED};
             if (push_box(&c->bx.done, &c->bx.ndone, &c->bx.capdone, r) != 0) {
                 free(v);
                 snprintf(err, errlen, "out of memory");
                 return -1;
             }
-            c->changed += (uint64_t)(nd - both) * c->cw;
+            c->changed += gone;
         }
     }
     free(v);
@@ -378,10 +446,11 @@ static int compare_rows(ctx_t *c, uint32_t ia, uint32_t yb, char *err, size_t er
         ra[j] = src_row(&c->a, (int64_t)ia + j - 2);
         rb[j] = src_row(&c->b, (int64_t)yb + j - 2);
     }
+    int masked = mask_row(c, ia, yb);
     int64_t run0 = -1, last = -1;
     for (uint32_t x = 0; x < c->cw; x++) {
         const uint8_t *pa = ra[2] + (size_t)x * 3, *pb = rb[2] + (size_t)x * 3;
-        if (same_px(pa, pb) || yiq_delta(pa, pb) <= c->maxd)
+        if (same_px(pa, pb) || (masked && c->skip[x]) || yiq_delta(pa, pb) <= c->maxd)
             continue;
         if (antialiased(ra, rb, x, c->cw) || antialiased(rb, ra, x, c->cw))
             continue;
@@ -412,9 +481,20 @@ static int compare_all(ctx_t *c, char *err, size_t errlen)
         if (boxes_settle(&c->bx, y) != 0)
             goto oom;
         if (p < 0) {
-            c->changed += c->cw;
-            if (boxes_span(&c->bx, IMGDIFF_ADDED, y, 0, c->cw) != 0)
-                goto oom;
+            /* a new row: its unmasked runs are added */
+            int masked = mask_row(c, -1, y);
+            for (uint32_t x = 0; x < c->cw;) {
+                while (masked && x < c->cw && c->skip[x])
+                    x++;
+                uint32_t x0 = x;
+                while (x < c->cw && !(masked && c->skip[x]))
+                    x++;
+                if (x > x0) {
+                    c->changed += x - x0;
+                    if (boxes_span(&c->bx, IMGDIFF_ADDED, y, x0, x) != 0)
+                        goto oom;
+                }
+            }
         } else if (compare_rows(c, (uint32_t)p, y, err, errlen) != 0) {
             return -1;
         }
@@ -586,6 +666,14 @@ done:
 
 /* ---- the whole ------------------------------------------------------------------------- */
 
+static void src_mask(ctx_t *c, const imgdiff_opts_t *o)
+{
+    c->a.mask = o->mask_from;
+    c->a.nmask = o->mask_from ? o->nmask_from : 0;
+    c->b.mask = o->mask_to;
+    c->b.nmask = o->mask_to ? o->nmask_to : 0;
+}
+
 int imgdiff_files(const char *from_path, const char *to_path, const imgdiff_opts_t *opts,
                   imgdiff_result_t *r, char *err, size_t errlen)
 {
@@ -604,7 +692,12 @@ int imgdiff_files(const char *from_path, const char *to_path, const imgdiff_opts
         return -1;
     if (src_open(&c.b, to_path, &o, err, errlen) != 0)
         goto done;
+    src_mask(&c, &o);
     c.cw = c.a.w < c.b.w ? c.a.w : c.b.w;
+    if (!(c.skip = malloc(c.cw ? c.cw : 1))) {
+        snprintf(err, errlen, "out of memory");
+        goto done;
+    }
     if (hash_rows(&c.a, c.cw, &c.ha, err, errlen) != 0 || hash_rows(&c.b, c.cw, &c.hb, err, errlen) != 0)
         goto done;
     /* pass 2 reads both again from the top */
@@ -613,6 +706,7 @@ int imgdiff_files(const char *from_path, const char *to_path, const imgdiff_opts
     src_close(&c.b);
     if (src_open(&c.a, from_path, &o, err, errlen) != 0 || src_open(&c.b, to_path, &o, err, errlen) != 0)
         goto done;
+    src_mask(&c, &o);
     /* a file replaced between the passes would not match the row hashes of pass 1 */
     if (c.a.h != ha || c.b.h != hb || c.a.w != wa || c.b.w != wb) {
         snprintf(err, errlen, "a picture changed while it was being compared");
@@ -654,6 +748,7 @@ done:
     free(c.pair);
     free(c.bx.open);
     free(c.bx.done);
+    free(c.skip);
     return ret;
 }
 

@@ -7,6 +7,7 @@
  *      threshold (YIQ colour distance) that ignores antialiased pixels, after pixelmatch;
  *   3. changed pixels are merged into boxes: added (rows only the new shot has), removed
  *      (rows only the old one had), modified (paired rows whose pixels differ);
+ *   (masks: rectangles of either picture left out of all of it, see imgdiff_opts_t)
  *   4. optionally, the overlay: the new shot with the boxes tinted and outlined and a bar
  *      where removed rows were, written row by row as a PNG.
  * Equal files (equal sha256) are the caller's shortcut: this always reads both. No loop, no
@@ -26,12 +27,25 @@ typedef struct {
     imgdiff_kind_t kind;
 } imgdiff_region_t;
 
+/* A rectangle of one picture's pixels (x, y from its top left). */
+typedef struct {
+    uint32_t x, y, w, h;
+} imgdiff_rect_t;
+
 typedef struct {
     double threshold;          /* per-pixel colour distance, 0..1 as pixelmatch's; 0 = 0.1 */
     uint32_t max_w, max_h;     /* larger pictures are refused; 0 = 16384 x 200000 */
     uint32_t max_edits;        /* row alignment bound (rows inserted + removed); 0 = 2048.
                                 * Beyond it rows are compared in place (result.aligned 0) */
     const char *overlay_path;  /* write the overlay PNG here (through path.XXXXXX), or NULL */
+    /* Masks: what is left out of the comparison (a site rule's ignored elements), each in
+     * its own picture's pixels. A masked pixel reads as one flat colour in both passes (so
+     * rows that differ only there hash equal and align), a pair of rows is not compared
+     * where either picture's mask covers it, and rows only one picture has count only
+     * their unmasked pixels (a row wholly masked is no change). The overlay shows the
+     * pictures as they are. Borrowed for the call; NULL / 0 = none. */
+    const imgdiff_rect_t *mask_from, *mask_to;
+    size_t nmask_from, nmask_to;
 } imgdiff_opts_t;
 
 typedef struct {

@@ -326,6 +326,9 @@ typedef struct {
 int store_watch_counts(store_t *s, int64_t now_ms, store_watch_counts_t *out);
 /* A link's next scheduled run (ms), 0 when it is not watched. */
 int store_watch_next_run(store_t *s, int64_t link_id, int64_t *next_ms);
+/* The threshold of the watch that schedules a link (its own, else its tag's), -1 when it
+ * is not watched or the watch has none. */
+int store_watch_threshold(store_t *s, int64_t link_id, double *threshold);
 
 /* What a capture produced, for store_job_finish. */
 typedef struct {

@@ -400,3 +400,19 @@ int store_watch_next_run(store_t *s, int64_t link_id, int64_t *next_ms)
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? STORE_OK
                                                  : store_fail_sqlite(s, rc, "find a link's next run");
 }
+
+int store_watch_threshold(store_t *s, int64_t link_id, double *threshold)
+{
+    *threshold = -1;
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(s->db, "SELECT w.threshold FROM watch_runs r JOIN watches w "
+                                "ON w.id = r.watch_id WHERE r.link_id = ?1", -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return store_fail_sqlite(s, rc, "find a link's watch threshold");
+    sqlite3_bind_int64(st, 1, link_id);
+    if ((rc = sqlite3_step(st)) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+        *threshold = sqlite3_column_double(st, 0);
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE
+               ? STORE_OK : store_fail_sqlite(s, rc, "find a link's watch threshold");
+}

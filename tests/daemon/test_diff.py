@@ -9,7 +9,6 @@ busy while the loop must go on answering."""
 import json
 import os
 import select
-import time
 
 import pngread
 from linepng import page_rows, write_png
@@ -141,21 +140,11 @@ class Diff(TestCase):
         p = self.d.cli("diff", str(link))
         self.assertIn("unchanged", p.stdout)
 
-    def change_of(self, sid):
-        """The snapshot's change once linksnapd compared it (it does so off the loop after
-        job.finished); fails after a minute without one."""
-        deadline = time.monotonic() + 60
-        while True:
-            snap = self.d.call("snapshot.get", {"id": sid})["snapshot"]
-            if snap["change"] is not None or time.monotonic() > deadline:
-                return snap["change"]
-            time.sleep(0.05)
-
     def test_history_change_object(self):
         # two captures of different pictures: the second changed against the first, by the
         # figure snapshot.diff gives for the pair
         link, (n1, n2) = self.capture(url("noisy"), 2)
-        ch = self.change_of(n2)
+        ch = self.d.wait_change(n2)
         self.assertIsNotNone(ch)
         self.assertEqual((ch["against"], ch["changed"]), (n1, True))
         r = self.d.call("snapshot.diff", {"from": n1, "to": n2})
@@ -163,7 +152,7 @@ class Diff(TestCase):
         self.assertGreater(ch["changed_fraction"], 0.001)
         # equal pictures: unchanged (sha256 equal), fraction 0
         same, (e1, e2) = self.capture(url("same"), 2)
-        self.assertEqual(self.change_of(e2),
+        self.assertEqual(self.d.wait_change(e2),
                          {"against": e1, "changed": False, "changed_fraction": 0})
         # the first good capture and a failed one are never compared
         self.assertIsNone(self.d.call("snapshot.get", {"id": e1})["snapshot"]["change"])
@@ -180,6 +169,19 @@ class Diff(TestCase):
         self.assertIn("unchanged vs #%d" % e1, p.stdout)
         p = self.d.cli("history", str(link))
         self.assertIn("changed %.2f%% vs #%d" % (ch["changed_fraction"] * 100, n1), p.stdout)
+
+    def test_watch_threshold_decides_changed(self):
+        # noise pictures differ all over: changed under the default threshold (0.1%), not
+        # under a watch whose threshold is the whole page; the watch gone, changed again
+        link, (n1,) = self.capture(url("noisy"), 1)
+        self.d.call("watch.set", {"link_id": link, "every": "1d", "threshold": 1})
+        _, (n2,) = self.capture(self.d.call("link.get", {"id": link})["link"]["url"], 1)
+        ch = self.d.wait_change(n2)
+        self.assertEqual((ch["against"], ch["changed"]), (n1, False), ch)
+        self.assertGreater(ch["changed_fraction"], 0.5)
+        self.d.call("watch.delete", {"link_id": link})
+        _, (n3,) = self.capture(self.d.call("link.get", {"id": link})["link"]["url"], 1)
+        self.assertEqual(self.d.wait_change(n3)["changed"], True)
 
     def test_bad_input(self):
         link, (ok,) = self.capture(url("noisy"), 1)

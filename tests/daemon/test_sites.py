@@ -167,6 +167,10 @@ class SiteTests(TestCase):
             {"match": "x.example", "wait_for": "a" * 600},
             {"match": "x.example", "hide": ["a { }"]},
             {"match": "x.example", "hide": ["</style><script>"]},
+            {"match": "x.example", "ignore": ["a { }"]},
+            {"match": "x.example", "ignore": [""]},
+            {"match": "x.example", "ignore": [".a"] * 101},
+            {"match": "x.example", "ignore": [1]},
             {"match": "x.example", "delay_ms": -1},
             {"match": "x.example", "delay_ms": 600000},
             {"match": "x.example", "scroll": "no"},
@@ -188,6 +192,9 @@ class SiteTests(TestCase):
             self.assertIn("outside the rule's match", str(cm.exception))
             self.assertIn("members.example and its subdomains", str(cm.exception))
             self.assertRpcError(-32602, c.call, "site.delete", {"match": ""})
+            with self.assertRaises(RpcError) as cm:
+                c.call("site.set", {"match": "x.example", "ignore": [".clock", "b;c"]})
+            self.assertIn("param 'ignore': selector", str(cm.exception))
             # an edit that would take a rule past its limits is refused; the rule stays
             c.call("site.set", {"match": "x.example", "headers": {
                 "X-H%d" % i: "v" for i in range(50)}})
@@ -260,10 +267,13 @@ class SiteTests(TestCase):
             r = d.cli("site", "set", "Members.Example", "--cookie", "session=%s" % SECRET,
                       "--header", "Authorization: %s" % HSECRET, "--wait-for", "#account",
                       "--hide", ".promo", "--delay", "250", "--no-scroll", "--no-hide-consent",
-                      "--viewport", "1024x768", "--user-agent", "cli-test")
+                      "--viewport", "1024x768", "--user-agent", "cli-test",
+                      "--ignore", ".clock", "--ignore", "#ad-slot")
             self.assertEqual(r.returncode, 0, r.stderr)
             self.assertIn("members.example", r.stdout)
             rule = d.call("site.match", {"url": "https://members.example/"})["rule"]
+            self.assertEqual(rule["ignore"], [".clock", "#ad-slot"])
+            self.assertEqual(rule["hide"], [".promo"])
             self.assertEqual(rule["wait_for"], "#account")
             self.assertEqual(rule["delay_ms"], 250)
             self.assertEqual(rule["scroll"], False)
@@ -273,6 +283,7 @@ class SiteTests(TestCase):
             r = d.cli("site", "list")
             self.assertEqual(r.returncode, 0, r.stderr)
             self.assertIn("members.example", r.stdout)
+            self.assertIn("hide=.promo  ignore=.clock,#ad-slot", r.stdout)
             self.assertIn("session", r.stdout)
             self.assertNotIn(SECRET, r.stdout)
             self.assertNotIn(HSECRET, r.stdout)

@@ -381,6 +381,121 @@ TEST(bad_input)
     return 0;
 }
 
+/* A page of lines 0..29 with a "clock" at (40, y): a dark box whose width is its time. */
+static img_t clock_page(const uint32_t *ids, size_t n, uint32_t h, uint32_t y, uint32_t w)
+{
+    img_t im = page(300, ids, n, h);
+    if (im.px) {
+        img_box(&im, 30, y, 120, LINE, 255);
+        img_box(&im, 40, y + 2, w, 12, 30);
+    }
+    return im;
+}
+
+TEST(masked_clock_is_no_change)
+{
+    uint32_t ids[40];
+    size_t n = ids_with(ids, 0, 0);
+    uint32_t y = 10 + 12 * LINE;
+    img_t a = clock_page(ids, n, 720, y, 50), b = clock_page(ids, n, 720, y, 90);
+    ASSERT_EQ(setup(&a, &b), 0);
+    imgdiff_result_t r;
+    char err[300];
+    /* unmasked, the clock is a change (the test below can fail) */
+    ASSERT_EQ(imgdiff_files(pa, pb, NULL, &r, err, sizeof err), 0);
+    ASSERT_EQ(r.nregions, 1);
+    ASSERT_EQ(r.regions[0].kind, IMGDIFF_MODIFIED);
+    imgdiff_result_free(&r);
+    /* each picture's own box of the clock (as wide as its text) */
+    imgdiff_rect_t ma = {40, y + 2, 50, 12}, mb = {40, y + 2, 90, 12};
+    imgdiff_opts_t o = {.mask_from = &ma, .nmask_from = 1, .mask_to = &mb, .nmask_to = 1};
+    ASSERT_EQ(imgdiff_files(pa, pb, &o, &r, err, sizeof err), 0);
+    ASSERT_EQ(r.nregions, 0);
+    ASSERT_EQ(r.changed_pixels, 0);
+    ASSERT_EQ(r.changed_fraction, 0);
+    imgdiff_result_free(&r);
+    /* the old picture's box alone: only its columns are left out, the new clock's wider
+     * text beyond them (x 90..130) is a change */
+    o.nmask_to = 0;
+    ASSERT_EQ(imgdiff_files(pa, pb, &o, &r, err, sizeof err), 0);
+    ASSERT_EQ(r.nregions, 1);
+    ASSERT_GE(r.regions[0].x, 88);
+    imgdiff_result_free(&r);
+    free(a.px);
+    free(b.px);
+    return 0;
+}
+
+TEST(masked_clock_moves_with_inserted_band)
+{
+    /* five lines inserted above: the clock is 100 px lower in the new shot; each mask in
+     * its own picture's rows. Only the band is a change. */
+    uint32_t ia[40], ib[40];
+    size_t na = ids_with(ia, 0, 0), nb = ids_with(ib, 5, 5);
+    uint32_t ya = 10 + 20 * LINE, yb = ya + 5 * LINE;
+    img_t a = clock_page(ia, na, 720, ya, 50), b = clock_page(ib, nb, 820, yb, 90);
+    ASSERT_EQ(setup(&a, &b), 0);
+    imgdiff_result_t r;
+    char err[300];
+    ASSERT_EQ(imgdiff_files(pa, pb, NULL, &r, err, sizeof err), 0);
+    ASSERT_EQ(r.nregions, 2);   /* the band and the clock */
+    imgdiff_result_free(&r);
+    imgdiff_rect_t ma = {40, ya + 2, 50, 12}, mb = {40, yb + 2, 90, 12};
+    imgdiff_opts_t o = {.mask_from = &ma, .nmask_from = 1, .mask_to = &mb, .nmask_to = 1};
+    ASSERT_EQ(imgdiff_files(pa, pb, &o, &r, err, sizeof err), 0);
+    ASSERT_EQ(r.aligned, 1);
+    ASSERT_EQ(r.nregions, 1);
+    ASSERT_EQ(r.regions[0].kind, IMGDIFF_ADDED);
+    ASSERT_EQ(r.regions[0].h, 5 * LINE);
+    ASSERT_NEAR(r.changed_fraction, 100.0 / 820, 1e-9);
+    imgdiff_result_free(&r);
+    free(a.px);
+    free(b.px);
+    return 0;
+}
+
+TEST(masked_rows_added_or_removed_are_no_change)
+{
+    /* two lines inserted before line 10, and the new shot's mask covers them (an ignored
+     * element that grew): nothing changed; the other way round, the old shot's mask
+     * covers the rows that went */
+    uint32_t ia[40], ib[40];
+    size_t na = ids_with(ia, 0, 0), nb = ids_with(ib, 10, 2);
+    img_t a = page(300, ia, na, 720), b = page(300, ib, nb, 760);
+    ASSERT_EQ(setup(&a, &b), 0);
+    imgdiff_result_t r;
+    char err[300];
+    imgdiff_rect_t band = {0, 10 + 10 * LINE, 300, 2 * LINE};
+    imgdiff_opts_t o = {.mask_to = &band, .nmask_to = 1};
+    ASSERT_EQ(imgdiff_files(pa, pb, NULL, &r, err, sizeof err), 0);
+    ASSERT_EQ(r.nregions, 1);
+    imgdiff_result_free(&r);
+    ASSERT_EQ(imgdiff_files(pa, pb, &o, &r, err, sizeof err), 0);
+    ASSERT_EQ(r.nregions, 0);
+    ASSERT_EQ(r.changed_pixels, 0);
+    imgdiff_result_free(&r);
+    imgdiff_opts_t back = {.mask_from = &band, .nmask_from = 1};
+    ASSERT_EQ(imgdiff_files(pb, pa, NULL, &r, err, sizeof err), 0);
+    ASSERT_EQ(r.nregions, 1);
+    ASSERT_EQ(r.regions[0].kind, IMGDIFF_REMOVED);
+    imgdiff_result_free(&r);
+    ASSERT_EQ(imgdiff_files(pb, pa, &back, &r, err, sizeof err), 0);
+    ASSERT_EQ(r.nregions, 0);
+    ASSERT_EQ(r.changed_pixels, 0);
+    imgdiff_result_free(&r);
+    /* a mask over only part of the new rows leaves the rest of them added */
+    band.w = 100;
+    ASSERT_EQ(imgdiff_files(pa, pb, &o, &r, err, sizeof err), 0);
+    ASSERT_EQ(r.nregions, 1);
+    ASSERT_EQ(r.regions[0].kind, IMGDIFF_ADDED);
+    ASSERT_GE(r.regions[0].x, 100);
+    ASSERT_EQ(r.changed_pixels, 200 * 2 * LINE);
+    imgdiff_result_free(&r);
+    free(a.px);
+    free(b.px);
+    return 0;
+}
+
 static int cleanup(void)
 {
     unlink(pa);
@@ -400,6 +515,9 @@ TEST_LIST = {
     TEST_ENTRY(too_many_row_edits_compare_in_place),
     TEST_ENTRY(overlay_tints_the_new_shot),
     TEST_ENTRY(bad_input),
+    TEST_ENTRY(masked_clock_is_no_change),
+    TEST_ENTRY(masked_clock_moves_with_inserted_band),
+    TEST_ENTRY(masked_rows_added_or_removed_are_no_change),
     TEST_ENTRY(zz_cleanup),
     TEST_END,
 };

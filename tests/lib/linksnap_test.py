@@ -285,6 +285,16 @@ class Daemon:
         finally:
             db.close()
 
+    def wait_change(self, sid, timeout=60):
+        """Snapshot sid's `change` once linksnapd compared it (off the loop, after
+        job.finished); None when it has none after timeout seconds."""
+        deadline = time.monotonic() + timeout
+        while True:
+            snap = self.call("snapshot.get", {"id": sid})["snapshot"]
+            if snap["change"] is not None or time.monotonic() > deadline:
+                return snap["change"]
+            time.sleep(0.05)
+
     def sanitizer_report(self):
         """Text of any ASan/UBSan/TSan report in the daemon's log ('' when clean)."""
         log = self.read_log()
