@@ -81,16 +81,7 @@ class LinkTests(TestCase):
         for i in range(30):
             tags = ["pg"] + (["even"] if i % 2 == 0 else ["odd"]) + (["three"] if i % 3 == 0 else [])
             ids[i] = self.add("https://page.example/%d" % i, tags=tags)["link"]["id"]
-        seen, cursor = [], None
-        while True:
-            p = {"tags_all": ["pg"], "limit": 7}
-            if cursor:
-                p["cursor"] = cursor
-            r = self.d.call("link.list", p)
-            seen += [l["id"] for l in r["links"]]
-            cursor = r["next_cursor"]
-            if not cursor:
-                break
+        seen = self.list_ids({"tags_all": ["pg"]}, limit=7)
         self.assertEqual(seen, sorted(ids.values(), reverse=True))  # newest first, no gaps, no repeats
         both = self.d.call("link.list", {"tags_all": ["even", "three"], "limit": 100})["links"]
         self.assertEqual(sorted(l["id"] for l in both), sorted(ids[i] for i in range(30) if i % 6 == 0))
@@ -137,11 +128,11 @@ class LinkTests(TestCase):
         self.assertEqual(len(self.d.call("link.list", {"tags_all": ["applied"]})["links"]), 5)
         self.assertEqual(self.d.call("link.list", {"tags_all": ["apply-src"]})["links"], [])
 
-    def list_ids(self, f):
+    def list_ids(self, f, limit=500):
         """Every id link.list gives for the filter f, through all its pages."""
         ids, cursor = [], None
         while True:
-            p = dict(f, limit=500)
+            p = dict(f, limit=limit)
             if cursor:
                 p["cursor"] = cursor
             r = self.d.call("link.list", p)

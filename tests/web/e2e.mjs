@@ -741,10 +741,10 @@ await test('the light/dark switch sets data-theme and stays after a reload (zh 3
   const look = () => page.evaluate(() => [document.documentElement.dataset.theme, getComputedStyle(document.documentElement).backgroundColor,
     document.getElementById('theme').textContent]);
   let l = await look();
-  assert(l[0] === 'auto' && l[1] === 'rgb(17, 20, 24)' && l[2] === '主题：跟随系统', 'auto follows the dark system: ' + l);
+  assert(l[0] === 'auto' && l[1] === 'rgb(17, 20, 24)' && l[2] === '自动配色', 'auto follows the dark system: ' + l);
   await page.click('#theme');
   l = await look();
-  assert(l[0] === 'light' && l[1] === 'rgb(246, 247, 249)' && l[2] === '主题：浅色', 'light over a dark system: ' + l);
+  assert(l[0] === 'light' && l[1] === 'rgb(246, 247, 249)' && l[2] === '浅色', 'light over a dark system: ' + l);
   await page.reload();
   await page.waitForSelector('#theme');
   l = await look();

@@ -137,7 +137,8 @@ if (!THEMES.includes(themeNow)) themeNow = 'auto';
 function paintTheme() {
   document.documentElement.dataset.theme = themeNow;
   themeBtn.textContent = t('theme_' + themeNow);
-  themeBtn.setAttribute('aria-label', `${t('theme_label')}: ${t('theme_' + themeNow)}`);
+  themeBtn.title = t('theme_label');
+  themeBtn.setAttribute('aria-label', `${t('theme_label')} ${t('theme_' + themeNow)}`);
 }
 themeBtn.addEventListener('click', () => {
   themeNow = THEMES[(THEMES.indexOf(themeNow) + 1) % THEMES.length];

@@ -61,7 +61,7 @@ const zh = {
   add_title: '标题（可选，只用于一个链接）', bm_heading: '书签小工具', bm_link: '保存到链接快照',
   bm_hint: '把这个链接拖到浏览器的书签栏。在任意网页上点它，会打开添加表单，并填好那个网页的网址和标题。',
   bm_click: '请把它拖到书签栏，不要点击',
-  theme_auto: '主题：跟随系统', theme_light: '主题：浅色', theme_dark: '主题：深色', theme_label: '切换主题',
+  theme_auto: '自动配色', theme_light: '浅色', theme_dark: '深色', theme_label: '配色（自动、浅色、深色）',
   keys_heading: '键盘快捷键', key_search: '搜索链接', key_add: '添加链接', key_next: '下一个链接',
   key_prev: '上一个链接', key_open: '打开选中的链接', key_help: '显示快捷键', key_close: '关闭',
 };
@@ -128,7 +128,7 @@ const en = {
   add_title: 'Title (optional, for one link)', bm_heading: 'Bookmarklet', bm_link: 'Save to linksnap',
   bm_hint: 'Drag this link to your browser’s bookmarks bar. Click it on any page to open the add form with that page’s address and title filled in.',
   bm_click: 'Drag it to the bookmarks bar rather than clicking it',
-  theme_auto: 'Theme: auto', theme_light: 'Theme: light', theme_dark: 'Theme: dark', theme_label: 'Switch theme',
+  theme_auto: 'Auto theme', theme_light: 'Light', theme_dark: 'Dark', theme_label: 'Theme (auto, light, dark)',
   keys_heading: 'Keyboard shortcuts', key_search: 'Search links', key_add: 'Add links', key_next: 'Next link',
   key_prev: 'Previous link', key_open: 'Open the selected link', key_help: 'Show the shortcuts', key_close: 'Close',
 };
