@@ -548,6 +548,7 @@ await test('sites page: add a rule with a cookie and a header, see names only, d
 });
 
 // ---- #23: site-rule edit, totals and "all N", bookmarklet, shortcuts, theme (webday23) ----
+const DESKTOP = { width: 1280, height: 800 }, PHONE = { width: 390, height: 844 };
 // the rule as stored (values unmasked), read from the database file by the test itself
 function storedRule(match) {
   return execFileSync('python3', ['-c', 'import sqlite3, sys\nr = sqlite3.connect(sys.argv[1]).execute(' +
@@ -558,7 +559,7 @@ function storedRule(match) {
 await test('site rule edit: prefilled, secrets read unchanged and survive (zh 1280, en 390)', async () => {
   await rpc('site.set', { match: 'edit.example', cookies: [{ name: 'sid', value: 'e2e-sid-1', secure: true }],
     headers: { 'X-Token': 'e2e-hdr-1' }, wait_for: '#main', hide: ['.ad'], delay_ms: 100 });
-  const page = await newPage();
+  const page = await newPage({ viewport: DESKTOP });
   await page.goto(URL_ + '/sites');
   await page.click('tr[data-match="edit.example"] button.edit');
   const f = await page.evaluate(() => ({ match: document.getElementById('s-match').value, ro: document.getElementById('s-match').readOnly,
@@ -576,7 +577,7 @@ await test('site rule edit: prefilled, secrets read unchanged and survive (zh 12
   let stored = storedRule('edit.example');
   assert(stored.includes('e2e-sid-1') && stored.includes('e2e-hdr-1'), 'stored values: ' + stored);
   // a phone in English: a new header value typed, the cookie removed, wait_for cleared
-  const ph = await newPage({ viewport: { width: 390, height: 844 }, locale: 'en-US', mobile: true });
+  const ph = await newPage({ viewport: PHONE, locale: 'en-US', mobile: true });
   await ph.goto(URL_ + '/sites');
   await ph.click('tr[data-match="edit.example"] button.edit');
   const rows = ph.locator('.secret-row');
@@ -603,7 +604,7 @@ await test('the total is link.count; select all, then tag and re-capture all N t
   for (let i = 0; i < 50; i++) await addLink(`http://127.0.0.1:9/alln/${i}`, ['全部N']);
   const want = (await rpc('link.count', { tags_all: ['全部N'] })).count;
   assert(want === 50, 'link.count: ' + want);
-  const page = await newPage();
+  const page = await newPage({ viewport: DESKTOP });
   await page.goto(URL_ + '/links?all=' + encodeURIComponent('全部N'));
   await waitReady(page);
   await waitFor(page, () => document.getElementById('links-total').dataset.count === '50');
@@ -655,7 +656,7 @@ await test('the bookmarklet opens the add form filled with the page it was click
   });
   await new Promise((r) => srv.listen(0, '127.0.0.1', r));
   try {
-    const page = await newPage({ viewport: { width: 390, height: 844 }, locale: 'en-US', mobile: true });
+    const page = await newPage({ viewport: PHONE, locale: 'en-US', mobile: true });
     await page.goto(URL_ + '/');
     const href = await page.getAttribute('#bookmarklet', 'href');
     assert(href.startsWith('javascript:') && !/<script|src=/i.test(href), 'a javascript: link with no script of anyone else: ' + href);
@@ -684,7 +685,7 @@ await test('the bookmarklet opens the add form filled with the page it was click
 await test('keyboard shortcuts: / a j k o ?, never while typing or composing (en 1280, zh 390)', async () => {
   for (let i = 0; i < 3; i++) await addLink(`https://example.net/keys/${i}`, ['快捷键']);
   for (const [locale, width] of [['en-US', 1280], ['zh-CN', 390]]) {
-    const page = await newPage({ locale, viewport: { width, height: 844 }, mobile: width < 500 });
+    const page = await newPage({ locale, viewport: width < 500 ? PHONE : DESKTOP, mobile: width < 500 });
     await page.goto(URL_ + '/links?all=' + encodeURIComponent('快捷键'));
     await waitReady(page);
     const list = await ids(page);
@@ -736,7 +737,7 @@ await test('keyboard shortcuts: / a j k o ?, never while typing or composing (en
 });
 
 await test('the light/dark switch sets data-theme and stays after a reload (zh 390 on a dark system)', async () => {
-  const page = await newPage({ viewport: { width: 390, height: 844 }, mobile: true, dark: true });
+  const page = await newPage({ viewport: PHONE, mobile: true, dark: true });
   await page.goto(URL_ + '/links');
   const look = () => page.evaluate(() => [document.documentElement.dataset.theme, getComputedStyle(document.documentElement).backgroundColor,
     document.getElementById('theme').textContent]);
