@@ -257,7 +257,7 @@ export function pageLinks(main, ctx) {
       else if (bad.length) toast(t('error', { m: bad[0].error.message }), 'error');
       else toast(t('done_n', { n: ids.length }));
       announce(t('done_n', { n: ids.length - bad.length }));
-      if (kind === 'delete') { selected.clear(); }
+      if (kind === 'delete') clearSelection();   // select all too: the next page is not chosen yet
       bar.update();
       reload();
       loadTags();
