@@ -358,7 +358,7 @@ done:
 static int cmd_ls(cli_t *cli, int argc, char **argv)
 {
     opts_t o;
-    json_t *links = NULL, *r = NULL;
+    json_t *links = NULL, *r = NULL, *filter = NULL;
     char *cursor = NULL;
     int rc = opts_parse(cli, argc, argv, OPT_TAG | OPT_ANY | OPT_NOT | OPT_UNTAGGED |
                         OPT_QUERY | OPT_LIMIT | OPT_ALL | OPT_BROKEN, &o);
@@ -369,25 +369,25 @@ static int cmd_ls(cli_t *cli, int argc, char **argv)
                              o.args[0]);
         goto done;
     }
-    if (!(links = json_array())) {
+    if (!(links = json_array()) || !(filter = json_object())) {
         rc = cli_fail(cli, "out of memory");
         goto done;
     }
     long limit = o.limit ? o.limit : o.all ? 500 : 0;
+    if (json_array_size(o.tags))
+        json_object_set(filter, "tags_all", o.tags);
+    if (json_array_size(o.any))
+        json_object_set(filter, "tags_any", o.any);
+    if (json_array_size(o.not_))
+        json_object_set(filter, "tags_none", o.not_);
+    if (o.untagged)
+        json_object_set_new(filter, "untagged", json_true());
+    if (o.broken)
+        json_object_set_new(filter, "broken", json_true());
+    if (o.q)
+        json_object_set_new(filter, "q", json_string(o.q));
     for (;;) {
-        json_t *p = json_object();
-        if (p && json_array_size(o.tags))
-            json_object_set(p, "tags_all", o.tags);
-        if (p && json_array_size(o.any))
-            json_object_set(p, "tags_any", o.any);
-        if (p && json_array_size(o.not_))
-            json_object_set(p, "tags_none", o.not_);
-        if (p && o.untagged)
-            json_object_set_new(p, "untagged", json_true());
-        if (p && o.broken)
-            json_object_set_new(p, "broken", json_true());
-        if (p && o.q)
-            json_object_set_new(p, "q", json_string(o.q));
+        json_t *p = json_copy(filter);
         if (p && limit)
             json_object_set_new(p, "limit", json_integer(limit));
         if (p && cursor)
@@ -428,10 +428,19 @@ static int cmd_ls(cli_t *cli, int argc, char **argv)
                                                                             : "no links yet");
     } else {
         rc = print_links(cli, links);
-        if (!rc && next)
+        /* a page of more: how many in all, asked only then (link.count, one scan; an
+         * older linksnapd without it gets the line without the number) */
+        json_t *c = NULL, *err = NULL;
+        if (!rc && next && cli_call_ex(cli, "link.count", json_copy(filter), 0, &c, &err) == 0)
+            fprintf(cli->err, "(%lld links in all: --all lists every page, --limit N up to 500 "
+                    "a page)\n", (long long)json_integer_value(json_object_get(c, "count")));
+        else if (!rc && next)
             fprintf(cli->err, "(more links: --all lists every page, --limit N up to 500 a page)\n");
+        json_decref(c);
+        json_decref(err);
     }
 done:
+    json_decref(filter);
     free(cursor);
     json_decref(r);
     json_decref(links);

@@ -115,6 +115,10 @@ int param_reject_unknown(method_call_t *call, const char *const *known);
  * arrays the caller frees (f borrows them and the strings of params). Returns 0, or fails
  * the call with -32602 and returns -1. */
 int methods_parse_filter(method_call_t *call, store_filter_t *f, const char ***bufs);
+/* The same filter given as an object under params[key] (tag.apply's and snapshot.request's
+ * "filter"), rejecting keys link.list's filter does not have. */
+int methods_parse_filter_in(method_call_t *call, const char *key, store_filter_t *f,
+                            const char ***bufs);
 
 /* Method tables, one per group, each ending with {.name = NULL}. daemon/methods.c joins them. */
 extern const method_def_t methods_link[];     /* daemon/methods_link.c */

@@ -1,6 +1,6 @@
-/* methods_link.c -- link.add, link.get, link.list, link.update, link.delete, link.tag:
- * params in, store calls, link objects out. Writes run in the writer's transaction;
- * events are emitted for the core to publish after commit. */
+/* methods_link.c -- link.add, link.get, link.list, link.count, link.update, link.delete,
+ * link.tag: params in, store calls, link objects out. Writes run in the writer's
+ * transaction; events are emitted for the core to publish after commit. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -142,6 +142,24 @@ int methods_parse_filter(method_call_t *call, store_filter_t *f, const char ***b
     return 0;
 }
 
+int methods_parse_filter_in(method_call_t *call, const char *key, store_filter_t *f,
+                            const char ***bufs)
+{
+    static const char *const keys[] = {"tags_all", "tags_any", "tags_none", "untagged", "broken",
+                                        "q", NULL};
+    memset(f, 0, sizeof *f);
+    json_t *filter = json_object_get(call->params, key);
+    if (!json_is_object(filter))
+        return method_fail(call, RPC_INVALID_PARAMS, "param '%s' must be an object (the filter "
+                           "keys of link.list)", key);
+    /* the helpers read call->params: point them at the filter for a moment */
+    json_t *params = call->params;
+    call->params = filter;
+    int bad = param_reject_unknown(call, keys) || methods_parse_filter(call, f, bufs);
+    call->params = params;
+    return bad ? -1 : 0;
+}
+
 /* {in: "text", snippet: [{text, hit}]} for a link matched in its page's text. */
 static json_t *wire_match(const store_match_t *m)
 {
@@ -213,6 +231,30 @@ static int m_link_list(method_call_t *call)
     call->result = json_pack("{s:o,s:o}", "links", arr, "next_cursor",
                              next ? json_string(next) : json_null());
     free(next);
+    ret = call->result ? 0 : method_fail(call, RPC_INTERNAL_ERROR, "out of memory");
+out:
+    for (int i = 0; i < 3; i++)
+        free(bufs[i]);
+    return ret;
+}
+
+/* {count}: how many links link.list would page through for the same filter. */
+static int m_link_count(method_call_t *call)
+{
+    static const char *const known[] = {"tags_all", "tags_any", "tags_none", "untagged", "broken",
+                                        "q", NULL};
+    const char **bufs[3] = {NULL, NULL, NULL};
+    store_filter_t f;
+    int64_t count = 0;
+    int ret = -1;
+    if (param_reject_unknown(call, known) || methods_parse_filter(call, &f, bufs))
+        goto out;
+    int rc = store_link_count(call->db, &f, &count);
+    if (rc) {
+        method_fail_store(call, rc, NULL);
+        goto out;
+    }
+    call->result = json_pack("{s:I}", "count", (json_int_t)count);
     ret = call->result ? 0 : method_fail(call, RPC_INTERNAL_ERROR, "out of memory");
 out:
     for (int i = 0; i < 3; i++)
@@ -314,6 +356,7 @@ const method_def_t methods_link[] = {
     {.name = "link.add", .fn = m_link_add, .kind = METHOD_WRITE},
     {.name = "link.get", .fn = m_link_get, .kind = METHOD_READ},
     {.name = "link.list", .fn = m_link_list, .kind = METHOD_HEAVY},   /* q scans: off the loop */
+    {.name = "link.count", .fn = m_link_count, .kind = METHOD_HEAVY},  /* q scans: off the loop */
     {.name = "link.update", .fn = m_link_update, .kind = METHOD_WRITE},
     {.name = "link.delete", .fn = m_link_delete, .kind = METHOD_WRITE, .after = link_delete_after},
     {.name = "link.tag", .fn = m_link_tag, .kind = METHOD_WRITE},

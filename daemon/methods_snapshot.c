@@ -1,7 +1,8 @@
 /* methods_snapshot.c -- the capture queue over the protocol: snapshot.request (queue a
- * capture of a link, adding the link when a URL is new), snapshot.list / snapshot.get
- * (history), snapshot.diff (daemon/snapdiff.c), job.get / job.list (the queue as it is)
- * and job.cancel (a running job's tab is closed by the engine, in the after hook). */
+ * capture of a link, adding the link when a URL is new, or of every link a filter
+ * matches), snapshot.list / snapshot.get (history), snapshot.diff (daemon/snapdiff.c),
+ * job.get / job.list (the queue as it is) and job.cancel (a running job's tab is closed by
+ * the engine, in the after hook). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,9 +26,58 @@ static json_t *json_job(const store_job_t *j)
                      "scheduled", j->priority == STORE_PRIORITY_SCHEDULED);
 }
 
+/* At most this many links re-captured by one snapshot.request {filter}: a bounded
+ * transaction on the writer and a queue a person meant to fill. */
+#define SNAPSHOT_FILTER_MAX 1000
+
+/* snapshot.request {filter}: a capture for every link the filter matches (link.list's
+ * keys), at most SNAPSHOT_FILTER_MAX, all or none. -> {matched, queued, already_queued} */
+static int request_filter(method_call_t *call, int formats)
+{
+    const char **bufs[3] = {NULL, NULL, NULL};
+    store_filter_t f;
+    int64_t *ids = NULL, queued = 0;
+    size_t n = 0;
+    int ret = -1, rc;
+    if (methods_parse_filter_in(call, "filter", &f, bufs))
+        goto out;
+    if ((rc = store_link_ids(call->db, &f, SNAPSHOT_FILTER_MAX, &ids, &n))) {
+        method_fail_store(call, rc, NULL);
+        goto out;
+    }
+    if (n > SNAPSHOT_FILTER_MAX) {
+        method_fail(call, RPC_INVALID_PARAMS, "the filter matches more than %d links; "
+                    "snapshot.request re-captures at most %d at once: narrow the filter",
+                    SNAPSHOT_FILTER_MAX, SNAPSHOT_FILTER_MAX);
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        int64_t job_id;
+        int created;
+        if ((rc = store_job_request(call->db, ids[i], call->now_ms, &job_id, &created)) ||
+            (formats && (rc = store_job_set_formats(call->db, job_id, formats)))) {
+            method_fail_store(call, rc, NULL);
+            goto out;
+        }
+        queued += created;
+        if (created && method_emit(call, "job.queued", json_pack("{s:I,s:I}", "job_id",
+                                                                 (json_int_t)job_id, "link_id",
+                                                                 (json_int_t)ids[i])))
+            goto out;
+    }
+    call->result = json_pack("{s:I,s:I,s:I}", "matched", (json_int_t)n, "queued",
+                             (json_int_t)queued, "already_queued", (json_int_t)(n - queued));
+    ret = call->result ? 0 : method_fail(call, RPC_INTERNAL_ERROR, "out of memory");
+out:
+    free(ids);
+    for (int i = 0; i < 3; i++)
+        free(bufs[i]);
+    return ret;
+}
+
 static int m_snapshot_request(method_call_t *call)
 {
-    static const char *const known[] = {"link_id", "url", "formats", NULL};
+    static const char *const known[] = {"link_id", "url", "filter", "formats", NULL};
     int64_t link_id = 0;
     const char *url = NULL;
     if (param_reject_unknown(call, known) || param_int(call, "link_id", 0, 1, INT64_MAX, &link_id) ||
@@ -38,6 +88,12 @@ static int m_snapshot_request(method_call_t *call)
     char ferr[200];
     if (fj && formats_parse_json(fj, &formats, ferr, sizeof ferr))
         return method_fail(call, RPC_INVALID_PARAMS, "param 'formats': %s", ferr);
+    if (json_object_get(call->params, "filter")) {
+        if (link_id || url)
+            return method_fail(call, RPC_INVALID_PARAMS, "give 'filter', 'link_id' or 'url', "
+                               "only one");
+        return request_filter(call, formats);
+    }
     if (link_id && url)
         return method_fail(call, RPC_INVALID_PARAMS, "give 'link_id' or 'url', not both");
     if (!link_id && !url)

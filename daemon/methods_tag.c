@@ -83,30 +83,19 @@ static int m_tag_delete(method_call_t *call)
 static int m_tag_apply(method_call_t *call)
 {
     static const char *const known[] = {"filter", "add", "remove", NULL};
-    static const char *const filter_keys[] = {"tags_all", "tags_any", "tags_none", "untagged", "q", NULL};
     const char **add = NULL, **rem = NULL, **bufs[3] = {NULL, NULL, NULL};
     size_t nadd = 0, nrem = 0;
     int ret = -1;
     if (param_reject_unknown(call, known) || param_strv(call, "add", 0, &add, &nadd) ||
         param_strv(call, "remove", 0, &rem, &nrem))
         goto out;
-    json_t *filter = json_object_get(call->params, "filter");
-    if (!json_is_object(filter)) {
-        method_fail(call, RPC_INVALID_PARAMS, "param 'filter' must be an object (the keys of link.list)");
+    store_filter_t f;
+    if (methods_parse_filter_in(call, "filter", &f, bufs))
         goto out;
-    }
     if (nadd == 0 && nrem == 0) {
         method_fail(call, RPC_INVALID_PARAMS, "give 'add' or 'remove'");
         goto out;
     }
-    /* parse the filter object with the same helpers: they read call->params */
-    json_t *params = call->params;
-    call->params = filter;
-    store_filter_t f;
-    int bad = param_reject_unknown(call, filter_keys) || methods_parse_filter(call, &f, bufs);
-    call->params = params;
-    if (bad)
-        goto out;
     int64_t changed = 0;
     int rc = store_tag_apply(call->db, &f, add, nadd, rem, nrem, call->now_ms, &changed);
     if (rc) {

@@ -679,6 +679,35 @@ int store_link_list(store_t *s, const store_filter_t *f, int limit, int64_t befo
     return STORE_OK;
 }
 
+static int count_cb(store_t *s, int64_t id, void *ud)
+{
+    (void)s;
+    (void)id;
+    (void)ud;
+    return STORE_OK;
+}
+
+int store_link_count(store_t *s, const store_filter_t *f, int64_t *count)
+{
+    return scan_ids(s, f, 0, 0, count_cb, NULL, count);
+}
+
+int store_link_ids(store_t *s, const store_filter_t *f, int64_t max, int64_t **ids, size_t *n)
+{
+    idvec_t v = {0};
+    int64_t count;
+    *ids = NULL;
+    *n = 0;
+    int rc = scan_ids(s, f, 0, max + 1, collect_cb, &v, &count);
+    if (rc) {
+        free(v.ids);
+        return rc;
+    }
+    *ids = v.ids;
+    *n = v.n;
+    return STORE_OK;
+}
+
 int store_tag_apply(store_t *s, const store_filter_t *f, const char *const *add, size_t nadd,
                     const char *const *remove, size_t nremove, int64_t now_ms, int64_t *changed)
 {

@@ -208,6 +208,12 @@ int store_link_tag(store_t *s, int64_t id, const char *const *add, size_t nadd,
 int store_link_list(store_t *s, const store_filter_t *f, int limit, int64_t before_id,
                     store_link_t ***out, size_t *n, int64_t *next_before);
 void store_link_list_free(store_link_t **v, size_t n);
+/* How many links the filter matches: the set link.list pages through and tag.apply
+ * changes (one scan, no rows read). */
+int store_link_count(store_t *s, const store_filter_t *f, int64_t *count);
+/* The ids the filter matches, newest first, at most max + 1 of them (so a caller can tell
+ * "more than max"); *ids is malloc'ed (free it), NULL when none. */
+int store_link_ids(store_t *s, const store_filter_t *f, int64_t max, int64_t **ids, size_t *n);
 /* Adds/removes tags on every link the filter matches; *changed counts links touched. */
 int store_tag_apply(store_t *s, const store_filter_t *f, const char *const *add, size_t nadd,
                     const char *const *remove, size_t nremove, int64_t now_ms, int64_t *changed);

@@ -1,5 +1,5 @@
 """test_links -- links and tags end to end through the real daemon: every link.* and tag.*
-method, their errors, Chinese tags, filters and pagination, wrong types in every param,
+method, their errors, link.count against link.list, snapshot.request by filter, Chinese tags, filters and pagination, wrong types in every param,
 and durability (500 pipelined acknowledged link.add survive kill -9)."""
 import json
 import os
@@ -81,16 +81,7 @@ class LinkTests(TestCase):
         for i in range(30):
             tags = ["pg"] + (["even"] if i % 2 == 0 else ["odd"]) + (["three"] if i % 3 == 0 else [])
             ids[i] = self.add("https://page.example/%d" % i, tags=tags)["link"]["id"]
-        seen, cursor = [], None
-        while True:
-            p = {"tags_all": ["pg"], "limit": 7}
-            if cursor:
-                p["cursor"] = cursor
-            r = self.d.call("link.list", p)
-            seen += [l["id"] for l in r["links"]]
-            cursor = r["next_cursor"]
-            if not cursor:
-                break
+        seen = self.list_ids({"tags_all": ["pg"]}, limit=7)
         self.assertEqual(seen, sorted(ids.values(), reverse=True))  # newest first, no gaps, no repeats
         both = self.d.call("link.list", {"tags_all": ["even", "three"], "limit": 100})["links"]
         self.assertEqual(sorted(l["id"] for l in both), sorted(ids[i] for i in range(30) if i % 6 == 0))
@@ -136,6 +127,83 @@ class LinkTests(TestCase):
         self.assertEqual(r["changed"], 5)
         self.assertEqual(len(self.d.call("link.list", {"tags_all": ["applied"]})["links"]), 5)
         self.assertEqual(self.d.call("link.list", {"tags_all": ["apply-src"]})["links"], [])
+
+    def list_ids(self, f, limit=500):
+        """Every id link.list gives for the filter f, through all its pages."""
+        ids, cursor = [], None
+        while True:
+            p = dict(f, limit=limit)
+            if cursor:
+                p["cursor"] = cursor
+            r = self.d.call("link.list", p)
+            ids += [l["id"] for l in r["links"]]
+            cursor = r["next_cursor"]
+            if not cursor:
+                return ids
+
+    def test_link_count_is_what_the_list_pages_through(self):
+        for i in range(7):
+            tags = ["cnt-all", "cnt-even" if i % 2 == 0 else "cnt-odd"] + (["cnt-three"] if i < 3 else [])
+            self.add("https://cnt.example/%d" % i, tags=tags, title="计数 %d" % i)
+        self.add("https://cnt.example/untagged")
+        filters = [{}, {"tags_all": ["cnt-even"]}, {"tags_any": ["cnt-odd", "cnt-three"]},
+                   {"tags_all": ["cnt-all"], "tags_none": ["cnt-even"]}, {"q": "cnt.example"},
+                   {"q": "计数", "tags_all": ["cnt-three"]}, {"untagged": True}, {"broken": True},
+                   {"tags_all": ["cnt-no-such-tag"]}, {"tags_any": ["cnt-no-such-tag"]}]
+        for f in filters:
+            self.assertEqual(self.d.call("link.count", f)["count"], len(self.list_ids(f)), f)
+        self.assertEqual(self.d.call("link.count", {"tags_all": ["cnt-even"]})["count"], 4)
+        self.assertEqual(self.d.call("link.count", {"q": "cnt.example"})["count"], 8)
+        self.assertEqual(self.d.call("link.count", {"tags_all": ["cnt-no-such-tag"]})["count"], 0)
+        # linksnap ls: a page of more says how many there are in all (stderr)
+        out = self.d.cli("ls", "-t", "cnt-all", "--limit", "2")
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertIn("(7 links in all: --all lists every page", out.stderr)
+        self.assertEqual(len([l for l in out.stdout.splitlines() if "计数" in l]), 2, out.stdout)
+        out = self.d.cli("ls", "-t", "cnt-all")
+        self.assertEqual(out.stderr, "")
+        for bad in ({"limit": 5}, {"cursor": "x"}, {"q": 1}, {"tags_all": 3}, {"broken": "yes"},
+                    {"q": "x" * 1001}):
+            e = self.assertRpcError(-32602, self.d.call, "link.count", bad)
+            self.assertIn(next(iter(bad)), e.message)
+
+    def test_snapshot_request_by_filter(self):
+        ids = [self.add("https://recap.example/%d" % i, tags=["recap"])["link"]["id"] for i in range(3)]
+        self.add("https://recap.example/other", tags=["recap-not"])
+        with self.d.client() as c:
+            c.call("events.subscribe", {"topics": ["job"]})
+            r = self.d.call("snapshot.request", {"filter": {"tags_all": ["recap"]}, "formats": ["png", "pdf"]})
+            self.assertEqual(r, {"matched": 3, "queued": 3, "already_queued": 0})
+            seen = set()
+            while len(seen) < 3:
+                seen.add(c.wait_event(lambda e: e["topic"] == "job.queued", timeout=30)["link_id"])
+            self.assertEqual(seen, set(ids))
+        jobs = {j["link_id"]: j for j in self.d.call("job.list", {"state": "queued", "limit": 1000})["jobs"]}
+        self.assertTrue(set(ids) <= set(jobs))
+        # asked again: the same jobs, none new
+        r = self.d.call("snapshot.request", {"filter": {"tags_all": ["recap"]}})
+        self.assertEqual(r, {"matched": 3, "queued": 0, "already_queued": 3})
+        self.assertEqual(self.d.call("snapshot.request", {"filter": {"tags_all": ["recap-none"]}}),
+                         {"matched": 0, "queued": 0, "already_queued": 0})
+        for bad, word in [({"filter": {"tags_all": ["recap"]}, "link_id": ids[0]}, "filter"),
+                          ({"filter": {"tags_all": ["recap"]}, "url": "https://recap.example/0"}, "filter"),
+                          ({"filter": []}, "filter"), ({"filter": {"limit": 5}}, "limit"),
+                          ({"filter": {"tags_all": 3}}, "tags_all"),
+                          ({"filter": {}, "formats": ["gif"]}, "formats")]:
+            e = self.assertRpcError(-32602, self.d.call, "snapshot.request", bad)
+            self.assertIn(word, e.message)
+        # bounded: over 1000 matches is refused whole, nothing queued
+        with self.d.client() as c:
+            replies = c.pipeline([("link.add", {"url": "https://recap-many.example/%d" % i, "tags": ["recap-many"],
+                                                "capture": False}) for i in range(1001)])
+        self.assertTrue(all("result" in x for x in replies))
+        e = self.assertRpcError(-32602, self.d.call, "snapshot.request", {"filter": {"tags_all": ["recap-many"]}})
+        self.assertIn("1000", e.message)
+        some = replies[0]["result"]["link"]["id"]
+        self.assertIsNone(self.d.call("link.get", {"id": some})["link"]["last_snapshot"])
+        # tag.apply takes the same filter keys, broken among them
+        self.assertEqual(self.d.call("tag.apply", {"filter": {"broken": True, "tags_all": ["recap"]},
+                                                   "add": ["recap-broken"]})["changed"], 0)
 
     def test_bad_tags(self):
         for tag in ["", "   ", "a,b", "x" * 65, "bad\x01tag"]:

@@ -547,6 +547,223 @@ await test('sites page: add a rule with a cookie and a header, see names only, d
   assert(page.errors.length === 0, page.errors.join('\n'));
 });
 
+// ---- #23: site-rule edit, totals and "all N", bookmarklet, shortcuts, theme (webday23) ----
+const DESKTOP = { width: 1280, height: 800 }, PHONE = { width: 390, height: 844 };
+// the rule as stored (values unmasked), read from the database file by the test itself
+function storedRule(match) {
+  return execFileSync('python3', ['-c', 'import sqlite3, sys\nr = sqlite3.connect(sys.argv[1]).execute(' +
+    '"SELECT rule FROM site_rules WHERE match = ?", (sys.argv[2],)).fetchone()\nprint(r[0] if r else "")',
+  path.join(state, 'linksnap.db'), match]).toString();
+}
+
+await test('site rule edit: prefilled, secrets read unchanged and survive (zh 1280, en 390)', async () => {
+  await rpc('site.set', { match: 'edit.example', cookies: [{ name: 'sid', value: 'e2e-sid-1', secure: true }],
+    headers: { 'X-Token': 'e2e-hdr-1' }, wait_for: '#main', hide: ['.ad'], delay_ms: 100 });
+  const page = await newPage({ viewport: DESKTOP });
+  await page.goto(URL_ + '/sites');
+  await page.click('tr[data-match="edit.example"] button.edit');
+  const f = await page.evaluate(() => ({ match: document.getElementById('s-match').value, ro: document.getElementById('s-match').readOnly,
+    wait: document.getElementById('s-wait').value, hide: document.getElementById('s-hide').value, delay: document.getElementById('s-delay').value,
+    secrets: [...document.querySelectorAll('.secret-row input.secret')].map((i) => [i.value, i.placeholder]) }));
+  assert(f.match === 'edit.example' && f.ro && f.wait === '#main' && f.hide === '.ad' && f.delay === '100', 'prefilled: ' + JSON.stringify(f));
+  assert(f.secrets.length === 2 && f.secrets.every(([v, ph]) => v === '' && ph.startsWith('不变')), 'secrets unchanged: ' + JSON.stringify(f.secrets));
+  assert(!(await page.textContent('body')).includes('e2e-'), 'a secret value is on the page');
+  await page.fill('#s-delay', '250');
+  await page.click('.site-form button[type=submit]');
+  await waitFor(page, () => document.querySelector('tr[data-match="edit.example"]')?.textContent.includes('delay=250ms'));
+  const r = (await rpc('site.list')).rules.find((x) => x.match === 'edit.example');
+  assert(r.delay_ms === 250 && r.wait_for === '#main' && JSON.stringify(r.hide) === '[".ad"]', 'settings: ' + JSON.stringify(r));
+  assert(r.cookies.length === 1 && r.cookies[0].name === 'sid' && r.cookies[0].secure === true && 'X-Token' in r.headers, 'secrets kept: ' + JSON.stringify(r));
+  let stored = storedRule('edit.example');
+  assert(stored.includes('e2e-sid-1') && stored.includes('e2e-hdr-1'), 'stored values: ' + stored);
+  // a phone in English: a new header value typed, the cookie removed, wait_for cleared
+  const ph = await newPage({ viewport: PHONE, locale: 'en-US', mobile: true });
+  await ph.goto(URL_ + '/sites');
+  await ph.click('tr[data-match="edit.example"] button.edit');
+  const rows = ph.locator('.secret-row');
+  assert((await rows.nth(0).locator('input.secret').getAttribute('placeholder')).startsWith('unchanged'), 'en placeholder');
+  await rows.filter({ hasText: 'X-Token' }).locator('input.secret').fill('e2e-hdr-2');
+  await rows.filter({ hasText: 'sid' }).locator('input.drop').check();
+  await ph.fill('#s-wait', '');
+  const sw = await ph.evaluate(() => document.documentElement.scrollWidth);
+  assert(sw <= 390, 'the edit form fits the phone: ' + sw);
+  await ph.click('.site-form button[type=submit]');
+  await waitFor(ph, () => !document.querySelector('tr[data-match="edit.example"]')?.textContent.includes('wait_for'));
+  const r2 = (await rpc('site.list')).rules.find((x) => x.match === 'edit.example');
+  assert(!r2.cookies?.length && r2.wait_for == null && r2.delay_ms === 250 && 'X-Token' in r2.headers, 'second edit: ' + JSON.stringify(r2));
+  stored = storedRule('edit.example');
+  assert(stored.includes('e2e-hdr-2') && !stored.includes('e2e-hdr-1') && !stored.includes('e2e-sid-1'), 'stored after: ' + stored);
+  await rpc('site.delete', { match: 'edit.example' });
+  assert(page.errors.length === 0 && ph.errors.length === 0, page.errors.concat(ph.errors).join('\n'));
+  await page.context().close();
+  await ph.context().close();
+});
+
+await test('the total is link.count; select all, then tag and re-capture all N that match (zh 1280)', async () => {
+  // 50 links, more than a page (48); loopback addresses with nothing listening (port 9)
+  for (let i = 0; i < 50; i++) await addLink(`http://127.0.0.1:9/alln/${i}`, ['全部N']);
+  const want = (await rpc('link.count', { tags_all: ['全部N'] })).count;
+  assert(want === 50, 'link.count: ' + want);
+  const page = await newPage({ viewport: DESKTOP });
+  await page.goto(URL_ + '/links?all=' + encodeURIComponent('全部N'));
+  await waitReady(page);
+  await waitFor(page, () => document.getElementById('links-total').dataset.count === '50');
+  assert((await page.textContent('#links-total')) === '共 50 个链接', 'total text: ' + await page.textContent('#links-total'));
+  const everything = (await rpc('link.count', {})).count;
+  await page.goto(URL_ + '/links');
+  await waitReady(page);
+  await waitFor(page, (n) => document.getElementById('links-total').dataset.count === String(n), everything);
+  await page.goto(URL_ + '/links?all=' + encodeURIComponent('全部N'));
+  await waitReady(page);
+  await page.check('#links-selall');
+  const shown = (await ids(page)).length;
+  assert(shown === 48, 'one page shown: ' + shown);
+  assert(await page.$$eval('#links .card .sel', (b) => b.every((x) => x.checked)), 'every shown card checked');
+  assert((await page.textContent('.selbar .sel-count')) === '已选 48 条', await page.textContent('.selbar .sel-count'));
+  await page.click('#sel-all-matching');
+  await waitFor(page, () => document.querySelector('.selbar').dataset.all === '50');
+  assert((await page.textContent('.selbar .sel-count')).includes('50'), 'label says all 50');
+  await page.fill('#sel-tag', '批量全部');
+  await page.click('.selbar button:has-text("加标签")');
+  await waitFor(page, () => document.getElementById('toast')?.textContent === '已处理 50 条');
+  assert((await rpc('link.count', { tags_all: ['批量全部'] })).count === 50, 'tag.apply tagged all 50');
+  // re-capture all 50: one snapshot.request with the filter
+  await waitReady(page, 2);
+  await page.check('#links-selall');
+  await page.click('#sel-all-matching');
+  await page.evaluate(() => { document.getElementById('toast').textContent = ''; });
+  await page.click('.selbar button:has-text("重新快照")');
+  await waitFor(page, () => document.getElementById('toast').textContent === '已处理 50 条');
+  const jobs = [];
+  for (let before = 0; ;) {
+    const r = await rpc('job.list', before ? { limit: 1000, before } : { limit: 1000 });
+    jobs.push(...r.jobs);
+    if (!r.next_before) break;
+    before = r.next_before;
+  }
+  const mine = jobs.filter((j) => j.url.startsWith('http://127.0.0.1:9/alln/'));
+  assert(new Set(mine.map((j) => j.link_id)).size === 50, 'a job for each of the 50: ' + mine.length);
+  for (const j of mine) if (j.state === 'queued' || j.state === 'running') await rpc('job.cancel', { id: j.id }).catch(() => {});
+  assert(page.errors.length === 0, page.errors.join('\n'));
+  await page.context().close();
+});
+
+await test('the bookmarklet opens the add form filled with the page it was clicked on (en 390)', async () => {
+  const title = 'Bookmarked “page” · 书签页';
+  const srv = http.createServer((req, res) => {
+    res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
+    res.end(`<!doctype html><title>${title}</title><p>a page to save</p>`);
+  });
+  await new Promise((r) => srv.listen(0, '127.0.0.1', r));
+  try {
+    const page = await newPage({ viewport: PHONE, locale: 'en-US', mobile: true });
+    await page.goto(URL_ + '/');
+    const href = await page.getAttribute('#bookmarklet', 'href');
+    assert(href.startsWith('javascript:') && !/<script|src=/i.test(href), 'a javascript: link with no script of anyone else: ' + href);
+    assert(href.includes(JSON.stringify(URL_ + '/#add?url=')), 'opens this linksnap: ' + href);
+    const fixtureUrl = `http://127.0.0.1:${srv.address().port}/article?x=1&y=中`;
+    const fixture = await page.context().newPage();
+    await fixture.goto(fixtureUrl);
+    const [added] = await Promise.all([page.context().waitForEvent('page'),
+      fixture.evaluate(decodeURIComponent(href.slice('javascript:'.length)))]);
+    await added.waitForSelector('#add-url');
+    await waitFor(added, () => document.getElementById('add-url').value !== '');
+    const got = await added.evaluate(() => [document.getElementById('add-url').value, document.getElementById('add-title').value, location.pathname]);
+    assert(got[0] === new URL(fixtureUrl).href && got[1] === title && got[2] === '/', 'the form: ' + JSON.stringify(got));
+    await added.uncheck('#add-capture');
+    await added.click('form.add-form button[type=submit]');
+    await added.waitForSelector('.results [data-link-id]');
+    const l = (await rpc('link.get', { url: new URL(fixtureUrl).href })).link;
+    assert(l.title === title, 'saved with its title: ' + l.title);
+    assert(page.errors.length === 0, page.errors.join('\n'));
+    await page.context().close();
+  } finally {
+    srv.close();
+  }
+});
+
+await test('keyboard shortcuts: / a j k o ?, never while typing or composing (en 1280, zh 390)', async () => {
+  for (let i = 0; i < 3; i++) await addLink(`https://example.net/keys/${i}`, ['快捷键']);
+  for (const [locale, width] of [['en-US', 1280], ['zh-CN', 390]]) {
+    const page = await newPage({ locale, viewport: width < 500 ? PHONE : DESKTOP, mobile: width < 500 });
+    await page.goto(URL_ + '/links?all=' + encodeURIComponent('快捷键'));
+    await waitReady(page);
+    const list = await ids(page);
+    const current = () => page.evaluate(() => [document.querySelector('#links .card.current')?.dataset.linkId,
+      document.activeElement.closest('[data-link-id]')?.dataset.linkId]);
+    await page.keyboard.press('j');
+    assert(JSON.stringify(await current()) === JSON.stringify([String(list[0]), String(list[0])]), 'j: first ' + await current());
+    await page.keyboard.press('j');
+    await page.keyboard.press('j');
+    await page.keyboard.press('k');
+    assert((await current())[0] === String(list[1]), 'j j j k: second ' + await current());
+    await page.keyboard.press('o');
+    await waitFor(page, (id) => location.pathname === `/links/${id}`, list[1]);
+    await page.waitForSelector('.detail h2');   // the page drawn, then the next key
+    await page.keyboard.press('a');
+    await waitFor(page, () => location.pathname === '/' && document.activeElement.id === 'add-url');
+    await page.keyboard.type('ja/o?');   // typed into the field, none a shortcut
+    assert(await page.evaluate(() => location.pathname === '/' && document.getElementById('add-url').value === 'ja/o?' && !document.getElementById('keys')), 'typing is typing');
+    // an input method composing: keydown with isComposing, or keyCode 229
+    await page.evaluate(() => document.activeElement.blur());
+    // (a shortcut cancels its keydown at once: dispatchEvent's answer says whether one ran)
+    const untouched = await page.evaluate(() => [
+      new KeyboardEvent('keydown', { key: '/', isComposing: true, bubbles: true, cancelable: true }),
+      new KeyboardEvent('keydown', { key: '/', keyCode: 229, bubbles: true, cancelable: true }),
+      new KeyboardEvent('keydown', { key: '/', bubbles: true, cancelable: true })].map((ev) => document.body.dispatchEvent(ev)));
+    assert(JSON.stringify(untouched) === '[true,true,false]', 'composing is not a shortcut, the same key is: ' + untouched);
+    await waitFor(page, () => location.pathname === '/links');
+    await page.goBack();
+    await waitFor(page, () => location.pathname === '/' && document.getElementById('add-url'));
+    await page.evaluate(() => document.activeElement.blur());
+    await page.keyboard.press('/');
+    await waitFor(page, () => location.pathname === '/links' && document.activeElement.id === 'links-q');
+    await page.keyboard.type('jk');
+    assert(await page.evaluate(() => document.getElementById('links-q').value === 'jk' && !document.querySelector('.card.current')), 'j k typed into the search box');
+    await page.evaluate(() => document.activeElement.blur());
+    await page.keyboard.press('?');
+    await page.waitForSelector('dialog#keys[open]');
+    const keys = await page.$$eval('dialog#keys kbd', (k) => k.map((x) => x.textContent).join(' '));
+    assert(keys === '/ a j k o ?', 'the list: ' + keys);
+    const heading = await page.textContent('dialog#keys h2');
+    assert(heading === (locale === 'en-US' ? 'Keyboard shortcuts' : '键盘快捷键'), 'in the page language: ' + heading);
+    await page.keyboard.press('a');   // the list is open: no shortcut behind it
+    assert(await page.evaluate(() => location.pathname) === '/links', 'no shortcut under the list');
+    await page.keyboard.press('Escape');
+    await page.waitForSelector('dialog#keys', { state: 'detached' });
+    assert(page.errors.length === 0, page.errors.join('\n'));
+    await page.context().close();
+  }
+});
+
+await test('the light/dark switch sets data-theme and stays after a reload (zh 390 on a dark system)', async () => {
+  const page = await newPage({ viewport: PHONE, mobile: true, dark: true });
+  await page.goto(URL_ + '/links');
+  const look = () => page.evaluate(() => [document.documentElement.dataset.theme, getComputedStyle(document.documentElement).backgroundColor,
+    document.getElementById('theme').textContent]);
+  let l = await look();
+  assert(l[0] === 'auto' && l[1] === 'rgb(17, 20, 24)' && l[2] === '自动配色', 'auto follows the dark system: ' + l);
+  await page.click('#theme');
+  l = await look();
+  assert(l[0] === 'light' && l[1] === 'rgb(246, 247, 249)' && l[2] === '浅色', 'light over a dark system: ' + l);
+  await page.reload();
+  await page.waitForSelector('#theme');
+  l = await look();
+  assert(l[0] === 'light' && l[1] === 'rgb(246, 247, 249)', 'light after a reload: ' + l);
+  await page.click('#theme');
+  await page.reload();
+  await page.waitForSelector('#theme');
+  l = await look();
+  assert(l[0] === 'dark' && l[1] === 'rgb(17, 20, 24)', 'dark after a reload: ' + l);
+  // a light system with the switch on dark
+  await page.emulateMedia({ colorScheme: 'light' });
+  l = await look();
+  assert(l[1] === 'rgb(17, 20, 24)', 'dark over a light system: ' + l);
+  await page.screenshot({ path: path.join(shotDir, 'theme-dark-switch-390-zh.png') });
+  assert(page.errors.length === 0, page.errors.join('\n'));
+  await page.context().close();
+});
+
 await test('screenshots of every page: light and dark, desktop and phone', async () => {
   const detail = (await rpc('link.list', { tags_all: ['tall'], limit: 1 })).links[0];
   // a few links with thumbnails for the pictures

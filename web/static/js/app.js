@@ -1,7 +1,8 @@
 // app.js -- the page's entry: language, login when the daemon asks for its token, the
 // event socket, and a small router over the History API (/, /links, /links/ID, /tags,
 // /stats, /import, /sites, /read/SNAPSHOT_ID). Each page gets a context whose event
-// listeners and cleanups end when the user leaves it.
+// listeners and cleanups end when the user leaves it. Also the light/dark switch
+// (data-theme on <html>, kept in localStorage) and the keyboard shortcuts.
 import { h } from './dom.js';
 import { t, lang, setLang, applyStatic } from './i18n.js';
 import { authState, connectEvents, login, on, onLogin } from './api.js';
@@ -122,7 +123,88 @@ function paintLang() {
 langBtn.addEventListener('click', () => {
   setLang(lang === 'zh' ? 'en' : 'zh');
   paintLang();
+  paintTheme();
   render();
+});
+
+// ---- theme: auto (the system's), light or dark; app.css reads data-theme ----------------
+const THEMES = ['auto', 'light', 'dark'];
+const themeBtn = h('button', { type: 'button', id: 'theme', class: 'ghost' });
+langBtn.before(themeBtn);
+let themeNow = 'auto';
+try { themeNow = localStorage.getItem('linksnap.theme'); } catch { /* storage off: auto */ }
+if (!THEMES.includes(themeNow)) themeNow = 'auto';
+function paintTheme() {
+  document.documentElement.dataset.theme = themeNow;
+  themeBtn.textContent = t('theme_' + themeNow);
+  themeBtn.title = t('theme_label');
+  themeBtn.setAttribute('aria-label', `${t('theme_label')} ${t('theme_' + themeNow)}`);
+}
+themeBtn.addEventListener('click', () => {
+  themeNow = THEMES[(THEMES.indexOf(themeNow) + 1) % THEMES.length];
+  try { localStorage.setItem('linksnap.theme', themeNow); } catch { /* this visit only */ }
+  paintTheme();
+  dispatchEvent(new CustomEvent('linksnap-theme', { detail: themeNow }));
+});
+paintTheme();
+
+// ---- keyboard shortcuts: / search, a add, j/k move, o open, ? the list ----------------
+const KEYS = [['/', 'key_search'], ['a', 'key_add'], ['j', 'key_next'], ['k', 'key_prev'], ['o', 'key_open'], ['?', 'key_help']];
+
+// typing in a field, or composing with an input method: the keys are the user's text
+function typing(e) {
+  if (e.isComposing || e.keyCode === 229) return true;
+  const el = e.target;
+  return !!(el && el.closest && (el.isContentEditable ||
+    el.closest('input, textarea, select, [contenteditable]:not([contenteditable="false"])')));
+}
+
+function showKeys() {
+  const open = document.getElementById('keys');
+  if (open) { open.close(); return; }
+  const dlg = h('dialog', { id: 'keys', class: 'keys-dialog panel', 'aria-labelledby': 'keys-h' },
+    h('h2', { id: 'keys-h' }, t('keys_heading')),
+    h('dl', {}, KEYS.map(([k, what]) => h('div', {}, h('dt', {}, h('kbd', {}, k)), h('dd', {}, t(what))))),
+    h('form', { method: 'dialog' }, h('button', { type: 'submit' }, t('key_close'))));
+  dlg.addEventListener('close', () => dlg.remove());
+  document.body.append(dlg);
+  dlg.showModal();
+}
+
+// j / k: the current card of the links list, marked and focused (its title link)
+function moveCard(step) {
+  const cards = [...document.querySelectorAll('#links [data-link-id]')];
+  if (!cards.length) return;
+  const at = cards.findIndex((c) => c.classList.contains('current'));
+  const next = cards[at < 0 ? (step > 0 ? 0 : cards.length - 1) : Math.min(cards.length - 1, Math.max(0, at + step))];
+  for (const c of cards) if (c !== next) c.classList.remove('current');
+  next.classList.add('current');
+  next.querySelector('a.title')?.focus({ preventScroll: true });
+  next.scrollIntoView({ block: 'nearest' });
+}
+
+document.addEventListener('keydown', async (e) => {
+  if (e.defaultPrevented || e.ctrlKey || e.metaKey || e.altKey || typing(e)) return;
+  const key = e.key;
+  const help = document.getElementById('keys');
+  if (key === '?' && (help || !document.querySelector('dialog[open]'))) { e.preventDefault(); showKeys(); return; }
+  if (document.querySelector('dialog[open]')) return;   // the login box, the list
+  if (key === '/' || key === 'a') {   // a page's field, after the router's focus on <main>
+    e.preventDefault();
+    const [to, field] = key === '/' ? ['/links', 'links-q'] : ['/', 'add-url'];
+    if (location.pathname !== to || location.hash) {
+      history.pushState(null, '', to);
+      await render();
+      scrollTo(0, 0);
+    }
+    document.getElementById(field)?.focus();
+  } else if (key === 'j' || key === 'k') {
+    e.preventDefault();
+    moveCard(key === 'j' ? 1 : -1);
+  } else if (key === 'o') {
+    const cur = document.querySelector('#links [data-link-id].current');
+    if (cur) { e.preventDefault(); go(`/links/${cur.dataset.linkId}`); }
+  }
 });
 
 async function boot() {

@@ -55,6 +55,15 @@ const zh = {
   import_pick: '请选择文件',
   login_heading: '需要访问令牌', login_token: '访问令牌', login_submit: '登录', login_wrong: '令牌不正确',
   error: '出错了：{m}', lang_switch: 'English', lang_label: '切换到英文',
+  // the links total, select all, the bookmarklet, shortcuts and theme (webday23)
+  total: '共 {n} 个链接', total_one: '共 1 个链接', sel_all_shown: '全选已显示的',
+  sel_all_matching: '选择全部 {n} 个符合条件的链接', selected_all: '已选符合条件的全部 {n} 条',
+  add_title: '标题（可选，只用于一个链接）', bm_heading: '书签小工具', bm_link: '保存到链接快照',
+  bm_hint: '把这个链接拖到浏览器的书签栏。在任意网页上点它，会打开添加表单，并填好那个网页的网址和标题。',
+  bm_click: '请把它拖到书签栏，不要点击',
+  theme_auto: '自动配色', theme_light: '浅色', theme_dark: '深色', theme_label: '配色（自动、浅色、深色）',
+  keys_heading: '键盘快捷键', key_search: '搜索链接', key_add: '添加链接', key_next: '下一个链接',
+  key_prev: '上一个链接', key_open: '打开选中的链接', key_help: '显示快捷键', key_close: '关闭',
 };
 const en = {
   title: 'Link snapshots', tagline: 'Enter a link, get a snapshot · manage links with tags',
@@ -113,6 +122,15 @@ const en = {
   import_pick: 'Choose a file',
   login_heading: 'Access token needed', login_token: 'Access token', login_submit: 'Log in', login_wrong: 'Wrong token',
   error: 'Something failed: {m}', lang_switch: '中文', lang_label: 'Switch to Chinese',
+  // the links total, select all, the bookmarklet, shortcuts and theme (webday23)
+  total: '{n} links', total_one: '1 link', sel_all_shown: 'Select all shown',
+  sel_all_matching: 'Select all {n} that match', selected_all: 'All {n} that match selected',
+  add_title: 'Title (optional, for one link)', bm_heading: 'Bookmarklet', bm_link: 'Save to linksnap',
+  bm_hint: 'Drag this link to your browser’s bookmarks bar. Click it on any page to open the add form with that page’s address and title filled in.',
+  bm_click: 'Drag it to the bookmarks bar rather than clicking it',
+  theme_auto: 'Auto theme', theme_light: 'Light', theme_dark: 'Dark', theme_label: 'Theme (auto, light, dark)',
+  keys_heading: 'Keyboard shortcuts', key_search: 'Search links', key_add: 'Add links', key_next: 'Next link',
+  key_prev: 'Previous link', key_open: 'Open the selected link', key_help: 'Show the shortcuts', key_close: 'Close',
 };
 const dicts = { zh, en };
 

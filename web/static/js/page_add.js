@@ -1,14 +1,33 @@
 // page_add.js -- 添加链接 / Add: one or many URLs, tags with completion, capture now; each
-// added link then shows its capture progress live and its thumbnail when it is done.
-import { h, announce, splitTags } from './dom.js';
+// added link then shows its capture progress live and its thumbnail when it is done. The
+// bookmarklet offered here opens this form as /#add?url=...&title=... with the page it was
+// clicked on filled in.
+import { h, announce, splitTags, toast } from './dom.js';
 import { t } from './i18n.js';
 import { batchAll, rpc } from './api.js';
 import { linkCard, tagField } from './widgets.js';
 
+// The bookmarklet: a new tab at this page's address with the current page's URL and title.
+// Plain DOM calls only: it runs on someone else's page.
+function bookmarklet() {
+  const base = location.origin + '/#add?url=';
+  return 'javascript:(function(){window.open(' + JSON.stringify(base) + '+encodeURIComponent(location.href)' +
+    "+'&title='+encodeURIComponent(document.title),'_blank','noopener');})();";
+}
+
+// {url, title} from /#add?url=...&title=... (the bookmarklet), or null.
+function fromHash() {
+  if (!location.hash.startsWith('#add?')) return null;
+  const q = new URLSearchParams(location.hash.slice(5));
+  return { url: q.get('url') || '', title: q.get('title') || '' };
+}
+
 export function pageAdd(main, ctx) {
+  const given = fromHash();
   const urls = h('textarea', { id: 'add-url', name: 'url', rows: 4, required: true, placeholder: t('add_urls_ph'),
     spellcheck: 'false', autocapitalize: 'off' });
   const tf = tagField({ id: 'add-tags', name: 'tags', placeholder: t('add_tags_ph') });
+  const title = h('input', { type: 'text', id: 'add-title', name: 'title', autocomplete: 'off' });
   const capture = h('input', { type: 'checkbox', id: 'add-capture', name: 'capture', checked: true });
   const status = h('p', { class: 'form-status', role: 'status' });
   const results = h('div', { class: 'grid results', 'aria-live': 'polite' });
@@ -56,6 +75,7 @@ export function pageAdd(main, ctx) {
   const form = h('form', { class: 'panel add-form', novalidate: true },
     h('h2', {}, t('add_heading')),
     h('label', { for: 'add-url' }, t('add_urls')), urls,
+    h('label', { for: 'add-title' }, t('add_title')), title,
     h('label', { for: 'add-tags' }, t('add_tags')), tf.input, tf.list,
     h('div', { class: 'row' },
       h('label', { class: 'check' }, capture, ' ', t('add_capture')),
@@ -75,7 +95,9 @@ export function pageAdd(main, ctx) {
     btn.disabled = true;
     status.textContent = t('loading');
     try {
-      const replies = await batchAll(list.map((url) => ['link.add', { url, tags, capture: capture.checked }]));
+      // a title names one page: it goes with a single link only
+      const named = list.length === 1 && title.value.trim() ? { title: title.value.trim() } : {};
+      const replies = await batchAll(list.map((url) => ['link.add', { url, tags, capture: capture.checked, ...named }]));
       const errors = [];
       let added = 0;
       replies.forEach((r, i) => {
@@ -84,7 +106,7 @@ export function pageAdd(main, ctx) {
       });
       status.textContent = errors.length ? t('add_failed') + ' — ' + errors.join('; ') : '';
       status.className = 'form-status' + (errors.length ? ' error' : '');
-      if (!errors.length) urls.value = '';
+      if (!errors.length) { urls.value = ''; title.value = ''; }
       announce(t('done_n', { n: added }));
     } catch (err) {
       status.textContent = t('error', { m: err.message });
@@ -94,6 +116,17 @@ export function pageAdd(main, ctx) {
     }
   });
 
-  main.append(form, resultsBox);
-  urls.focus();
+  const bm = h('a', { class: 'button bookmarklet', id: 'bookmarklet', href: bookmarklet(), draggable: 'true',
+    onclick: (e) => { e.preventDefault(); toast(t('bm_click')); } }, t('bm_link'));
+  const bmBox = h('section', { class: 'panel bm-box', 'aria-labelledby': 'bm-h' },
+    h('h3', { id: 'bm-h' }, t('bm_heading')), h('p', { class: 'muted' }, t('bm_hint')), bm);
+
+  main.append(form, resultsBox, bmBox);
+  if (given) {
+    urls.value = given.url;
+    title.value = given.title;
+    tf.input.focus();
+  } else {
+    urls.focus();
+  }
 }

@@ -2,7 +2,9 @@
 // tags (all of / any of / none of, by clicking chips), untagged, broken (the last capture
 // failed because of the site: a 4xx/5xx answer, no such host, refused) and text (the address,
 // title, description or the words of the page, with the hit's snippet under a card), a
-// sort, all kept in the query string; select many to tag, untag, re-capture or delete.
+// sort, all kept in the query string, and its total (link.count, beside the paging); select
+// many, or all shown, to tag, untag, re-capture or delete, or every link the filter matches
+// to tag, untag or re-capture (tag.apply and snapshot.request with the filter).
 import { h, announce, tagKey, toast } from './dom.js';
 import { t } from './i18n.js';
 import { batchAll, isMissing, rpc } from './api.js';
@@ -36,7 +38,8 @@ function writeFilter(f) {
   history.replaceState(null, '', '/links' + (s ? '?' + s : ''));
 }
 
-function params(f) {
+// The filter as link.list, link.count, tag.apply and snapshot.request take it.
+function filterParams(f) {
   const p = {};
   if (f.all.length) p.tags_all = f.all;
   if (f.any.length) p.tags_any = f.any;
@@ -44,6 +47,11 @@ function params(f) {
   if (f.untagged) p.untagged = true;
   if (f.broken) p.broken = true;
   if (f.q) p.q = f.q;
+  return p;
+}
+
+function params(f) {
+  const p = filterParams(f);
   // relevance needs words to rank by: without q the daemon's own default (newest first)
   if (f.sort && (f.sort !== 'relevance' || f.q)) p.sort = f.sort;
   return p;
@@ -53,6 +61,8 @@ export function pageLinks(main, ctx) {
   const f = readFilter();
   const selected = new Set();
   let cursor = null, loading = false, done = false, gen = 0, count = 0;
+  let total = null;      // link.count for the filter (null: not known yet)
+  let allMatching = false;   // the selection is every link the filter matches
 
   const grid = h('div', { class: 'grid', id: 'links' });
   const sentinel = h('div', { class: 'sentinel', 'aria-hidden': 'true' });
@@ -69,9 +79,12 @@ export function pageLinks(main, ctx) {
     ['', ...SORTS].map((m) => h('option', { value: m, selected: f.sort === m }, t('sort_' + (m || 'auto')))));
   const viewBtn = h('button', { type: 'button', class: 'ghost', id: 'links-view', 'aria-pressed': String(f.view === 'list') },
     f.view === 'list' ? t('view_grid') : t('view_list'));
+  const totalEl = h('p', { class: 'links-total', id: 'links-total', role: 'status' });
+  const selAll = h('input', { type: 'checkbox', id: 'links-selall' });
   const selBar = selectionBar();
 
   function filterChanged() {
+    clearSelection();
     writeFilter(f);
     renderActive();
     reload();
@@ -110,8 +123,45 @@ export function pageLinks(main, ctx) {
   }
 
   function card(link, eager) {
-    return linkCard(link, { onTag: clickTag, selectable: true, selected: selected.has(link.id), eager,
-      onSelect: (id, on) => { if (on) selected.add(id); else selected.delete(id); selBar.update(); } });
+    return linkCard(link, { onTag: clickTag, selectable: true, selected: allMatching || selected.has(link.id), eager,
+      onSelect: (id, on) => {
+        allMatching = false;
+        if (on) selected.add(id); else selected.delete(id);
+        selAll.checked = false;
+        selBar.update();
+      } });
+  }
+
+  // "N links" for the filter, in a call of its own so that paging stays cheap
+  async function loadTotal() {
+    const my = gen;
+    try {
+      const { count: n } = await rpc('link.count', filterParams(f));
+      if (my !== gen) return;
+      total = n;
+      totalEl.textContent = t(n === 1 ? 'total_one' : 'total', { n });
+      totalEl.dataset.count = String(n);
+    } catch (e) {
+      if (my === gen) totalEl.textContent = isMissing(e) ? '' : t('error', { m: e.message });
+    }
+    selBar.update();
+  }
+
+  function clearSelection() {
+    allMatching = false;
+    selAll.checked = false;
+    selected.clear();
+    selBar.update();
+  }
+
+  function selectShown(on) {
+    allMatching = false;
+    for (const box of grid.querySelectorAll('.card .sel')) {
+      box.checked = on;
+      const id = Number(box.closest('[data-link-id]').dataset.linkId);
+      if (on) selected.add(id); else selected.delete(id);
+    }
+    selBar.update();
   }
 
   async function more() {
@@ -128,6 +178,8 @@ export function pageLinks(main, ctx) {
       const frag = document.createDocumentFragment();
       res.links.forEach((l, i) => frag.append(card(l, firstPage && i < 16)));
       grid.append(frag);
+      if (selAll.checked && !allMatching) res.links.forEach((l) => selected.add(l.id));
+      if (selAll.checked) grid.querySelectorAll('.card .sel').forEach((b) => { b.checked = true; });
       count += res.links.length;
       cursor = res.next_cursor;
       done = !cursor;
@@ -144,9 +196,11 @@ export function pageLinks(main, ctx) {
   function reload() {
     gen++;
     cursor = null; done = false; loading = false; count = 0;
+    total = null;
     grid.replaceChildren();
     performance.mark('links-filter-start');
     more();
+    loadTotal();
   }
 
   // The benchmark and tests wait for this: first page painted with its thumbnails decoded.
@@ -162,23 +216,32 @@ export function pageLinks(main, ctx) {
 
   function selectionBar() {
     const label = h('span', { class: 'sel-count', role: 'status' });
+    // offered once every shown link is selected and the filter matches more of them
+    const allBtn = h('button', { type: 'button', class: 'linkish', id: 'sel-all-matching', hidden: true,
+      onclick: () => { allMatching = true; bar.update(); } });
+    const delBtn = h('button', { type: 'button', class: 'danger', onclick: () => act('delete') }, t('sel_delete'));
     const tf = tagField({ id: 'sel-tag', name: 'sel_tag', placeholder: t('sel_tag'), 'aria-label': t('sel_tag') });
     const bar = h('div', { class: 'selbar', hidden: true, role: 'region', 'aria-label': t('select') },
-      label, tf.input, tf.list,
+      label, allBtn, tf.input, tf.list,
       h('button', { type: 'button', onclick: () => act('add') }, t('sel_add')),
       h('button', { type: 'button', onclick: () => act('remove') }, t('sel_remove')),
       h('button', { type: 'button', onclick: () => act('recapture') }, t('sel_recapture')),
-      h('button', { type: 'button', class: 'danger', onclick: () => act('delete') }, t('sel_delete')),
-      h('button', { type: 'button', class: 'ghost', onclick: () => { selected.clear(); grid.querySelectorAll('.sel').forEach((c) => { c.checked = false; }); bar.update(); } }, t('sel_clear')));
+      delBtn,
+      h('button', { type: 'button', class: 'ghost', onclick: () => { clearSelection(); grid.querySelectorAll('.sel').forEach((c) => { c.checked = false; }); } }, t('sel_clear')));
     bar.update = () => {
-      bar.hidden = selected.size === 0;
-      label.textContent = t('selected', { n: selected.size });
+      bar.hidden = selected.size === 0 && !allMatching;
+      bar.dataset.all = allMatching ? String(total) : '';
+      label.textContent = allMatching ? t('selected_all', { n: total ?? '…' }) : t('selected', { n: selected.size });
+      allBtn.hidden = allMatching || !selAll.checked || total == null || total <= selected.size;
+      allBtn.textContent = t('sel_all_matching', { n: total });
+      delBtn.hidden = allMatching;   // no delete by filter: one by one, on purpose
     };
     async function act(kind) {
+      const tags = tf.input.value.split(/[,，]/).map((x) => x.trim()).filter(Boolean);
+      if (allMatching) return actAll(kind, tags);
       const ids = [...selected];
       if (!ids.length) return;
       let calls;
-      const tags = tf.input.value.split(/[,，]/).map((x) => x.trim()).filter(Boolean);
       if (kind === 'add' || kind === 'remove') {
         if (!tags.length) { tf.input.focus(); return; }
         calls = ids.map((id) => ['link.tag', kind === 'add' ? { id, add: tags } : { id, remove: tags }]);
@@ -194,8 +257,31 @@ export function pageLinks(main, ctx) {
       else if (bad.length) toast(t('error', { m: bad[0].error.message }), 'error');
       else toast(t('done_n', { n: ids.length }));
       announce(t('done_n', { n: ids.length - bad.length }));
-      if (kind === 'delete') { selected.clear(); }
+      if (kind === 'delete') clearSelection();   // select all too: the next page is not chosen yet
       bar.update();
+      reload();
+      loadTags();
+    }
+    // every link the filter matches, in one call the daemon runs over the same filter
+    async function actAll(kind, tags) {
+      const filter = filterParams(f);
+      try {
+        let n;
+        if (kind === 'add' || kind === 'remove') {
+          if (!tags.length) { tf.input.focus(); return; }
+          n = (await rpc('tag.apply', { filter, [kind]: tags })).changed;
+        } else if (kind === 'recapture') {
+          n = (await rpc('snapshot.request', { filter })).queued;
+        } else {
+          return;
+        }
+        toast(t('done_n', { n }));
+        announce(t('done_n', { n }));
+      } catch (e) {
+        toast(t('error', { m: e.message }), 'error');
+        return;
+      }
+      clearSelection();
       reload();
       loadTags();
     }
@@ -211,6 +297,7 @@ export function pageLinks(main, ctx) {
   broken.addEventListener('change', () => { f.broken = broken.checked; filterChanged(); });
   modeSel.addEventListener('change', () => { f.mode = modeSel.value; writeFilter(f); });
   sortSel.addEventListener('change', () => { f.sort = sortSel.value; filterChanged(); });
+  selAll.addEventListener('change', () => selectShown(selAll.checked));
   viewBtn.addEventListener('click', () => {
     f.view = f.view === 'grid' ? 'list' : 'grid';
     grid.classList.toggle('list', f.view === 'list');
@@ -246,7 +333,8 @@ export function pageLinks(main, ctx) {
         h('label', { for: 'links-mode' }, t('mode')), modeSel,
         h('label', { for: 'links-sort' }, t('sort')), sortSel,
         viewBtn),
-      active, tagBar),
+      active, tagBar,
+      h('div', { class: 'row wrap' }, h('label', { class: 'check' }, selAll, ' ', t('sel_all_shown')), totalEl)),
     selBar, grid, sentinel, foot);
   renderActive();
   loadTags();
