@@ -168,6 +168,10 @@ class Webhook(TestCase):
             self.assertEqual(got[notify_url], ("done", 2, "HTTP 500"))
             self.assertEqual(got[watch_url], ("done", 2, "no answer within 1 s"))
             self.assertEqual([p["answer"] for p in rec.to("/all/" + NSECRET)], [200, 500, 200])
+            # a retry is the same delivery: the same id, the same body
+            first, again = rec.to("/all/" + NSECRET)[1:]
+            self.assertEqual(first["headers"]["X-Linksnap-Delivery"], again["headers"]["X-Linksnap-Delivery"])
+            self.assertEqual((first["body"], again["body"]["snapshot_id"]), (again["body"], s3))
             self.assertEqual([p["answer"] for p in rec.to("/w1")], [200, "hang", 200])
 
             # an address that refuses: pending, and daemon.status says why
