@@ -848,6 +848,11 @@ static int cmd_status(cli_t *cli, int argc, char **argv)
     else
         fprintf(f, "browser:   not running (captures stay queued)\n");
     cli_watch_summary(cli, json_object_get(r, "watches"), "scheduled: ");
+    const json_t *wh = json_object_get(r, "webhooks");
+    if (json_is_object(wh) && (cli_int(wh, "pending") || cli_int(wh, "failed")))
+        fprintf(f, "webhooks:  %lld pending, %lld failed%s%s\n", cli_int(wh, "pending"),
+                cli_int(wh, "failed"), *cli_str(wh, "last_error") ? "; last error: " : "",
+                cli_str(wh, "last_error"));
     if (*cli_str(r, "state_dir"))
         fprintf(f, "state dir: %s\n", cli_str(r, "state_dir"));
 done:

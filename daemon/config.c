@@ -14,6 +14,7 @@
 
 #include "formats.h"
 #include "log.h"
+#include "webhook.h"
 
 #define LS_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -65,6 +66,8 @@ void config_defaults(config_t *c)
     snprintf(c->http_listen, sizeof c->http_listen, "127.0.0.1:8750");
     c->max_clients_per_uid = 256;
     c->idle_timeout_s = 300;
+    c->webhook_timeout_s = 10;
+    c->webhook_backoff_s = 60;
 }
 
 static int set_int(const char *key, const char *value, long min, long max, int *out, char *err,
@@ -331,6 +334,15 @@ int config_set(config_t *c, const char *key, const char *value, char *err, size_
         return set_int(key, value, 1, 100000, &c->max_clients_per_uid, err, errlen);
     if (!strcmp(key, "idle_timeout"))
         return set_int(key, value, 1, 86400, &c->idle_timeout_s, err, errlen);
+    if (!strcmp(key, "notify_url")) {
+        if (*value && webhook_url_ok(key, value, err, errlen) != 0)
+            return -1;
+        return set_str(key, value, c->notify_url, sizeof c->notify_url, err, errlen);
+    }
+    if (!strcmp(key, "webhook_timeout_s"))
+        return set_int(key, value, 1, 600, &c->webhook_timeout_s, err, errlen);
+    if (!strcmp(key, "webhook_backoff_s"))
+        return set_int(key, value, 1, 86400, &c->webhook_backoff_s, err, errlen);
     snprintf(err, errlen, "unknown key '%s' (see linksnapd.conf(5))", key);
     return -1;
 }

@@ -52,6 +52,9 @@ typedef struct config {
     char backup_dir[4096];        /* daemon.backup writes here only; "" = <state_dir>/backups */
     int max_clients_per_uid;      /* control-socket connections one uid may hold at once */
     int idle_timeout_s;           /* a socket or HTTP client silent this long is closed */
+    char notify_url[2048];        /* every changed capture is POSTed here ("" = none) */
+    int webhook_timeout_s;        /* one delivery attempt at most (10) */
+    int webhook_backoff_s;        /* the wait after a failed attempt, doubling (60) */
 
     /* derived by config_finish() from tracking_params; points into this struct */
     const store_url_rules_t *url_rules;   /* NULL = the store's defaults */

@@ -31,6 +31,8 @@ typedef struct daemon {
     struct importer *importer;
     struct engine *engine;    /* the capture engine (daemon/engine.c) */
     struct scheduler *scheduler;   /* watches' runs (daemon/scheduler.c) */
+    struct webhook *webhook;  /* snapshot.changed to people (daemon/webhook.c); read by
+                               * the writer thread, set before the loop runs */
     uint64_t started_mono_ms;
     int stopping;
     int lock_fd;

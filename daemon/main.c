@@ -26,6 +26,7 @@
 #include "scheduler.h"
 #include "server.h"
 #include "util.h"
+#include "webhook.h"
 
 static void usage(FILE *f)
 {
@@ -121,6 +122,8 @@ static void writer_closed_cb(void *ud)
     d->writer = NULL;
     scheduler_close(d->scheduler);   /* no writer call of it is left */
     d->scheduler = NULL;
+    webhook_close(d->webhook);       /* nor of this one */
+    d->webhook = NULL;
     store_close(d->reader);
     d->reader = NULL;
     /* the readers' pool stays until the loop has run dry (daemon_run's end): work on the
@@ -226,7 +229,8 @@ static void signal_cb(uv_signal_t *h, int signum)
             return;
         }
         /* what can change live: log level, job timeout, height cap, deny_private,
-         * hide_consent, blocked_retries, per_host_jobs */
+         * hide_consent, blocked_retries, per_host_jobs, notify_url and the webhooks'
+         * timeout and back-off */
         d->cfg.log_level = nc.log_level;
         d->cfg.job_timeout_s = nc.job_timeout_s;
         d->cfg.height_cap = nc.height_cap;
@@ -235,6 +239,12 @@ static void signal_cb(uv_signal_t *h, int signum)
             engine_settings_changed(d->engine);   /* the warm contexts carry it */
         }
         d->cfg.hide_consent = nc.hide_consent;
+        if (strcmp(nc.notify_url, d->cfg.notify_url) != 0)
+            log_info("notify_url changed");
+        memcpy(d->cfg.notify_url, nc.notify_url, sizeof d->cfg.notify_url);
+        d->cfg.webhook_timeout_s = nc.webhook_timeout_s;
+        d->cfg.webhook_backoff_s = nc.webhook_backoff_s;
+        webhook_settings(d->webhook, &d->cfg);
         d->cfg.blocked_retries = nc.blocked_retries;
         if (nc.per_host_jobs != d->cfg.per_host_jobs) {
             log_info("per_host_jobs %d -> %d", d->cfg.per_host_jobs, nc.per_host_jobs);
@@ -647,6 +657,14 @@ static int start_parts(daemon_t *d, int *listen_fd)
         else
             log_warn("no web page: %s; http.listen is at its default, so linksnapd runs without "
                      "it (set http.listen to a free address, or off)", http_error(d->http));
+    }
+
+    /* webhooks: after the web page, whose address the diff's URL names */
+    d->webhook = webhook_new(d, d->http && http_listening(d->http) ? http_url(d->http) : "", err,
+                             sizeof err);
+    if (!d->webhook) {
+        log_err("%s", err);
+        return START_STOP;
     }
 
     uint64_t wd_usec = 0;

@@ -9,6 +9,7 @@
 #include "method.h"
 #include "server.h"
 #include "util.h"
+#include "webhook.h"
 
 static int m_daemon_status(method_call_t *call)
 {
@@ -56,6 +57,10 @@ static int m_daemon_status(method_call_t *call)
         json_object_set_new(call->result, "watches", json_pack("{s:I,s:I,s:I,s:o}",
                             "watches", (json_int_t)wc.watches, "links", (json_int_t)wc.links,
                             "due", (json_int_t)wc.due, "next_run", wire_time(wc.next_run)));
+    /* webhooks: what waits, what was given up, and why the last attempt failed */
+    json_t *wh = webhook_status(d->webhook, d->reader);
+    if (wh)
+        json_object_set_new(call->result, "webhooks", wh);
     return 0;
 }
 

@@ -9,6 +9,7 @@
 #include "json_link.h"
 #include "method.h"
 #include "scheduler.h"
+#include "webhook.h"
 
 /* Seconds from a JSON integer or a duration "90s", "30m", "6h", "1d", "2w" (a bare
  * number is seconds). Returns 0, or fails the call (-32602) naming the param. */
@@ -101,8 +102,11 @@ static int m_watch_set(method_call_t *call)
                                "of the page from 0 to 1 (0.001 is 0.1%%)");
         in.threshold = json_number_value(th);
     }
+    char uerr[200];
     if (param_string(call, "notify", 0, &in.notify))
         return -1;
+    if (in.notify && *in.notify && webhook_url_ok("notify", in.notify, uerr, sizeof uerr) != 0)
+        return method_fail(call, RPC_INVALID_PARAMS, "%s", uerr);
     store_watch_t *w = NULL;
     int created = 0;
     int rc = store_watch_set(call->db, &in, &w, &created);

@@ -21,6 +21,7 @@
 #include "imgdiff.h"
 #include "log.h"
 #include "textdiff.h"
+#include "webhook.h"
 #include "util.h"
 
 /* The link's newest two good captures with a screenshot, older in *from. */
@@ -541,8 +542,15 @@ static int change_compare_fn(method_call_t *call)
     int changed = frac > threshold ||
                   json_array_size(json_object_get(text, "added")) > 0 ||
                   json_array_size(json_object_get(text, "removed")) > 0;
-    call->result = json_pack("{s:I,s:I,s:b,s:f}", "id", (json_int_t)id, "against",
-                             (json_int_t)from->id, "changed", changed, "changed_fraction", frac);
+    /* with the figures a webhook tells (daemon/webhook.c) */
+    const json_t *regions = json_object_get(res, "regions_total");
+    call->result = json_pack("{s:I,s:I,s:b,s:f,s:I,s:I,s:I}", "id", (json_int_t)id, "against",
+                             (json_int_t)from->id, "changed", changed, "changed_fraction", frac,
+                             "regions", regions ? json_integer_value(regions)
+                                 : (json_int_t)json_array_size(json_object_get(res, "regions")),
+                             "text_added", (json_int_t)json_array_size(json_object_get(text, "added")),
+                             "text_removed",
+                             (json_int_t)json_array_size(json_object_get(text, "removed")));
     if (!call->result)
         method_fail(call, RPC_INTERNAL_ERROR, "out of memory");
 done:
@@ -561,7 +569,10 @@ static int change_save_fn(method_call_t *call)
                                        json_is_true(json_object_get(p, "changed")),
                                        json_number_value(json_object_get(p, "changed_fraction")));
     /* a capture deleted meanwhile has no change to keep */
-    return rc && rc != STORE_ENOTFOUND ? method_fail_store(call, rc, NULL) : 0;
+    if (rc)
+        return rc != STORE_ENOTFOUND ? method_fail_store(call, rc, NULL) : 0;
+    /* changed: snapshot.changed and the webhooks' deliveries, in this transaction */
+    return webhook_change_saved(call, ((change_job_t *)call)->d->webhook);
 }
 
 static const method_def_t change_compare_def = {

@@ -251,6 +251,23 @@ static const char *const migrations[] = {
     "ALTER TABLE snapshots ADD COLUMN change_against INTEGER;"
     "ALTER TABLE snapshots ADD COLUMN change_changed INTEGER;"
     "ALTER TABLE snapshots ADD COLUMN change_fraction REAL;",
+    /* 14: webhooks (issue 20). One row per POST owed to an address (a watch's notify or
+     *    notify_url) for a changed capture, written in the transaction that keeps the
+     *    capture's change (daemon/webhook.c), so that it survives kill -9. pending rows are
+     *    sent when next_at has come; each failed attempt moves next_at by a back-off and
+     *    counts in attempts; the fifth makes the row failed; a 2xx makes it done (next_at
+     *    is then when, for pruning). body is the JSON text posted. */
+    "CREATE TABLE deliveries ("
+    "  id INTEGER PRIMARY KEY,"
+    "  url TEXT NOT NULL,"
+    "  body TEXT NOT NULL,"
+    "  snapshot_id INTEGER,"
+    "  attempts INTEGER NOT NULL DEFAULT 0,"
+    "  next_at INTEGER NOT NULL,"
+    "  last_error TEXT,"
+    "  state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending','done','failed')),"
+    "  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);"
+    "CREATE INDEX deliveries_due ON deliveries(state, next_at);",
 };
 
 int store_schema_code(store_t *s, int version)

@@ -336,6 +336,41 @@ int store_watch_next_run(store_t *s, int64_t link_id, int64_t *next_ms);
  * is not watched or the watch has none. */
 int store_watch_threshold(store_t *s, int64_t link_id, double *threshold);
 
+/* ---- webhook deliveries (store/deliveries.c) -----------------------------------------
+ * One row per POST owed to an address: pending until a 2xx (done) or the last attempt
+ * (failed). The store keeps the rows and the counts; daemon/webhook.c sends them. */
+#define STORE_DELIVERY_ATTEMPTS 5
+typedef struct {
+    int64_t id;
+    char *url, *body;
+    int attempts;                    /* made so far */
+    int64_t next_at;                 /* ms */
+} store_delivery_t;
+void store_delivery_free(store_delivery_t *x);   /* accepts NULL */
+void store_delivery_list_free(store_delivery_t **v, size_t n);
+/* The notify addresses of a link's watches (its own watch's, else those of the tag watches
+ * that cover it), each once: *out owned (free each and the array). */
+int store_delivery_targets(store_t *s, int64_t link_id, char ***out, size_t *n);
+/* A pending delivery due at now_ms. */
+int store_delivery_add(store_t *s, const char *url, const char *body, int64_t snapshot_id,
+                       int64_t now_ms, int64_t *id);
+/* Up to max pending deliveries due at now_ms, oldest due first, leaving out the ids in
+ * skip (those being sent); *next_at is the earliest next_at of the pending rows not
+ * skipped that are not due yet (0: none). */
+int store_delivery_due(store_t *s, int64_t now_ms, const int64_t *skip, size_t nskip, int max,
+                       store_delivery_t ***out, size_t *n, int64_t *next_at);
+/* An attempt's outcome: error NULL = delivered (done); else the attempt counts, and the row
+ * waits until next_at, or becomes failed when next_at is 0. Done rows older than 30 days
+ * go. STORE_ENOTFOUND when the row is gone. */
+int store_delivery_attempted(store_t *s, int64_t id, const char *error, int64_t next_at,
+                             int64_t now_ms);
+typedef struct {
+    int64_t pending, failed;
+    char last_error[512];            /* of the newest row not done that has one; "" none */
+    int64_t last_error_at;           /* ms; 0 none */
+} store_delivery_counts_t;
+int store_delivery_counts(store_t *s, store_delivery_counts_t *out);
+
 /* What a capture produced, for store_job_finish. */
 typedef struct {
     int64_t job_id;
