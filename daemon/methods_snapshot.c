@@ -1,6 +1,6 @@
 /* methods_snapshot.c -- the capture queue over the protocol: snapshot.request (queue a
  * capture of a link, adding the link when a URL is new), snapshot.list / snapshot.get
- * (history), snapshot.diff (daemon/snapdiff.c), job.get / job.list (the queue as it is)
+ * (history), snapshot.changes (changed captures of all links), snapshot.diff (daemon/snapdiff.c), job.get / job.list (the queue as it is)
  * and job.cancel (a running job's tab is closed by the engine, in the after hook). */
 #include <stdio.h>
 #include <stdlib.h>
@@ -92,6 +92,38 @@ static int m_snapshot_list(method_call_t *call)
     json_int_t next = n == (size_t)limit ? (json_int_t)v[n - 1]->id : 0;
     store_snapshot_list_free(v, n);
     call->result = arr ? json_pack("{s:o,s:o}", "snapshots", arr, "next_before",
+                                   next ? json_integer(next) : json_null()) : NULL;
+    return call->result ? 0 : method_fail(call, RPC_INTERNAL_ERROR, "out of memory");
+}
+
+/* The changed captures of all links, newest first, a page at a time: {changes: [{snapshot,
+ * link: {id, url, display_url, title}}], next_before} (the web page's changes view). */
+static int m_snapshot_changes(method_call_t *call)
+{
+    static const char *const known[] = {"limit", "before", NULL};
+    int64_t limit = 50, before = 0;
+    if (param_reject_unknown(call, known) || param_int(call, "limit", 0, 1, 1000, &limit) ||
+        param_int(call, "before", 0, 1, INT64_MAX, &before))
+        return -1;
+    store_change_t *v;
+    size_t n;
+    int rc = store_snapshot_changes(call->db, (int)limit, before, &v, &n);
+    if (rc)
+        return method_fail_store(call, rc, NULL);
+    json_t *arr = json_array();
+    for (size_t i = 0; arr && i < n; i++) {
+        json_t *link = json_pack("{s:I,s:s,s:o,s:s?}", "id", (json_int_t)v[i].snap->link_id,
+                                 "url", v[i].url, "display_url", wire_display_url(v[i].url),
+                                 "title", v[i].title);
+        if (json_array_append_new(arr, json_pack("{s:o,s:o}", "snapshot", wire_snapshot(v[i].snap),
+                                                 "link", link)) != 0) {
+            json_decref(arr);
+            arr = NULL;
+        }
+    }
+    json_int_t next = n == (size_t)limit ? (json_int_t)v[n - 1].snap->id : 0;
+    store_change_list_free(v, n);
+    call->result = arr ? json_pack("{s:o,s:o}", "changes", arr, "next_before",
                                    next ? json_integer(next) : json_null()) : NULL;
     return call->result ? 0 : method_fail(call, RPC_INTERNAL_ERROR, "out of memory");
 }
@@ -212,6 +244,7 @@ const method_def_t methods_snapshot[] = {
     {.name = "snapshot.request", .fn = m_snapshot_request, .kind = METHOD_WRITE},
     {.name = "snapshot.list", .fn = m_snapshot_list, .kind = METHOD_READ},
     {.name = "snapshot.get", .fn = m_snapshot_get, .kind = METHOD_READ},
+    {.name = "snapshot.changes", .fn = m_snapshot_changes, .kind = METHOD_READ},
     {.name = "snapshot.text", .fn = m_snapshot_text, .kind = METHOD_READ},
     /* seconds for two 30,000 px shots: always off the loop (daemon/snapdiff.c) */
     {.name = "snapshot.diff", .fn = snapdiff_method, .kind = METHOD_HEAVY},

@@ -251,6 +251,9 @@ static const char *const migrations[] = {
     "ALTER TABLE snapshots ADD COLUMN change_against INTEGER;"
     "ALTER TABLE snapshots ADD COLUMN change_changed INTEGER;"
     "ALTER TABLE snapshots ADD COLUMN change_fraction REAL;",
+    /* 14: the changes view (issue 20): snapshot.changes pages the changed captures of all
+     *    links newest first, through this partial index (a few rows among many). */
+    "CREATE INDEX snapshots_changed ON snapshots(id) WHERE change_changed = 1;",
 };
 
 int store_schema_code(store_t *s, int version)

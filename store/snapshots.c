@@ -1,5 +1,6 @@
-/* snapshots.c -- snapshot rows: load one, a link's history newest first (a page at a time). A snapshot is
- * written only through its job (store/jobs.c); this file reads. */
+/* snapshots.c -- snapshot rows: load one, a link's history newest first (a page at a time),
+ * the changed captures of all links (the changes view), a capture's baseline and its
+ * change. A snapshot is written only through its job (store/jobs.c), and its change here. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -218,4 +219,56 @@ int store_snapshot_set_change(store_t *s, int64_t id, int64_t against, int chang
     /* the capture (its link) was deleted meanwhile */
     return gone ? store_fail(s, STORE_ENOTFOUND, "snapshot %lld not found", (long long)id)
                 : STORE_OK;
+}
+
+void store_change_list_free(store_change_t *v, size_t n)
+{
+    for (size_t i = 0; v && i < n; i++) {
+        store_snapshot_free(v[i].snap);
+        free(v[i].url);
+        free(v[i].title);
+    }
+    free(v);
+}
+
+int store_snapshot_changes(store_t *s, int limit, int64_t before_id, store_change_t **out,
+                           size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    sqlite3_stmt *st;
+    /* the inner select walks the partial index snapshots_changed (schema 14) backwards */
+    int rc = sqlite3_prepare_v3(s->db, "SELECT c.*, l.url, l.title FROM (SELECT "
+                                STORE_SNAPSHOT_COLS " FROM snapshots WHERE change_changed = 1 "
+                                "AND id < ?2 ORDER BY id DESC LIMIT ?1) c "
+                                "JOIN links l ON l.id = c.link_id ORDER BY c.id DESC",
+                                -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
+    if (rc != SQLITE_OK)
+        return store_fail_sqlite(s, rc, "list changed captures");
+    sqlite3_bind_int(st, 1, limit);
+    sqlite3_bind_int64(st, 2, before_id > 0 ? before_id : INT64_MAX);
+    store_change_t *v = NULL;
+    size_t cnt = 0, cap = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (STORE_GROW(v, cnt, cap, 8))
+            goto nomem;
+        store_change_t *c = &v[cnt];
+        memset(c, 0, sizeof *c);
+        cnt++;
+        if (!(c->snap = snapshot_from_row(st)) || !(c->url = store_col_strdup(st, 25)) ||
+            (sqlite3_column_type(st, 26) != SQLITE_NULL && !(c->title = store_col_strdup(st, 26))))
+            goto nomem;
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        store_change_list_free(v, cnt);
+        return store_fail_sqlite(s, rc, "list changed captures");
+    }
+    *out = v;
+    *n = cnt;
+    return STORE_OK;
+nomem:
+    sqlite3_finalize(st);
+    store_change_list_free(v, cnt);
+    return store_fail(s, STORE_ENOMEM, "out of memory listing changed captures");
 }

@@ -231,6 +231,16 @@ int store_snapshot_baseline(store_t *s, int64_t id, store_snapshot_t **out);
 /* Stores the comparison of snapshot id with its baseline `against` (a writer call). */
 int store_snapshot_set_change(store_t *s, int64_t id, int64_t against, int changed,
                               double fraction);
+/* One changed capture with its link's address and title (store_snapshot_changes). */
+typedef struct {
+    store_snapshot_t *snap;
+    char *url, *title;              /* the link's; title NULL when it has none */
+} store_change_t;
+/* The captures of all links whose comparison with their baseline found a change, newest
+ * first, at most limit, only ids below before_id (0 = from the newest). */
+int store_snapshot_changes(store_t *s, int limit, int64_t before_id, store_change_t **out,
+                           size_t *n);
+void store_change_list_free(store_change_t *v, size_t n);
 
 typedef struct {
     int64_t id, link_id, snapshot_id;
@@ -284,6 +294,7 @@ typedef struct {
     int64_t created_at, updated_at;
     int64_t links;                   /* links this watch schedules now */
     int64_t next_run;                /* the earliest of their next runs (ms), 0 none */
+    int64_t last_run;                /* the latest of their runs (ms), 0 none yet */
 } store_watch_t;
 void store_watch_free(store_watch_t *w);
 void store_watch_list_free(store_watch_t **v, size_t n);

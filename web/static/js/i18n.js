@@ -54,6 +54,20 @@ const zh = {
   i_lines: '行数', i_added: '新增', i_existing: '已存在', i_invalid: '无效', i_line: '行', i_reason: '原因',
   import_pick: '请选择文件',
   login_heading: '需要访问令牌', login_token: '访问令牌', login_submit: '登录', login_wrong: '令牌不正确',
+  // changes view and history figures (page_changes.js)
+  nav_changes: '新变化', ch_heading: '新变化', ch_open: '查看差异', ch_compare: '与上一次比较',
+  ch_pct: '{p} 有变化', ch_unchanged: '无变化', h_change: '变化',
+  ch_none: '还没有变化。一个链接重新快照后，如果和上一次完好的快照不同，就会出现在这里。',
+  ch_missing: '这个 linksnapd 还不能列出变化',
+  diff_heading: '变化对比', diff_old: '旧', diff_new: '新', diff_view: '显示方式', diff_slider: '滑动对比',
+  diff_overlay: '标出变化', diff_side: '并排', diff_pos: '新旧快照的分界位置', diff_back: '返回新变化',
+  diff_link: '查看链接', diff_regions: '{n} 处区域', diff_text: '文字变化', diff_added: '新增的文字（{n} 段）',
+  diff_removed: '删除的文字（{n} 段）', diff_no_text: '文字没有变化', diff_same: '两次快照的截图完全相同，没有可标出的变化。',
+  diff_overlay_cap: '新快照上标出了变化的区域，删除的内容标在原来的位置。', diff_overlay_alt: '标出变化区域的新快照',
+  diff_width: '两次快照宽度不同（{a} 和 {b} 像素），按共同的 {c} 像素比较',
+  w_heading: '监视计划', w_none: '还没有监视计划。添加监视的命令：', w_target: '链接或标签',
+  w_every: '间隔', w_links: '链接数', w_next: '下次运行', w_last: '上次运行', w_tag: '标签',
+  dur_s: '{n} 秒', dur_min: '{n} 分钟', dur_h: '{n} 小时', dur_d: '{n} 天',
   error: '出错了：{m}', lang_switch: 'English', lang_label: '切换到英文',
 };
 const en = {
@@ -112,6 +126,22 @@ const en = {
   i_lines: 'Lines', i_added: 'Added', i_existing: 'Existing', i_invalid: 'Invalid', i_line: 'Line', i_reason: 'Reason',
   import_pick: 'Choose a file',
   login_heading: 'Access token needed', login_token: 'Access token', login_submit: 'Log in', login_wrong: 'Wrong token',
+  // changes view and history figures (page_changes.js)
+  nav_changes: 'Changes', ch_heading: 'Changes', ch_open: 'Show the diff', ch_compare: 'Compare with previous',
+  ch_pct: '{p} changed', ch_unchanged: 'unchanged', h_change: 'Change',
+  ch_none: 'No changes yet. When a new capture of a link differs from its last good one, it shows here.',
+  ch_missing: 'This linksnapd cannot list changes yet',
+  diff_heading: 'What changed', diff_old: 'Old', diff_new: 'New', diff_view: 'Show', diff_slider: 'Slider',
+  diff_overlay: 'Overlay', diff_side: 'Side by side', diff_pos: 'Where the new capture meets the old',
+  diff_back: 'Back to changes', diff_link: 'Open the link', diff_regions: '{n} regions', diff_text: 'Text',
+  diff_added: 'Text added ({n})', diff_removed: 'Text removed ({n})', diff_no_text: 'The text did not change',
+  diff_same: 'The two screenshots are identical: nothing to outline.',
+  diff_overlay_cap: 'The new capture with the changed regions outlined; removed content is marked where it was.',
+  diff_overlay_alt: 'The new capture with its changes outlined',
+  diff_width: 'the captures differ in width ({a} and {b} px): compared on the common {c} px',
+  w_heading: 'Watches', w_none: 'No watches yet. Add one with:', w_target: 'Link or tag',
+  w_every: 'Every', w_links: 'Links', w_next: 'Next run', w_last: 'Last run', w_tag: 'tag',
+  dur_s: '{n} s', dur_min: '{n} min', dur_h: '{n} h', dur_d: '{n} d',
   error: 'Something failed: {m}', lang_switch: '中文', lang_label: 'Switch to Chinese',
 };
 const dicts = { zh, en };
