@@ -523,6 +523,9 @@ await test('changes view: a changed capture, its diff, slider and overlay (zh an
   assert((await fetch(URL_ + img)).status === 401, 'the overlay without logging in');
   res = await fetch(URL_ + `/diff/${to.id + 1000}/${to.id}.png`, cookie);
   assert(res.status === 404, 'an unknown snapshot: ' + res.status);
+  const other = fakeSnapshot((await addLink('https://example.org/other-link', ['潮汐'])).id, 1280, 800);
+  res = await fetch(URL_ + `/diff/${other}/${to.id}.png`, cookie);
+  assert(res.status === 400 && /different links/.test((await res.json()).error.message), 'two links: ' + res.status);
 
   for (const [locale, word] of [['zh-CN', '新变化'], ['en-US', 'Changes']]) {
     const page = await newPage({ locale, viewport: { width: 1280, height: 800 } });   // one browser context a language
