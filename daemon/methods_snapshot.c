@@ -68,6 +68,24 @@ static int m_snapshot_request(method_call_t *call)
     return 0;
 }
 
+/* {KEY: [item(v[i])], next_before} into call->result; takes v. */
+static int page_result(method_call_t *call, store_snapshot_t **v, size_t n, int64_t limit,
+                       const char *key, json_t *(*item)(const store_snapshot_t *))
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; arr && i < n; i++)
+        if (json_array_append_new(arr, item(v[i])) != 0) {
+            json_decref(arr);
+            arr = NULL;
+        }
+    /* a full page may have more behind it; the next call passes this as before */
+    json_int_t next = n == (size_t)limit ? (json_int_t)v[n - 1]->id : 0;
+    store_snapshot_list_free(v, n);
+    call->result = arr ? json_pack("{s:o,s:o}", key, arr, "next_before",
+                                   next ? json_integer(next) : json_null()) : NULL;
+    return call->result ? 0 : method_fail(call, RPC_INTERNAL_ERROR, "out of memory");
+}
+
 /* A link's captures, newest first, a page at a time: {snapshots, next_before}. */
 static int m_snapshot_list(method_call_t *call)
 {
@@ -82,18 +100,16 @@ static int m_snapshot_list(method_call_t *call)
     int rc = store_snapshot_page(call->db, link_id, (int)limit, before, &v, &n);
     if (rc)
         return method_fail_store(call, rc, NULL);
-    json_t *arr = json_array();
-    for (size_t i = 0; arr && i < n; i++)
-        if (json_array_append_new(arr, wire_snapshot(v[i])) != 0) {
-            json_decref(arr);
-            arr = NULL;
-        }
-    /* a full page may have more behind it; the next call passes this as before */
-    json_int_t next = n == (size_t)limit ? (json_int_t)v[n - 1]->id : 0;
-    store_snapshot_list_free(v, n);
-    call->result = arr ? json_pack("{s:o,s:o}", "snapshots", arr, "next_before",
-                                   next ? json_integer(next) : json_null()) : NULL;
-    return call->result ? 0 : method_fail(call, RPC_INTERNAL_ERROR, "out of memory");
+    return page_result(call, v, n, limit, "snapshots", wire_snapshot);
+}
+
+/* {snapshot, link: {id, url, display_url, title}} of a row of store_snapshot_changes. */
+static json_t *wire_change(const store_snapshot_t *x)
+{
+    const char *url = x->link_url ? x->link_url : "";
+    return json_pack("{s:o,s:{s:I,s:s,s:o,s:s?}}", "snapshot", wire_snapshot(x), "link", "id",
+                     (json_int_t)x->link_id, "url", url, "display_url", wire_display_url(url),
+                     "title", x->link_title);
 }
 
 /* The changed captures of all links, newest first, a page at a time: {changes: [{snapshot,
@@ -105,27 +121,12 @@ static int m_snapshot_changes(method_call_t *call)
     if (param_reject_unknown(call, known) || param_int(call, "limit", 0, 1, 1000, &limit) ||
         param_int(call, "before", 0, 1, INT64_MAX, &before))
         return -1;
-    store_change_t *v;
+    store_snapshot_t **v;
     size_t n;
     int rc = store_snapshot_changes(call->db, (int)limit, before, &v, &n);
     if (rc)
         return method_fail_store(call, rc, NULL);
-    json_t *arr = json_array();
-    for (size_t i = 0; arr && i < n; i++) {
-        json_t *link = json_pack("{s:I,s:s,s:o,s:s?}", "id", (json_int_t)v[i].snap->link_id,
-                                 "url", v[i].url, "display_url", wire_display_url(v[i].url),
-                                 "title", v[i].title);
-        if (json_array_append_new(arr, json_pack("{s:o,s:o}", "snapshot", wire_snapshot(v[i].snap),
-                                                 "link", link)) != 0) {
-            json_decref(arr);
-            arr = NULL;
-        }
-    }
-    json_int_t next = n == (size_t)limit ? (json_int_t)v[n - 1].snap->id : 0;
-    store_change_list_free(v, n);
-    call->result = arr ? json_pack("{s:o,s:o}", "changes", arr, "next_before",
-                                   next ? json_integer(next) : json_null()) : NULL;
-    return call->result ? 0 : method_fail(call, RPC_INTERNAL_ERROR, "out of memory");
+    return page_result(call, v, n, limit, "changes", wire_change);
 }
 
 static int m_snapshot_get(method_call_t *call)

@@ -147,6 +147,8 @@ typedef struct {
     int64_t change_against;
     int change_changed;
     double change_fraction;
+    /* its link's url and title: only from store_snapshot_changes (else NULL) */
+    char *link_url, *link_title;
 } store_snapshot_t;
 
 typedef struct {
@@ -231,16 +233,11 @@ int store_snapshot_baseline(store_t *s, int64_t id, store_snapshot_t **out);
 /* Stores the comparison of snapshot id with its baseline `against` (a writer call). */
 int store_snapshot_set_change(store_t *s, int64_t id, int64_t against, int changed,
                               double fraction);
-/* One changed capture with its link's address and title (store_snapshot_changes). */
-typedef struct {
-    store_snapshot_t *snap;
-    char *url, *title;              /* the link's; title NULL when it has none */
-} store_change_t;
 /* The captures of all links whose comparison with their baseline found a change, newest
- * first, at most limit, only ids below before_id (0 = from the newest). */
-int store_snapshot_changes(store_t *s, int limit, int64_t before_id, store_change_t **out,
+ * first, at most limit, only ids below before_id (0 = from the newest), each with its
+ * link's link_url and link_title (NULL when the link has none). */
+int store_snapshot_changes(store_t *s, int limit, int64_t before_id, store_snapshot_t ***out,
                            size_t *n);
-void store_change_list_free(store_change_t *v, size_t n);
 
 typedef struct {
     int64_t id, link_id, snapshot_id;
