@@ -9,6 +9,7 @@
  *   GET  /snapshots/ID/full.png|thumb.png               screenshot files, by snapshot id
  *   GET  /snapshots/ID/tiles.json, /tile/N.png          a tall screenshot in tiles
  *   GET  /chart/KIND.svg|png                            chart.render
+ *   GET  /diff/FROM/TO.png                              snapshot.diff's overlay picture
  *   POST /import                                        upload into the import spool
  * Everything slow leaves the loop: files are read with uv_fs, tiles are cut on the thread
  * pool, method calls run where dispatch.c puts them. This file owns requests, responses,
@@ -506,11 +507,12 @@ static void route_get(hreq_t *r)
         return;
     }
     int snap = !strncmp(p, "/snapshots/", 11), chart = !strncmp(p, "/chart/", 7);
+    int diff = !strncmp(p, "/diff/", 6);
     if (!strcmp(p, "/events")) {
         http_respond_error(r, 426, "/events is a websocket");
         return;
     }
-    if (!snap && !chart) {
+    if (!snap && !chart && !diff) {
         http_respond_error(r, 404, "nothing at %s", p);
         return;
     }
@@ -520,6 +522,8 @@ static void route_get(hreq_t *r)
     }
     if (snap)
         http_route_snapshot(r, p + 11);
+    else if (diff)
+        http_route_diff(r, p + 6);
     else
         http_route_chart(r, p + 7);
 }

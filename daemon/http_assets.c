@@ -21,13 +21,17 @@ const asset_t *http_asset_find(http_t *h, const char *path)
 int http_is_page(const char *p)
 {
     static const char *const pages[] = {"/", "/links", "/tags", "/stats", "/import", "/login",
-                                        "/sites"};
+                                        "/sites", "/changes"};
     for (size_t i = 0; i < LS_ARRAY_LEN(pages); i++)
         if (!strcmp(p, pages[i]))
             return 1;
     int64_t id;
+    const char *diff = !strncmp(p, "/changes/", 9) ? p + 9 : NULL;   /* /changes/FROM/TO */
+    const char *to = diff ? strchr(diff, '/') : NULL;
     return (!strncmp(p, "/links/", 7) && http_parse_id(p + 7, strlen(p + 7), &id) == 0) ||
-           (!strncmp(p, "/read/", 6) && http_parse_id(p + 6, strlen(p + 6), &id) == 0);
+           (!strncmp(p, "/read/", 6) && http_parse_id(p + 6, strlen(p + 6), &id) == 0) ||
+           (to && http_parse_id(diff, (size_t)(to - diff), &id) == 0 &&
+            http_parse_id(to + 1, strlen(to + 1), &id) == 0);
 }
 
 void http_serve_asset(hreq_t *r, const asset_t *as)

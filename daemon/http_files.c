@@ -2,8 +2,9 @@
  * thumb.png, page.mhtml, page.pdf (files under the snapshot directory only, streamed by
  * http.c; ?download=1 on full.png and always on the others: an attachment), text.txt (the
  * page's words from snapshot.text, as a plain-text attachment), /snapshots/ID/tiles.json
- * and tile/N.png (from the tile cache, tilecache.c) and /chart/KIND.svg|png (chart.render
- * through dispatch.c). Who may ask is decided before (http.c, http_auth.c). */
+ * and tile/N.png (from the tile cache, tilecache.c), /chart/KIND.svg|png (chart.render
+ * through dispatch.c) and /diff/FROM/TO.png (snapshot.diff's overlay, drawn on the thread
+ * pool on first request and kept). Who may ask is decided before (http.c, http_auth.c). */
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -468,4 +469,60 @@ void http_route_chart(hreq_t *r, const char *rest)
         return;
     }
     run_call(r, def, params, chart_done_cb);
+}
+
+/* ---- /diff/FROM/TO.png: the overlay of snapshot.diff ------------------------------------ */
+
+/* Sends the overlay file at path (it must be under the snapshot directory). */
+static void diff_serve(hreq_t *r, const char *path)
+{
+    char resolved[PATH_MAX];
+    if (!snapshot_path_ok(r->h, path, resolved)) {
+        http_respond_error(r, 500, "the diff's picture is not where linksnapd keeps diffs");
+        return;
+    }
+    http_req_header(r, "cache-control:", "private, max-age=86400");
+    http_respond_file(r, resolved, "image/png");
+}
+
+static void diff_done_cb(method_call_t *call, void *ud)
+{
+    hreq_t *r = ud;
+    if (http_req_unbusy(r) || call_failed(r, call))
+        return;
+    const char *path = json_string_value(json_object_get(json_object_get(call->result, "image"), "path"));
+    if (!path) {   /* the same picture twice: nothing to outline */
+        http_respond_error(r, 404, "snapshots %lld and %lld have the same screenshot: there is no "
+                           "diff picture", (long long)json_integer_value(json_object_get(call->result, "from")),
+                           (long long)json_integer_value(json_object_get(call->result, "to")));
+        return;
+    }
+    diff_serve(r, path);
+}
+
+/* /diff/FROM/TO.png -> the kept overlay, else snapshot.diff {from, to} (off the loop), which
+ * draws and keeps it; its errors (unknown snapshot, different links, no screenshot) answer
+ * with their HTTP status. */
+void http_route_diff(hreq_t *r, const char *rest)
+{
+    const char *slash = strchr(rest, '/'), *dot = slash ? strstr(slash, ".png") : NULL;
+    int64_t from, to;
+    if (!slash || !dot || dot[4] || http_parse_id(rest, (size_t)(slash - rest), &from) ||
+        http_parse_id(slash + 1, (size_t)(dot - slash - 1), &to)) {
+        http_respond_error(r, 404, "expected /diff/FROM/TO.png (two snapshot ids)");
+        return;
+    }
+    char kept[UTIL_PATH_MAX], resolved[PATH_MAX];
+    if (util_path(kept, "%s/snapshots/diffs/%lld-%lld.png", r->h->d->cfg.state_dir, (long long)from,
+                  (long long)to) == 0 && snapshot_path_ok(r->h, kept, resolved)) {
+        diff_serve(r, resolved);
+        return;
+    }
+    const method_def_t *def = methods_find("snapshot.diff");
+    json_t *params = def ? json_pack("{s:I,s:I}", "from", (json_int_t)from, "to", (json_int_t)to) : NULL;
+    if (!params) {
+        http_respond_error(r, 500, def ? "out of memory" : "snapshot.diff is missing from linksnapd's method table");
+        return;
+    }
+    run_call(r, def, params, diff_done_cb);
 }

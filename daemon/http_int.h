@@ -170,6 +170,7 @@ void http_serve_asset(hreq_t *r, const asset_t *as);
 
 void http_route_snapshot(hreq_t *r, const char *rest);   /* after "/snapshots/" */
 void http_route_chart(hreq_t *r, const char *rest);      /* after "/chart/" */
+void http_route_diff(hreq_t *r, const char *rest);       /* after "/diff/" */
 
 /* ---- the API and the token's ways in (http_api.c) ------------------------------------- */
 

@@ -1,8 +1,8 @@
 /* methods_snapshot.c -- the capture queue over the protocol: snapshot.request (queue a
  * capture of a link, adding the link when a URL is new, or of every link a filter
- * matches), snapshot.list / snapshot.get (history), snapshot.diff (daemon/snapdiff.c),
- * job.get / job.list (the queue as it is) and job.cancel (a running job's tab is closed by
- * the engine, in the after hook). */
+ * matches), snapshot.list / snapshot.get (history), snapshot.changes (changed captures of
+ * all links), snapshot.diff (daemon/snapdiff.c), job.get / job.list (the queue as it is)
+ * and job.cancel (a running job's tab is closed by the engine, in the after hook). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -124,6 +124,24 @@ static int m_snapshot_request(method_call_t *call)
     return 0;
 }
 
+/* {KEY: [item(v[i])], next_before} into call->result; takes v. */
+static int page_result(method_call_t *call, store_snapshot_t **v, size_t n, int64_t limit,
+                       const char *key, json_t *(*item)(const store_snapshot_t *))
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; arr && i < n; i++)
+        if (json_array_append_new(arr, item(v[i])) != 0) {
+            json_decref(arr);
+            arr = NULL;
+        }
+    /* a full page may have more behind it; the next call passes this as before */
+    json_int_t next = n == (size_t)limit ? (json_int_t)v[n - 1]->id : 0;
+    store_snapshot_list_free(v, n);
+    call->result = arr ? json_pack("{s:o,s:o}", key, arr, "next_before",
+                                   next ? json_integer(next) : json_null()) : NULL;
+    return call->result ? 0 : method_fail(call, RPC_INTERNAL_ERROR, "out of memory");
+}
+
 /* A link's captures, newest first, a page at a time: {snapshots, next_before}. */
 static int m_snapshot_list(method_call_t *call)
 {
@@ -138,18 +156,33 @@ static int m_snapshot_list(method_call_t *call)
     int rc = store_snapshot_page(call->db, link_id, (int)limit, before, &v, &n);
     if (rc)
         return method_fail_store(call, rc, NULL);
-    json_t *arr = json_array();
-    for (size_t i = 0; arr && i < n; i++)
-        if (json_array_append_new(arr, wire_snapshot(v[i])) != 0) {
-            json_decref(arr);
-            arr = NULL;
-        }
-    /* a full page may have more behind it; the next call passes this as before */
-    json_int_t next = n == (size_t)limit ? (json_int_t)v[n - 1]->id : 0;
-    store_snapshot_list_free(v, n);
-    call->result = arr ? json_pack("{s:o,s:o}", "snapshots", arr, "next_before",
-                                   next ? json_integer(next) : json_null()) : NULL;
-    return call->result ? 0 : method_fail(call, RPC_INTERNAL_ERROR, "out of memory");
+    return page_result(call, v, n, limit, "snapshots", wire_snapshot);
+}
+
+/* {snapshot, link: {id, url, display_url, title}} of a row of store_snapshot_changes. */
+static json_t *wire_change(const store_snapshot_t *x)
+{
+    const char *url = x->link_url ? x->link_url : "";
+    return json_pack("{s:o,s:{s:I,s:s,s:o,s:s?}}", "snapshot", wire_snapshot(x), "link", "id",
+                     (json_int_t)x->link_id, "url", url, "display_url", wire_display_url(url),
+                     "title", x->link_title);
+}
+
+/* The changed captures of all links, newest first, a page at a time: {changes: [{snapshot,
+ * link: {id, url, display_url, title}}], next_before} (the web page's changes view). */
+static int m_snapshot_changes(method_call_t *call)
+{
+    static const char *const known[] = {"limit", "before", NULL};
+    int64_t limit = 50, before = 0;
+    if (param_reject_unknown(call, known) || param_int(call, "limit", 0, 1, 1000, &limit) ||
+        param_int(call, "before", 0, 1, INT64_MAX, &before))
+        return -1;
+    store_snapshot_t **v;
+    size_t n;
+    int rc = store_snapshot_changes(call->db, (int)limit, before, &v, &n);
+    if (rc)
+        return method_fail_store(call, rc, NULL);
+    return page_result(call, v, n, limit, "changes", wire_change);
 }
 
 static int m_snapshot_get(method_call_t *call)
@@ -268,6 +301,7 @@ const method_def_t methods_snapshot[] = {
     {.name = "snapshot.request", .fn = m_snapshot_request, .kind = METHOD_WRITE},
     {.name = "snapshot.list", .fn = m_snapshot_list, .kind = METHOD_READ},
     {.name = "snapshot.get", .fn = m_snapshot_get, .kind = METHOD_READ},
+    {.name = "snapshot.changes", .fn = m_snapshot_changes, .kind = METHOD_READ},
     {.name = "snapshot.text", .fn = m_snapshot_text, .kind = METHOD_READ},
     /* seconds for two 30,000 px shots: always off the loop (daemon/snapdiff.c) */
     {.name = "snapshot.diff", .fn = snapdiff_method, .kind = METHOD_HEAVY},

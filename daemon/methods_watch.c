@@ -59,9 +59,10 @@ static int fail_watch(method_call_t *call, int rc)
 static json_t *wire_watch(const store_watch_t *w)
 {
     /* times as everywhere else in the protocol: RFC 3339 strings (null for none) */
-    json_t *o = json_pack("{s:I,s:I,s:I,s:I,s:o,s:o,s:o}", "id", (json_int_t)w->id, "every",
+    json_t *o = json_pack("{s:I,s:I,s:I,s:I,s:o,s:o,s:o,s:o}", "id", (json_int_t)w->id, "every",
                           (json_int_t)w->every_s, "jitter", (json_int_t)w->jitter_s, "links",
                           (json_int_t)w->links, "next_run", wire_time(w->next_run),
+                          "last_run", wire_time(w->last_run),
                           "created_at", wire_time(w->created_at),
                           "updated_at", wire_time(w->updated_at));
     if (!o)

@@ -268,6 +268,9 @@ static const char *const migrations[] = {
     "  state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending','done','failed')),"
     "  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);"
     "CREATE INDEX deliveries_due ON deliveries(state, next_at);",
+    /* 15: the changes view (issue 20): snapshot.changes pages the changed captures of all
+     *    links newest first, through this partial index (a few rows among many). */
+    "CREATE INDEX snapshots_changed ON snapshots(id) WHERE change_changed = 1;",
 };
 
 int store_schema_code(store_t *s, int version)

@@ -1,5 +1,6 @@
-/* snapshots.c -- snapshot rows: load one, a link's history newest first (a page at a time). A snapshot is
- * written only through its job (store/jobs.c); this file reads. */
+/* snapshots.c -- snapshot rows: load one, a link's history newest first (a page at a time),
+ * the changed captures of all links (the changes view), a capture's baseline and its
+ * change. A snapshot is written only through its job (store/jobs.c), and its change here. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,8 @@ void store_snapshot_free(store_snapshot_t *x)
     free(x->timings);
     free(x->redirects);
     free(x->files);
+    free(x->link_url);
+    free(x->link_title);
     free(x);
 }
 
@@ -46,10 +49,13 @@ static store_snapshot_t *snapshot_from_row(sqlite3_stmt *st)
     x->change_against = sqlite3_column_int64(st, 22);
     x->change_changed = sqlite3_column_int(st, 23);
     x->change_fraction = sqlite3_column_double(st, 24);
-    static const int text_cols[] = {4, 5, 10, 11, 13, 14, 18, 19, 20};
+    static const int text_cols[] = {4, 5, 10, 11, 13, 14, 18, 19, 20, 25, 26};
     char **text_fields[] = {&x->final_url, &x->title, &x->path, &x->thumb_path, &x->sha256,
-                            &x->error, &x->timings, &x->redirects, &x->files};
-    for (size_t i = 0; i < sizeof text_cols / sizeof text_cols[0]; i++) {
+                            &x->error, &x->timings, &x->redirects, &x->files, &x->link_url,
+                            &x->link_title};
+    /* the link's url and title follow SNAPSHOT_COLS only in store_snapshot_changes */
+    size_t ntext = sqlite3_column_count(st) > 25 ? 11 : 9;
+    for (size_t i = 0; i < ntext; i++) {
         if (sqlite3_column_type(st, text_cols[i]) == SQLITE_NULL)
             continue;
         if (!(*text_fields[i] = store_col_strdup(st, text_cols[i]))) {
@@ -70,6 +76,28 @@ int store_snapshot_get(store_t *s, int64_t id, store_snapshot_t **out)
     *out = snapshot_from_row(st);
     sqlite3_reset(st);
     return *out ? STORE_OK : store_fail(s, STORE_ENOMEM, "out of memory reading a snapshot");
+}
+
+/* Every row of st (bound, selecting SNAPSHOT_COLS) into *out; the caller resets st. */
+static int snapshot_rows(store_t *s, sqlite3_stmt *st, store_snapshot_t ***out, size_t *n)
+{
+    store_snapshot_t **v = NULL;
+    size_t cnt = 0, cap = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (STORE_GROW(v, cnt, cap, 8) || !(v[cnt] = snapshot_from_row(st))) {
+            store_snapshot_list_free(v, cnt);
+            return store_fail(s, STORE_ENOMEM, "out of memory listing snapshots");
+        }
+        cnt++;
+    }
+    if (rc != SQLITE_DONE) {
+        store_snapshot_list_free(v, cnt);
+        return store_fail_sqlite(s, rc, "list snapshots");
+    }
+    *out = v;
+    *n = cnt;
+    return STORE_OK;
 }
 
 int store_snapshot_list(store_t *s, int64_t link_id, int limit, store_snapshot_t ***out,
@@ -93,27 +121,9 @@ int store_snapshot_page(store_t *s, int64_t link_id, int limit, int64_t before_i
     sqlite3_bind_int(st, 2, limit);
     /* keyset paging: ids below before_id, through the (link_id, id) index */
     sqlite3_bind_int64(st, 3, before_id > 0 ? before_id : INT64_MAX);
-    store_snapshot_t **v = NULL;
-    size_t cnt = 0, cap = 0;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (STORE_GROW(v, cnt, cap, 8))
-            goto nomem;
-        if (!(v[cnt] = snapshot_from_row(st)))
-            goto nomem;
-        cnt++;
-    }
+    rc = snapshot_rows(s, st, out, n);
     sqlite3_reset(st);
-    if (rc != SQLITE_DONE) {
-        store_snapshot_list_free(v, cnt);
-        return store_fail_sqlite(s, rc, "list snapshots");
-    }
-    *out = v;
-    *n = cnt;
-    return STORE_OK;
-nomem:
-    sqlite3_reset(st);
-    store_snapshot_list_free(v, cnt);
-    return store_fail(s, STORE_ENOMEM, "out of memory listing snapshots");
+    return rc;
 }
 
 int store_snapshot_twin(store_t *s, const char *kind, const char *sha256, int64_t except_id,
@@ -205,4 +215,26 @@ int store_snapshot_set_change(store_t *s, int64_t id, int64_t against, int chang
     /* the capture (its link) was deleted meanwhile */
     return gone ? store_fail(s, STORE_ENOTFOUND, "snapshot %lld not found", (long long)id)
                 : STORE_OK;
+}
+
+
+int store_snapshot_changes(store_t *s, int limit, int64_t before_id, store_snapshot_t ***out,
+                           size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    sqlite3_stmt *st;
+    /* the inner select walks the partial index snapshots_changed (schema 14) backwards */
+    int rc = sqlite3_prepare_v3(s->db, "SELECT c.*, l.url, l.title FROM (SELECT "
+                                STORE_SNAPSHOT_COLS " FROM snapshots WHERE change_changed = 1 "
+                                "AND id < ?2 ORDER BY id DESC LIMIT ?1) c "
+                                "JOIN links l ON l.id = c.link_id ORDER BY c.id DESC",
+                                -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
+    if (rc != SQLITE_OK)
+        return store_fail_sqlite(s, rc, "list changed captures");
+    sqlite3_bind_int(st, 1, limit);
+    sqlite3_bind_int64(st, 2, before_id > 0 ? before_id : INT64_MAX);
+    rc = snapshot_rows(s, st, out, n);
+    sqlite3_finalize(st);
+    return rc;
 }

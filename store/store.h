@@ -147,6 +147,8 @@ typedef struct {
     int64_t change_against;
     int change_changed;
     double change_fraction;
+    /* its link's url and title: only from store_snapshot_changes (else NULL) */
+    char *link_url, *link_title;
 } store_snapshot_t;
 
 typedef struct {
@@ -237,6 +239,11 @@ int store_snapshot_baseline(store_t *s, int64_t id, store_snapshot_t **out);
 /* Stores the comparison of snapshot id with its baseline `against` (a writer call). */
 int store_snapshot_set_change(store_t *s, int64_t id, int64_t against, int changed,
                               double fraction);
+/* The captures of all links whose comparison with their baseline found a change, newest
+ * first, at most limit, only ids below before_id (0 = from the newest), each with its
+ * link's link_url and link_title (NULL when the link has none). */
+int store_snapshot_changes(store_t *s, int limit, int64_t before_id, store_snapshot_t ***out,
+                           size_t *n);
 
 typedef struct {
     int64_t id, link_id, snapshot_id;
@@ -290,6 +297,7 @@ typedef struct {
     int64_t created_at, updated_at;
     int64_t links;                   /* links this watch schedules now */
     int64_t next_run;                /* the earliest of their next runs (ms), 0 none */
+    int64_t last_run;                /* the latest of their runs (ms), 0 none yet */
 } store_watch_t;
 void store_watch_free(store_watch_t *w);
 void store_watch_list_free(store_watch_t **v, size_t n);

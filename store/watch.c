@@ -35,7 +35,8 @@ STORE_DEFINE_LIST_FREE(store_watch_list_free, store_watch_t, store_watch_free)
     "SELECT w.id, coalesce(w.link_id, 0), coalesce(w.tag_id, 0), t.name, w.every_s,"       \
     " w.jitter_s, w.threshold, w.notify, w.created_at, w.updated_at,"                      \
     " (SELECT count(*) FROM watch_runs r WHERE r.watch_id = w.id),"                        \
-    " (SELECT coalesce(min(next_run), 0) FROM watch_runs r WHERE r.watch_id = w.id)"       \
+    " (SELECT coalesce(min(next_run), 0) FROM watch_runs r WHERE r.watch_id = w.id),"      \
+    " (SELECT coalesce(max(last_run), 0) FROM watch_runs r WHERE r.watch_id = w.id)"       \
     " FROM watches w LEFT JOIN tags t ON t.id = w.tag_id "
 
 static store_watch_t *watch_from_row(sqlite3_stmt *st)
@@ -53,6 +54,7 @@ static store_watch_t *watch_from_row(sqlite3_stmt *st)
     w->updated_at = sqlite3_column_int64(st, 9);
     w->links = sqlite3_column_int64(st, 10);
     w->next_run = sqlite3_column_int64(st, 11);
+    w->last_run = sqlite3_column_int64(st, 12);
     if ((sqlite3_column_type(st, 3) != SQLITE_NULL && !(w->tag = store_col_strdup(st, 3))) ||
         (sqlite3_column_type(st, 7) != SQLITE_NULL && !(w->notify = store_col_strdup(st, 7)))) {
         store_watch_free(w);

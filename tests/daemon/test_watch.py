@@ -57,6 +57,7 @@ class WatchTest(TestCase):
             self.assertEqual((w["tag"], w["every"], w["jitter"], w["links"]), ("news", 86400, 8640, 2))
             own = c.call("watch.set", {"link_id": a, "every": 3600, "jitter": 0})["watch"]
             self.assertEqual(own["links"], 1)
+            self.assertIsNone(own["last_run"])   # no run made yet
             ws = c.call("watch.list")["watches"]
             self.assertEqual([(x.get("link_id"), x.get("tag"), x["links"]) for x in ws],
                              [(a, None, 1), (None, "news", 1)])
@@ -73,6 +74,7 @@ class WatchTest(TestCase):
             c.call("watch.set", {"link_id": a, "every": 3600, "jitter": 0})   # wakes the scheduler
             wait_until(lambda: d.sql("SELECT count(*) FROM jobs WHERE link_id = ? AND priority = 1", (a,))[0][0] == 1,
                        10, "the scheduled job")
+            self.assertRegex(c.call("watch.list")["watches"][0]["last_run"], RFC3339)   # the web page's "last run"
             order = [r[0] for r in d.sql("SELECT link_id FROM jobs WHERE state = 'queued' "
                                          "ORDER BY priority, not_before, id")]
             self.assertEqual(order[:2], [b, a])

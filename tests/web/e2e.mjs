@@ -466,6 +466,137 @@ await test('search a page\'s words: snippets, reader view, downloads (zh and en,
   }
 });
 
+// Issue 20's changes view: one link captured twice by the real Chromium from a page served
+// here whose article gains a paragraph in between; the view lists the change, its diff
+// opens (slider, overlay, text), in both languages at both widths.
+await test('changes view: a changed capture, its diff, slider and overlay (zh and en, 1280 and 390 px)', async () => {
+  const paras = ['北方海岸每天有两次涨潮，港口的渔民按照潮水安排一周的工作。', '每年春天，月亮把海水推得比其他时候更高，一八八七年修建的老海堤要经受考验。',
+    '工程师去年秋天检查了海堤，发现灰浆完好，但最下面一层石头一百年来磨损了将近四厘米。', '镇议会下个月决定是用石头修补海堤，还是在更远的海里建一道混凝土屏障。',
+    '渔民说新的屏障会改变港口入口的水流，让船只在低潮时使用的航道淤塞。'];
+  const inserted = '最新消息：议会刚刚公布了两种方案的费用，石头修补现在便宜得多。';
+  let version = 1;
+  const srv = http.createServer((req, res) => {
+    const ps = version >= 2 ? [paras[0], inserted, ...paras.slice(1)] : paras;
+    res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
+    res.end('<!doctype html><html lang="zh-CN"><meta charset="utf-8"><title>北方海岸的潮汐</title>' +
+      '<style>body{margin:40px auto;max-width:700px;font:18px/1.6 sans-serif}</style><article><h1>北方海岸的潮汐</h1>' +
+      ps.map((p) => `<p>${p}</p>`).join('') + '</article>');
+  });
+  await new Promise((r) => srv.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${srv.address().port}/tides`;
+  const finished = async (linkId, n) => {   // the link's newest capture once n are finished and the last compared
+    for (let i = 0; i < 1200; i++) {
+      const { snapshots } = await rpc('snapshot.list', { link_id: linkId });
+      const done = snapshots.filter((x) => ['ok', 'partial', 'failed', 'blocked'].includes(x.state));
+      if (done.length >= n && (n < 2 || done[0].change || !['ok', 'partial'].includes(done[0].state))) return done[0];
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`link ${linkId}: ${n} captures did not finish`);
+  };
+  let link, from, to;
+  const t0 = Date.now();
+  try {
+    link = (await rpc('link.add', { url, tags: ['潮汐'], title: '北方海岸的潮汐', capture: true })).link;
+    from = await finished(link.id, 1);
+    version = 2;
+    await rpc('snapshot.request', { link_id: link.id });
+    to = await finished(link.id, 2);
+  } finally {
+    srv.close();
+  }
+  console.log(`     two captures and their comparison: ${Date.now() - t0} ms`);
+  assert(to.change && to.change.changed && to.change.against === from.id, 'the second capture changed: ' + JSON.stringify(to.change));
+  const { changes } = await rpc('snapshot.changes', { limit: 5 });
+  assert(changes[0].snapshot.id === to.id && changes[0].link.id === link.id && changes[0].link.url === url, 'snapshot.changes: ' + JSON.stringify(changes[0]));
+  assert(!changes.some((c) => c.snapshot.id === from.id), 'the first capture (compared with nothing) is not a change');
+  const older = await rpc('snapshot.changes', { before: to.id });
+  assert(!older.changes.some((c) => c.snapshot.id >= to.id), 'before pages back: ' + JSON.stringify(older.changes.map((c) => c.snapshot.id)));
+  await rpc('watch.set', { link_id: link.id, every: '1d' });
+  // the overlay's address: made on the first request (through snapshot.diff), a PNG for a
+  // logged-in browser only, a clear 404 for snapshots that do not exist
+  const img = `/diff/${from.id}/${to.id}.png`;
+  const cookie = { headers: { Cookie: SESSION.join('=') } };
+  let res = await fetch(URL_ + img, cookie);
+  assert(res.status === 200 && res.headers.get('content-type') === 'image/png', `overlay: ${res.status} ${res.headers.get('content-type')}`);
+  const png = Buffer.from(await res.arrayBuffer());
+  assert(png.subarray(1, 4).toString() === 'PNG' && png.readUInt32BE(16) === to.width, 'the overlay is a PNG as wide as the capture');
+  assert((await fetch(URL_ + img)).status === 401, 'the overlay without logging in');
+  res = await fetch(URL_ + `/diff/${to.id + 1000}/${to.id}.png`, cookie);
+  assert(res.status === 404, 'an unknown snapshot: ' + res.status);
+  const other = fakeSnapshot((await addLink('https://example.org/other-link', ['潮汐'])).id, 1280, 800);
+  res = await fetch(URL_ + `/diff/${other}/${to.id}.png`, cookie);
+  assert(res.status === 400 && /different links/.test((await res.json()).error.message), 'two links: ' + res.status);
+
+  for (const [locale, word] of [['zh-CN', '新变化'], ['en-US', 'Changes']]) {
+    const page = await newPage({ locale, viewport: { width: 1280, height: 800 } });   // one browser context a language
+    for (const width of [1280, 390]) {
+      const where = `${locale} at ${width} px`;
+      await page.setViewportSize({ width, height: width < 500 ? 844 : 800 });
+      const noOverflow = async (what) => {
+        const sw = await page.evaluate(() => document.documentElement.scrollWidth);
+        assert(sw <= width, `${where}: ${what} is ${sw} px wide`);
+      };
+      // every word of the view in Chinese: what is left after the page's own words (title,
+      // address, text lists, the command) has no Latin letters
+      const english = () => page.evaluate(() => {
+        const m = document.querySelector('main').cloneNode(true);
+        m.querySelectorAll('.url, code, .title, .text-diff li').forEach((e) => e.remove());
+        return (m.innerText.match(/[A-Za-z]{2,}/g) || []).join(' ');
+      });
+      await page.goto(URL_ + '/changes');
+      await page.waitForSelector(`li.change[data-snapshot-id="${to.id}"]`);
+      await page.waitForSelector(`table.watches tr[data-watch-id]`);
+      assert((await page.textContent('nav a[aria-current="page"]')) === word, `${where}: nav`);
+      const row = await page.textContent(`li.change[data-snapshot-id="${to.id}"]`);
+      assert(row.includes('北方海岸的潮汐') && /%/.test(row), `${where}: the entry: ${row}`);
+      const w = await page.$$eval('table.watches tbody td', (tds) => tds.map((td) => td.textContent));
+      assert(w[0] === '北方海岸的潮汐' && w[1] === (locale === 'zh-CN' ? '1 天' : '1 d') && w[3] !== '–', `${where}: watch row ${JSON.stringify(w)}`);
+      let latin = locale === 'zh-CN' ? await english() : '';
+      assert(latin === '', `${where}: English in the changes view: ${latin}`);
+      await noOverflow('the changes view');
+      await page.screenshot({ path: path.join(shotDir, `changes-${locale}-${width}.png`) });
+      await page.click(`li.change[data-snapshot-id="${to.id}"] a.open-diff`);
+      await page.waitForSelector('.diff[data-ready="1"]');
+      assert(new URL(page.url()).pathname === `/changes/${from.id}/${to.id}`, `${where}: diff route ${page.url()}`);
+      await waitFor(page, () => [...document.querySelectorAll('.compare img')].every((i) => i.complete && i.naturalWidth > 0));
+      const added = await page.$$eval('.text-diff.added li', (els) => els.map((e) => e.textContent));
+      assert(added.includes('最新消息：议会刚刚公布了两种方案的费用，石头修补现在便宜得多。'), `${where}: text added ${JSON.stringify(added)}`);
+      // the slider from the keyboard: End shows all of the new capture, Home all of the old
+      const clip = () => page.$eval('.compare img.new', (i) => getComputedStyle(i).clipPath);
+      const mid = await clip();
+      await page.focus('#diff-pos');
+      await page.keyboard.press('End');
+      const end = await clip();
+      await page.keyboard.press('Home');
+      const home = await clip();
+      assert(mid !== end && end !== home && /inset\(0(px)? 0(px)?/.test(end) && /100%/.test(home), `${where}: slider clips ${mid} | ${end} | ${home}`);
+      await page.keyboard.press('ArrowRight');
+      assert((await page.inputValue('#diff-pos')) === '1', `${where}: arrow key`);
+      latin = locale === 'zh-CN' ? await english() : '';
+      assert(latin === '', `${where}: English in the diff view: ${latin}`);
+      await noOverflow('the diff view');
+      await page.screenshot({ path: path.join(shotDir, `changes-diff-${locale}-${width}.png`) });
+      // the overlay picture in the page
+      await page.click('fieldset.diff-mode input[value="overlay"]');
+      await waitFor(page, () => { const i = document.querySelector('img.overlay'); return i && i.complete && i.naturalWidth > 0; });
+      await noOverflow('the overlay');
+      // the link's history: the change figure and "compare with previous"
+      if (width === 390) {
+        await page.click('.diff .actions a[href^="/links/"]');
+        await page.waitForSelector(`table.history tr[data-snapshot-id="${to.id}"] a.compare`);
+        const cmp = await page.getAttribute(`table.history tr[data-snapshot-id="${to.id}"] a.compare`, 'href');
+        const fig = await page.textContent(`table.history tr[data-snapshot-id="${to.id}"] .change-figure`);
+        assert(cmp === `/changes/${from.id}/${to.id}` && /%/.test(fig), `${where}: history ${cmp} ${fig}`);
+        assert(await page.$(`table.history tr[data-snapshot-id="${from.id}"] a.compare`) === null, 'the first capture compares with nothing');
+        await page.click(`table.history tr[data-snapshot-id="${to.id}"] a.compare`);
+        await page.waitForSelector('.diff[data-ready="1"]');
+      }
+    }
+    assert(page.errors.length === 0, page.errors.join('\n'));
+    await page.context().close();
+  }
+});
+
 // Every chart's smallest text as it appears on screen (its font-size times the scale of
 // the SVG's user units to CSS px), with what each chart was drawn for.
 async function chartTexts(page) {
@@ -771,7 +902,7 @@ await test('screenshots of every page: light and dark, desktop and phone', async
     const l = await addLink(`https://example.org/gallery/${i}`, ['gallery', i % 2 ? '设计' : 'reading'], ['数据库索引的原理', 'A tour of WAL mode', '浏览器渲染流程', 'Tags as sets', '链接快照平台使用说明', 'Headless capture'][i]);
     fakeSnapshot(l.id, 1280, 2400);
   }
-  const pages = [['add', '/'], ['links', '/links'], ['detail', `/links/${detail.id}`], ['tags', '/tags'], ['stats', '/stats'], ['import', '/import'], ['sites', '/sites']];
+  const pages = [['add', '/'], ['links', '/links'], ['detail', `/links/${detail.id}`], ['tags', '/tags'], ['stats', '/stats'], ['import', '/import'], ['sites', '/sites'], ['changes', '/changes']];
   for (const [dark, mobile] of [[false, false], [true, false], [false, true], [true, true]]) {
     const page = await newPage({ dark, mobile, viewport: mobile ? { width: 390, height: 844 } : { width: 1280, height: 860 } });
     for (const [name, p] of pages) {

@@ -1,8 +1,8 @@
 // app.js -- the page's entry: language, login when the daemon asks for its token, the
 // event socket, and a small router over the History API (/, /links, /links/ID, /tags,
-// /stats, /import, /sites, /read/SNAPSHOT_ID). Each page gets a context whose event
-// listeners and cleanups end when the user leaves it. Also the light/dark switch
-// (data-theme on <html>, kept in localStorage) and the keyboard shortcuts.
+// /stats, /import, /sites, /read/SNAPSHOT_ID, /changes, /changes/FROM/TO). Each page gets
+// a context whose event listeners and cleanups end when the user leaves it. Also the
+// light/dark switch (data-theme on <html>, kept in localStorage) and the keyboard shortcuts.
 import { h } from './dom.js';
 import { t, lang, setLang, applyStatic } from './i18n.js';
 import { authState, connectEvents, login, on, onLogin } from './api.js';
@@ -14,6 +14,7 @@ import { pageTags } from './page_tags.js';
 import { pageStats } from './page_stats.js';
 import { pageImport } from './page_import.js';
 import { pageSites } from './page_sites.js';
+import { pageChanges, pageDiff } from './page_changes.js';
 
 const routes = [
   [/^\/$/, 'add', pageAdd],
@@ -24,6 +25,8 @@ const routes = [
   [/^\/stats$/, 'stats', pageStats],
   [/^\/import$/, 'import', pageImport],
   [/^\/sites$/, 'sites', pageSites],
+  [/^\/changes$/, 'changes', pageChanges],
+  [/^\/changes\/(\d+)\/(\d+)$/, 'changes', pageDiff],
 ];
 
 const main = document.getElementById('main');

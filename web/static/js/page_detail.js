@@ -6,6 +6,7 @@ import { h, announce, safeHref, shownUrl, splitTags, toast } from './dom.js';
 import { t, fmtBytes, fmtDate } from './i18n.js';
 import { isMissing, rpc } from './api.js';
 import { badge, tagField } from './widgets.js';
+import { changeCell } from './page_changes.js';
 
 async function shotView(snap) {
   const box = h('div', { class: 'shot', 'aria-label': t('detail_shot'), role: 'img' });
@@ -70,10 +71,11 @@ function shapedBy(f) {
 function historyTable(snaps, onPick) {
   const timings = (x) => (x ? ['navigate_ms', 'wait_ms', 'capture_ms', 'encode_ms'].map((k) => x[k] ?? '–').join(' / ') : '');
   return h('table', { class: 'history' },
-    h('thead', {}, h('tr', {}, ['h_when', 'h_state', 'h_http', 'h_size', 'h_final', 'h_timings', 'h_shaped', 'h_error'].map((k) => h('th', { scope: 'col' }, t(k))))),
+    h('thead', {}, h('tr', {}, ['h_when', 'h_state', 'h_change', 'h_http', 'h_size', 'h_final', 'h_timings', 'h_shaped', 'h_error'].map((k) => h('th', { scope: 'col' }, t(k))))),
     h('tbody', {}, snaps.map((s) => h('tr', { dataset: { snapshotId: String(s.id) } },
       h('td', {}, h('button', { type: 'button', class: 'linkish', onclick: () => onPick(s) }, fmtDate(s.created_at))),
       h('td', {}, badge(s.state, s.http_status)),
+      h('td', { class: 'change' }, changeCell(s)),
       h('td', {}, s.http_status ?? ''),
       h('td', {}, s.width && s.height ? `${s.width}×${s.height}${s.truncated ? ' ✂' : ''}` : ''),
       h('td', { class: 'url' }, s.display_final_url ?? s.final_url ?? ''),
