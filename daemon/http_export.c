@@ -60,7 +60,7 @@ static void page_cb(json_t *reply, void *ud);
 static void ask_page(hreq_t *r)
 {
     http_export_t *x = r->exp;
-    json_t *doc = rpc_request(++x->seq, "link.list", json_incref(x->params));
+    json_t *doc = rpc_request(++x->seq, "link.list", x->params);   /* borrows */
     r->busy++;
     x->asking = 1;
     if (!doc || dispatch_doc(r->h->d, doc, 1, page_cb, r) != 0) {
@@ -157,7 +157,7 @@ void http_route_export(hreq_t *r)
     http_req_header(r, "content-disposition:", disp);
     http_req_header(r, "cache-control:", "no-store");
     r->ctype = export_format_type(x->fmt);
-    r->close_after = 1;   /* HTTP/1.1 without a length: the end of the body is the close */
+    /* no length: lws says `connection: close` itself on HTTP/1.1 and closes at the end */
     lws_set_timeout(r->wsi, PENDING_TIMEOUT_USER_OK, 300);
     ask_page(r);
 }
