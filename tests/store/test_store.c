@@ -163,6 +163,9 @@ TEST(tag_aliases_follow_merges)
     ASSERT_EQ(store_watch_set(s, &win, &w, &created), STORE_OK);
     ASSERT_STR_EQ(w->tag, "Linux");
     store_watch_free(w);
+    int64_t per_day[1];   /* the links were added at 1000 ms: day 0 */
+    ASSERT_EQ(store_chart_links_per_day(s, 0, 1, "kernel", per_day), STORE_OK);
+    ASSERT_EQ(per_day[0], 3);
     /* a chain resolves when written: linux renamed to os, kernel now names os */
     ASSERT_EQ(store_tag_rename(s, "linux", "os", &t), STORE_OK);
     ASSERT_STR_EQ(t.name, "os");
