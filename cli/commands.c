@@ -737,17 +737,24 @@ static int tag_row_cb(cli_t *cli, table_t *t, const json_t *tg, void *ud)
     return table_add(t, cells);
 }
 
-static int cmd_tags(cli_t *cli, int argc, char **argv)
+/* A command without operands that prints method's list `key` as two columns. */
+static int two_column_list(cli_t *cli, int argc, char **argv, const char *method, const char *key,
+                           const char *empty, const char *const *header, cli_row_cb row_cb)
 {
-    static const char *const header[] = {"TAG", "LINKS"};
     opts_t o;
     json_t *r = NULL;
     int rc = plain_args(cli, argc, argv, 0, 0, "", &o);
-    if (!rc && !(rc = cli_call(cli, "tag.list", json_object(), &r)))
-        rc = cli_print_list(cli, r, "tags", "no tags yet", header, 2, 0, tag_row_cb, NULL);
+    if (!rc && !(rc = cli_call(cli, method, json_object(), &r)))
+        rc = cli_print_list(cli, r, key, empty, header, 2, 0, row_cb, NULL);
     json_decref(r);
     opts_free(&o);
     return rc;
+}
+
+static int cmd_tags(cli_t *cli, int argc, char **argv)
+{
+    static const char *const header[] = {"TAG", "LINKS"};
+    return two_column_list(cli, argc, argv, "tag.list", "tags", "no tags yet", header, tag_row_cb);
 }
 
 static int cmd_tag_rename(cli_t *cli, int argc, char **argv)
@@ -808,15 +815,8 @@ static int alias_row_cb(cli_t *cli, table_t *t, const json_t *a, void *ud)
 static int cmd_tag_aliases(cli_t *cli, int argc, char **argv)
 {
     static const char *const header[] = {"ALIAS", "TAG"};
-    opts_t o;
-    json_t *r = NULL;
-    int rc = plain_args(cli, argc, argv, 0, 0, "", &o);
-    if (!rc && !(rc = cli_call(cli, "tag.aliases", json_object(), &r)))
-        rc = cli_print_list(cli, r, "aliases", "no tag aliases (a merge or rename leaves one)",
-                            header, 2, 0, alias_row_cb, NULL);
-    json_decref(r);
-    opts_free(&o);
-    return rc;
+    return two_column_list(cli, argc, argv, "tag.aliases", "aliases",
+                           "no tag aliases (a merge or rename leaves one)", header, alias_row_cb);
 }
 
 static int cmd_tag_unalias(cli_t *cli, int argc, char **argv)
