@@ -53,6 +53,15 @@ static int put_list(json_t *p, const char *key, const char *v)
     return 0;
 }
 
+/* Refused before a byte of the body went: a plain error answer, not a download. */
+static void refuse(hreq_t *r, int status, const char *msg)
+{
+    http_export_free(r->exp);
+    r->exp = NULL;
+    buf_reset(&r->hdrs);
+    http_respond_error(r, status, "%s", msg);
+}
+
 static int yes(const char *v) { return v && (!strcmp(v, "1") || !strcmp(v, "true")); }
 
 static void page_cb(json_t *reply, void *ud);
@@ -88,7 +97,7 @@ static void page_cb(json_t *reply, void *ud)
     if (!json_is_object(res)) {
         const char *msg = json_string_value(json_object_get(json_object_get(reply, "error"), "message"));
         if (!r->ready) {   /* nothing sent yet: a plain error answer */
-            http_respond_error(r, 400, "%s", msg ? msg : "the export failed");
+            refuse(r, 400, msg ? msg : "the export failed");
         } else {
             log_warn("http: /export stopped: %s", msg ? msg : "no result");
             lws_set_timeout(r->wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
@@ -148,7 +157,7 @@ void http_route_export(hreq_t *r)
         (q && *q && json_object_set_new(p, "q", json_string(q))) ||
         (sort && *sort && json_object_set_new(p, "sort", json_string(sort))) ||
         export_write_head(x->fmt, &x->out)) {
-        http_respond_error(r, 500, "out of memory");
+        refuse(r, 500, "out of memory");
         return;
     }
     char disp[64];

@@ -250,6 +250,12 @@ class ImportTests(TestCase):
         with self.assertRaises(urllib.error.HTTPError) as e:
             get("format=xlsx")
         self.assertEqual(e.exception.code, 400)
+        # a filter link.list refuses: its message, as JSON, not a download
+        with self.assertRaises(urllib.error.HTTPError) as e:
+            get("format=csv&sort=size")
+        self.assertEqual(e.exception.code, 400)
+        self.assertNotIn("Content-Disposition", e.exception.headers)
+        self.assertIn("param 'sort' must be", json.loads(e.exception.read())["error"]["message"])
 
     def test_events(self):
         with self.d.client() as c:
