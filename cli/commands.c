@@ -1355,10 +1355,11 @@ const cli_command_t cli_commands[] = {
      "4xx/5xx answer, a name that does not resolve, a refused or reset connection).\n"
      "--limit sets the page size (1-500, default 50); --all follows every page. Nothing\n"
      "listed and a -t or --any tag no link has: the tag is named and the exit is 1."},
-    {"export", cli_cmd_export, "[--format netscape|jsonl|csv] [-o FILE] [-t TAG]... [--any TAG]... [--not TAG]... [--untagged] [--broken] [-q TEXT] [--sort S]",
+    {"export", cli_cmd_export, "[--format netscape|jsonl|csv] [-o FILE [--force]] [-t TAG]... [--any TAG]... [--not TAG]... [--untagged] [--broken] [-q TEXT] [--sort S]",
      "Writes every link, or those the filters of `ls` match, as Netscape bookmark HTML\n"
      "(the default; every tag in TAGS, which `import` reads back), JSON Lines or CSV, into\n"
-     "FILE or onto stdout. A CSV cell starting with = + - @ gets a leading '."},
+     "FILE (an existing one only with --force) or onto stdout. A CSV cell starting with\n"
+     "= + - @ gets a leading '."},
     {"show", cmd_show, "ID|URL", "Shows one link: its fields, tags and last snapshot."},
     {"rm", cmd_rm, "ID...", "Deletes links; their snapshots go with them."},
     {"edit", cmd_edit, "ID [--title T] [--description D]",

@@ -2,11 +2,13 @@
  * bookmark HTML, JSON Lines or CSV (common/export.c), into a file or onto stdout. It pages
  * through link.list (500 links a call, by its cursor) and writes each page before asking
  * for the next: memory stays one page however large the library, and linksnapd needs no
- * method of its own (GET /export streams the same formats over HTTP). */
+ * method of its own (GET /export streams the same formats over HTTP). A file is written
+ * beside its name and renamed into place when whole; an existing one only with --force. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -53,11 +55,12 @@ int cli_cmd_export(cli_t *cli, int argc, char **argv)
     json_t *r = NULL;
     char *cursor = NULL;
     FILE *f = NULL;
+    char tmp[4200] = "";
     buf_t b;
     buf_init(&b, 0);
     long long n = 0;
     int rc = opts_parse(cli, argc, argv, OPT_TAG | OPT_ANY | OPT_NOT | OPT_UNTAGGED | OPT_QUERY |
-                        OPT_BROKEN | OPT_SORT | OPT_FORMAT | OPT_OUTPUT, &o);
+                        OPT_BROKEN | OPT_SORT | OPT_FORMAT | OPT_OUTPUT | OPT_FORCE, &o);
     if (rc)
         goto done;
     int fmt = export_format_parse(o.format ? o.format : "netscape");
@@ -71,8 +74,18 @@ int cli_cmd_export(cli_t *cli, int argc, char **argv)
         goto done;
     }
     const char *path = o.output && strcmp(o.output, "-") ? o.output : NULL;
-    if (path && !(f = fopen(path, "wb"))) {
-        rc = cli_fail(cli, "cannot create %s: %s", path, strerror(errno));
+    struct stat st;
+    if (path && !o.force && lstat(path, &st) == 0) {
+        rc = cli_fail(cli, "%s exists: give --force to overwrite it", path);
+        goto done;
+    }
+    if (path && snprintf(tmp, sizeof tmp, "%s.tmp-%ld", path, (long)getpid()) >= (int)sizeof tmp) {
+        rc = cli_fail(cli, "%s: the name is too long", path);
+        goto done;
+    }
+    if (path && !(f = fopen(tmp, "wbx"))) {
+        rc = cli_fail(cli, "cannot create %s: %s", tmp, strerror(errno));
+        tmp[0] = '\0';
         goto done;
     }
     FILE *out = f ? f : cli->out;
@@ -118,13 +131,17 @@ int cli_cmd_export(cli_t *cli, int argc, char **argv)
         rc = cli_fail(cli, "cannot write %s: %s", name, strerror(errno));
         goto done;
     }
-    if (path)
-        fprintf(cli->err, "exported %lld link%s to %s\n", n, n == 1 ? "" : "s", path);
 done:
-    if (f && fclose(f) != 0 && !rc)
-        rc = cli_fail(cli, "cannot write %s: %s", o.output, strerror(errno));
-    if (f && rc)
-        unlink(o.output);   /* no half a file that looks whole */
+    if (f) {
+        if (fclose(f) != 0 && !rc)
+            rc = cli_fail(cli, "cannot write %s: %s", tmp, strerror(errno));
+        if (!rc && rename(tmp, o.output) != 0)
+            rc = cli_fail(cli, "cannot write %s: %s", o.output, strerror(errno));
+        if (rc)
+            unlink(tmp);   /* no half a file that looks whole */
+        else
+            fprintf(cli->err, "exported %lld link%s to %s\n", n, n == 1 ? "" : "s", o.output);
+    }
     buf_free(&b);
     free(cursor);
     json_decref(r);
