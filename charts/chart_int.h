@@ -17,7 +17,8 @@ typedef struct {
     double pad; /* outer margin, CSS px */
 } chart_theme_t;
 
-const chart_theme_t *chart_theme(void);
+/* The constant colours and sizes of a theme (layout.c). */
+const chart_theme_t *chart_theme(charts_theme_t theme);
 
 /* One chart being built. */
 typedef struct {

@@ -41,6 +41,18 @@ int charts_lang_parse(const char *s, charts_lang_t *out)
     return -EINVAL;
 }
 
+int charts_theme_parse(const char *s, charts_theme_t *out)
+{
+    *out = CHARTS_THEME_LIGHT;
+    if (s && !strcmp(s, "light"))
+        return 0;
+    if (s && !strcmp(s, "dark")) {
+        *out = CHARTS_THEME_DARK;
+        return 0;
+    }
+    return -EINVAL;
+}
+
 void charts_request_init(charts_request_t *req, charts_kind_t kind)
 {
     memset(req, 0, sizeof *req);
@@ -245,7 +257,7 @@ static int render(const charts_request_t *req, const void *data, charts_format_t
     raster_scene_t scene;
     raster_canvas_t canvas;
     raster_canvas_init(&canvas, 0, 0); /* empty, freeable */
-    const chart_theme_t *th = chart_theme();
+    const chart_theme_t *th = chart_theme(r.theme);
     rc = raster_scene_init(&scene, r.width, r.height, th->background);
     chart_ctx_t c = {&scene, th, r.width, r.height, fmt == CHARTS_SVG ? 1 : r.scale, err,
                      errlen, 0, r.lang, r.width < CHART_NARROW_WIDTH, fmt == CHARTS_SVG};

@@ -71,6 +71,16 @@ typedef enum {
     CHARTS_LANG_ZH,
 } charts_lang_t;
 
+/* The colours: the light page's (the default) or the dark page's. Both are constant
+ * tables, chosen per request, so renders of either may run at once on any threads. */
+typedef enum {
+    CHARTS_THEME_LIGHT,
+    CHARTS_THEME_DARK,
+} charts_theme_t;
+
+/* "light" or "dark"; returns 0, or -EINVAL for anything else (then *out is light). */
+int charts_theme_parse(const char *s, charts_theme_t *out);
+
 /* "en", "zh", or a locale or language tag starting with either ("zh-CN", "zh_TW.UTF-8",
  * "en_US"); returns 0, or -EINVAL for anything else (then *out is CHARTS_LANG_EN). */
 int charts_lang_parse(const char *s, charts_lang_t *out);
@@ -83,6 +93,7 @@ typedef struct {
     charts_style_t style; /* CHARTS_TIMELINE */
     const char *title;    /* NULL = the kind's own title */
     charts_lang_t lang;   /* titles, legends, units and dates */
+    charts_theme_t theme; /* background, text and series colours (PNG and SVG alike) */
 } charts_request_t;
 
 /* CHARTS_TAGS: one entry per tag, in any order; the chart sorts by count (then name)

@@ -10,8 +10,28 @@
 #include "chart_int.h"
 #include "utf8.h"
 
-const chart_theme_t *chart_theme(void)
+const chart_theme_t *chart_theme(charts_theme_t which)
 {
+    /* the page's dark colours (app.css): its background, text and lines, and series
+     * colours lifted to read on it */
+    static const chart_theme_t dark = {
+        .background = {17, 20, 24, 255}, /* #111418, the page's --bg */
+        .title = {230, 233, 237, 255},   /* #e6e9ed */
+        .text = {201, 208, 216, 255},    /* #c9d0d8 */
+        .muted = {163, 173, 184, 255},   /* #a3adb8 */
+        .grid = {46, 54, 65, 255},       /* #2e3641 */
+        .axis = {110, 119, 129, 255},    /* #6e7781 */
+        .bar = {122, 162, 255, 255},     /* #7aa2ff, the page's accent */
+        .area_fill = {122, 162, 255, 72},
+        .ok = {95, 208, 138, 255},       /* #5fd08a */
+        .partial = {240, 192, 90, 255},  /* #f0c05a */
+        .failed = {255, 138, 128, 255},  /* #ff8a80 */
+        .blocked = {177, 140, 255, 255}, /* #b18cff */
+        .title_size = 16,
+        .label_size = 12,
+        .small_size = 11,
+        .pad = 16,
+    };
     static const chart_theme_t theme = {
         .background = {255, 255, 255, 255},
         .title = {31, 35, 40, 255},      /* #1f2328 */
@@ -30,7 +50,7 @@ const chart_theme_t *chart_theme(void)
         .small_size = 11,
         .pad = 16,
     };
-    return &theme;
+    return which == CHARTS_THEME_DARK ? &dark : &theme;
 }
 
 const chart_strings_t *chart_strings(charts_lang_t lang)

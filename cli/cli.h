@@ -53,6 +53,8 @@ int cli_cmd_text(cli_t *cli, int argc, char **argv);
 int cli_cmd_get(cli_t *cli, int argc, char **argv);
 /* `linksnap diff` (diff.c). */
 int cli_cmd_diff(cli_t *cli, int argc, char **argv);
+/* `linksnap export` (export.c). */
+int cli_cmd_export(cli_t *cli, int argc, char **argv);
 /* `linksnap history` (history.c). */
 int cli_cmd_history(cli_t *cli, int argc, char **argv);
 

@@ -361,7 +361,7 @@ static int cmd_ls(cli_t *cli, int argc, char **argv)
     json_t *links = NULL, *r = NULL, *filter = NULL;
     char *cursor = NULL;
     int rc = opts_parse(cli, argc, argv, OPT_TAG | OPT_ANY | OPT_NOT | OPT_UNTAGGED |
-                        OPT_QUERY | OPT_LIMIT | OPT_ALL | OPT_BROKEN, &o);
+                        OPT_QUERY | OPT_LIMIT | OPT_ALL | OPT_BROKEN | OPT_SORT, &o);
     if (rc)
         goto done;
     if (o.nargs) {
@@ -386,6 +386,8 @@ static int cmd_ls(cli_t *cli, int argc, char **argv)
         json_object_set_new(filter, "broken", json_true());
     if (o.q)
         json_object_set_new(filter, "q", json_string(o.q));
+    if (o.sort)
+        json_object_set_new(filter, "sort", json_string(o.sort));
     for (;;) {
         json_t *p = json_copy(filter);
         if (p && limit)
@@ -744,17 +746,24 @@ static int tag_row_cb(cli_t *cli, table_t *t, const json_t *tg, void *ud)
     return table_add(t, cells);
 }
 
-static int cmd_tags(cli_t *cli, int argc, char **argv)
+/* A command without operands that prints method's list `key` as two columns. */
+static int two_column_list(cli_t *cli, int argc, char **argv, const char *method, const char *key,
+                           const char *empty, const char *const *header, cli_row_cb row_cb)
 {
-    static const char *const header[] = {"TAG", "LINKS"};
     opts_t o;
     json_t *r = NULL;
     int rc = plain_args(cli, argc, argv, 0, 0, "", &o);
-    if (!rc && !(rc = cli_call(cli, "tag.list", json_object(), &r)))
-        rc = cli_print_list(cli, r, "tags", "no tags yet", header, 2, 0, tag_row_cb, NULL);
+    if (!rc && !(rc = cli_call(cli, method, json_object(), &r)))
+        rc = cli_print_list(cli, r, key, empty, header, 2, 0, row_cb, NULL);
     json_decref(r);
     opts_free(&o);
     return rc;
+}
+
+static int cmd_tags(cli_t *cli, int argc, char **argv)
+{
+    static const char *const header[] = {"TAG", "LINKS"};
+    return two_column_list(cli, argc, argv, "tag.list", "tags", "no tags yet", header, tag_row_cb);
 }
 
 static int cmd_tag_rename(cli_t *cli, int argc, char **argv)
@@ -798,6 +807,36 @@ static int cmd_tag_merge(cli_t *cli, int argc, char **argv)
                  cli_str(tag, "name"), cli_int(tag, "count"));
 done:
     buf_free(&from);
+    json_decref(r);
+    opts_free(&o);
+    return rc;
+}
+
+static int alias_row_cb(cli_t *cli, table_t *t, const json_t *a, void *ud)
+{
+    (void)cli;
+    (void)ud;
+    const char *cells[] = {cli_str(a, "alias"), cli_str(a, "tag")};
+    return table_add(t, cells);
+}
+
+/* tag-aliases: the old names merges and renames left, and the tag each now names. */
+static int cmd_tag_aliases(cli_t *cli, int argc, char **argv)
+{
+    static const char *const header[] = {"ALIAS", "TAG"};
+    return two_column_list(cli, argc, argv, "tag.aliases", "aliases",
+                           "no tag aliases (a merge or rename leaves one)", header, alias_row_cb);
+}
+
+static int cmd_tag_unalias(cli_t *cli, int argc, char **argv)
+{
+    opts_t o;
+    json_t *r = NULL;
+    int rc = plain_args(cli, argc, argv, 1, 1, "give one alias (`linksnap tag-aliases` lists them)", &o);
+    if (rc || (rc = cli_call(cli, "tag.unalias", json_pack("{s:s}", "key", o.args[0]), &r)))
+        goto done;
+    PRINT_RESULT(cli, r, "%s no longer names %s\n", cli_str(r, "alias"), cli_str(r, "tag"));
+done:
     json_decref(r);
     opts_free(&o);
     return rc;
@@ -1321,14 +1360,20 @@ const cli_command_t cli_commands[] = {
      "(state, HTTP status, reason): exit 0 when all are good, 1 when one failed or was\n"
      "blocked, 4 when one was taken but the site answered 4xx/5xx. It exits 1 at once when\n"
      "linksnapd has no browser running."},
-    {"ls", cmd_ls, "[-t TAG]... [--any TAG]... [--not TAG]... [--untagged] [--broken] [-q TEXT] [--limit N] [--all]",
-     "Lists links, newest first: -t all of these tags, --any at least one of these, --not\n"
+    {"ls", cmd_ls, "[-t TAG]... [--any TAG]... [--not TAG]... [--untagged] [--broken] [-q TEXT] [--sort S] [--limit N] [--all]",
+     "Lists links, newest first (--sort added|title|captured|host, or relevance with -q,\n"
+     "the default then): -t all of these tags, --any at least one of these, --not\n"
      "none of these, -q text in the URL, title or description, or words of the page (best\n"
      "matches first; under a link found in its page's text, the passage, hits in bold on a\n"
      "terminal). --broken: only links whose last capture failed because of the site (a\n"
      "4xx/5xx answer, a name that does not resolve, a refused or reset connection).\n"
      "--limit sets the page size (1-500, default 50); --all follows every page. Nothing\n"
      "listed and a -t or --any tag no link has: the tag is named and the exit is 1."},
+    {"export", cli_cmd_export, "[--format netscape|jsonl|csv] [-o FILE [--force]] [-t TAG]... [--any TAG]... [--not TAG]... [--untagged] [--broken] [-q TEXT] [--sort S]",
+     "Writes every link, or those the filters of `ls` match, as Netscape bookmark HTML\n"
+     "(the default; every tag in TAGS, which `import` reads back), JSON Lines or CSV, into\n"
+     "FILE (an existing one only with --force) or onto stdout. A CSV cell starting with\n"
+     "= + - @ gets a leading '."},
     {"show", cmd_show, "ID|URL", "Shows one link: its fields, tags and last snapshot."},
     {"rm", cmd_rm, "ID...", "Deletes links; their snapshots go with them."},
     {"edit", cmd_edit, "ID [--title T] [--description D]",
@@ -1338,9 +1383,15 @@ const cli_command_t cli_commands[] = {
      "Removes tags from a link; a tag it did not have is named, and the exit is 1."},
     {"tags", cmd_tags, "", "Lists every tag with its number of links, most used first."},
     {"tag-rename", cmd_tag_rename, "OLD NEW",
-     "Renames a tag; renaming onto an existing tag merges the two."},
-    {"tag-merge", cmd_tag_merge, "TAG... --into TAG", "Merges tags into one."},
-    {"tag-delete", cmd_tag_delete, "TAG", "Deletes a tag; its links stay."},
+     "Renames a tag; renaming onto an existing tag merges the two. OLD stays an alias."},
+    {"tag-merge", cmd_tag_merge, "TAG... --into TAG",
+     "Merges tags into one; the merged names stay aliases of it."},
+    {"tag-delete", cmd_tag_delete, "TAG", "Deletes a tag and its aliases; its links stay."},
+    {"tag-aliases", cmd_tag_aliases, "",
+     "Lists the old names merges and renames left: adding, filtering or importing with one\n"
+     "uses the tag it names."},
+    {"tag-unalias", cmd_tag_unalias, "ALIAS",
+     "Forgets an old name, so it can be a tag of its own again."},
     {"text", cli_cmd_text, "ID|URL | --snapshot N",
      "Prints the words of a link's newest capture that kept them (or of snapshot N): title,\n"
      "byline, then the article as plain text, or the page's visible text when it was not\n"

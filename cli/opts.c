@@ -10,7 +10,7 @@
 
 enum { C_ANY = 256, C_NOT, C_UNTAGGED, C_LIMIT, C_ALL, C_NO_CAPTURE, C_WAIT, C_TITLE,
        C_DESCRIPTION, C_INTO, C_FORMAT, C_FORCE, C_SNAPSHOT, C_PNG, C_MHTML, C_PDF, C_TEXT,
-       C_BROKEN };
+       C_BROKEN, C_SORT };
 
 static const struct option long_opts[] = {
     {"tag", required_argument, NULL, 't'},
@@ -18,6 +18,7 @@ static const struct option long_opts[] = {
     {"not", required_argument, NULL, C_NOT},
     {"untagged", no_argument, NULL, C_UNTAGGED},
     {"broken", no_argument, NULL, C_BROKEN},
+    {"sort", required_argument, NULL, C_SORT},
     {"query", required_argument, NULL, 'q'},
     {"limit", required_argument, NULL, C_LIMIT},
     {"all", no_argument, NULL, C_ALL},
@@ -45,6 +46,7 @@ static unsigned flag_of(int ch)
     case C_NOT: return OPT_NOT;
     case C_UNTAGGED: return OPT_UNTAGGED;
     case C_BROKEN: return OPT_BROKEN;
+    case C_SORT: return OPT_SORT;
     case 'q': return OPT_QUERY;
     case C_LIMIT: return OPT_LIMIT;
     case C_ALL: return OPT_ALL;
@@ -100,6 +102,13 @@ int opts_parse(cli_t *cli, int argc, char **argv, unsigned allowed, opts_t *o)
         case C_NOT: bad = append(o->not_, optarg); break;
         case C_UNTAGGED: o->untagged = 1; break;
         case C_BROKEN: o->broken = 1; break;
+        case C_SORT:
+            if (strcmp(optarg, "added") && strcmp(optarg, "title") && strcmp(optarg, "captured") &&
+                strcmp(optarg, "host") && strcmp(optarg, "relevance"))
+                return cli_usage_error(cli, "--sort takes added, title, captured, host or "
+                                       "relevance (with -q), not '%s'", optarg);
+            o->sort = optarg;
+            break;
         case 'q': o->q = optarg; break;
         case C_LIMIT: {
             char *end;

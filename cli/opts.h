@@ -26,6 +26,7 @@ enum {
     OPT_SNAPSHOT = 1u << 15,    /* --snapshot N */
     OPT_KIND = 1u << 16,        /* one of --png, --mhtml, --pdf, --text */
     OPT_BROKEN = 1u << 17,      /* --broken */
+    OPT_SORT = 1u << 18,        /* --sort added|title|captured|host|relevance */
 };
 
 typedef struct {
@@ -36,6 +37,7 @@ typedef struct {
     const char *q, *title, *description, *into, *format;   /* borrowed from argv; NULL if absent */
     const char *output;         /* -o: borrowed; NULL if absent */
     const char *kind;           /* "png", "mhtml", "pdf" or "text"; NULL if absent */
+    const char *sort;           /* --sort: borrowed, checked against link.list's sorts */
     char **args;                /* the operands (borrowed from argv) */
     int nargs;
 } opts_t;

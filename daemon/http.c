@@ -79,6 +79,7 @@ static void req_free(hreq_t *r)
     free(r->fbuf);
     free(r->up_data);
     free(r->up_wdata);
+    http_export_free(r->exp);
     method_call_clear(&r->call);
     free(r);
 }
@@ -164,7 +165,7 @@ void http_respond_error(hreq_t *r, int status, const char *fmt, ...)
 static int write_headers(http_t *h, hreq_t *r, struct lws *wsi)
 {
     unsigned char *start = h->wbuf + LWS_PRE, *p = start, *end = h->wbuf + sizeof h->wbuf - 1;
-    uint64_t len = r->fd >= 0 ? r->file_size : r->out_len;
+    uint64_t len = r->exp ? LWS_ILLEGAL_HTTP_CONTENT_LEN : r->fd >= 0 ? r->file_size : r->out_len;
     if (lws_add_http_common_headers(wsi, (unsigned)r->status, r->ctype ? r->ctype : "application/json",
                                     (lws_filepos_t)len, &p, end))
         return -1;
@@ -212,7 +213,7 @@ static int on_writable(http_t *h, struct lws *wsi, pss_t *ps)
         if (write_headers(h, r, wsi) != 0)
             return -1;
         r->hdr_sent = 1;
-        uint64_t len = r->fd >= 0 ? r->file_size : r->out_len;
+        uint64_t len = r->exp ? 1 : r->fd >= 0 ? r->file_size : r->out_len;
         if (r->method != M_HEAD && len > 0) {
             if (r->fd >= 0)
                 file_read_next(r);
@@ -220,6 +221,12 @@ static int on_writable(http_t *h, struct lws *wsi, pss_t *ps)
                 lws_callback_on_writable(wsi);
             return 0;
         }
+        goto done;
+    }
+    if (r->exp) {
+        int x = http_export_write(h, r, wsi);
+        if (x <= 0)
+            return x;
         goto done;
     }
     if (r->fd >= 0) {
@@ -507,12 +514,12 @@ static void route_get(hreq_t *r)
         return;
     }
     int snap = !strncmp(p, "/snapshots/", 11), chart = !strncmp(p, "/chart/", 7);
-    int diff = !strncmp(p, "/diff/", 6);
+    int diff = !strncmp(p, "/diff/", 6), exp = !strcmp(p, "/export");
     if (!strcmp(p, "/events")) {
         http_respond_error(r, 426, "/events is a websocket");
         return;
     }
-    if (!snap && !chart && !diff) {
+    if (!snap && !chart && !diff && !exp) {
         http_respond_error(r, 404, "nothing at %s", p);
         return;
     }
@@ -520,7 +527,9 @@ static void route_get(hreq_t *r)
         http_respond_error(r, 401, "log in first: this linksnapd needs its access token");
         return;
     }
-    if (snap)
+    if (exp)
+        http_route_export(r);
+    else if (snap)
         http_route_snapshot(r, p + 11);
     else if (diff)
         http_route_diff(r, p + 6);

@@ -415,7 +415,7 @@ static void chart_done_cb(method_call_t *call, void *ud)
     http_respond_owned(r, 200, svg ? "image/svg+xml" : "image/png", img, (size_t)n);
 }
 
-/* /chart/KIND.svg|png?days=&tag=&top=&width=&height=&scale=&lang= -> chart.render inline
+/* /chart/KIND.svg|png?days=&tag=&top=&width=&height=&scale=&lang=&theme= -> chart.render inline
  * (scale may have a fraction: devicePixelRatio is often 1.25, 1.5 or 2.625) */
 void http_route_chart(hreq_t *r, const char *rest)
 {
@@ -464,6 +464,9 @@ void http_route_chart(hreq_t *r, const char *rest)
         json_object_set_new(params, "tag", json_string(tag));
     if (params && lang && *lang)
         json_object_set_new(params, "lang", json_string(lang));
+    const char *theme = http_arg_get(r, "theme");
+    if (params && theme && *theme)
+        json_object_set_new(params, "theme", json_string(theme));
     if (!params) {
         http_respond_error(r, 500, "out of memory");
         return;

@@ -41,6 +41,7 @@ typedef struct {
 } asset_t;
 
 typedef struct hreq hreq_t;
+typedef struct http_export http_export_t;   /* GET /export's stream (http_export.c) */
 
 typedef struct wsmsg {
     struct wsmsg *next;
@@ -106,6 +107,8 @@ struct hreq {
     tilecache_wait_t tile_wait;
     int64_t tile_snap;
     int tile_n;                    /* -1: tiles.json */
+    /* GET /export */
+    http_export_t *exp;
 };
 
 struct http {
@@ -171,6 +174,13 @@ void http_serve_asset(hreq_t *r, const asset_t *as);
 void http_route_snapshot(hreq_t *r, const char *rest);   /* after "/snapshots/" */
 void http_route_chart(hreq_t *r, const char *rest);      /* after "/chart/" */
 void http_route_diff(hreq_t *r, const char *rest);       /* after "/diff/" */
+
+/* ---- GET /export (http_export.c) ------------------------------------------------------ */
+
+void http_route_export(hreq_t *r);          /* authorized already */
+/* One step of the stream: -1 to close, 0 more to come, 1 the last byte went. */
+int http_export_write(http_t *h, hreq_t *r, struct lws *wsi);
+void http_export_free(http_export_t *x);
 
 /* ---- the API and the token's ways in (http_api.c) ------------------------------------- */
 

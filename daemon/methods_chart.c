@@ -177,11 +177,12 @@ typedef struct {
 static int render_args(method_call_t *call, render_args_t *a)
 {
     static const char *const known[] = {"kind", "format", "width", "height", "scale", "top",
-                                        "days", "tag", "style", "inline", "lang", "table", NULL};
+                                        "days", "tag", "style", "inline", "lang", "table", "theme",
+                                        NULL};
     static const char *const kinds[] = {"tags", "timeline", "outcomes", NULL};
     static const char *const formats[] = {"png", "svg", NULL};
     static const char *const styles[] = {"auto", "bars", "area", NULL};
-    const char *kind_name = NULL, *lang = NULL;
+    const char *kind_name = NULL, *lang = NULL, *theme = NULL;
     int style;
     int64_t width = 0, height = 0, top = 0;
     memset(a, 0, sizeof *a);
@@ -195,8 +196,12 @@ static int render_args(method_call_t *call, render_args_t *a)
         param_int(call, "top", 0, 0, INT32_MAX, &top) ||
         param_int(call, "days", 0, 1, CHARTS_MAX_DAYS, &a->days) ||
         param_string(call, "tag", 0, &a->tag) || param_bool(call, "inline", 0, &a->want_inline) ||
-        param_string(call, "lang", 0, &lang) || param_bool(call, "table", 0, &a->want_table))
+        param_string(call, "lang", 0, &lang) || param_bool(call, "table", 0, &a->want_table) ||
+        param_string(call, "theme", 0, &theme))
         return -1;
+    charts_theme_t theme_id = CHARTS_THEME_LIGHT;
+    if (theme && charts_theme_parse(theme, &theme_id))
+        return method_fail(call, RPC_INVALID_PARAMS, "param 'theme' must be light or dark");
     charts_lang_t lang_id = CHARTS_LANG_EN;
     if (lang && charts_lang_parse(lang, &lang_id))
         return method_fail(call, RPC_INVALID_PARAMS, "param 'lang' must be en or zh");
@@ -214,6 +219,7 @@ static int render_args(method_call_t *call, render_args_t *a)
     a->req.top = (int)top;
     a->req.style = (charts_style_t)style;
     a->req.lang = lang_id;
+    a->req.theme = theme_id;
     return 0;
 }
 

@@ -1,5 +1,6 @@
-/* methods_tag.c -- tag.list, tag.rename, tag.merge, tag.delete and tag.apply (tags on every
- * link a filter matches). Writes run in the writer's transaction. */
+/* methods_tag.c -- tag.list, tag.rename, tag.merge, tag.delete, tag.apply (tags on every
+ * link a filter matches), and tag.aliases / tag.unalias (the old names merges and renames
+ * left). Writes run in the writer's transaction. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -80,6 +81,41 @@ static int m_tag_delete(method_call_t *call)
     return method_emit(call, "tag.deleted", json_pack("{s:s,s:I}", "name", t.name, "links", (json_int_t)t.count));
 }
 
+static int m_tag_aliases(method_call_t *call)
+{
+    static const char *const known[] = {NULL};
+    if (param_reject_unknown(call, known))
+        return -1;
+    store_tag_alias_t *v = NULL;
+    size_t n = 0;
+    int rc = store_tag_aliases(call->db, &v, &n);
+    if (rc)
+        return method_fail_store(call, rc, NULL);
+    json_t *arr = json_array();
+    for (size_t i = 0; arr && i < n; i++)
+        if (json_array_append_new(arr, json_pack("{s:s,s:s}", "alias", v[i].alias, "tag", v[i].tag))) {
+            json_decref(arr);
+            arr = NULL;
+        }
+    free(v);
+    call->result = arr ? json_pack("{s:o}", "aliases", arr) : NULL;
+    return call->result ? 0 : method_fail(call, RPC_INTERNAL_ERROR, "out of memory");
+}
+
+static int m_tag_unalias(method_call_t *call)
+{
+    static const char *const known[] = {"key", NULL};
+    const char *key;
+    if (param_reject_unknown(call, known) || param_string(call, "key", 1, &key))
+        return -1;
+    store_tag_alias_t a;
+    int rc = store_tag_unalias(call->db, key, &a);
+    if (rc)
+        return method_fail_store(call, rc, NULL);
+    call->result = json_pack("{s:s,s:s}", "alias", a.alias, "tag", a.tag);
+    return method_emit(call, "tag.unaliased", json_pack("{s:s,s:s}", "alias", a.alias, "tag", a.tag));
+}
+
 static int m_tag_apply(method_call_t *call)
 {
     static const char *const known[] = {"filter", "add", "remove", NULL};
@@ -118,5 +154,7 @@ const method_def_t methods_tag[] = {
     {.name = "tag.merge", .fn = m_tag_merge, .kind = METHOD_WRITE},
     {.name = "tag.delete", .fn = m_tag_delete, .kind = METHOD_WRITE},
     {.name = "tag.apply", .fn = m_tag_apply, .kind = METHOD_WRITE},
+    {.name = "tag.aliases", .fn = m_tag_aliases, .kind = METHOD_READ},
+    {.name = "tag.unalias", .fn = m_tag_unalias, .kind = METHOD_WRITE},
     {.name = NULL},
 };

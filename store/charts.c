@@ -36,7 +36,9 @@ int store_chart_links_per_day(store_t *s, int64_t first_day_ms, size_t days, con
     const char *sql = tag
         ? "SELECT (l.created_at - ?1) / 86400000, count(*) FROM tags t"
           " JOIN link_tags lt ON lt.tag_id = t.id JOIN links l ON l.id = lt.link_id"
-          " WHERE t.key = ?3 AND l.created_at >= ?1 AND l.created_at < ?2 GROUP BY 1"
+          " WHERE t.id IN (SELECT id FROM tags WHERE key = ?3 UNION ALL"   /* or an alias's */
+          "   SELECT tag_id FROM tag_aliases WHERE key = ?3)"
+          " AND l.created_at >= ?1 AND l.created_at < ?2 GROUP BY 1"
         : "SELECT (created_at - ?1) / 86400000, count(*) FROM links"
           " WHERE created_at >= ?1 AND created_at < ?2 GROUP BY 1";
     sqlite3_stmt *st;

@@ -271,6 +271,16 @@ static const char *const migrations[] = {
     /* 15: the changes view (issue 20): snapshot.changes pages the changed captures of all
      *    links newest first, through this partial index (a few rows among many). */
     "CREATE INDEX snapshots_changed ON snapshots(id) WHERE change_changed = 1;",
+    /* 16: merges remembered (issue 23). A tag merged or renamed away leaves its key here,
+     *    pointing at the tag it went into, so an import or a filter that still says the
+     *    old name finds the new tag. A key is a live tag's or an alias's, never both
+     *    (tags.c keeps that); chains are resolved when written, so tag_id is always the
+     *    live tag, and deleting it deletes its aliases. name: the old spelling, shown. */
+    "CREATE TABLE tag_aliases ("
+    "  key TEXT PRIMARY KEY,"
+    "  name TEXT NOT NULL,"
+    "  tag_id INTEGER NOT NULL REFERENCES tags(id) ON DELETE CASCADE) WITHOUT ROWID;"
+    "CREATE INDEX tag_aliases_by_tag ON tag_aliases(tag_id);",
 };
 
 int store_schema_code(store_t *s, int version)

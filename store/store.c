@@ -105,8 +105,13 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_LINK_DELETE] = "DELETE FROM links WHERE id = ?1",
     [ST_LINK_TOUCH] = "UPDATE links SET updated_at = ?2 WHERE id = ?1",
     [ST_LINK_SET_SNAPSHOT] = "UPDATE links SET last_snapshot_id = ?2 WHERE id = ?1",
-    [ST_TAG_INSERT] = "INSERT INTO tags(name, key) VALUES (?1, ?2) ON CONFLICT(key) DO NOTHING",
-    [ST_TAG_BY_KEY] = "SELECT id, name, count FROM tags WHERE key = ?1",
+    /* an alias's key names its tag (schema 14): never a tag of its own */
+    [ST_TAG_INSERT] = "INSERT INTO tags(name, key) SELECT ?1, ?2 WHERE NOT EXISTS (SELECT 1 "
+                      "FROM tag_aliases WHERE key = ?2) ON CONFLICT(key) DO NOTHING",
+    /* the fourth column: 1 when the key is the tag's own, 0 when it is an alias of it */
+    [ST_TAG_BY_KEY] = "SELECT id, name, count, 1 FROM tags WHERE key = ?1 UNION ALL "
+                      "SELECT t.id, t.name, t.count, 0 FROM tag_aliases a JOIN tags t "
+                      "ON t.id = a.tag_id WHERE a.key = ?1 LIMIT 1",
     [ST_LINK_TAG_INSERT] = "INSERT OR IGNORE INTO link_tags(link_id, tag_id) VALUES (?1, ?2)",
     [ST_LINK_TAG_DELETE] = "DELETE FROM link_tags WHERE link_id = ?1 AND tag_id = ?2",
     [ST_SNAPSHOT_INSERT] = "INSERT INTO snapshots(link_id, state, attempt, created_at) "

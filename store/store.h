@@ -519,6 +519,17 @@ int store_tag_rename(store_t *s, const char *from, const char *to, store_tag_t *
 int store_tag_merge(store_t *s, const char *const *from, size_t nfrom, const char *into,
                     store_tag_t *out);
 int store_tag_delete(store_t *s, const char *name, store_tag_t *deleted);
+/* An old tag name a merge or rename left pointing at the tag it went into (schema 14).
+ * Every lookup by name (link.add, link.tag, filters, watches, imports) goes through it. */
+typedef struct {
+    char alias[STORE_MAX_TAG_BYTES + 1];   /* the old name as it was written */
+    char tag[STORE_MAX_TAG_BYTES + 1];     /* the live tag it names */
+} store_tag_alias_t;
+/* Every alias, by tag then alias. *out is malloc'ed. */
+int store_tag_aliases(store_t *s, store_tag_alias_t **out, size_t *n);
+/* Drops the alias `name` (matched by key), so the name can be a tag of its own again;
+ * *dropped says which. STORE_ENOTFOUND when it is not an alias. */
+int store_tag_unalias(store_t *s, const char *name, store_tag_alias_t *dropped);
 
 /* ---- chart data (charts.c) ---------------------------------------------------------- */
 

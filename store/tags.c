@@ -1,7 +1,8 @@
 /* tags.c -- the tag vocabulary: list by count, rename (onto an existing tag merges; a
- * case-only rename changes how it is shown), merge several into one, delete. Counts are
- * kept by triggers on link_tags, and a tag whose count reaches zero is removed by them.
- * Callers provide the transaction. */
+ * case-only rename changes how it is shown), merge several into one, delete, and the
+ * aliases a merge or rename leaves (schema 14: the old key names the tag it went into).
+ * Counts are kept by triggers on link_tags, and a tag whose count reaches zero is removed
+ * by them (its aliases with it). Callers provide the transaction. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,9 +51,12 @@ int store_tag_key_or_fail(store_t *s, const char *name, char *key)
     return STORE_OK;
 }
 
-/* Looks a tag up by raw name. *id 0 when absent. Every public function here may delete or
- * re-key tags, so each starts by forgetting the connection's cached tag ids. */
-static int find(store_t *s, const char *raw, char *name, char *key, int64_t *id, int64_t *count)
+/* Looks a tag up by raw name, through an alias unless `own` (then only a tag whose own key
+ * it is: what rename, merge and delete act on, so deleting an old name never deletes the
+ * tag it became). *id 0 when absent. Every public function here may delete or re-key
+ * tags, so each starts by forgetting the connection's cached tag ids. */
+static int find_as(store_t *s, const char *raw, int own, char *name, char *key, int64_t *id,
+                   int64_t *count)
 {
     char err[256];
     if (store_normalize_tag(raw, name, STORE_MAX_TAG_BYTES + 1, err, sizeof err) != STORE_OK)
@@ -66,7 +70,7 @@ static int find(store_t *s, const char *raw, char *name, char *key, int64_t *id,
     sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
     rc = sqlite3_step(st);
     *id = 0;
-    if (rc == SQLITE_ROW) {
+    if (rc == SQLITE_ROW && (!own || sqlite3_column_int(st, 3))) {
         *id = sqlite3_column_int64(st, 0);
         snprintf(name, STORE_MAX_TAG_BYTES + 1, "%s", sqlite3_column_text(st, 1));
         if (count)
@@ -76,6 +80,11 @@ static int find(store_t *s, const char *raw, char *name, char *key, int64_t *id,
     if (rc != SQLITE_ROW && rc != SQLITE_DONE)
         return store_fail_sqlite(s, rc, "find tag");
     return STORE_OK;
+}
+
+static int find(store_t *s, const char *raw, char *name, char *key, int64_t *id, int64_t *count)
+{
+    return find_as(s, raw, 0, name, key, id, count);
 }
 
 static int exec_ids(store_t *s, const char *sql, int64_t a, int64_t b)
@@ -97,10 +106,21 @@ int store_tag_find(store_t *s, const char *raw, char *name, int64_t *id)
     return find(s, raw, name, key, id, NULL);
 }
 
-/* Moves every link of tag `from` onto tag `into` and drops `from`. */
-static int move_links(store_t *s, int64_t from, int64_t into)
+/* Moves every link of tag `from` onto tag `into` and drops `from`. With `remember`,
+ * `from`'s key becomes an alias of `into` and so do `from`'s own aliases (a chain is
+ * resolved here, so an alias always names a live tag); the migration of schema 5, which
+ * runs before the aliases' table exists, passes 0. */
+static int move_links(store_t *s, int64_t from, int64_t into, int remember)
 {
-    int rc = exec_ids(s, "INSERT OR IGNORE INTO link_tags(link_id, tag_id) "
+    int rc = STORE_OK;
+    if (remember)
+        rc = exec_ids(s, "UPDATE tag_aliases SET tag_id = ?2 WHERE tag_id = ?1", from, into);
+    if (!rc && remember)
+        rc = exec_ids(s, "INSERT INTO tag_aliases(key, name, tag_id) SELECT key, name, ?2 "
+                         "FROM tags WHERE id = ?1 ON CONFLICT(key) DO UPDATE SET "
+                         "tag_id = excluded.tag_id, name = excluded.name", from, into);
+    if (!rc)
+        rc = exec_ids(s, "INSERT OR IGNORE INTO link_tags(link_id, tag_id) "
                          "SELECT link_id, ?2 FROM link_tags WHERE tag_id = ?1", from, into);
     if (!rc)   /* before `from` can go: its watch follows it */
         rc = store_watch_move_tag(s, from, into);
@@ -109,6 +129,89 @@ static int move_links(store_t *s, int64_t from, int64_t into)
     if (!rc)
         rc = exec_ids(s, "DELETE FROM tags WHERE id = ?1 AND ?2 = ?2", from, into);
     return rc;
+}
+
+/* Drops the alias `key` when there is one; *dropped (may be NULL) 1 if there was. */
+static int set_alias(store_t *s, const char *key, int64_t *dropped)
+{
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v2(s->db, "DELETE FROM tag_aliases WHERE key = ?1", -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return store_fail_sqlite(s, rc, "drop tag alias");
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return store_fail_sqlite(s, rc, "drop tag alias");
+    if (dropped)
+        *dropped = sqlite3_changes(s->db);
+    return STORE_OK;
+}
+
+/* The tag not found as a tag of its own: an alias says so, and how to free the name. */
+static int fail_not_own(store_t *s, const char *raw, const char *name)
+{
+    char tname[STORE_MAX_TAG_BYTES + 1], key[STORE_MAX_TAG_KEY_BYTES + 1];
+    int64_t id;
+    if (find(s, raw, tname, key, &id, NULL) == STORE_OK && id)
+        return store_fail(s, STORE_ENOTFOUND, "tag '%s' is an alias of '%s' (merged into it); "
+                          "`linksnap tag-unalias %s` makes it a name of its own again", name,
+                          tname, name);
+    return store_fail(s, STORE_ENOTFOUND, "tag '%s' not found", name);
+}
+
+int store_tag_aliases(store_t *s, store_tag_alias_t **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v2(s->db, "SELECT a.name, t.name FROM tag_aliases a JOIN tags t "
+                                       "ON t.id = a.tag_id ORDER BY t.key, a.key", -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return store_fail_sqlite(s, rc, "list tag aliases");
+    size_t cap = 0;
+    store_tag_alias_t *v = NULL;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (STORE_GROW(v, *n, cap, 16)) {
+            free(v);
+            sqlite3_finalize(st);
+            *n = 0;
+            return store_fail(s, STORE_ENOMEM, "out of memory");
+        }
+        snprintf(v[*n].alias, sizeof v[*n].alias, "%s", sqlite3_column_text(st, 0));
+        snprintf(v[*n].tag, sizeof v[*n].tag, "%s", sqlite3_column_text(st, 1));
+        (*n)++;
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        free(v);
+        *n = 0;
+        return store_fail_sqlite(s, rc, "list tag aliases");
+    }
+    *out = v;
+    return STORE_OK;
+}
+
+int store_tag_unalias(store_t *s, const char *raw, store_tag_alias_t *dropped)
+{
+    store_tag_cache_clear(s);
+    char name[STORE_MAX_TAG_BYTES + 1], key[STORE_MAX_TAG_KEY_BYTES + 1];
+    int64_t id, n = 0;
+    int rc = find(s, raw, name, key, &id, NULL);
+    if (rc)
+        return rc;
+    char shown[STORE_MAX_TAG_BYTES + 1], err[256];
+    if (store_normalize_tag(raw, shown, sizeof shown, err, sizeof err) != STORE_OK)
+        return store_fail(s, STORE_EINVAL, "%s", err);
+    if ((rc = set_alias(s, key, &n)))
+        return rc;
+    if (!n)
+        return store_fail(s, STORE_ENOTFOUND, id ? "'%s' is a tag, not an alias (`linksnap "
+                          "tag-aliases` lists them)" : "'%s' is not an alias (`linksnap "
+                          "tag-aliases` lists them)", shown);
+    snprintf(dropped->alias, sizeof dropped->alias, "%s", shown);
+    snprintf(dropped->tag, sizeof dropped->tag, "%s", name);
+    return STORE_OK;
 }
 
 static int fill_out(store_t *s, const char *key, store_tag_t *out)
@@ -129,11 +232,11 @@ int store_tag_rename(store_t *s, const char *from, const char *to, store_tag_t *
     char fname[STORE_MAX_TAG_BYTES + 1], fkey[STORE_MAX_TAG_KEY_BYTES + 1];
     char tname[STORE_MAX_TAG_BYTES + 1], tkey[STORE_MAX_TAG_KEY_BYTES + 1], err[256];
     int64_t fid, tid;
-    int rc = find(s, from, fname, fkey, &fid, NULL);
+    int rc = find_as(s, from, 1, fname, fkey, &fid, NULL);
     if (rc)
         return rc;
     if (!fid)
-        return store_fail(s, STORE_ENOTFOUND, "tag '%s' not found", fname);
+        return fail_not_own(s, from, fname);
     if (store_normalize_tag(to, tname, sizeof tname, err, sizeof err) != STORE_OK)
         return store_fail(s, STORE_EINVAL, "%s", err);
     if ((rc = store_tag_key_or_fail(s, tname, tkey)))
@@ -154,11 +257,17 @@ int store_tag_rename(store_t *s, const char *from, const char *to, store_tag_t *
     char tname2[STORE_MAX_TAG_BYTES + 1], tkey2[STORE_MAX_TAG_KEY_BYTES + 1];
     if ((rc = find(s, tname, tname2, tkey2, &tid, NULL)))
         return rc;
-    if (tid) {
-        if ((rc = move_links(s, fid, tid)))
+    if (tid && tid != fid) {   /* another tag, or an alias of one: merge into it */
+        if ((rc = move_links(s, fid, tid, 1)))
             return rc;
         return fill_out(s, tname2, out);
     }
+    /* a new name (or one of this tag's own aliases, which stops being one): the old key
+     * becomes an alias */
+    if ((rc = set_alias(s, tkey, NULL)) ||
+        (rc = exec_ids(s, "INSERT INTO tag_aliases(key, name, tag_id) SELECT key, name, id "
+                          "FROM tags WHERE id = ?1 AND ?2 = ?2 ON CONFLICT(key) DO NOTHING", fid, 0)))
+        return rc;
     sqlite3_stmt *st;
     if ((rc = sqlite3_prepare_v2(s->db, "UPDATE tags SET name = ?2, key = ?3 WHERE id = ?1", -1, &st, NULL)) != SQLITE_OK)
         return store_fail_sqlite(s, rc, "rename tag");
@@ -183,7 +292,7 @@ int store_tag_merge(store_t *s, const char *const *from, size_t nfrom, const cha
     if (store_normalize_tag(into, iname, sizeof iname, err, sizeof err) != STORE_OK)
         return store_fail(s, STORE_EINVAL, "%s", err);
     for (size_t i = 0; i < nfrom; i++) {
-        if ((rc = find(s, from[i], name, key, &fid, NULL)))
+        if ((rc = find_as(s, from[i], 1, name, key, &fid, NULL)))
             return rc;
         found += fid != 0;
     }
@@ -200,15 +309,16 @@ int store_tag_merge(store_t *s, const char *const *from, size_t nfrom, const cha
     sqlite3_reset(st);
     if (rc != SQLITE_DONE)
         return store_fail_sqlite(s, rc, "merge tags");
-    if ((rc = find(s, iname, name, key, &iid, NULL)))
+    if ((rc = find(s, iname, name, key, &iid, NULL)))   /* into may be an alias: its tag */
         return rc;
     for (size_t i = 0; i < nfrom; i++) {
-        if ((rc = find(s, from[i], name, key, &fid, NULL)))
+        char fname[STORE_MAX_TAG_BYTES + 1], fkey[STORE_MAX_TAG_KEY_BYTES + 1];
+        if ((rc = find_as(s, from[i], 1, fname, fkey, &fid, NULL)))
             return rc;
-        if (fid && fid != iid && (rc = move_links(s, fid, iid)))
+        if (fid && fid != iid && (rc = move_links(s, fid, iid, 1)))
             return rc;
     }
-    return fill_out(s, iname, out);
+    return fill_out(s, name, out);
 }
 
 int store_tag_delete(store_t *s, const char *name, store_tag_t *deleted)
@@ -216,11 +326,11 @@ int store_tag_delete(store_t *s, const char *name, store_tag_t *deleted)
     store_tag_cache_clear(s);
     char tname[STORE_MAX_TAG_BYTES + 1], key[STORE_MAX_TAG_KEY_BYTES + 1];
     int64_t id, count = 0;
-    int rc = find(s, name, tname, key, &id, &count);
+    int rc = find_as(s, name, 1, tname, key, &id, &count);
     if (rc)
         return rc;
     if (!id)
-        return store_fail(s, STORE_ENOTFOUND, "tag '%s' not found", tname);
+        return fail_not_own(s, name, tname);
     snprintf(deleted->name, sizeof deleted->name, "%s", tname);
     deleted->count = count;
     if ((rc = exec_ids(s, "DELETE FROM link_tags WHERE tag_id = ?1 AND ?2 = ?2", id, 0)))
@@ -319,7 +429,7 @@ int store_tags_rekey(store_t *s)
     if ((rc = rekey_pairs(s, &pairs, &n)))
         goto done;
     for (size_t i = 0; i < n; i++)
-        if ((rc = move_links(s, pairs[i].from, pairs[i].into)))
+        if ((rc = move_links(s, pairs[i].from, pairs[i].into, 0)))
             goto done;
     /* two passes: no key is unique-checked against a neighbour's old key mid-update (a
      * control character never appears in a tag) */

@@ -205,7 +205,7 @@ TEST(date_ticks_do_not_collide)
     raster_scene_t s;
     raster_scene_init(&s, 1200, 440, raster_rgba(255, 255, 255, 255));
     char err[256];
-    chart_ctx_t c = {&s, chart_theme(), 1200, 440, 1, err, sizeof err, 0, CHARTS_LANG_EN, 0, 0};
+    chart_ctx_t c = {&s, chart_theme(CHARTS_THEME_LIGHT), 1200, 440, 1, err, sizeof err, 0, CHARTS_LANG_EN, 0, 0};
     struct { size_t days; double day_w; size_t min, max; } cases[] = {
         {7, 160, 7, 7},      /* every day */
         {90, 12.5, 12, 14},  /* weekly */
@@ -733,7 +733,72 @@ TEST(narrow_layouts_adapt)
     return 0;
 }
 
+/* ---- the dark theme ------------------------------------------------------------------- */
+
+/* The share of pixels of a PNG chart darker than luma 48, and its corner pixel's luma. */
+static int dark_share(const buf_t *png, double *share, int *corner)
+{
+    test_image_t img;
+    ASSERT_EQ(test_png_decode(png->data, png->len, &img), 0);
+    size_t dark = 0, n = (size_t)img.w * (size_t)img.h;
+    for (size_t i = 0; i < n; i++) {
+        const uint8_t *p = img.px + 4 * i;
+        dark += (p[0] * 299 + p[1] * 587 + p[2] * 114) / 1000 < 48;
+    }
+    *share = (double)dark / (double)n;
+    *corner = (img.px[0] * 299 + img.px[1] * 587 + img.px[2] * 114) / 1000;
+    free(img.px);
+    return 0;
+}
+
+TEST(dark_theme_draws_on_dark)
+{
+    static int64_t ok[90], partial[90], failed[90];
+    sample_days(ok, 90, 2);
+    sample_days(partial, 90, 3);
+    sample_days(failed, 90, 4);
+    charts_outcomes_data_t o = {AUG_28_2026, ok, partial, failed, 90, 0, NULL};
+    charts_tags_data_t t = sample_tags();
+    const void *data[] = {&o, &t};
+    const charts_kind_t kinds[] = {CHARTS_OUTCOMES, CHARTS_TAGS};
+    charts_theme_t th;
+    ASSERT_EQ(charts_theme_parse("dark", &th), 0);
+    ASSERT_EQ(th, CHARTS_THEME_DARK);
+    ASSERT_EQ(charts_theme_parse("dim", &th), -EINVAL);
+    for (size_t k = 0; k < 2; k++) {
+        charts_request_t r;
+        charts_request_init(&r, kinds[k]);
+        r.width = 600;
+        r.height = 320;
+        r.scale = 2;
+        char err[256];
+        buf_t light, dark;
+        buf_init(&light, 0);
+        buf_init(&dark, 0);
+        ASSERT_EQ(charts_render(&r, data[k], CHARTS_PNG, &light, err, sizeof err), 0);
+        r.theme = CHARTS_THEME_DARK;
+        ASSERT_EQ(charts_render(&r, data[k], CHARTS_PNG, &dark, err, sizeof err), 0);
+        double ls, ds;
+        int lc, dc;
+        ASSERT_EQ(dark_share(&light, &ls, &lc), 0);
+        ASSERT_EQ(dark_share(&dark, &ds, &dc), 0);
+        ASSERT_MSG(lc > 240 && dc < 32, "corners: light %d, dark %d", lc, dc);
+        /* the background is dark; bars, text and lines are what is not */
+        ASSERT_MSG(ds > 0.6 && ls < 0.05, "dark pixels: light %.3f, dark %.3f", ls, ds);
+        ASSERT(ds < 0.995);   /* something is drawn on it */
+        /* the SVG takes the same colours */
+        buf_reset(&dark);
+        ASSERT_EQ(charts_render(&r, data[k], CHARTS_SVG, &dark, err, sizeof err), 0);
+        ASSERT(strstr(dark.data, "#111418") != NULL);
+        ASSERT(strstr(dark.data, "#ffffff") == NULL);
+        buf_free(&light);
+        buf_free(&dark);
+    }
+    return 0;
+}
+
 TEST_LIST = {
+    TEST_ENTRY(dark_theme_draws_on_dark),
     TEST_ENTRY(golden_page_sizes_languages_scales),
     TEST_ENTRY(no_text_below_11px_at_any_page_size),
     TEST_ENTRY(languages_and_exact_numbers),

@@ -1,5 +1,5 @@
 /* test_charts_threads.c -- many renders at once: 8 threads x 500 renders of different
- * charts (every kind, PNG and SVG, several sizes and scales, one invalid request),
+ * charts (every kind, PNG and SVG, several sizes and scales, both themes, one invalid request),
  * each output compared byte for byte with the same chart rendered on one thread first.
  * The font cache is emptied before the threads start, so they also race to fill it.
  *
@@ -83,7 +83,12 @@ static void make_jobs(void)
     add_job(CHARTS_OUTCOMES, &oc_data, CHARTS_PNG, 1200, 440, 1, CHARTS_STYLE_AUTO);
     add_job(CHARTS_OUTCOMES, &oc_data, CHARTS_SVG, 640, 360, 1, CHARTS_STYLE_AUTO);
     add_job(CHARTS_OUTCOMES, &oc_data, CHARTS_PNG, 320, 240, 2, CHARTS_STYLE_AUTO);
-    add_job(CHARTS_TAGS, &tags_data, CHARTS_PNG, 100, 440, 1, CHARTS_STYLE_AUTO); /* invalid */
+    /* the dark theme beside the light one: each render picks its own colours */
+    add_job(CHARTS_OUTCOMES, &oc_data, CHARTS_PNG, 600, 320, 1, CHARTS_STYLE_AUTO);
+    jobs[njobs - 1].req.theme = CHARTS_THEME_DARK;
+    add_job(CHARTS_TAGS, &tags_data, CHARTS_SVG, 600, 320, 1, CHARTS_STYLE_AUTO);
+    jobs[njobs - 1].req.theme = CHARTS_THEME_DARK;
+    add_job(CHARTS_TAGS, &tags_data, CHARTS_PNG, 100, 440, 1, CHARTS_STYLE_AUTO); /* invalid, last */
 }
 
 static int run_job(const job_t *j, buf_t *out, char *err, size_t errlen)

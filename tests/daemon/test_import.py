@@ -1,12 +1,17 @@
 """test_import -- import.start/import.get through the real daemon: the real Firefox
 exports with their expected counts and folder tags, every format, invalid lines reported
 by number, re-import idempotence, a 100k-line import while another client keeps being
-answered, bad params and unreadable files."""
+answered, bad params and unreadable files; a merged tag staying merged when the same
+bookmarks come again (tag aliases), and export (CLI and GET /export) read back by the
+import of a fresh daemon."""
+import csv
+import io
 import json
 import os
 import re
 import threading
 import time
+import urllib.request
 
 from linksnap_test import Daemon, RpcError, TestCase, main, SRC
 
@@ -143,6 +148,114 @@ class ImportTests(TestCase):
         self.assertEqual(r["lines"], 100_000)
         self.assertGreater(len(answered), 10)   # the other client kept being served
         self.assertGreaterEqual(self.d.call("daemon.status")["links"], 100_000)
+
+    def test_merged_tag_stays_merged_on_reimport(self):
+        """Issue 23: bookmarks with `kernel`, kernel merged into linux, the same file
+        imported again: no `kernel` tag comes back, the links carry linux."""
+        html = ('<!DOCTYPE NETSCAPE-Bookmark-file-1>\n<DL><p>\n'
+                '<DT><A HREF="https://alias.example/1" TAGS="kernel,drivers">one</A>\n'
+                '<DT><A HREF="https://alias.example/2" TAGS="kernel">two</A>\n</DL><p>\n')
+        more = html.replace("alias.example/2", "alias.example/3")
+        self.assertEqual(self.run_import(content=html)["added"], 2)
+        self.d.call("link.add", {"url": "https://alias.example/0", "tags": ["linux"], "capture": False})
+        out = self.d.cli("tag-merge", "kernel", "--into", "linux")
+        self.assertEqual(out.returncode, 0, out.stderr)
+        r = self.run_import(content=more)
+        self.assertEqual((r["added"], r["existing"]), (1, 1), r)
+        names = [t["name"] for t in self.d.call("tag.list")["tags"]]
+        self.assertNotIn("kernel", names)
+        for i in (1, 2, 3):
+            link = self.d.call("link.get", {"url": "https://alias.example/%d" % i})["link"]
+            self.assertIn("linux", link["tags"], link)
+            self.assertNotIn("kernel", link["tags"], link)
+        # the old name filters, in the CLI too, and is listed as an alias
+        out = self.d.cli("--json", "ls", "-t", "kernel")
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertEqual({l["url"] for l in json.loads(out.stdout)["links"]},
+                         {"https://alias.example/%d" % i for i in range(4)})
+        self.assertEqual(self.d.call("tag.aliases")["aliases"], [{"alias": "kernel", "tag": "linux"}])
+        out = self.d.cli("tag-aliases")
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertRegex(out.stdout, r"kernel\s+linux")
+        # unalias: kernel is free again and becomes a tag of its own
+        out = self.d.cli("tag-unalias", "kernel")
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertIn("kernel no longer names linux", out.stdout)
+        out = self.d.cli("tag-unalias", "kernel")
+        self.assertEqual(out.returncode, 1)
+        self.assertIn("'kernel' is not an alias", out.stderr)
+        self.run_import(content=html)
+        link = self.d.call("link.get", {"url": "https://alias.example/2"})["link"]
+        self.assertEqual(sorted(link["tags"]), ["kernel", "linux"])
+
+    def test_export_reads_back_into_a_fresh_daemon(self):
+        """linksnap export --format netscape, imported by another linksnapd: the same links,
+        titles, descriptions, tags and dates (to the second). GET /export streams the same
+        links as JSON Lines and CSV (RFC 4180, formula cells guarded) as a download."""
+        links = [
+            {"url": "https://exp.example/a", "title": "Fish & <chips> \"quoted\"",
+             "description": "a note, with a comma", "tags": ["exp", "数据库", "two words"]},
+            {"url": "https://exp.example/b?q=1&r=2", "title": "=HYPERLINK(\"x\")",
+             "tags": ["exp", "-minus"]},
+            {"url": "https://exp.example/c", "tags": ["exp"]},
+        ]
+        for l in links:
+            self.d.call("link.add", dict(l, capture=False))
+        self.d.call("link.add", {"url": "https://exp.example/not-exported", "tags": ["other"],
+                                 "capture": False})
+        mine = {l["url"]: l for l in self.d.call("link.list", {"tags_all": ["exp"]})["links"]}
+        self.assertEqual(len(mine), 3)
+        path = os.path.join(self.d.root, "export.html")
+        out = self.d.cli("export", "--format", "netscape", "-o", path, "-t", "exp")
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertIn("exported 3 links", out.stderr)
+        with Daemon() as fresh:
+            iid = fresh.call("import.start", {"path": path, "capture": False})["import_id"]
+            r = wait_import(fresh, iid)
+            self.assertEqual((r["added"], r["invalid"]), (3, 0), r)
+            back = {l["url"]: l for l in fresh.call("link.list", {})["links"]}
+        self.assertEqual(set(back), set(mine))
+        for url, l in mine.items():
+            b = back[url]
+            self.assertEqual(b["title"], l["title"], url)
+            self.assertEqual(b["description"], l["description"], url)
+            self.assertEqual(sorted(b["tags"]), sorted(l["tags"]), url)
+            self.assertEqual(b["created_at"][:19], l["created_at"][:19], url)
+        # over HTTP, with a filter: JSON Lines and CSV, as attachments
+        def get(query):
+            req = urllib.request.Request(self.d.web_url + "/export?" + query,
+                                         headers={"Authorization": "Bearer " + self.d.token})
+            with urllib.request.urlopen(req, timeout=60) as resp:
+                return resp.headers, resp.read().decode()
+        hdrs, body = get("format=jsonl&tags_all=exp&sort=title")
+        self.assertIn("attachment", hdrs["Content-Disposition"])
+        self.assertIn(".jsonl", hdrs["Content-Disposition"])
+        rows = [json.loads(line) for line in body.splitlines()]
+        self.assertEqual({r["url"] for r in rows}, set(mine))
+        self.assertEqual([r["title"] for r in rows],
+                         sorted((l["title"] for l in mine.values()), key=lambda t: (t is None, (t or "").lower())))
+        hdrs, body = get("format=csv&tags_all=exp")
+        self.assertTrue(hdrs["Content-Type"].startswith("text/csv"), hdrs)
+        self.assertIn("\r\n", body)
+        cells = list(csv.DictReader(io.StringIO(body, newline="")))
+        self.assertEqual(len(cells), 3)
+        byurl = {c["url"]: c for c in cells}
+        self.assertEqual(byurl["https://exp.example/b?q=1&r=2"]["title"], "'=HYPERLINK(\"x\")")
+        self.assertIn("'-minus", byurl["https://exp.example/b?q=1&r=2"]["tags"])
+        self.assertEqual(byurl["https://exp.example/a"]["title"], links[0]["title"])
+        # no token, no export; a format it does not write is refused
+        with self.assertRaises(urllib.error.HTTPError) as e:
+            urllib.request.urlopen(self.d.web_url + "/export?format=csv", timeout=30)
+        self.assertEqual(e.exception.code, 401)
+        with self.assertRaises(urllib.error.HTTPError) as e:
+            get("format=xlsx")
+        self.assertEqual(e.exception.code, 400)
+        # a filter link.list refuses: its message, as JSON, not a download
+        with self.assertRaises(urllib.error.HTTPError) as e:
+            get("format=csv&sort=size")
+        self.assertEqual(e.exception.code, 400)
+        self.assertNotIn("Content-Disposition", e.exception.headers)
+        self.assertIn("param 'sort' must be", json.loads(e.exception.read())["error"]["message"])
 
     def test_events(self):
         with self.d.client() as c:

@@ -3,7 +3,9 @@
  * migrations (a v1 file opened by the current binary), refusing a newer or non-database
  * file, the counters, integrity check and online backup. */
 #include <sqlite3.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "store.h"
@@ -103,6 +105,113 @@ TEST(rename_merge_delete)
     ASSERT_EQ(store_stats(s, &st), STORE_OK);
     ASSERT_EQ(st.links, 3);
     ASSERT_EQ(st.tags, 0);
+    store_close(s);
+    return 0;
+}
+
+/* The tags a link carries, joined by commas, for comparing. */
+static const char *link_tags(store_t *s, int64_t id)
+{
+    static char buf[256];
+    store_link_t *l;
+    buf[0] = '\0';
+    if (store_link_get(s, id, &l) != STORE_OK)
+        return "(no link)";
+    for (size_t i = 0; i < l->ntags; i++)
+        snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "%s%s", i ? "," : "", l->tags[i]);
+    store_link_free(l);
+    return buf;
+}
+
+static size_t list_count(store_t *s, const char *tag)
+{
+    const char *all[] = {tag};
+    store_filter_t f = {.all = all, .nall = 1};
+    store_link_t **v;
+    size_t n = 0;
+    int64_t next;
+    if (store_link_list(s, &f, 500, 0, &v, &n, &next) != STORE_OK)
+        return (size_t)-1;
+    store_link_list_free(v, n);
+    return n;
+}
+
+TEST(tag_aliases_follow_merges)
+{
+    store_t *s = open_fresh("aliases.db");
+    ASSERT_NOT_NULL(s);
+    const char *k[] = {"kernel"}, *l[] = {"Linux"}, *o[] = {"os"};
+    int64_t a = add(s, "http://al.example/1", k, 1, NULL);
+    int64_t b = add(s, "http://al.example/2", l, 1, NULL);
+    store_tag_t t;
+    const char *from[] = {"kernel"};
+    ASSERT_EQ(store_tag_merge(s, from, 1, "linux", &t), STORE_OK);
+    ASSERT_STR_EQ(t.name, "Linux");
+    /* the old name, in any case, names the tag it went into: adding, filtering, watching */
+    const char *kk[] = {"KERNEL"};
+    int64_t c = add(s, "http://al.example/3", kk, 1, NULL);
+    ASSERT_STR_EQ(link_tags(s, c), "Linux");
+    ASSERT_EQ(tag_count(s, "kernel"), -1);
+    ASSERT_EQ(tag_count(s, "Linux"), 3);
+    ASSERT_EQ(list_count(s, "kernel"), 3);
+    ASSERT_EQ(store_link_tag(s, a, k, 1, NULL, 0, 2000), STORE_OK);
+    ASSERT_STR_EQ(link_tags(s, a), "Linux");
+    store_watch_t *w = NULL;
+    int created;
+    store_watch_in_t win = {.tag = "kernel", .every_s = 3600, .jitter_s = 0, .threshold = -1,
+                            .now_ms = 1000};
+    ASSERT_EQ(store_watch_set(s, &win, &w, &created), STORE_OK);
+    ASSERT_STR_EQ(w->tag, "Linux");
+    store_watch_free(w);
+    int64_t per_day[1];   /* the links were added at 1000 ms: day 0 */
+    ASSERT_EQ(store_chart_links_per_day(s, 0, 1, "kernel", per_day), STORE_OK);
+    ASSERT_EQ(per_day[0], 3);
+    /* a chain resolves when written: linux renamed to os, kernel now names os */
+    ASSERT_EQ(store_tag_rename(s, "linux", "os", &t), STORE_OK);
+    ASSERT_STR_EQ(t.name, "os");
+    int64_t d = add(s, "http://al.example/4", k, 1, NULL);
+    ASSERT_STR_EQ(link_tags(s, d), "os");
+    store_tag_alias_t *v;
+    size_t n;
+    ASSERT_EQ(store_tag_aliases(s, &v, &n), STORE_OK);
+    ASSERT_EQ(n, 2);
+    ASSERT_STR_EQ(v[0].alias, "kernel");
+    ASSERT_STR_EQ(v[0].tag, "os");
+    ASSERT_STR_EQ(v[1].alias, "Linux");
+    ASSERT_STR_EQ(v[1].tag, "os");
+    free(v);
+    /* an alias is not the tag: deleting or renaming it by the old name is refused */
+    ASSERT_EQ(store_tag_delete(s, "kernel", &t), STORE_ENOTFOUND);
+    ASSERT(strstr(store_errmsg(s), "alias of 'os'") != NULL);
+    ASSERT_EQ(tag_count(s, "os"), 4);
+    /* renaming back onto an old name of its own: that alias goes, no loop forms */
+    ASSERT_EQ(store_tag_rename(s, "os", "linux", &t), STORE_OK);
+    ASSERT_STR_EQ(t.name, "linux");
+    ASSERT_EQ(store_tag_aliases(s, &v, &n), STORE_OK);
+    ASSERT_EQ(n, 2);   /* kernel and os */
+    ASSERT_STR_EQ(v[0].alias, "kernel");
+    ASSERT_STR_EQ(v[1].alias, "os");
+    free(v);
+    ASSERT_STR_EQ(link_tags(s, add(s, "http://al.example/5", o, 1, NULL)), "linux");
+    /* unalias: the name is free to be a tag of its own */
+    store_tag_alias_t gone;
+    ASSERT_EQ(store_tag_unalias(s, "Kernel", &gone), STORE_OK);
+    ASSERT_STR_EQ(gone.alias, "Kernel");
+    ASSERT_STR_EQ(gone.tag, "linux");
+    ASSERT_EQ(store_tag_unalias(s, "kernel", &gone), STORE_ENOTFOUND);
+    ASSERT_EQ(store_tag_unalias(s, "linux", &gone), STORE_ENOTFOUND);
+    ASSERT(strstr(store_errmsg(s), "is a tag, not an alias") != NULL);
+    int64_t e = add(s, "http://al.example/6", k, 1, NULL);
+    ASSERT_STR_EQ(link_tags(s, e), "kernel");
+    ASSERT_EQ(list_count(s, "kernel"), 1);
+    /* deleting a tag deletes its aliases */
+    ASSERT_EQ(store_tag_delete(s, "linux", &t), STORE_OK);
+    ASSERT_EQ(store_tag_aliases(s, &v, &n), STORE_OK);
+    ASSERT_EQ(n, 0);
+    free(v);
+    ASSERT_STR_EQ(link_tags(s, add(s, "http://al.example/7", o, 1, NULL)), "os");
+    ASSERT_EQ(b > 0, 1);
+    ASSERT_EQ(store_integrity_check(s), STORE_OK);
     store_close(s);
     return 0;
 }
@@ -675,6 +784,7 @@ TEST(data_version_moves_once_per_changing_transaction)
 TEST_LIST = {
     TEST_ENTRY(add_merge_and_counts),
     TEST_ENTRY(rename_merge_delete),
+    TEST_ENTRY(tag_aliases_follow_merges),
     TEST_ENTRY(list_filters_and_pagination),
     TEST_ENTRY(capture_enqueues_job_and_snapshot),
     TEST_ENTRY(job_lifecycle),

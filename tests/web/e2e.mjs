@@ -654,6 +654,31 @@ await test('stats charts: drawn for their own size and language, no text below 1
   }
 });
 
+await test('charts: drawn in the page theme, redrawn on events, a rename shown at once', async () => {
+  const page = await newPage({ dark: true, locale: 'en-US', viewport: { width: 1280, height: 900 } });
+  await page.goto(URL_ + '/tags');
+  await waitFor(page, () => document.querySelector('figure.chart .chart-box svg'));
+  const look = () => page.$eval('figure.chart', (f) => ({ theme: f.dataset.theme, renders: Number(f.dataset.renders),
+    bg: f.querySelector('.chart-box svg rect')?.getAttribute('fill'), text: f.querySelector('.chart-box svg').textContent }));
+  let c = await look();
+  assert(c.theme === 'dark' && c.bg === '#111418', 'dark page, dark chart: ' + JSON.stringify(c).slice(0, 200));
+  // the manual switch's attribute wins over the system's preference
+  await page.evaluate(() => { document.documentElement.dataset.theme = 'light'; });
+  await waitFor(page, () => document.querySelector('figure.chart').dataset.theme === 'light');
+  c = await look();
+  assert(c.bg === '#ffffff', 'light switch, light chart: ' + c.bg);
+  // a new link's tag appears without a reload; a rename replaces the old name
+  // (eight links: among the top 20 tags whatever the cases before added)
+  for (let i = 0; i < 8; i++) await addLink(`https://example.com/charts/live/${i}`, ['chartlive']);
+  await waitFor(page, () => document.querySelector('figure.chart .chart-box svg').textContent.includes('chartlive'));
+  await rpc('tag.rename', { from: 'chartlive', to: 'chartrenamed' });
+  await waitFor(page, () => document.querySelector('figure.chart .chart-box svg').textContent.includes('chartrenamed'));
+  c = await look();
+  assert(!c.text.includes('chartlive'), 'the old name is gone from the chart');
+  assert(page.errors.length === 0, page.errors.join('\n'));
+  await page.context().close();
+});
+
 await test('sites page: add a rule with a cookie and a header, see names only, delete it', async () => {
   const page = await newPage({});
   await page.goto(URL_ + '/sites');

@@ -349,8 +349,12 @@ class Http(TestCase):
         st, h, body = http(self.url, path="/chart/timeline.svg?lang=zh&days=7")
         self.assertEqual(st, 200)
         self.assertIn("每日新增链接".encode(), body)
+        # the page's theme: a dark background in the SVG, an unknown theme refused
+        st, h, body = http(self.url, path="/chart/tags.svg?theme=dark")
+        self.assertEqual(st, 200)
+        self.assertIn(b'fill="#111418"', body)
         for q, word in (("scale=abc", "scale"), ("scale=1e400", "scale"), ("lang=fr", "lang"),
-                        ("width=12x", "width")):
+                        ("width=12x", "width"), ("theme=dim", "theme")):
             st, h, body = http(self.url, path="/chart/tags.svg?" + q)
             self.assertEqual(st, 400, q)
             self.assertIn(word, json.loads(body)["error"]["message"], q)

@@ -2,10 +2,23 @@
 // height, devicePixelRatio and the page's language; puts the SVG inline (parsed with
 // DOMParser, never innerHTML, keeping only the elements and attributes our charts use), so
 // every bar and day shows its exact numbers on hover; a table of the same numbers beside
-// it for keyboards and screen readers; asks again whenever the figure's size changes.
+// it for keyboards and screen readers; asks again whenever the figure's size or the
+// page's theme changes (data-theme on <html> when set, else prefers-color-scheme), and
+// when the data may have: link.*, tag.* and job.finished events, gathered for a moment
+// (an import sends thousands), a rename or merge at once so the old name never lingers.
 import { h } from './dom.js';
 import { lang, t } from './i18n.js';
-import { isMissing, rpc } from './api.js';
+import { isMissing, on, rpc } from './api.js';
+
+const DARK = matchMedia('(prefers-color-scheme: dark)');
+const SETTLE_MS = 600;   // events within this of each other make one redraw
+
+// The page's theme: the manual switch's data-theme="light|dark" on <html>, else the system's.
+export function chartTheme() {
+  const set = document.documentElement.dataset.theme;
+  if (set === 'dark' || set === 'light') return set;
+  return DARK.matches ? 'dark' : 'light';
+}
 
 const SVG_NS = 'http://www.w3.org/2000/svg';
 const ELEMENTS = new Set(['svg', 'title', 'rect', 'path', 'text', 'g', 'clipPath']);
@@ -57,21 +70,32 @@ export function chartFigure(kind, q) {
   const box = h('div', { class: 'chart-box' });
   const details = h('details', { class: 'chart-table' }, h('summary', {}, t('chart_table')));
   const fig = h('figure', { class: 'chart', dataset: { kind } }, box, h('figcaption', {}, t('chart_' + kind)), details);
-  let drawn = '', busy = false, again = false;
-  async function draw() {
-    if (!box.isConnected) return;
+  let drawn = '', busy = false, again = false, settle = 0, stale = false;
+  const undo = [];
+  // A figure taken off the page lets go of its watchers at the next thing it hears.
+  function gone() {
+    if (fig.isConnected) return false;
+    undo.splice(0).forEach((f) => f());
+    clearTimeout(settle);
+    return true;
+  }
+  async function draw(force) {
+    if (gone() || !box.isConnected) return;
+    if (force) stale = true;
     // The box's exact width rounded down: the SVG is never wider than its box, so the
     // browser never shrinks it (and its 11 px text) to fit.
     const width = Math.max(200, Math.floor(box.getBoundingClientRect().width));
     const height = chartHeight(width);
     const scale = Math.min(3, Math.max(1, window.devicePixelRatio || 1));
-    const key = `${width}x${height}@${scale}`;
-    if (key === drawn) return;
+    const theme = chartTheme();
+    const key = `${width}x${height}@${scale}/${theme}`;
+    if (key === drawn && !stale) return;
     if (busy) { again = true; return; }
     busy = true;
     drawn = key;
+    stale = false;
     try {
-      const params = { kind, format: 'svg', inline: true, table: true, width, height, scale, lang };
+      const params = { kind, format: 'svg', inline: true, table: true, width, height, scale, lang, theme };
       for (const [k, v] of Object.entries(q || {})) if (v !== '' && v != null) params[k] = k === 'tag' ? v : Number(v);
       const r = await rpc('chart.render', params);
       const doc = new DOMParser().parseFromString(utf8FromBase64(r.data), 'image/svg+xml');
@@ -81,6 +105,8 @@ export function chartFigure(kind, q) {
       const svg = document.importNode(root, true);
       box.replaceChildren(svg);
       fig.dataset.drawn = key;
+      fig.dataset.theme = theme;
+      fig.dataset.renders = String(Number(fig.dataset.renders || 0) + 1);
       details.replaceChildren(details.firstChild, table(kind, r.table || []));
     } catch (e) {
       box.replaceChildren(h('p', { class: 'muted placeholder' }, isMissing(e) ? t('chart_missing') : e.message));
@@ -88,7 +114,22 @@ export function chartFigure(kind, q) {
     busy = false;
     if (again) { again = false; draw(); }
   }
-  new ResizeObserver(() => draw()).observe(box);
+  const sized = new ResizeObserver(() => draw());
+  sized.observe(box);
+  undo.push(() => sized.disconnect());
+  const themed = new MutationObserver(() => draw());
+  themed.observe(document.documentElement, { attributes: true, attributeFilter: ['data-theme'] });
+  undo.push(() => themed.disconnect());
+  const sys = () => draw();
+  DARK.addEventListener('change', sys);
+  undo.push(() => DARK.removeEventListener('change', sys));
+  const later = (ev) => {
+    if (gone() || ev.topic === 'tag.renamed' || ev.topic === 'tag.merged') return;   // drawn at once below
+    clearTimeout(settle);
+    settle = setTimeout(() => draw(true), SETTLE_MS);
+  };
+  for (const topic of ['link', 'tag', 'job.finished']) undo.push(on(topic, later));
+  for (const topic of ['tag.renamed', 'tag.merged']) undo.push(on(topic, () => { if (!gone()) draw(true); }));
   // A changed devicePixelRatio (zoom, another screen) also asks again.
   const watchDpr = () => matchMedia(`(resolution: ${window.devicePixelRatio}dppx)`).addEventListener('change', () => { draw(); watchDpr(); }, { once: true });
   watchDpr();
