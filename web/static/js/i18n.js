@@ -54,6 +54,10 @@ const zh = {
   i_lines: '行数', i_added: '新增', i_existing: '已存在', i_invalid: '无效', i_line: '行', i_reason: '原因',
   import_pick: '请选择文件',
   login_heading: '需要访问令牌', login_token: '访问令牌', login_submit: '登录', login_wrong: '令牌不正确',
+  // the shot viewer (viewer.js, page_detail.js)
+  v_open: '查看大图', v_fit: '适应宽度', v_actual: '原始大小 (100%)', v_double: '放大到 200%', v_zoom_in: '放大',
+  v_zoom_out: '缩小', v_png: 'PNG 原图', v_close: '关闭', v_label: '截图查看器', v_tools: '缩放', v_pane: '截图（可滚动）',
+  v_keys: '+ / − 缩放 · 0 原始大小 · F 适应宽度 · 方向键移动 · Esc 关闭',
   error: '出错了：{m}', lang_switch: 'English', lang_label: '切换到英文',
 };
 const en = {
@@ -112,6 +116,10 @@ const en = {
   i_lines: 'Lines', i_added: 'Added', i_existing: 'Existing', i_invalid: 'Invalid', i_line: 'Line', i_reason: 'Reason',
   import_pick: 'Choose a file',
   login_heading: 'Access token needed', login_token: 'Access token', login_submit: 'Log in', login_wrong: 'Wrong token',
+  // the shot viewer (viewer.js, page_detail.js)
+  v_open: 'Full size', v_fit: 'Fit width', v_actual: 'Actual size (100%)', v_double: 'Zoom to 200%', v_zoom_in: 'Zoom in',
+  v_zoom_out: 'Zoom out', v_png: 'PNG file', v_close: 'Close', v_label: 'Screenshot viewer', v_tools: 'Zoom', v_pane: 'Screenshot (scrolls)',
+  v_keys: '+ / − zoom · 0 actual size · F fit width · arrows pan · Esc close',
   error: 'Something failed: {m}', lang_switch: '中文', lang_label: 'Switch to Chinese',
 };
 const dicts = { zh, en };
