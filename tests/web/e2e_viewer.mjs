@@ -53,7 +53,7 @@ export async function viewerCases(env) {
       assert(n === 20, 'tiles in the page: ' + n);
       // the page's own strip loads tiles as they come into view, not all at once
       assert(await page.$eval('.shot img.tile:last-child', (img) => !img.getAttribute('src')), 'the last tile waits');
-      await page.click('.shot img.tile');
+      await page.click('.shot img.tile', { position: { x: 40, y: 40 } });
       await page.waitForSelector('dialog.viewer[open]');
       const first = await page.evaluate(() => {
         const d = document.querySelector('dialog.viewer'), pane = d.querySelector('.viewer-pane');
