@@ -237,9 +237,9 @@ export async function viewerCases(env) {
       const [zone, offMin] = c.lang === 'zh' ? ['Asia/Shanghai', 480] : ['Asia/Kolkata', 330];
       const page = await open(c, zone);
       await page.goto(url + `/links/${link.id}`);
-      await page.waitForSelector(`table.history tr[data-snapshot-id="${older}"] time`);
+      await page.waitForSelector(`table.history tr[data-snapshot-id="${older}"]`);
       const rows = await page.$$eval('table.history tbody tr', (trs) => trs.map((tr) => ({ id: Number(tr.dataset.snapshotId),
-        text: tr.querySelector('time').textContent, current: tr.getAttribute('aria-current'), bg: getComputedStyle(tr).backgroundColor })));
+        text: tr.querySelector('td').textContent, current: tr.getAttribute('aria-current'), bg: getComputedStyle(tr).backgroundColor })));
       for (const r of rows) {
         const s = snaps.find((x) => x.id === r.id);
         const local = new Date(new Date(s.created_at).getTime() + offMin * 60000);
