@@ -1,7 +1,8 @@
 // page_detail.js -- one link: the full-page screenshot in lazily loaded tiles (a 30,000 px
-// capture is never decoded at once), the shown snapshot's downloads (PNG, MHTML, PDF, text)
-// and reader view, snapshot history, edit title, description and tags, re-capture, open
-// the original, delete.
+// capture is never decoded at once) that opens in the full-size viewer (viewer.js), the
+// shown snapshot's downloads (PNG, MHTML, PDF, text) and reader view, snapshot history
+// (times to the second, the shown one marked), edit title, description and tags,
+// re-capture, open the original, delete. On a phone the CSS puts the editing above the shot.
 import { h, announce, safeHref, shownUrl, splitTags, toast } from './dom.js';
 import { t, lang, fmtBytes } from './i18n.js';
 import { isMissing, rpc } from './api.js';
