@@ -35,7 +35,7 @@ export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
 
 step "tests (ASan+UBSan): unit and integration"
-ctest --test-dir build-asan --output-on-failure -j"$jobs" --timeout 600
+ctest --test-dir build-asan --output-on-failure -j"$jobs" --timeout 600 -LE slow  # slow: the full e2e matrix, run by hand
 
 step "fuzzing (clang, libFuzzer): a few seconds per harness"
 ctest --test-dir build-clang --output-on-failure -L fuzz --timeout 300

@@ -288,7 +288,7 @@ await test('link detail: tiles of a tall screenshot, history, edit', async () =>
   const page = await newPage();
   await page.goto(URL_ + `/links/${link.id}`);
   await page.waitForSelector('.shot img.tile');
-  const tiles = await page.$$eval('.shot img.tile', (els) => els.map((e) => e.getAttribute('src')));
+  const tiles = await page.$$eval('.shot img.tile', (els) => els.map((e) => e.getAttribute('src') || e.dataset.src));
   assert(tiles.length === 9 && tiles[0] === `/snapshots/${sid}/tile/0.png`, 'tiles: ' + tiles.length);
   assert(await page.isVisible(`table.history tr[data-snapshot-id="${sid}"]`) || await page.isVisible('table.history'), 'history');
   await page.fill('#d-title', '改过的标题');
@@ -919,6 +919,8 @@ await test('the light/dark switch sets data-theme and stays after a reload (zh 3
   assert(page.errors.length === 0, page.errors.join('\n'));
   await page.context().close();
 });
+// the shot viewer, the phone layout, the history's times (e2e_viewer.mjs)
+await (await import('./e2e_viewer.mjs')).viewerCases({ test, browser, session: SESSION, url: URL_, rpc, addLink, fakeSnapshot, waitFor, assert, shotDir, state });
 
 await test('screenshots of every page: light and dark, desktop and phone', async () => {
   const detail = (await rpc('link.list', { tags_all: ['tall'], limit: 1 })).links[0];

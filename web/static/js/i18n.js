@@ -68,6 +68,10 @@ const zh = {
   w_heading: '监视计划', w_none: '还没有监视计划。添加监视的命令：', w_target: '链接或标签',
   w_every: '间隔', w_links: '链接数', w_next: '下次运行', w_last: '上次运行', w_tag: '标签',
   dur_s: '{n} 秒', dur_min: '{n} 分钟', dur_h: '{n} 小时', dur_d: '{n} 天',
+  // the shot viewer (viewer.js, page_detail.js)
+  v_open: '查看大图', v_fit: '适应宽度', v_actual: '原始大小 (100%)', v_double: '放大到 200%', v_zoom_in: '放大',
+  v_zoom_out: '缩小', v_png: 'PNG 原图', v_close: '关闭', v_label: '截图查看器', v_tools: '缩放', v_pane: '截图（可滚动）',
+  v_keys: '+ / − 缩放 · 0 原始大小 · F 适应宽度 · 方向键移动 · Esc 关闭',
   error: '出错了：{m}', lang_switch: 'English', lang_label: '切换到英文',
   // the links total, select all, the bookmarklet, shortcuts and theme (webday23)
   total: '共 {n} 个链接', total_one: '共 1 个链接', sel_all_shown: '全选已显示的',
@@ -151,6 +155,10 @@ const en = {
   w_heading: 'Watches', w_none: 'No watches yet. Add one with:', w_target: 'Link or tag',
   w_every: 'Every', w_links: 'Links', w_next: 'Next run', w_last: 'Last run', w_tag: 'tag',
   dur_s: '{n} s', dur_min: '{n} min', dur_h: '{n} h', dur_d: '{n} d',
+  // the shot viewer (viewer.js, page_detail.js)
+  v_open: 'Full size', v_fit: 'Fit width', v_actual: 'Actual size (100%)', v_double: 'Zoom to 200%', v_zoom_in: 'Zoom in',
+  v_zoom_out: 'Zoom out', v_png: 'PNG file', v_close: 'Close', v_label: 'Screenshot viewer', v_tools: 'Zoom', v_pane: 'Screenshot (scrolls)',
+  v_keys: '+ / − zoom · 0 actual size · F fit width · arrows pan · Esc close',
   error: 'Something failed: {m}', lang_switch: '中文', lang_label: 'Switch to Chinese',
   // the links total, select all, the bookmarklet, shortcuts and theme (webday23)
   total: '{n} links', total_one: '1 link', sel_all_shown: 'Select all shown',

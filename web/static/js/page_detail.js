@@ -1,32 +1,48 @@
 // page_detail.js -- one link: the full-page screenshot in lazily loaded tiles (a 30,000 px
-// capture is never decoded at once), the shown snapshot's downloads (PNG, MHTML, PDF, text)
-// and reader view, snapshot history, edit title, description and tags, re-capture, open
-// the original, delete.
+// capture is never decoded at once) that opens in the full-size viewer (viewer.js), the
+// shown snapshot's downloads (PNG, MHTML, PDF, text) and reader view, snapshot history
+// (times to the second, the shown one marked), edit title, description and tags,
+// re-capture, open the original, delete. On a phone the CSS puts the editing above the shot.
 import { h, announce, safeHref, shownUrl, splitTags, toast } from './dom.js';
-import { t, fmtBytes, fmtDate } from './i18n.js';
+import { t, lang, fmtBytes } from './i18n.js';
 import { isMissing, rpc } from './api.js';
 import { badge, tagField } from './widgets.js';
 import { changeCell } from './page_changes.js';
+import { viewerCssWidth, viewerIsPhone, viewerOpen, viewerTileMeta, viewerTileStrip } from './viewer.js';
 
+// The shot in the page, in tiles that load as they come into view, with a button to the
+// full-size viewer (a click on the shot opens it too) and, on a phone, a toggle between
+// 100% of the shot's CSS width (scrolled sideways; the default there) and fit width.
+// Returns {el, stop}; stop() ends the tile loading when the shot is replaced.
 async function shotView(snap) {
-  const box = h('div', { class: 'shot', 'aria-label': t('detail_shot'), role: 'img' });
+  const box = h('div', { class: 'shot', 'aria-label': t('detail_shot'), role: 'group' });
   if (!snap || !snap.path || !(snap.state === 'ok' || snap.state === 'partial')) {
     box.append(h('p', { class: 'muted' }, t('detail_noshot')));
-    return box;
+    return { el: box, stop: () => {} };
   }
+  let meta;
   try {
-    const res = await fetch(`/snapshots/${snap.id}/tiles.json`, { credentials: 'same-origin' });
-    if (!res.ok) throw new Error((await res.json()).error.message);
-    const meta = await res.json();
-    for (let i = 0; i < meta.count; i++) {
-      const rows = Math.min(meta.tile_height, meta.height - i * meta.tile_height);
-      box.append(h('img', { class: 'tile', src: `/snapshots/${snap.id}/tile/${i}.png`, alt: '',
-        width: meta.width, height: rows, loading: i < 2 ? 'eager' : 'lazy', decoding: 'async' }));
-    }
+    meta = await viewerTileMeta(snap);
   } catch (e) {
     box.append(h('p', { class: 'muted' }, t('error', { m: e.message })));
+    return { el: box, stop: () => {} };
   }
-  return box;
+  const tiles = viewerTileStrip(snap, meta, null);
+  const cssW = viewerCssWidth(snap, meta);
+  const open = h('button', { type: 'button', class: 'shot-open', onclick: () => viewerOpen(snap, meta, { opener: open }) }, t('v_open'));
+  const fitBtn = h('button', { type: 'button', class: 'shot-fit', 'aria-pressed': 'false' }, t('v_fit'));
+  const scroller = h('div', { class: 'shot-scroll' }, tiles.el);
+  tiles.el.style.setProperty('--shot-w', `${cssW}px`);
+  const setFit = (fit) => {
+    box.classList.toggle('fit', fit);
+    box.classList.toggle('actual', !fit);
+    fitBtn.setAttribute('aria-pressed', String(fit));
+  };
+  fitBtn.addEventListener('click', () => setFit(!box.classList.contains('fit')));
+  tiles.el.addEventListener('click', () => viewerOpen(snap, meta, { opener: open }));
+  setFit(!viewerIsPhone());
+  box.append(h('div', { class: 'row wrap shot-bar' }, open, fitBtn), scroller);
+  return { el: box, stop: tiles.stop };
 }
 
 // What the snapshot kept, each format as a download link with its size (the daemon sends
@@ -68,8 +84,25 @@ function shapedBy(f) {
   return parts.join('; ');
 }
 
-function historyTable(snaps, onPick) {
+// A capture's time to the second in the user's time zone (two captures a minute apart
+// must read apart), with the zone's name in the tooltip. One formatter per language.
+const secondFormats = {};
+function fmtSecond(iso) {
+  const d = new Date(iso);
+  if (!iso || Number.isNaN(d.getTime())) return h('span', {}, '');
+  secondFormats[lang] ||= new Intl.DateTimeFormat(lang === 'zh' ? 'zh-CN' : 'en', {
+    year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit',
+  });
+  const f = secondFormats[lang];
+  return h('time', { datetime: d.toISOString(), title: f.resolvedOptions().timeZone }, f.format(d));
+}
+
+// The captures of the link, newest first; the one shown is marked (aria-current). On a
+// phone the CSS turns each row into a card, each cell labelled by its column (data-label).
+function historyTable(snaps, shown, onPick) {
   const timings = (x) => (x ? ['navigate_ms', 'wait_ms', 'capture_ms', 'encode_ms'].map((k) => x[k] ?? '–').join(' / ') : '');
+  const cols = ['h_when', 'h_state', 'h_http', 'h_size', 'h_final', 'h_timings', 'h_shaped', 'h_error'];
+  const cell = (i, props, ...kids) => h('td', { ...props, 'data-label': t(cols[i]) }, ...kids.filter((k) => k !== ''));
   return h('table', { class: 'history' },
     h('thead', {}, h('tr', {}, ['h_when', 'h_state', 'h_change', 'h_http', 'h_size', 'h_final', 'h_timings', 'h_shaped', 'h_error'].map((k) => h('th', { scope: 'col' }, t(k))))),
     h('tbody', {}, snaps.map((s) => h('tr', { dataset: { snapshotId: String(s.id) } },
@@ -82,6 +115,16 @@ function historyTable(snaps, onPick) {
       h('td', {}, timings(s.timings)),
       h('td', { class: 'shaped' }, shapedBy(s.fidelity)),
       h('td', { class: 'err' }, s.error ?? '')))));
+    h('thead', {}, h('tr', {}, cols.map((k) => h('th', { scope: 'col' }, t(k))))),
+    h('tbody', {}, snaps.map((s) => h('tr', { dataset: { snapshotId: String(s.id) }, 'aria-current': shown && s.id === shown.id ? 'true' : null },
+      cell(0, {}, h('button', { type: 'button', class: 'linkish', onclick: () => onPick(s) }, fmtSecond(s.created_at))),
+      cell(1, {}, badge(s.state, s.http_status)),
+      cell(2, {}, s.http_status ?? ''),
+      cell(3, {}, s.width && s.height ? `${s.width}×${s.height}${s.truncated ? ' ✂' : ''}` : ''),
+      cell(4, { class: 'url' }, s.display_final_url ?? s.final_url ?? ''),
+      cell(5, {}, timings(s.timings)),
+      cell(6, { class: 'shaped' }, shapedBy(s.fidelity)),
+      cell(7, { class: 'err' }, s.error ?? '')))));
 }
 
 export async function pageDetail(main, ctx, id) {
@@ -114,13 +157,19 @@ export async function pageDetail(main, ctx, id) {
     document.title = `${heading.textContent} · linksnap`;
   }
 
+  let shot = { stop: () => {} };
+  ctx.cleanup(() => { shot.stop(); for (const d of document.querySelectorAll('dialog.viewer')) d.close(); });
   async function paintShots(pick) {
     let snaps = link.last_snapshot ? [link.last_snapshot] : [];
     try { snaps = (await rpc('snapshot.list', { link_id: id })).snapshots; } catch (e) { if (!isMissing(e)) throw e; }
-    const current = pick || snaps.find((s) => s.state === 'ok' || s.state === 'partial') || snaps[0];
-    shotBox.replaceChildren(await shotView(current));
+    const current = (pick && snaps.find((s) => s.id === pick.id)) || pick ||
+      snaps.find((s) => s.state === 'ok' || s.state === 'partial') || snaps[0];
+    const next = await shotView(current);
+    shot.stop();
+    shot = next;
+    shotBox.replaceChildren(next.el);
     dlBox.replaceChildren(...[downloadsView(current)].filter(Boolean));
-    histBox.replaceChildren(histBox.firstChild, snaps.length ? historyTable(snaps, (s) => paintShots(s)) : h('p', { class: 'muted' }, t('st_none')));
+    histBox.replaceChildren(histBox.firstChild, snaps.length ? historyTable(snaps, current, (s) => paintShots(s)) : h('p', { class: 'muted' }, t('st_none')));
   }
 
   const form = h('form', { class: 'panel edit' },
