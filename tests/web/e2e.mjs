@@ -126,6 +126,26 @@ async function waitFor(page, fn, arg, timeout = 30000) {
 const waitReady = (page, n = 1) => waitFor(page, (k) => Number(document.body.dataset.linksReady || 0) >= k, n);
 
 // ---- cases -------------------------------------------------------------------------------
+await test('the login box says where the token is, and the token logs in (zh and en)', async () => {
+  for (const [locale, want] of [['zh-CN', '令牌在运行 linksnapd 的机器上'], ['en-US', 'The token is on the machine']]) {
+    // a context without the session cookie: the page asks for the token
+    const ctx = await browser.newContext({ viewport: { width: 390, height: 844 }, locale });
+    const page = await ctx.newPage();
+    await page.goto(URL_ + '/links');
+    await page.waitForSelector('dialog.login-dialog[open]');
+    const hint = await page.textContent('dialog.login-dialog .login-where');
+    assert(hint.startsWith(want) && hint.includes('linksnap web') && hint.includes('http.token'), 'the hint: ' + hint);
+    assert(!hint.includes(TOKEN), 'the hint never shows the token');
+    await page.fill('#token', 'wrong-' + TOKEN);
+    await page.click('dialog.login-dialog button[type=submit]');
+    await waitFor(page, () => document.querySelector('dialog.login-dialog p.error').textContent !== '');
+    await page.fill('#token', TOKEN);
+    await page.click('dialog.login-dialog button[type=submit]');
+    await waitFor(page, () => !document.querySelector('dialog.login-dialog[open]'));
+    await ctx.close();
+  }
+});
+
 await test('add links through the form; duplicates say already saved', async () => {
   const page = await newPage();
   await page.goto(URL_ + '/');

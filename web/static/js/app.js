@@ -92,7 +92,8 @@ function askToken() {
     const input = h('input', { type: 'password', id: 'token', name: 'token', autocomplete: 'current-password', required: true });
     const msg = h('p', { class: 'error', role: 'alert' });
     const form = h('form', { class: 'panel login' },
-      h('h2', {}, t('login_heading')), h('label', { for: 'token' }, t('login_token')), input,
+      h('h2', {}, t('login_heading')), h('p', { class: 'muted login-where' }, t('login_where')),
+      h('label', { for: 'token' }, t('login_token')), input,
       h('button', { type: 'submit', class: 'primary' }, t('login_submit')), msg);
     const dlg = h('dialog', { class: 'login-dialog', 'aria-labelledby': 'login-h' }, form);
     form.querySelector('h2').id = 'login-h';

@@ -54,6 +54,7 @@ const zh = {
   i_lines: '行数', i_added: '新增', i_existing: '已存在', i_invalid: '无效', i_line: '行', i_reason: '原因',
   import_pick: '请选择文件',
   login_heading: '需要访问令牌', login_token: '访问令牌', login_submit: '登录', login_wrong: '令牌不正确',
+  login_where: '令牌在运行 linksnapd 的机器上：在那里运行 linksnap web，它会打印带令牌的登录地址。令牌是配置项 http.token（或 http.token_file 指向的文件），没有设置时在 状态目录/http.token。',
   // changes view and history figures (page_changes.js)
   nav_changes: '新变化', ch_heading: '新变化', ch_open: '查看差异', ch_compare: '与上一次比较',
   ch_pct: '{p} 有变化', ch_unchanged: '无变化', h_change: '变化',
@@ -139,6 +140,7 @@ const en = {
   i_lines: 'Lines', i_added: 'Added', i_existing: 'Existing', i_invalid: 'Invalid', i_line: 'Line', i_reason: 'Reason',
   import_pick: 'Choose a file',
   login_heading: 'Access token needed', login_token: 'Access token', login_submit: 'Log in', login_wrong: 'Wrong token',
+  login_where: 'The token is on the machine that runs linksnapd: run linksnap web there and it prints a login address with the token in it. It is the setting http.token (or the file http.token_file names), else STATE_DIR/http.token.',
   // changes view and history figures (page_changes.js)
   nav_changes: 'Changes', ch_heading: 'Changes', ch_open: 'Show the diff', ch_compare: 'Compare with previous',
   ch_pct: '{p} changed', ch_unchanged: 'unchanged', h_change: 'Change',

@@ -101,30 +101,20 @@ function fmtSecond(iso) {
 // phone the CSS turns each row into a card, each cell labelled by its column (data-label).
 function historyTable(snaps, shown, onPick) {
   const timings = (x) => (x ? ['navigate_ms', 'wait_ms', 'capture_ms', 'encode_ms'].map((k) => x[k] ?? '–').join(' / ') : '');
-  const cols = ['h_when', 'h_state', 'h_http', 'h_size', 'h_final', 'h_timings', 'h_shaped', 'h_error'];
+  const cols = ['h_when', 'h_state', 'h_change', 'h_http', 'h_size', 'h_final', 'h_timings', 'h_shaped', 'h_error'];
   const cell = (i, props, ...kids) => h('td', { ...props, 'data-label': t(cols[i]) }, ...kids.filter((k) => k !== ''));
   return h('table', { class: 'history' },
-    h('thead', {}, h('tr', {}, ['h_when', 'h_state', 'h_change', 'h_http', 'h_size', 'h_final', 'h_timings', 'h_shaped', 'h_error'].map((k) => h('th', { scope: 'col' }, t(k))))),
-    h('tbody', {}, snaps.map((s) => h('tr', { dataset: { snapshotId: String(s.id) } },
-      h('td', {}, h('button', { type: 'button', class: 'linkish', onclick: () => onPick(s) }, fmtDate(s.created_at))),
-      h('td', {}, badge(s.state, s.http_status)),
-      h('td', { class: 'change' }, changeCell(s)),
-      h('td', {}, s.http_status ?? ''),
-      h('td', {}, s.width && s.height ? `${s.width}×${s.height}${s.truncated ? ' ✂' : ''}` : ''),
-      h('td', { class: 'url' }, s.display_final_url ?? s.final_url ?? ''),
-      h('td', {}, timings(s.timings)),
-      h('td', { class: 'shaped' }, shapedBy(s.fidelity)),
-      h('td', { class: 'err' }, s.error ?? '')))));
     h('thead', {}, h('tr', {}, cols.map((k) => h('th', { scope: 'col' }, t(k))))),
     h('tbody', {}, snaps.map((s) => h('tr', { dataset: { snapshotId: String(s.id) }, 'aria-current': shown && s.id === shown.id ? 'true' : null },
       cell(0, {}, h('button', { type: 'button', class: 'linkish', onclick: () => onPick(s) }, fmtSecond(s.created_at))),
       cell(1, {}, badge(s.state, s.http_status)),
-      cell(2, {}, s.http_status ?? ''),
-      cell(3, {}, s.width && s.height ? `${s.width}×${s.height}${s.truncated ? ' ✂' : ''}` : ''),
-      cell(4, { class: 'url' }, s.display_final_url ?? s.final_url ?? ''),
-      cell(5, {}, timings(s.timings)),
-      cell(6, { class: 'shaped' }, shapedBy(s.fidelity)),
-      cell(7, { class: 'err' }, s.error ?? '')))));
+      cell(2, { class: 'change' }, changeCell(s)),
+      cell(3, {}, s.http_status ?? ''),
+      cell(4, {}, s.width && s.height ? `${s.width}×${s.height}${s.truncated ? ' ✂' : ''}` : ''),
+      cell(5, { class: 'url' }, s.display_final_url ?? s.final_url ?? ''),
+      cell(6, {}, timings(s.timings)),
+      cell(7, { class: 'shaped' }, shapedBy(s.fidelity)),
+      cell(8, { class: 'err' }, s.error ?? '')))));
 }
 
 export async function pageDetail(main, ctx, id) {
