@@ -633,6 +633,8 @@ async function chartTexts(page) {
     return { kind: f.dataset.kind, min, texts: texts.length, width: Number(svg.getAttribute('width')),
       box: f.querySelector('.chart-box').clientWidth, hints: svg.querySelectorAll('path > title').length,
       rows: f.querySelectorAll('.chart-table tbody tr').length, title: svg.querySelector('title')?.textContent,
+      heads: [...f.querySelectorAll('.chart-table thead th')].map((th) => th.textContent),
+      cells: [...f.querySelectorAll('.chart-table tbody tr')].map((tr) => tr.children.length),
       innerHTMLFree: !svg.querySelector('script, foreignObject') };
   }));
 }
@@ -656,6 +658,12 @@ await test('stats charts: drawn for their own size and language, no text below 1
         assert(Math.abs(c.width - c.box) <= 1, `${c.kind} drawn for its box: ${c.width} vs ${c.box}`);
         assert(c.hints > 0 && c.rows > 0, `${c.kind}: exact numbers on hover and in the table: ${JSON.stringify(c)}`);
         assert(c.innerHTMLFree, 'nothing executable in the SVG');
+        // the table's columns follow the reply's table_version: outcomes has http_error (v2)
+        assert(c.cells.every((n) => n === c.heads.length), `${c.kind}: every row as wide as the head: ${JSON.stringify(c.heads)}`);
+        if (c.kind === 'outcomes') {
+          assert(c.heads.length === 6 && c.heads[5] === (locale === 'zh-CN' ? 'HTTP 错误' : 'http error'),
+            `${locale}: outcomes columns ${JSON.stringify(c.heads)}`);
+        }
       }
       assert(charts.some((c) => c.title === word), `${locale}: titles in the page's language: ${charts.map((c) => c.title)}`);
       console.log(`     ${locale} ${width} px: smallest text ${charts.map((c) => `${c.kind} ${c.min.toFixed(1)}`).join(', ')} CSS px`);
