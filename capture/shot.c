@@ -434,7 +434,8 @@ static void ignore_start(shot_t *s)
         return;
     }
     if (!s->script_answered) {   /* a stuck page would not answer this either */
-        add_reason(s, "ignore_failed", "ignored elements: not measured (the page's script did not answer)");
+        add_reason(s, "ignore_failed",
+                   "ignored elements: not measured (the page's script did not answer)");
         measure_now(s);
         return;
     }
@@ -497,7 +498,8 @@ static void mhtml_cb(cdp_t *c, json_t *r, const char *err, void *ud)
     } else if (!json_is_string(data) || json_string_length(data) == 0) {
         add_reason(s, "mhtml_failed", "mhtml: the browser sent no snapshot");
     } else if (s->req.mhtml_max && json_string_length(data) > s->req.mhtml_max) {
-        add_reason(s, "mhtml_too_big", "mhtml: %zu MB, over mhtml_max_mb (%zu)", json_string_length(data) >> 20,
+        add_reason(s, "mhtml_too_big", "mhtml: %zu MB, over mhtml_max_mb (%zu)",
+                   json_string_length(data) >> 20,
                    s->req.mhtml_max >> 20);
     } else {
         s->res.mhtml = json_incref(data);
@@ -750,10 +752,10 @@ static void lazy_cb(cdp_t *c, json_t *r, const char *err, void *ud)
                          "web fonts were still loading%s%s%s", fam[0] ? " (" : "", fam,
                          fam[0] ? ")" : "");
         } else if (!strcmp(what, "wait_for")) {
+            const char *sel = s->req.site.wait_for ? s->req.site.wait_for : "";
             add_reason_p(s, SHOT_PARTIAL_OTHER, "wait_for_missing",
-                         json_pack("{s:s}", "selector", s->req.site.wait_for),
-                         "the wait_for selector %.120s did not appear in time",
-                         s->req.site.wait_for);
+                         json_pack("{s:s}", "selector", sel),
+                         "the wait_for selector %.120s did not appear in time", sel);
         }
     }
     measure(s);
@@ -801,7 +803,8 @@ static const char lazy_script[] =
     "   out.pending = imgs.filter((i) => !i.complete).length; if (out.pending) out.cut.push('images'); } }"
     /* fonts: said only when a FontFace is still loading at the cut, by family */
     " if (document.fonts && !await within(document.fonts.ready, endMs)) {"
-    "  const fams = []; try { document.fonts.forEach((f) => { if (f.status === 'loading') fams.push(wf(f.family)); }); } catch (e) {}"
+    "  const fams = [];"
+    "  try { document.fonts.forEach((f) => { if (f.status === 'loading') fams.push(wf(f.family)); }); } catch (e) {}"
     "  if (fams.length) { out.cut.push('fonts'); out.fonts = [...new Set(fams)].slice(0, 8); } }"
     " for (const el of [root, body]) { if (!el) continue; const cs = getComputedStyle(el);"
     "  if (parseFloat(cs.opacity) === 0) { el.style.setProperty('opacity', '1', 'important'); out.revealed = true; }"
@@ -886,7 +889,8 @@ static void wait_poll_cb(uv_timer_t *t)
         if (now >= s->load_until) {
             int secs = (int)((s->load_until - s->started_ms + 500) / 1000);
             add_reason_p(s, SHOT_PARTIAL_OTHER, "load_event", json_pack("{s:i}", "seconds", secs),
-                         "the page did not finish loading: the load event had not fired within %d s", secs);
+                         "the page did not finish loading: the load event had not fired "
+                         "within %d s", secs);
             if (s->requests > 0)
                 add_pending_reason(s, SHOT_PARTIAL_OTHER, "");
             after_wait(s);
@@ -1122,13 +1126,14 @@ void shot_on_event(shot_t *handle, const char *method, json_t *params, const cha
         /* a redirect reuses the request id: it is still the same request in flight (now
          * to the host it was sent on to) */
         const char *rid = json_string_value(json_object_get(params, "requestId"));
-        int counted = !redirect && !(type && (!strcmp(type, "WebSocket") || !strcmp(type, "EventSource")));
+        int counted = !redirect &&
+                      !(type && (!strcmp(type, "WebSocket") || !strcmp(type, "EventSource")));
         if (counted)
             s->requests++;
         if (rid && s->pending && (counted || json_object_get(s->pending, rid))) {
             char host[256];
-            reasons_url_host(json_string_value(json_object_get(json_object_get(params, "request"), "url")),
-                             host, sizeof host);
+            json_t *req = json_object_get(params, "request");
+            reasons_url_host(json_string_value(json_object_get(req, "url")), host, sizeof host);
             if (json_object_set_new(s->pending, rid, json_string(host))) {
                 json_decref(s->pending);   /* out of memory: the count alone, no hosts */
                 s->pending = NULL;
