@@ -23,6 +23,7 @@
 #include "ignore.h"
 #include "pagetext.h"
 #include "postproc.h"
+#include "reasons.h"
 #include "util.h"
 
 /* What a script run in an isolated world gave (run_in_world): its value, or why the world
@@ -48,6 +49,9 @@ struct shot {
     uv_timer_t idle;       /* polls: commit, load, network quiet, the script's answer */
     int idle_closed;
     int requests;          /* page requests in flight (Network events) */
+    json_t *pending;       /* the same requests: request id -> host ("" = none), oldest
+                            * first, to name them in a requests_pending reason; NULL when
+                            * out of memory (the count still holds) */
     int waiting, lazy_sent, lazy_done, grace_used;
     int script_answered;   /* the in-page script came back: the page's thread is alive */
     int started;           /* a URL and its deadline were given (shot_begin, shot_start) */
@@ -81,43 +85,71 @@ struct shot {
 #define SCRIPT_GRACE_MS 1000   /* past waits_until: the in-page script is not answering */
 
 /* Marks the capture partial with one more reason of this kind (the kinds of shot.h: one
- * reason of a kind keeps it, a second kind makes it SHOT_PARTIAL_OTHER). */
-static void add_reason_v(shot_t *s, shot_partial_t kind, const char *fmt, va_list ap)
-    __attribute__((format(printf, 3, 0)));
-static void add_reason_v(shot_t *s, shot_partial_t kind, const char *fmt, va_list ap)
+ * reason of a kind keeps it, a second kind makes it SHOT_PARTIAL_OTHER): its sentence is
+ * appended to partial_reason, and {code, params, text} to reasons (params taken; NULL =
+ * none). Memory running out loses the object, never the sentence. */
+static void add_reason_v(shot_t *s, shot_partial_t kind, const char *code, json_t *params,
+                         const char *fmt, va_list ap) __attribute__((format(printf, 5, 0)));
+static void add_reason_v(shot_t *s, shot_partial_t kind, const char *code, json_t *params,
+                         const char *fmt, va_list ap)
 {
     char one[200];
     vsnprintf(one, sizeof one, fmt, ap);
     size_t n = strlen(s->res.partial_reason);
     snprintf(s->res.partial_reason + n, sizeof s->res.partial_reason - n, "%s%s", n ? "; " : "", one);
+    if (!s->res.reasons)
+        s->res.reasons = json_array();
+    json_t *item = reasons_item(code, params, one);
+    if (!s->res.reasons || json_array_append_new(s->res.reasons, item))
+        json_decref(item);
     if (s->res.partial && s->res.partial_kind != kind)
         kind = SHOT_PARTIAL_OTHER;
     s->res.partial = 1;
     s->res.partial_kind = kind;
 }
 
-static void add_reason(shot_t *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void add_reason(shot_t *s, const char *fmt, ...)
+/* A reason without params (code: docs/capture.md lists them). */
+static void add_reason(shot_t *s, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void add_reason(shot_t *s, const char *code, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    add_reason_v(s, SHOT_PARTIAL_OTHER, fmt, ap);
+    add_reason_v(s, SHOT_PARTIAL_OTHER, code, NULL, fmt, ap);
     va_end(ap);
 }
 
-static void add_reason_not_quiet(shot_t *s, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static void add_reason_not_quiet(shot_t *s, const char *fmt, ...)
+/* A reason with params (taken), of its kind. */
+static void add_reason_p(shot_t *s, shot_partial_t kind, const char *code, json_t *params,
+                         const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+static void add_reason_p(shot_t *s, shot_partial_t kind, const char *code, json_t *params,
+                         const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    add_reason_v(s, SHOT_PARTIAL_NOT_QUIET, fmt, ap);
+    add_reason_v(s, kind, code, params, fmt, ap);
     va_end(ap);
+}
+
+/* requests_pending: how many requests were in flight at the cut and the first distinct
+ * hosts of them (the oldest first), of kind (SHOT_PARTIAL_NOT_QUIET after the load event,
+ * when that is the only thing that was not over). prefix goes before the sentence. */
+static void add_pending_reason(shot_t *s, shot_partial_t kind, const char *prefix)
+{
+    size_t distinct = 0;
+    json_t *hosts = s->pending ? reasons_hosts(s->pending, REASONS_HOSTS_MAX, &distinct) : NULL;
+    char text[180];
+    reasons_requests_text(text, sizeof text, s->requests, hosts, distinct);
+    json_t *params = json_pack("{s:i,s:o,s:I}", "count", s->requests,
+                               "hosts", hosts ? hosts : json_array(), "distinct_hosts",
+                               (json_int_t)distinct);
+    add_reason_p(s, kind, "requests_pending", params, "%s%s", prefix, text);
 }
 
 static void maybe_free(shot_t *s)
 {
     if (s->finished && s->timer_closed && s->idle_closed && s->inflight == 0) {
+        json_decref(s->pending);
         free(s->world_script);
         free(s);
     }
@@ -242,7 +274,7 @@ static void deadline_cb(uv_timer_t *t)
     shot_t *s = t->data;
     if (s->archiving) {
         /* the picture is kept; only the format under way is lost */
-        add_reason(s, "%s: timed out", s->step);
+        add_reason(s, "format_timed_out", "%s: timed out", s->step);
         if (s->pdf_stream[0] && !cdp_is_closed(s->cdp))
             send_cmd(s, "IO.close", json_pack("{s:s}", "handle", s->pdf_stream), s->session,
                      closed_late_cb);
@@ -387,9 +419,9 @@ static void ignore_world_cb(shot_t *s, json_t *value, const char *start_err,
 {
     char why[200];
     if (start_err || run_err)
-        add_reason(s, "ignored elements: %.150s", start_err ? start_err : run_err);
+        add_reason(s, "ignore_failed", "ignored elements: %.150s", start_err ? start_err : run_err);
     else if (!(s->res.ignored = ignore_check(value, s->req.scale, why, sizeof why)))
-        add_reason(s, "ignored elements: %s", why);
+        add_reason(s, "ignore_failed", "ignored elements: %s", why);
     measure_now(s);
 }
 
@@ -402,7 +434,8 @@ static void ignore_start(shot_t *s)
         return;
     }
     if (!s->script_answered) {   /* a stuck page would not answer this either */
-        add_reason(s, "ignored elements: not measured (the page's script did not answer)");
+        add_reason(s, "ignore_failed",
+                   "ignored elements: not measured (the page's script did not answer)");
         measure_now(s);
         return;
     }
@@ -415,18 +448,18 @@ static void text_world_cb(shot_t *s, json_t *value, const char *start_err,
                           const char *run_err)
 {
     if (start_err) {   /* not taken: no time of its own */
-        add_reason(s, "text: could not start: %.120s", start_err);
+        add_reason(s, "text_failed", "text: could not start: %.120s", start_err);
         ignore_start(s);
         return;
     }
     if (run_err) {
-        add_reason(s, "text: %.150s", run_err);
+        add_reason(s, "text_failed", "text: %.150s", run_err);
     } else {
         char why[200];
         s->res.text = pagetext_check(value, s->req.text_max ? s->req.text_max : 2u << 20, why,
                                      sizeof why);
         if (!s->res.text)
-            add_reason(s, "text: %s", why);
+            add_reason(s, "text_failed", "text: %s", why);
     }
     s->res.t_text_ms = (int64_t)(uv_now(s->loop) - s->t_mark);
     s->t_mark = uv_now(s->loop);
@@ -438,7 +471,7 @@ static void text_world_cb(shot_t *s, json_t *value, const char *start_err,
 static void text_start(shot_t *s)
 {
     if (s->req.text && !s->script_answered)   /* a page whose thread is stuck: said, not hidden */
-        add_reason(s, "text: not taken (the page's script did not answer)");
+        add_reason(s, "text_failed", "text: not taken (the page's script did not answer)");
     if (!s->req.text || !s->script_answered) {
         ignore_start(s);
         return;
@@ -461,11 +494,12 @@ static void mhtml_cb(cdp_t *c, json_t *r, const char *err, void *ud)
         return;
     json_t *data = json_object_get(r, "data");
     if (err) {
-        add_reason(s, "mhtml: %.150s", err);
+        add_reason(s, "mhtml_failed", "mhtml: %.150s", err);
     } else if (!json_is_string(data) || json_string_length(data) == 0) {
-        add_reason(s, "mhtml: the browser sent no snapshot");
+        add_reason(s, "mhtml_failed", "mhtml: the browser sent no snapshot");
     } else if (s->req.mhtml_max && json_string_length(data) > s->req.mhtml_max) {
-        add_reason(s, "mhtml: %zu MB, over mhtml_max_mb (%zu)", json_string_length(data) >> 20,
+        add_reason(s, "mhtml_too_big", "mhtml: %zu MB, over mhtml_max_mb (%zu)",
+                   json_string_length(data) >> 20,
                    s->req.mhtml_max >> 20);
     } else {
         s->res.mhtml = json_incref(data);
@@ -501,7 +535,7 @@ static void pdf_close(shot_t *s)
 
 static void pdf_fail(shot_t *s, const char *why)
 {
-    add_reason(s, "pdf: %s", why);
+    add_reason(s, "pdf_failed", "pdf: %s", why);
     pdf_drop(s);
     pdf_close(s);
 }
@@ -556,7 +590,7 @@ static void pdf_read_cb(cdp_t *c, json_t *r, const char *err, void *ud)
     }
     if (json_is_true(json_object_get(r, "eof"))) {
         if (s->res.pdf_len < 5 || memcmp(s->res.pdf, "%PDF-", 5)) {
-            add_reason(s, "pdf: the browser sent something other than a PDF");
+            add_reason(s, "pdf_failed", "pdf: the browser sent something other than a PDF");
             pdf_drop(s);
         }
         pdf_close(s);
@@ -574,7 +608,7 @@ static void pdf_cb(cdp_t *c, json_t *r, const char *err, void *ud)
         return;
     const char *stream = json_string_value(json_object_get(r, "stream"));
     if (err || !stream || strlen(stream) >= sizeof s->pdf_stream) {
-        add_reason(s, "pdf: %.150s", err ? err : "the browser sent no stream");
+        add_reason(s, "pdf_failed", "pdf: %.150s", err ? err : "the browser sent no stream");
         s->res.t_pdf_ms = (int64_t)(uv_now(s->loop) - s->t_mark);
         archive_next(s);
         return;
@@ -619,10 +653,10 @@ static void consent_world_cb(shot_t *s, json_t *value, const char *start_err,
                              const char *run_err)
 {
     if (start_err) {
-        add_reason(s, "the consent pass could not start: %.120s", start_err);
+        add_reason(s, "consent_failed", "the consent pass could not start: %.120s", start_err);
     } else if (run_err) {
         /* a page that breaks the pass is shot as it is */
-        add_reason(s, "the consent pass failed: %.120s", run_err);
+        add_reason(s, "consent_failed", "the consent pass failed: %.120s", run_err);
     } else {
         /* the report is checked here again: its size, its shape and its text (consent.h),
          * whatever the page managed to do to the script's world */
@@ -657,7 +691,7 @@ static void lazy_cb(cdp_t *c, json_t *r, const char *err, void *ud)
         return;
     if (err) {
         /* the page's script failed (a page can break Promise or timers): shoot anyway */
-        add_reason(s, "the lazy-content pass failed: %.120s", err);
+        add_reason(s, "lazy_failed", "the lazy-content pass failed: %.120s", err);
         measure(s);
         return;
     }
@@ -687,16 +721,42 @@ static void lazy_cb(cdp_t *c, json_t *r, const char *err, void *ud)
         const char *what = json_string_value(cut);
         if (!what)
             continue;
-        if (!strcmp(what, "lazy"))
-            add_reason(s, "the lazy-content pass was cut at its deadline after %d scroll steps",
-                       s->res.lazy_steps);
-        else if (!strcmp(what, "images"))
-            add_reason(s, "%d images were still loading",
-                       (int)json_integer_value(json_object_get(v, "pending")));
-        else if (!strcmp(what, "fonts"))
-            add_reason(s, "web fonts were still loading");
-        else if (!strcmp(what, "wait_for"))
-            add_reason(s, "the rule's wait_for selector did not appear in time");
+        if (!strcmp(what, "lazy")) {
+            add_reason_p(s, SHOT_PARTIAL_OTHER, "lazy_cut",
+                         json_pack("{s:i}", "steps", s->res.lazy_steps),
+                         "the lazy-content pass was cut at its deadline after %d scroll steps",
+                         s->res.lazy_steps);
+        } else if (!strcmp(what, "images")) {
+            int n = (int)json_integer_value(json_object_get(v, "pending"));
+            add_reason_p(s, SHOT_PARTIAL_OTHER, "images_pending", json_pack("{s:i}", "count", n),
+                         "%d image%s still loading", n, n == 1 ? " was" : "s were");
+        } else if (!strcmp(what, "fonts")) {
+            /* only said when a FontFace was loading at the cut (the script checks): a
+             * document still loading keeps document.fonts.ready pending without any */
+            char fam[120] = "";
+            json_t *fams = json_array(), *f;
+            size_t k;
+            json_array_foreach(json_object_get(v, "fonts"), k, f) {
+                const char *name = json_string_value(f);
+                if (!name || k >= REASONS_HOSTS_MAX)
+                    continue;
+                size_t used = strlen(fam);
+                char one[64];
+                copy_text(one, sizeof one, name);
+                snprintf(fam + used, sizeof fam - used, "%s%s", used ? ", " : "", one);
+                if (fams)
+                    json_array_append_new(fams, json_string(one));
+            }
+            add_reason_p(s, SHOT_PARTIAL_OTHER, "fonts_loading",
+                         json_pack("{s:o}", "families", fams ? fams : json_array()),
+                         "web fonts were still loading%s%s%s", fam[0] ? " (" : "", fam,
+                         fam[0] ? ")" : "");
+        } else if (!strcmp(what, "wait_for")) {
+            const char *sel = s->req.site.wait_for ? s->req.site.wait_for : "";
+            add_reason_p(s, SHOT_PARTIAL_OTHER, "wait_for_missing",
+                         json_pack("{s:s}", "selector", sel),
+                         "the wait_for selector %.120s did not appear in time", sel);
+        }
     }
     measure(s);
 }
@@ -716,6 +776,9 @@ static const char lazy_script[] =
     " const pause = (ms) => new Promise((r) => setTimeout(r, Math.max(0, ms)));"
     " const within = (p, u) => Promise.race([p.then(() => true, () => true), pause(left(u)).then(() => false)]);"
     " const out = {title: '', steps: -1, cut: [], pending: 0, found: false, markup: '', revealed: false};"
+    /* a lone UTF-16 surrogate (a page's script can make one; a cut can halve an emoji)
+     * would make the whole reply JSON that does not parse, and the script seem silent */
+    " const wf = (t) => String(t).replace(/[\\uD800-\\uDBFF](?![\\uDC00-\\uDFFF])|(?<![\\uD800-\\uDBFF])[\\uDC00-\\uDFFF]/g, '\\uFFFD');"
     " if (waitFor) {"
     "  const has = () => { try { return !!document.querySelector(waitFor); } catch (e) { return false; } };"
     "  while (!(out.found = has()) && left(lazyMs) > 0) await pause(Math.min(100, left(lazyMs)));"
@@ -738,14 +801,15 @@ static const char lazy_script[] =
     "  const one = (i) => new Promise((r) => { i.addEventListener('load', r); i.addEventListener('error', r); setTimeout(r, imgMs); });"
     "  if (!await within(Promise.all(imgs.map(one)), endMs)) {"
     "   out.pending = imgs.filter((i) => !i.complete).length; if (out.pending) out.cut.push('images'); } }"
-    " if (document.fonts && !await within(document.fonts.ready, endMs)) out.cut.push('fonts');"
+    /* fonts: said only when a FontFace is still loading at the cut, by family */
+    " if (document.fonts && !await within(document.fonts.ready, endMs)) {"
+    "  const fams = [];"
+    "  try { document.fonts.forEach((f) => { if (f.status === 'loading') fams.push(wf(f.family)); }); } catch (e) {}"
+    "  if (fams.length) { out.cut.push('fonts'); out.fonts = [...new Set(fams)].slice(0, 8); } }"
     " for (const el of [root, body]) { if (!el) continue; const cs = getComputedStyle(el);"
     "  if (parseFloat(cs.opacity) === 0) { el.style.setProperty('opacity', '1', 'important'); out.revealed = true; }"
     "  if (cs.visibility === 'hidden') { el.style.setProperty('visibility', 'visible', 'important'); out.revealed = true; } }"
     " if (out.revealed) await pause(50);"
-    /* a lone UTF-16 surrogate (a page's script can make one; a cut can halve an emoji)
-     * would make the whole reply JSON that does not parse, and the script seem silent */
-    " const wf = (t) => String(t).replace(/[\\uD800-\\uDBFF](?![\\uDC00-\\uDFFF])|(?<![\\uD800-\\uDBFF])[\\uDC00-\\uDFFF]/g, '\\uFFFD');"
     " out.title = wf(document.title);"
     " try { out.markup = root ? wf(root.outerHTML.slice(0, markupMax)) : ''; } catch (e) {}"
     " return out; })";
@@ -812,7 +876,7 @@ static void wait_poll_cb(uv_timer_t *t)
     uint64_t now = uv_now(s->loop);
     if (s->lazy_sent) {
         if (!s->lazy_done && now >= s->waits_until + SCRIPT_GRACE_MS) {
-            add_reason(s, "the page's script did not answer within its deadline");
+            add_reason(s, "script_silent", "the page's script did not answer within its deadline");
             measure(s);
         }
         return;
@@ -823,8 +887,12 @@ static void wait_poll_cb(uv_timer_t *t)
         return;
     if (!s->loaded) {
         if (now >= s->load_until) {
-            add_reason(s, "the page did not finish loading within %d s (%d requests in flight)",
-                       (int)((s->load_until - s->started_ms + 500) / 1000), s->requests);
+            int secs = (int)((s->load_until - s->started_ms + 500) / 1000);
+            add_reason_p(s, SHOT_PARTIAL_OTHER, "load_event", json_pack("{s:i}", "seconds", secs),
+                         "the page did not finish loading: the load event had not fired "
+                         "within %d s", secs);
+            if (s->requests > 0)
+                add_pending_reason(s, SHOT_PARTIAL_OTHER, "");
             after_wait(s);
         }
         return;
@@ -837,8 +905,8 @@ static void wait_poll_cb(uv_timer_t *t)
         /* nothing in flight at the cut: the page had settled, only the quiet window was
          * not over yet */
         if (s->requests > 0)
-            add_reason_not_quiet(s, "the network was not quiet after the load event (%d "
-                                 "requests in flight)", s->requests);
+            add_pending_reason(s, SHOT_PARTIAL_NOT_QUIET,
+                               "the network was not quiet after the load event: ");
         after_wait(s);
     }
 }
@@ -1055,9 +1123,22 @@ void shot_on_event(shot_t *handle, const char *method, json_t *params, const cha
     if (!strcmp(method, "Network.requestWillBeSent")) {
         const char *type = json_string_value(json_object_get(params, "type"));
         json_t *redirect = json_object_get(params, "redirectResponse");
-        /* a redirect reuses the request id: it is still the same request in flight */
-        if (!redirect && !(type && (!strcmp(type, "WebSocket") || !strcmp(type, "EventSource"))))
+        /* a redirect reuses the request id: it is still the same request in flight (now
+         * to the host it was sent on to) */
+        const char *rid = json_string_value(json_object_get(params, "requestId"));
+        int counted = !redirect &&
+                      !(type && (!strcmp(type, "WebSocket") || !strcmp(type, "EventSource")));
+        if (counted)
             s->requests++;
+        if (rid && s->pending && (counted || json_object_get(s->pending, rid))) {
+            char host[256];
+            json_t *req = json_object_get(params, "request");
+            reasons_url_host(json_string_value(json_object_get(req, "url")), host, sizeof host);
+            if (json_object_set_new(s->pending, rid, json_string(host))) {
+                json_decref(s->pending);   /* out of memory: the count alone, no hosts */
+                s->pending = NULL;
+            }
+        }
         s->last_net_ms = uv_now(s->loop);
         if (redirect && is_main_frame(s, params)) {
             if (!s->res.redirects)
@@ -1071,6 +1152,9 @@ void shot_on_event(shot_t *handle, const char *method, json_t *params, const cha
     } else if (!strcmp(method, "Network.loadingFinished") || !strcmp(method, "Network.loadingFailed")) {
         if (s->requests > 0)
             s->requests--;
+        const char *rid = json_string_value(json_object_get(params, "requestId"));
+        if (rid && s->pending)
+            json_object_del(s->pending, rid);
         s->last_net_ms = uv_now(s->loop);
     } else if (!strcmp(method, "Network.responseReceived")) {
         json_t *resp = json_object_get(params, "response");
@@ -1127,6 +1211,7 @@ void shot_result_clear(shot_result_t *r)
     json_decref(r->redirects);
     json_decref(r->headers);
     json_decref(r->consent);
+    json_decref(r->reasons);
     free(r->markup);
     json_decref(r->text);
     json_decref(r->ignored);
@@ -1206,6 +1291,7 @@ static shot_t *shot_new(cdp_t *c, uv_loop_t *loop, const char *proxy_server, int
     s->req.viewport_h = viewport_h;
     s->req.scale = scale;
     s->step = "new context";
+    s->pending = json_object();
     s->res.lazy_steps = -1;
     s->res.t_text_ms = s->res.t_mhtml_ms = s->res.t_pdf_ms = -1;
     s->t_mark = uv_now(loop);

@@ -102,6 +102,9 @@ typedef struct {
     int partial;               /* captured, but a wait was cut (reasons below, "; "-joined) */
     char partial_reason[400];
     shot_partial_t partial_kind;   /* SHOT_PARTIAL_NONE when !partial */
+    json_t *reasons;           /* the same reasons as data, [{code, params, text}] in order
+                                  (reasons.h; codes in docs/capture.md); owned like
+                                  png_b64; NULL when none */
     json_t *png_b64;           /* owned by the receiver of done: json_decref it */
     json_t *redirects;         /* [{url, status}] of the main document; owned likewise */
     char net_error[64];        /* "net::ERR_NAME_NOT_RESOLVED" when navigation failed */

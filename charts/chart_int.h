@@ -12,7 +12,7 @@
 typedef struct {
     raster_color_t background, title, text, muted, grid, axis, bar, area_fill;
     raster_color_t ok, partial, failed;
-    raster_color_t blocked;
+    raster_color_t blocked, http_error;
     double title_size, label_size, small_size;
     double pad; /* outer margin, CSS px */
 } chart_theme_t;
@@ -53,7 +53,7 @@ typedef struct {
     const char *timeline_empty; /* %s days */
     const char *outcomes_title;
     const char *outcomes_empty; /* %s days */
-    const char *ok, *partial, *failed, *blocked;
+    const char *ok, *partial, *failed, *blocked, *http_error;
     const char *links_n;        /* %s count */
     const char *captures_n;     /* %s count */
     const char *day_hint;       /* %s day, %s the day's numbers */

@@ -166,6 +166,8 @@ static int check_data(const charts_request_t *req, const void *data, char *err, 
             rc = check_series(d->failed, d->days, d->first_day_ms, "failed", err, errlen);
         if (!rc && d->blocked)
             rc = check_series(d->blocked, d->days, d->first_day_ms, "blocked", err, errlen);
+        if (!rc && d->http_error)
+            rc = check_series(d->http_error, d->days, d->first_day_ms, "http_error", err, errlen);
         if (!rc && d->generated_at_ms)
             rc = check_time(d->generated_at_ms, "generated_at", err, errlen);
         return rc;

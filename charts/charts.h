@@ -4,7 +4,8 @@
  *   CHARTS_TAGS      horizontal bars, the top N tags by link count, counts at bar ends.
  *   CHARTS_TIMELINE  links added per day (bars, or an area for long ranges), optionally
  *                    for one tag.
- *   CHARTS_OUTCOMES  captures per day stacked by state: ok, partial, failed (, blocked).
+ *   CHARTS_OUTCOMES  captures per day stacked by state: ok, partial, failed (, blocked,
+ *                    http error).
  *
  * Knows nothing of SQLite or the daemon: the caller queries the store and fills one of
  * the data structs below. Everything is a pure function of its arguments: no global
@@ -123,6 +124,10 @@ typedef struct {
     int64_t generated_at_ms;
     const int64_t *blocked;   /* bot walls; drawn (and in the legend) only when
                                  non-NULL with a capture in the period */
+    const int64_t *http_error;   /* taken (ok or partial) but the main document answered
+                                    4xx/5xx: the picture is the site's error page. Not in
+                                    ok or partial; drawn like blocked, only when there is
+                                    one */
 } charts_outcomes_data_t;
 
 /* Sets *req to the defaults for kind. */

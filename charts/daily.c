@@ -11,7 +11,7 @@
 #include "chart_int.h"
 
 #define DAY_MS 86400000LL
-#define MAX_SERIES 4
+#define MAX_SERIES 5
 
 typedef struct {
     int64_t first_day_ms;
@@ -328,10 +328,17 @@ int chart_build_outcomes(chart_ctx_t *c, const charts_request_t *req,
     for (size_t i = 0; d->blocked && i < d->days; i++)
         any_blocked |= d->blocked[i] > 0;
     if (any_blocked) {   /* drawn only when there is one: older charts stay as they were */
-        dd.series[3] = d->blocked;
-        dd.names[3] = tr->blocked;
-        dd.colors[3] = c->th->blocked;
-        dd.nseries = 4;
+        dd.series[dd.nseries] = d->blocked;
+        dd.names[dd.nseries] = tr->blocked;
+        dd.colors[dd.nseries++] = c->th->blocked;
+    }
+    int any_http = 0;
+    for (size_t i = 0; d->http_error && i < d->days; i++)
+        any_http |= d->http_error[i] > 0;
+    if (any_http) {      /* likewise: a series of its own, in its own colour */
+        dd.series[dd.nseries] = d->http_error;
+        dd.names[dd.nseries] = tr->http_error;
+        dd.colors[dd.nseries++] = c->th->http_error;
     }
     dd.unit = tr->captures_n;
     char empty[160];

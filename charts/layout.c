@@ -27,6 +27,7 @@ const chart_theme_t *chart_theme(charts_theme_t which)
         .partial = {240, 192, 90, 255},  /* #f0c05a */
         .failed = {255, 138, 128, 255},  /* #ff8a80 */
         .blocked = {177, 140, 255, 255}, /* #b18cff */
+        .http_error = {255, 166, 87, 255},   /* #ffa657 */
         .title_size = 16,
         .label_size = 12,
         .small_size = 11,
@@ -45,6 +46,7 @@ const chart_theme_t *chart_theme(charts_theme_t which)
         .partial = {212, 167, 44, 255},  /* #d4a72c */
         .failed = {207, 34, 46, 255},    /* #cf222e */
         .blocked = {130, 80, 223, 255},  /* #8250df */
+        .http_error = {188, 76, 0, 255},     /* #bc4c00 */
         .title_size = 16,
         .label_size = 12,
         .small_size = 11,
@@ -73,6 +75,7 @@ const chart_strings_t *chart_strings(charts_lang_t lang)
         .partial = "partial",
         .failed = "failed",
         .blocked = "blocked",
+        .http_error = "http error",
         .links_n = "%s links",
         .captures_n = "%s captures",
         .day_hint = "%s: %s",
@@ -111,6 +114,7 @@ const chart_strings_t *chart_strings(charts_lang_t lang)
         .partial = "\xE9\x83\xA8\xE5\x88\x86",                          /* 部分 */
         .failed = "\xE5\xA4\xB1\xE8\xB4\xA5",                           /* 失败 */
         .blocked = "\xE8\xA2\xAB\xE6\x8B\xA6\xE6\x88\xAA",            /* 被拦截 */
+        .http_error = "HTTP \xE9\x94\x99\xE8\xAF\xAF",                   /* HTTP 错误 */
         .links_n = "%s \xE6\x9D\xA1\xE9\x93\xBE\xE6\x8E\xA5",          /* N 条链接 */
         .captures_n = "%s \xE6\xAC\xA1\xE5\xBF\xAB\xE7\x85\xA7",       /* N 次快照 */
         .day_hint = "%s\xEF\xBC\x9A%s",                                   /* D：… */

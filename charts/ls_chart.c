@@ -241,7 +241,7 @@ static int load(json_t *root, opts_t *o, data_t *d)
         if (get_counts(root, "ok", &d->a, &n, 0) || get_counts(root, "partial", &d->b, &n, 0) ||
             get_counts(root, "failed", &d->c, &n, 0))
             return -1;
-        charts_outcomes_data_t od = {start, d->a, d->b, d->c, n, gen, NULL};
+        charts_outcomes_data_t od = {start, d->a, d->b, d->c, n, gen, NULL, NULL};
         d->outcomes = od;
         return 0;
     }

@@ -100,6 +100,14 @@ json_t *wire_snapshot(const store_snapshot_t *x)
     json_t *fidelity = json_incref(json_object_get(timings, "fidelity"));
     if (fidelity)
         json_object_del(timings, "fidelity");
+    /* and a partial's reasons as data ({code, params, text}; docs/capture.md) */
+    json_t *reasons = json_incref(json_object_get(timings, "reasons"));
+    if (reasons)
+        json_object_del(timings, "reasons");
+    if (!json_is_array(reasons)) {
+        json_decref(reasons);
+        reasons = json_array();
+    }
     if (timings && json_object_size(timings) == 0) {
         json_decref(timings);
         timings = NULL;
@@ -125,6 +133,10 @@ json_t *wire_snapshot(const store_snapshot_t *x)
         "network", network ? network : json_null(),
         "fidelity", fidelity ? fidelity : json_null(),
         "files", files);
+    if (json_object_set_new(o, "reasons", reasons) != 0) {   /* frees reasons when o is NULL */
+        json_decref(o);
+        o = NULL;
+    }
     /* the comparison with the good capture before (daemon/snapdiff.c), null until made */
     json_t *change = !x->change_against ? json_null()
         : json_pack("{s:I,s:b,s:f}", "against", (json_int_t)x->change_against, "changed",

@@ -111,9 +111,19 @@ static int tag_row_cmp_cb(const void *a, const void *b)
     return strcmp(x->name, y->name);
 }
 
+/* The rows' layout, named in the reply (table_version, table_columns) so a client knows
+ * which columns a row has. Version 2 (issue 23) gave outcomes the http_error column: a
+ * capture taken (ok, partial) of a 4xx/5xx page, no longer counted in ok or partial. */
+#define CHART_TABLE_VERSION 2
+static const char *const table_columns[][7] = {
+    [CHARTS_TAGS] = {"tag", "links", NULL},
+    [CHARTS_TIMELINE] = {"day", "links", NULL},
+    [CHARTS_OUTCOMES] = {"day", "ok", "partial", "failed", "blocked", "http_error", NULL},
+};
+
 /* The chart's numbers as rows, in the chart's order: tags [name, links] (the top ones
  * with links, as drawn), days ["YYYY-MM-DD", links] or ["YYYY-MM-DD", ok, partial,
- * failed]. NULL when out of memory. */
+ * failed, blocked, http_error]. NULL when out of memory. */
 static json_t *chart_table(charts_kind_t kind, const void *data, int top)
 {
     json_t *rows = json_array();
@@ -151,10 +161,11 @@ static json_t *chart_table(charts_kind_t kind, const void *data, int top)
             goto fail;
         snprintf(day, sizeof day, "%04d-%02d-%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
         json_t *row = tl ? json_pack("[s,I]", day, (json_int_t)tl->counts[i])
-                         : json_pack("[s,I,I,I,I]", day, (json_int_t)(oc->ok ? oc->ok[i] : 0),
+                         : json_pack("[s,I,I,I,I,I]", day, (json_int_t)(oc->ok ? oc->ok[i] : 0),
                                      (json_int_t)(oc->partial ? oc->partial[i] : 0),
                                      (json_int_t)(oc->failed ? oc->failed[i] : 0),
-                                     (json_int_t)(oc->blocked ? oc->blocked[i] : 0));
+                                     (json_int_t)(oc->blocked ? oc->blocked[i] : 0),
+                                     (json_int_t)(oc->http_error ? oc->http_error[i] : 0));
         if (json_array_append_new(rows, row))
             goto fail;
     }
@@ -294,17 +305,20 @@ static int m_chart_render(method_call_t *call)
         }
         charts_outcomes_data_t x = {.first_day_ms = first, .ok = d.a, .partial = d.b, .failed = d.c,
                                     .days = (size_t)days, .generated_at_ms = call->now_ms};
-        /* captures stopped by a bot wall, a series of their own */
-        if (!(blocked = malloc((size_t)days * sizeof *blocked))) {
+        /* captures stopped by a bot wall, and captures of a 4xx/5xx page: series of their
+         * own (one allocation, blocked then http_error) */
+        if (!(blocked = malloc(2 * (size_t)days * sizeof *blocked))) {
             chart_data_free(&d);
             return method_fail(call, RPC_INTERNAL_ERROR, "out of memory");
         }
-        if ((rc = store_chart_blocked_per_day(call->db, first, (size_t)days, blocked))) {
+        if ((rc = store_chart_blocked_per_day(call->db, first, (size_t)days, blocked)) ||
+            (rc = store_chart_http_error_per_day(call->db, first, (size_t)days, blocked + days))) {
             free(blocked);
             chart_data_free(&d);
             return method_fail_store(call, rc, NULL);
         }
         x.blocked = blocked;
+        x.http_error = blocked + days;
         oc = x;
         data = &oc;
     }
@@ -375,10 +389,24 @@ static int m_chart_render(method_call_t *call)
         json_object_set_new(call->result, "path", json_string(path));
     if (call->result)
         json_object_set_new(call->result, "lang", json_string(lang_id == CHARTS_LANG_ZH ? "zh" : "en"));
-    if (call->result && table)
+    json_t *cols = table ? json_array() : NULL;
+    for (int i = 0; cols && table_columns[kind][i]; i++)
+        if (json_array_append_new(cols, json_string(table_columns[kind][i]))) {
+            json_decref(cols);
+            cols = NULL;
+        }
+    if (call->result && table && cols) {
         json_object_set_new(call->result, "table", table);
-    else
+        json_object_set_new(call->result, "table_version", json_integer(CHART_TABLE_VERSION));
+        json_object_set_new(call->result, "table_columns", cols);
+    } else {
         json_decref(table);
+        json_decref(cols);
+        if (table) {   /* asked for and lost to memory */
+            json_decref(call->result);
+            call->result = NULL;
+        }
+    }
     free(b64);
     buf_free(&out);
     return call->result ? 0 : method_fail(call, RPC_INTERNAL_ERROR, "out of memory");

@@ -15,6 +15,7 @@
 #include "formats.h"
 #include "json_link.h"
 #include "log.h"
+#include "reasons.h"
 #include "snapdiff.h"
 #include "util.h"
 
@@ -278,6 +279,11 @@ static void slot_save(slot_t *s)
         size_t n = strlen(s->res.partial_reason);
         snprintf(s->res.partial_reason + n, sizeof s->res.partial_reason - n, "%s%s",
                  n ? "; " : "", s->files_error);
+        if (!s->res.reasons)
+            s->res.reasons = json_array();
+        json_t *item = reasons_item("files_error", NULL, s->files_error);
+        if (!s->res.reasons || json_array_append_new(s->res.reasons, item))
+            json_decref(item);
         s->res.partial = 1;
         s->res.partial_kind = SHOT_PARTIAL_OTHER;
     }
@@ -322,6 +328,10 @@ static void slot_save(slot_t *s)
         json_t *fid = fidelity_record(&s->fid, &s->res, &s->wall);
         if (fid)
             json_object_set_new(t, "fidelity", fid);
+        /* a partial's reasons as data, kept with the timings like network (shown on their
+         * own as the snapshot's `reasons`, json_link.c); a blocked capture has none */
+        if (s->res.partial && !blocked && s->res.reasons)
+            json_object_set(t, "reasons", s->res.reasons);
     }
     op->timings = t ? json_dumps(t, JSON_COMPACT) : NULL;
     json_decref(t);

@@ -58,6 +58,10 @@ int store_chart_links_per_day(store_t *s, int64_t first_day_ms, size_t days, con
     return rc == SQLITE_DONE ? STORE_OK : store_fail_sqlite(s, rc, "count links per day");
 }
 
+/* A taken capture's main document answered with an error: counted apart from ok and
+ * partial (store_chart_http_error_per_day). */
+#define HTTP_ERROR_SQL "coalesce(http_status, 0) BETWEEN 400 AND 599"
+
 int store_chart_outcomes_per_day(store_t *s, int64_t first_day_ms, size_t days, int64_t *ok,
                                  int64_t *partial, int64_t *failed)
 {
@@ -72,7 +76,9 @@ int store_chart_outcomes_per_day(store_t *s, int64_t first_day_ms, size_t days, 
     rc = sqlite3_prepare_v2(s->db,
                             "SELECT (finished_at - ?1) / 86400000, state, count(*) FROM snapshots"
                             " WHERE finished_at >= ?1 AND finished_at < ?2"
-                            " AND state IN ('ok', 'partial', 'failed') GROUP BY 1, 2",
+                            " AND state IN ('ok', 'partial', 'failed')"
+                            " AND NOT (state IN ('ok', 'partial') AND " HTTP_ERROR_SQL ")"
+                            " GROUP BY 1, 2",
                             -1, &st, NULL);
     if (rc != SQLITE_OK)
         return store_fail_sqlite(s, rc, "count captures per day");
@@ -95,28 +101,43 @@ int store_chart_outcomes_per_day(store_t *s, int64_t first_day_ms, size_t days, 
     return rc == SQLITE_DONE ? STORE_OK : store_fail_sqlite(s, rc, "count captures per day");
 }
 
-int store_chart_blocked_per_day(store_t *s, int64_t first_day_ms, size_t days, int64_t *blocked)
+/* counts[d] = snapshots finished on day d matching where (SQL over snapshots' columns). */
+static int count_per_day(store_t *s, int64_t first_day_ms, size_t days, const char *where,
+                         const char *what, int64_t *counts)
 {
     int64_t end = 0;
     int rc = day_range(s, first_day_ms, days, &end);
     if (rc)
         return rc;
-    memset(blocked, 0, days * sizeof *blocked);
+    memset(counts, 0, days * sizeof *counts);
+    char sql[512];
+    snprintf(sql, sizeof sql,
+             "SELECT (finished_at - ?1) / 86400000, count(*) FROM snapshots"
+             " WHERE finished_at >= ?1 AND finished_at < ?2 AND (%s) GROUP BY 1", where);
     sqlite3_stmt *st;
-    rc = sqlite3_prepare_v2(s->db,
-                            "SELECT (finished_at - ?1) / 86400000, count(*) FROM snapshots"
-                            " WHERE finished_at >= ?1 AND finished_at < ?2"
-                            " AND state = 'blocked' GROUP BY 1",
-                            -1, &st, NULL);
+    rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
     if (rc != SQLITE_OK)
-        return store_fail_sqlite(s, rc, "count blocked captures per day");
+        return store_fail_sqlite(s, rc, what);
     sqlite3_bind_int64(st, 1, first_day_ms);
     sqlite3_bind_int64(st, 2, end);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         int64_t d = sqlite3_column_int64(st, 0);
         if (d >= 0 && (size_t)d < days)
-            blocked[d] = sqlite3_column_int64(st, 1);
+            counts[d] = sqlite3_column_int64(st, 1);
     }
     sqlite3_finalize(st);
-    return rc == SQLITE_DONE ? STORE_OK : store_fail_sqlite(s, rc, "count blocked captures per day");
+    return rc == SQLITE_DONE ? STORE_OK : store_fail_sqlite(s, rc, what);
+}
+
+int store_chart_blocked_per_day(store_t *s, int64_t first_day_ms, size_t days, int64_t *blocked)
+{
+    return count_per_day(s, first_day_ms, days, "state = 'blocked'",
+                         "count blocked captures per day", blocked);
+}
+
+int store_chart_http_error_per_day(store_t *s, int64_t first_day_ms, size_t days,
+                                   int64_t *http_error)
+{
+    return count_per_day(s, first_day_ms, days, "state IN ('ok', 'partial') AND " HTTP_ERROR_SQL,
+                         "count captures of error pages per day", http_error);
 }

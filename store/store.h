@@ -538,11 +538,17 @@ int store_tag_unalias(store_t *s, const char *name, store_tag_alias_t *dropped);
  * nothing). STORE_EINVAL for a negative start, over 100,000 days or an invalid tag. */
 int store_chart_links_per_day(store_t *s, int64_t first_day_ms, size_t days, const char *tag,
                               int64_t *counts);
-/* Captures finished on each UTC day from first_day_ms, by final state. */
+/* Captures finished on each UTC day from first_day_ms, by final state. A capture taken (ok
+ * or partial) whose main document answered 4xx/5xx is in none of these: it is counted by
+ * store_chart_http_error_per_day. */
 int store_chart_outcomes_per_day(store_t *s, int64_t first_day_ms, size_t days, int64_t *ok,
                                  int64_t *partial, int64_t *failed);
 /* Captures that ended blocked (a bot wall or a 429) on each UTC day from first_day_ms. */
 int store_chart_blocked_per_day(store_t *s, int64_t first_day_ms, size_t days, int64_t *blocked);
+/* Captures taken (ok or partial) whose main document answered 400..599, on each UTC day
+ * from first_day_ms: the picture is the site's error page (issue 23). */
+int store_chart_http_error_per_day(store_t *s, int64_t first_day_ms, size_t days,
+                                   int64_t *http_error);
 
 /* ---- imports --------------------------------------------------------------------------- */
 

@@ -140,7 +140,7 @@ TEST(golden_outcomes)
     charts_request_t r;
     charts_request_init(&r, CHARTS_OUTCOMES);
     r.title = "抓取结果 (captures by outcome)";
-    charts_outcomes_data_t d = {AUG_28_2026, ok, partial, failed, 90, NOV_25_2026, NULL};
+    charts_outcomes_data_t d = {AUG_28_2026, ok, partial, failed, 90, NOV_25_2026, NULL, NULL};
     return render_golden("outcomes", &r, &d);
 }
 
@@ -334,7 +334,7 @@ TEST(bad_data)
     ASSERT_REFUSED(&r, &t, CHARTS_PNG, "3 days but no counts");
 
     charts_request_init(&r, CHARTS_OUTCOMES);
-    charts_outcomes_data_t o = {AUG_28_2026, NULL, NULL, v, 3, 0, NULL};
+    charts_outcomes_data_t o = {AUG_28_2026, NULL, NULL, v, 3, 0, NULL, NULL};
     ASSERT_REFUSED(&r, &o, CHARTS_PNG, "failed count");
     return 0;
 }
@@ -466,7 +466,7 @@ TEST(empty_and_zero_data)
     ASSERT(strstr(svg, "No days to show"));
     free(svg);
     charts_request_init(&r, CHARTS_OUTCOMES);
-    charts_outcomes_data_t o = {AUG_28_2026, NULL, NULL, NULL, 30, 0, NULL};
+    charts_outcomes_data_t o = {AUG_28_2026, NULL, NULL, NULL, 30, 0, NULL, NULL};
     ASSERT_EQ(render_both(&r, &o, &svg), 0);
     ASSERT(strstr(svg, "No captures finished in these 30 days"));
     free(svg);
@@ -492,7 +492,7 @@ TEST(sizes_scales_and_styles)
                 r.style = (charts_style_t)((i + k) % 3);
                 charts_tags_data_t td = sample_tags();
                 charts_timeline_data_t tl = {AUG_28_2026, v, 400, "rust", NOV_25_2026};
-                charts_outcomes_data_t oc = {AUG_28_2026, v, v + 1, v + 2, 300, NOV_25_2026, NULL};
+                charts_outcomes_data_t oc = {AUG_28_2026, v, v + 1, v + 2, 300, NOV_25_2026, NULL, NULL};
                 const void *data = kind == 0 ? (const void *)&td : kind == 1 ? (const void *)&tl
                                                                               : (const void *)&oc;
                 char *svg;
@@ -574,7 +574,7 @@ static int sample_render(charts_kind_t kind, int w, int h, double scale, charts_
     r.top = 15;
     charts_tags_data_t td = sample_tags();
     charts_timeline_data_t tl = {AUG_28_2026, v, 90, NULL, NOV_25_2026};
-    charts_outcomes_data_t oc = {AUG_28_2026, ok, partial, failed, 90, NOV_25_2026, NULL};
+    charts_outcomes_data_t oc = {AUG_28_2026, ok, partial, failed, 90, NOV_25_2026, NULL, NULL};
     const void *data = kind == CHARTS_TAGS ? (const void *)&td
                        : kind == CHARTS_TIMELINE ? (const void *)&tl : (const void *)&oc;
     return charts_render(&r, data, fmt, out, err, errlen);
@@ -757,7 +757,7 @@ TEST(dark_theme_draws_on_dark)
     sample_days(ok, 90, 2);
     sample_days(partial, 90, 3);
     sample_days(failed, 90, 4);
-    charts_outcomes_data_t o = {AUG_28_2026, ok, partial, failed, 90, 0, NULL};
+    charts_outcomes_data_t o = {AUG_28_2026, ok, partial, failed, 90, 0, NULL, NULL};
     charts_tags_data_t t = sample_tags();
     const void *data[] = {&o, &t};
     const charts_kind_t kinds[] = {CHARTS_OUTCOMES, CHARTS_TAGS};
@@ -797,8 +797,51 @@ TEST(dark_theme_draws_on_dark)
     return 0;
 }
 
+/* Captures of 4xx/5xx pages (issue 23): a series of their own, in their own colour and
+ * legend (zh and en), beside blocked; absent (like blocked) when there are none; a bad
+ * count in it is refused by name. */
+TEST(outcomes_http_error_series)
+{
+    static int64_t ok[30], partial[30], failed[30], blocked[30], http[30], zero[30];
+    for (int i = 0; i < 30; i++) {
+        ok[i] = 5;
+        partial[i] = 1;
+        failed[i] = i % 2;
+        blocked[i] = i == 3;
+        http[i] = i % 10 == 0 ? 2 : 0;   /* 6 in all */
+    }
+    charts_outcomes_data_t o = {AUG_28_2026, ok, partial, failed, 30, 0, blocked, http};
+    charts_request_t r;
+    charts_request_init(&r, CHARTS_OUTCOMES);
+    char *svg = NULL;
+    ASSERT_EQ(render_both(&r, &o, &svg), 0);
+    ASSERT(strstr(svg, ">http error 6</text>"));
+    ASSERT(strstr(svg, ">blocked 1</text>"));
+    ASSERT(strstr(svg, ">ok 150</text>"));
+    ASSERT(strstr(svg, "#bc4c00"));                    /* its own colour */
+    ASSERT(strstr(svg, "<title>Aug 28, 2026: ok 5 \xC2\xB7 partial 1 \xC2\xB7 failed 0 "
+                       "\xC2\xB7 blocked 0 \xC2\xB7 http error 2</title>"));
+    free(svg);
+    r.lang = CHARTS_LANG_ZH;
+    ASSERT_EQ(render_both(&r, &o, &svg), 0);
+    ASSERT(strstr(svg, ">HTTP 错误 6</text>"));
+    ASSERT(!strstr(svg, "http error"));
+    free(svg);
+    r.lang = CHARTS_LANG_EN;
+    o.http_error = zero;                               /* none: not drawn, no legend */
+    ASSERT_EQ(render_both(&r, &o, &svg), 0);
+    ASSERT(!strstr(svg, "http error"));
+    ASSERT(!strstr(svg, "#bc4c00"));
+    free(svg);
+    http[4] = -1;
+    o.http_error = http;
+    ASSERT_REFUSED(&r, &o, CHARTS_SVG, "http_error count");
+    return 0;
+}
+
 TEST_LIST = {
     TEST_ENTRY(dark_theme_draws_on_dark),
+    TEST_ENTRY(outcomes_http_error_series),
     TEST_ENTRY(golden_page_sizes_languages_scales),
     TEST_ENTRY(no_text_below_11px_at_any_page_size),
     TEST_ENTRY(languages_and_exact_numbers),

@@ -47,7 +47,7 @@ static charts_tags_data_t tags_data = {NAMES, COUNTS, 12, AUG_28_2026 + 90 * DAY
 static charts_tags_data_t tags_few = {NAMES + 3, COUNTS + 3, 5, 0};
 static charts_timeline_data_t tl_data = {AUG_28_2026, days_a, 90, NULL, 0};
 static charts_timeline_data_t tl_tag = {AUG_28_2026, days_b, 120, "编程", 0};
-static charts_outcomes_data_t oc_data = {AUG_28_2026, days_a, days_b, days_c, 60, 0, NULL};
+static charts_outcomes_data_t oc_data = {AUG_28_2026, days_a, days_b, days_c, 60, 0, NULL, NULL};
 
 static job_t jobs[14];
 static size_t njobs;

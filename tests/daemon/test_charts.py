@@ -144,6 +144,12 @@ class ChartTests(TestCase):
         self.assertEqual(sum(x[2] for x in rows), 1)
         self.assertEqual(sum(x[3] for x in rows), 1)
         self.assertEqual(sum(x[4] for x in rows), 0)          # blocked: none here
+        self.assertEqual(sum(x[5] for x in rows), 0)          # http_error: none here
+        self.assertEqual(r["table_version"], 2)
+        self.assertEqual(r["table_columns"],
+                         ["day", "ok", "partial", "failed", "blocked", "http_error"])
+        self.assertNotIn("http error", svg_en := self.render(kind="outcomes", format="svg")[1].decode())
+        self.assertIn(">ok 2</text>", svg_en)
         self.assertEqual(rows[-1][0], time.strftime("%Y-%m-%d", time.gmtime(self.today / 1000)))
         r, _ = self.render(kind="tags", format="svg", table=True, top=2)
         self.assertEqual(r["table"], [["rust", 4], ["编程", 2]])
@@ -152,6 +158,12 @@ class ChartTests(TestCase):
         self.assertEqual([x[1] for x in r["table"]], [2, 2, 2])
         self.assertEqual(self.render(kind="tags", lang="en")[0]["lang"], "en")
         self.assertNotIn("table", self.render(kind="tags")[0])
+
+    def test_tables_are_versioned(self):
+        r, _ = self.render(kind="tags", format="svg", table=True)
+        self.assertEqual((r["table_version"], r["table_columns"]), (2, ["tag", "links"]))
+        r, _ = self.render(kind="timeline", format="svg", table=True, days=2)
+        self.assertEqual((r["table_version"], r["table_columns"]), (2, ["day", "links"]))
 
     def test_bad_params(self):
         cases = [({"kind": "pie"}, "kind"), ({}, "kind"), ({"kind": "tags", "width": 50}, "width"),
@@ -202,6 +214,34 @@ class ChartTests(TestCase):
             self.assertEqual(r.returncode, 2)
             r = self.d.cli("chart", "tags", "--days", "x")
             self.assertEqual(r.returncode, 2)
+
+
+class HttpErrorChartTests(TestCase):
+    """A capture taken (ok, partial) of a page that answered 4xx/5xx is drawn as what it
+    is: the http_error series, never counted in ok (issue 23)."""
+
+    def test_a_404_capture_lands_in_http_error_not_ok(self):
+        with Daemon() as d:
+            ids = [d.call("link.add", {"url": f"https://errpage.example/{i}", "capture": False})
+                   ["link"]["id"] for i in range(4)]
+            today = int(time.time() * 1000) // DAY_MS * DAY_MS
+            db = sqlite3.connect(d.db_path, timeout=30)
+            with db:
+                for lid, state, status in zip(ids, ["ok", "ok", "partial", "failed"],
+                                              [200, 404, 503, 500]):
+                    db.execute("INSERT INTO snapshots(link_id, state, http_status, created_at,"
+                               " finished_at) VALUES (?, ?, ?, ?, ?)",
+                               (lid, state, status, today, today + 60000))
+            db.close()
+            r = d.call("chart.render", {"kind": "outcomes", "format": "svg", "inline": True,
+                                        "days": 3, "table": True})
+            self.assertEqual(r["table"][-1][1:], [1, 0, 1, 0, 2])   # ok, partial, failed, blocked, http
+            svg = base64.b64decode(r["data"]).decode()
+            self.assertIn(">http error 2</text>", svg)
+            self.assertIn(">ok 1</text>", svg)
+            r = d.call("chart.render", {"kind": "outcomes", "format": "svg", "inline": True,
+                                        "days": 3, "lang": "zh"})
+            self.assertIn(">HTTP 错误 2</text>", base64.b64decode(r["data"]).decode())
 
 
 if __name__ == "__main__":

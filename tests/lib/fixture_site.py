@@ -50,6 +50,11 @@ Routes (query parameters in brackets; anything else is a 404 page):
                          top is free).
   /fonts-never           green (#3cb44b) page whose text uses a web font served by /hang:
                          document.fonts.ready never resolves.
+  /hold-fetch            white page whose script fetches /hang?held as it parses (a fetch
+                         does not hold the load event): one request held open for ever
+                         (never quiet, no web font).
+  /hold-image            white page with an image served by /hang?img: its load event never
+                         fires; it has no web font.
   /blank-once?k=KEY      the first request for a KEY: a white page that draws nothing and
                          polls /tick forever (blank, never quiet); every later request
                          for it: /ok's page on green (#3cb44b).
@@ -402,6 +407,10 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                 "</body>", SLOW_SCROLL_JS + "</body>"))
         if path == "/fonts-never":
             return self._send(200, FONTS_NEVER_HTML)
+        if path == "/hold-fetch":
+            return self._send(200, HOLD_FETCH_HTML)
+        if path == "/hold-image":
+            return self._send(200, HOLD_IMAGE_HTML)
         if path == "/blank-once":
             key = arg("k", "")
             with self.server.cache_lock:
@@ -493,6 +502,12 @@ LATE_HTML = ('<!doctype html><meta charset="utf-8"><title>late</title>'
              '<body style="margin:0;background:#3cb44b"><h1>late content</h1><script>'
              'addEventListener("load", function () { fetch("/slow").then(function (r) { return r.text(); })'
              '.then(function (t) { document.body.style.background = t; }); });</script></body>')
+HOLD_FETCH_HTML = ('<!doctype html><meta charset="utf-8"><title>hold</title>'
+                   '<body style="margin:0;background:#fff"><h1 style="font-family:sans-serif">held</h1>'
+                   '<script>fetch("/hang?held");</script></body>')
+HOLD_IMAGE_HTML = ('<!doctype html><meta charset="utf-8"><title>hold image</title>'
+                   '<body style="margin:0;background:#fff"><h1 style="font-family:sans-serif">slow</h1>'
+                   '<img src="/hang?img" width="10" height="10"></body>')
 BUSY_HTML = ('<!doctype html><meta charset="utf-8"><title>busy</title>'
              '<body style="margin:0;background:#f58231"><h1>busy</h1><script>'
              'setInterval(function () { fetch("/tick?" + Math.random()); }, 150);</script></body>')

@@ -781,6 +781,47 @@ TEST(data_version_moves_once_per_changing_transaction)
     return 0;
 }
 
+/* The outcomes chart's day buckets: a capture taken (ok or partial) of a page that
+ * answered 4xx/5xx counts as an http error, in neither ok nor partial; a failure that
+ * came with a 500 stays failed, a bot wall's 403 stays blocked (issue 23). */
+TEST(chart_counts_error_pages_apart)
+{
+    store_t *s = open_fresh("chart_http.db");
+    ASSERT_NOT_NULL(s);
+    /* a 0 is no answer (stored NULL): still ok */
+    static const char *const states[] = {"ok", "ok", "partial", "partial", "failed", "blocked",
+                                         "ok", "ok"};
+    static const int status[] = {200, 404, 503, 200, 500, 403, 599, 0};
+    int64_t id[8];
+    for (int i = 0; i < 8; i++) {
+        char url[64];
+        snprintf(url, sizeof url, "https://chart%d.example/", i);
+        store_link_add_t in = {.url = url, .now_ms = 1000};
+        int created;
+        ASSERT_EQ(store_begin(s), STORE_OK);
+        ASSERT_EQ(store_link_add(s, &in, &id[i], &created), STORE_OK);
+        ASSERT_EQ(store_commit(s), STORE_OK);
+        /* the last one a day later */
+        ASSERT_EQ(finish_capture(s, id[i], states[i], status[i], STORE_CAUSE_NONE,
+                                 i >= 6 ? 86400000 + 5000 : 2000), STORE_OK);
+    }
+    int64_t ok[2], partial[2], failed[2], blocked[2], http[2];
+    ASSERT_EQ(store_chart_outcomes_per_day(s, 0, 2, ok, partial, failed), STORE_OK);
+    ASSERT_EQ(store_chart_blocked_per_day(s, 0, 2, blocked), STORE_OK);
+    ASSERT_EQ(store_chart_http_error_per_day(s, 0, 2, http), STORE_OK);
+    ASSERT_EQ(ok[0], 1);          /* the 200 only; the 404 is not ok */
+    ASSERT_EQ(partial[0], 1);     /* likewise the 503 */
+    ASSERT_EQ(failed[0], 1);
+    ASSERT_EQ(blocked[0], 1);
+    ASSERT_EQ(http[0], 2);
+    ASSERT_EQ(ok[1], 1);
+    ASSERT_EQ(http[1], 1);        /* 599, the top of the range, on its own day; the one
+                                   * with no answer is ok */
+    ASSERT_EQ(store_chart_http_error_per_day(s, -1, 2, http), STORE_EINVAL);
+    store_close(s);
+    return 0;
+}
+
 TEST_LIST = {
     TEST_ENTRY(add_merge_and_counts),
     TEST_ENTRY(rename_merge_delete),
@@ -790,6 +831,7 @@ TEST_LIST = {
     TEST_ENTRY(job_lifecycle),
     TEST_ENTRY(migration_from_v1),
     TEST_ENTRY(broken_follows_the_last_capture),
+    TEST_ENTRY(chart_counts_error_pages_apart),
     TEST_ENTRY(baseline_skips_captures_that_are_not_good),
     TEST_ENTRY(broken_migration_reads_old_captures),
     TEST_ENTRY(newer_database_refused),

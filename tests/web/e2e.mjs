@@ -633,6 +633,8 @@ async function chartTexts(page) {
     return { kind: f.dataset.kind, min, texts: texts.length, width: Number(svg.getAttribute('width')),
       box: f.querySelector('.chart-box').clientWidth, hints: svg.querySelectorAll('path > title').length,
       rows: f.querySelectorAll('.chart-table tbody tr').length, title: svg.querySelector('title')?.textContent,
+      heads: [...f.querySelectorAll('.chart-table thead th')].map((th) => th.textContent),
+      cells: [...f.querySelectorAll('.chart-table tbody tr')].map((tr) => tr.children.length),
       innerHTMLFree: !svg.querySelector('script, foreignObject') };
   }));
 }
@@ -656,6 +658,12 @@ await test('stats charts: drawn for their own size and language, no text below 1
         assert(Math.abs(c.width - c.box) <= 1, `${c.kind} drawn for its box: ${c.width} vs ${c.box}`);
         assert(c.hints > 0 && c.rows > 0, `${c.kind}: exact numbers on hover and in the table: ${JSON.stringify(c)}`);
         assert(c.innerHTMLFree, 'nothing executable in the SVG');
+        // the table's columns follow the reply's table_version: outcomes has http_error (v2)
+        assert(c.cells.every((n) => n === c.heads.length), `${c.kind}: every row as wide as the head: ${JSON.stringify(c.heads)}`);
+        if (c.kind === 'outcomes') {
+          assert(c.heads.length === 6 && c.heads[5] === (locale === 'zh-CN' ? 'HTTP 错误' : 'http error'),
+            `${locale}: outcomes columns ${JSON.stringify(c.heads)}`);
+        }
       }
       assert(charts.some((c) => c.title === word), `${locale}: titles in the page's language: ${charts.map((c) => c.title)}`);
       console.log(`     ${locale} ${width} px: smallest text ${charts.map((c) => `${c.kind} ${c.min.toFixed(1)}`).join(', ')} CSS px`);
@@ -996,6 +1004,43 @@ await test('screenshots of every page: light and dark, desktop and phone', async
       await page.waitForTimeout(name === 'detail' ? 700 : 250);
       await page.screenshot({ path: path.join(shotDir, `web-${name}-${dark ? 'dark' : 'light'}-${mobile ? 'phone' : 'desktop'}.png`) });
     }
+    assert(page.errors.length === 0, page.errors.join('\n'));
+  }
+});
+
+// ---- #23 item 9: a partial capture's reasons, translated from their codes (reasons23) ----
+await test('a partial capture says why in the page language, from its reason codes (zh, en)', async () => {
+  const link = await addLink('https://example.com/slow-partial', ['原因'], '加载很慢的页面');
+  const sid = fakeSnapshot(link.id, 1280, 800);
+  const reasons = [
+    { code: 'load_event', params: { seconds: 9 }, text: 'the page did not finish loading: the load event had not fired within 9 s' },
+    { code: 'requests_pending', params: { count: 5, hosts: ['cdn.example', 'ads.example'], distinct_hosts: 3 },
+      text: '5 requests still pending (cdn.example, ads.example, ...)' },
+    { code: 'wait_for_missing', params: { selector: '#main > p' }, text: 'the wait_for selector #main > p did not appear in time' },
+    { code: 'from_a_newer_daemon', params: {}, text: 'something this page has no words for' },
+  ];
+  // the snapshot made partial as the daemon stores it: reasons kept with the timings
+  execFileSync('python3', ['-c', 'import json, sqlite3, sys\ndb = sqlite3.connect(sys.argv[1])\n' +
+    'db.execute("UPDATE snapshots SET state = \'partial\', partial_kind = 2, error = ?, timings = ? WHERE id = ?",' +
+    ' (sys.argv[2], json.dumps({"wait_ms": 9000, "reasons": json.loads(sys.argv[3])}), int(sys.argv[4])))\ndb.commit()',
+  path.join(state, 'linksnap.db'), reasons.map((r) => r.text).join('; '), JSON.stringify(reasons), String(sid)]);
+  const snap = (await rpc('link.get', { id: link.id })).link.last_snapshot;
+  assert(snap && JSON.stringify(snap.reasons) === JSON.stringify(reasons), 'wire reasons: ' + JSON.stringify(snap && snap.reasons));
+  assert(snap.timings && !('reasons' in snap.timings), 'reasons are not left among the timings');
+  const want = {
+    'zh-CN': ['页面在 9 秒内未加载完成（load 事件未触发）', '截止时仍有 5 个请求未完成（cdn.example、ads.example 等）',
+      '等待的元素 #main > p 未在时限内出现', 'something this page has no words for'],
+    'en-US': ['the load event had not fired within 9 s', 'requests still pending: 5 (cdn.example, ads.example, ...)',
+      'the wait_for selector #main > p did not appear in time', 'something this page has no words for'],
+  };
+  for (const [locale, texts] of Object.entries(want)) {
+    const page = await newPage({ locale });
+    await page.goto(URL_ + '/links/' + link.id);
+    await page.waitForSelector(`table.history tr[data-snapshot-id="${sid}"] .reasons li`);
+    const got = await page.$$eval(`table.history tr[data-snapshot-id="${sid}"] .reasons li`,
+      (els) => els.map((e) => [e.dataset.code, e.textContent, e.title]));
+    assert(JSON.stringify(got.map((g) => g[1])) === JSON.stringify(texts), `${locale} reasons: ${JSON.stringify(got)}`);
+    assert(got.every((g, i) => g[0] === reasons[i].code && g[2] === reasons[i].text), `${locale} codes and tooltips: ${JSON.stringify(got)}`);
     assert(page.errors.length === 0, page.errors.join('\n'));
   }
 });

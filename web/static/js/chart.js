@@ -51,15 +51,21 @@ export function chartHeight(width) {
 const COLUMNS = {
   tags: ['col_tag', 'col_links'],
   timeline: ['col_day', 'col_added'],
-  outcomes: ['col_day', 'col_ok', 'col_partial', 'col_failed', 'col_blocked'],
+  outcomes: ['col_day', 'col_ok', 'col_partial', 'col_failed', 'col_blocked', 'col_http_error'],
 };
 
-function table(kind, rows) {
+// The table's columns: the reply's table_version says which a row has (version 2 gave
+// outcomes http_error; a daemon without it sends rows one shorter and no version).
+function columns(kind, version) {
+  return kind === 'outcomes' && !(version >= 2) ? COLUMNS[kind].slice(0, 5) : COLUMNS[kind];
+}
+
+function table(kind, rows, version) {
   const day = new Intl.DateTimeFormat(lang === 'zh' ? 'zh-CN' : 'en', { year: 'numeric', month: 'short', day: 'numeric', timeZone: 'UTC' });
   const num = new Intl.NumberFormat(lang === 'zh' ? 'zh-CN' : 'en');
   return h('table', {},
     h('caption', { class: 'sr-only' }, t('chart_' + kind)),
-    h('thead', {}, h('tr', {}, COLUMNS[kind].map((c) => h('th', { scope: 'col' }, t(c))))),
+    h('thead', {}, h('tr', {}, columns(kind, version).map((c) => h('th', { scope: 'col' }, t(c))))),
     h('tbody', {}, rows.map((r) => h('tr', {}, r.map((v, i) => i === 0
       ? h('th', { scope: 'row' }, kind === 'tags' ? v : day.format(new Date(v + 'T00:00:00Z')))
       : h('td', { class: 'num' }, num.format(v)))))));
@@ -107,7 +113,7 @@ export function chartFigure(kind, q) {
       fig.dataset.drawn = key;
       fig.dataset.theme = theme;
       fig.dataset.renders = String(Number(fig.dataset.renders || 0) + 1);
-      details.replaceChildren(details.firstChild, table(kind, r.table || []));
+      details.replaceChildren(details.firstChild, table(kind, r.table || [], r.table_version));
     } catch (e) {
       box.replaceChildren(h('p', { class: 'muted placeholder' }, isMissing(e) ? t('chart_missing') : e.message));
     }

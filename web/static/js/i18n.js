@@ -47,7 +47,7 @@ const zh = {
   q_queued: '排队', q_running: '进行中', q_links: '链接', q_snapshots: '快照', q_tags: '标签',
   chart_tags: '标签', chart_timeline: '时间线', chart_outcomes: '快照结果', jobs: '任务',
   chart_table: '数据表', col_tag: '标签', col_links: '链接数', col_day: '日期', col_added: '新增链接',
-  col_ok: '成功', col_partial: '部分', col_failed: '失败', col_blocked: '被拦截',
+  col_ok: '成功', col_partial: '部分', col_failed: '失败', col_blocked: '被拦截', col_http_error: 'HTTP 错误',
   import_heading: '导入', import_file: '文件（书签 HTML、CSV、JSONL、JSON 或纯文本）', import_format: '格式',
   fmt_auto: '自动识别', import_tags: '给每个链接加标签', import_capture: '为新链接生成快照',
   import_submit: '开始导入', import_running: '导入中…', import_done: '导入完成', import_failed: '导入失败',
@@ -84,6 +84,21 @@ const zh = {
   theme_auto: '自动配色', theme_light: '浅色', theme_dark: '深色', theme_label: '配色（自动、浅色、深色）',
   keys_heading: '键盘快捷键', key_search: '搜索链接', key_add: '添加链接', key_next: '下一个链接',
   key_prev: '上一个链接', key_open: '打开选中的链接', key_help: '显示快捷键', key_close: '关闭',
+  // why a capture is partial, by its code (docs/capture.md); an unknown code shows the
+  // daemon's English sentence
+  reason_list: '（{list}）', reason_sep: '、', reason_more: ' 等',
+  reason_requests_pending: '截止时仍有 {count} 个请求未完成{hosts}',
+  reason_load_event: '页面在 {seconds} 秒内未加载完成（load 事件未触发）',
+  reason_fonts_loading: '网页字体仍在加载{families}',
+  reason_wait_for_missing: '等待的元素 {selector} 未在时限内出现',
+  reason_images_pending: '仍有 {count} 张图片在加载',
+  reason_lazy_cut: '懒加载滚动到时被截断（已滚动 {steps} 步）',
+  reason_script_silent: '页面脚本未在时限内响应',
+  reason_format_timed_out: '附加格式保存超时', reason_ignore_failed: '忽略区域未能测量',
+  reason_text_failed: '未能保存网页正文', reason_mhtml_failed: 'MHTML 未能保存',
+  reason_mhtml_too_big: 'MHTML 超过大小上限', reason_pdf_failed: 'PDF 未能保存',
+  reason_consent_failed: 'Cookie 同意弹窗处理失败', reason_lazy_failed: '懒加载处理失败',
+  reason_files_error: '文件未能写入',
 };
 const en = {
   title: 'Link snapshots', tagline: 'Enter a link, get a snapshot · manage links with tags',
@@ -134,7 +149,7 @@ const en = {
   q_queued: 'queued', q_running: 'running', q_links: 'links', q_snapshots: 'snapshots', q_tags: 'tags',
   chart_tags: 'Tags', chart_timeline: 'Timeline', chart_outcomes: 'Outcomes', jobs: 'Jobs',
   chart_table: 'Table', col_tag: 'Tag', col_links: 'Links', col_day: 'Day', col_added: 'Links added',
-  col_ok: 'ok', col_partial: 'partial', col_failed: 'failed', col_blocked: 'blocked',
+  col_ok: 'ok', col_partial: 'partial', col_failed: 'failed', col_blocked: 'blocked', col_http_error: 'http error',
   import_heading: 'Import', import_file: 'File (bookmarks HTML, CSV, JSONL, JSON or plain text)', import_format: 'Format',
   fmt_auto: 'detect', import_tags: 'Tags for every link', import_capture: 'Capture new links',
   import_submit: 'Import', import_running: 'Importing…', import_done: 'Import finished', import_failed: 'Import failed',
@@ -173,6 +188,19 @@ const en = {
   theme_auto: 'Auto theme', theme_light: 'Light', theme_dark: 'Dark', theme_label: 'Theme (auto, light, dark)',
   keys_heading: 'Keyboard shortcuts', key_search: 'Search links', key_add: 'Add links', key_next: 'Next link',
   key_prev: 'Previous link', key_open: 'Open the selected link', key_help: 'Show the shortcuts', key_close: 'Close',
+  reason_list: ' ({list})', reason_sep: ', ', reason_more: ', ...',
+  reason_requests_pending: 'requests still pending: {count}{hosts}',
+  reason_load_event: 'the load event had not fired within {seconds} s',
+  reason_fonts_loading: 'web fonts were still loading{families}',
+  reason_wait_for_missing: 'the wait_for selector {selector} did not appear in time',
+  reason_images_pending: 'images still loading: {count}',
+  reason_lazy_cut: 'the lazy-content pass was cut after {steps} scroll steps',
+  reason_script_silent: "the page's script did not answer in time",
+  reason_format_timed_out: 'a kept format timed out', reason_ignore_failed: 'ignored elements were not measured',
+  reason_text_failed: "the page's text was not kept", reason_mhtml_failed: 'the MHTML was not kept',
+  reason_mhtml_too_big: 'the MHTML was over its size cap', reason_pdf_failed: 'the PDF was not kept',
+  reason_consent_failed: 'the consent pass failed', reason_lazy_failed: 'the lazy-content pass failed',
+  reason_files_error: 'a file could not be written',
 };
 const dicts = { zh, en };
 
@@ -191,6 +219,11 @@ export let lang = pick();
 export function setLang(l) {
   lang = l;
   localStorage.setItem('linksnap.lang', l);
+}
+
+// Whether the page's language (or Chinese, t's fallback) has a word for key.
+export function hasWord(key) {
+  return Boolean((dicts[lang] && key in dicts[lang]) || key in zh);
 }
 
 export function t(key, vars) {

@@ -6,7 +6,7 @@
 import { h, announce, safeHref, shownUrl, splitTags, toast } from './dom.js';
 import { t, lang, fmtBytes } from './i18n.js';
 import { isMissing, rpc } from './api.js';
-import { badge, tagField } from './widgets.js';
+import { badge, reasonsOf, tagField } from './widgets.js';
 import { changeCell } from './page_changes.js';
 import { viewerCssWidth, viewerIsPhone, viewerOpen, viewerTileMeta, viewerTileStrip } from './viewer.js';
 
@@ -114,7 +114,7 @@ function historyTable(snaps, shown, onPick) {
       cell(5, { class: 'url' }, s.display_final_url ?? s.final_url ?? ''),
       cell(6, {}, timings(s.timings)),
       cell(7, { class: 'shaped' }, shapedBy(s.fidelity)),
-      cell(8, { class: 'err' }, s.error ?? '')))));
+      cell(8, { class: 'err' }, reasonsOf(s))))));
 }
 
 export async function pageDetail(main, ctx, id) {

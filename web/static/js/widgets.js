@@ -2,7 +2,7 @@
 // thumbnail, the tag field with completion, a link's card, and the snippet of a search
 // hit in a page's text.
 import { h, safeHref, shownHost, shownUrl, splitTags, tagKey } from './dom.js';
-import { t, fmtDate } from './i18n.js';
+import { t, fmtDate, hasWord } from './i18n.js';
 import { rpc } from './api.js';
 
 export function stateOf(link) {
@@ -20,6 +20,33 @@ export function badge(state, status) {
       `${status} ${reason === 'http_' + status ? t('http_error') : reason}`);
   }
   return h('span', { class: 'badge st-' + state, dataset: { state } }, t('st_' + state));
+}
+
+// One reason a capture is partial ({code, params, text}: docs/capture.md) in the page's
+// language, from its code and params; a code this page has no words for shows the
+// daemon's English sentence.
+export function reasonText(r) {
+  if (!r || typeof r !== 'object') return '';
+  const key = 'reason_' + r.code;
+  if (typeof r.code !== 'string' || !hasWord(key)) return String(r.text ?? '');
+  const p = r.params && typeof r.params === 'object' ? r.params : {};
+  const list = (v, total) => {
+    const names = Array.isArray(v) ? v.map(String) : [];
+    if (!names.length) return '';
+    const more = Number(total) > names.length ? t('reason_more') : '';
+    return t('reason_list', { list: names.join(t('reason_sep')) + more });
+  };
+  return t(key, { ...p, hosts: list(p.hosts, p.distinct_hosts), families: list(p.families) });
+}
+
+// A capture's reasons as a list (each with the daemon's sentence as its tooltip), or its
+// error when it has none (older captures, failures, bot walls).
+export function reasonsOf(snap) {
+  if (snap && Array.isArray(snap.reasons) && snap.reasons.length) {
+    return h('ul', { class: 'reasons' }, snap.reasons.map((r) =>
+      h('li', { dataset: { code: String(r && r.code) }, title: String((r && r.text) ?? '') }, reasonText(r))));
+  }
+  return (snap && snap.error) ?? '';
 }
 
 // A tag chip; onClick makes it a button.
