@@ -14,8 +14,9 @@ typedef struct {
     int64_t id, created_at, bytes, against;
     int finished, good, shot, unchanged;
     int hard;         /* never deleted */
+    int pin;          /* the newest, the newest good: its baseline stays too */
     int rule;         /* kept by the rules (keep_last, keep_mb, thinning) */
-    int named;        /* captures kept by rule or hard whose baseline this is */
+    int named;        /* captures kept by rule or pinned whose baseline this is */
     long base;        /* index of the baseline (change_against) in the array, -1 none */
 } item_t;
 
@@ -38,16 +39,16 @@ static void left(plan_t *p, const item_t *x, int was)
 }
 
 /* The rules no longer keep v[i]: it goes unless it is hard or a kept capture's baseline,
- * and its own baseline is no longer needed for it. */
+ * and its own baseline is no longer needed for it (unless it is pinned). */
 static void drop_rule(plan_t *p, size_t i)
 {
     item_t *x = &p->v[i];
-    if (x->hard || !x->rule)
+    if (!x->rule)
         return;
     int was = stays(x);
     x->rule = 0;
     left(p, x, was);
-    if (x->base >= 0) {
+    if (x->base >= 0 && !x->pin) {
         item_t *b = &p->v[x->base];
         int bwas = stays(b);
         b->named--;
@@ -77,7 +78,8 @@ static void plan_make(plan_t *p, int64_t keep_last, int64_t keep_mb, int64_t now
     for (size_t i = 0; i < n; i++) {
         v[i].rule = 1;
         v[i].base = v[i].against ? find_index(v, n, v[i].against) : -1;
-        v[i].hard = !v[i].finished || v[i].id <= p->floor_id || i + 1 == n;
+        v[i].hard = !v[i].finished || v[i].id <= p->floor_id;
+        v[i].pin = i + 1 == n;
         if (v[i].finished && v[i].good) {
             good = (long)i;
             if (v[i].shot)
@@ -85,9 +87,9 @@ static void plan_make(plan_t *p, int64_t keep_last, int64_t keep_mb, int64_t now
         }
     }
     if (good >= 0)
-        v[good].hard = 1;
+        v[good].pin = 1;
     if (shot >= 0) {
-        v[shot].hard = 1;
+        v[shot].pin = 1;
         /* not compared yet (its comparison may be running): its coming baseline stays */
         for (long j = shot - 1; !v[shot].against && j >= 0; j--)
             if (v[j].finished && v[j].good && v[j].shot) {
@@ -96,6 +98,7 @@ static void plan_make(plan_t *p, int64_t keep_last, int64_t keep_mb, int64_t now
             }
     }
     for (size_t i = 0; i < n; i++) {
+        v[i].hard |= v[i].pin;
         if (v[i].base >= 0)
             v[v[i].base].named++;
         if (v[i].id > p->floor_id) {

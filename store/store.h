@@ -356,8 +356,10 @@ int store_watch_threshold(store_t *s, int64_t link_id, double *threshold);
  * UTC day. Never deleted: the newest capture, the newest good one and the newest good
  * one with a screenshot (the next baseline), the baseline of that one while it waits for
  * its comparison, a capture that is not finished, one at or below the store's
- * retain_floor (history from before schema 17), and the baseline (change_against) of any
- * capture that stays. */
+ * retain_floor (history from before schema 17), and the baseline (change_against) of
+ * each capture the rules keep and of the newest and newest good ones, so that every such
+ * change can still be shown (a capture kept only as a baseline may name one that went).
+ * keep_last and keep_mb count the captures above the floor that stay, baselines too. */
 #define STORE_KEEP_LAST_MAX 10000
 #define STORE_KEEP_MB_MAX 1000000
 #define STORE_THIN_AFTER_MS (7LL * 86400000)
