@@ -259,6 +259,22 @@ class WatchTest(TestCase):
             self.assertTrue(d.integrity_check())
         self.assertEqual(d.sanitizer_report(), "")
 
+    def test_bad_retention_defaults_refused(self):
+        """watch_keep_last and watch_keep_mb out of range: linksnapd does not start and
+        says which key and why."""
+        import subprocess
+        import tempfile
+        from linksnap_test import LINKSNAPD
+        with tempfile.TemporaryDirectory(prefix="linksnap-test-") as tmp:
+            for kv, words in [("watch_keep_last=0", "watch_keep_last: expected a whole number from 1 to 10000"),
+                              ("watch_keep_last=many", "watch_keep_last: expected a whole number"),
+                              ("watch_keep_mb=1000001", "watch_keep_mb: expected a whole number from 1 to 1000000")]:
+                r = subprocess.run([LINKSNAPD, "--state-dir", os.path.join(tmp, "s"), "--socket",
+                                    os.path.join(tmp, "s.sock"), "--no-capture", "--set", kv],
+                                   capture_output=True, text=True, timeout=60)
+                self.assertEqual(r.returncode, 2, r.stderr)
+                self.assertIn(words, r.stderr)
+
 
 if __name__ == "__main__":
     main()
