@@ -63,9 +63,14 @@ void cli_watch_summary(cli_t *cli, const json_t *wc, const char *label)
         return;
     char next[64];
     long long n = cli_int(wc, "watches"), links = cli_int(wc, "links"), due = cli_int(wc, "due");
-    fprintf(cli->out, "%s%lld watch%s over %lld link%s, %lld due now, next run %s\n", label, n,
+    long long pruned = cli_int(wc, "pruned");
+    fprintf(cli->out, "%s%lld watch%s over %lld link%s, %lld due now, next run %s", label, n,
             n == 1 ? "" : "es", links, links == 1 ? "" : "s", due,
             fmt_time(json_object_get(wc, "next_run"), next, sizeof next));
+    /* retention: what it deleted so far (daemon.status counts it) */
+    if (pruned > 0)
+        fprintf(cli->out, "; %lld old capture%s pruned", pruned, pruned == 1 ? "" : "s");
+    fprintf(cli->out, "\n");
 }
 
 void cli_watch_footer(cli_t *cli)
