@@ -164,7 +164,10 @@ int store_retain_floor(store_t *s, int64_t *floor_id)
                                                  : store_fail_sqlite(s, rc, "read the retention floor");
 }
 
-/* The link's captures, oldest first, with what the plan needs of each. */
+/* The link's captures above the floor, oldest first, with what the plan needs of each.
+ * Those at or below it are never deleted and count for nothing, and whatever of them
+ * would be kept for the newer ones (a baseline, the newest good one) is kept anyway: left
+ * out, so that a long history from before schema 17 costs nothing at each capture. */
 static int load_items(store_t *s, int64_t link_id, plan_t *p)
 {
     sqlite3_stmt *st = NULL;
@@ -178,10 +181,11 @@ static int load_items(store_t *s, int64_t link_id, plan_t *p)
         "coalesce(json_extract(s.files, '$.pdf.bytes'), 0) ELSE 0 END + "
         "coalesce((SELECT length(CAST(t.text AS BLOB)) FROM page_texts t "
         "WHERE t.snapshot_id = s.id), 0) "
-        "FROM snapshots s WHERE s.link_id = ?1 ORDER BY s.id", -1, &st, NULL);
+        "FROM snapshots s WHERE s.link_id = ?1 AND s.id > ?2 ORDER BY s.id", -1, &st, NULL);
     if (rc != SQLITE_OK)
         return store_fail_sqlite(s, rc, "read a link's history");
     sqlite3_bind_int64(st, 1, link_id);
+    sqlite3_bind_int64(st, 2, p->floor_id);
     size_t cap = 0;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         if (STORE_GROW(p->v, p->n, cap, 64)) {
