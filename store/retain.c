@@ -81,22 +81,20 @@ static void plan_make(plan_t *p, int64_t keep_last, int64_t keep_mb, int64_t now
         v[i].hard = !v[i].finished || v[i].id <= p->floor_id;
         v[i].pin = i + 1 == n;
         if (v[i].finished && v[i].good) {
-            good = (long)i;
-            if (v[i].shot)
+            if (v[i].shot) {
+                /* not compared yet (its comparison may be running, even as a later
+                 * capture is saved): its coming baseline stays */
+                if (!v[i].against && shot >= 0)
+                    v[shot].hard = 1;
                 shot = (long)i;
+            }
+            good = (long)i;
         }
     }
     if (good >= 0)
         v[good].pin = 1;
-    if (shot >= 0) {
+    if (shot >= 0)
         v[shot].pin = 1;
-        /* not compared yet (its comparison may be running): its coming baseline stays */
-        for (long j = shot - 1; !v[shot].against && j >= 0; j--)
-            if (v[j].finished && v[j].good && v[j].shot) {
-                v[j].hard = 1;
-                break;
-            }
-    }
     for (size_t i = 0; i < n; i++) {
         v[i].hard |= v[i].pin;
         if (v[i].base >= 0)

@@ -354,8 +354,8 @@ int store_watch_threshold(store_t *s, int64_t link_id, double *threshold);
  * first; then the oldest while the link's files weigh more than keep_mb MiB; and
  * unchanged captures older than STORE_THIN_AFTER_MS are thinned to the earliest of each
  * UTC day. Never deleted: the newest capture, the newest good one and the newest good
- * one with a screenshot (the next baseline), the baseline of that one while it waits for
- * its comparison, a capture that is not finished, one at or below the store's
+ * one with a screenshot (the next baseline), the coming baseline of any good capture not
+ * compared yet (its comparison may be running), a capture that is not finished, one at or below the store's
  * retain_floor (history from before schema 17), and the baseline (change_against) of
  * each capture the rules keep and of the newest and newest good ones, so that every such
  * change can still be shown (a capture kept only as a baseline may name one that went).

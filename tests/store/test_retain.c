@@ -251,6 +251,15 @@ TEST(baselines_and_the_newest_good_stay)
     ASSERT_EQ(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
     ASSERT_EQ(retain(s, a, 50, 200, gone), 0);
     ASSERT_EQ(count_of(db, "SELECT count(*) FROM snapshots WHERE link_id = ?1", a), 2);
+    /* two captures saved before either was compared (a comparison still running when the
+     * next capture is saved): each one's coming baseline stays */
+    int64_t g5 = snap(db, a, "ok", t + 7, 1000, 0, 0, 0);
+    int64_t g6 = snap(db, a, "ok", t + 8, 1000, 0, 0, 0);
+    ASSERT_GT(g6, 0);
+    ASSERT_EQ(retain(s, a, 50, 200, gone), 1);
+    ASSERT_EQ(gone[0], g3);   /* g4 stays: g5 will be compared with it */
+    ASSERT_EQ(count_of(db, "SELECT count(*) FROM snapshots WHERE id = ?1", g4), 1);
+    ASSERT_EQ(count_of(db, "SELECT count(*) FROM snapshots WHERE id = ?1", g5), 1);
     sqlite3_close(db);
     store_close(s);
     return 0;
