@@ -1,8 +1,13 @@
 /* watch.c -- `linksnap watch`, `watches` and `unwatch`: captures on a schedule (the watch.*
  * methods), and the one line `status` and `jobs` print about what is scheduled. Its options
- * (--every, --jitter, -t) are its own, parsed here. Durations go to linksnapd as written:
- * it is the one that knows what it accepts. */
+ * (--every, --jitter, --threshold, --notify, --keep-last, --keep-mb, -t) are its own,
+ * parsed here. Durations go to linksnapd as written: it is the one that knows what it
+ * accepts; a threshold written as a percent is made a fraction here. */
+#include <errno.h>
+#include <math.h>
+#include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -58,9 +63,14 @@ void cli_watch_summary(cli_t *cli, const json_t *wc, const char *label)
         return;
     char next[64];
     long long n = cli_int(wc, "watches"), links = cli_int(wc, "links"), due = cli_int(wc, "due");
-    fprintf(cli->out, "%s%lld watch%s over %lld link%s, %lld due now, next run %s\n", label, n,
+    long long pruned = cli_int(wc, "pruned");
+    fprintf(cli->out, "%s%lld watch%s over %lld link%s, %lld due now, next run %s", label, n,
             n == 1 ? "" : "es", links, links == 1 ? "" : "s", due,
             fmt_time(json_object_get(wc, "next_run"), next, sizeof next));
+    /* retention: what it deleted so far (daemon.status counts it) */
+    if (pruned > 0)
+        fprintf(cli->out, "; %lld old capture%s pruned", pruned, pruned == 1 ? "" : "s");
+    fprintf(cli->out, "\n");
 }
 
 void cli_watch_footer(cli_t *cli)
@@ -72,27 +82,41 @@ void cli_watch_footer(cli_t *cli)
     json_decref(error);
 }
 
-/* -t TAG | --tag TAG | --tag=TAG, --every V, --jitter V and at most one operand (a link
- * id) from argv[first..]; *tag, *every, *jitter stay NULL when not given. */
-static int parse_args(cli_t *cli, int argc, char **argv, int first, int timing,
-                      const char **id, const char **tag, const char **every, const char **jitter)
+/* What `watch` and `unwatch` were given: the target and the watch's settings, as
+ * written (NULL: not given). */
+typedef struct {
+    const char *id, *tag;
+    const char *every, *jitter, *threshold, *notify, *keep_last, *keep_mb;
+} watch_args_t;
+
+/* -t TAG | --tag TAG | --tag=TAG, the settings (--every V, --jitter V, --threshold F,
+ * --notify URL, --keep-last N, --keep-mb N; only when `settings`) and at most one
+ * operand (a link id) from argv[first..]. */
+static int parse_args(cli_t *cli, int argc, char **argv, int first, int settings,
+                      watch_args_t *w)
 {
-    *id = *tag = *every = *jitter = NULL;
+    memset(w, 0, sizeof *w);
+    static const struct { const char *name; int setting; size_t off; } opts[] = {
+        {"--tag", 0, offsetof(watch_args_t, tag)},
+        {"--every", 1, offsetof(watch_args_t, every)},
+        {"--jitter", 1, offsetof(watch_args_t, jitter)},
+        {"--threshold", 1, offsetof(watch_args_t, threshold)},
+        {"--notify", 1, offsetof(watch_args_t, notify)},
+        {"--keep-last", 1, offsetof(watch_args_t, keep_last)},
+        {"--keep-mb", 1, offsetof(watch_args_t, keep_mb)}};
     int only_operands = 0;
     for (int i = first; i < argc; i++) {
         const char *a = argv[i];
         if (only_operands || a[0] != '-' || !a[1]) {
-            if (*id)
+            if (w->id)
                 return cli_usage_error(cli, "give one link id (or -t TAG), not '%s' too", a);
-            *id = a;
+            w->id = a;
             continue;
         }
         if (!strcmp(a, "--")) {
             only_operands = 1;
             continue;
         }
-        static const struct { const char *name; int timing; } opts[] = {
-            {"--tag", 0}, {"--every", 1}, {"--jitter", 1}};
         const char *name = !strcmp(a, "-t") ? "--tag" : a, *v = NULL;
         size_t k = 0;
         for (; k < sizeof opts / sizeof opts[0]; k++) {
@@ -104,20 +128,47 @@ static int parse_args(cli_t *cli, int argc, char **argv, int first, int timing,
         }
         if (k == sizeof opts / sizeof opts[0])
             return cli_usage_error(cli, "unknown option '%s'", a);
-        if (opts[k].timing && !timing)
+        if (opts[k].setting && !settings)
             return cli_usage_error(cli, "%s does not take %s", cli->cmd, opts[k].name);
         if (!v && (v = i + 1 < argc ? argv[++i] : NULL) == NULL)
             return cli_usage_error(cli, "%s needs a value", a);
         if (!*v)
             return cli_usage_error(cli, "%s needs a value", opts[k].name);
-        const char **slot = k == 0 ? tag : k == 1 ? every : jitter;
+        const char **slot = (const char **)((char *)w + opts[k].off);
         if (*slot)
             return cli_usage_error(cli, "give %s once", opts[k].name);
         *slot = v;
     }
-    if (!*id == !*tag)
-        return cli_usage_error(cli, *id ? "give a link id or -t TAG, not both"
-                                        : "give a link id or -t TAG");
+    if (!w->id == !w->tag)
+        return cli_usage_error(cli, w->id ? "give a link id or -t TAG, not both"
+                                          : "give a link id or -t TAG");
+    return CLI_EXIT_OK;
+}
+
+/* --threshold: a fraction of the page ("0.005") or a percent ("0.5%") into *out. The
+ * range (0 to 1) is linksnapd's to check. */
+static int parse_threshold(cli_t *cli, const char *s, double *out)
+{
+    char *end = NULL;
+    errno = 0;
+    double v = strtod(s, &end);
+    int pct = end && *end == '%';
+    if (errno || end == s || (pct ? end[1] != '\0' : *end != '\0') || !isfinite(v))
+        return cli_usage_error(cli, "--threshold: expected a fraction of the page (0.005) or a "
+                               "percent (0.5%%), not '%s'", s);
+    *out = pct ? v / 100 : v;
+    return CLI_EXIT_OK;
+}
+
+/* --keep-last / --keep-mb: a whole number into *out (its range is linksnapd's to check). */
+static int parse_count(cli_t *cli, const char *opt, const char *s, json_int_t *out)
+{
+    char *end = NULL;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (errno || end == s || *end != '\0')
+        return cli_usage_error(cli, "%s: expected a whole number, not '%s'", opt, s);
+    *out = v;
     return CLI_EXIT_OK;
 }
 
@@ -166,21 +217,51 @@ int cli_cmd_watches(cli_t *cli, int argc, char **argv)
     return watch_list(cli, argc, argv, 1);
 }
 
+/* The settings given besides every and jitter into p (watch.set's params). */
+static int setting_params(cli_t *cli, const watch_args_t *a, json_t *p)
+{
+    double th;
+    json_int_t n;
+    int rc;
+    if (a->threshold) {
+        if ((rc = parse_threshold(cli, a->threshold, &th)))
+            return rc;
+        json_object_set_new(p, "threshold", json_real(th));
+    }
+    if (a->notify)
+        json_object_set_new(p, "notify", json_string(a->notify));
+    if (a->keep_last) {
+        if ((rc = parse_count(cli, "--keep-last", a->keep_last, &n)))
+            return rc;
+        json_object_set_new(p, "keep_last", json_integer(n));
+    }
+    if (a->keep_mb) {
+        if ((rc = parse_count(cli, "--keep-mb", a->keep_mb, &n)))
+            return rc;
+        json_object_set_new(p, "keep_mb", json_integer(n));
+    }
+    return CLI_EXIT_OK;
+}
+
 int cli_cmd_watch(cli_t *cli, int argc, char **argv)
 {
     if (argc >= 2 && (!strcmp(argv[1], "ls") || !strcmp(argv[1], "list")))
         return watch_list(cli, argc, argv, 2);
-    const char *id, *tag, *every, *jitter;
+    watch_args_t a;
     json_t *p = NULL, *r = NULL;
-    int rc = parse_args(cli, argc, argv, 1, 1, &id, &tag, &every, &jitter);
-    if (!rc && !every)
+    int rc = parse_args(cli, argc, argv, 1, 1, &a);
+    if (!rc && !a.every)
         rc = cli_usage_error(cli, "give --every, such as --every 6h (30m, 1d, 2w; seconds alone)");
-    if (rc || (rc = target_params(cli, id, tag, &p)))
+    if (rc || (rc = target_params(cli, a.id, a.tag, &p)))
         goto done;
-    json_object_set_new(p, "every", json_string(every));
-    if (jitter)
-        json_object_set_new(p, "jitter", json_string(jitter));
-    if ((rc = cli_call(cli, "watch.set", p, &r)))
+    json_object_set_new(p, "every", json_string(a.every));
+    if (a.jitter)
+        json_object_set_new(p, "jitter", json_string(a.jitter));
+    if ((rc = setting_params(cli, &a, p))) {
+        json_decref(p);
+        goto done;
+    }
+    if ((rc = cli_call(cli, "watch.set", p, &r)))   /* takes p */
         goto done;
     if (cli->json) {
         cli_print_json(cli, r);
@@ -194,6 +275,21 @@ int cli_cmd_watch(cli_t *cli, int argc, char **argv)
             fmt_target(w, what, sizeof what), fmt_duration(cli_int(w, "every"), ev, sizeof ev),
             fmt_duration(cli_int(w, "jitter"), ji, sizeof ji), links, links == 1 ? "" : "s",
             fmt_time(json_object_get(w, "next_run"), next, sizeof next));
+    /* what the watch sets besides its timing, as linksnapd keeps it */
+    const json_t *th = json_object_get(w, "threshold");
+    if (json_is_number(th))
+        fprintf(cli->out, "  changed above %g%% of the page\n", json_number_value(th) * 100);
+    if (json_is_string(json_object_get(w, "notify")))
+        fprintf(cli->out, "  notify %s\n", cli_str(w, "notify"));
+    if (json_object_get(w, "keep_last") || json_object_get(w, "keep_mb")) {
+        fprintf(cli->out, "  keeps");
+        if (json_object_get(w, "keep_last"))
+            fprintf(cli->out, " the last %lld captures", cli_int(w, "keep_last"));
+        if (json_object_get(w, "keep_mb"))
+            fprintf(cli->out, "%s at most %lld MiB", json_object_get(w, "keep_last") ? "," : "",
+                    cli_int(w, "keep_mb"));
+        fprintf(cli->out, "\n");
+    }
 done:
     json_decref(r);
     return rc;
@@ -201,9 +297,10 @@ done:
 
 int cli_cmd_unwatch(cli_t *cli, int argc, char **argv)
 {
-    const char *id, *tag, *every, *jitter;
+    watch_args_t a;
     json_t *p = NULL, *r = NULL;
-    int rc = parse_args(cli, argc, argv, 1, 0, &id, &tag, &every, &jitter);
+    int rc = parse_args(cli, argc, argv, 1, 0, &a);
+    const char *id = a.id, *tag = a.tag;
     if (rc || (rc = target_params(cli, id, tag, &p)) ||
         (rc = cli_call(cli, "watch.delete", p, &r)))
         goto done;

@@ -45,6 +45,8 @@ void config_defaults(config_t *c)
     c->jobs = 4;
     c->per_host_jobs = 2;
     c->watch_min_interval_s = 300;
+    c->watch_keep_last = 50;
+    c->watch_keep_mb = 200;
     c->viewport_w = 1280;
     c->viewport_h = 800;
     c->scale = 1.0;
@@ -241,6 +243,10 @@ int config_set(config_t *c, const char *key, const char *value, char *err, size_
         return set_int(key, value, 0, 64, &c->per_host_jobs, err, errlen);
     if (!strcmp(key, "watch_min_interval_s"))
         return set_int(key, value, 1, 31622400, &c->watch_min_interval_s, err, errlen);
+    if (!strcmp(key, "watch_keep_last"))
+        return set_int(key, value, 1, STORE_KEEP_LAST_MAX, &c->watch_keep_last, err, errlen);
+    if (!strcmp(key, "watch_keep_mb"))
+        return set_int(key, value, 1, STORE_KEEP_MB_MAX, &c->watch_keep_mb, err, errlen);
     if (!strcmp(key, "job_timeout"))
         return set_int(key, value, 1, 3600, &c->job_timeout_s, err, errlen);
     if (!strcmp(key, "formats")) {

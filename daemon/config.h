@@ -17,6 +17,8 @@ typedef struct config {
     int jobs;                     /* concurrent captures */
     int per_host_jobs;            /* running captures of one exact host at most (0: no limit) */
     int watch_min_interval_s;     /* the shortest watch interval (tests lower it) */
+    int watch_keep_last;          /* retention of watched links: captures kept (50) */
+    int watch_keep_mb;            /* and MiB of their files (200), when a watch sets none */
     int viewport_w, viewport_h;   /* CSS px */
     double scale;                 /* device scale factor, 1-3 */
     int job_timeout_s;

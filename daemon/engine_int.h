@@ -151,6 +151,11 @@ typedef struct {
     int64_t not_before;
     int64_t host_until;           /* FINISH/RETRY: the host said 429 or Retry-After; its
                                      queued jobs wait until then (0: it did not) */
+    int64_t link_id;              /* FINISH/RETRY: the job's link */
+    int64_t keep_last, keep_mb;   /* FINISH: retention's defaults (the config's, at submit) */
+    store_snapshot_t **pruned;    /* FINISH: the captures retention deleted (files still
+                                     on disk until the commit) */
+    size_t npruned;
     int rc;
     char errmsg[512];
 } op_t;

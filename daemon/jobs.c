@@ -32,6 +32,14 @@ int jobs_op_fn(method_call_t *call)
     case OP_FINISH:
         op->result.now_ms = util_now_ms();
         op->rc = store_job_finish(call->db, &op->result);
+        if (op->rc == STORE_OK) {
+            /* a watched link's history pruned in this transaction; its files go after
+             * the commit (daemon/retain.c). A failure here costs only the pruning. */
+            store_retain_opts_t ro = {op->keep_last, op->keep_mb, op->result.now_ms};
+            if (store_retain_link(call->db, op->link_id, &ro, &op->pruned, &op->npruned))
+                log_warn("link %lld: retention skipped: %s", (long long)op->link_id,
+                         store_errmsg(call->db));
+        }
         break;
     case OP_RETRY:
         op->rc = store_job_retry(call->db, op->result.job_id, op->not_before, op->error,
@@ -64,6 +72,7 @@ void jobs_op_free(op_t *op)
     free(op->error);
     free(op->blocks);
     free(op->files);
+    store_snapshot_list_free(op->pruned, op->npruned);
     json_decref(op->call.params);
     json_decref(op->call.result);
     json_decref(op->call.err_data);
@@ -82,6 +91,9 @@ op_t *jobs_op_new(engine_t *e, op_kind_t kind, slot_t *slot)
     op->call.method = "capture";
     op->call.params = json_object();
     op->call.cfg = &e->d->cfg;
+    op->link_id = slot ? slot->job->link_id : 0;
+    op->keep_last = e->d->cfg.watch_keep_last;
+    op->keep_mb = e->d->cfg.watch_keep_mb;
     /* per-host politeness: a 429 (a minute when it names no time) or a Retry-After holds
      * back the host's other queued jobs, whatever becomes of this one */
     if (slot && kind != OP_CLAIM) {

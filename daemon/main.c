@@ -229,8 +229,8 @@ static void signal_cb(uv_signal_t *h, int signum)
             return;
         }
         /* what can change live: log level, job timeout, height cap, deny_private,
-         * hide_consent, blocked_retries, per_host_jobs, notify_url and the webhooks'
-         * timeout and back-off */
+         * hide_consent, blocked_retries, per_host_jobs, notify_url, the webhooks'
+         * timeout and back-off, and retention's defaults (read at each capture's save) */
         d->cfg.log_level = nc.log_level;
         d->cfg.job_timeout_s = nc.job_timeout_s;
         d->cfg.height_cap = nc.height_cap;
@@ -246,6 +246,8 @@ static void signal_cb(uv_signal_t *h, int signum)
         d->cfg.webhook_backoff_s = nc.webhook_backoff_s;
         webhook_settings(d->webhook, &d->cfg);
         d->cfg.blocked_retries = nc.blocked_retries;
+        d->cfg.watch_keep_last = nc.watch_keep_last;
+        d->cfg.watch_keep_mb = nc.watch_keep_mb;
         if (nc.per_host_jobs != d->cfg.per_host_jobs) {
             log_info("per_host_jobs %d -> %d", d->cfg.per_host_jobs, nc.per_host_jobs);
             d->cfg.per_host_jobs = nc.per_host_jobs;

@@ -54,9 +54,12 @@ static int m_daemon_status(method_call_t *call)
     json_object_set_new(call->result, "formats", json_string(formats));
     store_watch_counts_t wc;   /* schedules: how many, and when the next one runs */
     if (store_watch_counts(d->reader, call->now_ms, &wc) == STORE_OK)
-        json_object_set_new(call->result, "watches", json_pack("{s:I,s:I,s:I,s:o}",
+        json_object_set_new(call->result, "watches", json_pack("{s:I,s:I,s:I,s:o,s:I,s:i,s:i}",
                             "watches", (json_int_t)wc.watches, "links", (json_int_t)wc.links,
-                            "due", (json_int_t)wc.due, "next_run", wire_time(wc.next_run)));
+                            "due", (json_int_t)wc.due, "next_run", wire_time(wc.next_run),
+                            /* retention: captures pruned so far, and the defaults */
+                            "pruned", (json_int_t)wc.pruned, "keep_last", d->cfg.watch_keep_last,
+                            "keep_mb", d->cfg.watch_keep_mb));
     /* webhooks: what waits, what was given up, and why the last attempt failed */
     json_t *wh = webhook_status(d->webhook, d->reader);
     if (wh)

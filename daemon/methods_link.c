@@ -11,6 +11,7 @@
 #include "json_link.h"
 #include "log.h"
 #include "method.h"
+#include "retain.h"
 
 /* Loads a link and sets it as result[key] (or the whole result when key is NULL). */
 static int result_link(method_call_t *call, int64_t id, const char *extra_key, json_t *extra)
@@ -293,20 +294,8 @@ static int m_link_delete(method_call_t *call)
     if (rc)
         return method_fail_store(call, rc, NULL);
     json_t *files = json_array();
-    for (size_t i = 0; files && i < nsnaps; i++) {
-        if (snaps[i]->path)
-            json_array_append_new(files, json_string(snaps[i]->path));
-        if (snaps[i]->thumb_path)
-            json_array_append_new(files, json_string(snaps[i]->thumb_path));
-        json_t *kept = snaps[i]->files ? json_loads(snaps[i]->files, 0, NULL) : NULL;
-        const char *const kinds[] = {"mhtml", "pdf"};
-        for (int k = 0; k < 2; k++) {
-            const char *f = json_string_value(json_object_get(json_object_get(kept, kinds[k]), "path"));
-            if (f)
-                json_array_append_new(files, json_string(f));
-        }
-        json_decref(kept);
-    }
+    for (size_t i = 0; files && i < nsnaps; i++)
+        retain_snapshot_files(snaps[i], files);
     store_snapshot_list_free(snaps, nsnaps);
     if ((rc = store_link_delete(call->db, id))) {
         json_decref(files);

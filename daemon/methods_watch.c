@@ -1,6 +1,7 @@
 /* methods_watch.c -- watch.set, watch.list and watch.delete: captures on a schedule. Reads
  * the figures people write ("6h", 3600), checks them against the config's minimum and a
- * year, and leaves the rest to store/watch.c; the scheduler is woken after a change. */
+ * year, and the retention figures (keep_last, keep_mb) against their ranges, and leaves
+ * the rest to store/watch.c; the scheduler is woken after a change. */
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,13 +76,18 @@ static json_t *wire_watch(const store_watch_t *w)
         json_object_set_new(o, "threshold", json_real(w->threshold));
     if (w->notify)
         json_object_set_new(o, "notify", json_string(w->notify));
+    /* retention: only what the watch sets itself (else the config's defaults apply) */
+    if (w->keep_last)
+        json_object_set_new(o, "keep_last", json_integer(w->keep_last));
+    if (w->keep_mb)
+        json_object_set_new(o, "keep_mb", json_integer(w->keep_mb));
     return o;
 }
 
 static int m_watch_set(method_call_t *call)
 {
     static const char *const known[] = {"link_id", "tag", "every", "jitter", "threshold",
-                                        "notify", NULL};
+                                        "notify", "keep_last", "keep_mb", NULL};
     store_watch_in_t in = {.jitter_s = -1, .threshold = -1, .now_ms = call->now_ms};
     if (param_reject_unknown(call, known) || param_target(call, &in.link_id, &in.tag))
         return -1;
@@ -95,6 +101,9 @@ static int m_watch_set(method_call_t *call)
                            "(%lld s), not %lld s", (long long)min, STORE_WATCH_MAX_S,
                            (long long)in.every_s);
     if (json_object_get(call->params, "jitter") && param_duration(call, "jitter", &in.jitter_s))
+        return -1;
+    if (param_int(call, "keep_last", 0, 1, STORE_KEEP_LAST_MAX, &in.keep_last) ||
+        param_int(call, "keep_mb", 0, 1, STORE_KEEP_MB_MAX, &in.keep_mb))
         return -1;
     json_t *th = json_object_get(call->params, "threshold");
     if (th) {

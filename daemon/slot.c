@@ -16,6 +16,7 @@
 #include "json_link.h"
 #include "log.h"
 #include "reasons.h"
+#include "retain.h"
 #include "snapdiff.h"
 #include "util.h"
 
@@ -101,6 +102,10 @@ static void finish_done_cb(method_call_t *call, void *ud)
             jobs_publish_finished(e, s->job, "canceled", "canceled by the user");
     } else if (op->kind == OP_FINISH) {
         jobs_publish_finished(e, s->job, op->result.state, op->result.error);
+        /* retention pruned older captures of a watched link in that transaction */
+        retain_pruned(e->d, op->link_id, op->pruned, op->npruned);
+        op->pruned = NULL;
+        op->npruned = 0;
         /* history: a good capture is compared with the good one before it (off the loop) */
         if (!strcmp(op->result.state, "ok") || !strcmp(op->result.state, "partial"))
             snapdiff_after_capture(e->d, s->job->snapshot_id);

@@ -281,6 +281,18 @@ static const char *const migrations[] = {
     "  name TEXT NOT NULL,"
     "  tag_id INTEGER NOT NULL REFERENCES tags(id) ON DELETE CASCADE) WITHOUT ROWID;"
     "CREATE INDEX tag_aliases_by_tag ON tag_aliases(tag_id);",
+    /* 17: retention (issue 20). A watch may set keep_last (captures) and keep_mb (MiB of
+     *    its links' files); NULL takes the config's watch_keep_last / watch_keep_mb.
+     *    store_retain_link (store/retain.c) prunes a watched link's history after each
+     *    capture. meta holds settings of the store itself: retain_floor is the largest
+     *    snapshot id when this step ran, and no snapshot at or below it is ever pruned
+     *    (history kept before retention existed stays as it was). counters gets the
+     *    snapshots pruned so far, for daemon.status. */
+    "ALTER TABLE watches ADD COLUMN keep_last INTEGER;"
+    "ALTER TABLE watches ADD COLUMN keep_mb INTEGER;"
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;"
+    "INSERT INTO meta VALUES ('retain_floor', (SELECT coalesce(max(id), 0) FROM snapshots));"
+    "INSERT INTO counters VALUES ('snapshots_pruned', 0);",
 };
 
 int store_schema_code(store_t *s, int version)

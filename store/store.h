@@ -298,6 +298,7 @@ typedef struct {
     int64_t links;                   /* links this watch schedules now */
     int64_t next_run;                /* the earliest of their next runs (ms), 0 none */
     int64_t last_run;                /* the latest of their runs (ms), 0 none yet */
+    int64_t keep_last, keep_mb;      /* retention (store/retain.c); 0: the config's */
 } store_watch_t;
 void store_watch_free(store_watch_t *w);
 void store_watch_list_free(store_watch_t **v, size_t n);
@@ -308,6 +309,8 @@ typedef struct {
     int64_t every_s, jitter_s;       /* jitter_s < 0: 10% of every_s */
     double threshold;                /* < 0: not set */
     const char *notify;              /* or NULL */
+    int64_t keep_last;               /* 0: not set (the config's); else 1..STORE_KEEP_LAST_MAX */
+    int64_t keep_mb;                 /* 0: not set; else 1..STORE_KEEP_MB_MAX */
     int64_t now_ms;
 } store_watch_in_t;
 /* Sets (creates or replaces) the watch of a link or tag; *out (owned) is the watch as
@@ -336,6 +339,7 @@ int store_watch_run_due(store_t *s, int64_t now_ms, int catchup, int max, int64_
 int64_t store_watch_spread(int64_t link_id, int64_t every_s);
 typedef struct {
     int64_t watches, links, due, next_run;
+    int64_t pruned;                  /* captures retention deleted, ever (store/retain.c) */
 } store_watch_counts_t;
 int store_watch_counts(store_t *s, int64_t now_ms, store_watch_counts_t *out);
 /* A link's next scheduled run (ms), 0 when it is not watched. */
@@ -343,6 +347,34 @@ int store_watch_next_run(store_t *s, int64_t link_id, int64_t *next_ms);
 /* The threshold of the watch that schedules a link (its own, else its tag's), -1 when it
  * is not watched or the watch has none. */
 int store_watch_threshold(store_t *s, int64_t link_id, double *threshold);
+
+/* ---- retention of watched links' history (store/retain.c) ----------------------------
+ * After a capture of a link that a watch covers (the watch the scheduler picks: its own,
+ * else its tags' shortest), the link's captures beyond keep_last (newest kept) go, oldest
+ * first; then the oldest while the link's files weigh more than keep_mb MiB; and
+ * unchanged captures older than STORE_THIN_AFTER_MS are thinned to the earliest of each
+ * UTC day. Never deleted: the newest capture, the newest good one and the newest good
+ * one with a screenshot (the next baseline), the coming baseline of any good capture not
+ * compared yet (its comparison may be running), a capture that is not finished, one at or below the store's
+ * retain_floor (history from before schema 17), and the baseline (change_against) of
+ * each capture the rules keep and of the newest and newest good ones, so that every such
+ * change can still be shown (a capture kept only as a baseline may name one that went).
+ * keep_last and keep_mb count the captures above the floor that stay, baselines too. */
+#define STORE_KEEP_LAST_MAX 10000
+#define STORE_KEEP_MB_MAX 1000000
+#define STORE_THIN_AFTER_MS (7LL * 86400000)
+typedef struct {
+    int64_t keep_last, keep_mb;      /* for a watch that sets none (the config's) */
+    int64_t now_ms;
+} store_retain_opts_t;
+/* Prunes one link's history as above, in a savepoint of its own (on failure nothing is
+ * deleted and the caller's transaction stands). *out: the deleted rows (owned; their
+ * files are the caller's to remove once the transaction committed), oldest first; none
+ * when no watch covers the link. */
+int store_retain_link(store_t *s, int64_t link_id, const store_retain_opts_t *o,
+                      store_snapshot_t ***out, size_t *n);
+/* The store's retain_floor: no snapshot id at or below it is pruned. */
+int store_retain_floor(store_t *s, int64_t *floor_id);
 
 /* ---- webhook deliveries (store/deliveries.c) -----------------------------------------
  * One row per POST owed to an address: pending until a 2xx (done) or the last attempt

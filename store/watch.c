@@ -36,7 +36,8 @@ STORE_DEFINE_LIST_FREE(store_watch_list_free, store_watch_t, store_watch_free)
     " w.jitter_s, w.threshold, w.notify, w.created_at, w.updated_at,"                      \
     " (SELECT count(*) FROM watch_runs r WHERE r.watch_id = w.id),"                        \
     " (SELECT coalesce(min(next_run), 0) FROM watch_runs r WHERE r.watch_id = w.id),"      \
-    " (SELECT coalesce(max(last_run), 0) FROM watch_runs r WHERE r.watch_id = w.id)"       \
+    " (SELECT coalesce(max(last_run), 0) FROM watch_runs r WHERE r.watch_id = w.id),"      \
+    " coalesce(w.keep_last, 0), coalesce(w.keep_mb, 0)"                                    \
     " FROM watches w LEFT JOIN tags t ON t.id = w.tag_id "
 
 static store_watch_t *watch_from_row(sqlite3_stmt *st)
@@ -55,6 +56,8 @@ static store_watch_t *watch_from_row(sqlite3_stmt *st)
     w->links = sqlite3_column_int64(st, 10);
     w->next_run = sqlite3_column_int64(st, 11);
     w->last_run = sqlite3_column_int64(st, 12);
+    w->keep_last = sqlite3_column_int64(st, 13);
+    w->keep_mb = sqlite3_column_int64(st, 14);
     if ((sqlite3_column_type(st, 3) != SQLITE_NULL && !(w->tag = store_col_strdup(st, 3))) ||
         (sqlite3_column_type(st, 7) != SQLITE_NULL && !(w->notify = store_col_strdup(st, 7)))) {
         store_watch_free(w);
@@ -162,6 +165,12 @@ int store_watch_set(store_t *s, const store_watch_in_t *in, store_watch_t **out,
     if (jitter > in->every_s / 2)
         return store_fail(s, STORE_EINVAL, "jitter (%lld s) must be at most half of every (%lld s)",
                           (long long)jitter, (long long)in->every_s);
+    if (in->keep_last < 0 || in->keep_last > STORE_KEEP_LAST_MAX)
+        return store_fail(s, STORE_EINVAL, "keep_last must be from 1 to %d captures, not %lld",
+                          STORE_KEEP_LAST_MAX, (long long)in->keep_last);
+    if (in->keep_mb < 0 || in->keep_mb > STORE_KEEP_MB_MAX)
+        return store_fail(s, STORE_EINVAL, "keep_mb must be from 1 to %d MiB, not %lld",
+                          STORE_KEEP_MB_MAX, (long long)in->keep_mb);
     int64_t tag_id = 0, id = 0;
     int rc = watch_target(s, in->link_id, in->tag, &tag_id);
     if (!rc)
@@ -171,9 +180,10 @@ int store_watch_set(store_t *s, const store_watch_in_t *in, store_watch_t **out,
     sqlite3_stmt *st = NULL;
     rc = sqlite3_prepare_v2(s->db, id
         ? "UPDATE watches SET every_s = ?3, jitter_s = ?4, threshold = ?5, notify = ?6, "
-          "updated_at = ?7 WHERE id = ?8"
+          "updated_at = ?7, keep_last = ?9, keep_mb = ?10 WHERE id = ?8"
         : "INSERT INTO watches(link_id, tag_id, every_s, jitter_s, threshold, notify, created_at, "
-          "updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)", -1, &st, NULL);
+          "updated_at, keep_last, keep_mb) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, ?9, ?10)",
+        -1, &st, NULL);
     if (rc != SQLITE_OK)
         return store_fail_sqlite(s, rc, "save a watch");
     if (in->link_id)
@@ -188,6 +198,10 @@ int store_watch_set(store_t *s, const store_watch_in_t *in, store_watch_t **out,
         sqlite3_bind_text(st, 6, in->notify, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 7, in->now_ms);
     sqlite3_bind_int64(st, 8, id);
+    if (in->keep_last)
+        sqlite3_bind_int64(st, 9, in->keep_last);
+    if (in->keep_mb)
+        sqlite3_bind_int64(st, 10, in->keep_mb);
     rc = sqlite3_step(st);
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE)
@@ -375,14 +389,16 @@ int store_watch_counts(store_t *s, int64_t now_ms, store_watch_counts_t *out)
     memset(out, 0, sizeof *out);
     sqlite3_stmt *st = NULL;
     int rc = sqlite3_prepare_v2(s->db, "SELECT (SELECT count(*) FROM watches), count(*), "
-                                "coalesce(sum(next_run <= ?1), 0), coalesce(min(next_run), 0) "
-                                "FROM watch_runs", -1, &st, NULL);
+                                "coalesce(sum(next_run <= ?1), 0), coalesce(min(next_run), 0), "
+                                "(SELECT coalesce(max(value), 0) FROM counters "
+                                "WHERE name = 'snapshots_pruned') FROM watch_runs", -1, &st, NULL);
     if (rc != SQLITE_OK)
         return store_fail_sqlite(s, rc, "count watches");
     sqlite3_bind_int64(st, 1, now_ms);
     if ((rc = sqlite3_step(st)) == SQLITE_ROW)
         *out = (store_watch_counts_t){sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1),
-                                      sqlite3_column_int64(st, 2), sqlite3_column_int64(st, 3)};
+                                      sqlite3_column_int64(st, 2), sqlite3_column_int64(st, 3),
+                                      sqlite3_column_int64(st, 4)};
     sqlite3_finalize(st);
     return rc == SQLITE_ROW ? STORE_OK : store_fail_sqlite(s, rc, "count watches");
 }

@@ -6,7 +6,10 @@ a kill -9; and the catch-up after downtime spread over the interval by link id, 
 once. One daemon state dir for all of it; no browser (--no-capture keeps jobs queued).
 A second daemon with the scripted browser (tests/lib/fakecdp.c) checks per_host_jobs from
 the job events, a 429's Retry-After holding back its host's queued job, and a new limit
-taken on SIGHUP."""
+taken on SIGHUP. A third checks retention: a watched link's captures beyond keep_last
+pruned after each capture, rows and files (screenshot, thumbnail, MHTML, diff overlay)
+gone, the newest and its baseline kept, snapshot.deleted published, daemon.status
+counting them, and bad keep_last / keep_mb refused."""
 import os
 import signal
 import sqlite3
@@ -183,6 +186,94 @@ class WatchTest(TestCase):
                 done += ev["topic"] == "job.finished"
                 self.assertLessEqual(now, 1, "h4.test ran two jobs at once after the reload")
         self.assertEqual(d.sanitizer_report(), "")
+
+    def test_retention_prunes_a_watched_links_history(self):
+        """keep_last 2 on a link's watch and five captures, each compared before the next:
+        after the third, fourth and fifth the oldest one goes (the newest capture's coming
+        baseline stays while its comparison runs), so the first three go, with every file
+        they had and the diff overlay drawn between the first two; the last two stay, the
+        newest's change naming the other. (Links no watch covers, keep_mb, thinning and
+        history from before the upgrade: tests/store/test_retain.c.)"""
+        from test_engine_fake import FakeBrowser
+        fake = FakeBrowser({"pages": [{"match": ".test/", "noise": True, "height": 300, "width": 400,
+                                       "text": "words"}]})
+        config = ("capture = on\njobs = 1\njob_timeout = 20\nwatch_min_interval_s = 2\n"
+                  "browser.path = %s\n" % FAKE)
+        with Daemon(config=config, env=fake.env, capture=True) as d, d.client() as c:
+            a = c.call("link.add", {"url": "http://kept.test/a", "capture": False})["link"]["id"]
+            for params, words in [
+                ({"keep_last": 0}, "'keep_last' must be from 1 to 10000, got 0"),
+                ({"keep_last": 10001}, "'keep_last' must be from 1 to 10000"),
+                ({"keep_last": "5"}, "'keep_last' must be an integer"),
+                ({"keep_mb": 0}, "'keep_mb' must be from 1 to 1000000, got 0"),
+                ({"keep_mb": 1000001}, "'keep_mb' must be from 1 to 1000000"),
+                ({"keep_mb": 1.5}, "'keep_mb' must be an integer"),
+            ]:
+                params.update({"link_id": a, "every": "1h"})
+                e = self.assertRpcError(-32602, c.call, "watch.set", params)
+                self.assertIn(words, e.message, params)
+            w = c.call("watch.set", {"link_id": a, "every": "1h", "keep_last": 2, "keep_mb": 50})["watch"]
+            self.assertEqual((w["keep_last"], w["keep_mb"]), (2, 50))
+            self.assertEqual(c.call("watch.list")["watches"][0]["keep_last"], 2)
+            st = c.call("daemon.status")["watches"]
+            self.assertEqual((st["pruned"], st["keep_last"], st["keep_mb"]), (0, 50, 200))
+            c.call("events.subscribe", {"topics": ["job", "snapshot"]})
+
+            def capture(link, compared):
+                r = c.call("snapshot.request", {"link_id": link})
+                ev = c.wait_event(lambda e: e.get("topic") == "job.finished" and e["job_id"] == r["job_id"], 60)
+                sid = ev["snapshot"]["id"]
+                self.assertEqual(ev["state"], "ok", ev)
+                if compared:   # its change stored before the next capture starts
+                    self.assertIsNotNone(d.wait_change(sid), sid)
+                return sid
+
+            ids, files = [], {}
+            for i in range(5):
+                ids.append(capture(a, i > 0))
+                snap = d.sql("SELECT path, thumb_path, json_extract(files, '$.mhtml.path') FROM snapshots "
+                             "WHERE id = ?", (ids[-1],))
+                files[ids[-1]] = [f for f in snap[0] if f]
+                if i == 1:   # a diff overlay between the first two, drawn and kept
+                    overlay = c.call("snapshot.diff", {"from": ids[0], "to": ids[1]})["image"]["path"]
+                    self.assertTrue(os.path.exists(overlay))
+            # what went: the three oldest, each told by snapshot.deleted
+            gone = []
+            while len(gone) < 3:
+                ev = c.wait_event(lambda e: e.get("topic") == "snapshot.deleted", 30)
+                self.assertEqual((ev["link_id"], ev["reason"]), (a, "retention"))
+                gone += ev["ids"]
+            self.assertEqual(gone, ids[:3])
+            left = [r[0] for r in d.sql("SELECT id FROM snapshots WHERE link_id = ? ORDER BY id", (a,))]
+            self.assertEqual(left, ids[3:])
+            self.assertEqual(d.call("snapshot.get", {"id": ids[4]})["snapshot"]["change"]["against"], ids[3])
+            # their files leave the disk (off the loop, after the commit); the kept ones stay
+            wait_until(lambda: not os.path.exists(overlay), 10, "the overlay removed")
+            for sid in ids[3:]:
+                self.assertTrue(files[sid] and all(os.path.exists(f) for f in files[sid]), files[sid])
+            self.assertGreaterEqual(len(files[ids[0]]), 3)   # screenshot, thumbnail, MHTML
+            for sid in ids[:3]:
+                for f in files[sid]:
+                    wait_until(lambda: not os.path.exists(f), 10, "%s removed" % f)
+            self.assertEqual(c.call("daemon.status")["watches"]["pruned"], 3)
+            self.assertTrue(d.integrity_check())
+        self.assertEqual(d.sanitizer_report(), "")
+
+    def test_bad_retention_defaults_refused(self):
+        """watch_keep_last and watch_keep_mb out of range: linksnapd does not start and
+        says which key and why."""
+        import subprocess
+        import tempfile
+        from linksnap_test import LINKSNAPD
+        with tempfile.TemporaryDirectory(prefix="linksnap-test-") as tmp:
+            for kv, words in [("watch_keep_last=0", "watch_keep_last: expected a whole number from 1 to 10000"),
+                              ("watch_keep_last=many", "watch_keep_last: expected a whole number"),
+                              ("watch_keep_mb=1000001", "watch_keep_mb: expected a whole number from 1 to 1000000")]:
+                r = subprocess.run([LINKSNAPD, "--state-dir", os.path.join(tmp, "s"), "--socket",
+                                    os.path.join(tmp, "s.sock"), "--no-capture", "--set", kv],
+                                   capture_output=True, text=True, timeout=60)
+                self.assertEqual(r.returncode, 2, r.stderr)
+                self.assertIn(words, r.stderr)
 
 
 if __name__ == "__main__":

@@ -11,7 +11,9 @@
  *
  * Workloads (one ctest entry each, `oom_NAME`, labels unit and oom):
  *   store     a fresh database file opened with migrate, links added with tags, a filtered
- *             list, a tag renamed, a job enqueued, claimed and finished, the file closed
+ *             list, a tag renamed, a job enqueued, claimed and finished, the link watched
+ *             with keep_last 1 and captured twice more (failed), retention pruning the
+ *             middle capture, the file closed
  *   import    a small Netscape HTML, a JSON and a CSV input through import_parser_*
  *   protocol  the rpc framer, parse and classify, results built and written with rpc_write
  *   raster    a small tags chart through charts_render to PNG (FreeType and fontconfig
@@ -119,6 +121,9 @@ static int wl_store(void)
     size_t n = 0, ntags = 0, njobs = 0;
     store_tag_t *tags = NULL;
     store_job_t **jobs = NULL, *job = NULL;
+    store_watch_t *watch = NULL;
+    store_snapshot_t **pruned = NULL;
+    size_t npruned = 0;
     char err[512] = "";
     const int64_t now = 1700000000000;
 
@@ -205,9 +210,46 @@ static int wl_store(void)
               strstr(l->last_snapshot->timings, "\"load\""),
           "snapshot not as finished");
 
+    /* retention: watched with keep_last 1, two more captures (failed): the middle one goes
+     * (the first is the newest good, the last the newest) */
+    store_watch_in_t wi = {.link_id = id3, .every_s = 3600, .jitter_s = 0, .threshold = -1,
+                           .keep_last = 1, .now_ms = now + 3};
+    STORE_STEP(store_begin(s));
+    in_tx = 1;
+    STORE_STEP(store_watch_set(s, &wi, &watch, &created));
+    STORE_STEP(store_commit(s));
+    in_tx = 0;
+    int64_t middle = 0;
+    for (int k = 0; k < 2; k++) {
+        store_job_list_free(jobs, njobs);
+        jobs = NULL;
+        njobs = 0;
+        STORE_STEP(store_begin(s));
+        in_tx = 1;
+        STORE_STEP(store_job_enqueue(s, id3, now + 4 + k));
+        STORE_STEP(store_job_claim(s, now + 5 + k, 4, &jobs, &njobs));
+        CHECK(njobs == 1, "%zu jobs claimed", njobs);
+        if (!k)
+            middle = jobs[0]->snapshot_id;
+        store_job_result_t fr = {.job_id = jobs[0]->id, .state = "failed", .error = "x",
+                                 .now_ms = now + 6 + k};
+        STORE_STEP(store_job_finish(s, &fr));
+        STORE_STEP(store_commit(s));
+        in_tx = 0;
+    }
+    store_retain_opts_t ro = {.keep_last = 50, .keep_mb = 200, .now_ms = now + 10};
+    STORE_STEP(store_begin(s));
+    in_tx = 1;
+    STORE_STEP(store_retain_link(s, id3, &ro, &pruned, &npruned));
+    STORE_STEP(store_commit(s));
+    in_tx = 0;
+    CHECK(npruned == 1 && pruned[0]->id == middle, "%zu pruned", npruned);
+
 done:
     if (in_tx && store_rollback(s) != STORE_OK && out == WL_OK)
         out = WL_BAD;
+    store_watch_free(watch);
+    store_snapshot_list_free(pruned, npruned);
     store_link_free(l);
     store_job_free(job);
     store_job_list_free(jobs, njobs);
