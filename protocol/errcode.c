@@ -128,6 +128,14 @@ static const errcode_def_t table[] = {
     {"watch_threshold", "param 'threshold' must be a fraction of the page from 0 to 1 (0.001 is "
                         "0.1%)"},
     {"watch_target", "name a link (link_id) or a tag"},
+    /* the web server's refusals (daemon/http*.c: error.data of their JSON bodies) */
+    {"auth_too_many", "too many wrong tokens; try again in a minute"},
+    {"auth_wrong_token", "wrong token"},
+    {"auth_wrong_token", "wrong token: run `linksnap web` for the right address"},
+    {"auth_wrong_token", "wrong token in Authorization"},
+    {"auth_login", "log in first: this linksnapd needs its access token"},
+    {"auth_login", "log in first: this linksnapd needs its access token {how}"},
+    {"upload_too_big", "uploads are limited to {max} MiB"},
     /* the daemon */
     {"shutting_down", "linksnapd is stopping"},
     {"store_busy", "the database is locked by another process ({why})"},

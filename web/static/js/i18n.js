@@ -125,6 +125,7 @@ const zh = {
   e_watch_jitter: '抖动（{jitter} 秒）最多为间隔（{every} 秒）的一半', e_watch_threshold: '阈值应是 0 到 1 之间的页面比例（0.001 即 0.1%）',
   e_watch_target: '请指定一个链接（link_id）或一个标签', e_shutting_down: 'linksnapd 正在停止，请在它重启后再试',
   e_store_busy: '数据库被另一个进程锁住，请稍后再试', e_param_type: '参数 {param} 的类型或取值不对', e_not_found: '找不到 {id}',
+  e_auth_too_many: '错误的令牌太多，请一分钟后再试', e_auth_wrong_token: '令牌不正确', e_auth_login: '需要访问令牌：在运行 linksnapd 的机器上运行 linksnap web 获取登录地址', e_upload_too_big: '上传的文件最多 {max} MiB',
 };
 const en = {
   title: 'Link snapshots', tagline: 'Enter a link, get a snapshot · manage links with tags',
@@ -283,6 +284,7 @@ const en = {
   e_shutting_down: 'linksnapd is stopping: retry after it restarts',
   e_store_busy: 'The database is locked by another process: retry',
   e_param_type: 'Param {param} has the wrong type or value', e_not_found: '{what} {id} not found',
+  e_auth_too_many: 'Too many wrong tokens: try again in a minute', e_auth_wrong_token: 'Wrong token', e_auth_login: 'Log in first: run linksnap web on the machine of linksnapd for the login address', e_upload_too_big: 'Uploads are limited to {max} MiB',
 };
 const dicts = { zh, en };
 
@@ -307,6 +309,50 @@ export function t(key, vars) {
   let s = (dicts[lang] && dicts[lang][key]) ?? zh[key] ?? key;
   if (vars) s = s.replace(/\{(\w+)\}/g, (_, k) => (k in vars ? String(vars[k]) : ''));
   return s;
+}
+
+// The daemon's error codes (error.data {code, params}, an import line's {code, params}):
+// the code's text in the page's language, else the English message the daemon sent.
+function errParts(e) {
+  if (!e) return { key: null, vars: null, text: '' };
+  const d = e.data && typeof e.data === 'object' ? e.data : e;
+  const code = d && typeof d.code === 'string' ? d.code : null;
+  if (code && dicts[lang] && dicts[lang]['e_' + code] != null) return { key: 'e_' + code, vars: d.params || {}, text: null };
+  return { key: null, vars: null, text: String(e.message ?? e.reason ?? e) };
+}
+
+// An error as text: an RpcError, a JSON-RPC error object, or an import line {reason, code, params}.
+export function tErr(e) {
+  const p = errParts(e);
+  return p.key ? t(p.key, p.vars) : p.text;
+}
+
+// The same as an element: what the user typed ({text}, {url}, {tag}, ...) is set apart in
+// <bdi data-user> (right-to-left safe, and the page's own words stay tellable from it).
+export function tNode(key, vars) {
+  const span = document.createElement('span');
+  const s = (dicts[lang] && dicts[lang][key]) ?? zh[key] ?? key;
+  let last = 0;
+  for (const m of s.matchAll(/\{(\w+)\}/g)) {
+    span.append(s.slice(last, m.index));
+    if (vars && m[1] in vars) {
+      const b = document.createElement('bdi');
+      b.dataset.user = '';
+      b.textContent = String(vars[m[1]]);
+      span.append(b);
+    }
+    last = m.index + m[0].length;
+  }
+  span.append(s.slice(last));
+  return span;
+}
+
+export function tErrNode(e) {
+  const p = errParts(e);
+  if (p.key) return tNode(p.key, p.vars);
+  const span = document.createElement('span');
+  span.textContent = p.text;
+  return span;
 }
 
 // Fills every [data-i18n] element of root with its text.

@@ -5,7 +5,7 @@
 // went. Also the change figures of a link's history row (changeCell, for page_detail.js).
 // Everything a page or a user wrote goes in as text (dom.js), never as markup.
 import { h, shownUrl } from './dom.js';
-import { t, lang, fmtDate } from './i18n.js';
+import { t, lang, fmtDate, tErr } from './i18n.js';
 import { batchAll, isMissing, rpc } from './api.js';
 import { badge } from './widgets.js';
 
@@ -218,7 +218,7 @@ export async function pageDiff(main, ctx, fromId, toId) {
   try {
     d = await rpc('snapshot.diff', { from: from.id, to: to.id });
   } catch (e) {
-    figures.textContent = t('error', { m: e.message });
+    figures.textContent = t('error', { m: tErr(e) });
     figures.classList.add('error');
     return;
   }

@@ -1,7 +1,7 @@
 // page_tags.js -- 标签 / Tags: counts, rename, merge, delete, the tags chart beside; a tag's
 // name leads to the links filtered by it.
 import { h, announce, toast } from './dom.js';
-import { t } from './i18n.js';
+import { t, tErr } from './i18n.js';
 import { rpc } from './api.js';
 import { chartFigure } from './chart.js';
 
@@ -16,7 +16,7 @@ export async function pageTags(main, ctx) {
   const empty = h('p', { class: 'muted', hidden: true }, t('tag_none'));
 
   async function run(fn) {
-    try { await fn(); } catch (e) { toast(t('error', { m: e.message }), 'error'); }
+    try { await fn(); } catch (e) { toast(t('error', { m: tErr(e) }), 'error'); }
     await load();
   }
 
