@@ -111,7 +111,7 @@ function historyTable(snaps, shown, onPick) {
       cell(2, { class: 'change' }, changeCell(s)),
       cell(3, {}, s.http_status ?? ''),
       cell(4, {}, s.width && s.height ? `${s.width}×${s.height}${s.truncated ? ' ✂' : ''}` : ''),
-      cell(5, { class: 'url' }, s.display_final_url ?? s.final_url ?? ''),
+      cell(5, { class: 'url', dataset: { user: '' } }, s.display_final_url ?? s.final_url ?? ''),
       cell(6, {}, timings(s.timings)),
       cell(7, { class: 'shaped' }, shapedBy(s.fidelity)),
       cell(8, { class: 'err' }, s.error ?? '')))));
@@ -135,11 +135,11 @@ export async function pageDetail(main, ctx, id) {
   desc.value = link.description ?? '';
   const chips = h('div', { class: 'chips', id: 'd-tags' });
   const tf = tagField({ id: 'd-newtag', name: 'tags', placeholder: t('detail_add_tag') });
-  const heading = h('h2', { class: 'detail-title' });
+  const heading = h('h2', { class: 'detail-title', dataset: { user: '' } });
   const href = safeHref(link.url);
 
   function paintTags() {
-    chips.replaceChildren(...link.tags.map((n) => h('span', { class: 'chip', dataset: { tag: n } },
+    chips.replaceChildren(...link.tags.map((n) => h('span', { class: 'chip', dataset: { tag: n, user: '' } },
       h('a', { href: '/links?all=' + encodeURIComponent(n) }, n),
       h('button', { type: 'button', class: 'x', 'aria-label': t('detail_remove_tag', { t: n }),
         onclick: async () => { link = (await rpc('link.tag', { id, remove: [n] })).link; paintTags(); } }, '✕'))));
@@ -202,7 +202,7 @@ export async function pageDetail(main, ctx, id) {
 
   main.append(
     h('div', { class: 'detail', dataset: { linkId: String(id) } },
-      h('div', { class: 'detail-head' }, heading, h('p', { class: 'url', title: link.url }, shownUrl(link)), actions),
+      h('div', { class: 'detail-head' }, heading, h('p', { class: 'url', title: link.url, dataset: { user: '' } }, shownUrl(link)), actions),
       h('div', { class: 'detail-cols' },
         shotBox,
         h('aside', {},

@@ -100,7 +100,7 @@ export function pageLinks(main, ctx) {
     const items = [];
     for (const k of ['all', 'any', 'none']) {
       for (const name of f[k]) {
-        items.push(h('button', { type: 'button', class: 'chip on f-' + k, dataset: { tag: name, kind: k },
+        items.push(h('button', { type: 'button', class: 'chip on f-' + k, dataset: { tag: name, kind: k, user: '' },
           'aria-label': `${t('mode_' + k)} ${name} ✕`,
           onclick: () => { f[k] = f[k].filter((x) => x !== name); filterChanged(); } },
         h('span', { class: 'kind' }, t('mode_' + k)), ' ', name, ' ✕'));

@@ -61,7 +61,7 @@ export async function pageReader(main, _ctx, sid) {
     h('a', { href: `/links/${doc.link_id}`, class: 'button ghost' }, '← ', t('read_back')),
     snap && snap.path ? h('a', { href: `/snapshots/${sid}/full.png`, class: 'button', target: '_blank', rel: 'noopener' }, t('read_shot')) : null,
     h('a', { href: `/snapshots/${sid}/text.txt`, class: 'button', download: '' }, t('read_txt')));
-  const article = h('article', { class: 'reader', dir: 'auto', lang: langTag(doc.lang), dataset: { snapshotId: String(sid) } },
+  const article = h('article', { class: 'reader', dir: 'auto', lang: langTag(doc.lang), dataset: { snapshotId: String(sid), user: '' } },
     h('header', {},
       title ? h('h1', { class: 'reader-title', dir: 'auto' }, title) : null,
       doc.byline ? h('p', { class: 'byline', dir: 'auto' }, doc.byline) : null),

@@ -30,7 +30,7 @@ export async function pageTags(main, ctx) {
     });
     return h('tr', { dataset: { tag: tag.name } },
       h('td', {}, h('input', { type: 'checkbox', class: 'pick', value: tag.name, 'aria-label': t('select_tag', { t: tag.name }) })),
-      h('td', {}, h('a', { href: '/links?all=' + encodeURIComponent(tag.name), class: 'chip' }, tag.name)),
+      h('td', {}, h('a', { href: '/links?all=' + encodeURIComponent(tag.name), class: 'chip', dataset: { user: '' } }, tag.name)),
       h('td', { class: 'num' }, tag.count),
       h('td', {}, rename, h('button', { type: 'button', class: 'danger', onclick: () => {
         if (confirm(t('tag_confirm_delete', { t: tag.name, n: tag.count }))) run(() => rpc('tag.delete', { name: tag.name }));
