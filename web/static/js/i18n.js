@@ -124,7 +124,7 @@ const zh = {
   e_watch_every_required: '请填写间隔（秒数，或 6h、1d 这样的时长）', e_watch_every_range: '间隔应在 {min} 秒到一年之间，收到的是 {got} 秒',
   e_watch_jitter: '抖动（{jitter} 秒）最多为间隔（{every} 秒）的一半', e_watch_threshold: '阈值应是 0 到 1 之间的页面比例（0.001 即 0.1%）',
   e_watch_target: '请指定一个链接（link_id）或一个标签', e_shutting_down: 'linksnapd 正在停止，请在它重启后再试',
-  e_store_busy: '数据库被另一个进程锁住，请稍后再试', e_param_type: '参数 {param} 的类型或取值不对', e_not_found: '找不到 {id}',
+  e_store_busy: '数据库被另一个进程锁住，请稍后再试', e_param_type: '参数 {param} 的类型或取值不对', e_not_found: '找不到 {what} {id}',
   e_auth_too_many: '错误的令牌太多，请一分钟后再试', e_auth_wrong_token: '令牌不正确', e_auth_login: '需要访问令牌：在运行 linksnapd 的机器上运行 linksnap web 获取登录地址', e_upload_too_big: '上传的文件最多 {max} MiB',
 };
 const en = {
