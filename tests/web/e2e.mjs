@@ -1034,7 +1034,9 @@ await test('no English sentence on the Chinese pages: errors, reasons, every pag
     await lp.waitForSelector('dialog.login-dialog[open]');
     await lp.fill('#token', 'wrong-token');
     await lp.click('dialog.login-dialog button[type=submit]');
-    await lp.waitForTimeout(300);
+    await waitFor(lp, () => !!document.querySelector('dialog.login-dialog p.error')?.textContent);
+    const said = await lp.textContent('dialog.login-dialog p.error');
+    assert(said === '令牌不正确', 'wrong token: ' + said);
     await scan(lp, `${vw} login`);
     await ctx.close();
   }

@@ -99,13 +99,14 @@ function askToken() {
     form.querySelector('h2').id = 'login-h';
     form.addEventListener('submit', async (e) => {
       e.preventDefault();
-      if (await login(input.value)) {
+      const ok = await login(input.value);
+      if (ok === true) {
         dlg.close();
         dlg.remove();
         loginWait = null;
         resolve();
       } else {
-        msg.textContent = t('login_wrong');
+        msg.textContent = ok && ok.data ? tErr(ok) : t('login_wrong');
         input.select();
       }
     });
