@@ -121,6 +121,21 @@ static const errcode_def_t table[] = {
     {"site_header_value", "headers: the value of '{header}' must be a string of at most 4096 "
                           "bytes without line breaks or control characters (null removes it)"},
     {"site_too_many_cookies", "the rule would hold over {max} cookies"},
+    {"site_selector_empty", "selector {n} is empty or over 512 bytes"},
+    {"site_selector_bad", "selector \"{sel}\" has '{', '}', ';', '<' or a comment: give plain CSS "
+                          "selectors"},
+    {"site_selector_utf8", "selector {n} is not UTF-8"},
+    {"site_selectors_too_many", "at most 100 selectors"},
+    {"site_cookie_name", "cookies[{i}]: 'name' must be a cookie name (letters, digits and "
+                         "!#$%&'*+-.^_`|~)"},
+    {"site_cookie_value", "cookies[{i}] '{cookie}': 'value' must be a string of at most 4096 "
+                          "bytes without ';', '\\' or control characters (null removes the "
+                          "cookie)"},
+    {"site_cookie_domain", "cookies[{i}] '{cookie}': 'domain' must be a host name"},
+    {"site_cookie_outside", "cookies[{i}] '{cookie}': domain '{domain}' is outside the rule's "
+                            "match: a rule's cookies go to {host} only"},
+    {"site_cookie_path", "cookies[{i}] '{cookie}': 'path' must start with '/'"},
+    {"site_too_many_headers", "the rule would hold over {max} headers"},
     /* watches (daemon/methods_watch.c, store/watch.c) */
     {"watch_every_required", "param 'every' is required (seconds or 6h, 1d)"},
     {"watch_every_range", "every must be from {min} s to a year ({max} s), not {got} s"},

@@ -82,6 +82,9 @@ TEST(prefixes_are_seen_through)
     ASSERT_STR_EQ(code_of("param 'match': match 'x/y' has a path: write a URL prefix with its "
                           "scheme (https://host/path)", "match", b, sizeof b),
                   "site_match_path match=x/y");
+    /* methods_site.c: the hide selector's reason after its param */
+    ASSERT_STR_EQ(code_of("param 'hide': selector \"a{b\" has '{', '}', ';', '<' or a comment: "
+                          "give plain CSS selectors", "sel", b, sizeof b), "site_selector_bad sel=a{b");
     /* method_fail_store's "what: " */
     ASSERT_STR_EQ(code_of("import: the database is locked by another process (busy)", NULL, b,
                           sizeof b), "store_busy");
