@@ -983,7 +983,7 @@ await test('no English sentence on the Chinese pages: errors, reasons, every pag
     const vw = viewport.width;
     const page = await newPage({ viewport, mobile: vw < 500 });
     // links: the list, a tag filter, a search that finds nothing (the empty state)
-    for (const q of ['', '?tags_all=reading', '?tags_none=reading&mode=none', '?q=zzzz-nothing-matches']) {
+    for (const q of ['', '?all=reading', '?none=reading&mode=none&view=list', '?broken=1', '?q=zzzz-nothing-matches']) {
       await page.goto(URL_ + '/links' + q);
       await waitReady(page);
       await page.waitForTimeout(150);
