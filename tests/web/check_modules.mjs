@@ -1,7 +1,7 @@
-// check_modules.mjs -- every module of the web page parses, and every name one module
-// imports from another is exported there. A page whose module fails to parse renders
-// nothing at all; this says which file and line in a second, where web_e2e would only
-// time out waiting for the first form.
+// check_modules.mjs -- every module of the web page parses, every name one module imports
+// from another is exported there, and app.css's blocks are closed. A page whose module
+// fails to parse renders nothing at all; this says which file and line in a second, where
+// web_e2e would only time out waiting for the first form.
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
@@ -39,6 +39,21 @@ for (const f of files) {
   } catch (e) {
     fail(`${f} does not parse:\n${String(e.stderr).split('\n').slice(0, 5).join('\n')}`);
   }
+}
+// the style sheet: braces balance outside comments and strings (a lost '}' silently
+// swallows every rule after it into a media query)
+const cssPath = join(dir, '..', 'app.css');
+{
+  const css = readFileSync(cssPath, 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').replace(/"[^"\n]*"|'[^'\n]*'/g, '""');
+  let depth = 0, line = 1, bad = 0;
+  for (const ch of css) {
+    if (ch === '\n') line++;
+    else if (ch === '{') depth++;
+    else if (ch === '}' && --depth < 0) { bad = line; break; }
+  }
+  if (bad) fail(`app.css: a '}' with no '{' at line ${bad}`);
+  else if (depth) fail(`app.css: ${depth} block(s) never closed`);
+  else console.log('ok   app.css braces');
 }
 console.log(`${files.length} modules, ${failed} failed`);
 process.exit(failed ? 1 : 0);

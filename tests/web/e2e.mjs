@@ -824,6 +824,44 @@ await test('the total is link.count; select all, then tag and re-capture all N t
   await page.context().close();
 });
 
+await test('export what a filter shows from the page, and importing the file gives the same links and tags (zh 1280, en 390)', async () => {
+  const urls = ['https://example.com/exp/一', 'https://example.com/exp/two?x=1&y=2', 'https://example.com/exp/3'];
+  const made = [];
+  for (const [i, u] of urls.entries()) made.push(await addLink(u, ['导出测试', i ? 'exp-' + i : '中文标签'], i === 1 ? 'Quotes "and" <angles> & 汉字' : null));
+  const before = (await rpc('link.list', { tags_all: ['导出测试'] })).links;
+  for (const [vp, locale, label] of [[DESKTOP, 'zh-CN', '书签 HTML'], [PHONE, 'en-US', 'Bookmarks HTML']]) {
+    const page = await newPage({ viewport: vp, locale, mobile: vp === PHONE });
+    await page.goto(URL_ + '/links?all=' + encodeURIComponent('导出测试'));
+    await waitReady(page);
+    const a = page.locator('#links-export a[data-format=netscape]');
+    assert((await a.textContent()) === label, 'button label: ' + await a.textContent());
+    const href = await a.getAttribute('href');
+    assert(new URL(href, URL_).searchParams.get('tags_all') === '导出测试', 'the filter is in the address: ' + href);
+    const [dl] = await Promise.all([page.waitForEvent('download'), a.click()]);
+    const file = fs.readFileSync(await dl.path(), 'utf8');
+    assert(file.startsWith('<!DOCTYPE NETSCAPE-Bookmark-file-1>'), 'a bookmarks file: ' + file.slice(0, 60));
+    const hrefs = [...file.matchAll(/HREF="([^"]*)"/g)].map((m) => m[1]);
+    assert(hrefs.length === 3, 'the three links the filter shows, no more: ' + hrefs.length);
+    // CSV too: the same three, a header line first
+    const csv = await page.evaluate(async (u) => (await fetch(u)).text(), await page.getAttribute('#links-export a[data-format=csv]', 'href'));
+    assert(csv.trim().split('\n').length === 4, 'csv: a header and three rows: ' + csv);
+    if (vp === PHONE) {
+      // the links go, and the file brings them back as they were
+      for (const l of made) await rpc('link.delete', { id: l.id });
+      assert((await rpc('link.count', { tags_all: ['导出测试'] })).count === 0, 'deleted');
+      await page.goto(URL_ + '/import');
+      await page.setInputFiles('#i-file', { name: 'export.html', mimeType: 'text/html', buffer: Buffer.from(file) });
+      await page.click('form button[type=submit]');
+      await page.waitForSelector('.summary:not([hidden]) dl.figures');
+      const after = (await rpc('link.list', { tags_all: ['导出测试'] })).links;
+      const key = (ls) => JSON.stringify(ls.map((l) => [l.url, [...l.tags].sort(), l.title ?? null]).sort());
+      assert(key(after) === key(before), 'same links, tags and titles:\n' + key(before) + '\n' + key(after));
+    }
+    assert(page.errors.length === 0, page.errors.join('\n'));
+    await page.context().close();
+  }
+});
+
 await test('the bookmarklet opens the add form filled with the page it was clicked on (en 390)', async () => {
   const title = 'Bookmarked “page” · 书签页';
   const srv = http.createServer((req, res) => {

@@ -76,6 +76,7 @@ const zh = {
   error: '出错了：{m}', lang_switch: 'English', lang_label: '切换到英文',
   // the links total, select all, the bookmarklet, shortcuts and theme (webday23)
   total: '共 {n} 个链接', total_one: '共 1 个链接', sel_all_shown: '全选已显示的',
+  export: '导出（当前筛选的全部链接）：', export_netscape: '书签 HTML', export_jsonl: 'JSON Lines', export_csv: 'CSV',
   sel_all_matching: '选择全部 {n} 个符合条件的链接', selected_all: '已选符合条件的全部 {n} 条',
   add_title: '标题（可选，只用于一个链接）', bm_heading: '书签小工具', bm_link: '保存到链接快照',
   bm_hint: '把这个链接拖到浏览器的书签栏。在任意网页上点它，会打开添加表单，并填好那个网页的网址和标题。',
@@ -208,6 +209,7 @@ const en = {
   error: 'Something failed: {m}', lang_switch: '中文', lang_label: 'Switch to Chinese',
   // the links total, select all, the bookmarklet, shortcuts and theme (webday23)
   total: '{n} links', total_one: '1 link', sel_all_shown: 'Select all shown',
+  export: 'Export (every link this filter matches):', export_netscape: 'Bookmarks HTML', export_jsonl: 'JSON Lines', export_csv: 'CSV',
   sel_all_matching: 'Select all {n} that match', selected_all: 'All {n} that match selected',
   add_title: 'Title (optional, for one link)', bm_heading: 'Bookmarklet', bm_link: 'Save to linksnap',
   bm_hint: 'Drag this link to your browser’s bookmarks bar. Click it on any page to open the add form with that page’s address and title filled in.',

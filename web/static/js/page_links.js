@@ -39,6 +39,9 @@ function writeFilter(f) {
 }
 
 // The filter as link.list, link.count, tag.apply and snapshot.request take it.
+// the export formats GET /export writes, and their button's label
+const EXPORTS = [['netscape', 'export_netscape'], ['jsonl', 'export_jsonl'], ['csv', 'export_csv']];
+
 function filterParams(f) {
   const p = {};
   if (f.all.length) p.tags_all = f.all;
@@ -80,6 +83,16 @@ export function pageLinks(main, ctx) {
   const viewBtn = h('button', { type: 'button', class: 'ghost', id: 'links-view', 'aria-pressed': String(f.view === 'list') },
     f.view === 'list' ? t('view_grid') : t('view_list'));
   const totalEl = h('p', { class: 'links-total', id: 'links-total', role: 'status' });
+  // GET /export with the filter shown: the library, or what the filter matches, as a file
+  const exportLinks = EXPORTS.map(([fmt, key]) => h('a', { class: 'button ghost', dataset: { format: fmt }, download: '' }, t(key)));
+  const exportBox = h('p', { class: 'export-links', id: 'links-export' }, t('export'), ' ', ...exportLinks);
+  function updateExport() {
+    for (const a of exportLinks) {
+      const u = new URLSearchParams({ format: a.dataset.format });
+      for (const [k, v] of Object.entries(params(f))) u.set(k, Array.isArray(v) ? v.join(',') : String(v));
+      a.href = '/export?' + u.toString();
+    }
+  }
   const selAll = h('input', { type: 'checkbox', id: 'links-selall' });
   const selBar = selectionBar();
 
@@ -201,6 +214,7 @@ export function pageLinks(main, ctx) {
     performance.mark('links-filter-start');
     more();
     loadTotal();
+    updateExport();
   }
 
   // The benchmark and tests wait for this: first page painted with its thumbnails decoded.
@@ -334,7 +348,8 @@ export function pageLinks(main, ctx) {
         h('label', { for: 'links-sort' }, t('sort')), sortSel,
         viewBtn),
       active, tagBar,
-      h('div', { class: 'row wrap' }, h('label', { class: 'check' }, selAll, ' ', t('sel_all_shown')), totalEl)),
+      h('div', { class: 'row wrap' }, h('label', { class: 'check' }, selAll, ' ', t('sel_all_shown')), totalEl),
+      exportBox),
     selBar, grid, sentinel, foot);
   renderActive();
   loadTags();
