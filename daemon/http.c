@@ -35,6 +35,7 @@
 #include <unistd.h>
 #include <libdeflate.h>
 
+#include "errcode.h"
 #include "log.h"
 #include "util.h"
 
@@ -159,7 +160,13 @@ void http_respond_error(hreq_t *r, int status, const char *fmt, ...)
     if (r->body_kind != B_NONE && !r->up_complete)
         r->close_after = 1;   /* the rest of a body we refused is not read */
     r->discard = 1;
-    http_respond_json(r, status, json_pack("{s:{s:i,s:s}}", "error", "code", status, "message", msg));
+    json_t *body = json_pack("{s:{s:i,s:s}}", "error", "code", status, "message", msg);
+    json_t *data = errcode_data(msg);   /* the page translates it (protocol/errcode.c) */
+    if (body && data)
+        json_object_set_new(json_object_get(body, "error"), "data", data);
+    else
+        json_decref(data);
+    http_respond_json(r, status, body);
 }
 
 static int write_headers(http_t *h, hreq_t *r, struct lws *wsi)

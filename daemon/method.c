@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "errcode.h"
 #include "util.h"
 
 /* Cuts s back so it does not end inside a UTF-8 sequence (messages quote user input). */
@@ -26,6 +27,23 @@ int method_fail(method_call_t *call, int code, const char *fmt, ...)
     va_end(ap);
     utf8_trim_tail(call->err_msg);
     call->err_code = code;
+    /* the stable code beside the sentence (protocol/errcode.c), when it is one we name */
+    json_decref(call->err_data);
+    call->err_data = errcode_data(call->err_msg);
+    return -1;
+}
+
+int method_fail_code(method_call_t *call, int code, const char *ecode, json_t *params,
+                     const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(call->err_msg, sizeof call->err_msg, fmt, ap);
+    va_end(ap);
+    utf8_trim_tail(call->err_msg);
+    call->err_code = code;
+    json_decref(call->err_data);
+    call->err_data = json_pack("{s:s,s:o}", "code", ecode, "params", params ? params : json_object());
     return -1;
 }
 
@@ -65,6 +83,9 @@ int method_fail_store(method_call_t *call, int rc, const char *what)
     return method_fail(call, code, "%s", msg);
 }
 
+/* {param: NAME}: the params of a code about one param */
+#define PARAM_OF(n) json_pack("{s:s}", "param", (n))
+
 static json_t *get_param(method_call_t *call, const char *name)
 {
     return json_is_object(call->params) ? json_object_get(call->params, name) : NULL;
@@ -76,14 +97,17 @@ int param_string(method_call_t *call, const char *name, int required, const char
     if (!v || json_is_null(v)) {
         *out = NULL;
         if (required)
-            return method_fail(call, RPC_INVALID_PARAMS, "missing param '%s' (a string)", name);
+            return method_fail_code(call, RPC_INVALID_PARAMS, "param_missing", PARAM_OF(name),
+                                    "missing param '%s' (a string)", name);
         return 0;
     }
     if (!json_is_string(v))
-        return method_fail(call, RPC_INVALID_PARAMS, "param '%s' must be a string", name);
+        return method_fail_code(call, RPC_INVALID_PARAMS, "param_type", PARAM_OF(name),
+                                "param '%s' must be a string", name);
     *out = json_string_value(v);
     if (strlen(*out) != json_string_length(v))
-        return method_fail(call, RPC_INVALID_PARAMS, "param '%s' must not contain NUL", name);
+        return method_fail_code(call, RPC_INVALID_PARAMS, "param_nul", PARAM_OF(name),
+                                "param '%s' must not contain NUL", name);
     return 0;
 }
 
@@ -93,16 +117,24 @@ int param_int(method_call_t *call, const char *name, int required, int64_t min, 
     json_t *v = get_param(call, name);
     if (!v || json_is_null(v)) {
         if (required)
-            return method_fail(call, RPC_INVALID_PARAMS, "missing param '%s' (an integer)", name);
+            return method_fail_code(call, RPC_INVALID_PARAMS, "param_missing", PARAM_OF(name),
+                                    "missing param '%s' (an integer)", name);
         return 0; /* *out keeps the caller's default */
     }
     if (!json_is_integer(v))
-        return method_fail(call, RPC_INVALID_PARAMS, "param '%s' must be an integer", name);
+        return method_fail_code(call, RPC_INVALID_PARAMS, "param_type", PARAM_OF(name),
+                                "param '%s' must be an integer", name);
     json_int_t i = json_integer_value(v);
-    if (i < min || i > max)
-        return method_fail(call, RPC_INVALID_PARAMS,
-                           "param '%s' must be from %lld to %lld, got %lld", name,
-                           (long long)min, (long long)max, (long long)i);
+    if (i < min || i > max) {
+        char smin[24], smax[24], sgot[24];
+        snprintf(smin, sizeof smin, "%lld", (long long)min);
+        snprintf(smax, sizeof smax, "%lld", (long long)max);
+        snprintf(sgot, sizeof sgot, "%lld", (long long)i);
+        return method_fail_code(call, RPC_INVALID_PARAMS, "param_range",
+                                json_pack("{s:s,s:s,s:s,s:s}", "param", name, "min", smin,
+                                          "max", smax, "got", sgot),
+                                "param '%s' must be from %s to %s, got %s", name, smin, smax, sgot);
+    }
     *out = i;
     return 0;
 }
@@ -112,11 +144,13 @@ int param_bool(method_call_t *call, const char *name, int required, int *out)
     json_t *v = get_param(call, name);
     if (!v || json_is_null(v)) {
         if (required)
-            return method_fail(call, RPC_INVALID_PARAMS, "missing param '%s' (true or false)", name);
+            return method_fail_code(call, RPC_INVALID_PARAMS, "param_missing", PARAM_OF(name),
+                                    "missing param '%s' (true or false)", name);
         return 0;
     }
     if (!json_is_boolean(v))
-        return method_fail(call, RPC_INVALID_PARAMS, "param '%s' must be true or false", name);
+        return method_fail_code(call, RPC_INVALID_PARAMS, "param_type", PARAM_OF(name),
+                                "param '%s' must be true or false", name);
     *out = json_is_true(v);
     return 0;
 }
@@ -127,7 +161,8 @@ int param_string_array(method_call_t *call, const char *name, int required, json
     *out = NULL;
     if (!v || json_is_null(v)) {
         if (required)
-            return method_fail(call, RPC_INVALID_PARAMS, "missing param '%s' (an array of strings)", name);
+            return method_fail_code(call, RPC_INVALID_PARAMS, "param_missing", PARAM_OF(name),
+                                    "missing param '%s' (an array of strings)", name);
         return 0;
     }
     if (json_is_string(v)) {
@@ -139,14 +174,17 @@ int param_string_array(method_call_t *call, const char *name, int required, json
         return 0;
     }
     if (!json_is_array(v))
-        return method_fail(call, RPC_INVALID_PARAMS, "param '%s' must be an array of strings", name);
+        return method_fail_code(call, RPC_INVALID_PARAMS, "param_type", PARAM_OF(name),
+                                "param '%s' must be an array of strings", name);
     if (json_array_size(v) > 10000)
-        return method_fail(call, RPC_INVALID_PARAMS, "param '%s' has too many elements (at most 10000)", name);
+        return method_fail_code(call, RPC_INVALID_PARAMS, "param_too_many", PARAM_OF(name),
+                                "param '%s' has too many elements (at most 10000)", name);
     size_t i;
     json_t *e;
     json_array_foreach(v, i, e) {
         if (!json_is_string(e))
-            return method_fail(call, RPC_INVALID_PARAMS, "param '%s'[%zu] must be a string", name, i);
+            return method_fail_code(call, RPC_INVALID_PARAMS, "param_type", PARAM_OF(name),
+                                    "param '%s'[%zu] must be a string", name, i);
     }
     *out = v;
     return 0;
@@ -187,7 +225,8 @@ int param_reject_unknown(method_call_t *call, const char *const *known)
                 break;
             }
         if (!ok)
-            return method_fail(call, RPC_INVALID_PARAMS, "unknown param '%s'", key);
+            return method_fail_code(call, RPC_INVALID_PARAMS, "param_unknown", PARAM_OF(key),
+                                    "unknown param '%s'", key);
     }
     return 0;
 }

@@ -88,6 +88,11 @@ void method_call_clear(method_call_t *call);
  * `return method_fail(call, RPC_INVALID_PARAMS, "tags: expected an array");` */
 int method_fail(method_call_t *call, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* Both set `error.data` to {code, params} (docs/protocol.md, "Error codes"): method_fail
+ * finds the code of its sentence in protocol/errcode.c's table (no data when it has none);
+ * method_fail_code names it (params stolen; NULL: none). */
+int method_fail_code(method_call_t *call, int code, const char *ecode, json_t *params,
+                     const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 /* Appends an event {topic, ...fields of `fields`}; takes ownership of `fields` (may be
  * NULL). Returns 0 or -1 on allocation failure. */
 int method_emit(method_call_t *call, const char *topic, json_t *fields);

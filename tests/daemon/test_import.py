@@ -108,11 +108,27 @@ class ImportTests(TestCase):
         stamp = r'"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z"'
         want = ('{"jsonrpc":"2.0","id":7,"result":{"id":%d,"source":"(content)","format":"text",'
                 '"state":"done","lines":3,"added":1,"existing":0,"invalid":2,"errors":['
-                '{"line":2,"reason":"not a URL: not a url (expected http:// or https://)"},'
-                '{"line":3,"reason":"unsupported URL scheme \'ftp\' (only http and https)"}],'
+                '{"line":2,"reason":"not a URL: not a url (expected http:// or https://)",'
+                '"code":"url_not_a_url","params":{"text":"not a url"}},'
+                '{"line":3,"reason":"unsupported URL scheme \'ftp\' (only http and https)",'
+                '"code":"url_bad_scheme","params":{"scheme":"ftp"}}],'
                 '"error":null,"tags":["Rust","später"],"capture":false,"created_at":STAMP,'
-                '"finished_at":STAMP}}' % r["id"])
+                '"finished_at":STAMP,"error_data":null}}' % r["id"])
         self.assertRegex(line, "^" + re.escape(want).replace("STAMP", stamp) + "$")
+
+    def test_reasons_carry_codes(self):
+        """Each invalid line's reason and a failed import's error get their stable code and
+        params (docs/protocol.md, "Error codes"); a reason no code names keeps only its text."""
+        r = self.run_import(content='{"url":"https://codes.example/1"}\n{"title":"no url"}\n'
+                                    '"javascript:alert(1)"\n[1\n', format="jsonl")
+        got = [(e["line"], e.get("code"), e.get("params")) for e in r["errors"]]
+        self.assertIn((2, "import_json_no_url", {}), got, r)
+        self.assertIn((3, "url_bad_scheme", {"scheme": "javascript"}), got, r)
+        self.assertIn(4, [g[0] for g in got], r)
+        self.assertEqual(r["error_data"], None)
+        r = self.run_import(content="title,tags\nx,y\n", format="csv")
+        self.assertEqual(r["state"], "failed", r)
+        self.assertEqual(r["error_data"], {"code": "import_csv_no_url_column", "params": {}}, r)
 
     def test_bad_params(self):
         self.assertRpcError(-32602, self.d.call, "import.start", {})

@@ -73,6 +73,47 @@ class RpcTests(TestCase):
         e = self.assertRpcError(-32602, self.d.call, "daemon.status", {"bogus": 1})
         self.assertIn("bogus", e.message)
 
+    def test_errors_carry_code_and_params(self):
+        """error.data {code, params} beside the English message (docs/protocol.md, "Error
+        codes"): what a page translates."""
+        cases = [
+            ("link.add", {"url": "hello world"}, -32602, "url_not_a_url", {"text": "hello world"}),
+            ("link.add", {"url": "ftp://x.example/"}, -32602, "url_bad_scheme", {"scheme": "ftp"}),
+            ("link.add", {"url": "https://code.example/", "tags": ["a,b"]}, -32602, "tag_comma",
+             {"tag": "a,b"}),
+            ("link.add", {}, -32602, "param_missing", {"param": "url"}),
+            ("link.add", {"url": 7}, -32602, "param_type", {"param": "url"}),
+            ("link.get", {"id": 987654}, -32001, "link_not_found", {"id": "987654"}),
+            ("link.list", {"limit": 0}, -32602, "param_range",
+             {"param": "limit", "min": "1", "max": "500", "got": "0"}),
+            ("daemon.status", {"bogus": 1}, -32602, "param_unknown", {"param": "bogus"}),
+            ("tag.rename", {"from": "no-such-tag", "to": "x"}, -32001, "tag_not_found",
+             {"tag": "no-such-tag"}),
+            ("site.set", {"match": "a b", "user_agent": "x"}, -32602, "site_match_space",
+             {"param": "match"}),
+            ("snapshot.get", {"id": 987654}, -32001, "snapshot_not_found", {"id": "987654"}),
+        ]
+        for method, params, code, ecode, eparams in cases:
+            e = self.assertRpcError(code, self.d.call, method, params)
+            self.assertEqual(e.data, {"code": ecode, "params": eparams}, (method, params, e.message))
+            self.assertTrue(e.message and e.message[0].isascii(), e.message)   # the English stays
+        # an error no code names carries no data, as before
+        e = self.assertRpcError(-32601, self.d.call, "no.such.method")
+        self.assertIsNone(e.data)
+        self.assertServing()
+
+    def test_batch_replies_carry_codes_per_url(self):
+        with self.d.client() as c:
+            batch = [{"jsonrpc": "2.0", "id": i, "method": "link.add",
+                      "params": {"url": u, "capture": False}}
+                     for i, u in enumerate(["https://batch-code.example/", "not-a-url", "mailto:x@y"])]
+            c.send_raw((json.dumps(batch) + "\n").encode())
+            r = c.read_reply()
+        self.assertIn("result", r[0])
+        self.assertEqual(r[1]["error"]["data"], {"code": "url_not_a_url", "params": {"text": "not-a-url"}})
+        self.assertEqual(r[1]["error"]["message"], "not a URL: not-a-url (expected http:// or https://)")
+        self.assertEqual(r[2]["error"]["data"], {"code": "url_bad_scheme", "params": {"scheme": "mailto"}})
+
     def test_batch(self):
         with self.d.client() as c:
             batch = [

@@ -988,6 +988,107 @@ await test('the light/dark switch sets data-theme and stays after a reload (zh 3
 // the shot viewer, the phone layout, the history's times (e2e_viewer.mjs)
 await (await import('./e2e_viewer.mjs')).viewerCases({ test, browser, session: SESSION, url: URL_, rpc, addLink, fakeSnapshot, waitFor, assert, shotDir, state });
 
+// ---- #23 item 8: every message in the user's language (i18n23) ----
+// Visible text outside user data ([data-user], <code>, <pre>, <kbd>) with URLs, hosts,
+// numbers, units and product names taken out: three Latin words in a row are an English
+// sentence left on the Chinese page.
+async function latinSentences(page) {
+  return page.evaluate(() => {
+    const re = /[A-Za-z]{2,}(?:[\s,.'’-]+[A-Za-z]{2,}){2,}/;
+    const names = /\b(?:linksnapd?|Chromium|Edge|PNG|MHTML|PDF|CSV|JSONL?|HTML|HTTP|MiB|KiB|MB|KB|GB|px|ms|utm_\w+|punycode|UTF-8|Esc|F)\b/g;
+    const out = new Set();
+    const walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    for (let n = walk.nextNode(); n; n = walk.nextNode()) {
+      const el = n.parentElement;
+      if (!el || el.closest('[data-user], code, pre, kbd, script, style, textarea, noscript')) continue;
+      if (!el.checkVisibility({ checkOpacity: true, checkVisibilityCSS: true }) || !el.getClientRects().length) continue;
+      const s = n.textContent.replace(/\b(?:https?|ftp|javascript|mailto):\S*/g, ' ')
+        .replace(/\b[\w-]+(?:\.[\w-]+)+(?:[/:]\S*)?/g, ' ').replace(names, ' ');
+      const m = re.exec(s);
+      if (m) out.add(`"${m[0]}" in <${el.tagName.toLowerCase()}${el.className ? '.' + String(el.className).split(' ')[0] : ''}>: ${n.textContent.trim().slice(0, 100)}`);
+    }
+    return [...out];
+  });
+}
+
+await test('no English sentence on the Chinese pages: errors, reasons, every page (zh 1280 and 390)', async () => {
+  // user data in Latin letters on purpose: it must show as it is, marked as the user's
+  const l1 = await addLink('https://example.org/i18n/tour', ['reading', '设计'], 'A tour of the write ahead log');
+  const sid = fakeSnapshot(l1.id, 1280, 1500, {
+    title: 'A tour of the write ahead log',
+    text: { title: 'A tour of the write ahead log', byline: 'By Some Author', lang: 'en', cut: false, text: 'The log comes first.',
+      blocks: [{ kind: 'h1', text: 'A tour of the write ahead log' }, { kind: 'p', text: 'The log is written before the pages are changed.' }] },
+  });
+  const l2 = await addLink('https://example.com/i18n/second', ['reading'], '第二个链接');
+  fakeSnapshot(l2.id, 1280, 2000);
+  const found = [];
+  const scan = async (page, where) => {
+    for (const f of await latinSentences(page)) found.push(`${where}: ${f}`);
+  };
+  for (const viewport of [{ width: 1280, height: 860 }, { width: 390, height: 844 }]) {
+    const vw = viewport.width;
+    const page = await newPage({ viewport, mobile: vw < 500 });
+    // links: the list, a tag filter, a search that finds nothing (the empty state)
+    for (const q of ['', '?all=reading', '?none=reading&mode=none&view=list', '?broken=1', '?q=zzzz-nothing-matches']) {
+      await page.goto(URL_ + '/links' + q);
+      await waitReady(page);
+      await page.waitForTimeout(150);
+      await scan(page, `${vw} /links${q}`);
+    }
+    // add: a bad URL, an unsupported scheme and a duplicate, shown together
+    await page.goto(URL_ + '/');
+    await page.fill('[name=url]', 'not a url at all\nftp://files.example/x\nhttps://example.org/i18n/tour');
+    await page.click('form button[type=submit]');
+    await page.waitForSelector('.form-status.error');
+    await page.waitForSelector(`.results [data-link-id="${l1.id}"] .note.dup`);
+    const status = await page.textContent('.form-status.error');
+    assert(status.includes('不是网址') && status.includes('不支持的网址协议'), 'add errors in Chinese: ' + status);
+    assert(await page.isVisible('.form-status bdi[data-user]'), 'the typed URL is set apart');
+    await scan(page, `${vw} add`);
+    // import: a summary with bad lines (a bad URL, a bad scheme, a tag with a comma)
+    await page.goto(URL_ + '/import');
+    const text = 'https://example.com/i18n/imp/1\nnot a url\njavascript:alert(1)\nhttps://example.com/i18n/imp/2\n';
+    await page.setInputFiles('#i-file', { name: 'links.txt', mimeType: 'text/plain', buffer: Buffer.from(text) });
+    await page.click('form button[type=submit]');
+    await page.waitForSelector('.summary:not([hidden]) table.invalid td.reason');
+    const reasons = await page.$$eval('.summary td.reason', (els) => els.map((e) => e.dataset.code + ' ' + e.textContent));
+    assert(reasons.length === 2 && reasons.every((r) => /^url_\w+ .*网址/.test(r)), 'reasons: ' + reasons.join(' | '));
+    await scan(page, `${vw} import`);
+    // tags, stats, changes, a link's detail, its reader view
+    for (const [p, sel] of [['/tags', 'main table, main .empty, main p'], ['/stats', 'main h2'], ['/changes', 'main h2'],
+      [`/links/${l1.id}`, 'main h2, main h1'], [`/read/${sid}`, 'main h1, main article']]) {
+      await page.goto(URL_ + p);
+      await page.waitForSelector(sel);
+      await page.waitForTimeout(p === '/stats' ? 600 : 300);
+      await scan(page, `${vw} ${p}`);
+    }
+    // sites: a rule, and a match the daemon refuses (its reason in a toast)
+    await page.goto(URL_ + '/sites');
+    await page.waitForSelector('#s-match');
+    await page.fill('#s-match', 'bad match here');
+    await page.click('.site-form button[type=submit]');
+    await page.waitForSelector('#toast.show.error');
+    const toastText = await page.textContent('#toast');
+    assert(/[\u4e00-\u9fff]/.test(toastText) && !/space or control/.test(toastText), 'site error in Chinese: ' + toastText);
+    await scan(page, `${vw} /sites`);
+    assert(page.errors.length === 0, page.errors.join('\n'));
+    await page.context().close();
+    // the login dialog (a context without the session)
+    const ctx = await browser.newContext({ viewport, locale: 'zh-CN' });
+    const lp = await ctx.newPage();
+    await lp.goto(URL_ + '/links');
+    await lp.waitForSelector('dialog.login-dialog[open]');
+    await lp.fill('#token', 'wrong-token');
+    await lp.click('dialog.login-dialog button[type=submit]');
+    await waitFor(lp, () => !!document.querySelector('dialog.login-dialog p.error')?.textContent);
+    const said = await lp.textContent('dialog.login-dialog p.error');
+    assert(said === '令牌不正确', 'wrong token: ' + said);
+    await scan(lp, `${vw} login`);
+    await ctx.close();
+  }
+  assert(found.length === 0, 'English sentences on the Chinese pages:\n  ' + found.join('\n  '));
+});
+
 await test('screenshots of every page: light and dark, desktop and phone', async () => {
   const detail = (await rpc('link.list', { tags_all: ['tall'], limit: 1 })).links[0];
   // a few links with thumbnails for the pictures

@@ -70,12 +70,16 @@ export async function authState() {
   return res.json();
 }
 
+// true, or the refusal as an RpcError (its data names why: a wrong token, too many of them)
 export async function login(token) {
   const res = await fetch('/login', {
     method: 'POST', headers: { 'Content-Type': 'application/json' },
     body: JSON.stringify({ token }), credentials: 'same-origin',
   });
-  return res.ok;
+  if (res.ok) return true;
+  let e = null;
+  try { e = (await res.json()).error; } catch { /* the status says it */ }
+  return new RpcError(e?.code ?? res.status, e?.message ?? res.statusText, e?.data);
 }
 
 // ---- events -------------------------------------------------------------------------

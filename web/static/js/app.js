@@ -4,7 +4,7 @@
 // a context whose event listeners and cleanups end when the user leaves it. Also the
 // light/dark switch (data-theme on <html>, kept in localStorage) and the keyboard shortcuts.
 import { h } from './dom.js';
-import { t, lang, setLang, applyStatic } from './i18n.js';
+import { t, lang, setLang, applyStatic, tErr } from './i18n.js';
 import { authState, connectEvents, login, on, onLogin } from './api.js';
 import { pageAdd } from './page_add.js';
 import { pageLinks } from './page_links.js';
@@ -61,7 +61,7 @@ async function render() {
   try {
     await route[2](main, ctx, ...(path.match(route[0]).slice(1)));
   } catch (e) {
-    main.append(h('p', { class: 'error', role: 'alert' }, t('error', { m: e.message })));
+    main.append(h('p', { class: 'error', role: 'alert' }, t('error', { m: tErr(e) })));
   }
   if (!first) main.focus({ preventScroll: false });
   first = false;
@@ -99,13 +99,14 @@ function askToken() {
     form.querySelector('h2').id = 'login-h';
     form.addEventListener('submit', async (e) => {
       e.preventDefault();
-      if (await login(input.value)) {
+      const ok = await login(input.value);
+      if (ok === true) {
         dlg.close();
         dlg.remove();
         loginWait = null;
         resolve();
       } else {
-        msg.textContent = t('login_wrong');
+        msg.textContent = ok && ok.data ? tErr(ok) : t('login_wrong');
         input.select();
       }
     });

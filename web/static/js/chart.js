@@ -7,7 +7,7 @@
 // when the data may have: link.*, tag.* and job.finished events, gathered for a moment
 // (an import sends thousands), a rename or merge at once so the old name never lingers.
 import { h } from './dom.js';
-import { lang, t } from './i18n.js';
+import { lang, t, tErr } from './i18n.js';
 import { isMissing, on, rpc } from './api.js';
 
 const DARK = matchMedia('(prefers-color-scheme: dark)');
@@ -115,7 +115,7 @@ export function chartFigure(kind, q) {
       fig.dataset.renders = String(Number(fig.dataset.renders || 0) + 1);
       details.replaceChildren(details.firstChild, table(kind, r.table || [], r.table_version));
     } catch (e) {
-      box.replaceChildren(h('p', { class: 'muted placeholder' }, isMissing(e) ? t('chart_missing') : e.message));
+      box.replaceChildren(h('p', { class: 'muted placeholder' }, isMissing(e) ? t('chart_missing') : tErr(e)));
     }
     busy = false;
     if (again) { again = false; draw(); }

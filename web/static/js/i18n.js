@@ -99,6 +99,50 @@ const zh = {
   reason_mhtml_too_big: 'MHTML 超过大小上限', reason_pdf_failed: 'PDF 未能保存',
   reason_consent_failed: 'Cookie 同意弹窗处理失败', reason_lazy_failed: '懒加载处理失败',
   reason_files_error: '文件未能写入',
+  // error codes beside the daemon's English messages (protocol/errcode.c, docs/protocol.md)
+  e_url_too_long: '网址太长（超过 {max} 字节）', e_url_empty: '网址是空的', e_url_control_char: '网址含有控制字符',
+  e_url_no_scheme: '不是网址：应以 http:// 或 https:// 开头', e_url_not_a_url: '不是网址：{text}（应以 http:// 或 https:// 开头）',
+  e_url_no_host: '不是有效的网址：没有主机名', e_url_invalid: '不是有效的网址', e_url_bad_scheme: '不支持的网址协议 {scheme}（只支持 http 和 https）',
+  e_url_punycode: '主机名无法转换为 punycode', e_url_bad_port: '端口 {port} 无效', e_tag_bad_utf8: '标签不是有效的 UTF-8',
+  e_tag_control_char: '标签「{tag}」含有控制字符', e_tag_comma: '标签「{tag}」含有逗号（标签之间用逗号分隔）', e_tag_empty: '标签是空的',
+  e_tag_too_long: '标签「{tag}…」超过 {max} 个字符', e_link_not_found: '找不到这个链接', e_snapshot_not_found: '找不到快照 {id}',
+  e_snapshot_no_text: '快照 {id} 没有保存文字', e_job_not_found: '找不到任务 {id}', e_import_not_found: '找不到导入 {id}',
+  e_watch_not_found: '找不到监视计划 {id}', e_tag_not_found: '没有标签「{tag}」', e_tag_is_alias: '标签「{tag}」已合并到「{target}」，是它的别名',
+  e_tag_not_alias: '「{tag}」不是别名', e_tags_merge_none: '要合并的标签都不存在', e_site_no_rule: '没有站点规则匹配 {url}',
+  e_job_ended: '任务 {id} 已经结束，无法取消', e_param_missing: '缺少参数 {param}',
+  e_param_range: '参数 {param} 应在 {min} 到 {max} 之间，收到的是 {got}', e_param_nul: '参数 {param} 不能含有 NUL 字符',
+  e_param_too_many: '参数 {param} 的元素太多（最多 {max} 个）', e_param_unknown: '未知参数 {param}',
+  e_param_text: '参数 {param} 应是不含控制字符、最多 {max} 字节的非空文字', e_param_duration: '参数 {param} 应是秒数或时长，例如 90s、30m、6h、1d、2w',
+  e_param_exclusive: '{a} 和 {b} 只能给一个', e_param_recapture: '重新快照（recapture）需要同时设置 capture: true',
+  e_q_too_long: '搜索词太长（最多 {max} 个字符）', e_bad_cursor: '分页位置无效，请重新加载列表',
+  e_too_many_links: '符合条件的链接超过 {max} 个，一次最多重新快照 {max} 个：请缩小筛选范围', e_import_content_too_big: '导入的内容超过 64 MiB',
+  e_import_bad_format: '未知的导入格式（可选 auto、text、netscape、csv、jsonl、json）', e_import_path_refused: '网页不能指定服务器上的文件，请上传文件',
+  e_import_url_too_long: '网址超过 {max} 字节', e_import_no_url: '这一条没有网址', e_import_url_nul: '网址含有 NUL 字节',
+  e_import_url_utf8: '网址不是有效的 UTF-8', e_import_csv_empty_url: '这一行的 url 字段是空的',
+  e_import_csv_too_long: '这一行超过 {max} 字节（引号没有配对？）', e_import_csv_unterminated: '文件末尾的引号字段没有结束',
+  e_import_csv_no_header: 'CSV 文件没有标题行', e_import_csv_no_url_column: 'CSV 标题行没有网址列（列名应为 url、href 或 link）',
+  e_import_line_too_long: '这一行超过 {max} 字节', e_import_json_too_long: 'JSON 元素超过 {max} 字节',
+  e_import_json_bad_close: 'JSON 数组被 } 结束', e_import_json_trailing: 'JSON 值结束后的内容已忽略',
+  e_import_json_cut: 'JSON 元素在文件末尾被截断', e_import_json_not_closed: 'JSON 在文件末尾没有结束（文件不完整？）',
+  e_import_json_invalid: '不是有效的 JSON', e_import_json_not_object: 'JSON 值不是对象',
+  e_import_json_not_link: '这一条不是链接（没有 url 字段）', e_import_json_no_url: '对象没有 url 字段',
+  e_import_json_url_type: 'url 字段不是文字', e_import_json_top: 'JSON 输入应是数组或对象', e_import_json_malformed: 'JSON 对象格式不对',
+  e_import_json_empty: '输入里没有 JSON 值',
+  e_import_json_no_array: 'JSON 对象里没有书签数组（键名应为 bookmarks、results、items、links、posts 或 data）',
+  e_import_folders_too_deep: '文件夹嵌套超过 {max} 层，更深的文件夹名不会成为标签', e_import_bookmark_cut: '书签在文件末尾被截断',
+  e_site_match_empty: '匹配是空的：请填写主机、主机:端口或网址前缀', e_site_match_too_long: '匹配超过 {max} 字节',
+  e_site_match_utf8: '匹配不是有效的 UTF-8', e_site_match_space: '匹配含有空格或控制字符',
+  e_site_match_bad: '「{match}」不是主机、主机:端口或 http(s) 网址', e_site_match_no_host: '「{match}」没有主机名',
+  e_site_match_path: '「{match}」带有路径：请写带协议的网址前缀（https://host/path）', e_site_match_query: '「{match}」：主机匹配不能带查询、片段或用户名',
+  e_site_match_punycode: '「{match}」的主机名无法转换为 punycode', e_site_match_port: '「{match}」的端口无效',
+  e_site_viewport: '视口应为宽 320 到 3840、高 240 到 2160 像素', e_site_header_name: '规则不能设置请求头 {header}',
+  e_site_header_value: '请求头 {header} 的值应是最多 4096 字节、不含换行和控制字符的文字', e_site_too_many_cookies: '规则的 Cookie 会超过 {max} 个',
+  e_watch_every_required: '请填写间隔（秒数，或 6h、1d 这样的时长）', e_watch_every_range: '间隔应在 {min} 秒到一年之间，收到的是 {got} 秒',
+  e_watch_jitter: '抖动（{jitter} 秒）最多为间隔（{every} 秒）的一半', e_watch_threshold: '阈值应是 0 到 1 之间的页面比例（0.001 即 0.1%）',
+  e_watch_target: '请指定一个链接（link_id）或一个标签', e_shutting_down: 'linksnapd 正在停止，请在它重启后再试',
+  e_store_busy: '数据库被另一个进程锁住，请稍后再试', e_param_type: '参数 {param} 的类型或取值不对', e_not_found: '找不到 {what} {id}',
+  e_auth_too_many: '错误的令牌太多，请一分钟后再试', e_auth_wrong_token: '令牌不正确', e_auth_login: '需要访问令牌：在运行 linksnapd 的机器上运行 linksnap web 获取登录地址', e_upload_too_big: '上传的文件最多 {max} MiB',
+  e_site_selector_empty: '第 {n} 个选择器是空的或超过 512 字节', e_site_selector_bad: '选择器 {sel} 含有 {、}、;、< 或注释：请填写普通的 CSS 选择器', e_site_selector_utf8: '第 {n} 个选择器不是有效的 UTF-8', e_site_selectors_too_many: '最多 100 个选择器', e_site_cookie_name: 'Cookie 名称只能含字母、数字和 !#$%&\'*+-.^_`|~', e_site_cookie_value: 'Cookie {cookie} 的值最多 4096 字节，不能含 ;、\\ 或控制字符', e_site_cookie_domain: 'Cookie {cookie} 的域名应是主机名', e_site_cookie_outside: 'Cookie {cookie} 的域名 {domain} 不在这条规则的匹配范围内', e_site_cookie_path: 'Cookie {cookie} 的路径应以 / 开头', e_site_too_many_headers: '规则的请求头会超过 {max} 个',
 };
 const en = {
   title: 'Link snapshots', tagline: 'Enter a link, get a snapshot · manage links with tags',
@@ -201,6 +245,78 @@ const en = {
   reason_mhtml_too_big: 'the MHTML was over its size cap', reason_pdf_failed: 'the PDF was not kept',
   reason_consent_failed: 'the consent pass failed', reason_lazy_failed: 'the lazy-content pass failed',
   reason_files_error: 'a file could not be written',
+  // error codes beside the daemon's English messages (protocol/errcode.c, docs/protocol.md)
+  e_url_too_long: 'URL too long (over {max} bytes)', e_url_empty: 'Empty URL',
+  e_url_control_char: 'The URL contains a control character',
+  e_url_no_scheme: 'Not a URL: expected http:// or https://',
+  e_url_not_a_url: 'Not a URL: {text} (expected http:// or https://)',
+  e_url_no_host: 'Not a valid URL: it has no host', e_url_invalid: 'Not a valid URL',
+  e_url_bad_scheme: 'Unsupported URL scheme {scheme} (only http and https)',
+  e_url_punycode: 'The host name could not be converted to punycode', e_url_bad_port: 'Invalid port {port}',
+  e_tag_bad_utf8: 'The tag is not valid UTF-8', e_tag_control_char: 'Tag "{tag}" contains a control character',
+  e_tag_comma: 'Tag "{tag}" contains a comma (tags are separated by commas)', e_tag_empty: 'The tag is empty',
+  e_tag_too_long: 'Tag "{tag}…" is longer than {max} characters', e_link_not_found: 'No such link',
+  e_snapshot_not_found: 'Snapshot {id} not found', e_snapshot_no_text: 'Snapshot {id} has no text',
+  e_job_not_found: 'Job {id} not found', e_import_not_found: 'Import {id} not found',
+  e_watch_not_found: 'Watch {id} not found', e_tag_not_found: 'No tag named "{tag}"',
+  e_tag_is_alias: 'Tag "{tag}" is an alias of "{target}" (merged into it)',
+  e_tag_not_alias: '"{tag}" is not an alias', e_tags_merge_none: 'None of the tags to merge exists',
+  e_site_no_rule: 'No site rule matches {url}', e_job_ended: 'Job {id} already ended; nothing to cancel',
+  e_param_missing: 'Missing param {param}', e_param_range: 'Param {param} must be from {min} to {max}, got {got}',
+  e_param_nul: 'Param {param} must not contain NUL',
+  e_param_too_many: 'Param {param} has too many elements (at most {max})', e_param_unknown: 'Unknown param {param}',
+  e_param_text: 'Param {param} must be a non-empty text of at most {max} bytes without control characters',
+  e_param_duration: 'Param {param} must be seconds or a duration such as 90s, 30m, 6h, 1d, 2w',
+  e_param_exclusive: 'Give {a} or {b}, not both', e_param_recapture: 'recapture goes with capture: true',
+  e_q_too_long: 'The search is too long (at most {max} characters)',
+  e_bad_cursor: 'The page cursor is not valid for this sort: reload the list',
+  e_too_many_links: 'The filter matches more than {max} links; at most {max} are re-captured at once: narrow the filter',
+  e_import_content_too_big: 'The content is over 64 MiB',
+  e_import_bad_format: 'Unknown import format (auto, text, netscape, csv, jsonl, json)',
+  e_import_path_refused: 'A page may not name a file of the server: upload it',
+  e_import_url_too_long: 'URL longer than {max} bytes', e_import_no_url: 'The entry has no URL',
+  e_import_url_nul: 'The URL contains a NUL byte', e_import_url_utf8: 'The URL is not valid UTF-8',
+  e_import_csv_empty_url: 'The record has an empty url field',
+  e_import_csv_too_long: 'The record is longer than {max} bytes (unbalanced quote?)',
+  e_import_csv_unterminated: 'Unterminated quoted field at the end of the file',
+  e_import_csv_no_header: 'The CSV input has no header row',
+  e_import_csv_no_url_column: 'The CSV header has no url column (name one column url, href or link)',
+  e_import_line_too_long: 'Line longer than {max} bytes',
+  e_import_json_too_long: 'JSON element longer than {max} bytes', e_import_json_bad_close: 'JSON array closed by }',
+  e_import_json_trailing: 'Data after the end of the JSON value ignored',
+  e_import_json_cut: 'JSON element cut off at the end of the file',
+  e_import_json_not_closed: 'JSON not closed at the end of the file (truncated?)',
+  e_import_json_invalid: 'Invalid JSON', e_import_json_not_object: 'The JSON value is not an object',
+  e_import_json_not_link: 'The entry is not a link (no url field)',
+  e_import_json_no_url: 'The object has no url field', e_import_json_url_type: 'The url field is not a string',
+  e_import_json_top: 'The JSON input must be an array or an object',
+  e_import_json_malformed: 'Malformed JSON object', e_import_json_empty: 'No JSON value in the input',
+  e_import_json_no_array: 'The JSON object has no bookmark array (expected a key bookmarks, results, items, links, posts or data)',
+  e_import_folders_too_deep: 'Folders nested deeper than {max}; the deeper folder names give no tags',
+  e_import_bookmark_cut: 'Bookmark cut off at the end of the file',
+  e_site_match_empty: 'The match is empty: give a host, host:port or URL prefix',
+  e_site_match_too_long: 'The match is longer than {max} bytes', e_site_match_utf8: 'The match is not valid UTF-8',
+  e_site_match_space: 'The match has a space or control character',
+  e_site_match_bad: '"{match}" is not a host, host:port or http(s) URL',
+  e_site_match_no_host: '"{match}" has no host',
+  e_site_match_path: '"{match}" has a path: write a URL prefix with its scheme (https://host/path)',
+  e_site_match_query: '"{match}": a host match takes no query, fragment or user',
+  e_site_match_punycode: 'The host of "{match}" could not be converted to punycode',
+  e_site_match_port: '"{match}" has an invalid port',
+  e_site_viewport: 'The viewport must be 320 to 3840 px wide and 240 to 2160 px high',
+  e_site_header_name: 'A rule may not set the header {header}',
+  e_site_header_value: 'The value of the header {header} must be at most 4096 bytes without line breaks or control characters',
+  e_site_too_many_cookies: 'The rule would hold over {max} cookies',
+  e_watch_every_required: 'Give the interval (seconds, or 6h, 1d)',
+  e_watch_every_range: 'The interval must be from {min} s to a year, not {got} s',
+  e_watch_jitter: 'The jitter ({jitter} s) must be at most half of the interval ({every} s)',
+  e_watch_threshold: 'The threshold must be a fraction of the page from 0 to 1 (0.001 is 0.1%)',
+  e_watch_target: 'Name a link (link_id) or a tag',
+  e_shutting_down: 'linksnapd is stopping: retry after it restarts',
+  e_store_busy: 'The database is locked by another process: retry',
+  e_param_type: 'Param {param} has the wrong type or value', e_not_found: '{what} {id} not found',
+  e_auth_too_many: 'Too many wrong tokens: try again in a minute', e_auth_wrong_token: 'Wrong token', e_auth_login: 'Log in first: run linksnap web on the machine of linksnapd for the login address', e_upload_too_big: 'Uploads are limited to {max} MiB',
+  e_site_selector_empty: 'Selector {n} is empty or over 512 bytes', e_site_selector_bad: 'Selector {sel} has {, }, ;, < or a comment: give plain CSS selectors', e_site_selector_utf8: 'Selector {n} is not UTF-8', e_site_selectors_too_many: 'At most 100 selectors', e_site_cookie_name: 'A cookie name has letters, digits and !#$%&\'*+-.^_`|~ only', e_site_cookie_value: 'The value of cookie {cookie} must be at most 4096 bytes without ;, \\ or control characters', e_site_cookie_domain: 'The domain of cookie {cookie} must be a host name', e_site_cookie_outside: 'The domain {domain} of cookie {cookie} is outside the rule\'s match', e_site_cookie_path: 'The path of cookie {cookie} must start with /', e_site_too_many_headers: 'The rule would hold over {max} headers',
 };
 const dicts = { zh, en };
 
@@ -230,6 +346,50 @@ export function t(key, vars) {
   let s = (dicts[lang] && dicts[lang][key]) ?? zh[key] ?? key;
   if (vars) s = s.replace(/\{(\w+)\}/g, (_, k) => (k in vars ? String(vars[k]) : ''));
   return s;
+}
+
+// The daemon's error codes (error.data {code, params}, an import line's {code, params}):
+// the code's text in the page's language, else the English message the daemon sent.
+function errParts(e) {
+  if (!e) return { key: null, vars: null, text: '' };
+  const d = e.data && typeof e.data === 'object' ? e.data : e;
+  const code = d && typeof d.code === 'string' ? d.code : null;
+  if (code && dicts[lang] && dicts[lang]['e_' + code] != null) return { key: 'e_' + code, vars: d.params || {}, text: null };
+  return { key: null, vars: null, text: String(e.message ?? e.reason ?? e) };
+}
+
+// An error as text: an RpcError, a JSON-RPC error object, or an import line {reason, code, params}.
+export function tErr(e) {
+  const p = errParts(e);
+  return p.key ? t(p.key, p.vars) : p.text;
+}
+
+// The same as an element: what the user typed ({text}, {url}, {tag}, ...) is set apart in
+// <bdi data-user> (right-to-left safe, and the page's own words stay tellable from it).
+export function tNode(key, vars) {
+  const span = document.createElement('span');
+  const s = (dicts[lang] && dicts[lang][key]) ?? zh[key] ?? key;
+  let last = 0;
+  for (const m of s.matchAll(/\{(\w+)\}/g)) {
+    span.append(s.slice(last, m.index));
+    if (vars && m[1] in vars) {
+      const b = document.createElement('bdi');
+      b.dataset.user = '';
+      b.textContent = String(vars[m[1]]);
+      span.append(b);
+    }
+    last = m.index + m[0].length;
+  }
+  span.append(s.slice(last));
+  return span;
+}
+
+export function tErrNode(e) {
+  const p = errParts(e);
+  if (p.key) return tNode(p.key, p.vars);
+  const span = document.createElement('span');
+  span.textContent = p.text;
+  return span;
 }
 
 // Fills every [data-i18n] element of root with its text.

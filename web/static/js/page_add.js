@@ -3,7 +3,7 @@
 // bookmarklet offered here opens this form as /#add?url=...&title=... with the page it was
 // clicked on filled in.
 import { h, announce, splitTags, toast } from './dom.js';
-import { t } from './i18n.js';
+import { t, tErr, tErrNode } from './i18n.js';
 import { batchAll, rpc } from './api.js';
 import { linkCard, tagField } from './widgets.js';
 
@@ -102,14 +102,17 @@ export function pageAdd(main, ctx) {
       let added = 0;
       replies.forEach((r, i) => {
         if (r && r.result) { show(r.result.link, r.result.created, addNote(r.result, capture.checked)); added++; }
-        else errors.push(`${list[i]}: ${r ? r.error.message : '?'}`);
+        else errors.push([list[i], r ? r.error : null]);
       });
-      status.textContent = errors.length ? t('add_failed') + ' — ' + errors.join('; ') : '';
+      // "添加失败 — URL: why; URL: why": the URLs as typed set apart, the reasons translated
+      status.replaceChildren(...(errors.length ? [t('add_failed'), ' — ', ...errors.flatMap(([u, err], k) =>
+        [k ? '; ' : '', h('bdi', { class: 'add-error-url', dataset: { user: '' } }, u), ': ',
+          err ? tErrNode(err) : '?'])] : []));
       status.className = 'form-status' + (errors.length ? ' error' : '');
       if (!errors.length) { urls.value = ''; title.value = ''; }
       announce(t('done_n', { n: added }));
     } catch (err) {
-      status.textContent = t('error', { m: err.message });
+      status.textContent = t('error', { m: tErr(err) });
       status.className = 'form-status error';
     } finally {
       btn.disabled = false;

@@ -5,7 +5,7 @@
 // went. Also the change figures of a link's history row (changeCell, for page_detail.js).
 // Everything a page or a user wrote goes in as text (dom.js), never as markup.
 import { h, shownUrl } from './dom.js';
-import { t, lang, fmtDate } from './i18n.js';
+import { t, lang, fmtDate, tErr } from './i18n.js';
 import { batchAll, isMissing, rpc } from './api.js';
 import { badge } from './widgets.js';
 
@@ -55,8 +55,8 @@ function changeItem(x) {
     h('a', { href: diffHref(c.against, s.id), class: 'change-shot', tabindex: '-1', 'aria-hidden': 'true' },
       s.thumb_path ? h('img', { src: `/snapshots/${s.id}/thumb.png`, alt: '', loading: 'lazy', decoding: 'async', width: 160, height: 100 }) : null),
     h('div', { class: 'change-body' },
-      h('a', { href: `/links/${l.id}`, class: 'title', dir: 'auto' }, title),
-      h('p', { class: 'url', title: l.url }, shownUrl(l)),
+      h('a', { href: `/links/${l.id}`, class: 'title', dir: 'auto', dataset: { user: '' } }, title),
+      h('p', { class: 'url', title: l.url, dataset: { user: '' } }, shownUrl(l)),
       h('p', { class: 'meta' },
         h('time', { datetime: s.created_at }, fmtDate(s.created_at)), ' · ',
         h('strong', { class: 'change-figure changed' }, changeText(c))),
@@ -66,7 +66,7 @@ function changeItem(x) {
 function watchRow(w, names) {
   const target = w.link_id
     ? h('a', { href: `/links/${w.link_id}`, dir: 'auto' }, names.get(w.link_id) || `#${w.link_id}`)
-    : h('a', { href: '/links?all=' + encodeURIComponent(w.tag), class: 'chip', dataset: { tag: w.tag } }, w.tag);
+    : h('a', { href: '/links?all=' + encodeURIComponent(w.tag), class: 'chip', dataset: { tag: w.tag, user: '' } }, w.tag);
   return h('tr', { dataset: { watchId: String(w.id) } },
     h('td', {}, w.link_id ? null : h('span', { class: 'muted' }, t('w_tag'), ' '), target),
     h('td', {}, fmtEvery(w.every)),
@@ -200,8 +200,8 @@ export async function pageDiff(main, ctx, fromId, toId) {
 
   main.append(h('div', { class: 'diff', dataset: { from: String(from.id), to: String(to.id) } },
     h('div', { class: 'detail-head' },
-      h('h2', { dir: 'auto' }, t('diff_heading'), ': ', h('span', { class: 'title' }, title)),
-      h('p', { class: 'url', title: link.url }, shownUrl(link)),
+      h('h2', { dir: 'auto' }, t('diff_heading'), ': ', h('span', { class: 'title', dataset: { user: '' } }, title)),
+      h('p', { class: 'url', title: link.url, dataset: { user: '' } }, shownUrl(link)),
       h('p', { class: 'meta' }, t('diff_old'), ' ', h('time', { datetime: from.created_at }, fmtDate(from.created_at)), ' ',
         badge(from.state, from.http_status), ' → ', t('diff_new'), ' ', h('time', { datetime: to.created_at }, fmtDate(to.created_at)), ' ',
         badge(to.state, to.http_status)),
@@ -218,7 +218,7 @@ export async function pageDiff(main, ctx, fromId, toId) {
   try {
     d = await rpc('snapshot.diff', { from: from.id, to: to.id });
   } catch (e) {
-    figures.textContent = t('error', { m: e.message });
+    figures.textContent = t('error', { m: tErr(e) });
     figures.classList.add('error');
     return;
   }

@@ -4,7 +4,7 @@
 // (times to the second, the shown one marked), edit title, description and tags,
 // re-capture, open the original, delete. On a phone the CSS puts the editing above the shot.
 import { h, announce, safeHref, shownUrl, splitTags, toast } from './dom.js';
-import { t, lang, fmtBytes } from './i18n.js';
+import { t, lang, fmtBytes, tErr } from './i18n.js';
 import { isMissing, rpc } from './api.js';
 import { badge, reasonsOf, tagField } from './widgets.js';
 import { changeCell } from './page_changes.js';
@@ -24,7 +24,7 @@ async function shotView(snap) {
   try {
     meta = await viewerTileMeta(snap);
   } catch (e) {
-    box.append(h('p', { class: 'muted' }, t('error', { m: e.message })));
+    box.append(h('p', { class: 'muted' }, t('error', { m: tErr(e) })));
     return { el: box, stop: () => {} };
   }
   const tiles = viewerTileStrip(snap, meta, null);
@@ -111,7 +111,7 @@ function historyTable(snaps, shown, onPick) {
       cell(2, { class: 'change' }, changeCell(s)),
       cell(3, {}, s.http_status ?? ''),
       cell(4, {}, s.width && s.height ? `${s.width}×${s.height}${s.truncated ? ' ✂' : ''}` : ''),
-      cell(5, { class: 'url' }, s.display_final_url ?? s.final_url ?? ''),
+      cell(5, { class: 'url', dataset: { user: '' } }, s.display_final_url ?? s.final_url ?? ''),
       cell(6, {}, timings(s.timings)),
       cell(7, { class: 'shaped' }, shapedBy(s.fidelity)),
       cell(8, { class: 'err' }, reasonsOf(s))))));
@@ -123,7 +123,7 @@ export async function pageDetail(main, ctx, id) {
   try {
     link = (await rpc('link.get', { id })).link;
   } catch (e) {
-    main.append(h('p', { class: 'error' }, e.code === -32001 ? t('not_found') : t('error', { m: e.message })),
+    main.append(h('p', { class: 'error' }, e.code === -32001 ? t('not_found') : t('error', { m: tErr(e) })),
       h('a', { href: '/links' }, t('detail_back')));
     return;
   }
@@ -135,11 +135,11 @@ export async function pageDetail(main, ctx, id) {
   desc.value = link.description ?? '';
   const chips = h('div', { class: 'chips', id: 'd-tags' });
   const tf = tagField({ id: 'd-newtag', name: 'tags', placeholder: t('detail_add_tag') });
-  const heading = h('h2', { class: 'detail-title' });
+  const heading = h('h2', { class: 'detail-title', dataset: { user: '' } });
   const href = safeHref(link.url);
 
   function paintTags() {
-    chips.replaceChildren(...link.tags.map((n) => h('span', { class: 'chip', dataset: { tag: n } },
+    chips.replaceChildren(...link.tags.map((n) => h('span', { class: 'chip', dataset: { tag: n, user: '' } },
       h('a', { href: '/links?all=' + encodeURIComponent(n) }, n),
       h('button', { type: 'button', class: 'x', 'aria-label': t('detail_remove_tag', { t: n }),
         onclick: async () => { link = (await rpc('link.tag', { id, remove: [n] })).link; paintTags(); } }, '✕'))));
@@ -173,7 +173,7 @@ export async function pageDetail(main, ctx, id) {
       paintTags();
       toast(t('detail_saved'));
       announce(t('detail_saved'));
-    } catch (err) { toast(t('error', { m: err.message }), 'error'); }
+    } catch (err) { toast(t('error', { m: tErr(err) }), 'error'); }
   });
   const tagForm = h('form', { class: 'row' }, tf.input, tf.list, h('button', { type: 'submit' }, t('detail_add_tag')));
   tagForm.addEventListener('submit', async (e) => {
@@ -184,14 +184,14 @@ export async function pageDetail(main, ctx, id) {
       link = (await rpc('link.tag', { id, add })).link;
       tf.input.value = '';
       paintTags();
-    } catch (err) { toast(t('error', { m: err.message }), 'error'); }
+    } catch (err) { toast(t('error', { m: tErr(err) }), 'error'); }
   });
 
   const actions = h('div', { class: 'row wrap actions' },
     h('a', { href: '/links', class: 'button ghost' }, '← ', t('detail_back')),
     href ? h('a', { href, class: 'button', target: '_blank', rel: 'noopener noreferrer' }, t('detail_open')) : null,
     h('button', { type: 'button', onclick: async () => {
-      try { await rpc('snapshot.request', { link_id: id }); toast(t('st_queued')); } catch (e) { toast(isMissing(e) ? t('recapture_missing') : t('error', { m: e.message }), 'error'); }
+      try { await rpc('snapshot.request', { link_id: id }); toast(t('st_queued')); } catch (e) { toast(isMissing(e) ? t('recapture_missing') : t('error', { m: tErr(e) }), 'error'); }
     } }, t('detail_recapture')),
     h('button', { type: 'button', class: 'danger', onclick: async () => {
       if (!confirm(t('confirm_delete', { n: 1 }))) return;
@@ -202,7 +202,7 @@ export async function pageDetail(main, ctx, id) {
 
   main.append(
     h('div', { class: 'detail', dataset: { linkId: String(id) } },
-      h('div', { class: 'detail-head' }, heading, h('p', { class: 'url', title: link.url }, shownUrl(link)), actions),
+      h('div', { class: 'detail-head' }, heading, h('p', { class: 'url', title: link.url, dataset: { user: '' } }, shownUrl(link)), actions),
       h('div', { class: 'detail-cols' },
         shotBox,
         h('aside', {},

@@ -2,7 +2,7 @@
 // spools it in the state dir and starts import.start), tags to add, live progress from
 // the import events, then the summary with the invalid lines.
 import { h, announce, splitTags } from './dom.js';
-import { t } from './i18n.js';
+import { t, tErr, tErrNode } from './i18n.js';
 import { rpc } from './api.js';
 import { tagField } from './widgets.js';
 
@@ -33,10 +33,10 @@ export function pageImport(main, ctx) {
     summary.replaceChildren(
       h('h3', {}, imp.state === 'done' ? t('import_done') : t('import_failed')),
       figures(imp),
-      imp.error ? h('p', { class: 'error' }, imp.error) : null,
+      imp.error ? h('p', { class: 'error' }, tErrNode({ message: imp.error, data: imp.error_data })) : null,
       imp.errors && imp.errors.length ? h('table', { class: 'invalid' },
         h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, t('i_line')), h('th', { scope: 'col' }, t('i_reason')))),
-        h('tbody', {}, imp.errors.map((e) => h('tr', {}, h('td', { class: 'num' }, e.line), h('td', {}, e.reason))))) : null,
+        h('tbody', {}, imp.errors.map((e) => h('tr', {}, h('td', { class: 'num' }, e.line), h('td', { class: 'reason', dataset: { code: e.code || '' } }, tErrNode(e)))))) : null,
       h('p', {}, h('a', { href: '/links' }, t('nav_links'), ' →')));
     announce(imp.state === 'done' ? t('import_done') : t('import_failed'));
   }
@@ -72,7 +72,7 @@ export function pageImport(main, ctx) {
     const doc = await res.json().catch(() => ({}));
     if (!res.ok) {
       progress.hidden = true;
-      status.textContent = t('error', { m: doc.error ? doc.error.message : res.statusText });
+      status.textContent = t('error', { m: doc.error ? tErr(doc.error) : res.statusText });
       return;
     }
     importId = doc.import_id;

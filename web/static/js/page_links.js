@@ -6,7 +6,7 @@
 // many, or all shown, to tag, untag, re-capture or delete, or every link the filter matches
 // to tag, untag or re-capture (tag.apply and snapshot.request with the filter).
 import { h, announce, tagKey, toast } from './dom.js';
-import { t } from './i18n.js';
+import { t, tErr } from './i18n.js';
 import { batchAll, isMissing, rpc } from './api.js';
 import { chip, linkCard, tagField } from './widgets.js';
 
@@ -113,7 +113,7 @@ export function pageLinks(main, ctx) {
     const items = [];
     for (const k of ['all', 'any', 'none']) {
       for (const name of f[k]) {
-        items.push(h('button', { type: 'button', class: 'chip on f-' + k, dataset: { tag: name, kind: k },
+        items.push(h('button', { type: 'button', class: 'chip on f-' + k, dataset: { tag: name, kind: k, user: '' },
           'aria-label': `${t('mode_' + k)} ${name} ✕`,
           onclick: () => { f[k] = f[k].filter((x) => x !== name); filterChanged(); } },
         h('span', { class: 'kind' }, t('mode_' + k)), ' ', name, ' ✕'));
@@ -155,7 +155,7 @@ export function pageLinks(main, ctx) {
       totalEl.textContent = t(n === 1 ? 'total_one' : 'total', { n });
       totalEl.dataset.count = String(n);
     } catch (e) {
-      if (my === gen) totalEl.textContent = isMissing(e) ? '' : t('error', { m: e.message });
+      if (my === gen) totalEl.textContent = isMissing(e) ? '' : t('error', { m: tErr(e) });
     }
     selBar.update();
   }
@@ -199,7 +199,7 @@ export function pageLinks(main, ctx) {
       foot.textContent = count === 0 ? t('no_links') : done ? `${t('count_shown', { n: count })} · ${t('end')}` : t('count_shown', { n: count });
       if (firstPage) markReady();
     } catch (e) {
-      foot.textContent = t('error', { m: e.message });
+      foot.textContent = t('error', { m: tErr(e) });
     } finally {
       if (my === gen) loading = false;
     }
@@ -268,7 +268,7 @@ export function pageLinks(main, ctx) {
       const replies = await batchAll(calls);
       const bad = replies.filter((r) => !r || r.error);
       if (bad.length && bad.every((r) => r && isMissing(r.error))) toast(t('recapture_missing'), 'error');
-      else if (bad.length) toast(t('error', { m: bad[0].error.message }), 'error');
+      else if (bad.length) toast(t('error', { m: tErr(bad[0].error) }), 'error');
       else toast(t('done_n', { n: ids.length }));
       announce(t('done_n', { n: ids.length - bad.length }));
       if (kind === 'delete') clearSelection();   // select all too: the next page is not chosen yet
@@ -292,7 +292,7 @@ export function pageLinks(main, ctx) {
         toast(t('done_n', { n }));
         announce(t('done_n', { n }));
       } catch (e) {
-        toast(t('error', { m: e.message }), 'error');
+        toast(t('error', { m: tErr(e) }), 'error');
         return;
       }
       clearSelection();

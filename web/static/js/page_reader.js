@@ -4,7 +4,7 @@
 // in through textContent; nothing of the page's HTML, scripts, styles or images is here,
 // and nothing is fetched from the live site (the screenshot is one link away).
 import { h, shownUrl } from './dom.js';
-import { t, fmtDate } from './i18n.js';
+import { t, fmtDate, tErr } from './i18n.js';
 import { rpc } from './api.js';
 
 const HEADINGS = new Set(['h1', 'h2', 'h3', 'h4', 'h5', 'h6']);
@@ -46,7 +46,7 @@ export async function pageReader(main, _ctx, sid) {
   try {
     doc = await rpc('snapshot.text', { id: sid });
   } catch (e) {
-    main.append(h('p', { class: 'error', role: 'alert' }, e.code === -32001 ? t('read_none') : t('error', { m: e.message })),
+    main.append(h('p', { class: 'error', role: 'alert' }, e.code === -32001 ? t('read_none') : t('error', { m: tErr(e) })),
       h('a', { href: '/links' }, t('detail_back')));
     return;
   }
@@ -61,7 +61,7 @@ export async function pageReader(main, _ctx, sid) {
     h('a', { href: `/links/${doc.link_id}`, class: 'button ghost' }, '← ', t('read_back')),
     snap && snap.path ? h('a', { href: `/snapshots/${sid}/full.png`, class: 'button', target: '_blank', rel: 'noopener' }, t('read_shot')) : null,
     h('a', { href: `/snapshots/${sid}/text.txt`, class: 'button', download: '' }, t('read_txt')));
-  const article = h('article', { class: 'reader', dir: 'auto', lang: langTag(doc.lang), dataset: { snapshotId: String(sid) } },
+  const article = h('article', { class: 'reader', dir: 'auto', lang: langTag(doc.lang), dataset: { snapshotId: String(sid), user: '' } },
     h('header', {},
       title ? h('h1', { class: 'reader-title', dir: 'auto' }, title) : null,
       doc.byline ? h('p', { class: 'byline', dir: 'auto' }, doc.byline) : null),

@@ -6,7 +6,7 @@
 // merges), so an edit never drops a secret. A Netscape cookies.txt can be imported into a
 // rule. Its words live here, not in i18n.js, so this page stays one file.
 import { h, announce, toast } from './dom.js';
-import { lang } from './i18n.js';
+import { lang, tErr } from './i18n.js';
 import { rpc } from './api.js';
 
 const words = {
@@ -213,7 +213,7 @@ export async function pageSites(main, ctx) {
       h('td', {}, h('button', { type: 'button', class: 'edit', onclick: () => startEdit(rule) }, w('edit')), ' ',
         h('button', { type: 'button', class: 'danger', onclick: async () => {
           if (!confirm(w('confirm', { m: rule.match }))) return;
-          try { await rpc('site.delete', { match: rule.match }); } catch (e) { toast(w('error', { m: e.message }), 'error'); }
+          try { await rpc('site.delete', { match: rule.match }); } catch (e) { toast(w('error', { m: tErr(e) }), 'error'); }
           if (editing && editing.rule.match === rule.match) stopEdit();
           await load();
         } }, w('del'))))));
@@ -234,7 +234,7 @@ export async function pageSites(main, ctx) {
       announce(w('saved', { m: r.rule.match }));
       toast(w('saved', { m: r.rule.match }));
     } catch (err) {
-      toast(w('error', { m: err.message }), 'error');
+      toast(w('error', { m: tErr(err) }), 'error');
     }
     await load();
   });
@@ -247,7 +247,7 @@ export async function pageSites(main, ctx) {
       const r = await rpc('site.import_cookies', { match: impMatch.value.trim(), text: await f.text() });
       toast(w('imported', { n: r.imported, e: r.error_count }));
     } catch (err) {
-      toast(w('error', { m: err.message }), 'error');
+      toast(w('error', { m: tErr(err) }), 'error');
     }
     await load();
   });

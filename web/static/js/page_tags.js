@@ -1,7 +1,7 @@
 // page_tags.js -- 标签 / Tags: counts, rename, merge, delete, the tags chart beside; a tag's
 // name leads to the links filtered by it.
 import { h, announce, toast } from './dom.js';
-import { t } from './i18n.js';
+import { t, tErr } from './i18n.js';
 import { rpc } from './api.js';
 import { chartFigure } from './chart.js';
 
@@ -16,7 +16,7 @@ export async function pageTags(main, ctx) {
   const empty = h('p', { class: 'muted', hidden: true }, t('tag_none'));
 
   async function run(fn) {
-    try { await fn(); } catch (e) { toast(t('error', { m: e.message }), 'error'); }
+    try { await fn(); } catch (e) { toast(t('error', { m: tErr(e) }), 'error'); }
     await load();
   }
 
@@ -30,7 +30,7 @@ export async function pageTags(main, ctx) {
     });
     return h('tr', { dataset: { tag: tag.name } },
       h('td', {}, h('input', { type: 'checkbox', class: 'pick', value: tag.name, 'aria-label': t('select_tag', { t: tag.name }) })),
-      h('td', {}, h('a', { href: '/links?all=' + encodeURIComponent(tag.name), class: 'chip' }, tag.name)),
+      h('td', {}, h('a', { href: '/links?all=' + encodeURIComponent(tag.name), class: 'chip', dataset: { user: '' } }, tag.name)),
       h('td', { class: 'num' }, tag.count),
       h('td', {}, rename, h('button', { type: 'button', class: 'danger', onclick: () => {
         if (confirm(t('tag_confirm_delete', { t: tag.name, n: tag.count }))) run(() => rpc('tag.delete', { name: tag.name }));

@@ -12,9 +12,9 @@ const ZOOM_MIN = 0.05, ZOOM_MAX = 4, ZOOM_STEP = 1.25;
 export async function viewerTileMeta(snap) {
   const res = await fetch(`/snapshots/${snap.id}/tiles.json`, { credentials: 'same-origin' });
   if (!res.ok) {
-    let m = `HTTP ${res.status}`;
-    try { m = (await res.json()).error.message; } catch { /* the status says it */ }
-    throw new Error(m);
+    let m = `HTTP ${res.status}`, data;
+    try { const e = (await res.json()).error; m = e.message ?? m; data = e.data; } catch { /* the status says it */ }
+    throw Object.assign(new Error(m), { data });   // data: the code tErr translates
   }
   return res.json();
 }

@@ -51,8 +51,8 @@ export function reasonsOf(snap) {
 
 // A tag chip; onClick makes it a button.
 export function chip(name, onClick, extra) {
-  if (!onClick) return h('span', { class: 'chip', dataset: { tag: name } }, name);
-  return h('button', { type: 'button', class: 'chip', dataset: { tag: name }, onclick: () => onClick(name), ...extra }, name);
+  if (!onClick) return h('span', { class: 'chip', dataset: { tag: name, user: '' } }, name);
+  return h('button', { type: 'button', class: 'chip', dataset: { tag: name, user: '' }, onclick: () => onClick(name), ...extra }, name);
 }
 
 export function thumb(link, big, eager) {
@@ -71,14 +71,14 @@ export function thumb(link, big, eager) {
 // the hits in <mark>. Never markup: a segment "<b>" is shown as those three characters.
 export function snippet(match) {
   if (!match || match.in !== 'text' || !Array.isArray(match.snippet)) return null;
-  return h('p', { class: 'snippet', dir: 'auto' },
+  return h('p', { class: 'snippet', dir: 'auto', dataset: { user: '' } },
     match.snippet.map((s) => (s && s.hit ? h('mark', {}, String(s.text)) : String(s ? s.text : ''))));
 }
 
 // One link as a card (grid) or a row (list). opts: {onTag, selectable, selected, onSelect}
 export function linkCard(link, opts = {}) {
   const title = link.title || (link.last_snapshot && link.last_snapshot.title) || shownUrl(link);
-  const head = h('a', { href: `/links/${link.id}`, class: 'title' }, title);
+  const head = h('a', { href: `/links/${link.id}`, class: 'title', dataset: { user: '' } }, title);
   const sel = opts.selectable
     ? h('input', { type: 'checkbox', class: 'sel', checked: !!opts.selected, 'aria-label': t('select') + ' ' + title,
       onchange: (e) => opts.onSelect && opts.onSelect(link.id, e.target.checked) })
@@ -92,7 +92,8 @@ export function linkCard(link, opts = {}) {
       head,
       snippet(link.match),
       h('div', { class: 'meta' },
-        href ? h('a', { href, class: 'host', target: '_blank', rel: 'noopener noreferrer' }, shownHost(link)) : h('span', { class: 'host' }, shownHost(link)),
+        href ? h('a', { href, class: 'host', target: '_blank', rel: 'noopener noreferrer', dataset: { user: '' } }, shownHost(link))
+          : h('span', { class: 'host', dataset: { user: '' } }, shownHost(link)),
         badge(stateOf(link), link.last_snapshot && link.last_snapshot.http_status),
         h('time', { datetime: link.created_at }, fmtDate(link.created_at))),
       tags));
