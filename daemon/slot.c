@@ -168,6 +168,49 @@ static store_cause_t slot_cause(const slot_t *s)
     return STORE_CAUSE_NONE;
 }
 
+/* Why a capture failed, as data ({code, params, text}: docs/capture.md), from the slot's
+ * state and the failure's type, never from the sentence: the page translates the code, the
+ * CLI prints text. attempts > 1 when the cause was passing and every attempt met it. */
+static json_t *slot_failure_reason(const slot_t *s, const char *text, int attempts)
+{
+    const char *code = "capture_failed";
+    json_t *params = json_object();
+    if (!params)
+        return NULL;
+    if (s->browser_lost) {
+        code = "browser_lost";
+    } else if (s->block_reason[0]) {
+        code = "address_refused";
+        json_object_set_new(params, "host", json_string(s->top_host));
+    } else {
+        switch (s->res.failure) {
+        case SHOT_TIMED_OUT: code = "timed_out"; break;
+        case SHOT_CRASHED: code = "renderer_crashed"; break;
+        case SHOT_REFUSED: code = "address_refused"; break;
+        case SHOT_CANCELED: code = "canceled"; break;
+        case SHOT_NO_IMAGE: code = "no_image"; break;
+        case SHOT_DOWNLOAD: code = "download"; break;
+        case SHOT_PROTOCOL: code = "browser_error"; break;
+        case SHOT_NO_MEMORY: code = "out_of_memory"; break;
+        case SHOT_NET_ERROR:
+            switch (slot_cause(s)) {
+            case STORE_CAUSE_DNS: code = "dns_failed"; break;
+            case STORE_CAUSE_CONNECTION: code = "connection_failed"; break;
+            default: code = "net_error"; break;
+            }
+            json_object_set_new(params, "net_error", json_string(s->res.net_error));
+            json_object_set_new(params, "host", json_string(s->top_host));
+            break;
+        case SHOT_OK:   /* the image came: what failed is keeping it */
+            code = s->res.ok ? "save_failed" : "capture_failed";
+            break;
+        }
+    }
+    if (attempts > 1)
+        json_object_set_new(params, "attempts", json_integer(attempts));
+    return reasons_item(code, params, text);
+}
+
 /* Ends a job that produced no image: retry when the cause is passing, else failed. */
 static void slot_fail(slot_t *s, const char *error, int transient)
 {
@@ -202,6 +245,11 @@ static void slot_fail(slot_t *s, const char *error, int transient)
         op->redirects = json_dumps(s->res.redirects, JSON_COMPACT);
     op->result.redirects_json = op->redirects;
     json_t *t = json_pack("{s:o}", "network", network_json(s));
+    json_t *why = slot_failure_reason(s, msg, transient ? s->job->attempt : 1);
+    if (t && why)
+        json_object_set_new(t, "reasons", json_pack("[o]", why));
+    else
+        json_decref(why);
     op->timings = t ? json_dumps(t, JSON_COMPACT) : NULL;
     json_decref(t);
     op->result.timings_json = op->timings;
@@ -337,6 +385,15 @@ static void slot_save(slot_t *s)
          * own as the snapshot's `reasons`, json_link.c); a blocked capture has none */
         if (s->res.partial && !blocked && s->res.reasons)
             json_object_set(t, "reasons", s->res.reasons);
+        /* a bot wall, named by its kind (the page says "blocked by Cloudflare's challenge") */
+        if (blocked) {
+            const char *kind = s->wall.name ? s->wall.name : botwall_kind_name(s->wall.kind);
+            json_t *wall = reasons_item("blocked", json_pack("{s:s,s:i}", "wall", kind,
+                                                             "http_status", s->res.http_status),
+                                        s->wall.error);
+            if (wall)
+                json_object_set_new(t, "reasons", json_pack("[o]", wall));
+        }
     }
     op->timings = t ? json_dumps(t, JSON_COMPACT) : NULL;
     json_decref(t);

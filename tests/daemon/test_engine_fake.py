@@ -189,6 +189,16 @@ class EngineFake(TestCase):
         self.assertEqual([e["state"] for e in evs], ["ok", "failed", "failed", "ok", "failed"])
         broken = {l["id"] for l in self.d.call("link.list", {"broken": True, "limit": 500})["links"]}
         self.assertEqual([i in broken for i in ids], [True, True, True, False, False])
+        # each failure says why as a code the page translates, with the sentence beside it
+        # (the ok ones, the 404 among them, have no reasons: their picture is what was shown)
+        reasons = [self.snap(e)["reasons"] for e in evs]
+        self.assertEqual([[r["code"] for r in rs] for rs in reasons],
+                         [[], ["connection_failed"], ["dns_failed"], [], ["net_error"]], reasons)
+        self.assertEqual(reasons[1][0]["params"]["net_error"], "net::ERR_CONNECTION_REFUSED")
+        self.assertEqual(reasons[2][0]["params"]["net_error"], "net::ERR_NAME_NOT_RESOLVED")
+        for rs, e in zip(reasons, evs):
+            for r in rs:
+                self.assertEqual(r["text"], self.snap(e)["error"])
         self.assertRpcError(-32602, self.d.call, "link.list", {"broken": "yes"})
 
     def test_page_that_never_loads_ends_partial_with_a_picture(self):

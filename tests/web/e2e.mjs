@@ -203,6 +203,23 @@ await test('a dead link: the answer as its badge, the broken filter (zh 1280, en
   const en = await ph.$eval('table.history .badge', (b) => b.textContent);
   assert(en === '404 Not Found', 'en history badge: ' + en);
   await ph.screenshot({ path: path.join(shotDir, 'broken-390-en.png') });
+  // a capture that failed says why in the page's language, from its reason's code, with
+  // the daemon's sentence as the tooltip (as linksnapd writes it: timings.reasons)
+  const nx = await addLink('https://gone.example/page', ['死链'], '域名没了');
+  const sid = fakeSnapshot(nx.id, 1280, 800);
+  const en_text = 'navigate failed: net::ERR_NAME_NOT_RESOLVED (the name did not resolve)';
+  const timings = JSON.stringify({ reasons: [{ code: 'dns_failed', params: { net_error: 'net::ERR_NAME_NOT_RESOLVED', host: 'gone.example' }, text: en_text }] });
+  execFileSync('python3', ['-c', 'import sqlite3,sys; d=sqlite3.connect(sys.argv[1]);'
+    + ' d.execute("UPDATE snapshots SET state = \'failed\', http_status = NULL, error = ?, timings = ? WHERE id = ?", (sys.argv[2], sys.argv[3], int(sys.argv[4]))); d.commit()',
+  path.join(state, 'linksnap.db'), en_text, timings, String(sid)]);
+  assert((await rpc('snapshot.get', { id: sid })).snapshot.reasons[0].code === 'dns_failed', 'the wire carries the code');
+  await page.goto(URL_ + `/links/${nx.id}`);
+  await page.waitForSelector('table.history td.err li');
+  const why = await page.$eval('table.history td.err li', (li) => [li.textContent, li.title, li.dataset.code]);
+  assert(why[0] === '域名 gone.example 无法解析（net::ERR_NAME_NOT_RESOLVED）' && why[1] === en_text && why[2] === 'dns_failed', 'zh failure reason: ' + why);
+  assert(page.errors.length === 0 && ph.errors.length === 0, page.errors.concat(ph.errors).join('\n'));
+  await page.context().close();
+  await ph.context().close();
 });
 
 await test('filter by two tags (query string and clicking chips)', async () => {

@@ -36,7 +36,9 @@ export function reasonText(r) {
     const more = Number(total) > names.length ? t('reason_more') : '';
     return t('reason_list', { list: names.join(t('reason_sep')) + more });
   };
-  return t(key, { ...p, hosts: list(p.hosts, p.distinct_hosts), families: list(p.families) });
+  const wall = typeof p.wall === 'string' && hasWord('wall_' + p.wall) ? t('wall_' + p.wall) : p.wall;
+  const tries = Number(p.attempts) > 1 ? t('reason_attempts', { n: Number(p.attempts) }) : '';
+  return t(key, { ...p, hosts: list(p.hosts, p.distinct_hosts), families: list(p.families), wall }) + tries;
 }
 
 // A capture's reasons as a list (each with the daemon's sentence as its tooltip), or its
