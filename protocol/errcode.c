@@ -151,8 +151,23 @@ static const errcode_def_t table[] = {
     {"auth_login", "log in first: this linksnapd needs its access token"},
     {"auth_login", "log in first: this linksnapd needs its access token {how}"},
     {"upload_too_big", "uploads are limited to {max} MiB"},
+    /* cookies.txt into a site rule (the sites page's import) */
+    {"cookies_txt_too_big", "a cookies.txt over {max} bytes"},
+    {"cookies_txt_unusable", "param 'text' holds no usable cookie ({bad} bad lines); expected "
+                             "Netscape cookies.txt lines of 7 TAB-separated fields"},
+    {"cookies_txt_other_domains", "param 'text' holds no cookie for {host}: {n} cookies for "
+                                  "other domains skipped ({domains})"},
+    /* the diff of two captures (the changes page: /changes/FROM/TO) */
+    {"diff_cross_link", "snapshots {from} and {to} are captures of different links ({a} and {b}); "
+                        "pass allow_cross to compare them anyway"},
+    {"snapshot_no_screenshot", "snapshot {id} has no screenshot (its state is {state})"},
+    {"diff_needs_two", "link {id} has {n} good captures with a screenshot; a diff needs two (give "
+                       "'from' and 'to' to compare others)"},
+    {"diff_needs_two", "link {id} has {n} good capture with a screenshot; a diff needs two (give "
+                       "'from' and 'to' to compare others)"},
     /* the daemon */
     {"shutting_down", "linksnapd is stopping"},
+    {"shutting_down", "linksnapd is stopping; retry after it restarts"},
     {"store_busy", "the database is locked by another process ({why})"},
     /* general ones last: they would take the sentences of the rows above */
     {"param_type", "param '{param}' must be {what}"},

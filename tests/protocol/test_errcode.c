@@ -168,12 +168,109 @@ TEST(every_code_is_documented_and_translated)
     return 0;
 }
 
+/* One method_fail() format string of a daemon source as a sentence: the first argument
+ * after the call's RPC code, adjacent literals joined, each conversion replaced by a sample
+ * value ("%s" -> "x", "%d" -> "7"). Returns the end of the call's text scanned, or NULL
+ * when the format is not a literal (a sentence made elsewhere, "%s" alone: not judged). */
+static const char *sample_format(const char *call, char *out, size_t size)
+{
+    const char *p = strchr(call, ',');              /* after the call */
+    if (!p || !(p = strchr(p + 1, ',')))            /* after the RPC code */
+        return NULL;
+    size_t n = 0;
+    for (p++;;) {
+        while (*p == ' ' || *p == '\n')
+            p++;
+        if (*p != '"')
+            break;
+        for (p++; *p && *p != '"'; p++) {
+            if (*p == '\\' && p[1]) {
+                p++;
+                if (n + 1 < size)
+                    out[n++] = *p == 'n' ? '\n' : *p;
+            } else if (*p == '%') {
+                if (p[1] == '%') {
+                    p++;
+                    if (n + 1 < size)
+                        out[n++] = '%';
+                    continue;
+                }
+                while (*p && !strchr("sdiufgcxz", *p) && *p != '"')
+                    p++;
+                while (*p == 'z' || *p == 'l')
+                    p++;
+                /* a %s glued to a word is its ending ("capture%s"): a plural s */
+                int suffix = n > 0 && out[n - 1] >= 'a' && out[n - 1] <= 'z';
+                const char *v = *p == 's' ? (suffix ? "s" : "x") : *p == 'g' || *p == 'f' ? "1.5" : "7";
+                for (; *v && n + 1 < size; v++)
+                    out[n++] = *v;
+            } else if (n + 1 < size) {
+                out[n++] = *p;
+            }
+        }
+        if (*p == '"')
+            p++;
+    }
+    out[n] = '\0';
+    /* "%s" alone, or "WHAT: %s": someone else's sentence, coded (or not) by its own words */
+    if (n == 0 || !strcmp(out, "x") || (n >= 3 && !strcmp(out + n - 3, ": x")))
+        return NULL;
+    return p;
+}
+
+/* Every sentence the daemon's methods write in place (a literal format given to
+ * method_fail) has its code, unless tests/protocol/uncoded.txt names it as one that has
+ * none on purpose (internal failures): rewording a message without its template would
+ * otherwise drop its code silently, and the page would show it in English. */
+TEST(every_literal_method_error_has_a_code)
+{
+    static const char *const files[] = {
+        "dispatch.c", "method.c", "methods.c", "methods_backup.c", "methods_chart.c",
+        "methods_daemon.c", "methods_import.c", "methods_link.c", "methods_search.c",
+        "methods_site.c", "methods_snapshot.c", "methods_tag.c", "methods_watch.c",
+        "methods_web.c", "snapdiff.c", "importer.c", "upload_args.c", "json_import.c",
+    };
+    char *allow = slurp("uncoded.txt");
+    ASSERT_NOT_NULL(allow);
+    int missing = 0, seen = 0;
+    for (size_t f = 0; f < sizeof files / sizeof files[0]; f++) {
+        char path[256];
+        snprintf(path, sizeof path, "../../daemon/%s", files[f]);
+        char *src = slurp(path);
+        if (!src)
+            continue;   /* a file that went: the others still count */
+        for (const char *c = src; (c = strstr(c, "method_fail(")); c++) {
+            char sentence[512];
+            if (c > src && (c[-1] == '_' || (c[-1] >= 'a' && c[-1] <= 'z')))
+                continue;   /* method_fail_code, method_fail_store: named at the call */
+            if (!sample_format(c, sentence, sizeof sentence))
+                continue;
+            seen++;
+            json_t *d = errcode_data(sentence);
+            char line[560];
+            snprintf(line, sizeof line, "\n%s\n", sentence);
+            if (!d && !strstr(allow, line)) {
+                fprintf(stderr, "  %s: no code for \"%s\"\n", files[f], sentence);
+                missing++;
+            }
+            json_decref(d);
+        }
+        free(src);
+    }
+    free(allow);
+    ASSERT_MSG(seen > 50, "only %d literal errors found: has the scan gone blind?", seen);
+    ASSERT_MSG(missing == 0, "%d literal errors without a code (add a template to "
+               "protocol/errcode.c, or the sentence to tests/protocol/uncoded.txt)", missing);
+    return 0;
+}
+
 TEST_LIST = {
     TEST_ENTRY(sentences_get_their_code_and_params),
     TEST_ENTRY(prefixes_are_seen_through),
     TEST_ENTRY(unknown_sentences_get_none),
     TEST_ENTRY(every_template_is_reached),
     TEST_ENTRY(every_code_is_documented_and_translated),
+    TEST_ENTRY(every_literal_method_error_has_a_code),
     TEST_END,
 };
 TEST_MAIN()
