@@ -506,7 +506,8 @@ static const char wire_want[] =
     "\"redirects\":[{\"url\":\"http://xn--r8jz45g.jp/c\",\"status\":301}],"
     "\"network\":{\"requests\":3},\"fidelity\":{\"wall\":null},"
     "\"files\":{\"mhtml\":{\"path\":\"c.mhtml\",\"bytes\":99},"
-    "\"png\":{\"path\":\"c.png\",\"bytes\":4321}},\"change\":null},"
+    "\"png\":{\"path\":\"c.png\",\"bytes\":4321}},\"reasons\":[{\"code\":\"dns_failed\","
+    "\"params\":{\"host\":\"a.example\"},\"text\":\"t\"}],\"change\":null},"
     "\"broken\":false,\"http_status\":200}\n"
     "{\"name\":\"Rust\",\"key\":\"rust\",\"count\":2}\n";
 
@@ -520,7 +521,9 @@ static int wl_wire(void)
                              .final_url = "https://xn--r8jz45g.jp/c", .title = "C \xff",
                              .path = "c.png",
                              .timings = "{\"load\":12,\"network\":{\"requests\":3},"
-                                        "\"fidelity\":{\"wall\":null}}",
+                                        "\"fidelity\":{\"wall\":null},\"reasons\":[{\"code\":"
+                                        "\"dns_failed\",\"params\":{\"host\":\"a.example\"},"
+                                        "\"text\":\"t\"}]}",
                              .redirects = "[{\"url\":\"http://xn--r8jz45g.jp/c\",\"status\":301}]",
                              .files = "{\"mhtml\":{\"path\":\"c.mhtml\",\"bytes\":99}}",
                              .width = 1280, .height = 800, .bytes = 4321, .attempt = 1,
