@@ -24,9 +24,9 @@
  * Each N runs once failing only allocation N (SQLite's "transient" mode) and once failing
  * N and every allocation after it ("persistent"). The allocator hook is tests/lib/failmalloc.c:
  * SQLite, jansson and our own code are failed; the other shared libraries are not. Two
- * sweeps are sampled to keep the label within seconds (about 20 s under ASan): the store
- * (9,500 allocations, most of them SQLite creating the schema) and the chart built from an
- * empty font cache; the constants below say how.
+ * sweeps are sampled to keep the label under a minute under ASan: the store (some 42,000
+ * allocations, most of them SQLite creating the schema) and the chart built from an empty
+ * font cache; the constants below say how, and OOM_STRIDE=1 runs every N.
  *
  * To look at one run: OOM_FROM=N starts the sweep at N, and FAILMALLOC_TRACE=1 prints the
  * stack of each refused allocation (ASan builds), e.g.
@@ -549,13 +549,15 @@ done:
 
 /* ---- the loop ------------------------------------------------------------------------------ */
 
-/* The store workload makes some 9,500 allocations (most of them SQLite creating the schema)
- * at about 6 ms a run under ASan: transient, every N up to 1,000 then every 13th;
- * persistent, every N up to 200 then every 37th. */
+/* The store workload makes some 42,000 allocations (most of them SQLite creating the
+ * schema's 17 migrations) at about 30 ms a run under ASan: transient, every N up to 1,000
+ * then every 29th; persistent, every N up to 200 then every 83rd (about 2,600 runs; the
+ * strides are odd and prime so that no allocation pattern of a fixed period is skipped).
+ * OOM_STRIDE=K samples every K-th instead (OOM_STRIDE=1: every N, some hours). */
 #define STORE_FULL 1000
-#define STORE_STRIDE 13
+#define STORE_STRIDE 29
 #define STORE_FULL_P 200
-#define STORE_STRIDE_P 37
+#define STORE_STRIDE_P 83
 /* A chart from an empty font cache reloads fontconfig (about 25 ms a run under ASan):
  * every N up to 60, then every 5th, transient only. */
 #define RASTER_COLD_FULL 60
@@ -590,6 +592,9 @@ static int oom_loop(const sweep_t *sw)
     for (int persist = 0; persist <= (sw->full_upto_p > 0); persist++) {
         uint64_t full = persist ? sw->full_upto_p : sw->full_upto;
         uint64_t stride = persist ? sw->stride_p : sw->stride;
+        /* OOM_STRIDE=K samples every K-th N past the full stretch instead (1: every N) */
+        if (getenv("OOM_STRIDE") && strtoull(getenv("OOM_STRIDE"), NULL, 10) > 0)
+            stride = strtoull(getenv("OOM_STRIDE"), NULL, 10);
         uint64_t runs = 0, refused = 0, survived = 0, n;
         /* OOM_FROM=N starts at N (to reproduce one run with FAILMALLOC_TRACE=1) */
         n = getenv("OOM_FROM") ? strtoull(getenv("OOM_FROM"), NULL, 10) : 1;

@@ -1106,7 +1106,7 @@ await test('no English sentence on the Chinese pages: errors, reasons, every pag
   assert(found.length === 0, 'English sentences on the Chinese pages:\n  ' + found.join('\n  '));
 });
 
-await test('screenshots of every page: light and dark, desktop and phone', async () => {
+await test('screenshots of every page: light desktop and dark phone (all four corners with the full matrix)', async () => {
   const detail = (await rpc('link.list', { tags_all: ['tall'], limit: 1 })).links[0];
   // a few links with thumbnails for the pictures
   for (let i = 0; i < 6; i++) {
@@ -1114,7 +1114,11 @@ await test('screenshots of every page: light and dark, desktop and phone', async
     fakeSnapshot(l.id, 1280, 2400);
   }
   const pages = [['add', '/'], ['links', '/links'], ['detail', `/links/${detail.id}`], ['tags', '/tags'], ['stats', '/stats'], ['import', '/import'], ['sites', '/sites'], ['changes', '/changes']];
-  for (const [dark, mobile] of [[false, false], [true, false], [false, true], [true, true]]) {
+  // light desktop and dark phone by default (the other cases cover every corner between
+  // them); all four corners for the docs' pictures or with LINKSNAP_E2E_MATRIX=full
+  const all4 = process.env.LINKSNAP_E2E_MATRIX === 'full' || process.env.LINKSNAP_WEB_SHOTS === 'docs';
+  const corners = all4 ? [[false, false], [true, false], [false, true], [true, true]] : [[false, false], [true, true]];
+  for (const [dark, mobile] of corners) {
     const page = await newPage({ dark, mobile, viewport: mobile ? { width: 390, height: 844 } : { width: 1280, height: 860 } });
     for (const [name, p] of pages) {
       await page.goto(URL_ + p);
