@@ -19,16 +19,24 @@ static void utf8_trim_tail(char *s)
         s[--n] = '\0';
 }
 
+/* The call's error: its JSON-RPC code and sentence, and data (taken; NULL: none). */
+static int fail_v(method_call_t *call, int code, json_t *data, const char *fmt, va_list ap)
+{
+    vsnprintf(call->err_msg, sizeof call->err_msg, fmt, ap);
+    utf8_trim_tail(call->err_msg);
+    call->err_code = code;
+    json_decref(call->err_data);
+    call->err_data = data;
+    return -1;
+}
+
 int method_fail(method_call_t *call, int code, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(call->err_msg, sizeof call->err_msg, fmt, ap);
+    fail_v(call, code, NULL, fmt, ap);
     va_end(ap);
-    utf8_trim_tail(call->err_msg);
-    call->err_code = code;
     /* the stable code beside the sentence (protocol/errcode.c), when it is one we name */
-    json_decref(call->err_data);
     call->err_data = errcode_data(call->err_msg);
     return -1;
 }
@@ -36,14 +44,11 @@ int method_fail(method_call_t *call, int code, const char *fmt, ...)
 int method_fail_code(method_call_t *call, int code, const char *ecode, json_t *params,
                      const char *fmt, ...)
 {
+    json_t *data = json_pack("{s:s,s:o}", "code", ecode, "params", params ? params : json_object());
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(call->err_msg, sizeof call->err_msg, fmt, ap);
+    fail_v(call, code, data, fmt, ap);
     va_end(ap);
-    utf8_trim_tail(call->err_msg);
-    call->err_code = code;
-    json_decref(call->err_data);
-    call->err_data = json_pack("{s:s,s:o}", "code", ecode, "params", params ? params : json_object());
     return -1;
 }
 

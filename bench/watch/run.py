@@ -56,9 +56,7 @@ import json
 import os
 import shutil
 import signal
-import socket
 import socketserver
-import struct
 import subprocess
 import sys
 import tempfile
@@ -68,7 +66,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 SRC = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, os.path.join(SRC, "tests", "lib"))
-from linksnap_test import Client, RpcError  # noqa: E402
+from linksnap_test import Client, RpcError, dns_server  # noqa: E402
 
 HOSTS = ["h%02d.watchbench.test" % i for i in range(1, 21)]
 DOMAIN = ".watchbench.test"
@@ -77,40 +75,6 @@ TAG = "watched"
 
 
 # ---- name server ------------------------------------------------------------------------
-
-def dns_server():
-    """A UDP DNS server on 127.0.0.1 (a free port): A 127.0.0.1 for the bench's hosts, an
-    empty answer for their other record types, NXDOMAIN for any other name. Returns its
-    socket (close it to stop)."""
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(("127.0.0.1", 0))
-
-    def answer(q):
-        (qid,) = struct.unpack("!H", q[:2])
-        pos, labels = 12, []
-        while q[pos]:
-            labels.append(q[pos + 1:pos + 1 + q[pos]].decode().lower())
-            pos += 1 + q[pos]
-        qtype = struct.unpack("!H", q[pos + 1:pos + 3])[0]
-        question = q[12:pos + 5]
-        if ".".join(labels) not in HOSTS:
-            return struct.pack("!HHHHHH", qid, 0x8183, 1, 0, 0, 0) + question
-        ans = struct.pack("!HHHIH", 0xC00C, 1, 1, 60, 4) + socket.inet_aton("127.0.0.1") if qtype == 1 else b""
-        return struct.pack("!HHHHHH", qid, 0x8180, 1, 1 if ans else 0, 0, 0) + question + ans
-
-    def run():
-        while True:
-            try:
-                q, peer = s.recvfrom(512)
-            except OSError:
-                return      # closed
-            try:
-                s.sendto(answer(q), peer)
-            except (IndexError, struct.error, UnicodeDecodeError, OSError):
-                pass
-    threading.Thread(target=run, daemon=True).start()
-    return s
-
 
 # ---- the 20 hosts -----------------------------------------------------------------------
 
@@ -537,7 +501,7 @@ def main():
         raise SystemExit("no linksnapd in %s/daemon: build it first (see --help)" % a.build)
     work = a.work or tempfile.mkdtemp(prefix="linksnap-watchbench-")
     os.makedirs(work, exist_ok=True)
-    dns = dns_server()
+    dns = dns_server(HOSTS)
     site = Site(a.hold_ms)
     res = {"date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
            "cores": os.cpu_count(), "hold_ms": a.hold_ms, "hosts": len(HOSTS),

@@ -24,15 +24,13 @@ import http.server
 import json
 import os
 import re
-import socket
 import socketserver
 import sqlite3
-import struct
 import threading
 import time
 
 import pngread
-from linksnap_test import SRC, Daemon, TestCase, main
+from linksnap_test import SRC, Daemon, TestCase, dns_server, main
 
 CONSENT_DIR = os.path.join(SRC, "tests", "capture", "consent")
 WALLS = os.path.join(SRC, "tests", "capture", "botwall_cases.txt")
@@ -217,36 +215,6 @@ def count(img, pred, step=3):
 TEST_NAMES = ("members.example", "evil.example")
 
 
-def dns_server():
-    """A UDP DNS server on 127.0.0.1 (a free port) answering A 127.0.0.1 for TEST_NAMES and
-    NXDOMAIN for any other name; returns its port."""
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(("127.0.0.1", 0))
-
-    def answer(q):
-        (qid,) = struct.unpack("!H", q[:2])
-        pos, labels = 12, []
-        while q[pos]:
-            labels.append(q[pos + 1:pos + 1 + q[pos]].decode().lower())
-            pos += 1 + q[pos]
-        qtype = struct.unpack("!H", q[pos + 1:pos + 3])[0]
-        question = q[12:pos + 5]
-        if ".".join(labels) not in TEST_NAMES:
-            return struct.pack("!HHHHHH", qid, 0x8183, 1, 0, 0, 0) + question
-        ans = struct.pack("!HHHIH", 0xC00C, 1, 1, 60, 4) + socket.inet_aton("127.0.0.1") if qtype == 1 else b""
-        return struct.pack("!HHHHHH", qid, 0x8180, 1, 1 if ans else 0, 0, 0) + question + ans
-
-    def run():
-        while True:
-            q, peer = s.recvfrom(512)
-            try:
-                s.sendto(answer(q), peer)
-            except (IndexError, struct.error, UnicodeDecodeError, OSError):
-                pass    # a malformed query: no answer
-    threading.Thread(target=run, daemon=True).start()
-    return s.getsockname()[1]
-
-
 def capture(d, url, timeout=120):
     """Queues a capture of url (a new link or a new snapshot of a saved one) and returns
     the snapshot once its job finished."""
@@ -263,7 +231,8 @@ class FidelityTests(TestCase):
         cls.walls = load_walls()
         cls.site = Site(cls.walls)
         cls.other = Site(cls.walls)     # a second host (another port) the pages load from
-        cls.dns_port = dns_server()
+        cls.dns = dns_server(TEST_NAMES)
+        cls.dns_port = cls.dns.getsockname()[1]
         cls.d = Daemon(capture=True, config="job_timeout = 20\ndns_servers = 127.0.0.1:%d\n" % cls.dns_port,
                        keep=bool(os.environ.get("KEEP"))).start()
 
@@ -272,6 +241,7 @@ class FidelityTests(TestCase):
         cls.d.close()
         cls.site.stop()
         cls.other.stop()
+        cls.dns.close()
 
     def test_consent_notices_hidden_and_recorded(self):
         for name, manager in (("onetrust", True), ("generic_de_locked", False), ("fixed_header", False)):

@@ -17,9 +17,11 @@ import shutil
 import signal
 import socket
 import sqlite3
+import struct
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import unittest
 
@@ -40,6 +42,41 @@ def wait_until(pred, timeout, what, every=0.05):
         time.sleep(every)
     raise AssertionError("timed out waiting for " + what)
 
+
+
+def dns_server(names):
+    """A UDP DNS server on 127.0.0.1 (a free port) for linksnapd's dns_servers: A 127.0.0.1
+    for each of names (lower case), an empty answer for their other record types, NXDOMAIN
+    for any other name. Returns its socket (its port: getsockname()[1]; close it to stop)."""
+    names = set(names)
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.1", 0))
+
+    def answer(q):
+        (qid,) = struct.unpack("!H", q[:2])
+        pos, labels = 12, []
+        while q[pos]:
+            labels.append(q[pos + 1:pos + 1 + q[pos]].decode().lower())
+            pos += 1 + q[pos]
+        qtype = struct.unpack("!H", q[pos + 1:pos + 3])[0]
+        question = q[12:pos + 5]
+        if ".".join(labels) not in names:
+            return struct.pack("!HHHHHH", qid, 0x8183, 1, 0, 0, 0) + question
+        ans = struct.pack("!HHHIH", 0xC00C, 1, 1, 60, 4) + socket.inet_aton("127.0.0.1") if qtype == 1 else b""
+        return struct.pack("!HHHHHH", qid, 0x8180, 1, 1 if ans else 0, 0, 0) + question + ans
+
+    def run():
+        while True:
+            try:
+                q, peer = s.recvfrom(512)
+            except OSError:
+                return      # closed
+            try:
+                s.sendto(answer(q), peer)
+            except (IndexError, struct.error, UnicodeDecodeError, OSError):
+                pass        # a malformed query: no answer
+    threading.Thread(target=run, daemon=True).start()
+    return s
 
 class RpcError(Exception):
     def __init__(self, code, message, data=None):
