@@ -21,6 +21,8 @@ static void utf8_trim_tail(char *s)
 
 /* The call's error: its JSON-RPC code and sentence, and data (taken; NULL: none). */
 static int fail_v(method_call_t *call, int code, json_t *data, const char *fmt, va_list ap)
+    __attribute__((format(printf, 4, 0)));
+static int fail_v(method_call_t *call, int code, json_t *data, const char *fmt, va_list ap)
 {
     vsnprintf(call->err_msg, sizeof call->err_msg, fmt, ap);
     utf8_trim_tail(call->err_msg);
