@@ -8,6 +8,28 @@
 
 #include "store.h"
 
+/* One browser endpoint of the fleet (issue 21): `browser.endpoint.NAME = URL` and its
+ * `.slots`, `.token`, `.token_in`, `.ca_file`, `.proxy_listen` keys. config_finish() fills
+ * config_t.endpoints with the effective list: the named ones when any is set; else one
+ * named "default" from the old browser.endpoint/token/ca_file/proxy_listen keys; else one
+ * named "managed" (the browser linksnapd starts) with `jobs` slots. */
+#define CONFIG_ENDPOINTS_MAX 16
+#define CONFIG_ENDPOINT_NAME_MAX 48
+typedef enum { CONFIG_TOKEN_HEADER = 0, CONFIG_TOKEN_QUERY = 1 } config_token_in_t;
+typedef struct {
+    char name[CONFIG_ENDPOINT_NAME_MAX];  /* letters, digits, '-', '_' */
+    char url[512];                /* ws/wss/http/https URL; "managed" for our own Chromium */
+    int managed;                  /* url is "managed" */
+    int slots;                    /* captures at once (default: jobs) */
+    char token[512];              /* "" = none */
+    config_token_in_t token_in;   /* header: Authorization: Bearer; query: ?token= */
+    char ca_file[1024];           /* wss/https: PEM CA file; "" = the system's */
+    char proxy_listen[64];        /* IP the egress proxy binds for it ("" = browser.proxy_listen;
+                                   * loopback listeners for a loopback or managed endpoint) */
+    int loopback;                 /* the URL's host is 127.0.0.0/8, ::1 or localhost */
+    int plain;                    /* ws:// or http:// */
+} config_endpoint_t;
+
 typedef struct config {
     char state_dir[4096];
     char socket_path[108];        /* sun_path limit */
@@ -57,6 +79,13 @@ typedef struct config {
     char notify_url[2048];        /* every changed capture is POSTed here ("" = none) */
     int webhook_timeout_s;        /* one delivery attempt at most (10) */
     int webhook_backoff_s;        /* the wait after a failed attempt, doubling (60) */
+
+    /* named endpoints as set (browser.endpoint.NAME...): raw, in the order first seen */
+    config_endpoint_t named[CONFIG_ENDPOINTS_MAX];
+    int nnamed;
+    /* derived by config_finish(): the effective fleet (see config_endpoint_t) */
+    config_endpoint_t endpoints[CONFIG_ENDPOINTS_MAX];
+    int nendpoints;
 
     /* derived by config_finish() from tracking_params; points into this struct */
     const store_url_rules_t *url_rules;   /* NULL = the store's defaults */
