@@ -60,6 +60,7 @@ void config_defaults(config_t *c)
     c->recycle_after = 200;
     c->idle_stop_s = 300;
     c->memory_limit_mb = 2048;
+    c->quarantine_s = 1800;
     c->max_message_mb = 256;   /* a 30,000 px screenshot is ~40 MB of base64 */
     c->formats = FORMAT_DEFAULT;
     c->text_max_kb = 2048;
@@ -311,6 +312,8 @@ int config_set(config_t *c, const char *key, const char *value, char *err, size_
         return set_int(key, value, 0, 86400, &c->idle_stop_s, err, errlen);
     if (!strcmp(key, "browser.max_message_mb"))
         return set_int(key, value, 1, 2048, &c->max_message_mb, err, errlen);
+    if (!strcmp(key, "browser.quarantine_s"))
+        return set_int(key, value, 1, 86400, &c->quarantine_s, err, errlen);
     if (!strcmp(key, "browser.memory_limit_mb"))
         return set_int(key, value, 64, 1048576, &c->memory_limit_mb, err, errlen);
     if (!strcmp(key, "url.tracking_params"))
@@ -418,6 +421,26 @@ int config_finish(config_t *c, char *err, size_t errlen)
     c->url_rules = NULL;
     if (browser_token_ok(c->browser_endpoint, c->browser_token, err, errlen) != 0)
         return -1;
+    /* TEMPORARY (replaced by the named endpoints' parser): the old keys as one endpoint */
+    memset(c->endpoints, 0, sizeof c->endpoints);
+    c->nendpoints = 1;
+    config_endpoint_t *ep = &c->endpoints[0];
+    ep->slots = c->jobs;
+    if (c->browser_endpoint[0]) {
+        snprintf(ep->name, sizeof ep->name, "default");
+        snprintf(ep->url, sizeof ep->url, "%s", c->browser_endpoint);
+        snprintf(ep->token, sizeof ep->token, "%s", c->browser_token);
+        snprintf(ep->ca_file, sizeof ep->ca_file, "%s", c->browser_ca_file);
+        snprintf(ep->proxy_listen, sizeof ep->proxy_listen, "%s", c->proxy_listen);
+        ep->plain = !strncmp(c->browser_endpoint, "ws:", 3) || !strncmp(c->browser_endpoint, "http:", 5);
+        const char *h = strstr(c->browser_endpoint, "://");
+        ep->loopback = h && (!strncmp(h + 3, "127.", 4) || !strncmp(h + 3, "localhost", 9) ||
+                             !strncmp(h + 3, "[::1]", 5));
+    } else {
+        snprintf(ep->name, sizeof ep->name, "managed");
+        snprintf(ep->url, sizeof ep->url, "managed");
+        ep->managed = 1;
+    }
     if (!c->tracking_params[0])
         return 0;
     snprintf(c->tp_buf, sizeof c->tp_buf, "%s", c->tracking_params);

@@ -59,6 +59,7 @@ typedef struct config {
     int recycle_after;            /* captures per browser before a restart */
     int idle_stop_s;
     int memory_limit_mb;
+    int quarantine_s;             /* an endpoint down 3 times in 10 min rests this long (1800) */
     int max_message_mb;        /* one DevTools message; a larger one is dropped alone */
     int formats;                  /* FORMAT_* (formats.h): what a capture keeps */
     int text_max_kb;              /* the page's text, cut in the page */

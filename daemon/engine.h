@@ -1,6 +1,6 @@
-/* engine.h -- the capture engine: turns queued jobs into screenshots. Owns the browser
- * (started on demand, recycled, stopped when idle, restarted with back-off when it dies),
- * the one DevTools connection, the N capture slots, the address rules enforced by request
+/* engine.h -- the capture engine: turns queued jobs into screenshots. Owns the fleet of
+ * browser endpoints (each started on demand, recycled, stopped when idle, restarted with
+ * back-off or quarantined when it fails), their DevTools connections and capture slots, the address rules enforced by request
  * interception, and the job state changes it submits to the writer. Runs on the loop;
  * slow work (decoding, hashing, writing, thumbnails) goes to the thread pool. */
 #ifndef LS_ENGINE_H
@@ -21,6 +21,9 @@ void engine_kick(engine_t *e);
  * next capture starts with the new setting (a capture in flight keeps the one it began
  * with). */
 void engine_settings_changed(engine_t *e);
+/* A reload changed config_t.endpoints: added ones start taking jobs, removed (or changed)
+ * ones drain. */
+void engine_endpoints_changed(engine_t *e);
 /* A job was canceled in the store: close its capture if one runs. */
 void engine_cancel_job(engine_t *e, int64_t job_id);
 /* The `browser` object of daemon.status. */

@@ -1,7 +1,8 @@
 /* engine_int.h -- what the capture engine's files share, and nothing outside them may
- * use: the engine's and a slot's state, the writer calls, and the functions one file calls
- * in another. engine.c owns the browser and the schedule; slot.c a capture slot's life;
- * warm.c the contexts made ahead; jobs.c the writes and the job events. */
+ * use: the engine's, an endpoint's and a slot's state, the writer calls, and the functions
+ * one file calls in another. engine.c owns the fleet and the schedule; endpoint.c one
+ * endpoint's browser generation and health; slot.c a capture slot's life; warm.c the
+ * contexts made ahead; jobs.c the writes and the job events. */
 #ifndef LS_ENGINE_INT_H
 #define LS_ENGINE_INT_H
 
@@ -29,8 +30,11 @@
 typedef enum { B_OFF, B_STARTING, B_READY, B_STOPPING } browser_state_t;
 typedef enum { SLOT_FREE, SLOT_SHOT, SLOT_WAIT, SLOT_POST, SLOT_WRITE } slot_phase_t;
 
+struct endpoint;
+
 typedef struct slot {
     struct engine *e;
+    struct endpoint *ep;          /* the endpoint whose browser runs it (owns this struct) */
     slot_phase_t phase;
     store_job_t *job;
     shot_t *shot;
@@ -74,60 +78,127 @@ typedef struct {
     int ready;
 } warm_t;
 
-struct engine {
-    daemon_t *d;
-    uv_loop_t *loop;
+/* Down, probed again with back-off (1 s doubling, at most DOWN_BACKOFF_MAX_MS); after
+ * QUARANTINE_DOWNS downs within QUARANTINE_WINDOW_MS, quarantined (cfg) */
+#define DOWN_BACKOFF_MAX_MS 300000u
+#define MANAGED_BACKOFF_MAX_MS 32000u
+#define QUARANTINE_DOWNS 3
+#define QUARANTINE_WINDOW_MS 600000u
+#define PING_EVERY_MS 10000u
+/* a job that was running on this many browsers that went away is retried as a counted
+ * attempt (a page that kills browsers must not go round the fleet for ever) */
+#define LOST_UNCOUNTED_MAX 4
+
+/* One browser endpoint of the fleet (endpoint.c): a browser generation at a time, its own
+ * slots, contexts made ahead, health and counters. The managed one starts Chromium; the
+ * others attach to a remote DevTools websocket. */
+typedef struct endpoint {
+    struct engine *e;
+    config_endpoint_t cfg;        /* a copy: a reload makes a new endpoint, never edits it */
     browser_state_t bstate;
-    browser_t *browser;
-    cdp_ctx_t *ctx;
+    int draining;                 /* removed (or changed) by a reload: finishes what it runs */
+    int gone;                     /* drained and stopped: its handles are closing */
+    int handles_closing;          /* uv_close callbacks still to come before it is freed */
+    browser_t *browser;           /* the managed endpoint's Chromium */
+    cdp_ctx_t *ctx;               /* borrowed from the engine's (one per CA file) */
     cdp_t *cdp;
     unsigned gen;                 /* bumps with every browser: late callbacks check it */
     int torn_down;                /* this generation's teardown ran */
     int recycling;
     char recycle_reason[128];
     int captures;                 /* by this browser */
-    uint64_t browser_started_ms;
-    int64_t browser_pss_kb;
+    uint64_t started_ms, last_busy_ms;
+    int64_t pss_kb;
     unsigned failures;            /* browser starts/connections failed in a row */
     uint64_t next_start_ms;
-    uint64_t last_busy_ms;
+    uint64_t downs[QUARANTINE_DOWNS];   /* loop ms of the latest downs, a ring */
+    int ndowns;
+    uint64_t quarantine_until;    /* 0 = not quarantined */
+    int probing;                  /* the start after a quarantine: one failure re-quarantines */
+    slot_t *slots;
+    int nslots;                   /* captures in the browser at once (.slots) */
+    int nalloc;                   /* slot structs: 2 x nslots, so a finished capture's
+                                   * post-processing and write do not hold a tab's place */
+    uv_timer_t connect_timer, health_timer;
+    int health_pending;
+    uint64_t ping_sent_ms, last_ping_ms;
+    int rtt_ms;                   /* the latest Browser.getVersion round trip; -1 = none */
+    int discovering;              /* a /json/version request in flight */
+    char peer[64];                /* a remote endpoint's IP: the only peer of its proxies */
+    const char *bind_ip;          /* its proxies' listen address (NULL = loopback) */
+    char error[300];              /* why captures cannot run on it (set at creation) */
+    warm_t warm[WARM_MAX];        /* contexts and tabs made ahead of the next captures */
+    int warm_failures;            /* in a row: after 3, captures make their own */
+    tab_t tabs[MAX_TABS];         /* page targets the browser reported (discovery events) */
+    int ntabs;
+    int64_t done_total, failed_total, retried_total;
+    char last_error[256];
+} endpoint_t;
+
+#define ENGINE_EP_MAX (2 * CONFIG_ENDPOINTS_MAX)
+#define ENGINE_CTX_MAX CONFIG_ENDPOINTS_MAX
+
+struct engine {
+    daemon_t *d;
+    uv_loop_t *loop;
+    endpoint_t *eps[ENGINE_EP_MAX];   /* the fleet, and endpoints draining after a reload */
+    int neps;
+    struct { char ca_file[1024]; cdp_ctx_t *ctx; } ctxs[ENGINE_CTX_MAX];   /* websocket
+                                   * contexts, one per CA file, kept until engine_free */
+    int nctxs;
     int claim_inflight;
     int closing;
     void (*close_cb)(void *);
     void *close_ud;
-    slot_t *slots;
-    int nslots;                   /* captures in the browser at once (--jobs) */
-    int nalloc;                   /* slot structs: 2 x nslots, so a finished capture's
-                                   * post-processing and write do not hold a tab's place */
-    uv_timer_t tick, connect_timer, health_timer;
-    int health_pending;
-    int handles_open;
+    int handles_open;             /* discovery requests in flight (they call back) */
+    uv_timer_t tick;
     events_sub_t *sub;
     resolver_t *resolver;         /* the egress proxies' (c-ares on the loop) */
     egress_limits_t egress_limits;/* the connection cap every proxy listener shares */
-    char remote_peer[64];         /* browser.endpoint's IP: the only peer of a remote proxy */
-    warm_t warm[WARM_MAX];        /* contexts and tabs made ahead of the next captures */
-    int warm_failures;            /* in a row: after 3, captures make their own */
-    char remote_error[300];       /* why captures with browser.endpoint cannot run */
-    tab_t tabs[MAX_TABS];         /* page targets the browser reported (discovery events) */
-    int ntabs;
+    struct { int64_t job_id; int lost; } lost[64];   /* jobs whose browser went away */
     char profile_dir[UTIL_PATH_MAX], pid_file[UTIL_PATH_MAX], shots_dir[UTIL_PATH_MAX];
     char chromium[1100];
     int cjk_font;
-    int64_t done_total, failed_total, retried_total;
-    char last_error[256];
 };
 
 /* ---- engine.c ---- */
 
-/* Starts the browser, claims due jobs for free slots, recycles: whatever is due now. */
+/* Starts browsers, claims due jobs for free slots, recycles: whatever is due now. */
 void engine_schedule(engine_t *e);
-/* Ends this browser generation (see engine.c). Safe to call more than once. */
-void engine_teardown(engine_t *e, const char *reason, int failure);
+/* An endpoint finished stopping or freed a slot while linksnapd stops: the engine's close
+ * callback runs once every endpoint is off and every slot free. */
+void engine_check_closed(engine_t *e);
+/* The websocket context for a CA file ("" = the system's), made on first use. */
+cdp_ctx_t *engine_ctx(engine_t *e, const char *ca_file, char *err, size_t errlen);
+/* A job's browser went away under it: 1 when this may be retried without using one of
+ * its attempts (endpoint faults are not the job's), 0 once it happened too often. */
+int engine_lost_uncounted(engine_t *e, int64_t job_id);
+
+/* ---- endpoint.c: one endpoint's browser generation, health and counters ---- */
+
+endpoint_t *endpoint_new(engine_t *e, const config_endpoint_t *cfg, char *err, size_t errlen);
+/* Starts its browser when work is due and its back-off or quarantine allows; recycles. */
+void endpoint_schedule(endpoint_t *ep, int due);
+/* Ends this browser generation: captures it runs go back to the queue, the connection is
+ * closed, a managed Chromium's process group killed. failure=1 marks it down (back-off,
+ * quarantine). Safe to call more than once. */
+void endpoint_teardown(endpoint_t *ep, const char *reason, int failure);
 /* After a capture timed out: is the browser itself still answering? */
-void engine_health_check(engine_t *e);
+void endpoint_health_check(endpoint_t *ep);
 /* Slots in phase `only`; SLOT_FREE counts the busy ones (any phase but free). */
-int engine_slots_busy(const engine_t *e, slot_phase_t only);
+int endpoint_slots_busy(const endpoint_t *ep, slot_phase_t only);
+/* Captures it could start now (0 unless ready, not draining and not recycling). */
+int endpoint_free_slots(const endpoint_t *ep);
+/* The engine's once-a-second look: memory, idle stop, the ping. */
+void endpoint_tick(endpoint_t *ep, uint64_t now);
+/* Its state's name: off|starting|ready|down|draining|quarantined|stopping. */
+const char *endpoint_state(const endpoint_t *ep);
+/* Its entry of daemon.status's browser.endpoints. */
+json_t *endpoint_status(endpoint_t *ep);
+/* Closes its handles; it frees itself once they are closed (ep->gone set first). */
+void endpoint_close_handles(endpoint_t *ep);
+/* Frees what endpoint_new allocated (after its handles closed). */
+void endpoint_free(endpoint_t *ep);
 
 /* ---- jobs.c: the writer calls and the job events ---- */
 
@@ -156,10 +227,25 @@ typedef struct {
     store_snapshot_t **pruned;    /* FINISH: the captures retention deleted (files still
                                      on disk until the commit) */
     size_t npruned;
+    /* OP_CLAIM: the fleet's free places, and where each claimed job goes */
+    struct {
+        char name[CONFIG_ENDPOINT_NAME_MAX];
+        endpoint_t *ep;
+        int free, slots;
+        int secrets_ok;           /* a site rule's cookies and headers may go to it */
+        int broken;               /* its configuration cannot work: last choice (fails) */
+    } caps[ENGINE_EP_MAX];
+    int ncaps;
+    int *assign;                  /* per claimed job: its caps index */
+    char **refuse;                /* per claimed job: why it can run nowhere (NULL = runs) */
+    int64_t deferred;             /* jobs put back: their endpoints were busy or down */
+    int uncounted;                /* OP_RETRY: the attempt is given back (endpoint fault) */
     int rc;
     char errmsg[512];
 } op_t;
 
+/* Places a claim's jobs on the fleet (writer thread; see jobs.c). */
+int jobs_assign(store_t *db, op_t *op);
 /* The writer's side of an op (runs on the writer thread). */
 int jobs_op_fn(method_call_t *call);
 op_t *jobs_op_new(engine_t *e, op_kind_t kind, slot_t *slot);
@@ -188,12 +274,12 @@ void slot_cancel(slot_t *s);
 /* Makes contexts and tabs ahead while others capture, when the browser is ready: one
  * when nothing more is due, one per slot while jobs wait (so that slots freed together
  * each find one), none past half of browser.memory_limit_mb. */
-void warm_prepare(engine_t *e);
+void warm_prepare(endpoint_t *ep);
 /* Lets every warm context go (the browser is going, or they are no longer wanted). */
-void warm_drop(engine_t *e, const char *reason);
+void warm_drop(endpoint_t *ep, const char *reason);
 /* Hands a ready warm context and its proxy to a capture: its proxy's owner becomes
  * label/refused/ud. Returns the context (and sets *egress), or NULL when none is ready. */
-shot_t *warm_take(engine_t *e, const char *label, egress_refused_cb refused, void *ud,
+shot_t *warm_take(endpoint_t *ep, const char *label, egress_refused_cb refused, void *ud,
                   egress_t **egress);
 
 #endif

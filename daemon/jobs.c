@@ -13,6 +13,110 @@
 
 #define HOST_PAUSE_MS 60000
 
+/* What a site rule asks of the endpoint that captures it: the names it is pinned to
+ * ("endpoints", none = any) and whether it carries secrets (cookies or headers). */
+static int rule_needs(const store_site_rule_t *r, json_t **pins, int *secrets)
+{
+    *pins = NULL;
+    *secrets = 0;
+    if (!r || !r->rule)
+        return 0;
+    json_t *o = json_loads(r->rule, 0, NULL);
+    if (!o)
+        return 0;
+    json_t *c = json_object_get(o, "cookies"), *h = json_object_get(o, "headers");
+    *secrets = (c && json_array_size(c) + json_object_size(c) > 0) ||
+               (h && json_object_size(h) + json_array_size(h) > 0);
+    json_t *p = json_object_get(o, "endpoints");
+    if (json_is_array(p) && json_array_size(p))
+        *pins = json_incref(p);
+    json_decref(o);
+    return 0;
+}
+
+static int pinned_to(json_t *pins, const char *name)
+{
+    size_t i;
+    json_t *v;
+    if (!pins)
+        return 1;
+    json_array_foreach(pins, i, v)
+        if (json_is_string(v) && !strcmp(json_string_value(v), name))
+            return 1;
+    return 0;
+}
+
+/* The writer's side of a claim across the fleet: each claimed job goes to a free place of
+ * an endpoint its site rule allows, the least loaded for its size first; a job whose
+ * endpoints are all busy or down goes back to the queue for a moment, its attempt given
+ * back; one that no endpoint of the fleet may ever take gets refuse[i] (it fails). */
+int jobs_assign(store_t *db, op_t *op)
+{
+    op->assign = calloc(op->njobs, sizeof *op->assign);
+    op->refuse = calloc(op->njobs, sizeof *op->refuse);
+    if (!op->assign || !op->refuse)
+        return STORE_ENOMEM;   /* the claim rolls back; its jobs stay queued */
+    int64_t now = util_now_ms();
+    size_t kept = 0;
+    for (size_t i = 0; i < op->njobs; i++) {
+        json_t *pins;
+        int secrets;
+        rule_needs(op->rules ? op->rules[i] : NULL, &pins, &secrets);
+        int best = -1, any_free = -1, possible = 0;
+        for (int k = 0; k < op->ncaps; k++) {
+            if (op->caps[k].free > 0 && any_free < 0)
+                any_free = k;
+            if (!pinned_to(pins, op->caps[k].name) || (secrets && !op->caps[k].secrets_ok))
+                continue;
+            possible = 1;
+            if (op->caps[k].free <= 0)
+                continue;
+            /* a working endpoint before a broken one; then the most free places for its
+             * size: a 4-slot endpoint takes twice a 2-slot's */
+            if (best < 0 || op->caps[k].broken < op->caps[best].broken ||
+                (op->caps[k].broken == op->caps[best].broken &&
+                 (int64_t)op->caps[k].free * op->caps[best].slots >
+                 (int64_t)op->caps[best].free * op->caps[k].slots))
+                best = k;
+        }
+        char why[400] = "";
+        if (!possible) {
+            if (pins)
+                snprintf(why, sizeof why, "its site rule pins it to endpoints this linksnapd "
+                         "does not have");
+            else
+                snprintf(why, sizeof why, "its site rule sends cookies or headers, and every "
+                         "endpoint is a plain ws:// or http:// one off this host, where they "
+                         "would cross the network in clear");
+        }
+        json_decref(pins);
+        if (!possible && any_free >= 0) {
+            op->refuse[kept] = strdup(why);
+            best = any_free;
+        }
+        if (best < 0) {
+            /* busy or down: it waits in the queue, not failed, and runs when one frees */
+            int rc = store_job_release(db, op->jobs[i]->id, now + 2000,
+                                       "waiting for a browser endpoint its site rule allows", now);
+            if (rc != STORE_OK && rc != STORE_ENOTFOUND && rc != STORE_ECONFLICT)
+                return rc;
+            op->deferred++;
+            store_job_free(op->jobs[i]);
+            if (op->rules)
+                store_site_rule_free(op->rules[i]);
+            continue;
+        }
+        op->caps[best].free--;
+        op->assign[kept] = best;
+        op->jobs[kept] = op->jobs[i];
+        if (op->rules)
+            op->rules[kept] = op->rules[i];
+        kept++;
+    }
+    op->njobs = kept;
+    return STORE_OK;
+}
+
 int jobs_op_fn(method_call_t *call)
 {
     op_t *op = (op_t *)call;
@@ -28,6 +132,8 @@ int jobs_op_fn(method_call_t *call)
                 log_warn("job %lld: cannot read its site rule: %s", (long long)op->jobs[i]->id,
                          store_errmsg(call->db));
         }
+        if (op->rc == STORE_OK && op->njobs)
+            op->rc = jobs_assign(call->db, op);
         break;
     case OP_FINISH:
         op->result.now_ms = util_now_ms();
@@ -42,8 +148,8 @@ int jobs_op_fn(method_call_t *call)
         }
         break;
     case OP_RETRY:
-        op->rc = store_job_retry(call->db, op->result.job_id, op->not_before, op->error,
-                                 util_now_ms());
+        op->rc = (op->uncounted ? store_job_release : store_job_retry)(
+            call->db, op->result.job_id, op->not_before, op->error, util_now_ms());
         break;
     }
     if (op->rc == STORE_OK && op->kind != OP_CLAIM && op->host_until) {
@@ -64,6 +170,10 @@ int jobs_op_fn(method_call_t *call)
 
 void jobs_op_free(op_t *op)
 {
+    for (size_t i = 0; op->refuse && i < op->njobs; i++)
+        free(op->refuse[i]);
+    free(op->refuse);
+    free(op->assign);
     if (op->rules)
         store_site_rule_list_free(op->rules, op->njobs);
     store_job_list_free(op->jobs, op->njobs);

@@ -73,10 +73,9 @@ void slot_release(slot_t *s)
     s->teardown_ms = -1;
     s->block_reason[0] = s->lost_reason[0] = '\0';
     s->top_host[0] = '\0';
-    e->last_busy_ms = uv_now(e->loop);
-    if (e->closing) {
-        if (engine_slots_busy(e, SLOT_FREE) == 0)
-            engine_teardown(e, "linksnapd is stopping", 0);
+    s->ep->last_busy_ms = uv_now(e->loop);
+    if (e->closing || s->ep->draining) {
+        engine_check_closed(e);
         return;
     }
     engine_schedule(e);
@@ -128,8 +127,9 @@ static json_t *network_json(const slot_t *s)
                      "bytes", (json_int_t)s->net.bytes, "refused", (json_int_t)s->net.refused);
 }
 
-/* Puts the job back in the queue, due after delay_ms, as its next attempt. */
-static void slot_retry(slot_t *s, const char *error, int64_t delay_ms)
+/* Puts the job back in the queue, due after delay_ms, as its next attempt (uncounted:
+ * the attempt is given back, the endpoint failed, not the job). */
+static void slot_retry(slot_t *s, const char *error, int64_t delay_ms, int uncounted)
 {
     engine_t *e = s->e;
     s->phase = SLOT_WRITE;
@@ -142,9 +142,12 @@ static void slot_retry(slot_t *s, const char *error, int64_t delay_ms)
     op->result.job_id = s->job->id;
     op->not_before = util_now_ms() + delay_ms;
     op->error = strdup(error);
-    e->retried_total++;
-    log_notice("job %lld (%s): attempt %d failed, retrying in %lld s: %s", (long long)s->job->id,
-               s->job->url, s->job->attempt, (long long)(delay_ms / 1000), error);
+    op->uncounted = uncounted;
+    s->ep->retried_total++;
+    log_notice("job %lld (%s): attempt %d failed on endpoint %s, retrying in %lld s%s: %s",
+               (long long)s->job->id, s->job->url, s->job->attempt, s->ep->cfg.name,
+               (long long)(delay_ms / 1000), uncounted ? " (not counted: the browser went away)" : "",
+               error);
     jobs_submit(e, op, finish_done_cb);
 }
 
@@ -216,9 +219,15 @@ static void slot_fail(slot_t *s, const char *error, int transient)
 {
     engine_t *e = s->e;
     s->phase = SLOT_WRITE;
+    if (s->browser_lost && transient && !e->closing && engine_lost_uncounted(e, s->job->id)) {
+        /* the endpoint went away, not the page: at once, elsewhere if another is ready,
+         * and without using one of the job's attempts */
+        slot_retry(s, error, 0, 1);
+        return;
+    }
     if (transient && s->job->attempt < MAX_ATTEMPTS && !e->closing) {
         /* back-off: 2 s, 4 s, ... */
-        slot_retry(s, error, (int64_t)2000 * (1 << (s->job->attempt - 1)));
+        slot_retry(s, error, (int64_t)2000 * (1 << (s->job->attempt - 1)), 0);
         return;
     }
     if (e->closing && transient) {
@@ -253,7 +262,7 @@ static void slot_fail(slot_t *s, const char *error, int transient)
     op->timings = t ? json_dumps(t, JSON_COMPACT) : NULL;
     json_decref(t);
     op->result.timings_json = op->timings;
-    e->failed_total++;
+    s->ep->failed_total++;
     log_info("job %lld (%s) failed: %s", (long long)s->job->id, s->job->url, msg);
     jobs_submit(e, op, finish_done_cb);
     return;
@@ -403,10 +412,10 @@ static void slot_save(slot_t *s)
     r->redirects_json = op->redirects;
     slot_save_kept(s, op);
     if (blocked)
-        e->failed_total++;
+        s->ep->failed_total++;
     else
-        e->done_total++;
-    e->failures = 0;
+        s->ep->done_total++;
+    s->ep->failures = 0;
     jobs_submit(e, op, finish_done_cb);
 }
 /* ---- post-processing on the thread pool ------------------------------------------------ */
@@ -463,7 +472,7 @@ static void blank_wait_cb(uv_timer_t *t)
         slot_release(s);
         return;
     }
-    if (s->e->bstate != B_READY) {
+    if (s->ep->bstate != B_READY) {
         slot_fail(s, "the browser went away before the blank page could be captured again", 1);
         return;
     }
@@ -535,7 +544,7 @@ static void on_shot_done_cb(shot_result_t *r, void *ud)
     engine_t *e = s->e;
     s->shot = NULL;
     s->res = *r;                  /* takes png_b64 and redirects */
-    e->captures++;
+    s->ep->captures++;
     if (s->egress) {              /* the context is gone: so are its connections */
         char why[300];
         if (!s->block_reason[0] && s->top_host[0] && egress_refusal(s->egress, s->top_host, why, sizeof why))
@@ -556,7 +565,7 @@ static void on_shot_done_cb(shot_result_t *r, void *ud)
         slot_release(s);
         return;
     }
-    if (!r->ok && !s->browser_lost && (!e->cdp || cdp_is_closed(e->cdp))) {
+    if (!r->ok && !s->browser_lost && (!s->ep->cdp || cdp_is_closed(s->ep->cdp))) {
         /* the connection dropped under the capture (its replies failed before the state
          * callback ran): the browser went away, not the page */
         s->browser_lost = 1;
@@ -578,7 +587,7 @@ static void on_shot_done_cb(shot_result_t *r, void *ud)
             transient = 0;
         }
         if (r->failure == SHOT_TIMED_OUT)
-            engine_health_check(e);
+            endpoint_health_check(s->ep);
         slot_fail(s, why, transient);
         return;
     }
@@ -594,7 +603,7 @@ static void on_shot_done_cb(shot_result_t *r, void *ud)
             char msg[400];
             snprintf(msg, sizeof msg, "%s (attempt %d of %d)", s->wall.error, s->job->attempt,
                      e->d->cfg.blocked_retries + 1);
-            slot_retry(s, msg, delay);
+            slot_retry(s, msg, delay, 0);
             return;
         }
     }
@@ -681,26 +690,26 @@ static void on_teardown_cb(int64_t ms, int64_t job_id, void *ud)
 void slot_start_shot(slot_t *s)
 {
     engine_t *e = s->e;
+    endpoint_t *ep = s->ep;
     const config_t *cfg = &e->d->cfg;
     char err[300], label[48];
     s->block_reason[0] = '\0';
-    if (e->remote_error[0]) {
+    if (ep->error[0]) {
         s->phase = SLOT_WRITE;
-        slot_fail(s, e->remote_error, 0);
+        slot_fail(s, ep->error, 0);
         return;
     }
     /* one listener per browser context: each connection belongs to this capture */
     snprintf(label, sizeof label, "job %lld", (long long)s->job->id);
     /* the context made ahead, with its proxy, becomes this capture's */
     egress_t *warm_egress = NULL;
-    shot_t *warm = warm_take(e, label, on_refused_cb, s, &warm_egress);
+    shot_t *warm = warm_take(ep, label, on_refused_cb, s, &warm_egress);
     if (warm) {
         egress_free(s->egress);
         s->egress = warm_egress;
     }
     egress_opts_t eo = {.resolver = e->resolver, .deny_private = cfg->deny_private,
-                        .bind_ip = cfg->browser_endpoint[0] ? cfg->proxy_listen : NULL,
-                        .peer_ip = cfg->browser_endpoint[0] ? e->remote_peer : NULL,
+                        .bind_ip = ep->bind_ip, .peer_ip = ep->bind_ip ? ep->peer : NULL,
                         .limits = &e->egress_limits,
                         .label = label, .refused = on_refused_cb, .ud = s};
     if (!warm) {
@@ -743,14 +752,14 @@ void slot_start_shot(slot_t *s)
     } else {
         if (warm)
             shot_cancel(warm, "its context was gone");
-        s->shot = shot_begin(e->cdp, e->loop, &req, on_shot_done_cb, s);
+        s->shot = shot_begin(ep->cdp, e->loop, &req, on_shot_done_cb, s);
     }
     if (!s->shot) {
         s->phase = SLOT_WRITE;
         slot_fail(s, "cannot start the capture: the browser connection is gone", 1);
         return;
     }
-    warm_prepare(e);   /* the next one's, while this one captures */
+    warm_prepare(ep);   /* the next one's, while this one captures */
 }
 
 void slot_claim_done_cb(method_call_t *call, void *ud)
@@ -766,12 +775,15 @@ void slot_claim_done_cb(method_call_t *call, void *ud)
     }
     for (size_t i = 0; i < op->njobs; i++) {
         store_job_t *job = op->jobs[i];
+        endpoint_t *ep = op->assign ? op->caps[op->assign[i]].ep : NULL;
         slot_t *s = NULL;
-        for (int k = 0; k < e->nalloc && !s; k++)
-            if (e->slots[k].phase == SLOT_FREE)
-                s = &e->slots[k];
+        for (int k = 0; ep && k < ep->nalloc && !s; k++)
+            if (ep->slots[k].phase == SLOT_FREE)
+                s = &ep->slots[k];
         op->jobs[i] = NULL;
         if (!s) {   /* cannot happen: we claimed at most the free slots */
+            log_err("job %lld: no free place for it: it runs at linksnapd's next start",
+                    (long long)job->id);
             store_job_free(job);
             continue;
         }
@@ -781,19 +793,24 @@ void slot_claim_done_cb(method_call_t *call, void *ud)
             op->rules[i] = NULL;
         int64_t due = job->not_before > job->created_at ? job->not_before : job->created_at;
         s->queue_ms = util_now_ms() - due > 0 ? util_now_ms() - due : 0;
-        jobs_publish(e, "job.started", json_pack("{s:I,s:I,s:s,s:o*,s:i}", "job_id", (json_int_t)job->id,
+        jobs_publish(e, "job.started", json_pack("{s:I,s:I,s:s,s:o*,s:i,s:s}", "job_id", (json_int_t)job->id,
                                              "link_id", (json_int_t)job->link_id, "url", job->url,
                                              "display_url", wire_display_url(job->url),
-                                             "attempt", job->attempt));
-        if (e->bstate != B_READY || e->closing) {
+                                             "attempt", job->attempt, "endpoint", ep->cfg.name));
+        if (op->refuse && op->refuse[i]) {
             s->phase = SLOT_WRITE;
+            slot_fail(s, op->refuse[i], 0);
+            continue;
+        }
+        if (!ep->error[0] && (ep->bstate != B_READY || ep->draining || e->closing)) {
+            s->phase = SLOT_WRITE;
+            s->browser_lost = 1;
             slot_fail(s, "the browser went away before the capture started", 1);
             continue;
         }
         slot_start_shot(s);
     }
     jobs_op_free(op);
-    e->last_busy_ms = uv_now(e->loop);
     engine_schedule(e);
 }
 

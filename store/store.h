@@ -443,6 +443,10 @@ int store_job_set_formats(store_t *s, int64_t job_id, int formats);
 /* Puts a running job back in the queue, due at not_before, with the reason. */
 int store_job_retry(store_t *s, int64_t job_id, int64_t not_before, const char *error,
                     int64_t now_ms);
+/* As store_job_retry, and the attempt the claim counted is given back: the browser
+ * endpoint failed, or none could take the job yet (issue 21), not the job itself. */
+int store_job_release(store_t *s, int64_t job_id, int64_t not_before, const char *error,
+                      int64_t now_ms);
 /* At start: jobs left running by a crash go back to the queue; *n counts them. */
 int store_job_requeue_running(store_t *s, int64_t now_ms, int64_t *n);
 /* Cancels a queued or running job (its snapshot ends failed, "canceled"); *was_running

@@ -71,20 +71,23 @@ class RemoteBrowserTests(TestCase):
             self.assertIn("link-local", ev["snapshot"]["error"])
             self.assertIn("egress job %d: refused 169.254.169.254:80" % ev["job_id"], d.read_log())
 
-    def test_remote_browser_without_proxy_listen_is_refused(self):
+    def test_loopback_endpoint_without_proxy_listen_uses_loopback_listeners(self):
+        """A browser on this host (its endpoint on loopback) needs no proxy_listen: its
+        contexts get loopback listeners, as the managed browser's do, and its pages still
+        leave only through them."""
         with Daemon(capture=True, args=["--browser-endpoint", "http://127.0.0.1:%d" % self.port]) as d:
             ev = capture(d, self.site.url("/ok?remote=2"))
+            self.assertEqual(ev["state"], "ok", ev)
+            self.assertGreaterEqual(ev["snapshot"]["network"]["requests"], 1, ev["snapshot"]["network"])
+            ev = capture(d, self.site.url("/redirect?to=http://169.254.169.254/latest/"))
             self.assertEqual(ev["state"], "failed", ev)
-            self.assertIn("browser.proxy_listen", ev["snapshot"]["error"])
-            job = d.call("job.get", {"id": ev["job_id"]})["job"]
-            self.assertEqual(job["attempt"], 1)   # not retried: it cannot get better
+            self.assertIn("link-local", ev["snapshot"]["error"])
 
-    def test_remote_browser_named_by_host_name_is_refused(self):
-        with Daemon(capture=True, args=["--browser-endpoint", "http://localhost:%d" % self.port,
-                                        "--set", "browser.proxy_listen=127.0.0.1"]) as d:
+    def test_loopback_endpoint_by_name_localhost(self):
+        with Daemon(capture=True, args=["--browser-endpoint", "http://localhost:%d" % self.port]) as d:
             ev = capture(d, self.site.url("/ok?remote=3"))
-            self.assertEqual(ev["state"], "failed", ev)
-            self.assertIn("by its IP address", ev["snapshot"]["error"])
+            self.assertEqual(ev["state"], "ok", ev)
+            self.assertGreaterEqual(ev["snapshot"]["network"]["requests"], 1, ev["snapshot"]["network"])
 
     def test_bad_config_values_are_refused_at_start(self):
         state = tempfile.mkdtemp(prefix="linksnap-badcfg-")

@@ -326,16 +326,23 @@ class EngineFake(TestCase):
     def test_browser_exit_mid_batch_every_job_done(self):
         capture_all(self.d, [url("ok")])   # the browser runs
         starts = len(self.fake.starts())
+        retried = self.d.call("daemon.status")["browser"]["retried"]
         evs = capture_all(self.d, [url("ok"), url("exit"), url("slowshot"), url("ok")])
         self.assertEqual([e["state"] for e in evs], ["ok"] * 4, evs)
-        self.assertEqual(evs[1]["attempt"], 2, evs[1])
+        # retried, and the browser's exit did not use one of the job's attempts
+        self.assertEqual(evs[1]["attempt"], 1, evs[1])
+        self.assertGreater(self.d.call("daemon.status")["browser"]["retried"], retried)
+        self.assertIn("not counted: the browser went away", self.d.read_log())
         self.assertEqual(len(self.fake.starts()), starts + 1, "the browser was not started again once")
 
     def test_browser_hanging_up_is_restarted(self):
         capture_all(self.d, [url("ok")])
         starts = len(self.fake.starts())
+        retried = self.d.call("daemon.status")["browser"]["retried"]
         ev, = capture_all(self.d, [url("hangup")])
-        self.assertEqual((ev["state"], ev["attempt"]), ("ok", 2), ev)
+        # retried on the new browser, without using an attempt (the browser failed)
+        self.assertEqual((ev["state"], ev["attempt"]), ("ok", 1), ev)
+        self.assertEqual(self.d.call("daemon.status")["browser"]["retried"], retried + 1)
         self.assertEqual(len(self.fake.starts()), starts + 1)
         # the old process (alive after it hung up) was killed with its group
         pids = [c["start"] for c in self.fake.starts()]
@@ -456,6 +463,7 @@ class EngineFake(TestCase):
     def test_kill9_of_the_browser_group_mid_batch_every_job_ok(self):
         capture_all(self.d, [url("ok")])   # the browser runs
         starts = len(self.fake.starts())
+        retried = self.d.call("daemon.status")["browser"]["retried"]
         with self.d.client(timeout=60) as c:
             c.call("events.subscribe", {"topics": ["job"]})
             ids = [c.call("link.add", {"url": url("longshot")})["link"]["id"] for _ in range(4)]
@@ -469,7 +477,9 @@ class EngineFake(TestCase):
                 done[ev["link_id"]] = ev
         self.assertEqual(sorted(e["state"] for e in done.values()), ["ok"] * 4,
                          [(e["state"], e.get("error")) for e in done.values()])
-        self.assertTrue(any(e["attempt"] > 1 for e in done.values()), "nothing was retried")
+        # every capture the kill cut short was retried, none used an attempt for it
+        self.assertGreater(self.d.call("daemon.status")["browser"]["retried"], retried, "nothing was retried")
+        self.assertEqual([e["attempt"] for e in done.values()], [1] * 4, done)
         self.assertRegex(self.d.read_log(), "browser was killed|lost the DevTools connection")
         self.assertIn("retrying", self.d.read_log())
         self.assertEqual(len(self.fake.starts()), starts + 1, "the browser was not started again once")
