@@ -886,6 +886,24 @@ static int cmd_status(cli_t *cli, int argc, char **argv)
         fprintf(f, "browser:   %s\n", json_string_value(b));
     else
         fprintf(f, "browser:   not running (captures stay queued)\n");
+    /* the fleet, one line an endpoint, when there is more than the one browser */
+    const json_t *eps = json_object_get(b, "endpoints");
+    size_t i;
+    const json_t *ep;
+    if (json_array_size(eps) > 1 || (json_array_size(eps) == 1 &&
+        strcmp(cli_str(json_array_get(eps, 0), "name"), "managed") != 0)) {
+        json_array_foreach(eps, i, ep) {
+            fprintf(f, "  %-12s %-11s %lld/%lld running, %lld done, %lld failed, %lld retried",
+                    cli_str(ep, "name"), cli_str(ep, "state"), cli_int(ep, "running"),
+                    cli_int(ep, "slots"), cli_int(ep, "done"), cli_int(ep, "failed"),
+                    cli_int(ep, "retried"));
+            if (json_is_integer(json_object_get(ep, "rtt_ms")))
+                fprintf(f, ", rtt %lld ms", cli_int(ep, "rtt_ms"));
+            if (*cli_str(ep, "last_error"))
+                fprintf(f, "; last error: %s", cli_str(ep, "last_error"));
+            fprintf(f, "\n");
+        }
+    }
     cli_watch_summary(cli, json_object_get(r, "watches"), "scheduled: ");
     const json_t *wh = json_object_get(r, "webhooks");
     if (json_is_object(wh) && (cli_int(wh, "pending") || cli_int(wh, "failed")))

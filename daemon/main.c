@@ -223,14 +223,20 @@ static void signal_cb(uv_signal_t *h, int signum)
     if (signum == SIGHUP) {
         config_t nc = d->cfg;
         char err[1024];
-        if (d->cfg.config_path[0] &&
-            config_load_file(&nc, d->cfg.config_path, 0, err, sizeof err) != 0) {
+        /* the fleet is the file's list as it is now (named endpoints given on the command
+         * line do not survive a reload that has a file) */
+        if (d->cfg.config_path[0])
+            nc.nnamed = 0;
+        if ((d->cfg.config_path[0] &&
+             config_load_file(&nc, d->cfg.config_path, 0, err, sizeof err) != 0) ||
+            config_finish(&nc, err, sizeof err) != 0) {
             log_err("reload refused, keeping the running settings: %s", err);
             return;
         }
         /* what can change live: log level, job timeout, height cap, deny_private,
          * hide_consent, blocked_retries, per_host_jobs, notify_url, the webhooks'
-         * timeout and back-off, and retention's defaults (read at each capture's save) */
+         * timeout and back-off, retention's defaults (read at each capture's save), and
+         * the browser endpoints (browser.endpoint.NAME...) and browser.quarantine_s */
         d->cfg.log_level = nc.log_level;
         d->cfg.job_timeout_s = nc.job_timeout_s;
         d->cfg.height_cap = nc.height_cap;
@@ -252,6 +258,15 @@ static void signal_cb(uv_signal_t *h, int signum)
             log_info("per_host_jobs %d -> %d", d->cfg.per_host_jobs, nc.per_host_jobs);
             d->cfg.per_host_jobs = nc.per_host_jobs;
             host_limit_reload(d);
+        }
+        d->cfg.quarantine_s = nc.quarantine_s;
+        if (nc.nendpoints != d->cfg.nendpoints ||
+            memcmp(nc.endpoints, d->cfg.endpoints, sizeof nc.endpoints) != 0) {
+            memcpy(d->cfg.named, nc.named, sizeof nc.named);
+            d->cfg.nnamed = nc.nnamed;
+            memcpy(d->cfg.endpoints, nc.endpoints, sizeof nc.endpoints);
+            d->cfg.nendpoints = nc.nendpoints;
+            engine_endpoints_changed(d->engine);   /* added ones start, removed ones drain */
         }
         log_set_level(d->cfg.log_level);
         log_notice("reloaded %s", d->cfg.config_path[0] ? d->cfg.config_path : "(no config file)");

@@ -1,6 +1,6 @@
 // page_stats.js -- 统计 / Stats: the three charts (tags, timeline, outcomes, each drawn for
 // its own size and the page's language by chart.js) with a period and a tag picker, and
-// the capture queue.
+// the capture queue and the browser endpoints that serve it.
 import { h, shownUrl } from './dom.js';
 import { t } from './i18n.js';
 import { isMissing, rpc } from './api.js';
@@ -15,6 +15,20 @@ export async function pageStats(main, ctx) {
   const charts = h('div', { class: 'charts' });
   const queue = h('dl', { class: 'queue' });
   const jobs = h('ul', { class: 'jobs' });
+  const fleet = h('div', { class: 'fleet' });
+
+  // the browser endpoints (browser.endpoints of daemon.status): one row each
+  function paintFleet(eps) {
+    if (!Array.isArray(eps) || !eps.length) { fleet.replaceChildren(); return; }
+    const head = ['ep_name', 'ep_state', 'ep_running', 'ep_done', 'ep_failed', 'ep_retried', 'ep_rtt', 'ep_error'];
+    fleet.replaceChildren(h('h3', {}, t('ep_heading')), h('table', { class: 'endpoints' },
+      h('thead', {}, h('tr', {}, head.map((k) => h('th', {}, t(k))))),
+      h('tbody', {}, eps.map((e) => h('tr', { 'data-endpoint': e.name, 'data-state': e.state },
+        h('td', {}, e.name), h('td', {}, t('ep_st_' + e.state)), h('td', {}, `${e.running}/${e.slots}`),
+        h('td', {}, e.done), h('td', {}, e.failed), h('td', {}, e.retried),
+        h('td', {}, e.rtt_ms == null ? '' : t('ms_n', { n: e.rtt_ms })),
+        h('td', {}, e.last_error || ''))))));
+  }
 
   function paint() {
     const p = { days: days.value, tag: tag.value };
@@ -28,6 +42,7 @@ export async function pageStats(main, ctx) {
     const st = await rpc('daemon.status');
     queue.replaceChildren(...[['q_queued', st.queue.queued], ['q_running', st.queue.running], ['q_links', st.links],
       ['q_snapshots', st.snapshots], ['q_tags', st.tags]].map(([k, v]) => h('div', {}, h('dt', {}, t(k)), h('dd', {}, v))));
+    paintFleet(st.browser && st.browser.endpoints);
     try {
       const r = await rpc('job.list', { state: 'running' });
       const r2 = await rpc('job.list', { state: 'queued' });
@@ -46,7 +61,7 @@ export async function pageStats(main, ctx) {
     h('section', { class: 'panel' }, h('h2', {}, t('stats_heading')),
       h('div', { class: 'row wrap' }, h('label', { for: 's-days' }, t('period')), days, h('label', { for: 's-tag' }, t('tag_name')), tag),
       charts),
-    h('section', { class: 'panel' }, h('h3', {}, t('queue')), queue, jobs));
+    h('section', { class: 'panel' }, h('h3', {}, t('queue')), queue, jobs, fleet));
   paint();
   ctx.on('job', () => loadQueue());
   await loadQueue();
