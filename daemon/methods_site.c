@@ -179,8 +179,8 @@ static int check_endpoints(method_call_t *call, json_t *v)
                                CONFIG_ENDPOINT_NAME_MAX - 1);
         for (size_t j = 0; j < i; j++)
             if (!strcmp(name, json_string_value(json_array_get(v, j))))
-                return method_fail(call, RPC_INVALID_PARAMS, "param 'endpoints': '%s' is named "
-                                   "twice", name);
+                return method_fail(call, RPC_INVALID_PARAMS, "param 'endpoints': endpoint '%s' is "
+                                   "named twice", name);
         int known = 0;
         for (int k = 0; cfg && k < cfg->nendpoints && !known; k++)
             known = !strcmp(name, cfg->endpoints[k].name);

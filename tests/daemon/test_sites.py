@@ -231,6 +231,8 @@ class SiteTests(TestCase):
                 c.call("site.set", {"match": "pinned.example", "endpoints": ["near", "far"]})
             self.assertIn("no endpoint 'far'", str(cm.exception))
             self.assertIn("its endpoints are: near, own", str(cm.exception))
+            self.assertEqual(cm.exception.data["code"], "site_endpoint_unknown")
+            self.assertEqual(cm.exception.data["params"]["known"], "near, own")
             self.assertEqual(self.d_rule(d, "pinned.example")["endpoints"], ["own"])
             # null clears the pin
             c.call("site.set", {"match": "pinned.example", "endpoints": None})
