@@ -236,7 +236,13 @@ void fidelity_clear(fidelity_t *f)
 
 int fidelity_rule_endpoints(const char *rule_json, char names[][CONFIG_ENDPOINT_NAME_MAX], int max)
 {
-    json_t *rule = rule_json ? json_loads(rule_json, 0, NULL) : NULL;
+    if (!rule_json)
+        return 0;
+    json_t *rule = json_loads(rule_json, 0, NULL);
+    if (!json_is_object(rule)) {
+        json_decref(rule);
+        return -1;
+    }
     json_t *arr = json_object_get(rule, "endpoints"), *v;
     size_t i;
     int n = 0;

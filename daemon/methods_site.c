@@ -321,7 +321,11 @@ static json_t *build_rule(method_call_t *call, const char *match, const char *ki
     if ((v = json_object_get(p, "endpoints")) && !json_is_null(v)) {
         if (check_endpoints(call, v))
             goto fail;
-        json_object_set_new(rule, "endpoints", json_copy(v));
+        json_t *copy = json_copy(v);
+        if (!copy || json_object_set_new(rule, "endpoints", copy)) {
+            method_fail(call, RPC_INTERNAL_ERROR, "out of memory");
+            goto fail;
+        }
     }
     return rule;
 fail:

@@ -1,6 +1,7 @@
 /* test_rule_endpoints.c -- a stored site rule's "endpoints" read back for the engine
  * (fidelity_rule_endpoints, daemon/fidelity.c): the names in order, 0 for a rule that pins
- * none, and a hand-edited rule's bad entries left out rather than trusted. */
+ * none, -1 for one that does not read, and a hand-edited rule's bad entries left out
+ * rather than trusted. */
 #include <string.h>
 
 #include "fidelity.h"
@@ -27,8 +28,15 @@ TEST(no_pin_is_zero)
     ASSERT_EQ(fidelity_rule_endpoints("{\"endpoints\": []}", names, CONFIG_ENDPOINTS_MAX), 0);
     ASSERT_EQ(fidelity_rule_endpoints("{\"endpoints\": null}", names, CONFIG_ENDPOINTS_MAX), 0);
     ASSERT_EQ(fidelity_rule_endpoints("{\"endpoints\": \"near\"}", names, CONFIG_ENDPOINTS_MAX), 0);
-    ASSERT_EQ(fidelity_rule_endpoints("[\"near\"]", names, CONFIG_ENDPOINTS_MAX), 0);
-    ASSERT_EQ(fidelity_rule_endpoints("not json", names, CONFIG_ENDPOINTS_MAX), 0);
+    return 0;
+}
+
+TEST(unreadable_rule_is_an_error)
+{
+    char names[CONFIG_ENDPOINTS_MAX][CONFIG_ENDPOINT_NAME_MAX];
+    ASSERT_EQ(fidelity_rule_endpoints("[\"near\"]", names, CONFIG_ENDPOINTS_MAX), -1);
+    ASSERT_EQ(fidelity_rule_endpoints("not json", names, CONFIG_ENDPOINTS_MAX), -1);
+    ASSERT_EQ(fidelity_rule_endpoints("", names, CONFIG_ENDPOINTS_MAX), -1);
     return 0;
 }
 
@@ -46,6 +54,7 @@ TEST(bad_entries_left_out)
 TEST_LIST = {
     TEST_ENTRY(names_in_order),
     TEST_ENTRY(no_pin_is_zero),
+    TEST_ENTRY(unreadable_rule_is_an_error),
     TEST_ENTRY(bad_entries_left_out),
     TEST_END
 };
