@@ -279,6 +279,9 @@ TEST(token_over_plain_scheme_off_loopback_refused)
                    "browser.endpoint.r.token = s3\nbrowser.endpoint.r = https://192.0.2.1:9222\n"
                    "browser.endpoint.l.token = s3\nbrowser.endpoint.l = ws://[::1]:9/x\n"
                    "browser.endpoint.k.token = s3\nbrowser.endpoint.k = http://127.0.0.2:9\n"), 0);
+    /* the old key knows no `managed`: a token with it is refused as before */
+    ASSERT_REFUSED("browser.endpoint = managed\nbrowser.token = s3\n",
+                   ":2: browser.token cannot go to browser.endpoint 'managed'");
     /* the old keys keep their message */
     ASSERT_REFUSED("browser.token = s3\nbrowser.endpoint = http://192.0.2.1:9222\n",
                    ":2: browser.token cannot go to browser.endpoint 'http://192.0.2.1:9222'",
