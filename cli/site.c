@@ -240,6 +240,7 @@ static const char *clear_field(const char *name)
         {"headers", "headers"}, {"user-agent", "user_agent"}, {"viewport", "viewport"},
         {"wait-for", "wait_for"}, {"hide", "hide"}, {"ignore", "ignore"}, {"delay", "delay_ms"},
         {"scroll", "scroll"}, {"hide-consent", "hide_consent"}, {"formats", "formats"},
+        {"endpoints", "endpoints"},
     };
     for (size_t i = 0; i < LS_ARRAY_LEN(map); i++)
         if (!strcmp(map[i][0], name) || !strcmp(map[i][1], name))
@@ -297,12 +298,27 @@ static int site_set(cli_t *cli, int argc, char **argv)
             const char *f = clear_field(v);
             if (!f)
                 rc = cli_usage_error(cli, "--clear wants a setting: cookies, headers, user-agent, "
-                                     "viewport, wait-for, hide, ignore, delay, scroll, hide-consent or "
-                                     "formats; got '%s'", v);
+                                     "viewport, wait-for, hide, ignore, delay, scroll, hide-consent, "
+                                     "formats or endpoints; got '%s'", v);
             else
                 json_object_set_new(cleared, f, json_string(v));   /* f -> the name given */
         } else if (!strcmp(a, "--hide") || !strcmp(a, "--ignore")) {
             json_array_append_new(a[2] == 'h' ? hide : ignore, json_string(v));
+        } else if (!strcmp(a, "--endpoints")) {
+            /* NAME,NAME: the daemon checks the names against its endpoints */
+            json_t *names = json_array();
+            for (const char *q = v; names; q++) {
+                size_t len = strcspn(q, ",");
+                if (json_array_append_new(names, json_stringn(q, len))) {
+                    json_decref(names);
+                    names = NULL;
+                }
+                q += len;
+                if (!*q)
+                    break;
+            }
+            if (!names || json_object_set_new(p, "endpoints", names))
+                rc = cli_fail(cli, "out of memory");
         } else if (!strcmp(a, "--wait-for")) {
             json_object_set_new(p, "wait_for", json_string(v));
         } else if (!strcmp(a, "--user-agent")) {
@@ -393,8 +409,8 @@ static int describe(const json_t *rule, buf_t *b)
         if (*cli_str(rule, texts[t]) &&
             buf_printf(b, "%s%s=%s", b->len ? "  " : "", texts[t], cli_str(rule, texts[t])))
             return -1;
-    static const char *const lists[] = {"hide", "ignore"};
-    for (size_t l = 0; l < 2; l++) {
+    static const char *const lists[] = {"hide", "ignore", "endpoints"};
+    for (size_t l = 0; l < 3; l++) {
         const json_t *sel = json_object_get(rule, lists[l]);
         json_array_foreach(sel, i, v)
             if ((i ? buf_printf(b, ",") : buf_printf(b, "%s%s=", b->len ? "  " : "", lists[l])) ||

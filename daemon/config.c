@@ -14,6 +14,7 @@
 
 #include "formats.h"
 #include "log.h"
+#include "remote.h"
 #include "webhook.h"
 
 #define LS_LEN(a) (sizeof(a) / sizeof((a)[0]))
@@ -152,52 +153,219 @@ static int dns_servers_valid(const char *v)
 }
 
 
-/* browser.token is sent as `Authorization: Bearer` on the discovery request and the
- * websocket handshake. Over http:// or ws:// anyone on the path reads it, so a token goes
- * over a plain scheme only to a loopback address (127.0.0.0/8, ::1, localhost). The URL is
- * split by libcurl, as the engine splits it, so both see the same host. */
-static int browser_token_ok(const char *endpoint, const char *token, char *err, size_t errlen)
+/* An endpoint URL as libcurl splits it (the engine splits it so too, capture/remote.c),
+ * so both see the same host. */
+typedef struct {
+    int plain;                 /* not https:// or wss:// */
+    int loopback;              /* 127.0.0.0/8, ::1 (also as ::ffff:127.x) or localhost */
+    int is_ip;                 /* the host is an address, not a name */
+    unsigned char addr[16];    /* is_ip: the address, an IPv4-mapped one as IPv4 ... */
+    int addr_len;              /* ... 4 or 16 */
+    char host[256];            /* without an IPv6 literal's brackets */
+} url_host_t;
+
+/* Splits url into h. 0, or -1 when libcurl cannot split it (h says plain, not loopback). */
+static int url_host(const char *url, url_host_t *h)
 {
-    if (!endpoint[0] || !token[0])
-        return 0;
+    memset(h, 0, sizeof *h);
+    h->plain = 1;
     CURLU *u = curl_url();
     char *scheme = NULL, *host = NULL;
-    int plain = 1, loopback = 0, rc = -1;
-    if (u && curl_url_set(u, CURLUPART_URL, endpoint, CURLU_NON_SUPPORT_SCHEME) == CURLUE_OK &&
+    int rc = -1;
+    if (u && curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME) == CURLUE_OK &&
         curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
         curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK) {
-        plain = strcasecmp(scheme, "https") != 0 && strcasecmp(scheme, "wss") != 0;
-        char bare[256];
+        h->plain = strcasecmp(scheme, "https") != 0 && strcasecmp(scheme, "wss") != 0;
         size_t hl = strlen(host);
         if (hl > 2 && host[0] == '[' && host[hl - 1] == ']')
-            snprintf(bare, sizeof bare, "%.*s", (int)(hl - 2), host + 1);
+            snprintf(h->host, sizeof h->host, "%.*s", (int)(hl - 2), host + 1);
         else
-            snprintf(bare, sizeof bare, "%s", host);
+            snprintf(h->host, sizeof h->host, "%s", host);
         unsigned char a[16];
         static const unsigned char v6_loop[16] = {[15] = 1};
         static const unsigned char v4_mapped[12] = {[10] = 0xff, [11] = 0xff};
-        if (inet_pton(AF_INET, bare, a) == 1)
-            loopback = a[0] == 127;
-        else if (inet_pton(AF_INET6, bare, a) == 1)
-            loopback = !memcmp(a, v6_loop, 16) || (!memcmp(a, v4_mapped, 12) && a[12] == 127);
+        if (inet_pton(AF_INET, h->host, a) == 1) {
+            h->is_ip = 1;
+            memcpy(h->addr, a, 4);
+            h->addr_len = 4;
+        } else if (inet_pton(AF_INET6, h->host, a) == 1) {
+            h->is_ip = 1;
+            if (!memcmp(a, v4_mapped, 12)) {
+                memcpy(h->addr, a + 12, 4);
+                h->addr_len = 4;
+            } else {
+                memcpy(h->addr, a, 16);
+                h->addr_len = 16;
+            }
+        }
+        if (h->is_ip)
+            h->loopback = h->addr_len == 4 ? h->addr[0] == 127 : !memcmp(h->addr, v6_loop, 16);
         else
-            loopback = !strcasecmp(bare, "localhost");
-    }
-    /* a URL libcurl cannot split is never connected to (the engine reports it); refuse
-     * it here all the same rather than guess where the token would go */
-    if (!plain || loopback)
+            h->loopback = !strcasecmp(h->host, "localhost");
         rc = 0;
-    else
-        snprintf(err, errlen,
-                 "browser.token cannot go to browser.endpoint '%s': over http:// or ws:// to "
-                 "a host other than loopback it would cross the network in clear, readable by "
-                 "anyone on the path. Use https:// or wss:// (browser.ca_file names the CA), or "
-                 "a plain scheme only to 127.0.0.1, ::1 or localhost (an SSH tunnel, say)",
-                 endpoint);
+    }
     curl_free(scheme);
     curl_free(host);
     curl_url_cleanup(u);
     return rc;
+}
+
+/* A token (browser.token, browser.endpoint.NAME.token) is sent as `Authorization: Bearer`
+ * or ?token= on the discovery request and the websocket handshake. Over http:// or ws://
+ * anyone on the path reads it, so a token goes over a plain scheme only to a loopback
+ * address (127.0.0.0/8, ::1, localhost). url_key and token_key name the settings. */
+static int browser_token_ok(const char *url_key, const char *endpoint, const char *token_key,
+                            const char *token, char *err, size_t errlen)
+{
+    /* a named endpoint's `managed` is no URL: its token is refused when the set is derived */
+    if (!endpoint[0] || !token[0] ||
+        (strcmp(url_key, "browser.endpoint") != 0 && !strcmp(endpoint, "managed")))
+        return 0;
+    url_host_t h;
+    char ca_key[128];
+    if (!strcmp(url_key, "browser.endpoint"))
+        snprintf(ca_key, sizeof ca_key, "browser.ca_file");
+    else
+        snprintf(ca_key, sizeof ca_key, "%s.ca_file", url_key);
+    /* a URL libcurl cannot split is never connected to (the engine reports it); refuse
+     * it here all the same rather than guess where the token would go */
+    url_host(endpoint, &h);
+    if (!h.plain || h.loopback)
+        return 0;
+    snprintf(err, errlen,
+             "%s cannot go to %s '%s': over http:// or ws:// to a host other than loopback it "
+             "would cross the network in clear, readable by anyone on the path. Use https:// or "
+             "wss:// (%s names the CA), or a plain scheme only to 127.0.0.1, ::1 or localhost "
+             "(an SSH tunnel, say)",
+             token_key, url_key, endpoint, ca_key);
+    return -1;
+}
+
+/* An IP address of this host for the egress proxy to bind ("" is fine: none). */
+static int set_listen_ip(const char *key, const char *value, char *out, size_t outlen, char *err,
+                         size_t errlen)
+{
+    struct in6_addr a6;
+    struct in_addr a4;
+    if (*value && inet_pton(AF_INET, value, &a4) != 1 && inet_pton(AF_INET6, value, &a6) != 1) {
+        snprintf(err, errlen, "%s: expected an IP address of this host that the remote browser "
+                 "can reach, got '%s'", key, value);
+        return -1;
+    }
+    return set_str(key, value, out, outlen, err, errlen);
+}
+
+int config_endpoint_name_ok(const char *name)
+{
+    size_t n = strlen(name);
+    if (n == 0 || n >= CONFIG_ENDPOINT_NAME_MAX)
+        return 0;
+    for (const char *p = name; *p; p++)
+        if (!isalnum((unsigned char)*p) && *p != '-' && *p != '_')
+            return 0;
+    return 1;
+}
+
+#define ENDPOINT_SUBKEYS "slots, token, token_in, ca_file or proxy_listen"
+
+/* browser.endpoint.NAME[.SUBKEY] = value (rest is what follows "browser.endpoint."): the
+ * value is checked first, then the endpoint is found or made (in the order first seen). */
+static int set_endpoint(config_t *c, const char *key, const char *rest, const char *value,
+                        char *err, size_t errlen)
+{
+    char name[CONFIG_ENDPOINT_NAME_MAX + 1];
+    size_t nl = strcspn(rest, ".");
+    const char *sub = rest[nl] ? rest + nl + 1 : NULL;
+    snprintf(name, sizeof name, "%.*s", nl < sizeof name ? (int)nl : (int)sizeof name - 1, rest);
+    if (!config_endpoint_name_ok(name) || nl >= sizeof name) {
+        snprintf(err, errlen, "%s: an endpoint's name (browser.endpoint.NAME) is 1 to %d letters, "
+                 "digits, '-' or '_', got '%.*s'", key, CONFIG_ENDPOINT_NAME_MAX - 1,
+                 (int)(nl > 64 ? 64 : nl), rest);
+        return -1;
+    }
+    static const char *const subkeys[] = {"slots", "token", "token_in", "ca_file", "proxy_listen"};
+    size_t which = LS_LEN(subkeys);
+    for (size_t i = 0; sub && i < LS_LEN(subkeys); i++)
+        if (!strcmp(sub, subkeys[i]))
+            which = i;
+    if (sub && which == LS_LEN(subkeys)) {
+        snprintf(err, errlen, "unknown key '%s': '%s' is not a setting of endpoint '%s' (those are "
+                 ENDPOINT_SUBKEYS "), and an endpoint's name cannot contain dots", key, sub, name);
+        return -1;
+    }
+    config_endpoint_t *e = NULL;
+    for (int i = 0; i < c->nnamed; i++)
+        if (!strcmp(c->named[i].name, name))
+            e = &c->named[i];
+    /* the value alone, before the endpoint is made */
+    config_endpoint_t v;
+    memset(&v, 0, sizeof v);
+    int slots = 0;
+    config_token_in_t tin = CONFIG_TOKEN_HEADER;
+    if (!sub) {
+        if (strcmp(value, "managed") != 0) {
+            remote_ws_t ws;
+            int discover;
+            char why[700];
+            if (remote_parse(value, &ws, &discover, why, sizeof why) != 0) {
+                snprintf(err, errlen, "%s: expected a ws://, wss://, http:// or https:// URL or the "
+                         "word managed, got '%s'", key, value);
+                return -1;
+            }
+        }
+        char token_key[128];
+        snprintf(token_key, sizeof token_key, "%s.token", key);
+        if (set_str(key, value, v.url, sizeof v.url, err, errlen) != 0 ||
+            (e && browser_token_ok(key, value, token_key, e->token, err, errlen) != 0))
+            return -1;
+    } else if (which == 0) {
+        if (set_int(key, value, 1, 64, &slots, err, errlen) != 0)
+            return -1;
+    } else if (which == 1) {
+        char url_key[128];
+        snprintf(url_key, sizeof url_key, "browser.endpoint.%s", name);
+        if (set_str(key, value, v.token, sizeof v.token, err, errlen) != 0 ||
+            (e && browser_token_ok(url_key, e->url, key, value, err, errlen) != 0))
+            return -1;
+    } else if (which == 2) {
+        if (!strcmp(value, "query"))
+            tin = CONFIG_TOKEN_QUERY;
+        else if (strcmp(value, "header") != 0) {
+            snprintf(err, errlen, "%s: expected header (Authorization: Bearer) or query "
+                     "(?token=), got '%s'", key, value);
+            return -1;
+        }
+    } else if (which == 3) {
+        if (set_str(key, value, v.ca_file, sizeof v.ca_file, err, errlen) != 0)
+            return -1;
+    } else if (set_listen_ip(key, value, v.proxy_listen, sizeof v.proxy_listen, err, errlen) != 0) {
+        return -1;
+    }
+    if (!e) {
+        if (c->nnamed == CONFIG_ENDPOINTS_MAX) {
+            snprintf(err, errlen, "%s: at most %d endpoints (browser.endpoint.NAME)", key,
+                     CONFIG_ENDPOINTS_MAX);
+            return -1;
+        }
+        e = &c->named[c->nnamed++];
+        memset(e, 0, sizeof *e);
+        snprintf(e->name, sizeof e->name, "%s", name);
+    }
+    if (!sub) {
+        memcpy(e->url, v.url, sizeof e->url);
+        e->managed = !strcmp(e->url, "managed");
+    } else if (which == 0) {
+        e->slots = slots;
+    } else if (which == 1) {
+        memcpy(e->token, v.token, sizeof e->token);
+    } else if (which == 2) {
+        e->token_in = tin;
+    } else if (which == 3) {
+        memcpy(e->ca_file, v.ca_file, sizeof e->ca_file);
+    } else {
+        memcpy(e->proxy_listen, v.proxy_listen, sizeof e->proxy_listen);
+    }
+    return 0;
 }
 
 int config_set(config_t *c, const char *key, const char *value, char *err, size_t errlen)
@@ -273,20 +441,14 @@ int config_set(config_t *c, const char *key, const char *value, char *err, size_
     if (!strcmp(key, "blocked_retries"))
         return set_int(key, value, 0, 10, &c->blocked_retries, err, errlen);
     if (!strcmp(key, "browser.endpoint")) {
-        if (browser_token_ok(value, c->browser_token, err, errlen) != 0)
+        if (browser_token_ok(key, value, "browser.token", c->browser_token, err, errlen) != 0)
             return -1;
         return set_str(key, value, c->browser_endpoint, sizeof c->browser_endpoint, err, errlen);
     }
-    if (!strcmp(key, "browser.proxy_listen")) {
-        struct in6_addr a6;
-        struct in_addr a4;
-        if (*value && inet_pton(AF_INET, value, &a4) != 1 && inet_pton(AF_INET6, value, &a6) != 1) {
-            snprintf(err, errlen, "browser.proxy_listen: expected an IP address of this host that "
-                     "the remote browser can reach, got '%s'", value);
-            return -1;
-        }
-        return set_str(key, value, c->proxy_listen, sizeof c->proxy_listen, err, errlen);
-    }
+    if (!strcmp(key, "browser.proxy_listen"))
+        return set_listen_ip(key, value, c->proxy_listen, sizeof c->proxy_listen, err, errlen);
+    if (!strncmp(key, "browser.endpoint.", 17))
+        return set_endpoint(c, key, key + 17, value, err, errlen);
     if (!strcmp(key, "dns_servers")) {
         if (!dns_servers_valid(value)) {
             snprintf(err, errlen, "dns_servers: expected a comma-separated list of ip[:port] "
@@ -298,7 +460,7 @@ int config_set(config_t *c, const char *key, const char *value, char *err, size_
     if (!strcmp(key, "dns_timeout_ms"))
         return set_int(key, value, 50, 60000, &c->dns_timeout_ms, err, errlen);
     if (!strcmp(key, "browser.token")) {
-        if (browser_token_ok(c->browser_endpoint, value, err, errlen) != 0)
+        if (browser_token_ok("browser.endpoint", c->browser_endpoint, key, value, err, errlen) != 0)
             return -1;
         return set_str(key, value, c->browser_token, sizeof c->browser_token, err, errlen);
     }
@@ -356,6 +518,139 @@ int config_set(config_t *c, const char *key, const char *value, char *err, size_
     return -1;
 }
 
+/* The first setting given for a named endpoint, to name it when its URL is missing. */
+static const char *endpoint_first_subkey(const config_endpoint_t *e)
+{
+    return e->slots ? "slots" : e->token[0] ? "token" : e->ca_file[0] ? "ca_file"
+           : e->proxy_listen[0] ? "proxy_listen" : "token_in";
+}
+
+/* config_t.endpoints from the named list, else from the old keys ("default"), else the
+ * managed browser alone ("managed"), each with loopback, plain and the egress proxy's
+ * address filled in. Checks what only the whole set of keys shows. 0, or -1 with err. */
+static int endpoints_derive(config_t *c, char *err, size_t errlen)
+{
+    c->nendpoints = 0;
+    if (!c->nnamed) {
+        config_endpoint_t *e = &c->endpoints[0];
+        memset(e, 0, sizeof *e);
+        e->slots = c->jobs;
+        if (!c->browser_endpoint[0]) {
+            snprintf(e->name, sizeof e->name, "managed");
+            snprintf(e->url, sizeof e->url, "managed");
+            e->managed = e->loopback = e->plain = 1;
+        } else {
+            url_host_t h;
+            snprintf(e->name, sizeof e->name, "default");
+            if (set_str("browser.endpoint", c->browser_endpoint, e->url, sizeof e->url, err, errlen) ||
+                set_str("browser.token", c->browser_token, e->token, sizeof e->token, err, errlen) ||
+                set_str("browser.ca_file", c->browser_ca_file, e->ca_file, sizeof e->ca_file, err,
+                        errlen))
+                return -1;
+            memcpy(e->proxy_listen, c->proxy_listen, sizeof e->proxy_listen);
+            url_host(e->url, &h);
+            e->loopback = h.loopback;
+            e->plain = h.plain;
+            /* the old single endpoint keeps its old checks: a token over a plain scheme is
+             * refused here, an endpoint off loopback without browser.proxy_listen or named
+             * by a host name fails its captures with the reason (the engine) */
+            if (browser_token_ok("browser.endpoint", e->url, "browser.token", e->token, err, errlen))
+                return -1;
+        }
+        c->nendpoints = 1;
+        return 0;
+    }
+    const char *old = c->browser_endpoint[0] ? "browser.endpoint"
+                      : c->browser_token[0] ? "browser.token"
+                      : c->browser_ca_file[0] ? "browser.ca_file" : NULL;
+    if (old) {
+        snprintf(err, errlen, "%s cannot be used with named endpoints (browser.endpoint.%s and "
+                 "the like): either give every browser a name (browser.endpoint.default = URL, "
+                 "with .token and .ca_file) or use the old browser.endpoint, browser.token and "
+                 "browser.ca_file alone", old, c->named[0].name);
+        return -1;
+    }
+    url_host_t hosts[CONFIG_ENDPOINTS_MAX];
+    const char *managed = NULL;
+    for (int i = 0; i < c->nnamed; i++) {
+        const config_endpoint_t *n = &c->named[i];
+        config_endpoint_t *e = &c->endpoints[i];
+        if (!n->url[0]) {
+            snprintf(err, errlen, "browser.endpoint.%s.%s is set but browser.endpoint.%s is not: "
+                     "give the endpoint its URL (ws://, wss://, http:// or https://) or the word "
+                     "managed", n->name, endpoint_first_subkey(n), n->name);
+            return -1;
+        }
+        *e = *n;
+        if (!e->slots)
+            e->slots = c->jobs;
+        memset(&hosts[i], 0, sizeof hosts[i]);
+        if (e->managed) {
+            if (managed) {
+                snprintf(err, errlen, "browser.endpoint.%s and browser.endpoint.%s both say managed: "
+                         "linksnapd starts one browser of its own; give it more captures with "
+                         "browser.endpoint.%s.slots", managed, e->name, managed);
+                return -1;
+            }
+            managed = e->name;
+            const char *extra = e->token[0] ? "token" : e->ca_file[0] ? "ca_file"
+                                : e->proxy_listen[0] ? "proxy_listen"
+                                : e->token_in != CONFIG_TOKEN_HEADER ? "token_in" : NULL;
+            if (extra) {
+                snprintf(err, errlen, "browser.endpoint.%s.%s: endpoint '%s' is the managed browser "
+                         "(linksnapd's own, on loopback), which takes only .slots", e->name, extra,
+                         e->name);
+                return -1;
+            }
+            e->loopback = e->plain = 1;
+            continue;
+        }
+        char url_key[128], token_key[128];
+        snprintf(url_key, sizeof url_key, "browser.endpoint.%s", e->name);
+        snprintf(token_key, sizeof token_key, "browser.endpoint.%s.token", e->name);
+        if (url_host(e->url, &hosts[i]) != 0) {
+            snprintf(err, errlen, "%s: expected a ws://, wss://, http:// or https:// URL or the "
+                     "word managed, got '%s'", url_key, e->url);
+            return -1;
+        }
+        e->loopback = hosts[i].loopback;
+        e->plain = hosts[i].plain;
+        if (browser_token_ok(url_key, e->url, token_key, e->token, err, errlen))
+            return -1;
+        if (!e->proxy_listen[0])
+            memcpy(e->proxy_listen, c->proxy_listen, sizeof e->proxy_listen);
+        if (e->loopback)
+            continue;
+        /* a remote browser reaches the egress proxy on proxy_listen, and the proxy accepts
+         * only the endpoint's own address: both must be known before anything starts */
+        if (!hosts[i].is_ip) {
+            snprintf(err, errlen, "%s = '%s' names its host by name: the egress proxy accepts a "
+                     "remote browser only from its address, so give the browser's IP address in "
+                     "the URL", url_key, e->url);
+            return -1;
+        }
+        if (!e->proxy_listen[0]) {
+            snprintf(err, errlen, "%s is a remote browser but neither %s.proxy_listen nor "
+                     "browser.proxy_listen is set: it could not reach linksnapd's egress proxy, "
+                     "and pages are never captured without it (give an IP address of this host "
+                     "that the browser can reach)", url_key, url_key);
+            return -1;
+        }
+        for (int j = 0; j < i; j++) {
+            const config_endpoint_t *o = &c->endpoints[j];
+            if (o->managed || o->loopback || hosts[j].addr_len != hosts[i].addr_len ||
+                memcmp(hosts[j].addr, hosts[i].addr, (size_t)hosts[i].addr_len))
+                continue;
+            snprintf(err, errlen, "browser.endpoint.%s and %s are both at %s: the egress proxy "
+                     "tells remote browsers apart by their address, so each remote endpoint needs "
+                     "an address of its own", o->name, url_key, hosts[i].host);
+            return -1;
+        }
+    }
+    c->nendpoints = c->nnamed;
+    return 0;
+}
+
 static char *trim(char *s)
 {
     while (isspace((unsigned char)*s))
@@ -411,6 +706,14 @@ int config_load_file(config_t *c, const char *path, int optional, char *err, siz
         }
     }
     fclose(f);
+    /* what only the whole file shows (the endpoints): a file with an error is refused whole */
+    if (rc == 0) {
+        char kerr[1024];
+        if (endpoints_derive(c, kerr, sizeof kerr) != 0) {
+            snprintf(err, errlen, "%s: %s", path, kerr);
+            rc = -1;
+        }
+    }
     if (rc == 0)
         snprintf(c->config_path, sizeof c->config_path, "%s", path);
     return rc;
@@ -419,7 +722,7 @@ int config_load_file(config_t *c, const char *path, int optional, char *err, siz
 int config_finish(config_t *c, char *err, size_t errlen)
 {
     c->url_rules = NULL;
-    if (browser_token_ok(c->browser_endpoint, c->browser_token, err, errlen) != 0)
+    if (endpoints_derive(c, err, errlen) != 0)
         return -1;
     /* TEMPORARY (replaced by the named endpoints' parser): the old keys as one endpoint */
     memset(c->endpoints, 0, sizeof c->endpoints);

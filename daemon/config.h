@@ -25,7 +25,10 @@ typedef struct {
     config_token_in_t token_in;   /* header: Authorization: Bearer; query: ?token= */
     char ca_file[1024];           /* wss/https: PEM CA file; "" = the system's */
     char proxy_listen[64];        /* IP the egress proxy binds for it ("" = browser.proxy_listen;
-                                   * loopback listeners for a loopback or managed endpoint) */
+                                   * loopback listeners for a loopback or managed endpoint).
+                                   * In endpoints[] it is the effective one: its own, else
+                                   * browser.proxy_listen ("" for managed, or when neither is
+                                   * set: only a loopback endpoint may go without) */
     int loopback;                 /* the URL's host is 127.0.0.0/8, ::1 or localhost */
     int plain;                    /* ws:// or http:// */
 } config_endpoint_t;
@@ -99,11 +102,20 @@ typedef struct config {
 /* Fills the defaults (XDG paths for a user, /var/lib and /run for root). */
 void config_defaults(config_t *c);
 /* Reads a config file over c. Missing file: -1 with errno ENOENT and no message when
- * `optional`; syntax errors name the line. Returns 0 or -1 with err filled. */
+ * `optional`; syntax errors name the line. What only the whole file shows (the endpoints'
+ * checks, as config_finish makes them) is checked at its end: a file with an error is
+ * refused whole. Returns 0 or -1 with err filled. */
 int config_load_file(config_t *c, const char *path, int optional, char *err, size_t errlen);
-/* Derives what the settings imply (URL rules); call after loading and after copying. */
+/* Derives what the settings imply (URL rules, the endpoints); call after loading and after
+ * copying. Refuses, naming the endpoint and the key: a named endpoint's subkey without its
+ * URL; two `managed`; the old browser.endpoint/token/ca_file beside named endpoints; a
+ * token over http:// or ws:// off loopback; a remote endpoint (not loopback, not managed)
+ * named by a host name, without a proxy_listen, or at the same address as another. */
 int config_finish(config_t *c, char *err, size_t errlen);
 /* Sets one key (as in the file). Returns 0 or -1 with err naming the key. */
 int config_set(config_t *c, const char *key, const char *value, char *err, size_t errlen);
+/* 1 when name may name an endpoint: 1 to CONFIG_ENDPOINT_NAME_MAX - 1 letters, digits, '-'
+ * or '_' (site rules' "endpoints" use it too). */
+int config_endpoint_name_ok(const char *name);
 
 #endif

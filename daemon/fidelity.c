@@ -234,6 +234,34 @@ void fidelity_clear(fidelity_t *f)
     memset(f, 0, sizeof *f);
 }
 
+int fidelity_rule_endpoints(const char *rule_json, char names[][CONFIG_ENDPOINT_NAME_MAX], int max)
+{
+    if (!rule_json)
+        return 0;
+    json_t *rule = json_loads(rule_json, 0, NULL);
+    if (!json_is_object(rule)) {
+        json_decref(rule);
+        return -1;
+    }
+    json_t *arr = json_object_get(rule, "endpoints"), *v;
+    size_t i;
+    int n = 0;
+    json_array_foreach(arr, i, v) {
+        const char *name = json_string_value(v);
+        if (n == max)
+            break;
+        if (!name || !config_endpoint_name_ok(name))
+            continue;
+        int seen = 0;
+        for (int k = 0; k < n && !seen; k++)
+            seen = !strcmp(names[k], name);
+        if (!seen)
+            snprintf(names[n++], CONFIG_ENDPOINT_NAME_MAX, "%s", name);
+    }
+    json_decref(rule);
+    return n;
+}
+
 botwall_kind_t fidelity_classify(const shot_result_t *r, botwall_result_t *out)
 {
     botwall_header_t hv[64];

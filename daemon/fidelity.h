@@ -45,4 +45,13 @@ botwall_kind_t fidelity_classify(const shot_result_t *r, botwall_result_t *out);
  *    ignores elements "ignored": {"selectors", "boxes": [[x, y, w, h] in shot px], "texts"}} */
 json_t *fidelity_record(const fidelity_t *f, const shot_result_t *r, const botwall_result_t *wall);
 
+/* The endpoints a stored rule pins its sites to ("endpoints": [names], issue 21), copied
+ * into names (at most max, each once); the count, 0 when the rule pins none (rule_json
+ * NULL, no key, or a key that is not an array). Names that do not read as an endpoint's
+ * name (a hand-edited database) are left out. -1 when rule_json does not read as a JSON
+ * object, or out of memory: the caller fails the capture rather than send it to any
+ * browser (fidelity_prepare refuses such a rule too). Pure: any thread (the engine calls
+ * it on the writer thread). */
+int fidelity_rule_endpoints(const char *rule_json, char names[][CONFIG_ENDPOINT_NAME_MAX], int max);
+
 #endif

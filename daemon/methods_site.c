@@ -161,6 +161,42 @@ static int forbidden_header(const char *name)
     return !strncasecmp(name, "proxy-", 6) || !strncasecmp(name, "sec-", 4);
 }
 
+/* "endpoints": the rule pins its sites to these endpoints of the fleet, 1 to
+ * CONFIG_ENDPOINTS_MAX names, each once, each one the running settings know. */
+static int check_endpoints(method_call_t *call, json_t *v)
+{
+    size_t n = json_array_size(v);
+    if (!json_is_array(v) || n < 1 || n > CONFIG_ENDPOINTS_MAX)
+        return method_fail(call, RPC_INVALID_PARAMS, "param 'endpoints' must be an array of 1 to "
+                           "%d endpoint names (browser.endpoint.NAME in linksnapd.conf)",
+                           CONFIG_ENDPOINTS_MAX);
+    const config_t *cfg = call->cfg;
+    for (size_t i = 0; i < n; i++) {
+        const char *name = json_string_value(json_array_get(v, i));
+        if (!name || !config_endpoint_name_ok(name))
+            return method_fail(call, RPC_INVALID_PARAMS, "param 'endpoints': item %zu is not an "
+                               "endpoint's name (1 to %d letters, digits, '-' or '_')", i,
+                               CONFIG_ENDPOINT_NAME_MAX - 1);
+        for (size_t j = 0; j < i; j++)
+            if (!strcmp(name, json_string_value(json_array_get(v, j))))
+                return method_fail(call, RPC_INVALID_PARAMS, "param 'endpoints': endpoint '%s' is "
+                                   "named twice", name);
+        int known = 0;
+        for (int k = 0; cfg && k < cfg->nendpoints && !known; k++)
+            known = !strcmp(name, cfg->endpoints[k].name);
+        if (known)
+            continue;
+        char list[CONFIG_ENDPOINTS_MAX * (CONFIG_ENDPOINT_NAME_MAX + 2)] = "";
+        size_t len = 0;
+        for (int k = 0; cfg && k < cfg->nendpoints; k++)
+            len += (size_t)snprintf(list + len, sizeof list - len, "%s%s", k ? ", " : "",
+                                    cfg->endpoints[k].name);
+        return method_fail(call, RPC_INVALID_PARAMS, "param 'endpoints': linksnapd has no "
+                           "endpoint '%s'; its endpoints are: %s", name, list[0] ? list : "(none)");
+    }
+    return 0;
+}
+
 /* Builds the stored rule object from params (new reference) or NULL (call failed). */
 static json_t *build_rule(method_call_t *call, const char *match, const char *kind)
 {
@@ -282,6 +318,15 @@ static json_t *build_rule(method_call_t *call, const char *match, const char *ki
             json_object_set_new(rule, bools[b], json_boolean(on));
         }
     }
+    if ((v = json_object_get(p, "endpoints")) && !json_is_null(v)) {
+        if (check_endpoints(call, v))
+            goto fail;
+        json_t *copy = json_copy(v);
+        if (!copy || json_object_set_new(rule, "endpoints", copy)) {
+            method_fail(call, RPC_INTERNAL_ERROR, "out of memory");
+            goto fail;
+        }
+    }
     return rule;
 fail:
     json_decref(rule);
@@ -293,7 +338,7 @@ fail:
 /* The settings of a rule, in the order site.set lists them. */
 static const char *const site_fields[] = {"cookies", "headers", "user_agent", "viewport",
                                           "wait_for", "hide", "ignore", "delay_ms", "scroll",
-                                          "hide_consent", "formats", NULL};
+                                          "hide_consent", "formats", "endpoints", NULL};
 
 /* Puts cookie c (a checked cookie; borrowed) into cookies in place of the one with the
  * same name, domain and path; a c whose value is null only removes that one. */
@@ -432,7 +477,7 @@ static int m_site_set(method_call_t *call)
 {
     static const char *const known[] = {"match", "replace", "cookies", "headers", "user_agent",
                                         "viewport", "wait_for", "hide", "ignore", "delay_ms",
-                                        "scroll", "hide_consent", "formats", NULL};
+                                        "scroll", "hide_consent", "formats", "endpoints", NULL};
     const char *match;
     int replace = 0;
     if (param_reject_unknown(call, known) || param_string(call, "match", 1, &match) ||

@@ -136,6 +136,12 @@ static const errcode_def_t table[] = {
                             "match: a rule's cookies go to {host} only"},
     {"site_cookie_path", "cookies[{i}] '{cookie}': 'path' must start with '/'"},
     {"site_too_many_headers", "the rule would hold over {max} headers"},
+    {"site_endpoints_list", "param 'endpoints' must be an array of 1 to {max} endpoint names "
+                            "(browser.endpoint.NAME in linksnapd.conf)"},
+    {"site_endpoint_name", "item {i} is not an endpoint's name (1 to {max} letters, digits, '-' "
+                           "or '_')"},
+    {"site_endpoint_twice", "endpoint '{endpoint}' is named twice"},
+    {"site_endpoint_unknown", "linksnapd has no endpoint '{endpoint}'; its endpoints are: {known}"},
     /* watches (daemon/methods_watch.c, store/watch.c) */
     {"watch_every_required", "param 'every' is required (seconds or 6h, 1d)"},
     {"watch_every_range", "every must be from {min} s to a year ({max} s), not {got} s"},

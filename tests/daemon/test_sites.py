@@ -206,6 +206,53 @@ class SiteTests(TestCase):
             c.call("site.set", {"match": "x.example", "headers": {"x-h0": "w"}})
             self.assertEqual(len(self.d_rule(d, "x.example")["headers"]), 50)
 
+    def test_endpoints_pin_a_rule_to_named_browsers(self):
+        fleet = ["--set", "browser.endpoint.near=ws://127.0.0.1:9/devtools/browser/x",
+                 "--set", "browser.endpoint.own=managed"]
+        with Daemon(args=fleet) as d, d.client() as c:
+            r = c.call("site.set", {"match": "pinned.example", "endpoints": ["near", "own"]})
+            self.assertEqual(r["rule"]["endpoints"], ["near", "own"])
+            self.assertEqual(self.d_rule(d, "pinned.example")["endpoints"], ["near", "own"])
+            rule = c.call("site.match", {"url": "https://pinned.example/a"})["rule"]
+            self.assertEqual(rule["endpoints"], ["near", "own"])
+            # an edit of another setting keeps them; a new list replaces them
+            c.call("site.set", {"match": "pinned.example", "delay_ms": 10})
+            self.assertEqual(self.d_rule(d, "pinned.example")["endpoints"], ["near", "own"])
+            c.call("site.set", {"match": "pinned.example", "endpoints": ["own"]})
+            self.assertEqual(self.d_rule(d, "pinned.example")["endpoints"], ["own"])
+            bad = [[], "near", ["near", "near"], ["a.b"], [""], [1], [None],
+                   ["x%d" % i for i in range(17)], {"near": True}]
+            for endpoints in bad:
+                with self.subTest(endpoints=endpoints):
+                    self.assertRpcError(-32602, c.call, "site.set",
+                                        {"match": "pinned.example", "endpoints": endpoints})
+            # a name the running settings do not know: refused with the ones they do
+            with self.assertRaises(RpcError) as cm:
+                c.call("site.set", {"match": "pinned.example", "endpoints": ["near", "far"]})
+            self.assertIn("no endpoint 'far'", str(cm.exception))
+            self.assertIn("its endpoints are: near, own", str(cm.exception))
+            self.assertEqual(cm.exception.data["code"], "site_endpoint_unknown")
+            self.assertEqual(cm.exception.data["params"]["known"], "near, own")
+            self.assertEqual(self.d_rule(d, "pinned.example")["endpoints"], ["own"])
+            # null clears the pin
+            c.call("site.set", {"match": "pinned.example", "endpoints": None})
+            self.assertNotIn("endpoints", self.d_rule(d, "pinned.example"))
+            # the CLI's --endpoints and the list's column
+            r = d.cli("site", "set", "pinned.example", "--endpoints", "own,near")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertEqual(self.d_rule(d, "pinned.example")["endpoints"], ["own", "near"])
+            r = d.cli("site", "list")
+            self.assertIn("endpoints=own,near", r.stdout)
+            r = d.cli("site", "set", "pinned.example", "--endpoints", "gone")
+            self.assertNotEqual(r.returncode, 0)
+            self.assertIn("its endpoints are: near, own", r.stderr)
+        # without endpoint keys the fleet is the managed browser alone, named "managed"
+        with Daemon() as d, d.client() as c:
+            c.call("site.set", {"match": "m.example", "endpoints": ["managed"]})
+            with self.assertRaises(RpcError) as cm:
+                c.call("site.set", {"match": "m.example", "endpoints": ["default"]})
+            self.assertIn("its endpoints are: managed", str(cm.exception))
+
     def test_import_cookies_and_secrets_stay_inside(self):
         with Daemon(args=["-v"]) as d, d.client() as c:
             c.call("site.set", {"match": "members.example", "wait_for": "#account",

@@ -85,6 +85,9 @@ TEST(prefixes_are_seen_through)
     /* methods_site.c: the hide selector's reason after its param */
     ASSERT_STR_EQ(code_of("param 'hide': selector \"a{b\" has '{', '}', ';', '<' or a comment: "
                           "give plain CSS selectors", "sel", b, sizeof b), "site_selector_bad sel=a{b");
+    /* methods_site.c: a site rule's endpoints */
+    ASSERT_STR_EQ(code_of("param 'endpoints': linksnapd has no endpoint 'far'; its endpoints are: "
+                          "near, own", "known", b, sizeof b), "site_endpoint_unknown known=near, own");
     /* method_fail_store's "what: " */
     ASSERT_STR_EQ(code_of("import: the database is locked by another process (busy)", NULL, b,
                           sizeof b), "store_busy");

@@ -160,6 +160,7 @@ const zh = {
   e_store_busy: '数据库被另一个进程锁住，请稍后再试', e_param_type: '参数 {param} 的类型或取值不对', e_not_found: '找不到 {what} {id}',
   e_auth_too_many: '错误的令牌太多，请一分钟后再试', e_auth_wrong_token: '令牌不正确', e_auth_login: '需要访问令牌：在运行 linksnapd 的机器上运行 linksnap web 获取登录地址', e_upload_too_big: '上传的文件最多 {max} MiB',
   e_site_selector_empty: '第 {n} 个选择器是空的或超过 512 字节', e_site_selector_bad: '选择器 {sel} 含有 {、}、;、< 或注释：请填写普通的 CSS 选择器', e_site_selector_utf8: '第 {n} 个选择器不是有效的 UTF-8', e_site_selectors_too_many: '最多 100 个选择器', e_site_cookie_name: 'Cookie 名称只能含字母、数字和 !#$%&\'*+-.^_`|~', e_site_cookie_value: 'Cookie {cookie} 的值最多 4096 字节，不能含 ;、\\ 或控制字符', e_site_cookie_domain: 'Cookie {cookie} 的域名应是主机名', e_site_cookie_outside: 'Cookie {cookie} 的域名 {domain} 不在这条规则的匹配范围内', e_site_cookie_path: 'Cookie {cookie} 的路径应以 / 开头', e_site_too_many_headers: '规则的请求头会超过 {max} 个',
+  e_site_endpoints_list: '参数 endpoints 应是 1 到 {max} 个浏览器端点名称的数组（linksnapd.conf 中的 browser.endpoint.NAME）', e_site_endpoint_name: '第 {i} 项不是端点名称（1 到 {max} 个字母、数字、- 或 _）', e_site_endpoint_twice: '端点 {endpoint} 重复出现', e_site_endpoint_unknown: 'linksnapd 没有名为 {endpoint} 的端点；已有的端点：{known}',
 };
 const en = {
   title: 'Link snapshots', tagline: 'Enter a link, get a snapshot · manage links with tags',
@@ -350,6 +351,7 @@ const en = {
   e_param_type: 'Param {param} has the wrong type or value', e_not_found: '{what} {id} not found',
   e_auth_too_many: 'Too many wrong tokens: try again in a minute', e_auth_wrong_token: 'Wrong token', e_auth_login: 'Log in first: run linksnap web on the machine of linksnapd for the login address', e_upload_too_big: 'Uploads are limited to {max} MiB',
   e_site_selector_empty: 'Selector {n} is empty or over 512 bytes', e_site_selector_bad: 'Selector {sel} has {, }, ;, < or a comment: give plain CSS selectors', e_site_selector_utf8: 'Selector {n} is not UTF-8', e_site_selectors_too_many: 'At most 100 selectors', e_site_cookie_name: 'A cookie name has letters, digits and !#$%&\'*+-.^_`|~ only', e_site_cookie_value: 'The value of cookie {cookie} must be at most 4096 bytes without ;, \\ or control characters', e_site_cookie_domain: 'The domain of cookie {cookie} must be a host name', e_site_cookie_outside: 'The domain {domain} of cookie {cookie} is outside the rule\'s match', e_site_cookie_path: 'The path of cookie {cookie} must start with /', e_site_too_many_headers: 'The rule would hold over {max} headers',
+  e_site_endpoints_list: 'Param endpoints must be an array of 1 to {max} browser endpoint names (browser.endpoint.NAME in linksnapd.conf)', e_site_endpoint_name: 'Item {i} is not an endpoint name (1 to {max} letters, digits, - or _)', e_site_endpoint_twice: 'Endpoint {endpoint} is named twice', e_site_endpoint_unknown: 'linksnapd has no endpoint {endpoint}; its endpoints are: {known}',
 };
 const dicts = { zh, en };
 

@@ -1,0 +1,61 @@
+/* test_rule_endpoints.c -- a stored site rule's "endpoints" read back for the engine
+ * (fidelity_rule_endpoints, daemon/fidelity.c): the names in order, 0 for a rule that pins
+ * none, -1 for one that does not read, and a hand-edited rule's bad entries left out
+ * rather than trusted. */
+#include <string.h>
+
+#include "fidelity.h"
+#include "test.h"
+
+TEST(names_in_order)
+{
+    char names[CONFIG_ENDPOINTS_MAX][CONFIG_ENDPOINT_NAME_MAX];
+    ASSERT_EQ(fidelity_rule_endpoints("{\"delay_ms\": 5, \"endpoints\": [\"near\", \"far-1\"]}",
+                                      names, CONFIG_ENDPOINTS_MAX), 2);
+    ASSERT_STR_EQ(names[0], "near");
+    ASSERT_STR_EQ(names[1], "far-1");
+    /* at most max */
+    ASSERT_EQ(fidelity_rule_endpoints("{\"endpoints\": [\"a\", \"b\", \"c\"]}", names, 2), 2);
+    ASSERT_STR_EQ(names[1], "b");
+    return 0;
+}
+
+TEST(no_pin_is_zero)
+{
+    char names[CONFIG_ENDPOINTS_MAX][CONFIG_ENDPOINT_NAME_MAX];
+    ASSERT_EQ(fidelity_rule_endpoints(NULL, names, CONFIG_ENDPOINTS_MAX), 0);
+    ASSERT_EQ(fidelity_rule_endpoints("{}", names, CONFIG_ENDPOINTS_MAX), 0);
+    ASSERT_EQ(fidelity_rule_endpoints("{\"endpoints\": []}", names, CONFIG_ENDPOINTS_MAX), 0);
+    ASSERT_EQ(fidelity_rule_endpoints("{\"endpoints\": null}", names, CONFIG_ENDPOINTS_MAX), 0);
+    ASSERT_EQ(fidelity_rule_endpoints("{\"endpoints\": \"near\"}", names, CONFIG_ENDPOINTS_MAX), 0);
+    return 0;
+}
+
+TEST(unreadable_rule_is_an_error)
+{
+    char names[CONFIG_ENDPOINTS_MAX][CONFIG_ENDPOINT_NAME_MAX];
+    ASSERT_EQ(fidelity_rule_endpoints("[\"near\"]", names, CONFIG_ENDPOINTS_MAX), -1);
+    ASSERT_EQ(fidelity_rule_endpoints("not json", names, CONFIG_ENDPOINTS_MAX), -1);
+    ASSERT_EQ(fidelity_rule_endpoints("", names, CONFIG_ENDPOINTS_MAX), -1);
+    return 0;
+}
+
+TEST(bad_entries_left_out)
+{
+    char names[CONFIG_ENDPOINTS_MAX][CONFIG_ENDPOINT_NAME_MAX];
+    ASSERT_EQ(fidelity_rule_endpoints("{\"endpoints\": [1, \"a.b\", \"\", \"ok\", \"ok\", "
+                                      "\"abcdefghijabcdefghijabcdefghijabcdefghijabcdefgh\", "
+                                      "\"x y\", \"last_1\"]}", names, CONFIG_ENDPOINTS_MAX), 2);
+    ASSERT_STR_EQ(names[0], "ok");
+    ASSERT_STR_EQ(names[1], "last_1");
+    return 0;
+}
+
+TEST_LIST = {
+    TEST_ENTRY(names_in_order),
+    TEST_ENTRY(no_pin_is_zero),
+    TEST_ENTRY(unreadable_rule_is_an_error),
+    TEST_ENTRY(bad_entries_left_out),
+    TEST_END
+};
+TEST_MAIN()
