@@ -724,26 +724,6 @@ int config_finish(config_t *c, char *err, size_t errlen)
     c->url_rules = NULL;
     if (endpoints_derive(c, err, errlen) != 0)
         return -1;
-    /* TEMPORARY (replaced by the named endpoints' parser): the old keys as one endpoint */
-    memset(c->endpoints, 0, sizeof c->endpoints);
-    c->nendpoints = 1;
-    config_endpoint_t *ep = &c->endpoints[0];
-    ep->slots = c->jobs;
-    if (c->browser_endpoint[0]) {
-        snprintf(ep->name, sizeof ep->name, "default");
-        snprintf(ep->url, sizeof ep->url, "%s", c->browser_endpoint);
-        snprintf(ep->token, sizeof ep->token, "%s", c->browser_token);
-        snprintf(ep->ca_file, sizeof ep->ca_file, "%s", c->browser_ca_file);
-        snprintf(ep->proxy_listen, sizeof ep->proxy_listen, "%s", c->proxy_listen);
-        ep->plain = !strncmp(c->browser_endpoint, "ws:", 3) || !strncmp(c->browser_endpoint, "http:", 5);
-        const char *h = strstr(c->browser_endpoint, "://");
-        ep->loopback = h && (!strncmp(h + 3, "127.", 4) || !strncmp(h + 3, "localhost", 9) ||
-                             !strncmp(h + 3, "[::1]", 5));
-    } else {
-        snprintf(ep->name, sizeof ep->name, "managed");
-        snprintf(ep->url, sizeof ep->url, "managed");
-        ep->managed = 1;
-    }
     if (!c->tracking_params[0])
         return 0;
     snprintf(c->tp_buf, sizeof c->tp_buf, "%s", c->tracking_params);

@@ -14,34 +14,34 @@
 #define HOST_PAUSE_MS 60000
 
 /* What a site rule asks of the endpoint that captures it: the names it is pinned to
- * ("endpoints", none = any) and whether it carries secrets (cookies or headers). */
-static int rule_needs(const store_site_rule_t *r, json_t **pins, int *secrets)
+ * (fidelity_rule_endpoints; 0 = any, -1 = the rule does not read) and whether it carries
+ * secrets (cookies or headers). */
+typedef struct {
+    char names[16][CONFIG_ENDPOINT_NAME_MAX];
+    int n;
+    int secrets;
+} needs_t;
+
+static void rule_needs(const store_site_rule_t *r, needs_t *nd)
 {
-    *pins = NULL;
-    *secrets = 0;
+    nd->n = 0;
+    nd->secrets = 0;
     if (!r || !r->rule)
-        return 0;
+        return;
+    nd->n = fidelity_rule_endpoints(r->rule, nd->names, (int)LS_ARRAY_LEN(nd->names));
     json_t *o = json_loads(r->rule, 0, NULL);
-    if (!o)
-        return 0;
     json_t *c = json_object_get(o, "cookies"), *h = json_object_get(o, "headers");
-    *secrets = (c && json_array_size(c) + json_object_size(c) > 0) ||
-               (h && json_object_size(h) + json_array_size(h) > 0);
-    json_t *p = json_object_get(o, "endpoints");
-    if (json_is_array(p) && json_array_size(p))
-        *pins = json_incref(p);
+    nd->secrets = (c && json_array_size(c) + json_object_size(c) > 0) ||
+                  (h && json_object_size(h) + json_array_size(h) > 0);
     json_decref(o);
-    return 0;
 }
 
-static int pinned_to(json_t *pins, const char *name)
+static int pinned_to(const needs_t *nd, const char *name)
 {
-    size_t i;
-    json_t *v;
-    if (!pins)
+    if (nd->n == 0)
         return 1;
-    json_array_foreach(pins, i, v)
-        if (json_is_string(v) && !strcmp(json_string_value(v), name))
+    for (int i = 0; i < nd->n; i++)
+        if (!strcmp(nd->names[i], name))
             return 1;
     return 0;
 }
@@ -59,14 +59,14 @@ int jobs_assign(store_t *db, op_t *op)
     int64_t now = util_now_ms();
     size_t kept = 0;
     for (size_t i = 0; i < op->njobs; i++) {
-        json_t *pins;
-        int secrets;
-        rule_needs(op->rules ? op->rules[i] : NULL, &pins, &secrets);
+        needs_t nd;
+        rule_needs(op->rules ? op->rules[i] : NULL, &nd);
         int best = -1, any_free = -1, possible = 0;
         for (int k = 0; k < op->ncaps; k++) {
             if (op->caps[k].free > 0 && any_free < 0)
                 any_free = k;
-            if (!pinned_to(pins, op->caps[k].name) || (secrets && !op->caps[k].secrets_ok))
+            if (nd.n < 0 || !pinned_to(&nd, op->caps[k].name) ||
+                (nd.secrets && !op->caps[k].secrets_ok))
                 continue;
             possible = 1;
             if (op->caps[k].free <= 0)
@@ -81,15 +81,16 @@ int jobs_assign(store_t *db, op_t *op)
         }
         char why[400] = "";
         if (!possible) {
-            if (pins)
+            if (nd.n < 0)
+                snprintf(why, sizeof why, "its site rule cannot be read (not a JSON object)");
+            else if (nd.n > 0)
                 snprintf(why, sizeof why, "its site rule pins it to endpoints this linksnapd "
-                         "does not have");
+                         "does not have (%s%s)", nd.names[0], nd.n > 1 ? ", ..." : "");
             else
                 snprintf(why, sizeof why, "its site rule sends cookies or headers, and every "
                          "endpoint is a plain ws:// or http:// one off this host, where they "
                          "would cross the network in clear");
         }
-        json_decref(pins);
         if (!possible && any_free >= 0) {
             op->refuse[kept] = strdup(why);
             best = any_free;
