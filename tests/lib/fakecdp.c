@@ -731,6 +731,7 @@ static void handle_message(sess_t *s, const char *text, size_t n)
     json_t *msg = json_loadb(text, n, 0, &jerr);
     if (!msg)
         return;
+    s->refs++;   /* a hang-up below lets the transport go of s; s lives to the end here */
     const char *method = json_string_value(json_object_get(msg, "method"));
     json_int_t id = json_integer_value(json_object_get(msg, "id"));
     const char *session = json_string_value(json_object_get(msg, "sessionId"));
@@ -781,6 +782,7 @@ static void handle_message(sess_t *s, const char *text, size_t n)
         answer(s, msg);
     }
     json_decref(msg);
+    sess_unref(s);
 }
 
 /* The generation: how many sessions started before this one with the same state
