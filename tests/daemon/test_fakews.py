@@ -307,18 +307,47 @@ class FakeWebsocket(TestCase):
 
     def test_bad_frames_close_the_connection_with_1002(self):
         with FakeEndpoint({"pages": PAGES}) as fk:
-            for bad in [lambda w: w.frame(0x1, b'{"id":1,"method":"Browser.getVersion"}', mask=False),
-                        lambda w: w.frame(0x0, b"no message begun"),
-                        lambda w: w.frame(0x9, b"p" * 126),
-                        lambda w: w.frame(0x3, b"opcode 3")]:
+            over = struct.pack("!BBQ", 0x81, 0xFF, (64 << 20) + 1) + b"mask"   # 64 MB + 1, its head only
+            for bad, code in [
+                    (lambda w: w.frame(0x1, b'{"id":1,"method":"Browser.getVersion"}', mask=False), 1002),
+                    (lambda w: w.frame(0x0, b"no message begun"), 1002),
+                    (lambda w: w.frame(0x9, b"p" * 126), 1002),
+                    (lambda w: w.frame(0x9, b"ping", fin=False), 1002),
+                    (lambda w: w.frame(0x3, b"opcode 3"), 1002),
+                    (lambda w: bytes([w.frame(0x1, b"{}")[0] | 0x40]) + w.frame(0x1, b"{}")[1:], 1002),
+                    (lambda w: w.frame(0x1, b"{", fin=False) + w.frame(0x1, b"}"), 1002),
+                    (lambda w: over, 1009)]:
                 ws = WsClient(fk.port, fk.ws_path())
                 ws.send_raw(bad(ws))
                 fin, op, payload, _ = ws.read_frame()
-                self.assertEqual((op, payload[:2]), (0x8, struct.pack("!H", 1002)), payload)
+                self.assertEqual((op, payload[:2]), (0x8, struct.pack("!H", code)), payload)
                 self.assertTrue(ws.eof())
                 ws.close()
             # the fake is still listening
             self.assertEqual(fk.version()[0], 200)
+
+    def test_bad_requests_get_their_http_errors(self):
+        def raw(request):
+            with socket.create_connection(("127.0.0.1", fk.port), timeout=10) as sock:
+                sock.sendall(request)
+                data = b""
+                while True:
+                    chunk = sock.recv(65536)
+                    if not chunk:
+                        return data.decode(errors="replace")
+                    data += chunk
+        with FakeEndpoint({"pages": PAGES}) as fk:
+            path = fk.ws_path()
+            up = "GET %s HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" % path
+            for request, status in [
+                    (b"POST /json/version HTTP/1.1\r\nHost: x\r\n\r\n", "405"),
+                    (b"\x01\x02\r\n\r\n", "400"),
+                    ((up + "Sec-WebSocket-Version: 13\r\n\r\n").encode(), "400"),   # no key
+                    ((up + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 8\r\n\r\n").encode(), "400"),
+                    (b"GET /json/version HTTP/1.1\r\nX-Pad: " + b"p" * 20000 + b"\r\n\r\n", "431")]:
+                answer = raw(request)
+                self.assertTrue(answer.startswith("HTTP/1.1 " + status), (request[:80], answer[:200]))
+            self.assertEqual(fk.version()[0], 200)   # still listening
 
     def test_token_in_header(self):
         with FakeEndpoint({"pages": PAGES}, ["--token", "s3cret"]) as fk:
@@ -360,6 +389,25 @@ class FakeWebsocket(TestCase):
             r = subprocess.run([FAKE] + args, capture_output=True, text=True, timeout=10)
             self.assertEqual(r.returncode, 2, (args, r.stdout))
             self.assertTrue(r.stderr.strip(), args)
+
+    def test_an_ipv6_listener_names_itself_in_brackets(self):
+        try:
+            with socket.socket(socket.AF_INET6) as probe:
+                probe.bind(("::1", 0))
+        except OSError:
+            print("(no ::1 here: only the refusal of a bad address is checked)")
+            return
+        env = dict(os.environ, FAKECDP_LOG="")
+        p = subprocess.Popen([FAKE, "--listen", "[::1]:0"], stdout=subprocess.PIPE, env=env)
+        try:
+            port = int(p.stdout.readline().split()[1])
+            with urllib.request.urlopen("http://[::1]:%d/json/version" % port, timeout=10) as r:
+                v = json.loads(r.read())
+            self.assertTrue(v["webSocketDebuggerUrl"].startswith("ws://[::1]:%d/devtools/browser/" % port), v)
+        finally:
+            p.terminate()
+            p.wait(10)
+            p.stdout.close()
 
     def test_two_connections_are_two_browsers_and_the_log_says_which(self):
         with FakeEndpoint({"pages": PAGES}) as fk:

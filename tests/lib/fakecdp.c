@@ -1388,12 +1388,13 @@ static void ws_read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *b)
     if (!c->upgraded) {
         c->rbuf[c->rlen] = '\0';
         char *end = strstr(c->rbuf, "\r\n\r\n");
-        if (!end) {
-            if (c->rlen > HTTP_HEAD_MAX)
-                http_answer(c, "431 Request Header Fields Too Large", "text/plain",
-                            "fakecdp: a request head over 16 KB\n");
+        if ((end ? (size_t)(end - c->rbuf) : c->rlen) > HTTP_HEAD_MAX) {
+            http_answer(c, "431 Request Header Fields Too Large", "text/plain",
+                        "fakecdp: a request head over 16 KB\n");
             return;
         }
+        if (!end)
+            return;   /* the rest of the head is on its way */
         end[2] = '\0';   /* the head, each header line ended by \r\n */
         used = (size_t)(end - c->rbuf) + 4;
         http_request(c, c->rbuf);
