@@ -278,6 +278,14 @@ class FakeWebsocket(TestCase):
                 f.write(png)
             img = pngread.read(path)
             self.assertEqual((img[0], img[1]), (600, 600))
+            # a reply of 126..65535 bytes has a 16-bit length, a short one a 7-bit length
+            for method, want in [("Page.captureSnapshot", 4), ("Page.enable", 2)]:
+                id = ws.send(method, {}, s)
+                while True:
+                    fin, op, payload, hl = ws.read_frame()
+                    if json.loads(payload).get("id") == id:
+                        break
+                self.assertEqual(hl, want, (method, len(payload)))
             # client messages of 16-bit and 64-bit lengths arrive whole
             for size in (1000, 70000, 3 << 20):
                 expr = "x" * size
