@@ -139,6 +139,18 @@ class EngineFake(TestCase):
         self.assertTrue(os.path.exists(s["thumb_path"]))
         self.assertTrue(self.d.integrity_check())
 
+    def test_log_lines_name_the_pipe(self):
+        # each line says which transport carried it (test_fakews checks the websocket's)
+        u = url("ok")
+        ev, = capture_all(self.d, [u])
+        self.assertEqual(ev["state"], "ok", ev)
+        nav = [c for c in self.fake.commands("Page.navigate") if c["params"]["url"] == u]
+        self.assertEqual(len(nav), 1, nav)
+        self.assertEqual(nav[0]["transport"], "pipe")
+        self.assertIsInstance(nav[0]["conn"], int)
+        self.assertNotIn("port", nav[0])
+        self.assertTrue(all(c["transport"] == "pipe" for c in self.fake.starts()))
+
     def test_status_and_redirects_recorded(self):
         nf, rd = capture_all(self.d, [url("notfound"), url("redirected")])
         self.assertEqual((nf["state"], self.snap(nf)["http_status"]), ("ok", 404))
