@@ -152,6 +152,8 @@ static void browser_ready(endpoint_t *ep)
     ep->started_ms = ep->last_busy_ms = ep->last_ping_ms = uv_now(ep->e->loop);
     ep->captures = 0;
     ep->recycling = 0;
+    if (!ep->cfg.managed)   /* it answers: its back-off starts again (downs still count) */
+        ep->failures = 0;
     if (ep->probing) {   /* out of quarantine: its record starts again */
         ep->probing = 0;
         ep->ndowns = 0;

@@ -11,7 +11,7 @@ of its own, a scripted disconnect that closes one websocket while the fake keeps
 an "exit" fault that ends the process, msg_delay_ms and capture_ms (lower bounds only: the
 answer cannot come sooner), and which connection each log line came from.
 
-Then the real linksnapd as it is on main, with browser.endpoint = http://127.0.0.1:PORT
+Then the real linksnapd with browser.endpoint = http://127.0.0.1:PORT
 (discovery) and browser.proxy_listen = 127.0.0.1: links captured `ok` through the fake's
 websocket; a wrong token leaves the job queued with daemon.status's browser.last_error
 saying the endpoint refused us (HTTP 401) and to check browser.token at discovery, and
@@ -33,9 +33,9 @@ import urllib.error
 import urllib.request
 
 import pngread
+from fake_endpoint import FAKE, FakeEndpoint
 from linksnap_test import BUILD, Daemon, TestCase, main, wait_until
 
-FAKE = os.path.join(BUILD, "tests", "fakecdp")
 GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 SEQ = [0]
 
@@ -44,63 +44,6 @@ def url(path):
     """A URL the store has not seen; the fake browser never connects anywhere."""
     SEQ[0] += 1
     return "http://127.0.0.1:9/%s?n=%d" % (path, SEQ[0])
-
-
-class FakeEndpoint:
-    """`fakecdp --listen 127.0.0.1:0` with a scenario, a command log and a state dir."""
-
-    def __init__(self, scenario, args=()):
-        self.dir = tempfile.mkdtemp(prefix="linksnap-fakews-")
-        self.scenario = os.path.join(self.dir, "scenario.json")
-        self.log = os.path.join(self.dir, "commands.jsonl")
-        with open(self.scenario, "w") as f:
-            json.dump(scenario, f)
-        env = dict(os.environ, FAKECDP_SCENARIO=self.scenario, FAKECDP_LOG=self.log,
-                   FAKECDP_STATE=self.dir)
-        self.proc = subprocess.Popen([FAKE, "--listen", "127.0.0.1:0"] + list(args), env=env,
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        line = self.proc.stdout.readline().decode()
-        if not line.startswith("listening "):
-            raise AssertionError("fakecdp --listen said %r: %s" % (line, self.proc.stderr.read().decode()))
-        self.port = int(line.split()[1])
-        self.base = "http://127.0.0.1:%d" % self.port
-
-    def version(self, headers=None, query=""):
-        req = urllib.request.Request(self.base + "/json/version" + query, headers=headers or {})
-        with urllib.request.urlopen(req, timeout=10) as r:
-            return r.status, json.loads(r.read())
-
-    def ws_path(self):
-        _, v = self.version(self.auth_headers)
-        return "/" + v["webSocketDebuggerUrl"].split("/", 3)[3]
-
-    auth_headers = {}
-
-    def commands(self, method=None):
-        out = []
-        try:
-            with open(self.log) as f:
-                for line in f:
-                    c = json.loads(line)
-                    if method is None or c.get("method") == method:
-                        out.append(c)
-        except FileNotFoundError:
-            pass
-        return out
-
-    def close(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-        self.proc.wait(10)
-        self.proc.stdout.close()
-        self.proc.stderr.close()
-        shutil.rmtree(self.dir, ignore_errors=True)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *a):
-        self.close()
 
 
 class WsClient:
@@ -507,7 +450,7 @@ def config(endpoint, token=None):
 
 
 class DaemonThroughFakeWebsocket(TestCase):
-    """linksnapd as it is on main, its browser.endpoint the fake's websocket."""
+    """linksnapd, its browser.endpoint the fake's websocket."""
 
     FAULTS = [{"method": "Page.captureScreenshot", "url": "/hangup", "times": 1, "do": "disconnect"}]
 
@@ -560,7 +503,9 @@ class DaemonThroughFakeWebsocket(TestCase):
                 ev, = capture_all(d, [url("hangup")])
                 self.assertEqual(ev["state"], "ok", ev)
                 job = d.call("job.get", {"id": ev["job_id"]})["job"]
-                self.assertEqual(job["attempt"], 2, job)
+                # retried, and the endpoint's fault did not use one of the job's attempts
+                self.assertEqual(job["attempt"], 1, job)
+                self.assertEqual(d.call("daemon.status")["browser"]["retried"], 1)
                 starts = [c for c in fk.commands() if "start" in c]
                 self.assertGreaterEqual(len(starts), 2)   # a new connection after the hang-up
                 shots = fk.commands("Page.captureScreenshot")
