@@ -455,8 +455,9 @@ void endpoint_schedule(endpoint_t *ep, int due)
     if (ep->draining || ep->error[0])
         return;
     if (ep->bstate == B_OFF) {
-        if (!due || now < ep->next_start_ms)
+        if ((!due && !ep->probe_now) || now < ep->next_start_ms)
             return;   /* the tick comes back after the back-off */
+        ep->probe_now = 0;
         if (ep->cfg.managed)   /* one managed Chromium at a time: a reload's old one first */
             for (int i = 0; i < e->neps; i++)
                 if (e->eps[i] != ep && e->eps[i]->cfg.managed && e->eps[i]->bstate != B_OFF)
@@ -550,6 +551,7 @@ endpoint_t *endpoint_new(engine_t *e, const config_endpoint_t *cfg, char *err, s
     ep->nslots = slots;
     ep->nalloc = slots * 2;
     ep->rtt_ms = -1;
+    ep->probe_now = !cfg->managed && e->d->cfg.capture;
     for (int i = 0; i < ep->nalloc; i++) {
         ep->slots[i].e = e;
         ep->slots[i].ep = ep;

@@ -115,6 +115,8 @@ typedef struct endpoint {
     int ndowns;
     uint64_t quarantine_until;    /* 0 = not quarantined */
     int probing;                  /* the start after a quarantine: one failure re-quarantines */
+    int probe_now;                /* a remote endpoint is tried once at start, work or not:
+                                   * a bad URL, certificate or token shows at once */
     slot_t *slots;
     int nslots;                   /* captures in the browser at once (.slots) */
     int nalloc;                   /* slot structs: 2 x nslots, so a finished capture's

@@ -8,6 +8,8 @@ What it shows:
 - a site rule's `endpoints` pins its host to one endpoint;
 - kill -9 of one endpoint mid-batch: every job ends ok on the other, retried without using
   an attempt, none finished twice; the killed one is marked down;
+- a refused token downs its endpoint while the other serves; a wss endpoint with a
+  certificate we cannot verify is reported at start, naming the endpoint;
 - every endpoint down: jobs wait queued (not failed); the endpoint is quarantined after
   three downs and leaves quarantine by one probe when it answers again; the jobs then run;
 - SIGHUP: a removed endpoint drains (its running captures finish ok there, it takes no new
@@ -16,10 +18,14 @@ What it shows:
 - an endpoint that answers every message a second late holds only its own slot: the other
   endpoint's captures all finish before its one does.
 The real-Chromium fleet cases are test_fleet_chromium.py."""
-import json
 import os
+import shutil
 import signal
 import socket
+import ssl
+import subprocess
+import tempfile
+import threading
 import time
 
 from fake_endpoint import FakeEndpoint
@@ -231,6 +237,63 @@ class Fleet(TestCase):
             wait_until(lambda: "a" not in endpoints(d), 30, "endpoint a gone after draining")
             self.assertIn("endpoint a drains", d.read_log())
             batch.close()
+
+    def test_a_refused_token_downs_its_endpoint_and_the_others_serve(self):
+        a = FakeEndpoint({"pages": PAGES}, ["--token", "right"])
+        b = FakeEndpoint({"pages": PAGES})
+        self.addCleanup(a.close)
+        self.addCleanup(b.close)
+        extra = "browser.endpoint.a.token = wrong\n"
+        with Daemon(config=fleet_config([("a", a.base, 2), ("b", b.base, 2)], extra), capture=True) as d:
+            batch = Batch(d)
+            batch.add([url("ok") for _ in range(6)])
+            evs = batch.wait_all()
+            self.assertEqual([e["state"] for e in evs], ["ok"] * 6, evs)
+            self.assertEqual({ep for _, ep in batch.started}, {"b"})
+            st = endpoints(d)["a"]
+            self.assertIn(st["state"], ("down", "quarantined"), st)
+            self.assertIn("401", st["last_error"])
+            self.assertEqual(a.commands(), [])   # no websocket: refused at /json/version
+            batch.close()
+
+    def test_a_bad_certificate_is_reported_at_start_naming_the_endpoint(self):
+        """A wss endpoint whose certificate we cannot verify: tried at start (no work due),
+        refused by the TLS check, and the endpoint's status and the log say so."""
+        tmp = tempfile.mkdtemp(prefix="linksnap-badcert-")
+        self.addCleanup(shutil.rmtree, tmp, True)
+        cert, key = os.path.join(tmp, "c.pem"), os.path.join(tmp, "k.pem")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                        "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                        "-keyout", key, "-out", cert], check=True, capture_output=True)
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(cert, key)
+        lsock = socket.socket()
+        lsock.bind(("127.0.0.1", 0))
+        lsock.listen(8)
+        self.addCleanup(lsock.close)
+        port = lsock.getsockname()[1]
+        handshakes = []
+
+        def serve():
+            while True:
+                try:
+                    raw, _ = lsock.accept()
+                except OSError:
+                    return
+                try:
+                    ctx.wrap_socket(raw, server_side=True).close()
+                except (ssl.SSLError, OSError) as e:
+                    handshakes.append(str(e))
+                raw.close()
+        threading.Thread(target=serve, daemon=True).start()
+        cfg = fleet_config([("sec", "wss://127.0.0.1:%d/devtools/browser/x" % port, 2)])
+        with Daemon(config=cfg, capture=True) as d:
+            st = wait_until(lambda: endpoints(d)["sec"]["last_error"] and endpoints(d)["sec"], 30,
+                            "the endpoint's error")
+            self.assertIn(st["state"], ("down", "quarantined", "starting"), st)
+            self.assertRegex(st["last_error"].lower(), "certificate|verify|tls|ssl")
+            self.assertIn("endpoint sec:", d.read_log())
+            self.assertTrue(handshakes, "linksnapd never tried the endpoint")
 
     def test_per_host_jobs_counts_across_the_fleet(self):
         a, b = self.fakes(2)
