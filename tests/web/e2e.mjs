@@ -683,6 +683,14 @@ await test('stats charts: drawn for their own size and language, no text below 1
         }
       }
       assert(charts.some((c) => c.title === word), `${locale}: titles in the page's language: ${charts.map((c) => c.title)}`);
+      // the queue's panel lists the browser endpoints (daemon.status browser.endpoints)
+      await waitFor(page, () => document.querySelector('.fleet table.endpoints tbody tr'));
+      const fleet = await page.$$eval('.fleet table.endpoints tbody tr', (rows) => rows.map((r) =>
+        ({ name: r.dataset.endpoint, cells: [...r.cells].map((c) => c.textContent) })));
+      assert(fleet.length === 1 && fleet[0].name === 'managed', 'one endpoint, the managed browser: ' + JSON.stringify(fleet));
+      assert(!fleet[0].cells[1].startsWith('ep_st_') && fleet[0].cells[1] !== '',
+        `${locale}: its state in words: ${JSON.stringify(fleet[0].cells)}`);
+      assert(/^\d+\/\d+$/.test(fleet[0].cells[2]), 'running/slots: ' + fleet[0].cells[2]);
       console.log(`     ${locale} ${width} px: smallest text ${charts.map((c) => `${c.kind} ${c.min.toFixed(1)}`).join(', ')} CSS px`);
       if (width === 1280) {
         // Narrowing the window draws the charts again for their new size.
