@@ -81,8 +81,9 @@ static void engine_reap_drained(engine_t *e)
 {
     for (int i = 0; i < e->neps; i++) {
         endpoint_t *ep = e->eps[i];
+        /* not while a claim is in flight: its answer may still name this endpoint */
         if (!ep->draining || ep->bstate != B_OFF || ep->discovering ||
-            endpoint_slots_busy(ep, SLOT_FREE) || e->closing)
+            endpoint_slots_busy(ep, SLOT_FREE) || e->closing || e->claim_inflight)
             continue;
         log_info("endpoint %s: drained, removed", ep->cfg.name);
         warm_drop(ep, "removed");
