@@ -27,7 +27,7 @@ import threading
 
 import pngread
 from fixture_site import FixtureSite, band_color
-from linksnap_test import Daemon, TestCase, main, wait_until
+from linksnap_test import Daemon, TestCase, capture_all, main, wait_until
 
 SEQ = [0]
 
@@ -225,22 +225,6 @@ class TlsTokenFront:
 def parse_time(text):
     """RFC 3339 (as the wire writes it) to seconds since the epoch."""
     return datetime.datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
-
-
-def capture_all(d, urls, timeout=120, params=None):
-    """Adds the URLs and waits for a job.finished event for each; returns the events."""
-    with d.client(timeout=timeout) as c:
-        c.call("events.subscribe", {"topics": ["job"]})
-        ids = []
-        for u in urls:
-            r = c.call("link.add", dict({"url": u}, **(params or {})))
-            ids.append(r["link"]["id"])
-        done = {}
-        while len(done) < len(ids):
-            ev = c.wait_event(lambda e: e.get("topic") == "job.finished" and e["link_id"] in ids
-                              and e["link_id"] not in done, timeout)
-            done[ev["link_id"]] = ev
-        return [done[i] for i in ids]
 
 
 def glyph_cells(img, y0, y1, x0, x1, dark=100):

@@ -18,7 +18,7 @@ import tempfile
 
 import pngread
 from fixture_site import FixtureSite
-from linksnap_test import BUILD, Daemon, TestCase, main, wait_until
+from linksnap_test import BUILD, Daemon, TestCase, capture_all, main, wait_until
 
 FAKE = os.path.join(BUILD, "tests", "fakecdp")
 SEQ = [0]
@@ -100,18 +100,6 @@ FAULTS = [
     {"method": "Page.getLayoutMetrics", "url": "/garbled", "do": "garbage", "event": True},
 ]
 CONFIG = "capture = on\njobs = 2\nper_host_jobs = 0\njob_timeout = 5\nheight_cap = 3000\nbrowser.max_message_mb = 1\nbrowser.path = %s\n" % FAKE
-
-
-def capture_all(d, urls, timeout=60):
-    with d.client(timeout=timeout) as c:
-        c.call("events.subscribe", {"topics": ["job"]})
-        ids = [c.call("link.add", {"url": u})["link"]["id"] for u in urls]
-        done = {}
-        while len(done) < len(ids):
-            ev = c.wait_event(lambda e: e.get("topic") == "job.finished" and e["link_id"] in ids
-                              and e["link_id"] not in done, timeout)
-            done[ev["link_id"]] = ev
-        return [done[i] for i in ids]
 
 
 class EngineFake(TestCase):

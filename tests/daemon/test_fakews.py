@@ -34,7 +34,7 @@ import urllib.request
 
 import pngread
 from fake_endpoint import FAKE, FakeEndpoint
-from linksnap_test import BUILD, Daemon, TestCase, main, wait_until
+from linksnap_test import BUILD, Daemon, TestCase, capture_all, main, wait_until
 
 GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 SEQ = [0]
@@ -427,18 +427,6 @@ class FakeWebsocket(TestCase):
             self.assertGreaterEqual(time.monotonic() - t0, 1.0)
             self.assertIn("data", r["result"])
             ws.close()
-
-
-def capture_all(d, urls, timeout=60):
-    with d.client(timeout=timeout) as c:
-        c.call("events.subscribe", {"topics": ["job"]})
-        ids = [c.call("link.add", {"url": u})["link"]["id"] for u in urls]
-        done = {}
-        while len(done) < len(ids):
-            ev = c.wait_event(lambda e: e.get("topic") == "job.finished" and e["link_id"] in ids
-                              and e["link_id"] not in done, timeout)
-            done[ev["link_id"]] = ev
-        return [done[i] for i in ids]
 
 
 def config(endpoint, token=None):

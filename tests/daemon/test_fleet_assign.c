@@ -63,10 +63,10 @@ static void cap(op_t *op, const char *name, int free, int slots, int secrets_ok)
     op->caps[k].secrets_ok = secrets_ok;
 }
 
-/* Claims up to max jobs with their rules, as jobs_op_fn does, then places them. */
-static int claim(db_t *db, op_t *op, int max)
+/* Claims up to max jobs due at now with their rules, as jobs_op_fn does, then places them. */
+static int claim(db_t *db, op_t *op, int max, int64_t now)
 {
-    if (store_job_claim(db->s, 5000, max, &op->jobs, &op->njobs) != STORE_OK)
+    if (store_job_claim(db->s, now, max, &op->jobs, &op->njobs) != STORE_OK)
         return -1;
     op->rules = calloc(op->njobs + 1, sizeof *op->rules);
     for (size_t i = 0; op->rules && i < op->njobs; i++)
@@ -112,7 +112,7 @@ TEST(weighted_by_free_places_for_size)
     op_t op = {0};
     cap(&op, "small", 2, 2, 1);
     cap(&op, "big", 6, 6, 1);
-    ASSERT_EQ(claim(&db, &op, 8), STORE_OK);
+    ASSERT_EQ(claim(&db, &op, 8, 5000), STORE_OK);
     ASSERT_EQ((int)op.njobs, 8);
     int on[2] = {0, 0};
     for (size_t i = 0; i < op.njobs; i++) {
@@ -138,7 +138,7 @@ TEST(pinned_busy_waits_queued_with_its_attempt)
     op_t op = {0};
     cap(&op, "a", 2, 2, 1);
     cap(&op, "b", 0, 2, 1);   /* busy (or down) */
-    ASSERT_EQ(claim(&db, &op, 2), STORE_OK);
+    ASSERT_EQ(claim(&db, &op, 2, 5000), STORE_OK);
     ASSERT_EQ((int)op.njobs, 1);   /* the free one; the pinned one went back */
     ASSERT_EQ(op.jobs[0]->link_id, other);
     ASSERT_EQ(op.assign[0], 0);
@@ -152,11 +152,7 @@ TEST(pinned_busy_waits_queued_with_its_attempt)
     /* b frees: it takes it once its 2 s wait is over */
     cap(&op, "a", 2, 2, 1);
     cap(&op, "b", 2, 2, 1);
-    ASSERT_EQ(store_job_claim(db.s, util_now_ms() + 3000, 2, &op.jobs, &op.njobs), STORE_OK);
-    op.rules = calloc(op.njobs + 1, sizeof *op.rules);
-    for (size_t i = 0; i < op.njobs; i++)
-        store_site_match(db.s, op.jobs[i]->url, &op.rules[i]);
-    ASSERT_EQ(jobs_assign(db.s, &op), STORE_OK);
+    ASSERT_EQ(claim(&db, &op, 2, util_now_ms() + 3000), STORE_OK);
     ASSERT_EQ((int)op.njobs, 1);
     ASSERT_EQ(op.jobs[0]->link_id, pinned);
     ASSERT_STR_EQ(op.caps[op.assign[0]].name, "b");
@@ -181,7 +177,7 @@ TEST(secrets_never_to_a_plain_remote_endpoint)
     op_t op = {0};
     cap(&op, "plain", 4, 4, 0);   /* ws:// off loopback */
     cap(&op, "tls", 1, 4, 1);
-    ASSERT_EQ(claim(&db, &op, 2), STORE_OK);
+    ASSERT_EQ(claim(&db, &op, 2, 5000), STORE_OK);
     /* the first goes to tls; the second has nowhere free that may take it: it waits */
     ASSERT_EQ((int)op.njobs, 1);
     ASSERT_STR_EQ(op.caps[op.assign[0]].name, "tls");
@@ -190,11 +186,7 @@ TEST(secrets_never_to_a_plain_remote_endpoint)
     op_clear(&op);
     /* a fleet of plain remote endpoints only: refused with the reason, never sent */
     cap(&op, "plain", 4, 4, 0);
-    ASSERT_EQ(store_job_claim(db.s, util_now_ms() + 3000, 2, &op.jobs, &op.njobs), STORE_OK);
-    op.rules = calloc(op.njobs + 1, sizeof *op.rules);
-    for (size_t i = 0; i < op.njobs; i++)
-        store_site_match(db.s, op.jobs[i]->url, &op.rules[i]);
-    ASSERT_EQ(jobs_assign(db.s, &op), STORE_OK);
+    ASSERT_EQ(claim(&db, &op, 2, util_now_ms() + 3000), STORE_OK);
     ASSERT_EQ((int)op.njobs, 1);
     ASSERT_NOT_NULL(op.refuse[0]);
     ASSERT(strstr(op.refuse[0], "cookies or headers") != NULL);
@@ -215,7 +207,7 @@ TEST(pin_to_an_unknown_endpoint_or_an_unreadable_rule_is_refused)
     add_link(&db, "http://bad.test/");
     op_t op = {0};
     cap(&op, "a", 4, 4, 1);
-    ASSERT_EQ(claim(&db, &op, 2), STORE_OK);
+    ASSERT_EQ(claim(&db, &op, 2, 5000), STORE_OK);
     ASSERT_EQ((int)op.njobs, 2);
     int pins = 0, unreadable = 0;
     for (size_t i = 0; i < op.njobs; i++) {

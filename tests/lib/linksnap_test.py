@@ -180,6 +180,20 @@ class Client:
                 self.events.append(msg["params"])
 
 
+def capture_all(d, urls, timeout=120, params=None):
+    """Adds the URLs (link.add with params) and waits for a job.finished event for each;
+    returns the events in the URLs' order."""
+    with d.client(timeout=timeout) as c:
+        c.call("events.subscribe", {"topics": ["job"]})
+        ids = [c.call("link.add", dict({"url": u}, **(params or {})))["link"]["id"] for u in urls]
+        done = {}
+        while len(done) < len(ids):
+            ev = c.wait_event(lambda e: e.get("topic") == "job.finished" and e["link_id"] in ids
+                              and e["link_id"] not in done, timeout)
+            done[ev["link_id"]] = ev
+        return [done[i] for i in ids]
+
+
 class Daemon:
     """A real linksnapd on its own temp state dir and socket."""
 
