@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <time.h>
@@ -311,8 +312,10 @@ static qop_t *finish_make(run_t *r, store_job_t *job)
                            300 + (int)(rng_next(&r->rng) % 500), "load_ms", 900, "settle_ms", 500,
                            "text_ms", 80, "shot_ms", 700, "mhtml_ms", 90, "network", "requests",
                            14, "bytes", 812345, "refused", 0);
-    json_t *fj = json_pack("{s:{s:s,s:i},s:{s:n,s:i,s:b}}", "mhtml", "path", path, "bytes",
-                           28200, "text", "path", "bytes", (int)strlen(texts[t]), "cut", 0);
+    json_t *fj = r->o->text_bytes
+        ? json_pack("{s:{s:s,s:i},s:{s:n,s:i,s:b}}", "mhtml", "path", path, "bytes", 28200,
+                    "text", "path", "bytes", (int)strlen(texts[t]), "cut", 0)
+        : json_pack("{s:{s:s,s:i}}", "mhtml", "path", path, "bytes", 28200);
     if (!op->sha || !tj || !fj)
         goto fail;
     for (int i = 0; i < 64; i += 16)
@@ -330,7 +333,7 @@ static qop_t *finish_make(run_t *r, store_job_t *job)
         .job_id = job->id, .state = "ok", .http_status = 200, .final_url = job->url,
         .title = title, .path = path, .thumb_path = thumb, .sha256 = op->sha,
         .timings_json = op->timings, .width = 1280, .height = 3200, .bytes = 752000,
-        .text = &op->text, .files_json = op->files};
+        .text = r->o->text_bytes ? &op->text : NULL, .files_json = op->files};
     return op;
 fail:
     json_decref(tj);
@@ -450,8 +453,18 @@ typedef struct {
     atomic_int *stop;
     long done[3], errors;
     double lat_sum[3];
+    double cpu_s;              /* this thread's CPU, taken out of the queue's */
     char err[256];
 } reader_t;
+
+static double cpu_of(int who)
+{
+    struct rusage ru;
+    if (getrusage(who, &ru) != 0)
+        return 0;
+    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+}
 
 static void *reader_main(void *arg)
 {
@@ -514,6 +527,7 @@ static void *reader_main(void *arg)
         seq++;
     }
 out:
+    c->cpu_s = cpu_of(RUSAGE_THREAD);
     if (buf != in)
         free(buf);
     close(fd);
@@ -551,6 +565,7 @@ static int cmd_run(const opts_t *o)
             nstarted++;
         }
     }
+    double cpu0 = cpu_of(RUSAGE_SELF);
     double t0 = now_s();
     r.t0 = t0;
     r.t_end = t0 + o->seconds;
@@ -578,6 +593,7 @@ static int cmd_run(const opts_t *o)
     for (int i = 0; i < nstarted; i++)
         pthread_join(th[i], NULL);
     nstarted = 0;
+    double cpu = cpu_of(RUSAGE_SELF) - cpu0;
     long rdone[3] = {0}, rerr = 0;
     double rlat[3] = {0};
     for (int i = 0; rd && i < o->readers; i++) {
@@ -586,6 +602,7 @@ static int cmd_run(const opts_t *o)
             rlat[m] += rd[i].lat_sum[m];
         }
         rerr += rd[i].errors;
+        cpu -= rd[i].cpu_s;
         if (rd[i].err[0])
             fprintf(stderr, "queue_bench: reader %d: %s\n", i, rd[i].err);
     }
@@ -597,13 +614,13 @@ static int cmd_run(const opts_t *o)
            "\"seconds\":%.3f,\"finished\":%ld,\"finish_per_s\":%.1f,\"claims\":%ld,"
            "\"empty_claims\":%ld,\"claimed\":%ld,\"failed\":%ld,\"commits\":%llu,"
            "\"writer_calls\":%llu,\"largest_batch\":%zu,"
-           "\"reader_requests\":%ld,\"reader_errors\":%ld,\"reader_per_s\":%.1f,"
+           "\"queue_cpu_s\":%.3f,\"queue_cpu_ms_per_finish\":%.3f,\"reader_requests\":%ld,\"reader_errors\":%ld,\"reader_per_s\":%.1f,"
            "\"reader_by_method\":{\"link.list\":%ld,\"daemon.status\":%ld,\"link.list_q\":%ld},"
            "\"reader_mean_ms\":{\"link.list\":%.2f,\"daemon.status\":%.2f,\"link.list_q\":%.2f}}\n",
            o->slots, o->readers, o->text_bytes, o->per_host, window, fin,
            window > 0 ? (double)fin / window : 0.0, r.claims, r.empty_claims, r.claimed,
            r.failed, (unsigned long long)r.ws.batches, (unsigned long long)r.ws.calls,
-           r.ws.largest_batch, rtot, rerr, rwin > 0 ? (double)rtot / rwin : 0.0, rdone[0], rdone[1],
+           r.ws.largest_batch, cpu, r.finished ? cpu * 1000.0 / (double)r.finished : 0.0, rtot, rerr, rwin > 0 ? (double)rtot / rwin : 0.0, rdone[0], rdone[1],
            rdone[2], rdone[0] ? rlat[0] / (double)rdone[0] : 0.0,
            rdone[1] ? rlat[1] / (double)rdone[1] : 0.0, rdone[2] ? rlat[2] / (double)rdone[2] : 0.0);
     rc = r.failed ? 1 : 0;
@@ -720,7 +737,8 @@ usage:
         default: goto usage;
         }
     }
-    if (o.slots < 1 || o.hosts < 1 || o.seconds <= 0 || o.text_bytes < 16 || o.readers < 0)
+    /* --text-bytes 0: captures without text (formats png,mhtml): no full-text index work */
+    if (o.slots < 1 || o.hosts < 1 || o.seconds <= 0 || o.text_bytes < 0 || o.readers < 0)
         goto usage;
     log_set_level(LOG_LVL_WARNING);
     if (!strcmp(cmd, "fsync"))
@@ -729,7 +747,7 @@ usage:
         goto usage;
     if (!strcmp(cmd, "size"))
         return cmd_size(&o);
-    if (vocab_make() != 0 || texts_make(o.text_bytes) != 0) {
+    if (vocab_make() != 0 || texts_make(o.text_bytes > 16 ? o.text_bytes : 16) != 0) {
         fprintf(stderr, "queue_bench: out of memory\n");
         return 1;
     }
