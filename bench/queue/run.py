@@ -99,6 +99,36 @@ def summary(values, lower_is_better=False):
             "spread_pct": round(100.0 * abs(best - worst) / best, 1) if best else 0.0}
 
 
+def sizing(a, work):
+    """Bytes per link (with its queued capture) and per finished capture, with and without
+    its ~8 KB text in the full-text index: fill N links, measure, finish every capture,
+    measure again (the file after a checkpoint; free pages counted)."""
+    def size(db):
+        return json.loads(subprocess.run([a.bench, "size", "--db", db], capture_output=True,
+                                         text=True, check=True).stdout)
+    out = {"links": a.sizing}
+    for text in (8200, 0):
+        db = os.path.join(work, "size-%d.db" % text)
+        subprocess.run(["nice", a.bench, "fill", "--db", db, "--links", str(a.sizing)],
+                       capture_output=True, check=True)
+        filled = size(db)
+        r = json.loads(subprocess.run(["nice", a.bench, "run", "--db", db, "--dir", work,
+                                       "--seconds", "3600", "--jobs", str(a.sizing),
+                                       "--text-bytes", str(text), "--readers", "0"],
+                                      capture_output=True, text=True, check=True).stdout)
+        done = size(db)
+        used = lambda z: (z["page_count"] - z["freelist_count"]) * z["page_size"]
+        out["text_%d" % text] = {
+            "filled": filled, "finished": done, "run": r,
+            "bytes_per_link_queued": round(used(filled) / a.sizing),
+            "bytes_per_finished_capture": round((used(done) - used(filled)) / r["finished"]),
+        }
+        print("sizing text=%d: %d B a queued link, %d B a finished capture" %
+              (text, out["text_%d" % text]["bytes_per_link_queued"],
+               out["text_%d" % text]["bytes_per_finished_capture"]), file=sys.stderr)
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", required=True)
@@ -108,6 +138,8 @@ def main():
     ap.add_argument("--only", default="", help="comma-separated config names")
     ap.add_argument("--workdir", default="", help="on the disk to measure (default: a temp dir)")
     ap.add_argument("--out", default="")
+    ap.add_argument("--sizing", type=int, default=0,
+                    help="only measure the bytes per link and per capture over N links")
     ap.add_argument("--bench-before", default="",
                     help="a queue_bench built before a change: adds queue_text_before_fix")
     a = ap.parse_args()
@@ -120,6 +152,12 @@ def main():
     configs = [c for c in configs if not a.only or c[0] in a.only.split(",")]
     work = tempfile.mkdtemp(prefix="queuebench-", dir=a.workdir or None)
     try:
+        if a.sizing:
+            res = sizing(a, work)
+            if a.out:
+                with open(a.out, "w") as f:
+                    f.write(json.dumps(res, indent=1) + "\n")
+            return
         tmpl = os.path.join(work, "template.db")
         fill = json.loads(subprocess.run(["nice", a.bench, "fill", "--db", tmpl, "--links",
                                           str(a.links)], capture_output=True, text=True,
