@@ -520,8 +520,11 @@ static void *reader_main(void *arg)
             }
         }
         buf[len] = 0;
-        if (strstr(buf, "\"error\""))
+        /* an error reply has a top-level "error" (a snapshot's "error": null is not one) */
+        json_t *reply = json_loads(buf, 0, NULL);
+        if (!reply || json_object_get(reply, "error") || !json_object_get(reply, "result"))
             c->errors++;
+        json_decref(reply);
         c->done[m]++;
         c->lat_sum[m] += (now_s() - t0) * 1000.0;
         seq++;
