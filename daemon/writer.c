@@ -1,6 +1,9 @@
 /* writer.c -- the group-commit writer: one thread owns the write connection. The loop
  * gathers write calls in `pending`; a uv_check handle (which runs after the turn's I/O
- * callbacks) hands them to the thread as one batch: BEGIN IMMEDIATE, each call in a
+ * callbacks) hands them to the thread as one batch. A uv_idle handle is active while
+ * calls wait, so that the loop's poll does not block: a call submitted outside an I/O
+ * callback (from a timer, or before uv_run) would otherwise wait in the poll for the next
+ * timer or event. The batch: BEGIN IMMEDIATE, each call in a
  * SAVEPOINT (a failing call rolls back alone), COMMIT. A uv_async brings the finished
  * batch back and the callbacks run on the loop. Knows the store's transaction calls and
  * method.h; nothing of sockets or JSON-RPC framing. */
@@ -37,6 +40,7 @@ struct writer {
     int handles_open;
     int close_started;         /* uv_close was called on both handles */
     uv_check_t check;
+    uv_idle_t idle;              /* active while pending calls wait for the check */
     uv_async_t async;
     writer_stats_t stats;
 
@@ -152,8 +156,12 @@ static void thread_main(void *arg)
 
 static void dispatch(writer_t *w)
 {
-    if (w->busy || !w->pending)
+    /* what waits for the running batch is dispatched from async_cb, an I/O callback:
+     * the poll need not spin meanwhile */
+    if (w->busy || !w->pending) {
+        uv_idle_stop(&w->idle);
         return;
+    }
     item_t *head = w->pending, *it = head;
     size_t n = 1;
     while (it->next && n < w->max_batch) {
@@ -166,6 +174,7 @@ static void dispatch(writer_t *w)
         w->pending_tail = &w->pending;
     w->npending -= n;
     w->busy = 1;
+    uv_idle_stop(&w->idle);
     w->stats.batches++;
     w->stats.calls += n;
     if (n > w->stats.largest_batch)
@@ -208,6 +217,7 @@ static void maybe_finish_close(writer_t *w)
         uv_thread_join(&w->thread);
     w->thread_started = 0;
     uv_close((uv_handle_t *)&w->check, handle_closed_cb);
+    uv_close((uv_handle_t *)&w->idle, handle_closed_cb);
     uv_close((uv_handle_t *)&w->async, handle_closed_cb);
 }
 
@@ -215,6 +225,12 @@ static void check_cb(uv_check_t *h)
 {
     writer_t *w = h->data;
     dispatch(w);
+}
+
+/* Nothing to do: an active idle handle only makes the poll return at once. */
+static void idle_cb(uv_idle_t *h)
+{
+    (void)h;
 }
 
 static void async_cb(uv_async_t *h)
@@ -257,9 +273,10 @@ writer_t *writer_new(uv_loop_t *loop, store_t *db, size_t max_batch, char *err, 
         return NULL;
     }
     uv_check_init(loop, &w->check);
+    uv_idle_init(loop, &w->idle);
     uv_async_init(loop, &w->async, async_cb);
-    w->check.data = w->async.data = w;
-    w->handles_open = 2;
+    w->check.data = w->idle.data = w->async.data = w;
+    w->handles_open = 3;
     uv_check_start(&w->check, check_cb);
     int rc = uv_thread_create(&w->thread, thread_main, w);
     if (rc) {
@@ -295,6 +312,8 @@ int writer_submit_flags(writer_t *w, method_call_t *call, method_fn fn, writer_d
     *w->pending_tail = it;
     w->pending_tail = &it->next;
     w->npending++;
+    if (!w->busy)
+        uv_idle_start(&w->idle, idle_cb);
     return 0;
 }
 

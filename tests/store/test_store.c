@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "store.h"
+#include "store_int.h"   /* the claim statement, for its plan */
 #include "test.h"
 #include "store_test.h"
 
@@ -729,6 +730,61 @@ TEST(backup_is_consistent)
     return 0;
 }
 
+/* The claim's pick (also the loop's due probe) walks the jobs_claim index in its ORDER BY
+ * order and stops at the first job it may take: no sort of every queued job per pick,
+ * which made each claim cost linear in the queue (bench/queue, docs/benchmarks.md). */
+TEST(claim_pick_does_not_sort_the_queue)
+{
+    store_t *s = open_fresh("pick.db");
+    ASSERT_NOT_NULL(s);
+    ASSERT_EQ(store_begin(s), STORE_OK);
+    for (int i = 0; i < 200; i++) {
+        char url[64];
+        snprintf(url, sizeof url, "https://h%d.pick.example/%d", i % 7, i);
+        store_link_add_t in = {.url = url, .now_ms = 1000 + i, .capture = 1};
+        int64_t id;
+        int created;
+        ASSERT_EQ(store_link_add(s, &in, &id, &created), STORE_OK);
+    }
+    ASSERT_EQ(store_commit(s), STORE_OK);
+    store_job_set_host_limit(s, 2);
+    store_job_t **v;
+    size_t n;
+    ASSERT_EQ(store_begin(s), STORE_OK);
+    ASSERT_EQ(store_job_claim(s, 5000, 4, &v, &n), STORE_OK);
+    ASSERT_EQ(store_commit(s), STORE_OK);
+    ASSERT_EQ(n, 4);
+    store_job_list_free(v, n);
+
+    /* run as the store runs it: no sorter step */
+    sqlite3_stmt *pick = store_stmt(s, ST_JOB_CLAIM_PICK);
+    ASSERT_NOT_NULL(pick);
+    sqlite3_stmt_status(pick, SQLITE_STMTSTATUS_SORT, 1);
+    int due = 0;
+    ASSERT_EQ(store_job_due(s, 5000, &due), STORE_OK);
+    ASSERT_EQ(due, 1);
+    ASSERT_EQ(sqlite3_stmt_status(pick, SQLITE_STMTSTATUS_SORT, 0), 0);
+
+    /* and its plan: the jobs_claim index, no temporary B-tree for the ORDER BY */
+    char sql[2048];
+    snprintf(sql, sizeof sql, "EXPLAIN QUERY PLAN %s", sqlite3_sql(pick));
+    sqlite3_stmt *plan = NULL;
+    ASSERT_EQ(sqlite3_prepare_v2(s->db, sql, -1, &plan, NULL), SQLITE_OK);
+    int uses_claim = 0, sorts = 0;
+    while (sqlite3_step(plan) == SQLITE_ROW) {
+        const char *detail = (const char *)sqlite3_column_text(plan, 3);
+        if (detail && strstr(detail, "INDEX jobs_claim"))
+            uses_claim = 1;
+        if (detail && strstr(detail, "TEMP B-TREE"))
+            sorts = 1;
+    }
+    sqlite3_finalize(plan);
+    ASSERT_EQ(uses_claim, 1);
+    ASSERT_EQ(sorts, 0);
+    store_close(s);
+    return 0;
+}
+
 TEST(savepoint_rolls_back_one_call)
 {
     store_t *s = open_fresh("f.db");
@@ -829,6 +885,7 @@ TEST_LIST = {
     TEST_ENTRY(list_filters_and_pagination),
     TEST_ENTRY(capture_enqueues_job_and_snapshot),
     TEST_ENTRY(job_lifecycle),
+    TEST_ENTRY(claim_pick_does_not_sort_the_queue),
     TEST_ENTRY(migration_from_v1),
     TEST_ENTRY(broken_follows_the_last_capture),
     TEST_ENTRY(chart_counts_error_pages_apart),
