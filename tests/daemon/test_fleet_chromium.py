@@ -38,8 +38,8 @@ from linksnap_test import Daemon, TestCase, main, wait_until
 from test_fleet import Batch, endpoints
 
 CHROMIUM = "/usr/lib/chromium/chromium" if os.path.exists("/usr/lib/chromium/chromium") else "chromium"
-NS = "lsfleet%d" % os.getpid()
-VETH_HOST, VETH_NS = "lsfa%d" % (os.getpid() % 100000), "lsfb%d" % (os.getpid() % 100000)
+NS = "lsfleet%d" % os.getpid()                 # names carry our pid: a run killed before its
+VETH_HOST, VETH_NS = "lsfa%d" % os.getpid(), "lsfb%d" % os.getpid()   # clean-up is found later
 HOST_IP, NS_IP = "10.213.0.1", "10.213.0.2"
 NS_PORT = 9222
 
@@ -266,6 +266,40 @@ def sh(*args):
     subprocess.run(args, check=True, capture_output=True)
 
 
+def pid_alive(pid):
+    try:
+        os.kill(pid, 0)
+        return True
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+
+
+def remove_netns(name):
+    """Kills what still runs in the namespace, then deletes it (and so its veth end)."""
+    pids = subprocess.run(["ip", "netns", "pids", name], capture_output=True, text=True).stdout
+    for p in pids.split():
+        try:
+            os.kill(int(p), signal.SIGKILL)
+        except (OSError, ValueError):
+            pass
+    subprocess.run(["ip", "netns", "del", name], capture_output=True)
+
+
+def remove_stale():
+    """What a run of this test killed before its clean-up left: namespaces and veth ends
+    named after a pid that is gone."""
+    for line in subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout.splitlines():
+        name = line.split()[0] if line.split() else ""
+        if name.startswith("lsfleet") and name[7:].isdigit() and not pid_alive(int(name[7:])):
+            remove_netns(name)
+    for line in subprocess.run(["ip", "-o", "link", "show"], capture_output=True, text=True).stdout.splitlines():
+        name = line.split(":")[1].strip().split("@")[0]
+        if name.startswith("lsfa") and name[4:].isdigit() and not pid_alive(int(name[4:])):
+            subprocess.run(["ip", "link", "del", name], capture_output=True)
+
+
 def daemon_listeners(pid, ip):
     """The TCP ports linksnapd listens on at ip (its sockets' inodes in /proc/net/tcp)."""
     inodes = set()
@@ -319,6 +353,11 @@ class ChromiumBehindTheProxy(TestCase):
     """Part 2: a Chromium in a network namespace whose only link leads to the proxy."""
 
     def setUp(self):
+        remove_stale()
+        taken = subprocess.run(["ip", "-o", "addr", "show", "to", HOST_IP + "/30"],
+                               capture_output=True, text=True).stdout
+        if taken.strip():
+            self.fail("%s/30 is already in use here (another run of this test?): %s" % (HOST_IP, taken))
         self.addCleanup(self.teardown_net)
         sh("ip", "netns", "add", NS)
         sh("ip", "link", "add", VETH_HOST, "type", "veth", "peer", "name", VETH_NS)
@@ -355,9 +394,9 @@ class ChromiumBehindTheProxy(TestCase):
         self.assertEqual(relay.stdout.readline().strip(), "ready")
 
     def teardown_net(self):
-        # deleting the namespace's end deletes the pair; then the namespace
+        # deleting the host's end deletes the pair; then the namespace, with what runs there
         subprocess.run(["ip", "link", "del", VETH_HOST], capture_output=True)
-        subprocess.run(["ip", "netns", "del", NS], capture_output=True)
+        remove_netns(NS)
         left = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
         if NS in left.split():
             raise AssertionError("the namespace %s was left behind" % NS)
