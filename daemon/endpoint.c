@@ -521,6 +521,10 @@ json_t *endpoint_status(endpoint_t *ep)
     json_object_set_new(o, "last_error", ep->error[0] ? json_string(ep->error)
                         : ep->last_error[0] ? json_string(ep->last_error) : json_null());
     json_object_set_new(o, "rtt_ms", ep->rtt_ms >= 0 ? json_integer(ep->rtt_ms) : json_null());
+    /* connections to its proxies refused before anything was read: from another address
+     * (or, on loopback, another user), or over the connection cap */
+    json_object_set_new(o, "proxy_refused", json_pack("{s:I,s:I}", "other_peer",
+                        (json_int_t)ep->unauthorised, "over_cap", (json_int_t)ep->over_cap));
     if (ep->quarantine_until) {
         uint64_t now = uv_now(ep->e->loop);
         json_object_set_new(o, "quarantine_s", json_integer(ep->quarantine_until > now
@@ -589,9 +593,20 @@ void endpoint_close_handles(endpoint_t *ep)
     uv_close((uv_handle_t *)&ep->connect_timer, ep_handle_closed_cb);
     uv_close((uv_handle_t *)&ep->health_timer, ep_handle_closed_cb);
     for (int i = 0; i < ep->nalloc; i++) {
-        egress_free(ep->slots[i].egress);
+        endpoint_egress_free(ep, ep->slots[i].egress);
         ep->slots[i].egress = NULL;
     }
+}
+
+void endpoint_egress_free(endpoint_t *ep, egress_t *x)
+{
+    if (!x)
+        return;
+    egress_stats_t st;
+    egress_get_stats(x, &st);
+    ep->unauthorised += (int64_t)st.unauthorised;
+    ep->over_cap += (int64_t)st.over_cap;
+    egress_free(x);
 }
 
 void endpoint_free(endpoint_t *ep)

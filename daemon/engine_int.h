@@ -134,6 +134,7 @@ typedef struct endpoint {
     tab_t tabs[MAX_TABS];         /* page targets the browser reported (discovery events) */
     int ntabs;
     int64_t done_total, failed_total, retried_total;
+    int64_t unauthorised, over_cap;   /* proxy connections closed unread (all its listeners) */
     char last_error[256];
 } endpoint_t;
 
@@ -199,6 +200,9 @@ const char *endpoint_state(const endpoint_t *ep);
 json_t *endpoint_status(endpoint_t *ep);
 /* Closes its handles; it frees itself once they are closed (ep->gone set first). */
 void endpoint_close_handles(endpoint_t *ep);
+/* Frees one of its proxy listeners (NULL accepted), adding what it refused unread (another
+ * peer, the connection cap) to the endpoint's counters. */
+void endpoint_egress_free(endpoint_t *ep, egress_t *x);
 /* Frees what endpoint_new allocated (after its handles closed). */
 void endpoint_free(endpoint_t *ep);
 

@@ -64,7 +64,7 @@ void slot_release(slot_t *s)
     s->rule = NULL;
     fidelity_clear(&s->fid);
     s->shot = NULL;
-    egress_free(s->egress);
+    endpoint_egress_free(s->ep, s->egress);
     s->egress = NULL;
     memset(&s->net, 0, sizeof s->net);
     s->phase = SLOT_FREE;
@@ -550,7 +550,7 @@ static void on_shot_done_cb(shot_result_t *r, void *ud)
         if (!s->block_reason[0] && s->top_host[0] && egress_refusal(s->egress, s->top_host, why, sizeof why))
             snprintf(s->block_reason, sizeof s->block_reason, "%s", why);
         egress_get_stats(s->egress, &s->net);
-        egress_free(s->egress);
+        endpoint_egress_free(s->ep, s->egress);
         s->egress = NULL;
     }
     if (r->ok && s->block_reason[0]) {
@@ -705,7 +705,7 @@ void slot_start_shot(slot_t *s)
     egress_t *warm_egress = NULL;
     shot_t *warm = warm_take(ep, label, on_refused_cb, s, &warm_egress);
     if (warm) {
-        egress_free(s->egress);
+        endpoint_egress_free(ep, s->egress);
         s->egress = warm_egress;
     }
     egress_opts_t eo = {.resolver = e->resolver, .deny_private = cfg->deny_private,
@@ -713,7 +713,7 @@ void slot_start_shot(slot_t *s)
                         .limits = &e->egress_limits,
                         .label = label, .refused = on_refused_cb, .ud = s};
     if (!warm) {
-        egress_free(s->egress);
+        endpoint_egress_free(ep, s->egress);
         s->egress = egress_new(e->loop, &eo, err, sizeof err);
     }
     if (!s->egress) {

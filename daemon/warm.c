@@ -18,9 +18,9 @@ static void warm_refused_cb(egress_t *x, const char *host, int port, int top, co
     (void)x; (void)host; (void)port; (void)top; (void)why; (void)ud;   /* nothing loads yet */
 }
 
-static void warm_clear(warm_t *w)
+static void warm_clear(endpoint_t *ep, warm_t *w)
 {
-    egress_free(w->egress);
+    endpoint_egress_free(ep, w->egress);
     w->egress = NULL;
     w->shot = NULL;
     w->ready = 0;
@@ -33,7 +33,7 @@ void warm_drop(endpoint_t *ep, const char *reason)
         ep->warm[i].shot = NULL;   /* before the cancel: its callback finds no place */
         if (s)
             shot_cancel(s, reason);
-        warm_clear(&ep->warm[i]);
+        warm_clear(ep, &ep->warm[i]);
     }
 }
 
@@ -47,7 +47,7 @@ static void warm_ready_cb(shot_t *handle, const char *err, void *ud)
     if (!w)
         return;   /* one let go of meanwhile */
     if (err) {
-        warm_clear(w);   /* the context frees itself */
+        warm_clear(ep, w);   /* the context frees itself */
         ep->warm_failures++;
         log_debug("a context could not be made ahead: %s", err);
         return;
@@ -85,7 +85,7 @@ static void warm_make(endpoint_t *ep, warm_t *w)
     w->shot = shot_warm(ep->cdp, ep->e->loop, egress_address(w->egress), cfg->viewport_w,
                         cfg->viewport_h, cfg->scale, warm_ready_cb, ep);
     if (!w->shot) {
-        warm_clear(w);
+        warm_clear(ep, w);
         ep->warm_failures++;
     }
 }

@@ -501,6 +501,8 @@ class ChromiumBehindTheProxy(TestCase):
             self.assertIn("egress job %d: a connection from an address other than" % ev["job_id"], log)
             eps = endpoints(d)
             self.assertEqual(eps["ns"]["failed"], 0, eps)
+            # and counted: daemon.status says how many were refused unread, per endpoint
+            self.assertGreaterEqual(eps["ns"]["proxy_refused"]["other_peer"], 1, eps)
 
 
 if __name__ == "__main__":
