@@ -28,6 +28,10 @@ import unittest
 BUILD = os.environ.get("LINKSNAP_BUILD") or os.path.join(
     os.path.dirname(__file__), "..", "..", "build")
 SRC = os.environ.get("LINKSNAP_SRC") or os.path.join(os.path.dirname(__file__), "..", "..")
+# the build's sanitizer as ctest says it ('', address or thread): a few tests run less
+# volume under TSan, which makes the daemon 5-15 times slower and finds a race in the first
+# rounds anyway (tests/charts/test_charts_threads.c does the same)
+SANITIZE = os.environ.get("LINKSNAP_SANITIZE", "")
 LINKSNAPD = os.path.join(BUILD, "daemon", "linksnapd")
 LINKSNAP = os.path.join(BUILD, "cli", "linksnap")
 
