@@ -26,9 +26,11 @@ step "build (clang, warnings as errors)"
 CC=clang cmake -S . -B build-clang -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLINKSNAP_WERROR=ON >/dev/null
 cmake --build build-clang -j"$jobs"
 
+# only what the tests labelled tsan run (tests/CMakeLists.txt, target tsan_tests): the two
+# builds above compile every file already, and this tree runs nothing else
 step "build (TSan, threaded code)"
 cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug -DLINKSNAP_SANITIZE=thread -DLINKSNAP_WERROR=ON >/dev/null
-cmake --build build-tsan -j"$jobs"
+cmake --build build-tsan -j"$jobs" --target tsan_tests
 
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
@@ -37,8 +39,10 @@ export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
 step "tests (ASan+UBSan): unit and integration"
 ctest --test-dir build-asan --output-on-failure -j"$jobs" --timeout 600 -LE slow  # slow: the full e2e matrix, run by hand
 
+# each harness fuzzes for its own LINKSNAP_FUZZ_SECONDS on one core, so -j runs them side
+# by side without shortening any
 step "fuzzing (clang, libFuzzer): a few seconds per harness"
-ctest --test-dir build-clang --output-on-failure -L fuzz --timeout 300
+ctest --test-dir build-clang --output-on-failure -L fuzz -j"$jobs" --timeout 300
 
 step "tests (TSan): threaded code"
 ctest --test-dir build-tsan --output-on-failure -L tsan -j"$jobs" --timeout 900

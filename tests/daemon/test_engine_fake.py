@@ -102,6 +102,15 @@ FAULTS = [
 CONFIG = "capture = on\njobs = 2\nper_host_jobs = 0\njob_timeout = 5\nheight_cap = 3000\nbrowser.max_message_mb = 1\nbrowser.path = %s\n" % FAKE
 
 
+def browser_ready(d):
+    """The browser started and answering, as the counts of starts below need: polled in
+    daemon.status (a capture of its own cost each case a second); a capture starts it if
+    nothing has yet."""
+    if d.call("daemon.status")["browser"]["state"] == "off":
+        capture_all(d, [url("ok")])
+    wait_until(lambda: d.call("daemon.status")["browser"]["state"] == "ready", 30, "the browser ready")
+
+
 class EngineFake(TestCase):
     @classmethod
     def setUpClass(cls):
@@ -278,7 +287,7 @@ class EngineFake(TestCase):
         wait_until(lambda: self.d.call("daemon.status")["browser"]["warm"] == 1, 10, "one context kept")
 
     def test_oversized_reply_fails_its_capture_not_the_browser(self):
-        capture_all(self.d, [url("ok")])
+        browser_ready(self.d)
         starts = len(self.fake.starts())
         huge, ok = capture_all(self.d, [url("huge"), url("ok")])
         self.assertEqual(huge["state"], "failed", huge)
@@ -292,7 +301,7 @@ class EngineFake(TestCase):
     def test_oversized_mhtml_costs_only_itself(self):
         """The MHTML reply over the connection's 1 MiB cap: the capture keeps its picture and
         its text, ends partial naming the MHTML, and the browser and the next capture go on."""
-        capture_all(self.d, [url("ok")])
+        browser_ready(self.d)
         starts = len(self.fake.starts())
         big, ok = capture_all(self.d, [url("bigmhtml"), url("ok")])
         self.assertEqual(big["state"], "partial", big)
@@ -324,7 +333,7 @@ class EngineFake(TestCase):
         self.assertIn("renderer crashed", self.d.read_log())
 
     def test_browser_exit_mid_batch_every_job_done(self):
-        capture_all(self.d, [url("ok")])   # the browser runs
+        browser_ready(self.d)
         starts = len(self.fake.starts())
         retried = self.d.call("daemon.status")["browser"]["retried"]
         evs = capture_all(self.d, [url("ok"), url("exit"), url("slowshot"), url("ok")])
@@ -336,7 +345,7 @@ class EngineFake(TestCase):
         self.assertEqual(len(self.fake.starts()), starts + 1, "the browser was not started again once")
 
     def test_browser_hanging_up_is_restarted(self):
-        capture_all(self.d, [url("ok")])
+        browser_ready(self.d)
         starts = len(self.fake.starts())
         retried = self.d.call("daemon.status")["browser"]["retried"]
         ev, = capture_all(self.d, [url("hangup")])
@@ -354,7 +363,7 @@ class EngineFake(TestCase):
         the reason, not at the deadline (the capture would then say "timed out (step:
         measure)"); an unreadable message without an id is logged and dropped; the browser
         stays up and the next capture is fine."""
-        capture_all(self.d, [url("ok")])
+        browser_ready(self.d)
         starts = len(self.fake.starts())
         bad, ok = capture_all(self.d, [url("garbled"), url("ok")])
         self.assertEqual(bad["state"], "failed", bad)
@@ -374,7 +383,7 @@ class EngineFake(TestCase):
         self.assertIn("measure failed: Internal error (scripted)", ev["snapshot"]["error"])
 
     def test_timeout_names_the_step_and_keeps_a_healthy_browser(self):
-        capture_all(self.d, [url("ok")])
+        browser_ready(self.d)
         starts = len(self.fake.starts())
         ev, = capture_all(self.d, [url("navhang")])
         self.assertEqual(ev["state"], "failed", ev)
@@ -461,7 +470,7 @@ class EngineFake(TestCase):
         self.assertNotIn("not valid UTF-8", self.d.read_log())
 
     def test_kill9_of_the_browser_group_mid_batch_every_job_ok(self):
-        capture_all(self.d, [url("ok")])   # the browser runs
+        browser_ready(self.d)
         starts = len(self.fake.starts())
         retried = self.d.call("daemon.status")["browser"]["retried"]
         with self.d.client(timeout=60) as c:

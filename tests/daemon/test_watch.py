@@ -197,8 +197,9 @@ class WatchTest(TestCase):
         from test_engine_fake import FakeBrowser
         fake = FakeBrowser({"pages": [{"match": ".test/", "noise": True, "height": 300, "width": 400,
                                        "text": "words"}]})
+        # viewport: the page's own size (a 1280 x 800 noise shot cost seconds each under ASan)
         config = ("capture = on\njobs = 1\njob_timeout = 20\nwatch_min_interval_s = 2\n"
-                  "browser.path = %s\n" % FAKE)
+                  "viewport = 400x300\nbrowser.path = %s\n" % FAKE)
         with Daemon(config=config, env=fake.env, capture=True) as d, d.client() as c:
             a = c.call("link.add", {"url": "http://kept.test/a", "capture": False})["link"]["id"]
             for params, words in [

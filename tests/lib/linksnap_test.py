@@ -28,6 +28,10 @@ import unittest
 BUILD = os.environ.get("LINKSNAP_BUILD") or os.path.join(
     os.path.dirname(__file__), "..", "..", "build")
 SRC = os.environ.get("LINKSNAP_SRC") or os.path.join(os.path.dirname(__file__), "..", "..")
+# the build's sanitizer as ctest says it ('', address or thread): a few tests run less
+# volume under TSan, which makes the daemon 5-15 times slower and finds a race in the first
+# rounds anyway (tests/charts/test_charts_threads.c does the same)
+SANITIZE = os.environ.get("LINKSNAP_SANITIZE", "")
 LINKSNAPD = os.path.join(BUILD, "daemon", "linksnapd")
 LINKSNAP = os.path.join(BUILD, "cli", "linksnap")
 
@@ -401,11 +405,26 @@ def main():
     suite = loader.loadTestsFromModule(sys.modules["__main__"])
     if len(sys.argv) > 1:
         suite = unittest.TestSuite(t for t in _flatten(suite) if any(a in t.id() for a in sys.argv[1:]))
-    result = unittest.TextTestRunner(verbosity=2, stream=sys.stdout).run(suite)
+    result = unittest.TextTestRunner(verbosity=2, stream=sys.stdout, resultclass=_TimedResult).run(suite)
     failed = len(result.failures) + len(result.errors)
     passed = result.testsRun - failed - len(result.skipped)
     print("%d passed, %d failed" % (passed, failed))
     sys.exit(1 if failed or result.testsRun == 0 or result.skipped else 0)
+
+
+class _TimedResult(unittest.TextTestResult):
+    """verbosity 2's lines with each test's seconds: "test_x (T.test_x) ... ok (1.2 s)", so a
+    slow case shows in ctest's output (the suite's time, docs/benchmarks.md)."""
+
+    def startTest(self, test):
+        self._t0 = time.monotonic()
+        super().startTest(test)
+
+    def stopTest(self, test):
+        if self.showAll:
+            self.stream.write("    (%.1f s)\n" % (time.monotonic() - self._t0))
+            self.stream.flush()
+        super().stopTest(test)
 
 
 def _flatten(suite):
