@@ -433,13 +433,17 @@ int store_commit(store_t *s)
         if (rc)
             return rc;
     }
-    return store_exec(s, "COMMIT");
+    int rc = store_exec(s, "COMMIT");
+    if (rc)
+        store_fts_terms_forget(s);   /* text_terms' new rows may not stay */
+    return rc;
 }
 
 int store_rollback(store_t *s)
 {
     store_tag_cache_clear(s);
     store_text_pending_clear(s);
+    store_fts_terms_forget(s);
     return store_exec(s, "ROLLBACK");
 }
 
@@ -458,6 +462,7 @@ int store_release(store_t *s, const char *name) { return savepoint_op(s, "RELEAS
 int store_rollback_to(store_t *s, const char *name)
 {
     store_tag_cache_clear(s);   /* tags created since the savepoint are gone again */
+    store_fts_terms_forget(s);  /* and terms noted in text_terms */
     return savepoint_op(s, "ROLLBACK TO", name);
 }
 

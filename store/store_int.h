@@ -130,6 +130,11 @@ int store_fts_terms_collect(store_t *s);
 int store_fts_terms_flush(store_t *s);
 int store_fts_terms_rebuild(store_t *s);
 void store_fts_terms_free(store_t *s);
+/* Flush skips the terms it knows to be in text_terms already (up to 65,536 of them,
+ * forgotten when another connection commits); forget drops them: call it whenever
+ * text_terms may have lost rows on this connection (rollback, rollback to a savepoint,
+ * a failed commit, a reindex). */
+void store_fts_terms_forget(store_t *s);
 /* The links whose page text store_text_put saved in this transaction go into the
  * full-text index together, just before the commit (store_commit): FTS5 then writes one
  * segment for the batch, and each distinct term goes to text_terms once. index_pending

@@ -340,6 +340,7 @@ int store_text_get(store_t *s, int64_t snapshot_id, store_text_t **out)
 
 int store_text_reindex_begin(store_t *s, int64_t *total)
 {
+    store_fts_terms_forget(s);
     int rc = store_exec(s, "INSERT INTO text_fts(text_fts) VALUES ('delete-all');"
                            "DELETE FROM text_indexed; DELETE FROM text_terms;");
     if (rc)

@@ -3,7 +3,8 @@
  * prefix, query syntax inert, addresses still found by substring, tag filters), the
  * newest good capture being the one indexed (a later 404 keeps the words), deletion,
  * re-capture and rebuild keeping the index in step (FTS5 integrity-check), a transaction's
- * pages indexed together at its commit, the sorts and
+ * pages indexed together at its commit (the vocabulary's known terms forgotten when
+ * text_terms loses rows), the sorts and
  * their cursors, and the snippet's segments. */
 #include <sqlite3.h>
 #include <stdlib.h>
@@ -548,6 +549,58 @@ TEST(batch_indexed_together_at_commit)
     return 0;
 }
 
+/* text_terms' rows skipped as known are there: the connection forgets what it knew when
+ * a rollback (whole or to a savepoint) takes rows back, and when another connection has
+ * committed (here it empties text_terms). A last word finds through text_terms'
+ * completions, so a missing term is a page not found. */
+TEST(known_terms_forgotten_when_text_terms_loses_them)
+{
+    char path[512];
+    const char *p = tmp_path("known.db");
+    ASSERT_NOT_NULL(p);
+    snprintf(path, sizeof path, "%s", p);
+    store_t *s = NULL;
+    char err[512];
+    ASSERT_EQ(store_open(path, STORE_OPEN_MIGRATE, &s, err, sizeof err), STORE_OK);
+    int64_t a = add(s, "https://k.test/a", NULL, NULL), b = add(s, "https://k.test/b", NULL, NULL);
+    int64_t c = add(s, "https://k.test/c", NULL, NULL), d = add(s, "https://k.test/d", NULL, NULL);
+    ASSERT(a > 0 && b > 0 && c > 0 && d > 0);
+    int64_t total, next, done = 0;
+    /* a rollback: the reindex noted novelterm, then it went again */
+    ASSERT_EQ(store_begin(s), STORE_OK);
+    ASSERT_EQ(capture(s, a, "ok", 200, 0, NULL, "novelterm", 3000), 0);
+    ASSERT_EQ(store_text_reindex_begin(s, &total), STORE_OK);
+    ASSERT_EQ(store_text_reindex_step(s, 0, 10, &next, &done), STORE_OK);
+    ASSERT_EQ(store_rollback(s), STORE_OK);
+    ASSERT_EQ(sql_int(path, "SELECT count(*) FROM text_terms WHERE term = 'novelterm'"), 0);
+    ASSERT_EQ(capture(s, b, "ok", 200, 0, NULL, "novelterm", 3001), 0);
+    ASSERT_STR_EQ(find(s, "novelt"), "2");
+    /* a rollback to a savepoint, the same */
+    ASSERT_EQ(store_begin(s), STORE_OK);
+    ASSERT_EQ(capture(s, a, "ok", 200, 0, NULL, "otherterm", 3002), 0);
+    ASSERT_EQ(store_savepoint(s, "call"), STORE_OK);
+    ASSERT_EQ(store_text_reindex_begin(s, &total), STORE_OK);
+    ASSERT_EQ(store_text_reindex_step(s, 0, 10, &next, &done), STORE_OK);
+    ASSERT_EQ(store_rollback_to(s, "call"), STORE_OK);
+    ASSERT_EQ(store_release(s, "call"), STORE_OK);
+    ASSERT_EQ(store_link_delete(s, a), STORE_OK);
+    ASSERT_EQ(store_commit(s), STORE_OK);
+    ASSERT_EQ(sql_int(path, "SELECT count(*) FROM text_terms WHERE term = 'otherterm'"), 0);
+    ASSERT_EQ(capture(s, c, "ok", 200, 0, NULL, "otherterm", 3003), 0);
+    ASSERT_STR_EQ(find(s, "othert"), "3");
+    /* another connection empties text_terms */
+    ASSERT_EQ(sql_int(path, "SELECT count(*) FROM text_terms WHERE term = 'novelterm'"), 1);
+    sqlite3 *db = NULL;
+    ASSERT_EQ(sqlite3_open(path, &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, "DELETE FROM text_terms", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    ASSERT_EQ(capture(s, d, "ok", 200, 0, NULL, "novelterm otherterm", 3004), 0);
+    ASSERT_STR_EQ(find(s, "novelt"), "4,2");
+    ASSERT_STR_EQ(find(s, "othert"), "4,3");
+    store_close(s);
+    return 0;
+}
+
 /* Every id of a search, page by page (limit a page), as "a,b,..." into out. */
 static int page(store_t *s, store_filter_t *f, store_sort_t sort, int limit, char *out, size_t cap)
 {
@@ -872,6 +925,7 @@ TEST_LIST = {
     TEST_ENTRY(delete_and_recapture_keep_index_in_step),
     TEST_ENTRY(reindex_rebuilds_the_same_index),
     TEST_ENTRY(batch_indexed_together_at_commit),
+    TEST_ENTRY(known_terms_forgotten_when_text_terms_loses_them),
     TEST_ENTRY(sorts_page_stably),
     TEST_ENTRY(many_text_hits_are_not_ranked),
     TEST_ENTRY(snippet_segments),
