@@ -249,15 +249,28 @@ typedef struct {
     uint32_t off, len;          /* the term in the arena */
 } term_slot_t;
 
-struct store_terms {
-    int on;
+typedef struct {
     term_slot_t *slot;
     size_t nslot, used;         /* nslot: a power of two */
     char *arena;
     size_t narena, caparena;
+} term_set_t;
+
+/* At most this many terms are remembered as being in text_terms (about 3 MB); the
+ * frequent ones come first, and they are what a page repeats. */
+#define KNOWN_TERMS_MAX 65536
+
+struct store_terms {
+    int on;
+    term_set_t batch;           /* the terms noted since collect */
+    /* terms that this connection found in text_terms, or put there, in what has been
+     * committed (flush skips them): forgotten when text_terms loses rows (a rollback, a
+     * reindex) or another connection has committed (PRAGMA data_version moved) */
+    term_set_t known;
+    int64_t known_version;
 };
 
-static int terms_grow(store_terms_t *t)
+static int set_grow(term_set_t *t)
 {
     size_t n = t->nslot ? t->nslot * 2 : 1024;
     term_slot_t *v = calloc(n, sizeof *v);
@@ -277,16 +290,30 @@ static int terms_grow(store_terms_t *t)
     return STORE_OK;
 }
 
-static int terms_add(store_terms_t *t, const char *tok, int n)
+/* The slot where tok is, or the empty one where it would go (the set has one free). */
+static term_slot_t *set_slot(const term_set_t *t, uint64_t h, const char *tok, int n)
 {
-    if ((t->used + 1) * 2 > t->nslot && terms_grow(t))
-        return STORE_ENOMEM;
-    uint64_t h = util_fnv1a64(tok, (size_t)n) | 1;
     size_t j = (size_t)h & (t->nslot - 1);
     for (; t->slot[j].h; j = (j + 1) & (t->nslot - 1))
         if (t->slot[j].h == h && t->slot[j].len == (uint32_t)n &&
             !memcmp(t->arena + t->slot[j].off, tok, (size_t)n))
-            return STORE_OK;
+            break;
+    return &t->slot[j];
+}
+
+static int set_has(const term_set_t *t, const char *tok, int n)
+{
+    return t->used && set_slot(t, util_fnv1a64(tok, (size_t)n) | 1, tok, n)->h != 0;
+}
+
+static int set_add(term_set_t *t, const char *tok, int n)
+{
+    if ((t->used + 1) * 2 > t->nslot && set_grow(t))
+        return STORE_ENOMEM;
+    uint64_t h = util_fnv1a64(tok, (size_t)n) | 1;
+    term_slot_t *slot = set_slot(t, h, tok, n);
+    if (slot->h)
+        return STORE_OK;
     if (t->narena + (size_t)n > t->caparena) {
         size_t c = t->caparena ? t->caparena * 2 : 16384;
         while (c < t->narena + (size_t)n)
@@ -298,19 +325,42 @@ static int terms_add(store_terms_t *t, const char *tok, int n)
         t->caparena = c;
     }
     memcpy(t->arena + t->narena, tok, (size_t)n);
-    t->slot[j] = (term_slot_t){h, (uint32_t)t->narena, (uint32_t)n};
+    *slot = (term_slot_t){h, (uint32_t)t->narena, (uint32_t)n};
     t->narena += (size_t)n;
     t->used++;
     return STORE_OK;
 }
 
-static void terms_clear(store_terms_t *t)
+static void set_clear(term_set_t *t)
 {
     if (t->used)
         memset(t->slot, 0, t->nslot * sizeof *t->slot);
     t->used = 0;
     t->narena = 0;
+}
+
+static void set_free(term_set_t *t)
+{
+    free(t->slot);
+    free(t->arena);
+    memset(t, 0, sizeof *t);
+}
+
+static int terms_add(store_terms_t *t, const char *tok, int n)
+{
+    return set_add(&t->batch, tok, n);
+}
+
+static void terms_clear(store_terms_t *t)
+{
+    set_clear(&t->batch);
     t->on = 0;
+}
+
+void store_fts_terms_forget(store_t *s)
+{
+    if (s->terms)
+        set_clear(&s->terms->known);
 }
 
 int store_fts_terms_collect(store_t *s)
@@ -324,28 +374,58 @@ int store_fts_terms_collect(store_t *s)
     return STORE_OK;
 }
 
+/* Forgets the known terms when another connection has committed since the last look:
+ * it may have emptied text_terms (a reindex). */
+static int terms_check_version(store_t *s, store_terms_t *t)
+{
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v2(s->db, "PRAGMA data_version", -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return rc;
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        int64_t v = sqlite3_column_int64(st, 0);
+        if (v != t->known_version)
+            set_clear(&t->known);
+        t->known_version = v;
+        rc = SQLITE_OK;
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
 int store_fts_terms_flush(store_t *s)
 {
     store_terms_t *t = s->terms;
     if (!t)
         return STORE_OK;
     t->on = 0;
-    if (!t->used)
+    if (!t->batch.used)
         return STORE_OK;
-    sqlite3_stmt *st;
-    int rc = sqlite3_prepare_v3(s->db, "INSERT OR IGNORE INTO text_terms(term) VALUES (?1)", -1,
+    sqlite3_stmt *st = NULL;
+    int rc = terms_check_version(s, t);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_prepare_v3(s->db, "INSERT OR IGNORE INTO text_terms(term) VALUES (?1)", -1,
                                 SQLITE_PREPARE_PERSISTENT, &st, NULL);
     if (rc != SQLITE_OK) {
         terms_clear(t);
         return store_fail_sqlite(s, rc, "note the index's terms");
     }
-    for (size_t i = 0; i < t->nslot && rc == SQLITE_OK; i++) {
-        if (!t->slot[i].h)
+    const term_set_t *b = &t->batch;
+    for (size_t i = 0; i < b->nslot && rc == SQLITE_OK; i++) {
+        if (!b->slot[i].h)
             continue;
-        sqlite3_bind_text(st, 1, t->arena + t->slot[i].off, (int)t->slot[i].len, SQLITE_STATIC);
+        const char *tok = b->arena + b->slot[i].off;
+        int n = (int)b->slot[i].len;
+        if (set_has(&t->known, tok, n))
+            continue;
+        sqlite3_bind_text(st, 1, tok, n, SQLITE_STATIC);
         rc = sqlite3_step(st);
         rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
         sqlite3_reset(st);
+        if (rc == SQLITE_OK && t->known.used < KNOWN_TERMS_MAX &&
+            set_add(&t->known, tok, n) != STORE_OK)
+            set_clear(&t->known);   /* out of memory: the next flush writes them all */
     }
     sqlite3_finalize(st);
     terms_clear(t);
@@ -356,8 +436,8 @@ void store_fts_terms_free(store_t *s)
 {
     if (!s->terms)
         return;
-    free(s->terms->slot);
-    free(s->terms->arena);
+    set_free(&s->terms->batch);
+    set_free(&s->terms->known);
     free(s->terms);
     s->terms = NULL;
 }
@@ -371,6 +451,7 @@ static int collect_cb(void *ud, int flags, const char *tok, int n, int start, in
 int store_fts_terms_rebuild(store_t *s)
 {
     sqlite3_stmt *st;
+    store_fts_terms_forget(s);
     int rc = store_exec(s, "DELETE FROM text_terms");
     if (rc)
         return rc;
@@ -386,10 +467,12 @@ int store_fts_terms_rebuild(store_t *s)
             r2 = store_fail(s, STORE_ENOMEM, "out of memory");
         if (r2 || (r2 = store_fts_terms_flush(s))) {
             sqlite3_finalize(st);
+            store_fts_terms_forget(s);
             return r2;
         }
     }
     sqlite3_finalize(st);
+    store_fts_terms_forget(s);   /* the migration that runs this may yet roll back */
     return rc == SQLITE_DONE ? STORE_OK : store_fail_sqlite(s, rc, "read the indexed texts");
 }
 

@@ -147,6 +147,22 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_LINK_FILL_TITLE] = "UPDATE links SET title = ?2 WHERE id = ?1 AND (title IS NULL OR title = '')",
     [ST_COUNTERS] = "SELECT name, value FROM counters",
     [ST_TAG_COUNT] = "SELECT count(*) FROM tags WHERE count > 0",
+    /* page texts and the full-text index (text.c); text_fts's writes are one-row VALUES,
+     * statements without a statement journal, so FTS5 does not write its pending terms
+     * out at each one's end */
+    [ST_SNAPSHOT_LINK] = "SELECT link_id FROM snapshots WHERE id = ?1",
+    [ST_TEXT_PUT] = "INSERT OR REPLACE INTO page_texts(snapshot_id, link_id, cut, title, byline, "
+                    "lang, excerpt, text, blocks) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    [ST_TEXT_INDEXED_OF] = "SELECT snapshot_id FROM text_indexed WHERE link_id = ?1",
+    [ST_TEXT_BEST_OF_LINK] = "SELECT p.snapshot_id FROM page_texts p JOIN snapshots n ON "
+                             "n.id = p.snapshot_id WHERE p.link_id = ?1 AND "
+                             "linksnap_good(n.state, n.http_status, n.blank, n.partial_kind) "
+                             "ORDER BY p.snapshot_id DESC LIMIT 1",
+    [ST_TEXT_OF] = "SELECT link_id, text FROM page_texts WHERE snapshot_id = ?1",
+    [ST_TEXT_INDEXED_INSERT] = "INSERT INTO text_indexed(link_id, snapshot_id) VALUES (?1, ?2)",
+    [ST_TEXT_INDEXED_DELETE] = "DELETE FROM text_indexed WHERE link_id = ?1",
+    [ST_FTS_INSERT] = "INSERT INTO text_fts(rowid, text) VALUES (?1, ?2)",
+    [ST_FTS_DELETE] = "INSERT INTO text_fts(text_fts, rowid, text) VALUES ('delete', ?1, ?2)",
 };
 
 int store_step_by_id(store_t *s, stmt_id_t which, int64_t id, const char *what, sqlite3_stmt **row)
@@ -345,6 +361,7 @@ void store_close(store_t *s)
     sqlite3_close_v2(s->db);
     free(s->tag_cache);
     store_fts_terms_free(s);
+    free(s->text_links);
     free(s->merged);
     free(s);
 }
@@ -398,6 +415,7 @@ void store_tag_cache_put(store_t *s, const char *key, int64_t id)
 int store_begin(store_t *s)
 {
     store_tag_cache_clear(s);
+    store_text_pending_clear(s);
     s->changes_at_begin = sqlite3_total_changes64(s->db);
     return store_exec(s, "BEGIN IMMEDIATE");
 }
@@ -405,6 +423,9 @@ int store_begin(store_t *s)
 int store_commit(store_t *s)
 {
     store_tag_cache_clear(s);
+    int irc = store_text_index_pending(s);   /* before the commit: in its transaction */
+    if (irc)
+        return irc;
     /* one data_version step per transaction that changed anything (store_status reports it;
      * nothing caches on it) */
     if (sqlite3_get_autocommit(s->db) == 0 && sqlite3_total_changes64(s->db) != s->changes_at_begin) {
@@ -412,12 +433,17 @@ int store_commit(store_t *s)
         if (rc)
             return rc;
     }
-    return store_exec(s, "COMMIT");
+    int rc = store_exec(s, "COMMIT");
+    if (rc)
+        store_fts_terms_forget(s);   /* text_terms' new rows may not stay */
+    return rc;
 }
 
 int store_rollback(store_t *s)
 {
     store_tag_cache_clear(s);
+    store_text_pending_clear(s);
+    store_fts_terms_forget(s);
     return store_exec(s, "ROLLBACK");
 }
 
@@ -436,6 +462,7 @@ int store_release(store_t *s, const char *name) { return savepoint_op(s, "RELEAS
 int store_rollback_to(store_t *s, const char *name)
 {
     store_tag_cache_clear(s);   /* tags created since the savepoint are gone again */
+    store_fts_terms_forget(s);  /* and terms noted in text_terms */
     return savepoint_op(s, "ROLLBACK TO", name);
 }
 

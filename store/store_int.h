@@ -15,7 +15,9 @@ typedef enum {
     ST_SNAPSHOT_INSERT, ST_SNAPSHOT_BY_ID, ST_JOB_INSERT, ST_SNAPSHOTS_OF_LINK,
     ST_JOB_BY_ID, ST_JOB_ACTIVE_OF_LINK, ST_JOB_CLAIM_PICK, ST_JOB_SET_RUNNING,
     ST_SNAPSHOT_SET_STATE, ST_SNAPSHOT_FINISH, ST_JOB_SET_STATE, ST_LINK_FILL_TITLE,
-    ST_COUNTERS, ST_TAG_COUNT,
+    ST_COUNTERS, ST_TAG_COUNT, ST_SNAPSHOT_LINK, ST_TEXT_PUT, ST_TEXT_INDEXED_OF,
+    ST_TEXT_BEST_OF_LINK, ST_TEXT_OF, ST_TEXT_INDEXED_INSERT, ST_TEXT_INDEXED_DELETE,
+    ST_FTS_INSERT, ST_FTS_DELETE,
     ST__COUNT
 } stmt_id_t;
 
@@ -53,6 +55,8 @@ struct store {
     store_tag_merged_t *merged;     /* what the migration at open merged (store_open_merged) */
     size_t nmerged;
     store_terms_t *terms;           /* the terms of the text being indexed (fts.c) */
+    int64_t *text_links;            /* links whose page text this transaction put: indexed */
+    size_t ntext_links, captext_links;   /* at store_commit (text.c) */
     int per_host_jobs;              /* the claim's running jobs per host; 0 = no limit (jobs.c) */
 };
 
@@ -126,6 +130,17 @@ int store_fts_terms_collect(store_t *s);
 int store_fts_terms_flush(store_t *s);
 int store_fts_terms_rebuild(store_t *s);
 void store_fts_terms_free(store_t *s);
+/* Flush skips the terms it knows to be in text_terms already (up to 65,536 of them,
+ * forgotten when another connection commits); forget drops them: call it whenever
+ * text_terms may have lost rows on this connection (rollback, rollback to a savepoint,
+ * a failed commit, a reindex). */
+void store_fts_terms_forget(store_t *s);
+/* The links whose page text store_text_put saved in this transaction go into the
+ * full-text index together, just before the commit (store_commit): FTS5 then writes one
+ * segment for the batch, and each distinct term goes to text_terms once. index_pending
+ * indexes them (and forgets them); pending_clear forgets them (a rollback). */
+int store_text_index_pending(store_t *s);
+void store_text_pending_clear(store_t *s);
 /* A snippet of text around q's first hits: about max_tokens tokens, from a few before the
  * first hit, cut into segments (*out owned, *n of them; none when no token matches). */
 int store_fts_snippet(const char *text, const char *q, int max_tokens, store_snip_t **out,

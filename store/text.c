@@ -125,40 +125,117 @@ static int query_id(store_t *s, const char *sql, int64_t a, int64_t *out, const 
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? STORE_OK : store_fail_sqlite(s, rc, what);
 }
 
-/* Puts the link's newest good text in the index (and its older one out). */
+/* query_id with one of the connection's kept statements. */
+static int stmt_id(store_t *s, stmt_id_t which, int64_t a, int64_t *out, const char *what)
+{
+    *out = 0;
+    sqlite3_stmt *st = store_stmt(s, which);
+    if (!st)
+        return STORE_EINTERNAL;
+    sqlite3_bind_int64(st, 1, a);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *out = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? STORE_OK : store_fail_sqlite(s, rc, what);
+}
+
+/* Puts one snapshot's text into text_fts (ST_FTS_INSERT) or takes it out (ST_FTS_DELETE,
+ * which needs the very text that went in), under its link's id. A one-row VALUES with
+ * the text bound, not an INSERT ... SELECT: that one has a statement journal, and FTS5
+ * writes its pending terms to a new segment at the end of every such statement. */
+static int fts_write(store_t *s, stmt_id_t which, int64_t snapshot)
+{
+    sqlite3_stmt *get = store_stmt(s, ST_TEXT_OF);
+    if (!get)
+        return STORE_EINTERNAL;
+    sqlite3_bind_int64(get, 1, snapshot);
+    int rc = sqlite3_step(get);
+    if (rc != SQLITE_ROW) {
+        sqlite3_reset(get);
+        return rc == SQLITE_DONE ? STORE_OK : store_fail_sqlite(s, rc, "read a page text");
+    }
+    sqlite3_stmt *put = store_stmt(s, which);
+    if (!put) {
+        sqlite3_reset(get);
+        return STORE_EINTERNAL;
+    }
+    sqlite3_bind_int64(put, 1, sqlite3_column_int64(get, 0));
+    /* the text stays where the row has it until get's reset, after put's step */
+    sqlite3_bind_text(put, 2, (const char *)sqlite3_column_text(get, 1),
+                      sqlite3_column_bytes(get, 1), SQLITE_STATIC);
+    rc = store_step_done(s, put, which == ST_FTS_DELETE ? "unindex text" : "index text");
+    sqlite3_clear_bindings(put);
+    sqlite3_reset(get);
+    return rc;
+}
+
+/* Puts the link's newest good text in the index (and its older one out). The caller
+ * collects the terms around it (store_fts_terms_collect / _flush). */
 static int index_link(store_t *s, int64_t link)
 {
     int64_t cur, best;
-    int rc = query_id(s, "SELECT snapshot_id FROM text_indexed WHERE link_id = ?1", link, &cur,
-                      "find indexed text");
-    if (rc || (rc = query_id(s, "SELECT p.snapshot_id FROM page_texts p JOIN snapshots n ON "
-                                "n.id = p.snapshot_id WHERE p.link_id = ?1 AND "
-                                "linksnap_good(n.state, n.http_status, n.blank, n.partial_kind) "
-                                "ORDER BY p.snapshot_id DESC LIMIT 1", link, &best,
-                             "find the newest good text")))
+    int rc = stmt_id(s, ST_TEXT_INDEXED_OF, link, &cur, "find indexed text");
+    if (rc || (rc = stmt_id(s, ST_TEXT_BEST_OF_LINK, link, &best, "find the newest good text")))
         return rc;
     if (cur == best)
         return STORE_OK;
-    if (cur) {
-        if ((rc = store_exec_i2(s, "INSERT INTO text_fts(text_fts, rowid, text) SELECT 'delete', "
-                                   "link_id, text FROM page_texts WHERE snapshot_id = ?1 AND ?2",
-                                cur, 1, NULL, "unindex text")) ||
-            (rc = store_exec_i2(s, "DELETE FROM text_indexed WHERE link_id = ?1 AND ?2", link, 1,
-                                NULL, "unindex text")))
-            return rc;
+    if (cur && ((rc = fts_write(s, ST_FTS_DELETE, cur)) ||
+                (rc = stmt_id(s, ST_TEXT_INDEXED_DELETE, link, &cur, "unindex text"))))
+        return rc;
+    if (!best)
+        return STORE_OK;
+    sqlite3_stmt *st = store_stmt(s, ST_TEXT_INDEXED_INSERT);
+    if (!st)
+        return STORE_EINTERNAL;
+    sqlite3_bind_int64(st, 1, link);
+    sqlite3_bind_int64(st, 2, best);
+    if ((rc = store_step_done(s, st, "index text")))
+        return rc;
+    /* the tokenizer notes the text's terms for text_terms on the way (fts.c) */
+    return fts_write(s, ST_FTS_INSERT, best);
+}
+
+/* index_link for n links, their terms collected together and written once. */
+static int index_links(store_t *s, const int64_t *links, size_t n)
+{
+    int rc = store_fts_terms_collect(s);
+    for (size_t i = 0; i < n && !rc; i++)
+        rc = i && links[i] == links[i - 1] ? STORE_OK : index_link(s, links[i]);
+    int r2 = store_fts_terms_flush(s);
+    return rc ? rc : r2;
+}
+
+void store_text_pending_clear(store_t *s)
+{
+    s->ntext_links = 0;
+}
+
+int store_text_index_pending(store_t *s)
+{
+    if (!s->ntext_links)
+        return STORE_OK;
+    int rc = index_links(s, s->text_links, s->ntext_links);
+    s->ntext_links = 0;
+    return rc;
+}
+
+/* Indexes the link at the commit when a transaction is open (store_commit), else now. */
+static int index_later(store_t *s, int64_t link)
+{
+    if (sqlite3_get_autocommit(s->db))
+        return index_links(s, &link, 1);
+    if (s->ntext_links && s->text_links[s->ntext_links - 1] == link)
+        return STORE_OK;
+    if (s->ntext_links == s->captext_links) {
+        size_t nc = s->captext_links ? s->captext_links * 2 : 64;
+        int64_t *v = realloc(s->text_links, nc * sizeof *v);
+        if (!v)
+            return store_fail(s, STORE_ENOMEM, "out of memory");
+        s->text_links = v;
+        s->captext_links = nc;
     }
-    if (best) {
-        if ((rc = store_exec_i2(s, "INSERT INTO text_indexed(link_id, snapshot_id) VALUES (?1, ?2)",
-                                link, best, NULL, "index text")) ||
-            (rc = store_fts_terms_collect(s)))
-            return rc;
-        /* the tokenizer notes the text's terms for text_terms on the way (fts.c) */
-        rc = store_exec_i2(s, "INSERT INTO text_fts(rowid, text) SELECT link_id, text FROM "
-                           "page_texts WHERE snapshot_id = ?1 AND ?2", best, 1, NULL, "index text");
-        int r2 = store_fts_terms_flush(s);
-        if (rc || (rc = r2))
-            return rc;
-    }
+    s->text_links[s->ntext_links++] = link;
     return STORE_OK;
 }
 
@@ -167,8 +244,7 @@ int store_text_put(store_t *s, int64_t snapshot_id, const store_page_text_t *t)
     if (!t || !t->text)
         return store_fail(s, STORE_EINVAL, "a page text needs its text");
     int64_t link;
-    int rc = query_id(s, "SELECT link_id FROM snapshots WHERE id = ?1", snapshot_id, &link,
-                      "find snapshot");
+    int rc = stmt_id(s, ST_SNAPSHOT_LINK, snapshot_id, &link, "find snapshot");
     if (rc)
         return rc;
     if (!link)
@@ -184,11 +260,8 @@ int store_text_put(store_t *s, int64_t snapshot_id, const store_page_text_t *t)
             goto out;
         }
     }
-    rc = sqlite3_prepare_v3(s->db, "INSERT OR REPLACE INTO page_texts(snapshot_id, link_id, cut, "
-                            "title, byline, lang, excerpt, text, blocks) VALUES (?1, ?2, ?3, ?4, "
-                            "?5, ?6, ?7, ?8, ?9)", -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
-    if (rc != SQLITE_OK) {
-        rc = store_fail_sqlite(s, rc, "save page text");
+    if (!(st = store_stmt(s, ST_TEXT_PUT))) {
+        rc = STORE_EINTERNAL;
         goto out;
     }
     sqlite3_bind_int64(st, 1, snapshot_id);
@@ -197,12 +270,11 @@ int store_text_put(store_t *s, int64_t snapshot_id, const store_page_text_t *t)
     for (int i = 0; i < 6; i++)
         if (v[i])
             sqlite3_bind_text(st, 4 + i, v[i], -1, SQLITE_STATIC);
-    rc = sqlite3_step(st);
-    rc = rc == SQLITE_DONE ? STORE_OK : store_fail_sqlite(s, rc, "save page text");
+    rc = store_step_done(s, st, "save page text");
+    sqlite3_clear_bindings(st);   /* nothing keeps pointing at the texts freed below */
     if (!rc)
-        rc = index_link(s, link);
+        rc = index_later(s, link);
 out:
-    sqlite3_finalize(st);
     for (int i = 0; i < 6; i++)
         free(owned[i]);
     return rc;
@@ -268,6 +340,7 @@ int store_text_get(store_t *s, int64_t snapshot_id, store_text_t **out)
 
 int store_text_reindex_begin(store_t *s, int64_t *total)
 {
+    store_fts_terms_forget(s);
     int rc = store_exec(s, "INSERT INTO text_fts(text_fts) VALUES ('delete-all');"
                            "DELETE FROM text_indexed; DELETE FROM text_terms;");
     if (rc)
@@ -300,9 +373,7 @@ int store_text_reindex_step(store_t *s, int64_t after, int max, int64_t *next, i
         free(ids);
         return store_fail_sqlite(s, rc, "reindex");
     }
-    rc = STORE_OK;
-    for (int i = 0; i < n && !rc; i++)
-        rc = index_link(s, ids[i]);
+    rc = index_links(s, ids, (size_t)n);
     if (!rc) {
         *done += n;
         *next = n == (max > 0 ? max : 1) ? ids[n - 1] : 0;

@@ -2,7 +2,9 @@
  * tokenizer's folding and CJK substrings, the matcher's rules (every word, last word a
  * prefix, query syntax inert, addresses still found by substring, tag filters), the
  * newest good capture being the one indexed (a later 404 keeps the words), deletion,
- * re-capture and rebuild keeping the index in step (FTS5 integrity-check), the sorts and
+ * re-capture and rebuild keeping the index in step (FTS5 integrity-check), a transaction's
+ * pages indexed together at its commit (the vocabulary's known terms forgotten when
+ * text_terms loses rows), the sorts and
  * their cursors, and the snippet's segments. */
 #include <sqlite3.h>
 #include <stdlib.h>
@@ -448,6 +450,157 @@ TEST(reindex_rebuilds_the_same_index)
     return 0;
 }
 
+/* One integer from SQL on the file at path, read with plain SQLite; -1 on a failure. */
+static int64_t sql_int(const char *path, const char *sql)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    int64_t v = -1;
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+        sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_int64(st, 0);
+    else
+        fprintf(stderr, "  %s: %s\n", sql, sqlite3_errmsg(db));
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return v;
+}
+
+/* The vocabulary as one string, to compare. */
+static int vocab_of(const char *path, char *out, size_t cap)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    int ok = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+             sqlite3_prepare_v2(db, "SELECT group_concat(term, ' ') FROM (SELECT term FROM "
+                                "text_terms ORDER BY term)", -1, &st, NULL) == SQLITE_OK &&
+             sqlite3_step(st) == SQLITE_ROW;
+    if (ok)
+        snprintf(out, cap, "%s", sqlite3_column_text(st, 0) ? (const char *)sqlite3_column_text(st, 0) : "");
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return ok;
+}
+
+/* Pages saved in a transaction go into the index at its commit, together, as the writer
+ * runs its calls: each in a savepoint, one of them rolled back. FTS5 then writes one
+ * segment for the batch (a segment a page before: 10, FTS5 writing out its pending terms
+ * at each statement with a statement journal and each SAVEPOINT), the rolled-back page's
+ * words are neither found nor in the vocabulary, and a reindex gives the same
+ * vocabulary and finds. */
+TEST(batch_indexed_together_at_commit)
+{
+    char path[512];
+    const char *p = tmp_path("batch.db");
+    ASSERT_NOT_NULL(p);
+    snprintf(path, sizeof path, "%s", p);
+    store_t *s = NULL;
+    char err[512];
+    ASSERT_EQ(store_open(path, STORE_OPEN_MIGRATE, &s, err, sizeof err), STORE_OK);
+    int64_t ids[11];
+    for (int i = 0; i < 11; i++) {
+        char url[64];
+        snprintf(url, sizeof url, "https://b.test/%d", i);
+        ASSERT((ids[i] = add(s, url, NULL, NULL)) > 0);
+    }
+    ASSERT_EQ(store_begin(s), STORE_OK);
+    for (int i = 0; i < 11; i++) {
+        char text[128];
+        snprintf(text, sizeof text, i == 3 ? "batchword rolledbackonly" : "batchword page%d 猫%d", i, i);
+        ASSERT_EQ(store_savepoint(s, "call"), STORE_OK);
+        ASSERT_EQ(capture(s, ids[i], "ok", 200, 0, NULL, text, 3000 + i), 0);
+        if (i == 3)
+            ASSERT_EQ(store_rollback_to(s, "call"), STORE_OK);
+        ASSERT_EQ(store_release(s, "call"), STORE_OK);
+    }
+    ASSERT_EQ(store_commit(s), STORE_OK);
+    ASSERT_EQ(sql_int(path, "SELECT count(DISTINCT id >> 37) FROM text_fts_data WHERE id > 10"), 1);
+    ASSERT_EQ(sql_int(path, "SELECT count(*) FROM text_indexed"), 10);
+    ASSERT_EQ(sql_int(path, "SELECT count(*) FROM text_terms WHERE term = 'rolledbackonly'"), 0);
+    ASSERT_EQ(sql_int(path, "SELECT count(*) FROM text_terms WHERE term = 'page10'"), 1);
+    ASSERT_STR_EQ(find(s, "rolledbackonly"), "");
+    ASSERT_STR_EQ(find(s, "page1"), "11,2");   /* page1 and page10: the last word a prefix */
+    ASSERT_STR_EQ(find(s, "batchword 猫7"), "8");
+    char all[256];
+    snprintf(all, sizeof all, "%s", find(s, "batchword"));
+    ASSERT_STR_EQ(all, "11,10,9,8,7,6,5,3,2,1");
+    ASSERT(index_ok(s));
+    char vocab[4096], again[4096];
+    ASSERT(vocab_of(path, vocab, sizeof vocab));
+    int64_t total = 0, done = 0, next = 0;
+    ASSERT_EQ(store_begin(s), STORE_OK);
+    ASSERT_EQ(store_text_reindex_begin(s, &total), STORE_OK);
+    ASSERT_EQ(store_text_reindex_step(s, 0, 100, &next, &done), STORE_OK);
+    ASSERT_EQ(store_commit(s), STORE_OK);
+    ASSERT_EQ(done, 10);
+    ASSERT(vocab_of(path, again, sizeof again));
+    ASSERT_STR_EQ(again, vocab);
+    ASSERT_STR_EQ(find(s, "batchword"), all);
+    ASSERT(index_ok(s));
+    /* a transaction rolled back leaves nothing to index at the next commit */
+    ASSERT_EQ(store_begin(s), STORE_OK);
+    ASSERT_EQ(capture(s, ids[3], "ok", 200, 0, NULL, "rolledbackonly", 5000), 0);
+    ASSERT_EQ(store_rollback(s), STORE_OK);
+    ASSERT_EQ(store_begin(s), STORE_OK);
+    ASSERT_EQ(store_commit(s), STORE_OK);
+    ASSERT_STR_EQ(find(s, "rolledbackonly"), "");
+    ASSERT(index_ok(s));
+    store_close(s);
+    return 0;
+}
+
+/* text_terms' rows skipped as known are there: the connection forgets what it knew when
+ * a rollback (whole or to a savepoint) takes rows back, and when another connection has
+ * committed (here it empties text_terms). A last word finds through text_terms'
+ * completions, so a missing term is a page not found. */
+TEST(known_terms_forgotten_when_text_terms_loses_them)
+{
+    char path[512];
+    const char *p = tmp_path("known.db");
+    ASSERT_NOT_NULL(p);
+    snprintf(path, sizeof path, "%s", p);
+    store_t *s = NULL;
+    char err[512];
+    ASSERT_EQ(store_open(path, STORE_OPEN_MIGRATE, &s, err, sizeof err), STORE_OK);
+    int64_t a = add(s, "https://k.test/a", NULL, NULL), b = add(s, "https://k.test/b", NULL, NULL);
+    int64_t c = add(s, "https://k.test/c", NULL, NULL), d = add(s, "https://k.test/d", NULL, NULL);
+    ASSERT(a > 0 && b > 0 && c > 0 && d > 0);
+    int64_t total, next, done = 0;
+    /* a rollback: the reindex noted novelterm, then it went again */
+    ASSERT_EQ(store_begin(s), STORE_OK);
+    ASSERT_EQ(capture(s, a, "ok", 200, 0, NULL, "novelterm", 3000), 0);
+    ASSERT_EQ(store_text_reindex_begin(s, &total), STORE_OK);
+    ASSERT_EQ(store_text_reindex_step(s, 0, 10, &next, &done), STORE_OK);
+    ASSERT_EQ(store_rollback(s), STORE_OK);
+    ASSERT_EQ(sql_int(path, "SELECT count(*) FROM text_terms WHERE term = 'novelterm'"), 0);
+    ASSERT_EQ(capture(s, b, "ok", 200, 0, NULL, "novelterm", 3001), 0);
+    ASSERT_STR_EQ(find(s, "novelt"), "2");
+    /* a rollback to a savepoint, the same */
+    ASSERT_EQ(store_begin(s), STORE_OK);
+    ASSERT_EQ(capture(s, a, "ok", 200, 0, NULL, "otherterm", 3002), 0);
+    ASSERT_EQ(store_savepoint(s, "call"), STORE_OK);
+    ASSERT_EQ(store_text_reindex_begin(s, &total), STORE_OK);
+    ASSERT_EQ(store_text_reindex_step(s, 0, 10, &next, &done), STORE_OK);
+    ASSERT_EQ(store_rollback_to(s, "call"), STORE_OK);
+    ASSERT_EQ(store_release(s, "call"), STORE_OK);
+    ASSERT_EQ(store_link_delete(s, a), STORE_OK);
+    ASSERT_EQ(store_commit(s), STORE_OK);
+    ASSERT_EQ(sql_int(path, "SELECT count(*) FROM text_terms WHERE term = 'otherterm'"), 0);
+    ASSERT_EQ(capture(s, c, "ok", 200, 0, NULL, "otherterm", 3003), 0);
+    ASSERT_STR_EQ(find(s, "othert"), "3");
+    /* another connection empties text_terms */
+    ASSERT_EQ(sql_int(path, "SELECT count(*) FROM text_terms WHERE term = 'novelterm'"), 1);
+    sqlite3 *db = NULL;
+    ASSERT_EQ(sqlite3_open(path, &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, "DELETE FROM text_terms", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    ASSERT_EQ(capture(s, d, "ok", 200, 0, NULL, "novelterm otherterm", 3004), 0);
+    ASSERT_STR_EQ(find(s, "novelt"), "4,2");
+    ASSERT_STR_EQ(find(s, "othert"), "4,3");
+    store_close(s);
+    return 0;
+}
+
 /* Every id of a search, page by page (limit a page), as "a,b,..." into out. */
 static int page(store_t *s, store_filter_t *f, store_sort_t sort, int limit, char *out, size_t cap)
 {
@@ -771,6 +924,8 @@ TEST_LIST = {
     TEST_ENTRY(partial_kind_migrated_from_the_reason),
     TEST_ENTRY(delete_and_recapture_keep_index_in_step),
     TEST_ENTRY(reindex_rebuilds_the_same_index),
+    TEST_ENTRY(batch_indexed_together_at_commit),
+    TEST_ENTRY(known_terms_forgotten_when_text_terms_loses_them),
     TEST_ENTRY(sorts_page_stably),
     TEST_ENTRY(many_text_hits_are_not_ranked),
     TEST_ENTRY(snippet_segments),
