@@ -432,6 +432,15 @@ int store_fts_terms_flush(store_t *s)
     return rc == SQLITE_OK ? STORE_OK : store_fail_sqlite(s, rc, "note the index's terms");
 }
 
+void store_fts_terms_release(store_t *s)
+{
+    /* between calls: the batch set is empty then, and the known terms are only a cache */
+    if (s->terms) {
+        set_free(&s->terms->batch);
+        set_free(&s->terms->known);
+    }
+}
+
 void store_fts_terms_free(store_t *s)
 {
     if (!s->terms)

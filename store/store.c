@@ -370,6 +370,8 @@ void store_release_memory(store_t *s)
 {
     if (s && s->db)
         sqlite3_db_release_memory(s->db);
+    if (s)
+        store_fts_terms_release(s);   /* up to ~3 MB of known terms on the writer's */
 }
 
 /* ---- tag id cache ---- */

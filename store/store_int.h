@@ -130,6 +130,9 @@ int store_fts_terms_collect(store_t *s);
 int store_fts_terms_flush(store_t *s);
 int store_fts_terms_rebuild(store_t *s);
 void store_fts_terms_free(store_t *s);
+/* Gives back the memory of the known-terms cache and the batch set (linksnapd's idle
+ * housekeeping, store_release_memory): they fill again at the next index. */
+void store_fts_terms_release(store_t *s);
 /* Flush skips the terms it knows to be in text_terms already (up to 65,536 of them,
  * forgotten when another connection commits); forget drops them: call it whenever
  * text_terms may have lost rows on this connection (rollback, rollback to a savepoint,
