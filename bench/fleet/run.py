@@ -204,7 +204,12 @@ class StatusSampler:
             def mean(rows):
                 xs = [r[3][n][0] / r[3][n][1] for r in rows if n in r[3] and r[3][n][1]]
                 return round(sum(xs) / len(xs), 3) if xs else None
+            def capped(rows):
+                xs = [min(r[3][n][0], r[3][n][1]) / r[3][n][1] for r in rows if n in r[3] and r[3][n][1]]
+                return round(sum(xs) / len(xs), 3) if xs else None
             out[n] = {"while_queued": mean(busy), "whole_run": mean(self.samples),
+                      "while_queued_capped": capped(busy), "max_running": max(
+                          (r[3][n][0] for r in self.samples if n in r[3]), default=0),
                       "samples_queued": len(busy), "samples": len(self.samples),
                       "states": sorted({s[3][n][2] for s in self.samples if n in s[3]})}
         total = [sum(r[0] for r in s[3].values()) / max(1, sum(r[1] for r in s[3].values())) for s in busy]
@@ -214,6 +219,9 @@ class StatusSampler:
 
 
 # ---- one batch through linksnapd ----------------------------------------------------------
+
+IN_TAB = ("setup_ms", "navigate_ms", "wait_ms", "lazy_ms", "capture_ms")
+
 
 def fleet_config(eps, extra=""):
     """eps: [(name, base URL, slots)]."""
@@ -231,11 +239,13 @@ def batch(eps, urls, extra_pids=()):
     d = Daemon(config=fleet_config(eps), capture=True, http="off", keep=A.keep)
     d.start()
     sampler = StatusSampler(d.socket, A.sample_ms / 1000.0).start()
-    started, finished, retries = {}, {}, 0
+    started, finished, retries, first_start = {}, {}, 0, None
     extra_cpu0 = {p: (tree_cpu_s(p) or 0.0) for p in extra_pids}
     try:
         with d.client(timeout=A.timeout) as c, Load() as load:
             c.call("events.subscribe", {"topics": ["job"]})
+            res["endpoint_states_before"] = {e["name"]: e["state"] for e in
+                                             c.call("daemon.status")["browser"].get("endpoints") or []}
             t0 = time.time()
             sampler.t0 = t0
             replies = c.pipeline([("link.add", {"url": u, "capture": True}) for u in urls])
@@ -250,6 +260,7 @@ def batch(eps, urls, extra_pids=()):
                 ev = c.wait_event(lambda e: e.get("topic") in ("job.started", "job.finished", "job.retry")
                                   and e.get("link_id") in ids, max(1.0, deadline - time.time()))
                 if ev["topic"] == "job.started":
+                    first_start = first_start or time.time()
                     started.setdefault(ev["link_id"], []).append(ev.get("endpoint"))
                 elif ev["topic"] == "job.retry":
                     retries += 1
@@ -272,6 +283,14 @@ def batch(eps, urls, extra_pids=()):
             for l, where in started.items():
                 ran[where[-1]] = ran.get(where[-1], 0) + 1
             res["ran_on"] = ran
+            res["first_started_s"] = round(first_start - t0, 3) if first_start else None
+            # tab time: each capture's in-browser phases, summed per endpoint, over slots x wall
+            tab = {}
+            for lid, ev in finished.items():
+                t = (ev.get("snapshot") or {}).get("timings") or {}
+                ep = (started.get(lid) or [None])[-1]
+                tab[ep] = tab.get(ep, 0) + sum(t.get(k, 0) for k in IN_TAB)
+            res["tab_time_utilisation"] = {n: round(tab.get(n, 0) / 1000.0 / (s * wall), 3) for n, _, s in eps}
             ts = [(ev.get("snapshot") or {}).get("timings") or {} for ev in finished.values()]
             ts = [t for t in ts if t]
             if ts:
@@ -292,6 +311,7 @@ def batch(eps, urls, extra_pids=()):
         res["utilisation"] = sampler.utilisation()
         res["status_samples"] = len(sampler.samples)
         res["series"] = [[s[0], s[1], s[2], {n: v[0] for n, v in s[3].items()}] for s in sampler.samples]
+        res["phases"] = phases(res, sampler.samples)
         res["load_at_end"] = round(os.getloadavg()[0], 2)
         log = d.read_log()
         res["log_lines"] = log.count("\n")
@@ -302,6 +322,25 @@ def batch(eps, urls, extra_pids=()):
         except AssertionError as e:
             res["error"] = (res["error"] or "") + " close: %s" % str(e)[:2000]
     return res
+
+
+def phases(res, samples):
+    """The run cut in three from the status samples: the start (until the first
+    job.started: the endpoints connect when the first job is claimed), the steady part
+    (jobs waiting: done = links - queued - running, its rate from 3 s in to the last
+    sample with a job waiting) and the tail (the last captures, no job waiting, slots
+    emptying). The steady rate is what the scheduler sustains; start and tail are fixed
+    costs a run pays once, so they weigh twice as much in a run half as long."""
+    n, wall = res.get("links"), res.get("wall_s")
+    waiting = [s for s in samples if s[1] > 0]
+    if not wall or not waiting:
+        return None
+    t_empty = waiting[-1][0]
+    done = [(s[0], n - s[1] - s[2]) for s in samples]
+    a = [d for d in done if d[0] >= 3.0 and d[0] <= t_empty]
+    steady = round((a[-1][1] - a[0][1]) / (a[-1][0] - a[0][0]), 3) if len(a) > 1 and a[-1][0] > a[0][0] else None
+    return {"start_s": res.get("first_started_s"), "queue_empty_at_s": t_empty,
+            "tail_s": round(wall - t_empty, 3), "steady_pages_per_s": steady}
 
 
 # ---- part 1: fake endpoints ---------------------------------------------------------------
@@ -326,7 +365,12 @@ def fake_run(n_endpoints):
         for f in fakes:
             f.close()
     r["config"] = "two" if n_endpoints == 2 else "one"
-    r["ceiling_pages_per_s"] = round(n_endpoints * A.slots * 1000.0 / A.capture_ms, 3)
+    # what the slots could give if each were busy all the time with captures as long as
+    # this run's mean in-tab time (network quiet 500 ms + capture_ms + the rest)
+    mt = r.get("mean_timings_ms")
+    if mt:
+        r["mean_in_tab_ms"] = sum(mt[k] for k in IN_TAB)
+        r["ceiling_pages_per_s"] = round(n_endpoints * A.slots * 1000.0 / r["mean_in_tab_ms"], 3)
     return r
 
 
@@ -409,6 +453,11 @@ def summarise(runs, configs):
                     "spread": spread(xs) if xs else None, "all": xs,
                     "utilisation_while_queued_mean_over_runs": {n: round(sum(v) / len(v), 3) for n, v in ut.items()},
                     "utilisation_of_best": best and {n: u for n, u in best["utilisation"].items()},
+                    "tab_time_utilisation_of_best": best and best.get("tab_time_utilisation"),
+                    "phases_of_best": best and best.get("phases"),
+                    "steady_best": max((r["phases"]["steady_pages_per_s"] for r in rs if r.get("phases")
+                                        and r["phases"].get("steady_pages_per_s")), default=None),
+                    "ceiling_of_best": best and best.get("ceiling_pages_per_s"),
                     "linksnapd_cpu_s_of_best": best and best.get("linksnapd_cpu_s"),
                     "wall_s_of_best": best and best.get("wall_s")}
     return out
@@ -423,9 +472,11 @@ def alternate(configs, rounds, run_one, label):
             r = run_one(cfg)
             r["round"] = rnd + 1
             runs.append(r)
-            print("%s round %d %-8s %s pages/s (%s s), util %s, load %s->%s, linksnapd cpu %s s, error %s" % (
+            print("%s round %d %-8s %s pages/s (%s s), running/slots %s, tab time %s, load %s->%s, "
+                  "linksnapd cpu %s s, error %s" % (
                 label, rnd + 1, cfg, r.get("pages_per_s"), r.get("wall_s"),
                 {n: u["while_queued"] for n, u in r["utilisation"].items() if n != "_fleet"},
+                r.get("tab_time_utilisation"),
                 r["load_at_start"], r["load_at_end"], r.get("linksnapd_cpu_s"), r.get("error")), file=sys.stderr)
             time.sleep(2)
     return runs
@@ -464,10 +515,13 @@ def main():
         res["summary"] = summarise(runs, ["one", "two"])
         b1, b2 = res["summary"]["one"]["best"], res["summary"]["two"]["best"]
         res["ratio_two_over_one_best"] = round(b2 / b1, 3) if b1 and b2 else None
+        s1, s2 = res["summary"]["one"]["steady_best"], res["summary"]["two"]["steady_best"]
+        res["ratio_two_over_one_steady_best"] = round(s2 / s1, 3) if s1 and s2 else None
         res["runs"] = runs
         save(prefix + "-fake.json", res)
-        print("fake: one %s, two %s, two/one x%s (goal >= 1.9)" % (
-            res["summary"]["one"], res["summary"]["two"], res["ratio_two_over_one_best"]), file=sys.stderr)
+        print("fake: one %s, two %s, two/one x%s (goal >= 1.9), steady part x%s" % (
+            res["summary"]["one"], res["summary"]["two"], res["ratio_two_over_one_best"],
+            res["ratio_two_over_one_steady_best"]), file=sys.stderr)
     if not A.skip_real:
         res = meta()
         res["chromium"] = subprocess.run([CHROMIUM, "--version"], capture_output=True, text=True).stdout.strip()
