@@ -283,6 +283,9 @@ def batch(eps, urls, extra_pids=()):
             for l, where in started.items():
                 ran[where[-1]] = ran.get(where[-1], 0) + 1
             res["ran_on"] = ran
+            # read after the last link.add reply (the client keeps events that come with the
+            # replies and this loop sees them then): never less than added_s; the status
+            # samples' first running capture (phases()) is the other, coarser, view
             res["first_started_s"] = round(first_start - t0, 3) if first_start else None
             # tab time: each capture's in-browser phases, summed per endpoint, over slots x wall
             tab = {}
@@ -325,8 +328,9 @@ def batch(eps, urls, extra_pids=()):
 
 
 def phases(res, samples):
-    """The run cut in three from the status samples: the start (until the first
-    job.started: the endpoints connect when the first job is claimed), the steady part
+    """The run cut in three from the status samples: the start (the batch's link.adds,
+    added_s; the endpoints, off until there is work, connect when the first job is claimed;
+    first_running_sample_s: the first sample with a capture running), the steady part
     (jobs waiting: done = links - queued - running, its rate from 3 s in to the last
     sample with a job waiting) and the tail (the last captures, no job waiting, slots
     emptying). The steady rate is what the scheduler sustains; start and tail are fixed
@@ -339,7 +343,9 @@ def phases(res, samples):
     done = [(s[0], n - s[1] - s[2]) for s in samples]
     a = [d for d in done if d[0] >= 3.0 and d[0] <= t_empty]
     steady = round((a[-1][1] - a[0][1]) / (a[-1][0] - a[0][0]), 3) if len(a) > 1 and a[-1][0] > a[0][0] else None
-    return {"start_s": res.get("first_started_s"), "queue_empty_at_s": t_empty,
+    running = [s[0] for s in samples if s[2] > 0]
+    return {"start_s": res.get("first_started_s"), "added_s": res.get("added_s"),
+            "first_running_sample_s": running[0] if running else None, "queue_empty_at_s": t_empty,
             "tail_s": round(wall - t_empty, 3), "steady_pages_per_s": steady}
 
 
