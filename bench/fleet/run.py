@@ -95,19 +95,23 @@ from linksnap_test import LINKSNAPD, Client, Daemon, RpcError  # noqa: E402
 
 # ---- measuring helpers ------------------------------------------------------------------
 
-def cpu_s(pid):
-    """utime+stime seconds of one live process (its own, not its children's); None if gone."""
+def cpu_s(pid, reaped=False):
+    """utime+stime seconds of one live process (its own; with reaped, plus its children's
+    that it has waited for); None if gone."""
     try:
         with open("/proc/%d/stat" % pid, "rb") as f:
             s = f.read()
     except OSError:
         return None
     f = s[s.rindex(b")") + 2:].split()
-    return round((int(f[11]) + int(f[12])) / TICK, 2)
+    ticks = int(f[11]) + int(f[12]) + ((int(f[13]) + int(f[14])) if reaped else 0)
+    return round(ticks / TICK, 2)
 
 
 def tree_cpu_s(root_pid):
-    """CPU seconds of root_pid and every live descendant (a Chromium's process tree)."""
+    """CPU seconds of root_pid and every live descendant (a Chromium's process tree), with
+    the children each has waited for (a renderer that exited and was reaped counts; one
+    whose parent has not reaped it yet, or whose parent exited first, does not)."""
     kids, total = {}, 0.0
     for name in os.listdir("/proc"):
         if not name.isdigit():
@@ -125,7 +129,7 @@ def tree_cpu_s(root_pid):
         if p in seen:
             continue
         seen.add(p)
-        total += cpu_s(p) or 0.0
+        total += cpu_s(p, reaped=True) or 0.0
         todo += kids.get(p, [])
     return round(total, 2)
 
