@@ -521,6 +521,10 @@ json_t *endpoint_status(endpoint_t *ep)
     json_object_set_new(o, "last_error", ep->error[0] ? json_string(ep->error)
                         : ep->last_error[0] ? json_string(ep->last_error) : json_null());
     json_object_set_new(o, "rtt_ms", ep->rtt_ms >= 0 ? json_integer(ep->rtt_ms) : json_null());
+    /* the captures holding one of its slots (in a tab, or waiting to be shot again);
+     * `running` counts those being post-processed and written too */
+    json_object_set_new(o, "in_browser", json_integer(endpoint_slots_busy(ep, SLOT_SHOT) +
+                                                      endpoint_slots_busy(ep, SLOT_WAIT)));
     /* connections to its proxies refused before anything was read: from another address
      * (or, on loopback, another user), or over the connection cap */
     json_object_set_new(o, "proxy_refused", json_pack("{s:I,s:I}", "other_peer",

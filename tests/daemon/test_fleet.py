@@ -136,6 +136,7 @@ class Fleet(TestCase):
             self.assertEqual(eps["a"]["state"], "ready")
             self.assertEqual(eps["a"]["slots"], 2)
             self.assertIsInstance(eps["a"]["rtt_ms"], int)
+            self.assertEqual((eps["a"]["running"], eps["a"]["in_browser"]), (0, 0), eps)
             # the shots went where the job.started events said
             self.assertEqual(len(a.commands("Page.captureScreenshot")),
                              sum(1 for _, ep in batch.started if ep == "a"))
