@@ -22,6 +22,7 @@ typedef struct {
     void *ud;
     char endpoint[512];
     char token[512], ca_file[4096];
+    int token_query;           /* the token goes as ?token= (browserless), not a header */
     remote_ws_t ws;
     char error[300];
 } discovery_t;
@@ -84,14 +85,23 @@ static void discovery_work_cb(uv_work_t *w)
     buf_init(&body, BODY_MAX);
     struct curl_slist *hdrs = NULL;
     size_t el = strlen(ds->endpoint);
-    snprintf(url, sizeof url, "%.*s/json/version", (int)(el && ds->endpoint[el - 1] == '/' ? el - 1 : el),
-             ds->endpoint);
     CURL *c = curl_easy_init();
     if (!c) {
         snprintf(ds->error, sizeof ds->error, "out of memory");
         return;
     }
-    if (ds->token[0]) {
+    char *q = ds->token_query && ds->token[0] ? curl_easy_escape(c, ds->token, 0) : NULL;
+    int n = snprintf(url, sizeof url, "%.*s/json/version%s%s",
+                     (int)(el && ds->endpoint[el - 1] == '/' ? el - 1 : el), ds->endpoint,
+                     q ? "?token=" : "", q ? q : "");
+    curl_free(q);
+    if (n < 0 || (size_t)n >= sizeof url) {
+        snprintf(ds->error, sizeof ds->error, "browser.endpoint %s: the URL and token are too long",
+                 ds->endpoint);
+        curl_easy_cleanup(c);
+        return;
+    }
+    if (ds->token[0] && !ds->token_query) {
         snprintf(auth, sizeof auth, "Authorization: Bearer %s", ds->token);
         if (!(hdrs = curl_slist_append(NULL, auth))) {
             snprintf(ds->error, sizeof ds->error, "out of memory");
@@ -158,7 +168,7 @@ static void discovery_after_cb(uv_work_t *w, int status)
     discovery_free(ds);
 }
 
-int remote_discover(uv_loop_t *loop, const char *endpoint, const char *token,
+int remote_discover(uv_loop_t *loop, const char *endpoint, const char *token, int token_query,
                     const char *ca_file, unsigned tag, remote_found_cb found, void *ud,
                     char *err, size_t errlen)
 {
@@ -173,6 +183,7 @@ int remote_discover(uv_loop_t *loop, const char *endpoint, const char *token,
     ds->ud = ud;
     snprintf(ds->endpoint, sizeof ds->endpoint, "%s", endpoint);
     snprintf(ds->token, sizeof ds->token, "%s", token ? token : "");
+    ds->token_query = token_query;
     snprintf(ds->ca_file, sizeof ds->ca_file, "%s", ca_file ? ca_file : "");
     if (remote_parse(ds->endpoint, &ds->ws, &discover, err, errlen) != 0)
         goto fail;

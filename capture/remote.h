@@ -27,10 +27,11 @@ int remote_parse(const char *endpoint, remote_ws_t *ws, int *discover, char *err
 /* Discovery's end: ws filled when err is NULL, else err says why. tag as given. */
 typedef void (*remote_found_cb)(const remote_ws_t *ws, const char *err, unsigned tag, void *ud);
 
-/* Asks endpoint's /json/version on the thread pool (5 s at most; token as a bearer,
+/* Asks endpoint's /json/version on the thread pool (5 s at most; token as a bearer, or as
+ * `?token=` with token_query (browserless; never in an error message),
  * ca_file "" = the system's). found runs exactly once on the loop, also when the loop is
  * stopping (with err). 0, or -1 with err (found does not run). */
-int remote_discover(uv_loop_t *loop, const char *endpoint, const char *token,
+int remote_discover(uv_loop_t *loop, const char *endpoint, const char *token, int token_query,
                     const char *ca_file, unsigned tag, remote_found_cb found, void *ud,
                     char *err, size_t errlen);
 

@@ -335,16 +335,11 @@ static void start_remote(endpoint_t *ep)
         connect_cdp(ep, &ws);
         return;
     }
-    char url[1200];
-    if (with_query_token(ep, ep->cfg.url, url, sizeof url) != 0) {
-        endpoint_teardown(ep, "the endpoint's URL and token are too long", 1);
-        return;
-    }
     ep->e->handles_open++;
     ep->discovering = 1;
-    if (remote_discover(ep->e->loop, url,
-                        ep->cfg.token_in == CONFIG_TOKEN_HEADER ? ep->cfg.token : "",
-                        ep->cfg.ca_file, ep->gen, on_remote_found_cb, ep, err, sizeof err) != 0) {
+    if (remote_discover(ep->e->loop, ep->cfg.url, ep->cfg.token,
+                        ep->cfg.token_in == CONFIG_TOKEN_QUERY, ep->cfg.ca_file, ep->gen,
+                        on_remote_found_cb, ep, err, sizeof err) != 0) {
         ep->e->handles_open--;
         ep->discovering = 0;
         endpoint_teardown(ep, err, 1);

@@ -257,6 +257,26 @@ class Fleet(TestCase):
             self.assertEqual(a.commands(), [])   # no websocket: refused at /json/version
             batch.close()
 
+    def test_a_query_token_as_browserless_takes_it(self):
+        """token_in = query: the token goes as ?token= on /json/version and on the
+        websocket's path (browserless), not as a header."""
+        a = FakeEndpoint({"pages": PAGES}, ["--token", "q-s3cret", "--token-in", "query"])
+        self.addCleanup(a.close)
+        extra = "browser.endpoint.a.token = q-s3cret\nbrowser.endpoint.a.token_in = query\n"
+        with Daemon(config=fleet_config([("a", a.base, 2)], extra), capture=True) as d:
+            batch = Batch(d)
+            batch.add([url("ok"), url("ok")])
+            self.assertEqual([e["state"] for e in batch.wait_all()], ["ok", "ok"])
+            self.assertEqual(len(a.commands("Page.captureScreenshot")), 2)
+            batch.close()
+        # a wrong one: refused, and the token is in neither the status nor the log
+        bad = extra.replace("q-s3cret", "q-wrong-7")
+        with Daemon(config=fleet_config([("a", a.base, 2)], bad), capture=True) as d:
+            err = wait_until(lambda: endpoints(d)["a"]["last_error"], 30, "a's error")
+            self.assertIn("401", err)
+            self.assertNotIn("q-wrong-7", err)
+            self.assertNotIn("q-wrong-7", d.read_log())
+
     def test_a_bad_certificate_is_reported_at_start_naming_the_endpoint(self):
         """A wss endpoint whose certificate we cannot verify: tried at start (no work due),
         refused by the TLS check, and the endpoint's status and the log say so."""
