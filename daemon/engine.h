@@ -1,8 +1,9 @@
 /* engine.h -- the capture engine: turns queued jobs into screenshots. Owns the fleet of
  * browser endpoints (each started on demand, recycled, stopped when idle, restarted with
- * back-off or quarantined when it fails), their DevTools connections and capture slots, the address rules enforced by request
- * interception, and the job state changes it submits to the writer. Runs on the loop;
- * slow work (decoding, hashing, writing, thumbnails) goes to the thread pool. */
+ * back-off or quarantined when it fails), their DevTools connections and capture slots,
+ * each capture's egress proxy (where the address rules are enforced), and the job state
+ * changes it submits to the writer. Runs on the loop; slow work (decoding, hashing,
+ * writing, thumbnails) goes to the thread pool. */
 #ifndef LS_ENGINE_H
 #define LS_ENGINE_H
 

@@ -49,11 +49,8 @@ import argparse
 import datetime
 import json
 import os
-import shutil
-import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 
@@ -88,9 +85,10 @@ A = parse_args()
 A.build = os.path.abspath(A.build)
 os.environ["LINKSNAP_BUILD"] = A.build        # read by linksnap_test at import
 sys.path.insert(0, os.path.join(SRC, "tests", "lib"))
+from debug_chromium import DebugChromium  # noqa: E402
 from fake_endpoint import FAKE, FakeEndpoint  # noqa: E402
 from fixture_site import FixtureSite, mixed_page  # noqa: E402
-from linksnap_test import LINKSNAPD, Client, Daemon, RpcError  # noqa: E402
+from linksnap_test import LINKSNAPD, Client, Daemon, LoadSampler as Load, RpcError  # noqa: E402
 
 
 # ---- measuring helpers ------------------------------------------------------------------
@@ -132,33 +130,6 @@ def tree_cpu_s(root_pid):
         total += cpu_s(p, reaped=True) or 0.0
         todo += kids.get(p, [])
     return round(total, 2)
-
-
-class Load:
-    """The 1-minute load average every 5 s while a run lasts."""
-
-    def __init__(self):
-        self.samples = []
-        self.stop_ev = threading.Event()
-        self.thread = threading.Thread(target=self._loop, daemon=True)
-
-    def _loop(self):
-        while True:
-            self.samples.append(round(os.getloadavg()[0], 2))
-            if self.stop_ev.wait(5):
-                return
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *a):
-        self.stop_ev.set()
-        self.thread.join()
-
-    def summary(self):
-        s = self.samples or [0]
-        return {"min": min(s), "max": max(s), "mean": round(sum(s) / len(s), 2)}
 
 
 class StatusSampler:
@@ -386,41 +357,11 @@ def fake_run(n_endpoints):
 
 # ---- part 2: real Chromiums ---------------------------------------------------------------
 
-class Chromium:
-    """A headless Chromium with a DevTools port on 127.0.0.1, a fresh profile; its own
-    process group (killed whole)."""
-
-    def __init__(self):
-        self.profile = tempfile.mkdtemp(prefix="linksnap-fleetbench-chrome-")
-        argv = [CHROMIUM, "--headless", "--remote-debugging-port=0", "--remote-debugging-address=127.0.0.1",
-                "--user-data-dir=" + self.profile, "--no-first-run", "--disable-gpu",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--force-webrtc-ip-handling-policy=disable_non_proxied_udp", "about:blank"]
-        if os.geteuid() == 0:
-            argv.insert(1, "--no-sandbox")
-        self.proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                     start_new_session=True)
-        port_file = os.path.join(self.profile, "DevToolsActivePort")
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            try:
-                with open(port_file) as f:
-                    self.port = int(f.readline())
-                break
-            except (OSError, ValueError):
-                time.sleep(0.1)
-        else:
-            self.close()
-            raise RuntimeError("a Chromium did not open its DevTools port")
-        self.base = "http://127.0.0.1:%d" % self.port
-
-    def close(self):
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except OSError:
-            pass
-        self.proc.wait()
-        shutil.rmtree(self.profile, ignore_errors=True)
+def Chromium():
+    """A headless Chromium with a DevTools port on 127.0.0.1 (tests/lib/debug_chromium.py)."""
+    return DebugChromium(name="linksnap-fleetbench-chrome-",
+                         extra=["--disable-background-networking", "--disable-component-update",
+                                "--disable-sync"])
 
 
 def real_run(config, urls):

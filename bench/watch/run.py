@@ -66,7 +66,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 SRC = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, os.path.join(SRC, "tests", "lib"))
-from linksnap_test import Client, RpcError, dns_server  # noqa: E402
+from linksnap_test import Client, LoadSampler as Load, RpcError, dns_server  # noqa: E402
 
 HOSTS = ["h%02d.watchbench.test" % i for i in range(1, 21)]
 DOMAIN = ".watchbench.test"
@@ -179,35 +179,6 @@ class Site:
     def stop(self):
         self.httpd.shutdown()
         self.httpd.server_close()
-
-
-# ---- load -------------------------------------------------------------------------------
-
-class Load:
-    """The 1-minute load average every 5 s while a run lasts."""
-
-    def __init__(self):
-        self.samples = []
-        self.stop_ev = threading.Event()
-        self.thread = threading.Thread(target=self._loop, daemon=True)
-
-    def _loop(self):
-        while True:
-            self.samples.append(round(os.getloadavg()[0], 2))
-            if self.stop_ev.wait(5):
-                return
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *a):
-        self.stop_ev.set()
-        self.thread.join()
-
-    def summary(self):
-        s = self.samples or [0]
-        return {"min": min(s), "max": max(s), "mean": round(sum(s) / len(s), 2)}
 
 
 # ---- linksnapd --------------------------------------------------------------------------

@@ -63,6 +63,7 @@ if os.environ.get("LINKSNAP_NETNS") != "1":
     os.execvpe("unshare", ["unshare", "-n", "--", sys.executable, "-u", os.path.abspath(__file__)]
                + sys.argv[1:], env)
 
+from debug_chromium import listen_ports
 from linksnap_test import Daemon, TestCase, main  # noqa: E402  (after the re-exec)
 
 # the system's Python: another user may not be able to run the one this test runs under
@@ -394,26 +395,6 @@ def capture_many(d, urls, timeout=180):
     return out
 
 
-def daemon_listen_ports(pid):
-    """The TCP ports linksnapd listens on (its sockets' inodes against /proc/net/tcp*)."""
-    inodes = set()
-    for fd in os.listdir("/proc/%d/fd" % pid):
-        try:
-            t = os.readlink("/proc/%d/fd/%s" % (pid, fd))
-        except OSError:
-            continue
-        if t.startswith("socket:["):
-            inodes.add(t[8:-1])
-    ports = set()
-    for name in ("/proc/net/tcp", "/proc/net/tcp6"):
-        with open(name) as f:
-            for line in f.readlines()[1:]:
-                cols = line.split()
-                if cols[3] == "0A" and cols[9] in inodes:
-                    ports.add(int(cols[1].rsplit(":", 1)[1], 16))
-    return ports
-
-
 # Run as nobody: argv[1] = JSON {"ports": [...], "probes": [...], "flood": N}. Each probe
 # line goes to each port on its own connection; what came back before the close, and how
 # it ended (eof, reset, or a timeout when it was never closed), is reported. Then N half-sent CONNECT lines are held open, spread over the ports, until
@@ -658,7 +639,7 @@ class EgressNetnsTests(TestCase):
             deadline = time.time() + 30
             ports = set()
             while time.time() < deadline:
-                ports = daemon_listen_ports(self.d.proc.pid) - {web_port}
+                ports = listen_ports(self.d.proc.pid) - {web_port}
                 if len(ports) >= 2:
                     break
                 time.sleep(0.05)

@@ -6,15 +6,13 @@ fail at once saying why (a remote browser never loads a page outside the proxy).
 come from the fixture site on 127.0.0.1. Also: the new config keys refuse bad values."""
 import os
 import shutil
-import signal
 import subprocess
 import tempfile
-import time
 
+from debug_chromium import DebugChromium
 from fixture_site import FixtureSite
 from linksnap_test import LINKSNAPD, Daemon, TestCase, main
 
-CHROMIUM = "/usr/lib/chromium/chromium" if os.path.exists("/usr/lib/chromium/chromium") else "chromium"
 
 
 def capture(d, url, timeout=90):
@@ -28,34 +26,12 @@ class RemoteBrowserTests(TestCase):
     @classmethod
     def setUpClass(cls):
         cls.site = FixtureSite().start()
-        cls.profile = tempfile.mkdtemp(prefix="linksnap-remote-")
-        args = [CHROMIUM, "--headless", "--remote-debugging-port=0", "--remote-debugging-address=127.0.0.1",
-                "--user-data-dir=" + cls.profile, "--no-first-run", "--disable-gpu",
-                "--force-webrtc-ip-handling-policy=disable_non_proxied_udp", "about:blank"]
-        if os.geteuid() == 0:
-            args.insert(1, "--no-sandbox")
-        cls.chrome = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                      start_new_session=True)
-        port_file = os.path.join(cls.profile, "DevToolsActivePort")
-        deadline = time.time() + 30
-        while time.time() < deadline:
-            try:
-                with open(port_file) as f:
-                    cls.port = int(f.readline())
-                break
-            except (OSError, ValueError):
-                time.sleep(0.1)
-        else:
-            raise AssertionError("the test's Chromium did not open its DevTools port")
+        cls.chrome = DebugChromium(name="linksnap-remote-")
+        cls.port = cls.chrome.port
 
     @classmethod
     def tearDownClass(cls):
-        try:
-            os.killpg(cls.chrome.pid, signal.SIGKILL)
-        except OSError:
-            pass
-        cls.chrome.wait()
-        shutil.rmtree(cls.profile, ignore_errors=True)
+        cls.chrome.close()
         cls.site.stop()
 
     def test_remote_browser_goes_through_the_proxy_on_proxy_listen(self):

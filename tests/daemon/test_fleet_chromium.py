@@ -27,68 +27,20 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import unittest
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from debug_chromium import DebugChromium, listen_ports
 from fixture_site import FixtureSite
 from linksnap_test import Daemon, TestCase, main, wait_until
 from test_fleet import Batch, endpoints
 
-CHROMIUM = "/usr/lib/chromium/chromium" if os.path.exists("/usr/lib/chromium/chromium") else "chromium"
 NS = "lsfleet%d" % os.getpid()                 # names carry our pid: a run killed before its
 VETH_HOST, VETH_NS = "lsfa%d" % os.getpid(), "lsfb%d" % os.getpid()   # clean-up is found later
 HOST_IP, NS_IP = "10.213.0.1", "10.213.0.2"
 NS_PORT = 9222
-
-
-def chromium_args(profile, port_args):
-    args = [CHROMIUM, "--headless"] + port_args + [
-        "--user-data-dir=" + profile, "--no-first-run", "--disable-gpu",
-        "--force-webrtc-ip-handling-policy=disable_non_proxied_udp", "about:blank"]
-    if os.geteuid() == 0:
-        args.insert(1, "--no-sandbox")
-    return args
-
-
-def devtools_port(profile, proc, timeout=30):
-    """The port Chromium wrote to DevToolsActivePort."""
-    port_file = os.path.join(profile, "DevToolsActivePort")
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            raise AssertionError("the test's Chromium exited with %s" % proc.returncode)
-        try:
-            with open(port_file) as f:
-                return int(f.readline())
-        except (OSError, ValueError):
-            time.sleep(0.1)
-    raise AssertionError("the test's Chromium did not open its DevTools port")
-
-
-class Chromium:
-    """A Chromium of the test's own in a process group of its own; close() kills the group."""
-
-    def __init__(self, prefix=(), port_args=None):
-        self.profile = tempfile.mkdtemp(prefix="linksnap-fleet-")
-        args = list(prefix) + chromium_args(self.profile, port_args or [
-            "--remote-debugging-port=0", "--remote-debugging-address=127.0.0.1"])
-        self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                     start_new_session=True)
-        self.port = devtools_port(self.profile, self.proc)
-
-    def kill9(self):
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except OSError:
-            pass
-        self.proc.wait()
-
-    def close(self):
-        self.kill9()
-        shutil.rmtree(self.profile, ignore_errors=True)
 
 
 def capture(d, url, timeout=120):
@@ -136,8 +88,8 @@ class TwoChromiums(TestCase):
         cls.hits = Counting(cls.site)
         # the browser killed below drops its connections: not worth a traceback
         cls.site.srv.handle_error = lambda request, address: None
-        cls.one = Chromium()
-        cls.two = Chromium()
+        cls.one = DebugChromium(name="linksnap-fleet-")
+        cls.two = DebugChromium(name="linksnap-fleet-")
 
     @classmethod
     def tearDownClass(cls):
@@ -300,27 +252,6 @@ def remove_stale():
             subprocess.run(["ip", "link", "del", name], capture_output=True)
 
 
-def daemon_listeners(pid, ip):
-    """The TCP ports linksnapd listens on at ip (its sockets' inodes in /proc/net/tcp)."""
-    inodes = set()
-    for fd in os.listdir("/proc/%d/fd" % pid):
-        try:
-            t = os.readlink("/proc/%d/fd/%s" % (pid, fd))
-        except OSError:
-            continue
-        if t.startswith("socket:["):
-            inodes.add(t[8:-1])
-    want = "%08X" % int.from_bytes(socket.inet_aton(ip), "little")
-    ports = set()
-    with open("/proc/net/tcp") as f:
-        for line in f.readlines()[1:]:
-            cols = line.split()
-            addr, port = cols[1].split(":")
-            if cols[3] == "0A" and cols[9] in inodes and addr == want:
-                ports.add(int(port, 16))
-    return ports
-
-
 class Trap:
     """A listener on HOST_IP (not the proxy) that keeps the address of every connection."""
 
@@ -376,7 +307,7 @@ class ChromiumBehindTheProxy(TestCase):
         self.trap = Trap()
         self.addCleanup(self.trap.close)
         self.page = self.attack_server()
-        self.chrome = Chromium(prefix=["ip", "netns", "exec", NS],
+        self.chrome = DebugChromium(name="linksnap-fleet-", prefix=["ip", "netns", "exec", NS],
                                port_args=["--remote-debugging-port=0"])
         self.addCleanup(self.chrome.close)
         relay = subprocess.Popen(["ip", "netns", "exec", NS, sys.executable, "-c", RELAY,
@@ -479,7 +410,7 @@ class ChromiumBehindTheProxy(TestCase):
                 c.call("events.subscribe", {"topics": ["job"]})
                 lid = c.call("link.add", {"url": self.site.url("/delay?ms=5000&ns=2")})["link"]["id"]
                 c.wait_event(lambda e: e.get("topic") == "job.started" and e["link_id"] == lid, 60)
-                ports = wait_until(lambda: daemon_listeners(d.proc.pid, HOST_IP), 30,
+                ports = wait_until(lambda: listen_ports(d.proc.pid, HOST_IP), 30,
                                    "linksnapd's proxy listener on %s" % HOST_IP)
                 for port in ports:
                     s = socket.create_connection((HOST_IP, port), timeout=20)

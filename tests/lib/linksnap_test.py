@@ -82,6 +82,34 @@ def dns_server(names):
     threading.Thread(target=run, daemon=True).start()
     return s
 
+class LoadSampler:
+    """The 1-minute load average every 5 s while a benchmark's run lasts (a context
+    manager; summary() gives min, max and mean)."""
+
+    def __init__(self):
+        self.samples = []
+        self.stop_ev = threading.Event()
+        self.thread = threading.Thread(target=self._loop, daemon=True)
+
+    def _loop(self):
+        while True:
+            self.samples.append(round(os.getloadavg()[0], 2))
+            if self.stop_ev.wait(5):
+                return
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *a):
+        self.stop_ev.set()
+        self.thread.join()
+
+    def summary(self):
+        s = self.samples or [0]
+        return {"min": min(s), "max": max(s), "mean": round(sum(s) / len(s), 2)}
+
+
 class RpcError(Exception):
     def __init__(self, code, message, data=None):
         super().__init__("%d: %s" % (code, message))
