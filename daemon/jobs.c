@@ -169,7 +169,7 @@ int jobs_op_fn(method_call_t *call)
         ? 0 : method_fail_store(call, op->rc, "capture queue");
 }
 
-void jobs_op_free(op_t *op)
+void jobs_op_clear(op_t *op)
 {
     for (size_t i = 0; op->refuse && i < op->njobs; i++)
         free(op->refuse[i]);
@@ -188,6 +188,14 @@ void jobs_op_free(op_t *op)
     json_decref(op->call.result);
     json_decref(op->call.err_data);
     json_decref(op->call.events);
+    memset(op, 0, sizeof *op);
+}
+
+void jobs_op_free(op_t *op)
+{
+    if (!op)
+        return;
+    jobs_op_clear(op);
     free(op);
 }
 
