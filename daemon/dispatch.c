@@ -102,6 +102,11 @@ void dispatch_run(daemon_t *d, const method_def_t *def, method_call_t *call,
 {
     call->now_ms = util_now_ms();
     call->cfg = &d->cfg;
+    /* loop-owned settings a reload may change, for handlers on other threads */
+    call->nendpoint_names = 0;
+    for (int k = 0; k < d->cfg.nendpoints && k < CONFIG_ENDPOINTS_MAX; k++)
+        memcpy(call->endpoint_names[call->nendpoint_names++], d->cfg.endpoints[k].name,
+               CONFIG_ENDPOINT_NAME_MAX);
     d->calls++;
     if (d->stopping && def->kind == METHOD_WRITE) {
         method_fail(call, RPC_SHUTTING_DOWN, "linksnapd is stopping; retry after it restarts");

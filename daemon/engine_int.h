@@ -255,6 +255,10 @@ int jobs_assign(store_t *db, op_t *op);
 /* The writer's side of an op (runs on the writer thread). */
 int jobs_op_fn(method_call_t *call);
 op_t *jobs_op_new(engine_t *e, op_kind_t kind, slot_t *slot);
+/* Frees what op owns (its jobs, rules, placements, copied inputs, the call's JSON) and
+ * leaves it zeroed, as calloc left it; op itself stays (a caller's own op_t). */
+void jobs_op_clear(op_t *op);
+/* jobs_op_clear, then frees op (from jobs_op_new; NULL accepted). */
 void jobs_op_free(op_t *op);
 /* Submits op; when the writer is closing, op is freed and its slot released. */
 void jobs_submit(engine_t *e, op_t *op, writer_done_cb cb);

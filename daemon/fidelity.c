@@ -239,10 +239,16 @@ int fidelity_rule_endpoints(const char *rule_json, char names[][CONFIG_ENDPOINT_
     if (!rule_json)
         return 0;
     json_t *rule = json_loads(rule_json, 0, NULL);
-    if (!json_is_object(rule)) {
-        json_decref(rule);
+    int n = fidelity_rule_endpoints_json(rule, names, max);
+    json_decref(rule);
+    return n;
+}
+
+int fidelity_rule_endpoints_json(const json_t *rule, char names[][CONFIG_ENDPOINT_NAME_MAX],
+                                 int max)
+{
+    if (!json_is_object(rule))
         return -1;
-    }
     json_t *arr = json_object_get(rule, "endpoints"), *v;
     size_t i;
     int n = 0;
@@ -258,7 +264,6 @@ int fidelity_rule_endpoints(const char *rule_json, char names[][CONFIG_ENDPOINT_
         if (!seen)
             snprintf(names[n++], CONFIG_ENDPOINT_NAME_MAX, "%s", name);
     }
-    json_decref(rule);
     return n;
 }
 

@@ -53,5 +53,10 @@ json_t *fidelity_record(const fidelity_t *f, const shot_result_t *r, const botwa
  * browser (fidelity_prepare refuses such a rule too). Pure: any thread (the engine calls
  * it on the writer thread). */
 int fidelity_rule_endpoints(const char *rule_json, char names[][CONFIG_ENDPOINT_NAME_MAX], int max);
+/* The same for a rule already parsed (the engine parses each claimed job's rule once and
+ * reads more of it): -1 when rule is NULL (the text did not parse, or out of memory) or
+ * not an object. Pure; any thread. */
+int fidelity_rule_endpoints_json(const json_t *rule, char names[][CONFIG_ENDPOINT_NAME_MAX],
+                                 int max);
 
 #endif

@@ -14,8 +14,8 @@
 #define HOST_PAUSE_MS 60000
 
 /* What a site rule asks of the endpoint that captures it: the names it is pinned to
- * (fidelity_rule_endpoints; 0 = any, -1 = the rule does not read) and whether it carries
- * secrets (cookies or headers). */
+ * (fidelity_rule_endpoints_json; 0 = any, -1 = the rule does not read) and whether it
+ * carries secrets (cookies or headers). The rule's text is parsed once, here. */
 typedef struct {
     char names[16][CONFIG_ENDPOINT_NAME_MAX];
     int n;
@@ -28,8 +28,8 @@ static void rule_needs(const store_site_rule_t *r, needs_t *nd)
     nd->secrets = 0;
     if (!r || !r->rule)
         return;
-    nd->n = fidelity_rule_endpoints(r->rule, nd->names, (int)LS_ARRAY_LEN(nd->names));
     json_t *o = json_loads(r->rule, 0, NULL);
+    nd->n = fidelity_rule_endpoints_json(o, nd->names, (int)LS_ARRAY_LEN(nd->names));
     json_t *c = json_object_get(o, "cookies"), *h = json_object_get(o, "headers");
     nd->secrets = (c && json_array_size(c) + json_object_size(c) > 0) ||
                   (h && json_object_size(h) + json_array_size(h) > 0);
@@ -169,7 +169,7 @@ int jobs_op_fn(method_call_t *call)
         ? 0 : method_fail_store(call, op->rc, "capture queue");
 }
 
-void jobs_op_free(op_t *op)
+void jobs_op_clear(op_t *op)
 {
     for (size_t i = 0; op->refuse && i < op->njobs; i++)
         free(op->refuse[i]);
@@ -188,6 +188,14 @@ void jobs_op_free(op_t *op)
     json_decref(op->call.result);
     json_decref(op->call.err_data);
     json_decref(op->call.events);
+    memset(op, 0, sizeof *op);
+}
+
+void jobs_op_free(op_t *op)
+{
+    if (!op)
+        return;
+    jobs_op_clear(op);
     free(op);
 }
 

@@ -26,6 +26,7 @@
 #include <jansson.h>
 #include <stdint.h>
 
+#include "config.h"
 #include "jsonrpc.h"
 #include "store.h"
 
@@ -39,9 +40,18 @@ typedef struct method_call {
     json_t *params;                /* the handler borrows it (the core holds a reference);
                                       never NULL (an empty object if absent) */
     store_t *db;                   /* the connection for this kind (see above) */
-    const struct config *cfg;      /* borrowed, read-only while handlers run */
+    const struct config *cfg;      /* borrowed, read-only for handlers; but a SIGHUP
+                                      reload rewrites some fields on the loop (main.c):
+                                      a handler off the loop reads only the ones it
+                                      leaves alone, and what it needs of the others is
+                                      copied in below at dispatch */
     struct daemon *daemon;         /* only for METHOD_LOOP; NULL otherwise */
     int64_t now_ms;                /* wall clock when the call started */
+    /* the fleet's endpoint names as the settings had them when the call started, copied
+     * by dispatch_run on the loop (site.set checks a rule's "endpoints" against them on
+     * the writer, while a reload may replace cfg->endpoints) */
+    char endpoint_names[CONFIG_ENDPOINTS_MAX][CONFIG_ENDPOINT_NAME_MAX];
+    int nendpoint_names;
 
     /* outputs */
     json_t *result;                /* owned by the call once set */

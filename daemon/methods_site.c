@@ -162,7 +162,9 @@ static int forbidden_header(const char *name)
 }
 
 /* "endpoints": the rule pins its sites to these endpoints of the fleet, 1 to
- * CONFIG_ENDPOINTS_MAX names, each once, each one the running settings know. */
+ * CONFIG_ENDPOINTS_MAX names, each once, each one the running settings know: the names
+ * dispatch copied into the call on the loop (this runs on the writer, and a reload may
+ * rewrite cfg->endpoints meanwhile). */
 static int check_endpoints(method_call_t *call, json_t *v)
 {
     size_t n = json_array_size(v);
@@ -170,7 +172,6 @@ static int check_endpoints(method_call_t *call, json_t *v)
         return method_fail(call, RPC_INVALID_PARAMS, "param 'endpoints' must be an array of 1 to "
                            "%d endpoint names (browser.endpoint.NAME in linksnapd.conf)",
                            CONFIG_ENDPOINTS_MAX);
-    const config_t *cfg = call->cfg;
     for (size_t i = 0; i < n; i++) {
         const char *name = json_string_value(json_array_get(v, i));
         if (!name || !config_endpoint_name_ok(name))
@@ -182,15 +183,15 @@ static int check_endpoints(method_call_t *call, json_t *v)
                 return method_fail(call, RPC_INVALID_PARAMS, "param 'endpoints': endpoint '%s' is "
                                    "named twice", name);
         int known = 0;
-        for (int k = 0; cfg && k < cfg->nendpoints && !known; k++)
-            known = !strcmp(name, cfg->endpoints[k].name);
+        for (int k = 0; k < call->nendpoint_names && !known; k++)
+            known = !strcmp(name, call->endpoint_names[k]);
         if (known)
             continue;
         char list[CONFIG_ENDPOINTS_MAX * (CONFIG_ENDPOINT_NAME_MAX + 2)] = "";
         size_t len = 0;
-        for (int k = 0; cfg && k < cfg->nendpoints; k++)
+        for (int k = 0; k < call->nendpoint_names; k++)
             len += (size_t)snprintf(list + len, sizeof list - len, "%s%s", k ? ", " : "",
-                                    cfg->endpoints[k].name);
+                                    call->endpoint_names[k]);
         return method_fail(call, RPC_INVALID_PARAMS, "param 'endpoints': linksnapd has no "
                            "endpoint '%s'; its endpoints are: %s", name, list[0] ? list : "(none)");
     }

@@ -392,23 +392,13 @@ int store_job_release(store_t *s, int64_t job_id, int64_t not_before, const char
     int rc = store_job_retry(s, job_id, not_before, error, now_ms);
     if (rc)
         return rc;
-    static const char *const sql[] = {
-        "UPDATE jobs SET attempt = attempt - 1 WHERE id = ?1 AND attempt > 0",
-        "UPDATE snapshots SET attempt = (SELECT attempt FROM jobs WHERE id = ?1) "
-        "WHERE id = (SELECT snapshot_id FROM jobs WHERE id = ?1)",
-    };
-    for (size_t i = 0; i < LS_ARRAY_LEN(sql); i++) {
-        sqlite3_stmt *st = NULL;
-        rc = sqlite3_prepare_v2(s->db, sql[i], -1, &st, NULL);
-        if (rc != SQLITE_OK)
-            return store_fail_sqlite(s, rc, "give a job its attempt back");
-        sqlite3_bind_int64(st, 1, job_id);
-        rc = sqlite3_step(st);
-        sqlite3_finalize(st);
-        if (rc != SQLITE_DONE)
-            return store_fail_sqlite(s, rc, "give a job its attempt back");
-    }
-    return STORE_OK;
+    rc = store_exec_i2(s, "UPDATE jobs SET attempt = attempt - 1 WHERE id = ?1 AND attempt > 0",
+                       job_id, 0, NULL, "give a job its attempt back");
+    if (rc)
+        return rc;
+    return store_exec_i2(s, "UPDATE snapshots SET attempt = (SELECT attempt FROM jobs "
+                         "WHERE id = ?1) WHERE id = (SELECT snapshot_id FROM jobs WHERE id = ?1)",
+                         job_id, 0, NULL, "give a snapshot its attempt back");
 }
 
 int store_job_requeue_running(store_t *s, int64_t now_ms, int64_t *n)

@@ -26,6 +26,7 @@ import tempfile
 import threading
 
 import pngread
+from debug_chromium import DebugChromium
 from fixture_site import FixtureSite, band_color
 from linksnap_test import Daemon, TestCase, capture_all, main, wait_until
 
@@ -135,7 +136,7 @@ class urllib_json:
 
 class TlsTokenFront:
     """A remote browser as a hosted one looks: a Chromium with its DevTools port on
-    127.0.0.1 (port 0), behind a TLS front on 127.0.0.1 (port 0, a certificate made for the
+    127.0.0.1 (port 0; tests/lib/debug_chromium.py), behind a TLS front on 127.0.0.1 (port 0, a certificate made for the
     test) that lets a connection through only with `Authorization: Bearer <token>` and
     otherwise answers 401. Bytes are relayed both ways once the head passed."""
 
@@ -149,16 +150,11 @@ class TlsTokenFront:
                         "-keyout", key, "-out", self.cert], check=True, capture_output=True)
         self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         self.ctx.load_cert_chain(self.cert, key)
-        self.profile = os.path.join(self.dir, "profile")
-        self.chrome = subprocess.Popen(
-            ["/usr/lib/chromium/chromium", "--headless", "--remote-debugging-port=0",
-             "--remote-debugging-address=127.0.0.1", "--user-data-dir=" + self.profile,
-             "--no-first-run", "--disable-gpu"] + (["--no-sandbox"] if os.geteuid() == 0 else []) +
-            ["about:blank"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-        port_file = os.path.join(self.profile, "DevToolsActivePort")
-        wait_until(lambda: os.path.exists(port_file) and open(port_file).readline().strip(), 60,
-                   "the remote Chromium's DevTools port")
-        self.chrome_port = int(open(port_file).readline())
+        try:
+            self.chrome = DebugChromium(name="linksnap-tls-chromium-")
+        except AssertionError:
+            shutil.rmtree(self.dir, ignore_errors=True)
+            raise
         self.refused = 0
         self.lsock = socket.socket()
         self.lsock.bind(("127.0.0.1", 0))
@@ -190,7 +186,7 @@ class TlsTokenFront:
                 conn.sendall(b"HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
                 conn.close()
                 return
-            up = socket.create_connection(("127.0.0.1", self.chrome_port))
+            up = socket.create_connection(("127.0.0.1", self.chrome.port))
             up.sendall(head)
 
             def pump(a, b):
@@ -214,11 +210,7 @@ class TlsTokenFront:
 
     def close(self):
         self.lsock.close()
-        try:
-            os.killpg(self.chrome.pid, signal.SIGKILL)
-        except OSError:
-            pass
-        self.chrome.wait()
+        self.chrome.close()
         shutil.rmtree(self.dir, ignore_errors=True)
 
 

@@ -3,7 +3,8 @@
  * endpoint's size first; a site rule's `endpoints` pin; a rule with cookies or headers
  * never placed on a plain ws:// endpoint off loopback; a job whose endpoints are all busy
  * put back queued with its attempt given back (not failed); a job no endpoint could ever
- * take refused with the reason; a rule that does not read refused. */
+ * take refused with the reason; a rule that does not read refused. Each case's op lives
+ * on the stack and is emptied with jobs_op_clear between claims. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,29 +75,25 @@ static int claim(db_t *db, op_t *op, int max, int64_t now)
     return op->rules ? jobs_assign(db->s, op) : -1;
 }
 
-static void op_clear(op_t *op)
-{
-    for (size_t i = 0; op->refuse && i < op->njobs; i++)
-        free(op->refuse[i]);
-    free(op->refuse);
-    free(op->assign);
-    if (op->rules)
-        store_site_rule_list_free(op->rules, op->njobs);
-    store_job_list_free(op->jobs, op->njobs);
-    memset(op, 0, sizeof *op);
-}
-
-static int job_state_of(db_t *db, int64_t link, char state[16], int *attempt)
+/* The link's job: its state and attempt, and its snapshot's attempt (the two move
+ * together). */
+static int job_state_of(db_t *db, int64_t link, char state[16], int *attempt, int *snap_attempt)
 {
     store_job_t **v = NULL;
     size_t n = 0;
+    int64_t snap_id = 0;
     int rc = store_job_list(db->s, NULL, 100, 0, &v, &n);
     for (size_t i = 0; rc == STORE_OK && i < n; i++)
         if (v[i]->link_id == link) {
             snprintf(state, 16, "%s", v[i]->state);
             *attempt = v[i]->attempt;
+            snap_id = v[i]->snapshot_id;
         }
     store_job_list_free(v, n);
+    store_snapshot_t *snap = NULL;
+    if (rc == STORE_OK && (rc = store_snapshot_get(db->s, snap_id, &snap)) == STORE_OK)
+        *snap_attempt = snap->attempt;
+    store_snapshot_free(snap);
     return rc;
 }
 
@@ -122,7 +119,7 @@ TEST(weighted_by_free_places_for_size)
     ASSERT_EQ(on[0], 2);   /* every place used: 2 on the 2-slot, 6 on the 6-slot */
     ASSERT_EQ(on[1], 6);
     ASSERT_EQ(op.caps[0].free + op.caps[1].free, 0);
-    op_clear(&op);
+    jobs_op_clear(&op);
     db_close(&db);
     return 0;
 }
@@ -144,11 +141,17 @@ TEST(pinned_busy_waits_queued_with_its_attempt)
     ASSERT_EQ(op.assign[0], 0);
     ASSERT_EQ((int)op.deferred, 1);
     char state[16] = "";
-    int attempt = -1;
-    ASSERT_EQ(job_state_of(&db, pinned, state, &attempt), STORE_OK);
+    int attempt = -1, snap_attempt = -1;
+    ASSERT_EQ(job_state_of(&db, pinned, state, &attempt, &snap_attempt), STORE_OK);
     ASSERT_STR_EQ(state, "queued");
     ASSERT_EQ(attempt, 0);   /* the claim's attempt was given back */
-    op_clear(&op);
+    ASSERT_EQ(snap_attempt, 0);   /* its snapshot's too */
+    jobs_op_clear(&op);
+    /* the op on the stack is as new again: no endpoints, no jobs (ASan sees the frees) */
+    ASSERT_EQ(op.ncaps, 0);
+    ASSERT_EQ((int)op.njobs, 0);
+    ASSERT_NULL(op.jobs);
+    ASSERT_NULL(op.assign);
     /* b frees: it takes it once its 2 s wait is over */
     cap(&op, "a", 2, 2, 1);
     cap(&op, "b", 2, 2, 1);
@@ -157,7 +160,7 @@ TEST(pinned_busy_waits_queued_with_its_attempt)
     ASSERT_EQ(op.jobs[0]->link_id, pinned);
     ASSERT_STR_EQ(op.caps[op.assign[0]].name, "b");
     ASSERT_EQ(op.jobs[0]->attempt, 1);
-    op_clear(&op);
+    jobs_op_clear(&op);
     db_close(&db);
     return 0;
 }
@@ -183,14 +186,14 @@ TEST(secrets_never_to_a_plain_remote_endpoint)
     ASSERT_STR_EQ(op.caps[op.assign[0]].name, "tls");
     ASSERT_NULL(op.refuse[0]);
     ASSERT_EQ((int)op.deferred, 1);
-    op_clear(&op);
+    jobs_op_clear(&op);
     /* a fleet of plain remote endpoints only: refused with the reason, never sent */
     cap(&op, "plain", 4, 4, 0);
     ASSERT_EQ(claim(&db, &op, 2, util_now_ms() + 3000), STORE_OK);
     ASSERT_EQ((int)op.njobs, 1);
     ASSERT_NOT_NULL(op.refuse[0]);
     ASSERT(strstr(op.refuse[0], "cookies or headers") != NULL);
-    op_clear(&op);
+    jobs_op_clear(&op);
     db_close(&db);
     return 0;
 }
@@ -217,7 +220,7 @@ TEST(pin_to_an_unknown_endpoint_or_an_unreadable_rule_is_refused)
     }
     ASSERT_EQ(pins, 1);
     ASSERT_EQ(unreadable, 1);
-    op_clear(&op);
+    jobs_op_clear(&op);
     db_close(&db);
     return 0;
 }
