@@ -26,13 +26,9 @@ int store_chart_links_per_day(store_t *s, int64_t first_day_ms, size_t days, con
     if (rc)
         return rc;
     memset(counts, 0, days * sizeof *counts);
-    char name[STORE_MAX_TAG_BYTES + 1], key[STORE_MAX_TAG_KEY_BYTES + 1], err[256];
-    if (tag) {
-        if (store_normalize_tag(tag, name, sizeof name, err, sizeof err))
-            return store_fail(s, STORE_EINVAL, "%s", err);
-        if ((rc = store_tag_key_or_fail(s, name, key)))
-            return rc;
-    }
+    char name[STORE_MAX_TAG_BYTES + 1], key[STORE_MAX_TAG_KEY_BYTES + 1];
+    if (tag && (rc = store_tag_name_key(s, tag, name, key)))
+        return rc;
     const char *sql = tag
         ? "SELECT (l.created_at - ?1) / 86400000, count(*) FROM tags t"
           " JOIN link_tags lt ON lt.tag_id = t.id JOIN links l ON l.id = lt.link_id"

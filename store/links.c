@@ -33,12 +33,10 @@ STORE_DEFINE_LIST_FREE(store_link_list_free, store_link_t, store_link_free)
  * does not exist and create is 0. */
 static int tag_id(store_t *s, const char *raw, int create, int64_t *id)
 {
-    char name[STORE_MAX_TAG_BYTES + 1], key[STORE_MAX_TAG_KEY_BYTES + 1], err[256];
-    if (store_normalize_tag(raw, name, sizeof name, err, sizeof err) != STORE_OK)
-        return store_fail(s, STORE_EINVAL, "%s", err);
-    int krc = store_tag_key_or_fail(s, name, key);
-    if (krc)
-        return krc;
+    char name[STORE_MAX_TAG_BYTES + 1], key[STORE_MAX_TAG_KEY_BYTES + 1];
+    int rc = store_tag_name_key(s, raw, name, key);
+    if (rc)
+        return rc;
     if ((*id = store_tag_cache_get(s, key)))
         return STORE_OK;
     if (create) {
@@ -47,22 +45,13 @@ static int tag_id(store_t *s, const char *raw, int create, int64_t *id)
             return STORE_EINTERNAL;
         sqlite3_bind_text(ins, 1, name, -1, SQLITE_STATIC);
         sqlite3_bind_text(ins, 2, key, -1, SQLITE_STATIC);
-        int rc = step_done(s, ins, "add tag");
-        if (rc)
+        if ((rc = step_done(s, ins, "add tag")))
             return rc;
     }
-    sqlite3_stmt *st = store_stmt(s, ST_TAG_BY_KEY);
-    if (!st)
-        return STORE_EINTERNAL;
-    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        *id = sqlite3_column_int64(st, 0);
+    if ((rc = store_tag_by_key(s, key, 0, NULL, id, NULL)))
+        return rc;
+    if (*id)
         store_tag_cache_put(s, key, *id);
-    }
-    sqlite3_reset(st);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        return store_fail_sqlite(s, rc, "find tag");
     return STORE_OK;
 }
 
@@ -364,30 +353,21 @@ static int resolve(store_t *s, const char *const *names, size_t n, int64_t **ids
     if (n && !*ids)
         return store_fail(s, STORE_ENOMEM, "out of memory");
     for (size_t i = 0; i < n; i++) {
-        char name[STORE_MAX_TAG_BYTES + 1], key[STORE_MAX_TAG_KEY_BYTES + 1], err[256];
-        if (store_normalize_tag(names[i], name, sizeof name, err, sizeof err) != STORE_OK)
-            return store_fail(s, STORE_EINVAL, "%s", err);
-        int krc = store_tag_key_or_fail(s, name, key);
-        if (krc)
-            return krc;
-        sqlite3_stmt *st = store_stmt(s, ST_TAG_BY_KEY);
-        if (!st)
-            return STORE_EINTERNAL;
-        sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-        int rc = sqlite3_step(st);
-        if (rc == SQLITE_ROW) {
-            (*ids)[*nids] = sqlite3_column_int64(st, 0);
+        char name[STORE_MAX_TAG_BYTES + 1], key[STORE_MAX_TAG_KEY_BYTES + 1];
+        int64_t id, count;
+        int rc = store_tag_name_key(s, names[i], name, key);
+        if (!rc)
+            rc = store_tag_by_key(s, key, 0, NULL, &id, &count);
+        if (rc)
+            return rc;
+        if (id) {
+            (*ids)[*nids] = id;
             if (counts)
-                counts[*nids] = sqlite3_column_int64(st, 2);
+                counts[*nids] = count;
             (*nids)++;
-        } else if (rc == SQLITE_DONE) {
-            if (missing)
-                *missing = 1;
-        } else {
-            sqlite3_reset(st);
-            return store_fail_sqlite(s, rc, "find tag");
+        } else if (missing) {
+            *missing = 1;
         }
-        sqlite3_reset(st);
     }
     return STORE_OK;
 }

@@ -117,6 +117,14 @@ int store_link_require(store_t *s, int64_t link_id);
 int store_tags_rekey(store_t *s);
 /* store_tag_key into a STORE_MAX_TAG_KEY_BYTES + 1 buffer, with the connection's message set. */
 int store_tag_key_or_fail(store_t *s, const char *name, char *key);
+/* A tag as the user wrote it: its normal name (STORE_MAX_TAG_BYTES + 1) and its match key
+ * (STORE_MAX_TAG_KEY_BYTES + 1); STORE_EINVAL with the reason when it is not a tag. */
+int store_tag_name_key(store_t *s, const char *raw, char *name, char *key);
+/* The tag whose key (or an alias's) is `key`; only a tag whose own key it is when `own`.
+ * *id 0 when there is none. Its stored name into `name` and its link count into *count,
+ * each when not NULL. */
+int store_tag_by_key(store_t *s, const char *key, int own, char *name, int64_t *id,
+                     int64_t *count);
 
 /* text.c, fts.c: the SQL functions linksnap_good and linksnap_host and the FTS5 tokenizer
  * "linksnap", on every connection before its migration. */

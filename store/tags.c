@@ -51,28 +51,27 @@ int store_tag_key_or_fail(store_t *s, const char *name, char *key)
     return STORE_OK;
 }
 
-/* Looks a tag up by raw name, through an alias unless `own` (then only a tag whose own key
- * it is: what rename, merge and delete act on, so deleting an old name never deletes the
- * tag it became). *id 0 when absent. Every public function here may delete or re-key
- * tags, so each starts by forgetting the connection's cached tag ids. */
-static int find_as(store_t *s, const char *raw, int own, char *name, char *key, int64_t *id,
-                   int64_t *count)
+int store_tag_name_key(store_t *s, const char *raw, char *name, char *key)
 {
     char err[256];
     if (store_normalize_tag(raw, name, STORE_MAX_TAG_BYTES + 1, err, sizeof err) != STORE_OK)
         return store_fail(s, STORE_EINVAL, "%s", err);
-    int rc = store_tag_key_or_fail(s, name, key);
-    if (rc)
-        return rc;
+    return store_tag_key_or_fail(s, name, key);
+}
+
+int store_tag_by_key(store_t *s, const char *key, int own, char *name, int64_t *id,
+                     int64_t *count)
+{
     sqlite3_stmt *st = store_stmt(s, ST_TAG_BY_KEY);
     if (!st)
         return STORE_EINTERNAL;
     sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-    rc = sqlite3_step(st);
+    int rc = sqlite3_step(st);
     *id = 0;
     if (rc == SQLITE_ROW && (!own || sqlite3_column_int(st, 3))) {
         *id = sqlite3_column_int64(st, 0);
-        snprintf(name, STORE_MAX_TAG_BYTES + 1, "%s", sqlite3_column_text(st, 1));
+        if (name)
+            snprintf(name, STORE_MAX_TAG_BYTES + 1, "%s", sqlite3_column_text(st, 1));
         if (count)
             *count = sqlite3_column_int64(st, 2);
     }
@@ -80,6 +79,17 @@ static int find_as(store_t *s, const char *raw, int own, char *name, char *key, 
     if (rc != SQLITE_ROW && rc != SQLITE_DONE)
         return store_fail_sqlite(s, rc, "find tag");
     return STORE_OK;
+}
+
+/* Looks a tag up by raw name, through an alias unless `own` (then only a tag whose own key
+ * it is: what rename, merge and delete act on, so deleting an old name never deletes the
+ * tag it became). *id 0 when absent. Every public function here may delete or re-key
+ * tags, so each starts by forgetting the connection's cached tag ids. */
+static int find_as(store_t *s, const char *raw, int own, char *name, char *key, int64_t *id,
+                   int64_t *count)
+{
+    int rc = store_tag_name_key(s, raw, name, key);
+    return rc ? rc : store_tag_by_key(s, key, own, name, id, count);
 }
 
 static int find(store_t *s, const char *raw, char *name, char *key, int64_t *id, int64_t *count)
@@ -230,16 +240,14 @@ int store_tag_rename(store_t *s, const char *from, const char *to, store_tag_t *
 {
     store_tag_cache_clear(s);
     char fname[STORE_MAX_TAG_BYTES + 1], fkey[STORE_MAX_TAG_KEY_BYTES + 1];
-    char tname[STORE_MAX_TAG_BYTES + 1], tkey[STORE_MAX_TAG_KEY_BYTES + 1], err[256];
+    char tname[STORE_MAX_TAG_BYTES + 1], tkey[STORE_MAX_TAG_KEY_BYTES + 1];
     int64_t fid, tid;
     int rc = find_as(s, from, 1, fname, fkey, &fid, NULL);
     if (rc)
         return rc;
     if (!fid)
         return fail_not_own(s, from, fname);
-    if (store_normalize_tag(to, tname, sizeof tname, err, sizeof err) != STORE_OK)
-        return store_fail(s, STORE_EINVAL, "%s", err);
-    if ((rc = store_tag_key_or_fail(s, tname, tkey)))
+    if ((rc = store_tag_name_key(s, to, tname, tkey)))
         return rc;
     if (!strcmp(fkey, tkey)) {
         /* same tag: only the way it is written changes */
