@@ -285,8 +285,11 @@ static void signal_cb(uv_signal_t *h, int signum)
  * last part to finish puts it back and trims what is left. */
 static void trim_part_done(daemon_t *d)
 {
-    if (d->trim_parts > 0 && --d->trim_parts == 0)
+    if (d->trim_parts > 0 && --d->trim_parts == 0) {
         memtrim_end(TRIM_THRESHOLD_BUSY);
+        log_info("quiet: memory given back (page caches, pool connections, tile cache, "
+                 "every thread's free heap)");
+    }
 }
 
 /* The writer thread's part of giving memory back: its connection's page cache, and its
