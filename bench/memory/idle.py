@@ -7,7 +7,10 @@ back (it trims after a quiet 5 s tick). Read from /proc/PID/status: RssAnon (the
 thread stacks: what the goal is about), RssFile, VmRSS and VmHWM, at each stage.
 
 Usage: bench/memory/idle.py [--build build-rel] [--rounds 3] [--env NAME=VALUE ...]
---env sets a variable for the daemon (e.g. GLIBC_TUNABLES to compare malloc settings).
+                            [--peer OTHER-BUILD] [--tag NAME]
+--env sets a variable for the daemon (e.g. GLIBC_TUNABLES to compare malloc settings);
+--peer alternates each round with a round of another build's linksnapd (the order turns
+each round), to compare a change with what it changes under the same load.
 Each stage also records where the anonymous memory is (from /proc/PID/smaps, see
 breakdown()): the main heap, other malloc arenas, thread stacks, and other mappings.
 The goal (issue): RssAnon <= 20 MB idle. Prints a Markdown table; raw JSON to
@@ -141,18 +144,37 @@ def main():
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--env", action="append", default=[], help="NAME=VALUE for the daemon")
     ap.add_argument("--tag", default="", help="appended to the raw file's name")
+    ap.add_argument("--peer", help="another build dir, alternated round by round")
     a = ap.parse_args()
     build = os.path.abspath(a.build)
+    peer = os.path.abspath(a.peer) if a.peer else None
     env = dict(kv.split("=", 1) for kv in a.env)
-    rounds = [one_round(build, env) for _ in range(a.rounds)]
-    idle = [r["idle"]["RssAnon"] for r in rounds]
+    rounds, peer_rounds, loads = [], [], []
+    for i in range(a.rounds):
+        for b in ([build, peer] if i % 2 == 0 else [peer, build]):
+            if b:
+                (rounds if b == build else peer_rounds).append(one_round(b, env))
+                loads.append(os.getloadavg()[0])
     out = {"date": datetime.datetime.now().isoformat(timespec="seconds"), "load": os.getloadavg(),
-           "env": env, "rounds": rounds}
+           "loads_after_each_round": loads, "build": build, "env": env, "rounds": rounds}
+    if peer:
+        out["peer"] = {"build": peer, "rounds": peer_rounds}
     os.makedirs(os.path.join(SRC, "bench", "results"), exist_ok=True)
     path = os.path.join(SRC, "bench", "results", "memory-idle-%s%s.json" % (
         datetime.date.today().isoformat(), "-" + a.tag if a.tag else ""))
     with open(path, "w") as f:
         json.dump(out, f, indent=1)
+    report(build, rounds)
+    if peer:
+        print()
+        report(peer, peer_rounds)
+    print("load (1 min) after each round: %s" % ", ".join("%.1f" % x for x in loads))
+    print("raw:", path)
+
+
+def report(build, rounds):
+    idle = [r["idle"]["RssAnon"] for r in rounds]
+    print("%s:" % build)
     print("| stage | RssAnon MB (best / worst) | RssFile MB | VmRSS MB | VmHWM MB |")
     print("|---|---|---|---|---|")
     for stage in rounds[0]:
@@ -160,13 +182,12 @@ def main():
         print("| %s | %.1f / %.1f | %.1f | %.1f | %.1f |" % (
             stage, min(v["RssAnon"] for v in vals), max(v["RssAnon"] for v in vals),
             min(v["RssFile"] for v in vals), min(v["VmRSS"] for v in vals), max(v["VmHWM"] for v in vals)))
-    print("\nidle RssAnon by kind, each round (MB): heap / arenas / stacks / libraries / other (threads)")
+    print("idle RssAnon by kind, each round (MB): heap / arenas / stacks / libraries / other (threads)")
     for r in rounds:
         b = r["idle"]["anon"]
         print("  %.1f / %.1f / %.1f / %.1f / %.1f (%d)" % (b["heap"], b["arenas"], b["stacks"],
                                                        b["libraries"], b["other"], b["threads"]))
-    print("\nidle RssAnon over %d rounds: best %.1f MB, worst %.1f MB (goal <= 20)" % (len(idle), min(idle), max(idle)))
-    print("raw:", path)
+    print("idle RssAnon over %d rounds: best %.1f MB, worst %.1f MB (goal <= 20)" % (len(idle), min(idle), max(idle)))
 
 
 if __name__ == "__main__":
