@@ -4,7 +4,9 @@
 every link listed, each snapshot's thumbnail, tiles of the tall ones, three charts in SVG
 and PNG, the events websocket), then quiet until the daemon's housekeeping has given memory
 back (it trims after a quiet 5 s tick). Read from /proc/PID/status: RssAnon (the heap and
-thread stacks: what the goal is about), RssFile, VmRSS and VmHWM, at each stage.
+thread stacks: what the goal is about), RssFile, VmRSS and VmHWM, at each stage; and the
+time of the same few requests (look()) just before the quiet and just after it, which is
+what giving memory back costs the next visit.
 
 Usage: bench/memory/idle.py [--build build-rel] [--rounds 3] [--env NAME=VALUE ...]
                             [--peer OTHER-BUILD] [--tag NAME]
@@ -89,6 +91,20 @@ def breakdown(pid):
     return out
 
 
+def look(base, snaps):
+    """Milliseconds for what a person's return to the page asks: the link list, the three
+    charts as PNG and the first tile of a few snapshots (the tile cache is dropped at idle:
+    those are cut again), one request at a time."""
+    from webtest import http, rpc
+    t0 = time.perf_counter()
+    rpc(base, "link.list", {"limit": 100})
+    for kind in ("tags", "outcomes", "timeline"):
+        http(base, path="/chart/%s.png" % kind)
+    for snap in snaps:
+        http(base, path="/snapshots/%d/tile/0.png" % snap)
+    return (time.perf_counter() - t0) * 1000.0
+
+
 def one_round(build, env=None):
     os.environ["LINKSNAP_BUILD"] = build
     import linksnap_test
@@ -129,9 +145,12 @@ def one_round(build, env=None):
             http(base, path="/chart/%s.svg" % kind)
             http(base, path="/chart/%s.png" % kind)
         ws.close()
+        snaps = [s for s in ((l.get("last_snapshot") or {}).get("id") for l in links) if s][:5]
+        warm = look(base, snaps)
         stages["after the web session"] = status(pid)
         time.sleep(12)   # two housekeeping ticks of quiet: the trim has run
         stages["idle"] = status(pid)
+        stages["look_ms"] = {"warm": warm, "first after idle": look(base, snaps)}
     finally:
         d.close()
         site.stop()
@@ -177,7 +196,7 @@ def report(build, rounds):
     print("%s:" % build)
     print("| stage | RssAnon MB (best / worst) | RssFile MB | VmRSS MB | VmHWM MB |")
     print("|---|---|---|---|---|")
-    for stage in rounds[0]:
+    for stage in [k for k in rounds[0] if k != "look_ms"]:
         vals = [r[stage] for r in rounds]
         print("| %s | %.1f / %.1f | %.1f | %.1f | %.1f |" % (
             stage, min(v["RssAnon"] for v in vals), max(v["RssAnon"] for v in vals),
@@ -187,6 +206,9 @@ def report(build, rounds):
         b = r["idle"]["anon"]
         print("  %.1f / %.1f / %.1f / %.1f / %.1f (%d)" % (b["heap"], b["arenas"], b["stacks"],
                                                        b["libraries"], b["other"], b["threads"]))
+    print("the same look (link list, 3 chart PNGs, 5 first tiles), ms: warm / first after idle")
+    for r in rounds:
+        print("  %.0f / %.0f" % (r["look_ms"]["warm"], r["look_ms"]["first after idle"]))
     print("idle RssAnon over %d rounds: best %.1f MB, worst %.1f MB (goal <= 20)" % (len(idle), min(idle), max(idle)))
 
 
