@@ -43,6 +43,7 @@ typedef struct daemon {
     uint64_t calls;           /* requests started, for idle detection */
     uint64_t calls_at_cron;
     int trimmed;              /* memory already given back since the last activity */
+    int trim_parts;           /* parts of that giving back still running (main.c) */
 } daemon_t;
 
 /* Starts an orderly stop (from a signal or a test): stop accepting, finish in-flight

@@ -23,6 +23,7 @@
 #include "importer.h"
 #include "jsonmem.h"
 #include "log.h"
+#include "memtrim.h"
 #include "scheduler.h"
 #include "server.h"
 #include "util.h"
@@ -276,26 +277,44 @@ static void signal_cb(uv_signal_t *h, int signum)
     daemon_stop(d);
 }
 
-/* The writer thread's part of giving memory back: its connection's page cache. */
+/* The trim threshold while the daemon works (process_setup says why it is high). */
+#define TRIM_THRESHOLD_BUSY (32u << 20)
+
+/* Giving memory back at idle has parts on other threads: the writer's and the pool's. Each
+ * arena's top goes back only while memtrim's threshold is lowered (common/memtrim.h): the
+ * last part to finish puts it back and trims what is left. */
+static void trim_part_done(daemon_t *d)
+{
+    if (d->trim_parts > 0 && --d->trim_parts == 0) {
+        memtrim_end(TRIM_THRESHOLD_BUSY);
+        log_info("quiet: memory given back (page caches, pool connections, tile cache, "
+                 "every thread's free heap)");
+    }
+}
+
+/* The writer thread's part of giving memory back: its connection's page cache, and its
+ * arena's top. */
 static int release_writer_memory_fn(method_call_t *call)
 {
     store_release_memory(call->db);
+    memtrim_thread();
     return 0;
 }
 
 static void release_done_cb(method_call_t *call, void *ud)
 {
-    (void)ud;
     free(call);
-    malloc_trim(0);
+    trim_part_done(ud);
 }
 
-/* The pool threads' part: each thread's spare chart buffers (a thread's own, so each of
- * the pool's threads must run one of these). The barrier holds every item until all have
- * started: with as many items as the pool has threads, each runs on a thread of its own. */
+/* The pool threads' part: each thread's spare chart buffers and its arena's top (a
+ * thread's own, so each of the pool's threads must run one of these). The barrier holds
+ * every item until all have started: with as many items as the pool has threads, each runs
+ * on a thread of its own. */
 typedef struct {
     uv_barrier_t barrier;
     int left;
+    daemon_t *d;
 } pool_trim_t;
 
 typedef struct {
@@ -307,6 +326,7 @@ static void pool_trim_fn(uv_work_t *w)
 {
     pool_trim_work_t *pw = (pool_trim_work_t *)w;
     charts_release_thread_memory();
+    memtrim_thread();
     uv_barrier_wait(&pw->t->barrier);
 }
 
@@ -317,9 +337,10 @@ static void pool_trim_after_cb(uv_work_t *w, int status)
     (void)status;
     free(pw);
     if (--t->left == 0) {
+        daemon_t *d = t->d;
         uv_barrier_destroy(&t->barrier);
         free(t);
-        malloc_trim(0);
+        trim_part_done(d);
     }
 }
 
@@ -331,14 +352,16 @@ static int pool_threads(void)
     return n < 1 ? 1 : n > 1024 ? 1024 : n;
 }
 
-static void pool_trim(daemon_t *d)
+/* 0 when the pool's part is queued (it ends with trim_part_done), -1 when it could not be. */
+static int pool_trim(daemon_t *d)
 {
     int n = pool_threads();
     pool_trim_t *t = calloc(1, sizeof *t);
     if (!t || uv_barrier_init(&t->barrier, (unsigned)n) != 0) {
         free(t);
-        return;
+        return -1;
     }
+    t->d = d;
     /* every item exists before any is queued: a barrier short of one would hold the
      * pool's threads for ever */
     pool_trim_work_t **items = calloc((size_t)n, sizeof *items);
@@ -351,18 +374,20 @@ static void pool_trim(daemon_t *d)
         free(items);
         uv_barrier_destroy(&t->barrier);
         free(t);
-        return;
+        return -1;
     }
     t->left = n;
     for (int i = 0; i < n; i++)   /* uv_queue_work fails only without a work callback */
         uv_queue_work(d->loop, &items[i]->w, pool_trim_fn, pool_trim_after_cb);
     free(items);
+    return 0;
 }
 
 /* Housekeeping, every 5 s:
  *  - after a quiet period (no request since the last tick, no write pending, no import),
  *    give memory back once: the page caches of every connection, idle thread-pool
- *    connections, and free heap pages (malloc_trim), so an idle daemon stays small;
+ *    connections, the tile cache, and free heap pages, the top of every thread's malloc
+ *    arena included (memtrim), so an idle daemon stays small;
  *  - STATUS= for systemd with the queue figures. */
 static void cron_cb(uv_timer_t *t)
 {
@@ -376,17 +401,25 @@ static void cron_cb(uv_timer_t *t)
         d->trimmed = 0;
     } else if (!d->trimmed) {
         d->trimmed = 1;
+        /* the parts on other threads hold the threshold low until the last has run; one
+         * more for this one, so that none ends it before all are queued */
+        if (d->trim_parts == 0)
+            memtrim_begin();
+        d->trim_parts++;
         store_release_memory(d->reader);
         readpool_trim(d->readpool);
         http_release_memory(d->http);   /* the tile cache: cut again on the next look */
-        pool_trim(d);                   /* each pool thread's spare chart buffers */
+        if (pool_trim(d) == 0)          /* each pool thread's spare chart buffers */
+            d->trim_parts++;
         method_call_t *call = calloc(1, sizeof *call);
         if (call) {
             call->method = "housekeeping";
-            if (writer_submit(d->writer, call, release_writer_memory_fn, release_done_cb, NULL) != 0)
+            if (writer_submit(d->writer, call, release_writer_memory_fn, release_done_cb, d) == 0)
+                d->trim_parts++;
+            else
                 free(call);
         }
-        malloc_trim(0);
+        trim_part_done(d);              /* the loop's part: malloc_trim does the main arena */
     }
     store_stats_t st;
     if (store_stats(d->reader, &st) == STORE_OK)
@@ -547,7 +580,7 @@ static void process_setup(void)
      * gave its arena's top back (MADV_DONTNEED) and faulted it in again on the next, which
      * on a paravirtualised VM cost ~100 us a page, more than drawing. Idle memory goes back
      * in cron_cb's malloc_trim. */
-    mallopt(M_TRIM_THRESHOLD, 32 << 20);
+    mallopt(M_TRIM_THRESHOLD, (int)TRIM_THRESHOLD_BUSY);
     /* libidn2 (behind curl's punycode conversion of IDN hosts) reads the locale's charset:
      * without a UTF-8 LC_CTYPE every non-ASCII host fails. Set before any thread starts. */
     if (!setlocale(LC_CTYPE, "C.UTF-8") && !setlocale(LC_CTYPE, "C.utf8") &&

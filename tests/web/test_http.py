@@ -2,7 +2,8 @@
 (single, batch, notification), refusals as 4xx JSON (unknown routes, methods, oversize and
 malformed bodies, path traversal), the Host/Origin rules, the token on a non-loopback
 listener, the /events websocket, snapshot files and tiles, downloads (PNG, MHTML, PDF and
-the page's text as attachments), import uploads."""
+the page's text as attachments), import uploads, and the same answers after the quiet
+housekeeping has given memory back."""
 import gzip
 import json
 import os
@@ -358,6 +359,34 @@ class Http(TestCase):
             st, h, body = http(self.url, path="/chart/tags.svg?" + q)
             self.assertEqual(st, 400, q)
             self.assertIn(word, json.loads(body)["error"]["message"], q)
+
+
+class Quiet(TestCase):
+    def test_serves_the_same_after_memory_is_given_back(self):
+        """The quiet housekeeping drops the tile cache, each pool thread's chart buffers, idle
+        pool connections, page caches and every thread's free heap (arena tops included);
+        all of them come back on the next use, with the same answers."""
+        from linksnap_test import wait_until
+        with Daemon() as d:
+            url = d.web_url
+            login(d)
+            link = rpc(url, "link.add", {"url": "https://example.com/quiet", "capture": False})[1]["result"]["link"]
+            sid = fake_snapshot(d, link["id"], width=300, height=2500, colour=lambda y: (y % 256, 40, 0))
+
+            def look():
+                tiles = [http(url, path="/snapshots/%d/tile/%d.png" % (sid, i)) for i in range(3)]
+                chart = http(url, path="/chart/outcomes.png?width=358&height=260")
+                listed = rpc(url, "link.list", {"limit": 10})[1]["result"]["links"]
+                return [(t[0], t[2]) for t in tiles], (chart[0], chart[2]), [l["id"] for l in listed]
+
+            before = look()
+            self.assertEqual([st for st, _ in before[0]], [200, 200, 200])
+            wait_until(lambda: "memory given back" in d.read_log(), 40, "the quiet housekeeping")
+            after = look()
+            self.assertEqual(after, before)
+            # and the writer still writes (its part ran on its thread)
+            other = rpc(url, "link.add", {"url": "https://example.com/quiet2", "capture": False})[1]["result"]["link"]
+            self.assertNotEqual(other["id"], link["id"])
 
 
 class Token(TestCase):
