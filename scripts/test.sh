@@ -17,14 +17,9 @@ if ! command -v chromium >/dev/null 2>&1; then
   exit 1
 fi
 
-# every build here treats warnings as errors (LINKSNAP_WERROR; off by default for users).
-# The two sanitizer trees are Debug at -O1, as the sanitizers' authors advise: the same
-# checks, and the CPU-bound tests run ~1.6 times as fast as at -O0 (docs/benchmarks.md,
-# "Test suite time"); gcc's -O1 warns about more (maybe-uninitialized), not less.
-sanflags="-g -O1"
+# every build here treats warnings as errors (LINKSNAP_WERROR; off by default for users)
 step "build (gcc, ASan+UBSan)"
-cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_FLAGS_DEBUG="$sanflags" \
-  -DLINKSNAP_SANITIZE=address -DLINKSNAP_WERROR=ON >/dev/null
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DLINKSNAP_SANITIZE=address -DLINKSNAP_WERROR=ON >/dev/null
 cmake --build build-asan -j"$jobs"
 
 step "build (clang, warnings as errors)"
@@ -34,8 +29,7 @@ cmake --build build-clang -j"$jobs"
 # only what the tests labelled tsan run (tests/CMakeLists.txt, target tsan_tests): the two
 # builds above compile every file already, and this tree runs nothing else
 step "build (TSan, threaded code)"
-cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_FLAGS_DEBUG="$sanflags" \
-  -DLINKSNAP_SANITIZE=thread -DLINKSNAP_WERROR=ON >/dev/null
+cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug -DLINKSNAP_SANITIZE=thread -DLINKSNAP_WERROR=ON >/dev/null
 cmake --build build-tsan -j"$jobs" --target tsan_tests
 
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1
