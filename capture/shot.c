@@ -76,7 +76,8 @@ struct shot {
     shot_world_cb world_done;
 };
 
-#define QUIET_MS 500       /* no request in flight for this long: the page is done */
+#define QUIET_MS 500       /* no request in flight for this long: the page is done (the
+                              request's quiet_ms, quiet_ms in the config, when given) */
 #define POLL_MS 10         /* how often the waits look: the load event and the end of the
                             * quiet window are noticed this late at most (at 50 ms, two
                             * polls cost a capture 50 ms on average) */
@@ -899,7 +900,8 @@ static void wait_poll_cb(uv_timer_t *t)
     }
     if (!strcmp(s->step, "wait for load"))
         s->step = "wait for network idle";
-    if (s->requests <= 0 && now - s->last_net_ms >= QUIET_MS) {
+    uint64_t quiet = s->req.quiet_ms > 0 ? (uint64_t)s->req.quiet_ms : QUIET_MS;
+    if (s->requests <= 0 && now - s->last_net_ms >= quiet) {
         after_wait(s);
     } else if (now >= s->quiet_until || now - s->loaded_ms >= IDLE_CAP_MS) {
         /* nothing in flight at the cut: the page had settled, only the quiet window was

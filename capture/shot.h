@@ -50,6 +50,8 @@ typedef struct {
     double scale;              /* device scale factor; 0 = 1 */
     int height_cap;            /* CSS px */
     int timeout_ms;            /* one deadline for the whole capture, the shot included */
+    int quiet_ms;              /* no request in flight this long after the load event ends the
+                                  wait for network quiet; 0 = QUIET_MS (500) */
     shot_teardown_cb teardown;       /* optional */
     int64_t teardown_tag;
     void *teardown_ud;

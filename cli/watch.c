@@ -220,8 +220,8 @@ int cli_cmd_watches(cli_t *cli, int argc, char **argv)
 /* The settings given besides every and jitter into p (watch.set's params). */
 static int setting_params(cli_t *cli, const watch_args_t *a, json_t *p)
 {
-    double th;
-    json_int_t n;
+    double th = 0;
+    json_int_t n = 0;
     int rc;
     if (a->threshold) {
         if ((rc = parse_threshold(cli, a->threshold, &th)))

@@ -52,6 +52,9 @@ void config_defaults(config_t *c)
     c->viewport_h = 800;
     c->scale = 1.0;
     c->job_timeout_s = 30;
+    c->quiet_ms = 500;
+    c->retry_backoff_ms = 2000;
+    c->blank_retry_ms = 1500;
     c->height_cap = 30000;
     c->deny_private = 0;
     c->hide_consent = 1;
@@ -61,6 +64,7 @@ void config_defaults(config_t *c)
     c->recycle_after = 200;
     c->idle_stop_s = 300;
     c->memory_limit_mb = 2048;
+    c->health_timeout_ms = 5000;
     c->quarantine_s = 1800;
     c->max_message_mb = 256;   /* a 30,000 px screenshot is ~40 MB of base64 */
     c->formats = FORMAT_DEFAULT;
@@ -418,6 +422,12 @@ int config_set(config_t *c, const char *key, const char *value, char *err, size_
         return set_int(key, value, 1, STORE_KEEP_MB_MAX, &c->watch_keep_mb, err, errlen);
     if (!strcmp(key, "job_timeout"))
         return set_int(key, value, 1, 3600, &c->job_timeout_s, err, errlen);
+    if (!strcmp(key, "quiet_ms"))
+        return set_int(key, value, 10, 10000, &c->quiet_ms, err, errlen);
+    if (!strcmp(key, "retry_backoff_ms"))
+        return set_int(key, value, 10, 600000, &c->retry_backoff_ms, err, errlen);
+    if (!strcmp(key, "blank_retry_ms"))
+        return set_int(key, value, 10, 60000, &c->blank_retry_ms, err, errlen);
     if (!strcmp(key, "formats")) {
         if (formats_parse(value, &c->formats, err, errlen) == 0)
             return 0;
@@ -474,6 +484,8 @@ int config_set(config_t *c, const char *key, const char *value, char *err, size_
         return set_int(key, value, 0, 86400, &c->idle_stop_s, err, errlen);
     if (!strcmp(key, "browser.max_message_mb"))
         return set_int(key, value, 1, 2048, &c->max_message_mb, err, errlen);
+    if (!strcmp(key, "browser.health_timeout_ms"))
+        return set_int(key, value, 100, 600000, &c->health_timeout_ms, err, errlen);
     if (!strcmp(key, "browser.quarantine_s"))
         return set_int(key, value, 1, 86400, &c->quarantine_s, err, errlen);
     if (!strcmp(key, "browser.memory_limit_mb"))

@@ -47,6 +47,9 @@ typedef struct config {
     int viewport_w, viewport_h;   /* CSS px */
     double scale;                 /* device scale factor, 1-3 */
     int job_timeout_s;
+    int quiet_ms;                 /* network quiet after the load event that ends the wait (500) */
+    int retry_backoff_ms;         /* a passing failure's first retry waits this, doubling (2000) */
+    int blank_retry_ms;           /* a flat-colour shot is taken again after this (1500) */
     int height_cap;               /* CSS px */
     int deny_private;
     int hide_consent;             /* hide consent banners (default on) */
@@ -62,6 +65,7 @@ typedef struct config {
     int recycle_after;            /* captures per browser before a restart */
     int idle_stop_s;
     int memory_limit_mb;
+    int health_timeout_ms;        /* a health check unanswered this long drops the browser (5000) */
     int quarantine_s;             /* an endpoint down 3 times in 10 min rests this long (1800) */
     int max_message_mb;        /* one DevTools message; a larger one is dropped alone */
     int formats;                  /* FORMAT_* (formats.h): what a capture keeps */

@@ -78,8 +78,8 @@ static void health_timeout_cb(uv_timer_t *t)
     if (!ep->health_pending)
         return;
     ep->health_pending = 0;
-    log_warn("endpoint %s: the browser did not answer a health check within %d s: dropping it",
-             ep->cfg.name, HEALTH_TIMEOUT_MS / 1000);
+    log_warn("endpoint %s: the browser did not answer a health check within %d ms: dropping it",
+             ep->cfg.name, ep->e->d->cfg.health_timeout_ms);
     endpoint_teardown(ep, "the browser stopped answering", 1);
 }
 
@@ -91,7 +91,7 @@ void endpoint_health_check(endpoint_t *ep)
         return;
     ep->health_pending = 1;
     ep->ping_sent_ms = ep->last_ping_ms = uv_now(ep->e->loop);
-    uv_timer_start(&ep->health_timer, health_timeout_cb, HEALTH_TIMEOUT_MS, 0);
+    uv_timer_start(&ep->health_timer, health_timeout_cb, (uint64_t)ep->e->d->cfg.health_timeout_ms, 0);
 }
 
 /* ---- the browser ------------------------------------------------------------------------ */

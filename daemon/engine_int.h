@@ -22,9 +22,7 @@
 
 #define MAX_ATTEMPTS 3
 #define THUMB_WIDTH 320
-#define BLANK_RETRY_MS 1500
 #define TICK_MS 1000
-#define HEALTH_TIMEOUT_MS 5000
 #define CONNECT_TIMEOUT_MS 10000
 
 typedef enum { B_OFF, B_STARTING, B_READY, B_STOPPING } browser_state_t;

@@ -144,9 +144,9 @@ static void slot_retry(slot_t *s, const char *error, int64_t delay_ms, int uncou
     op->error = strdup(error);
     op->uncounted = uncounted;
     s->ep->retried_total++;
-    log_notice("job %lld (%s): attempt %d failed on endpoint %s, retrying in %lld s%s: %s",
+    log_notice("job %lld (%s): attempt %d failed on endpoint %s, retrying in %.1f s%s: %s",
                (long long)s->job->id, s->job->url, s->job->attempt, s->ep->cfg.name,
-               (long long)(delay_ms / 1000), uncounted ? " (not counted: the browser went away)" : "",
+               (double)delay_ms / 1000, uncounted ? " (not counted: the browser went away)" : "",
                error);
     jobs_submit(e, op, finish_done_cb);
 }
@@ -226,8 +226,8 @@ static void slot_fail(slot_t *s, const char *error, int transient)
         return;
     }
     if (transient && s->job->attempt < MAX_ATTEMPTS && !e->closing) {
-        /* back-off: 2 s, 4 s, ... */
-        slot_retry(s, error, (int64_t)2000 * (1 << (s->job->attempt - 1)), 0);
+        /* back-off: retry_backoff_ms (2 s), twice that, ... */
+        slot_retry(s, error, (int64_t)e->d->cfg.retry_backoff_ms * (1 << (s->job->attempt - 1)), 0);
         return;
     }
     if (e->closing && transient) {
@@ -515,10 +515,10 @@ static void post_after_cb(uv_work_t *w, int status)
         s->blank_retried = 1;
         slot_unlink_files(s);
         log_info("job %lld: the shot is one flat colour; capturing again in %d ms",
-                 (long long)s->job->id, BLANK_RETRY_MS);
+                 (long long)s->job->id, e->d->cfg.blank_retry_ms);
         slot_clear_result(s);
         s->phase = SLOT_WAIT;
-        uv_timer_start(&s->wait, blank_wait_cb, BLANK_RETRY_MS, 0);
+        uv_timer_start(&s->wait, blank_wait_cb, (uint64_t)e->d->cfg.blank_retry_ms, 0);
         return;
     }
     slot_save(s);
@@ -733,6 +733,7 @@ void slot_start_shot(slot_t *s)
     shot_request_t req = {
         .url = s->job->url, .viewport_w = s->fid.viewport_w, .viewport_h = s->fid.viewport_h,
         .scale = cfg->scale, .height_cap = cfg->height_cap, .timeout_ms = cfg->job_timeout_s * 1000,
+        .quiet_ms = cfg->quiet_ms,
         .teardown = on_teardown_cb, .teardown_tag = s->job->id, .teardown_ud = s,
         .proxy_server = egress_address(s->egress), .top_url = top_url_cb, .top_url_ud = s,
         .site = s->fid.site};

@@ -389,7 +389,7 @@ class CaptureCliTests(TestCase):
             json.dump({"pages": [{"match": "/article", "title": "Field notes", "text": HOSTILE},
                                  {"match": "/gone", "status": 404, "title": "Not here"}]}, f)
         cls.d = Daemon(capture=True, env={"FAKECDP_SCENARIO": scenario, "FAKECDP_STATE": cls.fake_dir},
-                       config="capture = on\njobs = 1\njob_timeout = 10\nbrowser.path = %s\n"
+                       config="capture = on\nquiet_ms = 50\njobs = 1\njob_timeout = 10\nbrowser.path = %s\n"
                               "formats = png,text,mhtml,pdf\n" % FAKE).start()
         with cls.d.client() as c:
             c.call("events.subscribe", {"topics": ["job"]})

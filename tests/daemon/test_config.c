@@ -2,7 +2,8 @@
  * named `browser.endpoint.NAME` keys in any order, the effective fleet config_finish
  * derives in its three modes (named, the old keys as "default", the managed browser
  * alone), and every refusal, each naming the endpoint and the key. Files are written to a
- * temporary directory and read with config_load_file, as linksnapd reads them. */
+ * temporary directory and read with config_load_file, as linksnapd reads them. The engine
+ * timing keys (quiet_ms and the like): their defaults and bounds. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -351,6 +352,32 @@ TEST(file_with_an_error_is_refused_whole)
     return 0;
 }
 
+TEST(engine_timings_default_and_bounds)
+{
+    /* the engine's waits (issue 22): defaults are the values they had as constants */
+    ASSERT_EQ(load(""), 0);
+    ASSERT_EQ(cfg->quiet_ms, 500);
+    ASSERT_EQ(cfg->retry_backoff_ms, 2000);
+    ASSERT_EQ(cfg->blank_retry_ms, 1500);
+    ASSERT_EQ(cfg->health_timeout_ms, 5000);
+    ASSERT_EQ(load("quiet_ms = 10\nretry_backoff_ms = 600000\nblank_retry_ms = 60000\n"
+                   "browser.health_timeout_ms = 100\n"), 0);
+    ASSERT_EQ(cfg->quiet_ms, 10);
+    ASSERT_EQ(cfg->retry_backoff_ms, 600000);
+    ASSERT_EQ(cfg->blank_retry_ms, 60000);
+    ASSERT_EQ(cfg->health_timeout_ms, 100);
+    ASSERT_REFUSED("quiet_ms = 9\n", "quiet_ms: expected a whole number from 10 to 10000, got '9'");
+    ASSERT_REFUSED("quiet_ms = 10001\n", "quiet_ms: expected a whole number from 10 to 10000");
+    ASSERT_REFUSED("retry_backoff_ms = 0\n", "retry_backoff_ms: expected a whole number from 10 to 600000");
+    ASSERT_REFUSED("retry_backoff_ms = 600001\n", "retry_backoff_ms: expected a whole number");
+    ASSERT_REFUSED("blank_retry_ms = 60001\n", "blank_retry_ms: expected a whole number from 10 to 60000");
+    ASSERT_REFUSED("blank_retry_ms = 1.5\n", "blank_retry_ms: expected a whole number");
+    ASSERT_REFUSED("browser.health_timeout_ms = 99\n",
+                   "browser.health_timeout_ms: expected a whole number from 100 to 600000, got '99'");
+    ASSERT_REFUSED("browser.health_timeout_ms = 5s\n", "browser.health_timeout_ms: expected a whole number");
+    return 0;
+}
+
 TEST_LIST = {
     TEST_ENTRY(no_endpoint_is_the_managed_browser_with_jobs_slots),
     TEST_ENTRY(old_keys_are_one_endpoint_named_default),
@@ -366,6 +393,7 @@ TEST_LIST = {
     TEST_ENTRY(remote_endpoint_needs_an_ip_and_a_proxy_listen),
     TEST_ENTRY(two_remote_endpoints_at_one_address_refused),
     TEST_ENTRY(file_with_an_error_is_refused_whole),
+    TEST_ENTRY(engine_timings_default_and_bounds),
     TEST_END
 };
 TEST_MAIN()

@@ -23,7 +23,7 @@ PAGES = [
 ]
 # the viewport the pages' own size: the scripted shots are 400 x 300, not 1280 x 800 (noise
 # that size took seconds a capture under ASan to encode, decode and compare)
-CONFIG = "capture = on\njobs = 1\njob_timeout = 10\nviewport = 400x300\nbrowser.path = %s\n" % FAKE
+CONFIG = "capture = on\nquiet_ms = 50\njobs = 1\njob_timeout = 10\nviewport = 400x300\nbrowser.path = %s\n" % FAKE
 SEQ = [0]
 
 

@@ -99,7 +99,11 @@ FAULTS = [
     {"method": "Page.captureScreenshot", "url": "/longshot", "times": 2, "do": "delay", "ms": 2000},
     {"method": "Page.getLayoutMetrics", "url": "/garbled", "do": "garbage", "event": True},
 ]
-CONFIG = "capture = on\njobs = 2\nper_host_jobs = 0\njob_timeout = 5\nheight_cap = 3000\nbrowser.max_message_mb = 1\nbrowser.path = %s\n" % FAKE
+# the engine's waits cut to what a scripted browser needs (their defaults: 500 ms quiet,
+# 2 s retry back-off, 1.5 s blank retry, 5 s health check); each is checked below
+CONFIG = ("capture = on\njobs = 2\nper_host_jobs = 0\njob_timeout = 5\nheight_cap = 3000\n"
+          "browser.max_message_mb = 1\nbrowser.path = %s\nquiet_ms = 50\nretry_backoff_ms = 100\n"
+          "blank_retry_ms = 100\nbrowser.health_timeout_ms = 2000\n" % FAKE)
 
 
 def browser_ready(d):
@@ -240,7 +244,7 @@ class EngineFake(TestCase):
         ev, = capture_all(self.d, [url("blank")])
         self.assertEqual(ev["state"], "ok", ev)
         self.assertTrue(self.snap(ev)["blank"])
-        self.assertIn("one flat colour", self.d.read_log())
+        self.assertIn("one flat colour; capturing again in 100 ms", self.d.read_log())   # blank_retry_ms
 
     def test_script_that_never_answers_still_gives_a_picture(self):
         ev, = capture_all(self.d, [url("mute")])
@@ -331,6 +335,8 @@ class EngineFake(TestCase):
         ev, = capture_all(self.d, [url("crash")])
         self.assertEqual((ev["state"], ev["attempt"]), ("ok", 2), ev)
         self.assertIn("renderer crashed", self.d.read_log())
+        self.assertRegex(self.d.read_log(), r"attempt 1 failed on endpoint managed, retrying in 0\.1 s: "
+                         r".*renderer crashed")   # retry_backoff_ms
 
     def test_browser_exit_mid_batch_every_job_done(self):
         browser_ready(self.d)
@@ -515,10 +521,23 @@ class HealthCheck(TestCase):
             self.assertEqual(ev["state"], "failed", ev)
             first = fake.starts()[0]["start"]
             wait_until(lambda: not alive(first), 20, "the wedged browser to be killed")
-            self.assertIn("did not answer a health check", d.read_log())
+            self.assertIn("did not answer a health check within 2000 ms", d.read_log())
             ev, = capture_all(d, [url("ok")])
             self.assertEqual(ev["state"], "ok", ev)
             self.assertEqual(len(fake.starts()), 2)
+
+
+class QuietWindow(TestCase):
+    def test_quiet_ms_is_waited_after_the_last_request(self):
+        """quiet_ms: the page's only request ends after the navigation is answered, so the
+        wait for network quiet lasts at least the window (1500 ms here; 50 above)."""
+        fake = FakeBrowser({"pages": PAGES, "faults": []})
+        with Daemon(config=CONFIG.replace("quiet_ms = 50", "quiet_ms = 1500"), env=fake.env,
+                    capture=True) as d:
+            ev, = capture_all(d, [url("ok")])
+            self.assertEqual(ev["state"], "ok", ev)
+            t = d.call("snapshot.get", {"id": ev["snapshot"]["id"]})["snapshot"]["timings"]
+            self.assertGreaterEqual(t["wait_ms"], 1500, t)
 
 
 class IdleStopAndRecycling(TestCase):

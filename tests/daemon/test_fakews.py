@@ -430,7 +430,7 @@ class FakeWebsocket(TestCase):
 
 
 def config(endpoint, token=None):
-    text = ("capture = on\njobs = 2\nper_host_jobs = 0\njob_timeout = 10\nheight_cap = 3000\n"
+    text = ("capture = on\nquiet_ms = 50\njobs = 2\nper_host_jobs = 0\njob_timeout = 10\nheight_cap = 3000\n"
             "browser.endpoint = %s\nbrowser.proxy_listen = 127.0.0.1\n" % endpoint)
     if token:
         text += "browser.token = %s\n" % token

@@ -45,7 +45,7 @@ def url(path, host="127.0.0.1:9"):
 
 
 def fleet_config(eps, extra=""):
-    text = ("capture = on\njobs = 2\nper_host_jobs = 0\njob_timeout = 60\nheight_cap = 3000\n"
+    text = ("capture = on\nquiet_ms = 50\njobs = 2\nper_host_jobs = 0\njob_timeout = 60\nheight_cap = 3000\n"
             "browser.quarantine_s = 2\n")
     for name, base, slots in eps:
         text += "browser.endpoint.%s = %s\nbrowser.endpoint.%s.slots = %d\n" % (name, base, name, slots)

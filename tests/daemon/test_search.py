@@ -164,7 +164,7 @@ class SearchTests(TestCase):
         with open(scenario, "w") as f:
             json.dump({"pages": pages}, f)
         d = Daemon(capture=True, env={"FAKECDP_SCENARIO": scenario, "FAKECDP_STATE": fake_dir},
-                   config="capture = on\njobs = 4\nper_host_jobs = 0\njob_timeout = 10\nbrowser.path = %s\n"
+                   config="capture = on\nquiet_ms = 50\njobs = 4\nper_host_jobs = 0\njob_timeout = 10\nbrowser.path = %s\n"
                           "formats = png,text\n" % os.path.join(BUILD, "tests", "fakecdp"))
         acked = {}   # link id -> (snapshot id, its word)
         try:

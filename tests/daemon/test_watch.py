@@ -132,7 +132,7 @@ class WatchTest(TestCase):
                                        "headers": {"Retry-After": "120"}},
                                       {"match": "h4.test/", "load_ms": 300},
                                       {"match": ".test/", "load_ms": 1500}]})
-        config = ("capture = on\njobs = 4\nper_host_jobs = 2\njob_timeout = 20\nblocked_retries = 0\n"
+        config = ("capture = on\nquiet_ms = 50\njobs = 4\nper_host_jobs = 2\njob_timeout = 20\nblocked_retries = 0\n"
                   "browser.path = %s\n" % FAKE)
         with Daemon(config=config, env=fake.env, capture=True) as d, d.client() as c:
             c.call("events.subscribe", {"topics": ["job"]})
@@ -198,7 +198,7 @@ class WatchTest(TestCase):
         fake = FakeBrowser({"pages": [{"match": ".test/", "noise": True, "height": 300, "width": 400,
                                        "text": "words"}]})
         # viewport: the page's own size (a 1280 x 800 noise shot cost seconds each under ASan)
-        config = ("capture = on\njobs = 1\njob_timeout = 20\nwatch_min_interval_s = 2\n"
+        config = ("capture = on\nquiet_ms = 50\njobs = 1\njob_timeout = 20\nwatch_min_interval_s = 2\n"
                   "viewport = 400x300\nbrowser.path = %s\n" % FAKE)
         with Daemon(config=config, env=fake.env, capture=True) as d, d.client() as c:
             a = c.call("link.add", {"url": "http://kept.test/a", "capture": False})["link"]["id"]

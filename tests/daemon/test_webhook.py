@@ -99,7 +99,7 @@ class Webhook(TestCase):
         rec = Receiver()
         fake = FakeBrowser({"pages": PAGES})
         notify_url = rec.url("/all/" + NSECRET)
-        conf = ("capture = on\njobs = 1\njob_timeout = 10\nbrowser.path = %s\n"
+        conf = ("capture = on\nquiet_ms = 50\njobs = 1\njob_timeout = 10\nbrowser.path = %s\n"
                 "viewport = 320x240\nwebhook_timeout_s = 1\nwebhook_backoff_s = 1\n" % FAKE)
         d = Daemon(config=conf + "notify_url = %s\n" % notify_url, env=fake.env, capture=True,
                    args=["-v"])   # -v twice: debug lines must not show the tokens either
