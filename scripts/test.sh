@@ -44,5 +44,9 @@ ctest --test-dir build-asan --output-on-failure -j"$jobs" --timeout 600 -LE slow
 step "fuzzing (clang, libFuzzer): a few seconds per harness"
 ctest --test-dir build-clang --output-on-failure -L fuzz -j"$jobs" --timeout 300
 
+# what a sanitizer's own allocator would hide (glibc's arenas, tests/common/test_memtrim.c)
+step "tests (clang, no sanitizer): glibc's allocator"
+ctest --test-dir build-clang --output-on-failure -L nosan -j"$jobs" --timeout 300
+
 step "tests (TSan): threaded code"
 ctest --test-dir build-tsan --output-on-failure -L tsan -j"$jobs" --timeout 900
