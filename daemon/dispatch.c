@@ -102,9 +102,9 @@ void dispatch_run(daemon_t *d, const method_def_t *def, method_call_t *call,
 {
     call->now_ms = util_now_ms();
     call->cfg = &d->cfg;
-    /* loop-owned settings a reload may change, for handlers on other threads */
+    /* loop-owned settings a reload may change, for the handlers off the loop that read them */
     call->nendpoint_names = 0;
-    for (int k = 0; k < d->cfg.nendpoints && k < CONFIG_ENDPOINTS_MAX; k++)
+    for (int k = 0; def->endpoint_names && k < d->cfg.nendpoints && k < CONFIG_ENDPOINTS_MAX; k++)
         memcpy(call->endpoint_names[call->nendpoint_names++], d->cfg.endpoints[k].name,
                CONFIG_ENDPOINT_NAME_MAX);
     d->calls++;

@@ -48,8 +48,9 @@ typedef struct method_call {
     struct daemon *daemon;         /* only for METHOD_LOOP; NULL otherwise */
     int64_t now_ms;                /* wall clock when the call started */
     /* the fleet's endpoint names as the settings had them when the call started, copied
-     * by dispatch_run on the loop (site.set checks a rule's "endpoints" against them on
-     * the writer, while a reload may replace cfg->endpoints) */
+     * by dispatch_run on the loop for a method whose table entry asks (.endpoint_names):
+     * site.set checks a rule's "endpoints" against them on the writer, while a reload may
+     * replace cfg->endpoints; 0 names for every other method */
     char endpoint_names[CONFIG_ENDPOINTS_MAX][CONFIG_ENDPOINT_NAME_MAX];
     int nendpoint_names;
 
@@ -87,6 +88,8 @@ typedef struct {
     method_kind_t kind;
     method_after_fn after;         /* optional */
     method_prepare_fn prepare;     /* optional; WRITE methods only */
+    int endpoint_names;            /* 1: dispatch copies the fleet's endpoint names into the
+                                      call (call->endpoint_names), for a handler off the loop */
 } method_def_t;
 
 /* Drops what a finished call holds -- the core's reference to params, the result, the

@@ -765,7 +765,7 @@ out:
 }
 
 const method_def_t methods_site[] = {
-    {.name = "site.set", .fn = m_site_set, .kind = METHOD_WRITE},
+    {.name = "site.set", .fn = m_site_set, .kind = METHOD_WRITE, .endpoint_names = 1},
     {.name = "site.list", .fn = m_site_list, .kind = METHOD_READ},
     {.name = "site.delete", .fn = m_site_delete, .kind = METHOD_WRITE},
     {.name = "site.match", .fn = m_site_match, .kind = METHOD_READ},
