@@ -31,8 +31,7 @@ SRC = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, os.path.join(SRC, "tests", "lib"))
 from fixture_site import BENCH_PAGES, FixtureSite  # noqa: E402
 from linksnap_test import Client  # noqa: E402
-
-TICK = os.sysconf("SC_CLK_TCK")
+import procstat  # noqa: E402
 
 
 def read(path):
@@ -41,12 +40,6 @@ def read(path):
             return f.read()
     except OSError:
         return None
-
-
-def stat_fields(raw):
-    """The fields of a /proc stat line after the (comm), which may hold spaces."""
-    s = raw.decode("latin-1")
-    return s[s.rindex(")") + 2:].split()
 
 
 def proc_type(pid):
@@ -69,28 +62,17 @@ def proc_type(pid):
     return "browser" if "chrom" in exe else exe
 
 
-def children_map():
-    kids = {}
-    for d in os.listdir("/proc"):
-        if not d.isdigit():
-            continue
-        raw = read("/proc/%s/stat" % d)
-        if raw:
-            kids.setdefault(int(stat_fields(raw)[1]), []).append(int(d))
-    return kids
-
-
 class ThreadSampler:
     def __init__(self, root):
         self.root = root
-        self.threads = {}      # (pid, tid) -> [type, comm, cpu_s]
+        self.threads = {}      # pid -> {tid: (comm, cpu_s)}; the pid's type in self.types
         self.zygote_children = {}   # pid -> cutime + cstime
         self.types = {}
         self.stop_ev = threading.Event()
         self.t = threading.Thread(target=self.loop, daemon=True)
 
     def tree(self):
-        kids = children_map()
+        kids = procstat.children()
         out, todo = [], [self.root]
         while todo:
             p = todo.pop()
@@ -106,25 +88,20 @@ class ThreadSampler:
             if not t:
                 continue
             self.types[pid] = t
-            raw = read("/proc/%d/stat" % pid)
-            if raw and t == "zygote":
-                f = stat_fields(raw)
-                self.zygote_children[pid] = (int(f[13]) + int(f[14])) / TICK
+            if t == "zygote":
+                st = procstat.stat(pid)
+                if st:
+                    self.zygote_children[pid] = (procstat.fields_cpu_s(st[1], reaped=True) -
+                                                 procstat.fields_cpu_s(st[1]))
             try:
                 tids = os.listdir("/proc/%d/task" % pid)
             except OSError:
                 continue
+            threads = self.threads.setdefault(pid, {})
             for tid in tids:
-                raw = read("/proc/%d/task/%s/stat" % (pid, tid))
-                if not raw:
-                    continue
-                comm = raw[raw.index(b"(") + 1:raw.rindex(b")")].decode("latin-1")
-                f = stat_fields(raw)
-                cpu = (int(f[11]) + int(f[12])) / TICK
-                self.threads[(pid, int(tid))] = [t, comm, cpu]
-            for key, v in self.threads.items():   # a process's type, once it is known
-                if key[0] == pid:
-                    v[0] = t
+                st = procstat.stat(pid, int(tid))
+                if st:
+                    threads[int(tid)] = (st[0], procstat.fields_cpu_s(st[1]))
 
     def loop(self):
         while not self.stop_ev.is_set():
@@ -225,12 +202,13 @@ def main():
         site.stop()
     n = len(urls)
     by_type, by_thread = {}, {}
-    for (pid, tid), (t, comm, cpu) in smp.threads.items():
+    for pid, threads in smp.threads.items():
+        t = smp.types[pid]
         if t in ("linksnapd", "node"):
             t = "driver"
-        by_type[t] = by_type.get(t, 0) + cpu
-        k = (t, comm)
-        by_thread[k] = by_thread.get(k, 0) + cpu
+        for comm, cpu in threads.values():
+            by_type[t] = by_type.get(t, 0) + cpu
+            by_thread[(t, comm)] = by_thread.get((t, comm), 0) + cpu
     total = sum(by_type.values())
     print("peer %s, concurrency %d, %d pages, wall %.1f s, %.1f pages/s, states %s"
           % (a.peer, a.concurrency, n, wall, n / wall, states))

@@ -64,6 +64,7 @@ SRC = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, os.path.join(SRC, "tests", "lib"))
 from fixture_site import BENCH_PAGES, FixtureSite, bench_page, mixed_page  # noqa: E402
 from linksnap_test import Client, RpcError  # noqa: E402
+import procstat  # noqa: E402
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--build", default="build")
@@ -82,7 +83,6 @@ LINKSNAPD = os.path.join(BUILD, "daemon", "linksnapd")
 CHROMIUM = "/usr/bin/chromium"
 QUIET = ["--headless", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
          "--disable-component-update", "--disable-sync", "--hide-scrollbars"]
-TICK = os.sysconf("SC_CLK_TCK")
 PAGE = os.sysconf("SC_PAGE_SIZE")
 ME = os.getpid()
 
@@ -95,17 +95,6 @@ def become_subreaper():
 
 
 # ---- /proc ------------------------------------------------------------------------------
-
-def proc_stat(pid):
-    """(ppid, utime+stime seconds) of one process, None if gone."""
-    try:
-        with open("/proc/%d/stat" % pid, "rb") as f:
-            s = f.read()
-    except OSError:
-        return None
-    f = s[s.rindex(b")") + 2:].split()
-    return int(f[1]), (int(f[11]) + int(f[12])) / TICK
-
 
 def rss_bytes(pid):
     try:
@@ -137,16 +126,6 @@ def status_kb(pid, key):
     return 0
 
 
-def all_ppids():
-    out = {}
-    for name in os.listdir("/proc"):
-        if name.isdigit():
-            st = proc_stat(int(name))
-            if st:
-                out[int(name)] = st[0]
-    return out
-
-
 class Sampler:
     """Samples a peer's process tree every 100 ms: the roots (the processes this script
     started), every descendant, and processes seen once (they stay counted after being
@@ -176,7 +155,7 @@ class Sampler:
         self.thread.join()
 
     def tree(self):
-        ppids = all_ppids()
+        ppids = procstat.ppids()
         with self.lock:
             tracked = set(p for p in self.roots | self.seen if p in ppids)
         kids = {}
@@ -237,8 +216,7 @@ class Reaper:
         while time.time() < deadline:
             r = os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT | os.WNOHANG)
             if r is not None:
-                st = proc_stat(pid)
-                return st[1] if st else 0.0
+                return procstat.cpu_s(pid) or 0.0
             time.sleep(0.02)
         return None
 
@@ -251,7 +229,7 @@ class Reaper:
                 return
             if pid == 0:
                 if time.time() > deadline:
-                    for p, pp in all_ppids().items():
+                    for p, pp in procstat.ppids().items():
                         if pp == ME:
                             try:
                                 os.kill(p, signal.SIGKILL)

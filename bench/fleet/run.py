@@ -56,7 +56,6 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SRC = os.path.abspath(os.path.join(HERE, "..", ".."))
-TICK = os.sysconf("SC_CLK_TCK")
 CHROMIUM = "/usr/lib/chromium/chromium" if os.path.exists("/usr/lib/chromium/chromium") else "chromium"
 
 
@@ -89,38 +88,22 @@ from debug_chromium import DebugChromium  # noqa: E402
 from fake_endpoint import FAKE, FakeEndpoint  # noqa: E402
 from fixture_site import FixtureSite, mixed_page  # noqa: E402
 from linksnap_test import LINKSNAPD, Client, Daemon, LoadSampler as Load, RpcError  # noqa: E402
+import procstat  # noqa: E402
 
 
 # ---- measuring helpers ------------------------------------------------------------------
 
 def cpu_s(pid, reaped=False):
-    """utime+stime seconds of one live process (its own; with reaped, plus its children's
-    that it has waited for); None if gone."""
-    try:
-        with open("/proc/%d/stat" % pid, "rb") as f:
-            s = f.read()
-    except OSError:
-        return None
-    f = s[s.rindex(b")") + 2:].split()
-    ticks = int(f[11]) + int(f[12]) + ((int(f[13]) + int(f[14])) if reaped else 0)
-    return round(ticks / TICK, 2)
+    """procstat.cpu_s, rounded to 10 ms."""
+    s = procstat.cpu_s(pid, reaped=reaped)
+    return None if s is None else round(s, 2)
 
 
 def tree_cpu_s(root_pid):
     """CPU seconds of root_pid and every live descendant (a Chromium's process tree), with
     the children each has waited for (a renderer that exited and was reaped counts; one
     whose parent has not reaped it yet, or whose parent exited first, does not)."""
-    kids, total = {}, 0.0
-    for name in os.listdir("/proc"):
-        if not name.isdigit():
-            continue
-        try:
-            with open("/proc/%s/stat" % name, "rb") as f:
-                s = f.read()
-        except OSError:
-            continue
-        f = s[s.rindex(b")") + 2:].split()
-        kids.setdefault(int(f[1]), []).append(int(name))
+    kids, total = procstat.children(), 0.0
     todo, seen = [root_pid], set()
     while todo:
         p = todo.pop()

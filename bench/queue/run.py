@@ -12,6 +12,9 @@ linksnapd runs with --no-capture on the run's state dir (nothing of it writes me
 in every run, so the runs differ only in the readers and the queue's settings."""
 import argparse, json, os, shutil, signal, socket, subprocess, sys, tempfile, time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "lib"))
+import procstat  # noqa: E402
+
 CONFIGS = [
     # name, slots, text bytes, readers, queue on
     ("queue_text", 64, 8200, 0, True),
@@ -29,10 +32,11 @@ def load():
 
 
 def cpu_of(pid):
-    """utime + stime of a process, in seconds."""
-    with open("/proc/%d/stat" % pid) as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """utime + stime of a process, in seconds (it must be alive)."""
+    s = procstat.cpu_s(pid)
+    if s is None:
+        raise OSError("process %d is gone" % pid)
+    return s
 
 
 def wait_socket(path, proc, timeout=30):
