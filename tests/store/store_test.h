@@ -51,6 +51,19 @@ static inline store_t *open_fresh(const char *name)
     return s;
 }
 
+/* open_fresh, with the database's path copied into path (size bytes), for the test to
+ * read it with plain SQLite as well. */
+static inline store_t *open_fresh_at(const char *name, char *path, size_t size)
+{
+    const char *p = tmp_path(name);
+    if (!p) {
+        fprintf(stderr, "  open %s: no temp directory\n", name);
+        return NULL;
+    }
+    snprintf(path, size, "%s", p);
+    return open_fresh(name);
+}
+
 /* A database called name made at schema `version`, as an older linksnapd left it, open
  * with plain SQLite for the test to write the old rows; the path is *path (tmp_path's).
  * NULL (said on stderr) on failure. */

@@ -124,8 +124,7 @@ static sqlite3 *raw(const char *path)
 static sqlite3 *open_both(const char *name, store_t **s)
 {
     char path[600];
-    snprintf(path, sizeof path, "%s", tmp_path(name));
-    return (*s = open_fresh(name)) ? raw(path) : NULL;
+    return (*s = open_fresh_at(name, path, sizeof path)) ? raw(path) : NULL;
 }
 
 TEST(keep_last_oldest_first_own_watch_beats_tag)

@@ -491,12 +491,8 @@ static int vocab_of(const char *path, char *out, size_t cap)
 TEST(batch_indexed_together_at_commit)
 {
     char path[512];
-    const char *p = tmp_path("batch.db");
-    ASSERT_NOT_NULL(p);
-    snprintf(path, sizeof path, "%s", p);
-    store_t *s = NULL;
-    char err[512];
-    ASSERT_EQ(store_open(path, STORE_OPEN_MIGRATE, &s, err, sizeof err), STORE_OK);
+    store_t *s = open_fresh_at("batch.db", path, sizeof path);
+    ASSERT_NOT_NULL(s);
     int64_t ids[11];
     for (int i = 0; i < 11; i++) {
         char url[64];
@@ -556,12 +552,8 @@ TEST(batch_indexed_together_at_commit)
 TEST(known_terms_forgotten_when_text_terms_loses_them)
 {
     char path[512];
-    const char *p = tmp_path("known.db");
-    ASSERT_NOT_NULL(p);
-    snprintf(path, sizeof path, "%s", p);
-    store_t *s = NULL;
-    char err[512];
-    ASSERT_EQ(store_open(path, STORE_OPEN_MIGRATE, &s, err, sizeof err), STORE_OK);
+    store_t *s = open_fresh_at("known.db", path, sizeof path);
+    ASSERT_NOT_NULL(s);
     int64_t a = add(s, "https://k.test/a", NULL, NULL), b = add(s, "https://k.test/b", NULL, NULL);
     int64_t c = add(s, "https://k.test/c", NULL, NULL), d = add(s, "https://k.test/d", NULL, NULL);
     ASSERT(a > 0 && b > 0 && c > 0 && d > 0);
