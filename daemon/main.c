@@ -419,7 +419,7 @@ static void cron_cb(uv_timer_t *t)
             else
                 free(call);
         }
-        trim_part_done(d);              /* the loop's part: malloc_trim does the main arena */
+        trim_part_done(d);              /* the loop's part is done; the last part to end trims */
     }
     store_stats_t st;
     if (store_stats(d->reader, &st) == STORE_OK)
@@ -579,7 +579,7 @@ static void process_setup(void)
     /* ... and a fixed threshold also pins the trim threshold at 128 KiB: every chart render
      * gave its arena's top back (MADV_DONTNEED) and faulted it in again on the next, which
      * on a paravirtualised VM cost ~100 us a page, more than drawing. Idle memory goes back
-     * in cron_cb's malloc_trim. */
+     * in cron_cb's housekeeping (common/memtrim.h: every arena's top, then malloc_trim). */
     mallopt(M_TRIM_THRESHOLD, (int)TRIM_THRESHOLD_BUSY);
     /* libidn2 (behind curl's punycode conversion of IDN hosts) reads the locale's charset:
      * without a UTF-8 LC_CTYPE every non-ASCII host fails. Set before any thread starts. */

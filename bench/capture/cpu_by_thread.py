@@ -113,9 +113,10 @@ class ThreadSampler:
         return self
 
     def stop(self):
-        self.sample()
+        # the sampling thread first, so that its last sample cannot land after this one
         self.stop_ev.set()
         self.t.join()
+        self.sample()
 
 
 def run_linksnap(build, urls, conc, work, extra):

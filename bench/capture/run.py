@@ -158,9 +158,7 @@ class Sampler:
         ppids = procstat.ppids()
         with self.lock:
             tracked = set(p for p in self.roots | self.seen if p in ppids)
-        kids = {}
-        for pid, pp in ppids.items():
-            kids.setdefault(pp, []).append(pid)
+        kids = procstat.children(ppids)
         todo = list(tracked)
         while todo:
             for k in kids.get(todo.pop(), ()):

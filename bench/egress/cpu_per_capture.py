@@ -18,14 +18,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "..", "tests", "lib"))
 
 import linksnap_test  # noqa: E402
 from fixture_site import FixtureSite  # noqa: E402
-
-TICK = os.sysconf("SC_CLK_TCK")
-
-
-def cpu_s(pid):
-    with open("/proc/%d/stat" % pid) as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICK
+from procstat import cpu_s  # noqa: E402
 
 
 def one_round(build, site, pages, seq):

@@ -44,17 +44,15 @@ def status(pid):
 def thread_sps(pid):
     """The stack pointer of each of pid's threads, from /proc/PID/task/TID/syscall (the
     second to last field while a thread waits in a system call, which idle threads do)."""
-    sps = {}
+    sps = set()
     for tid in os.listdir("/proc/%d/task" % pid):
         try:
             with open("/proc/%d/task/%s/syscall" % (pid, tid)) as f:
                 parts = f.read().split()
-            with open("/proc/%d/task/%s/comm" % (pid, tid)) as f:
-                comm = f.read().strip()
         except OSError:
             continue
-        if len(parts) >= 3 and parts[0] not in ("running",):
-            sps[int(parts[-2], 16)] = comm
+        if len(parts) >= 3 and parts[0] != "running":
+            sps.add(int(parts[-2], 16))
     return sps
 
 

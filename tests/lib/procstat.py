@@ -1,5 +1,5 @@
 """procstat -- what /proc says of a process or one of its threads, for the benchmarks that
-count CPU (bench/capture, bench/fleet, bench/queue): the fields of its stat line, its CPU
+count CPU (bench/capture, bench/egress, bench/fleet, bench/queue): the fields of its stat line, its CPU
 seconds, and every process's parent."""
 import os
 

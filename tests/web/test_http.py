@@ -14,7 +14,7 @@ import time
 from urllib.parse import unquote
 
 sys.path.insert(0, os.path.dirname(__file__))
-from linksnap_test import Daemon, TestCase, main  # noqa: E402
+from linksnap_test import Daemon, TestCase, main, wait_until  # noqa: E402
 from webtest import WebSocket, fake_kept, fake_snapshot, http, login, png_size, rpc  # noqa: E402
 
 TOKEN = "s3cret-token-for-the-tests"
@@ -366,7 +366,6 @@ class Quiet(TestCase):
         """The quiet housekeeping drops the tile cache, each pool thread's chart buffers, idle
         pool connections, page caches and every thread's free heap (arena tops included);
         all of them come back on the next use, with the same answers."""
-        from linksnap_test import wait_until
         with Daemon() as d:
             url = d.web_url
             login(d)
