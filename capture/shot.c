@@ -76,8 +76,6 @@ struct shot {
     shot_world_cb world_done;
 };
 
-#define QUIET_MS 500       /* no request in flight for this long: the page is done (the
-                              request's quiet_ms, quiet_ms in the config, when given) */
 #define POLL_MS 10         /* how often the waits look: the load event and the end of the
                             * quiet window are noticed this late at most (at 50 ms, two
                             * polls cost a capture 50 ms on average) */
@@ -865,10 +863,11 @@ static void after_wait(shot_t *s)
     free(expr);
 }
 
-/* Polls every POLL_MS from the start: once the navigation committed, the load event, then QUIET_MS without a request
- * in flight (counted from Network events as Playwright does; CDP's own networkIdle may
- * never fire), each up to its share of the deadline; then the in-page script must answer
- * by the waits' end (a page whose main thread is stuck is shot without it). */
+/* Polls every POLL_MS from the start: once the navigation committed, the load event, then
+ * the quiet window (req.quiet_ms, else SHOT_QUIET_MS) without a request in flight (counted
+ * from Network events as Playwright does; CDP's own networkIdle may never fire), each up
+ * to its share of the deadline; then the in-page script must answer by the waits' end (a
+ * page whose main thread is stuck is shot without it). */
 static void wait_poll_cb(uv_timer_t *t)
 {
     shot_t *s = t->data;
@@ -900,7 +899,7 @@ static void wait_poll_cb(uv_timer_t *t)
     }
     if (!strcmp(s->step, "wait for load"))
         s->step = "wait for network idle";
-    uint64_t quiet = s->req.quiet_ms > 0 ? (uint64_t)s->req.quiet_ms : QUIET_MS;
+    uint64_t quiet = s->req.quiet_ms > 0 ? (uint64_t)s->req.quiet_ms : SHOT_QUIET_MS;
     if (s->requests <= 0 && now - s->last_net_ms >= quiet) {
         after_wait(s);
     } else if (now >= s->quiet_until || now - s->loaded_ms >= IDLE_CAP_MS) {

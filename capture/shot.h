@@ -44,6 +44,10 @@ typedef struct {
                                   (ignore.h); NULL or empty = none */
 } shot_site_t;
 
+/* The network quiet that ends a capture's wait when the request gives none (ls-capture);
+ * the daemon's config default (quiet_ms) is the same value. */
+#define SHOT_QUIET_MS 500
+
 typedef struct {
     const char *url;
     int viewport_w, viewport_h;
@@ -51,7 +55,7 @@ typedef struct {
     int height_cap;            /* CSS px */
     int timeout_ms;            /* one deadline for the whole capture, the shot included */
     int quiet_ms;              /* no request in flight this long after the load event ends the
-                                  wait for network quiet; 0 = QUIET_MS (500) */
+                                  wait for network quiet; 0 = SHOT_QUIET_MS */
     shot_teardown_cb teardown;       /* optional */
     int64_t teardown_tag;
     void *teardown_ud;

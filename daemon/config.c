@@ -15,6 +15,7 @@
 #include "formats.h"
 #include "log.h"
 #include "remote.h"
+#include "shot.h"
 #include "webhook.h"
 
 #define LS_LEN(a) (sizeof(a) / sizeof((a)[0]))
@@ -52,7 +53,7 @@ void config_defaults(config_t *c)
     c->viewport_h = 800;
     c->scale = 1.0;
     c->job_timeout_s = 30;
-    c->quiet_ms = 500;
+    c->quiet_ms = SHOT_QUIET_MS;
     c->retry_backoff_ms = 2000;
     c->blank_retry_ms = 1500;
     c->height_cap = 30000;
