@@ -71,17 +71,8 @@ class ThreadSampler:
         self.stop_ev = threading.Event()
         self.t = threading.Thread(target=self.loop, daemon=True)
 
-    def tree(self):
-        kids = procstat.children()
-        out, todo = [], [self.root]
-        while todo:
-            p = todo.pop()
-            out.append(p)
-            todo.extend(kids.get(p, ()))
-        return out
-
     def sample(self):
-        for pid in self.tree():
+        for pid in procstat.descendants(self.root):
             # read each time: a renderer just forked shows the zygote's title, and the
             # browser may start as a shell script that execs it
             t = proc_type(pid) or self.types.get(pid)

@@ -115,17 +115,6 @@ def pss_bytes(pid):
     return 0
 
 
-def status_kb(pid, key):
-    try:
-        with open("/proc/%d/status" % pid) as f:
-            for line in f:
-                if line.startswith(key + ":"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
-
-
 class Sampler:
     """Samples a peer's process tree every 100 ms: the roots (the processes this script
     started), every descendant, and processes seen once (they stay counted after being
@@ -157,14 +146,8 @@ class Sampler:
     def tree(self):
         ppids = procstat.ppids()
         with self.lock:
-            tracked = set(p for p in self.roots | self.seen if p in ppids)
-        kids = procstat.children(ppids)
-        todo = list(tracked)
-        while todo:
-            for k in kids.get(todo.pop(), ()):
-                if k not in tracked:
-                    tracked.add(k)
-                    todo.append(k)
+            roots = set(p for p in self.roots | self.seen if p in ppids)
+        tracked = procstat.descendants(roots, ppids)
         with self.lock:
             self.seen |= tracked
         return tracked
@@ -454,7 +437,7 @@ def run_linksnap(conc, urls, out, formats="png", peer="linksnap"):
             wall = time.time() - t0
     except (TimeoutError, RuntimeError, ConnectionError, RpcError) as e:
         error = "%s after %d of %d captures" % (e, len(finished), len(urls))
-    hwm_kb = status_kb(p.pid, "VmHWM")
+    hwm_kb = procstat.status_kb(p.pid, "VmHWM")
     p.send_signal(signal.SIGTERM)
     driver_cpu = reaper.self_cpu_at_exit(p.pid, 60)
     reaper.drain()

@@ -103,16 +103,7 @@ def tree_cpu_s(root_pid):
     """CPU seconds of root_pid and every live descendant (a Chromium's process tree), with
     the children each has waited for (a renderer that exited and was reaped counts; one
     whose parent has not reaped it yet, or whose parent exited first, does not)."""
-    kids, total = procstat.children(), 0.0
-    todo, seen = [root_pid], set()
-    while todo:
-        p = todo.pop()
-        if p in seen:
-            continue
-        seen.add(p)
-        total += cpu_s(p, reaped=True) or 0.0
-        todo += kids.get(p, [])
-    return round(total, 2)
+    return round(sum(cpu_s(p, reaped=True) or 0.0 for p in procstat.descendants(root_pid)), 2)
 
 
 class StatusSampler:

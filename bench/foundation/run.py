@@ -25,6 +25,9 @@ import subprocess
 import sys
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "lib"))
+import procstat  # noqa: E402
+
 ap = argparse.ArgumentParser()
 ap.add_argument("--build", default="build")
 ap.add_argument("--data", default="/tmp/linksnap-bench")
@@ -77,11 +80,7 @@ def rpcbench(method, params, clients, depth, requests, id_max=1, tag_max=1):
 
 
 def rss_mb(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024.0
-    return 0.0
+    return procstat.status_kb(pid, "VmRSS") / 1024.0
 
 
 def _shell_seconds(script):

@@ -18,6 +18,9 @@ import subprocess
 import sys
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "lib"))
+import procstat  # noqa: E402
+
 ap = argparse.ArgumentParser()
 ap.add_argument("--build", default="build")
 ap.add_argument("--lines", type=int, default=1_000_000)
@@ -56,11 +59,7 @@ def start(root):
 
 
 def hwm_mb(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024.0
-    return 0.0
+    return procstat.status_kb(pid, "VmHWM") / 1024.0
 
 
 def stop(p):

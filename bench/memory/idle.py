@@ -29,14 +29,12 @@ SRC = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, os.path.join(SRC, "tests", "lib"))
 sys.path.insert(0, os.path.join(SRC, "tests", "web"))
 
+import procstat  # noqa: E402
+
 
 def status(pid):
-    out = {}
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            k, _, v = line.partition(":")
-            if k in ("RssAnon", "RssFile", "VmRSS", "VmHWM"):
-                out[k] = int(v.split()[0]) / 1024.0   # MB
+    kb = procstat.status(pid)
+    out = {k: kb[k] / 1024.0 for k in ("RssAnon", "RssFile", "VmRSS", "VmHWM")}   # MB
     out["anon"] = breakdown(pid)
     return out
 

@@ -31,6 +31,10 @@ import sqlite3
 import statistics
 import subprocess
 import time
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "lib"))
+import procstat  # noqa: E402
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--build", default="build-rel")
@@ -298,11 +302,7 @@ def query():
                            "ours": len(ours & truth) / len(truth) if truth else 1.0,
                            "ours_extra": len(ours - truth),
                            "trigram": len(tgm & sub) / len(sub) if sub else 1.0})
-        rss = 0
-        with open("/proc/%d/status" % p.pid) as f:
-            for line in f:
-                if line.startswith("VmHWM"):
-                    rss = int(line.split()[1]) // 1024
+        rss = procstat.status_kb(p.pid, "VmHWM") // 1024
     finally:
         p.terminate()
         p.wait()

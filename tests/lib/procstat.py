@@ -1,6 +1,7 @@
 """procstat -- what /proc says of a process or one of its threads, for the benchmarks that
-count CPU (bench/capture, bench/egress, bench/fleet, bench/queue): the fields of its stat line, its CPU
-seconds, and every process's parent."""
+count CPU or memory (bench/capture, bench/egress, bench/fleet, bench/queue, bench/import,
+bench/foundation, bench/search, bench/memory): the fields of its stat line, its CPU
+seconds, the sizes in its status, every process's parent and a process tree."""
 import os
 
 TICK = os.sysconf("SC_CLK_TCK")
@@ -49,3 +50,41 @@ def children(ppid_of=None):
     for pid, pp in (ppid_of if ppid_of is not None else ppids()).items():
         kids.setdefault(pp, []).append(pid)
     return kids
+
+
+def descendants(roots, ppid_of=None):
+    """The set of live processes in the trees rooted at roots (a pid or several; the roots
+    themselves included when alive), from ppids() (or the map given)."""
+    ppid_of = ppid_of if ppid_of is not None else ppids()
+    kids = children(ppid_of)
+    todo = [roots] if isinstance(roots, int) else list(roots)
+    out = set()
+    while todo:
+        p = todo.pop()
+        if p in out or (p not in ppid_of and p not in kids):
+            continue
+        out.add(p)
+        todo.extend(kids.get(p, ()))
+    return out
+
+
+def status(pid):
+    """{field: kB} of the sizes in /proc/PID/status (VmRSS, VmHWM, RssAnon, RssFile, ...);
+    None if the process is gone."""
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            lines = f.readlines()
+    except OSError:
+        return None
+    out = {}
+    for line in lines:
+        k, _, v = line.partition(":")
+        v = v.split()
+        if len(v) == 2 and v[1] == "kB":
+            out[k] = int(v[0])
+    return out
+
+
+def status_kb(pid, key):
+    """One size of /proc/PID/status in kB (e.g. "VmHWM"); 0 if it or the process is gone."""
+    return (status(pid) or {}).get(key, 0)
