@@ -22,8 +22,10 @@ step "build (gcc, ASan+UBSan)"
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DLINKSNAP_SANITIZE=address -DLINKSNAP_WERROR=ON >/dev/null
 cmake --build build-asan -j"$jobs"
 
+# Debug: clang's warnings do not depend on the optimisation level, and -O0 builds this tree
+# in ~20% less CPU (the fuzz harnesses still get -O1, fuzz/CMakeLists.txt)
 step "build (clang, warnings as errors)"
-CC=clang cmake -S . -B build-clang -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLINKSNAP_WERROR=ON >/dev/null
+CC=clang cmake -S . -B build-clang -DCMAKE_BUILD_TYPE=Debug -DLINKSNAP_WERROR=ON >/dev/null
 cmake --build build-clang -j"$jobs"
 
 # only what the tests labelled tsan run (tests/CMakeLists.txt, target tsan_tests): the two
