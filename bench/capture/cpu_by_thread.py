@@ -32,6 +32,7 @@ sys.path.insert(0, os.path.join(SRC, "tests", "lib"))
 from fixture_site import BENCH_PAGES, FixtureSite  # noqa: E402
 from linksnap_test import Client  # noqa: E402
 import procstat  # noqa: E402
+import linksnapd_peer  # noqa: E402
 
 
 def read(path):
@@ -111,23 +112,9 @@ class ThreadSampler:
 
 
 def run_linksnap(build, urls, conc, work, extra):
-    linksnapd = os.path.join(build, "daemon", "linksnapd")
     shutil.rmtree(work, ignore_errors=True)
     os.makedirs(work)
-    sock = os.path.join(work, "s.sock")
-    cmd = [linksnapd, "--state-dir", os.path.join(work, "state"), "--socket", sock,
-           "--jobs", str(conc), "--set", "formats=png", "--set", "per_host_jobs=0", "-q"]
-    for kv in extra:
-        cmd += ["--set", kv]
-    log = open(os.path.join(work, "linksnapd.log"), "ab")
-    p = subprocess.Popen(cmd, stdout=log, stderr=log)
-    for _ in range(600):
-        try:
-            with Client(sock, timeout=5) as c:
-                c.call("daemon.ping")
-            break
-        except (OSError, ConnectionError):
-            time.sleep(0.05)
+    p, sock = linksnapd_peer.start(os.path.join(build, "daemon", "linksnapd"), work, conc, "png", extra)
     smp = ThreadSampler(p.pid).start()
     phases = {}
     with Client(sock, timeout=600) as c:

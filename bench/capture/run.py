@@ -65,6 +65,7 @@ sys.path.insert(0, os.path.join(SRC, "tests", "lib"))
 from fixture_site import BENCH_PAGES, FixtureSite, bench_page, mixed_page  # noqa: E402
 from linksnap_test import Client, RpcError  # noqa: E402
 import procstat  # noqa: E402
+import linksnapd_peer  # noqa: E402
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--build", default="build")
@@ -347,7 +348,7 @@ def linksnap_missing():
     root = os.path.join(args.work, "probe")
     shutil.rmtree(root, ignore_errors=True)
     os.makedirs(root)
-    p, sock = start_linksnapd(root, 1, "png")
+    p, sock = linksnapd_peer.start(LINKSNAPD, root, 1, "png")
     try:
         with Client(sock, timeout=10) as c:
             try:
@@ -359,25 +360,6 @@ def linksnap_missing():
         p.wait()
         shutil.rmtree(root, ignore_errors=True)
     return None
-
-
-def start_linksnapd(root, conc, formats):
-    sock = os.path.join(root, "linksnapd.sock")
-    log = open(os.path.join(root, "linksnapd.log"), "ab")
-    p = subprocess.Popen([LINKSNAPD, "--state-dir", os.path.join(root, "state"), "--socket", sock,
-                          "--jobs", str(conc), "--set", "formats=" + formats,
-                          "--set", "per_host_jobs=0", "-q"],
-                         stdout=log, stderr=log)
-    for _ in range(600):
-        try:
-            with Client(sock, timeout=5) as c:
-                c.call("daemon.ping")
-            return p, sock
-        except (OSError, ConnectionError):
-            if p.poll() is not None:
-                break
-            time.sleep(0.05)
-    raise SystemExit("linksnapd did not start (see %s)" % os.path.join(root, "linksnapd.log"))
 
 
 def snapshot_file(snap, state_dir):
@@ -412,7 +394,7 @@ def run_linksnap(conc, urls, out, formats="png", peer="linksnap"):
     shutil.rmtree(out, ignore_errors=True)
     os.makedirs(out)
     state = os.path.join(out, "state")
-    p, sock = start_linksnapd(out, conc, formats)
+    p, sock = linksnapd_peer.start(LINKSNAPD, out, conc, formats)
     smp = Sampler(driver=p.pid).start()
     reaper = Reaper()
     error = None
