@@ -24,13 +24,14 @@ import http.server
 import json
 import os
 import re
+import signal
 import socketserver
 import sqlite3
 import threading
 import time
 
 import pngread
-from linksnap_test import SRC, Daemon, TestCase, dns_server, main
+from linksnap_test import SRC, Daemon, TestCase, dns_server, main, wait_until
 
 CONSENT_DIR = os.path.join(SRC, "tests", "capture", "consent")
 WALLS = os.path.join(SRC, "tests", "capture", "botwall_cases.txt")
@@ -172,9 +173,13 @@ class Site:
                                "'async-hide'); }, 60000);</script>"
                                "<body style='margin:0;background:#00a000'><h1>article</h1></body>")
         if path == "/tall-lazy":
+            # loads content lazily as pages do (an IntersectionObserver on its last block),
+            # so the lazy pass scrolls it; no lazy image, which with scroll = false would
+            # stay unloaded and cost the image wait's cap (3 s) for nothing
             return h.send(200, "<title>tall</title><body style='margin:0'>"
-                               "<div style='height:5000px'>tall</div>"
-                               "<img loading=lazy src='/pixel.png'></body>")
+                               "<div style='height:5000px'>tall</div><div id=end>end</div>"
+                               "<script>new IntersectionObserver(function () {})"
+                               ".observe(document.getElementById('end'));</script></body>")
         return h.send(404, "<title>missing</title>")
 
 
@@ -215,6 +220,16 @@ def count(img, pred, step=3):
 TEST_NAMES = ("members.example", "evil.example")
 
 
+def reload_config(d, text):
+    """Rewrites d's config file and sends SIGHUP; returns once linksnapd logged the reload
+    (job_timeout and blocked_retries are among the settings that change live)."""
+    with open(os.path.join(os.path.dirname(d.socket), "linksnapd.conf"), "w") as f:
+        f.write(text)
+    n = d.read_log().count("reloaded ")
+    d.proc.send_signal(signal.SIGHUP)
+    wait_until(lambda: d.read_log().count("reloaded ") > n, 30, "the reload")
+
+
 def capture(d, url, timeout=120):
     """Queues a capture of url (a new link or a new snapshot of a saved one) and returns
     the snapshot once its job finished."""
@@ -233,8 +248,13 @@ class FidelityTests(TestCase):
         cls.other = Site(cls.walls)     # a second host (another port) the pages load from
         cls.dns = dns_server(TEST_NAMES)
         cls.dns_port = cls.dns.getsockname()[1]
-        cls.d = Daemon(capture=True, config="job_timeout = 20\ndns_servers = 127.0.0.1:%d\n" % cls.dns_port,
-                       keep=bool(os.environ.get("KEEP"))).start()
+        cls.config = "job_timeout = 20\ndns_servers = 127.0.0.1:%d\n" % cls.dns_port
+        cls.d = Daemon(capture=True, config=cls.config, keep=bool(os.environ.get("KEEP"))).start()
+
+    def reload_with(self, setting):
+        """The class's daemon with one more setting (SIGHUP) until the case ends."""
+        reload_config(self.d, self.config + setting)
+        self.addCleanup(reload_config, self.d, self.config)
 
     @classmethod
     def tearDownClass(cls):
@@ -417,8 +437,15 @@ class FidelityTests(TestCase):
             self.assertEqual(snap["state"], "ok", snap["error"])
             self.assertEqual(snap["title"], "ready")
             self.assertEqual(snap["fidelity"]["wait_for"], "found")
+            # a selector that never appears is waited for until the lazy pass's share of the
+            # deadline: with job_timeout = 10 (not the class's 20) that is about 5 s, and the
+            # shot keeps its reserve (a third, 3.3 s, and as much again in grace)
             self.d.call("site.set", {"match": match, "wait_for": "#never"})
-            snap = capture(self.d, self.site.url("/late-element"))
+            reload_config(self.d, self.config.replace("job_timeout = 20\n", "job_timeout = 10\n"))
+            try:
+                snap = capture(self.d, self.site.url("/late-element"))
+            finally:
+                reload_config(self.d, self.config)
             self.assertEqual(snap["state"], "partial", snap["error"])
             self.assertIn("wait_for", snap["error"])
             self.assertEqual(snap["fidelity"]["wait_for"], "cut")
@@ -443,43 +470,35 @@ class FidelityTests(TestCase):
         self.assertGreater(count(pngread.read(snap["path"]), is_green), 0)
         self.assertTrue(snap["fidelity"]["revealed"])
 
-
-class BlockedRetryTests(TestCase):
     def test_wall_retried_later_then_blocked_with_picture(self):
-        walls = load_walls()
-        site = Site(walls)
-        try:
-            with Daemon(capture=True, config="blocked_retries = 1\n") as d:
-                with d.client(timeout=150) as c:
-                    c.call("events.subscribe", {"topics": ["job"]})
-                    url = site.url("/wall/rate_limited_without_retry_after")
-                    link = c.call("link.add", {"url": url, "capture": True})["link"]
-                    retry = c.wait_event(lambda e: e.get("topic") == "job.retry" and e["link_id"] == link["id"], 90)
-                    self.assertIn("429", retry["error"])
-                    self.assertIn("attempt 1 of 2", retry["error"])
-                    # back-off: at least 30 s after the first attempt
-                    self.assertGreaterEqual(retry["not_before"] - int(time.time() * 1000), 20000)
-                    job = d.call("job.get", {"id": retry["job_id"]})["job"]
-                    self.assertEqual(job["state"], "queued")
-                    # bring the retry forward rather than wait out the back-off
-                    d.stop()
-                    db = sqlite3.connect(d.db_path, timeout=30)
-                    with db:
-                        db.execute("UPDATE jobs SET not_before = 0 WHERE id = ?", (retry["job_id"],))
-                    db.close()
-                    d.start()
-                with d.client(timeout=150) as c:
-                    c.call("events.subscribe", {"topics": ["job"]})
-                    snap = d.call("link.get", {"id": link["id"]})["link"]["last_snapshot"]
-                    if snap["state"] not in ("blocked",):
-                        c.wait_event(lambda e: e.get("topic") == "job.finished" and e["link_id"] == link["id"], 90)
-                snap = d.call("link.get", {"id": link["id"]})["link"]["last_snapshot"]
-                self.assertEqual(snap["state"], "blocked", snap["error"])
-                self.assertEqual(snap["attempt"], 2)
-                self.assertTrue(os.path.exists(snap["path"]))
-                self.assertEqual(snap["fidelity"]["wall"], "rate_limited")
-        finally:
-            site.stop()
+        """blocked_retries = 1 (set live by SIGHUP on the class's daemon): a 429 is tried once
+        more after its back-off, then ends blocked with its picture. The back-off (30 s) is
+        brought forward in the store while linksnapd runs: the engine looks for due jobs in
+        the store every second (its tick)."""
+        self.reload_with("blocked_retries = 1\n")
+        d = self.d
+        with d.client(timeout=150) as c:
+            c.call("events.subscribe", {"topics": ["job"]})
+            url = self.site.url("/wall/rate_limited_without_retry_after")
+            link = c.call("link.add", {"url": url, "capture": True})["link"]
+            retry = c.wait_event(lambda e: e.get("topic") == "job.retry" and e["link_id"] == link["id"], 90)
+            self.assertIn("429", retry["error"])
+            self.assertIn("attempt 1 of 2", retry["error"])
+            # back-off: at least 30 s after the first attempt
+            self.assertGreaterEqual(retry["not_before"] - int(time.time() * 1000), 20000)
+            job = d.call("job.get", {"id": retry["job_id"]})["job"]
+            self.assertEqual(job["state"], "queued")
+            # bring the retry forward rather than wait out the back-off
+            db = sqlite3.connect(d.db_path, timeout=30)
+            with db:
+                db.execute("UPDATE jobs SET not_before = 0 WHERE id = ?", (retry["job_id"],))
+            db.close()
+            c.wait_event(lambda e: e.get("topic") == "job.finished" and e["link_id"] == link["id"], 90)
+        snap = d.call("link.get", {"id": link["id"]})["link"]["last_snapshot"]
+        self.assertEqual(snap["state"], "blocked", snap["error"])
+        self.assertEqual(snap["attempt"], 2)
+        self.assertTrue(os.path.exists(snap["path"]))
+        self.assertEqual(snap["fidelity"]["wall"], "rate_limited")
 
 
 if __name__ == "__main__":

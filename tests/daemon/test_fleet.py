@@ -314,7 +314,8 @@ class Fleet(TestCase):
             self.assertIn(st["state"], ("down", "quarantined", "starting"), st)
             self.assertRegex(st["last_error"].lower(), "certificate|verify|tls|ssl")
             self.assertIn("endpoint sec:", d.read_log())
-            self.assertTrue(handshakes, "linksnapd never tried the endpoint")
+            # the server's side of the refused handshake may end after linksnapd reported it
+            wait_until(lambda: handshakes, 10, "linksnapd's handshake (it never tried the endpoint)")
 
     def test_per_host_jobs_counts_across_the_fleet(self):
         a, b = self.fakes(2)
@@ -338,13 +339,20 @@ class Fleet(TestCase):
             batch.close()
 
     def test_a_slow_endpoint_holds_only_its_own_slot(self):
-        slow = FakeEndpoint({"pages": PAGES, "msg_delay_ms": 1000})
+        # every message half a second late: its one capture (some 25 round trips) takes
+        # about 7 s, the fast endpoint's six a second or two
+        slow = FakeEndpoint({"pages": PAGES, "msg_delay_ms": 500})
         fast = FakeEndpoint({"pages": PAGES})
         self.addCleanup(slow.close)
         self.addCleanup(fast.close)
         with Daemon(config=fleet_config([("slow", slow.base, 1), ("fast", fast.base, 2)]),
                     capture=True) as d:
             d.call("site.set", {"match": "slow.test", "endpoints": ["slow"]})
+            # the slow one ready first (started at once, no work due), so the pinned capture
+            # is what takes its one slot: had it still been starting, the pinned job would
+            # wait and the slow endpoint take one of the others first, then the pinned one
+            # after it (two slow captures, not one)
+            wait_until(lambda: endpoints(d)["slow"]["state"] == "ready", 30, "the slow endpoint ready")
             batch = Batch(d)
             held = batch.add([url("ok", "slow.test:9")])
             rest = batch.add([url("ok") for _ in range(6)])
