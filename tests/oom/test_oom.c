@@ -10,10 +10,14 @@
  * injection did make some run fail.
  *
  * Workloads (one ctest entry each, `oom_NAME`, labels unit and oom):
- *   store     a fresh database file opened with migrate, links added with tags, a filtered
- *             list, a tag renamed, a job enqueued, claimed and finished, the link watched
- *             with keep_last 1 and captured twice more (failed), retention pruning the
- *             middle capture, the file closed
+ *   store     two sweeps. Open and migrate: a fresh database file opened with migrate and
+ *             closed; the file must then hold exactly what a template migrated once with
+ *             no failure holds (schema, rows, integrity_check). After the migration: a copy
+ *             of that template opened with migrate (nothing to migrate, as the daemon
+ *             reopens its file), links added with tags, a filtered list, a tag renamed, a
+ *             job enqueued, claimed and finished, the link watched with keep_last 1 and
+ *             captured twice more (failed), retention pruning the middle capture, the file
+ *             closed
  *   import    a small Netscape HTML, a JSON and a CSV input through import_parser_*
  *   protocol  the rpc framer, parse and classify, results built and written with rpc_write
  *   raster    a small tags chart through charts_render to PNG (FreeType and fontconfig
@@ -23,17 +27,21 @@
  *
  * Each N runs once failing only allocation N (SQLite's "transient" mode) and once failing
  * N and every allocation after it ("persistent"). The allocator hook is tests/lib/failmalloc.c:
- * SQLite, jansson and our own code are failed; the other shared libraries are not. Two
- * sweeps are sampled to keep the label under a minute under ASan: the store (some 42,000
- * allocations, most of them SQLite creating the schema) and the chart built from an empty
- * font cache; the constants below say how, and OOM_STRIDE=1 runs every N.
+ * SQLite, jansson and our own code are failed; the other shared libraries are not. Three
+ * sweeps are sampled to keep the label under a minute under ASan: the store's two (the
+ * migration some 34,700 allocations, most of them SQLite creating the schema; the rest
+ * some 8,900) and the chart built from an empty font cache; the constants below say how,
+ * and OOM_STRIDE=1 runs every N.
  *
- * To look at one run: OOM_FROM=N starts the sweep at N, and FAILMALLOC_TRACE=1 prints the
+ * To look at one run: OOM_FROM=N starts the sweep at N (each of the store's two), and
+ * FAILMALLOC_TRACE=1 prints the
  * stack of each refused allocation (ASan builds), e.g.
  *   OOM_FROM=7618 FAILMALLOC_TRACE=1 build/tests/oom/test_oom store */
 #include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <jansson.h>
+#include <sqlite3.h>
 #include <stdint.h>
 #include <unistd.h>
 
@@ -45,6 +53,7 @@
 #include "log.h"
 #include "jsonrpc.h"
 #include "store.h"
+#include "store_schema.h"
 #include "test.h"
 
 /* What one run of a workload ended in. */
@@ -67,16 +76,114 @@ enum {
 
 /* ---- store -------------------------------------------------------------------------------- */
 
-static char dir_path[256], db_path[300];
+static char dir_path[256], db_path[300], tmpl_path[300];
 
-static void fresh_db(void)
+static void fresh_file(const char *path)
 {
     static const char *const suffix[] = {"", "-wal", "-shm", "-journal"};
     char p[320];
     for (size_t i = 0; i < LS_TEST_LEN(suffix); i++) {
-        snprintf(p, sizeof p, "%s%s", db_path, suffix[i]);
+        snprintf(p, sizeof p, "%s%s", path, suffix[i]);
         unlink(p);
     }
+}
+
+static void fresh_db(void) { fresh_file(db_path); }
+
+/* Copies the migrated template (closed, so all of it is in the main file) to db_path with
+ * read and write alone: no allocation, nothing for the hook to count. 0 or -1. */
+static int copy_template(void)
+{
+    char chunk[16384];
+    int in = open(tmpl_path, O_RDONLY | O_CLOEXEC), out = -1, rc = -1;
+    if (in < 0)
+        goto done;
+    out = open(db_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (out < 0)
+        goto done;
+    for (;;) {
+        ssize_t got = read(in, chunk, sizeof chunk);
+        if (got < 0)
+            goto done;
+        if (got == 0)
+            break;
+        for (ssize_t off = 0; off < got;) {
+            ssize_t put = write(out, chunk + off, (size_t)(got - off));
+            if (put < 0)
+                goto done;
+            off += put;
+        }
+    }
+    rc = 0;
+done:
+    if (out >= 0 && close(out) != 0)
+        rc = -1;
+    if (in >= 0)
+        close(in);
+    return rc;
+}
+
+/* What a database file holds, as one FNV-1a hash: its user_version, every row of
+ * sqlite_schema (the SQL of each table, index, trigger and view) and every row of every
+ * table (FTS5's shadow tables too), each value as text; and PRAGMA integrity_check must say
+ * ok. Run with the hook disarmed: *h is set and 0 returned, or -1 (printed). */
+static uint64_t fnv1a(const char *p, size_t n);
+
+static int db_fingerprint(const char *path, uint64_t *h)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *tables = NULL, *rows = NULL;
+    int rc = -1;
+    *h = 0xcbf29ce484222325ull;
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
+        goto fail;
+    if (sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &rows, NULL) != SQLITE_OK ||
+        sqlite3_step(rows) != SQLITE_ROW ||
+        strcmp((const char *)sqlite3_column_text(rows, 0), "ok") != 0)
+        goto fail;
+    sqlite3_finalize(rows);
+    rows = NULL;
+    if (sqlite3_prepare_v2(db, "SELECT name, sql FROM sqlite_schema ORDER BY type, name", -1,
+                           &tables, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &rows, NULL) != SQLITE_OK ||
+        sqlite3_step(rows) != SQLITE_ROW)
+        goto fail;
+    *h = (*h ^ (uint64_t)sqlite3_column_int64(rows, 0)) * 0x100000001b3ull;
+    sqlite3_finalize(rows);
+    rows = NULL;
+    int step;
+    while ((step = sqlite3_step(tables)) == SQLITE_ROW) {
+        const char *name = (const char *)sqlite3_column_text(tables, 0);
+        const char *sql = (const char *)sqlite3_column_text(tables, 1);
+        *h ^= fnv1a(name, strlen(name));
+        *h = *h * 0x100000001b3ull ^ (sql ? fnv1a(sql, strlen(sql)) : 1);
+        if (!sql || strncmp(sql, "CREATE TABLE", 12) != 0)
+            continue;   /* indexes, triggers, views; virtual tables are read through shadows */
+        char q[512];
+        snprintf(q, sizeof q, "SELECT * FROM \"%s\"", name);
+        if (sqlite3_prepare_v2(db, q, -1, &rows, NULL) != SQLITE_OK)
+            goto fail;
+        while ((step = sqlite3_step(rows)) == SQLITE_ROW) {
+            for (int c = 0; c < sqlite3_column_count(rows); c++) {
+                const unsigned char *t = sqlite3_column_text(rows, c);
+                *h = *h * 0x100000001b3ull ^ (t ? fnv1a((const char *)t, strlen((const char *)t)) : 2);
+            }
+        }
+        if (step != SQLITE_DONE)
+            goto fail;
+        sqlite3_finalize(rows);
+        rows = NULL;
+    }
+    if (step != SQLITE_DONE)
+        goto fail;
+    rc = 0;
+fail:
+    if (rc)
+        fprintf(stderr, "  store: cannot read %s: %s\n", path, db ? sqlite3_errmsg(db) : "open");
+    sqlite3_finalize(rows);
+    sqlite3_finalize(tables);
+    sqlite3_close(db);
+    return rc;
 }
 
 /* An error return of the store for a failed allocation: STORE_ENOMEM with a message (at
@@ -113,6 +220,55 @@ static int64_t tag_count(const store_tag_t *v, size_t n, const char *name)
     return -1;
 }
 
+/* The template's fingerprint (db_fingerprint), made once with no failure. */
+static uint64_t tmpl_hash;
+
+/* Makes the migrated template (a fresh file opened with migrate, closed) and its
+ * fingerprint; before the sweeps, the hook counting only. 0 or -1. */
+static int make_template(void)
+{
+    store_t *s = NULL;
+    char err[512] = "";
+    fresh_file(tmpl_path);
+    if (store_open(tmpl_path, STORE_OPEN_MIGRATE, &s, err, sizeof err) != STORE_OK) {
+        fprintf(stderr, "  store: the template: %s\n", err);
+        return -1;
+    }
+    store_close(s);
+    return db_fingerprint(tmpl_path, &tmpl_hash);
+}
+
+/* (a) A fresh file opened with migrate and closed, the allocations failed; then, with the
+ * hook disarmed (the sweep's runs end where a run no longer reaches N), the file must hold
+ * exactly what the template holds: a failure the open absorbed must leave no table, index,
+ * trigger or row missing or different. */
+static int wl_store_migrate(void)
+{
+    store_t *s = NULL;
+    char err[512] = "";
+    fresh_db();
+    int orc = store_open(db_path, STORE_OPEN_MIGRATE, &s, err, sizeof err);
+    if (orc != STORE_OK) {
+        if (s != NULL) {
+            fprintf(stderr, "  store: a failed open hands out a store\n");
+            return WL_BAD;
+        }
+        return store_refused(orc, err, "store_open");
+    }
+    int v = store_schema_version(s);
+    store_close(s);
+    failmalloc_disarm();
+    uint64_t h;
+    if (v != store_schema_count() || db_fingerprint(db_path, &h) != 0 || h != tmpl_hash) {
+        fprintf(stderr, "  store: the migrated file (version %d) is not the template\n", v);
+        return WL_BAD;
+    }
+    return WL_OK;
+}
+
+/* (b) Everything after the migration, on a copy of the template: opened with migrate (as
+ * the daemon reopens its file: nothing to migrate), then links, tags, jobs, watch and
+ * retention. */
 static int wl_store(void)
 {
     int out = WL_OK, in_tx = 0;
@@ -128,6 +284,10 @@ static int wl_store(void)
     const int64_t now = 1700000000000;
 
     fresh_db();
+    if (copy_template() != 0) {
+        perror("  store: copying the template");
+        return WL_BAD;
+    }
     int orc = store_open(db_path, STORE_OPEN_MIGRATE, &s, err, sizeof err);
     if (orc != STORE_OK) {
         CHECK(s == NULL, "a failed open hands out a store");
@@ -549,15 +709,28 @@ done:
 
 /* ---- the loop ------------------------------------------------------------------------------ */
 
-/* The store workload makes some 42,000 allocations (most of them SQLite creating the
- * schema's 17 migrations) at about 30 ms a run under ASan: transient, every N up to 1,000
- * then every 29th; persistent, every N up to 200 then every 83rd (about 2,600 runs; the
- * strides are odd and prime so that no allocation pattern of a fixed period is skipped).
- * OOM_STRIDE=K samples every K-th instead (OOM_STRIDE=1: every N, some hours). */
-#define STORE_FULL 1000
-#define STORE_STRIDE 29
-#define STORE_FULL_P 200
-#define STORE_STRIDE_P 83
+/* The store is swept in two parts (a run takes some 5 to 15 ms under ASan, most of it
+ * fixed: files, the connection, the schema):
+ *   open and migrate   a fresh file (some 34,700 allocations, SQLite creating the schema's
+ *                      17 migrations in one transaction): transient, every N up to 500, then
+ *                      every 67th; persistent, every N up to 100, then every 229th (about
+ *                      1,250 runs).
+ *   after migration    a copy of the template reopened, then the links, tags, jobs, watch
+ *                      and retention (some 8,900 allocations, 1,900 of them the reopen):
+ *                      transient, every N up to 200, then every 17th; persistent, every N
+ *                      up to 100, then every 43rd (about 1,000 runs). Before the split these
+ *                      came after the migration's 34,700 and were sampled at its strides
+ *                      (29 and 83).
+ * The strides are odd and prime so that no allocation pattern of a fixed period is skipped.
+ * OOM_STRIDE=K samples every K-th instead (OOM_STRIDE=1: every N, some minutes). */
+#define MIGRATE_FULL 500
+#define MIGRATE_STRIDE 67
+#define MIGRATE_FULL_P 100
+#define MIGRATE_STRIDE_P 229
+#define OPS_FULL 200
+#define OPS_STRIDE 17
+#define OPS_FULL_P 100
+#define OPS_STRIDE_P 43
 /* A chart from an empty font cache reloads fontconfig (about 25 ms a run under ASan):
  * every N up to 60, then every 5th, transient only. */
 #define RASTER_COLD_FULL 60
@@ -634,8 +807,15 @@ static int oom_loop(const sweep_t *sw)
 
 TEST(store)
 {
-    sweep_t sw = {"store", wl_store, STORE_FULL, STORE_STRIDE, STORE_FULL_P, STORE_STRIDE_P};
-    return oom_loop(&sw);
+    sweep_t mig = {"store, open and migrate", wl_store_migrate, MIGRATE_FULL, MIGRATE_STRIDE,
+                   MIGRATE_FULL_P, MIGRATE_STRIDE_P};
+    sweep_t ops = {"store, after the migration", wl_store, OPS_FULL, OPS_STRIDE, OPS_FULL_P,
+                   OPS_STRIDE_P};
+    ASSERT_MSG(make_template() == 0, "store: cannot make the migrated template");
+    int rc = oom_loop(&mig);
+    if (!rc)
+        rc = oom_loop(&ops);
+    return rc;
 }
 
 TEST(import)
@@ -706,6 +886,7 @@ int main(int argc, char **argv)
         return 1;
     }
     snprintf(db_path, sizeof db_path, "%s/oom.db", dir_path);
+    snprintf(tmpl_path, sizeof tmpl_path, "%s/template.db", dir_path);
     log_set_level(LOG_LVL_ERR);   /* the wire workload's repaired title warns on every run */
     int rc = test_main_(argc, argv);
     nftw(dir_path, rm_cb, 8, FTW_DEPTH | FTW_PHYS);
