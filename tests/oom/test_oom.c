@@ -34,8 +34,7 @@
  * and OOM_STRIDE=1 runs every N.
  *
  * To look at one run: OOM_FROM=N starts the sweep at N (each of the store's two), and
- * FAILMALLOC_TRACE=1 prints the
- * stack of each refused allocation (ASan builds), e.g.
+ * FAILMALLOC_TRACE=1 prints the stack of each refused allocation (ASan builds), e.g.
  *   OOM_FROM=7618 FAILMALLOC_TRACE=1 build/tests/oom/test_oom store */
 #include <errno.h>
 #include <fcntl.h>
