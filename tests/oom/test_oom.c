@@ -137,7 +137,7 @@ static int db_fingerprint(const char *path, uint64_t *h)
     if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
         goto fail;
     if (sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &rows, NULL) != SQLITE_OK ||
-        sqlite3_step(rows) != SQLITE_ROW ||
+        sqlite3_step(rows) != SQLITE_ROW || !sqlite3_column_text(rows, 0) ||
         strcmp((const char *)sqlite3_column_text(rows, 0), "ok") != 0)
         goto fail;
     sqlite3_finalize(rows);
