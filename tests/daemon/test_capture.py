@@ -348,8 +348,16 @@ class CaptureTests(TestCase):
         self.assertEqual(link["title"], "高 tall")            # filled from the page
         self.assertEqual(link["last_snapshot"]["id"], s["id"])
 
+    def lazy_event(self):
+        """The one capture of /lazy that two tests check (a 14,600 px page: its scroll pass
+        and full-page shot are among the class's dearest)."""
+        cls = type(self)
+        if getattr(cls, "lazy_ev", None) is None:
+            cls.lazy_ev, = capture_all(self.d, [fresh(self.site, "/lazy")])
+        return cls.lazy_ev
+
     def test_lazy_content_is_loaded(self):
-        ev, = capture_all(self.d, [fresh(self.site, "/lazy")])
+        ev = self.lazy_event()
         s = self.snap(ev)
         self.assertEqual(ev["state"], "ok", ev)
         img = pngread.read(s["path"])
@@ -457,7 +465,8 @@ class CaptureTests(TestCase):
         self.assertEqual(pngread.pixel(img, 1270, 790)[:3], (0x3c, 0xb4, 0x4b))
 
     def test_pages_without_lazy_loaders_skip_the_scroll_pass(self):
-        ev_tall, ev_lazy = capture_all(self.d, [fresh(self.site, "/tall?h=3000"), fresh(self.site, "/lazy")])
+        ev_tall, = capture_all(self.d, [fresh(self.site, "/tall?h=3000")])
+        ev_lazy = self.lazy_event()
         self.assertEqual((ev_tall["state"], ev_lazy["state"]), ("ok", "ok"), (ev_tall, ev_lazy))
         self.assertEqual(self.snap(ev_tall)["timings"]["lazy_steps"], -1, ev_tall)
         self.assertGreater(self.snap(ev_lazy)["timings"]["lazy_steps"], 0, ev_lazy)
@@ -557,21 +566,28 @@ class ConfigTests(TestCase):
         cls.site.stop()
 
     def test_deny_private_refuses_loopback(self):
-        with Daemon(capture=True, args=["--set", "deny_private=true"]) as d:
+        # one daemon (one browser start) for the three settings: on from the command line,
+        # off by a reload (the file's value replaces --set's), on again by a reload
+        with Daemon(capture=True, args=["--set", "deny_private=true"], config="") as d:
+            conf = os.path.join(os.path.dirname(d.socket), "linksnapd.conf")
+
+            def reload(text, n):
+                with open(conf, "w") as f:
+                    f.write(text)
+                d.proc.send_signal(signal.SIGHUP)
+                wait_until(lambda: d.read_log().count("reloaded") >= n, 30, "reload %d" % n)
+
             ev, = capture_all(d, [fresh(self.site, "/ok")])
             self.assertEqual(ev["state"], "failed")
             self.assertIn("deny_private", ev["snapshot"]["error"])
-        # turned on by a reload: the next capture is refused too, not only the one after
-        # the context made ahead with the old setting (a reload drops those)
-        with Daemon(capture=True, config="deny_private = false\n") as d:
+            reload("deny_private = false\n", 1)
             ev, = capture_all(d, [fresh(self.site, "/ok")])
             self.assertEqual(ev["state"], "ok", ev)
+            # turned on by a reload: the next capture is refused too, not only the one after
+            # the context made ahead with the old setting (a reload drops those)
             wait_until(lambda: d.call("daemon.status")["browser"].get("warm"), 30,
                        "a context made ahead")
-            with open(os.path.join(os.path.dirname(d.socket), "linksnapd.conf"), "w") as f:
-                f.write("deny_private = true\n")
-            d.proc.send_signal(signal.SIGHUP)
-            wait_until(lambda: "reloaded" in d.read_log(), 30, "the reload")
+            reload("deny_private = true\n", 2)
             ev, = capture_all(d, [fresh(self.site, "/ok")])
             self.assertEqual(ev["state"], "failed", ev)
             self.assertIn("deny_private", ev["snapshot"]["error"])
@@ -631,7 +647,8 @@ class ConfigTests(TestCase):
         d.kill9()
         # the lifeline pipe takes Chromium down with the daemon
         wait_until(lambda: not browser_procs(profile), 10, "Chromium to exit after the daemon's kill -9")
-        d2 = Daemon(state_dir=d.state_dir, capture=True, args=["--jobs", "2"])
+        # four slots after the restart: the four jobs end side by side
+        d2 = Daemon(state_dir=d.state_dir, capture=True, args=["--jobs", "4"])
         d2.root, d2.socket, d2.log_path = d.root, d.socket, d.log_path
         d2.start()
         try:

@@ -44,8 +44,9 @@ Routes (query parameters in brackets; anything else is a 404 page):
   /infinite              infinite scroll: 3,000 px of numbered blocks, and 1,000 px more
                          appended each time the page is scrolled within 1,500 px of the
                          bottom (scroll listener and IntersectionObserver), forever.
-  /slow-scroll[?h=8000]  /tall's bands (h px) with a scroll listener that keeps the main
-                         thread busy for 2 s on every scroll event away from the top: a
+  /slow-scroll[?h=8000]  /tall's bands (h px) with a scroll listener that holds the main
+                         thread for 2 s on every scroll event away from the top (a
+                         synchronous request to /delay, no CPU spent): a
                          lazy-content pass over 8,000 px takes 18 s (scrolling back to the
                          top is free).
   /fonts-never           green (#3cb44b) page whose text uses a web font served by /hang:
@@ -511,8 +512,11 @@ HOLD_IMAGE_HTML = ('<!doctype html><meta charset="utf-8"><title>hold image</titl
 BUSY_HTML = ('<!doctype html><meta charset="utf-8"><title>busy</title>'
              '<body style="margin:0;background:#f58231"><h1>busy</h1><script>'
              'setInterval(function () { fetch("/tick?" + Math.random()); }, 150);</script></body>')
+# the main thread is held 2 s by a synchronous request (/delay), not by a busy loop: the
+# lazy pass sees the same stalled page, and the renderer burns no CPU while it waits
 SLOW_SCROLL_JS = ('<script>addEventListener("scroll", function () { if (scrollY === 0) return;'
-                  ' var t = Date.now(); while (Date.now() - t < 2000) {} });</script>')
+                  ' var x = new XMLHttpRequest(); x.open("GET", "/delay?ms=2000&r=" + Math.random(), false);'
+                  ' try { x.send(); } catch (e) {} });</script>')
 FONTS_NEVER_HTML = ('<!doctype html><meta charset="utf-8"><title>fonts</title><style>'
                     '@font-face { font-family: never; src: url(/hang?font) format("woff2"); }'
                     'body { margin: 0; background: #3cb44b; font: 48px never, sans-serif; }</style>'
