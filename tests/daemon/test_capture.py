@@ -299,8 +299,11 @@ class CaptureTests(TestCase):
     @classmethod
     def setUpClass(cls):
         cls.site = FixtureSite().start()
+        # retries (a crashed renderer, a blank page after a partial load) come back after
+        # 0.2 s, not 2 s: the tests check that they are retried, not the back-off
         cls.d = Daemon(capture=True, args=["--jobs", str(len(SLOW_PAGES) + 1),
-                                           "--set", "job_timeout=20"]).start()
+                                           "--set", "job_timeout=20",
+                                           "--set", "retry_backoff_ms=200"]).start()
         cls.events = JobEvents(cls.d)
         cls.slow = {}
         for name, path in SLOW_PAGES.items():
