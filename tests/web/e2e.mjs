@@ -5,7 +5,7 @@
 // snapshot.request, one more case captures a page served here on 127.0.0.1.
 // Screenshots of every page (light/dark, desktop/phone) go to the build dir, or to
 // docs/img when LINKSNAP_WEB_SHOTS=docs. Ends with "N passed, N failed".
-import { spawn, execFileSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -68,11 +68,38 @@ const SESSION = await (async () => {
 async function hasMethod(name) {
   try { await rpc(name, {}); return true; } catch (e) { return e.code !== -32601; }
 }
-// kept: {title?, text?, mhtml?, pdf?}: the page's text and files the capture kept (fake_snapshot.py)
-function fakeSnapshot(linkId, w = 1280, h = 3000, kept = null) {
-  const argv = [path.join(here, 'fake_snapshot.py'), state, String(linkId), String(w), String(h)];
-  if (kept) argv.push(JSON.stringify(kept));
-  return Number(execFileSync('python3', argv).toString().trim());
+// The store's fixtures come from one python3 for the whole run (fake_snapshot.py --serve,
+// webtest's fake_snapshot and fake_kept): a request a line, its answer a line.
+const fixtures = spawn('python3', [path.join(here, 'fake_snapshot.py'), '--serve', state], { stdio: ['pipe', 'pipe', 'inherit'] });
+const fixtureWaits = [];
+let fixtureOut = '';
+fixtures.stdout.on('data', (b) => {
+  fixtureOut += b;
+  for (let nl; (nl = fixtureOut.indexOf('\n')) >= 0;) {
+    const line = fixtureOut.slice(0, nl);
+    fixtureOut = fixtureOut.slice(nl + 1);
+    fixtureWaits.shift()(JSON.parse(line));
+  }
+});
+fixtures.stdin.on('error', () => {});   // its exit says why
+fixtures.on('exit', (c) => { for (const w of fixtureWaits.splice(0)) w({ error: 'fake_snapshot.py exited with ' + c }); });
+let fixtureChain = Promise.resolve();
+function fixture(req) {   // one request at a time, in order
+  const p = fixtureChain.then(() => new Promise((resolve) => {
+    if (fixtures.exitCode !== null) { resolve({ error: 'exited with ' + fixtures.exitCode }); return; }
+    fixtureWaits.push(resolve);
+    fixtures.stdin.write(JSON.stringify(req) + '\n');
+  })).then((ans) => { if (ans.error) throw new Error('fake_snapshot.py: ' + ans.error); return ans; });
+  fixtureChain = p.catch(() => {});
+  return p;
+}
+// kept: {title?, text?, mhtml?, pdf?, status?}: the page's text and files the capture kept
+async function fakeSnapshot(linkId, w = 1280, h = 3000, kept = null) {
+  return (await fixture({ link: linkId, w, h, kept })).sid;
+}
+// one SQL statement on the store, committed; its rows
+async function storeSql(sql, params = []) {
+  return (await fixture({ sql, params })).rows;
 }
 async function addLink(url, tags, title) {
   return (await rpc('link.add', { url, tags, title, capture: false })).link;
@@ -167,7 +194,7 @@ await test('add links through the form; duplicates say already saved', async () 
 
 await test('thumbnails appear for finished snapshots', async () => {
   const link = await addLink('https://example.com/with-thumb', ['thumb'], '有缩略图的页面');
-  fakeSnapshot(link.id);
+  await fakeSnapshot(link.id);
   const page = await newPage();
   await page.goto(URL_ + '/links?all=thumb');
   await waitReady(page);
@@ -178,8 +205,8 @@ await test('thumbnails appear for finished snapshots', async () => {
 await test('a dead link: the answer as its badge, the broken filter (zh 1280, en 390)', async () => {
   const gone = await addLink('https://example.com/dead-404', ['死链'], '已经不在的页面');
   const fine = await addLink('https://example.com/alive-200', ['死链'], '还在的页面');
-  fakeSnapshot(gone.id, 1280, 800, { status: 404 });
-  fakeSnapshot(fine.id, 1280, 800);
+  await fakeSnapshot(gone.id, 1280, 800, { status: 404 });
+  await fakeSnapshot(fine.id, 1280, 800);
   const l = (await rpc('link.get', { id: gone.id })).link;
   assert(l.broken === true && l.http_status === 404, 'link object: ' + JSON.stringify([l.broken, l.http_status]));
   const page = await newPage();
@@ -206,12 +233,10 @@ await test('a dead link: the answer as its badge, the broken filter (zh 1280, en
   // a capture that failed says why in the page's language, from its reason's code, with
   // the daemon's sentence as the tooltip (as linksnapd writes it: timings.reasons)
   const nx = await addLink('https://gone.example/page', ['死链'], '域名没了');
-  const sid = fakeSnapshot(nx.id, 1280, 800);
+  const sid = await fakeSnapshot(nx.id, 1280, 800);
   const en_text = 'navigate failed: net::ERR_NAME_NOT_RESOLVED (the name did not resolve)';
   const timings = JSON.stringify({ reasons: [{ code: 'dns_failed', params: { net_error: 'net::ERR_NAME_NOT_RESOLVED', host: 'gone.example' }, text: en_text }] });
-  execFileSync('python3', ['-c', 'import sqlite3,sys; d=sqlite3.connect(sys.argv[1]);'
-    + ' d.execute("UPDATE snapshots SET state = \'failed\', http_status = NULL, error = ?, timings = ? WHERE id = ?", (sys.argv[2], sys.argv[3], int(sys.argv[4]))); d.commit()',
-  path.join(state, 'linksnap.db'), en_text, timings, String(sid)]);
+  await storeSql("UPDATE snapshots SET state = 'failed', http_status = NULL, error = ?, timings = ? WHERE id = ?", [en_text, timings, sid]);
   assert((await rpc('snapshot.get', { id: sid })).snapshot.reasons[0].code === 'dns_failed', 'the wire carries the code');
   await page.goto(URL_ + `/links/${nx.id}`);
   await page.waitForSelector('table.history td.err li');
@@ -321,7 +346,7 @@ await test('Chinese text renders from a CJK font (no boxes)', async () => {
 
 await test('link detail: tiles of a tall screenshot, history, edit', async () => {
   const link = await addLink('https://example.com/tall-page', ['tall'], '一个很长的页面');
-  const sid = fakeSnapshot(link.id, 1280, 9000);
+  const sid = await fakeSnapshot(link.id, 1280, 9000);
   const page = await newPage();
   await page.goto(URL_ + `/links/${link.id}`);
   await page.waitForSelector('.shot img.tile');
@@ -400,7 +425,7 @@ await test('addresses as people read them; one chip for one word', async () => {
 await test('search a page\'s words: snippets, reader view, downloads (zh and en, 1280 and 390 px)', async () => {
   const evil = '<img src=x onerror="window.__xss=3">';
   const en = await addLink('https://example.org/harbour', ['reader'], 'Harbour notes');
-  const enSid = fakeSnapshot(en.id, 1280, 1500, {
+  const enSid = await fakeSnapshot(en.id, 1280, 1500, {
     title: 'A Quiet Harbour',
     text: { title: 'A Quiet Harbour', byline: 'By Ada Lovelace', lang: 'en', cut: false, text: 'Menu\nThe keeper counted seventeen lighthouses.',
       blocks: [{ kind: 'h1', text: 'A Quiet Harbour' }, { kind: 'p', text: 'The keeper counted seventeen lighthouses along the northern coast before dawn.' },
@@ -409,13 +434,13 @@ await test('search a page\'s words: snippets, reader view, downloads (zh and en,
     mhtml: 'From: <Saved by Blink>\r\nContent-Type: multipart/related;\r\n\r\n', pdf: '%PDF-1.4\n%%EOF\n',
   });
   const zh = await addLink('https://example.org/ml', ['reader'], '机器学习笔记');
-  const zhSid = fakeSnapshot(zh.id, 1280, 1500, {
+  const zhSid = await fakeSnapshot(zh.id, 1280, 1500, {
     title: '神经网络的历史',
     text: { title: '神经网络的历史', byline: null, lang: 'zh-CN', cut: true, text: '首页\n神经网络的研究始于二十世纪四十年代。',
       blocks: [{ kind: 'h1', text: '神经网络的历史' }, { kind: 'p', text: '神经网络的研究始于二十世纪四十年代，' + '人们用简单的模型理解大脑。'.repeat(8) },
         { kind: 'h2', text: '反向传播' }, { kind: 'p', text: '一九八六年，反向传播算法让多层网络可以训练。' }] },
   });
-  const bareSid = fakeSnapshot((await addLink('https://example.org/bare', ['reader'])).id, 800, 600);
+  const bareSid = await fakeSnapshot((await addLink('https://example.org/bare', ['reader'])).id, 800, 600);
   await rpc('search.reindex');
   for (let i = 0; ; i++) {   // the rebuild runs in chunks after the reply
     const got = (await rpc('link.list', { q: 'seventeen' })).links.map((l) => l.id);
@@ -560,7 +585,7 @@ await test('changes view: a changed capture, its diff, slider and overlay (zh an
   assert((await fetch(URL_ + img)).status === 401, 'the overlay without logging in');
   res = await fetch(URL_ + `/diff/${to.id + 1000}/${to.id}.png`, cookie);
   assert(res.status === 404, 'an unknown snapshot: ' + res.status);
-  const other = fakeSnapshot((await addLink('https://example.org/other-link', ['潮汐'])).id, 1280, 800);
+  const other = await fakeSnapshot((await addLink('https://example.org/other-link', ['潮汐'])).id, 1280, 800);
   res = await fetch(URL_ + `/diff/${other}/${to.id}.png`, cookie);
   assert(res.status === 400 && /different links/.test((await res.json()).error.message), 'two links: ' + res.status);
 
@@ -660,7 +685,7 @@ await test('stats charts: drawn for their own size and language, no text below 1
   // some data: links over tags, and finished snapshots, so every chart has bars
   for (let i = 0; i < 5; i++) {
     const l = await addLink(`https://example.com/stats/${i}`, ['统计', i % 2 ? 'charts' : 'reading']);
-    if (i < 2) fakeSnapshot(l.id, 1280, 1000);
+    if (i < 2) await fakeSnapshot(l.id, 1280, 1000);
   }
   for (const [locale, word] of [['zh-CN', '每日新增链接'], ['en-US', 'Links added per day']]) {
     for (const width of [1280, 390]) {
@@ -759,10 +784,9 @@ await test('sites page: add a rule with a cookie and a header, see names only, d
 // ---- #23: site-rule edit, totals and "all N", bookmarklet, shortcuts, theme (webday23) ----
 const DESKTOP = { width: 1280, height: 800 }, PHONE = { width: 390, height: 844 };
 // the rule as stored (values unmasked), read from the database file by the test itself
-function storedRule(match) {
-  return execFileSync('python3', ['-c', 'import sqlite3, sys\nr = sqlite3.connect(sys.argv[1]).execute(' +
-    '"SELECT rule FROM site_rules WHERE match = ?", (sys.argv[2],)).fetchone()\nprint(r[0] if r else "")',
-  path.join(state, 'linksnap.db'), match]).toString();
+async function storedRule(match) {
+  const rows = await storeSql('SELECT rule FROM site_rules WHERE match = ?', [match]);
+  return rows.length ? rows[0][0] : '';
 }
 
 await test('site rule edit: prefilled, secrets read unchanged and survive (zh 1280, en 390)', async () => {
@@ -783,7 +807,7 @@ await test('site rule edit: prefilled, secrets read unchanged and survive (zh 12
   const r = (await rpc('site.list')).rules.find((x) => x.match === 'edit.example');
   assert(r.delay_ms === 250 && r.wait_for === '#main' && JSON.stringify(r.hide) === '[".ad"]', 'settings: ' + JSON.stringify(r));
   assert(r.cookies.length === 1 && r.cookies[0].name === 'sid' && r.cookies[0].secure === true && 'X-Token' in r.headers, 'secrets kept: ' + JSON.stringify(r));
-  let stored = storedRule('edit.example');
+  let stored = await storedRule('edit.example');
   assert(stored.includes('e2e-sid-1') && stored.includes('e2e-hdr-1'), 'stored values: ' + stored);
   // a phone in English: a new header value typed, the cookie removed, wait_for cleared
   const ph = await newPage({ viewport: PHONE, locale: 'en-US', mobile: true });
@@ -800,7 +824,7 @@ await test('site rule edit: prefilled, secrets read unchanged and survive (zh 12
   await waitFor(ph, () => !document.querySelector('tr[data-match="edit.example"]')?.textContent.includes('wait_for'));
   const r2 = (await rpc('site.list')).rules.find((x) => x.match === 'edit.example');
   assert(!r2.cookies?.length && r2.wait_for == null && r2.delay_ms === 250 && 'X-Token' in r2.headers, 'second edit: ' + JSON.stringify(r2));
-  stored = storedRule('edit.example');
+  stored = await storedRule('edit.example');
   assert(stored.includes('e2e-hdr-2') && !stored.includes('e2e-hdr-1') && !stored.includes('e2e-sid-1'), 'stored after: ' + stored);
   await rpc('site.delete', { match: 'edit.example' });
   assert(page.errors.length === 0 && ph.errors.length === 0, page.errors.concat(ph.errors).join('\n'));
@@ -1011,7 +1035,7 @@ await test('the light/dark switch sets data-theme and stays after a reload (zh 3
   await page.context().close();
 });
 // the shot viewer, the phone layout, the history's times (e2e_viewer.mjs)
-await (await import('./e2e_viewer.mjs')).viewerCases({ test, browser, session: SESSION, url: URL_, rpc, addLink, fakeSnapshot, waitFor, assert, shotDir, state });
+await (await import('./e2e_viewer.mjs')).viewerCases({ test, browser, session: SESSION, url: URL_, rpc, addLink, fakeSnapshot, storeSql, waitFor, assert, shotDir });
 
 // ---- #23 item 8: every message in the user's language (i18n23) ----
 // Visible text outside user data ([data-user], <code>, <pre>, <kbd>) with URLs, hosts,
@@ -1039,13 +1063,13 @@ async function latinSentences(page) {
 await test('no English sentence on the Chinese pages: errors, reasons, every page (zh 1280 and 390)', async () => {
   // user data in Latin letters on purpose: it must show as it is, marked as the user's
   const l1 = await addLink('https://example.org/i18n/tour', ['reading', '设计'], 'A tour of the write ahead log');
-  const sid = fakeSnapshot(l1.id, 1280, 1500, {
+  const sid = await fakeSnapshot(l1.id, 1280, 1500, {
     title: 'A tour of the write ahead log',
     text: { title: 'A tour of the write ahead log', byline: 'By Some Author', lang: 'en', cut: false, text: 'The log comes first.',
       blocks: [{ kind: 'h1', text: 'A tour of the write ahead log' }, { kind: 'p', text: 'The log is written before the pages are changed.' }] },
   });
   const l2 = await addLink('https://example.com/i18n/second', ['reading'], '第二个链接');
-  fakeSnapshot(l2.id, 1280, 2000);
+  await fakeSnapshot(l2.id, 1280, 2000);
   const found = [];
   const scan = async (page, where) => {
     for (const f of await latinSentences(page)) found.push(`${where}: ${f}`);
@@ -1119,7 +1143,7 @@ await test('screenshots of every page: light desktop and dark phone (all four co
   // a few links with thumbnails for the pictures
   for (let i = 0; i < 6; i++) {
     const l = await addLink(`https://example.org/gallery/${i}`, ['gallery', i % 2 ? '设计' : 'reading'], ['数据库索引的原理', 'A tour of WAL mode', '浏览器渲染流程', 'Tags as sets', '链接快照平台使用说明', 'Headless capture'][i]);
-    fakeSnapshot(l.id, 1280, 2400);
+    await fakeSnapshot(l.id, 1280, 2400);
   }
   const pages = [['add', '/'], ['links', '/links'], ['detail', `/links/${detail.id}`], ['tags', '/tags'], ['stats', '/stats'], ['import', '/import'], ['sites', '/sites'], ['changes', '/changes']];
   // light desktop and dark phone by default (the other cases cover every corner between
@@ -1141,7 +1165,7 @@ await test('screenshots of every page: light desktop and dark phone (all four co
 // ---- #23 item 9: a partial capture's reasons, translated from their codes (reasons23) ----
 await test('a partial capture says why in the page language, from its reason codes (zh, en)', async () => {
   const link = await addLink('https://example.com/slow-partial', ['原因'], '加载很慢的页面');
-  const sid = fakeSnapshot(link.id, 1280, 800);
+  const sid = await fakeSnapshot(link.id, 1280, 800);
   const reasons = [
     { code: 'load_event', params: { seconds: 9 }, text: 'the page did not finish loading: the load event had not fired within 9 s' },
     { code: 'requests_pending', params: { count: 5, hosts: ['cdn.example', 'ads.example'], distinct_hosts: 3 },
@@ -1150,10 +1174,8 @@ await test('a partial capture says why in the page language, from its reason cod
     { code: 'from_a_newer_daemon', params: {}, text: 'something this page has no words for' },
   ];
   // the snapshot made partial as the daemon stores it: reasons kept with the timings
-  execFileSync('python3', ['-c', 'import json, sqlite3, sys\ndb = sqlite3.connect(sys.argv[1])\n' +
-    'db.execute("UPDATE snapshots SET state = \'partial\', partial_kind = 2, error = ?, timings = ? WHERE id = ?",' +
-    ' (sys.argv[2], json.dumps({"wait_ms": 9000, "reasons": json.loads(sys.argv[3])}), int(sys.argv[4])))\ndb.commit()',
-  path.join(state, 'linksnap.db'), reasons.map((r) => r.text).join('; '), JSON.stringify(reasons), String(sid)]);
+  await storeSql("UPDATE snapshots SET state = 'partial', partial_kind = 2, error = ?, timings = ? WHERE id = ?",
+    [reasons.map((r) => r.text).join('; '), JSON.stringify({ wait_ms: 9000, reasons }), sid]);
   const snap = (await rpc('link.get', { id: link.id })).link.last_snapshot;
   assert(snap && JSON.stringify(snap.reasons) === JSON.stringify(reasons), 'wire reasons: ' + JSON.stringify(snap && snap.reasons));
   assert(snap.timings && !('reasons' in snap.timings), 'reasons are not left among the timings');
@@ -1177,6 +1199,7 @@ await test('a partial capture says why in the page language, from its reason cod
 
 // ---- the end -------------------------------------------------------------------------
 await browser.close();
+fixtures.stdin.end();
 daemon.kill('SIGTERM');
 const code = await new Promise((r) => { if (daemon.exitCode !== null) r(daemon.exitCode); else daemon.on('exit', (c) => r(c)); });
 const text = fs.readFileSync(logPath, 'utf8');

@@ -3,7 +3,6 @@
 // 1280x800 / 390x844 x zh / en x light / dark. The default run covers each of the eight
 // corners once, spread over the cases; LINKSNAP_E2E_MATRIX=full runs every case in every
 // corner it applies to (ctest web_e2e_viewer_full, label slow). Screenshots go to shotDir.
-import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 
 const DESK = { width: 1280, height: 800 }, PHONE = { width: 390, height: 844 };
@@ -13,7 +12,7 @@ for (const phone of [false, true]) for (const lang of ['zh', 'en']) for (const d
 const pick = (full, names) => (full ? ALL : ALL.filter((c) => names.includes(c.name)));
 
 export async function viewerCases(env) {
-  const { test, browser, session, url, rpc, addLink, fakeSnapshot, waitFor, assert, shotDir, state } = env;
+  const { test, browser, session, url, rpc, addLink, fakeSnapshot, storeSql, waitFor, assert, shotDir } = env;
   const full = process.env.LINKSNAP_E2E_MATRIX === 'full';
 
   // a browser context for one corner; timezoneId is the user's zone (the page must use it)
@@ -40,7 +39,7 @@ export async function viewerCases(env) {
   const tallShot = async () => {
     if (!tall) {
       const link = await addLink('https://example.com/very-tall-page', ['viewer'], '两万像素高的页面');
-      tall = { link, sid: fakeSnapshot(link.id, 1280, 20000) };
+      tall = { link, sid: await fakeSnapshot(link.id, 1280, 20000) };
     }
     return tall;
   };
@@ -137,7 +136,7 @@ export async function viewerCases(env) {
     await test(`phone detail: title, tags and actions above the shot; header not sticky; history cards [${c.name}]`, async () => {
       phoneLink ||= await (async () => {
         const l = await addLink('https://example.com/phone-detail', ['手机', 'phone'], '在手机上看的页面');
-        fakeSnapshot(l.id, 1280, 4000);
+        await fakeSnapshot(l.id, 1280, 4000);
         return l;
       })();
       const link = phoneLink;
@@ -224,11 +223,9 @@ export async function viewerCases(env) {
     await test(`history times: to the second in the user's zone, the shown capture marked [${c.name}]`, async () => {
       hist ||= await (async () => {
         const l = await addLink('https://example.com/history-seconds', ['history'], '历史时间');
-        const o = fakeSnapshot(l.id, 1280, 1200), n = fakeSnapshot(l.id, 1280, 1200);
+        const o = await fakeSnapshot(l.id, 1280, 1200), n = await fakeSnapshot(l.id, 1280, 1200);
         // 7 s apart, as two captures of the same minute can be
-        execFileSync('python3', ['-c', 'import sqlite3,sys; d=sqlite3.connect(sys.argv[1]);'
-          + ' d.execute("UPDATE snapshots SET created_at = (SELECT created_at FROM snapshots WHERE id = ?) - 7000 WHERE id = ?", (int(sys.argv[3]), int(sys.argv[2]))); d.commit()',
-        path.join(state, 'linksnap.db'), String(o), String(n)]);
+        await storeSql('UPDATE snapshots SET created_at = (SELECT created_at FROM snapshots WHERE id = ?) - 7000 WHERE id = ?', [n, o]);
         return { link: l, older: o, newer: n };
       })();
       const { link, older, newer } = hist;
