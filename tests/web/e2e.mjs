@@ -112,15 +112,52 @@ const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true
 const shotDir = process.env.LINKSNAP_WEB_SHOTS === 'docs' ? path.join(SRC, 'docs', 'img') : path.join(BUILD, 'tests', 'web', 'img');
 fs.mkdirSync(shotDir, { recursive: true });
 
+// Pages are kept from case to case: a new browser context and page cost a second here (a
+// renderer process), a load of the page a third of that. Each case still begins with a
+// full load of its first address; when it passes, its pages are parked on /icon.svg (their
+// scripts and event socket end) and the next case asking for the same locale, phone or not
+// and time zone gets one, its viewport and colour scheme set anew and the mouse at 0,0.
+// A failed case's pages are closed. {fresh: true}: a context of the case's own, closed
+// after it (a case that leaves something in the browser: localStorage, windows).
+const pool = new Map();   // [locale, mobile, timezoneId] -> parked pages
+let casePages = [];
 async function newPage(opts = {}) {
-  const ctx = await browser.newContext({ viewport: opts.viewport || { width: 1280, height: 860 }, locale: opts.locale || 'zh-CN',
-    colorScheme: opts.dark ? 'dark' : 'light', deviceScaleFactor: 1, isMobile: !!opts.mobile, hasTouch: !!opts.mobile });
-  await ctx.addCookies([{ name: SESSION[0], value: SESSION[1], url: URL_ }]);
-  const page = await ctx.newPage();
+  const viewport = opts.viewport || { width: 1280, height: 860 };
+  const key = JSON.stringify([opts.locale || 'zh-CN', !!opts.mobile, opts.timezoneId || '']);
+  let page = !opts.fresh && pool.get(key)?.pop();
+  if (page) {
+    await page.setViewportSize(viewport);
+    await page.emulateMedia({ colorScheme: opts.dark ? 'dark' : 'light' });
+    await page.mouse.move(0, 0);
+  } else {
+    const ctx = await browser.newContext({ viewport, locale: opts.locale || 'zh-CN', colorScheme: opts.dark ? 'dark' : 'light',
+      deviceScaleFactor: 1, isMobile: !!opts.mobile, hasTouch: !!opts.mobile, timezoneId: opts.timezoneId });
+    await ctx.addCookies([{ name: SESSION[0], value: SESSION[1], url: URL_ }]);
+    page = await ctx.newPage();
+    page.inflight = 0;   // the page's requests not answered yet (settle() waits for none)
+    page.on('request', () => page.inflight++);
+    page.on('requestfinished', () => page.inflight--);
+    page.on('requestfailed', () => page.inflight--);
+    page.on('pageerror', (e) => page.errors.push(e.message));
+    page.on('console', (m) => { if (m.type() === 'error' && !/Failed to load resource/.test(m.text())) page.errors.push(m.text()); });
+  }
   page.errors = [];
-  page.on('pageerror', (e) => page.errors.push(e.message));
-  page.on('console', (m) => { if (m.type() === 'error' && !/Failed to load resource/.test(m.text())) page.errors.push(m.text()); });
+  page.poolKey = opts.fresh ? null : key;
+  casePages.push(page);
   return page;
+}
+async function endPages(ok) {
+  for (const page of casePages.splice(0)) {
+    if (page.isClosed()) continue;
+    try {
+      if (!ok || !page.poolKey) throw new Error('not kept');
+      await page.goto(URL_ + '/icon.svg');
+      if (!pool.has(page.poolKey)) pool.set(page.poolKey, []);
+      pool.get(page.poolKey).push(page);
+    } catch {
+      await page.context().close().catch(() => {});
+    }
+  }
 }
 
 let passed = 0, failed = 0;
@@ -130,14 +167,17 @@ const only = process.env.LINKSNAP_E2E_ONLY ? new RegExp(process.env.LINKSNAP_E2E
 async function test(name, fn) {
   if (only && !only.test(name)) return;
   const t0 = Date.now();
+  let ok = false;
   try {
     await fn();
+    ok = true;
     passed++;
     console.log(`ok   ${name} (${Date.now() - t0} ms)`);
   } catch (e) {
     failed++;
     console.log(`FAIL ${name}: ${e.stack || e}`);
   }
+  await endPages(ok);
 }
 const ids = async (page) => page.$$eval('#links [data-link-id]', (els) => els.map((e) => Number(e.dataset.linkId)));
 // page.waitForFunction evaluates strings inside the page, which the page's CSP forbids
@@ -151,6 +191,28 @@ async function waitFor(page, fn, arg, timeout = 30000) {
   }
 }
 const waitReady = (page, n = 1) => waitFor(page, (k) => Number(document.body.dataset.linksReady || 0) >= k, n);
+// to another address within the page, through its router as a click on one of its links
+// does (a full load costs a second here); scrolled to the top as a click leaves it
+const spaGo = (page, to) => page.evaluate((u) => { history.pushState(null, '', u); dispatchEvent(new PopStateEvent('popstate')); scrollTo(0, 0); }, to);
+// the same to a links list, and its first page painted (the list counts its paints)
+async function spaLinks(page, to) {
+  const n = await page.evaluate(() => Number(document.body.dataset.linksReady || 0));
+  await spaGo(page, to);
+  await waitReady(page, n + 1);
+}
+// what a sleep after a page's load stood for: none of its requests (the calls its code
+// made, their pictures) unanswered for 150 ms, every picture in sight decoded, then drawn
+async function settle(page) {
+  for (let quiet = 0; quiet < 3;) {
+    await new Promise((r) => setTimeout(r, 50));
+    quiet = page.inflight === 0 ? quiet + 1 : 0;
+  }
+  await waitFor(page, () => [...document.images].every((i) => {
+    const b = i.getBoundingClientRect();
+    return !i.getAttribute('src') || i.complete || b.bottom < 0 || b.top > innerHeight;
+  }));
+  await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+}
 
 // ---- cases -------------------------------------------------------------------------------
 await test('the login box says where the token is, and the token logs in (zh and en)', async () => {
@@ -243,8 +305,6 @@ await test('a dead link: the answer as its badge, the broken filter (zh 1280, en
   const why = await page.$eval('table.history td.err li', (li) => [li.textContent, li.title, li.dataset.code]);
   assert(why[0] === '域名 gone.example 无法解析（net::ERR_NAME_NOT_RESOLVED）' && why[1] === en_text && why[2] === 'dns_failed', 'zh failure reason: ' + why);
   assert(page.errors.length === 0 && ph.errors.length === 0, page.errors.concat(ph.errors).join('\n'));
-  await page.context().close();
-  await ph.context().close();
 });
 
 await test('filter by two tags (query string and clicking chips)', async () => {
@@ -342,6 +402,7 @@ await test('Chinese text renders from a CJK font (no boxes)', async () => {
     const cjk = fonts.filter((f) => /CJK|Han Sans|WenQuanYi|Droid Sans Fallback|Noto Sans SC/i.test(f.familyName));
     assert(cjk.length && cjk.reduce((a, f) => a + f.glyphCount, 0) > 0, `${sel}: fonts ${JSON.stringify(fonts)}`);
   }
+  await cdp.detach();
 });
 
 await test('link detail: tiles of a tall screenshot, history, edit', async () => {
@@ -453,7 +514,8 @@ await test('search a page\'s words: snippets, reader view, downloads (zh and en,
       const page = await newPage({ locale, viewport: { width, height: 860 }, mobile: width < 500 });
       const where = `${locale} at ${width} px`;
       const foreign = [];
-      page.on('request', (r) => { if (!r.url().startsWith(URL_)) foreign.push(r.url()); });
+      const beyond = (r) => { if (!r.url().startsWith(URL_)) foreign.push(r.url()); };
+      page.on('request', beyond);
       // within the page (its router, as a link click does): a full load costs a second here
       const spaGo = (to) => page.evaluate((u) => { history.pushState(null, '', u); dispatchEvent(new PopStateEvent('popstate')); }, to);
       const noOverflow = async (what) => {
@@ -522,8 +584,8 @@ await test('search a page\'s words: snippets, reader view, downloads (zh and en,
         assert((await page.textContent('main p.error')) === '这个快照没有保存文字', 'no text: ' + await page.textContent('main p.error'));
       }
       assert(foreign.length === 0, `${where}: requests beyond linksnapd: ${foreign}`);
+      page.off('request', beyond);
       assert(page.errors.length === 0, page.errors.join('\n'));
-      await page.context().close();
     }
   }
 });
@@ -655,7 +717,6 @@ await test('changes view: a changed capture, its diff, slider and overlay (zh an
       }
     }
     assert(page.errors.length === 0, page.errors.join('\n'));
-    await page.context().close();
   }
 });
 
@@ -727,7 +788,6 @@ await test('stats charts: drawn for their own size and language, no text below 1
         }
       }
       assert(page.errors.length === 0, page.errors.join('\n'));
-      await page.context().close();
     }
   }
 });
@@ -754,7 +814,6 @@ await test('charts: drawn in the page theme, redrawn on events, a rename shown a
   c = await look();
   assert(!c.text.includes('chartlive'), 'the old name is gone from the chart');
   assert(page.errors.length === 0, page.errors.join('\n'));
-  await page.context().close();
 });
 
 await test('sites page: add a rule with a cookie and a header, see names only, delete it', async () => {
@@ -828,8 +887,6 @@ await test('site rule edit: prefilled, secrets read unchanged and survive (zh 12
   assert(stored.includes('e2e-hdr-2') && !stored.includes('e2e-hdr-1') && !stored.includes('e2e-sid-1'), 'stored after: ' + stored);
   await rpc('site.delete', { match: 'edit.example' });
   assert(page.errors.length === 0 && ph.errors.length === 0, page.errors.concat(ph.errors).join('\n'));
-  await page.context().close();
-  await ph.context().close();
 });
 
 await test('the total is link.count; select all, then tag and re-capture all N that match (zh 1280)', async () => {
@@ -878,7 +935,6 @@ await test('the total is link.count; select all, then tag and re-capture all N t
   assert(new Set(mine.map((j) => j.link_id)).size === 50, 'a job for each of the 50: ' + mine.length);
   for (const j of mine) if (j.state === 'queued' || j.state === 'running') await rpc('job.cancel', { id: j.id }).catch(() => {});
   assert(page.errors.length === 0, page.errors.join('\n'));
-  await page.context().close();
 });
 
 await test('export what a filter shows from the page, and importing the file gives the same links and tags (zh 1280, en 390)', async () => {
@@ -915,7 +971,6 @@ await test('export what a filter shows from the page, and importing the file giv
       assert(key(after) === key(before), 'same links, tags and titles:\n' + key(before) + '\n' + key(after));
     }
     assert(page.errors.length === 0, page.errors.join('\n'));
-    await page.context().close();
   }
 });
 
@@ -927,7 +982,7 @@ await test('the bookmarklet opens the add form filled with the page it was click
   });
   await new Promise((r) => srv.listen(0, '127.0.0.1', r));
   try {
-    const page = await newPage({ viewport: PHONE, locale: 'en-US', mobile: true });
+    const page = await newPage({ viewport: PHONE, locale: 'en-US', mobile: true, fresh: true });   // it opens windows
     await page.goto(URL_ + '/');
     const href = await page.getAttribute('#bookmarklet', 'href');
     assert(href.startsWith('javascript:') && !/<script|src=/i.test(href), 'a javascript: link with no script of anyone else: ' + href);
@@ -947,7 +1002,6 @@ await test('the bookmarklet opens the add form filled with the page it was click
     const l = (await rpc('link.get', { url: new URL(fixtureUrl).href })).link;
     assert(l.title === title, 'saved with its title: ' + l.title);
     assert(page.errors.length === 0, page.errors.join('\n'));
-    await page.context().close();
   } finally {
     srv.close();
   }
@@ -1003,12 +1057,11 @@ await test('keyboard shortcuts: / a j k o ?, never while typing or composing (en
     await page.keyboard.press('Escape');
     await page.waitForSelector('dialog#keys', { state: 'detached' });
     assert(page.errors.length === 0, page.errors.join('\n'));
-    await page.context().close();
   }
 });
 
 await test('the light/dark switch sets data-theme and stays after a reload (zh 390 on a dark system)', async () => {
-  const page = await newPage({ viewport: PHONE, mobile: true, dark: true });
+  const page = await newPage({ viewport: PHONE, mobile: true, dark: true, fresh: true });   // the switch is kept in localStorage
   await page.goto(URL_ + '/links');
   const look = () => page.evaluate(() => [document.documentElement.dataset.theme, getComputedStyle(document.documentElement).backgroundColor,
     document.getElementById('theme').textContent]);
@@ -1032,10 +1085,9 @@ await test('the light/dark switch sets data-theme and stays after a reload (zh 3
   assert(l[1] === 'rgb(17, 20, 24)', 'dark over a light system: ' + l);
   await page.screenshot({ path: path.join(shotDir, 'theme-dark-switch-390-zh.png') });
   assert(page.errors.length === 0, page.errors.join('\n'));
-  await page.context().close();
 });
 // the shot viewer, the phone layout, the history's times (e2e_viewer.mjs)
-await (await import('./e2e_viewer.mjs')).viewerCases({ test, browser, session: SESSION, url: URL_, rpc, addLink, fakeSnapshot, storeSql, waitFor, assert, shotDir });
+await (await import('./e2e_viewer.mjs')).viewerCases({ test, newPage, url: URL_, rpc, addLink, fakeSnapshot, storeSql, waitFor, assert, shotDir });
 
 // ---- #23 item 8: every message in the user's language (i18n23) ----
 // Visible text outside user data ([data-user], <code>, <pre>, <kbd>) with URLs, hosts,
@@ -1078,14 +1130,16 @@ await test('no English sentence on the Chinese pages: errors, reasons, every pag
     const vw = viewport.width;
     const page = await newPage({ viewport, mobile: vw < 500 });
     // links: the list, a tag filter, a search that finds nothing (the empty state)
+    // (one load, then the page's own router from address to address)
+    await page.goto(URL_ + '/links');
+    await waitReady(page);
     for (const q of ['', '?all=reading', '?none=reading&mode=none&view=list', '?broken=1', '?q=zzzz-nothing-matches']) {
-      await page.goto(URL_ + '/links' + q);
-      await waitReady(page);
-      await page.waitForTimeout(150);
+      if (q) await spaLinks(page, '/links' + q);
+      await settle(page);
       await scan(page, `${vw} /links${q}`);
     }
     // add: a bad URL, an unsupported scheme and a duplicate, shown together
-    await page.goto(URL_ + '/');
+    await spaGo(page, '/');
     await page.fill('[name=url]', 'not a url at all\nftp://files.example/x\nhttps://example.org/i18n/tour');
     await page.click('form button[type=submit]');
     await page.waitForSelector('.form-status.error');
@@ -1095,7 +1149,7 @@ await test('no English sentence on the Chinese pages: errors, reasons, every pag
     assert(await page.isVisible('.form-status bdi[data-user]'), 'the typed URL is set apart');
     await scan(page, `${vw} add`);
     // import: a summary with bad lines (a bad URL, a bad scheme, a tag with a comma)
-    await page.goto(URL_ + '/import');
+    await spaGo(page, '/import');
     const text = 'https://example.com/i18n/imp/1\nnot a url\njavascript:alert(1)\nhttps://example.com/i18n/imp/2\n';
     await page.setInputFiles('#i-file', { name: 'links.txt', mimeType: 'text/plain', buffer: Buffer.from(text) });
     await page.click('form button[type=submit]');
@@ -1106,13 +1160,17 @@ await test('no English sentence on the Chinese pages: errors, reasons, every pag
     // tags, stats, changes, a link's detail, its reader view
     for (const [p, sel] of [['/tags', 'main table, main .empty, main p'], ['/stats', 'main h2'], ['/changes', 'main h2'],
       [`/links/${l1.id}`, 'main h2, main h1'], [`/read/${sid}`, 'main h1, main article']]) {
-      await page.goto(URL_ + p);
+      await spaGo(page, p);
       await page.waitForSelector(sel);
-      await page.waitForTimeout(p === '/stats' ? 600 : 300);
+      if (p === '/stats') {   // its charts drawn and the queue's panel filled
+        await waitFor(page, () => document.querySelectorAll('figure.chart .chart-box svg').length === 3 &&
+          document.querySelector('.fleet table.endpoints tbody tr'));
+      }
+      await settle(page);
       await scan(page, `${vw} ${p}`);
     }
     // sites: a rule, and a match the daemon refuses (its reason in a toast)
-    await page.goto(URL_ + '/sites');
+    await spaGo(page, '/sites');
     await page.waitForSelector('#s-match');
     await page.fill('#s-match', 'bad match here');
     await page.click('.site-form button[type=submit]');
@@ -1121,7 +1179,6 @@ await test('no English sentence on the Chinese pages: errors, reasons, every pag
     assert(/[\u4e00-\u9fff]/.test(toastText) && !/space or control/.test(toastText), 'site error in Chinese: ' + toastText);
     await scan(page, `${vw} /sites`);
     assert(page.errors.length === 0, page.errors.join('\n'));
-    await page.context().close();
     // the login dialog (a context without the session)
     const ctx = await browser.newContext({ viewport, locale: 'zh-CN' });
     const lp = await ctx.newPage();
@@ -1152,10 +1209,13 @@ await test('screenshots of every page: light desktop and dark phone (all four co
   const corners = all4 ? [[false, false], [true, false], [false, true], [true, true]] : [[false, false], [true, true]];
   for (const [dark, mobile] of corners) {
     const page = await newPage({ dark, mobile, viewport: mobile ? { width: 390, height: 844 } : { width: 1280, height: 860 } });
+    // one load, then the page's own router from page to page
+    await page.goto(URL_ + '/');
     for (const [name, p] of pages) {
-      await page.goto(URL_ + p);
-      if (name === 'links') await waitReady(page);
-      await page.waitForTimeout(name === 'detail' ? 700 : 250);
+      if (name === 'links') await spaLinks(page, p);
+      else if (p !== '/') await spaGo(page, p);
+      if (name === 'detail') await page.waitForSelector('.shot img.tile');
+      await settle(page);
       await page.screenshot({ path: path.join(shotDir, `web-${name}-${dark ? 'dark' : 'light'}-${mobile ? 'phone' : 'desktop'}.png`) });
     }
     assert(page.errors.length === 0, page.errors.join('\n'));

@@ -12,24 +12,15 @@ for (const phone of [false, true]) for (const lang of ['zh', 'en']) for (const d
 const pick = (full, names) => (full ? ALL : ALL.filter((c) => names.includes(c.name)));
 
 export async function viewerCases(env) {
-  const { test, browser, session, url, rpc, addLink, fakeSnapshot, storeSql, waitFor, assert, shotDir } = env;
+  const { test, newPage, url, rpc, addLink, fakeSnapshot, storeSql, waitFor, assert, shotDir } = env;
   const full = process.env.LINKSNAP_E2E_MATRIX === 'full';
 
-  // a browser context for one corner; timezoneId is the user's zone (the page must use it)
-  async function open(c, timezoneId = 'UTC') {
-    const ctx = await browser.newContext({ viewport: c.phone ? PHONE : DESK, locale: c.lang === 'zh' ? 'zh-CN' : 'en-US',
-      colorScheme: c.dark ? 'dark' : 'light', deviceScaleFactor: 1, isMobile: c.phone, hasTouch: c.phone, timezoneId });
-    await ctx.addCookies([{ name: session[0], value: session[1], url }]);
-    const page = await ctx.newPage();
-    page.errors = [];
-    page.on('pageerror', (e) => page.errors.push(e.message));
-    page.on('console', (m) => { if (m.type() === 'error' && !/Failed to load resource/.test(m.text())) page.errors.push(m.text()); });
-    return page;
-  }
+  // a page for one corner (e2e.mjs's newPage); timezoneId is the user's zone (the page must use it)
+  const open = (c, timezoneId = 'UTC') => newPage({ viewport: c.phone ? PHONE : DESK, locale: c.lang === 'zh' ? 'zh-CN' : 'en-US',
+    dark: c.dark, mobile: c.phone, timezoneId });
   const shot = (page, name, c) => page.screenshot({ path: path.join(shotDir, `${name}-${c.name.replace(/ /g, '-')}.png`) });
-  const done = async (page) => {
+  const done = async (page) => {   // (e2e.mjs keeps or closes the page after the case)
     assert(page.errors.length === 0, page.errors.join('\n'));
-    await page.context().close();
   };
 
   // fixtures made by the first case that needs them, shared by the corners after it
