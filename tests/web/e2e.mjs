@@ -134,14 +134,16 @@ async function newPage(opts = {}) {
       deviceScaleFactor: 1, isMobile: !!opts.mobile, hasTouch: !!opts.mobile, timezoneId: opts.timezoneId });
     await ctx.addCookies([{ name: SESSION[0], value: SESSION[1], url: URL_ }]);
     page = await ctx.newPage();
-    page.inflight = 0;   // the page's requests not answered yet (settle() waits for none)
-    page.on('request', () => page.inflight++);
-    page.on('requestfinished', () => page.inflight--);
-    page.on('requestfailed', () => page.inflight--);
+    // the page's requests not answered yet (settle() waits for none; a download's request
+    // ends in neither event: the set starts empty for each case)
+    page.on('request', (r) => page.inflight.add(r));
+    page.on('requestfinished', (r) => page.inflight.delete(r));
+    page.on('requestfailed', (r) => page.inflight.delete(r));
     page.on('pageerror', (e) => page.errors.push(e.message));
     page.on('console', (m) => { if (m.type() === 'error' && !/Failed to load resource/.test(m.text())) page.errors.push(m.text()); });
   }
   page.errors = [];
+  page.inflight = new Set();
   page.poolKey = opts.fresh ? null : key;
   casePages.push(page);
   return page;
@@ -203,9 +205,11 @@ async function spaLinks(page, to) {
 // what a sleep after a page's load stood for: none of its requests (the calls its code
 // made, their pictures) unanswered for 150 ms, every picture in sight decoded, then drawn
 async function settle(page) {
+  const end = Date.now() + 30000;
   for (let quiet = 0; quiet < 3;) {
     await new Promise((r) => setTimeout(r, 50));
-    quiet = page.inflight === 0 ? quiet + 1 : 0;
+    quiet = page.inflight.size === 0 ? quiet + 1 : 0;
+    if (Date.now() > end) throw new Error('requests still unanswered: ' + [...page.inflight].map((r) => r.url()).join(' '));
   }
   await waitFor(page, () => [...document.images].every((i) => {
     const b = i.getBoundingClientRect();
