@@ -52,6 +52,13 @@ struct shot {
     json_t *pending;       /* the same requests: request id -> host ("" = none), oldest
                             * first, to name them in a requests_pending reason; NULL when
                             * out of memory (the count still holds) */
+    json_t *frame_docs;    /* subframe documents in flight: request id -> frame id. A frame
+                            * that moves to a renderer of its own (an out-of-process iframe:
+                            * Page.frameDetached, reason "swap") reports its document's end
+                            * to a target this capture does not attach to, so the swap ends
+                            * that request here (the top document's load event still waits
+                            * for the frame's). NULL when out of memory: not tracked. */
+    json_t *swapped;       /* request ids a swap ended: a late end is not counted again */
     int waiting, lazy_sent, lazy_done, grace_used;
     int script_answered;   /* the in-page script came back: the page's thread is alive */
     int started;           /* a URL and its deadline were given (shot_begin, shot_start) */
@@ -149,6 +156,8 @@ static void maybe_free(shot_t *s)
 {
     if (s->finished && s->timer_closed && s->idle_closed && s->inflight == 0) {
         json_decref(s->pending);
+        json_decref(s->frame_docs);
+        json_decref(s->swapped);
         free(s->world_script);
         free(s);
     }
@@ -1116,6 +1125,37 @@ static void report_top_url(shot_t *s, json_t *params)
         s->req.top_url(u, s->req.top_url_ud);
 }
 
+/* One request in flight fewer (rid may be NULL). */
+static void end_request(shot_t *s, const char *rid)
+{
+    if (s->requests > 0)
+        s->requests--;
+    if (rid && s->pending)
+        json_object_del(s->pending, rid);
+    if (rid && s->frame_docs)
+        json_object_del(s->frame_docs, rid);
+    s->last_net_ms = uv_now(s->loop);
+}
+
+/* A frame moved to a renderer of its own: its document request ends here (frame_docs
+ * says why), and is kept in swapped so that an end reported after all is not counted. */
+static void end_swapped_frame(shot_t *s, const char *frame)
+{
+    const char *rid;
+    json_t *v, *tmp;
+    if (!frame || !s->frame_docs)
+        return;
+    json_object_foreach_safe(s->frame_docs, tmp, rid, v) {
+        if (strcmp(json_string_value(v), frame) != 0)
+            continue;
+        if (s->swapped && json_object_set_new(s->swapped, rid, json_true()) != 0) {
+            json_decref(s->swapped);   /* out of memory: a late end would count twice, */
+            s->swapped = NULL;         /* which only shortens the wait for quiet */
+        }
+        end_request(s, rid);   /* deletes rid from frame_docs: the _safe iteration */
+    }
+}
+
 void shot_on_event(shot_t *handle, const char *method, json_t *params, const char *session)
 {
     shot_t *s = handle;
@@ -1131,6 +1171,13 @@ void shot_on_event(shot_t *handle, const char *method, json_t *params, const cha
                       !(type && (!strcmp(type, "WebSocket") || !strcmp(type, "EventSource")));
         if (counted)
             s->requests++;
+        const char *frame = json_string_value(json_object_get(params, "frameId"));
+        if (counted && rid && frame && s->frame_docs && type && !strcmp(type, "Document") &&
+            strcmp(frame, s->target_id) != 0 &&
+            json_object_set_new(s->frame_docs, rid, json_string(frame)) != 0) {
+            json_decref(s->frame_docs);   /* out of memory: swaps are not followed */
+            s->frame_docs = NULL;
+        }
         if (rid && s->pending && (counted || json_object_get(s->pending, rid))) {
             char host[256];
             json_t *req = json_object_get(params, "request");
@@ -1151,12 +1198,14 @@ void shot_on_event(shot_t *handle, const char *method, json_t *params, const cha
         if (is_main_frame(s, params))
             report_top_url(s, params);   /* last: the owner may end the capture there */
     } else if (!strcmp(method, "Network.loadingFinished") || !strcmp(method, "Network.loadingFailed")) {
-        if (s->requests > 0)
-            s->requests--;
         const char *rid = json_string_value(json_object_get(params, "requestId"));
-        if (rid && s->pending)
-            json_object_del(s->pending, rid);
-        s->last_net_ms = uv_now(s->loop);
+        if (rid && s->swapped && json_object_del(s->swapped, rid) == 0)
+            return;   /* ended at its frame's swap already */
+        end_request(s, rid);
+    } else if (!strcmp(method, "Page.frameDetached")) {
+        const char *reason = json_string_value(json_object_get(params, "reason"));
+        if (reason && !strcmp(reason, "swap"))
+            end_swapped_frame(s, json_string_value(json_object_get(params, "frameId")));
     } else if (!strcmp(method, "Network.responseReceived")) {
         json_t *resp = json_object_get(params, "response");
         if (is_main_frame(s, params)) {
@@ -1293,6 +1342,8 @@ static shot_t *shot_new(cdp_t *c, uv_loop_t *loop, const char *proxy_server, int
     s->req.scale = scale;
     s->step = "new context";
     s->pending = json_object();
+    s->frame_docs = json_object();
+    s->swapped = json_object();
     s->res.lazy_steps = -1;
     s->res.t_text_ms = s->res.t_mhtml_ms = s->res.t_pdf_ms = -1;
     s->t_mark = uv_now(loop);

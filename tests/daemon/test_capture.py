@@ -17,6 +17,7 @@ import json
 import os
 import signal
 import time
+import urllib.parse
 
 import shutil
 import socket
@@ -367,6 +368,26 @@ class CaptureTests(TestCase):
         self.assertEqual(pngread.pixel(img, 200, 9000 + 150)[:3], (255, 0, 0))   # loading=lazy image
         self.assertEqual(pngread.pixel(img, 200, 12300 + 150)[:3], (0, 0, 255))  # IntersectionObserver
         self.assertEqual(pngread.pixel(img, 600, 100)[:3], (255, 255, 255))
+
+    def test_cross_site_frame_is_drawn_and_does_not_hold_the_capture(self):
+        """An iframe from another site (127.0.0.2 under a 127.0.0.1 page, as a video or a
+        map is embedded) runs in a renderer of its own: Chromium reports its document's
+        start to the page but its end to a target of its own. The capture must still see
+        the network go quiet (before, it waited out its whole quiet share and ended
+        partial, naming the frame's host as pending) and draw the frame."""
+        other = FixtureSite(host="127.0.0.2").start()
+        try:
+            inner = other.url("/tall?h=800")
+            ev, = capture_all(self.d, [fresh(self.site, "/frame?src=" + urllib.parse.quote(inner, safe=""))])
+        finally:
+            other.stop()
+        s = self.snap(ev)
+        self.assertEqual(ev["state"], "ok", s["error"])
+        self.assertEqual(s["reasons"], [], s)
+        img = pngread.read(s["path"])
+        self.assertEqual(pngread.pixel(img, 300, 40)[:3], band_color(800, 40))     # the frame's page
+        self.assertEqual(pngread.pixel(img, 300, 360)[:3], band_color(800, 360))
+        self.assertEqual(pngread.pixel(img, 900, 200)[:3], (255, 255, 255))        # beside it
 
     def test_chinese_is_drawn_as_glyphs_not_boxes(self):
         status = self.d.call("daemon.status")

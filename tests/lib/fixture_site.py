@@ -30,6 +30,8 @@ Routes (query parameters in brackets; anything else is a 404 page):
                          h // 10 px high (the last one takes the remainder), coloured
                          COLORS[0..9] top to bottom; margin 0; title "高 tall".
                          band_color(h, y) gives the colour expected at y.
+  /frame?src=URL         a white page titled "frame" with one 600x400 iframe of URL (not
+                         checked) at its top left, no border; margin 0.
   /lazy                  a native loading=lazy image (/red.png, 400x300) 9,000 px down and an
                          IntersectionObserver target 12,300 px down that turns #0000ff when
                          it becomes visible; 14,600 px in all, white.
@@ -367,6 +369,11 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             return self._drop()
         if path == "/redirect":
             return self._redirect(arg("to", "/ok"))
+        if path == "/frame":
+            return self._send(200, '<!doctype html><meta charset="utf-8"><title>frame</title>'
+                                   '<body style="margin:0;background:#fff"><iframe src="%s" '
+                                   'width=600 height=400 style="border:0;display:block"></iframe>'
+                                   '</body>' % html.escape(arg("src", "/ok")))
         if path == "/redirect-chain":
             n = int_arg("n", 3, 0, 100)
             return self._redirect("/redirect-chain?n=%d" % (n - 1) if n > 0 else "/ok")
