@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # test.sh -- the whole test suite, as the README's second command and .ci/run run it.
 # Installs what is missing (same installer as the quick start), builds with ASan+UBSan and
-# runs every test with ctest; builds again with TSan and runs the threaded tests; checks
-# that clang builds the tree warning-free too, and runs its libFuzzer harnesses briefly. Exits non-zero on any failure.
+# runs every test with ctest, while clang (warnings as errors) and TSan build beside it;
+# then runs the libFuzzer harnesses briefly, and the threaded tests under TSan. Exits
+# non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc 2>/dev/null || echo 2)
@@ -22,17 +23,26 @@ step "build (gcc, ASan+UBSan)"
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DLINKSNAP_SANITIZE=address -DLINKSNAP_WERROR=ON >/dev/null
 cmake --build build-asan -j"$jobs"
 
-# Debug: clang's warnings do not depend on the optimisation level, and -O0 builds this tree
-# in ~20% less CPU (the fuzz harnesses still get -O1, fuzz/CMakeLists.txt)
-step "build (clang, warnings as errors)"
-CC=clang cmake -S . -B build-clang -DCMAKE_BUILD_TYPE=Debug -DLINKSNAP_WERROR=ON >/dev/null
-cmake --build build-clang -j"$jobs"
-
-# only what the tests labelled tsan run (tests/CMakeLists.txt, target tsan_tests): the two
-# builds above compile every file already, and this tree runs nothing else
-step "build (TSan, threaded code)"
-cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug -DLINKSNAP_SANITIZE=thread -DLINKSNAP_WERROR=ON >/dev/null
-cmake --build build-tsan -j"$jobs" --target tsan_tests
+# The clang and TSan trees build in the background, at the lowest priority, while the ASan
+# tests run: those leave about a fifth of the two cores idle (they wait on Chromium and on
+# the daemons), and nice 19 takes only what they leave. The log is shown once they end.
+# Debug for clang: its warnings do not depend on the optimisation level, and -O0 builds in
+# ~20% less CPU (the fuzz harnesses still get -O1, fuzz/CMakeLists.txt). TSan: only what
+# the tests labelled tsan run (tests/CMakeLists.txt, target tsan_tests); the two other
+# trees compile every file already.
+step "build (clang, warnings as errors; TSan, threaded code): in the background"
+bg_log=$(mktemp)
+setsid nice -n 19 bash -c '
+  set -euo pipefail
+  echo "== build (clang, warnings as errors)"
+  CC=clang cmake -S . -B build-clang -DCMAKE_BUILD_TYPE=Debug -DLINKSNAP_WERROR=ON >/dev/null
+  cmake --build build-clang -j"$1"
+  echo "== build (TSan, threaded code)"
+  cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug -DLINKSNAP_SANITIZE=thread -DLINKSNAP_WERROR=ON >/dev/null
+  cmake --build build-tsan -j"$1" --target tsan_tests' bg "$jobs" >"$bg_log" 2>&1 &
+bg=$!
+# if a step below fails, the background builds end with the script
+trap 'kill -- -"$bg" 2>/dev/null || true; rm -f "$bg_log"' EXIT
 
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
@@ -40,6 +50,14 @@ export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
 
 step "tests (ASan+UBSan): unit and integration"
 ctest --test-dir build-asan --output-on-failure -j"$jobs" --timeout 600 -LE slow  # slow: the full e2e matrix, run by hand
+
+step "build (clang, TSan): the background builds"
+if ! wait "$bg"; then
+  cat "$bg_log"
+  echo "test.sh: the clang or TSan build failed (its output is above)" >&2
+  exit 1
+fi
+cat "$bg_log"
 
 # each harness fuzzes for its own LINKSNAP_FUZZ_SECONDS on one core, so -j runs them side
 # by side without shortening any
