@@ -5,9 +5,8 @@ options from extra. Returns (Popen, socket path) once it answers daemon.ping; st
 SystemExit (naming its log) if it exits first or never answers."""
 import os
 import subprocess
-import time
 
-from linksnap_test import Client
+from linksnap_test import ping_until_ready
 
 
 def start(linksnapd, root, conc, formats="png", extra=()):
@@ -19,15 +18,8 @@ def start(linksnapd, root, conc, formats="png", extra=()):
         cmd += ["--set", kv]
     with open(log_path, "ab") as log:
         p = subprocess.Popen(cmd, stdout=log, stderr=log)
-    for _ in range(600):
-        try:
-            with Client(sock, timeout=5) as c:
-                c.call("daemon.ping")
-            return p, sock
-        except (OSError, ConnectionError):
-            if p.poll() is not None:
-                break
-            time.sleep(0.05)
+    if ping_until_ready(p, sock, 30):
+        return p, sock
     p.kill()
     p.wait()
     raise SystemExit("linksnapd did not start (see %s)" % log_path)

@@ -20,6 +20,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "lib"))
 import procstat  # noqa: E402
+from linksnap_test import ping_until_ready  # noqa: E402
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--build", default="build")
@@ -49,12 +50,8 @@ def start(root):
     os.makedirs(root)
     sock = os.path.join(root, "s.sock")
     p = subprocess.Popen([LINKSNAPD, "--state-dir", os.path.join(root, "state"), "--socket", sock, "-q"])
-    for _ in range(300):
-        try:
-            rpc(sock, "daemon.ping")
-            return p, sock
-        except OSError:
-            time.sleep(0.05)
+    if ping_until_ready(p, sock, 15):
+        return p, sock
     raise SystemExit("linksnapd did not start")
 
 

@@ -35,6 +35,7 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "lib"))
 import procstat  # noqa: E402
+from linksnap_test import ping_until_ready  # noqa: E402
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--build", default="build-rel")
@@ -216,13 +217,8 @@ def start_daemon():
     sock = os.path.join(args.work, "ours", "s.sock")
     p = subprocess.Popen([LINKSNAPD, "--state-dir", state, "--socket", sock, "--no-capture",
                           "--http-listen", "off", "-q"])
-    for _ in range(600):
-        try:
-            c = Client(sock)
-            c.call("daemon.ping", {})
-            return p, c
-        except OSError:
-            time.sleep(0.1)
+    if ping_until_ready(p, sock, 60):
+        return p, Client(sock)
     raise RuntimeError("linksnapd did not start")
 
 

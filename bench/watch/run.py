@@ -66,7 +66,8 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 SRC = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, os.path.join(SRC, "tests", "lib"))
-from linksnap_test import Client, LoadSampler as Load, RpcError, dns_server  # noqa: E402
+from linksnap_test import (Client, LoadSampler as Load, RpcError, dns_server,  # noqa: E402
+                           ping_until_ready)
 
 HOSTS = ["h%02d.watchbench.test" % i for i in range(1, 21)]
 DOMAIN = ".watchbench.test"
@@ -194,15 +195,8 @@ def start_linksnapd(build, root, dns_port, extra_config):
                           "--socket", sock, "--config", conf, "--http-listen", "off"],
                          stdout=log, stderr=log)
     log.close()
-    for _ in range(600):
-        try:
-            with Client(sock, timeout=5) as c:
-                c.call("daemon.ping")
-            return p, sock
-        except (OSError, ConnectionError):
-            if p.poll() is not None:
-                break
-            time.sleep(0.05)
+    if ping_until_ready(p, sock, 30):
+        return p, sock
     raise SystemExit("linksnapd did not start (see %s)" % os.path.join(root, "linksnapd.log"))
 
 

@@ -212,6 +212,22 @@ class Client:
                 self.events.append(msg["params"])
 
 
+def ping_until_ready(proc, sock, timeout=30):
+    """Polls daemon.ping on sock every 50 ms until linksnapd (the Popen proc) answers:
+    True; False when it exited first or timeout seconds passed (the caller says which)."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            return False
+        try:
+            with Client(sock, timeout=5) as c:
+                c.call("daemon.ping")
+            return True
+        except (OSError, ConnectionError):
+            time.sleep(0.05)
+    return False
+
+
 def capture_all(d, urls, timeout=120, params=None):
     """Adds the URLs (link.add with params) and waits for a job.finished event for each;
     returns the events in the URLs' order."""
@@ -274,16 +290,10 @@ class Daemon:
         return self
 
     def wait_ready(self, timeout=30):
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError("linksnapd exited with %s:\n%s" % (self.proc.returncode, self.read_log()))
-            try:
-                with Client(self.socket, timeout=5) as c:
-                    c.call("daemon.ping")
-                    return
-            except (OSError, ConnectionError):
-                time.sleep(0.05)
+        if ping_until_ready(self.proc, self.socket, timeout):
+            return
+        if self.proc.poll() is not None:
+            raise RuntimeError("linksnapd exited with %s:\n%s" % (self.proc.returncode, self.read_log()))
         raise RuntimeError("linksnapd not ready after %ss:\n%s" % (timeout, self.read_log()))
 
     @property
