@@ -68,5 +68,8 @@ ctest --test-dir build-clang --output-on-failure -L fuzz -j"$jobs" --timeout 300
 step "tests (clang, no sanitizer): glibc's allocator"
 ctest --test-dir build-clang --output-on-failure -L nosan -j"$jobs" --timeout 300
 
+# twice as many at once as there are cores: these tests mostly wait (on the scripted
+# browser's deadlines, on daemons starting), and the step otherwise leaves a quarter of
+# the cores idle
 step "tests (TSan): threaded code"
-ctest --test-dir build-tsan --output-on-failure -L tsan -j"$jobs" --timeout 900
+ctest --test-dir build-tsan --output-on-failure -L tsan -j"$((jobs * 2))" --timeout 900

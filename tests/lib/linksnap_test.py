@@ -438,11 +438,18 @@ class TestCase(unittest.TestCase):
 
 
 def main():
-    """Runs the module's tests and ends with the 'N passed, N failed' line."""
+    """Runs the module's tests and ends with the 'N passed, N failed' line. Arguments pick
+    tests by their id ("__main__.Class.test_name"): those containing any argument, less
+    those containing an argument's text after a "~" (so that a file can be cut into ctest
+    entries that leave no test out: ".Class." and "~.Class.")."""
     loader = unittest.TestLoader()
     suite = loader.loadTestsFromModule(sys.modules["__main__"])
     if len(sys.argv) > 1:
-        suite = unittest.TestSuite(t for t in _flatten(suite) if any(a in t.id() for a in sys.argv[1:]))
+        want = [a for a in sys.argv[1:] if not a.startswith("~")]
+        drop = [a[1:] for a in sys.argv[1:] if a.startswith("~")]
+        suite = unittest.TestSuite(t for t in _flatten(suite)
+                                   if (not want or any(a in t.id() for a in want))
+                                   and not any(a in t.id() for a in drop))
     result = unittest.TextTestRunner(verbosity=2, stream=sys.stdout, resultclass=_TimedResult).run(suite)
     failed = len(result.failures) + len(result.errors)
     passed = result.testsRun - failed - len(result.skipped)
