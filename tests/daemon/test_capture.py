@@ -593,25 +593,17 @@ class ConfigTests(TestCase):
         # one daemon (one browser start) for the three settings: on from the command line,
         # off by a reload (the file's value replaces --set's), on again by a reload
         with Daemon(capture=True, args=["--set", "deny_private=true"], config="") as d:
-            conf = os.path.join(os.path.dirname(d.socket), "linksnapd.conf")
-
-            def reload(text, n):
-                with open(conf, "w") as f:
-                    f.write(text)
-                d.proc.send_signal(signal.SIGHUP)
-                wait_until(lambda: d.read_log().count("reloaded") >= n, 30, "reload %d" % n)
-
             ev, = capture_all(d, [fresh(self.site, "/ok")])
             self.assertEqual(ev["state"], "failed")
             self.assertIn("deny_private", ev["snapshot"]["error"])
-            reload("deny_private = false\n", 1)
+            d.reload("deny_private = false\n")
             ev, = capture_all(d, [fresh(self.site, "/ok")])
             self.assertEqual(ev["state"], "ok", ev)
             # turned on by a reload: the next capture is refused too, not only the one after
             # the context made ahead with the old setting (a reload drops those)
             wait_until(lambda: d.call("daemon.status")["browser"].get("warm"), 30,
                        "a context made ahead")
-            reload("deny_private = true\n", 2)
+            d.reload("deny_private = true\n")
             ev, = capture_all(d, [fresh(self.site, "/ok")])
             self.assertEqual(ev["state"], "failed", ev)
             self.assertIn("deny_private", ev["snapshot"]["error"])

@@ -106,16 +106,6 @@ CONFIG = ("capture = on\njobs = 2\nper_host_jobs = 0\njob_timeout = 5\nheight_ca
           "blank_retry_ms = 100\nbrowser.health_timeout_ms = 2000\n" % FAKE)
 
 
-def reload_config(d, text):
-    """Rewrites d's config file and sends SIGHUP; returns once linksnapd logged the reload
-    (job_timeout is one of the settings that change live)."""
-    with open(os.path.join(os.path.dirname(d.socket), "linksnapd.conf"), "w") as f:
-        f.write(text)
-    n = d.read_log().count("reloaded ")
-    d.proc.send_signal(signal.SIGHUP)
-    wait_until(lambda: d.read_log().count("reloaded ") > n, 30, "the reload")
-
-
 # a capture whose subject is the deadline itself (a navigation that never answers) waits
 # it out whole: 2 s instead of CONFIG's 5 for those (the setup before the navigation, on a
 # warm context, takes milliseconds even under TSan)
@@ -407,11 +397,11 @@ class EngineFake(TestCase):
     def test_timeout_names_the_step_and_keeps_a_healthy_browser(self):
         browser_ready(self.d)
         starts = len(self.fake.starts())
-        reload_config(self.d, SHORT_TIMEOUT)
+        self.d.reload(SHORT_TIMEOUT)
         try:
             ev, = capture_all(self.d, [url("navhang")])
         finally:
-            reload_config(self.d, CONFIG)
+            self.d.reload(CONFIG)
         self.assertEqual(ev["state"], "failed", ev)
         self.assertIn("timed out (step: navigate)", ev["snapshot"]["error"])
         # the health check was answered: no restart for a slow site
@@ -545,7 +535,7 @@ class HealthCheck(TestCase):
             first = fake.starts()[0]["start"]
             wait_until(lambda: not alive(first), 20, "the wedged browser to be killed")
             self.assertIn("did not answer a health check within 2000 ms", d.read_log())
-            reload_config(d, CONFIG)
+            d.reload(CONFIG)
             ev, = capture_all(d, [url("ok")])
             self.assertEqual(ev["state"], "ok", ev)
             self.assertEqual(len(fake.starts()), 2)

@@ -24,14 +24,13 @@ import http.server
 import json
 import os
 import re
-import signal
 import socketserver
 import sqlite3
 import threading
 import time
 
 import pngread
-from linksnap_test import SRC, Daemon, TestCase, dns_server, main, wait_until
+from linksnap_test import SRC, Daemon, TestCase, dns_server, main
 
 CONSENT_DIR = os.path.join(SRC, "tests", "capture", "consent")
 WALLS = os.path.join(SRC, "tests", "capture", "botwall_cases.txt")
@@ -220,16 +219,6 @@ def count(img, pred, step=3):
 TEST_NAMES = ("members.example", "evil.example")
 
 
-def reload_config(d, text):
-    """Rewrites d's config file and sends SIGHUP; returns once linksnapd logged the reload
-    (job_timeout and blocked_retries are among the settings that change live)."""
-    with open(os.path.join(os.path.dirname(d.socket), "linksnapd.conf"), "w") as f:
-        f.write(text)
-    n = d.read_log().count("reloaded ")
-    d.proc.send_signal(signal.SIGHUP)
-    wait_until(lambda: d.read_log().count("reloaded ") > n, 30, "the reload")
-
-
 def capture(d, url, timeout=120):
     """Queues a capture of url (a new link or a new snapshot of a saved one) and returns
     the snapshot once its job finished."""
@@ -253,8 +242,8 @@ class FidelityTests(TestCase):
 
     def reload_with(self, setting):
         """The class's daemon with one more setting (SIGHUP) until the case ends."""
-        reload_config(self.d, self.config + setting)
-        self.addCleanup(reload_config, self.d, self.config)
+        self.d.reload(self.config + setting)
+        self.addCleanup(self.d.reload, self.config)
 
     @classmethod
     def tearDownClass(cls):
@@ -441,11 +430,11 @@ class FidelityTests(TestCase):
             # deadline: with job_timeout = 10 (not the class's 20) that is about 5 s, and the
             # shot keeps its reserve (a third, 3.3 s, and as much again in grace)
             self.d.call("site.set", {"match": match, "wait_for": "#never"})
-            reload_config(self.d, self.config.replace("job_timeout = 20\n", "job_timeout = 10\n"))
+            self.d.reload(self.config.replace("job_timeout = 20\n", "job_timeout = 10\n"))
             try:
                 snap = capture(self.d, self.site.url("/late-element"))
             finally:
-                reload_config(self.d, self.config)
+                self.d.reload(self.config)
             self.assertEqual(snap["state"], "partial", snap["error"])
             self.assertIn("wait_for", snap["error"])
             self.assertEqual(snap["fidelity"]["wait_for"], "cut")

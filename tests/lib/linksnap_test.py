@@ -289,6 +289,15 @@ class Daemon:
             self.wait_ready()
         return self
 
+    def reload(self, text):
+        """Rewrites the config file with text and sends SIGHUP; returns once linksnapd logged
+        the reload (the settings that change live: job_timeout, blocked_retries, ...)."""
+        with open(os.path.join(os.path.dirname(self.socket), "linksnapd.conf"), "w") as f:
+            f.write(text)
+        n = self.read_log().count("reloaded ")
+        self.proc.send_signal(signal.SIGHUP)
+        wait_until(lambda: self.read_log().count("reloaded ") > n, 30, "the reload")
+
     def wait_ready(self, timeout=30):
         if ping_until_ready(self.proc, self.socket, timeout):
             return

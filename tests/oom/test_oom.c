@@ -54,6 +54,7 @@
 #include "store.h"
 #include "store_schema.h"
 #include "test.h"
+#include "util.h"
 
 /* What one run of a workload ended in. */
 enum {
@@ -126,7 +127,6 @@ done:
  * sqlite_schema (the SQL of each table, index, trigger and view) and every row of every
  * table (FTS5's shadow tables too), each value as text; and PRAGMA integrity_check must say
  * ok. Run with the hook disarmed: *h is set and 0 returned, or -1 (printed). */
-static uint64_t fnv1a(const char *p, size_t n);
 
 static int db_fingerprint(const char *path, uint64_t *h)
 {
@@ -154,8 +154,8 @@ static int db_fingerprint(const char *path, uint64_t *h)
     while ((step = sqlite3_step(tables)) == SQLITE_ROW) {
         const char *name = (const char *)sqlite3_column_text(tables, 0);
         const char *sql = (const char *)sqlite3_column_text(tables, 1);
-        *h ^= fnv1a(name, strlen(name));
-        *h = *h * 0x100000001b3ull ^ (sql ? fnv1a(sql, strlen(sql)) : 1);
+        *h ^= util_fnv1a64(name, strlen(name));
+        *h = *h * 0x100000001b3ull ^ (sql ? util_fnv1a64(sql, strlen(sql)) : 1);
         if (!sql || strncmp(sql, "CREATE TABLE", 12) != 0)
             continue;   /* indexes, triggers, views; virtual tables are read through shadows */
         char q[512];
@@ -165,7 +165,8 @@ static int db_fingerprint(const char *path, uint64_t *h)
         while ((step = sqlite3_step(rows)) == SQLITE_ROW) {
             for (int c = 0; c < sqlite3_column_count(rows); c++) {
                 const unsigned char *t = sqlite3_column_text(rows, c);
-                *h = *h * 0x100000001b3ull ^ (t ? fnv1a((const char *)t, strlen((const char *)t)) : 2);
+                *h = *h * 0x100000001b3ull ^
+                     (t ? util_fnv1a64((const char *)t, strlen((const char *)t)) : 2);
             }
         }
         if (step != SQLITE_DONE)
@@ -604,13 +605,6 @@ done:
 static size_t png_ref_len;
 static uint64_t png_ref_hash;
 
-static uint64_t fnv1a(const char *p, size_t n)
-{
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (unsigned char)p[i]) * 0x100000001b3ull;
-    return h;
-}
 
 /* 1: every run starts with an empty font cache (fontconfig reloads its configuration, some
  * 25 ms a run under ASan); 0: the cache the first run filled serves the later ones. */
@@ -638,9 +632,9 @@ static int wl_raster(void)
     CHECK(png.len > 8 && !memcmp(png.data, "\x89PNG\r\n\x1a\n", 8), "not a PNG");
     if (!png_ref_len) {
         png_ref_len = png.len;
-        png_ref_hash = fnv1a(png.data, png.len);
+        png_ref_hash = util_fnv1a64(png.data, png.len);
     } else {
-        CHECK(png.len == png_ref_len && fnv1a(png.data, png.len) == png_ref_hash,
+        CHECK(png.len == png_ref_len && util_fnv1a64(png.data, png.len) == png_ref_hash,
               "a different picture (%zu bytes, %zu without failures)", png.len, png_ref_len);
     }
 done:
