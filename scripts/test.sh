@@ -52,12 +52,13 @@ step "tests (ASan+UBSan): unit and integration"
 ctest --test-dir build-asan --output-on-failure -j"$jobs" --timeout 600 -LE slow  # slow: the full e2e matrix, run by hand
 
 step "build (clang, TSan): the background builds"
-if ! wait "$bg"; then
-  cat "$bg_log"
+bg_rc=0
+wait "$bg" || bg_rc=$?
+cat "$bg_log"
+if [ "$bg_rc" -ne 0 ]; then
   echo "test.sh: the clang or TSan build failed (its output is above)" >&2
   exit 1
 fi
-cat "$bg_log"
 
 # each harness fuzzes for its own LINKSNAP_FUZZ_SECONDS on one core, so -j runs them side
 # by side without shortening any
