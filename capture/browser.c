@@ -215,8 +215,14 @@ void browser_free(browser_t *b)
 
 void browser_binary(const char *path, char *out, size_t outlen)
 {
-    if (!strcmp(path, "/usr/bin/chromium") && access("/usr/lib/chromium/chromium", X_OK) == 0)
-        path = "/usr/lib/chromium/chromium";
+    static const char shell[] = "/usr/lib/chromium/chromium-headless-shell";
+    static const char full[] = "/usr/lib/chromium/chromium";
+    if (!strcmp(path, "auto"))
+        path = access(shell, X_OK) == 0 ? shell : access(full, X_OK) == 0 ? full : "/usr/bin/chromium";
+    else if (!strcmp(path, "/usr/bin/chromium") && access(full, X_OK) == 0)
+        path = full;
+    else if (!strcmp(path, "/usr/bin/chromium-headless-shell") && access(shell, X_OK) == 0)
+        path = shell;
     snprintf(out, outlen, "%s", path);
 }
 

@@ -38,9 +38,12 @@ void browser_free(browser_t *b);
 
 /* ---- around the process ---- */
 
-/* The binary to run for the configured path into out: Debian's /usr/bin/chromium is a
- * shell wrapper; the binary behind it starts faster and keeps our lifeline pipes without
- * a detour. Other paths are used as given. */
+/* The binary to run for the configured path into out. "auto" (the default) is Debian's
+ * headless shell (package chromium-headless-shell: Chromium's old headless mode, the
+ * browser Playwright runs headless, a third less CPU a capture) when it is installed,
+ * else Debian's full Chromium. /usr/bin/chromium and /usr/bin/chromium-headless-shell are
+ * shell wrappers; the binary behind each starts faster and keeps our lifeline pipes
+ * without a detour. Other paths are used as given. */
 void browser_binary(const char *path, char *out, size_t outlen);
 /* Writes "PID\nPROFILE\n" to pid_file, so that browser_reap can find this browser after a
  * crash of ours. 0, or -1 (errno set): the browser runs on, only unreapable. */

@@ -61,7 +61,7 @@ void config_defaults(config_t *c)
     c->hide_consent = 1;
     c->blocked_retries = 0;
     c->dns_timeout_ms = 5000;
-    snprintf(c->chromium_path, sizeof c->chromium_path, "/usr/bin/chromium");
+    snprintf(c->chromium_path, sizeof c->chromium_path, "auto");
     c->recycle_after = 200;
     c->idle_stop_s = 300;
     c->memory_limit_mb = 2048;

@@ -365,6 +365,8 @@ json_t *engine_status(engine_t *e)
         json_object_set_new(o, "pid", json_integer(browser_pid(m->browser)));
         json_object_set_new(o, "pss_mb", json_integer(m->pss_kb / 1024));
     }
+    if (managed)   /* the executable browser.path resolved to (browser_binary) */
+        json_object_set_new(o, "binary", json_string(e->chromium));
     json_object_set_new(o, "warm", json_integer(warm));   /* contexts made ahead, ready */
     if (m && m->bstate == B_READY)
         json_object_set_new(o, "uptime_s", json_integer((json_int_t)((uv_now(e->loop) - m->started_ms) / 1000)));

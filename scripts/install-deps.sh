@@ -7,7 +7,7 @@ set -euo pipefail
 runtime=(libuv1 libjansson4 libsqlite3-0 libcurl4 libwebsockets17 libwebsockets-evlib-uv
          libpng16-16 libfreetype6 libfontconfig1 libsystemd0
          libc-ares2 libdeflate0 libutf8proc2 libidn2-0 libicu72
-         chromium fonts-dejavu-core fonts-noto-cjk fonts-noto-color-emoji)
+         chromium chromium-headless-shell fonts-dejavu-core fonts-noto-cjk fonts-noto-color-emoji)
 build=(build-essential cmake pkg-config gcc clang
        libuv1-dev libjansson-dev libsqlite3-dev libcurl4-openssl-dev libwebsockets-dev
        libpng-dev libfreetype-dev libfontconfig-dev libsystemd-dev zlib1g-dev libssl-dev

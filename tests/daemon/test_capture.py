@@ -32,6 +32,7 @@ from fixture_site import FixtureSite, band_color
 from linksnap_test import Daemon, TestCase, capture_all, main, wait_until
 
 SEQ = [0]
+HEADLESS_SHELL = "/usr/lib/chromium/chromium-headless-shell"
 
 
 def fresh(site, path):
@@ -536,6 +537,13 @@ class CaptureTests(TestCase):
         s = self.snap(ev)
         self.assertEqual(pngread.pixel(pngread.read(s["path"]), 5, 5)[:3], (0x3c, 0xb4, 0x4b))
 
+    def test_the_default_browser_is_the_headless_shell(self):
+        # browser.path's default, auto: Debian's headless shell, which the test command
+        # installs (scripts/install-deps.sh), run without its shell wrapper
+        b = self.d.call("daemon.status")["browser"]
+        self.assertEqual(b["binary"], HEADLESS_SHELL)
+        self.assertEqual(os.readlink("/proc/%d/exe" % b["pid"]), HEADLESS_SHELL)
+
     def test_cancel_a_running_job_closes_its_tab(self):
         url = fresh(self.site, "/hang")
         with self.d.client(timeout=60) as c:
@@ -607,6 +615,20 @@ class ConfigTests(TestCase):
             ev, = capture_all(d, [fresh(self.site, "/ok")])
             self.assertEqual(ev["state"], "failed", ev)
             self.assertIn("deny_private", ev["snapshot"]["error"])
+
+    def test_full_chromium_by_browser_path(self):
+        # the full browser (its new headless mode) still works when named: a tall page,
+        # every band drawn
+        with Daemon(capture=True, args=["--set", "browser.path=/usr/bin/chromium"], config="") as d:
+            ev, = capture_all(d, [fresh(self.site, "/tall?h=5000")])
+            self.assertEqual(ev["state"], "ok", ev)
+            b = d.call("daemon.status")["browser"]
+            self.assertEqual(b["binary"], "/usr/lib/chromium/chromium")
+            self.assertEqual(os.readlink("/proc/%d/exe" % b["pid"]), "/usr/lib/chromium/chromium")
+            img = pngread.read(ev["snapshot"]["path"])
+            self.assertEqual((img[0], img[1]), (1280, 5000))
+            for y in (10, 2400, 4990):
+                self.assertEqual(pngread.pixel(img, 640, y)[:3], band_color(5000, y), "y=%d" % y)
 
     def test_remote_endpoint_over_tls_with_a_token(self):
         front = TlsTokenFront("s3cret-token")
