@@ -3,7 +3,8 @@
 //
 //   node playwright-peer.js --out DIR --concurrency N URL...
 //
-// One browser (Debian's /usr/bin/chromium, the quiet flags), a fresh context per page,
+// One browser (LINKSNAP_BENCH_BROWSER, run.py's --browser, else Debian's /usr/bin/chromium;
+// the quiet flags), a fresh context per page,
 // viewport 1280x800 at scale 1, goto with waitUntil 'load', then network idle: no request
 // in flight for 500 ms (counted from the page's request / requestfinished / requestfailed
 // events, at most 10 s) -- the same rule linksnap applies, written out here rather than
@@ -89,7 +90,7 @@ async function main() {
   const a = parseArgs(process.argv.slice(2));
   fs.mkdirSync(a.out, { recursive: true });
   const t0 = Date.now();
-  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: QUIET });
+  const browser = await chromium.launch({ executablePath: process.env.LINKSNAP_BENCH_BROWSER || '/usr/bin/chromium', args: QUIET });
   let next = 0, ok = 0, failed = 0;
   async function worker() {
     for (;;) {

@@ -18,6 +18,11 @@ The peers:
               also give the mean text_ms and mhtml_ms and the bytes kept per capture.
   playwright  bench/capture/playwright-peer.js: one browser, a fresh context per page,
               1280x800, goto 'load' + 500 ms network quiet, screenshot fullPage, N at once.
+  linksnap-chromium, playwright-chromium
+              the same two on Debian's full Chromium (/usr/bin/chromium, its new headless
+              mode) whatever --browser says: linksnap and playwright run --browser, by
+              default Debian's headless shell (chromium-headless-shell, the old headless
+              mode, which Playwright itself runs for headless) when it is installed.
   naive       `chromium --headless --screenshot=P --window-size=1280,800 URL`, one process
               per URL, N processes at once. It shoots the viewport only (800 px): the
               report says how many PNGs have the page's full height.
@@ -77,6 +82,10 @@ ap.add_argument("--set", choices=("mixed", "bench"), default="mixed", help="the 
 ap.add_argument("--work", default="/tmp/linksnap-bench-capture")
 ap.add_argument("--results", default=os.path.join(SRC, "bench", "results"))
 ap.add_argument("--timeout", type=float, default=600, help="seconds one run may take")
+ap.add_argument("--browser", default="/usr/bin/chromium-headless-shell"
+                if os.path.exists("/usr/bin/chromium-headless-shell") else "/usr/bin/chromium",
+                help="the browser the linksnap and playwright peers run (linksnap's browser.path, "
+                     "Playwright's executablePath); the -chromium peers run /usr/bin/chromium")
 args = ap.parse_args()
 
 BUILD = os.path.abspath(args.build)
@@ -273,13 +282,14 @@ def verify(files):
 
 # ---- the peers --------------------------------------------------------------------------
 
-def run_playwright(conc, urls, out):
+def run_playwright(conc, urls, out, browser=None, peer="playwright"):
     os.makedirs(out)
     log = open(out + ".log", "wb")
     t0 = time.time()
     p = subprocess.Popen(["node", os.path.join(HERE, "playwright-peer.js"), "--out", out,
                           "--concurrency", str(conc)] + urls,
-                         stdout=subprocess.PIPE, stderr=log, cwd=HERE)
+                         stdout=subprocess.PIPE, stderr=log, cwd=HERE,
+                         env=dict(os.environ, LINKSNAP_BENCH_BROWSER=browser or args.browser))
     smp = Sampler(driver=p.pid).start()
     reaper = Reaper()
     done, wall = None, None
@@ -296,7 +306,7 @@ def run_playwright(conc, urls, out):
     smp.stop()
     log.close()
     files = {i: os.path.join(out, "%03d.png" % i) for i in range(len(urls))}
-    return finish("playwright", conc, wall, done and done["ok"], reaper.cpu, driver_cpu, smp, None, files,
+    return finish(peer, conc, wall, done and done["ok"], reaper.cpu, driver_cpu, smp, None, files,
                   None if done else "playwright-peer did not finish (see %s.log)" % out)
 
 
@@ -390,11 +400,11 @@ def kept_means(events):
     return out
 
 
-def run_linksnap(conc, urls, out, formats="png", peer="linksnap"):
+def run_linksnap(conc, urls, out, formats="png", peer="linksnap", browser=None):
     shutil.rmtree(out, ignore_errors=True)
     os.makedirs(out)
     state = os.path.join(out, "state")
-    p, sock = linksnapd_peer.start(LINKSNAPD, out, conc, formats)
+    p, sock = linksnapd_peer.start(LINKSNAPD, out, conc, formats, ["browser.path=" + (browser or args.browser)])
     smp = Sampler(driver=p.pid).start()
     reaper = Reaper()
     error = None
@@ -500,7 +510,9 @@ def summarise(runs, peers, concs, missing):
     ratios = {}
     for conc in concs:
         for a, b in (("linksnap", "playwright"), ("linksnap", "naive"), ("playwright", "naive"),
-                     ("linksnap-full", "linksnap")):
+                     ("linksnap-full", "linksnap"), ("linksnap", "playwright-chromium"),
+                     ("linksnap", "linksnap-chromium"), ("linksnap-chromium", "playwright-chromium"),
+                     ("playwright", "playwright-chromium")):
             sa, sb = summary.get("%s@%d" % (a, conc)), summary.get("%s@%d" % (b, conc))
             if sa and sb and sa.get("measured") and sb.get("measured"):
                 ratios["%s/%s@%d" % (a, b, conc)] = {
@@ -518,20 +530,24 @@ def main():
     shutil.rmtree(args.work, ignore_errors=True)
     os.makedirs(args.work)
     missing = {}
-    for peer in ("linksnap", "linksnap-full"):
+    for peer in ("linksnap", "linksnap-full", "linksnap-chromium"):
         if peer in peers:
             why = linksnap_missing()
             if why:
                 missing[peer] = why
                 print("%s: %s -- not measured" % (peer, why), file=sys.stderr)
-    if "playwright" in peers and not os.path.isdir(os.path.join(HERE, "node_modules", "playwright-core")):
+    if any(p.startswith("playwright") for p in peers) and not os.path.isdir(os.path.join(HERE, "node_modules", "playwright-core")):
         raise SystemExit("playwright-core is not installed: run `npm ci` in bench/capture "
                          "(scripts/install-deps.sh --bench)")
     site = FixtureSite().start()
     urls = [site.url("/%s/%d" % (args.set, i)) for i in range(args.pages)]
     runners = {"linksnap": run_linksnap, "playwright": run_playwright, "naive": run_naive,
                "linksnap-full": lambda conc, urls, out: run_linksnap(conc, urls, out, "png,text,mhtml",
-                                                                     "linksnap-full")}
+                                                                     "linksnap-full"),
+               "linksnap-chromium": lambda conc, urls, out: run_linksnap(conc, urls, out, "png",
+                                                                         "linksnap-chromium", CHROMIUM),
+               "playwright-chromium": lambda conc, urls, out: run_playwright(conc, urls, out, CHROMIUM,
+                                                                             "playwright-chromium")}
     active = [p for p in peers if p not in missing]
     runs = []
     try:
@@ -559,7 +575,7 @@ def main():
     res = {"date": datetime.date.today().isoformat(), "cores": os.cpu_count(),
            "chromium": version(["/usr/lib/chromium/chromium", "--version"]), "node": version(["node", "--version"]),
            "playwright_core": json.load(open(pw_pkg))["version"] if os.path.exists(pw_pkg) else None,
-           "linksnapd": LINKSNAPD, "set": args.set, "pages": args.pages, "rounds": args.rounds, "concurrency": concs,
+           "linksnapd": LINKSNAPD, "browser": args.browser, "set": args.set, "pages": args.pages, "rounds": args.rounds, "concurrency": concs,
            "not_measured": missing, "summary": summary, "ratios": ratios, "runs": runs}
     os.makedirs(args.results, exist_ok=True)
     path = os.path.join(args.results, "capture-%s%s.json" % (res["date"], "" if args.set == "bench" else "-" + args.set))
