@@ -23,7 +23,8 @@ from linksnap_test import BUILD, SRC, TestCase, main
 
 HERE = os.path.join(SRC, "tests", "capture", "consent")
 DUMP = os.path.join(BUILD, "capture", "consent-dump")
-CHROMIUM = os.environ.get("LINKSNAP_CHROMIUM", "/usr/bin/chromium")
+# the browser linksnapd runs by default (browser.path = auto): Debian's headless shell
+CHROMIUM = os.environ.get("LINKSNAP_CHROMIUM", "/usr/lib/chromium/chromium-headless-shell")
 W, H = 1000, 700
 SCALE = 0.25      # shots are decoded in pure Python: a quarter scale keeps that quick
 
