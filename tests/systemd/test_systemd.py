@@ -200,9 +200,15 @@ class ChromiumSandboxTests(TestCase):
         """ProtectSystem=strict, PrivateTmp, ProtectHome, a private IPC/UTS/cgroup namespace,
         an unprivileged user, NoNewPrivileges and no capabilities: Chromium still renders
         with its own (user namespace) sandbox on. Emulated with bwrap + setpriv."""
+        # both browsers linksnapd runs: the headless shell (browser.path = auto, when
+        # installed, as the test command does) and the full Chromium
+        for chromium in ("/usr/lib/chromium/chromium-headless-shell", "/usr/lib/chromium/chromium"):
+            with self.subTest(browser=chromium):
+                self.assertTrue(os.path.exists(chromium), "%s is not installed" % chromium)
+                self.render_sandboxed(chromium)
+
+    def render_sandboxed(self, chromium):
         bwrap, setpriv = need("bwrap"), need("setpriv")
-        chromium = "/usr/lib/chromium/chromium"
-        self.assertTrue(os.path.exists(chromium), "chromium is not installed")
         site = tempfile.mkdtemp(prefix="linksnap-sbx-site-")
         with open(os.path.join(site, "p.html"), "w") as f:
             f.write('<html><body style="margin:0;background:#3cb44b"><h1>沙盒 sandbox</h1></body></html>')
