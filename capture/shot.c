@@ -55,10 +55,18 @@ struct shot {
     json_t *frame_docs;    /* subframe documents in flight: request id -> frame id. A frame
                             * that moves to a renderer of its own (an out-of-process iframe:
                             * Page.frameDetached, reason "swap") reports its document's end
-                            * to a target this capture does not attach to, so the swap ends
-                            * that request here (the top document's load event still waits
-                            * for the frame's). NULL when out of memory: not tracked. */
+                            * to the frame's own target, often before this capture has
+                            * attached to it, so the swap ends that request here (the top
+                            * document's load event still waits for the frame's). NULL
+                            * when out of memory: not tracked. */
     json_t *swapped;       /* request ids a swap ended: a late end is not counted again */
+    json_t *children;      /* sessions of the page's out-of-process frames (auto-attached,
+                            * nested ones too) -> true. What a frame loads after its swap
+                            * (its images, its fetches after its load event) counts toward
+                            * network quiet like the page's. NULL when out of memory:
+                            * frames run unwatched. */
+    json_t *child_reqs;    /* their requests in flight: request id -> session id, ended if
+                            * the frame goes away first */
     int waiting, lazy_sent, lazy_done, grace_used;
     int script_answered;   /* the in-page script came back: the page's thread is alive */
     int started;           /* a URL and its deadline were given (shot_begin, shot_start) */
@@ -158,6 +166,8 @@ static void maybe_free(shot_t *s)
         json_decref(s->pending);
         json_decref(s->frame_docs);
         json_decref(s->swapped);
+        json_decref(s->children);
+        json_decref(s->child_reqs);
         free(s->world_script);
         free(s);
     }
@@ -1027,6 +1037,14 @@ static void enabled_cb(cdp_t *c, json_t *r, const char *err, void *ud)
     configure_site(s);
 }
 
+/* Out-of-process frames of the page (and their own) attach to their parent's session,
+ * paused before their first request so that nothing they load goes unseen. */
+static void auto_attach(cdp_t *c, const char *session)
+{
+    cdp_send(c, "Target.setAutoAttach", json_pack("{s:b,s:b,s:b}", "autoAttach", 1,
+             "waitForDebuggerOnStart", 1, "flatten", 1), session, NULL, NULL);
+}
+
 static void attached_cb(cdp_t *c, json_t *r, const char *err, void *ud)
 {
     shot_t *s = ud;
@@ -1036,6 +1054,7 @@ static void attached_cb(cdp_t *c, json_t *r, const char *err, void *ud)
     /* the tab's own set-up, the same for every capture (the page's renderer starts here:
      * most of a capture's set-up time, which a warm context spends ahead) */
     cdp_send(c, "Network.enable", NULL, s->session, NULL, NULL);
+    auto_attach(c, s->session);
     /* sent before Page.navigate, so it runs in the page's first document */
     cdp_send(c, "Page.addScriptToEvaluateOnNewDocument", json_pack("{s:s}", "source", lazy_probe),
              s->session, NULL, NULL);
@@ -1125,15 +1144,25 @@ static void report_top_url(shot_t *s, json_t *params)
         s->req.top_url(u, s->req.top_url_ud);
 }
 
-/* One request in flight fewer (rid may be NULL). */
-static void end_request(shot_t *s, const char *rid)
+/* One request in flight fewer (rid may be NULL). rid is copied first: callers pass a key
+ * of one of the maps it is deleted from (frame_docs, child_reqs). Chromium's request ids
+ * are a few dozen bytes; a longer one is cut, and then only not found. */
+static void end_request(shot_t *s, const char *rid_key)
 {
+    char buf[256];
+    const char *rid = NULL;
+    if (rid_key) {
+        snprintf(buf, sizeof buf, "%s", rid_key);
+        rid = buf;
+    }
     if (s->requests > 0)
         s->requests--;
     if (rid && s->pending)
         json_object_del(s->pending, rid);
     if (rid && s->frame_docs)
         json_object_del(s->frame_docs, rid);
+    if (rid && s->child_reqs)
+        json_object_del(s->child_reqs, rid);
     s->last_net_ms = uv_now(s->loop);
 }
 
@@ -1156,11 +1185,88 @@ static void end_swapped_frame(shot_t *s, const char *frame)
     }
 }
 
+/* A target attached under the page: a frame is watched (its network, its own frames);
+ * every kind is let run, or a worker the page started would wait for ever. */
+static void child_attached(shot_t *s, json_t *params)
+{
+    const char *child = json_string_value(json_object_get(params, "sessionId"));
+    const char *type = json_string_value(json_object_get(json_object_get(params, "targetInfo"), "type"));
+    if (!child)
+        return;
+    if (type && !strcmp(type, "iframe") && s->children) {
+        if (json_object_set_new(s->children, child, json_true()) != 0) {
+            json_decref(s->children);   /* out of memory: frames run unwatched */
+            s->children = NULL;
+        } else {
+            cdp_send(s->cdp, "Network.enable", NULL, child, NULL, NULL);
+            cdp_send(s->cdp, "Page.enable", NULL, child, NULL, NULL);   /* its frames' swaps */
+            auto_attach(s->cdp, child);
+        }
+    }
+    cdp_send(s->cdp, "Runtime.runIfWaitingForDebugger", NULL, child, NULL, NULL);
+}
+
+/* A frame's target went away (navigated, removed, its renderer gone): its requests in
+ * flight will never report an end. */
+static void child_detached(shot_t *s, json_t *params)
+{
+    const char *child = json_string_value(json_object_get(params, "sessionId"));
+    const char *rid;
+    json_t *v, *tmp;
+    if (!child || !s->children || json_object_del(s->children, child) != 0)
+        return;
+    json_object_foreach_safe(s->child_reqs, tmp, rid, v)
+        if (!strcmp(json_string_value(v), child))
+            end_request(s, rid);   /* deletes rid from child_reqs: the _safe iteration */
+}
+
+/* Which events of a frame's session the capture reads: its network and its own frames
+ * (attached, gone, swapped to a renderer of their own); its load, dialogs and crashes are
+ * not the page's. */
+static int child_event(const char *method)
+{
+    return !strcmp(method, "Network.requestWillBeSent") || !strcmp(method, "Network.loadingFinished") ||
+           !strcmp(method, "Network.loadingFailed") || !strcmp(method, "Target.attachedToTarget") ||
+           !strcmp(method, "Target.detachedFromTarget") || !strcmp(method, "Page.frameDetached");
+}
+
 void shot_on_event(shot_t *handle, const char *method, json_t *params, const char *session)
 {
     shot_t *s = handle;
-    if (s->finished || !session || strcmp(session, s->session) != 0)
+    if (s->finished || !session)
         return;
+    int child = strcmp(session, s->session) != 0;   /* an event of a frame's session */
+    if (child && (!s->children || !json_object_get(s->children, session) || !child_event(method)))
+        return;
+    if (!strcmp(method, "Target.attachedToTarget")) {
+        child_attached(s, params);
+        return;
+    }
+    if (!strcmp(method, "Target.detachedFromTarget")) {
+        child_detached(s, params);
+        return;
+    }
+    if (child && strncmp(method, "Network.", 8) == 0) {
+        const char *rid = json_string_value(json_object_get(params, "requestId"));
+        if (!rid)
+            return;
+        int known = json_object_get(s->child_reqs, rid) ||
+                    (s->swapped && json_object_get(s->swapped, rid)) ||
+                    (s->frame_docs && json_object_get(s->frame_docs, rid));
+        if (!strcmp(method, "Network.requestWillBeSent")) {
+            /* known: the frame's document, counted on the page's session (and ended at
+             * the swap), or a redirect of a request counted already: the same request */
+            const char *type = json_string_value(json_object_get(params, "type"));
+            int counted = !(type && (!strcmp(type, "WebSocket") || !strcmp(type, "EventSource")));
+            if (!known && counted && !json_object_get(params, "redirectResponse") &&
+                json_object_set_new(s->child_reqs, rid, json_string(session)) != 0)
+                return;   /* out of memory: not counted, so never waited for */
+            if (known && !json_object_get(params, "redirectResponse"))
+                return;
+        } else if (!known) {
+            return;   /* the end of a request not counted here (begun before the attach) */
+        }
+    }
     if (!strcmp(method, "Network.requestWillBeSent")) {
         const char *type = json_string_value(json_object_get(params, "type"));
         json_t *redirect = json_object_get(params, "redirectResponse");
@@ -1344,6 +1450,12 @@ static shot_t *shot_new(cdp_t *c, uv_loop_t *loop, const char *proxy_server, int
     s->pending = json_object();
     s->frame_docs = json_object();
     s->swapped = json_object();
+    s->children = json_object();
+    s->child_reqs = json_object();
+    if (!s->children || !s->child_reqs) {   /* out of memory: frames run unwatched */
+        json_decref(s->children);
+        s->children = NULL;
+    }
     s->res.lazy_steps = -1;
     s->res.t_text_ms = s->res.t_mhtml_ms = s->res.t_pdf_ms = -1;
     s->t_mark = uv_now(loop);

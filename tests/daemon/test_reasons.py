@@ -4,8 +4,11 @@ deadline (job_timeout=15), and each snapshot's `reasons` ({code, params, text}) 
 was still pending at the cut: a request held open (requests_pending with its host), a page
 with no web font whose load event never came (load_event, and no fonts reason), a web font
 whose file is held (fonts_loading with its family), a wait_for selector that never
-appears (wait_for_missing naming the selector). `error` keeps the joined sentences."""
+appears (wait_for_missing naming the selector), a request held open inside a cross-site
+frame (requests_pending with the frame's host). `error` keeps the joined
+sentences."""
 import time
+import urllib.parse
 
 from fixture_site import FixtureSite
 from linksnap_test import Daemon, TestCase, main
@@ -27,12 +30,15 @@ class ReasonTests(TestCase):
     def setUpClass(cls):
         cls.site = FixtureSite().start()
         cls.host = "%s:%d" % (cls.site.host, cls.site.port)
-        cls.d = Daemon(capture=True, args=["--jobs", "4", "--set", "job_timeout=15"]).start()
+        cls.other = FixtureSite(host="127.0.0.2").start()   # the cross-site frame's
+        cls.other_host = "%s:%d" % (cls.other.host, cls.other.port)
+        cls.d = Daemon(capture=True, args=["--jobs", "5", "--set", "job_timeout=15"]).start()
         # wait_for on the /ok pages of this site only
         cls.d.call("site.set", {"match": cls.site.url("/ok"), "wait_for": "#never-there > p"})
         n = time.time_ns()
         urls = {"held": "/hold-fetch?n=%d" % n, "noload": "/hold-image?n=%d" % n,
-                "fonts": "/fonts-never?n=%d" % n, "wait_for": "/ok?n=%d" % n}
+                "fonts": "/fonts-never?n=%d" % n, "wait_for": "/ok?n=%d" % n,
+                "frame_held": "/frame?src=" + urllib.parse.quote(cls.other.url("/hold-fetch?n=%d" % n), safe="")}
         with cls.d.client(timeout=120) as c:
             c.call("events.subscribe", {"topics": ["job"]})
             # one capture first: the browser's start is not taken from the deadlines below
@@ -50,6 +56,7 @@ class ReasonTests(TestCase):
     def tearDownClass(cls):
         cls.d.close()
         cls.site.stop()
+        cls.other.stop()
 
     def partial(self, name):
         s = self.snaps[name]
@@ -73,6 +80,15 @@ class ReasonTests(TestCase):
         if "load_event" not in codes(s):
             self.assertIn("network was not quiet", s["error"])
         self.assertNotIn("fonts_loading", codes(s))
+
+    def test_a_request_held_inside_a_cross_site_frame_is_waited_for_and_named(self):
+        # the frame's request is named with the frame's host, not the page's (in the
+        # headless shell the frame shares the page's renderer; test_capture's
+        # test_full_chromium_and_its_out_of_process_frames has it in a renderer of its own)
+        s = self.partial("frame_held")
+        r = reason(s, "requests_pending")
+        self.assertEqual(r["params"]["hosts"], [self.other_host], r)
+        self.assertNotIn(self.host, r["params"]["hosts"], r)
 
     def test_a_slow_page_without_web_fonts_is_not_said_to_load_fonts(self):
         s = self.partial("noload")
