@@ -622,16 +622,19 @@ class ConfigTests(TestCase):
         it in the page's): Chromium reports the frame's document start to the page and its
         end, and everything the frame loads after, to the frame's own target. A frame that
         paints itself after a late fetch is waited for, one whose fetch never ends is named
-        with its host, and a plain one does not hold the capture (each failed before the
+        with its host (and ends with the frame when the page removes it), and a plain one
+        does not hold the capture (each failed before the
         capture followed frames: 5a24e08 and issue 22's notes)."""
         other = FixtureSite(host="127.0.0.2").start()
         other_host = "%s:%d" % (other.host, other.port)
         n = time.time_ns()
-        framed = lambda path: fresh(self.site, "/frame?src=" + urllib.parse.quote(other.url(path), safe=""))
+        framed = lambda path, extra="": fresh(self.site, "/frame?src=" + urllib.parse.quote(
+            other.url(path), safe="") + extra)
         urls = [fresh(self.site, "/tall?h=5000"), framed("/tall?h=800&n=%d" % n),
-                framed("/late?n=%d" % n), framed("/hold-fetch?n=%d" % n)]
+                framed("/late?n=%d" % n), framed("/hold-fetch?n=%d" % n),
+                framed("/hold-fetch?n=%d&gone" % n, "&remove_ms=300")]
         try:
-            with Daemon(capture=True, args=["--jobs", "4", "--set", "job_timeout=15",
+            with Daemon(capture=True, args=["--jobs", "5", "--set", "job_timeout=15",
                                             "--set", "browser.path=/usr/bin/chromium"], config="") as d:
                 evs = capture_all(d, urls)
                 b = d.call("daemon.status")["browser"]
@@ -642,7 +645,7 @@ class ConfigTests(TestCase):
             other.stop()
 
     def check_full_chromium_frames(self, evs, other_host):
-        tall, plain, late, held = evs
+        tall, plain, late, held, removed = evs
         # a tall page, every band drawn
         self.assertEqual(tall["state"], "ok", tall)
         img = pngread.read(tall["snapshot"]["path"])
@@ -663,6 +666,11 @@ class ConfigTests(TestCase):
         pending = [r for r in held["snapshot"]["reasons"] if r["code"] == "requests_pending"]
         self.assertEqual(len(pending), 1, held["snapshot"]["reasons"])
         self.assertEqual(pending[0]["params"]["hosts"], [other_host], pending)
+        # the same frame removed by the page 300 ms after its load: its held fetch ends
+        # with it (the frame's target detaches), and the page goes quiet
+        self.assertEqual((removed["state"], removed["snapshot"]["reasons"]), ("ok", []), removed)
+        img = pngread.read(removed["snapshot"]["path"])
+        self.assertEqual(pngread.pixel(img, 300, 200)[:3], (255, 255, 255))   # no frame left
 
     def test_remote_endpoint_over_tls_with_a_token(self):
         front = TlsTokenFront("s3cret-token")

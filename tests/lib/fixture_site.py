@@ -31,7 +31,8 @@ Routes (query parameters in brackets; anything else is a 404 page):
                          COLORS[0..9] top to bottom; margin 0; title "高 tall".
                          band_color(h, y) gives the colour expected at y.
   /frame?src=URL         a white page titled "frame" with one 600x400 iframe of URL (not
-                         checked) at its top left, no border; margin 0.
+                         checked) at its top left, no border; margin 0. &remove_ms=N: the
+                         iframe is removed N ms after the page's load event.
   /lazy                  a native loading=lazy image (/red.png, 400x300) 9,000 px down and an
                          IntersectionObserver target 12,300 px down that turns #0000ff when
                          it becomes visible; 14,600 px in all, white.
@@ -370,10 +371,14 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         if path == "/redirect":
             return self._redirect(arg("to", "/ok"))
         if path == "/frame":
+            remove = int_arg("remove_ms", -1, -1, 60000)
+            script = ('<script>addEventListener("load", function () { setTimeout(function () {'
+                      ' document.querySelector("iframe").remove(); }, %d); });</script>' % remove
+                      if remove >= 0 else '')
             return self._send(200, '<!doctype html><meta charset="utf-8"><title>frame</title>'
                                    '<body style="margin:0;background:#fff"><iframe src="%s" '
                                    'width=600 height=400 style="border:0;display:block"></iframe>'
-                                   '</body>' % html.escape(arg("src", "/ok")))
+                                   '%s</body>' % (html.escape(arg("src", "/ok")), script))
         if path == "/redirect-chain":
             n = int_arg("n", 3, 0, 100)
             return self._redirect("/redirect-chain?n=%d" % (n - 1) if n > 0 else "/ok")
