@@ -1185,22 +1185,26 @@ static void end_swapped_frame(shot_t *s, const char *frame)
     }
 }
 
-/* A target attached under the page: a frame is watched (its network, its own frames);
- * every kind is let run, or a worker the page started would wait for ever. */
+/* A target attached under the page: a frame is watched (its network, its own frames), a
+ * dedicated worker too (its network: Chromium reports the worker's script request to the
+ * page but its end to the worker); every kind is let run, or it would wait for ever. */
 static void child_attached(shot_t *s, json_t *params)
 {
     const char *child = json_string_value(json_object_get(params, "sessionId"));
     const char *type = json_string_value(json_object_get(json_object_get(params, "targetInfo"), "type"));
     if (!child)
         return;
-    if (type && !strcmp(type, "iframe") && s->children) {
+    int frame = type && !strcmp(type, "iframe");
+    if ((frame || (type && !strcmp(type, "worker"))) && s->children) {
         if (json_object_set_new(s->children, child, json_true()) != 0) {
             json_decref(s->children);   /* out of memory: frames run unwatched */
             s->children = NULL;
         } else {
             cdp_send(s->cdp, "Network.enable", NULL, child, NULL, NULL);
-            cdp_send(s->cdp, "Page.enable", NULL, child, NULL, NULL);   /* its frames' swaps */
-            auto_attach(s->cdp, child);
+            if (frame) {
+                cdp_send(s->cdp, "Page.enable", NULL, child, NULL, NULL);   /* its frames' swaps */
+                auto_attach(s->cdp, child);
+            }
         }
     }
     cdp_send(s->cdp, "Runtime.runIfWaitingForDebugger", NULL, child, NULL, NULL);
@@ -1250,9 +1254,12 @@ void shot_on_event(shot_t *handle, const char *method, json_t *params, const cha
         const char *rid = json_string_value(json_object_get(params, "requestId"));
         if (!rid)
             return;
+        /* a request counted here already: the child's own, or one the page's session
+         * reported starting (a frame's document, a worker's script) */
         int known = json_object_get(s->child_reqs, rid) ||
                     (s->swapped && json_object_get(s->swapped, rid)) ||
-                    (s->frame_docs && json_object_get(s->frame_docs, rid));
+                    (s->frame_docs && json_object_get(s->frame_docs, rid)) ||
+                    (s->pending && json_object_get(s->pending, rid));
         if (!strcmp(method, "Network.requestWillBeSent")) {
             /* known: the frame's document, counted on the page's session (and ended at
              * the swap), or a redirect of a request counted already: the same request */

@@ -390,6 +390,21 @@ class CaptureTests(TestCase):
         self.assertEqual(pngread.pixel(img, 300, 360)[:3], band_color(800, 360))
         self.assertEqual(pngread.pixel(img, 900, 200)[:3], (255, 255, 255))        # beside it
 
+    def test_a_page_with_a_worker_runs_it_and_goes_quiet(self):
+        # the page's session auto-attaches its targets paused at start (to follow frames);
+        # a dedicated worker is one of them and must be let run, or its answer never
+        # comes. Chromium reports the worker script's request to the page and its end to
+        # the worker: before the capture followed workers, every page that started one
+        # waited out its quiet share and was called partial, the script "still pending"
+        # (a service worker, registered by the page, is the browser's, not the page's:
+        # its script's request ends on the page's session, and the page goes quiet too)
+        for ev in capture_all(self.d, [fresh(self.site, "/worker"), fresh(self.site, "/sw")]):
+            s = self.snap(ev)
+            self.assertEqual((ev["state"], s["reasons"]), ("ok", []), s["error"])
+            self.assertLess(s["timings"]["wait_ms"], 5000, s["timings"])
+            img = pngread.read(s["path"])
+            self.assertEqual(pngread.pixel(img, 640, 400)[:3], (0x43, 0x63, 0xd8))
+
     def test_chinese_is_drawn_as_glyphs_not_boxes(self):
         status = self.d.call("daemon.status")
         self.assertTrue(status["browser"]["cjk_font"], "no CJK font: install fonts-noto-cjk")
@@ -632,9 +647,9 @@ class ConfigTests(TestCase):
             other.url(path), safe="") + extra)
         urls = [fresh(self.site, "/tall?h=5000"), framed("/tall?h=800&n=%d" % n),
                 framed("/late?n=%d" % n), framed("/hold-fetch?n=%d" % n),
-                framed("/hold-fetch?n=%d&gone" % n, "&remove_ms=300")]
+                framed("/hold-fetch?n=%d&gone" % n, "&remove_ms=300"), fresh(self.site, "/worker")]
         try:
-            with Daemon(capture=True, args=["--jobs", "5", "--set", "job_timeout=15",
+            with Daemon(capture=True, args=["--jobs", "6", "--set", "job_timeout=15",
                                             "--set", "browser.path=/usr/bin/chromium"], config="") as d:
                 evs = capture_all(d, urls)
                 b = d.call("daemon.status")["browser"]
@@ -645,7 +660,7 @@ class ConfigTests(TestCase):
             other.stop()
 
     def check_full_chromium_frames(self, evs, other_host):
-        tall, plain, late, held, removed = evs
+        tall, plain, late, held, removed, worker = evs
         # a tall page, every band drawn
         self.assertEqual(tall["state"], "ok", tall)
         img = pngread.read(tall["snapshot"]["path"])
@@ -671,6 +686,10 @@ class ConfigTests(TestCase):
         self.assertEqual((removed["state"], removed["snapshot"]["reasons"]), ("ok", []), removed)
         img = pngread.read(removed["snapshot"]["path"])
         self.assertEqual(pngread.pixel(img, 300, 200)[:3], (255, 255, 255))   # no frame left
+        # a page's dedicated worker: let run, its script's end seen on its own session
+        self.assertEqual((worker["state"], worker["snapshot"]["reasons"]), ("ok", []), worker)
+        img = pngread.read(worker["snapshot"]["path"])
+        self.assertEqual(pngread.pixel(img, 640, 400)[:3], (0x43, 0x63, 0xd8))
 
     def test_remote_endpoint_over_tls_with_a_token(self):
         front = TlsTokenFront("s3cret-token")

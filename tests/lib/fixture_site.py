@@ -39,6 +39,10 @@ Routes (query parameters in brackets; anything else is a 404 page):
   /late                  green page; after the load event it fetches /slow (1.5 s) and paints
                          the body #4363d8 with the answer.
   /slow                  "#4363d8" as text, after 1.5 s.
+  /worker                green page that starts a dedicated worker (/worker.js), which
+                         posts "#4363d8" at once; the page paints its body with it.
+  /sw                    green page that registers a service worker (/sw.js) and paints
+                         its body #4363d8 once the registration resolves.
   /busy                  orange (#f58231) page, headline "busy", polling /tick every 150 ms forever (never
                          network-idle).
   /tick                  "ok" after 100 ms.
@@ -402,6 +406,17 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             return self._send(200, LAZY_HTML)
         if path == "/late":
             return self._send(200, LATE_HTML)
+        if path == "/worker":
+            return self._send(200, WORKER_HTML)
+        if path == "/sw":
+            return self._send(200, '<!doctype html><meta charset="utf-8"><title>sw</title>'
+                              '<body style="margin:0;background:#3cb44b"><script>'
+                              'navigator.serviceWorker.register("/sw.js").then(function () {'
+                              ' document.body.style.background = "#4363d8"; });</script></body>')
+        if path == "/sw.js":
+            return self._send(200, 'self.addEventListener("fetch", function () {});', "text/javascript")
+        if path == "/worker.js":
+            return self._send(200, 'postMessage("#4363d8");', "text/javascript")
         if path == "/slow":
             if not self._sleep(1.5):
                 return self._drop()
@@ -515,6 +530,10 @@ LATE_HTML = ('<!doctype html><meta charset="utf-8"><title>late</title>'
              '<body style="margin:0;background:#3cb44b"><h1>late content</h1><script>'
              'addEventListener("load", function () { fetch("/slow").then(function (r) { return r.text(); })'
              '.then(function (t) { document.body.style.background = t; }); });</script></body>')
+WORKER_HTML = ('<!doctype html><meta charset="utf-8"><title>worker</title>'
+               '<body style="margin:0;background:#3cb44b"><h1>worker</h1><script>'
+               'new Worker("/worker.js").onmessage = function (e) {'
+               ' document.body.style.background = e.data; };</script></body>')
 HOLD_FETCH_HTML = ('<!doctype html><meta charset="utf-8"><title>hold</title>'
                    '<body style="margin:0;background:#fff"><h1 style="font-family:sans-serif">held</h1>'
                    '<script>fetch("/hang?held");</script></body>')
