@@ -1234,6 +1234,42 @@ static int child_event(const char *method)
            !strcmp(method, "Target.detachedFromTarget") || !strcmp(method, "Page.frameDetached");
 }
 
+/* Whether a Network.requestWillBeSent starts a request the wait for quiet counts: a
+ * redirect reuses its request id (still the same request in flight, now to the host it was
+ * sent on to), and WebSocket and EventSource connections stay open by design. */
+static int counts_toward_quiet(json_t *params)
+{
+    const char *type = json_string_value(json_object_get(params, "type"));
+    return !json_object_get(params, "redirectResponse") &&
+           !(type && (!strcmp(type, "WebSocket") || !strcmp(type, "EventSource")));
+}
+
+/* A Network event of a frame's or worker's session: whether the page's handling below
+ * should see it. A new request of the child is counted (and remembered as the child's);
+ * one counted here already (the child's own, or one the page's session reported
+ * starting: a frame's document, a worker's script) is not counted twice, and ends here
+ * whichever session reports its end; the end of a request begun before the attach is not
+ * ours to count. */
+static int child_request_goes_on(shot_t *s, const char *method, json_t *params, const char *session)
+{
+    const char *rid = json_string_value(json_object_get(params, "requestId"));
+    if (!rid)
+        return 0;
+    int known = json_object_get(s->child_reqs, rid) ||
+                (s->swapped && json_object_get(s->swapped, rid)) ||
+                (s->frame_docs && json_object_get(s->frame_docs, rid)) ||
+                (s->pending && json_object_get(s->pending, rid));
+    if (strcmp(method, "Network.requestWillBeSent") != 0)
+        return known;
+    if (json_object_get(params, "redirectResponse"))
+        return 1;   /* the same request, to its next host */
+    if (known)
+        return 0;
+    /* out of memory: not counted, so never waited for */
+    return !counts_toward_quiet(params) ||
+           json_object_set_new(s->child_reqs, rid, json_string(session)) == 0;
+}
+
 void shot_on_event(shot_t *handle, const char *method, json_t *params, const char *session)
 {
     shot_t *s = handle;
@@ -1250,38 +1286,13 @@ void shot_on_event(shot_t *handle, const char *method, json_t *params, const cha
         child_detached(s, params);
         return;
     }
-    if (child && strncmp(method, "Network.", 8) == 0) {
-        const char *rid = json_string_value(json_object_get(params, "requestId"));
-        if (!rid)
-            return;
-        /* a request counted here already: the child's own, or one the page's session
-         * reported starting (a frame's document, a worker's script) */
-        int known = json_object_get(s->child_reqs, rid) ||
-                    (s->swapped && json_object_get(s->swapped, rid)) ||
-                    (s->frame_docs && json_object_get(s->frame_docs, rid)) ||
-                    (s->pending && json_object_get(s->pending, rid));
-        if (!strcmp(method, "Network.requestWillBeSent")) {
-            /* known: the frame's document, counted on the page's session (and ended at
-             * the swap), or a redirect of a request counted already: the same request */
-            const char *type = json_string_value(json_object_get(params, "type"));
-            int counted = !(type && (!strcmp(type, "WebSocket") || !strcmp(type, "EventSource")));
-            if (!known && counted && !json_object_get(params, "redirectResponse") &&
-                json_object_set_new(s->child_reqs, rid, json_string(session)) != 0)
-                return;   /* out of memory: not counted, so never waited for */
-            if (known && !json_object_get(params, "redirectResponse"))
-                return;
-        } else if (!known) {
-            return;   /* the end of a request not counted here (begun before the attach) */
-        }
-    }
+    if (child && strncmp(method, "Network.", 8) == 0 && !child_request_goes_on(s, method, params, session))
+        return;
     if (!strcmp(method, "Network.requestWillBeSent")) {
         const char *type = json_string_value(json_object_get(params, "type"));
         json_t *redirect = json_object_get(params, "redirectResponse");
-        /* a redirect reuses the request id: it is still the same request in flight (now
-         * to the host it was sent on to) */
         const char *rid = json_string_value(json_object_get(params, "requestId"));
-        int counted = !redirect &&
-                      !(type && (!strcmp(type, "WebSocket") || !strcmp(type, "EventSource")));
+        int counted = counts_toward_quiet(params);
         if (counted)
             s->requests++;
         const char *frame = json_string_value(json_object_get(params, "frameId"));

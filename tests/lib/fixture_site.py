@@ -409,10 +409,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         if path == "/worker":
             return self._send(200, WORKER_HTML)
         if path == "/sw":
-            return self._send(200, '<!doctype html><meta charset="utf-8"><title>sw</title>'
-                              '<body style="margin:0;background:#3cb44b"><script>'
-                              'navigator.serviceWorker.register("/sw.js").then(function () {'
-                              ' document.body.style.background = "#4363d8"; });</script></body>')
+            return self._send(200, SW_HTML)
         if path == "/sw.js":
             return self._send(200, 'self.addEventListener("fetch", function () {});', "text/javascript")
         if path == "/worker.js":
@@ -534,6 +531,10 @@ WORKER_HTML = ('<!doctype html><meta charset="utf-8"><title>worker</title>'
                '<body style="margin:0;background:#3cb44b"><h1>worker</h1><script>'
                'new Worker("/worker.js").onmessage = function (e) {'
                ' document.body.style.background = e.data; };</script></body>')
+SW_HTML = ('<!doctype html><meta charset="utf-8"><title>sw</title>'
+           '<body style="margin:0;background:#3cb44b"><script>'
+           'navigator.serviceWorker.register("/sw.js").then(function () {'
+           ' document.body.style.background = "#4363d8"; });</script></body>')
 HOLD_FETCH_HTML = ('<!doctype html><meta charset="utf-8"><title>hold</title>'
                    '<body style="margin:0;background:#fff"><h1 style="font-family:sans-serif">held</h1>'
                    '<script>fetch("/hang?held");</script></body>')
